@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cpt: kernel-assisted checkpoint/restart of process trees.
+ *
+ * The misc device /dev/cpt and its ioctl plumbing: each ioctl is described
+ * once in cpt_ioctls[], and the generic code here copies its argument in and
+ * out by the size the caller's ioctl number carries, so that structs can grow.
+ */
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "cpt_internal.h"
+
+struct cpt_ioctl_desc {
+	unsigned int cmd;
+	size_t min_size; /* the struct as first published */
+	long (*handler)(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+};
+
+static const struct cpt_ioctl_desc cpt_ioctls[] = {
+	[_CPT_API] = { CPT_IOC_API, CPT_API_SIZE_VER0, cpt_ioctl_api },
+};
+
+u64 cpt_supported_ioctls(void)
+{
+	u64 mask = 0;
+	unsigned int nr;
+
+	for (nr = 0; nr < ARRAY_SIZE(cpt_ioctls); nr++)
+		if (cpt_ioctls[nr].handler)
+			mask |= BIT_ULL(nr);
+	return mask;
+}
+
+static const struct cpt_ioctl_desc *cpt_ioctl_lookup(unsigned int cmd)
+{
+	unsigned int nr = _IOC_NR(cmd);
+	const struct cpt_ioctl_desc *desc;
+
+	if (_IOC_TYPE(cmd) != CPT_IOC_MAGIC || nr >= ARRAY_SIZE(cpt_ioctls))
+		return NULL;
+	desc = &cpt_ioctls[nr];
+	if (!desc->handler || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+		return NULL;
+	return desc;
+}
+
+static long cpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct cpt_file *cf = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct cpt_ioctl_desc *desc;
+	size_t usize = _IOC_SIZE(cmd);
+	size_t ksize;
+	union cpt_ioctl_arg karg;
+	long ret;
+
+	desc = cpt_ioctl_lookup(cmd);
+	if (!desc)
+		return -ENOTTY;
+	ksize = _IOC_SIZE(desc->cmd);
+	if (usize < desc->min_size)
+		return -EINVAL;
+
+	memset(&karg, 0, sizeof(karg));
+	if (_IOC_DIR(cmd) & _IOC_WRITE) {
+		/* A longer struct from newer user space must end in zeros. */
+		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
+		if (ret)
+			return ret == -E2BIG ? -EINVAL : ret;
+	}
+
+	mutex_lock(&cf->lock);
+	ret = desc->handler(cf, &karg);
+	mutex_unlock(&cf->lock);
+	if (ret < 0)
+		return ret;
+
+	if ((_IOC_DIR(cmd) & _IOC_READ) &&
+	    copy_to_user(uarg, &karg, min(usize, ksize)))
+		return -EFAULT;
+	return ret;
+}
+
+static int cpt_open(struct inode *inode, struct file *file)
+{
+	struct cpt_file *cf;
+
+	cf = kzalloc(sizeof(*cf), GFP_KERNEL);
+	if (!cf)
+		return -ENOMEM;
+	mutex_init(&cf->lock);
+	file->private_data = cf;
+	return 0;
+}
+
+static int cpt_release(struct inode *inode, struct file *file)
+{
+	struct cpt_file *cf = file->private_data;
+
+	mutex_destroy(&cf->lock);
+	kfree(cf);
+	return 0;
+}
+
+static const struct file_operations cpt_fops = {
+	.owner = THIS_MODULE,
+	.open = cpt_open,
+	.release = cpt_release,
+	.unlocked_ioctl = cpt_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice cpt_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = CPT_DEVICE_NAME,
+	.fops = &cpt_fops,
+	.mode = 0600,
+};
+
+static int __init cpt_init(void)
+{
+	int ret;
+
+	ret = misc_register(&cpt_miscdev);
+	if (ret)
+		pr_err("cannot register /dev/%s: %d\n", CPT_DEVICE_NAME, ret);
+	return ret;
+}
+
+static void __exit cpt_exit(void)
+{
+	misc_deregister(&cpt_miscdev);
+}
+
+module_init(cpt_init);
+module_exit(cpt_exit);
+
+MODULE_DESCRIPTION("Kernel-assisted checkpoint/restart of process trees");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(CPT_MODULE_VERSION);

@@ -1,0 +1,42 @@
+#include "errors.h"
+
+#include <string.h>
+
+namespace cpt {
+
+std::string ErrnoName(int errnum) {
+  // glibc >= 2.32; unlike strerror() it never localises, which is what a
+  // machine-readable code needs.
+  const char *name = strerrorname_np(errnum);
+  return name != nullptr ? name : "UNKNOWN";
+}
+
+Napi::Error SystemError(Napi::Env env, int errnum, const char *syscall,
+                        const char *operation) {
+  const std::string code = ErrnoName(errnum);
+  const char *description = strerrordesc_np(errnum);
+  std::string message = std::string(syscall) + " " + operation +
+                        " failed: " + code + " (" +
+                        (description != nullptr ? description : "Unknown error") +
+                        ")";
+
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
+  error.Set("errno", Napi::Number::New(env, -errnum));
+  error.Set("syscall", Napi::String::New(env, syscall));
+  return error;
+}
+
+Napi::TypeError InvalidArgType(Napi::Env env, const std::string &message) {
+  Napi::TypeError error = Napi::TypeError::New(env, message);
+  error.Set("code", Napi::String::New(env, "ERR_INVALID_ARG_TYPE"));
+  return error;
+}
+
+Napi::RangeError OutOfRange(Napi::Env env, const std::string &message) {
+  Napi::RangeError error = Napi::RangeError::New(env, message);
+  error.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
+  return error;
+}
+
+}  // namespace cpt

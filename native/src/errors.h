@@ -1,0 +1,29 @@
+// Construction of the JS errors the addon throws, shaped like Node's own so
+// that TypeScript handles them the same way as fs or child_process failures.
+#pragma once
+
+#include <napi.h>
+
+#include <string>
+
+namespace cpt {
+
+// The errno symbol ("EINVAL"), or "UNKNOWN" for a value glibc cannot name.
+std::string ErrnoName(int errnum);
+
+// A SystemError-shaped Error: code = ErrnoName(errnum), errno = -errnum
+// (Node's sign convention), syscall, and a message like
+// "ioctl CPT_IOC_API failed: EINVAL (Invalid argument)".
+// Takes the errno value rather than reading errno, so blocking calls run on
+// an AsyncWorker can capture it off the main thread and build the error in
+// OnError.
+Napi::Error SystemError(Napi::Env env, int errnum, const char *syscall,
+                        const char *operation);
+
+// TypeError with code ERR_INVALID_ARG_TYPE, as Node's own API checks throw.
+Napi::TypeError InvalidArgType(Napi::Env env, const std::string &message);
+
+// RangeError with code ERR_OUT_OF_RANGE.
+Napi::RangeError OutOfRange(Napi::Env env, const std::string &message);
+
+}  // namespace cpt

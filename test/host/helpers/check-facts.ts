@@ -1,0 +1,24 @@
+// Facts of a machine where cptctl works, for tests to break one at a time.
+// The catalog is made up on purpose: evaluation must take every ABI value
+// from it, never from anywhere else.
+import type { AbiCatalog, CheckFacts } from '../../../src/commands/check/facts.js';
+
+export const catalog: AbiCatalog = {
+  cptApi: 0xabc1n,
+  featureBits: { LAZY_PAGES: 0, SECCOMP: 5 },
+  ioctlBits: { API: 0, DUMP: 1 },
+};
+
+export const healthyFacts: CheckFacts = {
+  kernel: { release: '6.1.0-18-amd64', arch: 'x86_64' },
+  module: { loaded: true, version: '0.1.0' },
+  devicePath: '/dev/cpt',
+  device: { kind: 'char-device' },
+  open: { kind: 'opened' },
+  handshake: { kind: 'answered', reply: { api: catalog.cptApi, features: 0b100001n, ioctls: 0b11n } },
+  catalog,
+};
+
+export function factsWith(overrides: Partial<CheckFacts>): CheckFacts {
+  return { ...healthyFacts, ...overrides };
+}
