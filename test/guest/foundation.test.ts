@@ -1,0 +1,65 @@
+// The foundation in the guest: the module loads, `cptctl check` succeeds,
+// the handshake refuses every bad input, and the module unloads cleanly.
+// One boot runs every check (test/guest/foundation.sh); each is a test here.
+import test from 'ava';
+
+import { describeRun, parseResults, runInGuest, type GuestRun } from '../helpers/guest.js';
+
+let run: GuestRun;
+let results: ReturnType<typeof parseResults>;
+
+test.before(async () => {
+  run = await runInGuest(['test/guest/foundation.sh']);
+  results = parseResults(run.stdout);
+});
+
+test('the guest run itself succeeds', (t) => {
+  t.is(run.status, 0, describeRun(run));
+});
+
+test('cptctl check --json reports the loaded module and its handshake', (t) => {
+  const line = run.stdout.split('\n').find((l) => l.startsWith('CHECK-JSON '));
+  t.truthy(line, describeRun(run));
+  const report = JSON.parse(line!.slice('CHECK-JSON '.length)) as {
+    ok: boolean;
+    kernel: { release: string };
+    module: { loaded: boolean; version: string; ioctls: string[]; featureBits: string };
+  };
+  t.true(report.ok);
+  t.regex(report.kernel.release, /^6\.1\./);
+  t.true(report.module.loaded);
+  t.regex(report.module.version, /^\d+\.\d+\.\d+$/);
+  t.deepEqual(report.module.ioctls, ['API']);
+  t.regex(report.module.featureBits, /^0x[0-9a-f]+$/);
+});
+
+const guestChecks: Record<string, string> = {
+  'cptctl-check-status': 'cptctl check exits 0 in the guest',
+  'valid-request': 'a valid handshake succeeds',
+  'reports-api-ioctl': 'the handshake reports the API ioctl',
+  'reports-only-known-features': 'the handshake reports only features the header knows',
+  'unknown-ioctl': 'an unknown ioctl number gets ENOTTY',
+  'foreign-ioctl-type': 'an ioctl of another type gets ENOTTY',
+  'wrong-direction': 'an ioctl with the wrong direction gets ENOTTY',
+  'struct-too-short': 'a struct shorter than the first version gets EINVAL',
+  'struct-empty': 'a zero-sized struct gets EINVAL',
+  'longer-struct-zero-tail': 'a longer struct with a zero tail is accepted',
+  'longer-struct-nonzero-tail': 'a longer struct with a non-zero tail gets EINVAL',
+  'wrong-api': 'a wrong api value gets EINVAL',
+  'unknown-flag': 'an unknown flag gets EINVAL',
+  'reserved-0-nonzero': 'a non-zero reserved[0] gets EINVAL',
+  'reserved-1-nonzero': 'a non-zero reserved[1] gets EINVAL',
+  'unknown-feature': 'requesting an unknown feature gets EINVAL',
+  'bad-pointer': 'a bad argument pointer gets EFAULT',
+  'rmmod-refused-while-open': 'the module cannot be unloaded while /dev/cpt is open',
+  'rmmod-after-use': 'the module unloads cleanly after use',
+  'reload-cycle': 'the module loads, works and unloads a second time',
+};
+
+for (const [name, title] of Object.entries(guestChecks)) {
+  test(title, (t) => {
+    const result = results.get(name);
+    t.truthy(result, `no result for ${name}\n${describeRun(run)}`);
+    t.true(result!.passed, result!.detail);
+  });
+}
