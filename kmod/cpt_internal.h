@@ -2,23 +2,56 @@
 #ifndef CPT_INTERNAL_H
 #define CPT_INTERNAL_H
 
+#include <linux/ktime.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/cpt.h>
 
-#define CPT_FEATURES_SUPPORTED 0ULL
+#define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID)
+
+struct cpt_session;
+struct cpt_restore;
 
 /* One open /dev/cpt. A session, when there is one, belongs to it. */
 struct cpt_file {
-	struct mutex lock; /* serialises the ioctls of this file */
+	struct file *file;
+	struct mutex lock;		/* guards session */
+	struct cpt_session *session;
 };
 
 /* Every ioctl argument, so that one buffer on the stack fits them all. */
 union cpt_ioctl_arg {
 	struct cpt_api api;
+	struct cpt_init init;
+	struct cpt_subsys subsys;
+	struct cpt_finalize finalize;
+	struct cpt_next_id next_id;
 };
 
 u64 cpt_supported_ioctls(void);
 long cpt_ioctl_api(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+
+/* cpt_session.c */
+long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+void cpt_session_abort(struct cpt_session *s);
+void cpt_session_close(struct cpt_file *cf, bool last);
+
+/* cpt_nextid.c */
+long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+int cpt_nextid_init(void);
+void cpt_nextid_exit(void);
+
+/* cpt_symbols.c: the kernel's unexported functions we use, found at load. */
+int cpt_symbols_init(void);
+bool cpt_may_checkpoint(struct task_struct *task);
+
+/* cpt_freeze.c: parks a task at its next return to user mode. */
+struct cpt_freezer;
+struct cpt_freezer *cpt_freeze(struct task_struct *task);
+void cpt_thaw(struct cpt_freezer *fz);
 
 #endif /* CPT_INTERNAL_H */

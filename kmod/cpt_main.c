@@ -23,6 +23,11 @@ struct cpt_ioctl_desc {
 
 static const struct cpt_ioctl_desc cpt_ioctls[] = {
 	[_CPT_API] = { CPT_IOC_API, CPT_API_SIZE_VER0, cpt_ioctl_api },
+	[_CPT_INIT] = { CPT_IOC_INIT, CPT_INIT_SIZE_VER0, cpt_ioctl_init },
+	[_CPT_SAVE] = { CPT_IOC_SAVE, CPT_SUBSYS_SIZE_VER0, cpt_ioctl_save },
+	[_CPT_RESTORE] = { CPT_IOC_RESTORE, CPT_SUBSYS_SIZE_VER0, cpt_ioctl_restore },
+	[_CPT_FINALIZE] = { CPT_IOC_FINALIZE, CPT_FINALIZE_SIZE_VER0, cpt_ioctl_finalize },
+	[_CPT_SET_NEXT_ID] = { CPT_IOC_SET_NEXT_ID, CPT_NEXT_ID_SIZE_VER0, cpt_ioctl_set_next_id },
 };
 
 u64 cpt_supported_ioctls(void)
@@ -74,9 +79,8 @@ static long cpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return ret == -E2BIG ? -EINVAL : ret;
 	}
 
-	mutex_lock(&cf->lock);
+	/* Handlers lock what they need: a restoring task blocks in one. */
 	ret = desc->handler(cf, &karg);
-	mutex_unlock(&cf->lock);
 	if (ret < 0)
 		return ret;
 
@@ -94,7 +98,15 @@ static int cpt_open(struct inode *inode, struct file *file)
 	if (!cf)
 		return -ENOMEM;
 	mutex_init(&cf->lock);
+	cf->file = file;
 	file->private_data = cf;
+	return 0;
+}
+
+/* Every close(): the session's own process closing it ends the session. */
+static int cpt_flush(struct file *file, fl_owner_t id)
+{
+	cpt_session_close(file->private_data, false);
 	return 0;
 }
 
@@ -102,6 +114,7 @@ static int cpt_release(struct inode *inode, struct file *file)
 {
 	struct cpt_file *cf = file->private_data;
 
+	cpt_session_close(cf, true);
 	mutex_destroy(&cf->lock);
 	kfree(cf);
 	return 0;
@@ -110,6 +123,7 @@ static int cpt_release(struct inode *inode, struct file *file)
 static const struct file_operations cpt_fops = {
 	.owner = THIS_MODULE,
 	.open = cpt_open,
+	.flush = cpt_flush,
 	.release = cpt_release,
 	.unlocked_ioctl = cpt_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -127,15 +141,24 @@ static int __init cpt_init(void)
 {
 	int ret;
 
-	ret = misc_register(&cpt_miscdev);
+	ret = cpt_symbols_init();
 	if (ret)
+		return ret;
+	ret = cpt_nextid_init();
+	if (ret)
+		return ret;
+	ret = misc_register(&cpt_miscdev);
+	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", CPT_DEVICE_NAME, ret);
+		cpt_nextid_exit();
+	}
 	return ret;
 }
 
 static void __exit cpt_exit(void)
 {
 	misc_deregister(&cpt_miscdev);
+	cpt_nextid_exit();
 }
 
 module_init(cpt_init);

@@ -17,6 +17,7 @@
 #ifndef _UAPI_LINUX_CPT_H
 #define _UAPI_LINUX_CPT_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -29,6 +30,11 @@
 
 /* Ioctl numbers; (1ULL << _CPT_x) is the bit of CPT_IOC_x in cpt_api.ioctls. */
 #define _CPT_API 0x00
+#define _CPT_INIT 0x01
+#define _CPT_SAVE 0x02
+#define _CPT_RESTORE 0x03
+#define _CPT_FINALIZE 0x04
+#define _CPT_SET_NEXT_ID 0x05
 
 /*
  * Handshake. In: api = CPT_API, flags = 0, features = the features the
@@ -48,7 +54,128 @@ struct cpt_api {
 
 #define CPT_IOC_API _IOWR(CPT_IOC_MAGIC, _CPT_API, struct cpt_api)
 
-/* Feature bits, reported by CPT_IOC_API. None are defined yet. */
-#define CPT_FEATURES_KNOWN 0ULL
+/* Feature bits, reported by CPT_IOC_API. */
+/* Sessions: init, save, restore and finalize of one process. */
+#define CPT_FEATURE_SESSION _BITULL(0)
+/* CPT_IOC_SET_NEXT_ID with CPT_ID_PID. */
+#define CPT_FEATURE_NEXT_PID _BITULL(1)
+#define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID)
+
+/*
+ * A session belongs to the open /dev/cpt file that started it; closing that
+ * file before CPT_IOC_FINALIZE aborts it: a checkpoint target resumes
+ * untouched, a half-restored task is killed.
+ *
+ * Checkpoint: CPT_IOC_INIT freezes the target and writes the image header;
+ * CPT_IOC_SAVE writes one subsystem's records; CPT_IOC_FINALIZE writes the
+ * trailer and resumes, kills or stops the target. The caller may write its
+ * own records (CPT_REC_MANIFEST) to the image fd between calls.
+ *
+ * Restart, by the task that becomes the restored process: CPT_IOC_INIT reads
+ * and checks the header; CPT_IOC_RESTORE reads one subsystem's records, in
+ * image order; CPT_IOC_FINALIZE with CPT_FINALIZE_RESUME replaces the caller's
+ * memory, files and registers with the saved ones and does not return to the
+ * caller: the caller continues as the restored task.
+ */
+#define CPT_MODE_CHECKPOINT 1
+#define CPT_MODE_RESTART 2
+
+struct cpt_init {
+	__u32 image_fd;
+	__u32 mode;	/* CPT_MODE_* */
+	__u64 flags;	/* none defined: must be 0 */
+	__u32 target;	/* checkpoint: pid of the process; restart: 0 */
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+#define CPT_INIT_SIZE_VER0 40
+
+/* Subsystems, in the order a checkpoint saves them and a restart reads them. */
+#define CPT_SUBSYS_TASK 1	/* ids, comm, creds, umask, rlimits, fs root/cwd */
+#define CPT_SUBSYS_SIGNALS 2	/* handlers, blocked mask, pending, altstack */
+#define CPT_SUBSYS_FILES 3	/* fd table and open files */
+#define CPT_SUBSYS_CPU 4	/* registers, FPU/xstate, TLS bases */
+#define CPT_SUBSYS_MM 5	/* address space and its pages; restored by FINALIZE */
+#define CPT_SUBSYS_MAX CPT_SUBSYS_MM
+
+struct cpt_subsys {
+	__u32 subsys;	/* CPT_SUBSYS_* */
+	__u32 flags;	/* none defined: must be 0 */
+	__u64 bytes;	/* out: image bytes this call wrote or read */
+	__u64 reserved[2];
+};
+
+#define CPT_SUBSYS_SIZE_VER0 32
+
+#define CPT_FINALIZE_RESUME 1	/* checkpoint: leave running; restart: run */
+#define CPT_FINALIZE_KILL 2	/* checkpoint: SIGKILL the target */
+#define CPT_FINALIZE_STOP 3	/* checkpoint: leave it stopped (SIGSTOP) */
+
+struct cpt_finalize {
+	__u32 action;	/* CPT_FINALIZE_* */
+	__u32 flags;	/* none defined: must be 0 */
+	__u64 frozen_ns; /* out (checkpoint): how long the target was frozen */
+	__u64 reserved[2];
+};
+
+#define CPT_FINALIZE_SIZE_VER0 32
+
+/*
+ * The id the calling task's next creation of a kind gets: CPT_ID_PID is the
+ * pid, in its own pid namespace, of the next task the caller clones. The
+ * kernel's own checks apply (CAP_CHECKPOINT_RESTORE over that namespace; a
+ * pid in use fails the clone with EEXIST). It is consumed by that one clone,
+ * whether it succeeds or not; id 0 clears it. Only the calling task's clone
+ * is affected, never another task's.
+ */
+#define CPT_ID_PID 1
+
+struct cpt_next_id {
+	__u32 kind;	/* CPT_ID_* */
+	__u32 reserved0;
+	__u64 id;
+	__u64 reserved[2];
+};
+
+#define CPT_NEXT_ID_SIZE_VER0 32
+
+#define CPT_IOC_INIT _IOW(CPT_IOC_MAGIC, _CPT_INIT, struct cpt_init)
+#define CPT_IOC_SAVE _IOWR(CPT_IOC_MAGIC, _CPT_SAVE, struct cpt_subsys)
+#define CPT_IOC_RESTORE _IOWR(CPT_IOC_MAGIC, _CPT_RESTORE, struct cpt_subsys)
+#define CPT_IOC_FINALIZE _IOWR(CPT_IOC_MAGIC, _CPT_FINALIZE, struct cpt_finalize)
+#define CPT_IOC_SET_NEXT_ID _IOW(CPT_IOC_MAGIC, _CPT_SET_NEXT_ID, struct cpt_next_id)
+
+/*
+ * The image: a stream of records, each a cpt_record_header, then `length`
+ * bytes of payload, then a __u32 CRC32C of header and payload (the CRC's
+ * seed is ~0 and its result is inverted, as in iSCSI). Payloads are Protocol
+ * Buffers messages of proto/cpt.proto, except CPT_REC_PAGES: a
+ * cpt_pages_header, then nr_pages pages of raw memory.
+ */
+#define CPT_RECORD_MAGIC 0x52545043 /* "CPTR" */
+#define CPT_IMAGE_VERSION 1
+
+struct cpt_record_header {
+	__u32 magic;
+	__u16 type;	/* CPT_REC_* */
+	__u16 flags;	/* none defined: must be 0 */
+	__u64 length;
+};
+
+#define CPT_REC_HEADER 1	/* ImageHeader, first; by the module */
+#define CPT_REC_MANIFEST 2	/* Manifest; by user space, its own section */
+#define CPT_REC_TASK 16		/* Task */
+#define CPT_REC_SIGNALS 17	/* Signals */
+#define CPT_REC_FILES 18	/* Files */
+#define CPT_REC_CPU 19		/* Cpu */
+#define CPT_REC_MM 20		/* Mm: its VMAs; pages follow */
+#define CPT_REC_PAGES 21	/* raw pages of the VMAs before */
+#define CPT_REC_TRAILER 255	/* Trailer, last; by the module */
+
+struct cpt_pages_header {
+	__u64 start;	/* user address of the first page */
+	__u64 nr_pages;
+};
 
 #endif /* _UAPI_LINUX_CPT_H */

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Freezing a task without it noticing: a task_work queued with TWA_SIGNAL
+ * runs on the task's next way back to user mode, the way a signal would be
+ * noticed, but delivers none. A sleeping syscall is interrupted and left to
+ * restart (its -ERESTART* code is what the saved registers show), a task in
+ * user mode is kicked. The work parks the task in the kernel until the
+ * session thaws it; the task's parent sees no stop, and the task no EINTR.
+ * SIGKILL still works on a parked task.
+ */
+#include <linux/completion.h>
+#include <linux/module.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/wait.h>
+
+#include "cpt_internal.h"
+
+/* How long a target may take to reach its parking place. */
+#define CPT_FREEZE_TIMEOUT (10 * HZ)
+
+struct cpt_freezer {
+	struct callback_head work;
+	refcount_t ref;		/* the freezer's holder, and the queued work */
+	wait_queue_head_t wq;
+	bool parked;
+	bool thawed;
+	struct completion left;	/* the task is out of the parking wait */
+};
+
+static void cpt_freezer_put(struct cpt_freezer *fz)
+{
+	if (refcount_dec_and_test(&fz->ref))
+		kfree(fz);
+}
+
+static void cpt_park(struct callback_head *work)
+{
+	struct cpt_freezer *fz = container_of(work, struct cpt_freezer, work);
+
+	WRITE_ONCE(fz->parked, true);
+	wake_up_all(&fz->wq);
+	/* NOLOAD: a long checkpoint is neither load nor a hung task. */
+	wait_event_state(fz->wq, READ_ONCE(fz->thawed), (TASK_KILLABLE | TASK_NOLOAD));
+	complete(&fz->left);
+	cpt_freezer_put(fz);
+	/* Taken when the work was queued: our code runs in the task until here. */
+	module_put(THIS_MODULE);
+}
+
+/*
+ * Parks task and waits until it is parked: its user registers and memory
+ * then stay still. Returns the freezer, or an ERR_PTR: -ESRCH if the task
+ * is exiting, -EBUSY if it did not park in time (a stopped or traced task,
+ * or one in an uninterruptible sleep), -EINTR if we were killed.
+ */
+struct cpt_freezer *cpt_freeze(struct task_struct *task)
+{
+	struct cpt_freezer *fz;
+	long left;
+	int ret;
+
+	fz = kzalloc(sizeof(*fz), GFP_KERNEL);
+	if (!fz)
+		return ERR_PTR(-ENOMEM);
+	refcount_set(&fz->ref, 2);
+	init_waitqueue_head(&fz->wq);
+	init_completion(&fz->left);
+	init_task_work(&fz->work, cpt_park);
+
+	__module_get(THIS_MODULE);
+	ret = task_work_add(task, &fz->work, TWA_SIGNAL);
+	if (ret) {
+		module_put(THIS_MODULE);
+		kfree(fz);
+		return ERR_PTR(ret);
+	}
+
+	left = wait_event_killable_timeout(fz->wq, READ_ONCE(fz->parked),
+					   CPT_FREEZE_TIMEOUT);
+	if (left > 0)
+		return fz;
+	cpt_thaw(fz);
+	return ERR_PTR(left == 0 ? -EBUSY : -EINTR);
+}
+
+/*
+ * Lets the task go on. If it never parked (it had not reached its way back
+ * to user mode), the work still runs later, finds itself thawed and returns.
+ */
+void cpt_thaw(struct cpt_freezer *fz)
+{
+	bool parked = READ_ONCE(fz->parked);
+
+	WRITE_ONCE(fz->thawed, true);
+	wake_up_all(&fz->wq);
+	/* Module code must not run in the task once its session is gone. */
+	if (parked)
+		wait_for_completion(&fz->left);
+	cpt_freezer_put(fz);
+}

@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A checkpoint or restart session, and the subsystems that work in it. */
+#ifndef CPT_SESSION_H
+#define CPT_SESSION_H
+
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/wait.h>
+
+#include "cpt_image.h"
+#include "cpt_internal.h"
+#include "cpt_pb.h"
+
+struct file;
+struct task_struct;
+struct cpt_restore_files;
+struct cpt_restore_signals;
+struct cpt_restore_cpu;
+struct cpt_restore_task;
+
+enum cpt_restore_state {
+	CPT_RESTORE_RUNNING,	/* the task restores itself */
+	CPT_RESTORE_PARKED,	/* restored, waiting for FINALIZE */
+	CPT_RESTORE_RELEASED,	/* FINALIZE let it run */
+	CPT_RESTORE_FAILED,	/* it failed or died; FINALIZE reports it */
+	CPT_RESTORE_ABORTED,	/* the session ended first: the task dies */
+};
+
+struct cpt_session {
+	struct kref ref;
+	struct mutex lock;	/* all below */
+	int mode;
+	struct cpt_image img;
+	unsigned int last_subsys; /* subsystems go in increasing order */
+	int error;		/* first failure; only finalize or close remain */
+	pid_t coordinator;	/* the process that started the session */
+
+	/* checkpoint */
+	struct task_struct *target;
+	struct cpt_freezer *freezer;
+	ktime_t frozen_at;
+	u64 xfeatures;		/* what the saved xstate may hold */
+
+	/* restart: what RESTORE prepared, applied by the final step */
+	struct task_struct *restorer;
+	struct cpt_restore_task *task;
+	struct cpt_restore_signals *signals;
+	struct cpt_restore_files *files;
+	struct cpt_restore_cpu *cpu;
+	enum cpt_restore_state state;
+	wait_queue_head_t wq;	/* state changes */
+};
+
+void cpt_session_get(struct cpt_session *s);
+void cpt_session_put(struct cpt_session *s);
+
+/*
+ * One subsystem: save() encodes the frozen target's state as the record's
+ * message; restore() decodes and checks a message and prepares, in the
+ * session, what the final step applies to the restoring task (it must not
+ * change the task yet, so that a refusal leaves it as it was); free()
+ * releases what restore() prepared. MM is special: it writes and reads its
+ * own records, pages included, and is applied by the final step itself.
+ */
+struct cpt_subsys_ops {
+	const char *name;
+	u16 record;
+	int (*save)(struct cpt_session *s, struct cpt_pb_buf *msg);
+	int (*restore)(struct cpt_session *s, const void *msg, size_t len);
+	void (*free)(struct cpt_session *s);
+};
+
+extern const struct cpt_subsys_ops cpt_task_ops;
+extern const struct cpt_subsys_ops cpt_signals_ops;
+extern const struct cpt_subsys_ops cpt_files_ops;
+extern const struct cpt_subsys_ops cpt_cpu_ops;
+
+/* cpt_mm.c */
+int cpt_mm_save(struct cpt_session *s);
+int cpt_mm_restore(struct cpt_session *s);
+
+/* The final step's parts, each applied to current, in cpt_session.c's order. */
+int cpt_task_apply(struct cpt_session *s);
+int cpt_signals_apply(struct cpt_session *s);
+int cpt_files_apply(struct cpt_session *s);
+int cpt_cpu_apply(struct cpt_session *s, struct file *pin);
+
+/* The xstate features this CPU and kernel give user space. */
+u64 cpt_cpu_user_xfeatures(void);
+unsigned int cpt_cpu_xstate_size(void);
+
+#endif /* CPT_SESSION_H */

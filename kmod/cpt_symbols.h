@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CPT_SYMBOLS_H
+#define CPT_SYMBOLS_H
+
+#include <linux/types.h>
+
+struct task_struct;
+struct fs_struct;
+struct path;
+struct mm_struct;
+struct file;
+struct pt_regs;
+
+struct cpt_kernel_symbols {
+	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
+	void (*set_fs_pwd)(struct fs_struct *fs, const struct path *path);
+	int (*replace_mm_exe_file)(struct mm_struct *mm, struct file *new_exe);
+	long (*sys_mremap)(const struct pt_regs *regs);
+};
+
+extern struct cpt_kernel_symbols cpt_sym;
+
+#endif /* CPT_SYMBOLS_H */
