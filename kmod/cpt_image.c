@@ -3,7 +3,7 @@
  * Image records: header, payload, CRC32C of both. The image is written and
  * read in one pass, so it may be a file, a pipe or a socket.
  */
-#include <linux/crc32c.h>
+#include <linux/crc32.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -63,7 +63,7 @@ int cpt_record_write_begin(struct cpt_image *img, struct cpt_record_io *io,
 
 	io->img = img;
 	io->remaining = length;
-	io->crc = crc32c(~0U, &hdr, sizeof(hdr));
+	io->crc = __crc32c_le(~0U, (const u8 *)&hdr, sizeof(hdr));
 	return cpt_image_write(img, &hdr, sizeof(hdr));
 }
 
@@ -72,7 +72,7 @@ int cpt_record_write_data(struct cpt_record_io *io, const void *buf, size_t len)
 	if (len > io->remaining)
 		return -EOVERFLOW;
 	io->remaining -= len;
-	io->crc = crc32c(io->crc, buf, len);
+	io->crc = __crc32c_le(io->crc, buf, len);
 	return cpt_image_write(io->img, buf, len);
 }
 
@@ -132,7 +132,7 @@ int cpt_record_read_begin(struct cpt_image *img, struct cpt_record_io *io,
 	}
 	io->img = img;
 	io->remaining = hdr.length;
-	io->crc = crc32c(~0U, &hdr, sizeof(hdr));
+	io->crc = __crc32c_le(~0U, (const u8 *)&hdr, sizeof(hdr));
 	*length = hdr.length;
 	return 0;
 }
@@ -147,7 +147,7 @@ int cpt_record_read_data(struct cpt_record_io *io, void *buf, size_t len)
 	if (ret)
 		return ret;
 	io->remaining -= len;
-	io->crc = crc32c(io->crc, buf, len);
+	io->crc = __crc32c_le(io->crc, buf, len);
 	return 0;
 }
 
