@@ -36,6 +36,7 @@
 struct cpt_restore_cpu {
 	struct callback_head work;
 	struct user_regs_struct regs;
+	sigset_t blocked;	/* set last, once the registers are in place */
 	struct file *pin;	/* keeps the session file, and so us, alive */
 	u32 xsave_size;
 	u8 xsave[];
@@ -152,6 +153,8 @@ static int cpt_cpu_restore(struct cpt_session *s, const void *data, size_t len)
 			xsave = f.data;
 			xsave_len = f.len;
 			break;
+		default:	/* the bases are in gpregs too */
+			ret = 0;
 		}
 		if (ret)
 			break;
@@ -178,14 +181,25 @@ static void cpt_cpu_free(struct cpt_session *s)
 	s->cpu = NULL;
 }
 
-/* A syscall the freeze interrupted starts again, as if never interrupted. */
-static bool cpt_is_restart(unsigned long ax)
+/*
+ * The freeze interrupted a syscall that the kernel would restart. Leave the
+ * decision to the kernel's own signal path, as if the syscall had just been
+ * interrupted here: a pending signal's handler gets EINTR or a restart as
+ * its SA_RESTART says, and without one the syscall starts again. The
+ * restart_block of a -ERESTART_RESTARTBLOCK syscall (nanosleep...) is not
+ * saved, so that one restarts from its arguments, or gets EINTR for a handler.
+ */
+static bool cpt_restart_pending(struct pt_regs *regs)
 {
-	switch (ax) {
+	if ((long)regs->orig_ax < 0)
+		return false;
+	switch (regs->ax) {
+	case -ERESTART_RESTARTBLOCK:
+		regs->ax = -ERESTARTNOHAND;
+		return true;
 	case -ERESTARTSYS:
 	case -ERESTARTNOINTR:
 	case -ERESTARTNOHAND:
-	case -ERESTART_RESTARTBLOCK:
 		return true;
 	}
 	return false;
@@ -204,11 +218,10 @@ static void cpt_cpu_load(struct callback_head *work)
 	regs->cs = __USER_CS;
 	regs->ss = __USER_DS;
 	regs->flags = (flags & ~CPT_USER_EFLAGS) | (r->flags & CPT_USER_EFLAGS);
-	if ((long)r->orig_ax >= 0 && cpt_is_restart(r->ax)) {
-		regs->ax = r->orig_ax;
-		regs->ip -= 2;	/* back onto the syscall instruction */
-	}
-	regs->orig_ax = -1;
+	if (cpt_restart_pending(regs))
+		set_tsk_thread_flag(current, TIF_NOTIFY_SIGNAL);
+	else
+		regs->orig_ax = -1;
 
 	/* What arch_prctl(ARCH_SET_FS) does for the current task. */
 	preempt_disable();
@@ -218,6 +231,8 @@ static void cpt_cpu_load(struct callback_head *work)
 	current->thread.fsbase = r->fs_base;
 	preempt_enable();
 
+	/* Pending signals now reach the restored context, not the old one. */
+	sigprocmask(SIG_SETMASK, &cpu->blocked, NULL);
 	kvfree(cpu);
 	fput(pin);
 }
@@ -244,6 +259,7 @@ int cpt_cpu_apply(struct cpt_session *s, struct file *pin)
 	current->thread.pkru = pkru;
 
 	cpu->pin = pin;
+	cpt_signals_blocked(s, &cpu->blocked);
 	init_task_work(&cpu->work, cpt_cpu_load);
 	ret = task_work_add(current, &cpu->work, TWA_RESUME);
 	if (ret)

@@ -3,11 +3,14 @@
  * Image records: header, payload, CRC32C of both. The image is written and
  * read in one pass, so it may be a file, a pipe or a socket.
  */
+#include <linux/bvec.h>
 #include <linux/crc32.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 
 #include "cpt_image.h"
 
@@ -166,6 +169,98 @@ int cpt_record_read_end(struct cpt_record_io *io)
 		return -EBADMSG;
 	}
 	io->img->records++;
+	return 0;
+}
+
+/*
+ * Whole pages of record data (CPT_REC_PAGES), moved between the image and
+ * the page frames themselves: no bounce buffer, and one vfs_iter_write()
+ * or vfs_iter_read() for CPT_IMAGE_PAGE_BATCH pages. Added for cpt_mm.c.
+ */
+#define CPT_IMAGE_PAGE_BATCH 16U
+
+static void cpt_record_crc_pages(struct cpt_record_io *io, struct page **pages,
+				 unsigned int nr)
+{
+	unsigned int i;
+	void *kaddr;
+
+	for (i = 0; i < nr; i++) {
+		kaddr = kmap_local_page(pages[i]);
+		io->crc = __crc32c_le(io->crc, kaddr, PAGE_SIZE);
+		kunmap_local(kaddr);
+	}
+}
+
+static void cpt_pages_to_bvec(struct bio_vec *bv, struct page **pages, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		bvec_set_page(&bv[i], pages[i], PAGE_SIZE, 0);
+}
+
+int cpt_record_write_pages(struct cpt_record_io *io, struct page **pages,
+			   unsigned int nr)
+{
+	struct bio_vec bv[CPT_IMAGE_PAGE_BATCH];
+	struct file *file = io->img->file;
+	struct iov_iter iter;
+	unsigned int n;
+	ssize_t done;
+
+	if ((u64)nr * PAGE_SIZE > io->remaining)
+		return -EOVERFLOW;
+	for (; nr; nr -= n, pages += n) {
+		n = min(nr, CPT_IMAGE_PAGE_BATCH);
+		cpt_record_crc_pages(io, pages, n);
+		cpt_pages_to_bvec(bv, pages, n);
+		iov_iter_bvec(&iter, ITER_SOURCE, bv, n, n * PAGE_SIZE);
+		while (iov_iter_count(&iter)) {
+			file_start_write(file);
+			done = vfs_iter_write(file, &iter, cpt_file_pos(file), 0);
+			file_end_write(file);
+			if (done < 0)
+				return done;
+			if (done == 0)
+				return -EIO;
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			io->img->bytes += done;
+		}
+		io->remaining -= n * PAGE_SIZE;
+	}
+	return 0;
+}
+
+int cpt_record_read_pages(struct cpt_record_io *io, struct page **pages,
+			  unsigned int nr)
+{
+	struct bio_vec bv[CPT_IMAGE_PAGE_BATCH];
+	struct file *file = io->img->file;
+	struct iov_iter iter;
+	unsigned int n;
+	ssize_t done;
+
+	if ((u64)nr * PAGE_SIZE > io->remaining)
+		return -EBADMSG;
+	for (; nr; nr -= n, pages += n) {
+		n = min(nr, CPT_IMAGE_PAGE_BATCH);
+		cpt_pages_to_bvec(bv, pages, n);
+		iov_iter_bvec(&iter, ITER_DEST, bv, n, n * PAGE_SIZE);
+		while (iov_iter_count(&iter)) {
+			done = vfs_iter_read(file, &iter, cpt_file_pos(file), 0);
+			if (done < 0)
+				return done;
+			if (done == 0)
+				return -ENODATA; /* the image ends early */
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			io->img->bytes += done;
+		}
+		cpt_record_crc_pages(io, pages, n);
+		io->remaining -= n * PAGE_SIZE;
+	}
 	return 0;
 }
 

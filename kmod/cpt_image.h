@@ -7,6 +7,8 @@
 #include <linux/types.h>
 #include <linux/cpt.h>
 
+struct page;
+
 /* The most a protobuf record may claim, so a hostile length can't exhaust memory. */
 #define CPT_RECORD_MAX_MESSAGE (16U << 20)
 /* The most pages one CPT_REC_PAGES record carries. */
@@ -34,11 +36,15 @@ int cpt_record_write_data(struct cpt_record_io *io, const void *buf, size_t len)
 int cpt_record_write_end(struct cpt_record_io *io);
 int cpt_record_write(struct cpt_image *img, u16 type, const void *payload,
 		     size_t len);
+int cpt_record_write_pages(struct cpt_record_io *io, struct page **pages,
+			   unsigned int nr);
 
 int cpt_record_read_begin(struct cpt_image *img, struct cpt_record_io *io,
 			  u16 type, u64 max_length, u64 *length);
 int cpt_record_read_data(struct cpt_record_io *io, void *buf, size_t len);
 int cpt_record_read_end(struct cpt_record_io *io);
+int cpt_record_read_pages(struct cpt_record_io *io, struct page **pages,
+			  unsigned int nr);
 void *cpt_record_read(struct cpt_image *img, u16 type, size_t *len);
 
 #endif /* CPT_IMAGE_H */

@@ -1,13 +1,1568 @@
 // SPDX-License-Identifier: GPL-2.0
-/* PLACEHOLDER under construction: refuses everything. */
+/*
+ * The address space. A checkpoint writes one CPT_REC_MM record (every VMA,
+ * and the mm's own facts: code, data, brk, stack, arguments, environment,
+ * auxv, exe), then CPT_REC_PAGES records with the memory only the process
+ * holds: its anonymous pages, the copied-on-write pages of its private file
+ * mappings included, and the pages of its shared anonymous memory. What a
+ * file or this kernel keeps (file pages, the vDSO) is not copied.
+ *
+ * A restart runs in the restoring task itself. It checks the whole record
+ * and opens every mapped file before it touches anything, so that a refusal
+ * leaves the task as it was. Then the task's own address space goes: the
+ * vDSO and vvar this kernel gave it move to the saved addresses, everything
+ * else is unmapped, the saved VMAs are mapped again and the pages copied in.
+ */
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/huge_mm.h>
+#include <linux/hugetlb.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/pagemap.h>
+#include <linux/pgtable.h>
+#include <linux/pkeys.h>
+#include <linux/ptrace.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/swapops.h>
+#include <linux/userfaultfd_k.h>
+#include <linux/xarray.h>
+
+#include "cpt_pb_fields.h"
 #include "cpt_session.h"
+#include "cpt_symbols.h"
+
+/*
+ * Far above the kernel's default vm.max_map_count; bounds what a record
+ * may make a restart allocate.
+ */
+#define CPT_MM_MAX_VMAS (256U * 1024)
+/* Pages taken per get_user_pages*() call, and moved per image call. */
+#define CPT_MM_GUP_BATCH 64U
+
+#define CPT_MM_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
+/* What madvise() sets on a VMA, and a restart gives back. */
+#define CPT_MM_ADVICE (VM_HUGEPAGE | VM_NOHUGEPAGE | VM_DONTDUMP | VM_DONTCOPY |	\
+		       VM_WIPEONFORK | VM_SEQ_READ | VM_RAND_READ)
+
+/* A run of contiguous pages, all inside one VMA, that the image carries. */
+struct cpt_mm_run {
+	unsigned long start;
+	unsigned long nr_pages;
+};
+
+/* A shared anonymous VMA seen so far, to catch two VMAs sharing its pages. */
+struct cpt_mm_shared {
+	struct inode *inode;
+	pgoff_t first;
+	pgoff_t last;
+};
+
+/* A checkpoint's working state; its buffers serve every VMA and page. */
+struct cpt_mm_save {
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct cpt_mm_run *runs;
+	size_t nr_runs;
+	size_t max_runs;
+	unsigned long vma_start;	/* runs never merge across VMAs */
+	u64 nr_pages;
+	struct cpt_mm_shared *shared;
+	size_t nr_shared;
+	size_t max_shared;
+	unsigned int nr_vdso;
+	unsigned int nr_vvar;
+	char *path;			/* PATH_MAX bytes */
+	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
+};
+
+/* The mm's facts, in the order of these field numbers. */
+static const u32 cpt_mm_fact_fields[] = {
+	CPT_PB_MM_START_CODE, CPT_PB_MM_END_CODE,
+	CPT_PB_MM_START_DATA, CPT_PB_MM_END_DATA,
+	CPT_PB_MM_START_BRK, CPT_PB_MM_BRK,
+	CPT_PB_MM_START_STACK,
+	CPT_PB_MM_ARG_START, CPT_PB_MM_ARG_END,
+	CPT_PB_MM_ENV_START, CPT_PB_MM_ENV_END,
+};
+
+enum {
+	CPT_MM_START_CODE, CPT_MM_END_CODE,
+	CPT_MM_START_DATA, CPT_MM_END_DATA,
+	CPT_MM_START_BRK, CPT_MM_BRK,
+	CPT_MM_START_STACK,
+	CPT_MM_ARG_START, CPT_MM_ARG_END,
+	CPT_MM_ENV_START, CPT_MM_ENV_END,
+	CPT_MM_NR_FACTS
+};
+
+/* Bounds that must come in order, as prctl(PR_SET_MM_MAP) wants them. */
+static const u8 cpt_mm_fact_pairs[][2] = {
+	{ CPT_MM_START_CODE, CPT_MM_END_CODE },
+	{ CPT_MM_START_DATA, CPT_MM_END_DATA },
+	{ CPT_MM_START_BRK, CPT_MM_BRK },
+	{ CPT_MM_ARG_START, CPT_MM_ARG_END },
+	{ CPT_MM_ENV_START, CPT_MM_ENV_END },
+};
+
+static void cpt_mm_get_facts(struct mm_struct *mm, unsigned long *facts)
+{
+	spin_lock(&mm->arg_lock);
+	facts[CPT_MM_START_CODE] = mm->start_code;
+	facts[CPT_MM_END_CODE] = mm->end_code;
+	facts[CPT_MM_START_DATA] = mm->start_data;
+	facts[CPT_MM_END_DATA] = mm->end_data;
+	facts[CPT_MM_START_BRK] = mm->start_brk;
+	facts[CPT_MM_BRK] = mm->brk;
+	facts[CPT_MM_START_STACK] = mm->start_stack;
+	facts[CPT_MM_ARG_START] = mm->arg_start;
+	facts[CPT_MM_ARG_END] = mm->arg_end;
+	facts[CPT_MM_ENV_START] = mm->env_start;
+	facts[CPT_MM_ENV_END] = mm->env_end;
+	spin_unlock(&mm->arg_lock);
+}
+
+/*
+ * [vdso] or [vvar] for this kernel's own mappings, 0 for a VMA that is not a
+ * kernel special mapping, -EOPNOTSUPP for any other (uprobes' area...).
+ */
+static int cpt_mm_special(struct vm_area_struct *vma, const char **name)
+{
+	*name = NULL;
+	if (vma->vm_file || vma_is_anonymous(vma))
+		return 0;
+	if (vma->vm_ops->name)
+		*name = vma->vm_ops->name(vma);
+	if (!*name)
+		return -EOPNOTSUPP;
+	if (!strcmp(*name, "[vvar]"))
+		return CPT_PB_VMA_KIND_VVAR;
+	if (!strcmp(*name, "[vdso]") &&
+	    vma->vm_start == (unsigned long)vma->vm_mm->context.vdso)
+		return CPT_PB_VMA_KIND_VDSO;
+	return -EOPNOTSUPP;
+}
+
+/*
+ * MAP_SHARED | MAP_ANONYMOUS memory: a kernel-internal shmem file named
+ * "dev/zero" (shmem_zero_setup()). SysV segments and memfds differ by name.
+ */
+static bool cpt_mm_is_shared_anon(struct file *file)
+{
+	return file->f_mapping->a_ops == &shmem_aops &&
+	       IS_PRIVATE(file_inode(file)) &&
+	       !strcmp(file->f_path.dentry->d_name.name, "dev/zero");
+}
+
+/* The kind of a VMA a restart can recreate, or a negative errno and why not. */
+static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct file *file = vma->vm_file;
+	const char *name;
+	int kind;
+
+	if (is_vm_hugetlb_page(vma)) {
+		*why = "hugetlb memory";
+		return -EOPNOTSUPP;
+	}
+	kind = cpt_mm_special(vma, &name);
+	if (kind) {
+		*why = name ?: "a special mapping";
+		return kind;
+	}
+	if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) {
+		*why = "device memory";
+		return -EOPNOTSUPP;
+	}
+	if (userfaultfd_armed(vma)) {
+		*why = "memory registered with userfaultfd";
+		return -EOPNOTSUPP;
+	}
+	if (vma_pkey(vma)) {
+		*why = "memory with a protection key";
+		return -EOPNOTSUPP;
+	}
+	if (!file) {
+		if (vma->vm_flags & VM_MAYSHARE) {
+			*why = "shared memory without a file";
+			return -EOPNOTSUPP;
+		}
+		/* The tests of /proc/PID/maps for [heap] and [stack]. */
+		if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+			return CPT_PB_VMA_KIND_HEAP;
+		if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
+			return CPT_PB_VMA_KIND_STACK;
+		return CPT_PB_VMA_KIND_ANON;
+	}
+	if ((vma->vm_flags & VM_MAYSHARE) && cpt_mm_is_shared_anon(file))
+		return CPT_PB_VMA_KIND_SHMEM;
+	if (!S_ISREG(file_inode(file)->i_mode)) {
+		*why = "a mapping of a device or special file";
+		return -EOPNOTSUPP;
+	}
+	if (IS_PRIVATE(file_inode(file))) {
+		*why = "a kernel-internal file (SysV shared memory?)";
+		return -EOPNOTSUPP;
+	}
+	/* A restart finds files by name. */
+	if (d_unlinked(file->f_path.dentry)) {
+		*why = "a deleted file or a memfd";
+		return -EOPNOTSUPP;
+	}
+	return CPT_PB_VMA_KIND_FILE;
+}
+
+static int cpt_mm_add_run(struct cpt_mm_save *sv, unsigned long start,
+			  unsigned long nr_pages)
+{
+	struct cpt_mm_run *last = sv->nr_runs ? &sv->runs[sv->nr_runs - 1] : NULL;
+	struct cpt_mm_run *runs;
+	size_t max;
+
+	sv->nr_pages += nr_pages;
+	if (last && last->start >= sv->vma_start &&
+	    last->start + (last->nr_pages << PAGE_SHIFT) == start) {
+		last->nr_pages += nr_pages;
+		return 0;
+	}
+	if (sv->nr_runs == sv->max_runs) {
+		max = max_t(size_t, 256, sv->max_runs * 2);
+		runs = kvrealloc(sv->runs, sv->max_runs * sizeof(*runs),
+				 max * sizeof(*runs), GFP_KERNEL_ACCOUNT);
+		if (!runs)
+			return -ENOMEM;
+		sv->runs = runs;
+		sv->max_runs = max;
+	}
+	sv->runs[sv->nr_runs].start = start;
+	sv->runs[sv->nr_runs].nr_pages = nr_pages;
+	sv->nr_runs++;
+	return 0;
+}
+
+/*
+ * Whether a private mapping's PTE holds memory of the process's own: an
+ * anonymous page, present or swapped out. The zero page, page cache pages
+ * and empty PTEs hold nothing. Called under the PTE lock.
+ */
+static int cpt_mm_pte_held(pte_t pte)
+{
+	swp_entry_t entry;
+	unsigned long pfn;
+
+	if (pte_none(pte))
+		return 0;
+	if (pte_present(pte)) {
+		pfn = pte_pfn(pte);
+		if (pte_special(pte) || !pfn_valid(pfn))
+			return 0;
+		return PageAnon(pfn_to_page(pfn));
+	}
+	entry = pte_to_swp_entry(pte);
+	/* Only anonymous memory is swapped out through PTEs. */
+	if (!non_swap_entry(entry))
+		return 1;
+	if (is_migration_entry(entry))
+		return PageAnon(pfn_swap_entry_to_page(entry));
+	/* A marker (uffd-wp) on an otherwise empty PTE. */
+	if (is_pte_marker_entry(entry))
+		return 0;
+	if (is_hwpoison_entry(entry) || is_swapin_error_entry(entry))
+		return -EIO;
+	return -EOPNOTSUPP;	/* device-private memory */
+}
+
+/* The same for a huge PMD, under the PMD lock. */
+static int cpt_mm_pmd_held(pmd_t pmd)
+{
+	if (pmd_devmap(pmd))
+		return -EOPNOTSUPP;
+	/* The huge zero page is not anonymous. */
+	if (pmd_present(pmd))
+		return PageAnon(pmd_page(pmd));
+	if (is_pmd_migration_entry(pmd))
+		return PageAnon(pfn_swap_entry_to_page(pmd_to_swp_entry(pmd)));
+	return -EOPNOTSUPP;
+}
+
+static bool cpt_mm_pmd_is_leaf(pmd_t pmd)
+{
+	return is_swap_pmd(pmd) || pmd_trans_huge(pmd) || pmd_devmap(pmd);
+}
+
+/* Adds the held pages of one PMD's span [addr, end) of a private VMA. */
+static int cpt_mm_scan_pmd(struct cpt_mm_save *sv, struct vm_area_struct *vma,
+			   pmd_t *pmd, unsigned long addr, unsigned long end)
+{
+	DECLARE_BITMAP(held, PTRS_PER_PTE);
+	unsigned int nr = (end - addr) >> PAGE_SHIFT;
+	unsigned int i, j;
+	pte_t *start_pte;
+	spinlock_t *ptl;	/* the PMD's or the page table's */
+	pmd_t pmdval;
+	int ret = 0;
+
+	pmdval = READ_ONCE(*pmd);
+	if (pmd_none(pmdval))
+		return 0;
+	if (cpt_mm_pmd_is_leaf(pmdval)) {
+		ptl = pmd_lock(sv->mm, pmd);
+		pmdval = *pmd;
+		if (cpt_mm_pmd_is_leaf(pmdval)) {
+			ret = cpt_mm_pmd_held(pmdval);
+			spin_unlock(ptl);
+			return ret > 0 ? cpt_mm_add_run(sv, addr, nr) : ret;
+		}
+		/* Split meanwhile: a page table now. */
+		spin_unlock(ptl);
+		if (pmd_none(pmdval))
+			return 0;
+	}
+	if (pmd_bad(pmdval))
+		return 0;
+
+	/*
+	 * Under mmap_lock, a page table of a VMA is not freed: only
+	 * khugepaged's collapse does that, with the lock held for writing.
+	 */
+	bitmap_zero(held, PTRS_PER_PTE);
+	start_pte = pte_offset_map_lock(sv->mm, pmd, addr, &ptl);
+	for (i = 0; i < nr; i++) {
+		ret = cpt_mm_pte_held(ptep_get(start_pte + i));
+		if (ret < 0)
+			break;
+		if (ret)
+			__set_bit(i, held);
+	}
+	pte_unmap_unlock(start_pte, ptl);
+	if (ret < 0)
+		return ret;
+
+	for (i = find_first_bit(held, nr); i < nr; i = find_next_bit(held, nr, j)) {
+		j = find_next_zero_bit(held, nr, i);
+		ret = cpt_mm_add_run(sv, addr + ((unsigned long)i << PAGE_SHIFT), j - i);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * A private VMA's own pages, found in its page tables: nothing is faulted
+ * in, so untouched memory costs nothing, and swapped-out pages count.
+ */
+static int cpt_mm_scan_private(struct cpt_mm_save *sv, struct vm_area_struct *vma)
+{
+	unsigned long addr, next, end = vma->vm_end;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pud_t pudval;
+	int ret;
+
+	/* Without an anon_vma, no page of the VMA was ever written. */
+	if (!vma->anon_vma)
+		return 0;
+	for (addr = vma->vm_start; addr < end; addr = next) {
+		pgd = pgd_offset(sv->mm, addr);
+		if (pgd_none(*pgd) || pgd_bad(*pgd)) {
+			next = pgd_addr_end(addr, end);
+			continue;
+		}
+		p4d = p4d_offset(pgd, addr);
+		if (p4d_none(*p4d) || p4d_bad(*p4d)) {
+			next = p4d_addr_end(addr, end);
+			continue;
+		}
+		pud = pud_offset(p4d, addr);
+		pudval = READ_ONCE(*pud);
+		if (pud_none(pudval) || pud_bad(pudval)) {
+			if (pud_leaf(pudval))
+				return -EOPNOTSUPP;
+			next = pud_addr_end(addr, end);
+			continue;
+		}
+		next = pmd_addr_end(addr, end);
+		ret = cpt_mm_scan_pmd(sv, vma, pmd_offset(pud, addr), addr, next);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * The first page at or after *index, up to last, that a shmem file holds
+ * in memory or in swap; on success *index is that page and *end the index
+ * after the folio that holds it.
+ */
+static bool cpt_mm_shmem_find(struct address_space *mapping, pgoff_t *index,
+			      pgoff_t last, pgoff_t *end)
+{
+	XA_STATE(xas, &mapping->i_pages, *index);
+	struct folio *folio;
+	bool found = false;
+	void *entry;
+
+	rcu_read_lock();
+	while ((entry = xas_find(&xas, last))) {
+		if (xas_retry(&xas, entry))
+			continue;
+		*index = xas.xa_index;
+		if (xa_is_value(entry)) {
+			*end = *index + 1;
+			found = true;
+			break;
+		}
+		folio = entry;
+		if (!folio_try_get_rcu(folio)) {
+			xas_reset(&xas);
+			continue;
+		}
+		if (unlikely(folio != xas_reload(&xas))) {
+			folio_put(folio);
+			xas_reset(&xas);
+			continue;
+		}
+		*end = max(folio->index + folio_nr_pages(folio), *index + 1);
+		folio_put(folio);
+		found = true;
+		break;
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * Shared anonymous memory keeps its pages in its shmem file, whether this
+ * process ever touched them or not (another process may have, before a
+ * fork): the file, not the page tables, says which pages exist.
+ */
+static int cpt_mm_scan_shmem(struct cpt_mm_save *sv, struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma->vm_file->f_mapping;
+	pgoff_t first = vma->vm_pgoff;
+	pgoff_t last = first + vma_pages(vma) - 1;
+	pgoff_t index = first, end;
+	int ret;
+
+	while (index <= last && cpt_mm_shmem_find(mapping, &index, last, &end)) {
+		end = min(end, last + 1);
+		ret = cpt_mm_add_run(sv, vma->vm_start + ((index - first) << PAGE_SHIFT),
+				     end - index);
+		if (ret)
+			return ret;
+		index = end;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
+ * Two VMAs mapping the same pages of one shared anonymous object (mremap()
+ * with old_size 0) would come back as two separate objects: refuse them.
+ */
+static int cpt_mm_check_shared(struct cpt_mm_save *sv, struct vm_area_struct *vma)
+{
+	struct inode *inode = file_inode(vma->vm_file);
+	pgoff_t first = vma->vm_pgoff, last = first + vma_pages(vma) - 1;
+	struct cpt_mm_shared *shared;
+	size_t i, max;
+
+	for (i = 0; i < sv->nr_shared; i++) {
+		shared = &sv->shared[i];
+		if (shared->inode == inode && shared->first <= last && first <= shared->last)
+			return -EOPNOTSUPP;
+	}
+	if (sv->nr_shared == sv->max_shared) {
+		max = max_t(size_t, 16, sv->max_shared * 2);
+		shared = kvrealloc(sv->shared, sv->max_shared * sizeof(*shared),
+				   max * sizeof(*shared), GFP_KERNEL_ACCOUNT);
+		if (!shared)
+			return -ENOMEM;
+		sv->shared = shared;
+		sv->max_shared = max;
+	}
+	sv->shared[sv->nr_shared].inode = inode;
+	sv->shared[sv->nr_shared].first = first;
+	sv->shared[sv->nr_shared].last = last;
+	sv->nr_shared++;
+	return 0;
+}
+
+static int cpt_mm_refuse(struct cpt_mm_save *sv, struct vm_area_struct *vma,
+			 const char *why, int err)
+{
+	pr_info_ratelimited("pid %d: cannot checkpoint %#lx-%#lx: %s\n",
+			    task_pid_nr(sv->task), vma->vm_start, vma->vm_end, why);
+	return err;
+}
+
+/* The path of a mapped file, as the checkpointing caller sees it. */
+static char *cpt_mm_file_path(struct cpt_mm_save *sv, struct file *file)
+{
+	char *name = d_path(&file->f_path, sv->path, PATH_MAX);
+
+	if (!IS_ERR(name) && *name != '/')
+		name = ERR_PTR(-EOPNOTSUPP);
+	return name;
+}
+
+static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
+			   struct cpt_pb_buf *msg)
+{
+	const unsigned long vm_flags = vma->vm_flags;
+	struct cpt_pb_buf v;
+	const char *why = NULL;
+	char *path = NULL;
+	u32 prot = 0, flags;
+	int kind, ret;
+
+	kind = cpt_mm_vma_kind(vma, &why);
+	if (kind < 0)
+		return cpt_mm_refuse(sv, vma, why, kind);
+	if (kind == CPT_PB_VMA_KIND_FILE) {
+		path = cpt_mm_file_path(sv, vma->vm_file);
+		if (IS_ERR(path))
+			return cpt_mm_refuse(sv, vma, "the mapped file has no usable path",
+					     PTR_ERR(path));
+	}
+	if (kind == CPT_PB_VMA_KIND_VDSO)
+		sv->nr_vdso++;
+	if (kind == CPT_PB_VMA_KIND_VVAR)
+		sv->nr_vvar++;
+
+	if (vm_flags & VM_READ)
+		prot |= PROT_READ;
+	if (vm_flags & VM_WRITE)
+		prot |= PROT_WRITE;
+	if (vm_flags & VM_EXEC)
+		prot |= PROT_EXEC;
+	flags = (vm_flags & VM_MAYSHARE) ? MAP_SHARED : MAP_PRIVATE;
+	if (vm_flags & VM_GROWSDOWN)
+		flags |= MAP_GROWSDOWN;
+
+	cpt_pb_init(&v);
+	cpt_pb_u64(&v, CPT_PB_VMA_START, vma->vm_start);
+	cpt_pb_u64(&v, CPT_PB_VMA_END, vma->vm_end);
+	cpt_pb_u64(&v, CPT_PB_VMA_PROT, prot);
+	cpt_pb_u64(&v, CPT_PB_VMA_FLAGS, flags);
+	if (path) {
+		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
+		cpt_pb_string(&v, CPT_PB_VMA_PATH, path);
+	}
+	cpt_pb_u64(&v, CPT_PB_VMA_KIND, kind);
+	cpt_pb_u64(&v, CPT_PB_VMA_VM_FLAGS, vm_flags);
+	cpt_pb_message(msg, CPT_PB_MM_VMAS, &v);
+
+	sv->vma_start = vma->vm_start;
+	switch (kind) {
+	case CPT_PB_VMA_KIND_SHMEM:
+		ret = cpt_mm_check_shared(sv, vma);
+		if (ret == -EOPNOTSUPP)
+			return cpt_mm_refuse(sv, vma, "shared memory mapped twice", ret);
+		return ret ?: cpt_mm_scan_shmem(sv, vma);
+	case CPT_PB_VMA_KIND_FILE:
+		/* The file keeps a shared mapping's data. */
+		if (vm_flags & VM_MAYSHARE)
+			return 0;
+		fallthrough;
+	case CPT_PB_VMA_KIND_ANON:
+	case CPT_PB_VMA_KIND_HEAP:
+	case CPT_PB_VMA_KIND_STACK:
+		ret = cpt_mm_scan_private(sv, vma);
+		if (ret == -EIO)
+			return cpt_mm_refuse(sv, vma, "a page lost to a memory or swap error",
+					     ret);
+		if (ret == -EOPNOTSUPP)
+			return cpt_mm_refuse(sv, vma, "device or huge-PUD memory", ret);
+		return ret;
+	default:
+		return 0;	/* vdso and vvar: this kernel's own */
+	}
+}
+
+/* The saved auxv, up to and with its terminating AT_NULL pair. */
+static void cpt_mm_save_auxv(struct mm_struct *mm, struct cpt_pb_buf *msg)
+{
+	unsigned int i, n = AT_VECTOR_SIZE;
+
+	for (i = 0; i + 1 < AT_VECTOR_SIZE; i += 2) {
+		if (mm->saved_auxv[i] == AT_NULL) {
+			n = i + 2;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)
+		cpt_pb_varint(msg, CPT_PB_MM_AUXV, mm->saved_auxv[i]);
+}
+
+static int cpt_mm_save_exe(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
+{
+	struct file *exe;
+	char *path;
+
+	rcu_read_lock();
+	exe = rcu_dereference(sv->mm->exe_file);
+	if (exe && !get_file_rcu(exe))
+		exe = NULL;
+	rcu_read_unlock();
+	if (!exe) {
+		pr_info_ratelimited("pid %d: cannot checkpoint: no executable\n",
+				    task_pid_nr(sv->task));
+		return -EOPNOTSUPP;
+	}
+	if (d_unlinked(exe->f_path.dentry))
+		path = ERR_PTR(-EOPNOTSUPP);
+	else
+		path = cpt_mm_file_path(sv, exe);
+	if (IS_ERR(path))
+		pr_info_ratelimited("pid %d: cannot checkpoint: its executable is deleted or has no usable path\n",
+				    task_pid_nr(sv->task));
+	else
+		cpt_pb_string(msg, CPT_PB_MM_EXE, path);
+	fput(exe);
+	return PTR_ERR_OR_ZERO(path);
+}
+
+/* Whether a task other than the target's threads uses its mm (CLONE_VM). */
+static bool cpt_mm_shared_with_others(struct task_struct *task, struct mm_struct *mm)
+{
+	struct task_struct *p, *t;
+	bool shared = false;
+
+	/* Set by any CLONE_VM without CLONE_THREAD, vfork() included. */
+	if (!test_bit(MMF_MULTIPROCESS, &mm->flags))
+		return false;
+	rcu_read_lock();
+	for_each_process(p) {
+		if (same_thread_group(p, task) || (p->flags & PF_KTHREAD))
+			continue;
+		for_each_thread(p, t) {
+			if (READ_ONCE(t->mm) == mm) {
+				shared = true;
+				goto out;
+			}
+		}
+	}
+out:
+	rcu_read_unlock();
+	return shared;
+}
+
+/* The Mm message: every VMA and the mm's facts; sv gets the page runs. */
+static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
+{
+	VMA_ITERATOR(vmi, sv->mm, 0);
+	struct mm_struct *mm = sv->mm;
+	unsigned long facts[CPT_MM_NR_FACTS];
+	struct vm_area_struct *vma;
+	unsigned int i;
+	int ret;
+
+	for_each_vma(vmi, vma) {
+		ret = cpt_mm_save_vma(sv, vma, msg);
+		if (ret)
+			return ret;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	if (sv->nr_vdso != 1 || sv->nr_vvar != 1) {
+		pr_info_ratelimited("pid %d: cannot checkpoint: it unmapped or moved its vDSO apart\n",
+				    task_pid_nr(sv->task));
+		return -EOPNOTSUPP;
+	}
+	cpt_mm_get_facts(mm, facts);
+	for (i = 0; i < CPT_MM_NR_FACTS; i++)
+		cpt_pb_u64(msg, cpt_mm_fact_fields[i], facts[i]);
+	cpt_mm_save_auxv(mm, msg);
+	ret = cpt_mm_save_exe(sv, msg);
+	if (ret)
+		return ret;
+	cpt_pb_u64(msg, CPT_PB_MM_NR_PAGES, sv->nr_pages);
+	return msg->err;
+}
+
+/*
+ * One run's pages, straight from the target's page frames to the image.
+ * The scan found every page, so get_user_pages_remote() faults at most a
+ * swapped-out page back in; it never writes to them.
+ */
+static int cpt_mm_write_run(struct cpt_session *s, struct cpt_mm_save *sv,
+			    const struct cpt_mm_run *run)
+{
+	unsigned long addr = run->start, left = run->nr_pages;
+	struct cpt_pages_header hdr;
+	struct cpt_record_io io;
+	unsigned long n, done, batch;
+	long got, i;
+	int ret;
+
+	while (left) {
+		n = min_t(unsigned long, left, CPT_RECORD_MAX_PAGES);
+		hdr.start = addr;
+		hdr.nr_pages = n;
+		ret = cpt_record_write_begin(&s->img, &io, CPT_REC_PAGES,
+					     sizeof(hdr) + n * PAGE_SIZE);
+		if (!ret)
+			ret = cpt_record_write_data(&io, &hdr, sizeof(hdr));
+		for (done = 0; !ret && done < n; done += got) {
+			batch = min_t(unsigned long, n - done, CPT_MM_GUP_BATCH);
+			got = get_user_pages_remote(sv->mm, addr, batch, FOLL_FORCE,
+						    sv->pages, NULL, NULL);
+			if (got <= 0) {
+				pr_info_ratelimited("pid %d: cannot read its page at %#lx: %ld\n",
+						    task_pid_nr(sv->task), addr, got);
+				return got ?: -EFAULT;
+			}
+			ret = cpt_record_write_pages(&io, sv->pages, got);
+			for (i = 0; i < got; i++)
+				put_page(sv->pages[i]);
+			addr += got << PAGE_SHIFT;
+			cond_resched();
+		}
+		if (!ret)
+			ret = cpt_record_write_end(&io);
+		if (ret)
+			return ret;
+		left -= n;
+	}
+	return 0;
+}
+
+static void cpt_mm_save_free(struct cpt_mm_save *sv)
+{
+	kvfree(sv->runs);
+	kvfree(sv->shared);
+	kfree(sv->pages);
+	kfree(sv->path);
+}
 
 int cpt_mm_save(struct cpt_session *s)
 {
-	return -EOPNOTSUPP;
+	struct cpt_mm_save sv = { .task = s->target };
+	struct cpt_pb_buf msg;
+	size_t i;
+	int ret;
+
+	sv.mm = get_task_mm(s->target);
+	if (!sv.mm)
+		return -ESRCH;
+	if (cpt_mm_shared_with_others(s->target, sv.mm)) {
+		pr_info_ratelimited("pid %d: cannot checkpoint: another process shares its memory\n",
+				    task_pid_nr(s->target));
+		mmput(sv.mm);
+		return -EOPNOTSUPP;
+	}
+	cpt_pb_init(&msg);
+	sv.path = kmalloc(PATH_MAX, GFP_KERNEL);
+	sv.pages = kmalloc_array(CPT_MM_GUP_BATCH, sizeof(*sv.pages), GFP_KERNEL);
+	if (!sv.path || !sv.pages) {
+		ret = -ENOMEM;
+		goto out;
+	}
+
+	/* Pages follow the record that counts them: scan all, then copy. */
+	ret = mmap_read_lock_killable(sv.mm);
+	if (ret)
+		goto out;
+	ret = cpt_mm_encode(&sv, &msg);
+	if (!ret)
+		ret = cpt_record_write(&s->img, CPT_REC_MM, msg.data, msg.len);
+	for (i = 0; !ret && i < sv.nr_runs; i++)
+		ret = cpt_mm_write_run(s, &sv, &sv.runs[i]);
+	mmap_read_unlock(sv.mm);
+out:
+	cpt_pb_free(&msg);
+	cpt_mm_save_free(&sv);
+	mmput(sv.mm);
+	return ret;
+}
+
+/* A saved VMA, as decoded; path points into the record, without a NUL. */
+struct cpt_mm_vma {
+	u64 start;
+	u64 end;
+	u64 pgoff;
+	u64 vm_flags;
+	u32 prot;
+	u32 flags;
+	u32 kind;
+	u32 path_len;
+	const char *path;
+	int open_flags;
+	struct file *file;
+};
+
+/* The current task's vvar and vDSO. */
+struct cpt_mm_specials {
+	unsigned long vvar;
+	unsigned long vvar_end;
+	unsigned long vdso;
+	unsigned long vdso_end;
+};
+
+/* A restart's working state. */
+struct cpt_mm_restore {
+	struct cpt_mm_vma *vmas;
+	unsigned int nr_vmas;
+	unsigned int vdso;		/* indices in vmas */
+	unsigned int vvar;
+	u64 facts[CPT_MM_NR_FACTS];
+	unsigned long auxv[AT_VECTOR_SIZE];
+	unsigned int auxv_len;
+	const char *exe;
+	u32 exe_len;
+	struct file *exe_file;
+	u64 nr_pages;
+	struct cpt_mm_specials cur;
+	char *path;			/* PATH_MAX bytes */
+	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
+};
+
+static int cpt_mm_bad(const char *what)
+{
+	pr_info_ratelimited("image: bad address space record: %s\n", what);
+	return -EBADMSG;
+}
+
+static int cpt_mm_bad_vma(const struct cpt_mm_vma *v, const char *what)
+{
+	pr_info_ratelimited("image: bad VMA %#llx-%#llx: %s\n", v->start, v->end, what);
+	return -EBADMSG;
+}
+
+/* An absolute path, without NULs; an empty one is no path. */
+static int cpt_mm_get_path(const struct cpt_pb_field *f, const char **path, u32 *len)
+{
+	if (f->wire != CPT_PB_BYTES || f->len >= PATH_MAX)
+		return -EBADMSG;
+	if (f->len && (f->data[0] != '/' || memchr(f->data, 0, f->len)))
+		return -EBADMSG;
+	*path = f->len ? (const char *)f->data : NULL;
+	*len = f->len;
+	return 0;
+}
+
+static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int ret;
+
+	ret = cpt_pb_get_message(vf, &r);
+	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+		switch (f.num) {
+		case CPT_PB_VMA_START:
+			ret = cpt_pb_get_u64(&f, &v->start);
+			break;
+		case CPT_PB_VMA_END:
+			ret = cpt_pb_get_u64(&f, &v->end);
+			break;
+		case CPT_PB_VMA_PROT:
+			ret = cpt_pb_get_u32(&f, &v->prot);
+			break;
+		case CPT_PB_VMA_FLAGS:
+			ret = cpt_pb_get_u32(&f, &v->flags);
+			break;
+		case CPT_PB_VMA_PGOFF:
+			ret = cpt_pb_get_u64(&f, &v->pgoff);
+			break;
+		case CPT_PB_VMA_PATH:
+			ret = cpt_mm_get_path(&f, &v->path, &v->path_len);
+			break;
+		case CPT_PB_VMA_KIND:
+			ret = cpt_pb_get_u32(&f, &v->kind);
+			break;
+		case CPT_PB_VMA_VM_FLAGS:
+			ret = cpt_pb_get_u64(&f, &v->vm_flags);
+			break;
+		default:
+			ret = 0;	/* a newer writer's field */
+		}
+	}
+	return ret;
+}
+
+static int cpt_mm_decode_fact(struct cpt_mm_restore *rs, const struct cpt_pb_field *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < CPT_MM_NR_FACTS; i++)
+		if (f->num == cpt_mm_fact_fields[i])
+			return cpt_pb_get_u64(f, &rs->facts[i]);
+	return 0;	/* a newer writer's field */
+}
+
+static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	unsigned int nr = 0;
+	u64 word;
+	int ret;
+
+	cpt_pb_reader_init(&r, data, len);
+	while ((ret = cpt_pb_next(&r, &f)) > 0)
+		if (f.num == CPT_PB_MM_VMAS && ++nr > CPT_MM_MAX_VMAS)
+			return cpt_mm_bad("too many VMAs");
+	if (ret)
+		return cpt_mm_bad("malformed");
+	rs->vmas = kvcalloc(max(nr, 1U), sizeof(*rs->vmas), GFP_KERNEL_ACCOUNT);
+	if (!rs->vmas)
+		return -ENOMEM;
+
+	cpt_pb_reader_init(&r, data, len);
+	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+		switch (f.num) {
+		case CPT_PB_MM_VMAS:
+			ret = cpt_mm_decode_vma(&f, &rs->vmas[rs->nr_vmas++]);
+			break;
+		case CPT_PB_MM_AUXV:
+			if (rs->auxv_len == AT_VECTOR_SIZE)
+				return cpt_mm_bad("auxv too long");
+			ret = cpt_pb_get_u64(&f, &word);
+			rs->auxv[rs->auxv_len++] = word;
+			break;
+		case CPT_PB_MM_EXE:
+			ret = cpt_mm_get_path(&f, &rs->exe, &rs->exe_len);
+			break;
+		case CPT_PB_MM_NR_PAGES:
+			ret = cpt_pb_get_u64(&f, &rs->nr_pages);
+			break;
+		default:
+			ret = cpt_mm_decode_fact(rs, &f);
+		}
+		if (ret)
+			break;
+	}
+	return ret ? cpt_mm_bad("malformed") : 0;
+}
+
+/* Whether the image may carry pages for a VMA. */
+static bool cpt_mm_vma_has_data(const struct cpt_mm_vma *v)
+{
+	switch (v->kind) {
+	case CPT_PB_VMA_KIND_ANON:
+	case CPT_PB_VMA_KIND_HEAP:
+	case CPT_PB_VMA_KIND_STACK:
+	case CPT_PB_VMA_KIND_SHMEM:
+		return true;
+	case CPT_PB_VMA_KIND_FILE:
+		return !(v->flags & MAP_SHARED);
+	default:
+		return false;
+	}
+}
+
+static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
+{
+	u32 type = v->flags & (MAP_SHARED | MAP_PRIVATE);
+	bool is_file = v->kind == CPT_PB_VMA_KIND_FILE;
+
+	if (!PAGE_ALIGNED(v->start) || !PAGE_ALIGNED(v->end) || v->start >= v->end)
+		return cpt_mm_bad_vma(v, "not page-aligned or empty");
+	if (v->start < prev_end || v->end > TASK_SIZE)
+		return cpt_mm_bad_vma(v, "out of order, overlapping or out of range");
+	if (v->prot & ~CPT_MM_PROT)
+		return cpt_mm_bad_vma(v, "unknown protection bits");
+	if ((v->flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN)) ||
+	    (type != MAP_SHARED && type != MAP_PRIVATE))
+		return cpt_mm_bad_vma(v, "unknown mapping flags");
+	if (v->kind > CPT_PB_VMA_KIND_STACK)
+		return cpt_mm_bad_vma(v, "unknown kind");
+	if (!v->path == is_file)
+		return cpt_mm_bad_vma(v, "a path only a file mapping has, or lacks");
+	if ((v->flags & MAP_GROWSDOWN) && v->kind != CPT_PB_VMA_KIND_ANON &&
+	    v->kind != CPT_PB_VMA_KIND_STACK)
+		return cpt_mm_bad_vma(v, "only anonymous memory grows down");
+	if ((v->vm_flags & VM_HUGEPAGE) && (v->vm_flags & VM_NOHUGEPAGE))
+		return cpt_mm_bad_vma(v, "both MADV_HUGEPAGE and MADV_NOHUGEPAGE");
+	/* As madvise(MADV_WIPEONFORK) allows it. */
+	if ((v->vm_flags & VM_WIPEONFORK) && (type != MAP_PRIVATE || is_file))
+		return cpt_mm_bad_vma(v, "MADV_WIPEONFORK on memory other than private anonymous");
+
+	switch (v->kind) {
+	case CPT_PB_VMA_KIND_FILE:
+		if (v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
+			return cpt_mm_bad_vma(v, "file offset out of range");
+		return 0;
+	case CPT_PB_VMA_KIND_SHMEM:
+		return type == MAP_SHARED ? 0 : cpt_mm_bad_vma(v, "private shared memory");
+	case CPT_PB_VMA_KIND_ANON:
+	case CPT_PB_VMA_KIND_HEAP:
+	case CPT_PB_VMA_KIND_STACK:
+	case CPT_PB_VMA_KIND_VDSO:
+	case CPT_PB_VMA_KIND_VVAR:
+		return type == MAP_PRIVATE ? 0 : cpt_mm_bad_vma(v, "shared private memory");
+	default:
+		return cpt_mm_bad_vma(v, "unknown kind");
+	}
+}
+
+/* Everything in the record, checked before anything changes. */
+static int cpt_mm_check(struct cpt_mm_restore *rs)
+{
+	unsigned int i, nr_vdso = 0, nr_vvar = 0;
+	u64 prev_end = 0, data_pages = 0;
+	const struct cpt_mm_vma *v;
+	int ret;
+
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		ret = cpt_mm_check_vma(v, prev_end);
+		if (ret)
+			return ret;
+		prev_end = v->end;
+		if (cpt_mm_vma_has_data(v))
+			data_pages += (v->end - v->start) >> PAGE_SHIFT;
+		if (v->kind == CPT_PB_VMA_KIND_VDSO) {
+			rs->vdso = i;
+			nr_vdso++;
+		}
+		if (v->kind == CPT_PB_VMA_KIND_VVAR) {
+			rs->vvar = i;
+			nr_vvar++;
+		}
+	}
+	if (nr_vdso != 1 || nr_vvar != 1)
+		return cpt_mm_bad("not exactly one vDSO and one vvar");
+	if (rs->nr_pages > data_pages)
+		return cpt_mm_bad("more pages than the VMAs may hold");
+
+	for (i = 0; i < CPT_MM_NR_FACTS; i++)
+		if (rs->facts[i] < PAGE_SIZE || rs->facts[i] >= TASK_SIZE)
+			return cpt_mm_bad("an mm bound out of range");
+	for (i = 0; i < ARRAY_SIZE(cpt_mm_fact_pairs); i++)
+		if (rs->facts[cpt_mm_fact_pairs[i][0]] > rs->facts[cpt_mm_fact_pairs[i][1]])
+			return cpt_mm_bad("mm bounds out of order");
+	if (rs->auxv_len % 2 || (rs->auxv_len && rs->auxv[rs->auxv_len - 2] != AT_NULL))
+		return cpt_mm_bad("auxv without its AT_NULL end");
+	if (!rs->exe)
+		return cpt_mm_bad("no executable");
+	return 0;
+}
+
+/* Whether another task uses the restoring task's memory, which is about to go. */
+static int cpt_mm_check_alone(void)
+{
+	if (!thread_group_empty(current) ||
+	    cpt_mm_shared_with_others(current, current->mm)) {
+		pr_info_ratelimited("pid %d: cannot restore into a task that shares its memory\n",
+				    task_pid_nr(current));
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
+ * The saved vvar and vDSO must have this kernel's layout, since the current
+ * ones move to their place.
+ */
+static int cpt_mm_check_specials(struct cpt_mm_restore *rs)
+{
+	VMA_ITERATOR(vmi, current->mm, 0);
+	const struct cpt_mm_vma *vdso = &rs->vmas[rs->vdso], *vvar = &rs->vmas[rs->vvar];
+	struct cpt_mm_specials *cur = &rs->cur;
+	struct mm_struct *mm = current->mm;
+	unsigned int nr_vdso = 0, nr_vvar = 0;
+	struct vm_area_struct *vma;
+	const char *name;
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		switch (cpt_mm_special(vma, &name)) {
+		case CPT_PB_VMA_KIND_VDSO:
+			cur->vdso = vma->vm_start;
+			cur->vdso_end = vma->vm_end;
+			nr_vdso++;
+			break;
+		case CPT_PB_VMA_KIND_VVAR:
+			cur->vvar = vma->vm_start;
+			cur->vvar_end = vma->vm_end;
+			nr_vvar++;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	if (nr_vdso != 1 || nr_vvar != 1) {
+		pr_info_ratelimited("pid %d: cannot restore into a task without its vDSO\n",
+				    task_pid_nr(current));
+		return -EOPNOTSUPP;
+	}
+	if (vdso->end - vdso->start != cur->vdso_end - cur->vdso ||
+	    vvar->end - vvar->start != cur->vvar_end - cur->vvar ||
+	    vdso->start - vvar->start != cur->vdso - cur->vvar) {
+		pr_info_ratelimited("image: its vDSO and vvar (%#llx-%#llx, %#llx-%#llx) differ from this kernel's\n",
+				    vvar->start, vvar->end, vdso->start, vdso->end);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * A file, opened with the caller's credentials; only a regular one, and
+ * without blocking on a FIFO that replaced it since the check.
+ */
+static struct file *cpt_mm_open(struct cpt_mm_restore *rs, const char *path, u32 len,
+				int flags)
+{
+	struct file *file;
+	struct path p;
+	bool regular;
+	int ret;
+
+	memcpy(rs->path, path, len);
+	rs->path[len] = '\0';
+	ret = kern_path(rs->path, LOOKUP_FOLLOW, &p);
+	if (ret)
+		goto fail;
+	regular = d_is_reg(p.dentry);
+	path_put(&p);
+	ret = -ESTALE;
+	if (!regular)
+		goto fail;
+	file = filp_open(rs->path, flags | O_NONBLOCK | O_NOCTTY | O_LARGEFILE, 0);
+	ret = PTR_ERR_OR_ZERO(file);
+	if (ret)
+		goto fail;
+	if (S_ISREG(file_inode(file)->i_mode))
+		return file;
+	fput(file);
+	ret = -ESTALE;
+fail:
+	pr_info_ratelimited("cannot open %s for a restart: %d%s\n", rs->path, ret,
+			    ret == -ESTALE ? " (no longer a regular file)" : "");
+	return ERR_PTR(ret);
+}
+
+static bool cpt_mm_noexec(struct file *file)
+{
+	const struct path *path = &file->f_path;
+
+	return (path->mnt->mnt_flags & MNT_NOEXEC) ||
+	       (path->mnt->mnt_sb->s_iflags & SB_I_NOEXEC);
+}
+
+/* The executable, as prctl(PR_SET_MM_EXE_FILE) would accept it. */
+static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
+{
+	struct file *file;
+	int ret;
+
+	if (!checkpoint_restore_ns_capable(current_user_ns())) {
+		pr_info_ratelimited("restoring the executable link needs CAP_CHECKPOINT_RESTORE\n");
+		return -EPERM;
+	}
+	file = cpt_mm_open(rs, rs->exe, rs->exe_len, O_RDONLY);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	rs->exe_file = file;
+	if (cpt_mm_noexec(file))
+		ret = -EACCES;
+	else
+		ret = inode_permission(file_mnt_user_ns(file), file_inode(file), MAY_EXEC);
+	if (ret)
+		pr_info_ratelimited("cannot restore executable %s: %d\n", rs->path, ret);
+	return ret;
+}
+
+/* Every mapped file, opened now so that a missing one refuses the restart cleanly. */
+static int cpt_mm_open_files(struct cpt_mm_restore *rs)
+{
+	struct cpt_mm_vma *v, *prev = NULL;
+	unsigned int i;
+
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		if (v->kind != CPT_PB_VMA_KIND_FILE)
+			continue;
+		/* A shared writable mapping needs a writable file, as mmap() does. */
+		v->open_flags = O_RDONLY;
+		if ((v->flags & MAP_SHARED) &&
+		    ((v->prot & PROT_WRITE) || (v->vm_flags & VM_MAYWRITE)))
+			v->open_flags = O_RDWR;
+		/* A library's few VMAs share one file. */
+		if (prev && prev->path_len == v->path_len &&
+		    !memcmp(prev->path, v->path, v->path_len) &&
+		    prev->open_flags == v->open_flags) {
+			v->file = get_file(prev->file);
+			continue;
+		}
+		v->file = cpt_mm_open(rs, v->path, v->path_len, v->open_flags);
+		if (IS_ERR(v->file)) {
+			int ret = PTR_ERR(v->file);
+
+			v->file = NULL;
+			return ret;
+		}
+		prev = v;
+	}
+	return cpt_mm_open_exe(rs);
+}
+
+/* mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to). */
+static int cpt_mm_mremap(unsigned long from, unsigned long len, unsigned long to)
+{
+	struct pt_regs regs = {
+		.di = from,
+		.si = len,
+		.dx = len,
+		.r10 = MREMAP_MAYMOVE | MREMAP_FIXED,
+		.r8 = to,
+	};
+	long ret;
+
+	ret = cpt_sym.sys_mremap(&regs);
+	if (IS_ERR_VALUE(ret))
+		return ret;
+	return ret == to ? 0 : -EFAULT;
+}
+
+/* Moves the current vvar and vDSO, keeping their offset, by to - from. */
+static int cpt_mm_shift_specials(struct cpt_mm_specials *cur, unsigned long from,
+				 unsigned long to)
+{
+	int ret;
+
+	ret = cpt_mm_mremap(cur->vvar, cur->vvar_end - cur->vvar, cur->vvar - from + to);
+	if (!ret)
+		ret = cpt_mm_mremap(cur->vdso, cur->vdso_end - cur->vdso, cur->vdso - from + to);
+	if (ret)
+		return ret;
+	cur->vvar = cur->vvar - from + to;
+	cur->vvar_end = cur->vvar_end - from + to;
+	cur->vdso = cur->vdso - from + to;
+	cur->vdso_end = cur->vdso_end - from + to;
+	return 0;
+}
+
+/*
+ * Unmaps everything of the current task's but its vvar and vDSO, which
+ * move to the saved addresses: the vDSO's mremap hook tells the kernel
+ * where its code now is. The ioctl's caller loses all its memory here.
+ */
+static int cpt_mm_clear(struct cpt_mm_restore *rs)
+{
+	struct cpt_mm_specials *cur = &rs->cur;
+	unsigned long lo = min(cur->vvar, cur->vdso), hi = max(cur->vvar_end, cur->vdso_end);
+	unsigned long span = hi - lo;
+	unsigned long to = min(rs->vmas[rs->vvar].start, rs->vmas[rs->vdso].start);
+	unsigned long tmp;
+	int ret;
+
+	ret = vm_munmap(0, lo);
+	if (!ret && cur->vvar_end < cur->vdso)
+		ret = vm_munmap(cur->vvar_end, cur->vdso - cur->vvar_end);
+	if (!ret && cur->vdso_end < cur->vvar)
+		ret = vm_munmap(cur->vdso_end, cur->vvar - cur->vdso_end);
+	if (!ret && hi < TASK_SIZE)
+		ret = vm_munmap(hi, TASK_SIZE - hi);
+	if (ret || to == lo)
+		return ret;
+
+	/* mremap() cannot move onto an overlapping range: go by a free one. */
+	if (to < hi && lo < to + span) {
+		tmp = max(lo, to) + span;
+		if (tmp > TASK_SIZE - span) {
+			tmp = min(lo, to);
+			if (tmp < span + SZ_16M)
+				return -ENOMEM;
+			tmp -= span;
+		}
+		ret = cpt_mm_shift_specials(cur, lo, tmp);
+		if (ret)
+			return ret;
+		lo = tmp;
+	}
+	return cpt_mm_shift_specials(cur, lo, to);
+}
+
+static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
+{
+	unsigned long flags = MAP_FIXED_NOREPLACE, off = 0, addr;
+	struct mm_struct *mm = current->mm;
+	struct file *file = NULL;
+
+	switch (v->kind) {
+	case CPT_PB_VMA_KIND_VDSO:
+	case CPT_PB_VMA_KIND_VVAR:
+		return 0;	/* moved there already */
+	case CPT_PB_VMA_KIND_FILE:
+		file = v->file;
+		off = v->pgoff << PAGE_SHIFT;
+		flags |= v->flags & (MAP_SHARED | MAP_PRIVATE);
+		break;
+	case CPT_PB_VMA_KIND_SHMEM:
+		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	default:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+	}
+	flags |= v->flags & MAP_GROWSDOWN;
+	/* Sparse reservations (sanitizers, language runtimes) must not be charged. */
+	if (v->vm_flags & VM_NORESERVE)
+		flags |= MAP_NORESERVE;
+	/*
+	 * mmap() takes a new VMA's flags from mm->def_flags too: the VMA is
+	 * born with its madvise() flags, so that it merges with no neighbour
+	 * that lacks them, and khugepaged learns of MADV_HUGEPAGE.
+	 */
+	mmap_write_lock(mm);
+	mm->def_flags = v->vm_flags & CPT_MM_ADVICE;
+	mmap_write_unlock(mm);
+	addr = vm_mmap(file, v->start, v->end - v->start, v->prot, flags, off);
+	if (IS_ERR_VALUE(addr)) {
+		pr_info_ratelimited("cannot map %#llx-%#llx again: %ld\n",
+				    v->start, v->end, (long)addr);
+		return (int)(long)addr;
+	}
+	return 0;
+}
+
+/*
+ * Shared memory mapped without write access: the pages of its shmem object
+ * itself, which the VMA shows.
+ */
+static long cpt_mm_shmem_pages(unsigned long addr, unsigned long nr, struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct file *file = NULL;
+	pgoff_t index = 0;
+	struct page *page;
+	long got;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file && addr + (nr << PAGE_SHIFT) <= vma->vm_end) {
+		file = get_file(vma->vm_file);
+		index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	}
+	mmap_read_unlock(mm);
+	if (!file)
+		return -EFAULT;
+	for (got = 0; got < nr; got++) {
+		page = shmem_read_mapping_page(file->f_mapping, index + got);
+		if (IS_ERR(page))
+			break;
+		pages[got] = page;
+	}
+	fput(file);
+	return got ?: PTR_ERR(page);
+}
+
+/*
+ * The restored pages of [addr, addr + nr pages), with a reference each, to
+ * read the image into. Private memory is written as a debugger would:
+ * copied on write, through a missing PROT_WRITE.
+ */
+static long cpt_mm_dest_pages(const struct cpt_mm_vma *v, unsigned long addr,
+			      unsigned long nr, struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	long got;
+
+	if (!(v->flags & MAP_PRIVATE) && !(v->prot & PROT_WRITE))
+		return cpt_mm_shmem_pages(addr, nr, pages);
+	mmap_read_lock(mm);
+	got = get_user_pages(addr, nr, FOLL_WRITE | FOLL_FORCE, pages, NULL);
+	mmap_read_unlock(mm);
+	return got ?: -EFAULT;
+}
+
+/* One CPT_REC_PAGES record, checked against the VMAs, copied into memory. */
+static int cpt_mm_read_run(struct cpt_session *s, struct cpt_mm_restore *rs,
+			   unsigned int *vi, u64 *prev_end, u64 *left)
+{
+	struct cpt_pages_header hdr;
+	const struct cpt_mm_vma *v;
+	struct cpt_record_io io;
+	u64 length, end, addr, n;
+	long got, i;
+	int ret;
+
+	ret = cpt_record_read_begin(&s->img, &io, CPT_REC_PAGES,
+				    sizeof(hdr) + (u64)CPT_RECORD_MAX_PAGES * PAGE_SIZE,
+				    &length);
+	if (!ret)
+		ret = cpt_record_read_data(&io, &hdr, sizeof(hdr));
+	if (ret)
+		return ret;
+	if (!hdr.nr_pages || hdr.nr_pages > CPT_RECORD_MAX_PAGES || hdr.nr_pages > *left ||
+	    length != sizeof(hdr) + hdr.nr_pages * PAGE_SIZE ||
+	    !PAGE_ALIGNED(hdr.start) || hdr.start < *prev_end || hdr.start >= TASK_SIZE)
+		return cpt_mm_bad("pages out of order, or more than it counts");
+	end = hdr.start + hdr.nr_pages * PAGE_SIZE;
+	while (*vi < rs->nr_vmas && rs->vmas[*vi].end <= hdr.start)
+		(*vi)++;
+	v = *vi < rs->nr_vmas ? &rs->vmas[*vi] : NULL;
+	if (!v || hdr.start < v->start || end > v->end || !cpt_mm_vma_has_data(v))
+		return cpt_mm_bad("pages outside the VMAs that hold data");
+
+	/* The image goes straight into the restored pages, with no mmap_lock held. */
+	for (addr = hdr.start; addr < end; addr += got << PAGE_SHIFT) {
+		n = min_t(u64, (end - addr) >> PAGE_SHIFT, CPT_MM_GUP_BATCH);
+		got = cpt_mm_dest_pages(v, addr, n, rs->pages);
+		if (got < 0) {
+			pr_info_ratelimited("cannot write restored memory at %#llx: %ld\n",
+					    addr, got);
+			return got;
+		}
+		ret = cpt_record_read_pages(&io, rs->pages, got);
+		for (i = 0; i < got; i++) {
+			set_page_dirty_lock(rs->pages[i]);
+			put_page(rs->pages[i]);
+		}
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	ret = cpt_record_read_end(&io);
+	if (ret)
+		return ret;
+	*prev_end = end;
+	*left -= hdr.nr_pages;
+	return 0;
+}
+
+static int cpt_mm_read_pages(struct cpt_session *s, struct cpt_mm_restore *rs)
+{
+	u64 left = rs->nr_pages, prev_end = 0;
+	unsigned int vi = 0;
+	int ret;
+
+	while (left) {
+		ret = cpt_mm_read_run(s, rs, &vi, &prev_end, &left);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void cpt_mm_set_facts(struct cpt_mm_restore *rs)
+{
+	struct mm_struct *mm = current->mm;
+	const u64 *facts = rs->facts;
+
+	/* Under the write lock, brk() sees old or new bounds, never a mix. */
+	mmap_write_lock(mm);
+	spin_lock(&mm->arg_lock);
+	mm->start_code = facts[CPT_MM_START_CODE];
+	mm->end_code = facts[CPT_MM_END_CODE];
+	mm->start_data = facts[CPT_MM_START_DATA];
+	mm->end_data = facts[CPT_MM_END_DATA];
+	mm->start_brk = facts[CPT_MM_START_BRK];
+	mm->brk = facts[CPT_MM_BRK];
+	mm->start_stack = facts[CPT_MM_START_STACK];
+	mm->arg_start = facts[CPT_MM_ARG_START];
+	mm->arg_end = facts[CPT_MM_ARG_END];
+	mm->env_start = facts[CPT_MM_ENV_START];
+	mm->env_end = facts[CPT_MM_ENV_END];
+	spin_unlock(&mm->arg_lock);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	memcpy(mm->saved_auxv, rs->auxv, rs->auxv_len * sizeof(rs->auxv[0]));
+	mmap_write_unlock(mm);
+}
+
+/*
+ * The kernel writes on its own to a few user addresses of a task: the rseq
+ * area on its way to user mode after a preemption, the robust futex list
+ * and the clear_child_tid word at exit. They pointed into the memory just
+ * replaced: forget them, rather than write into the restored process.
+ */
+static void cpt_mm_forget_user_pointers(void)
+{
+	current->clear_child_tid = NULL;
+#ifdef CONFIG_FUTEX
+	current->robust_list = NULL;
+#ifdef CONFIG_COMPAT
+	current->compat_robust_list = NULL;
+#endif
+#endif
+#ifdef CONFIG_RSEQ
+	current->rseq = NULL;
+	current->rseq_sig = 0;
+	current->rseq_event_mask = 0;
+#endif
+}
+
+static void cpt_mm_restore_free(struct cpt_mm_restore *rs)
+{
+	unsigned int i;
+
+	for (i = 0; i < rs->nr_vmas; i++)
+		if (rs->vmas[i].file)
+			fput(rs->vmas[i].file);
+	if (rs->exe_file)
+		fput(rs->exe_file);
+	kvfree(rs->vmas);
+	kfree(rs->pages);
+	kfree(rs->path);
+	kfree(rs);
 }
 
 int cpt_mm_restore(struct cpt_session *s)
 {
-	return -EOPNOTSUPP;
+	struct cpt_mm_restore *rs;
+	unsigned int i;
+	size_t len;
+	void *msg;
+	int ret;
+
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	if (!rs)
+		return -ENOMEM;
+	msg = cpt_record_read(&s->img, CPT_REC_MM, &len);
+	if (IS_ERR(msg)) {
+		kfree(rs);
+		return PTR_ERR(msg);
+	}
+	rs->path = kmalloc(PATH_MAX, GFP_KERNEL);
+	rs->pages = kmalloc_array(CPT_MM_GUP_BATCH, sizeof(*rs->pages), GFP_KERNEL);
+	ret = rs->path && rs->pages ? 0 : -ENOMEM;
+	if (!ret)
+		ret = cpt_mm_decode(rs, msg, len);
+	if (!ret)
+		ret = cpt_mm_check(rs);
+	if (!ret)
+		ret = cpt_mm_check_alone();
+	if (!ret)
+		ret = cpt_mm_check_specials(rs);
+	if (!ret)
+		ret = cpt_mm_open_files(rs);
+	if (ret)
+		goto out;
+
+	/* The point of no return: on failure from here on, the task dies. */
+	cpt_mm_forget_user_pointers();
+	ret = cpt_mm_clear(rs);
+	if (!ret)
+		ret = cpt_sym.replace_mm_exe_file(current->mm, rs->exe_file);
+	for (i = 0; !ret && i < rs->nr_vmas; i++)
+		ret = cpt_mm_map_vma(&rs->vmas[i]);
+	/* The restorer's mlockall(MCL_FUTURE) and the like are not the image's. */
+	mmap_write_lock(current->mm);
+	current->mm->def_flags = 0;
+	mmap_write_unlock(current->mm);
+	if (!ret)
+		ret = cpt_mm_read_pages(s, rs);
+	if (!ret)
+		cpt_mm_set_facts(rs);
+	else
+		pr_info_ratelimited("pid %d: restoring its memory failed: %d\n",
+				    task_pid_nr(current), ret);
+out:
+	cpt_mm_restore_free(rs);
+	kvfree(msg);
+	return ret;
 }

@@ -179,6 +179,8 @@ static int cpt_check_header(struct cpt_session *s, const void *data, size_t len)
 		case CPT_PB_IMAGE_HEADER_PAGE_SIZE:
 			ret = cpt_pb_get_u32(&f, &page_size);
 			break;
+		default:	/* a field for display only, or a newer one */
+			ret = 0;
 		}
 		if (ret)
 			return ret;
@@ -445,13 +447,18 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	if (!s)
 		return -EINVAL;
 	mutex_lock(&s->lock);
-	if (s->restorer && s->restorer != current) {
-		ret = -EPERM;
+	/* The task the TASK record made the restorer restores the rest, itself. */
+	if (s->restorer ? s->restorer != current : req->subsys != CPT_SUBSYS_TASK) {
+		ret = s->restorer ? -EPERM : -EINVAL;
 		goto out_unlock;
 	}
 	ret = cpt_next_subsys(s, CPT_MODE_RESTART, req->subsys, req->flags);
 	if (ret)
 		goto out_unlock;
+	if (req->subsys == CPT_SUBSYS_MM && !(s->signals && s->files && s->cpu)) {
+		ret = -EINVAL;
+		goto out_unlock;
+	}
 	if (req->subsys == CPT_SUBSYS_MM) {
 		/* The final step drops its file reference only once its work is done. */
 		get_file(cf->file);

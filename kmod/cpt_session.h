@@ -5,6 +5,7 @@
 
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/signal.h>
 #include <linux/wait.h>
 
 #include "cpt_image.h"
@@ -84,6 +85,7 @@ int cpt_task_apply(struct cpt_session *s);
 int cpt_signals_apply(struct cpt_session *s);
 int cpt_files_apply(struct cpt_session *s);
 int cpt_cpu_apply(struct cpt_session *s, struct file *pin);
+void cpt_signals_blocked(struct cpt_session *s, sigset_t *blocked);
 
 /* The xstate features this CPU and kernel give user space. */
 u64 cpt_cpu_user_xfeatures(void);

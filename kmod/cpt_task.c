@@ -150,6 +150,8 @@ static int cpt_decode_rlimit(struct cpt_restore_task *rt, const struct cpt_pb_fi
 			ret = cpt_pb_get_u64(&g, &cur);
 		else if (g.num == CPT_PB_RLIMIT_MAX)
 			ret = cpt_pb_get_u64(&g, &max);
+		else
+			ret = 0;
 		if (ret)
 			return ret;
 	}
@@ -191,6 +193,7 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 		return -ENOMEM;
 	cpt_pb_reader_init(&r, data, len);
 	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+		ret = 0;	/* fields for display only (ppid, sid...) are skipped */
 		for (i = 0; i < 8; i++)
 			if (f.num == cpt_id_fields[i])
 				ret = cpt_pb_get_u32(&f, &rt->ids[i]);

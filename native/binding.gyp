@@ -9,7 +9,11 @@
         "src/api.cc",
         "src/args.cc",
         "src/constants.cc",
-        "src/errors.cc"
+        "src/errors.cc",
+        "src/fd.cc",
+        "src/restore.cc",
+        "src/session.cc",
+        "src/worker.cc"
       ],
       # "+" prepends ../kmod/uapi to node-gyp's own include_dirs (which with
       # nodedir=/usr include -I/usr/src) and -I directories win over system

@@ -4,7 +4,10 @@ import yargs from 'yargs';
 import type { Argv } from 'yargs';
 
 import { checkCommand } from './commands/check/cli.js';
-import { ExitCode, exitCodeFor, formatError, UsageError } from './errors.js';
+import { checkpointCommand } from './commands/checkpoint/cli.js';
+import { inspectCommand } from './commands/inspect/cli.js';
+import { restartCommand } from './commands/restart/cli.js';
+import { ExitCode, exitCodeFor, ExitStatus, formatError, UsageError } from './errors.js';
 import { packageVersion } from './package.js';
 
 /** Options every command accepts. */
@@ -12,8 +15,23 @@ export interface GlobalOptions {
   json: boolean;
 }
 
+/**
+ * yargs-parser takes a lone `-` (stdin/stdout, for an image) for a nameless
+ * option and drops it, so it travels through yargs as this string, which
+ * no real argument can be (arguments cannot hold NUL), and is turned back
+ * into `-` before any command sees it.
+ */
+const STDIO_ARG = '\0-';
+
+function restoreStdioArgs(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (value === STDIO_ARG) argv[key] = '-';
+  }
+}
+
 export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
-  return yargs([...args])
+  return yargs(args.map((arg) => (arg === '-' ? STDIO_ARG : arg)))
+    .middleware(restoreStdioArgs, true)
     .scriptName('cptctl')
     .usage('$0 <command> [options]\n\nKernel-assisted checkpoint/restart of Linux process trees.')
     .option('json', {
@@ -23,6 +41,9 @@ export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
       describe: 'Print a machine-readable JSON report on stdout',
     })
     .command(checkCommand)
+    .command(checkpointCommand)
+    .command(restartCommand)
+    .command(inspectCommand)
     .demandCommand(1, 'no command given')
     .strict()
     .version(packageVersion())
@@ -32,17 +53,25 @@ export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
     // Errors travel as exceptions to run(), which alone prints them and
     // picks the exit code; yargs must neither print nor exit on its own.
     .exitProcess(false)
-    .fail((message, error) => {
-      throw error ?? new UsageError(message, { hint: 'run `cptctl --help` for usage' });
+    .fail((message, error: unknown) => {
+      // yargs reports its own validation failures without an error, with a
+      // YError, or with the string a .check() returned; an Error of another
+      // kind was thrown by a command.
+      if (error instanceof Error && error.name !== 'YError') throw error;
+      throw new UsageError(message ?? String(error), { hint: 'run `cptctl --help` for usage' });
     });
 }
 
-/** Runs cptctl with `args` (argv without node and script) and returns the exit code. */
-export async function run(args: readonly string[]): Promise<ExitCode> {
+/**
+ * Runs cptctl with `args` (argv without node and script) and returns the
+ * exit status: an ExitCode, or what a command passes on with ExitStatus.
+ */
+export async function run(args: readonly string[]): Promise<number> {
   try {
     await buildParser(args).parseAsync();
     return ExitCode.Ok;
   } catch (error: unknown) {
+    if (error instanceof ExitStatus) return error.status;
     process.stderr.write(formatError(error));
     return exitCodeFor(error);
   }

@@ -55,6 +55,18 @@ export class ImageError extends CptError {
   readonly exitCode = ExitCode.Image;
 }
 
+/**
+ * Not a failure: the command ends with exit status `status` and has nothing
+ * more to say (restart passes on the restored process's status). Thrown so
+ * that it reaches run() the way errors do.
+ */
+export class ExitStatus extends Error {
+  constructor(readonly status: number) {
+    super(`exit status ${status}`);
+    this.name = 'ExitStatus';
+  }
+}
+
 export function exitCodeFor(error: unknown): ExitCode {
   return error instanceof CptError ? error.exitCode : ExitCode.Unexpected;
 }

@@ -8,10 +8,26 @@ import { EnvironmentError } from './errors.js';
 import { packageRoot } from './package.js';
 
 /** Ioctls by the suffix of their CPT_IOC_* name; keys of IOCTL_BITS. */
-export type IoctlName = 'API';
+export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID';
 
-/** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. None exist yet. */
-export type FeatureName = never;
+/** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
+export type FeatureName = 'SESSION' | 'NEXT_PID';
+
+/** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
+export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
+
+/** Image record types by the suffix of their CPT_REC_* name; keys of RECORD_TYPES. */
+export type RecordTypeName =
+  | 'HEADER' | 'MANIFEST' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
+
+/** Session modes, CPT_MODE_*; keys of MODES. */
+export type ModeName = 'CHECKPOINT' | 'RESTART';
+
+/** What CPT_IOC_FINALIZE does with the task, CPT_FINALIZE_*; keys of FINALIZE_ACTIONS. */
+export type FinalizeActionName = 'RESUME' | 'KILL' | 'STOP';
+
+/** Kinds of CPT_IOC_SET_NEXT_ID, CPT_ID_*; keys of ID_KINDS. */
+export type IdKindName = 'PID';
 
 export interface ApiRequest {
   /** Features the caller requires; the handshake fails with EINVAL unless the module offers all of them. */
@@ -27,6 +43,55 @@ export interface ApiReply {
   readonly ioctls: bigint;
 }
 
+export interface InitRequest {
+  /** The image: written by a checkpoint, read by a restart. A stream the caller shares with the module. */
+  readonly imageFd: number;
+  /** A value of MODES. */
+  readonly mode: number;
+  /** Checkpoint: the pid of the process; restart: absent (0). */
+  readonly target?: number;
+}
+
+export interface SaveReply {
+  /** Image bytes the call wrote. */
+  readonly bytes: bigint;
+}
+
+export interface FinalizeReply {
+  /** Checkpoint: how long the target was frozen. */
+  readonly frozenNs: bigint;
+}
+
+export interface NextIdRequest {
+  /** A value of ID_KINDS. */
+  readonly kind: number;
+  /** The id; 0n clears it. */
+  readonly id: bigint;
+}
+
+/** How a child ended: exactly one of code and signal is a number. */
+export interface ExitInfo {
+  readonly code: number | null;
+  /** The number of the signal that killed it. */
+  readonly signal: number | null;
+  readonly coreDumped: boolean;
+}
+
+/**
+ * How the addon reports what is not a failed system call: restoreTask()'s
+ * restored task died during restore without reporting a failed ioctl
+ * (code ERR_CPT_TASK_EXITED); the module broke the protocol: an ioctl
+ * returned a positive value (ERR_CPT_PROTOCOL, from any call),
+ * RESTORE(MM) returned (ERR_CPT_RESTORE_RETURNED), the clone got another
+ * pid (ERR_CPT_WRONG_PID).
+ */
+export interface RestoreTaskError extends Error {
+  readonly code: 'ERR_CPT_TASK_EXITED' | 'ERR_CPT_PROTOCOL' | 'ERR_CPT_RESTORE_RETURNED' | 'ERR_CPT_WRONG_PID';
+  readonly pid?: number;
+  readonly exitCode?: number | null;
+  readonly signal?: number | null;
+}
+
 export interface CptAddon {
   /** The value of cpt_api.api in every handshake. */
   readonly CPT_API: bigint;
@@ -36,8 +101,53 @@ export interface CptAddon {
   readonly FEATURE_BITS: Readonly<Record<FeatureName, number>>;
   /** Bit position of each CPT_IOC_* in cpt_api.ioctls. */
   readonly IOCTL_BITS: Readonly<Record<IoctlName, number>>;
-  /** CPT_IOC_API on `fd`. Throws a NativeSystemError when the ioctl fails, TypeError/RangeError on bad arguments. */
+  /** Value of each CPT_SUBSYS_*: the order in which they are saved and restored. */
+  readonly SUBSYS: Readonly<Record<SubsysName, number>>;
+  /** Value of each CPT_REC_*. */
+  readonly RECORD_TYPES: Readonly<Record<RecordTypeName, number>>;
+  readonly MODES: Readonly<Record<ModeName, number>>;
+  readonly FINALIZE_ACTIONS: Readonly<Record<FinalizeActionName, number>>;
+  readonly ID_KINDS: Readonly<Record<IdKindName, number>>;
+  /** cpt_record_header.magic, CPT_RECORD_MAGIC. */
+  readonly RECORD_MAGIC: number;
+  /** ImageHeader.format_version this build reads and writes, CPT_IMAGE_VERSION. */
+  readonly IMAGE_VERSION: number;
+  /** sizeof(struct cpt_record_header). */
+  readonly RECORD_HEADER_SIZE: number;
+  /** sizeof(struct cpt_pages_header). */
+  readonly PAGES_HEADER_SIZE: number;
+
+  // Every call below throws a TypeError/RangeError on bad arguments, and
+  // reports a failed system call with a NativeSystemError (thrown, or
+  // rejected for the Promise-returning ones).
+
+  /** CPT_IOC_API on `fd`. */
   api(fd: number, request: ApiRequest): ApiReply;
+  /** CPT_IOC_INIT, off the main thread (it freezes a task or reads the image header). */
+  init(fd: number, request: InitRequest): Promise<void>;
+  /** CPT_IOC_SAVE of one subsystem (a value of SUBSYS), off the main thread. */
+  save(fd: number, subsys: number): Promise<SaveReply>;
+  /** CPT_IOC_FINALIZE with an action of FINALIZE_ACTIONS, off the main thread. */
+  finalize(fd: number, action: number): Promise<FinalizeReply>;
+  /** CPT_IOC_SET_NEXT_ID for the calling (main) thread. */
+  setNextId(fd: number, request: NextIdRequest): void;
+  /**
+   * Creates the restored task as a child of this process with pid `pid`, and
+   * has it restore itself from the session on `sessionFd` (see
+   * native/src/restore.h). Resolves once it is parked in the module, waiting
+   * for CPT_IOC_FINALIZE. Rejects with a NativeSystemError (syscall 'clone',
+   * e.g. EEXIST; or 'ioctl' with `subsys` set, for the RESTORE that failed)
+   * or a RestoreTaskError.
+   */
+  restoreTask(sessionFd: number, request: { readonly pid: number }): Promise<{ pid: number }>;
+  /** Waits for the child `pid` to exit (waitpid, off the main thread), reaping it. */
+  waitForExit(pid: number): Promise<ExitInfo>;
+  /**
+   * Clears O_NONBLOCK on `fd`'s open file description; true if it was set.
+   * The module does blocking I/O on the image fd, which a pipe Node has
+   * touched may not allow (EAGAIN).
+   */
+  setBlocking(fd: number): boolean;
 }
 
 /** How the addon reports a failed system call: the shape of Node's SystemError. */
@@ -47,6 +157,10 @@ export interface NativeSystemError extends Error {
   /** Negated errno value, as Node reports it: -25 for ENOTTY. */
   readonly errno: number;
   readonly syscall: string;
+  /** restoreTask(): the subsystem whose CPT_IOC_RESTORE failed. */
+  readonly subsys?: SubsysName;
+  /** restoreTask(): the pid it was creating. */
+  readonly pid?: number;
 }
 
 export function isSystemError(error: unknown): error is NativeSystemError {

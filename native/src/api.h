@@ -7,8 +7,7 @@ namespace cpt {
 
 // Adds api(fd, {features?}) -> {api, features, ioctls} to `exports`.
 // Synchronous: the handshake only copies a struct in and out. The blocking
-// ioctls (checkpoint and restore of whole images) will each get an
-// Napi::AsyncWorker in their own file instead.
+// ioctls are in session.h and restore.h, on PromiseWorkers.
 void RegisterApi(Napi::Env env, Napi::Object exports);
 
 }  // namespace cpt

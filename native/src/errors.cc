@@ -15,7 +15,8 @@ Napi::Error SystemError(Napi::Env env, int errnum, const char *syscall,
                         const char *operation) {
   const std::string code = ErrnoName(errnum);
   const char *description = strerrordesc_np(errnum);
-  std::string message = std::string(syscall) + " " + operation +
+  std::string message = std::string(syscall) +
+                        (operation[0] != '\0' ? std::string(" ") + operation : "") +
                         " failed: " + code + " (" +
                         (description != nullptr ? description : "Unknown error") +
                         ")";
@@ -24,6 +25,15 @@ Napi::Error SystemError(Napi::Env env, int errnum, const char *syscall,
   error.Set("code", Napi::String::New(env, code));
   error.Set("errno", Napi::Number::New(env, -errnum));
   error.Set("syscall", Napi::String::New(env, syscall));
+  return error;
+}
+
+Napi::Error UnexpectedReturn(Napi::Env env, const std::string &operation, long ret) {
+  Napi::Error error = Napi::Error::New(
+      env, "ioctl " + operation + " returned " + std::to_string(ret) +
+               ", where the cpt ABI defines 0 for success");
+  error.Set("code", Napi::String::New(env, "ERR_CPT_PROTOCOL"));
+  error.Set("syscall", Napi::String::New(env, "ioctl"));
   return error;
 }
 

@@ -1,19 +1,24 @@
-import { closeSync, openSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import test from 'ava';
 
-import type { FeatureName, IoctlName } from '../../src/native.js';
+import type {
+  CptAddon, FeatureName, IoctlName, NativeSystemError, RecordTypeName, SubsysName,
+} from '../../src/native.js';
 import { ADDON_PATH, AddonUnavailableError, isSystemError, loadAddon, loadAddonFrom } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 
 // Exhaustive by construction: the compiler rejects these objects as soon as
 // the unions in src/native.ts gain or lose a name, and the tests below
 // reject an addon whose tables disagree with the unions.
-const IOCTL_NAMES: Record<IoctlName, true> = { API: true };
-const FEATURE_NAMES: Record<FeatureName, true> = {};
+const IOCTL_NAMES: Record<IoctlName, true> = {
+  API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true,
+};
+const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true };
 
 test('the addon loads once and is cached', (t) => {
   t.is(loadAddon(), loadAddon());
@@ -54,7 +59,9 @@ test('api() on a non-cpt fd fails with a SystemError-shaped ENOTTY', (t) => {
   t.is(error?.message, 'ioctl CPT_IOC_API failed: ENOTTY (Inappropriate ioctl for device)');
 });
 
-test('api() on a closed fd fails with EBADF', (t) => {
+// Serial, as every closed-fd test here: ava runs serial tests before the
+// concurrent ones, so no other test can reuse the closed fd number meanwhile.
+test.serial('api() on a closed fd fails with EBADF', (t) => {
   const fd = openSync('/dev/null', 'r');
   closeSync(fd);
   const error = t.throws(() => loadAddon().api(fd, { features: 0n }));
@@ -106,4 +113,159 @@ test('a binary that cannot be loaded becomes an AddonUnavailableError asking for
 
 test('ADDON_PATH is under the package root, not the working directory', (t) => {
   t.is(ADDON_PATH, join(packageRoot, 'native', 'build', 'Release', 'cpt.node'));
+});
+
+// The session API. There is no /dev/cpt on this host: every call is made on
+// /dev/null, which answers each ioctl with ENOTTY, to check how failures are
+// reported; the guest tests cover the calls that succeed.
+
+const SUBSYS_NAMES: Record<SubsysName, true> = { TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true };
+const RECORD_TYPE_NAMES: Record<RecordTypeName, true> = {
+  HEADER: true, MANIFEST: true, TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true, PAGES: true, TRAILER: true,
+};
+
+test('the value tables of the header are exported, frozen, and match the unions', (t) => {
+  const addon = loadAddon();
+  t.deepEqual(Object.keys(addon.SUBSYS), Object.keys(SUBSYS_NAMES));
+  t.deepEqual(Object.values(addon.SUBSYS), [1, 2, 3, 4, 5]); // CPT_SUBSYS_MAX subsystems, in order
+  t.deepEqual(Object.keys(addon.RECORD_TYPES).sort(), Object.keys(RECORD_TYPE_NAMES).sort());
+  t.deepEqual(Object.keys(addon.MODES).sort(), ['CHECKPOINT', 'RESTART']);
+  t.deepEqual(Object.keys(addon.FINALIZE_ACTIONS).sort(), ['KILL', 'RESUME', 'STOP']);
+  t.deepEqual(Object.keys(addon.ID_KINDS), ['PID']);
+  for (const table of [addon.SUBSYS, addon.RECORD_TYPES, addon.MODES, addon.FINALIZE_ACTIONS, addon.ID_KINDS]) {
+    t.true(Object.isFrozen(table));
+  }
+  const types = Object.values<number>(addon.RECORD_TYPES);
+  t.is(new Set(types).size, types.length);
+  t.true(types.every((type) => Number.isInteger(type) && type > 0 && type < 0x10000));
+});
+
+test('the image constants: magic "CPTR", version, struct sizes', (t) => {
+  const addon = loadAddon();
+  t.is(addon.RECORD_MAGIC, 0x52545043);
+  t.is(addon.IMAGE_VERSION, 1);
+  t.is(addon.RECORD_HEADER_SIZE, 16);
+  t.is(addon.PAGES_HEADER_SIZE, 16);
+});
+
+test('the session ioctls bits follow _CPT_x', (t) => {
+  const addon = loadAddon();
+  t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5 });
+  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1 });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<NativeSystemError> {
+  const error = await promise.then(() => new Error('resolved'), (e: unknown) => e);
+  if (!isSystemError(error)) throw error;
+  return error;
+}
+
+test('init() rejects with a SystemError naming CPT_IOC_INIT', async (t) => {
+  const addon = loadAddon();
+  const fd = openSync('/dev/null', 'r+');
+  try {
+    const error = await rejection(addon.init(fd, { imageFd: fd, mode: addon.MODES.CHECKPOINT, target: 1 }));
+    t.like(error, { code: 'ENOTTY', errno: -25, syscall: 'ioctl' });
+    t.is(error.message, 'ioctl CPT_IOC_INIT failed: ENOTTY (Inappropriate ioctl for device)');
+  } finally {
+    closeSync(fd);
+  }
+});
+
+test('save() rejects with a SystemError naming the subsystem', async (t) => {
+  const addon = loadAddon();
+  const fd = openSync('/dev/null', 'r+');
+  try {
+    const error = await rejection(addon.save(fd, addon.SUBSYS.MM));
+    t.is(error.message, 'ioctl CPT_IOC_SAVE(MM) failed: ENOTTY (Inappropriate ioctl for device)');
+    t.regex((await rejection(addon.save(fd, 77))).message, /CPT_IOC_SAVE\(UNKNOWN\)/);
+  } finally {
+    closeSync(fd);
+  }
+});
+
+test('finalize() and setNextId() report their ioctls', async (t) => {
+  const addon = loadAddon();
+  const fd = openSync('/dev/null', 'r+');
+  try {
+    t.is((await rejection(addon.finalize(fd, addon.FINALIZE_ACTIONS.RESUME))).message,
+      'ioctl CPT_IOC_FINALIZE failed: ENOTTY (Inappropriate ioctl for device)');
+    const error = t.throws(() => addon.setNextId(fd, { kind: addon.ID_KINDS.PID, id: 300n }));
+    t.like(error as object, { code: 'ENOTTY', syscall: 'ioctl', message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)' });
+  } finally {
+    closeSync(fd);
+  }
+});
+
+// Beyond any process's fd limit (fs.nr_open): never open, whatever else runs.
+const NEVER_OPEN_FD = 2 ** 30;
+
+test('save() on an fd that is not open rejects with EBADF', async (t) => {
+  t.like(await rejection(loadAddon().save(NEVER_OPEN_FD, 1)), { code: 'EBADF' });
+});
+
+test('restoreTask() rejects at CPT_IOC_SET_NEXT_ID, before any clone', async (t) => {
+  const addon = loadAddon();
+  const fd = openSync('/dev/null', 'r+');
+  try {
+    const error = await rejection(addon.restoreTask(fd, { pid: 4242 }));
+    t.like(error, { code: 'ENOTTY', syscall: 'ioctl', message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)' });
+    // No child was created: there is nothing to wait for.
+    t.like(await rejection(addon.waitForExit(4242)), { code: 'ECHILD', syscall: 'waitpid' });
+  } finally {
+    closeSync(fd);
+  }
+});
+
+test('waitForExit() of a process that is not our child rejects with ECHILD', async (t) => {
+  const error = await rejection(loadAddon().waitForExit(1));
+  t.like(error, { code: 'ECHILD', errno: -10, syscall: 'waitpid' });
+  t.is(error.message, 'waitpid failed: ECHILD (No child processes)');
+});
+
+type Loose = (...args: unknown[]) => unknown;
+
+const badSessionArguments: readonly [string, keyof CptAddon, unknown[], 'TypeError' | 'RangeError'][] = [
+  ['init without imageFd', 'init', [0, { mode: 1 }], 'TypeError'],
+  ['init with a negative mode', 'init', [0, { imageFd: 1, mode: -1 }], 'RangeError'],
+  ['init with a fractional target', 'init', [0, { imageFd: 1, mode: 1, target: 1.5 }], 'RangeError'],
+  ['save with a string subsys', 'save', [0, 'MM'], 'TypeError'],
+  ['save with a subsys beyond 32 bits', 'save', [0, 2 ** 32], 'RangeError'],
+  ['finalize without an action', 'finalize', [0], 'TypeError'],
+  ['setNextId with a Number id', 'setNextId', [0, { kind: 1, id: 5 }], 'TypeError'],
+  ['restoreTask with pid 0', 'restoreTask', [0, { pid: 0 }], 'RangeError'],
+  ['restoreTask without a pid', 'restoreTask', [0, {}], 'TypeError'],
+  ['restoreTask with a bigint pid', 'restoreTask', [0, { pid: 5n }], 'TypeError'],
+  ['waitForExit with pid -1', 'waitForExit', [-1], 'RangeError'],
+];
+
+for (const [what, name, args, kind] of badSessionArguments) {
+  test(`${String(name)}() throws a ${kind} for ${what}, before any system call`, (t) => {
+    const fn = loadAddon()[name] as unknown as Loose;
+    const error = t.throws(() => fn(...args));
+    t.is(error?.constructor.name, kind);
+    t.false(isSystemError(error));
+  });
+}
+
+test('setBlocking() clears O_NONBLOCK and says whether it was set', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'cptctl-fd-'));
+  try {
+    const fifo = join(dir, 'fifo');
+    execFileSync('mkfifo', [fifo]);
+    const fd = openSync(fifo, constants.O_RDWR | constants.O_NONBLOCK);
+    try {
+      const addon = loadAddon();
+      t.true(addon.setBlocking(fd));
+      t.false(addon.setBlocking(fd));
+    } finally {
+      closeSync(fd);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('setBlocking() on an fd that is not open throws EBADF', (t) => {
+  t.throws(() => loadAddon().setBlocking(NEVER_OPEN_FD), { code: 'EBADF', message: 'fcntl F_GETFL failed: EBADF (Bad file descriptor)' });
 });

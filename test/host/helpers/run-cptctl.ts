@@ -12,18 +12,31 @@ export interface Outcome {
   readonly stderr: string;
 }
 
-export function runBin(bin: string, args: readonly string[]): Promise<Outcome> {
+export interface RunOptions {
+  /** What the command reads on stdin; nothing (an empty pipe) by default. */
+  readonly input?: Uint8Array | string;
+  readonly cwd?: string;
+}
+
+export function runBin(bin: string, args: readonly string[], options: RunOptions = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    execFile(bin, [...args], { encoding: 'utf8' }, (error, stdout, stderr) => {
-      if (error !== null && typeof error.code !== 'number') {
-        reject(error);
-        return;
-      }
-      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-    });
+    const child = execFile(bin, [...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof error.code !== 'number') {
+          reject(error);
+          return;
+        }
+        resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
+      });
+    child.stdin?.on('error', () => undefined); // a command that does not read its input
+    child.stdin?.end(options.input ?? '');
   });
 }
 
 export function runCptctl(...args: string[]): Promise<Outcome> {
   return runBin(CPTCTL, args);
+}
+
+export function runCptctlWith(options: RunOptions, ...args: string[]): Promise<Outcome> {
+  return runBin(CPTCTL, args, options);
 }

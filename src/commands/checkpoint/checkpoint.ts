@@ -1,0 +1,180 @@
+// `cptctl checkpoint`: sequences one checkpoint session of /dev/cpt.
+//   INIT (the module freezes the target, writes the image header)
+//   the manifest record (cptctl's own)
+//   SAVE of each subsystem, in header order (TASK ... MM)
+//   FINALIZE (the module writes the trailer; resumes, kills or stops)
+// Any failure closes /dev/cpt first (the module aborts: the target resumes
+// untouched), then removes the partial image, and is a CheckpointError.
+import { fstat } from 'node:fs';
+import { hostname } from 'node:os';
+import { promisify } from 'node:util';
+
+import { openDevice } from '../../device.js';
+import { CheckpointError, CptError, UsageError } from '../../errors.js';
+import { imageAbiOf } from '../../image/abi.js';
+import type { ImageFile } from '../../image/files.js';
+import { openImageForWriting, removeImage } from '../../image/files.js';
+import { FdSink } from '../../image/io.js';
+import { encodeManifestRecord } from '../../image/manifest.js';
+import type { CptAddon, FinalizeActionName, SubsysName } from '../../native.js';
+import { packageVersion } from '../../package.js';
+import { step, StepFailure } from '../../step.js';
+import { describeCheckpointFailure } from './failure.js';
+import type { ProgressReporter } from './progress.js';
+import { silentProgress } from './progress.js';
+import type { TargetFacts } from './target.js';
+import { gatherTargetFacts } from './target.js';
+
+/** What becomes of the target after its checkpoint. */
+export type Disposition = 'leave-running' | 'kill' | 'stop';
+
+export const FINALIZE_ACTION_OF: Readonly<Record<Disposition, FinalizeActionName>> = {
+  'leave-running': 'RESUME',
+  kill: 'KILL',
+  stop: 'STOP',
+};
+
+export interface CheckpointRequest {
+  readonly pid: number;
+  /** A path, or '-' for stdout. */
+  readonly output: string;
+  readonly disposition: Disposition;
+}
+
+export interface SubsysStats {
+  readonly name: SubsysName;
+  readonly ns: bigint;
+  /** Image bytes this subsystem's records took. */
+  readonly bytes: bigint;
+}
+
+export interface CheckpointStats {
+  /** How long the target was frozen, as the module measured it. */
+  readonly frozenNs: bigint;
+  /** From INIT to the end of FINALIZE, as cptctl measured it. */
+  readonly totalNs: bigint;
+  readonly initNs: bigint;
+  readonly finalizeNs: bigint;
+  readonly subsystems: readonly SubsysStats[];
+  readonly manifestBytes: number;
+  /** The image's size; null when it went to a pipe. */
+  readonly imageBytes: number | null;
+}
+
+export interface CheckpointResult {
+  readonly pid: number;
+  readonly image: string;
+  readonly disposition: Disposition;
+  readonly argv: readonly string[];
+  readonly stats: CheckpointStats;
+}
+
+export interface CheckpointEnvironment {
+  /** The addon; tests replace its session calls with a fake module. */
+  readonly addon: CptAddon;
+  /** Defaults to /dev/<DEVICE_NAME>. */
+  readonly devicePath?: string;
+  readonly procRoot?: string;
+  /** Called with the image once it is open, to show progress; silent by default. */
+  readonly progress?: (image: ImageFile, knownBytes: () => number) => ProgressReporter;
+}
+
+/** CPT_SUBSYS_* names in value order: the order of the header, and of the saves. */
+export function subsystemOrder(subsys: Readonly<Record<SubsysName, number>>): SubsysName[] {
+  return (Object.keys(subsys) as SubsysName[]).sort((a, b) => subsys[a] - subsys[b]);
+}
+
+const fstatAsync = promisify(fstat);
+
+async function imageSize(image: ImageFile): Promise<number | null> {
+  if (!image.isPath) return null;
+  return (await fstatAsync(image.fd)).size;
+}
+
+export async function checkpoint(request: CheckpointRequest, environment: CheckpointEnvironment): Promise<CheckpointResult> {
+  const { addon } = environment;
+  const { pid } = request;
+  if (pid === process.pid) throw new UsageError('cptctl cannot checkpoint itself');
+  // Everything cptctl adds is gathered and encoded before the freeze: the
+  // module's frozen window must not include cptctl's own bookkeeping.
+  const facts: TargetFacts = await gatherTargetFacts(pid, environment.procRoot);
+  const abi = imageAbiOf(addon);
+  const manifest = encodeManifestRecord(abi, {
+    tool: `cptctl ${packageVersion()}`,
+    rootPid: pid,
+    argv: facts.argv,
+    hostname: hostname(),
+    shellJob: facts.shellJob,
+  });
+  const device = await openDevice(addon, ['SESSION'], environment.devicePath);
+  let image: ImageFile;
+  try {
+    image = await openImageForWriting(request.output, (message, cause) => new CheckpointError(message, { cause }));
+  } catch (error: unknown) {
+    await device.close();
+    throw error;
+  }
+
+  let knownBytes = 0;
+  const progress = environment.progress?.(image, () => knownBytes) ?? silentProgress;
+  try {
+    // stdout may be a pipe Node made non-blocking: the module would get EAGAIN.
+    if (!image.isPath) addon.setBlocking(image.fd);
+    const started = process.hrtime.bigint();
+    progress.phase('freezing');
+    await step('CPT_IOC_INIT', () => addon.init(device.fd, { imageFd: image.fd, mode: addon.MODES.CHECKPOINT, target: pid }));
+    const initNs = process.hrtime.bigint() - started;
+
+    await step('writing the manifest', () => new FdSink(image.fd).write(manifest));
+    const manifestBytes = manifest.length;
+    knownBytes += manifestBytes;
+
+    const subsystems: SubsysStats[] = [];
+    for (const name of subsystemOrder(addon.SUBSYS)) {
+      progress.phase(`saving ${name}`);
+      const from = process.hrtime.bigint();
+      const { bytes } = await step(`CPT_IOC_SAVE(${name})`, () => addon.save(device.fd, addon.SUBSYS[name]));
+      subsystems.push({ name, ns: process.hrtime.bigint() - from, bytes });
+      knownBytes += Number(bytes);
+    }
+
+    progress.phase('finishing');
+    const action = addon.FINALIZE_ACTIONS[FINALIZE_ACTION_OF[request.disposition]];
+    const finalizeFrom = process.hrtime.bigint();
+    const { frozenNs } = await step('CPT_IOC_FINALIZE', () => addon.finalize(device.fd, action));
+    const ended = process.hrtime.bigint();
+    progress.stop();
+
+    // The session is over: nothing can abort it any more.
+    await device.close();
+    const imageBytes = await imageSize(image);
+    await image.close();
+    return {
+      pid,
+      image: request.output,
+      disposition: request.disposition,
+      argv: facts.argv,
+      stats: {
+        frozenNs,
+        totalNs: ended - started,
+        initNs,
+        finalizeNs: ended - finalizeFrom,
+        subsystems,
+        manifestBytes,
+        imageBytes,
+      },
+    };
+  } catch (error: unknown) {
+    progress.stop();
+    // First let the target go (closing the session aborts it), then clean up.
+    await device.close().catch(() => undefined);
+    await image.close().catch(() => undefined);
+    await removeImage(image);
+    if (error instanceof StepFailure) {
+      if (error.cause instanceof CptError) throw error.cause;
+      const { message, hint } = describeCheckpointFailure(pid, error.step, error.cause);
+      throw new CheckpointError(message, hint === undefined ? { cause: error.cause } : { hint, cause: error.cause });
+    }
+    throw error;
+  }
+}

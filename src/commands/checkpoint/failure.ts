@@ -1,0 +1,35 @@
+// What to tell the user when a checkpoint fails at some step: the message
+// (which step, which errno) and a hint chosen by errno. Pure.
+import { errnoCode, describeSystemError } from '../../system-error.js';
+
+export interface FailureText {
+  readonly message: string;
+  readonly hint?: string;
+}
+
+const DMESG = 'the kernel log (dmesg) says why';
+
+/** The addon's code for an ioctl that returned what the ABI does not define. */
+const PROTOCOL = 'ERR_CPT_PROTOCOL';
+
+const HINTS: Readonly<Record<string, string>> = {
+  EBUSY: `the module cannot freeze the process now (already being checkpointed, traced, or exiting?); ${DMESG}`,
+  EOPNOTSUPP: `the process uses something the module cannot checkpoint yet; ${DMESG}`,
+  ESRCH: 'the process exited',
+  EPERM: 'checkpointing needs root (CAP_CHECKPOINT_RESTORE and ptrace access to the process)',
+  EACCES: 'checkpointing needs root (CAP_CHECKPOINT_RESTORE and ptrace access to the process)',
+  ENOSPC: 'the image does not fit where it is written',
+  EDQUOT: 'the image does not fit where it is written',
+  EPIPE: 'whatever read the image from stdout went away',
+  EINVAL: 'the module did not accept the request: rebuild kmod/ from this checkout and reload it',
+  ENOTTY: 'the module lacks this ioctl: rebuild kmod/ from this checkout and reload it',
+  [PROTOCOL]: 'the module does not follow the ABI this cptctl was built with: rebuild kmod/ from this checkout and reload it',
+};
+
+/** `step` names what failed, e.g. "CPT_IOC_SAVE(MM)" or "writing the manifest". */
+export function describeCheckpointFailure(pid: number, step: string, error: unknown): FailureText {
+  const code = errnoCode(error) ?? ((error as { code?: unknown } | null)?.code === PROTOCOL ? PROTOCOL : undefined);
+  const message = `checkpoint of pid ${pid} failed at ${step}: ${describeSystemError(error)}`;
+  const hint = code === undefined ? undefined : HINTS[code];
+  return hint === undefined ? { message } : { message, hint };
+}

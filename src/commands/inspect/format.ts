@@ -1,0 +1,244 @@
+// Rendering of an ImageSummary for people (one block per section) and for
+// programs (JSON: every decoded field; 64-bit values as strings, addresses
+// and masks in hex). Pure.
+import { hex } from '../../bits.js';
+import type { File, ImageHeader, Vma } from '../../image/schema.js';
+import { signalName } from '../../signals.js';
+import { formatBytes } from '../../units.js';
+import type { ImageSummary } from './decode.js';
+import {
+  deviceNumber, GPREG_NAMES, handlerName, octal, openFlagsName, rlimitName, rlimitValue, signalsInMask, vmaPerms,
+  xsaveXstateBv,
+} from './names.js';
+
+const INDENT = ' '.repeat(11);
+
+/** A section: its name in the first column, then lines. */
+function section(name: string, lines: readonly string[]): string[] {
+  return lines.map((line, i) => (i === 0 ? name.padEnd(INDENT.length) : INDENT) + line);
+}
+
+function created(header: ImageHeader): string {
+  if (header.createdNs === 0n) return 'unknown';
+  return new Date(Number(header.createdNs / 1_000_000n)).toISOString();
+}
+
+function signalList(mask: bigint): string {
+  const names = signalsInMask(mask);
+  return names.length === 0 ? hex(mask) : `${hex(mask)} (${names.join(' ')})`;
+}
+
+function fileKind(kind: File['kind']): string {
+  return typeof kind === 'number' ? `kind ${kind}` : kind.toLowerCase().replace('_', '-');
+}
+
+function vmaKind(kind: Vma['kind']): string {
+  return typeof kind === 'number' ? `kind ${kind}` : kind.toLowerCase();
+}
+
+/** Columns padded to their widest cell; the last one is not padded. */
+function table(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+}
+
+export function formatInspectText(summary: ImageSummary, image: string): string {
+  const { header, manifest, task, signals, files, cpu, mm, pages, trailer } = summary;
+  const lines: string[] = [];
+
+  lines.push(...section('image', [`${image}: ${summary.size} bytes (${formatBytes(summary.size)}), ${summary.records} records`]));
+  lines.push(...section('header', [
+    `format ${header.formatVersion}, Linux ${header.kernelRelease} ${header.arch}, page size ${header.pageSize}`,
+    `xfeatures ${hex(header.xfeatures)}, xstate ${header.xstateSize} bytes, created ${created(header)}`,
+  ]));
+
+  if (manifest !== null) {
+    lines.push(...section('manifest', [
+      `${manifest.tool || 'unknown tool'} on ${manifest.hostname || 'unknown host'}, root pid ${manifest.rootPid}, `
+        + `shell job: ${manifest.shellJob ? 'yes' : 'no'}`,
+      `argv: ${manifest.argv.length === 0 ? '(none)' : manifest.argv.map((arg) => JSON.stringify(arg)).join(' ')}`,
+    ]));
+  }
+
+  if (task !== null) {
+    const limits = task.rlimits.map((limit) => [rlimitName(limit.resource), rlimitValue(limit.cur), rlimitValue(limit.max)]);
+    lines.push(...section('task', [
+      `pid ${task.pid}, tgid ${task.tgid}, ppid ${task.ppid}, pgid ${task.pgid}, sid ${task.sid}, comm ${JSON.stringify(task.comm)}`,
+      `uid ${task.uid}/${task.euid}/${task.suid}/${task.fsuid}, gid ${task.gid}/${task.egid}/${task.sgid}/${task.fsgid} `
+        + '(real/effective/saved/fs)',
+      `groups ${task.groups.length === 0 ? '(none)' : task.groups.join(',')}, umask ${octal(task.umask)}, `
+        + `personality ${hex(BigInt(task.personality))}`,
+      `cwd ${task.cwd || '?'}, root ${task.root || '?'}`,
+      ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
+    ]));
+  }
+
+  if (signals !== null) {
+    const altstack = signals.altstackSize === 0n
+      ? 'none'
+      : `${hex(signals.altstackSp)}, ${signals.altstackSize} bytes, flags ${hex(BigInt(signals.altstackFlags))}`;
+    const handlers = signals.actions.map((action) => [
+      signalName(action.signo), handlerName(action.handler), `flags ${hex(action.flags)}`,
+      `restorer ${hex(action.restorer)}`, `mask ${hex(action.mask)}`,
+    ]);
+    const pending = signals.pending.map((signal) => `${signalName(signal.signo)} (${signal.shared ? 'process' : 'thread'})`);
+    lines.push(...section('signals', [
+      `blocked ${signalList(signals.blocked)}`,
+      `pending ${pending.length === 0 ? 'none' : pending.join(', ')}`,
+      `altstack ${altstack}`,
+      ...(handlers.length === 0 ? ['handlers: all default'] : ['handlers:', ...table(handlers).map((row) => `  ${row}`)]),
+    ]));
+  }
+
+  if (files !== null) {
+    const byId = new Map(files.files.map((file) => [file.id, file]));
+    const rows = files.fds.map((fd) => {
+      const file = byId.get(fd.fileId);
+      if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
+      const path = file.kind === 'INHERITED' ? `(the restarting caller's fd ${file.inheritFd})`
+        : file.kind === 'CHAR_DEVICE' ? `${file.path} (${deviceNumber(file.rdev)})` : file.path;
+      return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
+        `pos ${file.pos}`, path];
+    });
+    lines.push(...section('files', rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)));
+  }
+
+  if (cpu !== null) {
+    const regs = cpu.gpregs.map((value, i) => `${(GPREG_NAMES[i] ?? `reg${i}`).padStart(8)} ${value.toString(16).padStart(16, '0')}`);
+    const rows: string[] = [];
+    for (let i = 0; i < regs.length; i += 3) rows.push(regs.slice(i, i + 3).join('  '));
+    const xstateBv = xsaveXstateBv(cpu.xsave);
+    lines.push(...section('cpu', [
+      `fs_base ${hex(cpu.fsBase)}, gs_base ${hex(cpu.gsBase)}`,
+      `xsave ${cpu.xsave.length} bytes, xfeatures ${xstateBv === null ? 'n/a' : hex(xstateBv)}`,
+      ...rows,
+    ]));
+  }
+
+  if (mm !== null) {
+    const pageSize = BigInt(header.pageSize);
+    const rows = mm.vmas.map((vma, i) => [
+      `${vma.start.toString(16).padStart(12, '0')}-${vma.end.toString(16).padStart(12, '0')}`,
+      vmaPerms(vma.prot, vma.flags),
+      (vma.pgoff * pageSize).toString(16).padStart(8, '0'),
+      vmaKind(vma.kind),
+      `${pages.perVma[i] ?? 0n}/${(vma.end - vma.start) / pageSize} pages`,
+      vma.path,
+    ]);
+    lines.push(...section('mm', [
+      `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,
+      `code ${hex(mm.startCode)}-${hex(mm.endCode)}, data ${hex(mm.startData)}-${hex(mm.endData)}, `
+        + `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
+      ...table(rows),
+    ]));
+  }
+
+  lines.push(...section('pages', [
+    `${pages.records} records, ${pages.pages} pages, ${pages.bytes} bytes (${formatBytes(pages.bytes)})`
+      + (pages.outsideVmas > 0n ? `, ${pages.outsideVmas} pages outside every VMA` : ''),
+  ]));
+  lines.push(...section('trailer', [`ok: ${trailer.records} records and ${trailer.bytes} bytes before it`]));
+  if (summary.notes.length > 0) lines.push('', ...summary.notes.map((note) => `note: ${note}`));
+  return `${lines.join('\n')}\n`;
+}
+
+/** The --json document; a stable interface for scripts, so only add to it. */
+export function inspectJson(summary: ImageSummary, image: string): unknown {
+  const { header, manifest, task, signals, files, cpu, mm, pages, trailer } = summary;
+  const pageSize = BigInt(header.pageSize);
+  return {
+    image,
+    size: summary.size,
+    records: summary.records,
+    header: {
+      formatVersion: header.formatVersion,
+      kernelRelease: header.kernelRelease,
+      arch: header.arch,
+      xfeatures: hex(header.xfeatures),
+      xstateSize: header.xstateSize,
+      pageSize: header.pageSize,
+      createdNs: header.createdNs.toString(),
+    },
+    manifest,
+    task: task === null ? null : {
+      ...task,
+      rlimits: task.rlimits.map((limit) => ({
+        resource: limit.resource, name: rlimitName(limit.resource), cur: limit.cur.toString(), max: limit.max.toString(),
+      })),
+    },
+    signals: signals === null ? null : {
+      actions: signals.actions.map((action) => ({
+        signo: action.signo,
+        name: signalName(action.signo),
+        handler: hex(action.handler),
+        flags: hex(action.flags),
+        restorer: hex(action.restorer),
+        mask: hex(action.mask),
+      })),
+      blocked: hex(signals.blocked),
+      pending: signals.pending.map((signal) => ({
+        signo: signal.signo, name: signalName(signal.signo), shared: signal.shared, siginfo: signal.siginfo.toString('hex'),
+      })),
+      altstackSp: hex(signals.altstackSp),
+      altstackSize: signals.altstackSize.toString(),
+      altstackFlags: signals.altstackFlags,
+    },
+    files: files === null ? null : {
+      files: files.files.map((file) => ({
+        ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
+      })),
+      fds: files.fds,
+    },
+    cpu: cpu === null ? null : {
+      registers: Object.fromEntries(cpu.gpregs.map((value, i) => [GPREG_NAMES[i] ?? `reg${i}`, hex(value)])),
+      fsBase: hex(cpu.fsBase),
+      gsBase: hex(cpu.gsBase),
+      xsaveSize: cpu.xsave.length,
+      xsaveXfeatures: (() => { const bv = xsaveXstateBv(cpu.xsave); return bv === null ? null : hex(bv); })(),
+      xsave: cpu.xsave.toString('hex'),
+    },
+    mm: mm === null ? null : {
+      vmas: mm.vmas.map((vma, i) => ({
+        start: hex(vma.start),
+        end: hex(vma.end),
+        perms: vmaPerms(vma.prot, vma.flags),
+        prot: vma.prot,
+        flags: vma.flags,
+        pgoff: vma.pgoff.toString(),
+        offset: hex(vma.pgoff * pageSize),
+        kind: vma.kind,
+        path: vma.path,
+        vmFlags: hex(vma.vmFlags),
+        pages: (pages.perVma[i] ?? 0n).toString(),
+      })),
+      startCode: hex(mm.startCode),
+      endCode: hex(mm.endCode),
+      startData: hex(mm.startData),
+      endData: hex(mm.endData),
+      startBrk: hex(mm.startBrk),
+      brk: hex(mm.brk),
+      startStack: hex(mm.startStack),
+      argStart: hex(mm.argStart),
+      argEnd: hex(mm.argEnd),
+      envStart: hex(mm.envStart),
+      envEnd: hex(mm.envEnd),
+      auxv: mm.auxv.map(hex),
+      exe: mm.exe,
+      nrPages: mm.nrPages.toString(),
+    },
+    pages: {
+      records: pages.records,
+      pages: pages.pages.toString(),
+      bytes: pages.bytes.toString(),
+      outsideVmas: pages.outsideVmas.toString(),
+    },
+    trailer: { records: trailer.records.toString(), bytes: trailer.bytes.toString(), ok: true },
+    unknownRecords: summary.unknownRecords,
+    notes: summary.notes,
+  };
+}
+
+export function formatInspectJson(summary: ImageSummary, image: string): string {
+  return `${JSON.stringify(inspectJson(summary, image), null, 2)}\n`;
+}

@@ -1,0 +1,41 @@
+// Declarative yargs definition of `cptctl restart`; the work is in restart.ts.
+import type { CommandModule } from 'yargs';
+
+import type { GlobalOptions } from '../../cli.js';
+import { ExitStatus } from '../../errors.js';
+import { loadAddon } from '../../native.js';
+import { restart } from './restart.js';
+import { exitJson, shellExitStatus } from './status.js';
+import { waitForRestored } from './wait.js';
+
+interface RestartOptions extends GlobalOptions {
+  image: string;
+  detach: boolean;
+}
+
+export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
+  command: 'restart <image>',
+  describe: 'Restart the process saved in an image, with its old pid; wait for it and exit with its status',
+  builder: (yargs) => yargs
+    .positional('image', { type: 'string', demandOption: true, describe: 'the image file, or - for stdin' })
+    .option('detach', {
+      alias: 'd',
+      type: 'boolean',
+      default: false,
+      describe: 'do not wait: print the restored pid and exit 0',
+    })
+    .example('$0 restart sleep.img', 'exits with the restored process\'s status (128+N if killed by signal N)')
+    .example('$0 restart sleep.img --detach', 'prints the pid of the restored process'),
+  handler: async (argv) => {
+    const addon = loadAddon();
+    const { pid } = await restart({ image: argv.image }, { addon });
+    if (argv.detach) {
+      process.stdout.write(argv.json ? `${JSON.stringify({ pid })}\n` : `${pid}\n`);
+      return;
+    }
+    const exit = await waitForRestored(addon, pid);
+    if (argv.json) process.stdout.write(`${JSON.stringify({ pid, exit: exitJson(exit) })}\n`);
+    const status = shellExitStatus(exit);
+    if (status !== 0) throw new ExitStatus(status);
+  },
+};

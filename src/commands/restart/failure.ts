@@ -1,0 +1,65 @@
+// What to tell the user when a restart fails at some step. Pure.
+import { ImageError, RestartError } from '../../errors.js';
+import type { CptError } from '../../errors.js';
+import type { RestoreTaskError } from '../../native.js';
+import { describeSystemError, errnoCode } from '../../system-error.js';
+import type { PidHolder } from './holder.js';
+import { pidInUseHint } from './holder.js';
+
+/**
+ * The errnos with which the module refuses an image's contents rather than
+ * the machine (docs/image-format.md): malformed (EBADMSG), ends early (ENODATA).
+ */
+const IMAGE_ERRNOS = new Set(['EBADMSG', 'ENODATA']);
+
+const INSPECT_HINT = 'run `cptctl inspect` on the image to check it';
+
+const HINTS: Readonly<Record<string, string>> = {
+  EPERM: 'restarting needs root (CAP_CHECKPOINT_RESTORE, to choose pids)',
+  EACCES: 'restarting needs root (CAP_CHECKPOINT_RESTORE, to choose pids)',
+  EOPNOTSUPP: 'an image restarts only on the kernel release it was taken on, on a CPU with its xstate features '
+    + '(`cptctl inspect` shows both), and with what the module can restore; the kernel log (dmesg) says which',
+  ECHILD: 'the restored task failed or died before it was ready; the kernel log (dmesg) says why',
+  EINVAL: 'the module did not accept the request: rebuild kmod/ from this checkout and reload it',
+  ENOTTY: 'the module lacks this ioctl: rebuild kmod/ from this checkout and reload it',
+  ENOMEM: 'the machine lacks the memory the process had',
+};
+
+function isRestoreTaskError(error: unknown): error is RestoreTaskError {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_CPT_');
+}
+
+/** Whether a restoreTask() failure is the clone finding the pid taken. */
+export function isPidInUse(error: unknown): boolean {
+  return (error as { syscall?: unknown } | null)?.syscall === 'clone' && errnoCode(error) === 'EEXIST';
+}
+
+/**
+ * `step` names what failed ("CPT_IOC_INIT", "restoring the task",
+ * "CPT_IOC_FINALIZE"); `pid` is the saved pid, once the manifest gave it;
+ * `holder` who has that pid, when the clone found it taken.
+ */
+export function restartFailure(step: string, pid: number | null, error: unknown, holder: PidHolder | null = null): CptError {
+  const options = { cause: error };
+  const code = errnoCode(error);
+  const subject = pid === null ? 'restart' : `restart of pid ${pid}`;
+
+  if (isRestoreTaskError(error)) {
+    return new RestartError(`${subject} failed at ${step}: ${error.message}`, error.code === 'ERR_CPT_TASK_EXITED'
+      ? { ...options, hint: 'the kernel log (dmesg) may say why' }
+      : { ...options, hint: 'the module does not follow the ABI this cptctl was built with: rebuild kmod/ from this checkout and reload it' });
+  }
+
+  if (isPidInUse(error) && pid !== null) {
+    return new RestartError(`pid ${pid} is in use (EEXIST)`, { ...options, hint: pidInUseHint(pid, holder) });
+  }
+
+  // The failed RESTORE names its subsystem in the addon's message.
+  const where = (error as { subsys?: unknown } | null)?.subsys;
+  const at = typeof where === 'string' ? `CPT_IOC_RESTORE(${where})` : step;
+  const message = `${subject} failed at ${at}: ${describeSystemError(error)}`;
+  if (code !== undefined && IMAGE_ERRNOS.has(code)) return new ImageError(message, { ...options, hint: INSPECT_HINT });
+  const hint = code === undefined ? undefined : HINTS[code];
+  return new RestartError(message, hint === undefined ? options : { ...options, hint });
+}

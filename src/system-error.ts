@@ -1,0 +1,24 @@
+// One wording for failed system calls in cptctl's messages, whether they
+// come from Node (fs) or from the addon: "EBUSY (Device or resource busy)".
+import { isSystemError } from './native.js';
+
+/** The errno symbol of a Node or addon system error, or undefined. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
+}
+
+/** "EBUSY (Device or resource busy)", or the error's message when it has no errno. */
+export function describeSystemError(error: unknown): string {
+  const code = errnoCode(error);
+  const message = error instanceof Error ? error.message : String(error);
+  if (code === undefined) return message;
+  // The addon: "ioctl CPT_IOC_SAVE(MM) failed: EBUSY (Device or resource busy)".
+  if (isSystemError(error)) {
+    const match = /failed: \S+ \((.*)\)$/.exec(message);
+    if (match?.[1] !== undefined) return `${code} (${match[1]})`;
+  }
+  // Node: "ENOENT: no such file or directory, open '/x'".
+  const match = /^[A-Z0-9_]+: ([^,]+)/.exec(message);
+  return match?.[1] === undefined ? code : `${code} (${match[1]})`;
+}

@@ -1,0 +1,133 @@
+// Rendering of an ImageSummary, and the names of Linux encodings it uses.
+import test from 'ava';
+
+import { formatInspectJson, formatInspectText } from '../../src/commands/inspect/format.js';
+import { inspectSource } from '../../src/commands/inspect/inspect.js';
+import {
+  deviceNumber, handlerName, openFlagsName, rlimitName, rlimitValue, signalsInMask, vmaPerms, xsaveXstateBv,
+} from '../../src/commands/inspect/names.js';
+import { BufferSource } from '../../src/image/io.js';
+import { signalName } from '../../src/signals.js';
+import { bodyRecords, buildImage } from './helpers/image-builder.js';
+
+const summary = await inspectSource(new BufferSource(buildImage()), 'x');
+
+test('text: one block per section, in image order', (t) => {
+  const text = formatInspectText(summary, 'sleep.img');
+  const sections = text.split('\n').filter((line) => /^\S/.test(line)).map((line) => line.split(' ')[0]);
+  t.deepEqual(sections, ['image', 'header', 'manifest', 'task', 'signals', 'files', 'cpu', 'mm', 'pages', 'trailer']);
+  t.true(text.endsWith('\n'));
+});
+
+test('text: the header, the manifest and the task', (t) => {
+  const text = formatInspectText(summary, 'sleep.img');
+  t.regex(text, /^image {6}sleep\.img: \d+ bytes \(\d+\.\d KiB\), 11 records$/m);
+  t.regex(text, /^header {5}format 1, Linux 6\.1\.0-18-amd64 x86_64, page size 4096$/m);
+  t.regex(text, /^ {11}xfeatures 0x2e7, xstate 2696 bytes, created 2023-11-14T22:13:20\.123Z$/m);
+  t.regex(text, /^manifest {3}cptctl 0\.1\.0 on guest, root pid 1234, shell job: yes$/m);
+  t.regex(text, /^ {11}argv: "sleep" "1000"$/m);
+  t.regex(text, /^task {7}pid 1234, tgid 1234, ppid 1, pgid 1234, sid 1000, comm "sleep"$/m);
+  t.regex(text, /^ {11}groups 0,4, umask 0022, personality 0x0$/m);
+  t.regex(text, /^ {13}RLIMIT_STACK +8388608 +unlimited$/m);
+});
+
+test('text: signals, files and registers', (t) => {
+  const text = formatInspectText(summary, 'sleep.img');
+  t.regex(text, /^signals {4}blocked 0x200 \(SIGUSR1\)$/m);
+  t.regex(text, /^ {11}pending SIGUSR1 \(process\)$/m);
+  t.regex(text, /^ {13}SIGTERM +0x401136 +flags 0x4000000 +restorer 0x7f0000001000 +mask 0x0$/m);
+  t.regex(text, /^ {13}SIGPIPE +SIG_IGN/m);
+  t.regex(text, /^files {6}fd 0 +inherited +O_RDONLY +pos 0 +\(the restarting caller's fd 0\)$/m);
+  t.regex(text, /^ {11}fd 1 +regular +O_WRONLY\|O_APPEND +pos 42 +\/tmp\/log$/m);
+  t.regex(text, /^ {11}fd 5 +char-device +O_RDWR cloexec +pos 0 +\/dev\/null \(1:3\)$/m);
+  t.regex(text, /^cpu {8}fs_base 0x7f00deadb000, gs_base 0x0$/m);
+  t.regex(text, /^ {11}xsave 2696 bytes, xfeatures 0x7$/m);
+  t.regex(text, / rip 0000000000011110 /);
+});
+
+test('text: memory as a maps-like table with saved pages, then the totals and the trailer', (t) => {
+  const text = formatInspectText(summary, 'sleep.img');
+  t.regex(text, /^mm {9}exe \/usr\/bin\/sleep, 3 VMAs, 6 pages saved$/m);
+  t.regex(text, /^ {11}000000400000-000000402000 {2}r-xp {2}00000000 {2}file {3}2\/2 pages {3}\/usr\/bin\/sleep$/m);
+  t.regex(text, /^ {11}000001000000-000001004000 {2}rw-p {2}00000000 {2}heap {3}3\/4 pages$/m);
+  t.regex(text, /^ {11}7ffff0000000-7ffff0021000 {2}rw-p {2}00000000 {2}stack {2}1\/33 pages$/m);
+  t.regex(text, /^pages {6}3 records, 6 pages, 24576 bytes \(24\.0 KiB\)$/m);
+  t.regex(text, /^trailer {4}ok: 9 records and \d+ bytes before it$/m);
+  t.notRegex(text, /^note:/m);
+});
+
+test('text: notes come last', async (t) => {
+  const partial = await inspectSource(new BufferSource(buildImage(bodyRecords().filter((spec) => spec.type !== 'CPU'))), 'x');
+  const text = formatInspectText(partial, 'p.img');
+  t.regex(text, /\n\nnote: the image has no CPU record\n$/);
+  t.notRegex(text, /^cpu /m);
+});
+
+test('JSON: parseable, every section, 64-bit values as strings', (t) => {
+  const json = JSON.parse(formatInspectJson(summary, 'sleep.img')) as Record<string, any>;
+  t.is(json['image'], 'sleep.img');
+  t.is(json['records'], 11);
+  t.deepEqual(json['header'], {
+    formatVersion: 1, kernelRelease: '6.1.0-18-amd64', arch: 'x86_64', xfeatures: '0x2e7', xstateSize: 2696, pageSize: 4096,
+    createdNs: '1700000000123456789',
+  });
+  t.is(json['manifest'].rootPid, 1234);
+  t.deepEqual(json['task'].rlimits[1], { resource: 3, name: 'RLIMIT_STACK', cur: '8388608', max: '18446744073709551615' });
+  t.deepEqual(json['signals'].actions[0], {
+    signo: 15, name: 'SIGTERM', handler: '0x401136', flags: '0x4000000', restorer: '0x7f0000001000', mask: '0x0',
+  });
+  t.is(json['signals'].pending[0].siginfo, '07'.repeat(128));
+  t.like(json['files'].files[1], { kind: 'REGULAR', path: '/tmp/log', flags: 0o2001, flagNames: 'O_WRONLY|O_APPEND', pos: '42' });
+  t.deepEqual(json['files'].fds[3], { fd: 5, fileId: 3, cloexec: true });
+  t.is(json['cpu'].registers.rip, '0x11110');
+  t.is(Object.keys(json['cpu'].registers).length, 27);
+  t.is(json['cpu'].xsaveXfeatures, '0x7');
+  t.is(json['cpu'].xsave.length, 2696 * 2);
+  t.deepEqual(json['mm'].vmas[0], {
+    start: '0x400000', end: '0x402000', perms: 'r-xp', prot: 5, flags: 2, pgoff: '0', offset: '0x0', kind: 'FILE',
+    path: '/usr/bin/sleep', vmFlags: '0x875', pages: '2',
+  });
+  t.deepEqual(json['mm'].auxv, ['0x6', '0x1000', '0x0', '0x0']);
+  t.deepEqual(json['pages'], { records: 3, pages: '6', bytes: '24576', outsideVmas: '0' });
+  t.like(json['trailer'], { records: '9', ok: true });
+  t.deepEqual(json['notes'], []);
+});
+
+test('names: signals', (t) => {
+  t.is(signalName(9), 'SIGKILL');
+  t.is(signalName(6), 'SIGABRT');
+  t.is(signalName(29), 'SIGIO');
+  t.is(signalName(34), 'SIGRT2');
+  t.is(signalName(65), 'signal 65');
+  t.deepEqual(signalsInMask((1n << 1n) | (1n << 14n) | (1n << 63n)), ['SIGINT', 'SIGTERM', 'SIGRT32']);
+  t.deepEqual(signalsInMask(0n), []);
+  t.is(handlerName(0n), 'SIG_DFL');
+  t.is(handlerName(1n), 'SIG_IGN');
+  t.is(handlerName(0x401000n), '0x401000');
+});
+
+test('names: open flags', (t) => {
+  t.is(openFlagsName(0), 'O_RDONLY');
+  t.is(openFlagsName(0o2), 'O_RDWR');
+  t.is(openFlagsName(0o4010001), 'O_WRONLY|O_SYNC');
+  t.is(openFlagsName(0o10001), 'O_WRONLY|O_DSYNC');
+  t.is(openFlagsName(0o2104002), 'O_RDWR|O_NONBLOCK|O_LARGEFILE|O_CLOEXEC');
+  t.is(openFlagsName(0o40000000), 'O_RDONLY|040000000');
+});
+
+test('names: rlimits, perms, devices, XSTATE_BV', (t) => {
+  t.is(rlimitName(7), 'RLIMIT_NOFILE');
+  t.is(rlimitName(99), 'RLIMIT_99');
+  t.is(rlimitValue((1n << 64n) - 1n), 'unlimited');
+  t.is(rlimitValue(1024n), '1024');
+  t.is(vmaPerms(5, 2), 'r-xp');
+  t.is(vmaPerms(3, 1), 'rw-s');
+  t.is(vmaPerms(0, 2), '---p');
+  t.is(deviceNumber(0x103), '1:3');
+  t.is(deviceNumber(0x8801), '136:1');
+  t.is(deviceNumber(0x1200434), '4:4660'); // minor 0x1234: its high bits above the major
+  t.is(xsaveXstateBv(Buffer.alloc(519)), null);
+  const area = Buffer.alloc(576);
+  area.writeBigUInt64LE(0x2e7n, 512);
+  t.is(xsaveXstateBv(area), 0x2e7n);
+});

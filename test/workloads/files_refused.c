@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A checkpoint must refuse a process holding a file it cannot save, and
+ * leave it running as if nothing had happened. This one holds one such file
+ * at fd 5, prints READY, then sleeps in short steps until GO_FILE appears:
+ * none of them may be cut short. Usage: files_refused KIND GO_FILE, KIND one
+ * of socket, pipe, eventfd, memfd, deleted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static int open_kind(const char *kind, const char *go_file)
+{
+	char path[4200];
+	int fds[2], fd = -1;
+
+	if (!strcmp(kind, "socket")) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	} else if (!strcmp(kind, "pipe")) {
+		if (!pipe(fds)) {
+			fd = fds[0];
+			close(fds[1]);
+		}
+	} else if (!strcmp(kind, "eventfd")) {
+		fd = eventfd(0, 0);
+	} else if (!strcmp(kind, "memfd")) {
+		fd = memfd_create("cpt-test", 0);
+	} else if (!strcmp(kind, "deleted")) {
+		snprintf(path, sizeof(path), "%s.deleted", go_file);
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		unlink(path);
+	}
+	return fd;
+}
+
+int main(int argc, char **argv)
+{
+	struct timespec tick = { 0, 20 * 1000 * 1000 };
+	unsigned long rounds = 0, interrupted = 0;
+	int fd;
+
+	if (argc != 3)
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	fd = open_kind(argv[1], argv[2]);
+	if (fd < 0 || dup2(fd, 5) != 5) {
+		check("setup", 0, "%s at fd 5: %s", argv[1], strerror(errno));
+		return 1;
+	}
+	if (fd != 5)
+		close(fd);
+	printf("READY\n");
+	while (access(argv[2], F_OK) != 0) {
+		if (nanosleep(&tick, NULL) && errno == EINTR)
+			interrupted++;
+		rounds++;
+	}
+	check("kept-running", interrupted == 0 && rounds > 0,
+	      "%lu of %lu sleeps interrupted, with a %s at fd 5", interrupted, rounds, argv[1]);
+	return check_exit_status();
+}

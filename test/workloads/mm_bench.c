@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A process with SIZE MiB of written anonymous memory, to time checkpoint
+ * and restart of memory (against CRIU, for one). It checks the memory after
+ * the restart.
+ *
+ * Usage: mm_bench DIR SIZE_MIB
+ *   Writes DIR/ready when set up, then waits for SIGUSR1 or for DIR/go to
+ *   appear, and reports a RESULT line.
+ */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static volatile sig_atomic_t go;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	go = 1;
+}
+
+int main(int argc, char **argv)
+{
+	char ready[4096], trigger[4096], tmp[4096];
+	uint64_t *mem, sum = 0, again = 0;
+	size_t size, i;
+	int fd;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s DIR SIZE_MIB\n", argv[0]);
+		return 2;
+	}
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGUSR1, on_usr1);
+	size = strtoul(argv[2], NULL, 0) << 20;
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED) {
+		perror("mmap");
+		return 2;
+	}
+	for (i = 0; i < size / 8; i++) {
+		mem[i] = i * 0x9e3779b97f4a7c15ULL;
+		sum += mem[i] ^ (mem[i] >> 29);
+	}
+
+	snprintf(ready, sizeof(ready), "%s/ready", argv[1]);
+	snprintf(trigger, sizeof(trigger), "%s/go", argv[1]);
+	/* Whole or not at all: the pid is in DIR/ready once it exists. */
+	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", argv[1]);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, ready)) {
+		perror(ready);
+		return 2;
+	}
+	while (!go && access(trigger, F_OK)) {
+		struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+
+	for (i = 0; i < size / 8; i++)
+		again += mem[i] ^ (mem[i] >> 29);
+	check("mm_bench", again == sum, "%zu MiB of anonymous memory", size >> 20);
+	return check_exit_status();
+}

@@ -1,0 +1,290 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Feeds mutants of a real image to restart, through the module's ioctls as
+ * cptctl does, and counts how each ended. Every mutant must end in a clean
+ * errno or in a restored process (killed at once); a kernel warning panics
+ * the guest and fails the run. Half the mutants get their CRCs fixed, so
+ * that they reach the decoders instead of the checksum.
+ * Usage: mutate IMAGE PID COUNT SEED
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/cpt.h>
+
+#include "check.h"
+
+#define RECORD_OVERHEAD (sizeof(struct cpt_record_header) + 4)
+
+static uint8_t *image;
+static size_t image_len;
+static uint64_t rng;
+
+static uint64_t next_random(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n)
+{
+	int k;
+
+	while (n--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1));
+	}
+	return crc;
+}
+
+/* Recomputes every record's CRC that the framing still lets us find. */
+static void fix_crcs(uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off + RECORD_OVERHEAD <= len) {
+		struct cpt_record_header hdr;
+		uint32_t crc;
+
+		memcpy(&hdr, buf + off, sizeof(hdr));
+		if (hdr.length > len - off - RECORD_OVERHEAD)
+			return;
+		crc = ~crc32c(~0U, buf + off, sizeof(hdr) + hdr.length);
+		memcpy(buf + off + sizeof(hdr) + hdr.length, &crc, 4);
+		off += RECORD_OVERHEAD + hdr.length;
+	}
+}
+
+/* Offsets of the records, to aim some mutations at headers. */
+static size_t record_offsets(size_t *offs, size_t max)
+{
+	size_t off = 0, n = 0;
+
+	while (off + RECORD_OVERHEAD <= image_len && n < max) {
+		struct cpt_record_header hdr;
+
+		memcpy(&hdr, image + off, sizeof(hdr));
+		offs[n++] = off;
+		off += RECORD_OVERHEAD + hdr.length;
+	}
+	return n;
+}
+
+static const char *mutate(uint8_t *buf, size_t *len)
+{
+	static const uint64_t absurd[] = {
+		0, 1, 0xfff, 0x7ffffffff000ULL, 0x800000000000ULL, ~0ULL, 1ULL << 63,
+		0xffffffffULL, 0x100000000ULL,
+	};
+	size_t offs[64], n = record_offsets(offs, 64), at;
+	uint64_t value;
+	int i, flips;
+
+	switch (next_random() % 6) {
+	case 0:
+		*len = next_random() % *len;
+		return "truncated";
+	case 1:
+		flips = 1 + next_random() % 8;
+		for (i = 0; i < flips; i++)
+			buf[next_random() % *len] ^= 1 << (next_random() % 8);
+		return "bit flips";
+	case 2:
+		at = offs[next_random() % n] + offsetof(struct cpt_record_header, length);
+		value = absurd[next_random() % (sizeof(absurd) / sizeof(absurd[0]))];
+		if (next_random() % 2)
+			value = (next_random() % 4096) - 2048 +
+				((struct cpt_record_header *)(buf + at - 8))->length;
+		memcpy(buf + at, &value, 8);
+		return "record length";
+	case 3:
+		at = offs[next_random() % n] + offsetof(struct cpt_record_header, type);
+		buf[at] = next_random() % 32;
+		return "record type";
+	case 4:
+		value = absurd[next_random() % (sizeof(absurd) / sizeof(absurd[0]))];
+		at = next_random() % (*len - 8);
+		memcpy(buf + at, &value, 8);
+		return "absurd value";
+	default:
+		/* A varint's continuation bits flipped: absurd sizes and counts. */
+		at = next_random() % *len;
+		buf[at] |= 0x80;
+		if (at + 1 < *len)
+			buf[at + 1] = 0xff;
+		return "varint";
+	}
+}
+
+static int read_exact(int fd, void *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n <= 0)
+			return -1;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Skips cptctl's manifest record, as cptctl reads it. */
+static int skip_manifest(int fd)
+{
+	struct cpt_record_header hdr;
+	static uint8_t payload[1 << 20];
+
+	if (read_exact(fd, &hdr, sizeof(hdr)) || hdr.magic != CPT_RECORD_MAGIC ||
+	    hdr.type != CPT_REC_MANIFEST || hdr.length > sizeof(payload) - 4)
+		return -1;
+	return read_exact(fd, payload, hdr.length + 4);
+}
+
+struct child_report {
+	int subsys;
+	int err;
+};
+
+static void restore_child(int dev, int report_fd)
+{
+	struct child_report rep;
+	sigset_t all;
+	int subsys;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (subsys = CPT_SUBSYS_TASK; subsys <= CPT_SUBSYS_MM; subsys++) {
+		struct cpt_subsys req = { .subsys = subsys };
+
+		if (ioctl(dev, CPT_IOC_RESTORE, &req)) {
+			rep.subsys = subsys;
+			rep.err = errno;
+			if (write(report_fd, &rep, sizeof(rep)) < 0)
+				_exit(126);
+			_exit(127);
+		}
+	}
+	_exit(125); /* RESTORE(MM) returned success: it never should */
+}
+
+/* Counts outcomes by errno (0: the mutant restored). */
+static unsigned int outcomes[256];
+static unsigned int oddities;
+
+static void try_image(const uint8_t *buf, size_t len, pid_t pid)
+{
+	struct cpt_init init = { .mode = CPT_MODE_RESTART };
+	struct cpt_next_id next = { .kind = CPT_ID_PID, .id = pid };
+	struct cpt_finalize fin = { .action = CPT_FINALIZE_RESUME };
+	struct child_report rep;
+	int dev, img, report[2], status;
+	pid_t child;
+	ssize_t n;
+
+	img = memfd_create("mutant", MFD_CLOEXEC);
+	if (img < 0 || write(img, buf, len) != (ssize_t)len || lseek(img, 0, SEEK_SET)) {
+		oddities++;
+		return;
+	}
+	dev = open("/dev/cpt", O_RDWR | O_CLOEXEC);
+	init.image_fd = img;
+	if (ioctl(dev, CPT_IOC_INIT, &init)) {
+		outcomes[errno & 255]++;
+		goto out;
+	}
+	if (skip_manifest(img)) {
+		outcomes[EBADMSG]++;
+		goto out;
+	}
+	if (pipe2(report, O_CLOEXEC) || ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
+		oddities++;
+		goto out;
+	}
+	child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (child == 0)
+		restore_child(dev, report[1]);
+	close(report[1]);
+	if (child < 0) {
+		outcomes[errno & 255]++;
+		close(report[0]);
+		goto out;
+	}
+	n = read(report[0], &rep, sizeof(rep));
+	close(report[0]);
+	if (n == sizeof(rep)) {
+		outcomes[rep.err & 255]++;
+	} else if (ioctl(dev, CPT_IOC_FINALIZE, &fin)) {
+		outcomes[errno & 255]++;
+	} else {
+		outcomes[0]++;
+		kill(child, SIGKILL);
+	}
+	close(dev);
+	dev = -1;
+	if (waitpid(child, &status, 0) != child)
+		oddities++;
+out:
+	if (dev >= 0)
+		close(dev);
+	close(img);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int count, i, restored;
+	uint8_t *mutant;
+	struct stat st;
+	pid_t pid;
+	int fd;
+
+	if (argc != 5)
+		return 2;
+	fd = open(argv[1], O_RDONLY);
+	if (fd < 0 || fstat(fd, &st))
+		return 2;
+	image_len = st.st_size;
+	image = mmap(NULL, image_len, PROT_READ, MAP_PRIVATE, fd, 0);
+	mutant = malloc(image_len);
+	pid = atoi(argv[2]);
+	count = atoi(argv[3]);
+	rng = strtoull(argv[4], NULL, 0) | 1;
+	if (image == MAP_FAILED || !mutant)
+		return 2;
+
+	try_image(image, image_len, pid);
+	check("unmutated-restores", outcomes[0] == 1, "the image itself restores (errno %d)",
+	      outcomes[0] ? 0 : -1);
+	outcomes[0] = 0;
+	for (i = 0; i < count; i++) {
+		size_t len = image_len;
+
+		memcpy(mutant, image, image_len);
+		mutate(mutant, &len);
+		if (i % 2)
+			fix_crcs(mutant, len);
+		try_image(mutant, len, pid);
+	}
+	restored = outcomes[0];
+	for (i = 1; i < 256; i++)
+		if (outcomes[i])
+			printf("mutants ending in %s: %u\n", strerrorname_np(i), outcomes[i]);
+	printf("mutants restored (and killed): %u\n", restored);
+	check("mutants", count >= 1000, "%u mutants tried", count);
+	check("mutants-clean", oddities == 0, "%u mutants ended oddly (no errno, a lost child)", oddities);
+	return check_exit_status();
+}
