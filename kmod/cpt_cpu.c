@@ -107,7 +107,7 @@ static int cpt_check_regs(const struct user_regs_struct *r)
 	    r->fs_base >= TASK_SIZE_MAX)
 		return -EBADMSG;
 	if (r->gs_base || r->ds || r->es || r->fs || r->gs) {
-		pr_info_ratelimited("segment selectors or a GS base are not supported\n");
+		cpt_note("segment selectors or a GS base are not supported\n");
 		return -EOPNOTSUPP;
 	}
 	return 0;

@@ -118,8 +118,8 @@ static int cpt_check_fd_table(struct task_struct *t)
 		ret = -EOPNOTSUPP;
 	task_unlock(t);
 	if (ret == -EOPNOTSUPP)
-		pr_info_ratelimited("pid %d: an fd table shared with another process is not supported\n",
-				    task_pid_nr(t));
+		cpt_note("pid %d: an fd table shared with another process is not supported\n",
+			 task_pid_nr(t));
 	return ret;
 }
 
@@ -225,7 +225,7 @@ static int cpt_group_fds(struct cpt_fd_table *tab)
 
 static int cpt_refuse(unsigned int fd, const char *what)
 {
-	pr_info_ratelimited("fd %u: %s is not supported\n", fd, what);
+	cpt_note("fd %u: %s is not supported\n", fd, what);
 	return -EOPNOTSUPP;
 }
 
@@ -254,9 +254,9 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 		break;
 	case S_IFCHR:
 		if (!cpt_mem_device_path(inode->i_rdev)) {
-			pr_info_ratelimited("fd %u: %s %u:%u is not supported\n", fd,
-					    cpt_is_tty(inode) ? "tty" : "character device",
-					    imajor(inode), iminor(inode));
+			cpt_note("fd %u: %s %u:%u is not supported\n", fd,
+				 cpt_is_tty(inode) ? "tty" : "character device",
+				 imajor(inode), iminor(inode));
 			return -EOPNOTSUPP;
 		}
 		*kind = CPT_PB_FILE_KIND_CHAR_DEVICE;
@@ -275,8 +275,8 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	/* O_ASYNC's owner and signal are not saved. */
 	if (flags & ~(CPT_FILE_FLAGS | CPT_FILE_FLAGS_IGNORED) ||
 	    (flags & O_ACCMODE) == O_ACCMODE) {
-		pr_info_ratelimited("fd %u: open flags %#o are not supported\n",
-				    fd, flags & ~CPT_FILE_FLAGS_IGNORED);
+		cpt_note("fd %u: open flags %#o are not supported\n",
+			 fd, flags & ~CPT_FILE_FLAGS_IGNORED);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -294,7 +294,7 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		if (IS_ERR(path))
 			path = "";
 	} else if (IS_ERR(path) || *path != '/') {
-		pr_info_ratelimited("fd %u: its path cannot be saved\n", e->fd);
+		cpt_note("fd %u: its path cannot be saved\n", e->fd);
 		return IS_ERR(path) ? PTR_ERR(path) : -EOPNOTSUPP;
 	}
 	cpt_pb_init(&one);
@@ -440,7 +440,7 @@ static umode_t cpt_kind_type(u32 kind)
 /* The record does not parse as the schema says. */
 static int cpt_malformed(const char *what, int ret)
 {
-	pr_info_ratelimited("image: malformed %s\n", what);
+	cpt_note("image: malformed %s\n", what);
 	return ret;
 }
 
@@ -495,21 +495,21 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		bad = "kind";
 		goto bad;
 	default:
-		pr_info_ratelimited("image: file %u: kind %u is not known here\n",
-				    rfile->id, rfile->kind);
+		cpt_note("image: file %u: kind %u is not known here\n",
+			 rfile->id, rfile->kind);
 		return -EOPNOTSUPP;
 	}
 	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE &&
 	    !cpt_mem_device_path(new_decode_dev(rfile->rdev))) {
-		pr_info_ratelimited("image: file %u: character device %u:%u is not supported\n",
-				    rfile->id, MAJOR(new_decode_dev(rfile->rdev)),
-				    MINOR(new_decode_dev(rfile->rdev)));
+		cpt_note("image: file %u: character device %u:%u is not supported\n",
+			 rfile->id, MAJOR(new_decode_dev(rfile->rdev)),
+			 MINOR(new_decode_dev(rfile->rdev)));
 		return -EOPNOTSUPP;
 	}
 	return 0;
 bad:
-	pr_info_ratelimited("image: file %u (kind %u, mode %#o, flags %#o): bad %s\n",
-			    rfile->id, rfile->kind, rfile->mode, rfile->flags, bad);
+	cpt_note("image: file %u (kind %u, mode %#o, flags %#o): bad %s\n",
+		 rfile->id, rfile->kind, rfile->mode, rfile->flags, bad);
 	return -EBADMSG;
 }
 
@@ -607,7 +607,7 @@ static int cpt_decode_files(struct cpt_restore_files *rf, const void *data, size
 	sort(rf->files, rf->nr_files, sizeof(*rf->files), cpt_cmp_rfile_id, NULL);
 	for (i = 1; i < rf->nr_files; i++) {
 		if (rf->files[i].id == rf->files[i - 1].id) {
-			pr_info_ratelimited("image: file id %u used twice\n", rf->files[i].id);
+			cpt_note("image: file id %u used twice\n", rf->files[i].id);
 			return -EBADMSG;
 		}
 	}
@@ -641,13 +641,13 @@ static int cpt_decode_fd(struct cpt_restore_files *rf, const struct cpt_pb_field
 	if (ret)
 		return cpt_malformed("Fd", ret);
 	if (rfd->fd >= rlimit(RLIMIT_NOFILE)) {
-		pr_info_ratelimited("image: fd %u is beyond the restarting task's RLIMIT_NOFILE\n",
-				    rfd->fd);
+		cpt_note("image: fd %u is beyond the restarting task's RLIMIT_NOFILE\n",
+			 rfd->fd);
 		return -EMFILE;
 	}
 	rfd->file = bsearch(&key, rf->files, rf->nr_files, sizeof(*rf->files), cpt_cmp_rfile_id);
 	if (!rfd->file) {
-		pr_info_ratelimited("image: fd %u names no file (id %u)\n", rfd->fd, key.id);
+		cpt_note("image: fd %u names no file (id %u)\n", rfd->fd, key.id);
 		return -EBADMSG;
 	}
 	rfd->file->used = true;
@@ -676,13 +676,13 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, const void *data, size_t
 	sort(rf->fds, rf->nr_fds, sizeof(*rf->fds), cpt_cmp_rfd, NULL);
 	for (i = 1; i < rf->nr_fds; i++) {
 		if (rf->fds[i].fd == rf->fds[i - 1].fd) {
-			pr_info_ratelimited("image: fd %u saved twice\n", rf->fds[i].fd);
+			cpt_note("image: fd %u saved twice\n", rf->fds[i].fd);
 			return -EBADMSG;
 		}
 	}
 	for (i = 0; i < rf->nr_files; i++) {
 		if (!rf->files[i].used) {
-			pr_info_ratelimited("image: file %u has no fd\n", rf->files[i].id);
+			cpt_note("image: file %u has no fd\n", rf->files[i].id);
 			return -EBADMSG;
 		}
 	}
@@ -715,8 +715,8 @@ static int cpt_open_file(struct cpt_rfile *rfile)
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
 		if (!rfile->file) {
-			pr_info_ratelimited("the restarting caller has no fd %u to pass on\n",
-					    rfile->inherit_fd);
+			cpt_note("the restarting caller has no fd %u to pass on\n",
+				 rfile->inherit_fd);
 			return -EBADF;
 		}
 		return 0;
@@ -726,7 +726,7 @@ static int cpt_open_file(struct cpt_rfile *rfile)
 
 	ret = kern_path(path, rfile->flags & O_NOFOLLOW ? 0 : LOOKUP_FOLLOW, &p);
 	if (ret) {
-		pr_info_ratelimited("cannot find %s: %d\n", path, ret);
+		cpt_note("cannot find %s: %d\n", path, ret);
 		return ret;
 	}
 	same = cpt_same_kind(d_inode(p.dentry), rfile);
@@ -736,7 +736,7 @@ static int cpt_open_file(struct cpt_rfile *rfile)
 
 	file = filp_open(path, rfile->flags | O_NONBLOCK | O_NOCTTY, 0);
 	if (IS_ERR(file)) {
-		pr_info_ratelimited("cannot open %s: %ld\n", path, PTR_ERR(file));
+		cpt_note("cannot open %s: %ld\n", path, PTR_ERR(file));
 		return PTR_ERR(file);
 	}
 	rfile->file = file;
@@ -751,16 +751,16 @@ static int cpt_open_file(struct cpt_rfile *rfile)
 	if (rfile->kind != CPT_PB_FILE_KIND_CHAR_DEVICE && rfile->pos) {
 		pos = vfs_llseek(file, rfile->pos, SEEK_SET);
 		if (pos != rfile->pos) {
-			pr_info_ratelimited("cannot seek %s to %llu: %lld\n",
-					    path, rfile->pos, pos);
+			cpt_note("cannot seek %s to %llu: %lld\n",
+				 path, rfile->pos, pos);
 			return pos < 0 ? pos : -EIO;
 		}
 	}
 	return 0;
 
 changed:
-	pr_info_ratelimited("%s is no longer a file of the saved kind (mode %#o)\n",
-			    path, rfile->mode);
+	cpt_note("%s is no longer a file of the saved kind (mode %#o)\n",
+		 path, rfile->mode);
 	return -ESTALE;
 }
 
@@ -772,11 +772,11 @@ changed:
 static int cpt_check_restorer(struct cpt_session *s)
 {
 	if (current->tgid == s->coordinator) {
-		pr_info_ratelimited("the coordinator cannot restore itself\n");
+		cpt_note("the coordinator cannot restore itself\n");
 		return -EINVAL;
 	}
 	if (atomic_read(&current->files->count) != 1) {
-		pr_info_ratelimited("the restoring task shares its fd table\n");
+		cpt_note("the restoring task shares its fd table\n");
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -820,12 +820,12 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		return ret;
 	/* Each fd is unique and below the limit; each file has an fd. */
 	if (nr_fds > rlimit(RLIMIT_NOFILE)) {
-		pr_info_ratelimited("image: %u fds exceed the restarting task's RLIMIT_NOFILE\n",
-				    nr_fds);
+		cpt_note("image: %u fds exceed the restarting task's RLIMIT_NOFILE\n",
+			 nr_fds);
 		return -EMFILE;
 	}
 	if (nr_files > nr_fds) {
-		pr_info_ratelimited("image: %u files for %u fds\n", nr_files, nr_fds);
+		cpt_note("image: %u files for %u fds\n", nr_files, nr_fds);
 		return -EBADMSG;
 	}
 	rf = kzalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);

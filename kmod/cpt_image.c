@@ -13,6 +13,7 @@
 #include <linux/uio.h>
 
 #include "cpt_image.h"
+#include "cpt_internal.h"
 
 static loff_t *cpt_file_pos(struct file *file)
 {
@@ -120,17 +121,17 @@ int cpt_record_read_begin(struct cpt_image *img, struct cpt_record_io *io,
 	if (ret)
 		return ret;
 	if (hdr.magic != CPT_RECORD_MAGIC || hdr.flags) {
-		pr_info_ratelimited("image record %llu: bad magic or flags\n", img->records);
+		cpt_note("image record %llu: bad magic or flags\n", img->records);
 		return -EBADMSG;
 	}
 	if (hdr.type != type) {
-		pr_info_ratelimited("image record %llu: type %u where %u was due\n",
-				    img->records, hdr.type, type);
+		cpt_note("image record %llu: type %u where %u was due\n",
+			 img->records, hdr.type, type);
 		return -EBADMSG;
 	}
 	if (hdr.length > max_length) {
-		pr_info_ratelimited("image record %llu (type %u): length %llu exceeds %llu\n",
-				    img->records, type, hdr.length, max_length);
+		cpt_note("image record %llu (type %u): length %llu exceeds %llu\n",
+			 img->records, type, hdr.length, max_length);
 		return -EBADMSG;
 	}
 	io->img = img;
@@ -165,7 +166,7 @@ int cpt_record_read_end(struct cpt_record_io *io)
 	if (ret)
 		return ret;
 	if (le32_to_cpu(crc) != ~io->crc) {
-		pr_info_ratelimited("image record %llu: CRC mismatch\n", io->img->records);
+		cpt_note("image record %llu: CRC mismatch\n", io->img->records);
 		return -EBADMSG;
 	}
 	io->img->records++;

@@ -3,12 +3,14 @@
 #define CPT_INTERNAL_H
 
 #include <linux/ktime.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/cpt.h>
 
-#define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID)
+#define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
+				CPT_FEATURE_MESSAGES)
 
 struct cpt_session;
 struct cpt_restore;
@@ -18,6 +20,9 @@ struct cpt_file {
 	struct file *file;
 	struct mutex lock;		/* guards session */
 	struct cpt_session *session;
+	/* Why the last failed ioctl failed, for the task that made it. */
+	char message[CPT_MESSAGE_MAX];
+	pid_t message_owner;
 };
 
 /* Every ioctl argument, so that one buffer on the stack fits them all. */
@@ -27,7 +32,14 @@ union cpt_ioctl_arg {
 	struct cpt_subsys subsys;
 	struct cpt_finalize finalize;
 	struct cpt_next_id next_id;
+	struct cpt_message message;
 };
+
+/*
+ * A handler's "success, and copy nothing back": the restored task's final
+ * step, whose caller's memory (and the argument in it) was replaced.
+ */
+#define CPT_RET_RESTORED 1
 
 u64 cpt_supported_ioctls(void);
 long cpt_ioctl_api(struct cpt_file *cf, union cpt_ioctl_arg *arg);
@@ -39,6 +51,21 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 void cpt_session_abort(struct cpt_session *s);
 void cpt_session_close(struct cpt_file *cf, bool last);
+
+/*
+ * cpt_message.c: cpt_note() logs why something failed and keeps the first
+ * such note of the calling task's ioctl, for CPT_IOC_MESSAGE.
+ */
+struct cpt_note_slot {
+	struct hlist_node node;
+	struct task_struct *task;
+	char text[CPT_MESSAGE_MAX];
+};
+
+__printf(1, 2) void cpt_note(const char *fmt, ...);
+void cpt_note_begin(struct cpt_note_slot *slot);
+void cpt_note_end(struct cpt_note_slot *slot, struct cpt_file *cf, long ret);
+long cpt_ioctl_message(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 
 /* cpt_nextid.c */
 long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg);

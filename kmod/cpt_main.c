@@ -28,6 +28,7 @@ static const struct cpt_ioctl_desc cpt_ioctls[] = {
 	[_CPT_RESTORE] = { CPT_IOC_RESTORE, CPT_SUBSYS_SIZE_VER0, cpt_ioctl_restore },
 	[_CPT_FINALIZE] = { CPT_IOC_FINALIZE, CPT_FINALIZE_SIZE_VER0, cpt_ioctl_finalize },
 	[_CPT_SET_NEXT_ID] = { CPT_IOC_SET_NEXT_ID, CPT_NEXT_ID_SIZE_VER0, cpt_ioctl_set_next_id },
+	[_CPT_MESSAGE] = { CPT_IOC_MESSAGE, CPT_MESSAGE_SIZE_VER0, cpt_ioctl_message },
 };
 
 u64 cpt_supported_ioctls(void)
@@ -62,6 +63,7 @@ static long cpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	size_t usize = _IOC_SIZE(cmd);
 	size_t ksize;
 	union cpt_ioctl_arg karg;
+	struct cpt_note_slot note;
 	long ret;
 
 	desc = cpt_ioctl_lookup(cmd);
@@ -80,9 +82,17 @@ static long cpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 
 	/* Handlers lock what they need: a restoring task blocks in one. */
-	ret = desc->handler(cf, &karg);
+	if (desc->handler == cpt_ioctl_message) {
+		ret = desc->handler(cf, &karg);
+	} else {
+		cpt_note_begin(&note);
+		ret = desc->handler(cf, &karg);
+		cpt_note_end(&note, cf, ret);
+	}
 	if (ret < 0)
 		return ret;
+	if (ret == CPT_RET_RESTORED)
+		return 0;
 
 	if ((_IOC_DIR(cmd) & _IOC_READ) &&
 	    copy_to_user(uarg, &karg, min(usize, ksize)))

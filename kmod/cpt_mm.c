@@ -16,9 +16,7 @@
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/highmem.h>
-#include <linux/huge_mm.h>
-#include <linux/hugetlb.h>
+#include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mount.h>
@@ -84,16 +82,7 @@ struct cpt_mm_save {
 	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
 };
 
-/* The mm's facts, in the order of these field numbers. */
-static const u32 cpt_mm_fact_fields[] = {
-	CPT_PB_MM_START_CODE, CPT_PB_MM_END_CODE,
-	CPT_PB_MM_START_DATA, CPT_PB_MM_END_DATA,
-	CPT_PB_MM_START_BRK, CPT_PB_MM_BRK,
-	CPT_PB_MM_START_STACK,
-	CPT_PB_MM_ARG_START, CPT_PB_MM_ARG_END,
-	CPT_PB_MM_ENV_START, CPT_PB_MM_ENV_END,
-};
-
+/* The mm's facts: its code, data, brk, stack, argument and environment bounds. */
 enum {
 	CPT_MM_START_CODE, CPT_MM_END_CODE,
 	CPT_MM_START_DATA, CPT_MM_END_DATA,
@@ -102,6 +91,20 @@ enum {
 	CPT_MM_ARG_START, CPT_MM_ARG_END,
 	CPT_MM_ENV_START, CPT_MM_ENV_END,
 	CPT_MM_NR_FACTS
+};
+
+static const u32 cpt_mm_fact_fields[CPT_MM_NR_FACTS] = {
+	[CPT_MM_START_CODE] = CPT_PB_MM_START_CODE,
+	[CPT_MM_END_CODE] = CPT_PB_MM_END_CODE,
+	[CPT_MM_START_DATA] = CPT_PB_MM_START_DATA,
+	[CPT_MM_END_DATA] = CPT_PB_MM_END_DATA,
+	[CPT_MM_START_BRK] = CPT_PB_MM_START_BRK,
+	[CPT_MM_BRK] = CPT_PB_MM_BRK,
+	[CPT_MM_START_STACK] = CPT_PB_MM_START_STACK,
+	[CPT_MM_ARG_START] = CPT_PB_MM_ARG_START,
+	[CPT_MM_ARG_END] = CPT_PB_MM_ARG_END,
+	[CPT_MM_ENV_START] = CPT_PB_MM_ENV_START,
+	[CPT_MM_ENV_END] = CPT_PB_MM_ENV_END,
 };
 
 /* Bounds that must come in order, as prctl(PR_SET_MM_MAP) wants them. */
@@ -162,6 +165,17 @@ static bool cpt_mm_is_shared_anon(struct file *file)
 	       !strcmp(file->f_path.dentry->d_name.name, "dev/zero");
 }
 
+/*
+ * Whether a restart could not open a file by its path: it was deleted, or
+ * it never had a name (memfd, anonymous inodes: their d_path() is made up).
+ */
+static bool cpt_mm_nameless(struct file *file)
+{
+	struct dentry *dentry = file->f_path.dentry;
+
+	return d_unlinked(dentry) || (dentry->d_op && dentry->d_op->d_dname);
+}
+
 /* The kind of a VMA a restart can recreate, or a negative errno and why not. */
 static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
 {
@@ -214,8 +228,8 @@ static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
 		return -EOPNOTSUPP;
 	}
 	/* A restart finds files by name. */
-	if (d_unlinked(file->f_path.dentry)) {
-		*why = "a deleted file or a memfd";
+	if (cpt_mm_nameless(file)) {
+		*why = "a deleted file, or a memfd or other file without a name";
 		return -EOPNOTSUPP;
 	}
 	return CPT_PB_VMA_KIND_FILE;
@@ -502,8 +516,8 @@ static int cpt_mm_check_shared(struct cpt_mm_save *sv, struct vm_area_struct *vm
 static int cpt_mm_refuse(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 			 const char *why, int err)
 {
-	pr_info_ratelimited("pid %d: cannot checkpoint %#lx-%#lx: %s\n",
-			    task_pid_nr(sv->task), vma->vm_start, vma->vm_end, why);
+	cpt_note("pid %d: cannot checkpoint %#lx-%#lx: %s\n",
+		 task_pid_nr(sv->task), vma->vm_start, vma->vm_end, why);
 	return err;
 }
 
@@ -617,17 +631,17 @@ static int cpt_mm_save_exe(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 		exe = NULL;
 	rcu_read_unlock();
 	if (!exe) {
-		pr_info_ratelimited("pid %d: cannot checkpoint: no executable\n",
-				    task_pid_nr(sv->task));
+		cpt_note("pid %d: cannot checkpoint: no executable\n",
+			 task_pid_nr(sv->task));
 		return -EOPNOTSUPP;
 	}
-	if (d_unlinked(exe->f_path.dentry))
+	if (cpt_mm_nameless(exe))
 		path = ERR_PTR(-EOPNOTSUPP);
 	else
 		path = cpt_mm_file_path(sv, exe);
 	if (IS_ERR(path))
-		pr_info_ratelimited("pid %d: cannot checkpoint: its executable is deleted or has no usable path\n",
-				    task_pid_nr(sv->task));
+		cpt_note("pid %d: its executable was deleted or has no path\n",
+			 task_pid_nr(sv->task));
 	else
 		cpt_pb_string(msg, CPT_PB_MM_EXE, path);
 	fput(exe);
@@ -677,8 +691,8 @@ static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 			return -EINTR;
 	}
 	if (sv->nr_vdso != 1 || sv->nr_vvar != 1) {
-		pr_info_ratelimited("pid %d: cannot checkpoint: it unmapped or moved its vDSO apart\n",
-				    task_pid_nr(sv->task));
+		cpt_note("pid %d: cannot checkpoint: it unmapped or moved its vDSO apart\n",
+			 task_pid_nr(sv->task));
 		return -EOPNOTSUPP;
 	}
 	cpt_mm_get_facts(mm, facts);
@@ -720,8 +734,8 @@ static int cpt_mm_write_run(struct cpt_session *s, struct cpt_mm_save *sv,
 			got = get_user_pages_remote(sv->mm, addr, batch, FOLL_FORCE,
 						    sv->pages, NULL, NULL);
 			if (got <= 0) {
-				pr_info_ratelimited("pid %d: cannot read its page at %#lx: %ld\n",
-						    task_pid_nr(sv->task), addr, got);
+				cpt_note("pid %d: cannot read its page at %#lx: %ld\n",
+					 task_pid_nr(sv->task), addr, got);
 				return got ?: -EFAULT;
 			}
 			ret = cpt_record_write_pages(&io, sv->pages, got);
@@ -758,8 +772,8 @@ int cpt_mm_save(struct cpt_session *s)
 	if (!sv.mm)
 		return -ESRCH;
 	if (cpt_mm_shared_with_others(s->target, sv.mm)) {
-		pr_info_ratelimited("pid %d: cannot checkpoint: another process shares its memory\n",
-				    task_pid_nr(s->target));
+		cpt_note("pid %d: cannot checkpoint: another process shares its memory\n",
+			 task_pid_nr(s->target));
 		mmput(sv.mm);
 		return -EOPNOTSUPP;
 	}
@@ -831,13 +845,13 @@ struct cpt_mm_restore {
 
 static int cpt_mm_bad(const char *what)
 {
-	pr_info_ratelimited("image: bad address space record: %s\n", what);
+	cpt_note("image: bad address space record: %s\n", what);
 	return -EBADMSG;
 }
 
 static int cpt_mm_bad_vma(const struct cpt_mm_vma *v, const char *what)
 {
-	pr_info_ratelimited("image: bad VMA %#llx-%#llx: %s\n", v->start, v->end, what);
+	cpt_note("image: bad VMA %#llx-%#llx: %s\n", v->start, v->end, what);
 	return -EBADMSG;
 }
 
@@ -1057,8 +1071,8 @@ static int cpt_mm_check_alone(void)
 {
 	if (!thread_group_empty(current) ||
 	    cpt_mm_shared_with_others(current, current->mm)) {
-		pr_info_ratelimited("pid %d: cannot restore into a task that shares its memory\n",
-				    task_pid_nr(current));
+		cpt_note("pid %d: cannot restore into a task that shares its memory\n",
+			 task_pid_nr(current));
 		return -EBUSY;
 	}
 	return 0;
@@ -1095,15 +1109,15 @@ static int cpt_mm_check_specials(struct cpt_mm_restore *rs)
 	}
 	mmap_read_unlock(mm);
 	if (nr_vdso != 1 || nr_vvar != 1) {
-		pr_info_ratelimited("pid %d: cannot restore into a task without its vDSO\n",
-				    task_pid_nr(current));
+		cpt_note("pid %d: cannot restore into a task without its vDSO\n",
+			 task_pid_nr(current));
 		return -EOPNOTSUPP;
 	}
 	if (vdso->end - vdso->start != cur->vdso_end - cur->vdso ||
 	    vvar->end - vvar->start != cur->vvar_end - cur->vvar ||
 	    vdso->start - vvar->start != cur->vdso - cur->vvar) {
-		pr_info_ratelimited("image: its vDSO and vvar (%#llx-%#llx, %#llx-%#llx) differ from this kernel's\n",
-				    vvar->start, vvar->end, vdso->start, vdso->end);
+		cpt_note("image: vDSO/vvar %#llx-%#llx, %#llx-%#llx differ from this kernel's\n",
+			 vvar->start, vvar->end, vdso->start, vdso->end);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -1140,8 +1154,8 @@ static struct file *cpt_mm_open(struct cpt_mm_restore *rs, const char *path, u32
 	fput(file);
 	ret = -ESTALE;
 fail:
-	pr_info_ratelimited("cannot open %s for a restart: %d%s\n", rs->path, ret,
-			    ret == -ESTALE ? " (no longer a regular file)" : "");
+	cpt_note("cannot open %s for a restart: %d%s\n", rs->path, ret,
+		 ret == -ESTALE ? " (no longer a regular file)" : "");
 	return ERR_PTR(ret);
 }
 
@@ -1160,7 +1174,7 @@ static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
 	int ret;
 
 	if (!checkpoint_restore_ns_capable(current_user_ns())) {
-		pr_info_ratelimited("restoring the executable link needs CAP_CHECKPOINT_RESTORE\n");
+		cpt_note("restoring the executable link needs CAP_CHECKPOINT_RESTORE\n");
 		return -EPERM;
 	}
 	file = cpt_mm_open(rs, rs->exe, rs->exe_len, O_RDONLY);
@@ -1172,7 +1186,7 @@ static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
 	else
 		ret = inode_permission(file_mnt_user_ns(file), file_inode(file), MAY_EXEC);
 	if (ret)
-		pr_info_ratelimited("cannot restore executable %s: %d\n", rs->path, ret);
+		cpt_note("cannot restore executable %s: %d\n", rs->path, ret);
 	return ret;
 }
 
@@ -1322,8 +1336,8 @@ static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 	mmap_write_unlock(mm);
 	addr = vm_mmap(file, v->start, v->end - v->start, v->prot, flags, off);
 	if (IS_ERR_VALUE(addr)) {
-		pr_info_ratelimited("cannot map %#llx-%#llx again: %ld\n",
-				    v->start, v->end, (long)addr);
+		cpt_note("cannot map %#llx-%#llx again: %ld\n",
+			 v->start, v->end, (long)addr);
 		return (int)(long)addr;
 	}
 	return 0;
@@ -1338,8 +1352,8 @@ static long cpt_mm_shmem_pages(unsigned long addr, unsigned long nr, struct page
 	struct mm_struct *mm = current->mm;
 	struct vm_area_struct *vma;
 	struct file *file = NULL;
+	struct page *page = ERR_PTR(-EFAULT);
 	pgoff_t index = 0;
-	struct page *page;
 	long got;
 
 	mmap_read_lock(mm);
@@ -1414,8 +1428,8 @@ static int cpt_mm_read_run(struct cpt_session *s, struct cpt_mm_restore *rs,
 		n = min_t(u64, (end - addr) >> PAGE_SHIFT, CPT_MM_GUP_BATCH);
 		got = cpt_mm_dest_pages(v, addr, n, rs->pages);
 		if (got < 0) {
-			pr_info_ratelimited("cannot write restored memory at %#llx: %ld\n",
-					    addr, got);
+			cpt_note("cannot write restored memory at %#llx: %ld\n",
+				 addr, got);
 			return got;
 		}
 		ret = cpt_record_read_pages(&io, rs->pages, got);
@@ -1559,8 +1573,8 @@ int cpt_mm_restore(struct cpt_session *s)
 	if (!ret)
 		cpt_mm_set_facts(rs);
 	else
-		pr_info_ratelimited("pid %d: restoring its memory failed: %d\n",
-				    task_pid_nr(current), ret);
+		cpt_note("pid %d: restoring its memory failed: %d\n",
+			 task_pid_nr(current), ret);
 out:
 	cpt_mm_restore_free(rs);
 	kvfree(msg);

@@ -188,18 +188,18 @@ static int cpt_check_header(struct cpt_session *s, const void *data, size_t len)
 	if (ret)
 		return ret;
 	if (version != CPT_IMAGE_VERSION || strcmp(arch, "x86_64") || page_size != PAGE_SIZE) {
-		pr_info_ratelimited("image format %u for %s with %u-byte pages: not readable here\n",
-				    version, arch, page_size);
+		cpt_note("image format %u for %s with %u-byte pages: not readable here\n",
+			 version, arch, page_size);
 		return -EBADMSG;
 	}
 	if (strcmp(release, utsname()->release)) {
-		pr_info_ratelimited("image from kernel %s cannot restart on %s\n",
-				    release, utsname()->release);
+		cpt_note("image from kernel %s cannot restart on %s\n",
+			 release, utsname()->release);
 		return -EOPNOTSUPP;
 	}
 	if (xfeatures & ~cpt_cpu_user_xfeatures() || xstate_size > cpt_cpu_xstate_size()) {
-		pr_info_ratelimited("image needs xstate features %#llx; this CPU has %#llx\n",
-				    xfeatures, cpt_cpu_user_xfeatures());
+		cpt_note("image needs xstate features %#llx; this CPU has %#llx\n",
+			 xfeatures, cpt_cpu_user_xfeatures());
 		return -EOPNOTSUPP;
 	}
 	s->xfeatures = xfeatures;
@@ -228,8 +228,8 @@ static int cpt_check_target(struct task_struct *task)
 		return -EPERM;
 	if (!thread_group_leader(task) || get_nr_threads(task) != 1 ||
 	    !list_empty(&task->children)) {
-		pr_info_ratelimited("pid %d: threads and children are not supported yet\n",
-				    task_pid_nr(task));
+		cpt_note("pid %d: threads and children are not supported yet\n",
+			 task_pid_nr(task));
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -463,7 +463,9 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 		/* The final step drops its file reference only once its work is done. */
 		get_file(cf->file);
 		ret = cpt_restore_final(s, cf->file);
-		if (ret) {
+		if (!ret) {
+			ret = CPT_RET_RESTORED;
+		} else {
 			fput(cf->file);
 			/* The caller's memory is gone: it can only die. */
 			if (s->state != CPT_RESTORE_RUNNING)
@@ -472,7 +474,7 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	} else {
 		ret = cpt_restore_subsys(s, req->subsys);
 	}
-	if (ret)
+	if (ret < 0)
 		s->error = ret;
 out_unlock:
 	mutex_unlock(&s->lock);
@@ -505,6 +507,35 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 	return ret;
 }
 
+/*
+ * Waits until the restoring task parks or fails. A task that dies on the
+ * way (killed before it could report) never says so: look for that too.
+ */
+static int cpt_wait_restorer(struct cpt_session *s)
+{
+	struct task_struct *restorer;
+	long left;
+
+	for (;;) {
+		left = wait_event_killable_timeout(s->wq,
+						   READ_ONCE(s->state) != CPT_RESTORE_RUNNING,
+						   HZ / 10);
+		if (left < 0)
+			return left;
+		if (left > 0)
+			return 0;
+		mutex_lock(&s->lock);
+		restorer = s->restorer;
+		if (restorer && (restorer->flags & PF_EXITING) &&
+		    s->state == CPT_RESTORE_RUNNING) {
+			cpt_note("the restoring task %d died before it was restored\n",
+				 task_pid_vnr(restorer));
+			cpt_set_restore_state(s, CPT_RESTORE_FAILED);
+		}
+		mutex_unlock(&s->lock);
+	}
+}
+
 static int cpt_finish_restart(struct cpt_session *s, u32 action)
 {
 	int ret;
@@ -514,7 +545,7 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action)
 		return 0;
 	}
 	mutex_unlock(&s->lock);
-	ret = wait_event_killable(s->wq, READ_ONCE(s->state) != CPT_RESTORE_RUNNING);
+	ret = cpt_wait_restorer(s);
 	mutex_lock(&s->lock);
 	if (ret) {
 		cpt_set_restore_state(s, CPT_RESTORE_ABORTED);

@@ -182,8 +182,8 @@ static int cpt_snapshot_signals(struct task_struct *t, struct cpt_restore_signal
 			return -ENOMEM;
 		rs->max_pending = need + _NSIG;
 	}
-	pr_info_ratelimited("pid %d: signals keep arriving, no consistent copy\n",
-			    task_pid_nr(t));
+	cpt_note("pid %d: signals keep arriving, no consistent copy\n",
+		 task_pid_nr(t));
 	return -EAGAIN;
 }
 
@@ -246,8 +246,8 @@ static int cpt_signals_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	for (sig = 1; !ret && sig <= _NSIG; sig++) {
 		/* A 32-bit frame ABI would need a compat restart. */
 		if (rs->action[sig - 1].sa_flags & (SA_IA32_ABI | SA_X32_ABI)) {
-			pr_info_ratelimited("pid %d: signal %d: 32-bit signal frames are not supported\n",
-					    task_pid_nr(s->target), sig);
+			cpt_note("pid %d: signal %d: 32-bit signal frames are not supported\n",
+				 task_pid_nr(s->target), sig);
 			ret = -EOPNOTSUPP;
 		}
 	}
@@ -260,7 +260,7 @@ static int cpt_signals_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 /* The record does not parse as the schema says. */
 static int cpt_malformed(const char *what, int ret)
 {
-	pr_info_ratelimited("image: malformed %s\n", what);
+	cpt_note("image: malformed %s\n", what);
 	return ret;
 }
 
@@ -315,18 +315,18 @@ static int cpt_decode_action(struct cpt_restore_signals *rs, const struct cpt_pb
 		return cpt_malformed("SigAction", ret);
 	if (signo < 1 || !valid_signal(signo) || sig_kernel_only(signo) ||
 	    sigismember(seen, signo)) {
-		pr_info_ratelimited("image: an action for signal %u\n", signo);
+		cpt_note("image: an action for signal %u\n", signo);
 		return -EBADMSG;
 	}
 	if (flags & ~(u64)UAPI_SA_FLAGS || mask & CPT_SIG_KERNEL_ONLY ||
 	    handler >= TASK_SIZE_MAX || restorer >= TASK_SIZE_MAX) {
-		pr_info_ratelimited("image: signal %u: bad action flags %#llx, mask %#llx or address\n",
-				    signo, flags, mask);
+		cpt_note("image: signal %u: bad action flags %#llx, mask %#llx or address\n",
+			 signo, flags, mask);
 		return -EBADMSG;
 	}
 	/* x86_64 delivers a signal only through a user-space restorer. */
 	if (handler > (unsigned long)SIG_IGN && (!(flags & SA_RESTORER) || !restorer)) {
-		pr_info_ratelimited("image: signal %u: a handler without a restorer\n", signo);
+		cpt_note("image: signal %u: a handler without a restorer\n", signo);
 		return -EBADMSG;
 	}
 	sigaddset(seen, signo);
@@ -379,18 +379,18 @@ static int cpt_decode_pending(struct cpt_restore_signals *rs, const struct cpt_p
 	if (ret)
 		return cpt_malformed("PendingSignal", ret);
 	if (signo < 1 || !valid_signal(signo) || signo == SIGKILL) {
-		pr_info_ratelimited("image: signal %u pending\n", signo);
+		cpt_note("image: signal %u pending\n", signo);
 		return -EBADMSG;
 	}
 	if (!have_info || p->info.si_signo != signo) {
-		pr_info_ratelimited("image: pending signal %u without its siginfo\n", signo);
+		cpt_note("image: pending signal %u without its siginfo\n", signo);
 		return -EBADMSG;
 	}
 	if (signo < SIGRTMIN) {
 		sigset_t *set = &legacy[p->shared];
 
 		if (sigismember(set, signo)) {
-			pr_info_ratelimited("image: signal %u pending twice\n", signo);
+			cpt_note("image: signal %u pending twice\n", signo);
 			return -EBADMSG;
 		}
 		sigaddset(set, signo);
@@ -461,8 +461,8 @@ static int cpt_decode_signals(struct cpt_restore_signals *rs, const void *data, 
 	if (ret)
 		return cpt_malformed("Signals record", ret);
 	if (blocked & CPT_SIG_KERNEL_ONLY) {
-		pr_info_ratelimited("image: blocked mask %#llx holds SIGKILL or SIGSTOP\n",
-				    blocked);
+		cpt_note("image: blocked mask %#llx holds SIGKILL or SIGSTOP\n",
+			 blocked);
 		return -EBADMSG;
 	}
 	rs->blocked.sig[0] = blocked;
@@ -470,8 +470,8 @@ static int cpt_decode_signals(struct cpt_restore_signals *rs, const void *data, 
 	rs->sas_ss_size = size;
 	rs->sas_ss_flags = flags;
 	if (cpt_check_altstack(rs)) {
-		pr_info_ratelimited("image: bad alternate signal stack %#llx+%llu, flags %#x\n",
-				    sp, size, flags);
+		cpt_note("image: bad alternate signal stack %#llx+%llu, flags %#x\n",
+			 sp, size, flags);
 		return -EBADMSG;
 	}
 	return 0;
@@ -504,7 +504,7 @@ static int cpt_signals_restore(struct cpt_session *s, const void *data, size_t l
 	if (s->signals)
 		return -EINVAL;
 	if (!cpt_owns_sighand()) {
-		pr_info_ratelimited("the restoring task shares its signal handlers\n");
+		cpt_note("the restoring task shares its signal handlers\n");
 		return -EOPNOTSUPP;
 	}
 	ret = cpt_count_pending(data, len, &nr);
@@ -515,7 +515,7 @@ static int cpt_signals_restore(struct cpt_session *s, const void *data, size_t l
 	 * number per queue queued without a siginfo.
 	 */
 	if (nr > 2 * _NSIG && nr - 2 * _NSIG > rlimit(RLIMIT_SIGPENDING)) {
-		pr_info_ratelimited("image: %u pending signals exceed RLIMIT_SIGPENDING\n", nr);
+		cpt_note("image: %u pending signals exceed RLIMIT_SIGPENDING\n", nr);
 		return -EOPNOTSUPP;
 	}
 	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);

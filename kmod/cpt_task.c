@@ -251,7 +251,7 @@ static int cpt_check_root(const char *saved)
 	name = d_path(&root, buf, PATH_MAX);
 	ret = IS_ERR(name) ? PTR_ERR(name) : strcmp(name, saved) ? -EOPNOTSUPP : 0;
 	if (ret == -EOPNOTSUPP)
-		pr_info_ratelimited("image was taken under root %s, not %s\n", saved, name);
+		cpt_note("image was taken under root %s, not %s\n", saved, name);
 	path_put(&root);
 	kfree(buf);
 	return ret;
@@ -286,8 +286,8 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 		ret = cpt_decode_task(rt, data, len, cwd, root);
 	/* The user-space builder must have cloned us with the saved pid. */
 	if (!ret && rt->pid != task_pid_vnr(current)) {
-		pr_info_ratelimited("restoring task has pid %d, the image says %u\n",
-				    task_pid_vnr(current), rt->pid);
+		cpt_note("restoring task has pid %d, the image says %u\n",
+			 task_pid_vnr(current), rt->pid);
 		ret = -EINVAL;
 	}
 	if (!ret)

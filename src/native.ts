@@ -8,10 +8,10 @@ import { EnvironmentError } from './errors.js';
 import { packageRoot } from './package.js';
 
 /** Ioctls by the suffix of their CPT_IOC_* name; keys of IOCTL_BITS. */
-export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID';
+export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID';
+export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

@@ -8,8 +8,24 @@ export function errnoCode(error: unknown): string | undefined {
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }
 
-/** "EBUSY (Device or resource busy)", or the error's message when it has no errno. */
+/** The module's own words for a failed ioctl (CPT_IOC_MESSAGE), if it gave any. */
+export function moduleDetail(error: unknown): string | undefined {
+  const detail = (error as { detail?: unknown } | null)?.detail;
+  return typeof detail === 'string' && detail !== '' ? detail : undefined;
+}
+
+/**
+ * "EBUSY (Device or resource busy)", then the module's explanation when it
+ * gave one ("EOPNOTSUPP (Operation not supported): fd 5: socket is not
+ * supported"), or the error's message when it has no errno.
+ */
 export function describeSystemError(error: unknown): string {
+  const detail = moduleDetail(error);
+  const base = describeErrno(error);
+  return detail === undefined ? base : `${base}: ${detail}`;
+}
+
+function describeErrno(error: unknown): string {
   const code = errnoCode(error);
   const message = error instanceof Error ? error.message : String(error);
   if (code === undefined) return message;

@@ -13,7 +13,7 @@ export const TARGET_ARCH = 'x86_64';
 export const KMOD_NAME = 'cpt';
 
 /** Ioctls cptctl cannot work without; the module must report each in cpt_api.ioctls. */
-export const REQUIRED_IOCTLS: readonly IoctlName[] = ['API'];
+export const REQUIRED_IOCTLS: readonly IoctlName[] = ['API', 'INIT', 'SAVE', 'RESTORE', 'FINALIZE', 'SET_NEXT_ID'];
 
 /** How to run cptctl where the target kernel is (the QEMU guest of vm/). */
 export const GUEST_HINT = 'run it inside the guest, which boots the target kernel: vm/run -- bin/cptctl check';

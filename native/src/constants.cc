@@ -37,19 +37,21 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request) {
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 2> kFeatures{{
+constexpr std::array<NamedBit, 3> kFeatures{{
     CPT_FEATURE_ROW(SESSION),
     CPT_FEATURE_ROW(NEXT_PID),
+    CPT_FEATURE_ROW(MESSAGES),
 }};
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
-constexpr std::array<NamedBit, 6> kIoctls{{
+constexpr std::array<NamedBit, 7> kIoctls{{
     CPT_IOCTL_ROW(API),
     CPT_IOCTL_ROW(INIT),
     CPT_IOCTL_ROW(SAVE),
     CPT_IOCTL_ROW(RESTORE),
     CPT_IOCTL_ROW(FINALIZE),
     CPT_IOCTL_ROW(SET_NEXT_ID),
+    CPT_IOCTL_ROW(MESSAGE),
 }};
 
 #undef CPT_FEATURE_ROW

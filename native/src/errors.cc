@@ -1,5 +1,11 @@
 #include "errors.h"
 
+#include <sys/ioctl.h>
+
+#include <cstdint>
+
+#include "uapi.h"
+
 #include <string.h>
 
 namespace cpt {
@@ -47,6 +53,24 @@ Napi::RangeError OutOfRange(Napi::Env env, const std::string &message) {
   Napi::RangeError error = Napi::RangeError::New(env, message);
   error.Set("code", Napi::String::New(env, "ERR_OUT_OF_RANGE"));
   return error;
+}
+
+size_t ModuleMessage(int fd, char *buf, size_t size) {
+  struct cpt_message request {};
+  request.buf = reinterpret_cast<uintptr_t>(buf);
+  request.size = static_cast<uint32_t>(size);
+  const int len = ioctl(fd, CPT_IOC_MESSAGE, &request);
+  if (len <= 0) {
+    buf[0] = 0;
+    return 0;
+  }
+  return static_cast<size_t>(len);
+}
+
+std::string ModuleMessage(int fd) {
+  char buf[CPT_MESSAGE_MAX];
+  const size_t len = ModuleMessage(fd, buf, sizeof(buf));
+  return std::string(buf, len);
 }
 
 }  // namespace cpt

@@ -26,6 +26,12 @@ Napi::Error SystemError(Napi::Env env, int errnum, const char *syscall,
 // the cpt ABI defines 0 for success"): the module is broken or mismatched.
 Napi::Error UnexpectedReturn(Napi::Env env, const std::string &operation, long ret);
 
+// The module's explanation of this task's last failed ioctl on fd
+// (CPT_IOC_MESSAGE), or "" when it gave none. Async-signal-safe: the
+// restoring child uses it too.
+std::string ModuleMessage(int fd);
+size_t ModuleMessage(int fd, char *buf, size_t size);
+
 // TypeError with code ERR_INVALID_ARG_TYPE, as Node's own API checks throw.
 Napi::TypeError InvalidArgType(Napi::Env env, const std::string &message);
 

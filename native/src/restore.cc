@@ -132,6 +132,7 @@ class RestoreWaitWorker : public PromiseWorker {
     switch (outcome_) {
       case Outcome::kSyscall:
         error = SystemError(env, errnum(), syscall(), operation().c_str());
+        if (!detail_.empty()) error.Set("detail", Napi::String::New(env, detail_));
         break;
       case Outcome::kReturned:
         error = Napi::Error::New(env, "ioctl CPT_IOC_RESTORE(MM) returned instead of "
@@ -171,6 +172,7 @@ class RestoreWaitWorker : public PromiseWorker {
 
   pid_t pid_;
   int report_fd_;
+  std::string detail_;
   Outcome outcome_ = Outcome::kSyscall;
   uint32_t subsys_ = 0;
   std::string restore_operation_;

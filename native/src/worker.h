@@ -56,6 +56,8 @@ class PromiseWorker : public Napi::AsyncWorker {
   void Ioctl(int fd, unsigned long request, void *arg, std::string operation);
 
   int errnum() const { return errnum_; }
+  // The module's own words for the failure (CPT_IOC_MESSAGE), or empty.
+  const std::string &detail() const { return detail_; }
   const char *syscall() const { return syscall_; }
   const std::string &operation() const { return operation_; }
 
@@ -77,6 +79,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   long unexpected_return_ = 0;
   const char *syscall_ = "";
   std::string operation_;
+  std::string detail_;
 };
 
 }  // namespace cpt

@@ -23,13 +23,14 @@ test('cptctl check --json reports the loaded module and its handshake', (t) => {
   const report = JSON.parse(line!.slice('CHECK-JSON '.length)) as {
     ok: boolean;
     kernel: { release: string };
-    module: { loaded: boolean; version: string; ioctls: string[]; featureBits: string };
+    module: { loaded: boolean; version: string; ioctls: string[]; features: string[]; featureBits: string };
   };
   t.true(report.ok);
   t.regex(report.kernel.release, /^6\.1\./);
   t.true(report.module.loaded);
   t.regex(report.module.version, /^\d+\.\d+\.\d+$/);
-  t.deepEqual(report.module.ioctls, ['API']);
+  t.deepEqual([...report.module.ioctls].sort(), ['API', 'FINALIZE', 'INIT', 'MESSAGE', 'RESTORE', 'SAVE', 'SET_NEXT_ID']);
+  t.deepEqual([...report.module.features].sort(), ['MESSAGES', 'NEXT_PID', 'SESSION']);
   t.regex(report.module.featureBits, /^0x[0-9a-f]+$/);
 });
 

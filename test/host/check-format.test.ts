@@ -16,7 +16,7 @@ test('text: one aligned line per check, status first', (t) => {
   const lines = formatCheckText(evaluateCheck(healthyFacts)).split('\n');
   t.is(lines.length, 7); // six checks and the final newline
   t.is(lines[0], 'ok    kernel     Linux 6.1.0-18-amd64 x86_64');
-  t.is(lines[5], 'ok    ioctls     all needed ioctls are supported: API');
+  t.is(lines[5], 'ok    ioctls     all needed ioctls are supported: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID');
   t.is(lines[6], '');
 });
 
@@ -40,8 +40,8 @@ test('JSON: the documented shape, bigints as hex strings', (t) => {
       version: '0.1.0',
       features: ['LAZY_PAGES', 'SECCOMP'],
       featureBits: '0x21',
-      ioctls: ['API', 'DUMP'],
-      ioctlBits: '0x3',
+      ioctls: ['API', 'INIT', 'SAVE', 'RESTORE', 'FINALIZE', 'SET_NEXT_ID', 'DUMP'],
+      ioctlBits: '0x23f',
     },
     checks: [
       { name: 'kernel', ok: true, detail: 'Linux 6.1.0-18-amd64 x86_64' },
@@ -51,9 +51,9 @@ test('JSON: the documented shape, bigints as hex strings', (t) => {
       {
         name: 'handshake',
         ok: true,
-        detail: 'module 0.1.0; API 0xabc1; features: LAZY_PAGES, SECCOMP (0x21); ioctls: API, DUMP (0x3)',
+        detail: 'module 0.1.0; API 0xabc1; features: LAZY_PAGES, SECCOMP (0x21); ioctls: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID, DUMP (0x23f)',
       },
-      { name: 'ioctls', ok: true, detail: 'all needed ioctls are supported: API' },
+      { name: 'ioctls', ok: true, detail: 'all needed ioctls are supported: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID' },
     ],
     hints: [],
   });

@@ -16,9 +16,9 @@ import { packageRoot } from '../../src/package.js';
 // the unions in src/native.ts gain or lose a name, and the tests below
 // reject an addon whose tables disagree with the unions.
 const IOCTL_NAMES: Record<IoctlName, true> = {
-  API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true,
+  API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true, MESSAGE: true,
 };
-const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true };
+const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true, MESSAGES: true };
 
 test('the addon loads once and is cached', (t) => {
   t.is(loadAddon(), loadAddon());
@@ -150,8 +150,8 @@ test('the image constants: magic "CPTR", version, struct sizes', (t) => {
 
 test('the session ioctls bits follow _CPT_x', (t) => {
   const addon = loadAddon();
-  t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5 });
-  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1 });
+  t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, MESSAGE: 6 });
+  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2 });
 });
 
 async function rejection(promise: Promise<unknown>): Promise<NativeSystemError> {

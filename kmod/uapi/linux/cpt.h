@@ -35,6 +35,7 @@
 #define _CPT_RESTORE 0x03
 #define _CPT_FINALIZE 0x04
 #define _CPT_SET_NEXT_ID 0x05
+#define _CPT_MESSAGE 0x06
 
 /*
  * Handshake. In: api = CPT_API, flags = 0, features = the features the
@@ -59,7 +60,10 @@ struct cpt_api {
 #define CPT_FEATURE_SESSION _BITULL(0)
 /* CPT_IOC_SET_NEXT_ID with CPT_ID_PID. */
 #define CPT_FEATURE_NEXT_PID _BITULL(1)
-#define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID)
+/* CPT_IOC_MESSAGE: why the file's last failed ioctl failed, in words. */
+#define CPT_FEATURE_MESSAGES _BITULL(2)
+#define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
+			    CPT_FEATURE_MESSAGES)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -71,11 +75,14 @@ struct cpt_api {
  * trailer and resumes, kills or stops the target. The caller may write its
  * own records (CPT_REC_MANIFEST) to the image fd between calls.
  *
- * Restart, by the task that becomes the restored process: CPT_IOC_INIT reads
- * and checks the header; CPT_IOC_RESTORE reads one subsystem's records, in
- * image order; CPT_IOC_FINALIZE with CPT_FINALIZE_RESUME replaces the caller's
- * memory, files and registers with the saved ones and does not return to the
- * caller: the caller continues as the restored task.
+ * Restart: the coordinator's CPT_IOC_INIT reads and checks the header, and
+ * the coordinator reads its own manifest. The task that becomes the restored
+ * process (cloned by the coordinator with CPT_IOC_SET_NEXT_ID, sharing the
+ * open file) calls CPT_IOC_RESTORE for each subsystem in image order; the
+ * last, CPT_SUBSYS_MM, replaces its memory, files, signal state and
+ * credentials with the saved ones and parks it without returning. The
+ * coordinator's CPT_IOC_FINALIZE with CPT_FINALIZE_RESUME waits for it to
+ * park and releases it: it leaves the kernel with the saved registers.
  */
 #define CPT_MODE_CHECKPOINT 1
 #define CPT_MODE_RESTART 2
@@ -96,7 +103,7 @@ struct cpt_init {
 #define CPT_SUBSYS_SIGNALS 2	/* handlers, blocked mask, pending, altstack */
 #define CPT_SUBSYS_FILES 3	/* fd table and open files */
 #define CPT_SUBSYS_CPU 4	/* registers, FPU/xstate, TLS bases */
-#define CPT_SUBSYS_MM 5	/* address space and its pages; restored by FINALIZE */
+#define CPT_SUBSYS_MM 5	/* address space and its pages; the last restore step */
 #define CPT_SUBSYS_MAX CPT_SUBSYS_MM
 
 struct cpt_subsys {
@@ -140,11 +147,28 @@ struct cpt_next_id {
 
 #define CPT_NEXT_ID_SIZE_VER0 32
 
+/*
+ * The explanation the module gave for the last ioctl of this open file that
+ * failed in the calling task (e.g. "fd 5: socket is not supported"), copied
+ * NUL-terminated into buf (size bytes at most). Returns its length without
+ * the NUL; 0 when there is none.
+ */
+struct cpt_message {
+	__u64 buf;	/* user pointer */
+	__u32 size;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+#define CPT_MESSAGE_SIZE_VER0 32
+#define CPT_MESSAGE_MAX 256
+
 #define CPT_IOC_INIT _IOW(CPT_IOC_MAGIC, _CPT_INIT, struct cpt_init)
 #define CPT_IOC_SAVE _IOWR(CPT_IOC_MAGIC, _CPT_SAVE, struct cpt_subsys)
 #define CPT_IOC_RESTORE _IOWR(CPT_IOC_MAGIC, _CPT_RESTORE, struct cpt_subsys)
 #define CPT_IOC_FINALIZE _IOWR(CPT_IOC_MAGIC, _CPT_FINALIZE, struct cpt_finalize)
 #define CPT_IOC_SET_NEXT_ID _IOW(CPT_IOC_MAGIC, _CPT_SET_NEXT_ID, struct cpt_next_id)
+#define CPT_IOC_MESSAGE _IOW(CPT_IOC_MAGIC, _CPT_MESSAGE, struct cpt_message)
 
 /*
  * The image: a stream of records, each a cpt_record_header, then `length`

@@ -6,7 +6,7 @@ import type { AbiCatalog, CheckFacts } from '../../../src/commands/check/facts.j
 export const catalog: AbiCatalog = {
   cptApi: 0xabc1n,
   featureBits: { LAZY_PAGES: 0, SECCOMP: 5 },
-  ioctlBits: { API: 0, DUMP: 1 },
+  ioctlBits: { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, DUMP: 9 },
 };
 
 export const healthyFacts: CheckFacts = {
@@ -15,7 +15,7 @@ export const healthyFacts: CheckFacts = {
   devicePath: '/dev/cpt',
   device: { kind: 'char-device' },
   open: { kind: 'opened' },
-  handshake: { kind: 'answered', reply: { api: catalog.cptApi, features: 0b100001n, ioctls: 0b11n } },
+  handshake: { kind: 'answered', reply: { api: catalog.cptApi, features: 0b100001n, ioctls: 0b1000111111n } },
   catalog,
 };
 
