@@ -13,35 +13,19 @@ pass_if() {
 	if "$@"; then result "$check" PASS "$detail"; else result "$check" FAIL "$detail"; fi
 }
 
-# Waits up to 20 s for a line matching $2 in file $1.
-wait_for_line() {
+# Polls CMD... every 0.1 s until it succeeds, for up to 30 s.
+wait_until() {
 	i=0
-	while ! grep -q "$2" "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 200 ] && return 1
-		sleep 0.1
-	done
-}
-
-# Waits until pid $1 is gone (killed and reaped), up to 30 s.
-wait_for_pid_gone() {
-	i=0
-	while [ -d "/proc/$1" ]; do
+	until "$@" 2>/dev/null; do
 		i=$((i + 1))
 		[ $i -gt 300 ] && return 1
 		sleep 0.1
 	done
 }
 
-# Waits until pid $1 exists again (a restart recreates it), up to 30 s.
-wait_for_pid() {
-	i=0
-	while [ ! -d "/proc/$1" ]; do
-		i=$((i + 1))
-		[ $i -gt 300 ] && return 1
-		sleep 0.1
-	done
-}
+wait_for_line() { wait_until grep -q "$2" "$1"; }	# a line matching $2 in file $1
+wait_for_pid_gone() { wait_until test ! -d "/proc/$1"; }	# killed and reaped
+wait_for_pid() { wait_until test -d "/proc/$1"; }	# a restart recreated it
 
 # cr_cycle NAME WORKLOAD [ARGS...]: starts the workload with its output in
 # $scratch/NAME.out, waits for its READY, checkpoints it with --kill, and

@@ -1,0 +1,33 @@
+// Sessions that end early end cleanly, and restart refuses what it cannot
+// run: one boot runs test/guest/abort.sh.
+import test from 'ava';
+
+import { describeRun, parseResults, runInGuest, type GuestRun } from '../helpers/guest.js';
+
+let run: GuestRun;
+let results: ReturnType<typeof parseResults>;
+
+test.before(async () => {
+  run = await runInGuest(['test/guest/abort.sh'], { timeoutSeconds: 600 });
+  results = parseResults(run.stdout);
+});
+
+test('the guest run itself succeeds, with no kernel warning', (t) => {
+  t.is(run.status, 0, describeRun(run));
+});
+
+const expected: Record<string, string> = {
+  'abort.target-alive': 'cptctl killed mid-checkpoint leaves the target alive',
+  'abort.target-not-frozen': 'cptctl killed mid-checkpoint leaves the target running, not frozen',
+  'abort.target-intact': 'the target of an aborted checkpoint has its memory intact',
+  'abort.module-unloads': 'the module unloads after an aborted session',
+  'abort.other-kernel-refused': 'an image from another kernel release is refused, naming it',
+};
+
+for (const [name, title] of Object.entries(expected)) {
+  test(title, (t) => {
+    const result = results.get(name);
+    t.truthy(result, `no result for ${name}\n${describeRun(run)}`);
+    t.true(result!.passed, result!.detail);
+  });
+}
