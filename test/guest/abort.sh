@@ -36,3 +36,16 @@ status=$?
 refused=no
 [ "$status" -eq 5 ] && grep -q "9.9.9-other" "$scratch/other.err" && refused=yes
 pass_if abort.other-kernel-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/other.err")" [ $refused = yes ]
+
+# A restart whose pid is taken fails, naming the pid, and leaves nothing.
+"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+pid=$!
+"$cptctl" checkpoint "$pid" -o "$scratch/running.img" >/dev/null 2>&1
+"$cptctl" restart "$scratch/running.img" 2>"$scratch/taken.err"
+status=$?
+taken=no
+[ "$status" -eq 5 ] && grep -q "$pid" "$scratch/taken.err" && taken=yes
+pass_if abort.pid-taken-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/taken.err")" [ $taken = yes ]
+pass_if abort.pid-taken-nothing-left "only the original counter has that name" \
+	[ "$(pgrep -c -x counter)" -eq 1 ]
+kill "$pid"

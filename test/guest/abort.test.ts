@@ -22,6 +22,8 @@ const expected: Record<string, string> = {
   'abort.target-intact': 'the target of an aborted checkpoint has its memory intact',
   'abort.module-unloads': 'the module unloads after an aborted session',
   'abort.other-kernel-refused': 'an image from another kernel release is refused, naming it',
+  'abort.pid-taken-refused': 'a restart whose pid is in use fails, naming the pid',
+  'abort.pid-taken-nothing-left': 'a restart whose pid is in use leaves no stray task',
 };
 
 for (const [name, title] of Object.entries(expected)) {
