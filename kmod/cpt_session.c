@@ -127,10 +127,34 @@ void cpt_session_close(struct cpt_file *cf, bool last)
 	}
 }
 
+/* Writes msg as a record of the given type (unless encoding it failed), and frees it. */
+static int cpt_write_message(struct cpt_session *s, u16 type, struct cpt_pb_buf *msg)
+{
+	int ret = msg->err ?: cpt_record_write(&s->img, type, msg->data, msg->len);
+
+	cpt_pb_free(msg);
+	return ret;
+}
+
+/* Reads the next record, which must be of the given type, and decodes it. */
+static int cpt_read_message(struct cpt_session *s, u16 type,
+			    int (*decode)(struct cpt_session *s, const void *msg, size_t len))
+{
+	size_t len;
+	void *msg;
+	int ret;
+
+	msg = cpt_record_read(&s->img, type, &len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	ret = decode(s, msg, len);
+	kvfree(msg);
+	return ret;
+}
+
 static int cpt_write_header(struct cpt_session *s)
 {
 	struct cpt_pb_buf msg;
-	int ret;
 
 	cpt_pb_init(&msg);
 	cpt_pb_varint(&msg, CPT_PB_IMAGE_HEADER_FORMAT_VERSION, CPT_IMAGE_VERSION);
@@ -140,9 +164,7 @@ static int cpt_write_header(struct cpt_session *s)
 	cpt_pb_u64(&msg, CPT_PB_IMAGE_HEADER_XSTATE_SIZE, cpt_cpu_xstate_size());
 	cpt_pb_u64(&msg, CPT_PB_IMAGE_HEADER_PAGE_SIZE, PAGE_SIZE);
 	cpt_pb_u64(&msg, CPT_PB_IMAGE_HEADER_CREATED_NS, ktime_get_real_ns());
-	ret = msg.err ?: cpt_record_write(&s->img, CPT_REC_HEADER, msg.data, msg.len);
-	cpt_pb_free(&msg);
-	return ret;
+	return cpt_write_message(s, CPT_REC_HEADER, &msg);
 }
 
 /*
@@ -257,16 +279,7 @@ static int cpt_start_checkpoint(struct cpt_session *s, u32 target)
 
 static int cpt_start_restart(struct cpt_session *s)
 {
-	size_t len;
-	void *msg;
-	int ret;
-
-	msg = cpt_record_read(&s->img, CPT_REC_HEADER, &len);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	ret = cpt_check_header(s, msg, len);
-	kvfree(msg);
-	return ret;
+	return cpt_read_message(s, CPT_REC_HEADER, cpt_check_header);
 }
 
 long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
@@ -355,10 +368,11 @@ static int cpt_save_subsys(struct cpt_session *s, u32 subsys)
 		return cpt_mm_save(s);
 	cpt_pb_init(&msg);
 	ret = ops->save(s, &msg);
-	if (!ret)
-		ret = msg.err ?: cpt_record_write(&s->img, ops->record, msg.data, msg.len);
-	cpt_pb_free(&msg);
-	return ret;
+	if (ret) {
+		cpt_pb_free(&msg);
+		return ret;
+	}
+	return cpt_write_message(s, ops->record, &msg);
 }
 
 long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg)
@@ -390,16 +404,8 @@ long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 static int cpt_restore_subsys(struct cpt_session *s, u32 subsys)
 {
 	const struct cpt_subsys_ops *ops = cpt_subsystems[subsys];
-	size_t len;
-	void *msg;
-	int ret;
 
-	msg = cpt_record_read(&s->img, ops->record, &len);
-	if (IS_ERR(msg))
-		return PTR_ERR(msg);
-	ret = ops->restore(s, msg, len);
-	kvfree(msg);
-	return ret;
+	return cpt_read_message(s, ops->record, ops->restore);
 }
 
 /*
@@ -491,8 +497,7 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 		cpt_pb_init(&msg);
 		cpt_pb_u64(&msg, CPT_PB_TRAILER_RECORDS, s->img.records);
 		cpt_pb_u64(&msg, CPT_PB_TRAILER_BYTES, s->img.bytes);
-		ret = msg.err ?: cpt_record_write(&s->img, CPT_REC_TRAILER, msg.data, msg.len);
-		cpt_pb_free(&msg);
+		ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
 	} else {
 		ret = s->error ?: -EINVAL;
 	}

@@ -14,7 +14,10 @@ cpt=$!
 # Once pages are being written, the session is in the middle of SAVE(MM).
 wait_until sh -c "[ \$(stat -c %s '$scratch/big.img' 2>/dev/null || echo 0) -gt 4000000 ]"
 kill -9 "$cpt"
-wait "$cpt" 2>/dev/null
+wait "$cpt"
+status=$?
+pass_if abort.killed-mid-save "cptctl ended with status $status (137: our SIGKILL), $(stat -c %s "$scratch/big.img" 2>/dev/null) bytes written" \
+	[ "$status" -eq 137 ]
 pass_if abort.target-alive "pid $pid runs on after cptctl was killed" [ -d "/proc/$pid" ]
 state=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$pid/status")
 pass_if abort.target-not-frozen "pid $pid state $state" [ "$state" != D ]
@@ -30,7 +33,7 @@ insmod "$repo/kmod/cpt.ko"
 pid=$!
 "$cptctl" checkpoint "$pid" -o "$scratch/counter.img" --kill >/dev/null 2>&1
 wait "$pid" 2>/dev/null
-python3 "$repo/test/guest/rewrite-release.py" "$scratch/counter.img" "$scratch/other-kernel.img" 9.9.9-other
+python3 "$repo/test/guest/rewrite-header.py" "$scratch/counter.img" "$scratch/other-kernel.img" release 9.9.9-other
 "$cptctl" restart "$scratch/other-kernel.img" 2>"$scratch/other.err"
 status=$?
 refused=no
@@ -48,4 +51,29 @@ taken=no
 pass_if abort.pid-taken-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/taken.err")" [ $taken = yes ]
 pass_if abort.pid-taken-nothing-left "only the original counter has that name" \
 	[ "$(pgrep -c -x counter)" -eq 1 ]
+kill "$pid"
+
+# An image that needs an xstate feature this CPU lacks (AMX tile data, bit
+# 18, which the emulated CPU does not have) is refused, saying so.
+python3 "$repo/test/guest/rewrite-header.py" "$scratch/counter.img" "$scratch/other-cpu.img" xfeatures-or 0x40000
+"$cptctl" restart "$scratch/other-cpu.img" 2>"$scratch/other-cpu.err"
+status=$?
+refused=no
+[ "$status" -eq 5 ] && grep -q "xstate features" "$scratch/other-cpu.err" && refused=yes
+pass_if abort.other-cpu-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/other-cpu.err")" [ $refused = yes ]
+
+# Checkpointing needs the kernel's ptrace access, LSMs included: with Yama's
+# ptrace_scope at 3 not even root may attach, so checkpoint must refuse.
+# (Scope 3 cannot be lowered again until reboot: this comes last.)
+"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+pid=$!
+if echo 3 >/proc/sys/kernel/yama/ptrace_scope; then
+	"$cptctl" checkpoint "$pid" -o "$scratch/yama.img" 2>"$scratch/yama.err"
+	status=$?
+	pass_if abort.ptrace-access-required "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/yama.err")" \
+		[ "$status" -eq 4 ]
+	pass_if abort.ptrace-refused-target-alive "pid $pid still running" [ -d "/proc/$pid" ]
+else
+	result abort.ptrace-access-required FAIL "Yama is not available in this kernel"
+fi
 kill "$pid"

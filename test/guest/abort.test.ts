@@ -17,6 +17,7 @@ test('the guest run itself succeeds, with no kernel warning', (t) => {
 });
 
 const expected: Record<string, string> = {
+  'abort.killed-mid-save': 'cptctl is SIGKILLed while it saves 256 MiB',
   'abort.target-alive': 'cptctl killed mid-checkpoint leaves the target alive',
   'abort.target-not-frozen': 'cptctl killed mid-checkpoint leaves the target running, not frozen',
   'abort.target-intact': 'the target of an aborted checkpoint has its memory intact',
@@ -24,6 +25,9 @@ const expected: Record<string, string> = {
   'abort.other-kernel-refused': 'an image from another kernel release is refused, naming it',
   'abort.pid-taken-refused': 'a restart whose pid is in use fails, naming the pid',
   'abort.pid-taken-nothing-left': 'a restart whose pid is in use leaves no stray task',
+  'abort.other-cpu-refused': 'an image needing an xstate feature this CPU lacks is refused',
+  'abort.ptrace-access-required': 'checkpoint needs the kernel\'s ptrace access (Yama scope 3 refuses even root)',
+  'abort.ptrace-refused-target-alive': 'a target refused for access keeps running',
 };
 
 for (const [name, title] of Object.entries(expected)) {

@@ -24,6 +24,7 @@ const expected: Record<string, string> = {
   'cpu.checkpoint': 'a process is checkpointed and killed',
   'cpu.exit-status': 'a waited restart exits with the restored process\'s status',
   'cpu.avx-registers': 'AVX registers held in registers survive',
+  'cpu.gp-registers': 'general registers held in registers survive',
   'cpu.tls': 'TLS and the FS base survive',
   'cpu.pid': 'the restarted process has its old pid',
   'pause.exit-status': 'a restarted process\'s own exit status (42) comes back through restart',

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Registers across checkpoint/restart: AVX registers that stay in the
- * registers the whole time (no libc call in between: raw syscalls only),
- * general registers, TLS through the FS base. It waits for GO_FILE to appear
+ * Registers across checkpoint/restart: AVX and general registers that stay
+ * in the registers the whole time (the wait is in assembly, raw syscalls
+ * only), and TLS through the FS base. It waits for GO_FILE to appear
  * (written after the restart), then checks. Usage: cpu_state GO_FILE
  */
 #include <asm/prctl.h>
@@ -16,62 +16,114 @@
 
 static __thread uint64_t tls_marker = 0x7715c0ffee000001ULL;
 
-static long raw_syscall3(long nr, long a, long b, long c)
-{
-	long ret;
+/* What the general registers hold across the checkpoint. */
+static const uint64_t gp_pattern[5] = {
+	0x1111222233334444ULL, 0x5555666677778888ULL, 0x9999aaaabbbbccccULL,
+	0xddddeeeeffff0001ULL, 0x0123456789abcdefULL,
+};
 
-	asm volatile ("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c)
-		      : "rcx", "r11", "memory");
-	return ret;
-}
-
-/* Spins on access(GO_FILE) through raw syscalls, with ymm0..ymm15 loaded. */
-static int avx_survives(const char *go_file, uint8_t out[16][32])
+/*
+ * Loads ymm0..ymm15 and rbx, r12..r15 with patterns, says READY, and spins
+ * on access(GO_FILE) and nanosleep() in assembly, so that nothing but the
+ * checkpoint and restart can touch those registers; then stores them.
+ */
+static void hold_registers(const char *go_file, uint8_t ymm[16][32], uint64_t gp[5])
 {
 	static const struct timespec tick = { 0, 20 * 1000 * 1000 };
+	static const char ready[] = "READY\n";
 	uint8_t pattern[16][32];
+	const struct timespec *tickp = &tick;
+	const char *readyp = ready;
+	const uint8_t *patp = &pattern[0][0];
+	const uint64_t *gpatp = gp_pattern;
+	uint8_t *ymmp = &ymm[0][0];
+	uint64_t *gpp = gp;
 	int i, j;
 
 	for (i = 0; i < 16; i++)
 		for (j = 0; j < 32; j++)
 			pattern[i][j] = (uint8_t)(i * 37 + j * 11 + 1);
 	asm volatile (
-		"vmovdqu 0(%0), %%ymm0\n\t"   "vmovdqu 32(%0), %%ymm1\n\t"
-		"vmovdqu 64(%0), %%ymm2\n\t"  "vmovdqu 96(%0), %%ymm3\n\t"
-		"vmovdqu 128(%0), %%ymm4\n\t" "vmovdqu 160(%0), %%ymm5\n\t"
-		"vmovdqu 192(%0), %%ymm6\n\t" "vmovdqu 224(%0), %%ymm7\n\t"
-		"vmovdqu 256(%0), %%ymm8\n\t" "vmovdqu 288(%0), %%ymm9\n\t"
-		"vmovdqu 320(%0), %%ymm10\n\t" "vmovdqu 352(%0), %%ymm11\n\t"
-		"vmovdqu 384(%0), %%ymm12\n\t" "vmovdqu 416(%0), %%ymm13\n\t"
-		"vmovdqu 448(%0), %%ymm14\n\t" "vmovdqu 480(%0), %%ymm15\n\t"
-		: : "r"(pattern) : "memory");
-	/* Only raw syscalls until the registers are read back. */
-	raw_syscall3(SYS_write, 1, (long)"READY\n", 6);
-	while (raw_syscall3(SYS_access, (long)go_file, F_OK, 0) != 0)
-		raw_syscall3(SYS_nanosleep, (long)&tick, 0, 0);
-	asm volatile (
-		"vmovdqu %%ymm0, 0(%0)\n\t"   "vmovdqu %%ymm1, 32(%0)\n\t"
-		"vmovdqu %%ymm2, 64(%0)\n\t"  "vmovdqu %%ymm3, 96(%0)\n\t"
-		"vmovdqu %%ymm4, 128(%0)\n\t" "vmovdqu %%ymm5, 160(%0)\n\t"
-		"vmovdqu %%ymm6, 192(%0)\n\t" "vmovdqu %%ymm7, 224(%0)\n\t"
-		"vmovdqu %%ymm8, 256(%0)\n\t" "vmovdqu %%ymm9, 288(%0)\n\t"
-		"vmovdqu %%ymm10, 320(%0)\n\t" "vmovdqu %%ymm11, 352(%0)\n\t"
-		"vmovdqu %%ymm12, 384(%0)\n\t" "vmovdqu %%ymm13, 416(%0)\n\t"
-		"vmovdqu %%ymm14, 448(%0)\n\t" "vmovdqu %%ymm15, 480(%0)\n\t"
-		: : "r"(out) : "memory");
-	return memcmp(pattern, out, sizeof(pattern)) == 0;
+		"mov %[pat], %%rdi\n\t"
+		"vmovdqu 0(%%rdi), %%ymm0\n\t"   "vmovdqu 32(%%rdi), %%ymm1\n\t"
+		"vmovdqu 64(%%rdi), %%ymm2\n\t"  "vmovdqu 96(%%rdi), %%ymm3\n\t"
+		"vmovdqu 128(%%rdi), %%ymm4\n\t" "vmovdqu 160(%%rdi), %%ymm5\n\t"
+		"vmovdqu 192(%%rdi), %%ymm6\n\t" "vmovdqu 224(%%rdi), %%ymm7\n\t"
+		"vmovdqu 256(%%rdi), %%ymm8\n\t" "vmovdqu 288(%%rdi), %%ymm9\n\t"
+		"vmovdqu 320(%%rdi), %%ymm10\n\t" "vmovdqu 352(%%rdi), %%ymm11\n\t"
+		"vmovdqu 384(%%rdi), %%ymm12\n\t" "vmovdqu 416(%%rdi), %%ymm13\n\t"
+		"vmovdqu 448(%%rdi), %%ymm14\n\t" "vmovdqu 480(%%rdi), %%ymm15\n\t"
+		"mov %[gpat], %%rdi\n\t"
+		"mov 0(%%rdi), %%rbx\n\t"  "mov 8(%%rdi), %%r12\n\t"
+		"mov 16(%%rdi), %%r13\n\t" "mov 24(%%rdi), %%r14\n\t"
+		"mov 32(%%rdi), %%r15\n\t"
+		"mov $1, %%eax\n\t"		/* write(1, "READY\n", 6) */
+		"mov $1, %%edi\n\t"
+		"mov %[ready], %%rsi\n\t"
+		"mov $6, %%edx\n\t"
+		"syscall\n"
+		"1:\n\t"
+		"mov $21, %%eax\n\t"		/* access(go_file, F_OK) */
+		"mov %[go], %%rdi\n\t"
+		"xor %%esi, %%esi\n\t"
+		"syscall\n\t"
+		"test %%rax, %%rax\n\t"
+		"jz 2f\n\t"
+		"mov $35, %%eax\n\t"		/* nanosleep(&tick, NULL) */
+		"mov %[tick], %%rdi\n\t"
+		"xor %%esi, %%esi\n\t"
+		"syscall\n\t"
+		"jmp 1b\n"
+		"2:\n\t"
+		"mov %[ymm], %%rdi\n\t"
+		"vmovdqu %%ymm0, 0(%%rdi)\n\t"   "vmovdqu %%ymm1, 32(%%rdi)\n\t"
+		"vmovdqu %%ymm2, 64(%%rdi)\n\t"  "vmovdqu %%ymm3, 96(%%rdi)\n\t"
+		"vmovdqu %%ymm4, 128(%%rdi)\n\t" "vmovdqu %%ymm5, 160(%%rdi)\n\t"
+		"vmovdqu %%ymm6, 192(%%rdi)\n\t" "vmovdqu %%ymm7, 224(%%rdi)\n\t"
+		"vmovdqu %%ymm8, 256(%%rdi)\n\t" "vmovdqu %%ymm9, 288(%%rdi)\n\t"
+		"vmovdqu %%ymm10, 320(%%rdi)\n\t" "vmovdqu %%ymm11, 352(%%rdi)\n\t"
+		"vmovdqu %%ymm12, 384(%%rdi)\n\t" "vmovdqu %%ymm13, 416(%%rdi)\n\t"
+		"vmovdqu %%ymm14, 448(%%rdi)\n\t" "vmovdqu %%ymm15, 480(%%rdi)\n\t"
+		"mov %[gp], %%rdi\n\t"
+		"mov %%rbx, 0(%%rdi)\n\t"  "mov %%r12, 8(%%rdi)\n\t"
+		"mov %%r13, 16(%%rdi)\n\t" "mov %%r14, 24(%%rdi)\n\t"
+		"mov %%r15, 32(%%rdi)\n\t"
+		:
+		: [pat] "m"(patp), [gpat] "m"(gpatp), [ready] "m"(readyp),
+		  [go] "m"(go_file), [tick] "m"(tickp), [ymm] "m"(ymmp), [gp] "m"(gpp)
+		: "rax", "rcx", "rdx", "rsi", "rdi", "r11", "rbx", "r12", "r13", "r14", "r15",
+		  "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",
+		  "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",
+		  "memory");
+}
+
+static int avx_intact(const uint8_t ymm[16][32])
+{
+	int i, j;
+
+	for (i = 0; i < 16; i++)
+		for (j = 0; j < 32; j++)
+			if (ymm[i][j] != (uint8_t)(i * 37 + j * 11 + 1))
+				return 0;
+	return 1;
 }
 
 int main(int argc, char **argv)
 {
 	uint8_t ymm[16][32];
+	uint64_t gp[5];
 	unsigned long fs_base = 0;
 	pid_t pid = getpid();
 
 	if (argc != 2)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	check("avx-registers", avx_survives(argv[1], ymm), "ymm0..15 after restart: ymm15[0]=%u", ymm[15][0]);
+	hold_registers(argv[1], ymm, gp);
+	check("avx-registers", avx_intact(ymm), "ymm0..15 after restart: ymm15[0]=%u", ymm[15][0]);
+	check("gp-registers", !memcmp(gp, gp_pattern, sizeof(gp)),
+	      "rbx %#llx, r12 %#llx, r13 %#llx, r14 %#llx, r15 %#llx",
+	      (unsigned long long)gp[0], (unsigned long long)gp[1], (unsigned long long)gp[2],
+	      (unsigned long long)gp[3], (unsigned long long)gp[4]);
 	syscall(SYS_arch_prctl, ARCH_GET_FS, &fs_base);
 	check("tls", tls_marker == 0x7715c0ffee000001ULL && fs_base != 0,
 	      "TLS marker %#llx, FS base %#lx", (unsigned long long)tls_marker, fs_base);

@@ -1,10 +1,13 @@
-"""Copies an image, giving its header record another kernel release, with
-the record's length and CRC32C made right again: an image "from another
-kernel" for restart to refuse. Usage: rewrite-release.py IN OUT RELEASE"""
+"""Copies an image with one field of its header record replaced, the
+record's length and CRC32C made right again: an image "from another kernel"
+or "for another CPU", for restart to refuse.
+Usage: rewrite-header.py IN OUT release RELEASE | xfeatures-or MASK"""
 import struct
 import sys
 
-RELEASE_FIELD = 2  # ImageHeader.kernel_release in proto/cpt.proto
+# ImageHeader's fields in proto/cpt.proto.
+RELEASE_FIELD = 2
+XFEATURES_FIELD = 4
 
 
 def crc32c(data, crc=0xFFFFFFFF):
@@ -35,17 +38,23 @@ def read_varint(data, pos):
             return value, pos
 
 
-def rewrite(payload, release):
+def rewrite(payload, field, replace):
+    """Re-encodes payload with replace(old) as the new value of field."""
     out, pos = bytearray(), 0
     while pos < len(payload):
         key, body = read_varint(payload, pos)
         if key & 7 == 2:
             length, start = read_varint(payload, body)
             end = start + length
+            value = payload[start:end]
         else:
-            _, end = read_varint(payload, body)
-        if key >> 3 == RELEASE_FIELD:
-            out += varint(key) + varint(len(release)) + release
+            value, end = read_varint(payload, body)
+        if key >> 3 == field:
+            new = replace(value)
+            if key & 7 == 2:
+                out += varint(key) + varint(len(new)) + new
+            else:
+                out += varint(key) + varint(new)
         else:
             out += payload[pos:end]
         pos = end
@@ -53,10 +62,14 @@ def rewrite(payload, release):
 
 
 def main():
-    src, dst, release = sys.argv[1], sys.argv[2], sys.argv[3].encode()
+    src, dst, what, arg = sys.argv[1:5]
+    if what == 'release':
+        field, replace = RELEASE_FIELD, lambda _: arg.encode()
+    else:
+        field, replace = XFEATURES_FIELD, lambda old: old | int(arg, 0)
     image = open(src, 'rb').read()
     magic, rtype, flags, length = struct.unpack_from('<IHHQ', image, 0)
-    payload = rewrite(image[16:16 + length], release)
+    payload = rewrite(image[16:16 + length], field, replace)
     header = struct.pack('<IHHQ', magic, rtype, flags, len(payload))
     crc = crc32c(header + payload) ^ 0xFFFFFFFF
     rest = image[16 + length + 4:]
