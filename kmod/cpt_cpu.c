@@ -62,7 +62,7 @@ unsigned int cpt_cpu_xstate_size(void)
 
 static int cpt_cpu_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 {
-	struct task_struct *t = s->target;
+	struct task_struct *t = s->cur->task;
 	struct pt_regs *regs = task_pt_regs(t);
 	struct user_regs_struct ur = {};
 	struct fpu_guest gfpu = { .fpstate = t->thread.fpu.fpstate };
@@ -171,14 +171,14 @@ static int cpt_cpu_restore(struct cpt_session *s, const void *data, size_t len)
 	}
 	memcpy(cpu->xsave, xsave, xsave_len);
 	cpu->xsave_size = xsave_len;
-	s->cpu = cpu;
+	s->cur->cpu = cpu;
 	return 0;
 }
 
 static void cpt_cpu_free(struct cpt_session *s)
 {
-	kvfree(s->cpu);
-	s->cpu = NULL;
+	kvfree(s->cur->cpu);
+	s->cur->cpu = NULL;
 }
 
 /*
@@ -243,7 +243,7 @@ static void cpt_cpu_load(struct callback_head *work)
  */
 int cpt_cpu_apply(struct cpt_session *s, struct file *pin)
 {
-	struct cpt_restore_cpu *cpu = s->cpu;
+	struct cpt_restore_cpu *cpu = s->cur->cpu;
 	struct fpu_guest gfpu = { .fpstate = current->thread.fpu.fpstate };
 	u32 pkru = current->thread.pkru;
 	int ret;
@@ -264,7 +264,7 @@ int cpt_cpu_apply(struct cpt_session *s, struct file *pin)
 	ret = task_work_add(current, &cpu->work, TWA_RESUME);
 	if (ret)
 		return ret;
-	s->cpu = NULL;
+	s->cur->cpu = NULL;
 	return 0;
 }
 

@@ -114,7 +114,7 @@ static int cpt_check_fd_table(struct task_struct *t)
 	task_lock(t);
 	if (!t->files)
 		ret = -ESRCH;
-	else if (atomic_read(&t->files->count) > 1)
+	else if (atomic_read(&t->files->count) > get_nr_threads(t))
 		ret = -EOPNOTSUPP;
 	task_unlock(t);
 	if (ret == -EOPNOTSUPP)
@@ -371,9 +371,9 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	ret = cpt_check_fd_table(s->target);
+	ret = cpt_check_fd_table(s->cur->task);
 	if (!ret)
-		ret = cpt_collect_fds(s->target, &tab);
+		ret = cpt_collect_fds(s->cur->task, &tab);
 	if (!ret)
 		ret = cpt_group_fds(&tab);
 	if (!ret)
@@ -775,7 +775,7 @@ static int cpt_check_restorer(struct cpt_session *s)
 		cpt_note("the coordinator cannot restore itself\n");
 		return -EINVAL;
 	}
-	if (atomic_read(&current->files->count) != 1) {
+	if (atomic_read(&current->files->count) > get_nr_threads(current)) {
 		cpt_note("the restoring task shares its fd table\n");
 		return -EOPNOTSUPP;
 	}
@@ -784,7 +784,7 @@ static int cpt_check_restorer(struct cpt_session *s)
 
 static void cpt_files_free(struct cpt_session *s)
 {
-	struct cpt_restore_files *rf = s->files;
+	struct cpt_restore_files *rf = s->cur->files;
 	unsigned int i;
 
 	if (!rf)
@@ -801,7 +801,7 @@ static void cpt_files_free(struct cpt_session *s)
 	kvfree(rf->files);
 	kvfree(rf->fds);
 	kfree(rf);
-	s->files = NULL;
+	s->cur->files = NULL;
 }
 
 static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len)
@@ -811,7 +811,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 	char *path;
 	int ret;
 
-	if (s->files)
+	if (s->cur->files)
 		return -EINVAL;
 	ret = cpt_check_restorer(s);
 	if (!ret)
@@ -831,7 +831,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 	rf = kzalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
 	if (!rf)
 		return -ENOMEM;
-	s->files = rf;
+	s->cur->files = rf;
 	rf->files = kvcalloc(nr_files ?: 1, sizeof(*rf->files), GFP_KERNEL_ACCOUNT);
 	rf->fds = kvcalloc(nr_fds ?: 1, sizeof(*rf->fds), GFP_KERNEL_ACCOUNT);
 	path = kmalloc(PATH_MAX, GFP_KERNEL);
@@ -941,12 +941,12 @@ out:
  */
 int cpt_files_apply(struct cpt_session *s)
 {
-	struct cpt_restore_files *rf = s->files;
+	struct cpt_restore_files *rf = s->cur->files;
 	int ret;
 
 	if (!rf)
 		return -EINVAL;
-	if (atomic_read(&current->files->count) != 1)
+	if (atomic_read(&current->files->count) > get_nr_threads(current))
 		return -EBUSY;
 	ret = cpt_close_all_fds(rf);
 	if (!ret)

@@ -28,6 +28,7 @@ struct cpt_freezer {
 	wait_queue_head_t wq;
 	bool parked;
 	bool thawed;
+	bool was_parked;	/* when thawed */
 	struct completion left;	/* the task is out of the parking wait */
 };
 
@@ -88,17 +89,28 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 }
 
 /*
- * Lets the task go on. If it never parked (it had not reached its way back
- * to user mode), the work still runs later, finds itself thawed and returns.
+ * Lets the task go on: cpt_thaw_begin() wakes it, cpt_thaw_end() waits for
+ * it to leave, so that a tree wakes all at once. If it never parked (it had
+ * not reached its way back to user mode), the work still runs later, finds
+ * itself thawed and returns.
  */
-void cpt_thaw(struct cpt_freezer *fz)
+void cpt_thaw_begin(struct cpt_freezer *fz)
 {
-	bool parked = READ_ONCE(fz->parked);
-
+	fz->was_parked = READ_ONCE(fz->parked);
 	WRITE_ONCE(fz->thawed, true);
 	wake_up_all(&fz->wq);
+}
+
+void cpt_thaw_end(struct cpt_freezer *fz)
+{
 	/* Module code must not run in the task once its session is gone. */
-	if (parked)
+	if (fz->was_parked)
 		wait_for_completion(&fz->left);
 	cpt_freezer_put(fz);
+}
+
+void cpt_thaw(struct cpt_freezer *fz)
+{
+	cpt_thaw_begin(fz);
+	cpt_thaw_end(fz);
 }

@@ -10,7 +10,7 @@
 #include <linux/cpt.h>
 
 #define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
-				CPT_FEATURE_MESSAGES)
+				CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE)
 
 struct cpt_session;
 struct cpt_restore;
@@ -70,6 +70,8 @@ long cpt_ioctl_message(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 /* cpt_nextid.c */
 long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 int cpt_nextid_init(void);
+int cpt_nextid_reserve(struct cpt_session *s);
+void cpt_nextid_unreserve(struct cpt_session *s);
 void cpt_nextid_exit(void);
 
 /* cpt_symbols.c: the kernel's unexported functions we use, found at load. */
@@ -80,5 +82,7 @@ bool cpt_may_checkpoint(struct task_struct *task);
 struct cpt_freezer;
 struct cpt_freezer *cpt_freeze(struct task_struct *task);
 void cpt_thaw(struct cpt_freezer *fz);
+void cpt_thaw_begin(struct cpt_freezer *fz);
+void cpt_thaw_end(struct cpt_freezer *fz);
 
 #endif /* CPT_INTERNAL_H */

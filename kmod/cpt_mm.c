@@ -763,17 +763,17 @@ static void cpt_mm_save_free(struct cpt_mm_save *sv)
 
 int cpt_mm_save(struct cpt_session *s)
 {
-	struct cpt_mm_save sv = { .task = s->target };
+	struct cpt_mm_save sv = { .task = s->cur->task };
 	struct cpt_pb_buf msg;
 	size_t i;
 	int ret;
 
-	sv.mm = get_task_mm(s->target);
+	sv.mm = get_task_mm(s->cur->task);
 	if (!sv.mm)
 		return -ESRCH;
-	if (cpt_mm_shared_with_others(s->target, sv.mm)) {
+	if (cpt_mm_shared_with_others(s->cur->task, sv.mm)) {
 		cpt_note("pid %d: cannot checkpoint: another process shares its memory\n",
-			 task_pid_nr(s->target));
+			 task_pid_nr(s->cur->task));
 		mmput(sv.mm);
 		return -EOPNOTSUPP;
 	}
@@ -1066,10 +1066,13 @@ static int cpt_mm_check(struct cpt_mm_restore *rs)
 	return 0;
 }
 
-/* Whether another task uses the restoring task's memory, which is about to go. */
-static int cpt_mm_check_alone(void)
+/*
+ * Whether a task uses the restoring task's memory, which is about to go,
+ * other than its own threads parked in the session.
+ */
+static int cpt_mm_check_alone(struct cpt_session *s)
 {
-	if (!thread_group_empty(current) ||
+	if (!cpt_session_threads_parked(s) ||
 	    cpt_mm_shared_with_others(current, current->mm)) {
 		cpt_note("pid %d: cannot restore into a task that shares its memory\n",
 			 task_pid_nr(current));
@@ -1488,28 +1491,6 @@ static void cpt_mm_set_facts(struct cpt_mm_restore *rs)
 	mmap_write_unlock(mm);
 }
 
-/*
- * The kernel writes on its own to a few user addresses of a task: the rseq
- * area on its way to user mode after a preemption, the robust futex list
- * and the clear_child_tid word at exit. They pointed into the memory just
- * replaced: forget them, rather than write into the restored process.
- */
-static void cpt_mm_forget_user_pointers(void)
-{
-	current->clear_child_tid = NULL;
-#ifdef CONFIG_FUTEX
-	current->robust_list = NULL;
-#ifdef CONFIG_COMPAT
-	current->compat_robust_list = NULL;
-#endif
-#endif
-#ifdef CONFIG_RSEQ
-	current->rseq = NULL;
-	current->rseq_sig = 0;
-	current->rseq_event_mask = 0;
-#endif
-}
-
 static void cpt_mm_restore_free(struct cpt_mm_restore *rs)
 {
 	unsigned int i;
@@ -1549,7 +1530,7 @@ int cpt_mm_restore(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_mm_check(rs);
 	if (!ret)
-		ret = cpt_mm_check_alone();
+		ret = cpt_mm_check_alone(s);
 	if (!ret)
 		ret = cpt_mm_check_specials(rs);
 	if (!ret)
@@ -1558,7 +1539,7 @@ int cpt_mm_restore(struct cpt_session *s)
 		goto out;
 
 	/* The point of no return: on failure from here on, the task dies. */
-	cpt_mm_forget_user_pointers();
+	cpt_task_forget_user_pointers();
 	ret = cpt_mm_clear(rs);
 	if (!ret)
 		ret = cpt_sym.replace_mm_exe_file(current->mm, rs->exe_file);

@@ -8,17 +8,39 @@
  * stay in force. The array lives in the probe instance, so it outlives the
  * call. Requests are keyed by the task's struct pid, which can't be reused
  * while we hold it; only the requesting task ever consumes its request.
+ *
+ * While a tree is being restored its pids are reserved: before any other
+ * clone in that pid namespace, the probe moves the namespace's cyclic pid
+ * cursor past reserved pids within CPT_RESERVE_AHEAD of it, so that the
+ * kernel's own allocation never reaches them. The margin covers clones
+ * already past the probe and not yet allocating.
  */
 #include <linux/hashtable.h>
+#include <linux/idr.h>
 #include <linux/kprobes.h>
 #include <linux/pid.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/pid_namespace.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/threads.h>
 
 #include "cpt_internal.h"
+#include "cpt_session.h"
+
+#define CPT_RESERVE_AHEAD 1024
+
+/* The pids of a tree being restored, in the restarting caller's namespace. */
+struct cpt_pid_reservation {
+	struct list_head node;
+	struct pid_namespace *ns;
+	unsigned int nr;
+	pid_t pids[];		/* sorted */
+};
+
+static LIST_HEAD(cpt_reservations);
 
 struct cpt_next_pid {
 	struct hlist_node node;
@@ -49,6 +71,30 @@ static void cpt_free_next_pid(struct cpt_next_pid *req)
 	kfree(req);
 }
 
+/* Moves ns's pid cursor past the reserved pids just ahead of it. Under cpt_next_pids_lock. */
+static void cpt_skip_reserved(struct pid_namespace *ns)
+{
+	struct cpt_pid_reservation *r;
+	int cursor, start;
+	unsigned int i;
+
+	if (list_empty(&cpt_reservations))
+		return;
+	cursor = idr_get_cursor(&ns->idr);
+	do {
+		start = cursor;
+		list_for_each_entry(r, &cpt_reservations, node) {
+			if (r->ns != ns)
+				continue;
+			for (i = 0; i < r->nr; i++)
+				if (r->pids[i] >= cursor && r->pids[i] < cursor + CPT_RESERVE_AHEAD)
+					cursor = r->pids[i] + 1;
+		}
+	} while (cursor != start);
+	if (cursor != idr_get_cursor(&ns->idr))
+		idr_set_cursor(&ns->idr, cursor);
+}
+
 static int cpt_alloc_pid_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct cpt_next_pid *req;
@@ -61,6 +107,8 @@ static int cpt_alloc_pid_entry(struct kretprobe_instance *ri, struct pt_regs *re
 
 	spin_lock_irqsave(&cpt_next_pids_lock, flags);
 	req = cpt_take_next_pid(task_pid(current));
+	if (!req)
+		cpt_skip_reserved((struct pid_namespace *)regs->di);
 	spin_unlock_irqrestore(&cpt_next_pids_lock, flags);
 	if (!req)
 		return 1;
@@ -124,6 +172,47 @@ long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	if (req->id >= PID_MAX_LIMIT)
 		return -EINVAL;
 	return cpt_set_next_pid(req->id);
+}
+
+static int cpt_pid_cmp(const void *a, const void *b)
+{
+	return *(const pid_t *)a - *(const pid_t *)b;
+}
+
+int cpt_nextid_reserve(struct cpt_session *s)
+{
+	struct cpt_pid_reservation *r;
+	unsigned long flags;
+	unsigned int i;
+
+	r = kvzalloc(struct_size(r, pids, s->nr_tasks), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	r->ns = get_pid_ns(task_active_pid_ns(current));
+	r->nr = s->nr_tasks;
+	for (i = 0; i < r->nr; i++)
+		r->pids[i] = s->tasks[i].pid;
+	sort(r->pids, r->nr, sizeof(r->pids[0]), cpt_pid_cmp, NULL);
+	spin_lock_irqsave(&cpt_next_pids_lock, flags);
+	list_add(&r->node, &cpt_reservations);
+	spin_unlock_irqrestore(&cpt_next_pids_lock, flags);
+	s->reserved = r;
+	return 0;
+}
+
+void cpt_nextid_unreserve(struct cpt_session *s)
+{
+	struct cpt_pid_reservation *r = s->reserved;
+	unsigned long flags;
+
+	if (!r)
+		return;
+	spin_lock_irqsave(&cpt_next_pids_lock, flags);
+	list_del(&r->node);
+	spin_unlock_irqrestore(&cpt_next_pids_lock, flags);
+	put_pid_ns(r->ns);
+	kvfree(r);
+	s->reserved = NULL;
 }
 
 int cpt_nextid_init(void)

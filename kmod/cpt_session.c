@@ -28,15 +28,17 @@ static const struct cpt_subsys_ops *const cpt_subsystems[] = {
 static void cpt_session_release(struct kref *ref)
 {
 	struct cpt_session *s = container_of(ref, struct cpt_session, ref);
-	unsigned int i;
+	unsigned int i, t;
 
-	for (i = 0; i < ARRAY_SIZE(cpt_subsystems); i++)
-		if (cpt_subsystems[i] && cpt_subsystems[i]->free)
-			cpt_subsystems[i]->free(s);
-	if (s->restorer)
-		put_task_struct(s->restorer);
-	if (s->target)
-		put_task_struct(s->target);
+	for (t = 0; t < s->nr_tasks; t++) {
+		s->cur = &s->tasks[t];
+		for (i = 0; i < ARRAY_SIZE(cpt_subsystems); i++)
+			if (cpt_subsystems[i] && cpt_subsystems[i]->free)
+				cpt_subsystems[i]->free(s);
+	}
+	s->cur = NULL;
+	cpt_nextid_unreserve(s);
+	cpt_tree_free(s);
 	if (s->img.file)
 		fput(s->img.file);
 	mutex_destroy(&s->lock);
@@ -53,21 +55,44 @@ void cpt_session_put(struct cpt_session *s)
 	kref_put(&s->ref, cpt_session_release);
 }
 
-static void cpt_set_restore_state(struct cpt_session *s, enum cpt_restore_state state)
+static void cpt_set_restore_state(struct cpt_session *s, struct cpt_task *t,
+				  enum cpt_restore_state state)
 {
-	s->state = state;
+	t->state = state;
+	s->events++;
 	wake_up_all(&s->wq);
 }
 
 /* Ends a session that did not finalize. Called with s->lock held. */
 static void cpt_session_abort_locked(struct cpt_session *s)
 {
-	if (s->freezer) {
-		cpt_thaw(s->freezer);
-		s->freezer = NULL;
-	}
-	if (s->mode == CPT_MODE_RESTART && s->state != CPT_RESTORE_RELEASED)
-		cpt_set_restore_state(s, CPT_RESTORE_ABORTED);
+	unsigned int i;
+
+	if (s->frozen)
+		cpt_tree_thaw(s);
+	if (s->mode != CPT_MODE_RESTART)
+		return;
+	s->aborted = true;
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].state != CPT_RESTORE_RELEASED)
+			s->tasks[i].state = CPT_RESTORE_ABORTED;
+	wake_up_all(&s->wq);
+	cpt_nextid_unreserve(s);
+}
+
+bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys)
+{
+	if (t->zombie)
+		return false;
+	if (subsys == CPT_SUBSYS_FILES || subsys == CPT_SUBSYS_MM)
+		return cpt_task_is_leader(t);
+	return true;
+}
+
+/* A task's last record, whose restore is its final step. */
+static unsigned int cpt_task_last_subsys(const struct cpt_task *t)
+{
+	return cpt_task_is_leader(t) ? CPT_SUBSYS_MM : CPT_SUBSYS_CPU;
 }
 
 void cpt_session_abort(struct cpt_session *s)
@@ -239,7 +264,7 @@ static struct task_struct *cpt_find_target(u32 nr)
 	return task;
 }
 
-/* What one process checkpoint can take: a live, single-threaded, childless user process, not us. */
+/* The root of a checkpoint: a live process, not us. */
 static int cpt_check_target(struct task_struct *task)
 {
 	if (task->flags & (PF_KTHREAD | PF_EXITING) || task->exit_state)
@@ -248,38 +273,61 @@ static int cpt_check_target(struct task_struct *task)
 		return -EINVAL;
 	if (!cpt_may_checkpoint(task))
 		return -EPERM;
-	if (!thread_group_leader(task) || get_nr_threads(task) != 1 ||
-	    !list_empty(&task->children)) {
-		cpt_note("pid %d: threads and children are not supported yet\n",
-			 task_pid_nr(task));
-		return -EOPNOTSUPP;
+	if (!thread_group_leader(task)) {
+		cpt_note("pid %d is a thread: checkpoint its process, %d\n",
+			 task_pid_vnr(task), task_tgid_vnr(task));
+		return -EINVAL;
 	}
 	return 0;
 }
 
 static int cpt_start_checkpoint(struct cpt_session *s, u32 target)
 {
-	struct cpt_freezer *fz;
+	struct task_struct *root;
 	int ret;
 
-	s->target = cpt_find_target(target);
-	if (!s->target)
+	root = cpt_find_target(target);
+	if (!root)
 		return -ESRCH;
-	ret = cpt_check_target(s->target);
+	ret = cpt_check_target(root);
+	if (!ret)
+		ret = cpt_tree_freeze(s, root);
+	put_task_struct(root);
 	if (ret)
 		return ret;
-	fz = cpt_freeze(s->target);
-	if (IS_ERR(fz))
-		return PTR_ERR(fz);
-	s->freezer = fz;
 	s->frozen_at = ktime_get();
 	s->xfeatures = cpt_cpu_user_xfeatures();
-	return cpt_write_header(s);
+	ret = cpt_write_header(s);
+	if (!ret)
+		ret = cpt_tree_write(s);
+	return ret;
+}
+
+/* Points the record cursor at the first record from (subsys, task) on. */
+static void cpt_seek_record(struct cpt_session *s, unsigned int subsys, unsigned int task)
+{
+	for (; subsys <= CPT_SUBSYS_MAX; subsys++, task = 0)
+		for (; task < s->nr_tasks; task++)
+			if (cpt_task_has_record(&s->tasks[task], subsys))
+				goto found;
+found:
+	s->rec_subsys = subsys;
+	s->rec_task = task;
+	wake_up_all(&s->wq);
 }
 
 static int cpt_start_restart(struct cpt_session *s)
 {
-	return cpt_read_message(s, CPT_REC_HEADER, cpt_check_header);
+	int ret;
+
+	ret = cpt_read_message(s, CPT_REC_HEADER, cpt_check_header);
+	if (!ret)
+		ret = cpt_tree_read(s);
+	if (!ret)
+		ret = cpt_nextid_reserve(s);
+	if (!ret)
+		cpt_seek_record(s, 1, 0);
+	return ret;
 }
 
 long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
@@ -356,14 +404,18 @@ static int cpt_next_subsys(struct cpt_session *s, int mode, u32 subsys, u32 flag
 	return 0;
 }
 
-static int cpt_save_subsys(struct cpt_session *s, u32 subsys)
+static int cpt_save_task(struct cpt_session *s, u32 subsys)
 {
 	const struct cpt_subsys_ops *ops = cpt_subsystems[subsys];
+	struct task_struct *p = s->cur->task;
 	struct cpt_pb_buf msg;
 	int ret;
 
-	if (s->target->exit_state || (s->target->flags & PF_EXITING))
+	/* Only SIGKILL gets a frozen task out: then it is no use saving the rest. */
+	if (p->exit_state || (p->flags & PF_EXITING)) {
+		cpt_note("pid %d was killed during the checkpoint\n", s->cur->pid);
 		return -ESRCH;
+	}
 	if (subsys == CPT_SUBSYS_MM)
 		return cpt_mm_save(s);
 	cpt_pb_init(&msg);
@@ -373,6 +425,22 @@ static int cpt_save_subsys(struct cpt_session *s, u32 subsys)
 		return ret;
 	}
 	return cpt_write_message(s, ops->record, &msg);
+}
+
+/* One record per task that has state of this kind, in tree order. */
+static int cpt_save_subsys(struct cpt_session *s, u32 subsys)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < s->nr_tasks; i++) {
+		if (!cpt_task_has_record(&s->tasks[i], subsys))
+			continue;
+		s->cur = &s->tasks[i];
+		ret = cpt_save_task(s, subsys);
+	}
+	s->cur = NULL;
+	return ret;
 }
 
 long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg)
@@ -401,50 +469,162 @@ long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	return ret;
 }
 
-static int cpt_restore_subsys(struct cpt_session *s, u32 subsys)
+static struct cpt_task *cpt_restoring_task(struct cpt_session *s)
 {
-	const struct cpt_subsys_ops *ops = cpt_subsystems[subsys];
+	pid_t self = task_pid_vnr(current);
+	unsigned int i;
 
-	return cpt_read_message(s, ops->record, ops->restore);
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].pid == self && !s->tasks[i].zombie)
+			return &s->tasks[i];
+	return NULL;
+}
+
+bool cpt_session_threads_parked(struct cpt_session *s)
+{
+	unsigned int i, parked = 0;
+
+	for (i = 0; i < s->nr_tasks; i++) {
+		struct cpt_task *t = &s->tasks[i];
+
+		if (t == s->cur || t->tgid != s->cur->pid)
+			continue;
+		if (t->state != CPT_RESTORE_PARKED || !t->task ||
+		    !same_thread_group(t->task, current))
+			return false;
+		parked++;
+	}
+	return get_nr_threads(current) == parked + 1;
 }
 
 /*
- * The last restore step, in the restoring task: replace its memory, files,
- * signal state and credentials with the saved ones, wait for FINALIZE, then
- * leave the kernel with the saved registers. Past cpt_mm_restore()'s point of
- * no return, any failure kills the task: it has nothing left to return to.
+ * Whether the restored task's ids are the tree's: its parent, and its
+ * group and session where those are the tree's own (a root started by a
+ * shell keeps the shell's).
  */
-static int cpt_restore_final(struct cpt_session *s, struct file *pin)
+static int cpt_check_ids(struct cpt_session *s, struct cpt_task *t)
 {
+	pid_t ppid, pgid = task_pgrp_vnr(current), sid = task_session_vnr(current);
+	/* The root's process: its parent, and maybe its group and session, are cptctl's. */
+	bool root = t->tgid == s->tasks[0].pid;
+
+	rcu_read_lock();
+	ppid = task_tgid_vnr(rcu_dereference(current->real_parent));
+	rcu_read_unlock();
+	if ((!root && ppid != t->ppid) ||
+	    (pgid != t->pgid && (!root || t->pgid == t->pid)) ||
+	    (sid != t->sid && (!root || t->sid == t->pid))) {
+		cpt_note("pid %u has parent %d, group %d, session %d; the tree says %u, %u, %u\n",
+			 t->pid, ppid, pgid, sid, t->ppid, t->pgid, t->sid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The last restore step, in the restoring task: replace its memory (a
+ * process's main thread), files, signal state and credentials with the
+ * saved ones, wait for FINALIZE, then leave the kernel with the saved
+ * registers. Past cpt_mm_restore()'s point of no return, any failure kills
+ * the task: it has nothing left to return to.
+ */
+static int cpt_restore_final(struct cpt_session *s, struct cpt_task *t, u32 subsys,
+			     struct file *pin)
+{
+	bool leader = cpt_task_is_leader(t);
 	int ret;
 
-	ret = cpt_mm_restore(s);
-	if (!ret)
+	ret = cpt_check_ids(s, t);
+	if (ret)
+		return ret;
+	if (leader) {
+		ret = cpt_mm_restore(s);
+	} else {
+		ret = cpt_read_message(s, CPT_REC_CPU, cpt_cpu_ops.restore);
+		if (!ret)
+			cpt_task_forget_user_pointers();
+	}
+	if (ret)
+		goto fail;
+	cpt_seek_record(s, subsys, t - s->tasks + 1);
+	if (leader)
 		ret = cpt_files_apply(s);
 	if (!ret)
 		ret = cpt_signals_apply(s);
 	if (!ret)
 		ret = cpt_task_apply(s);
-	if (ret) {
-		cpt_set_restore_state(s, CPT_RESTORE_FAILED);
-		return ret;
-	}
+	if (ret)
+		goto fail;
 
-	cpt_set_restore_state(s, CPT_RESTORE_PARKED);
+	cpt_set_restore_state(s, t, CPT_RESTORE_PARKED);
 	mutex_unlock(&s->lock);
-	wait_event_killable(s->wq, READ_ONCE(s->state) != CPT_RESTORE_PARKED);
+	wait_event_killable(s->wq, READ_ONCE(t->state) != CPT_RESTORE_PARKED);
 	mutex_lock(&s->lock);
-	if (s->state != CPT_RESTORE_RELEASED) {
-		cpt_set_restore_state(s, CPT_RESTORE_ABORTED);
+	if (t->state != CPT_RESTORE_RELEASED) {
+		cpt_set_restore_state(s, t, CPT_RESTORE_ABORTED);
 		return -EINTR;
 	}
+	s->cur = t;
+	cpt_task_apply_user_pointers(s);
 	return cpt_cpu_apply(s, pin);
+
+fail:
+	cpt_set_restore_state(s, t, CPT_RESTORE_FAILED);
+	return ret;
+}
+
+/* Waits, without the lock, until it is t's turn to read its record of subsys. */
+static int cpt_wait_turn(struct cpt_session *s, struct cpt_task *t, u32 subsys)
+{
+	unsigned int index = t - s->tasks;
+	int ret;
+
+	while (s->rec_subsys != subsys || s->rec_task != index) {
+		if (s->error || s->aborted)
+			return -ECANCELED;
+		mutex_unlock(&s->lock);
+		ret = wait_event_killable(s->wq, READ_ONCE(s->error) || READ_ONCE(s->aborted) ||
+					  (READ_ONCE(s->rec_subsys) == subsys &&
+					   READ_ONCE(s->rec_task) == index));
+		mutex_lock(&s->lock);
+		if (ret)
+			return ret;
+	}
+	return s->error || s->aborted ? -ECANCELED : 0;
+}
+
+/* Checks the request against the calling task's place in the tree, binding it. */
+static int cpt_restore_check(struct cpt_session *s, struct cpt_task *t, u32 subsys, u32 flags)
+{
+	if (flags || subsys == 0 || subsys > CPT_SUBSYS_MAX || s->mode != CPT_MODE_RESTART)
+		return -EINVAL;
+	if (s->error || s->aborted)
+		return -ECANCELED;
+	if (!t) {
+		cpt_note("pid %d is not a task of the image's tree\n", task_pid_vnr(current));
+		return -ESRCH;
+	}
+	if (t->task ? t->task != current : subsys != CPT_SUBSYS_TASK)
+		return t->task ? -EPERM : -EINVAL;
+	if (subsys != t->done_subsys + 1)
+		return -EALREADY;
+	if (!t->task) {
+		if (current->tgid == s->coordinator) {
+			cpt_note("the coordinator cannot restore itself\n");
+			return -EINVAL;
+		}
+		t->task = get_task_struct(current);
+	}
+	return 0;
 }
 
 long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 {
 	struct cpt_subsys *req = &arg->subsys;
+	const struct cpt_subsys_ops *ops;
 	struct cpt_session *s;
+	struct cpt_task *t;
+	u64 before;
 	int ret;
 
 	if (req->reserved[0] || req->reserved[1] || req->bytes)
@@ -453,39 +633,58 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	if (!s)
 		return -EINVAL;
 	mutex_lock(&s->lock);
-	/* The task the TASK record made the restorer restores the rest, itself. */
-	if (s->restorer ? s->restorer != current : req->subsys != CPT_SUBSYS_TASK) {
-		ret = s->restorer ? -EPERM : -EINVAL;
-		goto out_unlock;
-	}
-	ret = cpt_next_subsys(s, CPT_MODE_RESTART, req->subsys, req->flags);
+	t = cpt_restoring_task(s);
+	ret = cpt_restore_check(s, t, req->subsys, req->flags);
 	if (ret)
 		goto out_unlock;
-	if (req->subsys == CPT_SUBSYS_MM && !(s->signals && s->files && s->cpu)) {
-		ret = -EINVAL;
+	t->done_subsys = req->subsys;
+	if (!cpt_task_has_record(t, req->subsys))
 		goto out_unlock;
-	}
-	if (req->subsys == CPT_SUBSYS_MM) {
+	ret = cpt_wait_turn(s, t, req->subsys);
+	if (ret)
+		goto out_fail;
+	s->cur = t;
+	before = s->img.bytes;
+	if (req->subsys == cpt_task_last_subsys(t)) {
 		/* The final step drops its file reference only once its work is done. */
 		get_file(cf->file);
-		ret = cpt_restore_final(s, cf->file);
+		ret = cpt_restore_final(s, t, req->subsys, cf->file);
 		if (!ret) {
 			ret = CPT_RET_RESTORED;
 		} else {
 			fput(cf->file);
-			/* The caller's memory is gone: it can only die. */
-			if (s->state != CPT_RESTORE_RUNNING)
+			/* The caller's memory may be gone: it can only die. */
+			if (t->state != CPT_RESTORE_FAILED || cpt_task_is_leader(t))
 				force_sig(SIGKILL);
 		}
 	} else {
-		ret = cpt_restore_subsys(s, req->subsys);
+		ops = cpt_subsystems[req->subsys];
+		ret = cpt_read_message(s, ops->record, ops->restore);
+		if (!ret)
+			cpt_seek_record(s, req->subsys, t - s->tasks + 1);
+		req->bytes = s->img.bytes - before;
 	}
-	if (ret < 0)
-		s->error = ret;
+	s->cur = NULL;
+out_fail:
+	if (ret < 0) {
+		s->error = s->error ?: ret;
+		t->state = CPT_RESTORE_FAILED;
+		wake_up_all(&s->wq);
+	}
 out_unlock:
 	mutex_unlock(&s->lock);
 	cpt_session_put(s);
 	return ret;
+}
+
+/* Sends sig to every live process of the tree. */
+static void cpt_signal_tree(struct cpt_session *s, int sig)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_tasks; i++)
+		if (cpt_task_is_leader(&s->tasks[i]) && !s->tasks[i].zombie)
+			send_sig(sig, s->tasks[i].task, 1);
 }
 
 static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_ns)
@@ -501,64 +700,80 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 	} else {
 		ret = s->error ?: -EINVAL;
 	}
-	/* Only a complete image may cost the target its life. */
+	/* Only a complete image may cost the tree its life. */
 	if (!ret && action == CPT_FINALIZE_KILL)
-		send_sig(SIGKILL, s->target, 1);
+		cpt_signal_tree(s, SIGKILL);
 	else if (!ret && action == CPT_FINALIZE_STOP)
-		send_sig(SIGSTOP, s->target, 1);
+		cpt_signal_tree(s, SIGSTOP);
 	*frozen_ns = ktime_to_ns(ktime_sub(ktime_get(), s->frozen_at));
-	cpt_thaw(s->freezer);
-	s->freezer = NULL;
+	cpt_tree_thaw(s);
 	return ret;
 }
 
-/*
- * Waits until the restoring task parks or fails. A task that dies on the
- * way (killed before it could report) never says so: look for that too.
- */
-static int cpt_wait_restorer(struct cpt_session *s)
-{
-	struct task_struct *restorer;
-	long left;
+/* How long FINALIZE waits for a task that was never created (in 0.1 s polls). */
+#define CPT_UNBORN_POLLS 20
 
-	for (;;) {
-		left = wait_event_killable_timeout(s->wq,
-						   READ_ONCE(s->state) != CPT_RESTORE_RUNNING,
-						   HZ / 10);
-		if (left < 0)
-			return left;
-		if (left > 0)
-			return 0;
-		mutex_lock(&s->lock);
-		restorer = s->restorer;
-		if (restorer && (restorer->flags & PF_EXITING) &&
-		    s->state == CPT_RESTORE_RUNNING) {
-			cpt_note("the restoring task %d died before it was restored\n",
-				 task_pid_vnr(restorer));
-			cpt_set_restore_state(s, CPT_RESTORE_FAILED);
+/*
+ * Whether every task of the tree parked (0), one failed (its error), or is
+ * still on its way (-EAGAIN). A task that died on the way (killed before it
+ * could report) never says so, nor does one that was never created: look
+ * for both. Called with s->lock held.
+ */
+static int cpt_tree_parked(struct cpt_session *s, unsigned int polls)
+{
+	struct cpt_task *t;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		if (t->zombie || t->state == CPT_RESTORE_PARKED)
+			continue;
+		if (t->state != CPT_RESTORE_RUNNING)
+			return s->error ?: -ECHILD;
+		if (t->task && (t->task->flags & PF_EXITING)) {
+			cpt_note("the restoring task %u died before it was restored\n", t->pid);
+			cpt_set_restore_state(s, t, CPT_RESTORE_FAILED);
+			return -ECHILD;
 		}
-		mutex_unlock(&s->lock);
+		if (!t->task && polls >= CPT_UNBORN_POLLS) {
+			cpt_note("task %u of the tree never came to restore itself\n", t->pid);
+			return -ECHILD;
+		}
+		ret = -EAGAIN;
 	}
+	return ret;
 }
 
 static int cpt_finish_restart(struct cpt_session *s, u32 action)
 {
+	unsigned int polls, i, seen;
+	long left;
 	int ret;
 
 	if (action != CPT_FINALIZE_RESUME) {
-		cpt_set_restore_state(s, CPT_RESTORE_ABORTED);
+		cpt_session_abort_locked(s);
 		return 0;
 	}
-	mutex_unlock(&s->lock);
-	ret = cpt_wait_restorer(s);
-	mutex_lock(&s->lock);
+	for (polls = 0; (ret = cpt_tree_parked(s, polls)) == -EAGAIN; polls++) {
+		seen = s->events;
+		mutex_unlock(&s->lock);
+		left = wait_event_killable_timeout(s->wq, READ_ONCE(s->events) != seen, HZ / 10);
+		mutex_lock(&s->lock);
+		if (left < 0) {
+			ret = left;
+			break;
+		}
+	}
 	if (ret) {
-		cpt_set_restore_state(s, CPT_RESTORE_ABORTED);
+		cpt_session_abort_locked(s);
 		return ret;
 	}
-	if (s->state != CPT_RESTORE_PARKED)
-		return s->error ?: -ECHILD;
-	cpt_set_restore_state(s, CPT_RESTORE_RELEASED);
+	cpt_nextid_unreserve(s);
+	for (i = 0; i < s->nr_tasks; i++)
+		if (!s->tasks[i].zombie)
+			s->tasks[i].state = CPT_RESTORE_RELEASED;
+	wake_up_all(&s->wq);
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct cpt_restore_files;
 struct cpt_restore_signals;
 struct cpt_restore_cpu;
 struct cpt_restore_task;
+struct cpt_pid_reservation;
 
 enum cpt_restore_state {
 	CPT_RESTORE_RUNNING,	/* the task restores itself */
@@ -27,33 +28,75 @@ enum cpt_restore_state {
 	CPT_RESTORE_ABORTED,	/* the session ended first: the task dies */
 };
 
+/* The most tasks one tree may have. */
+#define CPT_MAX_TASKS 4096
+
+/* One task of a session's tree, as CPT_REC_TREE describes it. */
+struct cpt_task {
+	u32 pid;		/* in the root task's pid namespace */
+	u32 tgid;
+	u32 ppid;
+	u32 pgid;
+	u32 sid;
+	u32 exit_status;	/* a zombie's */
+	bool zombie;
+	bool subreaper;
+	/* checkpoint: the frozen task; restart: the task restoring itself */
+	struct task_struct *task;
+	struct cpt_freezer *freezer;
+
+	/* restart: what RESTORE prepared, applied by the task's final step */
+	struct cpt_restore_task *rtask;
+	struct cpt_restore_signals *signals;
+	struct cpt_restore_files *files;
+	struct cpt_restore_cpu *cpu;
+	enum cpt_restore_state state;
+	unsigned int done_subsys;	/* its last record read */
+};
+
+static inline bool cpt_task_is_leader(const struct cpt_task *t)
+{
+	return t->pid == t->tgid;
+}
+
 struct cpt_session {
 	struct kref ref;
 	struct mutex lock;	/* all below */
 	int mode;
 	struct cpt_image img;
-	unsigned int last_subsys; /* subsystems go in increasing order */
+	unsigned int last_subsys; /* checkpoint: subsystems go in increasing order */
 	int error;		/* first failure; only finalize or close remain */
 	pid_t coordinator;	/* the process that started the session */
+	struct cpt_task *tasks;	/* the tree, in record order */
+	unsigned int nr_tasks;
+	struct cpt_task *cur;	/* the task a subsystem's save or restore is about */
 
 	/* checkpoint */
-	struct task_struct *target;
-	struct cpt_freezer *freezer;
 	ktime_t frozen_at;
 	u64 xfeatures;		/* what the saved xstate may hold */
+	bool frozen;
 
-	/* restart: what RESTORE prepared, applied by the final step */
-	struct task_struct *restorer;
-	struct cpt_restore_task *task;
-	struct cpt_restore_signals *signals;
-	struct cpt_restore_files *files;
-	struct cpt_restore_cpu *cpu;
-	enum cpt_restore_state state;
-	wait_queue_head_t wq;	/* state changes */
+	/* restart: the next record to read is subsystem rec_subsys of tasks[rec_task] */
+	unsigned int rec_subsys;
+	unsigned int rec_task;
+	bool aborted;
+	unsigned int events;	/* restore state changes, for FINALIZE's wait */
+	struct cpt_pid_reservation *reserved;
+	wait_queue_head_t wq;	/* restore states and the record cursor */
 };
 
 void cpt_session_get(struct cpt_session *s);
 void cpt_session_put(struct cpt_session *s);
+
+/* Whether task t has a record of subsystem subsys (a zombie has none). */
+bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys);
+
+/* cpt_tree.c */
+int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);
+void cpt_tree_thaw(struct cpt_session *s);
+int cpt_tree_write(struct cpt_session *s);
+int cpt_tree_read(struct cpt_session *s);
+void cpt_tree_free(struct cpt_session *s);
 
 /*
  * One subsystem: save() encodes the frozen target's state as the record's
@@ -86,6 +129,9 @@ int cpt_signals_apply(struct cpt_session *s);
 int cpt_files_apply(struct cpt_session *s);
 int cpt_cpu_apply(struct cpt_session *s, struct file *pin);
 void cpt_signals_blocked(struct cpt_session *s, sigset_t *blocked);
+void cpt_task_forget_user_pointers(void);
+void cpt_task_apply_user_pointers(struct cpt_session *s);
+bool cpt_session_threads_parked(struct cpt_session *s);
 
 /* The xstate features this CPU and kernel give user space. */
 u64 cpt_cpu_user_xfeatures(void);

@@ -193,7 +193,12 @@ static bool cpt_action_is_default(const struct sigaction *sa)
 	       !sa->sa_mask.sig[0];
 }
 
-static void cpt_encode_signals(struct cpt_pb_buf *msg, const struct cpt_restore_signals *rs)
+/*
+ * A process's main thread carries the process-wide state (actions, shared
+ * pending signals); every thread its own mask, pending signals and altstack.
+ */
+static void cpt_encode_signals(struct cpt_pb_buf *msg, const struct cpt_restore_signals *rs,
+			       bool leader)
 {
 	struct cpt_pb_buf one;
 	siginfo_t info;
@@ -201,7 +206,7 @@ static void cpt_encode_signals(struct cpt_pb_buf *msg, const struct cpt_restore_
 	int sig;
 
 	/* Default actions with flags are kept: SA_NOCLDSTOP matters with SIG_DFL. */
-	for (sig = 1; sig <= _NSIG; sig++) {
+	for (sig = 1; leader && sig <= _NSIG; sig++) {
 		const struct sigaction *sa = &rs->action[sig - 1];
 
 		if (cpt_action_is_default(sa))
@@ -218,6 +223,8 @@ static void cpt_encode_signals(struct cpt_pb_buf *msg, const struct cpt_restore_
 	for (i = 0; i < rs->nr_pending; i++) {
 		const struct cpt_pending *p = &rs->pending[i];
 
+		if (p->shared && !leader)
+			continue;
 		copy_siginfo_to_external(&info, &p->info);
 		cpt_pb_init(&one);
 		cpt_pb_varint(&one, CPT_PB_PENDING_SIGNAL_SIGNO, p->info.si_signo);
@@ -242,17 +249,17 @@ static int cpt_signals_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
 	if (!rs)
 		return -ENOMEM;
-	ret = cpt_snapshot_signals(s->target, rs);
+	ret = cpt_snapshot_signals(s->cur->task, rs);
 	for (sig = 1; !ret && sig <= _NSIG; sig++) {
 		/* A 32-bit frame ABI would need a compat restart. */
 		if (rs->action[sig - 1].sa_flags & (SA_IA32_ABI | SA_X32_ABI)) {
 			cpt_note("pid %d: signal %d: 32-bit signal frames are not supported\n",
-				 task_pid_nr(s->target), sig);
+				 task_pid_nr(s->cur->task), sig);
 			ret = -EOPNOTSUPP;
 		}
 	}
 	if (!ret)
-		cpt_encode_signals(msg, rs);
+		cpt_encode_signals(msg, rs, cpt_task_is_leader(s->cur));
 	cpt_signal_state_free(rs);
 	return ret;
 }
@@ -479,8 +486,8 @@ static int cpt_decode_signals(struct cpt_restore_signals *rs, const void *data, 
 
 static void cpt_signals_free(struct cpt_session *s)
 {
-	cpt_signal_state_free(s->signals);
-	s->signals = NULL;
+	cpt_signal_state_free(s->cur->signals);
+	s->cur->signals = NULL;
 }
 
 /* Only the task itself replaces its sighand (by exec), and that is us. */
@@ -489,10 +496,24 @@ static struct sighand_struct *cpt_own_sighand(void)
 	return rcu_dereference_protected(current->sighand, true);
 }
 
-/* The applied state replaces the whole sighand: nobody else may share it. */
+/* The applied state replaces the whole sighand: only our threads may share it. */
 static bool cpt_owns_sighand(void)
 {
-	return refcount_read(&cpt_own_sighand()->count) == 1 && thread_group_empty(current);
+	return refcount_read(&cpt_own_sighand()->count) == get_nr_threads(current);
+}
+
+/* Whether rs holds what only a process's main thread's record may hold. */
+static bool cpt_has_process_state(const struct cpt_restore_signals *rs)
+{
+	unsigned int i;
+
+	for (i = 0; i < _NSIG; i++)
+		if (!cpt_action_is_default(&rs->action[i]))
+			return true;
+	for (i = 0; i < rs->nr_pending; i++)
+		if (rs->pending[i].shared)
+			return true;
+	return false;
 }
 
 static int cpt_signals_restore(struct cpt_session *s, const void *data, size_t len)
@@ -501,7 +522,7 @@ static int cpt_signals_restore(struct cpt_session *s, const void *data, size_t l
 	unsigned int nr;
 	int ret;
 
-	if (s->signals)
+	if (s->cur->signals)
 		return -EINVAL;
 	if (!cpt_owns_sighand()) {
 		cpt_note("the restoring task shares its signal handlers\n");
@@ -521,12 +542,15 @@ static int cpt_signals_restore(struct cpt_session *s, const void *data, size_t l
 	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
 	if (!rs)
 		return -ENOMEM;
-	s->signals = rs;
+	s->cur->signals = rs;
 	rs->pending = kvcalloc(nr ?: 1, sizeof(*rs->pending), GFP_KERNEL_ACCOUNT);
 	if (!rs->pending)
 		return -ENOMEM;
 	rs->max_pending = nr;
-	return cpt_decode_signals(rs, data, len);
+	ret = cpt_decode_signals(rs, data, len);
+	if (!ret && !cpt_task_is_leader(s->cur) && cpt_has_process_state(rs))
+		return cpt_malformed("thread's Signals record (process-wide state)", -EBADMSG);
+	return ret;
 }
 
 /*
@@ -607,7 +631,7 @@ static int cpt_queue_pending(const struct cpt_restore_signals *rs)
  */
 int cpt_signals_apply(struct cpt_session *s)
 {
-	struct cpt_restore_signals *rs = s->signals;
+	struct cpt_restore_signals *rs = s->cur->signals;
 	struct sighand_struct *sighand = cpt_own_sighand();
 	sigset_t all;
 	int i;
@@ -622,7 +646,7 @@ int cpt_signals_apply(struct cpt_session *s)
 		spin_unlock_irq(&sighand->siglock);
 		return -EBUSY;
 	}
-	for (i = 0; i < _NSIG; i++)
+	for (i = 0; cpt_task_is_leader(s->cur) && i < _NSIG; i++)
 		sighand->action[i].sa = rs->action[i];
 	current->sas_ss_sp = rs->sas_ss_sp;
 	current->sas_ss_size = rs->sas_ss_size;
@@ -640,7 +664,7 @@ int cpt_signals_apply(struct cpt_session *s)
 /* The blocked mask the restored task resumes with. */
 void cpt_signals_blocked(struct cpt_session *s, sigset_t *blocked)
 {
-	*blocked = s->signals->blocked;
+	*blocked = s->cur->signals->blocked;
 }
 
 const struct cpt_subsys_ops cpt_signals_ops = {

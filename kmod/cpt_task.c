@@ -7,6 +7,8 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/futex.h>
+#include <linux/rseq.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
 #include <linux/personality.h>
@@ -36,6 +38,13 @@ struct cpt_restore_task {
 	bool rlim_set[RLIM_NLIMITS];
 	struct path cwd;
 	bool has_cwd;
+	/* user addresses the kernel writes to on the task's behalf */
+	u64 clear_child_tid;
+	u64 robust_list;
+	u64 robust_list_len;
+	u64 rseq;
+	u32 rseq_len;
+	u32 rseq_sig;
 };
 
 static const u32 cpt_id_fields[8] = {
@@ -95,22 +104,38 @@ static void cpt_save_rlimits(struct task_struct *t, struct cpt_pb_buf *msg)
 	}
 }
 
+/* The task is parked: these don't change under us. */
+static void cpt_save_user_pointers(struct task_struct *t, struct cpt_pb_buf *msg)
+{
+	cpt_pb_u64(msg, CPT_PB_TASK_CLEAR_CHILD_TID, (unsigned long)t->clear_child_tid);
+#ifdef CONFIG_FUTEX
+	cpt_pb_u64(msg, CPT_PB_TASK_ROBUST_LIST, (unsigned long)t->robust_list);
+	cpt_pb_u64(msg, CPT_PB_TASK_ROBUST_LIST_LEN, sizeof(struct robust_list_head));
+#endif
+#ifdef CONFIG_RSEQ
+	if (t->rseq) {
+		cpt_pb_u64(msg, CPT_PB_TASK_RSEQ, (unsigned long)t->rseq);
+		cpt_pb_u64(msg, CPT_PB_TASK_RSEQ_LEN, sizeof(struct rseq));
+		cpt_pb_u64(msg, CPT_PB_TASK_RSEQ_SIG, t->rseq_sig);
+	}
+#endif
+}
+
 static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
-	struct task_struct *t = s->target;
+	struct task_struct *t = s->cur->task;
 	char comm[TASK_COMM_LEN];
 	struct path cwd, root;
 	u32 umask;
 	int ret;
 
-	cpt_pb_u64(msg, CPT_PB_TASK_PID, task_pid_nr_ns(t, ns));
-	cpt_pb_u64(msg, CPT_PB_TASK_TGID, task_tgid_nr_ns(t, ns));
-	rcu_read_lock();
-	cpt_pb_u64(msg, CPT_PB_TASK_PPID, task_tgid_nr_ns(rcu_dereference(t->real_parent), ns));
-	rcu_read_unlock();
-	cpt_pb_u64(msg, CPT_PB_TASK_PGID, task_pgrp_nr_ns(t, ns));
-	cpt_pb_u64(msg, CPT_PB_TASK_SID, task_session_nr_ns(t, ns));
+	/* The ids as the tree gives them, in the root task's pid namespace. */
+	cpt_pb_u64(msg, CPT_PB_TASK_PID, s->cur->pid);
+	cpt_pb_u64(msg, CPT_PB_TASK_TGID, s->cur->tgid);
+	cpt_pb_u64(msg, CPT_PB_TASK_PPID, s->cur->ppid);
+	cpt_pb_u64(msg, CPT_PB_TASK_PGID, s->cur->pgid);
+	cpt_pb_u64(msg, CPT_PB_TASK_SID, s->cur->sid);
+	cpt_save_user_pointers(t, msg);
 	cpt_pb_string(msg, CPT_PB_TASK_COMM, __get_task_comm(comm, sizeof(comm), t));
 	cpt_pb_u64(msg, CPT_PB_TASK_PERSONALITY, t->personality);
 	cpt_save_creds(t, msg);
@@ -225,6 +250,24 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 		case CPT_PB_TASK_ROOT:
 			ret = cpt_pb_get_string(&f, root, PATH_MAX);
 			break;
+		case CPT_PB_TASK_CLEAR_CHILD_TID:
+			ret = cpt_pb_get_u64(&f, &rt->clear_child_tid);
+			break;
+		case CPT_PB_TASK_ROBUST_LIST:
+			ret = cpt_pb_get_u64(&f, &rt->robust_list);
+			break;
+		case CPT_PB_TASK_ROBUST_LIST_LEN:
+			ret = cpt_pb_get_u64(&f, &rt->robust_list_len);
+			break;
+		case CPT_PB_TASK_RSEQ:
+			ret = cpt_pb_get_u64(&f, &rt->rseq);
+			break;
+		case CPT_PB_TASK_RSEQ_LEN:
+			ret = cpt_pb_get_u32(&f, &rt->rseq_len);
+			break;
+		case CPT_PB_TASK_RSEQ_SIG:
+			ret = cpt_pb_get_u32(&f, &rt->rseq_sig);
+			break;
 		}
 		if (ret)
 			break;
@@ -233,6 +276,14 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 		ret = cpt_decode_groups(rt, gids, ngroups);
 	kvfree(gids);
 	if (!ret && (rt->umask & ~0777 || rt->personality == PER_LINUX32))
+		ret = -EBADMSG;
+	/* What set_tid_address(), set_robust_list() and rseq() would accept. */
+	if (!ret && (rt->clear_child_tid >= TASK_SIZE_MAX || rt->robust_list >= TASK_SIZE_MAX ||
+		     rt->rseq >= TASK_SIZE_MAX || (rt->rseq & (__alignof__(struct rseq) - 1))))
+		ret = -EBADMSG;
+	if (!ret && rt->robust_list && rt->robust_list_len != sizeof(struct robust_list_head))
+		ret = -EBADMSG;
+	if (!ret && rt->rseq && rt->rseq_len != sizeof(struct rseq))
 		ret = -EBADMSG;
 	return ret;
 }
@@ -257,9 +308,66 @@ static int cpt_check_root(const char *saved)
 	return ret;
 }
 
+/* The saved ids, in the caller's user namespace: uids, then gids. */
+static int cpt_saved_ids(const struct cpt_restore_task *rt, kuid_t *uid, kgid_t *gid)
+{
+	struct user_namespace *ns = current_user_ns();
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		uid[i] = make_kuid(ns, rt->ids[i]);
+		gid[i] = make_kgid(ns, rt->ids[4 + i]);
+		if (!uid_valid(uid[i]) || !gid_valid(gid[i]))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Whether the caller, with its credentials cred, could take the saved ids
+ * itself (the setresuid and setgroups rules). Checked when the TASK record
+ * is read, so that a refusal leaves the restoring task as it was, and again
+ * when the ids are applied.
+ */
+static int cpt_check_creds(const struct cpt_restore_task *rt, const struct cred *cred)
+{
+	struct user_namespace *ns = current_user_ns();
+	kuid_t uid[4];
+	kgid_t gid[4];
+	int ret;
+
+	ret = cpt_saved_ids(rt, uid, gid);
+	if (ret)
+		return ret;
+	if ((!uid_eq(uid[0], cred->uid) || !uid_eq(uid[1], cred->euid) ||
+	     !uid_eq(uid[2], cred->suid) || !uid_eq(uid[3], cred->fsuid)) &&
+	    !ns_capable(ns, CAP_SETUID)) {
+		cpt_note("image uids %u/%u/%u/%u are not the caller's: CAP_SETUID needed\n",
+			 rt->ids[0], rt->ids[1], rt->ids[2], rt->ids[3]);
+		return -EPERM;
+	}
+	if ((!gid_eq(gid[0], cred->gid) || !gid_eq(gid[1], cred->egid) ||
+	     !gid_eq(gid[2], cred->sgid) || !gid_eq(gid[3], cred->fsgid)) &&
+	    !ns_capable(ns, CAP_SETGID)) {
+		cpt_note("image gids %u/%u/%u/%u are not the caller's: CAP_SETGID needed\n",
+			 rt->ids[4], rt->ids[5], rt->ids[6], rt->ids[7]);
+		return -EPERM;
+	}
+	/* Without CAP_SETGID the supplementary groups must be the caller's own. */
+	if (!ns_capable(ns, CAP_SETGID) &&
+	    (rt->groups->ngroups != cred->group_info->ngroups ||
+	     memcmp(rt->groups->gid, cred->group_info->gid,
+		    rt->groups->ngroups * sizeof(kgid_t)))) {
+		cpt_note("image groups (%d) are not the caller's: CAP_SETGID needed\n",
+			 rt->groups->ngroups);
+		return -EPERM;
+	}
+	return 0;
+}
+
 static void cpt_task_free(struct cpt_session *s)
 {
-	struct cpt_restore_task *rt = s->task;
+	struct cpt_restore_task *rt = s->cur->rtask;
 
 	if (!rt)
 		return;
@@ -268,7 +376,7 @@ static void cpt_task_free(struct cpt_session *s)
 	if (rt->has_cwd)
 		path_put(&rt->cwd);
 	kfree(rt);
-	s->task = NULL;
+	s->cur->rtask = NULL;
 }
 
 static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
@@ -280,7 +388,7 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	rt = kzalloc(sizeof(*rt), GFP_KERNEL);
 	cwd = kzalloc(PATH_MAX, GFP_KERNEL);
 	root = kzalloc(PATH_MAX, GFP_KERNEL);
-	s->task = rt;
+	s->cur->rtask = rt;
 	ret = rt && cwd && root ? 0 : -ENOMEM;
 	if (!ret)
 		ret = cpt_decode_task(rt, data, len, cwd, root);
@@ -292,13 +400,11 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	}
 	if (!ret)
 		ret = cpt_check_root(root);
+	if (!ret)
+		ret = cpt_check_creds(rt, current_cred());
 	if (!ret && *cwd) {
 		ret = kern_path(cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rt->cwd);
 		rt->has_cwd = !ret;
-	}
-	if (!ret) {
-		s->restorer = get_task_struct(current);
-		s->state = CPT_RESTORE_RUNNING;
 	}
 	kfree(cwd);
 	kfree(root);
@@ -314,10 +420,17 @@ static int cpt_apply_rlimits(struct cpt_restore_task *rt)
 		if (!rt->rlim_set[i])
 			continue;
 		if (rt->rlim[i].rlim_max > READ_ONCE(cur[i].rlim_max) &&
-		    !capable(CAP_SYS_RESOURCE))
+		    !capable(CAP_SYS_RESOURCE)) {
+			cpt_note("rlimit %d: hard limit %llu > %lu needs CAP_SYS_RESOURCE\n",
+				 i, (unsigned long long)rt->rlim[i].rlim_max,
+				 READ_ONCE(cur[i].rlim_max));
 			return -EPERM;
-		if (i == RLIMIT_NOFILE && rt->rlim[i].rlim_max > CPT_NR_OPEN_MAX)
+		}
+		if (i == RLIMIT_NOFILE && rt->rlim[i].rlim_max > CPT_NR_OPEN_MAX) {
+			cpt_note("RLIMIT_NOFILE %llu is above the kernel's limit\n",
+				 (unsigned long long)rt->rlim[i].rlim_max);
 			return -EPERM;
+		}
 	}
 	task_lock(current->group_leader);
 	for (i = 0; i < RLIM_NLIMITS; i++)
@@ -327,35 +440,25 @@ static int cpt_apply_rlimits(struct cpt_restore_task *rt)
 	return 0;
 }
 
-/*
- * Takes the saved ids if the caller could set them itself (setresuid and
- * setgroups rules), dropping capabilities as setresuid() would.
- */
+/* Takes the saved ids, dropping capabilities as setresuid() would. */
 static int cpt_apply_creds(struct cpt_restore_task *rt)
 {
-	struct user_namespace *ns = current_user_ns();
 	kuid_t uid[4];
 	kgid_t gid[4];
 	struct cred *new;
-	int i;
+	int ret;
 
-	for (i = 0; i < 4; i++) {
-		uid[i] = make_kuid(ns, rt->ids[i]);
-		gid[i] = make_kgid(ns, rt->ids[4 + i]);
-		if (!uid_valid(uid[i]) || !gid_valid(gid[i]))
-			return -EINVAL;
-	}
+	ret = cpt_saved_ids(rt, uid, gid);
+	if (ret)
+		return ret;
 	new = prepare_creds();
 	if (!new)
 		return -ENOMEM;
-	if ((!uid_eq(uid[0], new->uid) || !uid_eq(uid[1], new->euid) ||
-	     !uid_eq(uid[2], new->suid) || !uid_eq(uid[3], new->fsuid)) &&
-	    !ns_capable(ns, CAP_SETUID))
-		goto out_perm;
-	if ((!gid_eq(gid[0], new->gid) || !gid_eq(gid[1], new->egid) ||
-	     !gid_eq(gid[2], new->sgid) || !gid_eq(gid[3], new->fsgid)) &&
-	    !ns_capable(ns, CAP_SETGID))
-		goto out_perm;
+	ret = cpt_check_creds(rt, new);
+	if (ret) {
+		abort_creds(new);
+		return ret;
+	}
 	new->uid = uid[0];
 	new->euid = uid[1];
 	new->suid = uid[2];
@@ -372,25 +475,14 @@ static int cpt_apply_creds(struct cpt_restore_task *rt)
 		cap_clear(new->cap_effective);
 		cap_clear(new->cap_ambient);
 	}
-	if (!ns_capable(ns, CAP_SETGID) && rt->groups->ngroups) {
-		/* Without CAP_SETGID only the current groups can stay. */
-		if (rt->groups->ngroups != new->group_info->ngroups ||
-		    memcmp(rt->groups->gid, new->group_info->gid,
-			   rt->groups->ngroups * sizeof(kgid_t)))
-			goto out_perm;
-	}
 	set_groups(new, rt->groups);
 	return commit_creds(new);
-
-out_perm:
-	abort_creds(new);
-	return -EPERM;
 }
 
 /* Applied to the restoring task last before it parks: credentials go last of all. */
 int cpt_task_apply(struct cpt_session *s)
 {
-	struct cpt_restore_task *rt = s->task;
+	struct cpt_restore_task *rt = s->cur->rtask;
 	int ret;
 
 	if (!rt)
@@ -406,6 +498,47 @@ int cpt_task_apply(struct cpt_session *s)
 	if (rt->has_cwd)
 		cpt_sym.set_fs_pwd(current->fs, &rt->cwd);
 	return cpt_apply_creds(rt);
+}
+
+/*
+ * The kernel writes on its own to a few user addresses of a task: the rseq
+ * area on its way to user mode, the robust futex list and the
+ * clear_child_tid word at exit. While the task's memory is being replaced
+ * they point at nothing of the restored process: forget them.
+ */
+void cpt_task_forget_user_pointers(void)
+{
+	current->clear_child_tid = NULL;
+#ifdef CONFIG_FUTEX
+	current->robust_list = NULL;
+#ifdef CONFIG_COMPAT
+	current->compat_robust_list = NULL;
+#endif
+#endif
+#ifdef CONFIG_RSEQ
+	current->rseq = NULL;
+	current->rseq_sig = 0;
+	current->rseq_event_mask = 0;
+#endif
+}
+
+/* Released: the saved user pointers, into the restored memory, are back. */
+void cpt_task_apply_user_pointers(struct cpt_session *s)
+{
+	const struct cpt_restore_task *rt = s->cur->rtask;
+
+	current->clear_child_tid = u64_to_user_ptr(rt->clear_child_tid);
+#ifdef CONFIG_FUTEX
+	current->robust_list = u64_to_user_ptr(rt->robust_list);
+#endif
+#ifdef CONFIG_RSEQ
+	if (rt->rseq) {
+		current->rseq = u64_to_user_ptr(rt->rseq);
+		current->rseq_sig = rt->rseq_sig;
+		/* The kernel fills in the cpu ids on the way out, as after rseq(). */
+		rseq_set_notify_resume(current);
+	}
+#endif
 }
 
 const struct cpt_subsys_ops cpt_task_ops = {

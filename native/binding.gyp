@@ -12,6 +12,7 @@
         "src/errors.cc",
         "src/fd.cc",
         "src/restore.cc",
+        "src/build.cc",
         "src/session.cc",
         "src/worker.cc"
       ],

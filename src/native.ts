@@ -1,6 +1,7 @@
 // The only module that loads native/build/Release/cpt.node, and the typed
 // view of what it exports (see native/src/). Every ABI constant reaches
 // TypeScript through here, read from <linux/cpt.h> by the addon.
+import type { BuildPlan } from './commands/restart/plan.js';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -11,14 +12,14 @@ import { packageRoot } from './package.js';
 export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES';
+export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
 
 /** Image record types by the suffix of their CPT_REC_* name; keys of RECORD_TYPES. */
 export type RecordTypeName =
-  | 'HEADER' | 'MANIFEST' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
+  | 'HEADER' | 'MANIFEST' | 'TREE' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
 
 /** Session modes, CPT_MODE_*; keys of MODES. */
 export type ModeName = 'CHECKPOINT' | 'RESTART';
@@ -78,7 +79,7 @@ export interface ExitInfo {
 }
 
 /**
- * How the addon reports what is not a failed system call: restoreTask()'s
+ * How the addon reports what is not a failed system call: restoreTree()'s
  * restored task died during restore without reporting a failed ioctl
  * (code ERR_CPT_TASK_EXITED); the module broke the protocol: an ioctl
  * returned a positive value (ERR_CPT_PROTOCOL, from any call),
@@ -132,14 +133,19 @@ export interface CptAddon {
   /** CPT_IOC_SET_NEXT_ID for the calling (main) thread. */
   setNextId(fd: number, request: NextIdRequest): void;
   /**
-   * Creates the restored task as a child of this process with pid `pid`, and
-   * has it restore itself from the session on `sessionFd` (see
-   * native/src/restore.h). Resolves once it is parked in the module, waiting
-   * for CPT_IOC_FINALIZE. Rejects with a NativeSystemError (syscall 'clone',
-   * e.g. EEXIST; or 'ioctl' with `subsys` set, for the RESTORE that failed)
-   * or a RestoreTaskError.
+   * Builds the plan's tasks (native/src/build.h) from a child of this
+   * process, each restoring itself from the session on `sessionFd` (see
+   * native/src/restore.h). Resolves with the launched child's pid once all
+   * are parked in the module, waiting for CPT_IOC_FINALIZE. Rejects with a
+   * NativeSystemError (syscall 'clone', e.g. EEXIST; or 'ioctl' with
+   * `subsys` set, for the RESTORE that failed; `pid` the task's) or a
+   * RestoreTaskError; what was built is then killed and reaped.
    */
-  restoreTask(sessionFd: number, request: { readonly pid: number }): Promise<{ pid: number }>;
+  restoreTree(sessionFd: number, plan: BuildPlan): Promise<{ pid: number }>;
+  /** Reaps every child (and adopted orphan) until none is left, off the main thread. */
+  reapChildren(): Promise<void>;
+  /** prctl(PR_SET_CHILD_SUBREAPER, on). */
+  setChildSubreaper(on: boolean): void;
   /** Waits for the child `pid` to exit (waitpid, off the main thread), reaping it. */
   waitForExit(pid: number): Promise<ExitInfo>;
   /**
@@ -157,9 +163,9 @@ export interface NativeSystemError extends Error {
   /** Negated errno value, as Node reports it: -25 for ENOTTY. */
   readonly errno: number;
   readonly syscall: string;
-  /** restoreTask(): the subsystem whose CPT_IOC_RESTORE failed. */
+  /** restoreTree(): the subsystem whose CPT_IOC_RESTORE failed. */
   readonly subsys?: SubsysName;
-  /** restoreTask(): the pid it was creating. */
+  /** restoreTree(): the pid it was creating, or the task's that failed. */
   readonly pid?: number;
 }
 

@@ -37,10 +37,11 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request) {
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 3> kFeatures{{
+constexpr std::array<NamedBit, 4> kFeatures{{
     CPT_FEATURE_ROW(SESSION),
     CPT_FEATURE_ROW(NEXT_PID),
     CPT_FEATURE_ROW(MESSAGES),
+    CPT_FEATURE_ROW(TREE),
 }};
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
@@ -86,9 +87,10 @@ constexpr std::array<NamedValue, 5> kSubsystems{{
     CPT_VALUE_ROW(CPT_SUBSYS_, MM),
 }};
 
-constexpr std::array<NamedValue, 9> kRecordTypes{{
+constexpr std::array<NamedValue, 10> kRecordTypes{{
     CPT_VALUE_ROW(CPT_REC_, HEADER),
     CPT_VALUE_ROW(CPT_REC_, MANIFEST),
+    CPT_VALUE_ROW(CPT_REC_, TREE),
     CPT_VALUE_ROW(CPT_REC_, TASK),
     CPT_VALUE_ROW(CPT_REC_, SIGNALS),
     CPT_VALUE_ROW(CPT_REC_, FILES),

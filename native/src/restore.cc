@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <string>
 
 #include "args.h"
+#include "build.h"
 #include "constants.h"
 #include "errors.h"
 #include "uapi.h"
@@ -23,138 +25,99 @@
 namespace cpt {
 namespace {
 
-// What a child that could not restore itself writes to the report pipe
-// before it exits: the subsystem whose CPT_IOC_RESTORE failed, what it
-// returned, and errno when that was -1. A return >= 0 is a broken protocol:
-// RESTORE(MM) must not return on success, the others return 0.
-struct RestoreReport {
-  uint32_t subsys;
-  int32_t error;
-  int64_t ret;
-};
-
-static_assert(sizeof(RestoreReport) <= PIPE_BUF,
-              "a report must reach the pipe in one atomic write");
-
-constexpr int kRestoreFailedStatus = 127;
-
-// The child of restoreTask(). It is a copy of the calling thread alone in a
-// copy of a multithreaded process, so it may only make async-signal-safe
-// calls: system calls, no allocation, no locks, no exceptions, no N-API.
-// It starts with every signal blocked (see RestoreTask).
-[[noreturn]] void RestoreChild(int session_fd, int report_fd, int report_read_fd) {
-  close(report_read_fd);
-
-  RestoreReport report{};
-  for (uint32_t subsys = 1; subsys <= CPT_SUBSYS_MAX; subsys++) {
-    struct cpt_subsys arg {};
-    arg.subsys = subsys;
-    const long ret = ioctl(session_fd, CPT_IOC_RESTORE, &arg);
-    // RESTORE(MM) returns only on failure; on success this task is already
-    // the restored process, parked in the module.
-    if (ret != 0 || subsys == CPT_SUBSYS_MM) {
-      report.subsys = subsys;
-      report.error = ret < 0 ? errno : 0;
-      report.ret = ret;
-      break;
-    }
+const char *StepSyscall(uint32_t op) {
+  switch (static_cast<BuildOp>(op)) {
+    case BuildOp::kClone: return "clone";
+    case BuildOp::kSetsid: return "setsid";
+    case BuildOp::kSetpgid: return "setpgid";
+    case BuildOp::kSubreaper: return "prctl";
+    case BuildOp::kExit: return "exit";
+    case BuildOp::kReap: return "wait4";
   }
-  ssize_t ignored = write(report_fd, &report, sizeof(report));
-  (void)ignored;  // nobody to tell if even this fails: the exit status says it
-  _exit(kRestoreFailedStatus);
+  return "ioctl";
 }
 
-// Waits, off the main thread, for the child to reach its final step: the
-// report pipe reaches EOF without a report when RESTORE(MM) replaced the
-// child's fds (closing the pipe's only other write end).
-class RestoreWaitWorker : public PromiseWorker {
+// Waits, off the main thread, for every task of the build to reach its
+// final step: the report pipe reaches EOF without a report once each has
+// had its fds replaced (a restored process), or exited (a zombie, a
+// placeholder, the pidns init's copy). A report says what failed; the rest
+// of the build is then killed and reaped.
+class BuildWaitWorker : public PromiseWorker {
  public:
-  RestoreWaitWorker(Napi::Env env, pid_t pid, int report_fd)
-      : PromiseWorker(env, "cpt:restoreTask"), pid_(pid), report_fd_(report_fd) {}
+  BuildWaitWorker(Napi::Env env, Build *build, int report_fd, pid_t launched)
+      : PromiseWorker(env, "cpt:restoreTree"), build_(build), report_fd_(report_fd),
+        launched_(launched) {}
+
+  ~BuildWaitWorker() override { DestroyBuild(build_); }
 
  protected:
   void Work() override {
-    RestoreReport report{};
-    size_t got = 0;
+    BuildReport report{};
+    bool have = false;
     int read_errno = 0;
-    while (got < sizeof(report)) {
-      const ssize_t n = read(report_fd_, reinterpret_cast<char *>(&report) + got,
-                             sizeof(report) - got);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) read_errno = errno;
-      if (n <= 0) break;
-      got += static_cast<size_t>(n);
+    for (;;) {
+      BuildReport next{};
+      size_t got = 0;
+      while (got < sizeof(next)) {
+        const ssize_t n = read(report_fd_, reinterpret_cast<char *>(&next) + got, sizeof(next) - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) read_errno = errno;
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      if (got < sizeof(next)) break;
+      // Tasks that were waiting their turn when another failed say ECANCELED: not the cause.
+      if (!have || (report.error == ECANCELED && next.error != ECANCELED)) report = next;
+      have = true;
     }
     close(report_fd_);
-
     if (read_errno != 0) {
-      Fail(read_errno, "read", "of the restored task's report pipe");
+      KillBuild();
+      Fail(read_errno, "read", "of the build's report pipe");
       return;
     }
-    if (got == sizeof(report)) {
-      // The child exits right after its report: reap it, freeing its pid.
-      Reap();
-      subsys_ = report.subsys;
-      restore_operation_ = std::string("CPT_IOC_RESTORE(") + SubsysName(report.subsys) + ")";
+    if (have) {
+      KillBuild();
+      pid_ = report.pid;
+      if (report.op == 0) subsys_ = report.subsys;
+      operation_ = report.op == 0 ? std::string("CPT_IOC_RESTORE(") + SubsysName(report.subsys) + ")" : "";
+      report.message[sizeof(report.message) - 1] = 0;
+      message_ = report.message;
       if (report.ret < 0) {
-        Fail(report.error, "ioctl", restore_operation_);
+        Fail(report.error, StepSyscall(report.op), operation_);
       } else {
-        outcome_ = report.ret == 0 ? Outcome::kReturned : Outcome::kUnexpectedReturn;
         returned_ = report.ret;
         FailOther();
       }
       return;
     }
-    // EOF: the child reached its final step, or died on the way without a
-    // word (a torn report cannot happen: it is written atomically).
+    // EOF and no report: did the launched task die without a word?
     siginfo_t info{};
-    if (waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
-      Fail(errno, "waitid", "");
-      return;
-    }
-    if (info.si_pid == pid_) {
-      outcome_ = Outcome::kExited;
-      exit_code_ = info.si_code == CLD_EXITED ? info.si_status : -1;
-      exit_signal_ = info.si_code == CLD_EXITED ? 0 : info.si_status;
-      Reap();
+    if (waitid(P_PID, static_cast<id_t>(launched_), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == launched_) {
+      died_ = true;
+      pid_ = launched_;
+      KillBuild();
       FailOther();
     }
   }
 
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
-    result.Set("pid", Napi::Number::New(env, pid_));
+    result.Set("pid", Napi::Number::New(env, launched_));
     return result;
   }
 
   Napi::Value Failure(Napi::Env env) override {
     Napi::Error error;
-    switch (outcome_) {
-      case Outcome::kSyscall:
-        error = SystemError(env, errnum(), syscall(), operation().c_str());
-        if (!detail_.empty()) error.Set("detail", Napi::String::New(env, detail_));
-        break;
-      case Outcome::kReturned:
-        error = Napi::Error::New(env, "ioctl CPT_IOC_RESTORE(MM) returned instead of "
-                                      "parking the restored task");
-        error.Set("code", Napi::String::New(env, "ERR_CPT_RESTORE_RETURNED"));
-        break;
-      case Outcome::kUnexpectedReturn:
-        error = UnexpectedReturn(env, restore_operation_, static_cast<long>(returned_));
-        break;
-      case Outcome::kExited: {
-        const std::string how = exit_code_ >= 0
-                                    ? "exited with status " + std::to_string(exit_code_)
-                                    : "was killed by signal " + std::to_string(exit_signal_);
-        error = Napi::Error::New(env, "the restored task (pid " + std::to_string(pid_) +
-                                          ") " + how + " during restore");
-        error.Set("code", Napi::String::New(env, "ERR_CPT_TASK_EXITED"));
-        error.Set("exitCode", exit_code_ >= 0 ? Napi::Number::New(env, exit_code_)
-                                              : env.Null());
-        error.Set("signal", exit_code_ >= 0 ? env.Null()
-                                            : Napi::Number::New(env, exit_signal_));
-        break;
-      }
+    if (died_) {
+      error = Napi::Error::New(env, "the restoring task (pid " + std::to_string(pid_) + ") died during restore");
+      error.Set("code", Napi::String::New(env, "ERR_CPT_TASK_EXITED"));
+    } else if (syscall()[0] != 0) {
+      error = SystemError(env, errnum(), syscall(), operation().c_str());
+      if (!message_.empty()) error.Set("detail", Napi::String::New(env, message_));
+    } else {
+      error = UnexpectedReturn(env, operation_, static_cast<long>(returned_));
     }
     error.Set("pid", Napi::Number::New(env, pid_));
     if (subsys_ != 0) error.Set("subsys", Napi::String::New(env, SubsysName(subsys_)));
@@ -162,23 +125,27 @@ class RestoreWaitWorker : public PromiseWorker {
   }
 
  private:
-  enum class Outcome { kSyscall, kReturned, kUnexpectedReturn, kExited };
-
-  void Reap() {
+  // Kills what the build created and reaps it all (cptctl is a child
+  // subreaper during a restart: orphans come back to it).
+  void KillBuild() {
+    __atomic_store_n(&build_->failed, 1, __ATOMIC_SEQ_CST);
+    for (uint32_t i = 0; i < build_->nr_tasks; i++)
+      if (build_->created[i] > 0 && !build_->tasks[i].thread) kill(build_->created[i], SIGKILL);
+    kill(launched_, SIGKILL);
     int status;
-    while (waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR) {
     }
   }
 
-  pid_t pid_;
+  Build *build_;
   int report_fd_;
-  std::string detail_;
-  Outcome outcome_ = Outcome::kSyscall;
+  pid_t launched_;
+  int32_t pid_ = 0;
   uint32_t subsys_ = 0;
-  std::string restore_operation_;
+  std::string operation_;
+  std::string message_;
   int64_t returned_ = 0;
-  int exit_code_ = 0;
-  int exit_signal_ = 0;
+  bool died_ = false;
 };
 
 Napi::Promise Rejected(Napi::Env env, const Napi::Error &error) {
@@ -187,67 +154,141 @@ Napi::Promise Rejected(Napi::Env env, const Napi::Error &error) {
   return deferred.Promise();
 }
 
-Napi::Value RestoreTask(const Napi::CallbackInfo &info) {
+TaskKind KindOf(const Napi::Env env, const std::string &name) {
+  if (name == "restore") return TaskKind::kRestore;
+  if (name == "transient") return TaskKind::kTransient;
+  if (name == "pidns-init") return TaskKind::kPidnsInit;
+  throw InvalidArgType(env, "plan.tasks[].kind must be 'restore', 'transient' or 'pidns-init'");
+}
+
+// Copies the plan into the shared build, checking every index.
+void FillBuild(const Napi::Env env, const Napi::Object &plan, Build *b) {
+  const Napi::Value tasks_value = plan.Get("tasks");
+  const Napi::Value steps_value = plan.Get("steps");
+  if (!tasks_value.IsArray() || !steps_value.IsArray())
+    throw InvalidArgType(env, "plan.tasks and plan.steps must be arrays");
+  const Napi::Array tasks = tasks_value.As<Napi::Array>();
+  const Napi::Array steps = steps_value.As<Napi::Array>();
+  if (tasks.Length() == 0 || tasks.Length() > kMaxBuildTasks || steps.Length() > kMaxBuildSteps)
+    throw OutOfRange(env, "plan: too many tasks or steps, or no task");
+  b->nr_tasks = tasks.Length();
+  b->nr_steps = steps.Length();
+  for (uint32_t i = 0; i < b->nr_tasks; i++) {
+    const Napi::Value v = tasks.Get(i);
+    if (!v.IsObject()) throw InvalidArgType(env, "plan.tasks[] must be objects");
+    const Napi::Object task = v.As<Napi::Object>();
+    b->tasks[i].pid = static_cast<int32_t>(OptionalU32Property(task, "pid", 0));
+    b->tasks[i].kind = KindOf(env, task.Get("kind").ToString().Utf8Value());
+    b->tasks[i].thread = task.Get("thread").ToBoolean().Value() ? 1 : 0;
+  }
+  for (uint32_t i = 0; i < b->nr_steps; i++) {
+    const Napi::Value v = steps.Get(i);
+    if (!v.IsObject()) throw InvalidArgType(env, "plan.steps[] must be objects");
+    const Napi::Object step = v.As<Napi::Object>();
+    const uint32_t op = U32Property(step, "op");
+    if (op < static_cast<uint32_t>(BuildOp::kClone) || op > static_cast<uint32_t>(BuildOp::kReap))
+      throw OutOfRange(env, "plan.steps[].op is not a build operation");
+    b->steps[i].op = static_cast<BuildOp>(op);
+    b->steps[i].actor = U32Property(step, "actor");
+    b->steps[i].target = OptionalU32Property(step, "target", 0);
+    b->steps[i].arg = static_cast<int32_t>(OptionalU32Property(step, "arg", 0));
+    if (b->steps[i].actor >= b->nr_tasks || b->steps[i].target >= b->nr_tasks)
+      throw OutOfRange(env, "plan.steps[] names a task the plan does not have");
+  }
+  b->root = U32Property(plan, "root");
+  if (b->root >= b->nr_tasks) throw OutOfRange(env, "plan.root is not a task of the plan");
+}
+
+Napi::Value RestoreTree(const Napi::CallbackInfo &info) {
   const Napi::Env env = info.Env();
   const int session_fd = FdArgument(info, 0, "sessionFd");
-  const Napi::Object request = ObjectArgument(info, 1, "request");
-  const int pid = PidProperty(request, "pid");
+  const Napi::Object plan = ObjectArgument(info, 1, "plan");
+  const uint32_t launch = U32Property(plan, "launch");
 
+  Build *b = CreateBuild();
+  if (b == nullptr) return Rejected(env, SystemError(env, errno, "mmap", "of the build"));
+  try {
+    FillBuild(env, plan, b);
+    if (launch >= b->nr_tasks) throw OutOfRange(env, "plan.launch is not a task of the plan");
+  } catch (...) {
+    DestroyBuild(b);
+    throw;
+  }
   int report[2];
-  if (pipe2(report, O_CLOEXEC) < 0)
-    return Rejected(env, SystemError(env, errno, "pipe2", ""));
+  if (pipe2(report, O_CLOEXEC) < 0) {
+    const int err = errno;
+    DestroyBuild(b);
+    return Rejected(env, SystemError(env, err, "pipe2", ""));
+  }
+  b->session_fd = session_fd;
+  b->report_fd = report[1];
 
   // The id applies to this thread's next clone only, so the ioctl and the
   // clone below must run on the same thread: this one.
-  struct cpt_next_id next {};
-  next.kind = CPT_ID_PID;
-  next.id = static_cast<uint64_t>(pid);
-  const int set = ioctl(session_fd, CPT_IOC_SET_NEXT_ID, &next);
-  if (set != 0) {
-    const int err = errno;
-    close(report[0]);
-    close(report[1]);
-    return Rejected(env, set < 0 ? SystemError(env, err, "ioctl", "CPT_IOC_SET_NEXT_ID")
-                                 : UnexpectedReturn(env, "CPT_IOC_SET_NEXT_ID", set));
+  const BuildTaskSpec &first = b->tasks[launch];
+  if (first.pid != 0) {
+    struct cpt_next_id next {};
+    next.kind = CPT_ID_PID;
+    next.id = static_cast<uint64_t>(first.pid);
+    if (ioctl(session_fd, CPT_IOC_SET_NEXT_ID, &next) != 0) {
+      const int err = errno;
+      close(report[0]);
+      close(report[1]);
+      DestroyBuild(b);
+      return Rejected(env, SystemError(env, err, "ioctl", "CPT_IOC_SET_NEXT_ID"));
+    }
   }
-
-  // The child starts with every signal blocked: until the module has given
-  // it the saved handlers, a signal must not run one of node's handlers in
-  // it. The module's restore of the signal state sets the saved mask.
+  // Every task starts with every signal blocked: until the module has given
+  // it the saved handlers, a signal must not run one of node's handlers.
   sigset_t all;
   sigset_t saved;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &saved);
   // Raw clone with fork semantics rather than fork(): glibc's fork() would
   // run atfork handlers, which in node are not async-signal-safe.
-  const long child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-  if (child == 0) RestoreChild(session_fd, report[1], report[0]);
+  const long flags = SIGCHLD | (first.kind == TaskKind::kPidnsInit ? CLONE_NEWPID : 0);
+  const long child = syscall(SYS_clone, flags, 0, 0, 0, 0);
+  if (child == 0) {
+    close(report[0]);
+    RunBuildTask(b, launch);
+  }
   const int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &saved, nullptr);
   close(report[1]);
-
   if (child < 0) {
     close(report[0]);
+    DestroyBuild(b);
     Napi::Error error = SystemError(env, clone_errno, "clone", "");
-    error.Set("pid", Napi::Number::New(env, pid));
+    error.Set("pid", Napi::Number::New(env, first.pid));
     return Rejected(env, error);
   }
-  if (child != pid) {
-    // The module did not apply the id: this task must not become the
-    // restored process under another pid.
-    kill(static_cast<pid_t>(child), SIGKILL);
-    close(report[0]);
+  b->created[launch] = static_cast<int32_t>(child);
+  return (new BuildWaitWorker(env, b, report[0], static_cast<pid_t>(child)))->Start();
+}
+
+// Every child of this process, and every orphan it adopted as a subreaper, reaped.
+class ReapWorker : public PromiseWorker {
+ public:
+  explicit ReapWorker(Napi::Env env) : PromiseWorker(env, "cpt:reapChildren") {}
+
+ protected:
+  void Work() override {
     int status;
-    while (waitpid(static_cast<pid_t>(child), &status, 0) < 0 && errno == EINTR) {
+    while (waitpid(-1, &status, __WALL) > 0 || errno == EINTR) {
     }
-    Napi::Error error = Napi::Error::New(
-        env, "clone created pid " + std::to_string(child) + " instead of pid " +
-                 std::to_string(pid) + " set by CPT_IOC_SET_NEXT_ID");
-    error.Set("code", Napi::String::New(env, "ERR_CPT_WRONG_PID"));
-    error.Set("pid", Napi::Number::New(env, pid));
-    return Rejected(env, error);
   }
-  return (new RestoreWaitWorker(env, static_cast<pid_t>(child), report[0]))->Start();
+};
+
+Napi::Value ReapChildren(const Napi::CallbackInfo &info) {
+  return (new ReapWorker(info.Env()))->Start();
+}
+
+Napi::Value SetChildSubreaper(const Napi::CallbackInfo &info) {
+  const Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw InvalidArgType(env, "on must be a boolean");
+  if (prctl(PR_SET_CHILD_SUBREAPER, info[0].As<Napi::Boolean>().Value() ? 1 : 0) != 0)
+    throw SystemError(env, errno, "prctl", "PR_SET_CHILD_SUBREAPER");
+  return env.Undefined();
 }
 
 class WaitWorker : public PromiseWorker {
@@ -288,7 +329,9 @@ Napi::Value WaitForExit(const Napi::CallbackInfo &info) {
 }  // namespace
 
 void RegisterRestore(Napi::Env env, Napi::Object exports) {
-  exports.Set("restoreTask", Napi::Function::New(env, RestoreTask, "restoreTask"));
+  exports.Set("restoreTree", Napi::Function::New(env, RestoreTree, "restoreTree"));
+  exports.Set("reapChildren", Napi::Function::New(env, ReapChildren, "reapChildren"));
+  exports.Set("setChildSubreaper", Napi::Function::New(env, SetChildSubreaper, "setChildSubreaper"));
   exports.Set("waitForExit", Napi::Function::New(env, WaitForExit, "waitForExit"));
 }
 

@@ -1,6 +1,5 @@
-// Building a restored task: clone() with the saved pid, and the child
-// restoring itself through the session's CPT_IOC_RESTORE calls; and waiting
-// for a restored task to exit.
+// Restarting a tree: the plan's tasks built with clone() (native/src/build.h)
+// and each restoring itself; waiting for a restored task to exit.
 #pragma once
 
 #include <napi.h>
@@ -8,21 +7,22 @@
 namespace cpt {
 
 // Adds to `exports`:
-//   restoreTask(sessionFd, {pid}) -> Promise<{pid}>
-//     CPT_IOC_SET_NEXT_ID(pid), then a fork-like clone(). The child issues
-//     CPT_IOC_RESTORE for every subsystem in order on the inherited session
-//     fd; RESTORE(MM) does not return: it turns the child into the saved
-//     process (address space, fds) and parks it until the caller's
-//     CPT_IOC_FINALIZE. Resolves once the child got there; rejects with a
-//     SystemError: syscall "clone" (EEXIST: the pid is in use), or "ioctl"
-//     with `subsys` and a message like
-//     "ioctl CPT_IOC_RESTORE(MM) failed: ENOMEM (...)" when the child
-//     reported a failed restore (it then exits 127 and is reaped), or an
-//     Error with code ERR_CPT_TASK_EXITED when the child died silently.
+//   restoreTree(sessionFd, plan) -> Promise<{pid}>
+//     plan = {tasks: [{pid, kind, thread}], steps: [{op, actor, target, arg}],
+//     launch, root}. Clones plan.tasks[launch] as a child of this process
+//     (after CPT_IOC_SET_NEXT_ID with its pid, unless 0: the pidns init,
+//     cloned into a new pid namespace); it runs the steps with the tasks it
+//     creates, then every restoring task calls CPT_IOC_RESTORE for each
+//     subsystem on the inherited session fd. Resolves with the launched pid
+//     once every task is parked in the module (or gone: zombies,
+//     placeholders). Rejects with a SystemError of the step that failed
+//     (syscall "clone": EEXIST when a pid is taken; "ioctl" with `subsys`,
+//     and the module's `detail`), `pid` set; everything built is then
+//     killed and reaped.
+//   reapChildren() -> Promise<void>: waitpid() until no child is left.
+//   setChildSubreaper(on): prctl(PR_SET_CHILD_SUBREAPER).
 //   waitForExit(pid) -> Promise<{code, signal, coreDumped}>
-//     waitpid() for a child of this process, off the main thread: code is
-//     the exit status (null if killed), signal the killing signal's number
-//     (null if it exited).
+//     waitpid() for a child of this process, off the main thread.
 void RegisterRestore(Napi::Env env, Napi::Object exports);
 
 }  // namespace cpt

@@ -28,6 +28,7 @@ export const MAX_MESSAGE = 16 * MiB;
 export const MAX_PAYLOAD: Readonly<Record<RecordTypeName, number>> = {
   HEADER: 64 * 1024,
   MANIFEST: MiB,
+  TREE: MAX_MESSAGE,
   TASK: MAX_MESSAGE,
   SIGNALS: MAX_MESSAGE,
   FILES: MAX_MESSAGE,

@@ -44,6 +44,26 @@ export class FdSource implements ByteSource {
   }
 }
 
+/**
+ * Reads a regular file from `offset` on with pread(2), leaving the fd's file
+ * position alone: for looking ahead in an image the module reads through
+ * that position.
+ */
+export class PositionedSource implements ByteSource {
+  constructor(readonly fd: number, private position: number = 0) {}
+
+  async read(buffer: Uint8Array, offset: number, length: number): Promise<number> {
+    const got = await new Promise<number>((resolve, reject) => {
+      read(this.fd, buffer, offset, length, this.position, (error, bytesRead) => {
+        if (error === null) resolve(bytesRead);
+        else reject(error);
+      });
+    });
+    this.position += got;
+    return got;
+  }
+}
+
 /** Writes an fd at its file position, looping over short writes. */
 export class FdSink implements ByteSink {
   constructor(readonly fd: number) {}

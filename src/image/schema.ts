@@ -35,6 +35,22 @@ export interface Rlimit {
   max: bigint;
 }
 
+export interface TreeTask {
+  pid: number;
+  tgid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  zombie: boolean;
+  /** A zombie's wait status, as waitpid() gives it. */
+  exitStatus: number;
+  childSubreaper: boolean;
+}
+
+export interface Tree {
+  tasks: TreeTask[];
+}
+
 export interface Task {
   pid: number;
   tgid: number;
@@ -56,6 +72,12 @@ export interface Task {
   rlimits: Rlimit[];
   cwd: string;
   root: string;
+  clearChildTid: bigint;
+  robustList: bigint;
+  robustListLen: bigint;
+  rseq: bigint;
+  rseqLen: number;
+  rseqSig: number;
 }
 
 export interface SigAction {
@@ -154,6 +176,7 @@ export interface Trailer {
 export interface Messages {
   ImageHeader: ImageHeader;
   Manifest: Manifest;
+  Tree: Tree;
   Task: Task;
   Signals: Signals;
   Files: Files;

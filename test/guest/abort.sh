@@ -62,6 +62,75 @@ refused=no
 [ "$status" -eq 5 ] && grep -q "xstate features" "$scratch/other-cpu.err" && refused=yes
 pass_if abort.other-cpu-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/other-cpu.err")" [ $refused = yes ]
 
+# Unprivileged callers: nobody checkpoints its own process; restarting it
+# needs CAP_CHECKPOINT_RESTORE (the kernel's rule for choosing a pid), and
+# even with it, a root process's image is refused: its credentials are not
+# nobody's to give.
+chmod 0666 /dev/cpt
+mine=$scratch/nobody
+chmod 0711 "$scratch"
+mkdir -p "$mine"
+chown nobody:nogroup "$mine"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+as_nobody_cr() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
+}
+pid=$(as_nobody sh -c '"$0" 1000 >/dev/null 2>&1 </dev/null & echo $!' "$workloads/counter")
+as_nobody "$cptctl" checkpoint "$pid" -o "$mine/own.img" --kill 2>"$scratch/own.err"
+status=$?
+pass_if abort.unprivileged-checkpoint "nobody's checkpoint of its own pid $pid exited $status: $(tr '\n' ' ' <"$scratch/own.err")" \
+	[ "$status" -eq 0 ]
+wait_for_pid_gone "$pid"
+as_nobody "$cptctl" restart "$mine/own.img" --detach >/dev/null 2>"$scratch/nocap.err"
+status=$?
+refused=no
+[ "$status" -eq 5 ] && grep -q "EPERM" "$scratch/nocap.err" && [ ! -d "/proc/$pid" ] && refused=yes
+pass_if abort.unprivileged-restart-needs-cap "restart without CAP_CHECKPOINT_RESTORE exited $status: $(tr '\n' ' ' <"$scratch/nocap.err")" \
+	[ $refused = yes ]
+restored=$(as_nobody_cr "$cptctl" restart "$mine/own.img" --detach 2>"$scratch/cap.err")
+owner=$(stat -c %U "/proc/$restored" 2>/dev/null)
+pass_if abort.unprivileged-restart "restart with CAP_CHECKPOINT_RESTORE gave pid '$restored' (saved $pid) owned by '$owner': $(tr '\n' ' ' <"$scratch/cap.err")" \
+	[ "$restored" = "$pid" ] && [ "$owner" = nobody ]
+caps=$(sed -n 's/^CapEff:\t//p' "/proc/$restored/status" 2>/dev/null)
+pass_if abort.unprivileged-restart-no-caps "the restored process's effective capabilities: $caps" [ "$caps" = 0000000000000000 ]
+kill "$restored" 2>/dev/null
+"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+pid=$!
+"$cptctl" checkpoint "$pid" -o "$mine/root.img" --kill >/dev/null 2>&1
+wait "$pid" 2>/dev/null
+chmod 0644 "$mine/root.img"
+as_nobody_cr "$cptctl" restart "$mine/root.img" --detach >/dev/null 2>"$scratch/root.err"
+status=$?
+refused=no
+[ "$status" -eq 5 ] && grep -q "CAP_SETUID" "$scratch/root.err" && [ ! -d "/proc/$pid" ] && refused=yes
+pass_if abort.root-image-refused "nobody's restart of root's image exited $status: $(tr '\n' ' ' <"$scratch/root.err")" \
+	[ $refused = yes ]
+"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+pid=$!
+as_nobody "$cptctl" checkpoint "$pid" -o "$mine/theirs.img" 2>"$scratch/theirs.err"
+status=$?
+pass_if abort.unprivileged-checkpoint-of-root-refused "nobody's checkpoint of root's pid $pid exited $status: $(tr '\n' ' ' <"$scratch/theirs.err")" \
+	[ "$status" -eq 4 ] && grep -q EPERM "$scratch/theirs.err" && [ -d "/proc/$pid" ]
+kill "$pid"
+chmod 0600 /dev/cpt
+
+# On a terminal, checkpoint and restart of 256 MiB show their progress.
+mkdir -p "$scratch/tty"
+"$workloads/mm_bench" "$scratch/tty" 256 >"$scratch/tty.out" 2>&1 </dev/null &
+pid=$!
+wait_until test -e "$scratch/tty/ready"
+script -qec "'$cptctl' checkpoint $pid -o '$scratch/tty.img' --kill" "$scratch/tty-checkpoint.log" >/dev/null
+pass_if abort.tty-checkpoint-progress "the terminal showed: $(tr '\r' '\n' <"$scratch/tty-checkpoint.log" | grep MiB | tail -n 2 | tr '\n' '|')" \
+	grep -q "saving MM, .* MiB" "$scratch/tty-checkpoint.log"
+wait "$pid" 2>/dev/null
+(wait_for_pid "$pid" && touch "$scratch/tty/go") &
+script -qec "'$cptctl' restart '$scratch/tty.img'" "$scratch/tty-restart.log" >/dev/null
+pass_if abort.tty-restart-progress "the terminal showed: $(tr '\r' '\n' <"$scratch/tty-restart.log" | grep MiB | tail -n 2 | tr '\n' '|')" \
+	grep -q "restoring, .* MiB of 256" "$scratch/tty-restart.log"
+pass_if abort.tty-restart-intact "the restarted process checked its memory: $(tr '\n' ' ' <"$scratch/tty.out")" \
+	grep -q "RESULT [^ ]* PASS" "$scratch/tty.out"
+
 # Checkpointing needs the kernel's ptrace access, LSMs included: with Yama's
 # ptrace_scope at 3 not even root may attach, so checkpoint must refuse.
 # (Scope 3 cannot be lowered again until reboot: this comes last.)

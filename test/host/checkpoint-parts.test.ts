@@ -10,7 +10,7 @@ import type { CheckpointResult } from '../../src/commands/checkpoint/checkpoint.
 import { subsystemOrder } from '../../src/commands/checkpoint/checkpoint.js';
 import { describeCheckpointFailure } from '../../src/commands/checkpoint/failure.js';
 import { checkpointJson, formatCheckpointJson, formatCheckpointStats } from '../../src/commands/checkpoint/format.js';
-import { formatProgress, terminalProgress } from '../../src/commands/checkpoint/progress.js';
+import { formatProgress, terminalProgress } from '../../src/progress.js';
 import { gatherTargetFacts, isShellStdio, parseCmdline } from '../../src/commands/checkpoint/target.js';
 import { CheckpointError } from '../../src/errors.js';
 import { loadAddon } from '../../src/native.js';
@@ -82,14 +82,19 @@ test('describeCheckpointFailure: step and errno, and a hint for known errnos', (
 });
 
 test('formatProgress: phase, elapsed time, bytes when known', (t) => {
-  t.is(formatProgress({ pid: 12, phase: 'saving MM', elapsedNs: 1_250_000_000n, bytes: 47_900_000 }),
+  t.is(formatProgress({ label: 'checkpoint 12', phase: 'saving MM', elapsedNs: 1_250_000_000n, bytes: 47_900_000 }),
     'checkpoint 12: saving MM, 1.25 s, 45.7 MiB');
-  t.is(formatProgress({ pid: 12, phase: 'freezing', elapsedNs: 3_000_000n, bytes: null }), 'checkpoint 12: freezing, 3.00 ms');
+  t.is(formatProgress({ label: 'checkpoint 12', phase: 'freezing', elapsedNs: 3_000_000n, bytes: null }), 'checkpoint 12: freezing, 3.00 ms');
+});
+
+test('formatProgress: a restart\'s bytes as a share of the image', (t) => {
+  t.is(formatProgress({ label: 'restart a.img', phase: 'restoring', elapsedNs: 2_000_000_000n, bytes: 64 << 20, totalBytes: 256 << 20 }),
+    'restart a.img: restoring, 2.00 s, 64.0 MiB of 256 MiB (25%)');
 });
 
 test('terminalProgress redraws in place and erases itself', (t) => {
   const written: string[] = [];
-  const progress = terminalProgress({ write: (text) => written.push(text) }, 5, () => 2048, 1_000_000);
+  const progress = terminalProgress({ write: (text) => written.push(text) }, 'checkpoint 5', () => 2048, 1_000_000);
   progress.phase('saving TASK');
   progress.phase('saving MM');
   progress.stop();

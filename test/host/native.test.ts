@@ -18,7 +18,7 @@ import { packageRoot } from '../../src/package.js';
 const IOCTL_NAMES: Record<IoctlName, true> = {
   API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true, MESSAGE: true,
 };
-const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true, MESSAGES: true };
+const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true };
 
 test('the addon loads once and is cached', (t) => {
   t.is(loadAddon(), loadAddon());
@@ -121,7 +121,7 @@ test('ADDON_PATH is under the package root, not the working directory', (t) => {
 
 const SUBSYS_NAMES: Record<SubsysName, true> = { TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true };
 const RECORD_TYPE_NAMES: Record<RecordTypeName, true> = {
-  HEADER: true, MANIFEST: true, TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true, PAGES: true, TRAILER: true,
+  HEADER: true, MANIFEST: true, TREE: true, TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true, PAGES: true, TRAILER: true,
 };
 
 test('the value tables of the header are exported, frozen, and match the unions', (t) => {
@@ -151,7 +151,7 @@ test('the image constants: magic "CPTR", version, struct sizes', (t) => {
 test('the session ioctls bits follow _CPT_x', (t) => {
   const addon = loadAddon();
   t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, MESSAGE: 6 });
-  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2 });
+  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2, TREE: 3 });
 });
 
 async function rejection(promise: Promise<unknown>): Promise<NativeSystemError> {
@@ -204,11 +204,15 @@ test('save() on an fd that is not open rejects with EBADF', async (t) => {
   t.like(await rejection(loadAddon().save(NEVER_OPEN_FD, 1)), { code: 'EBADF' });
 });
 
-test('restoreTask() rejects at CPT_IOC_SET_NEXT_ID, before any clone', async (t) => {
+const onePlan = {
+  tasks: [{ pid: 4242, kind: 'restore' as const, thread: false, role: 'process 4242' }], steps: [], launch: 0, root: 0,
+};
+
+test('restoreTree() rejects at CPT_IOC_SET_NEXT_ID, before any clone', async (t) => {
   const addon = loadAddon();
   const fd = openSync('/dev/null', 'r+');
   try {
-    const error = await rejection(addon.restoreTask(fd, { pid: 4242 }));
+    const error = await rejection(addon.restoreTree(fd, onePlan));
     t.like(error, { code: 'ENOTTY', syscall: 'ioctl', message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)' });
     // No child was created: there is nothing to wait for.
     t.like(await rejection(addon.waitForExit(4242)), { code: 'ECHILD', syscall: 'waitpid' });
@@ -233,9 +237,10 @@ const badSessionArguments: readonly [string, keyof CptAddon, unknown[], 'TypeErr
   ['save with a subsys beyond 32 bits', 'save', [0, 2 ** 32], 'RangeError'],
   ['finalize without an action', 'finalize', [0], 'TypeError'],
   ['setNextId with a Number id', 'setNextId', [0, { kind: 1, id: 5 }], 'TypeError'],
-  ['restoreTask with pid 0', 'restoreTask', [0, { pid: 0 }], 'RangeError'],
-  ['restoreTask without a pid', 'restoreTask', [0, {}], 'TypeError'],
-  ['restoreTask with a bigint pid', 'restoreTask', [0, { pid: 5n }], 'TypeError'],
+  ['restoreTree without tasks', 'restoreTree', [0, { steps: [], launch: 0, root: 0 }], 'TypeError'],
+  ['restoreTree with a step of an unknown task', 'restoreTree',
+    [0, { ...onePlan, steps: [{ op: 1, actor: 0, target: 7 }] }], 'RangeError'],
+  ['restoreTree with an unknown op', 'restoreTree', [0, { ...onePlan, steps: [{ op: 9, actor: 0 }] }], 'RangeError'],
   ['waitForExit with pid -1', 'waitForExit', [-1], 'RangeError'],
 ];
 

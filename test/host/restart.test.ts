@@ -40,12 +40,12 @@ async function run(options: FakeOptions = {}, image = imagePath, environment: Pa
   return { fake, ...outcome };
 }
 
-test('the calls come in protocol order: INIT, restoreTask with the saved pid, FINALIZE(RESUME)', async (t) => {
+test('the calls come in protocol order: INIT, restoreTree with the saved pid, FINALIZE(RESUME)', async (t) => {
   const { fake, restarted, error } = await run();
   t.is(error, undefined);
   t.is(restarted?.pid, 1234);
   t.is(restarted?.manifest.hostname, 'guest');
-  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTask(1234)', 'FINALIZE(RESUME)']);
+  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTree(1234)', 'FINALIZE(RESUME)']);
 });
 
 test('the manifest is read exactly: the restoring task finds the stream at the TASK record', async (t) => {
@@ -88,7 +88,7 @@ const pidTaken = (): Error => Object.assign(new Error('clone failed: EEXIST (Fil
 });
 
 test.serial('a pid in use is "pid 1234 is in use (EEXIST)", exit 5, and the session is closed', async (t) => {
-  const { fake, error } = await run({ fail: { call: 'restoreTask', error: pidTaken() } }, imagePath, { procRoot: dir });
+  const { fake, error } = await run({ fail: { call: 'restoreTree', error: pidTaken() } }, imagePath, { procRoot: dir });
   t.true(error instanceof RestartError);
   t.is((error as RestartError).message, 'pid 1234 is in use (EEXIST)');
   t.is((error as RestartError).exitCode, 5);
@@ -101,37 +101,37 @@ test('a pid held by a zombie says whose parent must reap it', async (t) => {
   const proc = join(dir, 'proc');
   await mkdir(join(proc, '1234'), { recursive: true });
   await writeFile(join(proc, '1234', 'stat'), '1234 (cpu state) Z 77 1234 1234 0 -1 4194564 0 0 0 0');
-  const { error } = await run({ fail: { call: 'restoreTask', error: pidTaken() } }, imagePath, { procRoot: proc });
+  const { error } = await run({ fail: { call: 'restoreTree', error: pidTaken() } }, imagePath, { procRoot: proc });
   t.is((error as RestartError).hint,
     'pid 1234 is a zombie (cpu state) that its parent, pid 77, has not reaped: make the parent wait for it, or end the parent');
 });
 
 test('while the pid is still taken, the clone is retried for a moment', async (t) => {
-  const { fake, restarted } = await run({ fail: { call: 'restoreTask', error: pidTaken(), times: 3 } }, imagePath, { pidGraceMs: 5000 });
+  const { fake, restarted } = await run({ fail: { call: 'restoreTree', error: pidTaken(), times: 3 } }, imagePath, { pidGraceMs: 5000 });
   t.is(restarted?.pid, 1234);
-  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTask(1234)', 'restoreTask(1234)', 'restoreTask(1234)', 'restoreTask(1234)', 'FINALIZE(RESUME)']);
+  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTree(1234)', 'restoreTree(1234)', 'restoreTree(1234)', 'restoreTree(1234)', 'FINALIZE(RESUME)']);
 });
 
 test('other restore failures are not retried', async (t) => {
   const restore = Object.assign(systemError('ENOMEM', 12, 'CPT_IOC_RESTORE(MM)', 'Cannot allocate memory'), { subsys: 'MM' });
-  const { fake } = await run({ fail: { call: 'restoreTask', error: restore } }, imagePath, { pidGraceMs: 5000 });
-  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTask(1234)']);
+  const { fake } = await run({ fail: { call: 'restoreTree', error: restore } }, imagePath, { pidGraceMs: 5000 });
+  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTree(1234)']);
 });
 
 test('a failed RESTORE names its subsystem', async (t) => {
   const restore = Object.assign(systemError('ENOMEM', 12, 'CPT_IOC_RESTORE(MM)', 'Cannot allocate memory'), { subsys: 'MM', pid: 1234 });
-  const { error } = await run({ fail: { call: 'restoreTask', error: restore } });
+  const { error } = await run({ fail: { call: 'restoreTree', error: restore } });
   t.true(error instanceof RestartError);
-  t.is((error as Error).message, 'restart of pid 1234 failed at CPT_IOC_RESTORE(MM): ENOMEM (Cannot allocate memory)');
+  t.is((error as Error).message, 'restart of pid 1234 failed at CPT_IOC_RESTORE(MM) in task 1234: ENOMEM (Cannot allocate memory)');
 });
 
 test('a restored task that died silently is a RestartError with what happened', async (t) => {
   const died = Object.assign(new Error('the restored task (pid 1234) was killed by signal 9 during restore'), {
     code: 'ERR_CPT_TASK_EXITED', pid: 1234, exitCode: null, signal: 9,
   });
-  const { error } = await run({ fail: { call: 'restoreTask', error: died } });
+  const { error } = await run({ fail: { call: 'restoreTree', error: died } });
   t.true(error instanceof RestartError);
-  t.is((error as Error).message, 'restart of pid 1234 failed at restoring the task: the restored task (pid 1234) was killed by signal 9 during restore');
+  t.is((error as Error).message, 'restart of pid 1234 failed at building the tree: the restored task (pid 1234) was killed by signal 9 during restore');
   t.regex((error as RestartError).hint ?? '', /dmesg/);
 });
 
@@ -157,7 +157,7 @@ test('a task that failed before FINALIZE (ECHILD) points at the kernel log', asy
 
 test('a corrupt manifest is an ImageError, and nothing is restored', async (t) => {
   const image = buildImage();
-  const manifestOffset = buildImage(bodyRecords().slice(0, 1), false).length;
+  const manifestOffset = buildImage(bodyRecords().slice(0, 2), false).length;
   image.writeUInt8(image.readUInt8(manifestOffset + 18) ^ 1, manifestOffset + 18);
   const path = join(dir, 'bad-manifest.img');
   await writeFile(path, image);

@@ -56,33 +56,43 @@ struct cpt_api {
 #define CPT_IOC_API _IOWR(CPT_IOC_MAGIC, _CPT_API, struct cpt_api)
 
 /* Feature bits, reported by CPT_IOC_API. */
-/* Sessions: init, save, restore and finalize of one process. */
+/* Sessions: init, save, restore and finalize. */
 #define CPT_FEATURE_SESSION _BITULL(0)
 /* CPT_IOC_SET_NEXT_ID with CPT_ID_PID. */
 #define CPT_FEATURE_NEXT_PID _BITULL(1)
 /* CPT_IOC_MESSAGE: why the file's last failed ioctl failed, in words. */
 #define CPT_FEATURE_MESSAGES _BITULL(2)
+/*
+ * Trees: a checkpoint takes the target, all its descendants and every
+ * thread of each (CPT_REC_TREE lists them); a restart restores every task
+ * of the tree, each task itself; pids of a tree being restored are kept
+ * from other forks in the caller's pid namespace until FINALIZE.
+ */
+#define CPT_FEATURE_TREE _BITULL(3)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
-			    CPT_FEATURE_MESSAGES)
+			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
- * file before CPT_IOC_FINALIZE aborts it: a checkpoint target resumes
- * untouched, a half-restored task is killed.
- *
- * Checkpoint: CPT_IOC_INIT freezes the target and writes the image header;
- * CPT_IOC_SAVE writes one subsystem's records; CPT_IOC_FINALIZE writes the
- * trailer and resumes, kills or stops the target. The caller may write its
- * own records (CPT_REC_MANIFEST) to the image fd between calls.
- *
- * Restart: the coordinator's CPT_IOC_INIT reads and checks the header, and
- * the coordinator reads its own manifest. The task that becomes the restored
- * process (cloned by the coordinator with CPT_IOC_SET_NEXT_ID, sharing the
- * open file) calls CPT_IOC_RESTORE for each subsystem in image order; the
- * last, CPT_SUBSYS_MM, replaces its memory, files, signal state and
- * credentials with the saved ones and parks it without returning. The
- * coordinator's CPT_IOC_FINALIZE with CPT_FINALIZE_RESUME waits for it to
- * park and releases it: it leaves the kernel with the saved registers.
+ * file before CPT_IOC_FINALIZE aborts it: checkpointed tasks resume
+ * untouched, half-restored ones are killed.
+ * Checkpoint: CPT_IOC_INIT freezes the target process, its descendants and
+ * all their threads together, and writes the image header and the tree
+ * (CPT_REC_TREE); CPT_IOC_SAVE writes one subsystem's records, one per task
+ * that has state of that kind, in tree order; CPT_IOC_FINALIZE writes the
+ * trailer and resumes, kills or stops every process of the tree. The caller
+ * may write its own records (CPT_REC_MANIFEST) to the image fd between calls.
+ * Restart: the coordinator's CPT_IOC_INIT reads and checks the header and the
+ * tree. The caller builds the tree with clone(), giving each task its saved
+ * pid with CPT_IOC_SET_NEXT_ID, and the tasks share the open file. Each task
+ * then calls CPT_IOC_RESTORE for every subsystem in order; the module takes
+ * the calls in image order, so a call may wait for other tasks' turns. A
+ * call for a subsystem the task has no record of (a thread's FILES) returns
+ * 0 at once. The task's last record (MM for a process, CPU for any other
+ * thread) is its final step: it replaces the task's state with the saved
+ * one and parks it without returning. The coordinator's CPT_IOC_FINALIZE
+ * with CPT_FINALIZE_RESUME waits for every task to park and releases them
+ * all at once: they leave the kernel with their saved registers.
  */
 #define CPT_MODE_CHECKPOINT 1
 #define CPT_MODE_RESTART 2
@@ -189,6 +199,7 @@ struct cpt_record_header {
 
 #define CPT_REC_HEADER 1	/* ImageHeader, first; by the module */
 #define CPT_REC_MANIFEST 2	/* Manifest; by user space, its own section */
+#define CPT_REC_TREE 3		/* Tree, after the header; by the module */
 #define CPT_REC_TASK 16		/* Task */
 #define CPT_REC_SIGNALS 17	/* Signals */
 #define CPT_REC_FILES 18	/* Files */

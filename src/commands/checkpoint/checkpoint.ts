@@ -20,8 +20,8 @@ import type { CptAddon, FinalizeActionName, SubsysName } from '../../native.js';
 import { packageVersion } from '../../package.js';
 import { step, StepFailure } from '../../step.js';
 import { describeCheckpointFailure } from './failure.js';
-import type { ProgressReporter } from './progress.js';
-import { silentProgress } from './progress.js';
+import type { ProgressReporter } from '../../progress.js';
+import { silentProgress } from '../../progress.js';
 import type { TargetFacts } from './target.js';
 import { gatherTargetFacts } from './target.js';
 

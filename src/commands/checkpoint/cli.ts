@@ -8,7 +8,7 @@ import { loadAddon } from '../../native.js';
 import type { Disposition } from './checkpoint.js';
 import { checkpoint } from './checkpoint.js';
 import { formatCheckpointJson, formatCheckpointStats } from './format.js';
-import { terminalProgress } from './progress.js';
+import { terminalProgress } from '../../progress.js';
 
 interface CheckpointOptions extends GlobalOptions {
   pid: number;
@@ -62,7 +62,7 @@ export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> 
         addon: loadAddon(),
         ...(process.stderr.isTTY
           ? {
-            progress: (image, knownBytes) => terminalProgress(process.stderr, argv.pid,
+            progress: (image, knownBytes) => terminalProgress(process.stderr, `checkpoint ${argv.pid}`,
               () => (image.isPath ? fstatSync(image.fd).size : knownBytes())),
           }
           : {}),

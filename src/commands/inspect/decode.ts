@@ -10,7 +10,7 @@ import { CRC_SIZE, describeType, RECORD_HEADER_SIZE } from '../../image/framing.
 import type { ImageRecord } from '../../image/reader.js';
 import { decodePayload } from '../../image/record-io.js';
 import type {
-  Cpu, Files, ImageHeader, Manifest, MessageName, Messages, Mm, Signals, Task, Trailer,
+  Cpu, Files, ImageHeader, Manifest, MessageName, Messages, Mm, Signals, Task, Trailer, Tree,
 } from '../../image/schema.js';
 
 export interface PagesSummary {
@@ -39,6 +39,8 @@ export interface ImageSummary {
   readonly records: number;
   readonly header: ImageHeader;
   readonly manifest: Manifest | null;
+  /** Every task of the image; the sections below are its first task's (the root's). */
+  readonly tree: Tree | null;
   readonly task: Task | null;
   readonly signals: Signals | null;
   readonly files: Files | null;
@@ -56,6 +58,7 @@ export interface ImageSummary {
 const MESSAGE_OF: Readonly<Partial<Record<RecordTypeName, MessageName>>> = {
   HEADER: 'ImageHeader',
   MANIFEST: 'Manifest',
+  TREE: 'Tree',
   TASK: 'Task',
   SIGNALS: 'Signals',
   FILES: 'Files',
@@ -67,6 +70,7 @@ const MESSAGE_OF: Readonly<Partial<Record<RecordTypeName, MessageName>>> = {
 /** The sections a (single-process) image holds once each. */
 interface Sections {
   manifest: Manifest | null;
+  tree: Tree | null;
   task: Task | null;
   signals: Signals | null;
   files: Files | null;
@@ -76,6 +80,7 @@ interface Sections {
 
 const SECTION_OF: Readonly<Partial<Record<RecordTypeName, keyof Sections>>> = {
   MANIFEST: 'manifest',
+  TREE: 'tree',
   TASK: 'task',
   SIGNALS: 'signals',
   FILES: 'files',
@@ -89,7 +94,7 @@ export async function decodeImage(
 ): Promise<ImageSummary> {
   let header: ImageHeader | null = null;
   let trailer: Trailer | null = null;
-  const sections: Sections = { manifest: null, task: null, signals: null, files: null, cpu: null, mm: null };
+  const sections: Sections = { manifest: null, tree: null, task: null, signals: null, files: null, cpu: null, mm: null };
   const unknownRecords: UnknownRecord[] = [];
   const notes: string[] = [];
   let pageRecords = 0;
@@ -188,7 +193,8 @@ export async function decodeImage(
       const section = SECTION_OF[typeName];
       if (section === undefined) throw new Error(`no section for record type ${typeName}`);
       if (sections[section] !== null) {
-        notes.push(`${where}: a second ${typeName} record, ignored`);
+        // A tree's other tasks have their own records; one task's image has one of each.
+        if ((sections.tree?.tasks.length ?? 1) <= 1) notes.push(`${where}: a second ${typeName} record, ignored`);
       } else {
         // MESSAGE_OF and SECTION_OF pair each type with its own message.
         (sections as Record<keyof Sections, Messages[MessageName] | null>)[section] = message;

@@ -53,6 +53,15 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
     `xfeatures ${hex(header.xfeatures)}, xstate ${header.xstateSize} bytes, created ${created(header)}`,
   ]));
 
+  if (summary.tree !== null) {
+    lines.push(...section(`tree (${summary.tree.tasks.length} tasks; the sections below are the root's)`, [
+      ...table([['PID', 'TGID', 'PPID', 'PGID', 'SID', 'STATE'], ...summary.tree.tasks.map((t) => [
+        String(t.pid), String(t.tgid), String(t.ppid), String(t.pgid), String(t.sid),
+        t.zombie ? `zombie, status ${hex(BigInt(t.exitStatus))}` : t.pid === t.tgid ? 'process' : 'thread',
+      ])]),
+    ]));
+  }
+
   if (manifest !== null) {
     lines.push(...section('manifest', [
       `${manifest.tool || 'unknown tool'} on ${manifest.hostname || 'unknown host'}, root pid ${manifest.rootPid}, `
@@ -161,8 +170,13 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
       createdNs: header.createdNs.toString(),
     },
     manifest,
+    tree: summary.tree,
     task: task === null ? null : {
       ...task,
+      clearChildTid: hex(task.clearChildTid),
+      robustList: hex(task.robustList),
+      robustListLen: task.robustListLen.toString(),
+      rseq: hex(task.rseq),
       rlimits: task.rlimits.map((limit) => ({
         resource: limit.resource, name: rlimitName(limit.resource), cur: limit.cur.toString(), max: limit.max.toString(),
       })),

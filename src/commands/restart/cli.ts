@@ -1,9 +1,14 @@
 // Declarative yargs definition of `cptctl restart`; the work is in restart.ts.
+import { fstatSync, readFileSync } from 'node:fs';
+
 import type { CommandModule } from 'yargs';
 
 import type { GlobalOptions } from '../../cli.js';
 import { ExitStatus } from '../../errors.js';
+import type { ImageFile } from '../../image/files.js';
 import { loadAddon } from '../../native.js';
+import type { ProgressReporter } from '../../progress.js';
+import { terminalProgress } from '../../progress.js';
 import { restart } from './restart.js';
 import { exitJson, shellExitStatus } from './status.js';
 import { waitForRestored } from './wait.js';
@@ -11,6 +16,7 @@ import { waitForRestored } from './wait.js';
 interface RestartOptions extends GlobalOptions {
   image: string;
   detach: boolean;
+  pidns: boolean;
 }
 
 export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
@@ -24,11 +30,20 @@ export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
       default: false,
       describe: 'do not wait: print the restored pid and exit 0',
     })
+.option('pidns', {
+      type: 'boolean',
+      default: false,
+      describe: 'restore the tree in a new pid namespace, under an init that exits with the root\'s status '
+        + '(so that a copy can run beside the original)',
+    })
     .example('$0 restart sleep.img', 'exits with the restored process\'s status (128+N if killed by signal N)')
     .example('$0 restart sleep.img --detach', 'prints the pid of the restored process'),
   handler: async (argv) => {
     const addon = loadAddon();
-    const { pid } = await restart({ image: argv.image }, { addon });
+    const { pid } = await restart({ image: argv.image, pidns: argv.pidns }, {
+      addon,
+      ...(process.stderr.isTTY ? { progress: (image: ImageFile) => readProgress(argv.image, image) } : {}),
+    });
     if (argv.detach) {
       process.stdout.write(argv.json ? `${JSON.stringify({ pid })}\n` : `${pid}\n`);
       return;
@@ -39,3 +54,16 @@ export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
     if (status !== 0) throw new ExitStatus(status);
   },
 };
+
+/**
+ * How far the module has read: the offset of the image's open file, which
+ * the restoring task shares (restart always reads a file: see spool.ts).
+ */
+function readProgress(name: string, image: ImageFile): ProgressReporter {
+  const fdinfo = `/proc/self/fdinfo/${image.fd}`;
+  const readSoFar = (): number | null => {
+    const pos = /^pos:\s*(\d+)/m.exec(readFileSync(fdinfo, 'utf8'));
+    return pos ? Number(pos[1]) : null;
+  };
+  return terminalProgress(process.stderr, `restart ${name}`, readSoFar, 100, fstatSync(image.fd).size);
+}

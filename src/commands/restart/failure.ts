@@ -30,7 +30,7 @@ function isRestoreTaskError(error: unknown): error is RestoreTaskError {
   return typeof code === 'string' && code.startsWith('ERR_CPT_');
 }
 
-/** Whether a restoreTask() failure is the clone finding the pid taken. */
+/** Whether a restoreTree() failure is the clone finding the pid taken. */
 export function isPidInUse(error: unknown): boolean {
   return (error as { syscall?: unknown } | null)?.syscall === 'clone' && errnoCode(error) === 'EEXIST';
 }
@@ -56,8 +56,11 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
   }
 
   // The failed RESTORE names its subsystem in the addon's message.
-  const where = (error as { subsys?: unknown } | null)?.subsys;
-  const at = typeof where === 'string' ? `CPT_IOC_RESTORE(${where})` : step;
+  const { subsys: where, syscall, pid: taskPid } = (error ?? {}) as { subsys?: unknown; syscall?: unknown; pid?: unknown };
+  const task = typeof taskPid === 'number' && taskPid > 0 ? ` in task ${taskPid}` : '';
+  let at = step;
+  if (typeof where === 'string') at = `CPT_IOC_RESTORE(${where})${task}`;
+  else if (typeof syscall === 'string' && step === 'building the tree') at = `${step} (${syscall}${task})`;
   const message = `${subject} failed at ${at}: ${describeSystemError(error)}`;
   if (code !== undefined && IMAGE_ERRNOS.has(code)) return new ImageError(message, { ...options, hint: INSPECT_HINT });
   const hint = code === undefined ? undefined : HINTS[code];

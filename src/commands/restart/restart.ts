@@ -2,38 +2,52 @@
 //   (an image from a stream is first copied to a file: see image/spool.ts)
 //   INIT (the module reads and checks the image header)
 //   the manifest record, read here with exact-length reads
-//   restoreTask(): clone with the saved pid (retried for a moment while the
-//     pid is still taken); the child restores itself (RESTORE of each
-//     subsystem) and parks in the module
-//   FINALIZE(RESUME): the module releases the restored process
-// The restored process is cptctl's child: without --detach, cptctl waits
-// for it and reports how it ended.
+//   the tree record, read ahead from the image file, and the plan (plan.ts)
+//   restoreTree(): the addon builds the tree with clone(), every task with
+//     its saved pid (retried for a moment while a pid is still taken); each
+//     task restores itself (RESTORE of each subsystem) and parks in the module
+//   FINALIZE(RESUME): the module releases every task at once
+// The restored root (or with --pidns, the namespace's init) is cptctl's
+// child: without --detach, cptctl waits for it and reports how it ended.
+// cptctl is a child subreaper meanwhile, so that whatever a failed restart
+// leaves is reaped.
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Device } from '../../device.js';
 import { openDevice } from '../../device.js';
+import type { ProgressReporter } from '../../progress.js';
+import { silentProgress } from '../../progress.js';
 import { ImageError } from '../../errors.js';
 import { imageAbiOf } from '../../image/abi.js';
 import type { ImageFile } from '../../image/files.js';
 import { openImageForReading } from '../../image/files.js';
-import { FdSource } from '../../image/io.js';
+import { FdSource, PositionedSource } from '../../image/io.js';
 import { readManifest } from '../../image/manifest.js';
 import type { Manifest } from '../../image/schema.js';
 import { isRegularFile, spoolImage } from '../../image/spool.js';
+import { readTree } from '../../image/tree.js';
 import type { CptAddon } from '../../native.js';
 import { step, StepFailure } from '../../step.js';
 import { describeSystemError } from '../../system-error.js';
 import { isPidInUse, restartFailure } from './failure.js';
 import { pidHolder } from './holder.js';
+import type { BuildPlan } from './plan.js';
+import { planTree } from './plan.js';
 
 export interface RestartRequest {
   /** A path, or '-' for stdin. */
   readonly image: string;
+  /** Restore the tree in a new pid namespace. */
+  readonly pidns?: boolean;
 }
 
 export interface Restarted {
-  /** The restored process, running, a child of this one. */
+  /** cptctl's child: the restored root, or with --pidns the namespace's init. */
   readonly pid: number;
+  /** The root's saved pid (inside the namespace, with --pidns). */
+  readonly rootPid: number;
+  /** Tasks restored, threads included. */
+  readonly tasks: number;
   readonly manifest: Manifest;
 }
 
@@ -47,6 +61,8 @@ export interface RestartEnvironment {
   /** Where an image read from a stream is copied first; os.tmpdir() by default. */
   readonly spoolDir?: string;
   readonly procRoot?: string;
+  /** Called with the image file the module reads, to show progress; silent by default. */
+  readonly progress?: (image: ImageFile) => ProgressReporter;
 }
 
 /**
@@ -67,7 +83,7 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   let device: Device | undefined;
   let image: ImageFile;
   try {
-    device = await openDevice(addon, ['SESSION', 'NEXT_PID'], environment.devicePath);
+    device = await openDevice(addon, ['SESSION', 'NEXT_PID', 'TREE'], environment.devicePath);
     image = await fileImage(opened, environment.spoolDir);
   } catch (error: unknown) {
     await device?.close();
@@ -78,25 +94,41 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
 
   const session = device;
   let pid: number | null = null;
+  const progress = environment.progress?.(image) ?? silentProgress;
   try {
+    progress.phase('reading the header');
     await step('CPT_IOC_INIT', () => addon.init(session.fd, { imageFd: image.fd, mode: addon.MODES.RESTART }));
-    // Straight from the fd the module reads, and not a byte more: the
-    // module goes on reading the subsystem records right after it.
+    // The module read the header and the tree; the file, read ahead, gives
+    // the tree to the plan. The manifest comes next, straight from the fd
+    // the module reads, and not a byte more: the module goes on reading the
+    // subsystem records right after it.
+    const tree = await readTree(abi, new PositionedSource(image.fd));
     const manifest = await readManifest(abi, new FdSource(image.fd));
+    const plan = planTree(tree, { pidns: request.pidns ?? false });
     pid = manifest.rootPid;
-    const savedPid = pid;
-    await step('restoring the task', () => restoreTask(addon, session.fd, savedPid, environment.pidGraceMs ?? PID_GRACE_MS));
+    progress.phase(`restoring ${tree.tasks.length} ${tree.tasks.length === 1 ? 'task' : 'tasks'}`);
+    addon.setChildSubreaper(true);
+    const launched = await step('building the tree', () => restoreTree(addon, session.fd, plan, environment.pidGraceMs ?? PID_GRACE_MS));
+    progress.phase('finishing');
     await step('CPT_IOC_FINALIZE', () => addon.finalize(session.fd, addon.FINALIZE_ACTIONS.RESUME));
+    addon.setChildSubreaper(false);
+    progress.stop();
     await session.close();
     await image.close();
-    return { pid: savedPid, manifest };
+    return { pid: launched, rootPid: tree.tasks[0]!.pid, tasks: tree.tasks.length, manifest };
   } catch (error: unknown) {
-    // Closing the session aborts it: the module kills a half-restored task.
+    progress.stop();
+    // Closing the session aborts it: the module kills half-restored tasks;
+    // cptctl, their subreaper, reaps them.
     await session.close().catch(() => undefined);
     await image.close().catch(() => undefined);
+    await addon.reapChildren().catch(() => undefined);
+    addon.setChildSubreaper(false);
     if (error instanceof StepFailure) {
-      const holder = pid !== null && isPidInUse(error.cause) ? await pidHolder(pid, environment.procRoot) : null;
-      throw restartFailure(error.step, pid, error.cause, holder);
+      const failedPid = (error.cause as { pid?: unknown } | null)?.pid;
+      const taken = typeof failedPid === 'number' && failedPid > 0 ? failedPid : pid;
+      const holder = taken !== null && isPidInUse(error.cause) ? await pidHolder(taken, environment.procRoot) : null;
+      throw restartFailure(error.step, taken, error.cause, holder);
     }
     throw error;
   }
@@ -119,13 +151,12 @@ async function fileImage(image: ImageFile, spoolDir: string | undefined): Promis
   return copy;
 }
 
-/** restoreTask(), retried while the pid is taken, for up to `graceMs`. */
-async function restoreTask(addon: CptAddon, fd: number, pid: number, graceMs: number): Promise<void> {
+/** restoreTree(), retried while a pid is taken, for up to `graceMs`; the launched pid. */
+async function restoreTree(addon: CptAddon, fd: number, plan: BuildPlan, graceMs: number): Promise<number> {
   const deadline = Date.now() + graceMs;
   for (;;) {
     try {
-      await addon.restoreTask(fd, { pid });
-      return;
+      return (await addon.restoreTree(fd, plan)).pid;
     } catch (error: unknown) {
       if (!isPidInUse(error) || Date.now() >= deadline) throw error;
       await sleep(PID_RETRY_MS);

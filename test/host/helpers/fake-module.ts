@@ -9,7 +9,7 @@ import { loadAddon } from '../../../src/native.js';
 import { imageAbi } from '../../../src/image/abi.js';
 import { decodeRecordHeader } from '../../../src/image/framing.js';
 import type { RecordSpec } from './image-builder.js';
-import { bodyRecords, encode, header, message } from './image-builder.js';
+import { bodyRecords, encode, header, message, tree } from './image-builder.js';
 
 /** A failed system call as the addon reports it. */
 export function systemError(code: string, errno: number, operation: string, description: string): NativeSystemError {
@@ -20,22 +20,22 @@ export function systemError(code: string, errno: number, operation: string, desc
 
 export interface FakeModule {
   readonly addon: CptAddon;
-  /** Every call, in order: 'INIT(CHECKPOINT 1234)', 'SAVE(TASK)', 'FINALIZE(RESUME)', 'restoreTask(1234)'. */
+  /** Every call, in order: 'INIT(CHECKPOINT 1234)', 'SAVE(TASK)', 'FINALIZE(RESUME)', 'restoreTree(1234)'. */
   readonly calls: string[];
   /** The fds the calls were made on (the /dev/cpt fd). */
   readonly deviceFds: Set<number>;
-  /** Restart: the records restoreTask found after the manifest, by type. */
+  /** Restart: the records restoreTree found after the manifest, by type. */
   readonly restoredRecords: string[];
 }
 
 export interface FakeOptions {
   /**
    * Make a call fail: its name as in `calls` without arguments ('SAVE(MM)',
-   * 'INIT', 'restoreTask'), the error, and how many times (every time by default).
+   * 'INIT', 'restoreTree'), the error, and how many times (every time by default).
    */
   readonly fail?: { readonly call: string; readonly error: Error; readonly times?: number };
   /** Features the handshake offers; both by default. */
-  readonly features?: readonly ('SESSION' | 'NEXT_PID')[];
+  readonly features?: readonly ('SESSION' | 'NEXT_PID' | 'TREE')[];
 }
 
 /** The records the module writes for each subsystem. */
@@ -99,7 +99,7 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
   };
 
   let imageFd = -1;
-  const supported = options.features ?? ['SESSION', 'NEXT_PID'];
+  const supported = options.features ?? ['SESSION', 'NEXT_PID', 'TREE'];
   const addon: CptAddon = {
     ...real,
     api: () => ({
@@ -111,8 +111,11 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
       try {
         call('INIT', `${nameOf(real.MODES, request.mode)}${request.target === undefined ? '' : ` ${request.target}`}`, fd);
         imageFd = request.imageFd;
-        if (request.mode === real.MODES.CHECKPOINT) write(imageFd, [message('HEADER', 'ImageHeader', header)]);
-        else if (readRecordRaw(imageFd) !== 'HEADER') throw new Error('no header');
+        if (request.mode === real.MODES.CHECKPOINT) {
+          write(imageFd, [message('HEADER', 'ImageHeader', header), message('TREE', 'Tree', tree)]);
+        } else if (readRecordRaw(imageFd) !== 'HEADER' || readRecordRaw(imageFd) !== 'TREE') {
+          throw new Error('no header and tree');
+        }
         return Promise.resolve();
       } catch (error: unknown) {
         return Promise.reject(error);
@@ -138,22 +141,25 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
         return Promise.reject(error);
       }
     },
-    restoreTask: (fd, request) => {
+    setChildSubreaper: () => undefined,
+    reapChildren: () => Promise.resolve(),
+    restoreTree: (fd, plan) => {
       try {
-        call('restoreTask', String(request.pid), fd);
+        const pid = plan.tasks[plan.root]!.pid;
+        call('restoreTree', String(pid), fd);
         // What the restoring task reads: every record after the manifest.
         for (;;) {
           const type = readRecordRaw(imageFd);
           restoredRecords.push(type);
           if (type === 'TRAILER') break;
         }
-        return Promise.resolve({ pid: request.pid });
+        return Promise.resolve({ pid });
       } catch (error: unknown) {
         return Promise.reject(error);
       }
     },
     setNextId: () => {
-      throw new Error('restoreTask sets the next id itself');
+      throw new Error('restoreTree sets the next ids itself');
     },
     waitForExit: () => Promise.reject(new Error('not a real child')),
   };

@@ -45,6 +45,10 @@ export const manifest: MessageInit<'Manifest'> = {
   shellJob: true,
 };
 
+export const tree: MessageInit<'Tree'> = {
+  tasks: [{ pid: 1234, tgid: 1234, ppid: 1, pgid: 1234, sid: 1000 }],
+};
+
 export const task: MessageInit<'Task'> = {
   pid: 1234, tgid: 1234, ppid: 1, pgid: 1234, sid: 1000, comm: 'sleep', umask: 0o22, personality: 0,
   uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, groups: [0, 4],
@@ -97,6 +101,7 @@ export const mm: MessageInit<'Mm'> = {
 export function bodyRecords(): RecordSpec[] {
   return [
     message('HEADER', 'ImageHeader', header),
+    message('TREE', 'Tree', tree),
     message('MANIFEST', 'Manifest', manifest),
     message('TASK', 'Task', task),
     message('SIGNALS', 'Signals', signals),

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tree of a session: the target process, its descendants and every
+ * thread of each. A checkpoint freezes it in rounds: each round freezes the
+ * tasks found so far, then looks for processes whose parent is in the tree
+ * and threads of its processes that it does not hold yet. A frozen task can
+ * neither fork nor exit, so once a round finds nothing new the tree is
+ * closed: nothing created during the freeze slips out. A task that was
+ * already exiting is let go and the freeze starts over, so that nothing
+ * half-exited slips in. CPT_REC_TREE lists the tasks in this order (a parent
+ * before its children, a process's threads right after it); a restart reads
+ * it first, checks it, and keeps its pids from other forks.
+ */
+#include <linux/delay.h>
+#include <linux/mm.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+
+#include "cpt_pb_fields.h"
+#include "cpt_session.h"
+
+/* How often a freeze starts over because a task of the tree was exiting. */
+#define CPT_FREEZE_ATTEMPTS 20
+
+static struct cpt_task *cpt_tree_find(struct cpt_session *s, struct task_struct *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].task == p)
+			return &s->tasks[i];
+	return NULL;
+}
+
+/* Adds p to the tree; called under RCU with p found on a live list. */
+static int cpt_tree_add(struct cpt_session *s, struct task_struct *p)
+{
+	struct cpt_task *t;
+
+	if (s->nr_tasks == CPT_MAX_TASKS)
+		return -E2BIG;
+	t = &s->tasks[s->nr_tasks++];
+	t->task = get_task_struct(p);
+	return 0;
+}
+
+/* The processes whose parent is in the tree, and the threads of its processes. */
+static int cpt_tree_scan(struct cpt_session *s, unsigned int *added)
+{
+	unsigned int before = s->nr_tasks, i, nr;
+	struct task_struct *p, *th, *parent;
+	int ret = 0;
+
+	rcu_read_lock();
+	for_each_process(p) {
+		parent = rcu_dereference(p->real_parent);
+		if (cpt_tree_find(s, p) || !cpt_tree_find(s, parent->group_leader))
+			continue;
+		ret = cpt_tree_add(s, p);
+		if (ret)
+			goto out;
+	}
+	nr = s->nr_tasks;
+	for (i = 0; i < nr; i++) {
+		p = s->tasks[i].task;
+		if (!thread_group_leader(p) || p->exit_state)
+			continue;
+		for_each_thread(p, th) {
+			if (th->exit_state || cpt_tree_find(s, th))
+				continue;
+			ret = cpt_tree_add(s, th);
+			if (ret)
+				goto out;
+		}
+	}
+out:
+	rcu_read_unlock();
+	*added = s->nr_tasks - before;
+	return ret;
+}
+
+/* Lets every frozen task go: all are woken first, then each is waited for. */
+void cpt_tree_thaw(struct cpt_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].freezer)
+			cpt_thaw_begin(s->tasks[i].freezer);
+	for (i = 0; i < s->nr_tasks; i++) {
+		if (s->tasks[i].freezer)
+			cpt_thaw_end(s->tasks[i].freezer);
+		s->tasks[i].freezer = NULL;
+	}
+	s->frozen = false;
+}
+
+/* Drops the tree's tasks; the freezers must be gone. */
+static void cpt_tree_release(struct cpt_session *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].task)
+			put_task_struct(s->tasks[i].task);
+	memset(s->tasks, 0, s->nr_tasks * sizeof(*s->tasks));
+	s->nr_tasks = 0;
+}
+
+/* Why task p can't be in a checkpoint, or 0. */
+static int cpt_tree_check(struct task_struct *root, struct task_struct *p)
+{
+	if (p->flags & PF_KTHREAD)
+		return -EINVAL;
+	if (same_thread_group(p, current)) {
+		cpt_note("pid %d: cptctl cannot checkpoint itself\n", task_pid_vnr(p));
+		return -EINVAL;
+	}
+	if (task_active_pid_ns(p) != task_active_pid_ns(root)) {
+		cpt_note("pid %d: a nested pid namespace is not supported\n", task_pid_vnr(p));
+		return -EOPNOTSUPP;
+	}
+	if (thread_group_leader(p) && p->exit_state && !thread_group_empty(p)) {
+		cpt_note("pid %d: its main thread exited before its other threads\n",
+			 task_pid_vnr(p));
+		return -EOPNOTSUPP;
+	}
+	if (thread_group_leader(p) && !p->exit_state && !cpt_may_checkpoint(p))
+		return -EPERM;
+	return 0;
+}
+
+/*
+ * One attempt: freezes round after round until no new task appears.
+ * Returns -EAGAIN if a task of the tree was exiting.
+ */
+static int cpt_tree_freeze_once(struct cpt_session *s, struct task_struct *root)
+{
+	unsigned int i, frozen = 0, added;
+	struct cpt_freezer *fz;
+	struct cpt_task *t;
+	int ret;
+
+	ret = cpt_tree_add(s, root);
+	while (!ret) {
+		for (; frozen < s->nr_tasks; frozen++) {
+			t = &s->tasks[frozen];
+			ret = cpt_tree_check(root, t->task);
+			if (ret)
+				return ret;
+			if (t->task->exit_state)
+				continue;	/* a zombie: nothing runs */
+			fz = cpt_freeze(t->task);
+			if (IS_ERR(fz))
+				return PTR_ERR(fz) == -ESRCH ? -EAGAIN : PTR_ERR(fz);
+			t->freezer = fz;
+			s->frozen = true;
+		}
+		ret = cpt_tree_scan(s, &added);
+		if (!ret && !added)
+			break;
+	}
+	if (ret)
+		return ret;
+	/* Parked in the middle of exiting (the work ran from do_exit): start over. */
+	for (i = 0; i < s->nr_tasks; i++)
+		if (!s->tasks[i].task->exit_state && (s->tasks[i].task->flags & PF_EXITING))
+			return -EAGAIN;
+	return 0;
+}
+
+/* Fills in the ids the tree record gives, as the root's pid namespace sees them. */
+static void cpt_tree_describe(struct cpt_session *s, struct task_struct *root)
+{
+	struct pid_namespace *ns = task_active_pid_ns(root);
+	struct task_struct *p;
+	struct cpt_task *t;
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		p = t->task;
+		t->pid = task_pid_nr_ns(p, ns);
+		t->tgid = task_tgid_nr_ns(p, ns);
+		t->ppid = task_tgid_nr_ns(rcu_dereference(p->real_parent), ns);
+		t->pgid = task_pgrp_nr_ns(p, ns);
+		t->sid = task_session_nr_ns(p, ns);
+		t->zombie = p->exit_state;
+		t->exit_status = t->zombie ? p->exit_code : 0;
+		t->subreaper = thread_group_leader(p) && p->signal->is_child_subreaper;
+	}
+	rcu_read_unlock();
+}
+
+int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
+{
+	int attempt, ret;
+
+	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL);
+	if (!s->tasks)
+		return -ENOMEM;
+	for (attempt = 0; attempt < CPT_FREEZE_ATTEMPTS; attempt++) {
+		ret = cpt_tree_freeze_once(s, root);
+		if (!ret) {
+			cpt_tree_describe(s, root);
+			return 0;
+		}
+		cpt_tree_thaw(s);
+		cpt_tree_release(s);
+		if (ret != -EAGAIN)
+			break;
+		usleep_range(10000, 20000);
+	}
+	if (ret == -EAGAIN)
+		cpt_note("pid %d: tasks of its tree kept exiting during the freeze\n",
+			 task_pid_vnr(root));
+	else if (ret == -E2BIG)
+		cpt_note("pid %d: its tree has more than %d tasks\n", task_pid_vnr(root),
+			 CPT_MAX_TASKS);
+	return ret;
+}
+
+int cpt_tree_write(struct cpt_session *s)
+{
+	struct cpt_pb_buf msg, task;
+	struct cpt_task *t;
+	unsigned int i;
+	int ret;
+
+	cpt_pb_init(&msg);
+	for (i = 0; i < s->nr_tasks && !msg.err; i++) {
+		t = &s->tasks[i];
+		cpt_pb_init(&task);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_PID, t->pid);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_TGID, t->tgid);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_PPID, t->ppid);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_PGID, t->pgid);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_SID, t->sid);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_ZOMBIE, t->zombie);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_EXIT_STATUS, t->exit_status);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_CHILD_SUBREAPER, t->subreaper);
+		cpt_pb_message(&msg, CPT_PB_TREE_TASKS, &task);
+		cpt_pb_free(&task);
+	}
+	ret = msg.err ?: cpt_record_write(&s->img, CPT_REC_TREE, msg.data, msg.len);
+	cpt_pb_free(&msg);
+	return ret;
+}
+
+static int cpt_tree_decode_task(struct cpt_task *t, const struct cpt_pb_field *tf)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int ret;
+
+	ret = cpt_pb_get_message(tf, &r);
+	if (ret)
+		return ret;
+	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+		switch (f.num) {
+		case CPT_PB_TREE_TASK_PID:
+			ret = cpt_pb_get_u32(&f, &t->pid);
+			break;
+		case CPT_PB_TREE_TASK_TGID:
+			ret = cpt_pb_get_u32(&f, &t->tgid);
+			break;
+		case CPT_PB_TREE_TASK_PPID:
+			ret = cpt_pb_get_u32(&f, &t->ppid);
+			break;
+		case CPT_PB_TREE_TASK_PGID:
+			ret = cpt_pb_get_u32(&f, &t->pgid);
+			break;
+		case CPT_PB_TREE_TASK_SID:
+			ret = cpt_pb_get_u32(&f, &t->sid);
+			break;
+		case CPT_PB_TREE_TASK_ZOMBIE:
+			ret = cpt_pb_get_bool(&f, &t->zombie);
+			break;
+		case CPT_PB_TREE_TASK_EXIT_STATUS:
+			ret = cpt_pb_get_u32(&f, &t->exit_status);
+			break;
+		case CPT_PB_TREE_TASK_CHILD_SUBREAPER:
+			ret = cpt_pb_get_bool(&f, &t->subreaper);
+			break;
+		default:
+			ret = 0;
+		}
+		if (ret)
+			return ret;
+	}
+	return ret;
+}
+
+static struct cpt_task *cpt_tree_lookup(struct cpt_session *s, unsigned int nr, u32 pid)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (s->tasks[i].pid == pid)
+			return &s->tasks[i];
+	return NULL;
+}
+
+/*
+ * What the restart relies on: distinct valid pids, the root a live process,
+ * a thread after its live process, a process after its parent (unless it is
+ * the root), zombies without threads.
+ */
+static int cpt_tree_check_task(struct cpt_session *s, unsigned int i)
+{
+	struct cpt_task *t = &s->tasks[i], *leader, *parent;
+
+	if (!t->pid || t->pid >= PID_MAX_LIMIT || cpt_tree_lookup(s, i, t->pid))
+		return -EBADMSG;
+	if (cpt_task_is_leader(t)) {
+		if (i == 0)
+			return t->zombie ? -EBADMSG : 0;
+		parent = cpt_tree_lookup(s, i, t->ppid);
+		if (!parent || !cpt_task_is_leader(parent) || parent->zombie)
+			return -EBADMSG;
+		return 0;
+	}
+	leader = cpt_tree_lookup(s, i, t->tgid);
+	if (!leader || !cpt_task_is_leader(leader) || leader->zombie || t->zombie ||
+	    t->ppid != leader->ppid || t->pgid != leader->pgid || t->sid != leader->sid)
+		return -EBADMSG;
+	return 0;
+}
+
+int cpt_tree_read(struct cpt_session *s)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	unsigned int i;
+	size_t len;
+	void *msg;
+	int ret;
+
+	msg = cpt_record_read(&s->img, CPT_REC_TREE, &len);
+	if (IS_ERR(msg))
+		return PTR_ERR(msg);
+	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL);
+	ret = s->tasks ? 0 : -ENOMEM;
+	cpt_pb_reader_init(&r, msg, len);
+	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+		if (f.num != CPT_PB_TREE_TASKS) {
+			ret = 0;
+			continue;
+		}
+		if (s->nr_tasks == CPT_MAX_TASKS) {
+			ret = -EBADMSG;
+			break;
+		}
+		ret = cpt_tree_decode_task(&s->tasks[s->nr_tasks], &f);
+		if (!ret)
+			ret = cpt_tree_check_task(s, s->nr_tasks);
+		s->nr_tasks++;
+	}
+	if (!ret && !s->nr_tasks)
+		ret = -EBADMSG;
+	if (ret == -EBADMSG)
+		cpt_note("the image's tree of tasks is malformed\n");
+	for (i = 0; !ret && i < s->nr_tasks; i++)
+		s->tasks[i].state = CPT_RESTORE_RUNNING;
+	kvfree(msg);
+	return ret;
+}
+
+/* Frees the tree; the subsystems freed what they prepared. */
+void cpt_tree_free(struct cpt_session *s)
+{
+	if (!s->tasks)
+		return;
+	cpt_tree_release(s);
+	kvfree(s->tasks);
+	s->tasks = NULL;
+}

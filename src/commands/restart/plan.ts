@@ -1,0 +1,163 @@
+// How a restart builds the tree of an image, the way linux-cr's restart
+// tool planned it: a list of tasks and the steps, in order, that create
+// them with clone() and give them their sessions and process groups. The
+// addon runs the plan (native/src/build.h); the module then restores each
+// task. Pure.
+//
+// - Every process is cloned by its parent, every thread by its process's
+//   main thread, each with its saved pid (CPT_IOC_SET_NEXT_ID).
+// - A session leader calls setsid() before it creates anything, so that
+//   its descendants inherit the session.
+// - Process groups come after every task exists: leaders first, then
+//   members. A group whose leader is gone gets a placeholder task with the
+//   leader's pid, created by the group's first member: it makes the group,
+//   waits for the members to join, exits and is reaped by its creator.
+// - Zombies are created like the others and exit with their saved status
+//   at the end; their parents, restored, find them as zombies.
+// - The root's session and group, when no task of the tree leads them (a
+//   shell started the root), are the restarting cptctl's.
+// - With --pidns the tree is built under a new pid namespace's init.
+import { ImageError } from '../../errors.js';
+import type { Tree, TreeTask } from '../../image/schema.js';
+
+/** Values of native/src/build.h's BuildOp. */
+export const BUILD_OPS = { clone: 1, setsid: 2, setpgid: 3, subreaper: 4, exit: 5, reap: 6 } as const;
+export type BuildOpName = keyof typeof BUILD_OPS;
+
+export type PlanTaskKind = 'restore' | 'transient' | 'pidns-init';
+
+export interface PlanTask {
+  /** 0: whatever clone() gives (the pidns init). */
+  readonly pid: number;
+  readonly kind: PlanTaskKind;
+  readonly thread: boolean;
+  /** What it is, for messages: 'process 12', 'thread 14 of 12', 'placeholder for group 30'. */
+  readonly role: string;
+}
+
+export interface PlanStep {
+  readonly op: number;
+  readonly actor: number;
+  readonly target: number;
+  readonly arg: number;
+}
+
+export interface BuildPlan {
+  readonly tasks: readonly PlanTask[];
+  readonly steps: readonly PlanStep[];
+  /** The task cptctl clones itself. */
+  readonly launch: number;
+  /** The tree's root. */
+  readonly root: number;
+}
+
+export interface PlanOptions {
+  /** Build the tree in a new pid namespace. */
+  readonly pidns: boolean;
+}
+
+/** The tree asks for what the builder cannot do. */
+export class UnplannableTreeError extends ImageError {}
+
+/** The session and group a created process has, as the plan goes. 'outer' is the restarting cptctl's. */
+type Id = number | 'outer';
+
+export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
+  const treeTasks = tree.tasks;
+  const root = treeTasks[0];
+  if (root === undefined) throw new UnplannableTreeError('the tree of tasks is empty');
+  const index = new Map<number, number>();
+  const tasks: PlanTask[] = treeTasks.map((t, i) => {
+    index.set(t.pid, i);
+    const thread = t.pid !== t.tgid;
+    return {
+      pid: t.pid,
+      kind: t.zombie ? 'transient' : 'restore',
+      thread,
+      role: thread ? `thread ${t.pid} of ${t.tgid}` : `${t.zombie ? 'zombie' : 'process'} ${t.pid}`,
+    };
+  });
+  const steps: PlanStep[] = [];
+  const step = (op: BuildOpName, actor: number, target = 0, arg = 0): void => {
+    steps.push({ op: BUILD_OPS[op], actor, target, arg });
+  };
+  const processes = treeTasks.filter((t) => t.pid === t.tgid);
+  const isTreeProcess = (pid: number): boolean => processes.some((p) => p.pid === pid);
+  const session = new Map<number, Id>();
+  const group = new Map<number, Id>();
+
+  let launch = 0;
+  if (options.pidns) {
+    launch = tasks.length;
+    tasks.push({ pid: 0, kind: 'pidns-init', thread: false, role: 'the new pid namespace\'s init' });
+    step('clone', launch, 0);
+  }
+
+  // The ids the root comes with: the builder's own, unless it leads them.
+  const outerSession = (t: TreeTask): boolean => t === root && !isTreeProcess(t.sid);
+  const create = (p: TreeTask, sid: Id, pgid: Id): void => {
+    const self = index.get(p.pid)!;
+    if (p.sid === p.pid) {
+      step('setsid', self);
+      sid = p.pid;
+      pgid = p.pid;
+    } else if (sid !== p.sid && !(sid === 'outer' && outerSession(p))) {
+      throw new UnplannableTreeError(`process ${p.pid} is in session ${p.sid}, whose leader is not in the image: `
+        + 'sessions without their leader are not supported yet');
+    }
+    session.set(p.pid, sid);
+    group.set(p.pid, pgid);
+    if (p.childSubreaper) step('subreaper', self);
+    for (const t of treeTasks) if (t.tgid === p.pid && t.pid !== p.pid) step('clone', self, index.get(t.pid)!);
+    for (const c of processes) {
+      if (c.ppid !== p.pid || c === root) continue;
+      step('clone', self, index.get(c.pid)!);
+      create(c, sid, pgid);
+    }
+  };
+  create(root, 'outer', 'outer');
+
+  // Process groups, once every process exists.
+  const placeholders = new Map<number, { task: number; creator: number }>();
+  const join = (p: TreeTask): void => {
+    const want = p.pgid;
+    const self = index.get(p.pid)!;
+    if (group.get(p.pid) === want) return;
+    if (p === root && !isTreeProcess(want)) return; // the shell's group: it keeps cptctl's
+    if (want === p.pid) {
+      step('setpgid', self, 0, want);
+    } else if (isTreeProcess(want)) {
+      const leader = processes.find((l) => l.pid === want)!;
+      if (session.get(leader.pid) !== session.get(p.pid)) {
+        throw new UnplannableTreeError(`process ${p.pid} is in group ${want}, whose leader is in another session`);
+      }
+      join(leader);
+      step('setpgid', self, 0, want);
+    } else {
+      if (want === root.pgid) {
+        throw new UnplannableTreeError(`process ${p.pid} rejoined the group of the shell that started the root: `
+          + 'not supported yet');
+      }
+      let holder = placeholders.get(want);
+      if (holder === undefined) {
+        holder = { task: tasks.length, creator: self };
+        placeholders.set(want, holder);
+        tasks.push({ pid: want, kind: 'transient', thread: false, role: `placeholder for group ${want}` });
+        step('clone', self, holder.task);
+        step('setpgid', holder.task, 0, want);
+      }
+      step('setpgid', self, 0, want);
+    }
+    group.set(p.pid, want);
+  };
+  for (const p of processes) join(p);
+
+  for (const p of processes) {
+    if (p.zombie) step('exit', index.get(p.pid)!, 0, p.exitStatus);
+  }
+  for (const holder of placeholders.values()) {
+    step('exit', holder.task);
+    step('reap', holder.creator, holder.task);
+  }
+  return { tasks, steps, launch, root: 0 };
+}

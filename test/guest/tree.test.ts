@@ -1,0 +1,55 @@
+// Process trees and threads: one boot runs test/guest/tree.sh.
+import test from 'ava';
+
+import { describeRun, parseResults, runInGuest, type GuestRun } from '../helpers/guest.js';
+
+let run: GuestRun;
+let results: ReturnType<typeof parseResults>;
+
+test.before(async () => {
+  run = await runInGuest(['test/guest/tree.sh'], { timeoutSeconds: 600 });
+  results = parseResults(run.stdout);
+});
+
+test('the guest run itself succeeds, with no kernel warning', (t) => {
+  t.is(run.status, 0, describeRun(run));
+});
+
+const expected: Record<string, string> = {
+  'tree.exit-status': 'a 15-process tree restarts and its root exits 0',
+  'tree.setup': 'the tree workload was set up before its checkpoint',
+  'tree.root-ids': 'the tree\'s root keeps its pid, group and session',
+  'tree.zombie-status': 'a zombie comes back as a zombie and is reaped with its exit status',
+  'tree.subtree-A': 'subtree A (3 levels, its own group) keeps pids, parents, groups and session',
+  'tree.subtree-B': 'subtree B (a member of a sibling\'s group) keeps its ids',
+  'tree.subtree-C': 'subtree C keeps its ids',
+  'tree.subtree-D': 'subtree D keeps a group whose leader is gone (a placeholder)',
+  'tree.all-exited': 'every process of the restarted tree exits, nothing is left',
+  'threads.exit-status': 'a 7-thread process restarts and exits 0',
+  'threads.join': 'pthread_join works after restart (clear_child_tid)',
+  'threads.tls': 'every thread keeps its TLS',
+  'threads.tids': 'every thread keeps its tid',
+  'threads.token-count': 'threads hand a mutex/condvar token around after restart',
+  'threads.robust-owner-dead': 'the robust futex list survives: a dead owner\'s mutex says EOWNERDEAD',
+  'tsig.exit-status': 'threads with their own signal state restart and exit 0',
+  'tsig.masks': 'each thread keeps its blocked mask',
+  'tsig.pending-none': 'no signal appears pending where none was',
+  'tsig.pending-t1': 'a thread-directed pending signal stays with its thread',
+  'tsig.pending-t3': 'a thread-directed pending realtime signal stays with its thread',
+  'tsig.delivered-t1': 'the pending signal is delivered in its own thread',
+  'tsig.delivered-t3': 'the pending realtime signal is delivered in its own thread',
+  'race.restart': 'a restart succeeds beside a fork loop cycling through its pids',
+  'race.forkloop-no-reserved': 'forks elsewhere never receive a pid the restart reserved',
+  'race.forkloop-forked': 'the fork loop really forked during the restart',
+  'tree-taken.refused': 'a tree restart whose pid is taken fails naming the pid',
+  'tree-taken.nothing-left': 'a failed tree restart leaves no task behind',
+  'pidns.both': 'two --pidns restarts of one image run at once',
+};
+
+for (const [name, title] of Object.entries(expected)) {
+  test(title, (t) => {
+    const result = results.get(name);
+    t.truthy(result, `no result for ${name}\n${describeRun(run)}`);
+    t.true(result!.passed, result!.detail);
+  });
+}
