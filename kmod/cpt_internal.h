@@ -10,7 +10,8 @@
 #include <linux/cpt.h>
 
 #define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
-				CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE)
+				CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
+				CPT_FEATURE_STATS)
 
 struct cpt_session;
 struct cpt_restore;

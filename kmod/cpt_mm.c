@@ -73,6 +73,7 @@ struct cpt_mm_save {
 	size_t max_runs;
 	unsigned long vma_start;	/* runs never merge across VMAs */
 	u64 nr_pages;
+	u64 nr_scanned;			/* pages of the mappings looked at */
 	struct cpt_mm_shared *shared;
 	size_t nr_shared;
 	size_t max_shared;
@@ -584,6 +585,7 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		ret = cpt_mm_check_shared(sv, vma);
 		if (ret == -EOPNOTSUPP)
 			return cpt_mm_refuse(sv, vma, "shared memory mapped twice", ret);
+		sv->nr_scanned += vma_pages(vma);
 		return ret ?: cpt_mm_scan_shmem(sv, vma);
 	case CPT_PB_VMA_KIND_FILE:
 		/* The file keeps a shared mapping's data. */
@@ -593,6 +595,7 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	case CPT_PB_VMA_KIND_ANON:
 	case CPT_PB_VMA_KIND_HEAP:
 	case CPT_PB_VMA_KIND_STACK:
+		sv->nr_scanned += vma_pages(vma);
 		ret = cpt_mm_scan_private(sv, vma);
 		if (ret == -EIO)
 			return cpt_mm_refuse(sv, vma, "a page lost to a memory or swap error",
@@ -764,6 +767,7 @@ static void cpt_mm_save_free(struct cpt_mm_save *sv)
 int cpt_mm_save(struct cpt_session *s)
 {
 	struct cpt_mm_save sv = { .task = s->cur->task };
+	ktime_t started, scanned;
 	struct cpt_pb_buf msg;
 	size_t i;
 	int ret;
@@ -789,12 +793,18 @@ int cpt_mm_save(struct cpt_session *s)
 	ret = mmap_read_lock_killable(sv.mm);
 	if (ret)
 		goto out;
+	started = ktime_get();
 	ret = cpt_mm_encode(&sv, &msg);
+	scanned = ktime_get();
 	if (!ret)
 		ret = cpt_record_write(&s->img, CPT_REC_MM, msg.data, msg.len);
 	for (i = 0; !ret && i < sv.nr_runs; i++)
 		ret = cpt_mm_write_run(s, &sv, &sv.runs[i]);
 	mmap_read_unlock(sv.mm);
+	s->stats.mm_scan_ns += ktime_to_ns(ktime_sub(scanned, started));
+	s->stats.mm_write_ns += ktime_to_ns(ktime_sub(ktime_get(), scanned));
+	s->stats.pages_scanned += sv.nr_scanned;
+	s->stats.pages_written += sv.nr_pages;
 out:
 	cpt_pb_free(&msg);
 	cpt_mm_save_free(&sv);
@@ -1463,6 +1473,7 @@ static int cpt_mm_read_pages(struct cpt_session *s, struct cpt_mm_restore *rs)
 		if (ret)
 			return ret;
 	}
+	s->stats.pages_written += rs->nr_pages;
 	return 0;
 }
 

@@ -783,7 +783,9 @@ long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	struct cpt_session *s;
 	int ret;
 
-	if (req->flags || req->frozen_ns || req->reserved[0] || req->reserved[1])
+	if (req->flags || req->frozen_ns || req->reserved[0] || req->reserved[1] ||
+	    req->tasks || req->pages_scanned || req->pages_written || req->mm_scan_ns ||
+	    req->mm_write_ns)
 		return -EINVAL;
 	if (req->action < CPT_FINALIZE_RESUME || req->action > CPT_FINALIZE_STOP)
 		return -EINVAL;
@@ -808,6 +810,11 @@ long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 		ret = cpt_finish_checkpoint(s, req->action, &req->frozen_ns);
 	else
 		ret = cpt_finish_restart(s, req->action);
+	req->tasks = s->nr_tasks;
+	req->pages_scanned = s->stats.pages_scanned;
+	req->pages_written = s->stats.pages_written;
+	req->mm_scan_ns = s->stats.mm_scan_ns;
+	req->mm_write_ns = s->stats.mm_write_ns;
 	mutex_unlock(&s->lock);
 	cpt_session_put(s);
 	return ret;

@@ -59,6 +59,14 @@ static inline bool cpt_task_is_leader(const struct cpt_task *t)
 	return t->pid == t->tgid;
 }
 
+/* What FINALIZE reports (struct cpt_finalize). */
+struct cpt_session_stats {
+	u64 pages_scanned;
+	u64 pages_written;	/* or restored */
+	u64 mm_scan_ns;
+	u64 mm_write_ns;
+};
+
 struct cpt_session {
 	struct kref ref;
 	struct mutex lock;	/* all below */
@@ -70,6 +78,7 @@ struct cpt_session {
 	struct cpt_task *tasks;	/* the tree, in record order */
 	unsigned int nr_tasks;
 	struct cpt_task *cur;	/* the task a subsystem's save or restore is about */
+	struct cpt_session_stats stats;
 
 	/* checkpoint */
 	ktime_t frozen_at;

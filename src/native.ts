@@ -12,7 +12,7 @@ import { packageRoot } from './package.js';
 export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE';
+export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -61,6 +61,15 @@ export interface SaveReply {
 export interface FinalizeReply {
   /** Checkpoint: how long the target was frozen. */
   readonly frozenNs: bigint;
+  /** The rest needs CPT_FEATURE_STATS (0n otherwise). Tasks saved or restored, threads included. */
+  readonly tasks: bigint;
+  /** Checkpoint: pages of the saved mappings looked at. */
+  readonly pagesScanned: bigint;
+  /** Checkpoint: pages saved; restart: pages restored. */
+  readonly pagesWritten: bigint;
+  /** Checkpoint: time finding the pages, and copying them into the image. */
+  readonly mmScanNs: bigint;
+  readonly mmWriteNs: bigint;
 }
 
 export interface NextIdRequest {

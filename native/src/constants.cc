@@ -37,11 +37,12 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request) {
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 4> kFeatures{{
+constexpr std::array<NamedBit, 5> kFeatures{{
     CPT_FEATURE_ROW(SESSION),
     CPT_FEATURE_ROW(NEXT_PID),
     CPT_FEATURE_ROW(MESSAGES),
     CPT_FEATURE_ROW(TREE),
+    CPT_FEATURE_ROW(STATS),
 }};
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.

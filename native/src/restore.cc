@@ -225,7 +225,7 @@ Napi::Value RestoreTree(const Napi::CallbackInfo &info) {
 
   // The id applies to this thread's next clone only, so the ioctl and the
   // clone below must run on the same thread: this one.
-  const BuildTaskSpec &first = b->tasks[launch];
+  const BuildTaskSpec first = b->tasks[launch];
   if (first.pid != 0) {
     struct cpt_next_id next {};
     next.kind = CPT_ID_PID;

@@ -64,6 +64,12 @@ class FinalizeWorker : public PromiseWorker {
   Napi::Value Result(Napi::Env env) override {
     Napi::Object result = Napi::Object::New(env);
     result.Set("frozenNs", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.frozen_ns)));
+    // Zero from a module without CPT_FEATURE_STATS, which knew only VER0.
+    result.Set("tasks", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.tasks)));
+    result.Set("pagesScanned", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.pages_scanned)));
+    result.Set("pagesWritten", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.pages_written)));
+    result.Set("mmScanNs", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.mm_scan_ns)));
+    result.Set("mmWriteNs", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.mm_write_ns)));
     return result;
   }
 

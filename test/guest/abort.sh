@@ -127,7 +127,7 @@ wait "$pid" 2>/dev/null
 (wait_for_pid "$pid" && touch "$scratch/tty/go") &
 script -qec "'$cptctl' restart '$scratch/tty.img'" "$scratch/tty-restart.log" >/dev/null
 pass_if abort.tty-restart-progress "the terminal showed: $(tr '\r' '\n' <"$scratch/tty-restart.log" | grep MiB | tail -n 2 | tr '\n' '|')" \
-	grep -q "restoring, .* MiB of 256" "$scratch/tty-restart.log"
+	grep -q "restoring 1 task, .* MiB of 256" "$scratch/tty-restart.log"
 pass_if abort.tty-restart-intact "the restarted process checked its memory: $(tr '\n' ' ' <"$scratch/tty.out")" \
 	grep -q "RESULT [^ ]* PASS" "$scratch/tty.out"
 

@@ -121,6 +121,7 @@ const result: CheckpointResult = {
     ],
     manifestBytes: 60,
     imageBytes: 5_000_500,
+    memory: { tasks: 1, pagesScanned: 2000n, pagesWritten: 1220n, pagesSkipped: 780n, scanNs: 1_000_000n, writeNs: 9_000_000n },
   },
 };
 
@@ -135,6 +136,9 @@ test('--stats: a table of times and sizes', (t) => {
     'finalize     100 µs',
     'total       13.0 ms    4.8 MiB',
     'image     5000500 bytes',
+    'tasks     1',
+    'pages     2000 scanned, 1220 written, 780 skipped',
+    'memory    1.00 ms finding pages, 9.00 ms writing them',
     '',
   ].join('\n'));
 });
@@ -153,6 +157,12 @@ test('--json: the documented shape, bigints as decimal strings', (t) => {
       subsystems: [{ name: 'TASK', ns: '50000', bytes: '300' }, { name: 'MM', ns: '11000000', bytes: '5000000' }],
       manifestBytes: 60,
       imageBytes: 5000500,
+      tasks: 1,
+      pagesScanned: '2000',
+      pagesWritten: '1220',
+      pagesSkipped: '780',
+      memoryScanNs: '1000000',
+      memoryWriteNs: '9000000',
     },
   });
   t.is(checkpointJson({ ...result, stats: { ...result.stats, imageBytes: null } }).stats.imageBytes, null);

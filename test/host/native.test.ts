@@ -18,7 +18,7 @@ import { packageRoot } from '../../src/package.js';
 const IOCTL_NAMES: Record<IoctlName, true> = {
   API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true, MESSAGE: true,
 };
-const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true };
+const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true, STATS: true };
 
 test('the addon loads once and is cached', (t) => {
   t.is(loadAddon(), loadAddon());
@@ -151,7 +151,7 @@ test('the image constants: magic "CPTR", version, struct sizes', (t) => {
 test('the session ioctls bits follow _CPT_x', (t) => {
   const addon = loadAddon();
   t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, MESSAGE: 6 });
-  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2, TREE: 3 });
+  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2, TREE: 3, STATS: 4 });
 });
 
 async function rejection(promise: Promise<unknown>): Promise<NativeSystemError> {

@@ -69,8 +69,11 @@ struct cpt_api {
  * from other forks in the caller's pid namespace until FINALIZE.
  */
 #define CPT_FEATURE_TREE _BITULL(3)
+/* CPT_IOC_FINALIZE reports the session's statistics (struct cpt_finalize VER1). */
+#define CPT_FEATURE_STATS _BITULL(4)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
-			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE)
+			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
+			    CPT_FEATURE_STATS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -134,9 +137,16 @@ struct cpt_finalize {
 	__u32 flags;	/* none defined: must be 0 */
 	__u64 frozen_ns; /* out (checkpoint): how long the target was frozen */
 	__u64 reserved[2];
+	/* Since VER1 (CPT_FEATURE_STATS), out: what the session did. */
+	__u64 tasks;		/* tasks saved or restored, threads included */
+	__u64 pages_scanned;	/* checkpoint: pages of the saved mappings looked at */
+	__u64 pages_written;	/* checkpoint: pages saved; restart: pages restored */
+	__u64 mm_scan_ns;	/* checkpoint: finding the pages, while frozen */
+	__u64 mm_write_ns;	/* checkpoint: copying them into the image, while frozen */
 };
 
 #define CPT_FINALIZE_SIZE_VER0 32
+#define CPT_FINALIZE_SIZE_VER1 72
 
 /*
  * The id the calling task's next creation of a kind gets: CPT_ID_PID is the

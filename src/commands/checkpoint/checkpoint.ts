@@ -16,7 +16,7 @@ import type { ImageFile } from '../../image/files.js';
 import { openImageForWriting, removeImage } from '../../image/files.js';
 import { FdSink } from '../../image/io.js';
 import { encodeManifestRecord } from '../../image/manifest.js';
-import type { CptAddon, FinalizeActionName, SubsysName } from '../../native.js';
+import type { CptAddon, FinalizeActionName, FinalizeReply, SubsysName } from '../../native.js';
 import { packageVersion } from '../../package.js';
 import { step, StepFailure } from '../../step.js';
 import { describeCheckpointFailure } from './failure.js';
@@ -59,6 +59,34 @@ export interface CheckpointStats {
   readonly manifestBytes: number;
   /** The image's size; null when it went to a pipe. */
   readonly imageBytes: number | null;
+  /** What the module reports (CPT_FEATURE_STATS; 0 from an older module). */
+  readonly memory: MemoryStats;
+}
+
+/** The module's figures of a session, as CRIU's stats files give them. */
+export interface MemoryStats {
+  /** Tasks saved or restored, threads included. */
+  readonly tasks: number;
+  /** Checkpoint: pages of the saved mappings looked at. */
+  readonly pagesScanned: bigint;
+  /** Checkpoint: pages saved; restart: pages restored. */
+  readonly pagesWritten: bigint;
+  /** Checkpoint: pages looked at and not saved (never touched, or the file has them). */
+  readonly pagesSkipped: bigint;
+  /** Checkpoint: finding the pages, and copying them into the image (both while frozen). */
+  readonly scanNs: bigint;
+  readonly writeNs: bigint;
+}
+
+export function memoryStatsOf(reply: FinalizeReply): MemoryStats {
+  return {
+    tasks: Number(reply.tasks),
+    pagesScanned: reply.pagesScanned,
+    pagesWritten: reply.pagesWritten,
+    pagesSkipped: reply.pagesScanned > reply.pagesWritten ? reply.pagesScanned - reply.pagesWritten : 0n,
+    scanNs: reply.mmScanNs,
+    writeNs: reply.mmWriteNs,
+  };
 }
 
 export interface CheckpointResult {
@@ -141,7 +169,7 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     progress.phase('finishing');
     const action = addon.FINALIZE_ACTIONS[FINALIZE_ACTION_OF[request.disposition]];
     const finalizeFrom = process.hrtime.bigint();
-    const { frozenNs } = await step('CPT_IOC_FINALIZE', () => addon.finalize(device.fd, action));
+    const reply = await step('CPT_IOC_FINALIZE', () => addon.finalize(device.fd, action));
     const ended = process.hrtime.bigint();
     progress.stop();
 
@@ -155,13 +183,14 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
       disposition: request.disposition,
       argv: facts.argv,
       stats: {
-        frozenNs,
+        frozenNs: reply.frozenNs,
         totalNs: ended - started,
         initNs,
         finalizeNs: ended - finalizeFrom,
         subsystems,
         manifestBytes,
         imageBytes,
+        memory: memoryStatsOf(reply),
       },
     };
   } catch (error: unknown) {

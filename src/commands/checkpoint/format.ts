@@ -1,7 +1,7 @@
 // Rendering of a CheckpointResult: the --stats table for people, the
 // --json document for programs (bigints as decimal strings). Pure.
 import { formatBytes, formatDuration } from '../../units.js';
-import type { CheckpointResult } from './checkpoint.js';
+import type { CheckpointResult, MemoryStats } from './checkpoint.js';
 
 export function formatCheckpointStats(result: CheckpointResult): string {
   const { stats } = result;
@@ -18,7 +18,32 @@ export function formatCheckpointStats(result: CheckpointResult): string {
     + `${describeDisposition(result)}`;
   const lines = rows.map(([name, time, bytes]) => `${name.padEnd(9)} ${time.padStart(9)}  ${bytes.padStart(9)}`.trimEnd());
   if (stats.imageBytes !== null) lines.push(`image     ${stats.imageBytes} bytes`);
+  lines.push(...formatMemoryStats(stats.memory));
   return `${[header, ...lines].join('\n')}\n`;
+}
+
+/** The module's figures: tasks, pages, and where the memory time went. */
+export function formatMemoryStats(memory: MemoryStats): string[] {
+  const lines = [`tasks     ${memory.tasks}`];
+  if (memory.pagesScanned > 0n) {
+    lines.push(`pages     ${memory.pagesScanned} scanned, ${memory.pagesWritten} written, ${memory.pagesSkipped} skipped`);
+    lines.push(`memory    ${formatDuration(memory.scanNs)} finding pages, ${formatDuration(memory.writeNs)} writing them`);
+  } else {
+    lines.push(`pages     ${memory.pagesWritten} restored`);
+  }
+  return lines;
+}
+
+/** As the --json documents give them: bigints as decimal strings. */
+export function memoryStatsJson(memory: MemoryStats): Record<string, string | number> {
+  return {
+    tasks: memory.tasks,
+    pagesScanned: memory.pagesScanned.toString(),
+    pagesWritten: memory.pagesWritten.toString(),
+    pagesSkipped: memory.pagesSkipped.toString(),
+    memoryScanNs: memory.scanNs.toString(),
+    memoryWriteNs: memory.writeNs.toString(),
+  };
 }
 
 function describeDisposition(result: CheckpointResult): string {
@@ -43,7 +68,7 @@ export interface CheckpointJson {
     readonly subsystems: readonly { readonly name: string; readonly ns: string; readonly bytes: string }[];
     readonly manifestBytes: number;
     readonly imageBytes: number | null;
-  };
+  } & Record<string, unknown>;
 }
 
 export function checkpointJson(result: CheckpointResult): CheckpointJson {
@@ -61,6 +86,7 @@ export function checkpointJson(result: CheckpointResult): CheckpointJson {
       subsystems: stats.subsystems.map((subsys) => ({ name: subsys.name, ns: subsys.ns.toString(), bytes: subsys.bytes.toString() })),
       manifestBytes: stats.manifestBytes,
       imageBytes: stats.imageBytes,
+      ...memoryStatsJson(stats.memory),
     },
   };
 }

@@ -9,6 +9,7 @@ import type { ImageFile } from '../../image/files.js';
 import { loadAddon } from '../../native.js';
 import type { ProgressReporter } from '../../progress.js';
 import { terminalProgress } from '../../progress.js';
+import { formatRestartStats, restartStatsJson } from './format.js';
 import { restart } from './restart.js';
 import { exitJson, shellExitStatus } from './status.js';
 import { waitForRestored } from './wait.js';
@@ -17,6 +18,7 @@ interface RestartOptions extends GlobalOptions {
   image: string;
   detach: boolean;
   pidns: boolean;
+  stats: boolean;
 }
 
 export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
@@ -30,7 +32,12 @@ export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
       default: false,
       describe: 'do not wait: print the restored pid and exit 0',
     })
-.option('pidns', {
+.option('stats', {
+      type: 'boolean',
+      default: false,
+      describe: 'print how long the restart took and what the module restored (to stderr; in --json, as "stats")',
+    })
+    .option('pidns', {
       type: 'boolean',
       default: false,
       describe: 'restore the tree in a new pid namespace, under an init that exits with the root\'s status '
@@ -40,16 +47,19 @@ export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
     .example('$0 restart sleep.img --detach', 'prints the pid of the restored process'),
   handler: async (argv) => {
     const addon = loadAddon();
-    const { pid } = await restart({ image: argv.image, pidns: argv.pidns }, {
+    const restarted = await restart({ image: argv.image, pidns: argv.pidns }, {
       addon,
       ...(process.stderr.isTTY ? { progress: (image: ImageFile) => readProgress(argv.image, image) } : {}),
     });
+    const { pid } = restarted;
+    const stats = argv.stats || argv.json ? restartStatsJson(restarted) : undefined;
+    if (argv.stats && !argv.json) process.stderr.write(formatRestartStats(restarted));
     if (argv.detach) {
-      process.stdout.write(argv.json ? `${JSON.stringify({ pid })}\n` : `${pid}\n`);
+      process.stdout.write(argv.json ? `${JSON.stringify({ pid, stats })}\n` : `${pid}\n`);
       return;
     }
     const exit = await waitForRestored(addon, pid);
-    if (argv.json) process.stdout.write(`${JSON.stringify({ pid, exit: exitJson(exit) })}\n`);
+    if (argv.json) process.stdout.write(`${JSON.stringify({ pid, exit: exitJson(exit), stats })}\n`);
     const status = shellExitStatus(exit);
     if (status !== 0) throw new ExitStatus(status);
   },

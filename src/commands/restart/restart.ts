@@ -11,7 +11,9 @@
 // child: without --detach, cptctl waits for it and reports how it ended.
 // cptctl is a child subreaper meanwhile, so that whatever a failed restart
 // leaves is reaped.
+import { fstat } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 import type { Device } from '../../device.js';
 import { openDevice } from '../../device.js';
@@ -29,6 +31,8 @@ import { readTree } from '../../image/tree.js';
 import type { CptAddon } from '../../native.js';
 import { step, StepFailure } from '../../step.js';
 import { describeSystemError } from '../../system-error.js';
+import type { MemoryStats } from '../checkpoint/checkpoint.js';
+import { memoryStatsOf } from '../checkpoint/checkpoint.js';
 import { isPidInUse, restartFailure } from './failure.js';
 import { pidHolder } from './holder.js';
 import type { BuildPlan } from './plan.js';
@@ -49,6 +53,19 @@ export interface Restarted {
   /** Tasks restored, threads included. */
   readonly tasks: number;
   readonly manifest: Manifest;
+  readonly stats: RestartStats;
+}
+
+export interface RestartStats {
+  /** From INIT to the end of FINALIZE: the restart itself, as cptctl measured it. */
+  readonly totalNs: bigint;
+  readonly initNs: bigint;
+  /** Building the tree and every task restoring itself, until all are parked. */
+  readonly restoreNs: bigint;
+  readonly finalizeNs: bigint;
+  /** The image the module read (a copy, for a stream). */
+  readonly imageBytes: number;
+  readonly memory: MemoryStats;
 }
 
 export interface RestartEnvironment {
@@ -97,25 +114,39 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   const progress = environment.progress?.(image) ?? silentProgress;
   try {
     progress.phase('reading the header');
+    const started = process.hrtime.bigint();
     await step('CPT_IOC_INIT', () => addon.init(session.fd, { imageFd: image.fd, mode: addon.MODES.RESTART }));
     // The module read the header and the tree; the file, read ahead, gives
     // the tree to the plan. The manifest comes next, straight from the fd
     // the module reads, and not a byte more: the module goes on reading the
     // subsystem records right after it.
+    const initNs = process.hrtime.bigint() - started;
     const tree = await readTree(abi, new PositionedSource(image.fd));
     const manifest = await readManifest(abi, new FdSource(image.fd));
     const plan = planTree(tree, { pidns: request.pidns ?? false });
     pid = manifest.rootPid;
     progress.phase(`restoring ${tree.tasks.length} ${tree.tasks.length === 1 ? 'task' : 'tasks'}`);
     addon.setChildSubreaper(true);
+    const restoreFrom = process.hrtime.bigint();
     const launched = await step('building the tree', () => restoreTree(addon, session.fd, plan, environment.pidGraceMs ?? PID_GRACE_MS));
     progress.phase('finishing');
-    await step('CPT_IOC_FINALIZE', () => addon.finalize(session.fd, addon.FINALIZE_ACTIONS.RESUME));
+    const finalizeFrom = process.hrtime.bigint();
+    const reply = await step('CPT_IOC_FINALIZE', () => addon.finalize(session.fd, addon.FINALIZE_ACTIONS.RESUME));
+    const ended = process.hrtime.bigint();
     addon.setChildSubreaper(false);
     progress.stop();
     await session.close();
+    const imageBytes = (await fstatAsync(image.fd)).size;
     await image.close();
-    return { pid: launched, rootPid: tree.tasks[0]!.pid, tasks: tree.tasks.length, manifest };
+    const stats: RestartStats = {
+      totalNs: ended - started,
+      initNs,
+      restoreNs: finalizeFrom - restoreFrom,
+      finalizeNs: ended - finalizeFrom,
+      imageBytes,
+      memory: memoryStatsOf(reply),
+    };
+    return { pid: launched, rootPid: tree.tasks[0]!.pid, tasks: tree.tasks.length, manifest, stats };
   } catch (error: unknown) {
     progress.stop();
     // Closing the session aborts it: the module kills half-restored tasks;
@@ -150,6 +181,8 @@ async function fileImage(image: ImageFile, spoolDir: string | undefined): Promis
   }
   return copy;
 }
+
+const fstatAsync = promisify(fstat);
 
 /** restoreTree(), retried while a pid is taken, for up to `graceMs`; the launched pid. */
 async function restoreTree(addon: CptAddon, fd: number, plan: BuildPlan, graceMs: number): Promise<number> {

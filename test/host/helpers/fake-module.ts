@@ -136,7 +136,7 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
         if (calls.some((c) => c.startsWith('SAVE'))) {
           write(imageFd, [message('TRAILER', 'Trailer', { records: BigInt(records), bytes: BigInt(bytes) })]);
         }
-        return Promise.resolve({ frozenNs: 1234n });
+        return Promise.resolve({ frozenNs: 1234n, tasks: 1n, pagesScanned: 40n, pagesWritten: 6n, mmScanNs: 100n, mmWriteNs: 200n });
       } catch (error: unknown) {
         return Promise.reject(error);
       }

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A process with N open regular files, for benchmarks.
+ *
+ * Usage: files_bench DIR N
+ *   Creates and keeps open DIR/f.0 ... DIR/f.N-1, writes DIR/ready (its
+ *   pid), then sleeps until killed.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	char path[4096], tmp[4096];
+	struct rlimit lim;
+	long n, i;
+	int fd;
+
+	if (argc != 3 || (n = atol(argv[2])) < 1) {
+		fprintf(stderr, "usage: %s DIR N\n", argv[0]);
+		return 2;
+	}
+	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur < (rlim_t)n + 16) {
+		lim.rlim_cur = lim.rlim_max < (rlim_t)n + 16 ? lim.rlim_max : (rlim_t)n + 16;
+		setrlimit(RLIMIT_NOFILE, &lim);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/f.%ld", argv[1], i);
+		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dprintf(fd, "file %ld\n", i) < 0) {
+			perror(path);
+			return 2;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/ready", argv[1]);
+	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", argv[1]);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, path)) {
+		perror(path);
+		return 2;
+	}
+	close(fd);
+	for (;;)
+		pause();
+}
