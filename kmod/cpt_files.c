@@ -8,9 +8,13 @@
  * --shell-job does. Any other kind of file makes the checkpoint fail.
  *
  * Each open file description is one File, which every fd that refers to it
- * names: fds that shared one share one again after a restart. A restart
- * opens files as the restarting caller, so it never gets more access than
- * that caller has.
+ * names, in any process of the tree: fds that shared one share one again
+ * after a restart, with one offset. A File is saved with the first process
+ * whose fds name it. Pipes whose every end is held in the tree are saved
+ * with their data, and created again by the module (create_pipe_files());
+ * a pipe to a process outside the tree is refused, unless it is the
+ * shell's stdio. A restart opens files as the restarting caller, so it
+ * never gets more access than that caller has.
  */
 #include <linux/bsearch.h>
 #include <linux/fdtable.h>
@@ -20,6 +24,9 @@
 #include <linux/major.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/highmem.h>
+#include <linux/xarray.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -28,6 +35,91 @@
 
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
+#include "cpt_symbols.h"
+
+/* The most Files an image may hold, and thus their highest id. */
+#define CPT_MAX_FILES BIT(20)
+
+/* Checkpoint: a pipe some process of the tree holds. */
+struct cpt_saved_pipe {
+	struct pipe_inode_info *pipe;
+	u32 readers;		/* files of the tree open for reading it */
+	u32 writers;
+	bool saved;		/* its data went with its first end's File */
+};
+
+/* Checkpoint: an open file the tree holds. */
+struct cpt_saved_file {
+	struct file *file;	/* a reference */
+	u32 id;			/* its File's, once saved; 0 before */
+	u32 kind;
+	int pipe;		/* index in pipes, or -1 */
+};
+
+/*
+ * The session's open files. At checkpoint, every file of the tree's fd
+ * tables and the pipes among them; at restart, the files restored so far
+ * by id, and the ends of the pipes created but not yet claimed by pipe id.
+ */
+struct cpt_file_registry {
+	struct cpt_saved_file *saved;
+	unsigned int nr_saved, cap_saved;
+	struct cpt_saved_pipe *pipes;
+	unsigned int nr_pipes, cap_pipes;
+	bool scanned;			/* every fd table of the tree was seen */
+	u32 next_id;
+	struct xarray restored;		/* id -> struct file * (a reference) */
+	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
+};
+
+void cpt_files_release(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct file *file;
+	unsigned long i;
+
+	if (!reg)
+		return;
+	for (i = 0; i < reg->nr_saved; i++)
+		fput(reg->saved[i].file);
+	kvfree(reg->saved);
+	kvfree(reg->pipes);
+	xa_for_each(&reg->restored, i, file)
+		fput(file);
+	xa_destroy(&reg->restored);
+	xa_for_each(&reg->pipe_ends, i, file)
+		fput(file);
+	xa_destroy(&reg->pipe_ends);
+	kfree(reg);
+	s->files = NULL;
+}
+
+static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
+{
+	if (!s->files) {
+		s->files = kzalloc(sizeof(*s->files), GFP_KERNEL_ACCOUNT);
+		if (!s->files)
+			return NULL;
+		xa_init(&s->files->restored);
+		xa_init(&s->files->pipe_ends);
+	}
+	return s->files;
+}
+
+/* The pipe of a pipe or FIFO file. */
+static struct pipe_inode_info *cpt_pipe_of(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (!S_ISFIFO(inode->i_mode) || !inode->i_pipe || file->private_data != inode->i_pipe)
+		return NULL;
+	return inode->i_pipe;
+}
+
+static bool cpt_is_anon_pipe(struct file *file)
+{
+	return cpt_pipe_of(file) && (file->f_path.mnt->mnt_flags & MNT_INTERNAL);
+}
 
 /* The open(2) flags a File keeps, and a restart opens it with. */
 #define CPT_FILE_FLAGS (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | __O_SYNC | \
@@ -104,6 +196,80 @@ static void cpt_fd_table_release(struct cpt_fd_table *tab)
 	for (i = 0; i < tab->nr; i++)
 		fput(tab->ent[i].file);
 	kvfree(tab->ent);
+}
+
+static struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file)
+{
+	unsigned int i;
+
+	for (i = 0; i < reg->nr_saved; i++)
+		if (reg->saved[i].file == file)
+			return &reg->saved[i];
+	return NULL;
+}
+
+/* Makes room for one more element in an array of *cap, of which nr are used. */
+static int cpt_grow(void **array, unsigned int *cap, unsigned int nr, size_t size)
+{
+	unsigned int more = max(16U, *cap * 2);
+	void *bigger;
+
+	if (nr < *cap)
+		return 0;
+	bigger = kvrealloc(*array, *cap * size, more * size, GFP_KERNEL_ACCOUNT);
+	if (!bigger)
+		return -ENOMEM;
+	*array = bigger;
+	*cap = more;
+	return 0;
+}
+
+/* Notes a file of the tree, and its pipe if it is one. */
+static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
+{
+	struct pipe_inode_info *pipe;
+	struct cpt_saved_file *sf;
+	unsigned int p;
+	int ret;
+
+	if (cpt_find_saved(reg, file))
+		return 0;
+	if (reg->nr_saved >= CPT_MAX_FILES)
+		return -E2BIG;
+	ret = cpt_grow((void **)&reg->saved, &reg->cap_saved, reg->nr_saved, sizeof(*reg->saved));
+	if (ret)
+		return ret;
+	sf = &reg->saved[reg->nr_saved++];
+	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1 };
+	if (!cpt_is_anon_pipe(file))
+		return 0;
+	pipe = cpt_pipe_of(file);
+	for (p = 0; p < reg->nr_pipes && reg->pipes[p].pipe != pipe; p++)
+		;
+	if (p == reg->nr_pipes) {
+		ret = cpt_grow((void **)&reg->pipes, &reg->cap_pipes, reg->nr_pipes,
+			       sizeof(*reg->pipes));
+		if (ret)
+			return ret;
+		reg->pipes[reg->nr_pipes++] = (struct cpt_saved_pipe) { .pipe = pipe };
+	}
+	sf->pipe = p;
+	if (file->f_mode & FMODE_READ)
+		reg->pipes[p].readers++;
+	if (file->f_mode & FMODE_WRITE)
+		reg->pipes[p].writers++;
+	return 0;
+}
+
+/* Whether every open end of the pipe is a file of the tree: then the tree holds it whole. */
+static bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp)
+{
+	bool whole;
+
+	pipe_lock(sp->pipe);
+	whole = sp->readers == sp->pipe->readers && sp->writers == sp->pipe->writers;
+	pipe_unlock(sp->pipe);
+	return whole;
 }
 
 /* A table shared with another process could change while we read it. */
@@ -282,15 +448,55 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	return 0;
 }
 
-static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e, char *buf)
+/* What the pipe holds, copied without taking it out. */
+static int cpt_encode_pipe_data(struct cpt_pb_buf *one, struct pipe_inode_info *pipe)
+{
+	unsigned int tail, mask, len = 0;
+	struct pipe_buffer *buf;
+	char *data, *addr;
+	int ret = 0;
+
+	pipe_lock(pipe);
+	mask = pipe->ring_size - 1;
+	data = kvmalloc(pipe->max_usage * PAGE_SIZE, GFP_KERNEL);
+	if (!data) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (tail = pipe->tail; tail != pipe->head; tail++) {
+		buf = &pipe->bufs[tail & mask];
+		ret = pipe_buf_confirm(pipe, buf);
+		if (ret)
+			goto out;
+		if (buf->len > pipe->max_usage * PAGE_SIZE - len) {
+			ret = -EOVERFLOW;
+			goto out;
+		}
+		addr = kmap_local_page(buf->page);
+		memcpy(data + len, addr + buf->offset, buf->len);
+		kunmap_local(addr);
+		len += buf->len;
+	}
+	cpt_pb_u64(one, CPT_PB_FILE_PIPE_SIZE, pipe->max_usage * PAGE_SIZE);
+	cpt_pb_bytes(one, CPT_PB_FILE_PIPE_DATA, data, len);
+out:
+	pipe_unlock(pipe);
+	kvfree(data);
+	return ret;
+}
+
+/* sp, for a pipe end: its pipe, whose id is pipe_id. */
+static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
+			   struct cpt_saved_pipe *sp, u32 pipe_id, char *buf)
 {
 	struct inode *inode = file_inode(e->file);
 	struct cpt_pb_buf one;
 	const char *path;
+	int ret;
 
 	path = d_path(&e->file->f_path, buf, PATH_MAX);
-	if (e->kind == CPT_PB_FILE_KIND_INHERITED) {
-		/* Only for display: the restarting caller's own fd is used. */
+	if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE) {
+		/* Only for display: no path is opened. */
 		if (IS_ERR(path))
 			path = "";
 	} else if (IS_ERR(path) || *path != '/') {
@@ -310,19 +516,30 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		cpt_pb_u64(&one, CPT_PB_FILE_RDEV, new_encode_dev(inode->i_rdev));
 	if (e->kind == CPT_PB_FILE_KIND_INHERITED)
 		cpt_pb_u64(&one, CPT_PB_FILE_INHERIT_FD, e->fd);
+	if (e->kind == CPT_PB_FILE_KIND_PIPE) {
+		cpt_pb_u64(&one, CPT_PB_FILE_PIPE_ID, pipe_id);
+		if (!sp->saved) {
+			ret = cpt_encode_pipe_data(&one, sp->pipe);
+			if (ret) {
+				cpt_pb_free(&one);
+				return ret;
+			}
+			sp->saved = true;
+		}
+	}
 	cpt_pb_message(msg, CPT_PB_FILES_FILES, &one);
 	return 0;
 }
 
 /*
  * Gives each fd its File, in increasing fd order so that a refusal names
- * the lowest fd, and encodes each File at its lowest fd. The shell's stdio
- * is one INHERITED File per fd 0-2, whatever they share: the restarting
- * caller's fds may share differently; a higher fd on the same file names
- * the lowest of them.
+ * the lowest fd, and encodes each File the first time the tree's fds name
+ * it (at its lowest fd in the first process that has it).
  */
-static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab, char *buf)
+static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
+			    struct cpt_file_registry *reg, char *buf)
 {
+	struct cpt_saved_file *sf;
 	struct cpt_pb_buf one;
 	unsigned int i;
 	int ret;
@@ -330,27 +547,48 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab, ch
 	for (i = 0; i < tab->nr; i++) {
 		struct cpt_fd_entry *e = &tab->ent[i], *o = &tab->ent[e->owner];
 
-		if (cpt_is_shell_stdio(file_inode(e->file))) {
+		sf = cpt_find_saved(reg, e->file);
+		if (!sf)
+			return -EAGAIN;	/* the tree was scanned frozen: a bug */
+		if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe])) {
+			e->kind = CPT_PB_FILE_KIND_PIPE;
+		} else if (cpt_is_shell_stdio(file_inode(e->file))) {
 			if (o->fd > 2)
 				return cpt_refuse(o->fd, S_ISFIFO(file_inode(o->file)->i_mode) ?
-						  "pipe" : "tty");
+						  "pipe to a process outside the tree" : "tty");
+			/*
+			 * One INHERITED File per fd 0-2 of each process: the
+			 * restarting caller's fds may share differently. A
+			 * higher fd on the same file names its lowest.
+			 */
 			e->kind = CPT_PB_FILE_KIND_INHERITED;
-			e->id = (e->fd <= 2 ? i : e->owner) + 1;
-		} else {
-			if (e->owner == i) {
-				ret = cpt_file_kind(e->fd, e->file, buf, &e->kind);
-				if (ret)
-					return ret;
-			} else {
-				e->kind = o->kind;
+			if (e->fd > 2) {
+				e->id = o->id;
+				continue;
 			}
-			e->id = e->owner + 1;
+			e->id = ++reg->next_id;
+			ret = cpt_encode_file(msg, e, NULL, 0, buf);
+			if (ret)
+				return ret;
+			continue;
+		} else if (!sf->id) {
+			ret = cpt_file_kind(e->fd, e->file, buf, &e->kind);
+			if (ret)
+				return ret;
+		} else {
+			e->kind = sf->kind;
 		}
-		if (e->id == i + 1) {
-			ret = cpt_encode_file(msg, e, buf);
+		if (!sf->id) {
+			sf->id = ++reg->next_id;
+			sf->kind = e->kind;
+			e->id = sf->id;
+			/* Pipe ids are the session's pipe indices, from 1. */
+			ret = cpt_encode_file(msg, e, sf->pipe >= 0 ? &reg->pipes[sf->pipe] : NULL,
+					      sf->pipe + 1, buf);
 			if (ret)
 				return ret;
 		}
+		e->id = sf->id;
 	}
 	for (i = 0; i < tab->nr; i++) {
 		cpt_pb_init(&one);
@@ -362,22 +600,51 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab, ch
 	return 0;
 }
 
+/*
+ * Before the first process's FILES: every file of every fd table of the
+ * tree, so that a pipe is known to be the tree's own (all its ends here)
+ * before any of its ends is saved. The tree is frozen: the tables hold.
+ */
+static int cpt_scan_tree_files(struct cpt_session *s, struct cpt_file_registry *reg)
+{
+	struct cpt_fd_table tab;
+	unsigned int t, i;
+	int ret = 0;
+
+	for (t = 0; !ret && t < s->nr_tasks; t++) {
+		if (!cpt_task_has_record(&s->tasks[t], CPT_SUBSYS_FILES))
+			continue;
+		tab = (struct cpt_fd_table) {};
+		ret = cpt_collect_fds(s->tasks[t].task, &tab);
+		for (i = 0; !ret && i < tab.nr; i++)
+			ret = cpt_note_tree_file(reg, tab.ent[i].file);
+		cpt_fd_table_release(&tab);
+	}
+	reg->scanned = !ret;
+	return ret;
+}
+
 static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 {
+	struct cpt_file_registry *reg = cpt_files_registry(s);
 	struct cpt_fd_table tab = {};
 	char *buf;
 	int ret;
 
+	if (!reg)
+		return -ENOMEM;
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
 	ret = cpt_check_fd_table(s->cur->task);
+	if (!ret && !reg->scanned)
+		ret = cpt_scan_tree_files(s, reg);
 	if (!ret)
 		ret = cpt_collect_fds(s->cur->task, &tab);
 	if (!ret)
 		ret = cpt_group_fds(&tab);
 	if (!ret)
-		ret = cpt_encode_files(msg, &tab, buf);
+		ret = cpt_encode_files(msg, &tab, reg, buf);
 	cpt_fd_table_release(&tab);
 	kfree(buf);
 	return ret;
@@ -393,6 +660,10 @@ struct cpt_rfile {
 	u32 rdev;
 	u32 inherit_fd;
 	u64 pos;
+	u32 pipe_id;
+	u32 pipe_size;
+	const void *pipe_data;	/* in the record, during restore() */
+	u32 pipe_data_len;
 	bool used;
 	char *path;
 	struct file *file;
@@ -401,7 +672,8 @@ struct cpt_rfile {
 struct cpt_rfd {
 	unsigned int fd;
 	bool cloexec;
-	struct cpt_rfile *file;
+	u32 id;
+	struct cpt_rfile *file;	/* this record's File, or NULL: an earlier process's */
 };
 
 /*
@@ -433,6 +705,8 @@ static umode_t cpt_kind_type(u32 kind)
 		return S_IFDIR;
 	case CPT_PB_FILE_KIND_CHAR_DEVICE:
 		return S_IFCHR;
+	case CPT_PB_FILE_KIND_PIPE:
+		return S_IFIFO;
 	}
 	return 0;
 }
@@ -490,6 +764,19 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		if (rfile->inherit_fd <= 2)
 			return 0;
 		bad = "inherited fd";
+		goto bad;
+	case CPT_PB_FILE_KIND_PIPE:
+		if ((rfile->mode & S_IFMT) != S_IFIFO)
+			bad = "mode";
+		else if ((rfile->flags & O_ACCMODE) != O_RDONLY &&
+			 (rfile->flags & O_ACCMODE) != O_WRONLY)
+			bad = "access mode";
+		else if (!rfile->pipe_id || rfile->pipe_id > CPT_MAX_FILES)
+			bad = "pipe id";
+		else if (rfile->pipe_data_len > rfile->pipe_size)
+			bad = "pipe data";
+		else
+			return 0;
 		goto bad;
 	case CPT_PB_FILE_KIND_UNKNOWN:
 		bad = "kind";
@@ -552,12 +839,25 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		case CPT_PB_FILE_RDEV:
 			ret = cpt_pb_get_u32(&g, &rfile->rdev);
 			break;
+		case CPT_PB_FILE_PIPE_ID:
+			ret = cpt_pb_get_u32(&g, &rfile->pipe_id);
+			break;
+		case CPT_PB_FILE_PIPE_SIZE:
+			ret = cpt_pb_get_u32(&g, &rfile->pipe_size);
+			break;
+		case CPT_PB_FILE_PIPE_DATA:
+			ret = g.wire == CPT_PB_BYTES && g.len <= U32_MAX ? 0 : -EBADMSG;
+			rfile->pipe_data = g.data;
+			rfile->pipe_data_len = g.len;
+			break;
 		default:
 			ret = 0;
 		}
 	}
 	if (ret)
 		return cpt_malformed("File", ret);
+	if (!rfile->id || rfile->id > CPT_MAX_FILES)
+		return cpt_malformed("File id", -EBADMSG);
 	ret = cpt_check_file(rfile, path);
 	if (ret)
 		return ret;
@@ -614,7 +914,8 @@ static int cpt_decode_files(struct cpt_restore_files *rf, const void *data, size
 	return 0;
 }
 
-static int cpt_decode_fd(struct cpt_restore_files *rf, const struct cpt_pb_field *f)
+static int cpt_decode_fd(struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+			 const struct cpt_pb_field *f)
 {
 	struct cpt_rfd *rfd = &rf->fds[rf->nr_fds];
 	struct cpt_rfile key = {};
@@ -645,18 +946,21 @@ static int cpt_decode_fd(struct cpt_restore_files *rf, const struct cpt_pb_field
 			 rfd->fd);
 		return -EMFILE;
 	}
+	rfd->id = key.id;
 	rfd->file = bsearch(&key, rf->files, rf->nr_files, sizeof(*rf->files), cpt_cmp_rfile_id);
-	if (!rfd->file) {
+	/* Not this record's: then an earlier process's, restored already. */
+	if (!rfd->file && !xa_load(&reg->restored, key.id)) {
 		cpt_note("image: fd %u names no file (id %u)\n", rfd->fd, key.id);
 		return -EBADMSG;
 	}
-	rfd->file->used = true;
+	if (rfd->file)
+		rfd->file->used = true;
 	rf->nr_fds++;
 	return 0;
 }
 
-static int cpt_decode_fds(struct cpt_restore_files *rf, const void *data, size_t len,
-			  unsigned int max)
+static int cpt_decode_fds(struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+			  const void *data, size_t len, unsigned int max)
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
@@ -667,7 +971,7 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, const void *data, size_t
 	while ((ret = cpt_pb_next(&r, &f)) > 0) {
 		if (f.num != CPT_PB_FILES_FDS)
 			continue;
-		ret = rf->nr_fds < max ? cpt_decode_fd(rf, &f) : -EBADMSG;
+		ret = rf->nr_fds < max ? cpt_decode_fd(rf, reg, &f) : -EBADMSG;
 		if (ret)
 			return ret;
 	}
@@ -703,7 +1007,76 @@ static bool cpt_same_kind(const struct inode *inode, const struct cpt_rfile *rfi
  * may act, a FIFO's blocks); and opened non-blocking and without taking a
  * controlling tty, in case the path changed in between.
  */
-static int cpt_open_file(struct cpt_rfile *rfile)
+static void cpt_set_nonblock(struct file *file, bool nonblock)
+{
+	spin_lock(&file->f_lock);
+	if (nonblock)
+		file->f_flags |= O_NONBLOCK;
+	else
+		file->f_flags &= ~O_NONBLOCK;
+	spin_unlock(&file->f_lock);
+}
+
+/*
+ * A pipe end: the pipe is created (with its size and data) for its first
+ * end, whose File carries them; the other end waits in the registry for
+ * its own File, in this process or a later one.
+ */
+static int cpt_open_pipe(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	bool writer = (rfile->flags & O_ACCMODE) == O_WRONLY;
+	struct file *ends[2], *other;
+	loff_t pos = 0;
+	ssize_t done;
+	long size;
+	int ret;
+
+	other = xa_erase(&reg->pipe_ends, rfile->pipe_id);
+	if (other) {
+		if (!!(other->f_mode & FMODE_WRITE) != writer) {
+			fput(other);
+			cpt_note("image: pipe %u has two Files for one end\n", rfile->pipe_id);
+			return -EOPNOTSUPP;
+		}
+		rfile->file = other;
+		goto flags;
+	}
+	/* Non-blocking while the data goes in: a bad image must not hang us. */
+	ret = cpt_sym.create_pipe_files(ends, O_NONBLOCK);
+	if (ret)
+		return ret;
+	rfile->file = ends[writer];
+	ret = xa_insert(&reg->pipe_ends, rfile->pipe_id, ends[!writer], GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		fput(ends[!writer]);
+		return ret == -EBUSY ? -EBADMSG : ret;
+	}
+	size = cpt_sym.pipe_fcntl(ends[1], F_GETPIPE_SZ, 0);
+	if (rfile->pipe_size && rfile->pipe_size != size) {
+		size = cpt_sym.pipe_fcntl(ends[1], F_SETPIPE_SZ, rfile->pipe_size);
+		if (size < 0) {
+			cpt_note("pipe %u: cannot set its size to %u: %ld\n",
+				 rfile->pipe_id, rfile->pipe_size, size);
+			return size;
+		}
+	}
+	if (rfile->pipe_data_len > size) {
+		cpt_note("image: pipe %u holds %u bytes, more than its %ld\n",
+			 rfile->pipe_id, rfile->pipe_data_len, size);
+		return -EBADMSG;
+	}
+	if (rfile->pipe_data_len) {
+		done = kernel_write(ends[1], rfile->pipe_data, rfile->pipe_data_len, &pos);
+		if (done != rfile->pipe_data_len)
+			return done < 0 ? done : -EIO;
+	}
+	cpt_set_nonblock(ends[!writer], false);
+flags:
+	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
+	return 0;
+}
+
+static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const char *path = rfile->path;
 	struct file *file;
@@ -712,6 +1085,8 @@ static int cpt_open_file(struct cpt_rfile *rfile)
 	loff_t pos;
 	int ret;
 
+	if (rfile->kind == CPT_PB_FILE_KIND_PIPE)
+		return cpt_open_pipe(reg, rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
 		if (!rfile->file) {
@@ -806,11 +1181,14 @@ static void cpt_files_free(struct cpt_session *s)
 
 static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len)
 {
+	struct cpt_file_registry *reg = cpt_files_registry(s);
 	struct cpt_restore_files *rf;
 	unsigned int nr_files, nr_fds, i;
 	char *path;
 	int ret;
 
+	if (!reg)
+		return -ENOMEM;
 	if (s->cur->files)
 		return -EINVAL;
 	ret = cpt_check_restorer(s);
@@ -840,9 +1218,20 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		ret = cpt_decode_files(rf, data, len, nr_files, path);
 	kfree(path);
 	if (!ret)
-		ret = cpt_decode_fds(rf, data, len, nr_fds);
+		ret = cpt_decode_fds(rf, reg, data, len, nr_fds);
 	for (i = 0; !ret && i < rf->nr_files; i++)
-		ret = cpt_open_file(&rf->files[i]);
+		ret = cpt_open_file(reg, &rf->files[i]);
+	/* Later processes' fds may name these Files too; ids are the image's. */
+	for (i = 0; !ret && i < rf->nr_files; i++) {
+		ret = xa_insert(&reg->restored, rf->files[i].id, get_file(rf->files[i].file),
+				GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			fput(rf->files[i].file);
+			if (ret == -EBUSY)
+				cpt_note("image: file id %u used twice\n", rf->files[i].id);
+			ret = ret == -EBUSY ? -EBADMSG : ret;
+		}
+	}
 	return ret;
 }
 
@@ -899,7 +1288,7 @@ static int cpt_close_all_fds(struct cpt_restore_files *rf)
  * lowest free number, and the table is empty: reserve numbers upward, then
  * give back the gaps.
  */
-static int cpt_install_fds(struct cpt_restore_files *rf)
+static int cpt_install_fds(struct cpt_restore_files *rf, struct cpt_file_registry *files)
 {
 	unsigned int i, j, n, next = 0;
 	int fd, ret = 0;
@@ -922,7 +1311,8 @@ static int cpt_install_fds(struct cpt_restore_files *rf)
 			next++;
 			cond_resched();
 		}
-		fd_install(rfd->fd, get_file(rfd->file->file));
+		fd_install(rfd->fd, get_file(rfd->file ? rfd->file->file :
+					    xa_load(&files->restored, rfd->id)));
 	}
 out:
 	/* Give back every number reserved and not installed. */
@@ -950,7 +1340,7 @@ int cpt_files_apply(struct cpt_session *s)
 		return -EBUSY;
 	ret = cpt_close_all_fds(rf);
 	if (!ret)
-		ret = cpt_install_fds(rf);
+		ret = cpt_install_fds(rf, s->files);
 	return ret;
 }
 

@@ -37,6 +37,7 @@ static void cpt_session_release(struct kref *ref)
 				cpt_subsystems[i]->free(s);
 	}
 	s->cur = NULL;
+	cpt_files_release(s);
 	cpt_nextid_unreserve(s);
 	cpt_tree_free(s);
 	if (s->img.file)

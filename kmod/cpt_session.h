@@ -19,6 +19,7 @@ struct cpt_restore_signals;
 struct cpt_restore_cpu;
 struct cpt_restore_task;
 struct cpt_pid_reservation;
+struct cpt_file_registry;
 
 enum cpt_restore_state {
 	CPT_RESTORE_RUNNING,	/* the task restores itself */
@@ -79,6 +80,8 @@ struct cpt_session {
 	unsigned int nr_tasks;
 	struct cpt_task *cur;	/* the task a subsystem's save or restore is about */
 	struct cpt_session_stats stats;
+	/* the open files of the whole tree, by image id (cpt_files.c) */
+	struct cpt_file_registry *files;
 
 	/* checkpoint */
 	ktime_t frozen_at;
@@ -99,6 +102,9 @@ void cpt_session_put(struct cpt_session *s);
 
 /* Whether task t has a record of subsystem subsys (a zombie has none). */
 bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys);
+
+/* cpt_files.c: the session's file registry, freed with the session. */
+void cpt_files_release(struct cpt_session *s);
 
 /* cpt_tree.c */
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);

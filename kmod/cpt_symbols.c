@@ -50,7 +50,9 @@ int cpt_symbols_init(void)
 	return cpt_resolve((void **)&cpt_sym.ptrace_may_access, "ptrace_may_access") ?:
 	       cpt_resolve((void **)&cpt_sym.set_fs_pwd, "set_fs_pwd") ?:
 	       cpt_resolve((void **)&cpt_sym.replace_mm_exe_file, "replace_mm_exe_file") ?:
-	       cpt_resolve((void **)&cpt_sym.sys_mremap, "__x64_sys_mremap");
+	       cpt_resolve((void **)&cpt_sym.sys_mremap, "__x64_sys_mremap") ?:
+	       cpt_resolve((void **)&cpt_sym.create_pipe_files, "create_pipe_files") ?:
+	       cpt_resolve((void **)&cpt_sym.pipe_fcntl, "pipe_fcntl");
 }
 
 /* The kernel's own rule for attaching a debugger, LSMs (Yama...) included. */

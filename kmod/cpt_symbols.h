@@ -16,6 +16,8 @@ struct cpt_kernel_symbols {
 	void (*set_fs_pwd)(struct fs_struct *fs, const struct path *path);
 	int (*replace_mm_exe_file)(struct mm_struct *mm, struct file *new_exe);
 	long (*sys_mremap)(const struct pt_regs *regs);
+	int (*create_pipe_files)(struct file **res, int flags);
+	long (*pipe_fcntl)(struct file *file, unsigned int cmd, unsigned long arg);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -244,7 +244,6 @@ int cpt_tree_write(struct cpt_session *s)
 		cpt_pb_u64(&task, CPT_PB_TREE_TASK_EXIT_STATUS, t->exit_status);
 		cpt_pb_u64(&task, CPT_PB_TREE_TASK_CHILD_SUBREAPER, t->subreaper);
 		cpt_pb_message(&msg, CPT_PB_TREE_TASKS, &task);
-		cpt_pb_free(&task);
 	}
 	ret = msg.err ?: cpt_record_write(&s->img, CPT_REC_TREE, msg.data, msg.len);
 	cpt_pb_free(&msg);

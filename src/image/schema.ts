@@ -103,7 +103,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE';
 
 export interface File {
   id: number;
@@ -116,6 +116,10 @@ export interface File {
   inheritFd: number;
   /** CHAR_DEVICE: st_rdev. */
   rdev: number;
+  /** PIPE: which pipe (both ends have it), its size and data (with its first end). */
+  pipeId: number;
+  pipeData: Buffer;
+  pipeSize: number;
 }
 
 export interface Fd {

@@ -40,3 +40,9 @@ test('a session whose leader is not in the image is refused clearly', (t) => {
   t.true(error instanceof UnplannableTreeError);
   t.regex(error!.message, /session 78, whose leader is not in the image/);
 });
+
+test('children in the session and group of the shell that started the root stay in cptctl\'s', (t) => {
+  const plan = planTree({ tasks: [task(10, 1, 0, 0), task(11, 10, 0, 0), task(12, 11, 12, 0)] }, { pidns: false });
+  t.deepEqual(plan.steps.map((s) => `${opName(s.op)} ${plan.tasks[s.actor]!.pid}`),
+    ['clone 10', 'clone 11', 'setpgid 12']);
+});

@@ -4,7 +4,7 @@
  * leave it running as if nothing had happened. This one holds one such file
  * at fd 5, prints READY, then sleeps in short steps until GO_FILE appears:
  * none of them may be cut short. Usage: files_refused KIND GO_FILE, KIND one
- * of socket, pipe, eventfd, memfd, deleted.
+ * of socket, pipe (to a process outside the tree), eventfd, memfd, deleted.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -26,7 +27,23 @@ static int open_kind(const char *kind, const char *go_file)
 	if (!strcmp(kind, "socket")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	} else if (!strcmp(kind, "pipe")) {
+		/*
+		 * A pipe whose write end a process outside the tree holds: a
+		 * grandchild that its parent left to init, living until go.
+		 */
 		if (!pipe(fds)) {
+			pid_t child = fork();
+
+			if (child == 0) {
+				if (fork() == 0) {
+					close(fds[0]);
+					while (access(go_file, F_OK) != 0)
+						usleep(10000);
+					_exit(0);
+				}
+				_exit(0);
+			}
+			waitpid(child, NULL, 0);
 			fd = fds[0];
 			close(fds[1]);
 		}

@@ -44,6 +44,8 @@ export interface ImageSummary {
   readonly task: Task | null;
   readonly signals: Signals | null;
   readonly files: Files | null;
+  /** Every process's FILES record, in tree order (its processes, zombies left out). */
+  readonly processFiles: readonly Files[];
   readonly cpu: Cpu | null;
   readonly mm: Mm | null;
   readonly pages: PagesSummary;
@@ -96,6 +98,7 @@ export async function decodeImage(
   let trailer: Trailer | null = null;
   const sections: Sections = { manifest: null, tree: null, task: null, signals: null, files: null, cpu: null, mm: null };
   const unknownRecords: UnknownRecord[] = [];
+  const processFiles: Files[] = [];
   const notes: string[] = [];
   let pageRecords = 0;
   let pageCount = 0n;
@@ -192,6 +195,7 @@ export async function decodeImage(
     } else {
       const section = SECTION_OF[typeName];
       if (section === undefined) throw new Error(`no section for record type ${typeName}`);
+      if (section === 'files') processFiles.push(message as Files);
       if (sections[section] !== null) {
         // A tree's other tasks have their own records; one task's image has one of each.
         if ((sections.tree?.tasks.length ?? 1) <= 1) notes.push(`${where}: a second ${typeName} record, ignored`);
@@ -220,6 +224,7 @@ export async function decodeImage(
     records: count,
     header,
     ...sections,
+    processFiles,
     pages: { records: pageRecords, pages: pageCount, bytes: pageBytes, perVma, outsideVmas },
     trailer,
     unknownRecords,

@@ -2,7 +2,7 @@
 // programs (JSON: every decoded field; 64-bit values as strings, addresses
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
-import type { File, ImageHeader, Vma } from '../../image/schema.js';
+import type { File, Files, ImageHeader, Vma } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { formatBytes } from '../../units.js';
 import type { ImageSummary } from './decode.js';
@@ -44,7 +44,7 @@ function table(rows: readonly (readonly string[])[]): string[] {
 }
 
 export function formatInspectText(summary: ImageSummary, image: string): string {
-  const { header, manifest, task, signals, files, cpu, mm, pages, trailer } = summary;
+  const { header, manifest, task, signals, cpu, mm, pages, trailer } = summary;
   const lines: string[] = [];
 
   lines.push(...section('image', [`${image}: ${summary.size} bytes (${formatBytes(summary.size)}), ${summary.records} records`]));
@@ -100,18 +100,26 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
     ]));
   }
 
-  if (files !== null) {
-    const byId = new Map(files.files.map((file) => [file.id, file]));
-    const rows = files.fds.map((fd) => {
+  const fileRows = (files: Files): string[][] => {
+    const byId = new Map(summary.processFiles.flatMap((record) => record.files).map((file) => [file.id, file]));
+    return files.fds.map((fd) => {
       const file = byId.get(fd.fileId);
       if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
+      const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
       const path = file.kind === 'INHERITED' ? `(the restarting caller's fd ${file.inheritFd})`
-        : file.kind === 'CHAR_DEVICE' ? `${file.path} (${deviceNumber(file.rdev)})` : file.path;
+        : file.kind === 'CHAR_DEVICE' ? `${file.path} (${deviceNumber(file.rdev)})`
+          : file.kind === 'PIPE' ? `pipe ${file.pipeId}${file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : ''}`
+            : file.path;
       return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
-        `pos ${file.pos}`, path];
+        `pos ${file.pos}`, path + shared];
     });
-    lines.push(...section('files', rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)));
-  }
+  };
+  const processes = summary.tree?.tasks.filter((t) => t.pid === t.tgid && !t.zombie) ?? [];
+  summary.processFiles.forEach((record, i) => {
+    const rows = fileRows(record);
+    const title = summary.processFiles.length > 1 ? `files of ${processes[i]?.pid ?? `process ${i + 1}`}` : 'files';
+    lines.push(...section(title, rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)));
+  });
 
   if (cpu !== null) {
     const regs = cpu.gpregs.map((value, i) => `${(GPREG_NAMES[i] ?? `reg${i}`).padStart(8)} ${value.toString(16).padStart(16, '0')}`);
@@ -201,9 +209,17 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
     files: files === null ? null : {
       files: files.files.map((file) => ({
         ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
+        pipeData: file.pipeData.toString('base64'),
       })),
       fds: files.fds,
     },
+    processFiles: summary.processFiles.map((record) => ({
+      files: record.files.map((file) => ({
+        ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
+        pipeData: file.pipeData.toString('base64'),
+      })),
+      fds: record.fds,
+    })),
     cpu: cpu === null ? null : {
       registers: Object.fromEntries(cpu.gpregs.map((value, i) => [GPREG_NAMES[i] ?? `reg${i}`, hex(value)])),
       fsBase: hex(cpu.fsBase),

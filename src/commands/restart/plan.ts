@@ -93,15 +93,17 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     step('clone', launch, 0);
   }
 
-  // The ids the root comes with: the builder's own, unless it leads them.
-  const outerSession = (t: TreeTask): boolean => t === root && !isTreeProcess(t.sid);
+  // The root's session and group, when no task of the tree leads them, are
+  // the builder's own ('outer'): so are they for every task that shares them.
+  const sessionOf = (t: TreeTask): Id => (t.sid === root.sid && !isTreeProcess(t.sid) ? 'outer' : t.sid);
+  const groupOf = (t: TreeTask): Id => (t.pgid === root.pgid && !isTreeProcess(t.pgid) ? 'outer' : t.pgid);
   const create = (p: TreeTask, sid: Id, pgid: Id): void => {
     const self = index.get(p.pid)!;
     if (p.sid === p.pid) {
       step('setsid', self);
       sid = p.pid;
       pgid = p.pid;
-    } else if (sid !== p.sid && !(sid === 'outer' && outerSession(p))) {
+    } else if (sid !== sessionOf(p)) {
       throw new UnplannableTreeError(`process ${p.pid} is in session ${p.sid}, whose leader is not in the image: `
         + 'sessions without their leader are not supported yet');
     }
@@ -122,8 +124,11 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
   const join = (p: TreeTask): void => {
     const want = p.pgid;
     const self = index.get(p.pid)!;
-    if (group.get(p.pid) === want) return;
-    if (p === root && !isTreeProcess(want)) return; // the shell's group: it keeps cptctl's
+    if (group.get(p.pid) === groupOf(p)) return;
+    if (groupOf(p) === 'outer') {
+      throw new UnplannableTreeError(`process ${p.pid} rejoined the group of the shell that started the root: `
+        + 'not supported yet');
+    }
     if (want === p.pid) {
       step('setpgid', self, 0, want);
     } else if (isTreeProcess(want)) {
@@ -134,10 +139,6 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
       join(leader);
       step('setpgid', self, 0, want);
     } else {
-      if (want === root.pgid) {
-        throw new UnplannableTreeError(`process ${p.pid} rejoined the group of the shell that started the root: `
-          + 'not supported yet');
-      }
       let holder = placeholders.get(want);
       if (holder === undefined) {
         holder = { task: tasks.length, creator: self };
@@ -148,7 +149,7 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
       }
       step('setpgid', self, 0, want);
     }
-    group.set(p.pid, want);
+    group.set(p.pid, groupOf(p));
   };
   for (const p of processes) join(p);
 
