@@ -29,6 +29,7 @@
 #include <linux/xarray.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/workqueue.h>
@@ -36,6 +37,9 @@
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
 #include "cpt_symbols.h"
+
+/* The most bytes of a deleted file or memfd an image holds. */
+#define CPT_MAX_CONTENT (8U << 20)
 
 /* The most Files an image may hold, and thus their highest id. */
 #define CPT_MAX_FILES BIT(20)
@@ -409,12 +413,28 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	switch (inode->i_mode & S_IFMT) {
 	case S_IFREG:
 	case S_IFDIR:
-		/* No path reaches these: memfds, SysV shm, and the like. */
-		if (internal)
-			return cpt_refuse(fd, strncmp(dentry->d_name.name, "memfd:", 6) ?
-					  "file of an internal mount" : "memfd");
-		if (d_unlinked(dentry))
-			return cpt_refuse(fd, "deleted file");
+		if (S_ISREG(inode->i_mode) && (internal || d_unlinked(dentry)) &&
+		    i_size_read(inode) > CPT_MAX_CONTENT) {
+			cpt_note("fd %u: nameless file of %lld bytes (over %u) not supported\n",
+				 fd, i_size_read(inode), CPT_MAX_CONTENT);
+			return -EOPNOTSUPP;
+		}
+		/* No path reaches these: memfds (their content is saved), SysV shm... */
+		if (internal) {
+			if (!S_ISREG(inode->i_mode) || strncmp(dentry->d_name.name, "memfd:", 6))
+				return cpt_refuse(fd, "file of an internal mount");
+			/* A memfd reopened through /proc with less access would gain some. */
+			if ((flags & O_ACCMODE) != O_RDWR)
+				return cpt_refuse(fd, "memfd opened read- or write-only");
+			*kind = CPT_PB_FILE_KIND_MEMFD;
+			break;
+		}
+		if (d_unlinked(dentry)) {
+			if (!S_ISREG(inode->i_mode))
+				return cpt_refuse(fd, "deleted directory");
+			*kind = CPT_PB_FILE_KIND_DELETED;
+			break;
+		}
 		*kind = S_ISREG(inode->i_mode) ? CPT_PB_FILE_KIND_REGULAR :
 						 CPT_PB_FILE_KIND_DIRECTORY;
 		break;
@@ -486,6 +506,31 @@ out:
 }
 
 /* sp, for a pipe end: its pipe, whose id is pipe_id. */
+/*
+ * The whole content of a file no path reaches, read through a file of our
+ * own on it (the target's may be write-only), leaving its offset alone.
+ */
+static int cpt_encode_content(struct cpt_pb_buf *one, struct file *file)
+{
+	loff_t size = i_size_read(file_inode(file)), pos = 0;
+	struct file *reader;
+	ssize_t got;
+	void *data;
+
+	if (size > CPT_MAX_CONTENT)
+		return -EFBIG;
+	reader = dentry_open(&file->f_path, O_RDONLY | O_LARGEFILE, current_cred());
+	if (IS_ERR(reader))
+		return PTR_ERR(reader);
+	data = kvmalloc(size ?: 1, GFP_KERNEL);
+	got = data ? kernel_read(reader, data, size, &pos) : -ENOMEM;
+	fput(reader);
+	if (got >= 0)
+		cpt_pb_bytes(one, CPT_PB_FILE_CONTENT, data, got);
+	kvfree(data);
+	return got < 0 ? got : 0;
+}
+
 static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 			   struct cpt_saved_pipe *sp, u32 pipe_id, char *buf)
 {
@@ -495,8 +540,12 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 	int ret;
 
 	path = d_path(&e->file->f_path, buf, PATH_MAX);
-	if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE) {
-		/* Only for display: no path is opened. */
+	if (e->kind == CPT_PB_FILE_KIND_MEMFD) {
+		/* Its name, which a restart gives the new memfd. */
+		path = (const char *)e->file->f_path.dentry->d_name.name;
+	} else if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE ||
+		   e->kind == CPT_PB_FILE_KIND_DELETED) {
+		/* For display, and a deleted file's directory: nothing is opened by it. */
 		if (IS_ERR(path))
 			path = "";
 	} else if (IS_ERR(path) || *path != '/') {
@@ -516,6 +565,14 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		cpt_pb_u64(&one, CPT_PB_FILE_RDEV, new_encode_dev(inode->i_rdev));
 	if (e->kind == CPT_PB_FILE_KIND_INHERITED)
 		cpt_pb_u64(&one, CPT_PB_FILE_INHERIT_FD, e->fd);
+	if (e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_MEMFD) {
+		ret = cpt_encode_content(&one, e->file);
+		if (ret) {
+			cpt_note("fd %u: cannot read the content of %s: %d\n", e->fd, path, ret);
+			cpt_pb_free(&one);
+			return ret;
+		}
+	}
 	if (e->kind == CPT_PB_FILE_KIND_PIPE) {
 		cpt_pb_u64(&one, CPT_PB_FILE_PIPE_ID, pipe_id);
 		if (!sp->saved) {
@@ -664,6 +721,8 @@ struct cpt_rfile {
 	u32 pipe_size;
 	const void *pipe_data;	/* in the record, during restore() */
 	u32 pipe_data_len;
+	const void *content;	/* likewise */
+	u32 content_len;
 	bool used;
 	char *path;
 	struct file *file;
@@ -707,6 +766,9 @@ static umode_t cpt_kind_type(u32 kind)
 		return S_IFCHR;
 	case CPT_PB_FILE_KIND_PIPE:
 		return S_IFIFO;
+	case CPT_PB_FILE_KIND_DELETED:
+	case CPT_PB_FILE_KIND_MEMFD:
+		return S_IFREG;
 	}
 	return 0;
 }
@@ -764,6 +826,22 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		if (rfile->inherit_fd <= 2)
 			return 0;
 		bad = "inherited fd";
+		goto bad;
+	case CPT_PB_FILE_KIND_DELETED:
+	case CPT_PB_FILE_KIND_MEMFD:
+		if ((rfile->mode & S_IFMT) != S_IFREG)
+			bad = "mode";
+		else if (rfile->kind == CPT_PB_FILE_KIND_DELETED ? *path != '/' :
+			 strncmp(path, "memfd:", 6) || strchr(path, '/'))
+			bad = "path";
+		else if ((rfile->flags & O_ACCMODE) == O_ACCMODE ||
+			 (rfile->kind == CPT_PB_FILE_KIND_MEMFD &&
+			  (rfile->flags & O_ACCMODE) != O_RDWR))
+			bad = "access mode";
+		else if (rfile->content_len > CPT_MAX_CONTENT || rfile->pos > LLONG_MAX)
+			bad = "content";
+		else
+			return 0;
 		goto bad;
 	case CPT_PB_FILE_KIND_PIPE:
 		if ((rfile->mode & S_IFMT) != S_IFIFO)
@@ -850,6 +928,11 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			rfile->pipe_data = g.data;
 			rfile->pipe_data_len = g.len;
 			break;
+		case CPT_PB_FILE_CONTENT:
+			ret = g.wire == CPT_PB_BYTES && g.len <= U32_MAX ? 0 : -EBADMSG;
+			rfile->content = g.data;
+			rfile->content_len = g.len;
+			break;
 		default:
 			ret = 0;
 		}
@@ -861,7 +944,8 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 	ret = cpt_check_file(rfile, path);
 	if (ret)
 		return ret;
-	if (rfile->kind == CPT_PB_FILE_KIND_REGULAR || rfile->kind == CPT_PB_FILE_KIND_DIRECTORY) {
+	if (rfile->kind == CPT_PB_FILE_KIND_REGULAR || rfile->kind == CPT_PB_FILE_KIND_DIRECTORY ||
+	    rfile->kind == CPT_PB_FILE_KIND_DELETED || rfile->kind == CPT_PB_FILE_KIND_MEMFD) {
 		rfile->path = kstrdup(path, GFP_KERNEL_ACCOUNT);
 		if (!rfile->path)
 			return -ENOMEM;
@@ -1076,17 +1160,106 @@ flags:
 	return 0;
 }
 
+static int cpt_fill_content(struct cpt_rfile *rfile, struct file *file)
+{
+	loff_t pos = 0;
+	ssize_t done;
+
+	if (rfile->content_len) {
+		done = kernel_write(file, rfile->content, rfile->content_len, &pos);
+		if (done != rfile->content_len)
+			return done < 0 ? done : -EIO;
+	}
+	return 0;
+}
+
+/*
+ * A deleted file comes back as a new unlinked file (O_TMPFILE) in the
+ * directory it was in, created as the restarting caller, with its content;
+ * then opened again with the saved access mode and flags.
+ */
+static int cpt_open_deleted(struct cpt_rfile *rfile)
+{
+	char *dir = rfile->path, *slash;
+	struct file *tmp, *file;
+	size_t len = strlen(dir);
+	int ret;
+
+	/* d_path() said "/dir/name (deleted)". */
+	if (len > 10 && !strcmp(dir + len - 10, " (deleted)"))
+		dir[len - 10] = 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		return -EBADMSG;
+	*slash = 0;
+	tmp = filp_open(*dir ? dir : "/", O_TMPFILE | O_RDWR | O_LARGEFILE, rfile->mode & 07777);
+	*slash = '/';
+	if (IS_ERR(tmp)) {
+		cpt_note("cannot create a nameless file in the directory of %s: %ld\n",
+			 rfile->path, PTR_ERR(tmp));
+		return PTR_ERR(tmp);
+	}
+	ret = cpt_fill_content(rfile, tmp);
+	if (ret) {
+		fput(tmp);
+		return ret;
+	}
+	file = dentry_open(&tmp->f_path, rfile->flags | O_LARGEFILE, current_cred());
+	fput(tmp);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	rfile->file = file;
+	return 0;
+}
+
+/* A memfd comes back as a new one of its name (as memfd_create() makes it), with its content. */
+static int cpt_open_memfd(struct cpt_rfile *rfile)
+{
+	struct file *file;
+	int ret;
+
+	file = shmem_file_setup(rfile->path, 0, VM_NORESERVE);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
+	file->f_flags |= O_LARGEFILE;
+	rfile->file = file;
+	ret = cpt_fill_content(rfile, file);
+	if (ret)
+		return ret;
+	cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
+	return 0;
+}
+
+/* Puts the saved offset back; a device's means nothing (/dev/null's resets to 0). */
+static int cpt_seek_saved(struct cpt_rfile *rfile)
+{
+	loff_t pos;
+
+	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE || !rfile->pos)
+		return 0;
+	pos = vfs_llseek(rfile->file, rfile->pos, SEEK_SET);
+	if (pos != rfile->pos) {
+		cpt_note("cannot seek file %u to %llu: %lld\n", rfile->id, rfile->pos, pos);
+		return pos < 0 ? pos : -EIO;
+	}
+	return 0;
+}
+
 static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const char *path = rfile->path;
 	struct file *file;
 	struct path p;
 	bool same;
-	loff_t pos;
 	int ret;
 
 	if (rfile->kind == CPT_PB_FILE_KIND_PIPE)
 		return cpt_open_pipe(reg, rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_DELETED)
+		return cpt_open_deleted(rfile) ?: cpt_seek_saved(rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_MEMFD)
+		return cpt_open_memfd(rfile) ?: cpt_seek_saved(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
 		if (!rfile->file) {
@@ -1122,16 +1295,7 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		file->f_flags &= ~O_NONBLOCK;
 		spin_unlock(&file->f_lock);
 	}
-	/* A device's position means nothing; /dev/null's resets to 0. */
-	if (rfile->kind != CPT_PB_FILE_KIND_CHAR_DEVICE && rfile->pos) {
-		pos = vfs_llseek(file, rfile->pos, SEEK_SET);
-		if (pos != rfile->pos) {
-			cpt_note("cannot seek %s to %llu: %lld\n",
-				 path, rfile->pos, pos);
-			return pos < 0 ? pos : -EIO;
-		}
-	}
-	return 0;
+	return cpt_seek_saved(rfile);
 
 changed:
 	cpt_note("%s is no longer a file of the saved kind (mode %#o)\n",

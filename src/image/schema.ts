@@ -103,7 +103,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD';
 
 export interface File {
   id: number;
@@ -120,6 +120,8 @@ export interface File {
   pipeId: number;
   pipeData: Buffer;
   pipeSize: number;
+  /** DELETED, MEMFD: the whole file. */
+  content: Buffer;
 }
 
 export interface Fd {

@@ -81,10 +81,8 @@ const expected: Record<string, string> = {
   'sigsuspend.sigsuspend-returns': 'a task checkpointed in sigsuspend() returns from it after a signal',
   'refused-socket.refused': 'a socket is refused, naming the fd',
   'refused-socket.kept-running': 'a refused checkpoint leaves the target running unharmed',
-  'refused-pipe.refused': 'a pipe beyond stdio is refused',
+  'refused-pipe.refused': 'a pipe to a process outside the tree is refused',
   'refused-eventfd.refused': 'an eventfd is refused',
-  'refused-memfd.refused': 'a memfd is refused',
-  'refused-deleted.refused': 'a deleted file is refused',
   'job.output-reattached': 'a shell job\'s pipe stdio is re-attached to the restarting cptctl\'s',
   'job.exit-status': 'a shell job restarts and exits cleanly',
 };

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Runs in the guest: kernel objects shared between the processes of a tree
-# (open file descriptions, pipes with data in flight) through checkpoint ->
-# kill -> restart, each workload checking itself after the restart.
+# (open file descriptions, pipes with data in flight) and files no path
+# reaches (deleted, memfd) through checkpoint -> kill -> restart, each
+# workload checking itself after the restart.
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$scratch/pipeline.d" "$scratch/shared.d"
 CR_POKE="touch $scratch/pipeline.d/go" cr_cycle pipeline "$workloads/pipeline" "$scratch/pipeline.d"
 CR_POKE="touch $scratch/shared.d/go" cr_cycle shared "$workloads/shared_fds" "$scratch/shared.d"
+mkdir -p "$scratch/anon.d"
+CR_POKE="touch $scratch/anon.d/go" cr_cycle anon "$workloads/files_anon" "$scratch/anon.d"
 
 # inspect shows the pipes of the pipeline's image, with the data they held.
 if "$cptctl" inspect "$scratch/pipeline.img" >"$scratch/pipeline.inspect" 2>&1; then

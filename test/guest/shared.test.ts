@@ -24,6 +24,20 @@ const expected: Record<string, string> = {
   'pipeline.exit-status': 'a 3-process pipeline restarts with data in flight in its pipes and ends well',
   'shared.exit-status': 'parent and child sharing a file description restart and end well',
   'inspect.pipes': 'inspect shows the pipes and the data they hold',
+  'pipeline.records': 'no record of the pipeline is lost, duplicated or corrupted across the restart',
+  'pipeline.checksum': 'the pipeline\'s end-to-end checksum matches',
+  'pipeline.pipe-size': 'a pipe keeps its F_SETPIPE_SZ size',
+  'shared.shared-offset': 'a file description shared through fork keeps one offset',
+  'shared.shared-content': 'writes through the shared description do not overwrite each other',
+  'shared.separate-offsets': 'separate descriptions of one file keep their own offsets',
+  'anon.exit-status': 'deleted files and a memfd restart and check out',
+  'anon.deleted-content': 'a deleted file comes back with its content',
+  'anon.deleted-offset': 'a deleted file keeps its offset, shared by its two fds',
+  'anon.deleted-access': 'deleted files keep their access modes and O_APPEND',
+  'anon.deleted-nameless': 'a deleted file comes back deleted, in its directory',
+  'anon.memfd-content': 'a memfd comes back with its content',
+  'anon.memfd-offset': 'a memfd keeps its offset',
+  'anon.memfd-name': 'a memfd keeps its name',
 };
 
 for (const [name, title] of Object.entries(expected)) {

@@ -4,7 +4,7 @@
  * leave it running as if nothing had happened. This one holds one such file
  * at fd 5, prints READY, then sleeps in short steps until GO_FILE appears:
  * none of them may be cut short. Usage: files_refused KIND GO_FILE, KIND one
- * of socket, pipe (to a process outside the tree), eventfd, memfd, deleted.
+ * of socket, pipe (to a process outside the tree), eventfd.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -109,7 +109,8 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
       const path = file.kind === 'INHERITED' ? `(the restarting caller's fd ${file.inheritFd})`
         : file.kind === 'CHAR_DEVICE' ? `${file.path} (${deviceNumber(file.rdev)})`
           : file.kind === 'PIPE' ? `pipe ${file.pipeId}${file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : ''}`
-            : file.path;
+            : file.kind === 'DELETED' || file.kind === 'MEMFD' ? `${file.path}, ${file.content.length} bytes saved`
+              : file.path;
       return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
         `pos ${file.pos}`, path + shared];
     });
@@ -210,6 +211,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
       files: files.files.map((file) => ({
         ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
         pipeData: file.pipeData.toString('base64'),
+        content: file.content.toString('base64'),
       })),
       fds: files.fds,
     },
@@ -217,6 +219,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
       files: record.files.map((file) => ({
         ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
         pipeData: file.pipeData.toString('base64'),
+        content: file.content.toString('base64'),
       })),
       fds: record.fds,
     })),

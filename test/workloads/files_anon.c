@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Files no path reaches: a regular file deleted while open (read-write,
+ * with an offset), a second one open write-only, and a memfd. After the
+ * restart each must hold its content, offset and access mode, and still
+ * be nameless (a deleted file in the same directory: its old name is not
+ * kept; a memfd with its name); the two fds on the first deleted file
+ * share one offset.
+ * Usage: files_anon DIR   (goes on once DIR/go exists)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#define DELETED_SIZE (100 * 1024)
+#define MEMFD_SIZE (50 * 1024)
+
+static unsigned char expect[DELETED_SIZE];
+
+static void fill(unsigned char *p, size_t n, unsigned int seed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		p[i] = (unsigned char)((i * 131 + seed) ^ (i >> 7));
+}
+
+static int content_is(int fd, size_t n, unsigned int seed)
+{
+	unsigned char *got = malloc(n);
+	int ok;
+
+	fill(expect, n, seed);
+	ok = got && pread(fd, got, n, 0) == (ssize_t)n && !memcmp(got, expect, n);
+	free(got);
+	return ok;
+}
+
+static int nameless(int fd, const char *want)
+{
+	char link[64], target[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return 0;
+	target[n] = 0;
+	return strstr(target, want) && strstr(target, "(deleted)");
+}
+
+int main(int argc, char **argv)
+{
+	char path[4096], go[4096];
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+	int del, del2, wonly, mfd;
+
+	if (argc != 2)
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(go, sizeof(go), "%s/go", argv[1]);
+
+	snprintf(path, sizeof(path), "%s/deleted-rw", argv[1]);
+	del = open(path, O_RDWR | O_CREAT | O_TRUNC, 0640);
+	fill(expect, DELETED_SIZE, 1);
+	if (del < 0 || write(del, expect, DELETED_SIZE) != DELETED_SIZE || unlink(path) ||
+	    lseek(del, 1234, SEEK_SET) != 1234 || (del2 = dup(del)) < 0) {
+		check("setup", 0, "deleted file: %s", strerror(errno));
+		return 1;
+	}
+	snprintf(path, sizeof(path), "%s/deleted-wo", argv[1]);
+	wonly = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	fill(expect, 4096, 2);
+	if (wonly < 0 || write(wonly, expect, 4096) != 4096 || unlink(path)) {
+		check("setup", 0, "write-only deleted file: %s", strerror(errno));
+		return 1;
+	}
+	mfd = memfd_create("cpt-anon", 0);
+	fill(expect, MEMFD_SIZE, 3);
+	if (mfd < 0 || write(mfd, expect, MEMFD_SIZE) != MEMFD_SIZE || lseek(mfd, 77, SEEK_SET) != 77) {
+		check("setup", 0, "memfd: %s", strerror(errno));
+		return 1;
+	}
+
+	printf("READY\n");
+	while (access(go, F_OK))
+		nanosleep(&tick, NULL);
+
+	check("deleted-content", content_is(del, DELETED_SIZE, 1), "100 KiB read back");
+	check("deleted-offset", lseek(del2, 0, SEEK_CUR) == 1234 &&
+	      lseek(del, 10, SEEK_CUR) == 1244 && lseek(del2, 0, SEEK_CUR) == 1244,
+	      "offset 1234, shared by both fds");
+	check("deleted-access", (fcntl(del, F_GETFL) & O_ACCMODE) == O_RDWR &&
+	      (fcntl(wonly, F_GETFL) & (O_ACCMODE | O_APPEND)) == (O_WRONLY | O_APPEND),
+	      "O_RDWR, and O_WRONLY|O_APPEND");
+	check("deleted-nameless", nameless(del, argv[1]) && nameless(wonly, argv[1]),
+	      "both still deleted, in their directory");
+	check("write-only-appends", write(wonly, "x", 1) == 1 && lseek(wonly, 0, SEEK_CUR) == 4097,
+	      "an O_APPEND write lands at the end of 4096 bytes");
+	check("memfd-content", content_is(mfd, MEMFD_SIZE, 3), "50 KiB read back");
+	check("memfd-offset", lseek(mfd, 0, SEEK_CUR) == 77, "offset 77");
+	check("memfd-name", nameless(mfd, "memfd:cpt-anon"), "still memfd:cpt-anon");
+	return check_exit_status();
+}
