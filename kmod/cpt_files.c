@@ -17,6 +17,8 @@
  * never gets more access than that caller has.
  */
 #include <linux/bsearch.h>
+#include <linux/eventfd.h>
+#include <linux/seq_file.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -399,6 +401,65 @@ static int cpt_refuse(unsigned int fd, const char *what)
 	return -EOPNOTSUPP;
 }
 
+static bool cpt_is_eventfd(struct file *file)
+{
+	struct eventfd_ctx *ctx = eventfd_ctx_fileget(file);
+
+	if (IS_ERR(ctx))
+		return false;
+	eventfd_ctx_put(ctx);
+	return true;
+}
+
+/* Takes up to what one read() would from the counter, as read() would. */
+static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
+{
+	wait_queue_entry_t wait;
+	u64 taken = 0;
+
+	/* Ours is on no queue (linked to itself): only the counter's read part acts. */
+	init_waitqueue_entry(&wait, current);
+	INIT_LIST_HEAD(&wait.entry);
+	eventfd_ctx_remove_wait_queue(ctx, &wait, &taken);
+	return taken;
+}
+
+/*
+ * An eventfd's counter, as its fdinfo shows it, and whether it counts as a
+ * semaphore, which only a read tells: with at least 2 in the counter, a
+ * semaphore's read takes 1. The counter is put back as it was; the tree
+ * is frozen, so nobody sees it move.
+ */
+static int cpt_eventfd_state(struct file *file, u64 *count, bool *semaphore)
+{
+	struct eventfd_ctx *ctx = eventfd_ctx_fileget(file);
+	struct seq_file m = {};
+	char info[128] = "";
+	const char *at;
+	u64 taken;
+	int ret = -EIO;
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	m.buf = info;
+	m.size = sizeof(info) - 1;
+	file->f_op->show_fdinfo(&m, file);
+	at = strstr(info, "eventfd-count:");
+	if (!at || sscanf(at, "eventfd-count: %llx", count) != 1 || *count > U64_MAX - 3)
+		goto out;
+	eventfd_signal(ctx, 2);
+	taken = cpt_eventfd_take(ctx);
+	*semaphore = taken == 1;
+	if (*semaphore)
+		cpt_eventfd_take(ctx);
+	else if (*count)
+		eventfd_signal(ctx, *count);
+	ret = 0;
+out:
+	eventfd_ctx_put(ctx);
+	return ret;
+}
+
 /* How a file is saved, or why it cannot be. */
 static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kind)
 {
@@ -454,7 +515,11 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	case S_IFBLK:
 		return cpt_refuse(fd, "block device");
 	default:
-		/* eventfd, epoll, signalfd, timerfd...: named as /proc shows them */
+		if (cpt_is_eventfd(file)) {
+			*kind = CPT_PB_FILE_KIND_EVENTFD;
+			break;
+		}
+		/* epoll, signalfd, timerfd...: named as /proc shows them */
 		name = d_path(&file->f_path, buf, PATH_MAX);
 		return cpt_refuse(fd, IS_ERR(name) ? "special file" : name);
 	}
@@ -544,7 +609,7 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		/* Its name, which a restart gives the new memfd. */
 		path = (const char *)e->file->f_path.dentry->d_name.name;
 	} else if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE ||
-		   e->kind == CPT_PB_FILE_KIND_DELETED) {
+		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD) {
 		/* For display, and a deleted file's directory: nothing is opened by it. */
 		if (IS_ERR(path))
 			path = "";
@@ -572,6 +637,18 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 			cpt_pb_free(&one);
 			return ret;
 		}
+	}
+	if (e->kind == CPT_PB_FILE_KIND_EVENTFD) {
+		u64 count;
+		bool semaphore;
+
+		ret = cpt_eventfd_state(e->file, &count, &semaphore);
+		if (ret) {
+			cpt_pb_free(&one);
+			return ret;
+		}
+		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_COUNT, count);
+		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_SEMAPHORE, semaphore);
 	}
 	if (e->kind == CPT_PB_FILE_KIND_PIPE) {
 		cpt_pb_u64(&one, CPT_PB_FILE_PIPE_ID, pipe_id);
@@ -723,6 +800,8 @@ struct cpt_rfile {
 	u32 pipe_data_len;
 	const void *content;	/* likewise */
 	u32 content_len;
+	u64 eventfd_count;
+	bool eventfd_semaphore;
 	bool used;
 	char *path;
 	struct file *file;
@@ -843,6 +922,15 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		else
 			return 0;
 		goto bad;
+	case CPT_PB_FILE_KIND_EVENTFD:
+		/* What eventfd() gives: read-write; write() refuses the top value. */
+		if ((rfile->flags & O_ACCMODE) != O_RDWR)
+			bad = "access mode";
+		else if (rfile->eventfd_count == U64_MAX)
+			bad = "eventfd counter";
+		else
+			return 0;
+		goto bad;
 	case CPT_PB_FILE_KIND_PIPE:
 		if ((rfile->mode & S_IFMT) != S_IFIFO)
 			bad = "mode";
@@ -927,6 +1015,12 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			ret = g.wire == CPT_PB_BYTES && g.len <= U32_MAX ? 0 : -EBADMSG;
 			rfile->pipe_data = g.data;
 			rfile->pipe_data_len = g.len;
+			break;
+		case CPT_PB_FILE_EVENTFD_COUNT:
+			ret = cpt_pb_get_u64(&g, &rfile->eventfd_count);
+			break;
+		case CPT_PB_FILE_EVENTFD_SEMAPHORE:
+			ret = cpt_pb_get_bool(&g, &rfile->eventfd_semaphore);
 			break;
 		case CPT_PB_FILE_CONTENT:
 			ret = g.wire == CPT_PB_BYTES && g.len <= U32_MAX ? 0 : -EBADMSG;
@@ -1246,6 +1340,35 @@ static int cpt_seek_saved(struct cpt_rfile *rfile)
 	return 0;
 }
 
+/* An eventfd, made by the kernel's eventfd2() in the restoring task, with its counter. */
+static int cpt_open_eventfd(struct cpt_rfile *rfile)
+{
+	u64 first = min_t(u64, rfile->eventfd_count, UINT_MAX);
+	struct pt_regs regs = {
+		.di = first,
+		.si = (rfile->eventfd_semaphore ? EFD_SEMAPHORE : 0) |
+		      (rfile->flags & O_NONBLOCK) | O_CLOEXEC,
+	};
+	struct eventfd_ctx *ctx;
+	long fd;
+
+	fd = cpt_sym.sys_eventfd2(&regs);
+	if (fd < 0)
+		return fd;
+	rfile->file = fget(fd);
+	close_fd(fd);
+	if (!rfile->file)
+		return -EBADF;
+	if (rfile->eventfd_count > first) {
+		ctx = eventfd_ctx_fileget(rfile->file);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		eventfd_signal(ctx, rfile->eventfd_count - first);
+		eventfd_ctx_put(ctx);
+	}
+	return 0;
+}
+
 static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const char *path = rfile->path;
@@ -1260,6 +1383,8 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_deleted(rfile) ?: cpt_seek_saved(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_MEMFD)
 		return cpt_open_memfd(rfile) ?: cpt_seek_saved(rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_EVENTFD)
+		return cpt_open_eventfd(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
 		if (!rfile->file) {

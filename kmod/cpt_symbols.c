@@ -52,7 +52,8 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.replace_mm_exe_file, "replace_mm_exe_file") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mremap, "__x64_sys_mremap") ?:
 	       cpt_resolve((void **)&cpt_sym.create_pipe_files, "create_pipe_files") ?:
-	       cpt_resolve((void **)&cpt_sym.pipe_fcntl, "pipe_fcntl");
+	       cpt_resolve((void **)&cpt_sym.pipe_fcntl, "pipe_fcntl") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_eventfd2, "__x64_sys_eventfd2");
 }
 
 /* The kernel's own rule for attaching a debugger, LSMs (Yama...) included. */

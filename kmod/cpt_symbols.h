@@ -18,6 +18,7 @@ struct cpt_kernel_symbols {
 	long (*sys_mremap)(const struct pt_regs *regs);
 	int (*create_pipe_files)(struct file **res, int flags);
 	long (*pipe_fcntl)(struct file *file, unsigned int cmd, unsigned long arg);
+	long (*sys_eventfd2)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -103,7 +103,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD';
 
 export interface File {
   id: number;
@@ -122,6 +122,9 @@ export interface File {
   pipeSize: number;
   /** DELETED, MEMFD: the whole file. */
   content: Buffer;
+  /** EVENTFD: its counter, and whether it counts as a semaphore. */
+  eventfdCount: bigint;
+  eventfdSemaphore: boolean;
 }
 
 export interface Fd {

@@ -38,6 +38,8 @@ const expected: Record<string, string> = {
   'anon.memfd-content': 'a memfd comes back with its content',
   'anon.memfd-offset': 'a memfd keeps its offset',
   'anon.memfd-name': 'a memfd keeps its name',
+  'anon.eventfd-counter': 'an eventfd keeps its counter and O_NONBLOCK',
+  'anon.eventfd-semaphore': 'an EFD_SEMAPHORE eventfd still counts as a semaphore',
 };
 
 for (const [name, title] of Object.entries(expected)) {

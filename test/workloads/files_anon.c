@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Files no path reaches: a regular file deleted while open (read-write,
- * with an offset), a second one open write-only, and a memfd. After the
+ * with an offset), a second one open write-only, a memfd, and two
+ * eventfds (a counter and a semaphore). After the
  * restart each must hold its content, offset and access mode, and still
  * be nameless (a deleted file in the same directory: its old name is not
  * kept; a memfd with its name); the two fds on the first deleted file
@@ -10,9 +11,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -60,7 +63,8 @@ int main(int argc, char **argv)
 {
 	char path[4096], go[4096];
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int del, del2, wonly, mfd;
+	int del, del2, wonly, mfd, counter, sem, sem_reads = 0, got;
+	uint64_t value = 0;
 
 	if (argc != 2)
 		return 2;
@@ -89,6 +93,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	counter = eventfd(5, EFD_NONBLOCK);
+	sem = eventfd(3, EFD_SEMAPHORE | EFD_NONBLOCK);
+	if (counter < 0 || sem < 0) {
+		check("setup", 0, "eventfd: %s", strerror(errno));
+		return 1;
+	}
+
 	printf("READY\n");
 	while (access(go, F_OK))
 		nanosleep(&tick, NULL);
@@ -107,5 +118,12 @@ int main(int argc, char **argv)
 	check("memfd-content", content_is(mfd, MEMFD_SIZE, 3), "50 KiB read back");
 	check("memfd-offset", lseek(mfd, 0, SEEK_CUR) == 77, "offset 77");
 	check("memfd-name", nameless(mfd, "memfd:cpt-anon"), "still memfd:cpt-anon");
+	got = read(counter, &value, 8) == 8 && value == 5;
+	got = got && read(counter, &value, 8) < 0 && errno == EAGAIN;
+	check("eventfd-counter", got, "read 5 then EAGAIN (first read %llu)", (unsigned long long)value);
+	while (sem_reads < 10 && read(sem, &value, 8) == 8 && value == 1)
+		sem_reads++;
+	check("eventfd-semaphore", sem_reads == 3 && errno == EAGAIN,
+	      "%d reads of 1 before EAGAIN, want 3", sem_reads);
 	return check_exit_status();
 }

@@ -110,7 +110,8 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
         : file.kind === 'CHAR_DEVICE' ? `${file.path} (${deviceNumber(file.rdev)})`
           : file.kind === 'PIPE' ? `pipe ${file.pipeId}${file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : ''}`
             : file.kind === 'DELETED' || file.kind === 'MEMFD' ? `${file.path}, ${file.content.length} bytes saved`
-              : file.path;
+              : file.kind === 'EVENTFD' ? `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`
+                : file.path;
       return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
         `pos ${file.pos}`, path + shared];
     });
@@ -212,6 +213,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
         pipeData: file.pipeData.toString('base64'),
         content: file.content.toString('base64'),
+        eventfdCount: file.eventfdCount.toString(),
       })),
       fds: files.fds,
     },
@@ -220,6 +222,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
         pipeData: file.pipeData.toString('base64'),
         content: file.content.toString('base64'),
+        eventfdCount: file.eventfdCount.toString(),
       })),
       fds: record.fds,
     })),
