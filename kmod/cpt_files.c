@@ -247,9 +247,9 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 		return ret;
 	sf = &reg->saved[reg->nr_saved++];
 	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1 };
-	if (!cpt_is_anon_pipe(file))
-		return 0;
 	pipe = cpt_pipe_of(file);
+	if (!pipe)
+		return 0;
 	for (p = 0; p < reg->nr_pipes && reg->pipes[p].pipe != pipe; p++)
 		;
 	if (p == reg->nr_pipes) {
@@ -650,7 +650,7 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_COUNT, count);
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_SEMAPHORE, semaphore);
 	}
-	if (e->kind == CPT_PB_FILE_KIND_PIPE) {
+	if (e->kind == CPT_PB_FILE_KIND_PIPE || e->kind == CPT_PB_FILE_KIND_FIFO) {
 		cpt_pb_u64(&one, CPT_PB_FILE_PIPE_ID, pipe_id);
 		if (!sp->saved) {
 			ret = cpt_encode_pipe_data(&one, sp->pipe);
@@ -685,7 +685,8 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 		if (!sf)
 			return -EAGAIN;	/* the tree was scanned frozen: a bug */
 		if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe])) {
-			e->kind = CPT_PB_FILE_KIND_PIPE;
+			e->kind = cpt_is_anon_pipe(e->file) ? CPT_PB_FILE_KIND_PIPE :
+							      CPT_PB_FILE_KIND_FIFO;
 		} else if (cpt_is_shell_stdio(file_inode(e->file))) {
 			if (o->fd > 2)
 				return cpt_refuse(o->fd, S_ISFIFO(file_inode(o->file)->i_mode) ?
@@ -844,6 +845,7 @@ static umode_t cpt_kind_type(u32 kind)
 	case CPT_PB_FILE_KIND_CHAR_DEVICE:
 		return S_IFCHR;
 	case CPT_PB_FILE_KIND_PIPE:
+	case CPT_PB_FILE_KIND_FIFO:
 		return S_IFIFO;
 	case CPT_PB_FILE_KIND_DELETED:
 	case CPT_PB_FILE_KIND_MEMFD:
@@ -932,10 +934,14 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 			return 0;
 		goto bad;
 	case CPT_PB_FILE_KIND_PIPE:
+	case CPT_PB_FILE_KIND_FIFO:
 		if ((rfile->mode & S_IFMT) != S_IFIFO)
 			bad = "mode";
-		else if ((rfile->flags & O_ACCMODE) != O_RDONLY &&
-			 (rfile->flags & O_ACCMODE) != O_WRONLY)
+		else if (rfile->kind == CPT_PB_FILE_KIND_FIFO && *path != '/')
+			bad = "path";
+		else if ((rfile->flags & O_ACCMODE) == O_ACCMODE ||
+			 (rfile->kind == CPT_PB_FILE_KIND_PIPE &&
+			  (rfile->flags & O_ACCMODE) == O_RDWR))
 			bad = "access mode";
 		else if (!rfile->pipe_id || rfile->pipe_id > CPT_MAX_FILES)
 			bad = "pipe id";
@@ -1039,7 +1045,8 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 	if (ret)
 		return ret;
 	if (rfile->kind == CPT_PB_FILE_KIND_REGULAR || rfile->kind == CPT_PB_FILE_KIND_DIRECTORY ||
-	    rfile->kind == CPT_PB_FILE_KIND_DELETED || rfile->kind == CPT_PB_FILE_KIND_MEMFD) {
+	    rfile->kind == CPT_PB_FILE_KIND_DELETED || rfile->kind == CPT_PB_FILE_KIND_MEMFD ||
+	    rfile->kind == CPT_PB_FILE_KIND_FIFO) {
 		rfile->path = kstrdup(path, GFP_KERNEL_ACCOUNT);
 		if (!rfile->path)
 			return -ENOMEM;
@@ -1195,6 +1202,81 @@ static void cpt_set_nonblock(struct file *file, bool nonblock)
 	spin_unlock(&file->f_lock);
 }
 
+/* Gives a new pipe, through a non-blocking write end of it, the saved size and data. */
+static int cpt_fill_pipe(struct cpt_rfile *rfile, struct file *writer)
+{
+	loff_t pos = 0;
+	ssize_t done;
+	long size;
+
+	size = cpt_sym.pipe_fcntl(writer, F_GETPIPE_SZ, 0);
+	if (rfile->pipe_size && rfile->pipe_size != size) {
+		size = cpt_sym.pipe_fcntl(writer, F_SETPIPE_SZ, rfile->pipe_size);
+		if (size < 0) {
+			cpt_note("pipe %u: cannot set its size to %u: %ld\n",
+				 rfile->pipe_id, rfile->pipe_size, size);
+			return size;
+		}
+	}
+	if (rfile->pipe_data_len > size) {
+		cpt_note("image: pipe %u holds %u bytes, more than its %ld\n",
+			 rfile->pipe_id, rfile->pipe_data_len, size);
+		return -EBADMSG;
+	}
+	if (rfile->pipe_data_len) {
+		done = kernel_write(writer, rfile->pipe_data, rfile->pipe_data_len, &pos);
+		if (done != rfile->pipe_data_len)
+			return done < 0 ? done : -EIO;
+	}
+	return 0;
+}
+
+/*
+ * An end of a named FIFO, opened by its path as the restarting caller. For
+ * its first end, a read-write open of our own keeps the pipe (and the data
+ * it gets) alive until the session ends, and lets the other ends open
+ * without blocking.
+ */
+static int cpt_open_fifo(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	struct file *holder = xa_load(&reg->pipe_ends, rfile->pipe_id);
+	struct file *file;
+	int ret;
+
+	if (!holder) {
+		holder = filp_open(rfile->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
+		if (IS_ERR(holder)) {
+			cpt_note("cannot open the FIFO %s: %ld\n", rfile->path, PTR_ERR(holder));
+			return PTR_ERR(holder);
+		}
+		if (!cpt_pipe_of(holder)) {
+			fput(holder);
+			cpt_note("%s is no longer a FIFO\n", rfile->path);
+			return -ESTALE;
+		}
+		ret = xa_insert(&reg->pipe_ends, rfile->pipe_id, holder, GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			fput(holder);
+			return ret;
+		}
+		ret = cpt_fill_pipe(rfile, holder);
+		if (ret)
+			return ret;
+	}
+	file = filp_open(rfile->path, rfile->flags | O_NONBLOCK | O_NOFOLLOW, 0);
+	if (IS_ERR(file)) {
+		cpt_note("cannot open the FIFO %s: %ld\n", rfile->path, PTR_ERR(file));
+		return PTR_ERR(file);
+	}
+	rfile->file = file;
+	if (cpt_pipe_of(file) != cpt_pipe_of(holder)) {
+		cpt_note("%s is no longer the FIFO it was\n", rfile->path);
+		return -ESTALE;
+	}
+	cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
+	return 0;
+}
+
 /*
  * A pipe end: the pipe is created (with its size and data) for its first
  * end, whose File carries them; the other end waits in the registry for
@@ -1204,9 +1286,6 @@ static int cpt_open_pipe(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	bool writer = (rfile->flags & O_ACCMODE) == O_WRONLY;
 	struct file *ends[2], *other;
-	loff_t pos = 0;
-	ssize_t done;
-	long size;
 	int ret;
 
 	other = xa_erase(&reg->pipe_ends, rfile->pipe_id);
@@ -1229,25 +1308,9 @@ static int cpt_open_pipe(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		fput(ends[!writer]);
 		return ret == -EBUSY ? -EBADMSG : ret;
 	}
-	size = cpt_sym.pipe_fcntl(ends[1], F_GETPIPE_SZ, 0);
-	if (rfile->pipe_size && rfile->pipe_size != size) {
-		size = cpt_sym.pipe_fcntl(ends[1], F_SETPIPE_SZ, rfile->pipe_size);
-		if (size < 0) {
-			cpt_note("pipe %u: cannot set its size to %u: %ld\n",
-				 rfile->pipe_id, rfile->pipe_size, size);
-			return size;
-		}
-	}
-	if (rfile->pipe_data_len > size) {
-		cpt_note("image: pipe %u holds %u bytes, more than its %ld\n",
-			 rfile->pipe_id, rfile->pipe_data_len, size);
-		return -EBADMSG;
-	}
-	if (rfile->pipe_data_len) {
-		done = kernel_write(ends[1], rfile->pipe_data, rfile->pipe_data_len, &pos);
-		if (done != rfile->pipe_data_len)
-			return done < 0 ? done : -EIO;
-	}
+	ret = cpt_fill_pipe(rfile, ends[1]);
+	if (ret)
+		return ret;
 	cpt_set_nonblock(ends[!writer], false);
 flags:
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
@@ -1379,6 +1442,8 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 
 	if (rfile->kind == CPT_PB_FILE_KIND_PIPE)
 		return cpt_open_pipe(reg, rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_FIFO)
+		return cpt_open_fifo(reg, rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_DELETED)
 		return cpt_open_deleted(rfile) ?: cpt_seek_saved(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_MEMFD)

@@ -103,7 +103,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO';
 
 export interface File {
   id: number;

@@ -40,6 +40,7 @@ const expected: Record<string, string> = {
   'anon.memfd-name': 'a memfd keeps its name',
   'anon.eventfd-counter': 'an eventfd keeps its counter and O_NONBLOCK',
   'anon.eventfd-semaphore': 'an EFD_SEMAPHORE eventfd still counts as a semaphore',
+  'anon.fifo-data': 'a named FIFO comes back by its path with the data it held',
 };
 
 for (const [name, title] of Object.entries(expected)) {

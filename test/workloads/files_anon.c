@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Files no path reaches: a regular file deleted while open (read-write,
- * with an offset), a second one open write-only, a memfd, and two
- * eventfds (a counter and a semaphore). After the
+ * with an offset), a second one open write-only, a memfd, two eventfds
+ * (a counter and a semaphore); and a named FIFO with data in it. After the
  * restart each must hold its content, offset and access mode, and still
  * be nameless (a deleted file in the same directory: its old name is not
  * kept; a memfd with its name); the two fds on the first deleted file
@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,7 +64,8 @@ int main(int argc, char **argv)
 {
 	char path[4096], go[4096];
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int del, del2, wonly, mfd, counter, sem, sem_reads = 0, got;
+	int del, del2, wonly, mfd, counter, sem, sem_reads = 0, got, fifo_r, fifo_w;
+	char fifo_buf[64] = "";
 	uint64_t value = 0;
 
 	if (argc != 2)
@@ -100,6 +102,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	snprintf(path, sizeof(path), "%s/fifo", argv[1]);
+	unlink(path);
+	if (mkfifo(path, 0600) || (fifo_r = open(path, O_RDONLY | O_NONBLOCK)) < 0 ||
+	    (fifo_w = open(path, O_WRONLY)) < 0 || write(fifo_w, "hello fifo", 10) != 10) {
+		check("setup", 0, "fifo: %s", strerror(errno));
+		return 1;
+	}
+
 	printf("READY\n");
 	while (access(go, F_OK))
 		nanosleep(&tick, NULL);
@@ -125,5 +135,10 @@ int main(int argc, char **argv)
 		sem_reads++;
 	check("eventfd-semaphore", sem_reads == 3 && errno == EAGAIN,
 	      "%d reads of 1 before EAGAIN, want 3", sem_reads);
+	got = read(fifo_r, fifo_buf, sizeof(fifo_buf) - 1) == 10 && !memcmp(fifo_buf, "hello fifo", 10);
+	got = got && write(fifo_w, "more", 4) == 4 && read(fifo_r, fifo_buf, 4) == 4 &&
+	      !memcmp(fifo_buf, "more", 4) && (fcntl(fifo_r, F_GETFL) & O_NONBLOCK) &&
+	      !(fcntl(fifo_w, F_GETFL) & O_NONBLOCK);
+	check("fifo-data", got, "the FIFO held \"%.10s\", and still carries data", fifo_buf);
 	return check_exit_status();
 }

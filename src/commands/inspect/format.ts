@@ -108,7 +108,7 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
       const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
       const path = file.kind === 'INHERITED' ? `(the restarting caller's fd ${file.inheritFd})`
         : file.kind === 'CHAR_DEVICE' ? `${file.path} (${deviceNumber(file.rdev)})`
-          : file.kind === 'PIPE' ? `pipe ${file.pipeId}${file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : ''}`
+          : file.kind === 'PIPE' || file.kind === 'FIFO' ? `${file.kind === 'FIFO' ? `${file.path}: ` : ''}pipe ${file.pipeId}${file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : ''}`
             : file.kind === 'DELETED' || file.kind === 'MEMFD' ? `${file.path}, ${file.content.length} bytes saved`
               : file.kind === 'EVENTFD' ? `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`
                 : file.path;
