@@ -29,6 +29,9 @@
 #include <linux/pipe_fs_i.h>
 #include <linux/highmem.h>
 #include <linux/xarray.h>
+#include <linux/net.h>
+#include <net/af_unix.h>
+#include <net/sock.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
@@ -60,7 +63,11 @@ struct cpt_saved_file {
 	u32 id;			/* its File's, once saved; 0 before */
 	u32 kind;
 	int pipe;		/* index in pipes, or -1 */
+	u32 pair;		/* a unix socket pair's id, once its first end is saved */
 };
+
+/* The most bytes queued in a unix socket an image holds. */
+#define CPT_MAX_QUEUED (4U << 20)
 
 /*
  * The session's open files. At checkpoint, every file of the tree's fd
@@ -74,8 +81,10 @@ struct cpt_file_registry {
 	unsigned int nr_pipes, cap_pipes;
 	bool scanned;			/* every fd table of the tree was seen */
 	u32 next_id;
+	u32 next_pair;
 	struct xarray restored;		/* id -> struct file * (a reference) */
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
+	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
 };
 
 void cpt_files_release(struct cpt_session *s)
@@ -96,6 +105,9 @@ void cpt_files_release(struct cpt_session *s)
 	xa_for_each(&reg->pipe_ends, i, file)
 		fput(file);
 	xa_destroy(&reg->pipe_ends);
+	xa_for_each(&reg->pair_ends, i, file)
+		fput(file);
+	xa_destroy(&reg->pair_ends);
 	kfree(reg);
 	s->files = NULL;
 }
@@ -108,6 +120,7 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 			return NULL;
 		xa_init(&s->files->restored);
 		xa_init(&s->files->pipe_ends);
+		xa_init(&s->files->pair_ends);
 	}
 	return s->files;
 }
@@ -533,6 +546,102 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	return 0;
 }
 
+static struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
+						  struct sock *sk)
+{
+	struct socket *sock;
+	unsigned int i;
+
+	for (i = 0; i < reg->nr_saved; i++) {
+		sock = sock_from_file(reg->saved[i].file);
+		if (sock && sock->sk == sk)
+			return &reg->saved[i];
+	}
+	return NULL;
+}
+
+/*
+ * Whether the socket is one end of an unnamed pair (socketpair()) whose
+ * other end the tree holds too, with nothing in its queue a restart could
+ * not give back: passed fds, out-of-band data. Returns its peer's entry.
+ */
+static struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file)
+{
+	struct socket *sock = sock_from_file(file);
+	struct sock *sk = sock ? sock->sk : NULL, *peer;
+	struct cpt_saved_file *other = NULL;
+	struct sk_buff *skb;
+	bool clean = true;
+
+	if (!sk || sk->sk_family != AF_UNIX || sock->state != SS_CONNECTED ||
+	    (sk->sk_type != SOCK_STREAM && sk->sk_type != SOCK_DGRAM &&
+	     sk->sk_type != SOCK_SEQPACKET))
+		return NULL;
+	peer = unix_peer_get(sk);
+	if (!peer)
+		return NULL;
+	if (!unix_sk(sk)->addr && !unix_sk(peer)->addr && unix_peer(peer) == sk &&
+	    !sk->sk_shutdown && !peer->sk_shutdown)
+		other = cpt_find_saved_sock(reg, peer);
+	spin_lock(&sk->sk_receive_queue.lock);
+	skb_queue_walk(&sk->sk_receive_queue, skb)
+		clean &= !UNIXCB(skb).fp;
+	spin_unlock(&sk->sk_receive_queue.lock);
+#if IS_ENABLED(CONFIG_AF_UNIX_OOB)
+	clean &= !unix_sk(sk)->oob_skb;
+#endif
+	sock_put(peer);
+	return clean ? other : NULL;
+}
+
+/* What this end has yet to read, a message per buffer (a stream's, from where reading stopped). */
+static int cpt_encode_unix_queue(struct cpt_pb_buf *one, struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	unsigned int total = 0, nr = 0, done = 0, i = 0, off, len;
+	struct sk_buff *skb;
+	u32 *lens;
+	char *data;
+	int ret = 0;
+
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		total += skb->len;
+		nr++;
+	}
+	spin_unlock(&q->lock);
+	if (total > CPT_MAX_QUEUED)
+		return -EFBIG;
+	data = kvmalloc(total ?: 1, GFP_KERNEL);
+	lens = kvmalloc_array(nr ?: 1, sizeof(*lens), GFP_KERNEL);
+	if (!data || !lens) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* The tree is frozen and the peer is in it: the queue holds still. */
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		off = sk->sk_type == SOCK_STREAM ? UNIXCB(skb).consumed : 0;
+		len = skb->len - off;
+		if (i == nr || len > total - done) {
+			ret = -EAGAIN;
+			break;
+		}
+		ret = skb_copy_bits(skb, off, data + done, len);
+		if (ret)
+			break;
+		lens[i++] = len;
+		done += len;
+	}
+	spin_unlock(&q->lock);
+	for (nr = i, i = 0, done = 0; !ret && i < nr; done += lens[i++])
+		cpt_pb_bytes(one, CPT_PB_FILE_UNIX_MESSAGES, data + done, lens[i]);
+out:
+	kvfree(lens);
+	kvfree(data);
+	return ret;
+}
+
 /* What the pipe holds, copied without taking it out. */
 static int cpt_encode_pipe_data(struct cpt_pb_buf *one, struct pipe_inode_info *pipe)
 {
@@ -609,7 +718,8 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		/* Its name, which a restart gives the new memfd. */
 		path = (const char *)e->file->f_path.dentry->d_name.name;
 	} else if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE ||
-		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD) {
+		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD ||
+		   e->kind == CPT_PB_FILE_KIND_UNIX_PAIR) {
 		/* For display, and a deleted file's directory: nothing is opened by it. */
 		if (IS_ERR(path))
 			path = "";
@@ -650,6 +760,18 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_COUNT, count);
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_SEMAPHORE, semaphore);
 	}
+	if (e->kind == CPT_PB_FILE_KIND_UNIX_PAIR) {
+		struct sock *sk = sock_from_file(e->file)->sk;
+
+		cpt_pb_u64(&one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
+		cpt_pb_u64(&one, CPT_PB_FILE_PAIR_ID, pipe_id);
+		ret = cpt_encode_unix_queue(&one, sk);
+		if (ret) {
+			cpt_note("fd %u: cannot save what its socket holds: %d\n", e->fd, ret);
+			cpt_pb_free(&one);
+			return ret;
+		}
+	}
 	if (e->kind == CPT_PB_FILE_KIND_PIPE || e->kind == CPT_PB_FILE_KIND_FIFO) {
 		cpt_pb_u64(&one, CPT_PB_FILE_PIPE_ID, pipe_id);
 		if (!sp->saved) {
@@ -673,7 +795,7 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 			    struct cpt_file_registry *reg, char *buf)
 {
-	struct cpt_saved_file *sf;
+	struct cpt_saved_file *sf, *peer;
 	struct cpt_pb_buf one;
 	unsigned int i;
 	int ret;
@@ -684,7 +806,16 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 		sf = cpt_find_saved(reg, e->file);
 		if (!sf)
 			return -EAGAIN;	/* the tree was scanned frozen: a bug */
-		if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe])) {
+		peer = NULL;
+		if (!sf->id && S_ISSOCK(file_inode(e->file)->i_mode))
+			peer = cpt_unix_pair_peer(reg, e->file);
+		if (peer) {
+			e->kind = CPT_PB_FILE_KIND_UNIX_PAIR;
+			/* Both ends get the pair's id with the first. */
+			if (!peer->pair)
+				peer->pair = ++reg->next_pair;
+			sf->pair = peer->pair;
+		} else if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe])) {
 			e->kind = cpt_is_anon_pipe(e->file) ? CPT_PB_FILE_KIND_PIPE :
 							      CPT_PB_FILE_KIND_FIFO;
 		} else if (cpt_is_shell_stdio(file_inode(e->file))) {
@@ -719,6 +850,7 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 			e->id = sf->id;
 			/* Pipe ids are the session's pipe indices, from 1. */
 			ret = cpt_encode_file(msg, e, sf->pipe >= 0 ? &reg->pipes[sf->pipe] : NULL,
+					      e->kind == CPT_PB_FILE_KIND_UNIX_PAIR ? sf->pair :
 					      sf->pipe + 1, buf);
 			if (ret)
 				return ret;
@@ -803,6 +935,10 @@ struct cpt_rfile {
 	u32 content_len;
 	u64 eventfd_count;
 	bool eventfd_semaphore;
+	u32 unix_type;
+	u32 pair_id;
+	const void *record;	/* the File's own message, to walk its unix_messages again */
+	size_t record_len;
 	bool used;
 	char *path;
 	struct file *file;
@@ -924,6 +1060,19 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		else
 			return 0;
 		goto bad;
+	case CPT_PB_FILE_KIND_UNIX_PAIR:
+		if ((rfile->mode & S_IFMT) != S_IFSOCK)
+			bad = "mode";
+		else if (rfile->unix_type != SOCK_STREAM && rfile->unix_type != SOCK_DGRAM &&
+			 rfile->unix_type != SOCK_SEQPACKET)
+			bad = "socket type";
+		else if (!rfile->pair_id || rfile->pair_id > CPT_MAX_FILES)
+			bad = "pair id";
+		else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+			bad = "access mode";
+		else
+			return 0;
+		goto bad;
 	case CPT_PB_FILE_KIND_EVENTFD:
 		/* What eventfd() gives: read-write; write() refuses the top value. */
 		if ((rfile->flags & O_ACCMODE) != O_RDWR)
@@ -980,6 +1129,8 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 	int ret;
 
 	*path = 0;
+	rfile->record = f->data;
+	rfile->record_len = f->len;
 	ret = cpt_pb_get_message(f, &r);
 	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0) {
 		switch (g.num) {
@@ -1021,6 +1172,15 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			ret = g.wire == CPT_PB_BYTES && g.len <= U32_MAX ? 0 : -EBADMSG;
 			rfile->pipe_data = g.data;
 			rfile->pipe_data_len = g.len;
+			break;
+		case CPT_PB_FILE_UNIX_TYPE:
+			ret = cpt_pb_get_u32(&g, &rfile->unix_type);
+			break;
+		case CPT_PB_FILE_PAIR_ID:
+			ret = cpt_pb_get_u32(&g, &rfile->pair_id);
+			break;
+		case CPT_PB_FILE_UNIX_MESSAGES:
+			ret = g.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
 			break;
 		case CPT_PB_FILE_EVENTFD_COUNT:
 			ret = cpt_pb_get_u64(&g, &rfile->eventfd_count);
@@ -1403,6 +1563,90 @@ static int cpt_seek_saved(struct cpt_rfile *rfile)
 	return 0;
 }
 
+/* Sends, from its peer, what this end of a pair had yet to read. */
+static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
+{
+	struct sock *peer = unix_peer_get(sock->sk);
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct cpt_pb_reader r;
+	struct cpt_pb_field g;
+	struct kvec vec;
+	int ret, sent;
+
+	if (!peer)
+		return -ENOTCONN;
+	cpt_pb_reader_init(&r, rfile->record, rfile->record_len);
+	while ((ret = cpt_pb_next(&r, &g)) > 0) {
+		if (g.num != CPT_PB_FILE_UNIX_MESSAGES || !g.len)
+			continue;
+		vec.iov_base = (void *)g.data;
+		vec.iov_len = g.len;
+		sent = kernel_sendmsg(peer->sk_socket, &msg, &vec, 1, g.len);
+		if (sent != g.len) {
+			cpt_note("socket pair %u: cannot queue %zu saved bytes again: %d\n",
+				 rfile->pair_id, g.len, sent);
+			ret = sent < 0 ? sent : -ENOBUFS;
+			break;
+		}
+	}
+	sock_put(peer);
+	return ret;
+}
+
+/*
+ * An end of a unix socket pair: the pair is made for its first end, as
+ * socketpair() makes it (in the restoring task's network namespace, as
+ * the caller), the other end waiting in the registry for its own File.
+ * Each end's saved queue is sent again from its peer.
+ */
+static int cpt_open_unix_pair(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	struct socket *pair[2] = {};
+	struct file *other;
+	int ret, i;
+
+	other = xa_erase(&reg->pair_ends, rfile->pair_id);
+	if (other) {
+		rfile->file = other;
+		if (sock_from_file(other)->sk->sk_type != rfile->unix_type)
+			return -EBADMSG;
+		goto fill;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = sock_create(AF_UNIX, rfile->unix_type, 0, &pair[i]);
+		if (ret)
+			goto out_release;
+	}
+	ret = pair[0]->ops->socketpair(pair[0], pair[1]);
+	if (ret)
+		goto out_release;
+	rfile->file = sock_alloc_file(pair[0], 0, NULL);
+	pair[0] = NULL;		/* the file has it, or freed it */
+	if (IS_ERR(rfile->file)) {
+		ret = PTR_ERR(rfile->file);
+		rfile->file = NULL;
+		goto out_release;
+	}
+	other = sock_alloc_file(pair[1], 0, NULL);
+	pair[1] = NULL;
+	if (IS_ERR(other))
+		return PTR_ERR(other);
+	ret = xa_insert(&reg->pair_ends, rfile->pair_id, other, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		fput(other);
+		return ret == -EBUSY ? -EBADMSG : ret;
+	}
+fill:
+	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
+	return cpt_refill_unix(rfile, sock_from_file(rfile->file));
+
+out_release:
+	for (i = 0; i < 2; i++)
+		if (pair[i])
+			sock_release(pair[i]);
+	return ret;
+}
+
 /* An eventfd, made by the kernel's eventfd2() in the restoring task, with its counter. */
 static int cpt_open_eventfd(struct cpt_rfile *rfile)
 {
@@ -1450,6 +1694,8 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_memfd(rfile) ?: cpt_seek_saved(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_EVENTFD)
 		return cpt_open_eventfd(rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_UNIX_PAIR)
+		return cpt_open_unix_pair(reg, rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
 		if (!rfile->file) {

@@ -103,7 +103,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR';
 
 export interface File {
   id: number;
@@ -125,6 +125,10 @@ export interface File {
   /** EVENTFD: its counter, and whether it counts as a semaphore. */
   eventfdCount: bigint;
   eventfdSemaphore: boolean;
+  /** UNIX_PAIR: SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET, the pair, and what this end has yet to read. */
+  unixType: number;
+  pairId: number;
+  unixMessages: Buffer[];
 }
 
 export interface Fd {

@@ -8,8 +8,9 @@
 mkdir -p "$scratch/pipeline.d" "$scratch/shared.d"
 CR_POKE="touch $scratch/pipeline.d/go" cr_cycle pipeline "$workloads/pipeline" "$scratch/pipeline.d"
 CR_POKE="touch $scratch/shared.d/go" cr_cycle shared "$workloads/shared_fds" "$scratch/shared.d"
-mkdir -p "$scratch/anon.d"
+mkdir -p "$scratch/anon.d" "$scratch/unix.d"
 CR_POKE="touch $scratch/anon.d/go" cr_cycle anon "$workloads/files_anon" "$scratch/anon.d"
+CR_POKE="touch $scratch/unix.d/go" cr_cycle unix "$workloads/unix_pairs" "$scratch/unix.d"
 
 # inspect shows the pipes of the pipeline's image, with the data they held.
 if "$cptctl" inspect "$scratch/pipeline.img" >"$scratch/pipeline.inspect" 2>&1; then

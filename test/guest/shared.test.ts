@@ -41,6 +41,12 @@ const expected: Record<string, string> = {
   'anon.eventfd-counter': 'an eventfd keeps its counter and O_NONBLOCK',
   'anon.eventfd-semaphore': 'an EFD_SEMAPHORE eventfd still counts as a semaphore',
   'anon.fifo-data': 'a named FIFO comes back by its path with the data it held',
+  'unix.exit-status': 'unix socket pairs between two processes restart and end well',
+  'unix.stream-to-parent': 'bytes queued in a stream socket pair come back',
+  'unix.child-reads': 'a half-read stream message, datagrams and packets come back whole',
+  'unix.stream-back': 'a stream socket pair still carries data after the restart',
+  'unix.dgram-back': 'a datagram socket pair still carries data after the restart',
+  'unix.seqpacket-back': 'a seqpacket socket pair still carries data after the restart',
 };
 
 for (const [name, title] of Object.entries(expected)) {

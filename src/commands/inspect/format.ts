@@ -28,6 +28,8 @@ function signalList(mask: bigint): string {
   return names.length === 0 ? hex(mask) : `${hex(mask)} (${names.join(' ')})`;
 }
 
+const UNIX_TYPES: Readonly<Record<number, string>> = { 1: 'stream', 2: 'datagram', 5: 'seqpacket' };
+
 function fileKind(kind: File['kind']): string {
   return typeof kind === 'number' ? `kind ${kind}` : kind.toLowerCase().replace('_', '-');
 }
@@ -111,7 +113,9 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
           : file.kind === 'PIPE' || file.kind === 'FIFO' ? `${file.kind === 'FIFO' ? `${file.path}: ` : ''}pipe ${file.pipeId}${file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : ''}`
             : file.kind === 'DELETED' || file.kind === 'MEMFD' ? `${file.path}, ${file.content.length} bytes saved`
               : file.kind === 'EVENTFD' ? `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`
-                : file.path;
+                : file.kind === 'UNIX_PAIR' ? `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, `
+                  + `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)`
+                  : file.path;
       return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
         `pos ${file.pos}`, path + shared];
     });
@@ -214,6 +218,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         pipeData: file.pipeData.toString('base64'),
         content: file.content.toString('base64'),
         eventfdCount: file.eventfdCount.toString(),
+        unixMessages: file.unixMessages.map((m) => m.toString('base64')),
       })),
       fds: files.fds,
     },
@@ -223,6 +228,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         pipeData: file.pipeData.toString('base64'),
         content: file.content.toString('base64'),
         eventfdCount: file.eventfdCount.toString(),
+        unixMessages: file.unixMessages.map((m) => m.toString('base64')),
       })),
       fds: record.fds,
     })),
