@@ -18,6 +18,8 @@
  */
 #include <linux/bsearch.h>
 #include <linux/eventfd.h>
+#include <linux/mman.h>
+#include <linux/timerfd.h>
 #include <linux/seq_file.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -437,6 +439,70 @@ static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
 	return taken;
 }
 
+/* What /proc/PID/fdinfo shows of a file, after its pos and flags lines. */
+static int cpt_fdinfo(struct file *file, char *buf, size_t size)
+{
+	struct seq_file m = { .buf = buf, .size = size - 1 };
+
+	if (!file->f_op->show_fdinfo)
+		return -EOPNOTSUPP;
+	memset(buf, 0, size);
+	file->f_op->show_fdinfo(&m, file);
+	return seq_has_overflowed(&m) ? -EOVERFLOW : 0;
+}
+
+/* An anonymous inode's file by its name: "[timerfd]", "[signalfd]". */
+static bool cpt_is_anon(struct file *file, const char *name)
+{
+	return (file->f_path.mnt->mnt_flags & MNT_INTERNAL) &&
+	       !strcmp(file->f_path.dentry->d_name.name, name);
+}
+
+/* A signalfd's mask, as its fdinfo shows it. */
+static int cpt_signalfd_mask(struct file *file, u64 *mask)
+{
+	char info[128];
+	const char *at;
+	int ret;
+
+	ret = cpt_fdinfo(file, info, sizeof(info));
+	if (ret)
+		return ret;
+	at = strstr(info, "sigmask:\t");
+	if (!at || sscanf(at, "sigmask:\t%llx", mask) != 1)
+		return -EIO;
+	return 0;
+}
+
+struct cpt_timer_state {
+	u32 clock;
+	u64 ticks;
+	u64 value_ns;
+	u64 interval_ns;
+};
+
+/* A timerfd's clock, time left, period and expirations, as its fdinfo shows them. */
+static int cpt_timerfd_state(struct file *file, struct cpt_timer_state *t)
+{
+	unsigned long long vs, vns, is, ins;
+	unsigned int flags;
+	char info[256];
+	int ret;
+
+	ret = cpt_fdinfo(file, info, sizeof(info));
+	if (ret)
+		return ret;
+	if (sscanf(info, "clockid: %u\nticks: %llu\nsettime flags: %o\n"
+		   "it_value: (%llu, %llu)\nit_interval: (%llu, %llu)",
+		   &t->clock, &t->ticks, &flags, &vs, &vns, &is, &ins) != 7)
+		return -EIO;
+	if (vs > U64_MAX / NSEC_PER_SEC - 1 || is > U64_MAX / NSEC_PER_SEC - 1)
+		return -EOVERFLOW;
+	t->value_ns = vs * NSEC_PER_SEC + vns;
+	t->interval_ns = is * NSEC_PER_SEC + ins;
+	return 0;
+}
+
 /*
  * An eventfd's counter, as its fdinfo shows it, and whether it counts as a
  * semaphore, which only a read tells: with at least 2 in the counter, a
@@ -446,17 +512,15 @@ static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
 static int cpt_eventfd_state(struct file *file, u64 *count, bool *semaphore)
 {
 	struct eventfd_ctx *ctx = eventfd_ctx_fileget(file);
-	struct seq_file m = {};
-	char info[128] = "";
+	char info[128];
 	const char *at;
 	u64 taken;
 	int ret = -EIO;
 
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	m.buf = info;
-	m.size = sizeof(info) - 1;
-	file->f_op->show_fdinfo(&m, file);
+	if (cpt_fdinfo(file, info, sizeof(info)))
+		goto out;
 	at = strstr(info, "eventfd-count:");
 	if (!at || sscanf(at, "eventfd-count: %llx", count) != 1 || *count > U64_MAX - 3)
 		goto out;
@@ -530,6 +594,14 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	default:
 		if (cpt_is_eventfd(file)) {
 			*kind = CPT_PB_FILE_KIND_EVENTFD;
+			break;
+		}
+		if (cpt_is_anon(file, "[signalfd]")) {
+			*kind = CPT_PB_FILE_KIND_SIGNALFD;
+			break;
+		}
+		if (cpt_is_anon(file, "[timerfd]")) {
+			*kind = CPT_PB_FILE_KIND_TIMERFD;
 			break;
 		}
 		/* epoll, signalfd, timerfd...: named as /proc shows them */
@@ -642,6 +714,30 @@ out:
 	return ret;
 }
 
+static int cpt_encode_anon_state(struct cpt_pb_buf *one, const struct cpt_fd_entry *e)
+{
+	struct cpt_timer_state t;
+	u64 mask;
+	int ret;
+
+	if (e->kind == CPT_PB_FILE_KIND_SIGNALFD) {
+		ret = cpt_signalfd_mask(e->file, &mask);
+		if (!ret)
+			cpt_pb_u64(one, CPT_PB_FILE_SIGNALFD_MASK, mask);
+	} else {
+		ret = cpt_timerfd_state(e->file, &t);
+		if (!ret) {
+			cpt_pb_u64(one, CPT_PB_FILE_TIMER_CLOCK, t.clock);
+			cpt_pb_u64(one, CPT_PB_FILE_TIMER_TICKS, t.ticks);
+			cpt_pb_u64(one, CPT_PB_FILE_TIMER_VALUE_NS, t.value_ns);
+			cpt_pb_u64(one, CPT_PB_FILE_TIMER_INTERVAL_NS, t.interval_ns);
+		}
+	}
+	if (ret)
+		cpt_note("fd %u: cannot read its state: %d\n", e->fd, ret);
+	return ret;
+}
+
 /* What the pipe holds, copied without taking it out. */
 static int cpt_encode_pipe_data(struct cpt_pb_buf *one, struct pipe_inode_info *pipe)
 {
@@ -719,7 +815,8 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		path = (const char *)e->file->f_path.dentry->d_name.name;
 	} else if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE ||
 		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD ||
-		   e->kind == CPT_PB_FILE_KIND_UNIX_PAIR) {
+		   e->kind == CPT_PB_FILE_KIND_UNIX_PAIR || e->kind == CPT_PB_FILE_KIND_SIGNALFD ||
+		   e->kind == CPT_PB_FILE_KIND_TIMERFD) {
 		/* For display, and a deleted file's directory: nothing is opened by it. */
 		if (IS_ERR(path))
 			path = "";
@@ -759,6 +856,13 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		}
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_COUNT, count);
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_SEMAPHORE, semaphore);
+	}
+	if (e->kind == CPT_PB_FILE_KIND_SIGNALFD || e->kind == CPT_PB_FILE_KIND_TIMERFD) {
+		ret = cpt_encode_anon_state(&one, e);
+		if (ret) {
+			cpt_pb_free(&one);
+			return ret;
+		}
 	}
 	if (e->kind == CPT_PB_FILE_KIND_UNIX_PAIR) {
 		struct sock *sk = sock_from_file(e->file)->sk;
@@ -937,6 +1041,8 @@ struct cpt_rfile {
 	bool eventfd_semaphore;
 	u32 unix_type;
 	u32 pair_id;
+	u64 signalfd_mask;
+	struct cpt_timer_state timer;
 	const void *record;	/* the File's own message, to walk its unix_messages again */
 	size_t record_len;
 	bool used;
@@ -1073,6 +1179,14 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		else
 			return 0;
 		goto bad;
+	case CPT_PB_FILE_KIND_SIGNALFD:
+	case CPT_PB_FILE_KIND_TIMERFD:
+		/* The kernel's own calls check the rest (clock ids, times). */
+		if ((rfile->flags & O_ACCMODE) != O_RDWR)
+			bad = "access mode";
+		else
+			return 0;
+		goto bad;
 	case CPT_PB_FILE_KIND_EVENTFD:
 		/* What eventfd() gives: read-write; write() refuses the top value. */
 		if ((rfile->flags & O_ACCMODE) != O_RDWR)
@@ -1172,6 +1286,21 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			ret = g.wire == CPT_PB_BYTES && g.len <= U32_MAX ? 0 : -EBADMSG;
 			rfile->pipe_data = g.data;
 			rfile->pipe_data_len = g.len;
+			break;
+		case CPT_PB_FILE_SIGNALFD_MASK:
+			ret = cpt_pb_get_u64(&g, &rfile->signalfd_mask);
+			break;
+		case CPT_PB_FILE_TIMER_CLOCK:
+			ret = cpt_pb_get_u32(&g, &rfile->timer.clock);
+			break;
+		case CPT_PB_FILE_TIMER_TICKS:
+			ret = cpt_pb_get_u64(&g, &rfile->timer.ticks);
+			break;
+		case CPT_PB_FILE_TIMER_VALUE_NS:
+			ret = cpt_pb_get_u64(&g, &rfile->timer.value_ns);
+			break;
+		case CPT_PB_FILE_TIMER_INTERVAL_NS:
+			ret = cpt_pb_get_u64(&g, &rfile->timer.interval_ns);
 			break;
 		case CPT_PB_FILE_UNIX_TYPE:
 			ret = cpt_pb_get_u32(&g, &rfile->unix_type);
@@ -1647,6 +1776,112 @@ out_release:
 	return ret;
 }
 
+/*
+ * Runs one of the kernel's fd-making system calls in the restoring task and
+ * takes the file it made out of the task's table (the final step installs
+ * it where the image says).
+ */
+static struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
+					  struct pt_regs *regs)
+{
+	struct file *file;
+	long fd = call(regs);
+
+	if (fd < 0)
+		return ERR_PTR(fd);
+	file = fget(fd);
+	close_fd(fd);
+	return file ?: ERR_PTR(-EBADF);
+}
+
+/*
+ * A page of the restoring task's memory for the arguments those calls read
+ * from user space; the final step replaces that memory anyway.
+ */
+static unsigned long cpt_user_scratch(void)
+{
+	return vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+}
+
+/* A signalfd with its mask, made by the kernel's signalfd4(). */
+static int cpt_open_signalfd(struct cpt_rfile *rfile)
+{
+	unsigned long scratch = cpt_user_scratch();
+	struct pt_regs regs = {
+		.di = -1,
+		.si = scratch,
+		.dx = sizeof(rfile->signalfd_mask),
+		.r10 = O_CLOEXEC | (rfile->flags & O_NONBLOCK),
+	};
+	struct file *file;
+
+	if (IS_ERR_VALUE(scratch))
+		return scratch;
+	if (copy_to_user((void __user *)scratch, &rfile->signalfd_mask,
+			 sizeof(rfile->signalfd_mask)))
+		file = ERR_PTR(-EFAULT);
+	else
+		file = cpt_file_from_syscall(cpt_sym.sys_signalfd4, &regs);
+	vm_munmap(scratch, PAGE_SIZE);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	rfile->file = file;
+	return 0;
+}
+
+/*
+ * A timerfd on its clock, armed with the time it had left and its period
+ * (relative: an absolute timer comes back with the same time left), and
+ * its unread expirations (TFD_IOC_SET_TICKS, as CRIU does it): the
+ * kernel's timerfd_create() and timerfd_settime() in the restoring task.
+ */
+static int cpt_open_timerfd(struct cpt_rfile *rfile)
+{
+	const struct cpt_timer_state *t = &rfile->timer;
+	unsigned long scratch = cpt_user_scratch();
+	struct pt_regs regs = {
+		.di = t->clock,
+		.si = O_CLOEXEC | (rfile->flags & O_NONBLOCK),
+	};
+	struct __kernel_itimerspec its = {};
+	long fd, ret = 0;
+	u32 ns;
+
+	if (IS_ERR_VALUE(scratch))
+		return scratch;
+	fd = cpt_sym.sys_timerfd_create(&regs);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	/*
+	 * A periodic timer that expired, its expirations unread, shows no
+	 * time left: the kernel re-arms it only when it is read. It comes back
+	 * expiring at once; the periods it missed before are not counted.
+	 */
+	its.it_value.tv_sec = div_u64_rem(t->value_ns ?: !!t->interval_ns, NSEC_PER_SEC, &ns);
+	its.it_value.tv_nsec = ns;
+	its.it_interval.tv_sec = div_u64_rem(t->interval_ns, NSEC_PER_SEC, &ns);
+	its.it_interval.tv_nsec = ns;
+	if (its.it_value.tv_sec || its.it_value.tv_nsec) {
+		regs = (struct pt_regs) { .di = fd, .si = 0, .dx = scratch, .r10 = 0 };
+		ret = copy_to_user((void __user *)scratch, &its, sizeof(its)) ? -EFAULT :
+		      cpt_sym.sys_timerfd_settime(&regs);
+	}
+	rfile->file = fget(fd);
+	close_fd(fd);
+	if (!ret && !rfile->file)
+		ret = -EBADF;
+	if (!ret && t->ticks)
+		ret = copy_to_user((void __user *)scratch, &t->ticks, sizeof(t->ticks)) ? -EFAULT :
+		      rfile->file->f_op->unlocked_ioctl(rfile->file, TFD_IOC_SET_TICKS, scratch);
+out:
+	vm_munmap(scratch, PAGE_SIZE);
+	if (ret)
+		cpt_note("timerfd on clock %u: cannot set it again: %ld\n", t->clock, ret);
+	return ret;
+}
+
 /* An eventfd, made by the kernel's eventfd2() in the restoring task, with its counter. */
 static int cpt_open_eventfd(struct cpt_rfile *rfile)
 {
@@ -1696,6 +1931,10 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_eventfd(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_UNIX_PAIR)
 		return cpt_open_unix_pair(reg, rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_SIGNALFD)
+		return cpt_open_signalfd(rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_TIMERFD)
+		return cpt_open_timerfd(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
 		if (!rfile->file) {

@@ -53,7 +53,10 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_mremap, "__x64_sys_mremap") ?:
 	       cpt_resolve((void **)&cpt_sym.create_pipe_files, "create_pipe_files") ?:
 	       cpt_resolve((void **)&cpt_sym.pipe_fcntl, "pipe_fcntl") ?:
-	       cpt_resolve((void **)&cpt_sym.sys_eventfd2, "__x64_sys_eventfd2");
+	       cpt_resolve((void **)&cpt_sym.sys_eventfd2, "__x64_sys_eventfd2") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_signalfd4, "__x64_sys_signalfd4") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_timerfd_create, "__x64_sys_timerfd_create") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_timerfd_settime, "__x64_sys_timerfd_settime");
 }
 
 /* The kernel's own rule for attaching a debugger, LSMs (Yama...) included. */

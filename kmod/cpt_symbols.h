@@ -19,6 +19,9 @@ struct cpt_kernel_symbols {
 	int (*create_pipe_files)(struct file **res, int flags);
 	long (*pipe_fcntl)(struct file *file, unsigned int cmd, unsigned long arg);
 	long (*sys_eventfd2)(const struct pt_regs *regs);
+	long (*sys_signalfd4)(const struct pt_regs *regs);
+	long (*sys_timerfd_create)(const struct pt_regs *regs);
+	long (*sys_timerfd_settime)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -103,7 +103,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD';
 
 export interface File {
   id: number;
@@ -129,6 +129,13 @@ export interface File {
   unixType: number;
   pairId: number;
   unixMessages: Buffer[];
+  /** SIGNALFD: the signals it reads. */
+  signalfdMask: bigint;
+  /** TIMERFD: its clock, unread expirations, time left (0: disarmed) and period, in ns. */
+  timerClock: number;
+  timerTicks: bigint;
+  timerValueNs: bigint;
+  timerIntervalNs: bigint;
 }
 
 export interface Fd {

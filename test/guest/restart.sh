@@ -45,7 +45,7 @@ CR_POKE='kill -USR1 $pid' cr_cycle sigsuspend "$workloads/signals_sigsuspend"
 
 # What cannot be checkpointed yet is refused, naming the fd, and the target
 # runs on unharmed.
-for kind in socket pipe timerfd; do
+for kind in socket pipe inotify; do
 	out=$scratch/refused-$kind.out
 	pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$workloads/files_refused" "$kind" "$scratch/refused-$kind.go")
 	if ! wait_for_line "$out" READY; then

@@ -2,7 +2,9 @@
 /*
  * Files no path reaches: a regular file deleted while open (read-write,
  * with an offset), a second one open write-only, a memfd, two eventfds
- * (a counter and a semaphore); and a named FIFO with data in it. After the
+ * (a counter and a semaphore), a signalfd, two timerfds (one armed far
+ * ahead, one periodic with expirations not read yet); and a named FIFO
+ * with data in it. After the
  * restart each must hold its content, offset and access mode, and still
  * be nameless (a deleted file in the same directory: its old name is not
  * kept; a memfd with its name); the two fds on the first deleted file
@@ -16,7 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,7 +69,12 @@ int main(int argc, char **argv)
 {
 	char path[4096], go[4096];
 	struct timespec tick = { 0, 10 * 1000 * 1000 };
-	int del, del2, wonly, mfd, counter, sem, sem_reads = 0, got, fifo_r, fifo_w;
+	int del, del2, wonly, mfd, counter, sem, sem_reads = 0, got, fifo_r, fifo_w, sfd, far, periodic;
+	struct itimerspec far_in = { .it_value = { 1000, 0 } };
+	struct itimerspec tick_in = { .it_value = { 0, 10000000 }, .it_interval = { 0, 10000000 } };
+	struct itimerspec now;
+	struct signalfd_siginfo si;
+	sigset_t usr;
 	char fifo_buf[64] = "";
 	uint64_t value = 0;
 
@@ -101,6 +111,21 @@ int main(int argc, char **argv)
 		check("setup", 0, "eventfd: %s", strerror(errno));
 		return 1;
 	}
+
+	sigemptyset(&usr);
+	sigaddset(&usr, SIGUSR1);
+	sigaddset(&usr, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr, NULL);
+	sfd = signalfd(-1, &usr, SFD_NONBLOCK);
+	far = timerfd_create(CLOCK_MONOTONIC, 0);
+	periodic = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	if (sfd < 0 || far < 0 || periodic < 0 || timerfd_settime(far, 0, &far_in, NULL) ||
+	    timerfd_settime(periodic, 0, &tick_in, NULL)) {
+		check("setup", 0, "signalfd/timerfd: %s", strerror(errno));
+		return 1;
+	}
+	/* Expirations pile up unread from here on. */
+	nanosleep(&(struct timespec){ 0, 50000000 }, NULL);
 
 	snprintf(path, sizeof(path), "%s/fifo", argv[1]);
 	unlink(path);
@@ -140,5 +165,18 @@ int main(int argc, char **argv)
 	      !memcmp(fifo_buf, "more", 4) && (fcntl(fifo_r, F_GETFL) & O_NONBLOCK) &&
 	      !(fcntl(fifo_w, F_GETFL) & O_NONBLOCK);
 	check("fifo-data", got, "the FIFO held \"%.10s\", and still carries data", fifo_buf);
+	got = read(sfd, &si, sizeof(si)) < 0 && errno == EAGAIN;
+	got = got && !kill(getpid(), SIGUSR2) && read(sfd, &si, sizeof(si)) == sizeof(si) &&
+	      si.ssi_signo == SIGUSR2;
+	check("signalfd", got, "nothing pending, then SIGUSR2 read through it (got %u)", si.ssi_signo);
+	got = !timerfd_gettime(far, &now) && now.it_value.tv_sec > 500 && now.it_value.tv_sec < 1000 &&
+	      !now.it_interval.tv_sec && !now.it_interval.tv_nsec;
+	check("timerfd-armed", got, "%ld s left of 1000, one-shot", (long)now.it_value.tv_sec);
+	value = 0;
+	/* Expired and unread at the checkpoint: it counts on from the restart. */
+	got = read(periodic, &value, 8) == 8 && value >= 1 && !timerfd_gettime(periodic, &now) &&
+	      now.it_interval.tv_nsec == 10000000;
+	check("timerfd-ticks", got, "%llu expirations read, period %ld ns",
+	      (unsigned long long)value, now.it_interval.tv_nsec);
 	return check_exit_status();
 }

@@ -4,13 +4,13 @@
  * leave it running as if nothing had happened. This one holds one such file
  * at fd 5, prints READY, then sleeps in short steps until GO_FILE appears:
  * none of them may be cut short. Usage: files_refused KIND GO_FILE, KIND one
- * of socket, pipe (to a process outside the tree), timerfd.
+ * of socket, pipe (to a process outside the tree), inotify.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/timerfd.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -47,8 +47,8 @@ static int open_kind(const char *kind, const char *go_file)
 			fd = fds[0];
 			close(fds[1]);
 		}
-	} else if (!strcmp(kind, "timerfd")) {
-		fd = timerfd_create(CLOCK_MONOTONIC, 0);
+	} else if (!strcmp(kind, "inotify")) {
+		fd = inotify_init1(0);
 	} else if (!strcmp(kind, "memfd")) {
 		fd = memfd_create("cpt-test", 0);
 	} else if (!strcmp(kind, "deleted")) {

@@ -4,7 +4,7 @@
 import { hex } from '../../bits.js';
 import type { File, Files, ImageHeader, Vma } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
-import { formatBytes } from '../../units.js';
+import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary } from './decode.js';
 import {
   deviceNumber, GPREG_NAMES, handlerName, octal, openFlagsName, rlimitName, rlimitValue, signalsInMask, vmaPerms,
@@ -115,7 +115,11 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
               : file.kind === 'EVENTFD' ? `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`
                 : file.kind === 'UNIX_PAIR' ? `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, `
                   + `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)`
-                  : file.path;
+                  : file.kind === 'SIGNALFD' ? `signals ${hex(file.signalfdMask)}`
+                    : file.kind === 'TIMERFD' ? `clock ${file.timerClock}, ${file.timerValueNs === 0n ? 'disarmed'
+                      : `next in ${formatDuration(file.timerValueNs)}`}, period ${formatDuration(file.timerIntervalNs)}, `
+                      + `${file.timerTicks} unread`
+                      : file.path;
       return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
         `pos ${file.pos}`, path + shared];
     });
@@ -219,6 +223,10 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         content: file.content.toString('base64'),
         eventfdCount: file.eventfdCount.toString(),
         unixMessages: file.unixMessages.map((m) => m.toString('base64')),
+        signalfdMask: hex(file.signalfdMask),
+        timerTicks: file.timerTicks.toString(),
+        timerValueNs: file.timerValueNs.toString(),
+        timerIntervalNs: file.timerIntervalNs.toString(),
       })),
       fds: files.fds,
     },
@@ -229,6 +237,10 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         content: file.content.toString('base64'),
         eventfdCount: file.eventfdCount.toString(),
         unixMessages: file.unixMessages.map((m) => m.toString('base64')),
+        signalfdMask: hex(file.signalfdMask),
+        timerTicks: file.timerTicks.toString(),
+        timerValueNs: file.timerValueNs.toString(),
+        timerIntervalNs: file.timerIntervalNs.toString(),
       })),
       fds: record.fds,
     })),
