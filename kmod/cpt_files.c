@@ -32,6 +32,9 @@
 #include <linux/highmem.h>
 #include <linux/xarray.h>
 #include <linux/net.h>
+#include <linux/uaccess.h>
+/* After fs.h and uaccess.h, which it needs. */
+#include <linux/eventpoll.h>
 #include <net/af_unix.h>
 #include <net/sock.h>
 #include <linux/rcupdate.h>
@@ -604,6 +607,10 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 			*kind = CPT_PB_FILE_KIND_TIMERFD;
 			break;
 		}
+		if (cpt_is_anon(file, "[eventpoll]")) {
+			*kind = CPT_PB_FILE_KIND_EPOLL;
+			break;
+		}
 		/* epoll, signalfd, timerfd...: named as /proc shows them */
 		name = d_path(&file->f_path, buf, PATH_MAX);
 		return cpt_refuse(fd, IS_ERR(name) ? "special file" : name);
@@ -714,6 +721,39 @@ out:
 	return ret;
 }
 
+/* The bytes of fdinfo an epoll instance may show: a line per watched fd. */
+#define CPT_EPOLL_INFO_MAX (256U << 10)
+
+/* What an epoll instance watches, as its fdinfo shows it. */
+static int cpt_encode_epoll(struct cpt_pb_buf *one, const struct cpt_fd_entry *e)
+{
+	unsigned long long data;
+	unsigned int events;
+	struct cpt_pb_buf t;
+	char *info, *line;
+	int fd, ret;
+
+	info = kvmalloc(CPT_EPOLL_INFO_MAX, GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	ret = cpt_fdinfo(e->file, info, CPT_EPOLL_INFO_MAX);
+	for (line = info; !ret && (line = strstr(line, "tfd:")); line++) {
+		if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &events, &data) != 3) {
+			ret = -EIO;
+			break;
+		}
+		cpt_pb_init(&t);
+		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_FD, fd);
+		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_EVENTS, events);
+		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_DATA, data);
+		cpt_pb_message(one, CPT_PB_FILE_EPOLL_TARGETS, &t);
+	}
+	kvfree(info);
+	if (ret)
+		cpt_note("fd %u: cannot read what the epoll instance watches: %d\n", e->fd, ret);
+	return ret;
+}
+
 static int cpt_encode_anon_state(struct cpt_pb_buf *one, const struct cpt_fd_entry *e)
 {
 	struct cpt_timer_state t;
@@ -816,7 +856,7 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 	} else if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE ||
 		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD ||
 		   e->kind == CPT_PB_FILE_KIND_UNIX_PAIR || e->kind == CPT_PB_FILE_KIND_SIGNALFD ||
-		   e->kind == CPT_PB_FILE_KIND_TIMERFD) {
+		   e->kind == CPT_PB_FILE_KIND_TIMERFD || e->kind == CPT_PB_FILE_KIND_EPOLL) {
 		/* For display, and a deleted file's directory: nothing is opened by it. */
 		if (IS_ERR(path))
 			path = "";
@@ -856,6 +896,13 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		}
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_COUNT, count);
 		cpt_pb_u64(&one, CPT_PB_FILE_EVENTFD_SEMAPHORE, semaphore);
+	}
+	if (e->kind == CPT_PB_FILE_KIND_EPOLL) {
+		ret = cpt_encode_epoll(&one, e);
+		if (ret) {
+			cpt_pb_free(&one);
+			return ret;
+		}
 	}
 	if (e->kind == CPT_PB_FILE_KIND_SIGNALFD || e->kind == CPT_PB_FILE_KIND_TIMERFD) {
 		ret = cpt_encode_anon_state(&one, e);
@@ -1043,12 +1090,23 @@ struct cpt_rfile {
 	u32 pair_id;
 	u64 signalfd_mask;
 	struct cpt_timer_state timer;
+	struct cpt_epoll_target *targets;	/* EPOLL: added in the final step */
+	unsigned int nr_targets;
 	const void *record;	/* the File's own message, to walk its unix_messages again */
 	size_t record_len;
 	bool used;
 	char *path;
 	struct file *file;
 };
+
+struct cpt_epoll_target {
+	u32 fd;
+	u32 events;
+	u64 data;
+};
+
+/* The most fds one epoll instance of an image watches. */
+#define CPT_MAX_EPOLL_TARGETS 65536
 
 struct cpt_rfd {
 	unsigned int fd;
@@ -1181,7 +1239,8 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		goto bad;
 	case CPT_PB_FILE_KIND_SIGNALFD:
 	case CPT_PB_FILE_KIND_TIMERFD:
-		/* The kernel's own calls check the rest (clock ids, times). */
+	case CPT_PB_FILE_KIND_EPOLL:
+		/* The kernel's own calls check the rest (clock ids, times, events). */
 		if ((rfile->flags & O_ACCMODE) != O_RDWR)
 			bad = "access mode";
 		else
@@ -1235,6 +1294,45 @@ bad:
 	return -EBADMSG;
 }
 
+static int cpt_decode_epoll_target(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	struct cpt_epoll_target *t, *more;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field g;
+	int ret;
+
+	if (rfile->nr_targets == CPT_MAX_EPOLL_TARGETS)
+		return -EBADMSG;
+	if (!(rfile->nr_targets & (rfile->nr_targets - 1))) {
+		more = kvrealloc(rfile->targets, rfile->nr_targets * sizeof(*t),
+				 max(1U, rfile->nr_targets * 2) * sizeof(*t), GFP_KERNEL_ACCOUNT);
+		if (!more)
+			return -ENOMEM;
+		rfile->targets = more;
+	}
+	t = &rfile->targets[rfile->nr_targets];
+	*t = (struct cpt_epoll_target) {};
+	ret = cpt_pb_get_message(f, &r);
+	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0) {
+		switch (g.num) {
+		case CPT_PB_EPOLL_TARGET_FD:
+			ret = cpt_pb_get_u32(&g, &t->fd);
+			break;
+		case CPT_PB_EPOLL_TARGET_EVENTS:
+			ret = cpt_pb_get_u32(&g, &t->events);
+			break;
+		case CPT_PB_EPOLL_TARGET_DATA:
+			ret = cpt_pb_get_u64(&g, &t->data);
+			break;
+		default:
+			ret = 0;
+		}
+	}
+	if (!ret)
+		rfile->nr_targets++;
+	return ret;
+}
+
 static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f, char *path)
 {
 	struct cpt_pb_reader r;
@@ -1286,6 +1384,9 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			ret = g.wire == CPT_PB_BYTES && g.len <= U32_MAX ? 0 : -EBADMSG;
 			rfile->pipe_data = g.data;
 			rfile->pipe_data_len = g.len;
+			break;
+		case CPT_PB_FILE_EPOLL_TARGETS:
+			ret = cpt_decode_epoll_target(rfile, &g);
 			break;
 		case CPT_PB_FILE_SIGNALFD_MASK:
 			ret = cpt_pb_get_u64(&g, &rfile->signalfd_mask);
@@ -1935,6 +2036,18 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_signalfd(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_TIMERFD)
 		return cpt_open_timerfd(rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_EPOLL) {
+		struct pt_regs regs = { .di = O_CLOEXEC };
+
+		rfile->file = cpt_file_from_syscall(cpt_sym.sys_epoll_create1, &regs);
+		if (IS_ERR(rfile->file)) {
+			long ret = PTR_ERR(rfile->file);
+
+			rfile->file = NULL;
+			return ret;
+		}
+		return 0;
+	}
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
 		if (!rfile->file) {
@@ -2011,6 +2124,7 @@ static void cpt_files_free(struct cpt_session *s)
 		if (rf->files[i].file)
 			fput(rf->files[i].file);
 		kfree(rf->files[i].path);
+		kvfree(rf->files[i].targets);
 	}
 	kvfree(rf->files);
 	kvfree(rf->fds);
@@ -2165,6 +2279,56 @@ out:
 }
 
 /*
+ * Gives each epoll instance of the process its interest list again, once
+ * every fd is back at its number: epoll knows a watched file by its fd.
+ * The kernel's epoll_ctl() does it, reading each event from a scratch page.
+ */
+static int cpt_fill_epolls(struct cpt_restore_files *rf)
+{
+	struct epoll_event ev;
+	unsigned long scratch = 0;
+	unsigned int i, j, k;
+	struct pt_regs regs;
+	long ret = 0;
+
+	for (i = 0; !ret && i < rf->nr_files; i++) {
+		struct cpt_rfile *rfile = &rf->files[i];
+
+		if (rfile->kind != CPT_PB_FILE_KIND_EPOLL || !rfile->nr_targets)
+			continue;
+		for (k = 0; k < rf->nr_fds && rf->fds[k].file != rfile; k++)
+			;
+		if (k == rf->nr_fds)
+			continue;
+		if (!scratch)
+			scratch = cpt_user_scratch();
+		if (IS_ERR_VALUE(scratch)) {
+			ret = scratch;
+			scratch = 0;
+			break;
+		}
+		for (j = 0; !ret && j < rfile->nr_targets; j++) {
+			ev.events = (__force __poll_t)rfile->targets[j].events;
+			ev.data = rfile->targets[j].data;
+			regs = (struct pt_regs) {
+				.di = rf->fds[k].fd,
+				.si = EPOLL_CTL_ADD,
+				.dx = rfile->targets[j].fd,
+				.r10 = scratch,
+			};
+			ret = copy_to_user((void __user *)scratch, &ev, sizeof(ev)) ? -EFAULT :
+			      cpt_sym.sys_epoll_ctl(&regs);
+			if (ret)
+				cpt_note("epoll fd %u: cannot watch fd %u again: %ld\n",
+					 rf->fds[k].fd, rfile->targets[j].fd, ret);
+		}
+	}
+	if (scratch)
+		vm_munmap(scratch, PAGE_SIZE);
+	return ret;
+}
+
+/*
  * In the final step: closes every fd of the restoring task (the session
  * holds its own references to what it needs) and installs the saved ones.
  */
@@ -2180,6 +2344,8 @@ int cpt_files_apply(struct cpt_session *s)
 	ret = cpt_close_all_fds(rf);
 	if (!ret)
 		ret = cpt_install_fds(rf, s->files);
+	if (!ret)
+		ret = cpt_fill_epolls(rf);
 	return ret;
 }
 

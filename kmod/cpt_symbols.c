@@ -56,7 +56,9 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_eventfd2, "__x64_sys_eventfd2") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_signalfd4, "__x64_sys_signalfd4") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_timerfd_create, "__x64_sys_timerfd_create") ?:
-	       cpt_resolve((void **)&cpt_sym.sys_timerfd_settime, "__x64_sys_timerfd_settime");
+	       cpt_resolve((void **)&cpt_sym.sys_timerfd_settime, "__x64_sys_timerfd_settime") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_epoll_create1, "__x64_sys_epoll_create1") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_epoll_ctl, "__x64_sys_epoll_ctl");
 }
 
 /* The kernel's own rule for attaching a debugger, LSMs (Yama...) included. */

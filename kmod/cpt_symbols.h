@@ -22,6 +22,8 @@ struct cpt_kernel_symbols {
 	long (*sys_signalfd4)(const struct pt_regs *regs);
 	long (*sys_timerfd_create)(const struct pt_regs *regs);
 	long (*sys_timerfd_settime)(const struct pt_regs *regs);
+	long (*sys_epoll_create1)(const struct pt_regs *regs);
+	long (*sys_epoll_ctl)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

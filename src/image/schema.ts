@@ -103,7 +103,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL';
 
 export interface File {
   id: number;
@@ -136,6 +136,14 @@ export interface File {
   timerTicks: bigint;
   timerValueNs: bigint;
   timerIntervalNs: bigint;
+  /** EPOLL: what it watches. */
+  epollTargets: EpollTarget[];
+}
+
+export interface EpollTarget {
+  fd: number;
+  events: number;
+  data: bigint;
 }
 
 export interface Fd {

@@ -42,6 +42,7 @@ const expected: Record<string, string> = {
   'anon.eventfd-semaphore': 'an EFD_SEMAPHORE eventfd still counts as a semaphore',
   'anon.fifo-data': 'a named FIFO comes back by its path with the data it held',
   'anon.signalfd': 'a signalfd comes back with its mask',
+  'anon.epoll': 'an epoll instance comes back watching the same fds, with their events and data',
   'anon.timerfd-armed': 'an armed timerfd comes back with the time it had left',
   'anon.timerfd-ticks': 'a periodic timerfd with unread expirations keeps its period and counts on',
   'unix.exit-status': 'unix socket pairs between two processes restart and end well',

@@ -3,8 +3,8 @@
  * Files no path reaches: a regular file deleted while open (read-write,
  * with an offset), a second one open write-only, a memfd, two eventfds
  * (a counter and a semaphore), a signalfd, two timerfds (one armed far
- * ahead, one periodic with expirations not read yet); and a named FIFO
- * with data in it. After the
+ * ahead, one periodic with expirations not read yet), an epoll instance
+ * watching two of them; and a named FIFO with data in it. After the
  * restart each must hold its content, offset and access mode, and still
  * be nameless (a deleted file in the same directory: its old name is not
  * kept; a memfd with its name); the two fds on the first deleted file
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
 	struct itimerspec tick_in = { .it_value = { 0, 10000000 }, .it_interval = { 0, 10000000 } };
 	struct itimerspec now;
 	struct signalfd_siginfo si;
+	struct epoll_event ev[4];
+	int ep, n;
 	sigset_t usr;
 	char fifo_buf[64] = "";
 	uint64_t value = 0;
@@ -135,10 +138,24 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	ep = epoll_create1(0);
+	ev[0] = (struct epoll_event){ .events = EPOLLIN, .data.u64 = 0x1234 };
+	ev[1] = (struct epoll_event){ .events = EPOLLIN | EPOLLET, .data.u64 = 7 };
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, counter, &ev[0]) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, fifo_r, &ev[1])) {
+		check("setup", 0, "epoll: %s", strerror(errno));
+		return 1;
+	}
+
 	printf("READY\n");
 	while (access(go, F_OK))
 		nanosleep(&tick, NULL);
 
+	n = epoll_wait(ep, ev, 4, 0);
+	got = n == 2 && ev[0].events == EPOLLIN && ev[1].events == EPOLLIN &&
+	      ev[0].data.u64 + ev[1].data.u64 == 0x1234 + 7;
+	got = got && !epoll_ctl(ep, EPOLL_CTL_DEL, counter, NULL) && epoll_wait(ep, ev, 4, 0) == 0;
+	check("epoll", got, "%d ready with their data; the counter's watch removed by its fd", n);
 	check("deleted-content", content_is(del, DELETED_SIZE, 1), "100 KiB read back");
 	check("deleted-offset", lseek(del2, 0, SEEK_CUR) == 1234 &&
 	      lseek(del, 10, SEEK_CUR) == 1244 && lseek(del2, 0, SEEK_CUR) == 1244,

@@ -119,7 +119,9 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
                     : file.kind === 'TIMERFD' ? `clock ${file.timerClock}, ${file.timerValueNs === 0n ? 'disarmed'
                       : `next in ${formatDuration(file.timerValueNs)}`}, period ${formatDuration(file.timerIntervalNs)}, `
                       + `${file.timerTicks} unread`
-                      : file.path;
+                      : file.kind === 'EPOLL' ? `watching ${file.epollTargets.length === 0 ? 'nothing'
+                        : file.epollTargets.map((t) => `fd ${t.fd} (${hex(BigInt(t.events))})`).join(', ')}`
+                        : file.path;
       return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
         `pos ${file.pos}`, path + shared];
     });
@@ -227,6 +229,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         timerTicks: file.timerTicks.toString(),
         timerValueNs: file.timerValueNs.toString(),
         timerIntervalNs: file.timerIntervalNs.toString(),
+        epollTargets: file.epollTargets.map((t) => ({ ...t, data: hex(t.data) })),
       })),
       fds: files.fds,
     },
@@ -241,6 +244,7 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         timerTicks: file.timerTicks.toString(),
         timerValueNs: file.timerValueNs.toString(),
         timerIntervalNs: file.timerIntervalNs.toString(),
+        epollTargets: file.epollTargets.map((t) => ({ ...t, data: hex(t.data) })),
       })),
       fds: record.fds,
     })),
