@@ -13,4 +13,17 @@ wait_for_pid_gone "$pid"
 "$workloads/mutate" "$scratch/victim.img" "$pid" "${MUTANTS:-1200}" "${SEED:-0x5eed}" |
 	sed 's/^RESULT /RESULT mutate./'
 pass_if mutate.no-stray-task "pid $pid is free again" wait_for_pid_gone "$pid"
+
+# Mutants of an image that holds every kind of file the module rebuilds:
+# deleted files, a memfd, eventfds, a signalfd, timerfds, an epoll
+# instance, a FIFO with data.
+mkdir -p "$scratch/anon.d"
+out=$scratch/anon.out
+pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$workloads/files_anon" "$scratch/anon.d")
+wait_for_line "$out" READY || { result mutate-files.ready FAIL "the workload never got ready"; exit 0; }
+"$cptctl" checkpoint "$pid" -o "$scratch/anon.img" --kill >/dev/null || { result mutate-files.image FAIL "checkpoint failed"; exit 0; }
+wait_for_pid_gone "$pid"
+"$workloads/mutate" "$scratch/anon.img" "$pid" "${MUTANTS:-1000}" "${SEED:-0xf17e5}" |
+	sed 's/^RESULT /RESULT mutate-files./'
+pass_if mutate-files.no-stray-task "pid $pid is free again" wait_for_pid_gone "$pid"
 pass_if mutate.module-unloads "rmmod cpt after all mutants" rmmod cpt

@@ -24,6 +24,10 @@ const expected: Record<string, string> = {
   'mutate.mutants-clean': 'every mutant ends in an errno or a restored process',
   'mutate.no-stray-task': 'no task is left behind',
   'mutate.module-unloads': 'the module unloads afterwards',
+  'mutate-files.unmutated-restores': 'an image with every rebuilt kind of file restores',
+  'mutate-files.mutants': 'at least 1,000 mutants of it are tried',
+  'mutate-files.mutants-clean': 'every mutant of it ends in an errno or a restored process',
+  'mutate-files.no-stray-task': 'no task of those is left behind',
 };
 
 for (const [name, title] of Object.entries(expected)) {
