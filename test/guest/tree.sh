@@ -7,6 +7,8 @@ mkdir -p "$scratch/tree.d" "$scratch/threads.d" "$scratch/tsig.d"
 CR_POKE="touch $scratch/tree.d/go" cr_cycle tree "$workloads/tree_state" "$scratch/tree.d"
 CR_POKE="touch $scratch/threads.d/go" cr_cycle threads "$workloads/threads_token" "$scratch/threads.d"
 CR_POKE="touch $scratch/tsig.d/go" cr_cycle tsig "$workloads/threads_signals" "$scratch/tsig.d"
+mkdir -p "$scratch/orphan.d"
+CR_POKE="touch $scratch/orphan.d/go" cr_cycle orphan "$workloads/orphan_session" "$scratch/orphan.d"
 
 # Forks elsewhere never take a pid the restart reserved. The threads' image
 # is remade with tids above 345, and pid_max is lowered to 400, so that a

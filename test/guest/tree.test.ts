@@ -38,6 +38,8 @@ const expected: Record<string, string> = {
   'tsig.pending-t3': 'a thread-directed pending realtime signal stays with its thread',
   'tsig.delivered-t1': 'the pending signal is delivered in its own thread',
   'tsig.delivered-t3': 'the pending realtime signal is delivered in its own thread',
+  'orphan.exit-status': 'a tree with a session whose leader is gone restarts and exits 0',
+  'orphan.members': 'the leaderless session comes back (a placeholder leader) with its members under the subreaper',
   'race.restart': 'a restart succeeds beside a fork loop cycling through its pids',
   'race.forkloop-no-reserved': 'forks elsewhere never receive a pid the restart reserved',
   'race.forkloop-forked': 'the fork loop really forked during the restart',

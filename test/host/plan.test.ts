@@ -35,10 +35,21 @@ test('--pidns: an init launches the root', (t) => {
   t.deepEqual(plan.steps.map((s) => [opName(s.op), s.actor, s.target]), [['clone', 1, 0]]);
 });
 
-test('a session whose leader is not in the image is refused clearly', (t) => {
+test('a session whose leader is gone, under a parent that is no subreaper, is refused clearly', (t) => {
   const error = t.throws(() => planTree({ tasks: [task(10, 1, 5, 5), task(11, 10, 77, 77 + 1)] }, { pidns: false }));
   t.true(error instanceof UnplannableTreeError);
-  t.regex(error!.message, /session 78, whose leader is not in the image/);
+  t.regex(error!.message, /session 78, whose leader is not in the image and whose parent 10 is not a child subreaper/);
+});
+
+test('a session whose leader is gone gets a placeholder, which hands its members back to the subreaper', (t) => {
+  const plan = planTree({
+    tasks: [task(10, 1, 10, 10, { childSubreaper: true }), task(12, 10, 11, 11), task(13, 12, 11, 11)],
+  }, { pidns: false });
+  const steps = plan.steps.map((s) => `${opName(s.op)} ${plan.tasks[s.actor]!.pid}${s.op === BUILD_OPS.clone || s.op === BUILD_OPS.reap ? ` ${plan.tasks[s.target]!.pid}` : ''}`);
+  t.deepEqual(steps, [
+    'setsid 10', 'subreaper 10', 'clone 10 11', 'setsid 11', 'clone 11 12', 'clone 12 13',
+    'exit 11', 'reap 10 11',
+  ]);
 });
 
 test('children in the session and group of the shell that started the root stay in cptctl\'s', (t) => {

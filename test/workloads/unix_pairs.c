@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,12 +39,20 @@ static void create(const char *name)
 	close(open(path, O_WRONLY | O_CREAT, 0600));
 }
 
+/*
+ * The next message is want: exactly its length is read, so that a stream,
+ * which may hold the next message behind it already, is read message by
+ * message; a datagram or packet of another length shows as MSG_TRUNC.
+ */
 static int got(int fd, const char *want)
 {
+	size_t len = strlen(want);
 	char buf[256];
-	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n = recvmsg(fd, &msg, MSG_WAITALL);
 
-	return n == (ssize_t)strlen(want) && !memcmp(buf, want, n);
+	return n == (ssize_t)len && !(msg.msg_flags & MSG_TRUNC) && !memcmp(buf, want, len);
 }
 
 /* The child: reads what was queued for it, checks, answers. Exit 0 if all is well. */

@@ -12,6 +12,10 @@
 //   members. A group whose leader is gone gets a placeholder task with the
 //   leader's pid, created by the group's first member: it makes the group,
 //   waits for the members to join, exits and is reaped by its creator.
+// - A session whose leader is gone (its members were handed to a child
+//   subreaper) gets a placeholder too, created by that subreaper: it calls
+//   setsid() and creates the members, then exits at the end, and the
+//   kernel hands the members back to the subreaper, as it did before.
 // - Zombies are created like the others and exit with their saved status
 //   at the end; their parents, restored, find them as zombies.
 // - The root's session and group, when no task of the tree leads them (a
@@ -97,6 +101,25 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
   // the builder's own ('outer'): so are they for every task that shares them.
   const sessionOf = (t: TreeTask): Id => (t.sid === root.sid && !isTreeProcess(t.sid) ? 'outer' : t.sid);
   const groupOf = (t: TreeTask): Id => (t.pgid === root.pgid && !isTreeProcess(t.pgid) ? 'outer' : t.pgid);
+  const sessionHolders = new Map<number, { task: number; creator: number }>();
+  // The placeholder that leads session sid for the children of p, made the first time.
+  const sessionHolder = (p: TreeTask, c: TreeTask): number => {
+    let holder = sessionHolders.get(c.sid);
+    if (holder === undefined) {
+      if (!p.childSubreaper || isTreeProcess(c.sid) || sessionOf(c) === 'outer') {
+        throw new UnplannableTreeError(`process ${c.pid} is in session ${c.sid}, whose leader is not in the image `
+          + `and whose parent ${p.pid} is not a child subreaper: such a tree cannot be built`);
+      }
+      holder = { task: tasks.length, creator: index.get(p.pid)! };
+      sessionHolders.set(c.sid, holder);
+      tasks.push({ pid: c.sid, kind: 'transient', thread: false, role: `placeholder for session ${c.sid}` });
+      step('clone', holder.creator, holder.task);
+      step('setsid', holder.task);
+    } else if (holder.creator !== index.get(p.pid)) {
+      throw new UnplannableTreeError(`session ${c.sid} has members under two parents: not supported yet`);
+    }
+    return holder.task;
+  };
   const create = (p: TreeTask, sid: Id, pgid: Id): void => {
     const self = index.get(p.pid)!;
     if (p.sid === p.pid) {
@@ -113,8 +136,14 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     for (const t of treeTasks) if (t.tgid === p.pid && t.pid !== p.pid) step('clone', self, index.get(t.pid)!);
     for (const c of processes) {
       if (c.ppid !== p.pid || c === root) continue;
-      step('clone', self, index.get(c.pid)!);
-      create(c, sid, pgid);
+      if (c.sid !== c.pid && sessionOf(c) !== sid) {
+        // Made by the session's placeholder, handed back to p when it exits.
+        step('clone', sessionHolder(p, c), index.get(c.pid)!);
+        create(c, c.sid, c.sid);
+      } else {
+        step('clone', self, index.get(c.pid)!);
+        create(c, sid, pgid);
+      }
     }
   };
   create(root, 'outer', 'outer');
@@ -156,7 +185,7 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
   for (const p of processes) {
     if (p.zombie) step('exit', index.get(p.pid)!, 0, p.exitStatus);
   }
-  for (const holder of placeholders.values()) {
+  for (const holder of [...placeholders.values(), ...sessionHolders.values()]) {
     step('exit', holder.task);
     step('reap', holder.creator, holder.task);
   }
