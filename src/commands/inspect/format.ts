@@ -14,7 +14,9 @@ import {
 const INDENT = ' '.repeat(11);
 
 /** A section: its name in the first column, then lines. */
+/** A block titled name; a name too long for the margin gets a line of its own. */
 function section(name: string, lines: readonly string[]): string[] {
+  if (name.length >= INDENT.length) return [name, ...lines.map((line) => INDENT + line)];
   return lines.map((line, i) => (i === 0 ? name.padEnd(INDENT.length) : INDENT) + line);
 }
 
@@ -56,7 +58,9 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
   ]));
 
   if (summary.tree !== null) {
-    lines.push(...section(`tree (${summary.tree.tasks.length} tasks; the sections below are the root's)`, [
+    const count = summary.tree.tasks.length;
+    lines.push(...section('tree', [
+      `${count} ${count === 1 ? 'task' : 'tasks'}${count > 1 ? '; the task, signals, cpu and mm sections below are the root\'s' : ''}`,
       ...table([['PID', 'TGID', 'PPID', 'PGID', 'SID', 'STATE'], ...summary.tree.tasks.map((t) => [
         String(t.pid), String(t.tgid), String(t.ppid), String(t.pgid), String(t.sid),
         t.zombie ? `zombie, status ${hex(BigInt(t.exitStatus))}` : t.pid === t.tgid ? 'process' : 'thread',
