@@ -1631,8 +1631,22 @@ static int cpt_open_fifo(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct file *holder = xa_load(&reg->pipe_ends, rfile->pipe_id);
 	struct file *file;
+	struct path p;
+	bool fifo;
 	int ret;
 
+	/* Looked up first: an image never makes us open what it does not claim. */
+	ret = kern_path(rfile->path, 0, &p);
+	if (ret) {
+		cpt_note("cannot find the FIFO %s: %d\n", rfile->path, ret);
+		return ret;
+	}
+	fifo = S_ISFIFO(d_inode(p.dentry)->i_mode);
+	path_put(&p);
+	if (!fifo) {
+		cpt_note("%s is no longer a FIFO\n", rfile->path);
+		return -ESTALE;
+	}
 	if (!holder) {
 		holder = filp_open(rfile->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
 		if (IS_ERR(holder)) {
