@@ -176,6 +176,22 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
   return `${lines.join('\n')}\n`;
 }
 
+/** A File in --json: bigints as strings or hex, bytes in base64. */
+function fileJson(file: File): Record<string, unknown> {
+  return {
+    ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
+    pipeData: file.pipeData.toString('base64'),
+    content: file.content.toString('base64'),
+    eventfdCount: file.eventfdCount.toString(),
+    unixMessages: file.unixMessages.map((m) => m.toString('base64')),
+    signalfdMask: hex(file.signalfdMask),
+    timerTicks: file.timerTicks.toString(),
+    timerValueNs: file.timerValueNs.toString(),
+    timerIntervalNs: file.timerIntervalNs.toString(),
+    epollTargets: file.epollTargets.map((t) => ({ ...t, data: hex(t.data) })),
+  };
+}
+
 /** The --json document; a stable interface for scripts, so only add to it. */
 export function inspectJson(summary: ImageSummary, image: string): unknown {
   const { header, manifest, task, signals, files, cpu, mm, pages, trailer } = summary;
@@ -223,35 +239,10 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
       altstackFlags: signals.altstackFlags,
     },
     files: files === null ? null : {
-      files: files.files.map((file) => ({
-        ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
-        pipeData: file.pipeData.toString('base64'),
-        content: file.content.toString('base64'),
-        eventfdCount: file.eventfdCount.toString(),
-        unixMessages: file.unixMessages.map((m) => m.toString('base64')),
-        signalfdMask: hex(file.signalfdMask),
-        timerTicks: file.timerTicks.toString(),
-        timerValueNs: file.timerValueNs.toString(),
-        timerIntervalNs: file.timerIntervalNs.toString(),
-        epollTargets: file.epollTargets.map((t) => ({ ...t, data: hex(t.data) })),
-      })),
+      files: files.files.map(fileJson),
       fds: files.fds,
     },
-    processFiles: summary.processFiles.map((record) => ({
-      files: record.files.map((file) => ({
-        ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
-        pipeData: file.pipeData.toString('base64'),
-        content: file.content.toString('base64'),
-        eventfdCount: file.eventfdCount.toString(),
-        unixMessages: file.unixMessages.map((m) => m.toString('base64')),
-        signalfdMask: hex(file.signalfdMask),
-        timerTicks: file.timerTicks.toString(),
-        timerValueNs: file.timerValueNs.toString(),
-        timerIntervalNs: file.timerIntervalNs.toString(),
-        epollTargets: file.epollTargets.map((t) => ({ ...t, data: hex(t.data) })),
-      })),
-      fds: record.fds,
-    })),
+    processFiles: summary.processFiles.map((record) => ({ files: record.files.map(fileJson), fds: record.fds })),
     cpu: cpu === null ? null : {
       registers: Object.fromEntries(cpu.gpregs.map((value, i) => [GPREG_NAMES[i] ?? `reg${i}`, hex(value)])),
       fsBase: hex(cpu.fsBase),
