@@ -296,20 +296,32 @@ static bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp)
 	return whole;
 }
 
-/* A table shared with another process could change while we read it. */
-static int cpt_check_fd_table(struct task_struct *t)
+/*
+ * A table shared with a task outside the tree could change while we read
+ * it; the tree's own sharers are frozen. So every user of the table must be
+ * a thread of a process of the tree that shares it.
+ */
+static int cpt_check_fd_table(struct cpt_session *s)
 {
+	struct cpt_task *owner = s->cur;
+	unsigned int i, users = 0;
 	int ret = 0;
 
-	task_lock(t);
-	if (!t->files)
+	for (i = 0; i < s->nr_tasks; i++) {
+		struct cpt_task *t = &s->tasks[i];
+
+		if (t == owner || (cpt_task_is_leader(t) && t->fd_table_of == owner->pid))
+			users += get_nr_threads(t->task);
+	}
+	task_lock(owner->task);
+	if (!owner->task->files)
 		ret = -ESRCH;
-	else if (atomic_read(&t->files->count) > get_nr_threads(t))
+	else if (atomic_read(&owner->task->files->count) != users)
 		ret = -EOPNOTSUPP;
-	task_unlock(t);
+	task_unlock(owner->task);
 	if (ret == -EOPNOTSUPP)
-		cpt_note("pid %d: an fd table shared with another process is not supported\n",
-			 task_pid_nr(t));
+		cpt_note("pid %u: its fd table is shared with a task outside the tree, %s\n",
+			 owner->pid, "or one of its threads has a table of its own");
 	return ret;
 }
 
@@ -1054,7 +1066,7 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	ret = cpt_check_fd_table(s->cur->task);
+	ret = cpt_check_fd_table(s);
 	if (!ret && !reg->scanned)
 		ret = cpt_scan_tree_files(s, reg);
 	if (!ret)
@@ -2128,6 +2140,10 @@ static void cpt_files_free(struct cpt_session *s)
 	struct cpt_restore_files *rf = s->cur->files;
 	unsigned int i;
 
+	if (s->cur->adopted_files) {
+		cpt_sym.put_files_struct(s->cur->adopted_files);
+		s->cur->adopted_files = NULL;
+	}
 	if (!rf)
 		return;
 	if (rf->putter) {
@@ -2343,6 +2359,56 @@ static int cpt_fill_epolls(struct cpt_restore_files *rf)
 }
 
 /*
+ * A process that shares an earlier process's fd table was built with a
+ * table of its own, since it still needed its fds to restore itself. Its
+ * final step empties that table and takes a reference to the owner's for
+ * each of its threads; they swap tables when FINALIZE releases them. The
+ * owner restored earlier and is parked, so its table is its saved one.
+ */
+static int cpt_files_share(struct cpt_session *s, struct cpt_restore_files *rf)
+{
+	struct cpt_task *self = s->cur, *owner = NULL, *t;
+	struct files_struct *files;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < s->nr_tasks && !owner; i++)
+		if (s->tasks[i].pid == self->fd_table_of)
+			owner = &s->tasks[i];
+	if (!owner || owner->state != CPT_RESTORE_PARKED || !owner->task)
+		return -EINVAL;
+	ret = cpt_close_all_fds(rf);
+	if (ret)
+		return ret;
+	task_lock(owner->task);
+	files = owner->task->files;
+	for (i = 0; files && i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		if (t->tgid == self->pid && !t->zombie && !t->adopted_files) {
+			atomic_inc(&files->count);
+			t->adopted_files = files;
+		}
+	}
+	task_unlock(owner->task);
+	return files ? 0 : -ESRCH;
+}
+
+/* On release: a task whose process shares a table swaps to it. */
+void cpt_files_adopt(struct cpt_task *t)
+{
+	struct files_struct *old;
+
+	if (!t->adopted_files)
+		return;
+	task_lock(current);
+	old = current->files;
+	current->files = t->adopted_files;
+	task_unlock(current);
+	t->adopted_files = NULL;
+	cpt_sym.put_files_struct(old);
+}
+
+/*
  * In the final step: closes every fd of the restoring task (the session
  * holds its own references to what it needs) and installs the saved ones.
  */
@@ -2351,6 +2417,15 @@ int cpt_files_apply(struct cpt_session *s)
 	struct cpt_restore_files *rf = s->cur->files;
 	int ret;
 
+	if (s->cur->fd_table_of) {
+		if (rf)
+			return -EINVAL;
+		rf = kzalloc(sizeof(*rf), GFP_KERNEL_ACCOUNT);
+		if (!rf)
+			return -ENOMEM;
+		s->cur->files = rf;
+		return cpt_files_share(s, rf);
+	}
 	if (!rf)
 		return -EINVAL;
 	if (atomic_read(&current->files->count) > get_nr_threads(current))

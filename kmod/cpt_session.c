@@ -85,7 +85,9 @@ bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys)
 {
 	if (t->zombie)
 		return false;
-	if (subsys == CPT_SUBSYS_FILES || subsys == CPT_SUBSYS_MM)
+	if (subsys == CPT_SUBSYS_FILES)
+		return cpt_task_is_leader(t) && !t->fd_table_of;
+	if (subsys == CPT_SUBSYS_MM)
 		return cpt_task_is_leader(t);
 	return true;
 }
@@ -567,6 +569,7 @@ static int cpt_restore_final(struct cpt_session *s, struct cpt_task *t, u32 subs
 	}
 	s->cur = t;
 	cpt_task_apply_user_pointers(s);
+	cpt_files_adopt(t);
 	return cpt_cpu_apply(s, pin);
 
 fail:

@@ -42,15 +42,18 @@ struct cpt_task {
 	u32 exit_status;	/* a zombie's */
 	bool zombie;
 	bool subreaper;
+	u32 fd_table_of;	/* a process sharing an earlier process's fd table: its pid */
 	/* checkpoint: the frozen task; restart: the task restoring itself */
 	struct task_struct *task;
 	struct cpt_freezer *freezer;
+	const void *fd_table;	/* checkpoint: its files_struct, as an identity */
 
 	/* restart: what RESTORE prepared, applied by the task's final step */
 	struct cpt_restore_task *rtask;
 	struct cpt_restore_signals *signals;
 	struct cpt_restore_files *files;
 	struct cpt_restore_cpu *cpu;
+	struct files_struct *adopted_files; /* the fd table it takes on release */
 	enum cpt_restore_state state;
 	unsigned int done_subsys;	/* its last record read */
 };
@@ -142,6 +145,7 @@ int cpt_mm_restore(struct cpt_session *s);
 int cpt_task_apply(struct cpt_session *s);
 int cpt_signals_apply(struct cpt_session *s);
 int cpt_files_apply(struct cpt_session *s);
+void cpt_files_adopt(struct cpt_task *t);
 int cpt_cpu_apply(struct cpt_session *s, struct file *pin);
 void cpt_signals_blocked(struct cpt_session *s, sigset_t *blocked);
 void cpt_task_forget_user_pointers(void);

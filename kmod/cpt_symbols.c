@@ -58,7 +58,8 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_timerfd_create, "__x64_sys_timerfd_create") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_timerfd_settime, "__x64_sys_timerfd_settime") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_epoll_create1, "__x64_sys_epoll_create1") ?:
-	       cpt_resolve((void **)&cpt_sym.sys_epoll_ctl, "__x64_sys_epoll_ctl");
+	       cpt_resolve((void **)&cpt_sym.sys_epoll_ctl, "__x64_sys_epoll_ctl") ?:
+	       cpt_resolve((void **)&cpt_sym.put_files_struct, "put_files_struct");
 }
 
 /* The kernel's own rule for attaching a debugger, LSMs (Yama...) included. */

@@ -10,6 +10,7 @@ struct path;
 struct mm_struct;
 struct file;
 struct pt_regs;
+struct files_struct;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -24,6 +25,7 @@ struct cpt_kernel_symbols {
 	long (*sys_timerfd_settime)(const struct pt_regs *regs);
 	long (*sys_epoll_create1)(const struct pt_regs *regs);
 	long (*sys_epoll_ctl)(const struct pt_regs *regs);
+	void (*put_files_struct)(struct files_struct *files);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -172,6 +172,32 @@ static int cpt_tree_freeze_once(struct cpt_session *s, struct task_struct *root)
 	return 0;
 }
 
+/*
+ * A process that shares its fd table with earlier processes of the tree
+ * (CLONE_FILES) names the first of them: that one's Files record holds it.
+ */
+static void cpt_tree_find_shared_fd_tables(struct cpt_session *s)
+{
+	struct cpt_task *t;
+	unsigned int i, j;
+
+	for (i = 0; i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		if (!cpt_task_is_leader(t) || t->zombie)
+			continue;
+		task_lock(t->task);
+		t->fd_table = t->task->files;
+		task_unlock(t->task);
+		for (j = 0; j < i; j++) {
+			if (s->tasks[j].fd_table == t->fd_table && !s->tasks[j].fd_table_of &&
+			    cpt_task_is_leader(&s->tasks[j])) {
+				t->fd_table_of = s->tasks[j].pid;
+				break;
+			}
+		}
+	}
+}
+
 /* Fills in the ids the tree record gives, as the root's pid namespace sees them. */
 static void cpt_tree_describe(struct cpt_session *s, struct task_struct *root)
 {
@@ -194,6 +220,7 @@ static void cpt_tree_describe(struct cpt_session *s, struct task_struct *root)
 		t->subreaper = thread_group_leader(p) && p->signal->is_child_subreaper;
 	}
 	rcu_read_unlock();
+	cpt_tree_find_shared_fd_tables(s);
 }
 
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
@@ -243,6 +270,7 @@ int cpt_tree_write(struct cpt_session *s)
 		cpt_pb_u64(&task, CPT_PB_TREE_TASK_ZOMBIE, t->zombie);
 		cpt_pb_u64(&task, CPT_PB_TREE_TASK_EXIT_STATUS, t->exit_status);
 		cpt_pb_u64(&task, CPT_PB_TREE_TASK_CHILD_SUBREAPER, t->subreaper);
+		cpt_pb_u64(&task, CPT_PB_TREE_TASK_FD_TABLE_OF, t->fd_table_of);
 		cpt_pb_message(&msg, CPT_PB_TREE_TASKS, &task);
 	}
 	ret = msg.err ?: cpt_record_write(&s->img, CPT_REC_TREE, msg.data, msg.len);
@@ -285,6 +313,9 @@ static int cpt_tree_decode_task(struct cpt_task *t, const struct cpt_pb_field *t
 		case CPT_PB_TREE_TASK_CHILD_SUBREAPER:
 			ret = cpt_pb_get_bool(&f, &t->subreaper);
 			break;
+		case CPT_PB_TREE_TASK_FD_TABLE_OF:
+			ret = cpt_pb_get_u32(&f, &t->fd_table_of);
+			break;
 		default:
 			ret = 0;
 		}
@@ -307,14 +338,21 @@ static struct cpt_task *cpt_tree_lookup(struct cpt_session *s, unsigned int nr, 
 /*
  * What the restart relies on: distinct valid pids, the root a live process,
  * a thread after its live process, a process after its parent (unless it is
- * the root), zombies without threads.
+ * the root), zombies without threads, an fd table shared with an earlier
+ * live process that has its own.
  */
 static int cpt_tree_check_task(struct cpt_session *s, unsigned int i)
 {
-	struct cpt_task *t = &s->tasks[i], *leader, *parent;
+	struct cpt_task *t = &s->tasks[i], *leader, *parent, *owner;
 
 	if (!t->pid || t->pid >= PID_MAX_LIMIT || cpt_tree_lookup(s, i, t->pid))
 		return -EBADMSG;
+	if (t->fd_table_of) {
+		owner = cpt_tree_lookup(s, i, t->fd_table_of);
+		if (!cpt_task_is_leader(t) || t->zombie || !owner || !cpt_task_is_leader(owner) ||
+		    owner->zombie || owner->fd_table_of)
+			return -EBADMSG;
+	}
 	if (cpt_task_is_leader(t)) {
 		if (i == 0)
 			return t->zombie ? -EBADMSG : 0;

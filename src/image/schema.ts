@@ -45,6 +45,8 @@ export interface TreeTask {
   /** A zombie's wait status, as waitpid() gives it. */
   exitStatus: number;
   childSubreaper: boolean;
+  /** A process sharing an earlier one's fd table (CLONE_FILES): that one's pid; else 0. */
+  fdTableOf: number;
 }
 
 export interface Tree {

@@ -5,7 +5,7 @@ import { BUILD_OPS, planTree, UnplannableTreeError } from '../../src/commands/re
 import type { TreeTask } from '../../src/image/schema.js';
 
 const task = (pid: number, ppid: number, pgid: number, sid: number, extra: Partial<TreeTask> = {}): TreeTask => ({
-  pid, tgid: pid, ppid, pgid, sid, zombie: false, exitStatus: 0, childSubreaper: false, ...extra,
+  pid, tgid: pid, ppid, pgid, sid, zombie: false, exitStatus: 0, childSubreaper: false, fdTableOf: 0, ...extra,
 });
 const opName = (op: number): string => Object.entries(BUILD_OPS).find(([, v]) => v === op)![0];
 

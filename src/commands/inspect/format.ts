@@ -63,7 +63,9 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
       `${count} ${count === 1 ? 'task' : 'tasks'}${count > 1 ? '; the task, signals, cpu and mm sections below are the root\'s' : ''}`,
       ...table([['PID', 'TGID', 'PPID', 'PGID', 'SID', 'STATE'], ...summary.tree.tasks.map((t) => [
         String(t.pid), String(t.tgid), String(t.ppid), String(t.pgid), String(t.sid),
-        t.zombie ? `zombie, status ${hex(BigInt(t.exitStatus))}` : t.pid === t.tgid ? 'process' : 'thread',
+        t.zombie ? `zombie, status ${hex(BigInt(t.exitStatus))}`
+          : t.pid !== t.tgid ? 'thread'
+            : t.fdTableOf !== 0 ? `process, fd table of ${t.fdTableOf}` : 'process',
       ])]),
     ]));
   }
@@ -130,7 +132,8 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
         `pos ${file.pos}`, path + shared];
     });
   };
-  const processes = summary.tree?.tasks.filter((t) => t.pid === t.tgid && !t.zombie) ?? [];
+  // The processes with a FILES record: those sharing another's fd table have none.
+  const processes = summary.tree?.tasks.filter((t) => t.pid === t.tgid && !t.zombie && t.fdTableOf === 0) ?? [];
   summary.processFiles.forEach((record, i) => {
     const rows = fileRows(record);
     const title = summary.processFiles.length > 1 ? `files of ${processes[i]?.pid ?? `process ${i + 1}`}` : 'files';

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * How a workload's processes meet: marker files in the workload's directory,
+ * created by one and polled for by another, since they must work the same
+ * before a checkpoint and after a restart.
+ */
+#ifndef CPT_TEST_SYNC_H
+#define CPT_TEST_SYNC_H
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline void nap(void)
+{
+	struct timespec tick = { 0, 10 * 1000 * 1000 };
+
+	nanosleep(&tick, NULL);
+}
+
+static inline long ms_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Whether path appeared within timeout_ms. */
+static inline int wait_for_file(const char *path, long timeout_ms)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (access(path, F_OK) != 0) {
+		if (ms_since(&start) > timeout_ms)
+			return 0;
+		nap();
+	}
+	return 1;
+}
+
+static inline int touch(const char *path)
+{
+	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+#endif
