@@ -220,12 +220,14 @@ static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
 	}
 	if ((vma->vm_flags & VM_MAYSHARE) && cpt_mm_is_shared_anon(file))
 		return CPT_PB_VMA_KIND_SHMEM;
+	if (file->f_op == cpt_sym.shm_file_operations)
+		return CPT_PB_VMA_KIND_SYSV_SHM;
 	if (!S_ISREG(file_inode(file)->i_mode)) {
 		*why = "a mapping of a device or special file";
 		return -EOPNOTSUPP;
 	}
 	if (IS_PRIVATE(file_inode(file))) {
-		*why = "a kernel-internal file (SysV shared memory?)";
+		*why = "a kernel-internal file";
 		return -EOPNOTSUPP;
 	}
 	/* A restart finds files by name. */
@@ -575,6 +577,10 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
 		cpt_pb_string(&v, CPT_PB_VMA_PATH, path);
 	}
+	if (kind == CPT_PB_VMA_KIND_SYSV_SHM) {
+		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
+		cpt_pb_u64(&v, CPT_PB_VMA_SYSV_SHM_ID, cpt_ipc_shm_id(vma->vm_file));
+	}
 	cpt_pb_u64(&v, CPT_PB_VMA_KIND, kind);
 	cpt_pb_u64(&v, CPT_PB_VMA_VM_FLAGS, vm_flags);
 	cpt_pb_message(msg, CPT_PB_MM_VMAS, &v);
@@ -821,6 +827,7 @@ struct cpt_mm_vma {
 	u32 prot;
 	u32 flags;
 	u32 kind;
+	u32 shm_id;		/* SYSV_SHM */
 	u32 path_len;
 	const char *path;
 	int open_flags;
@@ -909,6 +916,9 @@ static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v
 			break;
 		case CPT_PB_VMA_VM_FLAGS:
 			ret = cpt_pb_get_u64(&f, &v->vm_flags);
+			break;
+		case CPT_PB_VMA_SYSV_SHM_ID:
+			ret = cpt_pb_get_u32(&f, &v->shm_id);
 			break;
 		default:
 			ret = 0;	/* a newer writer's field */
@@ -1002,7 +1012,7 @@ static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 	if ((v->flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN)) ||
 	    (type != MAP_SHARED && type != MAP_PRIVATE))
 		return cpt_mm_bad_vma(v, "unknown mapping flags");
-	if (v->kind > CPT_PB_VMA_KIND_STACK)
+	if (v->kind > CPT_PB_VMA_KIND_SYSV_SHM)
 		return cpt_mm_bad_vma(v, "unknown kind");
 	if (!v->path == is_file)
 		return cpt_mm_bad_vma(v, "a path only a file mapping has, or lacks");
@@ -1022,6 +1032,11 @@ static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 		return 0;
 	case CPT_PB_VMA_KIND_SHMEM:
 		return type == MAP_SHARED ? 0 : cpt_mm_bad_vma(v, "private shared memory");
+	case CPT_PB_VMA_KIND_SYSV_SHM:
+		if (type != MAP_SHARED || v->shm_id > INT_MAX ||
+		    v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
+			return cpt_mm_bad_vma(v, "a SysV attachment not shared, or out of range");
+		return 0;
 	case CPT_PB_VMA_KIND_ANON:
 	case CPT_PB_VMA_KIND_HEAP:
 	case CPT_PB_VMA_KIND_STACK:
@@ -1332,6 +1347,9 @@ static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 	case CPT_PB_VMA_KIND_SHMEM:
 		flags |= MAP_SHARED | MAP_ANONYMOUS;
 		break;
+	case CPT_PB_VMA_KIND_SYSV_SHM:
+		return cpt_ipc_attach(v->shm_id, v->start, v->end - v->start,
+				      v->pgoff << PAGE_SHIFT, v->prot);
 	default:
 		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
 	}

@@ -166,9 +166,10 @@ long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 {
 	struct cpt_next_id *req = &arg->next_id;
 
-	if (req->kind != CPT_ID_PID || req->reserved0 ||
-	    req->reserved[0] || req->reserved[1])
+	if (req->reserved0 || req->reserved[0] || req->reserved[1])
 		return -EINVAL;
+	if (req->kind != CPT_ID_PID)
+		return cpt_ipc_next_id(req->kind, req->id);
 	if (req->id >= PID_MAX_LIMIT)
 		return -EINVAL;
 	return cpt_set_next_pid(req->id);

@@ -38,6 +38,7 @@ static void cpt_session_release(struct kref *ref)
 	}
 	s->cur = NULL;
 	cpt_files_release(s);
+	cpt_ipc_free(s);
 	cpt_nextid_unreserve(s);
 	cpt_tree_free(s);
 	if (s->img.file)
@@ -79,6 +80,7 @@ static void cpt_session_abort_locked(struct cpt_session *s)
 			s->tasks[i].state = CPT_RESTORE_ABORTED;
 	wake_up_all(&s->wq);
 	cpt_nextid_unreserve(s);
+	cpt_ipc_abort(s);
 }
 
 bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys)
@@ -303,6 +305,8 @@ static int cpt_start_checkpoint(struct cpt_session *s, u32 target)
 	ret = cpt_write_header(s);
 	if (!ret)
 		ret = cpt_tree_write(s);
+	if (!ret)
+		ret = cpt_ipc_write(s);
 	return ret;
 }
 
@@ -326,6 +330,8 @@ static int cpt_start_restart(struct cpt_session *s)
 	ret = cpt_read_message(s, CPT_REC_HEADER, cpt_check_header);
 	if (!ret)
 		ret = cpt_tree_read(s);
+	if (!ret)
+		ret = cpt_ipc_read(s);
 	if (!ret)
 		ret = cpt_nextid_reserve(s);
 	if (!ret)
@@ -774,6 +780,7 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action)
 		return ret;
 	}
 	cpt_nextid_unreserve(s);
+	cpt_ipc_finish(s);
 	for (i = 0; i < s->nr_tasks; i++)
 		if (!s->tasks[i].zombie)
 			s->tasks[i].state = CPT_RESTORE_RELEASED;

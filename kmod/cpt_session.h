@@ -20,6 +20,7 @@ struct cpt_restore_cpu;
 struct cpt_restore_task;
 struct cpt_pid_reservation;
 struct cpt_file_registry;
+struct cpt_ipc_restore;
 
 enum cpt_restore_state {
 	CPT_RESTORE_RUNNING,	/* the task restores itself */
@@ -85,6 +86,8 @@ struct cpt_session {
 	struct cpt_session_stats stats;
 	/* the open files of the whole tree, by image id (cpt_files.c) */
 	struct cpt_file_registry *files;
+	/* restart: the SysV objects INIT made (cpt_ipc.c) */
+	struct cpt_ipc_restore *ipc;
 
 	/* checkpoint */
 	ktime_t frozen_at;
@@ -108,6 +111,17 @@ bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys);
 
 /* cpt_files.c: the session's file registry, freed with the session. */
 void cpt_files_release(struct cpt_session *s);
+
+/* cpt_ipc.c: SysV IPC, saved and made again by INIT, after the tree. */
+int cpt_ipc_write(struct cpt_session *s);
+int cpt_ipc_read(struct cpt_session *s);
+void cpt_ipc_finish(struct cpt_session *s);
+void cpt_ipc_abort(struct cpt_session *s);
+void cpt_ipc_free(struct cpt_session *s);
+int cpt_ipc_next_id(u32 id_kind, u64 id);
+int cpt_ipc_shm_id(struct file *attachment);
+int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long offset,
+		   u32 prot);
 
 /* cpt_tree.c */
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);

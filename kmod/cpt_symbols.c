@@ -59,7 +59,20 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_timerfd_settime, "__x64_sys_timerfd_settime") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_epoll_create1, "__x64_sys_epoll_create1") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_epoll_ctl, "__x64_sys_epoll_ctl") ?:
-	       cpt_resolve((void **)&cpt_sym.put_files_struct, "put_files_struct");
+	       cpt_resolve((void **)&cpt_sym.put_files_struct, "put_files_struct") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_shmget, "__x64_sys_shmget") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_shmctl, "__x64_sys_shmctl") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_shmat, "__x64_sys_shmat") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_shmdt, "__x64_sys_shmdt") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_semget, "__x64_sys_semget") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_semctl, "__x64_sys_semctl") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_msgget, "__x64_sys_msgget") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_msgctl, "__x64_sys_msgctl") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_msgsnd, "__x64_sys_msgsnd") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_msgrcv, "__x64_sys_msgrcv") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_mprotect, "__x64_sys_mprotect") ?:
+	       cpt_resolve((void **)&cpt_sym.shm_file_operations, "shm_file_operations") ?:
+	       cpt_resolve((void **)&cpt_sym.shm_file_operations_huge, "shm_file_operations_huge");
 }
 
 /* The kernel's own rule for attaching a debugger, LSMs (Yama...) included. */

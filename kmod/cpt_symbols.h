@@ -26,6 +26,20 @@ struct cpt_kernel_symbols {
 	long (*sys_epoll_create1)(const struct pt_regs *regs);
 	long (*sys_epoll_ctl)(const struct pt_regs *regs);
 	void (*put_files_struct)(struct files_struct *files);
+	long (*sys_shmget)(const struct pt_regs *regs);
+	long (*sys_shmctl)(const struct pt_regs *regs);
+	long (*sys_shmat)(const struct pt_regs *regs);
+	long (*sys_shmdt)(const struct pt_regs *regs);
+	long (*sys_semget)(const struct pt_regs *regs);
+	long (*sys_semctl)(const struct pt_regs *regs);
+	long (*sys_msgget)(const struct pt_regs *regs);
+	long (*sys_msgctl)(const struct pt_regs *regs);
+	long (*sys_msgsnd)(const struct pt_regs *regs);
+	long (*sys_msgrcv)(const struct pt_regs *regs);
+	long (*sys_mprotect)(const struct pt_regs *regs);
+	/* what a SysV segment's attachment has as its f_op */
+	const struct file_operations *shm_file_operations;
+	const struct file_operations *shm_file_operations_huge;
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

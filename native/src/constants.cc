@@ -37,12 +37,13 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request) {
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 5> kFeatures{{
+constexpr std::array<NamedBit, 6> kFeatures{{
     CPT_FEATURE_ROW(SESSION),
     CPT_FEATURE_ROW(NEXT_PID),
     CPT_FEATURE_ROW(MESSAGES),
     CPT_FEATURE_ROW(TREE),
     CPT_FEATURE_ROW(STATS),
+    CPT_FEATURE_ROW(SYSV_IPC),
 }};
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
@@ -88,10 +89,11 @@ constexpr std::array<NamedValue, 5> kSubsystems{{
     CPT_VALUE_ROW(CPT_SUBSYS_, MM),
 }};
 
-constexpr std::array<NamedValue, 10> kRecordTypes{{
+constexpr std::array<NamedValue, 11> kRecordTypes{{
     CPT_VALUE_ROW(CPT_REC_, HEADER),
     CPT_VALUE_ROW(CPT_REC_, MANIFEST),
     CPT_VALUE_ROW(CPT_REC_, TREE),
+    CPT_VALUE_ROW(CPT_REC_, IPC),
     CPT_VALUE_ROW(CPT_REC_, TASK),
     CPT_VALUE_ROW(CPT_REC_, SIGNALS),
     CPT_VALUE_ROW(CPT_REC_, FILES),
@@ -112,8 +114,11 @@ constexpr std::array<NamedValue, 3> kFinalizeActions{{
     CPT_VALUE_ROW(CPT_FINALIZE_, STOP),
 }};
 
-constexpr std::array<NamedValue, 1> kIdKinds{{
+constexpr std::array<NamedValue, 4> kIdKinds{{
     CPT_VALUE_ROW(CPT_ID_, PID),
+    CPT_VALUE_ROW(CPT_ID_, SYSV_SHM),
+    CPT_VALUE_ROW(CPT_ID_, SYSV_SEM),
+    CPT_VALUE_ROW(CPT_ID_, SYSV_MSG),
 }};
 
 #undef CPT_VALUE_ROW

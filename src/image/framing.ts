@@ -29,6 +29,7 @@ export const MAX_PAYLOAD: Readonly<Record<RecordTypeName, number>> = {
   HEADER: 64 * 1024,
   MANIFEST: MiB,
   TREE: MAX_MESSAGE,
+  IPC: MAX_MESSAGE,
   TASK: MAX_MESSAGE,
   SIGNALS: MAX_MESSAGE,
   FILES: MAX_MESSAGE,

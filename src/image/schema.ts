@@ -166,7 +166,7 @@ export interface Cpu {
   gsBase: bigint;
 }
 
-export type VmaKind = 'ANON' | 'FILE' | 'SHMEM' | 'VDSO' | 'VVAR' | 'HEAP' | 'STACK';
+export type VmaKind = 'ANON' | 'FILE' | 'SHMEM' | 'VDSO' | 'VVAR' | 'HEAP' | 'STACK' | 'SYSV_SHM';
 
 export interface Vma {
   start: bigint;
@@ -177,6 +177,8 @@ export interface Vma {
   path: string;
   kind: VmaKind | number;
   vmFlags: bigint;
+  /** SYSV_SHM: the attached segment; pgoff is the offset into it. */
+  sysvShmId: number;
 }
 
 export interface Mm {
@@ -197,6 +199,45 @@ export interface Mm {
   nrPages: bigint;
 }
 
+export interface IpcPerm {
+  id: number;
+  key: number;
+  uid: number;
+  gid: number;
+  cuid: number;
+  cgid: number;
+  mode: number;
+}
+
+export interface SysvShm {
+  perm: IpcPerm | null;
+  size: bigint;
+  /** Without its trailing zeros. */
+  content: Buffer;
+}
+
+export interface SysvSem {
+  perm: IpcPerm | null;
+  values: number[];
+}
+
+export interface SysvMessage {
+  type: bigint;
+  text: Buffer;
+}
+
+export interface SysvMsq {
+  perm: IpcPerm | null;
+  qbytes: bigint;
+  messages: SysvMessage[];
+}
+
+export interface SysvIpc {
+  shms: SysvShm[];
+  sems: SysvSem[];
+  msqs: SysvMsq[];
+}
+
 export interface Trailer {
   records: bigint;
   bytes: bigint;
@@ -207,6 +248,7 @@ export interface Messages {
   ImageHeader: ImageHeader;
   Manifest: Manifest;
   Tree: Tree;
+  SysvIpc: SysvIpc;
   Task: Task;
   Signals: Signals;
   Files: Files;

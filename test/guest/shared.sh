@@ -11,6 +11,27 @@ CR_POKE="touch $scratch/shared.d/go" cr_cycle shared "$workloads/shared_fds" "$s
 mkdir -p "$scratch/anon.d" "$scratch/unix.d" "$scratch/table.d"
 CR_POKE="touch $scratch/table.d/go" cr_cycle table "$workloads/fd_table" "$scratch/table.d"
 
+# SysV objects, removed with ipcrm after the checkpoint (as another machine
+# would lack them), come back with their ids and contents.
+mkdir -p "$scratch/ipc.d"
+name=ipc out=$scratch/ipc.out img=$scratch/ipc.img
+pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$workloads/sysv_ipc" "$scratch/ipc.d")
+if ! wait_for_line "$out" READY; then
+	result ipc.ready FAIL "$(tr '\n' ' ' <"$out")"
+	kill -9 "$pid" 2>/dev/null
+elif cr_checkpoint; then
+	# shellcheck disable=SC2046 # ipcrm-args holds several words
+	ipcrm $(cat "$scratch/ipc.d/ipcrm-args")
+	pass_if ipc.ipcrm "ipcrm $(cat "$scratch/ipc.d/ipcrm-args") left: $(ipcs | grep -c 0x435054) objects of the workload" \
+		sh -c '! ipcs | grep -q 0x435054'
+	"$cptctl" inspect "$scratch/ipc.img" >"$scratch/ipc.inspect" 2>&1
+	pass_if inspect.sysv "inspect shows: $(grep -E '^(sysv ipc| ) +(shm|sem|msq) ' "$scratch/ipc.inspect" | tr -s ' ' | tr '\n' '|')" \
+		sh -c 'grep -q "shm id .*key 0x43505401.*65536 bytes" "$0" && grep -q "sem id .*3 semaphores: 1 5 42" "$0" &&
+			grep -q "msq id .*3 messages" "$0" && grep -q "removed while attached" "$0"' "$scratch/ipc.inspect"
+	CR_POKE="touch $scratch/ipc.d/go" cr_restart
+	sed -n "s/^RESULT /RESULT ipc./p" "$out"
+fi
+
 # A process whose fd table its parent, outside the checkpoint, shares is
 # refused; the tree runs on and ends well.
 mkdir -p "$scratch/outside.d"

@@ -18,7 +18,9 @@ import { packageRoot } from '../../src/package.js';
 const IOCTL_NAMES: Record<IoctlName, true> = {
   API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true, MESSAGE: true,
 };
-const FEATURE_NAMES: Record<FeatureName, true> = { SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true, STATS: true };
+const FEATURE_NAMES: Record<FeatureName, true> = {
+  SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true, STATS: true, SYSV_IPC: true,
+};
 
 test('the addon loads once and is cached', (t) => {
   t.is(loadAddon(), loadAddon());
@@ -121,7 +123,7 @@ test('ADDON_PATH is under the package root, not the working directory', (t) => {
 
 const SUBSYS_NAMES: Record<SubsysName, true> = { TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true };
 const RECORD_TYPE_NAMES: Record<RecordTypeName, true> = {
-  HEADER: true, MANIFEST: true, TREE: true, TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true, PAGES: true, TRAILER: true,
+  HEADER: true, MANIFEST: true, TREE: true, IPC: true, TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true, PAGES: true, TRAILER: true,
 };
 
 test('the value tables of the header are exported, frozen, and match the unions', (t) => {
@@ -131,7 +133,7 @@ test('the value tables of the header are exported, frozen, and match the unions'
   t.deepEqual(Object.keys(addon.RECORD_TYPES).sort(), Object.keys(RECORD_TYPE_NAMES).sort());
   t.deepEqual(Object.keys(addon.MODES).sort(), ['CHECKPOINT', 'RESTART']);
   t.deepEqual(Object.keys(addon.FINALIZE_ACTIONS).sort(), ['KILL', 'RESUME', 'STOP']);
-  t.deepEqual(Object.keys(addon.ID_KINDS), ['PID']);
+  t.deepEqual(Object.keys(addon.ID_KINDS), ['PID', 'SYSV_SHM', 'SYSV_SEM', 'SYSV_MSG']);
   for (const table of [addon.SUBSYS, addon.RECORD_TYPES, addon.MODES, addon.FINALIZE_ACTIONS, addon.ID_KINDS]) {
     t.true(Object.isFrozen(table));
   }

@@ -71,9 +71,18 @@ struct cpt_api {
 #define CPT_FEATURE_TREE _BITULL(3)
 /* CPT_IOC_FINALIZE reports the session's statistics (struct cpt_finalize VER1). */
 #define CPT_FEATURE_STATS _BITULL(4)
+/*
+ * SysV IPC: a checkpoint's INIT saves the SysV objects of the tree's IPC
+ * namespace that the caller may read (CPT_REC_IPC, after the tree); a
+ * restart's INIT makes them again with their ids, keeping an object that
+ * still has its id, key and size. A segment's attachments come back with
+ * the memory of the tasks (Vma kind SYSV_SHM). CPT_IOC_SET_NEXT_ID takes
+ * CPT_ID_SYSV_SHM, CPT_ID_SYSV_SEM and CPT_ID_SYSV_MSG.
+ */
+#define CPT_FEATURE_SYSV_IPC _BITULL(5)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
-			    CPT_FEATURE_STATS)
+			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -157,6 +166,17 @@ struct cpt_finalize {
  * is affected, never another task's.
  */
 #define CPT_ID_PID 1
+/*
+ * The id of the next SysV segment, semaphore set or message queue made in
+ * the caller's IPC namespace, by any task (the kernel.{shm,sem,msg}_next_id
+ * sysctls' field), with their rule: CAP_CHECKPOINT_RESTORE over the
+ * namespace. Consumed by that one creation. 0 is a SysV id: CPT_ID_NONE
+ * clears the request instead.
+ */
+#define CPT_ID_SYSV_SHM 2
+#define CPT_ID_SYSV_SEM 3
+#define CPT_ID_SYSV_MSG 4
+#define CPT_ID_NONE (~(__u64)0)
 
 struct cpt_next_id {
 	__u32 kind;	/* CPT_ID_* */
@@ -210,6 +230,7 @@ struct cpt_record_header {
 #define CPT_REC_HEADER 1	/* ImageHeader, first; by the module */
 #define CPT_REC_MANIFEST 2	/* Manifest; by user space, its own section */
 #define CPT_REC_TREE 3		/* Tree, after the header; by the module */
+#define CPT_REC_IPC 4		/* SysvIpc, after the tree; by the module */
 #define CPT_REC_TASK 16		/* Task */
 #define CPT_REC_SIGNALS 17	/* Signals */
 #define CPT_REC_FILES 18	/* Files */

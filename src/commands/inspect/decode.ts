@@ -10,7 +10,7 @@ import { CRC_SIZE, describeType, RECORD_HEADER_SIZE } from '../../image/framing.
 import type { ImageRecord } from '../../image/reader.js';
 import { decodePayload } from '../../image/record-io.js';
 import type {
-  Cpu, Files, ImageHeader, Manifest, MessageName, Messages, Mm, Signals, Task, Trailer, Tree,
+  Cpu, Files, ImageHeader, Manifest, MessageName, Messages, Mm, Signals, SysvIpc, Task, Trailer, Tree,
 } from '../../image/schema.js';
 
 export interface PagesSummary {
@@ -41,6 +41,8 @@ export interface ImageSummary {
   readonly manifest: Manifest | null;
   /** Every task of the image; the sections below are its first task's (the root's). */
   readonly tree: Tree | null;
+  /** The SysV objects of the tree's IPC namespace. */
+  readonly ipc: SysvIpc | null;
   readonly task: Task | null;
   readonly signals: Signals | null;
   readonly files: Files | null;
@@ -61,6 +63,7 @@ const MESSAGE_OF: Readonly<Partial<Record<RecordTypeName, MessageName>>> = {
   HEADER: 'ImageHeader',
   MANIFEST: 'Manifest',
   TREE: 'Tree',
+  IPC: 'SysvIpc',
   TASK: 'Task',
   SIGNALS: 'Signals',
   FILES: 'Files',
@@ -73,6 +76,7 @@ const MESSAGE_OF: Readonly<Partial<Record<RecordTypeName, MessageName>>> = {
 interface Sections {
   manifest: Manifest | null;
   tree: Tree | null;
+  ipc: SysvIpc | null;
   task: Task | null;
   signals: Signals | null;
   files: Files | null;
@@ -83,6 +87,7 @@ interface Sections {
 const SECTION_OF: Readonly<Partial<Record<RecordTypeName, keyof Sections>>> = {
   MANIFEST: 'manifest',
   TREE: 'tree',
+  IPC: 'ipc',
   TASK: 'task',
   SIGNALS: 'signals',
   FILES: 'files',
@@ -96,7 +101,7 @@ export async function decodeImage(
 ): Promise<ImageSummary> {
   let header: ImageHeader | null = null;
   let trailer: Trailer | null = null;
-  const sections: Sections = { manifest: null, tree: null, task: null, signals: null, files: null, cpu: null, mm: null };
+  const sections: Sections = { manifest: null, tree: null, ipc: null, task: null, signals: null, files: null, cpu: null, mm: null };
   const unknownRecords: UnknownRecord[] = [];
   const processFiles: Files[] = [];
   const notes: string[] = [];

@@ -2,7 +2,7 @@
 // programs (JSON: every decoded field; 64-bit values as strings, addresses
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
-import type { File, Files, ImageHeader, Vma } from '../../image/schema.js';
+import type { File, Files, ImageHeader, IpcPerm, SysvIpc, Vma } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary } from './decode.js';
@@ -40,6 +40,26 @@ function vmaKind(kind: Vma['kind']): string {
   return typeof kind === 'number' ? `kind ${kind}` : kind.toLowerCase();
 }
 
+function ipcPerm(perm: IpcPerm | null): string {
+  if (perm === null) return 'id ?';
+  const key = perm.key === 0 ? 'IPC_PRIVATE' : `key ${hex(BigInt(perm.key))}`;
+  return `id ${perm.id}, ${key}, owner ${perm.uid}:${perm.gid}, mode ${(perm.mode & 0o777).toString(8).padStart(4, '0')}`;
+}
+
+/** ipc/shm.c's mode bit of a segment removed while still attached. */
+const SHM_DEST = 0o1000;
+
+function ipcLines(ipc: SysvIpc): string[] {
+  const lines = [
+    ...ipc.shms.map((shm) => `shm ${ipcPerm(shm.perm)}, ${shm.size} bytes (${shm.content.length} saved)`
+      + ((shm.perm?.mode ?? 0) & SHM_DEST ? ', removed while attached' : '')),
+    ...ipc.sems.map((sem) => `sem ${ipcPerm(sem.perm)}, ${sem.values.length} semaphores: ${sem.values.join(' ')}`),
+    ...ipc.msqs.map((msq) => `msq ${ipcPerm(msq.perm)}, ${msq.messages.length} messages `
+      + `(${msq.messages.reduce((sum, m) => sum + m.text.length, 0)} bytes), limit ${msq.qbytes} bytes`),
+  ];
+  return lines.length === 0 ? ['no SysV objects'] : lines;
+}
+
 /** Columns padded to their widest cell; the last one is not padded. */
 function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
@@ -69,6 +89,8 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
       ])]),
     ]));
   }
+
+  if (summary.ipc !== null) lines.push(...section('sysv ipc', ipcLines(summary.ipc)));
 
   if (manifest !== null) {
     lines.push(...section('manifest', [
@@ -160,7 +182,7 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
       (vma.pgoff * pageSize).toString(16).padStart(8, '0'),
       vmaKind(vma.kind),
       `${pages.perVma[i] ?? 0n}/${(vma.end - vma.start) / pageSize} pages`,
-      vma.path,
+      vma.kind === 'SYSV_SHM' ? `shm id ${vma.sysvShmId}` : vma.path,
     ]);
     lines.push(...section('mm', [
       `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,
@@ -214,6 +236,15 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
     },
     manifest,
     tree: summary.tree,
+    ipc: summary.ipc === null ? null : {
+      shms: summary.ipc.shms.map((shm) => ({ ...shm, size: shm.size.toString(), content: shm.content.toString('base64') })),
+      sems: summary.ipc.sems,
+      msqs: summary.ipc.msqs.map((msq) => ({
+        ...msq,
+        qbytes: msq.qbytes.toString(),
+        messages: msq.messages.map((m) => ({ type: m.type.toString(), text: m.text.toString('base64') })),
+      })),
+    },
     task: task === null ? null : {
       ...task,
       clearChildTid: hex(task.clearChildTid),
