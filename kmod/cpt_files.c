@@ -455,7 +455,7 @@ static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
 }
 
 /* What /proc/PID/fdinfo shows of a file, after its pos and flags lines. */
-static int cpt_fdinfo(struct file *file, char *buf, size_t size)
+int cpt_fdinfo(struct file *file, char *buf, size_t size)
 {
 	struct seq_file m = { .buf = buf, .size = size - 1 };
 
@@ -573,6 +573,10 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 			return -EOPNOTSUPP;
 		}
 		/* No path reaches these: memfds (their content is saved), SysV shm... */
+		if (internal && S_ISREG(inode->i_mode) && cpt_is_mqueue(file)) {
+			*kind = CPT_PB_FILE_KIND_MQUEUE;
+			break;
+		}
 		if (internal) {
 			if (!S_ISREG(inode->i_mode) || strncmp(dentry->d_name.name, "memfd:", 6))
 				return cpt_refuse(fd, "file of an internal mount");
@@ -862,8 +866,8 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 	int ret;
 
 	path = d_path(&e->file->f_path, buf, PATH_MAX);
-	if (e->kind == CPT_PB_FILE_KIND_MEMFD) {
-		/* Its name, which a restart gives the new memfd. */
+	if (e->kind == CPT_PB_FILE_KIND_MEMFD || e->kind == CPT_PB_FILE_KIND_MQUEUE) {
+		/* Its name, which a restart gives the new memfd, or opens. */
 		path = (const char *)e->file->f_path.dentry->d_name.name;
 	} else if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE ||
 		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD ||
@@ -893,6 +897,13 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		ret = cpt_encode_content(&one, e->file);
 		if (ret) {
 			cpt_note("fd %u: cannot read the content of %s: %d\n", e->fd, path, ret);
+			cpt_pb_free(&one);
+			return ret;
+		}
+	}
+	if (e->kind == CPT_PB_FILE_KIND_MQUEUE) {
+		ret = cpt_mqueue_save(&one, e->fd, e->file, buf);
+		if (ret) {
 			cpt_pb_free(&one);
 			return ret;
 		}
@@ -1101,6 +1112,8 @@ struct cpt_rfile {
 	u32 unix_type;
 	u32 pair_id;
 	u64 signalfd_mask;
+	u64 mq_maxmsg;
+	u64 mq_msgsize;
 	struct cpt_timer_state timer;
 	struct cpt_epoll_target *targets;	/* EPOLL: added in the final step */
 	unsigned int nr_targets;
@@ -1245,6 +1258,16 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		else if (!rfile->pair_id || rfile->pair_id > CPT_MAX_FILES)
 			bad = "pair id";
 		else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+			bad = "access mode";
+		else
+			return 0;
+		goto bad;
+	case CPT_PB_FILE_KIND_MQUEUE:
+		if ((rfile->mode & S_IFMT) != S_IFREG)
+			bad = "mode";
+		else if (!cpt_mqueue_valid(path, rfile->mq_maxmsg, rfile->mq_msgsize))
+			bad = "message queue name or attributes";
+		else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
 			bad = "access mode";
 		else
 			return 0;
@@ -1402,6 +1425,12 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			break;
 		case CPT_PB_FILE_SIGNALFD_MASK:
 			ret = cpt_pb_get_u64(&g, &rfile->signalfd_mask);
+			break;
+		case CPT_PB_FILE_MQ_MAXMSG:
+			ret = cpt_pb_get_u64(&g, &rfile->mq_maxmsg);
+			break;
+		case CPT_PB_FILE_MQ_MSGSIZE:
+			ret = cpt_pb_get_u64(&g, &rfile->mq_msgsize);
 			break;
 		case CPT_PB_FILE_TIMER_CLOCK:
 			ret = cpt_pb_get_u32(&g, &rfile->timer.clock);
@@ -2056,6 +2085,14 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_memfd(rfile) ?: cpt_seek_saved(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_EVENTFD)
 		return cpt_open_eventfd(rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_MQUEUE) {
+		file = cpt_mqueue_open(path, rfile->flags, rfile->mode, rfile->mq_maxmsg,
+				       rfile->mq_msgsize, rfile->record, rfile->record_len);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		rfile->file = file;
+		return 0;
+	}
 	if (rfile->kind == CPT_PB_FILE_KIND_UNIX_PAIR)
 		return cpt_open_unix_pair(reg, rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_SIGNALFD)

@@ -43,43 +43,6 @@
 /* The most objects of each kind an image may name. */
 #define CPT_IPC_MAX_OBJECTS 32768
 
-/* A buffer in the caller's memory, for the syscalls' user pointers. */
-struct cpt_ubuf {
-	unsigned long addr;
-	size_t size;
-};
-
-static void cpt_ubuf_put(struct cpt_ubuf *ub)
-{
-	if (ub->addr)
-		vm_munmap(ub->addr, ub->size);
-	ub->addr = 0;
-}
-
-static int cpt_ubuf_get(struct cpt_ubuf *ub, size_t size)
-{
-	unsigned long addr;
-
-	size = PAGE_ALIGN(max_t(size_t, size, PAGE_SIZE));
-	if (ub->addr && ub->size >= size)
-		return 0;
-	cpt_ubuf_put(ub);
-	addr = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
-	if (IS_ERR_VALUE(addr))
-		return (int)addr;
-	ub->addr = addr;
-	ub->size = size;
-	return 0;
-}
-
-static long cpt_sys(long (*call)(const struct pt_regs *regs), unsigned long a0,
-		    unsigned long a1, unsigned long a2, unsigned long a3, unsigned long a4)
-{
-	struct pt_regs regs = { .di = a0, .si = a1, .dx = a2, .r10 = a3, .r8 = a4 };
-
-	return call(&regs);
-}
-
 static struct ipc_namespace *cpt_ipc_ns(void)
 {
 	return current->nsproxy ? current->nsproxy->ipc_ns : NULL;

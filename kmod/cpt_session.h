@@ -123,6 +123,16 @@ int cpt_ipc_shm_id(struct file *attachment);
 int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long offset,
 		   u32 prot);
 
+/* cpt_files.c: what /proc/PID/fdinfo shows of the file, NUL-terminated in buf. */
+int cpt_fdinfo(struct file *file, char *buf, size_t size);
+
+/* cpt_mqueue.c: POSIX message queues, saved and opened again as files. */
+bool cpt_is_mqueue(struct file *file);
+int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf);
+bool cpt_mqueue_valid(const char *name, u64 maxmsg, u64 msgsize);
+struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 maxmsg, u64 msgsize,
+			     const void *record, size_t record_len);
+
 /* cpt_tree.c */
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);
 void cpt_tree_thaw(struct cpt_session *s);

@@ -6,6 +6,8 @@
  * Keep every such use here: this is the part that breaks across kernels.
  */
 #include <linux/kprobes.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
 
@@ -71,6 +73,10 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_msgsnd, "__x64_sys_msgsnd") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_msgrcv, "__x64_sys_msgrcv") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mprotect, "__x64_sys_mprotect") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_mq_open, "__x64_sys_mq_open") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_mq_getsetattr, "__x64_sys_mq_getsetattr") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_mq_timedsend, "__x64_sys_mq_timedsend") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_mq_timedreceive, "__x64_sys_mq_timedreceive") ?:
 	       cpt_resolve((void **)&cpt_sym.shm_file_operations, "shm_file_operations") ?:
 	       cpt_resolve((void **)&cpt_sym.shm_file_operations_huge, "shm_file_operations_huge");
 }
@@ -79,4 +85,36 @@ int cpt_symbols_init(void)
 bool cpt_may_checkpoint(struct task_struct *task)
 {
 	return cpt_sym.ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS);
+}
+
+long cpt_sys(long (*call)(const struct pt_regs *regs), unsigned long a0, unsigned long a1,
+	     unsigned long a2, unsigned long a3, unsigned long a4)
+{
+	struct pt_regs regs = { .di = a0, .si = a1, .dx = a2, .r10 = a3, .r8 = a4 };
+
+	return call(&regs);
+}
+
+void cpt_ubuf_put(struct cpt_ubuf *ub)
+{
+	if (ub->addr)
+		vm_munmap(ub->addr, ub->size);
+	ub->addr = 0;
+}
+
+/* At least size bytes; a smaller buffer is replaced, its content lost. */
+int cpt_ubuf_get(struct cpt_ubuf *ub, size_t size)
+{
+	unsigned long addr;
+
+	size = PAGE_ALIGN(max_t(size_t, size, PAGE_SIZE));
+	if (ub->addr && ub->size >= size)
+		return 0;
+	cpt_ubuf_put(ub);
+	addr = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	ub->addr = addr;
+	ub->size = size;
+	return 0;
 }

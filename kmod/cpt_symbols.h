@@ -37,11 +37,31 @@ struct cpt_kernel_symbols {
 	long (*sys_msgsnd)(const struct pt_regs *regs);
 	long (*sys_msgrcv)(const struct pt_regs *regs);
 	long (*sys_mprotect)(const struct pt_regs *regs);
+	long (*sys_mq_open)(const struct pt_regs *regs);
+	long (*sys_mq_getsetattr)(const struct pt_regs *regs);
+	long (*sys_mq_timedsend)(const struct pt_regs *regs);
+	long (*sys_mq_timedreceive)(const struct pt_regs *regs);
 	/* what a SysV segment's attachment has as its f_op */
 	const struct file_operations *shm_file_operations;
 	const struct file_operations *shm_file_operations_huge;
 };
 
 extern struct cpt_kernel_symbols cpt_sym;
+
+/*
+ * One of the kernel's syscalls, run by the module in the current task with
+ * these arguments, as if the task had made it: its own checks apply.
+ */
+long cpt_sys(long (*call)(const struct pt_regs *regs), unsigned long a0, unsigned long a1,
+	     unsigned long a2, unsigned long a3, unsigned long a4);
+
+/* Memory of the current task, for what those syscalls read and write. */
+struct cpt_ubuf {
+	unsigned long addr;
+	size_t size;
+};
+
+int cpt_ubuf_get(struct cpt_ubuf *ub, size_t size);
+void cpt_ubuf_put(struct cpt_ubuf *ub);
 
 #endif /* CPT_SYMBOLS_H */

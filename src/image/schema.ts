@@ -105,7 +105,12 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE';
+
+export interface MqMessage {
+  priority: number;
+  data: Buffer;
+}
 
 export interface File {
   id: number;
@@ -140,6 +145,9 @@ export interface File {
   timerIntervalNs: bigint;
   /** EPOLL: what it watches. */
   epollTargets: EpollTarget[];
+  mqMaxmsg: bigint;
+  mqMsgsize: bigint;
+  mqMessages: MqMessage[];
 }
 
 export interface EpollTarget {

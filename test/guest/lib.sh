@@ -32,7 +32,7 @@ wait_for_pid() { wait_until test -d "/proc/$1"; }	# a restart recreated it
 # restarts it, waiting for its exit. Once the restarted pid exists, CR_POKE is
 # run (default: create $scratch/NAME.go, which workloads wait for). The exit
 # status must be CR_STATUS (default 0). CR_TWICE=1 restarts the same image a
-# second time; CR_PIPE=1 pipes checkpoint -o - into restart -. The RESULT
+# second time; CR_BETWEEN is run between checkpoint and restart; CR_PIPE=1 pipes checkpoint -o - into restart -. The RESULT
 # lines the workload printed come out prefixed with NAME.
 cr_cycle() {
 	name=$1
@@ -50,7 +50,7 @@ cr_cycle() {
 	if [ "${CR_PIPE:-0}" = 1 ]; then
 		cr_restart_piped
 	else
-		cr_checkpoint && cr_restart && [ "${CR_TWICE:-0}" = 1 ] && cr_restart again
+		cr_checkpoint && cr_between && cr_restart && [ "${CR_TWICE:-0}" = 1 ] && cr_restart again
 	fi
 	sed -n "s/^RESULT /RESULT $name./p" "$out"
 }
@@ -63,6 +63,11 @@ cr_checkpoint() {
 	fi
 	wait_for_pid_gone "$pid"
 	result "$name.checkpoint" PASS "image of $(wc -c <"$img") bytes; the original was killed"
+}
+
+# What CR_BETWEEN says runs between the checkpoint and the restart.
+cr_between() {
+	[ -z "${CR_BETWEEN:-}" ] || eval "$CR_BETWEEN"
 }
 
 cr_poke() {

@@ -32,6 +32,14 @@ elif cr_checkpoint; then
 	sed -n "s/^RESULT /RESULT ipc./p" "$out"
 fi
 
+# A POSIX message queue, unlinked between checkpoint and restart.
+mkdir -p "$scratch/mq.d"
+CR_POKE="touch $scratch/mq.d/go" CR_BETWEEN='rm /dev/mqueue/cpt-test-mq; pass_if mq.unlinked "the queue is gone" test ! -e /dev/mqueue/cpt-test-mq' \
+	cr_cycle mq "$workloads/posix_mq" cpt-test-mq "$scratch/mq.d"
+"$cptctl" inspect "$scratch/mq.img" >"$scratch/mq.inspect" 2>&1
+pass_if inspect.mqueue "inspect shows: $(grep -m 1 'mqueue' "$scratch/mq.inspect" | tr -s ' ')" \
+	grep -q 'mqueue .*/cpt-test-mq, 4 messages' "$scratch/mq.inspect"
+
 # A process whose fd table its parent, outside the checkpoint, shares is
 # refused; the tree runs on and ends well.
 mkdir -p "$scratch/outside.d"

@@ -50,6 +50,14 @@ static int wait_named(const char *name)
 	return wait_for_file(path, TIMEOUT_MS);
 }
 
+static int wait_for_go(void)
+{
+	char path[PATH_MAX];
+
+	path_of(path, "go");
+	return wait_for_file(path, WAIT_FOREVER);
+}
+
 static int touch_named(const char *name)
 {
 	char path[PATH_MAX];
@@ -103,7 +111,7 @@ static int sharer(int early)
 	if (own < 0 || lseek(early, EARLY_OFFSET, SEEK_SET) != EARLY_OFFSET)
 		return BAD_SYNC;
 	touch_named("ready");
-	if (!wait_named("go"))
+	if (!wait_for_go())
 		return BAD_SYNC;
 	late = open_named("late", O_RDWR);
 	if (late < 0)
@@ -186,7 +194,7 @@ int main(int argc, char **argv)
 	printf("READY\n");
 	fflush(stdout);
 
-	if (!wait_named("go") || !wait_named("late-fd") || !wait_named("private-done")) {
+	if (!wait_for_go() || !wait_named("late-fd") || !wait_named("private-done")) {
 		check("sync", 0, "the children never got past the go");
 		return check_exit_status();
 	}

@@ -26,14 +26,20 @@ static inline long ms_since(const struct timespec *start)
 	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
-/* Whether path appeared within timeout_ms. */
+/*
+ * Whether path appeared within timeout_ms; WAIT_FOREVER for the go file,
+ * which comes after a checkpoint and restart of unknown length, during
+ * which CLOCK_MONOTONIC runs on.
+ */
+#define WAIT_FOREVER (-1L)
+
 static inline int wait_for_file(const char *path, long timeout_ms)
 {
 	struct timespec start;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (access(path, F_OK) != 0) {
-		if (ms_since(&start) > timeout_ms)
+		if (timeout_ms != WAIT_FOREVER && ms_since(&start) > timeout_ms)
 			return 0;
 		nap();
 	}

@@ -57,12 +57,12 @@ static void path_of(char *buf, const char *name)
 	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
 }
 
-static int wait_named(const char *name)
+static int wait_for_go(void)
 {
 	char path[PATH_MAX];
 
-	path_of(path, name);
-	return wait_for_file(path, TIMEOUT_MS);
+	path_of(path, "go");
+	return wait_for_file(path, WAIT_FOREVER);
 }
 
 static uint8_t pattern(size_t i, unsigned int seed)
@@ -85,7 +85,7 @@ static int child(volatile uint32_t *a)
 {
 	struct timespec start;
 
-	if (!wait_named("go"))
+	if (!wait_for_go())
 		return 2;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (a[SIZE_A / 4 - 1] != AFTER_RESTART) {
@@ -182,7 +182,7 @@ int main(int argc, char **argv)
 		_exit(child((volatile uint32_t *)a));
 	printf("READY\n");
 	fflush(stdout);
-	if (!wait_named("go")) {
+	if (!wait_for_go()) {
 		check("go", 0, "no go");
 		return check_exit_status();
 	}

@@ -60,6 +60,42 @@ function ipcLines(ipc: SysvIpc): string[] {
   return lines.length === 0 ? ['no SysV objects'] : lines;
 }
 
+/** What an fd's file is, past its kind: the one line inspect gives it. */
+function describeFile(file: File): string {
+  switch (file.kind) {
+    case 'INHERITED':
+      return `(the restarting caller's fd ${file.inheritFd})`;
+    case 'CHAR_DEVICE':
+      return `${file.path} (${deviceNumber(file.rdev)})`;
+    case 'PIPE':
+    case 'FIFO':
+      return `${file.kind === 'FIFO' ? `${file.path}: ` : ''}pipe ${file.pipeId}`
+        + (file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : '');
+    case 'DELETED':
+    case 'MEMFD':
+      return `${file.path}, ${file.content.length} bytes saved`;
+    case 'EVENTFD':
+      return `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`;
+    case 'UNIX_PAIR':
+      return `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, `
+        + `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)`;
+    case 'SIGNALFD':
+      return `signals ${hex(file.signalfdMask)}`;
+    case 'TIMERFD':
+      return `clock ${file.timerClock}, ${file.timerValueNs === 0n ? 'disarmed'
+        : `next in ${formatDuration(file.timerValueNs)}`}, period ${formatDuration(file.timerIntervalNs)}, `
+        + `${file.timerTicks} unread`;
+    case 'EPOLL':
+      return `watching ${file.epollTargets.length === 0 ? 'nothing'
+        : file.epollTargets.map((t) => `fd ${t.fd} (${hex(BigInt(t.events))})`).join(', ')}`;
+    case 'MQUEUE':
+      return `/${file.path}, ${file.mqMessages.length} messages `
+        + `(${file.mqMessages.reduce((n, m) => n + m.data.length, 0)} bytes), at most ${file.mqMaxmsg} of ${file.mqMsgsize}`;
+    default:
+      return file.path;
+  }
+}
+
 /** Columns padded to their widest cell; the last one is not padded. */
 function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
@@ -136,20 +172,7 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
       const file = byId.get(fd.fileId);
       if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
       const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
-      const path = file.kind === 'INHERITED' ? `(the restarting caller's fd ${file.inheritFd})`
-        : file.kind === 'CHAR_DEVICE' ? `${file.path} (${deviceNumber(file.rdev)})`
-          : file.kind === 'PIPE' || file.kind === 'FIFO' ? `${file.kind === 'FIFO' ? `${file.path}: ` : ''}pipe ${file.pipeId}${file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : ''}`
-            : file.kind === 'DELETED' || file.kind === 'MEMFD' ? `${file.path}, ${file.content.length} bytes saved`
-              : file.kind === 'EVENTFD' ? `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`
-                : file.kind === 'UNIX_PAIR' ? `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, `
-                  + `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)`
-                  : file.kind === 'SIGNALFD' ? `signals ${hex(file.signalfdMask)}`
-                    : file.kind === 'TIMERFD' ? `clock ${file.timerClock}, ${file.timerValueNs === 0n ? 'disarmed'
-                      : `next in ${formatDuration(file.timerValueNs)}`}, period ${formatDuration(file.timerIntervalNs)}, `
-                      + `${file.timerTicks} unread`
-                      : file.kind === 'EPOLL' ? `watching ${file.epollTargets.length === 0 ? 'nothing'
-                        : file.epollTargets.map((t) => `fd ${t.fd} (${hex(BigInt(t.events))})`).join(', ')}`
-                        : file.path;
+      const path = describeFile(file);
       return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
         `pos ${file.pos}`, path + shared];
     });
@@ -214,6 +237,9 @@ function fileJson(file: File): Record<string, unknown> {
     timerValueNs: file.timerValueNs.toString(),
     timerIntervalNs: file.timerIntervalNs.toString(),
     epollTargets: file.epollTargets.map((t) => ({ ...t, data: hex(t.data) })),
+    mqMaxmsg: file.mqMaxmsg.toString(),
+    mqMsgsize: file.mqMsgsize.toString(),
+    mqMessages: file.mqMessages.map((m) => ({ priority: m.priority, data: m.data.toString('base64') })),
   };
 }
 

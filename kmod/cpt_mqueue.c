@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * POSIX message queues, as the files that name them: a queue is saved with
+ * its name, attributes and messages, and a restart opens it by name again,
+ * making it first, with its messages, unless a queue of that name is still
+ * there: like SysV objects, queues outlive the tasks that use them, and one
+ * that is still there is kept as it is.
+ *
+ * A checkpoint reads a queue through the kernel's own syscalls, in the
+ * checkpointing caller, which shares the tree's IPC namespace: it opens the
+ * queue by name, takes every message and gives them back in the order it
+ * took them, which keeps the queue's order, priorities included. Refused:
+ * a queue with a notification registered (giving back the first message
+ * would fire it), and a full one (a sender may be waiting to get in).
+ */
+#include <linux/dcache.h>
+#include <linux/fcntl.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/mqueue.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "cpt_pb_fields.h"
+#include "cpt_session.h"
+#include "cpt_symbols.h"
+
+/* What one queue may hold in an image. */
+#define CPT_MQ_MAX_BYTES (8U << 20)
+/* ipc/mqueue.c's hard limits on the attributes, and its filesystem's magic. */
+#define CPT_MQ_HARD_MSGMAX 65536
+#define CPT_MQ_HARD_MSGSIZEMAX (16U << 20)
+#define CPT_MQ_PRIO_MAX 32768
+#define CPT_MQUEUE_MAGIC 0x19800202
+
+/* Where the syscalls' arguments go in the task's buffer. */
+#define CPT_MQ_ATTR_OFF 256
+#define CPT_MQ_PRIO_OFF (CPT_MQ_ATTR_OFF + sizeof(struct mq_attr))
+#define CPT_MQ_DATA_OFF 512
+
+bool cpt_is_mqueue(struct file *file)
+{
+	return file_inode(file)->i_sb->s_magic == CPT_MQUEUE_MAGIC;
+}
+
+static int cpt_mq_open(struct cpt_ubuf *ub, const char *name, int flags, umode_t mode,
+		       bool with_attr)
+{
+	if (copy_to_user((void __user *)ub->addr, name, strlen(name) + 1))
+		return -EFAULT;
+	return cpt_sys(cpt_sym.sys_mq_open, ub->addr, flags, mode,
+		       with_attr ? ub->addr + CPT_MQ_ATTR_OFF : 0, 0);
+}
+
+struct cpt_mq_message {
+	u32 priority;
+	u32 len;
+	u8 *data;
+};
+
+/* Takes every message of the open queue qfd, in order. */
+static long cpt_mq_take(struct cpt_ubuf *ub, long qfd, const struct mq_attr *attr,
+			struct cpt_mq_message *msgs)
+{
+	long i, n;
+
+	for (i = 0; i < attr->mq_curmsgs; i++) {
+		n = cpt_sys(cpt_sym.sys_mq_timedreceive, qfd, ub->addr + CPT_MQ_DATA_OFF,
+			    attr->mq_msgsize, ub->addr + CPT_MQ_PRIO_OFF, 0);
+		if (n == -EAGAIN)
+			break;	/* someone outside the tree took some meanwhile */
+		if (n < 0)
+			return n;
+		msgs[i].len = n;
+		msgs[i].data = kvmalloc(n ?: 1, GFP_KERNEL_ACCOUNT);
+		if (!msgs[i].data)
+			return -ENOMEM;
+		if (get_user(msgs[i].priority, (u32 __user *)(ub->addr + CPT_MQ_PRIO_OFF)) ||
+		    copy_from_user(msgs[i].data, (void __user *)(ub->addr + CPT_MQ_DATA_OFF), n)) {
+			kvfree(msgs[i].data);
+			msgs[i].data = NULL;
+			return -EFAULT;
+		}
+	}
+	return i;
+}
+
+static int cpt_mq_give(struct cpt_ubuf *ub, long qfd, const struct cpt_mq_message *m)
+{
+	if (copy_to_user((void __user *)(ub->addr + CPT_MQ_DATA_OFF), m->data, m->len))
+		return -EFAULT;
+	return cpt_sys(cpt_sym.sys_mq_timedsend, qfd, ub->addr + CPT_MQ_DATA_OFF, m->len,
+		       m->priority, 0);
+}
+
+/* Whether fdinfo says that a task asked mq_notify() for this queue. */
+static int cpt_mq_check_notify(unsigned int fd, struct file *file, char *buf)
+{
+	const char *p;
+	int pid = 0;
+
+	if (cpt_fdinfo(file, buf, PATH_MAX))
+		return -EOPNOTSUPP;
+	p = strstr(buf, "NOTIFY_PID:");
+	if (!p || sscanf(p, "NOTIFY_PID:%d", &pid) != 1 || pid) {
+		cpt_note("fd %u: a POSIX message queue with %s is not supported\n",
+			 fd, "mq_notify() registered");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf)
+{
+	const char *name = (const char *)file->f_path.dentry->d_name.name;
+	struct cpt_mq_message *msgs = NULL;
+	struct cpt_pb_buf m;
+	struct cpt_ubuf ub = {};
+	struct mq_attr attr;
+	long qfd, nr = 0, i;
+	int ret;
+
+	if (d_unlinked(file->f_path.dentry)) {
+		cpt_note("fd %u: a removed POSIX message queue is not supported\n", fd);
+		return -EOPNOTSUPP;
+	}
+	ret = cpt_mq_check_notify(fd, file, buf) ?: cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF);
+	if (ret)
+		return ret;
+	qfd = cpt_mq_open(&ub, name, O_RDWR | O_NONBLOCK, 0, false);
+	if (qfd < 0) {
+		cpt_note("fd %u: cannot open POSIX message queue /%s to read it: %ld\n",
+			 fd, name, qfd);
+		cpt_ubuf_put(&ub);
+		return qfd;
+	}
+	ret = cpt_sys(cpt_sym.sys_mq_getsetattr, qfd, 0, ub.addr + CPT_MQ_ATTR_OFF, 0, 0);
+	if (!ret && copy_from_user(&attr, (void __user *)(ub.addr + CPT_MQ_ATTR_OFF),
+				   sizeof(attr)))
+		ret = -EFAULT;
+	if (!ret && attr.mq_curmsgs >= attr.mq_maxmsg) {
+		cpt_note("fd %u: POSIX message queue /%s is full: a sender may be waiting\n",
+			 fd, name);
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret && attr.mq_curmsgs * attr.mq_msgsize > CPT_MQ_MAX_BYTES) {
+		cpt_note("fd %u: POSIX message queue /%s may hold more than %u bytes\n", fd, name,
+			 CPT_MQ_MAX_BYTES);
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret)
+		ret = cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF + attr.mq_msgsize);
+	if (!ret) {
+		msgs = kvcalloc(attr.mq_curmsgs ?: 1, sizeof(*msgs), GFP_KERNEL_ACCOUNT);
+		ret = msgs ? 0 : -ENOMEM;
+	}
+	if (!ret) {
+		nr = cpt_mq_take(&ub, qfd, &attr, msgs);
+		ret = nr < 0 ? nr : 0;
+		if (nr < 0)	/* what was taken is freed below, and given back */
+			for (nr = 0; nr < attr.mq_curmsgs && msgs[nr].data; nr++)
+				;
+	}
+	/* Back before anything else: the queue is the target's. */
+	for (i = 0; i < nr; i++) {
+		if (cpt_mq_give(&ub, qfd, &msgs[i]))
+			pr_warn("cpt: POSIX message queue /%s lost a message to the checkpoint\n",
+				name);
+	}
+	cpt_pb_u64(one, CPT_PB_FILE_MQ_MAXMSG, attr.mq_maxmsg);
+	cpt_pb_u64(one, CPT_PB_FILE_MQ_MSGSIZE, attr.mq_msgsize);
+	for (i = 0; i < nr; i++) {
+		cpt_pb_init(&m);
+		cpt_pb_u64(&m, CPT_PB_MQ_MESSAGE_PRIORITY, msgs[i].priority);
+		if (msgs[i].len)
+			cpt_pb_bytes(&m, CPT_PB_MQ_MESSAGE_DATA, msgs[i].data, msgs[i].len);
+		cpt_pb_message(one, CPT_PB_FILE_MQ_MESSAGES, &m);
+	}
+	for (i = 0; i < nr; i++)
+		kvfree(msgs[i].data);
+	kvfree(msgs);
+	close_fd(qfd);
+	cpt_ubuf_put(&ub);
+	return ret ?: one->err;
+}
+
+/* The name a restart may give mq_open(): one path component. */
+bool cpt_mqueue_valid(const char *name, u64 maxmsg, u64 msgsize)
+{
+	return *name && strlen(name) <= NAME_MAX && !strchr(name, '/') && strcmp(name, ".") &&
+	       strcmp(name, "..") && maxmsg && maxmsg <= CPT_MQ_HARD_MSGMAX && msgsize &&
+	       msgsize <= CPT_MQ_HARD_MSGSIZEMAX;
+}
+
+/* Sends the record's messages to the queue just made. */
+static int cpt_mq_refill(struct cpt_ubuf *ub, long qfd, u64 msgsize, const void *record,
+			 size_t record_len)
+{
+	struct cpt_pb_reader r, mr;
+	struct cpt_pb_field f, g;
+	struct cpt_mq_message m;
+	u32 priority;
+	int ret;
+
+	cpt_pb_reader_init(&r, record, record_len);
+	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+		if (f.num != CPT_PB_FILE_MQ_MESSAGES)
+			continue;
+		m = (struct cpt_mq_message) {};
+		ret = cpt_pb_get_message(&f, &mr);
+		while (!ret && (ret = cpt_pb_next(&mr, &g)) > 0) {
+			if (g.num == CPT_PB_MQ_MESSAGE_PRIORITY) {
+				ret = cpt_pb_get_u32(&g, &priority);
+				m.priority = priority;
+			} else if (g.num == CPT_PB_MQ_MESSAGE_DATA) {
+				ret = g.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
+				m.data = (u8 *)g.data;
+				m.len = g.len;
+			} else {
+				ret = 0;
+			}
+		}
+		if (ret || m.len > msgsize || m.priority >= CPT_MQ_PRIO_MAX)
+			return -EBADMSG;
+		ret = cpt_mq_give(ub, qfd, &m);
+		if (ret) {
+			cpt_note("cannot queue a %u-byte message again: %d\n", m.len, ret);
+			return ret;
+		}
+	}
+	return ret;
+}
+
+struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 maxmsg, u64 msgsize,
+			     const void *record, size_t record_len)
+{
+	struct cpt_ubuf ub = {};
+	struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = msgsize };
+	struct file *file = NULL;
+	long qfd;
+	int ret;
+
+	ret = cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF + msgsize);
+	if (!ret && copy_to_user((void __user *)(ub.addr + CPT_MQ_ATTR_OFF), &attr, sizeof(attr)))
+		ret = -EFAULT;
+	if (ret)
+		goto out;
+	qfd = cpt_mq_open(&ub, name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, mode & 0777, true);
+	if (qfd >= 0) {
+		ret = cpt_mq_refill(&ub, qfd, msgsize, record, record_len);
+		close_fd(qfd);
+		if (ret)
+			goto out;
+	} else if (qfd != -EEXIST) {
+		cpt_note("cannot make POSIX message queue /%s again: %ld\n", name, qfd);
+		ret = qfd;
+		goto out;
+	}
+	qfd = cpt_mq_open(&ub, name, flags & (O_ACCMODE | O_NONBLOCK), 0, false);
+	if (qfd < 0) {
+		cpt_note("cannot open POSIX message queue /%s: %ld\n", name, qfd);
+		ret = qfd;
+		goto out;
+	}
+	file = fget(qfd);
+	close_fd(qfd);
+	ret = file ? 0 : -EBADF;
+out:
+	cpt_ubuf_put(&ub);
+	return ret ? ERR_PTR(ret) : file;
+}
