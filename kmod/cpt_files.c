@@ -28,6 +28,7 @@
 #include <linux/major.h>
 #include <linux/mount.h>
 #include <linux/namei.h>
+#include <linux/pid_namespace.h>
 #include <linux/pipe_fs_i.h>
 #include <linux/highmem.h>
 #include <linux/xarray.h>
@@ -42,6 +43,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
+#include <linux/tty.h>
 #include <linux/workqueue.h>
 
 #include "cpt_pb_fields.h"
@@ -69,6 +71,16 @@ struct cpt_saved_file {
 	u32 kind;
 	int pipe;		/* index in pipes, or -1 */
 	u32 pair;		/* a unix socket pair's id, once its first end is saved */
+	bool pty_saved;		/* a pty master: its pty's state went with a File */
+};
+
+/* Restart: a pty made again, by its index, until the session ends. */
+struct cpt_restored_pty {
+	struct file *master;
+	char *slave_path;
+	u32 session;		/* whose controlling terminal it is, 0: none */
+	u32 foreground;
+	bool master_claimed;	/* a File of the image is its master */
 };
 
 /* The most bytes queued in a unix socket an image holds. */
@@ -87,14 +99,17 @@ struct cpt_file_registry {
 	bool scanned;			/* every fd table of the tree was seen */
 	u32 next_id;
 	u32 next_pair;
+	struct pid_namespace *pid_ns;	/* checkpoint: the root's */
 	struct xarray restored;		/* id -> struct file * (a reference) */
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
+	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
 };
 
 void cpt_files_release(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
+	struct cpt_restored_pty *pty;
 	struct file *file;
 	unsigned long i;
 
@@ -113,6 +128,12 @@ void cpt_files_release(struct cpt_session *s)
 	xa_for_each(&reg->pair_ends, i, file)
 		fput(file);
 	xa_destroy(&reg->pair_ends);
+	xa_for_each(&reg->ptys, i, pty) {
+		fput(pty->master);
+		kfree(pty->slave_path);
+		kfree(pty);
+	}
+	xa_destroy(&reg->ptys);
 	kfree(reg);
 	s->files = NULL;
 }
@@ -126,6 +147,7 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->restored);
 		xa_init(&s->files->pipe_ends);
 		xa_init(&s->files->pair_ends);
+		xa_init(&s->files->ptys);
 	}
 	return s->files;
 }
@@ -283,6 +305,44 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	if (file->f_mode & FMODE_WRITE)
 		reg->pipes[p].writers++;
 	return 0;
+}
+
+/*
+ * A pty end whose master the tree holds: the master's entry, and one of the
+ * tree's files on the slave (NULL if none). A slave open outside the tree
+ * is refused: that opener would lose it.
+ */
+static int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,
+			   struct cpt_saved_file **master, struct file **slave)
+{
+	struct tty_struct *m = cpt_pty_master_of(file), *t;
+	unsigned int i, slaves = 0;
+	bool is_master;
+
+	if (!m)
+		return 0;
+	*master = NULL;
+	*slave = NULL;
+	for (i = 0; i < reg->nr_saved; i++) {
+		t = cpt_pty_master_of(reg->saved[i].file);
+		if (t != m)
+			continue;
+		cpt_pty_of(reg->saved[i].file, &is_master);
+		if (is_master) {
+			*master = &reg->saved[i];
+		} else {
+			*slave = reg->saved[i].file;
+			slaves++;
+		}
+	}
+	if (!*master)
+		return 0;
+	if (cpt_pty_slave_opens(m) > slaves) {
+		cpt_note("pty %d: its slave is open outside the tree\n", cpt_pty_index(m));
+		return -EOPNOTSUPP;
+	}
+	cpt_pty_of(file, &is_master);
+	return is_master ? CPT_PB_FILE_KIND_PTY_MASTER : CPT_PB_FILE_KIND_PTY_SLAVE;
 }
 
 /* Whether every open end of the pipe is a file of the tree: then the tree holds it whole. */
@@ -455,7 +515,7 @@ static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
 }
 
 /* What /proc/PID/fdinfo shows of a file, after its pos and flags lines. */
-int cpt_fdinfo(struct file *file, char *buf, size_t size)
+static int cpt_fdinfo(struct file *file, char *buf, size_t size)
 {
 	struct seq_file m = { .buf = buf, .size = size - 1 };
 
@@ -858,7 +918,8 @@ static int cpt_encode_content(struct cpt_pb_buf *one, struct file *file)
 }
 
 static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
-			   struct cpt_saved_pipe *sp, u32 pipe_id, char *buf)
+			   struct cpt_file_registry *reg, struct cpt_saved_pipe *sp, u32 pipe_id,
+			   char *buf)
 {
 	struct inode *inode = file_inode(e->file);
 	struct cpt_pb_buf one;
@@ -897,6 +958,22 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		ret = cpt_encode_content(&one, e->file);
 		if (ret) {
 			cpt_note("fd %u: cannot read the content of %s: %d\n", e->fd, path, ret);
+			cpt_pb_free(&one);
+			return ret;
+		}
+	}
+	if (e->kind == CPT_PB_FILE_KIND_PTY_MASTER || e->kind == CPT_PB_FILE_KIND_PTY_SLAVE) {
+		struct cpt_saved_file *master;
+		struct file *slave;
+
+		cpt_pb_varint(&one, CPT_PB_FILE_PTY_INDEX,
+			      cpt_pty_index(cpt_pty_master_of(e->file)));
+		ret = cpt_pty_in_tree(reg, e->file, &master, &slave);
+		if (ret == e->kind && !master->pty_saved) {
+			master->pty_saved = true;
+			ret = cpt_pty_save(&one, master->file, slave, reg->pid_ns);
+		}
+		if (ret < 0) {
 			cpt_pb_free(&one);
 			return ret;
 		}
@@ -969,10 +1046,11 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 			    struct cpt_file_registry *reg, char *buf)
 {
-	struct cpt_saved_file *sf, *peer;
+	struct cpt_saved_file *sf, *peer, *pty_master;
+	struct file *pty_slave;
 	struct cpt_pb_buf one;
 	unsigned int i;
-	int ret;
+	int ret, pty_kind;
 
 	for (i = 0; i < tab->nr; i++) {
 		struct cpt_fd_entry *e = &tab->ent[i], *o = &tab->ent[e->owner];
@@ -983,6 +1061,9 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 		peer = NULL;
 		if (!sf->id && S_ISSOCK(file_inode(e->file)->i_mode))
 			peer = cpt_unix_pair_peer(reg, e->file);
+		pty_kind = cpt_pty_in_tree(reg, e->file, &pty_master, &pty_slave);
+		if (pty_kind < 0)
+			return pty_kind;
 		if (peer) {
 			e->kind = CPT_PB_FILE_KIND_UNIX_PAIR;
 			/* Both ends get the pair's id with the first. */
@@ -992,6 +1073,8 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 		} else if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe])) {
 			e->kind = cpt_is_anon_pipe(e->file) ? CPT_PB_FILE_KIND_PIPE :
 							      CPT_PB_FILE_KIND_FIFO;
+		} else if (pty_kind) {
+			e->kind = pty_kind;
 		} else if (cpt_is_shell_stdio(file_inode(e->file))) {
 			if (o->fd > 2)
 				return cpt_refuse(o->fd, S_ISFIFO(file_inode(o->file)->i_mode) ?
@@ -1007,7 +1090,7 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 				continue;
 			}
 			e->id = ++reg->next_id;
-			ret = cpt_encode_file(msg, e, NULL, 0, buf);
+			ret = cpt_encode_file(msg, e, reg, NULL, 0, buf);
 			if (ret)
 				return ret;
 			continue;
@@ -1023,7 +1106,8 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 			sf->kind = e->kind;
 			e->id = sf->id;
 			/* Pipe ids are the session's pipe indices, from 1. */
-			ret = cpt_encode_file(msg, e, sf->pipe >= 0 ? &reg->pipes[sf->pipe] : NULL,
+			ret = cpt_encode_file(msg, e, reg,
+					      sf->pipe >= 0 ? &reg->pipes[sf->pipe] : NULL,
 					      e->kind == CPT_PB_FILE_KIND_UNIX_PAIR ? sf->pair :
 					      sf->pipe + 1, buf);
 			if (ret)
@@ -1077,6 +1161,7 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	reg->pid_ns = task_active_pid_ns(s->tasks[0].task);
 	ret = cpt_check_fd_table(s);
 	if (!ret && !reg->scanned)
 		ret = cpt_scan_tree_files(s, reg);
@@ -1114,6 +1199,8 @@ struct cpt_rfile {
 	u64 signalfd_mask;
 	u64 mq_maxmsg;
 	u64 mq_msgsize;
+	u32 pty_index;
+	struct cpt_pty_image pty;
 	struct cpt_timer_state timer;
 	struct cpt_epoll_target *targets;	/* EPOLL: added in the final step */
 	unsigned int nr_targets;
@@ -1258,6 +1345,19 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		else if (!rfile->pair_id || rfile->pair_id > CPT_MAX_FILES)
 			bad = "pair id";
 		else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+			bad = "access mode";
+		else
+			return 0;
+		goto bad;
+	case CPT_PB_FILE_KIND_PTY_MASTER:
+	case CPT_PB_FILE_KIND_PTY_SLAVE:
+		if ((rfile->mode & S_IFMT) != S_IFCHR)
+			bad = "mode";
+		else if (*path != '/' || !strrchr(path, '/')[1])
+			bad = "path";
+		else if (rfile->pty_index >= NR_UNIX98_PTY_MAX)
+			bad = "pty index";
+		else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
 			bad = "access mode";
 		else
 			return 0;
@@ -1432,6 +1532,12 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		case CPT_PB_FILE_MQ_MSGSIZE:
 			ret = cpt_pb_get_u64(&g, &rfile->mq_msgsize);
 			break;
+		case CPT_PB_FILE_PTY_INDEX:
+			ret = cpt_pb_get_u32(&g, &rfile->pty_index);
+			break;
+		case CPT_PB_FILE_PTY:
+			ret = cpt_pty_decode(&g, &rfile->pty);
+			break;
 		case CPT_PB_FILE_TIMER_CLOCK:
 			ret = cpt_pb_get_u32(&g, &rfile->timer.clock);
 			break;
@@ -1477,7 +1583,8 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		return ret;
 	if (rfile->kind == CPT_PB_FILE_KIND_REGULAR || rfile->kind == CPT_PB_FILE_KIND_DIRECTORY ||
 	    rfile->kind == CPT_PB_FILE_KIND_DELETED || rfile->kind == CPT_PB_FILE_KIND_MEMFD ||
-	    rfile->kind == CPT_PB_FILE_KIND_FIFO) {
+	    rfile->kind == CPT_PB_FILE_KIND_FIFO || rfile->kind == CPT_PB_FILE_KIND_MQUEUE ||
+	    rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER || rfile->kind == CPT_PB_FILE_KIND_PTY_SLAVE) {
 		rfile->path = kstrdup(path, GFP_KERNEL_ACCOUNT);
 		if (!rfile->path)
 			return -ENOMEM;
@@ -2067,6 +2174,105 @@ static int cpt_open_eventfd(struct cpt_rfile *rfile)
 	return 0;
 }
 
+/*
+ * Where a pty's other end is, by its devpts's layout: the slave of
+ * DIR/pts/ptmx is DIR/pts/N, of DIR/ptmx (the /dev/ptmx of most systems)
+ * DIR/pts/N; the ptmx of DIR/pts/N is DIR/ptmx.
+ */
+static char *cpt_pty_other_path(const char *path, bool master, u32 index)
+{
+	char *dir = kstrdup(path, GFP_KERNEL), *other, *cut;
+
+	if (!dir)
+		return NULL;
+	*strrchr(dir, '/') = 0;			/* the end's directory */
+	cut = strrchr(dir, '/');
+	if (!master)
+		other = kasprintf(GFP_KERNEL, "%.*s/ptmx", cut ? (int)(cut - dir) : 0, dir);
+	else if (cut && !strcmp(cut, "/pts"))
+		other = kasprintf(GFP_KERNEL, "%s/%u", dir, index);
+	else
+		other = kasprintf(GFP_KERNEL, "%s/pts/%u", dir, index);
+	kfree(dir);
+	return other;
+}
+
+/*
+ * A pty end: the first File of the pty makes it, with its state; a master
+ * File takes that master (a pty has one), a slave File opens the slave.
+ */
+static int cpt_open_pty(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	bool master = rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER;
+	struct cpt_restored_pty *pty = xa_load(&reg->ptys, rfile->pty_index);
+	char *ptmx = NULL;
+	int ret;
+
+	if (!pty) {
+		pty = kzalloc(sizeof(*pty), GFP_KERNEL_ACCOUNT);
+		if (!pty)
+			return -ENOMEM;
+		ptmx = master ? NULL : cpt_pty_other_path(rfile->path, false, 0);
+		pty->slave_path = master ? cpt_pty_other_path(rfile->path, true, rfile->pty_index) :
+					   kstrdup(rfile->path, GFP_KERNEL);
+		if ((!master && !ptmx) || !pty->slave_path) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		pty->master = cpt_pty_create(master ? rfile->path : ptmx, rfile->pty_index,
+					     &rfile->pty);
+		kfree(ptmx);
+		if (IS_ERR(pty->master)) {
+			ret = PTR_ERR(pty->master);
+			goto fail;
+		}
+		pty->session = rfile->pty.session;
+		pty->foreground = rfile->pty.foreground;
+		ret = xa_insert(&reg->ptys, rfile->pty_index, pty, GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			fput(pty->master);
+			goto fail;
+		}
+	} else if (rfile->pty.present) {
+		cpt_note("image: pty %u has its state twice\n", rfile->pty_index);
+		return -EBADMSG;
+	}
+	if (master) {
+		if (pty->master_claimed) {
+			cpt_note("image: pty %u has two masters\n", rfile->pty_index);
+			return -EBADMSG;
+		}
+		pty->master_claimed = true;
+		rfile->file = get_file(pty->master);
+		return 0;
+	}
+	rfile->file = cpt_pty_open_slave(pty->master, rfile->path, rfile->flags);
+	if (IS_ERR(rfile->file)) {
+		ret = PTR_ERR(rfile->file);
+		rfile->file = NULL;
+		return ret;
+	}
+	return 0;
+fail:
+	kfree(pty->slave_path);
+	kfree(pty);
+	return ret;
+}
+
+/* In a session leader's final step: the pty that was its controlling terminal. */
+static int cpt_apply_ctty(struct cpt_file_registry *reg)
+{
+	struct cpt_restored_pty *pty;
+	pid_t self = task_tgid_vnr(current);
+	unsigned long i;
+	int ret = 0;
+
+	xa_for_each(&reg->ptys, i, pty)
+		if (!ret && pty->session && pty->session == self)
+			ret = cpt_pty_set_ctty(pty->master, pty->slave_path, pty->foreground);
+	return ret;
+}
+
 static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const char *path = rfile->path;
@@ -2085,6 +2291,8 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_memfd(rfile) ?: cpt_seek_saved(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_EVENTFD)
 		return cpt_open_eventfd(rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER || rfile->kind == CPT_PB_FILE_KIND_PTY_SLAVE)
+		return cpt_open_pty(reg, rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_MQUEUE) {
 		file = cpt_mqueue_open(path, rfile->flags, rfile->mode, rfile->mq_maxmsg,
 				       rfile->mq_msgsize, rfile->record, rfile->record_len);
@@ -2461,7 +2669,7 @@ int cpt_files_apply(struct cpt_session *s)
 		if (!rf)
 			return -ENOMEM;
 		s->cur->files = rf;
-		return cpt_files_share(s, rf);
+		return cpt_files_share(s, rf) ?: cpt_apply_ctty(s->files);
 	}
 	if (!rf)
 		return -EINVAL;
@@ -2472,6 +2680,8 @@ int cpt_files_apply(struct cpt_session *s)
 		ret = cpt_install_fds(rf, s->files);
 	if (!ret)
 		ret = cpt_fill_epolls(rf);
+	if (!ret)
+		ret = cpt_apply_ctty(s->files);
 	return ret;
 }
 

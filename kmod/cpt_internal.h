@@ -11,7 +11,8 @@
 
 #define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 				CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
-				CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC)
+				CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
+				CPT_FEATURE_PTY)
 
 struct cpt_session;
 struct cpt_restore;
@@ -71,6 +72,7 @@ long cpt_ioctl_message(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 /* cpt_nextid.c */
 long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 int cpt_nextid_init(void);
+int cpt_set_next_pty(u64 index);
 int cpt_nextid_reserve(struct cpt_session *s);
 void cpt_nextid_unreserve(struct cpt_session *s);
 void cpt_nextid_exit(void);

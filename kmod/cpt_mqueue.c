@@ -96,14 +96,24 @@ static int cpt_mq_give(struct cpt_ubuf *ub, long qfd, const struct cpt_mq_messag
 		       m->priority, 0);
 }
 
-/* Whether fdinfo says that a task asked mq_notify() for this queue. */
-static int cpt_mq_check_notify(unsigned int fd, struct file *file, char *buf)
+/*
+ * Whether a task asked mq_notify() for the queue, as reading the queue's
+ * file says ("QSIZE:... NOTIFY_PID:n"), read through its own read().
+ */
+static int cpt_mq_check_notify(unsigned int fd, struct file *file, struct cpt_ubuf *ub,
+			       char *buf)
 {
-	const char *p;
+	loff_t pos = 0;
+	ssize_t n;
 	int pid = 0;
+	const char *p;
 
-	if (cpt_fdinfo(file, buf, PATH_MAX))
-		return -EOPNOTSUPP;
+	n = file->f_op->read(file, (char __user *)ub->addr, CPT_MQ_ATTR_OFF - 1, &pos);
+	if (n < 0)
+		return n;
+	if (copy_from_user(buf, (void __user *)ub->addr, n))
+		return -EFAULT;
+	buf[n] = 0;
 	p = strstr(buf, "NOTIFY_PID:");
 	if (!p || sscanf(p, "NOTIFY_PID:%d", &pid) != 1 || pid) {
 		cpt_note("fd %u: a POSIX message queue with %s is not supported\n",
@@ -127,9 +137,11 @@ int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, 
 		cpt_note("fd %u: a removed POSIX message queue is not supported\n", fd);
 		return -EOPNOTSUPP;
 	}
-	ret = cpt_mq_check_notify(fd, file, buf) ?: cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF);
-	if (ret)
+	ret = cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF) ?: cpt_mq_check_notify(fd, file, &ub, buf);
+	if (ret) {
+		cpt_ubuf_put(&ub);
 		return ret;
+	}
 	qfd = cpt_mq_open(&ub, name, O_RDWR | O_NONBLOCK, 0, false);
 	if (qfd < 0) {
 		cpt_note("fd %u: cannot open POSIX message queue /%s to read it: %ld\n",

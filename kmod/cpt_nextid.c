@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The per-task next id: the pid the calling task's next clone() gets.
+ * The per-task next ids: the pid the calling task's next clone() gets, and
+ * the index of the next pty it makes by opening ptmx.
  *
  * A kretprobe on alloc_pid() hands the kernel a set_tid array for the task
  * that asked, exactly as clone3() with set_tid would: the kernel's own checks
@@ -14,6 +15,11 @@
  * cursor past reserved pids within CPT_RESERVE_AHEAD of it, so that the
  * kernel's own allocation never reaches them. The margin covers clones
  * already past the probe and not yet allocating.
+ *
+ * A pty's index comes from devpts_new_index(), the lowest free one of the
+ * devpts instance: a kretprobe takes the asked index from the instance's
+ * ida when the kernel's own allocation returns, and gives back the one the
+ * kernel took. If the asked index is taken, the pty keeps the kernel's.
  */
 #include <linux/hashtable.h>
 #include <linux/idr.h>
@@ -26,6 +32,7 @@
 #include <linux/sort.h>
 #include <linux/spinlock.h>
 #include <linux/threads.h>
+#include <linux/tty.h>
 
 #include "cpt_internal.h"
 #include "cpt_session.h"
@@ -45,19 +52,20 @@ static LIST_HEAD(cpt_reservations);
 struct cpt_next_pid {
 	struct hlist_node node;
 	struct pid *task;	/* the requesting task */
+	u32 kind;		/* CPT_ID_PID or CPT_ID_PTY */
 	pid_t nr;
 };
 
 static DEFINE_HASHTABLE(cpt_next_pids, 6);
 static DEFINE_SPINLOCK(cpt_next_pids_lock);
 
-/* Unhashes and returns the current task's request, if it has one. */
-static struct cpt_next_pid *cpt_take_next_pid(struct pid *task)
+/* Unhashes and returns the task's request of a kind, if it has one. */
+static struct cpt_next_pid *cpt_take_next_pid(struct pid *task, u32 kind)
 {
 	struct cpt_next_pid *req;
 
 	hash_for_each_possible(cpt_next_pids, req, node, (unsigned long)task) {
-		if (req->task == task) {
+		if (req->task == task && req->kind == kind) {
 			hash_del(&req->node);
 			return req;
 		}
@@ -106,7 +114,7 @@ static int cpt_alloc_pid_entry(struct kretprobe_instance *ri, struct pt_regs *re
 		return 1;
 
 	spin_lock_irqsave(&cpt_next_pids_lock, flags);
-	req = cpt_take_next_pid(task_pid(current));
+	req = cpt_take_next_pid(task_pid(current), CPT_ID_PID);
 	if (!req)
 		cpt_skip_reserved((struct pid_namespace *)regs->di);
 	spin_unlock_irqrestore(&cpt_next_pids_lock, flags);
@@ -133,7 +141,7 @@ static struct kretprobe cpt_alloc_pid_probe = {
 	.maxactive = 64,
 };
 
-static int cpt_set_next_pid(pid_t nr)
+static int cpt_set_next_pid(u32 kind, pid_t nr)
 {
 	struct cpt_next_pid *req, *old;
 	struct pid *self = get_task_pid(current, PIDTYPE_PID);
@@ -147,11 +155,12 @@ static int cpt_set_next_pid(pid_t nr)
 			return -ENOMEM;
 		}
 		req->task = get_pid(self);
+		req->kind = kind;
 		req->nr = nr;
 	}
 
 	spin_lock_irqsave(&cpt_next_pids_lock, flags);
-	old = cpt_take_next_pid(self);
+	old = cpt_take_next_pid(self, kind);
 	if (req)
 		hash_add(cpt_next_pids, &req->node, (unsigned long)self);
 	spin_unlock_irqrestore(&cpt_next_pids_lock, flags);
@@ -168,11 +177,23 @@ long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 
 	if (req->reserved0 || req->reserved[0] || req->reserved[1])
 		return -EINVAL;
+	if (req->kind == CPT_ID_PTY)
+		return cpt_set_next_pty(req->id);
 	if (req->kind != CPT_ID_PID)
 		return cpt_ipc_next_id(req->kind, req->id);
 	if (req->id >= PID_MAX_LIMIT)
 		return -EINVAL;
-	return cpt_set_next_pid(req->id);
+	return cpt_set_next_pid(CPT_ID_PID, req->id);
+}
+
+/* The index the calling task's next pty gets; CPT_ID_NONE clears it. */
+int cpt_set_next_pty(u64 index)
+{
+	if (index == CPT_ID_NONE)
+		return cpt_set_next_pid(CPT_ID_PTY, 0);
+	if (index >= NR_UNIX98_PTY_MAX)
+		return -EINVAL;
+	return cpt_set_next_pid(CPT_ID_PTY, index + 1);
 }
 
 static int cpt_pid_cmp(const void *a, const void *b)
@@ -216,12 +237,65 @@ void cpt_nextid_unreserve(struct cpt_session *s)
 	s->reserved = NULL;
 }
 
+/*
+ * fs/devpts/inode.c's struct pts_fs_info, whose first field is the ida of
+ * the instance's pty indexes.
+ */
+struct cpt_pts_fs_info {
+	struct ida allocated_ptys;
+};
+
+static int cpt_new_pty_index_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	*(struct cpt_pts_fs_info **)ri->data = (struct cpt_pts_fs_info *)regs->di;
+	return 0;
+}
+
+static int cpt_new_pty_index_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct cpt_pts_fs_info *fsi = *(struct cpt_pts_fs_info **)ri->data;
+	long index = regs_return_value(regs);
+	struct cpt_next_pid *req;
+	unsigned long flags;
+	int want;
+
+	spin_lock_irqsave(&cpt_next_pids_lock, flags);
+	req = cpt_take_next_pid(task_pid(current), CPT_ID_PTY);
+	spin_unlock_irqrestore(&cpt_next_pids_lock, flags);
+	if (!req)
+		return 0;
+	want = req->nr - 1;	/* stored + 1: 0 is an index */
+	cpt_free_next_pid(req);
+	if (index < 0 || index == want)
+		return 0;
+	if (ida_alloc_range(&fsi->allocated_ptys, want, want, GFP_ATOMIC) == want) {
+		ida_free(&fsi->allocated_ptys, index);
+		regs_set_return_value(regs, want);
+	}
+	return 0;
+}
+
+static struct kretprobe cpt_new_pty_index_probe = {
+	.kp.symbol_name = "devpts_new_index",
+	.entry_handler = cpt_new_pty_index_entry,
+	.handler = cpt_new_pty_index_return,
+	.data_size = sizeof(struct cpt_pts_fs_info *),
+	.maxactive = 16,
+};
+
 int cpt_nextid_init(void)
 {
 	int ret = register_kretprobe(&cpt_alloc_pid_probe);
 
-	if (ret)
+	if (ret) {
 		pr_err("cannot probe alloc_pid (%d): the per-task next pid needs it\n", ret);
+		return ret;
+	}
+	ret = register_kretprobe(&cpt_new_pty_index_probe);
+	if (ret) {
+		pr_err("cannot probe devpts_new_index (%d): the next pty index needs it\n", ret);
+		unregister_kretprobe(&cpt_alloc_pid_probe);
+	}
 	return ret;
 }
 
@@ -232,6 +306,7 @@ void cpt_nextid_exit(void)
 	unsigned int bkt;
 
 	unregister_kretprobe(&cpt_alloc_pid_probe);
+	unregister_kretprobe(&cpt_new_pty_index_probe);
 	hash_for_each_safe(cpt_next_pids, bkt, tmp, req, node) {
 		hash_del(&req->node);
 		cpt_free_next_pid(req);

@@ -12,7 +12,7 @@ import { packageRoot } from './package.js';
 export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC';
+export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -28,7 +28,7 @@ export type ModeName = 'CHECKPOINT' | 'RESTART';
 export type FinalizeActionName = 'RESUME' | 'KILL' | 'STOP';
 
 /** Kinds of CPT_IOC_SET_NEXT_ID, CPT_ID_*; keys of ID_KINDS. */
-export type IdKindName = 'PID' | 'SYSV_SHM' | 'SYSV_SEM' | 'SYSV_MSG';
+export type IdKindName = 'PID' | 'SYSV_SHM' | 'SYSV_SEM' | 'SYSV_MSG' | 'PTY';
 
 export interface ApiRequest {
   /** Features the caller requires; the handshake fails with EINVAL unless the module offers all of them. */

@@ -37,13 +37,14 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request) {
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 6> kFeatures{{
+constexpr std::array<NamedBit, 7> kFeatures{{
     CPT_FEATURE_ROW(SESSION),
     CPT_FEATURE_ROW(NEXT_PID),
     CPT_FEATURE_ROW(MESSAGES),
     CPT_FEATURE_ROW(TREE),
     CPT_FEATURE_ROW(STATS),
     CPT_FEATURE_ROW(SYSV_IPC),
+    CPT_FEATURE_ROW(PTY),
 }};
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
@@ -114,11 +115,12 @@ constexpr std::array<NamedValue, 3> kFinalizeActions{{
     CPT_VALUE_ROW(CPT_FINALIZE_, STOP),
 }};
 
-constexpr std::array<NamedValue, 4> kIdKinds{{
+constexpr std::array<NamedValue, 5> kIdKinds{{
     CPT_VALUE_ROW(CPT_ID_, PID),
     CPT_VALUE_ROW(CPT_ID_, SYSV_SHM),
     CPT_VALUE_ROW(CPT_ID_, SYSV_SEM),
     CPT_VALUE_ROW(CPT_ID_, SYSV_MSG),
+    CPT_VALUE_ROW(CPT_ID_, PTY),
 }};
 
 #undef CPT_VALUE_ROW

@@ -105,11 +105,30 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE';
 
 export interface MqMessage {
   priority: number;
   data: Buffer;
+}
+
+export interface Pty {
+  iflag: number;
+  oflag: number;
+  cflag: number;
+  lflag: number;
+  line: number;
+  cc: Buffer;
+  ispeed: number;
+  ospeed: number;
+  rows: number;
+  cols: number;
+  xpixel: number;
+  ypixel: number;
+  locked: boolean;
+  masterInput: Buffer;
+  session: number;
+  foreground: number;
 }
 
 export interface File {
@@ -148,6 +167,9 @@ export interface File {
   mqMaxmsg: bigint;
   mqMsgsize: bigint;
   mqMessages: MqMessage[];
+  ptyIndex: number;
+  /** With the first File of its pty. */
+  pty: Pty | null;
 }
 
 export interface EpollTarget {

@@ -30,7 +30,7 @@ test('cptctl check --json reports the loaded module and its handshake', (t) => {
   t.true(report.module.loaded);
   t.regex(report.module.version, /^\d+\.\d+\.\d+$/);
   t.deepEqual([...report.module.ioctls].sort(), ['API', 'FINALIZE', 'INIT', 'MESSAGE', 'RESTORE', 'SAVE', 'SET_NEXT_ID']);
-  t.deepEqual([...report.module.features].sort(), ['MESSAGES', 'NEXT_PID', 'SESSION', 'STATS', 'SYSV_IPC', 'TREE']);
+  t.deepEqual([...report.module.features].sort(), ['MESSAGES', 'NEXT_PID', 'PTY', 'SESSION', 'STATS', 'SYSV_IPC', 'TREE']);
   t.regex(report.module.featureBits, /^0x[0-9a-f]+$/);
 });
 

@@ -40,6 +40,13 @@ CR_POKE="touch $scratch/mq.d/go" CR_BETWEEN='rm /dev/mqueue/cpt-test-mq; pass_if
 pass_if inspect.mqueue "inspect shows: $(grep -m 1 'mqueue' "$scratch/mq.inspect" | tr -s ' ')" \
 	grep -q 'mqueue .*/cpt-test-mq, 4 messages' "$scratch/mq.inspect"
 
+# A pty: a terminal-like root on the master, a shell-like session on the slave.
+mkdir -p "$scratch/pty.d"
+CR_POKE="touch $scratch/pty.d/go" cr_cycle pty "$workloads/pty_session" "$scratch/pty.d"
+"$cptctl" inspect "$scratch/pty.img" >"$scratch/pty.inspect" 2>&1
+pass_if inspect.pty "inspect shows: $(grep -m 1 'pty [0-9]*:' "$scratch/pty.inspect" | tr -s ' ')" \
+	grep -q 'pty-master .*pty 2: 100x30, .* 22 bytes unread by the master, controlling terminal of session' "$scratch/pty.inspect"
+
 # A process whose fd table its parent, outside the checkpoint, shares is
 # refused; the tree runs on and ends well.
 mkdir -p "$scratch/outside.d"

@@ -19,7 +19,7 @@ const IOCTL_NAMES: Record<IoctlName, true> = {
   API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true, MESSAGE: true,
 };
 const FEATURE_NAMES: Record<FeatureName, true> = {
-  SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true, STATS: true, SYSV_IPC: true,
+  SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true, STATS: true, SYSV_IPC: true, PTY: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -133,7 +133,7 @@ test('the value tables of the header are exported, frozen, and match the unions'
   t.deepEqual(Object.keys(addon.RECORD_TYPES).sort(), Object.keys(RECORD_TYPE_NAMES).sort());
   t.deepEqual(Object.keys(addon.MODES).sort(), ['CHECKPOINT', 'RESTART']);
   t.deepEqual(Object.keys(addon.FINALIZE_ACTIONS).sort(), ['KILL', 'RESUME', 'STOP']);
-  t.deepEqual(Object.keys(addon.ID_KINDS), ['PID', 'SYSV_SHM', 'SYSV_SEM', 'SYSV_MSG']);
+  t.deepEqual(Object.keys(addon.ID_KINDS), ['PID', 'SYSV_SHM', 'SYSV_SEM', 'SYSV_MSG', 'PTY']);
   for (const table of [addon.SUBSYS, addon.RECORD_TYPES, addon.MODES, addon.FINALIZE_ACTIONS, addon.ID_KINDS]) {
     t.true(Object.isFrozen(table));
   }

@@ -74,8 +74,9 @@ int main(int argc, char **argv)
 	      "fd A: at most %ld messages of %ld bytes, %ld queued, flags %#lx", attr.mq_maxmsg,
 	      attr.mq_msgsize, attr.mq_curmsgs, attr.mq_flags);
 	snprintf(path, sizeof(path), "/dev/mqueue/%s", argv[1]);
-	check("by-name", stat(path, &st) == 0 && (st.st_mode & 0777) == 0640,
-	      "%s exists again, mode %#o", path, st.st_mode & 0777);
+	ok = stat(path, &st) == 0;
+	check("by-name", ok && (st.st_mode & 0777) == 0640, "%s exists again, mode %#o", path,
+	      ok ? st.st_mode & 0777 : 0);
 	ok = mq_getattr(b, &attr) == 0;
 	check("second-fd", ok && (attr.mq_flags & O_NONBLOCK) && (fcntl(b, F_GETFL) & O_ACCMODE) == O_RDONLY,
 	      "fd B: read-only and O_NONBLOCK (flags %#lx, fcntl %#x)", attr.mq_flags, fcntl(b, F_GETFL));

@@ -80,9 +80,16 @@ struct cpt_api {
  * CPT_ID_SYSV_SHM, CPT_ID_SYSV_SEM and CPT_ID_SYSV_MSG.
  */
 #define CPT_FEATURE_SYSV_IPC _BITULL(5)
+/*
+ * Ptys whose master the tree holds come back with their index (CPT_ID_PTY
+ * of CPT_IOC_SET_NEXT_ID), termios, window size, unread output, and as the
+ * controlling terminal of their session, with its foreground group.
+ */
+#define CPT_FEATURE_PTY _BITULL(6)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
-			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC)
+			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
+			    CPT_FEATURE_PTY)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -170,12 +177,18 @@ struct cpt_finalize {
  * The id of the next SysV segment, semaphore set or message queue made in
  * the caller's IPC namespace, by any task (the kernel.{shm,sem,msg}_next_id
  * sysctls' field), with their rule: CAP_CHECKPOINT_RESTORE over the
- * namespace. Consumed by that one creation. 0 is a SysV id: CPT_ID_NONE
- * clears the request instead.
+ * namespace. Consumed by that one creation. 0 is a SysV id (and a pty
+ * index): CPT_ID_NONE clears the request instead.
  */
 #define CPT_ID_SYSV_SHM 2
 #define CPT_ID_SYSV_SEM 3
 #define CPT_ID_SYSV_MSG 4
+/*
+ * The index of the next pty the calling task makes by opening a ptmx. If
+ * that index is taken in the devpts instance, the pty gets the lowest free
+ * one, as without a request: TIOCGPTN tells which.
+ */
+#define CPT_ID_PTY 5
 #define CPT_ID_NONE (~(__u64)0)
 
 struct cpt_next_id {

@@ -2,7 +2,7 @@
 // programs (JSON: every decoded field; 64-bit values as strings, addresses
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
-import type { File, Files, ImageHeader, IpcPerm, SysvIpc, Vma } from '../../image/schema.js';
+import type { File, Files, ImageHeader, IpcPerm, Pty, SysvIpc, Vma } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary } from './decode.js';
@@ -91,9 +91,18 @@ function describeFile(file: File): string {
     case 'MQUEUE':
       return `/${file.path}, ${file.mqMessages.length} messages `
         + `(${file.mqMessages.reduce((n, m) => n + m.data.length, 0)} bytes), at most ${file.mqMaxmsg} of ${file.mqMsgsize}`;
+    case 'PTY_MASTER':
+    case 'PTY_SLAVE':
+      return `${file.path}, pty ${file.ptyIndex}${file.pty === null ? '' : `: ${ptyState(file.pty)}`}`;
     default:
       return file.path;
   }
+}
+
+function ptyState(pty: Pty): string {
+  return `${pty.cols}x${pty.rows}, lflag ${hex(BigInt(pty.lflag))}, ${pty.masterInput.length} bytes unread by the master`
+    + (pty.session === 0 ? '' : `, controlling terminal of session ${pty.session} (foreground ${pty.foreground})`)
+    + (pty.locked ? ', locked' : '');
 }
 
 /** Columns padded to their widest cell; the last one is not padded. */
@@ -240,6 +249,7 @@ function fileJson(file: File): Record<string, unknown> {
     mqMaxmsg: file.mqMaxmsg.toString(),
     mqMsgsize: file.mqMsgsize.toString(),
     mqMessages: file.mqMessages.map((m) => ({ priority: m.priority, data: m.data.toString('base64') })),
+    pty: file.pty === null ? null : { ...file.pty, cc: file.pty.cc.toString('hex'), masterInput: file.pty.masterInput.toString('base64') },
   };
 }
 

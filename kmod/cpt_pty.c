@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Ptys whose master the tree holds. A restart opens a ptmx with the saved
+ * index as the task's next pty index, gives the slave its termios and
+ * window size, puts back what the slave wrote and the master had not read,
+ * and makes it the controlling terminal of its session again, with that
+ * session's foreground group. Slaves are opened again by path.
+ *
+ * What the master has to read is taken at checkpoint through the master's
+ * own file, as its reader would, and given back to the master's input
+ * buffer at once: a raw line discipline (the master's, unless its owner
+ * changed it) passes it on unchanged. Input the slave has not read yet is
+ * refused: its line discipline would process it a second time.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/major.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/tty.h>
+#include <linux/tty_flip.h>
+#include <linux/uaccess.h>
+
+#include "cpt_pb_fields.h"
+#include "cpt_session.h"
+#include "cpt_symbols.h"
+
+/* What one pty may hold unread in an image: its buffers' own limits. */
+#define CPT_PTY_MAX_INPUT (128U << 10)
+
+struct tty_struct *cpt_pty_of(struct file *file, bool *master)
+{
+	struct inode *inode = file_inode(file);
+	unsigned int major = imajor(inode);
+	struct tty_file_private *priv;
+
+	if (!S_ISCHR(inode->i_mode))
+		return NULL;
+	if (inode->i_rdev == MKDEV(TTYAUX_MAJOR, 2))
+		*master = true;
+	else if (major >= UNIX98_PTY_SLAVE_MAJOR &&
+		 major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT)
+		*master = false;
+	else
+		return NULL;
+	priv = file->private_data;
+	if (!priv || !priv->tty || priv->tty->driver->type != TTY_DRIVER_TYPE_PTY ||
+	    !priv->tty->link)
+		return NULL;
+	return priv->tty;
+}
+
+/* The master of the pty a file is an end of, or NULL. */
+struct tty_struct *cpt_pty_master_of(struct file *file)
+{
+	struct tty_struct *tty;
+	bool master;
+
+	tty = cpt_pty_of(file, &master);
+	return !tty || master ? tty : tty->link;
+}
+
+int cpt_pty_index(struct tty_struct *master)
+{
+	return master->index;
+}
+
+/* How many times the pty's slave is open: its count has one more, its master's. */
+int cpt_pty_slave_opens(struct tty_struct *master)
+{
+	return READ_ONCE(master->link->count) - 1;
+}
+
+/* Bytes the tty's line discipline holds for its reader (TIOCINQ). */
+static long cpt_pty_unread(struct file *file, struct cpt_ubuf *ub)
+{
+	u32 n;
+	long ret;
+
+	ret = file->f_op->unlocked_ioctl(file, TIOCINQ, ub->addr);
+	if (ret)
+		return ret;
+	return get_user(n, (u32 __user *)ub->addr) ? -EFAULT : n;
+}
+
+/*
+ * Reads all the master has to read, the slave's output still in its input
+ * buffer included, then gives it all back.
+ */
+static int cpt_pty_take_master_input(struct file *master, struct tty_struct *m,
+				     struct cpt_ubuf *ub, u8 **data, size_t *len)
+{
+	size_t cap = 0;
+	loff_t pos = 0;
+	long n, got;
+	u8 *more;
+
+	*data = NULL;
+	*len = 0;
+	for (;;) {
+		flush_work(&m->port->buf.work);
+		n = cpt_pty_unread(master, ub);
+		if (n <= 0)
+			break;
+		if (*len + n > CPT_PTY_MAX_INPUT) {
+			n = -EFBIG;
+			break;
+		}
+		if (*len + n > cap) {
+			cap = *len + n;
+			more = kvrealloc(*data, *len, cap, GFP_KERNEL_ACCOUNT);
+			if (!more) {
+				n = -ENOMEM;
+				break;
+			}
+			*data = more;
+		}
+		got = kernel_read(master, *data + *len, n, &pos);
+		if (got <= 0) {
+			n = got ?: -EIO;
+			break;
+		}
+		*len += got;
+	}
+	if (*len) {
+		got = tty_insert_flip_string(m->port, *data, *len);
+		tty_flip_buffer_push(m->port);
+		if (got != *len)
+			pr_warn("cpt: pty %d lost %zu unread bytes to the checkpoint\n",
+				m->index, *len - got);
+	}
+	return n < 0 ? n : 0;
+}
+
+static bool cpt_pty_raw_master(const struct ktermios *t)
+{
+	return !(t->c_lflag & (ICANON | ECHO | ISIG | IEXTEN)) &&
+	       !(t->c_iflag & (ICRNL | INLCR | IGNCR | ISTRIP | IUCLC | IXON | PARMRK));
+}
+
+/*
+ * The pty's state, with the first of its files saved. master is the tree's
+ * file on the master; slave one of the tree's files on the slave, or NULL.
+ */
+int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave,
+		 struct pid_namespace *ns)
+{
+	struct tty_struct *m = ((struct tty_file_private *)master->private_data)->tty;
+	struct tty_struct *sl = m->link;
+	struct cpt_ubuf ub = {};
+	struct ktermios kt, mt;
+	struct winsize ws;
+	struct cpt_pb_buf pty;
+	unsigned long flags;
+	pid_t sid = 0, fg = 0;
+	size_t input_len = 0;
+	u8 *input = NULL;
+	long unread = 0;
+	int ret;
+
+	down_read(&sl->termios_rwsem);
+	kt = sl->termios;
+	up_read(&sl->termios_rwsem);
+	down_read(&m->termios_rwsem);
+	mt = m->termios;
+	up_read(&m->termios_rwsem);
+	if (kt.c_line != N_TTY || mt.c_line != N_TTY) {
+		cpt_note("pty %d: a line discipline other than N_TTY is not supported\n", m->index);
+		return -EOPNOTSUPP;
+	}
+	ret = cpt_ubuf_get(&ub, sizeof(u32));
+	if (!ret && slave)
+		unread = cpt_pty_unread(slave, &ub);
+	if (!ret && unread) {
+		cpt_note("pty %d: %ld bytes the slave has not read are not supported\n",
+			 m->index, unread);
+		ret = unread < 0 ? unread : -EOPNOTSUPP;
+	}
+	if (!ret && !(master->f_mode & FMODE_READ)) {
+		cpt_note("pty %d: its master is not open for reading\n", m->index);
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret && !cpt_pty_raw_master(&mt) && cpt_pty_unread(master, &ub)) {
+		cpt_note("pty %d: unread output with a master that is not raw is not supported\n",
+			 m->index);
+		ret = -EOPNOTSUPP;
+	}
+	if (!ret)
+		ret = cpt_pty_take_master_input(master, m, &ub, &input, &input_len);
+	cpt_ubuf_put(&ub);
+	if (ret) {
+		kvfree(input);
+		return ret;
+	}
+	mutex_lock(&sl->winsize_mutex);
+	ws = sl->winsize;
+	mutex_unlock(&sl->winsize_mutex);
+	spin_lock_irqsave(&sl->ctrl.lock, flags);
+	if (sl->ctrl.session)
+		sid = pid_nr_ns(sl->ctrl.session, ns);
+	if (sl->ctrl.pgrp)
+		fg = pid_nr_ns(sl->ctrl.pgrp, ns);
+	spin_unlock_irqrestore(&sl->ctrl.lock, flags);
+
+	cpt_pb_init(&pty);
+	cpt_pb_u64(&pty, CPT_PB_PTY_IFLAG, kt.c_iflag);
+	cpt_pb_u64(&pty, CPT_PB_PTY_OFLAG, kt.c_oflag);
+	cpt_pb_u64(&pty, CPT_PB_PTY_CFLAG, kt.c_cflag);
+	cpt_pb_u64(&pty, CPT_PB_PTY_LFLAG, kt.c_lflag);
+	cpt_pb_bytes(&pty, CPT_PB_PTY_CC, kt.c_cc, NCCS);
+	cpt_pb_u64(&pty, CPT_PB_PTY_ISPEED, kt.c_ispeed);
+	cpt_pb_u64(&pty, CPT_PB_PTY_OSPEED, kt.c_ospeed);
+	cpt_pb_u64(&pty, CPT_PB_PTY_ROWS, ws.ws_row);
+	cpt_pb_u64(&pty, CPT_PB_PTY_COLS, ws.ws_col);
+	cpt_pb_u64(&pty, CPT_PB_PTY_XPIXEL, ws.ws_xpixel);
+	cpt_pb_u64(&pty, CPT_PB_PTY_YPIXEL, ws.ws_ypixel);
+	cpt_pb_u64(&pty, CPT_PB_PTY_LOCKED, test_bit(TTY_PTY_LOCK, &m->flags));
+	if (input_len)
+		cpt_pb_bytes(&pty, CPT_PB_PTY_MASTER_INPUT, input, input_len);
+	cpt_pb_u64(&pty, CPT_PB_PTY_SESSION, sid > 0 ? sid : 0);
+	cpt_pb_u64(&pty, CPT_PB_PTY_FOREGROUND, sid > 0 && fg > 0 ? fg : 0);
+	kvfree(input);
+	cpt_pb_message(one, CPT_PB_FILE_PTY, &pty);
+	return one->err;
+}
+
+/* ---- restart ---- */
+
+int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *st)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	u32 *fields[] = {
+		[CPT_PB_PTY_IFLAG] = &st->iflag, [CPT_PB_PTY_OFLAG] = &st->oflag,
+		[CPT_PB_PTY_CFLAG] = &st->cflag, [CPT_PB_PTY_LFLAG] = &st->lflag,
+		[CPT_PB_PTY_LINE] = &st->line, [CPT_PB_PTY_ISPEED] = &st->ispeed,
+		[CPT_PB_PTY_OSPEED] = &st->ospeed, [CPT_PB_PTY_ROWS] = &st->rows,
+		[CPT_PB_PTY_COLS] = &st->cols, [CPT_PB_PTY_XPIXEL] = &st->xpixel,
+		[CPT_PB_PTY_YPIXEL] = &st->ypixel, [CPT_PB_PTY_SESSION] = &st->session,
+		[CPT_PB_PTY_FOREGROUND] = &st->foreground,
+	};
+	int ret;
+
+	*st = (struct cpt_pty_image) { .present = true };
+	ret = cpt_pb_get_message(pf, &r);
+	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+		if (f.num < ARRAY_SIZE(fields) && fields[f.num]) {
+			ret = cpt_pb_get_u32(&f, fields[f.num]);
+		} else if (f.num == CPT_PB_PTY_LOCKED) {
+			ret = cpt_pb_get_bool(&f, &st->locked);
+		} else if (f.num == CPT_PB_PTY_CC || f.num == CPT_PB_PTY_MASTER_INPUT) {
+			if (f.wire != CPT_PB_BYTES)
+				return -EBADMSG;
+			if (f.num == CPT_PB_PTY_CC) {
+				st->cc = f.data;
+				st->cc_len = f.len;
+			} else {
+				st->input = f.data;
+				st->input_len = f.len;
+			}
+			ret = 0;
+		} else {
+			ret = 0;
+		}
+	}
+	if (ret || st->line != N_TTY || st->cc_len > NCCS || st->input_len > CPT_PTY_MAX_INPUT ||
+	    st->rows > USHRT_MAX || st->cols > USHRT_MAX || st->xpixel > USHRT_MAX ||
+	    st->ypixel > USHRT_MAX)
+		return -EBADMSG;
+	return 0;
+}
+
+/* Gives the new pty the saved state. */
+static int cpt_pty_apply(struct tty_struct *m, const struct cpt_pty_image *st)
+{
+	struct winsize ws = { .ws_row = st->rows, .ws_col = st->cols,
+			      .ws_xpixel = st->xpixel, .ws_ypixel = st->ypixel };
+	struct tty_struct *sl = m->link;
+	struct ktermios kt;
+	int ret;
+
+	down_read(&sl->termios_rwsem);
+	kt = sl->termios;
+	up_read(&sl->termios_rwsem);
+	kt.c_iflag = st->iflag;
+	kt.c_oflag = st->oflag;
+	kt.c_cflag = st->cflag;
+	kt.c_lflag = st->lflag;
+	memcpy(kt.c_cc, st->cc, st->cc_len);
+	kt.c_ispeed = st->ispeed;
+	kt.c_ospeed = st->ospeed;
+	ret = tty_set_termios(sl, &kt);
+	if (!ret)
+		ret = tty_do_resize(sl, &ws);
+	if (ret)
+		return ret;
+	if (st->input_len) {
+		if (tty_insert_flip_string(m->port, st->input, st->input_len) != st->input_len)
+			return -ENOSPC;
+		tty_flip_buffer_push(m->port);
+	}
+	if (st->locked)
+		set_bit(TTY_PTY_LOCK, &m->flags);
+	else
+		clear_bit(TTY_PTY_LOCK, &m->flags);
+	return 0;
+}
+
+/* A new pty with the saved index, through the task's next pty index. */
+struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struct cpt_pty_image *st)
+{
+	struct tty_struct *tty;
+	struct file *file;
+	bool master;
+	int ret;
+
+	ret = cpt_set_next_pty(index);
+	if (ret)
+		return ERR_PTR(ret);
+	file = filp_open(ptmx_path, O_RDWR | O_NOCTTY, 0);
+	cpt_set_next_pty(CPT_ID_NONE);
+	if (IS_ERR(file)) {
+		cpt_note("cannot open %s for pty %u: %ld\n", ptmx_path, index, PTR_ERR(file));
+		return file;
+	}
+	tty = cpt_pty_of(file, &master);
+	if (!tty || !master || tty->index != index) {
+		cpt_note("pty %u is taken in the devpts of %s\n", index, ptmx_path);
+		fput(file);
+		return ERR_PTR(-EEXIST);
+	}
+	if (st->present) {
+		ret = cpt_pty_apply(tty, st);
+		if (ret) {
+			cpt_note("pty %u: cannot give it its termios, size or output again: %d\n",
+				 index, ret);
+			fput(file);
+			return ERR_PTR(ret);
+		}
+	}
+	return file;
+}
+
+/* The slave of the pty whose master is given, by path, lock or no lock. */
+struct file *cpt_pty_open_slave(struct file *master, const char *path, u32 flags)
+{
+	struct tty_struct *m = ((struct tty_file_private *)master->private_data)->tty;
+	struct tty_struct *tty;
+	struct file *file;
+	bool locked, is_master;
+
+	locked = test_and_clear_bit(TTY_PTY_LOCK, &m->flags);
+	file = filp_open(path, flags | O_NOCTTY, 0);
+	if (locked)
+		set_bit(TTY_PTY_LOCK, &m->flags);
+	if (IS_ERR(file)) {
+		cpt_note("cannot open the pty slave %s: %ld\n", path, PTR_ERR(file));
+		return file;
+	}
+	tty = cpt_pty_of(file, &is_master);
+	if (!tty || is_master || tty->link != m) {
+		cpt_note("%s is not the slave of pty %d\n", path, m->index);
+		fput(file);
+		return ERR_PTR(-ESTALE);
+	}
+	return file;
+}
+
+/*
+ * In the session leader's final step: the pty becomes its controlling
+ * terminal again, with the saved foreground group, through the tty's own
+ * ioctls (TIOCSCTTY, TIOCSPGRP) and their rules.
+ */
+int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 foreground)
+{
+	struct cpt_ubuf ub = {};
+	struct file *slave;
+	long ret;
+
+	slave = cpt_pty_open_slave(master, slave_path, O_RDWR);
+	if (IS_ERR(slave))
+		return PTR_ERR(slave);
+	ret = slave->f_op->unlocked_ioctl(slave, TIOCSCTTY, 0);
+	if (!ret && foreground) {
+		ret = cpt_ubuf_get(&ub, sizeof(u32));
+		if (!ret)
+			ret = put_user(foreground, (u32 __user *)ub.addr) ?:
+			      slave->f_op->unlocked_ioctl(slave, TIOCSPGRP, ub.addr);
+		cpt_ubuf_put(&ub);
+	}
+	fput(slave);
+	if (ret)
+		cpt_note("%s: cannot be the controlling terminal again (group %u): %ld\n",
+			 slave_path, foreground, ret);
+	return ret;
+}
