@@ -1581,15 +1581,9 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 	ret = cpt_check_file(rfile, path);
 	if (ret)
 		return ret;
-	if (rfile->kind == CPT_PB_FILE_KIND_REGULAR || rfile->kind == CPT_PB_FILE_KIND_DIRECTORY ||
-	    rfile->kind == CPT_PB_FILE_KIND_DELETED || rfile->kind == CPT_PB_FILE_KIND_MEMFD ||
-	    rfile->kind == CPT_PB_FILE_KIND_FIFO || rfile->kind == CPT_PB_FILE_KIND_MQUEUE ||
-	    rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER || rfile->kind == CPT_PB_FILE_KIND_PTY_SLAVE) {
-		rfile->path = kstrdup(path, GFP_KERNEL_ACCOUNT);
-		if (!rfile->path)
-			return -ENOMEM;
-	}
-	return 0;
+	/* Every kind keeps its path: some are opened by it, all are named by it. */
+	rfile->path = kstrdup(path, GFP_KERNEL_ACCOUNT);
+	return rfile->path ? 0 : -ENOMEM;
 }
 
 static int cpt_cmp_rfile_id(const void *a, const void *b)

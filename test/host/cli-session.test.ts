@@ -107,7 +107,7 @@ test('inspect - reads the image from stdin', async (t) => {
   t.is(code, 0);
   const json = JSON.parse(stdout) as { image: string; records: number; manifest: { rootPid: number } };
   t.is(json.image, '-');
-  t.is(json.records, 12);
+  t.is(json.records, 13);
   t.is(json.manifest.rootPid, 1234);
 });
 

@@ -25,7 +25,7 @@ test('a complete image decodes into every section', async (t) => {
   const image = buildImage();
   const summary = await inspectBytes(image);
   t.is(summary.size, image.length);
-  t.is(summary.records, 12);
+  t.is(summary.records, 13);
   t.like(summary.header, { formatVersion: 1, kernelRelease: '6.1.0-18-amd64', arch: 'x86_64', xfeatures: 0x2e7n, pageSize: 4096 });
   t.deepEqual(summary.manifest, { tool: 'cptctl 0.1.0', rootPid: 1234, argv: ['sleep', '1000'], hostname: 'guest', shellJob: true });
   t.like(summary.task, { pid: 1234, comm: 'sleep', umask: 0o22, groups: [0, 4], cwd: '/root' });
@@ -37,7 +37,8 @@ test('a complete image decodes into every section', async (t) => {
   t.is(summary.cpu?.gpregs.length, 27);
   t.is(summary.mm?.vmas.length, 3);
   // As the module counts: its own records, not the manifest.
-  t.deepEqual(summary.trailer, { records: 10n, bytes: BigInt(recordOffsets()[11]! - encode(bodyRecords()[2]!).length) });
+  t.deepEqual(summary.trailer, { records: 11n, bytes: BigInt(recordOffsets()[12]! - encode(bodyRecords()[3]!).length) });
+  t.deepEqual(summary.ipc?.sems[0]?.values, [1, 5, 42]);
   t.deepEqual(summary.unknownRecords, []);
   t.deepEqual(summary.notes, []);
 });
@@ -89,7 +90,7 @@ test('an unknown record type is reported and skipped, not fatal', async (t) => {
 test('a trailer that counts every record, the manifest included, is as good', async (t) => {
   const records = bodyRecords();
   const image = Buffer.concat([...records, trailerFor(records, true)].map(encode));
-  t.is((await inspectBytes(image)).trailer.records, 12n - 1n);
+  t.is((await inspectBytes(image)).trailer.records, 13n - 1n);
 });
 
 test('missing sections are notes', async (t) => {
@@ -132,8 +133,8 @@ test('truncation at any point is reported as such', async (t) => {
   }
   t.is((await inspectError(image.subarray(0, offsets[10]))).message,
     `the image ends after 10 records (${offsets[10]} bytes) without a trailer: it is truncated`);
-  t.regex((await inspectError(image.subarray(0, offsets[8]! + 100))).message,
-    new RegExp(`^record 8 at offset ${offsets[8]}: truncated: the image ends after 84 of the PAGES record's \\d+ payload bytes$`));
+  t.regex((await inspectError(image.subarray(0, offsets[9]! + 100))).message,
+    new RegExp(`^record 9 at offset ${offsets[9]}: truncated: the image ends after 84 of the PAGES record's \\d+ payload bytes$`));
 });
 
 test('an empty image is an error', async (t) => {
@@ -151,11 +152,11 @@ test('a bad magic: not a cpt image', async (t) => {
 
 test('a huge length is refused without reading on', async (t) => {
   const bad = buildImage();
-  bad.writeBigUInt64LE(1n << 40n, offsets[3]! + 8);
+  bad.writeBigUInt64LE(1n << 40n, offsets[4]! + 8);
   t.is((await inspectError(bad)).message,
-    `record 3 at offset ${offsets[3]}: TASK record claims 1099511627776 bytes, more than a TASK record may have (16 MiB): corrupt`);
+    `record 4 at offset ${offsets[4]}: TASK record claims 1099511627776 bytes, more than a TASK record may have (16 MiB): corrupt`);
   const pagesBad = buildImage();
-  pagesBad.writeBigUInt64LE(0xffffffffffffffffn, offsets[8]! + 8);
+  pagesBad.writeBigUInt64LE(0xffffffffffffffffn, offsets[9]! + 8);
   t.regex((await inspectError(pagesBad)).message, /PAGES record claims 18446744073709551615 bytes, more than a PAGES record may have \(1 GiB\)/);
 });
 
@@ -175,13 +176,13 @@ test('an image of another format version is refused', async (t) => {
 test('a trailer with the wrong counts means records are missing or extra', async (t) => {
   const records = bodyRecords();
   const image = Buffer.concat([...records.filter((_, i) => i !== 9), trailerFor(records)].map(encode));
-  t.regex((await inspectError(image)).message, /^record 10 at offset \d+: the trailer counts 10 records and \d+ bytes before it, but the image has 10 records/);
+  t.regex((await inspectError(image)).message, /^record 11 at offset \d+: the trailer counts 11 records and \d+ bytes before it, but the image has 11 records/);
 });
 
 test('records after the trailer are refused', async (t) => {
   const records = bodyRecords();
-  const image = Buffer.concat([...records, trailerFor(records), records[3]!].map(encode));
-  t.regex((await inspectError(image)).message, /^record 12 at offset \d+: a TASK record after the trailer$/);
+  const image = Buffer.concat([...records, trailerFor(records), records[4]!].map(encode));
+  t.regex((await inspectError(image)).message, /^record 13 at offset \d+: a TASK record after the trailer$/);
 });
 
 test('pages before the MM record are refused', async (t) => {
@@ -192,11 +193,11 @@ test('pages before the MM record are refused', async (t) => {
 test('a PAGES record whose size does not match its page count is refused', async (t) => {
   const spec = pages(VMA_HEAP, 2);
   const shortened: RecordSpec = { type: 'PAGES', payload: spec.payload.subarray(0, spec.payload.length - 100) };
-  const records = [...bodyRecords().slice(0, 8), shortened];
+  const records = [...bodyRecords().slice(0, 9), shortened];
   t.regex((await inspectError(buildImage(records))).message,
-    /^record 8 at offset \d+: the PAGES record holds 8092 bytes for 2 pages of 4096 bytes$/);
+    /^record 9 at offset \d+: the PAGES record holds 8092 bytes for 2 pages of 4096 bytes$/);
   const tiny: RecordSpec = { type: 'PAGES', payload: Buffer.alloc(8) };
-  t.regex((await inspectError(buildImage([...bodyRecords().slice(0, 8), tiny]))).message,
+  t.regex((await inspectError(buildImage([...bodyRecords().slice(0, 9), tiny]))).message,
     /PAGES record of 8 bytes, shorter than its 16-byte pages header/);
 });
 
@@ -208,11 +209,11 @@ test('an undecodable payload names the record and the message', async (t) => {
 
 test('a second header is refused', async (t) => {
   const records = [...bodyRecords(), bodyRecords()[0]!];
-  t.regex((await inspectError(buildImage(records))).message, /^record 11 at offset \d+: a second image header$/);
+  t.regex((await inspectError(buildImage(records))).message, /^record 12 at offset \d+: a second image header$/);
 });
 
 test('unknown record flags are refused', async (t) => {
   const bad = buildImage();
-  bad.writeUInt16LE(1, offsets[6]! + 6);
-  t.regex((await inspectError(bad)).message, /^record 6 at offset \d+: CPU record with unknown flags 0x1$/);
+  bad.writeUInt16LE(1, offsets[7]! + 6);
+  t.regex((await inspectError(bad)).message, /^record 7 at offset \d+: CPU record with unknown flags 0x1$/);
 });

@@ -15,13 +15,13 @@ const summary = await inspectSource(new BufferSource(buildImage()), 'x');
 test('text: one block per section, in image order', (t) => {
   const text = formatInspectText(summary, 'sleep.img');
   const sections = text.split('\n').filter((line) => /^\S/.test(line)).map((line) => line.split(' ')[0]);
-  t.deepEqual(sections, ['image', 'header', 'tree', 'manifest', 'task', 'signals', 'files', 'cpu', 'mm', 'pages', 'trailer']);
+  t.deepEqual(sections, ['image', 'header', 'tree', 'sysv', 'manifest', 'task', 'signals', 'files', 'cpu', 'mm', 'pages', 'trailer']);
   t.true(text.endsWith('\n'));
 });
 
 test('text: the header, the manifest and the task', (t) => {
   const text = formatInspectText(summary, 'sleep.img');
-  t.regex(text, /^image {6}sleep\.img: \d+ bytes \(\d+\.\d KiB\), 12 records$/m);
+  t.regex(text, /^image {6}sleep\.img: \d+ bytes \(\d+\.\d KiB\), 13 records$/m);
   t.regex(text, /^header {5}format 1, Linux 6\.1\.0-18-amd64 x86_64, page size 4096$/m);
   t.regex(text, /^ {11}xfeatures 0x2e7, xstate 2696 bytes, created 2023-11-14T22:13:20\.123Z$/m);
   t.regex(text, /^manifest {3}cptctl 0\.1\.0 on guest, root pid 1234, shell job: yes$/m);
@@ -52,7 +52,7 @@ test('text: memory as a maps-like table with saved pages, then the totals and th
   t.regex(text, /^ {11}000001000000-000001004000 {2}rw-p {2}00000000 {2}heap {3}3\/4 pages$/m);
   t.regex(text, /^ {11}7ffff0000000-7ffff0021000 {2}rw-p {2}00000000 {2}stack {2}1\/33 pages$/m);
   t.regex(text, /^pages {6}3 records, 6 pages, 24576 bytes \(24\.0 KiB\)$/m);
-  t.regex(text, /^trailer {4}ok: 10 records and \d+ bytes before it$/m);
+  t.regex(text, /^trailer {4}ok: 11 records and \d+ bytes before it$/m);
   t.notRegex(text, /^note:/m);
 });
 
@@ -66,7 +66,7 @@ test('text: notes come last', async (t) => {
 test('JSON: parseable, every section, 64-bit values as strings', (t) => {
   const json = JSON.parse(formatInspectJson(summary, 'sleep.img')) as Record<string, any>;
   t.is(json['image'], 'sleep.img');
-  t.is(json['records'], 12);
+  t.is(json['records'], 13);
   t.deepEqual(json['header'], {
     formatVersion: 1, kernelRelease: '6.1.0-18-amd64', arch: 'x86_64', xfeatures: '0x2e7', xstateSize: 2696, pageSize: 4096,
     createdNs: '1700000000123456789',
@@ -89,7 +89,8 @@ test('JSON: parseable, every section, 64-bit values as strings', (t) => {
   });
   t.deepEqual(json['mm'].auxv, ['0x6', '0x1000', '0x0', '0x0']);
   t.deepEqual(json['pages'], { records: 3, pages: '6', bytes: '24576', outsideVmas: '0' });
-  t.like(json['trailer'], { records: '10', ok: true });
+  t.like(json['trailer'], { records: '11', ok: true });
+  t.deepEqual((json['ipc'] as { sems: unknown[] }).sems, [{ perm: { id: 1, key: 0, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600 }, values: [1, 5, 42] }]);
   t.deepEqual(json['notes'], []);
 });
 

@@ -153,7 +153,7 @@ test('the image constants: magic "CPTR", version, struct sizes', (t) => {
 test('the session ioctls bits follow _CPT_x', (t) => {
   const addon = loadAddon();
   t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, MESSAGE: 6 });
-  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2, TREE: 3, STATS: 4 });
+  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2, TREE: 3, STATS: 4, SYSV_IPC: 5, PTY: 6 });
 });
 
 async function rejection(promise: Promise<unknown>): Promise<NativeSystemError> {

@@ -157,7 +157,7 @@ test('a task that failed before FINALIZE (ECHILD) points at the kernel log', asy
 
 test('a corrupt manifest is an ImageError, and nothing is restored', async (t) => {
   const image = buildImage();
-  const manifestOffset = buildImage(bodyRecords().slice(0, 2), false).length;
+  const manifestOffset = buildImage(bodyRecords().slice(0, 3), false).length;
   image.writeUInt8(image.readUInt8(manifestOffset + 18) ^ 1, manifestOffset + 18);
   const path = join(dir, 'bad-manifest.img');
   await writeFile(path, image);

@@ -134,7 +134,7 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     hostname: hostname(),
     shellJob: facts.shellJob,
   });
-  const device = await openDevice(addon, ['SESSION', 'SYSV_IPC'], environment.devicePath);
+  const device = await openDevice(addon, ['SESSION'], environment.devicePath);
   let image: ImageFile;
   try {
     image = await openImageForWriting(request.output, (message, cause) => new CheckpointError(message, { cause }));

@@ -100,7 +100,7 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   let device: Device | undefined;
   let image: ImageFile;
   try {
-    device = await openDevice(addon, ['SESSION', 'NEXT_PID', 'TREE', 'SYSV_IPC'], environment.devicePath);
+    device = await openDevice(addon, ['SESSION', 'NEXT_PID', 'TREE'], environment.devicePath);
     image = await fileImage(opened, environment.spoolDir);
   } catch (error: unknown) {
     await device?.close();

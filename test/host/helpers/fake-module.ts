@@ -9,7 +9,7 @@ import { loadAddon } from '../../../src/native.js';
 import { imageAbi } from '../../../src/image/abi.js';
 import { decodeRecordHeader } from '../../../src/image/framing.js';
 import type { RecordSpec } from './image-builder.js';
-import { bodyRecords, encode, header, message, tree } from './image-builder.js';
+import { bodyRecords, encode, header, ipc, message, tree } from './image-builder.js';
 
 /** A failed system call as the addon reports it. */
 export function systemError(code: string, errno: number, operation: string, description: string): NativeSystemError {
@@ -112,8 +112,10 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
         call('INIT', `${nameOf(real.MODES, request.mode)}${request.target === undefined ? '' : ` ${request.target}`}`, fd);
         imageFd = request.imageFd;
         if (request.mode === real.MODES.CHECKPOINT) {
-          write(imageFd, [message('HEADER', 'ImageHeader', header), message('TREE', 'Tree', tree)]);
-        } else if (readRecordRaw(imageFd) !== 'HEADER' || readRecordRaw(imageFd) !== 'TREE') {
+          write(imageFd, [message('HEADER', 'ImageHeader', header), message('TREE', 'Tree', tree),
+            message('IPC', 'SysvIpc', ipc)]);
+        } else if (readRecordRaw(imageFd) !== 'HEADER' || readRecordRaw(imageFd) !== 'TREE'
+          || readRecordRaw(imageFd) !== 'IPC') {
           throw new Error('no header and tree');
         }
         return Promise.resolve();

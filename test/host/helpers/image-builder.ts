@@ -49,6 +49,12 @@ export const tree: MessageInit<'Tree'> = {
   tasks: [{ pid: 1234, tgid: 1234, ppid: 1, pgid: 1234, sid: 1000 }],
 };
 
+export const ipc: MessageInit<'SysvIpc'> = {
+  shms: [{ perm: { id: 32768, key: 0x43505401, uid: 0, gid: 0, mode: 0o640 }, size: 65536n, content: Buffer.from('abc') }],
+  sems: [{ perm: { id: 1, key: 0, mode: 0o600 }, values: [1, 5, 42] }],
+  msqs: [{ perm: { id: 2, key: 7, mode: 0o620 }, qbytes: 16384n, messages: [{ type: 1n, text: Buffer.from('hi') }] }],
+};
+
 export const task: MessageInit<'Task'> = {
   pid: 1234, tgid: 1234, ppid: 1, pgid: 1234, sid: 1000, comm: 'sleep', umask: 0o22, personality: 0,
   uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, groups: [0, 4],
@@ -102,6 +108,7 @@ export function bodyRecords(): RecordSpec[] {
   return [
     message('HEADER', 'ImageHeader', header),
     message('TREE', 'Tree', tree),
+    message('IPC', 'SysvIpc', ipc),
     message('MANIFEST', 'Manifest', manifest),
     message('TASK', 'Task', task),
     message('SIGNALS', 'Signals', signals),
