@@ -18,6 +18,7 @@
  */
 #include <linux/bsearch.h>
 #include <linux/eventfd.h>
+#include <linux/fs_struct.h>
 #include <linux/mman.h>
 #include <linux/timerfd.h>
 #include <linux/seq_file.h>
@@ -100,6 +101,7 @@ struct cpt_file_registry {
 	u32 next_id;
 	u32 next_pair;
 	struct pid_namespace *pid_ns;	/* checkpoint: the root's */
+	struct path root_fs[2];		/* checkpoint: the root's root and working directory */
 	struct xarray restored;		/* id -> struct file * (a reference) */
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
@@ -115,6 +117,10 @@ void cpt_files_release(struct cpt_session *s)
 
 	if (!reg)
 		return;
+	if (reg->root_fs[0].mnt) {
+		path_put(&reg->root_fs[0]);
+		path_put(&reg->root_fs[1]);
+	}
 	for (i = 0; i < reg->nr_saved; i++)
 		fput(reg->saved[i].file);
 	kvfree(reg->saved);
@@ -515,7 +521,7 @@ static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
 }
 
 /* What /proc/PID/fdinfo shows of a file, after its pos and flags lines. */
-static int cpt_fdinfo(struct file *file, char *buf, size_t size)
+int cpt_fdinfo(struct file *file, char *buf, size_t size)
 {
 	struct seq_file m = { .buf = buf, .size = size - 1 };
 
@@ -685,6 +691,10 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 		}
 		if (cpt_is_anon(file, "[eventpoll]")) {
 			*kind = CPT_PB_FILE_KIND_EPOLL;
+			break;
+		}
+		if (cpt_is_anon(file, "inotify")) {
+			*kind = CPT_PB_FILE_KIND_INOTIFY;
 			break;
 		}
 		/* epoll, signalfd, timerfd...: named as /proc shows them */
@@ -917,6 +927,31 @@ static int cpt_encode_content(struct cpt_pb_buf *one, struct file *file)
 	return got < 0 ? got : 0;
 }
 
+/*
+ * An inotify instance's watches, named through the mounts the tree uses:
+ * the root's root and working directory, and those of the tree's files.
+ */
+static int cpt_save_inotify(struct cpt_pb_buf *one, const struct cpt_fd_entry *e,
+			    struct cpt_file_registry *reg, char *buf)
+{
+	struct path *mounts;
+	unsigned int i, nr = 0;
+	int ret;
+
+	mounts = kvcalloc(reg->nr_saved + 2, sizeof(*mounts), GFP_KERNEL);
+	if (!mounts)
+		return -ENOMEM;
+	if (reg->root_fs[0].mnt) {
+		mounts[nr++] = reg->root_fs[0];
+		mounts[nr++] = reg->root_fs[1];
+	}
+	for (i = 0; i < reg->nr_saved; i++)
+		mounts[nr++] = reg->saved[i].file->f_path;
+	ret = cpt_inotify_save(one, e->fd, e->file, mounts, nr, buf);
+	kvfree(mounts);
+	return ret;
+}
+
 static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 			   struct cpt_file_registry *reg, struct cpt_saved_pipe *sp, u32 pipe_id,
 			   char *buf)
@@ -933,7 +968,8 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 	} else if (e->kind == CPT_PB_FILE_KIND_INHERITED || e->kind == CPT_PB_FILE_KIND_PIPE ||
 		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD ||
 		   e->kind == CPT_PB_FILE_KIND_UNIX_PAIR || e->kind == CPT_PB_FILE_KIND_SIGNALFD ||
-		   e->kind == CPT_PB_FILE_KIND_TIMERFD || e->kind == CPT_PB_FILE_KIND_EPOLL) {
+		   e->kind == CPT_PB_FILE_KIND_TIMERFD || e->kind == CPT_PB_FILE_KIND_EPOLL ||
+		   e->kind == CPT_PB_FILE_KIND_INOTIFY) {
 		/* For display, and a deleted file's directory: nothing is opened by it. */
 		if (IS_ERR(path))
 			path = "";
@@ -974,6 +1010,13 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 			ret = cpt_pty_save(&one, master->file, slave, reg->pid_ns);
 		}
 		if (ret < 0) {
+			cpt_pb_free(&one);
+			return ret;
+		}
+	}
+	if (e->kind == CPT_PB_FILE_KIND_INOTIFY) {
+		ret = cpt_save_inotify(&one, e, reg, buf);
+		if (ret) {
 			cpt_pb_free(&one);
 			return ret;
 		}
@@ -1162,6 +1205,16 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	if (!buf)
 		return -ENOMEM;
 	reg->pid_ns = task_active_pid_ns(s->tasks[0].task);
+	if (!reg->root_fs[0].mnt) {
+		struct task_struct *root = s->tasks[0].task;
+
+		task_lock(root);
+		if (root->fs) {
+			get_fs_root(root->fs, &reg->root_fs[0]);
+			get_fs_pwd(root->fs, &reg->root_fs[1]);
+		}
+		task_unlock(root);
+	}
 	ret = cpt_check_fd_table(s);
 	if (!ret && !reg->scanned)
 		ret = cpt_scan_tree_files(s, reg);
@@ -1358,6 +1411,13 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		else if (rfile->pty_index >= NR_UNIX98_PTY_MAX)
 			bad = "pty index";
 		else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
+			bad = "access mode";
+		else
+			return 0;
+		goto bad;
+	case CPT_PB_FILE_KIND_INOTIFY:
+		/* What inotify_init1() gives: read-only; its calls check the watches. */
+		if ((rfile->flags & O_ACCMODE) != O_RDONLY)
 			bad = "access mode";
 		else
 			return 0;
@@ -2287,6 +2347,13 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_eventfd(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER || rfile->kind == CPT_PB_FILE_KIND_PTY_SLAVE)
 		return cpt_open_pty(reg, rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_INOTIFY) {
+		file = cpt_inotify_open(rfile->flags, rfile->record, rfile->record_len);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		rfile->file = file;
+		return 0;
+	}
 	if (rfile->kind == CPT_PB_FILE_KIND_MQUEUE) {
 		file = cpt_mqueue_open(path, rfile->flags, rfile->mode, rfile->mq_maxmsg,
 				       rfile->mq_msgsize, rfile->record, rfile->record_len);

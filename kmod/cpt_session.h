@@ -123,6 +123,15 @@ int cpt_ipc_shm_id(struct file *attachment);
 int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long offset,
 		   u32 prot);
 
+/* cpt_files.c: what /proc/PID/fdinfo shows of the file, NUL-terminated in buf. */
+int cpt_fdinfo(struct file *file, char *buf, size_t size);
+
+/* cpt_inotify.c: inotify instances, by their watches. */
+struct path;
+int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file,
+		     const struct path *mounts, unsigned int nr_mounts, char *buf);
+struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len);
+
 /* cpt_mqueue.c: POSIX message queues, saved and opened again as files. */
 bool cpt_is_mqueue(struct file *file);
 int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf);

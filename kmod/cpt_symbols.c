@@ -74,6 +74,9 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_msgrcv, "__x64_sys_msgrcv") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mprotect, "__x64_sys_mprotect") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mq_open, "__x64_sys_mq_open") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_inotify_init1, "__x64_sys_inotify_init1") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_inotify_add_watch,
+			   "__x64_sys_inotify_add_watch") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mq_getsetattr, "__x64_sys_mq_getsetattr") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mq_timedsend, "__x64_sys_mq_timedsend") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mq_timedreceive, "__x64_sys_mq_timedreceive") ?:

@@ -105,11 +105,17 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY';
 
 export interface MqMessage {
   priority: number;
   data: Buffer;
+}
+
+export interface InotifyWatch {
+  wd: number;
+  mask: number;
+  path: string;
 }
 
 export interface Pty {
@@ -170,6 +176,7 @@ export interface File {
   ptyIndex: number;
   /** With the first File of its pty. */
   pty: Pty | null;
+  inotifyWatches: InotifyWatch[];
 }
 
 export interface EpollTarget {

@@ -26,4 +26,15 @@ wait_for_pid_gone "$pid"
 "$workloads/mutate" "$scratch/anon.img" "$pid" "${MUTANTS:-1000}" "${SEED:-0xf17e5}" |
 	sed 's/^RESULT /RESULT mutate-files./'
 pass_if mutate-files.no-stray-task "pid $pid is free again" wait_for_pid_gone "$pid"
+
+# Mutants of an image with SysV objects (made again by INIT), a POSIX
+# message queue and a pty.
+out=$scratch/ipc.out
+pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$workloads/ipc_objects" cpt-mutate-mq)
+wait_for_line "$out" READY || { result mutate-ipc.ready FAIL "the workload never got ready: $(cat "$out")"; exit 0; }
+"$cptctl" checkpoint "$pid" -o "$scratch/ipc.img" --kill >/dev/null || { result mutate-ipc.image FAIL "checkpoint failed"; exit 0; }
+wait_for_pid_gone "$pid"
+"$workloads/mutate" "$scratch/ipc.img" "$pid" "${MUTANTS:-1000}" "${SEED:-0x1bc}" |
+	sed 's/^RESULT /RESULT mutate-ipc./'
+pass_if mutate-ipc.no-stray-task "pid $pid is free again" wait_for_pid_gone "$pid"
 pass_if mutate.module-unloads "rmmod cpt after all mutants" rmmod cpt

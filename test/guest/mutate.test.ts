@@ -28,6 +28,10 @@ const expected: Record<string, string> = {
   'mutate-files.mutants': 'at least 1,000 mutants of it are tried',
   'mutate-files.mutants-clean': 'every mutant of it ends in an errno or a restored process',
   'mutate-files.no-stray-task': 'no task of those is left behind',
+  'mutate-ipc.unmutated-restores': 'an image with SysV objects, a POSIX message queue and a pty restores',
+  'mutate-ipc.mutants': 'at least 1,000 mutants of that image are tried',
+  'mutate-ipc.mutants-clean': 'every mutant of that image ends in an errno or a restored process',
+  'mutate-ipc.no-stray-task': 'no task of those mutants is left behind',
 };
 
 for (const [name, title] of Object.entries(expected)) {

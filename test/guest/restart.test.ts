@@ -82,7 +82,7 @@ const expected: Record<string, string> = {
   'refused-socket.refused': 'a socket is refused, naming the fd',
   'refused-socket.kept-running': 'a refused checkpoint leaves the target running unharmed',
   'refused-pipe.refused': 'a pipe to a process outside the tree is refused',
-  'refused-inotify.refused': 'an inotify instance is refused',
+  'refused-inotify.refused': 'an inotify instance with events not read yet is refused',
   'job.output-reattached': 'a shell job\'s pipe stdio is re-attached to the restarting cptctl\'s',
   'job.exit-status': 'a shell job restarts and exits cleanly',
 };

@@ -47,6 +47,13 @@ CR_POKE="touch $scratch/pty.d/go" cr_cycle pty "$workloads/pty_session" "$scratc
 pass_if inspect.pty "inspect shows: $(grep -m 1 'pty [0-9]*:' "$scratch/pty.inspect" | tr -s ' ')" \
 	grep -q 'pty-master .*pty 2: 100x30, .* 22 bytes unread by the master, controlling terminal of session' "$scratch/pty.inspect"
 
+# An inotify instance with a gap in its watch descriptors.
+mkdir -p "$scratch/inotify.d"
+CR_POKE="touch $scratch/inotify.d/go" cr_cycle inotify "$workloads/inotify_watch" "$scratch/inotify.d"
+"$cptctl" inspect "$scratch/inotify.img" >"$scratch/inotify.inspect" 2>&1
+pass_if inspect.inotify "inspect shows: $(grep -m 1 ' inotify ' "$scratch/inotify.inspect" | tr -s ' ')" \
+	sh -c 'grep " inotify .*watching" "$0" | grep "/sub (wd 2, 0x100)" | grep -q "/file (wd 3, 0x2)"' "$scratch/inotify.inspect"
+
 # A process whose fd table its parent, outside the checkpoint, shares is
 # refused; the tree runs on and ends well.
 mkdir -p "$scratch/outside.d"

@@ -4,7 +4,8 @@
  * leave it running as if nothing had happened. This one holds one such file
  * at fd 5, prints READY, then sleeps in short steps until GO_FILE appears:
  * none of them may be cut short. Usage: files_refused KIND GO_FILE, KIND one
- * of socket, pipe (to a process outside the tree), inotify.
+ * of socket, pipe (to a process outside the tree), inotify (with an
+ * event not read yet).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,7 +49,15 @@ static int open_kind(const char *kind, const char *go_file)
 			close(fds[1]);
 		}
 	} else if (!strcmp(kind, "inotify")) {
+		/* An inotify instance with an event it has not read. */
+		int file;
+
+		snprintf(path, sizeof(path), "%s.watched", go_file);
+		file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		fd = inotify_init1(0);
+		if (file < 0 || inotify_add_watch(fd, path, IN_MODIFY) < 0 || write(file, "x", 1) != 1)
+			return -1;
+		close(file);
 	} else if (!strcmp(kind, "memfd")) {
 		fd = memfd_create("cpt-test", 0);
 	} else if (!strcmp(kind, "deleted")) {

@@ -91,6 +91,9 @@ function describeFile(file: File): string {
     case 'MQUEUE':
       return `/${file.path}, ${file.mqMessages.length} messages `
         + `(${file.mqMessages.reduce((n, m) => n + m.data.length, 0)} bytes), at most ${file.mqMaxmsg} of ${file.mqMsgsize}`;
+    case 'INOTIFY':
+      return `watching ${file.inotifyWatches.length === 0 ? 'nothing'
+        : file.inotifyWatches.map((w) => `${w.path} (wd ${w.wd}, ${hex(BigInt(w.mask))})`).join(', ')}`;
     case 'PTY_MASTER':
     case 'PTY_SLAVE':
       return `${file.path}, pty ${file.ptyIndex}${file.pty === null ? '' : `: ${ptyState(file.pty)}`}`;

@@ -1,0 +1,279 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * inotify instances: each watch is saved with its watch descriptor, its
+ * mask and the path of what it watches, and a restart adds it again with
+ * inotify_add_watch(), the instance's cyclic wd cursor set first so that
+ * the kernel's own allocation gives the saved wd. Events not read yet are
+ * refused: they cannot be queued again.
+ *
+ * A watched inode is named through a mount of its filesystem that the
+ * tree uses (its root and working directory, the mounts of its files),
+ * and the path is checked to lead back to that inode.
+ */
+#include <linux/dcache.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fsnotify_backend.h>
+#include <linux/idr.h>
+#include <linux/inotify.h>
+#include <linux/namei.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include "cpt_pb_fields.h"
+#include "cpt_session.h"
+#include "cpt_symbols.h"
+
+/* The most of an instance's fdinfo read: some 8,000 watches. */
+#define CPT_INOTIFY_FDINFO_MAX SZ_1M
+
+/* One watch, as the instance's fdinfo line shows it. */
+struct cpt_inotify_watch {
+	u32 wd;
+	u32 mask;
+	unsigned long ino;
+	dev_t dev;
+};
+
+static bool cpt_inotify_has_events(struct fsnotify_group *group)
+{
+	bool any;
+
+	spin_lock(&group->notification_lock);
+	any = !list_empty(&group->notification_list);
+	spin_unlock(&group->notification_lock);
+	return any;
+}
+
+/* "inotify wd:%x ino:%lx sdev:%x mask:%x ..." lines, one per watch. */
+static int cpt_inotify_parse(const char *info, struct cpt_inotify_watch **out,
+			     unsigned int *nr)
+{
+	struct cpt_inotify_watch *w = NULL, *more;
+	unsigned int n = 0, cap = 0, dev;
+	const char *p = info;
+
+	while ((p = strstr(p, "inotify wd:"))) {
+		if (n == cap) {
+			cap = max(16U, cap * 2);
+			more = krealloc_array(w, cap, sizeof(*w), GFP_KERNEL);
+			if (!more) {
+				kfree(w);
+				return -ENOMEM;
+			}
+			w = more;
+		}
+		if (sscanf(p, "inotify wd:%x ino:%lx sdev:%x mask:%x", &w[n].wd, &w[n].ino, &dev,
+			   &w[n].mask) != 4) {
+			kfree(w);
+			return -EINVAL;
+		}
+		w[n++].dev = new_decode_dev(dev);
+		p++;
+	}
+	*out = w;
+	*nr = n;
+	return 0;
+}
+
+/* What fs/notify/fsnotify.h's fsnotify_conn_inode() gives: an inode mark's inode. */
+static struct inode *cpt_inotify_conn_inode(struct fsnotify_mark_connector *conn)
+{
+	return container_of(conn->obj, struct inode, i_fsnotify_marks);
+}
+
+/* The watched inode of a watch, with a reference, from the instance's marks. */
+static struct inode *cpt_inotify_inode(struct fsnotify_group *group,
+				       const struct cpt_inotify_watch *w)
+{
+	struct fsnotify_mark *mark;
+	struct inode *inode, *found = NULL;
+
+	mutex_lock(&group->mark_mutex);
+	list_for_each_entry(mark, &group->marks_list, g_list) {
+		if (!(mark->flags & FSNOTIFY_MARK_FLAG_ATTACHED) || !mark->connector ||
+		    mark->connector->type != FSNOTIFY_OBJ_TYPE_INODE)
+			continue;
+		inode = cpt_inotify_conn_inode(mark->connector);
+		if (inode->i_ino == w->ino && inode->i_sb->s_dev == w->dev) {
+			found = igrab(inode);
+			break;
+		}
+	}
+	mutex_unlock(&group->mark_mutex);
+	return found;
+}
+
+/* A path to inode through one of the mounts, leading back to it. */
+static char *cpt_inotify_path(struct inode *inode, const struct path *mounts,
+			      unsigned int nr_mounts, char *buf)
+{
+	struct dentry *dentry = d_find_any_alias(inode);
+	struct path path, back;
+	unsigned int i;
+	char *name;
+
+	if (!dentry)
+		return ERR_PTR(-ENOENT);
+	for (i = 0; i < nr_mounts; i++) {
+		if (mounts[i].mnt->mnt_sb != inode->i_sb ||
+		    !is_subdir(dentry, mounts[i].mnt->mnt_root))
+			continue;
+		path = (struct path) { .mnt = mounts[i].mnt, .dentry = dentry };
+		name = d_path(&path, buf, PATH_MAX);
+		if (IS_ERR(name) || *name != '/')
+			continue;
+		if (kern_path(name, 0, &back))
+			continue;
+		if (d_inode(back.dentry) == inode) {
+			path_put(&back);
+			dput(dentry);
+			return name;
+		}
+		path_put(&back);
+	}
+	dput(dentry);
+	return ERR_PTR(-ENOENT);
+}
+
+int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file,
+		     const struct path *mounts, unsigned int nr_mounts, char *buf)
+{
+	struct fsnotify_group *group = file->private_data;
+	struct cpt_inotify_watch *watches;
+	struct cpt_pb_buf w;
+	unsigned int nr, i;
+	struct inode *inode;
+	char *info, *name;
+	int ret;
+
+	if (cpt_inotify_has_events(group)) {
+		cpt_note("fd %u: an inotify instance with events not read yet is not supported\n",
+			 fd);
+		return -EOPNOTSUPP;
+	}
+	info = kvmalloc(CPT_INOTIFY_FDINFO_MAX, GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	ret = cpt_fdinfo(file, info, CPT_INOTIFY_FDINFO_MAX);
+	if (!ret)
+		ret = cpt_inotify_parse(info, &watches, &nr);
+	kvfree(info);
+	if (ret) {
+		cpt_note("fd %u: cannot read the inotify instance's watches: %d\n", fd, ret);
+		return ret;
+	}
+	for (i = 0; !ret && i < nr; i++) {
+		inode = cpt_inotify_inode(group, &watches[i]);
+		name = inode ? cpt_inotify_path(inode, mounts, nr_mounts, buf) : ERR_PTR(-ENOENT);
+		iput(inode);
+		if (IS_ERR(name)) {
+			cpt_note("fd %u: inotify watch %u: %s\n", fd, watches[i].wd,
+				 "no path the tree uses reaches what it watches");
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		cpt_pb_init(&w);
+		cpt_pb_varint(&w, CPT_PB_INOTIFY_WATCH_WD, watches[i].wd);
+		cpt_pb_u64(&w, CPT_PB_INOTIFY_WATCH_MASK, watches[i].mask);
+		cpt_pb_string(&w, CPT_PB_INOTIFY_WATCH_PATH, name);
+		cpt_pb_message(one, CPT_PB_FILE_INOTIFY_WATCHES, &w);
+	}
+	kfree(watches);
+	return ret ?: one->err;
+}
+
+/* ---- restart ---- */
+
+static int cpt_inotify_decode_watch(const struct cpt_pb_field *wf, u32 *wd, u32 *mask,
+				    const u8 **path, size_t *path_len)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int ret;
+
+	*wd = 0;
+	*mask = 0;
+	*path = NULL;
+	*path_len = 0;
+	ret = cpt_pb_get_message(wf, &r);
+	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+		if (f.num == CPT_PB_INOTIFY_WATCH_WD) {
+			ret = cpt_pb_get_u32(&f, wd);
+		} else if (f.num == CPT_PB_INOTIFY_WATCH_MASK) {
+			ret = cpt_pb_get_u32(&f, mask);
+		} else if (f.num == CPT_PB_INOTIFY_WATCH_PATH) {
+			ret = f.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
+			*path = f.data;
+			*path_len = f.len;
+		} else {
+			ret = 0;
+		}
+	}
+	if (ret || !*wd || *wd > INT_MAX || !*path_len || *path_len >= PATH_MAX ||
+	    **path != '/' || memchr(*path, 0, *path_len))
+		return -EBADMSG;
+	return 0;
+}
+
+/* Adds one watch, with the saved wd as the instance's next one. */
+static int cpt_inotify_add(long ifd, struct fsnotify_group *group, struct cpt_ubuf *ub,
+			   u32 wd, u32 mask, const u8 *path, size_t path_len)
+{
+	long got;
+
+	if (copy_to_user((void __user *)ub->addr, path, path_len) ||
+	    put_user(0, (char __user *)(ub->addr + path_len)))
+		return -EFAULT;
+	spin_lock(&group->inotify_data.idr_lock);
+	idr_set_cursor(&group->inotify_data.idr, wd);
+	spin_unlock(&group->inotify_data.idr_lock);
+	got = cpt_sys(cpt_sym.sys_inotify_add_watch, ifd, ub->addr, mask | IN_MASK_CREATE, 0, 0);
+	if (got == wd)
+		return 0;
+	cpt_note("inotify watch %u on %.*s: came back as %ld\n", wd, (int)path_len, path, got);
+	return got < 0 ? got : -EEXIST;
+}
+
+/* A new instance (flags: O_NONBLOCK) with the File's watches. */
+struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len)
+{
+	struct fsnotify_group *group;
+	struct cpt_ubuf ub = {};
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	struct file *file;
+	const u8 *path;
+	size_t path_len;
+	u32 wd, mask;
+	long ifd;
+	int ret;
+
+	ifd = cpt_sys(cpt_sym.sys_inotify_init1, flags & O_NONBLOCK, 0, 0, 0, 0);
+	if (ifd < 0)
+		return ERR_PTR(ifd);
+	file = fget(ifd);
+	ret = file ? cpt_ubuf_get(&ub, PATH_MAX) : -EBADF;
+	group = file ? file->private_data : NULL;
+	cpt_pb_reader_init(&r, record, record_len);
+	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+		if (f.num != CPT_PB_FILE_INOTIFY_WATCHES) {
+			ret = 0;
+			continue;
+		}
+		ret = cpt_inotify_decode_watch(&f, &wd, &mask, &path, &path_len);
+		if (!ret)
+			ret = cpt_inotify_add(ifd, group, &ub, wd, mask, path, path_len);
+	}
+	cpt_ubuf_put(&ub);
+	close_fd(ifd);
+	if (ret) {
+		if (file)
+			fput(file);
+		return ERR_PTR(ret);
+	}
+	return file;
+}
