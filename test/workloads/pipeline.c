@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sync.h"
 
 #define NR_RECORDS 20000
 #define PASSED_BEFORE 500	/* records the filter passes on before go */
@@ -99,30 +100,6 @@ static void nap_us(long us)
 	struct timespec t = { 0, us * 1000 };
 
 	nanosleep(&t, NULL);
-}
-
-static void wait_for(const char *path)
-{
-	while (access(path, F_OK) != 0)
-		nap_us(10 * 1000);
-}
-
-static long ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-static int touch(const char *path)
-{
-	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
 }
 
 /* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sync.h"
 
 #define OWN_SIZE 100
 #define ROOT_OWN_OFFSET 40
@@ -85,37 +86,6 @@ static char own_byte(int i)
 static void path_of(char *buf, const char *what, pid_t pid)
 {
 	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
-}
-
-static void nap(void)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-
-	nanosleep(&tick, NULL);
-}
-
-static void wait_for(const char *path)
-{
-	while (access(path, F_OK) != 0)
-		nap();
-}
-
-static long ms_since(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
-}
-
-static int touch(const char *path)
-{
-	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
 }
 
 /* Writes line i of shared.log through fd; notes and returns -1 if it can't. */

@@ -46,6 +46,11 @@ static inline int wait_for_file(const char *path, long timeout_ms)
 	return 1;
 }
 
+static inline void wait_for(const char *path)
+{
+	wait_for_file(path, WAIT_FOREVER);
+}
+
 static inline int touch(const char *path)
 {
 	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sync.h"
 
 #define MAX_KIDS 4
 #define NR_READY 14
@@ -99,29 +100,6 @@ static void note(const char *fmt, ...)
 static void path_of(char *buf, const char *what, pid_t pid)
 {
 	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
-}
-
-static void nap(void)
-{
-	struct timespec tick = { 0, 10 * 1000 * 1000 };
-
-	nanosleep(&tick, NULL);
-}
-
-static void wait_for(const char *path)
-{
-	while (access(path, F_OK) != 0)
-		nap();
-}
-
-static int touch(const char *path)
-{
-	int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
-
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
 }
 
 /* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
