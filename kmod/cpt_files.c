@@ -34,6 +34,7 @@
 #include <linux/highmem.h>
 #include <linux/xarray.h>
 #include <linux/net.h>
+#include <linux/un.h>
 #include <linux/uaccess.h>
 /* After fs.h and uaccess.h, which it needs. */
 #include <linux/eventpoll.h>
@@ -673,7 +674,10 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	case S_IFIFO:
 		return cpt_refuse(fd, internal ? "pipe" : "FIFO");
 	case S_IFSOCK:
-		return cpt_refuse(fd, "socket");
+		if (!cpt_unix_is_listener(file))
+			return cpt_refuse(fd, cpt_unix_refusal(file));
+		*kind = CPT_PB_FILE_KIND_UNIX_LISTENER;
+		break;
 	case S_IFBLK:
 		return cpt_refuse(fd, "block device");
 	default:
@@ -726,9 +730,10 @@ static struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
 }
 
 /*
- * Whether the socket is one end of an unnamed pair (socketpair()) whose
- * other end the tree holds too, with nothing in its queue a restart could
- * not give back: passed fds, out-of-band data. Returns its peer's entry.
+ * Whether the socket is one end of a connected pair (socketpair(), or
+ * connect() and accept() of a stream) whose other end the tree holds too,
+ * with nothing in its queue a restart could not give back: passed fds,
+ * out-of-band data. Returns its peer's entry.
  */
 static struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file)
 {
@@ -745,8 +750,9 @@ static struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, 
 	peer = unix_peer_get(sk);
 	if (!peer)
 		return NULL;
-	if (!unix_sk(sk)->addr && !unix_sk(peer)->addr && unix_peer(peer) == sk &&
-	    !sk->sk_shutdown && !peer->sk_shutdown)
+	/* Named ends are a connection's (accept()ed): a datagram's name is its binding. */
+	if ((sk->sk_type != SOCK_DGRAM || (!unix_sk(sk)->addr && !unix_sk(peer)->addr)) &&
+	    unix_peer(peer) == sk && !sk->sk_shutdown && !peer->sk_shutdown)
 		other = cpt_find_saved_sock(reg, peer);
 	spin_lock(&sk->sk_receive_queue.lock);
 	skb_queue_walk(&sk->sk_receive_queue, skb)
@@ -969,7 +975,8 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 		   e->kind == CPT_PB_FILE_KIND_DELETED || e->kind == CPT_PB_FILE_KIND_EVENTFD ||
 		   e->kind == CPT_PB_FILE_KIND_UNIX_PAIR || e->kind == CPT_PB_FILE_KIND_SIGNALFD ||
 		   e->kind == CPT_PB_FILE_KIND_TIMERFD || e->kind == CPT_PB_FILE_KIND_EPOLL ||
-		   e->kind == CPT_PB_FILE_KIND_INOTIFY) {
+		   e->kind == CPT_PB_FILE_KIND_INOTIFY ||
+		   e->kind == CPT_PB_FILE_KIND_UNIX_LISTENER) {
 		/* For display, and a deleted file's directory: nothing is opened by it. */
 		if (IS_ERR(path))
 			path = "";
@@ -1010,6 +1017,13 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 			ret = cpt_pty_save(&one, master->file, slave, reg->pid_ns);
 		}
 		if (ret < 0) {
+			cpt_pb_free(&one);
+			return ret;
+		}
+	}
+	if (e->kind == CPT_PB_FILE_KIND_UNIX_LISTENER) {
+		ret = cpt_unix_listener_save(&one, e->fd, e->file);
+		if (ret) {
 			cpt_pb_free(&one);
 			return ret;
 		}
@@ -1059,6 +1073,7 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 
 		cpt_pb_u64(&one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
 		cpt_pb_u64(&one, CPT_PB_FILE_PAIR_ID, pipe_id);
+		cpt_unix_save_addr(&one, e->file);
 		ret = cpt_encode_unix_queue(&one, sk);
 		if (ret) {
 			cpt_note("fd %u: cannot save what its socket holds: %d\n", e->fd, ret);
@@ -1249,6 +1264,9 @@ struct cpt_rfile {
 	bool eventfd_semaphore;
 	u32 unix_type;
 	u32 pair_id;
+	const u8 *unix_addr;	/* in the record, during restore() */
+	u32 unix_addr_len;
+	u32 unix_backlog;
 	u64 signalfd_mask;
 	u64 mq_maxmsg;
 	u64 mq_msgsize;
@@ -1397,6 +1415,10 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 			bad = "socket type";
 		else if (!rfile->pair_id || rfile->pair_id > CPT_MAX_FILES)
 			bad = "pair id";
+		else if (rfile->unix_addr_len &&
+			 (rfile->unix_type == SOCK_DGRAM ||
+			  !cpt_unix_addr_valid(rfile->unix_addr, rfile->unix_addr_len)))
+			bad = "socket name";
 		else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 			bad = "access mode";
 		else
@@ -1411,6 +1433,18 @@ static int cpt_check_file(const struct cpt_rfile *rfile, const char *path)
 		else if (rfile->pty_index >= NR_UNIX98_PTY_MAX)
 			bad = "pty index";
 		else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
+			bad = "access mode";
+		else
+			return 0;
+		goto bad;
+	case CPT_PB_FILE_KIND_UNIX_LISTENER:
+		if ((rfile->mode & S_IFMT) != S_IFSOCK)
+			bad = "mode";
+		else if (rfile->unix_type != SOCK_STREAM && rfile->unix_type != SOCK_SEQPACKET)
+			bad = "socket type";
+		else if (!cpt_unix_addr_valid(rfile->unix_addr, rfile->unix_addr_len))
+			bad = "socket name";
+		else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 			bad = "access mode";
 		else
 			return 0;
@@ -1594,6 +1628,15 @@ static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			break;
 		case CPT_PB_FILE_PTY_INDEX:
 			ret = cpt_pb_get_u32(&g, &rfile->pty_index);
+			break;
+		case CPT_PB_FILE_UNIX_ADDR:
+			ret = g.wire == CPT_PB_BYTES && g.len <= sizeof(struct sockaddr_un) ? 0 :
+			      -EBADMSG;
+			rfile->unix_addr = g.data;
+			rfile->unix_addr_len = g.len;
+			break;
+		case CPT_PB_FILE_UNIX_BACKLOG:
+			ret = cpt_pb_get_u32(&g, &rfile->unix_backlog);
 			break;
 		case CPT_PB_FILE_PTY:
 			ret = cpt_pty_decode(&g, &rfile->pty);
@@ -2083,6 +2126,11 @@ static int cpt_open_unix_pair(struct cpt_file_registry *reg, struct cpt_rfile *r
 		return ret == -EBUSY ? -EBADMSG : ret;
 	}
 fill:
+	if (rfile->unix_addr_len) {
+		ret = cpt_unix_set_addr(rfile->file, rfile->unix_addr, rfile->unix_addr_len);
+		if (ret)
+			return ret;
+	}
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
 	return cpt_refill_unix(rfile, sock_from_file(rfile->file));
 
@@ -2347,6 +2395,15 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_eventfd(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER || rfile->kind == CPT_PB_FILE_KIND_PTY_SLAVE)
 		return cpt_open_pty(reg, rfile);
+	if (rfile->kind == CPT_PB_FILE_KIND_UNIX_LISTENER) {
+		file = cpt_unix_listener_open(rfile->unix_type, rfile->unix_addr,
+					      rfile->unix_addr_len, rfile->unix_backlog,
+					      rfile->flags);
+		if (IS_ERR(file))
+			return PTR_ERR(file);
+		rfile->file = file;
+		return 0;
+	}
 	if (rfile->kind == CPT_PB_FILE_KIND_INOTIFY) {
 		file = cpt_inotify_open(rfile->flags, rfile->record, rfile->record_len);
 		if (IS_ERR(file))

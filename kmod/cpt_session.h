@@ -132,6 +132,15 @@ int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file,
 		     const struct path *mounts, unsigned int nr_mounts, char *buf);
 struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len);
 
+/* cpt_unix.c: listening unix sockets, and the names of connected ones. */
+bool cpt_unix_is_listener(struct file *file);
+const char *cpt_unix_refusal(struct file *file);
+void cpt_unix_save_addr(struct cpt_pb_buf *one, struct file *file);
+int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file);
+bool cpt_unix_addr_valid(const u8 *addr, size_t len);
+struct file *cpt_unix_listener_open(u32 type, const u8 *addr, size_t len, u32 backlog, u32 flags);
+int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len);
+
 /* cpt_mqueue.c: POSIX message queues, saved and opened again as files. */
 bool cpt_is_mqueue(struct file *file);
 int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf);

@@ -74,6 +74,7 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_msgrcv, "__x64_sys_msgrcv") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mprotect, "__x64_sys_mprotect") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mq_open, "__x64_sys_mq_open") ?:
+	       cpt_resolve((void **)&cpt_sym.sys_unlink, "__x64_sys_unlink") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_inotify_init1, "__x64_sys_inotify_init1") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_inotify_add_watch,
 			   "__x64_sys_inotify_add_watch") ?:

@@ -54,6 +54,15 @@ CR_POKE="touch $scratch/inotify.d/go" cr_cycle inotify "$workloads/inotify_watch
 pass_if inspect.inotify "inspect shows: $(grep -m 1 ' inotify ' "$scratch/inotify.inspect" | tr -s ' ')" \
 	sh -c 'grep " inotify .*watching" "$0" | grep "/sub (wd 2, 0x100)" | grep -q "/file (wd 3, 0x2)"' "$scratch/inotify.inspect"
 
+# Listening unix sockets, on a path and an abstract name, and a connection
+# one of them accepted.
+mkdir -p "$scratch/listener.d"
+CR_POKE="touch $scratch/listener.d/go" cr_cycle listener "$workloads/unix_listener" "$scratch/listener.d"
+"$cptctl" inspect "$scratch/listener.img" >"$scratch/listener.inspect" 2>&1
+pass_if inspect.unix-listener "inspect shows: $(grep -m 1 'listening on' "$scratch/listener.inspect" | tr -s ' ')" \
+	sh -c 'grep -q "stream listening on .*/listener.d/sock, backlog 8" "$0" &&
+		grep -q "seqpacket listening on @cpt-test-" "$0" && grep -q "pair .*named .*/sock" "$0"' "$scratch/listener.inspect"
+
 # A process whose fd table its parent, outside the checkpoint, shares is
 # refused; the tree runs on and ends well.
 mkdir -p "$scratch/outside.d"

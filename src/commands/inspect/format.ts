@@ -60,6 +60,15 @@ function ipcLines(ipc: SysvIpc): string[] {
   return lines.length === 0 ? ['no SysV objects'] : lines;
 }
 
+/** A struct sockaddr_un: its path, or @name for an abstract one. */
+function unixName(addr: Buffer): string {
+  const path = addr.subarray(2);
+  if (path.length === 0) return '(unnamed)';
+  if (path[0] === 0) return `@${path.subarray(1).toString('latin1')}`;
+  const end = path.indexOf(0);
+  return path.subarray(0, end < 0 ? path.length : end).toString();
+}
+
 /** What an fd's file is, past its kind: the one line inspect gives it. */
 function describeFile(file: File): string {
   switch (file.kind) {
@@ -78,7 +87,11 @@ function describeFile(file: File): string {
       return `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`;
     case 'UNIX_PAIR':
       return `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, `
-        + `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)`;
+        + `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)`
+        + (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '');
+    case 'UNIX_LISTENER':
+      return `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, `
+        + `backlog ${file.unixBacklog}`;
     case 'SIGNALFD':
       return `signals ${hex(file.signalfdMask)}`;
     case 'TIMERFD':
@@ -244,6 +257,7 @@ function fileJson(file: File): Record<string, unknown> {
     content: file.content.toString('base64'),
     eventfdCount: file.eventfdCount.toString(),
     unixMessages: file.unixMessages.map((m) => m.toString('base64')),
+    unixAddr: file.unixAddr.toString('base64'),
     signalfdMask: hex(file.signalfdMask),
     timerTicks: file.timerTicks.toString(),
     timerValueNs: file.timerValueNs.toString(),
