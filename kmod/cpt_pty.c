@@ -6,11 +6,11 @@
  * and makes it the controlling terminal of its session again, with that
  * session's foreground group. Slaves are opened again by path.
  *
- * What the master has to read is taken at checkpoint through the master's
- * own file, as its reader would, and given back to the master's input
- * buffer at once: a raw line discipline (the master's, unless its owner
- * changed it) passes it on unchanged. Input the slave has not read yet is
- * refused: its line discipline would process it a second time.
+ * What each end has to read is taken at checkpoint through the tree's own
+ * file on it, as its reader would, and given back to its input buffer at
+ * once: the master's raw line discipline (unless its owner changed it)
+ * passes it on unchanged; the slave's takes it back with echo, signals and
+ * translations off, since it applied them the first time.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -85,11 +85,11 @@ static long cpt_pty_unread(struct file *file, struct cpt_ubuf *ub)
 }
 
 /*
- * Reads all the master has to read, the slave's output still in its input
- * buffer included, then gives it all back.
+ * Takes all that the end's reader has yet to read, what its input buffer
+ * still holds included. The caller gives it back.
  */
-static int cpt_pty_take_master_input(struct file *master, struct tty_struct *m,
-				     struct cpt_ubuf *ub, u8 **data, size_t *len)
+static int cpt_pty_take_input(struct file *file, struct tty_struct *tty,
+			      struct cpt_ubuf *ub, u8 **data, size_t *len)
 {
 	size_t cap = 0;
 	loff_t pos = 0;
@@ -99,8 +99,8 @@ static int cpt_pty_take_master_input(struct file *master, struct tty_struct *m,
 	*data = NULL;
 	*len = 0;
 	for (;;) {
-		flush_work(&m->port->buf.work);
-		n = cpt_pty_unread(master, ub);
+		flush_work(&tty->port->buf.work);
+		n = cpt_pty_unread(file, ub);
 		if (n <= 0)
 			break;
 		if (*len + n > CPT_PTY_MAX_INPUT) {
@@ -116,21 +116,72 @@ static int cpt_pty_take_master_input(struct file *master, struct tty_struct *m,
 			}
 			*data = more;
 		}
-		got = kernel_read(master, *data + *len, n, &pos);
+		got = kernel_read(file, *data + *len, n, &pos);
 		if (got <= 0) {
 			n = got ?: -EIO;
 			break;
 		}
 		*len += got;
 	}
-	if (*len) {
-		got = tty_insert_flip_string(m->port, *data, *len);
-		tty_flip_buffer_push(m->port);
-		if (got != *len)
-			pr_warn("cpt: pty %d lost %zu unread bytes to the checkpoint\n",
-				m->index, *len - got);
-	}
 	return n < 0 ? n : 0;
+}
+
+/* Puts data in the end's input buffer, as if the other end had written it. */
+static int cpt_pty_give_input(struct tty_struct *tty, const u8 *data, size_t len)
+{
+	size_t done;
+
+	if (!len)
+		return 0;
+	done = tty_insert_flip_string(tty->port, data, len);
+	tty_flip_buffer_push(tty->port);
+	flush_work(&tty->port->buf.work);
+	return done == len ? 0 : -ENOSPC;
+}
+
+/*
+ * The slave's line discipline processes its input again as it takes it
+ * back: it does so with the slave's termios but for echo, signals and
+ * input translations, which it applied the first time, then gets them all
+ * back. Canonical mode rebuilds the lines the data holds.
+ */
+static int cpt_pty_give_slave_input(struct tty_struct *sl, const struct ktermios *kt,
+				    const u8 *data, size_t len)
+{
+	struct ktermios quiet = *kt;
+	int ret;
+
+	quiet.c_lflag &= ~(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE | ISIG | IEXTEN);
+	quiet.c_iflag &= ~(ICRNL | INLCR | IGNCR | IUCLC | ISTRIP | IXON | IXOFF | PARMRK |
+			   INPCK | BRKINT);
+	ret = tty_set_termios(sl, &quiet);
+	if (!ret)
+		ret = cpt_pty_give_input(sl, data, len);
+	tty_set_termios(sl, (struct ktermios *)kt);
+	return ret;
+}
+
+/*
+ * Takes what the slave's reader has yet to read, a partial canonical line
+ * included: the slave goes non-canonical for the time it takes, which
+ * makes all of it readable, then takes it back in its own mode.
+ */
+static int cpt_pty_take_slave_input(struct file *slave, struct tty_struct *sl,
+				    const struct ktermios *kt, struct cpt_ubuf *ub,
+				    u8 **data, size_t *len)
+{
+	struct ktermios raw = *kt;
+	int ret, back;
+
+	raw.c_lflag &= ~(ICANON | ECHO | ECHONL | ISIG | IEXTEN);
+	ret = tty_set_termios(sl, &raw);
+	if (ret)
+		return ret;
+	ret = cpt_pty_take_input(slave, sl, ub, data, len);
+	back = cpt_pty_give_slave_input(sl, kt, *data, *len);
+	if (back)
+		pr_warn("cpt: pty %d lost input to the checkpoint: %d\n", sl->index, back);
+	return ret ?: back;
 }
 
 static bool cpt_pty_raw_master(const struct ktermios *t)
@@ -154,9 +205,8 @@ int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave
 	struct cpt_pb_buf pty;
 	unsigned long flags;
 	pid_t sid = 0, fg = 0;
-	size_t input_len = 0;
-	u8 *input = NULL;
-	long unread = 0;
+	size_t input_len = 0, typed_len = 0;
+	u8 *input = NULL, *typed = NULL;
 	int ret;
 
 	down_read(&sl->termios_rwsem);
@@ -169,28 +219,31 @@ int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave
 		cpt_note("pty %d: a line discipline other than N_TTY is not supported\n", m->index);
 		return -EOPNOTSUPP;
 	}
+	if (m->ctrl.packet) {
+		cpt_note("pty %d: packet mode (TIOCPKT) is not supported\n", m->index);
+		return -EOPNOTSUPP;
+	}
+	if (!(master->f_mode & FMODE_READ) || (slave && !(slave->f_mode & FMODE_READ))) {
+		cpt_note("pty %d: an end the tree holds is not open for reading\n", m->index);
+		return -EOPNOTSUPP;
+	}
 	ret = cpt_ubuf_get(&ub, sizeof(u32));
-	if (!ret && slave)
-		unread = cpt_pty_unread(slave, &ub);
-	if (!ret && unread) {
-		cpt_note("pty %d: %ld bytes the slave has not read are not supported\n",
-			 m->index, unread);
-		ret = unread < 0 ? unread : -EOPNOTSUPP;
-	}
-	if (!ret && !(master->f_mode & FMODE_READ)) {
-		cpt_note("pty %d: its master is not open for reading\n", m->index);
-		ret = -EOPNOTSUPP;
-	}
 	if (!ret && !cpt_pty_raw_master(&mt) && cpt_pty_unread(master, &ub)) {
 		cpt_note("pty %d: unread output with a master that is not raw is not supported\n",
 			 m->index);
 		ret = -EOPNOTSUPP;
 	}
-	if (!ret)
-		ret = cpt_pty_take_master_input(master, m, &ub, &input, &input_len);
+	if (!ret) {
+		ret = cpt_pty_take_input(master, m, &ub, &input, &input_len);
+		if (cpt_pty_give_input(m, input, input_len))
+			pr_warn("cpt: pty %d lost output to the checkpoint\n", m->index);
+	}
+	if (!ret && slave)
+		ret = cpt_pty_take_slave_input(slave, sl, &kt, &ub, &typed, &typed_len);
 	cpt_ubuf_put(&ub);
 	if (ret) {
 		kvfree(input);
+		kvfree(typed);
 		return ret;
 	}
 	mutex_lock(&sl->winsize_mutex);
@@ -218,9 +271,12 @@ int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave
 	cpt_pb_u64(&pty, CPT_PB_PTY_LOCKED, test_bit(TTY_PTY_LOCK, &m->flags));
 	if (input_len)
 		cpt_pb_bytes(&pty, CPT_PB_PTY_MASTER_INPUT, input, input_len);
+	if (typed_len)
+		cpt_pb_bytes(&pty, CPT_PB_PTY_SLAVE_INPUT, typed, typed_len);
 	cpt_pb_u64(&pty, CPT_PB_PTY_SESSION, sid > 0 ? sid : 0);
 	cpt_pb_u64(&pty, CPT_PB_PTY_FOREGROUND, sid > 0 && fg > 0 ? fg : 0);
 	kvfree(input);
+	kvfree(typed);
 	cpt_pb_message(one, CPT_PB_FILE_PTY, &pty);
 	return one->err;
 }
@@ -249,15 +305,19 @@ int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *st)
 			ret = cpt_pb_get_u32(&f, fields[f.num]);
 		} else if (f.num == CPT_PB_PTY_LOCKED) {
 			ret = cpt_pb_get_bool(&f, &st->locked);
-		} else if (f.num == CPT_PB_PTY_CC || f.num == CPT_PB_PTY_MASTER_INPUT) {
+		} else if (f.num == CPT_PB_PTY_CC || f.num == CPT_PB_PTY_MASTER_INPUT ||
+			   f.num == CPT_PB_PTY_SLAVE_INPUT) {
 			if (f.wire != CPT_PB_BYTES)
 				return -EBADMSG;
 			if (f.num == CPT_PB_PTY_CC) {
 				st->cc = f.data;
 				st->cc_len = f.len;
-			} else {
+			} else if (f.num == CPT_PB_PTY_MASTER_INPUT) {
 				st->input = f.data;
 				st->input_len = f.len;
+			} else {
+				st->typed = f.data;
+				st->typed_len = f.len;
 			}
 			ret = 0;
 		} else {
@@ -265,6 +325,7 @@ int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *st)
 		}
 	}
 	if (ret || st->line != N_TTY || st->cc_len > NCCS || st->input_len > CPT_PTY_MAX_INPUT ||
+	    st->typed_len > CPT_PTY_MAX_INPUT ||
 	    st->rows > USHRT_MAX || st->cols > USHRT_MAX || st->xpixel > USHRT_MAX ||
 	    st->ypixel > USHRT_MAX)
 		return -EBADMSG;
@@ -293,13 +354,12 @@ static int cpt_pty_apply(struct tty_struct *m, const struct cpt_pty_image *st)
 	ret = tty_set_termios(sl, &kt);
 	if (!ret)
 		ret = tty_do_resize(sl, &ws);
+	if (!ret)
+		ret = cpt_pty_give_input(m, st->input, st->input_len);
+	if (!ret && st->typed_len)
+		ret = cpt_pty_give_slave_input(sl, &kt, st->typed, st->typed_len);
 	if (ret)
 		return ret;
-	if (st->input_len) {
-		if (tty_insert_flip_string(m->port, st->input, st->input_len) != st->input_len)
-			return -ENOSPC;
-		tty_flip_buffer_push(m->port);
-	}
 	if (st->locked)
 		set_bit(TTY_PTY_LOCK, &m->flags);
 	else

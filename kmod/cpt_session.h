@@ -162,8 +162,10 @@ struct cpt_pty_image {
 	u32 session, foreground;
 	const u8 *cc;
 	size_t cc_len;
-	const u8 *input;
+	const u8 *input;	/* the master's to read */
 	size_t input_len;
+	const u8 *typed;	/* the slave's to read */
+	size_t typed_len;
 };
 
 struct tty_struct *cpt_pty_of(struct file *file, bool *master);

@@ -133,6 +133,7 @@ export interface Pty {
   ypixel: number;
   locked: boolean;
   masterInput: Buffer;
+  slaveInput: Buffer;
   session: number;
   foreground: number;
 }

@@ -45,7 +45,7 @@ mkdir -p "$scratch/pty.d"
 CR_POKE="touch $scratch/pty.d/go" cr_cycle pty "$workloads/pty_session" "$scratch/pty.d"
 "$cptctl" inspect "$scratch/pty.img" >"$scratch/pty.inspect" 2>&1
 pass_if inspect.pty "inspect shows: $(grep -m 1 'pty [0-9]*:' "$scratch/pty.inspect" | tr -s ' ')" \
-	grep -q 'pty-master .*pty 2: 100x30, .* 22 bytes unread by the master, controlling terminal of session' "$scratch/pty.inspect"
+	grep -q 'pty-master .*pty 2: 100x30, .* 22 bytes unread by the master, 2 by the slave, controlling terminal of session' "$scratch/pty.inspect"
 
 # An inotify instance with a gap in its watch descriptors.
 mkdir -p "$scratch/inotify.d"

@@ -56,6 +56,7 @@ const expected: Record<string, string> = {
   'inspect.mqueue': 'inspect shows a POSIX message queue and what it holds',
   'pty.exit-status': 'a pty session restarts and ends well',
   'pty.unread-output': 'what the slave wrote and the master had not read comes back',
+  'pty.typed-ahead': 'half a line typed ahead, which the slave had not read, comes back as the start of its line',
   'pty.index': 'the pty comes back with its index',
   'pty.session': 'the slave\'s termios, window size, session, controlling terminal and foreground group come back',
   'pty.child-exit': 'the shell-like child on the slave ends well',

@@ -116,7 +116,8 @@ function describeFile(file: File): string {
 }
 
 function ptyState(pty: Pty): string {
-  return `${pty.cols}x${pty.rows}, lflag ${hex(BigInt(pty.lflag))}, ${pty.masterInput.length} bytes unread by the master`
+  return `${pty.cols}x${pty.rows}, lflag ${hex(BigInt(pty.lflag))}, ${pty.masterInput.length} bytes unread by the master, `
+    + `${pty.slaveInput.length} by the slave`
     + (pty.session === 0 ? '' : `, controlling terminal of session ${pty.session} (foreground ${pty.foreground})`)
     + (pty.locked ? ', locked' : '');
 }
@@ -266,7 +267,8 @@ function fileJson(file: File): Record<string, unknown> {
     mqMaxmsg: file.mqMaxmsg.toString(),
     mqMsgsize: file.mqMsgsize.toString(),
     mqMessages: file.mqMessages.map((m) => ({ priority: m.priority, data: m.data.toString('base64') })),
-    pty: file.pty === null ? null : { ...file.pty, cc: file.pty.cc.toString('hex'), masterInput: file.pty.masterInput.toString('base64') },
+    pty: file.pty === null ? null : { ...file.pty, cc: file.pty.cc.toString('hex'), masterInput: file.pty.masterInput.toString('base64'),
+      slaveInput: file.pty.slaveInput.toString('base64') },
   };
 }
 
