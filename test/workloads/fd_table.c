@@ -138,7 +138,7 @@ static int private_child(void)
 	if (open_named("private", O_RDWR) < 0)
 		return BAD_SYNC;
 	touch_named("private-ready");
-	if (!wait_named("late-fd"))
+	if (!wait_for_go() || !wait_named("late-fd"))
 		return BAD_SYNC;
 	path_of(want_path, "late-fd");
 	f = fopen(want_path, "r");
