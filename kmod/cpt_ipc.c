@@ -330,10 +330,11 @@ static int cpt_ipc_save_msq(struct cpt_ipc_save *sv, int id, void *p)
 }
 
 /*
- * Whether every task of the tree, and the caller, are in one IPC namespace:
- * the objects are read through the caller's.
+ * Whether every task of the tree, and the caller, are in one IPC namespace
+ * (the objects are read through the caller's), and none has semaphore
+ * adjustments to undo at its exit (SEM_UNDO), which are not saved.
  */
-static int cpt_ipc_check_namespace(struct cpt_session *s)
+static int cpt_ipc_check_tasks(struct cpt_session *s)
 {
 	struct ipc_namespace *ns = cpt_ipc_ns();
 	struct task_struct *p;
@@ -347,11 +348,16 @@ static int cpt_ipc_check_namespace(struct cpt_session *s)
 		task_lock(p);
 		if (p->nsproxy && p->nsproxy->ipc_ns != ns)
 			ret = -EXDEV;
+		else if (READ_ONCE(p->sysvsem.undo_list))
+			ret = -EOPNOTSUPP;
 		task_unlock(p);
 	}
-	if (ret)
+	if (ret == -EXDEV)
 		cpt_note("pid %u is in another IPC namespace than the checkpointing caller: %s\n",
 			 s->tasks[i - 1].pid, "checkpoint from inside it (nsenter --ipc)");
+	else if (ret)
+		cpt_note("pid %u: semaphore adjustments (%s) are not supported\n",
+			 s->tasks[i - 1].pid, "semop() with SEM_UNDO");
 	return ret;
 }
 
@@ -367,7 +373,7 @@ int cpt_ipc_write(struct cpt_session *s)
 	} ds;
 	int ret;
 
-	ret = cpt_ipc_check_namespace(s);
+	ret = cpt_ipc_check_tasks(s);
 	if (ret)
 		return ret;
 	cpt_pb_init(&msg);

@@ -56,3 +56,21 @@ CR_POKE="touch $scratch/listener.d/go" cr_cycle listener "$workloads/unix_listen
 pass_if inspect.unix-listener "inspect shows: $(grep -m 1 'listening on' "$scratch/listener.inspect" | tr -s ' ')" \
 	sh -c 'grep -q "stream listening on .*/listener.d/sock, backlog 8" "$0" &&
 		grep -q "seqpacket listening on @cpt-test-" "$0" && grep -q "pair .*named .*/sock" "$0"' "$scratch/listener.inspect"
+
+# Semaphore adjustments to undo at exit (semop with SEM_UNDO) are refused,
+# naming the pid, and the process runs on.
+out=$scratch/semundo.out
+pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$workloads/files_refused" semundo "$scratch/semundo.go")
+if wait_for_line "$out" READY; then
+	"$cptctl" checkpoint "$pid" -o "$scratch/semundo.img" --kill 2>"$scratch/semundo.err"
+	status=$?
+	pass_if semundo.refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/semundo.err")" \
+		sh -c '[ "$1" -eq 4 ] && grep -q "pid $2: semaphore adjustments (semop() with SEM_UNDO)" "$0"' \
+		"$scratch/semundo.err" "$status" "$pid"
+	pass_if semundo.alive "pid $pid is still running" [ -d "/proc/$pid" ]
+	touch "$scratch/semundo.go"
+	wait_for_line "$out" "RESULT kept-running"
+	sed -n "s/^RESULT /RESULT semundo./p" "$out"
+else
+	result semundo.ready FAIL "$(tr '\n' ' ' <"$out")"
+fi

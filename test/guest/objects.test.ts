@@ -21,6 +21,9 @@ test('every check the workloads reported passed', (t) => {
 });
 
 const expected: Record<string, string> = {
+  'semundo.refused': 'semaphore adjustments to undo at exit (SEM_UNDO) are refused, naming the pid',
+  'semundo.alive': 'the refused process is still running',
+  'semundo.kept-running': 'the refused process runs on unharmed',
   'ipc.checkpoint': 'SysV shm, semaphores and message queues are checkpointed',
   'ipc.ipcrm': 'the workload\'s SysV objects are gone after ipcrm',
   'ipc.exit-status': 'the SysV workload restarts and ends well',

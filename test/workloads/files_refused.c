@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/sem.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -58,6 +59,15 @@ static int open_kind(const char *kind, const char *go_file)
 		if (file < 0 || inotify_add_watch(fd, path, IN_MODIFY) < 0 || write(file, "x", 1) != 1)
 			return -1;
 		close(file);
+	} else if (!strcmp(kind, "semundo")) {
+		/* A semaphore adjustment the kernel undoes at exit. */
+		struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+		int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
+
+		if (sem < 0 || semop(sem, &op, 1))
+			return -1;
+		semctl(sem, 0, IPC_RMID);
+		fd = open("/dev/null", O_RDONLY);
 	} else if (!strcmp(kind, "memfd")) {
 		fd = memfd_create("cpt-test", 0);
 	} else if (!strcmp(kind, "deleted")) {
