@@ -330,6 +330,30 @@ static int cpt_ipc_save_msq(struct cpt_ipc_save *sv, int id, void *p)
 }
 
 /*
+ * ipc/sem.c's struct sem_undo_list: a process's adjustments to undo at
+ * exit, one entry per semaphore set. Threads (CLONE_SYSVSEM) share one,
+ * empty until a semop() with SEM_UNDO.
+ */
+struct cpt_sem_undo_list {
+	refcount_t refcnt;
+	spinlock_t lock;	/* list_proc */
+	struct list_head list_proc;
+};
+
+static bool cpt_ipc_has_undos(struct task_struct *p)
+{
+	struct cpt_sem_undo_list *ulp = (void *)READ_ONCE(p->sysvsem.undo_list);
+	bool any;
+
+	if (!ulp)
+		return false;
+	spin_lock(&ulp->lock);
+	any = !list_empty(&ulp->list_proc);
+	spin_unlock(&ulp->lock);
+	return any;
+}
+
+/*
  * Whether every task of the tree, and the caller, are in one IPC namespace
  * (the objects are read through the caller's), and none has semaphore
  * adjustments to undo at its exit (SEM_UNDO), which are not saved.
@@ -348,7 +372,7 @@ static int cpt_ipc_check_tasks(struct cpt_session *s)
 		task_lock(p);
 		if (p->nsproxy && p->nsproxy->ipc_ns != ns)
 			ret = -EXDEV;
-		else if (READ_ONCE(p->sysvsem.undo_list))
+		else if (cpt_ipc_has_undos(p))
 			ret = -EOPNOTSUPP;
 		task_unlock(p);
 	}
