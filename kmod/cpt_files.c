@@ -2375,6 +2375,15 @@ static int cpt_apply_ctty(struct cpt_file_registry *reg)
 	return ret;
 }
 
+/* The File's new file, from a maker that gives the file or its error. */
+static int cpt_claim_file(struct cpt_rfile *rfile, struct file *file)
+{
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	rfile->file = file;
+	return 0;
+}
+
 static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const char *path = rfile->path;
@@ -2395,30 +2404,19 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return cpt_open_eventfd(rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER || rfile->kind == CPT_PB_FILE_KIND_PTY_SLAVE)
 		return cpt_open_pty(reg, rfile);
-	if (rfile->kind == CPT_PB_FILE_KIND_UNIX_LISTENER) {
-		file = cpt_unix_listener_open(rfile->unix_type, rfile->unix_addr,
-					      rfile->unix_addr_len, rfile->unix_backlog,
-					      rfile->flags);
-		if (IS_ERR(file))
-			return PTR_ERR(file);
-		rfile->file = file;
-		return 0;
-	}
-	if (rfile->kind == CPT_PB_FILE_KIND_INOTIFY) {
-		file = cpt_inotify_open(rfile->flags, rfile->record, rfile->record_len);
-		if (IS_ERR(file))
-			return PTR_ERR(file);
-		rfile->file = file;
-		return 0;
-	}
-	if (rfile->kind == CPT_PB_FILE_KIND_MQUEUE) {
-		file = cpt_mqueue_open(path, rfile->flags, rfile->mode, rfile->mq_maxmsg,
-				       rfile->mq_msgsize, rfile->record, rfile->record_len);
-		if (IS_ERR(file))
-			return PTR_ERR(file);
-		rfile->file = file;
-		return 0;
-	}
+	if (rfile->kind == CPT_PB_FILE_KIND_UNIX_LISTENER)
+		return cpt_claim_file(rfile, cpt_unix_listener_open(rfile->unix_type,
+								    rfile->unix_addr,
+								    rfile->unix_addr_len,
+								    rfile->unix_backlog,
+								    rfile->flags));
+	if (rfile->kind == CPT_PB_FILE_KIND_INOTIFY)
+		return cpt_claim_file(rfile, cpt_inotify_open(rfile->flags, rfile->record,
+							      rfile->record_len));
+	if (rfile->kind == CPT_PB_FILE_KIND_MQUEUE)
+		return cpt_claim_file(rfile, cpt_mqueue_open(path, rfile->flags, rfile->mode,
+							     rfile->mq_maxmsg, rfile->mq_msgsize,
+							     rfile->record, rfile->record_len));
 	if (rfile->kind == CPT_PB_FILE_KIND_UNIX_PAIR)
 		return cpt_open_unix_pair(reg, rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_SIGNALFD)
@@ -2428,14 +2426,8 @@ static int cpt_open_file(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	if (rfile->kind == CPT_PB_FILE_KIND_EPOLL) {
 		struct pt_regs regs = { .di = O_CLOEXEC };
 
-		rfile->file = cpt_file_from_syscall(cpt_sym.sys_epoll_create1, &regs);
-		if (IS_ERR(rfile->file)) {
-			long ret = PTR_ERR(rfile->file);
-
-			rfile->file = NULL;
-			return ret;
-		}
-		return 0;
+		return cpt_claim_file(rfile, cpt_file_from_syscall(cpt_sym.sys_epoll_create1,
+								   &regs));
 	}
 	if (rfile->kind == CPT_PB_FILE_KIND_INHERITED) {
 		rfile->file = fget(rfile->inherit_fd);
