@@ -81,6 +81,8 @@ int cpt_symbols_init(void)
 	       cpt_resolve((void **)&cpt_sym.sys_mq_getsetattr, "__x64_sys_mq_getsetattr") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mq_timedsend, "__x64_sys_mq_timedsend") ?:
 	       cpt_resolve((void **)&cpt_sym.sys_mq_timedreceive, "__x64_sys_mq_timedreceive") ?:
+	       cpt_resolve((void **)&cpt_sym.alloc_uid, "alloc_uid") ?:
+	       cpt_resolve((void **)&cpt_sym.set_cred_ucounts, "set_cred_ucounts") ?:
 	       cpt_resolve((void **)&cpt_sym.shm_file_operations, "shm_file_operations") ?:
 	       cpt_resolve((void **)&cpt_sym.shm_file_operations_huge, "shm_file_operations_huge");
 }

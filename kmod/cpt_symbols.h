@@ -3,6 +3,7 @@
 #define CPT_SYMBOLS_H
 
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 struct task_struct;
 struct fs_struct;
@@ -11,6 +12,8 @@ struct mm_struct;
 struct file;
 struct pt_regs;
 struct files_struct;
+struct cred;
+struct user_struct;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -44,6 +47,9 @@ struct cpt_kernel_symbols {
 	long (*sys_mq_getsetattr)(const struct pt_regs *regs);
 	long (*sys_mq_timedsend)(const struct pt_regs *regs);
 	long (*sys_mq_timedreceive)(const struct pt_regs *regs);
+	/* what setresuid() does to move a task's per-user counts to its new uid */
+	struct user_struct *(*alloc_uid)(kuid_t uid);
+	int (*set_cred_ucounts)(struct cred *new);
 	/* what a SysV segment's attachment has as its f_op */
 	const struct file_operations *shm_file_operations;
 	const struct file_operations *shm_file_operations_huge;

@@ -16,6 +16,7 @@
 #include <linux/resource.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
 
@@ -440,6 +441,28 @@ static int cpt_apply_rlimits(struct cpt_restore_task *rt)
 	return 0;
 }
 
+/*
+ * Moves the per-user accounting of new to its uid, as setresuid() does: the
+ * user_struct and the ucounts that RLIMIT_NPROC counts processes in. The
+ * restoring task was forked, and counted, as the caller; commit_creds()
+ * moves that count to the new ucounts once new->user differs. Without this a
+ * restored task's children would be counted as the caller's but uncounted,
+ * after an exec, as the saved uid's: the count underflows.
+ */
+static int cpt_set_user(struct cred *new)
+{
+	struct user_struct *user;
+
+	if (!uid_eq(new->uid, current_uid())) {
+		user = cpt_sym.alloc_uid(new->uid);
+		if (!user)
+			return -EAGAIN;
+		free_uid(new->user);
+		new->user = user;
+	}
+	return cpt_sym.set_cred_ucounts(new);
+}
+
 /* Takes the saved ids, dropping capabilities as setresuid() would. */
 static int cpt_apply_creds(struct cpt_restore_task *rt)
 {
@@ -476,6 +499,12 @@ static int cpt_apply_creds(struct cpt_restore_task *rt)
 		cap_clear(new->cap_ambient);
 	}
 	set_groups(new, rt->groups);
+	ret = cpt_set_user(new);
+	if (ret) {
+		cpt_note("cannot account the restored task to uid %u: %d\n", rt->ids[0], ret);
+		abort_creds(new);
+		return ret;
+	}
 	return commit_creds(new);
 }
 

@@ -115,6 +115,19 @@ pass_if abort.unprivileged-checkpoint-of-root-refused "nobody's checkpoint of ro
 kill "$pid"
 chmod 0600 /dev/cpt
 
+# A service run as a non-root user, checkpointed and restarted by root: its
+# processes stay counted as that user's (RLIMIT_NPROC), and after the
+# restart it forks, execs and reaps, which warned in the kernel when the
+# count did not follow the restored credentials.
+wait_for_pid_gone "$restored"
+nproc_baseline=$(as_nobody "$workloads/nproc_user" probe)
+mkdir -p "$scratch/nproc.d"
+CR_POKE="touch $scratch/nproc.d/go" cr_cycle nproc setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	"$workloads/nproc_user" "$scratch/nproc.d"
+nproc_after=$(as_nobody "$workloads/nproc_user" probe)
+pass_if nproc.count-after-exit "nobody may fork $nproc_after processes once the restored service exited, $nproc_baseline before it started" \
+	[ -n "$nproc_baseline" ] && [ "$nproc_after" = "$nproc_baseline" ]
+
 # On a terminal, checkpoint and restart of 256 MiB show their progress.
 mkdir -p "$scratch/tty"
 "$workloads/mm_bench" "$scratch/tty" 256 >"$scratch/tty.out" 2>&1 </dev/null &
