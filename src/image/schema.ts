@@ -8,6 +8,7 @@ import { join } from 'node:path';
 
 import type protobufjs from 'protobufjs';
 
+import type { RecordTypeName } from '../native.js';
 import { packageRoot } from '../package.js';
 import type {
   Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree,
@@ -32,6 +33,20 @@ export interface Messages {
 }
 
 export type MessageName = keyof Messages;
+
+/** The message of each record type that has one (PAGES holds raw pages): docs/image-format.md's table. */
+export const RECORD_MESSAGES: Readonly<Partial<Record<RecordTypeName, MessageName>>> = {
+  HEADER: 'ImageHeader',
+  MANIFEST: 'Manifest',
+  TREE: 'Tree',
+  IPC: 'SysvIpc',
+  TASK: 'Task',
+  SIGNALS: 'Signals',
+  FILES: 'Files',
+  CPU: 'Cpu',
+  MM: 'Mm',
+  TRAILER: 'Trailer',
+};
 
 type DeepPartial<T> = T extends bigint | string | number | boolean | Buffer ? T
   : T extends readonly (infer E)[] ? readonly DeepPartial<E>[]
