@@ -71,7 +71,8 @@ function schemaRoot(): protobufjs.Root {
   return root;
 }
 
-function messageType(name: MessageName): protobufjs.Type {
+/** The protobufjs type of a record message. */
+export function messageType(name: MessageName): protobufjs.Type {
   return schemaRoot().lookupType(`cpt.${name}`);
 }
 

@@ -2,6 +2,7 @@
 // programs (JSON: every decoded field; 64-bit values as strings, addresses
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
+import type { RecordJson } from '../../image/image-json.js';
 import type {
   Cpu, File, Files, ImageHeader, IpcPerm, Mm, Pty, Signals, SysvIpc, Task, Vma,
 } from '../../image/schema.js';
@@ -427,9 +428,9 @@ function processJson(process: ProcessSummary, pageSize: bigint): Record<string, 
 /**
  * The --json document; a stable interface for scripts, so only add to it.
  * task, signals, files, cpu and mm are the root's (as before trees); processes
- * has every process.
+ * has every process; recordList (when given) every record, losslessly.
  */
-export function inspectJson(summary: ImageSummary, image: string): Record<string, unknown> {
+export function inspectJson(summary: ImageSummary, image: string, records?: readonly RecordJson[]): Record<string, unknown> {
   const { header, manifest, task, signals, files, cpu, mm, pages, trailer } = summary;
   const pageSize = BigInt(header.pageSize);
   return {
@@ -467,9 +468,11 @@ export function inspectJson(summary: ImageSummary, image: string): Record<string
     trailer: { records: trailer.records.toString(), bytes: trailer.bytes.toString(), ok: true },
     unknownRecords: summary.unknownRecords,
     notes: summary.notes,
+    // Last, being the bulk: every record, for `cptctl encode` (docs/image-format.md).
+    ...(records === undefined ? {} : { recordList: records }),
   };
 }
 
-export function formatInspectJson(summary: ImageSummary, image: string): string {
-  return `${JSON.stringify(inspectJson(summary, image), null, 2)}\n`;
+export function formatInspectJson(summary: ImageSummary, image: string, records?: readonly RecordJson[]): string {
+  return `${JSON.stringify(inspectJson(summary, image, records), null, 2)}\n`;
 }
