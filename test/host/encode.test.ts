@@ -14,7 +14,7 @@ import { inspectSource, inspectSourceWith } from '../../src/commands/inspect/ins
 import { ExitCode, ImageError } from '../../src/errors.js';
 import { BufferSource } from '../../src/image/io.js';
 import { messageFromJson } from '../../src/image/message-json.js';
-import { bodyRecords, buildImage, encode, trailerFor, treeRecords } from './helpers/image-builder.js';
+import { bodyRecords, buildImage, encode, pages, trailerFor, treeRecords } from './helpers/image-builder.js';
 import type { RecordSpec } from './helpers/image-builder.js';
 import { runCptctl } from './helpers/run-cptctl.js';
 
@@ -167,4 +167,10 @@ test('cptctl encode: inspect --json then encode gives the same file; exit codes'
   const summaryOnly = JSON.parse((await runCptctl('inspect', image, '--json', '--no-record-list')).stdout) as object;
   t.false('recordList' in summaryOnly);
   t.like(summaryOnly, { records: 26 });
+});
+
+test('megabytes of pages come back too (base64 checked in linear time)', async (t) => {
+  const records = [...bodyRecords(), pages(0x10000000n, 2048)];
+  const image = buildImage(records);
+  t.like(await roundTripBytes(image, 'big.img'), { bytes: image.length });
 });
