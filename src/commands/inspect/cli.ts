@@ -1,8 +1,10 @@
 // Declarative yargs definition of `cptctl inspect`; the work is in inspect.ts.
+import { once } from 'node:events';
+
 import type { CommandModule } from 'yargs';
 
 import type { GlobalOptions } from '../../cli.js';
-import { formatInspectJson, formatInspectText } from './format.js';
+import { formatInspectText, inspectJsonChunks } from './format.js';
 import { inspect } from './inspect.js';
 
 interface InspectOptions extends GlobalOptions {
@@ -27,6 +29,18 @@ export const inspectCommand: CommandModule<GlobalOptions, InspectOptions> = {
     .example('$0 inspect sleep.img --json > sleep.json && $0 encode sleep.json -o copy.img', 'the same image again'),
   handler: async (argv) => {
     const { summary, records } = await inspect(argv.image, { records: argv.json && argv['record-list'] });
-    process.stdout.write(argv.json ? formatInspectJson(summary, argv.image, records) : formatInspectText(summary, argv.image));
+    if (!argv.json) {
+      process.stdout.write(formatInspectText(summary, argv.image));
+      return;
+    }
+    // Piece by piece, waiting for the pipe: the record list is as large as the image.
+    try {
+      for (const chunk of inspectJsonChunks(summary, argv.image, records)) {
+        if (!process.stdout.write(chunk)) await once(process.stdout, 'drain');
+      }
+    } catch (error: unknown) {
+      // A reader that has seen enough (`| head`) is not a failure.
+      if ((error as { code?: unknown } | null)?.code !== 'EPIPE') throw error;
+    }
   },
 };

@@ -473,6 +473,25 @@ export function inspectJson(summary: ImageSummary, image: string, records?: read
   };
 }
 
+/**
+ * The --json document in pieces, for writing as it goes: the record list
+ * (page data) can exceed what one string may hold, each record cannot (a
+ * PAGES record is bounded).
+ */
+export function* inspectJsonChunks(summary: ImageSummary, image: string, records?: readonly RecordJson[]): Generator<string> {
+  const head = JSON.stringify(inspectJson(summary, image), null, 2);
+  if (records === undefined) {
+    yield `${head}\n`;
+    return;
+  }
+  // The summary's closing brace makes way for the list, as JSON.stringify would have put it.
+  yield `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "recordList": [`;
+  for (const [i, record] of records.entries()) {
+    yield `${i === 0 ? '' : ','}\n    ${JSON.stringify(record, null, 2).replace(/\n/g, '\n    ')}`;
+  }
+  yield records.length === 0 ? ']\n}\n' : '\n  ]\n}\n';
+}
+
 export function formatInspectJson(summary: ImageSummary, image: string, records?: readonly RecordJson[]): string {
-  return `${JSON.stringify(inspectJson(summary, image, records), null, 2)}\n`;
+  return [...inspectJsonChunks(summary, image, records)].join('');
 }
