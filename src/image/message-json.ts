@@ -7,7 +7,7 @@
 // in its own order, so the wire format is walked here, with protobufjs's
 // reflection of cpt.proto for the field types. Going back is strict: a field
 // the message does not have, or a value of the wrong kind, is refused with
-// its path ("records[7].message.files[2].kind").
+// its path ("recordList[7].message.files[2].kind").
 import type protobufjs from 'protobufjs';
 
 import { ImageError } from '../errors.js';
