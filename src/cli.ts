@@ -5,6 +5,7 @@ import type { Argv } from 'yargs';
 
 import { checkCommand } from './commands/check/cli.js';
 import { checkpointCommand } from './commands/checkpoint/cli.js';
+import { encodeCommand } from './commands/encode/cli.js';
 import { inspectCommand } from './commands/inspect/cli.js';
 import { restartCommand } from './commands/restart/cli.js';
 import { ExitCode, exitCodeFor, ExitStatus, formatError, UsageError } from './errors.js';
@@ -44,6 +45,7 @@ export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
     .command(checkpointCommand)
     .command(restartCommand)
     .command(inspectCommand)
+    .command(encodeCommand)
     .demandCommand(1, 'no command given')
     .strict()
     .version(packageVersion())

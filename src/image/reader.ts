@@ -1,7 +1,8 @@
 // Streaming reader of a whole image, for a reader that owns the stream
 // (inspect): every record in order, framing and CRC checked. Protobuf
 // payloads are returned, PAGES and unknown records are streamed through the
-// CRC without being held in memory. Decoding payloads is the caller's job.
+// CRC without being held in memory, unless the caller keeps them (inspect
+// --json, which gives every byte). Decoding payloads is the caller's job.
 import { ImageError } from '../errors.js';
 import type { RecordTypeName } from '../native.js';
 import type { ImageAbi } from './abi.js';
@@ -30,8 +31,21 @@ export interface RecordInfo {
 
 export type ImageRecord =
   | (RecordInfo & { readonly kind: 'message'; readonly payload: Buffer })
-  | (RecordInfo & { readonly kind: 'pages'; readonly pages: PagesHeader; readonly dataBytes: number })
-  | (RecordInfo & { readonly kind: 'unknown' });
+  | (RecordInfo & {
+    readonly kind: 'pages'; readonly pages: PagesHeader; readonly dataBytes: number;
+    /** The pages, when kept. */
+    readonly data?: Buffer;
+  })
+  | (RecordInfo & {
+    readonly kind: 'unknown';
+    /** The payload, when kept. */
+    readonly payload?: Buffer;
+  });
+
+export interface ReadOptions {
+  /** Hold the payloads of PAGES and unknown records in memory and return them too. */
+  readonly keepData?: boolean;
+}
 
 /** The most bytes held in memory at once while streaming a payload. */
 const STREAM_CHUNK = 1024 * 1024;
@@ -41,7 +55,10 @@ const STREAM_CHUNK = 1024 * 1024;
  * stream ends at a record boundary. Throws an ImageError at the first
  * framing problem (bad magic, flags or length, truncation, CRC mismatch).
  */
-export async function* readRecords(abi: ImageAbi, source: ByteSource): AsyncGenerator<ImageRecord, number, void> {
+export async function* readRecords(
+  abi: ImageAbi, source: ByteSource, options: ReadOptions = {},
+): AsyncGenerator<ImageRecord, number, void> {
+  const kept = options.keepData === true ? [] as Buffer[] : undefined;
   let offset = 0;
   for (let index = 0; ; index++) {
     const where = recordLocation(index, offset);
@@ -65,15 +82,17 @@ export async function* readRecords(abi: ImageAbi, source: ByteSource): AsyncGene
       const pagesBytes = await readPayload(source, PAGES_HEADER_SIZE, 0, length, what, where);
       crc.update(pagesBytes);
       const dataBytes = length - PAGES_HEADER_SIZE;
-      await streamPayload(source, dataBytes, PAGES_HEADER_SIZE, length, crc, what, where);
-      record = { ...info, kind: 'pages', pages: decodePagesHeader(pagesBytes), dataBytes };
+      await streamPayload(source, dataBytes, PAGES_HEADER_SIZE, length, crc, what, where, kept);
+      const pages = decodePagesHeader(pagesBytes);
+      record = kept === undefined ? { ...info, kind: 'pages', pages, dataBytes }
+        : { ...info, kind: 'pages', pages, dataBytes, data: Buffer.concat(kept.splice(0)) };
     } else if (typeName !== undefined) {
       const payload = await readPayload(source, length, 0, length, what, where);
       crc.update(payload);
       record = { ...info, kind: 'message', payload };
     } else {
-      await streamPayload(source, length, 0, length, crc, what, where);
-      record = { ...info, kind: 'unknown' };
+      await streamPayload(source, length, 0, length, crc, what, where, kept);
+      record = kept === undefined ? { ...info, kind: 'unknown' } : { ...info, kind: 'unknown', payload: Buffer.concat(kept.splice(0)) };
     }
 
     const stored = await readUpTo(source, CRC_SIZE);
@@ -99,11 +118,13 @@ async function readPayload(
 
 async function streamPayload(
   source: ByteSource, count: number, before: number, total: number, crc: Crc32c, what: string, where: string,
+  kept: Buffer[] | undefined,
 ): Promise<void> {
   let done = 0;
   while (done < count) {
     const chunk = await readUpTo(source, Math.min(STREAM_CHUNK, count - done));
     crc.update(chunk);
+    kept?.push(chunk);
     done += chunk.length;
     if (chunk.length === 0) throw truncated(what, where, before + done, total);
   }

@@ -7,7 +7,7 @@ import { inspectSource } from '../../src/commands/inspect/inspect.js';
 import type { ImageSummary } from '../../src/commands/inspect/decode.js';
 import { BufferSource } from '../../src/image/io.js';
 import {
-  bodyRecords, buildImage, encode, message, pages, recordOffsets, trailerFor, VMA_HEAP, VMA_TEXT,
+  bodyRecords, buildImage, encode, message, pages, recordOffsets, trailerFor, treeRecords, VMA_HEAP, VMA_TEXT,
 } from './helpers/image-builder.js';
 import type { RecordSpec } from './helpers/image-builder.js';
 
@@ -75,7 +75,7 @@ test('pages outside every VMA, and an MM record that miscounts, are notes', asyn
   const summary = await inspectBytes(buildImage(records));
   t.is(summary.pages.outsideVmas, 2n);
   t.true(summary.notes.some((note) => /2 of its pages \(from 0x900000\) lie in no VMA/.test(note)));
-  t.true(summary.notes.some((note) => note === 'the MM record announces 6 pages, the PAGES records hold 8'));
+  t.true(summary.notes.some((note) => note === 'the MM record of process 1234 announces 6 pages, the PAGES records after it hold 8'));
 });
 
 test('an unknown record type is reported and skipped, not fatal', async (t) => {
@@ -216,4 +216,37 @@ test('unknown record flags are refused', async (t) => {
   const bad = buildImage();
   bad.writeUInt16LE(1, offsets[7]! + 6);
   t.regex((await inspectError(bad)).message, /^record 7 at offset \d+: CPU record with unknown flags 0x1$/);
+});
+
+test('a tree: every process with its own records, threads under their process', async (t) => {
+  const summary = await inspectBytes(buildImage(treeRecords()));
+  t.deepEqual(summary.notes, []);
+  t.deepEqual(summary.processes.map((p) => p.pid), [1234, 1240, 1241]);
+  const [root, child, sharer] = summary.processes;
+  t.is(root?.task?.comm, 'task0');
+  t.deepEqual(root?.threads.map((thread) => [thread.pid, thread.task?.comm, thread.signals?.blocked, thread.cpu?.fsBase]),
+    [[1235, 'task1', 1235n, 1235n]]);
+  t.is(child?.task?.comm, 'task2');
+  t.is(child?.signals?.blocked, 1240n);
+  t.is(child?.cpu?.fsBase, 1240n);
+  t.is(child?.files?.files[0]?.kind, 'PIPE');
+  t.is(child?.mm?.exe, '/usr/bin/child');
+  t.like(child?.pages, { records: 1, pages: 1n, perVma: [1n], outsideVmas: 0n });
+  t.is(sharer?.files, null);
+  t.is(sharer?.fdTableOf, 1234);
+  t.is(sharer?.mm?.exe, '/usr/bin/sharer');
+  t.is(sharer?.pages.pages, 0n);
+  // The root's sections, as before, and the image's totals.
+  t.is(summary.task, root?.task ?? null);
+  t.deepEqual(summary.pages.perVma, [2n, 3n, 1n]);
+  t.is(summary.pages.pages, 7n);
+});
+
+test('a tree whose records fall short of its tasks gets notes, not misattributed records', async (t) => {
+  const records = treeRecords();
+  const lastCpu = records.map((spec) => spec.type).lastIndexOf('CPU');
+  records.splice(lastCpu, 1);
+  const summary = await inspectBytes(buildImage(records));
+  t.deepEqual(summary.notes, ['the image has 3 CPU records for 4 tasks']);
+  t.is(summary.processes[2]?.cpu, null);
 });

@@ -8,7 +8,7 @@ import {
 } from '../../src/commands/inspect/names.js';
 import { BufferSource } from '../../src/image/io.js';
 import { signalName } from '../../src/signals.js';
-import { bodyRecords, buildImage } from './helpers/image-builder.js';
+import { bodyRecords, buildImage, treeRecords } from './helpers/image-builder.js';
 
 const summary = await inspectSource(new BufferSource(buildImage()), 'x');
 
@@ -131,4 +131,30 @@ test('names: rlimits, perms, devices, XSTATE_BV', (t) => {
   const area = Buffer.alloc(576);
   area.writeBigUInt64LE(0x2e7n, 512);
   t.is(xsaveXstateBv(area), 0x2e7n);
+});
+
+test('a tree: one block of sections per process, its threads after it; JSON has one object per process', async (t) => {
+  const tree = await inspectSource(new BufferSource(buildImage(treeRecords())), 'tree.img');
+  const text = formatInspectText(tree, 'tree.img');
+  t.regex(text, /^tree {7}5 tasks, 3 processes, each below$/m);
+  t.regex(text, /^process {4}pid 1234 \(1 of 3\), comm "task0", 2 threads$/m);
+  t.regex(text, /^thread {5}pid 1235 of process 1234$/m);
+  t.regex(text, /^process {4}pid 1240 \(2 of 3\), comm "task2"$/m);
+  t.regex(text, /^files {6}fd 3 +pipe +O_RDONLY +pos 0 +pipe 1$/m);
+  t.regex(text, /^ {11}000002000000-000002001000 {2}rw-p {2}00000000 {2}heap {2}1\/1 pages$/m);
+  t.regex(text, /^files {6}the fd table of process 1234 \(CLONE_FILES\)$/m);
+  t.regex(text, /^pages {6}4 records, 7 pages, 28672 bytes \(28\.0 KiB\), for 3 processes$/m);
+  t.notRegex(text, /^note:/m);
+
+  const json = JSON.parse(formatInspectJson(tree, 'tree.img')) as {
+    processes: { pid: number; task: { comm: string }; threads: { pid: number }[]; fdTableOf: number; files: unknown;
+      mm: { exe: string; vmas: { pages: string }[] } | null; pages: { pages: string } }[];
+    task: { comm: string };
+  };
+  t.deepEqual(json.processes.map((p) => [p.pid, p.task.comm, p.threads.map((thread) => thread.pid), p.fdTableOf]),
+    [[1234, 'task0', [1235], 0], [1240, 'task2', [], 0], [1241, 'task3', [], 1234]]);
+  t.is(json.processes[1]?.mm?.vmas[0]?.pages, '1');
+  t.is(json.processes[1]?.pages.pages, '1');
+  t.is(json.processes[2]?.files, null);
+  t.is(json.task.comm, 'task0');
 });

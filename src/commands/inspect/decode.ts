@@ -1,17 +1,18 @@
 // The judgement of `cptctl inspect`: from the records of an image (as
-// src/image/reader.ts yields them) to an ImageSummary. Integrity problems
-// (order, counts the trailer contradicts, pages that do not fit) are
-// ImageErrors; oddities that do not make the image unreadable (an unknown
-// record type, a missing section) are notes.
+// src/image/reader.ts yields them) to an ImageSummary with one entry per
+// process of the tree. Integrity problems (order, counts the trailer
+// contradicts, pages that do not fit) are ImageErrors; oddities that do not
+// make the image unreadable (an unknown record type, a missing section) are
+// notes.
 import { ImageError } from '../../errors.js';
-import type { RecordTypeName } from '../../native.js';
 import type { ImageAbi } from '../../image/abi.js';
 import { CRC_SIZE, describeType, RECORD_HEADER_SIZE } from '../../image/framing.js';
 import type { ImageRecord } from '../../image/reader.js';
 import { decodePayload } from '../../image/record-io.js';
 import type {
-  Cpu, Files, ImageHeader, Manifest, MessageName, Messages, Mm, Signals, SysvIpc, Task, Trailer, Tree,
+  Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree,
 } from '../../image/schema.js';
+import { RECORD_MESSAGES } from '../../image/schema.js';
 
 export interface PagesSummary {
   /** PAGES records. */
@@ -23,6 +24,28 @@ export interface PagesSummary {
   readonly perVma: readonly bigint[];
   /** Pages in no VMA of the MM record. */
   readonly outsideVmas: bigint;
+}
+
+/** One task's own records: a thread has these and nothing else. */
+export interface ThreadSummary {
+  /** Its pid in the tree (that of its TASK record when the image has no tree). */
+  readonly pid: number;
+  readonly task: Task | null;
+  readonly signals: Signals | null;
+  readonly cpu: Cpu | null;
+}
+
+/** A process: its main thread's records, its other threads', its fd table and its memory. */
+export interface ProcessSummary extends ThreadSummary {
+  /** Its threads but the main one, in tree order. */
+  readonly threads: readonly ThreadSummary[];
+  /** Its own fd table; null for a process sharing an earlier one's (see fdTableOf). */
+  readonly files: Files | null;
+  /** The pid of the process whose fd table it shares (CLONE_FILES), else 0. */
+  readonly fdTableOf: number;
+  readonly mm: Mm | null;
+  /** The PAGES records after its MM record. */
+  readonly pages: PagesSummary;
 }
 
 export interface UnknownRecord {
@@ -39,10 +62,13 @@ export interface ImageSummary {
   readonly records: number;
   readonly header: ImageHeader;
   readonly manifest: Manifest | null;
-  /** Every task of the image; the sections below are its first task's (the root's). */
+  /** Every task of the image, zombies included. */
   readonly tree: Tree | null;
   /** The SysV objects of the tree's IPC namespace. */
   readonly ipc: SysvIpc | null;
+  /** Every process but zombies, in tree order, the root first, each with its own records. */
+  readonly processes: readonly ProcessSummary[];
+  /** The root's (processes[0]'s) sections, as single-process images always had them. */
   readonly task: Task | null;
   readonly signals: Signals | null;
   readonly files: Files | null;
@@ -50,6 +76,7 @@ export interface ImageSummary {
   readonly processFiles: readonly Files[];
   readonly cpu: Cpu | null;
   readonly mm: Mm | null;
+  /** The whole image's pages; perVma is the root's. */
   readonly pages: PagesSummary;
   /** Checked: its counts match the image. */
   readonly trailer: Trailer;
@@ -58,42 +85,104 @@ export interface ImageSummary {
   readonly notes: readonly string[];
 }
 
-/** The message of each record type that has one. */
-const MESSAGE_OF: Readonly<Partial<Record<RecordTypeName, MessageName>>> = {
-  HEADER: 'ImageHeader',
-  MANIFEST: 'Manifest',
-  TREE: 'Tree',
-  IPC: 'SysvIpc',
-  TASK: 'Task',
-  SIGNALS: 'Signals',
-  FILES: 'Files',
-  CPU: 'Cpu',
-  MM: 'Mm',
-  TRAILER: 'Trailer',
-};
-
-/** The sections a (single-process) image holds once each. */
-interface Sections {
-  manifest: Manifest | null;
-  tree: Tree | null;
-  ipc: SysvIpc | null;
+/** A task being filled in from its records. */
+interface TaskSlot {
+  pid: number;
+  tgid: number;
+  fdTableOf: number;
   task: Task | null;
   signals: Signals | null;
-  files: Files | null;
   cpu: Cpu | null;
-  mm: Mm | null;
 }
 
-const SECTION_OF: Readonly<Partial<Record<RecordTypeName, keyof Sections>>> = {
-  MANIFEST: 'manifest',
-  TREE: 'tree',
-  IPC: 'ipc',
-  TASK: 'task',
-  SIGNALS: 'signals',
-  FILES: 'files',
-  CPU: 'cpu',
-  MM: 'mm',
-};
+/** A process being filled in: its main thread's slot, and what only processes have. */
+interface ProcessSlot {
+  main: TaskSlot;
+  threads: TaskSlot[];
+  files: Files | null;
+  mm: Mm | null;
+  pageRecords: number;
+  pageCount: bigint;
+  pageBytes: bigint;
+  perVma: bigint[];
+  outsideVmas: bigint;
+}
+
+/**
+ * Who each record belongs to. The module writes the subsystems' records in
+ * tree order (docs/image-format.md): TASK, SIGNALS and CPU one per live
+ * task, FILES one per process with its own fd table, MM (and its PAGES) one
+ * per process; so the nth record of a type is the nth of those. Pids do not
+ * tie them (a Task's pid is in the caller's namespace, the tree's in the
+ * root's). An image without a tree (hand-made) gets a task per TASK record.
+ */
+class Owners {
+  readonly tasks: TaskSlot[] = [];
+  readonly processes: ProcessSlot[] = [];
+  readonly #next: Record<'TASK' | 'SIGNALS' | 'CPU' | 'FILES' | 'MM', number> = { TASK: 0, SIGNALS: 0, CPU: 0, FILES: 0, MM: 0 };
+  #fromTree = false;
+
+  /** The tree's live tasks become the slots. */
+  setTree(tree: Tree): void {
+    this.#fromTree = true;
+    for (const t of tree.tasks) {
+      if (!t.zombie) this.#add(t.pid, t.tgid, t.fdTableOf);
+    }
+  }
+
+  #add(pid: number, tgid: number, fdTableOf: number): TaskSlot {
+    const slot: TaskSlot = { pid, tgid, fdTableOf, task: null, signals: null, cpu: null };
+    this.tasks.push(slot);
+    const process = this.processes.find((p) => p.main.tgid === tgid);
+    if (process !== undefined && pid !== tgid) process.threads.push(slot);
+    else {
+      this.processes.push({
+        main: slot, threads: [], files: null, mm: null, pageRecords: 0, pageCount: 0n, pageBytes: 0n, perVma: [], outsideVmas: 0n,
+      });
+    }
+    return slot;
+  }
+
+  /** The task the next record of a per-task type belongs to; undefined: more records than tasks. */
+  task(type: 'TASK' | 'SIGNALS' | 'CPU', message: Task | null): TaskSlot | undefined {
+    const index = this.#next[type]++;
+    const slot = this.tasks[index];
+    if (slot === undefined && type === 'TASK' && !this.#fromTree && message !== null) {
+      return this.#add(message.pid, message.tgid, 0);
+    }
+    return slot;
+  }
+
+  /** The process the next FILES or MM record belongs to. */
+  process(type: 'FILES' | 'MM'): ProcessSlot | undefined {
+    const owners = type === 'FILES' ? this.processes.filter((p) => p.main.fdTableOf === 0) : this.processes;
+    return owners[this.#next[type]++];
+  }
+
+  /** How many records of `type` the tasks call for, and how many came. */
+  count(type: 'TASK' | 'SIGNALS' | 'CPU' | 'FILES' | 'MM'): { expected: number; seen: number } {
+    const expected = type === 'FILES' ? this.processes.filter((p) => p.main.fdTableOf === 0).length
+      : type === 'MM' ? this.processes.length : this.tasks.length;
+    return { expected, seen: this.#next[type] };
+  }
+}
+
+function pagesOf(process: ProcessSlot | undefined): PagesSummary {
+  if (process === undefined) return { records: 0, pages: 0n, bytes: 0n, perVma: [], outsideVmas: 0n };
+  return {
+    records: process.pageRecords, pages: process.pageCount, bytes: process.pageBytes,
+    perVma: process.perVma, outsideVmas: process.outsideVmas,
+  };
+}
+
+function threadOf(slot: TaskSlot): ThreadSummary {
+  return { pid: slot.pid, task: slot.task, signals: slot.signals, cpu: slot.cpu };
+}
+
+/** What can be said of a process by its pid, for notes. */
+function processName(process: ProcessSlot): string {
+  return `process ${process.main.pid}`;
+}
 
 export async function decodeImage(
   abi: ImageAbi,
@@ -101,15 +190,16 @@ export async function decodeImage(
 ): Promise<ImageSummary> {
   let header: ImageHeader | null = null;
   let trailer: Trailer | null = null;
-  const sections: Sections = { manifest: null, tree: null, ipc: null, task: null, signals: null, files: null, cpu: null, mm: null };
+  let manifest: Manifest | null = null;
+  let tree: Tree | null = null;
+  let ipc: SysvIpc | null = null;
+  const owners = new Owners();
   const unknownRecords: UnknownRecord[] = [];
   const processFiles: Files[] = [];
   const notes: string[] = [];
-  let pageRecords = 0;
-  let pageCount = 0n;
-  let pageBytes = 0n;
-  let perVma: bigint[] = [];
-  let outsideVmas = 0n;
+  // The process whose MM record came last: the PAGES records that follow are its.
+  let memoryOf: ProcessSlot | undefined;
+  let sawMm = false;
   let count = 0;
   let size: number;
   // cptctl's own records, which the module's trailer may leave out of its counts.
@@ -139,7 +229,7 @@ export async function decodeImage(
     }
 
     if (record.kind === 'pages') {
-      if (sections.mm === null || header === null) {
+      if (!sawMm || header === null) {
         throw new ImageError(`${where}: a PAGES record before the MM record that describes its memory`);
       }
       const { start, nrPages } = record.pages;
@@ -149,12 +239,14 @@ export async function decodeImage(
           + `of ${pageSize} bytes`);
       }
       if (start % pageSize !== 0n) notes.push(`${where}: pages start at 0x${start.toString(16)}, not on a page boundary`);
-      pageRecords++;
-      pageCount += nrPages;
-      pageBytes += BigInt(record.dataBytes);
+      if (memoryOf === undefined) continue; // an MM record of no process: noted there
+      memoryOf.pageRecords++;
+      memoryOf.pageCount += nrPages;
+      memoryOf.pageBytes += BigInt(record.dataBytes);
       const end = start + nrPages * pageSize;
       let inside = 0n;
-      sections.mm.vmas.forEach((vma, i) => {
+      const { perVma } = memoryOf;
+      memoryOf.mm?.vmas.forEach((vma, i) => {
         const from = start > vma.start ? start : vma.start;
         const to = end < vma.end ? end : vma.end;
         if (to > from) {
@@ -164,51 +256,92 @@ export async function decodeImage(
         }
       });
       if (inside < nrPages) {
-        outsideVmas += nrPages - inside;
-        notes.push(`${where}: ${nrPages - inside} of its pages (from 0x${start.toString(16)}) lie in no VMA of the MM record`);
+        memoryOf.outsideVmas += nrPages - inside;
+        notes.push(`${where}: ${nrPages - inside} of its pages (from 0x${start.toString(16)}) lie in no VMA `
+          + `of the MM record of ${processName(memoryOf)}`);
       }
       continue;
     }
 
     // A message record: typeName is known and has a message.
-    const messageName = typeName === undefined ? undefined : MESSAGE_OF[typeName];
+    const messageName = typeName === undefined ? undefined : RECORD_MESSAGES[typeName];
     if (typeName === undefined || messageName === undefined) {
-      throw new Error(`no message for record type ${record.type}`); // reader.ts and MESSAGE_OF disagree: a bug
+      throw new Error(`no message for record type ${record.type}`); // reader.ts and RECORD_MESSAGES disagree: a bug
     }
     const message = decodePayload(messageName, record.payload, where);
-    if (typeName === 'MANIFEST') {
-      userRecords++;
-      userBytes += RECORD_HEADER_SIZE + record.length + CRC_SIZE;
-    }
+    const once = (previous: unknown): void => {
+      if (previous !== null) notes.push(`${where}: a second ${typeName} record, ignored`);
+    };
+    const beyond = (what: string): void => {
+      notes.push(`${where}: a ${typeName} record beyond the ${what} of the tree, ignored`);
+    };
 
-    if (typeName === 'HEADER') {
-      if (record.index !== 0) throw new ImageError(`${where}: a second image header`);
-      header = checkHeader(abi, message as ImageHeader, where);
-    } else if (typeName === 'TRAILER') {
-      trailer = message as Trailer;
-      // The trailer counts either every record before it, or (as the module
-      // writes it) only the module's own: both are exact.
-      const all = trailer.records === BigInt(record.index) && trailer.bytes === BigInt(record.offset);
-      const moduleOnly = trailer.records === BigInt(record.index - userRecords)
-        && trailer.bytes === BigInt(record.offset - userBytes);
-      if (!all && !moduleOnly) {
-        throw new ImageError(`${where}: the trailer counts ${trailer.records} records and ${trailer.bytes} bytes `
-          + `before it, but the image has ${record.index} records and ${record.offset} bytes `
-          + `(${record.index - userRecords} and ${record.offset - userBytes} without cptctl's manifest): `
-          + 'records are missing or extra');
+    switch (typeName) {
+      case 'HEADER':
+        if (record.index !== 0) throw new ImageError(`${where}: a second image header`);
+        header = checkHeader(abi, message as ImageHeader, where);
+        break;
+      case 'TRAILER': {
+        trailer = message as Trailer;
+        // The trailer counts either every record before it, or (as the module
+        // writes it) only the module's own: both are exact.
+        const all = trailer.records === BigInt(record.index) && trailer.bytes === BigInt(record.offset);
+        const moduleOnly = trailer.records === BigInt(record.index - userRecords)
+          && trailer.bytes === BigInt(record.offset - userBytes);
+        if (!all && !moduleOnly) {
+          throw new ImageError(`${where}: the trailer counts ${trailer.records} records and ${trailer.bytes} bytes `
+            + `before it, but the image has ${record.index} records and ${record.offset} bytes `
+            + `(${record.index - userRecords} and ${record.offset - userBytes} without cptctl's manifest): `
+            + 'records are missing or extra');
+        }
+        break;
       }
-    } else {
-      const section = SECTION_OF[typeName];
-      if (section === undefined) throw new Error(`no section for record type ${typeName}`);
-      if (section === 'files') processFiles.push(message as Files);
-      if (sections[section] !== null) {
-        // A tree's other tasks have their own records; one task's image has one of each.
-        if ((sections.tree?.tasks.length ?? 1) <= 1) notes.push(`${where}: a second ${typeName} record, ignored`);
-      } else {
-        // MESSAGE_OF and SECTION_OF pair each type with its own message.
-        (sections as Record<keyof Sections, Messages[MessageName] | null>)[section] = message;
-        if (section === 'mm') perVma = (message as Mm).vmas.map(() => 0n);
+      case 'MANIFEST':
+        userRecords++;
+        userBytes += RECORD_HEADER_SIZE + record.length + CRC_SIZE;
+        once(manifest);
+        manifest ??= message as Manifest;
+        break;
+      case 'TREE':
+        once(tree);
+        if (tree === null) {
+          tree = message as Tree;
+          if (owners.tasks.length === 0) owners.setTree(tree);
+        }
+        break;
+      case 'IPC':
+        once(ipc);
+        ipc ??= message as SysvIpc;
+        break;
+      case 'TASK':
+      case 'SIGNALS':
+      case 'CPU': {
+        const slot = owners.task(typeName, typeName === 'TASK' ? message as Task : null);
+        if (slot === undefined) beyond('tasks');
+        else if (typeName === 'TASK') slot.task = message as Task;
+        else if (typeName === 'SIGNALS') slot.signals = message as Signals;
+        else slot.cpu = message as Cpu;
+        break;
       }
+      case 'FILES': {
+        processFiles.push(message as Files);
+        const process = owners.process('FILES');
+        if (process === undefined) beyond('processes with an fd table of their own');
+        else process.files = message as Files;
+        break;
+      }
+      case 'MM': {
+        sawMm = true;
+        memoryOf = owners.process('MM');
+        if (memoryOf === undefined) beyond('processes');
+        else {
+          memoryOf.mm = message as Mm;
+          memoryOf.perVma = memoryOf.mm.vmas.map(() => 0n);
+        }
+        break;
+      }
+      default:
+        throw new Error(`no place for record type ${typeName}`); // a record type inspect does not know: a bug
     }
   }
 
@@ -216,21 +349,53 @@ export async function decodeImage(
   if (trailer === null) {
     throw new ImageError(`the image ends after ${count} records (${size} bytes) without a trailer: it is truncated`);
   }
-  for (const [typeName, section] of Object.entries(SECTION_OF) as [RecordTypeName, keyof Sections][]) {
-    if (sections[section] === null) notes.push(`the image has no ${typeName} record`);
+  if (manifest === null) notes.push('the image has no MANIFEST record');
+  if (tree === null) notes.push('the image has no TREE record');
+  if (ipc === null) notes.push('the image has no IPC record');
+  for (const type of ['TASK', 'SIGNALS', 'FILES', 'CPU', 'MM'] as const) {
+    const { expected, seen } = owners.count(type);
+    if (seen === 0) notes.push(`the image has no ${type} record`);
+    else if (seen < expected) notes.push(`the image has ${seen} ${type} records for ${expected} ${type === 'FILES' || type === 'MM' ? 'processes' : 'tasks'}`);
   }
-  const { mm } = sections;
-  if (mm !== null && mm.nrPages !== pageCount) {
-    notes.push(`the MM record announces ${mm.nrPages} pages, the PAGES records hold ${pageCount}`);
+  for (const process of owners.processes) {
+    const { mm } = process;
+    if (mm !== null && mm.nrPages !== process.pageCount) {
+      notes.push(`the MM record of ${processName(process)} announces ${mm.nrPages} pages, `
+        + `the PAGES records after it hold ${process.pageCount}`);
+    }
   }
 
+  const processes: ProcessSummary[] = owners.processes.map((process) => ({
+    ...threadOf(process.main),
+    threads: process.threads.map(threadOf),
+    files: process.files,
+    fdTableOf: process.main.fdTableOf,
+    mm: process.mm,
+    pages: pagesOf(process),
+  }));
+  const root = processes[0];
+  const all = owners.processes;
   return {
     size,
     records: count,
     header,
-    ...sections,
+    manifest,
+    tree,
+    ipc,
+    processes,
+    task: root?.task ?? null,
+    signals: root?.signals ?? null,
+    files: root?.files ?? null,
     processFiles,
-    pages: { records: pageRecords, pages: pageCount, bytes: pageBytes, perVma, outsideVmas },
+    cpu: root?.cpu ?? null,
+    mm: root?.mm ?? null,
+    pages: {
+      records: all.reduce((n, p) => n + p.pageRecords, 0),
+      pages: all.reduce((n, p) => n + p.pageCount, 0n),
+      bytes: all.reduce((n, p) => n + p.pageBytes, 0n),
+      perVma: root?.pages.perVma ?? [],
+      outsideVmas: all.reduce((n, p) => n + p.outsideVmas, 0n),
+    },
     trailer,
     unknownRecords,
     notes,

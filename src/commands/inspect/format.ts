@@ -2,10 +2,13 @@
 // programs (JSON: every decoded field; 64-bit values as strings, addresses
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
-import type { File, Files, ImageHeader, IpcPerm, Pty, SysvIpc, Vma } from '../../image/schema.js';
+import type { RecordJson } from '../../image/image-json.js';
+import type {
+  Cpu, File, Files, ImageHeader, IpcPerm, Mm, Pty, Signals, SysvIpc, Task, Vma,
+} from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { formatBytes, formatDuration } from '../../units.js';
-import type { ImageSummary } from './decode.js';
+import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
 import {
   deviceNumber, GPREG_NAMES, handlerName, octal, openFlagsName, rlimitName, rlimitValue, signalsInMask, vmaPerms,
   xsaveXstateBv,
@@ -13,7 +16,6 @@ import {
 
 const INDENT = ' '.repeat(11);
 
-/** A section: its name in the first column, then lines. */
 /** A block titled name; a name too long for the margin gets a line of its own. */
 function section(name: string, lines: readonly string[]): string[] {
   if (name.length >= INDENT.length) return [name, ...lines.map((line) => INDENT + line)];
@@ -129,8 +131,114 @@ function table(rows: readonly (readonly string[])[]): string[] {
   return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
 }
 
+function taskLines(task: Task): string[] {
+  const limits = task.rlimits.map((limit) => [rlimitName(limit.resource), rlimitValue(limit.cur), rlimitValue(limit.max)]);
+  return section('task', [
+    `pid ${task.pid}, tgid ${task.tgid}, ppid ${task.ppid}, pgid ${task.pgid}, sid ${task.sid}, comm ${JSON.stringify(task.comm)}`,
+    `uid ${task.uid}/${task.euid}/${task.suid}/${task.fsuid}, gid ${task.gid}/${task.egid}/${task.sgid}/${task.fsgid} `
+      + '(real/effective/saved/fs)',
+    `groups ${task.groups.length === 0 ? '(none)' : task.groups.join(',')}, umask ${octal(task.umask)}, `
+      + `personality ${hex(BigInt(task.personality))}`,
+    `cwd ${task.cwd || '?'}, root ${task.root || '?'}`,
+    ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
+  ]);
+}
+
+function signalsLines(signals: Signals): string[] {
+  const altstack = signals.altstackSize === 0n
+    ? 'none'
+    : `${hex(signals.altstackSp)}, ${signals.altstackSize} bytes, flags ${hex(BigInt(signals.altstackFlags))}`;
+  const handlers = signals.actions.map((action) => [
+    signalName(action.signo), handlerName(action.handler), `flags ${hex(action.flags)}`,
+    `restorer ${hex(action.restorer)}`, `mask ${hex(action.mask)}`,
+  ]);
+  const pending = signals.pending.map((signal) => `${signalName(signal.signo)} (${signal.shared ? 'process' : 'thread'})`);
+  return section('signals', [
+    `blocked ${signalList(signals.blocked)}`,
+    `pending ${pending.length === 0 ? 'none' : pending.join(', ')}`,
+    `altstack ${altstack}`,
+    ...(handlers.length === 0 ? ['handlers: all default'] : ['handlers:', ...table(handlers).map((row) => `  ${row}`)]),
+  ]);
+}
+
+/** A process's fd table; `all` is every FILES record, since fds may name an earlier process's files. */
+function filesLines(files: Files, all: readonly Files[]): string[] {
+  const byId = new Map(all.flatMap((record) => record.files).map((file) => [file.id, file]));
+  const rows = files.fds.map((fd) => {
+    const file = byId.get(fd.fileId);
+    if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
+    const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
+    const path = describeFile(file);
+    return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
+      `pos ${file.pos}`, path + shared];
+  });
+  return section('files', rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`));
+}
+
+function cpuLines(cpu: Cpu): string[] {
+  const regs = cpu.gpregs.map((value, i) => `${(GPREG_NAMES[i] ?? `reg${i}`).padStart(8)} ${value.toString(16).padStart(16, '0')}`);
+  const rows: string[] = [];
+  for (let i = 0; i < regs.length; i += 3) rows.push(regs.slice(i, i + 3).join('  '));
+  const xstateBv = xsaveXstateBv(cpu.xsave);
+  return section('cpu', [
+    `fs_base ${hex(cpu.fsBase)}, gs_base ${hex(cpu.gsBase)}`,
+    `xsave ${cpu.xsave.length} bytes, xfeatures ${xstateBv === null ? 'n/a' : hex(xstateBv)}`,
+    ...rows,
+  ]);
+}
+
+function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
+  const rows = mm.vmas.map((vma, i) => [
+    `${vma.start.toString(16).padStart(12, '0')}-${vma.end.toString(16).padStart(12, '0')}`,
+    vmaPerms(vma.prot, vma.flags),
+    (vma.pgoff * pageSize).toString(16).padStart(8, '0'),
+    vmaKind(vma.kind),
+    `${pages.perVma[i] ?? 0n}/${(vma.end - vma.start) / pageSize} pages`,
+    vma.kind === 'SYSV_SHM' ? `shm id ${vma.sysvShmId}` : vma.path,
+  ]);
+  return section('mm', [
+    `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,
+    `code ${hex(mm.startCode)}-${hex(mm.endCode)}, data ${hex(mm.startData)}-${hex(mm.endData)}, `
+      + `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
+    ...table(rows),
+  ]);
+}
+
+/** One task's sections: those it has. */
+function threadLines(thread: ThreadSummary): string[] {
+  return [
+    ...(thread.task === null ? [] : taskLines(thread.task)),
+    ...(thread.signals === null ? [] : signalsLines(thread.signals)),
+    ...(thread.cpu === null ? [] : cpuLines(thread.cpu)),
+  ];
+}
+
+/** A process's sections in image order: task, signals, files, cpu, mm; then its other threads'. */
+function processLines(process: ProcessSummary, summary: ImageSummary, pageSize: bigint): string[] {
+  return [
+    ...(process.task === null ? [] : taskLines(process.task)),
+    ...(process.signals === null ? [] : signalsLines(process.signals)),
+    ...(process.files !== null ? filesLines(process.files, summary.processFiles)
+      : process.fdTableOf !== 0 ? section('files', [`the fd table of process ${process.fdTableOf} (CLONE_FILES)`]) : []),
+    ...(process.cpu === null ? [] : cpuLines(process.cpu)),
+    ...(process.mm === null ? [] : mmLines(process.mm, process.pages, pageSize)),
+    ...process.threads.flatMap((thread) => [
+      ...section('thread', [`pid ${thread.pid} of process ${process.pid}`]),
+      ...threadLines(thread),
+    ]),
+  ];
+}
+
+/** One line that tells a process from the others. */
+function processTitle(process: ProcessSummary, index: number, count: number): string {
+  const threads = process.threads.length === 0 ? '' : `, ${process.threads.length + 1} threads`;
+  const comm = process.task === null ? '' : `, comm ${JSON.stringify(process.task.comm)}`;
+  return `pid ${process.pid} (${index + 1} of ${count})${comm}${threads}`;
+}
+
 export function formatInspectText(summary: ImageSummary, image: string): string {
-  const { header, manifest, task, signals, cpu, mm, pages, trailer } = summary;
+  const { header, manifest, pages, trailer, processes } = summary;
+  const pageSize = BigInt(header.pageSize);
   const lines: string[] = [];
 
   lines.push(...section('image', [`${image}: ${summary.size} bytes (${formatBytes(summary.size)}), ${summary.records} records`]));
@@ -142,7 +250,7 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
   if (summary.tree !== null) {
     const count = summary.tree.tasks.length;
     lines.push(...section('tree', [
-      `${count} ${count === 1 ? 'task' : 'tasks'}${count > 1 ? '; the task, signals, cpu and mm sections below are the root\'s' : ''}`,
+      `${count} ${count === 1 ? 'task' : 'tasks'}${processes.length > 1 ? `, ${processes.length} processes, each below` : ''}`,
       ...table([['PID', 'TGID', 'PPID', 'PGID', 'SID', 'STATE'], ...summary.tree.tasks.map((t) => [
         String(t.pid), String(t.tgid), String(t.ppid), String(t.pgid), String(t.sid),
         t.zombie ? `zombie, status ${hex(BigInt(t.exitStatus))}`
@@ -162,93 +270,26 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
     ]));
   }
 
-  if (task !== null) {
-    const limits = task.rlimits.map((limit) => [rlimitName(limit.resource), rlimitValue(limit.cur), rlimitValue(limit.max)]);
-    lines.push(...section('task', [
-      `pid ${task.pid}, tgid ${task.tgid}, ppid ${task.ppid}, pgid ${task.pgid}, sid ${task.sid}, comm ${JSON.stringify(task.comm)}`,
-      `uid ${task.uid}/${task.euid}/${task.suid}/${task.fsuid}, gid ${task.gid}/${task.egid}/${task.sgid}/${task.fsgid} `
-        + '(real/effective/saved/fs)',
-      `groups ${task.groups.length === 0 ? '(none)' : task.groups.join(',')}, umask ${octal(task.umask)}, `
-        + `personality ${hex(BigInt(task.personality))}`,
-      `cwd ${task.cwd || '?'}, root ${task.root || '?'}`,
-      ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
-    ]));
-  }
-
-  if (signals !== null) {
-    const altstack = signals.altstackSize === 0n
-      ? 'none'
-      : `${hex(signals.altstackSp)}, ${signals.altstackSize} bytes, flags ${hex(BigInt(signals.altstackFlags))}`;
-    const handlers = signals.actions.map((action) => [
-      signalName(action.signo), handlerName(action.handler), `flags ${hex(action.flags)}`,
-      `restorer ${hex(action.restorer)}`, `mask ${hex(action.mask)}`,
-    ]);
-    const pending = signals.pending.map((signal) => `${signalName(signal.signo)} (${signal.shared ? 'process' : 'thread'})`);
-    lines.push(...section('signals', [
-      `blocked ${signalList(signals.blocked)}`,
-      `pending ${pending.length === 0 ? 'none' : pending.join(', ')}`,
-      `altstack ${altstack}`,
-      ...(handlers.length === 0 ? ['handlers: all default'] : ['handlers:', ...table(handlers).map((row) => `  ${row}`)]),
-    ]));
-  }
-
-  const fileRows = (files: Files): string[][] => {
-    const byId = new Map(summary.processFiles.flatMap((record) => record.files).map((file) => [file.id, file]));
-    return files.fds.map((fd) => {
-      const file = byId.get(fd.fileId);
-      if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
-      const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
-      const path = describeFile(file);
-      return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
-        `pos ${file.pos}`, path + shared];
+  // A single process's sections stand alone; a tree's come process by process, each under its title.
+  if (processes.length === 1 && processes[0] !== undefined) {
+    lines.push(...processLines(processes[0], summary, pageSize));
+  } else {
+    processes.forEach((process, i) => {
+      lines.push(...section('process', [processTitle(process, i, processes.length)]));
+      lines.push(...processLines(process, summary, pageSize));
     });
-  };
-  // The processes with a FILES record: those sharing another's fd table have none.
-  const processes = summary.tree?.tasks.filter((t) => t.pid === t.tgid && !t.zombie && t.fdTableOf === 0) ?? [];
-  summary.processFiles.forEach((record, i) => {
-    const rows = fileRows(record);
-    const title = summary.processFiles.length > 1 ? `files of ${processes[i]?.pid ?? `process ${i + 1}`}` : 'files';
-    lines.push(...section(title, rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)));
-  });
-
-  if (cpu !== null) {
-    const regs = cpu.gpregs.map((value, i) => `${(GPREG_NAMES[i] ?? `reg${i}`).padStart(8)} ${value.toString(16).padStart(16, '0')}`);
-    const rows: string[] = [];
-    for (let i = 0; i < regs.length; i += 3) rows.push(regs.slice(i, i + 3).join('  '));
-    const xstateBv = xsaveXstateBv(cpu.xsave);
-    lines.push(...section('cpu', [
-      `fs_base ${hex(cpu.fsBase)}, gs_base ${hex(cpu.gsBase)}`,
-      `xsave ${cpu.xsave.length} bytes, xfeatures ${xstateBv === null ? 'n/a' : hex(xstateBv)}`,
-      ...rows,
-    ]));
-  }
-
-  if (mm !== null) {
-    const pageSize = BigInt(header.pageSize);
-    const rows = mm.vmas.map((vma, i) => [
-      `${vma.start.toString(16).padStart(12, '0')}-${vma.end.toString(16).padStart(12, '0')}`,
-      vmaPerms(vma.prot, vma.flags),
-      (vma.pgoff * pageSize).toString(16).padStart(8, '0'),
-      vmaKind(vma.kind),
-      `${pages.perVma[i] ?? 0n}/${(vma.end - vma.start) / pageSize} pages`,
-      vma.kind === 'SYSV_SHM' ? `shm id ${vma.sysvShmId}` : vma.path,
-    ]);
-    lines.push(...section('mm', [
-      `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,
-      `code ${hex(mm.startCode)}-${hex(mm.endCode)}, data ${hex(mm.startData)}-${hex(mm.endData)}, `
-        + `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
-      ...table(rows),
-    ]));
   }
 
   lines.push(...section('pages', [
     `${pages.records} records, ${pages.pages} pages, ${pages.bytes} bytes (${formatBytes(pages.bytes)})`
-      + (pages.outsideVmas > 0n ? `, ${pages.outsideVmas} pages outside every VMA` : ''),
+      + (pages.outsideVmas > 0n ? `, ${pages.outsideVmas} pages outside every VMA` : '')
+      + (processes.length > 1 ? `, for ${processes.length} processes` : ''),
   ]));
   lines.push(...section('trailer', [`ok: ${trailer.records} records and ${trailer.bytes} bytes before it`]));
   if (summary.notes.length > 0) lines.push('', ...summary.notes.map((note) => `note: ${note}`));
   return `${lines.join('\n')}\n`;
 }
+
 
 /** A File in --json: bigints as strings or hex, bytes in base64. */
 function fileJson(file: File): Record<string, unknown> {
@@ -273,7 +314,123 @@ function fileJson(file: File): Record<string, unknown> {
 }
 
 /** The --json document; a stable interface for scripts, so only add to it. */
-export function inspectJson(summary: ImageSummary, image: string): unknown {
+
+function taskJson(task: Task): Record<string, unknown> {
+  return {
+    ...task,
+    clearChildTid: hex(task.clearChildTid),
+    robustList: hex(task.robustList),
+    robustListLen: task.robustListLen.toString(),
+    rseq: hex(task.rseq),
+    rlimits: task.rlimits.map((limit) => ({
+      resource: limit.resource, name: rlimitName(limit.resource), cur: limit.cur.toString(), max: limit.max.toString(),
+    })),
+  };
+}
+
+function signalsJson(signals: Signals): Record<string, unknown> {
+  return {
+    actions: signals.actions.map((action) => ({
+      signo: action.signo,
+      name: signalName(action.signo),
+      handler: hex(action.handler),
+      flags: hex(action.flags),
+      restorer: hex(action.restorer),
+      mask: hex(action.mask),
+    })),
+    blocked: hex(signals.blocked),
+    pending: signals.pending.map((signal) => ({
+      signo: signal.signo, name: signalName(signal.signo), shared: signal.shared, siginfo: signal.siginfo.toString('hex'),
+    })),
+    altstackSp: hex(signals.altstackSp),
+    altstackSize: signals.altstackSize.toString(),
+    altstackFlags: signals.altstackFlags,
+  };
+}
+
+function filesJson(files: Files): Record<string, unknown> {
+  return { files: files.files.map(fileJson), fds: files.fds };
+}
+
+function cpuJson(cpu: Cpu): Record<string, unknown> {
+  const bv = xsaveXstateBv(cpu.xsave);
+  return {
+    registers: Object.fromEntries(cpu.gpregs.map((value, i) => [GPREG_NAMES[i] ?? `reg${i}`, hex(value)])),
+    fsBase: hex(cpu.fsBase),
+    gsBase: hex(cpu.gsBase),
+    xsaveSize: cpu.xsave.length,
+    xsaveXfeatures: bv === null ? null : hex(bv),
+    xsave: cpu.xsave.toString('hex'),
+  };
+}
+
+function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, unknown> {
+  return {
+    vmas: mm.vmas.map((vma, i) => ({
+      start: hex(vma.start),
+      end: hex(vma.end),
+      perms: vmaPerms(vma.prot, vma.flags),
+      prot: vma.prot,
+      flags: vma.flags,
+      pgoff: vma.pgoff.toString(),
+      offset: hex(vma.pgoff * pageSize),
+      kind: vma.kind,
+      path: vma.path,
+      vmFlags: hex(vma.vmFlags),
+      pages: (pages.perVma[i] ?? 0n).toString(),
+    })),
+    startCode: hex(mm.startCode),
+    endCode: hex(mm.endCode),
+    startData: hex(mm.startData),
+    endData: hex(mm.endData),
+    startBrk: hex(mm.startBrk),
+    brk: hex(mm.brk),
+    startStack: hex(mm.startStack),
+    argStart: hex(mm.argStart),
+    argEnd: hex(mm.argEnd),
+    envStart: hex(mm.envStart),
+    envEnd: hex(mm.envEnd),
+    auxv: mm.auxv.map(hex),
+    exe: mm.exe,
+    nrPages: mm.nrPages.toString(),
+  };
+}
+
+function pagesJson(pages: PagesSummary): Record<string, unknown> {
+  return {
+    records: pages.records,
+    pages: pages.pages.toString(),
+    bytes: pages.bytes.toString(),
+    outsideVmas: pages.outsideVmas.toString(),
+  };
+}
+
+function threadJson(thread: ThreadSummary): Record<string, unknown> {
+  return {
+    pid: thread.pid,
+    task: thread.task === null ? null : taskJson(thread.task),
+    signals: thread.signals === null ? null : signalsJson(thread.signals),
+    cpu: thread.cpu === null ? null : cpuJson(thread.cpu),
+  };
+}
+
+function processJson(process: ProcessSummary, pageSize: bigint): Record<string, unknown> {
+  return {
+    ...threadJson(process),
+    files: process.files === null ? null : filesJson(process.files),
+    fdTableOf: process.fdTableOf,
+    mm: process.mm === null ? null : mmJson(process.mm, process.pages, pageSize),
+    pages: pagesJson(process.pages),
+    threads: process.threads.map(threadJson),
+  };
+}
+
+/**
+ * The --json document; a stable interface for scripts, so only add to it.
+ * task, signals, files, cpu and mm are the root's (as before trees); processes
+ * has every process; recordList (when given) every record, losslessly.
+ */
+export function inspectJson(summary: ImageSummary, image: string, records?: readonly RecordJson[]): Record<string, unknown> {
   const { header, manifest, task, signals, files, cpu, mm, pages, trailer } = summary;
   const pageSize = BigInt(header.pageSize);
   return {
@@ -300,87 +457,41 @@ export function inspectJson(summary: ImageSummary, image: string): unknown {
         messages: msq.messages.map((m) => ({ type: m.type.toString(), text: m.text.toString('base64') })),
       })),
     },
-    task: task === null ? null : {
-      ...task,
-      clearChildTid: hex(task.clearChildTid),
-      robustList: hex(task.robustList),
-      robustListLen: task.robustListLen.toString(),
-      rseq: hex(task.rseq),
-      rlimits: task.rlimits.map((limit) => ({
-        resource: limit.resource, name: rlimitName(limit.resource), cur: limit.cur.toString(), max: limit.max.toString(),
-      })),
-    },
-    signals: signals === null ? null : {
-      actions: signals.actions.map((action) => ({
-        signo: action.signo,
-        name: signalName(action.signo),
-        handler: hex(action.handler),
-        flags: hex(action.flags),
-        restorer: hex(action.restorer),
-        mask: hex(action.mask),
-      })),
-      blocked: hex(signals.blocked),
-      pending: signals.pending.map((signal) => ({
-        signo: signal.signo, name: signalName(signal.signo), shared: signal.shared, siginfo: signal.siginfo.toString('hex'),
-      })),
-      altstackSp: hex(signals.altstackSp),
-      altstackSize: signals.altstackSize.toString(),
-      altstackFlags: signals.altstackFlags,
-    },
-    files: files === null ? null : {
-      files: files.files.map(fileJson),
-      fds: files.fds,
-    },
-    processFiles: summary.processFiles.map((record) => ({ files: record.files.map(fileJson), fds: record.fds })),
-    cpu: cpu === null ? null : {
-      registers: Object.fromEntries(cpu.gpregs.map((value, i) => [GPREG_NAMES[i] ?? `reg${i}`, hex(value)])),
-      fsBase: hex(cpu.fsBase),
-      gsBase: hex(cpu.gsBase),
-      xsaveSize: cpu.xsave.length,
-      xsaveXfeatures: (() => { const bv = xsaveXstateBv(cpu.xsave); return bv === null ? null : hex(bv); })(),
-      xsave: cpu.xsave.toString('hex'),
-    },
-    mm: mm === null ? null : {
-      vmas: mm.vmas.map((vma, i) => ({
-        start: hex(vma.start),
-        end: hex(vma.end),
-        perms: vmaPerms(vma.prot, vma.flags),
-        prot: vma.prot,
-        flags: vma.flags,
-        pgoff: vma.pgoff.toString(),
-        offset: hex(vma.pgoff * pageSize),
-        kind: vma.kind,
-        path: vma.path,
-        vmFlags: hex(vma.vmFlags),
-        pages: (pages.perVma[i] ?? 0n).toString(),
-      })),
-      startCode: hex(mm.startCode),
-      endCode: hex(mm.endCode),
-      startData: hex(mm.startData),
-      endData: hex(mm.endData),
-      startBrk: hex(mm.startBrk),
-      brk: hex(mm.brk),
-      startStack: hex(mm.startStack),
-      argStart: hex(mm.argStart),
-      argEnd: hex(mm.argEnd),
-      envStart: hex(mm.envStart),
-      envEnd: hex(mm.envEnd),
-      auxv: mm.auxv.map(hex),
-      exe: mm.exe,
-      nrPages: mm.nrPages.toString(),
-    },
-    pages: {
-      records: pages.records,
-      pages: pages.pages.toString(),
-      bytes: pages.bytes.toString(),
-      outsideVmas: pages.outsideVmas.toString(),
-    },
+    task: task === null ? null : taskJson(task),
+    signals: signals === null ? null : signalsJson(signals),
+    files: files === null ? null : filesJson(files),
+    processFiles: summary.processFiles.map(filesJson),
+    cpu: cpu === null ? null : cpuJson(cpu),
+    mm: mm === null ? null : mmJson(mm, pages, pageSize),
+    pages: pagesJson(pages),
+    processes: summary.processes.map((process) => processJson(process, pageSize)),
     trailer: { records: trailer.records.toString(), bytes: trailer.bytes.toString(), ok: true },
     unknownRecords: summary.unknownRecords,
     notes: summary.notes,
+    // Last, being the bulk: every record, for `cptctl encode` (docs/image-format.md).
+    ...(records === undefined ? {} : { recordList: records }),
   };
 }
 
-export function formatInspectJson(summary: ImageSummary, image: string): string {
-  return `${JSON.stringify(inspectJson(summary, image), null, 2)}\n`;
+/**
+ * The --json document in pieces, for writing as it goes: the record list
+ * (page data) can exceed what one string may hold, each record cannot (a
+ * PAGES record is bounded).
+ */
+export function* inspectJsonChunks(summary: ImageSummary, image: string, records?: readonly RecordJson[]): Generator<string> {
+  const head = JSON.stringify(inspectJson(summary, image), null, 2);
+  if (records === undefined) {
+    yield `${head}\n`;
+    return;
+  }
+  // The summary's closing brace makes way for the list, as JSON.stringify would have put it.
+  yield `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "recordList": [`;
+  for (const [i, record] of records.entries()) {
+    yield `${i === 0 ? '' : ','}\n    ${JSON.stringify(record, null, 2).replace(/\n/g, '\n    ')}`;
+  }
+  yield records.length === 0 ? ']\n}\n' : '\n  ]\n}\n';
+}
+
+export function formatInspectJson(summary: ImageSummary, image: string, records?: readonly RecordJson[]): string {
+  return [...inspectJsonChunks(summary, image, records)].join('');
 }

@@ -153,3 +153,45 @@ export function recordOffsets(records: readonly RecordSpec[] = bodyRecords()): n
   }
   return offsets;
 }
+
+/** The second process of treeRecords(): its memory, one VMA, one page. */
+export const CHILD_HEAP = 0x2000000n;
+
+/**
+ * A tree as the module writes it: the root (1234) with a second thread
+ * (1235), a child process 1240 with its own fd table and memory, a child
+ * 1241 sharing the root's fd table (CLONE_FILES) and a zombie 1242. Records
+ * come subsystem by subsystem, in tree order.
+ */
+export function treeRecords(): RecordSpec[] {
+  const tasks = [
+    { pid: 1234, tgid: 1234, ppid: 1, pgid: 1234, sid: 1000 },
+    { pid: 1235, tgid: 1234, ppid: 1, pgid: 1234, sid: 1000 },
+    { pid: 1240, tgid: 1240, ppid: 1234, pgid: 1234, sid: 1000 },
+    { pid: 1241, tgid: 1241, ppid: 1234, pgid: 1234, sid: 1000, fdTableOf: 1234 },
+    { pid: 1242, tgid: 1242, ppid: 1234, pgid: 1234, sid: 1000, zombie: true, exitStatus: 0x100 },
+  ];
+  const live = tasks.filter((t) => !t.zombie);
+  const childMm: MessageInit<'Mm'> = {
+    vmas: [{ start: CHILD_HEAP, end: CHILD_HEAP + 0x1000n, prot: 3, flags: 2, kind: 'HEAP' }], exe: '/usr/bin/child', nrPages: 1n,
+  };
+  const sharerMm: MessageInit<'Mm'> = { exe: '/usr/bin/sharer' };
+  return [
+    message('HEADER', 'ImageHeader', header),
+    message('TREE', 'Tree', { tasks }),
+    message('IPC', 'SysvIpc', {}),
+    message('MANIFEST', 'Manifest', manifest),
+    ...live.map((t, i) => message('TASK', 'Task', { ...task, pid: t.pid, tgid: t.tgid, ppid: t.ppid, comm: `task${i}` })),
+    ...live.map((t) => message('SIGNALS', 'Signals', { blocked: BigInt(t.pid) })),
+    message('FILES', 'Files', files),
+    message('FILES', 'Files', { files: [{ id: 9, kind: 'PIPE', pipeId: 1 }], fds: [{ fd: 3, fileId: 9 }, { fd: 4, fileId: 2 }] }),
+    ...live.map((t) => message('CPU', 'Cpu', { ...cpu, fsBase: BigInt(t.pid) })),
+    message('MM', 'Mm', mm),
+    pages(VMA_TEXT, 2),
+    pages(VMA_HEAP, 3),
+    pages(VMA_STACK + 0x20000n, 1),
+    message('MM', 'Mm', childMm),
+    pages(CHILD_HEAP, 1),
+    message('MM', 'Mm', sharerMm),
+  ];
+}

@@ -1,0 +1,57 @@
+// The image round trip, in process: inspect --json, then encode, must give
+// the image back byte for byte. For tests and the guest suite, which run it
+// on every image they make.
+import { readFile } from 'node:fs/promises';
+
+import { ImageError } from '../../errors.js';
+import { CRC_SIZE, RECORD_HEADER_SIZE } from '../../image/framing.js';
+import { BufferSource } from '../../image/io.js';
+import { formatInspectJson } from '../inspect/format.js';
+import { inspectSourceWith } from '../inspect/inspect.js';
+import { encodeJsonText } from './encode.js';
+
+export interface RoundTripResult {
+  readonly records: number;
+  readonly bytes: number;
+  /** Characters of the JSON in between. */
+  readonly jsonLength: number;
+}
+
+/** Where byte `offset` of `image` is: "record 5 (TASK) at offset 4120, byte 17 of it". */
+function locate(image: Buffer, offset: number, types: readonly (string | number)[]): string {
+  let start = 0;
+  for (let index = 0; start + RECORD_HEADER_SIZE <= image.length; index++) {
+    const size = RECORD_HEADER_SIZE + Number(image.readBigUInt64LE(start + 8)) + CRC_SIZE;
+    if (offset < start + size) return `record ${index} (${types[index] ?? '?'}) at offset ${start}, byte ${offset - start} of it`;
+    start += size;
+  }
+  return 'past the last record';
+}
+
+/** Round-trips the image `bytes` (named `name` in errors); throws an ImageError at the first difference. */
+export async function roundTripBytes(bytes: Buffer, name: string): Promise<RoundTripResult> {
+  const { summary, records } = await inspectSourceWith(new BufferSource(bytes), name, { records: true });
+  // Through the text, as a person or a script would have it.
+  const json = formatInspectJson(summary, name, records);
+  const encoded = (await encodeJsonText(json, `${name}'s JSON`)).bytes;
+  if (!encoded.equals(bytes)) {
+    let at = 0;
+    while (at < bytes.length && at < encoded.length && bytes[at] === encoded[at]) at++;
+    const types = (records ?? []).map((record) => record.type);
+    const where = at < bytes.length ? locate(bytes, at, types) : 'after its end';
+    throw new ImageError(`${name}: the round trip (inspect --json, encode) differs at byte ${at}, ${where}: `
+      + `${bytes.length} bytes in, ${encoded.length} out`);
+  }
+  return { records: summary.records, bytes: bytes.length, jsonLength: json.length };
+}
+
+/** Round-trips the image file at `imagePath`. */
+export async function roundTrip(imagePath: string): Promise<RoundTripResult> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(imagePath);
+  } catch (error: unknown) {
+    throw new ImageError(`cannot read image ${imagePath}: ${(error as Error).message}`, { cause: error });
+  }
+  return roundTripBytes(bytes, imagePath);
+}

@@ -1,0 +1,377 @@
+// Generated from proto/cpt.proto by scripts/gen-pb-fields.mjs: do not edit.
+// The decoded messages as schema.ts gives them: every field present (proto3
+// defaults filled in, null for an absent message), uint64 as bigint, enums as
+// their names (a number for a value the schema does not know), bytes as Buffers.
+/* eslint-disable */
+
+/** CPT_REC_HEADER, written first by the module. */
+export interface ImageHeader {
+  /** CPT_IMAGE_VERSION */
+  formatVersion: number;
+  /** utsname release of the checkpointing kernel */
+  kernelRelease: string;
+  /** "x86_64" */
+  arch: string;
+  /** xstate components the saved registers use */
+  xfeatures: bigint;
+  /** bytes of the saved XSAVE area */
+  xstateSize: number;
+  pageSize: number;
+  /** CLOCK_REALTIME at checkpoint */
+  createdNs: bigint;
+}
+
+/** CPT_REC_MANIFEST, cptctl's own section. */
+export interface Manifest {
+  /** "cptctl 0.1.0" */
+  tool: string;
+  rootPid: number;
+  /** the target's command line, for display */
+  argv: string[];
+  hostname: string;
+  /** stdio came from the checkpointing shell */
+  shellJob: boolean;
+}
+
+/** One task of CPT_REC_TREE. */
+export interface TreeTask {
+  /** in the pid namespace of the checkpoint's root task */
+  pid: number;
+  /** its process; pid == tgid for a process's main thread */
+  tgid: number;
+  /** the parent process (real_parent's tgid) */
+  ppid: number;
+  pgid: number;
+  sid: number;
+  /** exited, not yet reaped: comes back as a zombie */
+  zombie: boolean;
+  /** a zombie's wait status, as waitpid() gives it */
+  exitStatus: number;
+  /** prctl(PR_SET_CHILD_SUBREAPER) */
+  childSubreaper: boolean;
+  /**
+   * A process sharing its fd table (clone with CLONE_FILES): the pid of the
+   * first process of the tree with that table, whose Files record holds it.
+   */
+  fdTableOf: number;
+}
+
+/**
+ * CPT_REC_TREE, written by the module right after the header: every task of
+ * the checkpoint, a parent process before its children and a process's
+ * threads right after it. The subsystems' records follow this order.
+ */
+export interface Tree {
+  tasks: TreeTask[];
+}
+
+export interface Rlimit {
+  resource: number;
+  cur: bigint;
+  max: bigint;
+}
+
+/** CPT_REC_TASK */
+export interface Task {
+  /** in the checkpointing caller's pid namespace */
+  pid: number;
+  tgid: number;
+  ppid: number;
+  pgid: number;
+  sid: number;
+  comm: string;
+  umask: number;
+  personality: number;
+  /** real, effective, saved, fs */
+  uid: number;
+  euid: number;
+  suid: number;
+  fsuid: number;
+  gid: number;
+  egid: number;
+  sgid: number;
+  fsgid: number;
+  groups: number[];
+  rlimits: Rlimit[];
+  cwd: string;
+  root: string;
+  /** set_tid_address() */
+  clearChildTid: bigint;
+  /** set_robust_list() */
+  robustList: bigint;
+  robustListLen: bigint;
+  /** the registered rseq area, 0 if none */
+  rseq: bigint;
+  rseqLen: number;
+  rseqSig: number;
+}
+
+export interface SigAction {
+  signo: number;
+  handler: bigint;
+  flags: bigint;
+  restorer: bigint;
+  mask: bigint;
+}
+
+export interface PendingSignal {
+  signo: number;
+  /** the kernel's siginfo_t as user space sees it (128 bytes) */
+  siginfo: Buffer;
+  /** process-wide rather than thread-directed */
+  shared: boolean;
+}
+
+/** CPT_REC_SIGNALS */
+export interface Signals {
+  /** those not the default: SIG_DFL, no flags, empty mask */
+  actions: SigAction[];
+  blocked: bigint;
+  pending: PendingSignal[];
+  altstackSp: bigint;
+  altstackSize: bigint;
+  altstackFlags: number;
+}
+
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER';
+
+/**
+ * One open file description, referenced by id from the fd tables. Ids are
+ * the image's: a File is saved with the first process whose fds name it,
+ * and the fds of later processes may name it again (one description, one
+ * offset, shared as before).
+ */
+export interface File {
+  id: number;
+  kind: FileKind | number;
+  path: string;
+  /** open(2) flags: access mode, O_APPEND, O_NONBLOCK... */
+  flags: number;
+  pos: bigint;
+  /** st_mode, to check the file is still the same kind */
+  mode: number;
+  /** st_size at checkpoint (regular files) */
+  size: bigint;
+  /** INHERITED: which of the restarting caller's fds (0-2) */
+  inheritFd: number;
+  /** CHAR_DEVICE: st_rdev; a restart opens the usual /dev node for it */
+  rdev: number;
+  /** PIPE: which pipe, the same for both ends */
+  pipeId: number;
+  /** PIPE: what the pipe holds, with the first end saved */
+  pipeData: Buffer;
+  /** PIPE: its capacity in bytes (F_GETPIPE_SZ), with the first end */
+  pipeSize: number;
+  /** DELETED, MEMFD: the whole file */
+  content: Buffer;
+  /** EVENTFD */
+  eventfdCount: bigint;
+  /** EVENTFD: EFD_SEMAPHORE */
+  eventfdSemaphore: boolean;
+  /** UNIX_PAIR: SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET */
+  unixType: number;
+  /** UNIX_PAIR: which pair, the same for both ends */
+  pairId: number;
+  /** UNIX_PAIR: what this end has yet to read, message by message */
+  unixMessages: Buffer[];
+  /** SIGNALFD: the signals it reads */
+  signalfdMask: bigint;
+  /** TIMERFD: its clock id */
+  timerClock: number;
+  /** TIMERFD: expirations not read yet */
+  timerTicks: bigint;
+  /** TIMERFD: time to the next expiration; 0: disarmed */
+  timerValueNs: bigint;
+  /** TIMERFD: its period, 0 for a one-shot timer */
+  timerIntervalNs: bigint;
+  /** EPOLL: what it watches */
+  epollTargets: EpollTarget[];
+  /** MQUEUE: the queue's attributes (mq_getattr) */
+  mqMaxmsg: bigint;
+  mqMsgsize: bigint;
+  /** MQUEUE: what it holds, in the order it gives them */
+  mqMessages: MqMessage[];
+  /** PTY_*: the pty's index in its devpts instance */
+  ptyIndex: number;
+  /** PTY_*: the pty's state, with the first of its files saved */
+  pty: Pty | null;
+  /** INOTIFY: by watch descriptor */
+  inotifyWatches: InotifyWatch[];
+  /**
+   * UNIX_*: the socket's own address (struct sockaddr_un, as getsockname()
+   * gives it); an accepted end has its listener's
+   */
+  unixAddr: Buffer;
+  /** UNIX_LISTENER: listen()'s backlog */
+  unixBacklog: number;
+}
+
+export interface InotifyWatch {
+  wd: number;
+  /** as inotify_add_watch() takes it */
+  mask: number;
+  /** the watched file or directory */
+  path: string;
+}
+
+/** A pty: its slave's termios and window size, and what each end has to read. */
+export interface Pty {
+  iflag: number;
+  oflag: number;
+  cflag: number;
+  lflag: number;
+  /** c_line: the line discipline */
+  line: number;
+  /** c_cc */
+  cc: Buffer;
+  ispeed: number;
+  ospeed: number;
+  rows: number;
+  cols: number;
+  xpixel: number;
+  ypixel: number;
+  /** TIOCSPTLCK: the slave cannot be opened */
+  locked: boolean;
+  /** written by the slave, not yet read by the master */
+  masterInput: Buffer;
+  /** the session it is the controlling terminal of, 0: none */
+  session: number;
+  /** that session's foreground process group */
+  foreground: number;
+  /** written by the master, not yet read by the slave */
+  slaveInput: Buffer;
+}
+
+export interface MqMessage {
+  priority: number;
+  data: Buffer;
+}
+
+/** One fd an epoll instance watches, by its number in the process that saved it. */
+export interface EpollTarget {
+  fd: number;
+  events: number;
+  data: bigint;
+}
+
+export interface Fd {
+  fd: number;
+  fileId: number;
+  cloexec: boolean;
+}
+
+/** CPT_REC_FILES */
+export interface Files {
+  files: File[];
+  fds: Fd[];
+}
+
+/** CPT_REC_CPU */
+export interface Cpu {
+  /** struct user_regs_struct, in its order (27 values) */
+  gpregs: bigint[];
+  /** standard-format XSAVE area (user ABI) */
+  xsave: Buffer;
+  fsBase: bigint;
+  gsBase: bigint;
+}
+
+export type VmaKind = 'ANON' | 'FILE' | 'SHMEM' | 'VDSO' | 'VVAR' | 'HEAP' | 'STACK' | 'SYSV_SHM';
+
+export interface Vma {
+  start: bigint;
+  end: bigint;
+  /** PROT_* */
+  prot: number;
+  /** MAP_SHARED / MAP_PRIVATE, MAP_GROWSDOWN... */
+  flags: number;
+  /** in pages, for file mappings */
+  pgoff: bigint;
+  /** the mapped file; empty for anonymous memory */
+  path: string;
+  kind: VmaKind | number;
+  /** the kernel's VM_* flags, for display and checks */
+  vmFlags: bigint;
+  /** SYSV_SHM: the segment; pgoff is the offset into it */
+  sysvShmId: number;
+}
+
+/** CPT_REC_MM; CPT_REC_PAGES records follow with the VMAs' saved pages. */
+export interface Mm {
+  vmas: Vma[];
+  startCode: bigint;
+  endCode: bigint;
+  startData: bigint;
+  endData: bigint;
+  startBrk: bigint;
+  brk: bigint;
+  startStack: bigint;
+  argStart: bigint;
+  argEnd: bigint;
+  envStart: bigint;
+  envEnd: bigint;
+  auxv: bigint[];
+  exe: string;
+  /** pages in the CPT_REC_PAGES records that follow */
+  nrPages: bigint;
+}
+
+/** A SysV object's identity and permissions (struct ipc64_perm). */
+export interface IpcPerm {
+  /** the id shmget() & co. returned: index and sequence */
+  id: number;
+  /** 0: IPC_PRIVATE */
+  key: number;
+  uid: number;
+  gid: number;
+  /** the creator's; a restart's creator is the restarting caller */
+  cuid: number;
+  cgid: number;
+  /** permission bits, and SHM_DEST for a removed segment */
+  mode: number;
+}
+
+export interface SysvShm {
+  perm: IpcPerm | null;
+  size: bigint;
+  /** the segment's bytes, without its trailing zeros */
+  content: Buffer;
+}
+
+export interface SysvSem {
+  perm: IpcPerm | null;
+  /** semval of each semaphore of the set */
+  values: number[];
+}
+
+export interface SysvMessage {
+  /** mtype, > 0 */
+  type: bigint;
+  text: Buffer;
+}
+
+export interface SysvMsq {
+  perm: IpcPerm | null;
+  /** msg_qbytes: the queue's byte limit */
+  qbytes: bigint;
+  /** oldest first */
+  messages: SysvMessage[];
+}
+
+/**
+ * CPT_REC_IPC, written by the module after the tree: the SysV IPC objects of
+ * the tree's IPC namespace that the checkpointing caller may read.
+ */
+export interface SysvIpc {
+  shms: SysvShm[];
+  sems: SysvSem[];
+  msqs: SysvMsq[];
+}
+
+/** CPT_REC_TRAILER, written last by the module. */
+export interface Trailer {
+  /** records before this one */
+  records: bigint;
+  /** image bytes before this record */
+  bytes: bigint;
+}
