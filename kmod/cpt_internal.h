@@ -77,8 +77,7 @@ int cpt_nextid_reserve(struct cpt_session *s);
 void cpt_nextid_unreserve(struct cpt_session *s);
 void cpt_nextid_exit(void);
 
-/* cpt_symbols.c: the kernel's unexported functions we use, found at load. */
-int cpt_symbols_init(void);
+/* cpt_compat.c: the kernel's unexported functions we use, found at load. */
 bool cpt_may_checkpoint(struct task_struct *task);
 
 /* cpt_freeze.c: parks a task at its next return to user mode. */

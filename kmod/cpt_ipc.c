@@ -29,7 +29,7 @@
 
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
-#include "cpt_symbols.h"
+#include "cpt_compat.h"
 
 /* ipc/util.h's indexes of ipc_namespace.ids[]. */
 #define CPT_IPC_SEM_IDS 0
@@ -82,14 +82,6 @@ int cpt_ipc_next_id(u32 id_kind, u64 id)
 		return -EINVAL;
 	return cpt_ipc_set_next_id(kinds[id_kind], id == CPT_ID_NONE ? -1 : id);
 }
-
-/*
- * ipc/shm.c's private data of an attachment's file (struct shm_file_data),
- * whose first field is the segment's id.
- */
-struct cpt_shm_file_data {
-	int id;
-};
 
 int cpt_ipc_shm_id(struct file *attachment)
 {
@@ -328,17 +320,6 @@ static int cpt_ipc_save_msq(struct cpt_ipc_save *sv, int id, void *p)
 	cpt_pb_message(sv->msg, CPT_PB_SYSV_IPC_MSQS, &msq);
 	return sv->msg->err;
 }
-
-/*
- * ipc/sem.c's struct sem_undo_list: a process's adjustments to undo at
- * exit, one entry per semaphore set. Threads (CLONE_SYSVSEM) share one,
- * empty until a semop() with SEM_UNDO.
- */
-struct cpt_sem_undo_list {
-	refcount_t refcnt;
-	spinlock_t lock;	/* list_proc */
-	struct list_head list_proc;
-};
 
 static bool cpt_ipc_has_undos(struct task_struct *p)
 {

@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "cpt_compat.h"
 #include "cpt_internal.h"
 
 struct cpt_ioctl_desc {
@@ -151,16 +152,14 @@ static int __init cpt_init(void)
 {
 	int ret;
 
-	ret = cpt_symbols_init();
-	if (ret)
-		return ret;
-	ret = cpt_nextid_init();
+	/* The kernel's internals as cpt uses them, checked; the probes set. */
+	ret = cpt_compat_init();
 	if (ret)
 		return ret;
 	ret = misc_register(&cpt_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", CPT_DEVICE_NAME, ret);
-		cpt_nextid_exit();
+		cpt_compat_exit();
 	}
 	return ret;
 }
@@ -168,7 +167,7 @@ static int __init cpt_init(void)
 static void __exit cpt_exit(void)
 {
 	misc_deregister(&cpt_miscdev);
-	cpt_nextid_exit();
+	cpt_compat_exit();
 }
 
 module_init(cpt_init);

@@ -34,6 +34,7 @@
 #include <linux/threads.h>
 #include <linux/tty.h>
 
+#include "cpt_compat.h"
 #include "cpt_internal.h"
 #include "cpt_session.h"
 
@@ -109,6 +110,7 @@ static int cpt_alloc_pid_entry(struct kretprobe_instance *ri, struct pt_regs *re
 	pid_t *set_tid = (pid_t *)ri->data;
 	unsigned long flags;
 
+	cpt_compat_saw_alloc_pid(regs);
 	/* The caller already chose its pids (clone3 with set_tid). */
 	if (regs->dx)
 		return 1;
@@ -237,16 +239,9 @@ void cpt_nextid_unreserve(struct cpt_session *s)
 	s->reserved = NULL;
 }
 
-/*
- * fs/devpts/inode.c's struct pts_fs_info, whose first field is the ida of
- * the instance's pty indexes.
- */
-struct cpt_pts_fs_info {
-	struct ida allocated_ptys;
-};
-
 static int cpt_new_pty_index_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
+	cpt_compat_saw_new_pty_index(regs);
 	*(struct cpt_pts_fs_info **)ri->data = (struct cpt_pts_fs_info *)regs->di;
 	return 0;
 }

@@ -13,7 +13,7 @@ function result(report: CheckReport, name: CheckName): CheckResult {
 test('a healthy machine passes every check, in a fixed order, with no hints', (t) => {
   const report = evaluateCheck(healthyFacts);
   t.true(report.ok);
-  t.deepEqual(report.checks.map((check) => check.name), ['kernel', 'module', 'device', 'open', 'handshake', 'ioctls']);
+  t.deepEqual(report.checks.map((check) => check.name), ['kernel', 'module', 'compat', 'device', 'open', 'handshake', 'ioctls']);
   t.true(report.checks.every((check) => check.status === 'ok'));
   t.deepEqual(report.hints, []);
 });
@@ -134,7 +134,7 @@ test('without a device, open, handshake and ioctls are skipped, not failed', (t)
   const report = evaluateCheck(factsWith({
     device: { kind: 'missing' }, open: { kind: 'not-attempted' }, handshake: { kind: 'not-attempted' },
   }));
-  t.deepEqual(report.checks.slice(3).map((check) => check.status), ['skip', 'skip', 'skip']);
+  t.deepEqual(report.checks.slice(4).map((check) => check.status), ['skip', 'skip', 'skip']);
   t.false(report.ok);
   t.deepEqual(report.module.features, []);
   t.is(report.module.featureBits, null);
@@ -233,4 +233,65 @@ test('hints come in check order', (t) => {
   t.is(report.hints.length, 2);
   t.regex(report.hints[0] ?? '', /vm\/run/);
   t.regex(report.hints[1] ?? '', /root/);
+});
+
+test('compat: the checks the module passed at load, and those it could not test here', (t) => {
+  const report = evaluateCheck(factsWith({
+    compat: {
+      kind: 'reported',
+      builtFor: '6.1.0-18-amd64',
+      checks: [{ name: 'release', outcome: 'ok' }, { name: 'pts_fs_info', outcome: 'untested' }],
+    },
+  }));
+  t.true(report.ok);
+  t.is(result(report, 'compat').detail, 'built for 6.1.0-18-amd64; passed at load: release; untested here: pts_fs_info');
+  t.is(report.compat.builtFor, '6.1.0-18-amd64');
+  t.is(report.compat.refusal, null);
+});
+
+test('compat: a loaded module without the layer fails, with the reload hint', (t) => {
+  const report = evaluateCheck(factsWith({ compat: { kind: 'absent' } }));
+  t.is(result(report, 'compat').status, 'fail');
+  t.regex(result(report, 'compat').detail, /no compat layer/);
+  t.true(report.hints.some((hint) => hint.includes('rebuild kmod/')));
+});
+
+test('compat: a check in another state than ok or untested fails', (t) => {
+  const report = evaluateCheck(factsWith({
+    compat: { kind: 'reported', builtFor: null, checks: [{ name: 'release', outcome: 'not-run' }] },
+  }));
+  t.is(result(report, 'compat').status, 'fail');
+  t.regex(result(report, 'compat').detail, /release not-run/);
+});
+
+const notLoaded = { module: { loaded: false, version: null }, device: { kind: 'missing' } } as const;
+
+test('compat: a refused load shows the kernel log\'s reason and points at dmesg', (t) => {
+  const message = 'cpt: compat check syscalls failed: forced by compat_fail=syscalls';
+  const report = evaluateCheck(factsWith({ ...notLoaded, compat: { kind: 'refused', message } }));
+  const compat = result(report, 'compat');
+  t.is(compat.status, 'fail');
+  t.true(compat.detail.endsWith(message));
+  t.is(report.compat.refusal, message);
+  t.true(report.hints.some((hint) => hint.includes("dmesg | grep 'cpt: compat'")));
+});
+
+test('compat: not loaded, no refusal logged: skipped', (t) => {
+  const report = evaluateCheck(factsWith({ ...notLoaded, compat: { kind: 'no-refusal' } }));
+  t.is(result(report, 'compat').status, 'skip');
+  t.regex(result(report, 'compat').detail, /no compat refusal/);
+});
+
+test('compat: not loaded, the kernel log unreadable: skipped, pointing at dmesg', (t) => {
+  const report = evaluateCheck(factsWith({
+    ...notLoaded, compat: { kind: 'log-unreadable', reason: 'Operation not permitted' },
+  }));
+  const compat = result(report, 'compat');
+  t.is(compat.status, 'skip');
+  t.regex(compat.detail, /dmesg \| grep 'cpt: compat'.*Operation not permitted/);
+});
+
+test('compat: facts of a loaded module while the module is not loaded are not trusted', (t) => {
+  const report = evaluateCheck(factsWith({ module: { loaded: false, version: null } }));
+  t.is(result(report, 'compat').status, 'skip');
 });

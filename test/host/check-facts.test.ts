@@ -122,3 +122,62 @@ test('no module directory means not loaded', async (t) => {
     t.deepEqual(facts.module, { loaded: false, version: null });
   });
 });
+
+const noLog = (): Promise<string> => Promise.reject(new Error('the test reads no kernel log'));
+
+test('a loaded module lists its compat checks and the release it was built for', async (t) => {
+  await withModuleDir({
+    'cpt/version': '0.1.0\n',
+    'cpt/parameters/compat_checks': 'release ok\nsymbols ok\npts_fs_info untested\n',
+    'cpt/parameters/compat_built_for': '6.1.0-56-amd64\n',
+  }, async (sysModuleDir) => {
+    const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), { sysModuleDir, readKernelLog: noLog });
+    t.deepEqual(facts.compat, {
+      kind: 'reported',
+      builtFor: '6.1.0-56-amd64',
+      checks: [
+        { name: 'release', outcome: 'ok' },
+        { name: 'symbols', outcome: 'ok' },
+        { name: 'pts_fs_info', outcome: 'untested' },
+      ],
+    });
+  });
+});
+
+test('a loaded module without compat_checks has no compat layer', async (t) => {
+  await withModuleDir({ 'cpt/version': '0.1.0\n' }, async (sysModuleDir) => {
+    const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), { sysModuleDir, readKernelLog: noLog });
+    t.deepEqual(facts.compat, { kind: 'absent' });
+  });
+});
+
+test('no module: the kernel log\'s last compat refusal, without its timestamp', async (t) => {
+  const log = [
+    '[    5.1] cpt: compat check release failed: built for 6.1.0-55-amd64, running 6.1.0-56-amd64',
+    '[    6.2] other: compat check x failed: not ours',
+    '[    7.3] cpt: compat check syscalls failed: forced by compat_fail=syscalls',
+    '[    8.4] eth0: link up',
+  ].join('\n');
+  await withModuleDir({}, async (sysModuleDir) => {
+    const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), { sysModuleDir, readKernelLog: () => Promise.resolve(log) });
+    t.deepEqual(facts.compat, { kind: 'refused', message: 'cpt: compat check syscalls failed: forced by compat_fail=syscalls' });
+  });
+});
+
+test('no module and no refusal in the kernel log', async (t) => {
+  await withModuleDir({}, async (sysModuleDir) => {
+    const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), {
+      sysModuleDir, readKernelLog: () => Promise.resolve('[ 1.0] cpt: loading out-of-tree module taints kernel.\n'),
+    });
+    t.deepEqual(facts.compat, { kind: 'no-refusal' });
+  });
+});
+
+test('no module and an unreadable kernel log keeps the reason', async (t) => {
+  await withModuleDir({}, async (sysModuleDir) => {
+    const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), {
+      sysModuleDir, readKernelLog: () => Promise.reject(new Error('dmesg: read kernel buffer failed: Operation not permitted')),
+    });
+    t.deepEqual(facts.compat, { kind: 'log-unreadable', reason: 'dmesg: read kernel buffer failed: Operation not permitted' });
+  });
+});

@@ -5,9 +5,9 @@ import {
   describeTarget, GUEST_HINT, KMOD_NAME, REQUIRED_IOCTLS, TARGET_ARCH, TARGET_KERNEL,
 } from '../../target.js';
 import type { ApiReply } from '../../native.js';
-import type { CheckFacts, KernelFacts } from './facts.js';
+import type { CheckFacts, CompatCheckFact, CompatFact, KernelFacts } from './facts.js';
 
-export type CheckName = 'kernel' | 'module' | 'device' | 'open' | 'handshake' | 'ioctls';
+export type CheckName = 'kernel' | 'module' | 'compat' | 'device' | 'open' | 'handshake' | 'ioctls';
 
 /** 'skip': not attempted because a check it depends on failed. */
 export type CheckStatus = 'ok' | 'fail' | 'skip';
@@ -38,6 +38,15 @@ export interface CheckReport {
     readonly ioctls: readonly string[];
     readonly ioctlBits: bigint | null;
   };
+  /** The module's checks of the running kernel at load. */
+  readonly compat: {
+    /** The kernel release the loaded module was built for; null if unknown. */
+    readonly builtFor: string | null;
+    /** Those checks, each 'ok' or 'untested'; empty if the module is not loaded. */
+    readonly checks: readonly CompatCheckFact[];
+    /** Why the kernel refused the module, from the kernel log; null if no refusal is known. */
+    readonly refusal: string | null;
+  };
   readonly checks: readonly CheckResult[];
   /** What the user can do about the failures, without duplicates, in check order. */
   readonly hints: readonly string[];
@@ -50,6 +59,9 @@ interface Verdict {
 
 const INSMOD_HINT = `load the module: insmod kmod/${KMOD_NAME}.ko on a ${describeTarget()} host, or ${GUEST_HINT}`;
 const RELOAD_HINT = `the loaded ${KMOD_NAME} module does not match this cptctl: rebuild kmod/ from this checkout and reload it`;
+const COMPAT_GREP = `dmesg | grep '${KMOD_NAME}: compat'`;
+const REFUSED_HINT = `the ${KMOD_NAME} module checks the running kernel when it loads and refused it (${COMPAT_GREP}): `
+  + 'build it against this kernel\'s headers (make -C kmod KDIR=...); if it still refuses, cpt does not support this kernel yet';
 
 export function evaluateCheck(facts: CheckFacts): CheckReport {
   const kernelSupported = isTargetKernel(facts.kernel);
@@ -58,6 +70,7 @@ export function evaluateCheck(facts: CheckFacts): CheckReport {
   const verdicts = [
     kernelVerdict(facts.kernel, kernelSupported),
     moduleVerdict(facts, kernelSupported),
+    compatVerdict(facts),
     deviceVerdict(facts),
     openVerdict(facts),
     handshakeVerdict(facts),
@@ -77,8 +90,17 @@ export function evaluateCheck(facts: CheckFacts): CheckReport {
       ioctls: reply === null ? [] : decodeBits(reply.ioctls, facts.catalog.ioctlBits),
       ioctlBits: reply?.ioctls ?? null,
     },
+    compat: compatSummary(facts.compat),
     checks,
     hints,
+  };
+}
+
+function compatSummary(compat: CompatFact): CheckReport['compat'] {
+  return {
+    builtFor: compat.kind === 'reported' ? compat.builtFor : null,
+    checks: compat.kind === 'reported' ? compat.checks : [],
+    refusal: compat.kind === 'refused' ? compat.message : null,
   };
 }
 
@@ -129,6 +151,40 @@ function moduleVerdict(facts: CheckFacts, kernelSupported: boolean): Verdict {
     // On another kernel insmod cannot work, and the kernel check already says where to go.
     kernelSupported ? INSMOD_HINT : undefined,
   );
+}
+
+function compatVerdict(facts: CheckFacts): Verdict {
+  const { compat } = facts;
+  const notLoaded = `needs ${KMOD_NAME} loaded`;
+  if (facts.module.loaded !== (compat.kind === 'reported' || compat.kind === 'absent')) return skip('compat', notLoaded);
+  switch (compat.kind) {
+    case 'reported':
+      return reportedCompatVerdict(compat.builtFor, compat.checks);
+    case 'absent':
+      return fail('compat', `the loaded ${KMOD_NAME} module has no compat layer (no compat_checks parameter)`, RELOAD_HINT);
+    case 'refused':
+      return fail('compat', `the kernel log says the last load was refused: ${compat.message}`, REFUSED_HINT);
+    case 'no-refusal':
+      return skip('compat', `${notLoaded}; the kernel log has no compat refusal of it`);
+    case 'log-unreadable':
+      return skip('compat', `${notLoaded}; if insmod failed, ${COMPAT_GREP} as root says which check refused it `
+        + `(cannot read the kernel log here: ${compat.reason})`);
+  }
+}
+
+function reportedCompatVerdict(builtFor: string | null, checks: readonly CompatCheckFact[]): Verdict {
+  const named = (outcome: string): string[] => checks.filter((c) => c.outcome === outcome).map((c) => c.name);
+  const other = checks.filter((c) => c.outcome !== 'ok' && c.outcome !== 'untested');
+  if (checks.length === 0 || other.length > 0) {
+    const listed = other.map((c) => `${c.name} ${c.outcome}`).join(', ');
+    return fail('compat', `the module reports no passed checks${listed === '' ? '' : `: ${listed}`}`, RELOAD_HINT);
+  }
+  const untested = named('untested');
+  return pass('compat', [
+    `built for ${builtFor ?? 'an unknown release'}`,
+    `passed at load: ${named('ok').join(', ')}`,
+    ...(untested.length === 0 ? [] : [`untested here: ${untested.join(', ')}`]),
+  ].join('; '));
 }
 
 function deviceVerdict(facts: CheckFacts): Verdict {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ApiReply, CptAddon } from '../../native.js';
 import { isSystemError } from '../../native.js';
 import { KMOD_NAME } from '../../target.js';
+import { lastCompatRefusal, readKernelLog } from './kernel-log.js';
 
 export interface KernelFacts {
   /** os.release(), e.g. '6.1.0-18-amd64'. */
@@ -22,6 +23,25 @@ export interface ModuleFacts {
   /** MODULE_VERSION of the module, from /sys/module/<KMOD_NAME>/version; null when absent. */
   readonly version: string | null;
 }
+
+/** One check of the module's compat layer, as /sys/module/<KMOD_NAME>/parameters/compat_checks lists it. */
+export interface CompatCheckFact {
+  readonly name: string;
+  /** 'ok', or 'untested' when the module could not test the assumption on this machine. */
+  readonly outcome: string;
+}
+
+/**
+ * The module's checks of the running kernel, run when it loads: a loaded
+ * module passed them and lists them in sysfs; a refused load leaves only its
+ * reason in the kernel log.
+ */
+export type CompatFact =
+  | { readonly kind: 'reported'; readonly builtFor: string | null; readonly checks: readonly CompatCheckFact[] }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'refused'; readonly message: string }
+  | { readonly kind: 'no-refusal' }
+  | { readonly kind: 'log-unreadable'; readonly reason: string };
 
 /** A failed system call, as errno symbol plus message. */
 export interface Failure {
@@ -55,6 +75,7 @@ export interface AbiCatalog {
 export interface CheckFacts {
   readonly kernel: KernelFacts;
   readonly module: ModuleFacts;
+  readonly compat: CompatFact;
   readonly devicePath: string;
   readonly device: DeviceNodeFact;
   readonly open: OpenFact;
@@ -65,6 +86,8 @@ export interface CheckFacts {
 export interface FactSources {
   /** Where the kernel lists loaded modules; tests point it elsewhere. */
   readonly sysModuleDir: string;
+  /** Reads the kernel log (dmesg); tests pass their own. */
+  readonly readKernelLog?: () => Promise<string>;
 }
 
 const SYSTEM: FactSources = { sysModuleDir: '/sys/module' };
@@ -76,9 +99,14 @@ export async function gatherCheckFacts(addon: CptAddon, sources: FactSources = S
     ? await openAndHandshake(devicePath, addon)
     : { open: { kind: 'not-attempted' } as const, handshake: { kind: 'not-attempted' } as const };
 
+  const moduleDir = join(sources.sysModuleDir, KMOD_NAME);
+  const module = await moduleFacts(moduleDir);
   return {
     kernel: { release: release(), arch: machine() },
-    module: await moduleFacts(join(sources.sysModuleDir, KMOD_NAME)),
+    module,
+    compat: module.loaded
+      ? await reportedCompat(moduleDir)
+      : await refusedCompat(sources.readKernelLog ?? readKernelLog),
     devicePath,
     device,
     open,
@@ -112,6 +140,30 @@ async function moduleFacts(sysfsDir: string): Promise<ModuleFacts> {
   if (!loaded) return { loaded, version: null };
   const version = await readFile(join(sysfsDir, 'version'), 'utf8').then((text) => text.trim(), () => null);
   return { loaded, version: version === '' ? null : version };
+}
+
+async function reportedCompat(moduleDir: string): Promise<CompatFact> {
+  const read = (name: string): Promise<string | null> =>
+    readFile(join(moduleDir, 'parameters', name), 'utf8').then((text) => text, () => null);
+  const listed = await read('compat_checks');
+  if (listed === null) return { kind: 'absent' };
+  const builtFor = (await read('compat_built_for'))?.trim() ?? null;
+  const checks = listed.split('\n').filter((line) => line.trim() !== '').map((line): CompatCheckFact => {
+    const [name = '', outcome = ''] = line.trim().split(/\s+/);
+    return { name, outcome };
+  });
+  return { kind: 'reported', builtFor: builtFor === '' ? null : builtFor, checks };
+}
+
+async function refusedCompat(readLog: () => Promise<string>): Promise<CompatFact> {
+  let log;
+  try {
+    log = await readLog();
+  } catch (error: unknown) {
+    return { kind: 'log-unreadable', reason: error instanceof Error ? error.message : String(error) };
+  }
+  const message = lastCompatRefusal(log);
+  return message === null ? { kind: 'no-refusal' } : { kind: 'refused', message };
 }
 
 async function openAndHandshake(

@@ -25,6 +25,7 @@ export interface CheckReportJson {
     readonly ioctls: readonly string[];
     readonly ioctlBits: string | null;
   };
+  readonly compat: CheckReport['compat'];
   readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
   readonly hints: readonly string[];
 }
@@ -42,6 +43,7 @@ export function checkReportJson(report: CheckReport): CheckReportJson {
       ioctls: module.ioctls,
       ioctlBits: module.ioctlBits === null ? null : hex(module.ioctlBits),
     },
+    compat: report.compat,
     // JSON has no third status: a skipped check is not ok, and says so.
     checks: report.checks.map(({ name, status, detail }) =>
       ({ name, ok: status === 'ok', detail: status === 'skip' ? `skipped: ${detail}` : detail })),

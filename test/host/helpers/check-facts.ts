@@ -12,6 +12,11 @@ export const catalog: AbiCatalog = {
 export const healthyFacts: CheckFacts = {
   kernel: { release: '6.1.0-18-amd64', arch: 'x86_64' },
   module: { loaded: true, version: '0.1.0' },
+  compat: {
+    kind: 'reported',
+    builtFor: '6.1.0-18-amd64',
+    checks: [{ name: 'release', outcome: 'ok' }, { name: 'symbols', outcome: 'ok' }],
+  },
   devicePath: '/dev/cpt',
   device: { kind: 'char-device' },
   open: { kind: 'opened' },

@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The compat layer: every use of the running kernel's internals that is not
+ * its exported interface, and the checks that they still hold. A module
+ * built for one kernel and loaded into another that differs in a private
+ * struct or in a symbol's meaning would corrupt memory instead of failing,
+ * so each assumption cpt can test is tested when it loads, by a named check,
+ * and a failed check refuses the load: "cpt: compat check NAME failed: WHY".
+ *
+ * The few kernel functions cpt needs that 6.1 does not export are looked up
+ * here through kallsyms_lookup_name (itself found with a kprobe). The
+ * checks, in order:
+ *  release        the running kernel is the one the module was built for
+ *  symbols        every symbol cpt needs is there
+ *  syscalls       each syscall found by name is that syscall's entry in
+ *                 sys_call_table
+ *  kretprobes     the probes of cpt_nextid.c register on alloc_pid and
+ *                 devpts_new_index
+ *  alloc_pid_args alloc_pid's arguments are in the registers its probe reads
+ *  pts_fs_info    devpts_new_index's argument is the devpts instance's
+ *                 pts_fs_info, with the ida of its ptys first (a ptmx opened
+ *                 here: untested without /dev/ptmx)
+ *  shm_file_data  a SysV attachment's file has ipc/shm.c's f_op and private
+ *                 data (a segment made and attached here)
+ *  sem_undo_list  a task's undo list has ipc/sem.c's layout (a semop() with
+ *                 SEM_UNDO here; untested if the task already has one)
+ * The module parameter compat_fail=NAME forces a check to fail after it ran,
+ * to test the refusal; compat_checks lists the checks and their outcome, and
+ * compat_built_for the kernel release the module was built for.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <generated/utsrelease.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ipc_namespace.h>
+#include <linux/kprobes.h>
+#include <linux/kthread.h>
+#include <linux/major.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/moduleparam.h>
+#include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
+#include <linux/sched.h>
+#include <linux/sem.h>
+#include <linux/shm.h>
+#include <linux/tty.h>
+#include <linux/uaccess.h>
+#include <linux/utsname.h>
+#include <asm/syscall.h>
+#include <uapi/linux/sem.h>
+#include <uapi/linux/shm.h>
+
+#include "cpt_compat.h"
+#include "cpt_internal.h"
+
+struct cpt_kernel_symbols cpt_sym;
+
+static unsigned long (*cpt_kallsyms_lookup_name)(const char *name);
+
+/* Only the sem_undo_list check makes a semop(). */
+static long (*cpt_sys_semop)(const struct pt_regs *regs);
+
+/* A symbol cpt needs; a syscall's has its number, to check it. */
+struct cpt_symbol {
+	void **field;
+	const char *name;
+	int nr;		/* __NR_*, or -1 */
+};
+
+#define CPT_SYM(field, name) { (void **)&cpt_sym.field, name, -1 }
+#define CPT_SYSCALL(field, call) \
+	{ (void **)&cpt_sym.field, "__x64_sys_" #call, __NR_##call }
+
+static const struct cpt_symbol cpt_symbols[] = {
+	CPT_SYM(ptrace_may_access, "ptrace_may_access"),
+	CPT_SYM(set_fs_pwd, "set_fs_pwd"),
+	CPT_SYM(replace_mm_exe_file, "replace_mm_exe_file"),
+	CPT_SYSCALL(sys_mremap, mremap),
+	CPT_SYM(create_pipe_files, "create_pipe_files"),
+	CPT_SYM(pipe_fcntl, "pipe_fcntl"),
+	CPT_SYSCALL(sys_eventfd2, eventfd2),
+	CPT_SYSCALL(sys_signalfd4, signalfd4),
+	CPT_SYSCALL(sys_timerfd_create, timerfd_create),
+	CPT_SYSCALL(sys_timerfd_settime, timerfd_settime),
+	CPT_SYSCALL(sys_epoll_create1, epoll_create1),
+	CPT_SYSCALL(sys_epoll_ctl, epoll_ctl),
+	CPT_SYM(put_files_struct, "put_files_struct"),
+	CPT_SYSCALL(sys_shmget, shmget),
+	CPT_SYSCALL(sys_shmctl, shmctl),
+	CPT_SYSCALL(sys_shmat, shmat),
+	CPT_SYSCALL(sys_shmdt, shmdt),
+	CPT_SYSCALL(sys_semget, semget),
+	CPT_SYSCALL(sys_semctl, semctl),
+	CPT_SYSCALL(sys_msgget, msgget),
+	CPT_SYSCALL(sys_msgctl, msgctl),
+	CPT_SYSCALL(sys_msgsnd, msgsnd),
+	CPT_SYSCALL(sys_msgrcv, msgrcv),
+	CPT_SYSCALL(sys_mprotect, mprotect),
+	CPT_SYSCALL(sys_mq_open, mq_open),
+	CPT_SYSCALL(sys_unlink, unlink),
+	CPT_SYSCALL(sys_inotify_init1, inotify_init1),
+	CPT_SYSCALL(sys_inotify_add_watch, inotify_add_watch),
+	CPT_SYSCALL(sys_mq_getsetattr, mq_getsetattr),
+	CPT_SYSCALL(sys_mq_timedsend, mq_timedsend),
+	CPT_SYSCALL(sys_mq_timedreceive, mq_timedreceive),
+	CPT_SYM(alloc_uid, "alloc_uid"),
+	CPT_SYM(set_cred_ucounts, "set_cred_ucounts"),
+	CPT_SYM(shm_file_operations, "shm_file_operations"),
+	CPT_SYM(shm_file_operations_huge, "shm_file_operations_huge"),
+	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
+};
+
+/* Why the last check failed, for the one message that names it. */
+static char cpt_compat_why[192];
+
+/* A check's outcome when it could not test its assumption here. */
+#define CPT_COMPAT_UNTESTED 1
+
+static __printf(1, 2) int cpt_compat_fail(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(cpt_compat_why, sizeof(cpt_compat_why), fmt, args);
+	va_end(args);
+	return -ENOEXEC;
+}
+
+static __printf(1, 2) int cpt_compat_untested(const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(cpt_compat_why, sizeof(cpt_compat_why), fmt, args);
+	va_end(args);
+	return CPT_COMPAT_UNTESTED;
+}
+
+static int cpt_check_release(void)
+{
+	const char *running = init_utsname()->release;
+
+	if (strcmp(running, UTS_RELEASE))
+		return cpt_compat_fail("built for %s, running %s", UTS_RELEASE, running);
+	return 0;
+}
+
+static int cpt_check_symbols(void)
+{
+	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
+	unsigned int i;
+	int ret;
+
+	ret = register_kprobe(&kp);
+	if (ret) {
+		cpt_compat_fail("cannot find kallsyms_lookup_name (register_kprobe: %d)", ret);
+		return ret;
+	}
+	cpt_kallsyms_lookup_name = (void *)kp.addr;
+	unregister_kprobe(&kp);
+
+	for (i = 0; i < ARRAY_SIZE(cpt_symbols); i++) {
+		*cpt_symbols[i].field = (void *)cpt_kallsyms_lookup_name(cpt_symbols[i].name);
+		if (!*cpt_symbols[i].field) {
+			cpt_compat_fail("this kernel lacks %s, which cpt needs",
+					cpt_symbols[i].name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A name is only a name: the kernel the table belongs to calls exactly these
+ * functions for these syscall numbers, and cpt_sys() passes them the
+ * arguments of those syscalls.
+ */
+static int cpt_check_syscalls(void)
+{
+	const sys_call_ptr_t *table;
+	unsigned int i;
+
+	table = (const sys_call_ptr_t *)cpt_kallsyms_lookup_name("sys_call_table");
+	if (!table)
+		return cpt_compat_fail("no sys_call_table to compare the syscalls with");
+	for (i = 0; i < ARRAY_SIZE(cpt_symbols); i++) {
+		const struct cpt_symbol *sym = &cpt_symbols[i];
+
+		if (sym->nr >= 0 && (void *)table[sym->nr] != *sym->field)
+			return cpt_compat_fail("%s is not syscall %d's entry in sys_call_table",
+					       sym->name, sym->nr);
+	}
+	return 0;
+}
+
+static bool cpt_compat_probes;
+
+static int cpt_check_kretprobes(void)
+{
+	int ret = cpt_nextid_init();
+
+	if (ret) {
+		cpt_compat_fail("cannot probe alloc_pid and devpts_new_index (%d)", ret);
+		return ret;
+	}
+	cpt_compat_probes = true;
+	return 0;
+}
+
+/*
+ * The alloc_pid probe reads the pid namespace from di and the set_tid
+ * array's size from dx, and writes the array to si: while this check runs,
+ * every call it sees is compared with what the calling (forking) task must
+ * pass, the pid namespace for its children.
+ */
+static bool cpt_compat_watch_alloc_pid;
+static atomic_t cpt_compat_alloc_pid_seen;
+
+void cpt_compat_saw_alloc_pid(const struct pt_regs *regs)
+{
+	if (!READ_ONCE(cpt_compat_watch_alloc_pid))
+		return;
+	if (regs->di == (unsigned long)current->nsproxy->pid_ns_for_children &&
+	    regs->dx <= MAX_PID_NS_LEVEL)
+		atomic_inc(&cpt_compat_alloc_pid_seen);
+}
+
+static int cpt_compat_idle(void *unused)
+{
+	return 0;
+}
+
+static int cpt_check_alloc_pid_args(void)
+{
+	struct task_struct *thread;
+
+	atomic_set(&cpt_compat_alloc_pid_seen, 0);
+	WRITE_ONCE(cpt_compat_watch_alloc_pid, true);
+	/* kthreadd forks it, in the initial pid namespace, before this returns. */
+	thread = kthread_create(cpt_compat_idle, NULL, "cpt-compat");
+	WRITE_ONCE(cpt_compat_watch_alloc_pid, false);
+	if (IS_ERR(thread))
+		return cpt_compat_fail("cannot make a kernel thread to watch alloc_pid (%ld)",
+				       PTR_ERR(thread));
+	/* Never woken: it ends without running cpt_compat_idle. */
+	kthread_stop(thread);
+	if (!atomic_read(&cpt_compat_alloc_pid_seen))
+		return cpt_compat_fail("alloc_pid's probe saw no (ns, size) in (di, dx)");
+	return 0;
+}
+
+/* The task whose ptmx open the pts_fs_info check watches, and what it saw. */
+static struct task_struct *cpt_compat_pty_opener;
+static void *cpt_compat_pty_fsi;
+
+void cpt_compat_saw_new_pty_index(const struct pt_regs *regs)
+{
+	if (READ_ONCE(cpt_compat_pty_opener) == current)
+		WRITE_ONCE(cpt_compat_pty_fsi, (void *)regs->di);
+}
+
+/*
+ * The pty's master keeps the instance's pts_fs_info as its driver_data, and
+ * its slave the devpts dentry (drivers/tty/pty.c): the probed argument must
+ * be both, and the pty's index taken in the ida the copy puts first.
+ */
+static int cpt_test_pts_fs_info(struct file *ptmx)
+{
+	struct tty_struct *tty = ((struct tty_file_private *)ptmx->private_data)->tty;
+	struct cpt_pts_fs_info *fsi = READ_ONCE(cpt_compat_pty_fsi);
+	struct dentry *slave = tty->link->driver_data;
+	int ret;
+
+	if (!fsi || fsi != tty->driver_data || (void *)fsi != slave->d_sb->s_fs_info)
+		return cpt_compat_fail("devpts_new_index's argument is no pts_fs_info");
+	ret = ida_alloc_range(&fsi->allocated_ptys, tty->index, tty->index, GFP_KERNEL);
+	if (ret == -ENOSPC)
+		return 0;
+	if (ret >= 0)
+		ida_free(&fsi->allocated_ptys, ret);
+	return cpt_compat_fail("pty %d is not taken in the ida at the start of pts_fs_info (%d)",
+			       tty->index, ret);
+}
+
+static int cpt_check_pts_fs_info(void)
+{
+	struct inode *inode;
+	struct file *ptmx;
+	int ret;
+
+	WRITE_ONCE(cpt_compat_pty_fsi, NULL);
+	WRITE_ONCE(cpt_compat_pty_opener, current);
+	ptmx = filp_open("/dev/ptmx", O_RDWR | O_NOCTTY, 0);
+	WRITE_ONCE(cpt_compat_pty_opener, NULL);
+	if (IS_ERR(ptmx))
+		return cpt_compat_untested("cannot open /dev/ptmx (%ld)", PTR_ERR(ptmx));
+	inode = file_inode(ptmx);
+	if (!S_ISCHR(inode->i_mode) || imajor(inode) != TTYAUX_MAJOR || iminor(inode) != 2)
+		ret = cpt_compat_untested("/dev/ptmx is not the ptmx device");
+	else
+		ret = cpt_test_pts_fs_info(ptmx);
+	filp_close(ptmx, NULL);
+	return ret;
+}
+
+static int cpt_test_shm_file(struct file *file, long id)
+{
+	const struct cpt_shm_file_data *sfd = file->private_data;
+
+	if (file->f_op != cpt_sym.shm_file_operations &&
+	    file->f_op != cpt_sym.shm_file_operations_huge)
+		return cpt_compat_fail("a SysV attachment's f_op is no shm_file_operations");
+	if (sfd->id != id || sfd->ns != current->nsproxy->ipc_ns)
+		return cpt_compat_fail("a SysV attachment's private data is no {id %ld, ns} (%d)",
+				       id, sfd->id);
+	return 0;
+}
+
+static int cpt_check_shm_file_data(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct file *file = NULL;
+	long id, addr;
+	int ret;
+
+	if (!mm)
+		return cpt_compat_untested("the loading task has no memory to attach a segment to");
+	id = cpt_sys(cpt_sym.sys_shmget, IPC_PRIVATE, PAGE_SIZE, IPC_CREAT | 0600, 0, 0);
+	if (id < 0)
+		return cpt_compat_untested("cannot make a SysV segment (%ld)", id);
+	addr = cpt_sys(cpt_sym.sys_shmat, id, 0, SHM_RDONLY, 0, 0);
+	if (IS_ERR_VALUE(addr)) {
+		ret = cpt_compat_fail("cannot attach the SysV segment just made (%ld)", addr);
+		goto out;
+	}
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file)
+		file = get_file(vma->vm_file);
+	mmap_read_unlock(mm);
+	cpt_sys(cpt_sym.sys_shmdt, addr, 0, 0, 0, 0);
+	if (file) {
+		ret = cpt_test_shm_file(file, id);
+		fput(file);
+	} else {
+		ret = cpt_compat_fail("shmat's address has no file mapped");
+	}
+out:
+	cpt_sys(cpt_sym.sys_shmctl, id, IPC_RMID, 0, 0, 0);
+	return ret;
+}
+
+static bool cpt_sem_undos_empty(struct cpt_sem_undo_list *ulp)
+{
+	bool empty;
+
+	spin_lock(&ulp->lock);
+	empty = list_empty(&ulp->list_proc);
+	spin_unlock(&ulp->lock);
+	return empty;
+}
+
+/*
+ * A semop() with SEM_UNDO gives the task an undo list with one entry (one
+ * reference: its only task), and removing the set empties it again.
+ */
+static int cpt_test_sem_undo_list(long id, unsigned long ops)
+{
+	struct cpt_sem_undo_list *ulp;
+	long ret;
+
+	ret = cpt_sys(cpt_sys_semop, id, ops, 1, 0, 0);
+	if (ret)
+		ret = cpt_compat_fail("semop with SEM_UNDO failed (%ld)", ret);
+	ulp = (void *)current->sysvsem.undo_list;
+	if (!ret && (!ulp || refcount_read(&ulp->refcnt) != 1 || cpt_sem_undos_empty(ulp)))
+		ret = cpt_compat_fail("a semop with SEM_UNDO made no list of one undo, one ref");
+	cpt_sys(cpt_sym.sys_semctl, id, 0, IPC_RMID, 0, 0);
+	if (!ret && !cpt_sem_undos_empty(ulp))
+		ret = cpt_compat_fail("removing the set leaves its undo in list_proc");
+	return ret;
+}
+
+static int cpt_check_sem_undo_list(void)
+{
+	struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+	struct cpt_ubuf ub = {};
+	long id;
+	int ret;
+
+	/* A thread of a process with undos (CLONE_SYSVSEM) shares its list. */
+	if (!current->mm || current->sysvsem.undo_list)
+		return cpt_compat_untested("the loading task already has an undo list");
+	ret = cpt_ubuf_get(&ub, sizeof(op));
+	if (ret)
+		return cpt_compat_untested("no user memory for a semop (%d)", ret);
+	id = cpt_sys(cpt_sym.sys_semget, IPC_PRIVATE, 1, IPC_CREAT | 0600, 0, 0);
+	if (id < 0) {
+		ret = cpt_compat_untested("cannot make a semaphore set (%ld)", id);
+	} else if (copy_to_user((void __user *)ub.addr, &op, sizeof(op))) {
+		ret = cpt_compat_untested("cannot write the semop's operation");
+		cpt_sys(cpt_sym.sys_semctl, id, 0, IPC_RMID, 0, 0);
+	} else {
+		ret = cpt_test_sem_undo_list(id, ub.addr);	/* removes the set */
+	}
+	cpt_ubuf_put(&ub);
+	return ret;
+}
+
+struct cpt_compat_check {
+	const char *name;
+	int (*run)(void);
+};
+
+static const struct cpt_compat_check cpt_compat_checks[] = {
+	{ "release", cpt_check_release },
+	{ "symbols", cpt_check_symbols },
+	{ "syscalls", cpt_check_syscalls },
+	{ "kretprobes", cpt_check_kretprobes },
+	{ "alloc_pid_args", cpt_check_alloc_pid_args },
+	{ "pts_fs_info", cpt_check_pts_fs_info },
+	{ "shm_file_data", cpt_check_shm_file_data },
+	{ "sem_undo_list", cpt_check_sem_undo_list },
+};
+
+/* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */
+static int cpt_compat_outcome[ARRAY_SIZE(cpt_compat_checks)] = {
+	[0 ... ARRAY_SIZE(cpt_compat_checks) - 1] = -1
+};
+
+static char *compat_fail;
+module_param(compat_fail, charp, 0444);
+MODULE_PARM_DESC(compat_fail, "make this compat check fail at load (tests the refusal)");
+
+static int cpt_param_read_only(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM;
+}
+
+/* One line per check: its name and "ok" or "untested". */
+static int cpt_param_get_checks(char *buf, const struct kernel_param *kp)
+{
+	int len = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cpt_compat_checks); i++)
+		len += sysfs_emit_at(buf, len, "%s %s\n", cpt_compat_checks[i].name,
+				     cpt_compat_outcome[i] == 0 ? "ok" :
+				     cpt_compat_outcome[i] > 0 ? "untested" : "not-run");
+	return len;
+}
+
+static const struct kernel_param_ops cpt_param_checks_ops = {
+	.set = cpt_param_read_only,
+	.get = cpt_param_get_checks,
+};
+module_param_cb(compat_checks, &cpt_param_checks_ops, NULL, 0444);
+MODULE_PARM_DESC(compat_checks, "the compat checks run at load, each with its outcome");
+
+static int cpt_param_get_built_for(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", UTS_RELEASE);
+}
+
+static const struct kernel_param_ops cpt_param_built_for_ops = {
+	.set = cpt_param_read_only,
+	.get = cpt_param_get_built_for,
+};
+module_param_cb(compat_built_for, &cpt_param_built_for_ops, NULL, 0444);
+MODULE_PARM_DESC(compat_built_for, "the kernel release the module was built for");
+
+void cpt_compat_exit(void)
+{
+	if (cpt_compat_probes)
+		cpt_nextid_exit();
+	cpt_compat_probes = false;
+}
+
+static bool cpt_compat_forced(const char *name)
+{
+	return compat_fail && !strcmp(compat_fail, name);
+}
+
+int cpt_compat_init(void)
+{
+	unsigned int i;
+	int ret;
+
+	if (compat_fail && *compat_fail) {
+		for (i = 0; i < ARRAY_SIZE(cpt_compat_checks); i++)
+			if (cpt_compat_forced(cpt_compat_checks[i].name))
+				break;
+		if (i == ARRAY_SIZE(cpt_compat_checks)) {
+			pr_err("compat_fail=%s names no compat check\n", compat_fail);
+			return -EINVAL;
+		}
+	}
+
+	for (i = 0; i < ARRAY_SIZE(cpt_compat_checks); i++) {
+		const struct cpt_compat_check *check = &cpt_compat_checks[i];
+
+		ret = check->run();
+		if (ret == CPT_COMPAT_UNTESTED)
+			pr_info("compat check %s untested: %s\n", check->name, cpt_compat_why);
+		if (ret >= 0 && cpt_compat_forced(check->name))
+			ret = cpt_compat_fail("forced by compat_fail=%s", compat_fail);
+		if (ret < 0) {
+			pr_err("compat check %s failed: %s\n", check->name, cpt_compat_why);
+			cpt_compat_exit();
+			return ret;
+		}
+		cpt_compat_outcome[i] = ret;
+	}
+	return 0;
+}
+
+/* The kernel's own rule for attaching a debugger, LSMs (Yama...) included. */
+bool cpt_may_checkpoint(struct task_struct *task)
+{
+	return cpt_sym.ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS);
+}
+
+long cpt_sys(long (*call)(const struct pt_regs *regs), unsigned long a0, unsigned long a1,
+	     unsigned long a2, unsigned long a3, unsigned long a4)
+{
+	struct pt_regs regs = { .di = a0, .si = a1, .dx = a2, .r10 = a3, .r8 = a4 };
+
+	return call(&regs);
+}
+
+void cpt_ubuf_put(struct cpt_ubuf *ub)
+{
+	if (ub->addr)
+		vm_munmap(ub->addr, ub->size);
+	ub->addr = 0;
+}
+
+/* At least size bytes; a smaller buffer is replaced, its content lost. */
+int cpt_ubuf_get(struct cpt_ubuf *ub, size_t size)
+{
+	unsigned long addr;
+
+	size = PAGE_ALIGN(max_t(size_t, size, PAGE_SIZE));
+	if (ub->addr && ub->size >= size)
+		return 0;
+	cpt_ubuf_put(ub);
+	addr = vm_mmap(NULL, 0, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	ub->addr = addr;
+	ub->size = size;
+	return 0;
+}
