@@ -151,7 +151,7 @@ extern const struct cpt_subsys_ops cpt_signals_ops;
 extern const struct cpt_subsys_ops cpt_files_ops;
 extern const struct cpt_subsys_ops cpt_cpu_ops;
 
-/* cpt_mm.c */
+/* cpt_mm_save.c, cpt_mm_restore.c */
 int cpt_mm_save(struct cpt_session *s);
 int cpt_mm_restore(struct cpt_session *s);
 
