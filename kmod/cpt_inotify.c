@@ -23,8 +23,8 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "cpt_files.h"
 #include "cpt_pb_fields.h"
-#include "cpt_session.h"
 #include "cpt_symbols.h"
 
 /* The most of an instance's fdinfo read: some 8,000 watches. */
@@ -139,8 +139,8 @@ static char *cpt_inotify_path(struct inode *inode, const struct path *mounts,
 	return ERR_PTR(-ENOENT);
 }
 
-int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file,
-		     const struct path *mounts, unsigned int nr_mounts, char *buf)
+static int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file,
+			    const struct path *mounts, unsigned int nr_mounts, char *buf)
 {
 	struct fsnotify_group *group = file->private_data;
 	struct cpt_inotify_watch *watches;
@@ -239,7 +239,7 @@ static int cpt_inotify_add(long ifd, struct fsnotify_group *group, struct cpt_ub
 }
 
 /* A new instance (flags: O_NONBLOCK) with the File's watches. */
-struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len)
+static struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len)
 {
 	struct fsnotify_group *group;
 	struct cpt_ubuf ub = {};
@@ -277,3 +277,56 @@ struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len)
 	}
 	return file;
 }
+
+static int cpt_inotify_claim(unsigned int fd, struct file *file)
+{
+	return cpt_is_anon(file, "inotify") ? CPT_PB_FILE_KIND_INOTIFY : 0;
+}
+
+/*
+ * An instance's watches, named through the mounts the tree uses: the
+ * root's root and working directory, and those of the tree's files.
+ */
+static int cpt_inotify_save_file(struct cpt_file_save *fs)
+{
+	struct cpt_file_registry *reg = fs->reg;
+	struct path *mounts;
+	unsigned int i, nr = 0;
+	int ret;
+
+	mounts = kvcalloc(reg->nr_saved + 2, sizeof(*mounts), GFP_KERNEL);
+	if (!mounts)
+		return -ENOMEM;
+	if (reg->root_fs[0].mnt) {
+		mounts[nr++] = reg->root_fs[0];
+		mounts[nr++] = reg->root_fs[1];
+	}
+	for (i = 0; i < reg->nr_saved; i++)
+		mounts[nr++] = reg->saved[i].file->f_path;
+	ret = cpt_inotify_save(fs->one, fs->e->fd, fs->e->file, mounts, nr, fs->buf);
+	kvfree(mounts);
+	return ret;
+}
+
+/* What inotify_init1() gives: read-only; its calls check the watches. */
+static int cpt_inotify_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	if ((rfile->flags & O_ACCMODE) != O_RDONLY)
+		*bad = "access mode";
+	return *bad ? -EBADMSG : 0;
+}
+
+static int cpt_inotify_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	return cpt_claim_file(rfile, cpt_inotify_open(rfile->flags, rfile->record,
+						      rfile->record_len));
+}
+
+/* Its watches are decoded when it is made (cpt_inotify_open()). */
+const struct cpt_file_ops cpt_inotify_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.claim = cpt_inotify_claim,
+	.save = cpt_inotify_save_file,
+	.check = cpt_inotify_check,
+	.open = cpt_inotify_reopen,
+};

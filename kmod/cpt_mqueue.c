@@ -19,13 +19,14 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/magic.h>
+#include <linux/mount.h>
 #include <linux/mqueue.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "cpt_files.h"
 #include "cpt_pb_fields.h"
-#include "cpt_session.h"
 #include "cpt_symbols.h"
 
 /* What one queue may hold in an image. */
@@ -41,7 +42,7 @@
 #define CPT_MQ_PRIO_OFF (CPT_MQ_ATTR_OFF + sizeof(struct mq_attr))
 #define CPT_MQ_DATA_OFF 512
 
-bool cpt_is_mqueue(struct file *file)
+static bool cpt_is_mqueue(struct file *file)
 {
 	return file_inode(file)->i_sb->s_magic == CPT_MQUEUE_MAGIC;
 }
@@ -123,7 +124,7 @@ static int cpt_mq_check_notify(unsigned int fd, struct file *file, struct cpt_ub
 	return 0;
 }
 
-int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf)
+static int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf)
 {
 	const char *name = (const char *)file->f_path.dentry->d_name.name;
 	struct cpt_mq_message *msgs = NULL;
@@ -200,7 +201,7 @@ int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, 
 }
 
 /* The name a restart may give mq_open(): one path component. */
-bool cpt_mqueue_valid(const char *name, u64 maxmsg, u64 msgsize)
+static bool cpt_mqueue_valid(const char *name, u64 maxmsg, u64 msgsize)
 {
 	return *name && strlen(name) <= NAME_MAX && !strchr(name, '/') && strcmp(name, ".") &&
 	       strcmp(name, "..") && maxmsg && maxmsg <= CPT_MQ_HARD_MSGMAX && msgsize &&
@@ -246,8 +247,8 @@ static int cpt_mq_refill(struct cpt_ubuf *ub, long qfd, u64 msgsize, const void 
 	return ret;
 }
 
-struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 maxmsg, u64 msgsize,
-			     const void *record, size_t record_len)
+static struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 maxmsg,
+				    u64 msgsize, const void *record, size_t record_len)
 {
 	struct cpt_ubuf ub = {};
 	struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = msgsize };
@@ -284,3 +285,56 @@ out:
 	cpt_ubuf_put(&ub);
 	return ret ? ERR_PTR(ret) : file;
 }
+
+/* No path reaches a queue: it is saved by its name, which a restart opens. */
+static int cpt_mqueue_claim(unsigned int fd, struct file *file)
+{
+	if (!(file->f_path.mnt->mnt_flags & MNT_INTERNAL) || !S_ISREG(file_inode(file)->i_mode) ||
+	    !cpt_is_mqueue(file))
+		return 0;
+	return CPT_PB_FILE_KIND_MQUEUE;
+}
+
+static int cpt_mqueue_save_file(struct cpt_file_save *fs)
+{
+	return cpt_mqueue_save(fs->one, fs->e->fd, fs->e->file, fs->buf);
+}
+
+static int cpt_mqueue_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	switch (f->num) {
+	case CPT_PB_FILE_MQ_MAXMSG:
+		return cpt_pb_get_u64(f, &rfile->mq.maxmsg);
+	case CPT_PB_FILE_MQ_MSGSIZE:
+		return cpt_pb_get_u64(f, &rfile->mq.msgsize);
+	}
+	/* Its messages are walked when the queue is made (cpt_mq_refill()). */
+	return CPT_FILE_FOREIGN;
+}
+
+static int cpt_mqueue_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	if ((rfile->mode & S_IFMT) != S_IFREG)
+		*bad = "mode";
+	else if (!cpt_mqueue_valid(path, rfile->mq.maxmsg, rfile->mq.msgsize))
+		*bad = "message queue name or attributes";
+	else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
+		*bad = "access mode";
+	return *bad ? -EBADMSG : 0;
+}
+
+static int cpt_mqueue_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	return cpt_claim_file(rfile, cpt_mqueue_open(rfile->path, rfile->flags, rfile->mode,
+						     rfile->mq.maxmsg, rfile->mq.msgsize,
+						     rfile->record, rfile->record_len));
+}
+
+const struct cpt_file_ops cpt_mqueue_ops = {
+	.path = CPT_FILE_PATH_NAME,
+	.claim = cpt_mqueue_claim,
+	.save = cpt_mqueue_save_file,
+	.decode = cpt_mqueue_decode,
+	.check = cpt_mqueue_check,
+	.open = cpt_mqueue_reopen,
+};

@@ -22,14 +22,23 @@
 #include <linux/tty_flip.h>
 #include <linux/uaccess.h>
 
+#include "cpt_files.h"
 #include "cpt_pb_fields.h"
-#include "cpt_session.h"
 #include "cpt_symbols.h"
+
+/* Restart: a pty made again, by its index, until the session ends. */
+struct cpt_restored_pty {
+	struct file *master;
+	char *slave_path;
+	u32 session;		/* whose controlling terminal it is, 0: none */
+	u32 foreground;
+	bool master_claimed;	/* a File of the image is its master */
+};
 
 /* What one pty may hold unread in an image: its buffers' own limits. */
 #define CPT_PTY_MAX_INPUT (128U << 10)
 
-struct tty_struct *cpt_pty_of(struct file *file, bool *master)
+static struct tty_struct *cpt_pty_of(struct file *file, bool *master)
 {
 	struct inode *inode = file_inode(file);
 	unsigned int major = imajor(inode);
@@ -52,7 +61,7 @@ struct tty_struct *cpt_pty_of(struct file *file, bool *master)
 }
 
 /* The master of the pty a file is an end of, or NULL. */
-struct tty_struct *cpt_pty_master_of(struct file *file)
+static struct tty_struct *cpt_pty_master_of(struct file *file)
 {
 	struct tty_struct *tty;
 	bool master;
@@ -61,13 +70,13 @@ struct tty_struct *cpt_pty_master_of(struct file *file)
 	return !tty || master ? tty : tty->link;
 }
 
-int cpt_pty_index(struct tty_struct *master)
+static int cpt_pty_index(struct tty_struct *master)
 {
 	return master->index;
 }
 
 /* How many times the pty's slave is open: its count has one more, its master's. */
-int cpt_pty_slave_opens(struct tty_struct *master)
+static int cpt_pty_slave_opens(struct tty_struct *master)
 {
 	return READ_ONCE(master->link->count) - 1;
 }
@@ -194,8 +203,8 @@ static bool cpt_pty_raw_master(const struct ktermios *t)
  * The pty's state, with the first of its files saved. master is the tree's
  * file on the master; slave one of the tree's files on the slave, or NULL.
  */
-int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave,
-		 struct pid_namespace *ns)
+static int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave,
+			struct pid_namespace *ns)
 {
 	struct tty_struct *m = ((struct tty_file_private *)master->private_data)->tty;
 	struct tty_struct *sl = m->link;
@@ -283,7 +292,7 @@ int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave
 
 /* ---- restart ---- */
 
-int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *st)
+static int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *st)
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
@@ -368,7 +377,7 @@ static int cpt_pty_apply(struct tty_struct *m, const struct cpt_pty_image *st)
 }
 
 /* A new pty with the saved index, through the task's next pty index. */
-struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struct cpt_pty_image *st)
+static struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struct cpt_pty_image *st)
 {
 	struct tty_struct *tty;
 	struct file *file;
@@ -403,7 +412,7 @@ struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struct cpt_p
 }
 
 /* The slave of the pty whose master is given, by path, lock or no lock. */
-struct file *cpt_pty_open_slave(struct file *master, const char *path, u32 flags)
+static struct file *cpt_pty_open_slave(struct file *master, const char *path, u32 flags)
 {
 	struct tty_struct *m = ((struct tty_file_private *)master->private_data)->tty;
 	struct tty_struct *tty;
@@ -432,7 +441,7 @@ struct file *cpt_pty_open_slave(struct file *master, const char *path, u32 flags
  * terminal again, with the saved foreground group, through the tty's own
  * ioctls (TIOCSCTTY, TIOCSPGRP) and their rules.
  */
-int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 foreground)
+static int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 foreground)
 {
 	struct cpt_ubuf ub = {};
 	struct file *slave;
@@ -455,3 +464,205 @@ int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 foreground
 			 slave_path, foreground, ret);
 	return ret;
 }
+
+/* ---- the tree's ptys, as Files ---- */
+
+/*
+ * A pty end whose master the tree holds: the master's entry, and one of the
+ * tree's files on the slave (NULL if none). A slave open outside the tree
+ * is refused: that opener would lose it.
+ */
+int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,
+		    struct cpt_saved_file **master, struct file **slave)
+{
+	struct tty_struct *m = cpt_pty_master_of(file), *t;
+	unsigned int i, slaves = 0;
+	bool is_master;
+
+	if (!m)
+		return 0;
+	*master = NULL;
+	*slave = NULL;
+	for (i = 0; i < reg->nr_saved; i++) {
+		t = cpt_pty_master_of(reg->saved[i].file);
+		if (t != m)
+			continue;
+		cpt_pty_of(reg->saved[i].file, &is_master);
+		if (is_master) {
+			*master = &reg->saved[i];
+		} else {
+			*slave = reg->saved[i].file;
+			slaves++;
+		}
+	}
+	if (!*master)
+		return 0;
+	if (cpt_pty_slave_opens(m) > slaves) {
+		cpt_note("pty %d: its slave is open outside the tree\n", cpt_pty_index(m));
+		return -EOPNOTSUPP;
+	}
+	cpt_pty_of(file, &is_master);
+	return is_master ? CPT_PB_FILE_KIND_PTY_MASTER : CPT_PB_FILE_KIND_PTY_SLAVE;
+}
+
+/*
+ * Where a pty's other end is, by its devpts's layout: the slave of
+ * DIR/pts/ptmx is DIR/pts/N, of DIR/ptmx (the /dev/ptmx of most systems)
+ * DIR/pts/N; the ptmx of DIR/pts/N is DIR/ptmx.
+ */
+static char *cpt_pty_other_path(const char *path, bool master, u32 index)
+{
+	char *dir = kstrdup(path, GFP_KERNEL), *other, *cut;
+
+	if (!dir)
+		return NULL;
+	*strrchr(dir, '/') = 0;			/* the end's directory */
+	cut = strrchr(dir, '/');
+	if (!master)
+		other = kasprintf(GFP_KERNEL, "%.*s/ptmx", cut ? (int)(cut - dir) : 0, dir);
+	else if (cut && !strcmp(cut, "/pts"))
+		other = kasprintf(GFP_KERNEL, "%s/%u", dir, index);
+	else
+		other = kasprintf(GFP_KERNEL, "%s/pts/%u", dir, index);
+	kfree(dir);
+	return other;
+}
+
+/*
+ * A pty end: the first File of the pty makes it, with its state; a master
+ * File takes that master (a pty has one), a slave File opens the slave.
+ */
+static int cpt_open_pty(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	bool master = rfile->kind == CPT_PB_FILE_KIND_PTY_MASTER;
+	struct cpt_restored_pty *pty = xa_load(&reg->ptys, rfile->pty.index);
+	char *ptmx = NULL;
+	int ret;
+
+	if (!pty) {
+		pty = kzalloc(sizeof(*pty), GFP_KERNEL_ACCOUNT);
+		if (!pty)
+			return -ENOMEM;
+		ptmx = master ? NULL : cpt_pty_other_path(rfile->path, false, 0);
+		pty->slave_path = master ? cpt_pty_other_path(rfile->path, true, rfile->pty.index) :
+					   kstrdup(rfile->path, GFP_KERNEL);
+		if ((!master && !ptmx) || !pty->slave_path) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		pty->master = cpt_pty_create(master ? rfile->path : ptmx, rfile->pty.index,
+					     &rfile->pty.image);
+		kfree(ptmx);
+		if (IS_ERR(pty->master)) {
+			ret = PTR_ERR(pty->master);
+			goto fail;
+		}
+		pty->session = rfile->pty.image.session;
+		pty->foreground = rfile->pty.image.foreground;
+		ret = xa_insert(&reg->ptys, rfile->pty.index, pty, GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			fput(pty->master);
+			goto fail;
+		}
+	} else if (rfile->pty.image.present) {
+		cpt_note("image: pty %u has its state twice\n", rfile->pty.index);
+		return -EBADMSG;
+	}
+	if (master) {
+		if (pty->master_claimed) {
+			cpt_note("image: pty %u has two masters\n", rfile->pty.index);
+			return -EBADMSG;
+		}
+		pty->master_claimed = true;
+		rfile->file = get_file(pty->master);
+		return 0;
+	}
+	rfile->file = cpt_pty_open_slave(pty->master, rfile->path, rfile->flags);
+	if (IS_ERR(rfile->file)) {
+		ret = PTR_ERR(rfile->file);
+		rfile->file = NULL;
+		return ret;
+	}
+	return 0;
+fail:
+	kfree(pty->slave_path);
+	kfree(pty);
+	return ret;
+}
+
+/* In a session leader's final step: the pty that was its controlling terminal. */
+int cpt_pty_apply_ctty(struct cpt_file_registry *reg)
+{
+	struct cpt_restored_pty *pty;
+	pid_t self = task_tgid_vnr(current);
+	unsigned long i;
+	int ret = 0;
+
+	xa_for_each(&reg->ptys, i, pty)
+		if (!ret && pty->session && pty->session == self)
+			ret = cpt_pty_set_ctty(pty->master, pty->slave_path, pty->foreground);
+	return ret;
+}
+
+void cpt_pty_release(struct cpt_file_registry *reg)
+{
+	struct cpt_restored_pty *pty;
+	unsigned long i;
+
+	xa_for_each(&reg->ptys, i, pty) {
+		fput(pty->master);
+		kfree(pty->slave_path);
+		kfree(pty);
+	}
+	xa_destroy(&reg->ptys);
+}
+
+/* Each end names its pty; the pty's state goes with the first File of its master. */
+static int cpt_pty_save_file(struct cpt_file_save *fs)
+{
+	const struct cpt_fd_entry *e = fs->e;
+	struct cpt_saved_file *master;
+	struct file *slave;
+	int ret;
+
+	cpt_pb_varint(fs->one, CPT_PB_FILE_PTY_INDEX, cpt_pty_index(cpt_pty_master_of(e->file)));
+	ret = cpt_pty_in_tree(fs->reg, e->file, &master, &slave);
+	if (ret == e->kind && !master->pty_saved) {
+		master->pty_saved = true;
+		ret = cpt_pty_save(fs->one, master->file, slave, fs->reg->pid_ns);
+	}
+	return ret < 0 ? ret : 0;
+}
+
+static int cpt_pty_decode_field(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	switch (f->num) {
+	case CPT_PB_FILE_PTY_INDEX:
+		return cpt_pb_get_u32(f, &rfile->pty.index);
+	case CPT_PB_FILE_PTY:
+		return cpt_pty_decode(f, &rfile->pty.image);
+	}
+	return CPT_FILE_FOREIGN;
+}
+
+static int cpt_pty_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	if ((rfile->mode & S_IFMT) != S_IFCHR)
+		*bad = "mode";
+	else if (*path != '/' || !strrchr(path, '/')[1])
+		*bad = "path";
+	else if (rfile->pty.index >= NR_UNIX98_PTY_MAX)
+		*bad = "pty index";
+	else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
+		*bad = "access mode";
+	return *bad ? -EBADMSG : 0;
+}
+
+/* Both ends; cpt_files.c tells them apart by cpt_pty_in_tree(). */
+const struct cpt_file_ops cpt_pty_ops = {
+	.path = CPT_FILE_PATH_OPENED,
+	.save = cpt_pty_save_file,
+	.decode = cpt_pty_decode_field,
+	.check = cpt_pty_check,
+	.open = cpt_open_pty,
+};

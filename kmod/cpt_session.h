@@ -123,62 +123,6 @@ int cpt_ipc_shm_id(struct file *attachment);
 int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long offset,
 		   u32 prot);
 
-/* cpt_files.c: what /proc/PID/fdinfo shows of the file, NUL-terminated in buf. */
-int cpt_fdinfo(struct file *file, char *buf, size_t size);
-
-/* cpt_inotify.c: inotify instances, by their watches. */
-struct path;
-int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file,
-		     const struct path *mounts, unsigned int nr_mounts, char *buf);
-struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len);
-
-/* cpt_unix.c: listening unix sockets, and the names of connected ones. */
-bool cpt_unix_is_listener(struct file *file);
-const char *cpt_unix_refusal(struct file *file);
-void cpt_unix_save_addr(struct cpt_pb_buf *one, struct file *file);
-int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file);
-bool cpt_unix_addr_valid(const u8 *addr, size_t len);
-struct file *cpt_unix_listener_open(u32 type, const u8 *addr, size_t len, u32 backlog, u32 flags);
-int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len);
-
-/* cpt_mqueue.c: POSIX message queues, saved and opened again as files. */
-bool cpt_is_mqueue(struct file *file);
-int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf);
-bool cpt_mqueue_valid(const char *name, u64 maxmsg, u64 msgsize);
-struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 maxmsg, u64 msgsize,
-			     const void *record, size_t record_len);
-
-/* cpt_pty.c: ptys whose master the tree holds. */
-struct pid_namespace;
-struct tty_struct;
-struct cpt_pb_field;
-
-/* A Pty message, decoded; pointers are into the record. */
-struct cpt_pty_image {
-	bool present;
-	bool locked;
-	u32 iflag, oflag, cflag, lflag, line, ispeed, ospeed;
-	u32 rows, cols, xpixel, ypixel;
-	u32 session, foreground;
-	const u8 *cc;
-	size_t cc_len;
-	const u8 *input;	/* the master's to read */
-	size_t input_len;
-	const u8 *typed;	/* the slave's to read */
-	size_t typed_len;
-};
-
-struct tty_struct *cpt_pty_of(struct file *file, bool *master);
-struct tty_struct *cpt_pty_master_of(struct file *file);
-int cpt_pty_index(struct tty_struct *master);
-int cpt_pty_slave_opens(struct tty_struct *master);
-int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave,
-		 struct pid_namespace *ns);
-int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *st);
-struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struct cpt_pty_image *st);
-struct file *cpt_pty_open_slave(struct file *master, const char *path, u32 flags);
-int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 foreground);
-
 /* cpt_tree.c */
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);
 void cpt_tree_thaw(struct cpt_session *s);
@@ -207,7 +151,7 @@ extern const struct cpt_subsys_ops cpt_signals_ops;
 extern const struct cpt_subsys_ops cpt_files_ops;
 extern const struct cpt_subsys_ops cpt_cpu_ops;
 
-/* cpt_mm.c */
+/* cpt_mm_save.c, cpt_mm_restore.c */
 int cpt_mm_save(struct cpt_session *s);
 int cpt_mm_restore(struct cpt_session *s);
 

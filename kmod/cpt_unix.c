@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unix sockets with names: listening sockets, bound to a path or an
- * abstract name, and the names the ends of a connection carry (an accepted
- * socket has its listener's). A restart binds a listener again in the
- * restoring task, with its rights; the file a killed listener left at its
- * path is removed first, once a probe finds nobody bound to it. A
- * connection within the tree comes back as a socket pair whose ends get
- * their names back, as getsockname() and getpeername() show them.
+ * Unix sockets: connected pairs the tree holds both ends of, and listeners.
+ * A pair (socketpair(), or connect() and accept() of a stream) is saved
+ * with what each end has yet to read, and made again as socketpair()
+ * makes it, each end's queue sent again from its peer; its ends get their
+ * names back, as getsockname() and getpeername() show them (an accepted
+ * socket has its listener's). A listener, bound to a path or an abstract
+ * name, is bound again in the restoring task, with its rights; the file a
+ * killed listener left at its path is removed first, once a probe finds
+ * nobody bound to it.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -18,11 +20,11 @@
 #include <net/af_unix.h>
 #include <net/sock.h>
 
+#include "cpt_files.h"
 #include "cpt_pb_fields.h"
-#include "cpt_session.h"
 #include "cpt_symbols.h"
 
-bool cpt_unix_is_listener(struct file *file)
+static bool cpt_unix_is_listener(struct file *file)
 {
 	struct socket *sock = sock_from_file(file);
 
@@ -32,7 +34,7 @@ bool cpt_unix_is_listener(struct file *file)
 }
 
 /* Why a socket that is not a listener, nor a pair of the tree, is refused. */
-const char *cpt_unix_refusal(struct file *file)
+static const char *cpt_unix_refusal(struct file *file)
 {
 	struct socket *sock = sock_from_file(file);
 
@@ -53,12 +55,12 @@ static void cpt_unix_encode_addr(struct cpt_pb_buf *one, struct sock *sk)
 		cpt_pb_bytes(one, CPT_PB_FILE_UNIX_ADDR, addr->name, addr->len);
 }
 
-void cpt_unix_save_addr(struct cpt_pb_buf *one, struct file *file)
+static void cpt_unix_save_addr(struct cpt_pb_buf *one, struct file *file)
 {
 	cpt_unix_encode_addr(one, sock_from_file(file)->sk);
 }
 
-int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file)
+static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file)
 {
 	struct sock *sk = sock_from_file(file)->sk;
 
@@ -78,10 +80,111 @@ int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file 
 	return one->err;
 }
 
+/* The most bytes queued in a unix socket an image holds. */
+#define CPT_MAX_QUEUED (4U << 20)
+
+static struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
+						  struct sock *sk)
+{
+	struct socket *sock;
+	unsigned int i;
+
+	for (i = 0; i < reg->nr_saved; i++) {
+		sock = sock_from_file(reg->saved[i].file);
+		if (sock && sock->sk == sk)
+			return &reg->saved[i];
+	}
+	return NULL;
+}
+
+/*
+ * Whether the socket is one end of a connected pair (socketpair(), or
+ * connect() and accept() of a stream) whose other end the tree holds too,
+ * with nothing in its queue a restart could not give back: passed fds,
+ * out-of-band data. Returns its peer's entry.
+ */
+struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file)
+{
+	struct socket *sock = sock_from_file(file);
+	struct sock *sk = sock ? sock->sk : NULL, *peer;
+	struct cpt_saved_file *other = NULL;
+	struct sk_buff *skb;
+	bool clean = true;
+
+	if (!sk || sk->sk_family != AF_UNIX || sock->state != SS_CONNECTED ||
+	    (sk->sk_type != SOCK_STREAM && sk->sk_type != SOCK_DGRAM &&
+	     sk->sk_type != SOCK_SEQPACKET))
+		return NULL;
+	peer = unix_peer_get(sk);
+	if (!peer)
+		return NULL;
+	/* Named ends are a connection's (accept()ed): a datagram's name is its binding. */
+	if ((sk->sk_type != SOCK_DGRAM || (!unix_sk(sk)->addr && !unix_sk(peer)->addr)) &&
+	    unix_peer(peer) == sk && !sk->sk_shutdown && !peer->sk_shutdown)
+		other = cpt_find_saved_sock(reg, peer);
+	spin_lock(&sk->sk_receive_queue.lock);
+	skb_queue_walk(&sk->sk_receive_queue, skb)
+		clean &= !UNIXCB(skb).fp;
+	spin_unlock(&sk->sk_receive_queue.lock);
+#if IS_ENABLED(CONFIG_AF_UNIX_OOB)
+	clean &= !unix_sk(sk)->oob_skb;
+#endif
+	sock_put(peer);
+	return clean ? other : NULL;
+}
+
+/* What this end has yet to read, a message per buffer (a stream's, from where reading stopped). */
+static int cpt_encode_unix_queue(struct cpt_pb_buf *one, struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	unsigned int total = 0, nr = 0, done = 0, i = 0, off, len;
+	struct sk_buff *skb;
+	u32 *lens;
+	char *data;
+	int ret = 0;
+
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		total += skb->len;
+		nr++;
+	}
+	spin_unlock(&q->lock);
+	if (total > CPT_MAX_QUEUED)
+		return -EFBIG;
+	data = kvmalloc(total ?: 1, GFP_KERNEL);
+	lens = kvmalloc_array(nr ?: 1, sizeof(*lens), GFP_KERNEL);
+	if (!data || !lens) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* The tree is frozen and the peer is in it: the queue holds still. */
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		off = sk->sk_type == SOCK_STREAM ? UNIXCB(skb).consumed : 0;
+		len = skb->len - off;
+		if (i == nr || len > total - done) {
+			ret = -EAGAIN;
+			break;
+		}
+		ret = skb_copy_bits(skb, off, data + done, len);
+		if (ret)
+			break;
+		lens[i++] = len;
+		done += len;
+	}
+	spin_unlock(&q->lock);
+	for (nr = i, i = 0, done = 0; !ret && i < nr; done += lens[i++])
+		cpt_pb_bytes(one, CPT_PB_FILE_UNIX_MESSAGES, data + done, lens[i]);
+out:
+	kvfree(lens);
+	kvfree(data);
+	return ret;
+}
+
 /* ---- restart ---- */
 
 /* A name a restart may bind: a path or an abstract name, within sun_path. */
-bool cpt_unix_addr_valid(const u8 *addr, size_t len)
+static bool cpt_unix_addr_valid(const u8 *addr, size_t len)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)addr;
 
@@ -129,7 +232,8 @@ static int cpt_unix_unlink_stale(const struct sockaddr_un *sun, int len)
 	return ret;
 }
 
-struct file *cpt_unix_listener_open(u32 type, const u8 *addr, size_t len, u32 backlog, u32 flags)
+static struct file *cpt_unix_listener_open(u32 type, const u8 *addr, size_t len, u32 backlog,
+					   u32 flags)
 {
 	struct sockaddr_un sun = {};
 	struct socket *sock;
@@ -161,7 +265,7 @@ struct file *cpt_unix_listener_open(u32 type, const u8 *addr, size_t len, u32 ba
 }
 
 /* Gives a restored end of a connection its saved name back. */
-int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len)
+static int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len)
 {
 	struct sock *sk = sock_from_file(file)->sk;
 	struct unix_address *addr;
@@ -183,3 +287,201 @@ int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len)
 	unix_state_unlock(sk);
 	return 0;
 }
+
+/* Sends, from its peer, what this end of a pair had yet to read. */
+static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
+{
+	struct sock *peer = unix_peer_get(sock->sk);
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct cpt_pb_reader r;
+	struct cpt_pb_field g;
+	struct kvec vec;
+	int ret, sent;
+
+	if (!peer)
+		return -ENOTCONN;
+	cpt_pb_reader_init(&r, rfile->record, rfile->record_len);
+	while ((ret = cpt_pb_next(&r, &g)) > 0) {
+		if (g.num != CPT_PB_FILE_UNIX_MESSAGES || !g.len)
+			continue;
+		vec.iov_base = (void *)g.data;
+		vec.iov_len = g.len;
+		sent = kernel_sendmsg(peer->sk_socket, &msg, &vec, 1, g.len);
+		if (sent != g.len) {
+			cpt_note("socket pair %u: cannot queue %zu saved bytes again: %d\n",
+				 rfile->unix_sk.pair_id, g.len, sent);
+			ret = sent < 0 ? sent : -ENOBUFS;
+			break;
+		}
+	}
+	sock_put(peer);
+	return ret;
+}
+
+/*
+ * An end of a unix socket pair: the pair is made for its first end, as
+ * socketpair() makes it (in the restoring task's network namespace, as
+ * the caller), the other end waiting in the registry for its own File.
+ * Each end's saved queue is sent again from its peer.
+ */
+static int cpt_open_unix_pair(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	struct socket *pair[2] = {};
+	struct file *other;
+	int ret, i;
+
+	other = xa_erase(&reg->pair_ends, rfile->unix_sk.pair_id);
+	if (other) {
+		rfile->file = other;
+		if (sock_from_file(other)->sk->sk_type != rfile->unix_sk.type)
+			return -EBADMSG;
+		goto fill;
+	}
+	for (i = 0; i < 2; i++) {
+		ret = sock_create(AF_UNIX, rfile->unix_sk.type, 0, &pair[i]);
+		if (ret)
+			goto out_release;
+	}
+	ret = pair[0]->ops->socketpair(pair[0], pair[1]);
+	if (ret)
+		goto out_release;
+	rfile->file = sock_alloc_file(pair[0], 0, NULL);
+	pair[0] = NULL;		/* the file has it, or freed it */
+	if (IS_ERR(rfile->file)) {
+		ret = PTR_ERR(rfile->file);
+		rfile->file = NULL;
+		goto out_release;
+	}
+	other = sock_alloc_file(pair[1], 0, NULL);
+	pair[1] = NULL;
+	if (IS_ERR(other))
+		return PTR_ERR(other);
+	ret = xa_insert(&reg->pair_ends, rfile->unix_sk.pair_id, other, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		fput(other);
+		return ret == -EBUSY ? -EBADMSG : ret;
+	}
+fill:
+	if (rfile->unix_sk.addr_len) {
+		ret = cpt_unix_set_addr(rfile->file, rfile->unix_sk.addr, rfile->unix_sk.addr_len);
+		if (ret)
+			return ret;
+	}
+	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
+	return cpt_refill_unix(rfile, sock_from_file(rfile->file));
+
+out_release:
+	for (i = 0; i < 2; i++)
+		if (pair[i])
+			sock_release(pair[i]);
+	return ret;
+}
+
+static int cpt_unix_listener_claim(unsigned int fd, struct file *file)
+{
+	if (!S_ISSOCK(file_inode(file)->i_mode))
+		return 0;
+	if (!cpt_unix_is_listener(file))
+		return cpt_refuse(fd, cpt_unix_refusal(file));
+	return CPT_PB_FILE_KIND_UNIX_LISTENER;
+}
+
+static int cpt_unix_listener_save_file(struct cpt_file_save *fs)
+{
+	return cpt_unix_listener_save(fs->one, fs->e->fd, fs->e->file);
+}
+
+/* Both ends get the pair's id with the first (cpt_files.c). */
+static int cpt_unix_pair_save(struct cpt_file_save *fs)
+{
+	struct sock *sk = sock_from_file(fs->e->file)->sk;
+	int ret;
+
+	cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
+	cpt_pb_u64(fs->one, CPT_PB_FILE_PAIR_ID, fs->sf->pair);
+	cpt_unix_save_addr(fs->one, fs->e->file);
+	ret = cpt_encode_unix_queue(fs->one, sk);
+	if (ret)
+		cpt_note("fd %u: cannot save what its socket holds: %d\n", fs->e->fd, ret);
+	return ret;
+}
+
+static int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	switch (f->num) {
+	case CPT_PB_FILE_UNIX_TYPE:
+		return cpt_pb_get_u32(f, &rfile->unix_sk.type);
+	case CPT_PB_FILE_PAIR_ID:
+		return cpt_pb_get_u32(f, &rfile->unix_sk.pair_id);
+	case CPT_PB_FILE_UNIX_ADDR:
+		rfile->unix_sk.addr = f->data;
+		rfile->unix_sk.addr_len = f->len;
+		return f->wire == CPT_PB_BYTES && f->len <= sizeof(struct sockaddr_un) ? 0 :
+		       -EBADMSG;
+	case CPT_PB_FILE_UNIX_BACKLOG:
+		return cpt_pb_get_u32(f, &rfile->unix_sk.backlog);
+	case CPT_PB_FILE_UNIX_MESSAGES:
+		/* Walked again when the pair is made (cpt_refill_unix()). */
+		return f->wire == CPT_PB_BYTES ? 0 : -EBADMSG;
+	}
+	return CPT_FILE_FOREIGN;
+}
+
+static int cpt_unix_pair_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+
+	if ((rfile->mode & S_IFMT) != S_IFSOCK)
+		*bad = "mode";
+	else if (u->type != SOCK_STREAM && u->type != SOCK_DGRAM && u->type != SOCK_SEQPACKET)
+		*bad = "socket type";
+	else if (!u->pair_id || u->pair_id > CPT_MAX_FILES)
+		*bad = "pair id";
+	else if (u->addr_len &&
+		 (u->type == SOCK_DGRAM || !cpt_unix_addr_valid(u->addr, u->addr_len)))
+		*bad = "socket name";
+	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+		*bad = "access mode";
+	return *bad ? -EBADMSG : 0;
+}
+
+static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *path,
+				   const char **bad)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+
+	if ((rfile->mode & S_IFMT) != S_IFSOCK)
+		*bad = "mode";
+	else if (u->type != SOCK_STREAM && u->type != SOCK_SEQPACKET)
+		*bad = "socket type";
+	else if (!cpt_unix_addr_valid(u->addr, u->addr_len))
+		*bad = "socket name";
+	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+		*bad = "access mode";
+	return *bad ? -EBADMSG : 0;
+}
+
+static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+
+	return cpt_claim_file(rfile, cpt_unix_listener_open(u->type, u->addr, u->addr_len,
+							    u->backlog, rfile->flags));
+}
+
+const struct cpt_file_ops cpt_unix_pair_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.save = cpt_unix_pair_save,
+	.decode = cpt_unix_decode,
+	.check = cpt_unix_pair_check,
+	.open = cpt_open_unix_pair,
+};
+
+const struct cpt_file_ops cpt_unix_listener_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.claim = cpt_unix_listener_claim,
+	.save = cpt_unix_listener_save_file,
+	.decode = cpt_unix_decode,
+	.check = cpt_unix_listener_check,
+	.open = cpt_unix_listener_reopen,
+};

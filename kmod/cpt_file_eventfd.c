@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * eventfds: their counter and whether they count as a semaphore, made
+ * again by the kernel's eventfd2() in the restoring task.
+ */
+#include <linux/eventfd.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/wait.h>
+
+#include "cpt_files.h"
+#include "cpt_pb_fields.h"
+#include "cpt_symbols.h"
+
+/* ---- checkpoint ---- */
+
+static int cpt_eventfd_claim(unsigned int fd, struct file *file)
+{
+	struct eventfd_ctx *ctx = eventfd_ctx_fileget(file);
+
+	if (IS_ERR(ctx))
+		return 0;
+	eventfd_ctx_put(ctx);
+	return CPT_PB_FILE_KIND_EVENTFD;
+}
+
+/* Takes up to what one read() would from the counter, as read() would. */
+static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
+{
+	wait_queue_entry_t wait;
+	u64 taken = 0;
+
+	/* Ours is on no queue (linked to itself): only the counter's read part acts. */
+	init_waitqueue_entry(&wait, current);
+	INIT_LIST_HEAD(&wait.entry);
+	eventfd_ctx_remove_wait_queue(ctx, &wait, &taken);
+	return taken;
+}
+
+/*
+ * An eventfd's counter, as its fdinfo shows it, and whether it counts as a
+ * semaphore, which only a read tells: with at least 2 in the counter, a
+ * semaphore's read takes 1. The counter is put back as it was; the tree
+ * is frozen, so nobody sees it move.
+ */
+static int cpt_eventfd_state(struct file *file, u64 *count, bool *semaphore)
+{
+	struct eventfd_ctx *ctx = eventfd_ctx_fileget(file);
+	char info[128];
+	const char *at;
+	u64 taken;
+	int ret = -EIO;
+
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	if (cpt_fdinfo(file, info, sizeof(info)))
+		goto out;
+	at = strstr(info, "eventfd-count:");
+	if (!at || sscanf(at, "eventfd-count: %llx", count) != 1 || *count > U64_MAX - 3)
+		goto out;
+	eventfd_signal(ctx, 2);
+	taken = cpt_eventfd_take(ctx);
+	*semaphore = taken == 1;
+	if (*semaphore)
+		cpt_eventfd_take(ctx);
+	else if (*count)
+		eventfd_signal(ctx, *count);
+	ret = 0;
+out:
+	eventfd_ctx_put(ctx);
+	return ret;
+}
+
+static int cpt_eventfd_save(struct cpt_file_save *fs)
+{
+	bool semaphore;
+	u64 count;
+	int ret;
+
+	ret = cpt_eventfd_state(fs->e->file, &count, &semaphore);
+	if (ret)
+		return ret;
+	cpt_pb_u64(fs->one, CPT_PB_FILE_EVENTFD_COUNT, count);
+	cpt_pb_u64(fs->one, CPT_PB_FILE_EVENTFD_SEMAPHORE, semaphore);
+	return 0;
+}
+
+/* ---- restart ---- */
+
+static int cpt_eventfd_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	switch (f->num) {
+	case CPT_PB_FILE_EVENTFD_COUNT:
+		return cpt_pb_get_u64(f, &rfile->eventfd.count);
+	case CPT_PB_FILE_EVENTFD_SEMAPHORE:
+		return cpt_pb_get_bool(f, &rfile->eventfd.semaphore);
+	}
+	return CPT_FILE_FOREIGN;
+}
+
+/* What eventfd() gives: read-write; write() refuses the top value. */
+static int cpt_eventfd_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	if ((rfile->flags & O_ACCMODE) != O_RDWR)
+		*bad = "access mode";
+	else if (rfile->eventfd.count == U64_MAX)
+		*bad = "eventfd counter";
+	return *bad ? -EBADMSG : 0;
+}
+
+/* An eventfd, made by the kernel's eventfd2() in the restoring task, with its counter. */
+static int cpt_eventfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	u64 first = min_t(u64, rfile->eventfd.count, UINT_MAX);
+	struct pt_regs regs = {
+		.di = first,
+		.si = (rfile->eventfd.semaphore ? EFD_SEMAPHORE : 0) |
+		      (rfile->flags & O_NONBLOCK) | O_CLOEXEC,
+	};
+	struct eventfd_ctx *ctx;
+	long fd;
+
+	fd = cpt_sym.sys_eventfd2(&regs);
+	if (fd < 0)
+		return fd;
+	rfile->file = fget(fd);
+	close_fd(fd);
+	if (!rfile->file)
+		return -EBADF;
+	if (rfile->eventfd.count > first) {
+		ctx = eventfd_ctx_fileget(rfile->file);
+		if (IS_ERR(ctx))
+			return PTR_ERR(ctx);
+		eventfd_signal(ctx, rfile->eventfd.count - first);
+		eventfd_ctx_put(ctx);
+	}
+	return 0;
+}
+
+const struct cpt_file_ops cpt_file_eventfd_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.claim = cpt_eventfd_claim,
+	.save = cpt_eventfd_save,
+	.decode = cpt_eventfd_decode,
+	.check = cpt_eventfd_check,
+	.open = cpt_eventfd_open,
+};

@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Files a restart opens again by path: regular files and directories, and
+ * the memory character devices (/dev/null, /dev/zero, /dev/random,
+ * /dev/urandom), by device number. A restart opens them as the restarting
+ * caller, so it never gets more access than that caller has.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kdev_t.h>
+#include <linux/major.h>
+#include <linux/namei.h>
+
+#include "cpt_files.h"
+#include "cpt_pb_fields.h"
+
+/* The character devices a file may be, and the node a restart opens for each. */
+static const struct {
+	unsigned int minor;
+	const char *path;
+} cpt_mem_devices[] = {
+	{ 3, "/dev/null" },
+	{ 5, "/dev/zero" },
+	{ 8, "/dev/random" },
+	{ 9, "/dev/urandom" },
+};
+
+static const char *cpt_mem_device_path(dev_t dev)
+{
+	unsigned int i;
+
+	if (MAJOR(dev) != MEM_MAJOR)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(cpt_mem_devices); i++)
+		if (MINOR(dev) == cpt_mem_devices[i].minor)
+			return cpt_mem_devices[i].path;
+	return NULL;
+}
+
+static umode_t cpt_reg_type(u32 kind)
+{
+	if (kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
+		return S_IFCHR;
+	return kind == CPT_PB_FILE_KIND_DIRECTORY ? S_IFDIR : S_IFREG;
+}
+
+/* ---- checkpoint ---- */
+
+/* What is left of files with a type: those with a path, memory devices, refusals. */
+static int cpt_reg_claim(unsigned int fd, struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (S_ISREG(inode->i_mode))
+		return CPT_PB_FILE_KIND_REGULAR;
+	if (S_ISDIR(inode->i_mode))
+		return CPT_PB_FILE_KIND_DIRECTORY;
+	if (S_ISBLK(inode->i_mode))
+		return cpt_refuse(fd, "block device");
+	if (!S_ISCHR(inode->i_mode))
+		return 0;
+	if (!cpt_mem_device_path(inode->i_rdev)) {
+		cpt_note("fd %u: %s %u:%u is not supported\n", fd,
+			 cpt_is_tty(inode) ? "tty" : "character device",
+			 imajor(inode), iminor(inode));
+		return -EOPNOTSUPP;
+	}
+	return CPT_PB_FILE_KIND_CHAR_DEVICE;
+}
+
+static int cpt_reg_save(struct cpt_file_save *fs)
+{
+	struct inode *inode = file_inode(fs->e->file);
+
+	if (fs->e->kind == CPT_PB_FILE_KIND_REGULAR)
+		cpt_pb_u64(fs->one, CPT_PB_FILE_SIZE, i_size_read(inode));
+	if (fs->e->kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
+		cpt_pb_u64(fs->one, CPT_PB_FILE_RDEV, new_encode_dev(inode->i_rdev));
+	return 0;
+}
+
+/* ---- restart ---- */
+
+static int cpt_reg_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	u64 size;
+
+	switch (f->num) {
+	case CPT_PB_FILE_SIZE:
+		/* Only informative: a file may grow between checkpoint and restart. */
+		return cpt_pb_get_u64(f, &size);
+	case CPT_PB_FILE_RDEV:
+		return cpt_pb_get_u32(f, &rfile->rdev);
+	}
+	return CPT_FILE_FOREIGN;
+}
+
+static int cpt_reg_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	dev_t dev = new_decode_dev(rfile->rdev);
+
+	if (*path != '/')
+		*bad = "path";
+	else if ((rfile->mode & S_IFMT) != cpt_reg_type(rfile->kind))
+		*bad = "mode";
+	else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
+		*bad = "access mode";
+	else if (rfile->pos > LLONG_MAX)
+		*bad = "position";
+	if (*bad)
+		return -EBADMSG;
+	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE && !cpt_mem_device_path(dev)) {
+		cpt_note("image: file %u: character device %u:%u is not supported\n",
+			 rfile->id, MAJOR(dev), MINOR(dev));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static bool cpt_same_kind(const struct inode *inode, const struct cpt_rfile *rfile)
+{
+	if ((inode->i_mode & S_IFMT) != cpt_reg_type(rfile->kind))
+		return false;
+	return rfile->kind != CPT_PB_FILE_KIND_CHAR_DEVICE ||
+	       new_encode_dev(inode->i_rdev) == rfile->rdev;
+}
+
+/*
+ * Opens a saved file as the restarting caller. It is looked up first, so
+ * that an image never makes us open what it does not claim (a device's open
+ * may act, a FIFO's blocks); and opened non-blocking and without taking a
+ * controlling tty, in case the path changed in between.
+ */
+static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const char *path = rfile->path;
+	struct file *file;
+	struct path p;
+	bool same;
+	int ret;
+
+	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
+		path = cpt_mem_device_path(new_decode_dev(rfile->rdev));
+	ret = kern_path(path, rfile->flags & O_NOFOLLOW ? 0 : LOOKUP_FOLLOW, &p);
+	if (ret) {
+		cpt_note("cannot find %s: %d\n", path, ret);
+		return ret;
+	}
+	same = cpt_same_kind(d_inode(p.dentry), rfile);
+	path_put(&p);
+	if (!same)
+		goto changed;
+
+	file = filp_open(path, rfile->flags | O_NONBLOCK | O_NOCTTY, 0);
+	if (IS_ERR(file)) {
+		cpt_note("cannot open %s: %ld\n", path, PTR_ERR(file));
+		return PTR_ERR(file);
+	}
+	rfile->file = file;
+	if (!cpt_same_kind(file_inode(file), rfile))
+		goto changed;
+	if (!(rfile->flags & O_NONBLOCK)) {
+		spin_lock(&file->f_lock);
+		file->f_flags &= ~O_NONBLOCK;
+		spin_unlock(&file->f_lock);
+	}
+	return cpt_seek_saved(rfile);
+
+changed:
+	cpt_note("%s is no longer a file of the saved kind (mode %#o)\n",
+		 path, rfile->mode);
+	return -ESTALE;
+}
+
+const struct cpt_file_ops cpt_file_reg_ops = {
+	.path = CPT_FILE_PATH_OPENED,
+	.claim = cpt_reg_claim,
+	.save = cpt_reg_save,
+	.decode = cpt_reg_decode,
+	.check = cpt_reg_check,
+	.open = cpt_reg_open,
+};

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * signalfds and timerfds: a signalfd's mask, a timerfd's clock, time left,
+ * period and unread expirations, as their fdinfo shows them; made again
+ * by the kernel's own system calls in the restoring task.
+ */
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/math64.h>
+#include <linux/mman.h>
+#include <linux/timerfd.h>
+#include <linux/uaccess.h>
+
+#include "cpt_files.h"
+#include "cpt_pb_fields.h"
+#include "cpt_symbols.h"
+
+/* ---- checkpoint ---- */
+
+static int cpt_signalfd_claim(unsigned int fd, struct file *file)
+{
+	return cpt_is_anon(file, "[signalfd]") ? CPT_PB_FILE_KIND_SIGNALFD : 0;
+}
+
+static int cpt_timerfd_claim(unsigned int fd, struct file *file)
+{
+	return cpt_is_anon(file, "[timerfd]") ? CPT_PB_FILE_KIND_TIMERFD : 0;
+}
+
+/* A signalfd's mask, as its fdinfo shows it. */
+static int cpt_signalfd_mask(struct file *file, u64 *mask)
+{
+	char info[128];
+	const char *at;
+	int ret;
+
+	ret = cpt_fdinfo(file, info, sizeof(info));
+	if (ret)
+		return ret;
+	at = strstr(info, "sigmask:\t");
+	if (!at || sscanf(at, "sigmask:\t%llx", mask) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* A timerfd's clock, time left, period and expirations, as its fdinfo shows them. */
+static int cpt_timerfd_state(struct file *file, struct cpt_timer_state *t)
+{
+	unsigned long long vs, vns, is, ins;
+	unsigned int flags;
+	char info[256];
+	int ret;
+
+	ret = cpt_fdinfo(file, info, sizeof(info));
+	if (ret)
+		return ret;
+	if (sscanf(info, "clockid: %u\nticks: %llu\nsettime flags: %o\n"
+		   "it_value: (%llu, %llu)\nit_interval: (%llu, %llu)",
+		   &t->clock, &t->ticks, &flags, &vs, &vns, &is, &ins) != 7)
+		return -EIO;
+	if (vs > U64_MAX / NSEC_PER_SEC - 1 || is > U64_MAX / NSEC_PER_SEC - 1)
+		return -EOVERFLOW;
+	t->value_ns = vs * NSEC_PER_SEC + vns;
+	t->interval_ns = is * NSEC_PER_SEC + ins;
+	return 0;
+}
+
+static int cpt_signalfd_save(struct cpt_file_save *fs)
+{
+	u64 mask;
+	int ret;
+
+	ret = cpt_signalfd_mask(fs->e->file, &mask);
+	if (ret) {
+		cpt_note("fd %u: cannot read its state: %d\n", fs->e->fd, ret);
+		return ret;
+	}
+	cpt_pb_u64(fs->one, CPT_PB_FILE_SIGNALFD_MASK, mask);
+	return 0;
+}
+
+static int cpt_timerfd_save(struct cpt_file_save *fs)
+{
+	struct cpt_timer_state t;
+	int ret;
+
+	ret = cpt_timerfd_state(fs->e->file, &t);
+	if (ret) {
+		cpt_note("fd %u: cannot read its state: %d\n", fs->e->fd, ret);
+		return ret;
+	}
+	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_CLOCK, t.clock);
+	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_TICKS, t.ticks);
+	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_VALUE_NS, t.value_ns);
+	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_INTERVAL_NS, t.interval_ns);
+	return 0;
+}
+
+/* ---- restart ---- */
+
+static int cpt_signalfd_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	if (f->num != CPT_PB_FILE_SIGNALFD_MASK)
+		return CPT_FILE_FOREIGN;
+	return cpt_pb_get_u64(f, &rfile->signalfd_mask);
+}
+
+static int cpt_timerfd_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	switch (f->num) {
+	case CPT_PB_FILE_TIMER_CLOCK:
+		return cpt_pb_get_u32(f, &rfile->timer.clock);
+	case CPT_PB_FILE_TIMER_TICKS:
+		return cpt_pb_get_u64(f, &rfile->timer.ticks);
+	case CPT_PB_FILE_TIMER_VALUE_NS:
+		return cpt_pb_get_u64(f, &rfile->timer.value_ns);
+	case CPT_PB_FILE_TIMER_INTERVAL_NS:
+		return cpt_pb_get_u64(f, &rfile->timer.interval_ns);
+	}
+	return CPT_FILE_FOREIGN;
+}
+
+/* The kernel's own calls check the rest (clock ids, times). */
+static int cpt_timers_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	if ((rfile->flags & O_ACCMODE) != O_RDWR)
+		*bad = "access mode";
+	return *bad ? -EBADMSG : 0;
+}
+
+/* A signalfd with its mask, made by the kernel's signalfd4(). */
+static int cpt_signalfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	unsigned long scratch = cpt_user_scratch();
+	struct pt_regs regs = {
+		.di = -1,
+		.si = scratch,
+		.dx = sizeof(rfile->signalfd_mask),
+		.r10 = O_CLOEXEC | (rfile->flags & O_NONBLOCK),
+	};
+	struct file *file;
+
+	if (IS_ERR_VALUE(scratch))
+		return scratch;
+	if (copy_to_user((void __user *)scratch, &rfile->signalfd_mask,
+			 sizeof(rfile->signalfd_mask)))
+		file = ERR_PTR(-EFAULT);
+	else
+		file = cpt_file_from_syscall(cpt_sym.sys_signalfd4, &regs);
+	vm_munmap(scratch, PAGE_SIZE);
+	return cpt_claim_file(rfile, file);
+}
+
+/*
+ * A timerfd on its clock, armed with the time it had left and its period
+ * (relative: an absolute timer comes back with the same time left), and
+ * its unread expirations (TFD_IOC_SET_TICKS, as CRIU does it): the
+ * kernel's timerfd_create() and timerfd_settime() in the restoring task.
+ */
+static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_timer_state *t = &rfile->timer;
+	unsigned long scratch = cpt_user_scratch();
+	struct pt_regs regs = {
+		.di = t->clock,
+		.si = O_CLOEXEC | (rfile->flags & O_NONBLOCK),
+	};
+	struct __kernel_itimerspec its = {};
+	long fd, ret = 0;
+	u32 ns;
+
+	if (IS_ERR_VALUE(scratch))
+		return scratch;
+	fd = cpt_sym.sys_timerfd_create(&regs);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	/*
+	 * A periodic timer that expired, its expirations unread, shows no
+	 * time left: the kernel re-arms it only when it is read. It comes back
+	 * expiring at once; the periods it missed before are not counted.
+	 */
+	its.it_value.tv_sec = div_u64_rem(t->value_ns ?: !!t->interval_ns, NSEC_PER_SEC, &ns);
+	its.it_value.tv_nsec = ns;
+	its.it_interval.tv_sec = div_u64_rem(t->interval_ns, NSEC_PER_SEC, &ns);
+	its.it_interval.tv_nsec = ns;
+	if (its.it_value.tv_sec || its.it_value.tv_nsec) {
+		regs = (struct pt_regs) { .di = fd, .si = 0, .dx = scratch, .r10 = 0 };
+		ret = copy_to_user((void __user *)scratch, &its, sizeof(its)) ? -EFAULT :
+		      cpt_sym.sys_timerfd_settime(&regs);
+	}
+	rfile->file = fget(fd);
+	close_fd(fd);
+	if (!ret && !rfile->file)
+		ret = -EBADF;
+	if (!ret && t->ticks)
+		ret = copy_to_user((void __user *)scratch, &t->ticks, sizeof(t->ticks)) ? -EFAULT :
+		      rfile->file->f_op->unlocked_ioctl(rfile->file, TFD_IOC_SET_TICKS, scratch);
+out:
+	vm_munmap(scratch, PAGE_SIZE);
+	if (ret)
+		cpt_note("timerfd on clock %u: cannot set it again: %ld\n", t->clock, ret);
+	return ret;
+}
+
+const struct cpt_file_ops cpt_file_signalfd_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.claim = cpt_signalfd_claim,
+	.save = cpt_signalfd_save,
+	.decode = cpt_signalfd_decode,
+	.check = cpt_timers_check,
+	.open = cpt_signalfd_open,
+};
+
+const struct cpt_file_ops cpt_file_timerfd_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.claim = cpt_timerfd_claim,
+	.save = cpt_timerfd_save,
+	.decode = cpt_timerfd_decode,
+	.check = cpt_timers_check,
+	.open = cpt_timerfd_open,
+};

@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The kinds of open file a File of the image may be. Each kind has a table
+ * of ops in a file of its own, as the SysV kinds of cpt_ipc.c and CRIU's
+ * file kinds do; cpt_files.c keeps the fd table, the session's registry of
+ * open file descriptions and their installation, and dispatches to a
+ * File's kind through its table.
+ */
+#ifndef CPT_FILES_H
+#define CPT_FILES_H
+
+#include <linux/path.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "cpt_session.h"
+
+struct file;
+struct pid_namespace;
+struct pt_regs;
+struct tty_struct;
+
+/* The most Files an image may hold, and thus their highest id. */
+#define CPT_MAX_FILES BIT(20)
+
+/* The open(2) flags a File keeps, and a restart opens it with. */
+#define CPT_FILE_FLAGS (O_ACCMODE | O_APPEND | O_NONBLOCK | O_DSYNC | __O_SYNC | \
+			O_DIRECT | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME)
+/* What f_flags may also hold that is no state of the open file. */
+#define CPT_FILE_FLAGS_IGNORED (O_CLOEXEC | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | \
+				__FMODE_EXEC | __FMODE_NONOTIFY)
+
+/* Checkpoint: a pipe some process of the tree holds. */
+struct cpt_saved_pipe {
+	struct pipe_inode_info *pipe;
+	u32 readers;		/* files of the tree open for reading it */
+	u32 writers;
+	bool saved;		/* its data went with its first end's File */
+};
+
+/* Checkpoint: an open file the tree holds. */
+struct cpt_saved_file {
+	struct file *file;	/* a reference */
+	u32 id;			/* its File's, once saved; 0 before */
+	u32 kind;
+	int pipe;		/* index in pipes, or -1 */
+	u32 pair;		/* a unix socket pair's id, once its first end is saved */
+	bool pty_saved;		/* a pty master: its pty's state went with a File */
+};
+
+/*
+ * The session's open files. At checkpoint, every file of the tree's fd
+ * tables and the pipes among them; at restart, the files restored so far
+ * by id, and the ends of the pipes created but not yet claimed by pipe id.
+ */
+struct cpt_file_registry {
+	struct cpt_saved_file *saved;
+	unsigned int nr_saved, cap_saved;
+	struct cpt_saved_pipe *pipes;
+	unsigned int nr_pipes, cap_pipes;
+	bool scanned;			/* every fd table of the tree was seen */
+	u32 next_id;
+	u32 next_pair;
+	struct pid_namespace *pid_ns;	/* checkpoint: the root's */
+	struct path root_fs[2];		/* checkpoint: the root's root and working directory */
+	struct xarray restored;		/* id -> struct file * (a reference) */
+	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
+	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
+	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
+};
+
+/* Checkpoint: one fd of the target. */
+struct cpt_fd_entry {
+	struct file *file;	/* a reference */
+	unsigned int fd;
+	unsigned int owner;	/* the entry of the lowest fd on the same file */
+	u32 id;			/* the File the fd names */
+	u32 kind;
+	bool cloexec;
+};
+
+/* Checkpoint: a File being encoded, as its kind's save() sees it. */
+struct cpt_file_save {
+	struct cpt_pb_buf *one;		/* the File message, common fields in */
+	const struct cpt_fd_entry *e;
+	struct cpt_saved_file *sf;	/* NULL for an INHERITED File */
+	struct cpt_file_registry *reg;
+	const char *path;		/* as saved, perhaps in buf */
+	char *buf;			/* PATH_MAX bytes of scratch */
+};
+
+/* A timerfd's clock, time left, period and unread expirations. */
+struct cpt_timer_state {
+	u32 clock;
+	u64 ticks;
+	u64 value_ns;
+	u64 interval_ns;
+};
+
+/* A Pty message, decoded; pointers are into the record. */
+struct cpt_pty_image {
+	bool present;
+	bool locked;
+	u32 iflag, oflag, cflag, lflag, line, ispeed, ospeed;
+	u32 rows, cols, xpixel, ypixel;
+	u32 session, foreground;
+	const u8 *cc;
+	size_t cc_len;
+	const u8 *input;	/* the master's to read */
+	size_t input_len;
+	const u8 *typed;	/* the slave's to read */
+	size_t typed_len;
+};
+
+/* Restart: each kind's part of a File; pointers are into the record, during restore(). */
+struct cpt_rfile_pipe {
+	u32 id;
+	u32 size;
+	const void *data;
+	u32 data_len;
+};
+
+struct cpt_rfile_content {
+	const void *data;
+	u32 len;
+};
+
+struct cpt_rfile_eventfd {
+	u64 count;
+	bool semaphore;
+};
+
+struct cpt_rfile_unix {
+	u32 type;
+	u32 pair_id;
+	const u8 *addr;
+	u32 addr_len;
+	u32 backlog;
+};
+
+struct cpt_epoll_target;
+
+struct cpt_rfile_epoll {
+	struct cpt_epoll_target *targets;	/* added in the final step */
+	unsigned int nr;
+};
+
+struct cpt_rfile_mqueue {
+	u64 maxmsg;
+	u64 msgsize;
+};
+
+struct cpt_rfile_pty {
+	u32 index;
+	struct cpt_pty_image image;
+};
+
+/* Restart: one File of the record. */
+struct cpt_rfile {
+	u32 id;
+	u32 kind;
+	u32 flags;
+	u32 mode;
+	u64 pos;
+	const struct cpt_file_ops *ops;	/* its kind's, NULL if none is known */
+	const void *record;	/* the File's own message, for the kinds that walk it again */
+	size_t record_len;
+	bool used;
+	char *path;
+	struct file *file;
+	union {			/* by kind */
+		u32 rdev;			/* CHAR_DEVICE */
+		u32 inherit_fd;			/* INHERITED */
+		struct cpt_rfile_pipe pipe;	/* PIPE, FIFO */
+		struct cpt_rfile_content content; /* DELETED, MEMFD */
+		struct cpt_rfile_eventfd eventfd;
+		struct cpt_rfile_unix unix_sk;	/* UNIX_PAIR, UNIX_LISTENER */
+		u64 signalfd_mask;
+		struct cpt_timer_state timer;
+		struct cpt_rfile_epoll epoll;
+		struct cpt_rfile_mqueue mq;
+		struct cpt_rfile_pty pty;	/* PTY_MASTER, PTY_SLAVE */
+	};
+};
+
+/* Restart: one fd of the record. */
+struct cpt_rfd {
+	unsigned int fd;
+	bool cloexec;
+	u32 id;
+	struct cpt_rfile *file;	/* this record's File, or NULL: an earlier process's */
+};
+
+/*
+ * The files the final step closed, whose last references a worker drops.
+ * A user task's last fput() waits for its return to user mode, and the
+ * restored task first parks in the kernel, while its coordinator may wait
+ * for the close of a pipe end it inherited.
+ */
+struct cpt_file_putter {
+	struct work_struct work;
+	unsigned int nr;
+	struct file *files[];
+};
+
+/* Restart: a process's fd table, as its record says. */
+struct cpt_restore_files {
+	unsigned int nr_files;
+	unsigned int nr_fds;
+	struct cpt_rfile *files;	/* by id, once decoded */
+	struct cpt_rfd *fds;		/* by fd, once decoded */
+	struct cpt_file_putter *putter;
+};
+
+/* What path a File carries. */
+enum cpt_file_path {
+	CPT_FILE_PATH_OPENED,	/* the absolute path a restart opens */
+	CPT_FILE_PATH_SHOWN,	/* d_path()'s, only shown (or "") */
+	CPT_FILE_PATH_NAME,	/* its dentry's name, which a restart gives it again */
+};
+
+/* A decode()'s answer for a field of the File message that is not its kind's. */
+#define CPT_FILE_FOREIGN 1
+
+/*
+ * One kind of open file (or a few that share their code).
+ *
+ * claim(): checkpoint, the kind number the file is saved as, 0 if it is
+ * not of this kind, or why it is refused (noted, with its errno). Kinds
+ * are tried in cpt_file_claimers' order.
+ * save(): encodes the kind's own fields of the File.
+ * decode(): restart, one field of the File message into the kind's part;
+ * CPT_FILE_FOREIGN if the field is not the kind's.
+ * check(): validates the decoded File; 0, or -EBADMSG with what is bad
+ * in *bad, or another errno, noted.
+ * open(): makes the File's file again, in rfile->file.
+ * installed(): in the final step, once every fd is at its number; fd is
+ * the File's lowest.
+ * free(): releases what decode() allocated.
+ */
+struct cpt_file_ops {
+	enum cpt_file_path path;
+	int (*claim)(unsigned int fd, struct file *file);
+	int (*save)(struct cpt_file_save *fs);
+	int (*decode)(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
+	int (*check)(const struct cpt_rfile *rfile, const char *path, const char **bad);
+	int (*open)(struct cpt_file_registry *reg, struct cpt_rfile *rfile);
+	int (*installed)(struct cpt_rfile *rfile, unsigned int fd);
+	void (*free)(struct cpt_rfile *rfile);
+};
+
+/* cpt_file_reg.c: regular files, directories and the memory devices, by path. */
+extern const struct cpt_file_ops cpt_file_reg_ops;
+/* cpt_file_anon.c: memfds and deleted files, with their content. */
+extern const struct cpt_file_ops cpt_file_memfd_ops;
+extern const struct cpt_file_ops cpt_file_deleted_ops;
+/* cpt_file_pipe.c: pipes and FIFOs the tree holds whole. */
+extern const struct cpt_file_ops cpt_file_pipe_ops;
+extern const struct cpt_file_ops cpt_file_fifo_ops;
+/* cpt_file_eventfd.c */
+extern const struct cpt_file_ops cpt_file_eventfd_ops;
+/* cpt_file_timers.c: signalfds and timerfds. */
+extern const struct cpt_file_ops cpt_file_signalfd_ops;
+extern const struct cpt_file_ops cpt_file_timerfd_ops;
+/* cpt_file_epoll.c */
+extern const struct cpt_file_ops cpt_file_epoll_ops;
+/* cpt_unix.c: unix socket pairs and listeners. */
+extern const struct cpt_file_ops cpt_unix_pair_ops;
+extern const struct cpt_file_ops cpt_unix_listener_ops;
+/* cpt_pty.c: ptys whose master the tree holds. */
+extern const struct cpt_file_ops cpt_pty_ops;
+/* cpt_inotify.c */
+extern const struct cpt_file_ops cpt_inotify_ops;
+/* cpt_mqueue.c: POSIX message queues. */
+extern const struct cpt_file_ops cpt_mqueue_ops;
+
+/* cpt_files.c: helpers the kinds share. */
+int cpt_refuse(unsigned int fd, const char *what);
+bool cpt_is_tty(const struct inode *inode);
+int cpt_grow(void **array, unsigned int *cap, unsigned int nr, size_t size);
+int cpt_fdinfo(struct file *file, char *buf, size_t size);
+bool cpt_is_anon(struct file *file, const char *name);
+void cpt_set_nonblock(struct file *file, bool nonblock);
+int cpt_seek_saved(struct cpt_rfile *rfile);
+int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
+struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
+				   struct pt_regs *regs);
+unsigned long cpt_user_scratch(void);
+
+/* cpt_file_pipe.c: the pipe of a pipe or FIFO file, and whether the tree holds it whole. */
+struct pipe_inode_info *cpt_pipe_of(struct file *file);
+bool cpt_is_anon_pipe(struct file *file);
+bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp);
+
+/* cpt_unix.c: the tree's entry for the other end of a connected pair, if it is one. */
+struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file);
+
+/* cpt_pty.c */
+int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,
+		    struct cpt_saved_file **master, struct file **slave);
+int cpt_pty_apply_ctty(struct cpt_file_registry *reg);
+void cpt_pty_release(struct cpt_file_registry *reg);
+
+#endif /* CPT_FILES_H */

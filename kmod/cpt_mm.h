@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the address space's save (cpt_mm_save.c) and restore (cpt_mm_restore.c) halves share. */
+#ifndef CPT_MM_H
+#define CPT_MM_H
+
+#include <linux/mman.h>
+#include <linux/types.h>
+
+struct mm_struct;
+struct task_struct;
+struct vm_area_struct;
+
+/*
+ * Far above the kernel's default vm.max_map_count; bounds what a record
+ * may make a restart allocate.
+ */
+#define CPT_MM_MAX_VMAS (256U * 1024)
+/* Pages taken per get_user_pages*() call, and moved per image call. */
+#define CPT_MM_GUP_BATCH 64U
+
+#define CPT_MM_PROT (PROT_READ | PROT_WRITE | PROT_EXEC)
+/* What madvise() sets on a VMA, and a restart gives back. */
+#define CPT_MM_ADVICE (VM_HUGEPAGE | VM_NOHUGEPAGE | VM_DONTDUMP | VM_DONTCOPY |	\
+		       VM_WIPEONFORK | VM_SEQ_READ | VM_RAND_READ)
+
+/* The mm's facts: its code, data, brk, stack, argument and environment bounds. */
+enum {
+	CPT_MM_START_CODE, CPT_MM_END_CODE,
+	CPT_MM_START_DATA, CPT_MM_END_DATA,
+	CPT_MM_START_BRK, CPT_MM_BRK,
+	CPT_MM_START_STACK,
+	CPT_MM_ARG_START, CPT_MM_ARG_END,
+	CPT_MM_ENV_START, CPT_MM_ENV_END,
+	CPT_MM_NR_FACTS
+};
+
+/* Each fact's field of the Mm message. */
+extern const u32 cpt_mm_fact_fields[CPT_MM_NR_FACTS];
+
+/* Bounds that must come in order, as prctl(PR_SET_MM_MAP) wants them. */
+#define CPT_MM_NR_FACT_PAIRS 5
+extern const u8 cpt_mm_fact_pairs[CPT_MM_NR_FACT_PAIRS][2];
+
+/*
+ * [vdso] or [vvar] for this kernel's own mappings, 0 for a VMA that is not a
+ * kernel special mapping, -EOPNOTSUPP for any other (uprobes' area...).
+ */
+int cpt_mm_special(struct vm_area_struct *vma, const char **name);
+
+/* Whether a task other than the target's threads uses its mm (CLONE_VM). */
+bool cpt_mm_shared_with_others(struct task_struct *task, struct mm_struct *mm);
+
+#endif /* CPT_MM_H */

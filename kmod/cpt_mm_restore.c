@@ -1,0 +1,807 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The address space, restored (cpt_mm_save.c saves it). A restart runs in
+ * the restoring task itself. It checks the whole record and opens every
+ * mapped file before it touches anything, so that a refusal leaves the
+ * task as it was. Then the task's own address space goes: the vDSO and
+ * vvar this kernel gave it move to the saved addresses, everything else is
+ * unmapped, the saved VMAs are mapped again and the pages copied in.
+ */
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hugetlb_inline.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/pagemap.h>
+#include <linux/pgtable.h>
+#include <linux/pkeys.h>
+#include <linux/ptrace.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/swapops.h>
+#include <linux/userfaultfd_k.h>
+#include <linux/xarray.h>
+
+#include "cpt_mm.h"
+#include "cpt_pb_fields.h"
+#include "cpt_session.h"
+#include "cpt_symbols.h"
+
+/* A saved VMA, as decoded; path points into the record, without a NUL. */
+struct cpt_mm_vma {
+	u64 start;
+	u64 end;
+	u64 pgoff;
+	u64 vm_flags;
+	u32 prot;
+	u32 flags;
+	u32 kind;
+	u32 shm_id;		/* SYSV_SHM */
+	u32 path_len;
+	const char *path;
+	int open_flags;
+	struct file *file;
+};
+
+/* The current task's vvar and vDSO. */
+struct cpt_mm_specials {
+	unsigned long vvar;
+	unsigned long vvar_end;
+	unsigned long vdso;
+	unsigned long vdso_end;
+};
+
+/* A restart's working state. */
+struct cpt_mm_restore {
+	struct cpt_mm_vma *vmas;
+	unsigned int nr_vmas;
+	unsigned int vdso;		/* indices in vmas */
+	unsigned int vvar;
+	u64 facts[CPT_MM_NR_FACTS];
+	unsigned long auxv[AT_VECTOR_SIZE];
+	unsigned int auxv_len;
+	const char *exe;
+	u32 exe_len;
+	struct file *exe_file;
+	u64 nr_pages;
+	struct cpt_mm_specials cur;
+	char *path;			/* PATH_MAX bytes */
+	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
+};
+
+static int cpt_mm_bad(const char *what)
+{
+	cpt_note("image: bad address space record: %s\n", what);
+	return -EBADMSG;
+}
+
+static int cpt_mm_bad_vma(const struct cpt_mm_vma *v, const char *what)
+{
+	cpt_note("image: bad VMA %#llx-%#llx: %s\n", v->start, v->end, what);
+	return -EBADMSG;
+}
+
+/* An absolute path, without NULs; an empty one is no path. */
+static int cpt_mm_get_path(const struct cpt_pb_field *f, const char **path, u32 *len)
+{
+	if (f->wire != CPT_PB_BYTES || f->len >= PATH_MAX)
+		return -EBADMSG;
+	if (f->len && (f->data[0] != '/' || memchr(f->data, 0, f->len)))
+		return -EBADMSG;
+	*path = f->len ? (const char *)f->data : NULL;
+	*len = f->len;
+	return 0;
+}
+
+static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int ret;
+
+	ret = cpt_pb_get_message(vf, &r);
+	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+		switch (f.num) {
+		case CPT_PB_VMA_START:
+			ret = cpt_pb_get_u64(&f, &v->start);
+			break;
+		case CPT_PB_VMA_END:
+			ret = cpt_pb_get_u64(&f, &v->end);
+			break;
+		case CPT_PB_VMA_PROT:
+			ret = cpt_pb_get_u32(&f, &v->prot);
+			break;
+		case CPT_PB_VMA_FLAGS:
+			ret = cpt_pb_get_u32(&f, &v->flags);
+			break;
+		case CPT_PB_VMA_PGOFF:
+			ret = cpt_pb_get_u64(&f, &v->pgoff);
+			break;
+		case CPT_PB_VMA_PATH:
+			ret = cpt_mm_get_path(&f, &v->path, &v->path_len);
+			break;
+		case CPT_PB_VMA_KIND:
+			ret = cpt_pb_get_u32(&f, &v->kind);
+			break;
+		case CPT_PB_VMA_VM_FLAGS:
+			ret = cpt_pb_get_u64(&f, &v->vm_flags);
+			break;
+		case CPT_PB_VMA_SYSV_SHM_ID:
+			ret = cpt_pb_get_u32(&f, &v->shm_id);
+			break;
+		default:
+			ret = 0;	/* a newer writer's field */
+		}
+	}
+	return ret;
+}
+
+static int cpt_mm_decode_fact(struct cpt_mm_restore *rs, const struct cpt_pb_field *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < CPT_MM_NR_FACTS; i++)
+		if (f->num == cpt_mm_fact_fields[i])
+			return cpt_pb_get_u64(f, &rs->facts[i]);
+	return 0;	/* a newer writer's field */
+}
+
+static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	unsigned int nr = 0;
+	u64 word;
+	int ret;
+
+	cpt_pb_reader_init(&r, data, len);
+	while ((ret = cpt_pb_next(&r, &f)) > 0)
+		if (f.num == CPT_PB_MM_VMAS && ++nr > CPT_MM_MAX_VMAS)
+			return cpt_mm_bad("too many VMAs");
+	if (ret)
+		return cpt_mm_bad("malformed");
+	rs->vmas = kvcalloc(max(nr, 1U), sizeof(*rs->vmas), GFP_KERNEL_ACCOUNT);
+	if (!rs->vmas)
+		return -ENOMEM;
+
+	cpt_pb_reader_init(&r, data, len);
+	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+		switch (f.num) {
+		case CPT_PB_MM_VMAS:
+			ret = cpt_mm_decode_vma(&f, &rs->vmas[rs->nr_vmas++]);
+			break;
+		case CPT_PB_MM_AUXV:
+			if (rs->auxv_len == AT_VECTOR_SIZE)
+				return cpt_mm_bad("auxv too long");
+			ret = cpt_pb_get_u64(&f, &word);
+			rs->auxv[rs->auxv_len++] = word;
+			break;
+		case CPT_PB_MM_EXE:
+			ret = cpt_mm_get_path(&f, &rs->exe, &rs->exe_len);
+			break;
+		case CPT_PB_MM_NR_PAGES:
+			ret = cpt_pb_get_u64(&f, &rs->nr_pages);
+			break;
+		default:
+			ret = cpt_mm_decode_fact(rs, &f);
+		}
+		if (ret)
+			break;
+	}
+	return ret ? cpt_mm_bad("malformed") : 0;
+}
+
+/* Whether the image may carry pages for a VMA. */
+static bool cpt_mm_vma_has_data(const struct cpt_mm_vma *v)
+{
+	switch (v->kind) {
+	case CPT_PB_VMA_KIND_ANON:
+	case CPT_PB_VMA_KIND_HEAP:
+	case CPT_PB_VMA_KIND_STACK:
+	case CPT_PB_VMA_KIND_SHMEM:
+		return true;
+	case CPT_PB_VMA_KIND_FILE:
+		return !(v->flags & MAP_SHARED);
+	default:
+		return false;
+	}
+}
+
+static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
+{
+	u32 type = v->flags & (MAP_SHARED | MAP_PRIVATE);
+	bool is_file = v->kind == CPT_PB_VMA_KIND_FILE;
+
+	if (!PAGE_ALIGNED(v->start) || !PAGE_ALIGNED(v->end) || v->start >= v->end)
+		return cpt_mm_bad_vma(v, "not page-aligned or empty");
+	if (v->start < prev_end || v->end > TASK_SIZE)
+		return cpt_mm_bad_vma(v, "out of order, overlapping or out of range");
+	if (v->prot & ~CPT_MM_PROT)
+		return cpt_mm_bad_vma(v, "unknown protection bits");
+	if ((v->flags & ~(MAP_SHARED | MAP_PRIVATE | MAP_GROWSDOWN)) ||
+	    (type != MAP_SHARED && type != MAP_PRIVATE))
+		return cpt_mm_bad_vma(v, "unknown mapping flags");
+	if (v->kind > CPT_PB_VMA_KIND_SYSV_SHM)
+		return cpt_mm_bad_vma(v, "unknown kind");
+	if (!v->path == is_file)
+		return cpt_mm_bad_vma(v, "a path only a file mapping has, or lacks");
+	if ((v->flags & MAP_GROWSDOWN) && v->kind != CPT_PB_VMA_KIND_ANON &&
+	    v->kind != CPT_PB_VMA_KIND_STACK)
+		return cpt_mm_bad_vma(v, "only anonymous memory grows down");
+	if ((v->vm_flags & VM_HUGEPAGE) && (v->vm_flags & VM_NOHUGEPAGE))
+		return cpt_mm_bad_vma(v, "both MADV_HUGEPAGE and MADV_NOHUGEPAGE");
+	/* As madvise(MADV_WIPEONFORK) allows it. */
+	if ((v->vm_flags & VM_WIPEONFORK) && (type != MAP_PRIVATE || is_file))
+		return cpt_mm_bad_vma(v, "MADV_WIPEONFORK on memory other than private anonymous");
+
+	switch (v->kind) {
+	case CPT_PB_VMA_KIND_FILE:
+		if (v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
+			return cpt_mm_bad_vma(v, "file offset out of range");
+		return 0;
+	case CPT_PB_VMA_KIND_SHMEM:
+		return type == MAP_SHARED ? 0 : cpt_mm_bad_vma(v, "private shared memory");
+	case CPT_PB_VMA_KIND_SYSV_SHM:
+		if (type != MAP_SHARED || v->shm_id > INT_MAX ||
+		    v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
+			return cpt_mm_bad_vma(v, "a SysV attachment not shared, or out of range");
+		return 0;
+	case CPT_PB_VMA_KIND_ANON:
+	case CPT_PB_VMA_KIND_HEAP:
+	case CPT_PB_VMA_KIND_STACK:
+	case CPT_PB_VMA_KIND_VDSO:
+	case CPT_PB_VMA_KIND_VVAR:
+		return type == MAP_PRIVATE ? 0 : cpt_mm_bad_vma(v, "shared private memory");
+	default:
+		return cpt_mm_bad_vma(v, "unknown kind");
+	}
+}
+
+/* Everything in the record, checked before anything changes. */
+static int cpt_mm_check(struct cpt_mm_restore *rs)
+{
+	unsigned int i, nr_vdso = 0, nr_vvar = 0;
+	u64 prev_end = 0, data_pages = 0;
+	const struct cpt_mm_vma *v;
+	int ret;
+
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		ret = cpt_mm_check_vma(v, prev_end);
+		if (ret)
+			return ret;
+		prev_end = v->end;
+		if (cpt_mm_vma_has_data(v))
+			data_pages += (v->end - v->start) >> PAGE_SHIFT;
+		if (v->kind == CPT_PB_VMA_KIND_VDSO) {
+			rs->vdso = i;
+			nr_vdso++;
+		}
+		if (v->kind == CPT_PB_VMA_KIND_VVAR) {
+			rs->vvar = i;
+			nr_vvar++;
+		}
+	}
+	if (nr_vdso != 1 || nr_vvar != 1)
+		return cpt_mm_bad("not exactly one vDSO and one vvar");
+	if (rs->nr_pages > data_pages)
+		return cpt_mm_bad("more pages than the VMAs may hold");
+
+	for (i = 0; i < CPT_MM_NR_FACTS; i++)
+		if (rs->facts[i] < PAGE_SIZE || rs->facts[i] >= TASK_SIZE)
+			return cpt_mm_bad("an mm bound out of range");
+	for (i = 0; i < ARRAY_SIZE(cpt_mm_fact_pairs); i++)
+		if (rs->facts[cpt_mm_fact_pairs[i][0]] > rs->facts[cpt_mm_fact_pairs[i][1]])
+			return cpt_mm_bad("mm bounds out of order");
+	if (rs->auxv_len % 2 || (rs->auxv_len && rs->auxv[rs->auxv_len - 2] != AT_NULL))
+		return cpt_mm_bad("auxv without its AT_NULL end");
+	if (!rs->exe)
+		return cpt_mm_bad("no executable");
+	return 0;
+}
+
+/*
+ * Whether a task uses the restoring task's memory, which is about to go,
+ * other than its own threads parked in the session.
+ */
+static int cpt_mm_check_alone(struct cpt_session *s)
+{
+	if (!cpt_session_threads_parked(s) ||
+	    cpt_mm_shared_with_others(current, current->mm)) {
+		cpt_note("pid %d: cannot restore into a task that shares its memory\n",
+			 task_pid_nr(current));
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/*
+ * The saved vvar and vDSO must have this kernel's layout, since the current
+ * ones move to their place.
+ */
+static int cpt_mm_check_specials(struct cpt_mm_restore *rs)
+{
+	VMA_ITERATOR(vmi, current->mm, 0);
+	const struct cpt_mm_vma *vdso = &rs->vmas[rs->vdso], *vvar = &rs->vmas[rs->vvar];
+	struct cpt_mm_specials *cur = &rs->cur;
+	struct mm_struct *mm = current->mm;
+	unsigned int nr_vdso = 0, nr_vvar = 0;
+	struct vm_area_struct *vma;
+	const char *name;
+
+	mmap_read_lock(mm);
+	for_each_vma(vmi, vma) {
+		switch (cpt_mm_special(vma, &name)) {
+		case CPT_PB_VMA_KIND_VDSO:
+			cur->vdso = vma->vm_start;
+			cur->vdso_end = vma->vm_end;
+			nr_vdso++;
+			break;
+		case CPT_PB_VMA_KIND_VVAR:
+			cur->vvar = vma->vm_start;
+			cur->vvar_end = vma->vm_end;
+			nr_vvar++;
+			break;
+		}
+	}
+	mmap_read_unlock(mm);
+	if (nr_vdso != 1 || nr_vvar != 1) {
+		cpt_note("pid %d: cannot restore into a task without its vDSO\n",
+			 task_pid_nr(current));
+		return -EOPNOTSUPP;
+	}
+	if (vdso->end - vdso->start != cur->vdso_end - cur->vdso ||
+	    vvar->end - vvar->start != cur->vvar_end - cur->vvar ||
+	    vdso->start - vvar->start != cur->vdso - cur->vvar) {
+		cpt_note("image: vDSO/vvar %#llx-%#llx, %#llx-%#llx differ from this kernel's\n",
+			 vvar->start, vvar->end, vdso->start, vdso->end);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * A file, opened with the caller's credentials; only a regular one, and
+ * without blocking on a FIFO that replaced it since the check.
+ */
+static struct file *cpt_mm_open(struct cpt_mm_restore *rs, const char *path, u32 len,
+				int flags)
+{
+	struct file *file;
+	struct path p;
+	bool regular;
+	int ret;
+
+	memcpy(rs->path, path, len);
+	rs->path[len] = '\0';
+	ret = kern_path(rs->path, LOOKUP_FOLLOW, &p);
+	if (ret)
+		goto fail;
+	regular = d_is_reg(p.dentry);
+	path_put(&p);
+	ret = -ESTALE;
+	if (!regular)
+		goto fail;
+	file = filp_open(rs->path, flags | O_NONBLOCK | O_NOCTTY | O_LARGEFILE, 0);
+	ret = PTR_ERR_OR_ZERO(file);
+	if (ret)
+		goto fail;
+	if (S_ISREG(file_inode(file)->i_mode))
+		return file;
+	fput(file);
+	ret = -ESTALE;
+fail:
+	cpt_note("cannot open %s for a restart: %d%s\n", rs->path, ret,
+		 ret == -ESTALE ? " (no longer a regular file)" : "");
+	return ERR_PTR(ret);
+}
+
+static bool cpt_mm_noexec(struct file *file)
+{
+	const struct path *path = &file->f_path;
+
+	return (path->mnt->mnt_flags & MNT_NOEXEC) ||
+	       (path->mnt->mnt_sb->s_iflags & SB_I_NOEXEC);
+}
+
+/* The executable, as prctl(PR_SET_MM_EXE_FILE) would accept it. */
+static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
+{
+	struct file *file;
+	int ret;
+
+	if (!checkpoint_restore_ns_capable(current_user_ns())) {
+		cpt_note("restoring the executable link needs CAP_CHECKPOINT_RESTORE\n");
+		return -EPERM;
+	}
+	file = cpt_mm_open(rs, rs->exe, rs->exe_len, O_RDONLY);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	rs->exe_file = file;
+	if (cpt_mm_noexec(file))
+		ret = -EACCES;
+	else
+		ret = inode_permission(file_mnt_user_ns(file), file_inode(file), MAY_EXEC);
+	if (ret)
+		cpt_note("cannot restore executable %s: %d\n", rs->path, ret);
+	return ret;
+}
+
+/* Every mapped file, opened now so that a missing one refuses the restart cleanly. */
+static int cpt_mm_open_files(struct cpt_mm_restore *rs)
+{
+	struct cpt_mm_vma *v, *prev = NULL;
+	unsigned int i;
+
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		if (v->kind != CPT_PB_VMA_KIND_FILE)
+			continue;
+		/* A shared writable mapping needs a writable file, as mmap() does. */
+		v->open_flags = O_RDONLY;
+		if ((v->flags & MAP_SHARED) &&
+		    ((v->prot & PROT_WRITE) || (v->vm_flags & VM_MAYWRITE)))
+			v->open_flags = O_RDWR;
+		/* A library's few VMAs share one file. */
+		if (prev && prev->path_len == v->path_len &&
+		    !memcmp(prev->path, v->path, v->path_len) &&
+		    prev->open_flags == v->open_flags) {
+			v->file = get_file(prev->file);
+			continue;
+		}
+		v->file = cpt_mm_open(rs, v->path, v->path_len, v->open_flags);
+		if (IS_ERR(v->file)) {
+			int ret = PTR_ERR(v->file);
+
+			v->file = NULL;
+			return ret;
+		}
+		prev = v;
+	}
+	return cpt_mm_open_exe(rs);
+}
+
+/* mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to). */
+static int cpt_mm_mremap(unsigned long from, unsigned long len, unsigned long to)
+{
+	struct pt_regs regs = {
+		.di = from,
+		.si = len,
+		.dx = len,
+		.r10 = MREMAP_MAYMOVE | MREMAP_FIXED,
+		.r8 = to,
+	};
+	long ret;
+
+	ret = cpt_sym.sys_mremap(&regs);
+	if (IS_ERR_VALUE(ret))
+		return ret;
+	return ret == to ? 0 : -EFAULT;
+}
+
+/* Moves the current vvar and vDSO, keeping their offset, by to - from. */
+static int cpt_mm_shift_specials(struct cpt_mm_specials *cur, unsigned long from,
+				 unsigned long to)
+{
+	int ret;
+
+	ret = cpt_mm_mremap(cur->vvar, cur->vvar_end - cur->vvar, cur->vvar - from + to);
+	if (!ret)
+		ret = cpt_mm_mremap(cur->vdso, cur->vdso_end - cur->vdso, cur->vdso - from + to);
+	if (ret)
+		return ret;
+	cur->vvar = cur->vvar - from + to;
+	cur->vvar_end = cur->vvar_end - from + to;
+	cur->vdso = cur->vdso - from + to;
+	cur->vdso_end = cur->vdso_end - from + to;
+	return 0;
+}
+
+/*
+ * Unmaps everything of the current task's but its vvar and vDSO, which
+ * move to the saved addresses: the vDSO's mremap hook tells the kernel
+ * where its code now is. The ioctl's caller loses all its memory here.
+ */
+static int cpt_mm_clear(struct cpt_mm_restore *rs)
+{
+	struct cpt_mm_specials *cur = &rs->cur;
+	unsigned long lo = min(cur->vvar, cur->vdso), hi = max(cur->vvar_end, cur->vdso_end);
+	unsigned long span = hi - lo;
+	unsigned long to = min(rs->vmas[rs->vvar].start, rs->vmas[rs->vdso].start);
+	unsigned long tmp;
+	int ret;
+
+	ret = vm_munmap(0, lo);
+	if (!ret && cur->vvar_end < cur->vdso)
+		ret = vm_munmap(cur->vvar_end, cur->vdso - cur->vvar_end);
+	if (!ret && cur->vdso_end < cur->vvar)
+		ret = vm_munmap(cur->vdso_end, cur->vvar - cur->vdso_end);
+	if (!ret && hi < TASK_SIZE)
+		ret = vm_munmap(hi, TASK_SIZE - hi);
+	if (ret || to == lo)
+		return ret;
+
+	/* mremap() cannot move onto an overlapping range: go by a free one. */
+	if (to < hi && lo < to + span) {
+		tmp = max(lo, to) + span;
+		if (tmp > TASK_SIZE - span) {
+			tmp = min(lo, to);
+			if (tmp < span + SZ_16M)
+				return -ENOMEM;
+			tmp -= span;
+		}
+		ret = cpt_mm_shift_specials(cur, lo, tmp);
+		if (ret)
+			return ret;
+		lo = tmp;
+	}
+	return cpt_mm_shift_specials(cur, lo, to);
+}
+
+static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
+{
+	unsigned long flags = MAP_FIXED_NOREPLACE, off = 0, addr;
+	struct mm_struct *mm = current->mm;
+	struct file *file = NULL;
+
+	switch (v->kind) {
+	case CPT_PB_VMA_KIND_VDSO:
+	case CPT_PB_VMA_KIND_VVAR:
+		return 0;	/* moved there already */
+	case CPT_PB_VMA_KIND_FILE:
+		file = v->file;
+		off = v->pgoff << PAGE_SHIFT;
+		flags |= v->flags & (MAP_SHARED | MAP_PRIVATE);
+		break;
+	case CPT_PB_VMA_KIND_SHMEM:
+		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		break;
+	case CPT_PB_VMA_KIND_SYSV_SHM:
+		return cpt_ipc_attach(v->shm_id, v->start, v->end - v->start,
+				      v->pgoff << PAGE_SHIFT, v->prot);
+	default:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+	}
+	flags |= v->flags & MAP_GROWSDOWN;
+	/* Sparse reservations (sanitizers, language runtimes) must not be charged. */
+	if (v->vm_flags & VM_NORESERVE)
+		flags |= MAP_NORESERVE;
+	/*
+	 * mmap() takes a new VMA's flags from mm->def_flags too: the VMA is
+	 * born with its madvise() flags, so that it merges with no neighbour
+	 * that lacks them, and khugepaged learns of MADV_HUGEPAGE.
+	 */
+	mmap_write_lock(mm);
+	mm->def_flags = v->vm_flags & CPT_MM_ADVICE;
+	mmap_write_unlock(mm);
+	addr = vm_mmap(file, v->start, v->end - v->start, v->prot, flags, off);
+	if (IS_ERR_VALUE(addr)) {
+		cpt_note("cannot map %#llx-%#llx again: %ld\n",
+			 v->start, v->end, (long)addr);
+		return (int)(long)addr;
+	}
+	return 0;
+}
+
+/*
+ * Shared memory mapped without write access: the pages of its shmem object
+ * itself, which the VMA shows.
+ */
+static long cpt_mm_shmem_pages(unsigned long addr, unsigned long nr, struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct file *file = NULL;
+	struct page *page = ERR_PTR(-EFAULT);
+	pgoff_t index = 0;
+	long got;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file && addr + (nr << PAGE_SHIFT) <= vma->vm_end) {
+		file = get_file(vma->vm_file);
+		index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	}
+	mmap_read_unlock(mm);
+	if (!file)
+		return -EFAULT;
+	for (got = 0; got < nr; got++) {
+		page = shmem_read_mapping_page(file->f_mapping, index + got);
+		if (IS_ERR(page))
+			break;
+		pages[got] = page;
+	}
+	fput(file);
+	return got ?: PTR_ERR(page);
+}
+
+/*
+ * The restored pages of [addr, addr + nr pages), with a reference each, to
+ * read the image into. Private memory is written as a debugger would:
+ * copied on write, through a missing PROT_WRITE.
+ */
+static long cpt_mm_dest_pages(const struct cpt_mm_vma *v, unsigned long addr,
+			      unsigned long nr, struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	long got;
+
+	if (!(v->flags & MAP_PRIVATE) && !(v->prot & PROT_WRITE))
+		return cpt_mm_shmem_pages(addr, nr, pages);
+	mmap_read_lock(mm);
+	got = get_user_pages(addr, nr, FOLL_WRITE | FOLL_FORCE, pages, NULL);
+	mmap_read_unlock(mm);
+	return got ?: -EFAULT;
+}
+
+/* One CPT_REC_PAGES record, checked against the VMAs, copied into memory. */
+static int cpt_mm_read_run(struct cpt_session *s, struct cpt_mm_restore *rs,
+			   unsigned int *vi, u64 *prev_end, u64 *left)
+{
+	struct cpt_pages_header hdr;
+	const struct cpt_mm_vma *v;
+	struct cpt_record_io io;
+	u64 length, end, addr, n;
+	long got, i;
+	int ret;
+
+	ret = cpt_record_read_begin(&s->img, &io, CPT_REC_PAGES,
+				    sizeof(hdr) + (u64)CPT_RECORD_MAX_PAGES * PAGE_SIZE,
+				    &length);
+	if (!ret)
+		ret = cpt_record_read_data(&io, &hdr, sizeof(hdr));
+	if (ret)
+		return ret;
+	if (!hdr.nr_pages || hdr.nr_pages > CPT_RECORD_MAX_PAGES || hdr.nr_pages > *left ||
+	    length != sizeof(hdr) + hdr.nr_pages * PAGE_SIZE ||
+	    !PAGE_ALIGNED(hdr.start) || hdr.start < *prev_end || hdr.start >= TASK_SIZE)
+		return cpt_mm_bad("pages out of order, or more than it counts");
+	end = hdr.start + hdr.nr_pages * PAGE_SIZE;
+	while (*vi < rs->nr_vmas && rs->vmas[*vi].end <= hdr.start)
+		(*vi)++;
+	v = *vi < rs->nr_vmas ? &rs->vmas[*vi] : NULL;
+	if (!v || hdr.start < v->start || end > v->end || !cpt_mm_vma_has_data(v))
+		return cpt_mm_bad("pages outside the VMAs that hold data");
+
+	/* The image goes straight into the restored pages, with no mmap_lock held. */
+	for (addr = hdr.start; addr < end; addr += got << PAGE_SHIFT) {
+		n = min_t(u64, (end - addr) >> PAGE_SHIFT, CPT_MM_GUP_BATCH);
+		got = cpt_mm_dest_pages(v, addr, n, rs->pages);
+		if (got < 0) {
+			cpt_note("cannot write restored memory at %#llx: %ld\n",
+				 addr, got);
+			return got;
+		}
+		ret = cpt_record_read_pages(&io, rs->pages, got);
+		for (i = 0; i < got; i++) {
+			set_page_dirty_lock(rs->pages[i]);
+			put_page(rs->pages[i]);
+		}
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	ret = cpt_record_read_end(&io);
+	if (ret)
+		return ret;
+	*prev_end = end;
+	*left -= hdr.nr_pages;
+	return 0;
+}
+
+static int cpt_mm_read_pages(struct cpt_session *s, struct cpt_mm_restore *rs)
+{
+	u64 left = rs->nr_pages, prev_end = 0;
+	unsigned int vi = 0;
+	int ret;
+
+	while (left) {
+		ret = cpt_mm_read_run(s, rs, &vi, &prev_end, &left);
+		if (ret)
+			return ret;
+	}
+	s->stats.pages_written += rs->nr_pages;
+	return 0;
+}
+
+static void cpt_mm_set_facts(struct cpt_mm_restore *rs)
+{
+	struct mm_struct *mm = current->mm;
+	const u64 *facts = rs->facts;
+
+	/* Under the write lock, brk() sees old or new bounds, never a mix. */
+	mmap_write_lock(mm);
+	spin_lock(&mm->arg_lock);
+	mm->start_code = facts[CPT_MM_START_CODE];
+	mm->end_code = facts[CPT_MM_END_CODE];
+	mm->start_data = facts[CPT_MM_START_DATA];
+	mm->end_data = facts[CPT_MM_END_DATA];
+	mm->start_brk = facts[CPT_MM_START_BRK];
+	mm->brk = facts[CPT_MM_BRK];
+	mm->start_stack = facts[CPT_MM_START_STACK];
+	mm->arg_start = facts[CPT_MM_ARG_START];
+	mm->arg_end = facts[CPT_MM_ARG_END];
+	mm->env_start = facts[CPT_MM_ENV_START];
+	mm->env_end = facts[CPT_MM_ENV_END];
+	spin_unlock(&mm->arg_lock);
+	memset(mm->saved_auxv, 0, sizeof(mm->saved_auxv));
+	memcpy(mm->saved_auxv, rs->auxv, rs->auxv_len * sizeof(rs->auxv[0]));
+	mmap_write_unlock(mm);
+}
+
+static void cpt_mm_restore_free(struct cpt_mm_restore *rs)
+{
+	unsigned int i;
+
+	for (i = 0; i < rs->nr_vmas; i++)
+		if (rs->vmas[i].file)
+			fput(rs->vmas[i].file);
+	if (rs->exe_file)
+		fput(rs->exe_file);
+	kvfree(rs->vmas);
+	kfree(rs->pages);
+	kfree(rs->path);
+	kfree(rs);
+}
+
+int cpt_mm_restore(struct cpt_session *s)
+{
+	struct cpt_mm_restore *rs;
+	unsigned int i;
+	size_t len;
+	void *msg;
+	int ret;
+
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	if (!rs)
+		return -ENOMEM;
+	msg = cpt_record_read(&s->img, CPT_REC_MM, &len);
+	if (IS_ERR(msg)) {
+		kfree(rs);
+		return PTR_ERR(msg);
+	}
+	rs->path = kmalloc(PATH_MAX, GFP_KERNEL);
+	rs->pages = kmalloc_array(CPT_MM_GUP_BATCH, sizeof(*rs->pages), GFP_KERNEL);
+	ret = rs->path && rs->pages ? 0 : -ENOMEM;
+	if (!ret)
+		ret = cpt_mm_decode(rs, msg, len);
+	if (!ret)
+		ret = cpt_mm_check(rs);
+	if (!ret)
+		ret = cpt_mm_check_alone(s);
+	if (!ret)
+		ret = cpt_mm_check_specials(rs);
+	if (!ret)
+		ret = cpt_mm_open_files(rs);
+	if (ret)
+		goto out;
+
+	/* The point of no return: on failure from here on, the task dies. */
+	cpt_task_forget_user_pointers();
+	ret = cpt_mm_clear(rs);
+	if (!ret)
+		ret = cpt_sym.replace_mm_exe_file(current->mm, rs->exe_file);
+	for (i = 0; !ret && i < rs->nr_vmas; i++)
+		ret = cpt_mm_map_vma(&rs->vmas[i]);
+	/* The restorer's mlockall(MCL_FUTURE) and the like are not the image's. */
+	mmap_write_lock(current->mm);
+	current->mm->def_flags = 0;
+	mmap_write_unlock(current->mm);
+	if (!ret)
+		ret = cpt_mm_read_pages(s, rs);
+	if (!ret)
+		cpt_mm_set_facts(rs);
+	else
+		cpt_note("pid %d: restoring its memory failed: %d\n",
+			 task_pid_nr(current), ret);
+out:
+	cpt_mm_restore_free(rs);
+	kvfree(msg);
+	return ret;
+}
