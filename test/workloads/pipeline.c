@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "sync.h"
 
 #define NR_RECORDS 20000
@@ -92,7 +93,7 @@ static void note(const char *fmt, ...)
 
 static void path_of(char *buf, const char *what, pid_t pid)
 {
-	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
+	pid_path(buf, dir, what, pid);
 }
 
 static void nap_us(long us)
@@ -100,32 +101,6 @@ static void nap_us(long us)
 	struct timespec t = { 0, us * 1000 };
 
 	nanosleep(&t, NULL);
-}
-
-/* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
-static int slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	return 0;
-}
-
-/* The state letter of /proc/PID/stat, or '?'. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) || p[1] != ' ')
-		return '?';
-	return p[2];
 }
 
 static uint32_t fnv32(const void *buf, size_t len, uint32_t h)
@@ -501,25 +476,11 @@ static void consumer_main(pid_t unused)
 }
 
 /* Leftovers of an earlier run in DIR would confuse the root. */
-static void clean_dir(void)
+static void clean_ours(void)
 {
 	static const char *const ours[] = { "ready.", "tmp.", "log." };
-	char path[PATH_MAX];
-	struct dirent *de;
-	unsigned int i;
-	DIR *d = opendir(dir);
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-			if (strncmp(de->d_name, ours[i], strlen(ours[i])))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
+	clean_dir(dir, ours, sizeof(ours) / sizeof(ours[0]));
 }
 
 enum { PRODUCER, FILTER, CONSUMER, NR_KIDS };
@@ -618,7 +579,7 @@ int main(int argc, char **argv)
 	}
 	me.name = "root";
 	me.pid = getpid();
-	clean_dir();
+	clean_ours();
 
 	if (pipe(p1) || pipe(p2)) {
 		check("setup", 0, "pipe: %s", strerror(errno));

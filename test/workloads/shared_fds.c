@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "sync.h"
 
 #define OWN_SIZE 100
@@ -85,7 +86,7 @@ static char own_byte(int i)
 
 static void path_of(char *buf, const char *what, pid_t pid)
 {
-	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
+	pid_path(buf, dir, what, pid);
 }
 
 /* Writes line i of shared.log through fd; notes and returns -1 if it can't. */
@@ -167,40 +168,11 @@ static void run_child(int shared, int root_own)
 }
 
 /* Leftovers of an earlier run in DIR would confuse the root. */
-static void clean_dir(void)
+static void clean_ours(void)
 {
 	static const char *const ours[] = { "ready.", "tmp.", "log." };
-	char path[PATH_MAX];
-	struct dirent *de;
-	unsigned int i;
-	DIR *d = opendir(dir);
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-			if (strncmp(de->d_name, ours[i], strlen(ours[i])))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
-}
-
-/* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
-static int slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	return 0;
+	clean_dir(dir, ours, sizeof(ours) / sizeof(ours[0]));
 }
 
 /* buf with its newlines shown as \n, for a RESULT line. */
@@ -240,7 +212,7 @@ int main(int argc, char **argv)
 		check("setup", 0, "%s exists already", go_path);
 		return 1;
 	}
-	clean_dir();
+	clean_ours();
 
 	shared = open(shared_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	own = open(own_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
