@@ -16,6 +16,28 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "check.h"
+
+/*
+ * The workload's directory, from its command line "PROG DIR"; DIR/go, the
+ * file its processes go on at after their restart, into go (PATH_MAX
+ * bytes); stdout line-buffered for RESULT lines. NULL on a wrong command
+ * line, and with a failed "setup" check where DIR/go exists already: an
+ * earlier run's, it would let the restarted workload go on before its poke.
+ */
+static inline const char *workload_dir(int argc, char **argv, char *go)
+{
+	if (argc != 2)
+		return NULL;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(go, PATH_MAX, "%s/go", argv[1]);
+	if (access(go, F_OK) == 0) {
+		check("setup", 0, "%s exists already", go);
+		return NULL;
+	}
+	return argv[1];
+}
+
 /* DIR/WHAT.PID into buf, of PATH_MAX bytes. */
 static inline void pid_path(char *buf, const char *dir, const char *what, pid_t pid)
 {

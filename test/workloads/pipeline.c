@@ -74,27 +74,7 @@ static struct {
 	char note[1024];
 } me;
 
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	size_t len = strlen(me.note);
-	va_list ap;
-
-	if (len + 8 >= sizeof(me.note))
-		return;
-	if (len) {
-		strcpy(me.note + len, "; ");
-		len += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(me.note + len, sizeof(me.note) - len, fmt, ap);
-	va_end(ap);
-}
-
-static void path_of(char *buf, const char *what, pid_t pid)
-{
-	pid_path(buf, dir, what, pid);
-}
+#define note(...) note_to(me.note, sizeof(me.note), __VA_ARGS__)
 
 static void nap_us(long us)
 {
@@ -257,8 +237,8 @@ static void write_ready(void)
 {
 	char tmp[PATH_MAX], ready[PATH_MAX];
 
-	path_of(tmp, "tmp", me.pid);
-	path_of(ready, "ready", me.pid);
+	pid_path(tmp, dir, "tmp", me.pid);
+	pid_path(ready, dir, "ready", me.pid);
 	if (touch(tmp) || rename(tmp, ready))
 		_exit(3);
 }
@@ -269,7 +249,7 @@ static int open_log(void)
 	char path[PATH_MAX];
 	int log;
 
-	path_of(path, "log", me.pid);
+	pid_path(path, dir, "log", me.pid);
 	log = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	if (log < 0)
 		log = open("/dev/null", O_WRONLY);
@@ -305,7 +285,7 @@ static void run_producer(pid_t filter)
 	}
 
 	/* The filter has stopped: fill pipe 1 up. */
-	path_of(path, "ready", filter);
+	pid_path(path, dir, "ready", filter);
 	wait_for(path);
 	flags = fcntl(wfd, F_GETFL);
 	if (flags < 0 || fcntl(wfd, F_SETFL, flags | O_NONBLOCK))
@@ -499,7 +479,7 @@ static int all_ready(void)
 	int i;
 
 	for (i = 0; i < NR_KIDS; i++) {
-		path_of(path, "ready", kid[i].pid);
+		pid_path(path, dir, "ready", kid[i].pid);
 		if (access(path, F_OK))
 			return 0;
 	}
@@ -541,7 +521,7 @@ static void read_log(struct kid *k)
 {
 	char path[PATH_MAX], *p;
 
-	path_of(path, "log", k->pid);
+	pid_path(path, dir, "log", k->pid);
 	if (slurp(path, k->log, sizeof(k->log))) {
 		snprintf(k->log, sizeof(k->log), "no log");
 		return;
@@ -568,15 +548,9 @@ int main(int argc, char **argv)
 	struct timespec start;
 	long ms;
 
-	if (argc != 2)
-		return 2;
-	dir = argv[1];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(go_path, sizeof(go_path), "%s/go", dir);
-	if (access(go_path, F_OK) == 0) {
-		check("setup", 0, "%s exists already", go_path);
+	dir = workload_dir(argc, argv, go_path);
+	if (!dir)
 		return 1;
-	}
 	me.name = "root";
 	me.pid = getpid();
 	clean_ours();
