@@ -13,8 +13,8 @@ export const foundationScenarios: readonly Scenario[] = [{
   name: 'foundation',
   run: shell('foundation', 'foundation'),
   cli: true,
-  timeoutSeconds: 120,
-  costSeconds: 12,
+  timeoutSeconds: 60,
+  costSeconds: 4,
   checks: {
     'cptctl-check-status': 'cptctl check exits 0 in the guest',
     'valid-request': 'a valid handshake succeeds',

@@ -15,8 +15,8 @@ export const objectScenarios: readonly Scenario[] = [
     // Its SysV objects are removed with ipcrm between checkpoint and restart,
     // as another machine would lack them.
     run: cycle('sysv_ipc', inDir, { between: shellHook('objects', 'ipc_removed') }),
-    timeoutSeconds: 150,
-    costSeconds: 14,
+    timeoutSeconds: 60,
+    costSeconds: 7,
     checks: {
       'ipc.checkpoint': 'SysV shm, semaphores and message queues are checkpointed',
       'ipc.ipcrm': 'the workload\'s SysV objects are gone after ipcrm',
@@ -42,8 +42,8 @@ export const objectScenarios: readonly Scenario[] = [
       },
       after: shellHook('objects', 'inspect_mqueue'),
     }),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 60,
+    costSeconds: 6,
     checks: {
       'mq.unlinked': 'the POSIX message queue is gone before the restart',
       'mq.exit-status': 'the POSIX message queue workload restarts and ends well',
@@ -58,8 +58,8 @@ export const objectScenarios: readonly Scenario[] = [
     name: 'pty',
     // A terminal-like root on the master, a shell-like session on the slave.
     run: cycle('pty_session', inDir, { after: shellHook('objects', 'inspect_pty') }),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 60,
+    costSeconds: 5,
     checks: {
       'pty.exit-status': 'a pty session restarts and ends well',
       'pty.unread-output': 'what the slave wrote and the master had not read comes back',
@@ -74,8 +74,8 @@ export const objectScenarios: readonly Scenario[] = [
     name: 'inotify',
     // An inotify instance with a gap in its watch descriptors.
     run: cycle('inotify_watch', inDir, { after: shellHook('objects', 'inspect_inotify') }),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 90,
+    costSeconds: 16,
     checks: {
       'inotify.exit-status': 'an inotify instance restarts and ends well',
       'inotify.create-event': 'a directory watch reports a creation after the restart, under its wd',
@@ -91,8 +91,8 @@ export const objectScenarios: readonly Scenario[] = [
     // Listening unix sockets, on a path and an abstract name, and a
     // connection one of them accepted.
     run: cycle('unix_listener', inDir, { after: shellHook('objects', 'inspect_unix_listener') }),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 60,
+    costSeconds: 5,
     checks: {
       'listener.exit-status': 'listening unix sockets and an accepted connection restart and end well',
       'listener.accepted-data': 'an accepted connection keeps what the client sent',
@@ -107,8 +107,8 @@ export const objectScenarios: readonly Scenario[] = [
     name: 'semundo',
     run: shell('objects', 'semundo'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 7,
+    timeoutSeconds: 60,
+    costSeconds: 5,
     checks: {
       'semundo.refused': 'semaphore adjustments to undo at exit (SEM_UNDO) are refused, naming the pid',
       'semundo.alive': 'the refused process is still running',

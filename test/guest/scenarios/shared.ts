@@ -9,8 +9,8 @@ export const sharedScenarios: readonly Scenario[] = [
   {
     name: 'pipeline',
     run: cycle('pipeline', inDir, { after: shellHook('shared', 'inspect_pipes') }),
-    timeoutSeconds: 180,
-    costSeconds: 20,
+    timeoutSeconds: 60,
+    costSeconds: 8,
     checks: {
       'pipeline.exit-status': 'a 3-process pipeline restarts with data in flight in its pipes and ends well',
       'pipeline.records': 'no record of the pipeline is lost, duplicated or corrupted across the restart',
@@ -22,8 +22,8 @@ export const sharedScenarios: readonly Scenario[] = [
   {
     name: 'shared',
     run: cycle('shared_fds', inDir),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'shared.exit-status': 'parent and child sharing a file description restart and end well',
       'shared.shared-offset': 'a file description shared through fork keeps one offset',
@@ -34,8 +34,8 @@ export const sharedScenarios: readonly Scenario[] = [
   {
     name: 'table',
     run: cycle('fd_table', inDir, { after: shellHook('shared', 'inspect_fd_table') }),
-    timeoutSeconds: 120,
-    costSeconds: 12,
+    timeoutSeconds: 60,
+    costSeconds: 9,
     checks: {
       'table.exit-status': 'two processes sharing one fd table (CLONE_FILES) restart and end well',
       'table.sharer-open-seen': 'an fd one sharer opens after the restart shows in the other\'s table',
@@ -49,8 +49,8 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'outside',
     run: shell('shared', 'outside'),
     cli: true,
-    timeoutSeconds: 120,
-    costSeconds: 8,
+    timeoutSeconds: 60,
+    costSeconds: 9,
     checks: {
       'outside.refused': 'a process sharing its fd table with one outside the tree is refused, saying so',
       'outside.ran-on': 'the refused tree runs on and ends well',
@@ -59,8 +59,8 @@ export const sharedScenarios: readonly Scenario[] = [
   {
     name: 'anon',
     run: cycle('files_anon', inDir),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'anon.exit-status': 'deleted files and a memfd restart and check out',
       'anon.deleted-content': 'a deleted file comes back with its content',
@@ -82,8 +82,8 @@ export const sharedScenarios: readonly Scenario[] = [
   {
     name: 'unix',
     run: cycle('unix_pairs', inDir),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'unix.exit-status': 'unix socket pairs between two processes restart and end well',
       'unix.stream-to-parent': 'bytes queued in a stream socket pair come back',

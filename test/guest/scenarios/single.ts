@@ -10,8 +10,8 @@ export const singleScenarios: readonly Scenario[] = [
   {
     name: 'cpu',
     run: cycle('cpu_state', goPath),
-    timeoutSeconds: 90,
-    costSeconds: 6,
+    timeoutSeconds: 60,
+    costSeconds: 2,
     checks: {
       'cpu.checkpoint': 'a process is checkpointed and killed',
       'cpu.exit-status': 'a waited restart exits with the restored process\'s status',
@@ -24,8 +24,8 @@ export const singleScenarios: readonly Scenario[] = [
   {
     name: 'pause',
     run: cycle('syscalls', () => ['pause'], { poke: { signal: 'SIGUSR1' }, exitStatus: 42 }),
-    timeoutSeconds: 90,
-    costSeconds: 5,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'pause.exit-status': 'a restarted process\'s own exit status (42) comes back through restart',
       'pause.pause-woken-by-signal': 'a process blocked in pause() is woken by a signal after restart',
@@ -34,15 +34,15 @@ export const singleScenarios: readonly Scenario[] = [
   {
     name: 'sleep',
     run: cycle('syscalls', () => ['sleep']),
-    timeoutSeconds: 90,
-    costSeconds: 8,
+    timeoutSeconds: 150,
+    costSeconds: 27,
     checks: { 'sleep.nanosleep-completes': 'an interrupted nanosleep() goes on sleeping, without EINTR' },
   },
   {
     name: 'twice',
     run: cycle('cpu_state', goPath, { twice: true }),
-    timeoutSeconds: 90,
-    costSeconds: 8,
+    timeoutSeconds: 60,
+    costSeconds: 2,
     checks: {
       'twice.exit-status': 'the first restart from an image works',
       'twice.exit-status-again': 'a second restart from the same image works',
@@ -53,8 +53,8 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'piped',
     run: shell('single', 'piped'),
     cli: true,
-    timeoutSeconds: 120,
-    costSeconds: 12,
+    timeoutSeconds: 90,
+    costSeconds: 14,
     checks: {
       'piped.exit-status': 'checkpoint -o - --kill | restart - works',
       'piped.pid': 'a piped restart has the old pid',
@@ -75,8 +75,8 @@ export const singleScenarios: readonly Scenario[] = [
         context.relayResults('invisible');
       },
     },
-    timeoutSeconds: 90,
-    costSeconds: 5,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'invisible.checkpoint': 'a leave-running checkpoint succeeds',
       'invisible.target-sees-no-eintr': 'the target of a checkpoint sees no EINTR',
@@ -88,8 +88,8 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'mm',
     // Every kind of memory mapping, checksummed, and the mm facts /proc shows.
     run: cycle('mm_layout', (dir) => [join(dir, 'mm.d'), goFile(dir)]),
-    timeoutSeconds: 150,
-    costSeconds: 15,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'mm.exit-status': 'a process with every kind of mapping restarts and exits cleanly',
       'mm.mm_anon': 'private anonymous memory keeps its checksum',
@@ -114,8 +114,8 @@ export const singleScenarios: readonly Scenario[] = [
     // The task's own state and what /proc shows of it; then inspect decodes
     // its image with the shared schema.
     run: cycle('task_state', (dir) => [dir, goFile(dir)], { after: shellHook('single', 'inspect_decodes') }),
-    timeoutSeconds: 120,
-    costSeconds: 10,
+    timeoutSeconds: 60,
+    costSeconds: 5,
     checks: {
       'task.comm': 'comm comes back',
       'task.umask': 'umask comes back',
@@ -129,8 +129,8 @@ export const singleScenarios: readonly Scenario[] = [
   {
     name: 'files',
     run: cycle('files_state', goPath),
-    timeoutSeconds: 90,
-    costSeconds: 6,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'files.regular-offset': 'a regular file keeps its offset',
       'files.dup-shares-offset': 'two fds sharing an open file description still share it',
@@ -146,8 +146,8 @@ export const singleScenarios: readonly Scenario[] = [
   {
     name: 'signals',
     run: cycle('signals_state', goPath),
-    timeoutSeconds: 90,
-    costSeconds: 6,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'signals.usr1-action': 'a handler comes back with its flags and mask',
       'signals.blocked-mask': 'the blocked mask comes back',
@@ -161,8 +161,8 @@ export const singleScenarios: readonly Scenario[] = [
   {
     name: 'sigsuspend',
     run: cycle('signals_sigsuspend', () => [], { poke: { signal: 'SIGUSR1' } }),
-    timeoutSeconds: 90,
-    costSeconds: 5,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: { 'sigsuspend.sigsuspend-returns': 'a task checkpointed in sigsuspend() returns from it after a signal' },
   },
   {
@@ -171,8 +171,8 @@ export const singleScenarios: readonly Scenario[] = [
     // cptctl's message), and the target runs on unharmed.
     run: shell('single', 'refused'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 18,
+    timeoutSeconds: 120,
+    costSeconds: 22,
     checks: {
       'refused-socket.refused': 'a socket is refused, naming the fd',
       'refused-socket.kept-running': 'a refused checkpoint leaves the target running unharmed',
@@ -184,8 +184,8 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'job',
     run: shell('single', 'job'),
     cli: true,
-    timeoutSeconds: 120,
-    costSeconds: 12,
+    timeoutSeconds: 60,
+    costSeconds: 10,
     checks: {
       'job.output-reattached': 'a shell job\'s pipe stdio is re-attached to the restarting cptctl\'s',
       'job.exit-status': 'a shell job restarts and exits cleanly',

@@ -19,6 +19,19 @@ export const SCENARIOS: readonly Scenario[] = [
   ...mutateScenarios,
 ];
 
+/**
+ * Not a test of cptctl: a scenario that never ends, so that
+ * test/guest/driver.test.ts sees the driver give up on it, show why, clean
+ * up and go on with the next. Never planned into a boot.
+ */
+export const HANGING_SCENARIO: Scenario = {
+  name: 'hangs',
+  run: { kind: 'shell', file: 'driver', fn: 'hangs' },
+  timeoutSeconds: 5,
+  costSeconds: 0,
+  checks: {},
+};
+
 /** How many boots the guest tests take: one ava file each (test/guest/boot-N.test.ts). */
 export const BOOT_COUNT = 4;
 
@@ -26,7 +39,7 @@ export const BOOT_COUNT = 4;
 export const BOOT_OVERHEAD_SECONDS = 15;
 
 export function scenarioNamed(name: string): Scenario {
-  const scenario = SCENARIOS.find((s) => s.name === name);
+  const scenario = [...SCENARIOS, HANGING_SCENARIO].find((s) => s.name === name);
   if (scenario === undefined) throw new Error(`no guest scenario named ${name}`);
   return scenario;
 }

@@ -9,8 +9,8 @@ export const treeScenarios: readonly Scenario[] = [
     name: 'tree',
     // Then, with one of its pids taken, a restart of its image fails, naming it.
     run: cycle('tree_state', inDir, { after: shellHook('tree', 'tree_taken') }),
-    timeoutSeconds: 180,
-    costSeconds: 22,
+    timeoutSeconds: 60,
+    costSeconds: 11,
     checks: {
       'tree.exit-status': 'a 15-process tree restarts and its root exits 0',
       'tree.setup': 'the tree workload was set up before its checkpoint',
@@ -29,8 +29,8 @@ export const treeScenarios: readonly Scenario[] = [
     name: 'threads',
     // Then two --pidns restarts of its image at once.
     run: cycle('threads_token', inDir, { after: shellHook('tree', 'pidns_both') }),
-    timeoutSeconds: 150,
-    costSeconds: 16,
+    timeoutSeconds: 60,
+    costSeconds: 9,
     checks: {
       'threads.exit-status': 'a 7-thread process restarts and exits 0',
       'threads.join': 'pthread_join works after restart (clear_child_tid)',
@@ -44,8 +44,8 @@ export const treeScenarios: readonly Scenario[] = [
   {
     name: 'tsig',
     run: cycle('threads_signals', inDir),
-    timeoutSeconds: 90,
-    costSeconds: 7,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'tsig.exit-status': 'threads with their own signal state restart and exit 0',
       'tsig.masks': 'each thread keeps its blocked mask',
@@ -59,8 +59,8 @@ export const treeScenarios: readonly Scenario[] = [
   {
     name: 'orphan',
     run: cycle('orphan_session', inDir),
-    timeoutSeconds: 90,
-    costSeconds: 8,
+    timeoutSeconds: 60,
+    costSeconds: 1,
     checks: {
       'orphan.exit-status': 'a tree with a session whose leader is gone restarts and exits 0',
       'orphan.members': 'the leaderless session comes back (a placeholder leader) with its members under the subreaper',
@@ -70,8 +70,8 @@ export const treeScenarios: readonly Scenario[] = [
     name: 'race',
     run: shell('tree', 'race'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 15,
+    timeoutSeconds: 120,
+    costSeconds: 20,
     checks: {
       'race.restart': 'a restart succeeds beside a fork loop cycling through its pids',
       'race.forkloop-no-reserved': 'forks elsewhere never receive a pid the restart reserved',
