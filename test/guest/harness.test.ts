@@ -13,7 +13,7 @@ function savedLogPath(stderr: string): string | undefined {
 test('CMD runs as root in the caller\'s directory, and its status and streams come back', async (t) => {
   const run = await runInGuest(
     ['sh', '-c', 'echo "uid=$(id -u) cwd=$(pwd) arg=$1"; echo to-stderr >&2; exit 7', 'sh', 'a  b'],
-    { noModule: true },
+    { noModule: true, caller: import.meta.url },
   );
   t.is(run.status, 7, describeRun(run));
   t.is(run.stdout, `uid=0 cwd=${process.cwd()} arg=a  b\n`);
@@ -21,7 +21,7 @@ test('CMD runs as root in the caller\'s directory, and its status and streams co
 });
 
 test('a guest kernel crash fails the run and saves the kernel log', async (t) => {
-  const run = await runInGuest(['sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 30; exit 0'], { noModule: true });
+  const run = await runInGuest(['sh', '-c', 'echo c > /proc/sysrq-trigger; sleep 30; exit 0'], { noModule: true, caller: import.meta.url });
   t.is(run.status, 125, describeRun(run));
   const path = savedLogPath(run.stderr);
   t.truthy(path, describeRun(run));
@@ -29,7 +29,7 @@ test('a guest kernel crash fails the run and saves the kernel log', async (t) =>
 });
 
 test('a guest that does not finish in time fails the run and saves the kernel log', async (t) => {
-  const run = await runInGuest(['sleep', '600'], { noModule: true, timeoutSeconds: 20 });
+  const run = await runInGuest(['sleep', '600'], { noModule: true, timeoutSeconds: 20, caller: import.meta.url });
   t.is(run.status, 124, describeRun(run));
   t.truthy(savedLogPath(run.stderr), describeRun(run));
 });

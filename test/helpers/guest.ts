@@ -1,11 +1,25 @@
 // Runs commands in the QEMU guest through vm/run, the way a developer does,
 // and reads the RESULT lines that guest scripts and workloads print.
+//
+// Guests never oversubscribe the host: each has one vCPU and first takes
+// one of as many slots as the host has cores (a file lock each, held by
+// flock(1) around vm/run), whichever ava worker or test asks.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { packageRoot } from '../../src/package.js';
 
 export const VM_RUN = join(packageRoot, 'vm', 'run');
+
+/** Where each guest run of `npm test` notes its file and times, for test/helpers/guest-times.ts. */
+export const GUEST_TIMES_DIR = join(packageRoot, '.cache', 'guest-times');
+
+/** flock(1)'s status when a slot is taken: vm/run has no reason to exit with it silently. */
+const SLOT_TAKEN = 213;
+const SLOT_POLL_MS = 500;
 
 export interface GuestRun {
   /** vm/run's exit status: CMD's own, or 124/125/126 for the harness's verdicts. */
@@ -18,15 +32,13 @@ export interface GuestOptions {
   readonly timeoutSeconds?: number;
   readonly memMiB?: number;
   readonly noModule?: boolean;
+  /** The test file asking (import.meta.url), for the times printed at the end of `npm test`. */
+  readonly caller?: string;
 }
 
-export function runInGuest(command: readonly string[], options: GuestOptions = {}): Promise<GuestRun> {
-  const args = ['--timeout', String(options.timeoutSeconds ?? 300)];
-  if (options.memMiB !== undefined) args.push('--mem', String(options.memMiB));
-  if (options.noModule === true) args.push('--no-module');
-  args.push('--', ...command);
+function spawnCollecting(command: string, args: readonly string[]): Promise<GuestRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(VM_RUN, args, { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
@@ -36,6 +48,35 @@ export function runInGuest(command: readonly string[], options: GuestOptions = {
       resolve({ status: code ?? (signal === null ? -1 : 128), stdout, stderr });
     });
   });
+}
+
+/** vm/run ARGS under the first free vCPU slot, waiting for one. */
+async function runInSlot(vmArgs: readonly string[]): Promise<GuestRun> {
+  const slots = Array.from({ length: availableParallelism() }, (_, i) => join(tmpdir(), `cptctl-vcpu-slot-${i}.lock`));
+  for (;;) {
+    for (const slot of slots) {
+      const run = await spawnCollecting('flock', ['-n', '-E', String(SLOT_TAKEN), slot, VM_RUN, ...vmArgs]);
+      const slotTaken = run.status === SLOT_TAKEN && run.stdout === '' && run.stderr === '';
+      if (!slotTaken) return run;
+    }
+    await sleep(SLOT_POLL_MS);
+  }
+}
+
+function noteTimes(caller: string, from: number, to: number): void {
+  mkdirSync(GUEST_TIMES_DIR, { recursive: true });
+  appendFileSync(join(GUEST_TIMES_DIR, 'runs.tsv'), `${basename(caller).replace(/\.js$/, '.ts')}\t${from}\t${to}\n`);
+}
+
+export async function runInGuest(command: readonly string[], options: GuestOptions = {}): Promise<GuestRun> {
+  const args = ['--smp', '1', '--timeout', String(options.timeoutSeconds ?? 300)];
+  if (options.memMiB !== undefined) args.push('--mem', String(options.memMiB));
+  if (options.noModule === true) args.push('--no-module');
+  args.push('--', ...command);
+  const from = Date.now();
+  const run = await runInSlot(args);
+  if (options.caller !== undefined) noteTimes(options.caller, from, Date.now());
+  return run;
 }
 
 export interface CheckResult {

@@ -12,9 +12,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "files.h"
+
 int main(int argc, char **argv)
 {
-	char path[4096], tmp[4096];
+	char path[4096];
 	struct rlimit lim;
 	long n, i;
 	int fd;
@@ -35,14 +37,8 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	snprintf(path, sizeof(path), "%s/ready", argv[1]);
-	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", argv[1]);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, path)) {
-		perror(path);
+	if (publish_ready(argv[1]))
 		return 2;
-	}
-	close(fd);
 	for (;;)
 		pause();
 }

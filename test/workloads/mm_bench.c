@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 
 static volatile sig_atomic_t go;
 
@@ -30,11 +31,10 @@ static void on_usr1(int sig)
 
 int main(int argc, char **argv)
 {
-	char ready[4096], trigger[4096], tmp[4096];
+	char trigger[4096];
 	uint64_t *mem, sum = 0, again = 0;
 	size_t size, touched, stride, i;
 	const size_t words = 4096 / 8;
-	int fd;
 
 	if (argc != 3 && argc != 4) {
 		fprintf(stderr, "usage: %s DIR SIZE_MIB [TOUCHED_MIB]\n", argv[0]);
@@ -65,15 +65,9 @@ int main(int argc, char **argv)
 		sum += mem[i] ^ (mem[i] >> 29);
 	}
 
-	snprintf(ready, sizeof(ready), "%s/ready", argv[1]);
 	snprintf(trigger, sizeof(trigger), "%s/go", argv[1]);
-	/* Whole or not at all: the pid is in DIR/ready once it exists. */
-	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", argv[1]);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, ready)) {
-		perror(ready);
+	if (publish_ready(argv[1]))
 		return 2;
-	}
 	while (!go && access(trigger, F_OK)) {
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 

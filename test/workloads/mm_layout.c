@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 
 #define PAGE 4096UL
 #define MIB (1024UL * 1024)
@@ -64,7 +65,7 @@ static void fill(void *p, size_t len, unsigned int seed)
 #define SNAP_SIZE (256 * 1024)
 
 /* Reads a /proc file into buf without allocating: the heap must not move. */
-static size_t slurp(const char *path, char *buf)
+static size_t read_proc_file(const char *path, char *buf)
 {
 	size_t n = 0;
 	ssize_t got;
@@ -273,10 +274,10 @@ static void snapshot(struct state *st)
 {
 	ssize_t n;
 
-	st->maps_len = normalize_maps(st->maps, slurp("/proc/self/maps", st->maps));
-	st->cmdline_len = slurp("/proc/self/cmdline", st->cmdline);
-	st->environ_len = slurp("/proc/self/environ", st->environ);
-	st->auxv_len = slurp("/proc/self/auxv", st->auxv);
+	st->maps_len = normalize_maps(st->maps, read_proc_file("/proc/self/maps", st->maps));
+	st->cmdline_len = read_proc_file("/proc/self/cmdline", st->cmdline);
+	st->environ_len = read_proc_file("/proc/self/environ", st->environ);
+	st->auxv_len = read_proc_file("/proc/self/auxv", st->auxv);
 	n = readlink("/proc/self/exe", st->exe, sizeof(st->exe) - 1);
 	st->exe[n > 0 ? n : 0] = 0;
 	st->brk = sbrk(0);
@@ -317,7 +318,7 @@ static void diff_lines(const char *a, const char *b)
 
 int main(int argc, char **argv)
 {
-	char priv_path[4096], shared_path[4096], ready[4096], trigger[4096], tmp[4096];
+	char priv_path[4096], shared_path[4096], trigger[4096];
 	char line[512];
 	unsigned char stack_buf[64 * 1024];
 	uint64_t s_anon, s_heap, s_stack, s_priv, s_shanon, s_ro, s_none, s_rosh, s_huge;
@@ -326,7 +327,7 @@ int main(int argc, char **argv)
 	unsigned char *advised, *down;
 	unsigned char *expect, shanon_byte;
 	struct timespec t0, t1;
-	int priv_fd, shared_fd, fd, maps_same;
+	int priv_fd, shared_fd, maps_same;
 	long big_rss_before;
 	void *old_brk, *more;
 	pid_t child;
@@ -441,18 +442,12 @@ int main(int argc, char **argv)
 	old_brk = sbrk(0);
 	snapshot(&before);
 
-	snprintf(ready, sizeof(ready), "%s/ready", argv[1]);
 	if (argc == 3)
 		snprintf(trigger, sizeof(trigger), "%s", argv[2]);
 	else
 		snprintf(trigger, sizeof(trigger), "%s/go", argv[1]);
-	/* Whole or not at all: the pid is in DIR/ready once it exists. */
-	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", argv[1]);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, ready)) {
-		perror(ready);
+	if (publish_ready(argv[1]))
 		return 2;
-	}
 	printf("READY %d\n", getpid());
 
 	while (!go && access(trigger, F_OK)) {

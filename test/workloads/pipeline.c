@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "sync.h"
 
 #define NR_RECORDS 20000
@@ -73,59 +74,13 @@ static struct {
 	char note[1024];
 } me;
 
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	size_t len = strlen(me.note);
-	va_list ap;
-
-	if (len + 8 >= sizeof(me.note))
-		return;
-	if (len) {
-		strcpy(me.note + len, "; ");
-		len += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(me.note + len, sizeof(me.note) - len, fmt, ap);
-	va_end(ap);
-}
-
-static void path_of(char *buf, const char *what, pid_t pid)
-{
-	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
-}
+#define note(...) note_to(me.note, sizeof(me.note), __VA_ARGS__)
 
 static void nap_us(long us)
 {
 	struct timespec t = { 0, us * 1000 };
 
 	nanosleep(&t, NULL);
-}
-
-/* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
-static int slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	return 0;
-}
-
-/* The state letter of /proc/PID/stat, or '?'. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) || p[1] != ' ')
-		return '?';
-	return p[2];
 }
 
 static uint32_t fnv32(const void *buf, size_t len, uint32_t h)
@@ -282,8 +237,8 @@ static void write_ready(void)
 {
 	char tmp[PATH_MAX], ready[PATH_MAX];
 
-	path_of(tmp, "tmp", me.pid);
-	path_of(ready, "ready", me.pid);
+	pid_path(tmp, dir, "tmp", me.pid);
+	pid_path(ready, dir, "ready", me.pid);
 	if (touch(tmp) || rename(tmp, ready))
 		_exit(3);
 }
@@ -294,7 +249,7 @@ static int open_log(void)
 	char path[PATH_MAX];
 	int log;
 
-	path_of(path, "log", me.pid);
+	pid_path(path, dir, "log", me.pid);
 	log = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	if (log < 0)
 		log = open("/dev/null", O_WRONLY);
@@ -330,7 +285,7 @@ static void run_producer(pid_t filter)
 	}
 
 	/* The filter has stopped: fill pipe 1 up. */
-	path_of(path, "ready", filter);
+	pid_path(path, dir, "ready", filter);
 	wait_for(path);
 	flags = fcntl(wfd, F_GETFL);
 	if (flags < 0 || fcntl(wfd, F_SETFL, flags | O_NONBLOCK))
@@ -501,25 +456,11 @@ static void consumer_main(pid_t unused)
 }
 
 /* Leftovers of an earlier run in DIR would confuse the root. */
-static void clean_dir(void)
+static void clean_ours(void)
 {
 	static const char *const ours[] = { "ready.", "tmp.", "log." };
-	char path[PATH_MAX];
-	struct dirent *de;
-	unsigned int i;
-	DIR *d = opendir(dir);
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-			if (strncmp(de->d_name, ours[i], strlen(ours[i])))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
+	clean_dir(dir, ours, sizeof(ours) / sizeof(ours[0]));
 }
 
 enum { PRODUCER, FILTER, CONSUMER, NR_KIDS };
@@ -538,7 +479,7 @@ static int all_ready(void)
 	int i;
 
 	for (i = 0; i < NR_KIDS; i++) {
-		path_of(path, "ready", kid[i].pid);
+		pid_path(path, dir, "ready", kid[i].pid);
 		if (access(path, F_OK))
 			return 0;
 	}
@@ -580,7 +521,7 @@ static void read_log(struct kid *k)
 {
 	char path[PATH_MAX], *p;
 
-	path_of(path, "log", k->pid);
+	pid_path(path, dir, "log", k->pid);
 	if (slurp(path, k->log, sizeof(k->log))) {
 		snprintf(k->log, sizeof(k->log), "no log");
 		return;
@@ -607,18 +548,12 @@ int main(int argc, char **argv)
 	struct timespec start;
 	long ms;
 
-	if (argc != 2)
-		return 2;
-	dir = argv[1];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(go_path, sizeof(go_path), "%s/go", dir);
-	if (access(go_path, F_OK) == 0) {
-		check("setup", 0, "%s exists already", go_path);
+	dir = workload_dir(argc, argv, go_path);
+	if (!dir)
 		return 1;
-	}
 	me.name = "root";
 	me.pid = getpid();
-	clean_dir();
+	clean_ours();
 
 	if (pipe(p1) || pipe(p2)) {
 		check("setup", 0, "pipe: %s", strerror(errno));

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "sync.h"
 
 #define OWN_SIZE 100
@@ -49,22 +50,7 @@ static char go_path[PATH_MAX], shared_path[PATH_MAX], own_path[PATH_MAX];
 /* What went wrong so far in the calling process. */
 static char notes[1024];
 
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	size_t len = strlen(notes);
-	va_list ap;
-
-	if (len + 8 >= sizeof(notes))
-		return;
-	if (len) {
-		strcpy(notes + len, "; ");
-		len += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(notes + len, sizeof(notes) - len, fmt, ap);
-	va_end(ap);
-}
+#define note(...) note_to(notes, sizeof(notes), __VA_ARGS__)
 
 /* How far into shared.log the first n lines reach. */
 static off_t offset_after(int n)
@@ -81,11 +67,6 @@ static off_t offset_after(int n)
 static char own_byte(int i)
 {
 	return 'A' + i % 26;
-}
-
-static void path_of(char *buf, const char *what, pid_t pid)
-{
-	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
 }
 
 /* Writes line i of shared.log through fd; notes and returns -1 if it can't. */
@@ -132,8 +113,8 @@ static void run_child(int shared, int root_own)
 	if (shared_off != offset_after(2))
 		note("shared offset %lld after child-1, want %lld", (long long)shared_off,
 		     (long long)offset_after(2));
-	path_of(tmp, "tmp", me);
-	path_of(ready, "ready", me);
+	pid_path(tmp, dir, "tmp", me);
+	pid_path(ready, dir, "ready", me);
 	if (touch(tmp) || rename(tmp, ready))
 		_exit(3);
 	wait_for(go_path);
@@ -143,7 +124,7 @@ static void run_child(int shared, int root_own)
 	own_off = lseek(own, 0, SEEK_CUR);
 	peek_ok = peek_own(own, own_off);
 
-	path_of(tmp, "log", me);
+	pid_path(tmp, dir, "log", me);
 	log = open(tmp, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	if (log < 0)
 		log = open("/dev/null", O_WRONLY);
@@ -167,40 +148,11 @@ static void run_child(int shared, int root_own)
 }
 
 /* Leftovers of an earlier run in DIR would confuse the root. */
-static void clean_dir(void)
+static void clean_ours(void)
 {
 	static const char *const ours[] = { "ready.", "tmp.", "log." };
-	char path[PATH_MAX];
-	struct dirent *de;
-	unsigned int i;
-	DIR *d = opendir(dir);
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-			if (strncmp(de->d_name, ours[i], strlen(ours[i])))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
-}
-
-/* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
-static int slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	return 0;
+	clean_dir(dir, ours, sizeof(ours) / sizeof(ours[0]));
 }
 
 /* buf with its newlines shown as \n, for a RESULT line. */
@@ -229,18 +181,12 @@ int main(int argc, char **argv)
 	struct timespec start;
 	pid_t child, got;
 
-	if (argc != 2)
-		return 2;
-	dir = argv[1];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(go_path, sizeof(go_path), "%s/go", dir);
+	dir = workload_dir(argc, argv, go_path);
+	if (!dir)
+		return 1;
 	snprintf(shared_path, sizeof(shared_path), "%s/shared.log", dir);
 	snprintf(own_path, sizeof(own_path), "%s/own.txt", dir);
-	if (access(go_path, F_OK) == 0) {
-		check("setup", 0, "%s exists already", go_path);
-		return 1;
-	}
-	clean_dir();
+	clean_ours();
 
 	shared = open(shared_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 	own = open(own_path, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -266,7 +212,7 @@ int main(int argc, char **argv)
 	}
 
 	/* The child has written child-1 and set its own.txt offset. */
-	path_of(path, "ready", child);
+	pid_path(path, dir, "ready", child);
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (access(path, F_OK) != 0 && ms_since(&start) < SETUP_TIMEOUT_MS)
 		nap();
@@ -301,7 +247,7 @@ int main(int argc, char **argv)
 		kill(child, SIGKILL);
 		reaped = waitpid(child, &status, 0) == child ? -1 : 0;
 	}
-	path_of(path, "log", child);
+	pid_path(path, dir, "log", child);
 	if (slurp(path, log, sizeof(log)))
 		snprintf(log, sizeof(log), "no log");
 	stats = strstr(log, "STATS ");

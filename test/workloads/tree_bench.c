@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "files.h"
+
 static char scratch[64 * 1024];
 
 static void sleep_forever(void)
@@ -24,9 +26,7 @@ static void sleep_forever(void)
 
 int main(int argc, char **argv)
 {
-	char ready[4096], tmp[4096];
 	long n, i;
-	int fd;
 
 	if (argc != 3 || (n = atol(argv[2])) < 1) {
 		fprintf(stderr, "usage: %s DIR N\n", argv[0]);
@@ -44,12 +44,7 @@ int main(int argc, char **argv)
 			sleep_forever();
 		}
 	}
-	snprintf(ready, sizeof(ready), "%s/ready", argv[1]);
-	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", argv[1]);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, ready)) {
-		perror(ready);
+	if (publish_ready(argv[1]))
 		return 2;
-	}
 	sleep_forever();
 }

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "sync.h"
 
 #define MAX_KIDS 4
@@ -82,51 +83,7 @@ static const struct {
 	{ "D", "R", "R" },	{ "D2", "D", NULL },
 };
 
-__attribute__((format(printf, 1, 2)))
-static void note(const char *fmt, ...)
-{
-	size_t len = strlen(me.note);
-	va_list ap;
-
-	if (len && len + 2 < sizeof(me.note)) {
-		strcpy(me.note + len, "; ");
-		len += 2;
-	}
-	va_start(ap, fmt);
-	vsnprintf(me.note + len, sizeof(me.note) - len, fmt, ap);
-	va_end(ap);
-}
-
-static void path_of(char *buf, const char *what, pid_t pid)
-{
-	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
-}
-
-/* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
-static int slurp(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY);
-	ssize_t n, got = 0;
-
-	if (fd < 0)
-		return -1;
-	while ((size_t)got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
-		got += n;
-	close(fd);
-	buf[got] = '\0';
-	return 0;
-}
-
-/* The state letter of /proc/PID/stat, or '?'. */
-static char proc_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) || p[1] != ' ')
-		return '?';
-	return p[2];
-}
+#define note(...) note_to(me.note, sizeof(me.note), __VA_ARGS__)
 
 static void fail_and_exit(void)
 {
@@ -194,8 +151,8 @@ static void write_ready(void)
 	char tmp[PATH_MAX], ready[PATH_MAX];
 	int fd;
 
-	path_of(tmp, "tmp", me.pid);
-	path_of(ready, "ready", me.pid);
+	pid_path(tmp, dir, "tmp", me.pid);
+	pid_path(ready, dir, "ready", me.pid);
 	fd = open(tmp, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	if (fd < 0)
 		fail_and_exit();
@@ -221,7 +178,7 @@ static void settle(int (*after)(int log))
 	write_ready();
 	wait_for(go_path);
 
-	path_of(path, "log", me.pid);
+	pid_path(path, dir, "log", me.pid);
 	log = open(path, O_CREAT | O_WRONLY | O_APPEND, 0644);
 	if (log < 0)
 		log = open("/dev/null", O_WRONLY);
@@ -295,7 +252,7 @@ static void run_d1(void)
 {
 	char path[PATH_MAX];
 
-	path_of(path, "exit", getpid());
+	pid_path(path, dir, "exit", getpid());
 	wait_for(path);
 	_exit(0);
 }
@@ -326,11 +283,11 @@ static void run_d(void)
 	d1 = spawn("D1", run_d1, 0);
 	d2 = spawn("D2", run_d2, d1);
 	if (d1 > 0 && d2 > 0) {
-		path_of(path, "ready", d2);
+		pid_path(path, dir, "ready", d2);
 		wait_for(path);
 	}
 	if (d1 > 0) {
-		path_of(path, "exit", d1);
+		pid_path(path, dir, "exit", d1);
 		if (touch(path))
 			note("create %s: %s", path, strerror(errno));
 		if (waitpid(d1, &status, 0) != d1)
@@ -344,25 +301,11 @@ static void run_d(void)
 }
 
 /* Leftovers of an earlier run in DIR would confuse the ready count. */
-static void clean_dir(void)
+static void clean_ours(void)
 {
 	static const char *const ours[] = { "ready.", "tmp.", "log.", "exit." };
-	char path[PATH_MAX];
-	struct dirent *de;
-	unsigned int i;
-	DIR *d = opendir(dir);
 
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++) {
-			if (strncmp(de->d_name, ours[i], strlen(ours[i])))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-	}
-	closedir(d);
+	clean_dir(dir, ours, sizeof(ours) / sizeof(ours[0]));
 }
 
 static int by_name(const void *a, const void *b)
@@ -493,7 +436,7 @@ static void failing_logs(char letter, char *out, size_t len)
 	for (i = 0; i < nr_rec && used < len; i++) {
 		if (rec[i].name[0] != letter)
 			continue;
-		path_of(path, "log", rec[i].pid);
+		pid_path(path, dir, "log", rec[i].pid);
 		if (slurp(path, buf, sizeof(buf))) {
 			used += snprintf(out + used, len - used, " [%s %d: no log]", rec[i].name,
 					 rec[i].pid);
@@ -545,15 +488,9 @@ int main(int argc, char **argv)
 	char z_state, z_state_go;
 	long ms;
 
-	if (argc != 2)
-		return 2;
-	dir = argv[1];
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	snprintf(go_path, sizeof(go_path), "%s/go", dir);
-	if (access(go_path, F_OK) == 0) {
-		check("setup", 0, "%s exists already", go_path);
+	dir = workload_dir(argc, argv, go_path);
+	if (!dir)
 		return 1;
-	}
 	me.name = "R";
 	if (setsid() < 0) {
 		check("setup", 0, "setsid: %s", strerror(errno));
@@ -563,7 +500,7 @@ int main(int argc, char **argv)
 	me.ppid = getppid();
 	me.pgid = getpgid(0);
 	me.sid = getsid(0);
-	clean_dir();
+	clean_ours();
 
 	fflush(stdout);
 	z = fork();

@@ -1,0 +1,320 @@
+// The guest side of the guest tests: one node per boot runs the scenarios
+// named on its command line (rows of test/guest/scenarios/), one by one,
+// each under its own timeout, and prints what they report:
+//   SCENARIO-START <name>
+//   RESULT <name>.<check> PASS|FAIL <detail>   (and whatever else it prints)
+//   SCENARIO-END <name> done|timeout|error <seconds> <detail>
+// cptctl's checkpoint and restart run in this process where the command
+// line itself is not under test, so that node's start-up (about 3 s under
+// emulation) is paid once per boot, not twice per cycle. A scenario that
+// hangs costs itself only: the driver shows `ps` and the kernel log's tail,
+// kills every process the scenario left, and goes on with the next.
+// Usage (in the guest, from the repository): node dist/test/guest/driver.js SCENARIO...
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import { constants } from 'node:os';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { checkpoint } from '../../src/commands/checkpoint/checkpoint.js';
+import { roundTrip } from '../../src/commands/encode/round-trip.js';
+import { restart } from '../../src/commands/restart/restart.js';
+import { shellExitStatus } from '../../src/commands/restart/status.js';
+import { loadAddon } from '../../src/native.js';
+import { packageRoot } from '../../src/package.js';
+import type { CycleRun, Scenario, ScenarioContext, Workload } from './scenarios/scenario.js';
+import { scenarioNamed } from './scenarios/table.js';
+
+const addon = loadAddon();
+const workloadDir = join(packageRoot, 'test', 'workloads', 'build');
+const shellDir = join(packageRoot, 'test', 'guest', 'shell');
+const scratchRoot = '/tmp/cpt-scenarios';
+/** How long a workload may take to print READY, as lib.sh's wait_until allowed. */
+const READY_MS = 30_000;
+
+function print(line: string): void {
+  // Synchronous, so that it stays in order with what child processes write to the same fd.
+  writeSync(1, `${line}\n`);
+}
+
+function errorMessage(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\n/g, ' ');
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await sleep(20);
+  }
+  return true;
+}
+
+const pidGone = (pid: number): boolean => !existsSync(`/proc/${pid}`);
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** The workload's RESULT lines, renamed into the scenario's (`RESULT x` -> `RESULT name.x`). */
+function printWorkloadResults(name: string, out: string): void {
+  for (const line of readText(out).split('\n')) {
+    if (line.startsWith('RESULT ')) print(`RESULT ${name}.${line.slice('RESULT '.length)}`);
+  }
+}
+
+class Context implements ScenarioContext {
+  pid = 0;
+
+  constructor(private readonly scenario: Scenario, readonly dir: string) {}
+
+  get image(): string {
+    return join(this.dir, 'image');
+  }
+
+  get out(): string {
+    return join(this.dir, 'out');
+  }
+
+  result(check: string, passed: boolean, detail: string): void {
+    print(`RESULT ${check} ${passed ? 'PASS' : 'FAIL'} ${detail.replace(/\n/g, ' ')}`);
+  }
+
+  shell(file: string, fn: string): Promise<void> {
+    return runShell(file, fn, {
+      name: this.scenario.name,
+      scratch: this.dir,
+      img: this.image,
+      out: this.out,
+      pid: String(this.pid),
+    });
+  }
+
+  async startWorkload(program: string, args: readonly string[]): Promise<Workload> {
+    const fd = openSync(this.out, 'w');
+    // The workload stays in the driver's session and process group, as it
+    // was in the shell's: the module's handling of both is under test.
+    const child = spawn(join(workloadDir, program), args, { stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const exited = new Promise<number>((resolve) => {
+      child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
+    });
+    let over = false;
+    void exited.then(() => { over = true; });
+    const readyLine = (): RegExpExecArray | null => /^READY ?(.*)$/m.exec(readText(this.out));
+    await waitUntil(() => over || readyLine() !== null, READY_MS);
+    const ready = readyLine();
+    if (child.pid === undefined || ready === null) {
+      child.kill('SIGKILL');
+      throw new Error(`${program} never got ready: ${readText(this.out).split('\n').slice(-3).join(' ')}`);
+    }
+    this.pid = child.pid;
+    return { pid: child.pid, ready: ready[1] ?? '', exited };
+  }
+
+  go(): void {
+    closeSync(openSync(join(this.dir, 'go'), 'w'));
+  }
+
+  relayResults(prefix: string): void {
+    printWorkloadResults(prefix, this.out);
+  }
+
+  async checkpoint(pid: number, disposition: 'leave-running' | 'kill'): Promise<string | null> {
+    try {
+      await checkpoint({ pid, output: this.image, disposition }, { addon });
+      return null;
+    } catch (error: unknown) {
+      return errorMessage(error);
+    }
+  }
+}
+
+function runShell(file: string, fn: string, environment: Readonly<Record<string, string>>): Promise<void> {
+  const script = `. "$0/${file}.sh" && ${fn}`;
+  const child = spawn('/bin/sh', ['-c', script, shellDir], {
+    cwd: packageRoot,
+    env: { ...process.env, ...environment },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    // Its RESULT lines are the verdicts; a last command's status is not.
+    child.once('exit', (code, signal) => {
+      if (code !== 0) print(`# ${fn} exited ${code ?? signal}`);
+      resolve();
+    });
+  });
+}
+
+/** checkpoint --kill, restart (twice if asked), each restarted workload poked and waited for. */
+async function runCycle(context: Context, name: string, cycle: CycleRun): Promise<void> {
+  const workload = await context.startWorkload(cycle.workload, cycle.args(context.dir));
+  const failure = await context.checkpoint(workload.pid, 'kill');
+  if (failure !== null) {
+    context.result(`${name}.checkpoint`, false, failure);
+    process.kill(workload.pid, 'SIGKILL');
+    return;
+  }
+  await workload.exited;
+  await waitUntil(() => pidGone(workload.pid), READY_MS);
+  context.result(`${name}.checkpoint`, true, `image of ${statSync(context.image).size} bytes; the original was killed`);
+  await cycle.between?.(context);
+  await restartAndWait(context, name, cycle, '');
+  if (cycle.twice === true) await restartAndWait(context, name, cycle, '-again');
+  context.relayResults(name);
+  await cycle.after?.(context);
+}
+
+async function restartAndWait(context: Context, name: string, cycle: CycleRun, suffix: string): Promise<void> {
+  const expected = cycle.exitStatus ?? 0;
+  const go = join(context.dir, 'go');
+  rmSync(go, { force: true });
+  let detail: string;
+  let status: number | null = null;
+  try {
+    const restarted = await restart({ image: context.image }, { addon });
+    if (cycle.poke === undefined) context.go();
+    else process.kill(restarted.pid, cycle.poke.signal);
+    status = shellExitStatus(await addon.waitForExit(restarted.pid));
+    detail = `restarted workload exited ${status}, expected ${expected}`;
+  } catch (error: unknown) {
+    detail = `restart failed: ${errorMessage(error)}`;
+  }
+  context.result(`${name}.exit-status${suffix}`, status === expected, detail);
+}
+
+/** The driver's own line of ancestors: never killed as a scenario's leftover. */
+function ancestors(): Set<number> {
+  const kept = new Set<number>([1, 2]);
+  for (let pid = process.pid; pid > 1; pid = parentOf(pid) ?? 1) kept.add(pid);
+  return kept;
+}
+
+function parentOf(pid: number): number | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return stat === '' ? undefined : Number(fields[1]);
+}
+
+/** Every process but the driver's line and kernel threads: what a scenario left running. */
+function leftovers(kept: ReadonlySet<number>): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => !kept.has(pid) && parentOf(pid) !== 2 && parentOf(pid) !== undefined);
+}
+
+async function killLeftovers(kept: ReadonlySet<number>): Promise<number[]> {
+  const found = leftovers(kept);
+  for (const pid of found) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  await waitUntil(() => leftovers(kept).length === 0, 5000);
+  return found;
+}
+
+function diagnostics(name: string): void {
+  const ps = spawnSync('ps', ['-eo', 'pid,ppid,pgid,sid,stat,wchan:24,args'], { encoding: 'utf8' }).stdout ?? '';
+  const dmesg = (spawnSync('dmesg', [], { encoding: 'utf8' }).stdout ?? '').split('\n').slice(-40);
+  for (const line of ps.split('\n')) print(`# ${name} ps: ${line}`);
+  for (const line of dmesg) print(`# ${name} dmesg: ${line}`);
+}
+
+/**
+ * Larger images are left out of the round trip: their JSON (page data in
+ * base64) would not fit the guest's memory beside the driver. The suite's
+ * largest such images are the 256 MiB ones of the progress and abort
+ * scenarios; the round trip's own host test covers 8 MiB of pages.
+ */
+const ROUND_TRIP_MAX_BYTES = 32 * 1024 * 1024;
+
+function imagesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return imagesUnder(path);
+    return entry.isFile() && (entry.name === 'image' || entry.name.endsWith('.img')) ? [path] : [];
+  }).sort();
+}
+
+/**
+ * Every image a scenario wrote (a cycle's `image`, the shell's `*.img`) must come back byte for byte through
+ * `inspect --json` then `encode` (as CRIU's crit decode/encode): one RESULT
+ * roundtrip.<scenario>.<image> each.
+ */
+async function roundTripImages(context: Context, name: string, dir: string): Promise<void> {
+  for (const image of imagesUnder(dir)) {
+    const label = relative(dir, image).replace(/\.img$/, '').replace(/[\s/]/g, '_');
+    const size = statSync(image).size;
+    if (size > ROUND_TRIP_MAX_BYTES) {
+      print(`# ${name}: ${label}.img (${size} bytes) is above the round trip's ${ROUND_TRIP_MAX_BYTES} bytes`);
+      continue;
+    }
+    try {
+      const result = await roundTrip(image);
+      context.result(`roundtrip.${name}.${label}`, true, `${result.records} records, ${result.bytes} bytes, identical`);
+    } catch (error: unknown) {
+      context.result(`roundtrip.${name}.${label}`, false, errorMessage(error).replace(/\n/g, ' '));
+    }
+  }
+}
+
+/** Whatever a scenario did to the module (rmmod), the next one finds it loaded. */
+function ensureModuleLoaded(): void {
+  if (existsSync('/dev/cpt')) return;
+  spawnSync('insmod', [join(packageRoot, 'kmod', 'cpt.ko')], { stdio: 'inherit' });
+}
+
+async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promise<void> {
+  const dir = join(scratchRoot, scenario.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const context = new Context(scenario, dir);
+  const { run } = scenario;
+  const started = Date.now();
+  print(`SCENARIO-START ${scenario.name}`);
+  const work = run.kind === 'cycle' ? runCycle(context, scenario.name, run)
+    : run.kind === 'shell' ? context.shell(run.file, `scenario_${run.fn}`)
+      : run.run(context);
+  const timedOut = Symbol('timeout');
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<typeof timedOut>((resolve) => {
+    timer = setTimeout(() => resolve(timedOut), scenario.timeoutSeconds * 1000);
+  });
+  let verdict = 'done';
+  let detail = '';
+  try {
+    if (await Promise.race([work, timeout]) === timedOut) {
+      verdict = 'timeout';
+      detail = `no end within ${scenario.timeoutSeconds}s`;
+      diagnostics(scenario.name);
+    }
+  } catch (error: unknown) {
+    verdict = 'error';
+    detail = errorMessage(error);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (verdict === 'done') await roundTripImages(context, scenario.name, dir);
+  const left = await killLeftovers(kept);
+  if (left.length > 0) print(`# ${scenario.name} left processes behind, killed: ${left.join(' ')}`);
+  ensureModuleLoaded();
+  print(`SCENARIO-END ${scenario.name} ${verdict} ${((Date.now() - started) / 1000).toFixed(1)} ${detail}`);
+}
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const scenarios = names.map(scenarioNamed);
+  const kept = ancestors();
+  for (const scenario of scenarios) await runScenario(scenario, kept);
+}
+
+await main();

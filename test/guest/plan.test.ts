@@ -1,0 +1,56 @@
+// The guest scenario table and its plan of boots, checked on the host: every
+// scenario runs in exactly one boot, names and titles do not collide, and
+// ava waits longer than any guest, so that vm/run always reaches its own
+// timeout and saves the kernel log.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import test from 'ava';
+
+import { packageRoot } from '../../src/package.js';
+import { BOOT_COUNT, SCENARIOS, bootTimeoutSeconds, planBoots } from './scenarios/table.js';
+
+const plan = planBoots();
+
+test('every scenario runs in exactly one boot', (t) => {
+  const planned = plan.flat().map((s) => s.name).sort();
+  t.deepEqual(planned, SCENARIOS.map((s) => s.name).sort());
+  t.is(new Set(planned).size, planned.length);
+  t.is(plan.length, BOOT_COUNT);
+});
+
+test('check names and test titles are unique', (t) => {
+  const checks = SCENARIOS.flatMap((s) => Object.keys(s.checks));
+  t.is(new Set(checks).size, checks.length);
+  for (const boot of plan) {
+    const titles = boot.flatMap((s) => [...Object.values(s.checks), ...(s.outputChecks ?? []).map((c) => c.title)]);
+    t.is(new Set(titles).size, titles.length);
+  }
+});
+
+test('a scenario that changes the guest for good runs last in its boot, alone of its kind', (t) => {
+  for (const boot of plan) {
+    const last = boot.filter((s) => s.last === true);
+    t.true(last.length <= 1);
+    if (last.length === 1) t.is(boot.at(-1), last[0]);
+  }
+});
+
+test('ava\'s timeout is above every boot\'s, and every scenario\'s timeout above its cost', (t) => {
+  const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { ava: { timeout: string } };
+  const minutes = /^(\d+)m$/.exec(manifest.ava.timeout)?.[1];
+  t.truthy(minutes, `ava's timeout ${manifest.ava.timeout} is not in minutes`);
+  for (const boot of plan) t.true(bootTimeoutSeconds(boot) + 60 < Number(minutes) * 60);
+  for (const scenario of SCENARIOS) t.true(scenario.timeoutSeconds >= 2 * scenario.costSeconds, scenario.name);
+});
+
+test('the boots share the cost out evenly', (t) => {
+  const costs = plan.map((boot) => boot.reduce((sum, s) => sum + s.costSeconds, 0));
+  const heaviest = Math.max(...costs);
+  const costliest = Math.max(...SCENARIOS.map((s) => s.costSeconds));
+  t.true(heaviest - Math.min(...costs) <= costliest, `boot costs ${costs.join(', ')}`);
+});
+
+test('a scenario that tests the command line runs in shell, through bin/cptctl', (t) => {
+  for (const scenario of SCENARIOS.filter((s) => s.cli === true)) t.is(scenario.run.kind, 'shell', scenario.name);
+});

@@ -1,0 +1,26 @@
+// Shorthands for the rows of the scenario table.
+import { join } from 'node:path';
+
+import type { CycleRun, Hook, ScenarioContext, ShellRun } from './scenario.js';
+
+/** The file a restarted workload waits for, unless poked with a signal. */
+export const goFile = (dir: string): string => join(dir, 'go');
+
+/** A workload taking its directory only, waiting for DIR/go. */
+export const inDir = (dir: string): readonly string[] => [dir];
+
+/** A workload taking the path of its go file only. */
+export const goPath = (dir: string): readonly string[] => [goFile(dir)];
+
+export function cycle(workload: string, args: CycleRun['args'], options: Omit<CycleRun, 'kind' | 'workload' | 'args'> = {}): CycleRun {
+  return { kind: 'cycle', workload, args, ...options };
+}
+
+export function shell(file: string, fn: string): ShellRun {
+  return { kind: 'shell', file, fn };
+}
+
+/** A hook that runs a function of test/guest/shell/FILE.sh with the cycle's paths. */
+export function shellHook(file: string, fn: string): Hook {
+  return (context: ScenarioContext) => context.shell(file, fn);
+}

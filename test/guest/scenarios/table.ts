@@ -1,0 +1,70 @@
+// The whole scenario table, and how it is shared out among boots: by cost,
+// not by theme, so that boots end at about the same time.
+import { abortScenarios } from './abort.js';
+import { compatScenarios } from './compat.js';
+import { foundationScenarios } from './foundation.js';
+import { mutateScenarios } from './mutate.js';
+import { objectScenarios } from './objects.js';
+import type { Scenario } from './scenario.js';
+import { sharedScenarios } from './shared.js';
+import { singleScenarios } from './single.js';
+import { treeScenarios } from './tree.js';
+
+export const SCENARIOS: readonly Scenario[] = [
+  ...foundationScenarios,
+  ...compatScenarios,
+  ...singleScenarios,
+  ...treeScenarios,
+  ...sharedScenarios,
+  ...objectScenarios,
+  ...abortScenarios,
+  ...mutateScenarios,
+];
+
+/**
+ * Not a test of cptctl: a scenario that never ends, so that
+ * test/guest/driver.test.ts sees the driver give up on it, show why, clean
+ * up and go on with the next. Never planned into a boot.
+ */
+export const HANGING_SCENARIO: Scenario = {
+  name: 'hangs',
+  run: { kind: 'shell', file: 'driver', fn: 'hangs' },
+  timeoutSeconds: 5,
+  costSeconds: 0,
+  checks: {},
+};
+
+/** How many boots the guest tests take: one ava file each (test/guest/boot-N.test.ts). */
+export const BOOT_COUNT = 4;
+
+/** Seconds a boot costs besides its scenarios: the kernel, node's start, the module. */
+export const BOOT_OVERHEAD_SECONDS = 15;
+
+export function scenarioNamed(name: string): Scenario {
+  const scenario = [...SCENARIOS, HANGING_SCENARIO].find((s) => s.name === name);
+  if (scenario === undefined) throw new Error(`no guest scenario named ${name}`);
+  return scenario;
+}
+
+/**
+ * The scenarios of each boot: the costliest first, each into the boot with
+ * the least cost so far (longest processing time first). Within a boot,
+ * they run in table order, except those that change the guest for good,
+ * which run last.
+ */
+export function planBoots(scenarios: readonly Scenario[] = SCENARIOS, boots: number = BOOT_COUNT): Scenario[][] {
+  const plan: Scenario[][] = Array.from({ length: boots }, () => []);
+  const cost = (boot: readonly Scenario[]): number => boot.reduce((sum, s) => sum + s.costSeconds, 0);
+  const byCost = [...scenarios].sort((a, b) => b.costSeconds - a.costSeconds);
+  for (const scenario of byCost) {
+    const cheapest = plan.reduce((best, boot) => (cost(boot) < cost(best) ? boot : best));
+    cheapest.push(scenario);
+  }
+  const order = (s: Scenario): number => (s.last === true ? scenarios.length : 0) + scenarios.indexOf(s);
+  return plan.map((boot) => boot.sort((a, b) => order(a) - order(b)));
+}
+
+/** The guest's timeout for a boot: each scenario's own, and the boot's overhead. */
+export function bootTimeoutSeconds(boot: readonly Scenario[]): number {
+  return BOOT_OVERHEAD_SECONDS * 4 + boot.reduce((sum, s) => sum + s.timeoutSeconds, 0);
+}

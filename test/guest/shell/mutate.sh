@@ -1,0 +1,20 @@
+# shellcheck shell=sh
+# Restart fed with mutants of a cycle's image (test/workloads/mutate.c): each
+# must end in a clean errno or a restored process (a kernel warning panics
+# the guest and fails the boot), leaving nothing behind.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# mutants PREFIX COUNT SEED: mutants of $img, whose saved pid is $pid; then
+# nothing is left and the module unloads.
+mutants() {
+	"$workloads/mutate" "$img" "$pid" "$2" "$3" | sed "s/^RESULT /RESULT $1./"
+	pass_if "$1.no-stray-task" "pid $pid is free again" wait_for_pid_gone "$pid"
+	pass_if "$1.module-unloads" "rmmod cpt after all mutants" rmmod cpt
+	insmod "$repo/kmod/cpt.ko"
+}
+
+mutate_cpu() { mutants mutate 1200 0x5eed; }
+mutate_files() { mutants mutate-files 1000 0xf17e5; }
+mutate_ipc() { mutants mutate-ipc 1000 0x1bc; }

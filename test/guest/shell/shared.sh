@@ -1,0 +1,45 @@
+# shellcheck shell=sh
+# Objects shared between processes, through cptctl's command line: a
+# refusal's message, and what inspect shows of cycles' images.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck disable=SC2016 # sh -c programs, single-quoted on purpose
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# A process whose fd table its parent, outside the checkpoint, shares is
+# refused; the tree runs on and ends well.
+scenario_outside() {
+	if ! start_workload outside "$workloads/fd_table" "$scratch"; then
+		result outside.ready FAIL "$(tr '\n' ' ' <"$out")"
+		return
+	fi
+	sharer=$(tr ' ' '\n' <"/proc/$pid/task/$pid/children" | grep . | tail -n 1)
+	"$cptctl" checkpoint "$sharer" -o "$scratch/outside.img" 2>"$scratch/outside.err"
+	status=$?
+	pass_if outside.refused "checkpoint of the sharer $sharer exited $status: $(tr '\n' ' ' <"$scratch/outside.err")" \
+		grep -q "fd table is shared with a task outside the tree" "$scratch/outside.err"
+	touch "$scratch/go"
+	wait_until test ! -d "/proc/$pid"
+	pass_if outside.ran-on "the workload ended: $(grep -c PASS "$out") checks passed, $(grep -c FAIL "$out") failed" \
+		sh -c '! grep -q FAIL "$0" && grep -q "RESULT private PASS" "$0"' "$out"
+}
+
+# After the table cycle: inspect names the process whose fd table a process shares.
+inspect_fd_table() {
+	if "$cptctl" inspect "$img" >"$scratch/table.inspect" 2>&1; then
+		pass_if inspect.fd-table "inspect shows: $(grep -m 1 'fd table of' "$scratch/table.inspect")" \
+			grep -q 'process, fd table of [0-9]' "$scratch/table.inspect"
+	else
+		result inspect.fd-table FAIL "$(tr '\n' ' ' <"$scratch/table.inspect")"
+	fi
+}
+
+# After the pipeline cycle: inspect shows its pipes, with the data they held.
+inspect_pipes() {
+	if "$cptctl" inspect "$img" >"$scratch/pipeline.inspect" 2>&1; then
+		pass_if inspect.pipes "inspect shows: $(grep -m 2 'pipe [0-9]' "$scratch/pipeline.inspect" | tr '\n' '|')" \
+			grep -q 'pipe [0-9]*, [0-9]* bytes, holding [1-9]' "$scratch/pipeline.inspect"
+	else
+		result inspect.pipes FAIL "$(tr '\n' ' ' <"$scratch/pipeline.inspect")"
+	fi
+}

@@ -1,0 +1,98 @@
+// One boot of the guest tests as ava tests: test/guest/boot-N.test.ts calls
+// defineGuestBoot(N). The boot runs test/guest/driver.ts over its share of
+// the scenario table (planBoots), and each scenario becomes tests: that it
+// ran to its end within its own timeout, that every check it reported
+// passed, and one test per check the table expects of it, under the title
+// that says what the check asserts.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+
+import test from 'ava';
+
+import type { Scenario } from '../guest/scenarios/scenario.js';
+import { bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
+import type { CheckResult, GuestRun } from './guest.js';
+import { GUEST_TIMES_DIR, describeRun, parseResults, runInGuest } from './guest.js';
+
+/** What the driver printed for one scenario, between its START and END lines. */
+interface ScenarioReport {
+  readonly output: string;
+  readonly end: { readonly verdict: string; readonly seconds: string; readonly detail: string } | undefined;
+  readonly results: Map<string, CheckResult>;
+}
+
+function reportOf(stdout: string, name: string): ScenarioReport | undefined {
+  const lines = stdout.split('\n');
+  const start = lines.indexOf(`SCENARIO-START ${name}`);
+  if (start < 0) return undefined;
+  const endAt = lines.findIndex((line, i) => i > start && line.startsWith(`SCENARIO-END ${name} `));
+  const body = lines.slice(start + 1, endAt < 0 ? undefined : endAt).join('\n');
+  const end = endAt < 0 ? undefined : /^SCENARIO-END \S+ (\S+) (\S+) ?(.*)$/.exec(lines[endAt]!);
+  return {
+    output: body,
+    end: end === null || end === undefined ? undefined : { verdict: end[1]!, seconds: end[2]!, detail: end[3] ?? '' },
+    results: parseResults(body),
+  };
+}
+
+/** The scenario's own output, and the boot's stderr and status, for a failing assertion. */
+function describeScenario(run: GuestRun, name: string, report: ScenarioReport | undefined): string {
+  if (report === undefined) return `scenario ${name} never started\n${describeRun(run)}`;
+  return `scenario ${name}: ${report.end === undefined ? 'no end (the boot ended first)' : `${report.end.verdict} after ${report.end.seconds}s ${report.end.detail}`}\n`
+    + `--- its output ---\n${report.output}\n--- boot: vm/run exited ${run.status}; stderr ---\n${run.stderr}`;
+}
+
+function scenarioTests(scenario: Scenario, boot: () => GuestRun): void {
+  const report = (): ScenarioReport | undefined => reportOf(boot().stdout, scenario.name);
+  test(`${scenario.name}: runs to its end within ${scenario.timeoutSeconds}s`, (t) => {
+    const r = report();
+    t.is(r?.end?.verdict, 'done', describeScenario(boot(), scenario.name, r));
+  });
+  test(`${scenario.name}: every check it reported passed`, (t) => {
+    const r = report();
+    const failed = [...(r?.results ?? [])].filter(([, result]) => !result.passed).map(([name, result]) => `${name}: ${result.detail}`);
+    t.deepEqual(failed, [], describeScenario(boot(), scenario.name, r));
+  });
+  for (const [name, title] of Object.entries(scenario.checks)) {
+    test(title, (t) => {
+      const r = report();
+      const result = r?.results.get(name);
+      t.truthy(result, `no result for ${name}\n${describeScenario(boot(), scenario.name, r)}`);
+      t.true(result?.passed, result?.detail);
+    });
+  }
+  for (const check of scenario.outputChecks ?? []) {
+    test(check.title, (t) => {
+      check.assert(t, report()?.output ?? '');
+    });
+  }
+}
+
+/** Declares the tests of boot `index` (1-based) of the plan, for the ava file `caller` (import.meta.url). */
+export function defineGuestBoot(index: number, caller: string): void {
+  const scenarios = planBoots()[index - 1];
+  if (scenarios === undefined) throw new Error(`the plan has no boot ${index}`);
+  let run: GuestRun | undefined;
+  const boot = (): GuestRun => {
+    if (run === undefined) throw new Error('the boot did not run');
+    return run;
+  };
+  test.before(async () => {
+    run = await runInGuest(['node', 'dist/test/guest/driver.js', ...scenarios.map((s) => s.name)], {
+      timeoutSeconds: bootTimeoutSeconds(scenarios),
+      caller,
+    });
+    // Kept for a look after the run: the driver's SCENARIO-END lines say what each scenario took.
+    mkdirSync(GUEST_TIMES_DIR, { recursive: true });
+    writeFileSync(join(GUEST_TIMES_DIR, `${basename(caller, '.js')}.log`), describeRun(run));
+  });
+  test(`boot ${index}: the guest run itself succeeds, with no kernel warning`, (t) => {
+    t.is(boot().status, 0, describeRun(boot()));
+  });
+  test(`boot ${index}: every image its scenarios wrote comes back byte for byte through inspect --json and encode`, (t) => {
+    const roundTrips = [...parseResults(boot().stdout)].filter(([name]) => name.startsWith('roundtrip.'));
+    t.true(roundTrips.length > 0, `no image was round-tripped\n${describeRun(boot())}`);
+    t.deepEqual(roundTrips.filter(([, result]) => !result.passed).map(([name, result]) => `${name}: ${result.detail}`), []);
+  });
+  for (const scenario of scenarios) scenarioTests(scenario, boot);
+}

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Files a workload reads and writes about itself and its processes: whole
+ * small files, /proc states, per-process files in the workload's directory
+ * (DIR/WHAT.PID), leftovers of an earlier run, and the ready file that says
+ * a workload is set up, with its pid.
+ */
+#ifndef CPT_TEST_FILES_H
+#define CPT_TEST_FILES_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "check.h"
+
+/*
+ * The workload's directory, from its command line "PROG DIR"; DIR/go, the
+ * file its processes go on at after their restart, into go (PATH_MAX
+ * bytes); stdout line-buffered for RESULT lines. NULL on a wrong command
+ * line, and with a failed "setup" check where DIR/go exists already: an
+ * earlier run's, it would let the restarted workload go on before its poke.
+ */
+static inline const char *workload_dir(int argc, char **argv, char *go)
+{
+	if (argc != 2)
+		return NULL;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	snprintf(go, PATH_MAX, "%s/go", argv[1]);
+	if (access(go, F_OK) == 0) {
+		check("setup", 0, "%s exists already", go);
+		return NULL;
+	}
+	return argv[1];
+}
+
+/* DIR/WHAT.PID into buf, of PATH_MAX bytes. */
+static inline void pid_path(char *buf, const char *dir, const char *what, pid_t pid)
+{
+	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
+}
+
+/* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
+static inline int slurp(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n, got = 0;
+
+	if (fd < 0)
+		return -1;
+	while ((size_t)got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	buf[got] = '\0';
+	return 0;
+}
+
+/* The state letter of /proc/PID/stat, or '?'. */
+static inline char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) || p[1] != ' ')
+		return '?';
+	return p[2];
+}
+
+/* Removes the files of DIR whose names start with one of the n prefixes: an earlier run's. */
+static inline void clean_dir(const char *dir, const char *const *prefixes, unsigned int n)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	unsigned int i;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		for (i = 0; i < n; i++) {
+			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+			unlink(path);
+		}
+	}
+	closedir(d);
+}
+
+/*
+ * Writes this process's pid to DIR/ready, whole or not at all (through
+ * DIR/ready.tmp): once the file exists, the workload is set up. -1, said on
+ * stderr, if it can't.
+ */
+static inline int publish_ready(const char *dir)
+{
+	char ready[PATH_MAX], tmp[PATH_MAX];
+	int fd;
+
+	snprintf(ready, sizeof(ready), "%s/ready", dir);
+	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, ready)) {
+		perror(ready);
+		return -1;
+	}
+	return 0;
+}
+
+#endif
