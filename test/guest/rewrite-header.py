@@ -1,6 +1,7 @@
 """Copies an image with one field of its header record replaced, the
-record's length and CRC32C made right again: an image "from another kernel"
-or "for another CPU", for restart to refuse.
+record's length and CRC32C made right again, and the trailer's byte count
+with them: an otherwise valid image "from another kernel" or "for another
+CPU", for restart to refuse.
 Usage: rewrite-header.py IN OUT release RELEASE | xfeatures-or MASK"""
 import struct
 import sys
@@ -8,6 +9,9 @@ import sys
 # ImageHeader's fields in proto/cpt.proto.
 RELEASE_FIELD = 2
 XFEATURES_FIELD = 4
+# The trailer record's type, and its field counting the bytes before it.
+TRAILER = 255
+TRAILER_BYTES_FIELD = 2
 
 
 def crc32c(data, crc=0xFFFFFFFF):
@@ -70,10 +74,26 @@ def main():
     image = open(src, 'rb').read()
     magic, rtype, flags, length = struct.unpack_from('<IHHQ', image, 0)
     payload = rewrite(image[16:16 + length], field, replace)
+    growth = len(payload) - length
+    out = bytearray(record(magic, rtype, flags, payload))
+    pos = 16 + length + 4
+    while pos < len(image):
+        magic, rtype, flags, length = struct.unpack_from('<IHHQ', image, pos)
+        body = image[pos + 16:pos + 16 + length]
+        if rtype == TRAILER:
+            # The trailer counts the bytes before it: the header grew by growth.
+            body = rewrite(body, TRAILER_BYTES_FIELD, lambda old: old + growth)
+            out += record(magic, rtype, flags, body)
+        else:
+            out += image[pos:pos + 16 + length + 4]
+        pos += 16 + length + 4
+    open(dst, 'wb').write(bytes(out))
+
+
+def record(magic, rtype, flags, payload):
+    """A record: its header, payload and CRC32C of both."""
     header = struct.pack('<IHHQ', magic, rtype, flags, len(payload))
-    crc = crc32c(header + payload) ^ 0xFFFFFFFF
-    rest = image[16 + length + 4:]
-    open(dst, 'wb').write(header + payload + struct.pack('<I', crc) + rest)
+    return header + payload + struct.pack('<I', crc32c(header + payload) ^ 0xFFFFFFFF)
 
 
 main()
