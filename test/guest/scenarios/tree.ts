@@ -1,14 +1,38 @@
 // Process trees and threads through checkpoint -> kill -> restart, each
 // workload checking its own state after the restart; and through cptctl's
 // command line: a refused restart, --pidns, a restart beside a fork loop.
-import type { Scenario } from './scenario.js';
+import { inspect } from '../../../src/commands/inspect/inspect.js';
+import type { Scenario, ScenarioContext } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
+
+/**
+ * inspect of the 15-process tree's image: one summary per process, each
+ * with its own task, signals, registers, files and memory, and no note (a
+ * summary that kept the root's records alone noted pages in no VMA and
+ * page counts that did not match).
+ */
+async function inspectWholeTree(context: ScenarioContext): Promise<void> {
+  const { summary } = await inspect(context.image);
+  const processes = (summary.tree?.tasks ?? []).filter((task) => task.pid === task.tgid && !task.zombie);
+  const incomplete = summary.processes.filter((p) => p.task === null || p.signals === null || p.cpu === null
+    || p.mm === null || (p.files === null && p.fdTableOf === 0) || p.pages.outsideVmas !== 0n);
+  context.result('inspect.tree-processes', summary.processes.length === processes.length && processes.length >= 14
+    && incomplete.length === 0,
+  `${summary.processes.length} processes summed up for the tree's ${processes.length} live ones; `
+    + `incomplete: ${incomplete.map((p) => p.pid).join(' ') || 'none'}`);
+  context.result('inspect.tree-no-notes', summary.notes.length === 0, `notes: ${summary.notes.join(' | ') || 'none'}`);
+}
 
 export const treeScenarios: readonly Scenario[] = [
   {
     name: 'tree',
     // Then, with one of its pids taken, a restart of its image fails, naming it.
-    run: cycle('tree_state', inDir, { after: shellHook('tree', 'tree_taken') }),
+    run: cycle('tree_state', inDir, {
+      after: async (context) => {
+        await inspectWholeTree(context);
+        await shellHook('tree', 'tree_taken')(context);
+      },
+    }),
     timeoutSeconds: 60,
     costSeconds: 11,
     checks: {
@@ -23,6 +47,8 @@ export const treeScenarios: readonly Scenario[] = [
       'tree.all-exited': 'every process of the restarted tree exits, nothing is left',
       'tree-taken.refused': 'a tree restart whose pid is taken fails naming the pid',
       'tree-taken.nothing-left': 'a failed tree restart leaves no task behind',
+      'inspect.tree-processes': 'inspect of the 15-process tree sums up every process with its own task, signals, registers, files and memory',
+      'inspect.tree-no-notes': 'inspect of the 15-process tree prints no note',
     },
   },
   {
