@@ -3,7 +3,7 @@
 // the check, when one fails (forced with compat_fail=NAME, one load per
 // check). Through insmod and cptctl check's command line.
 import type { Scenario } from './scenario.js';
-import { shell } from './rows.js';
+import { checkJsonReport, shell } from './rows.js';
 
 /** Every check of kmod/cpt_compat.c, in the order it runs them. */
 export const COMPAT_CHECKS = [
@@ -42,12 +42,8 @@ export const compatScenarios: readonly Scenario[] = [{
   }, {
     title: 'cptctl check --json reports the compat checks and the release the module was built for',
     assert: (t, output) => {
-      const line = output.split('\n').find((l) => l.startsWith('CHECK-JSON '));
-      if (line === undefined) {
-        t.fail(`no CHECK-JSON line in:\n${output}`);
-        return;
-      }
-      const report = JSON.parse(line.slice('CHECK-JSON '.length)) as CompatReport;
+      const report = checkJsonReport<CompatReport>(t, output);
+      if (report === undefined) return;
       t.true(report.ok);
       t.is(report.compat.builtFor, report.kernel.release);
       t.deepEqual(report.compat.checks.map((check) => check.name), [...COMPAT_CHECKS]);

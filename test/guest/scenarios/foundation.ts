@@ -1,7 +1,7 @@
 // The foundation: the module loads, `cptctl check` succeeds, the handshake
 // refuses every bad input, and the module unloads cleanly.
 import type { Scenario } from './scenario.js';
-import { shell } from './rows.js';
+import { checkJsonReport, shell } from './rows.js';
 
 interface CheckReport {
   ok: boolean;
@@ -40,12 +40,8 @@ export const foundationScenarios: readonly Scenario[] = [{
   outputChecks: [{
     title: 'cptctl check --json reports the loaded module and its handshake',
     assert: (t, output) => {
-      const line = output.split('\n').find((l) => l.startsWith('CHECK-JSON '));
-      if (line === undefined) {
-        t.fail(`no CHECK-JSON line in:\n${output}`);
-        return;
-      }
-      const report = JSON.parse(line.slice('CHECK-JSON '.length)) as CheckReport;
+      const report = checkJsonReport<CheckReport>(t, output);
+      if (report === undefined) return;
       t.true(report.ok);
       t.regex(report.kernel.release, /^6\.1\./);
       t.true(report.module.loaded);

@@ -1,6 +1,8 @@
 // Shorthands for the rows of the scenario table.
 import { join } from 'node:path';
 
+import type { ExecutionContext } from 'ava';
+
 import type { CycleRun, Hook, ScenarioContext, ShellRun } from './scenario.js';
 
 /** The file a restarted workload waits for, unless poked with a signal. */
@@ -23,4 +25,17 @@ export function shell(file: string, fn: string): ShellRun {
 /** A hook that runs a function of test/guest/shell/FILE.sh with the cycle's paths. */
 export function shellHook(file: string, fn: string): Hook {
   return (context: ScenarioContext) => context.shell(file, fn);
+}
+
+/**
+ * The `cptctl check --json` report a shell scenario printed as one
+ * `CHECK-JSON <json>` line; undefined, with the test failed, when it did not.
+ */
+export function checkJsonReport<T>(t: ExecutionContext, output: string): T | undefined {
+  const line = output.split('\n').find((l) => l.startsWith('CHECK-JSON '));
+  if (line === undefined) {
+    t.fail(`no CHECK-JSON line in:\n${output}`);
+    return undefined;
+  }
+  return JSON.parse(line.slice('CHECK-JSON '.length)) as T;
 }
