@@ -113,7 +113,7 @@ static int cpt_pb_read_varint(struct cpt_pb_reader *r, u64 *out)
 }
 
 /* The next field of the message: 1, 0 at its end, or -EBADMSG. */
-int cpt_pb_next(struct cpt_pb_reader *r, struct cpt_pb_field *f)
+static int cpt_pb_next(struct cpt_pb_reader *r, struct cpt_pb_field *f)
 {
 	u64 key, len;
 	int ret;
@@ -193,14 +193,6 @@ int cpt_pb_get_string(const struct cpt_pb_field *f, char *buf, size_t size)
 		return -EBADMSG;
 	memcpy(buf, f->data, f->len);
 	buf[f->len] = 0;
-	return 0;
-}
-
-int cpt_pb_get_message(const struct cpt_pb_field *f, struct cpt_pb_reader *sub)
-{
-	if (f->wire != CPT_PB_BYTES)
-		return -EBADMSG;
-	cpt_pb_reader_init(sub, f->data, f->len);
 	return 0;
 }
 

@@ -122,8 +122,4 @@ int cpt_pb_get_u32(const struct cpt_pb_field *f, u32 *out);
 int cpt_pb_get_bool(const struct cpt_pb_field *f, bool *out);
 int cpt_pb_get_string(const struct cpt_pb_field *f, char *buf, size_t size);
 
-/* The loops not yet on cpt_pb_for_each_field(). */
-int cpt_pb_next(struct cpt_pb_reader *r, struct cpt_pb_field *f);
-int cpt_pb_get_message(const struct cpt_pb_field *f, struct cpt_pb_reader *sub);
-
 #endif /* CPT_PB_H */
