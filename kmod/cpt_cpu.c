@@ -130,7 +130,7 @@ static int cpt_cpu_restore(struct cpt_session *s, const void *data, size_t len)
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	unsigned int nregs = 0;
-	const void *xsave = NULL;
+	const u8 *xsave = NULL;
 	size_t xsave_len = 0;
 	u64 *words;
 	int ret;
@@ -139,26 +139,22 @@ static int cpt_cpu_restore(struct cpt_session *s, const void *data, size_t len)
 	if (!cpu)
 		return -ENOMEM;
 	words = (u64 *)&cpu->regs;
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		switch (f.num) {
 		case CPT_PB_CPU_GPREGS:
 			if (nregs == CPT_NR_GPREGS)
-				ret = -EBADMSG;
+				cpt_pb_fail(&r, -EBADMSG);
 			else
-				ret = cpt_pb_get_u64(&f, &words[nregs++]);
+				cpt_pb_read_u64(&r, &f, &words[nregs++]);
 			break;
 		case CPT_PB_CPU_XSAVE:
-			ret = f.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
-			xsave = f.data;
-			xsave_len = f.len;
+			cpt_pb_read_bytes(&r, &f, &xsave, &xsave_len);
 			break;
 		default:	/* the bases are in gpregs too */
-			ret = 0;
-		}
-		if (ret)
 			break;
+		}
 	}
+	ret = cpt_pb_end(&r);
 	if (!ret && nregs != CPT_NR_GPREGS)
 		ret = -EBADMSG;
 	if (!ret)

@@ -72,26 +72,22 @@ static int cpt_epoll_decode_target(struct cpt_epoll_target *t, const struct cpt_
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field g;
-	int ret;
 
 	*t = (struct cpt_epoll_target) {};
-	ret = cpt_pb_get_message(f, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0) {
+	cpt_pb_for_each_subfield(&r, f, &g) {
 		switch (g.num) {
 		case CPT_PB_EPOLL_TARGET_FD:
-			ret = cpt_pb_get_u32(&g, &t->fd);
+			cpt_pb_read_u32(&r, &g, &t->fd);
 			break;
 		case CPT_PB_EPOLL_TARGET_EVENTS:
-			ret = cpt_pb_get_u32(&g, &t->events);
+			cpt_pb_read_u32(&r, &g, &t->events);
 			break;
 		case CPT_PB_EPOLL_TARGET_DATA:
-			ret = cpt_pb_get_u64(&g, &t->data);
+			cpt_pb_read_u64(&r, &g, &t->data);
 			break;
-		default:
-			ret = 0;
 		}
 	}
-	return ret;
+	return cpt_pb_end(&r);
 }
 
 static int cpt_epoll_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)

@@ -618,13 +618,13 @@ static int cpt_count_entries(const void *data, size_t len, unsigned int *nr_file
 
 	*nr_files = 0;
 	*nr_fds = 0;
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		if (f.num == CPT_PB_FILES_FILES)
 			(*nr_files)++;
 		else if (f.num == CPT_PB_FILES_FDS)
 			(*nr_fds)++;
 	}
+	ret = cpt_pb_end(&r);
 	return ret ? cpt_malformed("Files record", ret) : 0;
 }
 
@@ -657,24 +657,29 @@ static bool cpt_is_common_field(u32 num)
 	return num >= CPT_PB_FILE_ID && num <= CPT_PB_FILE_MODE;
 }
 
-static int cpt_decode_common_field(struct cpt_rfile *rfile, const struct cpt_pb_field *g,
-				   char *path)
+static void cpt_decode_common_field(struct cpt_pb_reader *r, struct cpt_rfile *rfile,
+				    const struct cpt_pb_field *g, char *path)
 {
 	switch (g->num) {
 	case CPT_PB_FILE_ID:
-		return cpt_pb_get_u32(g, &rfile->id);
+		cpt_pb_read_u32(r, g, &rfile->id);
+		break;
 	case CPT_PB_FILE_KIND:
-		return cpt_pb_get_u32(g, &rfile->kind);
+		cpt_pb_read_u32(r, g, &rfile->kind);
+		break;
 	case CPT_PB_FILE_PATH:
-		return cpt_pb_get_string(g, path, PATH_MAX);
+		cpt_pb_read_string(r, g, path, PATH_MAX);
+		break;
 	case CPT_PB_FILE_FLAGS:
-		return cpt_pb_get_u32(g, &rfile->flags);
+		cpt_pb_read_u32(r, g, &rfile->flags);
+		break;
 	case CPT_PB_FILE_POS:
-		return cpt_pb_get_u64(g, &rfile->pos);
+		cpt_pb_read_u64(r, g, &rfile->pos);
+		break;
 	case CPT_PB_FILE_MODE:
-		return cpt_pb_get_u32(g, &rfile->mode);
+		cpt_pb_read_u32(r, g, &rfile->mode);
+		break;
 	}
-	return 0;
 }
 
 /*
@@ -711,16 +716,16 @@ static int cpt_decode_fields(struct cpt_rfile *rfile, const struct cpt_pb_field 
 	struct cpt_pb_field g;
 	int ret;
 
-	ret = cpt_pb_get_message(f, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0)
-		ret = cpt_decode_common_field(rfile, &g, path);
+	cpt_pb_for_each_subfield(&r, f, &g)
+		cpt_decode_common_field(&r, rfile, &g, path);
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return ret;
 	rfile->ops = cpt_file_ops_of(rfile->kind);
-	cpt_pb_get_message(f, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0)
-		ret = cpt_is_common_field(g.num) ? 0 : cpt_decode_kind_field(rfile, &g);
-	return ret;
+	cpt_pb_for_each_subfield(&r, f, &g)
+		if (!cpt_is_common_field(g.num))
+			cpt_pb_fail(&r, cpt_decode_kind_field(rfile, &g));
+	return cpt_pb_end(&r);
 }
 
 static int cpt_decode_file(struct cpt_rfile *rfile, const struct cpt_pb_field *f, char *path)
@@ -765,8 +770,7 @@ static int cpt_decode_files(struct cpt_restore_files *rf, const void *data, size
 	unsigned int i;
 	int ret;
 
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		if (f.num != CPT_PB_FILES_FILES)
 			continue;
 		if (rf->nr_files == max)
@@ -776,6 +780,7 @@ static int cpt_decode_files(struct cpt_restore_files *rf, const void *data, size
 		if (ret)
 			return ret;
 	}
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return ret;
 	sort(rf->files, rf->nr_files, sizeof(*rf->files), cpt_cmp_rfile_id, NULL);
@@ -797,22 +802,20 @@ static int cpt_decode_fd(struct cpt_restore_files *rf, struct cpt_file_registry 
 	struct cpt_pb_field g;
 	int ret;
 
-	ret = cpt_pb_get_message(f, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0) {
+	cpt_pb_for_each_subfield(&r, f, &g) {
 		switch (g.num) {
 		case CPT_PB_FD_FD:
-			ret = cpt_pb_get_u32(&g, &rfd->fd);
+			cpt_pb_read_u32(&r, &g, &rfd->fd);
 			break;
 		case CPT_PB_FD_FILE_ID:
-			ret = cpt_pb_get_u32(&g, &key.id);
+			cpt_pb_read_u32(&r, &g, &key.id);
 			break;
 		case CPT_PB_FD_CLOEXEC:
-			ret = cpt_pb_get_bool(&g, &rfd->cloexec);
+			cpt_pb_read_bool(&r, &g, &rfd->cloexec);
 			break;
-		default:
-			ret = 0;
 		}
 	}
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return cpt_malformed("Fd", ret);
 	if (rfd->fd >= rlimit(RLIMIT_NOFILE)) {
@@ -841,14 +844,14 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, struct cpt_file_registry
 	unsigned int i;
 	int ret;
 
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		if (f.num != CPT_PB_FILES_FDS)
 			continue;
 		ret = rf->nr_fds < max ? cpt_decode_fd(rf, reg, &f) : -EBADMSG;
 		if (ret)
 			return ret;
 	}
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return ret;
 	sort(rf->fds, rf->nr_fds, sizeof(*rf->fds), cpt_cmp_rfd, NULL);

@@ -193,27 +193,20 @@ static int cpt_inotify_decode_watch(const struct cpt_pb_field *wf, u32 *wd, u32 
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	int ret;
 
 	*wd = 0;
 	*mask = 0;
 	*path = NULL;
 	*path_len = 0;
-	ret = cpt_pb_get_message(wf, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
-		if (f.num == CPT_PB_INOTIFY_WATCH_WD) {
-			ret = cpt_pb_get_u32(&f, wd);
-		} else if (f.num == CPT_PB_INOTIFY_WATCH_MASK) {
-			ret = cpt_pb_get_u32(&f, mask);
-		} else if (f.num == CPT_PB_INOTIFY_WATCH_PATH) {
-			ret = f.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
-			*path = f.data;
-			*path_len = f.len;
-		} else {
-			ret = 0;
-		}
+	cpt_pb_for_each_subfield(&r, wf, &f) {
+		if (f.num == CPT_PB_INOTIFY_WATCH_WD)
+			cpt_pb_read_u32(&r, &f, wd);
+		else if (f.num == CPT_PB_INOTIFY_WATCH_MASK)
+			cpt_pb_read_u32(&r, &f, mask);
+		else if (f.num == CPT_PB_INOTIFY_WATCH_PATH)
+			cpt_pb_read_bytes(&r, &f, path, path_len);
 	}
-	if (ret || !*wd || *wd > INT_MAX || !*path_len || *path_len >= PATH_MAX ||
+	if (cpt_pb_end(&r) || !*wd || *wd > INT_MAX || !*path_len || *path_len >= PATH_MAX ||
 	    **path != '/' || memchr(*path, 0, *path_len))
 		return -EBADMSG;
 	return 0;
@@ -258,15 +251,16 @@ static struct file *cpt_inotify_open(u32 flags, const void *record, size_t recor
 	file = fget(ifd);
 	ret = file ? cpt_ubuf_get(&ub, PATH_MAX) : -EBADF;
 	group = file ? file->private_data : NULL;
-	cpt_pb_reader_init(&r, record, record_len);
-	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
-		if (f.num != CPT_PB_FILE_INOTIFY_WATCHES) {
-			ret = 0;
-			continue;
+	if (!ret) {
+		cpt_pb_for_each_field(&r, record, record_len, &f) {
+			if (f.num != CPT_PB_FILE_INOTIFY_WATCHES)
+				continue;
+			ret = cpt_inotify_decode_watch(&f, &wd, &mask, &path, &path_len);
+			if (!ret)
+				ret = cpt_inotify_add(ifd, group, &ub, wd, mask, path, path_len);
+			cpt_pb_fail(&r, ret);
 		}
-		ret = cpt_inotify_decode_watch(&f, &wd, &mask, &path, &path_len);
-		if (!ret)
-			ret = cpt_inotify_add(ifd, group, &ub, wd, mask, path, path_len);
+		ret = cpt_pb_end(&r);
 	}
 	cpt_ubuf_put(&ub);
 	close_fd(ifd);

@@ -429,7 +429,7 @@ struct cpt_ipc_image {
 	u64 size;		/* shm: bytes; sem: semaphores; msq: qbytes */
 	const u8 *content;	/* shm */
 	size_t content_len;
-	struct cpt_pb_reader items;	/* sem: its values; msq: its messages */
+	struct cpt_pb_field msg;	/* walked again: sem's values, msq's messages */
 };
 
 /* Each kind: its syscalls, its *64_ds and what of it a restart checks. */
@@ -480,31 +480,27 @@ static int cpt_ipc_decode_perm(const struct cpt_pb_field *pf, struct cpt_ipc_ima
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	int ret;
 
-	ret = cpt_pb_get_message(pf, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_subfield(&r, pf, &f) {
 		switch (f.num) {
 		case CPT_PB_IPC_PERM_ID:
-			ret = cpt_pb_get_u32(&f, &obj->id);
+			cpt_pb_read_u32(&r, &f, &obj->id);
 			break;
 		case CPT_PB_IPC_PERM_KEY:
-			ret = cpt_pb_get_u32(&f, &obj->key);
+			cpt_pb_read_u32(&r, &f, &obj->key);
 			break;
 		case CPT_PB_IPC_PERM_UID:
-			ret = cpt_pb_get_u32(&f, &obj->uid);
+			cpt_pb_read_u32(&r, &f, &obj->uid);
 			break;
 		case CPT_PB_IPC_PERM_GID:
-			ret = cpt_pb_get_u32(&f, &obj->gid);
+			cpt_pb_read_u32(&r, &f, &obj->gid);
 			break;
 		case CPT_PB_IPC_PERM_MODE:
-			ret = cpt_pb_get_u32(&f, &obj->mode);
+			cpt_pb_read_u32(&r, &f, &obj->mode);
 			break;
-		default:
-			ret = 0;
 		}
 	}
-	return ret;
+	return cpt_pb_end(&r);
 }
 
 /* An object of the record; its list of values or messages is walked later. */
@@ -513,29 +509,17 @@ static int cpt_ipc_decode(const struct cpt_ipc_kind *kind, const struct cpt_pb_f
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	int ret;
 
-	*obj = (struct cpt_ipc_image) {};
-	ret = cpt_pb_get_message(of, &r);
-	if (ret)
-		return ret;
-	obj->items = r;
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
-		if (f.num == kind->perm_field) {
-			ret = cpt_ipc_decode_perm(&f, obj);
-		} else if (f.num == kind->size_field) {
-			ret = cpt_pb_get_u64(&f, &obj->size);
-		} else if (kind->ids == CPT_IPC_SHM_IDS && f.num == CPT_PB_SYSV_SHM_CONTENT) {
-			ret = f.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
-			obj->content = f.data;
-			obj->content_len = f.len;
-		} else {
-			ret = 0;
-		}
-		if (ret)
-			return ret;
+	*obj = (struct cpt_ipc_image) { .msg = *of };
+	cpt_pb_for_each_subfield(&r, of, &f) {
+		if (f.num == kind->perm_field)
+			cpt_pb_fail(&r, cpt_ipc_decode_perm(&f, obj));
+		else if (f.num == kind->size_field)
+			cpt_pb_read_u64(&r, &f, &obj->size);
+		else if (kind->ids == CPT_IPC_SHM_IDS && f.num == CPT_PB_SYSV_SHM_CONTENT)
+			cpt_pb_read_bytes(&r, &f, &obj->content, &obj->content_len);
 	}
-	if (ret || obj->id > INT_MAX)
+	if (cpt_pb_end(&r) || obj->id > INT_MAX)
 		return -EBADMSG;
 	return 0;
 }
@@ -661,7 +645,7 @@ static int cpt_ipc_fill_shm(struct cpt_ipc_restore *r, const struct cpt_ipc_imag
 
 static int cpt_ipc_fill_sem(struct cpt_ipc_restore *r, const struct cpt_ipc_image *obj)
 {
-	struct cpt_pb_reader items = obj->items;
+	struct cpt_pb_reader items;
 	struct cpt_pb_field f;
 	unsigned int n = 0;
 	u16 __user *values;
@@ -672,16 +656,15 @@ static int cpt_ipc_fill_sem(struct cpt_ipc_restore *r, const struct cpt_ipc_imag
 	if (ret)
 		return ret;
 	values = (u16 __user *)r->ub.addr;
-	while ((ret = cpt_pb_next(&items, &f)) > 0) {
+	cpt_pb_for_each_subfield(&items, &obj->msg, &f) {
 		if (f.num != CPT_PB_SYSV_SEM_VALUES)
 			continue;
-		ret = cpt_pb_get_u32(&f, &value);
-		if (ret || n >= obj->size || value > U16_MAX)
+		if (!cpt_pb_read_u32(&items, &f, &value) || n >= obj->size || value > U16_MAX)
 			return -EBADMSG;
 		if (put_user(value, &values[n++]))
 			return -EFAULT;
 	}
-	if (ret || n != obj->size)
+	if (cpt_pb_end(&items) || n != obj->size)
 		return -EBADMSG;
 	ret = cpt_sys(cpt_sym.sys_semctl, obj->id, 0, SETALL, r->ub.addr, 0);
 	if (ret)
@@ -694,24 +677,17 @@ static int cpt_ipc_decode_message(const struct cpt_pb_field *mf, u64 *type,
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	int ret;
 
 	*type = 0;
 	*text = NULL;
 	*len = 0;
-	ret = cpt_pb_get_message(mf, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
-		if (f.num == CPT_PB_SYSV_MESSAGE_TYPE) {
-			ret = cpt_pb_get_u64(&f, type);
-		} else if (f.num == CPT_PB_SYSV_MESSAGE_TEXT) {
-			ret = f.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
-			*text = f.data;
-			*len = f.len;
-		} else {
-			ret = 0;
-		}
+	cpt_pb_for_each_subfield(&r, mf, &f) {
+		if (f.num == CPT_PB_SYSV_MESSAGE_TYPE)
+			cpt_pb_read_u64(&r, &f, type);
+		else if (f.num == CPT_PB_SYSV_MESSAGE_TEXT)
+			cpt_pb_read_bytes(&r, &f, text, len);
 	}
-	if (ret || !*type || *type > LONG_MAX)
+	if (cpt_pb_end(&r) || !*type || *type > LONG_MAX)
 		return -EBADMSG;
 	return 0;
 }
@@ -722,7 +698,7 @@ static int cpt_ipc_decode_message(const struct cpt_pb_field *mf, u64 *type,
  */
 static int cpt_ipc_fill_msq(struct cpt_ipc_restore *r, const struct cpt_ipc_image *obj)
 {
-	struct cpt_pb_reader items = obj->items;
+	struct cpt_pb_reader items;
 	struct msqid64_ds ds;
 	struct cpt_pb_field f;
 	const u8 *text;
@@ -738,11 +714,11 @@ static int cpt_ipc_fill_msq(struct cpt_ipc_restore *r, const struct cpt_ipc_imag
 		ret = copy_to_user((void __user *)r->ub.addr, &ds, sizeof(ds)) ? -EFAULT :
 		      cpt_sys(cpt_sym.sys_msgctl, obj->id, IPC_SET, r->ub.addr, 0, 0);
 	}
-	while (!ret && (ret = cpt_pb_next(&items, &f)) > 0) {
-		if (f.num != CPT_PB_SYSV_MSQ_MESSAGES) {
-			ret = 0;
+	if (ret)
+		return ret;
+	cpt_pb_for_each_subfield(&items, &obj->msg, &f) {
+		if (f.num != CPT_PB_SYSV_MSQ_MESSAGES)
 			continue;
-		}
 		ret = cpt_ipc_decode_message(&f, &type, &text, &len);
 		if (!ret)
 			ret = cpt_ubuf_get(&r->ub, sizeof(long) + len);
@@ -754,8 +730,9 @@ static int cpt_ipc_fill_msq(struct cpt_ipc_restore *r, const struct cpt_ipc_imag
 		if (ret && ret != -EBADMSG && ret != -EFAULT)
 			cpt_note("SysV msq id %u: cannot queue a %zu-byte message again: %d\n",
 				 obj->id, len, ret);
+		cpt_pb_fail(&items, ret);
 	}
-	return ret;
+	return cpt_pb_end(&items);
 }
 
 static const struct cpt_ipc_kind cpt_ipc_shm_kind = {
@@ -781,15 +758,14 @@ static const struct cpt_ipc_kind cpt_ipc_msq_kind = {
 /* A semaphore set's size is how many values it has. */
 static int cpt_ipc_count_values(struct cpt_ipc_image *obj)
 {
-	struct cpt_pb_reader items = obj->items;
+	struct cpt_pb_reader items;
 	struct cpt_pb_field f;
-	int ret;
 
 	obj->size = 0;
-	while ((ret = cpt_pb_next(&items, &f)) > 0)
+	cpt_pb_for_each_subfield(&items, &obj->msg, &f)
 		if (f.num == CPT_PB_SYSV_SEM_VALUES)
 			obj->size++;
-	return ret;
+	return cpt_pb_end(&items);
 }
 
 static int cpt_ipc_restore_one(struct cpt_ipc_restore *r, const struct cpt_ipc_kind *kind,
@@ -845,8 +821,9 @@ static int cpt_ipc_restore(struct cpt_session *s, const void *data, size_t len)
 	int ret;
 
 	ret = cpt_ubuf_get(&r->ub, sizeof(struct shmid64_ds) + sizeof(struct msqid64_ds));
-	cpt_pb_reader_init(&rd, data, len);
-	while (!ret && (ret = cpt_pb_next(&rd, &f)) > 0) {
+	if (ret)
+		return ret;
+	cpt_pb_for_each_field(&rd, data, len, &f) {
 		switch (f.num) {
 		case CPT_PB_SYSV_IPC_SHMS:
 			kind = &cpt_ipc_shm_kind;
@@ -858,17 +835,16 @@ static int cpt_ipc_restore(struct cpt_session *s, const void *data, size_t len)
 			kind = &cpt_ipc_msq_kind;
 			break;
 		default:
-			ret = 0;
 			continue;
 		}
 		if (++nr > 3 * CPT_IPC_MAX_OBJECTS) {
 			cpt_note("image: more than %u SysV objects\n", 3 * CPT_IPC_MAX_OBJECTS);
 			return -EBADMSG;
 		}
-		ret = cpt_ipc_restore_one(r, kind, &f);
+		cpt_pb_fail(&rd, cpt_ipc_restore_one(r, kind, &f));
 		cond_resched();
 	}
-	return ret;
+	return cpt_pb_end(&rd);
 }
 
 /* Removes what this restart made: it failed. */

@@ -103,43 +103,41 @@ static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	int ret;
 
-	ret = cpt_pb_get_message(vf, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_subfield(&r, vf, &f) {
 		switch (f.num) {
 		case CPT_PB_VMA_START:
-			ret = cpt_pb_get_u64(&f, &v->start);
+			cpt_pb_read_u64(&r, &f, &v->start);
 			break;
 		case CPT_PB_VMA_END:
-			ret = cpt_pb_get_u64(&f, &v->end);
+			cpt_pb_read_u64(&r, &f, &v->end);
 			break;
 		case CPT_PB_VMA_PROT:
-			ret = cpt_pb_get_u32(&f, &v->prot);
+			cpt_pb_read_u32(&r, &f, &v->prot);
 			break;
 		case CPT_PB_VMA_FLAGS:
-			ret = cpt_pb_get_u32(&f, &v->flags);
+			cpt_pb_read_u32(&r, &f, &v->flags);
 			break;
 		case CPT_PB_VMA_PGOFF:
-			ret = cpt_pb_get_u64(&f, &v->pgoff);
+			cpt_pb_read_u64(&r, &f, &v->pgoff);
 			break;
 		case CPT_PB_VMA_PATH:
-			ret = cpt_mm_get_path(&f, &v->path, &v->path_len);
+			cpt_pb_fail(&r, cpt_mm_get_path(&f, &v->path, &v->path_len));
 			break;
 		case CPT_PB_VMA_KIND:
-			ret = cpt_pb_get_u32(&f, &v->kind);
+			cpt_pb_read_u32(&r, &f, &v->kind);
 			break;
 		case CPT_PB_VMA_VM_FLAGS:
-			ret = cpt_pb_get_u64(&f, &v->vm_flags);
+			cpt_pb_read_u64(&r, &f, &v->vm_flags);
 			break;
 		case CPT_PB_VMA_SYSV_SHM_ID:
-			ret = cpt_pb_get_u32(&f, &v->shm_id);
+			cpt_pb_read_u32(&r, &f, &v->shm_id);
 			break;
-		default:
-			ret = 0;	/* a newer writer's field */
+		default:	/* a newer writer's field */
+			break;
 		}
 	}
-	return ret;
+	return cpt_pb_end(&r);
 }
 
 static int cpt_mm_decode_fact(struct cpt_mm_restore *rs, const struct cpt_pb_field *f)
@@ -158,43 +156,39 @@ static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len
 	struct cpt_pb_field f;
 	unsigned int nr = 0;
 	u64 word;
-	int ret;
 
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0)
+	cpt_pb_for_each_field(&r, data, len, &f)
 		if (f.num == CPT_PB_MM_VMAS && ++nr > CPT_MM_MAX_VMAS)
 			return cpt_mm_bad("too many VMAs");
-	if (ret)
+	if (cpt_pb_end(&r))
 		return cpt_mm_bad("malformed");
 	rs->vmas = kvcalloc(max(nr, 1U), sizeof(*rs->vmas), GFP_KERNEL_ACCOUNT);
 	if (!rs->vmas)
 		return -ENOMEM;
 
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		switch (f.num) {
 		case CPT_PB_MM_VMAS:
-			ret = cpt_mm_decode_vma(&f, &rs->vmas[rs->nr_vmas++]);
+			/* Counted above: the array has room for every one. */
+			cpt_pb_fail(&r, cpt_mm_decode_vma(&f, &rs->vmas[rs->nr_vmas++]));
 			break;
 		case CPT_PB_MM_AUXV:
 			if (rs->auxv_len == AT_VECTOR_SIZE)
 				return cpt_mm_bad("auxv too long");
-			ret = cpt_pb_get_u64(&f, &word);
-			rs->auxv[rs->auxv_len++] = word;
+			if (cpt_pb_read_u64(&r, &f, &word))
+				rs->auxv[rs->auxv_len++] = word;
 			break;
 		case CPT_PB_MM_EXE:
-			ret = cpt_mm_get_path(&f, &rs->exe, &rs->exe_len);
+			cpt_pb_fail(&r, cpt_mm_get_path(&f, &rs->exe, &rs->exe_len));
 			break;
 		case CPT_PB_MM_NR_PAGES:
-			ret = cpt_pb_get_u64(&f, &rs->nr_pages);
+			cpt_pb_read_u64(&r, &f, &rs->nr_pages);
 			break;
 		default:
-			ret = cpt_mm_decode_fact(rs, &f);
+			cpt_pb_fail(&r, cpt_mm_decode_fact(rs, &f));
 		}
-		if (ret)
-			break;
 	}
-	return ret ? cpt_mm_bad("malformed") : 0;
+	return cpt_pb_end(&r) ? cpt_mm_bad("malformed") : 0;
 }
 
 /* Whether the image may carry pages for a VMA. */

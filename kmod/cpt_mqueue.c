@@ -215,36 +215,34 @@ static int cpt_mq_refill(struct cpt_ubuf *ub, long qfd, u64 msgsize, const void 
 	struct cpt_pb_reader r, mr;
 	struct cpt_pb_field f, g;
 	struct cpt_mq_message m;
-	u32 priority;
+	const u8 *data;
+	size_t len;
 	int ret;
 
-	cpt_pb_reader_init(&r, record, record_len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, record, record_len, &f) {
 		if (f.num != CPT_PB_FILE_MQ_MESSAGES)
 			continue;
 		m = (struct cpt_mq_message) {};
-		ret = cpt_pb_get_message(&f, &mr);
-		while (!ret && (ret = cpt_pb_next(&mr, &g)) > 0) {
-			if (g.num == CPT_PB_MQ_MESSAGE_PRIORITY) {
-				ret = cpt_pb_get_u32(&g, &priority);
-				m.priority = priority;
-			} else if (g.num == CPT_PB_MQ_MESSAGE_DATA) {
-				ret = g.wire == CPT_PB_BYTES ? 0 : -EBADMSG;
-				m.data = (u8 *)g.data;
-				m.len = g.len;
-			} else {
-				ret = 0;
-			}
+		data = NULL;
+		len = 0;
+		cpt_pb_for_each_subfield(&mr, &f, &g) {
+			if (g.num == CPT_PB_MQ_MESSAGE_PRIORITY)
+				cpt_pb_read_u32(&mr, &g, &m.priority);
+			else if (g.num == CPT_PB_MQ_MESSAGE_DATA)
+				cpt_pb_read_bytes(&mr, &g, &data, &len);
 		}
-		if (ret || m.len > msgsize || m.priority >= CPT_MQ_PRIO_MAX)
+		/* The length is checked before m.len, a u32, can cut it short. */
+		if (cpt_pb_end(&mr) || len > msgsize || m.priority >= CPT_MQ_PRIO_MAX)
 			return -EBADMSG;
+		m.data = (u8 *)data;
+		m.len = len;
 		ret = cpt_mq_give(ub, qfd, &m);
 		if (ret) {
 			cpt_note("cannot queue a %u-byte message again: %d\n", m.len, ret);
 			return ret;
 		}
 	}
-	return ret;
+	return cpt_pb_end(&r);
 }
 
 static struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 maxmsg,

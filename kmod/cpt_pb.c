@@ -113,11 +113,14 @@ static int cpt_pb_read_varint(struct cpt_pb_reader *r, u64 *out)
 }
 
 /* The next field of the message: 1, 0 at its end, or -EBADMSG. */
-int cpt_pb_next(struct cpt_pb_reader *r, struct cpt_pb_field *f)
+static int cpt_pb_next(struct cpt_pb_reader *r, struct cpt_pb_field *f)
 {
 	u64 key, len;
 	int ret;
 
+	/* No field keeps an earlier one's bytes: only a bytes field has any. */
+	f->data = NULL;
+	f->len = 0;
 	if (r->p == r->end)
 		return 0;
 	ret = cpt_pb_read_varint(r, &key);
@@ -193,10 +196,71 @@ int cpt_pb_get_string(const struct cpt_pb_field *f, char *buf, size_t size)
 	return 0;
 }
 
-int cpt_pb_get_message(const struct cpt_pb_field *f, struct cpt_pb_reader *sub)
+/*
+ * The walk stops at the first error; the reader then stays at its end, so
+ * that a walk resumed by mistake finds nothing more.
+ */
+bool cpt_pb_next_field(struct cpt_pb_reader *r, struct cpt_pb_field *f)
 {
-	if (f->wire != CPT_PB_BYTES)
-		return -EBADMSG;
-	cpt_pb_reader_init(sub, f->data, f->len);
-	return 0;
+	int ret;
+
+	if (r->err)
+		return false;
+	ret = cpt_pb_next(r, f);
+	if (ret < 0) {
+		r->err = ret;
+		r->p = r->end;
+	}
+	return ret > 0;
+}
+
+/* A reader of the message field f holds; one that failed if f is no message. */
+struct cpt_pb_reader *cpt_pb_reader_init_field(struct cpt_pb_reader *r,
+					       const struct cpt_pb_field *f)
+{
+	if (f->wire == CPT_PB_BYTES) {
+		cpt_pb_reader_init(r, f->data, f->len);
+	} else {
+		cpt_pb_reader_init(r, NULL, 0);
+		r->err = -EBADMSG;
+	}
+	return r;
+}
+
+static bool cpt_pb_took(struct cpt_pb_reader *r, int err)
+{
+	cpt_pb_fail(r, err);
+	return !err;
+}
+
+bool cpt_pb_read_u64(struct cpt_pb_reader *r, const struct cpt_pb_field *f, u64 *out)
+{
+	return cpt_pb_took(r, cpt_pb_get_u64(f, out));
+}
+
+bool cpt_pb_read_u32(struct cpt_pb_reader *r, const struct cpt_pb_field *f, u32 *out)
+{
+	return cpt_pb_took(r, cpt_pb_get_u32(f, out));
+}
+
+bool cpt_pb_read_bool(struct cpt_pb_reader *r, const struct cpt_pb_field *f, bool *out)
+{
+	return cpt_pb_took(r, cpt_pb_get_bool(f, out));
+}
+
+bool cpt_pb_read_string(struct cpt_pb_reader *r, const struct cpt_pb_field *f, char *buf,
+			size_t size)
+{
+	return cpt_pb_took(r, cpt_pb_get_string(f, buf, size));
+}
+
+/* A bytes field's bytes, which stay in the record: nothing is copied. */
+bool cpt_pb_read_bytes(struct cpt_pb_reader *r, const struct cpt_pb_field *f,
+		       const u8 **data, size_t *len)
+{
+	if (!cpt_pb_took(r, f->wire == CPT_PB_BYTES ? 0 : -EBADMSG))
+		return false;
+	*data = f->data;
+	*len = f->len;
+	return true;
 }

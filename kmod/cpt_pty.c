@@ -305,36 +305,22 @@ static int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *s
 		[CPT_PB_PTY_YPIXEL] = &st->ypixel, [CPT_PB_PTY_SESSION] = &st->session,
 		[CPT_PB_PTY_FOREGROUND] = &st->foreground,
 	};
-	int ret;
 
 	*st = (struct cpt_pty_image) { .present = true };
-	ret = cpt_pb_get_message(pf, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
-		if (f.num < ARRAY_SIZE(fields) && fields[f.num]) {
-			ret = cpt_pb_get_u32(&f, fields[f.num]);
-		} else if (f.num == CPT_PB_PTY_LOCKED) {
-			ret = cpt_pb_get_bool(&f, &st->locked);
-		} else if (f.num == CPT_PB_PTY_CC || f.num == CPT_PB_PTY_MASTER_INPUT ||
-			   f.num == CPT_PB_PTY_SLAVE_INPUT) {
-			if (f.wire != CPT_PB_BYTES)
-				return -EBADMSG;
-			if (f.num == CPT_PB_PTY_CC) {
-				st->cc = f.data;
-				st->cc_len = f.len;
-			} else if (f.num == CPT_PB_PTY_MASTER_INPUT) {
-				st->input = f.data;
-				st->input_len = f.len;
-			} else {
-				st->typed = f.data;
-				st->typed_len = f.len;
-			}
-			ret = 0;
-		} else {
-			ret = 0;
-		}
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		if (f.num < ARRAY_SIZE(fields) && fields[f.num])
+			cpt_pb_read_u32(&r, &f, fields[f.num]);
+		else if (f.num == CPT_PB_PTY_LOCKED)
+			cpt_pb_read_bool(&r, &f, &st->locked);
+		else if (f.num == CPT_PB_PTY_CC)
+			cpt_pb_read_bytes(&r, &f, &st->cc, &st->cc_len);
+		else if (f.num == CPT_PB_PTY_MASTER_INPUT)
+			cpt_pb_read_bytes(&r, &f, &st->input, &st->input_len);
+		else if (f.num == CPT_PB_PTY_SLAVE_INPUT)
+			cpt_pb_read_bytes(&r, &f, &st->typed, &st->typed_len);
 	}
-	if (ret || st->line != N_TTY || st->cc_len > NCCS || st->input_len > CPT_PTY_MAX_INPUT ||
-	    st->typed_len > CPT_PTY_MAX_INPUT ||
+	if (cpt_pb_end(&r) || st->line != N_TTY || st->cc_len > NCCS ||
+	    st->input_len > CPT_PTY_MAX_INPUT || st->typed_len > CPT_PTY_MAX_INPUT ||
 	    st->rows > USHRT_MAX || st->cols > USHRT_MAX || st->xpixel > USHRT_MAX ||
 	    st->ypixel > USHRT_MAX)
 		return -EBADMSG;

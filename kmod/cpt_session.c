@@ -210,33 +210,31 @@ static int cpt_check_header(struct cpt_session *s, const void *data, size_t len)
 	u64 xfeatures = 0;
 	int ret;
 
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		switch (f.num) {
 		case CPT_PB_IMAGE_HEADER_FORMAT_VERSION:
-			ret = cpt_pb_get_u32(&f, &version);
+			cpt_pb_read_u32(&r, &f, &version);
 			break;
 		case CPT_PB_IMAGE_HEADER_KERNEL_RELEASE:
-			ret = cpt_pb_get_string(&f, release, sizeof(release));
+			cpt_pb_read_string(&r, &f, release, sizeof(release));
 			break;
 		case CPT_PB_IMAGE_HEADER_ARCH:
-			ret = cpt_pb_get_string(&f, arch, sizeof(arch));
+			cpt_pb_read_string(&r, &f, arch, sizeof(arch));
 			break;
 		case CPT_PB_IMAGE_HEADER_XFEATURES:
-			ret = cpt_pb_get_u64(&f, &xfeatures);
+			cpt_pb_read_u64(&r, &f, &xfeatures);
 			break;
 		case CPT_PB_IMAGE_HEADER_XSTATE_SIZE:
-			ret = cpt_pb_get_u32(&f, &xstate_size);
+			cpt_pb_read_u32(&r, &f, &xstate_size);
 			break;
 		case CPT_PB_IMAGE_HEADER_PAGE_SIZE:
-			ret = cpt_pb_get_u32(&f, &page_size);
+			cpt_pb_read_u32(&r, &f, &page_size);
 			break;
 		default:	/* a field for display only, or a newer one */
-			ret = 0;
+			break;
 		}
-		if (ret)
-			return ret;
 	}
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return ret;
 	if (version != CPT_IMAGE_VERSION || strcmp(arch, "x86_64") || page_size != PAGE_SIZE) {

@@ -279,10 +279,10 @@ static int cpt_count_pending(const void *data, size_t len, unsigned int *count)
 	int ret;
 
 	*count = 0;
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0)
+	cpt_pb_for_each_field(&r, data, len, &f)
 		if (f.num == CPT_PB_SIGNALS_PENDING)
 			(*count)++;
+	ret = cpt_pb_end(&r);
 	return ret ? cpt_malformed("Signals record", ret) : 0;
 }
 
@@ -296,28 +296,26 @@ static int cpt_decode_action(struct cpt_restore_signals *rs, const struct cpt_pb
 	u32 signo = 0;
 	int ret;
 
-	ret = cpt_pb_get_message(f, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0) {
+	cpt_pb_for_each_subfield(&r, f, &g) {
 		switch (g.num) {
 		case CPT_PB_SIG_ACTION_SIGNO:
-			ret = cpt_pb_get_u32(&g, &signo);
+			cpt_pb_read_u32(&r, &g, &signo);
 			break;
 		case CPT_PB_SIG_ACTION_HANDLER:
-			ret = cpt_pb_get_u64(&g, &handler);
+			cpt_pb_read_u64(&r, &g, &handler);
 			break;
 		case CPT_PB_SIG_ACTION_FLAGS:
-			ret = cpt_pb_get_u64(&g, &flags);
+			cpt_pb_read_u64(&r, &g, &flags);
 			break;
 		case CPT_PB_SIG_ACTION_RESTORER:
-			ret = cpt_pb_get_u64(&g, &restorer);
+			cpt_pb_read_u64(&r, &g, &restorer);
 			break;
 		case CPT_PB_SIG_ACTION_MASK:
-			ret = cpt_pb_get_u64(&g, &mask);
+			cpt_pb_read_u64(&r, &g, &mask);
 			break;
-		default:
-			ret = 0;
 		}
 	}
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return cpt_malformed("SigAction", ret);
 	if (signo < 1 || !valid_signal(signo) || sig_kernel_only(signo) ||
@@ -359,30 +357,27 @@ static int cpt_decode_pending(struct cpt_restore_signals *rs, const struct cpt_p
 
 	if (rs->nr_pending >= rs->max_pending)
 		return -EBADMSG;
-	ret = cpt_pb_get_message(f, &r);
-	while (!ret && (ret = cpt_pb_next(&r, &g)) > 0) {
+	cpt_pb_for_each_subfield(&r, f, &g) {
 		switch (g.num) {
 		case CPT_PB_PENDING_SIGNAL_SIGNO:
-			ret = cpt_pb_get_u32(&g, &signo);
+			cpt_pb_read_u32(&r, &g, &signo);
 			break;
 		case CPT_PB_PENDING_SIGNAL_SIGINFO:
 			/* User space's siginfo_t: the kernel's part, then zeroes. */
 			if (g.wire != CPT_PB_BYTES || g.len != SI_MAX_SIZE ||
 			    memchr_inv(g.data + ksize, 0, SI_MAX_SIZE - ksize)) {
-				ret = -EBADMSG;
+				cpt_pb_fail(&r, -EBADMSG);
 				break;
 			}
 			memcpy(&p->info, g.data, ksize);
 			have_info = true;
-			ret = 0;
 			break;
 		case CPT_PB_PENDING_SIGNAL_SHARED:
-			ret = cpt_pb_get_bool(&g, &p->shared);
+			cpt_pb_read_bool(&r, &g, &p->shared);
 			break;
-		default:
-			ret = 0;
 		}
 	}
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return cpt_malformed("PendingSignal", ret);
 	if (signo < 1 || !valid_signal(signo) || signo == SIGKILL) {
@@ -434,37 +429,35 @@ static int cpt_decode_signals(struct cpt_restore_signals *rs, const void *data, 
 	sigemptyset(&seen);
 	sigemptyset(&legacy[0]);
 	sigemptyset(&legacy[1]);
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		switch (f.num) {
 		case CPT_PB_SIGNALS_ACTIONS:
+			/* Nested messages report their own errors. */
 			ret = cpt_decode_action(rs, &f, &seen);
+			if (ret)
+				return ret;
 			break;
 		case CPT_PB_SIGNALS_BLOCKED:
-			ret = cpt_pb_get_u64(&f, &blocked);
+			cpt_pb_read_u64(&r, &f, &blocked);
 			break;
 		case CPT_PB_SIGNALS_PENDING:
 			/* Counted before: the array has room for every one. */
 			ret = cpt_decode_pending(rs, &f, legacy);
+			if (ret)
+				return ret;
 			break;
 		case CPT_PB_SIGNALS_ALTSTACK_SP:
-			ret = cpt_pb_get_u64(&f, &sp);
+			cpt_pb_read_u64(&r, &f, &sp);
 			break;
 		case CPT_PB_SIGNALS_ALTSTACK_SIZE:
-			ret = cpt_pb_get_u64(&f, &size);
+			cpt_pb_read_u64(&r, &f, &size);
 			break;
 		case CPT_PB_SIGNALS_ALTSTACK_FLAGS:
-			ret = cpt_pb_get_u32(&f, &flags);
+			cpt_pb_read_u32(&r, &f, &flags);
 			break;
-		default:
-			ret = 0;
 		}
-		/* Nested messages report their own errors. */
-		if (ret && (f.num == CPT_PB_SIGNALS_ACTIONS || f.num == CPT_PB_SIGNALS_PENDING))
-			return ret;
-		if (ret)
-			return cpt_malformed("Signals record", ret);
 	}
+	ret = cpt_pb_end(&r);
 	if (ret)
 		return cpt_malformed("Signals record", ret);
 	if (blocked & CPT_SIG_KERNEL_ONLY) {

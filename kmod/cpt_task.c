@@ -166,22 +166,16 @@ static int cpt_decode_rlimit(struct cpt_restore_task *rt, const struct cpt_pb_fi
 	struct cpt_pb_field g;
 	u32 resource = RLIM_NLIMITS;
 	u64 cur = 0, max = 0;
-	int ret;
 
-	cpt_pb_get_message(f, &r);
-	while ((ret = cpt_pb_next(&r, &g)) > 0) {
+	cpt_pb_for_each_subfield(&r, f, &g) {
 		if (g.num == CPT_PB_RLIMIT_RESOURCE)
-			ret = cpt_pb_get_u32(&g, &resource);
+			cpt_pb_read_u32(&r, &g, &resource);
 		else if (g.num == CPT_PB_RLIMIT_CUR)
-			ret = cpt_pb_get_u64(&g, &cur);
+			cpt_pb_read_u64(&r, &g, &cur);
 		else if (g.num == CPT_PB_RLIMIT_MAX)
-			ret = cpt_pb_get_u64(&g, &max);
-		else
-			ret = 0;
-		if (ret)
-			return ret;
+			cpt_pb_read_u64(&r, &g, &max);
 	}
-	if (ret || resource >= RLIM_NLIMITS || cur > max || rt->rlim_set[resource])
+	if (cpt_pb_end(&r) || resource >= RLIM_NLIMITS || cur > max || rt->rlim_set[resource])
 		return -EBADMSG;
 	rt->rlim[resource].rlim_cur = cur;
 	rt->rlim[resource].rlim_max = max;
@@ -217,62 +211,60 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 	gids = kvmalloc_array(CPT_MAX_GROUPS, sizeof(*gids), GFP_KERNEL);
 	if (!gids)
 		return -ENOMEM;
-	cpt_pb_reader_init(&r, data, len);
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
-		ret = 0;	/* fields for display only (ppid, sid...) are skipped */
+	/* Fields for display only (ppid, sid...) are skipped. */
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		for (i = 0; i < 8; i++)
 			if (f.num == cpt_id_fields[i])
-				ret = cpt_pb_get_u32(&f, &rt->ids[i]);
+				cpt_pb_read_u32(&r, &f, &rt->ids[i]);
 		switch (f.num) {
 		case CPT_PB_TASK_PID:
-			ret = cpt_pb_get_u32(&f, &rt->pid);
+			cpt_pb_read_u32(&r, &f, &rt->pid);
 			break;
 		case CPT_PB_TASK_COMM:
-			ret = cpt_pb_get_string(&f, rt->comm, sizeof(rt->comm));
+			cpt_pb_read_string(&r, &f, rt->comm, sizeof(rt->comm));
 			break;
 		case CPT_PB_TASK_UMASK:
-			ret = cpt_pb_get_u32(&f, &rt->umask);
+			cpt_pb_read_u32(&r, &f, &rt->umask);
 			break;
 		case CPT_PB_TASK_PERSONALITY:
-			ret = cpt_pb_get_u32(&f, &rt->personality);
+			cpt_pb_read_u32(&r, &f, &rt->personality);
 			break;
 		case CPT_PB_TASK_GROUPS:
 			if (ngroups == CPT_MAX_GROUPS)
-				ret = -EBADMSG;
-			else
-				ret = cpt_pb_get_u32(&f, &gids[ngroups++]);
+				cpt_pb_fail(&r, -EBADMSG);
+			else if (cpt_pb_read_u32(&r, &f, &gids[ngroups]))
+				ngroups++;
 			break;
 		case CPT_PB_TASK_RLIMITS:
-			ret = f.wire == CPT_PB_BYTES ? cpt_decode_rlimit(rt, &f) : -EBADMSG;
+			cpt_pb_fail(&r, cpt_decode_rlimit(rt, &f));
 			break;
 		case CPT_PB_TASK_CWD:
-			ret = cpt_pb_get_string(&f, cwd, PATH_MAX);
+			cpt_pb_read_string(&r, &f, cwd, PATH_MAX);
 			break;
 		case CPT_PB_TASK_ROOT:
-			ret = cpt_pb_get_string(&f, root, PATH_MAX);
+			cpt_pb_read_string(&r, &f, root, PATH_MAX);
 			break;
 		case CPT_PB_TASK_CLEAR_CHILD_TID:
-			ret = cpt_pb_get_u64(&f, &rt->clear_child_tid);
+			cpt_pb_read_u64(&r, &f, &rt->clear_child_tid);
 			break;
 		case CPT_PB_TASK_ROBUST_LIST:
-			ret = cpt_pb_get_u64(&f, &rt->robust_list);
+			cpt_pb_read_u64(&r, &f, &rt->robust_list);
 			break;
 		case CPT_PB_TASK_ROBUST_LIST_LEN:
-			ret = cpt_pb_get_u64(&f, &rt->robust_list_len);
+			cpt_pb_read_u64(&r, &f, &rt->robust_list_len);
 			break;
 		case CPT_PB_TASK_RSEQ:
-			ret = cpt_pb_get_u64(&f, &rt->rseq);
+			cpt_pb_read_u64(&r, &f, &rt->rseq);
 			break;
 		case CPT_PB_TASK_RSEQ_LEN:
-			ret = cpt_pb_get_u32(&f, &rt->rseq_len);
+			cpt_pb_read_u32(&r, &f, &rt->rseq_len);
 			break;
 		case CPT_PB_TASK_RSEQ_SIG:
-			ret = cpt_pb_get_u32(&f, &rt->rseq_sig);
+			cpt_pb_read_u32(&r, &f, &rt->rseq_sig);
 			break;
 		}
-		if (ret)
-			break;
 	}
+	ret = cpt_pb_end(&r);
 	if (!ret)
 		ret = cpt_decode_groups(rt, gids, ngroups);
 	kvfree(gids);

@@ -282,47 +282,39 @@ static int cpt_tree_decode_task(struct cpt_task *t, const struct cpt_pb_field *t
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	int ret;
 
-	ret = cpt_pb_get_message(tf, &r);
-	if (ret)
-		return ret;
-	while ((ret = cpt_pb_next(&r, &f)) > 0) {
+	cpt_pb_for_each_subfield(&r, tf, &f) {
 		switch (f.num) {
 		case CPT_PB_TREE_TASK_PID:
-			ret = cpt_pb_get_u32(&f, &t->pid);
+			cpt_pb_read_u32(&r, &f, &t->pid);
 			break;
 		case CPT_PB_TREE_TASK_TGID:
-			ret = cpt_pb_get_u32(&f, &t->tgid);
+			cpt_pb_read_u32(&r, &f, &t->tgid);
 			break;
 		case CPT_PB_TREE_TASK_PPID:
-			ret = cpt_pb_get_u32(&f, &t->ppid);
+			cpt_pb_read_u32(&r, &f, &t->ppid);
 			break;
 		case CPT_PB_TREE_TASK_PGID:
-			ret = cpt_pb_get_u32(&f, &t->pgid);
+			cpt_pb_read_u32(&r, &f, &t->pgid);
 			break;
 		case CPT_PB_TREE_TASK_SID:
-			ret = cpt_pb_get_u32(&f, &t->sid);
+			cpt_pb_read_u32(&r, &f, &t->sid);
 			break;
 		case CPT_PB_TREE_TASK_ZOMBIE:
-			ret = cpt_pb_get_bool(&f, &t->zombie);
+			cpt_pb_read_bool(&r, &f, &t->zombie);
 			break;
 		case CPT_PB_TREE_TASK_EXIT_STATUS:
-			ret = cpt_pb_get_u32(&f, &t->exit_status);
+			cpt_pb_read_u32(&r, &f, &t->exit_status);
 			break;
 		case CPT_PB_TREE_TASK_CHILD_SUBREAPER:
-			ret = cpt_pb_get_bool(&f, &t->subreaper);
+			cpt_pb_read_bool(&r, &f, &t->subreaper);
 			break;
 		case CPT_PB_TREE_TASK_FD_TABLE_OF:
-			ret = cpt_pb_get_u32(&f, &t->fd_table_of);
+			cpt_pb_read_u32(&r, &f, &t->fd_table_of);
 			break;
-		default:
-			ret = 0;
 		}
-		if (ret)
-			return ret;
 	}
-	return ret;
+	return cpt_pb_end(&r);
 }
 
 static struct cpt_task *cpt_tree_lookup(struct cpt_session *s, unsigned int nr, u32 pid)
@@ -381,22 +373,24 @@ int cpt_tree_read(struct cpt_session *s)
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL);
-	ret = s->tasks ? 0 : -ENOMEM;
-	cpt_pb_reader_init(&r, msg, len);
-	while (!ret && (ret = cpt_pb_next(&r, &f)) > 0) {
-		if (f.num != CPT_PB_TREE_TASKS) {
-			ret = 0;
+	if (!s->tasks) {
+		kvfree(msg);
+		return -ENOMEM;
+	}
+	cpt_pb_for_each_field(&r, msg, len, &f) {
+		if (f.num != CPT_PB_TREE_TASKS)
 			continue;
-		}
 		if (s->nr_tasks == CPT_MAX_TASKS) {
-			ret = -EBADMSG;
+			cpt_pb_fail(&r, -EBADMSG);
 			break;
 		}
 		ret = cpt_tree_decode_task(&s->tasks[s->nr_tasks], &f);
 		if (!ret)
 			ret = cpt_tree_check_task(s, s->nr_tasks);
+		cpt_pb_fail(&r, ret);
 		s->nr_tasks++;
 	}
+	ret = cpt_pb_end(&r);
 	if (!ret && !s->nr_tasks)
 		ret = -EBADMSG;
 	if (ret == -EBADMSG)

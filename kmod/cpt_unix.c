@@ -296,12 +296,12 @@ static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
 	struct cpt_pb_reader r;
 	struct cpt_pb_field g;
 	struct kvec vec;
-	int ret, sent;
+	int sent;
 
 	if (!peer)
 		return -ENOTCONN;
-	cpt_pb_reader_init(&r, rfile->record, rfile->record_len);
-	while ((ret = cpt_pb_next(&r, &g)) > 0) {
+	/* The record was checked when decoded: each message is a bytes field. */
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &g) {
 		if (g.num != CPT_PB_FILE_UNIX_MESSAGES || !g.len)
 			continue;
 		vec.iov_base = (void *)g.data;
@@ -310,12 +310,11 @@ static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
 		if (sent != g.len) {
 			cpt_note("socket pair %u: cannot queue %zu saved bytes again: %d\n",
 				 rfile->unix_sk.pair_id, g.len, sent);
-			ret = sent < 0 ? sent : -ENOBUFS;
-			break;
+			cpt_pb_fail(&r, sent < 0 ? sent : -ENOBUFS);
 		}
 	}
 	sock_put(peer);
-	return ret;
+	return cpt_pb_end(&r);
 }
 
 /*
