@@ -24,6 +24,10 @@
  *                 data (a segment made and attached here)
  *  sem_undo_list  a task's undo list has ipc/sem.c's layout (a semop() with
  *                 SEM_UNDO here; untested if the task already has one)
+ *  fdinfo_eventfd, fdinfo_signalfd, fdinfo_timerfd, fdinfo_epoll,
+ *  fdinfo_inotify, mqueue_text
+ *                 the text a checkpoint reads each kind's state from parses
+ *                 back to the state of one made here (cpt_compat_fdinfo.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -100,6 +104,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_msgrcv, msgrcv),
 	CPT_SYSCALL(sys_mprotect, mprotect),
 	CPT_SYSCALL(sys_mq_open, mq_open),
+	CPT_SYSCALL(sys_mq_unlink, mq_unlink),
 	CPT_SYSCALL(sys_unlink, unlink),
 	CPT_SYSCALL(sys_inotify_init1, inotify_init1),
 	CPT_SYSCALL(sys_inotify_add_watch, inotify_add_watch),
@@ -116,10 +121,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 /* Why the last check failed, for the one message that names it. */
 static char cpt_compat_why[192];
 
-/* A check's outcome when it could not test its assumption here. */
-#define CPT_COMPAT_UNTESTED 1
-
-static __printf(1, 2) int cpt_compat_fail(const char *fmt, ...)
+__printf(1, 2) int cpt_compat_fail(const char *fmt, ...)
 {
 	va_list args;
 
@@ -129,7 +131,7 @@ static __printf(1, 2) int cpt_compat_fail(const char *fmt, ...)
 	return -ENOEXEC;
 }
 
-static __printf(1, 2) int cpt_compat_untested(const char *fmt, ...)
+__printf(1, 2) int cpt_compat_untested(const char *fmt, ...)
 {
 	va_list args;
 
@@ -425,6 +427,12 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "pts_fs_info", cpt_check_pts_fs_info },
 	{ "shm_file_data", cpt_check_shm_file_data },
 	{ "sem_undo_list", cpt_check_sem_undo_list },
+	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
+	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },
+	{ "fdinfo_timerfd", cpt_check_fdinfo_timerfd },
+	{ "fdinfo_epoll", cpt_check_fdinfo_epoll },
+	{ "fdinfo_inotify", cpt_check_fdinfo_inotify },
+	{ "mqueue_text", cpt_check_mqueue_text },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

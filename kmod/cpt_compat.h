@@ -17,6 +17,7 @@
 
 struct pt_regs;
 struct ipc_namespace;
+struct cpt_timer_state;
 
 /*
  * fs/devpts/inode.c's struct pts_fs_info, whose first field is the ida of
@@ -47,6 +48,44 @@ struct cpt_sem_undo_list {
 	struct list_head list_proc;
 };
 
+/*
+ * The text formats of cpt_compat_fdinfo.c: each parses what the kernel
+ * shows of a file (its fdinfo, or for a POSIX message queue what its file
+ * reads as) into what cpt saves, and returns 0 or a negative errno. The
+ * two of many lines give one line each, from *pos on, and move *pos past
+ * it: 1, or 0 when no line is left. Checked: fdinfo_eventfd,
+ * fdinfo_signalfd, fdinfo_timerfd, fdinfo_epoll, fdinfo_inotify and
+ * mqueue_text.
+ */
+int cpt_fdinfo_eventfd_count(const char *info, u64 *count);
+int cpt_fdinfo_signalfd_mask(const char *info, u64 *mask);
+int cpt_fdinfo_timerfd(const char *info, struct cpt_timer_state *t);
+
+/* One target of an epoll instance: its fd, events and data. */
+struct cpt_epoll_tfd {
+	int fd;
+	unsigned int events;
+	unsigned long long data;
+};
+
+int cpt_fdinfo_epoll_next(const char **pos, struct cpt_epoll_tfd *t);
+
+/* One watch of an inotify instance, and the inode it watches. */
+struct cpt_inotify_watch {
+	u32 wd;
+	u32 mask;
+	unsigned long ino;
+	dev_t dev;
+};
+
+int cpt_fdinfo_inotify_next(const char **pos, struct cpt_inotify_watch *w);
+
+/* The pid a queue notifies (mq_notify()), 0 for none. */
+int cpt_mq_text_notify_pid(const char *text, int *pid);
+
+/* ipc/mqueue.c's MQUEUE_MAGIC, its filesystem's. Checked: mqueue_text. */
+#define CPT_MQUEUE_MAGIC 0x19800202
+
 /* Runs every check; registers the kretprobes. Fails the load if one fails. */
 int cpt_compat_init(void);
 void cpt_compat_exit(void);
@@ -54,5 +93,20 @@ void cpt_compat_exit(void);
 /* Called by the probes' entry handlers; cheap unless a self-test runs. */
 void cpt_compat_saw_alloc_pid(const struct pt_regs *regs);
 void cpt_compat_saw_new_pty_index(const struct pt_regs *regs);
+
+/*
+ * For the checks of cpt_compat_fdinfo.c: the outcome of one that could not
+ * test its assumption here, and the two ways to say why it did not pass.
+ */
+#define CPT_COMPAT_UNTESTED 1
+__printf(1, 2) int cpt_compat_fail(const char *fmt, ...);
+__printf(1, 2) int cpt_compat_untested(const char *fmt, ...);
+
+int cpt_check_fdinfo_eventfd(void);
+int cpt_check_fdinfo_signalfd(void);
+int cpt_check_fdinfo_timerfd(void);
+int cpt_check_fdinfo_epoll(void);
+int cpt_check_fdinfo_inotify(void);
+int cpt_check_mqueue_text(void);
 
 #endif /* CPT_COMPAT_H */

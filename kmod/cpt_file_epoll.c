@@ -12,6 +12,7 @@
 /* After fs.h and uaccess.h, which it needs. */
 #include <linux/eventpoll.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
@@ -38,26 +39,24 @@ static int cpt_epoll_claim(unsigned int fd, struct file *file)
 /* What an epoll instance watches, as its fdinfo shows it. */
 static int cpt_epoll_save(struct cpt_file_save *fs)
 {
-	unsigned long long data;
-	unsigned int events;
+	struct cpt_epoll_tfd tfd;
 	struct cpt_pb_buf t;
-	char *info, *line;
-	int fd, ret;
+	const char *line;
+	char *info;
+	int ret;
 
 	info = kvmalloc(CPT_EPOLL_INFO_MAX, GFP_KERNEL);
 	if (!info)
 		return -ENOMEM;
 	ret = cpt_fdinfo(fs->e->file, info, CPT_EPOLL_INFO_MAX);
-	for (line = info; !ret && (line = strstr(line, "tfd:")); line++) {
-		if (sscanf(line, "tfd: %d events: %x data: %llx", &fd, &events, &data) != 3) {
-			ret = -EIO;
-			break;
-		}
+	line = info;
+	while (!ret && (ret = cpt_fdinfo_epoll_next(&line, &tfd)) > 0) {
 		cpt_pb_init(&t);
-		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_FD, fd);
-		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_EVENTS, events);
-		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_DATA, data);
+		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_FD, tfd.fd);
+		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_EVENTS, tfd.events);
+		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_DATA, tfd.data);
 		cpt_pb_message(fs->one, CPT_PB_FILE_EPOLL_TARGETS, &t);
+		ret = 0;
 	}
 	kvfree(info);
 	if (ret)

@@ -9,6 +9,7 @@
 #include <linux/fs.h>
 #include <linux/wait.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
@@ -48,7 +49,6 @@ static int cpt_eventfd_state(struct file *file, u64 *count, bool *semaphore)
 {
 	struct eventfd_ctx *ctx = eventfd_ctx_fileget(file);
 	char info[128];
-	const char *at;
 	u64 taken;
 	int ret = -EIO;
 
@@ -56,8 +56,7 @@ static int cpt_eventfd_state(struct file *file, u64 *count, bool *semaphore)
 		return PTR_ERR(ctx);
 	if (cpt_fdinfo(file, info, sizeof(info)))
 		goto out;
-	at = strstr(info, "eventfd-count:");
-	if (!at || sscanf(at, "eventfd-count: %llx", count) != 1 || *count > U64_MAX - 3)
+	if (cpt_fdinfo_eventfd_count(info, count) || *count > U64_MAX - 3)
 		goto out;
 	eventfd_signal(ctx, 2);
 	taken = cpt_eventfd_take(ctx);

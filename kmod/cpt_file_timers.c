@@ -12,6 +12,7 @@
 #include <linux/timerfd.h>
 #include <linux/uaccess.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
@@ -32,38 +33,24 @@ static int cpt_timerfd_claim(unsigned int fd, struct file *file)
 static int cpt_signalfd_mask(struct file *file, u64 *mask)
 {
 	char info[128];
-	const char *at;
 	int ret;
 
 	ret = cpt_fdinfo(file, info, sizeof(info));
 	if (ret)
 		return ret;
-	at = strstr(info, "sigmask:\t");
-	if (!at || sscanf(at, "sigmask:\t%llx", mask) != 1)
-		return -EIO;
-	return 0;
+	return cpt_fdinfo_signalfd_mask(info, mask);
 }
 
 /* A timerfd's clock, time left, period and expirations, as its fdinfo shows them. */
 static int cpt_timerfd_state(struct file *file, struct cpt_timer_state *t)
 {
-	unsigned long long vs, vns, is, ins;
-	unsigned int flags;
 	char info[256];
 	int ret;
 
 	ret = cpt_fdinfo(file, info, sizeof(info));
 	if (ret)
 		return ret;
-	if (sscanf(info, "clockid: %u\nticks: %llu\nsettime flags: %o\n"
-		   "it_value: (%llu, %llu)\nit_interval: (%llu, %llu)",
-		   &t->clock, &t->ticks, &flags, &vs, &vns, &is, &ins) != 7)
-		return -EIO;
-	if (vs > U64_MAX / NSEC_PER_SEC - 1 || is > U64_MAX / NSEC_PER_SEC - 1)
-		return -EOVERFLOW;
-	t->value_ns = vs * NSEC_PER_SEC + vns;
-	t->interval_ns = is * NSEC_PER_SEC + ins;
-	return 0;
+	return cpt_fdinfo_timerfd(info, t);
 }
 
 static int cpt_signalfd_save(struct cpt_file_save *fs)

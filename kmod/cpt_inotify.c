@@ -23,20 +23,13 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
 
 /* The most of an instance's fdinfo read: some 8,000 watches. */
 #define CPT_INOTIFY_FDINFO_MAX SZ_1M
-
-/* One watch, as the instance's fdinfo line shows it. */
-struct cpt_inotify_watch {
-	u32 wd;
-	u32 mask;
-	unsigned long ino;
-	dev_t dev;
-};
 
 static bool cpt_inotify_has_events(struct fsnotify_group *group)
 {
@@ -48,15 +41,16 @@ static bool cpt_inotify_has_events(struct fsnotify_group *group)
 	return any;
 }
 
-/* "inotify wd:%x ino:%lx sdev:%x mask:%x ..." lines, one per watch. */
+/* The instance's watches, from its fdinfo's lines, one per watch. */
 static int cpt_inotify_parse(const char *info, struct cpt_inotify_watch **out,
 			     unsigned int *nr)
 {
-	struct cpt_inotify_watch *w = NULL, *more;
-	unsigned int n = 0, cap = 0, dev;
+	struct cpt_inotify_watch *w = NULL, *more, one;
+	unsigned int n = 0, cap = 0;
 	const char *p = info;
+	int ret;
 
-	while ((p = strstr(p, "inotify wd:"))) {
+	while ((ret = cpt_fdinfo_inotify_next(&p, &one)) > 0) {
 		if (n == cap) {
 			cap = max(16U, cap * 2);
 			more = krealloc_array(w, cap, sizeof(*w), GFP_KERNEL);
@@ -66,13 +60,11 @@ static int cpt_inotify_parse(const char *info, struct cpt_inotify_watch **out,
 			}
 			w = more;
 		}
-		if (sscanf(p, "inotify wd:%x ino:%lx sdev:%x mask:%x", &w[n].wd, &w[n].ino, &dev,
-			   &w[n].mask) != 4) {
-			kfree(w);
-			return -EINVAL;
-		}
-		w[n++].dev = new_decode_dev(dev);
-		p++;
+		w[n++] = one;
+	}
+	if (ret) {
+		kfree(w);
+		return ret;
 	}
 	*out = w;
 	*nr = n;

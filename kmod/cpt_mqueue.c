@@ -18,24 +18,24 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/magic.h>
+#include <linux/ipc_namespace.h>
 #include <linux/mount.h>
 #include <linux/mqueue.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
 
 /* What one queue may hold in an image. */
 #define CPT_MQ_MAX_BYTES (8U << 20)
-/* ipc/mqueue.c's hard limits on the attributes, and its filesystem's magic. */
-#define CPT_MQ_HARD_MSGMAX 65536
-#define CPT_MQ_HARD_MSGSIZEMAX (16U << 20)
-#define CPT_MQ_PRIO_MAX 32768
-#define CPT_MQUEUE_MAGIC 0x19800202
+/* The hard limits on the attributes (ipc_namespace.h's), and on priorities. */
+#define CPT_MQ_HARD_MSGMAX HARD_MSGMAX
+#define CPT_MQ_HARD_MSGSIZEMAX HARD_MSGSIZEMAX
+#define CPT_MQ_PRIO_MAX MQ_PRIO_MAX
 
 /* Where the syscalls' arguments go in the task's buffer. */
 #define CPT_MQ_ATTR_OFF 256
@@ -107,7 +107,6 @@ static int cpt_mq_check_notify(unsigned int fd, struct file *file, struct cpt_ub
 	loff_t pos = 0;
 	ssize_t n;
 	int pid = 0;
-	const char *p;
 
 	n = file->f_op->read(file, (char __user *)ub->addr, CPT_MQ_ATTR_OFF - 1, &pos);
 	if (n < 0)
@@ -115,8 +114,7 @@ static int cpt_mq_check_notify(unsigned int fd, struct file *file, struct cpt_ub
 	if (copy_from_user(buf, (void __user *)ub->addr, n))
 		return -EFAULT;
 	buf[n] = 0;
-	p = strstr(buf, "NOTIFY_PID:");
-	if (!p || sscanf(p, "NOTIFY_PID:%d", &pid) != 1 || pid) {
+	if (cpt_mq_text_notify_pid(buf, &pid) || pid) {
 		cpt_note("fd %u: a POSIX message queue with %s is not supported\n",
 			 fd, "mq_notify() registered");
 		return -EOPNOTSUPP;

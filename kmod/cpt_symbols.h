@@ -41,6 +41,7 @@ struct cpt_kernel_symbols {
 	long (*sys_msgrcv)(const struct pt_regs *regs);
 	long (*sys_mprotect)(const struct pt_regs *regs);
 	long (*sys_mq_open)(const struct pt_regs *regs);
+	long (*sys_mq_unlink)(const struct pt_regs *regs);	/* compat checks' */
 	long (*sys_unlink)(const struct pt_regs *regs);
 	long (*sys_inotify_init1)(const struct pt_regs *regs);
 	long (*sys_inotify_add_watch)(const struct pt_regs *regs);

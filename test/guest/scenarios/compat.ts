@@ -5,9 +5,10 @@
 import type { Scenario } from './scenario.js';
 import { checkJsonReport, shell } from './rows.js';
 
-/** Every check of kmod/cpt_compat.c, in the order it runs them. */
+/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c). */
 export const COMPAT_CHECKS = [
   'release', 'symbols', 'syscalls', 'kretprobes', 'alloc_pid_args', 'pts_fs_info', 'shm_file_data', 'sem_undo_list',
+  'fdinfo_eventfd', 'fdinfo_signalfd', 'fdinfo_timerfd', 'fdinfo_epoll', 'fdinfo_inotify', 'mqueue_text',
 ] as const;
 
 interface CompatReport {

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The text formats cpt reads the state of some files from: the fdinfo of
+ * eventfds, signalfds, timerfds, epoll and inotify instances (what
+ * /proc/PID/fdinfo shows after its pos and flags lines), and the text a
+ * POSIX message queue's file reads as. No interface promises these
+ * formats, so they are parsed here only, and each is checked when the
+ * module loads: the loading task makes an object of the kind with known
+ * state through the kernel's own syscalls, reads its text the way a
+ * checkpoint does, parses it with the checkpoint's parser and compares.
+ * Every object is made and closed again by the check that made it.
+ *
+ * The checks (cpt_compat.c runs them, after sem_undo_list):
+ *  fdinfo_eventfd  an eventfd's counter
+ *  fdinfo_signalfd a signalfd's mask
+ *  fdinfo_timerfd  an armed timerfd's clock, ticks, time left and period
+ *  fdinfo_epoll    an epoll instance's one target: its fd, events and data
+ *  fdinfo_inotify  an inotify watch on / : its wd, inode, device and mask
+ *  mqueue_text     a queue's file has ipc/mqueue.c's magic, and reads as
+ *                  no notification registered (NOTIFY_PID:0)
+ * A check that cannot make its object (no user memory, a syscall refused)
+ * is untested; one whose text does not parse back to the state it made
+ * fails.
+ */
+#include <linux/eventfd.h>
+#include <linux/fcntl.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/inotify.h>
+#include <linux/namei.h>
+#include <linux/sched.h>
+#include <linux/signal.h>
+#include <linux/signalfd.h>
+#include <linux/slab.h>
+#include <linux/time64.h>
+#include <linux/timerfd.h>
+#include <linux/uaccess.h>
+/* After fs.h and uaccess.h, which it needs. */
+#include <linux/eventpoll.h>
+
+#include "cpt_compat.h"
+#include "cpt_files.h"
+#include "cpt_symbols.h"
+
+/* ---- the parsers ---- */
+
+/* "eventfd-count: %16llx" */
+int cpt_fdinfo_eventfd_count(const char *info, u64 *count)
+{
+	const char *at = strstr(info, "eventfd-count:");
+
+	if (!at || sscanf(at, "eventfd-count: %llx", count) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* "sigmask:\t%016llx": the first (on x86_64, only) word of the sigset. */
+int cpt_fdinfo_signalfd_mask(const char *info, u64 *mask)
+{
+	const char *at = strstr(info, "sigmask:\t");
+
+	if (!at || sscanf(at, "sigmask:\t%llx", mask) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* The whole text, from its first line: times are (seconds, nanoseconds). */
+int cpt_fdinfo_timerfd(const char *info, struct cpt_timer_state *t)
+{
+	unsigned long long vs, vns, is, ins;
+	unsigned int flags;
+
+	if (sscanf(info, "clockid: %u\nticks: %llu\nsettime flags: %o\n"
+		   "it_value: (%llu, %llu)\nit_interval: (%llu, %llu)",
+		   &t->clock, &t->ticks, &flags, &vs, &vns, &is, &ins) != 7)
+		return -EIO;
+	if (vs > U64_MAX / NSEC_PER_SEC - 1 || is > U64_MAX / NSEC_PER_SEC - 1)
+		return -EOVERFLOW;
+	t->value_ns = vs * NSEC_PER_SEC + vns;
+	t->interval_ns = is * NSEC_PER_SEC + ins;
+	return 0;
+}
+
+/* "tfd: %8d events: %8x data: %16llx ...", one line per target, from *pos on. */
+int cpt_fdinfo_epoll_next(const char **pos, struct cpt_epoll_tfd *t)
+{
+	const char *line = strstr(*pos, "tfd:");
+
+	if (!line)
+		return 0;
+	if (sscanf(line, "tfd: %d events: %x data: %llx", &t->fd, &t->events, &t->data) != 3)
+		return -EIO;
+	*pos = line + 1;
+	return 1;
+}
+
+/* "inotify wd:%x ino:%lx sdev:%x mask:%x ...", one line per watch, from *pos on. */
+int cpt_fdinfo_inotify_next(const char **pos, struct cpt_inotify_watch *w)
+{
+	const char *line = strstr(*pos, "inotify wd:");
+	unsigned int dev;
+
+	if (!line)
+		return 0;
+	if (sscanf(line, "inotify wd:%x ino:%lx sdev:%x mask:%x", &w->wd, &w->ino, &dev,
+		   &w->mask) != 4)
+		return -EINVAL;
+	/* The kernel's dev_t, as in i_sb->s_dev: not new_encode_dev()'s. */
+	w->dev = dev;
+	*pos = line + 1;
+	return 1;
+}
+
+/* "QSIZE:%-10lu NOTIFY:%-5d SIGNO:%-5d NOTIFY_PID:%-6d" */
+int cpt_mq_text_notify_pid(const char *text, int *pid)
+{
+	const char *at = strstr(text, "NOTIFY_PID:");
+
+	if (!at || sscanf(at, "NOTIFY_PID:%d", pid) != 1)
+		return -EIO;
+	return 0;
+}
+
+/* ---- the checks ---- */
+
+/* The file of a new fd of the loading task, or an error; the fd stays open. */
+static struct file *cpt_compat_fd_file(long fd, const char *what)
+{
+	struct file *file;
+
+	if (fd < 0) {
+		cpt_compat_untested("cannot make %s (%ld)", what, fd);
+		return ERR_PTR(fd);
+	}
+	file = fget(fd);
+	if (!file) {
+		cpt_compat_fail("the %s just made is not at its fd", what);
+		return ERR_PTR(-EBADF);
+	}
+	return file;
+}
+
+/* The outcome of a check whose object's file cpt_compat_fd_file() did not give. */
+static int cpt_compat_fd_outcome(long fd)
+{
+	return fd < 0 ? CPT_COMPAT_UNTESTED : -ENOEXEC;
+}
+
+/* cpt_fdinfo() into buf, whose size is the checkpoint's buffer for the kind. */
+static int cpt_compat_fdinfo(struct file *file, char *buf, size_t size, const char *what)
+{
+	int ret = cpt_fdinfo(file, buf, size);
+
+	if (ret)
+		return cpt_compat_fail("cannot read a %s's fdinfo (%d)", what, ret);
+	return 0;
+}
+
+#define CPT_COMPAT_EVENTFD_COUNT 0x1c2d3e4fU
+
+int cpt_check_fdinfo_eventfd(void)
+{
+	char info[128];	/* as cpt_file_eventfd.c's */
+	struct file *file;
+	u64 count;
+	long fd;
+	int ret;
+
+	fd = cpt_sys(cpt_sym.sys_eventfd2, CPT_COMPAT_EVENTFD_COUNT, EFD_CLOEXEC, 0, 0, 0);
+	file = cpt_compat_fd_file(fd, "an eventfd");
+	if (fd >= 0)
+		close_fd(fd);
+	if (IS_ERR(file))
+		return cpt_compat_fd_outcome(fd);
+	ret = cpt_compat_fdinfo(file, info, sizeof(info), "eventfd");
+	if (!ret && cpt_fdinfo_eventfd_count(info, &count))
+		ret = cpt_compat_fail("no eventfd-count in an eventfd's fdinfo");
+	else if (!ret && count != CPT_COMPAT_EVENTFD_COUNT)
+		ret = cpt_compat_fail("an eventfd made with count %#x shows %#llx",
+				      CPT_COMPAT_EVENTFD_COUNT, count);
+	fput(file);
+	return ret;
+}
+
+int cpt_check_fdinfo_signalfd(void)
+{
+	/* Bits in three bytes, none SIGKILL's or SIGSTOP's, which signalfd drops. */
+	const u64 mask = BIT_ULL(SIGUSR1 - 1) | BIT_ULL(SIGTERM - 1) | BIT_ULL(SIGRTMIN - 1);
+	char info[128];	/* as cpt_file_timers.c's */
+	struct cpt_ubuf ub = {};
+	struct file *file;
+	long fd;
+	u64 got;
+	int ret;
+
+	if (cpt_ubuf_get(&ub, sizeof(mask)))
+		return cpt_compat_untested("no user memory for a signalfd's mask");
+	fd = copy_to_user((void __user *)ub.addr, &mask, sizeof(mask)) ? -EFAULT :
+	     cpt_sys(cpt_sym.sys_signalfd4, -1, ub.addr, sizeof(mask), SFD_CLOEXEC, 0);
+	cpt_ubuf_put(&ub);
+	file = cpt_compat_fd_file(fd, "a signalfd");
+	if (fd >= 0)
+		close_fd(fd);
+	if (IS_ERR(file))
+		return cpt_compat_fd_outcome(fd);
+	ret = cpt_compat_fdinfo(file, info, sizeof(info), "signalfd");
+	if (!ret && cpt_fdinfo_signalfd_mask(info, &got))
+		ret = cpt_compat_fail("no sigmask in a signalfd's fdinfo");
+	else if (!ret && got != mask)
+		ret = cpt_compat_fail("a signalfd made with mask %#llx shows %#llx", mask, got);
+	fput(file);
+	return ret;
+}
+
+/* Far enough to be still pending when read; a period with nanoseconds. */
+#define CPT_COMPAT_TIMER_VALUE_S 1000
+#define CPT_COMPAT_TIMER_INTERVAL_NS (7ULL * NSEC_PER_SEC + 5)
+
+static int cpt_compat_timerfd_arm(long fd, struct cpt_ubuf *ub)
+{
+	struct __kernel_itimerspec its = {
+		.it_value = { .tv_sec = CPT_COMPAT_TIMER_VALUE_S },
+		.it_interval = { .tv_sec = 7, .tv_nsec = 5 },
+	};
+
+	if (copy_to_user((void __user *)ub->addr, &its, sizeof(its)))
+		return -EFAULT;
+	return cpt_sys(cpt_sym.sys_timerfd_settime, fd, 0, ub->addr, 0, 0);
+}
+
+static int cpt_compat_timerfd_compare(const struct cpt_timer_state *t)
+{
+	if (t->clock != CLOCK_MONOTONIC || t->ticks ||
+	    t->interval_ns != CPT_COMPAT_TIMER_INTERVAL_NS ||
+	    !t->value_ns || t->value_ns > CPT_COMPAT_TIMER_VALUE_S * NSEC_PER_SEC)
+		return cpt_compat_fail("timerfd shows clock %u, %llu ticks, %lluns, every %lluns",
+				       t->clock, t->ticks, t->value_ns, t->interval_ns);
+	return 0;
+}
+
+int cpt_check_fdinfo_timerfd(void)
+{
+	char info[256];	/* as cpt_file_timers.c's */
+	struct cpt_timer_state t;
+	struct cpt_ubuf ub = {};
+	struct file *file;
+	long fd, armed;
+	int ret;
+
+	if (cpt_ubuf_get(&ub, sizeof(struct __kernel_itimerspec)))
+		return cpt_compat_untested("no user memory for a timerfd's times");
+	fd = cpt_sys(cpt_sym.sys_timerfd_create, CLOCK_MONOTONIC, TFD_CLOEXEC, 0, 0, 0);
+	armed = fd < 0 ? fd : cpt_compat_timerfd_arm(fd, &ub);
+	cpt_ubuf_put(&ub);
+	file = cpt_compat_fd_file(fd, "a timerfd");
+	if (fd >= 0)
+		close_fd(fd);
+	if (IS_ERR(file))
+		return cpt_compat_fd_outcome(fd);
+	if (armed)
+		ret = cpt_compat_untested("cannot arm a timerfd (%ld)", armed);
+	else
+		ret = cpt_compat_fdinfo(file, info, sizeof(info), "timerfd");
+	if (!ret) {
+		ret = cpt_fdinfo_timerfd(info, &t);
+		if (ret)
+			ret = cpt_compat_fail("a timerfd's fdinfo does not parse (%d)", ret);
+		else
+			ret = cpt_compat_timerfd_compare(&t);
+	}
+	fput(file);
+	return ret;
+}
+
+#define CPT_COMPAT_EPOLL_DATA 0x0123456789abcdefULL
+
+/* epoll_ctl() adds EPOLLERR and EPOLLHUP to every target's events. */
+static int cpt_compat_epoll_compare(const char *info, long target)
+{
+	const u32 events = (__force u32)(EPOLLIN | EPOLLET | EPOLLERR | EPOLLHUP);
+	struct cpt_epoll_tfd t;
+	const char *pos = info;
+	int n;
+
+	n = cpt_fdinfo_epoll_next(&pos, &t);
+	if (n <= 0)
+		return cpt_compat_fail("no target line in an epoll instance's fdinfo (%d)", n);
+	if (t.fd != target || t.events != events || t.data != CPT_COMPAT_EPOLL_DATA)
+		return cpt_compat_fail("epoll fd %ld events %#x data %#llx shows %d %#x %#llx",
+				       target, events, CPT_COMPAT_EPOLL_DATA, t.fd, t.events,
+				       t.data);
+	n = cpt_fdinfo_epoll_next(&pos, &t);
+	if (n)
+		return cpt_compat_fail("an epoll instance with one target shows more (%d)", n);
+	return 0;
+}
+
+static long cpt_compat_epoll_add(long epfd, long target, struct cpt_ubuf *ub)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data = CPT_COMPAT_EPOLL_DATA };
+
+	if (copy_to_user((void __user *)ub->addr, &ev, sizeof(ev)))
+		return -EFAULT;
+	return cpt_sys(cpt_sym.sys_epoll_ctl, epfd, EPOLL_CTL_ADD, target, ub->addr, 0);
+}
+
+int cpt_check_fdinfo_epoll(void)
+{
+	struct cpt_ubuf ub = {};
+	struct file *file;
+	long epfd, target, added;
+	char *info;
+	int ret;
+
+	if (cpt_ubuf_get(&ub, sizeof(struct epoll_event)))
+		return cpt_compat_untested("no user memory for an epoll event");
+	/* The target is watched by its fd: both stay open until the fdinfo is read. */
+	target = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
+	epfd = target < 0 ? target : cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
+	added = epfd < 0 ? epfd : cpt_compat_epoll_add(epfd, target, &ub);
+	cpt_ubuf_put(&ub);
+	file = cpt_compat_fd_file(epfd, "an epoll instance");
+	info = IS_ERR(file) || added ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (IS_ERR(file))
+		ret = cpt_compat_fd_outcome(epfd);
+	else if (added)
+		ret = cpt_compat_untested("cannot add a target to an epoll instance (%ld)", added);
+	else if (!info)
+		ret = cpt_compat_untested("no memory for an epoll instance's fdinfo");
+	else
+		ret = cpt_compat_fdinfo(file, info, PAGE_SIZE, "epoll instance") ?:
+		      cpt_compat_epoll_compare(info, target);
+	kfree(info);
+	if (!IS_ERR(file))
+		fput(file);
+	if (epfd >= 0)
+		close_fd(epfd);
+	if (target >= 0)
+		close_fd(target);
+	return ret;
+}
+
+#define CPT_COMPAT_INOTIFY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO)
+
+static int cpt_compat_inotify_compare(const char *info, long wd, const struct inode *inode)
+{
+	struct cpt_inotify_watch w;
+	const char *pos = info;
+	int n;
+
+	n = cpt_fdinfo_inotify_next(&pos, &w);
+	if (n <= 0)
+		return cpt_compat_fail("no watch line in an inotify instance's fdinfo (%d)", n);
+	if (w.wd != wd || w.ino != inode->i_ino || w.dev != inode->i_sb->s_dev ||
+	    w.mask != CPT_COMPAT_INOTIFY_MASK)
+		return cpt_compat_fail("inotify wd %ld ino %lu dev %#x mask %#x: %u %lu %#x %#x",
+				       wd, inode->i_ino, inode->i_sb->s_dev,
+				       CPT_COMPAT_INOTIFY_MASK, w.wd, w.ino, w.dev, w.mask);
+	n = cpt_fdinfo_inotify_next(&pos, &w);
+	if (n)
+		return cpt_compat_fail("an inotify instance with one watch shows more (%d)", n);
+	return 0;
+}
+
+static long cpt_compat_inotify_watch_root(long ifd, struct cpt_ubuf *ub)
+{
+	if (copy_to_user((void __user *)ub->addr, "/", 2))
+		return -EFAULT;
+	return cpt_sys(cpt_sym.sys_inotify_add_watch, ifd, ub->addr, CPT_COMPAT_INOTIFY_MASK,
+		       0, 0);
+}
+
+int cpt_check_fdinfo_inotify(void)
+{
+	struct cpt_ubuf ub = {};
+	struct file *file;
+	struct path root;
+	char *info;
+	long ifd, wd;
+	int ret;
+
+	if (cpt_ubuf_get(&ub, 2))
+		return cpt_compat_untested("no user memory for a path to watch");
+	ifd = cpt_sys(cpt_sym.sys_inotify_init1, IN_CLOEXEC, 0, 0, 0, 0);
+	wd = ifd < 0 ? ifd : cpt_compat_inotify_watch_root(ifd, &ub);
+	cpt_ubuf_put(&ub);
+	file = cpt_compat_fd_file(ifd, "an inotify instance");
+	if (ifd >= 0)
+		close_fd(ifd);
+	if (IS_ERR(file))
+		return cpt_compat_fd_outcome(ifd);
+	info = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (wd < 0)
+		ret = cpt_compat_untested("cannot watch / (%ld)", wd);
+	else if (!info)
+		ret = cpt_compat_untested("no memory for an inotify instance's fdinfo");
+	else
+		ret = cpt_compat_fdinfo(file, info, PAGE_SIZE, "inotify instance");
+	/* The watched inode: the loading task's root, as "/" was looked up. */
+	if (!ret) {
+		get_fs_root(current->fs, &root);
+		ret = cpt_compat_inotify_compare(info, wd, d_inode(root.dentry));
+		path_put(&root);
+	}
+	kfree(info);
+	fput(file);
+	return ret;
+}
+
+/* A queue's text, read through its file's read() as cpt_mqueue.c does. */
+static int cpt_compat_mq_compare(struct file *file, struct cpt_ubuf *ub)
+{
+	char text[64];
+	loff_t pos = 0;
+	ssize_t n;
+	int pid;
+
+	if (file_inode(file)->i_sb->s_magic != CPT_MQUEUE_MAGIC)
+		return cpt_compat_fail("a POSIX message queue's filesystem has magic %#lx, not %#x",
+				       file_inode(file)->i_sb->s_magic, CPT_MQUEUE_MAGIC);
+	n = file->f_op->read(file, (char __user *)ub->addr, sizeof(text) - 1, &pos);
+	if (n < 0)
+		return cpt_compat_fail("cannot read a POSIX message queue's file (%zd)", n);
+	if (copy_from_user(text, (void __user *)ub->addr, n))
+		return cpt_compat_untested("cannot read back the queue's text");
+	text[n] = 0;
+	if (cpt_mq_text_notify_pid(text, &pid))
+		return cpt_compat_fail("no NOTIFY_PID in a POSIX message queue's text");
+	if (pid)
+		return cpt_compat_fail("a queue without mq_notify() shows NOTIFY_PID %d", pid);
+	return 0;
+}
+
+int cpt_check_mqueue_text(void)
+{
+	struct cpt_ubuf ub = {};
+	char name[32];
+	struct file *file;
+	long qfd;
+	int ret;
+
+	/* Named in the loading task's IPC namespace for as long as the check runs. */
+	snprintf(name, sizeof(name), "cpt-compat-%d", task_tgid_vnr(current));
+	if (cpt_ubuf_get(&ub, PAGE_SIZE))
+		return cpt_compat_untested("no user memory for a queue's name");
+	qfd = copy_to_user((void __user *)ub.addr, name, strlen(name) + 1) ? -EFAULT :
+	      cpt_sys(cpt_sym.sys_mq_open, ub.addr, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		      0600, 0, 0);
+	file = cpt_compat_fd_file(qfd, "a POSIX message queue");
+	if (qfd >= 0) {
+		close_fd(qfd);
+		cpt_sys(cpt_sym.sys_mq_unlink, ub.addr, 0, 0, 0, 0);
+	}
+	if (IS_ERR(file))
+		ret = cpt_compat_fd_outcome(qfd);
+	else
+		ret = cpt_compat_mq_compare(file, &ub);
+	if (!IS_ERR(file))
+		fput(file);
+	cpt_ubuf_put(&ub);
+	return ret;
+}
