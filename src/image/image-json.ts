@@ -38,7 +38,7 @@ export function recordToJson(record: ImageRecord): RecordJson {
       if (record.payload === undefined) throw new Error('recordToJson: the unknown record was read without its payload');
       return { type: record.type, payload: record.payload.toString('base64') };
     case 'message': {
-      const type = record.typeName as RecordTypeName; // a message record's type is a known one
+      const type = record.typeName!; // a message record's type is a known one
       const name = RECORD_MESSAGES[type];
       if (name === undefined) throw new Error(`no message for record type ${type}`);
       let decoded;
@@ -113,7 +113,7 @@ function recordPayload(abi: ImageAbi, record: Record<string, unknown>, path: str
   // Both: the payload holds what the message cannot say, unless the message
   // was edited since, which then wins.
   const edited = Buffer.from(canonicalMessage(name, record['message'], `${path}.message`));
-  let same = false;
+  let same: boolean;
   try {
     same = edited.equals(canonicalPayload(name, payload));
   } catch {

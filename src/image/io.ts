@@ -50,7 +50,7 @@ export class FdSource implements ByteSource {
  * that position.
  */
 export class PositionedSource implements ByteSource {
-  constructor(readonly fd: number, private position: number = 0) {}
+  constructor(readonly fd: number, private position = 0) {}
 
   async read(buffer: Uint8Array, offset: number, length: number): Promise<number> {
     const got = await new Promise<number>((resolve, reject) => {

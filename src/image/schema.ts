@@ -91,5 +91,5 @@ export function decodeMessage<N extends MessageName>(name: N, payload: Uint8Arra
 
 export function encodeMessage<N extends MessageName>(name: N, value: MessageInit<N>): Uint8Array {
   const type = messageType(name);
-  return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+  return type.encode(type.fromObject(value)).finish();
 }

@@ -25,10 +25,10 @@ test('text: one aligned line per check, status first', (t) => {
 test('text: FAIL and skip labels, then the hints after a blank line', (t) => {
   const text = formatCheckText(evaluateCheck(brokenFacts));
   const lines = text.trimEnd().split('\n');
-  t.regex(lines[0] ?? '', /^FAIL  kernel /);
-  t.regex(lines[2] ?? '', /^FAIL  compat +the kernel log says the last load was refused: cpt: compat check release failed: /);
-  t.regex(lines[3] ?? '', /^FAIL  device +\/dev\/cpt does not exist/);
-  t.regex(lines[4] ?? '', /^skip  open /);
+  t.regex(lines[0] ?? '', /^FAIL {2}kernel /);
+  t.regex(lines[2] ?? '', /^FAIL {2}compat +the kernel log says the last load was refused: cpt: compat check release failed: /);
+  t.regex(lines[3] ?? '', /^FAIL {2}device +\/dev\/cpt does not exist/);
+  t.regex(lines[4] ?? '', /^skip {2}open /);
   t.is(lines[7], '');
   t.regex(lines[8] ?? '', /^hint: .*vm\/run -- bin\/cptctl check/);
   t.true(lines.some((line) => line.startsWith('hint: ') && line.includes("dmesg | grep 'cpt: compat'")));
@@ -89,5 +89,7 @@ test('JSON: without a handshake the bit masks are null and skipped checks say so
 test('JSON: the output is one document ending in a newline', (t) => {
   const text = formatCheckJson(evaluateCheck(brokenFacts));
   t.true(text.endsWith('}\n'));
-  t.notThrows(() => JSON.parse(text));
+  t.notThrows(() => {
+    JSON.parse(text);
+  });
 });

@@ -74,7 +74,7 @@ test('pages outside every VMA, and an MM record that miscounts, are notes', asyn
   const records = [...bodyRecords(), pages(0x900000n, 2)];
   const summary = await inspectBytes(buildImage(records));
   t.is(summary.pages.outsideVmas, 2n);
-  t.true(summary.notes.some((note) => /2 of its pages \(from 0x900000\) lie in no VMA/.test(note)));
+  t.true(summary.notes.some((note) => note.includes('2 of its pages (from 0x900000) lie in no VMA')));
   t.true(summary.notes.some((note) => note === 'the MM record of process 1234 announces 6 pages, the PAGES records after it hold 8'));
 });
 
@@ -146,7 +146,7 @@ test('a bad magic: not a cpt image', async (t) => {
   bad.write('\x7fELF', 0, 'latin1');
   t.regex((await inspectError(bad)).message, /^record 0 at offset 0: bad record magic 0x464c457f \(expected 0x52545043\): not a cpt image, or corrupt$/);
   const later = buildImage();
-  later.writeUInt32LE(0, offsets[4]!);
+  later.writeUInt32LE(0, offsets[4]);
   t.regex((await inspectError(later)).message, new RegExp(`^record 4 at offset ${offsets[4]}: bad record magic 0x00000000`));
 });
 

@@ -64,30 +64,40 @@ test('text: notes come last', async (t) => {
 });
 
 test('JSON: parseable, every section, 64-bit values as strings', (t) => {
-  const json = JSON.parse(formatInspectJson(summary, 'sleep.img')) as Record<string, any>;
+  // The parts of the document read below.
+  interface Doc {
+    [section: string]: unknown;
+    manifest: { rootPid: unknown };
+    task: { rlimits: unknown[] };
+    signals: { actions: unknown[]; pending: { siginfo: unknown }[] };
+    files: { files: unknown[]; fds: unknown[] };
+    cpu: { registers: Record<string, unknown>; xsaveXfeatures: unknown; xsave: string };
+    mm: { vmas: unknown[]; auxv: unknown };
+  }
+  const json = JSON.parse(formatInspectJson(summary, 'sleep.img')) as Doc;
   t.is(json['image'], 'sleep.img');
   t.is(json['records'], 13);
   t.deepEqual(json['header'], {
     formatVersion: 1, kernelRelease: '6.1.0-18-amd64', arch: 'x86_64', xfeatures: '0x2e7', xstateSize: 2696, pageSize: 4096,
     createdNs: '1700000000123456789',
   });
-  t.is(json['manifest'].rootPid, 1234);
-  t.deepEqual(json['task'].rlimits[1], { resource: 3, name: 'RLIMIT_STACK', cur: '8388608', max: '18446744073709551615' });
-  t.deepEqual(json['signals'].actions[0], {
+  t.is(json.manifest.rootPid, 1234);
+  t.deepEqual(json.task.rlimits[1], { resource: 3, name: 'RLIMIT_STACK', cur: '8388608', max: '18446744073709551615' });
+  t.deepEqual(json.signals.actions[0], {
     signo: 15, name: 'SIGTERM', handler: '0x401136', flags: '0x4000000', restorer: '0x7f0000001000', mask: '0x0',
   });
-  t.is(json['signals'].pending[0].siginfo, '07'.repeat(128));
-  t.like(json['files'].files[1], { kind: 'REGULAR', path: '/tmp/log', flags: 0o2001, flagNames: 'O_WRONLY|O_APPEND', pos: '42' });
-  t.deepEqual(json['files'].fds[3], { fd: 5, fileId: 3, cloexec: true });
-  t.is(json['cpu'].registers.rip, '0x11110');
-  t.is(Object.keys(json['cpu'].registers).length, 27);
-  t.is(json['cpu'].xsaveXfeatures, '0x7');
-  t.is(json['cpu'].xsave.length, 2696 * 2);
-  t.deepEqual(json['mm'].vmas[0], {
+  t.is(json.signals.pending[0]?.siginfo, '07'.repeat(128));
+  t.like(json.files.files[1], { kind: 'REGULAR', path: '/tmp/log', flags: 0o2001, flagNames: 'O_WRONLY|O_APPEND', pos: '42' });
+  t.deepEqual(json.files.fds[3], { fd: 5, fileId: 3, cloexec: true });
+  t.is(json.cpu.registers['rip'], '0x11110');
+  t.is(Object.keys(json.cpu.registers).length, 27);
+  t.is(json.cpu.xsaveXfeatures, '0x7');
+  t.is(json.cpu.xsave.length, 2696 * 2);
+  t.deepEqual(json.mm.vmas[0], {
     start: '0x400000', end: '0x402000', perms: 'r-xp', prot: 5, flags: 2, pgoff: '0', offset: '0x0', kind: 'FILE',
     path: '/usr/bin/sleep', vmFlags: '0x875', pages: '2',
   });
-  t.deepEqual(json['mm'].auxv, ['0x6', '0x1000', '0x0', '0x0']);
+  t.deepEqual(json.mm.auxv, ['0x6', '0x1000', '0x0', '0x0']);
   t.deepEqual(json['pages'], { records: 3, pages: '6', bytes: '24576', outsideVmas: '0' });
   t.like(json['trailer'], { records: '11', ok: true });
   t.deepEqual((json['ipc'] as { sems: unknown[] }).sems, [{ perm: { id: 1, key: 0, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600 }, values: [1, 5, 42] }]);

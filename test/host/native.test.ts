@@ -57,7 +57,7 @@ function withDevNull<T>(use: (fd: number) => T): T {
 test('api() on a non-cpt fd fails with a SystemError-shaped ENOTTY', (t) => {
   const error = withDevNull((fd) => t.throws(() => loadAddon().api(fd, {})));
   t.true(isSystemError(error));
-  t.like(error as object, { code: 'ENOTTY', errno: -25, syscall: 'ioctl' });
+  t.like(error, { code: 'ENOTTY', errno: -25, syscall: 'ioctl' });
   t.is(error?.message, 'ioctl CPT_IOC_API failed: ENOTTY (Inappropriate ioctl for device)');
 });
 
@@ -67,7 +67,7 @@ test.serial('api() on a closed fd fails with EBADF', (t) => {
   const fd = openSync('/dev/null', 'r');
   closeSync(fd);
   const error = t.throws(() => loadAddon().api(fd, { features: 0n }));
-  t.like(error as object, { code: 'EBADF', errno: -9, syscall: 'ioctl' });
+  t.like(error, { code: 'EBADF', errno: -9, syscall: 'ioctl' });
 });
 
 // Casts: these calls are exactly what the typings forbid; the addon must
@@ -193,7 +193,7 @@ test('finalize() and setNextId() report their ioctls', async (t) => {
     t.is((await rejection(addon.finalize(fd, addon.FINALIZE_ACTIONS.RESUME))).message,
       'ioctl CPT_IOC_FINALIZE failed: ENOTTY (Inappropriate ioctl for device)');
     const error = t.throws(() => addon.setNextId(fd, { kind: addon.ID_KINDS.PID, id: 300n }));
-    t.like(error as object, { code: 'ENOTTY', syscall: 'ioctl', message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)' });
+    t.like(error, { code: 'ENOTTY', syscall: 'ioctl', message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)' });
   } finally {
     closeSync(fd);
   }

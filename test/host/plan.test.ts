@@ -38,7 +38,7 @@ test('--pidns: an init launches the root', (t) => {
 test('a session whose leader is gone, under a parent that is no subreaper, is refused clearly', (t) => {
   const error = t.throws(() => planTree({ tasks: [task(10, 1, 5, 5), task(11, 10, 77, 77 + 1)] }, { pidns: false }));
   t.true(error instanceof UnplannableTreeError);
-  t.regex(error!.message, /session 78, whose leader is not in the image and whose parent 10 is not a child subreaper/);
+  t.regex(error.message, /session 78, whose leader is not in the image and whose parent 10 is not a child subreaper/);
 });
 
 test('a session whose leader is gone gets a placeholder, which hands its members back to the subreaper', (t) => {

@@ -254,7 +254,7 @@ function answeredVerdict(facts: CheckFacts, reply: ApiReply): Verdict {
 }
 
 function ioctlsVerdict(facts: CheckFacts, reply: ApiReply | null): Verdict {
-  if (reply === null || reply.api !== facts.catalog.cptApi) return skip('ioctls', 'needs an answered handshake');
+  if (reply?.api !== facts.catalog.cptApi) return skip('ioctls', 'needs an answered handshake');
   const missing = REQUIRED_IOCTLS.filter((name) => {
     const bit = facts.catalog.ioctlBits[name];
     return bit === undefined || !hasBit(reply.ioctls, bit);

@@ -133,15 +133,15 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     session.set(p.pid, sid);
     group.set(p.pid, pgid);
     if (p.childSubreaper) step('subreaper', self);
-    for (const t of treeTasks) if (t.tgid === p.pid && t.pid !== p.pid) step('clone', self, index.get(t.pid)!);
+    for (const t of treeTasks) if (t.tgid === p.pid && t.pid !== p.pid) step('clone', self, index.get(t.pid));
     for (const c of processes) {
       if (c.ppid !== p.pid || c === root) continue;
       if (c.sid !== c.pid && sessionOf(c) !== sid) {
         // Made by the session's placeholder, handed back to p when it exits.
-        step('clone', sessionHolder(p, c), index.get(c.pid)!);
+        step('clone', sessionHolder(p, c), index.get(c.pid));
         create(c, c.sid, c.sid);
       } else {
-        step('clone', self, index.get(c.pid)!);
+        step('clone', self, index.get(c.pid));
         create(c, sid, pgid);
       }
     }
