@@ -18,8 +18,7 @@ export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS'
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
 
 /** Image record types by the suffix of their CPT_REC_* name; keys of RECORD_TYPES. */
-export type RecordTypeName =
-  | 'HEADER' | 'MANIFEST' | 'TREE' | 'IPC' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
+export type RecordTypeName = 'HEADER' | 'MANIFEST' | 'TREE' | 'IPC' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
 
 /** Session modes, CPT_MODE_*; keys of MODES. */
 export type ModeName = 'CHECKPOINT' | 'RESTART';
@@ -180,10 +179,12 @@ export interface NativeSystemError extends Error {
 }
 
 export function isSystemError(error: unknown): error is NativeSystemError {
-  return error instanceof Error
-    && typeof (error as Partial<NativeSystemError>).code === 'string'
-    && typeof (error as Partial<NativeSystemError>).errno === 'number'
-    && typeof (error as Partial<NativeSystemError>).syscall === 'string';
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<NativeSystemError>).code === 'string' &&
+    typeof (error as Partial<NativeSystemError>).errno === 'number' &&
+    typeof (error as Partial<NativeSystemError>).syscall === 'string'
+  );
 }
 
 export const ADDON_PATH: string = join(packageRoot, 'native', 'build', 'Release', 'cpt.node');

@@ -15,7 +15,9 @@ import type { MessageName } from './schema.js';
 import { messageType } from './schema.js';
 
 /** A decoded message as JSON values only. */
-export interface JsonObject { [key: string]: JsonValue }
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
 
 const TO_JSON: protobufjs.IConversionOptions = {

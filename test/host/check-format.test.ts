@@ -49,7 +49,10 @@ test('JSON: the documented shape, bigints as hex strings', (t) => {
     },
     compat: {
       builtFor: '6.1.0-18-amd64',
-      checks: [{ name: 'release', outcome: 'ok' }, { name: 'symbols', outcome: 'ok' }],
+      checks: [
+        { name: 'release', outcome: 'ok' },
+        { name: 'symbols', outcome: 'ok' },
+      ],
       refusal: null,
     },
     checks: [
@@ -61,7 +64,8 @@ test('JSON: the documented shape, bigints as hex strings', (t) => {
       {
         name: 'handshake',
         ok: true,
-        detail: 'module 0.1.0; API 0xabc1; features: LAZY_PAGES, SECCOMP (0x21); ioctls: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID, DUMP (0x23f)',
+        detail:
+          'module 0.1.0; API 0xabc1; features: LAZY_PAGES, SECCOMP (0x21); ioctls: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID, DUMP (0x23f)',
       },
       { name: 'ioctls', ok: true, detail: 'all needed ioctls are supported: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID' },
     ],
@@ -76,7 +80,10 @@ test('JSON: without a handshake the bit masks are null and skipped checks say so
   t.is(json.module.ioctlBits, null);
   t.is(json.module.version, null);
   t.false(json.module.loaded);
-  t.deepEqual(json.checks.map((check) => check.ok), [false, false, false, false, false, false, false]);
+  t.deepEqual(
+    json.checks.map((check) => check.ok),
+    [false, false, false, false, false, false, false],
+  );
   t.regex(json.checks[4]?.detail ?? '', /^skipped: /);
   t.notRegex(json.checks[3]?.detail ?? '', /^skipped: /);
   t.deepEqual(json.compat, {
