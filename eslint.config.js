@@ -13,9 +13,9 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      // As tsc's noUnusedParameters: a leading underscore marks a parameter kept for its position.
       // A caught error is re-rejected as it came: its type is unknown, and rightly so.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
+      // As tsc's noUnusedParameters: a leading underscore marks a parameter kept for its position.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
