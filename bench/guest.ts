@@ -173,8 +173,12 @@ async function runCriu(workload: BenchWorkload, round: number): Promise<Sample> 
   const restore = criuStats(images, 'stats-restore');
   // Restored with -d, the tree's root is an orphan: init reaps it.
   await killGroup(running.pid, () => Promise.resolve());
-  const imageBytes = bytesUnder(images) - ['dump.log', 'restore.log', 'stats-dump', 'stats-restore']
-    .reduce((sum, file) => sum + (existsSync(join(images, file)) ? statSync(join(images, file)).size : 0), 0);
+  const imageBytes =
+    bytesUnder(images) -
+    ['dump.log', 'restore.log', 'stats-dump', 'stats-restore'].reduce(
+      (sum, file) => sum + (existsSync(join(images, file)) ? statSync(join(images, file)).size : 0),
+      0,
+    );
   const us = (value: number | undefined): number => (value ?? 0) * 1000;
   return {
     tool: 'criu',
@@ -224,7 +228,10 @@ async function main(): Promise<void> {
   const rounds = Number(roundsArg ?? 5);
   rmSync(scratch, { recursive: true, force: true });
   mkdirSync(scratch, { recursive: true });
-  const criuVersion = spawnSync('criu', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]?.replace(/^Version:\s*/, '') ?? '?';
+  const criuVersion =
+    spawnSync('criu', ['--version'], { encoding: 'utf8' })
+      .stdout.split('\n')[0]
+      ?.replace(/^Version:\s*/, '') ?? '?';
   const tmpfsBytesPerSecond = tmpfsBandwidth(256);
   log(`tmpfs bandwidth ${(tmpfsBytesPerSecond / 2 ** 20).toFixed(0)} MiB/s`);
   const startNs = cptctlStartNs();
@@ -236,9 +243,11 @@ async function main(): Promise<void> {
       for (const tool of order) {
         const sample = tool === 'cptctl' ? await runCptctl(workload, round) : await runCriu(workload, round);
         samples.push(sample);
-        log(`round ${round}/${rounds} ${workload.name} ${tool}: checkpoint ${(sample.checkpointNs / 1e6).toFixed(1)} ms, `
-          + `restart ${(sample.restartNs / 1e6).toFixed(1)} ms, frozen ${(sample.frozenNs / 1e6).toFixed(1)} ms, `
-          + `image ${(sample.imageBytes / 2 ** 20).toFixed(2)} MiB`);
+        log(
+          `round ${round}/${rounds} ${workload.name} ${tool}: checkpoint ${(sample.checkpointNs / 1e6).toFixed(1)} ms, ` +
+            `restart ${(sample.restartNs / 1e6).toFixed(1)} ms, frozen ${(sample.frozenNs / 1e6).toFixed(1)} ms, ` +
+            `image ${(sample.imageBytes / 2 ** 20).toFixed(2)} MiB`,
+        );
       }
     }
   }
@@ -248,8 +257,7 @@ async function main(): Promise<void> {
     rounds,
     tmpfsBytesPerSecond,
     cptctlStartNs: startNs,
-    workloads: WORKLOADS.map(({ program: _program, args: _args, ...workload }) =>
-      reportWorkload(workload, samples, tmpfsBytesPerSecond)),
+    workloads: WORKLOADS.map(({ program: _program, args: _args, ...workload }) => reportWorkload(workload, samples, tmpfsBytesPerSecond)),
     samples,
   };
   mkdirSync(outDir, { recursive: true });

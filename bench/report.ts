@@ -125,21 +125,35 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
 /** The markdown of docs/benchmarks.md's results section. */
 export function renderMarkdown(report: BenchReport): string {
   const lines: string[] = [
-    `Kernel ${report.kernel}, CRIU ${report.criuVersion}, ${report.rounds} rounds (medians), `
-      + `tmpfs write bandwidth ${mib(report.tmpfsBytesPerSecond)} MiB/s, `
-      + `cptctl start-up (node) ${ms(report.cptctlStartNs)} ms per command (not in the figures below).`,
+    `Kernel ${report.kernel}, CRIU ${report.criuVersion}, ${report.rounds} rounds (medians), ` +
+      `tmpfs write bandwidth ${mib(report.tmpfsBytesPerSecond)} MiB/s, ` +
+      `cptctl start-up (node) ${ms(report.cptctlStartNs)} ms per command (not in the figures below).`,
     '',
     '### Checkpoint (leave-running), restart, downtime, image size',
     '',
     ...table(
-      ['workload', 'checkpoint ms cptctl / CRIU', 'ratio', 'restart ms cptctl / CRIU', 'ratio',
-        'frozen ms cptctl / CRIU', 'ratio', 'image MiB cptctl / CRIU', 'ratio', 'cptctl share of tmpfs bw'],
+      [
+        'workload',
+        'checkpoint ms cptctl / CRIU',
+        'ratio',
+        'restart ms cptctl / CRIU',
+        'ratio',
+        'frozen ms cptctl / CRIU',
+        'ratio',
+        'image MiB cptctl / CRIU',
+        'ratio',
+        'cptctl share of tmpfs bw',
+      ],
       report.workloads.map((w) => [
         w.workload.name,
-        `${ms(w.cptctl.checkpointNs)} / ${ms(w.criu.checkpointNs)}`, x(w.ratio.checkpoint),
-        `${ms(w.cptctl.restartNs)} / ${ms(w.criu.restartNs)}`, x(w.ratio.restart),
-        `${ms(w.cptctl.frozenNs)} / ${ms(w.criu.frozenNs)}`, x(w.ratio.frozen),
-        `${mib(w.cptctl.imageBytes)} / ${mib(w.criu.imageBytes)}`, x(w.ratio.image),
+        `${ms(w.cptctl.checkpointNs)} / ${ms(w.criu.checkpointNs)}`,
+        x(w.ratio.checkpoint),
+        `${ms(w.cptctl.restartNs)} / ${ms(w.criu.restartNs)}`,
+        x(w.ratio.restart),
+        `${ms(w.cptctl.frozenNs)} / ${ms(w.criu.frozenNs)}`,
+        x(w.ratio.frozen),
+        `${mib(w.cptctl.imageBytes)} / ${mib(w.criu.imageBytes)}`,
+        x(w.ratio.image),
         pct(w.cptctlShareOfBandwidth),
       ]),
     ),
@@ -155,7 +169,7 @@ export function renderMarkdown(report: BenchReport): string {
       ]),
     ),
     '',
-    '### Where a checkpoint\'s memory time goes (ms: finding pages / writing them)',
+    "### Where a checkpoint's memory time goes (ms: finding pages / writing them)",
     '',
     ...table(
       ['workload', 'cptctl', 'CRIU (memdump / memwrite)', 'pages written cptctl / CRIU'],
@@ -170,11 +184,21 @@ export function renderMarkdown(report: BenchReport): string {
   const scaling = (title: string, pick: (w: Workload) => number | undefined, unit: string): void => {
     const rows = report.workloads.filter((w) => pick(w.workload) !== undefined);
     if (rows.length === 0) return;
-    lines.push('', `### Scaling with ${title}`, '', ...table(
-      [unit, 'checkpoint ms cptctl', 'CRIU', 'restart ms cptctl', 'CRIU'],
-      rows.map((w) => [String(pick(w.workload)), ms(w.cptctl.checkpointNs), ms(w.criu.checkpointNs),
-        ms(w.cptctl.restartNs), ms(w.criu.restartNs)]),
-    ));
+    lines.push(
+      '',
+      `### Scaling with ${title}`,
+      '',
+      ...table(
+        [unit, 'checkpoint ms cptctl', 'CRIU', 'restart ms cptctl', 'CRIU'],
+        rows.map((w) => [
+          String(pick(w.workload)),
+          ms(w.cptctl.checkpointNs),
+          ms(w.criu.checkpointNs),
+          ms(w.cptctl.restartNs),
+          ms(w.criu.restartNs),
+        ]),
+      ),
+    );
   };
   scaling('touched memory', (w) => w.touchedMiB, 'MiB touched');
   scaling('task count', (w) => w.tasks, 'tasks');

@@ -58,17 +58,32 @@ function enumTypeName(e) {
 
 /** The TypeScript of a decoded scalar, as schema.ts's decoder (toObject) gives it. */
 const SCALAR_TYPES = {
-  double: 'number', float: 'number', int32: 'number', uint32: 'number', sint32: 'number', fixed32: 'number',
-  sfixed32: 'number', int64: 'bigint', uint64: 'bigint', sint64: 'bigint', fixed64: 'bigint', sfixed64: 'bigint',
-  bool: 'boolean', string: 'string', bytes: 'Buffer',
+  double: 'number',
+  float: 'number',
+  int32: 'number',
+  uint32: 'number',
+  sint32: 'number',
+  fixed32: 'number',
+  sfixed32: 'number',
+  int64: 'bigint',
+  uint64: 'bigint',
+  sint64: 'bigint',
+  fixed64: 'bigint',
+  sfixed64: 'bigint',
+  bool: 'boolean',
+  string: 'string',
+  bytes: 'Buffer',
 };
 
 function fieldType(field) {
   const resolved = field.resolvedType;
   // An enum value the schema does not know stays a number.
-  const element = resolved instanceof protobuf.Enum ? `${enumTypeName(resolved)} | number`
-    : resolved instanceof protobuf.Type ? resolved.name
-      : SCALAR_TYPES[field.type];
+  const element =
+    resolved instanceof protobuf.Enum
+      ? `${enumTypeName(resolved)} | number`
+      : resolved instanceof protobuf.Type
+        ? resolved.name
+        : SCALAR_TYPES[field.type];
   if (element === undefined) throw new Error(`${field.fullName}: no TypeScript type for ${field.type}`);
   if (field.repeated) return element.includes('|') ? `(${element})[]` : `${element}[]`;
   // An absent message field decodes as null.
@@ -93,7 +108,12 @@ function renderTypes(pkg) {
   ];
   const emitEnum = (e) => {
     lines.push(...docComment(e.comment, ''));
-    lines.push(`export type ${enumTypeName(e)} = ${Object.keys(e.values).map((name) => `'${name}'`).join(' | ')};`, '');
+    lines.push(
+      `export type ${enumTypeName(e)} = ${Object.keys(e.values)
+        .map((name) => `'${name}'`)
+        .join(' | ')};`,
+      '',
+    );
   };
   const emitType = (type) => {
     for (const nested of type.nestedArray) {
@@ -128,7 +148,11 @@ if (process.argv.includes('--check')) {
   let stale = false;
   for (const output of outputs) {
     let current = '';
-    try { current = readFileSync(output.path, 'utf8'); } catch { /* missing counts as stale */ }
+    try {
+      current = readFileSync(output.path, 'utf8');
+    } catch {
+      /* missing counts as stale */
+    }
     if (current !== output.text) {
       console.error(`${output.name} is out of date with proto/cpt.proto: run scripts/gen-pb-fields.mjs`);
       stale = true;

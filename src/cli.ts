@@ -31,37 +31,39 @@ function restoreStdioArgs(argv: Record<string, unknown>): void {
 }
 
 export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
-  return yargs(args.map((arg) => (arg === '-' ? STDIO_ARG : arg)))
-    .middleware(restoreStdioArgs, true)
-    .scriptName('cptctl')
-    .usage('$0 <command> [options]\n\nKernel-assisted checkpoint/restart of Linux process trees.')
-    .option('json', {
-      type: 'boolean',
-      default: false,
-      global: true,
-      describe: 'Print a machine-readable JSON report on stdout',
-    })
-    .command(checkCommand)
-    .command(checkpointCommand)
-    .command(restartCommand)
-    .command(inspectCommand)
-    .command(encodeCommand)
-    .demandCommand(1, 'no command given')
-    .strict()
-    .version(packageVersion())
-    .help()
-    .alias('help', 'h')
-    .wrap(null)
-    // Errors travel as exceptions to run(), which alone prints them and
-    // picks the exit code; yargs must neither print nor exit on its own.
-    .exitProcess(false)
-    .fail((message, error: unknown) => {
-      // yargs reports its own validation failures without an error, with a
-      // YError, or with the string a .check() returned; an Error of another
-      // kind was thrown by a command.
-      if (error instanceof Error && error.name !== 'YError') throw error;
-      throw new UsageError(message ?? String(error), { hint: 'run `cptctl --help` for usage' });
-    });
+  return (
+    yargs(args.map((arg) => (arg === '-' ? STDIO_ARG : arg)))
+      .middleware(restoreStdioArgs, true)
+      .scriptName('cptctl')
+      .usage('$0 <command> [options]\n\nKernel-assisted checkpoint/restart of Linux process trees.')
+      .option('json', {
+        type: 'boolean',
+        default: false,
+        global: true,
+        describe: 'Print a machine-readable JSON report on stdout',
+      })
+      .command(checkCommand)
+      .command(checkpointCommand)
+      .command(restartCommand)
+      .command(inspectCommand)
+      .command(encodeCommand)
+      .demandCommand(1, 'no command given')
+      .strict()
+      .version(packageVersion())
+      .help()
+      .alias('help', 'h')
+      .wrap(null)
+      // Errors travel as exceptions to run(), which alone prints them and
+      // picks the exit code; yargs must neither print nor exit on its own.
+      .exitProcess(false)
+      .fail((message, error: unknown) => {
+        // yargs reports its own validation failures without an error, with a
+        // YError, or with the string a .check() returned; an Error of another
+        // kind was thrown by a command.
+        if (error instanceof Error && error.name !== 'YError') throw error;
+        throw new UsageError(message ?? String(error), { hint: 'run `cptctl --help` for usage' });
+      })
+  );
 }
 
 /**

@@ -37,7 +37,8 @@ export async function openDevice(
     }
     const denied = code === 'EACCES' || code === 'EPERM';
     throw new EnvironmentError(`cannot open ${path}: ${describeSystemError(error)}`, {
-      hint: denied ? 'run cptctl as root' : CHECK_HINT, cause: error,
+      hint: denied ? 'run cptctl as root' : CHECK_HINT,
+      cause: error,
     });
   }
 
@@ -76,7 +77,10 @@ function checkHandshake(
   const missing = features.filter((name) => ((reply.features >> BigInt(addon.FEATURE_BITS[name])) & 1n) === 0n);
   if (missing.length > 0) {
     const offered = decodeBits(reply.features, addon.FEATURE_BITS);
-    throw new EnvironmentError(`the loaded ${KMOD_NAME} module lacks ${missing.join(', ')} `
-      + `(it offers: ${offered.length === 0 ? 'nothing' : offered.join(', ')})`, { hint: RELOAD_HINT });
+    throw new EnvironmentError(
+      `the loaded ${KMOD_NAME} module lacks ${missing.join(', ')} ` +
+        `(it offers: ${offered.length === 0 ? 'nothing' : offered.join(', ')})`,
+      { hint: RELOAD_HINT },
+    );
   }
 }

@@ -18,8 +18,7 @@ export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS'
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
 
 /** Image record types by the suffix of their CPT_REC_* name; keys of RECORD_TYPES. */
-export type RecordTypeName =
-  | 'HEADER' | 'MANIFEST' | 'TREE' | 'IPC' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
+export type RecordTypeName = 'HEADER' | 'MANIFEST' | 'TREE' | 'IPC' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
 
 /** Session modes, CPT_MODE_*; keys of MODES. */
 export type ModeName = 'CHECKPOINT' | 'RESTART';
@@ -129,18 +128,19 @@ export interface CptAddon {
 
   // Every call below throws a TypeError/RangeError on bad arguments, and
   // reports a failed system call with a NativeSystemError (thrown, or
-  // rejected for the Promise-returning ones).
+  // rejected for the Promise-returning ones). They are plain functions
+  // (`this: void`): a reference to one may be kept and called alone.
 
   /** CPT_IOC_API on `fd`. */
-  api(fd: number, request: ApiRequest): ApiReply;
+  api(this: void, fd: number, request: ApiRequest): ApiReply;
   /** CPT_IOC_INIT, off the main thread (it freezes a task or reads the image header). */
-  init(fd: number, request: InitRequest): Promise<void>;
+  init(this: void, fd: number, request: InitRequest): Promise<void>;
   /** CPT_IOC_SAVE of one subsystem (a value of SUBSYS), off the main thread. */
-  save(fd: number, subsys: number): Promise<SaveReply>;
+  save(this: void, fd: number, subsys: number): Promise<SaveReply>;
   /** CPT_IOC_FINALIZE with an action of FINALIZE_ACTIONS, off the main thread. */
-  finalize(fd: number, action: number): Promise<FinalizeReply>;
+  finalize(this: void, fd: number, action: number): Promise<FinalizeReply>;
   /** CPT_IOC_SET_NEXT_ID for the calling (main) thread. */
-  setNextId(fd: number, request: NextIdRequest): void;
+  setNextId(this: void, fd: number, request: NextIdRequest): void;
   /**
    * Builds the plan's tasks (native/src/build.h) from a child of this
    * process, each restoring itself from the session on `sessionFd` (see
@@ -150,19 +150,19 @@ export interface CptAddon {
    * `subsys` set, for the RESTORE that failed; `pid` the task's) or a
    * RestoreTaskError; what was built is then killed and reaped.
    */
-  restoreTree(sessionFd: number, plan: BuildPlan): Promise<{ pid: number }>;
+  restoreTree(this: void, sessionFd: number, plan: BuildPlan): Promise<{ pid: number }>;
   /** Reaps every child (and adopted orphan) until none is left, off the main thread. */
-  reapChildren(): Promise<void>;
+  reapChildren(this: void): Promise<void>;
   /** prctl(PR_SET_CHILD_SUBREAPER, on). */
-  setChildSubreaper(on: boolean): void;
+  setChildSubreaper(this: void, on: boolean): void;
   /** Waits for the child `pid` to exit (waitpid, off the main thread), reaping it. */
-  waitForExit(pid: number): Promise<ExitInfo>;
+  waitForExit(this: void, pid: number): Promise<ExitInfo>;
   /**
    * Clears O_NONBLOCK on `fd`'s open file description; true if it was set.
    * The module does blocking I/O on the image fd, which a pipe Node has
    * touched may not allow (EAGAIN).
    */
-  setBlocking(fd: number): boolean;
+  setBlocking(this: void, fd: number): boolean;
 }
 
 /** How the addon reports a failed system call: the shape of Node's SystemError. */
@@ -179,10 +179,12 @@ export interface NativeSystemError extends Error {
 }
 
 export function isSystemError(error: unknown): error is NativeSystemError {
-  return error instanceof Error
-    && typeof (error as Partial<NativeSystemError>).code === 'string'
-    && typeof (error as Partial<NativeSystemError>).errno === 'number'
-    && typeof (error as Partial<NativeSystemError>).syscall === 'string';
+  return (
+    error instanceof Error &&
+    typeof (error as Partial<NativeSystemError>).code === 'string' &&
+    typeof (error as Partial<NativeSystemError>).errno === 'number' &&
+    typeof (error as Partial<NativeSystemError>).syscall === 'string'
+  );
 }
 
 export const ADDON_PATH: string = join(packageRoot, 'native', 'build', 'Release', 'cpt.node');

@@ -10,8 +10,7 @@ export const packageRoot: string = fileURLToPath(new URL('../../', import.meta.u
 /** The "version" of package.json, for `cptctl --version`. */
 export function packageVersion(): string {
   const manifest: unknown = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8'));
-  if (typeof manifest === 'object' && manifest !== null && 'version' in manifest
-      && typeof manifest.version === 'string') {
+  if (typeof manifest === 'object' && manifest !== null && 'version' in manifest && typeof manifest.version === 'string') {
     return manifest.version;
   }
   throw new Error(`${join(packageRoot, 'package.json')} has no "version" string`);

@@ -17,4 +17,3 @@ export function signalName(signo: number): string {
   if (signo >= KERNEL_SIGRTMIN && signo <= 64) return `SIGRT${signo - KERNEL_SIGRTMIN}`;
   return `signal ${signo}`;
 }
-

@@ -4,7 +4,10 @@
 
 /** A failed step: which one, and the error it failed with. */
 export class StepFailure extends Error {
-  constructor(readonly step: string, override readonly cause: unknown) {
+  constructor(
+    readonly step: string,
+    override readonly cause: unknown,
+  ) {
     super(step);
     this.name = 'StepFailure';
   }

@@ -22,15 +22,16 @@
 
 namespace {
 
-Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  cpt::RegisterConstants(env, exports);
-  cpt::RegisterApi(env, exports);
-  cpt::RegisterSession(env, exports);
-  cpt::RegisterRestore(env, exports);
-  cpt::RegisterFd(env, exports);
-  return exports;
+Napi::Object Init(Napi::Env env, Napi::Object exports)
+{
+	cpt::RegisterConstants(env, exports);
+	cpt::RegisterApi(env, exports);
+	cpt::RegisterSession(env, exports);
+	cpt::RegisterRestore(env, exports);
+	cpt::RegisterFd(env, exports);
+	return exports;
 }
 
-}  // namespace
+} // namespace
 
 NODE_API_MODULE(cpt, Init)

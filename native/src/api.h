@@ -10,4 +10,4 @@ namespace cpt {
 // ioctls are in session.h and restore.h, on PromiseWorkers.
 void RegisterApi(Napi::Env env, Napi::Object exports);
 
-}  // namespace cpt
+} // namespace cpt

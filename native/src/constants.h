@@ -20,4 +20,4 @@ void RegisterConstants(Napi::Env env, Napi::Object exports);
 // "TASK" for CPT_SUBSYS_TASK...; "UNKNOWN" for a value the header lacks.
 const char *SubsysName(uint32_t subsys);
 
-}  // namespace cpt
+} // namespace cpt

@@ -19,12 +19,13 @@ std::string ErrnoName(int errnum);
 // an AsyncWorker can capture it off the main thread and build the error in
 // OnError.
 Napi::Error SystemError(Napi::Env env, int errnum, const char *syscall,
-                        const char *operation);
+			const char *operation);
 
 // An Error with code ERR_CPT_PROTOCOL for an ioctl that returned `ret` > 0,
 // which the cpt ABI does not define ("ioctl CPT_IOC_INIT returned 1, where
 // the cpt ABI defines 0 for success"): the module is broken or mismatched.
-Napi::Error UnexpectedReturn(Napi::Env env, const std::string &operation, long ret);
+Napi::Error UnexpectedReturn(Napi::Env env, const std::string &operation,
+			     long ret);
 
 // The module's explanation of this task's last failed ioctl on fd
 // (CPT_IOC_MESSAGE), or "" when it gave none. Async-signal-safe: the
@@ -38,4 +39,4 @@ Napi::TypeError InvalidArgType(Napi::Env env, const std::string &message);
 // RangeError with code ERR_OUT_OF_RANGE.
 Napi::RangeError OutOfRange(Napi::Env env, const std::string &message);
 
-}  // namespace cpt
+} // namespace cpt

@@ -9,21 +9,26 @@
 namespace cpt {
 namespace {
 
-Napi::Value SetBlocking(const Napi::CallbackInfo &info) {
-  const Napi::Env env = info.Env();
-  const int fd = FdArgument(info, 0, "fd");
-  const int flags = fcntl(fd, F_GETFL);
-  if (flags < 0) throw SystemError(env, errno, "fcntl", "F_GETFL");
-  if (!(flags & O_NONBLOCK)) return Napi::Boolean::New(env, false);
-  if (fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
-    throw SystemError(env, errno, "fcntl", "F_SETFL");
-  return Napi::Boolean::New(env, true);
+Napi::Value SetBlocking(const Napi::CallbackInfo &info)
+{
+	const Napi::Env env = info.Env();
+	const int fd = FdArgument(info, 0, "fd");
+	const int flags = fcntl(fd, F_GETFL);
+	if (flags < 0)
+		throw SystemError(env, errno, "fcntl", "F_GETFL");
+	if (!(flags & O_NONBLOCK))
+		return Napi::Boolean::New(env, false);
+	if (fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0)
+		throw SystemError(env, errno, "fcntl", "F_SETFL");
+	return Napi::Boolean::New(env, true);
 }
 
-}  // namespace
+} // namespace
 
-void RegisterFd(Napi::Env env, Napi::Object exports) {
-  exports.Set("setBlocking", Napi::Function::New(env, SetBlocking, "setBlocking"));
+void RegisterFd(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("setBlocking",
+		    Napi::Function::New(env, SetBlocking, "setBlocking"));
 }
 
-}  // namespace cpt
+} // namespace cpt

@@ -13,4 +13,4 @@ namespace cpt {
 //     was inherited so, is non-blocking: the module would get EAGAIN.
 void RegisterFd(Napi::Env env, Napi::Object exports);
 
-}  // namespace cpt
+} // namespace cpt

@@ -25,4 +25,4 @@ namespace cpt {
 //     waitpid() for a child of this process, off the main thread.
 void RegisterRestore(Napi::Env env, Napi::Object exports);
 
-}  // namespace cpt
+} // namespace cpt

@@ -16,113 +16,154 @@ namespace cpt {
 namespace {
 
 class InitWorker : public PromiseWorker {
- public:
-  InitWorker(Napi::Env env, int fd, const struct cpt_init &arg)
-      : PromiseWorker(env, "cpt:init"), fd_(fd), arg_(arg) {}
+public:
+	InitWorker(Napi::Env env, int fd, const struct cpt_init &arg)
+		: PromiseWorker(env, "cpt:init")
+		, fd_(fd)
+		, arg_(arg)
+	{
+	}
 
- protected:
-  void Work() override {
-    Ioctl(fd_, CPT_IOC_INIT, &arg_, "CPT_IOC_INIT");
-  }
+protected:
+	void Work() override
+	{
+		Ioctl(fd_, CPT_IOC_INIT, &arg_, "CPT_IOC_INIT");
+	}
 
- private:
-  int fd_;
-  struct cpt_init arg_;
+private:
+	int fd_;
+	struct cpt_init arg_;
 };
 
 class SaveWorker : public PromiseWorker {
- public:
-  SaveWorker(Napi::Env env, int fd, const struct cpt_subsys &arg)
-      : PromiseWorker(env, "cpt:save"), fd_(fd), arg_(arg) {}
+public:
+	SaveWorker(Napi::Env env, int fd, const struct cpt_subsys &arg)
+		: PromiseWorker(env, "cpt:save")
+		, fd_(fd)
+		, arg_(arg)
+	{
+	}
 
- protected:
-  void Work() override {
-    Ioctl(fd_, CPT_IOC_SAVE, &arg_, std::string("CPT_IOC_SAVE(") + SubsysName(arg_.subsys) + ")");
-  }
+protected:
+	void Work() override
+	{
+		Ioctl(fd_, CPT_IOC_SAVE, &arg_,
+		      std::string("CPT_IOC_SAVE(") + SubsysName(arg_.subsys) +
+			      ")");
+	}
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("bytes", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.bytes)));
-    return result;
-  }
+	Napi::Value Result(Napi::Env env) override
+	{
+		Napi::Object result = Napi::Object::New(env);
+		result.Set("bytes",
+			   Napi::BigInt::New(
+				   env, static_cast<uint64_t>(arg_.bytes)));
+		return result;
+	}
 
- private:
-  int fd_;
-  struct cpt_subsys arg_;
+private:
+	int fd_;
+	struct cpt_subsys arg_;
 };
 
 class FinalizeWorker : public PromiseWorker {
- public:
-  FinalizeWorker(Napi::Env env, int fd, const struct cpt_finalize &arg)
-      : PromiseWorker(env, "cpt:finalize"), fd_(fd), arg_(arg) {}
+public:
+	FinalizeWorker(Napi::Env env, int fd, const struct cpt_finalize &arg)
+		: PromiseWorker(env, "cpt:finalize")
+		, fd_(fd)
+		, arg_(arg)
+	{
+	}
 
- protected:
-  void Work() override {
-    Ioctl(fd_, CPT_IOC_FINALIZE, &arg_, "CPT_IOC_FINALIZE");
-  }
+protected:
+	void Work() override
+	{
+		Ioctl(fd_, CPT_IOC_FINALIZE, &arg_, "CPT_IOC_FINALIZE");
+	}
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("frozenNs", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.frozen_ns)));
-    // Zero from a module without CPT_FEATURE_STATS, which knew only VER0.
-    result.Set("tasks", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.tasks)));
-    result.Set("pagesScanned", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.pages_scanned)));
-    result.Set("pagesWritten", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.pages_written)));
-    result.Set("mmScanNs", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.mm_scan_ns)));
-    result.Set("mmWriteNs", Napi::BigInt::New(env, static_cast<uint64_t>(arg_.mm_write_ns)));
-    return result;
-  }
+	Napi::Value Result(Napi::Env env) override
+	{
+		Napi::Object result = Napi::Object::New(env);
+		result.Set("frozenNs",
+			   Napi::BigInt::New(
+				   env, static_cast<uint64_t>(arg_.frozen_ns)));
+		// Zero from a module without CPT_FEATURE_STATS, which knew only VER0.
+		result.Set("tasks",
+			   Napi::BigInt::New(
+				   env, static_cast<uint64_t>(arg_.tasks)));
+		result.Set("pagesScanned",
+			   Napi::BigInt::New(env, static_cast<uint64_t>(
+							  arg_.pages_scanned)));
+		result.Set("pagesWritten",
+			   Napi::BigInt::New(env, static_cast<uint64_t>(
+							  arg_.pages_written)));
+		result.Set("mmScanNs",
+			   Napi::BigInt::New(env, static_cast<uint64_t>(
+							  arg_.mm_scan_ns)));
+		result.Set("mmWriteNs",
+			   Napi::BigInt::New(env, static_cast<uint64_t>(
+							  arg_.mm_write_ns)));
+		return result;
+	}
 
- private:
-  int fd_;
-  struct cpt_finalize arg_;
+private:
+	int fd_;
+	struct cpt_finalize arg_;
 };
 
-Napi::Value Init(const Napi::CallbackInfo &info) {
-  const int fd = FdArgument(info, 0, "fd");
-  const Napi::Object request = ObjectArgument(info, 1, "request");
-  // Zeroed: reserved fields and flags must be zero or the module answers EINVAL.
-  struct cpt_init arg {};
-  arg.image_fd = U32Property(request, "imageFd");
-  arg.mode = U32Property(request, "mode");
-  arg.target = OptionalU32Property(request, "target", 0);
-  return (new InitWorker(info.Env(), fd, arg))->Start();
+Napi::Value Init(const Napi::CallbackInfo &info)
+{
+	const int fd = FdArgument(info, 0, "fd");
+	const Napi::Object request = ObjectArgument(info, 1, "request");
+	// Zeroed: reserved fields and flags must be zero or the module answers EINVAL.
+	struct cpt_init arg {};
+	arg.image_fd = U32Property(request, "imageFd");
+	arg.mode = U32Property(request, "mode");
+	arg.target = OptionalU32Property(request, "target", 0);
+	return (new InitWorker(info.Env(), fd, arg))->Start();
 }
 
-Napi::Value Save(const Napi::CallbackInfo &info) {
-  const int fd = FdArgument(info, 0, "fd");
-  struct cpt_subsys arg {};
-  arg.subsys = U32Argument(info, 1, "subsys");
-  return (new SaveWorker(info.Env(), fd, arg))->Start();
+Napi::Value Save(const Napi::CallbackInfo &info)
+{
+	const int fd = FdArgument(info, 0, "fd");
+	struct cpt_subsys arg {};
+	arg.subsys = U32Argument(info, 1, "subsys");
+	return (new SaveWorker(info.Env(), fd, arg))->Start();
 }
 
-Napi::Value Finalize(const Napi::CallbackInfo &info) {
-  const int fd = FdArgument(info, 0, "fd");
-  struct cpt_finalize arg {};
-  arg.action = U32Argument(info, 1, "action");
-  return (new FinalizeWorker(info.Env(), fd, arg))->Start();
+Napi::Value Finalize(const Napi::CallbackInfo &info)
+{
+	const int fd = FdArgument(info, 0, "fd");
+	struct cpt_finalize arg {};
+	arg.action = U32Argument(info, 1, "action");
+	return (new FinalizeWorker(info.Env(), fd, arg))->Start();
 }
 
-Napi::Value SetNextId(const Napi::CallbackInfo &info) {
-  const Napi::Env env = info.Env();
-  const int fd = FdArgument(info, 0, "fd");
-  const Napi::Object request = ObjectArgument(info, 1, "request");
-  struct cpt_next_id arg {};
-  arg.kind = U32Property(request, "kind");
-  arg.id = OptionalU64Property(request, "id", 0);
-  const int ret = ioctl(fd, CPT_IOC_SET_NEXT_ID, &arg);
-  if (ret < 0) throw SystemError(env, errno, "ioctl", "CPT_IOC_SET_NEXT_ID");
-  if (ret > 0) throw UnexpectedReturn(env, "CPT_IOC_SET_NEXT_ID", ret);
-  return env.Undefined();
+Napi::Value SetNextId(const Napi::CallbackInfo &info)
+{
+	const Napi::Env env = info.Env();
+	const int fd = FdArgument(info, 0, "fd");
+	const Napi::Object request = ObjectArgument(info, 1, "request");
+	struct cpt_next_id arg {};
+	arg.kind = U32Property(request, "kind");
+	arg.id = OptionalU64Property(request, "id", 0);
+	const int ret = ioctl(fd, CPT_IOC_SET_NEXT_ID, &arg);
+	if (ret < 0)
+		throw SystemError(env, errno, "ioctl", "CPT_IOC_SET_NEXT_ID");
+	if (ret > 0)
+		throw UnexpectedReturn(env, "CPT_IOC_SET_NEXT_ID", ret);
+	return env.Undefined();
 }
 
-}  // namespace
+} // namespace
 
-void RegisterSession(Napi::Env env, Napi::Object exports) {
-  exports.Set("init", Napi::Function::New(env, Init, "init"));
-  exports.Set("save", Napi::Function::New(env, Save, "save"));
-  exports.Set("finalize", Napi::Function::New(env, Finalize, "finalize"));
-  exports.Set("setNextId", Napi::Function::New(env, SetNextId, "setNextId"));
+void RegisterSession(Napi::Env env, Napi::Object exports)
+{
+	exports.Set("init", Napi::Function::New(env, Init, "init"));
+	exports.Set("save", Napi::Function::New(env, Save, "save"));
+	exports.Set("finalize", Napi::Function::New(env, Finalize, "finalize"));
+	exports.Set("setNextId",
+		    Napi::Function::New(env, SetNextId, "setNextId"));
 }
 
-}  // namespace cpt
+} // namespace cpt

@@ -18,4 +18,4 @@ namespace cpt {
 // "ioctl CPT_IOC_SAVE(MM) failed: EBUSY (Device or resource busy)".
 void RegisterSession(Napi::Env env, Napi::Object exports);
 
-}  // namespace cpt
+} // namespace cpt

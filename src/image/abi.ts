@@ -26,13 +26,14 @@ export function imageAbi(): ImageAbi {
 }
 
 /** The addon's constants that describe images. */
-export type ImageConstants = Pick<CptAddon,
-  'RECORD_MAGIC' | 'IMAGE_VERSION' | 'RECORD_TYPES' | 'RECORD_HEADER_SIZE' | 'PAGES_HEADER_SIZE'>;
+export type ImageConstants = Pick<CptAddon, 'RECORD_MAGIC' | 'IMAGE_VERSION' | 'RECORD_TYPES' | 'RECORD_HEADER_SIZE' | 'PAGES_HEADER_SIZE'>;
 
 export function imageAbiOf(addon: ImageConstants): ImageAbi {
   if (addon.RECORD_HEADER_SIZE !== RECORD_HEADER_SIZE || addon.PAGES_HEADER_SIZE !== PAGES_HEADER_SIZE) {
-    throw new Error(`<linux/cpt.h> image structs are ${addon.RECORD_HEADER_SIZE}/${addon.PAGES_HEADER_SIZE} bytes, `
-      + `src/image/framing.ts reads ${RECORD_HEADER_SIZE}/${PAGES_HEADER_SIZE}: update framing.ts`);
+    throw new Error(
+      `<linux/cpt.h> image structs are ${addon.RECORD_HEADER_SIZE}/${addon.PAGES_HEADER_SIZE} bytes, ` +
+        `src/image/framing.ts reads ${RECORD_HEADER_SIZE}/${PAGES_HEADER_SIZE}: update framing.ts`,
+    );
   }
   const names = new Map<number, RecordTypeName>();
   for (const [name, value] of Object.entries(addon.RECORD_TYPES) as [RecordTypeName, number][]) names.set(value, name);

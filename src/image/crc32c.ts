@@ -21,9 +21,9 @@ export class Crc32c {
 
   update(data: Uint8Array): this {
     let crc = this.#state;
-    for (let i = 0; i < data.length; i++) {
-      // Both indexes are in range by construction; `!` for noUncheckedIndexedAccess.
-      crc = TABLE[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
+    for (const byte of data) {
+      // The index is in range by construction; `!` for noUncheckedIndexedAccess.
+      crc = TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
     }
     this.#state = crc;
     return this;

@@ -110,10 +110,13 @@ function hex32(value: number): string {
 }
 
 function formatSize(bytes: number): string {
-  return bytes >= 1024 * MiB && bytes % (1024 * MiB) === 0 ? `${bytes / (1024 * MiB)} GiB`
-    : bytes >= MiB && bytes % MiB === 0 ? `${bytes / MiB} MiB`
-    : bytes >= 1024 && bytes % 1024 === 0 ? `${bytes / 1024} KiB`
-      : `${bytes} bytes`;
+  return bytes >= 1024 * MiB && bytes % (1024 * MiB) === 0
+    ? `${bytes / (1024 * MiB)} GiB`
+    : bytes >= MiB && bytes % MiB === 0
+      ? `${bytes / MiB} MiB`
+      : bytes >= 1024 && bytes % 1024 === 0
+        ? `${bytes / 1024} KiB`
+        : `${bytes} bytes`;
 }
 
 /**
@@ -123,8 +126,9 @@ function formatSize(bytes: number): string {
  */
 export function checkRecordHeader(abi: ImageAbi, header: RecordHeader, where: string): number {
   if (header.magic !== abi.magic) {
-    throw new ImageError(`${where}: bad record magic ${hex32(header.magic)} (expected ${hex32(abi.magic)}): `
-      + 'not a cpt image, or corrupt');
+    throw new ImageError(
+      `${where}: bad record magic ${hex32(header.magic)} (expected ${hex32(abi.magic)}): ` + 'not a cpt image, or corrupt',
+    );
   }
   const name = abi.typeName(header.type);
   if (header.flags !== 0) {
@@ -132,8 +136,10 @@ export function checkRecordHeader(abi: ImageAbi, header: RecordHeader, where: st
   }
   const limit = name === undefined ? MAX_UNKNOWN_PAYLOAD : MAX_PAYLOAD[name];
   if (header.length > BigInt(limit)) {
-    throw new ImageError(`${where}: ${describeType(abi, header.type)} record claims ${header.length} bytes, `
-      + `more than ${name === undefined ? 'can be read' : `a ${name} record may have (${formatSize(limit)})`}: corrupt`);
+    throw new ImageError(
+      `${where}: ${describeType(abi, header.type)} record claims ${header.length} bytes, ` +
+        `more than ${name === undefined ? 'can be read' : `a ${name} record may have (${formatSize(limit)})`}: corrupt`,
+    );
   }
   return Number(header.length);
 }

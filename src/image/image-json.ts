@@ -10,7 +10,14 @@ import { encodePagesHeader, encodeRecord } from './framing.js';
 import type { ImageRecord } from './reader.js';
 import type { JsonObject } from './message-json.js';
 import {
-  canonicalMessage, canonicalPayload, checkBase64, checkUint64, invalidJson, isPlainObject, messageFromJson, messageToJson,
+  canonicalMessage,
+  canonicalPayload,
+  checkBase64,
+  checkUint64,
+  invalidJson,
+  isPlainObject,
+  messageFromJson,
+  messageToJson,
 } from './message-json.js';
 import { RECORD_MESSAGES } from './schema.js';
 
@@ -38,7 +45,7 @@ export function recordToJson(record: ImageRecord): RecordJson {
       if (record.payload === undefined) throw new Error('recordToJson: the unknown record was read without its payload');
       return { type: record.type, payload: record.payload.toString('base64') };
     case 'message': {
-      const type = record.typeName as RecordTypeName; // a message record's type is a known one
+      const type = record.typeName!; // a message record's type is a known one
       const name = RECORD_MESSAGES[type];
       if (name === undefined) throw new Error(`no message for record type ${type}`);
       let decoded;
@@ -48,7 +55,8 @@ export function recordToJson(record: ImageRecord): RecordJson {
         // inspect reports it as corrupt; the JSON keeps it all the same.
         return { type, payload: record.payload.toString('base64') };
       }
-      return decoded.exact ? { type, message: decoded.message }
+      return decoded.exact
+        ? { type, message: decoded.message }
         : { type, message: decoded.message, payload: record.payload.toString('base64') };
     }
   }
@@ -67,7 +75,11 @@ const RECORD_KEYS: Readonly<Record<'message' | 'pages' | 'raw', readonly string[
 
 function checkKeys(record: Record<string, unknown>, allowed: readonly string[], path: string): void {
   for (const key of Object.keys(record)) {
-    if (!allowed.includes(key)) throw invalidJson(`${path}.${key}`, `a ${String(record['type'])} record has no ${JSON.stringify(key)} (it has ${allowed.join(', ')})`);
+    if (!allowed.includes(key))
+      throw invalidJson(
+        `${path}.${key}`,
+        `a ${String(record['type'])} record has no ${JSON.stringify(key)} (it has ${allowed.join(', ')})`,
+      );
   }
 }
 
@@ -75,8 +87,10 @@ function checkKeys(record: Record<string, unknown>, allowed: readonly string[], 
 function recordType(abi: ImageAbi, value: unknown, path: string): RecordTypeName | number {
   if (typeof value === 'string' && value in abi.types) return value as RecordTypeName;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= 0xffff) return abi.typeName(value) ?? value;
-  throw invalidJson(path, `${JSON.stringify(value)} is not a record type (one of ${Object.keys(abi.types).join(', ')}, `
-    + 'or the number of another)');
+  throw invalidJson(
+    path,
+    `${JSON.stringify(value)} is not a record type (one of ${Object.keys(abi.types).join(', ')}, ` + 'or the number of another)',
+  );
 }
 
 /** The payload of one record of the JSON; undefined for the trailer, which the caller counts. */
@@ -113,7 +127,7 @@ function recordPayload(abi: ImageAbi, record: Record<string, unknown>, path: str
   // Both: the payload holds what the message cannot say, unless the message
   // was edited since, which then wins.
   const edited = Buffer.from(canonicalMessage(name, record['message'], `${path}.message`));
-  let same = false;
+  let same: boolean;
   try {
     same = edited.equals(canonicalPayload(name, payload));
   } catch {
@@ -151,10 +165,13 @@ export function encodeImageJson(abi: ImageAbi, document: unknown): EncodedImage 
     if (!isPlainObject(value)) throw invalidJson(path, 'a record must be an object');
     const type = recordType(abi, value['type'], `${path}.type`);
     const given = value['message'];
-    const countsAll = isPlainObject(given) && given['records'] === String(chunks.length) && given['bytes'] === String(allBytes)
-      && chunks.length !== moduleRecords;
-    const payload = recordPayload(abi, value, path)
-      ?? (countsAll ? trailerPayload(chunks.length, allBytes) : trailerPayload(moduleRecords, moduleBytes));
+    const countsAll =
+      isPlainObject(given) &&
+      given['records'] === String(chunks.length) &&
+      given['bytes'] === String(allBytes) &&
+      chunks.length !== moduleRecords;
+    const payload =
+      recordPayload(abi, value, path) ?? (countsAll ? trailerPayload(chunks.length, allBytes) : trailerPayload(moduleRecords, moduleBytes));
     const bytes = encodeRecord(abi, typeof type === 'number' ? type : abi.types[type], payload);
     chunks.push(bytes);
     allBytes += bytes.length;

@@ -50,7 +50,10 @@ export class FdSource implements ByteSource {
  * that position.
  */
 export class PositionedSource implements ByteSource {
-  constructor(readonly fd: number, private position: number = 0) {}
+  constructor(
+    readonly fd: number,
+    private position = 0,
+  ) {}
 
   async read(buffer: Uint8Array, offset: number, length: number): Promise<number> {
     const got = await new Promise<number>((resolve, reject) => {
@@ -90,7 +93,10 @@ export class FdSink implements ByteSink {
 export class BufferSource implements ByteSource {
   #position = 0;
 
-  constructor(private readonly data: Uint8Array, private readonly chunk = Number.MAX_SAFE_INTEGER) {}
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly chunk = Number.MAX_SAFE_INTEGER,
+  ) {}
 
   /** Bytes consumed so far. */
   get position(): number {
@@ -128,7 +134,10 @@ export class BufferedSource implements ByteSource {
   #start = 0;
   #end = 0;
 
-  constructor(private readonly source: ByteSource, size = 1024 * 1024) {
+  constructor(
+    private readonly source: ByteSource,
+    size = 1024 * 1024,
+  ) {
     this.#buffer = Buffer.alloc(size);
   }
 

@@ -15,7 +15,9 @@ import type { MessageName } from './schema.js';
 import { messageType } from './schema.js';
 
 /** A decoded message as JSON values only. */
-export type JsonObject = { [key: string]: JsonValue };
+export interface JsonObject {
+  [key: string]: JsonValue;
+}
 export type JsonValue = string | number | boolean | null | JsonValue[] | JsonObject;
 
 const TO_JSON: protobufjs.IConversionOptions = {
@@ -48,7 +50,7 @@ export function messageToJson(name: MessageName, payload: Uint8Array): PayloadJs
   if (message !== undefined && Buffer.from(messageFromJson(name, message, 'message')).equals(payload)) {
     return { message, exact: true };
   }
-  return { message: type.toObject(type.decode(payload), TO_JSON) as JsonObject, exact: false };
+  return { message: type.toObject(type.decode(payload), TO_JSON), exact: false };
 }
 
 /** Encodes a message given as JSON, its fields in the order given. Throws an ImageError naming the bad field. */
@@ -177,7 +179,7 @@ function readValue(field: protobufjs.Field, reader: WireReader): JsonValue {
     const number = Number(reader.varint());
     return resolved.valuesById[number] ?? number;
   }
-  if (resolved !== null) return readMessage(resolved as protobufjs.Type, reader.lengthDelimited());
+  if (resolved !== null) return readMessage(resolved, reader.lengthDelimited());
   switch (field.type) {
     case 'uint32': {
       const value = reader.varint();
@@ -237,7 +239,7 @@ function writeField(writer: WireWriter, field: protobufjs.Field, value: unknown,
   }
   if (resolved !== null) {
     const inner = new WireWriter();
-    writeMessage(inner, resolved as protobufjs.Type, value, path);
+    writeMessage(inner, resolved, value, path);
     return writer.bytes(inner.finish());
   }
   switch (field.type) {
@@ -272,7 +274,10 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
   if (typeof value === 'object') return 'an object';
-  return `${typeof value} ${String(value)}`;
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint' || value === undefined) {
+    return `${typeof value} ${String(value)}`;
+  }
+  return typeof value; // a function or a symbol, which JSON does not hold
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

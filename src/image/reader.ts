@@ -9,8 +9,15 @@ import type { ImageAbi } from './abi.js';
 import { Crc32c } from './crc32c.js';
 import type { PagesHeader } from './framing.js';
 import {
-  checkCrc, checkRecordHeader, CRC_SIZE, decodePagesHeader, decodeRecordHeader, describeType, PAGES_HEADER_SIZE,
-  RECORD_HEADER_SIZE, recordLocation,
+  checkCrc,
+  checkRecordHeader,
+  CRC_SIZE,
+  decodePagesHeader,
+  decodeRecordHeader,
+  describeType,
+  PAGES_HEADER_SIZE,
+  RECORD_HEADER_SIZE,
+  recordLocation,
 } from './framing.js';
 import type { ByteSource } from './io.js';
 import { readUpTo } from './io.js';
@@ -32,15 +39,17 @@ export interface RecordInfo {
 export type ImageRecord =
   | (RecordInfo & { readonly kind: 'message'; readonly payload: Buffer })
   | (RecordInfo & {
-    readonly kind: 'pages'; readonly pages: PagesHeader; readonly dataBytes: number;
-    /** The pages, when kept. */
-    readonly data?: Buffer;
-  })
+      readonly kind: 'pages';
+      readonly pages: PagesHeader;
+      readonly dataBytes: number;
+      /** The pages, when kept. */
+      readonly data?: Buffer;
+    })
   | (RecordInfo & {
-    readonly kind: 'unknown';
-    /** The payload, when kept. */
-    readonly payload?: Buffer;
-  });
+      readonly kind: 'unknown';
+      /** The payload, when kept. */
+      readonly payload?: Buffer;
+    });
 
 export interface ReadOptions {
   /** Hold the payloads of PAGES and unknown records in memory and return them too. */
@@ -56,9 +65,11 @@ const STREAM_CHUNK = 1024 * 1024;
  * framing problem (bad magic, flags or length, truncation, CRC mismatch).
  */
 export async function* readRecords(
-  abi: ImageAbi, source: ByteSource, options: ReadOptions = {},
+  abi: ImageAbi,
+  source: ByteSource,
+  options: ReadOptions = {},
 ): AsyncGenerator<ImageRecord, number, void> {
-  const kept = options.keepData === true ? [] as Buffer[] : undefined;
+  const kept = options.keepData === true ? ([] as Buffer[]) : undefined;
   let offset = 0;
   for (let index = 0; ; index++) {
     const where = recordLocation(index, offset);
@@ -84,8 +95,10 @@ export async function* readRecords(
       const dataBytes = length - PAGES_HEADER_SIZE;
       await streamPayload(source, dataBytes, PAGES_HEADER_SIZE, length, crc, what, where, kept);
       const pages = decodePagesHeader(pagesBytes);
-      record = kept === undefined ? { ...info, kind: 'pages', pages, dataBytes }
-        : { ...info, kind: 'pages', pages, dataBytes, data: Buffer.concat(kept.splice(0)) };
+      record =
+        kept === undefined
+          ? { ...info, kind: 'pages', pages, dataBytes }
+          : { ...info, kind: 'pages', pages, dataBytes, data: Buffer.concat(kept.splice(0)) };
     } else if (typeName !== undefined) {
       const payload = await readPayload(source, length, 0, length, what, where);
       crc.update(payload);
@@ -108,16 +121,20 @@ function truncated(what: string, where: string, got: number, total: number): Ima
 }
 
 /** Reads `count` payload bytes, of which `before` were read already, out of `total`. */
-async function readPayload(
-  source: ByteSource, count: number, before: number, total: number, what: string, where: string,
-): Promise<Buffer> {
+async function readPayload(source: ByteSource, count: number, before: number, total: number, what: string, where: string): Promise<Buffer> {
   const bytes = await readUpTo(source, count);
   if (bytes.length < count) throw truncated(what, where, before + bytes.length, total);
   return bytes;
 }
 
 async function streamPayload(
-  source: ByteSource, count: number, before: number, total: number, crc: Crc32c, what: string, where: string,
+  source: ByteSource,
+  count: number,
+  before: number,
+  total: number,
+  crc: Crc32c,
+  what: string,
+  where: string,
   kept: Buffer[] | undefined,
 ): Promise<void> {
   let done = 0;

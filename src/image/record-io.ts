@@ -6,9 +6,7 @@ import { ImageError } from '../errors.js';
 import type { RecordTypeName } from '../native.js';
 import type { ImageAbi } from './abi.js';
 import { Crc32c } from './crc32c.js';
-import {
-  checkCrc, checkRecordHeader, CRC_SIZE, decodeRecordHeader, describeType, encodeRecord, RECORD_HEADER_SIZE,
-} from './framing.js';
+import { checkCrc, checkRecordHeader, CRC_SIZE, decodeRecordHeader, describeType, encodeRecord, RECORD_HEADER_SIZE } from './framing.js';
 import type { ByteSink, ByteSource } from './io.js';
 import { readUpTo } from './io.js';
 import type { MessageName, Messages } from './schema.js';
@@ -19,12 +17,7 @@ import { decodeMessage } from './schema.js';
  * CRC-checked payload. `where` names the record in errors ("the manifest
  * record").
  */
-export async function readRecord(
-  abi: ImageAbi,
-  source: ByteSource,
-  expected: RecordTypeName,
-  where: string,
-): Promise<Buffer> {
+export async function readRecord(abi: ImageAbi, source: ByteSource, expected: RecordTypeName, where: string): Promise<Buffer> {
   const headerBytes = await readUpTo(source, RECORD_HEADER_SIZE);
   if (headerBytes.length === 0) throw new ImageError(`${where}: the image ends where a ${expected} record must be`);
   if (headerBytes.length < RECORD_HEADER_SIZE) {
@@ -39,8 +32,9 @@ export async function readRecord(
   const length = checkRecordHeader(abi, header, where);
   const rest = await readUpTo(source, length + CRC_SIZE);
   if (rest.length < length + CRC_SIZE) {
-    throw new ImageError(`${where}: truncated: the image ends after ${rest.length} of the record's `
-      + `${length + CRC_SIZE} bytes of payload and CRC`);
+    throw new ImageError(
+      `${where}: truncated: the image ends after ${rest.length} of the record's ` + `${length + CRC_SIZE} bytes of payload and CRC`,
+    );
   }
   const payload = rest.subarray(0, length);
   checkCrc(rest.subarray(length), new Crc32c().update(headerBytes).update(payload).digest(), where);

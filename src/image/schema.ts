@@ -10,9 +10,7 @@ import type protobufjs from 'protobufjs';
 
 import type { RecordTypeName } from '../native.js';
 import { packageRoot } from '../package.js';
-import type {
-  Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree,
-} from './schema.generated.js';
+import type { Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree } from './schema.generated.js';
 
 export type * from './schema.generated.js';
 
@@ -48,8 +46,10 @@ export const RECORD_MESSAGES: Readonly<Partial<Record<RecordTypeName, MessageNam
   TRAILER: 'Trailer',
 };
 
-type DeepPartial<T> = T extends bigint | string | number | boolean | Buffer ? T
-  : T extends readonly (infer E)[] ? readonly DeepPartial<E>[]
+type DeepPartial<T> = T extends bigint | string | number | boolean | Buffer
+  ? T
+  : T extends readonly (infer E)[]
+    ? readonly DeepPartial<E>[]
     : { readonly [K in keyof T]?: DeepPartial<T[K]> };
 
 /** What encodeMessage() takes: any subset of the fields, absent ones being proto3 defaults. */
@@ -91,5 +91,5 @@ export function decodeMessage<N extends MessageName>(name: N, payload: Uint8Arra
 
 export function encodeMessage<N extends MessageName>(name: N, value: MessageInit<N>): Uint8Array {
   const type = messageType(name);
-  return type.encode(type.fromObject(value as Record<string, unknown>)).finish();
+  return type.encode(type.fromObject(value)).finish();
 }

@@ -58,4 +58,3 @@ export async function spoolImage(image: ImageFile, dir = tmpdir()): Promise<Imag
   const handle = reader;
   return { name: image.name, fd: handle.fd, isPath: false, bytes, close: () => handle.close() };
 }
-

@@ -70,7 +70,10 @@ function printWorkloadResults(name: string, out: string): void {
 class Context implements ScenarioContext {
   pid = 0;
 
-  constructor(private readonly scenario: Scenario, readonly dir: string) {}
+  constructor(
+    private readonly scenario: Scenario,
+    readonly dir: string,
+  ) {}
 
   get image(): string {
     return join(this.dir, 'image');
@@ -104,7 +107,9 @@ class Context implements ScenarioContext {
       child.once('exit', (code, signal) => resolve(code ?? 128 + (signal === null ? 0 : constants.signals[signal])));
     });
     let over = false;
-    void exited.then(() => { over = true; });
+    void exited.then(() => {
+      over = true;
+    });
     const readyLine = (): RegExpExecArray | null => /^READY ?(.*)$/m.exec(readText(this.out));
     await waitUntil(() => over || readyLine() !== null, READY_MS);
     const ready = readyLine();
@@ -238,11 +243,13 @@ function diagnostics(name: string): void {
 const ROUND_TRIP_MAX_BYTES = 32 * 1024 * 1024;
 
 function imagesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return imagesUnder(path);
-    return entry.isFile() && (entry.name === 'image' || entry.name.endsWith('.img')) ? [path] : [];
-  }).sort();
+  return readdirSync(dir, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return imagesUnder(path);
+      return entry.isFile() && (entry.name === 'image' || entry.name.endsWith('.img')) ? [path] : [];
+    })
+    .sort();
 }
 
 /**
@@ -252,7 +259,9 @@ function imagesUnder(dir: string): string[] {
  */
 async function roundTripImages(context: Context, name: string, dir: string): Promise<void> {
   for (const image of imagesUnder(dir)) {
-    const label = relative(dir, image).replace(/\.img$/, '').replace(/[\s/]/g, '_');
+    const label = relative(dir, image)
+      .replace(/\.img$/, '')
+      .replace(/[\s/]/g, '_');
     const size = statSync(image).size;
     if (size > ROUND_TRIP_MAX_BYTES) {
       print(`# ${name}: ${label}.img (${size} bytes) is above the round trip's ${ROUND_TRIP_MAX_BYTES} bytes`);
@@ -281,9 +290,12 @@ async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promi
   const { run } = scenario;
   const started = Date.now();
   print(`SCENARIO-START ${scenario.name}`);
-  const work = run.kind === 'cycle' ? runCycle(context, scenario.name, run)
-    : run.kind === 'shell' ? context.shell(run.file, `scenario_${run.fn}`)
-      : run.run(context);
+  const work =
+    run.kind === 'cycle'
+      ? runCycle(context, scenario.name, run)
+      : run.kind === 'shell'
+        ? context.shell(run.file, `scenario_${run.fn}`)
+        : run.run(context);
   const timedOut = Symbol('timeout');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<typeof timedOut>((resolve) => {
@@ -292,7 +304,7 @@ async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promi
   let verdict = 'done';
   let detail = '';
   try {
-    if (await Promise.race([work, timeout]) === timedOut) {
+    if ((await Promise.race([work, timeout])) === timedOut) {
       verdict = 'timeout';
       detail = `no end within ${scenario.timeoutSeconds}s`;
       diagnostics(scenario.name);

@@ -10,11 +10,11 @@ function savedLogPath(stderr: string): string | undefined {
   return /guest kernel log saved to (\S+)/.exec(stderr)?.[1];
 }
 
-test('CMD runs as root in the caller\'s directory, and its status and streams come back', async (t) => {
-  const run = await runInGuest(
-    ['sh', '-c', 'echo "uid=$(id -u) cwd=$(pwd) arg=$1"; echo to-stderr >&2; exit 7', 'sh', 'a  b'],
-    { noModule: true, caller: import.meta.url },
-  );
+test("CMD runs as root in the caller's directory, and its status and streams come back", async (t) => {
+  const run = await runInGuest(['sh', '-c', 'echo "uid=$(id -u) cwd=$(pwd) arg=$1"; echo to-stderr >&2; exit 7', 'sh', 'a  b'], {
+    noModule: true,
+    caller: import.meta.url,
+  });
   t.is(run.status, 7, describeRun(run));
   t.is(run.stdout, `uid=0 cwd=${process.cwd()} arg=a  b\n`);
   t.regex(run.stderr, /^to-stderr$/m);

@@ -13,7 +13,10 @@ import { BOOT_COUNT, SCENARIOS, bootTimeoutSeconds, planBoots } from './scenario
 const plan = planBoots();
 
 test('every scenario runs in exactly one boot', (t) => {
-  const planned = plan.flat().map((s) => s.name).sort();
+  const planned = plan
+    .flat()
+    .map((s) => s.name)
+    .sort();
   t.deepEqual(planned, SCENARIOS.map((s) => s.name).sort());
   t.is(new Set(planned).size, planned.length);
   t.is(plan.length, BOOT_COUNT);
@@ -36,7 +39,7 @@ test('a scenario that changes the guest for good runs last in its boot, alone of
   }
 });
 
-test('ava\'s timeout is above every boot\'s, and every scenario\'s timeout above its cost', (t) => {
+test("ava's timeout is above every boot's, and every scenario's timeout above its cost", (t) => {
   const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { ava: { timeout: string } };
   const minutes = /^(\d+)m$/.exec(manifest.ava.timeout)?.[1];
   t.truthy(minutes, `ava's timeout ${manifest.ava.timeout} is not in minutes`);

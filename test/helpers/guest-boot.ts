@@ -38,8 +38,10 @@ function reportOf(stdout: string, name: string): ScenarioReport | undefined {
 /** The scenario's own output, and the boot's stderr and status, for a failing assertion. */
 function describeScenario(run: GuestRun, name: string, report: ScenarioReport | undefined): string {
   if (report === undefined) return `scenario ${name} never started\n${describeRun(run)}`;
-  return `scenario ${name}: ${report.end === undefined ? 'no end (the boot ended first)' : `${report.end.verdict} after ${report.end.seconds}s ${report.end.detail}`}\n`
-    + `--- its output ---\n${report.output}\n--- boot: vm/run exited ${run.status}; stderr ---\n${run.stderr}`;
+  return (
+    `scenario ${name}: ${report.end === undefined ? 'no end (the boot ended first)' : `${report.end.verdict} after ${report.end.seconds}s ${report.end.detail}`}\n` +
+    `--- its output ---\n${report.output}\n--- boot: vm/run exited ${run.status}; stderr ---\n${run.stderr}`
+  );
 }
 
 function scenarioTests(scenario: Scenario, boot: () => GuestRun): void {
@@ -92,7 +94,10 @@ export function defineGuestBoot(index: number, caller: string): void {
   test(`boot ${index}: every image its scenarios wrote comes back byte for byte through inspect --json and encode`, (t) => {
     const roundTrips = [...parseResults(boot().stdout)].filter(([name]) => name.startsWith('roundtrip.'));
     t.true(roundTrips.length > 0, `no image was round-tripped\n${describeRun(boot())}`);
-    t.deepEqual(roundTrips.filter(([, result]) => !result.passed).map(([name, result]) => `${name}: ${result.detail}`), []);
+    t.deepEqual(
+      roundTrips.filter(([, result]) => !result.passed).map(([name, result]) => `${name}: ${result.detail}`),
+      [],
+    );
   });
   for (const scenario of scenarios) scenarioTests(scenario, boot);
 }

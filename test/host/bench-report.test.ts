@@ -5,10 +5,19 @@ import type { Sample } from '../../bench/report.js';
 import { median, renderMarkdown, reportWorkload } from '../../bench/report.js';
 
 const sample = (tool: 'cptctl' | 'criu', round: number, scale: number): Sample => ({
-  tool, workload: 'mm-256', round,
-  checkpointNs: 1e9 * scale, frozenNs: 0.9e9 * scale, memoryScanNs: 1e8, memoryWriteNs: 8e8,
-  restartNs: 2e9 * scale, checkpointWallNs: 1.1e9 * scale, restartWallNs: 2.1e9 * scale,
-  imageBytes: 256 * 2 ** 20, pagesScanned: 65536, pagesWritten: 65536,
+  tool,
+  workload: 'mm-256',
+  round,
+  checkpointNs: 1e9 * scale,
+  frozenNs: 0.9e9 * scale,
+  memoryScanNs: 1e8,
+  memoryWriteNs: 8e8,
+  restartNs: 2e9 * scale,
+  checkpointWallNs: 1.1e9 * scale,
+  restartWallNs: 2.1e9 * scale,
+  imageBytes: 256 * 2 ** 20,
+  pagesScanned: 65536,
+  pagesWritten: 65536,
 });
 
 test('median of odd and even counts, NaN of none', (t) => {
@@ -17,7 +26,7 @@ test('median of odd and even counts, NaN of none', (t) => {
   t.true(Number.isNaN(median([])));
 });
 
-test('ratios are cptctl over CRIU, of medians; the bandwidth share uses cptctl\'s image rate', (t) => {
+test("ratios are cptctl over CRIU, of medians; the bandwidth share uses cptctl's image rate", (t) => {
   const samples = [1, 2, 3].flatMap((round) => [sample('cptctl', round, 0.5 + round / 100), sample('criu', round, 1)]);
   const report = reportWorkload({ name: 'mm-256', description: '', touchedMiB: 256 }, samples, 512 * 2 ** 20);
   t.is(report.cptctl.runs, 3);
@@ -27,8 +36,13 @@ test('ratios are cptctl over CRIU, of medians; the bandwidth share uses cptctl\'
   // 256 MiB in 0.52 s is 492 MiB/s, of 512 MiB/s.
   t.is(Math.round(report.cptctlShareOfBandwidth * 100), 96);
   const markdown = renderMarkdown({
-    kernel: '6.1.0-56-amd64', criuVersion: '3.17.1', rounds: 3, tmpfsBytesPerSecond: 512 * 2 ** 20, cptctlStartNs: 6e9,
-    workloads: [report], samples,
+    kernel: '6.1.0-56-amd64',
+    criuVersion: '3.17.1',
+    rounds: 3,
+    tmpfsBytesPerSecond: 512 * 2 ** 20,
+    cptctlStartNs: 6e9,
+    workloads: [report],
+    samples,
   });
   t.regex(markdown, /\| mm-256 \| 520\.0 \/ 1000\.0 \| 0\.52 \|/);
   t.regex(markdown, /### Scaling with touched memory/);

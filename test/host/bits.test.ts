@@ -29,7 +29,7 @@ test('hasBit', (t) => {
 });
 
 test('hex is lowercase with 0x', (t) => {
-  t.is(hex(0xC0DE0001n), '0xc0de0001');
+  t.is(hex(0xc0de0001n), '0xc0de0001');
   t.is(hex(0n), '0x0');
   t.is(hex((1n << 64n) - 1n), '0xffffffffffffffff');
 });

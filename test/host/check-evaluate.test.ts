@@ -13,7 +13,10 @@ function result(report: CheckReport, name: CheckName): CheckResult {
 test('a healthy machine passes every check, in a fixed order, with no hints', (t) => {
   const report = evaluateCheck(healthyFacts);
   t.true(report.ok);
-  t.deepEqual(report.checks.map((check) => check.name), ['kernel', 'module', 'compat', 'device', 'open', 'handshake', 'ioctls']);
+  t.deepEqual(
+    report.checks.map((check) => check.name),
+    ['kernel', 'module', 'compat', 'device', 'open', 'handshake', 'ioctls'],
+  );
   t.true(report.checks.every((check) => check.status === 'ok'));
   t.deepEqual(report.hints, []);
 });
@@ -21,7 +24,10 @@ test('a healthy machine passes every check, in a fixed order, with no hints', (t
 test('a healthy report describes the kernel and the module', (t) => {
   const report = evaluateCheck(healthyFacts);
   t.deepEqual(report.kernel, {
-    release: '6.1.0-18-amd64', arch: 'x86_64', supported: true, target: 'Linux 6.1.x on x86_64',
+    release: '6.1.0-18-amd64',
+    arch: 'x86_64',
+    supported: true,
+    target: 'Linux 6.1.x on x86_64',
   });
   t.deepEqual(report.module, {
     loaded: true,
@@ -32,7 +38,10 @@ test('a healthy report describes the kernel and the module', (t) => {
     ioctlBits: 0x23fn,
   });
   t.is(result(report, 'kernel').detail, 'Linux 6.1.0-18-amd64 x86_64');
-  t.regex(result(report, 'handshake').detail, /module 0\.1\.0; API 0xabc1; features: LAZY_PAGES, SECCOMP \(0x21\); ioctls: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID, DUMP \(0x23f\)/);
+  t.regex(
+    result(report, 'handshake').detail,
+    /module 0\.1\.0; API 0xabc1; features: LAZY_PAGES, SECCOMP \(0x21\); ioctls: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID, DUMP \(0x23f\)/,
+  );
 });
 
 for (const release of ['6.1', '6.1.0-18-amd64', '6.1.55', '6.1.0+']) {
@@ -61,12 +70,14 @@ test('another architecture is not the target', (t) => {
 });
 
 test('module not loaded on the target kernel: fail, with the insmod hint', (t) => {
-  const report = evaluateCheck(factsWith({
-    module: { loaded: false, version: null },
-    device: { kind: 'missing' },
-    open: { kind: 'not-attempted' },
-    handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      module: { loaded: false, version: null },
+      device: { kind: 'missing' },
+      open: { kind: 'not-attempted' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   t.false(report.ok);
   t.is(result(report, 'module').status, 'fail');
   t.regex(result(report, 'module').detail, /\/sys\/module\/cpt/);
@@ -76,13 +87,15 @@ test('module not loaded on the target kernel: fail, with the insmod hint', (t) =
 });
 
 test('module not loaded on another kernel: only the guest hint, since insmod cannot work', (t) => {
-  const report = evaluateCheck(factsWith({
-    kernel: { release: '6.18.44', arch: 'x86_64' },
-    module: { loaded: false, version: null },
-    device: { kind: 'missing' },
-    open: { kind: 'not-attempted' },
-    handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      kernel: { release: '6.18.44', arch: 'x86_64' },
+      module: { loaded: false, version: null },
+      device: { kind: 'missing' },
+      open: { kind: 'not-attempted' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   t.is(report.hints.length, 1);
   t.false(report.hints.some((hint) => hint.includes('insmod')));
   t.true(report.hints.some((hint) => hint.includes('vm/run')));
@@ -96,45 +109,66 @@ test('a module without MODULE_VERSION reports version "unknown"', (t) => {
 });
 
 test('missing /dev/cpt while the module is not loaded blames the module', (t) => {
-  const report = evaluateCheck(factsWith({
-    module: { loaded: false, version: null }, device: { kind: 'missing' },
-    open: { kind: 'not-attempted' }, handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      module: { loaded: false, version: null },
+      device: { kind: 'missing' },
+      open: { kind: 'not-attempted' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   const device = result(report, 'device');
   t.is(device.status, 'fail');
   t.is(device.detail, '/dev/cpt does not exist because the cpt module is not loaded');
 });
 
 test('missing /dev/cpt while the module is loaded points at devtmpfs', (t) => {
-  const report = evaluateCheck(factsWith({
-    device: { kind: 'missing' }, open: { kind: 'not-attempted' }, handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      device: { kind: 'missing' },
+      open: { kind: 'not-attempted' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   t.is(result(report, 'device').status, 'fail');
   t.true(report.hints.some((hint) => hint.includes('devtmpfs')));
 });
 
 test('/dev/cpt that is not a character device fails', (t) => {
-  const report = evaluateCheck(factsWith({
-    device: { kind: 'not-char-device', fileType: 'regular file' },
-    open: { kind: 'not-attempted' }, handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      device: { kind: 'not-char-device', fileType: 'regular file' },
+      open: { kind: 'not-attempted' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   t.is(result(report, 'device').detail, '/dev/cpt is a regular file, not a character device');
   t.is(result(report, 'open').status, 'skip');
 });
 
 test('a stat failure other than ENOENT is reported with its code', (t) => {
-  const report = evaluateCheck(factsWith({
-    device: { kind: 'stat-failed', code: 'ELOOP', message: 'too many symbolic links' },
-    open: { kind: 'not-attempted' }, handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      device: { kind: 'stat-failed', code: 'ELOOP', message: 'too many symbolic links' },
+      open: { kind: 'not-attempted' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   t.regex(result(report, 'device').detail, /ELOOP/);
 });
 
 test('without a device, open, handshake and ioctls are skipped, not failed', (t) => {
-  const report = evaluateCheck(factsWith({
-    device: { kind: 'missing' }, open: { kind: 'not-attempted' }, handshake: { kind: 'not-attempted' },
-  }));
-  t.deepEqual(report.checks.slice(4).map((check) => check.status), ['skip', 'skip', 'skip']);
+  const report = evaluateCheck(
+    factsWith({
+      device: { kind: 'missing' },
+      open: { kind: 'not-attempted' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
+  t.deepEqual(
+    report.checks.slice(4).map((check) => check.status),
+    ['skip', 'skip', 'skip'],
+  );
   t.false(report.ok);
   t.deepEqual(report.module.features, []);
   t.is(report.module.featureBits, null);
@@ -143,9 +177,12 @@ test('without a device, open, handshake and ioctls are skipped, not failed', (t)
 
 for (const code of ['EACCES', 'EPERM']) {
   test(`open failing with ${code} hints at root`, (t) => {
-    const report = evaluateCheck(factsWith({
-      open: { kind: 'failed', code, message: 'permission denied' }, handshake: { kind: 'not-attempted' },
-    }));
+    const report = evaluateCheck(
+      factsWith({
+        open: { kind: 'failed', code, message: 'permission denied' },
+        handshake: { kind: 'not-attempted' },
+      }),
+    );
     t.is(result(report, 'open').status, 'fail');
     t.regex(result(report, 'open').detail, new RegExp(`/dev/cpt read-write: ${code}`));
     t.true(report.hints.some((hint) => hint.includes('root')));
@@ -154,17 +191,22 @@ for (const code of ['EACCES', 'EPERM']) {
 }
 
 test('open failing otherwise has no root hint', (t) => {
-  const report = evaluateCheck(factsWith({
-    open: { kind: 'failed', code: 'ENXIO', message: 'no such device' }, handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      open: { kind: 'failed', code: 'ENXIO', message: 'no such device' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   t.is(result(report, 'open').status, 'fail');
   t.false(report.hints.some((hint) => hint.includes('root')));
 });
 
 test('ENOTTY from the handshake means the device is not cpt', (t) => {
-  const report = evaluateCheck(factsWith({
-    handshake: { kind: 'failed', code: 'ENOTTY', message: 'ioctl CPT_IOC_API failed: ENOTTY' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      handshake: { kind: 'failed', code: 'ENOTTY', message: 'ioctl CPT_IOC_API failed: ENOTTY' },
+    }),
+  );
   const handshake = result(report, 'handshake');
   t.is(handshake.status, 'fail');
   t.regex(handshake.detail, /ENOTTY.*not.*cpt device|ENOTTY.*really the cpt device/);
@@ -179,9 +221,11 @@ test('other handshake failures keep the system message', (t) => {
 });
 
 test('a module speaking another API fails the handshake and skips ioctls', (t) => {
-  const report = evaluateCheck(factsWith({
-    handshake: { kind: 'answered', reply: { api: 0xdeadn, features: 0n, ioctls: 1n } },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      handshake: { kind: 'answered', reply: { api: 0xdeadn, features: 0n, ioctls: 1n } },
+    }),
+  );
   t.is(result(report, 'handshake').status, 'fail');
   t.regex(result(report, 'handshake').detail, /0xdead.*0xabc1/);
   t.is(result(report, 'ioctls').status, 'skip');
@@ -189,9 +233,11 @@ test('a module speaking another API fails the handshake and skips ioctls', (t) =
 });
 
 test('a module without a needed ioctl fails the ioctls check', (t) => {
-  const report = evaluateCheck(factsWith({
-    handshake: { kind: 'answered', reply: { api: catalog.cptApi, features: 0n, ioctls: 1n << 9n } },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      handshake: { kind: 'answered', reply: { api: catalog.cptApi, features: 0n, ioctls: 1n << 9n } },
+    }),
+  );
   t.is(result(report, 'handshake').status, 'ok');
   t.is(result(report, 'ioctls').status, 'fail');
   t.regex(result(report, 'ioctls').detail, /lacks .*API/);
@@ -205,12 +251,14 @@ test('a needed ioctl the addon has no bit for counts as missing', (t) => {
 });
 
 test('bits the addon does not know are shown as "bit N"', (t) => {
-  const report = evaluateCheck(factsWith({
-    handshake: {
-      kind: 'answered',
-      reply: { api: catalog.cptApi, features: (1n << 63n) | (1n << 5n) | (1n << 2n), ioctls: (1n << 40n) | 0b111111n },
-    },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      handshake: {
+        kind: 'answered',
+        reply: { api: catalog.cptApi, features: (1n << 63n) | (1n << 5n) | (1n << 2n), ioctls: (1n << 40n) | 0b111111n },
+      },
+    }),
+  );
   t.true(report.ok);
   t.deepEqual(report.module.features, ['bit 2', 'SECCOMP', 'bit 63']);
   t.deepEqual(report.module.ioctls, ['API', 'INIT', 'SAVE', 'RESTORE', 'FINALIZE', 'SET_NEXT_ID', 'bit 40']);
@@ -218,31 +266,40 @@ test('bits the addon does not know are shown as "bit N"', (t) => {
 });
 
 test('a module with no features says "none"', (t) => {
-  const report = evaluateCheck(factsWith({
-    handshake: { kind: 'answered', reply: { api: catalog.cptApi, features: 0n, ioctls: 1n } },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      handshake: { kind: 'answered', reply: { api: catalog.cptApi, features: 0n, ioctls: 1n } },
+    }),
+  );
   t.regex(result(report, 'handshake').detail, /features: none \(0x0\)/);
 });
 
 test('hints come in check order', (t) => {
-  const report = evaluateCheck(factsWith({
-    kernel: { release: '6.6.0', arch: 'x86_64' },
-    open: { kind: 'failed', code: 'EACCES', message: 'permission denied' },
-    handshake: { kind: 'not-attempted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      kernel: { release: '6.6.0', arch: 'x86_64' },
+      open: { kind: 'failed', code: 'EACCES', message: 'permission denied' },
+      handshake: { kind: 'not-attempted' },
+    }),
+  );
   t.is(report.hints.length, 2);
   t.regex(report.hints[0] ?? '', /vm\/run/);
   t.regex(report.hints[1] ?? '', /root/);
 });
 
 test('compat: the checks the module passed at load, and those it could not test here', (t) => {
-  const report = evaluateCheck(factsWith({
-    compat: {
-      kind: 'reported',
-      builtFor: '6.1.0-18-amd64',
-      checks: [{ name: 'release', outcome: 'ok' }, { name: 'pts_fs_info', outcome: 'untested' }],
-    },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      compat: {
+        kind: 'reported',
+        builtFor: '6.1.0-18-amd64',
+        checks: [
+          { name: 'release', outcome: 'ok' },
+          { name: 'pts_fs_info', outcome: 'untested' },
+        ],
+      },
+    }),
+  );
   t.true(report.ok);
   t.is(result(report, 'compat').detail, 'built for 6.1.0-18-amd64; passed at load: release; untested here: pts_fs_info');
   t.is(report.compat.builtFor, '6.1.0-18-amd64');
@@ -257,16 +314,18 @@ test('compat: a loaded module without the layer fails, with the reload hint', (t
 });
 
 test('compat: a check in another state than ok or untested fails', (t) => {
-  const report = evaluateCheck(factsWith({
-    compat: { kind: 'reported', builtFor: null, checks: [{ name: 'release', outcome: 'not-run' }] },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      compat: { kind: 'reported', builtFor: null, checks: [{ name: 'release', outcome: 'not-run' }] },
+    }),
+  );
   t.is(result(report, 'compat').status, 'fail');
   t.regex(result(report, 'compat').detail, /release not-run/);
 });
 
 const notLoaded = { module: { loaded: false, version: null }, device: { kind: 'missing' } } as const;
 
-test('compat: a refused load shows the kernel log\'s reason and points at dmesg', (t) => {
+test("compat: a refused load shows the kernel log's reason and points at dmesg", (t) => {
   const message = 'cpt: compat check syscalls failed: forced by compat_fail=syscalls';
   const report = evaluateCheck(factsWith({ ...notLoaded, compat: { kind: 'refused', message } }));
   const compat = result(report, 'compat');
@@ -283,9 +342,12 @@ test('compat: not loaded, no refusal logged: skipped', (t) => {
 });
 
 test('compat: not loaded, the kernel log unreadable: skipped, pointing at dmesg', (t) => {
-  const report = evaluateCheck(factsWith({
-    ...notLoaded, compat: { kind: 'log-unreadable', reason: 'Operation not permitted' },
-  }));
+  const report = evaluateCheck(
+    factsWith({
+      ...notLoaded,
+      compat: { kind: 'log-unreadable', reason: 'Operation not permitted' },
+    }),
+  );
   const compat = result(report, 'compat');
   t.is(compat.status, 'skip');
   t.regex(compat.detail, /dmesg \| grep 'cpt: compat'.*Operation not permitted/);

@@ -38,23 +38,30 @@ test('a character device that is not cpt opens, and fails the handshake with ENO
 test.serial('a handshake answer is passed through, and the fd it used is closed after', async (t) => {
   const reply: ApiReply = { api: 1n, features: 2n, ioctls: 3n };
   let usedFd = -1;
-  const facts = await gatherCheckFacts(addonWithDevice('/dev/null', {
-    api: (fd) => {
-      usedFd = fd;
-      return reply;
-    },
-  }));
+  const facts = await gatherCheckFacts(
+    addonWithDevice('/dev/null', {
+      api: (fd) => {
+        usedFd = fd;
+        return reply;
+      },
+    }),
+  );
   t.deepEqual(facts.handshake, { kind: 'answered', reply });
   t.true(usedFd > 2);
   t.throws(() => loadAddon().api(usedFd, {}), { code: 'EBADF' });
 });
 
 test('a bug in the addon call is not mistaken for a failed handshake', async (t) => {
-  await t.throwsAsync(gatherCheckFacts(addonWithDevice('/dev/null', {
-    api: () => {
-      throw new TypeError('bug');
-    },
-  })), { instanceOf: TypeError });
+  await t.throwsAsync(
+    gatherCheckFacts(
+      addonWithDevice('/dev/null', {
+        api: () => {
+          throw new TypeError('bug');
+        },
+      }),
+    ),
+    { instanceOf: TypeError },
+  );
 });
 
 test('a missing node is "missing", and nothing is opened', async (t) => {
@@ -126,22 +133,25 @@ test('no module directory means not loaded', async (t) => {
 const noLog = (): Promise<string> => Promise.reject(new Error('the test reads no kernel log'));
 
 test('a loaded module lists its compat checks and the release it was built for', async (t) => {
-  await withModuleDir({
-    'cpt/version': '0.1.0\n',
-    'cpt/parameters/compat_checks': 'release ok\nsymbols ok\npts_fs_info untested\n',
-    'cpt/parameters/compat_built_for': '6.1.0-56-amd64\n',
-  }, async (sysModuleDir) => {
-    const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), { sysModuleDir, readKernelLog: noLog });
-    t.deepEqual(facts.compat, {
-      kind: 'reported',
-      builtFor: '6.1.0-56-amd64',
-      checks: [
-        { name: 'release', outcome: 'ok' },
-        { name: 'symbols', outcome: 'ok' },
-        { name: 'pts_fs_info', outcome: 'untested' },
-      ],
-    });
-  });
+  await withModuleDir(
+    {
+      'cpt/version': '0.1.0\n',
+      'cpt/parameters/compat_checks': 'release ok\nsymbols ok\npts_fs_info untested\n',
+      'cpt/parameters/compat_built_for': '6.1.0-56-amd64\n',
+    },
+    async (sysModuleDir) => {
+      const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), { sysModuleDir, readKernelLog: noLog });
+      t.deepEqual(facts.compat, {
+        kind: 'reported',
+        builtFor: '6.1.0-56-amd64',
+        checks: [
+          { name: 'release', outcome: 'ok' },
+          { name: 'symbols', outcome: 'ok' },
+          { name: 'pts_fs_info', outcome: 'untested' },
+        ],
+      });
+    },
+  );
 });
 
 test('a loaded module without compat_checks has no compat layer', async (t) => {
@@ -151,7 +161,7 @@ test('a loaded module without compat_checks has no compat layer', async (t) => {
   });
 });
 
-test('no module: the kernel log\'s last compat refusal, without its timestamp', async (t) => {
+test("no module: the kernel log's last compat refusal, without its timestamp", async (t) => {
   const log = [
     '[    5.1] cpt: compat check release failed: built for 6.1.0-55-amd64, running 6.1.0-56-amd64',
     '[    6.2] other: compat check x failed: not ours',
@@ -167,7 +177,8 @@ test('no module: the kernel log\'s last compat refusal, without its timestamp', 
 test('no module and no refusal in the kernel log', async (t) => {
   await withModuleDir({}, async (sysModuleDir) => {
     const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), {
-      sysModuleDir, readKernelLog: () => Promise.resolve('[ 1.0] cpt: loading out-of-tree module taints kernel.\n'),
+      sysModuleDir,
+      readKernelLog: () => Promise.resolve('[ 1.0] cpt: loading out-of-tree module taints kernel.\n'),
     });
     t.deepEqual(facts.compat, { kind: 'no-refusal' });
   });
@@ -176,7 +187,8 @@ test('no module and no refusal in the kernel log', async (t) => {
 test('no module and an unreadable kernel log keeps the reason', async (t) => {
   await withModuleDir({}, async (sysModuleDir) => {
     const facts = await gatherCheckFacts(addonWithDevice('/dev/null'), {
-      sysModuleDir, readKernelLog: () => Promise.reject(new Error('dmesg: read kernel buffer failed: Operation not permitted')),
+      sysModuleDir,
+      readKernelLog: () => Promise.reject(new Error('dmesg: read kernel buffer failed: Operation not permitted')),
     });
     t.deepEqual(facts.compat, { kind: 'log-unreadable', reason: 'dmesg: read kernel buffer failed: Operation not permitted' });
   });

@@ -25,10 +25,10 @@ test('text: one aligned line per check, status first', (t) => {
 test('text: FAIL and skip labels, then the hints after a blank line', (t) => {
   const text = formatCheckText(evaluateCheck(brokenFacts));
   const lines = text.trimEnd().split('\n');
-  t.regex(lines[0] ?? '', /^FAIL  kernel /);
-  t.regex(lines[2] ?? '', /^FAIL  compat +the kernel log says the last load was refused: cpt: compat check release failed: /);
-  t.regex(lines[3] ?? '', /^FAIL  device +\/dev\/cpt does not exist/);
-  t.regex(lines[4] ?? '', /^skip  open /);
+  t.regex(lines[0] ?? '', /^FAIL {2}kernel /);
+  t.regex(lines[2] ?? '', /^FAIL {2}compat +the kernel log says the last load was refused: cpt: compat check release failed: /);
+  t.regex(lines[3] ?? '', /^FAIL {2}device +\/dev\/cpt does not exist/);
+  t.regex(lines[4] ?? '', /^skip {2}open /);
   t.is(lines[7], '');
   t.regex(lines[8] ?? '', /^hint: .*vm\/run -- bin\/cptctl check/);
   t.true(lines.some((line) => line.startsWith('hint: ') && line.includes("dmesg | grep 'cpt: compat'")));
@@ -49,7 +49,10 @@ test('JSON: the documented shape, bigints as hex strings', (t) => {
     },
     compat: {
       builtFor: '6.1.0-18-amd64',
-      checks: [{ name: 'release', outcome: 'ok' }, { name: 'symbols', outcome: 'ok' }],
+      checks: [
+        { name: 'release', outcome: 'ok' },
+        { name: 'symbols', outcome: 'ok' },
+      ],
       refusal: null,
     },
     checks: [
@@ -61,7 +64,8 @@ test('JSON: the documented shape, bigints as hex strings', (t) => {
       {
         name: 'handshake',
         ok: true,
-        detail: 'module 0.1.0; API 0xabc1; features: LAZY_PAGES, SECCOMP (0x21); ioctls: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID, DUMP (0x23f)',
+        detail:
+          'module 0.1.0; API 0xabc1; features: LAZY_PAGES, SECCOMP (0x21); ioctls: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID, DUMP (0x23f)',
       },
       { name: 'ioctls', ok: true, detail: 'all needed ioctls are supported: API, INIT, SAVE, RESTORE, FINALIZE, SET_NEXT_ID' },
     ],
@@ -76,7 +80,10 @@ test('JSON: without a handshake the bit masks are null and skipped checks say so
   t.is(json.module.ioctlBits, null);
   t.is(json.module.version, null);
   t.false(json.module.loaded);
-  t.deepEqual(json.checks.map((check) => check.ok), [false, false, false, false, false, false, false]);
+  t.deepEqual(
+    json.checks.map((check) => check.ok),
+    [false, false, false, false, false, false, false],
+  );
   t.regex(json.checks[4]?.detail ?? '', /^skipped: /);
   t.notRegex(json.checks[3]?.detail ?? '', /^skipped: /);
   t.deepEqual(json.compat, {
@@ -89,5 +96,7 @@ test('JSON: without a handshake the bit masks are null and skipped checks say so
 test('JSON: the output is one document ending in a newline', (t) => {
   const text = formatCheckJson(evaluateCheck(brokenFacts));
   t.true(text.endsWith('}\n'));
-  t.notThrows(() => JSON.parse(text));
+  t.notThrows(() => {
+    JSON.parse(text);
+  });
 });

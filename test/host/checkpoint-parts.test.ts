@@ -62,7 +62,7 @@ test('gatherTargetFacts of a missing process: "no process N"', async (t) => {
   await t.throwsAsync(gatherTargetFacts(123, '/nonexistent-proc'), { instanceOf: CheckpointError, message: 'no process 123' });
 });
 
-test('subsystemOrder sorts by the header\'s values', (t) => {
+test("subsystemOrder sorts by the header's values", (t) => {
   t.deepEqual(subsystemOrder(loadAddon().SUBSYS), ['TASK', 'SIGNALS', 'FILES', 'CPU', 'MM']);
   t.deepEqual(subsystemOrder({ MM: 1, CPU: 3, TASK: 2, FILES: 5, SIGNALS: 4 }), ['MM', 'TASK', 'CPU', 'SIGNALS', 'FILES']);
 });
@@ -72,7 +72,7 @@ test('describeCheckpointFailure: step and errno, and a hint for known errnos', (
     message: 'checkpoint of pid 9 failed at CPT_IOC_SAVE(MM): EBUSY (Device or resource busy)',
     hint: 'the module cannot freeze the process now (already being checkpointed, traced, or exiting?); the kernel log (dmesg) says why',
   });
-  const enospc = Object.assign(new Error("ENOSPC: no space left on device, write"), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+  const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
   t.like(describeCheckpointFailure(9, 'writing the manifest', enospc), {
     message: 'checkpoint of pid 9 failed at writing the manifest: ENOSPC (no space left on device)',
   });
@@ -82,14 +82,21 @@ test('describeCheckpointFailure: step and errno, and a hint for known errnos', (
 });
 
 test('formatProgress: phase, elapsed time, bytes when known', (t) => {
-  t.is(formatProgress({ label: 'checkpoint 12', phase: 'saving MM', elapsedNs: 1_250_000_000n, bytes: 47_900_000 }),
-    'checkpoint 12: saving MM, 1.25 s, 45.7 MiB');
-  t.is(formatProgress({ label: 'checkpoint 12', phase: 'freezing', elapsedNs: 3_000_000n, bytes: null }), 'checkpoint 12: freezing, 3.00 ms');
+  t.is(
+    formatProgress({ label: 'checkpoint 12', phase: 'saving MM', elapsedNs: 1_250_000_000n, bytes: 47_900_000 }),
+    'checkpoint 12: saving MM, 1.25 s, 45.7 MiB',
+  );
+  t.is(
+    formatProgress({ label: 'checkpoint 12', phase: 'freezing', elapsedNs: 3_000_000n, bytes: null }),
+    'checkpoint 12: freezing, 3.00 ms',
+  );
 });
 
-test('formatProgress: a restart\'s bytes as a share of the image', (t) => {
-  t.is(formatProgress({ label: 'restart a.img', phase: 'restoring', elapsedNs: 2_000_000_000n, bytes: 64 << 20, totalBytes: 256 << 20 }),
-    'restart a.img: restoring, 2.00 s, 64.0 MiB of 256 MiB (25%)');
+test("formatProgress: a restart's bytes as a share of the image", (t) => {
+  t.is(
+    formatProgress({ label: 'restart a.img', phase: 'restoring', elapsedNs: 2_000_000_000n, bytes: 64 << 20, totalBytes: 256 << 20 }),
+    'restart a.img: restoring, 2.00 s, 64.0 MiB of 256 MiB (25%)',
+  );
 });
 
 test('terminalProgress redraws in place and erases itself', (t) => {
@@ -126,21 +133,24 @@ const result: CheckpointResult = {
 };
 
 test('--stats: a table of times and sizes', (t) => {
-  t.is(formatCheckpointStats(result), [
-    'checkpoint of pid 1234 to sleep.img, killed',
-    'frozen      12.3 ms',
-    'init        1.00 ms',
-    'manifest              60 bytes',
-    'TASK          50 µs  300 bytes',
-    'MM          11.0 ms    4.8 MiB',
-    'finalize     100 µs',
-    'total       13.0 ms    4.8 MiB',
-    'image     5000500 bytes',
-    'tasks     1',
-    'pages     2000 scanned, 1220 written, 780 skipped',
-    'memory    1.00 ms finding pages, 9.00 ms writing them',
-    '',
-  ].join('\n'));
+  t.is(
+    formatCheckpointStats(result),
+    [
+      'checkpoint of pid 1234 to sleep.img, killed',
+      'frozen      12.3 ms',
+      'init        1.00 ms',
+      'manifest              60 bytes',
+      'TASK          50 µs  300 bytes',
+      'MM          11.0 ms    4.8 MiB',
+      'finalize     100 µs',
+      'total       13.0 ms    4.8 MiB',
+      'image     5000500 bytes',
+      'tasks     1',
+      'pages     2000 scanned, 1220 written, 780 skipped',
+      'memory    1.00 ms finding pages, 9.00 ms writing them',
+      '',
+    ].join('\n'),
+  );
 });
 
 test('--json: the documented shape, bigints as decimal strings', (t) => {
@@ -154,7 +164,10 @@ test('--json: the documented shape, bigints as decimal strings', (t) => {
       totalNs: '13000000',
       initNs: '1000000',
       finalizeNs: '100000',
-      subsystems: [{ name: 'TASK', ns: '50000', bytes: '300' }, { name: 'MM', ns: '11000000', bytes: '5000000' }],
+      subsystems: [
+        { name: 'TASK', ns: '50000', bytes: '300' },
+        { name: 'MM', ns: '11000000', bytes: '5000000' },
+      ],
       manifestBytes: 60,
       imageBytes: 5000500,
       tasks: 1,
@@ -170,9 +183,13 @@ test('--json: the documented shape, bigints as decimal strings', (t) => {
 
 test('describeCheckpointFailure: a module breaking the ABI is told to be rebuilt', (t) => {
   const broken = Object.assign(new Error('ioctl CPT_IOC_SAVE(TASK) returned 2, where the cpt ABI defines 0 for success'), {
-    code: 'ERR_CPT_PROTOCOL', syscall: 'ioctl',
+    code: 'ERR_CPT_PROTOCOL',
+    syscall: 'ioctl',
   });
   const text = describeCheckpointFailure(3, 'CPT_IOC_SAVE(TASK)', broken);
-  t.is(text.message, 'checkpoint of pid 3 failed at CPT_IOC_SAVE(TASK): ioctl CPT_IOC_SAVE(TASK) returned 2, where the cpt ABI defines 0 for success');
+  t.is(
+    text.message,
+    'checkpoint of pid 3 failed at CPT_IOC_SAVE(TASK): ioctl CPT_IOC_SAVE(TASK) returned 2, where the cpt ABI defines 0 for success',
+  );
   t.regex(text.hint ?? '', /rebuild kmod/);
 });

@@ -64,12 +64,18 @@ test('the calls come in protocol order: INIT, SAVE of each subsystem, FINALIZE',
   const { fake, result } = await run();
   t.truthy(result);
   t.deepEqual(fake.calls, [
-    `INIT(CHECKPOINT ${target.pid})`, 'SAVE(TASK)', 'SAVE(SIGNALS)', 'SAVE(FILES)', 'SAVE(CPU)', 'SAVE(MM)', 'FINALIZE(RESUME)',
+    `INIT(CHECKPOINT ${target.pid})`,
+    'SAVE(TASK)',
+    'SAVE(SIGNALS)',
+    'SAVE(FILES)',
+    'SAVE(CPU)',
+    'SAVE(MM)',
+    'FINALIZE(RESUME)',
   ]);
   t.is(fake.deviceFds.size, 1);
 });
 
-test('the image holds the module\'s records and cptctl\'s manifest right after the header', async (t) => {
+test("the image holds the module's records and cptctl's manifest right after the header", async (t) => {
   const { req } = await run();
   const summary = await inspectSource(new BufferSource(await readFile(req.output)), req.output);
   t.deepEqual(summary.manifest, {
@@ -101,7 +107,10 @@ test('stats: frozen time from the module, each subsystem with its bytes, the ima
   const { req, result } = await run();
   const stats = result!.stats;
   t.is(stats.frozenNs, 1234n);
-  t.deepEqual(stats.subsystems.map((subsys) => subsys.name), ['TASK', 'SIGNALS', 'FILES', 'CPU', 'MM']);
+  t.deepEqual(
+    stats.subsystems.map((subsys) => subsys.name),
+    ['TASK', 'SIGNALS', 'FILES', 'CPU', 'MM'],
+  );
   t.true(stats.subsystems.every((subsys) => subsys.bytes > 0n && subsys.ns >= 0n));
   t.is(stats.imageBytes, (await stat(req.output)).size);
   t.true(stats.manifestBytes > 20);
@@ -109,7 +118,11 @@ test('stats: frozen time from the module, each subsystem with its bytes, the ima
   t.deepEqual(result!.argv, ['sleep', '300']);
 });
 
-for (const [disposition, action] of [['kill', 'KILL'], ['stop', 'STOP'], ['leave-running', 'RESUME']] as const) {
+for (const [disposition, action] of [
+  ['kill', 'KILL'],
+  ['stop', 'STOP'],
+  ['leave-running', 'RESUME'],
+] as const) {
   test(`--${disposition} finalizes with ${action}`, async (t) => {
     const { fake, result } = await run({}, { disposition });
     t.is(fake.calls.at(-1), `FINALIZE(${action})`);
@@ -128,14 +141,30 @@ test('dispositionOf: leave-running unless --kill or --stop', (t) => {
 // the target resumes), the partial image removed, and the error says which
 // step and errno. Serial: the closed fds must not be reused before they are checked.
 const failures: readonly [string, Error, RegExp, RegExp | undefined][] = [
-  ['INIT', systemError('EBUSY', 16, 'CPT_IOC_INIT', 'Device or resource busy'),
-    /^checkpoint of pid \d+ failed at CPT_IOC_INIT: EBUSY \(Device or resource busy\)$/, /cannot freeze.*dmesg/],
-  ['SAVE(TASK)', systemError('EPERM', 1, 'CPT_IOC_SAVE(TASK)', 'Operation not permitted'),
-    /failed at CPT_IOC_SAVE\(TASK\): EPERM \(Operation not permitted\)$/, /root/],
-  ['SAVE(MM)', systemError('EOPNOTSUPP', 95, 'CPT_IOC_SAVE(MM)', 'Operation not supported'),
-    /^checkpoint of pid \d+ failed at CPT_IOC_SAVE\(MM\): EOPNOTSUPP \(Operation not supported\)$/, /cannot checkpoint yet.*dmesg/],
-  ['FINALIZE', systemError('ENOSPC', 28, 'CPT_IOC_FINALIZE', 'No space left on device'),
-    /failed at CPT_IOC_FINALIZE: ENOSPC \(No space left on device\)$/, /does not fit/],
+  [
+    'INIT',
+    systemError('EBUSY', 16, 'CPT_IOC_INIT', 'Device or resource busy'),
+    /^checkpoint of pid \d+ failed at CPT_IOC_INIT: EBUSY \(Device or resource busy\)$/,
+    /cannot freeze.*dmesg/,
+  ],
+  [
+    'SAVE(TASK)',
+    systemError('EPERM', 1, 'CPT_IOC_SAVE(TASK)', 'Operation not permitted'),
+    /failed at CPT_IOC_SAVE\(TASK\): EPERM \(Operation not permitted\)$/,
+    /root/,
+  ],
+  [
+    'SAVE(MM)',
+    systemError('EOPNOTSUPP', 95, 'CPT_IOC_SAVE(MM)', 'Operation not supported'),
+    /^checkpoint of pid \d+ failed at CPT_IOC_SAVE\(MM\): EOPNOTSUPP \(Operation not supported\)$/,
+    /cannot checkpoint yet.*dmesg/,
+  ],
+  [
+    'FINALIZE',
+    systemError('ENOSPC', 28, 'CPT_IOC_FINALIZE', 'No space left on device'),
+    /failed at CPT_IOC_FINALIZE: ENOSPC \(No space left on device\)$/,
+    /does not fit/,
+  ],
   ['SAVE(FILES)', new Error('something odd'), /failed at CPT_IOC_SAVE\(FILES\): something odd$/, undefined],
 ];
 
@@ -200,7 +229,8 @@ test.serial('an image that cannot be created is a CheckpointError, and the sessi
 
 test('cptctl refuses to checkpoint itself', async (t) => {
   await t.throwsAsync(checkpoint(request({ pid: process.pid }), { addon: fakeModule().addon, devicePath: '/dev/null' }), {
-    instanceOf: UsageError, message: 'cptctl cannot checkpoint itself',
+    instanceOf: UsageError,
+    message: 'cptctl cannot checkpoint itself',
   });
 });
 

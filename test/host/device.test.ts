@@ -32,28 +32,50 @@ test('a device that answers the handshake with every feature opens', async (t) =
 // Serial: the closed fd must not be reused before it is checked.
 test.serial('a missing feature is named, with what the module offers, and the fd is closed', async (t) => {
   let usedFd = -1;
-  const error = await t.throwsAsync(openDevice({
-    ...real,
-    api: (fd) => {
-      usedFd = fd;
-      return { ...everything(), features: 1n };
-    },
-  }, ['SESSION', 'NEXT_PID'], '/dev/null'), { instanceOf: EnvironmentError });
+  const error = await t.throwsAsync(
+    openDevice(
+      {
+        ...real,
+        api: (fd) => {
+          usedFd = fd;
+          return { ...everything(), features: 1n };
+        },
+      },
+      ['SESSION', 'NEXT_PID'],
+      '/dev/null',
+    ),
+    { instanceOf: EnvironmentError },
+  );
   t.is(error?.message, 'the loaded cpt module lacks NEXT_PID (it offers: SESSION)');
   t.regex(error?.hint ?? '', /rebuild kmod/);
   t.true(isClosedFd(usedFd, '/dev/null'));
 });
 
 test('a module that offers nothing says so', async (t) => {
-  await t.throwsAsync(openDevice(addonAnswering(() => ({ ...everything(), features: 0n })), ['SESSION'], '/dev/null'), {
-    message: 'the loaded cpt module lacks SESSION (it offers: nothing)',
-  });
+  await t.throwsAsync(
+    openDevice(
+      addonAnswering(() => ({ ...everything(), features: 0n })),
+      ['SESSION'],
+      '/dev/null',
+    ),
+    {
+      message: 'the loaded cpt module lacks SESSION (it offers: nothing)',
+    },
+  );
 });
 
 test('another API is refused', async (t) => {
-  await t.throwsAsync(openDevice(addonAnswering(() => ({ ...everything(), api: 1n })), [], '/dev/null'), {
-    instanceOf: EnvironmentError, message: /speaks API 0x1, cptctl speaks 0xc0de0001/,
-  });
+  await t.throwsAsync(
+    openDevice(
+      addonAnswering(() => ({ ...everything(), api: 1n })),
+      [],
+      '/dev/null',
+    ),
+    {
+      instanceOf: EnvironmentError,
+      message: /speaks API 0x1, cptctl speaks 0xc0de0001/,
+    },
+  );
 });
 
 test('a device that is not cpt (ENOTTY) is an EnvironmentError', async (t) => {
@@ -70,9 +92,16 @@ test('other handshake failures ask for a matching module', async (t) => {
 });
 
 test('a bug in the addon call is not mistaken for a handshake failure', async (t) => {
-  await t.throwsAsync(openDevice(addonAnswering(() => {
-    throw new TypeError('bug');
-  }), [], '/dev/null'), { instanceOf: TypeError });
+  await t.throwsAsync(
+    openDevice(
+      addonAnswering(() => {
+        throw new TypeError('bug');
+      }),
+      [],
+      '/dev/null',
+    ),
+    { instanceOf: TypeError },
+  );
 });
 
 test('a missing device asks whether the module is loaded', async (t) => {

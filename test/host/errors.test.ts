@@ -2,7 +2,14 @@ import test from 'ava';
 
 import type { CptError, ExitCode as ExitCodeValue } from '../../src/errors.js';
 import {
-  CheckpointError, EnvironmentError, ExitCode, exitCodeFor, formatError, ImageError, RestartError, UsageError,
+  CheckpointError,
+  EnvironmentError,
+  ExitCode,
+  exitCodeFor,
+  formatError,
+  ImageError,
+  RestartError,
+  UsageError,
 } from '../../src/errors.js';
 import { AddonUnavailableError } from '../../src/native.js';
 

@@ -3,7 +3,12 @@ import test from 'ava';
 import { ImageError } from '../../src/errors.js';
 import { imageAbi } from '../../src/image/abi.js';
 import {
-  CRC_SIZE, decodePagesHeader, decodeRecordHeader, encodePagesHeader, encodeRecord, encodeRecordHeader,
+  CRC_SIZE,
+  decodePagesHeader,
+  decodeRecordHeader,
+  encodePagesHeader,
+  encodeRecord,
+  encodeRecordHeader,
   RECORD_HEADER_SIZE,
 } from '../../src/image/framing.js';
 import { BufferSink, BufferSource } from '../../src/image/io.js';
@@ -59,7 +64,9 @@ test('an empty payload is a valid record', async (t) => {
 
 async function readError(bytes: Buffer, expected: 'CPU' | 'MANIFEST' = 'CPU'): Promise<ImageError> {
   const error = await readRecord(abi, new BufferSource(bytes), expected, 'the record').then(
-    () => { throw new Error('read succeeded'); },
+    () => {
+      throw new Error('read succeeded');
+    },
     (e: unknown) => e,
   );
   if (!(error instanceof ImageError)) throw error;
@@ -91,7 +98,8 @@ test('readRecord: a bad magic says it is not an image', async (t) => {
 test('readRecord: another record type is refused before its payload is read', async (t) => {
   const source = new BufferSource(encodeRecord(abi, abi.types.TASK, Buffer.alloc(100)));
   await t.throwsAsync(readRecord(abi, source, 'MANIFEST', 'the manifest'), {
-    instanceOf: ImageError, message: 'the manifest: a TASK record where a MANIFEST record must be',
+    instanceOf: ImageError,
+    message: 'the manifest: a TASK record where a MANIFEST record must be',
   });
   t.is(source.position, RECORD_HEADER_SIZE);
 });
@@ -103,7 +111,7 @@ test('readRecord: unknown flags are refused', async (t) => {
 });
 
 test('readRecord: a huge length is refused before anything is read or allocated', async (t) => {
-  const header = encodeRecordHeader({ magic: abi.magic, type: abi.types.MANIFEST, flags: 0, length: (1n << 62n) });
+  const header = encodeRecordHeader({ magic: abi.magic, type: abi.types.MANIFEST, flags: 0, length: 1n << 62n });
   const source = new BufferSource(header);
   await t.throwsAsync(readRecord(abi, source, 'MANIFEST', 'the manifest'), {
     instanceOf: ImageError,
@@ -125,7 +133,9 @@ test('readRecord: truncation anywhere says so', async (t) => {
     t.regex((await readError(good.subarray(0, cut))).message, new RegExp(`truncated record header \\(${cut} of 16 bytes\\)`));
   }
   for (const cut of [16, 20, good.length - 1]) {
-    t.regex((await readError(good.subarray(0, cut))).message,
-      new RegExp(`^the record: truncated: the image ends after ${cut - 16} of the record's 11 bytes of payload and CRC$`));
+    t.regex(
+      (await readError(good.subarray(0, cut))).message,
+      new RegExp(`^the record: truncated: the image ends after ${cut - 16} of the record's 11 bytes of payload and CRC$`),
+    );
   }
 });

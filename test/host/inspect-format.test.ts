@@ -4,7 +4,14 @@ import test from 'ava';
 import { formatInspectJson, formatInspectText } from '../../src/commands/inspect/format.js';
 import { inspectSource } from '../../src/commands/inspect/inspect.js';
 import {
-  deviceNumber, handlerName, openFlagsName, rlimitName, rlimitValue, signalsInMask, vmaPerms, xsaveXstateBv,
+  deviceNumber,
+  handlerName,
+  openFlagsName,
+  rlimitName,
+  rlimitValue,
+  signalsInMask,
+  vmaPerms,
+  xsaveXstateBv,
 } from '../../src/commands/inspect/names.js';
 import { BufferSource } from '../../src/image/io.js';
 import { signalName } from '../../src/signals.js';
@@ -14,7 +21,10 @@ const summary = await inspectSource(new BufferSource(buildImage()), 'x');
 
 test('text: one block per section, in image order', (t) => {
   const text = formatInspectText(summary, 'sleep.img');
-  const sections = text.split('\n').filter((line) => /^\S/.test(line)).map((line) => line.split(' ')[0]);
+  const sections = text
+    .split('\n')
+    .filter((line) => /^\S/.test(line))
+    .map((line) => line.split(' ')[0]);
   t.deepEqual(sections, ['image', 'header', 'tree', 'sysv', 'manifest', 'task', 'signals', 'files', 'cpu', 'mm', 'pages', 'trailer']);
   t.true(text.endsWith('\n'));
 });
@@ -64,33 +74,64 @@ test('text: notes come last', async (t) => {
 });
 
 test('JSON: parseable, every section, 64-bit values as strings', (t) => {
-  const json = JSON.parse(formatInspectJson(summary, 'sleep.img')) as Record<string, any>;
+  // The parts of the document read below.
+  interface Doc {
+    [section: string]: unknown;
+    manifest: { rootPid: unknown };
+    task: { rlimits: unknown[] };
+    signals: { actions: unknown[]; pending: { siginfo: unknown }[] };
+    files: { files: unknown[]; fds: unknown[] };
+    cpu: { registers: Record<string, unknown>; xsaveXfeatures: unknown; xsave: string };
+    mm: { vmas: unknown[]; auxv: unknown };
+  }
+  const json = JSON.parse(formatInspectJson(summary, 'sleep.img')) as Doc;
   t.is(json['image'], 'sleep.img');
   t.is(json['records'], 13);
   t.deepEqual(json['header'], {
-    formatVersion: 1, kernelRelease: '6.1.0-18-amd64', arch: 'x86_64', xfeatures: '0x2e7', xstateSize: 2696, pageSize: 4096,
+    formatVersion: 1,
+    kernelRelease: '6.1.0-18-amd64',
+    arch: 'x86_64',
+    xfeatures: '0x2e7',
+    xstateSize: 2696,
+    pageSize: 4096,
     createdNs: '1700000000123456789',
   });
-  t.is(json['manifest'].rootPid, 1234);
-  t.deepEqual(json['task'].rlimits[1], { resource: 3, name: 'RLIMIT_STACK', cur: '8388608', max: '18446744073709551615' });
-  t.deepEqual(json['signals'].actions[0], {
-    signo: 15, name: 'SIGTERM', handler: '0x401136', flags: '0x4000000', restorer: '0x7f0000001000', mask: '0x0',
+  t.is(json.manifest.rootPid, 1234);
+  t.deepEqual(json.task.rlimits[1], { resource: 3, name: 'RLIMIT_STACK', cur: '8388608', max: '18446744073709551615' });
+  t.deepEqual(json.signals.actions[0], {
+    signo: 15,
+    name: 'SIGTERM',
+    handler: '0x401136',
+    flags: '0x4000000',
+    restorer: '0x7f0000001000',
+    mask: '0x0',
   });
-  t.is(json['signals'].pending[0].siginfo, '07'.repeat(128));
-  t.like(json['files'].files[1], { kind: 'REGULAR', path: '/tmp/log', flags: 0o2001, flagNames: 'O_WRONLY|O_APPEND', pos: '42' });
-  t.deepEqual(json['files'].fds[3], { fd: 5, fileId: 3, cloexec: true });
-  t.is(json['cpu'].registers.rip, '0x11110');
-  t.is(Object.keys(json['cpu'].registers).length, 27);
-  t.is(json['cpu'].xsaveXfeatures, '0x7');
-  t.is(json['cpu'].xsave.length, 2696 * 2);
-  t.deepEqual(json['mm'].vmas[0], {
-    start: '0x400000', end: '0x402000', perms: 'r-xp', prot: 5, flags: 2, pgoff: '0', offset: '0x0', kind: 'FILE',
-    path: '/usr/bin/sleep', vmFlags: '0x875', pages: '2',
+  t.is(json.signals.pending[0]?.siginfo, '07'.repeat(128));
+  t.like(json.files.files[1], { kind: 'REGULAR', path: '/tmp/log', flags: 0o2001, flagNames: 'O_WRONLY|O_APPEND', pos: '42' });
+  t.deepEqual(json.files.fds[3], { fd: 5, fileId: 3, cloexec: true });
+  t.is(json.cpu.registers['rip'], '0x11110');
+  t.is(Object.keys(json.cpu.registers).length, 27);
+  t.is(json.cpu.xsaveXfeatures, '0x7');
+  t.is(json.cpu.xsave.length, 2696 * 2);
+  t.deepEqual(json.mm.vmas[0], {
+    start: '0x400000',
+    end: '0x402000',
+    perms: 'r-xp',
+    prot: 5,
+    flags: 2,
+    pgoff: '0',
+    offset: '0x0',
+    kind: 'FILE',
+    path: '/usr/bin/sleep',
+    vmFlags: '0x875',
+    pages: '2',
   });
-  t.deepEqual(json['mm'].auxv, ['0x6', '0x1000', '0x0', '0x0']);
+  t.deepEqual(json.mm.auxv, ['0x6', '0x1000', '0x0', '0x0']);
   t.deepEqual(json['pages'], { records: 3, pages: '6', bytes: '24576', outsideVmas: '0' });
   t.like(json['trailer'], { records: '11', ok: true });
-  t.deepEqual((json['ipc'] as { sems: unknown[] }).sems, [{ perm: { id: 1, key: 0, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600 }, values: [1, 5, 42] }]);
+  t.deepEqual((json['ipc'] as { sems: unknown[] }).sems, [
+    { perm: { id: 1, key: 0, uid: 0, gid: 0, cuid: 0, cgid: 0, mode: 0o600 }, values: [1, 5, 42] },
+  ]);
   t.deepEqual(json['notes'], []);
 });
 
@@ -147,12 +188,25 @@ test('a tree: one block of sections per process, its threads after it; JSON has 
   t.notRegex(text, /^note:/m);
 
   const json = JSON.parse(formatInspectJson(tree, 'tree.img')) as {
-    processes: { pid: number; task: { comm: string }; threads: { pid: number }[]; fdTableOf: number; files: unknown;
-      mm: { exe: string; vmas: { pages: string }[] } | null; pages: { pages: string } }[];
+    processes: {
+      pid: number;
+      task: { comm: string };
+      threads: { pid: number }[];
+      fdTableOf: number;
+      files: unknown;
+      mm: { exe: string; vmas: { pages: string }[] } | null;
+      pages: { pages: string };
+    }[];
     task: { comm: string };
   };
-  t.deepEqual(json.processes.map((p) => [p.pid, p.task.comm, p.threads.map((thread) => thread.pid), p.fdTableOf]),
-    [[1234, 'task0', [1235], 0], [1240, 'task2', [], 0], [1241, 'task3', [], 1234]]);
+  t.deepEqual(
+    json.processes.map((p) => [p.pid, p.task.comm, p.threads.map((thread) => thread.pid), p.fdTableOf]),
+    [
+      [1234, 'task0', [1235], 0],
+      [1240, 'task2', [], 0],
+      [1241, 'task3', [], 1234],
+    ],
+  );
   t.is(json.processes[1]?.mm?.vmas[0]?.pages, '1');
   t.is(json.processes[1]?.pages.pages, '1');
   t.is(json.processes[2]?.files, null);

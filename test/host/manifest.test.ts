@@ -21,7 +21,11 @@ test('a manifest round-trips through writeManifest and readManifest', async (t) 
   const bytes = await writeManifest(abi, sink, manifest);
   t.is(bytes, sink.bytes().length);
   t.deepEqual(await readManifest(abi, new BufferSource(sink.bytes())), {
-    tool: 'cptctl 0.1.0', rootPid: 1234, argv: ['sleep', '1000'], hostname: 'guest', shellJob: true,
+    tool: 'cptctl 0.1.0',
+    rootPid: 1234,
+    argv: ['sleep', '1000'],
+    hostname: 'guest',
+    shellJob: true,
   });
 });
 
@@ -29,7 +33,11 @@ test('absent fields read back as proto3 defaults', async (t) => {
   const sink = new BufferSink();
   await writeManifest(abi, sink, { rootPid: 7 });
   t.deepEqual(await readManifest(abi, new BufferSource(sink.bytes())), {
-    tool: '', rootPid: 7, argv: [], hostname: '', shellJob: false,
+    tool: '',
+    rootPid: 7,
+    argv: [],
+    hostname: '',
+    shellJob: false,
   });
 });
 
@@ -37,7 +45,8 @@ test('a manifest without a root pid is refused', async (t) => {
   const sink = new BufferSink();
   await writeManifest(abi, sink, { tool: 'x' });
   await t.throwsAsync(readManifest(abi, new BufferSource(sink.bytes())), {
-    instanceOf: ImageError, message: /manifest record .*: no root pid/,
+    instanceOf: ImageError,
+    message: /manifest record .*: no root pid/,
   });
 });
 
@@ -47,21 +56,24 @@ test('a corrupt manifest is an ImageError naming the manifest record', async (t)
   const bad = sink.bytes();
   bad.writeUInt8(bad.readUInt8(20) ^ 0xff, 20);
   await t.throwsAsync(readManifest(abi, new BufferSource(bad)), {
-    instanceOf: ImageError, message: /^the manifest record \(after the image header\): CRC mismatch/,
+    instanceOf: ImageError,
+    message: /^the manifest record \(after the image header\): CRC mismatch/,
   });
 });
 
 test('a manifest whose payload is not protobuf is an ImageError', async (t) => {
   const record = encodeRecord(abi, abi.types.MANIFEST, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0x0f]));
   await t.throwsAsync(readManifest(abi, new BufferSource(record)), {
-    instanceOf: ImageError, message: /: undecodable Manifest payload \(/,
+    instanceOf: ImageError,
+    message: /: undecodable Manifest payload \(/,
   });
 });
 
 test('an oversized argv makes the manifest corrupt (over 1 MiB)', async (t) => {
   const payload = encodeMessage('Manifest', { rootPid: 1, argv: [String('x').repeat(1024 * 1024)] });
   await t.throwsAsync(readManifest(abi, new BufferSource(encodeRecord(abi, abi.types.MANIFEST, payload))), {
-    instanceOf: ImageError, message: /more than a MANIFEST record may have \(1 MiB\)/,
+    instanceOf: ImageError,
+    message: /more than a MANIFEST record may have \(1 MiB\)/,
   });
 });
 

@@ -6,9 +6,7 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import type {
-  CptAddon, FeatureName, IoctlName, NativeSystemError, RecordTypeName, SubsysName,
-} from '../../src/native.js';
+import type { CptAddon, FeatureName, IoctlName, NativeSystemError, RecordTypeName, SubsysName } from '../../src/native.js';
 import { ADDON_PATH, AddonUnavailableError, isSystemError, loadAddon, loadAddonFrom } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 
@@ -16,10 +14,22 @@ import { packageRoot } from '../../src/package.js';
 // the unions in src/native.ts gain or lose a name, and the tests below
 // reject an addon whose tables disagree with the unions.
 const IOCTL_NAMES: Record<IoctlName, true> = {
-  API: true, INIT: true, SAVE: true, RESTORE: true, FINALIZE: true, SET_NEXT_ID: true, MESSAGE: true,
+  API: true,
+  INIT: true,
+  SAVE: true,
+  RESTORE: true,
+  FINALIZE: true,
+  SET_NEXT_ID: true,
+  MESSAGE: true,
 };
 const FEATURE_NAMES: Record<FeatureName, true> = {
-  SESSION: true, NEXT_PID: true, MESSAGES: true, TREE: true, STATS: true, SYSV_IPC: true, PTY: true,
+  SESSION: true,
+  NEXT_PID: true,
+  MESSAGES: true,
+  TREE: true,
+  STATS: true,
+  SYSV_IPC: true,
+  PTY: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -57,7 +67,7 @@ function withDevNull<T>(use: (fd: number) => T): T {
 test('api() on a non-cpt fd fails with a SystemError-shaped ENOTTY', (t) => {
   const error = withDevNull((fd) => t.throws(() => loadAddon().api(fd, {})));
   t.true(isSystemError(error));
-  t.like(error as object, { code: 'ENOTTY', errno: -25, syscall: 'ioctl' });
+  t.like(error, { code: 'ENOTTY', errno: -25, syscall: 'ioctl' });
   t.is(error?.message, 'ioctl CPT_IOC_API failed: ENOTTY (Inappropriate ioctl for device)');
 });
 
@@ -67,7 +77,7 @@ test.serial('api() on a closed fd fails with EBADF', (t) => {
   const fd = openSync('/dev/null', 'r');
   closeSync(fd);
   const error = t.throws(() => loadAddon().api(fd, { features: 0n }));
-  t.like(error as object, { code: 'EBADF', errno: -9, syscall: 'ioctl' });
+  t.like(error, { code: 'EBADF', errno: -9, syscall: 'ioctl' });
 });
 
 // Casts: these calls are exactly what the typings forbid; the addon must
@@ -123,7 +133,17 @@ test('ADDON_PATH is under the package root, not the working directory', (t) => {
 
 const SUBSYS_NAMES: Record<SubsysName, true> = { TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true };
 const RECORD_TYPE_NAMES: Record<RecordTypeName, true> = {
-  HEADER: true, MANIFEST: true, TREE: true, IPC: true, TASK: true, SIGNALS: true, FILES: true, CPU: true, MM: true, PAGES: true, TRAILER: true,
+  HEADER: true,
+  MANIFEST: true,
+  TREE: true,
+  IPC: true,
+  TASK: true,
+  SIGNALS: true,
+  FILES: true,
+  CPU: true,
+  MM: true,
+  PAGES: true,
+  TRAILER: true,
 };
 
 test('the value tables of the header are exported, frozen, and match the unions', (t) => {
@@ -157,7 +177,10 @@ test('the session ioctls bits follow _CPT_x', (t) => {
 });
 
 async function rejection(promise: Promise<unknown>): Promise<NativeSystemError> {
-  const error = await promise.then(() => new Error('resolved'), (e: unknown) => e);
+  const error = await promise.then(
+    () => new Error('resolved'),
+    (e: unknown) => e,
+  );
   if (!isSystemError(error)) throw error;
   return error;
 }
@@ -190,10 +213,16 @@ test('finalize() and setNextId() report their ioctls', async (t) => {
   const addon = loadAddon();
   const fd = openSync('/dev/null', 'r+');
   try {
-    t.is((await rejection(addon.finalize(fd, addon.FINALIZE_ACTIONS.RESUME))).message,
-      'ioctl CPT_IOC_FINALIZE failed: ENOTTY (Inappropriate ioctl for device)');
+    t.is(
+      (await rejection(addon.finalize(fd, addon.FINALIZE_ACTIONS.RESUME))).message,
+      'ioctl CPT_IOC_FINALIZE failed: ENOTTY (Inappropriate ioctl for device)',
+    );
     const error = t.throws(() => addon.setNextId(fd, { kind: addon.ID_KINDS.PID, id: 300n }));
-    t.like(error as object, { code: 'ENOTTY', syscall: 'ioctl', message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)' });
+    t.like(error, {
+      code: 'ENOTTY',
+      syscall: 'ioctl',
+      message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)',
+    });
   } finally {
     closeSync(fd);
   }
@@ -207,7 +236,10 @@ test('save() on an fd that is not open rejects with EBADF', async (t) => {
 });
 
 const onePlan = {
-  tasks: [{ pid: 4242, kind: 'restore' as const, thread: false, role: 'process 4242' }], steps: [], launch: 0, root: 0,
+  tasks: [{ pid: 4242, kind: 'restore' as const, thread: false, role: 'process 4242' }],
+  steps: [],
+  launch: 0,
+  root: 0,
 };
 
 test('restoreTree() rejects at CPT_IOC_SET_NEXT_ID, before any clone', async (t) => {
@@ -215,7 +247,11 @@ test('restoreTree() rejects at CPT_IOC_SET_NEXT_ID, before any clone', async (t)
   const fd = openSync('/dev/null', 'r+');
   try {
     const error = await rejection(addon.restoreTree(fd, onePlan));
-    t.like(error, { code: 'ENOTTY', syscall: 'ioctl', message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)' });
+    t.like(error, {
+      code: 'ENOTTY',
+      syscall: 'ioctl',
+      message: 'ioctl CPT_IOC_SET_NEXT_ID failed: ENOTTY (Inappropriate ioctl for device)',
+    });
     // No child was created: there is nothing to wait for.
     t.like(await rejection(addon.waitForExit(4242)), { code: 'ECHILD', syscall: 'waitpid' });
   } finally {
@@ -240,8 +276,7 @@ const badSessionArguments: readonly [string, keyof CptAddon, unknown[], 'TypeErr
   ['finalize without an action', 'finalize', [0], 'TypeError'],
   ['setNextId with a Number id', 'setNextId', [0, { kind: 1, id: 5 }], 'TypeError'],
   ['restoreTree without tasks', 'restoreTree', [0, { steps: [], launch: 0, root: 0 }], 'TypeError'],
-  ['restoreTree with a step of an unknown task', 'restoreTree',
-    [0, { ...onePlan, steps: [{ op: 1, actor: 0, target: 7 }] }], 'RangeError'],
+  ['restoreTree with a step of an unknown task', 'restoreTree', [0, { ...onePlan, steps: [{ op: 1, actor: 0, target: 7 }] }], 'RangeError'],
   ['restoreTree with an unknown op', 'restoreTree', [0, { ...onePlan, steps: [{ op: 9, actor: 0 }] }], 'RangeError'],
   ['waitForExit with pid -1', 'waitForExit', [-1], 'RangeError'],
 ];

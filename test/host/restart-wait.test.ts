@@ -16,7 +16,15 @@ test('SIGTERM and SIGHUP are passed on to the restored process; SIGINT is not', 
   const before = ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'].map((signal) => process.listenerCount(signal));
 
   let finish: (exit: ExitInfo) => void = () => undefined;
-  const waiting = waitForRestored({ waitForExit: () => new Promise((resolve) => { finish = resolve; }) }, child.pid!);
+  const waiting = waitForRestored(
+    {
+      waitForExit: () =>
+        new Promise((resolve) => {
+          finish = resolve;
+        }),
+    },
+    child.pid!,
+  );
 
   process.emit('SIGINT');
   process.emit('SIGQUIT');
@@ -29,12 +37,23 @@ test('SIGTERM and SIGHUP are passed on to the restored process; SIGINT is not', 
 
   finish({ code: null, signal: 15, coreDumped: false });
   t.deepEqual(await waiting, { code: null, signal: 15, coreDumped: false });
-  t.deepEqual(['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'].map((signal) => process.listenerCount(signal)), before);
+  t.deepEqual(
+    ['SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGHUP'].map((signal) => process.listenerCount(signal)),
+    before,
+  );
 });
 
 test('a signal for a process that is already gone is not an error', async (t) => {
   let finish: (exit: ExitInfo) => void = () => undefined;
-  const waiting = waitForRestored({ waitForExit: () => new Promise((resolve) => { finish = resolve; }) }, 2 ** 22 + 3);
+  const waiting = waitForRestored(
+    {
+      waitForExit: () =>
+        new Promise((resolve) => {
+          finish = resolve;
+        }),
+    },
+    2 ** 22 + 3,
+  );
   t.notThrows(() => process.emit('SIGHUP'));
   finish({ code: 0, signal: null, coreDumped: false });
   t.is((await waiting).code, 0);

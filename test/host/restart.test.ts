@@ -83,9 +83,13 @@ test('an empty stream is an ImageError', async (t) => {
   }
 });
 
-const pidTaken = (): Error => Object.assign(new Error('clone failed: EEXIST (File exists)'), {
-  code: 'EEXIST', errno: -17, syscall: 'clone', pid: 1234,
-});
+const pidTaken = (): Error =>
+  Object.assign(new Error('clone failed: EEXIST (File exists)'), {
+    code: 'EEXIST',
+    errno: -17,
+    syscall: 'clone',
+    pid: 1234,
+  });
 
 test.serial('a pid in use is "pid 1234 is in use (EEXIST)", exit 5, and the session is closed', async (t) => {
   const { fake, error } = await run({ fail: { call: 'restoreTree', error: pidTaken() } }, imagePath, { procRoot: dir });
@@ -102,14 +106,23 @@ test('a pid held by a zombie says whose parent must reap it', async (t) => {
   await mkdir(join(proc, '1234'), { recursive: true });
   await writeFile(join(proc, '1234', 'stat'), '1234 (cpu state) Z 77 1234 1234 0 -1 4194564 0 0 0 0');
   const { error } = await run({ fail: { call: 'restoreTree', error: pidTaken() } }, imagePath, { procRoot: proc });
-  t.is((error as RestartError).hint,
-    'pid 1234 is a zombie (cpu state) that its parent, pid 77, has not reaped: make the parent wait for it, or end the parent');
+  t.is(
+    (error as RestartError).hint,
+    'pid 1234 is a zombie (cpu state) that its parent, pid 77, has not reaped: make the parent wait for it, or end the parent',
+  );
 });
 
 test('while the pid is still taken, the clone is retried for a moment', async (t) => {
   const { fake, restarted } = await run({ fail: { call: 'restoreTree', error: pidTaken(), times: 3 } }, imagePath, { pidGraceMs: 5000 });
   t.is(restarted?.pid, 1234);
-  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTree(1234)', 'restoreTree(1234)', 'restoreTree(1234)', 'restoreTree(1234)', 'FINALIZE(RESUME)']);
+  t.deepEqual(fake.calls, [
+    'INIT(RESTART)',
+    'restoreTree(1234)',
+    'restoreTree(1234)',
+    'restoreTree(1234)',
+    'restoreTree(1234)',
+    'FINALIZE(RESUME)',
+  ]);
 });
 
 test('other restore failures are not retried', async (t) => {
@@ -127,11 +140,17 @@ test('a failed RESTORE names its subsystem', async (t) => {
 
 test('a restored task that died silently is a RestartError with what happened', async (t) => {
   const died = Object.assign(new Error('the restored task (pid 1234) was killed by signal 9 during restore'), {
-    code: 'ERR_CPT_TASK_EXITED', pid: 1234, exitCode: null, signal: 9,
+    code: 'ERR_CPT_TASK_EXITED',
+    pid: 1234,
+    exitCode: null,
+    signal: 9,
   });
   const { error } = await run({ fail: { call: 'restoreTree', error: died } });
   t.true(error instanceof RestartError);
-  t.is((error as Error).message, 'restart of pid 1234 failed at building the tree: the restored task (pid 1234) was killed by signal 9 during restore');
+  t.is(
+    (error as Error).message,
+    'restart of pid 1234 failed at building the tree: the restored task (pid 1234) was killed by signal 9 during restore',
+  );
   t.regex((error as RestartError).hint ?? '', /dmesg/);
 });
 
@@ -218,9 +237,15 @@ test('exits in words and in JSON', (t) => {
 });
 
 test('restartFailure: EPERM asks for root; an error without errno keeps its message', (t) => {
-  const eperm = restartFailure('restoring the task', 7, Object.assign(
-    new Error('ioctl CPT_IOC_SET_NEXT_ID failed: EPERM (Operation not permitted)'), { code: 'EPERM', errno: -1, syscall: 'ioctl' },
-  ));
+  const eperm = restartFailure(
+    'restoring the task',
+    7,
+    Object.assign(new Error('ioctl CPT_IOC_SET_NEXT_ID failed: EPERM (Operation not permitted)'), {
+      code: 'EPERM',
+      errno: -1,
+      syscall: 'ioctl',
+    }),
+  );
   t.is(eperm.message, 'restart of pid 7 failed at restoring the task: EPERM (Operation not permitted)');
   t.regex(eperm.hint ?? '', /root/);
   t.is(restartFailure('CPT_IOC_INIT', null, new Error('odd')).message, 'restart failed at CPT_IOC_INIT: odd');
@@ -238,7 +263,8 @@ test('pidInUseHint for a live holder names it', (t) => {
 
 test('an ioctl that returns what the ABI does not define is a RestartError asking for a matching module', async (t) => {
   const broken = Object.assign(new Error('ioctl CPT_IOC_INIT returned 1, where the cpt ABI defines 0 for success'), {
-    code: 'ERR_CPT_PROTOCOL', syscall: 'ioctl',
+    code: 'ERR_CPT_PROTOCOL',
+    syscall: 'ioctl',
   });
   const { error } = await run({ fail: { call: 'INIT', error: broken } });
   t.true(error instanceof RestartError);

@@ -13,8 +13,8 @@
 
 static int check_failures;
 
-__attribute__((format(printf, 3, 4)))
-static void check(const char *name, int ok, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+check(const char *name, int ok, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -33,8 +33,8 @@ static void check(const char *name, int ok, const char *fmt, ...)
  * already: what went wrong so far, for a check's detail. Once buf is
  * nearly full, later notes are dropped.
  */
-__attribute__((format(printf, 3, 4)))
-static inline void note_to(char *buf, size_t size, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static inline void
+note_to(char *buf, size_t size, const char *fmt, ...)
 {
 	size_t len = strlen(buf);
 	va_list ap;

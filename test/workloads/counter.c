@@ -28,9 +28,10 @@ int main(int argc, char **argv)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (count = 1; !limit || count <= limit; count++) {
-		history[(count * 4099) % sizeof(history)] = (unsigned char)count;
-		printf("counter pid %d: %ld (memory checksum %08x)\n", getpid(), count,
-		       checksum(history, sizeof(history)));
+		history[(count * 4099) % sizeof(history)] =
+			(unsigned char)count;
+		printf("counter pid %d: %ld (memory checksum %08x)\n", getpid(),
+		       count, checksum(history, sizeof(history)));
 		nanosleep(&half, NULL);
 	}
 	return 0;

@@ -81,8 +81,8 @@ static int fd_is(int fd, const char *name)
 	struct stat a, b;
 
 	path_of(path, name);
-	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
-	       a.st_dev == b.st_dev;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+	       a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
 /* Writes DIR/name whole at once: a reader never sees it half written. */
@@ -184,17 +184,20 @@ int main(int argc, char **argv)
 	private_pid = fork();
 	if (private_pid == 0)
 		_exit(private_child());
-	share_pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
+	share_pid =
+		syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, 0);
 	if (share_pid == 0)
 		_exit(sharer(early));
-	if (private_pid < 0 || share_pid < 0 || !wait_named("ready") || !wait_named("private-ready")) {
+	if (private_pid < 0 || share_pid < 0 || !wait_named("ready") ||
+	    !wait_named("private-ready")) {
 		fprintf(stderr, "fd_table: setup failed\n");
 		return 2;
 	}
 	printf("READY\n");
 	fflush(stdout);
 
-	if (!wait_for_go() || !wait_named("late-fd") || !wait_named("private-done")) {
+	if (!wait_for_go() || !wait_named("late-fd") ||
+	    !wait_named("private-done")) {
 		check("sync", 0, "the children never got past the go");
 		return check_exit_status();
 	}
@@ -205,18 +208,20 @@ int main(int argc, char **argv)
 	if (f)
 		fclose(f);
 	check("sharer-open-seen", late >= 0 && fd_is(late, "late"),
-	      "the sharer opened DIR/late at fd %d after the restart: the root %s it there", late,
-	      late >= 0 && fd_is(late, "late") ? "sees" : "does not see");
+	      "the sharer opened DIR/late at fd %d after the restart: the root %s it there",
+	      late, late >= 0 && fd_is(late, "late") ? "sees" : "does not see");
 	check("private-open-unseen", late >= 0 && !fd_is(late, "private-at"),
 	      "the private child's file at fd %d is %s the root's table", late,
 	      late >= 0 && !fd_is(late, "private-at") ? "not in" : "in");
 	check("pre-checkpoint-fd-seen", own >= 0 && fd_is(own, "sharer"),
-	      "the root sees the sharer's pre-checkpoint fd %d on DIR/sharer", own);
+	      "the root sees the sharer's pre-checkpoint fd %d on DIR/sharer",
+	      own);
 	close(own);
 	touch_named("closed");
 
 	code = exit_code(share_pid);
-	check("sharer", code == 0, "the sharer exited %d (bits: 1 early fd, 2 close unseen, 8 sync)",
+	check("sharer", code == 0,
+	      "the sharer exited %d (bits: 1 early fd, 2 close unseen, 8 sync)",
 	      code);
 	code = exit_code(private_pid);
 	check("private", code == 0, "the private child exited %d", code);

@@ -39,7 +39,8 @@ static inline const char *workload_dir(int argc, char **argv, char *go)
 }
 
 /* DIR/WHAT.PID into buf, of PATH_MAX bytes. */
-static inline void pid_path(char *buf, const char *dir, const char *what, pid_t pid)
+static inline void pid_path(char *buf, const char *dir, const char *what,
+			    pid_t pid)
 {
 	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
 }
@@ -52,7 +53,8 @@ static inline int slurp(const char *path, char *buf, size_t len)
 
 	if (fd < 0)
 		return -1;
-	while ((size_t)got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
+	while ((size_t)got + 1 < len &&
+	       (n = read(fd, buf + got, len - 1 - got)) > 0)
 		got += n;
 	close(fd);
 	buf[got] = '\0';
@@ -65,13 +67,15 @@ static inline char proc_state(pid_t pid)
 	char path[64], buf[512], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) || p[1] != ' ')
+	if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) ||
+	    p[1] != ' ')
 		return '?';
 	return p[2];
 }
 
 /* Removes the files of DIR whose names start with one of the n prefixes: an earlier run's. */
-static inline void clean_dir(const char *dir, const char *const *prefixes, unsigned int n)
+static inline void clean_dir(const char *dir, const char *const *prefixes,
+			     unsigned int n)
 {
 	char path[PATH_MAX];
 	struct dirent *de;
@@ -82,7 +86,8 @@ static inline void clean_dir(const char *dir, const char *const *prefixes, unsig
 		return;
 	while ((de = readdir(d))) {
 		for (i = 0; i < n; i++) {
-			if (strncmp(de->d_name, prefixes[i], strlen(prefixes[i])))
+			if (strncmp(de->d_name, prefixes[i],
+				    strlen(prefixes[i])))
 				continue;
 			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 			unlink(path);
@@ -104,7 +109,8 @@ static inline int publish_ready(const char *dir)
 	snprintf(ready, sizeof(ready), "%s/ready", dir);
 	snprintf(tmp, sizeof(tmp), "%s/ready.tmp", dir);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) || rename(tmp, ready)) {
+	if (fd < 0 || dprintf(fd, "%d\n", getpid()) < 0 || close(fd) ||
+	    rename(tmp, ready)) {
 		perror(ready);
 		return -1;
 	}

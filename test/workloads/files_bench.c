@@ -26,7 +26,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur < (rlim_t)n + 16) {
-		lim.rlim_cur = lim.rlim_max < (rlim_t)n + 16 ? lim.rlim_max : (rlim_t)n + 16;
+		lim.rlim_cur = lim.rlim_max < (rlim_t)n + 16 ? lim.rlim_max :
+							       (rlim_t)n + 16;
 		setrlimit(RLIMIT_NOFILE, &lim);
 	}
 	for (i = 0; i < n; i++) {

@@ -27,7 +27,7 @@ static int open_kind(const char *kind, const char *go_file)
 	int fds[2], fd = -1;
 
 	if (!strcmp(kind, "socket")) {
-		fd = socket(AF_INET, SOCK_STREAM, 0);	/* TCP: not supported */
+		fd = socket(AF_INET, SOCK_STREAM, 0); /* TCP: not supported */
 	} else if (!strcmp(kind, "pipe")) {
 		/*
 		 * A pipe whose write end a process outside the tree holds: a
@@ -56,12 +56,15 @@ static int open_kind(const char *kind, const char *go_file)
 		snprintf(path, sizeof(path), "%s.watched", go_file);
 		file = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		fd = inotify_init1(0);
-		if (file < 0 || inotify_add_watch(fd, path, IN_MODIFY) < 0 || write(file, "x", 1) != 1)
+		if (file < 0 || inotify_add_watch(fd, path, IN_MODIFY) < 0 ||
+		    write(file, "x", 1) != 1)
 			return -1;
 		close(file);
 	} else if (!strcmp(kind, "semundo")) {
 		/* A semaphore adjustment the kernel undoes at exit. */
-		struct sembuf op = { .sem_num = 0, .sem_op = 1, .sem_flg = SEM_UNDO };
+		struct sembuf op = { .sem_num = 0,
+				     .sem_op = 1,
+				     .sem_flg = SEM_UNDO };
 		int sem = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);
 
 		/* Kept: removing the set would drop the adjustment too. */
@@ -101,6 +104,7 @@ int main(int argc, char **argv)
 		rounds++;
 	}
 	check("kept-running", interrupted == 0 && rounds > 0,
-	      "%lu of %lu sleeps interrupted, with a %s at fd 5", interrupted, rounds, argv[1]);
+	      "%lu of %lu sleeps interrupted, with a %s at fd 5", interrupted,
+	      rounds, argv[1]);
 	return check_exit_status();
 }

@@ -38,7 +38,8 @@ static void place(int fd, int want, int flags)
 	}
 	if (fd != want) {
 		if (dup3(fd, want, flags) != want) {
-			check("setup", 0, "dup3 to %d: %s", want, strerror(errno));
+			check("setup", 0, "dup3 to %d: %s", want,
+			      strerror(errno));
 			exit(1);
 		}
 		close(fd);
@@ -95,7 +96,8 @@ static void set_up(const char *go_file)
 		exit(1);
 	lseek(3, 5, SEEK_SET);
 	dup2(3, 4);
-	place(open(path_log, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0644), 5, O_CLOEXEC);
+	place(open(path_log, O_WRONLY | O_APPEND | O_CREAT | O_TRUNC, 0644), 5,
+	      O_CLOEXEC);
 	if (write(5, "log\n", 4) != 4)
 		exit(1);
 	place(open(path_b, O_RDONLY | O_CREAT | O_NONBLOCK, 0644), 10, 0);
@@ -129,7 +131,8 @@ static int is_dev(int fd, unsigned int major, unsigned int minor)
 {
 	struct stat st;
 
-	return !fstat(fd, &st) && S_ISCHR(st.st_mode) && st.st_rdev == makedev(major, minor);
+	return !fstat(fd, &st) && S_ISCHR(st.st_mode) &&
+	       st.st_rdev == makedev(major, minor);
 }
 
 static void check_directory(void)
@@ -137,12 +140,14 @@ static void check_directory(void)
 	char rest[NR_DIR_ENTRIES + 2][64];
 	int nr_rest = 0, n, i, j, entries = 0, dups = 0;
 
-	check("directory", ino_of(6) == ino_dir && lseek(6, 0, SEEK_CUR) == dir_pos &&
-	      nr_seen > 0 && nr_seen < NR_DIR_ENTRIES,
-	      "position %ld, saved %ld, %d names read before", (long)lseek(6, 0, SEEK_CUR),
-	      (long)dir_pos, nr_seen);
+	check("directory",
+	      ino_of(6) == ino_dir && lseek(6, 0, SEEK_CUR) == dir_pos &&
+		      nr_seen > 0 && nr_seen < NR_DIR_ENTRIES,
+	      "position %ld, saved %ld, %d names read before",
+	      (long)lseek(6, 0, SEEK_CUR), (long)dir_pos, nr_seen);
 	/* The stream goes on where it stopped: every name once, in all. */
-	while ((n = read_names(6, rest + nr_rest, NR_DIR_ENTRIES + 2 - nr_rest, 4096)) > 0)
+	while ((n = read_names(6, rest + nr_rest, NR_DIR_ENTRIES + 2 - nr_rest,
+			       4096)) > 0)
 		nr_rest += n;
 	for (i = 0; i < nr_seen; i++)
 		for (j = 0; j < nr_rest; j++)
@@ -152,8 +157,8 @@ static void check_directory(void)
 	for (i = 0; i < nr_rest; i++)
 		entries += !strncmp(rest[i], "entry-", 6);
 	check("directory-stream-continues", !dups && entries == NR_DIR_ENTRIES,
-	      "%d names before, %d after, %d repeated, %d of %d entries", nr_seen, nr_rest,
-	      dups, entries, NR_DIR_ENTRIES);
+	      "%d names before, %d after, %d repeated, %d of %d entries",
+	      nr_seen, nr_rest, dups, entries, NR_DIR_ENTRIES);
 }
 
 static void check_table(void)
@@ -194,38 +199,56 @@ int main(int argc, char **argv)
 	printf("READY\n");
 	wait_for(argv[1]);
 
-	check("regular-offset", ino_of(3) == ino_a && lseek(3, 0, SEEK_CUR) == 5 &&
-	      (fcntl(3, F_GETFL) & O_ACCMODE) == O_RDWR && fcntl(3, F_GETFD) == 0,
-	      "fd 3 at %ld, flags %#x", (long)lseek(3, 0, SEEK_CUR), fcntl(3, F_GETFL));
-	check("regular-content", pread(3, buf, 4, 10) == 4 && !memcmp(buf, "abcd", 4),
+	check("regular-offset",
+	      ino_of(3) == ino_a && lseek(3, 0, SEEK_CUR) == 5 &&
+		      (fcntl(3, F_GETFL) & O_ACCMODE) == O_RDWR &&
+		      fcntl(3, F_GETFD) == 0,
+	      "fd 3 at %ld, flags %#x", (long)lseek(3, 0, SEEK_CUR),
+	      fcntl(3, F_GETFL));
+	check("regular-content",
+	      pread(3, buf, 4, 10) == 4 && !memcmp(buf, "abcd", 4),
 	      "bytes 10..13 of %s", path_a);
 	lseek(3, 11, SEEK_SET);
-	check("dup-shares-offset", ino_of(4) == ino_a && lseek(4, 0, SEEK_CUR) == 11,
-	      "fd 4 at %ld after fd 3 moved to 11", (long)lseek(4, 0, SEEK_CUR));
-	check("append-cloexec", ino_of(5) == ino_log && (fcntl(5, F_GETFL) & O_APPEND) &&
-	      (fcntl(5, F_GETFL) & O_ACCMODE) == O_WRONLY && fcntl(5, F_GETFD) == FD_CLOEXEC,
+	check("dup-shares-offset",
+	      ino_of(4) == ino_a && lseek(4, 0, SEEK_CUR) == 11,
+	      "fd 4 at %ld after fd 3 moved to 11",
+	      (long)lseek(4, 0, SEEK_CUR));
+	check("append-cloexec",
+	      ino_of(5) == ino_log && (fcntl(5, F_GETFL) & O_APPEND) &&
+		      (fcntl(5, F_GETFL) & O_ACCMODE) == O_WRONLY &&
+		      fcntl(5, F_GETFD) == FD_CLOEXEC,
 	      "flags %#x, fd flags %#x", fcntl(5, F_GETFL), fcntl(5, F_GETFD));
 	lseek(5, 0, SEEK_SET);
-	check("append-writes-at-end", write(5, "more\n", 5) == 5 && !stat(path_log, &st) &&
-	      st.st_size == 9, "%s is %ld bytes", path_log, (long)st.st_size);
+	check("append-writes-at-end",
+	      write(5, "more\n", 5) == 5 && !stat(path_log, &st) &&
+		      st.st_size == 9,
+	      "%s is %ld bytes", path_log, (long)st.st_size);
 	check_directory();
-	check("dev-null", is_dev(7, 1, 3) && (fcntl(7, F_GETFL) & O_ACCMODE) == O_RDWR &&
-	      write(7, "x", 1) == 1, "fd 7 flags %#x", fcntl(7, F_GETFL));
-	check("dev-zero", is_dev(8, 1, 5) && fcntl(8, F_GETFD) == FD_CLOEXEC &&
-	      read(8, buf, 4) == 4 && !buf[0] && !buf[3], "fd 8");
-	check("dev-urandom-nonblock", is_dev(9, 1, 9) && (fcntl(9, F_GETFL) & O_NONBLOCK),
+	check("dev-null",
+	      is_dev(7, 1, 3) && (fcntl(7, F_GETFL) & O_ACCMODE) == O_RDWR &&
+		      write(7, "x", 1) == 1,
+	      "fd 7 flags %#x", fcntl(7, F_GETFL));
+	check("dev-zero",
+	      is_dev(8, 1, 5) && fcntl(8, F_GETFD) == FD_CLOEXEC &&
+		      read(8, buf, 4) == 4 && !buf[0] && !buf[3],
+	      "fd 8");
+	check("dev-urandom-nonblock",
+	      is_dev(9, 1, 9) && (fcntl(9, F_GETFL) & O_NONBLOCK),
 	      "fd 9 flags %#x", fcntl(9, F_GETFL));
-	check("nonblock-regular", ino_of(10) == ino_b && (fcntl(10, F_GETFL) & O_NONBLOCK),
+	check("nonblock-regular",
+	      ino_of(10) == ino_b && (fcntl(10, F_GETFL) & O_NONBLOCK),
 	      "fd 10 flags %#x", fcntl(10, F_GETFL));
-	check("gap-stays-closed", fcntl(11, F_GETFD) < 0 && errno == EBADF, "fd 11");
+	check("gap-stays-closed", fcntl(11, F_GETFD) < 0 && errno == EBADF,
+	      "fd 11");
 	check("dev-null-stdin", is_dev(0, 1, 3), "fd 0");
 	/* stdout and stderr: one description, at the saved end of the output. */
 	fflush(stdout);
 	out_pos = lseek(1, 0, SEEK_CUR);
 	if (write(2, "", 0) == 0 && dprintf(2, "(stderr)\n") > 0)
-		check("stdout-stderr-shared", lseek(1, 0, SEEK_CUR) == out_pos + 9,
-		      "stdout moved from %ld to %ld with a write to stderr", (long)out_pos,
-		      (long)lseek(1, 0, SEEK_CUR));
+		check("stdout-stderr-shared",
+		      lseek(1, 0, SEEK_CUR) == out_pos + 9,
+		      "stdout moved from %ld to %ld with a write to stderr",
+		      (long)out_pos, (long)lseek(1, 0, SEEK_CUR));
 	check_table();
 	return check_exit_status();
 }

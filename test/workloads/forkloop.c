@@ -46,7 +46,9 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec + (now.tv_nsec - start.tv_nsec) / 1e9 >= seconds)
+		if (now.tv_sec - start.tv_sec +
+			    (now.tv_nsec - start.tv_nsec) / 1e9 >=
+		    seconds)
 			break;
 		pid = fork();
 		if (pid == 0)
@@ -57,7 +59,8 @@ int main(int argc, char **argv)
 				nanosleep(&pause, NULL);
 				continue;
 			}
-			snprintf(other, sizeof(other), ", stopped by fork: %s", strerror(errno));
+			snprintf(other, sizeof(other), ", stopped by fork: %s",
+				 strerror(errno));
 			break;
 		}
 		if (!forked++)
@@ -67,23 +70,25 @@ int main(int argc, char **argv)
 				continue;
 			hits++;
 			if (nr_hit++ < MAX_HITS_LISTED)
-				used += snprintf(list + used, sizeof(list) - used, "%s%d",
+				used += snprintf(list + used,
+						 sizeof(list) - used, "%s%d",
 						 used ? " " : "", (int)pid);
 		}
 		if (waitpid(pid, &status, 0) != pid) {
-			snprintf(other, sizeof(other), ", stopped by waitpid %d: %s", (int)pid,
+			snprintf(other, sizeof(other),
+				 ", stopped by waitpid %d: %s", (int)pid,
 				 strerror(errno));
 			break;
 		}
 	}
 	if (!forked)
-		printf("READY\n");	/* nothing to wait for */
+		printf("READY\n"); /* nothing to wait for */
 	check("forkloop-no-reserved", hits == 0,
-	      "forked %lu children, %lu got a reserved pid (%s); %lu EAGAIN%s", forked, hits,
-	      list, eagain, other);
+	      "forked %lu children, %lu got a reserved pid (%s); %lu EAGAIN%s",
+	      forked, hits, list, eagain, other);
 	check("forkloop-forked", forked > 0 && !other[0],
-	      "forked %lu children in %g s, %lu fork() EAGAIN retried%s", forked, seconds, eagain,
-	      other);
+	      "forked %lu children in %g s, %lu fork() EAGAIN retried%s",
+	      forked, seconds, eagain, other);
 	free(reserved);
 	return check_exit_status();
 }

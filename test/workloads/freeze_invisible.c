@@ -27,8 +27,8 @@ static int child_main(const char *go_file)
 			interrupted++;
 		rounds++;
 	}
-	check("target-sees-no-eintr", interrupted == 0, "%lu of %lu sleeps interrupted",
-	      interrupted, rounds);
+	check("target-sees-no-eintr", interrupted == 0,
+	      "%lu of %lu sleeps interrupted", interrupted, rounds);
 	return check_exit_status();
 }
 
@@ -44,13 +44,16 @@ int main(int argc, char **argv)
 	if (child == 0)
 		return child_main(argv[1]);
 	printf("READY %d\n", child);
-	while ((got = waitpid(child, &status, WUNTRACED | WCONTINUED)) == child) {
+	while ((got = waitpid(child, &status, WUNTRACED | WCONTINUED)) ==
+	       child) {
 		if (WIFEXITED(status) || WIFSIGNALED(status))
 			break;
 		stops++;
 	}
-	check("parent-sees-no-stop", stops == 0, "%d stop/continue reports", stops);
-	check("target-ran-to-end", got == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	check("parent-sees-no-stop", stops == 0, "%d stop/continue reports",
+	      stops);
+	check("target-ran-to-end",
+	      got == child && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "child status %#x", status);
 	return check_exit_status();
 }

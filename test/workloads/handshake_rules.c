@@ -34,7 +34,8 @@ static unsigned long cmd_of_size(unsigned int size)
 }
 
 /* Expects the call to fail with want_errno (0: to succeed). */
-static void expect(const char *name, unsigned long cmd, void *arg, int want_errno)
+static void expect(const char *name, unsigned long cmd, void *arg,
+		   int want_errno)
 {
 	int ret = ioctl(fd, cmd, arg);
 	int got = ret < 0 ? errno : 0;
@@ -58,22 +59,28 @@ int main(void)
 	expect("valid-request", CPT_IOC_API, &req, 0);
 	check("reports-api-ioctl", req.api.ioctls & (1ULL << _CPT_API),
 	      "ioctls = %#llx", (unsigned long long)req.api.ioctls);
-	check("reports-only-known-features", !(req.api.features & ~CPT_FEATURES_KNOWN),
-	      "features = %#llx", (unsigned long long)req.api.features);
+	check("reports-only-known-features",
+	      !(req.api.features & ~CPT_FEATURES_KNOWN), "features = %#llx",
+	      (unsigned long long)req.api.features);
 
 	valid_request(&req);
-	expect("unknown-ioctl", _IOWR(CPT_IOC_MAGIC, 0x3f, struct cpt_api), &req, ENOTTY);
-	expect("foreign-ioctl-type", _IOWR('x', _CPT_API, struct cpt_api), &req, ENOTTY);
-	expect("wrong-direction", _IOR(CPT_IOC_MAGIC, _CPT_API, struct cpt_api), &req, ENOTTY);
+	expect("unknown-ioctl", _IOWR(CPT_IOC_MAGIC, 0x3f, struct cpt_api),
+	       &req, ENOTTY);
+	expect("foreign-ioctl-type", _IOWR('x', _CPT_API, struct cpt_api), &req,
+	       ENOTTY);
+	expect("wrong-direction", _IOR(CPT_IOC_MAGIC, _CPT_API, struct cpt_api),
+	       &req, ENOTTY);
 
 	valid_request(&req);
-	expect("struct-too-short", cmd_of_size(CPT_API_SIZE_VER0 - 8), &req, EINVAL);
+	expect("struct-too-short", cmd_of_size(CPT_API_SIZE_VER0 - 8), &req,
+	       EINVAL);
 	expect("struct-empty", cmd_of_size(0), &req, EINVAL);
 	valid_request(&req);
 	expect("longer-struct-zero-tail", cmd_of_size(sizeof(req)), &req, 0);
 	valid_request(&req);
 	req.tail[1] = 1;
-	expect("longer-struct-nonzero-tail", cmd_of_size(sizeof(req)), &req, EINVAL);
+	expect("longer-struct-nonzero-tail", cmd_of_size(sizeof(req)), &req,
+	       EINVAL);
 
 	valid_request(&req);
 	req.api.api = CPT_API + 1;
@@ -88,7 +95,8 @@ int main(void)
 	req.api.reserved[1] = 1ULL << 63;
 	expect("reserved-1-nonzero", CPT_IOC_API, &req, EINVAL);
 	valid_request(&req);
-	req.api.features = ~CPT_FEATURES_KNOWN & -~CPT_FEATURES_KNOWN; /* lowest unknown bit */
+	req.api.features = ~CPT_FEATURES_KNOWN &
+			   -~CPT_FEATURES_KNOWN; /* lowest unknown bit */
 	expect("unknown-feature", CPT_IOC_API, &req, EINVAL);
 	expect("bad-pointer", CPT_IOC_API, (void *)8, EFAULT);
 

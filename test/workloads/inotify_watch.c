@@ -23,14 +23,16 @@
 #define TIMEOUT_MS 10000
 
 /* Reads the next event; returns its wd and mask, and its name if any. */
-static int next_event(int fd, int *wd, unsigned int *mask, char *name, size_t size)
+static int next_event(int fd, int *wd, unsigned int *mask, char *name,
+		      size_t size)
 {
 	char buf[sizeof(struct inotify_event) + NAME_MAX + 1]
 		__attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev = (const void *)buf;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
-	if (poll(&p, 1, TIMEOUT_MS) != 1 || read(fd, buf, sizeof(buf)) < (ssize_t)sizeof(*ev))
+	if (poll(&p, 1, TIMEOUT_MS) != 1 ||
+	    read(fd, buf, sizeof(buf)) < (ssize_t)sizeof(*ev))
 		return 0;
 	*wd = ev->wd;
 	*mask = ev->mask;
@@ -40,7 +42,8 @@ static int next_event(int fd, int *wd, unsigned int *mask, char *name, size_t si
 
 int main(int argc, char **argv)
 {
-	char sub[PATH_MAX], file[PATH_MAX], path[PATH_MAX + 8], name[NAME_MAX + 1];
+	char sub[PATH_MAX], file[PATH_MAX], path[PATH_MAX + 8],
+		name[NAME_MAX + 1];
 	int fd, first, wd_sub, wd_file, wd, wd_new, f, ok;
 	unsigned int mask;
 
@@ -60,7 +63,9 @@ int main(int argc, char **argv)
 	wd_sub = inotify_add_watch(fd, sub, IN_CREATE | IN_ONLYDIR);
 	wd_file = inotify_add_watch(fd, file, IN_MODIFY);
 	if (fd < 0 || wd_sub != 2 || wd_file != 3) {
-		fprintf(stderr, "inotify_watch: watches %d and %d, not 2 and 3\n", wd_sub, wd_file);
+		fprintf(stderr,
+			"inotify_watch: watches %d and %d, not 2 and 3\n",
+			wd_sub, wd_file);
 		return 2;
 	}
 	printf("READY\n");
@@ -71,7 +76,8 @@ int main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/new", sub);
 	close(open(path, O_WRONLY | O_CREAT, 0644));
 	ok = next_event(fd, &wd, &mask, name, sizeof(name));
-	check("create-event", ok && wd == wd_sub && (mask & IN_CREATE) && !strcmp(name, "new"),
+	check("create-event",
+	      ok && wd == wd_sub && (mask & IN_CREATE) && !strcmp(name, "new"),
 	      "creating sub/new: wd %d, mask %#x, name \"%s\" (want wd %d, IN_CREATE, \"new\")",
 	      ok ? wd : -1, ok ? mask : 0, ok ? name : "", wd_sub);
 	f = open(file, O_WRONLY);
@@ -79,13 +85,15 @@ int main(int argc, char **argv)
 	close(f);
 	ok = ok && next_event(fd, &wd, &mask, name, sizeof(name));
 	check("modify-event", ok && wd == wd_file && (mask & IN_MODIFY),
-	      "writing to file: wd %d, mask %#x (want wd %d, IN_MODIFY)", ok ? wd : -1,
-	      ok ? mask : 0, wd_file);
+	      "writing to file: wd %d, mask %#x (want wd %d, IN_MODIFY)",
+	      ok ? wd : -1, ok ? mask : 0, wd_file);
 	ok = next_event(fd, &wd, &mask, name, sizeof(name));
-	check("no-other-event", !ok, "no other event (%s)", ok ? "got one" : "none");
+	check("no-other-event", !ok, "no other event (%s)",
+	      ok ? "got one" : "none");
 	wd_new = inotify_add_watch(fd, argv[1], IN_DELETE);
-	check("next-wd", wd_new == wd_file + 1, "a new watch gets wd %d (want %d)", wd_new,
-	      wd_file + 1);
-	check("nonblock", (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0, "the instance is still O_NONBLOCK");
+	check("next-wd", wd_new == wd_file + 1,
+	      "a new watch gets wd %d (want %d)", wd_new, wd_file + 1);
+	check("nonblock", (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0,
+	      "the instance is still O_NONBLOCK");
 	return check_exit_status();
 }

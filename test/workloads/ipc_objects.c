@@ -23,7 +23,10 @@
 int main(int argc, char **argv)
 {
 	struct mq_attr attr = { .mq_maxmsg = 4, .mq_msgsize = 64 };
-	struct { long type; char text[8]; } msg = { 1, "message" };
+	struct {
+		long type;
+		char text[8];
+	} msg = { 1, "message" };
 	char name[NAME_MAX + 2], slave[PATH_MAX];
 	int shm, sem, msq, m, s;
 	mqd_t mq;
@@ -39,14 +42,15 @@ int main(int argc, char **argv)
 	msq = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
 	mq = mq_open(name, O_CREAT | O_RDWR, 0600, &attr);
 	m = posix_openpt(O_RDWR | O_NOCTTY);
-	if (shm < 0 || sem < 0 || msq < 0 || mq == (mqd_t)-1 || m < 0 || grantpt(m) ||
-	    unlockpt(m) || ptsname_r(m, slave, sizeof(slave))) {
+	if (shm < 0 || sem < 0 || msq < 0 || mq == (mqd_t)-1 || m < 0 ||
+	    grantpt(m) || unlockpt(m) || ptsname_r(m, slave, sizeof(slave))) {
 		perror("ipc_objects");
 		return 2;
 	}
 	s = open(slave, O_RDWR | O_NOCTTY);
 	p = shmat(shm, NULL, 0);
-	if (s < 0 || p == (void *)-1 || msgsnd(msq, &msg, sizeof(msg.text), 0) ||
+	if (s < 0 || p == (void *)-1 ||
+	    msgsnd(msq, &msg, sizeof(msg.text), 0) ||
 	    mq_send(mq, "hello", 5, 3) || write(s, "unread\n", 7) != 7) {
 		perror("ipc_objects");
 		return 2;

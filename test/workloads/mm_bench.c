@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 	const size_t words = 4096 / 8;
 
 	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: %s DIR SIZE_MIB [TOUCHED_MIB]\n", argv[0]);
+		fprintf(stderr, "usage: %s DIR SIZE_MIB [TOUCHED_MIB]\n",
+			argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -50,7 +51,8 @@ int main(int argc, char **argv)
 	}
 	/* Every stride-th page is written: all of them when touched == size. */
 	stride = size / touched;
-	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED) {
 		perror("mmap");
 		return 2;
@@ -77,7 +79,8 @@ int main(int argc, char **argv)
 	for (i = 0; i < size / 8; i++)
 		if (!((i / words) % stride))
 			again += mem[i] ^ (mem[i] >> 29);
-	check("mm_bench", again == sum, "%zu MiB of anonymous memory, %zu MiB written", size >> 20,
+	check("mm_bench", again == sum,
+	      "%zu MiB of anonymous memory, %zu MiB written", size >> 20,
 	      touched >> 20);
 	return check_exit_status();
 }

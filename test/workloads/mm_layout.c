@@ -76,15 +76,16 @@ static size_t read_proc_file(const char *path, char *buf)
 		perror(path);
 		exit(2);
 	}
-	while (n < SNAP_SIZE - 1 && (got = read(fd, buf + n, SNAP_SIZE - 1 - n)) > 0)
+	while (n < SNAP_SIZE - 1 &&
+	       (got = read(fd, buf + n, SNAP_SIZE - 1 - n)) > 0)
 		n += got;
 	close(fd);
 	buf[n] = 0;
 	return n;
 }
 
-static int make_file(const char *dir, const char *name, size_t len, unsigned int seed,
-		     char *path, size_t path_size)
+static int make_file(const char *dir, const char *name, size_t len,
+		     unsigned int seed, char *path, size_t path_size)
 {
 	void *buf = malloc(len);
 	int fd;
@@ -123,7 +124,8 @@ static int maps_line(unsigned long addr, char *line, size_t size)
 	int found = 0;
 
 	while (f && fgets(line, size, f)) {
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= addr && addr < hi) {
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo <= addr &&
+		    addr < hi) {
 			line[strcspn(line, "\n")] = 0;
 			found = 1;
 			break;
@@ -177,11 +179,13 @@ static int vm_flags_have(void *addr, const char *flags)
 
 	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
-			in = lo <= (unsigned long)addr && (unsigned long)addr < hi;
+			in = lo <= (unsigned long)addr &&
+			     (unsigned long)addr < hi;
 		} else if (in && !strncmp(line, "VmFlags:", 8)) {
 			ok = 1;
 			snprintf(want, sizeof(want), "%s", flags);
-			for (w = strtok_r(want, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+			for (w = strtok_r(want, " ", &save); w;
+			     w = strtok_r(NULL, " ", &save)) {
 				char needle[8];
 
 				snprintf(needle, sizeof(needle), " %s", w);
@@ -207,7 +211,8 @@ static long swap_kib(void *addr)
 }
 
 struct state {
-	char maps[SNAP_SIZE], cmdline[SNAP_SIZE], environ[SNAP_SIZE], auxv[SNAP_SIZE];
+	char maps[SNAP_SIZE], cmdline[SNAP_SIZE], environ[SNAP_SIZE],
+		auxv[SNAP_SIZE];
 	char exe[4096];
 	size_t maps_len, cmdline_len, environ_len, auxv_len;
 	void *brk;
@@ -238,24 +243,28 @@ static size_t normalize_maps(char *maps, size_t len)
 			break;
 		*end = 0;
 		name_at = 0;
-		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu %n", &lo, &hi, perms, &off, &inode,
-			   &name_at) < 5)
+		if (sscanf(line, "%lx-%lx %7s %lx %*s %lu %n", &lo, &hi, perms,
+			   &off, &inode, &name_at) < 5)
 			continue;
-		snprintf(name, sizeof(name), "%s", name_at ? line + name_at : "");
+		snprintf(name, sizeof(name), "%s",
+			 name_at ? line + name_at : "");
 		if (!strcmp(name, "/dev/zero (deleted)"))
 			inode = 0;
 		if (!inode && pend_hi == lo && !strcmp(perms, pend_perms) &&
-		    !strcmp(name, pend_name) && strcmp(name, "/dev/zero (deleted)")) {
+		    !strcmp(name, pend_name) &&
+		    strcmp(name, "/dev/zero (deleted)")) {
 			pend_hi = hi;
 			continue;
 		}
 		if (pend_hi)
-			n += snprintf(out + n, sizeof(out) - n, "%lx-%lx %s anon %s\n",
-				      pend_lo, pend_hi, pend_perms, pend_name);
+			n += snprintf(out + n, sizeof(out) - n,
+				      "%lx-%lx %s anon %s\n", pend_lo, pend_hi,
+				      pend_perms, pend_name);
 		pend_hi = 0;
 		if (inode) {
-			n += snprintf(out + n, sizeof(out) - n, "%lx-%lx %s %lx %lu %s\n",
-				      lo, hi, perms, off, inode, name);
+			n += snprintf(out + n, sizeof(out) - n,
+				      "%lx-%lx %s %lx %lu %s\n", lo, hi, perms,
+				      off, inode, name);
 			continue;
 		}
 		pend_lo = lo;
@@ -274,7 +283,8 @@ static void snapshot(struct state *st)
 {
 	ssize_t n;
 
-	st->maps_len = normalize_maps(st->maps, read_proc_file("/proc/self/maps", st->maps));
+	st->maps_len = normalize_maps(
+		st->maps, read_proc_file("/proc/self/maps", st->maps));
 	st->cmdline_len = read_proc_file("/proc/self/cmdline", st->cmdline);
 	st->environ_len = read_proc_file("/proc/self/environ", st->environ);
 	st->auxv_len = read_proc_file("/proc/self/auxv", st->auxv);
@@ -294,7 +304,8 @@ static int file_is(const char *path, off_t off, const void *expect, size_t len)
 	char *buf = malloc(len);
 	int fd = open(path, O_RDONLY), ok;
 
-	ok = fd >= 0 && buf && pread(fd, buf, len, off) == (ssize_t)len && !memcmp(buf, expect, len);
+	ok = fd >= 0 && buf && pread(fd, buf, len, off) == (ssize_t)len &&
+	     !memcmp(buf, expect, len);
 	if (fd >= 0)
 		close(fd);
 	free(buf);
@@ -306,10 +317,12 @@ static void diff_lines(const char *a, const char *b)
 {
 	char *ca = strdup(a), *cb = strdup(b), *line, *save;
 
-	for (line = strtok_r(ca, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	for (line = strtok_r(ca, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
 		if (!strstr(b, line))
 			printf("# before only: %s\n", line);
-	for (line = strtok_r(cb, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+	for (line = strtok_r(cb, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save))
 		if (!strstr(a, line))
 			printf("# after only:  %s\n", line);
 	free(ca);
@@ -321,9 +334,11 @@ int main(int argc, char **argv)
 	char priv_path[4096], shared_path[4096], trigger[4096];
 	char line[512];
 	unsigned char stack_buf[64 * 1024];
-	uint64_t s_anon, s_heap, s_stack, s_priv, s_shanon, s_ro, s_none, s_rosh, s_huge;
+	uint64_t s_anon, s_heap, s_stack, s_priv, s_shanon, s_ro, s_none,
+		s_rosh, s_huge;
 	uint64_t s_advised, s_down;
-	unsigned char *anon, *heap, *priv, *shared, *shanon, *ro, *none, *rosh, *big, *huge;
+	unsigned char *anon, *heap, *priv, *shared, *shanon, *ro, *none, *rosh,
+		*big, *huge;
 	unsigned char *advised, *down;
 	unsigned char *expect, shanon_byte;
 	struct timespec t0, t1;
@@ -342,7 +357,8 @@ int main(int argc, char **argv)
 	signal(SIGUSR1, on_usr1);
 
 	/* Private anonymous memory. */
-	anon = map(NULL, 4 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	anon = map(NULL, 4 * MIB, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	fill(anon, 4 * MIB, 1);
 	s_anon = sum(anon, 4 * MIB);
 
@@ -356,20 +372,25 @@ int main(int argc, char **argv)
 	s_stack = sum(stack_buf, sizeof(stack_buf));
 
 	/* A private file mapping, its second page written (copied on write). */
-	priv_fd = make_file(argv[1], "private", 4 * PAGE, 4, priv_path, sizeof(priv_path));
-	priv = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, priv_fd);
+	priv_fd = make_file(argv[1], "private", 4 * PAGE, 4, priv_path,
+			    sizeof(priv_path));
+	priv = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		   priv_fd);
 	memset(priv + PAGE, 0x5a, PAGE);
 	s_priv = sum(priv, 4 * PAGE);
 
 	/* A shared file mapping: the file keeps it. */
-	shared_fd = make_file(argv[1], "shared", 4 * PAGE, 5, shared_path, sizeof(shared_path));
-	shared = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, shared_fd);
+	shared_fd = make_file(argv[1], "shared", 4 * PAGE, 5, shared_path,
+			      sizeof(shared_path));
+	shared = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     shared_fd);
 	memset(shared + 2 * PAGE, 0xa5, PAGE);
 	close(priv_fd);
 	close(shared_fd);
 
 	/* Shared anonymous memory. */
-	shanon = map(NULL, 1 * MIB, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1);
+	shanon = map(NULL, 1 * MIB, PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1);
 	fill(shanon, 1 * MIB, 6);
 	s_shanon = sum(shanon, 1 * MIB);
 
@@ -377,7 +398,8 @@ int main(int argc, char **argv)
 	mprotect(shanon + 512 * 1024, 4 * PAGE, PROT_READ);
 
 	/* madvise() flags and MAP_GROWSDOWN, which only VmFlags show. */
-	advised = map(NULL, 16 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	advised = map(NULL, 16 * PAGE, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	fill(advised, 16 * PAGE, 11);
 	s_advised = sum(advised, 16 * PAGE);
 	madvise(advised, 4 * PAGE, MADV_DONTDUMP);
@@ -389,17 +411,20 @@ int main(int argc, char **argv)
 	s_down = sum(down, 16 * PAGE);
 
 	/* An mprotect'ed range in the middle of anonymous memory: a VMA split. */
-	ro = map(NULL, 8 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	ro = map(NULL, 8 * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	fill(ro, 8 * PAGE, 7);
 	s_ro = sum(ro, 8 * PAGE);
 	mprotect(ro + 2 * PAGE, 3 * PAGE, PROT_READ);
 
 	/* Data behind PROT_NONE, and read-only shared anonymous memory. */
-	none = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	none = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	fill(none, 4 * PAGE, 8);
 	s_none = sum(none, 4 * PAGE);
 	mprotect(none, 4 * PAGE, PROT_NONE);
-	rosh = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1);
+	rosh = map(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1);
 	fill(rosh, 4 * PAGE, 9);
 	s_rosh = sum(rosh, 4 * PAGE);
 	mprotect(rosh, 4 * PAGE, PROT_READ);
@@ -416,8 +441,10 @@ int main(int argc, char **argv)
 		return 2;
 
 	/* Transparent huge pages, where the kernel gives them. */
-	huge = map(NULL, 2 * HUGE_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	huge = (unsigned char *)(((unsigned long)huge + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	huge = map(NULL, 2 * HUGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	huge = (unsigned char *)(((unsigned long)huge + HUGE_SIZE - 1) &
+				 ~(HUGE_SIZE - 1));
 	madvise(huge, HUGE_SIZE, MADV_HUGEPAGE);
 	fill(huge, HUGE_SIZE, 10);
 	s_huge = sum(huge, HUGE_SIZE);
@@ -457,39 +484,53 @@ int main(int argc, char **argv)
 	}
 
 	snapshot(&after);
-	maps_same = same(before.maps, before.maps_len, after.maps, after.maps_len);
-	check("mm_maps", maps_same, "/proc/self/maps %s", maps_same ? "unchanged" : "changed");
+	maps_same =
+		same(before.maps, before.maps_len, after.maps, after.maps_len);
+	check("mm_maps", maps_same, "/proc/self/maps %s",
+	      maps_same ? "unchanged" : "changed");
 	if (!maps_same)
 		diff_lines(before.maps, after.maps);
 	check("mm_exe", !strcmp(before.exe, after.exe), "%s", after.exe);
-	check("mm_cmdline", same(before.cmdline, before.cmdline_len, after.cmdline,
-				 after.cmdline_len), "%zu bytes", after.cmdline_len);
-	check("mm_environ", same(before.environ, before.environ_len, after.environ,
-				 after.environ_len), "%zu bytes", after.environ_len);
-	check("mm_auxv", same(before.auxv, before.auxv_len, after.auxv, after.auxv_len),
+	check("mm_cmdline",
+	      same(before.cmdline, before.cmdline_len, after.cmdline,
+		   after.cmdline_len),
+	      "%zu bytes", after.cmdline_len);
+	check("mm_environ",
+	      same(before.environ, before.environ_len, after.environ,
+		   after.environ_len),
+	      "%zu bytes", after.environ_len);
+	check("mm_auxv",
+	      same(before.auxv, before.auxv_len, after.auxv, after.auxv_len),
 	      "%zu bytes", after.auxv_len);
 
-	check("mm_anon", sum(anon, 4 * MIB) == s_anon, "4 MiB of private anonymous memory");
+	check("mm_anon", sum(anon, 4 * MIB) == s_anon,
+	      "4 MiB of private anonymous memory");
 	check("mm_heap", sum(heap, 64 * 1024) == s_heap, "malloc'ed block");
-	check("mm_stack", sum(stack_buf, sizeof(stack_buf)) == s_stack, "64 KiB on the stack");
+	check("mm_stack", sum(stack_buf, sizeof(stack_buf)) == s_stack,
+	      "64 KiB on the stack");
 
 	fill(expect, 4 * PAGE, 4);
-	check("mm_private_file", sum(priv, 4 * PAGE) == s_priv &&
-	      !memcmp(priv, expect, PAGE) && !memcmp(priv + 2 * PAGE, expect + 2 * PAGE, 2 * PAGE),
+	check("mm_private_file",
+	      sum(priv, 4 * PAGE) == s_priv && !memcmp(priv, expect, PAGE) &&
+		      !memcmp(priv + 2 * PAGE, expect + 2 * PAGE, 2 * PAGE),
 	      "written page kept, others from the file");
-	check("mm_private_file_untouched", file_is(priv_path, 0, expect, 4 * PAGE),
+	check("mm_private_file_untouched",
+	      file_is(priv_path, 0, expect, 4 * PAGE),
 	      "the file did not see the private write");
 
 	fill(expect, 4 * PAGE, 5);
 	memset(expect + 2 * PAGE, 0xa5, PAGE);
-	check("mm_shared_file", !memcmp(shared, expect, 4 * PAGE), "shared mapping shows the file");
+	check("mm_shared_file", !memcmp(shared, expect, 4 * PAGE),
+	      "shared mapping shows the file");
 	shared[0] = 0x77;
 	msync(shared, PAGE, MS_SYNC);
 	check("mm_shared_file_write", file_is(shared_path, 0, shared, 1),
 	      "a write after the restart reaches the file");
 
-	check("mm_shared_anon", sum(shanon, 1 * MIB) == s_shanon && perms_are(shanon, "rw-s") &&
-	      perms_are(shanon + 512 * 1024, "r--s") && perms_are(shanon + 1 * MIB - PAGE, "rw-s"),
+	check("mm_shared_anon",
+	      sum(shanon, 1 * MIB) == s_shanon && perms_are(shanon, "rw-s") &&
+		      perms_are(shanon + 512 * 1024, "r--s") &&
+		      perms_are(shanon + 1 * MIB - PAGE, "rw-s"),
 	      "1 MiB of shared anonymous memory, in three VMAs");
 	shanon_byte = shanon[12345];
 	child = fork();
@@ -498,39 +539,59 @@ int main(int argc, char **argv)
 		_exit(0);
 	}
 	waitpid(child, &status, 0);
-	check("mm_shared_anon_shared", shanon[12345] == (unsigned char)(shanon_byte ^ 0xff),
+	check("mm_shared_anon_shared",
+	      shanon[12345] == (unsigned char)(shanon_byte ^ 0xff),
 	      "a child's write shows: still MAP_SHARED");
 
-	check("mm_mprotect", sum(ro, 8 * PAGE) == s_ro && perms_are(ro, "rw-p") &&
-	      perms_are(ro + 2 * PAGE, "r--p") && perms_are(ro + 5 * PAGE, "rw-p"),
+	check("mm_mprotect",
+	      sum(ro, 8 * PAGE) == s_ro && perms_are(ro, "rw-p") &&
+		      perms_are(ro + 2 * PAGE, "r--p") &&
+		      perms_are(ro + 5 * PAGE, "rw-p"),
 	      "contents and rw-/r--/rw- protections");
-	check("mm_prot_none", perms_are(none, "---p") &&
-	      mprotect(none, 4 * PAGE, PROT_READ) == 0 && sum(none, 4 * PAGE) == s_none,
+	check("mm_prot_none",
+	      perms_are(none, "---p") &&
+		      mprotect(none, 4 * PAGE, PROT_READ) == 0 &&
+		      sum(none, 4 * PAGE) == s_none,
 	      "data behind PROT_NONE");
-	check("mm_readonly_shared_anon", perms_are(rosh, "r--s") && sum(rosh, 4 * PAGE) == s_rosh,
+	check("mm_readonly_shared_anon",
+	      perms_are(rosh, "r--s") && sum(rosh, 4 * PAGE) == s_rosh,
 	      "read-only shared anonymous memory");
-	check("mm_big_sparse", big[0] == 1 && big[100 * MIB] == 2 && big[BIG_SIZE - 1] == 3 &&
-	      rss_kib(big) <= big_rss_before, "3 touched pages of 256 MiB; rss %ld KiB, was %ld",
-	      rss_kib(big), big_rss_before);
-	check("mm_thp", sum(huge, HUGE_SIZE) == s_huge && vm_flags_have(huge, "hg") &&
-	      vm_flags_have(big, "nh"), "4 MiB with MADV_HUGEPAGE; MADV_NOHUGEPAGE kept too");
-	check("mm_madvise", sum(advised, 16 * PAGE) == s_advised && vm_flags_have(advised, "dd") &&
-	      vm_flags_have(advised + 4 * PAGE, "dc") && vm_flags_have(advised + 8 * PAGE, "wf") &&
-	      !vm_flags_have(advised + 12 * PAGE, "dd") && !vm_flags_have(advised + 12 * PAGE, "dc"),
+	check("mm_big_sparse",
+	      big[0] == 1 && big[100 * MIB] == 2 && big[BIG_SIZE - 1] == 3 &&
+		      rss_kib(big) <= big_rss_before,
+	      "3 touched pages of 256 MiB; rss %ld KiB, was %ld", rss_kib(big),
+	      big_rss_before);
+	check("mm_thp",
+	      sum(huge, HUGE_SIZE) == s_huge && vm_flags_have(huge, "hg") &&
+		      vm_flags_have(big, "nh"),
+	      "4 MiB with MADV_HUGEPAGE; MADV_NOHUGEPAGE kept too");
+	check("mm_madvise",
+	      sum(advised, 16 * PAGE) == s_advised &&
+		      vm_flags_have(advised, "dd") &&
+		      vm_flags_have(advised + 4 * PAGE, "dc") &&
+		      vm_flags_have(advised + 8 * PAGE, "wf") &&
+		      !vm_flags_have(advised + 12 * PAGE, "dd") &&
+		      !vm_flags_have(advised + 12 * PAGE, "dc"),
 	      "MADV_DONTDUMP, MADV_DONTFORK, MADV_WIPEONFORK kept");
-	check("mm_growsdown", sum(down, 16 * PAGE) == s_down && vm_flags_have(down, "gd"),
+	check("mm_growsdown",
+	      sum(down, 16 * PAGE) == s_down && vm_flags_have(down, "gd"),
 	      "a MAP_GROWSDOWN mapping");
 
 	more = sbrk(PAGE);
 	if (more != (void *)-1)
 		memset(more, 1, PAGE);
-	check("mm_brk", after.brk == old_brk && more == old_brk &&
-	      sbrk(0) == (char *)old_brk + PAGE, "brk %p unchanged and still grows", after.brk);
+	check("mm_brk",
+	      after.brk == old_brk && more == old_brk &&
+		      sbrk(0) == (char *)old_brk + PAGE,
+	      "brk %p unchanged and still grows", after.brk);
 
-	check("mm_vdso", getauxval(AT_SYSINFO_EHDR) &&
-	      perms_are((void *)getauxval(AT_SYSINFO_EHDR), "r-xp") &&
-	      clock_gettime(CLOCK_MONOTONIC, &t0) == 0 && clock_gettime(CLOCK_MONOTONIC, &t1) == 0 &&
-	      (t1.tv_sec > t0.tv_sec || (t1.tv_sec == t0.tv_sec && t1.tv_nsec >= t0.tv_nsec)),
+	check("mm_vdso",
+	      getauxval(AT_SYSINFO_EHDR) &&
+		      perms_are((void *)getauxval(AT_SYSINFO_EHDR), "r-xp") &&
+		      clock_gettime(CLOCK_MONOTONIC, &t0) == 0 &&
+		      clock_gettime(CLOCK_MONOTONIC, &t1) == 0 &&
+		      (t1.tv_sec > t0.tv_sec ||
+		       (t1.tv_sec == t0.tv_sec && t1.tv_nsec >= t0.tv_nsec)),
 	      "vDSO where auxv says, clock_gettime works");
 
 	return check_exit_status();

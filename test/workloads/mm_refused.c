@@ -44,11 +44,13 @@ static unsigned char *refused_mapping(const char *kind)
 	if (!strcmp(kind, "memfd")) {
 		fd = memfd_create("mm_refused", 0);
 		if (fd >= 0 && ftruncate(fd, SIZE) == 0)
-			p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 fd, 0);
 	} else if (!strcmp(kind, "deleted")) {
 		fd = mkstemp(path);
 		if (fd >= 0 && ftruncate(fd, SIZE) == 0 && unlink(path) == 0)
-			p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+			p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+				 fd, 0);
 	} else if (!strcmp(kind, "sysv")) {
 		int id = shmget(IPC_PRIVATE, SIZE, IPC_CREAT | 0600);
 
@@ -60,13 +62,17 @@ static unsigned char *refused_mapping(const char *kind)
 		}
 	} else if (!strcmp(kind, "uffd")) {
 		struct uffdio_api api = { .api = UFFD_API };
-		struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+		struct uffdio_register reg = {
+			.mode = UFFDIO_REGISTER_MODE_MISSING
+		};
 
 		fd = syscall(SYS_userfaultfd, O_CLOEXEC);
-		p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		p = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		reg.range.start = (unsigned long)p;
 		reg.range.len = SIZE;
-		if (fd < 0 || ioctl(fd, UFFDIO_API, &api) || ioctl(fd, UFFDIO_REGISTER, &reg))
+		if (fd < 0 || ioctl(fd, UFFDIO_API, &api) ||
+		    ioctl(fd, UFFDIO_REGISTER, &reg))
 			return MAP_FAILED;
 		/* Its pages are not touched: a missing page would wait for a handler. */
 		return p;
@@ -86,7 +92,8 @@ int main(int argc, char **argv)
 	int ok;
 
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s memfd|deleted|sysv|uffd GO\n", argv[0]);
+		fprintf(stderr, "usage: %s memfd|deleted|sysv|uffd GO\n",
+			argv[0]);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -96,7 +103,8 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 2;
 	}
-	mine = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mine = mmap(NULL, SIZE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (i = 0; i < SIZE; i++)
 		mine[i] = (unsigned char)(i * 7);
 	printf("READY %d\n", getpid());
@@ -112,7 +120,7 @@ int main(int argc, char **argv)
 	if (strcmp(argv[1], "uffd"))
 		for (i = 0; i < SIZE; i++)
 			ok &= refused[i] == 0x3c;
-	check("mm_refused_intact", ok, "%s: memory unchanged after the refused checkpoint",
-	      argv[1]);
+	check("mm_refused_intact", ok,
+	      "%s: memory unchanged after the refused checkpoint", argv[1]);
 	return check_exit_status();
 }

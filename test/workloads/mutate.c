@@ -87,8 +87,15 @@ static size_t record_offsets(size_t *offs, size_t max)
 static const char *mutate(uint8_t *buf, size_t *len)
 {
 	static const uint64_t absurd[] = {
-		0, 1, 0xfff, 0x7ffffffff000ULL, 0x800000000000ULL, ~0ULL, 1ULL << 63,
-		0xffffffffULL, 0x100000000ULL,
+		0,
+		1,
+		0xfff,
+		0x7ffffffff000ULL,
+		0x800000000000ULL,
+		~0ULL,
+		1ULL << 63,
+		0xffffffffULL,
+		0x100000000ULL,
 	};
 	size_t offs[64], n = record_offsets(offs, 64), at;
 	uint64_t value;
@@ -104,19 +111,24 @@ static const char *mutate(uint8_t *buf, size_t *len)
 			buf[next_random() % *len] ^= 1 << (next_random() % 8);
 		return "bit flips";
 	case 2:
-		at = offs[next_random() % n] + offsetof(struct cpt_record_header, length);
-		value = absurd[next_random() % (sizeof(absurd) / sizeof(absurd[0]))];
+		at = offs[next_random() % n] +
+		     offsetof(struct cpt_record_header, length);
+		value = absurd[next_random() %
+			       (sizeof(absurd) / sizeof(absurd[0]))];
 		if (next_random() % 2)
 			value = (next_random() % 4096) - 2048 +
-				((struct cpt_record_header *)(buf + at - 8))->length;
+				((struct cpt_record_header *)(buf + at - 8))
+					->length;
 		memcpy(buf + at, &value, 8);
 		return "record length";
 	case 3:
-		at = offs[next_random() % n] + offsetof(struct cpt_record_header, type);
+		at = offs[next_random() % n] +
+		     offsetof(struct cpt_record_header, type);
 		buf[at] = next_random() % 32;
 		return "record type";
 	case 4:
-		value = absurd[next_random() % (sizeof(absurd) / sizeof(absurd[0]))];
+		value = absurd[next_random() %
+			       (sizeof(absurd) / sizeof(absurd[0]))];
 		at = next_random() % (*len - 8);
 		memcpy(buf + at, &value, 8);
 		return "absurd value";
@@ -149,8 +161,9 @@ static int skip_manifest(int fd)
 	struct cpt_record_header hdr;
 	static uint8_t payload[1 << 20];
 
-	if (read_exact(fd, &hdr, sizeof(hdr)) || hdr.magic != CPT_RECORD_MAGIC ||
-	    hdr.type != CPT_REC_MANIFEST || hdr.length > sizeof(payload) - 4)
+	if (read_exact(fd, &hdr, sizeof(hdr)) ||
+	    hdr.magic != CPT_RECORD_MAGIC || hdr.type != CPT_REC_MANIFEST ||
+	    hdr.length > sizeof(payload) - 4)
 		return -1;
 	return read_exact(fd, payload, hdr.length + 4);
 }
@@ -197,7 +210,8 @@ static void try_image(const uint8_t *buf, size_t len, pid_t pid)
 	ssize_t n;
 
 	img = memfd_create("mutant", MFD_CLOEXEC);
-	if (img < 0 || write(img, buf, len) != (ssize_t)len || lseek(img, 0, SEEK_SET)) {
+	if (img < 0 || write(img, buf, len) != (ssize_t)len ||
+	    lseek(img, 0, SEEK_SET)) {
 		oddities++;
 		return;
 	}
@@ -211,7 +225,8 @@ static void try_image(const uint8_t *buf, size_t len, pid_t pid)
 		outcomes[EBADMSG]++;
 		goto out;
 	}
-	if (pipe2(report, O_CLOEXEC) || ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
+	if (pipe2(report, O_CLOEXEC) ||
+	    ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
 		oddities++;
 		goto out;
 	}
@@ -267,8 +282,8 @@ int main(int argc, char **argv)
 		return 2;
 
 	try_image(image, image_len, pid);
-	check("unmutated-restores", outcomes[0] == 1, "the image itself restores (errno %d)",
-	      outcomes[0] ? 0 : -1);
+	check("unmutated-restores", outcomes[0] == 1,
+	      "the image itself restores (errno %d)", outcomes[0] ? 0 : -1);
 	outcomes[0] = 0;
 	for (i = 0; i < count; i++) {
 		size_t len = image_len;
@@ -282,9 +297,11 @@ int main(int argc, char **argv)
 	restored = outcomes[0];
 	for (i = 1; i < 256; i++)
 		if (outcomes[i])
-			printf("mutants ending in %s: %u\n", strerrorname_np(i), outcomes[i]);
+			printf("mutants ending in %s: %u\n", strerrorname_np(i),
+			       outcomes[i]);
 	printf("mutants restored (and killed): %u\n", restored);
 	check("mutants", count >= 1000, "%u mutants tried", count);
-	check("mutants-clean", oddities == 0, "%u mutants ended oddly (no errno, a lost child)", oddities);
+	check("mutants-clean", oddities == 0,
+	      "%u mutants ended oddly (no errno, a lost child)", oddities);
 	return check_exit_status();
 }

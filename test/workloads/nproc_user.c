@@ -95,11 +95,12 @@ int main(int argc, char **argv)
 
 	after = forks_allowed();
 	check("counted-as-user", after == before && before > 0,
-	      "uid %d may fork %d processes after the restart, %d before", (int)getuid(),
-	      after, before);
+	      "uid %d may fork %d processes after the restart, %d before",
+	      (int)getuid(), after, before);
 	for (i = 0; i < 3 && status == 0; i++)
 		status = fork_exec_reap();
-	check("fork-exec", status == 0, "a child ran /bin/true and was reaped: status %d", status);
+	check("fork-exec", status == 0,
+	      "a child ran /bin/true and was reaped: status %d", status);
 	after_exec = forks_allowed();
 	check("count-after-exec", after_exec == before,
 	      "uid %d may fork %d processes after its children exec'd and exited, %d before",

@@ -64,10 +64,12 @@ int main(int argc, char **argv)
 			close(pfd[1]);
 			n = fork();
 			if (n == 0)
-				_exit(member(argv[1], getsid(0), getppid(), "n-ready"));
+				_exit(member(argv[1], getsid(0), getppid(),
+					     "n-ready"));
 			status = member(argv[1], getsid(0), root, "m-ready");
 			waitpid(n, &m_status, 0);
-			_exit(status || !WIFEXITED(m_status) || WEXITSTATUS(m_status));
+			_exit(status || !WIFEXITED(m_status) ||
+			      WEXITSTATUS(m_status));
 		}
 		/* Tell the root who M is, then leave M to it. */
 		if (write(pfd[1], &m, sizeof(m)) != sizeof(m))
@@ -82,11 +84,13 @@ int main(int argc, char **argv)
 	wait_for(argv[1], "m-ready");
 	wait_for(argv[1], "n-ready");
 	sid = getsid(m);
-	check("setup", sid == s && getsid(0) != s, "M %d in session %d, the leader %d gone", m, sid, s);
+	check("setup", sid == s && getsid(0) != s,
+	      "M %d in session %d, the leader %d gone", m, sid, s);
 	printf("READY\n");
 	wait_for(argv[1], "go");
 	waitpid(m, &m_status, 0);
 	check("members", WIFEXITED(m_status) && WEXITSTATUS(m_status) == 0,
-	      "M and N kept session %d and their parents (status %#x)", sid, m_status);
+	      "M and N kept session %d and their parents (status %#x)", sid,
+	      m_status);
 	return check_exit_status();
 }

@@ -42,18 +42,18 @@
 #include "sync.h"
 
 #define NR_RECORDS 20000
-#define PASSED_BEFORE 500	/* records the filter passes on before go */
-#define CONSUMED_BEFORE 200	/* records the consumer takes before go */
+#define PASSED_BEFORE 500 /* records the filter passes on before go */
+#define CONSUMED_BEFORE 200 /* records the consumer takes before go */
 #define PIPE1_SIZE (128 * 1024)
 #define PAYLOAD 48
-#define NAP_US 500		/* between reads before go */
+#define NAP_US 500 /* between reads before go */
 #define SETUP_TIMEOUT_MS 30000
 #define RUN_TIMEOUT_MS 60000
 
 struct record {
 	uint64_t seq;
-	uint32_t stage;		/* 0 as the producer made it, 1 filtered */
-	uint32_t csum;		/* FNV-1a of all the rest */
+	uint32_t stage; /* 0 as the producer made it, 1 filtered */
+	uint32_t csum; /* FNV-1a of all the rest */
 	uint8_t payload[PAYLOAD];
 };
 
@@ -64,8 +64,8 @@ _Static_assert(sizeof(struct record) == 64, "records are 64 bytes");
 
 static const char *dir;
 static char go_path[PATH_MAX];
-static int p1[2], p2[2];	/* producer -> filter, filter -> consumer */
-static int pipe2_size;		/* as the root found it */
+static int p1[2], p2[2]; /* producer -> filter, filter -> consumer */
+static int pipe2_size; /* as the root found it */
 
 /* The calling process: who it is and what went wrong so far. */
 static struct {
@@ -171,7 +171,8 @@ static int put_record(int fd, const struct record *r)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			note("write of record %llu: %s", (unsigned long long)r->seq, strerror(errno));
+			note("write of record %llu: %s",
+			     (unsigned long long)r->seq, strerror(errno));
 			return -1;
 		}
 		done += n;
@@ -182,7 +183,7 @@ static int put_record(int fd, const struct record *r)
 /* What a reading end has seen: records, the next one due, the bad ones. */
 struct stream {
 	uint64_t got, next, gaps, dups, corrupt;
-	uint64_t sum;		/* FNV-1a of the stream as read */
+	uint64_t sum; /* FNV-1a of the stream as read */
 };
 
 /* Checks r against record s->next as the given stage makes it. */
@@ -194,7 +195,8 @@ static void verify(struct stream *s, const struct record *r, uint32_t stage)
 	s->sum = fnv64(r, sizeof(*r), s->sum);
 	if (r->seq != s->next) {
 		if (s->gaps + s->dups < 3)
-			note("record %llu where %llu was due", (unsigned long long)r->seq,
+			note("record %llu where %llu was due",
+			     (unsigned long long)r->seq,
 			     (unsigned long long)s->next);
 		if (r->seq > s->next)
 			s->gaps++;
@@ -208,8 +210,8 @@ static void verify(struct stream *s, const struct record *r, uint32_t stage)
 	if (r->csum != record_csum(r) || memcmp(r, &want, sizeof(want))) {
 		if (s->corrupt < 3)
 			note("record %llu corrupt: stage %u csum %#x (own %#x, want %#x)",
-			     (unsigned long long)r->seq, r->stage, r->csum, record_csum(r),
-			     want.csum);
+			     (unsigned long long)r->seq, r->stage, r->csum,
+			     record_csum(r), want.csum);
 		s->corrupt++;
 	}
 	s->next++;
@@ -217,8 +219,8 @@ static void verify(struct stream *s, const struct record *r, uint32_t stage)
 
 static int stream_bad(const struct stream *s)
 {
-	return s->got != NR_RECORDS || s->next != NR_RECORDS || s->gaps || s->dups ||
-	       s->corrupt;
+	return s->got != NR_RECORDS || s->next != NR_RECORDS || s->gaps ||
+	       s->dups || s->corrupt;
 }
 
 /* Keeps the pipe ends named (-1 for none) and closes the other two or three. */
@@ -292,15 +294,16 @@ static void run_producer(pid_t filter)
 		note("F_SETFL O_NONBLOCK: %s", strerror(errno));
 	for (; seq < NR_RECORDS; seq++) {
 		make_record(seq, &r);
-		n = write(wfd, &r, sizeof(r));	/* <= PIPE_BUF: all or nothing */
+		n = write(wfd, &r, sizeof(r)); /* <= PIPE_BUF: all or nothing */
 		if (n < 0 && errno == EINTR) {
 			seq--;
 			continue;
 		}
 		if (n != (ssize_t)sizeof(r)) {
 			if (n >= 0 || errno != EAGAIN)
-				note("non-blocking write of %llu: %zd, %s", (unsigned long long)seq,
-				     n, n < 0 ? strerror(errno) : "torn");
+				note("non-blocking write of %llu: %zd, %s",
+				     (unsigned long long)seq, n,
+				     n < 0 ? strerror(errno) : "torn");
 			break;
 		}
 		filter_record(&r);
@@ -327,12 +330,14 @@ static void run_producer(pid_t filter)
 	fails += seq != NR_RECORDS;
 	fails += size_before != PIPE1_SIZE || size_after != PIPE1_SIZE;
 	fails += before <= PASSED_BEFORE;
-	dprintf(log, "%s %d: %s wrote %llu records, %llu before go; pipe 1 size %d, %d after go\n",
-		me.name, (int)me.pid, fails ? "FAIL" : "PASS", (unsigned long long)seq,
-		(unsigned long long)before, size_before, size_after);
-	dprintf(log, "STATS written %llu before %llu sum %016llx pipe1 %d %d\n",
-		(unsigned long long)seq, (unsigned long long)before, (unsigned long long)sum,
+	dprintf(log,
+		"%s %d: %s wrote %llu records, %llu before go; pipe 1 size %d, %d after go\n",
+		me.name, (int)me.pid, fails ? "FAIL" : "PASS",
+		(unsigned long long)seq, (unsigned long long)before,
 		size_before, size_after);
+	dprintf(log, "STATS written %llu before %llu sum %016llx pipe1 %d %d\n",
+		(unsigned long long)seq, (unsigned long long)before,
+		(unsigned long long)sum, size_before, size_after);
 	finish(log, fails);
 }
 
@@ -373,15 +378,18 @@ static void run_filter(void)
 	fails += stream_bad(&s);
 	fails += size1_before != PIPE1_SIZE || size1_after != PIPE1_SIZE;
 	fails += size2_before != pipe2_size || size2_after != pipe2_size;
-	dprintf(log, "%s %d: %s passed %llu records (%llu before go), %llu gaps, %llu dups, %llu corrupt; pipe 1 size %d, %d after go; pipe 2 size %d, %d after go\n",
-		me.name, (int)me.pid, fails ? "FAIL" : "PASS", (unsigned long long)s.got,
-		(unsigned long long)before, (unsigned long long)s.gaps,
-		(unsigned long long)s.dups, (unsigned long long)s.corrupt, size1_before,
-		size1_after, size2_before, size2_after);
-	dprintf(log, "STATS passed %llu before %llu bad %llu pipe1 %d %d pipe2 %d %d\n",
+	dprintf(log,
+		"%s %d: %s passed %llu records (%llu before go), %llu gaps, %llu dups, %llu corrupt; pipe 1 size %d, %d after go; pipe 2 size %d, %d after go\n",
+		me.name, (int)me.pid, fails ? "FAIL" : "PASS",
 		(unsigned long long)s.got, (unsigned long long)before,
-		(unsigned long long)(s.gaps + s.dups + s.corrupt), size1_before, size1_after,
+		(unsigned long long)s.gaps, (unsigned long long)s.dups,
+		(unsigned long long)s.corrupt, size1_before, size1_after,
 		size2_before, size2_after);
+	dprintf(log,
+		"STATS passed %llu before %llu bad %llu pipe1 %d %d pipe2 %d %d\n",
+		(unsigned long long)s.got, (unsigned long long)before,
+		(unsigned long long)(s.gaps + s.dups + s.corrupt), size1_before,
+		size1_after, size2_before, size2_after);
 	finish(log, fails);
 }
 
@@ -410,15 +418,18 @@ static void run_consumer(void)
 	log = open_log();
 	fails += stream_bad(&s);
 	fails += size_before != pipe2_size || size_after != pipe2_size;
-	dprintf(log, "%s %d: %s got %llu records (%llu before go), %llu gaps, %llu dups, %llu corrupt, sum %016llx; pipe 2 size %d, %d after go\n",
-		me.name, (int)me.pid, fails ? "FAIL" : "PASS", (unsigned long long)s.got,
-		(unsigned long long)before, (unsigned long long)s.gaps,
-		(unsigned long long)s.dups, (unsigned long long)s.corrupt,
-		(unsigned long long)s.sum, size_before, size_after);
-	dprintf(log, "STATS got %llu before %llu bad %llu sum %016llx pipe2 %d %d\n",
+	dprintf(log,
+		"%s %d: %s got %llu records (%llu before go), %llu gaps, %llu dups, %llu corrupt, sum %016llx; pipe 2 size %d, %d after go\n",
+		me.name, (int)me.pid, fails ? "FAIL" : "PASS",
 		(unsigned long long)s.got, (unsigned long long)before,
-		(unsigned long long)(s.gaps + s.dups + s.corrupt), (unsigned long long)s.sum,
+		(unsigned long long)s.gaps, (unsigned long long)s.dups,
+		(unsigned long long)s.corrupt, (unsigned long long)s.sum,
 		size_before, size_after);
+	dprintf(log,
+		"STATS got %llu before %llu bad %llu sum %016llx pipe2 %d %d\n",
+		(unsigned long long)s.got, (unsigned long long)before,
+		(unsigned long long)(s.gaps + s.dups + s.corrupt),
+		(unsigned long long)s.sum, size_before, size_after);
 	finish(log, fails);
 }
 
@@ -469,9 +480,11 @@ static struct kid {
 	const char *name;
 	pid_t pid;
 	int status, reaped;
-	char log[2048];		/* its log but the STATS line, lines joined by '|' */
-	char stats[256];	/* its STATS line, or "" */
-} kid[NR_KIDS] = { { .name = "producer" }, { .name = "filter" }, { .name = "consumer" } };
+	char log[2048]; /* its log but the STATS line, lines joined by '|' */
+	char stats[256]; /* its STATS line, or "" */
+} kid[NR_KIDS] = { { .name = "producer" },
+		   { .name = "filter" },
+		   { .name = "consumer" } };
 
 static int all_ready(void)
 {
@@ -510,10 +523,13 @@ static void reap_all(void)
 	for (i = 0; i < NR_KIDS; i++) {
 		if (kid[i].reaped)
 			continue;
-		note("%s %d still running after %d ms, killed", kid[i].name, (int)kid[i].pid,
-		     RUN_TIMEOUT_MS);
+		note("%s %d still running after %d ms, killed", kid[i].name,
+		     (int)kid[i].pid, RUN_TIMEOUT_MS);
 		kill(kid[i].pid, SIGKILL);
-		kid[i].reaped = waitpid(kid[i].pid, &kid[i].status, 0) == kid[i].pid ? 1 : -1;
+		kid[i].reaped = waitpid(kid[i].pid, &kid[i].status, 0) ==
+						kid[i].pid ?
+					1 :
+					-1;
 	}
 }
 
@@ -538,11 +554,11 @@ static void read_log(struct kid *k)
 
 int main(int argc, char **argv)
 {
-	unsigned long long written = 0, prod_before = 0, prod_sum = 0, passed = 0,
-			   filt_before = 0, filt_bad = 0, got = 0, cons_before = 0,
-			   cons_bad = 0, cons_sum = 0;
-	int prod_p1[2] = { -1, -1 }, filt_p1[2] = { -1, -1 }, filt_p2[2] = { -1, -1 },
-	    cons_p2[2] = { -1, -1 };
+	unsigned long long written = 0, prod_before = 0, prod_sum = 0,
+			   passed = 0, filt_before = 0, filt_bad = 0, got = 0,
+			   cons_before = 0, cons_bad = 0, cons_sum = 0;
+	int prod_p1[2] = { -1, -1 }, filt_p1[2] = { -1, -1 },
+	    filt_p2[2] = { -1, -1 }, cons_p2[2] = { -1, -1 };
 	int have_prod = 0, have_filt = 0, have_cons = 0, ok, i;
 	char result[32], setup_state;
 	struct timespec start;
@@ -561,15 +577,18 @@ int main(int argc, char **argv)
 	}
 	ok = fcntl(p1[1], F_SETPIPE_SZ, PIPE1_SIZE);
 	if (ok != PIPE1_SIZE) {
-		check("setup", 0, "F_SETPIPE_SZ %d: %d, %s", PIPE1_SIZE, ok, strerror(errno));
+		check("setup", 0, "F_SETPIPE_SZ %d: %d, %s", PIPE1_SIZE, ok,
+		      strerror(errno));
 		return 1;
 	}
 	pipe2_size = fcntl(p2[0], F_GETPIPE_SZ);
 
 	kid[FILTER].pid = spawn("filter", filter_main, 0);
 	kid[CONSUMER].pid = spawn("consumer", consumer_main, 0);
-	kid[PRODUCER].pid = kid[FILTER].pid > 0 ?
-			    spawn("producer", producer_main, kid[FILTER].pid) : -1;
+	kid[PRODUCER].pid =
+		kid[FILTER].pid > 0 ?
+			spawn("producer", producer_main, kid[FILTER].pid) :
+			-1;
 	keep_ends(-1, -1);
 	for (i = 0; i < NR_KIDS; i++) {
 		if (kid[i].pid > 0)
@@ -598,59 +617,70 @@ int main(int argc, char **argv)
 		nap_us(10 * 1000);
 	}
 	if (me.note[0])
-		touch(go_path);	/* let everyone go on and report what can be */
+		touch(go_path); /* let everyone go on and report what can be */
 	else
 		printf("READY\n");
 	wait_for(go_path);
 
 	check("setup", !me.note[0], "%s",
-	      me.note[0] ? me.note : "3 children ready, pipe 1 full, the producer in write()");
+	      me.note[0] ?
+		      me.note :
+		      "3 children ready, pipe 1 full, the producer in write()");
 	me.note[0] = '\0';
 	reap_all();
 	for (i = 0; i < NR_KIDS; i++)
 		read_log(&kid[i]);
 
 	if (kid[PRODUCER].stats[0])
-		have_prod = sscanf(kid[PRODUCER].stats,
-				   "STATS written %llu before %llu sum %llx pipe1 %d %d", &written,
-				   &prod_before, &prod_sum, &prod_p1[0], &prod_p1[1]) == 5;
+		have_prod =
+			sscanf(kid[PRODUCER].stats,
+			       "STATS written %llu before %llu sum %llx pipe1 %d %d",
+			       &written, &prod_before, &prod_sum, &prod_p1[0],
+			       &prod_p1[1]) == 5;
 	if (kid[FILTER].stats[0])
-		have_filt = sscanf(kid[FILTER].stats,
-				   "STATS passed %llu before %llu bad %llu pipe1 %d %d pipe2 %d %d",
-				   &passed, &filt_before, &filt_bad, &filt_p1[0], &filt_p1[1],
-				   &filt_p2[0], &filt_p2[1]) == 7;
+		have_filt =
+			sscanf(kid[FILTER].stats,
+			       "STATS passed %llu before %llu bad %llu pipe1 %d %d pipe2 %d %d",
+			       &passed, &filt_before, &filt_bad, &filt_p1[0],
+			       &filt_p1[1], &filt_p2[0], &filt_p2[1]) == 7;
 	if (kid[CONSUMER].stats[0])
-		have_cons = sscanf(kid[CONSUMER].stats,
-				   "STATS got %llu before %llu bad %llu sum %llx pipe2 %d %d", &got,
-				   &cons_before, &cons_bad, &cons_sum, &cons_p2[0],
-				   &cons_p2[1]) == 6;
+		have_cons =
+			sscanf(kid[CONSUMER].stats,
+			       "STATS got %llu before %llu bad %llu sum %llx pipe2 %d %d",
+			       &got, &cons_before, &cons_bad, &cons_sum,
+			       &cons_p2[0], &cons_p2[1]) == 6;
 
 	check("records",
 	      have_prod && have_filt && have_cons && written == NR_RECORDS &&
-	      passed == NR_RECORDS && got == NR_RECORDS && !filt_bad && !cons_bad &&
-	      filt_before == PASSED_BEFORE && cons_before == CONSUMED_BEFORE &&
-	      prod_before > filt_before,
+		      passed == NR_RECORDS && got == NR_RECORDS && !filt_bad &&
+		      !cons_bad && filt_before == PASSED_BEFORE &&
+		      cons_before == CONSUMED_BEFORE &&
+		      prod_before > filt_before,
 	      "%s%s%sproduced %llu, filtered %llu (%llu bad), consumed %llu (%llu bad) of %d; in flight at go: %llu in pipe 1, %llu in pipe 2",
-	      have_prod ? "" : "no producer stats; ", have_filt ? "" : "no filter stats; ",
-	      have_cons ? "" : "no consumer stats; ", written, passed, filt_bad, got, cons_bad,
-	      NR_RECORDS, prod_before - filt_before, filt_before - cons_before);
+	      have_prod ? "" : "no producer stats; ",
+	      have_filt ? "" : "no filter stats; ",
+	      have_cons ? "" : "no consumer stats; ", written, passed, filt_bad,
+	      got, cons_bad, NR_RECORDS, prod_before - filt_before,
+	      filt_before - cons_before);
 	check("checksum", have_prod && have_cons && prod_sum == cons_sum,
-	      "consumer's running checksum %016llx, producer's %016llx", cons_sum, prod_sum);
+	      "consumer's running checksum %016llx, producer's %016llx",
+	      cons_sum, prod_sum);
 	check("pipe-size",
 	      have_prod && have_filt && have_cons && prod_p1[0] == PIPE1_SIZE &&
-	      prod_p1[1] == PIPE1_SIZE && filt_p1[0] == PIPE1_SIZE && filt_p1[1] == PIPE1_SIZE &&
-	      filt_p2[0] == pipe2_size && filt_p2[1] == pipe2_size && cons_p2[0] == pipe2_size &&
-	      cons_p2[1] == pipe2_size,
+		      prod_p1[1] == PIPE1_SIZE && filt_p1[0] == PIPE1_SIZE &&
+		      filt_p1[1] == PIPE1_SIZE && filt_p2[0] == pipe2_size &&
+		      filt_p2[1] == pipe2_size && cons_p2[0] == pipe2_size &&
+		      cons_p2[1] == pipe2_size,
 	      "pipe 1 (set to %d) before/after go: write end %d/%d, read end %d/%d; pipe 2 (%d): write end %d/%d, read end %d/%d",
-	      PIPE1_SIZE, prod_p1[0], prod_p1[1], filt_p1[0], filt_p1[1], pipe2_size,
-	      filt_p2[0], filt_p2[1], cons_p2[0], cons_p2[1]);
+	      PIPE1_SIZE, prod_p1[0], prod_p1[1], filt_p1[0], filt_p1[1],
+	      pipe2_size, filt_p2[0], filt_p2[1], cons_p2[0], cons_p2[1]);
 	for (i = 0; i < NR_KIDS; i++) {
 		snprintf(result, sizeof(result), "child-%s", kid[i].name);
 		ok = kid[i].reaped == 1 && WIFEXITED(kid[i].status) &&
 		     WEXITSTATUS(kid[i].status) == 0;
 		check(result, ok, "%d %s %#x; log: %s", (int)kid[i].pid,
-		      kid[i].reaped == 1 ? "status" : "not reaped, status", kid[i].status,
-		      kid[i].log);
+		      kid[i].reaped == 1 ? "status" : "not reaped, status",
+		      kid[i].status, kid[i].log);
 	}
 	if (me.note[0])
 		check("reap", 0, "%s", me.note);

@@ -27,7 +27,10 @@
 static const struct {
 	unsigned int priority;
 	const char *text;
-} sent[] = { { 1, "low, first" }, { 5, "high" }, { 1, "low, second" }, { 3, "" } };
+} sent[] = { { 1, "low, first" },
+	     { 5, "high" },
+	     { 1, "low, second" },
+	     { 3, "" } };
 #define NR_SENT 4
 
 /* The order mq_receive() gives them: by priority, then as they came. */
@@ -55,7 +58,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (i = 0; i < NR_SENT; i++) {
-		if (mq_send(a, sent[i].text, strlen(sent[i].text), sent[i].priority)) {
+		if (mq_send(a, sent[i].text, strlen(sent[i].text),
+			    sent[i].priority)) {
 			perror("mq_send");
 			return 2;
 		}
@@ -69,27 +73,35 @@ int main(int argc, char **argv)
 	}
 
 	ok = mq_getattr(a, &attr) == 0;
-	check("attributes", ok && attr.mq_maxmsg == MAXMSG && attr.mq_msgsize == MSGSIZE &&
-	      attr.mq_curmsgs == NR_SENT && !(attr.mq_flags & O_NONBLOCK),
-	      "fd A: at most %ld messages of %ld bytes, %ld queued, flags %#lx", attr.mq_maxmsg,
-	      attr.mq_msgsize, attr.mq_curmsgs, attr.mq_flags);
+	check("attributes",
+	      ok && attr.mq_maxmsg == MAXMSG && attr.mq_msgsize == MSGSIZE &&
+		      attr.mq_curmsgs == NR_SENT &&
+		      !(attr.mq_flags & O_NONBLOCK),
+	      "fd A: at most %ld messages of %ld bytes, %ld queued, flags %#lx",
+	      attr.mq_maxmsg, attr.mq_msgsize, attr.mq_curmsgs, attr.mq_flags);
 	snprintf(path, sizeof(path), "/dev/mqueue/%s", argv[1]);
 	ok = stat(path, &st) == 0;
-	check("by-name", ok && (st.st_mode & 0777) == 0640, "%s exists again, mode %#o", path,
-	      ok ? st.st_mode & 0777 : 0);
+	check("by-name", ok && (st.st_mode & 0777) == 0640,
+	      "%s exists again, mode %#o", path, ok ? st.st_mode & 0777 : 0);
 	ok = mq_getattr(b, &attr) == 0;
-	check("second-fd", ok && (attr.mq_flags & O_NONBLOCK) && (fcntl(b, F_GETFL) & O_ACCMODE) == O_RDONLY,
-	      "fd B: read-only and O_NONBLOCK (flags %#lx, fcntl %#x)", attr.mq_flags, fcntl(b, F_GETFL));
+	check("second-fd",
+	      ok && (attr.mq_flags & O_NONBLOCK) &&
+		      (fcntl(b, F_GETFL) & O_ACCMODE) == O_RDONLY,
+	      "fd B: read-only and O_NONBLOCK (flags %#lx, fcntl %#x)",
+	      attr.mq_flags, fcntl(b, F_GETFL));
 	ok = 1;
 	for (i = 0; ok && i < NR_SENT; i++) {
 		int want = received_order[i];
 
 		n = mq_receive(b, buf, sizeof(buf), &priority);
-		ok = n == (ssize_t)strlen(sent[want].text) && priority == sent[want].priority &&
+		ok = n == (ssize_t)strlen(sent[want].text) &&
+		     priority == sent[want].priority &&
 		     !memcmp(buf, sent[want].text, n);
 	}
-	ok = ok && mq_receive(b, buf, sizeof(buf), &priority) < 0 && errno == EAGAIN;
-	check("messages", ok, "the four messages come in priority order, then as sent, and no more");
+	ok = ok && mq_receive(b, buf, sizeof(buf), &priority) < 0 &&
+	     errno == EAGAIN;
+	check("messages", ok,
+	      "the four messages come in priority order, then as sent, and no more");
 	mq_unlink(name);
 	return check_exit_status();
 }

@@ -52,7 +52,7 @@ static int child(const char *slave_name)
 
 	if (setsid() < 0)
 		return 100;
-	fd = open(slave_name, O_RDWR);	/* the session's controlling terminal */
+	fd = open(slave_name, O_RDWR); /* the session's controlling terminal */
 	if (fd < 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 		return 101;
 	if (fd > 2)
@@ -63,7 +63,7 @@ static int child(const char *slave_name)
 	tcsetattr(0, TCSANOW, &t);
 	if (write(1, GREETING, strlen(GREETING)) != (ssize_t)strlen(GREETING))
 		return 102;
-	n = read(0, line, sizeof(line) - 1);	/* checkpointed in here */
+	n = read(0, line, sizeof(line) - 1); /* checkpointed in here */
 	line[n > 0 ? n : 0] = 0;
 	if (strcmp(line, "ping\n"))
 		bad |= BAD_LINE;
@@ -141,7 +141,8 @@ int main(int argc, char **argv)
 	m = posix_openpt(O_RDWR | O_NOCTTY);
 	close(spare[0]);
 	close(spare[1]);
-	if (m < 0 || grantpt(m) || unlockpt(m) || ptsname_r(m, slave_name, sizeof(slave_name)) ||
+	if (m < 0 || grantpt(m) || unlockpt(m) ||
+	    ptsname_r(m, slave_name, sizeof(slave_name)) ||
 	    ioctl(m, TIOCGPTN, &index) || ioctl(m, TIOCSWINSZ, &ws)) {
 		perror("pty_session: a pty");
 		return 2;
@@ -172,14 +173,18 @@ int main(int argc, char **argv)
 	snprintf(go, sizeof(go), "%s/go", argv[1]);
 	wait_for_file(go, WAIT_FOREVER);
 
-	ok = read_until(m, buf, sizeof(buf), "slave\r\n") && !strcmp(buf, "hello from the slave\r\n");
-	check("unread-output", ok, "the greeting the master had not read comes back: \"%s\"",
+	ok = read_until(m, buf, sizeof(buf), "slave\r\n") &&
+	     !strcmp(buf, "hello from the slave\r\n");
+	check("unread-output", ok,
+	      "the greeting the master had not read comes back: \"%s\"",
 	      printable(buf));
 	ok = ioctl(m, TIOCGPTN, &index_after) == 0 && index_after == index;
-	check("index", ok, "the pty has index %u, as before (%u; a new pty would get 0)",
+	check("index", ok,
+	      "the pty has index %u, as before (%u; a new pty would get 0)",
 	      index_after, index);
 	if (write(m, "ng\n", 3) != 3)
-		check("ping", 0, "cannot write to the master: %s", strerror(errno));
+		check("ping", 0, "cannot write to the master: %s",
+		      strerror(errno));
 	read_until(m, buf, sizeof(buf), "\n");
 	pong = strstr(buf, "pong ");
 	if (pong)
@@ -192,7 +197,7 @@ int main(int argc, char **argv)
 	      printable(buf));
 	status = -1;
 	waitpid(pid, &status, 0);
-	check("child-exit", WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's status %#x",
-	      status);
+	check("child-exit", WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the child's status %#x", status);
 	return check_exit_status();
 }

@@ -36,12 +36,12 @@
 #define OWN_SIZE 100
 #define ROOT_OWN_OFFSET 40
 #define CHILD_OWN_OFFSET 70
-#define PEEK 10			/* bytes read at each own.txt offset after go */
+#define PEEK 10 /* bytes read at each own.txt offset after go */
 #define SETUP_TIMEOUT_MS 30000
 #define RUN_TIMEOUT_MS 30000
 
-static const char *const lines[] = { "root-1\n", "child-1\n", "root-2\n", "child-2\n",
-				     "root-3\n" };
+static const char *const lines[] = { "root-1\n", "child-1\n", "root-2\n",
+				     "child-2\n", "root-3\n" };
 #define NR_LINES ((int)(sizeof(lines) / sizeof(lines[0])))
 
 static const char *dir;
@@ -77,7 +77,8 @@ static int put_line(int fd, int i)
 
 	if (n == (ssize_t)len)
 		return 0;
-	note("write of line %d: %zd, %s", i + 1, n, n < 0 ? strerror(errno) : "short");
+	note("write of line %d: %zd, %s", i + 1, n,
+	     n < 0 ? strerror(errno) : "short");
 	return -1;
 }
 
@@ -108,11 +109,12 @@ static void run_child(int shared, int root_own)
 	if (own < 0)
 		note("open %s: %s", own_path, strerror(errno));
 	else if (lseek(own, CHILD_OWN_OFFSET, SEEK_SET) != CHILD_OWN_OFFSET)
-		note("lseek own.txt to %d: %s", CHILD_OWN_OFFSET, strerror(errno));
+		note("lseek own.txt to %d: %s", CHILD_OWN_OFFSET,
+		     strerror(errno));
 	shared_off = lseek(shared, 0, SEEK_CUR);
 	if (shared_off != offset_after(2))
-		note("shared offset %lld after child-1, want %lld", (long long)shared_off,
-		     (long long)offset_after(2));
+		note("shared offset %lld after child-1, want %lld",
+		     (long long)shared_off, (long long)offset_after(2));
 	pid_path(tmp, dir, "tmp", me);
 	pid_path(ready, dir, "ready", me);
 	if (touch(tmp) || rename(tmp, ready))
@@ -133,16 +135,19 @@ static void run_child(int shared, int root_own)
 		fails++;
 	}
 	ok = shared_off == want_shared;
-	dprintf(log, "child %d: %s shared offset %lld before child-2, want %lld\n", (int)me,
-		ok ? "PASS" : "FAIL", (long long)shared_off, (long long)want_shared);
+	dprintf(log,
+		"child %d: %s shared offset %lld before child-2, want %lld\n",
+		(int)me, ok ? "PASS" : "FAIL", (long long)shared_off,
+		(long long)want_shared);
 	fails += !ok;
 	ok = own_off == CHILD_OWN_OFFSET && peek_ok;
-	dprintf(log, "child %d: %s own.txt offset %lld, want %d; the bytes there %s\n", (int)me,
-		ok ? "PASS" : "FAIL", (long long)own_off, CHILD_OWN_OFFSET,
-		peek_ok ? "match" : "do not match");
+	dprintf(log,
+		"child %d: %s own.txt offset %lld, want %d; the bytes there %s\n",
+		(int)me, ok ? "PASS" : "FAIL", (long long)own_off,
+		CHILD_OWN_OFFSET, peek_ok ? "match" : "do not match");
 	fails += !ok;
-	dprintf(log, "STATS shared %lld own %lld peek %d\n", (long long)shared_off,
-		(long long)own_off, peek_ok);
+	dprintf(log, "STATS shared %lld own %lld peek %d\n",
+		(long long)shared_off, (long long)own_off, peek_ok);
 	close(log);
 	_exit(fails ? 1 : 0);
 }
@@ -173,11 +178,12 @@ static void escape(const char *buf, char *out, size_t len)
 
 int main(int argc, char **argv)
 {
-	char own_buf[OWN_SIZE], path[PATH_MAX], log[1024], *stats, content[256], want[256],
-	     shown[512], want_shown[512];
+	char own_buf[OWN_SIZE], path[PATH_MAX], log[1024], *stats, content[256],
+		want[256], shown[512], want_shown[512];
 	long long child_shared = -1, child_own = -1;
 	off_t shared_off, own_off, want_off = offset_after(NR_LINES);
-	int shared, own, i, status = 0, reaped = 0, have_stats = 0, peek_ok, child_peek = 0;
+	int shared, own, i, status = 0, reaped = 0, have_stats = 0, peek_ok,
+			    child_peek = 0;
 	struct timespec start;
 	pid_t child, got;
 
@@ -198,7 +204,8 @@ int main(int argc, char **argv)
 		own_buf[i] = own_byte(i);
 	if (put_line(shared, 0) || write(own, own_buf, OWN_SIZE) != OWN_SIZE ||
 	    lseek(own, ROOT_OWN_OFFSET, SEEK_SET) != ROOT_OWN_OFFSET) {
-		check("setup", 0, "writing the files: %s; %s", strerror(errno), notes);
+		check("setup", 0, "writing the files: %s; %s", strerror(errno),
+		      notes);
 		return 1;
 	}
 
@@ -217,20 +224,22 @@ int main(int argc, char **argv)
 	while (access(path, F_OK) != 0 && ms_since(&start) < SETUP_TIMEOUT_MS)
 		nap();
 	if (access(path, F_OK) != 0)
-		note("the child %d was not ready after %d ms", (int)child, SETUP_TIMEOUT_MS);
+		note("the child %d was not ready after %d ms", (int)child,
+		     SETUP_TIMEOUT_MS);
 	shared_off = lseek(shared, 0, SEEK_CUR);
 	if (shared_off != offset_after(2))
-		note("shared offset %lld after child-1, want %lld", (long long)shared_off,
-		     (long long)offset_after(2));
+		note("shared offset %lld after child-1, want %lld",
+		     (long long)shared_off, (long long)offset_after(2));
 	put_line(shared, 2);
 	if (notes[0])
-		touch(go_path);	/* let the child go on and report what can be */
+		touch(go_path); /* let the child go on and report what can be */
 	else
 		printf("READY\n");
 	wait_for(go_path);
 
 	check("setup", !notes[0], "%s",
-	      notes[0] ? notes : "root-1, child-1, root-2 written through one offset");
+	      notes[0] ? notes :
+			 "root-1, child-1, root-2 written through one offset");
 	notes[0] = '\0';
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
@@ -252,8 +261,9 @@ int main(int argc, char **argv)
 		snprintf(log, sizeof(log), "no log");
 	stats = strstr(log, "STATS ");
 	if (stats && (stats == log || stats[-1] == '\n')) {
-		have_stats = sscanf(stats, "STATS shared %lld own %lld peek %d", &child_shared,
-				    &child_own, &child_peek) == 3;
+		have_stats = sscanf(stats, "STATS shared %lld own %lld peek %d",
+				    &child_shared, &child_own,
+				    &child_peek) == 3;
 		*stats = '\0';
 	}
 	for (stats = log; *stats; stats++)
@@ -262,7 +272,8 @@ int main(int argc, char **argv)
 
 	shared_off = lseek(shared, 0, SEEK_CUR);
 	check("shared-offset",
-	      have_stats && child_shared == offset_after(3) && shared_off == offset_after(4),
+	      have_stats && child_shared == offset_after(3) &&
+		      shared_off == offset_after(4),
 	      "the child found the offset at %lld before child-2 (want %lld), the root at %lld after it (want %lld)",
 	      child_shared, (long long)offset_after(3), (long long)shared_off,
 	      (long long)offset_after(4));
@@ -272,25 +283,33 @@ int main(int argc, char **argv)
 	for (i = 0; i < NR_LINES; i++)
 		strcat(want, lines[i]);
 	if (slurp(shared_path, content, sizeof(content)))
-		snprintf(content, sizeof(content), "(unreadable: %s)", strerror(errno));
+		snprintf(content, sizeof(content), "(unreadable: %s)",
+			 strerror(errno));
 	escape(content, shown, sizeof(shown));
 	escape(want, want_shown, sizeof(want_shown));
-	check("shared-content", !strcmp(content, want) && lseek(shared, 0, SEEK_CUR) == want_off,
-	      "%s holds \"%s\"%s%s%s%s", shared_path, shown, strcmp(content, want) ? ", want " : "",
-	      strcmp(content, want) ? want_shown : "", notes[0] ? "; " : "", notes);
+	check("shared-content",
+	      !strcmp(content, want) && lseek(shared, 0, SEEK_CUR) == want_off,
+	      "%s holds \"%s\"%s%s%s%s", shared_path, shown,
+	      strcmp(content, want) ? ", want " : "",
+	      strcmp(content, want) ? want_shown : "", notes[0] ? "; " : "",
+	      notes);
 
 	own_off = lseek(own, 0, SEEK_CUR);
 	peek_ok = peek_own(own, own_off);
 	check("separate-offsets",
 	      own_off == ROOT_OWN_OFFSET && peek_ok && have_stats &&
-	      child_own == CHILD_OWN_OFFSET && child_peek,
+		      child_own == CHILD_OWN_OFFSET && child_peek,
 	      "own.txt: the root's offset %lld (want %d, bytes there %s), the child's %lld (want %d, bytes there %s)",
-	      (long long)own_off, ROOT_OWN_OFFSET, peek_ok ? "match" : "do not match",
-	      child_own, CHILD_OWN_OFFSET, child_peek ? "match" : "do not match");
+	      (long long)own_off, ROOT_OWN_OFFSET,
+	      peek_ok ? "match" : "do not match", child_own, CHILD_OWN_OFFSET,
+	      child_peek ? "match" : "do not match");
 
-	check("child-status", reaped == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	check("child-status",
+	      reaped == 1 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "%d %s %#x; log: %s", (int)child,
-	      reaped == 1 ? "status" : reaped ? "killed after the timeout, status" :
-	      "not reaped", status, log);
+	      reaped == 1 ? "status" :
+	      reaped	  ? "killed after the timeout, status" :
+			    "not reaped",
+	      status, log);
 	return check_exit_status();
 }

@@ -12,7 +12,8 @@
 
 #include "check.h"
 
-static volatile sig_atomic_t usr1_runs, usr2_blocked_in_handler, usr1_blocked_in_handler;
+static volatile sig_atomic_t usr1_runs, usr2_blocked_in_handler,
+	usr1_blocked_in_handler;
 
 static void on_usr1(int sig)
 {
@@ -50,10 +51,12 @@ int main(void)
 	for (i = 1; i < 65; i++)
 		same &= sigismember(&after, i) == sigismember(&own, i);
 	check("sigsuspend-returns", ret == -1 && err == EINTR && usr1_runs == 1,
-	      "sigsuspend() returned %d (%s) after %d SIGUSR1", ret, strerror(err), (int)usr1_runs);
-	check("temporary-mask-in-handler", usr2_blocked_in_handler && usr1_blocked_in_handler,
-	      "USR2 blocked: %d, USR1 blocked: %d", (int)usr2_blocked_in_handler,
-	      (int)usr1_blocked_in_handler);
+	      "sigsuspend() returned %d (%s) after %d SIGUSR1", ret,
+	      strerror(err), (int)usr1_runs);
+	check("temporary-mask-in-handler",
+	      usr2_blocked_in_handler && usr1_blocked_in_handler,
+	      "USR2 blocked: %d, USR1 blocked: %d",
+	      (int)usr2_blocked_in_handler, (int)usr1_blocked_in_handler);
 	check("own-mask-back", same, "the mask outside sigsuspend() is back");
 	return check_exit_status();
 }

@@ -29,7 +29,8 @@
 static char altstack[64 * 1024] __attribute__((aligned(64)));
 static pid_t saved_pid;
 
-static volatile int usr1_runs, usr1_code, usr1_value, usr1_onstack, usr1_term_blocked;
+static volatile int usr1_runs, usr1_code, usr1_value, usr1_onstack,
+	usr1_term_blocked;
 static volatile int usr2_runs, usr2_code, usr2_pid;
 static volatile int rt1_values[4], rt1_runs, rt2_value, rt2_code;
 
@@ -42,7 +43,8 @@ static void on_usr1(int sig, siginfo_t *si, void *uc)
 	usr1_runs++;
 	usr1_code = si->si_code;
 	usr1_value = si->si_value.sival_int;
-	usr1_onstack = sp >= (uintptr_t)altstack && sp < (uintptr_t)altstack + sizeof(altstack);
+	usr1_onstack = sp >= (uintptr_t)altstack &&
+		       sp < (uintptr_t)altstack + sizeof(altstack);
 	sigprocmask(SIG_SETMASK, NULL, &cur);
 	usr1_term_blocked = sigismember(&cur, SIGTERM);
 }
@@ -67,7 +69,8 @@ static void on_rt(int sig, siginfo_t *si, void *uc)
 	}
 }
 
-static void set_action(int sig, void (*fn)(int, siginfo_t *, void *), int flags, int masked)
+static void set_action(int sig, void (*fn)(int, siginfo_t *, void *), int flags,
+		       int masked)
 {
 	struct sigaction sa;
 
@@ -108,7 +111,9 @@ static void queue_to_thread(int sig, int value)
 
 static void set_up(void)
 {
-	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = SS_AUTODISARM };
+	stack_t ss = { .ss_sp = altstack,
+		       .ss_size = sizeof(altstack),
+		       .ss_flags = SS_AUTODISARM };
 	sigset_t blocked = saved_blocked();
 	struct sigaction sa;
 
@@ -170,23 +175,31 @@ static void check_actions(void)
 	int want = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
 
 	sigaction(SIGUSR1, NULL, &sa);
-	check("usr1-action", sa.sa_sigaction == on_usr1 && (sa.sa_flags & want) == want &&
-	      sigismember(&sa.sa_mask, SIGTERM) && !sigismember(&sa.sa_mask, SIGINT),
+	check("usr1-action",
+	      sa.sa_sigaction == on_usr1 && (sa.sa_flags & want) == want &&
+		      sigismember(&sa.sa_mask, SIGTERM) &&
+		      !sigismember(&sa.sa_mask, SIGINT),
 	      "handler %p, flags %#x", (void *)sa.sa_sigaction, sa.sa_flags);
 	sigaction(RT2, NULL, &sa);
-	check("rt2-action", sa.sa_sigaction == on_rt && (sa.sa_flags & SA_NODEFER) &&
-	      !(sa.sa_flags & SA_ONSTACK), "handler %p, flags %#x", (void *)sa.sa_sigaction,
-	      sa.sa_flags);
+	check("rt2-action",
+	      sa.sa_sigaction == on_rt && (sa.sa_flags & SA_NODEFER) &&
+		      !(sa.sa_flags & SA_ONSTACK),
+	      "handler %p, flags %#x", (void *)sa.sa_sigaction, sa.sa_flags);
 	sigaction(SIGPIPE, NULL, &sa);
-	check("pipe-ignored", sa.sa_handler == SIG_IGN, "SIGPIPE handler %p", (void *)sa.sa_handler);
+	check("pipe-ignored", sa.sa_handler == SIG_IGN, "SIGPIPE handler %p",
+	      (void *)sa.sa_handler);
 	sigaction(SIGCHLD, NULL, &sa);
-	check("chld-default-nocldstop", sa.sa_handler == SIG_DFL && (sa.sa_flags & SA_NOCLDSTOP),
-	      "SIGCHLD handler %p, flags %#x", (void *)sa.sa_handler, sa.sa_flags);
+	check("chld-default-nocldstop",
+	      sa.sa_handler == SIG_DFL && (sa.sa_flags & SA_NOCLDSTOP),
+	      "SIGCHLD handler %p, flags %#x", (void *)sa.sa_handler,
+	      sa.sa_flags);
 	/* The restarting cptctl (node) has handlers of its own: none may remain. */
 	sigaction(SIGINT, NULL, &sa);
-	check("int-default", sa.sa_handler == SIG_DFL, "SIGINT handler %p", (void *)sa.sa_handler);
+	check("int-default", sa.sa_handler == SIG_DFL, "SIGINT handler %p",
+	      (void *)sa.sa_handler);
 	sigaction(SIGTERM, NULL, &sa);
-	check("term-default", sa.sa_handler == SIG_DFL, "SIGTERM handler %p", (void *)sa.sa_handler);
+	check("term-default", sa.sa_handler == SIG_DFL, "SIGTERM handler %p",
+	      (void *)sa.sa_handler);
 }
 
 int main(int argc, char **argv)
@@ -209,14 +222,17 @@ int main(int argc, char **argv)
 		same &= sigismember(&cur, i) == sigismember(&want, i);
 	check("blocked-mask", same, "the saved blocked mask");
 	read_pending(&own, &shared);
-	check("pending-queues", own == (sigbit(SIGUSR1) | sigbit(RT2)) &&
-	      shared == (sigbit(SIGUSR2) | sigbit(RT1)),
+	check("pending-queues",
+	      own == (sigbit(SIGUSR1) | sigbit(RT2)) &&
+		      shared == (sigbit(SIGUSR2) | sigbit(RT1)),
 	      "SigPnd %#llx, ShdPnd %#llx", own, shared);
 	sigaltstack(NULL, &ss);
-	check("altstack", ss.ss_sp == altstack && ss.ss_size == sizeof(altstack) &&
-	      ss.ss_flags == (int)SS_AUTODISARM, "sp %p, size %zu, flags %#x", ss.ss_sp,
-	      ss.ss_size, ss.ss_flags);
-	check("pid", getpid() == saved_pid, "pid %d, was %d", getpid(), saved_pid);
+	check("altstack",
+	      ss.ss_sp == altstack && ss.ss_size == sizeof(altstack) &&
+		      ss.ss_flags == (int)SS_AUTODISARM,
+	      "sp %p, size %zu, flags %#x", ss.ss_sp, ss.ss_size, ss.ss_flags);
+	check("pid", getpid() == saved_pid, "pid %d, was %d", getpid(),
+	      saved_pid);
 
 	/*
 	 * Thread-directed ones are taken first, so USR1's frame is the first,
@@ -224,19 +240,27 @@ int main(int argc, char **argv)
 	 */
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	check("usr1-delivered", usr1_runs == 1 && usr1_code == SI_QUEUE && usr1_value == 42,
-	      "%d runs, si_code %d, value %d", usr1_runs, usr1_code, usr1_value);
-	check("usr1-on-altstack", usr1_onstack, "SA_ONSTACK handler on the restored altstack");
-	check("usr1-sa-mask", usr1_term_blocked, "SIGTERM blocked in the handler");
-	check("usr2-delivered", usr2_runs == 1 && usr2_code == SI_USER && usr2_pid == saved_pid,
+	check("usr1-delivered",
+	      usr1_runs == 1 && usr1_code == SI_QUEUE && usr1_value == 42,
+	      "%d runs, si_code %d, value %d", usr1_runs, usr1_code,
+	      usr1_value);
+	check("usr1-on-altstack", usr1_onstack,
+	      "SA_ONSTACK handler on the restored altstack");
+	check("usr1-sa-mask", usr1_term_blocked,
+	      "SIGTERM blocked in the handler");
+	check("usr2-delivered",
+	      usr2_runs == 1 && usr2_code == SI_USER && usr2_pid == saved_pid,
 	      "%d runs, si_code %d, si_pid %d", usr2_runs, usr2_code, usr2_pid);
-	check("rt1-queued-twice-in-order", rt1_runs == 2 && rt1_values[0] == 1 && rt1_values[1] == 2,
+	check("rt1-queued-twice-in-order",
+	      rt1_runs == 2 && rt1_values[0] == 1 && rt1_values[1] == 2,
 	      "%d runs: values %d, %d", rt1_runs, rt1_values[0], rt1_values[1]);
-	check("rt2-siginfo", rt2_code == SI_QUEUE && rt2_value == 7, "si_code %d, value %d",
-	      rt2_code, rt2_value);
+	check("rt2-siginfo", rt2_code == SI_QUEUE && rt2_value == 7,
+	      "si_code %d, value %d", rt2_code, rt2_value);
 	sigpending(&pend);
-	check("nothing-left-pending", sigisemptyset(&pend), "after unblocking all");
+	check("nothing-left-pending", sigisemptyset(&pend),
+	      "after unblocking all");
 	raise(SIGUSR1);
-	check("handler-works-after", usr1_runs == 2, "a new SIGUSR1: %d runs", usr1_runs);
+	check("handler-works-after", usr1_runs == 2, "a new SIGUSR1: %d runs",
+	      usr1_runs);
 	return check_exit_status();
 }

@@ -36,7 +36,7 @@
 #define SIZE_A (64 * 1024)
 #define SIZE_B (8 * 1024)
 #define TIMEOUT_MS 30000
-#define AFTER_RESTART 0x52455354	/* what the root writes for the child */
+#define AFTER_RESTART 0x52455354 /* what the root writes for the child */
 #define SHM_DEST_MODE 01000
 
 static const unsigned short sem_values[] = { 1, 5, 42 };
@@ -70,7 +70,8 @@ static uint8_t pattern(size_t i, unsigned int seed)
 	return (uint8_t)(i * 31 + seed + (i >> 8));
 }
 
-static int pattern_ok(const uint8_t *p, size_t from, size_t len, unsigned int seed)
+static int pattern_ok(const uint8_t *p, size_t from, size_t len,
+		      unsigned int seed)
 {
 	size_t i;
 
@@ -106,7 +107,8 @@ static int maps_perms(const void *addr, const char *perms)
 	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
 	while (f && fgets(line, sizeof(line), f))
 		if (!strncmp(line, want, strlen(want)))
-			found = !strncmp(line + strcspn(line, " ") + 1, perms, 4);
+			found = !strncmp(line + strcspn(line, " ") + 1, perms,
+					 4);
 	if (f)
 		fclose(f);
 	return found;
@@ -187,41 +189,56 @@ int main(int argc, char **argv)
 		return check_exit_status();
 	}
 
-	check("shm-id", shmget(KEY_A, 0, 0) == id_a, "shm key %#x has id %d, expected %d", KEY_A,
-	      shmget(KEY_A, 0, 0), id_a);
+	check("shm-id", shmget(KEY_A, 0, 0) == id_a,
+	      "shm key %#x has id %d, expected %d", KEY_A, shmget(KEY_A, 0, 0),
+	      id_a);
 	ok = shmctl(id_a, IPC_STAT, &ds) == 0;
-	check("shm-perm", ok && (ds.shm_perm.mode & 0777) == 0640 && ds.shm_segsz == SIZE_A,
-	      "shm %d: mode %#o, %zu bytes", id_a, ok ? ds.shm_perm.mode : 0, ok ? ds.shm_segsz : 0);
-	check("shm-content", pattern_ok(a, 0, SIZE_A, 1), "shm %d's 64 KiB pattern %s", id_a,
+	check("shm-perm",
+	      ok && (ds.shm_perm.mode & 0777) == 0640 && ds.shm_segsz == SIZE_A,
+	      "shm %d: mode %#o, %zu bytes", id_a, ok ? ds.shm_perm.mode : 0,
+	      ok ? ds.shm_segsz : 0);
+	check("shm-content", pattern_ok(a, 0, SIZE_A, 1),
+	      "shm %d's 64 KiB pattern %s", id_a,
 	      pattern_ok(a, 0, SIZE_A, 1) ? "is intact" : "differs");
-	check("shm-partial-readonly", pattern_ok(a_ro, 4096, SIZE_A - 4096, 1) &&
-	      maps_perms(a_ro, "r--s") && maps_perms(a, "rw-s"),
+	check("shm-partial-readonly",
+	      pattern_ok(a_ro, 4096, SIZE_A - 4096, 1) &&
+		      maps_perms(a_ro, "r--s") && maps_perms(a, "rw-s"),
 	      "the read-only attachment from A's second page reads the pattern, r--s beside rw-s");
 	ok = shmctl(id_b, IPC_STAT, &ds) == 0;
-	check("shm-removed", ok && (ds.shm_perm.mode & SHM_DEST_MODE) && pattern_ok(b, 0, SIZE_B, 2),
+	check("shm-removed",
+	      ok && (ds.shm_perm.mode & SHM_DEST_MODE) &&
+		      pattern_ok(b, 0, SIZE_B, 2),
 	      "the segment removed while attached is back attached, %s, content %s",
-	      ok && (ds.shm_perm.mode & SHM_DEST_MODE) ? "still removed" : "not marked removed",
+	      ok && (ds.shm_perm.mode & SHM_DEST_MODE) ? "still removed" :
+							 "not marked removed",
 	      pattern_ok(b, 0, SIZE_B, 2) ? "intact" : "differs");
 	((volatile uint32_t *)a)[SIZE_A / 4 - 1] = AFTER_RESTART;
 	status = -1;
 	waitpid(pid, &status, 0);
-	check("shm-shared-with-child", WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	      "the child saw the root's write through its own attachment (status %#x)", status);
+	check("shm-shared-with-child",
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the child saw the root's write through its own attachment (status %#x)",
+	      status);
 
 	memset(values, 0xff, sizeof(values));
 	ok = semctl(id_s, 0, GETALL, values) == 0;
-	check("sem-values", semget(KEY_S, 0, 0) == id_s && ok && !memcmp(values, sem_values, sizeof(values)),
-	      "sem key %#x: id %d (expected %d), values %u %u %u", KEY_S, semget(KEY_S, 0, 0), id_s,
-	      values[0], values[1], values[2]);
+	check("sem-values",
+	      semget(KEY_S, 0, 0) == id_s && ok &&
+		      !memcmp(values, sem_values, sizeof(values)),
+	      "sem key %#x: id %d (expected %d), values %u %u %u", KEY_S,
+	      semget(KEY_S, 0, 0), id_s, values[0], values[1], values[2]);
 
 	ok = msgget(KEY_Q, 0) == id_q;
 	for (i = 0; ok && i < NR_MESSAGES; i++) {
 		ssize_t n = msgrcv(id_q, &m, sizeof(m.text), 0, IPC_NOWAIT);
 
-		ok = n == (ssize_t)strlen(texts[i]) && m.type == i + 1 && !memcmp(m.text, texts[i], n);
+		ok = n == (ssize_t)strlen(texts[i]) && m.type == i + 1 &&
+		     !memcmp(m.text, texts[i], n);
 	}
-	ok = ok && msgrcv(id_q, &m, sizeof(m.text), 0, IPC_NOWAIT) < 0 && errno == ENOMSG;
-	check("msq-messages", ok, "msq key %#x, id %d: the three messages, in order, and no more",
+	ok = ok && msgrcv(id_q, &m, sizeof(m.text), 0, IPC_NOWAIT) < 0 &&
+	     errno == ENOMSG;
+	check("msq-messages", ok,
+	      "msq key %#x, id %d: the three messages, in order, and no more",
 	      KEY_Q, id_q);
 
 	shmctl(id_a, IPC_RMID, NULL);

@@ -39,13 +39,16 @@ int main(int argc, char **argv)
 	check("comm", !strcmp(comm, "cpt-task-state"), "comm %s", comm);
 	mask = umask(0);
 	check("umask", mask == 027, "umask %03o", mask);
-	check("cwd", getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, argv[1]), "cwd %s", cwd);
+	check("cwd", getcwd(cwd, sizeof(cwd)) && !strcmp(cwd, argv[1]),
+	      "cwd %s", cwd);
 	getrlimit(RLIMIT_NOFILE, &got);
-	check("rlimit", got.rlim_cur == 200 && got.rlim_max == 300, "RLIMIT_NOFILE %lu/%lu",
-	      (unsigned long)got.rlim_cur, (unsigned long)got.rlim_max);
+	check("rlimit", got.rlim_cur == 200 && got.rlim_max == 300,
+	      "RLIMIT_NOFILE %lu/%lu", (unsigned long)got.rlim_cur,
+	      (unsigned long)got.rlim_max);
 	pers = personality(0xffffffff);
-	check("personality", pers == ADDR_NO_RANDOMIZE, "personality %#x", pers);
-	check("creds", getuid() == 0 && geteuid() == 0 && getgid() == 0, "uid %d euid %d gid %d",
-	      getuid(), geteuid(), getgid());
+	check("personality", pers == ADDR_NO_RANDOMIZE, "personality %#x",
+	      pers);
+	check("creds", getuid() == 0 && geteuid() == 0 && getgid() == 0,
+	      "uid %d euid %d gid %d", getuid(), geteuid(), getgid());
 	return check_exit_status();
 }

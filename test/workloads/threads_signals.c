@@ -22,7 +22,7 @@
 
 #include "check.h"
 
-#define NR_THREADS 4	/* main, t1, t2, t3 */
+#define NR_THREADS 4 /* main, t1, t2, t3 */
 
 static char go_path[PATH_MAX];
 static pthread_barrier_t barrier;
@@ -34,8 +34,8 @@ static volatile int runs[_NSIG];
 static struct worker {
 	const char *name;
 	pthread_t thread;
-	sigset_t want;		/* the mask it sets */
-	int sig;		/* the signal left pending for it, or 0 */
+	sigset_t want; /* the mask it sets */
+	int sig; /* the signal left pending for it, or 0 */
 	pid_t tid;
 	sigset_t mask_before, mask_after;
 	int mask_set_ok, mask_same, pending_before, pending_after;
@@ -91,13 +91,13 @@ static void live(struct worker *w)
 
 	w->tid = gettid();
 	pthread_sigmask(SIG_SETMASK, &w->want, NULL);
-	pthread_barrier_wait(&barrier);		/* masks are set */
-	pthread_barrier_wait(&barrier);		/* main has sent */
+	pthread_barrier_wait(&barrier); /* masks are set */
+	pthread_barrier_wait(&barrier); /* main has sent */
 	pthread_sigmask(SIG_BLOCK, NULL, &w->mask_before);
 	w->mask_set_ok = same_set(&w->mask_before, &w->want);
 	w->pending_before = pending_is(w->sig, w->pending_list_before,
 				       sizeof(w->pending_list_before));
-	pthread_barrier_wait(&barrier);		/* all looked */
+	pthread_barrier_wait(&barrier); /* all looked */
 
 	while (access(go_path, F_OK) != 0)
 		nap();
@@ -123,8 +123,9 @@ static void *thread_main(void *arg)
 static void report_pending(const char *name, struct worker *w)
 {
 	check(name, w->pending_before && w->pending_after,
-	      "%s (tid %d) has signal %d pending: before [%s ] after [%s ]", w->name,
-	      (int)w->tid, w->sig, w->pending_list_before, w->pending_list_after);
+	      "%s (tid %d) has signal %d pending: before [%s ] after [%s ]",
+	      w->name, (int)w->tid, w->sig, w->pending_list_before,
+	      w->pending_list_after);
 }
 
 static void report_delivered(const char *name, struct worker *w)
@@ -174,7 +175,8 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&barrier, NULL, NR_THREADS);
 	worker[0].thread = pthread_self();
 	for (i = 1; i < NR_THREADS; i++) {
-		err = pthread_create(&worker[i].thread, NULL, thread_main, &worker[i]);
+		err = pthread_create(&worker[i].thread, NULL, thread_main,
+				     &worker[i]);
 		if (err) {
 			check("setup", 0, "pthread_create: %s", strerror(err));
 			return 1;
@@ -193,22 +195,27 @@ int main(int argc, char **argv)
 	}
 	pthread_barrier_wait(&barrier);
 	pthread_sigmask(SIG_BLOCK, NULL, &worker[0].mask_before);
-	worker[0].mask_set_ok = same_set(&worker[0].mask_before, &worker[0].want);
-	worker[0].pending_before = pending_is(0, worker[0].pending_list_before,
-					      sizeof(worker[0].pending_list_before));
+	worker[0].mask_set_ok =
+		same_set(&worker[0].mask_before, &worker[0].want);
+	worker[0].pending_before =
+		pending_is(0, worker[0].pending_list_before,
+			   sizeof(worker[0].pending_list_before));
 	pthread_barrier_wait(&barrier);
 	printf("READY\n");
 	while (access(go_path, F_OK) != 0)
 		nap();
 	pthread_sigmask(SIG_BLOCK, NULL, &worker[0].mask_after);
-	worker[0].mask_same = same_set(&worker[0].mask_before, &worker[0].mask_after);
-	worker[0].pending_after = pending_is(0, worker[0].pending_list_after,
-					     sizeof(worker[0].pending_list_after));
+	worker[0].mask_same =
+		same_set(&worker[0].mask_before, &worker[0].mask_after);
+	worker[0].pending_after =
+		pending_is(0, worker[0].pending_list_after,
+			   sizeof(worker[0].pending_list_after));
 
 	for (i = 1; i < NR_THREADS; i++) {
 		err = pthread_join(worker[i].thread, NULL);
 		if (err) {
-			check("setup", 0, "pthread_join %s: %s", worker[i].name, strerror(err));
+			check("setup", 0, "pthread_join %s: %s", worker[i].name,
+			      strerror(err));
 			return 1;
 		}
 	}
@@ -220,16 +227,19 @@ int main(int argc, char **argv)
 			continue;
 		masks_ok = 0;
 		if (used < sizeof(masks_off))
-			used += snprintf(masks_off + used, sizeof(masks_off) - used,
-					 " %s: %s;", w->name,
-					 !w->mask_set_ok ? "mask not as set before the checkpoint"
-							 : "mask changed");
+			used += snprintf(
+				masks_off + used, sizeof(masks_off) - used,
+				" %s: %s;", w->name,
+				!w->mask_set_ok ?
+					"mask not as set before the checkpoint" :
+					"mask changed");
 	}
-	check("masks", masks_ok, "%s", masks_ok ? "main, t1, t2, t3 block what they blocked"
-					       : masks_off);
+	check("masks", masks_ok, "%s",
+	      masks_ok ? "main, t1, t2, t3 block what they blocked" :
+			 masks_off);
 	check("pending-none",
-	      worker[0].pending_before && worker[0].pending_after && worker[2].pending_before &&
-	      worker[2].pending_after,
+	      worker[0].pending_before && worker[0].pending_after &&
+		      worker[2].pending_before && worker[2].pending_after,
 	      "nothing pending for main: before [%s ] after [%s ], for t2: before [%s ] after [%s ]",
 	      worker[0].pending_list_before, worker[0].pending_list_after,
 	      worker[2].pending_list_before, worker[2].pending_list_after);

@@ -23,8 +23,8 @@
 
 #include "check.h"
 
-#define NR_RING 7			/* main is 0 */
-#define ROBUST NR_RING			/* the robust mutex holder's index */
+#define NR_RING 7 /* main is 0 */
+#define ROBUST NR_RING /* the robust mutex holder's index */
 #define NR_ALL (NR_RING + 1)
 #define FAST_HOPS (NR_RING * 3)
 #define GO_HOPS (NR_RING * 20)
@@ -137,7 +137,8 @@ static void *robust_thread(void *arg)
 
 int main(int argc, char **argv)
 {
-	char tls_off[512] = "", tid_list[256] = "", join_off[256] = "", hop_list[128] = "";
+	char tls_off[512] = "", tid_list[256] = "", join_off[256] = "",
+	     hop_list[128] = "";
 	size_t tls_used = 0, tid_used = 0, join_used = 0, hop_used = 0;
 	pthread_t thread[NR_ALL];
 	pthread_mutexattr_t attr;
@@ -165,7 +166,8 @@ int main(int argc, char **argv)
 		pthread_cond_wait(&turn, &lock);
 	pthread_mutex_unlock(&lock);
 	for (i = 1; i < NR_RING; i++) {
-		err = pthread_create(&thread[i], NULL, ring_thread, (void *)(long)i);
+		err = pthread_create(&thread[i], NULL, ring_thread,
+				     (void *)(long)i);
 		if (err) {
 			check("setup", 0, "pthread_create: %s", strerror(err));
 			return 1;
@@ -181,50 +183,60 @@ int main(int argc, char **argv)
 		err = pthread_timedjoin_np(thread[i], NULL, &deadline);
 		if (err) {
 			joins_ok = 0;
-			join_used += snprintf(join_off + join_used, sizeof(join_off) - join_used,
-					      " thread %d: %s;", i, strerror(err));
+			join_used += snprintf(join_off + join_used,
+					      sizeof(join_off) - join_used,
+					      " thread %d: %s;", i,
+					      strerror(err));
 			if (join_used >= sizeof(join_off))
 				join_used = sizeof(join_off) - 1;
 		}
 	}
-	check("join", joins_ok, "%s", joins_ok ? "all 7 threads joined" : join_off);
+	check("join", joins_ok, "%s",
+	      joins_ok ? "all 7 threads joined" : join_off);
 
 	for (i = 0; i < NR_ALL; i++) {
 		if (tls_end[i] != tls_expected(i) || tls_index_end[i] != i) {
 			tls_ok = 0;
 			if (tls_used < sizeof(tls_off))
-				tls_used += snprintf(tls_off + tls_used, sizeof(tls_off) - tls_used,
-						     " thread %d: %#lx/%d, want %#lx/%d;", i,
-						     tls_end[i], tls_index_end[i],
-						     tls_expected(i), i);
+				tls_used += snprintf(
+					tls_off + tls_used,
+					sizeof(tls_off) - tls_used,
+					" thread %d: %#lx/%d, want %#lx/%d;", i,
+					tls_end[i], tls_index_end[i],
+					tls_expected(i), i);
 		}
 		if (tid_end[i] != tid_start[i])
 			tids_ok = 0;
 		if (tid_used < sizeof(tid_list))
-			tid_used += snprintf(tid_list + tid_used, sizeof(tid_list) - tid_used,
+			tid_used += snprintf(tid_list + tid_used,
+					     sizeof(tid_list) - tid_used,
 					     " %d%s%d", (int)tid_start[i],
-					     tid_end[i] == tid_start[i] ? "=" : "!=",
+					     tid_end[i] == tid_start[i] ? "=" :
+									  "!=",
 					     (int)tid_end[i]);
 	}
-	check("tls", tls_ok, "%s", tls_ok ? "8 threads see their own __thread values" : tls_off);
+	check("tls", tls_ok, "%s",
+	      tls_ok ? "8 threads see their own __thread values" : tls_off);
 	check("tids", tids_ok, "gettid() before and after:%s", tid_list);
 
 	for (i = 0; i < NR_RING; i++) {
 		sum += hops[i];
 		if (hop_used < sizeof(hop_list))
-			hop_used += snprintf(hop_list + hop_used, sizeof(hop_list) - hop_used,
+			hop_used += snprintf(hop_list + hop_used,
+					     sizeof(hop_list) - hop_used,
 					     " %lu", hops[i]);
 	}
 	check("token-count",
-	      token == limit && token - token_at_go == GO_HOPS && token_at_go >= FAST_HOPS &&
-	      sum == token,
-	      "token %lu, %lu at go (+%lu, want +%d), hops per thread:%s", token, token_at_go,
-	      token - token_at_go, GO_HOPS, hop_list);
+	      token == limit && token - token_at_go == GO_HOPS &&
+		      token_at_go >= FAST_HOPS && sum == token,
+	      "token %lu, %lu at go (+%lu, want +%d), hops per thread:%s",
+	      token, token_at_go, token - token_at_go, GO_HOPS, hop_list);
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += JOIN_TIMEOUT_S;
 	err = pthread_mutex_timedlock(&robust, &deadline);
-	check("robust-owner-dead", err == EOWNERDEAD, "locking the dead owner's mutex: %s",
+	check("robust-owner-dead", err == EOWNERDEAD,
+	      "locking the dead owner's mutex: %s",
 	      err ? strerror(err) : "0 (no owner died)");
 	if (err == EOWNERDEAD)
 		pthread_mutex_consistent(&robust);

@@ -53,7 +53,7 @@
 
 static const char *dir;
 static char go_path[PATH_MAX];
-static pid_t pid_a;	/* B2 joins A's group */
+static pid_t pid_a; /* B2 joins A's group */
 
 /* The calling process: who it is, what it expects, whom it must reap. */
 static struct {
@@ -62,7 +62,7 @@ static struct {
 	int nr_kids;
 	pid_t kid[MAX_KIDS];
 	const char *kid_name[MAX_KIDS];
-	char note[512];	/* what went wrong before the checkpoint */
+	char note[512]; /* what went wrong before the checkpoint */
 } me;
 
 /* The ready files, as the root read them. */
@@ -74,13 +74,13 @@ static int nr_rec;
 
 /* The tree as built: each process's parent and the leader of its group. */
 static const struct {
-	const char *name, *parent, *leader;	/* leader NULL: D1, gone */
+	const char *name, *parent, *leader; /* leader NULL: D1, gone */
 } shape[NR_READY] = {
-	{ "A", "R", "A" },	{ "A1", "A", "A" },	{ "A1a", "A1", "A" },
-	{ "A1b", "A1", "A" },	{ "A2", "A", "A" },	{ "B", "R", "B" },
-	{ "B1", "B", "B" },	{ "B2", "B", "A" },	{ "C", "R", "R" },
-	{ "C1", "C", "R" },	{ "C2", "C", "R" },	{ "C3", "C", "C3" },
-	{ "D", "R", "R" },	{ "D2", "D", NULL },
+	{ "A", "R", "A" },    { "A1", "A", "A" },  { "A1a", "A1", "A" },
+	{ "A1b", "A1", "A" }, { "A2", "A", "A" },  { "B", "R", "B" },
+	{ "B1", "B", "B" },   { "B2", "B", "A" },  { "C", "R", "R" },
+	{ "C1", "C", "R" },   { "C2", "C", "R" },  { "C3", "C", "C3" },
+	{ "D", "R", "R" },    { "D2", "D", NULL },
 };
 
 #define note(...) note_to(me.note, sizeof(me.note), __VA_ARGS__)
@@ -115,8 +115,8 @@ static pid_t spawn(const char *name, void (*fn)(void), pid_t group)
 		fail_and_exit();
 	}
 	if (group >= 0 && setpgid(pid, group ? group : pid))
-		note("setpgid(%s %d, %d): %s", name, (int)pid, (int)(group ? group : pid),
-		     strerror(errno));
+		note("setpgid(%s %d, %d): %s", name, (int)pid,
+		     (int)(group ? group : pid), strerror(errno));
 	if (me.nr_kids < MAX_KIDS) {
 		me.kid[me.nr_kids] = pid;
 		me.kid_name[me.nr_kids++] = name;
@@ -156,8 +156,8 @@ static void write_ready(void)
 	fd = open(tmp, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	if (fd < 0)
 		fail_and_exit();
-	dprintf(fd, "%s %d %d %d %d\n", me.name, (int)me.pid, (int)me.ppid, (int)me.pgid,
-		(int)me.sid);
+	dprintf(fd, "%s %d %d %d %d\n", me.name, (int)me.pid, (int)me.ppid,
+		(int)me.pgid, (int)me.sid);
 	close(fd);
 	if (rename(tmp, ready))
 		fail_and_exit();
@@ -183,30 +183,36 @@ static void settle(int (*after)(int log))
 	if (log < 0)
 		log = open("/dev/null", O_WRONLY);
 	if (me.note[0]) {
-		dprintf(log, "%s %d: FAIL before the checkpoint: %s\n", me.name, (int)me.pid,
-			me.note);
+		dprintf(log, "%s %d: FAIL before the checkpoint: %s\n", me.name,
+			(int)me.pid, me.note);
 		fails++;
 	}
 	pid = getpid();
 	ppid = getppid();
 	pgid = getpgid(0);
 	sid = getsid(0);
-	ok = pid == me.pid && ppid == me.ppid && pgid == me.pgid && sid == me.sid;
-	dprintf(log, "%s %d: %s pid %d ppid %d pgid %d sid %d (were %d %d %d %d)\n", me.name,
-		(int)me.pid, ok ? "PASS" : "FAIL", (int)pid, (int)ppid, (int)pgid, (int)sid,
-		(int)me.pid, (int)me.ppid, (int)me.pgid, (int)me.sid);
+	ok = pid == me.pid && ppid == me.ppid && pgid == me.pgid &&
+	     sid == me.sid;
+	dprintf(log,
+		"%s %d: %s pid %d ppid %d pgid %d sid %d (were %d %d %d %d)\n",
+		me.name, (int)me.pid, ok ? "PASS" : "FAIL", (int)pid, (int)ppid,
+		(int)pgid, (int)sid, (int)me.pid, (int)me.ppid, (int)me.pgid,
+		(int)me.sid);
 	fails += !ok;
 	if (after)
 		fails += after(log);
 	for (i = 0; i < me.nr_kids; i++) {
 		pid = waitpid(me.kid[i], &status, 0);
-		ok = pid == me.kid[i] && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		ok = pid == me.kid[i] && WIFEXITED(status) &&
+		     WEXITSTATUS(status) == 0;
 		if (pid != me.kid[i])
-			dprintf(log, "%s %d: FAIL child %s %d: waitpid: %s\n", me.name,
-				(int)me.pid, me.kid_name[i], (int)me.kid[i], strerror(errno));
+			dprintf(log, "%s %d: FAIL child %s %d: waitpid: %s\n",
+				me.name, (int)me.pid, me.kid_name[i],
+				(int)me.kid[i], strerror(errno));
 		else
-			dprintf(log, "%s %d: %s child %s %d status %#x\n", me.name, (int)me.pid,
-				ok ? "PASS" : "FAIL", me.kid_name[i], (int)me.kid[i], status);
+			dprintf(log, "%s %d: %s child %s %d status %#x\n",
+				me.name, (int)me.pid, ok ? "PASS" : "FAIL",
+				me.kid_name[i], (int)me.kid[i], status);
 		fails += !ok;
 	}
 	close(log);
@@ -265,7 +271,9 @@ static int leaderless(int log)
 
 	dprintf(log, "%s %d: %s group leader %d %s\n", me.name, (int)me.pid,
 		ok ? "PASS" : "FAIL", (int)me.pgid,
-		ok ? "is gone" : r == 0 ? "is a process again" : strerror(err));
+		ok     ? "is gone" :
+		r == 0 ? "is a process again" :
+			 strerror(err));
 	return !ok;
 }
 
@@ -310,7 +318,8 @@ static void clean_ours(void)
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(((const struct record *)a)->name, ((const struct record *)b)->name);
+	return strcmp(((const struct record *)a)->name,
+		      ((const struct record *)b)->name);
 }
 
 static int read_ready(void)
@@ -323,12 +332,14 @@ static int read_ready(void)
 	nr_rec = 0;
 	if (!d)
 		return 0;
-	while ((de = readdir(d)) && nr_rec < (int)(sizeof(rec) / sizeof(rec[0]))) {
+	while ((de = readdir(d)) &&
+	       nr_rec < (int)(sizeof(rec) / sizeof(rec[0]))) {
 		if (strncmp(de->d_name, "ready.", 6))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (slurp(path, buf, sizeof(buf)) ||
-		    sscanf(buf, "%7s %d %d %d %d", r.name, &r.pid, &r.ppid, &r.pgid, &r.sid) != 5)
+		    sscanf(buf, "%7s %d %d %d %d", r.name, &r.pid, &r.ppid,
+			   &r.pgid, &r.sid) != 5)
 			continue;
 		rec[nr_rec++] = r;
 	}
@@ -364,9 +375,9 @@ static void check_shape(char *out, size_t len)
 	int i, j, r_kill, err;
 
 	out[0] = '\0';
-#define OFF(...)								\
-	do {								\
-		if (used < len)						\
+#define OFF(...)                                                               \
+	do {                                                                   \
+		if (used < len)                                                \
 			used += snprintf(out + used, len - used, __VA_ARGS__); \
 	} while (0)
 	for (i = 0; i < NR_READY; i++) {
@@ -376,20 +387,24 @@ static void check_shape(char *out, size_t len)
 			continue;
 		}
 		if (r->ppid != pid_named(shape[i].parent))
-			OFF(" %s: ppid %d, not %s;", r->name, r->ppid, shape[i].parent);
+			OFF(" %s: ppid %d, not %s;", r->name, r->ppid,
+			    shape[i].parent);
 		if (r->sid != me.pid)
 			OFF(" %s: sid %d;", r->name, r->sid);
 		if (shape[i].leader) {
 			if (r->pgid != pid_named(shape[i].leader))
-				OFF(" %s: pgid %d, not %s's;", r->name, r->pgid, shape[i].leader);
+				OFF(" %s: pgid %d, not %s's;", r->name, r->pgid,
+				    shape[i].leader);
 			continue;
 		}
 		for (j = 0; j < nr_rec; j++)
 			if (rec[j].pid == r->pgid)
-				OFF(" %s: pgid %d is %s;", r->name, r->pgid, rec[j].name);
+				OFF(" %s: pgid %d is %s;", r->name, r->pgid,
+				    rec[j].name);
 		r_kill = kill(r->pgid, 0);
 		err = errno;
-		if (r->pgid == r->pid || r->pgid == me.pid || r_kill == 0 || err != ESRCH)
+		if (r->pgid == r->pid || r->pgid == me.pid || r_kill == 0 ||
+		    err != ESRCH)
 			OFF(" %s: pgid %d has a leader;", r->name, r->pgid);
 	}
 #undef OFF
@@ -415,11 +430,14 @@ static int others_in_session(char *list, size_t len)
 		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
 		if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')))
 			continue;
-		if (sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgid, &sid) != 4 || sid != me.pid)
+		if (sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgid, &sid) !=
+			    4 ||
+		    sid != me.pid)
 			continue;
 		n++;
 		if (used < len)
-			used += snprintf(list + used, len - used, " %d(%c)", pid, state);
+			used += snprintf(list + used, len - used, " %d(%c)",
+					 pid, state);
 	}
 	closedir(d);
 	return n;
@@ -438,7 +456,8 @@ static void failing_logs(char letter, char *out, size_t len)
 			continue;
 		pid_path(path, dir, "log", rec[i].pid);
 		if (slurp(path, buf, sizeof(buf))) {
-			used += snprintf(out + used, len - used, " [%s %d: no log]", rec[i].name,
+			used += snprintf(out + used, len - used,
+					 " [%s %d: no log]", rec[i].name,
 					 rec[i].pid);
 			continue;
 		}
@@ -461,21 +480,23 @@ static void report_subtree(const char *name, pid_t pid)
 	members[0] = '\0';
 	for (i = 0; i < nr_rec; i++)
 		if (rec[i].name[0] == name[0] && used < sizeof(members))
-			used += snprintf(members + used, sizeof(members) - used, " %s=%d",
-					 rec[i].name, rec[i].pid);
+			used += snprintf(members + used, sizeof(members) - used,
+					 " %s=%d", rec[i].name, rec[i].pid);
 	snprintf(result, sizeof(result), "subtree-%s", name);
 	got = waitpid(pid, &status, 0);
 	if (got != pid) {
-		check(result, 0, "waitpid %s %d: %s;%s", name, (int)pid, strerror(errno), members);
+		check(result, 0, "waitpid %s %d: %s;%s", name, (int)pid,
+		      strerror(errno), members);
 		return;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		check(result, 1, "%s %d exited 0, all checks passed:%s", name, (int)pid, members);
+		check(result, 1, "%s %d exited 0, all checks passed:%s", name,
+		      (int)pid, members);
 		return;
 	}
 	failing_logs(name[0], logs, sizeof(logs));
-	check(result, 0, "%s %d status %#x;%s; failing:%s", name, (int)pid, status, members,
-	      logs);
+	check(result, 0, "%s %d status %#x;%s; failing:%s", name, (int)pid,
+	      status, members, logs);
 }
 
 int main(int argc, char **argv)
@@ -523,10 +544,11 @@ int main(int argc, char **argv)
 		if (z_state == 'Z' && ready >= NR_READY)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+		ms = (now.tv_sec - start.tv_sec) * 1000 +
+		     (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (ms > SETUP_TIMEOUT_MS) {
-			note("after %ld ms Z is '%c' and %d of %d are ready", ms, z_state, ready,
-			     NR_READY);
+			note("after %ld ms Z is '%c' and %d of %d are ready",
+			     ms, z_state, ready, NR_READY);
 			break;
 		}
 		nap();
@@ -540,26 +562,31 @@ int main(int argc, char **argv)
 	}
 	wait_for(go_path);
 
-	check("setup", !me.note[0], "%s", me.note[0] ? me.note : "tree built, Z a zombie");
-	check("tree-shape", !shape_off[0] && nr_rec == NR_READY, "%d processes below the root%s%s",
-	      nr_rec, shape_off[0] ? ", off:" : " as built", shape_off);
+	check("setup", !me.note[0], "%s",
+	      me.note[0] ? me.note : "tree built, Z a zombie");
+	check("tree-shape", !shape_off[0] && nr_rec == NR_READY,
+	      "%d processes below the root%s%s", nr_rec,
+	      shape_off[0] ? ", off:" : " as built", shape_off);
 	pid = getpid();
 	ppid = getppid();
 	pgid = getpgid(0);
 	sid = getsid(0);
 	check("root-ids", pid == me.pid && pgid == me.pid && sid == me.pid,
-	      "pid %d pgid %d sid %d (were %d %d %d), ppid %d (was %d)", (int)pid, (int)pgid,
-	      (int)sid, (int)me.pid, (int)me.pgid, (int)me.sid, (int)ppid, (int)me.ppid);
+	      "pid %d pgid %d sid %d (were %d %d %d), ppid %d (was %d)",
+	      (int)pid, (int)pgid, (int)sid, (int)me.pid, (int)me.pgid,
+	      (int)me.sid, (int)ppid, (int)me.ppid);
 
 	z_state_go = proc_state(z);
 	waited = waitpid(z, &status, 0);
 	if (waited != z)
-		check("zombie-status", 0, "Z %d state '%c' at go; waitpid: %s", (int)z, z_state_go,
-		      strerror(errno));
+		check("zombie-status", 0, "Z %d state '%c' at go; waitpid: %s",
+		      (int)z, z_state_go, strerror(errno));
 	else
 		check("zombie-status",
-		      z_state_go == 'Z' && WIFEXITED(status) && WEXITSTATUS(status) == 42,
-		      "Z %d state '%c' at go, status %#x (exit %d)", (int)z, z_state_go, status,
+		      z_state_go == 'Z' && WIFEXITED(status) &&
+			      WEXITSTATUS(status) == 42,
+		      "Z %d state '%c' at go, status %#x (exit %d)", (int)z,
+		      z_state_go, status,
 		      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 
 	for (i = 0; i < 4; i++) {
@@ -572,7 +599,8 @@ int main(int argc, char **argv)
 	waited = waitpid(-1, &status, WNOHANG);
 	no_child = waited < 0 && errno == ECHILD;
 	n = others_in_session(list, sizeof(list));
-	check("all-exited", no_child && n == 0, "waitpid(-1) %s, %d other processes in the session%s",
+	check("all-exited", no_child && n == 0,
+	      "waitpid(-1) %s, %d other processes in the session%s",
 	      no_child ? "finds no child" : "finds a child", n, list);
 	return check_exit_status();
 }

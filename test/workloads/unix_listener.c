@@ -70,8 +70,8 @@ static int client(void)
 	wait_for(go);
 	if (!reads(fd, "world"))
 		bad |= 1;
-	if (getpeername(fd, (struct sockaddr *)&peer, &len) || len != path_len ||
-	    strcmp(peer.sun_path, path_addr.sun_path))
+	if (getpeername(fd, (struct sockaddr *)&peer, &len) ||
+	    len != path_len || strcmp(peer.sun_path, path_addr.sun_path))
 		bad |= 2;
 	return bad;
 }
@@ -123,17 +123,22 @@ int main(int argc, char **argv)
 	}
 	snprintf(go, sizeof(go), "%s/go", argv[1]);
 	path_addr.sun_family = AF_UNIX;
-	snprintf(path_addr.sun_path, sizeof(path_addr.sun_path), "%s/sock", argv[1]);
-	path_len = offsetof(struct sockaddr_un, sun_path) + strlen(path_addr.sun_path) + 1;
+	snprintf(path_addr.sun_path, sizeof(path_addr.sun_path), "%s/sock",
+		 argv[1]);
+	path_len = offsetof(struct sockaddr_un, sun_path) +
+		   strlen(path_addr.sun_path) + 1;
 	abstract_addr.sun_family = AF_UNIX;
 	abstract_len = offsetof(struct sockaddr_un, sun_path) + 1 +
-		       snprintf(abstract_addr.sun_path + 1, sizeof(abstract_addr.sun_path) - 1,
+		       snprintf(abstract_addr.sun_path + 1,
+				sizeof(abstract_addr.sun_path) - 1,
 				"cpt-test-%d", (int)getpid());
 	lpath = socket(AF_UNIX, SOCK_STREAM, 0);
 	labstract = socket(AF_UNIX, SOCK_SEQPACKET, 0);
 	if (lpath < 0 || labstract < 0 ||
-	    bind(lpath, (struct sockaddr *)&path_addr, path_len) || listen(lpath, 8) ||
-	    bind(labstract, (struct sockaddr *)&abstract_addr, abstract_len) || listen(labstract, 4)) {
+	    bind(lpath, (struct sockaddr *)&path_addr, path_len) ||
+	    listen(lpath, 8) ||
+	    bind(labstract, (struct sockaddr *)&abstract_addr, abstract_len) ||
+	    listen(labstract, 4)) {
 		perror("unix_listener: listen");
 		return 2;
 	}
@@ -142,7 +147,8 @@ int main(int argc, char **argv)
 	if (child == 0)
 		_exit(client());
 	accepted = accept(lpath, NULL, NULL);
-	if (accepted < 0 || write(accepted, "world", 5) != 5 || !readable(accepted)) {
+	if (accepted < 0 || write(accepted, "world", 5) != 5 ||
+	    !readable(accepted)) {
 		perror("unix_listener: accept");
 		return 2;
 	}
@@ -150,18 +156,25 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	wait_for(go);
 
-	check("accepted-data", reads(accepted, "hello"), "the accepted end reads what the client sent before the checkpoint");
+	check("accepted-data", reads(accepted, "hello"),
+	      "the accepted end reads what the client sent before the checkpoint");
 	memset(&name, 0, sizeof(name));
-	check("accepted-name", getsockname(accepted, (struct sockaddr *)&name, &len) == 0 &&
-	      !strcmp(name.sun_path, path_addr.sun_path),
-	      "the accepted end is named \"%s\" (want \"%s\")", name.sun_path, path_addr.sun_path);
+	check("accepted-name",
+	      getsockname(accepted, (struct sockaddr *)&name, &len) == 0 &&
+		      !strcmp(name.sun_path, path_addr.sun_path),
+	      "the accepted end is named \"%s\" (want \"%s\")", name.sun_path,
+	      path_addr.sun_path);
 	code = exit_code(child);
-	check("client", code == 0, "the client read \"world\" and its peer's name: exit %d (1 data, 2 name)", code);
+	check("client", code == 0,
+	      "the client read \"world\" and its peer's name: exit %d (1 data, 2 name)",
+	      code);
 	late = new_client(SOCK_STREAM, &path_addr, path_len, "again");
 	check("listener-path", accepts(lpath, "again") && exit_code(late) == 0,
 	      "a new client connects to %s", path_addr.sun_path);
-	late = new_client(SOCK_SEQPACKET, &abstract_addr, abstract_len, "abstract");
-	check("listener-abstract", accepts(labstract, "abstract") && exit_code(late) == 0,
+	late = new_client(SOCK_SEQPACKET, &abstract_addr, abstract_len,
+			  "abstract");
+	check("listener-abstract",
+	      accepts(labstract, "abstract") && exit_code(late) == 0,
 	      "a new client connects to @%s", abstract_addr.sun_path + 1);
 	unlink(path_addr.sun_path);
 	return check_exit_status();

@@ -52,7 +52,8 @@ static int got(int fd, const char *want)
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	ssize_t n = recvmsg(fd, &msg, MSG_WAITALL);
 
-	return n == (ssize_t)len && !(msg.msg_flags & MSG_TRUNC) && !memcmp(buf, want, len);
+	return n == (ssize_t)len && !(msg.msg_flags & MSG_TRUNC) &&
+	       !memcmp(buf, want, len);
 }
 
 /* The child: reads what was queued for it, checks, answers. Exit 0 if all is well. */
@@ -69,7 +70,8 @@ static int child(int s, int d, int q)
 	ok &= got(s, "to-child");
 	ok &= got(d, "d1") && got(d, "d22") && got(d, "d333");
 	ok &= got(q, "q-first") && got(q, "q-second");
-	ok &= send(s, "pong", 4, 0) == 4 && send(d, "dgram-back", 10, 0) == 10 &&
+	ok &= send(s, "pong", 4, 0) == 4 &&
+	      send(d, "dgram-back", 10, 0) == 10 &&
 	      send(q, "seq-back", 8, 0) == 8;
 	return ok ? 0 : 1;
 }
@@ -83,7 +85,8 @@ int main(int argc, char **argv)
 		return 2;
 	dir = argv[1];
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || socketpair(AF_UNIX, SOCK_DGRAM, 0, dp) ||
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) ||
+	    socketpair(AF_UNIX, SOCK_DGRAM, 0, dp) ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, qp)) {
 		check("setup", 0, "socketpair: %s", strerror(errno));
 		return 1;
@@ -102,7 +105,8 @@ int main(int argc, char **argv)
 	ok = send(sp[0], "stream-to-child", 15, 0) == 15 &&
 	     send(dp[0], "d1", 2, 0) == 2 && send(dp[0], "d22", 3, 0) == 3 &&
 	     send(dp[0], "d333", 4, 0) == 4 &&
-	     send(qp[0], "q-first", 7, 0) == 7 && send(qp[0], "q-second", 8, 0) == 8;
+	     send(qp[0], "q-first", 7, 0) == 7 &&
+	     send(qp[0], "q-second", 8, 0) == 8;
 	wait_for("child-ready");
 	check("setup", ok, "data queued both ways, a stream message half read");
 	printf("READY\n");
@@ -110,9 +114,12 @@ int main(int argc, char **argv)
 
 	check("stream-to-parent", got(sp[0], "stream-to-parent"),
 	      "the child's stream bytes, queued at checkpoint, arrive");
-	check("stream-back", got(sp[0], "pong"), "the stream still carries data after the restart");
-	check("dgram-back", got(dp[0], "dgram-back"), "the datagram pair still carries data");
-	check("seqpacket-back", got(qp[0], "seq-back"), "the seqpacket pair still carries data");
+	check("stream-back", got(sp[0], "pong"),
+	      "the stream still carries data after the restart");
+	check("dgram-back", got(dp[0], "dgram-back"),
+	      "the datagram pair still carries data");
+	check("seqpacket-back", got(qp[0], "seq-back"),
+	      "the seqpacket pair still carries data");
 	waitpid(pid, &status, 0);
 	check("child-reads", WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	      "the child read the rest of the stream, 3 datagrams and 2 packets whole (status %#x)",

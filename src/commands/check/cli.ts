@@ -9,9 +9,7 @@ import { formatCheckJson, formatCheckText } from './format.js';
 export const checkCommand: CommandModule<GlobalOptions, GlobalOptions> = {
   command: 'check',
   describe: 'Check that this machine can checkpoint and restart process trees (kernel, module, /dev/cpt, ioctls)',
-  builder: (yargs) => yargs
-    .example('$0 check', 'one line per check, then hints')
-    .example('$0 check --json', 'the same report as JSON'),
+  builder: (yargs) => yargs.example('$0 check', 'one line per check, then hints').example('$0 check --json', 'the same report as JSON'),
   handler: async (argv) => {
     const report = await check();
     // The report goes out whatever the verdict: it is what explains a failure.

@@ -1,9 +1,7 @@
 // The judgement of `cptctl check`: a pure function from gathered facts to a
 // report, so every verdict and hint is unit-tested without a cpt module.
 import { decodeBits, hasBit, hex } from '../../bits.js';
-import {
-  describeTarget, GUEST_HINT, KMOD_NAME, REQUIRED_IOCTLS, TARGET_ARCH, TARGET_KERNEL,
-} from '../../target.js';
+import { describeTarget, GUEST_HINT, KMOD_NAME, REQUIRED_IOCTLS, TARGET_ARCH, TARGET_KERNEL } from '../../target.js';
 import type { ApiReply } from '../../native.js';
 import type { CheckFacts, CompatCheckFact, CompatFact, KernelFacts } from './facts.js';
 
@@ -60,8 +58,9 @@ interface Verdict {
 const INSMOD_HINT = `load the module: insmod kmod/${KMOD_NAME}.ko on a ${describeTarget()} host, or ${GUEST_HINT}`;
 const RELOAD_HINT = `the loaded ${KMOD_NAME} module does not match this cptctl: rebuild kmod/ from this checkout and reload it`;
 const COMPAT_GREP = `dmesg | grep '${KMOD_NAME}: compat'`;
-const REFUSED_HINT = `the ${KMOD_NAME} module checks the running kernel when it loads and refused it (${COMPAT_GREP}): `
-  + 'build it against this kernel\'s headers (make -C kmod KDIR=...); if it still refuses, cpt does not support this kernel yet';
+const REFUSED_HINT =
+  `the ${KMOD_NAME} module checks the running kernel when it loads and refused it (${COMPAT_GREP}): ` +
+  "build it against this kernel's headers (make -C kmod KDIR=...); if it still refuses, cpt does not support this kernel yet";
 
 export function evaluateCheck(facts: CheckFacts): CheckReport {
   const kernelSupported = isTargetKernel(facts.kernel);
@@ -111,9 +110,7 @@ export function isTargetKernel(kernel: KernelFacts): boolean {
 /** 6.1, 6.1.0-18-amd64, 6.1.55: yes. 6.10, 6.0.9, 5.1.0: no. */
 function isTargetRelease(release: string): boolean {
   const match = /^(\d+)\.(\d+)(?!\d)/.exec(release);
-  return match !== null
-    && Number(match[1]) === TARGET_KERNEL.major
-    && Number(match[2]) === TARGET_KERNEL.minor;
+  return match !== null && Number(match[1]) === TARGET_KERNEL.major && Number(match[2]) === TARGET_KERNEL.minor;
 }
 
 function moduleVersion(facts: CheckFacts): string | null {
@@ -167,8 +164,11 @@ function compatVerdict(facts: CheckFacts): Verdict {
     case 'no-refusal':
       return skip('compat', `${notLoaded}; the kernel log has no compat refusal of it`);
     case 'log-unreadable':
-      return skip('compat', `${notLoaded}; if insmod failed, ${COMPAT_GREP} as root says which check refused it `
-        + `(cannot read the kernel log here: ${compat.reason})`);
+      return skip(
+        'compat',
+        `${notLoaded}; if insmod failed, ${COMPAT_GREP} as root says which check refused it ` +
+          `(cannot read the kernel log here: ${compat.reason})`,
+      );
   }
 }
 
@@ -180,11 +180,14 @@ function reportedCompatVerdict(builtFor: string | null, checks: readonly CompatC
     return fail('compat', `the module reports no passed checks${listed === '' ? '' : `: ${listed}`}`, RELOAD_HINT);
   }
   const untested = named('untested');
-  return pass('compat', [
-    `built for ${builtFor ?? 'an unknown release'}`,
-    `passed at load: ${named('ok').join(', ')}`,
-    ...(untested.length === 0 ? [] : [`untested here: ${untested.join(', ')}`]),
-  ].join('; '));
+  return pass(
+    'compat',
+    [
+      `built for ${builtFor ?? 'an unknown release'}`,
+      `passed at load: ${named('ok').join(', ')}`,
+      ...(untested.length === 0 ? [] : [`untested here: ${untested.join(', ')}`]),
+    ].join('; '),
+  );
 }
 
 function deviceVerdict(facts: CheckFacts): Verdict {
@@ -194,12 +197,18 @@ function deviceVerdict(facts: CheckFacts): Verdict {
       return pass('device', `${path} is a character device`);
     case 'missing':
       return facts.module.loaded
-        ? fail('device', `${path} does not exist although ${KMOD_NAME} is loaded`,
-          `is devtmpfs mounted on /dev? Otherwise create the node from /sys/class/misc/${KMOD_NAME}/dev with mknod`)
+        ? fail(
+            'device',
+            `${path} does not exist although ${KMOD_NAME} is loaded`,
+            `is devtmpfs mounted on /dev? Otherwise create the node from /sys/class/misc/${KMOD_NAME}/dev with mknod`,
+          )
         : fail('device', `${path} does not exist because the ${KMOD_NAME} module is not loaded`);
     case 'not-char-device':
-      return fail('device', `${path} is a ${facts.device.fileType}, not a character device`,
-        `remove ${path} and reload the ${KMOD_NAME} module`);
+      return fail(
+        'device',
+        `${path} is a ${facts.device.fileType}, not a character device`,
+        `remove ${path} and reload the ${KMOD_NAME} module`,
+      );
     case 'stat-failed':
       return fail('device', `cannot stat ${path}: ${facts.device.code} (${facts.device.message})`);
   }
@@ -215,8 +224,11 @@ function openVerdict(facts: CheckFacts): Verdict {
     case 'failed': {
       const { code, message } = facts.open;
       const denied = code === 'EACCES' || code === 'EPERM';
-      return fail('open', `cannot open ${path} read-write: ${code} (${message})`,
-        denied ? 'run cptctl as root, e.g. sudo bin/cptctl check' : undefined);
+      return fail(
+        'open',
+        `cannot open ${path} read-write: ${code} (${message})`,
+        denied ? 'run cptctl as root, e.g. sudo bin/cptctl check' : undefined,
+      );
     }
   }
 }
@@ -228,9 +240,7 @@ function handshakeVerdict(facts: CheckFacts): Verdict {
       return skip('handshake', `needs ${path} open`);
     case 'failed': {
       const { code, message } = facts.handshake;
-      const why = code === 'ENOTTY'
-        ? `${path} does not know CPT_IOC_API: is it really the ${KMOD_NAME} device?`
-        : message;
+      const why = code === 'ENOTTY' ? `${path} does not know CPT_IOC_API: is it really the ${KMOD_NAME} device?` : message;
       return fail('handshake', `CPT_IOC_API failed with ${code}: ${why}`, RELOAD_HINT);
     }
     case 'answered':
@@ -245,16 +255,19 @@ function answeredVerdict(facts: CheckFacts, reply: ApiReply): Verdict {
   }
   const features = decodeBits(reply.features, catalog.featureBits);
   const ioctls = decodeBits(reply.ioctls, catalog.ioctlBits);
-  return pass('handshake', [
-    `module ${moduleVersion(facts) ?? 'unknown'}`,
-    `API ${hex(reply.api)}`,
-    `features: ${features.length === 0 ? 'none' : features.join(', ')} (${hex(reply.features)})`,
-    `ioctls: ${ioctls.length === 0 ? 'none' : ioctls.join(', ')} (${hex(reply.ioctls)})`,
-  ].join('; '));
+  return pass(
+    'handshake',
+    [
+      `module ${moduleVersion(facts) ?? 'unknown'}`,
+      `API ${hex(reply.api)}`,
+      `features: ${features.length === 0 ? 'none' : features.join(', ')} (${hex(reply.features)})`,
+      `ioctls: ${ioctls.length === 0 ? 'none' : ioctls.join(', ')} (${hex(reply.ioctls)})`,
+    ].join('; '),
+  );
 }
 
 function ioctlsVerdict(facts: CheckFacts, reply: ApiReply | null): Verdict {
-  if (reply === null || reply.api !== facts.catalog.cptApi) return skip('ioctls', 'needs an answered handshake');
+  if (reply?.api !== facts.catalog.cptApi) return skip('ioctls', 'needs an answered handshake');
   const missing = REQUIRED_IOCTLS.filter((name) => {
     const bit = facts.catalog.ioctlBits[name];
     return bit === undefined || !hasBit(reply.ioctls, bit);

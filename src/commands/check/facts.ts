@@ -55,15 +55,10 @@ export type DeviceNodeFact =
   | { readonly kind: 'not-char-device'; readonly fileType: string }
   | ({ readonly kind: 'stat-failed' } & Failure);
 
-export type OpenFact =
-  | { readonly kind: 'not-attempted' }
-  | { readonly kind: 'opened' }
-  | ({ readonly kind: 'failed' } & Failure);
+export type OpenFact = { readonly kind: 'not-attempted' } | { readonly kind: 'opened' } | ({ readonly kind: 'failed' } & Failure);
 
 export type HandshakeFact =
-  | { readonly kind: 'not-attempted' }
-  | { readonly kind: 'answered'; readonly reply: ApiReply }
-  | ({ readonly kind: 'failed' } & Failure);
+  { readonly kind: 'not-attempted' } | { readonly kind: 'answered'; readonly reply: ApiReply } | ({ readonly kind: 'failed' } & Failure);
 
 /** The ABI tables of the addon, needed to put names on the module's bits. */
 export interface AbiCatalog {
@@ -95,18 +90,17 @@ const SYSTEM: FactSources = { sysModuleDir: '/sys/module' };
 export async function gatherCheckFacts(addon: CptAddon, sources: FactSources = SYSTEM): Promise<CheckFacts> {
   const devicePath = `/dev/${addon.DEVICE_NAME}`;
   const device = await statDevice(devicePath);
-  const { open, handshake } = device.kind === 'char-device'
-    ? await openAndHandshake(devicePath, addon)
-    : { open: { kind: 'not-attempted' } as const, handshake: { kind: 'not-attempted' } as const };
+  const { open, handshake } =
+    device.kind === 'char-device'
+      ? await openAndHandshake(devicePath, addon)
+      : { open: { kind: 'not-attempted' } as const, handshake: { kind: 'not-attempted' } as const };
 
   const moduleDir = join(sources.sysModuleDir, KMOD_NAME);
   const module = await moduleFacts(moduleDir);
   return {
     kernel: { release: release(), arch: machine() },
     module,
-    compat: module.loaded
-      ? await reportedCompat(moduleDir)
-      : await refusedCompat(sources.readKernelLog ?? readKernelLog),
+    compat: module.loaded ? await reportedCompat(moduleDir) : await refusedCompat(sources.readKernelLog ?? readKernelLog),
     devicePath,
     device,
     open,
@@ -136,22 +130,34 @@ function describeFileType(stats: Awaited<ReturnType<typeof stat>>): string {
 }
 
 async function moduleFacts(sysfsDir: string): Promise<ModuleFacts> {
-  const loaded = await stat(sysfsDir).then((stats) => stats.isDirectory(), () => false);
+  const loaded = await stat(sysfsDir).then(
+    (stats) => stats.isDirectory(),
+    () => false,
+  );
   if (!loaded) return { loaded, version: null };
-  const version = await readFile(join(sysfsDir, 'version'), 'utf8').then((text) => text.trim(), () => null);
+  const version = await readFile(join(sysfsDir, 'version'), 'utf8').then(
+    (text) => text.trim(),
+    () => null,
+  );
   return { loaded, version: version === '' ? null : version };
 }
 
 async function reportedCompat(moduleDir: string): Promise<CompatFact> {
   const read = (name: string): Promise<string | null> =>
-    readFile(join(moduleDir, 'parameters', name), 'utf8').then((text) => text, () => null);
+    readFile(join(moduleDir, 'parameters', name), 'utf8').then(
+      (text) => text,
+      () => null,
+    );
   const listed = await read('compat_checks');
   if (listed === null) return { kind: 'absent' };
   const builtFor = (await read('compat_built_for'))?.trim() ?? null;
-  const checks = listed.split('\n').filter((line) => line.trim() !== '').map((line): CompatCheckFact => {
-    const [name = '', outcome = ''] = line.trim().split(/\s+/);
-    return { name, outcome };
-  });
+  const checks = listed
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line): CompatCheckFact => {
+      const [name = '', outcome = ''] = line.trim().split(/\s+/);
+      return { name, outcome };
+    });
   return { kind: 'reported', builtFor: builtFor === '' ? null : builtFor, checks };
 }
 
@@ -166,10 +172,7 @@ async function refusedCompat(readLog: () => Promise<string>): Promise<CompatFact
   return message === null ? { kind: 'no-refusal' } : { kind: 'refused', message };
 }
 
-async function openAndHandshake(
-  path: string,
-  addon: CptAddon,
-): Promise<{ open: OpenFact; handshake: HandshakeFact }> {
+async function openAndHandshake(path: string, addon: CptAddon): Promise<{ open: OpenFact; handshake: HandshakeFact }> {
   let handle;
   try {
     handle = await open(path, 'r+'); // O_RDWR, which every cpt ioctl needs

@@ -7,8 +7,7 @@ const STATUS_LABEL: Readonly<Record<CheckStatus, string>> = { ok: 'ok', fail: 'F
 
 export function formatCheckText(report: CheckReport): string {
   const nameWidth = Math.max(...report.checks.map((check) => check.name.length));
-  const lines = report.checks.map((check) =>
-    `${STATUS_LABEL[check.status].padEnd(4)}  ${check.name.padEnd(nameWidth)}  ${check.detail}`);
+  const lines = report.checks.map((check) => `${STATUS_LABEL[check.status].padEnd(4)}  ${check.name.padEnd(nameWidth)}  ${check.detail}`);
   if (report.hints.length > 0) lines.push('', ...report.hints.map((hint) => `hint: ${hint}`));
   return `${lines.join('\n')}\n`;
 }
@@ -45,8 +44,11 @@ export function checkReportJson(report: CheckReport): CheckReportJson {
     },
     compat: report.compat,
     // JSON has no third status: a skipped check is not ok, and says so.
-    checks: report.checks.map(({ name, status, detail }) =>
-      ({ name, ok: status === 'ok', detail: status === 'skip' ? `skipped: ${detail}` : detail })),
+    checks: report.checks.map(({ name, status, detail }) => ({
+      name,
+      ok: status === 'ok',
+      detail: status === 'skip' ? `skipped: ${detail}` : detail,
+    })),
     hints: report.hints,
   };
 }

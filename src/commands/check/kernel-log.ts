@@ -25,7 +25,8 @@ const REFUSAL = new RegExp(`^${KMOD_NAME}: (compat check \\S+ failed: |compat_fa
 
 /** The last refusal by the compat layer in a kernel log, without its timestamp; null if none. */
 export function lastCompatRefusal(log: string): string | null {
-  const refusals = log.split('\n')
+  const refusals = log
+    .split('\n')
     .map((line) => line.replace(TIMESTAMP, '').trimEnd())
     .filter((line) => REFUSAL.test(line));
   return refusals.at(-1) ?? null;

@@ -29,30 +29,35 @@ export function dispositionOf(flags: { readonly kill?: boolean | undefined; read
 export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> = {
   command: 'checkpoint <pid>',
   describe: 'Checkpoint a process into an image',
-  builder: (yargs) => yargs
-    .positional('pid', { type: 'number', demandOption: true, describe: 'the process to checkpoint' })
-    .option('output', {
-      alias: 'o',
-      type: 'string',
-      requiresArg: true,
-      describe: 'the image to write (created mode 0600, or truncated), or - for stdout [required]',
-    })
-    // No defaults: yargs would count a default as given, and see conflicts.
-    .option('leave-running', { type: 'boolean', describe: 'let the process continue afterwards (the default)' })
-    .option('kill', { type: 'boolean', describe: 'kill the process (SIGKILL) once it is saved' })
-    .option('stop', { type: 'boolean', describe: 'leave the process stopped (SIGSTOP) once it is saved' })
-    .conflicts('kill', ['stop', 'leave-running'])
-    .conflicts('stop', 'leave-running')
-    .option('stats', { type: 'boolean', default: false, describe: 'print how long the process was frozen, the time per subsystem and the image size' })
-    // A string is a usage error (a throw would be taken for a bug).
-    .check((argv) => {
-      if (!Number.isSafeInteger(argv.pid) || argv.pid <= 0) return 'the pid must be a positive integer';
-      if (argv.output === undefined) return 'no image to write: give it with -o FILE (or -o - for stdout)';
-      if (argv.output === '') return 'the image name given with -o is empty';
-      return true;
-    })
-    .example('$0 checkpoint 1234 -o sleep.img', 'save process 1234 and let it continue')
-    .example('$0 checkpoint 1234 -o - --kill | ssh there cptctl restart -', 'move it to another machine'),
+  builder: (yargs) =>
+    yargs
+      .positional('pid', { type: 'number', demandOption: true, describe: 'the process to checkpoint' })
+      .option('output', {
+        alias: 'o',
+        type: 'string',
+        requiresArg: true,
+        describe: 'the image to write (created mode 0600, or truncated), or - for stdout [required]',
+      })
+      // No defaults: yargs would count a default as given, and see conflicts.
+      .option('leave-running', { type: 'boolean', describe: 'let the process continue afterwards (the default)' })
+      .option('kill', { type: 'boolean', describe: 'kill the process (SIGKILL) once it is saved' })
+      .option('stop', { type: 'boolean', describe: 'leave the process stopped (SIGSTOP) once it is saved' })
+      .conflicts('kill', ['stop', 'leave-running'])
+      .conflicts('stop', 'leave-running')
+      .option('stats', {
+        type: 'boolean',
+        default: false,
+        describe: 'print how long the process was frozen, the time per subsystem and the image size',
+      })
+      // A string is a usage error (a throw would be taken for a bug).
+      .check((argv) => {
+        if (!Number.isSafeInteger(argv.pid) || argv.pid <= 0) return 'the pid must be a positive integer';
+        if (argv.output === undefined) return 'no image to write: give it with -o FILE (or -o - for stdout)';
+        if (argv.output === '') return 'the image name given with -o is empty';
+        return true;
+      })
+      .example('$0 checkpoint 1234 -o sleep.img', 'save process 1234 and let it continue')
+      .example('$0 checkpoint 1234 -o - --kill | ssh there cptctl restart -', 'move it to another machine'),
   handler: async (argv) => {
     const output = argv.output ?? '-'; // .check() refused undefined
     const imageOnStdout = output === '-';
@@ -62,9 +67,9 @@ export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> 
         addon: loadAddon(),
         ...(process.stderr.isTTY
           ? {
-            progress: (image, knownBytes) => terminalProgress(process.stderr, `checkpoint ${argv.pid}`,
-              () => (image.isPath ? fstatSync(image.fd).size : knownBytes())),
-          }
+              progress: (image, knownBytes) =>
+                terminalProgress(process.stderr, `checkpoint ${argv.pid}`, () => (image.isPath ? fstatSync(image.fd).size : knownBytes())),
+            }
           : {}),
       },
     );

@@ -9,13 +9,12 @@ export function formatCheckpointStats(result: CheckpointResult): string {
     ['frozen', formatDuration(stats.frozenNs), ''],
     ['init', formatDuration(stats.initNs), ''],
     ['manifest', '', formatBytes(stats.manifestBytes)],
-    ...stats.subsystems.map((subsys): [string, string, string] =>
-      [subsys.name, formatDuration(subsys.ns), formatBytes(subsys.bytes)]),
+    ...stats.subsystems.map((subsys): [string, string, string] => [subsys.name, formatDuration(subsys.ns), formatBytes(subsys.bytes)]),
     ['finalize', formatDuration(stats.finalizeNs), ''],
     ['total', formatDuration(stats.totalNs), stats.imageBytes === null ? '' : formatBytes(stats.imageBytes)],
   ];
-  const header = `checkpoint of pid ${result.pid} to ${result.image === '-' ? 'stdout' : result.image}, `
-    + `${describeDisposition(result)}`;
+  const header =
+    `checkpoint of pid ${result.pid} to ${result.image === '-' ? 'stdout' : result.image}, ` + `${describeDisposition(result)}`;
   const lines = rows.map(([name, time, bytes]) => `${name.padEnd(9)} ${time.padStart(9)}  ${bytes.padStart(9)}`.trimEnd());
   if (stats.imageBytes !== null) lines.push(`image     ${stats.imageBytes} bytes`);
   lines.push(...formatMemoryStats(stats.memory));
@@ -48,9 +47,12 @@ export function memoryStatsJson(memory: MemoryStats): Record<string, string | nu
 
 function describeDisposition(result: CheckpointResult): string {
   switch (result.disposition) {
-    case 'leave-running': return 'left running';
-    case 'kill': return 'killed';
-    case 'stop': return 'left stopped';
+    case 'leave-running':
+      return 'left running';
+    case 'kill':
+      return 'killed';
+    case 'stop':
+      return 'left stopped';
   }
 }
 

@@ -36,7 +36,10 @@ export function isShellStdio(fd: FdView): boolean {
 async function viewFd(path: string): Promise<FdView> {
   const [link, fifo] = await Promise.all([
     readlink(path).catch(() => ''),
-    stat(path).then((stats) => stats.isFIFO(), () => false),
+    stat(path).then(
+      (stats) => stats.isFIFO(),
+      () => false,
+    ),
   ]);
   return { link, fifo };
 }

@@ -44,7 +44,8 @@ export async function encodeJsonText(text: string, name: string): Promise<Encode
     document = JSON.parse(text);
   } catch (error: unknown) {
     throw new ImageError(`${name} is not JSON: ${(error as Error).message}`, {
-      cause: error, hint: 'give encode what `cptctl inspect IMAGE --json` writes',
+      cause: error,
+      hint: 'give encode what `cptctl inspect IMAGE --json` writes',
     });
   }
   let encoded: EncodedImage;
@@ -61,7 +62,8 @@ export async function encodeJsonText(text: string, name: string): Promise<Encode
   } catch (error: unknown) {
     if (!(error instanceof ImageError)) throw error;
     throw new ImageError(`${name} does not make a valid image: ${error.message}`, {
-      cause: error, hint: 'record N of the message is recordList[N] of the JSON',
+      cause: error,
+      hint: 'record N of the message is recordList[N] of the JSON',
     });
   }
   return encoded;

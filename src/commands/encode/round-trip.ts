@@ -39,8 +39,10 @@ export async function roundTripBytes(bytes: Buffer, name: string): Promise<Round
     while (at < bytes.length && at < encoded.length && bytes[at] === encoded[at]) at++;
     const types = (records ?? []).map((record) => record.type);
     const where = at < bytes.length ? locate(bytes, at, types) : 'after its end';
-    throw new ImageError(`${name}: the round trip (inspect --json, encode) differs at byte ${at}, ${where}: `
-      + `${bytes.length} bytes in, ${encoded.length} out`);
+    throw new ImageError(
+      `${name}: the round trip (inspect --json, encode) differs at byte ${at}, ${where}: ` +
+        `${bytes.length} bytes in, ${encoded.length} out`,
+    );
   }
   return { records: summary.records, bytes: bytes.length, jsonLength: json.length };
 }

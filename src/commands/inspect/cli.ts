@@ -14,19 +14,19 @@ interface InspectOptions extends GlobalOptions {
 
 export const inspectCommand: CommandModule<GlobalOptions, InspectOptions> = {
   command: 'inspect <image>',
-  describe: 'Check an image\'s integrity and show what it holds: the tree, and each process\'s task, signals, files, '
-    + 'registers and memory',
-  builder: (yargs) => yargs
-    .positional('image', { type: 'string', demandOption: true, describe: 'the image file, or - for stdin' })
-    .option('record-list', {
-      type: 'boolean',
-      default: true,
-      describe: 'with --json: every record, losslessly (page data in base64), for `cptctl encode`; '
-        + '--no-record-list leaves them out',
-    })
-    .example('$0 inspect sleep.img', 'one block per section, per process')
-    .example('$0 inspect - --json < sleep.img', 'everything decoded, as JSON')
-    .example('$0 inspect sleep.img --json > sleep.json && $0 encode sleep.json -o copy.img', 'the same image again'),
+  describe:
+    "Check an image's integrity and show what it holds: the tree, and each process's task, signals, files, " + 'registers and memory',
+  builder: (yargs) =>
+    yargs
+      .positional('image', { type: 'string', demandOption: true, describe: 'the image file, or - for stdin' })
+      .option('record-list', {
+        type: 'boolean',
+        default: true,
+        describe: 'with --json: every record, losslessly (page data in base64), for `cptctl encode`; ' + '--no-record-list leaves them out',
+      })
+      .example('$0 inspect sleep.img', 'one block per section, per process')
+      .example('$0 inspect - --json < sleep.img', 'everything decoded, as JSON')
+      .example('$0 inspect sleep.img --json > sleep.json && $0 encode sleep.json -o copy.img', 'the same image again'),
   handler: async (argv) => {
     const { summary, records } = await inspect(argv.image, { records: argv.json && argv['record-list'] });
     if (!argv.json) {

@@ -9,9 +9,7 @@ import type { ImageAbi } from '../../image/abi.js';
 import { CRC_SIZE, describeType, RECORD_HEADER_SIZE } from '../../image/framing.js';
 import type { ImageRecord } from '../../image/reader.js';
 import { decodePayload } from '../../image/record-io.js';
-import type {
-  Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree,
-} from '../../image/schema.js';
+import type { Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree } from '../../image/schema.js';
 import { RECORD_MESSAGES } from '../../image/schema.js';
 
 export interface PagesSummary {
@@ -137,7 +135,15 @@ class Owners {
     if (process !== undefined && pid !== tgid) process.threads.push(slot);
     else {
       this.processes.push({
-        main: slot, threads: [], files: null, mm: null, pageRecords: 0, pageCount: 0n, pageBytes: 0n, perVma: [], outsideVmas: 0n,
+        main: slot,
+        threads: [],
+        files: null,
+        mm: null,
+        pageRecords: 0,
+        pageCount: 0n,
+        pageBytes: 0n,
+        perVma: [],
+        outsideVmas: 0n,
       });
     }
     return slot;
@@ -161,8 +167,12 @@ class Owners {
 
   /** How many records of `type` the tasks call for, and how many came. */
   count(type: 'TASK' | 'SIGNALS' | 'CPU' | 'FILES' | 'MM'): { expected: number; seen: number } {
-    const expected = type === 'FILES' ? this.processes.filter((p) => p.main.fdTableOf === 0).length
-      : type === 'MM' ? this.processes.length : this.tasks.length;
+    const expected =
+      type === 'FILES'
+        ? this.processes.filter((p) => p.main.fdTableOf === 0).length
+        : type === 'MM'
+          ? this.processes.length
+          : this.tasks.length;
     return { expected, seen: this.#next[type] };
   }
 }
@@ -170,8 +180,11 @@ class Owners {
 function pagesOf(process: ProcessSlot | undefined): PagesSummary {
   if (process === undefined) return { records: 0, pages: 0n, bytes: 0n, perVma: [], outsideVmas: 0n };
   return {
-    records: process.pageRecords, pages: process.pageCount, bytes: process.pageBytes,
-    perVma: process.perVma, outsideVmas: process.outsideVmas,
+    records: process.pageRecords,
+    pages: process.pageCount,
+    bytes: process.pageBytes,
+    perVma: process.perVma,
+    outsideVmas: process.outsideVmas,
   };
 }
 
@@ -184,10 +197,7 @@ function processName(process: ProcessSlot): string {
   return `process ${process.main.pid}`;
 }
 
-export async function decodeImage(
-  abi: ImageAbi,
-  records: AsyncGenerator<ImageRecord, number, void>,
-): Promise<ImageSummary> {
+export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRecord, number, void>): Promise<ImageSummary> {
   let header: ImageHeader | null = null;
   let trailer: Trailer | null = null;
   let manifest: Manifest | null = null;
@@ -223,8 +233,7 @@ export async function decodeImage(
 
     if (record.kind === 'unknown') {
       unknownRecords.push({ index: record.index, offset: record.offset, type: record.type, length: record.length });
-      notes.push(`${where}: skipped a record of unknown type ${record.type} (${record.length} bytes), `
-        + 'written by a newer module?');
+      notes.push(`${where}: skipped a record of unknown type ${record.type} (${record.length} bytes), ` + 'written by a newer module?');
       continue;
     }
 
@@ -235,8 +244,7 @@ export async function decodeImage(
       const { start, nrPages } = record.pages;
       const pageSize = BigInt(header.pageSize);
       if (BigInt(record.dataBytes) !== nrPages * pageSize) {
-        throw new ImageError(`${where}: the PAGES record holds ${record.dataBytes} bytes for ${nrPages} pages `
-          + `of ${pageSize} bytes`);
+        throw new ImageError(`${where}: the PAGES record holds ${record.dataBytes} bytes for ${nrPages} pages ` + `of ${pageSize} bytes`);
       }
       if (start % pageSize !== 0n) notes.push(`${where}: pages start at 0x${start.toString(16)}, not on a page boundary`);
       if (memoryOf === undefined) continue; // an MM record of no process: noted there
@@ -257,8 +265,10 @@ export async function decodeImage(
       });
       if (inside < nrPages) {
         memoryOf.outsideVmas += nrPages - inside;
-        notes.push(`${where}: ${nrPages - inside} of its pages (from 0x${start.toString(16)}) lie in no VMA `
-          + `of the MM record of ${processName(memoryOf)}`);
+        notes.push(
+          `${where}: ${nrPages - inside} of its pages (from 0x${start.toString(16)}) lie in no VMA ` +
+            `of the MM record of ${processName(memoryOf)}`,
+        );
       }
       continue;
     }
@@ -286,13 +296,14 @@ export async function decodeImage(
         // The trailer counts either every record before it, or (as the module
         // writes it) only the module's own: both are exact.
         const all = trailer.records === BigInt(record.index) && trailer.bytes === BigInt(record.offset);
-        const moduleOnly = trailer.records === BigInt(record.index - userRecords)
-          && trailer.bytes === BigInt(record.offset - userBytes);
+        const moduleOnly = trailer.records === BigInt(record.index - userRecords) && trailer.bytes === BigInt(record.offset - userBytes);
         if (!all && !moduleOnly) {
-          throw new ImageError(`${where}: the trailer counts ${trailer.records} records and ${trailer.bytes} bytes `
-            + `before it, but the image has ${record.index} records and ${record.offset} bytes `
-            + `(${record.index - userRecords} and ${record.offset - userBytes} without cptctl's manifest): `
-            + 'records are missing or extra');
+          throw new ImageError(
+            `${where}: the trailer counts ${trailer.records} records and ${trailer.bytes} bytes ` +
+              `before it, but the image has ${record.index} records and ${record.offset} bytes ` +
+              `(${record.index - userRecords} and ${record.offset - userBytes} without cptctl's manifest): ` +
+              'records are missing or extra',
+          );
         }
         break;
       }
@@ -316,7 +327,7 @@ export async function decodeImage(
       case 'TASK':
       case 'SIGNALS':
       case 'CPU': {
-        const slot = owners.task(typeName, typeName === 'TASK' ? message as Task : null);
+        const slot = owners.task(typeName, typeName === 'TASK' ? (message as Task) : null);
         if (slot === undefined) beyond('tasks');
         else if (typeName === 'TASK') slot.task = message as Task;
         else if (typeName === 'SIGNALS') slot.signals = message as Signals;
@@ -355,13 +366,15 @@ export async function decodeImage(
   for (const type of ['TASK', 'SIGNALS', 'FILES', 'CPU', 'MM'] as const) {
     const { expected, seen } = owners.count(type);
     if (seen === 0) notes.push(`the image has no ${type} record`);
-    else if (seen < expected) notes.push(`the image has ${seen} ${type} records for ${expected} ${type === 'FILES' || type === 'MM' ? 'processes' : 'tasks'}`);
+    else if (seen < expected)
+      notes.push(`the image has ${seen} ${type} records for ${expected} ${type === 'FILES' || type === 'MM' ? 'processes' : 'tasks'}`);
   }
   for (const process of owners.processes) {
     const { mm } = process;
     if (mm !== null && mm.nrPages !== process.pageCount) {
-      notes.push(`the MM record of ${processName(process)} announces ${mm.nrPages} pages, `
-        + `the PAGES records after it hold ${process.pageCount}`);
+      notes.push(
+        `the MM record of ${processName(process)} announces ${mm.nrPages} pages, ` + `the PAGES records after it hold ${process.pageCount}`,
+      );
     }
   }
 
@@ -404,8 +417,7 @@ export async function decodeImage(
 
 function checkHeader(abi: ImageAbi, header: ImageHeader, where: string): ImageHeader {
   if (header.formatVersion !== abi.version) {
-    throw new ImageError(`${where}: image format version ${header.formatVersion}, `
-      + `this cptctl reads version ${abi.version}`);
+    throw new ImageError(`${where}: image format version ${header.formatVersion}, ` + `this cptctl reads version ${abi.version}`);
   }
   const { pageSize } = header;
   if (pageSize < 1024 || (pageSize & (pageSize - 1)) !== 0) {

@@ -3,14 +3,20 @@
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
 import type { RecordJson } from '../../image/image-json.js';
-import type {
-  Cpu, File, Files, ImageHeader, IpcPerm, Mm, Pty, Signals, SysvIpc, Task, Vma,
-} from '../../image/schema.js';
+import type { Cpu, File, Files, ImageHeader, IpcPerm, Mm, Pty, Signals, SysvIpc, Task, Vma } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
 import {
-  deviceNumber, GPREG_NAMES, handlerName, octal, openFlagsName, rlimitName, rlimitValue, signalsInMask, vmaPerms,
+  deviceNumber,
+  GPREG_NAMES,
+  handlerName,
+  octal,
+  openFlagsName,
+  rlimitName,
+  rlimitValue,
+  signalsInMask,
+  vmaPerms,
   xsaveXstateBv,
 } from './names.js';
 
@@ -53,11 +59,17 @@ const SHM_DEST = 0o1000;
 
 function ipcLines(ipc: SysvIpc): string[] {
   const lines = [
-    ...ipc.shms.map((shm) => `shm ${ipcPerm(shm.perm)}, ${shm.size} bytes (${shm.content.length} saved)`
-      + ((shm.perm?.mode ?? 0) & SHM_DEST ? ', removed while attached' : '')),
+    ...ipc.shms.map(
+      (shm) =>
+        `shm ${ipcPerm(shm.perm)}, ${shm.size} bytes (${shm.content.length} saved)` +
+        ((shm.perm?.mode ?? 0) & SHM_DEST ? ', removed while attached' : ''),
+    ),
     ...ipc.sems.map((sem) => `sem ${ipcPerm(sem.perm)}, ${sem.values.length} semaphores: ${sem.values.join(' ')}`),
-    ...ipc.msqs.map((msq) => `msq ${ipcPerm(msq.perm)}, ${msq.messages.length} messages `
-      + `(${msq.messages.reduce((sum, m) => sum + m.text.length, 0)} bytes), limit ${msq.qbytes} bytes`),
+    ...ipc.msqs.map(
+      (msq) =>
+        `msq ${ipcPerm(msq.perm)}, ${msq.messages.length} messages ` +
+        `(${msq.messages.reduce((sum, m) => sum + m.text.length, 0)} bytes), limit ${msq.qbytes} bytes`,
+    ),
   ];
   return lines.length === 0 ? ['no SysV objects'] : lines;
 }
@@ -80,35 +92,48 @@ function describeFile(file: File): string {
       return `${file.path} (${deviceNumber(file.rdev)})`;
     case 'PIPE':
     case 'FIFO':
-      return `${file.kind === 'FIFO' ? `${file.path}: ` : ''}pipe ${file.pipeId}`
-        + (file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : '');
+      return (
+        `${file.kind === 'FIFO' ? `${file.path}: ` : ''}pipe ${file.pipeId}` +
+        (file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : '')
+      );
     case 'DELETED':
     case 'MEMFD':
       return `${file.path}, ${file.content.length} bytes saved`;
     case 'EVENTFD':
       return `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`;
     case 'UNIX_PAIR':
-      return `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, `
-        + `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)`
-        + (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '');
+      return (
+        `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, ` +
+        `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)` +
+        (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '')
+      );
     case 'UNIX_LISTENER':
-      return `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, `
-        + `backlog ${file.unixBacklog}`;
+      return (
+        `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, ` + `backlog ${file.unixBacklog}`
+      );
     case 'SIGNALFD':
       return `signals ${hex(file.signalfdMask)}`;
     case 'TIMERFD':
-      return `clock ${file.timerClock}, ${file.timerValueNs === 0n ? 'disarmed'
-        : `next in ${formatDuration(file.timerValueNs)}`}, period ${formatDuration(file.timerIntervalNs)}, `
-        + `${file.timerTicks} unread`;
+      return (
+        `clock ${file.timerClock}, ${
+          file.timerValueNs === 0n ? 'disarmed' : `next in ${formatDuration(file.timerValueNs)}`
+        }, period ${formatDuration(file.timerIntervalNs)}, ` + `${file.timerTicks} unread`
+      );
     case 'EPOLL':
-      return `watching ${file.epollTargets.length === 0 ? 'nothing'
-        : file.epollTargets.map((t) => `fd ${t.fd} (${hex(BigInt(t.events))})`).join(', ')}`;
+      return `watching ${
+        file.epollTargets.length === 0 ? 'nothing' : file.epollTargets.map((t) => `fd ${t.fd} (${hex(BigInt(t.events))})`).join(', ')
+      }`;
     case 'MQUEUE':
-      return `/${file.path}, ${file.mqMessages.length} messages `
-        + `(${file.mqMessages.reduce((n, m) => n + m.data.length, 0)} bytes), at most ${file.mqMaxmsg} of ${file.mqMsgsize}`;
+      return (
+        `/${file.path}, ${file.mqMessages.length} messages ` +
+        `(${file.mqMessages.reduce((n, m) => n + m.data.length, 0)} bytes), at most ${file.mqMaxmsg} of ${file.mqMsgsize}`
+      );
     case 'INOTIFY':
-      return `watching ${file.inotifyWatches.length === 0 ? 'nothing'
-        : file.inotifyWatches.map((w) => `${w.path} (wd ${w.wd}, ${hex(BigInt(w.mask))})`).join(', ')}`;
+      return `watching ${
+        file.inotifyWatches.length === 0
+          ? 'nothing'
+          : file.inotifyWatches.map((w) => `${w.path} (wd ${w.wd}, ${hex(BigInt(w.mask))})`).join(', ')
+      }`;
     case 'PTY_MASTER':
     case 'PTY_SLAVE':
       return `${file.path}, pty ${file.ptyIndex}${file.pty === null ? '' : `: ${ptyState(file.pty)}`}`;
@@ -118,39 +143,53 @@ function describeFile(file: File): string {
 }
 
 function ptyState(pty: Pty): string {
-  return `${pty.cols}x${pty.rows}, lflag ${hex(BigInt(pty.lflag))}, ${pty.masterInput.length} bytes unread by the master, `
-    + `${pty.slaveInput.length} by the slave`
-    + (pty.session === 0 ? '' : `, controlling terminal of session ${pty.session} (foreground ${pty.foreground})`)
-    + (pty.locked ? ', locked' : '');
+  return (
+    `${pty.cols}x${pty.rows}, lflag ${hex(BigInt(pty.lflag))}, ${pty.masterInput.length} bytes unread by the master, ` +
+    `${pty.slaveInput.length} by the slave` +
+    (pty.session === 0 ? '' : `, controlling terminal of session ${pty.session} (foreground ${pty.foreground})`) +
+    (pty.locked ? ', locked' : '')
+  );
 }
 
 /** Columns padded to their widest cell; the last one is not padded. */
 function table(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => { widths[i] = Math.max(widths[i] ?? 0, cell.length); });
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 function taskLines(task: Task): string[] {
   const limits = task.rlimits.map((limit) => [rlimitName(limit.resource), rlimitValue(limit.cur), rlimitValue(limit.max)]);
   return section('task', [
     `pid ${task.pid}, tgid ${task.tgid}, ppid ${task.ppid}, pgid ${task.pgid}, sid ${task.sid}, comm ${JSON.stringify(task.comm)}`,
-    `uid ${task.uid}/${task.euid}/${task.suid}/${task.fsuid}, gid ${task.gid}/${task.egid}/${task.sgid}/${task.fsgid} `
-      + '(real/effective/saved/fs)',
-    `groups ${task.groups.length === 0 ? '(none)' : task.groups.join(',')}, umask ${octal(task.umask)}, `
-      + `personality ${hex(BigInt(task.personality))}`,
+    `uid ${task.uid}/${task.euid}/${task.suid}/${task.fsuid}, gid ${task.gid}/${task.egid}/${task.sgid}/${task.fsgid} ` +
+      '(real/effective/saved/fs)',
+    `groups ${task.groups.length === 0 ? '(none)' : task.groups.join(',')}, umask ${octal(task.umask)}, ` +
+      `personality ${hex(BigInt(task.personality))}`,
     `cwd ${task.cwd || '?'}, root ${task.root || '?'}`,
     ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
   ]);
 }
 
 function signalsLines(signals: Signals): string[] {
-  const altstack = signals.altstackSize === 0n
-    ? 'none'
-    : `${hex(signals.altstackSp)}, ${signals.altstackSize} bytes, flags ${hex(BigInt(signals.altstackFlags))}`;
+  const altstack =
+    signals.altstackSize === 0n
+      ? 'none'
+      : `${hex(signals.altstackSp)}, ${signals.altstackSize} bytes, flags ${hex(BigInt(signals.altstackFlags))}`;
   const handlers = signals.actions.map((action) => [
-    signalName(action.signo), handlerName(action.handler), `flags ${hex(action.flags)}`,
-    `restorer ${hex(action.restorer)}`, `mask ${hex(action.mask)}`,
+    signalName(action.signo),
+    handlerName(action.handler),
+    `flags ${hex(action.flags)}`,
+    `restorer ${hex(action.restorer)}`,
+    `mask ${hex(action.mask)}`,
   ]);
   const pending = signals.pending.map((signal) => `${signalName(signal.signo)} (${signal.shared ? 'process' : 'thread'})`);
   return section('signals', [
@@ -169,8 +208,13 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
     if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
     const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
     const path = describeFile(file);
-    return [String(fd.fd), fileKind(file.kind), openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
-      `pos ${file.pos}`, path + shared];
+    return [
+      String(fd.fd),
+      fileKind(file.kind),
+      openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
+      `pos ${file.pos}`,
+      path + shared,
+    ];
   });
   return section('files', rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`));
 }
@@ -198,8 +242,8 @@ function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
   ]);
   return section('mm', [
     `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,
-    `code ${hex(mm.startCode)}-${hex(mm.endCode)}, data ${hex(mm.startData)}-${hex(mm.endData)}, `
-      + `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
+    `code ${hex(mm.startCode)}-${hex(mm.endCode)}, data ${hex(mm.startData)}-${hex(mm.endData)}, ` +
+      `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
     ...table(rows),
   ]);
 }
@@ -218,14 +262,14 @@ function processLines(process: ProcessSummary, summary: ImageSummary, pageSize: 
   return [
     ...(process.task === null ? [] : taskLines(process.task)),
     ...(process.signals === null ? [] : signalsLines(process.signals)),
-    ...(process.files !== null ? filesLines(process.files, summary.processFiles)
-      : process.fdTableOf !== 0 ? section('files', [`the fd table of process ${process.fdTableOf} (CLONE_FILES)`]) : []),
+    ...(process.files !== null
+      ? filesLines(process.files, summary.processFiles)
+      : process.fdTableOf !== 0
+        ? section('files', [`the fd table of process ${process.fdTableOf} (CLONE_FILES)`])
+        : []),
     ...(process.cpu === null ? [] : cpuLines(process.cpu)),
     ...(process.mm === null ? [] : mmLines(process.mm, process.pages, pageSize)),
-    ...process.threads.flatMap((thread) => [
-      ...section('thread', [`pid ${thread.pid} of process ${process.pid}`]),
-      ...threadLines(thread),
-    ]),
+    ...process.threads.flatMap((thread) => [...section('thread', [`pid ${thread.pid} of process ${process.pid}`]), ...threadLines(thread)]),
   ];
 }
 
@@ -242,32 +286,49 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
   const lines: string[] = [];
 
   lines.push(...section('image', [`${image}: ${summary.size} bytes (${formatBytes(summary.size)}), ${summary.records} records`]));
-  lines.push(...section('header', [
-    `format ${header.formatVersion}, Linux ${header.kernelRelease} ${header.arch}, page size ${header.pageSize}`,
-    `xfeatures ${hex(header.xfeatures)}, xstate ${header.xstateSize} bytes, created ${created(header)}`,
-  ]));
+  lines.push(
+    ...section('header', [
+      `format ${header.formatVersion}, Linux ${header.kernelRelease} ${header.arch}, page size ${header.pageSize}`,
+      `xfeatures ${hex(header.xfeatures)}, xstate ${header.xstateSize} bytes, created ${created(header)}`,
+    ]),
+  );
 
   if (summary.tree !== null) {
     const count = summary.tree.tasks.length;
-    lines.push(...section('tree', [
-      `${count} ${count === 1 ? 'task' : 'tasks'}${processes.length > 1 ? `, ${processes.length} processes, each below` : ''}`,
-      ...table([['PID', 'TGID', 'PPID', 'PGID', 'SID', 'STATE'], ...summary.tree.tasks.map((t) => [
-        String(t.pid), String(t.tgid), String(t.ppid), String(t.pgid), String(t.sid),
-        t.zombie ? `zombie, status ${hex(BigInt(t.exitStatus))}`
-          : t.pid !== t.tgid ? 'thread'
-            : t.fdTableOf !== 0 ? `process, fd table of ${t.fdTableOf}` : 'process',
-      ])]),
-    ]));
+    lines.push(
+      ...section('tree', [
+        `${count} ${count === 1 ? 'task' : 'tasks'}${processes.length > 1 ? `, ${processes.length} processes, each below` : ''}`,
+        ...table([
+          ['PID', 'TGID', 'PPID', 'PGID', 'SID', 'STATE'],
+          ...summary.tree.tasks.map((t) => [
+            String(t.pid),
+            String(t.tgid),
+            String(t.ppid),
+            String(t.pgid),
+            String(t.sid),
+            t.zombie
+              ? `zombie, status ${hex(BigInt(t.exitStatus))}`
+              : t.pid !== t.tgid
+                ? 'thread'
+                : t.fdTableOf !== 0
+                  ? `process, fd table of ${t.fdTableOf}`
+                  : 'process',
+          ]),
+        ]),
+      ]),
+    );
   }
 
   if (summary.ipc !== null) lines.push(...section('sysv ipc', ipcLines(summary.ipc)));
 
   if (manifest !== null) {
-    lines.push(...section('manifest', [
-      `${manifest.tool || 'unknown tool'} on ${manifest.hostname || 'unknown host'}, root pid ${manifest.rootPid}, `
-        + `shell job: ${manifest.shellJob ? 'yes' : 'no'}`,
-      `argv: ${manifest.argv.length === 0 ? '(none)' : manifest.argv.map((arg) => JSON.stringify(arg)).join(' ')}`,
-    ]));
+    lines.push(
+      ...section('manifest', [
+        `${manifest.tool || 'unknown tool'} on ${manifest.hostname || 'unknown host'}, root pid ${manifest.rootPid}, ` +
+          `shell job: ${manifest.shellJob ? 'yes' : 'no'}`,
+        `argv: ${manifest.argv.length === 0 ? '(none)' : manifest.argv.map((arg) => JSON.stringify(arg)).join(' ')}`,
+      ]),
+    );
   }
 
   // A single process's sections stand alone; a tree's come process by process, each under its title.
@@ -280,21 +341,25 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
     });
   }
 
-  lines.push(...section('pages', [
-    `${pages.records} records, ${pages.pages} pages, ${pages.bytes} bytes (${formatBytes(pages.bytes)})`
-      + (pages.outsideVmas > 0n ? `, ${pages.outsideVmas} pages outside every VMA` : '')
-      + (processes.length > 1 ? `, for ${processes.length} processes` : ''),
-  ]));
+  lines.push(
+    ...section('pages', [
+      `${pages.records} records, ${pages.pages} pages, ${pages.bytes} bytes (${formatBytes(pages.bytes)})` +
+        (pages.outsideVmas > 0n ? `, ${pages.outsideVmas} pages outside every VMA` : '') +
+        (processes.length > 1 ? `, for ${processes.length} processes` : ''),
+    ]),
+  );
   lines.push(...section('trailer', [`ok: ${trailer.records} records and ${trailer.bytes} bytes before it`]));
   if (summary.notes.length > 0) lines.push('', ...summary.notes.map((note) => `note: ${note}`));
   return `${lines.join('\n')}\n`;
 }
 
-
 /** A File in --json: bigints as strings or hex, bytes in base64. */
 function fileJson(file: File): Record<string, unknown> {
   return {
-    ...file, flagNames: openFlagsName(file.flags), pos: file.pos.toString(), size: file.size.toString(),
+    ...file,
+    flagNames: openFlagsName(file.flags),
+    pos: file.pos.toString(),
+    size: file.size.toString(),
     pipeData: file.pipeData.toString('base64'),
     content: file.content.toString('base64'),
     eventfdCount: file.eventfdCount.toString(),
@@ -308,8 +373,15 @@ function fileJson(file: File): Record<string, unknown> {
     mqMaxmsg: file.mqMaxmsg.toString(),
     mqMsgsize: file.mqMsgsize.toString(),
     mqMessages: file.mqMessages.map((m) => ({ priority: m.priority, data: m.data.toString('base64') })),
-    pty: file.pty === null ? null : { ...file.pty, cc: file.pty.cc.toString('hex'), masterInput: file.pty.masterInput.toString('base64'),
-      slaveInput: file.pty.slaveInput.toString('base64') },
+    pty:
+      file.pty === null
+        ? null
+        : {
+            ...file.pty,
+            cc: file.pty.cc.toString('hex'),
+            masterInput: file.pty.masterInput.toString('base64'),
+            slaveInput: file.pty.slaveInput.toString('base64'),
+          },
   };
 }
 
@@ -323,7 +395,10 @@ function taskJson(task: Task): Record<string, unknown> {
     robustListLen: task.robustListLen.toString(),
     rseq: hex(task.rseq),
     rlimits: task.rlimits.map((limit) => ({
-      resource: limit.resource, name: rlimitName(limit.resource), cur: limit.cur.toString(), max: limit.max.toString(),
+      resource: limit.resource,
+      name: rlimitName(limit.resource),
+      cur: limit.cur.toString(),
+      max: limit.max.toString(),
     })),
   };
 }
@@ -340,7 +415,10 @@ function signalsJson(signals: Signals): Record<string, unknown> {
     })),
     blocked: hex(signals.blocked),
     pending: signals.pending.map((signal) => ({
-      signo: signal.signo, name: signalName(signal.signo), shared: signal.shared, siginfo: signal.siginfo.toString('hex'),
+      signo: signal.signo,
+      name: signalName(signal.signo),
+      shared: signal.shared,
+      siginfo: signal.siginfo.toString('hex'),
     })),
     altstackSp: hex(signals.altstackSp),
     altstackSize: signals.altstackSize.toString(),
@@ -448,15 +526,18 @@ export function inspectJson(summary: ImageSummary, image: string, records?: read
     },
     manifest,
     tree: summary.tree,
-    ipc: summary.ipc === null ? null : {
-      shms: summary.ipc.shms.map((shm) => ({ ...shm, size: shm.size.toString(), content: shm.content.toString('base64') })),
-      sems: summary.ipc.sems,
-      msqs: summary.ipc.msqs.map((msq) => ({
-        ...msq,
-        qbytes: msq.qbytes.toString(),
-        messages: msq.messages.map((m) => ({ type: m.type.toString(), text: m.text.toString('base64') })),
-      })),
-    },
+    ipc:
+      summary.ipc === null
+        ? null
+        : {
+            shms: summary.ipc.shms.map((shm) => ({ ...shm, size: shm.size.toString(), content: shm.content.toString('base64') })),
+            sems: summary.ipc.sems,
+            msqs: summary.ipc.msqs.map((msq) => ({
+              ...msq,
+              qbytes: msq.qbytes.toString(),
+              messages: msq.messages.map((m) => ({ type: m.type.toString(), text: m.text.toString('base64') })),
+            })),
+          },
     task: task === null ? null : taskJson(task),
     signals: signals === null ? null : signalsJson(signals),
     files: files === null ? null : filesJson(files),

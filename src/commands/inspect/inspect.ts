@@ -27,7 +27,8 @@ export interface Inspection {
 
 /** Passes the records on, each also turned into JSON into `out`. */
 async function* keepingJson(
-  records: AsyncGenerator<ImageRecord, number, void>, out: RecordJson[],
+  records: AsyncGenerator<ImageRecord, number, void>,
+  out: RecordJson[],
 ): AsyncGenerator<ImageRecord, number, void> {
   for (;;) {
     const step = await records.next();
@@ -45,9 +46,10 @@ export async function inspectSource(source: ByteSource, name: string): Promise<I
 export async function inspectSourceWith(source: ByteSource, name: string, options: InspectOptions): Promise<Inspection> {
   const abi = imageAbi();
   const reading: ByteSource = {
-    read: (buffer, offset, length) => source.read(buffer, offset, length).catch((error: unknown) => {
-      throw new ImageError(`cannot read image ${name}: ${describeSystemError(error)}`, { cause: error });
-    }),
+    read: (buffer, offset, length) =>
+      source.read(buffer, offset, length).catch((error: unknown) => {
+        throw new ImageError(`cannot read image ${name}: ${describeSystemError(error)}`, { cause: error });
+      }),
   };
   const keep = options.records === true;
   const records = readRecords(abi, new BufferedSource(reading), { keepData: keep });

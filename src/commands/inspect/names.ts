@@ -7,14 +7,53 @@ import { signalName } from '../../signals.js';
 
 /** struct user_regs_struct (x86-64), in the order Cpu.gpregs stores it. */
 export const GPREG_NAMES: readonly string[] = [
-  'r15', 'r14', 'r13', 'r12', 'rbp', 'rbx', 'r11', 'r10', 'r9', 'r8', 'rax', 'rcx', 'rdx', 'rsi', 'rdi',
-  'orig_rax', 'rip', 'cs', 'eflags', 'rsp', 'ss', 'fs_base', 'gs_base', 'ds', 'es', 'fs', 'gs',
+  'r15',
+  'r14',
+  'r13',
+  'r12',
+  'rbp',
+  'rbx',
+  'r11',
+  'r10',
+  'r9',
+  'r8',
+  'rax',
+  'rcx',
+  'rdx',
+  'rsi',
+  'rdi',
+  'orig_rax',
+  'rip',
+  'cs',
+  'eflags',
+  'rsp',
+  'ss',
+  'fs_base',
+  'gs_base',
+  'ds',
+  'es',
+  'fs',
+  'gs',
 ];
 
 /** RLIMIT_* by resource number (<asm-generic/resource.h>). */
 const RLIMIT_NAMES: readonly string[] = [
-  'CPU', 'FSIZE', 'DATA', 'STACK', 'CORE', 'RSS', 'NPROC', 'NOFILE', 'MEMLOCK', 'AS', 'LOCKS', 'SIGPENDING',
-  'MSGQUEUE', 'NICE', 'RTPRIO', 'RTTIME',
+  'CPU',
+  'FSIZE',
+  'DATA',
+  'STACK',
+  'CORE',
+  'RSS',
+  'NPROC',
+  'NOFILE',
+  'MEMLOCK',
+  'AS',
+  'LOCKS',
+  'SIGPENDING',
+  'MSGQUEUE',
+  'NICE',
+  'RTPRIO',
+  'RTTIME',
 ];
 
 export const RLIM_INFINITY = (1n << 64n) - 1n;
@@ -89,8 +128,9 @@ const MAP_SHARED = 1;
 
 /** The perms column of /proc/PID/maps: 'r-xp'. */
 export function vmaPerms(prot: number, flags: number): string {
-  return (prot & PROT_READ ? 'r' : '-') + (prot & PROT_WRITE ? 'w' : '-') + (prot & PROT_EXEC ? 'x' : '-')
-    + (flags & MAP_SHARED ? 's' : 'p');
+  return (
+    (prot & PROT_READ ? 'r' : '-') + (prot & PROT_WRITE ? 'w' : '-') + (prot & PROT_EXEC ? 'x' : '-') + (flags & MAP_SHARED ? 's' : 'p')
+  );
 }
 
 /** File mode bits as /proc shows umask: '0022'. */

@@ -24,33 +24,38 @@ interface RestartOptions extends GlobalOptions {
 export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
   command: 'restart <image>',
   describe: 'Restart the process saved in an image, with its old pid; wait for it and exit with its status',
-  builder: (yargs) => yargs
-    .positional('image', { type: 'string', demandOption: true, describe: 'the image file, or - for stdin' })
-    .option('detach', {
-      alias: 'd',
-      type: 'boolean',
-      default: false,
-      describe: 'do not wait: print the restored pid and exit 0',
-    })
-.option('stats', {
-      type: 'boolean',
-      default: false,
-      describe: 'print how long the restart took and what the module restored (to stderr; in --json, as "stats")',
-    })
-    .option('pidns', {
-      type: 'boolean',
-      default: false,
-      describe: 'restore the tree in a new pid namespace, under an init that exits with the root\'s status '
-        + '(so that a copy can run beside the original)',
-    })
-    .example('$0 restart sleep.img', 'exits with the restored process\'s status (128+N if killed by signal N)')
-    .example('$0 restart sleep.img --detach', 'prints the pid of the restored process'),
+  builder: (yargs) =>
+    yargs
+      .positional('image', { type: 'string', demandOption: true, describe: 'the image file, or - for stdin' })
+      .option('detach', {
+        alias: 'd',
+        type: 'boolean',
+        default: false,
+        describe: 'do not wait: print the restored pid and exit 0',
+      })
+      .option('stats', {
+        type: 'boolean',
+        default: false,
+        describe: 'print how long the restart took and what the module restored (to stderr; in --json, as "stats")',
+      })
+      .option('pidns', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "restore the tree in a new pid namespace, under an init that exits with the root's status " +
+          '(so that a copy can run beside the original)',
+      })
+      .example('$0 restart sleep.img', "exits with the restored process's status (128+N if killed by signal N)")
+      .example('$0 restart sleep.img --detach', 'prints the pid of the restored process'),
   handler: async (argv) => {
     const addon = loadAddon();
-    const restarted = await restart({ image: argv.image, pidns: argv.pidns }, {
-      addon,
-      ...(process.stderr.isTTY ? { progress: (image: ImageFile) => readProgress(argv.image, image) } : {}),
-    });
+    const restarted = await restart(
+      { image: argv.image, pidns: argv.pidns },
+      {
+        addon,
+        ...(process.stderr.isTTY ? { progress: (image: ImageFile) => readProgress(argv.image, image) } : {}),
+      },
+    );
     const { pid } = restarted;
     const stats = argv.stats || argv.json ? restartStatsJson(restarted) : undefined;
     if (argv.stats && !argv.json) process.stderr.write(formatRestartStats(restarted));

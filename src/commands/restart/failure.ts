@@ -17,8 +17,9 @@ const INSPECT_HINT = 'run `cptctl inspect` on the image to check it';
 const HINTS: Readonly<Record<string, string>> = {
   EPERM: 'restarting needs root (CAP_CHECKPOINT_RESTORE, to choose pids)',
   EACCES: 'restarting needs root (CAP_CHECKPOINT_RESTORE, to choose pids)',
-  EOPNOTSUPP: 'an image restarts only on the kernel release it was taken on, on a CPU with its xstate features '
-    + '(`cptctl inspect` shows both), and with what the module can restore; the kernel log (dmesg) says which',
+  EOPNOTSUPP:
+    'an image restarts only on the kernel release it was taken on, on a CPU with its xstate features ' +
+    '(`cptctl inspect` shows both), and with what the module can restore; the kernel log (dmesg) says which',
   ECHILD: 'the restored task failed or died before it was ready; the kernel log (dmesg) says why',
   EINVAL: 'the module did not accept the request: rebuild kmod/ from this checkout and reload it',
   ENOTTY: 'the module lacks this ioctl: rebuild kmod/ from this checkout and reload it',
@@ -46,9 +47,15 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
   const subject = pid === null ? 'restart' : `restart of pid ${pid}`;
 
   if (isRestoreTaskError(error)) {
-    return new RestartError(`${subject} failed at ${step}: ${error.message}`, error.code === 'ERR_CPT_TASK_EXITED'
-      ? { ...options, hint: 'the kernel log (dmesg) may say why' }
-      : { ...options, hint: 'the module does not follow the ABI this cptctl was built with: rebuild kmod/ from this checkout and reload it' });
+    return new RestartError(
+      `${subject} failed at ${step}: ${error.message}`,
+      error.code === 'ERR_CPT_TASK_EXITED'
+        ? { ...options, hint: 'the kernel log (dmesg) may say why' }
+        : {
+            ...options,
+            hint: 'the module does not follow the ABI this cptctl was built with: rebuild kmod/ from this checkout and reload it',
+          },
+    );
   }
 
   if (isPidInUse(error) && pid !== null) {

@@ -12,8 +12,8 @@ export function formatRestartStats(restarted: Restarted): string {
     ['total', formatDuration(stats.totalNs)],
   ];
   const lines = [
-    `restart of pid ${restarted.rootPid} (${restarted.tasks} ${restarted.tasks === 1 ? 'task' : 'tasks'}) `
-      + `from ${formatBytes(stats.imageBytes)}`,
+    `restart of pid ${restarted.rootPid} (${restarted.tasks} ${restarted.tasks === 1 ? 'task' : 'tasks'}) ` +
+      `from ${formatBytes(stats.imageBytes)}`,
     ...rows.map(([name, time]) => `${name.padEnd(9)} ${time.padStart(9)}`),
     ...formatMemoryStats(stats.memory),
   ];

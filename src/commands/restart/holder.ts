@@ -28,8 +28,10 @@ export async function pidHolder(pid: number, procRoot = '/proc'): Promise<PidHol
 /** The hint for a pid in use, given who holds it (null: unknown, or gone by now). */
 export function pidInUseHint(pid: number, holder: PidHolder | null): string {
   if (holder?.state === 'Z') {
-    return `pid ${pid} is a zombie (${holder.comm}) that its parent, pid ${holder.ppid}, has not reaped: `
-      + 'make the parent wait for it, or end the parent';
+    return (
+      `pid ${pid} is a zombie (${holder.comm}) that its parent, pid ${holder.ppid}, has not reaped: ` +
+      'make the parent wait for it, or end the parent'
+    );
   }
   if (holder !== null) return `${holder.comm} runs with pid ${pid}: end it, or restart where the pid is free`;
   return 'the saved process, or another one, ran with that pid: restart again, or where the pid is free';

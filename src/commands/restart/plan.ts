@@ -93,7 +93,7 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
   let launch = 0;
   if (options.pidns) {
     launch = tasks.length;
-    tasks.push({ pid: 0, kind: 'pidns-init', thread: false, role: 'the new pid namespace\'s init' });
+    tasks.push({ pid: 0, kind: 'pidns-init', thread: false, role: "the new pid namespace's init" });
     step('clone', launch, 0);
   }
 
@@ -107,8 +107,10 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     let holder = sessionHolders.get(c.sid);
     if (holder === undefined) {
       if (!p.childSubreaper || isTreeProcess(c.sid) || sessionOf(c) === 'outer') {
-        throw new UnplannableTreeError(`process ${c.pid} is in session ${c.sid}, whose leader is not in the image `
-          + `and whose parent ${p.pid} is not a child subreaper: such a tree cannot be built`);
+        throw new UnplannableTreeError(
+          `process ${c.pid} is in session ${c.sid}, whose leader is not in the image ` +
+            `and whose parent ${p.pid} is not a child subreaper: such a tree cannot be built`,
+        );
       }
       holder = { task: tasks.length, creator: index.get(p.pid)! };
       sessionHolders.set(c.sid, holder);
@@ -127,21 +129,23 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
       sid = p.pid;
       pgid = p.pid;
     } else if (sid !== sessionOf(p)) {
-      throw new UnplannableTreeError(`process ${p.pid} is in session ${p.sid}, whose leader is not in the image: `
-        + 'sessions without their leader are not supported yet');
+      throw new UnplannableTreeError(
+        `process ${p.pid} is in session ${p.sid}, whose leader is not in the image: ` +
+          'sessions without their leader are not supported yet',
+      );
     }
     session.set(p.pid, sid);
     group.set(p.pid, pgid);
     if (p.childSubreaper) step('subreaper', self);
-    for (const t of treeTasks) if (t.tgid === p.pid && t.pid !== p.pid) step('clone', self, index.get(t.pid)!);
+    for (const t of treeTasks) if (t.tgid === p.pid && t.pid !== p.pid) step('clone', self, index.get(t.pid));
     for (const c of processes) {
       if (c.ppid !== p.pid || c === root) continue;
       if (c.sid !== c.pid && sessionOf(c) !== sid) {
         // Made by the session's placeholder, handed back to p when it exits.
-        step('clone', sessionHolder(p, c), index.get(c.pid)!);
+        step('clone', sessionHolder(p, c), index.get(c.pid));
         create(c, c.sid, c.sid);
       } else {
-        step('clone', self, index.get(c.pid)!);
+        step('clone', self, index.get(c.pid));
         create(c, sid, pgid);
       }
     }
@@ -155,8 +159,7 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     const self = index.get(p.pid)!;
     if (group.get(p.pid) === groupOf(p)) return;
     if (groupOf(p) === 'outer') {
-      throw new UnplannableTreeError(`process ${p.pid} rejoined the group of the shell that started the root: `
-        + 'not supported yet');
+      throw new UnplannableTreeError(`process ${p.pid} rejoined the group of the shell that started the root: ` + 'not supported yet');
     }
     if (want === p.pid) {
       step('setpgid', self, 0, want);

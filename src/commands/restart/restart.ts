@@ -172,8 +172,9 @@ async function fileImage(image: ImageFile, spoolDir: string | undefined): Promis
   try {
     copy = await spoolImage(image, spoolDir);
   } catch (error: unknown) {
-    throw new ImageError(`cannot read the image from ${image.name === '-' ? 'stdin' : image.name}: `
-      + `${describeSystemError(error)}`, { cause: error });
+    throw new ImageError(`cannot read the image from ${image.name === '-' ? 'stdin' : image.name}: ` + `${describeSystemError(error)}`, {
+      cause: error,
+    });
   }
   if (copy.bytes === 0) {
     await copy.close();

@@ -40,10 +40,11 @@ export const abortScenarios: readonly Scenario[] = [
     costSeconds: 39,
     checks: {
       'abort.unprivileged-checkpoint': 'an unprivileged caller checkpoints its own process',
-      'abort.unprivileged-restart-needs-cap': 'an unprivileged restart without CAP_CHECKPOINT_RESTORE is refused (the kernel\'s pid rule), leaving nothing',
+      'abort.unprivileged-restart-needs-cap':
+        "an unprivileged restart without CAP_CHECKPOINT_RESTORE is refused (the kernel's pid rule), leaving nothing",
       'abort.unprivileged-restart': 'an unprivileged caller with CAP_CHECKPOINT_RESTORE restarts its own process with its pid',
       'abort.unprivileged-restart-no-caps': 'a process restarted by an unprivileged caller has no capabilities',
-      'abort.root-image-refused': 'an unprivileged caller cannot restart a root process\'s image: the credentials are refused by name',
+      'abort.root-image-refused': "an unprivileged caller cannot restart a root process's image: the credentials are refused by name",
       'abort.unprivileged-checkpoint-of-root-refused': 'an unprivileged caller cannot checkpoint a root process',
     },
   },
@@ -56,10 +57,10 @@ export const abortScenarios: readonly Scenario[] = [
     checks: {
       'nproc.checkpoint': 'root checkpoints a service running as nobody',
       'nproc.exit-status': 'a nobody service restarted by root forks, execs, reaps and ends well, with no kernel warning',
-      'nproc.counted-as-user': 'a nobody service restarted by root counts as nobody\'s process (RLIMIT_NPROC)',
+      'nproc.counted-as-user': "a nobody service restarted by root counts as nobody's process (RLIMIT_NPROC)",
       'nproc.fork-exec': 'a nobody service restarted by root runs a program in a child and reaps it',
-      'nproc.count-after-exec': 'nobody\'s process count is unchanged after the restored service\'s children exec and exit',
-      'nproc.count-after-exit': 'nobody\'s process count is back to where it was once the restored service exits',
+      'nproc.count-after-exec': "nobody's process count is unchanged after the restored service's children exec and exit",
+      'nproc.count-after-exit': "nobody's process count is back to where it was once the restored service exits",
     },
   },
   {
@@ -82,7 +83,7 @@ export const abortScenarios: readonly Scenario[] = [
     timeoutSeconds: 60,
     costSeconds: 4,
     checks: {
-      'abort.ptrace-access-required': 'checkpoint needs the kernel\'s ptrace access (Yama scope 3 refuses even root)',
+      'abort.ptrace-access-required': "checkpoint needs the kernel's ptrace access (Yama scope 3 refuses even root)",
       'abort.ptrace-refused-target-alive': 'a target refused for access keeps running',
     },
   },

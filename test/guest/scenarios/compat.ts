@@ -7,8 +7,20 @@ import { checkJsonReport, shell } from './rows.js';
 
 /** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c). */
 export const COMPAT_CHECKS = [
-  'release', 'symbols', 'syscalls', 'kretprobes', 'alloc_pid_args', 'pts_fs_info', 'shm_file_data', 'sem_undo_list',
-  'fdinfo_eventfd', 'fdinfo_signalfd', 'fdinfo_timerfd', 'fdinfo_epoll', 'fdinfo_inotify', 'mqueue_text',
+  'release',
+  'symbols',
+  'syscalls',
+  'kretprobes',
+  'alloc_pid_args',
+  'pts_fs_info',
+  'shm_file_data',
+  'sem_undo_list',
+  'fdinfo_eventfd',
+  'fdinfo_signalfd',
+  'fdinfo_timerfd',
+  'fdinfo_epoll',
+  'fdinfo_inotify',
+  'mqueue_text',
 ] as const;
 
 interface CompatReport {
@@ -18,38 +30,52 @@ interface CompatReport {
   checks: { name: string; ok: boolean }[];
 }
 
-export const compatScenarios: readonly Scenario[] = [{
-  name: 'compat',
-  run: shell('compat', 'compat_checks'),
-  cli: true,
-  timeoutSeconds: 150,
-  costSeconds: 25,
-  checks: {
-    'compat.load': 'the module loads when every compat check passes',
-    'compat.all-ok': 'compat_checks lists every check as ok',
-    'compat.built-for': 'compat_built_for is the running release',
-    ...Object.fromEntries(COMPAT_CHECKS.map((name) => [`compat.forced-${name}`, `compat_fail=${name} refuses the load, naming ${name}`])),
-    'compat.unknown-name-refused': 'compat_fail with an unknown name refuses the load',
-    'compat.check-shows-refusal': 'after a refused load cptctl check fails, shows the reason and points at dmesg',
-    'compat.reload-after-refusals': 'the module loads normally after the refusals',
+export const compatScenarios: readonly Scenario[] = [
+  {
+    name: 'compat',
+    run: shell('compat', 'compat_checks'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 25,
+    checks: {
+      'compat.load': 'the module loads when every compat check passes',
+      'compat.all-ok': 'compat_checks lists every check as ok',
+      'compat.built-for': 'compat_built_for is the running release',
+      ...Object.fromEntries(COMPAT_CHECKS.map((name) => [`compat.forced-${name}`, `compat_fail=${name} refuses the load, naming ${name}`])),
+      'compat.unknown-name-refused': 'compat_fail with an unknown name refuses the load',
+      'compat.check-shows-refusal': 'after a refused load cptctl check fails, shows the reason and points at dmesg',
+      'compat.reload-after-refusals': 'the module loads normally after the refusals',
+    },
+    outputChecks: [
+      {
+        title: 'the module lists exactly the known compat checks, all passed',
+        assert: (t, output) => {
+          const listed = output
+            .split('\n')
+            .filter((line) => line.startsWith('COMPAT-CHECK '))
+            .map((line) => line.split(' ').slice(1).join(' '));
+          t.deepEqual(
+            listed,
+            COMPAT_CHECKS.map((name) => `${name} ok`),
+            output,
+          );
+        },
+      },
+      {
+        title: 'cptctl check --json reports the compat checks and the release the module was built for',
+        assert: (t, output) => {
+          const report = checkJsonReport<CompatReport>(t, output);
+          if (report === undefined) return;
+          t.true(report.ok);
+          t.is(report.compat.builtFor, report.kernel.release);
+          t.deepEqual(
+            report.compat.checks.map((check) => check.name),
+            [...COMPAT_CHECKS],
+          );
+          t.is(report.compat.refusal, null);
+          t.true(report.checks.some((check) => check.name === 'compat' && check.ok));
+        },
+      },
+    ],
   },
-  outputChecks: [{
-    title: 'the module lists exactly the known compat checks, all passed',
-    assert: (t, output) => {
-      const listed = output.split('\n').filter((line) => line.startsWith('COMPAT-CHECK '))
-        .map((line) => line.split(' ').slice(1).join(' '));
-      t.deepEqual(listed, COMPAT_CHECKS.map((name) => `${name} ok`), output);
-    },
-  }, {
-    title: 'cptctl check --json reports the compat checks and the release the module was built for',
-    assert: (t, output) => {
-      const report = checkJsonReport<CompatReport>(t, output);
-      if (report === undefined) return;
-      t.true(report.ok);
-      t.is(report.compat.builtFor, report.kernel.release);
-      t.deepEqual(report.compat.checks.map((check) => check.name), [...COMPAT_CHECKS]);
-      t.is(report.compat.refusal, null);
-      t.true(report.checks.some((check) => check.name === 'compat' && check.ok));
-    },
-  }],
-}];
+];

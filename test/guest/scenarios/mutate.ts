@@ -33,7 +33,7 @@ function mutateScenario(victim: Victim, costSeconds: number, checks: Scenario['c
       },
     },
     // Wider than others: thousands of restarts slow down more on a busy host.
-    timeoutSeconds: Math.ceil(costSeconds * 8 / 30) * 30,
+    timeoutSeconds: Math.ceil((costSeconds * 8) / 30) * 30,
     costSeconds,
     checks,
   };

@@ -19,7 +19,7 @@ export const objectScenarios: readonly Scenario[] = [
     costSeconds: 7,
     checks: {
       'ipc.checkpoint': 'SysV shm, semaphores and message queues are checkpointed',
-      'ipc.ipcrm': 'the workload\'s SysV objects are gone after ipcrm',
+      'ipc.ipcrm': "the workload's SysV objects are gone after ipcrm",
       'ipc.exit-status': 'the SysV workload restarts and ends well',
       'ipc.shm-id': 'a SysV segment comes back with its id and key',
       'ipc.shm-perm': 'a SysV segment keeps its mode and size',
@@ -47,7 +47,7 @@ export const objectScenarios: readonly Scenario[] = [
     checks: {
       'mq.unlinked': 'the POSIX message queue is gone before the restart',
       'mq.exit-status': 'the POSIX message queue workload restarts and ends well',
-      'mq.attributes': 'a POSIX message queue comes back with its attributes and its fd\'s flags',
+      'mq.attributes': "a POSIX message queue comes back with its attributes and its fd's flags",
       'mq.by-name': 'a POSIX message queue comes back by its name, with its mode',
       'mq.second-fd': 'a second fd on the queue keeps its access mode and O_NONBLOCK',
       'mq.messages': 'a POSIX message queue comes back with its messages, priorities and order',
@@ -65,7 +65,7 @@ export const objectScenarios: readonly Scenario[] = [
       'pty.unread-output': 'what the slave wrote and the master had not read comes back',
       'pty.typed-ahead': 'half a line typed ahead, which the slave had not read, comes back as the start of its line',
       'pty.index': 'the pty comes back with its index',
-      'pty.session': 'the slave\'s termios, window size, session, controlling terminal and foreground group come back',
+      'pty.session': "the slave's termios, window size, session, controlling terminal and foreground group come back",
       'pty.child-exit': 'the shell-like child on the slave ends well',
       'inspect.pty': 'inspect shows a pty, its size, unread output and session',
     },
@@ -83,7 +83,7 @@ export const objectScenarios: readonly Scenario[] = [
       'inotify.no-other-event': 'nothing else is reported',
       'inotify.next-wd': 'the next watch gets the next wd, as before',
       'inotify.nonblock': 'the instance keeps O_NONBLOCK',
-      'inspect.inotify': 'inspect shows an inotify instance\'s watches',
+      'inspect.inotify': "inspect shows an inotify instance's watches",
     },
   },
   {
@@ -96,8 +96,8 @@ export const objectScenarios: readonly Scenario[] = [
     checks: {
       'listener.exit-status': 'listening unix sockets and an accepted connection restart and end well',
       'listener.accepted-data': 'an accepted connection keeps what the client sent',
-      'listener.accepted-name': 'an accepted end keeps its listener\'s name',
-      'listener.client': 'the client keeps its data and its peer\'s name',
+      'listener.accepted-name': "an accepted end keeps its listener's name",
+      'listener.client': "the client keeps its data and its peer's name",
       'listener.listener-path': 'a listener comes back on its path, over the file its killed self left',
       'listener.listener-abstract': 'a listener comes back on its abstract name',
       'inspect.unix-listener': 'inspect shows listeners and named connections',

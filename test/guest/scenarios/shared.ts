@@ -14,7 +14,7 @@ export const sharedScenarios: readonly Scenario[] = [
     checks: {
       'pipeline.exit-status': 'a 3-process pipeline restarts with data in flight in its pipes and ends well',
       'pipeline.records': 'no record of the pipeline is lost, duplicated or corrupted across the restart',
-      'pipeline.checksum': 'the pipeline\'s end-to-end checksum matches',
+      'pipeline.checksum': "the pipeline's end-to-end checksum matches",
       'pipeline.pipe-size': 'a pipe keeps its F_SETPIPE_SZ size',
       'inspect.pipes': 'inspect shows the pipes and the data they hold',
     },
@@ -38,10 +38,10 @@ export const sharedScenarios: readonly Scenario[] = [
     costSeconds: 9,
     checks: {
       'table.exit-status': 'two processes sharing one fd table (CLONE_FILES) restart and end well',
-      'table.sharer-open-seen': 'an fd one sharer opens after the restart shows in the other\'s table',
+      'table.sharer-open-seen': "an fd one sharer opens after the restart shows in the other's table",
       'table.pre-checkpoint-fd-seen': 'fds opened before the checkpoint by either sharer are in the one table',
-      'table.private-open-unseen': 'a forked child\'s table stays its own',
-      'table.sharer': 'the sharer sees the other\'s close and the shared offset',
+      'table.private-open-unseen': "a forked child's table stays its own",
+      'table.sharer': "the sharer sees the other's close and the shared offset",
       'inspect.fd-table': 'inspect names the process whose fd table a process shares',
     },
   },

@@ -14,7 +14,7 @@ export const singleScenarios: readonly Scenario[] = [
     costSeconds: 2,
     checks: {
       'cpu.checkpoint': 'a process is checkpointed and killed',
-      'cpu.exit-status': 'a waited restart exits with the restored process\'s status',
+      'cpu.exit-status': "a waited restart exits with the restored process's status",
       'cpu.avx-registers': 'AVX registers held in registers survive',
       'cpu.gp-registers': 'general registers held in registers survive',
       'cpu.tls': 'TLS and the FS base survive',
@@ -27,7 +27,7 @@ export const singleScenarios: readonly Scenario[] = [
     timeoutSeconds: 60,
     costSeconds: 1,
     checks: {
-      'pause.exit-status': 'a restarted process\'s own exit status (42) comes back through restart',
+      'pause.exit-status': "a restarted process's own exit status (42) comes back through restart",
       'pause.pause-woken-by-signal': 'a process blocked in pause() is woken by a signal after restart',
     },
   },
@@ -80,7 +80,7 @@ export const singleScenarios: readonly Scenario[] = [
     checks: {
       'invisible.checkpoint': 'a leave-running checkpoint succeeds',
       'invisible.target-sees-no-eintr': 'the target of a checkpoint sees no EINTR',
-      'invisible.parent-sees-no-stop': 'the target\'s parent sees no stop',
+      'invisible.parent-sees-no-stop': "the target's parent sees no stop",
       'invisible.target-ran-to-end': 'the target runs on to its end',
     },
   },
@@ -98,7 +98,7 @@ export const singleScenarios: readonly Scenario[] = [
       'mm.mm_private_file': 'modified pages of a private file mapping come back',
       'mm.mm_shared_file': 'a shared file mapping shows the file',
       'mm.mm_shared_anon': 'shared anonymous memory keeps its checksum',
-      'mm.mm_mprotect': 'mprotect\'ed ranges keep their protection and data',
+      'mm.mm_mprotect': "mprotect'ed ranges keep their protection and data",
       'mm.mm_big_sparse': 'a sparse 256 MiB mapping comes back with its touched pages',
       'mm.mm_brk': 'brk bounds come back',
       'mm.mm_vdso': 'the vDSO works at its old address',
@@ -187,7 +187,7 @@ export const singleScenarios: readonly Scenario[] = [
     timeoutSeconds: 60,
     costSeconds: 10,
     checks: {
-      'job.output-reattached': 'a shell job\'s pipe stdio is re-attached to the restarting cptctl\'s',
+      'job.output-reattached': "a shell job's pipe stdio is re-attached to the restarting cptctl's",
       'job.exit-status': 'a shell job restarts and exits cleanly',
     },
   },

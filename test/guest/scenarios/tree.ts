@@ -14,12 +14,21 @@ import { cycle, inDir, shell, shellHook } from './rows.js';
 async function inspectWholeTree(context: ScenarioContext): Promise<void> {
   const { summary } = await inspect(context.image);
   const processes = (summary.tree?.tasks ?? []).filter((task) => task.pid === task.tgid && !task.zombie);
-  const incomplete = summary.processes.filter((p) => p.task === null || p.signals === null || p.cpu === null
-    || p.mm === null || (p.files === null && p.fdTableOf === 0) || p.pages.outsideVmas !== 0n);
-  context.result('inspect.tree-processes', summary.processes.length === processes.length && processes.length >= 14
-    && incomplete.length === 0,
-  `${summary.processes.length} processes summed up for the tree's ${processes.length} live ones; `
-    + `incomplete: ${incomplete.map((p) => p.pid).join(' ') || 'none'}`);
+  const incomplete = summary.processes.filter(
+    (p) =>
+      p.task === null ||
+      p.signals === null ||
+      p.cpu === null ||
+      p.mm === null ||
+      (p.files === null && p.fdTableOf === 0) ||
+      p.pages.outsideVmas !== 0n,
+  );
+  context.result(
+    'inspect.tree-processes',
+    summary.processes.length === processes.length && processes.length >= 14 && incomplete.length === 0,
+    `${summary.processes.length} processes summed up for the tree's ${processes.length} live ones; ` +
+      `incomplete: ${incomplete.map((p) => p.pid).join(' ') || 'none'}`,
+  );
   context.result('inspect.tree-no-notes', summary.notes.length === 0, `notes: ${summary.notes.join(' | ') || 'none'}`);
 }
 
@@ -38,16 +47,17 @@ export const treeScenarios: readonly Scenario[] = [
     checks: {
       'tree.exit-status': 'a 15-process tree restarts and its root exits 0',
       'tree.setup': 'the tree workload was set up before its checkpoint',
-      'tree.root-ids': 'the tree\'s root keeps its pid, group and session',
+      'tree.root-ids': "the tree's root keeps its pid, group and session",
       'tree.zombie-status': 'a zombie comes back as a zombie and is reaped with its exit status',
       'tree.subtree-A': 'subtree A (3 levels, its own group) keeps pids, parents, groups and session',
-      'tree.subtree-B': 'subtree B (a member of a sibling\'s group) keeps its ids',
+      'tree.subtree-B': "subtree B (a member of a sibling's group) keeps its ids",
       'tree.subtree-C': 'subtree C keeps its ids',
       'tree.subtree-D': 'subtree D keeps a group whose leader is gone (a placeholder)',
       'tree.all-exited': 'every process of the restarted tree exits, nothing is left',
       'tree-taken.refused': 'a tree restart whose pid is taken fails naming the pid',
       'tree-taken.nothing-left': 'a failed tree restart leaves no task behind',
-      'inspect.tree-processes': 'inspect of the 15-process tree sums up every process with its own task, signals, registers, files and memory',
+      'inspect.tree-processes':
+        'inspect of the 15-process tree sums up every process with its own task, signals, registers, files and memory',
       'inspect.tree-no-notes': 'inspect of the 15-process tree prints no note',
     },
   },
@@ -63,7 +73,7 @@ export const treeScenarios: readonly Scenario[] = [
       'threads.tls': 'every thread keeps its TLS',
       'threads.tids': 'every thread keeps its tid',
       'threads.token-count': 'threads hand a mutex/condvar token around after restart',
-      'threads.robust-owner-dead': 'the robust futex list survives: a dead owner\'s mutex says EOWNERDEAD',
+      'threads.robust-owner-dead': "the robust futex list survives: a dead owner's mutex says EOWNERDEAD",
       'pidns.both': 'two --pidns restarts of one image run at once',
     },
   },

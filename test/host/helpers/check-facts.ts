@@ -15,7 +15,10 @@ export const healthyFacts: CheckFacts = {
   compat: {
     kind: 'reported',
     builtFor: '6.1.0-18-amd64',
-    checks: [{ name: 'release', outcome: 'ok' }, { name: 'symbols', outcome: 'ok' }],
+    checks: [
+      { name: 'release', outcome: 'ok' },
+      { name: 'symbols', outcome: 'ok' },
+    ],
   },
   devicePath: '/dev/cpt',
   device: { kind: 'char-device' },

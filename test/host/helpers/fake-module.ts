@@ -14,7 +14,9 @@ import { bodyRecords, encode, header, ipc, message, tree } from './image-builder
 /** A failed system call as the addon reports it. */
 export function systemError(code: string, errno: number, operation: string, description: string): NativeSystemError {
   return Object.assign(new Error(`ioctl ${operation} failed: ${code} (${description})`), {
-    code, errno: -errno, syscall: 'ioctl',
+    code,
+    errno: -errno,
+    syscall: 'ioctl',
   });
 }
 
@@ -62,8 +64,7 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
     calls.push(detail === '' ? name : `${name}(${detail})`);
     deviceFds.add(fd);
     const { fail } = options;
-    if (fail !== undefined && (fail.call === name || fail.call === `${name}(${detail})`)
-        && failures < (fail.times ?? Infinity)) {
+    if (fail !== undefined && (fail.call === name || fail.call === `${name}(${detail})`) && failures < (fail.times ?? Infinity)) {
       failures++;
       throw fail.error;
     }
@@ -112,10 +113,8 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
         call('INIT', `${nameOf(real.MODES, request.mode)}${request.target === undefined ? '' : ` ${request.target}`}`, fd);
         imageFd = request.imageFd;
         if (request.mode === real.MODES.CHECKPOINT) {
-          write(imageFd, [message('HEADER', 'ImageHeader', header), message('TREE', 'Tree', tree),
-            message('IPC', 'SysvIpc', ipc)]);
-        } else if (readRecordRaw(imageFd) !== 'HEADER' || readRecordRaw(imageFd) !== 'TREE'
-          || readRecordRaw(imageFd) !== 'IPC') {
+          write(imageFd, [message('HEADER', 'ImageHeader', header), message('TREE', 'Tree', tree), message('IPC', 'SysvIpc', ipc)]);
+        } else if (readRecordRaw(imageFd) !== 'HEADER' || readRecordRaw(imageFd) !== 'TREE' || readRecordRaw(imageFd) !== 'IPC') {
           throw new Error('no header and tree');
         }
         return Promise.resolve();

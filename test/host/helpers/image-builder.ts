@@ -56,14 +56,36 @@ export const ipc: MessageInit<'SysvIpc'> = {
 };
 
 export const task: MessageInit<'Task'> = {
-  pid: 1234, tgid: 1234, ppid: 1, pgid: 1234, sid: 1000, comm: 'sleep', umask: 0o22, personality: 0,
-  uid: 0, euid: 0, suid: 0, fsuid: 0, gid: 0, egid: 0, sgid: 0, fsgid: 0, groups: [0, 4],
-  rlimits: [{ resource: 7, cur: 1024n, max: 524288n }, { resource: 3, cur: 8388608n, max: (1n << 64n) - 1n }],
-  cwd: '/root', root: '/',
+  pid: 1234,
+  tgid: 1234,
+  ppid: 1,
+  pgid: 1234,
+  sid: 1000,
+  comm: 'sleep',
+  umask: 0o22,
+  personality: 0,
+  uid: 0,
+  euid: 0,
+  suid: 0,
+  fsuid: 0,
+  gid: 0,
+  egid: 0,
+  sgid: 0,
+  fsgid: 0,
+  groups: [0, 4],
+  rlimits: [
+    { resource: 7, cur: 1024n, max: 524288n },
+    { resource: 3, cur: 8388608n, max: (1n << 64n) - 1n },
+  ],
+  cwd: '/root',
+  root: '/',
 };
 
 export const signals: MessageInit<'Signals'> = {
-  actions: [{ signo: 15, handler: 0x401136n, flags: 0x4000000n, restorer: 0x7f0000001000n, mask: 0n }, { signo: 13, handler: 1n }],
+  actions: [
+    { signo: 15, handler: 0x401136n, flags: 0x4000000n, restorer: 0x7f0000001000n, mask: 0n },
+    { signo: 13, handler: 1n },
+  ],
   blocked: 1n << 9n, // SIGUSR1
   pending: [{ signo: 10, siginfo: Buffer.alloc(128, 7), shared: true }],
   altstackSp: 0n,
@@ -77,7 +99,12 @@ export const files: MessageInit<'Files'> = {
     { id: 2, kind: 'REGULAR', path: '/tmp/log', flags: 0o2001, pos: 42n, mode: 0o100644, size: 42n },
     { id: 3, kind: 'CHAR_DEVICE', path: '/dev/null', flags: 2, mode: 0o20666, rdev: 0x103 },
   ],
-  fds: [{ fd: 0, fileId: 1 }, { fd: 1, fileId: 2 }, { fd: 2, fileId: 2 }, { fd: 5, fileId: 3, cloexec: true }],
+  fds: [
+    { fd: 0, fileId: 1 },
+    { fd: 1, fileId: 2 },
+    { fd: 2, fileId: 2 },
+    { fd: 5, fileId: 3, cloexec: true },
+  ],
 };
 
 const xsave = Buffer.alloc(2696);
@@ -99,8 +126,14 @@ export const mm: MessageInit<'Mm'> = {
     { start: VMA_HEAP, end: VMA_HEAP + 0x4000n, prot: 3, flags: 2, kind: 'HEAP', vmFlags: 0x100073n },
     { start: VMA_STACK, end: VMA_STACK + 0x21000n, prot: 3, flags: 0x102, kind: 'STACK', vmFlags: 0x100173n },
   ],
-  startCode: VMA_TEXT, endCode: VMA_TEXT + 0x1800n, startBrk: VMA_HEAP, brk: VMA_HEAP + 0x4000n,
-  startStack: VMA_STACK + 0x20000n, auxv: [6n, 4096n, 0n, 0n], exe: '/usr/bin/sleep', nrPages: 6n,
+  startCode: VMA_TEXT,
+  endCode: VMA_TEXT + 0x1800n,
+  startBrk: VMA_HEAP,
+  brk: VMA_HEAP + 0x4000n,
+  startStack: VMA_STACK + 0x20000n,
+  auxv: [6n, 4096n, 0n, 0n],
+  exe: '/usr/bin/sleep',
+  nrPages: 6n,
 };
 
 /** The records of a complete image, but the trailer. */
@@ -173,7 +206,9 @@ export function treeRecords(): RecordSpec[] {
   ];
   const live = tasks.filter((t) => !t.zombie);
   const childMm: MessageInit<'Mm'> = {
-    vmas: [{ start: CHILD_HEAP, end: CHILD_HEAP + 0x1000n, prot: 3, flags: 2, kind: 'HEAP' }], exe: '/usr/bin/child', nrPages: 1n,
+    vmas: [{ start: CHILD_HEAP, end: CHILD_HEAP + 0x1000n, prot: 3, flags: 2, kind: 'HEAP' }],
+    exe: '/usr/bin/child',
+    nrPages: 1n,
   };
   const sharerMm: MessageInit<'Mm'> = { exe: '/usr/bin/sharer' };
   return [
@@ -184,7 +219,13 @@ export function treeRecords(): RecordSpec[] {
     ...live.map((t, i) => message('TASK', 'Task', { ...task, pid: t.pid, tgid: t.tgid, ppid: t.ppid, comm: `task${i}` })),
     ...live.map((t) => message('SIGNALS', 'Signals', { blocked: BigInt(t.pid) })),
     message('FILES', 'Files', files),
-    message('FILES', 'Files', { files: [{ id: 9, kind: 'PIPE', pipeId: 1 }], fds: [{ fd: 3, fileId: 9 }, { fd: 4, fileId: 2 }] }),
+    message('FILES', 'Files', {
+      files: [{ id: 9, kind: 'PIPE', pipeId: 1 }],
+      fds: [
+        { fd: 3, fileId: 9 },
+        { fd: 4, fileId: 2 },
+      ],
+    }),
     ...live.map((t) => message('CPU', 'Cpu', { ...cpu, fsBase: BigInt(t.pid) })),
     message('MM', 'Mm', mm),
     pages(VMA_TEXT, 2),

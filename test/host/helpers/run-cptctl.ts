@@ -20,14 +20,19 @@ export interface RunOptions {
 
 export function runBin(bin: string, args: readonly string[], options: RunOptions = {}): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = execFile(bin, [...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) },
+    const child = execFile(
+      bin,
+      [...args],
+      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) },
       (error, stdout, stderr) => {
         if (error !== null && typeof error.code !== 'number') {
-          reject(error);
+          const failure: Error = error; // an ExecFileException, whose type (an Omit<>) hides that it is an Error
+          reject(failure);
           return;
         }
         resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
-      });
+      },
+    );
     child.stdin?.on('error', () => undefined); // a command that does not read its input
     child.stdin?.end(options.input ?? '');
   });
