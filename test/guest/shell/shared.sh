@@ -20,7 +20,7 @@ scenario_outside() {
 		grep -q "fd table is shared with a task outside the tree" "$scratch/outside.err"
 	touch "$scratch/go"
 	wait_until test ! -d "/proc/$pid"
-	pass_if outside.ran-on "the workload ended: $(grep -c PASS "$out") checks passed, $(grep -c FAIL "$out") failed" \
+	pass_if outside.ran-on "the workload ended: $(grep -c PASS "$out") checks passed, $(grep -c FAIL "$out") failed: $(grep FAIL "$out" | tr '\n' ' ')" \
 		sh -c '! grep -q FAIL "$0" && grep -q "RESULT private PASS" "$0"' "$out"
 }
 
