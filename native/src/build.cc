@@ -75,6 +75,10 @@ void WakeAll(Build *b)
 	Raw(SYS_write, b->report_fd, reinterpret_cast<long>(&report),
 	    sizeof(report));
 	__atomic_store_n(&b->failed, 1, __ATOMIC_SEQ_CST);
+	// The step moves on too: a task that saw no failure yet and is about
+	// to FUTEX_WAIT on the step it read must find the word changed (and
+	// then the failure), or it would sleep through this wake-up forever.
+	__atomic_add_fetch(&b->step, 1, __ATOMIC_SEQ_CST);
 	WakeAll(b);
 	ExitGroup(kBuildFailedStatus);
 }
