@@ -17,7 +17,7 @@ import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { checkpoint } from '../../src/commands/checkpoint/checkpoint.js';
-import { roundTrip } from '../../src/commands/encode/round-trip.js';
+import { imagesUnder, roundTrip } from '../../src/commands/encode/round-trip.js';
 import { restart } from '../../src/commands/restart/restart.js';
 import { shellExitStatus } from '../../src/commands/restart/status.js';
 import { loadAddon } from '../../src/native.js';
@@ -76,7 +76,7 @@ class Context implements ScenarioContext {
   ) {}
 
   get image(): string {
-    return join(this.dir, 'image');
+    return join(this.dir, 'cycle.img');
   }
 
   get out(): string {
@@ -237,25 +237,14 @@ function diagnostics(name: string): void {
 /**
  * Larger images are left out of the round trip: their JSON (page data in
  * base64) would not fit the guest's memory beside the driver. The suite's
- * largest such images are the 256 MiB ones of the progress and abort
- * scenarios; the round trip's own host test covers 8 MiB of pages.
+ * largest such image is tty-progress's, 256 MiB; the round trip's own host test covers 8 MiB of pages.
  */
 const ROUND_TRIP_MAX_BYTES = 32 * 1024 * 1024;
 
-function imagesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) return imagesUnder(path);
-      return entry.isFile() && (entry.name === 'image' || entry.name.endsWith('.img')) ? [path] : [];
-    })
-    .sort();
-}
-
 /**
- * Every image a scenario wrote (a cycle's `image`, the shell's `*.img`) must come back byte for byte through
- * `inspect --json` then `encode` (as CRIU's crit decode/encode): one RESULT
- * roundtrip.<scenario>.<image> each.
+ * Every image a scenario wrote (`*.img`: a cycle's `cycle.img`, the shell's
+ * own) must come back byte for byte through `inspect --json` then `encode`
+ * (as CRIU's crit decode/encode): one RESULT roundtrip.<scenario>.<image> each.
  */
 async function roundTripImages(context: Context, name: string, dir: string): Promise<void> {
   for (const image of imagesUnder(dir)) {

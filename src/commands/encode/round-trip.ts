@@ -1,7 +1,9 @@
 // The image round trip, in process: inspect --json, then encode, must give
 // the image back byte for byte. For tests and the guest suite, which run it
 // on every image they make.
+import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import { ImageError } from '../../errors.js';
 import { CRC_SIZE, RECORD_HEADER_SIZE } from '../../image/framing.js';
@@ -56,4 +58,16 @@ export async function roundTrip(imagePath: string): Promise<RoundTripResult> {
     throw new ImageError(`cannot read image ${imagePath}: ${(error as Error).message}`, { cause: error });
   }
   return roundTripBytes(bytes, imagePath);
+}
+
+/** The `*.img` files under `path`, in name order (`path` itself when it is not a directory). */
+export function imagesUnder(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  return readdirSync(path, { withFileTypes: true })
+    .flatMap((entry) => {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) return imagesUnder(child);
+      return entry.isFile() && entry.name.endsWith('.img') ? [child] : [];
+    })
+    .sort();
 }
