@@ -4,6 +4,14 @@ import type { CheckName, CheckReport, CheckResult } from '../../src/commands/che
 import { evaluateCheck, isTargetKernel } from '../../src/commands/check/evaluate.js';
 import { catalog, factsWith, healthyFacts } from './helpers/check-facts.js';
 
+/** No module loaded, so no device to open and no handshake. */
+const moduleAbsent = {
+  module: { loaded: false, version: null },
+  device: { kind: 'missing' },
+  open: { kind: 'not-attempted' },
+  handshake: { kind: 'not-attempted' },
+} as const;
+
 function result(report: CheckReport, name: CheckName): CheckResult {
   const found = report.checks.find((check) => check.name === name);
   if (found === undefined) throw new Error(`no check named ${name}`);
@@ -70,14 +78,7 @@ test('another architecture is not the target', (t) => {
 });
 
 test('module not loaded on the target kernel: fail, with the insmod hint', (t) => {
-  const report = evaluateCheck(
-    factsWith({
-      module: { loaded: false, version: null },
-      device: { kind: 'missing' },
-      open: { kind: 'not-attempted' },
-      handshake: { kind: 'not-attempted' },
-    }),
-  );
+  const report = evaluateCheck(factsWith(moduleAbsent));
   t.false(report.ok);
   t.is(result(report, 'module').status, 'fail');
   t.regex(result(report, 'module').detail, /\/sys\/module\/cpt/);
@@ -90,10 +91,7 @@ test('module not loaded on another kernel: only the guest hint, since insmod can
   const report = evaluateCheck(
     factsWith({
       kernel: { release: '6.18.44', arch: 'x86_64' },
-      module: { loaded: false, version: null },
-      device: { kind: 'missing' },
-      open: { kind: 'not-attempted' },
-      handshake: { kind: 'not-attempted' },
+      ...moduleAbsent,
     }),
   );
   t.is(report.hints.length, 1);
@@ -109,14 +107,7 @@ test('a module without MODULE_VERSION reports version "unknown"', (t) => {
 });
 
 test('missing /dev/cpt while the module is not loaded blames the module', (t) => {
-  const report = evaluateCheck(
-    factsWith({
-      module: { loaded: false, version: null },
-      device: { kind: 'missing' },
-      open: { kind: 'not-attempted' },
-      handshake: { kind: 'not-attempted' },
-    }),
-  );
+  const report = evaluateCheck(factsWith(moduleAbsent));
   const device = result(report, 'device');
   t.is(device.status, 'fail');
   t.is(device.detail, '/dev/cpt does not exist because the cpt module is not loaded');
@@ -323,11 +314,9 @@ test('compat: a check in another state than ok or untested fails', (t) => {
   t.regex(result(report, 'compat').detail, /release not-run/);
 });
 
-const notLoaded = { module: { loaded: false, version: null }, device: { kind: 'missing' } } as const;
-
 test("compat: a refused load shows the kernel log's reason and points at dmesg", (t) => {
   const message = 'cpt: compat check syscalls failed: forced by compat_fail=syscalls';
-  const report = evaluateCheck(factsWith({ ...notLoaded, compat: { kind: 'refused', message } }));
+  const report = evaluateCheck(factsWith({ ...moduleAbsent, compat: { kind: 'refused', message } }));
   const compat = result(report, 'compat');
   t.is(compat.status, 'fail');
   t.true(compat.detail.endsWith(message));
@@ -336,7 +325,7 @@ test("compat: a refused load shows the kernel log's reason and points at dmesg",
 });
 
 test('compat: not loaded, no refusal logged: skipped', (t) => {
-  const report = evaluateCheck(factsWith({ ...notLoaded, compat: { kind: 'no-refusal' } }));
+  const report = evaluateCheck(factsWith({ ...moduleAbsent, compat: { kind: 'no-refusal' } }));
   t.is(result(report, 'compat').status, 'skip');
   t.regex(result(report, 'compat').detail, /no compat refusal/);
 });
@@ -344,7 +333,7 @@ test('compat: not loaded, no refusal logged: skipped', (t) => {
 test('compat: not loaded, the kernel log unreadable: skipped, pointing at dmesg', (t) => {
   const report = evaluateCheck(
     factsWith({
-      ...notLoaded,
+      ...moduleAbsent,
       compat: { kind: 'log-unreadable', reason: 'Operation not permitted' },
     }),
   );
