@@ -8,7 +8,10 @@
  * session thaws it; the task's parent sees no stop, and the task no EINTR.
  * SIGKILL still works on a parked task.
  */
+#include <linux/anon_inodes.h>
 #include <linux/completion.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
@@ -30,6 +33,17 @@ struct cpt_freezer {
 	bool thawed;
 	bool was_parked;	/* when thawed */
 	struct completion left;	/* the task is out of the parking wait */
+	struct file *pin;	/* holds the module until the work has returned */
+};
+
+/*
+ * A file of the module's own, one per queued work, whose only use is its
+ * module reference (fops_get() when made, fops_put() in __fput()). See
+ * cpt_park() for why the work is not simply given a module reference.
+ */
+static const struct file_operations cpt_pin_fops = {
+	.owner = THIS_MODULE,
+	.llseek = noop_llseek,
 };
 
 static void cpt_freezer_put(struct cpt_freezer *fz)
@@ -38,9 +52,19 @@ static void cpt_freezer_put(struct cpt_freezer *fz)
 		kfree(fz);
 }
 
+/*
+ * The work runs module code in the task until its very last instruction,
+ * so the module must outlive the function, not just its body: a
+ * module_put() as its last statement would let an rmmod free the text this
+ * task still has to return through. Instead the pin's last reference goes:
+ * fput() of a task's file queues its release as task work of this same
+ * task, which task_work_run() runs once we have returned, in the kernel's
+ * code; only then, in __fput(), does the module lose the reference.
+ */
 static void cpt_park(struct callback_head *work)
 {
 	struct cpt_freezer *fz = container_of(work, struct cpt_freezer, work);
+	struct file *pin = fz->pin;
 
 	WRITE_ONCE(fz->parked, true);
 	wake_up_all(&fz->wq);
@@ -48,8 +72,7 @@ static void cpt_park(struct callback_head *work)
 	wait_event_state(fz->wq, READ_ONCE(fz->thawed), (TASK_KILLABLE | TASK_NOLOAD));
 	complete(&fz->left);
 	cpt_freezer_put(fz);
-	/* Taken when the work was queued: our code runs in the task until here. */
-	module_put(THIS_MODULE);
+	fput(pin);
 }
 
 /*
@@ -71,11 +94,16 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 	init_waitqueue_head(&fz->wq);
 	init_completion(&fz->left);
 	init_task_work(&fz->work, cpt_park);
+	fz->pin = anon_inode_getfile("[cpt-freezer]", &cpt_pin_fops, NULL, O_RDONLY);
+	if (IS_ERR(fz->pin)) {
+		ret = PTR_ERR(fz->pin);
+		kfree(fz);
+		return ERR_PTR(ret);
+	}
 
-	__module_get(THIS_MODULE);
 	ret = task_work_add(task, &fz->work, TWA_SIGNAL);
 	if (ret) {
-		module_put(THIS_MODULE);
+		fput(fz->pin);
 		kfree(fz);
 		return ERR_PTR(ret);
 	}
@@ -103,7 +131,7 @@ void cpt_thaw_begin(struct cpt_freezer *fz)
 
 void cpt_thaw_end(struct cpt_freezer *fz)
 {
-	/* Module code must not run in the task once its session is gone. */
+	/* The tree goes on all at once, and before its session does. */
 	if (fz->was_parked)
 		wait_for_completion(&fz->left);
 	cpt_freezer_put(fz);
