@@ -575,7 +575,7 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-	reg->pid_ns = task_active_pid_ns(s->tasks[0].task);
+	reg->pid_ns = cpt_session_pid_ns(s);
 	if (!reg->root_fs[0].mnt) {
 		struct task_struct *root = s->tasks[0].task;
 

@@ -16,6 +16,7 @@
 
 struct cpt_session;
 struct cpt_restore;
+struct files_struct;
 
 /* One open /dev/cpt. A session, when there is one, belongs to it. */
 struct cpt_file {
@@ -52,7 +53,7 @@ long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 void cpt_session_abort(struct cpt_session *s);
-void cpt_session_close(struct cpt_file *cf, bool last);
+void cpt_session_close(struct cpt_file *cf, struct files_struct *closer);
 
 /*
  * cpt_message.c: cpt_note() logs why something failed and keeps the first

@@ -114,10 +114,10 @@ static int cpt_open(struct inode *inode, struct file *file)
 	return 0;
 }
 
-/* Every close(): the session's own process closing it ends the session. */
+/* Every close(), in fd table id: the session's process closing its last fd ends the session. */
 static int cpt_flush(struct file *file, fl_owner_t id)
 {
-	cpt_session_close(file->private_data, false);
+	cpt_session_close(file->private_data, id);
 	return 0;
 }
 
@@ -125,7 +125,7 @@ static int cpt_release(struct inode *inode, struct file *file)
 {
 	struct cpt_file *cf = file->private_data;
 
-	cpt_session_close(cf, true);
+	cpt_session_close(cf, NULL);
 	mutex_destroy(&cf->lock);
 	kfree(cf);
 	return 0;

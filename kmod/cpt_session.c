@@ -5,18 +5,22 @@
  * error) is aborted: a checkpoint target resumes untouched, a half-restored
  * task is killed.
  */
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/utsname.h>
 
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
+#include "cpt_symbols.h"
 
 static const struct cpt_subsys_ops *const cpt_subsystems[] = {
 	[CPT_SUBSYS_TASK] = &cpt_task_ops,
@@ -25,11 +29,19 @@ static const struct cpt_subsys_ops *const cpt_subsystems[] = {
 	[CPT_SUBSYS_CPU] = &cpt_cpu_ops,
 };
 
+static void cpt_session_abort_locked(struct cpt_session *s);
+
 static void cpt_session_release(struct kref *ref)
 {
 	struct cpt_session *s = container_of(ref, struct cpt_session, ref);
 	unsigned int i, t;
 
+	/*
+	 * An abort that could not take the lock (its caller was killed while
+	 * a restoring task held it) ends here, with nobody left to race; for
+	 * a session that ended, this finds nothing to do.
+	 */
+	cpt_session_abort_locked(s);
 	for (t = 0; t < s->nr_tasks; t++) {
 		s->cur = &s->tasks[t];
 		for (i = 0; i < ARRAY_SIZE(cpt_subsystems); i++)
@@ -41,6 +53,8 @@ static void cpt_session_release(struct kref *ref)
 	cpt_ipc_free(s);
 	cpt_nextid_unreserve(s);
 	cpt_tree_free(s);
+	if (s->pid_ns)
+		put_pid_ns(s->pid_ns);
 	if (s->img.file)
 		fput(s->img.file);
 	mutex_destroy(&s->lock);
@@ -65,7 +79,10 @@ static void cpt_set_restore_state(struct cpt_session *s, struct cpt_task *t,
 	wake_up_all(&s->wq);
 }
 
-/* Ends a session that did not finalize. Called with s->lock held. */
+/*
+ * Ends a session that did not finalize: called with s->lock held, or from
+ * the session's release. Doing it twice does nothing more.
+ */
 static void cpt_session_abort_locked(struct cpt_session *s)
 {
 	unsigned int i;
@@ -100,9 +117,37 @@ static unsigned int cpt_task_last_subsys(const struct cpt_task *t)
 	return cpt_task_is_leader(t) ? CPT_SUBSYS_MM : CPT_SUBSYS_CPU;
 }
 
+/*
+ * Restart: the tasks restoring themselves die with their session, first of
+ * all. One of them may hold the lock, blocked in something the image chose
+ * (an open, a read of a piped image): killed, it lets go.
+ */
+static void cpt_session_kill_restoring(struct cpt_session *s)
+{
+	struct task_struct *task;
+	unsigned int i;
+
+	if (s->mode != CPT_MODE_RESTART)
+		return;
+	WRITE_ONCE(s->aborted, true);
+	for (i = 0; i < s->nr_tasks; i++) {
+		task = READ_ONCE(s->tasks[i].task);
+		if (task && READ_ONCE(s->tasks[i].state) != CPT_RESTORE_RELEASED)
+			send_sig(SIGKILL, task, 1);
+	}
+	wake_up_all(&s->wq);
+}
+
+/*
+ * The lock is taken killable: the coordinator's exit closes its file, and
+ * a killed coordinator must not wait for a lock holder. Then the last put
+ * of the session, the holder's, ends it (cpt_session_release()).
+ */
 void cpt_session_abort(struct cpt_session *s)
 {
-	mutex_lock(&s->lock);
+	cpt_session_kill_restoring(s);
+	if (mutex_lock_killable(&s->lock))
+		return;
 	cpt_session_abort_locked(s);
 	mutex_unlock(&s->lock);
 }
@@ -135,18 +180,28 @@ static struct cpt_session *cpt_session_take(struct cpt_file *cf)
 	return s;
 }
 
+static int cpt_is_file(const void *file, struct file *f, unsigned int fd)
+{
+	return f == file;
+}
+
 /*
- * A close() of the file: by the session's own process, or the file's last
- * one, ends an unfinished session. Other processes sharing the file (a
- * restoring child) may close their copies freely.
+ * A close() of the file (closer: the fd table it was closed in), or its
+ * last reference going (closer NULL). An unfinished session ends with the
+ * file, or when the session's own process closes its last fd of it: a copy
+ * it closes (a dup) is not the end, nor are other processes' copies (a
+ * restoring child's).
  */
-void cpt_session_close(struct cpt_file *cf, bool last)
+void cpt_session_close(struct cpt_file *cf, struct files_struct *closer)
 {
 	struct cpt_session *s;
+	bool end;
 
 	mutex_lock(&cf->lock);
 	s = cf->session;
-	if (s && (last || current->tgid == s->coordinator))
+	end = s && (!closer || (current->tgid == s->coordinator &&
+				!iterate_fd(closer, 0, cpt_is_file, cf->file)));
+	if (end)
 		cf->session = NULL;
 	else
 		s = NULL;
@@ -284,6 +339,22 @@ static int cpt_check_target(struct task_struct *task)
 	return 0;
 }
 
+/*
+ * The image's ids are the root's pid namespace's: it is held for the
+ * session, since the root may die, and be reaped, at any time.
+ */
+static int cpt_pin_pid_ns(struct cpt_session *s, struct task_struct *root)
+{
+	struct pid_namespace *ns;
+
+	rcu_read_lock();
+	ns = task_active_pid_ns(root);
+	if (ns)
+		s->pid_ns = get_pid_ns(ns);
+	rcu_read_unlock();
+	return ns ? 0 : -ESRCH;
+}
+
 static int cpt_start_checkpoint(struct cpt_session *s, u32 target)
 {
 	struct task_struct *root;
@@ -293,6 +364,8 @@ static int cpt_start_checkpoint(struct cpt_session *s, u32 target)
 	if (!root)
 		return -ESRCH;
 	ret = cpt_check_target(root);
+	if (!ret)
+		ret = cpt_pin_pid_ns(s, root);
 	if (!ret)
 		ret = cpt_tree_freeze(s, root);
 	put_task_struct(root);
@@ -411,22 +484,35 @@ static int cpt_next_subsys(struct cpt_session *s, int mode, u32 subsys, u32 flag
 	return 0;
 }
 
+/* Only SIGKILL gets a frozen task out: then it is no use saving the rest. */
+static bool cpt_task_killed(const struct cpt_task *t)
+{
+	return READ_ONCE(t->task->exit_state) || (READ_ONCE(t->task->flags) & PF_EXITING);
+}
+
 static int cpt_save_task(struct cpt_session *s, u32 subsys)
 {
-	const struct cpt_subsys_ops *ops = cpt_subsystems[subsys];
-	struct task_struct *p = s->cur->task;
+	const struct cpt_subsys_ops *ops;
 	struct cpt_pb_buf msg;
 	int ret;
 
-	/* Only SIGKILL gets a frozen task out: then it is no use saving the rest. */
-	if (p->exit_state || (p->flags & PF_EXITING)) {
-		cpt_note("pid %d was killed during the checkpoint\n", s->cur->pid);
+	/* The root too: what the tree's files are relative to is its. */
+	if (cpt_task_killed(s->cur) || cpt_task_killed(&s->tasks[0])) {
+		cpt_note("pid %d was killed during the checkpoint\n",
+			 cpt_task_killed(s->cur) ? s->cur->pid : s->tasks[0].pid);
 		return -ESRCH;
 	}
 	if (subsys == CPT_SUBSYS_MM)
 		return cpt_mm_save(s);
+	if (subsys >= ARRAY_SIZE(cpt_subsystems) || !cpt_subsystems[subsys])
+		return -EINVAL;
+	ops = cpt_subsystems[subsys];
+	/* Its user registers are on its stack, which a death would free. */
+	if (!try_get_task_stack(s->cur->task))
+		return -ESRCH;
 	cpt_pb_init(&msg);
 	ret = ops->save(s, &msg);
+	cpt_sym.put_task_stack(s->cur->task);
 	if (ret) {
 		cpt_pb_free(&msg);
 		return ret;
@@ -462,7 +548,10 @@ long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	s = cpt_session_of(cf);
 	if (!s)
 		return -EINVAL;
-	mutex_lock(&s->lock);
+	if (mutex_lock_killable(&s->lock)) {
+		cpt_session_put(s);
+		return -EINTR;
+	}
 	ret = cpt_next_subsys(s, CPT_MODE_CHECKPOINT, req->subsys, req->flags);
 	if (!ret) {
 		before = s->img.bytes;
@@ -553,6 +642,7 @@ static int cpt_restore_final(struct cpt_session *s, struct cpt_task *t, u32 subs
 	}
 	if (ret)
 		goto fail;
+	/* Past here a thread is half its old self, half the saved one: it must die. */
 	cpt_seek_record(s, subsys, t - s->tasks + 1);
 	if (leader)
 		ret = cpt_files_apply(s);
@@ -561,7 +651,7 @@ static int cpt_restore_final(struct cpt_session *s, struct cpt_task *t, u32 subs
 	if (!ret)
 		ret = cpt_task_apply(s);
 	if (ret)
-		goto fail;
+		goto fail_changed;
 
 	cpt_set_restore_state(s, t, CPT_RESTORE_PARKED);
 	mutex_unlock(&s->lock);
@@ -576,6 +666,8 @@ static int cpt_restore_final(struct cpt_session *s, struct cpt_task *t, u32 subs
 	cpt_files_adopt(t);
 	return cpt_cpu_apply(s, pin);
 
+fail_changed:
+	force_sig(SIGKILL);
 fail:
 	cpt_set_restore_state(s, t, CPT_RESTORE_FAILED);
 	return ret;
@@ -621,7 +713,8 @@ static int cpt_restore_check(struct cpt_session *s, struct cpt_task *t, u32 subs
 			cpt_note("the coordinator cannot restore itself\n");
 			return -EINVAL;
 		}
-		t->task = get_task_struct(current);
+		/* Read without the lock by an abort, to kill it. */
+		WRITE_ONCE(t->task, get_task_struct(current));
 	}
 	return 0;
 }
@@ -640,7 +733,10 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	s = cpt_session_of(cf);
 	if (!s)
 		return -EINVAL;
-	mutex_lock(&s->lock);
+	if (mutex_lock_killable(&s->lock)) {
+		cpt_session_put(s);
+		return -EINTR;
+	}
 	t = cpt_restoring_task(s);
 	ret = cpt_restore_check(s, t, req->subsys, req->flags);
 	if (ret)
@@ -735,8 +831,12 @@ static int cpt_tree_parked(struct cpt_session *s, unsigned int polls)
 
 	for (i = 0; i < s->nr_tasks; i++) {
 		t = &s->tasks[i];
-		if (t->zombie || t->state == CPT_RESTORE_PARKED)
+		if (t->zombie || (t->state == CPT_RESTORE_PARKED && !(t->task->flags & PF_EXITING)))
 			continue;
+		if (t->state == CPT_RESTORE_PARKED) {
+			cpt_note("the restored task %u was killed before it could run\n", t->pid);
+			return -ECHILD;
+		}
 		if (t->state != CPT_RESTORE_RUNNING)
 			return s->error ?: -ECHILD;
 		if (t->task && (t->task->flags & PF_EXITING)) {
@@ -753,7 +853,12 @@ static int cpt_tree_parked(struct cpt_session *s, unsigned int polls)
 	return ret;
 }
 
-static int cpt_finish_restart(struct cpt_session *s, u32 action)
+/*
+ * Called with s->lock held. If the coordinator is killed meanwhile, it
+ * returns -EINTR with *unlocked set: the session is then aborted as its
+ * file's close would abort it (a lock holder killed, the last put ends it).
+ */
+static int cpt_finish_restart(struct cpt_session *s, u32 action, bool *unlocked)
 {
 	unsigned int polls, i, seen;
 	long left;
@@ -767,10 +872,10 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action)
 		seen = s->events;
 		mutex_unlock(&s->lock);
 		left = wait_event_killable_timeout(s->wq, READ_ONCE(s->events) != seen, HZ / 10);
-		mutex_lock(&s->lock);
-		if (left < 0) {
-			ret = left;
-			break;
+		if (left < 0 || mutex_lock_killable(&s->lock)) {
+			*unlocked = true;
+			cpt_session_abort(s);
+			return -EINTR;
 		}
 	}
 	if (ret) {
@@ -789,6 +894,7 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action)
 long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 {
 	struct cpt_finalize *req = &arg->finalize;
+	bool unlocked = false;
 	struct cpt_session *s;
 	int ret;
 
@@ -814,11 +920,19 @@ long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	s = cpt_session_take(cf);
 	if (!s)
 		return -EINVAL;
-	mutex_lock(&s->lock);
+	if (mutex_lock_killable(&s->lock)) {
+		cpt_session_abort(s);
+		cpt_session_put(s);
+		return -EINTR;
+	}
 	if (s->mode == CPT_MODE_CHECKPOINT)
 		ret = cpt_finish_checkpoint(s, req->action, &req->frozen_ns);
 	else
-		ret = cpt_finish_restart(s, req->action);
+		ret = cpt_finish_restart(s, req->action, &unlocked);
+	if (unlocked) {
+		cpt_session_put(s);
+		return ret;
+	}
 	req->tasks = s->nr_tasks;
 	req->pages_scanned = s->stats.pages_scanned;
 	req->pages_written = s->stats.pages_written;

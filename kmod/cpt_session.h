@@ -13,6 +13,7 @@
 #include "cpt_pb.h"
 
 struct file;
+struct pid_namespace;
 struct task_struct;
 struct cpt_restore_files;
 struct cpt_restore_signals;
@@ -90,6 +91,7 @@ struct cpt_session {
 	struct cpt_ipc_restore *ipc;
 
 	/* checkpoint */
+	struct pid_namespace *pid_ns;	/* the root's, pinned at INIT: the ids the image gives */
 	ktime_t frozen_at;
 	u64 xfeatures;		/* what the saved xstate may hold */
 	bool frozen;
@@ -105,6 +107,12 @@ struct cpt_session {
 
 void cpt_session_get(struct cpt_session *s);
 void cpt_session_put(struct cpt_session *s);
+
+/* Checkpoint: the pid namespace the image's ids are in (the root's); lives as long as s. */
+static inline struct pid_namespace *cpt_session_pid_ns(const struct cpt_session *s)
+{
+	return s->pid_ns;
+}
 
 /* Whether task t has a record of subsystem subsys (a zombie has none). */
 bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys);

@@ -54,6 +54,8 @@ struct cpt_kernel_symbols {
 	/* what a SysV segment's attachment has as its f_op */
 	const struct file_operations *shm_file_operations;
 	const struct file_operations *shm_file_operations_huge;
+	/* try_get_task_stack()'s other half: a frozen task's stack read while it may die */
+	void (*put_task_stack)(struct task_struct *tsk);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

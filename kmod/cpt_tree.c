@@ -5,11 +5,15 @@
  * tasks found so far, then looks for processes whose parent is in the tree
  * and threads of its processes that it does not hold yet. A frozen task can
  * neither fork nor exit, so once a round finds nothing new the tree is
- * closed: nothing created during the freeze slips out. A task that was
- * already exiting is let go and the freeze starts over, so that nothing
- * half-exited slips in. CPT_REC_TREE lists the tasks in this order (a parent
- * before its children, a process's threads right after it); a restart reads
- * it first, checks it, and keeps its pids from other forks.
+ * closed: nothing created during the freeze slips out. A task that exits
+ * meanwhile (a thread that ends, a process reaped, exec's de_thread) makes
+ * the freeze start over, so that nothing half-exited slips in: only a
+ * process's main thread that is a zombie stays, as a zombie. Once the whole
+ * tree is parked, every task is checked again: it may have exec'd a program
+ * of other credentials on its way to its parking place. CPT_REC_TREE lists
+ * the tasks in this order (a parent before its children, a process's
+ * threads right after it); a restart reads it first, checks it, and keeps
+ * its pids from other forks.
  */
 #include <linux/delay.h>
 #include <linux/mm.h>
@@ -110,16 +114,39 @@ static void cpt_tree_release(struct cpt_session *s)
 	s->nr_tasks = 0;
 }
 
-/* Why task p can't be in a checkpoint, or 0. */
-static int cpt_tree_check(struct task_struct *root, struct task_struct *p)
+/*
+ * A process's main thread that exited and waits for its parent: it stays
+ * in the tree, as a zombie. No other exited task can be saved.
+ */
+static bool cpt_tree_is_zombie(struct task_struct *p)
 {
+	return thread_group_leader(p) && READ_ONCE(p->exit_state) == EXIT_ZOMBIE;
+}
+
+/* Whether p exits, or exited, and is not (yet) a zombie the tree can keep. */
+static bool cpt_tree_exiting(struct task_struct *p)
+{
+	return (READ_ONCE(p->exit_state) || (READ_ONCE(p->flags) & PF_EXITING)) &&
+	       !cpt_tree_is_zombie(p);
+}
+
+/* Why task p can't be in a checkpoint, or 0. */
+static int cpt_tree_check(struct cpt_session *s, struct task_struct *p)
+{
+	struct pid_namespace *ns;
+
 	if (p->flags & PF_KTHREAD)
 		return -EINVAL;
 	if (same_thread_group(p, current)) {
 		cpt_note("pid %d: cptctl cannot checkpoint itself\n", task_pid_vnr(p));
 		return -EINVAL;
 	}
-	if (task_active_pid_ns(p) != task_active_pid_ns(root)) {
+	rcu_read_lock();
+	ns = task_active_pid_ns(p);
+	rcu_read_unlock();
+	if (!ns)		/* reaped since it was found */
+		return -EAGAIN;
+	if (ns != cpt_session_pid_ns(s)) {
 		cpt_note("pid %d: a nested pid namespace is not supported\n", task_pid_vnr(p));
 		return -EOPNOTSUPP;
 	}
@@ -128,18 +155,56 @@ static int cpt_tree_check(struct task_struct *root, struct task_struct *p)
 			 task_pid_vnr(p));
 		return -EOPNOTSUPP;
 	}
-	if (thread_group_leader(p) && !p->exit_state && !cpt_may_checkpoint(p))
+	if (thread_group_leader(p) && !p->exit_state && !cpt_may_checkpoint(p)) {
+		cpt_note("pid %d: the caller may not ptrace it\n", task_pid_vnr(p));
 		return -EPERM;
+	}
+	return 0;
+}
+
+/*
+ * Once every task is parked, none can change: each is checked again. One
+ * that exited meanwhile, or a zombie that was reaped, starts the freeze
+ * over. One the caller may no longer ptrace (its thread's own credentials,
+ * or a program of other credentials that it exec'd on its way to its
+ * parking place) is refused: its state is not the caller's to read.
+ */
+static int cpt_tree_recheck(struct cpt_session *s)
+{
+	struct task_struct *p;
+	struct cpt_task *t;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		p = t->task;
+		if (t->zombie ? READ_ONCE(p->exit_state) != EXIT_ZOMBIE : cpt_tree_exiting(p))
+			return i ? -EAGAIN : -ESRCH;
+		if (t->zombie)
+			continue;
+		/*
+		 * Parked inside execve() (io_uring's cancel in begin_new_exec()
+		 * runs task work): half of the old program, half of the new.
+		 */
+		if (p->in_execve)
+			return -EAGAIN;
+		if (!cpt_may_checkpoint(p)) {
+			cpt_note("pid %d changed credentials during the freeze: not ours to save\n",
+				 task_pid_vnr(p));
+			return -EPERM;
+		}
+	}
 	return 0;
 }
 
 /*
  * One attempt: freezes round after round until no new task appears.
- * Returns -EAGAIN if a task of the tree was exiting.
+ * Returns -EAGAIN if a task of the tree exited meanwhile, -ESRCH if the
+ * root did.
  */
 static int cpt_tree_freeze_once(struct cpt_session *s, struct task_struct *root)
 {
-	unsigned int i, frozen = 0, added;
+	unsigned int frozen = 0, added;
 	struct cpt_freezer *fz;
 	struct cpt_task *t;
 	int ret;
@@ -148,11 +213,14 @@ static int cpt_tree_freeze_once(struct cpt_session *s, struct task_struct *root)
 	while (!ret) {
 		for (; frozen < s->nr_tasks; frozen++) {
 			t = &s->tasks[frozen];
-			ret = cpt_tree_check(root, t->task);
+			if (cpt_tree_exiting(t->task))
+				return frozen ? -EAGAIN : -ESRCH;
+			ret = cpt_tree_check(s, t->task);
 			if (ret)
 				return ret;
-			if (t->task->exit_state)
-				continue;	/* a zombie: nothing runs */
+			t->zombie = cpt_tree_is_zombie(t->task);
+			if (t->zombie)
+				continue;	/* nothing runs */
 			fz = cpt_freeze(t->task);
 			if (IS_ERR(fz))
 				return PTR_ERR(fz) == -ESRCH ? -EAGAIN : PTR_ERR(fz);
@@ -163,13 +231,7 @@ static int cpt_tree_freeze_once(struct cpt_session *s, struct task_struct *root)
 		if (!ret && !added)
 			break;
 	}
-	if (ret)
-		return ret;
-	/* Parked in the middle of exiting (the work ran from do_exit): start over. */
-	for (i = 0; i < s->nr_tasks; i++)
-		if (!s->tasks[i].task->exit_state && (s->tasks[i].task->flags & PF_EXITING))
-			return -EAGAIN;
-	return 0;
+	return ret ?: cpt_tree_recheck(s);
 }
 
 /*
@@ -199,9 +261,9 @@ static void cpt_tree_find_shared_fd_tables(struct cpt_session *s)
 }
 
 /* Fills in the ids the tree record gives, as the root's pid namespace sees them. */
-static void cpt_tree_describe(struct cpt_session *s, struct task_struct *root)
+static void cpt_tree_describe(struct cpt_session *s)
 {
-	struct pid_namespace *ns = task_active_pid_ns(root);
+	struct pid_namespace *ns = cpt_session_pid_ns(s);
 	struct task_struct *p;
 	struct cpt_task *t;
 	unsigned int i;
@@ -215,7 +277,6 @@ static void cpt_tree_describe(struct cpt_session *s, struct task_struct *root)
 		t->ppid = task_tgid_nr_ns(rcu_dereference(p->real_parent), ns);
 		t->pgid = task_pgrp_nr_ns(p, ns);
 		t->sid = task_session_nr_ns(p, ns);
-		t->zombie = p->exit_state;
 		t->exit_status = t->zombie ? p->exit_code : 0;
 		t->subreaper = thread_group_leader(p) && p->signal->is_child_subreaper;
 	}
@@ -233,7 +294,7 @@ int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
 	for (attempt = 0; attempt < CPT_FREEZE_ATTEMPTS; attempt++) {
 		ret = cpt_tree_freeze_once(s, root);
 		if (!ret) {
-			cpt_tree_describe(s, root);
+			cpt_tree_describe(s);
 			return 0;
 		}
 		cpt_tree_thaw(s);
@@ -245,6 +306,8 @@ int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
 	if (ret == -EAGAIN)
 		cpt_note("pid %d: tasks of its tree kept exiting during the freeze\n",
 			 task_pid_vnr(root));
+	else if (ret == -ESRCH)
+		cpt_note("pid %d exited during the freeze\n", task_pid_vnr(root));
 	else if (ret == -E2BIG)
 		cpt_note("pid %d: its tree has more than %d tasks\n", task_pid_vnr(root),
 			 CPT_MAX_TASKS);
