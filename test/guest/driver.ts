@@ -137,6 +137,12 @@ class Context implements ScenarioContext {
       return errorMessage(error);
     }
   }
+
+  async restart(image: string): Promise<Workload> {
+    const restarted = await restart({ image }, { addon });
+    const exited = addon.waitForExit(restarted.pid).then(shellExitStatus);
+    return { pid: restarted.pid, ready: '', exited };
+  }
 }
 
 function runShell(file: string, fn: string, environment: Readonly<Record<string, string>>): Promise<void> {

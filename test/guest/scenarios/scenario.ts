@@ -28,6 +28,8 @@ export interface ScenarioContext {
   relayResults(prefix: string): void;
   /** cptctl's checkpoint, in this process; resolves to an error message, or null when it succeeded. */
   checkpoint(pid: number, disposition: 'leave-running' | 'kill'): Promise<string | null>;
+  /** cptctl's restart of an image, in this process; resolves to the restored root, or rejects with why it failed. */
+  restart(image: string): Promise<Workload>;
 }
 
 export interface Workload {

@@ -5,6 +5,7 @@ import { compatScenarios } from './compat.js';
 import { foundationScenarios } from './foundation.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
+import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...objectScenarios,
   ...abortScenarios,
   ...mutateScenarios,
+  ...raceScenarios,
 ];
 
 /**

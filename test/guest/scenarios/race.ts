@@ -1,0 +1,135 @@
+// The race and fault suite: checkpoints whose targets exit, exec, die or
+// are killed at random points, whose coordinator is killed, many at once,
+// with rmmod tried all along (test/guest/shell/race.sh, driven by
+// test/workloads/cpt_race). Each ends with the target intact (checkpoint)
+// or nothing left behind (restart), and no kernel warning.
+import { join } from 'node:path';
+
+import type { Scenario, ScenarioContext, Workload } from './scenario.js';
+import { shell } from './rows.js';
+
+/** How many times the churning tree is checkpointed --kill and restarted. */
+const CHURN_RESTARTS = 4;
+
+/**
+ * checkpoint --kill then restart of the churning tree, CHURN_RESTARTS
+ * times, each time of the tree the last restart made: a checkpoint may
+ * fail cleanly (a task kept exiting), leaving the tree running; an image
+ * must restart.
+ */
+async function churnRestarts(context: ScenarioContext, first: Workload): Promise<void> {
+  let tree = first;
+  const notes: string[] = [];
+  let restarted = 0;
+  for (let round = 0; round < CHURN_RESTARTS; round++) {
+    const failure = await context.checkpoint(tree.pid, 'kill');
+    if (failure !== null) {
+      notes.push(`checkpoint ${round} failed: ${failure}`);
+      continue;
+    }
+    await tree.exited;
+    try {
+      tree = await context.restart(context.image);
+      restarted++;
+    } catch (error: unknown) {
+      notes.push(`restart ${round}: ${error instanceof Error ? error.message : String(error)}`);
+      break;
+    }
+  }
+  context.result(
+    'churn.restarts',
+    restarted > 0 && notes.every((note) => !note.startsWith('restart')),
+    `${restarted} of ${CHURN_RESTARTS} checkpoint --kill images restarted${notes.length > 0 ? `; ${notes.join('; ')}` : ''}`,
+  );
+  process.kill(tree.pid, 'SIGKILL');
+  await tree.exited;
+}
+
+export const raceScenarios: readonly Scenario[] = [
+  {
+    name: 'churn',
+    run: {
+      kind: 'custom',
+      run: async (context) => {
+        const workload = await context.startWorkload('churn', []);
+        await context.shell('race', 'churn_loop');
+        await churnRestarts(context, workload);
+      },
+    },
+    timeoutSeconds: 300,
+    costSeconds: 60,
+    checks: {
+      'churn.loop-clean': 'a checkpoint of a tree whose threads and exec child come and go fails cleanly or succeeds, 1,000 times',
+      'churn.loop-images': 'every image of a tree whose threads come and go is a tree a restart accepts',
+      'churn.tree-runs': 'the churning tree runs on after 1,000 checkpoints, not frozen',
+      'churn.restarts': 'the churning tree checkpointed --kill restarts, again and again',
+    },
+  },
+  {
+    name: 'suid-exec',
+    run: shell('race', 'suid_exec'),
+    timeoutSeconds: 120,
+    costSeconds: 6,
+    checks: {
+      'suid-exec.loop-clean': 'checkpoints of a tree exec-ing a setuid program fail cleanly or succeed',
+      'suid-exec.loop-no-root': 'an unprivileged checkpoint never holds a task that became root by exec',
+      'suid-exec.target-runs': 'the tree exec-ing a setuid program runs on, not frozen',
+    },
+  },
+  {
+    name: 'kill-races',
+    run: shell('race', 'kill_races'),
+    timeoutSeconds: 240,
+    costSeconds: 45,
+    checks: {
+      'race.kill-root-files':
+        'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty: a clean failure, the rest thawed',
+      'race.kill-root': 'the root killed and reaped at a random point of its checkpoint: a clean failure, the rest thawed',
+      'race.kill-thread': 'a thread exiting at a random point of its checkpoint: a clean failure or an image',
+      'race.kill-child': 'a child killed at a random point of its checkpoint: a clean failure or an image, the rest thawed',
+      'race.kill-tree': 'the whole tree killed at a random point of its checkpoint: a clean failure',
+    },
+  },
+  {
+    name: 'dup-close',
+    run: shell('race', 'dup_close'),
+    timeoutSeconds: 60,
+    costSeconds: 2,
+    checks: {
+      'race.dup-close': "closing a dup of the session's fd does not end the session",
+    },
+  },
+  {
+    name: 'coordinator-killed',
+    run: {
+      kind: 'custom',
+      run: async (context) => {
+        const workload = await context.startWorkload('cpu_state', [join(context.dir, 'never')]);
+        const failure = await context.checkpoint(workload.pid, 'kill');
+        if (failure !== null) {
+          context.result('race.coordinator-killed', false, `checkpoint failed: ${failure}`);
+          return;
+        }
+        await workload.exited;
+        await context.shell('race', 'coordinator_killed');
+      },
+    },
+    timeoutSeconds: 90,
+    costSeconds: 15,
+    checks: {
+      'race.coordinator-killed': 'a coordinator killed while its restoring child holds the session is gone at once, and so is the child',
+    },
+  },
+  {
+    name: 'concurrent',
+    run: shell('race', 'concurrent'),
+    timeoutSeconds: 180,
+    costSeconds: 15,
+    checks: {
+      'race.rmmod-refused': 'rmmod is refused while any checkpoint session is open',
+      'race.rmmod-after': 'the module unloads once every session ended',
+      'race.concurrent-sessions': '22 checkpoint sessions at once, two of them on one tree, fail cleanly or succeed',
+      'race.concurrent-targets-run': 'no target of those sessions is left frozen',
+    },
+  },
+];
