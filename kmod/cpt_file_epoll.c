@@ -124,8 +124,11 @@ static int cpt_epoll_check(const struct cpt_rfile *rfile, const char *path, cons
 static int cpt_epoll_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct pt_regs regs = { .di = O_CLOEXEC };
+	struct file *file;
 
-	return cpt_claim_file(rfile, cpt_file_from_syscall(cpt_sym.sys_epoll_create1, &regs));
+	file = cpt_file_from_syscall(cpt_sym.sys_epoll_create1, &regs, cpt_sym.eventpoll_fops,
+				     "epoll instance");
+	return cpt_claim_file(rfile, file);
 }
 
 /*

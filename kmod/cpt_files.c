@@ -24,6 +24,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -900,21 +901,53 @@ int cpt_seek_saved(struct cpt_rfile *rfile)
 }
 
 /*
+ * The file at fd, with a reference, which one of the kernel's system calls
+ * just made in the restoring task: what, with the f_op fops. Another thread
+ * sharing the fd table could have put another file at that number since;
+ * cpt_check_restorer() refuses such a process, and the file is checked
+ * anyway before the module treats it as what it made.
+ */
+struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what)
+{
+	struct file *file = fget(fd);
+
+	if (file && file->f_op == fops)
+		return file;
+	if (file)
+		fput(file);
+	cpt_note("the %s just made at fd %ld is not there: %s\n", what, fd,
+		 "another task changed the restoring task's fd table");
+	return ERR_PTR(-EBADF);
+}
+
+/*
  * Runs one of the kernel's fd-making system calls in the restoring task and
- * takes the file it made out of the task's table (the final step installs
- * it where the image says).
+ * takes the file it made (what, with the f_op fops) out of the task's table
+ * (the final step installs it where the image says).
  */
 struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
-				   struct pt_regs *regs)
+				   struct pt_regs *regs, const struct file_operations *fops,
+				   const char *what)
 {
 	struct file *file;
 	long fd = call(regs);
 
 	if (fd < 0)
 		return ERR_PTR(fd);
-	file = fget(fd);
+	file = cpt_fget_made(fd, fops, what);
 	close_fd(fd);
-	return file ?: ERR_PTR(-EBADF);
+	return file;
+}
+
+/*
+ * An ioctl on a file the module holds, as ioctl(2) would run it past the
+ * LSMs first; the file's own ioctl only (no generic ones).
+ */
+long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	int ret = security_file_ioctl(file, cmd, arg);
+
+	return ret ?: vfs_ioctl(file, cmd, arg);
 }
 
 /*
@@ -976,6 +1009,91 @@ static const struct cpt_file_ops cpt_file_inherited_ops = {
 };
 
 /*
+ * Whether a task of the tree, a thread of the restoring process, can run
+ * none of its own code until the session moves on: it is parked, or inside
+ * the module waiting for its turn at a record after the one restored now
+ * (it leaves only once the session's lock, held now, is free).
+ */
+static bool cpt_thread_held(const struct cpt_session *s, const struct cpt_task *t)
+{
+	unsigned int index = t - s->tasks;
+
+	if (READ_ONCE(t->state) == CPT_RESTORE_PARKED)
+		return true;
+	if (!cpt_task_has_record(t, READ_ONCE(t->done_subsys)))
+		return false;
+	return t->done_subsys > READ_ONCE(s->rec_subsys) ||
+	       (t->done_subsys == s->rec_subsys && index > READ_ONCE(s->rec_task));
+}
+
+/*
+ * The other threads of the restoring process: those that are tasks of the
+ * tree, and how many of those are held (cpt_thread_held()). Read without
+ * the lock, it is only a hint to wake up by.
+ */
+static void cpt_count_threads(const struct cpt_session *s, unsigned int *tree,
+			      unsigned int *held)
+{
+	const struct cpt_task *self = s->cur, *t;
+	unsigned int i;
+
+	*tree = 0;
+	*held = 0;
+	for (i = 0; i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		if (t == self || t->tgid != self->pid || !t->task ||
+		    !same_thread_group(t->task, current))
+			continue;
+		(*tree)++;
+		*held += cpt_thread_held(s, t);
+	}
+}
+
+static bool cpt_threads_held_hint(const struct cpt_session *s)
+{
+	unsigned int tree, held;
+
+	cpt_count_threads(s, &tree, &held);
+	return tree == held;
+}
+
+/*
+ * The files are made by the kernel's system calls in the restoring task,
+ * whose fd table its threads share: none may run its own code meanwhile,
+ * since it could put other files at the numbers those calls return. A
+ * thread that is no task of the tree is refused; the tree's own threads,
+ * between two records of theirs, are waited for until they are back in the
+ * module (or the session fails).
+ */
+static int cpt_hold_threads(struct cpt_session *s)
+{
+	unsigned int tree, held, others;
+	int ret;
+
+	for (;;) {
+		others = get_nr_threads(current) - 1;
+		cpt_count_threads(s, &tree, &held);
+		if (others > tree) {
+			cpt_note("pid %u: %u of its threads are no tasks of the tree: %s\n",
+				 s->cur->pid, others - tree,
+				 "they would share the fd table its restore fills");
+			return -EBUSY;
+		}
+		if (held == others)
+			return 0;
+		/* The caller holds the lock; the tree's threads need it to get back in. */
+		mutex_unlock(&s->lock);
+		ret = wait_event_killable(s->wq, READ_ONCE(s->error) || READ_ONCE(s->aborted) ||
+					  cpt_threads_held_hint(s));
+		mutex_lock(&s->lock);
+		if (ret)
+			return ret;
+		if (s->error || s->aborted)
+			return -ECANCELED;
+	}
+}
+
+/*
  * The final step replaces the caller's whole fd table and closes the
  * session's fd in it: the table must be the caller's alone, and the caller
  * must not be the coordinator, whose close of that fd ends the session.
@@ -990,7 +1108,7 @@ static int cpt_check_restorer(struct cpt_session *s)
 		cpt_note("the restoring task shares its fd table\n");
 		return -EOPNOTSUPP;
 	}
-	return 0;
+	return cpt_hold_threads(s);
 }
 
 static void cpt_files_free(struct cpt_session *s)
@@ -1023,21 +1141,23 @@ static void cpt_files_free(struct cpt_session *s)
 
 static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len)
 {
-	struct cpt_file_registry *reg = cpt_files_registry(s);
+	struct cpt_file_registry *reg;
 	struct cpt_restore_files *rf;
 	unsigned int nr_files, nr_fds, i;
 	char *path;
 	int ret;
 
-	if (!reg)
-		return -ENOMEM;
 	if (s->cur->files)
 		return -EINVAL;
+	/* First: it may wait, without the session's lock. */
 	ret = cpt_check_restorer(s);
 	if (!ret)
 		ret = cpt_count_entries(data, len, &nr_files, &nr_fds);
 	if (ret)
 		return ret;
+	reg = cpt_files_registry(s);
+	if (!reg)
+		return -ENOMEM;
 	/* Each fd is unique and below the limit; each file has an fd. */
 	if (nr_fds > rlimit(RLIMIT_NOFILE)) {
 		cpt_note("image: %u fds exceed the restarting task's RLIMIT_NOFILE\n",

@@ -283,8 +283,11 @@ bool cpt_is_anon(struct file *file, const char *name);
 void cpt_set_nonblock(struct file *file, bool nonblock);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
+struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what);
 struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
-				   struct pt_regs *regs);
+				   struct pt_regs *regs, const struct file_operations *fops,
+				   const char *what);
+long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 unsigned long cpt_user_scratch(void);
 
 /* cpt_file_pipe.c: the pipe of a pipe or FIFO file, and whether the tree holds it whole. */

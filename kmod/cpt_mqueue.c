@@ -274,9 +274,9 @@ static struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 m
 		ret = qfd;
 		goto out;
 	}
-	file = fget(qfd);
+	file = cpt_fget_made(qfd, cpt_sym.mqueue_file_operations, "POSIX message queue");
 	close_fd(qfd);
-	ret = file ? 0 : -EBADF;
+	ret = PTR_ERR_OR_ZERO(file);
 out:
 	cpt_ubuf_put(&ub);
 	return ret ? ERR_PTR(ret) : file;
