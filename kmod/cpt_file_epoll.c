@@ -162,6 +162,8 @@ static int cpt_epoll_installed(struct cpt_rfile *rfile, unsigned int fd)
 		      cpt_sym.sys_epoll_ctl(&regs);
 		if (ret)
 			cpt_note("epoll fd %u: cannot watch fd %u again: %ld\n", fd, t[j].fd, ret);
+		else
+			ret = cpt_long_loop_check();
 	}
 	vm_munmap(scratch, PAGE_SIZE);
 	return ret;

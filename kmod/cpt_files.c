@@ -89,6 +89,7 @@ void cpt_files_release(struct cpt_session *s)
 	struct cpt_file_registry *reg = s->files;
 	struct file *file;
 	unsigned long i;
+	void *name;
 
 	if (!reg)
 		return;
@@ -100,6 +101,11 @@ void cpt_files_release(struct cpt_session *s)
 		fput(reg->saved[i].file);
 	kvfree(reg->saved);
 	kvfree(reg->pipes);
+	xa_destroy(&reg->saved_of_file);
+	xa_destroy(&reg->pipe_of_pipe);
+	xa_for_each(&reg->listener_names, i, name)
+		kfree(name);
+	xa_destroy(&reg->listener_names);
 	xa_for_each(&reg->restored, i, file)
 		fput(file);
 	xa_destroy(&reg->restored);
@@ -124,6 +130,10 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->pipe_ends);
 		xa_init(&s->files->pair_ends);
 		xa_init(&s->files->ptys);
+		xa_init(&s->files->saved_of_file);
+		xa_init(&s->files->pipe_of_pipe);
+		xa_init(&s->files->tree_ptys);
+		xa_init(&s->files->listener_names);
 	}
 	return s->files;
 }
@@ -166,14 +176,22 @@ static void cpt_fd_table_release(struct cpt_fd_table *tab)
 	kvfree(tab->ent);
 }
 
-static struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file)
+/* The tree's entry for a file, or NULL. */
+struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file)
 {
-	unsigned int i;
+	void *index = xa_load(&reg->saved_of_file, cpt_ptr_key(file));
 
-	for (i = 0; i < reg->nr_saved; i++)
-		if (reg->saved[i].file == file)
-			return &reg->saved[i];
-	return NULL;
+	return index ? &reg->saved[xa_to_value(index)] : NULL;
+}
+
+/*
+ * In a loop as long as a tree's fds: lets others run, and ends at once for
+ * a caller that is killed.
+ */
+int cpt_long_loop_check(void)
+{
+	cond_resched();
+	return fatal_signal_pending(current) ? -EINTR : 0;
 }
 
 /* Makes room for one more element in an array of *cap, of which nr are used. */
@@ -198,6 +216,7 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	struct pipe_inode_info *pipe;
 	struct cpt_saved_file *sf;
 	unsigned int p;
+	void *index;
 	int ret;
 
 	if (cpt_find_saved(reg, file))
@@ -207,16 +226,23 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	ret = cpt_grow((void **)&reg->saved, &reg->cap_saved, reg->nr_saved, sizeof(*reg->saved));
 	if (ret)
 		return ret;
+	ret = xa_insert(&reg->saved_of_file, cpt_ptr_key(file), xa_mk_value(reg->nr_saved),
+			GFP_KERNEL);
+	if (ret)
+		return ret;
 	sf = &reg->saved[reg->nr_saved++];
 	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1 };
 	pipe = cpt_pipe_of(file);
 	if (!pipe)
 		return 0;
-	for (p = 0; p < reg->nr_pipes && reg->pipes[p].pipe != pipe; p++)
-		;
+	index = xa_load(&reg->pipe_of_pipe, cpt_ptr_key(pipe));
+	p = index ? xa_to_value(index) : reg->nr_pipes;
 	if (p == reg->nr_pipes) {
 		ret = cpt_grow((void **)&reg->pipes, &reg->cap_pipes, reg->nr_pipes,
 			       sizeof(*reg->pipes));
+		if (!ret)
+			ret = xa_insert(&reg->pipe_of_pipe, cpt_ptr_key(pipe), xa_mk_value(p),
+					GFP_KERNEL);
 		if (ret)
 			return ret;
 		reg->pipes[reg->nr_pipes++] = (struct cpt_saved_pipe) { .pipe = pipe };
@@ -321,7 +347,8 @@ static int cpt_collect_fds(struct task_struct *t, struct cpt_fd_table *tab)
 			.fd = fd,
 			.cloexec = cloexec,
 		};
-		cond_resched();
+		if (cpt_long_loop_check())
+			return -EINTR;
 	}
 }
 
@@ -371,8 +398,9 @@ int cpt_fdinfo(struct file *file, char *buf, size_t size)
 
 	if (!file->f_op->show_fdinfo)
 		return -EOPNOTSUPP;
-	memset(buf, 0, size);
 	file->f_op->show_fdinfo(&m, file);
+	/* What was shown, and no more: the buffer may be large (an epoll's). */
+	buf[min(m.count, m.size)] = 0;
 	return seq_has_overflowed(&m) ? -EOVERFLOW : 0;
 }
 
@@ -474,6 +502,9 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 	for (i = 0; i < tab->nr; i++) {
 		struct cpt_fd_entry *e = &tab->ent[i], *o = &tab->ent[e->owner];
 
+		ret = cpt_long_loop_check();
+		if (ret)
+			return ret;
 		sf = cpt_find_saved(reg, e->file);
 		if (!sf)
 			return -EAGAIN;	/* the tree was scanned frozen: a bug */
@@ -557,7 +588,7 @@ static int cpt_scan_tree_files(struct cpt_session *s, struct cpt_file_registry *
 		tab = (struct cpt_fd_table) {};
 		ret = cpt_collect_fds(s->tasks[t].task, &tab);
 		for (i = 0; !ret && i < tab.nr; i++)
-			ret = cpt_note_tree_file(reg, tab.ent[i].file);
+			ret = cpt_note_tree_file(reg, tab.ent[i].file) ?: cpt_long_loop_check();
 		cpt_fd_table_release(&tab);
 	}
 	reg->scanned = !ret;
@@ -777,7 +808,8 @@ static int cpt_decode_files(struct cpt_restore_files *rf, const void *data, size
 		if (rf->nr_files == max)
 			return -EBADMSG;
 		/* Counted at once, so that cpt_files_free() frees it even half decoded. */
-		ret = cpt_decode_file(&rf->files[rf->nr_files++], &f, path);
+		ret = cpt_decode_file(&rf->files[rf->nr_files++], &f, path) ?:
+		      cpt_long_loop_check();
 		if (ret)
 			return ret;
 	}
@@ -849,6 +881,7 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, struct cpt_file_registry
 		if (f.num != CPT_PB_FILES_FDS)
 			continue;
 		ret = rf->nr_fds < max ? cpt_decode_fd(rf, reg, &f) : -EBADMSG;
+		ret = ret ?: cpt_long_loop_check();
 		if (ret)
 			return ret;
 	}
@@ -1182,7 +1215,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 	if (!ret)
 		ret = cpt_decode_fds(rf, reg, data, len, nr_fds);
 	for (i = 0; !ret && i < rf->nr_files; i++)
-		ret = rf->files[i].ops->open(reg, &rf->files[i]);
+		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?: cpt_long_loop_check();
 	/* Later processes' fds may name these Files too; ids are the image's. */
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		ret = xa_insert(&reg->restored, rf->files[i].id, get_file(rf->files[i].file),

@@ -494,6 +494,55 @@ static int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 for
 
 /* ---- the tree's ptys, as Files ---- */
 
+/* Checkpoint: the tree's files on one pty. */
+struct cpt_tree_pty {
+	int master;		/* the index in saved of a file on its master, or -1 */
+	struct file *slave;	/* one of the tree's files on its slave, or NULL */
+	unsigned int slaves;	/* how many of the tree's files are on its slave */
+};
+
+/* Indexes the tree's files on ptys by their pty's master, in one pass. */
+static int cpt_pty_index_tree(struct cpt_file_registry *reg)
+{
+	struct cpt_tree_pty *tp;
+	struct tty_struct *m;
+	unsigned int i;
+	bool is_master;
+	int ret;
+
+	if (!reg->scanned)
+		return -EAGAIN;	/* a bug: every file of the tree is noted first */
+	for (i = 0; i < reg->nr_saved; i++) {
+		m = cpt_pty_master_of(reg->saved[i].file);
+		if (!m)
+			continue;
+		tp = xa_load(&reg->tree_ptys, cpt_ptr_key(m));
+		if (!tp) {
+			tp = kzalloc(sizeof(*tp), GFP_KERNEL);
+			if (!tp)
+				return -ENOMEM;
+			tp->master = -1;
+			ret = xa_insert(&reg->tree_ptys, cpt_ptr_key(m), tp, GFP_KERNEL);
+			if (ret) {
+				kfree(tp);
+				return ret;
+			}
+		}
+		cpt_pty_of(reg->saved[i].file, &is_master);
+		if (is_master) {
+			tp->master = i;
+		} else {
+			tp->slave = reg->saved[i].file;
+			tp->slaves++;
+		}
+		ret = cpt_long_loop_check();
+		if (ret)
+			return ret;
+	}
+	reg->ptys_indexed = true;
+	return 0;
+}
+
 /*
  * A pty end whose master the tree holds: the master's entry, and one of the
  * tree's files on the slave (NULL if none). A slave open outside the tree
@@ -502,29 +551,26 @@ static int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 for
 int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,
 		    struct cpt_saved_file **master, struct file **slave)
 {
-	struct tty_struct *m = cpt_pty_master_of(file), *t;
-	unsigned int i, slaves = 0;
+	struct tty_struct *m = cpt_pty_master_of(file);
+	struct cpt_tree_pty *tp;
 	bool is_master;
+	int ret;
 
 	if (!m)
 		return 0;
 	*master = NULL;
 	*slave = NULL;
-	for (i = 0; i < reg->nr_saved; i++) {
-		t = cpt_pty_master_of(reg->saved[i].file);
-		if (t != m)
-			continue;
-		cpt_pty_of(reg->saved[i].file, &is_master);
-		if (is_master) {
-			*master = &reg->saved[i];
-		} else {
-			*slave = reg->saved[i].file;
-			slaves++;
-		}
+	if (!reg->ptys_indexed) {
+		ret = cpt_pty_index_tree(reg);
+		if (ret)
+			return ret;
 	}
-	if (!*master)
+	tp = xa_load(&reg->tree_ptys, cpt_ptr_key(m));
+	if (!tp || tp->master < 0)
 		return 0;
-	if (cpt_pty_slave_opens(m) > slaves) {
+	*master = &reg->saved[tp->master];
+	*slave = tp->slave;
+	if (cpt_pty_slave_opens(m) > tp->slaves) {
 		cpt_note("pty %d: its slave is open outside the tree\n", cpt_pty_index(m));
 		return -EOPNOTSUPP;
 	}
@@ -634,7 +680,12 @@ int cpt_pty_apply_ctty(struct cpt_file_registry *reg)
 void cpt_pty_release(struct cpt_file_registry *reg)
 {
 	struct cpt_restored_pty *pty;
+	struct cpt_tree_pty *tp;
 	unsigned long i;
+
+	xa_for_each(&reg->tree_ptys, i, tp)
+		kfree(tp);
+	xa_destroy(&reg->tree_ptys);
 
 	xa_for_each(&reg->ptys, i, pty) {
 		fput(pty->master);

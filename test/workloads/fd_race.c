@@ -10,7 +10,9 @@
  *                           timerfd: armed, periodic, with unread ticks;
  *                           listener: a unix stream socket listening on
  *                           DIR/lll...l, a path of all 108 bytes of
- *                           sun_path), prints READY and sleeps until killed
+ *                           sun_path; abstract: a unix stream socket
+ *                           listening on @DIR; pair: a unix stream socket
+ *                           pair), prints READY and sleeps until killed
  *   fd_race race IMAGE PID SECONDS
  *                           restarts IMAGE (of a holder whose pid was PID)
  *                           through the module's ioctls, again and again for
@@ -26,6 +28,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,25 @@ static int listen_long(const char *dir)
 	return fd;
 }
 
+/* A listener on the abstract name @name. */
+static int listen_abstract(const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = strlen(name);
+	int fd;
+
+	if (len + 1 > sizeof(sun.sun_path))
+		return -1;
+	memcpy(sun.sun_path + 1, name, len);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 ||
+	    bind(fd, (struct sockaddr *)&sun,
+		 offsetof(struct sockaddr_un, sun_path) + 1 + len) ||
+	    listen(fd, 8))
+		return -1;
+	return fd;
+}
+
 static int hold(const char *kind, const char *dir)
 {
 	struct itimerspec its = { .it_value.tv_nsec = 1000000,
@@ -86,6 +108,12 @@ static int hold(const char *kind, const char *dir)
 		usleep(20000); /* some ticks, unread */
 	} else if (!strcmp(kind, "listener") && dir) {
 		fd = listen_long(dir);
+	} else if (!strcmp(kind, "abstract") && dir) {
+		fd = listen_abstract(dir);
+	} else if (!strcmp(kind, "pair")) {
+		int pair[2];
+
+		fd = socketpair(AF_UNIX, SOCK_STREAM, 0, pair) ? -1 : pair[0];
 	}
 	if (fd < 0) {
 		printf("cannot make a %s\n", kind);
