@@ -27,7 +27,9 @@
  *  fdinfo_eventfd, fdinfo_signalfd, fdinfo_timerfd, fdinfo_epoll,
  *  fdinfo_inotify, mqueue_text
  *                 the text a checkpoint reads each kind's state from parses
- *                 back to the state of one made here (cpt_compat_fdinfo.c)
+ *                 back to the state of one made here (cpt_compat_fdinfo.c),
+ *                 whose file has the f_op found by name, which a restart
+ *                 checks the files its syscalls make against
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -116,6 +118,12 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(shm_file_operations, "shm_file_operations"),
 	CPT_SYM(shm_file_operations_huge, "shm_file_operations_huge"),
 	CPT_SYM(put_task_stack, "put_task_stack"),
+	CPT_SYM(eventfd_fops, "eventfd_fops"),
+	CPT_SYM(signalfd_fops, "signalfd_fops"),
+	CPT_SYM(timerfd_fops, "timerfd_fops"),
+	CPT_SYM(eventpoll_fops, "eventpoll_fops"),
+	CPT_SYM(inotify_fops, "inotify_fops"),
+	CPT_SYM(mqueue_file_operations, "mqueue_file_operations"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 };
 

@@ -18,6 +18,8 @@
  *  fdinfo_inotify  an inotify watch on / : its wd, inode, device and mask
  *  mqueue_text     a queue's file has ipc/mqueue.c's magic, and reads as
  *                  no notification registered (NOTIFY_PID:0)
+ * Each also checks that the file made has the f_op cpt_compat.c found by
+ * name for its kind, which a restart compares the files it makes with.
  * A check that cannot make its object (no user memory, a syscall refused)
  * is untested; one whose text does not parse back to the state it made
  * fails.
@@ -125,8 +127,13 @@ int cpt_mq_text_notify_pid(const char *text, int *pid)
 
 /* ---- the checks ---- */
 
-/* The file of a new fd of the loading task, or an error; the fd stays open. */
-static struct file *cpt_compat_fd_file(long fd, const char *what)
+/*
+ * The file of a new fd of the loading task, or an error; the fd stays open.
+ * It must have the f_op found by name (cpt_sym), which a restart checks the
+ * file it takes from such an fd against.
+ */
+static struct file *cpt_compat_fd_file(long fd, const struct file_operations *fops,
+				       const char *what)
 {
 	struct file *file;
 
@@ -137,6 +144,11 @@ static struct file *cpt_compat_fd_file(long fd, const char *what)
 	file = fget(fd);
 	if (!file) {
 		cpt_compat_fail("the %s just made is not at its fd", what);
+		return ERR_PTR(-EBADF);
+	}
+	if (file->f_op != fops) {
+		fput(file);
+		cpt_compat_fail("%s has another f_op than the one found by name", what);
 		return ERR_PTR(-EBADF);
 	}
 	return file;
@@ -169,7 +181,7 @@ int cpt_check_fdinfo_eventfd(void)
 	int ret;
 
 	fd = cpt_sys(cpt_sym.sys_eventfd2, CPT_COMPAT_EVENTFD_COUNT, EFD_CLOEXEC, 0, 0, 0);
-	file = cpt_compat_fd_file(fd, "an eventfd");
+	file = cpt_compat_fd_file(fd, cpt_sym.eventfd_fops, "an eventfd");
 	if (fd >= 0)
 		close_fd(fd);
 	if (IS_ERR(file))
@@ -200,7 +212,7 @@ int cpt_check_fdinfo_signalfd(void)
 	fd = copy_to_user((void __user *)ub.addr, &mask, sizeof(mask)) ? -EFAULT :
 	     cpt_sys(cpt_sym.sys_signalfd4, -1, ub.addr, sizeof(mask), SFD_CLOEXEC, 0);
 	cpt_ubuf_put(&ub);
-	file = cpt_compat_fd_file(fd, "a signalfd");
+	file = cpt_compat_fd_file(fd, cpt_sym.signalfd_fops, "a signalfd");
 	if (fd >= 0)
 		close_fd(fd);
 	if (IS_ERR(file))
@@ -254,7 +266,7 @@ int cpt_check_fdinfo_timerfd(void)
 	fd = cpt_sys(cpt_sym.sys_timerfd_create, CLOCK_MONOTONIC, TFD_CLOEXEC, 0, 0, 0);
 	armed = fd < 0 ? fd : cpt_compat_timerfd_arm(fd, &ub);
 	cpt_ubuf_put(&ub);
-	file = cpt_compat_fd_file(fd, "a timerfd");
+	file = cpt_compat_fd_file(fd, cpt_sym.timerfd_fops, "a timerfd");
 	if (fd >= 0)
 		close_fd(fd);
 	if (IS_ERR(file))
@@ -321,7 +333,7 @@ int cpt_check_fdinfo_epoll(void)
 	epfd = target < 0 ? target : cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
 	added = epfd < 0 ? epfd : cpt_compat_epoll_add(epfd, target, &ub);
 	cpt_ubuf_put(&ub);
-	file = cpt_compat_fd_file(epfd, "an epoll instance");
+	file = cpt_compat_fd_file(epfd, cpt_sym.eventpoll_fops, "an epoll instance");
 	info = IS_ERR(file) || added ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (IS_ERR(file))
 		ret = cpt_compat_fd_outcome(epfd);
@@ -386,7 +398,7 @@ int cpt_check_fdinfo_inotify(void)
 	ifd = cpt_sys(cpt_sym.sys_inotify_init1, IN_CLOEXEC, 0, 0, 0, 0);
 	wd = ifd < 0 ? ifd : cpt_compat_inotify_watch_root(ifd, &ub);
 	cpt_ubuf_put(&ub);
-	file = cpt_compat_fd_file(ifd, "an inotify instance");
+	file = cpt_compat_fd_file(ifd, cpt_sym.inotify_fops, "an inotify instance");
 	if (ifd >= 0)
 		close_fd(ifd);
 	if (IS_ERR(file))
@@ -448,7 +460,7 @@ int cpt_check_mqueue_text(void)
 	qfd = copy_to_user((void __user *)ub.addr, name, strlen(name) + 1) ? -EFAULT :
 	      cpt_sys(cpt_sym.sys_mq_open, ub.addr, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		      0600, 0, 0);
-	file = cpt_compat_fd_file(qfd, "a POSIX message queue");
+	file = cpt_compat_fd_file(qfd, cpt_sym.mqueue_file_operations, "a POSIX message queue");
 	if (qfd >= 0) {
 		close_fd(qfd);
 		cpt_sys(cpt_sym.sys_mq_unlink, ub.addr, 0, 0, 0, 0);

@@ -124,8 +124,11 @@ static int cpt_epoll_check(const struct cpt_rfile *rfile, const char *path, cons
 static int cpt_epoll_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct pt_regs regs = { .di = O_CLOEXEC };
+	struct file *file;
 
-	return cpt_claim_file(rfile, cpt_file_from_syscall(cpt_sym.sys_epoll_create1, &regs));
+	file = cpt_file_from_syscall(cpt_sym.sys_epoll_create1, &regs, cpt_sym.eventpoll_fops,
+				     "epoll instance");
+	return cpt_claim_file(rfile, file);
 }
 
 /*
@@ -159,6 +162,8 @@ static int cpt_epoll_installed(struct cpt_rfile *rfile, unsigned int fd)
 		      cpt_sym.sys_epoll_ctl(&regs);
 		if (ret)
 			cpt_note("epoll fd %u: cannot watch fd %u again: %ld\n", fd, t[j].fd, ret);
+		else
+			ret = cpt_long_loop_check();
 	}
 	vm_munmap(scratch, PAGE_SIZE);
 	return ret;

@@ -123,10 +123,13 @@ static int cpt_eventfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	fd = cpt_sym.sys_eventfd2(&regs);
 	if (fd < 0)
 		return fd;
-	rfile->file = fget(fd);
+	rfile->file = cpt_fget_made(fd, cpt_sym.eventfd_fops, "eventfd");
 	close_fd(fd);
-	if (!rfile->file)
-		return -EBADF;
+	if (IS_ERR(rfile->file)) {
+		fd = PTR_ERR(rfile->file);
+		rfile->file = NULL;
+		return fd;
+	}
 	if (rfile->eventfd.count > first) {
 		ctx = eventfd_ctx_fileget(rfile->file);
 		if (IS_ERR(ctx))

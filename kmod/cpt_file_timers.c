@@ -134,7 +134,8 @@ static int cpt_signalfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rf
 			 sizeof(rfile->signalfd_mask)))
 		file = ERR_PTR(-EFAULT);
 	else
-		file = cpt_file_from_syscall(cpt_sym.sys_signalfd4, &regs);
+		file = cpt_file_from_syscall(cpt_sym.sys_signalfd4, &regs, cpt_sym.signalfd_fops,
+					     "signalfd");
 	vm_munmap(scratch, PAGE_SIZE);
 	return cpt_claim_file(rfile, file);
 }
@@ -154,6 +155,7 @@ static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		.si = O_CLOEXEC | (rfile->flags & O_NONBLOCK),
 	};
 	struct __kernel_itimerspec its = {};
+	struct file *file;
 	long fd, ret = 0;
 	u32 ns;
 
@@ -178,13 +180,16 @@ static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		ret = copy_to_user((void __user *)scratch, &its, sizeof(its)) ? -EFAULT :
 		      cpt_sym.sys_timerfd_settime(&regs);
 	}
-	rfile->file = fget(fd);
+	file = cpt_fget_made(fd, cpt_sym.timerfd_fops, "timerfd");
 	close_fd(fd);
-	if (!ret && !rfile->file)
-		ret = -EBADF;
+	if (IS_ERR(file)) {
+		ret = ret ?: PTR_ERR(file);
+		goto out;
+	}
+	rfile->file = file;
 	if (!ret && t->ticks)
 		ret = copy_to_user((void __user *)scratch, &t->ticks, sizeof(t->ticks)) ? -EFAULT :
-		      rfile->file->f_op->unlocked_ioctl(rfile->file, TFD_IOC_SET_TICKS, scratch);
+		      cpt_file_ioctl(file, TFD_IOC_SET_TICKS, scratch);
 out:
 	vm_munmap(scratch, PAGE_SIZE);
 	if (ret)

@@ -24,6 +24,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/signal.h>
+#include <linux/security.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
@@ -88,6 +89,7 @@ void cpt_files_release(struct cpt_session *s)
 	struct cpt_file_registry *reg = s->files;
 	struct file *file;
 	unsigned long i;
+	void *name;
 
 	if (!reg)
 		return;
@@ -99,6 +101,11 @@ void cpt_files_release(struct cpt_session *s)
 		fput(reg->saved[i].file);
 	kvfree(reg->saved);
 	kvfree(reg->pipes);
+	xa_destroy(&reg->saved_of_file);
+	xa_destroy(&reg->pipe_of_pipe);
+	xa_for_each(&reg->listener_names, i, name)
+		kfree(name);
+	xa_destroy(&reg->listener_names);
 	xa_for_each(&reg->restored, i, file)
 		fput(file);
 	xa_destroy(&reg->restored);
@@ -123,6 +130,10 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->pipe_ends);
 		xa_init(&s->files->pair_ends);
 		xa_init(&s->files->ptys);
+		xa_init(&s->files->saved_of_file);
+		xa_init(&s->files->pipe_of_pipe);
+		xa_init(&s->files->tree_ptys);
+		xa_init(&s->files->listener_names);
 	}
 	return s->files;
 }
@@ -165,14 +176,22 @@ static void cpt_fd_table_release(struct cpt_fd_table *tab)
 	kvfree(tab->ent);
 }
 
-static struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file)
+/* The tree's entry for a file, or NULL. */
+struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file)
 {
-	unsigned int i;
+	void *index = xa_load(&reg->saved_of_file, cpt_ptr_key(file));
 
-	for (i = 0; i < reg->nr_saved; i++)
-		if (reg->saved[i].file == file)
-			return &reg->saved[i];
-	return NULL;
+	return index ? &reg->saved[xa_to_value(index)] : NULL;
+}
+
+/*
+ * In a loop as long as a tree's fds: lets others run, and ends at once for
+ * a caller that is killed.
+ */
+int cpt_long_loop_check(void)
+{
+	cond_resched();
+	return fatal_signal_pending(current) ? -EINTR : 0;
 }
 
 /* Makes room for one more element in an array of *cap, of which nr are used. */
@@ -197,6 +216,7 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	struct pipe_inode_info *pipe;
 	struct cpt_saved_file *sf;
 	unsigned int p;
+	void *index;
 	int ret;
 
 	if (cpt_find_saved(reg, file))
@@ -206,16 +226,23 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	ret = cpt_grow((void **)&reg->saved, &reg->cap_saved, reg->nr_saved, sizeof(*reg->saved));
 	if (ret)
 		return ret;
+	ret = xa_insert(&reg->saved_of_file, cpt_ptr_key(file), xa_mk_value(reg->nr_saved),
+			GFP_KERNEL);
+	if (ret)
+		return ret;
 	sf = &reg->saved[reg->nr_saved++];
 	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1 };
 	pipe = cpt_pipe_of(file);
 	if (!pipe)
 		return 0;
-	for (p = 0; p < reg->nr_pipes && reg->pipes[p].pipe != pipe; p++)
-		;
+	index = xa_load(&reg->pipe_of_pipe, cpt_ptr_key(pipe));
+	p = index ? xa_to_value(index) : reg->nr_pipes;
 	if (p == reg->nr_pipes) {
 		ret = cpt_grow((void **)&reg->pipes, &reg->cap_pipes, reg->nr_pipes,
 			       sizeof(*reg->pipes));
+		if (!ret)
+			ret = xa_insert(&reg->pipe_of_pipe, cpt_ptr_key(pipe), xa_mk_value(p),
+					GFP_KERNEL);
 		if (ret)
 			return ret;
 		reg->pipes[reg->nr_pipes++] = (struct cpt_saved_pipe) { .pipe = pipe };
@@ -320,7 +347,8 @@ static int cpt_collect_fds(struct task_struct *t, struct cpt_fd_table *tab)
 			.fd = fd,
 			.cloexec = cloexec,
 		};
-		cond_resched();
+		if (cpt_long_loop_check())
+			return -EINTR;
 	}
 }
 
@@ -370,8 +398,9 @@ int cpt_fdinfo(struct file *file, char *buf, size_t size)
 
 	if (!file->f_op->show_fdinfo)
 		return -EOPNOTSUPP;
-	memset(buf, 0, size);
 	file->f_op->show_fdinfo(&m, file);
+	/* What was shown, and no more: the buffer may be large (an epoll's). */
+	buf[min(m.count, m.size)] = 0;
 	return seq_has_overflowed(&m) ? -EOVERFLOW : 0;
 }
 
@@ -473,6 +502,9 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 	for (i = 0; i < tab->nr; i++) {
 		struct cpt_fd_entry *e = &tab->ent[i], *o = &tab->ent[e->owner];
 
+		ret = cpt_long_loop_check();
+		if (ret)
+			return ret;
 		sf = cpt_find_saved(reg, e->file);
 		if (!sf)
 			return -EAGAIN;	/* the tree was scanned frozen: a bug */
@@ -556,7 +588,7 @@ static int cpt_scan_tree_files(struct cpt_session *s, struct cpt_file_registry *
 		tab = (struct cpt_fd_table) {};
 		ret = cpt_collect_fds(s->tasks[t].task, &tab);
 		for (i = 0; !ret && i < tab.nr; i++)
-			ret = cpt_note_tree_file(reg, tab.ent[i].file);
+			ret = cpt_note_tree_file(reg, tab.ent[i].file) ?: cpt_long_loop_check();
 		cpt_fd_table_release(&tab);
 	}
 	reg->scanned = !ret;
@@ -776,7 +808,8 @@ static int cpt_decode_files(struct cpt_restore_files *rf, const void *data, size
 		if (rf->nr_files == max)
 			return -EBADMSG;
 		/* Counted at once, so that cpt_files_free() frees it even half decoded. */
-		ret = cpt_decode_file(&rf->files[rf->nr_files++], &f, path);
+		ret = cpt_decode_file(&rf->files[rf->nr_files++], &f, path) ?:
+		      cpt_long_loop_check();
 		if (ret)
 			return ret;
 	}
@@ -848,6 +881,7 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, struct cpt_file_registry
 		if (f.num != CPT_PB_FILES_FDS)
 			continue;
 		ret = rf->nr_fds < max ? cpt_decode_fd(rf, reg, &f) : -EBADMSG;
+		ret = ret ?: cpt_long_loop_check();
 		if (ret)
 			return ret;
 	}
@@ -900,21 +934,53 @@ int cpt_seek_saved(struct cpt_rfile *rfile)
 }
 
 /*
+ * The file at fd, with a reference, which one of the kernel's system calls
+ * just made in the restoring task: what, with the f_op fops. Another thread
+ * sharing the fd table could have put another file at that number since;
+ * cpt_check_restorer() refuses such a process, and the file is checked
+ * anyway before the module treats it as what it made.
+ */
+struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what)
+{
+	struct file *file = fget(fd);
+
+	if (file && file->f_op == fops)
+		return file;
+	if (file)
+		fput(file);
+	cpt_note("the %s just made at fd %ld is not there: %s\n", what, fd,
+		 "another task changed the restoring task's fd table");
+	return ERR_PTR(-EBADF);
+}
+
+/*
  * Runs one of the kernel's fd-making system calls in the restoring task and
- * takes the file it made out of the task's table (the final step installs
- * it where the image says).
+ * takes the file it made (what, with the f_op fops) out of the task's table
+ * (the final step installs it where the image says).
  */
 struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
-				   struct pt_regs *regs)
+				   struct pt_regs *regs, const struct file_operations *fops,
+				   const char *what)
 {
 	struct file *file;
 	long fd = call(regs);
 
 	if (fd < 0)
 		return ERR_PTR(fd);
-	file = fget(fd);
+	file = cpt_fget_made(fd, fops, what);
 	close_fd(fd);
-	return file ?: ERR_PTR(-EBADF);
+	return file;
+}
+
+/*
+ * An ioctl on a file the module holds, as ioctl(2) would run it past the
+ * LSMs first; the file's own ioctl only (no generic ones).
+ */
+long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	int ret = security_file_ioctl(file, cmd, arg);
+
+	return ret ?: vfs_ioctl(file, cmd, arg);
 }
 
 /*
@@ -976,6 +1042,91 @@ static const struct cpt_file_ops cpt_file_inherited_ops = {
 };
 
 /*
+ * Whether a task of the tree, a thread of the restoring process, can run
+ * none of its own code until the session moves on: it is parked, or inside
+ * the module waiting for its turn at a record after the one restored now
+ * (it leaves only once the session's lock, held now, is free).
+ */
+static bool cpt_thread_held(const struct cpt_session *s, const struct cpt_task *t)
+{
+	unsigned int index = t - s->tasks;
+
+	if (READ_ONCE(t->state) == CPT_RESTORE_PARKED)
+		return true;
+	if (!cpt_task_has_record(t, READ_ONCE(t->done_subsys)))
+		return false;
+	return t->done_subsys > READ_ONCE(s->rec_subsys) ||
+	       (t->done_subsys == s->rec_subsys && index > READ_ONCE(s->rec_task));
+}
+
+/*
+ * The other threads of the restoring process: those that are tasks of the
+ * tree, and how many of those are held (cpt_thread_held()). Read without
+ * the lock, it is only a hint to wake up by.
+ */
+static void cpt_count_threads(const struct cpt_session *s, unsigned int *tree,
+			      unsigned int *held)
+{
+	const struct cpt_task *self = s->cur, *t;
+	unsigned int i;
+
+	*tree = 0;
+	*held = 0;
+	for (i = 0; i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		if (t == self || t->tgid != self->pid || !t->task ||
+		    !same_thread_group(t->task, current))
+			continue;
+		(*tree)++;
+		*held += cpt_thread_held(s, t);
+	}
+}
+
+static bool cpt_threads_held_hint(const struct cpt_session *s)
+{
+	unsigned int tree, held;
+
+	cpt_count_threads(s, &tree, &held);
+	return tree == held;
+}
+
+/*
+ * The files are made by the kernel's system calls in the restoring task,
+ * whose fd table its threads share: none may run its own code meanwhile,
+ * since it could put other files at the numbers those calls return. A
+ * thread that is no task of the tree is refused; the tree's own threads,
+ * between two records of theirs, are waited for until they are back in the
+ * module (or the session fails).
+ */
+static int cpt_hold_threads(struct cpt_session *s)
+{
+	unsigned int tree, held, others;
+	int ret;
+
+	for (;;) {
+		others = get_nr_threads(current) - 1;
+		cpt_count_threads(s, &tree, &held);
+		if (others > tree) {
+			cpt_note("pid %u: %u of its threads are no tasks of the tree: %s\n",
+				 s->cur->pid, others - tree,
+				 "they would share the fd table its restore fills");
+			return -EBUSY;
+		}
+		if (held == others)
+			return 0;
+		/* The caller holds the lock; the tree's threads need it to get back in. */
+		mutex_unlock(&s->lock);
+		ret = wait_event_killable(s->wq, READ_ONCE(s->error) || READ_ONCE(s->aborted) ||
+					  cpt_threads_held_hint(s));
+		mutex_lock(&s->lock);
+		if (ret)
+			return ret;
+		if (s->error || s->aborted)
+			return -ECANCELED;
+	}
+}
+
+/*
  * The final step replaces the caller's whole fd table and closes the
  * session's fd in it: the table must be the caller's alone, and the caller
  * must not be the coordinator, whose close of that fd ends the session.
@@ -990,7 +1141,7 @@ static int cpt_check_restorer(struct cpt_session *s)
 		cpt_note("the restoring task shares its fd table\n");
 		return -EOPNOTSUPP;
 	}
-	return 0;
+	return cpt_hold_threads(s);
 }
 
 static void cpt_files_free(struct cpt_session *s)
@@ -1023,21 +1174,23 @@ static void cpt_files_free(struct cpt_session *s)
 
 static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len)
 {
-	struct cpt_file_registry *reg = cpt_files_registry(s);
+	struct cpt_file_registry *reg;
 	struct cpt_restore_files *rf;
 	unsigned int nr_files, nr_fds, i;
 	char *path;
 	int ret;
 
-	if (!reg)
-		return -ENOMEM;
 	if (s->cur->files)
 		return -EINVAL;
+	/* First: it may wait, without the session's lock. */
 	ret = cpt_check_restorer(s);
 	if (!ret)
 		ret = cpt_count_entries(data, len, &nr_files, &nr_fds);
 	if (ret)
 		return ret;
+	reg = cpt_files_registry(s);
+	if (!reg)
+		return -ENOMEM;
 	/* Each fd is unique and below the limit; each file has an fd. */
 	if (nr_fds > rlimit(RLIMIT_NOFILE)) {
 		cpt_note("image: %u fds exceed the restarting task's RLIMIT_NOFILE\n",
@@ -1062,7 +1215,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 	if (!ret)
 		ret = cpt_decode_fds(rf, reg, data, len, nr_fds);
 	for (i = 0; !ret && i < rf->nr_files; i++)
-		ret = rf->files[i].ops->open(reg, &rf->files[i]);
+		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?: cpt_long_loop_check();
 	/* Later processes' fds may name these Files too; ids are the image's. */
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		ret = xa_insert(&reg->restored, rf->files[i].id, get_file(rf->files[i].file),

@@ -9,6 +9,7 @@
 #ifndef CPT_FILES_H
 #define CPT_FILES_H
 
+#include <linux/cache.h>
 #include <linux/path.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -67,7 +68,22 @@ struct cpt_file_registry {
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
 	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
+	struct xarray listener_names;	/* jhash of a restored listener's name -> the name */
+	/* checkpoint: by cpt_ptr_key(), in O(1) whatever the tree's fd count */
+	struct xarray saved_of_file;	/* file -> its index in saved (xa_mk_value) */
+	struct xarray pipe_of_pipe;	/* pipe_inode_info -> its index in pipes */
+	struct xarray tree_ptys;	/* a pty's master tty -> struct cpt_tree_pty * */
+	bool ptys_indexed;		/* tree_ptys holds every pty end of saved */
 };
+
+/*
+ * An xarray index for a kernel object of at least L1_CACHE_BYTES (a file,
+ * a pipe, a tty): two live objects never share one.
+ */
+static inline unsigned long cpt_ptr_key(const void *object)
+{
+	return (unsigned long)object / L1_CACHE_BYTES;
+}
 
 /* Checkpoint: one fd of the target. */
 struct cpt_fd_entry {
@@ -166,6 +182,7 @@ struct cpt_rfile {
 	const void *record;	/* the File's own message, for the kinds that walk it again */
 	size_t record_len;
 	bool used;
+	bool installed;		/* its kind's installed() ran */
 	char *path;
 	struct file *file;
 	union {			/* by kind */
@@ -275,6 +292,8 @@ extern const struct cpt_file_ops cpt_inotify_ops;
 extern const struct cpt_file_ops cpt_mqueue_ops;
 
 /* cpt_files.c: helpers the kinds share. */
+struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file);
+int cpt_long_loop_check(void);
 int cpt_refuse(unsigned int fd, const char *what);
 bool cpt_is_tty(const struct inode *inode);
 int cpt_grow(void **array, unsigned int *cap, unsigned int nr, size_t size);
@@ -283,8 +302,11 @@ bool cpt_is_anon(struct file *file, const char *name);
 void cpt_set_nonblock(struct file *file, bool nonblock);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
+struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what);
 struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
-				   struct pt_regs *regs);
+				   struct pt_regs *regs, const struct file_operations *fops,
+				   const char *what);
+long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 unsigned long cpt_user_scratch(void);
 
 /* cpt_file_pipe.c: the pipe of a pipe or FIFO file, and whether the tree holds it whole. */

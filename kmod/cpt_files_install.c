@@ -88,7 +88,9 @@ static int cpt_install_fds(struct cpt_restore_files *rf, struct cpt_file_registr
 				goto out;
 			}
 			next++;
-			cond_resched();
+			ret = cpt_long_loop_check();
+			if (ret)
+				goto out;
 		}
 		fd_install(rfd->fd, get_file(rfd->file ? rfd->file->file :
 					    xa_load(&files->restored, rfd->id)));
@@ -111,17 +113,16 @@ out:
 static int cpt_files_installed(struct cpt_restore_files *rf)
 {
 	struct cpt_rfile *rfile;
-	unsigned int i, k;
+	unsigned int k;
 	int ret = 0;
 
-	for (i = 0; !ret && i < rf->nr_files; i++) {
-		rfile = &rf->files[i];
-		if (!rfile->ops->installed)
+	/* The fds are in increasing order: a File's first is its lowest. */
+	for (k = 0; !ret && k < rf->nr_fds; k++) {
+		rfile = rf->fds[k].file;
+		if (!rfile || !rfile->ops->installed || rfile->installed)
 			continue;
-		for (k = 0; k < rf->nr_fds && rf->fds[k].file != rfile; k++)
-			;
-		if (k < rf->nr_fds)
-			ret = rfile->ops->installed(rfile, rf->fds[k].fd);
+		rfile->installed = true;
+		ret = rfile->ops->installed(rfile, rf->fds[k].fd) ?: cpt_long_loop_check();
 	}
 	return ret;
 }

@@ -240,9 +240,9 @@ static struct file *cpt_inotify_open(u32 flags, const void *record, size_t recor
 	ifd = cpt_sys(cpt_sym.sys_inotify_init1, flags & O_NONBLOCK, 0, 0, 0, 0);
 	if (ifd < 0)
 		return ERR_PTR(ifd);
-	file = fget(ifd);
-	ret = file ? cpt_ubuf_get(&ub, PATH_MAX) : -EBADF;
-	group = file ? file->private_data : NULL;
+	file = cpt_fget_made(ifd, cpt_sym.inotify_fops, "inotify instance");
+	ret = IS_ERR(file) ? PTR_ERR(file) : cpt_ubuf_get(&ub, PATH_MAX);
+	group = IS_ERR(file) ? NULL : file->private_data;
 	if (!ret) {
 		cpt_pb_for_each_field(&r, record, record_len, &f) {
 			if (f.num != CPT_PB_FILE_INOTIFY_WATCHES)
@@ -257,7 +257,7 @@ static struct file *cpt_inotify_open(u32 flags, const void *record, size_t recor
 	cpt_ubuf_put(&ub);
 	close_fd(ifd);
 	if (ret) {
-		if (file)
+		if (!IS_ERR(file))
 			fput(file);
 		return ERR_PTR(ret);
 	}

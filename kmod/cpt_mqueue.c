@@ -99,16 +99,21 @@ static int cpt_mq_give(struct cpt_ubuf *ub, long qfd, const struct cpt_mq_messag
 
 /*
  * Whether a task asked mq_notify() for the queue, as reading the queue's
- * file says ("QSIZE:... NOTIFY_PID:n"), read through its own read().
+ * file says ("QSIZE:... NOTIFY_PID:n"), read through its own read() as
+ * read(2) would (rw_verify_area(): the LSMs' say): from queue, the
+ * checkpointer's own file on it, open for reading.
  */
-static int cpt_mq_check_notify(unsigned int fd, struct file *file, struct cpt_ubuf *ub,
+static int cpt_mq_check_notify(unsigned int fd, struct file *queue, struct cpt_ubuf *ub,
 			       char *buf)
 {
+	size_t count = CPT_MQ_ATTR_OFF - 1;
 	loff_t pos = 0;
 	ssize_t n;
 	int pid = 0;
 
-	n = file->f_op->read(file, (char __user *)ub->addr, CPT_MQ_ATTR_OFF - 1, &pos);
+	n = rw_verify_area(READ, queue, &pos, count);
+	if (!n)
+		n = queue->f_op->read(queue, (char __user *)ub->addr, count, &pos);
 	if (n < 0)
 		return n;
 	if (copy_from_user(buf, (void __user *)ub->addr, n))
@@ -120,6 +125,31 @@ static int cpt_mq_check_notify(unsigned int fd, struct file *file, struct cpt_ub
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+/*
+ * The queue the checkpointer opened by name, qfd, must be the tree's: the
+ * name is looked up in the checkpointer's IPC namespace, where another
+ * queue may have it. Then its notification is checked.
+ */
+static int cpt_mq_check_queue(unsigned int fd, struct file *file, long qfd, struct cpt_ubuf *ub,
+			      char *buf)
+{
+	struct file *queue;
+	int ret;
+
+	queue = cpt_fget_made(qfd, cpt_sym.mqueue_file_operations, "POSIX message queue");
+	if (IS_ERR(queue))
+		return PTR_ERR(queue);
+	if (file_inode(queue) != file_inode(file)) {
+		cpt_note("fd %u: its POSIX message queue is not the checkpointer's of its name\n",
+			 fd);
+		ret = -EXDEV;
+	} else {
+		ret = cpt_mq_check_notify(fd, queue, ub, buf);
+	}
+	fput(queue);
+	return ret;
 }
 
 static int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf)
@@ -136,17 +166,19 @@ static int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file 
 		cpt_note("fd %u: a removed POSIX message queue is not supported\n", fd);
 		return -EOPNOTSUPP;
 	}
-	ret = cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF) ?: cpt_mq_check_notify(fd, file, &ub, buf);
-	if (ret) {
-		cpt_ubuf_put(&ub);
-		return ret;
-	}
-	qfd = cpt_mq_open(&ub, name, O_RDWR | O_NONBLOCK, 0, false);
+	ret = cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF);
+	qfd = ret ?: cpt_mq_open(&ub, name, O_RDWR | O_NONBLOCK, 0, false);
 	if (qfd < 0) {
 		cpt_note("fd %u: cannot open POSIX message queue /%s to read it: %ld\n",
 			 fd, name, qfd);
 		cpt_ubuf_put(&ub);
 		return qfd;
+	}
+	ret = cpt_mq_check_queue(fd, file, qfd, &ub, buf);
+	if (ret) {
+		close_fd(qfd);
+		cpt_ubuf_put(&ub);
+		return ret;
 	}
 	ret = cpt_sys(cpt_sym.sys_mq_getsetattr, qfd, 0, ub.addr + CPT_MQ_ATTR_OFF, 0, 0);
 	if (!ret && copy_from_user(&attr, (void __user *)(ub.addr + CPT_MQ_ATTR_OFF),
@@ -274,9 +306,9 @@ static struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 m
 		ret = qfd;
 		goto out;
 	}
-	file = fget(qfd);
+	file = cpt_fget_made(qfd, cpt_sym.mqueue_file_operations, "POSIX message queue");
 	close_fd(qfd);
-	ret = file ? 0 : -EBADF;
+	ret = PTR_ERR_OR_ZERO(file);
 out:
 	cpt_ubuf_put(&ub);
 	return ret ? ERR_PTR(ret) : file;

@@ -15,6 +15,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/major.h>
+#include <linux/namei.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -87,7 +88,7 @@ static long cpt_pty_unread(struct file *file, struct cpt_ubuf *ub)
 	u32 n;
 	long ret;
 
-	ret = file->f_op->unlocked_ioctl(file, TIOCINQ, ub->addr);
+	ret = cpt_file_ioctl(file, TIOCINQ, ub->addr);
 	if (ret)
 		return ret;
 	return get_user(n, (u32 __user *)ub->addr) ? -EFAULT : n;
@@ -362,6 +363,42 @@ static int cpt_pty_apply(struct tty_struct *m, const struct cpt_pty_image *st)
 	return 0;
 }
 
+/*
+ * Opens a pty end by its path from the image, as the caller: only once the
+ * path names the character device rdev (a ptmx, or that pty's slave), and
+ * non-blocking, so that neither a FIFO, a regular file nor another device
+ * is ever opened and no open waits (a path changed between the check and
+ * the open gets at most a non-blocking open of what the caller may open;
+ * the file opened is checked again). Then with the flags' O_NONBLOCK.
+ */
+static struct file *cpt_pty_open_path(const char *path, u32 flags, dev_t rdev, const char *what)
+{
+	struct inode *inode;
+	struct file *file;
+	struct path p;
+	int ret;
+
+	ret = kern_path(path, LOOKUP_FOLLOW, &p);
+	if (ret) {
+		cpt_note("cannot open %s %s: %d\n", what, path, ret);
+		return ERR_PTR(ret);
+	}
+	inode = d_inode(p.dentry);
+	ret = S_ISCHR(inode->i_mode) && inode->i_rdev == rdev ? 0 : -ENXIO;
+	path_put(&p);
+	if (ret) {
+		cpt_note("%s is not the %s (device %u:%u)\n", path, what, MAJOR(rdev), MINOR(rdev));
+		return ERR_PTR(ret);
+	}
+	file = filp_open(path, flags | O_NOCTTY | O_NONBLOCK, 0);
+	if (IS_ERR(file)) {
+		cpt_note("cannot open %s %s: %ld\n", what, path, PTR_ERR(file));
+		return file;
+	}
+	cpt_set_nonblock(file, flags & O_NONBLOCK);
+	return file;
+}
+
 /* A new pty with the saved index, through the task's next pty index. */
 static struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struct cpt_pty_image *st)
 {
@@ -373,12 +410,10 @@ static struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struc
 	ret = cpt_set_next_pty(index);
 	if (ret)
 		return ERR_PTR(ret);
-	file = filp_open(ptmx_path, O_RDWR | O_NOCTTY, 0);
+	file = cpt_pty_open_path(ptmx_path, O_RDWR, MKDEV(TTYAUX_MAJOR, 2), "pty multiplexer");
 	cpt_set_next_pty(CPT_ID_NONE);
-	if (IS_ERR(file)) {
-		cpt_note("cannot open %s for pty %u: %ld\n", ptmx_path, index, PTR_ERR(file));
+	if (IS_ERR(file))
 		return file;
-	}
 	tty = cpt_pty_of(file, &master);
 	if (!tty || !master || tty->index != index) {
 		cpt_note("pty %u is taken in the devpts of %s\n", index, ptmx_path);
@@ -397,6 +432,14 @@ static struct file *cpt_pty_create(const char *ptmx_path, u32 index, const struc
 	return file;
 }
 
+/* The device number of a pty's slave, as tty_devnum() gives it. */
+static dev_t cpt_pty_slave_devt(struct tty_struct *master)
+{
+	struct tty_struct *sl = master->link;
+
+	return MKDEV(sl->driver->major, sl->driver->minor_start) + sl->index;
+}
+
 /* The slave of the pty whose master is given, by path, lock or no lock. */
 static struct file *cpt_pty_open_slave(struct file *master, const char *path, u32 flags)
 {
@@ -406,13 +449,11 @@ static struct file *cpt_pty_open_slave(struct file *master, const char *path, u3
 	bool locked, is_master;
 
 	locked = test_and_clear_bit(TTY_PTY_LOCK, &m->flags);
-	file = filp_open(path, flags | O_NOCTTY, 0);
+	file = cpt_pty_open_path(path, flags, cpt_pty_slave_devt(m), "pty slave");
 	if (locked)
 		set_bit(TTY_PTY_LOCK, &m->flags);
-	if (IS_ERR(file)) {
-		cpt_note("cannot open the pty slave %s: %ld\n", path, PTR_ERR(file));
+	if (IS_ERR(file))
 		return file;
-	}
 	tty = cpt_pty_of(file, &is_master);
 	if (!tty || is_master || tty->link != m) {
 		cpt_note("%s is not the slave of pty %d\n", path, m->index);
@@ -436,12 +477,12 @@ static int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 for
 	slave = cpt_pty_open_slave(master, slave_path, O_RDWR);
 	if (IS_ERR(slave))
 		return PTR_ERR(slave);
-	ret = slave->f_op->unlocked_ioctl(slave, TIOCSCTTY, 0);
+	ret = cpt_file_ioctl(slave, TIOCSCTTY, 0);
 	if (!ret && foreground) {
 		ret = cpt_ubuf_get(&ub, sizeof(u32));
 		if (!ret)
 			ret = put_user(foreground, (u32 __user *)ub.addr) ?:
-			      slave->f_op->unlocked_ioctl(slave, TIOCSPGRP, ub.addr);
+			      cpt_file_ioctl(slave, TIOCSPGRP, ub.addr);
 		cpt_ubuf_put(&ub);
 	}
 	fput(slave);
@@ -453,6 +494,55 @@ static int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 for
 
 /* ---- the tree's ptys, as Files ---- */
 
+/* Checkpoint: the tree's files on one pty. */
+struct cpt_tree_pty {
+	int master;		/* the index in saved of a file on its master, or -1 */
+	struct file *slave;	/* one of the tree's files on its slave, or NULL */
+	unsigned int slaves;	/* how many of the tree's files are on its slave */
+};
+
+/* Indexes the tree's files on ptys by their pty's master, in one pass. */
+static int cpt_pty_index_tree(struct cpt_file_registry *reg)
+{
+	struct cpt_tree_pty *tp;
+	struct tty_struct *m;
+	unsigned int i;
+	bool is_master;
+	int ret;
+
+	if (!reg->scanned)
+		return -EAGAIN;	/* a bug: every file of the tree is noted first */
+	for (i = 0; i < reg->nr_saved; i++) {
+		m = cpt_pty_master_of(reg->saved[i].file);
+		if (!m)
+			continue;
+		tp = xa_load(&reg->tree_ptys, cpt_ptr_key(m));
+		if (!tp) {
+			tp = kzalloc(sizeof(*tp), GFP_KERNEL);
+			if (!tp)
+				return -ENOMEM;
+			tp->master = -1;
+			ret = xa_insert(&reg->tree_ptys, cpt_ptr_key(m), tp, GFP_KERNEL);
+			if (ret) {
+				kfree(tp);
+				return ret;
+			}
+		}
+		cpt_pty_of(reg->saved[i].file, &is_master);
+		if (is_master) {
+			tp->master = i;
+		} else {
+			tp->slave = reg->saved[i].file;
+			tp->slaves++;
+		}
+		ret = cpt_long_loop_check();
+		if (ret)
+			return ret;
+	}
+	reg->ptys_indexed = true;
+	return 0;
+}
+
 /*
  * A pty end whose master the tree holds: the master's entry, and one of the
  * tree's files on the slave (NULL if none). A slave open outside the tree
@@ -461,29 +551,26 @@ static int cpt_pty_set_ctty(struct file *master, const char *slave_path, u32 for
 int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,
 		    struct cpt_saved_file **master, struct file **slave)
 {
-	struct tty_struct *m = cpt_pty_master_of(file), *t;
-	unsigned int i, slaves = 0;
+	struct tty_struct *m = cpt_pty_master_of(file);
+	struct cpt_tree_pty *tp;
 	bool is_master;
+	int ret;
 
 	if (!m)
 		return 0;
 	*master = NULL;
 	*slave = NULL;
-	for (i = 0; i < reg->nr_saved; i++) {
-		t = cpt_pty_master_of(reg->saved[i].file);
-		if (t != m)
-			continue;
-		cpt_pty_of(reg->saved[i].file, &is_master);
-		if (is_master) {
-			*master = &reg->saved[i];
-		} else {
-			*slave = reg->saved[i].file;
-			slaves++;
-		}
+	if (!reg->ptys_indexed) {
+		ret = cpt_pty_index_tree(reg);
+		if (ret)
+			return ret;
 	}
-	if (!*master)
+	tp = xa_load(&reg->tree_ptys, cpt_ptr_key(m));
+	if (!tp || tp->master < 0)
 		return 0;
-	if (cpt_pty_slave_opens(m) > slaves) {
+	*master = &reg->saved[tp->master];
+	*slave = tp->slave;
+	if (cpt_pty_slave_opens(m) > tp->slaves) {
 		cpt_note("pty %d: its slave is open outside the tree\n", cpt_pty_index(m));
 		return -EOPNOTSUPP;
 	}
@@ -593,7 +680,12 @@ int cpt_pty_apply_ctty(struct cpt_file_registry *reg)
 void cpt_pty_release(struct cpt_file_registry *reg)
 {
 	struct cpt_restored_pty *pty;
+	struct cpt_tree_pty *tp;
 	unsigned long i;
+
+	xa_for_each(&reg->tree_ptys, i, tp)
+		kfree(tp);
+	xa_destroy(&reg->tree_ptys);
 
 	xa_for_each(&reg->ptys, i, pty) {
 		fput(pty->master);

@@ -56,6 +56,16 @@ struct cpt_kernel_symbols {
 	const struct file_operations *shm_file_operations_huge;
 	/* try_get_task_stack()'s other half: a frozen task's stack read while it may die */
 	void (*put_task_stack)(struct task_struct *tsk);
+	/*
+	 * what the files a restart's syscalls make have as their f_op: the
+	 * file found at the fd a syscall returned must be the one it made
+	 */
+	const struct file_operations *eventfd_fops;
+	const struct file_operations *signalfd_fops;
+	const struct file_operations *timerfd_fops;
+	const struct file_operations *eventpoll_fops;
+	const struct file_operations *inotify_fops;
+	const struct file_operations *mqueue_file_operations;
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -8,10 +8,14 @@
  * socket has its listener's). A listener, bound to a path or an abstract
  * name, is bound again in the restoring task, with its rights; the file a
  * killed listener left at its path is removed first, once a probe finds
- * nobody bound to it.
+ * nobody bound to it, and with the backlog listen() would clamp it to. An
+ * end of a pair is named without bind(): only with a name its restorer
+ * could have had (cpt_unix_may_take_name()).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/jhash.h>
+#include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/net.h>
 #include <linux/slab.h>
@@ -83,18 +87,22 @@ static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struc
 /* The most bytes queued in a unix socket an image holds. */
 #define CPT_MAX_QUEUED (4U << 20)
 
+/* The tree's entry for the file of a socket, found by its file. */
 static struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
 						  struct sock *sk)
 {
+	struct cpt_saved_file *sf;
 	struct socket *sock;
-	unsigned int i;
+	struct file *file = NULL;
 
-	for (i = 0; i < reg->nr_saved; i++) {
-		sock = sock_from_file(reg->saved[i].file);
-		if (sock && sock->sk == sk)
-			return &reg->saved[i];
-	}
-	return NULL;
+	/* As sock_orphan() clears it. */
+	read_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_socket)
+		file = sk->sk_socket->file;
+	read_unlock_bh(&sk->sk_callback_lock);
+	sf = file ? cpt_find_saved(reg, file) : NULL;
+	sock = sf ? sock_from_file(sf->file) : NULL;
+	return sock && sock->sk == sk ? sf : NULL;
 }
 
 /*
@@ -183,13 +191,23 @@ out:
 
 /* ---- restart ---- */
 
+/*
+ * The longest name a socket has: a path of all 108 bytes of sun_path, and
+ * the NUL that bind() puts after it (af_unix's unix_mkname_bsd(), which
+ * counts on a struct sockaddr_storage, as getsockname() shows it).
+ */
+#define CPT_UNIX_ADDR_MAX (sizeof(struct sockaddr_un) + 1)
+
 /* A name a restart may bind: a path or an abstract name, within sun_path. */
 static bool cpt_unix_addr_valid(const u8 *addr, size_t len)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)addr;
 
-	return len > offsetof(struct sockaddr_un, sun_path) + 1 && len <= sizeof(*sun) &&
-	       sun->sun_family == AF_UNIX;
+	if (len <= offsetof(struct sockaddr_un, sun_path) + 1 || len > CPT_UNIX_ADDR_MAX ||
+	    sun->sun_family != AF_UNIX)
+		return false;
+	/* Only a path is that long, ended by its NUL. */
+	return len <= sizeof(*sun) || (sun->sun_path[0] && !addr[len - 1]);
 }
 
 /*
@@ -235,28 +253,40 @@ static int cpt_unix_unlink_stale(const struct sockaddr_un *sun, int len)
 static struct file *cpt_unix_listener_open(u32 type, const u8 *addr, size_t len, u32 backlog,
 					   u32 flags)
 {
-	struct sockaddr_un sun = {};
+	/*
+	 * What bind() and connect() are given: af_unix may write the NUL
+	 * after a path of all of sun_path, one byte past a sockaddr_un. Zeroed,
+	 * a path always ends within it.
+	 */
+	struct sockaddr_storage storage = {};
+	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
+	struct sockaddr *sa = (struct sockaddr *)&storage;
 	struct socket *sock;
 	struct file *file;
-	int ret;
+	int ret, somaxconn;
 
-	memcpy(&sun, addr, len);
+	memcpy(&storage, addr, len);
+	/* A path is bound by its bytes, as bind() takes it: the NUL is the kernel's. */
+	if (sun->sun_path[0])
+		len = offsetof(struct sockaddr_un, sun_path) +
+		      strnlen(sun->sun_path, sizeof(sun->sun_path));
 	ret = sock_create(AF_UNIX, type, 0, &sock);
 	if (ret)
 		return ERR_PTR(ret);
-	ret = kernel_bind(sock, (struct sockaddr *)&sun, len);
-	if (ret == -EADDRINUSE && sun.sun_path[0] &&
-	    !cpt_unix_path_in_use((struct sockaddr *)&sun, len)) {
-		ret = cpt_unix_unlink_stale(&sun, len);
+	ret = kernel_bind(sock, sa, len);
+	if (ret == -EADDRINUSE && sun->sun_path[0] && !cpt_unix_path_in_use(sa, len)) {
+		ret = cpt_unix_unlink_stale(sun, len);
 		if (!ret)
-			ret = kernel_bind(sock, (struct sockaddr *)&sun, len);
+			ret = kernel_bind(sock, sa, len);
 	}
+	/* As listen() clamps it. */
+	somaxconn = READ_ONCE(sock_net(sock->sk)->core.sysctl_somaxconn);
 	if (!ret)
-		ret = kernel_listen(sock, backlog);
+		ret = kernel_listen(sock, min_t(u32, backlog, somaxconn));
 	if (ret) {
-		cpt_note("cannot listen on %s%.*s again: %d\n", sun.sun_path[0] ? "" : "@",
-			 (int)(len - offsetof(struct sockaddr_un, sun_path) - !sun.sun_path[0]),
-			 sun.sun_path + !sun.sun_path[0], ret);
+		cpt_note("cannot listen on %s%.*s again: %d\n", sun->sun_path[0] ? "" : "@",
+			 (int)(len - offsetof(struct sockaddr_un, sun_path) - !sun->sun_path[0]),
+			 sun->sun_path + !sun->sun_path[0], ret);
 		sock_release(sock);
 		return ERR_PTR(ret);
 	}
@@ -286,6 +316,90 @@ static int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len)
 	smp_store_release(&unix_sk(sk)->addr, addr);
 	unix_state_unlock(sk);
 	return 0;
+}
+
+/* Restart: the name of a listener the session bound, by its jhash. */
+struct cpt_unix_name {
+	size_t len;
+	u8 name[];
+};
+
+/* Notes a name a listener of this restart holds: a connection may have it. */
+static int cpt_unix_note_listener(struct cpt_file_registry *reg, const u8 *name, size_t len)
+{
+	struct cpt_unix_name *n = kmalloc(struct_size(n, name, len), GFP_KERNEL_ACCOUNT);
+	int ret;
+
+	if (!n)
+		return -ENOMEM;
+	n->len = len;
+	memcpy(n->name, name, len);
+	ret = xa_insert(&reg->listener_names, jhash(name, len, 0), n, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		kfree(n);
+	/* The same name, or another of the same hash: this one is not found. */
+	return ret == -EBUSY ? 0 : ret;
+}
+
+/*
+ * A name for an end of a pair, which gets it without bind(): only one the
+ * caller could have. A path must be a socket the caller may connect to
+ * (write permission, as connect() checks): a listener's, restored or left
+ * by the one that was killed. An abstract name must be one the caller
+ * could bind for a socket of the type (af_unix keeps them by type): a probe
+ * binds it and lets it go, unless a listener this restart bound holds it:
+ * an accepted connection has its listener's name.
+ */
+static int cpt_unix_may_take_name(struct cpt_file_registry *reg, u32 type, const u8 *name,
+				  size_t len)
+{
+	struct sockaddr_storage storage = {};
+	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
+	struct cpt_unix_name *held;
+	struct socket *probe;
+	struct inode *inode;
+	struct path p;
+	int ret;
+
+	/* Zeroed: a path ends within it. */
+	memcpy(&storage, name, len);
+	if (sun->sun_path[0]) {
+		ret = kern_path(sun->sun_path, LOOKUP_FOLLOW, &p);
+		if (ret)
+			return ret;
+		inode = d_inode(p.dentry);
+		ret = S_ISSOCK(inode->i_mode) ?
+		      inode_permission(mnt_user_ns(p.mnt), inode, MAY_WRITE) : -ENOTSOCK;
+		path_put(&p);
+		return ret;
+	}
+	held = xa_load(&reg->listener_names, jhash(name, len, 0));
+	if (held && held->len == len && !memcmp(held->name, name, len))
+		return 0;
+	ret = sock_create(AF_UNIX, type, 0, &probe);
+	if (ret)
+		return ret;
+	ret = kernel_bind(probe, (struct sockaddr *)&storage, len);
+	sock_release(probe);
+	return ret;
+}
+
+/* Gives a restored end of a pair its saved name back, if it may have it. */
+static int cpt_unix_name_pair(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	const char *path = (const char *)u->addr + offsetof(struct sockaddr_un, sun_path);
+	size_t path_len = u->addr_len - offsetof(struct sockaddr_un, sun_path);
+	int ret;
+
+	ret = cpt_unix_may_take_name(reg, u->type, u->addr, u->addr_len);
+	if (ret) {
+		cpt_note("socket pair %u: not a name the caller could bind: %s%.*s (%d)\n",
+			 u->pair_id, *path ? "" : "@", (int)(path_len - !*path), path + !*path,
+			 ret);
+		return ret;
+	}
+	return cpt_unix_set_addr(rfile->file, u->addr, u->addr_len);
 }
 
 /* Sends, from its peer, what this end of a pair had yet to read. */
@@ -362,7 +476,7 @@ static int cpt_open_unix_pair(struct cpt_file_registry *reg, struct cpt_rfile *r
 	}
 fill:
 	if (rfile->unix_sk.addr_len) {
-		ret = cpt_unix_set_addr(rfile->file, rfile->unix_sk.addr, rfile->unix_sk.addr_len);
+		ret = cpt_unix_name_pair(reg, rfile);
 		if (ret)
 			return ret;
 	}
@@ -415,8 +529,7 @@ static int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 	case CPT_PB_FILE_UNIX_ADDR:
 		rfile->unix_sk.addr = f->data;
 		rfile->unix_sk.addr_len = f->len;
-		return f->wire == CPT_PB_BYTES && f->len <= sizeof(struct sockaddr_un) ? 0 :
-		       -EBADMSG;
+		return f->wire == CPT_PB_BYTES && f->len <= CPT_UNIX_ADDR_MAX ? 0 : -EBADMSG;
 	case CPT_PB_FILE_UNIX_BACKLOG:
 		return cpt_pb_get_u32(f, &rfile->unix_sk.backlog);
 	case CPT_PB_FILE_UNIX_MESSAGES:
@@ -463,9 +576,11 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	int ret;
 
-	return cpt_claim_file(rfile, cpt_unix_listener_open(u->type, u->addr, u->addr_len,
-							    u->backlog, rfile->flags));
+	ret = cpt_claim_file(rfile, cpt_unix_listener_open(u->type, u->addr, u->addr_len,
+							   u->backlog, rfile->flags));
+	return ret ?: cpt_unix_note_listener(reg, u->addr, u->addr_len);
 }
 
 const struct cpt_file_ops cpt_unix_pair_ops = {

@@ -7,6 +7,7 @@ import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
+import { securityFilesScenarios } from './security-files.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { treeScenarios } from './tree.js';
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...abortScenarios,
   ...mutateScenarios,
   ...raceScenarios,
+  ...securityFilesScenarios,
 ];
 
 /**

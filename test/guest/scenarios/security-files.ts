@@ -1,0 +1,81 @@
+// Hostile restarts aimed at the module's files (security review, issue 12:
+// F1, F10, F11, F12, F13): each is refused with a clean errno and a message
+// naming what it refused, or restored as it should be; the guest kernel never
+// warns or oopses.
+import type { Scenario } from './scenario.js';
+import { shell } from './rows.js';
+
+export const securityFilesScenarios: readonly Scenario[] = [
+  {
+    name: 'fd-race',
+    run: shell('security_files', 'fd_race'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 25,
+    checks: {
+      'fd-race-inotify.attempts':
+        'restarts of an inotify instance run while another thread of the restoring process swaps fds (dup2), every one ending in an errno',
+      'fd-race-inotify.clean': 'no restart of the inotify instance under the fd-swapping thread ends in an unexpected errno',
+      'fd-race-inotify.threads-refused':
+        'a FILES restore is refused (EBUSY) while the restoring process has a thread that is no task of the tree, naming it',
+      'fd-race-timerfd.attempts':
+        'restarts of a timerfd with unread ticks run while another thread of the restoring process swaps fds, every one ending in an errno',
+      'fd-race-timerfd.clean': 'no restart of the timerfd under the fd-swapping thread ends in an unexpected errno',
+      'fd-race-timerfd.threads-refused': "a timerfd's FILES restore is refused while a stray thread shares the fd table",
+    },
+  },
+  {
+    name: 'pty-fifo',
+    run: shell('security_files', 'pty_fifo'),
+    cli: true,
+    timeoutSeconds: 180,
+    costSeconds: 30,
+    checks: {
+      'pty-fifo.image': 'an image of a pty session is edited so that its pty slave is a FIFO, opened read-only',
+      'pty-fifo.refused': 'a restart whose pty slave path is a FIFO fails at once (no open waits for a writer), naming the FIFO',
+      'pty-fifo.nothing-left': 'a restart refused for its pty slave path leaves no task behind',
+    },
+  },
+  {
+    name: 'unix-long',
+    run: shell('security_files', 'unix_long'),
+    cli: true,
+    timeoutSeconds: 180,
+    costSeconds: 30,
+    checks: {
+      'unix-long.restarted': 'a unix listener on a path of all 108 bytes of sun_path (a 111-byte name) restarts',
+      'unix-long.listening': 'the restarted listener listens on that 108-byte path again',
+      'unix-long.backlog-clamped': "a listener's backlog of 2^32-1 from an image is clamped to net.core.somaxconn, as listen() clamps it",
+    },
+  },
+  {
+    name: 'many-fds',
+    run: shell('security_files', 'many_fds'),
+    cli: true,
+    timeoutSeconds: 300,
+    costSeconds: 60,
+    checks: {
+      'many-fds.checkpoint': 'a process with 21,000 fds (6,000 epoll instances, unix pairs, pipes, a pty) is checkpointed in under 40 s',
+      'many-fds.restart': 'the process with 21,000 fds restarts in under 40 s',
+      'many-fds.fds': 'the 21,000 fds all come back',
+      'many-fds.epolls': 'each of 6,000 epoll instances watches its own eventfd again, and only it',
+      'many-fds.streams': 'the 2,000 unix pairs, 2,000 pipes and the pty of 1,000 fds carry data again',
+    },
+  },
+  {
+    name: 'unix-names',
+    run: shell('security_files', 'unix_names'),
+    cli: true,
+    timeoutSeconds: 300,
+    costSeconds: 50,
+    checks: {
+      'unix-names.image': 'a process holding a unix socket pair is checkpointed, and its image edited to name an end three ways',
+      'unix-names-held.refused': 'a socket pair end named in the image with an abstract name another socket holds is refused, naming it',
+      'unix-names-held.nothing-left': 'a restart refused for a held name leaves nothing behind',
+      'unix-names-not-socket.refused': 'a socket pair end named in the image with a path that is no socket is refused, naming it',
+      'unix-names-not-socket.nothing-left': 'a restart refused for a path name leaves nothing behind',
+      'unix-names.free-restored': 'a socket pair end with a free abstract name restarts',
+      'unix-names.free-named': 'the restarted socket pair end has its free abstract name again',
+    },
+  },
+];

@@ -1,0 +1,194 @@
+# shellcheck shell=sh
+# Hostile restarts aimed at the module's files (security review F1, F10,
+# F11, F13): each must end in a clean errno and a message naming what was
+# refused; a kernel warning or oops panics the guest and fails the boot.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# held KIND PREFIX [DIR]: checkpoints (--kill) a process holding one file of
+# KIND (fd_race hold) into $scratch/KIND.img; its pid in $pid. Fails the
+# check PREFIX.image otherwise.
+held() {
+	if ! start_workload "$1" "$workloads/fd_race" hold "$1" ${3:+"$3"}; then
+		result "$2.image" FAIL "the holder did not start: $(tr '\n' ' ' <"$out")"
+		return 1
+	fi
+	if ! "$cptctl" checkpoint "$pid" -o "$scratch/$1.img" --kill 2>"$scratch/$1.err"; then
+		result "$2.image" FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/$1.err")"
+		return 1
+	fi
+	wait_for_pid_gone "$pid"
+}
+
+# F1: an extra thread of the restoring process swaps files at the numbers the
+# module's syscalls take (inotify_init1, timerfd_create) for 3 s of restarts.
+fd_race() {
+	held "$1" "fd-race-$1" || return
+	"$workloads/fd_race" race "$scratch/$1.img" "$pid" 3 | sed "s/^RESULT /RESULT fd-race-$1./"
+}
+
+scenario_fd_race() {
+	fd_race inotify
+	fd_race timerfd
+}
+
+# edit_files JSON OUT NODE-EXPRESSION: rewrites every File of the image's JSON
+# (inspect --json) for which the expression, of the File `f`, edits something;
+# fails unless one did.
+edit_files() {
+	node -e '
+		const fs = require("fs");
+		const [src, dst, expr] = process.argv.slice(1);
+		const doc = JSON.parse(fs.readFileSync(src, "utf8"));
+		const edit = new Function("f", expr);
+		let edited = 0;
+		const walk = (v) => {
+			if (Array.isArray(v)) return v.forEach(walk);
+			if (v === null || typeof v !== "object") return;
+			if ("kind" in v && "id" in v && edit(v)) edited++;
+			Object.values(v).forEach(walk);
+		};
+		walk(doc);
+		if (!edited) process.exit(1);
+		fs.writeFileSync(dst, JSON.stringify(doc));
+	' "$1" "$2" "$3"
+}
+
+# restart_fails PREFIX IMG WHAT: restarts IMG, which must fail by itself
+# (within 60 s: a slow guest's restart takes 20 s; one that waits on an open
+# never ends), naming WHAT, leaving no task of the tree ($pid).
+restart_fails() {
+	started=$(date +%s)
+	timeout 60 "$cptctl" restart "$2" >"$scratch/$1.out" 2>"$scratch/$1.err"
+	status=$? took=$(($(date +%s) - started))
+	pass_if "$1.refused" "restart exited $status in ${took}s: $(tr '\n' ' ' <"$scratch/$1.err")" \
+		sh -c '[ "$1" -ne 0 ] && [ "$1" -ne 124 ] && grep -q -- "$3" "$0"' \
+		"$scratch/$1.err" "$status" "$took" "$3"
+	pass_if "$1.nothing-left" "pid $pid is free" wait_for_pid_gone "$pid"
+}
+
+# F10: a pty slave File whose path is a FIFO, opened read-only: an open that
+# would wait for a writer. The restart must fail at once, naming the FIFO.
+scenario_pty_fifo() {
+	if ! start_workload pty "$workloads/pty_session" "$scratch"; then
+		result pty-fifo.image FAIL "the pty workload did not start: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/pty.img" --kill 2>"$scratch/pty.err" &&
+		wait_for_pid_gone "$pid" && mkfifo "$scratch/fifo" &&
+		"$cptctl" inspect "$scratch/pty.img" --json >"$scratch/pty.json" &&
+		edit_files "$scratch/pty.json" "$scratch/fifo.json" "
+			if (!String(f.kind).includes('PTY_SLAVE')) return false;
+			f.path = '$scratch/fifo';
+			f.flags = typeof f.flags === 'string' ? '0' : 0;
+			return true;" &&
+		"$cptctl" encode "$scratch/fifo.json" -o "$scratch/fifo.img" >/dev/null
+	pass_if pty-fifo.image "an image whose pty slave is the FIFO $scratch/fifo" [ -s "$scratch/fifo.img" ]
+	restart_fails pty-fifo "$scratch/fifo.img" "$scratch/fifo"
+}
+
+# F11: a listener on a path of all 108 bytes of sun_path, whose name the
+# kernel keeps as 111 bytes (the NUL after sun_path): it restarts, listening
+# on that path again. F13: the same image with its backlog made 2^32-1
+# restarts with the backlog clamped to net.core.somaxconn, as listen() does.
+scenario_unix_long() {
+	held listener unix-long "$scratch" || return
+	path=$(awk -v d="$scratch" 'BEGIN { s = d "/"; while (length(s) < 108) s = s "l"; print s }')
+	restored=$("$cptctl" restart "$scratch/listener.img" --detach 2>"$scratch/long.err")
+	pass_if unix-long.restarted "restart: $(tr '\n' ' ' <"$scratch/long.err")" [ "$restored" = "$pid" ]
+	pass_if unix-long.listening "$path in /proc/net/unix" grep -q " $path\$" /proc/net/unix
+	kill -9 "$pid" 2>/dev/null
+	wait_for_pid_gone "$pid"
+	"$cptctl" inspect "$scratch/listener.img" --json >"$scratch/listener.json" &&
+		edit_files "$scratch/listener.json" "$scratch/backlog.json" "
+			if (!('unixBacklog' in f)) return false;
+			f.unixBacklog = typeof f.unixBacklog === 'string' ? '4294967295' : 4294967295;
+			return true;" &&
+		"$cptctl" encode "$scratch/backlog.json" -o "$scratch/backlog.img" >/dev/null
+	restored=$("$cptctl" restart "$scratch/backlog.img" --detach 2>"$scratch/backlog.err")
+	max=$(cat /proc/sys/net/core/somaxconn)
+	backlog=$(ss -xlnH | awk -v p="$path" '$5 == p { print $4 }')
+	pass_if unix-long.backlog-clamped "restarted $restored: backlog $backlog (somaxconn $max) $(tr '\n' ' ' <"$scratch/backlog.err")" \
+		[ "$backlog" = "$max" ]
+	kill -9 "$pid" 2>/dev/null
+	wait_for_pid_gone "$pid"
+}
+
+# seconds_since START: the seconds (to 0.1) since START, a `date +%s.%N`.
+seconds_since() { echo "$(date +%s.%N) $1" | awk '{ printf "%.1f", $1 - $2 }'; }
+
+# F12: a process with some 21,000 fds (6,000 epoll instances, 2,000 unix
+# pairs, 2,000 pipes, a pty open at 1,000 fds) checkpoints and restarts, each
+# in less than 40 s on a slow guest: every lookup by fd, file, socket, pipe
+# or pty is O(1), none a scan of the tree's files.
+scenario_many_fds() {
+	if ! start_workload many "$workloads/many_fds" "$scratch"; then
+		result many-fds.checkpoint FAIL "the workload did not start: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	started=$(date +%s.%N)
+	"$cptctl" checkpoint "$pid" -o "$scratch/many.img" --kill 2>"$scratch/many.err"
+	status=$? took=$(seconds_since "$started")
+	pass_if many-fds.checkpoint "checkpoint of $(sed -n 's/^READY //p' "$out") exited $status in ${took}s $(tr '\n' ' ' <"$scratch/many.err")" \
+		awk -v s="$status" -v t="$took" 'BEGIN { exit !(s == 0 && t < 40) }'
+	wait_for_pid_gone "$pid"
+	started=$(date +%s.%N)
+	restored=$(ulimit -n 30000 && "$cptctl" restart "$scratch/many.img" --detach 2>"$scratch/many.err")
+	status=$? took=$(seconds_since "$started")
+	pass_if many-fds.restart "restart exited $status in ${took}s $(tr '\n' ' ' <"$scratch/many.err")" \
+		awk -v s="$status" -v t="$took" -v r="$restored" -v p="$pid" 'BEGIN { exit !(s == 0 && t < 40 && r == p) }'
+	touch "$scratch/go"
+	wait_for_pid_gone "$pid"
+	sed -n "s/^RESULT /RESULT many-fds./p" "$out"
+}
+
+# named_pairs NAME...: for each NAME (a path, or @ and an abstract name),
+# the image of the socket pair holder ($scratch/pair.img) with its first end
+# named NAME, in $scratch/named-N.img (N from 1); one node for all the edits.
+named_pairs() {
+	node -e '
+		const fs = require("fs");
+		const [src, ...names] = process.argv.slice(1);
+		names.forEach((name, i) => {
+			const doc = JSON.parse(fs.readFileSync(src, "utf8"));
+			/* The File of the first pair end: the one with a pairId. */
+			const ends = [];
+			(function find(v) {
+				if (Array.isArray(v)) return v.forEach(find);
+				if (v === null || typeof v !== "object") return;
+				if (String(v.kind).includes("UNIX_PAIR") && "pairId" in v) ends.push(v);
+				Object.values(v).forEach(find);
+			})(doc);
+			if (!ends.length) process.exit(1);
+			const path = name.startsWith("@") ? Buffer.concat([Buffer.from([0]), Buffer.from(name.slice(1))]) : Buffer.from(name);
+			for (const end of ends.filter((e) => e.id === ends[0].id))
+				end.unixAddr = Buffer.concat([Buffer.from([1, 0]), path]).toString("base64");
+			fs.writeFileSync(`${src}.${i + 1}`, JSON.stringify(doc));
+		});
+	' "$scratch/pair.json" "$@" || return
+	n=1
+	for _ in "$@"; do
+		"$cptctl" encode "$scratch/pair.json.$n" -o "$scratch/named-$n.img" >/dev/null || return
+		n=$((n + 1))
+	done
+}
+
+# F13: an end of a socket pair gets its saved name without bind(), so only
+# a name its restorer could have bound: not an abstract name another socket
+# holds, not a path that is no socket; a free abstract name comes back.
+scenario_unix_names() {
+	held=$(sh -c '"$@" >/dev/null 2>&1 & echo $!' "$workloads/fd_race" hold abstract cpt-held-name)
+	held pair unix-names || return
+	: >"$scratch/plain"
+	"$cptctl" inspect "$scratch/pair.img" --json >"$scratch/pair.json" &&
+		named_pairs @cpt-held-name "$scratch/plain" @cpt-free-name
+	pass_if unix-names.image "the pair's image, its end named three ways" [ -s "$scratch/named-3.img" ]
+	restart_fails unix-names-held "$scratch/named-1.img" "@cpt-held-name"
+	restart_fails unix-names-not-socket "$scratch/named-2.img" "$scratch/plain"
+	restored=$("$cptctl" restart "$scratch/named-3.img" --detach 2>"$scratch/free.err")
+	pass_if unix-names.free-restored "restart: $(tr '\n' ' ' <"$scratch/free.err")" [ "$restored" = "$pid" ]
+	pass_if unix-names.free-named "@cpt-free-name in /proc/net/unix" grep -q " @cpt-free-name\$" /proc/net/unix
+	kill -9 "$pid" "$held" 2>/dev/null
+	wait_for_pid_gone "$pid"
+}
