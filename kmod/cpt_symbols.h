@@ -2,6 +2,7 @@
 #ifndef CPT_SYMBOLS_H
 #define CPT_SYMBOLS_H
 
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 
@@ -54,6 +55,9 @@ struct cpt_kernel_symbols {
 	/* what a SysV segment's attachment has as its f_op */
 	const struct file_operations *shm_file_operations;
 	const struct file_operations *shm_file_operations_huge;
+	/* kernel/pid.c's lock of every namespace's pid idr and cursor, and its limit */
+	spinlock_t *pidmap_lock;
+	int *pid_max;
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -6,6 +6,7 @@ import { foundationScenarios } from './foundation.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import type { Scenario } from './scenario.js';
+import { securityNextidScenarios } from './security-nextid.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { treeScenarios } from './tree.js';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...objectScenarios,
   ...abortScenarios,
   ...mutateScenarios,
+  ...securityNextidScenarios,
 ];
 
 /**
