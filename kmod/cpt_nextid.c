@@ -23,7 +23,9 @@
  * (namespace, pid), rebuilt when a reservation comes or goes, where each
  * entry already says how far a cursor that must pass it goes (past the whole
  * run of reserved pids each within the margin of the previous one), so a
- * clone costs one binary search.
+ * clone costs one binary search. A reservation is made in the restarting
+ * caller's namespace, and moves to a namespace below it when the tree's
+ * first pid is asked for there (cpt_reservation_follow).
  *
  * A pty's index comes from devpts_new_index(), the lowest free one of the
  * devpts instance below its max: a kretprobe takes the asked index from the
@@ -115,6 +117,7 @@ static unsigned int cpt_nr_reservations;
 /* The pids of a tree being restored, in the restarting caller's namespace. */
 struct cpt_pid_reservation {
 	struct list_head node;
+	const struct cpt_session *session;	/* whose: only compared */
 	struct pid_namespace *ns;
 	struct cpt_user_use *user;
 	unsigned int nr;
@@ -415,9 +418,52 @@ static int cpt_set_next_pid(u64 nr)
 	return cpt_set_next_id(CPT_ID_PID, nr);
 }
 
+static int cpt_reservation_move(struct cpt_pid_reservation *r, struct pid_namespace *ns);
+
+/*
+ * A tree built in a pid namespace below the one its restart began in
+ * (cptctl restart --pidns makes one for it) has that namespace's pids: the
+ * session's reservation moves there with the first pid asked for in it.
+ * The session's lock is not taken (its holder may wait for this task's
+ * clone): the reservation is found in the list, which it leaves, under
+ * cpt_reservations_lock, before it is freed.
+ */
+static int cpt_reservation_follow(struct cpt_file *cf)
+{
+	struct pid_namespace *ns = current->nsproxy->pid_ns_for_children, *up;
+	struct cpt_pid_reservation *r;
+	struct cpt_session *s;
+	int ret;
+
+	mutex_lock(&cf->lock);
+	s = cf->session;
+	if (s)
+		cpt_session_get(s);
+	mutex_unlock(&cf->lock);
+	if (!s)
+		return 0;
+	ret = mutex_lock_killable(&cpt_reservations_lock);
+	if (ret)
+		goto out;
+	list_for_each_entry(r, &cpt_reservations, node) {
+		if (r->session != s || r->ns == ns)
+			continue;
+		for (up = ns->parent; up && up != r->ns; up = up->parent)
+			;
+		if (up)
+			ret = cpt_reservation_move(r, ns);
+		break;
+	}
+	mutex_unlock(&cpt_reservations_lock);
+out:
+	cpt_session_put(s);
+	return ret;
+}
+
 long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 {
 	struct cpt_next_id *req = &arg->next_id;
+	int ret;
 
 	if (req->reserved0 || req->reserved[0] || req->reserved[1])
 		return -EINVAL;
@@ -425,7 +471,10 @@ long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 		return cpt_set_next_pty(req->id);
 	if (req->kind != CPT_ID_PID)
 		return cpt_ipc_next_id(req->kind, req->id);
-	return cpt_set_next_pid(req->id);
+	ret = cpt_set_next_pid(req->id);
+	if (!ret && req->id)
+		ret = cpt_reservation_follow(cf);
+	return ret;
 }
 
 /*
@@ -577,6 +626,7 @@ int cpt_nextid_reserve(struct cpt_session *s)
 		kfree(spare);
 		return -ENOMEM;
 	}
+	r->session = s;
 	r->ns = get_pid_ns(ns);
 	r->nr = s->nr_tasks;
 	for (i = 0; i < r->nr; i++)
@@ -626,6 +676,29 @@ void cpt_nextid_unreserve(struct cpt_session *s)
 	 */
 	cpt_reservation_free(r);
 	s->reserved = NULL;
+}
+
+/* Moves r's pids to namespace ns; under cpt_reservations_lock. */
+static int cpt_reservation_move(struct cpt_pid_reservation *r, struct pid_namespace *ns)
+{
+	struct cpt_reserved_table *old, *without, *t;
+	struct pid_namespace *was = r->ns;
+
+	old = rcu_dereference_protected(cpt_reserved, lockdep_is_held(&cpt_reservations_lock));
+	without = cpt_reserved_rebuild(old, r, false);
+	r->ns = ns;
+	t = cpt_reserved_rebuild(without, r, true);
+	kvfree(without);	/* never published */
+	if (IS_ERR(t)) {
+		r->ns = was;
+		return PTR_ERR(t);
+	}
+	r->ns = get_pid_ns(ns);
+	rcu_assign_pointer(cpt_reserved, t);
+	if (old)
+		kvfree_rcu(old, rcu);
+	put_pid_ns(was);	/* after a grace period: see cpt_nextid_unreserve */
+	return 0;
 }
 
 /* Whether ns is target or one of its descendants: the capability reaches it. */

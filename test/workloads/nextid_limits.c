@@ -10,6 +10,7 @@
  *   nextid_limits leak N            N tasks ask for a pid and a pty and exit
  *   nextid_limits pty-max DIR       DIR: a devpts instance mounted with max=4
  *   nextid_limits flood USERS FORKS USERS uids x 16 restarts x 4096 pids
+ *   nextid_limits pidns             a restart whose tree is made in a new pid namespace
  *
  * A restart's reservation is made by CPT_IOC_INIT on an image this program
  * writes itself: a header for this kernel, a tree (a process and its
@@ -18,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -465,6 +467,84 @@ static int flood(unsigned int users, unsigned int forks)
 	return check_exit_status();
 }
 
+/* What a fork in this process's namespace gets after ns_last_pid = last. */
+static pid_t fork_after(long last)
+{
+	int status;
+	pid_t child;
+
+	if (write_ns_last_pid(last))
+		return -1;
+	child = fork();
+	if (child == 0)
+		_exit(0);
+	if (child > 0)
+		waitpid(child, &status, 0);
+	return child;
+}
+
+/* A helper left in the first namespace forks after ns_last_pid = last, for each last it reads. */
+static void fork_probe(int cmd, int answer)
+{
+	long last;
+	pid_t got;
+
+	while (read(cmd, &last, sizeof(last)) == sizeof(last)) {
+		got = fork_after(last);
+		if (write(answer, &got, sizeof(got)) != sizeof(got))
+			break;
+	}
+	_exit(0);
+}
+
+static pid_t probe(int cmd, int answer, long last)
+{
+	pid_t got = -1;
+
+	if (write(cmd, &last, sizeof(last)) != sizeof(last) ||
+	    read(answer, &got, sizeof(got)) != sizeof(got))
+		return -1;
+	return got;
+}
+
+/*
+ * cptctl restart --pidns: the coordinator INITs in its namespace, then
+ * builds the tree in a new one. The reservation follows the tree there,
+ * leaving the coordinator's namespace its pid.
+ */
+static int pidns(void)
+{
+	int dev = open_dev(), img, cmd[2], answer[2], err;
+	pid_t pid = read_ns_last_pid() + 200, before, after, helper;
+	long reserved;
+
+	img = write_image(&pid, 1);
+	if (pipe(cmd) || pipe(answer))
+		return 2;
+	helper = fork();
+	if (helper == 0) {
+		/* Only the parent's write end, for the EOF that ends the helper. */
+		close(cmd[1]);
+		fork_probe(cmd[0], answer[1]);
+	}
+	err = init_restart(dev, img);
+	before = probe(cmd[1], answer[0], pid - 1);
+	if (!err && unshare(CLONE_NEWPID))
+		err = errno;
+	if (!err)
+		err = set_next_id(dev, CPT_ID_PID, pid);
+	after = probe(cmd[1], answer[0], pid - 1);
+	reserved = next_ids("reserved_pids");
+	check("nextid.pidns-reservation-follows",
+	      !err && before != pid && after == pid && reserved == 1,
+	      "pid %d reserved (%s): a fork in the first namespace got %d before the tree's first pid was asked for in a new namespace, %d after; %ld pid reserved",
+	      pid, strerror(err), before, after, reserved);
+	set_next_id(dev, CPT_ID_PID, 0);
+	close(cmd[1]);
+	waitpid(helper, NULL, 0);
+	return check_exit_status();
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -474,6 +554,8 @@ int main(int argc, char **argv)
 		return leak(atoi(argv[2]));
 	if (argc == 3 && !strcmp(argv[1], "pty-max"))
 		return pty_max(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "pidns"))
+		return pidns();
 	if (argc == 4 && !strcmp(argv[1], "flood"))
 		return flood(atoi(argv[2]), atoi(argv[3]));
 	fprintf(stderr,

@@ -18,6 +18,8 @@ export const securityNextidScenarios: readonly Scenario[] = [
       'nextid.unprivileged-pty-refused': 'SET_NEXT_ID of a pty index without CAP_CHECKPOINT_RESTORE is refused',
       'nextid.requests-freed-at-exit': 'next-id requests of processes and threads that exit without using them are freed',
       'nextid.pty-max-honoured': "a pty index at or above a devpts instance's max is not given",
+      'nextid.pidns-reservation-follows':
+        "a restart whose tree is made in a new pid namespace reserves its pids there, not in the coordinator's",
       'nextid.reservations-per-user-limited': 'a user holds at most 16 restarts (pid reservations) at once',
       'nextid.fork-fast-under-reservations':
         "fork stays fast and off reserved pids beside 48 restarts' reservations laid out against the fork path",

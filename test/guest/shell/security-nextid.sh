@@ -18,5 +18,6 @@ scenario_nextid_limits() {
 	else
 		result nextid.pty-max-honoured FAIL "cannot mount a devpts instance with max=4"
 	fi
+	"$workloads/nextid_limits" pidns
 	"$workloads/nextid_limits" flood 3 20
 }
