@@ -14,12 +14,18 @@
  *  symbols        every symbol cpt needs is there
  *  syscalls       each syscall found by name is that syscall's entry in
  *                 sys_call_table
- *  kretprobes     the probes of cpt_nextid.c register on alloc_pid and
- *                 devpts_new_index
+ *  kretprobes     the probes of cpt_nextid.c register on do_exit, alloc_pid
+ *                 and devpts_new_index
  *  alloc_pid_args alloc_pid's arguments are in the registers its probe reads
+ *  task_exit      do_exit's probe runs in a task that exits (a kernel
+ *                 thread made and stopped here)
+ *  pidmap_lock    the pid idr's cyclic cursor is moved under the lock found
+ *                 as pidmap_lock (held when alloc_pid calls
+ *                 idr_alloc_cyclic), and pid_max is a pid limit
  *  pts_fs_info    devpts_new_index's argument is the devpts instance's
- *                 pts_fs_info, with the ida of its ptys first (a ptmx opened
- *                 here: untested without /dev/ptmx)
+ *                 pts_fs_info: the ida of its ptys, its mount options (max
+ *                 last), its super block (a ptmx opened here: untested
+ *                 without /dev/ptmx)
  *  shm_file_data  a SysV attachment's file has ipc/shm.c's f_op and private
  *                 data (a segment made and attached here)
  *  sem_undo_list  a task's undo list has ipc/sem.c's layout (a semop() with
@@ -124,6 +130,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(eventpoll_fops, "eventpoll_fops"),
 	CPT_SYM(inotify_fops, "inotify_fops"),
 	CPT_SYM(mqueue_file_operations, "mqueue_file_operations"),
+	CPT_SYM(pidmap_lock, "pidmap_lock"),
+	CPT_SYM(pid_max, "pid_max"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 };
 
@@ -214,7 +222,7 @@ static int cpt_check_kretprobes(void)
 	int ret = cpt_nextid_init();
 
 	if (ret) {
-		cpt_compat_fail("cannot probe alloc_pid and devpts_new_index (%d)", ret);
+		cpt_compat_fail("cannot probe do_exit, alloc_pid and devpts_new_index (%d)", ret);
 		return ret;
 	}
 	cpt_compat_probes = true;
@@ -263,6 +271,84 @@ static int cpt_check_alloc_pid_args(void)
 	return 0;
 }
 
+/* The task whose exit the task_exit check waits to see. */
+static struct task_struct *cpt_compat_exiting;
+static bool cpt_compat_exit_seen;
+
+void cpt_compat_saw_task_exit(void)
+{
+	if (READ_ONCE(cpt_compat_exiting) == current)
+		WRITE_ONCE(cpt_compat_exit_seen, true);
+}
+
+static int cpt_check_task_exit(void)
+{
+	struct task_struct *thread;
+
+	thread = kthread_create(cpt_compat_idle, NULL, "cpt-compat");
+	if (IS_ERR(thread))
+		return cpt_compat_fail("cannot make a kernel thread to watch do_exit (%ld)",
+				       PTR_ERR(thread));
+	WRITE_ONCE(cpt_compat_exit_seen, false);
+	WRITE_ONCE(cpt_compat_exiting, thread);
+	/* Ends the thread through do_exit, and waits for it. */
+	kthread_stop(thread);
+	WRITE_ONCE(cpt_compat_exiting, NULL);
+	if (!READ_ONCE(cpt_compat_exit_seen))
+		return cpt_compat_fail("do_exit's probe did not run in a kernel thread exiting");
+	return 0;
+}
+
+/* While the pidmap_lock check runs: cursor moves seen, and those locked. */
+static bool cpt_compat_watch_pid_cursor;
+static atomic_t cpt_compat_pid_cursor_seen;
+static atomic_t cpt_compat_pid_cursor_locked;
+
+static int cpt_compat_pid_cursor_move(struct kprobe *p, struct pt_regs *regs)
+{
+	if (!READ_ONCE(cpt_compat_watch_pid_cursor) || regs->di != (unsigned long)&init_pid_ns.idr)
+		return 0;
+	atomic_inc(&cpt_compat_pid_cursor_seen);
+	/* Held (by this caller) or the try takes it, and it goes back at once. */
+	if (spin_trylock(cpt_sym.pidmap_lock))
+		spin_unlock(cpt_sym.pidmap_lock);
+	else
+		atomic_inc(&cpt_compat_pid_cursor_locked);
+	return 0;
+}
+
+static int cpt_check_pidmap_lock(void)
+{
+	struct kprobe kp = {
+		.symbol_name = "idr_alloc_cyclic",
+		.pre_handler = cpt_compat_pid_cursor_move,
+	};
+	struct task_struct *thread;
+	int ret, pid_max = READ_ONCE(*cpt_sym.pid_max);
+
+	if (pid_max <= CPT_RESERVED_PIDS || pid_max > PID_MAX_LIMIT)
+		return cpt_compat_fail("pid_max is %d, no pid limit", pid_max);
+	ret = register_kprobe(&kp);
+	if (ret)
+		return cpt_compat_untested("cannot probe idr_alloc_cyclic (%d)", ret);
+	atomic_set(&cpt_compat_pid_cursor_seen, 0);
+	atomic_set(&cpt_compat_pid_cursor_locked, 0);
+	WRITE_ONCE(cpt_compat_watch_pid_cursor, true);
+	/* kthreadd allocates its pid in the initial namespace before this returns. */
+	thread = kthread_create(cpt_compat_idle, NULL, "cpt-compat");
+	WRITE_ONCE(cpt_compat_watch_pid_cursor, false);
+	unregister_kprobe(&kp);
+	if (IS_ERR(thread))
+		return cpt_compat_fail("cannot make a kernel thread to watch its pid (%ld)",
+				       PTR_ERR(thread));
+	kthread_stop(thread);
+	if (!atomic_read(&cpt_compat_pid_cursor_seen))
+		return cpt_compat_fail("alloc_pid took no pid with idr_alloc_cyclic");
+	if (atomic_read(&cpt_compat_pid_cursor_locked) != atomic_read(&cpt_compat_pid_cursor_seen))
+		return cpt_compat_fail("alloc_pid's idr_alloc_cyclic ran without pidmap_lock held");
+	return 0;
+}
+
 /* The task whose ptmx open the pts_fs_info check watches, and what it saw. */
 static struct task_struct *cpt_compat_pty_opener;
 static void *cpt_compat_pty_fsi;
@@ -287,6 +373,11 @@ static int cpt_test_pts_fs_info(struct file *ptmx)
 
 	if (!fsi || fsi != tty->driver_data || (void *)fsi != slave->d_sb->s_fs_info)
 		return cpt_compat_fail("devpts_new_index's argument is no pts_fs_info");
+	if (fsi->sb != slave->d_sb)
+		return cpt_compat_fail("pts_fs_info's super block is not after its mount options");
+	if (fsi->mount_opts.max <= tty->index || fsi->mount_opts.max > NR_UNIX98_PTY_MAX)
+		return cpt_compat_fail("pts_fs_info's max %d is no pty limit (pty %d)",
+				       fsi->mount_opts.max, tty->index);
 	ret = ida_alloc_range(&fsi->allocated_ptys, tty->index, tty->index, GFP_KERNEL);
 	if (ret == -ENOSPC)
 		return 0;
@@ -433,6 +524,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "syscalls", cpt_check_syscalls },
 	{ "kretprobes", cpt_check_kretprobes },
 	{ "alloc_pid_args", cpt_check_alloc_pid_args },
+	{ "task_exit", cpt_check_task_exit },
+	{ "pidmap_lock", cpt_check_pidmap_lock },
 	{ "pts_fs_info", cpt_check_pts_fs_info },
 	{ "shm_file_data", cpt_check_shm_file_data },
 	{ "sem_undo_list", cpt_check_sem_undo_list },

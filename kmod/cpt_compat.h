@@ -12,19 +12,42 @@
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
 
 #include "cpt_symbols.h"
 
 struct pt_regs;
+struct super_block;
 struct ipc_namespace;
 struct cpt_timer_state;
 
 /*
- * fs/devpts/inode.c's struct pts_fs_info, whose first field is the ida of
- * the instance's pty indexes. Checked: pts_fs_info.
+ * kernel/pid.c's RESERVED_PIDS: where alloc_pid() wraps a namespace's pid
+ * cursor that passed pid_max. Checked (that pid_max is above it):
+ * pidmap_lock.
+ */
+#define CPT_RESERVED_PIDS 300
+
+/* fs/devpts/inode.c's struct pts_mount_opts: the devpts instance's options. */
+struct cpt_pts_mount_opts {
+	int setuid;
+	int setgid;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	umode_t ptmxmode;
+	int reserve;
+	int max;	/* pty indexes are below it, as devpts_new_index() allocates */
+};
+
+/*
+ * fs/devpts/inode.c's struct pts_fs_info: the ida of the instance's pty
+ * indexes, its mount options, its super block. Checked: pts_fs_info.
  */
 struct cpt_pts_fs_info {
 	struct ida allocated_ptys;
+	struct cpt_pts_mount_opts mount_opts;
+	struct super_block *sb;
 };
 
 /*
@@ -93,6 +116,7 @@ void cpt_compat_exit(void);
 /* Called by the probes' entry handlers; cheap unless a self-test runs. */
 void cpt_compat_saw_alloc_pid(const struct pt_regs *regs);
 void cpt_compat_saw_new_pty_index(const struct pt_regs *regs);
+void cpt_compat_saw_task_exit(void);
 
 /*
  * For the checks of cpt_compat_fdinfo.c: the outcome of one that could not

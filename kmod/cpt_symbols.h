@@ -2,6 +2,7 @@
 #ifndef CPT_SYMBOLS_H
 #define CPT_SYMBOLS_H
 
+#include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 
@@ -66,6 +67,9 @@ struct cpt_kernel_symbols {
 	const struct file_operations *eventpoll_fops;
 	const struct file_operations *inotify_fops;
 	const struct file_operations *mqueue_file_operations;
+	/* kernel/pid.c's lock of every namespace's pid idr and cursor, and its limit */
+	spinlock_t *pidmap_lock;
+	int *pid_max;
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -288,7 +288,7 @@ int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
 {
 	int attempt, ret;
 
-	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL);
+	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL_ACCOUNT);
 	if (!s->tasks)
 		return -ENOMEM;
 	for (attempt = 0; attempt < CPT_FREEZE_ATTEMPTS; attempt++) {
@@ -435,7 +435,7 @@ int cpt_tree_read(struct cpt_session *s)
 	msg = cpt_record_read(&s->img, CPT_REC_TREE, &len);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
-	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL);
+	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL_ACCOUNT);
 	if (!s->tasks) {
 		kvfree(msg);
 		return -ENOMEM;

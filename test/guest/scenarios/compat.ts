@@ -12,6 +12,8 @@ export const COMPAT_CHECKS = [
   'syscalls',
   'kretprobes',
   'alloc_pid_args',
+  'task_exit',
+  'pidmap_lock',
   'pts_fs_info',
   'shm_file_data',
   'sem_undo_list',

@@ -8,6 +8,7 @@ import { objectScenarios } from './objects.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
 import { securityFilesScenarios } from './security-files.js';
+import { securityNextidScenarios } from './security-nextid.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { treeScenarios } from './tree.js';
@@ -23,6 +24,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...mutateScenarios,
   ...raceScenarios,
   ...securityFilesScenarios,
+  ...securityNextidScenarios,
 ];
 
 /**
