@@ -6,6 +6,7 @@ import { foundationScenarios } from './foundation.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import type { Scenario } from './scenario.js';
+import { securityCredsScenarios } from './security-creds.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { treeScenarios } from './tree.js';
@@ -18,6 +19,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sharedScenarios,
   ...objectScenarios,
   ...abortScenarios,
+  ...securityCredsScenarios,
   ...mutateScenarios,
 ];
 
