@@ -119,6 +119,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_mq_getsetattr, mq_getsetattr),
 	CPT_SYSCALL(sys_mq_timedsend, mq_timedsend),
 	CPT_SYSCALL(sys_mq_timedreceive, mq_timedreceive),
+	CPT_SYSCALL(sys_prlimit64, prlimit64),
 	CPT_SYM(alloc_uid, "alloc_uid"),
 	CPT_SYM(set_cred_ucounts, "set_cred_ucounts"),
 	CPT_SYM(shm_file_operations, "shm_file_operations"),

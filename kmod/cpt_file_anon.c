@@ -20,6 +20,23 @@
 
 /* ---- checkpoint ---- */
 
+/*
+ * The content is read through a file of our own, which dentry_open() opens
+ * without the permission check open() makes: the checkpointer itself must
+ * be allowed to read the file. Otherwise a target holding a deleted file
+ * open write-only (a rotated-away root log handed down to it) would put in
+ * the image what neither it nor the checkpointer may read.
+ */
+static int cpt_anon_may_read(unsigned int fd, struct file *file)
+{
+	int ret = inode_permission(file_mnt_user_ns(file), file_inode(file), MAY_READ);
+
+	if (ret)
+		cpt_note("fd %u: nameless file %pd: the checkpointer may not read it (%d)\n",
+			 fd, file->f_path.dentry, ret);
+	return ret;
+}
+
 /* A nameless regular file: a memfd or a deleted file; another internal one is refused. */
 static int cpt_anon_claim(unsigned int fd, struct file *file)
 {
@@ -42,12 +59,12 @@ static int cpt_anon_claim(unsigned int fd, struct file *file)
 		/* A memfd reopened through /proc with less access would gain some. */
 		if ((file->f_flags & O_ACCMODE) != O_RDWR)
 			return cpt_refuse(fd, "memfd opened read- or write-only");
-		return CPT_PB_FILE_KIND_MEMFD;
+		return cpt_anon_may_read(fd, file) ?: CPT_PB_FILE_KIND_MEMFD;
 	}
 	if (d_unlinked(dentry)) {
 		if (!S_ISREG(inode->i_mode))
 			return cpt_refuse(fd, "deleted directory");
-		return CPT_PB_FILE_KIND_DELETED;
+		return cpt_anon_may_read(fd, file) ?: CPT_PB_FILE_KIND_DELETED;
 	}
 	return 0;
 }

@@ -49,6 +49,7 @@ struct cpt_kernel_symbols {
 	long (*sys_mq_getsetattr)(const struct pt_regs *regs);
 	long (*sys_mq_timedsend)(const struct pt_regs *regs);
 	long (*sys_mq_timedreceive)(const struct pt_regs *regs);
+	long (*sys_prlimit64)(const struct pt_regs *regs);
 	/* what setresuid() does to move a task's per-user counts to its new uid */
 	struct user_struct *(*alloc_uid)(kuid_t uid);
 	int (*set_cred_ucounts)(struct cred *new);

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The task itself: its ids, name, umask, personality, credentials, resource
- * limits and working directory. A restart never grants more than the
+ * limits and working directory, and its sandbox: capability sets,
+ * securebits and no_new_privs. A restart never grants more than the
  * restarting caller has: credentials other than the caller's need its
- * CAP_SETUID/CAP_SETGID, raised hard limits its CAP_SYS_RESOURCE.
+ * CAP_SETUID/CAP_SETGID, raised hard limits its CAP_SYS_RESOURCE, and
+ * capabilities and securebits follow capset() and prctl()'s rules. A task
+ * under seccomp is refused: its filters are not saved.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/futex.h>
 #include <linux/rseq.h>
+#include <linux/securebits.h>
+#include <linux/seccomp.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
 #include <linux/personality.h>
@@ -18,6 +23,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 
 #include "cpt_pb_fields.h"
@@ -25,8 +31,9 @@
 #include "cpt_symbols.h"
 
 #define CPT_MAX_GROUPS 65536
-/* The kernel's default fs.nr_open, which is not exported. */
-#define CPT_NR_OPEN_MAX (1024 * 1024)
+
+/* The capability sets of a cred, in the order of cpt_cap_fields. */
+enum { CPT_CAP_INH, CPT_CAP_PRM, CPT_CAP_EFF, CPT_CAP_BSET, CPT_CAP_AMB, CPT_NR_CAP_SETS };
 
 struct cpt_restore_task {
 	u32 pid;
@@ -35,6 +42,9 @@ struct cpt_restore_task {
 	u32 personality;
 	u32 ids[8];		/* uid, euid, suid, fsuid, gid, egid, sgid, fsgid */
 	struct group_info *groups;
+	u64 caps[CPT_NR_CAP_SETS];
+	u32 securebits;
+	bool no_new_privs;
 	struct rlimit rlim[RLIM_NLIMITS];
 	bool rlim_set[RLIM_NLIMITS];
 	struct path cwd;
@@ -53,6 +63,37 @@ static const u32 cpt_id_fields[8] = {
 	CPT_PB_TASK_GID, CPT_PB_TASK_EGID, CPT_PB_TASK_SGID, CPT_PB_TASK_FSGID,
 };
 
+static const u32 cpt_cap_fields[CPT_NR_CAP_SETS] = {
+	CPT_PB_TASK_CAP_INHERITABLE, CPT_PB_TASK_CAP_PERMITTED, CPT_PB_TASK_CAP_EFFECTIVE,
+	CPT_PB_TASK_CAP_BSET, CPT_PB_TASK_CAP_AMBIENT,
+};
+
+static const char *const cpt_cap_names[CPT_NR_CAP_SETS] = {
+	"inheritable", "permitted", "effective", "bounding", "ambient",
+};
+
+/* Bit N is capability N, as /proc/PID/status shows the sets. */
+static u64 cpt_cap_bits(kernel_cap_t cap)
+{
+	return (u64)cap.cap[1] << 32 | cap.cap[0];
+}
+
+static kernel_cap_t cpt_bits_cap(u64 bits)
+{
+	kernel_cap_t cap = { { lower_32_bits(bits), upper_32_bits(bits) } };
+
+	return cap;
+}
+
+static void cpt_cred_caps(const struct cred *cred, u64 *caps)
+{
+	caps[CPT_CAP_INH] = cpt_cap_bits(cred->cap_inheritable);
+	caps[CPT_CAP_PRM] = cpt_cap_bits(cred->cap_permitted);
+	caps[CPT_CAP_EFF] = cpt_cap_bits(cred->cap_effective);
+	caps[CPT_CAP_BSET] = cpt_cap_bits(cred->cap_bset);
+	caps[CPT_CAP_AMB] = cpt_cap_bits(cred->cap_ambient);
+}
+
 static int cpt_save_path(struct cpt_pb_buf *msg, u32 field, const struct path *path)
 {
 	char *buf, *name;
@@ -67,7 +108,11 @@ static int cpt_save_path(struct cpt_pb_buf *msg, u32 field, const struct path *p
 	return PTR_ERR_OR_ZERO(name);
 }
 
-static void cpt_save_creds(struct task_struct *t, struct cpt_pb_buf *msg)
+/*
+ * Capabilities mean something only in their user namespace: those of a task
+ * in another one than the checkpointer's would come back as the caller's.
+ */
+static int cpt_save_creds(struct task_struct *t, struct cpt_pb_buf *msg)
 {
 	struct user_namespace *ns = current_user_ns();
 	const struct cred *cred = get_task_cred(t);
@@ -77,14 +122,44 @@ static void cpt_save_creds(struct task_struct *t, struct cpt_pb_buf *msg)
 		from_kgid_munged(ns, cred->gid), from_kgid_munged(ns, cred->egid),
 		from_kgid_munged(ns, cred->sgid), from_kgid_munged(ns, cred->fsgid),
 	};
-	int i;
+	u64 caps[CPT_NR_CAP_SETS];
+	int i, ret = 0;
 
 	for (i = 0; i < 8; i++)
 		cpt_pb_u64(msg, cpt_id_fields[i], ids[i]);
 	for (i = 0; i < cred->group_info->ngroups; i++)
 		cpt_pb_varint(msg, CPT_PB_TASK_GROUPS,
 			      from_kgid_munged(ns, cred->group_info->gid[i]));
+	cpt_cred_caps(cred, caps);
+	for (i = 0; i < CPT_NR_CAP_SETS; i++)
+		cpt_pb_u64(msg, cpt_cap_fields[i], caps[i]);
+	cpt_pb_u64(msg, CPT_PB_TASK_SECUREBITS, cred->securebits);
+	if (cred->user_ns != ns) {
+		cpt_note("pid %d: capabilities in another user namespace are not supported\n",
+			 task_pid_vnr(t));
+		ret = -EOPNOTSUPP;
+	}
 	put_cred(cred);
+	return ret;
+}
+
+/*
+ * A seccomp filter is not saved: the task would come back unconfined, so
+ * it is refused. no_new_privs is saved.
+ */
+static int cpt_save_sandbox(struct task_struct *t, struct cpt_pb_buf *msg)
+{
+#ifdef CONFIG_SECCOMP
+	int mode = READ_ONCE(t->seccomp.mode);
+
+	if (mode != SECCOMP_MODE_DISABLED) {
+		cpt_note("pid %d runs under seccomp (%s mode): seccomp is not supported\n",
+			 task_pid_vnr(t), mode == SECCOMP_MODE_STRICT ? "strict" : "filter");
+		return -EOPNOTSUPP;
+	}
+#endif
+	cpt_pb_u64(msg, CPT_PB_TASK_NO_NEW_PRIVS, task_no_new_privs(t));
+	return 0;
 }
 
 static void cpt_save_rlimits(struct task_struct *t, struct cpt_pb_buf *msg)
@@ -139,7 +214,11 @@ static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	cpt_save_user_pointers(t, msg);
 	cpt_pb_string(msg, CPT_PB_TASK_COMM, __get_task_comm(comm, sizeof(comm), t));
 	cpt_pb_u64(msg, CPT_PB_TASK_PERSONALITY, t->personality);
-	cpt_save_creds(t, msg);
+	ret = cpt_save_creds(t, msg);
+	if (!ret)
+		ret = cpt_save_sandbox(t, msg);
+	if (ret)
+		return ret;
 	cpt_save_rlimits(t, msg);
 
 	task_lock(t);
@@ -216,6 +295,9 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 		for (i = 0; i < 8; i++)
 			if (f.num == cpt_id_fields[i])
 				cpt_pb_read_u32(&r, &f, &rt->ids[i]);
+		for (i = 0; i < CPT_NR_CAP_SETS; i++)
+			if (f.num == cpt_cap_fields[i])
+				cpt_pb_read_u64(&r, &f, &rt->caps[i]);
 		switch (f.num) {
 		case CPT_PB_TASK_PID:
 			cpt_pb_read_u32(&r, &f, &rt->pid);
@@ -262,6 +344,12 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 		case CPT_PB_TASK_RSEQ_SIG:
 			cpt_pb_read_u32(&r, &f, &rt->rseq_sig);
 			break;
+		case CPT_PB_TASK_SECUREBITS:
+			cpt_pb_read_u32(&r, &f, &rt->securebits);
+			break;
+		case CPT_PB_TASK_NO_NEW_PRIVS:
+			cpt_pb_read_bool(&r, &f, &rt->no_new_privs);
+			break;
 		}
 	}
 	ret = cpt_pb_end(&r);
@@ -277,6 +365,11 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 	if (!ret && rt->robust_list && rt->robust_list_len != sizeof(struct robust_list_head))
 		ret = -EBADMSG;
 	if (!ret && rt->rseq && rt->rseq_len != sizeof(struct rseq))
+		ret = -EBADMSG;
+	for (i = 0; !ret && i < CPT_NR_CAP_SETS; i++)
+		if (rt->caps[i] & ~GENMASK_ULL(CAP_LAST_CAP, 0))
+			ret = -EBADMSG;
+	if (!ret && rt->securebits & ~(SECURE_ALL_BITS | SECURE_ALL_LOCKS))
 		ret = -EBADMSG;
 	return ret;
 }
@@ -312,6 +405,66 @@ static int cpt_saved_ids(const struct cpt_restore_task *rt, kuid_t *uid, kgid_t 
 		gid[i] = make_kgid(ns, rt->ids[4 + i]);
 		if (!uid_valid(uid[i]) || !gid_valid(gid[i]))
 			return -EINVAL;
+	}
+	return 0;
+}
+
+static bool cpt_caps_subset(u64 a, u64 b)
+{
+	return !(a & ~b);
+}
+
+/*
+ * The first of the saved capability sets img that a caller with the sets old
+ * could not set itself, or -1: capset()'s rules (cap_capset), and prctl()'s
+ * for the bounding set (a drop needs CAP_SETPCAP) and the ambient set.
+ */
+static int cpt_refused_cap_set(const u64 *img, const u64 *old, bool setpcap, bool no_amb_raise)
+{
+	if (!cpt_caps_subset(img[CPT_CAP_PRM], old[CPT_CAP_PRM]))
+		return CPT_CAP_PRM;
+	if (!cpt_caps_subset(img[CPT_CAP_EFF], img[CPT_CAP_PRM]))
+		return CPT_CAP_EFF;
+	if (!cpt_caps_subset(img[CPT_CAP_INH], old[CPT_CAP_INH] | old[CPT_CAP_BSET]) ||
+	    (!setpcap && !cpt_caps_subset(img[CPT_CAP_INH], old[CPT_CAP_INH] | old[CPT_CAP_PRM])))
+		return CPT_CAP_INH;
+	if (!cpt_caps_subset(img[CPT_CAP_BSET], old[CPT_CAP_BSET]) ||
+	    (!setpcap && img[CPT_CAP_BSET] != old[CPT_CAP_BSET]))
+		return CPT_CAP_BSET;
+	if (!cpt_caps_subset(img[CPT_CAP_AMB], img[CPT_CAP_PRM] & img[CPT_CAP_INH]) ||
+	    (no_amb_raise && !cpt_caps_subset(img[CPT_CAP_AMB], old[CPT_CAP_AMB])))
+		return CPT_CAP_AMB;
+	return -1;
+}
+
+/*
+ * Whether the caller, with its credentials cred, could set the saved
+ * capability sets and securebits itself (a securebits change needs
+ * CAP_SETPCAP and leaves locked bits alone). A restored sandbox is never
+ * looser than the saved one, nor the task more capable than the caller:
+ * what the caller may not set is refused, not skipped.
+ */
+static int cpt_check_caps(const struct cpt_restore_task *rt, const struct cred *cred)
+{
+	bool setpcap = ns_capable_noaudit(cred->user_ns, CAP_SETPCAP);
+	u32 locked = (cred->securebits & SECURE_ALL_LOCKS) >> 1;
+	u64 old[CPT_NR_CAP_SETS];
+	int bad;
+
+	cpt_cred_caps(cred, old);
+	bad = cpt_refused_cap_set(rt->caps, old, setpcap,
+				  cred->securebits & issecure_mask(SECURE_NO_CAP_AMBIENT_RAISE));
+	if (bad >= 0) {
+		cpt_note("image %s capabilities %#llx: the caller's (%#llx) cannot set them\n",
+			 cpt_cap_names[bad], rt->caps[bad], old[bad]);
+		return -EPERM;
+	}
+	if (rt->securebits != cred->securebits &&
+	    (!setpcap || (locked & (rt->securebits ^ cred->securebits)) ||
+	     (cred->securebits & SECURE_ALL_LOCKS & ~rt->securebits))) {
+		cpt_note("image securebits %#x: the caller's are %#x, and it may not change them\n",
+			 rt->securebits, cred->securebits);
+		return -EPERM;
 	}
 	return 0;
 }
@@ -355,7 +508,29 @@ static int cpt_check_creds(const struct cpt_restore_task *rt, const struct cred 
 			 rt->groups->ngroups);
 		return -EPERM;
 	}
-	return 0;
+	return cpt_check_caps(rt, cred);
+}
+
+/*
+ * The saved cwd, looked up and entered as the caller, with chdir()'s
+ * MAY_EXEC | MAY_CHDIR check: the caller puts the task there, so it must be
+ * allowed to go there itself. (The restored ids are the caller's, or the
+ * caller may take them; a task may keep a cwd it can no longer enter, as
+ * after a chmod, so they are not asked.)
+ */
+static int cpt_lookup_cwd(struct cpt_restore_task *rt, const char *cwd)
+{
+	int ret = kern_path(cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rt->cwd);
+
+	if (ret) {
+		cpt_note("cannot find the working directory %s: %d\n", cwd, ret);
+		return ret;
+	}
+	rt->has_cwd = true;
+	ret = path_permission(&rt->cwd, MAY_EXEC | MAY_CHDIR);
+	if (ret)
+		cpt_note("the caller may not enter the working directory %s: %d\n", cwd, ret);
+	return ret;
 }
 
 static void cpt_task_free(struct cpt_session *s)
@@ -395,42 +570,42 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 		ret = cpt_check_root(root);
 	if (!ret)
 		ret = cpt_check_creds(rt, current_cred());
-	if (!ret && *cwd) {
-		ret = kern_path(cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rt->cwd);
-		rt->has_cwd = !ret;
-	}
+	if (!ret && *cwd)
+		ret = cpt_lookup_cwd(rt, cwd);
 	kfree(cwd);
 	kfree(root);
 	return ret;
 }
 
+/*
+ * Each saved limit goes through prlimit(), as if the task set it itself:
+ * the kernel's rules apply (a raised hard limit needs CAP_SYS_RESOURCE,
+ * RLIMIT_NOFILE's is at most fs.nr_open, the LSMs' say) and it arms
+ * RLIMIT_CPU's timer, against the CPU time used from the restart on.
+ */
 static int cpt_apply_rlimits(struct cpt_restore_task *rt)
 {
-	struct rlimit *cur = current->signal->rlim;
+	struct cpt_ubuf ub = {};
+	struct rlimit64 lim;
+	long ret;
 	int i;
 
-	for (i = 0; i < RLIM_NLIMITS; i++) {
+	ret = cpt_ubuf_get(&ub, sizeof(lim));
+	for (i = 0; !ret && i < RLIM_NLIMITS; i++) {
 		if (!rt->rlim_set[i])
 			continue;
-		if (rt->rlim[i].rlim_max > READ_ONCE(cur[i].rlim_max) &&
-		    !capable(CAP_SYS_RESOURCE)) {
-			cpt_note("rlimit %d: hard limit %llu > %lu needs CAP_SYS_RESOURCE\n",
-				 i, (unsigned long long)rt->rlim[i].rlim_max,
-				 READ_ONCE(cur[i].rlim_max));
-			return -EPERM;
-		}
-		if (i == RLIMIT_NOFILE && rt->rlim[i].rlim_max > CPT_NR_OPEN_MAX) {
-			cpt_note("RLIMIT_NOFILE %llu is above the kernel's limit\n",
-				 (unsigned long long)rt->rlim[i].rlim_max);
-			return -EPERM;
-		}
+		lim.rlim_cur = rt->rlim[i].rlim_cur;
+		lim.rlim_max = rt->rlim[i].rlim_max;
+		if (copy_to_user((void __user *)ub.addr, &lim, sizeof(lim)))
+			ret = -EFAULT;
+		else
+			ret = cpt_sys(cpt_sym.sys_prlimit64, 0, i, ub.addr, 0, 0);
+		if (ret)
+			cpt_note("rlimit %d (soft %llu, hard %llu): prlimit() refused it (%ld)\n",
+				 i, lim.rlim_cur, lim.rlim_max, ret);
 	}
-	task_lock(current->group_leader);
-	for (i = 0; i < RLIM_NLIMITS; i++)
-		if (rt->rlim_set[i])
-			cur[i] = rt->rlim[i];
-	task_unlock(current->group_leader);
-	return 0;
+	cpt_ubuf_put(&ub);
+	return ret;
 }
 
 /*
@@ -455,7 +630,10 @@ static int cpt_set_user(struct cred *new)
 	return cpt_sym.set_cred_ucounts(new);
 }
 
-/* Takes the saved ids, dropping capabilities as setresuid() would. */
+/*
+ * Takes the saved ids, capability sets and securebits, all checked against
+ * the caller's by cpt_check_creds().
+ */
 static int cpt_apply_creds(struct cpt_restore_task *rt)
 {
 	kuid_t uid[4];
@@ -482,14 +660,12 @@ static int cpt_apply_creds(struct cpt_restore_task *rt)
 	new->egid = gid[1];
 	new->sgid = gid[2];
 	new->fsgid = gid[3];
-	if (!uid_eq(new->euid, GLOBAL_ROOT_UID))
-		cap_clear(new->cap_effective);
-	if (!uid_eq(new->uid, GLOBAL_ROOT_UID) && !uid_eq(new->euid, GLOBAL_ROOT_UID) &&
-	    !uid_eq(new->suid, GLOBAL_ROOT_UID)) {
-		cap_clear(new->cap_permitted);
-		cap_clear(new->cap_effective);
-		cap_clear(new->cap_ambient);
-	}
+	new->cap_inheritable = cpt_bits_cap(rt->caps[CPT_CAP_INH]);
+	new->cap_permitted = cpt_bits_cap(rt->caps[CPT_CAP_PRM]);
+	new->cap_effective = cpt_bits_cap(rt->caps[CPT_CAP_EFF]);
+	new->cap_bset = cpt_bits_cap(rt->caps[CPT_CAP_BSET]);
+	new->cap_ambient = cpt_bits_cap(rt->caps[CPT_CAP_AMB]);
+	new->securebits = rt->securebits;
 	set_groups(new, rt->groups);
 	ret = cpt_set_user(new);
 	if (ret) {
@@ -518,6 +694,9 @@ int cpt_task_apply(struct cpt_session *s)
 	current->personality = rt->personality;
 	if (rt->has_cwd)
 		cpt_sym.set_fs_pwd(current->fs, &rt->cwd);
+	/* One-way, and allowed to anyone: the caller's own stays if it has one. */
+	if (rt->no_new_privs)
+		task_set_no_new_privs(current);
 	return cpt_apply_creds(rt);
 }
 

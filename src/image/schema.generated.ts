@@ -104,6 +104,16 @@ export interface Task {
   rseq: bigint;
   rseqLen: number;
   rseqSig: number;
+  /** prctl(PR_SET_NO_NEW_PRIVS) */
+  noNewPrivs: boolean;
+  /** prctl(PR_SET_SECUREBITS), lock bits included */
+  securebits: number;
+  /** capability sets, bit N = capability N */
+  capInheritable: bigint;
+  capPermitted: bigint;
+  capEffective: bigint;
+  capBset: bigint;
+  capAmbient: bigint;
 }
 
 export interface SigAction {

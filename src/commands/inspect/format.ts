@@ -175,6 +175,9 @@ function taskLines(task: Task): string[] {
     `groups ${task.groups.length === 0 ? '(none)' : task.groups.join(',')}, umask ${octal(task.umask)}, ` +
       `personality ${hex(BigInt(task.personality))}`,
     `cwd ${task.cwd || '?'}, root ${task.root || '?'}`,
+    `capabilities: inheritable ${hex(task.capInheritable)}, permitted ${hex(task.capPermitted)}, ` +
+      `effective ${hex(task.capEffective)}, bounding ${hex(task.capBset)}, ambient ${hex(task.capAmbient)}`,
+    `securebits ${hex(BigInt(task.securebits))}, no_new_privs ${task.noNewPrivs ? 'yes' : 'no'}`,
     ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
   ]);
 }
@@ -394,6 +397,11 @@ function taskJson(task: Task): Record<string, unknown> {
     robustList: hex(task.robustList),
     robustListLen: task.robustListLen.toString(),
     rseq: hex(task.rseq),
+    capInheritable: hex(task.capInheritable),
+    capPermitted: hex(task.capPermitted),
+    capEffective: hex(task.capEffective),
+    capBset: hex(task.capBset),
+    capAmbient: hex(task.capAmbient),
     rlimits: task.rlimits.map((limit) => ({
       resource: limit.resource,
       name: rlimitName(limit.resource),

@@ -9,6 +9,7 @@ import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
 import { securityFilesScenarios } from './security-files.js';
 import { securityNextidScenarios } from './security-nextid.js';
+import { securityCredsScenarios } from './security-creds.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { treeScenarios } from './tree.js';
@@ -21,6 +22,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sharedScenarios,
   ...objectScenarios,
   ...abortScenarios,
+  ...securityCredsScenarios,
   ...mutateScenarios,
   ...raceScenarios,
   ...securityFilesScenarios,

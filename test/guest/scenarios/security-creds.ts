@@ -1,0 +1,77 @@
+// What a checkpoint may read and a restart may grant: no more than the
+// caller could read or get itself (security review, issue 12: F4, F6, F13).
+import type { Scenario } from './scenario.js';
+import { cycle, goPath, shell } from './rows.js';
+
+export const securityCredsScenarios: readonly Scenario[] = [
+  {
+    name: 'deleted-unreadable',
+    run: shell('security-creds', 'deleted_unreadable'),
+    cli: true,
+    timeoutSeconds: 90,
+    costSeconds: 12,
+    checks: {
+      'creds.deleted-unreadable-refused': 'a checkpoint of a deleted file its caller may not read is refused, naming the fd',
+      'creds.deleted-unreadable-not-saved': 'the refused checkpoint wrote the content nowhere and left the target running',
+      'creds.deleted-root-saved': 'root, who may read it, checkpoints the same deleted file with its content',
+    },
+  },
+  {
+    name: 'sandbox-kept',
+    run: shell('security-creds', 'sandbox_kept'),
+    cli: true,
+    timeoutSeconds: 180,
+    costSeconds: 60,
+    checks: {
+      'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
+      'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',
+      'sandbox-root.same-sandbox': 'a restarted root service has its saved capability sets, securebits, no_new_privs and seccomp mode',
+      'sandbox-root.child-same-sandbox': 'a program the restarted root service runs in a child has the sandbox it had before',
+      'sandbox-root.no-new-privs': 'a restarted root service still has no_new_privs',
+      'sandbox-root.bounding-set': 'a restarted root service still lacks the capability dropped from its bounding set',
+      'sandbox-nobody.checkpoint': 'root checkpoints a sandboxed service running as nobody',
+      'sandbox-nobody.exit-status': 'the sandboxed nobody service restarted by root checks itself and ends well',
+      'sandbox-nobody.same-sandbox': 'a nobody service restarted by root has its saved capability sets, no_new_privs and seccomp mode',
+      'sandbox-nobody.child-same-sandbox': 'a program the restarted nobody service runs in a child has the sandbox it had before',
+      'sandbox-nobody.no-new-privs': 'a nobody service restarted by root still has no_new_privs',
+      'sandbox-nobody.bounding-set': 'a nobody service restarted by root still lacks the capability dropped from its bounding set',
+      'creds.sandbox-beyond-caller-refused':
+        'an unprivileged restart of a sandbox whose capability sets it may not set (no CAP_SETPCAP) is refused, naming the set',
+      'creds.caps-beyond-caller-refused': "an image's permitted capabilities beyond the restarting caller's are refused, naming the set",
+      'creds.refused-nothing-left': 'the refused restarts leave no process behind',
+    },
+  },
+  {
+    name: 'seccomp-refused',
+    run: shell('security-creds', 'seccomp_refused'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 8,
+    checks: {
+      'creds.seccomp-refused': 'a checkpoint of a process under a seccomp filter is refused, naming the pid and seccomp',
+      'creds.seccomp-refused-alive': 'the process a seccomp refusal names is left running',
+    },
+  },
+  {
+    name: 'cwd-refused',
+    run: shell('security-creds', 'cwd_refused'),
+    cli: true,
+    timeoutSeconds: 90,
+    costSeconds: 15,
+    checks: {
+      'creds.cwd-needs-chdir-rights': 'a restart into a working directory the caller may not enter (chdir rights) is refused, naming it',
+    },
+  },
+  {
+    name: 'rlimit-cpu',
+    run: cycle('rlimit_cpu', goPath),
+    timeoutSeconds: 90,
+    costSeconds: 12,
+    checks: {
+      'rlimit-cpu.checkpoint': 'a process with a 1 s RLIMIT_CPU is checkpointed and killed',
+      'rlimit-cpu.exit-status': 'the restarted process with a 1 s RLIMIT_CPU checks itself and ends well',
+      'rlimit-cpu.rlimit-cpu-saved': 'RLIMIT_CPU is restored',
+      'rlimit-cpu.rlimit-cpu-enforced': 'a restored RLIMIT_CPU is enforced: the spinning process gets SIGXCPU',
+    },
+  },
+];

@@ -1,0 +1,170 @@
+# shellcheck shell=sh
+# A checkpoint reveals, and a restart grants, no more than its caller may
+# read or get itself; a sandboxed process comes back sandboxed, or not at
+# all. Unprivileged callers go through a 0666 /dev/cpt, as abort.sh's do.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+# nobody with CAP_CHECKPOINT_RESTORE, which a restart with the saved pid needs
+as_nobody_cr() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
+}
+
+# pass_if's condition is one command: a compound one goes through eval '...'.
+
+# A directory of nobody's in the scenario's, for its images.
+nobody_dir() {
+	chmod 0711 "$scratch"
+	mkdir -p "$scratch/nobody"
+	chown nobody:nogroup "$scratch/nobody"
+	echo "$scratch/nobody"
+}
+
+# The review's F4: a root-owned 0600 file, opened write-only by root,
+# inherited by a nobody process, then unlinked. Its content is saved with a
+# deleted file; nobody may not read it, so nobody's checkpoint must refuse
+# by fd, and write the content nowhere. Root may read it: its checkpoint
+# holds the content, which shows that the grep would have found it.
+scenario_deleted_unreadable() {
+	mine=$(nobody_dir)
+	chmod 0666 /dev/cpt
+	secret=$scratch/secret
+	echo TOP-SECRET-F4 >"$secret"
+	chmod 0600 "$secret"
+	pid=$(sh -c 'exec 3>>"$0"; setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$secret")
+	rm "$secret"
+	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/f4.img" 2>"$scratch/f4.err"
+	status=$?
+	leaked=$(grep -rla TOP-SECRET-F4 "$mine" 2>/dev/null)
+	pass_if creds.deleted-unreadable-refused "nobody's checkpoint exited $status: $(tr '\n' ' ' <"$scratch/f4.err")" \
+		eval '[ "$status" -eq 4 ] && grep -q "fd 3: .*may not read" "$scratch/f4.err"'
+	pass_if creds.deleted-unreadable-not-saved "files holding the content: '$leaked'; target alive: $(test -d "/proc/$pid" && echo yes)" \
+		eval '[ -z "$leaked" ] && [ -d "/proc/$pid" ]'
+	"$cptctl" checkpoint "$pid" -o "$scratch/root-f4.img" 2>"$scratch/root-f4.err"
+	status=$?
+	pass_if creds.deleted-root-saved "root's checkpoint exited $status, content saved: $(grep -ca TOP-SECRET-F4 "$scratch/root-f4.img" 2>/dev/null): $(tr '\n' ' ' <"$scratch/root-f4.err")" \
+		eval '[ "$status" -eq 0 ] && grep -qa TOP-SECRET-F4 "$scratch/root-f4.img"'
+	kill "$pid"
+	chmod 0600 /dev/cpt
+}
+
+# sandbox_cycle NAME SETPRIV_OPTIONS...: the sandbox_state workload, started
+# under setpriv with those options, checkpointed (--kill) and restarted by
+# root; its checks come out as NAME.CHECK. Leaves the image in $scratch/NAME.img.
+sandbox_cycle() {
+	cycle=$1
+	shift
+	mkdir -p "$scratch/$cycle.d"
+	chmod 0777 "$scratch/$cycle.d"
+	if ! start_workload "$cycle" setpriv "$@" "$workloads/sandbox_state" "$scratch/$cycle.d"; then
+		result "$cycle.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return 1
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
+	status=$?
+	pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	(wait_for_pid "$pid" && touch "$scratch/$cycle.d/go") &
+	"$cptctl" restart "$scratch/$cycle.img" 2>"$scratch/$cycle-restart.err"
+	status=$?
+	pass_if "$cycle.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$cycle-restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT $cycle./p" "$out"
+}
+
+# The review's F6: a sandboxed process (no_new_privs, a reduced bounding
+# set, inheritable capabilities, securebits) comes back with its sandbox,
+# as root's service and as nobody's, restarted by root. A restart grants
+# no capability its caller lacks, and restores no sandbox it may not set:
+# nobody, with CAP_CHECKPOINT_RESTORE but no CAP_SETPCAP, can restart
+# neither the sandboxed image nor that image edited to hold every
+# capability.
+scenario_sandbox_kept() {
+	sandbox_cycle sandbox-root --nnp --bounding-set=-sys_boot --inh-caps=+net_bind_service \
+		--securebits=+noroot
+	chmod 0711 "$scratch"
+	sandbox_cycle sandbox-nobody --reuid=nobody --regid=nogroup --clear-groups --nnp \
+		--bounding-set=-sys_boot --inh-caps=+net_bind_service
+	chmod 0666 /dev/cpt
+	# nobody may open all that the image holds: only the sandbox is refused
+	chmod 0644 "$scratch/sandbox-nobody.img"
+	chmod 0666 "$scratch/sandbox-nobody.out"
+	as_nobody_cr "$cptctl" restart "$scratch/sandbox-nobody.img" --detach >/dev/null 2>"$scratch/sandbox.err"
+	status=$?
+	pass_if creds.sandbox-beyond-caller-refused "nobody's restart of the sandboxed image exited $status: $(tr '\n' ' ' <"$scratch/sandbox.err")" \
+		eval '[ "$status" -eq 5 ] && grep -q "inheritable capabilities .* cannot set them" "$scratch/sandbox.err"'
+	set_task_fields "$scratch/sandbox-nobody.img" "$scratch/all-caps.img" capPermitted=0x1ffffffffff \
+		capEffective=0x1ffffffffff 2>"$scratch/encode.err"
+	chmod 0644 "$scratch/all-caps.img"
+	as_nobody_cr "$cptctl" restart "$scratch/all-caps.img" --detach >/dev/null 2>"$scratch/all-caps.err"
+	status=$?
+	pass_if creds.caps-beyond-caller-refused "restart of an image with every capability exited $status: $(cat "$scratch/all-caps.err" "$scratch/encode.err" | tr '\n' ' ')" \
+		eval '[ "$status" -eq 5 ] && grep -q "permitted capabilities .* cannot set them" "$scratch/all-caps.err"'
+	pass_if creds.refused-nothing-left "no sandbox_state runs after the refused restarts" \
+		[ "$(pgrep -c -x sandbox_state)" -eq 0 ]
+	chmod 0600 /dev/cpt
+}
+
+# set_task_fields IN OUT KEY=VALUE...: IN's image with those TASK fields (hex
+# capability sets) changed, as a hostile image would have them.
+set_task_fields() {
+	in=$1 edited=$2
+	shift 2
+	"$cptctl" inspect --json "$in" >"$scratch/fields.json" &&
+		python3 - "$scratch/fields.json" "$@" <<'PY' &&
+import json, sys
+path = sys.argv[1]
+doc = json.load(open(path))
+changes = dict(arg.split('=', 1) for arg in sys.argv[2:])
+for record in doc['recordList']:
+    if record.get('type') == 'TASK':
+        record.pop('payload', None)
+        like = record['message'].get('capBset')
+        for key, value in changes.items():
+            record['message'][key] = value if isinstance(like, str) and like.startswith('0x') else str(int(value, 16))
+json.dump(doc, open(path, 'w'))
+PY
+		"$cptctl" encode "$scratch/fields.json" -o "$edited"
+}
+
+# A process under a seccomp filter cannot be checkpointed: the filter is
+# not saved, and it would come back unconfined. The refusal names the pid
+# and seccomp, and leaves the process running.
+scenario_seccomp_refused() {
+	mkdir -p "$scratch/seccomp.d"
+	if ! start_workload seccomp "$workloads/sandbox_state" "$scratch/seccomp.d" seccomp; then
+		result creds.seccomp-refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/seccomp.img" --kill 2>"$scratch/seccomp.err"
+	status=$?
+	pass_if creds.seccomp-refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/seccomp.err")" \
+		eval '[ "$status" -eq 4 ] && grep -q "pid $pid .*seccomp" "$scratch/seccomp.err"'
+	pass_if creds.seccomp-refused-alive "pid $pid still running after the refusal" [ -d "/proc/$pid" ]
+	kill "$pid"
+}
+
+# The review's F13: a restart puts the task in its saved cwd only if the
+# caller may enter it, as chdir() checks. nobody's process sits in a
+# directory of nobody's, which root then makes its own, mode 0700: nobody's
+# restart is refused, naming the directory; root's would be allowed.
+scenario_cwd_refused() {
+	mine=$(nobody_dir)
+	chmod 0666 /dev/cpt
+	mkdir -p "$mine/cwd"
+	chown nobody:nogroup "$mine/cwd"
+	pid=$(as_nobody sh -c 'cd "$0" && exec sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$mine/cwd")
+	wait_until test "$(readlink "/proc/$pid/cwd")" = "$mine/cwd"
+	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/cwd.img" --kill 2>"$scratch/cwd-ckpt.err"
+	wait_for_pid_gone "$pid"
+	chown root:root "$mine/cwd"
+	chmod 0700 "$mine/cwd"
+	as_nobody_cr "$cptctl" restart "$mine/cwd.img" --detach >/dev/null 2>"$scratch/cwd.err"
+	status=$?
+	pass_if creds.cwd-needs-chdir-rights "nobody's restart into root's 0700 directory exited $status: $(cat "$scratch/cwd-ckpt.err" "$scratch/cwd.err" | tr '\n' ' ')" \
+		eval '[ "$status" -eq 5 ] && grep -q "may not enter the working directory $mine/cwd" "$scratch/cwd.err" && [ ! -d "/proc/$pid" ]'
+	kill "$pid" 2>/dev/null
+	chmod 0600 /dev/cpt
+}
