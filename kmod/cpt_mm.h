@@ -6,6 +6,7 @@
 #include <linux/mman.h>
 #include <linux/types.h>
 
+struct cpt_session;
 struct mm_struct;
 struct task_struct;
 struct vm_area_struct;
@@ -49,5 +50,11 @@ int cpt_mm_special(struct vm_area_struct *vma, const char **name);
 
 /* Whether a task other than the target's threads uses its mm (CLONE_VM). */
 bool cpt_mm_shared_with_others(struct task_struct *task, struct mm_struct *mm);
+
+/*
+ * A shared anonymous VMA of the task being saved: refused if a process
+ * outside the tree maps its object too (cpt_mm_shmem.c).
+ */
+int cpt_mm_shmem_save(struct cpt_session *s, struct vm_area_struct *vma);
 
 #endif /* CPT_MM_H */

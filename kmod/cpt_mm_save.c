@@ -26,6 +26,7 @@
 #include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/swapops.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/xarray.h>
@@ -46,10 +47,13 @@ struct cpt_mm_shared {
 	struct inode *inode;
 	pgoff_t first;
 	pgoff_t last;
+	unsigned long start;
+	unsigned long end;
 };
 
 /* A checkpoint's working state; its buffers serve every VMA and page. */
 struct cpt_mm_save {
+	struct cpt_session *s;
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct cpt_mm_run *runs;
@@ -452,22 +456,12 @@ static int cpt_mm_scan_shmem(struct cpt_mm_save *sv, struct vm_area_struct *vma)
 	return 0;
 }
 
-/*
- * Two VMAs mapping the same pages of one shared anonymous object (mremap()
- * with old_size 0) would come back as two separate objects: refuse them.
- */
-static int cpt_mm_check_shared(struct cpt_mm_save *sv, struct vm_area_struct *vma)
+/* Notes a shared anonymous VMA, for cpt_mm_check_shared(). */
+static int cpt_mm_note_shared(struct cpt_mm_save *sv, struct vm_area_struct *vma)
 {
-	struct inode *inode = file_inode(vma->vm_file);
-	pgoff_t first = vma->vm_pgoff, last = first + vma_pages(vma) - 1;
 	struct cpt_mm_shared *shared;
-	size_t i, max;
+	size_t max;
 
-	for (i = 0; i < sv->nr_shared; i++) {
-		shared = &sv->shared[i];
-		if (shared->inode == inode && shared->first <= last && first <= shared->last)
-			return -EOPNOTSUPP;
-	}
 	if (sv->nr_shared == sv->max_shared) {
 		max = max_t(size_t, 16, sv->max_shared * 2);
 		shared = kvrealloc(sv->shared, sv->max_shared * sizeof(*shared),
@@ -477,10 +471,51 @@ static int cpt_mm_check_shared(struct cpt_mm_save *sv, struct vm_area_struct *vm
 		sv->shared = shared;
 		sv->max_shared = max;
 	}
-	sv->shared[sv->nr_shared].inode = inode;
-	sv->shared[sv->nr_shared].first = first;
-	sv->shared[sv->nr_shared].last = last;
-	sv->nr_shared++;
+	sv->shared[sv->nr_shared++] = (struct cpt_mm_shared) {
+		.inode = file_inode(vma->vm_file),
+		.first = vma->vm_pgoff,
+		.last = vma->vm_pgoff + vma_pages(vma) - 1,
+		.start = vma->vm_start,
+		.end = vma->vm_end,
+	};
+	return 0;
+}
+
+static int cpt_mm_shared_cmp(const void *a, const void *b)
+{
+	const struct cpt_mm_shared *x = a, *y = b;
+
+	if (x->inode != y->inode)
+		return (uintptr_t)x->inode < (uintptr_t)y->inode ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * Two VMAs mapping the same pages of one shared anonymous object (mremap()
+ * with old_size 0) would come back as two separate objects: refuse them.
+ * Sorted by object and offset, an overlap is with an earlier VMA's end.
+ */
+static int cpt_mm_check_shared(struct cpt_mm_save *sv)
+{
+	const struct cpt_mm_shared *cur, *prev = NULL;
+	pgoff_t reach = 0;
+	size_t i;
+
+	sort(sv->shared, sv->nr_shared, sizeof(*sv->shared), cpt_mm_shared_cmp, NULL);
+	for (i = 0; i < sv->nr_shared; i++) {
+		cur = &sv->shared[i];
+		if (prev && prev->inode == cur->inode && cur->first <= reach) {
+			cpt_note("pid %d: cannot checkpoint %#lx-%#lx: %s\n",
+				 task_pid_nr(sv->task), cur->start, cur->end,
+				 "shared memory mapped twice");
+			return -EOPNOTSUPP;
+		}
+		if (!prev || prev->inode != cur->inode || cur->last > reach)
+			reach = cur->last;
+		prev = cur;
+		if (!(i % 1024))
+			cond_resched();
+	}
 	return 0;
 }
 
@@ -556,9 +591,9 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	sv->vma_start = vma->vm_start;
 	switch (kind) {
 	case CPT_PB_VMA_KIND_SHMEM:
-		ret = cpt_mm_check_shared(sv, vma);
-		if (ret == -EOPNOTSUPP)
-			return cpt_mm_refuse(sv, vma, "shared memory mapped twice", ret);
+		ret = cpt_mm_note_shared(sv, vma);
+		if (!ret)
+			ret = cpt_mm_shmem_save(sv->s, vma);
 		sv->nr_scanned += vma_pages(vma);
 		return ret ?: cpt_mm_scan_shmem(sv, vma);
 	case CPT_PB_VMA_KIND_FILE:
@@ -666,6 +701,9 @@ static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
+	ret = cpt_mm_check_shared(sv);
+	if (ret)
+		return ret;
 	if (sv->nr_vdso != 1 || sv->nr_vvar != 1) {
 		cpt_note("pid %d: cannot checkpoint: it unmapped or moved its vDSO apart\n",
 			 task_pid_nr(sv->task));
@@ -739,7 +777,7 @@ static void cpt_mm_save_free(struct cpt_mm_save *sv)
 
 int cpt_mm_save(struct cpt_session *s)
 {
-	struct cpt_mm_save sv = { .task = s->cur->task };
+	struct cpt_mm_save sv = { .s = s, .task = s->cur->task };
 	ktime_t started, scanned;
 	struct cpt_pb_buf msg;
 	size_t i;

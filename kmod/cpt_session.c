@@ -38,6 +38,7 @@ static void cpt_session_release(struct kref *ref)
 	}
 	s->cur = NULL;
 	cpt_files_release(s);
+	cpt_mm_shmem_release(s);
 	cpt_ipc_free(s);
 	cpt_nextid_unreserve(s);
 	cpt_tree_free(s);

@@ -57,6 +57,18 @@ export const sharedScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'shmem-outside',
+    run: shell('shared', 'shmem_outside'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 9,
+    checks: {
+      'shmem-outside.refused': 'a process sharing anonymous memory with one outside the tree is refused, naming it',
+      'shmem-outside.no-image': 'the refused checkpoint leaves no image',
+      'shmem-outside.ran-on': 'the refused tree runs on and ends well',
+    },
+  },
+  {
     name: 'anon',
     run: cycle('files_anon', inDir),
     timeoutSeconds: 60,

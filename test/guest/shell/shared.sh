@@ -24,6 +24,30 @@ scenario_outside() {
 		sh -c '! grep -q FAIL "$0" && grep -q "RESULT private PASS" "$0"' "$out"
 }
 
+# A child sharing anonymous memory (MAP_SHARED|MAP_ANONYMOUS, through fork)
+# with its parent and sibling, checkpointed without them, is refused with
+# the pid of one of them; the tree runs on and ends well.
+scenario_shmem_outside() {
+	if ! start_workload shmem-outside "$workloads/shmem_tree" "$scratch"; then
+		result shmem-outside.ready FAIL "$(tr '\n' ' ' <"$out")"
+		return
+	fi
+	children=$(tr ' ' '\n' <"/proc/$pid/task/$pid/children" | grep .)
+	child=$(echo "$children" | head -n 1)
+	sibling=$(echo "$children" | tail -n 1)
+	"$cptctl" checkpoint "$child" -o "$scratch/shmem-outside.img" 2>"$scratch/shmem-outside.err"
+	status=$?
+	named=$(sed -n 's/.*shared anonymous memory shared with pid \([0-9]*\) outside the tree.*/\1/p' \
+		"$scratch/shmem-outside.err" | head -n 1)
+	pass_if shmem-outside.refused "checkpoint of the child $child (parent $pid, sibling $sibling) exited $status: $(tr '\n' ' ' <"$scratch/shmem-outside.err")" \
+		sh -c '[ "$0" -ne 0 ] && { [ "$1" = "$2" ] || [ "$1" = "$3" ]; }' "$status" "$named" "$pid" "$sibling"
+	pass_if shmem-outside.no-image "no image is left behind" test ! -s "$scratch/shmem-outside.img"
+	touch "$scratch/go"
+	wait_until test ! -d "/proc/$pid"
+	pass_if shmem-outside.ran-on "the workload ended: $(grep -c PASS "$out") checks passed, $(grep -c FAIL "$out") failed: $(grep FAIL "$out" | tr '\n' ' ')" \
+		sh -c '! grep -q FAIL "$0" && grep -q "RESULT children PASS" "$0"' "$out"
+}
+
 # After the table cycle: inspect names the process whose fd table a process shares.
 inspect_fd_table() {
 	if "$cptctl" inspect "$img" >"$scratch/table.inspect" 2>&1; then
