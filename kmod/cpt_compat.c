@@ -115,6 +115,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(set_cred_ucounts, "set_cred_ucounts"),
 	CPT_SYM(shm_file_operations, "shm_file_operations"),
 	CPT_SYM(shm_file_operations_huge, "shm_file_operations_huge"),
+	CPT_SYM(shmem_kernel_file_setup, "shmem_kernel_file_setup"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 };
 

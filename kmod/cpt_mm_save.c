@@ -4,8 +4,9 @@
  * and the mm's own facts: code, data, brk, stack, arguments, environment,
  * auxv, exe), then CPT_REC_PAGES records with the memory only the process
  * holds: its anonymous pages, the copied-on-write pages of its private file
- * mappings included, and the pages of its shared anonymous memory. What a
- * file or this kernel keeps (file pages, the vDSO) is not copied.
+ * mappings included, and the pages of its shared anonymous memory that no
+ * process of the tree saved before (cpt_mm_shmem.c). What a file or this
+ * kernel keeps (file pages, the vDSO) is not copied.
  *
  * cpt_mm_restore.c makes it again.
  */
@@ -26,7 +27,6 @@
 #include <linux/shmem_fs.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/swapops.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/xarray.h>
@@ -42,15 +42,6 @@ struct cpt_mm_run {
 	unsigned long nr_pages;
 };
 
-/* A shared anonymous VMA seen so far, to catch two VMAs sharing its pages. */
-struct cpt_mm_shared {
-	struct inode *inode;
-	pgoff_t first;
-	pgoff_t last;
-	unsigned long start;
-	unsigned long end;
-};
-
 /* A checkpoint's working state; its buffers serve every VMA and page. */
 struct cpt_mm_save {
 	struct cpt_session *s;
@@ -62,9 +53,7 @@ struct cpt_mm_save {
 	unsigned long vma_start;	/* runs never merge across VMAs */
 	u64 nr_pages;
 	u64 nr_scanned;			/* pages of the mappings looked at */
-	struct cpt_mm_shared *shared;
-	size_t nr_shared;
-	size_t max_shared;
+	struct vm_area_struct *shmem_vma;	/* the one cpt_mm_scan_shmem() scans */
 	unsigned int nr_vdso;
 	unsigned int nr_vvar;
 	char *path;			/* PATH_MAX bytes */
@@ -434,87 +423,27 @@ static bool cpt_mm_shmem_find(struct address_space *mapping, pgoff_t *index,
 /*
  * Shared anonymous memory keeps its pages in its shmem file, whether this
  * process ever touched them or not (another process may have, before a
- * fork): the file, not the page tables, says which pages exist.
+ * fork): the file, not the page tables, says which pages exist. Called
+ * for the range [first, last] of the VMA's page offsets that no VMA saved
+ * before (cpt_mm_shmem_save_pages()).
  */
-static int cpt_mm_scan_shmem(struct cpt_mm_save *sv, struct vm_area_struct *vma)
+static int cpt_mm_scan_shmem(void *arg, unsigned long first, unsigned long last)
 {
+	struct cpt_mm_save *sv = arg;
+	struct vm_area_struct *vma = sv->shmem_vma;
 	struct address_space *mapping = vma->vm_file->f_mapping;
-	pgoff_t first = vma->vm_pgoff;
-	pgoff_t last = first + vma_pages(vma) - 1;
 	pgoff_t index = first, end;
 	int ret;
 
+	sv->nr_scanned += last - first + 1;
 	while (index <= last && cpt_mm_shmem_find(mapping, &index, last, &end)) {
 		end = min(end, last + 1);
-		ret = cpt_mm_add_run(sv, vma->vm_start + ((index - first) << PAGE_SHIFT),
+		ret = cpt_mm_add_run(sv, vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT),
 				     end - index);
 		if (ret)
 			return ret;
 		index = end;
 		cond_resched();
-	}
-	return 0;
-}
-
-/* Notes a shared anonymous VMA, for cpt_mm_check_shared(). */
-static int cpt_mm_note_shared(struct cpt_mm_save *sv, struct vm_area_struct *vma)
-{
-	struct cpt_mm_shared *shared;
-	size_t max;
-
-	if (sv->nr_shared == sv->max_shared) {
-		max = max_t(size_t, 16, sv->max_shared * 2);
-		shared = kvrealloc(sv->shared, sv->max_shared * sizeof(*shared),
-				   max * sizeof(*shared), GFP_KERNEL_ACCOUNT);
-		if (!shared)
-			return -ENOMEM;
-		sv->shared = shared;
-		sv->max_shared = max;
-	}
-	sv->shared[sv->nr_shared++] = (struct cpt_mm_shared) {
-		.inode = file_inode(vma->vm_file),
-		.first = vma->vm_pgoff,
-		.last = vma->vm_pgoff + vma_pages(vma) - 1,
-		.start = vma->vm_start,
-		.end = vma->vm_end,
-	};
-	return 0;
-}
-
-static int cpt_mm_shared_cmp(const void *a, const void *b)
-{
-	const struct cpt_mm_shared *x = a, *y = b;
-
-	if (x->inode != y->inode)
-		return (uintptr_t)x->inode < (uintptr_t)y->inode ? -1 : 1;
-	return x->first < y->first ? -1 : x->first > y->first;
-}
-
-/*
- * Two VMAs mapping the same pages of one shared anonymous object (mremap()
- * with old_size 0) would come back as two separate objects: refuse them.
- * Sorted by object and offset, an overlap is with an earlier VMA's end.
- */
-static int cpt_mm_check_shared(struct cpt_mm_save *sv)
-{
-	const struct cpt_mm_shared *cur, *prev = NULL;
-	pgoff_t reach = 0;
-	size_t i;
-
-	sort(sv->shared, sv->nr_shared, sizeof(*sv->shared), cpt_mm_shared_cmp, NULL);
-	for (i = 0; i < sv->nr_shared; i++) {
-		cur = &sv->shared[i];
-		if (prev && prev->inode == cur->inode && cur->first <= reach) {
-			cpt_note("pid %d: cannot checkpoint %#lx-%#lx: %s\n",
-				 task_pid_nr(sv->task), cur->start, cur->end,
-				 "shared memory mapped twice");
-			return -EOPNOTSUPP;
-		}
-		if (!prev || prev->inode != cur->inode || cur->last > reach)
-			reach = cur->last;
-		prev = cur;
-		if (!(i % 1024))
-			cond_resched();
 	}
 	return 0;
 }
@@ -544,7 +473,8 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	struct cpt_pb_buf v;
 	const char *why = NULL;
 	char *path = NULL;
-	u32 prot = 0, flags;
+	u32 prot = 0, flags, shmem_id = 0;
+	u64 shmem_size = 0;
 	int kind, ret;
 
 	kind = cpt_mm_vma_kind(vma, &why);
@@ -555,6 +485,11 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		if (IS_ERR(path))
 			return cpt_mm_refuse(sv, vma, "the mapped file has no usable path",
 					     PTR_ERR(path));
+	}
+	if (kind == CPT_PB_VMA_KIND_SHMEM) {
+		ret = cpt_mm_shmem_save(sv->s, vma, &shmem_id, &shmem_size);
+		if (ret)
+			return ret;
 	}
 	if (kind == CPT_PB_VMA_KIND_VDSO)
 		sv->nr_vdso++;
@@ -584,6 +519,11 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
 		cpt_pb_u64(&v, CPT_PB_VMA_SYSV_SHM_ID, cpt_ipc_shm_id(vma->vm_file));
 	}
+	if (kind == CPT_PB_VMA_KIND_SHMEM) {
+		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
+		cpt_pb_u64(&v, CPT_PB_VMA_SHMEM_ID, shmem_id);
+		cpt_pb_u64(&v, CPT_PB_VMA_SHMEM_SIZE, shmem_size);
+	}
 	cpt_pb_u64(&v, CPT_PB_VMA_KIND, kind);
 	cpt_pb_u64(&v, CPT_PB_VMA_VM_FLAGS, vm_flags);
 	cpt_pb_message(msg, CPT_PB_MM_VMAS, &v);
@@ -591,11 +531,8 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	sv->vma_start = vma->vm_start;
 	switch (kind) {
 	case CPT_PB_VMA_KIND_SHMEM:
-		ret = cpt_mm_note_shared(sv, vma);
-		if (!ret)
-			ret = cpt_mm_shmem_save(sv->s, vma);
-		sv->nr_scanned += vma_pages(vma);
-		return ret ?: cpt_mm_scan_shmem(sv, vma);
+		sv->shmem_vma = vma;
+		return cpt_mm_shmem_save_pages(sv->s, vma, cpt_mm_scan_shmem, sv);
 	case CPT_PB_VMA_KIND_FILE:
 		/* The file keeps a shared mapping's data. */
 		if (vm_flags & VM_MAYSHARE)
@@ -701,9 +638,6 @@ static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 		if (fatal_signal_pending(current))
 			return -EINTR;
 	}
-	ret = cpt_mm_check_shared(sv);
-	if (ret)
-		return ret;
 	if (sv->nr_vdso != 1 || sv->nr_vvar != 1) {
 		cpt_note("pid %d: cannot checkpoint: it unmapped or moved its vDSO apart\n",
 			 task_pid_nr(sv->task));
@@ -770,7 +704,6 @@ static int cpt_mm_write_run(struct cpt_session *s, struct cpt_mm_save *sv,
 static void cpt_mm_save_free(struct cpt_mm_save *sv)
 {
 	kvfree(sv->runs);
-	kvfree(sv->shared);
 	kfree(sv->pages);
 	kfree(sv->path);
 }

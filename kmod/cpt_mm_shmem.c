@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Shared anonymous memory (MAP_SHARED | MAP_ANONYMOUS: a kernel-internal
- * shmem file) across the processes of a tree. Processes share such an
- * object through fork(): a checkpoint must see that it is one object, and
- * refuse one that a process outside the tree maps too, since a restart
- * could not share it with that process.
+ * shmem file) across the processes of a tree, which share such an object
+ * through fork(). A checkpoint gives each object an id the first time a
+ * VMA of the tree maps it, and saves each of its pages once, with the
+ * first VMA that maps it; it refuses an object that a process outside the
+ * tree maps too, since a restart could not share it with that process. A
+ * restart makes the object when the first VMA names its id (records are
+ * read in the order they were written: the same VMA), and every later VMA
+ * maps that same object.
  */
 #include <linux/bsearch.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
@@ -20,14 +25,26 @@
 
 #include "cpt_mm.h"
 #include "cpt_session.h"
+#include "cpt_symbols.h"
+
+/* An object a checkpoint saw. */
+struct cpt_mm_shmem_obj {
+	struct file *file;		/* a reference: the inode, its identity, stays */
+	u32 id;
+	/* the ranges of page offsets whose pages the image has, each with its first */
+	struct maple_tree saved;
+};
 
 /* The session's shared anonymous objects. */
 struct cpt_mm_shmem {
 	/* checkpoint: the tree's address spaces, sorted, to tell a stranger's */
 	struct mm_struct **tree_mms;
 	unsigned int nr_tree_mms;
-	/* checkpoint: the objects seen so far, by inode, each with a file reference */
+	/* checkpoint: the objects seen so far, by inode */
 	struct xarray seen;
+	u32 nr_seen;
+	/* restart: the objects made so far, by id, each a file reference */
+	struct xarray made;
 };
 
 static int cpt_mm_ptr_cmp(const void *a, const void *b)
@@ -68,6 +85,7 @@ static struct cpt_mm_shmem *cpt_mm_shmem_registry(struct cpt_session *s)
 	if (!reg)
 		return NULL;
 	xa_init(&reg->seen);
+	xa_init(&reg->made);
 	s->shmem = reg;
 	if (s->mode == CPT_MODE_CHECKPOINT && cpt_mm_shmem_tree_mms(s, reg))
 		return NULL;	/* freed with the session */
@@ -96,82 +114,178 @@ static pid_t cpt_mm_owner_pid(struct mm_struct *mm)
 	return pid;
 }
 
-/*
- * An address space other than mm that maps the object: one outside the
- * tree if there is one (*outside set), else one of the tree, else NULL.
- */
-static struct mm_struct *cpt_mm_shmem_other(struct cpt_mm_shmem *reg,
-					    struct address_space *mapping,
-					    struct mm_struct *mm, bool *outside)
+/* An address space outside the tree that maps the object, or NULL. */
+static struct mm_struct *cpt_mm_shmem_stranger(struct cpt_mm_shmem *reg,
+					       struct address_space *mapping)
 {
-	struct mm_struct *other = NULL;
+	struct mm_struct *stranger = NULL;
 	struct vm_area_struct *vma;
 	struct rb_node *node;
 
-	*outside = false;
 	i_mmap_lock_read(mapping);
 	for (node = rb_first_cached(&mapping->i_mmap); node; node = rb_next(node)) {
 		vma = rb_entry(node, struct vm_area_struct, shared.rb);
-		if (vma->vm_mm == mm)
-			continue;
-		other = vma->vm_mm;
-		if (!cpt_mm_in_tree(reg, other)) {
-			*outside = true;
+		if (!cpt_mm_in_tree(reg, vma->vm_mm)) {
+			stranger = vma->vm_mm;
 			break;
 		}
 	}
 	i_mmap_unlock_read(mapping);
-	return other;
+	return stranger;
 }
 
 static int cpt_mm_shmem_refuse(struct task_struct *task, struct vm_area_struct *vma,
-			       struct mm_struct *other, bool outside)
+			       struct mm_struct *stranger)
 {
-	pid_t pid = cpt_mm_owner_pid(other);
+	pid_t pid = cpt_mm_owner_pid(stranger);
 	char with[24] = "";
 
 	if (pid)
 		snprintf(with, sizeof(with), " with pid %d", pid);
-	cpt_note("pid %d: cannot checkpoint %#lx-%#lx: shared anonymous memory shared%s %s\n",
-		 task_pid_nr(task), vma->vm_start, vma->vm_end, with,
-		 outside ? "outside the tree" : "of the tree, which a restart would not share");
+	cpt_note("pid %d: cannot checkpoint %#lx-%#lx: %s%s outside the tree\n",
+		 task_pid_nr(task), vma->vm_start, vma->vm_end,
+		 "shared anonymous memory shared", with);
 	return -EOPNOTSUPP;
 }
 
-int cpt_mm_shmem_save(struct cpt_session *s, struct vm_area_struct *vma)
+/* The object a shared anonymous VMA maps, seen before or new. */
+static struct cpt_mm_shmem_obj *cpt_mm_shmem_obj(struct cpt_session *s,
+						 struct vm_area_struct *vma)
 {
 	struct inode *inode = file_inode(vma->vm_file);
 	struct cpt_mm_shmem *reg = cpt_mm_shmem_registry(s);
-	struct mm_struct *other;
-	bool outside;
+	struct cpt_mm_shmem_obj *obj;
+	struct mm_struct *stranger;
 	int ret;
 
 	if (!reg)
-		return -ENOMEM;
-	if (xa_load(&reg->seen, (unsigned long)inode))
-		return 0;
+		return ERR_PTR(-ENOMEM);
+	obj = xa_load(&reg->seen, (unsigned long)inode);
+	if (obj)
+		return obj;
 	/* Once per object: who maps it does not change while the tree is frozen. */
-	other = cpt_mm_shmem_other(reg, inode->i_mapping, vma->vm_mm, &outside);
-	if (other)
-		return cpt_mm_shmem_refuse(s->cur->task, vma, other, outside);
-	ret = xa_err(xa_store(&reg->seen, (unsigned long)inode, get_file(vma->vm_file),
-			      GFP_KERNEL_ACCOUNT));
-	if (ret)
-		fput(vma->vm_file);
-	return ret;
+	stranger = cpt_mm_shmem_stranger(reg, inode->i_mapping);
+	if (stranger)
+		return ERR_PTR(cpt_mm_shmem_refuse(s->cur->task, vma, stranger));
+	obj = kzalloc(sizeof(*obj), GFP_KERNEL_ACCOUNT);
+	if (!obj)
+		return ERR_PTR(-ENOMEM);
+	mt_init(&obj->saved);
+	obj->id = reg->nr_seen + 1;
+	ret = xa_err(xa_store(&reg->seen, (unsigned long)inode, obj, GFP_KERNEL_ACCOUNT));
+	if (ret) {
+		kfree(obj);
+		return ERR_PTR(ret);
+	}
+	obj->file = get_file(vma->vm_file);
+	reg->nr_seen++;
+	return obj;
+}
+
+int cpt_mm_shmem_save(struct cpt_session *s, struct vm_area_struct *vma, u32 *id, u64 *size)
+{
+	struct cpt_mm_shmem_obj *obj = cpt_mm_shmem_obj(s, vma);
+
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	*id = obj->id;
+	*size = i_size_read(file_inode(obj->file));
+	return 0;
+}
+
+/* Marks [first, last] saved, and has its pages saved by fn. */
+static int cpt_mm_shmem_save_range(struct cpt_mm_shmem_obj *obj, pgoff_t first, pgoff_t last,
+				   cpt_mm_shmem_pages_fn fn, void *arg)
+{
+	int ret = mtree_store_range(&obj->saved, first, last, xa_mk_value(first),
+				    GFP_KERNEL_ACCOUNT);
+
+	return ret ?: fn(arg, first, last);
+}
+
+int cpt_mm_shmem_save_pages(struct cpt_session *s, struct vm_area_struct *vma,
+			    cpt_mm_shmem_pages_fn fn, void *arg)
+{
+	struct cpt_mm_shmem_obj *obj = cpt_mm_shmem_obj(s, vma);
+	pgoff_t index = vma->vm_pgoff, last = index + vma_pages(vma) - 1;
+	unsigned long next, start;
+	void *range;
+	int ret;
+
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+	/* The gaps between the ranges saved already, from index on. */
+	while (index <= last) {
+		next = index;
+		range = mt_find(&obj->saved, &next, last);
+		if (!range)
+			return cpt_mm_shmem_save_range(obj, index, last, fn, arg);
+		/* A range [start, next - 1] saved, at or after index. */
+		start = xa_to_value(range);
+		if (start > index) {
+			ret = cpt_mm_shmem_save_range(obj, index, start - 1, fn, arg);
+			if (ret)
+				return ret;
+		}
+		if (!next)
+			break;	/* the range ended at ULONG_MAX */
+		index = next;
+	}
+	return 0;
+}
+
+/*
+ * The object of the given id, made by its first VMA with the saved size
+ * (and, as mmap() would, charged unless MAP_NORESERVE): a new reference.
+ */
+struct file *cpt_mm_shmem_restore(struct cpt_session *s, u32 id, u64 size,
+				  unsigned long vm_flags)
+{
+	struct cpt_mm_shmem *reg = cpt_mm_shmem_registry(s);
+	struct file *file;
+	int ret;
+
+	if (!reg)
+		return ERR_PTR(-ENOMEM);
+	file = xa_load(&reg->made, id);
+	if (file) {
+		if (i_size_read(file_inode(file)) == size)
+			return get_file(file);
+		cpt_note("image: shared memory %u of %llu bytes, or %lld\n",
+			 id, size, i_size_read(file_inode(file)));
+		return ERR_PTR(-EBADMSG);
+	}
+	file = cpt_sym.shmem_kernel_file_setup("dev/zero", size, vm_flags & VM_NORESERVE);
+	if (IS_ERR(file)) {
+		cpt_note("cannot make shared memory of %llu bytes: %ld\n", size, PTR_ERR(file));
+		return file;
+	}
+	ret = xa_insert(&reg->made, id, file, GFP_KERNEL_ACCOUNT);
+	if (ret) {
+		fput(file);
+		return ERR_PTR(ret);
+	}
+	return get_file(file);
 }
 
 void cpt_mm_shmem_release(struct cpt_session *s)
 {
 	struct cpt_mm_shmem *reg = s->shmem;
+	struct cpt_mm_shmem_obj *obj;
 	struct file *file;
 	unsigned long i;
 
 	if (!reg)
 		return;
-	xa_for_each(&reg->seen, i, file)
-		fput(file);
+	xa_for_each(&reg->seen, i, obj) {
+		mtree_destroy(&obj->saved);
+		fput(obj->file);
+		kfree(obj);
+	}
 	xa_destroy(&reg->seen);
+	xa_for_each(&reg->made, i, file)
+		fput(file);
+	xa_destroy(&reg->made);
 	kvfree(reg->tree_mms);
 	kfree(reg);
 	s->shmem = NULL;

@@ -54,6 +54,9 @@ struct cpt_kernel_symbols {
 	/* what a SysV segment's attachment has as its f_op */
 	const struct file_operations *shm_file_operations;
 	const struct file_operations *shm_file_operations_huge;
+	/* what MAP_SHARED | MAP_ANONYMOUS memory is made of (shmem_zero_setup()) */
+	struct file *(*shmem_kernel_file_setup)(const char *name, loff_t size,
+						unsigned long flags);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -57,6 +57,23 @@ export const sharedScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'shmem',
+    run: cycle('shmem_tree', inDir, { after: shellHook('shared', 'inspect_shmem') }),
+    timeoutSeconds: 60,
+    costSeconds: 2,
+    checks: {
+      'shmem.exit-status': 'a parent and two children sharing anonymous memory through fork restart and end well',
+      'shmem.before': 'what each wrote to the shared memory before the checkpoint is there',
+      'shmem.children-to-parent': "the parent sees the children's writes after the restart: one object still",
+      'shmem.parent-to-children': "the children see the parent's and each other's writes after the restart",
+      'shmem.children-before': 'the children see the pages written before the checkpoint',
+      'shmem.mapped-twice': 'one object mapped twice by a process, at another offset, is still one object',
+      'shmem.fork-exec': 'a child forked after the restart shares the memory, then execs',
+      'shmem.children': 'the children exit 0',
+      'inspect.shmem': 'inspect shows one object in the four VMAs, its pages saved once',
+    },
+  },
+  {
     name: 'shmem-outside',
     run: shell('shared', 'shmem_outside'),
     cli: true,

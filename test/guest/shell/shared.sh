@@ -48,6 +48,19 @@ scenario_shmem_outside() {
 		sh -c '! grep -q FAIL "$0" && grep -q "RESULT children PASS" "$0"' "$out"
 }
 
+# After the shmem cycle: inspect shows one shared object in the parent's
+# VMA, child A's two and child B's one, with its 4 written pages saved once.
+inspect_shmem() {
+	if "$cptctl" inspect "$img" >"$scratch/shmem.inspect" 2>&1; then
+		grep 'shared memory [0-9]* of 32768 bytes' "$scratch/shmem.inspect" >"$scratch/shmem.vmas"
+		pass_if inspect.shmem "inspect shows: $(tr -s ' ' <"$scratch/shmem.vmas" | tr '\n' '|')" \
+			sh -c '[ "$(wc -l <"$0")" -eq 4 ] && [ "$(sed "s/.*shared memory \([0-9]*\) of.*/\1/" "$0" | sort -u | wc -l)" -eq 1 ] &&
+				[ "$(grep -c " 4/8 pages" "$0")" -eq 1 ] && [ "$(grep -c " 0/[0-9]* pages" "$0")" -eq 3 ]' "$scratch/shmem.vmas"
+	else
+		result inspect.shmem FAIL "$(tr '\n' ' ' <"$scratch/shmem.inspect")"
+	fi
+}
+
 # After the table cycle: inspect names the process whose fd table a process shares.
 inspect_fd_table() {
 	if "$cptctl" inspect "$img" >"$scratch/table.inspect" 2>&1; then
