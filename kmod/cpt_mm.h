@@ -49,6 +49,12 @@ extern const u8 cpt_mm_fact_pairs[CPT_MM_NR_FACT_PAIRS][2];
  */
 int cpt_mm_special(struct vm_area_struct *vma, const char **name);
 
+/*
+ * Whether a file is what MAP_SHARED | MAP_ANONYMOUS memory is mapped from:
+ * a kernel-internal shmem file named "dev/zero" (shmem_zero_setup()).
+ */
+bool cpt_mm_is_shared_anon(struct file *file);
+
 /* Whether a task other than the target's threads uses its mm (CLONE_VM). */
 bool cpt_mm_shared_with_others(struct task_struct *task, struct mm_struct *mm);
 

@@ -116,11 +116,8 @@ int cpt_mm_special(struct vm_area_struct *vma, const char **name)
 	return -EOPNOTSUPP;
 }
 
-/*
- * MAP_SHARED | MAP_ANONYMOUS memory: a kernel-internal shmem file named
- * "dev/zero" (shmem_zero_setup()). SysV segments and memfds differ by name.
- */
-static bool cpt_mm_is_shared_anon(struct file *file)
+/* SysV segments and memfds are shmem files too, but by other names. */
+bool cpt_mm_is_shared_anon(struct file *file)
 {
 	return file->f_mapping->a_ops == &shmem_aops &&
 	       IS_PRIVATE(file_inode(file)) &&

@@ -14,6 +14,7 @@ export const COMPAT_CHECKS = [
   'alloc_pid_args',
   'pts_fs_info',
   'shm_file_data',
+  'shmem_zero',
   'sem_undo_list',
   'fdinfo_eventfd',
   'fdinfo_signalfd',

@@ -58,9 +58,10 @@ export const sharedScenarios: readonly Scenario[] = [
   },
   {
     name: 'shmem',
-    run: cycle('shmem_tree', inDir, { after: shellHook('shared', 'inspect_shmem') }),
-    timeoutSeconds: 60,
-    costSeconds: 2,
+    run: cycle('shmem_tree', inDir, { after: shellHook('shared', 'after_shmem') }),
+    // Inspect, a JSON edit, encode and a restart: five node start-ups.
+    timeoutSeconds: 150,
+    costSeconds: 30,
     checks: {
       'shmem.exit-status': 'a parent and two children sharing anonymous memory through fork restart and end well',
       'shmem.before': 'what each wrote to the shared memory before the checkpoint is there',
@@ -71,6 +72,8 @@ export const sharedScenarios: readonly Scenario[] = [
       'shmem.fork-exec': 'a child forked after the restart shares the memory, then execs',
       'shmem.children': 'the children exit 0',
       'inspect.shmem': 'inspect shows one object in the four VMAs, its pages saved once',
+      'shmem.hostile-size': 'an image whose process maps shared memory with another size than the first is refused, saying so',
+      'shmem.hostile-no-task': 'no task of the refused restart is left',
     },
   },
   {

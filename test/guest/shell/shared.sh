@@ -61,6 +61,39 @@ inspect_shmem() {
 	fi
 }
 
+# After the shmem cycle: an image whose second process maps the shared
+# memory with another size than the first made it with is refused by name
+# (the first process restored already), and no task is left.
+hostile_shmem() {
+	"$cptctl" inspect --json "$img" >"$scratch/shmem.json" 2>&1 &&
+		node -e '
+const fs = require("fs");
+const doc = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+const mm = doc.recordList.filter((r) => r.type === "MM")[1].message;
+mm.vmas.find((v) => v.kind === "SHMEM").shmemSize = "65536";
+fs.writeFileSync(process.argv[2], JSON.stringify(doc));' "$scratch/shmem.json" "$scratch/shmem-size.json" &&
+		"$cptctl" encode "$scratch/shmem-size.json" -o "$scratch/shmem-size.img" >/dev/null 2>&1
+	if [ $? -ne 0 ]; then
+		result shmem.hostile-size FAIL "cannot make the mutant: $(tr '\n' ' ' <"$scratch/shmem.json" | cut -c 1-300)"
+		return
+	fi
+	"$cptctl" restart "$scratch/shmem-size.img" >/dev/null 2>"$scratch/shmem-size.err"
+	status=$?
+	# The refused task is killed before it can report: its note is in the kernel log.
+	dmesg | grep 'image: shared memory' >"$scratch/shmem-size.log"
+	pass_if shmem.hostile-size "restart exited $status: $(tr '\n' ' ' <"$scratch/shmem-size.err"); kernel log: $(cat "$scratch/shmem-size.log")" \
+		sh -c '[ "$0" -ne 0 ] && grep -q "image: shared memory 1 of 65536 bytes, or 32768" "$1"' "$status" "$scratch/shmem-size.log"
+	wait_until sh -c '! pgrep -x shmem_tree >/dev/null'
+	pass_if shmem.hostile-no-task "no task of the refused restart is left: $(pgrep -x shmem_tree | tr '\n' ' ')" \
+		sh -c '! pgrep -x shmem_tree >/dev/null'
+}
+
+# After the shmem cycle: what inspect shows, then hostile images.
+after_shmem() {
+	inspect_shmem
+	hostile_shmem
+}
+
 # After the table cycle: inspect names the process whose fd table a process shares.
 inspect_fd_table() {
 	if "$cptctl" inspect "$img" >"$scratch/table.inspect" 2>&1; then
