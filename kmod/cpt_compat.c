@@ -28,6 +28,9 @@
  *                 without /dev/ptmx)
  *  shm_file_data  a SysV attachment's file has ipc/shm.c's f_op and private
  *                 data (a segment made and attached here)
+ *  shmem_zero     shmem_kernel_file_setup("dev/zero") makes what a
+ *                 MAP_SHARED | MAP_ANONYMOUS mapping is mapped from (one
+ *                 mapped here), which a checkpoint knows as such
  *  sem_undo_list  a task's undo list has ipc/sem.c's layout (a semop() with
  *                 SEM_UNDO here; untested if the task already has one)
  *  fdinfo_eventfd, fdinfo_signalfd, fdinfo_timerfd, fdinfo_epoll,
@@ -67,6 +70,7 @@
 
 #include "cpt_compat.h"
 #include "cpt_internal.h"
+#include "cpt_mm.h"
 
 struct cpt_kernel_symbols cpt_sym;
 
@@ -133,6 +137,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(mqueue_file_operations, "mqueue_file_operations"),
 	CPT_SYM(pidmap_lock, "pidmap_lock"),
 	CPT_SYM(pid_max, "pid_max"),
+	CPT_SYM(shmem_kernel_file_setup, "shmem_kernel_file_setup"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 };
 
@@ -457,6 +462,57 @@ out:
 	return ret;
 }
 
+/*
+ * What the loading task's MAP_SHARED | MAP_ANONYMOUS memory is mapped from,
+ * and what shmem_kernel_file_setup() makes: the same kind of file, which a
+ * checkpoint knows as shared anonymous memory.
+ */
+static int cpt_test_shmem_zero(struct file *mapped, struct file *made)
+{
+	struct inode *inode = file_inode(made);
+
+	if (!cpt_mm_is_shared_anon(mapped))
+		return cpt_compat_fail("shared anonymous memory is no private shmem \"dev/zero\"");
+	if (!cpt_mm_is_shared_anon(made) || made->f_op != mapped->f_op ||
+	    inode->i_sb != file_inode(mapped)->i_sb || !(made->f_mode & FMODE_WRITE))
+		return cpt_compat_fail("shmem_kernel_file_setup makes another kind of file");
+	if (i_size_read(inode) != PAGE_SIZE || i_size_read(file_inode(mapped)) != PAGE_SIZE)
+		return cpt_compat_fail("a shared memory object's size is not its i_size");
+	return 0;
+}
+
+static int cpt_check_shmem_zero(void)
+{
+	struct mm_struct *mm = current->mm;
+	struct file *mapped = NULL, *made;
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	int ret;
+
+	if (!mm)
+		return cpt_compat_untested("the loading task has no memory to map");
+	addr = vm_mmap(NULL, 0, PAGE_SIZE, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, 0);
+	if (IS_ERR_VALUE(addr))
+		return cpt_compat_untested("cannot map shared anonymous memory (%ld)", (long)addr);
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (vma && vma->vm_file)
+		mapped = get_file(vma->vm_file);
+	mmap_read_unlock(mm);
+	vm_munmap(addr, PAGE_SIZE);
+	if (!mapped)
+		return cpt_compat_fail("shared anonymous memory has no file");
+	made = cpt_sym.shmem_kernel_file_setup("dev/zero", PAGE_SIZE, VM_NORESERVE);
+	if (IS_ERR(made)) {
+		ret = cpt_compat_fail("shmem_kernel_file_setup failed (%ld)", PTR_ERR(made));
+	} else {
+		ret = cpt_test_shmem_zero(mapped, made);
+		fput(made);
+	}
+	fput(mapped);
+	return ret;
+}
+
 static bool cpt_sem_undos_empty(struct cpt_sem_undo_list *ulp)
 {
 	bool empty;
@@ -529,6 +585,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "pidmap_lock", cpt_check_pidmap_lock },
 	{ "pts_fs_info", cpt_check_pts_fs_info },
 	{ "shm_file_data", cpt_check_shm_file_data },
+	{ "shmem_zero", cpt_check_shmem_zero },
 	{ "sem_undo_list", cpt_check_sem_undo_list },
 	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
 	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },

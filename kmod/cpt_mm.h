@@ -6,6 +6,8 @@
 #include <linux/mman.h>
 #include <linux/types.h>
 
+struct cpt_session;
+struct file;
 struct mm_struct;
 struct task_struct;
 struct vm_area_struct;
@@ -47,7 +49,27 @@ extern const u8 cpt_mm_fact_pairs[CPT_MM_NR_FACT_PAIRS][2];
  */
 int cpt_mm_special(struct vm_area_struct *vma, const char **name);
 
+/*
+ * Whether a file is what MAP_SHARED | MAP_ANONYMOUS memory is mapped from:
+ * a kernel-internal shmem file named "dev/zero" (shmem_zero_setup()).
+ */
+bool cpt_mm_is_shared_anon(struct file *file);
+
 /* Whether a task other than the target's threads uses its mm (CLONE_VM). */
 bool cpt_mm_shared_with_others(struct task_struct *task, struct mm_struct *mm);
+
+/*
+ * Shared anonymous memory by identity across the tree (cpt_mm_shmem.c).
+ * cpt_mm_shmem_save(): a VMA's object id and size, refusing an object that
+ * a process outside the tree maps. cpt_mm_shmem_save_pages(): calls fn for
+ * each range of the VMA's page offsets that no earlier VMA saved.
+ * cpt_mm_shmem_restore(): the object of an id, made by its first VMA.
+ */
+typedef int (*cpt_mm_shmem_pages_fn)(void *arg, unsigned long first, unsigned long last);
+int cpt_mm_shmem_save(struct cpt_session *s, struct vm_area_struct *vma, u32 *id, u64 *size);
+int cpt_mm_shmem_save_pages(struct cpt_session *s, struct vm_area_struct *vma,
+			    cpt_mm_shmem_pages_fn fn, void *arg);
+struct file *cpt_mm_shmem_restore(struct cpt_session *s, u32 id, u64 size,
+				  unsigned long vm_flags);
 
 #endif /* CPT_MM_H */

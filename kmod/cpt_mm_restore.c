@@ -43,6 +43,8 @@ struct cpt_mm_vma {
 	u32 flags;
 	u32 kind;
 	u32 shm_id;		/* SYSV_SHM */
+	u32 shmem_id;		/* SHMEM */
+	u64 shmem_size;
 	u32 path_len;
 	const char *path;
 	int open_flags;
@@ -132,6 +134,12 @@ static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v
 			break;
 		case CPT_PB_VMA_SYSV_SHM_ID:
 			cpt_pb_read_u32(&r, &f, &v->shm_id);
+			break;
+		case CPT_PB_VMA_SHMEM_ID:
+			cpt_pb_read_u32(&r, &f, &v->shmem_id);
+			break;
+		case CPT_PB_VMA_SHMEM_SIZE:
+			cpt_pb_read_u64(&r, &f, &v->shmem_size);
 			break;
 		default:	/* a newer writer's field */
 			break;
@@ -240,7 +248,12 @@ static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 			return cpt_mm_bad_vma(v, "file offset out of range");
 		return 0;
 	case CPT_PB_VMA_KIND_SHMEM:
-		return type == MAP_SHARED ? 0 : cpt_mm_bad_vma(v, "private shared memory");
+		/* Its object was made by mmap(): no bigger than an address space. */
+		if (type != MAP_SHARED || !v->shmem_id || !v->shmem_size ||
+		    !PAGE_ALIGNED(v->shmem_size) || v->shmem_size > TASK_SIZE ||
+		    v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
+			return cpt_mm_bad_vma(v, "shared memory not shared, or of no object");
+		return 0;
 	case CPT_PB_VMA_KIND_SYSV_SHM:
 		if (type != MAP_SHARED || v->shm_id > INT_MAX ||
 		    v->pgoff > (ULONG_MAX >> PAGE_SHIFT) - ((v->end - v->start) >> PAGE_SHIFT))
@@ -427,14 +440,28 @@ static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
 	return ret;
 }
 
-/* Every mapped file, opened now so that a missing one refuses the restart cleanly. */
-static int cpt_mm_open_files(struct cpt_mm_restore *rs)
+/*
+ * Every mapped file, opened now so that a missing one refuses the restart
+ * cleanly; and every shared anonymous object, made by the first VMA that
+ * maps it.
+ */
+static int cpt_mm_open_files(struct cpt_session *s, struct cpt_mm_restore *rs)
 {
 	struct cpt_mm_vma *v, *prev = NULL;
 	unsigned int i;
 
 	for (i = 0; i < rs->nr_vmas; i++) {
 		v = &rs->vmas[i];
+		if (v->kind == CPT_PB_VMA_KIND_SHMEM) {
+			v->file = cpt_mm_shmem_restore(s, v->shmem_id, v->shmem_size, v->vm_flags);
+			if (IS_ERR(v->file)) {
+				int ret = PTR_ERR(v->file);
+
+				v->file = NULL;
+				return ret;
+			}
+			continue;
+		}
 		if (v->kind != CPT_PB_VMA_KIND_FILE)
 			continue;
 		/* A shared writable mapping needs a writable file, as mmap() does. */
@@ -554,7 +581,10 @@ static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 		flags |= v->flags & (MAP_SHARED | MAP_PRIVATE);
 		break;
 	case CPT_PB_VMA_KIND_SHMEM:
-		flags |= MAP_SHARED | MAP_ANONYMOUS;
+		/* The object the tree's processes share, made by the first. */
+		file = v->file;
+		off = v->pgoff << PAGE_SHIFT;
+		flags |= MAP_SHARED;
 		break;
 	case CPT_PB_VMA_KIND_SYSV_SHM:
 		return cpt_ipc_attach(v->shm_id, v->start, v->end - v->start,
@@ -772,7 +802,7 @@ int cpt_mm_restore(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_mm_check_specials(rs);
 	if (!ret)
-		ret = cpt_mm_open_files(rs);
+		ret = cpt_mm_open_files(s, rs);
 	if (ret)
 		goto out;
 

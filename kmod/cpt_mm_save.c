@@ -4,8 +4,9 @@
  * and the mm's own facts: code, data, brk, stack, arguments, environment,
  * auxv, exe), then CPT_REC_PAGES records with the memory only the process
  * holds: its anonymous pages, the copied-on-write pages of its private file
- * mappings included, and the pages of its shared anonymous memory. What a
- * file or this kernel keeps (file pages, the vDSO) is not copied.
+ * mappings included, and the pages of its shared anonymous memory that no
+ * process of the tree saved before (cpt_mm_shmem.c). What a file or this
+ * kernel keeps (file pages, the vDSO) is not copied.
  *
  * cpt_mm_restore.c makes it again.
  */
@@ -41,15 +42,9 @@ struct cpt_mm_run {
 	unsigned long nr_pages;
 };
 
-/* A shared anonymous VMA seen so far, to catch two VMAs sharing its pages. */
-struct cpt_mm_shared {
-	struct inode *inode;
-	pgoff_t first;
-	pgoff_t last;
-};
-
 /* A checkpoint's working state; its buffers serve every VMA and page. */
 struct cpt_mm_save {
+	struct cpt_session *s;
 	struct task_struct *task;
 	struct mm_struct *mm;
 	struct cpt_mm_run *runs;
@@ -58,9 +53,7 @@ struct cpt_mm_save {
 	unsigned long vma_start;	/* runs never merge across VMAs */
 	u64 nr_pages;
 	u64 nr_scanned;			/* pages of the mappings looked at */
-	struct cpt_mm_shared *shared;
-	size_t nr_shared;
-	size_t max_shared;
+	struct vm_area_struct *shmem_vma;	/* the one cpt_mm_scan_shmem() scans */
 	unsigned int nr_vdso;
 	unsigned int nr_vvar;
 	char *path;			/* PATH_MAX bytes */
@@ -123,11 +116,8 @@ int cpt_mm_special(struct vm_area_struct *vma, const char **name)
 	return -EOPNOTSUPP;
 }
 
-/*
- * MAP_SHARED | MAP_ANONYMOUS memory: a kernel-internal shmem file named
- * "dev/zero" (shmem_zero_setup()). SysV segments and memfds differ by name.
- */
-static bool cpt_mm_is_shared_anon(struct file *file)
+/* SysV segments and memfds are shmem files too, but by other names. */
+bool cpt_mm_is_shared_anon(struct file *file)
 {
 	return file->f_mapping->a_ops == &shmem_aops &&
 	       IS_PRIVATE(file_inode(file)) &&
@@ -430,57 +420,28 @@ static bool cpt_mm_shmem_find(struct address_space *mapping, pgoff_t *index,
 /*
  * Shared anonymous memory keeps its pages in its shmem file, whether this
  * process ever touched them or not (another process may have, before a
- * fork): the file, not the page tables, says which pages exist.
+ * fork): the file, not the page tables, says which pages exist. Called
+ * for the range [first, last] of the VMA's page offsets that no VMA saved
+ * before (cpt_mm_shmem_save_pages()).
  */
-static int cpt_mm_scan_shmem(struct cpt_mm_save *sv, struct vm_area_struct *vma)
+static int cpt_mm_scan_shmem(void *arg, unsigned long first, unsigned long last)
 {
+	struct cpt_mm_save *sv = arg;
+	struct vm_area_struct *vma = sv->shmem_vma;
 	struct address_space *mapping = vma->vm_file->f_mapping;
-	pgoff_t first = vma->vm_pgoff;
-	pgoff_t last = first + vma_pages(vma) - 1;
 	pgoff_t index = first, end;
 	int ret;
 
+	sv->nr_scanned += last - first + 1;
 	while (index <= last && cpt_mm_shmem_find(mapping, &index, last, &end)) {
 		end = min(end, last + 1);
-		ret = cpt_mm_add_run(sv, vma->vm_start + ((index - first) << PAGE_SHIFT),
+		ret = cpt_mm_add_run(sv, vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT),
 				     end - index);
 		if (ret)
 			return ret;
 		index = end;
 		cond_resched();
 	}
-	return 0;
-}
-
-/*
- * Two VMAs mapping the same pages of one shared anonymous object (mremap()
- * with old_size 0) would come back as two separate objects: refuse them.
- */
-static int cpt_mm_check_shared(struct cpt_mm_save *sv, struct vm_area_struct *vma)
-{
-	struct inode *inode = file_inode(vma->vm_file);
-	pgoff_t first = vma->vm_pgoff, last = first + vma_pages(vma) - 1;
-	struct cpt_mm_shared *shared;
-	size_t i, max;
-
-	for (i = 0; i < sv->nr_shared; i++) {
-		shared = &sv->shared[i];
-		if (shared->inode == inode && shared->first <= last && first <= shared->last)
-			return -EOPNOTSUPP;
-	}
-	if (sv->nr_shared == sv->max_shared) {
-		max = max_t(size_t, 16, sv->max_shared * 2);
-		shared = kvrealloc(sv->shared, sv->max_shared * sizeof(*shared),
-				   max * sizeof(*shared), GFP_KERNEL_ACCOUNT);
-		if (!shared)
-			return -ENOMEM;
-		sv->shared = shared;
-		sv->max_shared = max;
-	}
-	sv->shared[sv->nr_shared].inode = inode;
-	sv->shared[sv->nr_shared].first = first;
-	sv->shared[sv->nr_shared].last = last;
-	sv->nr_shared++;
 	return 0;
 }
 
@@ -509,7 +470,8 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	struct cpt_pb_buf v;
 	const char *why = NULL;
 	char *path = NULL;
-	u32 prot = 0, flags;
+	u32 prot = 0, flags, shmem_id = 0;
+	u64 shmem_size = 0;
 	int kind, ret;
 
 	kind = cpt_mm_vma_kind(vma, &why);
@@ -520,6 +482,11 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		if (IS_ERR(path))
 			return cpt_mm_refuse(sv, vma, "the mapped file has no usable path",
 					     PTR_ERR(path));
+	}
+	if (kind == CPT_PB_VMA_KIND_SHMEM) {
+		ret = cpt_mm_shmem_save(sv->s, vma, &shmem_id, &shmem_size);
+		if (ret)
+			return ret;
 	}
 	if (kind == CPT_PB_VMA_KIND_VDSO)
 		sv->nr_vdso++;
@@ -549,6 +516,11 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
 		cpt_pb_u64(&v, CPT_PB_VMA_SYSV_SHM_ID, cpt_ipc_shm_id(vma->vm_file));
 	}
+	if (kind == CPT_PB_VMA_KIND_SHMEM) {
+		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
+		cpt_pb_u64(&v, CPT_PB_VMA_SHMEM_ID, shmem_id);
+		cpt_pb_u64(&v, CPT_PB_VMA_SHMEM_SIZE, shmem_size);
+	}
 	cpt_pb_u64(&v, CPT_PB_VMA_KIND, kind);
 	cpt_pb_u64(&v, CPT_PB_VMA_VM_FLAGS, vm_flags);
 	cpt_pb_message(msg, CPT_PB_MM_VMAS, &v);
@@ -556,11 +528,8 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	sv->vma_start = vma->vm_start;
 	switch (kind) {
 	case CPT_PB_VMA_KIND_SHMEM:
-		ret = cpt_mm_check_shared(sv, vma);
-		if (ret == -EOPNOTSUPP)
-			return cpt_mm_refuse(sv, vma, "shared memory mapped twice", ret);
-		sv->nr_scanned += vma_pages(vma);
-		return ret ?: cpt_mm_scan_shmem(sv, vma);
+		sv->shmem_vma = vma;
+		return cpt_mm_shmem_save_pages(sv->s, vma, cpt_mm_scan_shmem, sv);
 	case CPT_PB_VMA_KIND_FILE:
 		/* The file keeps a shared mapping's data. */
 		if (vm_flags & VM_MAYSHARE)
@@ -732,14 +701,13 @@ static int cpt_mm_write_run(struct cpt_session *s, struct cpt_mm_save *sv,
 static void cpt_mm_save_free(struct cpt_mm_save *sv)
 {
 	kvfree(sv->runs);
-	kvfree(sv->shared);
 	kfree(sv->pages);
 	kfree(sv->path);
 }
 
 int cpt_mm_save(struct cpt_session *s)
 {
-	struct cpt_mm_save sv = { .task = s->cur->task };
+	struct cpt_mm_save sv = { .s = s, .task = s->cur->task };
 	ktime_t started, scanned;
 	struct cpt_pb_buf msg;
 	size_t i;

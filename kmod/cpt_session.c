@@ -50,6 +50,7 @@ static void cpt_session_release(struct kref *ref)
 	}
 	s->cur = NULL;
 	cpt_files_release(s);
+	cpt_mm_shmem_release(s);
 	cpt_ipc_free(s);
 	cpt_nextid_unreserve(s);
 	cpt_tree_free(s);
@@ -98,6 +99,7 @@ static void cpt_session_abort_locked(struct cpt_session *s)
 	wake_up_all(&s->wq);
 	cpt_nextid_unreserve(s);
 	cpt_ipc_abort(s);
+	cpt_mm_shmem_release(s);
 }
 
 bool cpt_task_has_record(const struct cpt_task *t, unsigned int subsys)
@@ -886,6 +888,8 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action, bool *unlocked)
 	}
 	cpt_nextid_unreserve(s);
 	cpt_ipc_finish(s);
+	/* The restored processes hold their shared memory now. */
+	cpt_mm_shmem_release(s);
 	for (i = 0; i < s->nr_tasks; i++)
 		if (!s->tasks[i].zombie)
 			s->tasks[i].state = CPT_RESTORE_RELEASED;

@@ -22,6 +22,7 @@ struct cpt_restore_task;
 struct cpt_pid_reservation;
 struct cpt_file_registry;
 struct cpt_ipc_restore;
+struct cpt_mm_shmem;
 
 enum cpt_restore_state {
 	CPT_RESTORE_RUNNING,	/* the task restores itself */
@@ -89,6 +90,8 @@ struct cpt_session {
 	struct cpt_file_registry *files;
 	/* restart: the SysV objects INIT made (cpt_ipc.c) */
 	struct cpt_ipc_restore *ipc;
+	/* the shared anonymous memory of the whole tree (cpt_mm_shmem.c) */
+	struct cpt_mm_shmem *shmem;
 
 	/* checkpoint */
 	struct pid_namespace *pid_ns;	/* the root's, pinned at INIT: the ids the image gives */
@@ -162,6 +165,7 @@ extern const struct cpt_subsys_ops cpt_cpu_ops;
 /* cpt_mm_save.c, cpt_mm_restore.c */
 int cpt_mm_save(struct cpt_session *s);
 int cpt_mm_restore(struct cpt_session *s);
+void cpt_mm_shmem_release(struct cpt_session *s);
 
 /* The final step's parts, each applied to current, in cpt_session.c's order. */
 int cpt_task_apply(struct cpt_session *s);

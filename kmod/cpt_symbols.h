@@ -71,6 +71,9 @@ struct cpt_kernel_symbols {
 	/* kernel/pid.c's lock of every namespace's pid idr and cursor, and its limit */
 	spinlock_t *pidmap_lock;
 	int *pid_max;
+	/* what MAP_SHARED | MAP_ANONYMOUS memory is made of (shmem_zero_setup()) */
+	struct file *(*shmem_kernel_file_setup)(const char *name, loff_t size,
+						unsigned long flags);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -304,6 +304,14 @@ export interface Vma {
   vmFlags: bigint;
   /** SYSV_SHM: the segment; pgoff is the offset into it */
   sysvShmId: number;
+  /**
+   * SHMEM: the object, one id for every VMA of the tree that maps it (> 0);
+   * pgoff is the offset into it. Its pages go with the first VMA, in tree
+   * order, that maps them.
+   */
+  shmemId: number;
+  /** SHMEM: the object's size in bytes */
+  shmemSize: bigint;
 }
 
 /** CPT_REC_MM; CPT_REC_PAGES records follow with the VMAs' saved pages. */

@@ -234,6 +234,13 @@ function cpuLines(cpu: Cpu): string[] {
   ]);
 }
 
+/** What a VMA maps: its file, SysV segment or shared anonymous object. */
+function vmaObject(vma: Mm['vmas'][number]): string {
+  if (vma.kind === 'SYSV_SHM') return `shm id ${vma.sysvShmId}`;
+  if (vma.kind === 'SHMEM') return `shared memory ${vma.shmemId} of ${vma.shmemSize} bytes`;
+  return vma.path;
+}
+
 function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
   const rows = mm.vmas.map((vma, i) => [
     `${vma.start.toString(16).padStart(12, '0')}-${vma.end.toString(16).padStart(12, '0')}`,
@@ -241,7 +248,7 @@ function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
     (vma.pgoff * pageSize).toString(16).padStart(8, '0'),
     vmaKind(vma.kind),
     `${pages.perVma[i] ?? 0n}/${(vma.end - vma.start) / pageSize} pages`,
-    vma.kind === 'SYSV_SHM' ? `shm id ${vma.sysvShmId}` : vma.path,
+    vmaObject(vma),
   ]);
   return section('mm', [
     `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,

@@ -16,6 +16,7 @@ export const COMPAT_CHECKS = [
   'pidmap_lock',
   'pts_fs_info',
   'shm_file_data',
+  'shmem_zero',
   'sem_undo_list',
   'fdinfo_eventfd',
   'fdinfo_signalfd',

@@ -57,6 +57,38 @@ export const sharedScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'shmem',
+    run: cycle('shmem_tree', inDir, { after: shellHook('shared', 'after_shmem') }),
+    // Inspect, a JSON edit, encode and a restart: five node start-ups.
+    timeoutSeconds: 150,
+    costSeconds: 30,
+    checks: {
+      'shmem.exit-status': 'a parent and two children sharing anonymous memory through fork restart and end well',
+      'shmem.before': 'what each wrote to the shared memory before the checkpoint is there',
+      'shmem.children-to-parent': "the parent sees the children's writes after the restart: one object still",
+      'shmem.parent-to-children': "the children see the parent's and each other's writes after the restart",
+      'shmem.children-before': 'the children see the pages written before the checkpoint',
+      'shmem.mapped-twice': 'one object mapped twice by a process, at another offset, is still one object',
+      'shmem.fork-exec': 'a child forked after the restart shares the memory, then execs',
+      'shmem.children': 'the children exit 0',
+      'inspect.shmem': 'inspect shows one object in the four VMAs, its pages saved once',
+      'shmem.hostile-size': 'an image whose process maps shared memory with another size than the first is refused, saying so',
+      'shmem.hostile-no-task': 'no task of the refused restart is left',
+    },
+  },
+  {
+    name: 'shmem-outside',
+    run: shell('shared', 'shmem_outside'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 9,
+    checks: {
+      'shmem-outside.refused': 'a process sharing anonymous memory with one outside the tree is refused, naming it',
+      'shmem-outside.no-image': 'the refused checkpoint leaves no image',
+      'shmem-outside.ran-on': 'the refused tree runs on and ends well',
+    },
+  },
+  {
     name: 'anon',
     run: cycle('files_anon', inDir),
     timeoutSeconds: 60,
