@@ -15,6 +15,7 @@ export const COMPAT_CHECKS = [
   'pts_fs_info',
   'shm_file_data',
   'sem_undo_list',
+  'restart_block',
   'fdinfo_eventfd',
   'fdinfo_signalfd',
   'fdinfo_timerfd',

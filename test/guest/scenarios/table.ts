@@ -8,6 +8,7 @@ import { objectScenarios } from './objects.js';
 import type { Scenario } from './scenario.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
+import { sleepScenarios } from './sleeps.js';
 import { treeScenarios } from './tree.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...objectScenarios,
   ...abortScenarios,
   ...mutateScenarios,
+  ...sleepScenarios,
 ];
 
 /**
