@@ -182,7 +182,7 @@ int cpt_restart_block_save(u32 pid, struct task_struct *t, const struct pt_regs 
 	return 0;
 }
 
-/* Reads the image's restart block, checking each value on its own. */
+/* Reads the image's restart block; cpt_restart_block_check() judges it. */
 bool cpt_restart_block_decode(struct cpt_pb_reader *r, const struct cpt_pb_field *f,
 			      struct cpt_restart_state *rs)
 {
@@ -258,24 +258,39 @@ int cpt_restart_block_check(const struct cpt_restart_state *rs,
 
 	if (rs->kind == CPT_PB_RESTART_BLOCK_KIND_NONE)
 		return 0;
-	if ((long)regs->orig_ax < 0 || regs->ax != (unsigned long)-ERESTART_RESTARTBLOCK ||
-	    rs->left_ns > KTIME_MAX || rs->deadline_ns > KTIME_MAX)
+	if ((long)regs->orig_ax < 0 || regs->ax != (unsigned long)-ERESTART_RESTARTBLOCK) {
+		cpt_note("image: a restart block, but the registers show no syscall to restart\n");
 		return -EBADMSG;
+	}
+	if (rs->left_ns > KTIME_MAX || rs->deadline_ns > KTIME_MAX) {
+		cpt_note("image: a restart block's time is out of range\n");
+		return -EBADMSG;
+	}
 	switch (rs->kind) {
 	case CPT_PB_RESTART_BLOCK_KIND_NANOSLEEP:
 		ok = cpt_hrtimer_clock(rs->clockid) && !rs->absolute &&
 		     cpt_user_address(rs->rmtp);
+		if (!ok)
+			cpt_note("image: a nanosleep restart block on clock %u, rmtp %#llx\n",
+				 rs->clockid, rs->rmtp);
 		break;
 	case CPT_PB_RESTART_BLOCK_KIND_FUTEX_WAIT:
 		ok = (rs->clockid == CLOCK_REALTIME || rs->clockid == CLOCK_MONOTONIC) &&
 		     (rs->absolute || rs->clockid == CLOCK_MONOTONIC) &&
 		     rs->uaddr && cpt_user_address(rs->uaddr) &&
 		     IS_ALIGNED(rs->uaddr, sizeof(u32)) && rs->bitset;
+		if (!ok)
+			cpt_note("image: a futex wait restart block on %#llx, clock %u, %s %#x\n",
+				 rs->uaddr, rs->clockid, "bitset", rs->bitset);
 		break;
 	case CPT_PB_RESTART_BLOCK_KIND_POLL:
 		ok = !rs->absolute && cpt_user_address(rs->ufds) && rs->nfds <= INT_MAX;
+		if (!ok)
+			cpt_note("image: a poll restart block of %u fds at %#llx\n", rs->nfds,
+				 rs->ufds);
 		break;
 	default:
+		cpt_note("image: a restart block of unknown kind %u\n", rs->kind);
 		ok = false;
 	}
 	return ok ? 0 : -EBADMSG;

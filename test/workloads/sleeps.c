@@ -19,7 +19,11 @@
  * is taken when the checkpoint saves it; not the whole DURATION again, and
  * not at once. An absolute sleep ends at its deadline, or at once if that
  * passed meanwhile.
- * Usage: sleeps DIR   (the go file is DIR/go)
+ *
+ * With cpu-clock, one thread sleeps on CLOCK_PROCESS_CPUTIME_ID instead,
+ * whose restart cpt does not support: the checkpoint must be refused, and
+ * the thread, left running, must still be in its sleep at go.
+ * Usage: sleeps DIR [cpu-clock]   (the go file is DIR/go)
  */
 #include <errno.h>
 #include <limits.h>
@@ -250,6 +254,37 @@ static void check_end(const struct sleeper *s, int64_t expected_ms, int ok_ret,
 	      (long long)off, EARLY_MS, LATE_MS);
 }
 
+static void *cpu_clock_main(void *arg)
+{
+	struct timespec span = { 1000, 0 };
+	struct sleeper *s = arg;
+
+	s->tid = gettid();
+	s->ret = -clock_nanosleep(CLOCK_PROCESS_CPUTIME_ID, 0, &span, NULL);
+	s->end_ms = now_ms(CLOCK_REALTIME);
+	return NULL;
+}
+
+/* The refused checkpoint leaves the sleep as it was: blocked, not ended. */
+static int cpu_clock(const char *go_path)
+{
+	/* After the thaw, restart_syscall() goes on with the sleep. */
+	struct sleeper s = { .name = "cpu-clock",
+			     .nr = { SYS_clock_nanosleep,
+				     SYS_restart_syscall } };
+
+	if (pthread_create(&s.thread, NULL, cpu_clock_main, &s))
+		return 1;
+	while (!s.tid || !blocked_in_syscall(&s))
+		nap();
+	printf("READY\n");
+	wait_for(go_path);
+	check("cpu-clock-still-asleep", !s.end_ms && blocked_in_syscall(&s),
+	      "the sleep on CLOCK_PROCESS_CPUTIME_ID %s",
+	      s.end_ms ? "ended" : "goes on");
+	return check_exit_status();
+}
+
 int main(int argc, char **argv)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -260,10 +295,12 @@ int main(int argc, char **argv)
 	int64_t signal_ms, left_ms, rem_ms, expected;
 	int i, all_blocked = 0;
 
-	if (argc != 2)
+	if (argc != 2 && (argc != 3 || strcmp(argv[2], "cpu-clock")))
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(go_path, sizeof(go_path), "%s/go", argv[1]);
+	if (argc == 3)
+		return cpu_clock(go_path);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (pipe(quiet_pipe) || pipe(ready_pipe))
 		return 1;

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Scenario } from './scenario.js';
-import { cycle, inDir } from './rows.js';
+import { cycle, inDir, shell } from './rows.js';
 
 /** The restart comes this long after the checkpoint: a relative sleep must not count it. */
 const PAUSE_MS = 3000;
@@ -31,6 +31,22 @@ export const sleepScenarios: readonly Scenario[] = [
       'sleeps.epoll-ready': 'an interrupted untimed epoll_wait() returns its pipe when written after the restart, not EINTR',
       'sleeps.futex-woken': 'an interrupted untimed FUTEX_WAIT returns when woken after the restart',
       'sleeps.nanosleep-rmtp': 'a restarted nanosleep interrupted by a signal writes the time it had left to rmtp',
+    },
+  },
+  {
+    name: 'sleep-refusals',
+    run: shell('sleeps', 'sleep_refusals'),
+    cli: true,
+    timeoutSeconds: 240,
+    costSeconds: 60,
+    checks: {
+      'sleeps.cpu-clock-refused': 'a checkpoint of a sleep on a CPU-time clock is refused, naming its restart',
+      'sleeps.cpu-clock-still-asleep': 'a refused checkpoint leaves the sleep on a CPU-time clock as it was',
+      'sleeps.image-has-restart-block': "an interrupted sleep's image holds its restart block with the time left",
+      'sleeps.bad-clock-refused': 'an image whose restart block names a clock no sleep has is refused',
+      'sleeps.kernel-rmtp-refused': 'an image whose nanosleep would write its time left to a kernel address is refused',
+      'sleeps.futex-unaligned-refused': 'an image whose futex wait is on an unaligned address is refused',
+      'sleeps.restarted-asleep': 'the unedited image of the sleep restarts and sleeps on',
     },
   },
 ];
