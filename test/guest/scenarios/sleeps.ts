@@ -15,7 +15,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps',
     run: cycle('sleeps', inDir, { between: () => sleep(PAUSE_MS) }),
     timeoutSeconds: 90,
-    costSeconds: 18,
+    costSeconds: 27,
     checks: {
       'sleeps.heartbeat': 'the sleeps workload sees when it was frozen and when it resumed',
       'sleeps.exit-status': 'a process with threads blocked in every kind of sleep and wait restarts and ends well',
@@ -38,7 +38,7 @@ export const sleepScenarios: readonly Scenario[] = [
     run: shell('sleeps', 'sleep_refusals'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 60,
+    costSeconds: 75,
     checks: {
       'sleeps.cpu-clock-refused': 'a checkpoint of a sleep on a CPU-time clock is refused, naming its restart',
       'sleeps.cpu-clock-still-asleep': 'a refused checkpoint leaves the sleep on a CPU-time clock as it was',
