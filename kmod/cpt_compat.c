@@ -33,6 +33,8 @@
  *                 mapped here), which a checkpoint knows as such
  *  sem_undo_list  a task's undo list has ipc/sem.c's layout (a semop() with
  *                 SEM_UNDO here; untested if the task already has one)
+ *  restart_block  a nanosleep, futex waits and a poll interrupted here leave
+ *                 the restart blocks cpt_restart_block.c saves and remakes
  *  fdinfo_eventfd, fdinfo_signalfd, fdinfo_timerfd, fdinfo_epoll,
  *  fdinfo_inotify, mqueue_text
  *                 the text a checkpoint reads each kind's state from parses
@@ -50,6 +52,7 @@
 #include <linux/fs.h>
 #include <linux/ipc_namespace.h>
 #include <linux/kprobes.h>
+#include <linux/futex.h>
 #include <linux/kthread.h>
 #include <linux/major.h>
 #include <linux/mm.h>
@@ -59,6 +62,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/sem.h>
 #include <linux/shm.h>
 #include <linux/tty.h>
@@ -78,6 +82,10 @@ static unsigned long (*cpt_kallsyms_lookup_name)(const char *name);
 
 /* Only the sem_undo_list check makes a semop(). */
 static long (*cpt_sys_semop)(const struct pt_regs *regs);
+/* Only the restart_block check sleeps. */
+static long (*cpt_sys_nanosleep)(const struct pt_regs *regs);
+static long (*cpt_sys_futex)(const struct pt_regs *regs);
+static long (*cpt_sys_poll)(const struct pt_regs *regs);
 
 /* A symbol cpt needs; a syscall's has its number, to check it. */
 struct cpt_symbol {
@@ -126,6 +134,9 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_prlimit64, prlimit64),
 	CPT_SYM(alloc_uid, "alloc_uid"),
 	CPT_SYM(set_cred_ucounts, "set_cred_ucounts"),
+	CPT_SYM(hrtimer_nanosleep_restart, "hrtimer_nanosleep_restart"),
+	CPT_SYM(futex_wait_restart, "futex_wait_restart"),
+	CPT_SYM(do_restart_poll, "do_restart_poll"),
 	CPT_SYM(shm_file_operations, "shm_file_operations"),
 	CPT_SYM(shm_file_operations_huge, "shm_file_operations_huge"),
 	CPT_SYM(put_task_stack, "put_task_stack"),
@@ -139,6 +150,9 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(pid_max, "pid_max"),
 	CPT_SYM(shmem_kernel_file_setup, "shmem_kernel_file_setup"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
+	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
+	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
+	{ (void **)&cpt_sys_poll, "__x64_sys_poll", __NR_poll },
 };
 
 /* Why the last check failed, for the one message that names it. */
@@ -570,6 +584,144 @@ static int cpt_check_sem_undo_list(void)
 	return ret;
 }
 
+/*
+ * A sleep interrupted before it starts (TIF_NOTIFY_SIGNAL set, as the
+ * freeze's task work sets it) leaves the restart block that
+ * cpt_restart_block.c reads and writes: each kind's function, its arguments
+ * and its deadline where the copy of struct restart_block has them, and the
+ * futex flags' values. The loading task's own restart block is put back.
+ */
+#define CPT_CHECK_SLEEP_NS (10 * NSEC_PER_SEC)
+#define CPT_CHECK_BITSET 0x5a
+
+struct cpt_check_sleep_mem {
+	struct __kernel_timespec req;
+	struct __kernel_timespec rem;
+	u32 word;
+};
+
+/* Whether deadline is the check's sleep from a time between before and after. */
+static bool cpt_check_deadline(s64 deadline, ktime_t before, ktime_t after)
+{
+	return deadline >= before + CPT_CHECK_SLEEP_NS &&
+	       deadline <= after + CPT_CHECK_SLEEP_NS + NSEC_PER_SEC;
+}
+
+static int cpt_test_restart_nanosleep(unsigned long mem)
+{
+	struct cpt_check_sleep_mem __user *m = (void __user *)mem;
+	struct restart_block *rb = &current->restart_block;
+	struct __kernel_timespec req = { .tv_sec = CPT_CHECK_SLEEP_NS / NSEC_PER_SEC };
+	struct __kernel_timespec rem;
+	ktime_t before, after;
+	long ret;
+
+	if (copy_to_user(&m->req, &req, sizeof(req)))
+		return cpt_compat_untested("cannot write nanosleep's argument");
+	before = ktime_get();
+	ret = cpt_sys(cpt_sys_nanosleep, (unsigned long)&m->req, (unsigned long)&m->rem, 0, 0,
+		      0);
+	after = ktime_get();
+	if (ret != -ERESTART_RESTARTBLOCK || rb->fn != cpt_sym.hrtimer_nanosleep_restart)
+		return cpt_compat_fail("an interrupted nanosleep returned %ld, restart %ps", ret,
+				       rb->fn);
+	if (copy_from_user(&rem, &m->rem, sizeof(rem)))
+		return cpt_compat_untested("cannot read nanosleep's time left");
+	if (rb->nanosleep.clockid != CLOCK_MONOTONIC || rb->nanosleep.type != TT_NATIVE ||
+	    rb->nanosleep.rmtp != &m->rem || rem.tv_sec > req.tv_sec ||
+	    rem.tv_sec < req.tv_sec - 1 ||
+	    !cpt_check_deadline(rb->nanosleep.expires, before, after))
+		return cpt_compat_fail("nanosleep's restart block is no {clock, type, rmtp, %s}",
+				       "expires");
+	return 0;
+}
+
+static int cpt_test_restart_futex(unsigned long mem, int op, u32 flags)
+{
+	struct cpt_check_sleep_mem __user *m = (void __user *)mem;
+	struct restart_block *rb = &current->restart_block;
+	bool absolute = (op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET;
+	struct pt_regs regs = {
+		.di = (unsigned long)&m->word,
+		.si = op,
+		.r10 = (unsigned long)&m->req,
+		.r9 = CPT_CHECK_BITSET,		/* val3, FUTEX_WAIT_BITSET's bitset */
+	};
+	struct timespec64 ts;
+	struct __kernel_timespec req;
+	ktime_t before, after, now;
+	long ret;
+
+	now = absolute ? ktime_get_real() : 0;
+	ts = ktime_to_timespec64(now + CPT_CHECK_SLEEP_NS);
+	req = (struct __kernel_timespec){ .tv_sec = ts.tv_sec, .tv_nsec = ts.tv_nsec };
+	if (copy_to_user(&m->req, &req, sizeof(req)) || put_user(0, &m->word))
+		return cpt_compat_untested("cannot write the futex and its timeout");
+	before = absolute ? now : ktime_get();
+	ret = cpt_sys_futex(&regs);
+	after = absolute ? now : ktime_get();
+	if (ret != -ERESTART_RESTARTBLOCK || rb->fn != cpt_sym.futex_wait_restart)
+		return cpt_compat_fail("an interrupted futex op %d returned %ld, restart %ps",
+				       op, ret, rb->fn);
+	if (rb->futex.uaddr != &m->word || rb->futex.val ||
+	    rb->futex.bitset != (absolute ? CPT_CHECK_BITSET : FUTEX_BITSET_MATCH_ANY) ||
+	    rb->futex.flags != flags || !cpt_check_deadline(rb->futex.time, before, after))
+		return cpt_compat_fail("futex op %d's restart block is no %s %#x, time} (%#x)",
+				       op, "{uaddr, val, bitset, flags", flags, rb->futex.flags);
+	return 0;
+}
+
+static int cpt_test_restart_poll(unsigned long mem)
+{
+	struct restart_block *rb = &current->restart_block;
+	ktime_t before, after;
+	struct timespec64 end;
+	long ret;
+
+	before = ktime_get();
+	ret = cpt_sys(cpt_sys_poll, mem, 0, CPT_CHECK_SLEEP_NS / NSEC_PER_MSEC, 0, 0);
+	after = ktime_get();
+	if (ret != -ERESTART_RESTARTBLOCK || rb->fn != cpt_sym.do_restart_poll)
+		return cpt_compat_fail("an interrupted poll returned %ld, restart %ps", ret,
+				       rb->fn);
+	end.tv_sec = rb->poll.tv_sec;
+	end.tv_nsec = rb->poll.tv_nsec;
+	if (rb->poll.ufds != (void __user *)mem || rb->poll.nfds || !rb->poll.has_timeout ||
+	    !cpt_check_deadline(timespec64_to_ktime(end), before, after))
+		return cpt_compat_fail("poll's restart block is no {ufds, nfds, has_timeout, tv}");
+	return 0;
+}
+
+static int cpt_check_restart_block(void)
+{
+	struct restart_block saved = current->restart_block;
+	bool notified = test_thread_flag(TIF_NOTIFY_SIGNAL);
+	struct cpt_ubuf ub = {};
+	int ret;
+
+	if (!current->mm)
+		return cpt_compat_untested("the loading task has no memory to sleep with");
+	ret = cpt_ubuf_get(&ub, sizeof(struct cpt_check_sleep_mem));
+	if (ret)
+		return cpt_compat_untested("no user memory to sleep with (%d)", ret);
+	set_thread_flag(TIF_NOTIFY_SIGNAL);
+	ret = cpt_test_restart_nanosleep(ub.addr);
+	if (!ret)
+		ret = cpt_test_restart_futex(ub.addr, FUTEX_WAIT | FUTEX_PRIVATE_FLAG,
+					     CPT_FUTEX_FLAGS_HAS_TIMEOUT);
+	if (!ret)
+		ret = cpt_test_restart_futex(ub.addr, FUTEX_WAIT_BITSET | FUTEX_CLOCK_REALTIME,
+					     CPT_FUTEX_FLAGS_SHARED | CPT_FUTEX_FLAGS_CLOCKRT |
+					     CPT_FUTEX_FLAGS_HAS_TIMEOUT);
+	if (!ret)
+		ret = cpt_test_restart_poll(ub.addr);
+	if (!notified)
+		clear_notify_signal();
+	current->restart_block = saved;
+	cpt_ubuf_put(&ub);
+	return ret;
+}
+
 struct cpt_compat_check {
 	const char *name;
 	int (*run)(void);
@@ -587,6 +739,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "shm_file_data", cpt_check_shm_file_data },
 	{ "shmem_zero", cpt_check_shmem_zero },
 	{ "sem_undo_list", cpt_check_sem_undo_list },
+	{ "restart_block", cpt_check_restart_block },
 	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
 	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },
 	{ "fdinfo_timerfd", cpt_check_fdinfo_timerfd },

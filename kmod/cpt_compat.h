@@ -72,6 +72,14 @@ struct cpt_sem_undo_list {
 };
 
 /*
+ * kernel/futex/futex.h's FLAGS_*, in a futex wait's restart block
+ * (restart_block.futex.flags). Checked: restart_block.
+ */
+#define CPT_FUTEX_FLAGS_SHARED 0x01
+#define CPT_FUTEX_FLAGS_CLOCKRT 0x02
+#define CPT_FUTEX_FLAGS_HAS_TIMEOUT 0x04
+
+/*
  * The text formats of cpt_compat_fdinfo.c: each parses what the kernel
  * shows of a file (its fdinfo, or for a POSIX message queue what its file
  * reads as) into what cpt saves, and returns 0 or a negative errno. The

@@ -22,6 +22,7 @@
 #include <asm/user.h>
 
 #include "cpt_pb_fields.h"
+#include "cpt_restart_block.h"
 #include "cpt_session.h"
 
 #define CPT_NR_GPREGS (sizeof(struct user_regs_struct) / sizeof(u64))
@@ -38,6 +39,7 @@ struct cpt_restore_cpu {
 	struct user_regs_struct regs;
 	sigset_t blocked;	/* set last, once the registers are in place */
 	struct file *pin;	/* keeps the session file, and so us, alive */
+	struct cpt_restart_state restart;	/* of an interrupted sleep */
 	u32 xsave_size;
 	u8 xsave[];
 };
@@ -70,6 +72,7 @@ static int cpt_cpu_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	unsigned int i;
 	u64 *words;
 	void *xsave;
+	int ret;
 
 	/* pt_regs is the head of user_regs_struct, in the same order. */
 	BUILD_BUG_ON(offsetof(struct user_regs_struct, ss) !=
@@ -87,6 +90,9 @@ static int cpt_cpu_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 		cpt_pb_varint(msg, CPT_PB_CPU_GPREGS, words[i]);
 	cpt_pb_u64(msg, CPT_PB_CPU_FS_BASE, ur.fs_base);
 	cpt_pb_u64(msg, CPT_PB_CPU_GS_BASE, ur.gs_base);
+	ret = cpt_restart_block_save(s->cur->pid, t, regs, msg);
+	if (ret)
+		return ret;
 
 	xsave = kvzalloc(size, GFP_KERNEL);
 	if (!xsave)
@@ -150,6 +156,9 @@ static int cpt_cpu_restore(struct cpt_session *s, const void *data, size_t len)
 		case CPT_PB_CPU_XSAVE:
 			cpt_pb_read_bytes(&r, &f, &xsave, &xsave_len);
 			break;
+		case CPT_PB_CPU_RESTART_BLOCK:
+			cpt_restart_block_decode(&r, &f, &cpu->restart);
+			break;
 		default:	/* the bases are in gpregs too */
 			break;
 		}
@@ -161,6 +170,8 @@ static int cpt_cpu_restore(struct cpt_session *s, const void *data, size_t len)
 		ret = cpt_check_regs(&cpu->regs);
 	if (!ret)
 		ret = cpt_check_xsave(s, xsave, xsave_len);
+	if (!ret)
+		ret = cpt_restart_block_check(&cpu->restart, &cpu->regs);
 	if (ret) {
 		kvfree(cpu);
 		return ret;
@@ -181,17 +192,19 @@ static void cpt_cpu_free(struct cpt_session *s)
  * The freeze interrupted a syscall that the kernel would restart. Leave the
  * decision to the kernel's own signal path, as if the syscall had just been
  * interrupted here: a pending signal's handler gets EINTR or a restart as
- * its SA_RESTART says, and without one the syscall starts again. The
- * restart_block of a -ERESTART_RESTARTBLOCK syscall (nanosleep...) is not
- * saved, so that one restarts from its arguments, or gets EINTR for a handler.
+ * its SA_RESTART says, and without one the syscall starts again, or, for
+ * -ERESTART_RESTARTBLOCK, goes on from its restart block (nanosleep...). An
+ * image without the block (made before cpt saved it) restarts the syscall
+ * from its arguments.
  */
-static bool cpt_restart_pending(struct pt_regs *regs)
+static bool cpt_restart_pending(struct pt_regs *regs, const struct cpt_restart_state *restart)
 {
 	if ((long)regs->orig_ax < 0)
 		return false;
 	switch (regs->ax) {
 	case -ERESTART_RESTARTBLOCK:
-		regs->ax = -ERESTARTNOHAND;
+		if (!cpt_restart_block_load(restart))
+			regs->ax = -ERESTARTNOHAND;
 		return true;
 	case -ERESTARTSYS:
 	case -ERESTARTNOINTR:
@@ -214,7 +227,7 @@ static void cpt_cpu_load(struct callback_head *work)
 	regs->cs = __USER_CS;
 	regs->ss = __USER_DS;
 	regs->flags = (flags & ~CPT_USER_EFLAGS) | (r->flags & CPT_USER_EFLAGS);
-	if (cpt_restart_pending(regs))
+	if (cpt_restart_pending(regs, &cpu->restart))
 		set_tsk_thread_flag(current, TIF_NOTIFY_SIGNAL);
 	else
 		regs->orig_ax = -1;

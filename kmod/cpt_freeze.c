@@ -5,7 +5,8 @@
  * noticed, but delivers none. A sleeping syscall is interrupted and left to
  * restart (its -ERESTART* code is what the saved registers show), a task in
  * user mode is kicked. The work parks the task in the kernel until the
- * session thaws it; the task's parent sees no stop, and the task no EINTR.
+ * session thaws it; the task's parent sees no stop, and the task no EINTR
+ * (but from an epoll_wait() with a timeout: cpt_restart_block_parked()).
  * SIGKILL still works on a parked task.
  */
 #include <linux/anon_inodes.h>
@@ -21,6 +22,7 @@
 #include <linux/wait.h>
 
 #include "cpt_internal.h"
+#include "cpt_restart_block.h"
 
 /* How long a target may take to reach its parking place. */
 #define CPT_FREEZE_TIMEOUT (10 * HZ)
@@ -66,6 +68,7 @@ static void cpt_park(struct callback_head *work)
 	struct cpt_freezer *fz = container_of(work, struct cpt_freezer, work);
 	struct file *pin = fz->pin;
 
+	cpt_restart_block_parked();
 	WRITE_ONCE(fz->parked, true);
 	wake_up_all(&fz->wq);
 	/* NOLOAD: a long checkpoint is neither load nor a hung task. */

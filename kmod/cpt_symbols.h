@@ -15,6 +15,7 @@ struct pt_regs;
 struct files_struct;
 struct cred;
 struct user_struct;
+struct restart_block;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -53,6 +54,10 @@ struct cpt_kernel_symbols {
 	/* what setresuid() does to move a task's per-user counts to its new uid */
 	struct user_struct *(*alloc_uid)(kuid_t uid);
 	int (*set_cred_ucounts)(struct cred *new);
+	/* the restarts of interrupted sleeps (cpt_restart_block.c) */
+	long (*hrtimer_nanosleep_restart)(struct restart_block *restart);
+	long (*futex_wait_restart)(struct restart_block *restart);
+	long (*do_restart_poll)(struct restart_block *restart);
 	/* what a SysV segment's attachment has as its f_op */
 	const struct file_operations *shm_file_operations;
 	const struct file_operations *shm_file_operations_huge;

@@ -284,6 +284,39 @@ export interface Cpu {
   xsave: Buffer;
   fsBase: bigint;
   gsBase: bigint;
+  /** when gpregs' ax is -ERESTART_RESTARTBLOCK */
+  restartBlock: RestartBlock | null;
+}
+
+export type RestartBlockKind = 'NONE' | 'NANOSLEEP' | 'FUTEX_WAIT' | 'POLL';
+
+/**
+ * What the kernel kept to restart an interrupted sleep (restart_syscall):
+ * the syscall goes on with the time it had left, not its original argument.
+ */
+export interface RestartBlock {
+  kind: RestartBlockKind | number;
+  /** NANOSLEEP, FUTEX_WAIT: the clock of the deadline */
+  clockid: number;
+  /** a relative timeout: the time it had left at checkpoint */
+  leftNs: bigint;
+  /** FUTEX_WAIT_BITSET: the deadline is kept, not left_ns */
+  absolute: boolean;
+  /** absolute: the deadline on clockid */
+  deadlineNs: bigint;
+  /** NANOSLEEP: where an interruption writes the time left; 0 for none */
+  rmtp: bigint;
+  /** FUTEX_WAIT: the futex, its expected value and bitset */
+  uaddr: bigint;
+  val: number;
+  bitset: number;
+  /** FUTEX_WAIT: not FUTEX_PRIVATE_FLAG */
+  shared: boolean;
+  /** POLL: the pollfd array and its length */
+  ufds: bigint;
+  nfds: number;
+  /** POLL: left_ns applies */
+  hasTimeout: boolean;
 }
 
 export type VmaKind = 'ANON' | 'FILE' | 'SHMEM' | 'VDSO' | 'VVAR' | 'HEAP' | 'STACK' | 'SYSV_SHM';

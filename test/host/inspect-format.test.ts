@@ -1,7 +1,7 @@
 // Rendering of an ImageSummary, and the names of Linux encodings it uses.
 import test from 'ava';
 
-import { formatInspectJson, formatInspectText } from '../../src/commands/inspect/format.js';
+import { formatInspectJson, formatInspectText, restartBlockLine } from '../../src/commands/inspect/format.js';
 import { inspectSource } from '../../src/commands/inspect/inspect.js';
 import {
   deviceNumber,
@@ -14,6 +14,7 @@ import {
   xsaveXstateBv,
 } from '../../src/commands/inspect/names.js';
 import { BufferSource } from '../../src/image/io.js';
+import type { RestartBlock } from '../../src/image/schema.js';
 import { signalName } from '../../src/signals.js';
 import { bodyRecords, buildImage, treeRecords } from './helpers/image-builder.js';
 
@@ -211,4 +212,47 @@ test('a tree: one block of sections per process, its threads after it; JSON has 
   t.is(json.processes[1]?.pages.pages, '1');
   t.is(json.processes[2]?.files, null);
   t.is(json.task.comm, 'task0');
+});
+
+const NO_RESTART: RestartBlock = {
+  kind: 'NONE',
+  clockid: 0,
+  leftNs: 0n,
+  absolute: false,
+  deadlineNs: 0n,
+  rmtp: 0n,
+  uaddr: 0n,
+  val: 0,
+  bitset: 0,
+  shared: false,
+  ufds: 0n,
+  nfds: 0,
+  hasTimeout: false,
+};
+
+test('restartBlockLine: each kind with its time left or deadline', (t) => {
+  t.is(
+    restartBlockLine({ ...NO_RESTART, kind: 'NANOSLEEP', clockid: 1, leftNs: 6_000_000_000n, rmtp: 0x7ffd0010n }),
+    'restart nanosleep on clock 1, 6.00 s left, rmtp 0x7ffd0010',
+  );
+  t.is(restartBlockLine({ ...NO_RESTART, kind: 'NANOSLEEP', leftNs: 1500n }), 'restart nanosleep on clock 0, 1.5 µs left, no rmtp');
+  t.is(
+    restartBlockLine({
+      ...NO_RESTART,
+      kind: 'FUTEX_WAIT',
+      absolute: true,
+      deadlineNs: 1_700_000_000_000_000_000n,
+      uaddr: 0x601040n,
+      val: 3,
+      bitset: 0xffffffff,
+      shared: true,
+    }),
+    'restart futex wait on 0x601040 (shared, val 3, bitset 0xffffffff), deadline 1700000000000000000 ns on clock 0',
+  );
+  t.is(
+    restartBlockLine({ ...NO_RESTART, kind: 'POLL', nfds: 2, ufds: 0x7ffe00n, hasTimeout: true, leftNs: 250_000_000n }),
+    'restart poll of 2 fds at 0x7ffe00, 250.0 ms left',
+  );
+  t.is(restartBlockLine({ ...NO_RESTART, kind: 'POLL', nfds: 1, ufds: 0x10n }), 'restart poll of 1 fds at 0x10, no timeout');
+  t.is(restartBlockLine({ ...NO_RESTART, kind: 9 }), 'restart of kind 9');
 });

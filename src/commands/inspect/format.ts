@@ -3,7 +3,7 @@
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
 import type { RecordJson } from '../../image/image-json.js';
-import type { Cpu, File, Files, ImageHeader, IpcPerm, Mm, Pty, Signals, SysvIpc, Task, Vma } from '../../image/schema.js';
+import type { Cpu, File, Files, ImageHeader, IpcPerm, Mm, Pty, RestartBlock, Signals, SysvIpc, Task, Vma } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
@@ -222,6 +222,24 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
   return section('files', rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`));
 }
 
+/** The sleep a restart block goes on with: what, and its time left or deadline. */
+export function restartBlockLine(rb: RestartBlock): string {
+  const left = rb.absolute ? `deadline ${rb.deadlineNs} ns on clock ${rb.clockid}` : `${formatDuration(rb.leftNs)} left`;
+  switch (rb.kind) {
+    case 'NANOSLEEP':
+      return `restart nanosleep on clock ${rb.clockid}, ${left}, ${rb.rmtp === 0n ? 'no rmtp' : `rmtp ${hex(rb.rmtp)}`}`;
+    case 'FUTEX_WAIT':
+      return (
+        `restart futex wait on ${hex(rb.uaddr)} (${rb.shared ? 'shared' : 'private'}, val ${rb.val}, ` +
+        `bitset ${hex(BigInt(rb.bitset))}), ${left}`
+      );
+    case 'POLL':
+      return `restart poll of ${rb.nfds} fds at ${hex(rb.ufds)}, ${rb.hasTimeout ? left : 'no timeout'}`;
+    default:
+      return `restart of kind ${rb.kind}`;
+  }
+}
+
 function cpuLines(cpu: Cpu): string[] {
   const regs = cpu.gpregs.map((value, i) => `${(GPREG_NAMES[i] ?? `reg${i}`).padStart(8)} ${value.toString(16).padStart(16, '0')}`);
   const rows: string[] = [];
@@ -230,6 +248,7 @@ function cpuLines(cpu: Cpu): string[] {
   return section('cpu', [
     `fs_base ${hex(cpu.fsBase)}, gs_base ${hex(cpu.gsBase)}`,
     `xsave ${cpu.xsave.length} bytes, xfeatures ${xstateBv === null ? 'n/a' : hex(xstateBv)}`,
+    ...(cpu.restartBlock === null ? [] : [restartBlockLine(cpu.restartBlock)]),
     ...rows,
   ]);
 }

@@ -18,6 +18,7 @@ export const COMPAT_CHECKS = [
   'shm_file_data',
   'shmem_zero',
   'sem_undo_list',
+  'restart_block',
   'fdinfo_eventfd',
   'fdinfo_signalfd',
   'fdinfo_timerfd',

@@ -12,6 +12,7 @@ import { securityNextidScenarios } from './security-nextid.js';
 import { securityCredsScenarios } from './security-creds.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
+import { sleepScenarios } from './sleeps.js';
 import { treeScenarios } from './tree.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -27,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...raceScenarios,
   ...securityFilesScenarios,
   ...securityNextidScenarios,
+  ...sleepScenarios,
 ];
 
 /**
