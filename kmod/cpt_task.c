@@ -46,6 +46,7 @@ struct cpt_restore_task {
 	u64 rseq;
 	u32 rseq_len;
 	u32 rseq_sig;
+	struct cpt_task_attrs *attrs;	/* cpt_task_attrs.c */
 };
 
 static const u32 cpt_id_fields[8] = {
@@ -141,6 +142,9 @@ static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	cpt_pb_u64(msg, CPT_PB_TASK_PERSONALITY, t->personality);
 	cpt_save_creds(t, msg);
 	cpt_save_rlimits(t, msg);
+	ret = cpt_task_attrs_save(t, s->cur->pid, msg);
+	if (ret)
+		return ret;
 
 	task_lock(t);
 	if (!t->fs) {
@@ -262,6 +266,10 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 		case CPT_PB_TASK_RSEQ_SIG:
 			cpt_pb_read_u32(&r, &f, &rt->rseq_sig);
 			break;
+		case CPT_PB_TASK_ATTRS:
+		case CPT_PB_TASK_PROCESS_ATTRS:
+			cpt_pb_fail(&r, cpt_task_attrs_decode(&rt->attrs, &f));
+			break;
 		}
 	}
 	ret = cpt_pb_end(&r);
@@ -368,6 +376,7 @@ static void cpt_task_free(struct cpt_session *s)
 		put_group_info(rt->groups);
 	if (rt->has_cwd)
 		path_put(&rt->cwd);
+	cpt_task_attrs_free(rt->attrs);
 	kfree(rt);
 	s->cur->rtask = NULL;
 }
@@ -509,6 +518,8 @@ int cpt_task_apply(struct cpt_session *s)
 	if (!rt)
 		return -EINVAL;
 	ret = cpt_apply_rlimits(rt);
+	if (!ret)
+		ret = cpt_task_attrs_apply(rt->attrs);
 	if (ret)
 		return ret;
 	task_lock(current);
@@ -518,7 +529,10 @@ int cpt_task_apply(struct cpt_session *s)
 	current->personality = rt->personality;
 	if (rt->has_cwd)
 		cpt_sym.set_fs_pwd(current->fs, &rt->cwd);
-	return cpt_apply_creds(rt);
+	ret = cpt_apply_creds(rt);
+	if (!ret)
+		cpt_task_attrs_apply_after_creds(rt->attrs);
+	return ret;
 }
 
 /*

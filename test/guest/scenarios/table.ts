@@ -8,6 +8,7 @@ import { objectScenarios } from './objects.js';
 import type { Scenario } from './scenario.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
+import { taskAttrsScenarios } from './task-attrs.js';
 import { treeScenarios } from './tree.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -17,6 +18,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...treeScenarios,
   ...sharedScenarios,
   ...objectScenarios,
+  ...taskAttrsScenarios,
   ...abortScenarios,
   ...mutateScenarios,
 ];
