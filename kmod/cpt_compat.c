@@ -41,6 +41,9 @@
  *                 back to the state of one made here (cpt_compat_fdinfo.c),
  *                 whose file has the f_op found by name, which a restart
  *                 checks the files its syscalls make against
+ *  task_attrs     a CPU-time interval timer's time left and an mm's dumpable
+ *                 bits read and set as the kernel's syscalls do
+ *                 (cpt_compat_task.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -132,6 +135,12 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_mq_timedsend, mq_timedsend),
 	CPT_SYSCALL(sys_mq_timedreceive, mq_timedreceive),
 	CPT_SYSCALL(sys_prlimit64, prlimit64),
+	CPT_SYSCALL(sys_sched_setattr, sched_setattr),
+	CPT_SYSCALL(sys_sched_setaffinity, sched_setaffinity),
+	CPT_SYSCALL(sys_ioprio_set, ioprio_set),
+	CPT_SYSCALL(sys_setitimer, setitimer),
+	CPT_SYSCALL(sys_getitimer, getitimer),
+	CPT_SYSCALL(sys_prctl, prctl),
 	CPT_SYM(alloc_uid, "alloc_uid"),
 	CPT_SYM(set_cred_ucounts, "set_cred_ucounts"),
 	CPT_SYM(hrtimer_nanosleep_restart, "hrtimer_nanosleep_restart"),
@@ -746,6 +755,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "fdinfo_epoll", cpt_check_fdinfo_epoll },
 	{ "fdinfo_inotify", cpt_check_fdinfo_inotify },
 	{ "mqueue_text", cpt_check_mqueue_text },
+	{ "task_attrs", cpt_check_task_attrs },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -19,6 +19,8 @@
 struct pt_regs;
 struct super_block;
 struct ipc_namespace;
+struct mm_struct;
+struct task_struct;
 struct cpt_timer_state;
 
 /*
@@ -140,5 +142,16 @@ int cpt_check_fdinfo_timerfd(void);
 int cpt_check_fdinfo_epoll(void);
 int cpt_check_fdinfo_inotify(void);
 int cpt_check_mqueue_text(void);
+
+/*
+ * cpt_compat_task.c: a CPU-time interval timer's (CPUCLOCK_VIRT or
+ * CPUCLOCK_PROF) time left and interval, as getitimer() gives them, for
+ * t with its siglock held; an mm's dumpable value, as set_dumpable() sets
+ * it. Checked: task_attrs.
+ */
+void cpt_compat_itimer_left(struct task_struct *t, unsigned int clock, u64 *value,
+			    u64 *interval);
+void cpt_compat_set_dumpable(struct mm_struct *mm, u32 value);
+int cpt_check_task_attrs(void);
 
 #endif /* CPT_COMPAT_H */

@@ -78,6 +78,21 @@ int cpt_nextid_reserve(struct cpt_session *s);
 void cpt_nextid_unreserve(struct cpt_session *s);
 void cpt_nextid_exit(void);
 
+/*
+ * cpt_task_attrs.c: a task's scheduling and prctl attributes, saved with
+ * its TASK record (the process's with its main thread's), decoded from it
+ * and applied to the restoring task before and after its credentials.
+ */
+struct cpt_pb_buf;
+struct cpt_pb_field;
+struct cpt_task_attrs;
+struct task_struct;
+int cpt_task_attrs_save(struct task_struct *t, u32 pid, struct cpt_pb_buf *msg);
+int cpt_task_attrs_decode(struct cpt_task_attrs **attrs, const struct cpt_pb_field *f);
+int cpt_task_attrs_apply(const struct cpt_task_attrs *attrs);
+void cpt_task_attrs_apply_after_creds(const struct cpt_task_attrs *attrs);
+void cpt_task_attrs_free(struct cpt_task_attrs *attrs);
+
 /* cpt_compat.c: the kernel's unexported functions we use, found at load. */
 bool cpt_may_checkpoint(struct task_struct *task);
 

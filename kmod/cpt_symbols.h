@@ -51,6 +51,13 @@ struct cpt_kernel_symbols {
 	long (*sys_mq_timedsend)(const struct pt_regs *regs);
 	long (*sys_mq_timedreceive)(const struct pt_regs *regs);
 	long (*sys_prlimit64)(const struct pt_regs *regs);
+	/* what a restart asks of the kernel for a task's attributes */
+	long (*sys_sched_setattr)(const struct pt_regs *regs);
+	long (*sys_sched_setaffinity)(const struct pt_regs *regs);
+	long (*sys_ioprio_set)(const struct pt_regs *regs);
+	long (*sys_setitimer)(const struct pt_regs *regs);
+	long (*sys_getitimer)(const struct pt_regs *regs);	/* compat checks' */
+	long (*sys_prctl)(const struct pt_regs *regs);		/* compat checks' */
 	/* what setresuid() does to move a task's per-user counts to its new uid */
 	struct user_struct *(*alloc_uid)(kuid_t uid);
 	int (*set_cred_ucounts)(struct cred *new);

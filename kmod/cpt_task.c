@@ -56,6 +56,7 @@ struct cpt_restore_task {
 	u64 rseq;
 	u32 rseq_len;
 	u32 rseq_sig;
+	struct cpt_task_attrs *attrs;	/* cpt_task_attrs.c */
 };
 
 static const u32 cpt_id_fields[8] = {
@@ -220,6 +221,9 @@ static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	if (ret)
 		return ret;
 	cpt_save_rlimits(t, msg);
+	ret = cpt_task_attrs_save(t, s->cur->pid, msg);
+	if (ret)
+		return ret;
 
 	task_lock(t);
 	if (!t->fs) {
@@ -349,6 +353,10 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 			break;
 		case CPT_PB_TASK_NO_NEW_PRIVS:
 			cpt_pb_read_bool(&r, &f, &rt->no_new_privs);
+			break;
+		case CPT_PB_TASK_ATTRS:
+		case CPT_PB_TASK_PROCESS_ATTRS:
+			cpt_pb_fail(&r, cpt_task_attrs_decode(&rt->attrs, &f));
 			break;
 		}
 	}
@@ -543,6 +551,7 @@ static void cpt_task_free(struct cpt_session *s)
 		put_group_info(rt->groups);
 	if (rt->has_cwd)
 		path_put(&rt->cwd);
+	cpt_task_attrs_free(rt->attrs);
 	kfree(rt);
 	s->cur->rtask = NULL;
 }
@@ -685,6 +694,8 @@ int cpt_task_apply(struct cpt_session *s)
 	if (!rt)
 		return -EINVAL;
 	ret = cpt_apply_rlimits(rt);
+	if (!ret)
+		ret = cpt_task_attrs_apply(rt->attrs);
 	if (ret)
 		return ret;
 	task_lock(current);
@@ -697,7 +708,10 @@ int cpt_task_apply(struct cpt_session *s)
 	/* One-way, and allowed to anyone: the caller's own stays if it has one. */
 	if (rt->no_new_privs)
 		task_set_no_new_privs(current);
-	return cpt_apply_creds(rt);
+	ret = cpt_apply_creds(rt);
+	if (!ret)
+		cpt_task_attrs_apply_after_creds(rt->attrs);
+	return ret;
 }
 
 /*

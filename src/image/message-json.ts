@@ -76,6 +76,8 @@ export function canonicalMessage(name: MessageName, value: unknown, path: string
 const WIRE_VARINT = 0;
 const WIRE_LENGTH = 2;
 const UINT32_MAX = 0xffff_ffff;
+const INT32_MIN = -0x8000_0000;
+const INT32_MAX = 0x7fff_ffff;
 const UINT64_MAX = (1n << 64n) - 1n;
 // With the length a multiple of 4; one class, no group: linear on megabytes of pages.
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -88,7 +90,7 @@ function isBase64(value: unknown): value is string {
 function isVarint(field: protobufjs.Field): boolean {
   const resolved = field.resolvedType;
   if (resolved !== null) return 'values' in resolved;
-  return field.type === 'uint32' || field.type === 'uint64' || field.type === 'bool';
+  return field.type === 'uint32' || field.type === 'int32' || field.type === 'uint64' || field.type === 'bool';
 }
 
 class WireReader {
@@ -186,6 +188,12 @@ function readValue(field: protobufjs.Field, reader: WireReader): JsonValue {
       if (value > 0xffff_ffffn) throw new Error('uint32 out of range');
       return Number(value);
     }
+    case 'int32': {
+      // A negative int32 is its 64-bit two's complement on the wire.
+      const value = BigInt.asIntN(64, reader.varint());
+      if (value < -0x8000_0000n || value > 0x7fff_ffffn) throw new Error('int32 out of range');
+      return Number(value);
+    }
     case 'uint64':
       return reader.varint().toString();
     case 'bool': {
@@ -246,6 +254,11 @@ function writeField(writer: WireWriter, field: protobufjs.Field, value: unknown,
     case 'uint32':
       if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= UINT32_MAX) return writer.varint(BigInt(value));
       throw invalidJson(path, `${describe(value)} is not a uint32 (an integer from 0 to ${UINT32_MAX})`);
+    case 'int32':
+      if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX) {
+        return writer.varint(BigInt.asUintN(64, BigInt(value)));
+      }
+      throw invalidJson(path, `${describe(value)} is not an int32 (an integer from ${INT32_MIN} to ${INT32_MAX})`);
     case 'uint64':
       return writer.varint(BigInt(checkUint64(value, path)));
     case 'bool':

@@ -114,6 +114,55 @@ export interface Task {
   capEffective: bigint;
   capBset: bigint;
   capAmbient: bigint;
+  /** each thread's own */
+  attrs: TaskAttrs | null;
+  /** a process's main thread only */
+  processAttrs: ProcessAttrs | null;
+}
+
+/** A thread's scheduling and prctl attributes (cpt_task_attrs.c). */
+export interface TaskAttrs {
+  /** SCHED_OTHER 0, FIFO 1, RR 2, BATCH 3, IDLE 5 */
+  policy: number;
+  /** 1-99 for FIFO and RR, else 0 */
+  rtPriority: number;
+  /** -20..19, kept under an RT policy too */
+  nice: number;
+  /** SCHED_RESET_ON_FORK */
+  resetOnFork: boolean;
+  /** CPU affinity as a list ("0-3,8"); empty: every CPU */
+  cpus: string;
+  /** as ioprio_set() takes it; 0: none set (follows nice) */
+  ioprio: number;
+  /** PR_SET_TIMERSLACK */
+  timerSlackNs: bigint;
+  /** what PR_SET_TIMERSLACK 0 goes back to */
+  defaultTimerSlackNs: bigint;
+  /** PR_SET_PDEATHSIG, 0 for none */
+  pdeathSignal: number;
+}
+
+/** An interval timer (setitimer): the time left at the checkpoint. */
+export interface Itimer {
+  /** ITIMER_REAL 0, VIRTUAL 1, PROF 2 */
+  which: number;
+  /** time left; 0: disarmed */
+  valueNs: bigint;
+  intervalNs: bigint;
+}
+
+/** A process's attributes, shared by its threads. */
+export interface ProcessAttrs {
+  /** -1000..1000 */
+  oomScoreAdj: number;
+  /** the lowest an unprivileged write may set */
+  oomScoreAdjMin: number;
+  /** PR_GET_DUMPABLE: 0, 1, or 2 (suid_dumpable's root-only) */
+  dumpable: number;
+  /** PR_SET_THP_DISABLE */
+  thpDisable: boolean;
+  /** those armed or with an interval */
+  itimers: Itimer[];
 }
 
 export interface SigAction {

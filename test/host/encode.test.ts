@@ -218,3 +218,17 @@ test('megabytes of pages come back too (base64 checked in linear time)', async (
   const image = buildImage(records);
   t.like(await roundTripBytes(image, 'big.img'), { bytes: image.length });
 });
+
+test('an int32 comes back byte for byte, a negative one as its 10-byte varint; one out of range is refused', async (t) => {
+  const attrs = { attrs: { nice: -4, policy: 1 }, processAttrs: { oomScoreAdj: -1000, oomScoreAdjMin: 500 } };
+  const task = messageFromJson('Task', { pid: 7, ...attrs }, 'task');
+  // nice -4: tag, then 0xfc 0xff... 0x01 (ten bytes).
+  t.true(Buffer.from(task).includes(Buffer.from([0x18, 0xfc, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])));
+  const records: RecordSpec[] = bodyRecords().map((spec) => (spec.type === 'TASK' ? { type: 'TASK', payload: task } : spec));
+  const doc = await jsonOf(buildImage(records));
+  t.like(doc.recordList[4]?.message, attrs);
+  t.deepEqual(await encodeDoc(doc), buildImage(records));
+  const message = doc.recordList[4]?.message as { attrs: { nice: number } };
+  message.attrs.nice = 2 ** 31;
+  t.regex((await encodeError(doc)).message, /recordList\[4\]\.message\.attrs\.nice: number 2147483648 is not an int32/);
+});

@@ -6,9 +6,12 @@ import { inspectSource } from '../../src/commands/inspect/inspect.js';
 import {
   deviceNumber,
   handlerName,
+  ioprioName,
+  itimerName,
   openFlagsName,
   rlimitName,
   rlimitValue,
+  schedPolicyName,
   signalsInMask,
   vmaPerms,
   xsaveXstateBv,
@@ -16,7 +19,7 @@ import {
 import { BufferSource } from '../../src/image/io.js';
 import type { RestartBlock } from '../../src/image/schema.js';
 import { signalName } from '../../src/signals.js';
-import { bodyRecords, buildImage, treeRecords } from './helpers/image-builder.js';
+import { bodyRecords, buildImage, message, task, treeRecords } from './helpers/image-builder.js';
 
 const summary = await inspectSource(new BufferSource(buildImage()), 'x');
 
@@ -255,4 +258,58 @@ test('restartBlockLine: each kind with its time left or deadline', (t) => {
   );
   t.is(restartBlockLine({ ...NO_RESTART, kind: 'POLL', nfds: 1, ufds: 0x10n }), 'restart poll of 1 fds at 0x10, no timeout');
   t.is(restartBlockLine({ ...NO_RESTART, kind: 9 }), 'restart of kind 9');
+});
+
+test("text and JSON: a thread's scheduling attributes and its process's", async (t) => {
+  const withAttrs = bodyRecords().map((spec) =>
+    spec.type === 'TASK'
+      ? message('TASK', 'Task', {
+          ...task,
+          attrs: {
+            policy: 1,
+            rtPriority: 7,
+            nice: -4,
+            resetOnFork: true,
+            cpus: '0-3,8',
+            ioprio: (1 << 13) | 2,
+            timerSlackNs: 0n,
+            defaultTimerSlackNs: 77777n,
+            pdeathSignal: 10,
+          },
+          processAttrs: {
+            oomScoreAdj: -300,
+            oomScoreAdjMin: -300,
+            dumpable: 0,
+            thpDisable: true,
+            itimers: [{ which: 0, valueNs: 3_599_512_000_000n, intervalNs: 7_200_000_000_000n }],
+          },
+        })
+      : spec,
+  );
+  const attrsSummary = await inspectSource(new BufferSource(buildImage(withAttrs)), 'x');
+  const text = formatInspectText(attrsSummary, 'a.img');
+  t.regex(text, /^ {11}sched SCHED_FIFO priority 7 \(reset on fork\), nice -4, CPUs 0-3,8, ioprio rt\/2$/m);
+  t.regex(text, /^ {11}timer slack 0 ns \(default 77777 ns\), parent-death signal SIGUSR1$/m);
+  t.regex(text, /^ {11}oom_score_adj -300 \(min -300\), dumpable 0, THP disabled$/m);
+  t.regex(text, /^ {11}interval timers: ITIMER_REAL 3599\.512 s left, every 7200\.000 s$/m);
+  const json = JSON.parse(formatInspectJson(attrsSummary, 'a.img')) as { task: Record<string, unknown> };
+  t.like(json.task, {
+    attrs: { policyName: 'SCHED_FIFO', nice: -4, ioprioName: 'rt/2', timerSlackNs: '0', defaultTimerSlackNs: '77777' },
+    processAttrs: {
+      oomScoreAdj: -300,
+      itimers: [{ which: 0, name: 'ITIMER_REAL', valueNs: '3599512000000', intervalNs: '7200000000000' }],
+    },
+  });
+  // An image of a module without them shows neither.
+  t.notRegex(formatInspectText(summary, 'sleep.img'), /sched |interval timers/);
+});
+
+test('names: scheduling policies, I/O priorities, interval timers', (t) => {
+  t.is(schedPolicyName(0), 'SCHED_OTHER');
+  t.is(schedPolicyName(5), 'SCHED_IDLE');
+  t.is(schedPolicyName(9), 'SCHED_9');
+  t.is(ioprioName(0), 'none (follows nice)');
+  t.is(ioprioName((2 << 13) | 7), 'be/7');
+  t.is(ioprioName(3 << 13), 'idle');
+  t.is(itimerName(2), 'ITIMER_PROF');
 });

@@ -3,7 +3,22 @@
 // and masks in hex). Pure.
 import { hex } from '../../bits.js';
 import type { RecordJson } from '../../image/image-json.js';
-import type { Cpu, File, Files, ImageHeader, IpcPerm, Mm, Pty, RestartBlock, Signals, SysvIpc, Task, Vma } from '../../image/schema.js';
+import type {
+  Cpu,
+  File,
+  Files,
+  ImageHeader,
+  IpcPerm,
+  Mm,
+  ProcessAttrs,
+  Pty,
+  RestartBlock,
+  Signals,
+  SysvIpc,
+  Task,
+  TaskAttrs,
+  Vma,
+} from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
@@ -11,10 +26,13 @@ import {
   deviceNumber,
   GPREG_NAMES,
   handlerName,
+  ioprioName,
+  itimerName,
   octal,
   openFlagsName,
   rlimitName,
   rlimitValue,
+  schedPolicyName,
   signalsInMask,
   vmaPerms,
   xsaveXstateBv,
@@ -179,7 +197,35 @@ function taskLines(task: Task): string[] {
       `effective ${hex(task.capEffective)}, bounding ${hex(task.capBset)}, ambient ${hex(task.capAmbient)}`,
     `securebits ${hex(BigInt(task.securebits))}, no_new_privs ${task.noNewPrivs ? 'yes' : 'no'}`,
     ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
+    ...(task.attrs === null ? [] : threadAttrsLines(task.attrs)),
+    ...(task.processAttrs === null ? [] : processAttrsLines(task.processAttrs)),
   ]);
+}
+
+/** Nanoseconds as seconds with their milliseconds: '3599.512'. */
+function seconds(ns: bigint): string {
+  return (Number(ns) / 1e9).toFixed(3);
+}
+
+function threadAttrsLines(attrs: TaskAttrs): string[] {
+  const priority = attrs.rtPriority === 0 ? '' : ` priority ${attrs.rtPriority}`;
+  return [
+    `sched ${schedPolicyName(attrs.policy)}${priority}${attrs.resetOnFork ? ' (reset on fork)' : ''}, nice ${attrs.nice}, ` +
+      `CPUs ${attrs.cpus === '' ? 'all' : attrs.cpus}, ioprio ${ioprioName(attrs.ioprio)}`,
+    `timer slack ${attrs.timerSlackNs} ns (default ${attrs.defaultTimerSlackNs} ns), ` +
+      `parent-death signal ${attrs.pdeathSignal === 0 ? 'none' : signalName(attrs.pdeathSignal)}`,
+  ];
+}
+
+function processAttrsLines(attrs: ProcessAttrs): string[] {
+  const timers = attrs.itimers.map(
+    (timer) => `${itimerName(timer.which)} ${seconds(timer.valueNs)} s left, every ${seconds(timer.intervalNs)} s`,
+  );
+  return [
+    `oom_score_adj ${attrs.oomScoreAdj} (min ${attrs.oomScoreAdjMin}), dumpable ${attrs.dumpable}, ` +
+      `THP ${attrs.thpDisable ? 'disabled' : 'allowed'}`,
+    `interval timers: ${timers.length === 0 ? 'none' : timers.join('; ')}`,
+  ];
 }
 
 function signalsLines(signals: Signals): string[] {
@@ -428,6 +474,28 @@ function taskJson(task: Task): Record<string, unknown> {
     capEffective: hex(task.capEffective),
     capBset: hex(task.capBset),
     capAmbient: hex(task.capAmbient),
+    attrs:
+      task.attrs === null
+        ? null
+        : {
+            ...task.attrs,
+            policyName: schedPolicyName(task.attrs.policy),
+            ioprioName: ioprioName(task.attrs.ioprio),
+            timerSlackNs: task.attrs.timerSlackNs.toString(),
+            defaultTimerSlackNs: task.attrs.defaultTimerSlackNs.toString(),
+          },
+    processAttrs:
+      task.processAttrs === null
+        ? null
+        : {
+            ...task.processAttrs,
+            itimers: task.processAttrs.itimers.map((timer) => ({
+              which: timer.which,
+              name: itimerName(timer.which),
+              valueNs: timer.valueNs.toString(),
+              intervalNs: timer.intervalNs.toString(),
+            })),
+          },
     rlimits: task.rlimits.map((limit) => ({
       resource: limit.resource,
       name: rlimitName(limit.resource),

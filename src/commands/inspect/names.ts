@@ -66,6 +66,30 @@ export function rlimitValue(value: bigint): string {
   return value === RLIM_INFINITY ? 'unlimited' : value.toString();
 }
 
+const SCHED_POLICY_NAMES: Readonly<Record<number, string>> = { 0: 'OTHER', 1: 'FIFO', 2: 'RR', 3: 'BATCH', 5: 'IDLE', 6: 'DEADLINE' };
+
+/** A scheduling policy as sched_setscheduler() names it: 'SCHED_FIFO'. */
+export function schedPolicyName(policy: number): string {
+  return `SCHED_${SCHED_POLICY_NAMES[policy] ?? policy}`;
+}
+
+const IOPRIO_CLASS_NAMES = ['none', 'rt', 'be', 'idle'];
+
+/** An ioprio_set() value as ionice shows it: 'be/7', 'idle', or 'none' (follows nice). */
+export function ioprioName(ioprio: number): string {
+  const ioClass = ioprio >>> 13;
+  const level = ioprio & 0x1fff;
+  const name = IOPRIO_CLASS_NAMES[ioClass] ?? `class ${ioClass}`;
+  if (ioClass === 0 && level === 0) return 'none (follows nice)';
+  return ioClass === 3 && level === 0 ? name : `${name}/${level}`;
+}
+
+const ITIMER_NAMES = ['ITIMER_REAL', 'ITIMER_VIRTUAL', 'ITIMER_PROF'];
+
+export function itimerName(which: number): string {
+  return ITIMER_NAMES[which] ?? `itimer ${which}`;
+}
+
 /** Signal numbers in a sigset_t mask (bit signo-1). */
 export function signalsInMask(mask: bigint): string[] {
   const names: string[] = [];

@@ -13,6 +13,7 @@ import { securityCredsScenarios } from './security-creds.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
+import { taskAttrsScenarios } from './task-attrs.js';
 import { treeScenarios } from './tree.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...treeScenarios,
   ...sharedScenarios,
   ...objectScenarios,
+  ...taskAttrsScenarios,
   ...abortScenarios,
   ...securityCredsScenarios,
   ...mutateScenarios,

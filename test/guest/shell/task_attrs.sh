@@ -1,0 +1,57 @@
+# shellcheck shell=sh
+# A task's scheduling and prctl attributes through cptctl's command line: a
+# nobody service checkpointed and restarted by root (test/workloads/
+# task_attrs.c checks its own), and a restart whose saved CPU affinity
+# names CPUs this machine lacks (edited through inspect --json and encode).
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+scenario_user_service() {
+	chmod 0711 "$scratch"
+	mkdir -p "$scratch/user.d"
+	chown nobody "$scratch/user.d"
+	if ! start_workload user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$workloads/task_attrs" "$scratch/user.d"; then
+		result task-attrs-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/user.img" --kill 2>"$scratch/ckpt.err"
+	status=$?
+	pass_if task-attrs-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	(wait_for_pid "$pid" && touch "$scratch/user.d/go") &
+	"$cptctl" restart "$scratch/user.img" 2>"$scratch/restart.err"
+	status=$?
+	pass_if task-attrs-user.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT task-attrs-user./p" "$out"
+
+	# The saved affinity edited to name CPUs this machine lacks.
+	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+	cpid=$!
+	sleep 0.2
+	"$cptctl" checkpoint "$cpid" -o "$scratch/counter.img" --kill >/dev/null 2>&1
+	wait_for_pid_gone "$cpid"
+	"$cptctl" inspect --json "$scratch/counter.img" >"$scratch/counter.json"
+	# Every task record's attrs (never empty: a timer slack at least) get cpus first.
+	set_cpus() {
+		sed "s/\"attrs\": {/\"attrs\": {\"cpus\": \"$1\",/" "$scratch/counter.json" >"$scratch/$2.json"
+		"$cptctl" encode "$scratch/$2.json" -o "$scratch/$2.img" >/dev/null
+	}
+	set_cpus 4000-4095 missing
+	"$cptctl" restart "$scratch/missing.img" --detach >/dev/null 2>"$scratch/missing.err"
+	status=$?
+	refused=no
+	grep -q "pid $cpid.*CPU affinity 4000-4095: none of these CPUs exists here" "$scratch/missing.err" &&
+		[ "$status" -eq 5 ] && [ ! -d "/proc/$cpid" ] && refused=yes
+	pass_if task-attrs-user.missing-cpus-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/missing.err")" \
+		[ $refused = yes ]
+	kill "$cpid" 2>/dev/null && wait_for_pid_gone "$cpid"
+	set_cpus 0,4095 some
+	restored=$("$cptctl" restart "$scratch/some.img" --detach 2>"$scratch/some.err")
+	allowed=$(sed -n 's/^Cpus_allowed_list:\t//p' "/proc/$cpid/status" 2>/dev/null)
+	pass_if task-attrs-user.missing-cpus-restricted "restarted as ${restored:-nothing} ($(tr '\n' ' ' <"$scratch/some.err")): CPUs allowed ${allowed:-?}" \
+		[ "$restored" = "$cpid" ] && [ "$allowed" = 0 ]
+	kill "$cpid" 2>/dev/null
+	rm -f "$scratch/counter.json" "$scratch/missing.json" "$scratch/some.json"
+}
