@@ -2,7 +2,9 @@
 // not by theme, so that boots end at about the same time.
 import { abortScenarios } from './abort.js';
 import { compatScenarios } from './compat.js';
+import { faultScenarios } from './faults.js';
 import { foundationScenarios } from './foundation.js';
+import { fuzzScenarios } from './fuzz.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import type { Scenario } from './scenario.js';
@@ -19,6 +21,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ...objectScenarios,
   ...abortScenarios,
   ...mutateScenarios,
+  ...fuzzScenarios,
+  ...faultScenarios,
 ];
 
 /**
