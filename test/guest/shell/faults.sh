@@ -39,7 +39,8 @@ scenario_enospc() {
 	pass_if faults.enospc-refused "checkpoint exited $status: $said" \
 		[ "$status" -eq 4 ] && grep -q ENOSPC "$scratch/enospc.err" && grep -q "full.img" "$scratch/enospc.err"
 	pass_if faults.enospc-says-what-to-do "cptctl said: $said" grep -q "free space\|another place" "$scratch/enospc.err"
-	pass_if faults.enospc-no-partial-image "left in $mnt: $(ls -A "$mnt" | tr '\n' ' ')" [ -z "$(ls -A "$mnt")" ]
+	left=$(find "$mnt" -mindepth 1 | tr '\n' ' ')
+	pass_if faults.enospc-no-partial-image "left in $mnt: $left" [ -z "$left" ]
 	after_failed_checkpoint faults.enospc "$scratch/mm"
 	umount "$mnt"
 	pass_if faults.enospc-module-unloads "rmmod cpt after the failed checkpoint" rmmod cpt
