@@ -76,9 +76,18 @@ test('describeCheckpointFailure: step and errno, and a hint for known errnos', (
   t.like(describeCheckpointFailure(9, 'writing the manifest', enospc), {
     message: 'checkpoint of pid 9 failed at writing the manifest: ENOSPC (no space left on device)',
   });
-  t.deepEqual(describeCheckpointFailure(9, 'CPT_IOC_INIT', systemError('EXDEV', 18, 'CPT_IOC_INIT', 'Invalid cross-device link')), {
-    message: 'checkpoint of pid 9 failed at CPT_IOC_INIT: EXDEV (Invalid cross-device link)',
+  t.like(describeCheckpointFailure(9, 'CPT_IOC_SAVE(MM)', enospc, '/mnt/small/x.img'), {
+    message: 'checkpoint of pid 9 failed at CPT_IOC_SAVE(MM) writing /mnt/small/x.img: ENOSPC (no space left on device)',
   });
+  const epipe = describeCheckpointFailure(9, 'CPT_IOC_SAVE(MM)', systemError('EPIPE', 32, 'CPT_IOC_SAVE(MM)', 'Broken pipe'), '-');
+  t.is(epipe.message, 'checkpoint of pid 9 failed at CPT_IOC_SAVE(MM) writing stdout: EPIPE (Broken pipe)');
+  t.regex(epipe.hint ?? '', /went away before its end; the process runs on as it was: checkpoint again with a reader that stays/);
+  t.deepEqual(
+    describeCheckpointFailure(9, 'CPT_IOC_INIT', systemError('EXDEV', 18, 'CPT_IOC_INIT', 'Invalid cross-device link'), '/x.img'),
+    {
+      message: 'checkpoint of pid 9 failed at CPT_IOC_INIT: EXDEV (Invalid cross-device link)',
+    },
+  );
 });
 
 test('formatProgress: phase, elapsed time, bytes when known', (t) => {

@@ -162,8 +162,8 @@ const failures: readonly [string, Error, RegExp, RegExp | undefined][] = [
   [
     'FINALIZE',
     systemError('ENOSPC', 28, 'CPT_IOC_FINALIZE', 'No space left on device'),
-    /failed at CPT_IOC_FINALIZE: ENOSPC \(No space left on device\)$/,
-    /does not fit/,
+    /failed at CPT_IOC_FINALIZE writing \S+\.img: ENOSPC \(No space left on device\)$/,
+    /does not fit.*partial image was removed.*runs on.*free space there, or write the image to another place/,
   ],
   ['SAVE(FILES)', new Error('something odd'), /failed at CPT_IOC_SAVE\(FILES\): something odd$/, undefined],
 ];

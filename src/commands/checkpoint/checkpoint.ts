@@ -201,7 +201,7 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     await removeImage(image);
     if (error instanceof StepFailure) {
       if (error.cause instanceof CptError) throw error.cause;
-      const { message, hint } = describeCheckpointFailure(pid, error.step, error.cause);
+      const { message, hint } = describeCheckpointFailure(pid, error.step, error.cause, request.output);
       throw new CheckpointError(message, hint === undefined ? { cause: error.cause } : { hint, cause: error.cause });
     }
     throw error;

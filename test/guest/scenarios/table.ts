@@ -2,14 +2,16 @@
 // not by theme, so that boots end at about the same time.
 import { abortScenarios } from './abort.js';
 import { compatScenarios } from './compat.js';
+import { faultScenarios } from './faults.js';
 import { foundationScenarios } from './foundation.js';
+import { fuzzScenarios } from './fuzz.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
+import { securityCredsScenarios } from './security-creds.js';
 import { securityFilesScenarios } from './security-files.js';
 import { securityNextidScenarios } from './security-nextid.js';
-import { securityCredsScenarios } from './security-creds.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
@@ -31,6 +33,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ...securityFilesScenarios,
   ...securityNextidScenarios,
   ...sleepScenarios,
+  ...fuzzScenarios,
+  ...faultScenarios,
 ];
 
 /**

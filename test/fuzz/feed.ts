@@ -1,0 +1,446 @@
+// The fuzzer's guest side: seed images made from real workloads (single
+// processes, a 14-process tree, threads, every rebuilt kind of file, SysV
+// and POSIX IPC, and a tree owned by nobody), then mutants of them fed to
+// cptctl's own restart, in this one node process (its startup is seconds
+// under emulation). Every mutant must end in a clean error (an errno, or an
+// image cptctl refuses) or in a restored tree, which is then killed; after
+// each, every task it made must be gone. A mutant that does not settle
+// within the timeout is a hang. A kernel warning panics the guest: the host
+// side (cli.ts) then makes the in-flight mutant again from the seed.
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { checkpoint } from '../../src/commands/checkpoint/checkpoint.js';
+import { restart } from '../../src/commands/restart/restart.js';
+import { CptError } from '../../src/errors.js';
+import type { ImageAbi } from '../../src/image/abi.js';
+import type { CptAddon } from '../../src/native.js';
+import { packageRoot } from '../../src/package.js';
+import { errnoCode } from '../../src/system-error.js';
+import { messageType } from '../../src/image/schema.js';
+import type { Mutant, SeedImage } from './mutations.js';
+import { encodeSeed, mutant, seedFromImage } from './mutations.js';
+import { parseMessage } from './wire.js';
+
+export type User = 'root' | 'nobody';
+
+export interface SeedSpec {
+  readonly name: string;
+  readonly workload: string;
+  readonly args: (dir: string) => readonly string[];
+  /** Who runs the workload: nobody's images are also restarted by nobody. */
+  readonly owner: User;
+  /** It calls setsid() itself (else it is started in a session of its own). */
+  readonly setsid?: boolean;
+}
+
+export const SEED_SPECS: readonly SeedSpec[] = [
+  { name: 'cpu', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], owner: 'root' },
+  { name: 'tree', workload: 'tree_state', args: (dir) => [dir], owner: 'root', setsid: true },
+  { name: 'threads', workload: 'threads_token', args: (dir) => [dir], owner: 'root' },
+  { name: 'files', workload: 'files_anon', args: (dir) => [dir], owner: 'root' },
+  { name: 'nobody-tree', workload: 'tree_state', args: (dir) => [dir], owner: 'nobody', setsid: true },
+  // Last: an image holds every SysV object of the namespace its maker may
+  // read, not only its tree's; made earlier, those would be in every later
+  // seed too, and nobody's restart of them would collide with root's.
+  { name: 'ipc', workload: 'ipc_objects', args: () => ['cpt-fuzz-mq'], owner: 'root' },
+];
+
+/** The seeds a short run (the CI scenario) makes: one process, a tree, threads, nobody's. */
+export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody-tree'];
+
+/** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
+export const FIXTURE_DIR = '/tmp/cpt-fuzz';
+const WORKLOADS = join(packageRoot, 'test', 'workloads', 'build');
+const NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
+/** Seed workloads get pids from here up, a range per seed: free in any fresh boot, so that saved seeds restart there too. */
+const SEED_PID_BASE = 20000;
+
+export function log(line: string): void {
+  process.stderr.write(`fuzz: ${line}\n`);
+}
+
+/**
+ * Where the seed workloads run: on the guest's tmpfs, since some make FIFOs
+ * (which 9p, the repository's file system in the guest, cannot open).
+ */
+export const SEED_WORK_DIR = '/tmp/cpt-fuzz-seeds';
+
+/**
+ * Makes the images of `specs` missing from `seedsDir` (as root), each
+ * NAME.img: checkpoint --kill of the workload once READY. Images kept from
+ * an earlier boot are reused, for mutants that are the same from one boot to
+ * the next; their workloads run again all the same, killed the same way, to
+ * make again what the images name on the guest's tmpfs (directories, FIFOs).
+ */
+export async function makeSeeds(addon: CptAddon, seedsDir: string, specs: readonly SeedSpec[]): Promise<void> {
+  const dir = resolve(seedsDir);
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(SEED_WORK_DIR, { recursive: true, mode: 0o755 });
+  for (const spec of specs) {
+    const image = join(dir, `${spec.name}.img`);
+    const work = join(SEED_WORK_DIR, `${spec.name}.d`);
+    const kept = existsSync(image);
+    if (kept && existsSync(work)) continue;
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true, mode: 0o755 });
+    if (spec.owner === 'nobody') chownSync(work, 65534, 65534);
+    const out = join(SEED_WORK_DIR, `${spec.name}.out`); // not in work: tree_state wants it empty
+    const fd = openSync(out, 'w');
+    // What the workload has open is reopened by its restarts: nobody's must be nobody's.
+    if (spec.owner === 'nobody') chownSync(out, 65534, 65534);
+    // The saved seed's pids are free in any fresh boot: a range per seed, another one for a rerun.
+    const seedIndex = SEED_SPECS.indexOf(spec);
+    writeFileSync('/proc/sys/kernel/ns_last_pid', String(SEED_PID_BASE + 1000 * seedIndex + (kept ? 500 : 0)));
+    const program = join(WORKLOADS, spec.workload);
+    const [file, args] = spec.owner === 'nobody' ? ['setpriv', [...NOBODY, program, ...spec.args(work)]] : [program, spec.args(work)];
+    // A session of its own, so that the image names none outside its tree.
+    const child = spawn(file, args, { cwd: work, detached: spec.setsid !== true, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const deadline = Date.now() + 60_000;
+    while (!/^READY/m.test(readFileSync(out, 'utf8'))) {
+      if (Date.now() > deadline || child.exitCode !== null) {
+        child.kill('SIGKILL');
+        throw new Error(`seed ${spec.name}: ${spec.workload} never got ready: ${readFileSync(out, 'utf8').slice(-300)}`);
+      }
+      await sleep(50);
+    }
+    const partial = `${image}.${kept ? 'rerun' : 'partial'}`;
+    await checkpoint({ pid: child.pid!, output: partial, disposition: 'kill' }, { addon });
+    await exited;
+    if (kept) {
+      rmSync(partial);
+      log(`seed ${spec.name}: kept from an earlier run (${image}), its files made again`);
+    } else {
+      renameSync(partial, image);
+      chmodSync(image, 0o644);
+      log(`seed ${spec.name}: ${spec.workload} (pid ${child.pid}) saved to ${image}`);
+    }
+  }
+}
+
+/** The FIFO, symlinks and socket that HOSTILE_PATHS name. */
+export function makeFixtures(): void {
+  rmSync(FIXTURE_DIR, { recursive: true, force: true });
+  mkdirSync(FIXTURE_DIR, { recursive: true });
+  chmodSync(FIXTURE_DIR, 0o755);
+  spawnSync('mkfifo', ['-m', '0666', join(FIXTURE_DIR, 'fifo')]);
+  symlinkSync('/etc/shadow', join(FIXTURE_DIR, 'link-shadow'));
+  symlinkSync(join(FIXTURE_DIR, 'link-loop'), join(FIXTURE_DIR, 'link-loop'));
+  spawnSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', join(FIXTURE_DIR, 'socket')]);
+  for (const user of ['root', 'nobody'] as const) mkdirSync(join(FIXTURE_DIR, user));
+  chownSync(join(FIXTURE_DIR, 'nobody'), 65534, 65534);
+}
+
+export async function loadSeeds(abi: ImageAbi, dir: string, names: readonly string[]): Promise<SeedImage[]> {
+  const seeds: SeedImage[] = [];
+  for (const name of names) seeds.push(await seedFromImage(abi, name, readFileSync(join(dir, `${name}.img`))));
+  return seeds;
+}
+
+export function ownerOf(name: string): User {
+  return SEED_SPECS.find((spec) => spec.name === name)?.owner ?? 'root';
+}
+
+/**
+ * Who restarts mutant `index`: root, except that every other mutant of a
+ * seed nobody owns is restarted by nobody (with CAP_CHECKPOINT_RESTORE,
+ * which choosing a pid needs), as an unprivileged user would.
+ */
+export function userOf(seeds: readonly SeedImage[], index: number): User {
+  const seed = seeds[index % seeds.length]!;
+  return ownerOf(seed.name) === 'nobody' && Math.floor(index / seeds.length) % 2 === 1 ? 'nobody' : 'root';
+}
+
+export interface FeedOptions {
+  readonly abi: ImageAbi;
+  readonly addon: CptAddon;
+  readonly seeds: readonly SeedImage[];
+  /** Where the seeds were read from, for the in-flight note. */
+  readonly seedsDir: string;
+  readonly seed: number;
+  readonly start: number;
+  readonly count: number;
+  /** Only the mutants this user restarts (userOf) are fed; the caller runs as that user. */
+  readonly user: User;
+  readonly timeoutMs: number;
+  /** Where the mutant in flight is written first (it survives a panic), and a failing one saved. */
+  readonly outDir: string;
+  /** Go on after a failing mutant (not after a hang: the session is stuck). */
+  readonly keepGoing?: boolean;
+}
+
+export interface Failure {
+  readonly index: number;
+  readonly what: 'hang' | 'leaked-task' | 'unclean-error' | 'seed-does-not-restore';
+  readonly detail: string;
+  readonly saved: string;
+}
+
+export interface FeedSummary {
+  user: User;
+  mutants: number;
+  restored: number;
+  /** How the others ended: errno (or cptctl's error class) -> count. */
+  outcomes: Record<string, number>;
+  hangs: number;
+  leaked: number;
+  unclean: number;
+  failures: Failure[];
+  seconds: number;
+  /** Where the time went, in ms: making mutants, restarting them, killing and checking what they left. */
+  generateMs: number;
+  restartMs: number;
+  cleanupMs: number;
+}
+
+export const INFLIGHT = 'inflight.json';
+
+/** The image restarted, on tmpfs, in a directory of the user's. */
+function mutantPath(user: User): string {
+  return join(FIXTURE_DIR, user, 'mutant.img');
+}
+
+export function savedName(seed: number, index: number): string {
+  return `seed-${seed}-mutant-${index}.img`;
+}
+
+/** Saves a failing mutant under outDir, with what happened beside it; returns the image's path. */
+export function saveFailure(outDir: string, seed: number, found: Mutant, user: User, what: string, detail: string): string {
+  mkdirSync(outDir, { recursive: true });
+  const path = join(outDir, savedName(seed, found.index));
+  writeFileSync(path, found.bytes);
+  writeFileSync(
+    path.replace(/\.img$/, '.txt'),
+    `${what}: ${detail}\nseed ${seed}, mutant ${found.index} of seed image ${found.seed}, restarted by ${user}\n` +
+      `mutation (${found.kind}): ${found.detail}\nreproduce: npm run fuzz -- --seed ${seed} --start ${found.index} --count 1\n`,
+  );
+  return path;
+}
+
+/** The pids of every process under ours (its children, theirs, ...). */
+function descendants(): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: number[] = [];
+  for (const pid of parentOf.keys()) {
+    for (let p = parentOf.get(pid); p !== undefined && p > 1; p = parentOf.get(p)) {
+      if (p === process.pid) {
+        found.push(pid);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+/** Kills everything under us and reaps it; the pids still there after `ms`. */
+async function killAll(addon: CptAddon, ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = descendants();
+    if (left.length === 0) return [];
+    for (const pid of left) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    const reaped = await Promise.race([addon.reapChildren().then(() => true), sleep(Math.max(0, deadline - Date.now())).then(() => false)]);
+    if (!reaped || Date.now() > deadline) return descendants();
+  }
+}
+
+type Outcome = { kind: 'restored' } | { kind: 'error'; name: string; clean: boolean; message: string } | { kind: 'hang' };
+
+async function restartOnce(addon: CptAddon, user: User, timeoutMs: number): Promise<Outcome> {
+  const attempt = restart({ image: mutantPath(user) }, { addon, pidGraceMs: 0 }).then(
+    (): Outcome => ({ kind: 'restored' }),
+    (error: unknown): Outcome => {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!(error instanceof CptError))
+        return { kind: 'error', name: 'unexpected', clean: false, message: String((error as Error).stack ?? message) };
+      const cause = (error as { cause?: unknown }).cause;
+      const code =
+        errnoCode(cause) ?? errnoCode((cause as { cause?: unknown } | undefined)?.cause) ?? /\b(E[A-Z0-9]{2,})\b/.exec(message)?.[1];
+      return { kind: 'error', name: code ?? error.constructor.name, clean: true, message };
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await Promise.race([
+    attempt,
+    new Promise<Outcome>((resolve) => {
+      timer = setTimeout(() => resolve({ kind: 'hang' }), timeoutMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  return outcome;
+}
+
+/**
+ * One image through restart, and whatever it made killed: the outcome,
+ * and the pids left behind (which the tree's own pids, `expectedGone`,
+ * must not be either: a task the module made might not be our descendant).
+ */
+async function feedOne(
+  options: FeedOptions,
+  bytes: Buffer,
+  expectedGone: readonly number[],
+  times?: FeedSummary,
+): Promise<{ outcome: Outcome; leaked: number[] }> {
+  writeFileSync(mutantPath(options.user), bytes);
+  options.addon.setChildSubreaper(true);
+  const from = Date.now();
+  const outcome = await restartOnce(options.addon, options.user, options.timeoutMs);
+  const restarted = Date.now();
+  if (times !== undefined) times.restartMs += restarted - from;
+  if (outcome.kind === 'hang') return { outcome, leaked: [] };
+  // restart() stops being a subreaper when it ends: anything it leaves
+  // behind must still come to us.
+  options.addon.setChildSubreaper(true);
+  let leaked = await killAll(options.addon, 5000);
+  const stillThere = expectedGone.filter((pid) => existsSync(`/proc/${pid}`));
+  if (stillThere.length > 0) {
+    // A restored task that is not ours (reparented elsewhere): give it a moment, then count it.
+    await sleep(200);
+    leaked = [...new Set([...leaked, ...expectedGone.filter((pid) => existsSync(`/proc/${pid}`))])];
+  }
+  if (times !== undefined) times.cleanupMs += Date.now() - restarted;
+  return { outcome, leaked };
+}
+
+/** The pids of a seed's tree, which must be free after each of its mutants. */
+function treePids(seed: SeedImage, abi: ImageAbi): number[] {
+  const tree = seed.records.find((record) => record.type === abi.types.TREE);
+  if (tree === undefined) return [];
+  const pids: number[] = [];
+  // Tree.tasks[].pid: field 1 of field 1, read with the wire walker.
+  const message = parseMessage(messageType('Tree'), tree.payload);
+  for (const task of message.fields) {
+    const pid = task.message?.fields.find((field) => field.field?.name === 'pid')?.value;
+    if (typeof pid === 'bigint') pids.push(Number(pid));
+  }
+  return pids;
+}
+
+function describeOutcome(outcome: Outcome): string {
+  return outcome.kind === 'error' ? `${outcome.name}: ${outcome.message}` : outcome.kind;
+}
+
+/** Feeds this user's mutants of [start, start + count); stops at the first failure unless keepGoing. */
+export async function feed(options: FeedOptions): Promise<FeedSummary> {
+  const { abi, seeds, seed, user, outDir } = options;
+  const began = Date.now();
+  const summary: FeedSummary = {
+    user,
+    mutants: 0,
+    restored: 0,
+    outcomes: {},
+    hangs: 0,
+    leaked: 0,
+    unclean: 0,
+    failures: [],
+    seconds: 0,
+    generateMs: 0,
+    restartMs: 0,
+    cleanupMs: 0,
+  };
+  const pidsOf = new Map(seeds.map((s) => [s.name, treePids(s, abi)]));
+  mkdirSync(outDir, { recursive: true });
+  // The seeds themselves first: one that does not restore would make its mutants pointless.
+  for (const image of seeds) {
+    if (user === 'nobody' && ownerOf(image.name) !== 'nobody') continue;
+    const { outcome, leaked } = await feedOne(options, encodeSeed(abi, image.records), pidsOf.get(image.name) ?? []);
+    if (outcome.kind !== 'restored' || leaked.length > 0) {
+      const detail = `seed image ${image.name} restarted by ${user}: ${describeOutcome(outcome)}${leaked.length > 0 ? `, left ${leaked.join(' ')}` : ''}`;
+      log(detail);
+      summary.failures.push({ index: -1, what: 'seed-does-not-restore', detail, saved: '' });
+      summary.seconds = (Date.now() - began) / 1000;
+      return summary;
+    }
+  }
+  let lastReport = Date.now();
+  for (let index = options.start; index < options.start + options.count; index++) {
+    if (userOf(seeds, index) !== user) continue;
+    const generating = Date.now();
+    const found = mutant(abi, seeds, seed, index);
+    summary.generateMs += Date.now() - generating;
+    // Where the host finds it if the guest panics on it (cli.ts).
+    writeFileSync(
+      join(outDir, INFLIGHT),
+      JSON.stringify({
+        seed,
+        index,
+        user,
+        seedsDir: options.seedsDir,
+        images: seeds.map((s) => s.name),
+        kind: found.kind,
+        detail: found.detail,
+      }),
+    );
+    const { outcome, leaked } = await feedOne(options, found.bytes, pidsOf.get(found.seed) ?? [], summary);
+    summary.mutants++;
+    let failure: Failure['what'] | null = null;
+    if (outcome.kind === 'hang') {
+      summary.hangs++;
+      failure = 'hang';
+    } else if (outcome.kind === 'restored') {
+      summary.restored++;
+    } else {
+      summary.outcomes[outcome.name] = (summary.outcomes[outcome.name] ?? 0) + 1;
+      if (!outcome.clean) {
+        summary.unclean++;
+        failure = 'unclean-error';
+      }
+    }
+    if (leaked.length > 0) {
+      summary.leaked++;
+      failure ??= 'leaked-task';
+    }
+    if (failure !== null) {
+      const detail =
+        failure === 'hang'
+          ? `restart did not end within ${options.timeoutMs} ms`
+          : `${describeOutcome(outcome)}${leaked.length > 0 ? `; tasks left behind: ${leaked.join(' ')}` : ''}`;
+      const saved = saveFailure(outDir, seed, found, user, failure, detail);
+      summary.failures.push({ index, what: failure, detail, saved });
+      log(`FAILING MUTANT ${index} (${failure}, restarted by ${user}): ${found.detail}: ${detail}; saved as ${saved}`);
+      if (failure === 'hang' || options.keepGoing !== true) break;
+    }
+    if (Date.now() - lastReport > 5000) {
+      lastReport = Date.now();
+      const rate = summary.mutants / ((Date.now() - began) / 1000);
+      log(
+        `${user}: mutant ${index} of [${options.start}, ${options.start + options.count}), ${summary.mutants} fed, ${summary.restored} restored, ${rate.toFixed(1)}/s`,
+      );
+    }
+  }
+  rmSync(join(outDir, INFLIGHT), { force: true });
+  summary.seconds = (Date.now() - began) / 1000;
+  return summary;
+}
