@@ -21,6 +21,9 @@
 
 #include "check.h"
 
+/* The semundo kind's set, removed when the workload ends. */
+static int kept_sem = -1;
+
 static int open_kind(const char *kind, const char *go_file)
 {
 	char path[4200];
@@ -70,6 +73,7 @@ static int open_kind(const char *kind, const char *go_file)
 		/* Kept: removing the set would drop the adjustment too. */
 		if (sem < 0 || semop(sem, &op, 1))
 			return -1;
+		kept_sem = sem;
 		fd = open("/dev/null", O_RDONLY);
 	} else if (!strcmp(kind, "memfd")) {
 		fd = memfd_create("cpt-test", 0);
@@ -106,5 +110,12 @@ int main(int argc, char **argv)
 	check("kept-running", interrupted == 0 && rounds > 0,
 	      "%lu of %lu sleeps interrupted, with a %s at fd 5", interrupted,
 	      rounds, argv[1]);
+	/*
+	 * No set left for the scenarios after this one: a checkpoint saves
+	 * every SysV object it can read, and another user's restart of that
+	 * image would find this one's id taken.
+	 */
+	if (kept_sem >= 0)
+		semctl(kept_sem, 0, IPC_RMID);
 	return check_exit_status();
 }
