@@ -178,7 +178,8 @@ named_pairs() {
 # a name its restorer could have bound: not an abstract name another socket
 # holds, not a path that is no socket; a free abstract name comes back.
 scenario_unix_names() {
-	held=$(sh -c '"$@" >/dev/null 2>&1 & echo $!' "$workloads/fd_race" hold abstract cpt-held-name)
+	held=$(sh -c '"$@" >/dev/null 2>&1 & echo $!' sh "$workloads/fd_race" hold abstract cpt-held-name)
+	wait_until grep -q " @cpt-held-name\$" /proc/net/unix
 	held pair unix-names || return
 	: >"$scratch/plain"
 	"$cptctl" inspect "$scratch/pair.img" --json >"$scratch/pair.json" &&
