@@ -258,6 +258,17 @@ function descendants(): number[] {
   return found;
 }
 
+/** "S (sleeping), ppid 1": what /proc says of a task that should be gone. */
+function taskState(pid: number): string {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string): string => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '?';
+    return `${field('State')}, ppid ${field('PPid')}, ${field('Name')}`;
+  } catch {
+    return 'gone';
+  }
+}
+
 /** Kills everything under us and reaps it; the pids still there after `ms`. */
 async function killAll(addon: CptAddon, ms: number): Promise<number[]> {
   const deadline = Date.now() + ms;
@@ -312,7 +323,7 @@ async function feedOne(
   bytes: Buffer,
   expectedGone: readonly number[],
   times?: FeedSummary,
-): Promise<{ outcome: Outcome; leaked: number[] }> {
+): Promise<{ outcome: Outcome; leaked: (number | string)[] }> {
   writeFileSync(mutantPath(options.user), bytes);
   options.addon.setChildSubreaper(true);
   const from = Date.now();
@@ -323,13 +334,23 @@ async function feedOne(
   // restart() stops being a subreaper when it ends: anything it leaves
   // behind must still come to us.
   options.addon.setChildSubreaper(true);
-  let leaked = await killAll(options.addon, 5000);
-  const stillThere = expectedGone.filter((pid) => existsSync(`/proc/${pid}`));
-  if (stillThere.length > 0) {
-    // A restored task that is not ours (reparented elsewhere): give it a moment, then count it.
-    await sleep(200);
-    leaked = [...new Set([...leaked, ...expectedGone.filter((pid) => existsSync(`/proc/${pid}`))])];
+  const killed: (number | string)[] = await killAll(options.addon, 5000);
+  // Between the end of restart() and the line above, a restored task whose
+  // parent died (bad registers) was orphaned to init, not to us: kill the
+  // tree's pids by number, and count what survives a SIGKILL and 5 s.
+  let stillThere = expectedGone.filter((pid) => existsSync(`/proc/${pid}`));
+  for (const deadline = Date.now() + 5000; stillThere.length > 0 && Date.now() < deadline;) {
+    for (const pid of stillThere) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    await sleep(50);
+    stillThere = expectedGone.filter((pid) => existsSync(`/proc/${pid}`));
   }
+  const leaked = [...new Set([...killed, ...stillThere.map((pid) => `${pid} (${taskState(pid)})`)])];
   if (times !== undefined) times.cleanupMs += Date.now() - restarted;
   return { outcome, leaked };
 }

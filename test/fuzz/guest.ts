@@ -7,7 +7,7 @@
 // mutant failed, 1 when one did, 2 on a usage or setup error.
 //   node dist/test/fuzz/guest.js --seeds DIR --out DIR --seed S --start K --count N
 //     [--images a,b,...] [--timeout-ms T] [--user root|nobody|both] [--keep-going]
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
@@ -114,6 +114,11 @@ export async function runFuzz(addon: CptAddon, given: FuzzOptions): Promise<Feed
   const options = { ...given, seedsDir: seedsDirFor(given.seedsDir), outDir: resolve(given.outDir) };
   log(`seed images in ${options.seedsDir}, failing mutants saved in ${options.outDir}`);
   const specs = SEED_SPECS.filter((spec) => options.images.includes(spec.name));
+  // An image holds every SysV object of the namespace its maker may read,
+  // not only those of its tree (a finding of the security review): objects
+  // left by whatever ran before (other scenarios of the boot) would be in
+  // every seed, and root's would make nobody's restarts collide (EEXIST).
+  spawnSync('ipcrm', ['--all']);
   await makeSeeds(addon, options.seedsDir, specs);
   makeFixtures();
   mkdirSync(options.outDir, { recursive: true });

@@ -52,11 +52,8 @@ export const fuzzScenarios: readonly Scenario[] = [
           listed('seed-does-not-restore') || all,
         );
         context.result('fuzz.mutants', fed('root') + fed('nobody') === COUNT && fed('nobody') > 0, all);
-        context.result(
-          'fuzz.restored-some',
-          summaries.every((s) => s.restored > 0),
-          all,
-        );
+        // Root's share: nobody's few mutants (about 8) may all be refused; its seed restoring shows nobody gets that far.
+        context.result('fuzz.restored-some', (summaries.find((s) => s.user === 'root')?.restored ?? 0) > 0, all);
         context.result('fuzz.no-hang', summaries.length === 2 && summaries.every((s) => s.hangs === 0), listed('hang') || all);
         context.result(
           'fuzz.clean-errors',
@@ -72,11 +69,11 @@ export const fuzzScenarios: readonly Scenario[] = [
       },
     },
     timeoutSeconds: 300,
-    costSeconds: 60,
+    costSeconds: 50,
     checks: {
       'fuzz.seeds-restore': 'the seed images (a process, a tree, threads, a tree of nobody) restore unmutated, by root and nobody',
       'fuzz.mutants': 'the fixed-seed batch of structured mutants is fed, some by nobody',
-      'fuzz.restored-some': 'some mutants restore (and are killed): the mutations reach past the first checks',
+      'fuzz.restored-some': "some of root's mutants restore (and are killed): the mutations reach past the first checks",
       'fuzz.no-hang': 'no structured mutant makes restart hang',
       'fuzz.clean-errors': 'every structured mutant ends in an errno, a refusal of the image or a restored tree',
       'fuzz.no-stray-task': 'no structured mutant leaves a task behind',
