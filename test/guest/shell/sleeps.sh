@@ -48,7 +48,7 @@ scenario_sleep_refusals() {
 	pass_if sleeps.image-has-restart-block "the CPU record of a sleep 1000 has a NANOSLEEP restart block: $(tr '\n' ' ' <"$scratch/sleep.err")" \
 		has_nanosleep_block
 	restart_edited bad-clock '.clockid = 99' 'EBADMSG.*nanosleep restart block on clock 99'
-	restart_edited kernel-rmtp '.rmtp = "18446612682702848000"' 'EBADMSG.*rmtp 0xffff888000000000'
+	restart_edited kernel-rmtp '.rmtp = "18446612682070032384"' 'EBADMSG.*rmtp 0xffff888000000000'
 	restart_edited futex-unaligned '.kind = "FUTEX_WAIT" | .clockid = 1 | .uaddr = "4097" | .bitset = 1' \
 		'EBADMSG.*futex wait restart block on 0x1001'
 	"$cptctl" restart --detach "$scratch/sleep.img" >/dev/null 2>"$scratch/restart.err"
