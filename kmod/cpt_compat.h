@@ -151,6 +151,8 @@ int cpt_check_mqueue_text(void);
  */
 void cpt_compat_itimer_left(struct task_struct *t, unsigned int clock, u64 *value,
 			    u64 *interval);
+/* What setitimer() must be given for timer which to have left_ns left. */
+u64 cpt_compat_itimer_arm_value(unsigned int which, u64 left_ns);
 void cpt_compat_set_dumpable(struct mm_struct *mm, u32 value);
 int cpt_check_task_attrs(void);
 

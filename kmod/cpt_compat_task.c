@@ -6,6 +6,8 @@
  *    get_cpu_itimer() computes it for current: its expiry less the
  *    process's CPU time as the group's cputimer samples it (that cputimer
  *    runs whenever such a timer is armed);
+ *  - the tick set_cpu_itimer() adds to a CPU-time timer's value, taken
+ *    off again when a restart arms it with the time it had left;
  *  - an mm's dumpable bits, as fs/exec.c's set_dumpable() sets them.
  * The check task_attrs (cpt_compat.c runs it last) tests both in the
  * loading task against the kernel's own syscalls: setitimer() then
@@ -46,6 +48,19 @@ void cpt_compat_itimer_left(struct task_struct *t, unsigned int clock, u64 *valu
 		*value = TICK_NSEC;
 	else
 		*value = expires - now;
+}
+
+/*
+ * What to give setitimer() for a timer to have left_ns left once armed:
+ * kernel/time/itimer.c's set_cpu_itimer() adds a tick to a CPU-time timer's
+ * value (its first expiry is never early), which the time left at the
+ * checkpoint already holds; a real timer is armed as given.
+ */
+u64 cpt_compat_itimer_arm_value(unsigned int which, u64 left_ns)
+{
+	if (which == ITIMER_REAL)
+		return left_ns;
+	return left_ns > TICK_NSEC ? left_ns - TICK_NSEC : 1;
 }
 
 void cpt_compat_set_dumpable(struct mm_struct *mm, u32 value)

@@ -527,7 +527,10 @@ static int cpt_apply_thp(const struct cpt_task_attrs *a)
 	return 0;
 }
 
-/* setitimer() with the time that was left at the checkpoint, rounded up to its microseconds. */
+/*
+ * setitimer() so that each timer has the time it had left at the checkpoint,
+ * rounded up to its microseconds.
+ */
 static int cpt_apply_itimers(const struct cpt_task_attrs *a, struct cpt_ubuf *ub, pid_t pid)
 {
 	struct __kernel_old_itimerval v;
@@ -536,7 +539,8 @@ static int cpt_apply_itimers(const struct cpt_task_attrs *a, struct cpt_ubuf *ub
 
 	for (i = 0; i < CPT_NR_ITIMERS; i++) {
 		const struct cpt_itimer *it = &a->itimers[i];
-		u64 value_us = DIV_ROUND_UP_ULL(it->value_ns, NSEC_PER_USEC);
+		u64 value_us = DIV_ROUND_UP_ULL(cpt_compat_itimer_arm_value(i, it->value_ns),
+						NSEC_PER_USEC);
 		u64 interval_us = DIV_ROUND_UP_ULL(it->interval_ns, NSEC_PER_USEC);
 
 		if (!it->set)

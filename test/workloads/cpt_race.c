@@ -320,11 +320,17 @@ static int tree_frozen(pid_t pid)
 	return 0;
 }
 
-/* The effective uid of process pid, or -1. */
+/*
+ * The effective uid of process pid, or -1; -1 for a zombie too: a zombie's
+ * image is its exit status alone (no TASK record, no memory), which its
+ * unprivileged parent gets from wait() anyway, so a child that ran the
+ * setuid program and exited is no leak.
+ */
 static long euid_of(pid_t pid)
 {
 	char path[64], buf[4096], *p;
 	long uid = -1, euid = -1;
+	char state = 0;
 	int fd;
 	ssize_t n;
 
@@ -337,6 +343,9 @@ static long euid_of(pid_t pid)
 	if (n <= 0)
 		return -1;
 	buf[n] = 0;
+	p = strstr(buf, "\nState:");
+	if (p && sscanf(p, "\nState: %c", &state) == 1 && state == 'Z')
+		return -1;
 	p = strstr(buf, "\nUid:");
 	if (p && sscanf(p, "\nUid: %ld %ld", &uid, &euid) == 2)
 		return euid;
