@@ -100,7 +100,7 @@ scenario_unprivileged() {
 	restored=$(as_nobody_cr "$cptctl" restart "$mine/own.img" --detach 2>"$scratch/cap.err")
 	owner=$(stat -c %U "/proc/$restored" 2>/dev/null)
 	pass_if abort.unprivileged-restart "restart with CAP_CHECKPOINT_RESTORE gave pid '$restored' (saved $pid) owned by '$owner': $(tr '\n' ' ' <"$scratch/cap.err")" \
-		[ "$restored" = "$pid" ] && [ "$owner" = nobody ]
+		eval '[ "$restored" = "$pid" ] && [ "$owner" = nobody ]'
 	caps=$(sed -n 's/^CapEff:\t//p' "/proc/$restored/status" 2>/dev/null)
 	pass_if abort.unprivileged-restart-no-caps "the restored process's effective capabilities: $caps" [ "$caps" = 0000000000000000 ]
 	kill "$restored" 2>/dev/null
@@ -120,7 +120,7 @@ scenario_unprivileged() {
 	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/theirs.img" 2>"$scratch/theirs.err"
 	status=$?
 	pass_if abort.unprivileged-checkpoint-of-root-refused "nobody's checkpoint of root's pid $pid exited $status: $(tr '\n' ' ' <"$scratch/theirs.err")" \
-		[ "$status" -eq 4 ] && grep -q EPERM "$scratch/theirs.err" && [ -d "/proc/$pid" ]
+		eval '[ "$status" -eq 4 ] && grep -q EPERM "$scratch/theirs.err" && [ -d "/proc/$pid" ]'
 	kill "$pid"
 	chmod 0600 /dev/cpt
 }
@@ -187,5 +187,5 @@ scenario_nproc_user() {
 	sed -n "s/^RESULT /RESULT nproc./p" "$out"
 	after=$(as_nobody "$workloads/nproc_user" probe)
 	pass_if nproc.count-after-exit "nobody may fork $after processes once the restored service exited, $baseline before it started" \
-		[ -n "$baseline" ] && [ "$after" = "$baseline" ]
+		eval '[ -n "$baseline" ] && [ "$after" = "$baseline" ]'
 }

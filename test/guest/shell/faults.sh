@@ -20,7 +20,7 @@ start_mm() {
 after_failed_checkpoint() {
 	pass_if "$1-target-alive" "pid $pid runs on" [ -d "/proc/$pid" ]
 	state=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$pid/status" 2>/dev/null)
-	pass_if "$1-target-not-frozen" "pid $pid state $state" [ -n "$state" ] && [ "$state" != D ] && [ "$state" != T ]
+	pass_if "$1-target-not-frozen" "pid $pid state $state" eval '[ -n "$state" ] && [ "$state" != D ] && [ "$state" != T ]'
 	touch "$2/go"
 	wait "$pid"
 	pass_if "$1-target-intact" "the target checked its memory: $(tr '\n' ' ' <"$2.out")" \
@@ -37,7 +37,7 @@ scenario_enospc() {
 	status=$?
 	said=$(tr '\n' ' ' <"$scratch/enospc.err")
 	pass_if faults.enospc-refused "checkpoint exited $status: $said" \
-		[ "$status" -eq 4 ] && grep -q ENOSPC "$scratch/enospc.err" && grep -q "full.img" "$scratch/enospc.err"
+		eval '[ "$status" -eq 4 ] && grep -q ENOSPC "$scratch/enospc.err" && grep -q "full.img" "$scratch/enospc.err"'
 	pass_if faults.enospc-says-what-to-do "cptctl said: $said" grep -q "free space\|another place" "$scratch/enospc.err"
 	left=$(find "$mnt" -mindepth 1 | tr '\n' ' ')
 	pass_if faults.enospc-no-partial-image "left in $mnt: $left" [ -z "$left" ]
@@ -57,7 +57,7 @@ scenario_epipe() {
 	status=$(cat "$scratch/epipe.status")
 	said=$(tr '\n' ' ' <"$scratch/epipe.err")
 	pass_if faults.epipe-refused "checkpoint exited $status after the reader took $(stat -c %s "$scratch/head.out") bytes: $said" \
-		[ "$status" -eq 4 ] && grep -q EPIPE "$scratch/epipe.err"
+		eval '[ "$status" -eq 4 ] && grep -q EPIPE "$scratch/epipe.err"'
 	pass_if faults.epipe-says-what-to-do "cptctl said: $said" grep -q "went away" "$scratch/epipe.err"
 	after_failed_checkpoint faults.epipe "$scratch/mm"
 	pass_if faults.epipe-module-unloads "rmmod cpt after the failed checkpoint" rmmod cpt

@@ -11,6 +11,8 @@ scratch=${scratch:?the driver gives each scenario its directory}
 name=${name:-} img=${img:-} out=${out:-} pid=${pid:-}
 
 result() { echo "RESULT $1 $2 $3"; }
+# pass_if CHECK DETAIL CMD...: CMD is one command; a compound condition goes
+# through eval 'A && B' (unquoted, `pass_if ... A && B` would assert A only).
 pass_if() {
 	check=$1 detail=$2
 	shift 2

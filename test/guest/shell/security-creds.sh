@@ -13,8 +13,6 @@ as_nobody_cr() {
 		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
 }
 
-# pass_if's condition is one command: a compound one goes through eval '...'.
-
 # A directory of nobody's in the scenario's, for its images.
 nobody_dir() {
 	chmod 0711 "$scratch"

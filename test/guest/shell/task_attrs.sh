@@ -51,7 +51,7 @@ scenario_user_service() {
 	restored=$("$cptctl" restart "$scratch/some.img" --detach 2>"$scratch/some.err")
 	allowed=$(sed -n 's/^Cpus_allowed_list:\t//p' "/proc/$cpid/status" 2>/dev/null)
 	pass_if task-attrs-user.missing-cpus-restricted "restarted as ${restored:-nothing} ($(tr '\n' ' ' <"$scratch/some.err")): CPUs allowed ${allowed:-?}" \
-		[ "$restored" = "$cpid" ] && [ "$allowed" = 0 ]
+		eval '[ "$restored" = "$cpid" ] && [ "$allowed" = 0 ]'
 	kill "$cpid" 2>/dev/null
 	rm -f "$scratch/counter.json" "$scratch/missing.json" "$scratch/some.json"
 }

@@ -45,7 +45,7 @@ tree_taken() {
 	named=no
 	[ "$status" -eq 5 ] && grep -q "pid $taken is in use" "$scratch/taken.err" && named=yes
 	pass_if tree-taken.refused "squatter $squatter on pid $taken; restart exited $status: $(tr '\n' ' ' <"$scratch/taken.err")" \
-		[ $named = yes ] && [ "$squatter" = "$taken" ]
+		eval '[ $named = yes ] && [ "$squatter" = "$taken" ]'
 	pass_if tree-taken.nothing-left "tree_state processes left: $(pgrep -x tree_state | tr '\n' ' ')" \
 		[ -z "$(pgrep -x tree_state)" ]
 	kill "$squatter"
@@ -61,5 +61,5 @@ pidns_both() {
 	wait "$first"
 	first=$?
 	pass_if pidns.both "two --pidns restarts exited $first and $second: $(cat "$scratch/pidns1.err" "$scratch/pidns2.err" | tr '\n' ' ')" \
-		[ "$first" -eq 0 ] && [ "$second" -eq 0 ]
+		eval '[ "$first" -eq 0 ] && [ "$second" -eq 0 ]'
 }
