@@ -1,10 +1,18 @@
 // Prints how long each guest test file took, from the notes runInGuest
 // left in .cache/guest-times (`npm test` clears them first and runs this
-// last): from its first boot's start to its last boot's end.
-import { existsSync, readFileSync } from 'node:fs';
+// last): from its first boot's start to its last boot's end. Then the
+// scenarios whose time (their SCENARIO-END line in the boots' logs) is far
+// from their costSeconds, by which planBoots() fills the boots: a wrong cost
+// leaves one boot running long after the others.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { SCENARIOS } from '../guest/scenarios/table.js';
 import { GUEST_TIMES_DIR } from './guest.js';
+
+/** A cost is off when the time differs from it by more than this many seconds and this share of it. */
+const OFF_BY_SECONDS = 5;
+const OFF_BY_SHARE = 0.3;
 
 const notes = join(GUEST_TIMES_DIR, 'runs.tsv');
 const spans = new Map<string, { from: number; to: number; boots: number }>();
@@ -20,4 +28,23 @@ if (spans.size > 0) {
     const seconds = ((span.to - span.from) / 1000).toFixed(1);
     process.stdout.write(`  ${file.padEnd(20)} ${seconds.padStart(7)} s  (${span.boots} boot${span.boots === 1 ? '' : 's'})\n`);
   }
+}
+
+const measured = new Map<string, number>();
+for (const log of existsSync(GUEST_TIMES_DIR) ? readdirSync(GUEST_TIMES_DIR).filter((f) => /^boot-\d+\.test\.log$/.test(f)) : []) {
+  for (const line of readFileSync(join(GUEST_TIMES_DIR, log), 'utf8').split('\n')) {
+    const end = /^SCENARIO-END (\S+) done (\S+)/.exec(line);
+    if (end !== null) measured.set(end[1]!, Number(end[2]));
+  }
+}
+const off = SCENARIOS.filter((s) => {
+  const seconds = measured.get(s.name);
+  if (seconds === undefined) return false;
+  const by = Math.abs(seconds - s.costSeconds);
+  return by > OFF_BY_SECONDS && by > OFF_BY_SHARE * s.costSeconds;
+});
+if (off.length > 0) {
+  process.stdout.write('\nscenarios whose costSeconds is off (cost -> seconds taken here):\n');
+  for (const s of off)
+    process.stdout.write(`  ${s.name.padEnd(24)} ${String(s.costSeconds).padStart(4)} -> ${measured.get(s.name)!.toFixed(1)}\n`);
 }
