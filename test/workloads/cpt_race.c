@@ -52,18 +52,10 @@
 #include <linux/cpt.h>
 
 #include "check.h"
+#include "files.h"
+#include "image.h"
 
 #define MESSAGE_LEN 256
-
-static uint64_t rng = 88172645463325252ULL;
-
-static uint64_t next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 static long now_us(void)
 {
@@ -71,44 +63,6 @@ static long now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
-}
-
-static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n)
-{
-	int k;
-
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1));
-	}
-	return crc;
-}
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n <= 0)
-			return -1;
-		buf = (const uint8_t *)buf + n;
-		len -= n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = read(fd, buf, len);
-
-		if (n <= 0)
-			return -1;
-		buf = (uint8_t *)buf + n;
-		len -= n;
-	}
-	return 0;
 }
 
 /* cptctl's manifest record with the root's pid, all a restart needs of it. */
@@ -230,26 +184,6 @@ out:
 	return err;
 }
 
-/* The state letter of /proc/PID/stat, or 0 when it is gone. */
-static char task_state(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /*
  * Whether any task of process pid (threads included) is parked: a parked
  * task sleeps TASK_KILLABLE | TASK_NOLOAD, which /proc shows as I.
@@ -266,7 +200,7 @@ static int process_frozen(pid_t pid)
 	if (!dir)
 		return 0;
 	while ((d = readdir(dir)))
-		if (d->d_name[0] != '.' && task_state(atoi(d->d_name)) == 'I')
+		if (d->d_name[0] != '.' && proc_state(atoi(d->d_name)) == 'I')
 			frozen = 1;
 	closedir(dir);
 	return frozen;
@@ -539,20 +473,12 @@ static void tree_root(void)
 /* Field 7 of /proc/PID/stat: its controlling terminal, 0 for none. */
 static int has_tty(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	int fd, tty = 0;
-	ssize_t n;
+	char buf[512];
+	const char *fields = proc_stat_fields(pid, buf, sizeof(buf));
+	int tty;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!fields || sscanf(fields, "%*c %*d %*d %*d %d", &tty) != 1)
 		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[n > 0 ? n : 0] = 0;
-	p = strrchr(buf, ')');
-	if (p && sscanf(p, ") %*c %*d %*d %*d %d", &tty) != 1)
-		tty = 0;
 	return tty;
 }
 
@@ -994,14 +920,14 @@ static int cmd_coordinator_killed(const char *image)
 	for (i = 0; i < 200; i++) {
 		if (waitpid(coord, &status, WNOHANG) == coord)
 			break;
-		state = task_state(coord);
+		state = proc_state(coord);
 		usleep(10000);
 		waited_ms += 10;
 	}
 	if (i == 200) {
 		note_to(why, sizeof(why),
 			"the coordinator is still there after 2 s, state %c, wchan %s",
-			task_state(coord),
+			proc_state(coord),
 			wchan_of(coord, wchan, sizeof(wchan)));
 		/* Let it go: the child holding the lock is what it waits for. */
 		kill(child, SIGKILL);

@@ -154,15 +154,6 @@ static int private_child(void)
 	return wait_named("closed") ? 0 : BAD_SYNC;
 }
 
-static int exit_code(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 int main(int argc, char **argv)
 {
 	int early, late = -1, own = -1, code;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Files a workload reads and writes about itself and its processes: whole
- * small files, /proc states, per-process files in the workload's directory
- * (DIR/WHAT.PID), leftovers of an earlier run, and the ready file that says
- * a workload is set up, with its pid.
+ * small files, whole reads and writes, /proc states, per-process files in
+ * the workload's directory (DIR/WHAT.PID), leftovers of an earlier run, and
+ * the ready file that says a workload is set up, with its pid.
  */
 #ifndef CPT_TEST_FILES_H
 #define CPT_TEST_FILES_H
@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/types.h>
@@ -45,10 +46,14 @@ static inline void pid_path(char *buf, const char *dir, const char *what,
 	snprintf(buf, PATH_MAX, "%s/%s.%d", dir, what, (int)pid);
 }
 
-/* Reads a whole small file into buf (NUL-terminated); -1 if it can't. */
+/*
+ * Reads a whole small file into buf (NUL-terminated); -1 if it can't. The
+ * fd is close-on-exec: a workload that forks and execs in other threads
+ * (cpt_race) must not pass it on into what is checkpointed.
+ */
 static inline int slurp(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n, got = 0;
 
 	if (fd < 0)
@@ -61,16 +66,56 @@ static inline int slurp(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* The state letter of /proc/PID/stat, or '?'. */
-static inline char proc_state(pid_t pid)
+/* Reads exactly len bytes into buf; -1 on an error or an early end of file. */
+static inline int read_all(int fd, void *buf, size_t len)
 {
-	char path[64], buf[512], *p;
+	while (len) {
+		ssize_t n = read(fd, buf, len);
+
+		if (n <= 0)
+			return -1;
+		buf = (uint8_t *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Writes all len bytes of buf; -1 if it can't. */
+static inline int write_all(int fd, const void *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n <= 0)
+			return -1;
+		buf = (const uint8_t *)buf + n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The fields of /proc/PID/stat from the state letter on, read into buf (of
+ * len bytes): what follows the command name, which is in parentheses and may
+ * hold anything, ')' and ' ' included. NULL when the process is gone.
+ */
+static inline const char *proc_stat_fields(pid_t pid, char *buf, size_t len)
+{
+	char path[64], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')) ||
-	    p[1] != ' ')
-		return '?';
-	return p[2];
+	if (slurp(path, buf, len) || !(p = strrchr(buf, ')')) || p[1] != ' ')
+		return NULL;
+	return p + 2;
+}
+
+/* The state letter of /proc/PID/stat, or '?' when the process is gone. */
+static inline char proc_state(pid_t pid)
+{
+	char buf[512];
+	const char *fields = proc_stat_fields(pid, buf, sizeof(buf));
+
+	return fields ? fields[0] : '?';
 }
 
 /* Removes the files of DIR whose names start with one of the n prefixes: an earlier run's. */

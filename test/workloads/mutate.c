@@ -24,32 +24,13 @@
 #include <linux/cpt.h>
 
 #include "check.h"
+#include "files.h"
+#include "image.h"
 
 #define RECORD_OVERHEAD (sizeof(struct cpt_record_header) + 4)
 
 static uint8_t *image;
 static size_t image_len;
-static uint64_t rng;
-
-static uint64_t next_random(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t n)
-{
-	int k;
-
-	while (n--) {
-		crc ^= *p++;
-		for (k = 0; k < 8; k++)
-			crc = (crc >> 1) ^ (0x82F63B78 & -(crc & 1));
-	}
-	return crc;
-}
 
 /* Recomputes every record's CRC that the framing still lets us find. */
 static void fix_crcs(uint8_t *buf, size_t len)
@@ -142,30 +123,16 @@ static const char *mutate(uint8_t *buf, size_t *len)
 	}
 }
 
-static int read_exact(int fd, void *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = read(fd, buf, len);
-
-		if (n <= 0)
-			return -1;
-		buf = (uint8_t *)buf + n;
-		len -= n;
-	}
-	return 0;
-}
-
 /* Skips cptctl's manifest record, as cptctl reads it. */
 static int skip_manifest(int fd)
 {
 	struct cpt_record_header hdr;
 	static uint8_t payload[1 << 20];
 
-	if (read_exact(fd, &hdr, sizeof(hdr)) ||
-	    hdr.magic != CPT_RECORD_MAGIC || hdr.type != CPT_REC_MANIFEST ||
-	    hdr.length > sizeof(payload) - 4)
+	if (read_all(fd, &hdr, sizeof(hdr)) || hdr.magic != CPT_RECORD_MAGIC ||
+	    hdr.type != CPT_REC_MANIFEST || hdr.length > sizeof(payload) - 4)
 		return -1;
-	return read_exact(fd, payload, hdr.length + 4);
+	return read_all(fd, payload, hdr.length + 4);
 }
 
 struct child_report {

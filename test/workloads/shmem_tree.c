@@ -146,15 +146,6 @@ static int child_b(char *region)
 	return bad;
 }
 
-static int exit_code(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 int main(int argc, char **argv)
 {
 	int code_a, code_b, seen;

@@ -8,6 +8,8 @@
 #define CPT_TEST_SYNC_H
 
 #include <fcntl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -60,6 +62,16 @@ static inline int touch(const char *path)
 		return -1;
 	close(fd);
 	return 0;
+}
+
+/* Waits for child pid; its exit status as the shell shows it (128 + a signal), -1 if it can't. */
+static inline int exit_code(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 #endif

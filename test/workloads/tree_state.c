@@ -413,7 +413,8 @@ static void check_shape(char *out, size_t len)
 /* How many processes besides the root are in its session. */
 static int others_in_session(char *list, size_t len)
 {
-	char path[PATH_MAX], buf[512], *p;
+	char buf[512];
+	const char *fields;
 	int n = 0, pid, ppid, pgid, sid;
 	size_t used = 0;
 	struct dirent *de;
@@ -427,10 +428,9 @@ static int others_in_session(char *list, size_t len)
 		pid = atoi(de->d_name);
 		if (pid <= 0 || pid == me.pid)
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		if (slurp(path, buf, sizeof(buf)) || !(p = strrchr(buf, ')')))
-			continue;
-		if (sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgid, &sid) !=
+		fields = proc_stat_fields(pid, buf, sizeof(buf));
+		if (!fields ||
+		    sscanf(fields, "%c %d %d %d", &state, &ppid, &pgid, &sid) !=
 			    4 ||
 		    sid != me.pid)
 			continue;

@@ -89,14 +89,6 @@ static pid_t new_client(int type, const struct sockaddr_un *addr, socklen_t len,
 	_exit(fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text));
 }
 
-static int exit_code(pid_t pid)
-{
-	int status = -1;
-
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* Accepts a connection and reads text from it. */
 static int accepts(int listener, const char *text)
 {
