@@ -22,13 +22,16 @@ test('every scenario runs in exactly one boot', (t) => {
   t.is(plan.length, BOOT_COUNT);
 });
 
+// Unique in the whole table, not only in each boot of today's plan: a
+// change of costs may bring any two scenarios into one ava file.
 test('check names and test titles are unique', (t) => {
   const checks = SCENARIOS.flatMap((s) => Object.keys(s.checks));
   t.is(new Set(checks).size, checks.length);
-  for (const boot of plan) {
-    const titles = boot.flatMap((s) => [...Object.values(s.checks), ...(s.outputChecks ?? []).map((c) => c.title)]);
-    t.is(new Set(titles).size, titles.length);
-  }
+  const titles = SCENARIOS.flatMap((s) => [...Object.values(s.checks), ...(s.outputChecks ?? []).map((c) => c.title)]);
+  t.deepEqual(
+    titles.filter((title, i) => titles.indexOf(title) !== i),
+    [],
+  );
 });
 
 test('a scenario that changes the guest for good runs last in its boot, alone of its kind', (t) => {

@@ -53,7 +53,7 @@ export const sharedScenarios: readonly Scenario[] = [
     costSeconds: 9,
     checks: {
       'outside.refused': 'a process sharing its fd table with one outside the tree is refused, saying so',
-      'outside.ran-on': 'the refused tree runs on and ends well',
+      'outside.ran-on': 'the tree refused for an fd table shared outside it runs on and ends well',
     },
   },
   {
@@ -85,7 +85,7 @@ export const sharedScenarios: readonly Scenario[] = [
     checks: {
       'shmem-outside.refused': 'a process sharing anonymous memory with one outside the tree is refused, naming it',
       'shmem-outside.no-image': 'the refused checkpoint leaves no image',
-      'shmem-outside.ran-on': 'the refused tree runs on and ends well',
+      'shmem-outside.ran-on': 'the tree refused for memory shared outside it runs on and ends well',
     },
   },
   {
