@@ -69,7 +69,7 @@ export const fuzzScenarios: readonly Scenario[] = [
       },
     },
     timeoutSeconds: 300,
-    costSeconds: 50,
+    costSeconds: 29,
     checks: {
       'fuzz.seeds-restore': 'the seed images (a process, a tree, threads, a tree of nobody) restore unmutated, by root and nobody',
       'fuzz.mutants': 'the fixed-seed batch of structured mutants is fed, some by nobody',

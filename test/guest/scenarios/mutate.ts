@@ -40,7 +40,7 @@ function mutateScenario(victim: Victim, costSeconds: number, checks: Scenario['c
 }
 
 export const mutateScenarios: readonly Scenario[] = [
-  mutateScenario({ name: 'mutate', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], mutants: 'mutate_cpu' }, 14, {
+  mutateScenario({ name: 'mutate', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], mutants: 'mutate_cpu' }, 19, {
     'mutate.unmutated-restores': 'the unmutated image restores',
     'mutate.mutants': 'at least 1,000 mutants are tried',
     'mutate.mutants-clean': 'every mutant ends in an errno or a restored process',
@@ -49,14 +49,14 @@ export const mutateScenarios: readonly Scenario[] = [
   }),
   // Every kind of file the module rebuilds: deleted files, a memfd,
   // eventfds, a signalfd, timerfds, an epoll instance, a FIFO with data.
-  mutateScenario({ name: 'mutate-files', workload: 'files_anon', args: (dir) => [dir], mutants: 'mutate_files' }, 19, {
+  mutateScenario({ name: 'mutate-files', workload: 'files_anon', args: (dir) => [dir], mutants: 'mutate_files' }, 24, {
     'mutate-files.unmutated-restores': 'an image with every rebuilt kind of file restores',
     'mutate-files.mutants': 'at least 1,000 mutants of it are tried',
     'mutate-files.mutants-clean': 'every mutant of it ends in an errno or a restored process',
     'mutate-files.no-stray-task': 'no task of those is left behind',
   }),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
-  mutateScenario({ name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc' }, 23, {
+  mutateScenario({ name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc' }, 18, {
     'mutate-ipc.unmutated-restores': 'an image with SysV objects, a POSIX message queue and a pty restores',
     'mutate-ipc.mutants': 'at least 1,000 mutants of that image are tried',
     'mutate-ipc.mutants-clean': 'every mutant of that image ends in an errno or a restored process',

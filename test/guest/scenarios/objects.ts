@@ -59,7 +59,7 @@ export const objectScenarios: readonly Scenario[] = [
     // A terminal-like root on the master, a shell-like session on the slave.
     run: cycle('pty_session', inDir, { after: shellHook('objects', 'inspect_pty') }),
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 10,
     checks: {
       'pty.exit-status': 'a pty session restarts and ends well',
       'pty.unread-output': 'what the slave wrote and the master had not read comes back',
@@ -75,7 +75,7 @@ export const objectScenarios: readonly Scenario[] = [
     // An inotify instance with a gap in its watch descriptors.
     run: cycle('inotify_watch', inDir, { after: shellHook('objects', 'inspect_inotify') }),
     timeoutSeconds: 90,
-    costSeconds: 16,
+    costSeconds: 17,
     checks: {
       'inotify.exit-status': 'an inotify instance restarts and ends well',
       'inotify.create-event': 'a directory watch reports a creation after the restart, under its wd',
@@ -92,7 +92,7 @@ export const objectScenarios: readonly Scenario[] = [
     // connection one of them accepted.
     run: cycle('unix_listener', inDir, { after: shellHook('objects', 'inspect_unix_listener') }),
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 7,
     checks: {
       'listener.exit-status': 'listening unix sockets and an accepted connection restart and end well',
       'listener.accepted-data': 'an accepted connection keeps what the client sent',

@@ -57,7 +57,7 @@ export const raceScenarios: readonly Scenario[] = [
       },
     },
     timeoutSeconds: 300,
-    costSeconds: 60,
+    costSeconds: 120,
     checks: {
       'churn.loop-clean': 'a checkpoint of a tree whose threads and exec child come and go fails cleanly or succeeds, 1,000 times',
       'churn.loop-images': 'every image of a tree whose threads come and go is a tree a restart accepts',
@@ -69,7 +69,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'suid-exec',
     run: shell('race', 'suid_exec'),
     timeoutSeconds: 120,
-    costSeconds: 6,
+    costSeconds: 3,
     checks: {
       'suid-exec.loop-clean': 'checkpoints of a tree exec-ing a setuid program fail cleanly or succeed',
       'suid-exec.loop-no-root': 'an unprivileged checkpoint never holds a task that became root by exec',
@@ -80,7 +80,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'kill-races',
     run: shell('race', 'kill_races'),
     timeoutSeconds: 240,
-    costSeconds: 45,
+    costSeconds: 28,
     checks: {
       'race.kill-root-files':
         'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty: a clean failure, the rest thawed',
@@ -94,7 +94,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'dup-close',
     run: shell('race', 'dup_close'),
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'race.dup-close': "closing a dup of the session's fd does not end the session",
     },
@@ -115,7 +115,7 @@ export const raceScenarios: readonly Scenario[] = [
       },
     },
     timeoutSeconds: 90,
-    costSeconds: 15,
+    costSeconds: 1,
     checks: {
       'race.coordinator-killed': 'a coordinator killed while its restoring child holds the session is gone at once, and so is the child',
     },
@@ -124,7 +124,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'concurrent',
     run: shell('race', 'concurrent'),
     timeoutSeconds: 180,
-    costSeconds: 15,
+    costSeconds: 8,
     checks: {
       'race.rmmod-refused': 'rmmod is refused while any checkpoint session is open',
       'race.rmmod-after': 'the module unloads once every session ended',

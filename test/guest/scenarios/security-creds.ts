@@ -9,7 +9,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'deleted_unreadable'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 12,
+    costSeconds: 9,
     checks: {
       'creds.deleted-unreadable-refused': 'a checkpoint of a deleted file its caller may not read is refused, naming the fd',
       'creds.deleted-unreadable-not-saved': 'the refused checkpoint wrote the content nowhere and left the target running',
@@ -21,7 +21,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'sandbox_kept'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 60,
+    costSeconds: 43,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',
@@ -46,7 +46,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'seccomp_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 8,
+    costSeconds: 5,
     checks: {
       'creds.seccomp-refused': 'a checkpoint of a process under a seccomp filter is refused, naming the pid and seccomp',
       'creds.seccomp-refused-alive': 'the process a seccomp refusal names is left running',
@@ -57,7 +57,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'cwd_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 15,
+    costSeconds: 8,
     checks: {
       'creds.cwd-needs-chdir-rights': 'a restart into a working directory the caller may not enter (chdir rights) is refused, naming it',
     },
@@ -66,7 +66,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     name: 'rlimit-cpu',
     run: cycle('rlimit_cpu', goPath),
     timeoutSeconds: 90,
-    costSeconds: 12,
+    costSeconds: 1,
     checks: {
       'rlimit-cpu.checkpoint': 'a process with a 1 s RLIMIT_CPU is checkpointed and killed',
       'rlimit-cpu.exit-status': 'the restarted process with a 1 s RLIMIT_CPU checks itself and ends well',

@@ -11,7 +11,7 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'cpu',
     run: cycle('cpu_state', goPath),
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 3,
     checks: {
       'cpu.checkpoint': 'a process is checkpointed and killed',
       'cpu.exit-status': "a waited restart exits with the restored process's status",
@@ -35,14 +35,14 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'sleep',
     run: cycle('syscalls', () => ['sleep']),
     timeoutSeconds: 150,
-    costSeconds: 27,
+    costSeconds: 11,
     checks: { 'sleep.nanosleep-completes': 'an interrupted nanosleep() goes on sleeping, without EINTR' },
   },
   {
     name: 'twice',
     run: cycle('cpu_state', goPath, { twice: true }),
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 3,
     checks: {
       'twice.exit-status': 'the first restart from an image works',
       'twice.exit-status-again': 'a second restart from the same image works',
@@ -54,7 +54,7 @@ export const singleScenarios: readonly Scenario[] = [
     run: shell('single', 'piped'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 14,
+    costSeconds: 12,
     checks: {
       'piped.exit-status': 'checkpoint -o - --kill | restart - works',
       'piped.pid': 'a piped restart has the old pid',
@@ -89,7 +89,7 @@ export const singleScenarios: readonly Scenario[] = [
     // Every kind of memory mapping, checksummed, and the mm facts /proc shows.
     run: cycle('mm_layout', (dir) => [join(dir, 'mm.d'), goFile(dir)]),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 8,
     checks: {
       'mm.exit-status': 'a process with every kind of mapping restarts and exits cleanly',
       'mm.mm_anon': 'private anonymous memory keeps its checksum',
@@ -115,7 +115,7 @@ export const singleScenarios: readonly Scenario[] = [
     // its image with the shared schema.
     run: cycle('task_state', (dir) => [dir, goFile(dir)], { after: shellHook('single', 'inspect_decodes') }),
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 9,
     checks: {
       'task.comm': 'comm comes back',
       'task.umask': 'umask comes back',
@@ -172,7 +172,7 @@ export const singleScenarios: readonly Scenario[] = [
     run: shell('single', 'refused'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 22,
+    costSeconds: 17,
     checks: {
       'refused-socket.refused': 'a socket is refused, naming the fd',
       'refused-socket.kept-running': 'a refused checkpoint leaves the target running unharmed',
@@ -185,7 +185,7 @@ export const singleScenarios: readonly Scenario[] = [
     run: shell('single', 'job'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 10,
+    costSeconds: 11,
     checks: {
       'job.output-reattached': "a shell job's pipe stdio is re-attached to the restarting cptctl's",
       'job.exit-status': 'a shell job restarts and exits cleanly',
