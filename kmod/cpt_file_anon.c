@@ -46,8 +46,8 @@ static int cpt_anon_claim(unsigned int fd, struct file *file)
 
 	if (!S_ISREG(inode->i_mode) && !S_ISDIR(inode->i_mode))
 		return 0;
-	if (S_ISREG(inode->i_mode) && (internal || d_unlinked(dentry)) &&
-	    i_size_read(inode) > CPT_MAX_CONTENT) {
+	/* A deleted file's holes are not saved: save() counts its data. */
+	if (S_ISREG(inode->i_mode) && internal && i_size_read(inode) > CPT_MAX_CONTENT) {
 		cpt_note("fd %u: nameless file of %lld bytes (over %u) not supported\n",
 			 fd, i_size_read(inode), CPT_MAX_CONTENT);
 		return -EOPNOTSUPP;
@@ -103,19 +103,231 @@ static int cpt_anon_save(struct cpt_file_save *fs)
 	return ret;
 }
 
+/* The most data extents of a deleted file an image holds. */
+#define CPT_MAX_EXTENTS 4096U
+
+/* A deleted file's data, as SEEK_DATA and SEEK_HOLE see it. */
+struct cpt_extents {
+	u64 *ext;		/* offset, length pairs */
+	u32 nr;			/* values in ext */
+	u64 bytes;		/* their lengths' sum */
+};
+
+/*
+ * The data extents of the file reader reads, up to size. A file system
+ * without SEEK_DATA gives the whole file as one; a hole is read as zeros
+ * otherwise. The reader is our own: a seek moves its offset.
+ */
+static int cpt_data_extents(struct file *reader, loff_t size, struct cpt_extents *x)
+{
+	loff_t pos = 0, data, hole;
+
+	while (pos < size) {
+		data = vfs_llseek(reader, pos, SEEK_DATA);
+		if (data == -ENXIO || (data >= 0 && data >= size))
+			break;
+		if (data < 0)
+			return data;
+		hole = vfs_llseek(reader, data, SEEK_HOLE);
+		if (hole < 0)
+			return hole;
+		hole = min(hole, size);
+		if (hole <= data)
+			break;
+		if (x->nr == 2 * CPT_MAX_EXTENTS) {
+			cpt_note("deleted file: over %u extents of data is not supported\n",
+				 CPT_MAX_EXTENTS);
+			return -EOPNOTSUPP;
+		}
+		x->ext[x->nr++] = data;
+		x->ext[x->nr++] = hole - data;
+		x->bytes += hole - data;
+		if (x->bytes > CPT_MAX_CONTENT) {
+			cpt_note("deleted file: over %u bytes of data is not supported\n",
+				 CPT_MAX_CONTENT);
+			return -EOPNOTSUPP;
+		}
+		pos = hole;
+	}
+	return 0;
+}
+
+/* Reads the extents into data, back to back. */
+static int cpt_read_extents(struct file *reader, const struct cpt_extents *x, u8 *data)
+{
+	loff_t pos;
+	ssize_t got;
+	u32 i;
+
+	for (i = 0; i < x->nr; i += 2) {
+		pos = x->ext[i];
+		got = kernel_read(reader, data, x->ext[i + 1], &pos);
+		if (got < 0)
+			return got;
+		/* Someone outside the tree cut it short meanwhile. */
+		if (got != x->ext[i + 1])
+			return -ESTALE;
+		data += got;
+	}
+	return 0;
+}
+
+/*
+ * A deleted file's data extents and their bytes, read through a file of
+ * our own with O_NOATIME: saving it must not change its access time.
+ */
+static int cpt_encode_extents(struct cpt_pb_buf *one, struct file *file)
+{
+	loff_t size = i_size_read(file_inode(file));
+	struct cpt_extents x = {};
+	struct file *reader;
+	u8 *data = NULL;
+	int ret;
+	u32 i;
+
+	reader = dentry_open(&file->f_path, O_RDONLY | O_LARGEFILE | O_NOATIME, current_cred());
+	if (IS_ERR(reader))
+		return PTR_ERR(reader);
+	x.ext = kvmalloc_array(2 * CPT_MAX_EXTENTS, sizeof(*x.ext), GFP_KERNEL);
+	ret = x.ext ? cpt_data_extents(reader, size, &x) : -ENOMEM;
+	if (!ret) {
+		data = kvmalloc(x.bytes ?: 1, GFP_KERNEL);
+		ret = data ? cpt_read_extents(reader, &x, data) : -ENOMEM;
+	}
+	fput(reader);
+	if (!ret) {
+		cpt_pb_u64(one, CPT_PB_FILE_SIZE, size);
+		/* Each value, 0 too: they go by pairs. */
+		for (i = 0; i < x.nr; i++)
+			cpt_pb_varint(one, CPT_PB_FILE_CONTENT_EXTENTS, x.ext[i]);
+		cpt_pb_bytes(one, CPT_PB_FILE_CONTENT, data, x.bytes);
+	}
+	kvfree(data);
+	kvfree(x.ext);
+	return ret;
+}
+
+/* The File saved before on another open of the same deleted file, if any. */
+static struct cpt_saved_file *cpt_deleted_first(struct cpt_file_registry *reg,
+						struct cpt_saved_file *self)
+{
+	struct inode *inode = file_inode(self->file);
+	unsigned int i;
+
+	for (i = 0; i < reg->nr_saved; i++) {
+		struct cpt_saved_file *sf = &reg->saved[i];
+
+		if (sf != self && sf->id && sf->kind == CPT_PB_FILE_KIND_DELETED &&
+		    file_inode(sf->file) == inode)
+			return sf;
+	}
+	return NULL;
+}
+
+/*
+ * A deleted file: the first of its opens saves its owner, group, times
+ * and data; another open names that File, to come back on the same file.
+ * The times come first: nothing of ours touches them.
+ */
+static int cpt_deleted_save(struct cpt_file_save *fs)
+{
+	struct inode *inode = file_inode(fs->e->file);
+	struct cpt_saved_file *first = cpt_deleted_first(fs->reg, fs->sf);
+	s64 atime_ns, mtime_ns;
+	u32 uid, gid;
+	int ret;
+
+	if (first) {
+		cpt_pb_u64(fs->one, CPT_PB_FILE_SAME_INODE_AS, first->id);
+		return 0;
+	}
+	cpt_node_times(inode, &atime_ns, &mtime_ns);
+	ret = cpt_node_ids(inode, &uid, &gid, fs->path);
+	if (ret)
+		return ret;
+	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_UID, uid);
+	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_GID, gid);
+	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_ATIME_NS, atime_ns);
+	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_MTIME_NS, mtime_ns);
+	ret = cpt_encode_extents(fs->one, fs->e->file);
+	if (ret)
+		cpt_note("fd %u: cannot read the content of %s: %d\n", fs->e->fd, fs->path, ret);
+	return ret ?: fs->one->err;
+}
+
 /* ---- restart ---- */
 
 static int cpt_anon_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 {
-	if (f->num != CPT_PB_FILE_CONTENT)
-		return CPT_FILE_FOREIGN;
-	rfile->content.data = f->data;
-	rfile->content.len = f->len;
-	return f->wire == CPT_PB_BYTES && f->len <= U32_MAX ? 0 : -EBADMSG;
+	struct cpt_rfile_content *c = &rfile->content;
+	u64 value;
+	int ret;
+
+	switch (f->num) {
+	case CPT_PB_FILE_CONTENT:
+		c->data = f->data;
+		c->len = f->len;
+		return f->wire == CPT_PB_BYTES && f->len <= U32_MAX ? 0 : -EBADMSG;
+	case CPT_PB_FILE_SIZE:
+		return cpt_pb_get_u64(f, &c->size);
+	case CPT_PB_FILE_CONTENT_EXTENTS:
+		/* Walked again when the file is filled (cpt_fill_extents()). */
+		if (c->nr_extents == 2 * CPT_MAX_EXTENTS)
+			return -EBADMSG;
+		c->nr_extents++;
+		return cpt_pb_get_u64(f, &value);
+	case CPT_PB_FILE_SAME_INODE_AS:
+		return cpt_pb_get_u32(f, &c->same_inode_as);
+	case CPT_PB_FILE_NODE_UID:
+		c->attrs.owned = true;
+		return cpt_pb_get_u32(f, &c->attrs.uid);
+	case CPT_PB_FILE_NODE_GID:
+		c->attrs.owned = true;
+		return cpt_pb_get_u32(f, &c->attrs.gid);
+	case CPT_PB_FILE_NODE_ATIME_NS:
+	case CPT_PB_FILE_NODE_MTIME_NS:
+		c->attrs.timed = true;
+		ret = cpt_pb_get_u64(f, &value);
+		if (f->num == CPT_PB_FILE_NODE_ATIME_NS)
+			c->attrs.atime_ns = value;
+		else
+			c->attrs.mtime_ns = value;
+		return ret;
+	}
+	return CPT_FILE_FOREIGN;
+}
+
+/* Whether the extents are in order, apart, within the size, and add up to the content. */
+static bool cpt_extents_valid(const struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_content *c = &rfile->content;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	u64 value, end = 0, bytes = 0, off = 0;
+	u32 n = 0;
+
+	if (c->nr_extents % 2)
+		return false;
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
+		if (f.num != CPT_PB_FILE_CONTENT_EXTENTS || !cpt_pb_read_u64(&r, &f, &value))
+			continue;
+		if (n++ % 2 == 0) {
+			off = value;
+			if (off < end || off >= c->size)
+				return false;
+			continue;
+		}
+		if (!value || value > c->size - off)
+			return false;
+		end = off + value;
+		bytes += value;
+	}
+	return !cpt_pb_end(&r) && bytes == c->len;
 }
 
 static int cpt_anon_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
 {
+	const struct cpt_rfile_content *c = &rfile->content;
 	bool memfd = rfile->kind == CPT_PB_FILE_KIND_MEMFD;
 	u32 access = rfile->flags & O_ACCMODE;
 
@@ -125,8 +337,16 @@ static int cpt_anon_check(const struct cpt_rfile *rfile, const char *path, const
 		*bad = "path";
 	else if (access == O_ACCMODE || (memfd && access != O_RDWR))
 		*bad = "access mode";
-	else if (rfile->content.len > CPT_MAX_CONTENT || rfile->pos > LLONG_MAX)
+	else if (c->len > CPT_MAX_CONTENT || rfile->pos > LLONG_MAX)
 		*bad = "content";
+	else if (memfd && (c->nr_extents || c->same_inode_as || c->attrs.owned || c->attrs.timed))
+		*bad = "content";
+	else if (!memfd && (c->size > MAX_LFS_FILESIZE || (c->size && c->size < c->len)))
+		*bad = "size";
+	else if (!memfd && c->nr_extents && !cpt_extents_valid(rfile))
+		*bad = "content extents";
+	else if (c->same_inode_as && (c->same_inode_as >= rfile->id || c->len || c->nr_extents))
+		*bad = "same inode";
 	return *bad ? -EBADMSG : 0;
 }
 
@@ -143,18 +363,88 @@ static int cpt_fill_content(struct cpt_rfile *rfile, struct file *file)
 	return 0;
 }
 
+/* Writes each saved extent at its offset; the rest, up to the size, stays holes. */
+static int cpt_fill_extents(struct cpt_rfile *rfile, struct file *file)
+{
+	const u8 *data = rfile->content.data;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	u64 value, off = 0;
+	loff_t pos;
+	ssize_t done;
+	u32 n = 0;
+	int ret;
+
+	/* The extents were checked: in order, within the size, adding up to the content. */
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
+		if (f.num != CPT_PB_FILE_CONTENT_EXTENTS || !cpt_pb_read_u64(&r, &f, &value))
+			continue;
+		if (n++ % 2 == 0) {
+			off = value;
+			continue;
+		}
+		pos = off;
+		done = kernel_write(file, data, value, &pos);
+		if (done != value)
+			cpt_pb_fail(&r, done < 0 ? done : -EIO);
+		data += value;
+	}
+	ret = cpt_pb_end(&r);
+	return ret ?: vfs_truncate(&file->f_path, rfile->content.size);
+}
+
+/*
+ * A deleted file's content: its extents, or from an image without them
+ * (an older one, or a file of holes only), all of it from offset 0; then
+ * its size, which its holes at the end make.
+ */
+static int cpt_fill_deleted(struct cpt_rfile *rfile, struct file *file)
+{
+	int ret;
+
+	if (rfile->content.nr_extents)
+		return cpt_fill_extents(rfile, file);
+	ret = cpt_fill_content(rfile, file);
+	if (!ret && rfile->content.size > rfile->content.len)
+		ret = vfs_truncate(&file->f_path, rfile->content.size);
+	return ret;
+}
+
+/* Another open of a deleted file restored before, as its File says. */
+static int cpt_reopen_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	struct file *first = xa_load(&reg->deleted_files, rfile->content.same_inode_as);
+	struct file *file;
+
+	if (!first) {
+		cpt_note("image: file %u: deleted file %u it shares is not restored before it\n",
+			 rfile->id, rfile->content.same_inode_as);
+		return -EBADMSG;
+	}
+	file = dentry_open(&first->f_path, rfile->flags | O_LARGEFILE, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	rfile->file = file;
+	return cpt_seek_saved(rfile);
+}
+
 /*
  * A deleted file comes back as a new unlinked file (O_TMPFILE) in the
- * directory it was in, created as the restarting caller, with its content;
- * then opened again with the saved access mode and flags.
+ * directory it was in, created as the restarting caller, with its content
+ * (an image with extents: its data at their offsets, holes between);
+ * then its owner, mode and times, and opened again with the saved access
+ * mode and flags. Other opens of it come back on the same file.
  */
 static int cpt_open_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	char *dir = rfile->path, *slash;
+	struct cpt_node_attrs attrs = rfile->content.attrs;
 	struct file *tmp, *file;
 	size_t len = strlen(dir);
 	int ret;
 
+	if (rfile->content.same_inode_as)
+		return cpt_reopen_deleted(reg, rfile);
 	/* d_path() said "/dir/name (deleted)". */
 	if (len > 10 && !strcmp(dir + len - 10, " (deleted)"))
 		dir[len - 10] = 0;
@@ -162,17 +452,28 @@ static int cpt_open_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	if (!slash)
 		return -EBADMSG;
 	*slash = 0;
-	tmp = filp_open(*dir ? dir : "/", O_TMPFILE | O_RDWR | O_LARGEFILE, rfile->mode & 07777);
+	/* The owner's until filled and truncated (by path: a check of write access). */
+	tmp = filp_open(*dir ? dir : "/", O_TMPFILE | O_RDWR | O_LARGEFILE, 0600);
 	*slash = '/';
 	if (IS_ERR(tmp)) {
 		cpt_note("cannot create a nameless file in the directory of %s: %ld\n",
 			 rfile->path, PTR_ERR(tmp));
 		return PTR_ERR(tmp);
 	}
-	ret = cpt_fill_content(rfile, tmp);
+	ret = cpt_fill_deleted(rfile, tmp);
+	attrs.mode = rfile->mode & S_IALLUGO;
+	attrs.has_mode = true;
+	if (!ret)
+		ret = cpt_set_node_attrs(&tmp->f_path, &attrs, rfile->path);
+	/* Later opens of it find it there; the registry holds a reference. */
+	if (!ret) {
+		ret = xa_insert(&reg->deleted_files, rfile->id, tmp, GFP_KERNEL_ACCOUNT);
+		if (!ret)
+			get_file(tmp);
+	}
 	if (ret) {
 		fput(tmp);
-		return ret;
+		return ret == -EBUSY ? -EBADMSG : ret;
 	}
 	file = dentry_open(&tmp->f_path, rfile->flags | O_LARGEFILE, current_cred());
 	fput(tmp);
@@ -212,7 +513,7 @@ const struct cpt_file_ops cpt_file_memfd_ops = {
 
 const struct cpt_file_ops cpt_file_deleted_ops = {
 	.path = CPT_FILE_PATH_SHOWN,
-	.save = cpt_anon_save,
+	.save = cpt_deleted_save,
 	.decode = cpt_anon_decode,
 	.check = cpt_anon_check,
 	.open = cpt_open_deleted,

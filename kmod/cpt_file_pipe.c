@@ -98,6 +98,9 @@ static int cpt_pipe_save(struct cpt_file_save *fs)
 	struct cpt_saved_pipe *sp = &fs->reg->pipes[fs->sf->pipe];
 	int ret;
 
+	/* A restart opens a FIFO by its path, which a deleted one lost. */
+	if (fs->e->kind == CPT_PB_FILE_KIND_FIFO && d_unlinked(fs->e->file->f_path.dentry))
+		return cpt_refuse(fs->e->fd, "deleted FIFO");
 	/* Pipe ids are the session's pipe indices, from 1. */
 	cpt_pb_u64(fs->one, CPT_PB_FILE_PIPE_ID, fs->sf->pipe + 1);
 	if (sp->saved)

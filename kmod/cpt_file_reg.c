@@ -59,6 +59,9 @@ static int cpt_reg_claim(unsigned int fd, struct file *file)
 		return cpt_refuse(fd, "block device");
 	if (!S_ISCHR(inode->i_mode))
 		return 0;
+	/* A restart opens the usual node, not one with the deleted node's owner and mode. */
+	if (d_unlinked(file->f_path.dentry))
+		return cpt_refuse(fd, "deleted device node");
 	if (!cpt_mem_device_path(inode->i_rdev)) {
 		cpt_note("fd %u: %s %u:%u is not supported\n", fd,
 			 cpt_is_tty(inode) ? "tty" : "character device",

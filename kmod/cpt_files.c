@@ -115,6 +115,9 @@ void cpt_files_release(struct cpt_session *s)
 	xa_for_each(&reg->pair_ends, i, file)
 		fput(file);
 	xa_destroy(&reg->pair_ends);
+	xa_for_each(&reg->deleted_files, i, file)
+		fput(file);
+	xa_destroy(&reg->deleted_files);
 	cpt_pty_release(reg);
 	kfree(reg);
 	s->files = NULL;
@@ -129,6 +132,7 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->restored);
 		xa_init(&s->files->pipe_ends);
 		xa_init(&s->files->pair_ends);
+		xa_init(&s->files->deleted_files);
 		xa_init(&s->files->ptys);
 		xa_init(&s->files->saved_of_file);
 		xa_init(&s->files->pipe_of_pipe);

@@ -69,6 +69,7 @@ struct cpt_file_registry {
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
 	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
 	struct xarray listener_names;	/* jhash of a restored listener's name -> the name */
+	struct xarray deleted_files;	/* a DELETED File's id -> its struct file * (a reference) */
 	/* checkpoint: by cpt_ptr_key(), in O(1) whatever the tree's fd count */
 	struct xarray saved_of_file;	/* file -> its index in saved (xa_mk_value) */
 	struct xarray pipe_of_pipe;	/* pipe_inode_info -> its index in pipes */
@@ -113,6 +114,16 @@ struct cpt_timer_state {
 	u64 interval_ns;
 };
 
+/* What a restart gives a file system object it creates anew (cpt_file_node.c). */
+struct cpt_node_attrs {
+	u32 uid, gid;
+	u32 mode;		/* permission bits: S_IALLUGO */
+	s64 atime_ns, mtime_ns;
+	bool owned;		/* uid and gid are the saved ones */
+	bool has_mode;
+	bool timed;		/* atime_ns and mtime_ns are */
+};
+
 /* A Pty message, decoded; pointers are into the record. */
 struct cpt_pty_image {
 	bool present;
@@ -126,6 +137,7 @@ struct cpt_pty_image {
 	size_t input_len;
 	const u8 *typed;	/* the slave's to read */
 	size_t typed_len;
+	struct cpt_node_attrs slave;	/* the slave's device node */
 };
 
 /* Restart: each kind's part of a File; pointers are into the record, during restore(). */
@@ -139,6 +151,10 @@ struct cpt_rfile_pipe {
 struct cpt_rfile_content {
 	const void *data;
 	u32 len;
+	u64 size;		/* DELETED: the file's, extents beyond data are holes */
+	u32 nr_extents;		/* DELETED: content_extents values, offset and length pairs */
+	u32 same_inode_as;	/* DELETED: an earlier File on the same file, or 0 */
+	struct cpt_node_attrs attrs;	/* DELETED */
 };
 
 struct cpt_rfile_eventfd {
@@ -152,6 +168,7 @@ struct cpt_rfile_unix {
 	const u8 *addr;
 	u32 addr_len;
 	u32 backlog;
+	struct cpt_node_attrs node;	/* UNIX_LISTENER on a path: its socket file */
 };
 
 struct cpt_epoll_target;
@@ -308,6 +325,11 @@ struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 				   const char *what);
 long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 unsigned long cpt_user_scratch(void);
+
+/* cpt_file_node.c */
+int cpt_node_ids(const struct inode *inode, u32 *uid, u32 *gid, const char *what);
+void cpt_node_times(const struct inode *inode, s64 *atime_ns, s64 *mtime_ns);
+int cpt_set_node_attrs(const struct path *path, const struct cpt_node_attrs *a, const char *what);
 
 /* cpt_file_pipe.c: the pipe of a pipe or FIFO file, and whether the tree holds it whole. */
 struct pipe_inode_info *cpt_pipe_of(struct file *file);

@@ -205,7 +205,7 @@ static bool cpt_pty_raw_master(const struct ktermios *t)
  * file on the master; slave one of the tree's files on the slave, or NULL.
  */
 static int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file *slave,
-			struct pid_namespace *ns)
+			const struct inode *node, struct pid_namespace *ns)
 {
 	struct tty_struct *m = ((struct tty_file_private *)master->private_data)->tty;
 	struct tty_struct *sl = m->link;
@@ -215,6 +215,7 @@ static int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file
 	struct cpt_pb_buf pty;
 	unsigned long flags;
 	pid_t sid = 0, fg = 0;
+	u32 uid = 0, gid = 0;
 	size_t input_len = 0, typed_len = 0;
 	u8 *input = NULL, *typed = NULL;
 	int ret;
@@ -236,6 +237,11 @@ static int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file
 	if (!(master->f_mode & FMODE_READ) || (slave && !(slave->f_mode & FMODE_READ))) {
 		cpt_note("pty %d: an end the tree holds is not open for reading\n", m->index);
 		return -EOPNOTSUPP;
+	}
+	if (node) {
+		ret = cpt_node_ids(node, &uid, &gid, "pty slave");
+		if (ret)
+			return ret;
 	}
 	ret = cpt_ubuf_get(&ub, sizeof(u32));
 	if (!ret && !cpt_pty_raw_master(&mt) && cpt_pty_unread(master, &ub)) {
@@ -285,6 +291,11 @@ static int cpt_pty_save(struct cpt_pb_buf *one, struct file *master, struct file
 		cpt_pb_bytes(&pty, CPT_PB_PTY_SLAVE_INPUT, typed, typed_len);
 	cpt_pb_u64(&pty, CPT_PB_PTY_SESSION, sid > 0 ? sid : 0);
 	cpt_pb_u64(&pty, CPT_PB_PTY_FOREGROUND, sid > 0 && fg > 0 ? fg : 0);
+	if (node) {
+		cpt_pb_varint(&pty, CPT_PB_PTY_SLAVE_UID, uid);
+		cpt_pb_varint(&pty, CPT_PB_PTY_SLAVE_GID, gid);
+		cpt_pb_varint(&pty, CPT_PB_PTY_SLAVE_MODE, node->i_mode);
+	}
 	kvfree(input);
 	kvfree(typed);
 	cpt_pb_message(one, CPT_PB_FILE_PTY, &pty);
@@ -319,12 +330,19 @@ static int cpt_pty_decode(const struct cpt_pb_field *pf, struct cpt_pty_image *s
 			cpt_pb_read_bytes(&r, &f, &st->input, &st->input_len);
 		else if (f.num == CPT_PB_PTY_SLAVE_INPUT)
 			cpt_pb_read_bytes(&r, &f, &st->typed, &st->typed_len);
+		else if (f.num == CPT_PB_PTY_SLAVE_UID || f.num == CPT_PB_PTY_SLAVE_GID)
+			st->slave.owned = cpt_pb_read_u32(&r, &f, f.num == CPT_PB_PTY_SLAVE_UID ?
+							  &st->slave.uid : &st->slave.gid);
+		else if (f.num == CPT_PB_PTY_SLAVE_MODE)
+			st->slave.has_mode = cpt_pb_read_u32(&r, &f, &st->slave.mode);
 	}
 	if (cpt_pb_end(&r) || st->line != N_TTY || st->cc_len > NCCS ||
 	    st->input_len > CPT_PTY_MAX_INPUT || st->typed_len > CPT_PTY_MAX_INPUT ||
 	    st->rows > USHRT_MAX || st->cols > USHRT_MAX || st->xpixel > USHRT_MAX ||
-	    st->ypixel > USHRT_MAX)
+	    st->ypixel > USHRT_MAX ||
+	    (st->slave.has_mode && (st->slave.mode & S_IFMT) != S_IFCHR))
 		return -EBADMSG;
+	st->slave.mode &= S_IALLUGO;
 	return 0;
 }
 
@@ -602,6 +620,34 @@ static char *cpt_pty_other_path(const char *path, bool master, u32 index)
 }
 
 /*
+ * The new pty's slave node, which devpts made the restarting caller's,
+ * gets its saved owner, group and mode back.
+ */
+static int cpt_pty_slave_node(struct cpt_restored_pty *pty, const struct cpt_node_attrs *node)
+{
+	struct tty_struct *m = ((struct tty_file_private *)pty->master->private_data)->tty;
+	struct path p;
+	int ret;
+
+	if (!node->owned && !node->has_mode)
+		return 0;
+	ret = kern_path(pty->slave_path, 0, &p);
+	if (ret) {
+		cpt_note("cannot find pty slave %s: %d\n", pty->slave_path, ret);
+		return ret;
+	}
+	if (S_ISCHR(d_inode(p.dentry)->i_mode) &&
+	    d_inode(p.dentry)->i_rdev == cpt_pty_slave_devt(m))
+		ret = cpt_set_node_attrs(&p, node, pty->slave_path);
+	else
+		ret = -ESTALE;
+	path_put(&p);
+	if (ret == -ESTALE)
+		cpt_note("%s is not the slave of pty %d\n", pty->slave_path, m->index);
+	return ret;
+}
+
+/*
  * A pty end: the first File of the pty makes it, with its state; a master
  * File takes that master (a pty has one), a slave File opens the slave.
  */
@@ -628,6 +674,11 @@ static int cpt_open_pty(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		kfree(ptmx);
 		if (IS_ERR(pty->master)) {
 			ret = PTR_ERR(pty->master);
+			goto fail;
+		}
+		ret = cpt_pty_slave_node(pty, &rfile->pty.image.slave);
+		if (ret) {
+			fput(pty->master);
 			goto fail;
 		}
 		pty->session = rfile->pty.image.session;
@@ -695,19 +746,55 @@ void cpt_pty_release(struct cpt_file_registry *reg)
 	xa_destroy(&reg->ptys);
 }
 
+/*
+ * The slave's device node, whose owner and mode a restart gives back: the
+ * tree's file on it, or else the node at the path a restart opens it by
+ * (which p then holds), if it is there. Without one, devpts gives the
+ * new one its default.
+ */
+static const struct inode *cpt_pty_slave_node_saved(const struct cpt_fd_entry *e,
+						    const char *path, struct file *slave,
+						    struct path *p)
+{
+	struct tty_struct *m = cpt_pty_master_of(e->file);
+	const struct inode *inode;
+	char *slave_path;
+	int ret;
+
+	if (slave)
+		return file_inode(slave);
+	slave_path = cpt_pty_other_path(path, true, cpt_pty_index(m));
+	if (!slave_path)
+		return NULL;
+	ret = kern_path(slave_path, 0, p);
+	kfree(slave_path);
+	if (ret)
+		return NULL;
+	inode = d_inode(p->dentry);
+	if (S_ISCHR(inode->i_mode) && inode->i_rdev == cpt_pty_slave_devt(m))
+		return inode;
+	path_put(p);
+	return NULL;
+}
+
 /* Each end names its pty; the pty's state goes with the first File of its master. */
 static int cpt_pty_save_file(struct cpt_file_save *fs)
 {
 	const struct cpt_fd_entry *e = fs->e;
 	struct cpt_saved_file *master;
+	const struct inode *node;
 	struct file *slave;
+	struct path p;
 	int ret;
 
 	cpt_pb_varint(fs->one, CPT_PB_FILE_PTY_INDEX, cpt_pty_index(cpt_pty_master_of(e->file)));
 	ret = cpt_pty_in_tree(fs->reg, e->file, &master, &slave);
 	if (ret == e->kind && !master->pty_saved) {
 		master->pty_saved = true;
-		ret = cpt_pty_save(fs->one, master->file, slave, fs->reg->pid_ns);
+		node = cpt_pty_slave_node_saved(e, fs->path, slave, &p);
+		ret = cpt_pty_save(fs->one, master->file, slave, node, fs->reg->pid_ns);
+		if (node && !slave)
+			path_put(&p);
 	}
 	return ret < 0 ? ret : 0;
 }

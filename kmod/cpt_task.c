@@ -103,6 +103,12 @@ static int cpt_save_path(struct cpt_pb_buf *msg, u32 field, const struct path *p
 	if (!buf)
 		return -ENOMEM;
 	name = d_path(path, buf, PATH_MAX);
+	/* A restart changes into it by its path, which a deleted directory lost. */
+	if (!IS_ERR(name) && d_unlinked(path->dentry)) {
+		cpt_note("%s directory %s is deleted: not supported\n",
+			 field == CPT_PB_TASK_CWD ? "working" : "root", name);
+		name = ERR_PTR(-EOPNOTSUPP);
+	}
 	if (!IS_ERR(name))
 		cpt_pb_string(msg, field, name);
 	kfree(buf);

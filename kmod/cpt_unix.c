@@ -64,6 +64,31 @@ static void cpt_unix_save_addr(struct cpt_pb_buf *one, struct file *file)
 	cpt_unix_encode_addr(one, sock_from_file(file)->sk);
 }
 
+/*
+ * The owner, group and mode of a listener's socket file (bound to a path):
+ * a restart binds it as the restarting caller, who may not be the service's
+ * user. Bound, a socket's path does not change (unix_bind() set it under
+ * the bind lock before it published the name, read above).
+ */
+static int cpt_unix_save_node(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk)
+{
+	struct dentry *dentry = unix_sk(sk)->path.dentry;
+	char what[32];
+	u32 uid, gid;
+	int ret;
+
+	if (!dentry)
+		return 0;
+	snprintf(what, sizeof(what), "fd %u: socket file", fd);
+	ret = cpt_node_ids(d_inode(dentry), &uid, &gid, what);
+	if (ret)
+		return ret;
+	cpt_pb_varint(one, CPT_PB_FILE_NODE_UID, uid);
+	cpt_pb_varint(one, CPT_PB_FILE_NODE_GID, gid);
+	cpt_pb_varint(one, CPT_PB_FILE_NODE_MODE, d_inode(dentry)->i_mode);
+	return 0;
+}
+
 static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file)
 {
 	struct sock *sk = sock_from_file(file)->sk;
@@ -81,7 +106,7 @@ static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struc
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
 	cpt_unix_encode_addr(one, sk);
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_BACKLOG, READ_ONCE(sk->sk_max_ack_backlog));
-	return one->err;
+	return cpt_unix_save_node(one, fd, sk) ?: one->err;
 }
 
 /* The most bytes queued in a unix socket an image holds. */
@@ -532,6 +557,15 @@ static int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		return f->wire == CPT_PB_BYTES && f->len <= CPT_UNIX_ADDR_MAX ? 0 : -EBADMSG;
 	case CPT_PB_FILE_UNIX_BACKLOG:
 		return cpt_pb_get_u32(f, &rfile->unix_sk.backlog);
+	case CPT_PB_FILE_NODE_UID:
+		rfile->unix_sk.node.owned = true;
+		return cpt_pb_get_u32(f, &rfile->unix_sk.node.uid);
+	case CPT_PB_FILE_NODE_GID:
+		rfile->unix_sk.node.owned = true;
+		return cpt_pb_get_u32(f, &rfile->unix_sk.node.gid);
+	case CPT_PB_FILE_NODE_MODE:
+		rfile->unix_sk.node.has_mode = true;
+		return cpt_pb_get_u32(f, &rfile->unix_sk.node.mode);
 	case CPT_PB_FILE_UNIX_MESSAGES:
 		/* Walked again when the pair is made (cpt_refill_unix()). */
 		return f->wire == CPT_PB_BYTES ? 0 : -EBADMSG;
@@ -570,7 +604,32 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 		*bad = "socket name";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
+	else if ((u->node.owned || u->node.has_mode) &&
+		 (!u->addr[offsetof(struct sockaddr_un, sun_path)] ||
+		  (u->node.has_mode && (u->node.mode & S_IFMT) != S_IFSOCK)))
+		*bad = "socket file";
 	return *bad ? -EBADMSG : 0;
+}
+
+/* The socket file a listener bound to a path gets its saved owner, group and mode back. */
+static int cpt_unix_listener_node(struct cpt_rfile *rfile)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)rfile->unix_sk.addr;
+	struct sock *sk = sock_from_file(rfile->file)->sk;
+	struct cpt_node_attrs node = rfile->unix_sk.node;
+	char *what;
+	int ret;
+
+	if (!node.owned && !node.has_mode)
+		return 0;
+	node.mode &= S_IALLUGO;
+	what = kasprintf(GFP_KERNEL, "socket file %.*s",
+			 (int)strnlen(sun->sun_path, sizeof(sun->sun_path)), sun->sun_path);
+	if (!what)
+		return -ENOMEM;
+	ret = cpt_set_node_attrs(&unix_sk(sk)->path, &node, what);
+	kfree(what);
+	return ret;
 }
 
 static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
@@ -580,7 +639,8 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 
 	ret = cpt_claim_file(rfile, cpt_unix_listener_open(u->type, u->addr, u->addr_len,
 							   u->backlog, rfile->flags));
-	return ret ?: cpt_unix_note_listener(reg, u->addr, u->addr_len);
+	return ret ?: cpt_unix_listener_node(rfile) ?:
+		      cpt_unix_note_listener(reg, u->addr, u->addr_len);
 }
 
 const struct cpt_file_ops cpt_unix_pair_ops = {

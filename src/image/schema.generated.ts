@@ -263,6 +263,30 @@ export interface File {
   unixAddr: Buffer;
   /** UNIX_LISTENER: listen()'s backlog */
   unixBacklog: number;
+  /**
+   * What a restart re-creates gets its owner, group and permission bits
+   * back (as chown() and chmod() would give them, as the restarting
+   * caller): DELETED, the file (its permission bits are mode's);
+   * UNIX_LISTENER on a path, the socket file (node_mode).
+   */
+  nodeUid: number;
+  nodeGid: number;
+  /** UNIX_LISTENER: the socket file's st_mode */
+  nodeMode: number;
+  /** DELETED: st_atime and st_mtime, in ns since the epoch */
+  nodeAtimeNs: bigint;
+  nodeMtimeNs: bigint;
+  /**
+   * DELETED: another open of the same deleted file, saved before this one
+   * (its File id): both come back on one new file, content saved once
+   */
+  sameInodeAs: number;
+  /**
+   * DELETED: the data extents (SEEK_DATA/SEEK_HOLE) as offset, length
+   * pairs, whose bytes content holds back to back; the rest up to size
+   * is holes
+   */
+  contentExtents: bigint[];
 }
 
 export interface InotifyWatch {
@@ -299,6 +323,10 @@ export interface Pty {
   foreground: number;
   /** written by the master, not yet read by the slave */
   slaveInput: Buffer;
+  /** the slave's device node: owner, group, st_mode */
+  slaveUid: number;
+  slaveGid: number;
+  slaveMode: number;
 }
 
 export interface MqMessage {

@@ -115,6 +115,7 @@ function describeFile(file: File): string {
         (file.pipeSize ? `, ${file.pipeSize} bytes, holding ${file.pipeData.length}` : '')
       );
     case 'DELETED':
+      return file.sameInodeAs !== 0 ? `${file.path}, the same file as file ${file.sameInodeAs}` : `${file.path}, ${deletedState(file)}`;
     case 'MEMFD':
       return `${file.path}, ${file.content.length} bytes saved`;
     case 'EVENTFD':
@@ -127,7 +128,9 @@ function describeFile(file: File): string {
       );
     case 'UNIX_LISTENER':
       return (
-        `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, ` + `backlog ${file.unixBacklog}`
+        `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, ` +
+        `backlog ${file.unixBacklog}` +
+        (file.nodeMode === 0 ? '' : `, socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`)
       );
     case 'SIGNALFD':
       return `signals ${hex(file.signalfdMask)}`;
@@ -160,12 +163,28 @@ function describeFile(file: File): string {
   }
 }
 
+/** A re-created node's owner and permission bits, as ls shows them: "1000:1000 0640". */
+function nodeOwner(uid: number, gid: number, mode: number): string {
+  return `${uid}:${gid} ${(mode & 0o7777).toString(8).padStart(4, '0')}`;
+}
+
+/** A deleted file's size, data, owner and mode (an older image has only its content). */
+function deletedState(file: File): string {
+  const extents = file.contentExtents.length / 2;
+  const data =
+    extents > 0 || file.size > BigInt(file.content.length)
+      ? `${file.size} bytes, ${file.content.length} of data in ${extents} extent${extents === 1 ? '' : 's'}`
+      : `${file.content.length} bytes saved`;
+  return `${data}, owner ${nodeOwner(file.nodeUid, file.nodeGid, file.mode)}`;
+}
+
 function ptyState(pty: Pty): string {
   return (
     `${pty.cols}x${pty.rows}, lflag ${hex(BigInt(pty.lflag))}, ${pty.masterInput.length} bytes unread by the master, ` +
     `${pty.slaveInput.length} by the slave` +
     (pty.session === 0 ? '' : `, controlling terminal of session ${pty.session} (foreground ${pty.foreground})`) +
-    (pty.locked ? ', locked' : '')
+    (pty.locked ? ', locked' : '') +
+    (pty.slaveMode === 0 ? '' : `, slave ${nodeOwner(pty.slaveUid, pty.slaveGid, pty.slaveMode)}`)
   );
 }
 
@@ -448,6 +467,9 @@ function fileJson(file: File): Record<string, unknown> {
     mqMaxmsg: file.mqMaxmsg.toString(),
     mqMsgsize: file.mqMsgsize.toString(),
     mqMessages: file.mqMessages.map((m) => ({ priority: m.priority, data: m.data.toString('base64') })),
+    nodeAtimeNs: file.nodeAtimeNs.toString(),
+    nodeMtimeNs: file.nodeMtimeNs.toString(),
+    contentExtents: file.contentExtents.map((value) => value.toString()),
     pty:
       file.pty === null
         ? null

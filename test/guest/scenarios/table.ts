@@ -2,6 +2,7 @@
 // not by theme, so that boots end at about the same time.
 import { abortScenarios } from './abort.js';
 import { compatScenarios } from './compat.js';
+import { deletedScenarios } from './deleted.js';
 import { faultScenarios } from './faults.js';
 import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sleepScenarios,
   ...fuzzScenarios,
   ...faultScenarios,
+  ...deletedScenarios,
 ];
 
 /**

@@ -1,0 +1,68 @@
+# shellcheck shell=sh
+# What a restart re-creates must come back as it was, or the checkpoint
+# refuses it by name: a user's service restarted by root (its socket file,
+# its pty's slave node), and what has no path to reopen (a deleted working
+# directory, FIFO, device node).
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck disable=SC2016 # sh -c programs, single-quoted on purpose
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+# A service running as nobody, restarted by root: its socket file and its
+# pty's slave are nobody's again, with their modes, and a client running as
+# nobody connects to it after the restart.
+scenario_user_service() {
+	chmod 0711 "$scratch"
+	mkdir -p "$scratch/svc"
+	chown nobody:nogroup "$scratch/svc"
+	if ! start_workload svc setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$workloads/user_service" serve "$scratch/svc"; then
+		result user-service.checkpoint FAIL "the service never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/svc.img" --kill 2>"$scratch/ckpt.err"
+	status=$?
+	pass_if user-service.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	(wait_for_pid "$pid" && touch "$scratch/svc/go" &&
+		as_nobody "$workloads/user_service" connect "$scratch/svc" >"$scratch/client.out" 2>&1) &
+	client=$!
+	"$cptctl" restart "$scratch/svc.img" 2>"$scratch/restart.err"
+	status=$?
+	wait "$client"
+	pass_if user-service.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
+	pass_if user-service.client "a client running as nobody after the restart: $(tr '\n' ' ' <"$scratch/client.out")" \
+		grep -q pong "$scratch/client.out"
+	sed -n "s/^RESULT /RESULT user-service./p" "$out"
+}
+
+# refused NAME WHAT: the checkpoint of $pid fails, naming WHAT, and leaves it running.
+refused() {
+	"$cptctl" checkpoint "$pid" -o "$scratch/$1.img" 2>"$scratch/$1.err"
+	status=$?
+	alive=$(test -d "/proc/$pid" && echo yes)
+	named=$(grep -c "$2" "$scratch/$1.err")
+	pass_if "deleted-refused.$1" "checkpoint exited $status, target alive: $alive: $(tr '\n' ' ' <"$scratch/$1.err")" \
+		eval '[ "$status" -ne 0 ] && [ "$named" -gt 0 ] && [ "$alive" = yes ]'
+	kill "$pid"
+}
+
+# What a restart has no path for: a deleted working directory, FIFO and
+# device node. Each checkpoint is refused by name, the target left running.
+scenario_deleted_refused() {
+	cd "$scratch" || return
+	mkdir gone
+	start_workload cwd sh -c 'cd gone && rmdir ../gone && echo READY && exec sleep 1000'
+	refused cwd "working directory $scratch/gone (deleted) is deleted"
+	mkfifo fifo
+	start_workload fifo sh -c 'exec 3<>fifo && rm fifo && echo READY && exec sleep 1000'
+	refused fifo "fd 3: deleted FIFO"
+	# In /dev: the scratch directory's file system may not have devices.
+	node=/dev/cpt-deleted-null
+	rm -f "$node"
+	mknod "$node" c 1 3
+	start_workload node sh -c 'exec 3<"$0" && rm "$0" && echo READY && exec sleep 1000' "$node"
+	refused node "fd 3: deleted device node"
+}
