@@ -3,6 +3,7 @@
 import { abortScenarios } from './abort.js';
 import { compatScenarios } from './compat.js';
 import { faultScenarios } from './faults.js';
+import { flocksScenarios } from './flocks.js';
 import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mutateScenarios } from './mutate.js';
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sleepScenarios,
   ...fuzzScenarios,
   ...faultScenarios,
+  ...flocksScenarios,
 ];
 
 /**
