@@ -111,7 +111,9 @@ int cpt_lock_save_file(struct cpt_pb_buf *one, unsigned int fd, struct file *fil
 		kind = CPT_PB_FILE_LOCK_KIND_OFD;
 		if (h->flags & FL_FLOCK)
 			kind = CPT_PB_FILE_LOCK_KIND_FLOCK;
-		if (inherited)
+		if (!(h->flags & (FL_FLOCK | FL_OFDLCK)))
+			ret = cpt_refuse(fd, "POSIX lock owned by an open file");
+		else if (inherited)
 			ret = cpt_refuse(fd, kind == CPT_PB_FILE_LOCK_KIND_FLOCK ?
 					 "flock() lock on the checkpointing shell's file" :
 					 "OFD lock on the checkpointing shell's file");
@@ -274,34 +276,35 @@ int cpt_lock_decode_file_field(struct cpt_rfile *rfile, const struct cpt_pb_fiel
  * task, as flock(2) or fcntl(2) F_SETLK / F_OFD_SETLK would: a file
  * opened for it, the LSMs' consent, no wait.
  */
+/* The file is open as flock(2) or fcntl(2) needs it for the lock li (id: its File's). */
+static int cpt_lock_may(struct file *file, u32 id, const struct cpt_lock_image *li)
+{
+	fmode_t need = li->type == CPT_PB_FILE_LOCK_TYPE_WRITE ? FMODE_WRITE : FMODE_READ;
+
+	if (li->kind == CPT_PB_FILE_LOCK_KIND_FLOCK)
+		need = FMODE_READ | FMODE_WRITE;
+	if (file->f_mode & need)
+		return 0;
+	cpt_note("file %u: its %s lock needs it open for %s\n", id, cpt_lock_kind_names[li->kind],
+		 need & FMODE_READ ? "reading" : "writing");
+	return -EBADF;
+}
+
 static int cpt_lock_take(struct file *file, u32 id, const struct cpt_lock_image *li)
 {
 	unsigned char type = li->type == CPT_PB_FILE_LOCK_TYPE_WRITE ? F_WRLCK : F_RDLCK;
 	const char *kind = cpt_lock_kind_names[li->kind];
+	unsigned int flags = FL_POSIX;
 	struct file_lock *fl;
-	unsigned int flags;
-	fmode_t need;
 	int ret;
 
-	switch (li->kind) {
-	case CPT_PB_FILE_LOCK_KIND_FLOCK:
+	if (li->kind == CPT_PB_FILE_LOCK_KIND_FLOCK)
 		flags = FL_FLOCK;
-		need = FMODE_READ | FMODE_WRITE;
-		break;
-	case CPT_PB_FILE_LOCK_KIND_OFD:
+	else if (li->kind == CPT_PB_FILE_LOCK_KIND_OFD)
 		flags = FL_POSIX | FL_OFDLCK;
-		need = type == F_WRLCK ? FMODE_WRITE : FMODE_READ;
-		break;
-	default:
-		flags = FL_POSIX;
-		need = type == F_WRLCK ? FMODE_WRITE : FMODE_READ;
-		break;
-	}
-	if (!(file->f_mode & need)) {
-		cpt_note("file %u: its %s lock needs it open for %s\n", id, kind,
-			 need & FMODE_READ ? "reading" : "writing");
-		return -EBADF;
-	}
+	ret = cpt_lock_may(file, id, li);
+	if (ret)
+		return ret;
 	fl = locks_alloc_lock();
 	if (!fl)
 		return -ENOMEM;
@@ -382,6 +385,23 @@ int cpt_lock_decode_posix(struct cpt_restore_files *rf, const void *data, size_t
 	}
 	xa_destroy(&ids);
 	return ret ?: cpt_pb_end(&r);
+}
+
+/*
+ * Once the process's Files are open: each POSIX lock's file is open for
+ * it, so that an image asking for more fails here, before the final step.
+ */
+int cpt_lock_check_posix(struct cpt_restore_files *rf, struct cpt_file_registry *reg)
+{
+	struct file *file;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < rf->nr_posix; i++) {
+		file = xa_load(&reg->restored, rf->posix[i].file_id);
+		ret = file ? cpt_lock_may(file, rf->posix[i].file_id, &rf->posix[i]) : -EBADMSG;
+	}
+	return ret;
 }
 
 /*

@@ -1258,7 +1258,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 			ret = ret == -EBUSY ? -EBADMSG : ret;
 		}
 	}
-	return ret;
+	return ret ?: cpt_lock_check_posix(rf, reg);
 }
 
 const struct cpt_subsys_ops cpt_files_ops = {

@@ -339,6 +339,7 @@ int cpt_lock_save_posix(struct cpt_pb_buf *msg, struct task_struct *task,
 int cpt_lock_decode_file_field(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
 int cpt_lock_restore_file(struct cpt_rfile *rfile);
 int cpt_lock_decode_posix(struct cpt_restore_files *rf, const void *data, size_t len);
+int cpt_lock_check_posix(struct cpt_restore_files *rf, struct cpt_file_registry *reg);
 int cpt_lock_apply_posix(struct cpt_restore_files *rf, struct cpt_file_registry *reg);
 
 /* cpt_pty.c */

@@ -25,20 +25,22 @@ export const flocksScenarios: readonly Scenario[] = [
   {
     name: 'flocks',
     run: cycle('flocks', (dir) => ['tree', dir], { after: shellHook('flocks', 'inspect_locks') }),
-    timeoutSeconds: 60,
-    costSeconds: 2,
+    timeoutSeconds: 240,
+    costSeconds: 20,
     checks: {
       'flocks.exit-status': 'a tree holding flock(), POSIX and OFD locks and sealed memfds restarts and checks out',
       ...prefixed('flocks', LOCK_CHECKS),
       'flocks.inspect': 'inspect shows the locks, with their owners and ranges, and the memfd seals',
+      'flocks.hostile-write-lock-on-read-only': 'an image asking for a POSIX write lock through a read-only file is refused at restart',
+      'flocks.hostile-lock-range': 'an image with a lock ending past the largest offset is refused at restart',
     },
   },
   {
     name: 'flocks-user',
     run: shell('flocks', 'flocks_user'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 4,
+    timeoutSeconds: 180,
+    costSeconds: 15,
     checks: {
       'flocks-user.checkpoint': 'nobody checkpoints its own tree holding locks and memfds',
       'flocks-user.exit-status': 'the tree restarted by nobody (with CAP_CHECKPOINT_RESTORE) exits well',
@@ -49,8 +51,8 @@ export const flocksScenarios: readonly Scenario[] = [
     name: 'flocks-refused',
     run: shell('flocks', 'flocks_refused'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 6,
+    timeoutSeconds: 180,
+    costSeconds: 15,
     checks: Object.fromEntries(
       (
         [
