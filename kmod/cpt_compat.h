@@ -156,4 +156,30 @@ u64 cpt_compat_itimer_arm_value(unsigned int which, u64 left_ns);
 void cpt_compat_set_dumpable(struct mm_struct *mm, u32 value);
 int cpt_check_task_attrs(void);
 
+/*
+ * cpt_compat_lock.c: a lock on an inode, as fs/locks.c's lists hold it
+ * (flags FL_FLOCK, FL_POSIX with FL_OFDLCK or not, FL_LEASE...).
+ * Checked: file_locks.
+ */
+struct cpt_held_lock {
+	unsigned int flags;
+	unsigned char type;	/* F_RDLCK, F_WRLCK; F_UNLCK: a lease being broken */
+	void *owner;		/* the fd table (POSIX) or open file */
+	struct file *file;
+	unsigned int pid;	/* the global tgid of the process that took it */
+	loff_t start, end;
+};
+
+struct file_lock;
+
+/* Copies up to max of the inode's locks into out; how many it has. */
+unsigned int cpt_compat_inode_locks(struct inode *inode, struct cpt_held_lock *out,
+				    unsigned int max);
+/* A lock as flock(2) or fcntl(2) would make it for current (fl from locks_alloc_lock()). */
+void cpt_compat_init_lock(struct file_lock *fl, struct file *file, unsigned int flags,
+			  unsigned char type, loff_t start, loff_t end);
+int cpt_check_file_locks(void);
+/* Whether the file has an owner for SIGIO (F_SETOWN), and its F_SETSIG signal. */
+void cpt_compat_file_owner(struct file *file, bool *owned, int *signum);
+
 #endif /* CPT_COMPAT_H */

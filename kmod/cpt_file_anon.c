@@ -5,6 +5,7 @@
  * makes a new memfd of the same name, or a new unlinked file (O_TMPFILE)
  * in the directory the deleted one was in, and writes the content back.
  */
+#include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mman.h>
@@ -14,9 +15,17 @@
 
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
+#include "cpt_symbols.h"
 
 /* The most bytes of a deleted file or memfd an image holds. */
 #define CPT_MAX_CONTENT (8U << 20)
+
+/* The seals a memfd may have (F_ADD_SEALS), F_SEAL_SEAL: no more may be added. */
+#define CPT_MEMFD_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | \
+			 F_SEAL_FUTURE_WRITE)
+/* The open flags a memfd restores: F_SETFL's, and the sync ones a reopen may add. */
+#define CPT_MEMFD_FLAGS (O_ACCMODE | O_APPEND | O_NONBLOCK | O_NOATIME | O_DSYNC | __O_SYNC | \
+			 O_LARGEFILE)
 
 /* ---- checkpoint ---- */
 
@@ -253,6 +262,17 @@ static int cpt_deleted_save(struct cpt_file_save *fs)
 	if (ret)
 		cpt_note("fd %u: cannot read the content of %s: %d\n", fs->e->fd, fs->path, ret);
 	return ret ?: fs->one->err;
+/* A memfd's content, then its seals: F_SEAL_SEAL unless made with MFD_ALLOW_SEALING. */
+static int cpt_memfd_save(struct cpt_file_save *fs)
+{
+	long seals = cpt_sym.memfd_fcntl(fs->e->file, F_GET_SEALS, 0);
+
+	if (seals < 0 || seals & ~CPT_MEMFD_SEALS) {
+		cpt_note("fd %u: memfd seals %#lx are not supported\n", fs->e->fd, seals);
+		return -EOPNOTSUPP;
+	}
+	cpt_pb_u64(fs->one, CPT_PB_FILE_SEALS, seals);
+	return cpt_anon_save(fs);
 }
 
 /* ---- restart ---- */
@@ -323,6 +343,17 @@ static bool cpt_extents_valid(const struct cpt_rfile *rfile)
 		bytes += value;
 	}
 	return !cpt_pb_end(&r) && bytes == c->len;
+	if (f->num == CPT_PB_FILE_SEALS) {
+		if (f->wire != CPT_PB_VARINT || f->value > U32_MAX)
+			return -EBADMSG;
+		rfile->content.seals = f->value;
+		return 0;
+	}
+	if (f->num != CPT_PB_FILE_CONTENT)
+		return CPT_FILE_FOREIGN;
+	rfile->content.data = f->data;
+	rfile->content.len = f->len;
+	return f->wire == CPT_PB_BYTES && f->len <= U32_MAX ? 0 : -EBADMSG;
 }
 
 static int cpt_anon_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
@@ -347,6 +378,10 @@ static int cpt_anon_check(const struct cpt_rfile *rfile, const char *path, const
 		*bad = "content extents";
 	else if (c->same_inode_as && (c->same_inode_as >= rfile->id || c->len || c->nr_extents))
 		*bad = "same inode";
+	else if (memfd ? rfile->content.seals & ~CPT_MEMFD_SEALS : rfile->content.seals)
+		*bad = "seals";
+	else if (memfd && rfile->flags & ~CPT_MEMFD_FLAGS)
+		*bad = "open flags";
 	return *bad ? -EBADMSG : 0;
 }
 
@@ -483,11 +518,17 @@ static int cpt_open_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	return cpt_seek_saved(rfile);
 }
 
-/* A memfd comes back as a new one of its name (as memfd_create() makes it), with its content. */
+/*
+ * A memfd comes back as a new one of its name, as memfd_create() makes it
+ * with MFD_ALLOW_SEALING, with its content, then its seals (F_ADD_SEALS:
+ * F_SEAL_SEAL forbids more, as for one made without that flag), and its
+ * status flags (what F_SETFL sets, on an inode of the restarting caller's).
+ */
 static int cpt_open_memfd(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
+	u32 seals = rfile->content.seals;
 	struct file *file;
-	int ret;
+	long ret;
 
 	file = shmem_file_setup(rfile->path, 0, VM_NORESERVE);
 	if (IS_ERR(file))
@@ -495,9 +536,19 @@ static int cpt_open_memfd(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 	file->f_mode |= FMODE_LSEEK | FMODE_PREAD | FMODE_PWRITE;
 	file->f_flags |= O_LARGEFILE;
 	rfile->file = file;
+	SHMEM_I(file_inode(file))->seals &= ~F_SEAL_SEAL;
 	ret = cpt_fill_content(rfile, file);
 	if (ret)
 		return ret;
+	ret = seals ? cpt_sym.memfd_fcntl(file, F_ADD_SEALS, seals) : 0;
+	if (ret) {
+		cpt_note("cannot seal memfd %u (%s) with %#x again: %ld\n", rfile->id,
+			 rfile->path, seals, ret);
+		return ret;
+	}
+	spin_lock(&file->f_lock);
+	file->f_flags |= rfile->flags & (O_APPEND | O_NOATIME | O_DSYNC | __O_SYNC);
+	spin_unlock(&file->f_lock);
 	cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
 	return cpt_seek_saved(rfile);
 }
@@ -505,7 +556,7 @@ static int cpt_open_memfd(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 const struct cpt_file_ops cpt_file_memfd_ops = {
 	.path = CPT_FILE_PATH_NAME,
 	.claim = cpt_anon_claim,
-	.save = cpt_anon_save,
+	.save = cpt_memfd_save,
 	.decode = cpt_anon_decode,
 	.check = cpt_anon_check,
 	.open = cpt_open_memfd,

@@ -31,6 +31,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
@@ -434,8 +435,8 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 		return cpt_refuse(fd, IS_ERR(name) ? "special file" : name);
 	}
 	*kind = ret;
-	/* O_ASYNC's owner and signal are not saved. */
-	if (flags & ~(CPT_FILE_FLAGS | CPT_FILE_FLAGS_IGNORED) ||
+	/* O_ASYNC is refused with its owner and signal, by cpt_check_sigio(). */
+	if (flags & ~(CPT_FILE_FLAGS | CPT_FILE_FLAGS_IGNORED | FASYNC) ||
 	    (flags & O_ACCMODE) == O_ACCMODE) {
 		cpt_note("fd %u: open flags %#o are not supported\n",
 			 fd, flags & ~CPT_FILE_FLAGS_IGNORED);
@@ -461,6 +462,25 @@ static const char *cpt_file_path(const struct cpt_fd_entry *e, enum cpt_file_pat
 	return path;
 }
 
+/*
+ * Who gets SIGIO for the file (F_SETOWN), with which signal (F_SETSIG), and
+ * O_ASYNC, are not saved: refused, whatever the file's kind, rather than lost.
+ */
+static int cpt_check_sigio(unsigned int fd, struct file *file)
+{
+	bool owned;
+	int signum;
+
+	cpt_compat_file_owner(file, &owned, &signum);
+	if (file->f_flags & FASYNC)
+		return cpt_refuse(fd, "O_ASYNC");
+	if (owned)
+		return cpt_refuse(fd, "an owner for SIGIO (F_SETOWN)");
+	if (signum)
+		return cpt_refuse(fd, "a signal for SIGIO (F_SETSIG)");
+	return 0;
+}
+
 /* The File of the fd's entry, sf its registry entry (NULL: an INHERITED File). */
 static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 			   struct cpt_saved_file *sf, struct cpt_file_registry *reg, char *buf)
@@ -480,7 +500,9 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
 	cpt_pb_u64(&one, CPT_PB_FILE_FLAGS, e->file->f_flags & CPT_FILE_FLAGS);
 	cpt_pb_u64(&one, CPT_PB_FILE_POS, e->file->f_pos);
 	cpt_pb_u64(&one, CPT_PB_FILE_MODE, file_inode(e->file)->i_mode);
-	ret = ops->save(&fs);
+	/* A lease (which sets O_ASYNC) is refused as such first. */
+	ret = ops->save(&fs) ?: cpt_lock_save_file(&one, e->fd, e->file, !sf) ?:
+	      cpt_check_sigio(e->fd, e->file);
 	if (ret) {
 		cpt_pb_free(&one);
 		return ret;
@@ -631,6 +653,8 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 		ret = cpt_group_fds(&tab);
 	if (!ret)
 		ret = cpt_encode_files(msg, &tab, reg, buf);
+	if (!ret)
+		ret = cpt_lock_save_posix(msg, s->cur->task, tab.ent, tab.nr);
 	cpt_fd_table_release(&tab);
 	kfree(buf);
 	return ret;
@@ -758,9 +782,12 @@ static int cpt_decode_fields(struct cpt_rfile *rfile, const struct cpt_pb_field 
 	if (ret)
 		return ret;
 	rfile->ops = cpt_file_ops_of(rfile->kind);
-	cpt_pb_for_each_subfield(&r, f, &g)
-		if (!cpt_is_common_field(g.num))
+	cpt_pb_for_each_subfield(&r, f, &g) {
+		if (g.num == CPT_PB_FILE_LOCKS)
+			cpt_pb_fail(&r, cpt_lock_decode_file_field(rfile, &g));
+		else if (!cpt_is_common_field(g.num))
 			cpt_pb_fail(&r, cpt_decode_kind_field(rfile, &g));
+	}
 	return cpt_pb_end(&r);
 }
 
@@ -1172,6 +1199,7 @@ static void cpt_files_free(struct cpt_session *s)
 	}
 	kvfree(rf->files);
 	kvfree(rf->fds);
+	kvfree(rf->posix);
 	kfree(rf);
 	s->cur->files = NULL;
 }
@@ -1218,8 +1246,11 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 	kfree(path);
 	if (!ret)
 		ret = cpt_decode_fds(rf, reg, data, len, nr_fds);
+	if (!ret)
+		ret = cpt_lock_decode_posix(rf, data, len);
 	for (i = 0; !ret && i < rf->nr_files; i++)
-		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?: cpt_long_loop_check();
+		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?:
+		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();
 	/* Later processes' fds may name these Files too; ids are the image's. */
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		ret = xa_insert(&reg->restored, rf->files[i].id, get_file(rf->files[i].file),
@@ -1231,7 +1262,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 			ret = ret == -EBUSY ? -EBADMSG : ret;
 		}
 	}
-	return ret;
+	return ret ?: cpt_lock_check_posix(rf, reg);
 }
 
 const struct cpt_subsys_ops cpt_files_ops = {

@@ -19,6 +19,7 @@
 struct file;
 struct pid_namespace;
 struct pt_regs;
+struct task_struct;
 struct tty_struct;
 
 /* The most Files an image may hold, and thus their highest id. */
@@ -155,6 +156,7 @@ struct cpt_rfile_content {
 	u32 nr_extents;		/* DELETED: content_extents values, offset and length pairs */
 	u32 same_inode_as;	/* DELETED: an earlier File on the same file, or 0 */
 	struct cpt_node_attrs attrs;	/* DELETED */
+	u32 seals;		/* MEMFD: F_GET_SEALS */
 };
 
 struct cpt_rfile_eventfd {
@@ -200,6 +202,7 @@ struct cpt_rfile {
 	size_t record_len;
 	bool used;
 	bool installed;		/* its kind's installed() ran */
+	unsigned int nr_locks;	/* its flock() and OFD locks (cpt_file_lock.c) */
 	char *path;
 	struct file *file;
 	union {			/* by kind */
@@ -237,6 +240,15 @@ struct cpt_file_putter {
 	struct file *files[];
 };
 
+/* A FileLock of the image, checked. */
+struct cpt_lock_image {
+	u32 kind;
+	u32 type;
+	u32 file_id;
+	u64 start;
+	u64 end;
+};
+
 /* Restart: a process's fd table, as its record says. */
 struct cpt_restore_files {
 	unsigned int nr_files;
@@ -244,6 +256,8 @@ struct cpt_restore_files {
 	struct cpt_rfile *files;	/* by id, once decoded */
 	struct cpt_rfd *fds;		/* by fd, once decoded */
 	struct cpt_file_putter *putter;
+	struct cpt_lock_image *posix;	/* its POSIX locks, taken in the final step */
+	unsigned int nr_posix;
 };
 
 /* What path a File carries. */
@@ -338,6 +352,17 @@ bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp);
 
 /* cpt_unix.c: the tree's entry for the other end of a connected pair, if it is one. */
 struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file);
+
+/* cpt_file_lock.c: the flock(), OFD and POSIX locks the tree holds. */
+int cpt_lock_save_file(struct cpt_pb_buf *one, unsigned int fd, struct file *file,
+		       bool inherited);
+int cpt_lock_save_posix(struct cpt_pb_buf *msg, struct task_struct *task,
+			const struct cpt_fd_entry *ent, unsigned int nr);
+int cpt_lock_decode_file_field(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
+int cpt_lock_restore_file(struct cpt_rfile *rfile);
+int cpt_lock_decode_posix(struct cpt_restore_files *rf, const void *data, size_t len);
+int cpt_lock_check_posix(struct cpt_restore_files *rf, struct cpt_file_registry *reg);
+int cpt_lock_apply_posix(struct cpt_restore_files *rf, struct cpt_file_registry *reg);
 
 /* cpt_pty.c */
 int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,

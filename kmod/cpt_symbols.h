@@ -86,6 +86,9 @@ struct cpt_kernel_symbols {
 	/* what MAP_SHARED | MAP_ANONYMOUS memory is made of (shmem_zero_setup()) */
 	struct file *(*shmem_kernel_file_setup)(const char *name, loff_t size,
 						unsigned long flags);
+	/* file locks and memfd seals (cpt_file_lock.c, cpt_file_anon.c) */
+	int (*security_file_lock)(struct file *file, unsigned int cmd);
+	long (*memfd_fcntl)(struct file *file, unsigned int cmd, unsigned long arg);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

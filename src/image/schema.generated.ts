@@ -287,6 +287,28 @@ export interface File {
    * is holes
    */
   contentExtents: bigint[];
+   * flock() and OFD (F_OFD_SETLK) locks held through this open file
+   * description; a restart takes them again on its new file
+   */
+  locks: FileLock[];
+  /** MEMFD: F_GET_SEALS (F_SEAL_SEAL: sealing not allowed) */
+  seals: number;
+}
+
+export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';
+
+export type FileLockType = 'READ' | 'WRITE';
+
+/** A lock the tree holds on a file (see fcntl(2), flock(2)). */
+export interface FileLock {
+  kind: FileLockKind | number;
+  type: FileLockType | number;
+  /** the first byte locked */
+  start: bigint;
+  /** the last byte locked; 2^63-1: to the end of the file, whatever its size */
+  end: bigint;
+  /** POSIX: the File of the process it is taken through again */
+  fileId: number;
 }
 
 export interface InotifyWatch {
@@ -351,6 +373,8 @@ export interface Fd {
 export interface Files {
   files: File[];
   fds: Fd[];
+  /** the process's POSIX record locks (owned by its fd table) */
+  posixLocks: FileLock[];
 }
 
 /** CPT_REC_CPU */

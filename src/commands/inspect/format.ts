@@ -6,6 +6,7 @@ import type { RecordJson } from '../../image/image-json.js';
 import type {
   Cpu,
   File,
+  FileLock,
   Files,
   ImageHeader,
   IpcPerm,
@@ -101,6 +102,30 @@ function unixName(addr: Buffer): string {
   return path.subarray(0, end < 0 ? path.length : end).toString();
 }
 
+/** memfd seals (F_GET_SEALS) by name, as fcntl(2) names them. */
+const SEAL_NAMES: readonly [number, string][] = [
+  [0x1, 'F_SEAL_SEAL'],
+  [0x2, 'F_SEAL_SHRINK'],
+  [0x4, 'F_SEAL_GROW'],
+  [0x8, 'F_SEAL_WRITE'],
+  [0x10, 'F_SEAL_FUTURE_WRITE'],
+];
+
+function sealsName(seals: number): string {
+  const names = SEAL_NAMES.filter(([bit]) => seals & bit).map(([, name]) => name);
+  const rest = SEAL_NAMES.reduce((left, [bit]) => left & ~bit, seals);
+  if (rest !== 0) names.push(hex(BigInt(rest)));
+  return names.length === 0 ? 'none' : names.join('|');
+}
+
+/** A file lock: its kind, type and range (and for a POSIX one, the fd it is taken through). */
+function lockName(lock: FileLock, fdOf?: (fileId: number) => string): string {
+  const kind = typeof lock.kind === 'number' ? `kind ${lock.kind}` : lock.kind === 'FLOCK' ? 'flock' : lock.kind;
+  const type = typeof lock.type === 'number' ? `type ${lock.type}` : lock.type.toLowerCase();
+  const range = lock.kind === 'FLOCK' ? '' : ` bytes ${lock.start}-${lock.end === 0x7fffffffffffffffn ? 'EOF' : lock.end}`;
+  return `${kind} ${type}${range}${fdOf === undefined ? '' : ` through ${fdOf(lock.fileId)}`}`;
+}
+
 /** What an fd's file is, past its kind: the one line inspect gives it. */
 function describeFile(file: File): string {
   switch (file.kind) {
@@ -118,6 +143,8 @@ function describeFile(file: File): string {
       return file.sameInodeAs !== 0 ? `${file.path}, the same file as file ${file.sameInodeAs}` : `${file.path}, ${deletedState(file)}`;
     case 'MEMFD':
       return `${file.path}, ${file.content.length} bytes saved`;
+    case 'MEMFD':
+      return `${file.path}, ${file.content.length} bytes saved, seals ${sealsName(file.seals)}`;
     case 'EVENTFD':
       return `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`;
     case 'UNIX_PAIR':
@@ -275,7 +302,8 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
     const file = byId.get(fd.fileId);
     if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
     const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
-    const path = describeFile(file);
+    const locks = file.locks.length === 0 ? '' : `; locked: ${file.locks.map((lock) => lockName(lock)).join(', ')}`;
+    const path = describeFile(file) + locks;
     return [
       String(fd.fd),
       fileKind(file.kind),
@@ -284,7 +312,12 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
       path + shared,
     ];
   });
-  return section('files', rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`));
+  const fdOf = (fileId: number): string => {
+    const fd = files.fds.find((f) => f.fileId === fileId);
+    return fd === undefined ? `file ${fileId}?` : `fd ${fd.fd}`;
+  };
+  const posix = files.posixLocks.map((lock) => `POSIX lock: ${lockName(lock, fdOf)}`);
+  return section('files', [...(rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)), ...posix]);
 }
 
 /** The sleep a restart block goes on with: what, and its time left or deadline. */
@@ -448,9 +481,14 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
 }
 
 /** A File in --json: bigints as strings or hex, bytes in base64. */
+function lockJson(lock: FileLock): Record<string, unknown> {
+  return { ...lock, start: lock.start.toString(), end: lock.end.toString() };
+}
+
 function fileJson(file: File): Record<string, unknown> {
   return {
     ...file,
+    locks: file.locks.map(lockJson),
     flagNames: openFlagsName(file.flags),
     pos: file.pos.toString(),
     size: file.size.toString(),
@@ -551,7 +589,7 @@ function signalsJson(signals: Signals): Record<string, unknown> {
 }
 
 function filesJson(files: Files): Record<string, unknown> {
-  return { files: files.files.map(fileJson), fds: files.fds };
+  return { files: files.files.map(fileJson), fds: files.fds, posixLocks: files.posixLocks.map(lockJson) };
 }
 
 function cpuJson(cpu: Cpu): Record<string, unknown> {

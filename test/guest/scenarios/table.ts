@@ -4,6 +4,7 @@ import { abortScenarios } from './abort.js';
 import { compatScenarios } from './compat.js';
 import { deletedScenarios } from './deleted.js';
 import { faultScenarios } from './faults.js';
+import { flocksScenarios } from './flocks.js';
 import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mutateScenarios } from './mutate.js';
@@ -37,6 +38,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...fuzzScenarios,
   ...faultScenarios,
   ...deletedScenarios,
+  ...flocksScenarios,
 ];
 
 /**

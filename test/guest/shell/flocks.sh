@@ -1,0 +1,106 @@
+# shellcheck shell=sh
+# File locks and memfds through cptctl's command line: a tree run,
+# checkpointed and restarted by an unprivileged user; leases and SIGIO
+# owners refused; what inspect shows of the locks.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+as_nobody_cr() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
+}
+
+# The flocks tree of test/workloads/flocks.c, as nobody from start to end.
+scenario_flocks_user() {
+	chmod 0666 /dev/cpt
+	mine=$scratch/nobody
+	chmod 0711 "$scratch"
+	mkdir -p "$mine"
+	chown nobody:nogroup "$mine"
+	# Its output too is nobody's, for the restarted tree to open again.
+	: >"$scratch/flocks-user.out"
+	chown nobody:nogroup "$scratch/flocks-user.out"
+	if ! start_workload flocks-user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$workloads/flocks" tree "$mine"; then
+		result flocks-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		chmod 0600 /dev/cpt
+		return
+	fi
+	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/tree.img" --kill 2>"$scratch/ckpt.err"
+	status=$?
+	pass_if flocks-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	(wait_for_pid "$pid" && touch "$mine/go") &
+	as_nobody_cr "$cptctl" restart "$mine/tree.img" 2>"$scratch/restart.err"
+	status=$?
+	pass_if flocks-user.exit-status "restarted tree exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT flocks-user./p" "$out"
+	chmod 0600 /dev/cpt
+}
+
+# What is not restored is refused by name, the process unharmed: a lease
+# (it cannot be taken back exactly), O_ASYNC, an owner for SIGIO, F_SETSIG.
+scenario_flocks_refused() {
+	for kind in lease async owner setsig; do
+		case $kind in
+		lease) why="fd 5: lease" ;;
+		async) why="fd 5: O_ASYNC" ;;
+		owner) why="fd 5: an owner for SIGIO" ;;
+		setsig) why="fd 5: a signal for SIGIO" ;;
+		esac
+		mkdir -p "$scratch/$kind"
+		if ! start_workload "refused-$kind" "$workloads/flocks" refused "$kind" "$scratch/$kind"; then
+			result "flocks-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+			continue
+		fi
+		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
+		status=$?
+		refused=no
+		[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$kind.err" && refused=yes
+		pass_if "flocks-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
+		pass_if "flocks-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
+		touch "$scratch/$kind/go"
+		wait_for_line "$out" "RESULT kept-running"
+		sed -n "s/^RESULT kept-running/RESULT flocks-refused.$kind-kept/p" "$out"
+	done
+}
+
+# After the flocks cycle: inspect names each lock with its owner and range, and the seals.
+inspect_shows_locks() {
+	for want in 'POSIX lock: POSIX write bytes 0-9 through fd 3' \
+		'POSIX lock: POSIX read bytes 20-29 through fd 3' 'locked: OFD write bytes 60-69' \
+		'locked: flock write' 'locked: flock read' \
+		'cpt-sealed.*seals F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE' 'cpt-plain.*seals F_SEAL_SEAL'; do
+		grep -q "$want" "$1" || return 1
+	done
+}
+# restart_edited NAME JQ WORDS: the flocks image with the first process's
+# Files record edited by JQ (given $ro, the File id of its read-only fd 6);
+# its restart must be refused, the message saying WORDS.
+restart_edited() {
+	jq --argjson ro "$ro" "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+		.recordList[\$i].message |= ($2)" "$scratch/flocks.json" >"$scratch/$1.json" &&
+		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
+		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
+	status=$?
+	pass_if "flocks.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
+		grep -q "$3" "$scratch/$1.err"
+}
+
+inspect_locks() {
+	# Hostile images: no lock the restarting caller could not take itself, no bad range.
+	"$cptctl" inspect --json "$img" >"$scratch/flocks.json" 2>"$scratch/json.err"
+	ro=$(jq '(.recordList | map(.type) | index("FILES")) as $i |
+		.recordList[$i].message.fds[] | select(.fd == 6) | .fileId' "$scratch/flocks.json")
+	restart_edited hostile-write-lock-on-read-only '.posixLocks[0].fileId = $ro' \
+		"its POSIX lock needs it open for writing"
+	restart_edited hostile-lock-range '.posixLocks[0].end = "9223372036854775808"' \
+		"bad range of a file lock"
+	if "$cptctl" inspect "$img" >"$scratch/flocks.inspect" 2>&1; then
+		pass_if flocks.inspect "inspect shows: $(grep -oE '(locked: .*|POSIX lock: .*|seals .*)' "$scratch/flocks.inspect" | sort -u | tr '\n' '|')" \
+			inspect_shows_locks "$scratch/flocks.inspect"
+	else
+		result flocks.inspect FAIL "$(tr '\n' ' ' <"$scratch/flocks.inspect")"
+	fi
+}
