@@ -262,6 +262,8 @@ static int cpt_deleted_save(struct cpt_file_save *fs)
 	if (ret)
 		cpt_note("fd %u: cannot read the content of %s: %d\n", fs->e->fd, fs->path, ret);
 	return ret ?: fs->one->err;
+}
+
 /* A memfd's content, then its seals: F_SEAL_SEAL unless made with MFD_ALLOW_SEALING. */
 static int cpt_memfd_save(struct cpt_file_save *fs)
 {
@@ -296,6 +298,8 @@ static int cpt_anon_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 			return -EBADMSG;
 		c->nr_extents++;
 		return cpt_pb_get_u64(f, &value);
+	case CPT_PB_FILE_SEALS:
+		return cpt_pb_get_u32(f, &c->seals);
 	case CPT_PB_FILE_SAME_INODE_AS:
 		return cpt_pb_get_u32(f, &c->same_inode_as);
 	case CPT_PB_FILE_NODE_UID:
@@ -343,17 +347,6 @@ static bool cpt_extents_valid(const struct cpt_rfile *rfile)
 		bytes += value;
 	}
 	return !cpt_pb_end(&r) && bytes == c->len;
-	if (f->num == CPT_PB_FILE_SEALS) {
-		if (f->wire != CPT_PB_VARINT || f->value > U32_MAX)
-			return -EBADMSG;
-		rfile->content.seals = f->value;
-		return 0;
-	}
-	if (f->num != CPT_PB_FILE_CONTENT)
-		return CPT_FILE_FOREIGN;
-	rfile->content.data = f->data;
-	rfile->content.len = f->len;
-	return f->wire == CPT_PB_BYTES && f->len <= U32_MAX ? 0 : -EBADMSG;
 }
 
 static int cpt_anon_check(const struct cpt_rfile *rfile, const char *path, const char **bad)

@@ -287,6 +287,7 @@ export interface File {
    * is holes
    */
   contentExtents: bigint[];
+  /**
    * flock() and OFD (F_OFD_SETLK) locks held through this open file
    * description; a restart takes them again on its new file
    */

@@ -142,8 +142,6 @@ function describeFile(file: File): string {
     case 'DELETED':
       return file.sameInodeAs !== 0 ? `${file.path}, the same file as file ${file.sameInodeAs}` : `${file.path}, ${deletedState(file)}`;
     case 'MEMFD':
-      return `${file.path}, ${file.content.length} bytes saved`;
-    case 'MEMFD':
       return `${file.path}, ${file.content.length} bytes saved, seals ${sealsName(file.seals)}`;
     case 'EVENTFD':
       return `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`;
