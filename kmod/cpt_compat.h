@@ -156,4 +156,25 @@ u64 cpt_compat_itimer_arm_value(unsigned int which, u64 left_ns);
 void cpt_compat_set_dumpable(struct mm_struct *mm, u32 value);
 int cpt_check_task_attrs(void);
 
+/*
+ * cpt_compat_seccomp.c: one seccomp filter of a chain, read with the
+ * siglock of a task that holds it; and the chain a restoring task takes
+ * over from another that made it. Checked: seccomp_filter.
+ */
+struct sock_filter;
+struct cpt_seccomp_view {
+	const void *prev;		/* the filter it was installed over, or NULL */
+	bool log;			/* SECCOMP_FILTER_FLAG_LOG */
+	bool listener;			/* SECCOMP_FILTER_FLAG_NEW_LISTENER's */
+	const struct sock_filter *insns; /* its classic BPF program; NULL: none */
+	unsigned int len;
+};
+
+void cpt_compat_seccomp_view(const void *filter, struct cpt_seccomp_view *v);
+int cpt_compat_with_siglock(struct task_struct *t, int (*fn)(struct task_struct *t, void *arg),
+			    void *arg);
+int cpt_compat_seccomp_attach(void *filter, struct task_struct *owner);
+const void *cpt_compat_seccomp_current(void);
+int cpt_check_seccomp_filter(void);
+
 #endif /* CPT_COMPAT_H */

@@ -86,6 +86,8 @@ struct cpt_kernel_symbols {
 	/* what MAP_SHARED | MAP_ANONYMOUS memory is made of (shmem_zero_setup()) */
 	struct file *(*shmem_kernel_file_setup)(const char *name, loff_t size,
 						unsigned long flags);
+	/* seccomp: a restart installs the saved filters with seccomp() itself */
+	long (*sys_seccomp)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;
