@@ -164,6 +164,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(shmem_kernel_file_setup, "shmem_kernel_file_setup"),
 	/* seccomp */
 	CPT_SYSCALL(sys_seccomp, seccomp),
+	CPT_SYM(arch_seccomp_spec_mitigate, "arch_seccomp_spec_mitigate"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },

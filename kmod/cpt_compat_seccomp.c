@@ -155,6 +155,8 @@ int cpt_compat_seccomp_attach(void *filter, struct task_struct *owner)
 		current->seccomp.mode = SECCOMP_MODE_FILTER;
 		/* seccomp_assign_mode(): the mode is set before the work bit that reads it */
 		smp_mb__before_atomic();
+		/* Its default, as the filters made with seccomp() (no SPEC_ALLOW) had. */
+		cpt_sym.arch_seccomp_spec_mitigate(current);
 		set_task_syscall_work(current, SECCOMP);
 	}
 	spin_unlock_irq(siglock);

@@ -181,15 +181,17 @@ static int cpt_seccomp_save_task(struct cpt_seccomp_save *sv, struct cpt_task *t
 	}
 	if (ret)
 		return ret;
-	if (rd.why != CPT_SECCOMP_OK) {
-		cpt_note("pid %u: %s cannot be restored\n", t->pid,
-			 rd.why == CPT_SECCOMP_LISTENER ?
-			 "a seccomp filter with a user-notification listener (FLAG_NEW_LISTENER)" :
-			 rd.why == CPT_SECCOMP_NOT_CLASSIC ?
-			 "a seccomp filter that is not a classic BPF program" :
-			 "a tree with so many seccomp filters");
+	if (rd.why == CPT_SECCOMP_LISTENER)
+		cpt_note("pid %u: a seccomp filter with a user-notification listener %s\n", t->pid,
+			 "(SECCOMP_FILTER_FLAG_NEW_LISTENER) cannot be restored");
+	else if (rd.why == CPT_SECCOMP_NOT_CLASSIC)
+		cpt_note("pid %u: a seccomp filter that is not a classic BPF program %s\n", t->pid,
+			 "cannot be restored");
+	else if (rd.why == CPT_SECCOMP_TOO_MANY)
+		cpt_note("pid %u: the tree has more than %d seccomp filters\n", t->pid,
+			 CPT_SECCOMP_MAX_FILTERS);
+	if (rd.why != CPT_SECCOMP_OK)
 		return -EOPNOTSUPP;
-	}
 	if (rd.mode != SECCOMP_MODE_DISABLED && rd.mode != SECCOMP_MODE_STRICT &&
 	    rd.mode != SECCOMP_MODE_FILTER) {
 		cpt_note("pid %u is being killed by its seccomp filter (mode %d)\n", t->pid,
@@ -281,7 +283,7 @@ static int cpt_seccomp_decode(struct cpt_seccomp_restore *r, const void *data, s
 	struct cpt_seccomp_filter_rec *filters;
 	struct cpt_pb_reader rd;
 	struct cpt_pb_field f;
-	unsigned int cap = 0;
+	unsigned int cap = 0, grown;
 
 	cpt_pb_for_each_field(&rd, data, len, &f) {
 		if (f.num != CPT_PB_SECCOMP_FILTERS)
@@ -291,15 +293,15 @@ static int cpt_seccomp_decode(struct cpt_seccomp_restore *r, const void *data, s
 			continue;
 		}
 		if (r->nr == cap) {
-			cap = min(CPT_SECCOMP_MAX_FILTERS, cap * 2 + 16);
-			filters = krealloc_array(r->filters, cap, sizeof(*filters),
-						 GFP_KERNEL | __GFP_ZERO);
+			grown = min(CPT_SECCOMP_MAX_FILTERS, cap * 2 + 16);
+			filters = krealloc_array(r->filters, grown, sizeof(*filters), GFP_KERNEL);
 			if (!filters) {
 				cpt_pb_fail(&rd, -ENOMEM);
 				continue;
 			}
-			memset(filters + r->nr, 0, (cap - r->nr) * sizeof(*filters));
+			memset(filters + r->nr, 0, (grown - r->nr) * sizeof(*filters));
 			r->filters = filters;
+			cap = grown;
 		}
 		cpt_pb_fail(&rd, cpt_seccomp_decode_filter(r, &f));
 	}
@@ -384,8 +386,11 @@ static int cpt_seccomp_install(struct cpt_session *s, struct cpt_seccomp_filter_
 	}
 	made = cpt_compat_seccomp_current();
 	cpt_compat_seccomp_view(made, &v);
-	if (v.prev != prev || v.len != rec->len)
+	if (v.prev != prev || v.len != rec->len) {
+		cpt_note("pid %u: seccomp() did not install filter %td over the one before\n",
+			 s->cur->pid, rec - s->seccomp->filters + 1);
 		return -EIO;
+	}
 	rec->made = (void *)made;
 	rec->owner = s->cur;
 	return 0;

@@ -86,8 +86,12 @@ struct cpt_kernel_symbols {
 	/* what MAP_SHARED | MAP_ANONYMOUS memory is made of (shmem_zero_setup()) */
 	struct file *(*shmem_kernel_file_setup)(const char *name, loff_t size,
 						unsigned long flags);
-	/* seccomp: a restart installs the saved filters with seccomp() itself */
+	/*
+	 * seccomp: a restart installs the saved filters with seccomp() itself,
+	 * and a task taking over another's mitigates speculation as seccomp() would
+	 */
 	long (*sys_seccomp)(const struct pt_regs *regs);
+	void (*arch_seccomp_spec_mitigate)(struct task_struct *task);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -12,6 +12,10 @@ export const seccompScenarios: readonly Scenario[] = [
     costSeconds: 30,
     checks: {
       'seccomp-filter.checkpoint': 'a process under two seccomp filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL) is checkpointed',
+      'seccomp-filter.inspect':
+        'inspect shows each filter once, with what it was installed over, its size and LOG, and the task its last filter',
+      'seccomp-filter.loop-refused':
+        'an image whose filter is installed over itself is refused as malformed at INIT, and nothing is restored',
       'seccomp-filter.exit-status': 'the restarted filtered process checks itself and ends well',
       'seccomp-filter.errno': 'after the restart the denied syscall still fails with the same errno',
       'seccomp-filter.status': 'after the restart /proc/self/status shows Seccomp 2 and the same Seccomp_filters count',

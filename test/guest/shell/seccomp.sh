@@ -50,8 +50,31 @@ seccomp_restart() {
 }
 
 # Two filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL), then strict mode.
+# inspect shows the filters; the image edited so that the second filter is
+# installed over itself (a loop) is refused as malformed.
 scenario_seccomp_filters() {
-	seccomp_checkpoint seccomp-filter filter && seccomp_restart seccomp-filter
+	seccomp_checkpoint seccomp-filter filter || return
+	"$cptctl" inspect "$scratch/seccomp-filter.img" >"$scratch/inspect.txt" 2>&1
+	pass_if seccomp-filter.inspect "inspect: $(grep -A2 '^seccomp filters' "$scratch/inspect.txt" | tr '\n' ' ')" \
+		eval 'grep -q "filter 1 over none, 4 instructions, flags LOG" "$scratch/inspect.txt" &&
+			grep -q "filter 2 over filter 1, 4 instructions$" "$scratch/inspect.txt" &&
+			grep -q "no_new_privs no, seccomp filter (filter 2 last)" "$scratch/inspect.txt"'
+	"$cptctl" inspect --json "$scratch/seccomp-filter.img" >"$scratch/loop.json" &&
+		python3 - "$scratch/loop.json" <<'PY' && "$cptctl" encode "$scratch/loop.json" -o "$scratch/loop.img" >/dev/null
+import json, sys
+path = sys.argv[1]
+doc = json.load(open(path))
+for record in doc['recordList']:
+    if record.get('type') == 'SECCOMP':
+        record.pop('payload', None)
+        record['message']['filters'][1]['parent'] = 2
+json.dump(doc, open(path, 'w'))
+PY
+	"$cptctl" restart "$scratch/loop.img" >/dev/null 2>"$scratch/loop.err"
+	status=$?
+	pass_if seccomp-filter.loop-refused "restart of a filter installed over itself exited $status: $(tr '\n' ' ' <"$scratch/loop.err")" \
+		eval '[ "$status" -eq 6 ] && grep -q "EBADMSG" "$scratch/loop.err" && [ ! -d "/proc/$pid" ]'
+	seccomp_restart seccomp-filter
 	seccomp_checkpoint seccomp-strict strict && seccomp_restart seccomp-strict
 }
 
