@@ -14,7 +14,6 @@
 #include <linux/futex.h>
 #include <linux/rseq.h>
 #include <linux/securebits.h>
-#include <linux/seccomp.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
 #include <linux/personality.h>

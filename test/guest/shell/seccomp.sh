@@ -32,8 +32,10 @@ seccomp_checkpoint() {
 	fi
 	"$cptctl" checkpoint "$pid" -o "$scratch/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
 	status=$?
-	pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ] ||
+	if ! pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]; then
+		kill "$pid"	# refused: the workload would wait for its go forever
 		return 1
+	fi
 	wait_for_pid_gone "$pid"
 }
 
