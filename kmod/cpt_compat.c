@@ -47,6 +47,10 @@
  *  file_locks     a flock(), an OFD and a POSIX lock taken here read back from
  *                 the inode's lock lists as taken, and memfd_fcntl adds seals
  *                 to a shmem file made here (cpt_compat_lock.c)
+ *  seccomp_filter two filters a kernel thread installs with seccomp() read
+ *                 back, through the copy of struct seccomp_filter, as what
+ *                 was installed: program, flags, prev, counts
+ *                 (cpt_compat_seccomp.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -164,6 +168,9 @@ static const struct cpt_symbol cpt_symbols[] = {
 	/* file locks and memfd seals */
 	CPT_SYM(security_file_lock, "security_file_lock"),
 	CPT_SYM(memfd_fcntl, "memfd_fcntl"),
+	/* seccomp */
+	CPT_SYSCALL(sys_seccomp, seccomp),
+	CPT_SYM(arch_seccomp_spec_mitigate, "arch_seccomp_spec_mitigate"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -763,6 +770,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "mqueue_text", cpt_check_mqueue_text },
 	{ "task_attrs", cpt_check_task_attrs },
 	{ "file_locks", cpt_check_file_locks },
+	{ "seccomp_filter", cpt_check_seccomp_filter },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

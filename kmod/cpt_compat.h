@@ -181,5 +181,24 @@ void cpt_compat_init_lock(struct file_lock *fl, struct file *file, unsigned int 
 int cpt_check_file_locks(void);
 /* Whether the file has an owner for SIGIO (F_SETOWN), and its F_SETSIG signal. */
 void cpt_compat_file_owner(struct file *file, bool *owned, int *signum);
+ * cpt_compat_seccomp.c: one seccomp filter of a chain, read with the
+ * siglock of a task that holds it; and the chain a restoring task takes
+ * over from another that made it. Checked: seccomp_filter.
+ */
+struct sock_filter;
+struct cpt_seccomp_view {
+	const void *prev;		/* the filter it was installed over, or NULL */
+	bool log;			/* SECCOMP_FILTER_FLAG_LOG */
+	bool listener;			/* SECCOMP_FILTER_FLAG_NEW_LISTENER's */
+	const struct sock_filter *insns; /* its classic BPF program; NULL: none */
+	unsigned int len;
+};
+
+void cpt_compat_seccomp_view(const void *filter, struct cpt_seccomp_view *v);
+int cpt_compat_with_siglock(struct task_struct *t, int (*fn)(struct task_struct *t, void *arg),
+			    void *arg);
+int cpt_compat_seccomp_attach(void *filter, struct task_struct *owner);
+const void *cpt_compat_seccomp_current(void);
+int cpt_check_seccomp_filter(void);
 
 #endif /* CPT_COMPAT_H */

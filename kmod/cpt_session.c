@@ -52,6 +52,7 @@ static void cpt_session_release(struct kref *ref)
 	cpt_files_release(s);
 	cpt_mm_shmem_release(s);
 	cpt_ipc_free(s);
+	cpt_seccomp_free(s);
 	cpt_nextid_unreserve(s);
 	cpt_tree_free(s);
 	if (s->pid_ns)
@@ -380,6 +381,8 @@ static int cpt_start_checkpoint(struct cpt_session *s, u32 target)
 		ret = cpt_tree_write(s);
 	if (!ret)
 		ret = cpt_ipc_write(s);
+	if (!ret)
+		ret = cpt_seccomp_write(s);
 	return ret;
 }
 
@@ -405,6 +408,8 @@ static int cpt_start_restart(struct cpt_session *s)
 		ret = cpt_tree_read(s);
 	if (!ret)
 		ret = cpt_ipc_read(s);
+	if (!ret)
+		ret = cpt_seccomp_read(s);
 	if (!ret)
 		ret = cpt_nextid_reserve(s);
 	if (!ret)

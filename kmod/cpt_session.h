@@ -50,6 +50,8 @@ struct cpt_task {
 	struct task_struct *task;
 	struct cpt_freezer *freezer;
 	const void *fd_table;	/* checkpoint: its files_struct, as an identity */
+	u32 seccomp_mode;	/* checkpoint: SECCOMP_MODE_*, saved by INIT (cpt_seccomp.c) */
+	u32 seccomp_filter;	/* and the id of its chain's last filter */
 
 	/* restart: what RESTORE prepared, applied by the task's final step */
 	struct cpt_restore_task *rtask;
@@ -92,6 +94,8 @@ struct cpt_session {
 	struct cpt_ipc_restore *ipc;
 	/* the shared anonymous memory of the whole tree (cpt_mm_shmem.c) */
 	struct cpt_mm_shmem *shmem;
+	/* restart: the image's seccomp filters, made as tasks need them (cpt_seccomp.c) */
+	struct cpt_seccomp_restore *seccomp;
 
 	/* checkpoint */
 	struct pid_namespace *pid_ns;	/* the root's, pinned at INIT: the ids the image gives */
@@ -133,6 +137,13 @@ int cpt_ipc_next_id(u32 id_kind, u64 id);
 int cpt_ipc_shm_id(struct file *attachment);
 int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long offset,
 		   u32 prot);
+
+/* cpt_seccomp.c: seccomp filters, saved and read by INIT after the IPC record. */
+int cpt_seccomp_write(struct cpt_session *s);
+int cpt_seccomp_read(struct cpt_session *s);
+void cpt_seccomp_free(struct cpt_session *s);
+int cpt_seccomp_check(struct cpt_session *s, u32 pid, u32 mode, u32 filter, bool no_new_privs);
+int cpt_seccomp_apply(struct cpt_session *s, u32 mode, u32 filter);
 
 /* cpt_tree.c */
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);

@@ -89,6 +89,12 @@ struct cpt_kernel_symbols {
 	/* file locks and memfd seals (cpt_file_lock.c, cpt_file_anon.c) */
 	int (*security_file_lock)(struct file *file, unsigned int cmd);
 	long (*memfd_fcntl)(struct file *file, unsigned int cmd, unsigned long arg);
+	/*
+	 * seccomp: a restart installs the saved filters with seccomp() itself,
+	 * and a task taking over another's mitigates speculation as seccomp() would
+	 */
+	long (*sys_seccomp)(const struct pt_regs *regs);
+	void (*arch_seccomp_spec_mitigate)(struct task_struct *task);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -5,15 +5,15 @@
  * securebits and no_new_privs. A restart never grants more than the
  * restarting caller has: credentials other than the caller's need its
  * CAP_SETUID/CAP_SETGID, raised hard limits its CAP_SYS_RESOURCE, and
- * capabilities and securebits follow capset() and prctl()'s rules. A task
- * under seccomp is refused: its filters are not saved.
+ * capabilities and securebits follow capset() and prctl()'s rules. Its
+ * seccomp mode and filters (cpt_seccomp.c) go back on last, following
+ * seccomp()'s rules.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/futex.h>
 #include <linux/rseq.h>
 #include <linux/securebits.h>
-#include <linux/seccomp.h>
 #include <linux/fs_struct.h>
 #include <linux/namei.h>
 #include <linux/personality.h>
@@ -45,6 +45,8 @@ struct cpt_restore_task {
 	u64 caps[CPT_NR_CAP_SETS];
 	u32 securebits;
 	bool no_new_privs;
+	u32 seccomp_mode;
+	u32 seccomp_filter;
 	struct rlimit rlim[RLIM_NLIMITS];
 	bool rlim_set[RLIM_NLIMITS];
 	struct path cwd;
@@ -150,23 +152,12 @@ static int cpt_save_creds(struct task_struct *t, struct cpt_pb_buf *msg)
 	return ret;
 }
 
-/*
- * A seccomp filter is not saved: the task would come back unconfined, so
- * it is refused. no_new_privs is saved.
- */
-static int cpt_save_sandbox(struct task_struct *t, struct cpt_pb_buf *msg)
+/* no_new_privs, and the seccomp mode and chain INIT saved (cpt_seccomp.c). */
+static void cpt_save_sandbox(const struct cpt_task *ct, struct cpt_pb_buf *msg)
 {
-#ifdef CONFIG_SECCOMP
-	int mode = READ_ONCE(t->seccomp.mode);
-
-	if (mode != SECCOMP_MODE_DISABLED) {
-		cpt_note("pid %d runs under seccomp (%s mode): seccomp is not supported\n",
-			 task_pid_vnr(t), mode == SECCOMP_MODE_STRICT ? "strict" : "filter");
-		return -EOPNOTSUPP;
-	}
-#endif
-	cpt_pb_u64(msg, CPT_PB_TASK_NO_NEW_PRIVS, task_no_new_privs(t));
-	return 0;
+	cpt_pb_u64(msg, CPT_PB_TASK_NO_NEW_PRIVS, task_no_new_privs(ct->task));
+	cpt_pb_u64(msg, CPT_PB_TASK_SECCOMP_MODE, ct->seccomp_mode);
+	cpt_pb_u64(msg, CPT_PB_TASK_SECCOMP_FILTER, ct->seccomp_filter);
 }
 
 static void cpt_save_rlimits(struct task_struct *t, struct cpt_pb_buf *msg)
@@ -222,10 +213,9 @@ static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	cpt_pb_string(msg, CPT_PB_TASK_COMM, __get_task_comm(comm, sizeof(comm), t));
 	cpt_pb_u64(msg, CPT_PB_TASK_PERSONALITY, t->personality);
 	ret = cpt_save_creds(t, msg);
-	if (!ret)
-		ret = cpt_save_sandbox(t, msg);
 	if (ret)
 		return ret;
+	cpt_save_sandbox(s->cur, msg);
 	cpt_save_rlimits(t, msg);
 	ret = cpt_task_attrs_save(t, s->cur->pid, msg);
 	if (ret)
@@ -359,6 +349,12 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 			break;
 		case CPT_PB_TASK_NO_NEW_PRIVS:
 			cpt_pb_read_bool(&r, &f, &rt->no_new_privs);
+			break;
+		case CPT_PB_TASK_SECCOMP_MODE:
+			cpt_pb_read_u32(&r, &f, &rt->seccomp_mode);
+			break;
+		case CPT_PB_TASK_SECCOMP_FILTER:
+			cpt_pb_read_u32(&r, &f, &rt->seccomp_filter);
 			break;
 		case CPT_PB_TASK_ATTRS:
 		case CPT_PB_TASK_PROCESS_ATTRS:
@@ -585,6 +581,9 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 		ret = cpt_check_root(root);
 	if (!ret)
 		ret = cpt_check_creds(rt, current_cred());
+	if (!ret)
+		ret = cpt_seccomp_check(s, rt->pid, rt->seccomp_mode, rt->seccomp_filter,
+					rt->no_new_privs);
 	if (!ret && *cwd)
 		ret = cpt_lookup_cwd(rt, cwd);
 	kfree(cwd);
@@ -714,7 +713,15 @@ int cpt_task_apply(struct cpt_session *s)
 	/* One-way, and allowed to anyone: the caller's own stays if it has one. */
 	if (rt->no_new_privs)
 		task_set_no_new_privs(current);
-	ret = cpt_apply_creds(rt);
+	/*
+	 * seccomp goes on after every step that makes syscalls (filters act on
+	 * syscalls from user mode only: the module's cpt_sys() calls are not
+	 * filtered), and before the saved credentials: seccomp() then checks
+	 * the caller's capabilities, as cpt_seccomp_check() did.
+	 */
+	ret = cpt_seccomp_apply(s, rt->seccomp_mode, rt->seccomp_filter);
+	if (!ret)
+		ret = cpt_apply_creds(rt);
 	if (!ret)
 		cpt_task_attrs_apply_after_creds(rt->attrs);
 	return ret;

@@ -18,7 +18,8 @@ export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS'
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
 
 /** Image record types by the suffix of their CPT_REC_* name; keys of RECORD_TYPES. */
-export type RecordTypeName = 'HEADER' | 'MANIFEST' | 'TREE' | 'IPC' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
+export type RecordTypeName =
+  'HEADER' | 'MANIFEST' | 'TREE' | 'IPC' | 'SECCOMP' | 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM' | 'PAGES' | 'TRAILER';
 
 /** Session modes, CPT_MODE_*; keys of MODES. */
 export type ModeName = 'CHECKPOINT' | 'RESTART';

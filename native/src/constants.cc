@@ -103,11 +103,12 @@ constexpr std::array<NamedValue, 5> kSubsystems{ {
 	CPT_VALUE_ROW(CPT_SUBSYS_, MM),
 } };
 
-constexpr std::array<NamedValue, 11> kRecordTypes{ {
+constexpr std::array<NamedValue, 12> kRecordTypes{ {
 	CPT_VALUE_ROW(CPT_REC_, HEADER),
 	CPT_VALUE_ROW(CPT_REC_, MANIFEST),
 	CPT_VALUE_ROW(CPT_REC_, TREE),
 	CPT_VALUE_ROW(CPT_REC_, IPC),
+	CPT_VALUE_ROW(CPT_REC_, SECCOMP),
 	CPT_VALUE_ROW(CPT_REC_, TASK),
 	CPT_VALUE_ROW(CPT_REC_, SIGNALS),
 	CPT_VALUE_ROW(CPT_REC_, FILES),

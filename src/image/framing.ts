@@ -30,6 +30,7 @@ export const MAX_PAYLOAD: Readonly<Record<RecordTypeName, number>> = {
   MANIFEST: MiB,
   TREE: MAX_MESSAGE,
   IPC: MAX_MESSAGE,
+  SECCOMP: MAX_MESSAGE,
   TASK: MAX_MESSAGE,
   SIGNALS: MAX_MESSAGE,
   FILES: MAX_MESSAGE,

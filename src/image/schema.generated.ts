@@ -114,6 +114,12 @@ export interface Task {
   capEffective: bigint;
   capBset: bigint;
   capAmbient: bigint;
+  /**
+   * seccomp: SECCOMP_MODE_DISABLED 0, STRICT 1 or FILTER 2, and in FILTER
+   * mode the id (in CPT_REC_SECCOMP) of the last filter of its chain.
+   */
+  seccompMode: number;
+  seccompFilter: number;
   /** each thread's own */
   attrs: TaskAttrs | null;
   /** a process's main thread only */
@@ -519,6 +525,30 @@ export interface SysvIpc {
   shms: SysvShm[];
   sems: SysvSem[];
   msqs: SysvMsq[];
+}
+
+/**
+ * One seccomp filter (a classic BPF program installed with seccomp() or
+ * prctl(PR_SET_SECCOMP)). Tasks share filters: threads synced with
+ * SECCOMP_FILTER_FLAG_TSYNC, a child and the parent whose filters it inherited.
+ */
+export interface SeccompFilter {
+  /** 1, 2, ...: its place in Seccomp.filters, plus one */
+  id: number;
+  /** the id of the filter it was installed over; 0: none */
+  parent: number;
+  /** SECCOMP_FILTER_FLAG_LOG or 0 */
+  flags: number;
+  /** struct sock_filter[]: 8 bytes each, in the CPU's order */
+  program: Buffer;
+}
+
+/**
+ * CPT_REC_SECCOMP, written by the module after CPT_REC_IPC: every seccomp
+ * filter of the tree's tasks, each once, a filter after its parent.
+ */
+export interface Seccomp {
+  filters: SeccompFilter[];
 }
 
 /** CPT_REC_TRAILER, written last by the module. */

@@ -10,7 +10,7 @@ import type protobufjs from 'protobufjs';
 
 import type { RecordTypeName } from '../native.js';
 import { packageRoot } from '../package.js';
-import type { Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree } from './schema.generated.js';
+import type { Cpu, Files, ImageHeader, Manifest, Mm, Seccomp, Signals, SysvIpc, Task, Trailer, Tree } from './schema.generated.js';
 
 export type * from './schema.generated.js';
 
@@ -22,6 +22,7 @@ export interface Messages {
   Manifest: Manifest;
   Tree: Tree;
   SysvIpc: SysvIpc;
+  Seccomp: Seccomp;
   Task: Task;
   Signals: Signals;
   Files: Files;
@@ -38,6 +39,7 @@ export const RECORD_MESSAGES: Readonly<Partial<Record<RecordTypeName, MessageNam
   MANIFEST: 'Manifest',
   TREE: 'Tree',
   IPC: 'SysvIpc',
+  SECCOMP: 'Seccomp',
   TASK: 'Task',
   SIGNALS: 'Signals',
   FILES: 'Files',

@@ -137,6 +137,7 @@ const RECORD_TYPE_NAMES: Record<RecordTypeName, true> = {
   MANIFEST: true,
   TREE: true,
   IPC: true,
+  SECCOMP: true,
   TASK: true,
   SIGNALS: true,
   FILES: true,

@@ -4,8 +4,8 @@
  * capability bounding set, inheritable capabilities and securebits, it must
  * come back from a restart with all of them, and so must a program it runs
  * in a child. With "seccomp" it also installs a seccomp filter (uname()
- * fails with EPERM), which a checkpoint must refuse: the filter is not
- * saved, and the service would come back unconfined.
+ * fails with EPERM), which must come back too: the status line Seccomp:
+ * is part of the sandbox compared.
  *
  * Usage: sandbox_state DIR [seccomp]  READY, wait for DIR/go, check
  *        sandbox_state probe          print the sandbox state and exit

@@ -244,6 +244,7 @@ struct cpt_record_header {
 #define CPT_REC_MANIFEST 2	/* Manifest; by user space, its own section */
 #define CPT_REC_TREE 3		/* Tree, after the header; by the module */
 #define CPT_REC_IPC 4		/* SysvIpc, after the tree; by the module */
+#define CPT_REC_SECCOMP 5	/* Seccomp, after the IPC record; by the module */
 #define CPT_REC_TASK 16		/* Task */
 #define CPT_REC_SIGNALS 17	/* Signals */
 #define CPT_REC_FILES 18	/* Files */

@@ -9,7 +9,7 @@ import type { ImageAbi } from '../../image/abi.js';
 import { CRC_SIZE, describeType, RECORD_HEADER_SIZE } from '../../image/framing.js';
 import type { ImageRecord } from '../../image/reader.js';
 import { decodePayload } from '../../image/record-io.js';
-import type { Cpu, Files, ImageHeader, Manifest, Mm, Signals, SysvIpc, Task, Trailer, Tree } from '../../image/schema.js';
+import type { Cpu, Files, ImageHeader, Manifest, Mm, Seccomp, Signals, SysvIpc, Task, Trailer, Tree } from '../../image/schema.js';
 import { RECORD_MESSAGES } from '../../image/schema.js';
 
 export interface PagesSummary {
@@ -64,6 +64,8 @@ export interface ImageSummary {
   readonly tree: Tree | null;
   /** The SysV objects of the tree's IPC namespace. */
   readonly ipc: SysvIpc | null;
+  /** The seccomp filters of the tree's tasks, each once. */
+  readonly seccomp: Seccomp | null;
   /** Every process but zombies, in tree order, the root first, each with its own records. */
   readonly processes: readonly ProcessSummary[];
   /** The root's (processes[0]'s) sections, as single-process images always had them. */
@@ -203,6 +205,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
   let manifest: Manifest | null = null;
   let tree: Tree | null = null;
   let ipc: SysvIpc | null = null;
+  let seccomp: Seccomp | null = null;
   const owners = new Owners();
   const unknownRecords: UnknownRecord[] = [];
   const processFiles: Files[] = [];
@@ -324,6 +327,10 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
         once(ipc);
         ipc ??= message as SysvIpc;
         break;
+      case 'SECCOMP':
+        once(seccomp);
+        seccomp ??= message as Seccomp;
+        break;
       case 'TASK':
       case 'SIGNALS':
       case 'CPU': {
@@ -395,6 +402,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
     manifest,
     tree,
     ipc,
+    seccomp,
     processes,
     task: root?.task ?? null,
     signals: root?.signals ?? null,

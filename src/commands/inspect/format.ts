@@ -14,6 +14,7 @@ import type {
   ProcessAttrs,
   Pty,
   RestartBlock,
+  Seccomp,
   Signals,
   SysvIpc,
   Task,
@@ -228,6 +229,26 @@ function table(rows: readonly (readonly string[])[]): string[] {
   );
 }
 
+/** include/uapi/linux/seccomp.h's SECCOMP_MODE_*. */
+const SECCOMP_MODES = ['disabled', 'strict', 'filter'];
+
+function seccompModeName(mode: number): string {
+  return SECCOMP_MODES[mode] ?? `mode ${mode}`;
+}
+
+/** include/uapi/linux/seccomp.h's SECCOMP_FILTER_FLAG_LOG, the one flag a saved filter has. */
+const SECCOMP_FILTER_FLAG_LOG = 2;
+
+/** One line per filter: what it was installed over, its size and flags. */
+function seccompLines(seccomp: Seccomp): string[] {
+  return seccomp.filters.map(
+    (filter) =>
+      `filter ${filter.id} over ${filter.parent === 0 ? 'none' : `filter ${filter.parent}`}, ` +
+      `${filter.program.length / 8} instructions` +
+      (filter.flags === 0 ? '' : `, flags ${filter.flags === SECCOMP_FILTER_FLAG_LOG ? 'LOG' : hex(BigInt(filter.flags))}`),
+  );
+}
+
 function taskLines(task: Task): string[] {
   const limits = task.rlimits.map((limit) => [rlimitName(limit.resource), rlimitValue(limit.cur), rlimitValue(limit.max)]);
   return section('task', [
@@ -239,7 +260,8 @@ function taskLines(task: Task): string[] {
     `cwd ${task.cwd || '?'}, root ${task.root || '?'}`,
     `capabilities: inheritable ${hex(task.capInheritable)}, permitted ${hex(task.capPermitted)}, ` +
       `effective ${hex(task.capEffective)}, bounding ${hex(task.capBset)}, ambient ${hex(task.capAmbient)}`,
-    `securebits ${hex(BigInt(task.securebits))}, no_new_privs ${task.noNewPrivs ? 'yes' : 'no'}`,
+    `securebits ${hex(BigInt(task.securebits))}, no_new_privs ${task.noNewPrivs ? 'yes' : 'no'}, ` +
+      `seccomp ${seccompModeName(task.seccompMode)}${task.seccompFilter === 0 ? '' : ` (filter ${task.seccompFilter} last)`}`,
     ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
     ...(task.attrs === null ? [] : threadAttrsLines(task.attrs)),
     ...(task.processAttrs === null ? [] : processAttrsLines(task.processAttrs)),
@@ -445,6 +467,9 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
   }
 
   if (summary.ipc !== null) lines.push(...section('sysv ipc', ipcLines(summary.ipc)));
+  if (summary.seccomp !== null && summary.seccomp.filters.length > 0) {
+    lines.push(...section('seccomp filters', seccompLines(summary.seccomp)));
+  }
 
   if (manifest !== null) {
     lines.push(
@@ -698,6 +723,10 @@ export function inspectJson(summary: ImageSummary, image: string, records?: read
               messages: msq.messages.map((m) => ({ type: m.type.toString(), text: m.text.toString('base64') })),
             })),
           },
+    seccomp:
+      summary.seccomp === null
+        ? null
+        : { filters: summary.seccomp.filters.map((filter) => ({ ...filter, program: filter.program.toString('base64') })) },
     task: task === null ? null : taskJson(task),
     signals: signals === null ? null : signalsJson(signals),
     files: files === null ? null : filesJson(files),

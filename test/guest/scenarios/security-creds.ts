@@ -42,14 +42,18 @@ export const securityCredsScenarios: readonly Scenario[] = [
     },
   },
   {
-    name: 'seccomp-refused',
-    run: shell('security-creds', 'seccomp_refused'),
+    name: 'seccomp-kept',
+    run: shell('security-creds', 'seccomp_kept'),
     cli: true,
     timeoutSeconds: 60,
     costSeconds: 5,
     checks: {
-      'creds.seccomp-refused': 'a checkpoint of a process under a seccomp filter is refused, naming the pid and seccomp',
-      'creds.seccomp-refused-alive': 'the process a seccomp refusal names is left running',
+      'sandbox-seccomp.checkpoint': 'root checkpoints a sandboxed root service under a seccomp filter',
+      'sandbox-seccomp.exit-status': 'the sandboxed service under a seccomp filter restarted by root checks itself and ends well',
+      'sandbox-seccomp.same-sandbox': 'a restarted service is under seccomp (filter mode) again, in the sandbox it had',
+      'sandbox-seccomp.child-same-sandbox': 'a program the restarted service runs in a child is under the seccomp filter too',
+      'sandbox-seccomp.no-new-privs': 'a restarted service under a seccomp filter still has no_new_privs',
+      'sandbox-seccomp.bounding-set': 'a restarted service under a seccomp filter still lacks the capability dropped from its bounding set',
     },
   },
   {

@@ -11,6 +11,7 @@ import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
+import { seccompScenarios } from './seccomp.js';
 import { securityCredsScenarios } from './security-creds.js';
 import { securityFilesScenarios } from './security-files.js';
 import { securityNextidScenarios } from './security-nextid.js';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...taskAttrsScenarios,
   ...abortScenarios,
   ...securityCredsScenarios,
+  ...seccompScenarios,
   ...mutateScenarios,
   ...raceScenarios,
   ...securityFilesScenarios,

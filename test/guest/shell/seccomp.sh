@@ -1,0 +1,149 @@
+# shellcheck shell=sh
+# seccomp: a process comes back under the filters (or strict mode) it had,
+# shared as they were between threads and between a parent and its child;
+# what cannot come back exactly is refused by name.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# nobody with CAP_CHECKPOINT_RESTORE, which a restart with the saved pid needs
+as_nobody_cr() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
+}
+
+# The number of seccomp filters image $1 holds.
+image_filters() {
+	"$cptctl" inspect --json "$1" |
+		python3 -c 'import json, sys; s = json.load(sys.stdin)["seccomp"]; print(len(s["filters"]) if s else -1)'
+}
+
+# seccomp_checkpoint NAME MODE [PREFIX...]: seccomp_state MODE under PREFIX,
+# checkpointed (--kill) to $scratch/NAME.img; check NAME.checkpoint.
+seccomp_checkpoint() {
+	cycle=$1 mode=$2
+	shift 2
+	dir=$scratch/$cycle.d
+	mkdir -p "$dir"
+	chmod 0777 "$scratch" "$dir"
+	if ! start_workload "$cycle" "$@" "$workloads/seccomp_state" "$mode" "$dir"; then
+		result "$cycle.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return 1
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
+	status=$?
+	if ! pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]; then
+		kill "$pid"	# refused: the workload would wait for its go forever
+		return 1
+	fi
+	wait_for_pid_gone "$pid"
+}
+
+# seccomp_restart NAME [PREFIX...]: restarts $scratch/NAME.img (as PREFIX),
+# lets it go and reports its checks as NAME.CHECK, and NAME.exit-status.
+seccomp_restart() {
+	cycle=$1
+	shift
+	(wait_for_pid "$pid" && touch "$scratch/$cycle.d/go") &
+	"$@" "$cptctl" restart "$scratch/$cycle.img" 2>"$scratch/$cycle-restart.err"
+	status=$?
+	pass_if "$cycle.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$cycle-restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT $cycle./p" "$out"
+}
+
+# Two filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL), then strict mode.
+# inspect shows the filters; the image edited so that the second filter is
+# installed over itself (a loop) is refused as malformed.
+scenario_seccomp_filters() {
+	seccomp_checkpoint seccomp-filter filter || return
+	"$cptctl" inspect "$scratch/seccomp-filter.img" >"$scratch/inspect.txt" 2>&1
+	pass_if seccomp-filter.inspect "inspect: $(grep -A2 '^seccomp filters' "$scratch/inspect.txt" | tr '\n' ' ')" \
+		eval 'grep -q "filter 1 over none, 4 instructions, flags LOG" "$scratch/inspect.txt" &&
+			grep -q "filter 2 over filter 1, 4 instructions$" "$scratch/inspect.txt" &&
+			grep -q "no_new_privs no, seccomp filter (filter 2 last)" "$scratch/inspect.txt"'
+	"$cptctl" inspect --json "$scratch/seccomp-filter.img" >"$scratch/loop.json" &&
+		python3 - "$scratch/loop.json" <<'PY' && "$cptctl" encode "$scratch/loop.json" -o "$scratch/loop.img" >/dev/null
+import json, sys
+path = sys.argv[1]
+doc = json.load(open(path))
+for record in doc['recordList']:
+    if record.get('type') == 'SECCOMP':
+        record.pop('payload', None)
+        record['message']['filters'][1]['parent'] = 2
+json.dump(doc, open(path, 'w'))
+PY
+	"$cptctl" restart "$scratch/loop.img" >/dev/null 2>"$scratch/loop.err"
+	status=$?
+	pass_if seccomp-filter.loop-refused "restart of a filter installed over itself exited $status: $(tr '\n' ' ' <"$scratch/loop.err")" \
+		eval '[ "$status" -eq 6 ] && grep -q "EBADMSG" "$scratch/loop.err" && [ ! -d "/proc/$pid" ]'
+	seccomp_restart seccomp-filter
+	seccomp_checkpoint seccomp-strict strict && seccomp_restart seccomp-strict
+}
+
+# Threads synced with TSYNC share their filter: after the restart a second
+# TSYNC succeeds, which it would not if each thread had a copy.
+scenario_seccomp_tsync() {
+	seccomp_checkpoint seccomp-tsync tsync && seccomp_restart seccomp-tsync
+}
+
+# A parent and its child share their first filter and each have their own
+# over it: three filters. Restarted, then checkpointed again, they still
+# hold three (copies would be four), and check themselves.
+scenario_seccomp_fork() {
+	seccomp_checkpoint seccomp-fork fork || return
+	first=$(image_filters "$scratch/seccomp-fork.img")
+	(wait_for_pid "$pid" && "$cptctl" checkpoint "$pid" -o "$scratch/seccomp-fork2.img" --kill \
+		>/dev/null 2>"$scratch/seccomp-fork2.err") &
+	"$cptctl" restart "$scratch/seccomp-fork.img" >/dev/null 2>&1
+	wait
+	second=$(image_filters "$scratch/seccomp-fork2.img")
+	pass_if seccomp-fork.shared-prefix "filters in the image: $first; after a restart and a checkpoint again: $second: $(tr '\n' ' ' <"$scratch/seccomp-fork2.err")" \
+		eval '[ "$first" -eq 3 ] && [ "$second" -eq 3 ]'
+	wait_for_pid_gone "$pid"
+	cp "$scratch/seccomp-fork2.img" "$scratch/seccomp-fork.img"
+	seccomp_restart seccomp-fork
+}
+
+# nobody with no_new_privs installs its filters, and restarts them itself
+# (CAP_CHECKPOINT_RESTORE, no CAP_SYS_ADMIN); without no_new_privs in the
+# image, nobody's restart is refused: seccomp() would refuse it too.
+scenario_seccomp_nobody() {
+	chmod 0666 /dev/cpt
+	seccomp_checkpoint seccomp-nobody filter setpriv --reuid=nobody --regid=nogroup --clear-groups --nnp || return
+	chmod 0644 "$scratch/seccomp-nobody.img"
+	chmod 0666 "$scratch/seccomp-nobody.out"
+	"$cptctl" inspect --json "$scratch/seccomp-nobody.img" >"$scratch/nnp.json" &&
+		python3 - "$scratch/nnp.json" <<'PY' && "$cptctl" encode "$scratch/nnp.json" -o "$scratch/no-nnp.img"
+import json, sys
+path = sys.argv[1]
+doc = json.load(open(path))
+for record in doc['recordList']:
+    if record.get('type') == 'TASK':
+        record.pop('payload', None)
+        record['message']['noNewPrivs'] = False
+json.dump(doc, open(path, 'w'))
+PY
+	chmod 0644 "$scratch/no-nnp.img"
+	as_nobody_cr "$cptctl" restart "$scratch/no-nnp.img" --detach >/dev/null 2>"$scratch/no-nnp.err"
+	status=$?
+	pass_if seccomp-nobody.no-nnp-refused "nobody's restart of the image without no_new_privs exited $status: $(tr '\n' ' ' <"$scratch/no-nnp.err")" \
+		eval '[ "$status" -eq 5 ] && grep -q "without no_new_privs: installing them needs CAP_SYS_ADMIN" "$scratch/no-nnp.err"'
+	seccomp_restart seccomp-nobody as_nobody_cr
+	chmod 0600 /dev/cpt
+}
+
+# A filter with a user-notification listener cannot come back as it was:
+# the checkpoint is refused by name, and leaves the process running.
+scenario_seccomp_listener_refused() {
+	mkdir -p "$scratch/listener.d"
+	if ! start_workload listener "$workloads/seccomp_state" listener "$scratch/listener.d"; then
+		result seccomp.listener-refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/listener.img" --kill 2>"$scratch/listener.err"
+	status=$?
+	pass_if seccomp.listener-refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/listener.err")" \
+		eval '[ "$status" -eq 4 ] && grep -q "pid $pid: a seccomp filter with a user-notification listener" "$scratch/listener.err"'
+	pass_if seccomp.listener-refused-alive "pid $pid still running after the refusal" [ -d "/proc/$pid" ]
+	kill "$pid"
+}
