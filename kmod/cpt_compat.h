@@ -181,6 +181,8 @@ void cpt_compat_init_lock(struct file_lock *fl, struct file *file, unsigned int 
 int cpt_check_file_locks(void);
 /* Whether the file has an owner for SIGIO (F_SETOWN), and its F_SETSIG signal. */
 void cpt_compat_file_owner(struct file *file, bool *owned, int *signum);
+
+/*
  * cpt_compat_seccomp.c: one seccomp filter of a chain, read with the
  * siglock of a task that holds it; and the chain a restoring task takes
  * over from another that made it. Checked: seccomp_filter.

@@ -5,8 +5,7 @@
 import type { Scenario } from './scenario.js';
 import { checkJsonReport, shell } from './rows.js';
 
-/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, file_locks in cpt_compat_lock.c). */
-/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, seccomp_filter in cpt_compat_seccomp.c). */
+/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, file_locks in cpt_compat_lock.c, seccomp_filter in cpt_compat_seccomp.c). */
 export const COMPAT_CHECKS = [
   'release',
   'symbols',
