@@ -44,6 +44,9 @@
  *  task_attrs     a CPU-time interval timer's time left and an mm's dumpable
  *                 bits read and set as the kernel's syscalls do
  *                 (cpt_compat_task.c)
+ *  epoll_tfile    an epoll entry's file found by its fd and rank, and
+ *                 replace_fd() putting a file at a chosen fd (one made here;
+ *                 cpt_compat_fdinfo.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -158,6 +161,9 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(pidmap_lock, "pidmap_lock"),
 	CPT_SYM(pid_max, "pid_max"),
 	CPT_SYM(shmem_kernel_file_setup, "shmem_kernel_file_setup"),
+	/* epoll entries whose fd was closed or reused */
+	CPT_SYM(get_epoll_tfile_raw_ptr, "get_epoll_tfile_raw_ptr"),
+	CPT_SYM(replace_fd, "replace_fd"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -756,6 +762,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "fdinfo_inotify", cpt_check_fdinfo_inotify },
 	{ "mqueue_text", cpt_check_mqueue_text },
 	{ "task_attrs", cpt_check_task_attrs },
+	/* epoll entries whose fd was closed or reused */
+	{ "epoll_tfile", cpt_check_epoll_tfile },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -86,6 +86,13 @@ struct cpt_kernel_symbols {
 	/* what MAP_SHARED | MAP_ANONYMOUS memory is made of (shmem_zero_setup()) */
 	struct file *(*shmem_kernel_file_setup)(const char *name, loff_t size,
 						unsigned long flags);
+	/*
+	 * epoll entries whose fd was closed or reused (cpt_file_epoll.c): the
+	 * file an entry watches (kcmp()'s lookup), and putting a file at a
+	 * chosen fd for epoll_ctl() to find it there
+	 */
+	struct file *(*get_epoll_tfile_raw_ptr)(struct file *file, int tfd, unsigned long toff);
+	int (*replace_fd)(unsigned int fd, struct file *file, unsigned int flags);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

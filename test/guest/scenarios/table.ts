@@ -15,6 +15,7 @@ import { securityNextidScenarios } from './security-nextid.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
+import { kindsScenarios } from './kinds.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { treeScenarios } from './tree.js';
 
@@ -35,6 +36,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sleepScenarios,
   ...fuzzScenarios,
   ...faultScenarios,
+  ...kindsScenarios,
 ];
 
 /**
