@@ -51,6 +51,9 @@
  *                 back, through the copy of struct seccomp_filter, as what
  *                 was installed: program, flags, prev, counts
  *                 (cpt_compat_seccomp.c)
+ *  epoll_tfile    an epoll entry's file found by its fd and rank, and
+ *                 replace_fd() putting a file at a chosen fd (one made here;
+ *                 cpt_compat_fdinfo.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -171,6 +174,9 @@ static const struct cpt_symbol cpt_symbols[] = {
 	/* seccomp */
 	CPT_SYSCALL(sys_seccomp, seccomp),
 	CPT_SYM(arch_seccomp_spec_mitigate, "arch_seccomp_spec_mitigate"),
+	/* epoll entries whose fd was closed or reused */
+	CPT_SYM(get_epoll_tfile_raw_ptr, "get_epoll_tfile_raw_ptr"),
+	CPT_SYM(replace_fd, "replace_fd"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -771,6 +777,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "task_attrs", cpt_check_task_attrs },
 	{ "file_locks", cpt_check_file_locks },
 	{ "seccomp_filter", cpt_check_seccomp_filter },
+	/* epoll entries whose fd was closed or reused */
+	{ "epoll_tfile", cpt_check_epoll_tfile },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -140,6 +140,7 @@ int cpt_check_fdinfo_eventfd(void);
 int cpt_check_fdinfo_signalfd(void);
 int cpt_check_fdinfo_timerfd(void);
 int cpt_check_fdinfo_epoll(void);
+int cpt_check_epoll_tfile(void);
 int cpt_check_fdinfo_inotify(void);
 int cpt_check_mqueue_text(void);
 

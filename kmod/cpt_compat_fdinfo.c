@@ -354,6 +354,65 @@ int cpt_check_fdinfo_epoll(void)
 	return ret;
 }
 
+/*
+ * What an epoll entry whose fd was closed is restored with: the entry's
+ * file found by its fd and rank (get_epoll_tfile_raw_ptr()), and
+ * replace_fd() putting a file at a chosen number that fget() then finds.
+ */
+static int cpt_compat_epoll_tfile(long epfd, long target)
+{
+	struct file *ep = fget(epfd), *watched = fget(target), *out;
+	int ret = 0;
+
+	if (!ep || !watched)
+		ret = cpt_compat_fail("the epoll instance or its target is not at its fd");
+	else if (cpt_sym.get_epoll_tfile_raw_ptr(ep, target, 0) != watched ||
+		 !IS_ERR(cpt_sym.get_epoll_tfile_raw_ptr(ep, target, 1)))
+		ret = cpt_compat_fail("get_epoll_tfile_raw_ptr does not give an entry's file");
+	if (ret)
+		goto out;
+	out = close_fd_get_file(target);
+	ret = out == watched ? cpt_sym.replace_fd(target, watched, 0) : -EBADF;
+	if (out)
+		fput(out);
+	if (ret)
+		ret = cpt_compat_fail("replace_fd cannot put a file back at its fd (%d)", ret);
+	out = ret ? NULL : fget(target);
+	if (!ret && out != watched)
+		ret = cpt_compat_fail("replace_fd put another file at the fd");
+	if (out)
+		fput(out);
+out:
+	if (ep)
+		fput(ep);
+	if (watched)
+		fput(watched);
+	return ret;
+}
+
+int cpt_check_epoll_tfile(void)
+{
+	struct cpt_ubuf ub = {};
+	long epfd, target, added;
+	int ret;
+
+	if (cpt_ubuf_get(&ub, sizeof(struct epoll_event)))
+		return cpt_compat_untested("no user memory for an epoll event");
+	target = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
+	epfd = target < 0 ? target : cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
+	added = epfd < 0 ? epfd : cpt_compat_epoll_add(epfd, target, &ub);
+	cpt_ubuf_put(&ub);
+	if (added)
+		ret = cpt_compat_untested("cannot add a target to an epoll instance (%ld)", added);
+	else
+		ret = cpt_compat_epoll_tfile(epfd, target);
+	if (epfd >= 0)
+		close_fd(epfd);
+	if (target >= 0)
+		close_fd(target);
+	return ret;
+}
+
 #define CPT_COMPAT_INOTIFY_MASK (IN_CREATE | IN_DELETE | IN_MOVED_TO)
 
 static int cpt_compat_inotify_compare(const char *info, long wd, const struct inode *inode)

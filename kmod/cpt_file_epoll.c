@@ -4,10 +4,21 @@
  * makes an instance with the kernel's epoll_create1() and gives it its
  * interest list again in the final step, once every fd is back at its
  * number: epoll knows a watched file by its fd.
+ *
+ * An entry is keyed on its file and the fd it was added with, and lives as
+ * long as the file does, whatever becomes of that fd: closed, or given to
+ * another file. Such an entry is saved with the file it watches (an
+ * EpollWatch); a restart puts that file at the entry's fd for the time of
+ * its epoll_ctl(), then gives the fd back to what the table has there.
  */
+#include <linux/bitmap.h>
+#include <linux/bsearch.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mman.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/uaccess.h>
 /* After fs.h and uaccess.h, which it needs. */
 #include <linux/eventpoll.h>
@@ -23,6 +34,13 @@ struct cpt_epoll_target {
 	u64 data;
 };
 
+/* A target whose fd no longer names the file it watches: which file does. */
+struct cpt_epoll_watch {
+	u32 target;	/* index in the targets */
+	u32 fd;		/* an fd of the process on the file, if file_id is 0 */
+	u32 file_id;	/* the File, restored earlier */
+};
+
 /* The most fds one epoll instance of an image watches. */
 #define CPT_MAX_EPOLL_TARGETS 65536
 
@@ -36,32 +54,114 @@ static int cpt_epoll_claim(unsigned int fd, struct file *file)
 	return cpt_is_anon(file, "[eventpoll]") ? CPT_PB_FILE_KIND_EPOLL : 0;
 }
 
-/* What an epoll instance watches, as its fdinfo shows it. */
+static int cpt_cmp_fd_entry(const void *key, const void *elt)
+{
+	unsigned int fd = *(const unsigned int *)key;
+	const struct cpt_fd_entry *e = elt;
+
+	return fd < e->fd ? -1 : fd > e->fd;
+}
+
+/*
+ * How the index-th target, the toff-th of those added with fd tfd, finds
+ * its file again: 0 if the process's fd tfd names it, else an EpollWatch
+ * in the File, or a refusal. The file is compared, never dereferenced: the
+ * entry holds no reference to it, the registry does to every file of the
+ * tree.
+ */
+static int cpt_epoll_save_watch(struct cpt_file_save *fs, unsigned int index,
+				unsigned int tfd, unsigned long toff)
+{
+	const struct cpt_fd_entry *at;
+	struct cpt_saved_file *sf;
+	struct cpt_pb_buf w;
+	struct file *watched;
+	unsigned int i;
+
+	watched = cpt_sym.get_epoll_tfile_raw_ptr(fs->e->file, tfd, toff);
+	if (IS_ERR(watched)) {
+		/* The tree is frozen: another process shares the instance. */
+		cpt_note("fd %u: its epoll instance changed while it was saved\n", fs->e->fd);
+		return -EBUSY;
+	}
+	at = bsearch(&tfd, fs->fds, fs->nr_fds, sizeof(*fs->fds), cpt_cmp_fd_entry);
+	if (at && at->file == watched)
+		return 0;
+	/* A restart's epoll_ctl() names the instance by that fd. */
+	if (tfd == fs->e->fd) {
+		cpt_note("fd %u: its epoll instance watches a file added at %s\n", tfd,
+			 "the instance's own fd");
+		return -EOPNOTSUPP;
+	}
+	sf = cpt_find_saved(fs->reg, watched);
+	cpt_pb_init(&w);
+	cpt_pb_u64(&w, CPT_PB_EPOLL_WATCH_TARGET, index);
+	if (sf && sf->id) {
+		cpt_pb_u64(&w, CPT_PB_EPOLL_WATCH_FILE_ID, sf->id);
+		cpt_pb_message(fs->one, CPT_PB_FILE_EPOLL_WATCHES, &w);
+		return 0;
+	}
+	/* Not saved yet: this process's at a higher fd, or a later one's. */
+	for (i = 0; sf && i < fs->nr_fds; i++) {
+		if (fs->fds[i].file == watched) {
+			cpt_pb_u64(&w, CPT_PB_EPOLL_WATCH_FD, fs->fds[i].fd);
+			cpt_pb_message(fs->one, CPT_PB_FILE_EPOLL_WATCHES, &w);
+			return 0;
+		}
+	}
+	cpt_pb_free(&w);
+	cpt_note("fd %u: its epoll instance watches the file of fd %u, %s %s\n",
+		 fs->e->fd, tfd, at ? "now another file's," : "closed since,",
+		 sf ? "which only a later process of the tree holds" :
+		      "which no process of the tree holds");
+	return -EOPNOTSUPP;
+}
+
+/*
+ * What an epoll instance watches, as its fdinfo shows it, in the order of
+ * its entries (file, fd), which get_epoll_tfile_raw_ptr() counts toff in.
+ */
 static int cpt_epoll_save(struct cpt_file_save *fs)
 {
-	struct cpt_epoll_tfd tfd;
 	struct cpt_pb_buf t;
+	struct cpt_epoll_tfd tfd;
+	struct xarray seen;
+	unsigned int index = 0;
+	unsigned long toff;
 	const char *line;
 	char *info;
+	void *count;
 	int ret;
 
 	info = kvmalloc(CPT_EPOLL_INFO_MAX, GFP_KERNEL);
 	if (!info)
 		return -ENOMEM;
+	xa_init(&seen);
 	ret = cpt_fdinfo(fs->e->file, info, CPT_EPOLL_INFO_MAX);
+	if (ret)
+		cpt_note("fd %u: cannot read what the epoll instance watches: %d\n",
+			 fs->e->fd, ret);
 	line = info;
 	while (!ret && (ret = cpt_fdinfo_epoll_next(&line, &tfd)) > 0) {
+		/* How many entries before this one were added with its fd. */
+		count = xa_load(&seen, tfd.fd);
+		toff = count ? xa_to_value(count) : 0;
+		ret = xa_err(xa_store(&seen, tfd.fd, xa_mk_value(toff + 1), GFP_KERNEL)) ?:
+		      cpt_epoll_save_watch(fs, index++, tfd.fd, toff) ?:
+		      cpt_long_loop_check();
+		if (ret)
+			break;
 		cpt_pb_init(&t);
 		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_FD, tfd.fd);
 		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_EVENTS, tfd.events);
 		cpt_pb_u64(&t, CPT_PB_EPOLL_TARGET_DATA, tfd.data);
 		cpt_pb_message(fs->one, CPT_PB_FILE_EPOLL_TARGETS, &t);
-		ret = 0;
 	}
-	kvfree(info);
-	if (ret)
+	if (ret == -EIO)
 		cpt_note("fd %u: cannot read what the epoll instance watches: %d\n",
 			 fs->e->fd, ret);
+	xa_destroy(&seen);
+	kvfree(info);
 	return ret;
 }
 
@@ -89,12 +189,49 @@ static int cpt_epoll_decode_target(struct cpt_epoll_target *t, const struct cpt_
 	return cpt_pb_end(&r);
 }
 
+static int cpt_epoll_decode_watch(struct cpt_rfile_epoll *ep, const struct cpt_pb_field *f)
+{
+	struct cpt_epoll_watch *w, *more;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field g;
+
+	if (ep->nr_watches == CPT_MAX_EPOLL_TARGETS)
+		return -EBADMSG;
+	if (!(ep->nr_watches & (ep->nr_watches - 1))) {
+		more = kvrealloc(ep->watches, ep->nr_watches * sizeof(*more),
+				 max(1U, ep->nr_watches * 2) * sizeof(*more), GFP_KERNEL_ACCOUNT);
+		if (!more)
+			return -ENOMEM;
+		ep->watches = more;
+	}
+	w = &ep->watches[ep->nr_watches];
+	*w = (struct cpt_epoll_watch) {};
+	cpt_pb_for_each_subfield(&r, f, &g) {
+		switch (g.num) {
+		case CPT_PB_EPOLL_WATCH_TARGET:
+			cpt_pb_read_u32(&r, &g, &w->target);
+			break;
+		case CPT_PB_EPOLL_WATCH_FD:
+			cpt_pb_read_u32(&r, &g, &w->fd);
+			break;
+		case CPT_PB_EPOLL_WATCH_FILE_ID:
+			cpt_pb_read_u32(&r, &g, &w->file_id);
+			break;
+		}
+	}
+	if (!cpt_pb_end(&r))
+		ep->nr_watches++;
+	return cpt_pb_end(&r);
+}
+
 static int cpt_epoll_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 {
 	struct cpt_rfile_epoll *ep = &rfile->epoll;
 	struct cpt_epoll_target *more;
 	int ret;
 
+	if (f->num == CPT_PB_FILE_EPOLL_WATCHES)
+		return cpt_epoll_decode_watch(ep, f);
 	if (f->num != CPT_PB_FILE_EPOLL_TARGETS)
 		return CPT_FILE_FOREIGN;
 	if (ep->nr == CPT_MAX_EPOLL_TARGETS)
@@ -113,11 +250,37 @@ static int cpt_epoll_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *
 	return ret;
 }
 
-/* The kernel's own calls check the rest (events). */
+static int cpt_cmp_watch(const void *a, const void *b)
+{
+	const struct cpt_epoll_watch *x = a, *y = b;
+
+	return x->target < y->target ? -1 : x->target > y->target;
+}
+
+/*
+ * Each watch names a target, at most once; the kernel's own calls check
+ * the rest (events), and the final step which files watches name.
+ */
 static int cpt_epoll_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
 {
+	const struct cpt_rfile_epoll *ep = &rfile->epoll;
+	unsigned long *watched;
+	unsigned int i;
+
 	if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
+	if (*bad || !ep->nr_watches)
+		return *bad ? -EBADMSG : 0;
+	watched = bitmap_zalloc(ep->nr, GFP_KERNEL);
+	if (!watched)
+		return -ENOMEM;
+	for (i = 0; !*bad && i < ep->nr_watches; i++) {
+		if (ep->watches[i].target >= ep->nr)
+			*bad = "epoll watch of no target";
+		else if (__test_and_set_bit(ep->watches[i].target, watched))
+			*bad = "epoll target watched twice";
+	}
+	bitmap_free(watched);
 	return *bad ? -EBADMSG : 0;
 }
 
@@ -131,25 +294,84 @@ static int cpt_epoll_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 	return cpt_claim_file(rfile, file);
 }
 
+/* The file a watch names: a File restored earlier, or the file at one of the record's fds. */
+static struct file *cpt_epoll_watched(const struct cpt_restore_files *rf,
+				      struct cpt_file_registry *reg,
+				      const struct cpt_epoll_watch *w, unsigned int fd)
+{
+	const struct cpt_rfd *rfd = w->file_id ? NULL : cpt_rfd_at(rf, w->fd);
+	struct file *file = w->file_id ? xa_load(&reg->restored, w->file_id) :
+				rfd ? cpt_rfd_file(reg, rfd) : NULL;
+
+	if (!file)
+		cpt_note("image: epoll fd %u watches %s %u, which names no file restored\n",
+			 fd, w->file_id ? "file id" : "fd", w->file_id ?: w->fd);
+	return file;
+}
+
+/*
+ * Puts file at fd for the time of one epoll_ctl(), then gives the fd back
+ * to the record's file there, if any. The two leave the table with
+ * close_fd_get_file(), not close(): neither is closed (each has other
+ * references), and a close would drop the process's POSIX locks on it.
+ */
+static long cpt_epoll_ctl_at(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+			     struct pt_regs *regs, struct file *file)
+{
+	const struct cpt_rfd *rfd = cpt_rfd_at(rf, regs->dx);
+	struct file *there = rfd ? cpt_rfd_file(reg, rfd) : NULL;
+	struct file *out;
+	long ret, back;
+
+	if (there == file)
+		return cpt_sym.sys_epoll_ctl(regs);
+	out = close_fd_get_file(regs->dx);
+	if (out != there) {
+		/* Not the table the final step installed: put back what was there. */
+		ret = -EBUSY;
+		goto put_back;
+	}
+	ret = cpt_sym.replace_fd(regs->dx, file, 0);
+	if (!ret) {
+		ret = cpt_sym.sys_epoll_ctl(regs);
+		/* Our table alone: another file there is a bug, put it all the same. */
+		file = close_fd_get_file(regs->dx);
+		if (file)
+			fput(file);
+	}
+put_back:
+	if (!out)
+		return ret;
+	back = cpt_sym.replace_fd(regs->dx, out, rfd && rfd->cloexec ? O_CLOEXEC : 0);
+	fput(out);
+	return ret ?: back;
+}
+
 /*
  * Gives the instance, at its lowest fd, its interest list again: the
  * kernel's epoll_ctl() does it, reading each event from a scratch page.
  */
-static int cpt_epoll_installed(struct cpt_rfile *rfile, unsigned int fd)
+static int cpt_epoll_installed(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+			       struct cpt_rfile *rfile, unsigned int fd)
 {
-	const struct cpt_epoll_target *t = rfile->epoll.targets;
+	struct cpt_rfile_epoll *ep = &rfile->epoll;
+	const struct cpt_epoll_target *t = ep->targets;
+	const struct cpt_epoll_watch *w = ep->watches;
 	struct epoll_event ev;
 	unsigned long scratch;
 	struct pt_regs regs;
+	struct file *file;
 	unsigned int j;
 	long ret = 0;
 
-	if (!rfile->epoll.nr)
+	if (!ep->nr)
 		return 0;
+	/* For the walk below, by target; check() found each at most once. */
+	sort(ep->watches, ep->nr_watches, sizeof(*ep->watches), cpt_cmp_watch, NULL);
 	scratch = cpt_user_scratch();
 	if (IS_ERR_VALUE(scratch))
 		return scratch;
-	for (j = 0; !ret && j < rfile->epoll.nr; j++) {
+	for (j = 0; !ret && j < ep->nr; j++) {
 		ev.events = (__force __poll_t)t[j].events;
 		ev.data = t[j].data;
 		regs = (struct pt_regs) {
@@ -158,8 +380,15 @@ static int cpt_epoll_installed(struct cpt_rfile *rfile, unsigned int fd)
 			.dx = t[j].fd,
 			.r10 = scratch,
 		};
-		ret = copy_to_user((void __user *)scratch, &ev, sizeof(ev)) ? -EFAULT :
-		      cpt_sym.sys_epoll_ctl(&regs);
+		if (copy_to_user((void __user *)scratch, &ev, sizeof(ev))) {
+			ret = -EFAULT;
+		} else if (w < ep->watches + ep->nr_watches && w->target == j) {
+			/* Sorted by target by check(). */
+			file = cpt_epoll_watched(rf, reg, w++, fd);
+			ret = file ? cpt_epoll_ctl_at(rf, reg, &regs, file) : -EBADMSG;
+		} else {
+			ret = cpt_sym.sys_epoll_ctl(&regs);
+		}
 		if (ret)
 			cpt_note("epoll fd %u: cannot watch fd %u again: %ld\n", fd, t[j].fd, ret);
 		else
@@ -173,6 +402,8 @@ static void cpt_epoll_free(struct cpt_rfile *rfile)
 {
 	kvfree(rfile->epoll.targets);
 	rfile->epoll.targets = NULL;
+	kvfree(rfile->epoll.watches);
+	rfile->epoll.watches = NULL;
 }
 
 const struct cpt_file_ops cpt_file_epoll_ops = {

@@ -482,12 +482,14 @@ static int cpt_check_sigio(unsigned int fd, struct file *file)
 }
 
 /* The File of the fd's entry, sf its registry entry (NULL: an INHERITED File). */
-static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_entry *e,
-			   struct cpt_saved_file *sf, struct cpt_file_registry *reg, char *buf)
+static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_table *tab,
+			   const struct cpt_fd_entry *e, struct cpt_saved_file *sf,
+			   struct cpt_file_registry *reg, char *buf)
 {
 	const struct cpt_file_ops *ops = cpt_file_ops_of(e->kind);
 	struct cpt_pb_buf one;
-	struct cpt_file_save fs = { .one = &one, .e = e, .sf = sf, .reg = reg, .buf = buf };
+	struct cpt_file_save fs = { .one = &one, .e = e, .sf = sf, .reg = reg, .buf = buf,
+				    .fds = tab->ent, .nr_fds = tab->nr };
 	int ret;
 
 	fs.path = cpt_file_path(e, ops->path, buf);
@@ -566,7 +568,7 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 				continue;
 			}
 			e->id = ++reg->next_id;
-			ret = cpt_encode_file(msg, e, NULL, reg, buf);
+			ret = cpt_encode_file(msg, tab, e, NULL, reg, buf);
 			if (ret)
 				return ret;
 			continue;
@@ -581,7 +583,7 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 			sf->id = ++reg->next_id;
 			sf->kind = e->kind;
 			e->id = sf->id;
-			ret = cpt_encode_file(msg, e, sf, reg, buf);
+			ret = cpt_encode_file(msg, tab, e, sf, reg, buf);
 			if (ret)
 				return ret;
 		}
@@ -1030,6 +1032,20 @@ int cpt_claim_file(struct cpt_rfile *rfile, struct file *file)
 		return PTR_ERR(file);
 	rfile->file = file;
 	return 0;
+}
+
+/* The record's fd at that number, or NULL. */
+const struct cpt_rfd *cpt_rfd_at(const struct cpt_restore_files *rf, unsigned int fd)
+{
+	const struct cpt_rfd key = { .fd = fd };
+
+	return bsearch(&key, rf->fds, rf->nr_fds, sizeof(*rf->fds), cpt_cmp_rfd);
+}
+
+/* The file an fd of the record names: its own File's, or an earlier process's. */
+struct file *cpt_rfd_file(struct cpt_file_registry *reg, const struct cpt_rfd *rfd)
+{
+	return rfd->file ? rfd->file->file : xa_load(&reg->restored, rfd->id);
 }
 
 /* The shell's stdio: the restarting caller's own fd of that number. */

@@ -103,6 +103,8 @@ struct cpt_file_save {
 	const struct cpt_fd_entry *e;
 	struct cpt_saved_file *sf;	/* NULL for an INHERITED File */
 	struct cpt_file_registry *reg;
+	const struct cpt_fd_entry *fds;	/* the process's, in increasing fd order */
+	unsigned int nr_fds;
 	const char *path;		/* as saved, perhaps in buf */
 	char *buf;			/* PATH_MAX bytes of scratch */
 };
@@ -175,9 +177,13 @@ struct cpt_rfile_unix {
 
 struct cpt_epoll_target;
 
+struct cpt_epoll_watch;
+
 struct cpt_rfile_epoll {
 	struct cpt_epoll_target *targets;	/* added in the final step */
 	unsigned int nr;
+	struct cpt_epoll_watch *watches;	/* targets whose fd names another file */
+	unsigned int nr_watches;
 };
 
 struct cpt_rfile_mqueue {
@@ -283,7 +289,7 @@ enum cpt_file_path {
  * in *bad, or another errno, noted.
  * open(): makes the File's file again, in rfile->file.
  * installed(): in the final step, once every fd is at its number; fd is
- * the File's lowest.
+ * the File's lowest, rf the process's fd table as its record says.
  * free(): releases what decode() allocated.
  */
 struct cpt_file_ops {
@@ -293,7 +299,8 @@ struct cpt_file_ops {
 	int (*decode)(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
 	int (*check)(const struct cpt_rfile *rfile, const char *path, const char **bad);
 	int (*open)(struct cpt_file_registry *reg, struct cpt_rfile *rfile);
-	int (*installed)(struct cpt_rfile *rfile, unsigned int fd);
+	int (*installed)(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+			 struct cpt_rfile *rfile, unsigned int fd);
 	void (*free)(struct cpt_rfile *rfile);
 };
 
@@ -333,6 +340,8 @@ bool cpt_is_anon(struct file *file, const char *name);
 void cpt_set_nonblock(struct file *file, bool nonblock);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
+const struct cpt_rfd *cpt_rfd_at(const struct cpt_restore_files *rf, unsigned int fd);
+struct file *cpt_rfd_file(struct cpt_file_registry *reg, const struct cpt_rfd *rfd);
 struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what);
 struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 				   struct pt_regs *regs, const struct file_operations *fops,

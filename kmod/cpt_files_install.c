@@ -92,8 +92,7 @@ static int cpt_install_fds(struct cpt_restore_files *rf, struct cpt_file_registr
 			if (ret)
 				goto out;
 		}
-		fd_install(rfd->fd, get_file(rfd->file ? rfd->file->file :
-					    xa_load(&files->restored, rfd->id)));
+		fd_install(rfd->fd, get_file(cpt_rfd_file(files, rfd)));
 	}
 out:
 	/* Give back every number reserved and not installed. */
@@ -110,7 +109,7 @@ out:
  * Once every fd is back at its number: what a kind gives its files then
  * (epoll instances, their interest lists), at each File's lowest fd.
  */
-static int cpt_files_installed(struct cpt_restore_files *rf)
+static int cpt_files_installed(struct cpt_restore_files *rf, struct cpt_file_registry *reg)
 {
 	struct cpt_rfile *rfile;
 	unsigned int k;
@@ -122,7 +121,8 @@ static int cpt_files_installed(struct cpt_restore_files *rf)
 		if (!rfile || !rfile->ops->installed || rfile->installed)
 			continue;
 		rfile->installed = true;
-		ret = rfile->ops->installed(rfile, rf->fds[k].fd) ?: cpt_long_loop_check();
+		ret = rfile->ops->installed(rf, reg, rfile, rf->fds[k].fd) ?:
+		      cpt_long_loop_check();
 	}
 	return ret;
 }
@@ -207,6 +207,7 @@ int cpt_files_apply(struct cpt_session *s)
 	/* POSIX locks are the fd table's: taken once it is the restored one. */
 	if (!ret)
 		ret = cpt_lock_apply_posix(rf, s->files);
+		ret = cpt_files_installed(rf, s->files);
 	if (!ret)
 		ret = cpt_pty_apply_ctty(s->files);
 	return ret;

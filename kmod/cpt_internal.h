@@ -69,6 +69,9 @@ __printf(1, 2) void cpt_note(const char *fmt, ...);
 void cpt_note_begin(struct cpt_note_slot *slot);
 void cpt_note_end(struct cpt_note_slot *slot, struct cpt_file *cf, long ret);
 long cpt_ioctl_message(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+void cpt_note_pending(char *buf, size_t size);
+/* cpt_session.c: a restart's first failure, for its coordinator, or "". */
+void cpt_session_failure(struct cpt_file *cf, char *buf, size_t size);
 
 /* cpt_nextid.c */
 long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg);

@@ -29,17 +29,41 @@ void cpt_note_begin(struct cpt_note_slot *slot)
 	spin_unlock(&cpt_note_slots_lock);
 }
 
+/*
+ * Keeps a failed ioctl's note for its task. A failure without a note only
+ * forgets the task's older one: tasks cancelled by another's failure must
+ * not take the file's one message from that task before it reads it.
+ */
 void cpt_note_end(struct cpt_note_slot *slot, struct cpt_file *cf, long ret)
 {
+	pid_t self = task_pid_vnr(current);
+
 	spin_lock(&cpt_note_slots_lock);
 	hash_del(&slot->node);
 	spin_unlock(&cpt_note_slots_lock);
 	if (ret >= 0)
 		return;
 	mutex_lock(&cf->lock);
-	strscpy(cf->message, slot->text, sizeof(cf->message));
-	cf->message_owner = task_pid_vnr(current);
+	if (slot->text[0]) {
+		strscpy(cf->message, slot->text, sizeof(cf->message));
+		cf->message_owner = self;
+	} else if (cf->message_owner == self) {
+		cf->message[0] = 0;
+	}
 	mutex_unlock(&cf->lock);
+}
+
+/* The note the calling task's ioctl has so far, or "". */
+void cpt_note_pending(char *buf, size_t size)
+{
+	struct cpt_note_slot *slot;
+
+	buf[0] = 0;
+	spin_lock(&cpt_note_slots_lock);
+	hash_for_each_possible(cpt_note_slots, slot, node, (unsigned long)current)
+		if (slot->task == current)
+			strscpy(buf, slot->text, size);
+	spin_unlock(&cpt_note_slots_lock);
 }
 
 void cpt_note(const char *fmt, ...)
@@ -84,6 +108,9 @@ long cpt_ioctl_message(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	if (cf->message_owner == task_pid_vnr(current))
 		strscpy(text, cf->message, sizeof(text));
 	mutex_unlock(&cf->lock);
+	/* A restart's coordinator, whose own call failed for another's failure. */
+	if (!text[0])
+		cpt_session_failure(cf, text, sizeof(text));
 	len = min_t(size_t, strlen(text), req->size - 1);
 	text[len] = 0;
 	if (copy_to_user(u64_to_user_ptr(req->buf), text, len + 1))

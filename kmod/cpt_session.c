@@ -171,6 +171,46 @@ static struct cpt_session *cpt_session_of(struct cpt_file *cf)
 	return s;
 }
 
+/*
+ * For the coordinator of the file's restart: which task failed first,
+ * where and why, once one has. A task that fails in its final step cannot
+ * tell it (its fds are gone), and the others fail then with ECANCELED.
+ */
+void cpt_session_failure(struct cpt_file *cf, char *buf, size_t size)
+{
+	struct cpt_session *s = cpt_session_of(cf);
+
+	buf[0] = 0;
+	if (!s)
+		return;
+	if (s->coordinator == current->tgid && !mutex_lock_killable(&s->lock)) {
+		strscpy(buf, s->failure, size);
+		mutex_unlock(&s->lock);
+	}
+	cpt_session_put(s);
+}
+
+/*
+ * Keeps the first failure of a restoring task: its pid, step (a subsystem,
+ * or the final step, after which it is killed), errno and note.
+ */
+static void cpt_note_failure(struct cpt_session *s, struct cpt_task *t, u32 subsys, int ret,
+			     bool killed)
+{
+	const struct cpt_subsys_ops *ops = subsys < ARRAY_SIZE(cpt_subsystems) ?
+					   cpt_subsystems[subsys] : NULL;
+	const char *step = subsys == cpt_task_last_subsys(t) ? "its final step" :
+			   ops ? ops->name : "its task";
+	char note[CPT_MESSAGE_MAX];
+
+	if (s->error)
+		return;
+	cpt_note_pending(note, sizeof(note));
+	snprintf(s->failure, sizeof(s->failure), "pid %u failed at %s (%pe)%s%s%s",
+		 t->pid, step, ERR_PTR(ret), killed ? ", killed by SIGKILL" : "",
+		 note[0] ? ": " : "", note);
+}
+
 /* Detaches the session from the file, keeping the file's reference. */
 static struct cpt_session *cpt_session_take(struct cpt_file *cf)
 {
@@ -732,6 +772,7 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	const struct cpt_subsys_ops *ops;
 	struct cpt_session *s;
 	struct cpt_task *t;
+	bool killed = false;
 	u64 before;
 	int ret;
 
@@ -767,7 +808,8 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 		} else {
 			fput(cf->file);
 			/* The caller's memory may be gone: it can only die. */
-			if (t->state != CPT_RESTORE_FAILED || cpt_task_is_leader(t))
+			killed = t->state != CPT_RESTORE_FAILED || cpt_task_is_leader(t);
+			if (killed)
 				force_sig(SIGKILL);
 		}
 	} else {
@@ -780,6 +822,8 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	s->cur = NULL;
 out_fail:
 	if (ret < 0) {
+		if (ret != -ECANCELED)
+			cpt_note_failure(s, t, req->subsys, ret, killed);
 		s->error = s->error ?: ret;
 		t->state = CPT_RESTORE_FAILED;
 		wake_up_all(&s->wq);
@@ -846,8 +890,11 @@ static int cpt_tree_parked(struct cpt_session *s, unsigned int polls)
 			cpt_note("the restored task %u was killed before it could run\n", t->pid);
 			return -ECHILD;
 		}
-		if (t->state != CPT_RESTORE_RUNNING)
+		if (t->state != CPT_RESTORE_RUNNING) {
+			if (s->error && s->failure[0])
+				cpt_note("%s\n", s->failure);
 			return s->error ?: -ECHILD;
+		}
 		if (t->task && (t->task->flags & PF_EXITING)) {
 			cpt_note("the restoring task %u died before it was restored\n", t->pid);
 			cpt_set_restore_state(s, t, CPT_RESTORE_FAILED);

@@ -83,6 +83,8 @@ struct cpt_session {
 	struct cpt_image img;
 	unsigned int last_subsys; /* checkpoint: subsystems go in increasing order */
 	int error;		/* first failure; only finalize or close remain */
+	/* restart: which task failed first, at what, and the module's note */
+	char failure[CPT_MESSAGE_MAX];
 	pid_t coordinator;	/* the process that started the session */
 	struct cpt_task *tasks;	/* the tree, in record order */
 	unsigned int nr_tasks;

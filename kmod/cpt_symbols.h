@@ -95,6 +95,13 @@ struct cpt_kernel_symbols {
 	 */
 	long (*sys_seccomp)(const struct pt_regs *regs);
 	void (*arch_seccomp_spec_mitigate)(struct task_struct *task);
+	/*
+	 * epoll entries whose fd was closed or reused (cpt_file_epoll.c): the
+	 * file an entry watches (kcmp()'s lookup), and putting a file at a
+	 * chosen fd for epoll_ctl() to find it there
+	 */
+	struct file *(*get_epoll_tfile_raw_ptr)(struct file *file, int tfd, unsigned long toff);
+	int (*replace_fd)(unsigned int fd, struct file *file, unsigned int flags);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -102,6 +102,12 @@ protected:
 			return;
 		}
 		if (have) {
+			report.message[sizeof(report.message) - 1] = 0;
+			message_ = report.message;
+			// A task cancelled by another's failure has no words of
+			// its own; the module keeps the first failure's for us.
+			if (message_.empty())
+				message_ = ModuleMessage(build_->session_fd);
 			KillBuild();
 			pid_ = report.pid;
 			if (report.op == 0)
@@ -111,8 +117,6 @@ protected:
 						     SubsysName(report.subsys) +
 						     ")" :
 					     "";
-			report.message[sizeof(report.message) - 1] = 0;
-			message_ = report.message;
 			if (report.ret < 0) {
 				Fail(report.error, StepSyscall(report.op),
 				     operation_);
@@ -129,6 +133,13 @@ protected:
 		    info.si_pid == launched_) {
 			died_ = true;
 			pid_ = launched_;
+			if (info.si_code == CLD_EXITED)
+				exit_code_ = info.si_status;
+			else
+				signal_ = info.si_status;
+			// Why, if it failed a step: it could not say (its final
+			// step had closed its fds), the module kept it.
+			message_ = ModuleMessage(build_->session_fd);
 			KillBuild();
 			FailOther();
 		}
@@ -145,12 +156,27 @@ protected:
 	{
 		Napi::Error error;
 		if (died_) {
+			const std::string how =
+				signal_ != 0 ?
+					"killed by signal " +
+						std::to_string(signal_) :
+					"exited with status " +
+						std::to_string(exit_code_);
 			error = Napi::Error::New(
 				env, "the restoring task (pid " +
 					     std::to_string(pid_) +
-					     ") died during restore");
+					     ") died during restore, " + how);
 			error.Set("code", Napi::String::New(
 						  env, "ERR_CPT_TASK_EXITED"));
+			if (signal_ != 0)
+				error.Set("signal",
+					  Napi::Number::New(env, signal_));
+			else
+				error.Set("exitCode",
+					  Napi::Number::New(env, exit_code_));
+			if (!message_.empty())
+				error.Set("detail",
+					  Napi::String::New(env, message_));
 		} else if (syscall()[0] != 0) {
 			error = SystemError(env, errnum(), syscall(),
 					    operation().c_str());
@@ -192,6 +218,8 @@ private:
 	std::string message_;
 	int64_t returned_ = 0;
 	bool died_ = false;
+	int signal_ = 0;
+	int exit_code_ = 0;
 };
 
 Napi::Promise Rejected(Napi::Env env, const Napi::Error &error)

@@ -316,6 +316,10 @@ export interface FileLock {
   end: bigint;
   /** POSIX: the File of the process it is taken through again */
   fileId: number;
+   * EPOLL: the targets whose fd, since they were added, was closed or now
+   * names another file: which file each watches (docs/image-format.md)
+   */
+  epollWatches: EpollWatch[];
 }
 
 export interface InotifyWatch {
@@ -368,6 +372,18 @@ export interface EpollTarget {
   fd: number;
   events: number;
   data: bigint;
+}
+
+/**
+ * An epoll target (by its index in epoll_targets) whose fd no longer names
+ * the file it watches. The file is the File file_id (an earlier process's,
+ * or this one's saved at a lower fd), or with file_id 0 the file at fd in
+ * this process.
+ */
+export interface EpollWatch {
+  target: number;
+  fd: number;
+  fileId: number;
 }
 
 export interface Fd {

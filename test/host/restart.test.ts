@@ -147,11 +147,37 @@ test('a restored task that died silently is a RestartError with what happened', 
   });
   const { error } = await run({ fail: { call: 'restoreTree', error: died } });
   t.true(error instanceof RestartError);
+  t.is((error as Error).message, 'restart of pid 1234 failed at building the tree: the restoring task 1234 died (killed by SIGKILL)');
+  t.regex((error as RestartError).hint ?? '', /dmesg/);
+});
+
+test("a restoring task that died in its final step: the module's words for it", async (t) => {
+  const died = Object.assign(new Error('the restoring task (pid 1234) died during restore, killed by signal 9'), {
+    code: 'ERR_CPT_TASK_EXITED',
+    pid: 1234,
+    signal: 9,
+    detail: 'pid 1234 failed at its final step (-EBADF), killed by SIGKILL: epoll fd 3: cannot watch fd 900 again: -9',
+  });
+  const { error } = await run({ fail: { call: 'restoreTree', error: died } });
   t.is(
     (error as Error).message,
-    'restart of pid 1234 failed at building the tree: the restored task (pid 1234) was killed by signal 9 during restore',
+    'restart of pid 1234 failed at building the tree: the restoring task 1234 died (killed by SIGKILL): ' +
+      'pid 1234 failed at its final step (-EBADF), killed by SIGKILL: epoll fd 3: cannot watch fd 900 again: -9',
   );
-  t.regex((error as RestartError).hint ?? '', /dmesg/);
+});
+
+test("a task cancelled by another's failure: the failure is shown, not ECANCELED", async (t) => {
+  const cancelled = Object.assign(systemError('ECANCELED', 125, 'CPT_IOC_RESTORE(MM)', 'Operation canceled'), {
+    subsys: 'MM',
+    pid: 1236,
+    detail: 'pid 1235 failed at its final step (-EBADF), killed by SIGKILL: epoll fd 3: cannot watch fd 900 again: -9',
+  });
+  const { error } = await run({ fail: { call: 'restoreTree', error: cancelled } });
+  t.true(error instanceof RestartError);
+  t.is(
+    (error as Error).message,
+    'restart of pid 1236 failed: pid 1235 failed at its final step (-EBADF), killed by SIGKILL: epoll fd 3: cannot watch fd 900 again: -9',
+  );
 });
 
 test('the module refusing the header as malformed is an ImageError (exit 6)', async (t) => {

@@ -167,9 +167,7 @@ function describeFile(file: File): string {
         }, period ${formatDuration(file.timerIntervalNs)}, ` + `${file.timerTicks} unread`
       );
     case 'EPOLL':
-      return `watching ${
-        file.epollTargets.length === 0 ? 'nothing' : file.epollTargets.map((t) => `fd ${t.fd} (${hex(BigInt(t.events))})`).join(', ')
-      }`;
+      return `watching ${file.epollTargets.length === 0 ? 'nothing' : file.epollTargets.map((t, i) => epollTarget(file, t, i)).join(', ')}`;
     case 'MQUEUE':
       return (
         `/${file.path}, ${file.mqMessages.length} messages ` +
@@ -764,4 +762,13 @@ export function* inspectJsonChunks(summary: ImageSummary, image: string, records
 
 export function formatInspectJson(summary: ImageSummary, image: string, records?: readonly RecordJson[]): string {
   return [...inspectJsonChunks(summary, image, records)].join('');
+}
+
+/** One epoll target; one whose fd no longer names its file says which file it watches. */
+function epollTarget(file: File, target: File['epollTargets'][number], index: number): string {
+  const watch = file.epollWatches.find((w) => w.target === index);
+  const events = hex(BigInt(target.events));
+  if (watch === undefined) return `fd ${target.fd} (${events})`;
+  const watched = watch.fileId === 0 ? `the file at fd ${watch.fd}` : `file ${watch.fileId}`;
+  return `fd ${target.fd} (${events}; its fd since closed or reused: ${watched})`;
 }

@@ -2,7 +2,8 @@
 import { ImageError, RestartError } from '../../errors.js';
 import type { CptError } from '../../errors.js';
 import type { RestoreTaskError } from '../../native.js';
-import { describeSystemError, errnoCode } from '../../system-error.js';
+import { signalName } from '../../signals.js';
+import { describeSystemError, errnoCode, moduleDetail } from '../../system-error.js';
 import type { PidHolder } from './holder.js';
 import { pidInUseHint } from './holder.js';
 
@@ -47,19 +48,22 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
   const subject = pid === null ? 'restart' : `restart of pid ${pid}`;
 
   if (isRestoreTaskError(error)) {
-    return new RestartError(
-      `${subject} failed at ${step}: ${error.message}`,
-      error.code === 'ERR_CPT_TASK_EXITED'
-        ? { ...options, hint: 'the kernel log (dmesg) may say why' }
-        : {
-            ...options,
-            hint: 'the module does not follow the ABI this cptctl was built with: rebuild kmod/ from this checkout and reload it',
-          },
-    );
+    if (error.code === 'ERR_CPT_TASK_EXITED') return taskDied(subject, step, error);
+    return new RestartError(`${subject} failed at ${step}: ${error.message}`, {
+      ...options,
+      hint: 'the module does not follow the ABI this cptctl was built with: rebuild kmod/ from this checkout and reload it',
+    });
   }
 
   if (isPidInUse(error) && pid !== null) {
     return new RestartError(`pid ${pid} is in use (EEXIST)`, { ...options, hint: pidInUseHint(pid, holder) });
+  }
+
+  // A task cancelled by another's failure: the module's words say whose and why.
+  const detail = moduleDetail(error);
+  if (code === 'ECANCELED' && detail !== undefined) {
+    const message = `${subject} failed: ${detail}`;
+    return new RestartError(message, { ...options, hint: 'the kernel log (dmesg) has the whole story' });
   }
 
   // The failed RESTORE names its subsystem in the addon's message.
@@ -72,4 +76,22 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
   if (code !== undefined && IMAGE_ERRNOS.has(code)) return new ImageError(message, { ...options, hint: INSPECT_HINT });
   const hint = code === undefined ? undefined : HINTS[code];
   return new RestartError(message, hint === undefined ? options : { ...options, hint });
+}
+
+/**
+ * A restoring task that died without reporting a failed step (its final
+ * step had closed its fds, or a signal killed it): the signal or status,
+ * and the module's note of which task failed at what, if one did.
+ */
+function taskDied(subject: string, step: string, error: RestoreTaskError): CptError {
+  const how =
+    typeof error.signal === 'number'
+      ? `killed by ${signalName(error.signal)}`
+      : typeof error.exitCode === 'number'
+        ? `exited with status ${error.exitCode}`
+        : 'ended';
+  const detail = moduleDetail(error);
+  const who = typeof error.pid === 'number' ? `the restoring task ${error.pid}` : 'a restoring task';
+  const message = `${subject} failed at ${step}: ${who} died (${how})` + (detail === undefined ? '' : `: ${detail}`);
+  return new RestartError(message, { cause: error, hint: 'the kernel log (dmesg) may say more' });
 }

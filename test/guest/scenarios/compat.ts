@@ -29,6 +29,7 @@ export const COMPAT_CHECKS = [
   'file_locks',
   // seccomp
   'seccomp_filter',
+  'epoll_tfile',
 ] as const;
 
 interface CompatReport {

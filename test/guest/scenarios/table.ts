@@ -18,6 +18,7 @@ import { securityNextidScenarios } from './security-nextid.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
+import { kindsScenarios } from './kinds.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { treeScenarios } from './tree.js';
 
@@ -41,6 +42,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...faultScenarios,
   ...deletedScenarios,
   ...flocksScenarios,
+  ...kindsScenarios,
 ];
 
 /**
