@@ -44,6 +44,10 @@
  *  task_attrs     a CPU-time interval timer's time left and an mm's dumpable
  *                 bits read and set as the kernel's syscalls do
  *                 (cpt_compat_task.c)
+ *  posix_timers   timers made here with the next id set get it, read back as
+ *                 timer_gettime() reads them (real and CPU-time clocks),
+ *                 and an overrun count written reads back through
+ *                 timer_getoverrun() (cpt_compat_ptimers.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -158,6 +162,13 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(pidmap_lock, "pidmap_lock"),
 	CPT_SYM(pid_max, "pid_max"),
 	CPT_SYM(shmem_kernel_file_setup, "shmem_kernel_file_setup"),
+	/* POSIX timers */
+	CPT_SYSCALL(sys_timer_create, timer_create),
+	CPT_SYSCALL(sys_timer_settime, timer_settime),
+	CPT_SYSCALL(sys_timer_gettime, timer_gettime),
+	CPT_SYSCALL(sys_timer_getoverrun, timer_getoverrun),
+	CPT_SYSCALL(sys_timer_delete, timer_delete),
+	CPT_SYM(send_sigqueue, "send_sigqueue"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -756,6 +767,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "fdinfo_inotify", cpt_check_fdinfo_inotify },
 	{ "mqueue_text", cpt_check_mqueue_text },
 	{ "task_attrs", cpt_check_task_attrs },
+	/* POSIX timers */
+	{ "posix_timers", cpt_check_posix_timers },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

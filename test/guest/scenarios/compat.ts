@@ -5,7 +5,7 @@
 import type { Scenario } from './scenario.js';
 import { checkJsonReport, shell } from './rows.js';
 
-/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c). */
+/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, posix_timers in cpt_compat_ptimers.c). */
 export const COMPAT_CHECKS = [
   'release',
   'symbols',
@@ -26,6 +26,7 @@ export const COMPAT_CHECKS = [
   'fdinfo_inotify',
   'mqueue_text',
   'task_attrs',
+  'posix_timers',
 ] as const;
 
 interface CompatReport {

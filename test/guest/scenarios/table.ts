@@ -7,6 +7,7 @@ import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
+import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
 import { securityCredsScenarios } from './security-creds.js';
@@ -26,6 +27,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sharedScenarios,
   ...objectScenarios,
   ...taskAttrsScenarios,
+  ...ptimerScenarios,
   ...abortScenarios,
   ...securityCredsScenarios,
   ...mutateScenarios,
