@@ -264,6 +264,48 @@ int cpt_posix_timers_decode(struct cpt_ptimers **ptimers, const struct cpt_pb_fi
 	return 0;
 }
 
+/* Whether tid is a live thread of the process s->cur leads, in the image's tree. */
+static bool cpt_ptimer_own_thread(struct cpt_session *s, u32 tid)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].pid == tid)
+			return !s->tasks[i].zombie && s->tasks[i].tgid == s->cur->pid;
+	return false;
+}
+
+/*
+ * When the record is read, with a message, rather than when the timers are
+ * made (where timer_create() would refuse them too, the task already past
+ * its point of no return): a timer signals, or counts the CPU time of,
+ * only the process's own threads.
+ */
+int cpt_posix_timers_check_tree(const struct cpt_ptimers *pt, struct cpt_session *s)
+{
+	const struct cpt_ptimer *tm;
+	unsigned int i;
+	pid_t upid;
+
+	for (i = 0; pt && i < pt->nr; i++) {
+		tm = &pt->timers[i];
+		upid = tm->clock < 0 ? CPUCLOCK_PID(tm->clock) : 0;
+		if (tm->notify_thread && !cpt_ptimer_own_thread(s, tm->notify_thread)) {
+			cpt_note("pid %u: POSIX timer %u signals thread %u, not the process's\n",
+				 s->cur->pid, tm->id, tm->notify_thread);
+			return -EINVAL;
+		}
+		if (tm->clock_thread ? !cpt_ptimer_own_thread(s, tm->clock_thread) :
+				       upid && upid != s->cur->pid) {
+			cpt_note("pid %u: POSIX timer %u: the CPU-time clock of pid %d %s\n",
+				 s->cur->pid, tm->id, tm->clock_thread ?: upid,
+				 "(another process)");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 void cpt_posix_timers_free(struct cpt_ptimers *pt)
 {
 	if (!pt)

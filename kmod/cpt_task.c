@@ -578,6 +578,8 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	if (!ret)
 		ret = cpt_check_root(root);
 	if (!ret)
+		ret = cpt_task_attrs_check_tree(rt->attrs, s);
+	if (!ret)
 		ret = cpt_check_creds(rt, current_cred());
 	if (!ret && *cwd)
 		ret = cpt_lookup_cwd(rt, cwd);

@@ -426,6 +426,12 @@ int cpt_task_attrs_decode(struct cpt_task_attrs **attrs, const struct cpt_pb_fie
 	return cpt_decode_process_attrs(a, f);
 }
 
+/* What of the attributes names other tasks of the tree, checked against it when read. */
+int cpt_task_attrs_check_tree(const struct cpt_task_attrs *a, struct cpt_session *s)
+{
+	return a ? cpt_posix_timers_check_tree(a->ptimers, s) : 0;
+}
+
 void cpt_task_attrs_free(struct cpt_task_attrs *a)
 {
 	if (!a)

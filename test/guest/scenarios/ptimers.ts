@@ -25,7 +25,7 @@ export const ptimerScenarios: readonly Scenario[] = [
     name: 'ptimers',
     run: cycle('ptimers', inDir),
     timeoutSeconds: 60,
-    costSeconds: 8,
+    costSeconds: 10,
     checks: {
       'ptimers.checkpoint': 'a root process with seven POSIX timers on five clocks is checkpointed and killed',
       'ptimers.exit-status': 'the restarted process checks its timers and ends well',
@@ -36,12 +36,16 @@ export const ptimerScenarios: readonly Scenario[] = [
     name: 'ptimers-user',
     run: shell('ptimers', 'user_service'),
     cli: true,
-    timeoutSeconds: 120,
-    costSeconds: 25,
+    timeoutSeconds: 240,
+    costSeconds: 45,
     checks: {
       'ptimers-user.checkpoint': 'root checkpoints a nobody process with seven POSIX timers',
       'ptimers-user.exit-status': 'the nobody process restarted by root checks its timers and ends well',
       ...workloadChecks('ptimers-user', 'nobody restarted by root'),
+      'ptimers-user.inspect': 'cptctl inspect shows each POSIX timer: clock, notification, time left, interval, pending signal',
+      'ptimers-user.foreign-thread-refused':
+        'a restart whose image has a timer signal a thread outside the process is refused, naming the timer',
+      'ptimers-user.foreign-clock-refused': "a restart whose image has a timer on another process's CPU clock is refused, naming the timer",
       'ptimers-user.other-cpu-clock-refused':
         "a checkpoint of a process with a timer on another process's CPU clock is refused, naming the timer",
     },
