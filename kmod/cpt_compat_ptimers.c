@@ -243,6 +243,7 @@ int cpt_compat_ptimer_finish(const struct cpt_ptimer *p)
 	struct sighand_struct *sighand = rcu_dereference_protected(current->sighand, true);
 	struct k_itimer *timr = cpt_ptimer_find(p->id);
 	unsigned long flags;
+	bool queued;
 	int ret = 0;
 
 	if (!timr)
@@ -254,13 +255,23 @@ int cpt_compat_ptimer_finish(const struct cpt_ptimer *p)
 	    CPUCLOCK_PERTHREAD(timr->it_clock) == CPUCLOCK_PERTHREAD(p->clock))
 		timr->it_clock = p->clock;
 	if (p->signal_pending) {
-		timr->sigq->info.si_sys_private = 0;
-		ret = cpt_sym.send_sigqueue(timr->sigq, timr->it_pid,
-					    timr->it_sigev_notify & SIGEV_THREAD_ID ?
-					    PIDTYPE_PID : PIDTYPE_TGID);
+		spin_lock(&sighand->siglock);
+		queued = !list_empty(&timr->sigq->list);
+		spin_unlock(&sighand->siglock);
+		/*
+		 * Unless it expired since it was armed: then its signal is
+		 * queued already, and re-arms it when delivered.
+		 */
+		if (!queued) {
+			timr->sigq->info.si_sys_private = 0;
+			ret = cpt_sym.send_sigqueue(timr->sigq, timr->it_pid,
+						    timr->it_sigev_notify & SIGEV_THREAD_ID ?
+						    PIDTYPE_PID : PIDTYPE_TGID);
+		}
 		if (!ret) {
 			spin_lock(&sighand->siglock);
-			timr->sigq->info.si_overrun = p->pending_overrun;
+			timr->sigq->info.si_overrun = queued ? timr->sigq->info.si_overrun + 1 : 0;
+			timr->sigq->info.si_overrun += p->pending_overrun;
 			spin_unlock(&sighand->siglock);
 		}
 	}
