@@ -54,6 +54,10 @@
  *  epoll_tfile    an epoll entry's file found by its fd and rank, and
  *                 replace_fd() putting a file at a chosen fd (one made here;
  *                 cpt_compat_fdinfo.c)
+ *  posix_timers   timers made here with the next id set get it, read back as
+ *                 timer_gettime() reads them (real and CPU-time clocks),
+ *                 and an overrun count written reads back through
+ *                 timer_getoverrun() (cpt_compat_ptimers.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -177,6 +181,13 @@ static const struct cpt_symbol cpt_symbols[] = {
 	/* epoll entries whose fd was closed or reused */
 	CPT_SYM(get_epoll_tfile_raw_ptr, "get_epoll_tfile_raw_ptr"),
 	CPT_SYM(replace_fd, "replace_fd"),
+	/* POSIX timers */
+	CPT_SYSCALL(sys_timer_create, timer_create),
+	CPT_SYSCALL(sys_timer_settime, timer_settime),
+	CPT_SYSCALL(sys_timer_gettime, timer_gettime),
+	CPT_SYSCALL(sys_timer_getoverrun, timer_getoverrun),
+	CPT_SYSCALL(sys_timer_delete, timer_delete),
+	CPT_SYM(send_sigqueue, "send_sigqueue"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -779,6 +790,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "seccomp_filter", cpt_check_seccomp_filter },
 	/* epoll entries whose fd was closed or reused */
 	{ "epoll_tfile", cpt_check_epoll_tfile },
+	/* POSIX timers */
+	{ "posix_timers", cpt_check_posix_timers },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

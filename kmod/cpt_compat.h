@@ -203,5 +203,38 @@ int cpt_compat_with_siglock(struct task_struct *t, int (*fn)(struct task_struct 
 int cpt_compat_seccomp_attach(void *filter, struct task_struct *owner);
 const void *cpt_compat_seccomp_current(void);
 int cpt_check_seccomp_filter(void);
+ * cpt_compat_ptimers.c: a process's POSIX timers (struct k_itimer on
+ * signal_struct's list, their sigqueues, the next id). Checked:
+ * posix_timers.
+ */
+struct pid_namespace;
+struct sigqueue;
+
+/* One timer as cpt_posix_timers.c saves and restores it (proto PosixTimer). */
+struct cpt_ptimer {
+	u32 id;
+	s32 clock;		/* it_clock: a CPU-time one with its pid and flags */
+	u32 notify;		/* it_sigev_notify */
+	u32 signo;
+	u64 sigev_value;
+	u32 notify_thread;	/* SIGEV_THREAD_ID's thread */
+	u32 clock_thread;	/* a thread CPU-time clock's thread */
+	u64 value_ns;		/* time left, 0: disarmed */
+	u64 interval_ns;
+	u32 overrun;		/* timer_getoverrun() */
+	bool signal_pending;	/* its sigqueue is queued */
+	u32 pending_overrun;	/* that sigqueue's si_overrun */
+};
+
+#define CPT_PTIMER_WHY_LEN 96
+
+int cpt_compat_ptimers_read(struct task_struct *t, struct pid_namespace *ns,
+			    struct cpt_ptimer *p, unsigned int max, u32 *next_id, u32 *bad,
+			    char *why);
+bool cpt_compat_sigqueue_is_timers(const struct sigqueue *q);
+bool cpt_compat_ptimers_none(void);
+void cpt_compat_ptimer_set_next_id(u32 id);
+int cpt_compat_ptimer_finish(const struct cpt_ptimer *p);
+int cpt_check_posix_timers(void);
 
 #endif /* CPT_COMPAT_H */

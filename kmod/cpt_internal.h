@@ -96,6 +96,18 @@ int cpt_task_attrs_apply(const struct cpt_task_attrs *attrs);
 void cpt_task_attrs_apply_after_creds(const struct cpt_task_attrs *attrs);
 void cpt_task_attrs_free(struct cpt_task_attrs *attrs);
 
+/*
+ * cpt_posix_timers.c: a process's POSIX timers, saved into its ProcessAttrs
+ * message and restored with its attributes.
+ */
+struct cpt_ptimers;
+int cpt_posix_timers_save(struct task_struct *t, struct cpt_pb_buf *p);
+int cpt_posix_timers_decode(struct cpt_ptimers **ptimers, const struct cpt_pb_field *f);
+int cpt_posix_timers_apply(const struct cpt_ptimers *ptimers, pid_t pid);
+void cpt_posix_timers_free(struct cpt_ptimers *ptimers);
+int cpt_posix_timers_check_tree(const struct cpt_ptimers *ptimers, struct cpt_session *s);
+int cpt_task_attrs_check_tree(const struct cpt_task_attrs *attrs, struct cpt_session *s);
+
 /* cpt_compat.c: the kernel's unexported functions we use, found at load. */
 bool cpt_may_checkpoint(struct task_struct *task);
 

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "cpt_compat.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
 
@@ -80,13 +81,16 @@ static void cpt_copy_queue(struct cpt_restore_signals *rs, struct sigpending *qu
 		sig = q->info.si_signo;
 		if (sig < 1 || !valid_signal(sig) || !sigismember(&queue->signal, sig))
 			continue;
+		sigaddset(&seen, sig);
+		/* A timer's own: saved and queued again with its timer (cpt_posix_timers.c). */
+		if (cpt_compat_sigqueue_is_timers(q))
+			continue;
 		p = &rs->pending[rs->nr_pending++];
 		copy_siginfo(&p->info, &q->info);
 		/* The posix timer's cookie is the kernel's, never user space's. */
 		if (p->info.si_code == SI_TIMER)
 			p->info.si_sys_private = 0;
 		p->shared = shared;
-		sigaddset(&seen, sig);
 	}
 	for (sig = 1; sig <= _NSIG; sig++) {
 		if (!sigismember(&queue->signal, sig) || sigismember(&seen, sig))

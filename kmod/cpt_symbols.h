@@ -2,6 +2,7 @@
 #ifndef CPT_SYMBOLS_H
 #define CPT_SYMBOLS_H
 
+#include <linux/pid.h>
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -16,6 +17,7 @@ struct files_struct;
 struct cred;
 struct user_struct;
 struct restart_block;
+struct sigqueue;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -102,6 +104,13 @@ struct cpt_kernel_symbols {
 	 */
 	struct file *(*get_epoll_tfile_raw_ptr)(struct file *file, int tfd, unsigned long toff);
 	int (*replace_fd)(unsigned int fd, struct file *file, unsigned int flags);
+	/* POSIX timers (cpt_posix_timers.c): made by the restoring task; its signal queued */
+	long (*sys_timer_create)(const struct pt_regs *regs);
+	long (*sys_timer_settime)(const struct pt_regs *regs);
+	long (*sys_timer_gettime)(const struct pt_regs *regs);		/* compat checks' */
+	long (*sys_timer_getoverrun)(const struct pt_regs *regs);	/* compat checks' */
+	long (*sys_timer_delete)(const struct pt_regs *regs);		/* compat checks' */
+	int (*send_sigqueue)(struct sigqueue *q, struct pid *pid, enum pid_type type);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

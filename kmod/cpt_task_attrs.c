@@ -4,7 +4,8 @@
  * expects unchanged: per thread its policy, rt priority and nice value,
  * CPU affinity, I/O priority, timer slack and parent-death signal; per
  * process its oom_score_adj, dumpable and THP-disable flags and interval
- * timers (the child subreaper flag is the tree's: cpt_tree.c).
+ * timers (the child subreaper flag is the tree's: cpt_tree.c; its POSIX
+ * timers are saved with these: cpt_posix_timers.c).
  *
  * What the kernel guards, a restart asks of it through its own syscalls,
  * made by the restoring task before it takes the saved credentials: the
@@ -74,6 +75,7 @@ struct cpt_task_attrs {
 	u32 dumpable;
 	bool thp_disable;
 	struct cpt_itimer itimers[CPT_NR_ITIMERS];
+	struct cpt_ptimers *ptimers;
 };
 
 static bool cpt_policy_known(u32 policy)
@@ -229,6 +231,8 @@ static int cpt_save_process_attrs(struct task_struct *t, struct cpt_pb_buf *msg)
 		   test_bit(MMF_DISABLE_THP, &mm->flags));
 	mmput(mm);
 	ret = cpt_save_itimers(t, &p);
+	if (!ret)
+		ret = cpt_posix_timers_save(t, &p);
 	if (ret) {
 		cpt_pb_free(&p);
 		return ret;
@@ -388,6 +392,10 @@ static int cpt_decode_process_attrs(struct cpt_task_attrs *a, const struct cpt_p
 		case CPT_PB_PROCESS_ATTRS_ITIMERS:
 			cpt_pb_fail(&r, cpt_decode_itimer(a, &f));
 			break;
+		case CPT_PB_PROCESS_ATTRS_POSIX_TIMERS:
+		case CPT_PB_PROCESS_ATTRS_NEXT_POSIX_TIMER_ID:
+			cpt_pb_fail(&r, cpt_posix_timers_decode(&a->ptimers, &f));
+			break;
 		}
 	}
 	if (!cpt_pb_end(&r) && a->dumpable > SUID_DUMP_ROOT)
@@ -418,12 +426,19 @@ int cpt_task_attrs_decode(struct cpt_task_attrs **attrs, const struct cpt_pb_fie
 	return cpt_decode_process_attrs(a, f);
 }
 
+/* What of the attributes names other tasks of the tree, checked against it when read. */
+int cpt_task_attrs_check_tree(const struct cpt_task_attrs *a, struct cpt_session *s)
+{
+	return a ? cpt_posix_timers_check_tree(a->ptimers, s) : 0;
+}
+
 void cpt_task_attrs_free(struct cpt_task_attrs *a)
 {
 	if (!a)
 		return;
 	free_cpumask_var(a->cpus);
 	kfree(a->cpulist);
+	cpt_posix_timers_free(a->ptimers);
 	kfree(a);
 }
 
@@ -574,6 +589,9 @@ static int cpt_apply_process_attrs(const struct cpt_task_attrs *a, struct cpt_ub
 		ret = cpt_apply_thp(a);
 	if (!ret)
 		ret = cpt_apply_itimers(a, ub, pid);
+	/* Its threads are there, parked: a timer may signal one of them. */
+	if (!ret)
+		ret = cpt_posix_timers_apply(a->ptimers, pid);
 	return ret;
 }
 

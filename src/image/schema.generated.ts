@@ -169,6 +169,37 @@ export interface ProcessAttrs {
   thpDisable: boolean;
   /** those armed or with an interval */
   itimers: Itimer[];
+  /** timer_create()'s, in the order of their ids */
+  posixTimers: PosixTimer[];
+  /** the id the process's next timer_create() gets */
+  nextPosixTimerId: number;
+}
+
+/** A POSIX timer (timer_create, cpt_posix_timers.c): the time left at the checkpoint. */
+export interface PosixTimer {
+  /** the timer_t the program holds, 0..INT_MAX */
+  id: number;
+  /** clockid_t */
+  clock: number;
+  /** sigev_notify: SIGNAL 0, NONE 1, THREAD 2, THREAD_ID|SIGNAL 4 */
+  notify: number;
+  /** sigev_signo */
+  signo: number;
+  /** sigev_value, as its pointer */
+  sigevValue: bigint;
+  /** SIGEV_THREAD_ID: the thread signalled */
+  notifyThread: number;
+  /** a thread's CPU-time clock: the thread whose CPU time it counts */
+  clockThread: number;
+  /** time left; 0: disarmed */
+  valueNs: bigint;
+  intervalNs: bigint;
+  /** what timer_getoverrun() gives */
+  overrun: number;
+  /** its signal is queued, not delivered yet */
+  signalPending: boolean;
+  /** that queued signal's si_overrun */
+  pendingOverrun: number;
 }
 
 export interface SigAction {

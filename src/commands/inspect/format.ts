@@ -11,6 +11,7 @@ import type {
   ImageHeader,
   IpcPerm,
   Mm,
+  PosixTimer,
   ProcessAttrs,
   Pty,
   RestartBlock,
@@ -32,9 +33,11 @@ import {
   itimerName,
   octal,
   openFlagsName,
+  posixClockName,
   rlimitName,
   rlimitValue,
   schedPolicyName,
+  sigevName,
   signalsInMask,
   vmaPerms,
   xsaveXstateBv,
@@ -289,7 +292,22 @@ function processAttrsLines(attrs: ProcessAttrs): string[] {
     `oom_score_adj ${attrs.oomScoreAdj} (min ${attrs.oomScoreAdjMin}), dumpable ${attrs.dumpable}, ` +
       `THP ${attrs.thpDisable ? 'disabled' : 'allowed'}`,
     `interval timers: ${timers.length === 0 ? 'none' : timers.join('; ')}`,
+    `POSIX timers: ${attrs.posixTimers.length === 0 ? 'none' : attrs.posixTimers.length}, next id ${attrs.nextPosixTimerId}`,
+    ...attrs.posixTimers.map((timer) => `  ${posixTimerLine(timer)}`),
   ];
+}
+
+/** One POSIX timer: 'timer 6 CLOCK_MONOTONIC, SIGEV_SIGNAL SIGRTMIN+1 value 0x1234, 0.100 s left, every 0.100 s, overrun 0'. */
+function posixTimerLine(timer: PosixTimer): string {
+  const target = timer.notifyThread === 0 ? '' : ` to thread ${timer.notifyThread}`;
+  const signal = timer.notify === 1 ? '' : ` ${signalName(timer.signo)} value ${hex(timer.sigevValue)}`;
+  const armed = timer.valueNs === 0n ? 'disarmed' : `${seconds(timer.valueNs)} s left`;
+  const every = timer.intervalNs === 0n ? '' : `, every ${seconds(timer.intervalNs)} s`;
+  const pending = timer.signalPending ? `, signal pending (overrun ${timer.pendingOverrun})` : '';
+  return (
+    `timer ${timer.id} ${posixClockName(timer.clock, timer.clockThread)}, ${sigevName(timer.notify)}${target}${signal}, ` +
+    `${armed}${every}, overrun ${timer.overrun}${pending}`
+  );
 }
 
 function signalsLines(signals: Signals): string[] {
@@ -573,6 +591,14 @@ function taskJson(task: Task): Record<string, unknown> {
             itimers: task.processAttrs.itimers.map((timer) => ({
               which: timer.which,
               name: itimerName(timer.which),
+              valueNs: timer.valueNs.toString(),
+              intervalNs: timer.intervalNs.toString(),
+            })),
+            posixTimers: task.processAttrs.posixTimers.map((timer) => ({
+              ...timer,
+              clockName: posixClockName(timer.clock, timer.clockThread),
+              notifyName: sigevName(timer.notify),
+              sigevValue: hex(timer.sigevValue),
               valueNs: timer.valueNs.toString(),
               intervalNs: timer.intervalNs.toString(),
             })),

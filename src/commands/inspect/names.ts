@@ -90,6 +90,37 @@ export function itimerName(which: number): string {
   return ITIMER_NAMES[which] ?? `itimer ${which}`;
 }
 
+const POSIX_CLOCK_NAMES: Record<number, string> = {
+  0: 'CLOCK_REALTIME',
+  1: 'CLOCK_MONOTONIC',
+  7: 'CLOCK_BOOTTIME',
+  11: 'CLOCK_TAI',
+  [-6]: 'CLOCK_PROCESS_CPUTIME_ID',
+  [-2]: 'CLOCK_THREAD_CPUTIME_ID',
+};
+
+/**
+ * A POSIX timer's clock as the kernel keeps it: a named one, or a CPU-time
+ * clock naming its process or thread (the kernel's CPUCLOCK_PID encoding);
+ * a thread's CPU clock also says which thread it counts.
+ */
+export function posixClockName(clock: number, clockThread: number): string {
+  const thread = clockThread === 0 ? '' : ` of thread ${clockThread}`;
+  const named = POSIX_CLOCK_NAMES[clock];
+  if (named !== undefined) return `${named}${thread}`;
+  if (clock >= 0) return `clock ${clock}`;
+  const pid = ~(clock >> 3);
+  const which = ['PROF', 'VIRT', 'SCHED', 'FD'][clock & 3] ?? '?';
+  return (clock & 4) === 0 ? `CPU clock ${which} of process ${pid}` : `CPU clock ${which}${thread}`;
+}
+
+const SIGEV_NAMES: Record<number, string> = { 0: 'SIGEV_SIGNAL', 1: 'SIGEV_NONE', 2: 'SIGEV_THREAD', 4: 'SIGEV_THREAD_ID' };
+
+/** sigev_notify by name ('SIGEV_THREAD_ID' for the kernel's SIGEV_SIGNAL | SIGEV_THREAD_ID). */
+export function sigevName(notify: number): string {
+  return SIGEV_NAMES[notify] ?? `sigev_notify ${notify}`;
+}
+
 /** Signal numbers in a sigset_t mask (bit signo-1). */
 export function signalsInMask(mask: bigint): string[] {
   const names: string[] = [];

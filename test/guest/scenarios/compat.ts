@@ -6,6 +6,7 @@ import type { Scenario } from './scenario.js';
 import { checkJsonReport, shell } from './rows.js';
 
 /** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, file_locks in cpt_compat_lock.c, seccomp_filter in cpt_compat_seccomp.c). */
+/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, posix_timers in cpt_compat_ptimers.c). */
 export const COMPAT_CHECKS = [
   'release',
   'symbols',
@@ -30,6 +31,7 @@ export const COMPAT_CHECKS = [
   // seccomp
   'seccomp_filter',
   'epoll_tfile',
+  'posix_timers',
 ] as const;
 
 interface CompatReport {

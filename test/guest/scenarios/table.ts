@@ -9,6 +9,7 @@ import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
+import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
 import { seccompScenarios } from './seccomp.js';
@@ -30,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sharedScenarios,
   ...objectScenarios,
   ...taskAttrsScenarios,
+  ...ptimerScenarios,
   ...abortScenarios,
   ...securityCredsScenarios,
   ...seccompScenarios,
