@@ -158,6 +158,11 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(pidmap_lock, "pidmap_lock"),
 	CPT_SYM(pid_max, "pid_max"),
 	CPT_SYM(shmem_kernel_file_setup, "shmem_kernel_file_setup"),
+	/* mm and process attributes: locked and advised memory, membarrier, loginuid */
+	CPT_SYSCALL(sys_madvise, madvise),
+	CPT_SYSCALL(sys_mlockall, mlockall),
+	CPT_SYSCALL(sys_membarrier, membarrier),
+	CPT_SYM(audit_set_loginuid, "audit_set_loginuid"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -756,6 +761,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "fdinfo_inotify", cpt_check_fdinfo_inotify },
 	{ "mqueue_text", cpt_check_mqueue_text },
 	{ "task_attrs", cpt_check_task_attrs },
+	{ "membarrier", cpt_check_membarrier },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

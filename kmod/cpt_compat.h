@@ -9,6 +9,7 @@
 #define CPT_COMPAT_H
 
 #include <linux/idr.h>
+#include <linux/membarrier.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -155,5 +156,17 @@ void cpt_compat_itimer_left(struct task_struct *t, unsigned int clock, u64 *valu
 u64 cpt_compat_itimer_arm_value(unsigned int which, u64 left_ns);
 void cpt_compat_set_dumpable(struct mm_struct *mm, u32 value);
 int cpt_check_task_attrs(void);
+
+/*
+ * cpt_compat_task.c: the membarrier() registrations an mm had made, as
+ * MEMBARRIER_CMD_REGISTER_* bits. Checked: membarrier.
+ */
+#define CPT_MEMBARRIER_REGISTRATIONS					\
+	(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED |			\
+	 MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED |			\
+	 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE |		\
+	 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ)
+u32 cpt_compat_membarrier_registrations(struct mm_struct *mm);
+int cpt_check_membarrier(void);
 
 #endif /* CPT_COMPAT_H */

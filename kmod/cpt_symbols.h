@@ -86,6 +86,11 @@ struct cpt_kernel_symbols {
 	/* what MAP_SHARED | MAP_ANONYMOUS memory is made of (shmem_zero_setup()) */
 	struct file *(*shmem_kernel_file_setup)(const char *name, loff_t size,
 						unsigned long flags);
+	/* mm and process attributes: locked and advised memory, membarrier, loginuid */
+	long (*sys_madvise)(const struct pt_regs *regs);
+	long (*sys_mlockall)(const struct pt_regs *regs);
+	long (*sys_membarrier)(const struct pt_regs *regs);
+	int (*audit_set_loginuid)(kuid_t loginuid);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -26,6 +26,7 @@ export const COMPAT_CHECKS = [
   'fdinfo_inotify',
   'mqueue_text',
   'task_attrs',
+  'membarrier',
 ] as const;
 
 interface CompatReport {

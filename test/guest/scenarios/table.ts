@@ -5,6 +5,7 @@ import { compatScenarios } from './compat.js';
 import { faultScenarios } from './faults.js';
 import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
+import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { raceScenarios } from './race.js';
@@ -26,6 +27,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...sharedScenarios,
   ...objectScenarios,
   ...taskAttrsScenarios,
+  ...mmAttrsScenarios,
   ...abortScenarios,
   ...securityCredsScenarios,
   ...mutateScenarios,
