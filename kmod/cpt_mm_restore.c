@@ -330,10 +330,12 @@ static int cpt_mm_check(struct cpt_mm_restore *rs)
 }
 
 /*
- * Locked memory within the restoring task's rights, as mmap(MAP_LOCKED)
- * and mlockall() judge them (mm/mmap.c's mlock_future_check(),
- * can_do_mlock()): the kernel checks each mapping again, but by then the
- * task's memory is gone, so a refusal is made here, by name.
+ * Locked memory within the restoring task's rights, which are still the
+ * caller's (the saved credentials and limits come after the memory), as
+ * mmap(MAP_LOCKED) and mlockall() judge them (mm/mmap.c's
+ * mlock_future_check(), can_do_mlock()): the kernel checks each mapping
+ * again, but by then the task's memory is gone, so a refusal is made here,
+ * by name.
  */
 static int cpt_mm_check_locked(struct cpt_mm_restore *rs)
 {

@@ -37,14 +37,14 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     name: 'mm-attrs-user',
     run: shell('mmattrs', 'user'),
     cli: true,
-    timeoutSeconds: 180,
-    costSeconds: 30,
+    timeoutSeconds: 240,
+    costSeconds: 50,
     checks: {
       'mm-attrs-user.checkpoint': 'root checkpoints a nobody service with memory locked under RLIMIT_MEMLOCK',
       'mm-attrs-user.exit-status': 'the nobody service restarted by root checks its memory and ends well',
       ...workloadChecks('mm-attrs-user', 'nobody restarted by root'),
       'mm-attrs-user.memlock-refused':
-        'a restart whose locked memory is over its RLIMIT_MEMLOCK, without CAP_IPC_LOCK, is refused before its memory goes, naming the task',
+        "a restart by a caller without CAP_IPC_LOCK whose RLIMIT_MEMLOCK is below the image's locked memory is refused before the memory goes, naming the task",
     },
   },
   {
