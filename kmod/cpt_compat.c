@@ -188,6 +188,11 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_timer_getoverrun, timer_getoverrun),
 	CPT_SYSCALL(sys_timer_delete, timer_delete),
 	CPT_SYM(send_sigqueue, "send_sigqueue"),
+	/* mm and process attributes: locked and advised memory, membarrier, loginuid */
+	CPT_SYSCALL(sys_madvise, madvise),
+	CPT_SYSCALL(sys_mlockall, mlockall),
+	CPT_SYSCALL(sys_membarrier, membarrier),
+	CPT_SYM(audit_set_loginuid, "audit_set_loginuid"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -792,6 +797,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "epoll_tfile", cpt_check_epoll_tfile },
 	/* POSIX timers */
 	{ "posix_timers", cpt_check_posix_timers },
+	{ "membarrier", cpt_check_membarrier },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

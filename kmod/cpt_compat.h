@@ -9,6 +9,7 @@
 #define CPT_COMPAT_H
 
 #include <linux/idr.h>
+#include <linux/membarrier.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -236,5 +237,15 @@ bool cpt_compat_ptimers_none(void);
 void cpt_compat_ptimer_set_next_id(u32 id);
 int cpt_compat_ptimer_finish(const struct cpt_ptimer *p);
 int cpt_check_posix_timers(void);
+ * cpt_compat_task.c: the membarrier() registrations an mm had made, as
+ * MEMBARRIER_CMD_REGISTER_* bits. Checked: membarrier.
+ */
+#define CPT_MEMBARRIER_REGISTRATIONS					\
+	(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED |			\
+	 MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED |			\
+	 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE |		\
+	 MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ)
+u32 cpt_compat_membarrier_registrations(struct mm_struct *mm);
+int cpt_check_membarrier(void);
 
 #endif /* CPT_COMPAT_H */

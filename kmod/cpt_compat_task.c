@@ -8,7 +8,9 @@
  *    runs whenever such a timer is armed);
  *  - the tick set_cpu_itimer() adds to a CPU-time timer's value, taken
  *    off again when a restart arms it with the time it had left;
- *  - an mm's dumpable bits, as fs/exec.c's set_dumpable() sets them.
+ *  - an mm's dumpable bits, as fs/exec.c's set_dumpable() sets them;
+ *  - an mm's membarrier() registrations, from its membarrier_state (the
+ *    check membarrier).
  * The check task_attrs (cpt_compat.c runs it last) tests both in the
  * loading task against the kernel's own syscalls: setitimer() then
  * getitimer() against what cpt reads, prctl(PR_SET_DUMPABLE) against what
@@ -17,12 +19,14 @@
  * flags are put back; one with a CPU-time timer of its own leaves the
  * timers untested.
  */
+#include <linux/membarrier.h>
 #include <linux/mm.h>
 #include <linux/posix-timers.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
 #include <linux/sched/cputime.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/time.h>
 #include <linux/uaccess.h>
@@ -175,4 +179,63 @@ int cpt_check_task_attrs(void)
 		return cpt_compat_untested("the loading task has no memory");
 	ret = cpt_check_mm_flags();
 	return ret ?: cpt_check_itimers();
+}
+
+/*
+ * The membarrier() registrations of an mm, as the commands that made them:
+ * kernel/sched/membarrier.c marks each one done with its *_READY bit of
+ * mm->membarrier_state (the other bits are set before the registration
+ * has synced every CPU).
+ */
+static const struct {
+	u32 ready;
+	u32 cmd;
+} cpt_membarrier_states[] = {
+	{ MEMBARRIER_STATE_PRIVATE_EXPEDITED_READY,
+	  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED },
+	{ MEMBARRIER_STATE_GLOBAL_EXPEDITED_READY,
+	  MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED },
+	{ MEMBARRIER_STATE_PRIVATE_EXPEDITED_SYNC_CORE_READY,
+	  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE },
+	{ MEMBARRIER_STATE_PRIVATE_EXPEDITED_RSEQ_READY,
+	  MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_RSEQ },
+};
+
+u32 cpt_compat_membarrier_registrations(struct mm_struct *mm)
+{
+	u32 state = atomic_read(&mm->membarrier_state), cmds = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cpt_membarrier_states); i++)
+		if (state & cpt_membarrier_states[i].ready)
+			cmds |= cpt_membarrier_states[i].cmd;
+	return cmds;
+}
+
+/*
+ * Registering is for good, so the loading task is not registered: the
+ * check is that the kernel offers every registration a restart may make
+ * again, and that the loading task's state reads as registrations the
+ * kernel offers.
+ */
+int cpt_check_membarrier(void)
+{
+	long offered = cpt_sys(cpt_sym.sys_membarrier, MEMBARRIER_CMD_QUERY, 0, 0, 0, 0);
+	u32 all = 0;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cpt_membarrier_states); i++)
+		all |= cpt_membarrier_states[i].cmd;
+	if (all != CPT_MEMBARRIER_REGISTRATIONS)
+		return cpt_compat_fail("the membarrier registrations are %#x, not %#x", all,
+				       CPT_MEMBARRIER_REGISTRATIONS);
+	if (offered < 0)
+		return cpt_compat_fail("membarrier(MEMBARRIER_CMD_QUERY) failed: %ld", offered);
+	if ((offered & all) != all)
+		return cpt_compat_fail("membarrier() offers %#lx, not every registration of %#x",
+				       offered, all);
+	if (current->mm && (cpt_compat_membarrier_registrations(current->mm) & ~offered))
+		return cpt_compat_fail("the loading task's membarrier state %#x is not understood",
+				       atomic_read(&current->mm->membarrier_state));
+	return 0;
 }

@@ -28,6 +28,7 @@
 #include <linux/userfaultfd_k.h>
 #include <linux/xarray.h>
 
+#include "cpt_compat.h"
 #include "cpt_mm.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
@@ -72,6 +73,8 @@ struct cpt_mm_restore {
 	u32 exe_len;
 	struct file *exe_file;
 	u64 nr_pages;
+	u32 mlockall;			/* MCL_FUTURE, MCL_ONFAULT */
+	u32 membarrier;			/* MEMBARRIER_CMD_REGISTER_* */
 	struct cpt_mm_specials cur;
 	char *path;			/* PATH_MAX bytes */
 	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
@@ -192,6 +195,12 @@ static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len
 		case CPT_PB_MM_NR_PAGES:
 			cpt_pb_read_u64(&r, &f, &rs->nr_pages);
 			break;
+		case CPT_PB_MM_MLOCKALL:
+			cpt_pb_read_u32(&r, &f, &rs->mlockall);
+			break;
+		case CPT_PB_MM_MEMBARRIER:
+			cpt_pb_read_u32(&r, &f, &rs->membarrier);
+			break;
 		default:
 			cpt_pb_fail(&r, cpt_mm_decode_fact(rs, &f));
 		}
@@ -238,6 +247,8 @@ static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 		return cpt_mm_bad_vma(v, "only anonymous memory grows down");
 	if ((v->vm_flags & VM_HUGEPAGE) && (v->vm_flags & VM_NOHUGEPAGE))
 		return cpt_mm_bad_vma(v, "both MADV_HUGEPAGE and MADV_NOHUGEPAGE");
+	if ((v->vm_flags & VM_LOCKONFAULT) && !(v->vm_flags & VM_LOCKED))
+		return cpt_mm_bad_vma(v, "locked on fault but not locked");
 	/* As madvise(MADV_WIPEONFORK) allows it. */
 	if ((v->vm_flags & VM_WIPEONFORK) && (type != MAP_PRIVATE || is_file))
 		return cpt_mm_bad_vma(v, "MADV_WIPEONFORK on memory other than private anonymous");
@@ -310,7 +321,61 @@ static int cpt_mm_check(struct cpt_mm_restore *rs)
 		return cpt_mm_bad("auxv without its AT_NULL end");
 	if (!rs->exe)
 		return cpt_mm_bad("no executable");
+	if ((rs->mlockall & ~(MCL_FUTURE | MCL_ONFAULT)) ||
+	    (rs->mlockall && !(rs->mlockall & MCL_FUTURE)))
+		return cpt_mm_bad("mlockall() flags other than MCL_FUTURE and MCL_ONFAULT");
+	if (rs->membarrier & ~CPT_MEMBARRIER_REGISTRATIONS)
+		return cpt_mm_bad("unknown membarrier registrations");
 	return 0;
+}
+
+/*
+ * Locked memory within the restoring task's rights, which are still the
+ * caller's (the saved credentials and limits come after the memory), as
+ * mmap(MAP_LOCKED) and mlockall() judge them (mm/mmap.c's
+ * mlock_future_check(), can_do_mlock()): the kernel checks each mapping
+ * again, but by then the task's memory is gone, so a refusal is made here,
+ * by name.
+ */
+static int cpt_mm_check_locked(struct cpt_mm_restore *rs)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	const struct cpt_mm_vma *v;
+	u64 locked = 0;
+	unsigned int i;
+
+	if (capable(CAP_IPC_LOCK))
+		return 0;
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		if ((v->vm_flags & VM_LOCKED) && v->kind != CPT_PB_VMA_KIND_VDSO &&
+		    v->kind != CPT_PB_VMA_KIND_VVAR)
+			locked += (v->end - v->start) >> PAGE_SHIFT;
+	}
+	if (locked > limit || (rs->mlockall && !limit)) {
+		cpt_note("pid %d: cannot lock %llu KiB%s, over RLIMIT_MEMLOCK %lu KiB\n",
+			 task_pid_nr(current),
+			 locked << (PAGE_SHIFT - 10),
+			 rs->mlockall ? " and mlockall(MCL_FUTURE)" : "",
+			 limit << (PAGE_SHIFT - 10));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* The membarrier() registrations, all of which this kernel must offer. */
+static int cpt_mm_check_membarrier(struct cpt_mm_restore *rs)
+{
+	long offered;
+
+	if (!rs->membarrier)
+		return 0;
+	offered = cpt_sys(cpt_sym.sys_membarrier, MEMBARRIER_CMD_QUERY, 0, 0, 0, 0);
+	if (offered >= 0 && !(rs->membarrier & ~offered))
+		return 0;
+	cpt_note("pid %d: cannot restore membarrier registrations %#x: this kernel offers %#lx\n",
+		 task_pid_nr(current), rs->membarrier, offered);
+	return -EOPNOTSUPP;
 }
 
 /*
@@ -568,13 +633,9 @@ static int cpt_mm_clear(struct cpt_mm_restore *rs)
 static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 {
 	unsigned long flags = MAP_FIXED_NOREPLACE, off = 0, addr;
-	struct mm_struct *mm = current->mm;
 	struct file *file = NULL;
 
 	switch (v->kind) {
-	case CPT_PB_VMA_KIND_VDSO:
-	case CPT_PB_VMA_KIND_VVAR:
-		return 0;	/* moved there already */
 	case CPT_PB_VMA_KIND_FILE:
 		file = v->file;
 		off = v->pgoff << PAGE_SHIFT;
@@ -596,19 +657,73 @@ static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 	/* Sparse reservations (sanitizers, language runtimes) must not be charged. */
 	if (v->vm_flags & VM_NORESERVE)
 		flags |= MAP_NORESERVE;
-	/*
-	 * mmap() takes a new VMA's flags from mm->def_flags too: the VMA is
-	 * born with its madvise() flags, so that it merges with no neighbour
-	 * that lacks them, and khugepaged learns of MADV_HUGEPAGE.
-	 */
-	mmap_write_lock(mm);
-	mm->def_flags = v->vm_flags & CPT_MM_ADVICE;
-	mmap_write_unlock(mm);
 	addr = vm_mmap(file, v->start, v->end - v->start, v->prot, flags, off);
 	if (IS_ERR_VALUE(addr)) {
 		cpt_note("cannot map %#llx-%#llx again: %ld\n",
 			 v->start, v->end, (long)addr);
 		return (int)(long)addr;
+	}
+	return 0;
+}
+
+/*
+ * mmap() (and shmat()) take a new VMA's flags from mm->def_flags too: the
+ * VMA is born with its madvise() flags, so that it merges with no
+ * neighbour that lacks them, and khugepaged learns of MADV_HUGEPAGE; and
+ * locked, as mmap(MAP_LOCKED) locks, populated unless on fault, within
+ * RLIMIT_MEMLOCK or CAP_IPC_LOCK. KSM learns of a mergeable VMA only
+ * through madvise().
+ */
+static int cpt_mm_map_vma_flags(const struct cpt_mm_vma *v)
+{
+	struct mm_struct *mm = current->mm;
+	long ret;
+
+	if (v->kind == CPT_PB_VMA_KIND_VDSO || v->kind == CPT_PB_VMA_KIND_VVAR)
+		return 0;	/* moved there already */
+	mmap_write_lock(mm);
+	mm->def_flags = v->vm_flags & (CPT_MM_ADVICE | VM_LOCKED | VM_LOCKONFAULT);
+	mmap_write_unlock(mm);
+	ret = cpt_mm_map_vma(v);
+	if (ret || !(v->vm_flags & VM_MERGEABLE))
+		return ret;
+	ret = cpt_sys(cpt_sym.sys_madvise, v->start, v->end - v->start, MADV_MERGEABLE, 0, 0);
+	if (ret)
+		cpt_note("cannot make %#llx-%#llx mergeable again: %ld\n", v->start, v->end, ret);
+	return ret;
+}
+
+/*
+ * What the process asked of memory it maps later (mlockall(MCL_FUTURE)),
+ * and its membarrier() registrations, made again by the task itself: the
+ * kernel's checks apply.
+ */
+static int cpt_mm_set_future(struct cpt_mm_restore *rs)
+{
+	unsigned long registrations = rs->membarrier;
+	struct mm_struct *mm = current->mm;
+	unsigned int bit;
+	long ret;
+
+	/* The restorer's mlockall(MCL_FUTURE) and the like are not the image's. */
+	mmap_write_lock(mm);
+	mm->def_flags = 0;
+	mmap_write_unlock(mm);
+	if (rs->mlockall) {
+		ret = cpt_sys(cpt_sym.sys_mlockall, rs->mlockall, 0, 0, 0, 0);
+		if (ret) {
+			cpt_note("pid %d: mlockall(%#x) failed: %ld\n", task_pid_nr(current),
+				 rs->mlockall, ret);
+			return ret;
+		}
+	}
+	for_each_set_bit(bit, &registrations, BITS_PER_TYPE(rs->membarrier)) {
+		ret = cpt_sys(cpt_sym.sys_membarrier, BIT(bit), 0, 0, 0, 0);
+		if (ret) {
+			cpt_note("pid %d: membarrier registration %#lx failed: %ld\n",
+				 task_pid_nr(current), BIT(bit), ret);
+			return ret;
+		}
 	}
 	return 0;
 }
@@ -802,6 +917,10 @@ int cpt_mm_restore(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_mm_check_specials(rs);
 	if (!ret)
+		ret = cpt_mm_check_locked(rs);
+	if (!ret)
+		ret = cpt_mm_check_membarrier(rs);
+	if (!ret)
 		ret = cpt_mm_open_files(s, rs);
 	if (ret)
 		goto out;
@@ -812,13 +931,11 @@ int cpt_mm_restore(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_sym.replace_mm_exe_file(current->mm, rs->exe_file);
 	for (i = 0; !ret && i < rs->nr_vmas; i++)
-		ret = cpt_mm_map_vma(&rs->vmas[i]);
-	/* The restorer's mlockall(MCL_FUTURE) and the like are not the image's. */
-	mmap_write_lock(current->mm);
-	current->mm->def_flags = 0;
-	mmap_write_unlock(current->mm);
+		ret = cpt_mm_map_vma_flags(&rs->vmas[i]);
 	if (!ret)
 		ret = cpt_mm_read_pages(s, rs);
+	if (!ret)
+		ret = cpt_mm_set_future(rs);
 	if (!ret)
 		cpt_mm_set_facts(rs);
 	else

@@ -31,6 +31,7 @@
 #include <linux/userfaultfd_k.h>
 #include <linux/xarray.h>
 
+#include "cpt_compat.h"
 #include "cpt_mm.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
@@ -618,6 +619,18 @@ out:
 	return shared;
 }
 
+/* What mlockall() said of memory mapped later, from mm->def_flags. */
+static u32 cpt_mm_mlockall(struct mm_struct *mm)
+{
+	u32 flags = 0;
+
+	if (mm->def_flags & VM_LOCKED)
+		flags |= MCL_FUTURE;
+	if (mm->def_flags & VM_LOCKONFAULT)
+		flags |= MCL_ONFAULT;
+	return flags;
+}
+
 /* The Mm message: every VMA and the mm's facts; sv gets the page runs. */
 static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 {
@@ -648,6 +661,8 @@ static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 	if (ret)
 		return ret;
 	cpt_pb_u64(msg, CPT_PB_MM_NR_PAGES, sv->nr_pages);
+	cpt_pb_u64(msg, CPT_PB_MM_MLOCKALL, cpt_mm_mlockall(mm));
+	cpt_pb_u64(msg, CPT_PB_MM_MEMBARRIER, cpt_compat_membarrier_registrations(mm));
 	return msg->err;
 }
 

@@ -111,6 +111,11 @@ struct cpt_kernel_symbols {
 	long (*sys_timer_getoverrun)(const struct pt_regs *regs);	/* compat checks' */
 	long (*sys_timer_delete)(const struct pt_regs *regs);		/* compat checks' */
 	int (*send_sigqueue)(struct sigqueue *q, struct pid *pid, enum pid_type type);
+	/* mm and process attributes: locked and advised memory, membarrier, loginuid */
+	long (*sys_madvise)(const struct pt_regs *regs);
+	long (*sys_mlockall)(const struct pt_regs *regs);
+	long (*sys_membarrier)(const struct pt_regs *regs);
+	int (*audit_set_loginuid)(kuid_t loginuid);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

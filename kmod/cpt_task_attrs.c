@@ -22,6 +22,7 @@
  * that are not online or not in the task's cpuset; if none is left the
  * restart is refused, naming the task and its CPUs.
  */
+#include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/cpumask.h>
 #include <linux/hrtimer.h>
@@ -68,6 +69,8 @@ struct cpt_task_attrs {
 	u64 timer_slack_ns;
 	u64 default_timer_slack_ns;
 	u32 pdeath_signal;
+	bool has_loginuid;
+	u32 loginuid;		/* as /proc shows it: (u32)-1 unset */
 
 	bool has_process;
 	int oom_score_adj;
@@ -157,6 +160,9 @@ static int cpt_save_thread_attrs(struct task_struct *t, u32 pid, struct cpt_pb_b
 	cpt_pb_u64(&a, CPT_PB_TASK_ATTRS_TIMER_SLACK_NS, t->timer_slack_ns);
 	cpt_pb_u64(&a, CPT_PB_TASK_ATTRS_DEFAULT_TIMER_SLACK_NS, t->default_timer_slack_ns);
 	cpt_pb_u64(&a, CPT_PB_TASK_ATTRS_PDEATH_SIGNAL, t->pdeath_signal);
+	cpt_pb_u64(&a, CPT_PB_TASK_ATTRS_HAS_LOGINUID, 1);
+	cpt_pb_u64(&a, CPT_PB_TASK_ATTRS_LOGINUID,
+		   from_kuid(current_user_ns(), audit_get_loginuid(t)));
 	cpt_pb_message(msg, CPT_PB_TASK_ATTRS, &a);
 	return 0;
 }
@@ -331,6 +337,12 @@ static int cpt_decode_thread_attrs(struct cpt_task_attrs *a, const struct cpt_pb
 			break;
 		case CPT_PB_TASK_ATTRS_PDEATH_SIGNAL:
 			cpt_pb_read_u32(&r, &f, &a->pdeath_signal);
+			break;
+		case CPT_PB_TASK_ATTRS_HAS_LOGINUID:
+			cpt_pb_read_bool(&r, &f, &a->has_loginuid);
+			break;
+		case CPT_PB_TASK_ATTRS_LOGINUID:
+			cpt_pb_read_u32(&r, &f, &a->loginuid);
 			break;
 		}
 	}
@@ -599,6 +611,30 @@ static int cpt_apply_process_attrs(const struct cpt_task_attrs *a, struct cpt_ub
  * Applied to the restoring task before it takes the saved credentials, so
  * that the kernel checks what the restarting caller may set.
  */
+/*
+ * The audit loginuid, set by the kernel's own audit_set_loginuid() with
+ * the restoring caller's rights, as a write to /proc/self/loginuid: free
+ * while the task's is unset, else with CAP_AUDIT_CONTROL, never when audit
+ * made it immutable. It starts a new audit session: the session id is not
+ * the saved one. An unchanged one is left alone.
+ */
+static int cpt_apply_loginuid(const struct cpt_task_attrs *a, pid_t pid)
+{
+	kuid_t uid = make_kuid(current_user_ns(), a->loginuid);
+	int ret;
+
+	if (!a->has_loginuid || uid_eq(uid, audit_get_loginuid(current)))
+		return 0;
+	if (!uid_valid(uid) && a->loginuid != (u32)-1)
+		ret = -EINVAL;
+	else
+		ret = cpt_sym.audit_set_loginuid(uid);
+	if (ret)
+		cpt_note("pid %d: cannot restore loginuid %u: %d (CAP_AUDIT_CONTROL? immutable?)\n",
+			 pid, a->loginuid, ret);
+	return ret;
+}
+
 int cpt_task_attrs_apply(const struct cpt_task_attrs *a)
 {
 	pid_t pid = task_pid_vnr(current);
@@ -617,6 +653,8 @@ int cpt_task_attrs_apply(const struct cpt_task_attrs *a)
 			ret = cpt_apply_cpus(a, &ub, pid);
 		if (!ret)
 			ret = cpt_apply_ioprio(a, pid);
+		if (!ret)
+			ret = cpt_apply_loginuid(a, pid);
 		/* After the policy, which sets it to 0 for an RT one: as it was saved. */
 		if (!ret) {
 			current->timer_slack_ns = a->timer_slack_ns;

@@ -146,6 +146,10 @@ export interface TaskAttrs {
   defaultTimerSlackNs: bigint;
   /** PR_SET_PDEATHSIG, 0 for none */
   pdeathSignal: number;
+  /** loginuid below was saved (audit built in) */
+  hasLoginuid: boolean;
+  /** proc/PID/loginuid; 4294967295: unset */
+  loginuid: number;
 }
 
 /** An interval timer (setitimer): the time left at the checkpoint. */
@@ -520,6 +524,16 @@ export interface Mm {
   exe: string;
   /** pages in the CPT_REC_PAGES records that follow */
   nrPages: bigint;
+  /**
+   * mlockall(MCL_FUTURE), with MCL_ONFAULT: memory mapped later is locked
+   * (mm->def_flags); 0 for none. Locked VMAs have VM_LOCKED in vm_flags.
+   */
+  mlockall: number;
+  /**
+   * The membarrier() registrations of the process, as the
+   * MEMBARRIER_CMD_REGISTER_* bits that made them.
+   */
+  membarrier: number;
 }
 
 /** A SysV object's identity and permissions (struct ipc64_perm). */

@@ -281,6 +281,7 @@ function threadAttrsLines(attrs: TaskAttrs): string[] {
       `CPUs ${attrs.cpus === '' ? 'all' : attrs.cpus}, ioprio ${ioprioName(attrs.ioprio)}`,
     `timer slack ${attrs.timerSlackNs} ns (default ${attrs.defaultTimerSlackNs} ns), ` +
       `parent-death signal ${attrs.pdeathSignal === 0 ? 'none' : signalName(attrs.pdeathSignal)}`,
+    ...(attrs.hasLoginuid ? [`loginuid ${attrs.loginuid === 0xffffffff ? 'unset' : attrs.loginuid}`] : []),
   ];
 }
 
@@ -394,6 +395,26 @@ function vmaObject(vma: Mm['vmas'][number]): string {
   return vma.path;
 }
 
+/** mlockall()'s flags as saved: MCL_FUTURE (2), MCL_ONFAULT (4). */
+function mlockallName(flags: number): string {
+  const names = [flags & 2 ? 'MCL_FUTURE' : '', flags & 4 ? 'MCL_ONFAULT' : ''].filter((n) => n !== '');
+  const unknown = flags & ~6;
+  return [...names, ...(unknown ? [hex(BigInt(unknown))] : [])].join('|');
+}
+
+/** The MEMBARRIER_CMD_REGISTER_* bits of membarrier(), by name. */
+function membarrierNames(cmds: number): string {
+  const known: [number, string][] = [
+    [1 << 2, 'GLOBAL_EXPEDITED'],
+    [1 << 4, 'PRIVATE_EXPEDITED'],
+    [1 << 6, 'PRIVATE_EXPEDITED_SYNC_CORE'],
+    [1 << 8, 'PRIVATE_EXPEDITED_RSEQ'],
+  ];
+  const names = known.filter(([bit]) => cmds & bit).map(([, name]) => name);
+  const unknown = known.reduce((rest, [bit]) => rest & ~bit, cmds);
+  return [...names, ...(unknown ? [hex(BigInt(unknown))] : [])].join(', ');
+}
+
 function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
   const rows = mm.vmas.map((vma, i) => [
     `${vma.start.toString(16).padStart(12, '0')}-${vma.end.toString(16).padStart(12, '0')}`,
@@ -407,6 +428,8 @@ function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
     `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,
     `code ${hex(mm.startCode)}-${hex(mm.endCode)}, data ${hex(mm.startData)}-${hex(mm.endData)}, ` +
       `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
+    ...(mm.mlockall === 0 ? [] : [`mlockall ${mlockallName(mm.mlockall)}: memory mapped later is locked`]),
+    ...(mm.membarrier === 0 ? [] : [`membarrier registrations ${membarrierNames(mm.membarrier)}`]),
     ...table(rows),
   ]);
 }
@@ -680,6 +703,8 @@ function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, u
     auxv: mm.auxv.map(hex),
     exe: mm.exe,
     nrPages: mm.nrPages.toString(),
+    mlockall: mm.mlockall,
+    membarrier: mm.membarrier,
   };
 }
 

@@ -32,6 +32,7 @@ export const COMPAT_CHECKS = [
   'seccomp_filter',
   'epoll_tfile',
   'posix_timers',
+  'membarrier',
 ] as const;
 
 interface CompatReport {

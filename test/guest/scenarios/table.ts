@@ -7,6 +7,7 @@ import { faultScenarios } from './faults.js';
 import { flocksScenarios } from './flocks.js';
 import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
+import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { ptimerScenarios } from './ptimers.js';
@@ -32,6 +33,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...objectScenarios,
   ...taskAttrsScenarios,
   ...ptimerScenarios,
+  ...mmAttrsScenarios,
   ...abortScenarios,
   ...securityCredsScenarios,
   ...seccompScenarios,
