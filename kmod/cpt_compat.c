@@ -58,6 +58,8 @@
  *                 timer_gettime() reads them (real and CPU-time clocks),
  *                 and an overrun count written reads back through
  *                 timer_getoverrun() (cpt_compat_ptimers.c)
+ *  membarrier     the registrations membarrier() made here read back from
+ *                 mm->membarrier_state (cpt_compat_task.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.

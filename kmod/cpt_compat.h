@@ -204,6 +204,8 @@ int cpt_compat_with_siglock(struct task_struct *t, int (*fn)(struct task_struct 
 int cpt_compat_seccomp_attach(void *filter, struct task_struct *owner);
 const void *cpt_compat_seccomp_current(void);
 int cpt_check_seccomp_filter(void);
+
+/*
  * cpt_compat_ptimers.c: a process's POSIX timers (struct k_itimer on
  * signal_struct's list, their sigqueues, the next id). Checked:
  * posix_timers.
@@ -237,6 +239,8 @@ bool cpt_compat_ptimers_none(void);
 void cpt_compat_ptimer_set_next_id(u32 id);
 int cpt_compat_ptimer_finish(const struct cpt_ptimer *p);
 int cpt_check_posix_timers(void);
+
+/*
  * cpt_compat_task.c: the membarrier() registrations an mm had made, as
  * MEMBARRIER_CMD_REGISTER_* bits. Checked: membarrier.
  */

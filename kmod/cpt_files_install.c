@@ -203,11 +203,10 @@ int cpt_files_apply(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_install_fds(rf, s->files);
 	if (!ret)
-		ret = cpt_files_installed(rf);
+		ret = cpt_files_installed(rf, s->files);
 	/* POSIX locks are the fd table's: taken once it is the restored one. */
 	if (!ret)
 		ret = cpt_lock_apply_posix(rf, s->files);
-		ret = cpt_files_installed(rf, s->files);
 	if (!ret)
 		ret = cpt_pty_apply_ctty(s->files);
 	return ret;

@@ -335,6 +335,11 @@ export interface File {
   locks: FileLock[];
   /** MEMFD: F_GET_SEALS (F_SEAL_SEAL: sealing not allowed) */
   seals: number;
+  /**
+   * EPOLL: the targets whose fd, since they were added, was closed or now
+   * names another file: which file each watches (docs/image-format.md)
+   */
+  epollWatches: EpollWatch[];
 }
 
 export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';
@@ -351,10 +356,6 @@ export interface FileLock {
   end: bigint;
   /** POSIX: the File of the process it is taken through again */
   fileId: number;
-   * EPOLL: the targets whose fd, since they were added, was closed or now
-   * names another file: which file each watches (docs/image-format.md)
-   */
-  epollWatches: EpollWatch[];
 }
 
 export interface InotifyWatch {

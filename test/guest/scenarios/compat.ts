@@ -5,8 +5,7 @@
 import type { Scenario } from './scenario.js';
 import { checkJsonReport, shell } from './rows.js';
 
-/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, file_locks in cpt_compat_lock.c, seccomp_filter in cpt_compat_seccomp.c). */
-/** Every check of kmod/cpt_compat.c, in the order it runs them (the fdinfo ones are in cpt_compat_fdinfo.c, task_attrs in cpt_compat_task.c, posix_timers in cpt_compat_ptimers.c). */
+/** Every check of the compat layer, in the order kmod/cpt_compat.c runs them (its header names the file of each). */
 export const COMPAT_CHECKS = [
   'release',
   'symbols',
@@ -28,7 +27,6 @@ export const COMPAT_CHECKS = [
   'mqueue_text',
   'task_attrs',
   'file_locks',
-  // seccomp
   'seccomp_filter',
   'epoll_tfile',
   'posix_timers',
