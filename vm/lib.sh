@@ -24,3 +24,6 @@ guest_abi() {
 }
 
 kernel_dir() { printf '%s/kernels/%s\n' "$CACHE_DIR" "$1"; }
+
+# vm/build-debug-kernel's output: its source, build tree, vmlinux, initramfs.
+debug_kernel_dir() { printf '%s/debug-kernel\n' "$CACHE_DIR"; }

@@ -29,8 +29,14 @@ const addon = loadAddon();
 const workloadDir = join(packageRoot, 'test', 'workloads', 'build');
 const shellDir = join(packageRoot, 'test', 'guest', 'shell');
 const scratchRoot = '/tmp/cpt-scenarios';
+/**
+ * How much slower than the stock guest kernel this one runs: vm/run
+ * --debug-kernel (KASAN, lockdep) sets CPT_GUEST_TIME_SCALE, which stretches
+ * every scenario's timeout and the wait for READY alike.
+ */
+const timeScale = Math.max(1, Number(process.env['CPT_GUEST_TIME_SCALE'] ?? '1') || 1);
 /** How long a workload may take to print READY, as lib.sh's wait_until allowed. */
-const READY_MS = 30_000;
+const READY_MS = 30_000 * timeScale;
 
 function print(line: string): void {
   // Synchronous, so that it stays in order with what child processes write to the same fd.
@@ -294,14 +300,14 @@ async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promi
   const timedOut = Symbol('timeout');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<typeof timedOut>((resolve) => {
-    timer = setTimeout(() => resolve(timedOut), scenario.timeoutSeconds * 1000);
+    timer = setTimeout(() => resolve(timedOut), scenario.timeoutSeconds * timeScale * 1000);
   });
   let verdict = 'done';
   let detail = '';
   try {
     if ((await Promise.race([work, timeout])) === timedOut) {
       verdict = 'timeout';
-      detail = `no end within ${scenario.timeoutSeconds}s`;
+      detail = `no end within ${scenario.timeoutSeconds * timeScale}s`;
       diagnostics(scenario.name);
     }
   } catch (error: unknown) {

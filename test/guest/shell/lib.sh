@@ -19,12 +19,13 @@ pass_if() {
 	if "$@"; then result "$check" PASS "$detail"; else result "$check" FAIL "$detail"; fi
 }
 
-# Polls CMD... every 0.1 s until it succeeds, for up to 30 s.
+# Polls CMD... every 0.1 s until it succeeds, for up to 30 s (times
+# CPT_GUEST_TIME_SCALE, which vm/run --debug-kernel sets).
 wait_until() {
 	i=0
 	until "$@" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -gt 300 ] && return 1
+		[ $i -gt $((300 * ${CPT_GUEST_TIME_SCALE:-1})) ] && return 1
 		sleep 0.1
 	done
 }
