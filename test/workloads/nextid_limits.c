@@ -141,7 +141,7 @@ static int write_image(const pid_t *pids, unsigned int nr)
 	put_record(&img, CPT_REC_TREE, &msg);
 	msg.len = 0;
 	put_record(&img, CPT_REC_IPC, &msg);
-	put_record(&img, CPT_REC_SECCOMP, &msg);	/* no filters */
+	put_record(&img, CPT_REC_SECCOMP, &msg); /* no filters */
 	fd = memfd_create("tree", MFD_CLOEXEC);
 	if (fd < 0 || write(fd, img.p, img.len) != (ssize_t)img.len ||
 	    lseek(fd, 0, SEEK_SET))

@@ -10,7 +10,7 @@ export const deletedScenarios: readonly Scenario[] = [
     name: 'deleted',
     run: cycle('deleted_files', inDir),
     timeoutSeconds: 120,
-    costSeconds: 8,
+    costSeconds: 1,
     checks: {
       'deleted.exit-status': 'deleted and reopened files restart and check out',
       'deleted.deleted-times': 'a deleted file keeps its atime and mtime',
@@ -32,7 +32,7 @@ export const deletedScenarios: readonly Scenario[] = [
     timeoutSeconds: 150,
     costSeconds: 18,
     checks: {
-      'user-service.checkpoint': 'root checkpoints a service running as nobody',
+      'user-service.checkpoint': 'root checkpoints a service running as nobody that listens on a unix socket and holds a pty',
       'user-service.exit-status': 'the service restarted by root serves and ends well',
       'user-service.socket-file': "the service's socket file is nobody's again, with its mode",
       'user-service.pty-slave': "the service's pty slave is nobody's again, with its mode",

@@ -18,15 +18,16 @@ const LOCK_CHECKS = {
   waiter: 'a process asleep in F_SETLKW at the checkpoint sleeps on after the restart and gets the lock once it is let go',
 };
 
-const prefixed = (prefix: string, checks: Record<string, string>): Record<string, string> =>
-  Object.fromEntries(Object.entries(checks).map(([name, title]) => [`${prefix}.${name}`, title]));
+/** The same checks for another scenario: its name prefixes each check, and `who` each title. */
+const prefixed = (prefix: string, checks: Record<string, string>, who = ''): Record<string, string> =>
+  Object.fromEntries(Object.entries(checks).map(([name, title]) => [`${prefix}.${name}`, who ? `${who}: ${title}` : title]));
 
 export const flocksScenarios: readonly Scenario[] = [
   {
     name: 'flocks',
     run: cycle('flocks', (dir) => ['tree', dir], { after: shellHook('flocks', 'inspect_locks') }),
-    timeoutSeconds: 240,
-    costSeconds: 20,
+    timeoutSeconds: 120,
+    costSeconds: 27,
     checks: {
       'flocks.exit-status': 'a tree holding flock(), POSIX and OFD locks and sealed memfds restarts and checks out',
       ...prefixed('flocks', LOCK_CHECKS),
@@ -44,7 +45,7 @@ export const flocksScenarios: readonly Scenario[] = [
     checks: {
       'flocks-user.checkpoint': 'nobody checkpoints its own tree holding locks and memfds',
       'flocks-user.exit-status': 'the tree restarted by nobody (with CAP_CHECKPOINT_RESTORE) exits well',
-      ...prefixed('flocks-user', LOCK_CHECKS),
+      ...prefixed('flocks-user', LOCK_CHECKS, 'restarted by nobody'),
     },
   },
   {

@@ -25,7 +25,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     name: 'mm-attrs',
     run: cycle('mm_attrs', inDir),
     timeoutSeconds: 90,
-    costSeconds: 10,
+    costSeconds: 2,
     checks: {
       'mm-attrs.checkpoint': 'a root process with locked, advised memory and membarrier registrations is checkpointed and killed',
       'mm-attrs.exit-status': 'the restarted process checks its memory and process attributes and ends well',
@@ -37,8 +37,8 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     name: 'mm-attrs-user',
     run: shell('mmattrs', 'user'),
     cli: true,
-    timeoutSeconds: 240,
-    costSeconds: 50,
+    timeoutSeconds: 120,
+    costSeconds: 20,
     checks: {
       'mm-attrs-user.checkpoint': 'root checkpoints a nobody service with memory locked under RLIMIT_MEMLOCK',
       'mm-attrs-user.exit-status': 'the nobody service restarted by root checks its memory and ends well',
@@ -52,7 +52,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'subreaper_root'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 20,
+    costSeconds: 10,
     checks: {
       'mm-attrs-subreaper.checkpoint': 'root checkpoints a child subreaper whose child predates its becoming one',
       'mm-attrs-subreaper.sigterm': 'that subreaper, restarted and left waiting, dies of SIGTERM',

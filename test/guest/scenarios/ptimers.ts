@@ -25,7 +25,7 @@ export const ptimerScenarios: readonly Scenario[] = [
     name: 'ptimers',
     run: cycle('ptimers', inDir),
     timeoutSeconds: 60,
-    costSeconds: 10,
+    costSeconds: 2,
     checks: {
       'ptimers.checkpoint': 'a root process with seven POSIX timers on five clocks is checkpointed and killed',
       'ptimers.exit-status': 'the restarted process checks its timers and ends well',
@@ -36,7 +36,7 @@ export const ptimerScenarios: readonly Scenario[] = [
     name: 'ptimers-user',
     run: shell('ptimers', 'user_service'),
     cli: true,
-    timeoutSeconds: 240,
+    timeoutSeconds: 150,
     costSeconds: 45,
     checks: {
       'ptimers-user.checkpoint': 'root checkpoints a nobody process with seven POSIX timers',

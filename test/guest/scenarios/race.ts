@@ -56,7 +56,7 @@ export const raceScenarios: readonly Scenario[] = [
         await churnRestarts(context, workload);
       },
     },
-    timeoutSeconds: 300,
+    timeoutSeconds: 270,
     costSeconds: 120,
     checks: {
       'churn.loop-clean': 'a checkpoint of a tree whose threads and exec child come and go fails cleanly or succeeds, 1,000 times',
@@ -80,7 +80,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'kill-races',
     run: shell('race', 'kill_races'),
     timeoutSeconds: 240,
-    costSeconds: 28,
+    costSeconds: 38,
     checks: {
       'race.kill-root-files':
         'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty: a clean failure, the rest thawed',

@@ -9,7 +9,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_filters'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 30,
+    costSeconds: 54,
     checks: {
       'seccomp-filter.checkpoint': 'a process under two seccomp filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL) is checkpointed',
       'seccomp-filter.inspect':
@@ -43,8 +43,8 @@ export const seccompScenarios: readonly Scenario[] = [
     name: 'seccomp-fork',
     run: shell('seccomp', 'seccomp_fork'),
     cli: true,
-    timeoutSeconds: 240,
-    costSeconds: 40,
+    timeoutSeconds: 180,
+    costSeconds: 68,
     checks: {
       'seccomp-fork.checkpoint': 'a parent and child sharing a filter, each with its own over it, are checkpointed',
       'seccomp-fork.shared-prefix': 'the image holds the shared filter once, and so does one taken again after a restart',
@@ -57,7 +57,7 @@ export const seccompScenarios: readonly Scenario[] = [
     name: 'seccomp-nobody',
     run: shell('seccomp', 'seccomp_nobody'),
     cli: true,
-    timeoutSeconds: 240,
+    timeoutSeconds: 150,
     costSeconds: 40,
     checks: {
       'seccomp-nobody.checkpoint': 'a filtered process of nobody with no_new_privs is checkpointed',

@@ -21,7 +21,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'sandbox_kept'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 43,
+    costSeconds: 60,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',
@@ -46,7 +46,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'seccomp_kept'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 13,
     checks: {
       'sandbox-seccomp.checkpoint': 'root checkpoints a sandboxed root service under a seccomp filter',
       'sandbox-seccomp.exit-status': 'the sandboxed service under a seccomp filter restarted by root checks itself and ends well',

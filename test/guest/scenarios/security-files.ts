@@ -29,7 +29,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'pty_fifo'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 18,
+    costSeconds: 25,
     checks: {
       'pty-fifo.image': 'an image of a pty session is edited so that its pty slave is a FIFO, opened read-only',
       'pty-fifo.refused': 'a restart whose pty slave path is a FIFO fails at once (no open waits for a writer), naming the FIFO',
@@ -52,8 +52,8 @@ export const securityFilesScenarios: readonly Scenario[] = [
     name: 'many-fds',
     run: shell('security_files', 'many_fds'),
     cli: true,
-    timeoutSeconds: 300,
-    costSeconds: 33,
+    timeoutSeconds: 200,
+    costSeconds: 56,
     checks: {
       'many-fds.checkpoint': 'a process with 21,000 fds (6,000 epoll instances, unix pairs, pipes, a pty) is checkpointed in under 40 s',
       'many-fds.restart': 'the process with 21,000 fds restarts in under 40 s',
@@ -66,8 +66,8 @@ export const securityFilesScenarios: readonly Scenario[] = [
     name: 'unix-names',
     run: shell('security_files', 'unix_names'),
     cli: true,
-    timeoutSeconds: 300,
-    costSeconds: 31,
+    timeoutSeconds: 200,
+    costSeconds: 49,
     checks: {
       'unix-names.image': 'a process holding a unix socket pair is checkpointed, and its image edited to name an end three ways',
       'unix-names-held.refused': 'a socket pair end named in the image with an abstract name another socket holds is refused, naming it',

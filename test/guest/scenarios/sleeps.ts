@@ -159,7 +159,7 @@ export const sleepScenarios: readonly Scenario[] = [
   {
     name: 'sleep-refusals',
     run: { kind: 'custom', run: sleepRefusals },
-    timeoutSeconds: 240,
+    timeoutSeconds: 60,
     costSeconds: 6,
     checks: {
       'sleeps.cpu-clock-refused': 'a checkpoint of a sleep on a CPU-time clock is refused, naming its restart',

@@ -107,7 +107,7 @@ export const treeScenarios: readonly Scenario[] = [
     run: shell('tree', 'race'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 12,
+    costSeconds: 18,
     checks: {
       'race.restart': 'a restart succeeds beside a fork loop cycling through its pids',
       'race.forkloop-no-reserved': 'forks elsewhere never receive a pid the restart reserved',
