@@ -330,7 +330,10 @@ async function feedOne(
   const outcome = await restartOnce(options.addon, options.user, options.timeoutMs);
   const restarted = Date.now();
   if (times !== undefined) times.restartMs += restarted - from;
-  if (outcome.kind === 'hang') return { outcome, leaked: [] };
+  if (outcome.kind === 'hang') {
+    options.addon.setChildSubreaper(false);
+    return { outcome, leaked: [] };
+  }
   // restart() stops being a subreaper when it ends: anything it leaves
   // behind must still come to us.
   options.addon.setChildSubreaper(true);
@@ -352,6 +355,10 @@ async function feedOne(
   }
   const leaked = [...new Set([...killed, ...stillThere.map((pid) => `${pid} (${taskState(pid)})`)])];
   if (times !== undefined) times.cleanupMs += Date.now() - restarted;
+  // Not a subreaper past this mutant: the fuzz scenario runs in the guest
+  // driver's node, which would adopt later scenarios' orphans and never
+  // reap them (their zombies keep pids a later restart needs).
+  options.addon.setChildSubreaper(false);
   return { outcome, leaked };
 }
 
