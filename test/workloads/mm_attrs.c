@@ -54,35 +54,6 @@ static void *map_pages(unsigned long n)
 	return p;
 }
 
-/* The VmFlags of the VMA at addr contain each of the space-separated flags. */
-static int vm_flags_have(const void *addr, const char *flags)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512], want[64], needle[8], *w, *save;
-	unsigned long lo, hi;
-	int in = 0, ok = 0;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
-			in = lo <= (unsigned long)addr &&
-			     (unsigned long)addr < hi;
-		} else if (in && !strncmp(line, "VmFlags:", 8)) {
-			ok = 1;
-			snprintf(want, sizeof(want), "%s", flags);
-			for (w = strtok_r(want, " ", &save); w;
-			     w = strtok_r(NULL, " ", &save)) {
-				snprintf(needle, sizeof(needle), " %s", w);
-				if (!strstr(line + 7, needle))
-					ok = 0;
-			}
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return ok;
-}
-
 /* VmLck of /proc/self/status in KiB, -1 if missing. */
 static long vm_locked_kib(void)
 {

@@ -169,37 +169,6 @@ static long smaps_kib(void *addr, const char *field)
 	return kib;
 }
 
-/* Whether the VMA holding addr has every VmFlags mnemonic in flags ("hg nh"). */
-static int vm_flags_have(void *addr, const char *flags)
-{
-	FILE *f = fopen("/proc/self/smaps", "r");
-	char line[512], want[64], *w, *save;
-	unsigned long lo, hi;
-	int in = 0, ok = 0;
-
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2) {
-			in = lo <= (unsigned long)addr &&
-			     (unsigned long)addr < hi;
-		} else if (in && !strncmp(line, "VmFlags:", 8)) {
-			ok = 1;
-			snprintf(want, sizeof(want), "%s", flags);
-			for (w = strtok_r(want, " ", &save); w;
-			     w = strtok_r(NULL, " ", &save)) {
-				char needle[8];
-
-				snprintf(needle, sizeof(needle), " %s", w);
-				if (!strstr(line + 7, needle))
-					ok = 0;
-			}
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return ok;
-}
-
 static long rss_kib(void *addr)
 {
 	return smaps_kib(addr, "Rss:");
