@@ -60,6 +60,11 @@
  *                 timer_getoverrun() (cpt_compat_ptimers.c)
  *  membarrier     the registrations membarrier() made here read back from
  *                 mm->membarrier_state (cpt_compat_task.c)
+ *  pidfd          a pidfd pidfd_open() made here has the f_op found by name
+ *                 and the loading task's pid as its private data; a pid
+ *                 alloc_pid() made and free_pid() freed is no task's and
+ *                 no longer found by its number, and a pidfd of it polls
+ *                 readable (cpt_compat_pidfd.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -195,6 +200,11 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_mlockall, mlockall),
 	CPT_SYSCALL(sys_membarrier, membarrier),
 	CPT_SYM(audit_set_loginuid, "audit_set_loginuid"),
+	/* pidfds */
+	CPT_SYSCALL(sys_pidfd_open, pidfd_open),
+	CPT_SYM(pidfd_fops, "pidfd_fops"),
+	CPT_SYM(alloc_pid, "alloc_pid"),
+	CPT_SYM(free_pid, "free_pid"),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -800,6 +810,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	/* POSIX timers */
 	{ "posix_timers", cpt_check_posix_timers },
 	{ "membarrier", cpt_check_membarrier },
+	/* pidfds */
+	{ "pidfd", cpt_check_pidfd },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -252,4 +252,7 @@ int cpt_check_posix_timers(void);
 u32 cpt_compat_membarrier_registrations(struct mm_struct *mm);
 int cpt_check_membarrier(void);
 
+/* cpt_compat_pidfd.c: what a pidfd is made of. Checked: pidfd. */
+int cpt_check_pidfd(void);
+
 #endif /* CPT_COMPAT_H */

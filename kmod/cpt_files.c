@@ -58,6 +58,8 @@ static const struct cpt_file_ops *const cpt_file_kinds[] = {
 	[CPT_PB_FILE_KIND_PTY_SLAVE] = &cpt_pty_ops,
 	[CPT_PB_FILE_KIND_INOTIFY] = &cpt_inotify_ops,
 	[CPT_PB_FILE_KIND_UNIX_LISTENER] = &cpt_unix_listener_ops,
+	[CPT_PB_FILE_KIND_PIDFD] = &cpt_file_pidfd_ops,
+	[CPT_PB_FILE_KIND_O_PATH] = &cpt_file_opath_ops,
 };
 
 static const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
@@ -73,6 +75,7 @@ static const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
  * anonymous inodes, which have none, after them.
  */
 static const struct cpt_file_ops *const cpt_file_claimers[] = {
+	&cpt_file_opath_ops,	/* first: an O_PATH file of any type is no open file of it */
 	&cpt_mqueue_ops,
 	&cpt_file_memfd_ops,	/* and deleted files */
 	&cpt_file_reg_ops,	/* and character and block devices */
@@ -83,6 +86,7 @@ static const struct cpt_file_ops *const cpt_file_claimers[] = {
 	&cpt_file_timerfd_ops,
 	&cpt_file_epoll_ops,
 	&cpt_inotify_ops,
+	&cpt_file_pidfd_ops,
 };
 
 void cpt_files_release(struct cpt_session *s)
@@ -139,6 +143,7 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->pipe_of_pipe);
 		xa_init(&s->files->tree_ptys);
 		xa_init(&s->files->listener_names);
+		s->files->session = s;
 	}
 	return s->files;
 }
@@ -158,9 +163,12 @@ bool cpt_is_tty(const struct inode *inode)
 		 major < UNIX98_PTY_SLAVE_MAJOR + UNIX98_PTY_MAJOR_COUNT));
 }
 
-static bool cpt_is_shell_stdio(const struct inode *inode)
+/* An O_PATH fd on a tty or a FIFO is only a path: no stdio. */
+static bool cpt_is_shell_stdio(const struct file *file)
 {
-	return cpt_is_tty(inode) || S_ISFIFO(inode->i_mode);
+	const struct inode *inode = file_inode(file);
+
+	return !(file->f_mode & FMODE_PATH) && (cpt_is_tty(inode) || S_ISFIFO(inode->i_mode));
 }
 
 /* ---- checkpoint ---- */
@@ -423,8 +431,6 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	char *name;
 	int ret = 0;
 
-	if (file->f_mode & FMODE_PATH)
-		return cpt_refuse(fd, "O_PATH descriptor");
 	for (i = 0; !ret && i < ARRAY_SIZE(cpt_file_claimers); i++)
 		ret = cpt_file_claimers[i]->claim(fd, file);
 	if (ret < 0)
@@ -435,6 +441,9 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 		return cpt_refuse(fd, IS_ERR(name) ? "special file" : name);
 	}
 	*kind = ret;
+	/* An O_PATH file's kind says it is one. */
+	if (ret == CPT_PB_FILE_KIND_O_PATH)
+		flags &= ~O_PATH;
 	/* O_ASYNC is refused with its owner and signal, by cpt_check_sigio(). */
 	if (flags & ~(CPT_FILE_FLAGS | CPT_FILE_FLAGS_IGNORED | FASYNC) ||
 	    (flags & O_ACCMODE) == O_ACCMODE) {
@@ -553,7 +562,7 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 							      CPT_PB_FILE_KIND_FIFO;
 		} else if (pty_kind) {
 			e->kind = pty_kind;
-		} else if (cpt_is_shell_stdio(file_inode(e->file))) {
+		} else if (cpt_is_shell_stdio(e->file)) {
 			if (o->fd > 2)
 				return cpt_refuse(o->fd, S_ISFIFO(file_inode(o->file)->i_mode) ?
 						  "pipe to a process outside the tree" : "tty");

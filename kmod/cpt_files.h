@@ -64,6 +64,7 @@ struct cpt_file_registry {
 	u32 next_id;
 	u32 next_pair;
 	struct pid_namespace *pid_ns;	/* checkpoint: the root's */
+	struct cpt_session *session;	/* whose: its tree, for the kinds that refer to its tasks */
 	struct path root_fs[2];		/* checkpoint: the root's root and working directory */
 	struct xarray restored;		/* id -> struct file * (a reference) */
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
@@ -196,6 +197,11 @@ struct cpt_rfile_pty {
 	struct cpt_pty_image image;
 };
 
+struct cpt_rfile_pidfd {
+	u32 pid;
+	bool exited;
+};
+
 /* Restart: one File of the record. */
 struct cpt_rfile {
 	u32 id;
@@ -223,6 +229,7 @@ struct cpt_rfile {
 		struct cpt_rfile_epoll epoll;
 		struct cpt_rfile_mqueue mq;
 		struct cpt_rfile_pty pty;	/* PTY_MASTER, PTY_SLAVE */
+		struct cpt_rfile_pidfd pidfd;
 	};
 };
 
@@ -328,6 +335,11 @@ extern const struct cpt_file_ops cpt_pty_ops;
 extern const struct cpt_file_ops cpt_inotify_ops;
 /* cpt_mqueue.c: POSIX message queues. */
 extern const struct cpt_file_ops cpt_mqueue_ops;
+/* cpt_file_pidfd.c: pidfds of the tree's processes, and of exited ones. */
+extern const struct cpt_file_ops cpt_file_pidfd_ops;
+struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
+/* cpt_file_opath.c: O_PATH fds, by path. */
+extern const struct cpt_file_ops cpt_file_opath_ops;
 
 /* cpt_files.c: helpers the kinds share. */
 struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file);

@@ -18,6 +18,7 @@ struct cred;
 struct user_struct;
 struct restart_block;
 struct sigqueue;
+struct pid_namespace;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -116,6 +117,14 @@ struct cpt_kernel_symbols {
 	long (*sys_mlockall)(const struct pt_regs *regs);
 	long (*sys_membarrier)(const struct pt_regs *regs);
 	int (*audit_set_loginuid)(kuid_t loginuid);
+	/*
+	 * pidfds (cpt_file_pidfd.c): what a pidfd has as its f_op, made by
+	 * pidfd_open(); a pid of nobody, allocated and freed as by a failed fork
+	 */
+	long (*sys_pidfd_open)(const struct pt_regs *regs);
+	const struct file_operations *pidfd_fops;
+	struct pid *(*alloc_pid)(struct pid_namespace *ns, pid_t *set_tid, size_t set_tid_size);
+	void (*free_pid)(struct pid *pid);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

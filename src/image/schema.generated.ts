@@ -233,7 +233,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH';
 
 /**
  * One open file description, referenced by id from the fd tables. Ids are
@@ -340,6 +340,16 @@ export interface File {
    * names another file: which file each watches (docs/image-format.md)
    */
   epollWatches: EpollWatch[];
+  /**
+   * PIDFD: the pid of the process it refers to, in the tree's pid namespace:
+   * a process of the tree, or with pidfd_exited the pid it had
+   */
+  pidfdPid: number;
+  /**
+   * PIDFD: its process had exited and been reaped: a restart makes a pidfd
+   * of a pid no task has (pidfd_pid is only shown)
+   */
+  pidfdExited: boolean;
 }
 
 export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';

@@ -185,9 +185,33 @@ function describeFile(file: File): string {
     case 'PTY_MASTER':
     case 'PTY_SLAVE':
       return `${file.path}, pty ${file.ptyIndex}${file.pty === null ? '' : `: ${ptyState(file.pty)}`}`;
+    case 'PIDFD':
+      return file.pidfdExited ? `pid ${file.pidfdPid}, which had exited and been reaped` : `pid ${file.pidfdPid}`;
+    case 'O_PATH':
+      return `${file.path} (${fileTypeName(file.mode)})`;
     default:
       return file.path;
   }
+}
+
+/** What st_mode's type bits say a file is. */
+function fileTypeName(mode: number): string {
+  const types: Record<number, string> = {
+    0o100000: 'regular file',
+    0o040000: 'directory',
+    0o120000: 'symlink',
+    0o010000: 'FIFO',
+    0o140000: 'socket',
+    0o020000: 'character device',
+    0o060000: 'block device',
+  };
+  const type = mode & 0o170000;
+  return types[type] ?? `type ${octal(type)}`;
+}
+
+/** An O_PATH file's flags, which hold no access mode: 'O_PATH|O_NOFOLLOW'. */
+function pathFlagsName(flags: number): string {
+  return ['O_PATH', ...openFlagsName(flags).split('|').slice(1)].join('|');
 }
 
 /** A re-created node's owner and permission bits, as ls shows them: "1000:1000 0640". */
@@ -344,7 +368,7 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
     return [
       String(fd.fd),
       fileKind(file.kind),
-      openFlagsName(file.flags) + (fd.cloexec ? ' cloexec' : ''),
+      (file.kind === 'O_PATH' ? pathFlagsName(file.flags) : openFlagsName(file.flags)) + (fd.cloexec ? ' cloexec' : ''),
       `pos ${file.pos}`,
       path + shared,
     ];

@@ -1,0 +1,76 @@
+# shellcheck shell=sh
+# pidfds and O_PATH fds: what inspect shows after the pidfd-state and
+# opath-state cycles, a hostile image of pidfd-state, and what a
+# checkpoint refuses of them (a pidfd of a process outside the tree, an
+# O_PATH fd of a deleted file), naming the fd and leaving the process be.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# has_lines FILE PATTERN...: FILE has a line matching each extended PATTERN.
+has_lines() {
+	file=$1
+	shift
+	for want in "$@"; do
+		grep -qE "$want" "$file" || return 1
+	done
+}
+
+# After the pidfd-state cycle: inspect names each pidfd's pid; a pidfd of a
+# pid that no process of the tree has is refused at restart.
+after_pidfd_state() {
+	if "$cptctl" inspect "$img" >"$scratch/pidfd.inspect" 2>&1; then
+		pass_if pidfd-state.inspect "inspect shows: $(grep -E ' pidfd ' "$scratch/pidfd.inspect" | tr -s ' ' | tr '\n' '|')" \
+			has_lines "$scratch/pidfd.inspect" '^ *fd [0-9]+ +pidfd +O_RDWR\|O_NONBLOCK cloexec +pos 0 +pid [0-9]+$' \
+			'^ *fd [0-9]+ +pidfd +O_RDWR +pos 0 +pid [0-9]+$' \
+			' pidfd .* pid [0-9]+, which had exited and been reaped$'
+	else
+		result pidfd-state.inspect FAIL "$(tr '\n' ' ' <"$scratch/pidfd.inspect")"
+	fi
+	"$cptctl" inspect --json "$img" >"$scratch/pidfd.json" 2>"$scratch/json.err" &&
+		jq '(.recordList | map(.type) | index("FILES")) as $i |
+			.recordList[$i].message.files |= (
+				(map(.kind == "PIDFD" and (.pidfdExited | not)) | index(true)) as $p |
+				.[$p].pidfdPid = 1)' "$scratch/pidfd.json" >"$scratch/hostile.json" &&
+		"$cptctl" encode "$scratch/hostile.json" -o "$scratch/hostile.img" >/dev/null 2>"$scratch/hostile.err" &&
+		"$cptctl" restart --detach "$scratch/hostile.img" >/dev/null 2>"$scratch/hostile.err"
+	status=$?
+	pass_if pidfd-state.hostile-pid "restart exited $status: $(tr '\n' ' ' <"$scratch/hostile.err")" \
+		grep -q "pidfd of pid 1, which is no process of the tree" "$scratch/hostile.err"
+}
+
+# After the opath-state cycle: inspect shows each O_PATH fd with its flags, path and type.
+after_opath_state() {
+	if "$cptctl" inspect "$img" >"$scratch/opath.inspect" 2>&1; then
+		pass_if opath-state.inspect "inspect shows: $(grep -E ' o-path ' "$scratch/opath.inspect" | tr -s ' ' | tr '\n' '|')" \
+			has_lines "$scratch/opath.inspect" ' o-path +O_PATH +pos 0 +/.*/file \(regular file\)$' \
+			' o-path +O_PATH\|O_DIRECTORY cloexec +pos 0 +/.*/dir \(directory\)$' \
+			' o-path +O_PATH\|O_NOFOLLOW +pos 0 +/.*/link \(symlink\)$' \
+			' o-path +O_PATH +pos 0 +/.*/fifo \(FIFO\)$'
+	else
+		result opath-state.inspect FAIL "$(tr '\n' ' ' <"$scratch/opath.inspect")"
+	fi
+}
+
+scenario_pidfd_refused() {
+	for kind in outside deleted; do
+		case $kind in
+		outside) why="fd 3: pidfd of pid 1, a process outside the tree, is not supported" ;;
+		deleted) why="fd 3: O_PATH descriptor of deleted file gone is not supported" ;;
+		esac
+		mkdir -p "$scratch/$kind"
+		if ! start_workload "refused-$kind" "$workloads/pidfd_refused" "$kind" "$scratch/$kind"; then
+			result "pidfd-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+			continue
+		fi
+		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
+		status=$?
+		refused=no
+		[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$kind.err" && refused=yes
+		pass_if "pidfd-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
+		pass_if "pidfd-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
+		touch "$scratch/$kind/go"
+		wait_for_line "$out" "RESULT kept-running"
+		sed -n "s/^RESULT kept-running/RESULT pidfd-refused.$kind-kept/p" "$out"
+	done
+}
