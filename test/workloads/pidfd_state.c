@@ -11,7 +11,8 @@
  *    readable, pidfd_send_signal() ESRCH, waitid() ECHILD, fdinfo Pid -1;
  *  - a pidfd of itself, without FD_CLOEXEC.
  * Each keeps its flags (F_GETFL, F_GETFD), and its fdinfo names the same
- * pid. A last child, forked after all these (it shares them), holds a
+ * pid. An epoll instance watches the clone3() pidfd: quiet while the child
+ * lives, ready once it exited. A last child, forked after all these (it shares them), holds a
  * pidfd of its parent and checks it itself (RESULT pidfd-parent).
  * Usage: pidfd_state DIR   (goes on once DIR/go exists)
  */
@@ -24,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -106,12 +108,14 @@ struct pidfds {
 	pid_t sleeper, exiter, reaped, checker;
 	int sleeper_fd, exiter_fd, exiter_nb, reaped_fd, self_fd;
 	int exit_now; /* a byte written there lets the exiter exit */
+	int ep; /* watches exiter_fd */
 };
 
 static int make_pidfds(struct pidfds *p)
 {
 	struct clone_args args = { .exit_signal = SIGCHLD,
 				   .flags = CLONE_PIDFD };
+	struct epoll_event ev = { .events = EPOLLIN };
 	int gate[2], status, told[2];
 	char byte;
 	long pid;
@@ -150,7 +154,10 @@ static int make_pidfds(struct pidfds *p)
 	if (p->sleeper_fd < 0 || p->exiter_nb < 0 || p->self_fd < 0 ||
 	    fcntl(p->self_fd, F_SETFD, 0))
 		return -1;
-	return 0;
+	p->ep = epoll_create1(0);
+	ev.data.u64 = 5;
+	return p->ep < 0 ? -1 :
+			   epoll_ctl(p->ep, EPOLL_CTL_ADD, p->exiter_fd, &ev);
 }
 
 static void check_flags(const struct pidfds *p)
@@ -222,10 +229,18 @@ static void check_signal(const struct pidfds *p)
 
 static void check_exit(const struct pidfds *p)
 {
+	struct epoll_event ev = { 0 };
 	siginfo_t info = { 0 };
-	int ready, waited;
+	int ready, waited, quiet, events;
 
+	quiet = epoll_wait(p->ep, &ev, 1, 0);
 	ready = write(p->exit_now, "x", 1) == 1 && readable(p->exiter_fd, 5000);
+	events = epoll_wait(p->ep, &ev, 1, 0);
+	check("pidfd-epoll",
+	      quiet == 0 && events == 1 && ev.data.u64 == 5 &&
+		      (ev.events & EPOLLIN),
+	      "an epoll instance watching the clone3() pidfd: %d ready before the exit, %d after (data %llu)",
+	      quiet, events, (unsigned long long)ev.data.u64);
 	waited = syscall(SYS_waitid, P_PIDFD, p->exiter_fd, &info, WEXITED,
 			 NULL);
 	check("pidfd-exit",

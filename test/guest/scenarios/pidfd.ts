@@ -8,8 +8,9 @@ export const pidfdScenarios: readonly Scenario[] = [
   {
     name: 'pidfd-state',
     run: cycle('pidfd_state', inDir, { after: shellHook('pidfd', 'after_pidfd_state') }),
+    // inspect, inspect --json, encode and a refused restart after the cycle: node is slow in the guest
     timeoutSeconds: 90,
-    costSeconds: 12,
+    costSeconds: 34,
     checks: {
       'pidfd-state.checkpoint': 'a process holding pidfds of its children, of a reaped child and of itself is checkpointed and killed',
       'pidfd-state.exit-status': 'the restarted process checks its pidfds and ends well',
@@ -19,6 +20,7 @@ export const pidfdScenarios: readonly Scenario[] = [
       'pidfd-state.pidfd-nonblock': 'waitid(P_PIDFD) on the PIDFD_NONBLOCK pidfd of a live child says EAGAIN',
       'pidfd-state.pidfd-signal': 'pidfd_send_signal() kills the child; its pidfd polls readable and waitid(P_PIDFD) reaps it',
       'pidfd-state.pidfd-exit': "the clone3(CLONE_PIDFD) pidfd polls readable at the child's exit and waitid(P_PIDFD) gets its status",
+      'pidfd-state.pidfd-epoll': 'an epoll instance watching a pidfd is quiet while its child lives and ready once it exited',
       'pidfd-state.pidfd-reaped': 'the pidfd of a child reaped before the checkpoint polls readable, signals ESRCH, waitid ECHILD',
       'pidfd-state.pidfd-parent': "a child's pidfd of its parent still names it and signals it",
       'pidfd-state.pidfd-checker': 'the child holding its parent pidfd ends well',
@@ -29,8 +31,8 @@ export const pidfdScenarios: readonly Scenario[] = [
   {
     name: 'opath-state',
     run: cycle('opath_state', inDir, { after: shellHook('pidfd', 'after_opath_state') }),
-    timeoutSeconds: 60,
-    costSeconds: 6,
+    timeoutSeconds: 30,
+    costSeconds: 9,
     checks: {
       'opath-state.checkpoint': 'a process holding O_PATH fds of a file, a directory, a symlink and a FIFO is checkpointed and killed',
       'opath-state.exit-status': 'the restarted process checks its O_PATH fds and ends well',
@@ -47,8 +49,8 @@ export const pidfdScenarios: readonly Scenario[] = [
     name: 'pidfd-refused',
     run: shell('pidfd', 'pidfd_refused'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 12,
+    timeoutSeconds: 60,
+    costSeconds: 19,
     checks: Object.fromEntries(
       (
         [
