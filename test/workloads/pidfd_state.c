@@ -11,7 +11,9 @@
  *    readable, pidfd_send_signal() ESRCH, waitid() ECHILD, fdinfo Pid -1;
  *  - a pidfd of itself, without FD_CLOEXEC.
  * Each keeps its flags (F_GETFL, F_GETFD), and its fdinfo names the same
- * pid. An epoll instance watches the clone3() pidfd: quiet while the child
+ * pid. A pidfd of a child that exited and is not reaped yet (a zombie of
+ * the tree) polls readable, names it, and waitid(P_PIDFD) reaps it with
+ * its status. An epoll instance watches the clone3() pidfd: quiet while the child
  * lives, ready once it exited. A last child, forked after all these (it shares them), holds a
  * pidfd of its parent and checks it itself (RESULT pidfd-parent).
  * Usage: pidfd_state DIR   (goes on once DIR/go exists)
@@ -105,7 +107,8 @@ static int parent_checker(const char *go, int ready)
 }
 
 struct pidfds {
-	pid_t sleeper, exiter, reaped, checker;
+	pid_t sleeper, exiter, reaped, checker, zombie;
+	int zombie_fd;
 	int sleeper_fd, exiter_fd, exiter_nb, reaped_fd, self_fd;
 	int exit_now; /* a byte written there lets the exiter exit */
 	int ep; /* watches exiter_fd */
@@ -116,6 +119,7 @@ static int make_pidfds(struct pidfds *p)
 	struct clone_args args = { .exit_signal = SIGCHLD,
 				   .flags = CLONE_PIDFD };
 	struct epoll_event ev = { .events = EPOLLIN };
+	siginfo_t zinfo = { 0 };
 	int gate[2], status, told[2];
 	char byte;
 	long pid;
@@ -148,11 +152,19 @@ static int make_pidfds(struct pidfds *p)
 	if (p->sleeper < 0 || pid < 0 || p->reaped < 0 || p->reaped_fd < 0 ||
 	    waitpid(p->reaped, &status, 0) != p->reaped)
 		return -1;
+	/* Exits with status 3, and stays a zombie: waited for without reaping. */
+	p->zombie = fork();
+	if (p->zombie == 0)
+		_exit(3);
+	if (p->zombie < 0 ||
+	    waitid(P_PID, p->zombie, &zinfo, WEXITED | WNOWAIT))
+		return -1;
+	p->zombie_fd = pidfd_open(p->zombie, 0);
 	p->sleeper_fd = pidfd_open(p->sleeper, 0);
 	p->exiter_nb = pidfd_open(p->exiter, PIDFD_NONBLOCK);
 	p->self_fd = pidfd_open(getpid(), 0);
-	if (p->sleeper_fd < 0 || p->exiter_nb < 0 || p->self_fd < 0 ||
-	    fcntl(p->self_fd, F_SETFD, 0))
+	if (p->zombie_fd < 0 || p->sleeper_fd < 0 || p->exiter_nb < 0 ||
+	    p->self_fd < 0 || fcntl(p->self_fd, F_SETFD, 0))
 		return -1;
 	p->ep = epoll_create1(0);
 	ev.data.u64 = 5;
@@ -250,6 +262,22 @@ static void check_exit(const struct pidfds *p)
 	      ready, waited, info.si_pid, info.si_code, info.si_status);
 }
 
+static void check_zombie(const struct pidfds *p)
+{
+	int ready = readable(p->zombie_fd, 0), named = fdinfo_pid(p->zombie_fd),
+	    waited;
+	siginfo_t info = { 0 };
+
+	waited = syscall(SYS_waitid, P_PIDFD, p->zombie_fd, &info, WEXITED,
+			 NULL);
+	check("pidfd-zombie",
+	      ready && named == p->zombie && !waited &&
+		      info.si_pid == p->zombie && info.si_code == CLD_EXITED &&
+		      info.si_status == 3,
+	      "a zombie child's pidfd: readable %d, fdinfo %d, waitid %d: pid %d code %d status %d",
+	      ready, named, waited, info.si_pid, info.si_code, info.si_status);
+}
+
 static void check_reaped(const struct pidfds *p)
 {
 	siginfo_t info = { 0 };
@@ -303,6 +331,7 @@ int main(int argc, char **argv)
 	check_signal(&p);
 	check_exit(&p);
 	check_reaped(&p);
+	check_zombie(&p);
 	ok = waitpid(p.checker, &status, 0) == p.checker;
 	check("pidfd-checker", ok && WIFEXITED(status) && !WEXITSTATUS(status),
 	      "the child holding its parent's pidfd: status %#x", status);

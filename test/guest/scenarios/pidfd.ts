@@ -9,8 +9,8 @@ export const pidfdScenarios: readonly Scenario[] = [
     name: 'pidfd-state',
     run: cycle('pidfd_state', inDir, { after: shellHook('pidfd', 'after_pidfd_state') }),
     // inspect, inspect --json, encode and a refused restart after the cycle: node is slow in the guest
-    timeoutSeconds: 90,
-    costSeconds: 34,
+    timeoutSeconds: 100,
+    costSeconds: 40,
     checks: {
       'pidfd-state.checkpoint': 'a process holding pidfds of its children, of a reaped child and of itself is checkpointed and killed',
       'pidfd-state.exit-status': 'the restarted process checks its pidfds and ends well',
@@ -21,6 +21,7 @@ export const pidfdScenarios: readonly Scenario[] = [
       'pidfd-state.pidfd-signal': 'pidfd_send_signal() kills the child; its pidfd polls readable and waitid(P_PIDFD) reaps it',
       'pidfd-state.pidfd-exit': "the clone3(CLONE_PIDFD) pidfd polls readable at the child's exit and waitid(P_PIDFD) gets its status",
       'pidfd-state.pidfd-epoll': 'an epoll instance watching a pidfd is quiet while its child lives and ready once it exited',
+      'pidfd-state.pidfd-zombie': "a zombie child's pidfd polls readable, names it, and waitid(P_PIDFD) reaps it with its status",
       'pidfd-state.pidfd-reaped': 'the pidfd of a child reaped before the checkpoint polls readable, signals ESRCH, waitid ECHILD',
       'pidfd-state.pidfd-parent': "a child's pidfd of its parent still names it and signals it",
       'pidfd-state.pidfd-checker': 'the child holding its parent pidfd ends well',
@@ -31,8 +32,9 @@ export const pidfdScenarios: readonly Scenario[] = [
   {
     name: 'opath-state',
     run: cycle('opath_state', inDir, { after: shellHook('pidfd', 'after_opath_state') }),
-    timeoutSeconds: 30,
-    costSeconds: 9,
+    // its hostile image takes inspect --json, encode and a restart: node is slow in the guest
+    timeoutSeconds: 100,
+    costSeconds: 44,
     checks: {
       'opath-state.checkpoint': 'a process holding O_PATH fds of a file, a directory, a symlink and a FIFO is checkpointed and killed',
       'opath-state.exit-status': 'the restarted process checks its O_PATH fds and ends well',
@@ -43,6 +45,7 @@ export const pidfdScenarios: readonly Scenario[] = [
       'opath-state.opath-symlink': 'readlinkat(the symlink\'s O_PATH fd, "") reads the link',
       'opath-state.opath-reopen': "the file's O_PATH fd reopens through /proc/self/fd",
       'opath-state.inspect': 'inspect shows each O_PATH fd with its flags, path and type',
+      'opath-state.hostile-type': 'an image whose O_PATH file was of another type than the path now names is refused at restart',
     },
   },
   {

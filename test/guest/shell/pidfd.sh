@@ -39,7 +39,8 @@ after_pidfd_state() {
 		grep -q "pidfd of pid 1, which is no process of the tree" "$scratch/hostile.err"
 }
 
-# After the opath-state cycle: inspect shows each O_PATH fd with its flags, path and type.
+# After the opath-state cycle: inspect shows each O_PATH fd with its flags,
+# path and type; an image whose file was a directory is refused at restart.
 after_opath_state() {
 	if "$cptctl" inspect "$img" >"$scratch/opath.inspect" 2>&1; then
 		pass_if opath-state.inspect "inspect shows: $(grep -E ' o-path ' "$scratch/opath.inspect" | tr -s ' ' | tr '\n' '|')" \
@@ -50,6 +51,16 @@ after_opath_state() {
 	else
 		result opath-state.inspect FAIL "$(tr '\n' ' ' <"$scratch/opath.inspect")"
 	fi
+	"$cptctl" inspect --json "$img" >"$scratch/opath.json" 2>"$scratch/json.err" &&
+		jq '(.recordList | map(.type) | index("FILES")) as $i |
+			.recordList[$i].message.files |= map(
+				if .kind == "O_PATH" and (.path | endswith("/file")) then .mode = 16872 else . end)' \
+			"$scratch/opath.json" >"$scratch/hostile.json" &&
+		"$cptctl" encode "$scratch/hostile.json" -o "$scratch/hostile.img" >/dev/null 2>"$scratch/hostile.err" &&
+		"$cptctl" restart --detach "$scratch/hostile.img" >/dev/null 2>"$scratch/hostile.err"
+	status=$?
+	pass_if opath-state.hostile-type "restart exited $status: $(tr '\n' ' ' <"$scratch/hostile.err")" \
+		grep -q "file of the saved kind (mode 040750" "$scratch/hostile.err"
 }
 
 scenario_pidfd_refused() {
