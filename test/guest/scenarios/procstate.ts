@@ -1,7 +1,35 @@
-// Process states a checkpoint meets (issue 13): zombies leading their own
-// groups or sessions whose children they made their siblings (CLONE_PARENT).
-import type { Scenario } from './scenario.js';
+// Process states a checkpoint meets (issue 13): a zombie leading its own
+// group whose child it made its sibling (CLONE_PARENT); processes stopped
+// by job control, with their parent's wait reports; processes traced by
+// ptrace, from inside the tree and from outside it, which a checkpoint
+// refuses by name and leaves running.
+import type { Scenario, ScenarioContext } from './scenario.js';
 import { cycle, inDir } from './rows.js';
+
+/**
+ * A checkpoint --kill of the traced workload: refused, naming the traced
+ * pid and its tracer, and the tree runs on and ends well once let go.
+ */
+async function tracedRefused(context: ScenarioContext, name: string, where: 'inner' | 'outer'): Promise<void> {
+  const workload = await context.startWorkload('traced', [context.dir, where]);
+  const [traced, tracer] = workload.ready.split(' ').map(Number);
+  const started = Date.now();
+  const failure = await context.checkpoint(workload.pid, 'kill');
+  const seconds = (Date.now() - started) / 1000;
+  const named = new RegExp(`pid ${traced}\\b.*traced by .*\\b${tracer}\\b`);
+  context.result(
+    `${name}.refused`,
+    failure !== null && named.test(failure) && seconds < 5,
+    `checkpoint of a tree whose pid ${traced} is traced by ${tracer} (${where}), ${seconds.toFixed(1)} s: ${failure ?? 'succeeded'}`,
+  );
+  context.go();
+  const status = await Promise.race([
+    workload.exited,
+    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
+  ]);
+  context.result(`${name}.exit-status`, status === 0, `the tree, let go after the refusal, exited ${status}`);
+  context.relayResults(name);
+}
 
 export const procStateScenarios: readonly Scenario[] = [
   {
@@ -17,6 +45,49 @@ export const procStateScenarios: readonly Scenario[] = [
         'each restored zombie still leads its group, and its CLONE_PARENT child (live or a zombie) is in the group it had',
       'zombie-pgrp.statuses':
         'the zombie group leaders and their CLONE_PARENT children are reaped with their exit statuses, the live ones after checking their parent and group',
+    },
+  },
+  {
+    name: 'stopped',
+    run: cycle('stopped', inDir),
+    timeoutSeconds: 60,
+    costSeconds: 3,
+    checks: {
+      'stopped.checkpoint': 'a tree with processes stopped by SIGSTOP and SIGTSTP is checkpointed without EBUSY',
+      'stopped.setup': 'the stopped processes were set up before the checkpoint',
+      'stopped.exit-status': 'the tree with stopped processes restarts and its root ends well',
+      'stopped.stopped': 'every thread of the stopped processes is in state T after the restart',
+      'stopped.running': 'a process continued before the checkpoint runs after the restart',
+      'stopped.report-taken': 'a stop report the parent took before the checkpoint is not given again',
+      'stopped.report-stopped': "the parent's waitpid(WUNTRACED) gives the stop reports it had not taken, with their signals",
+      'stopped.report-continued': "the parent's waitpid(WCONTINUED) gives the continue report it had not taken",
+      'stopped.still-stopped': 'the restored stopped processes stay stopped until continued',
+      'stopped.continued':
+        'each stopped process, continued with SIGCONT, goes on and checks itself (a SIGCONT handler, a blocked SIGCONT still pending, a second thread)',
+    },
+  },
+  {
+    name: 'ptrace-inner',
+    run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-inner', 'inner') },
+    timeoutSeconds: 60,
+    costSeconds: 2,
+    checks: {
+      'ptrace-inner.refused': 'a checkpoint of a tree with a process traced by another of the tree is refused at once, naming both',
+      'ptrace-inner.setup': 'the tree traces one of its processes before the checkpoint',
+      'ptrace-inner.exit-status': 'the tree whose checkpoint was refused for a tracee runs on and ends well',
+      'ptrace-inner.ran-on': 'the tracee of the tree, detached after the refused checkpoint, runs on and ends well',
+    },
+  },
+  {
+    name: 'ptrace-outer',
+    run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-outer', 'outer') },
+    timeoutSeconds: 60,
+    costSeconds: 2,
+    checks: {
+      'ptrace-outer.refused': 'a checkpoint of a tree with a process traced from outside the tree is refused, naming both',
+      'ptrace-outer.setup': 'a process outside the tree traces one of its processes before the checkpoint',
+      'ptrace-outer.exit-status': 'the tree whose checkpoint was refused for an outside tracer runs on and ends well',
+      'ptrace-outer.ran-on': 'the tracee, detached by its outside tracer after the refused checkpoint, runs on and ends well',
     },
   },
 ];
