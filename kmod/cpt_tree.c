@@ -166,14 +166,13 @@ static int cpt_tree_check_ptrace(struct cpt_session *s, struct task_struct *p)
 	for_each_process_thread(g, t) {
 		if (t->ptrace && ptrace_parent(t) == p) {
 			tracee = task_pid_nr_ns(t, ns);
-			__get_task_comm(comm, sizeof(comm), t);
 			break;
 		}
 	}
 	rcu_read_unlock();
 	if (tracee >= 0) {
-		cpt_note("pid %d traces pid %d (%s): a tracer cannot be checkpointed\n",
-			 task_pid_nr_ns(p, ns), tracee, comm);
+		cpt_note("pid %d is traced by pid %d (%s): a tracer cannot be checkpointed\n",
+			 tracee, task_pid_nr_ns(p, ns), __get_task_comm(comm, sizeof(comm), p));
 		return -EOPNOTSUPP;
 	}
 	return 0;
