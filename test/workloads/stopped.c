@@ -28,6 +28,8 @@
 #include "sync.h"
 
 static char go[PATH_MAX];
+/* Made by R once it took its reports: S4 lives on until then. */
+static char checked[PATH_MAX];
 static volatile sig_atomic_t continued;
 
 static void on_cont(int sig)
@@ -84,6 +86,7 @@ static int s4(void)
 	raise(SIGSTOP);
 	wait_for(go);
 	sigpending(&pending);
+	wait_for(checked);
 	return sigismember(&pending, SIGCONT) ? 0 : 1;
 }
 
@@ -149,6 +152,8 @@ int main(int argc, char **argv)
 
 	if (!workload_dir(argc, argv, go))
 		return 2;
+	snprintf(checked, sizeof(checked), "%s/checked", argv[1]);
+	unlink(checked);
 	fflush(stdout);
 	s[0] = spawn(s1, root);
 	s[1] = spawn(s2, root);
@@ -194,6 +199,7 @@ int main(int argc, char **argv)
 	i = waitpid(s[3], &status, WCONTINUED | WNOHANG);
 	check("report-continued", i == s[3] && WIFCONTINUED(status),
 	      "waitpid(S4, WCONTINUED) gave %d, status %#x", i, status);
+	touch(checked);
 	/* Still stopped a while later: nothing but SIGCONT wakes them. */
 	usleep(200 * 1000);
 	check("still-stopped", stopped_all(s, 3, 'T'), "after 200 ms");
