@@ -3,6 +3,8 @@
 // by job control, with their parent's wait reports; processes traced by
 // ptrace, from inside the tree and from outside it, which a checkpoint
 // refuses by name and leaves running.
+import { inspect } from '../../../src/commands/inspect/inspect.js';
+import { formatInspectText } from '../../../src/commands/inspect/format.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
 import { cycle, inDir } from './rows.js';
 
@@ -31,6 +33,29 @@ async function tracedRefused(context: ScenarioContext, name: string, where: 'inn
   context.relayResults(name);
 }
 
+/**
+ * inspect of the stopped workload's image: the stopped processes' threads
+ * with their stop signals, and the reports their parent had not taken.
+ */
+async function inspectStopped(context: ScenarioContext): Promise<void> {
+  const { summary } = await inspect(context.image);
+  const text = formatInspectText(summary, context.image);
+  const lines = text.split('\n').filter((line) => line.includes('job control:'));
+  const want = [
+    /stopped by SIGTSTP/,
+    /process stopped, stop by SIGTSTP not yet reported/,
+    /process stopped, stop by SIGSTOP not yet reported/,
+    /process stopped$/,
+    /process continued, continue not yet reported/,
+  ];
+  const missing = want.filter((re) => !lines.some((line) => re.test(line.trim())));
+  context.result(
+    'inspect.job-control',
+    missing.length === 0,
+    `job-control lines: ${lines.map((line) => line.trim()).join(' | ')}; missing: ${missing.map(String).join(' ') || 'none'}`,
+  );
+}
+
 export const procStateScenarios: readonly Scenario[] = [
   {
     name: 'zombie-pgrp',
@@ -49,7 +74,7 @@ export const procStateScenarios: readonly Scenario[] = [
   },
   {
     name: 'stopped',
-    run: cycle('stopped', inDir),
+    run: cycle('stopped', inDir, { after: inspectStopped }),
     timeoutSeconds: 60,
     costSeconds: 3,
     checks: {
@@ -62,6 +87,7 @@ export const procStateScenarios: readonly Scenario[] = [
       'stopped.report-stopped': "the parent's waitpid(WUNTRACED) gives the stop reports it had not taken, with their signals",
       'stopped.report-continued': "the parent's waitpid(WCONTINUED) gives the continue report it had not taken",
       'stopped.still-stopped': 'the restored stopped processes stay stopped until continued',
+      'inspect.job-control': "inspect shows each stopped thread's stop signal and the reports its parent had not taken",
       'stopped.continued':
         'each stopped process, continued with SIGCONT, goes on and checks itself (a SIGCONT handler, a blocked SIGCONT still pending, a second thread)',
     },
