@@ -3,8 +3,12 @@
 // by job control, with their parent's wait reports; processes traced by
 // ptrace, from inside the tree and from outside it, which a checkpoint
 // refuses by name and leaves running.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { encodeJsonText } from '../../../src/commands/encode/encode.js';
+import { formatInspectJson, formatInspectText } from '../../../src/commands/inspect/format.js';
 import { inspect } from '../../../src/commands/inspect/inspect.js';
-import { formatInspectText } from '../../../src/commands/inspect/format.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
 import { cycle, inDir } from './rows.js';
 
@@ -56,12 +60,76 @@ async function inspectStopped(context: ScenarioContext): Promise<void> {
   );
 }
 
+interface TaskRecordJson {
+  type?: string;
+  message?: Record<string, unknown>;
+}
+
+/**
+ * The stopped workload's image with its TASK records edited by edit (which
+ * returns whether it changed one): its restart must be refused, saying says.
+ */
+async function restartEditedTasks(
+  context: ScenarioContext,
+  json: string,
+  name: string,
+  edit: (tasks: Record<string, unknown>[]) => boolean,
+  says: RegExp,
+): Promise<void> {
+  const document = JSON.parse(json) as { recordList: TaskRecordJson[] };
+  const tasks = document.recordList.filter((r) => r.type === 'TASK' && r.message !== undefined).map((r) => r.message!);
+  let said: string;
+  if (!edit(tasks)) {
+    said = 'nothing to edit in the image';
+  } else {
+    const image = join(context.dir, `${name}.img`);
+    try {
+      writeFileSync(image, (await encodeJsonText(JSON.stringify(document), `${name}.json`)).bytes);
+      const restarted = await context.restart(image);
+      process.kill(restarted.pid, 'SIGKILL');
+      said = `restarted as pid ${restarted.pid}`;
+    } catch (error: unknown) {
+      said = (error instanceof Error ? error.message : String(error)).replace(/\n/g, ' ');
+    }
+  }
+  context.result(`stopped.${name}-refused`, says.test(said), `restart: ${said}`);
+}
+
+/** Hostile job-control states: a signal that stops nothing, a stopped process with a thread outside its stop. */
+async function stoppedRefusals(context: ScenarioContext): Promise<void> {
+  const { summary, records } = await inspect(context.image, { records: true });
+  const json = formatInspectJson(summary, context.image, records);
+  await restartEditedTasks(
+    context,
+    json,
+    'no-stop-signal',
+    (tasks) => {
+      const stopped = tasks.find((t) => Number(t['stopSignal']) !== 0);
+      if (stopped !== undefined) stopped['stopSignal'] = 9;
+      return stopped !== undefined;
+    },
+    /EBADMSG.*malformed job-control state \(stop signal 9/,
+  );
+  await restartEditedTasks(
+    context,
+    json,
+    'thread-outside-stop',
+    (tasks) => {
+      // S3's second thread: a task of a stopped process that is not its main thread.
+      const thread = tasks.find((t) => t['pid'] !== t['tgid'] && Number(t['stopSignal']) !== 0);
+      if (thread !== undefined) delete thread['stopSignal'];
+      return thread !== undefined;
+    },
+    /its threads' job-control state does not match its own/,
+  );
+}
+
 export const procStateScenarios: readonly Scenario[] = [
   {
     name: 'zombie-pgrp',
     run: cycle('zombie_pgrp', inDir),
-    timeoutSeconds: 60,
-    costSeconds: 2,
+    timeoutSeconds: 30,
+    costSeconds: 3,
     checks: {
       'zombie-pgrp.checkpoint': 'a tree with zombies leading their own groups, their children siblings by CLONE_PARENT, is checkpointed',
       'zombie-pgrp.setup': 'the zombies lead their groups and their CLONE_PARENT children are set up before the checkpoint',
@@ -74,9 +142,14 @@ export const procStateScenarios: readonly Scenario[] = [
   },
   {
     name: 'stopped',
-    run: cycle('stopped', inDir, { after: inspectStopped }),
-    timeoutSeconds: 60,
-    costSeconds: 3,
+    run: cycle('stopped', inDir, {
+      after: async (context) => {
+        await inspectStopped(context);
+        await stoppedRefusals(context);
+      },
+    }),
+    timeoutSeconds: 40,
+    costSeconds: 11,
     checks: {
       'stopped.checkpoint': 'a tree with processes stopped by SIGSTOP and SIGTSTP is checkpointed without EBUSY',
       'stopped.setup': 'the stopped processes were set up before the checkpoint',
@@ -88,6 +161,8 @@ export const procStateScenarios: readonly Scenario[] = [
       'stopped.report-continued': "the parent's waitpid(WCONTINUED) gives the continue report it had not taken",
       'stopped.still-stopped': 'the restored stopped processes stay stopped until continued',
       'inspect.job-control': "inspect shows each stopped thread's stop signal and the reports its parent had not taken",
+      'stopped.no-stop-signal-refused': 'an image whose thread is in a group stop of a signal that stops nothing is refused',
+      'stopped.thread-outside-stop-refused': 'an image of a stopped process with a thread outside its stop is refused, naming the process',
       'stopped.continued':
         'each stopped process, continued with SIGCONT, goes on and checks itself (a SIGCONT handler, a blocked SIGCONT still pending, a second thread)',
     },
@@ -95,8 +170,8 @@ export const procStateScenarios: readonly Scenario[] = [
   {
     name: 'ptrace-inner',
     run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-inner', 'inner') },
-    timeoutSeconds: 60,
-    costSeconds: 2,
+    timeoutSeconds: 30,
+    costSeconds: 1,
     checks: {
       'ptrace-inner.refused': 'a checkpoint of a tree with a process traced by another of the tree is refused at once, naming both',
       'ptrace-inner.setup': 'the tree traces one of its processes before the checkpoint',
@@ -107,8 +182,8 @@ export const procStateScenarios: readonly Scenario[] = [
   {
     name: 'ptrace-outer',
     run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-outer', 'outer') },
-    timeoutSeconds: 60,
-    costSeconds: 2,
+    timeoutSeconds: 30,
+    costSeconds: 1,
     checks: {
       'ptrace-outer.refused': 'a checkpoint of a tree with a process traced from outside the tree is refused, naming both',
       'ptrace-outer.setup': 'a process outside the tree traces one of its processes before the checkpoint',
