@@ -128,7 +128,7 @@ export const procStateScenarios: readonly Scenario[] = [
   {
     name: 'zombie-pgrp',
     run: cycle('zombie_pgrp', inDir),
-    timeoutSeconds: 30,
+    timeoutSeconds: 45,
     costSeconds: 3,
     checks: {
       'zombie-pgrp.checkpoint': 'a tree with zombies leading their own groups, their children siblings by CLONE_PARENT, is checkpointed',
@@ -148,7 +148,7 @@ export const procStateScenarios: readonly Scenario[] = [
         await stoppedRefusals(context);
       },
     }),
-    timeoutSeconds: 40,
+    timeoutSeconds: 60,
     costSeconds: 11,
     checks: {
       'stopped.checkpoint': 'a tree with processes stopped by SIGSTOP and SIGTSTP is checkpointed without EBUSY',
