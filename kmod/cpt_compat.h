@@ -254,5 +254,27 @@ int cpt_check_membarrier(void);
 
 /* cpt_compat_pidfd.c: what a pidfd is made of. Checked: pidfd. */
 int cpt_check_pidfd(void);
+/*
+ * cpt_compat_jobctl.c: a task's part in job control (proto Task's
+ * stop_signal and stop_pending, each thread's; JobControl, its process's).
+ * Read and set with the task's siglock held. Not checked at load (see
+ * there): the guest scenario "stopped" exercises them.
+ */
+struct cpt_jobctl {
+	u32 stop_signal;	/* the group stop the thread is in or will stop in; 0: none */
+	bool stop_pending;	/* it has yet to stop, and its stop counts */
+	/* its process's, kept in the main thread's */
+	bool stopped;		/* the group stop completed */
+	u32 stop_report;	/* the stop waitpid(WUNTRACED) has yet to report; 0: none */
+	bool continued;		/* the continue waitpid(WCONTINUED) has yet to report */
+	u32 notify_parent;	/* CLD_STOPPED or CLD_CONTINUED not sent yet; 0: none */
+};
+
+bool cpt_compat_is_stop_signal(u32 sig);
+bool cpt_compat_job_stopped(struct task_struct *t);
+void cpt_compat_jobctl_read(struct task_struct *t, struct cpt_jobctl *j);
+void cpt_compat_thread_stop_set(struct task_struct *t, const struct cpt_jobctl *j);
+void cpt_compat_process_stop_set(struct task_struct *leader, const struct cpt_jobctl *j,
+				 unsigned int counting);
 
 #endif /* CPT_COMPAT_H */

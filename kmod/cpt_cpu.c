@@ -240,7 +240,10 @@ static void cpt_cpu_load(struct callback_head *work)
 	current->thread.fsbase = r->fs_base;
 	preempt_enable();
 
-	/* Pending signals now reach the restored context, not the old one. */
+	/*
+	 * Pending signals now reach the restored context, not the old one; and
+	 * the recalc_sigpending() in here starts a restored group stop.
+	 */
 	sigprocmask(SIG_SETMASK, &cpu->blocked, NULL);
 	kvfree(cpu);
 	fput(pin);

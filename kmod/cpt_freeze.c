@@ -8,6 +8,11 @@
  * session thaws it; the task's parent sees no stop, and the task no EINTR
  * (but from an epoll_wait() with a timeout: cpt_restart_block_parked()).
  * SIGKILL still works on a parked task.
+ *
+ * A task in a group stop (SIGSTOP, job control) is not woken by the work:
+ * it is as still as a parked one, and counts as frozen where it stands.
+ * Only SIGCONT or SIGKILL wakes it, and then the work parks it before it
+ * can reach user mode; cpt_freezer_held() tells whether that happened.
  */
 #include <linux/anon_inodes.h>
 #include <linux/completion.h>
@@ -21,11 +26,14 @@
 #include <linux/task_work.h>
 #include <linux/wait.h>
 
+#include "cpt_compat.h"
 #include "cpt_internal.h"
 #include "cpt_restart_block.h"
 
 /* How long a target may take to reach its parking place. */
 #define CPT_FREEZE_TIMEOUT (10 * HZ)
+/* How often a target on its way is checked for a group stop. */
+#define CPT_FREEZE_POLL (HZ / 50)
 
 struct cpt_freezer {
 	struct callback_head work;
@@ -34,6 +42,8 @@ struct cpt_freezer {
 	bool parked;
 	bool thawed;
 	bool was_parked;	/* when thawed */
+	bool stopped;		/* frozen in a group stop, not parked */
+	unsigned long nvcsw;	/* its voluntary switches then: it ran if they changed */
 	struct completion left;	/* the task is out of the parking wait */
 	struct file *pin;	/* holds the module until the work has returned */
 };
@@ -68,7 +78,9 @@ static void cpt_park(struct callback_head *work)
 	struct cpt_freezer *fz = container_of(work, struct cpt_freezer, work);
 	struct file *pin = fz->pin;
 
-	cpt_restart_block_parked();
+	/* A stopped task continued after its checkpoint: nothing to park for. */
+	if (!READ_ONCE(fz->thawed))
+		cpt_restart_block_parked();
 	WRITE_ONCE(fz->parked, true);
 	wake_up_all(&fz->wq);
 	/* NOLOAD: a long checkpoint is neither load nor a hung task. */
@@ -79,13 +91,15 @@ static void cpt_park(struct callback_head *work)
 }
 
 /*
- * Parks task and waits until it is parked: its user registers and memory
- * then stay still. Returns the freezer, or an ERR_PTR: -ESRCH if the task
- * is exiting, -EBUSY if it did not park in time (a stopped or traced task,
- * or one in an uninterruptible sleep), -EINTR if we were killed.
+ * Parks task and waits until it is parked, or finds it in a group stop:
+ * its user registers and memory then stay still. Returns the freezer, or
+ * an ERR_PTR: -ESRCH if the task is exiting, -EBUSY if it did not park in
+ * time (a traced task, or one in an uninterruptible sleep), -EINTR if we
+ * were killed.
  */
 struct cpt_freezer *cpt_freeze(struct task_struct *task)
 {
+	unsigned long deadline = jiffies + CPT_FREEZE_TIMEOUT;
 	struct cpt_freezer *fz;
 	long left;
 	int ret;
@@ -111,12 +125,37 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 		return ERR_PTR(ret);
 	}
 
-	left = wait_event_killable_timeout(fz->wq, READ_ONCE(fz->parked),
-					   CPT_FREEZE_TIMEOUT);
+	/*
+	 * A task may stop on its way (do_signal_stop() after our wakeup), and
+	 * nothing wakes us then: look for a stop now and then. The count is
+	 * read first: if the task runs after the look, the count tells.
+	 */
+	do {
+		fz->nvcsw = READ_ONCE(task->nvcsw);
+		if (cpt_compat_job_stopped(task)) {
+			fz->stopped = true;
+			return fz;
+		}
+		left = wait_event_killable_timeout(fz->wq, READ_ONCE(fz->parked),
+						   CPT_FREEZE_POLL);
+	} while (!left && time_before(jiffies, deadline));
 	if (left > 0)
 		return fz;
 	cpt_thaw(fz);
 	return ERR_PTR(left == 0 ? -EBUSY : -EINTR);
+}
+
+/*
+ * Whether task, frozen by fz, has stayed still since: a parked task
+ * cannot move; a stopped one may have been continued meanwhile (and then
+ * may have run a signal handler before the work parked it).
+ */
+bool cpt_freezer_held(struct cpt_freezer *fz, struct task_struct *task)
+{
+	if (!fz->stopped)
+		return true;
+	return !READ_ONCE(fz->parked) && READ_ONCE(task->nvcsw) == fz->nvcsw &&
+	       cpt_compat_job_stopped(task);
 }
 
 /*

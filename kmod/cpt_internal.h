@@ -117,5 +117,7 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task);
 void cpt_thaw(struct cpt_freezer *fz);
 void cpt_thaw_begin(struct cpt_freezer *fz);
 void cpt_thaw_end(struct cpt_freezer *fz);
+/* Whether a task frozen in a group stop stayed stopped (issue 13). */
+bool cpt_freezer_held(struct cpt_freezer *fz, struct task_struct *task);
 
 #endif /* CPT_INTERNAL_H */

@@ -850,10 +850,14 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 	int ret = 0;
 
 	if (!s->error && s->last_subsys == CPT_SUBSYS_MAX) {
-		cpt_pb_init(&msg);
-		cpt_pb_u64(&msg, CPT_PB_TRAILER_RECORDS, s->img.records);
-		cpt_pb_u64(&msg, CPT_PB_TRAILER_BYTES, s->img.bytes);
-		ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
+		/* A task stopped by job control may have been continued meanwhile. */
+		ret = cpt_tree_held(s);
+		if (!ret) {
+			cpt_pb_init(&msg);
+			cpt_pb_u64(&msg, CPT_PB_TRAILER_RECORDS, s->img.records);
+			cpt_pb_u64(&msg, CPT_PB_TRAILER_BYTES, s->img.bytes);
+			ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
+		}
 	} else {
 		ret = s->error ?: -EINVAL;
 	}
@@ -934,6 +938,12 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action, bool *unlocked)
 			return -EINTR;
 		}
 	}
+	if (ret) {
+		cpt_session_abort_locked(s);
+		return ret;
+	}
+	/* Stopped processes stop again before any restored task runs. */
+	ret = cpt_jobctl_apply(s);
 	if (ret) {
 		cpt_session_abort_locked(s);
 		return ret;

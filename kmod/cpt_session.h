@@ -8,6 +8,7 @@
 #include <linux/signal.h>
 #include <linux/wait.h>
 
+#include "cpt_compat.h"
 #include "cpt_image.h"
 #include "cpt_internal.h"
 #include "cpt_pb.h"
@@ -52,6 +53,7 @@ struct cpt_task {
 	const void *fd_table;	/* checkpoint: its files_struct, as an identity */
 	u32 seccomp_mode;	/* checkpoint: SECCOMP_MODE_*, saved by INIT (cpt_seccomp.c) */
 	u32 seccomp_filter;	/* and the id of its chain's last filter */
+	struct cpt_jobctl jobctl;	/* restart: its group stop, set up by FINALIZE */
 
 	/* restart: what RESTORE prepared, applied by the task's final step */
 	struct cpt_restore_task *rtask;
@@ -147,10 +149,17 @@ void cpt_seccomp_free(struct cpt_session *s);
 int cpt_seccomp_check(struct cpt_session *s, u32 pid, u32 mode, u32 filter, bool no_new_privs);
 int cpt_seccomp_apply(struct cpt_session *s, u32 mode, u32 filter);
 
+/* cpt_jobctl.c: job control, in the Task record; a restart's set up by FINALIZE. */
+int cpt_jobctl_save(struct task_struct *t, struct cpt_pb_buf *msg);
+int cpt_jobctl_decode(struct cpt_jobctl *j, const struct cpt_pb_field *f);
+int cpt_jobctl_check(const struct cpt_jobctl *j, bool leader, u32 pid);
+int cpt_jobctl_apply(struct cpt_session *s);
+
 /* cpt_tree.c */
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);
 void cpt_tree_thaw(struct cpt_session *s);
 int cpt_tree_write(struct cpt_session *s);
+int cpt_tree_held(struct cpt_session *s);
 int cpt_tree_read(struct cpt_session *s);
 void cpt_tree_free(struct cpt_session *s);
 

@@ -59,6 +59,7 @@ struct cpt_restore_task {
 	u32 rseq_len;
 	u32 rseq_sig;
 	struct cpt_task_attrs *attrs;	/* cpt_task_attrs.c */
+	struct cpt_jobctl jobctl;	/* cpt_jobctl.c */
 };
 
 static const u32 cpt_id_fields[8] = {
@@ -218,6 +219,8 @@ static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	cpt_save_sandbox(s->cur, msg);
 	cpt_save_rlimits(t, msg);
 	ret = cpt_task_attrs_save(t, s->cur->pid, msg);
+	if (!ret)
+		ret = cpt_jobctl_save(t, msg);
 	if (ret)
 		return ret;
 
@@ -359,6 +362,11 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 		case CPT_PB_TASK_ATTRS:
 		case CPT_PB_TASK_PROCESS_ATTRS:
 			cpt_pb_fail(&r, cpt_task_attrs_decode(&rt->attrs, &f));
+			break;
+		case CPT_PB_TASK_STOP_SIGNAL:
+		case CPT_PB_TASK_STOP_PENDING:
+		case CPT_PB_TASK_JOB_CONTROL:
+			cpt_pb_fail(&r, cpt_jobctl_decode(&rt->jobctl, &f));
 			break;
 		}
 	}
@@ -579,6 +587,10 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	}
 	if (!ret)
 		ret = cpt_check_root(root);
+	if (!ret)
+		ret = cpt_jobctl_check(&rt->jobctl, cpt_task_is_leader(s->cur), rt->pid);
+	if (!ret)
+		s->cur->jobctl = rt->jobctl;
 	if (!ret)
 		ret = cpt_task_attrs_check_tree(rt->attrs, s);
 	if (!ret)

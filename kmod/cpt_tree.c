@@ -18,6 +18,7 @@
 #include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -130,10 +131,58 @@ static bool cpt_tree_exiting(struct task_struct *p)
 	       !cpt_tree_is_zombie(p);
 }
 
+/*
+ * A task under ptrace, or one that traces others, is refused by name: the
+ * tie between tracer and tracee does not come back with a restart, and a
+ * tracee in a ptrace stop would never park. A tracee's tracer is named as
+ * the root's pid namespace sees it (0: from outside it).
+ */
+static int cpt_tree_check_ptrace(struct cpt_session *s, struct task_struct *p)
+{
+	struct pid_namespace *ns = cpt_session_pid_ns(s);
+	char comm[TASK_COMM_LEN] = "";
+	struct task_struct *other, *g, *t;
+	pid_t tracer = -1, tracee = -1;
+
+	rcu_read_lock();
+	other = ptrace_parent(p);
+	if (other) {
+		tracer = task_pid_nr_ns(other, ns);
+		__get_task_comm(comm, sizeof(comm), other);
+	}
+	rcu_read_unlock();
+	if (tracer >= 0) {
+		cpt_note("pid %d is traced by pid %d (%s): a tracee cannot be checkpointed\n",
+			 task_pid_nr_ns(p, ns), tracer, comm);
+		return -EOPNOTSUPP;
+	}
+	/*
+	 * Its tracees: p->ptraced is under tasklist_lock, which a module cannot
+	 * take; a look at every task's tracer under RCU finds them instead.
+	 */
+	if (list_empty(&p->ptraced))
+		return 0;
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (t->ptrace && ptrace_parent(t) == p) {
+			tracee = task_pid_nr_ns(t, ns);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (tracee >= 0) {
+		cpt_note("pid %d is traced by pid %d (%s): a tracer cannot be checkpointed\n",
+			 tracee, task_pid_nr_ns(p, ns), __get_task_comm(comm, sizeof(comm), p));
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /* Why task p can't be in a checkpoint, or 0. */
 static int cpt_tree_check(struct cpt_session *s, struct task_struct *p)
 {
 	struct pid_namespace *ns;
+	int ret;
 
 	if (p->flags & PF_KTHREAD)
 		return -EINVAL;
@@ -159,6 +208,9 @@ static int cpt_tree_check(struct cpt_session *s, struct task_struct *p)
 		cpt_note("pid %d: the caller may not ptrace it\n", task_pid_vnr(p));
 		return -EPERM;
 	}
+	ret = cpt_tree_check_ptrace(s, p);
+	if (ret)
+		return ret;
 	return 0;
 }
 
@@ -174,12 +226,17 @@ static int cpt_tree_recheck(struct cpt_session *s)
 	struct task_struct *p;
 	struct cpt_task *t;
 	unsigned int i;
+	int ret;
 
 	for (i = 0; i < s->nr_tasks; i++) {
 		t = &s->tasks[i];
 		p = t->task;
 		if (t->zombie ? READ_ONCE(p->exit_state) != EXIT_ZOMBIE : cpt_tree_exiting(p))
 			return i ? -EAGAIN : -ESRCH;
+		/* PTRACE_SEIZE needs no stop: a tracer may have come meanwhile. */
+		ret = cpt_tree_check_ptrace(s, p);
+		if (ret)
+			return ret;
 		if (t->zombie)
 			continue;
 		/*
@@ -312,6 +369,26 @@ int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
 		cpt_note("pid %d: its tree has more than %d tasks\n", task_pid_vnr(root),
 			 CPT_MAX_TASKS);
 	return ret;
+}
+
+/*
+ * Whether every task stayed still while its state was saved: a task frozen
+ * in a group stop may have been continued meanwhile, and its saved state
+ * (stopped, its registers, its memory) may then no longer hold together.
+ */
+int cpt_tree_held(struct cpt_session *s)
+{
+	struct cpt_task *t;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		if (t->freezer && !cpt_freezer_held(t->freezer, t->task)) {
+			cpt_note("pid %u was continued during its checkpoint\n", t->pid);
+			return -EAGAIN;
+		}
+	}
+	return 0;
 }
 
 int cpt_tree_write(struct cpt_session *s)

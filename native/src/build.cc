@@ -94,8 +94,8 @@ int ThreadEntry(void *arg)
 	RunBuildTask(start->build, start->self);
 }
 
-// Creates task `target`; returns in the creator only.
-void CloneTask(Build *b, uint32_t actor, uint32_t target)
+// Creates task `target` (the actor's sibling if asked); returns in the creator only.
+void CloneTask(Build *b, uint32_t actor, uint32_t target, bool sibling)
 {
 	const BuildTaskSpec &spec = b->tasks[target];
 	const int32_t self_pid = static_cast<int32_t>(Raw(SYS_gettid));
@@ -130,7 +130,7 @@ void CloneTask(Build *b, uint32_t actor, uint32_t target)
 		if (child < 0)
 			child = -EAGAIN; // glibc set errno, which we don't trust here
 	} else {
-		const long flags = SIGCHLD;
+		const long flags = SIGCHLD | (sibling ? CLONE_PARENT : 0);
 		child = Raw(SYS_clone, flags, 0, 0, 0, 0);
 		if (child == 0)
 			RunBuildTask(b, target);
@@ -152,7 +152,7 @@ void RunStep(Build *b, uint32_t self, const BuildStep &step)
 	long ret = 0;
 	switch (step.op) {
 	case BuildOp::kClone:
-		CloneTask(b, self, step.target);
+		CloneTask(b, self, step.target, step.arg == kCloneSibling);
 		return;
 	case BuildOp::kSetsid:
 		ret = Raw(SYS_setsid);

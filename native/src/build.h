@@ -20,13 +20,18 @@
 namespace cpt {
 
 enum class BuildOp : uint32_t {
-	kClone = 1, // actor clones target (a thread if the target is one)
+	kClone = 1, // actor clones target (a thread if the target is one;
+	// arg kCloneSibling: with CLONE_PARENT, its parent the actor's)
 	kSetsid = 2, // actor calls setsid()
 	kSetpgid = 3, // actor calls setpgid(0, arg)
 	kSubreaper = 4, // actor becomes a child subreaper
 	kExit = 5, // actor exits with wait status arg
 	kReap = 6, // actor reaps its child target
 };
+
+// kClone's arg: the new process is the actor's sibling (CLONE_PARENT), made
+// so to be in the actor's session, which its parent is not.
+constexpr int32_t kCloneSibling = 1;
 
 enum class TaskKind : uint32_t {
 	kRestore = 1, // restores itself after the last step

@@ -293,6 +293,11 @@ void FillBuild(const Napi::Env env, const Napi::Object &plan, Build *b)
 			throw OutOfRange(
 				env,
 				"plan.steps[] names a task the plan does not have");
+		if (b->steps[i].op == BuildOp::kClone && b->steps[i].arg != 0 &&
+		    b->steps[i].arg != kCloneSibling)
+			throw OutOfRange(
+				env,
+				"plan.steps[].arg of a clone must be 0 or 1 (a sibling)");
 	}
 	b->root = U32Property(plan, "root");
 	if (b->root >= b->nr_tasks)

@@ -120,10 +120,38 @@ export interface Task {
    */
   seccompMode: number;
   seccompFilter: number;
+  /**
+   * Job control (cpt_jobctl.c). Each thread's part in a group stop: the
+   * signal of the stop it is in, or will stop in on its way back to user
+   * mode (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU); 0: none.
+   */
+  stopSignal: number;
+  /**
+   * The thread has yet to stop, and its stop counts toward its process's:
+   * the last such thread to stop completes the group stop and reports it.
+   */
+  stopPending: boolean;
+  /** a process's main thread only */
+  jobControl: JobControl | null;
   /** each thread's own */
   attrs: TaskAttrs | null;
   /** a process's main thread only */
   processAttrs: ProcessAttrs | null;
+}
+
+/**
+ * A process's job-control state (cpt_jobctl.c): whether it is stopped, and
+ * what its parent has yet to learn of it.
+ */
+export interface JobControl {
+  /** the group stop completed: every thread stopped */
+  stopped: boolean;
+  /** the stop signal waitpid(WUNTRACED) has yet to report; 0: taken */
+  stopReport: number;
+  /** continued; waitpid(WCONTINUED) has yet to report it */
+  continued: boolean;
+  /** the SIGCHLD it has yet to send: CLD_STOPPED 5, CLD_CONTINUED 6; 0: none */
+  notifyParent: number;
 }
 
 /** A thread's scheduling and prctl attributes (cpt_task_attrs.c). */

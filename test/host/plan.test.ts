@@ -1,7 +1,7 @@
 // The restart plan: which task creates which, sessions, groups, placeholders, zombies.
 import test from 'ava';
 
-import { BUILD_OPS, planTree, UnplannableTreeError } from '../../src/commands/restart/plan.js';
+import { BUILD_OPS, CLONE_SIBLING, planTree, UnplannableTreeError } from '../../src/commands/restart/plan.js';
 import type { TreeTask } from '../../src/image/schema.js';
 
 const task = (pid: number, ppid: number, pgid: number, sid: number, extra: Partial<TreeTask> = {}): TreeTask => ({
@@ -89,4 +89,14 @@ test("children in the session and group of the shell that started the root stay 
     plan.steps.map((s) => `${opName(s.op)} ${plan.tasks[s.actor]!.pid}`),
     ['clone 10', 'clone 11', 'setpgid 12'],
   );
+});
+
+test('a child in the session of its zombie sibling that leads it is cloned by that sibling as a sibling (CLONE_PARENT)', (t) => {
+  // 10 forked 11, which made its own session, cloned 12 with CLONE_PARENT and exited.
+  const plan = planTree(
+    { tasks: [task(10, 1, 5, 5), task(11, 10, 11, 11, { zombie: true, exitStatus: 7 << 8 }), task(12, 10, 11, 11)] },
+    { pidns: false },
+  );
+  const steps = plan.steps.map((s) => `${opName(s.op)} ${plan.tasks[s.actor]!.pid} ${plan.tasks[s.target]!.pid} ${s.arg}`);
+  t.deepEqual(steps, ['clone 10 11 0', 'setsid 11 10 0', `clone 11 12 ${CLONE_SIBLING}`, 'exit 11 10 1792']);
 });

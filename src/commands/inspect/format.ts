@@ -290,7 +290,30 @@ function taskLines(task: Task): string[] {
     ...(limits.length === 0 ? ['rlimits: (none)'] : ['rlimits (soft, hard):', ...table(limits).map((row) => `  ${row}`)]),
     ...(task.attrs === null ? [] : threadAttrsLines(task.attrs)),
     ...(task.processAttrs === null ? [] : processAttrsLines(task.processAttrs)),
+    ...jobControlLines(task),
   ]);
+}
+
+/** include/uapi/asm-generic/siginfo.h's si_codes of a SIGCHLD that tells of a stop or a continue. */
+const CLD_STOPPED = 5;
+
+/** A thread's part in a group stop, and its process's stop and the reports its parent has yet to take. */
+function jobControlLines(task: Task): string[] {
+  const lines: string[] = [];
+  if (task.stopSignal !== 0) {
+    lines.push(`job control: ${task.stopPending ? 'to stop' : 'stopped'} by ${signalName(task.stopSignal)}`);
+  }
+  const job = task.jobControl;
+  if (job !== null) {
+    const state = job.stopped ? 'process stopped' : job.continued ? 'process continued' : 'process running';
+    const reports = [
+      ...(job.stopReport === 0 ? [] : [`stop by ${signalName(job.stopReport)} not yet reported to waitpid()`]),
+      ...(job.continued ? ['continue not yet reported to waitpid()'] : []),
+      ...(job.notifyParent === 0 ? [] : [`SIGCHLD (${job.notifyParent === CLD_STOPPED ? 'stopped' : 'continued'}) not yet sent`]),
+    ];
+    lines.push(`job control: ${[state, ...reports].join(', ')}`);
+  }
+  return lines;
 }
 
 /** Nanoseconds as seconds with their milliseconds: '3599.512'. */

@@ -16,6 +16,10 @@
 //   subreaper) gets a placeholder too, created by that subreaper: it calls
 //   setsid() and creates the members, then exits at the end, and the
 //   kernel hands the members back to the subreaper, as it did before.
+// - A process in the session of a sibling that leads it (made there with
+//   CLONE_PARENT, or its creator made the session after) is cloned by that
+//   sibling with CLONE_PARENT: only a member of a session can create
+//   another, and this way the parent stays theirs.
 // - Zombies are created like the others and exit with their saved status
 //   at the end; their parents, restored, find them as zombies.
 // - The root's session and group, when no task of the tree leads them (a
@@ -27,6 +31,9 @@ import type { Tree, TreeTask } from '../../image/schema.js';
 /** Values of native/src/build.h's BuildOp. */
 export const BUILD_OPS = { clone: 1, setsid: 2, setpgid: 3, subreaper: 4, exit: 5, reap: 6 } as const;
 export type BuildOpName = keyof typeof BUILD_OPS;
+
+/** native/src/build.h's kCloneSibling: a clone step's arg for CLONE_PARENT. */
+export const CLONE_SIBLING = 1;
 
 export type PlanTaskKind = 'restore' | 'transient' | 'pidns-init';
 
@@ -122,6 +129,9 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     }
     return holder.task;
   };
+  // The sibling under p, created already, that leads c's session: it can make c there as p's child.
+  const siblingLeader = (p: TreeTask, c: TreeTask): TreeTask | undefined =>
+    processes.find((l) => l.pid === c.sid && l.ppid === p.pid && session.get(l.pid) === c.sid);
   const create = (p: TreeTask, sid: Id, pgid: Id): void => {
     const self = index.get(p.pid)!;
     if (p.sid === p.pid) {
@@ -140,7 +150,11 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     for (const t of treeTasks) if (t.tgid === p.pid && t.pid !== p.pid) step('clone', self, index.get(t.pid));
     for (const c of processes) {
       if (c.ppid !== p.pid || c === root) continue;
-      if (c.sid !== c.pid && sessionOf(c) !== sid) {
+      const leader = c.sid !== c.pid && sessionOf(c) !== sid ? siblingLeader(p, c) : undefined;
+      if (leader !== undefined) {
+        step('clone', index.get(leader.pid)!, index.get(c.pid), CLONE_SIBLING);
+        create(c, c.sid, group.get(leader.pid)!);
+      } else if (c.sid !== c.pid && sessionOf(c) !== sid) {
         // Made by the session's placeholder, handed back to p when it exits.
         step('clone', sessionHolder(p, c), index.get(c.pid));
         create(c, c.sid, c.sid);

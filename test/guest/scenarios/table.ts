@@ -23,6 +23,7 @@ import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
 import { kindsScenarios } from './kinds.js';
 import { taskAttrsScenarios } from './task-attrs.js';
+import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
 
 export const SCENARIOS: readonly Scenario[] = [
@@ -49,6 +50,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...flocksScenarios,
   ...kindsScenarios,
   ...pidfdScenarios,
+  ...procStateScenarios,
 ];
 
 /**
