@@ -254,6 +254,7 @@ int cpt_check_membarrier(void);
 
 /* cpt_compat_pidfd.c: what a pidfd is made of. Checked: pidfd. */
 int cpt_check_pidfd(void);
+
 /*
  * cpt_compat_jobctl.c: a task's part in job control (proto Task's
  * stop_signal and stop_pending, each thread's; JobControl, its process's).
