@@ -9,17 +9,18 @@ export const authimgScenarios: readonly Scenario[] = [
     name: 'authenticated-images',
     run: shell('authimg', 'authenticated'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 45,
+    timeoutSeconds: 330,
+    costSeconds: 120,
     checks: {
       'auth.key-file-root-only': 'cptctl key generate writes a key file only root can read (0400)',
       'auth.check-reports-key': "cptctl check reports the loaded key's id, the one key load printed",
-      'auth.inspect-shows': 'cptctl inspect shows that an image made under a key is authenticated, with the key id',
+      'auth.inspect-shows': 'cptctl inspect --json shows that an image made under a key is authenticated, with the key id',
       'auth.restart-ok': 'an authenticated image restarts under its key',
       'auth.changed-PAGES-refused': 'a changed byte of memory (CRCs right) is refused with exit 6, naming the PAGES record',
       'auth.changed-TASK-refused': 'a changed task name (CRCs right) is refused with exit 6, naming the TASK record',
       'auth.other-key-refused': 'an image made under another key is refused with exit 6, naming its key',
-      'auth.unauthenticated-refused': 'an unauthenticated image is refused with exit 6 while a key is loaded',
+      'auth.unauthenticated-refused':
+        'an image without authentication (its trailer fields dropped) is refused with exit 6 while a key is loaded',
       'auth.allow-unauthenticated-root-only':
         'a non-root caller can neither restart with --allow-unauthenticated nor unload the key (EPERM)',
       'auth.allow-unauthenticated': 'root restarts an unauthenticated image with --allow-unauthenticated',
