@@ -9,8 +9,8 @@ export const authimgScenarios: readonly Scenario[] = [
     name: 'authenticated-images',
     run: shell('authimg', 'authenticated'),
     cli: true,
-    timeoutSeconds: 330,
-    costSeconds: 120,
+    timeoutSeconds: 360,
+    costSeconds: 150,
     checks: {
       'auth.key-file-root-only': 'cptctl key generate writes a key file only root can read (0400)',
       'auth.check-reports-key': "cptctl check reports the loaded key's id, the one key load printed",
