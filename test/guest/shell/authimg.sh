@@ -84,6 +84,10 @@ scenario_authenticated() {
 		eval 'grep -q "$id" "$scratch/load.out" && grep -q "image key $id loaded" "$scratch/check.json" &&
 			grep -q "\"keyId\": \"$id\"" "$scratch/check.json"'
 
+	python3 "$repo/test/guest/key_abi.py" >"$scratch/abi.out" 2>&1
+	abi=$?
+	pass_if auth.key-ioctl-abi "$(tr '\n' ';' <"$scratch/abi.out")" [ $abi -eq 0 ]
+
 	checkpoint_counter "$scratch/a.img"
 	# cptctl waits for the restored counter: a cptctl to look at in /proc.
 	"$cptctl" restart "$scratch/a.img" >/dev/null 2>"$scratch/ok.err" &
