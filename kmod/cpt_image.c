@@ -12,6 +12,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 
+#include "cpt_auth.h"
 #include "cpt_image.h"
 #include "cpt_internal.h"
 
@@ -68,6 +69,7 @@ int cpt_record_write_begin(struct cpt_image *img, struct cpt_record_io *io,
 	io->img = img;
 	io->remaining = length;
 	io->crc = __crc32c_le(~0U, (const u8 *)&hdr, sizeof(hdr));
+	cpt_auth_record_begin(img->auth, &hdr);
 	return cpt_image_write(img, &hdr, sizeof(hdr));
 }
 
@@ -77,6 +79,7 @@ int cpt_record_write_data(struct cpt_record_io *io, const void *buf, size_t len)
 		return -EOVERFLOW;
 	io->remaining -= len;
 	io->crc = __crc32c_le(io->crc, buf, len);
+	cpt_auth_record_data(io->img->auth, buf, len);
 	return cpt_image_write(io->img, buf, len);
 }
 
@@ -87,7 +90,9 @@ int cpt_record_write_end(struct cpt_record_io *io)
 
 	if (WARN_ON_ONCE(io->remaining))
 		return -EIO;
-	ret = cpt_image_write(io->img, &crc, sizeof(crc));
+	ret = cpt_auth_record_end(io->img->auth, &crc);
+	if (!ret)
+		ret = cpt_image_write(io->img, &crc, sizeof(crc));
 	if (!ret)
 		io->img->records++;
 	return ret;
@@ -137,6 +142,7 @@ int cpt_record_read_begin(struct cpt_image *img, struct cpt_record_io *io,
 	io->img = img;
 	io->remaining = hdr.length;
 	io->crc = __crc32c_le(~0U, (const u8 *)&hdr, sizeof(hdr));
+	cpt_auth_record_begin(img->auth, &hdr);
 	*length = hdr.length;
 	return 0;
 }
@@ -152,6 +158,7 @@ int cpt_record_read_data(struct cpt_record_io *io, void *buf, size_t len)
 		return ret;
 	io->remaining -= len;
 	io->crc = __crc32c_le(io->crc, buf, len);
+	cpt_auth_record_data(io->img->auth, buf, len);
 	return 0;
 }
 
@@ -169,6 +176,9 @@ int cpt_record_read_end(struct cpt_record_io *io)
 		cpt_note("image record %llu: CRC mismatch\n", io->img->records);
 		return -EBADMSG;
 	}
+	ret = cpt_auth_record_end(io->img->auth, &crc);
+	if (ret)
+		return ret;
 	io->img->records++;
 	return 0;
 }
@@ -189,6 +199,7 @@ static void cpt_record_crc_pages(struct cpt_record_io *io, struct page **pages,
 	for (i = 0; i < nr; i++) {
 		kaddr = kmap_local_page(pages[i]);
 		io->crc = __crc32c_le(io->crc, kaddr, PAGE_SIZE);
+		cpt_auth_record_data(io->img->auth, kaddr, PAGE_SIZE);
 		kunmap_local(kaddr);
 	}
 }

@@ -7,6 +7,7 @@
 #include <linux/types.h>
 #include <linux/cpt.h>
 
+struct cpt_auth;
 struct page;
 
 /* The most a protobuf record may claim, so a hostile length can't exhaust memory. */
@@ -18,6 +19,7 @@ struct cpt_image {
 	struct file *file;
 	u64 bytes;	/* image bytes written or read so far */
 	u64 records;
+	struct cpt_auth *auth;	/* tags each record while a key is loaded; or NULL */
 };
 
 /* A record being written or read piecewise (pages). */

@@ -12,7 +12,7 @@
 #define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 				CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 				CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
-				CPT_FEATURE_PTY)
+				CPT_FEATURE_PTY | CPT_FEATURE_AUTH)
 
 struct cpt_session;
 struct cpt_restore;
@@ -36,6 +36,7 @@ union cpt_ioctl_arg {
 	struct cpt_finalize finalize;
 	struct cpt_next_id next_id;
 	struct cpt_message message;
+	struct cpt_key key;
 };
 
 /*

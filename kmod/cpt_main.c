@@ -13,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "cpt_auth.h"
 #include "cpt_compat.h"
 #include "cpt_internal.h"
 
@@ -30,6 +31,7 @@ static const struct cpt_ioctl_desc cpt_ioctls[] = {
 	[_CPT_FINALIZE] = { CPT_IOC_FINALIZE, CPT_FINALIZE_SIZE_VER0, cpt_ioctl_finalize },
 	[_CPT_SET_NEXT_ID] = { CPT_IOC_SET_NEXT_ID, CPT_NEXT_ID_SIZE_VER0, cpt_ioctl_set_next_id },
 	[_CPT_MESSAGE] = { CPT_IOC_MESSAGE, CPT_MESSAGE_SIZE_VER0, cpt_ioctl_message },
+	[_CPT_KEY] = { CPT_IOC_KEY, CPT_KEY_SIZE_VER0, cpt_ioctl_key },
 };
 
 u64 cpt_supported_ioctls(void)
@@ -167,6 +169,7 @@ static int __init cpt_init(void)
 static void __exit cpt_exit(void)
 {
 	misc_deregister(&cpt_miscdev);
+	cpt_auth_exit();
 	cpt_compat_exit();
 }
 

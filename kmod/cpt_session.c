@@ -5,6 +5,7 @@
  * error) is aborted: a checkpoint target resumes untouched, a half-restored
  * task is killed.
  */
+#include <linux/capability.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -18,6 +19,7 @@
 #include <linux/timekeeping.h>
 #include <linux/utsname.h>
 
+#include "cpt_auth.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
 #include "cpt_symbols.h"
@@ -55,6 +57,7 @@ static void cpt_session_release(struct kref *ref)
 	cpt_seccomp_free(s);
 	cpt_nextid_unreserve(s);
 	cpt_tree_free(s);
+	cpt_auth_free(s->img.auth);
 	if (s->pid_ns)
 		put_pid_ns(s->pid_ns);
 	if (s->img.file)
@@ -465,8 +468,16 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	bool busy;
 	int ret;
 
-	if (req->flags || req->reserved0 || req->reserved[0] || req->reserved[1])
+	if (req->flags & ~CPT_INIT_ALLOW_UNAUTHENTICATED || req->reserved0 ||
+	    req->reserved[0] || req->reserved[1])
 		return -EINVAL;
+	if (req->flags && req->mode != CPT_MODE_RESTART)
+		return -EINVAL;
+	/* Root's alone: anyone else's restart of an unauthenticated image could be forged. */
+	if (req->flags & CPT_INIT_ALLOW_UNAUTHENTICATED && !capable(CAP_SYS_ADMIN)) {
+		cpt_note("only root (CAP_SYS_ADMIN) may restart an unauthenticated image\n");
+		return -EPERM;
+	}
 	if (req->mode == CPT_MODE_CHECKPOINT && req->target)
 		need = FMODE_WRITE;
 	else if (req->mode == CPT_MODE_RESTART && !req->target)
@@ -492,6 +503,9 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 		goto out_put;
 	}
 
+	ret = cpt_auth_start(s, req->flags & CPT_INIT_ALLOW_UNAUTHENTICATED);
+	if (ret)
+		goto out_put;
 	mutex_lock(&s->lock);
 	ret = s->mode == CPT_MODE_CHECKPOINT ? cpt_start_checkpoint(s, req->target) :
 					       cpt_start_restart(s);
@@ -858,6 +872,14 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 			cpt_pb_u64(&msg, CPT_PB_TRAILER_BYTES, s->img.bytes);
 			ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
 		}
+		cpt_pb_init(&msg);
+		cpt_pb_u64(&msg, CPT_PB_TRAILER_RECORDS, s->img.records);
+		cpt_pb_u64(&msg, CPT_PB_TRAILER_BYTES, s->img.bytes);
+		ret = cpt_auth_trailer(s->img.auth, &msg);
+		if (ret)
+			cpt_pb_free(&msg);
+		else
+			ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
 	} else {
 		ret = s->error ?: -EINVAL;
 	}
@@ -938,6 +960,9 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action, bool *unlocked)
 			return -EINTR;
 		}
 	}
+	/* Nothing restored runs before the image proves itself, when it must. */
+	if (!ret)
+		ret = cpt_auth_verify(s);
 	if (ret) {
 		cpt_session_abort_locked(s);
 		return ret;

@@ -7,6 +7,7 @@ import { checkCommand } from './commands/check/cli.js';
 import { checkpointCommand } from './commands/checkpoint/cli.js';
 import { encodeCommand } from './commands/encode/cli.js';
 import { inspectCommand } from './commands/inspect/cli.js';
+import { keyCommand } from './commands/key/cli.js';
 import { restartCommand } from './commands/restart/cli.js';
 import { ExitCode, exitCodeFor, ExitStatus, formatError, UsageError } from './errors.js';
 import { packageVersion } from './package.js';
@@ -47,6 +48,7 @@ export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
       .command(restartCommand)
       .command(inspectCommand)
       .command(encodeCommand)
+      .command(keyCommand)
       .demandCommand(1, 'no command given')
       .strict()
       .version(packageVersion())

@@ -9,10 +9,10 @@ import { EnvironmentError } from './errors.js';
 import { packageRoot } from './package.js';
 
 /** Ioctls by the suffix of their CPT_IOC_* name; keys of IOCTL_BITS. */
-export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE';
+export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE' | 'KEY';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY';
+export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -26,6 +26,12 @@ export type ModeName = 'CHECKPOINT' | 'RESTART';
 
 /** What CPT_IOC_FINALIZE does with the task, CPT_FINALIZE_*; keys of FINALIZE_ACTIONS. */
 export type FinalizeActionName = 'RESUME' | 'KILL' | 'STOP';
+
+/** Flags of CPT_IOC_INIT, CPT_INIT_*; keys of INIT_FLAGS. */
+export type InitFlagName = 'ALLOW_UNAUTHENTICATED';
+
+/** Operations of CPT_IOC_KEY, CPT_KEY_*; keys of KEY_OPS. */
+export type KeyOpName = 'LOAD' | 'UNLOAD' | 'STATUS';
 
 /** Kinds of CPT_IOC_SET_NEXT_ID, CPT_ID_*; keys of ID_KINDS. */
 export type IdKindName = 'PID' | 'SYSV_SHM' | 'SYSV_SEM' | 'SYSV_MSG' | 'PTY';
@@ -51,6 +57,15 @@ export interface InitRequest {
   readonly mode: number;
   /** Checkpoint: the pid of the process; restart: absent (0). */
   readonly target?: number;
+  /** Bits of INIT_FLAGS; 0 by default. */
+  readonly flags?: number;
+}
+
+export interface KeyReply {
+  /** Whether a key is loaded (after the operation). */
+  readonly loaded: boolean;
+  /** Its id, CPT_KEY_ID_LEN bytes (zeros when none is loaded): never the key itself. */
+  readonly keyId: Buffer;
 }
 
 export interface SaveReply {
@@ -118,6 +133,11 @@ export interface CptAddon {
   readonly MODES: Readonly<Record<ModeName, number>>;
   readonly FINALIZE_ACTIONS: Readonly<Record<FinalizeActionName, number>>;
   readonly ID_KINDS: Readonly<Record<IdKindName, number>>;
+  readonly INIT_FLAGS: Readonly<Record<InitFlagName, number>>;
+  readonly KEY_OPS: Readonly<Record<KeyOpName, number>>;
+  /** The lengths of key CPT_KEY_LOAD accepts, CPT_KEY_MIN_LEN..CPT_KEY_MAX_LEN. */
+  readonly KEY_MIN_LEN: number;
+  readonly KEY_MAX_LEN: number;
   /** cpt_record_header.magic, CPT_RECORD_MAGIC. */
   readonly RECORD_MAGIC: number;
   /** ImageHeader.format_version this build reads and writes, CPT_IMAGE_VERSION. */
@@ -140,6 +160,11 @@ export interface CptAddon {
   save(this: void, fd: number, subsys: number): Promise<SaveReply>;
   /** CPT_IOC_FINALIZE with an action of FINALIZE_ACTIONS, off the main thread. */
   finalize(this: void, fd: number, action: number): Promise<FinalizeReply>;
+  /**
+   * CPT_IOC_KEY with an op of KEY_OPS; `key` only for LOAD (the module
+   * reads it from the Buffer's own memory, which the caller then wipes).
+   */
+  key(this: void, fd: number, op: number, key?: Buffer): KeyReply;
   /** CPT_IOC_SET_NEXT_ID for the calling (main) thread. */
   setNextId(this: void, fd: number, request: NextIdRequest): void;
   /**

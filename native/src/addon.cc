@@ -2,7 +2,8 @@
 //   uapi.h       the only include of <linux/cpt.h> (kmod/uapi), with sanity checks
 //   constants.*  ABI constants and the name->bit tables of features and ioctls
 //   api.*        CPT_IOC_API, the handshake (synchronous)
-//   session.*    CPT_IOC_INIT / SAVE / FINALIZE (PromiseWorkers), SET_NEXT_ID
+//   session.*    CPT_IOC_INIT / SAVE / FINALIZE (PromiseWorkers), SET_NEXT_ID,
+//                KEY
 //   restore.*    restoreTask(): clone with the saved pid, the child restoring
 //                itself; waitForExit()
 //   worker.*     PromiseWorker, the AsyncWorker behind every Promise

@@ -44,7 +44,7 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request)
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 7> kFeatures{ {
+constexpr std::array<NamedBit, 8> kFeatures{ {
 	CPT_FEATURE_ROW(SESSION),
 	CPT_FEATURE_ROW(NEXT_PID),
 	CPT_FEATURE_ROW(MESSAGES),
@@ -52,10 +52,11 @@ constexpr std::array<NamedBit, 7> kFeatures{ {
 	CPT_FEATURE_ROW(STATS),
 	CPT_FEATURE_ROW(SYSV_IPC),
 	CPT_FEATURE_ROW(PTY),
+	CPT_FEATURE_ROW(AUTH),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
-constexpr std::array<NamedBit, 7> kIoctls{ {
+constexpr std::array<NamedBit, 8> kIoctls{ {
 	CPT_IOCTL_ROW(API),
 	CPT_IOCTL_ROW(INIT),
 	CPT_IOCTL_ROW(SAVE),
@@ -63,6 +64,7 @@ constexpr std::array<NamedBit, 7> kIoctls{ {
 	CPT_IOCTL_ROW(FINALIZE),
 	CPT_IOCTL_ROW(SET_NEXT_ID),
 	CPT_IOCTL_ROW(MESSAGE),
+	CPT_IOCTL_ROW(KEY),
 } };
 
 #undef CPT_FEATURE_ROW
@@ -135,6 +137,16 @@ constexpr std::array<NamedValue, 5> kIdKinds{ {
 	CPT_VALUE_ROW(CPT_ID_, SYSV_SEM),
 	CPT_VALUE_ROW(CPT_ID_, SYSV_MSG),
 	CPT_VALUE_ROW(CPT_ID_, PTY),
+} };
+
+constexpr std::array<NamedValue, 1> kInitFlags{ {
+	CPT_VALUE_ROW(CPT_INIT_, ALLOW_UNAUTHENTICATED),
+} };
+
+constexpr std::array<NamedValue, 3> kKeyOps{ {
+	CPT_VALUE_ROW(CPT_KEY_, LOAD),
+	CPT_VALUE_ROW(CPT_KEY_, UNLOAD),
+	CPT_VALUE_ROW(CPT_KEY_, STATUS),
 } };
 
 #undef CPT_VALUE_ROW
@@ -214,6 +226,10 @@ void RegisterConstants(Napi::Env env, Napi::Object exports)
 	exports.Set("MODES", ValueTable(env, kModes));
 	exports.Set("FINALIZE_ACTIONS", ValueTable(env, kFinalizeActions));
 	exports.Set("ID_KINDS", ValueTable(env, kIdKinds));
+	exports.Set("INIT_FLAGS", ValueTable(env, kInitFlags));
+	exports.Set("KEY_OPS", ValueTable(env, kKeyOps));
+	exports.Set("KEY_MIN_LEN", Napi::Number::New(env, CPT_KEY_MIN_LEN));
+	exports.Set("KEY_MAX_LEN", Napi::Number::New(env, CPT_KEY_MAX_LEN));
 	exports.Set("RECORD_MAGIC", Napi::Number::New(env, CPT_RECORD_MAGIC));
 	exports.Set("IMAGE_VERSION", Napi::Number::New(env, CPT_IMAGE_VERSION));
 	exports.Set("RECORD_HEADER_SIZE",

@@ -120,6 +120,7 @@ Napi::Value Init(const Napi::CallbackInfo &info)
 	arg.image_fd = U32Property(request, "imageFd");
 	arg.mode = U32Property(request, "mode");
 	arg.target = OptionalU32Property(request, "target", 0);
+	arg.flags = OptionalU32Property(request, "flags", 0);
 	return (new InitWorker(info.Env(), fd, arg))->Start();
 }
 
@@ -155,6 +156,34 @@ Napi::Value SetNextId(const Napi::CallbackInfo &info)
 	return env.Undefined();
 }
 
+// CPT_IOC_KEY: op, and for CPT_KEY_LOAD the key in a Buffer, which the
+// module reads from the Buffer's own memory (no copy of it here).
+Napi::Value Key(const Napi::CallbackInfo &info)
+{
+	const Napi::Env env = info.Env();
+	const int fd = FdArgument(info, 0, "fd");
+	struct cpt_key arg {};
+	arg.op = U32Argument(info, 1, "op");
+	if (info.Length() > 2 && !info[2].IsUndefined()) {
+		if (!info[2].IsBuffer())
+			throw Napi::TypeError::New(env, "key must be a Buffer");
+		const Napi::Buffer<uint8_t> key =
+			info[2].As<Napi::Buffer<uint8_t>>();
+		arg.key = reinterpret_cast<uintptr_t>(key.Data());
+		arg.key_len = static_cast<uint32_t>(key.Length());
+	}
+	const int ret = ioctl(fd, CPT_IOC_KEY, &arg);
+	if (ret < 0)
+		throw SystemError(env, errno, "ioctl", "CPT_IOC_KEY");
+	if (ret > 0)
+		throw UnexpectedReturn(env, "CPT_IOC_KEY", ret);
+	Napi::Object reply = Napi::Object::New(env);
+	reply.Set("loaded", Napi::Boolean::New(env, arg.loaded != 0));
+	reply.Set("keyId", Napi::Buffer<uint8_t>::Copy(env, arg.key_id,
+						       sizeof(arg.key_id)));
+	return reply;
+}
+
 } // namespace
 
 void RegisterSession(Napi::Env env, Napi::Object exports)
@@ -164,6 +193,7 @@ void RegisterSession(Napi::Env env, Napi::Object exports)
 	exports.Set("finalize", Napi::Function::New(env, Finalize, "finalize"));
 	exports.Set("setNextId",
 		    Napi::Function::New(env, SetNextId, "setNextId"));
+	exports.Set("key", Napi::Function::New(env, Key, "key"));
 }
 
 } // namespace cpt

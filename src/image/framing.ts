@@ -37,7 +37,8 @@ export const MAX_PAYLOAD: Readonly<Record<RecordTypeName, number>> = {
   CPU: MAX_MESSAGE,
   MM: MAX_MESSAGE,
   PAGES: 1024 * MiB,
-  TRAILER: 4096,
+  // An authenticated image's trailer holds a 16-byte tag per record.
+  TRAILER: MAX_MESSAGE,
 };
 
 /** Records of types the header does not define are skipped, streamed like pages. */

@@ -136,13 +136,22 @@ function recordPayload(abi: ImageAbi, record: Record<string, unknown>, path: str
   return same ? payload : Buffer.from(messageFromJson(name, record['message'], `${path}.message`));
 }
 
-/** A trailer as the module writes it: its counts, each left out when 0. */
-function trailerPayload(records: number, bytes: number): Buffer {
-  const counts: Record<string, string> = {};
-  if (records !== 0) counts['records'] = String(records);
-  if (bytes !== 0) counts['bytes'] = String(bytes);
-  return Buffer.from(messageFromJson('Trailer', counts, 'trailer'));
+/**
+ * A trailer as the module writes it: its counts, each left out when 0, and
+ * the given trailer's authentication fields as they were (an edited image
+ * keeps its tags, which then no longer match: the module names the record).
+ */
+function trailerPayload(records: number, bytes: number, given: unknown): Buffer {
+  const fields: Record<string, unknown> = {};
+  if (records !== 0) fields['records'] = String(records);
+  if (bytes !== 0) fields['bytes'] = String(bytes);
+  if (isPlainObject(given)) {
+    for (const key of AUTHENTICATION_KEYS) if (key in given) fields[key] = given[key];
+  }
+  return Buffer.from(messageFromJson('Trailer', fields, 'trailer'));
 }
+
+const AUTHENTICATION_KEYS = ['hmac', 'keyId', 'recordTags'] as const;
 
 /**
  * Encodes a document with a `recordList` array (inspect --json's) into image
@@ -171,7 +180,8 @@ export function encodeImageJson(abi: ImageAbi, document: unknown): EncodedImage 
       given['bytes'] === String(allBytes) &&
       chunks.length !== moduleRecords;
     const payload =
-      recordPayload(abi, value, path) ?? (countsAll ? trailerPayload(chunks.length, allBytes) : trailerPayload(moduleRecords, moduleBytes));
+      recordPayload(abi, value, path) ??
+      (countsAll ? trailerPayload(chunks.length, allBytes, given) : trailerPayload(moduleRecords, moduleBytes, given));
     const bytes = encodeRecord(abi, typeof type === 'number' ? type : abi.types[type], payload);
     chunks.push(bytes);
     allBytes += bytes.length;

@@ -657,4 +657,12 @@ export interface Trailer {
   records: bigint;
   /** image bytes before this record */
   bytes: bigint;
+  /**
+   * Authentication, while a key was loaded (see docs/image-format.md):
+   * HMAC-SHA256 of the record tags, the id of the key, and one 16-byte tag
+   * per record the module wrote (all but cptctl's manifest), in order.
+   */
+  hmac: Buffer;
+  keyId: Buffer;
+  recordTags: Buffer;
 }

@@ -29,7 +29,21 @@ test('text: one block per section, in image order', (t) => {
     .split('\n')
     .filter((line) => /^\S/.test(line))
     .map((line) => line.split(' ')[0]);
-  t.deepEqual(sections, ['image', 'header', 'tree', 'sysv', 'manifest', 'task', 'signals', 'files', 'cpu', 'mm', 'pages', 'trailer']);
+  t.deepEqual(sections, [
+    'image',
+    'header',
+    'tree',
+    'sysv',
+    'manifest',
+    'task',
+    'signals',
+    'files',
+    'cpu',
+    'mm',
+    'pages',
+    'trailer',
+    'auth',
+  ]);
   t.true(text.endsWith('\n'));
 });
 

@@ -36,6 +36,7 @@
 #define _CPT_FINALIZE 0x04
 #define _CPT_SET_NEXT_ID 0x05
 #define _CPT_MESSAGE 0x06
+#define _CPT_KEY 0x07
 
 /*
  * Handshake. In: api = CPT_API, flags = 0, features = the features the
@@ -86,10 +87,17 @@ struct cpt_api {
  * controlling terminal of their session, with its foreground group.
  */
 #define CPT_FEATURE_PTY _BITULL(6)
+/*
+ * Authenticated images: CPT_IOC_KEY loads an image key; while one is
+ * loaded, every image the module writes carries HMAC-SHA256 tags in its
+ * trailer and a restart refuses an image that does not verify under it,
+ * unless a CAP_SYS_ADMIN caller passes CPT_INIT_ALLOW_UNAUTHENTICATED.
+ */
+#define CPT_FEATURE_AUTH _BITULL(7)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
-			    CPT_FEATURE_PTY)
+			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -116,10 +124,17 @@ struct cpt_api {
 #define CPT_MODE_CHECKPOINT 1
 #define CPT_MODE_RESTART 2
 
+/*
+ * Restart only, for a caller with CAP_SYS_ADMIN in the initial user
+ * namespace (else EPERM): restart without checking the image's
+ * authentication, even though a key is loaded.
+ */
+#define CPT_INIT_ALLOW_UNAUTHENTICATED 1
+
 struct cpt_init {
 	__u32 image_fd;
 	__u32 mode;	/* CPT_MODE_* */
-	__u64 flags;	/* none defined: must be 0 */
+	__u64 flags;	/* CPT_INIT_* */
 	__u32 target;	/* checkpoint: pid of the process; restart: 0 */
 	__u32 reserved0;
 	__u64 reserved[2];
@@ -216,12 +231,42 @@ struct cpt_message {
 #define CPT_MESSAGE_SIZE_VER0 32
 #define CPT_MESSAGE_MAX 256
 
+/*
+ * The image key (CPT_FEATURE_AUTH). CPT_KEY_LOAD (CAP_SYS_ADMIN in the
+ * initial user namespace) hands the module key_len bytes at key, which it
+ * keeps and never gives back, replacing any key loaded before (sessions
+ * already started keep the key they started with); CPT_KEY_UNLOAD (the
+ * same capability) forgets it, ENOKEY if none was loaded; CPT_KEY_STATUS
+ * (anyone) only reports. Every op reports in loaded and key_id whether a
+ * key is loaded and its id: the first 8 bytes of the SHA-256 of the key.
+ */
+#define CPT_KEY_LOAD 1
+#define CPT_KEY_UNLOAD 2
+#define CPT_KEY_STATUS 3
+
+#define CPT_KEY_MIN_LEN 32
+#define CPT_KEY_MAX_LEN 64
+#define CPT_KEY_ID_LEN 8
+
+struct cpt_key {
+	__u32 op;	/* CPT_KEY_* */
+	__u32 flags;	/* none defined: must be 0 */
+	__u64 key;	/* LOAD: user pointer to the key; else 0 */
+	__u32 key_len;	/* LOAD: CPT_KEY_MIN_LEN..CPT_KEY_MAX_LEN; else 0 */
+	__u32 loaded;	/* out: 1 if a key is loaded */
+	__u8 key_id[CPT_KEY_ID_LEN]; /* out */
+	__u64 reserved[2];
+};
+
+#define CPT_KEY_SIZE_VER0 48
+
 #define CPT_IOC_INIT _IOW(CPT_IOC_MAGIC, _CPT_INIT, struct cpt_init)
 #define CPT_IOC_SAVE _IOWR(CPT_IOC_MAGIC, _CPT_SAVE, struct cpt_subsys)
 #define CPT_IOC_RESTORE _IOWR(CPT_IOC_MAGIC, _CPT_RESTORE, struct cpt_subsys)
 #define CPT_IOC_FINALIZE _IOWR(CPT_IOC_MAGIC, _CPT_FINALIZE, struct cpt_finalize)
 #define CPT_IOC_SET_NEXT_ID _IOW(CPT_IOC_MAGIC, _CPT_SET_NEXT_ID, struct cpt_next_id)
 #define CPT_IOC_MESSAGE _IOW(CPT_IOC_MAGIC, _CPT_MESSAGE, struct cpt_message)
+#define CPT_IOC_KEY _IOWR(CPT_IOC_MAGIC, _CPT_KEY, struct cpt_key)
 
 /*
  * The image: a stream of records, each a cpt_record_header, then `length`

@@ -3,9 +3,9 @@
 import { decodeBits, hasBit, hex } from '../../bits.js';
 import { describeTarget, GUEST_HINT, KMOD_NAME, REQUIRED_IOCTLS, TARGET_ARCH, TARGET_KERNEL } from '../../target.js';
 import type { ApiReply } from '../../native.js';
-import type { CheckFacts, CompatCheckFact, CompatFact, KernelFacts } from './facts.js';
+import type { CheckFacts, CompatCheckFact, CompatFact, ImageKeyFact, KernelFacts } from './facts.js';
 
-export type CheckName = 'kernel' | 'module' | 'compat' | 'device' | 'open' | 'handshake' | 'ioctls';
+export type CheckName = 'kernel' | 'module' | 'compat' | 'device' | 'open' | 'handshake' | 'ioctls' | 'key';
 
 /** 'skip': not attempted because a check it depends on failed. */
 export type CheckStatus = 'ok' | 'fail' | 'skip';
@@ -45,6 +45,11 @@ export interface CheckReport {
     /** Why the kernel refused the module, from the kernel log; null if no refusal is known. */
     readonly refusal: string | null;
   };
+  /**
+   * The image key: null when not known (no handshake, a module without
+   * authenticated images); else whether one is loaded and its id (hex).
+   */
+  readonly imageKey: { readonly loaded: boolean; readonly keyId: string | null } | null;
   readonly checks: readonly CheckResult[];
   /** What the user can do about the failures, without duplicates, in check order. */
   readonly hints: readonly string[];
@@ -74,6 +79,7 @@ export function evaluateCheck(facts: CheckFacts): CheckReport {
     openVerdict(facts),
     handshakeVerdict(facts),
     ioctlsVerdict(facts, reply),
+    ...(facts.imageKey === undefined ? [] : [imageKeyVerdict(facts.imageKey)]),
   ];
   const checks = verdicts.map((verdict) => verdict.result);
   const hints = [...new Set(verdicts.flatMap((verdict) => (verdict.hint === undefined ? [] : [verdict.hint])))];
@@ -90,9 +96,35 @@ export function evaluateCheck(facts: CheckFacts): CheckReport {
       ioctlBits: reply?.ioctls ?? null,
     },
     compat: compatSummary(facts.compat),
+    imageKey: imageKeySummary(facts.imageKey),
     checks,
     hints,
   };
+}
+
+function imageKeySummary(fact: ImageKeyFact | undefined): CheckReport['imageKey'] {
+  if (fact?.kind === 'loaded') return { loaded: true, keyId: fact.keyId };
+  if (fact?.kind === 'none') return { loaded: false, keyId: null };
+  return null;
+}
+
+/**
+ * Informational: either way cptctl works. A loaded key only changes what
+ * restart accepts (docs/security.md, authenticated images).
+ */
+export function imageKeyVerdict(fact: ImageKeyFact): Verdict {
+  switch (fact.kind) {
+    case 'not-attempted':
+      return skip('key', 'needs an answered handshake');
+    case 'unsupported':
+      return skip('key', `the loaded ${KMOD_NAME} module has no authenticated images (CPT_FEATURE_AUTH)`);
+    case 'failed':
+      return fail('key', `CPT_IOC_KEY (status) failed with ${fact.code}: ${fact.message}`, RELOAD_HINT);
+    case 'none':
+      return pass('key', 'no image key loaded: images are written unauthenticated and any image restarts');
+    case 'loaded':
+      return pass('key', `image key ${fact.keyId} loaded: images are authenticated, and restart refuses one that is not`);
+  }
 }
 
 function compatSummary(compat: CompatFact): CheckReport['compat'] {

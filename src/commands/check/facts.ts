@@ -57,6 +57,17 @@ export type DeviceNodeFact =
 
 export type OpenFact = { readonly kind: 'not-attempted' } | { readonly kind: 'opened' } | ({ readonly kind: 'failed' } & Failure);
 
+/**
+ * The module's image key (CPT_IOC_KEY's status, for anyone): its id only,
+ * never the key. 'unsupported': a module without CPT_FEATURE_AUTH.
+ */
+export type ImageKeyFact =
+  | { readonly kind: 'not-attempted' }
+  | { readonly kind: 'unsupported' }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'loaded'; readonly keyId: string }
+  | ({ readonly kind: 'failed' } & Failure);
+
 export type HandshakeFact =
   { readonly kind: 'not-attempted' } | { readonly kind: 'answered'; readonly reply: ApiReply } | ({ readonly kind: 'failed' } & Failure);
 
@@ -75,6 +86,8 @@ export interface CheckFacts {
   readonly device: DeviceNodeFact;
   readonly open: OpenFact;
   readonly handshake: HandshakeFact;
+  /** Absent in facts gathered before there were image keys (tests). */
+  readonly imageKey?: ImageKeyFact;
   readonly catalog: AbiCatalog;
 }
 
@@ -90,10 +103,14 @@ const SYSTEM: FactSources = { sysModuleDir: '/sys/module' };
 export async function gatherCheckFacts(addon: CptAddon, sources: FactSources = SYSTEM): Promise<CheckFacts> {
   const devicePath = `/dev/${addon.DEVICE_NAME}`;
   const device = await statDevice(devicePath);
-  const { open, handshake } =
+  const { open, handshake, imageKey } =
     device.kind === 'char-device'
       ? await openAndHandshake(devicePath, addon)
-      : { open: { kind: 'not-attempted' } as const, handshake: { kind: 'not-attempted' } as const };
+      : {
+          open: { kind: 'not-attempted' } as const,
+          handshake: { kind: 'not-attempted' } as const,
+          imageKey: { kind: 'not-attempted' } as const,
+        };
 
   const moduleDir = join(sources.sysModuleDir, KMOD_NAME);
   const module = await moduleFacts(moduleDir);
@@ -105,6 +122,7 @@ export async function gatherCheckFacts(addon: CptAddon, sources: FactSources = S
     device,
     open,
     handshake,
+    imageKey,
     catalog: { cptApi: addon.CPT_API, featureBits: addon.FEATURE_BITS, ioctlBits: addon.IOCTL_BITS },
   };
 }
@@ -172,23 +190,40 @@ async function refusedCompat(readLog: () => Promise<string>): Promise<CompatFact
   return message === null ? { kind: 'no-refusal' } : { kind: 'refused', message };
 }
 
-async function openAndHandshake(path: string, addon: CptAddon): Promise<{ open: OpenFact; handshake: HandshakeFact }> {
+interface DeviceFacts {
+  readonly open: OpenFact;
+  readonly handshake: HandshakeFact;
+  readonly imageKey: ImageKeyFact;
+}
+
+async function openAndHandshake(path: string, addon: CptAddon): Promise<DeviceFacts> {
   let handle;
   try {
     handle = await open(path, 'r+'); // O_RDWR, which every cpt ioctl needs
   } catch (error: unknown) {
-    return { open: { kind: 'failed', ...asFailure(error) }, handshake: { kind: 'not-attempted' } };
+    return { open: { kind: 'failed', ...asFailure(error) }, handshake: { kind: 'not-attempted' }, imageKey: { kind: 'not-attempted' } };
   }
   try {
     // Ask for no features: check wants to see everything the module offers,
     // and decides itself what is missing.
     const reply = addon.api(handle.fd, {});
-    return { open: { kind: 'opened' }, handshake: { kind: 'answered', reply } };
+    return { open: { kind: 'opened' }, handshake: { kind: 'answered', reply }, imageKey: imageKeyFact(handle.fd, addon, reply) };
   } catch (error: unknown) {
     if (!isSystemError(error)) throw error;
-    return { open: { kind: 'opened' }, handshake: { kind: 'failed', ...asFailure(error) } };
+    return { open: { kind: 'opened' }, handshake: { kind: 'failed', ...asFailure(error) }, imageKey: { kind: 'not-attempted' } };
   } finally {
     await handle.close();
+  }
+}
+
+function imageKeyFact(fd: number, addon: CptAddon, reply: ApiReply): ImageKeyFact {
+  if (((reply.features >> BigInt(addon.FEATURE_BITS.AUTH)) & 1n) === 0n) return { kind: 'unsupported' };
+  try {
+    const status = addon.key(fd, addon.KEY_OPS.STATUS);
+    return status.loaded ? { kind: 'loaded', keyId: status.keyId.toString('hex') } : { kind: 'none' };
+  } catch (error: unknown) {
+    if (!isSystemError(error)) throw error;
+    return { kind: 'failed', ...asFailure(error) };
   }
 }
 

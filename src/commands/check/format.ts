@@ -25,6 +25,7 @@ export interface CheckReportJson {
     readonly ioctlBits: string | null;
   };
   readonly compat: CheckReport['compat'];
+  readonly imageKey: CheckReport['imageKey'];
   readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
   readonly hints: readonly string[];
 }
@@ -43,6 +44,7 @@ export function checkReportJson(report: CheckReport): CheckReportJson {
       ioctlBits: module.ioctlBits === null ? null : hex(module.ioctlBits),
     },
     compat: report.compat,
+    imageKey: report.imageKey,
     // JSON has no third status: a skipped check is not ok, and says so.
     checks: report.checks.map(({ name, status, detail }) => ({
       name,

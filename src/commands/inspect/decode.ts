@@ -4,6 +4,8 @@
 // contradicts, pages that do not fit) are ImageErrors; oddities that do not
 // make the image unreadable (an unknown record type, a missing section) are
 // notes.
+import type { ImageAuthentication } from '../../image/auth.js';
+import { imageAuthentication } from '../../image/auth.js';
 import { ImageError } from '../../errors.js';
 import type { ImageAbi } from '../../image/abi.js';
 import { CRC_SIZE, describeType, RECORD_HEADER_SIZE } from '../../image/framing.js';
@@ -80,6 +82,8 @@ export interface ImageSummary {
   readonly pages: PagesSummary;
   /** Checked: its counts match the image. */
   readonly trailer: Trailer;
+  /** What the trailer's authentication fields say (only the module can verify them). */
+  readonly authentication: ImageAuthentication;
   readonly unknownRecords: readonly UnknownRecord[];
   /** What is odd but not corrupt, one sentence each. */
   readonly notes: readonly string[];
@@ -217,6 +221,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
   let size: number;
   // cptctl's own records, which the module's trailer may leave out of its counts.
   let userRecords = 0;
+  let moduleRecordsBeforeTrailer = 0;
   let userBytes = 0;
 
   for (;;) {
@@ -296,6 +301,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
         break;
       case 'TRAILER': {
         trailer = message as Trailer;
+        moduleRecordsBeforeTrailer = record.index - userRecords;
         // The trailer counts either every record before it, or (as the module
         // writes it) only the module's own: both are exact.
         const all = trailer.records === BigInt(record.index) && trailer.bytes === BigInt(record.offset);
@@ -418,6 +424,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
       outsideVmas: all.reduce((n, p) => n + p.outsideVmas, 0n),
     },
     trailer,
+    authentication: imageAuthentication(trailer, moduleRecordsBeforeTrailer),
     unknownRecords,
     notes,
   };

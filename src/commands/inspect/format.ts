@@ -1,6 +1,7 @@
 // Rendering of an ImageSummary for people (one block per section) and for
 // programs (JSON: every decoded field; 64-bit values as strings, addresses
 // and masks in hex). Pure.
+import { describeAuthentication } from '../../image/auth.js';
 import { hex } from '../../bits.js';
 import type { RecordJson } from '../../image/image-json.js';
 import type {
@@ -585,6 +586,7 @@ export function formatInspectText(summary: ImageSummary, image: string): string 
     ]),
   );
   lines.push(...section('trailer', [`ok: ${trailer.records} records and ${trailer.bytes} bytes before it`]));
+  lines.push(...section('auth', [describeAuthentication(summary.authentication)]));
   if (summary.notes.length > 0) lines.push('', ...summary.notes.map((note) => `note: ${note}`));
   return `${lines.join('\n')}\n`;
 }
@@ -832,6 +834,7 @@ export function inspectJson(summary: ImageSummary, image: string, records?: read
     pages: pagesJson(pages),
     processes: summary.processes.map((process) => processJson(process, pageSize)),
     trailer: { records: trailer.records.toString(), bytes: trailer.bytes.toString(), ok: true },
+    authentication: summary.authentication,
     unknownRecords: summary.unknownRecords,
     notes: summary.notes,
     // Last, being the bulk: every record, for `cptctl encode` (docs/image-format.md).

@@ -19,6 +19,7 @@ interface RestartOptions extends GlobalOptions {
   detach: boolean;
   pidns: boolean;
   stats: boolean;
+  'allow-unauthenticated': boolean;
 }
 
 export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
@@ -45,12 +46,17 @@ export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
           "restore the tree in a new pid namespace, under an init that exits with the root's status " +
           '(so that a copy can run beside the original)',
       })
+      .option('allow-unauthenticated', {
+        type: 'boolean',
+        default: false,
+        describe: 'while an image key is loaded, restart an image that is not authenticated under it (root only: the module checks)',
+      })
       .example('$0 restart sleep.img', "exits with the restored process's status (128+N if killed by signal N)")
       .example('$0 restart sleep.img --detach', 'prints the pid of the restored process'),
   handler: async (argv) => {
     const addon = loadAddon();
     const restarted = await restart(
-      { image: argv.image, pidns: argv.pidns },
+      { image: argv.image, pidns: argv.pidns, allowUnauthenticated: argv['allow-unauthenticated'] },
       {
         addon,
         ...(process.stderr.isTTY ? { progress: (image: ImageFile) => readProgress(argv.image, image) } : {}),

@@ -9,11 +9,16 @@ import { pidInUseHint } from './holder.js';
 
 /**
  * The errnos with which the module refuses an image's contents rather than
- * the machine (docs/image-format.md): malformed (EBADMSG), ends early (ENODATA).
+ * the machine (docs/image-format.md): malformed (EBADMSG), ends early
+ * (ENODATA), fails authentication under the loaded key (EKEYREJECTED).
  */
-const IMAGE_ERRNOS = new Set(['EBADMSG', 'ENODATA']);
+const IMAGE_ERRNOS = new Set(['EBADMSG', 'ENODATA', 'EKEYREJECTED']);
 
 const INSPECT_HINT = 'run `cptctl inspect` on the image to check it';
+
+const AUTH_HINT =
+  'an image key is loaded (`cptctl check` shows its id): the image must be authenticated under it; ' +
+  'root may restart it anyway with --allow-unauthenticated';
 
 const HINTS: Readonly<Record<string, string>> = {
   EPERM: 'restarting needs root (CAP_CHECKPOINT_RESTORE, to choose pids)',
@@ -73,6 +78,7 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
   if (typeof where === 'string') at = `CPT_IOC_RESTORE(${where})${task}`;
   else if (typeof syscall === 'string' && step === 'building the tree') at = `${step} (${syscall}${task})`;
   const message = `${subject} failed at ${at}: ${describeSystemError(error)}`;
+  if (code === 'EKEYREJECTED') return new ImageError(message, { ...options, hint: AUTH_HINT });
   if (code !== undefined && IMAGE_ERRNOS.has(code)) return new ImageError(message, { ...options, hint: INSPECT_HINT });
   const hint = code === undefined ? undefined : HINTS[code];
   return new RestartError(message, hint === undefined ? options : { ...options, hint });

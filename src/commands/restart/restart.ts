@@ -43,6 +43,8 @@ export interface RestartRequest {
   readonly image: string;
   /** Restore the tree in a new pid namespace. */
   readonly pidns?: boolean;
+  /** While an image key is loaded, restart an image not authenticated under it (root only). */
+  readonly allowUnauthenticated?: boolean;
 }
 
 export interface Restarted {
@@ -115,7 +117,10 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   try {
     progress.phase('reading the header');
     const started = process.hrtime.bigint();
-    await step('CPT_IOC_INIT', () => addon.init(session.fd, { imageFd: image.fd, mode: addon.MODES.RESTART }));
+    const flags = request.allowUnauthenticated === true ? addon.INIT_FLAGS.ALLOW_UNAUTHENTICATED : 0;
+    await step('CPT_IOC_INIT', () =>
+      addon.init(session.fd, { imageFd: image.fd, mode: addon.MODES.RESTART, ...(flags === 0 ? {} : { flags }) }),
+    );
     // The module read the header and the tree; the file, read ahead, gives
     // the tree to the plan. The manifest comes next, straight from the fd
     // the module reads, and not a byte more: the module goes on reading the

@@ -1,6 +1,7 @@
 // The whole scenario table, and how it is shared out among boots: by cost,
 // not by theme, so that boots end at about the same time.
 import { abortScenarios } from './abort.js';
+import { authimgScenarios } from './authimg.js';
 import { compatScenarios } from './compat.js';
 import { deletedScenarios } from './deleted.js';
 import { faultScenarios } from './faults.js';
@@ -51,6 +52,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...kindsScenarios,
   ...pidfdScenarios,
   ...procStateScenarios,
+  ...authimgScenarios,
 ];
 
 /**

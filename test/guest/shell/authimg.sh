@@ -1,0 +1,157 @@
+# shellcheck shell=sh
+# Authenticated images (docs/security.md): with an image key loaded, images
+# carry HMAC-SHA256 tags, and restart refuses one changed after the
+# checkpoint (its CRCs made right again), made under another key, or not
+# authenticated at all, unless root waives it with --allow-unauthenticated.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck disable=SC2016 # sh -c programs, single-quoted on purpose
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+
+# A counter checkpointed (--kill) into $1; its pid in $pid.
+checkpoint_counter() {
+	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+	pid=$!
+	"$cptctl" checkpoint "$pid" -o "$1" --kill >/dev/null 2>"$scratch/checkpoint.err"
+	wait "$pid" 2>/dev/null
+}
+
+# restart_refused IMAGE ERRFILE [ARGS...]: restart, expecting a refusal;
+# sets $status, and makes sure nothing of the image's tree is left.
+restart_refused() {
+	image=$1 err=$2
+	shift 2
+	"$cptctl" restart "$image" --detach "$@" >"$scratch/restart.out" 2>"$err"
+	status=$?
+	[ "$status" -eq 0 ] && kill -9 "$(cat "$scratch/restart.out")" 2>/dev/null
+	wait_for_pid_gone "$pid"
+}
+
+# Whether file $2 holds the bytes of file $1, raw or in hex.
+holds_key() { python3 -c 'import sys; k = open(sys.argv[1], "rb").read(); d = open(sys.argv[2], "rb").read(); sys.exit(0 if k in d or k.hex().encode() in d else 1)' "$1" "$2"; }
+
+# From the JSON $1.json of an authenticated image, three more: one byte of
+# the first PAGES record's memory flipped ($1-PAGES.json), the first TASK's
+# name changed ($1-TASK.json), the trailer's authentication dropped
+# ($1-plain.json); `cptctl encode` makes each CRCs right.
+tamper() {
+	node -e '
+const fs = require("fs");
+const base = process.argv[1];
+const edit = (suffix, change) => {
+  const doc = JSON.parse(fs.readFileSync(base + ".json", "utf8"));
+  change(doc.recordList);
+  fs.writeFileSync(base + "-" + suffix + ".json", JSON.stringify(doc));
+};
+edit("PAGES", (records) => {
+  const rec = records.find((r) => r.type === "PAGES");
+  const data = Buffer.from(rec.data, "base64");
+  data[100] ^= 0x01;
+  rec.data = data.toString("base64");
+});
+edit("TASK", (records) => {
+  const rec = records.find((r) => r.type === "TASK");
+  rec.message.comm = "counteX";
+  delete rec.payload;
+});
+edit("plain", (records) => {
+  const rec = records.find((r) => r.type === "TRAILER");
+  for (const key of ["hmac", "keyId", "recordTags"]) delete rec.message[key];
+  delete rec.payload;
+});
+' "$1"
+}
+
+# Each cptctl run costs seconds in the guest (node's start): one run per
+# step where one can do.
+scenario_authenticated() {
+	# Whatever happens, the scenarios after this one run without a key.
+	trap '"$cptctl" key unload >/dev/null 2>&1; chmod 0600 /dev/cpt' EXIT
+	key=$scratch/keys/one.key
+	"$cptctl" key generate "$key" >"$scratch/generate.out" 2>&1
+	mode=$(stat -c %a:%U "$key" 2>/dev/null)
+	as_nobody cat "$key" >/dev/null 2>&1
+	nobody_read=$?
+	pass_if auth.key-file-root-only "key generate: $(cat "$scratch/generate.out"); mode $mode; nobody's cat exited $nobody_read" \
+		eval '[ "$mode" = 400:root ] && [ $nobody_read -ne 0 ]'
+
+	"$cptctl" key load "$key" >"$scratch/load.out" 2>&1
+	id=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()[:16])' "$key")
+	"$cptctl" check --json >"$scratch/check.json" 2>&1
+	pass_if auth.check-reports-key "key id $id; key load: $(cat "$scratch/load.out"); check: $(grep -A1 '"key"' "$scratch/check.json" | tr -s ' \n' ' ')" \
+		eval 'grep -q "$id" "$scratch/load.out" && grep -q "image key $id loaded" "$scratch/check.json" &&
+			grep -q "\"keyId\": \"$id\"" "$scratch/check.json"'
+
+	python3 "$repo/test/guest/key_abi.py" >"$scratch/abi.out" 2>&1
+	abi=$?
+	pass_if auth.key-ioctl-abi "$(tr '\n' ';' <"$scratch/abi.out")" [ $abi -eq 0 ]
+
+	checkpoint_counter "$scratch/a.img"
+	# cptctl waits for the restored counter: a cptctl to look at in /proc.
+	"$cptctl" restart "$scratch/a.img" >/dev/null 2>"$scratch/ok.err" &
+	waiting=$!
+	wait_for_pid "$pid"
+	pass_if auth.restart-ok "restart of the authenticated image: pid $pid $([ -d "/proc/$pid" ] && echo back || echo missing): $(tr '\n' ' ' <"$scratch/ok.err")" \
+		[ -d "/proc/$pid" ]
+	"$cptctl" inspect "$scratch/a.img" --json >"$scratch/a.img.json" 2>&1
+	pass_if auth.inspect-shows "inspect: $(grep -A4 '"authentication"' "$scratch/a.img.json" | tr -s ' \n' ' ')" \
+		eval 'grep -A2 "\"authentication\"" "$scratch/a.img.json" | grep -q "\"kind\": \"authenticated\"" &&
+			grep -A3 "\"authentication\"" "$scratch/a.img.json" | grep -q "\"keyId\": \"$id\""'
+	# The key, raw or in hex, in nothing anyone reads: the image, what
+	# cptctl prints, the module's parameters, kallsyms, a running cptctl's /proc files.
+	leaks=
+	for file in "$scratch/a.img" "$scratch/a.img.json" "$scratch/check.json" "$scratch/load.out" \
+		/sys/module/cpt/parameters/* /proc/kallsyms "/proc/$waiting/cmdline" "/proc/$waiting/environ" \
+		"/proc/$waiting/status" "/proc/$waiting/maps" "/proc/$waiting/stack" "/proc/$pid/environ"; do
+		cat "$file" >"$scratch/probe" 2>/dev/null && holds_key "$key" "$scratch/probe" && leaks="$leaks $file"
+	done
+	pass_if auth.key-not-exposed "files holding the key:${leaks:- none}" [ -z "$leaks" ]
+	kill -9 "$pid" 2>/dev/null
+	wait "$waiting" 2>/dev/null
+	wait_for_pid_gone "$pid"
+
+	tamper "$scratch/a.img"
+	for type in PAGES TASK; do
+		"$cptctl" encode "$scratch/a.img-$type.json" -o "$scratch/$type.img" >/dev/null 2>"$scratch/$type.err"
+		restart_refused "$scratch/$type.img" "$scratch/$type.err"
+		pass_if "auth.changed-$type-refused" "restart exited $status: $(tr '\n' ' ' <"$scratch/$type.err")" \
+			eval '[ "$status" -eq 6 ] && grep -q "($type) fails authentication" "$scratch/$type.err"'
+	done
+
+	other=$scratch/keys/other.key
+	head -c 32 /dev/urandom >"$other"
+	chmod 0400 "$other"
+	"$cptctl" key load "$other" >/dev/null 2>&1
+	restart_refused "$scratch/a.img" "$scratch/other.err"
+	pass_if auth.other-key-refused "restart under another key exited $status: $(tr '\n' ' ' <"$scratch/other.err")" \
+		eval '[ "$status" -eq 6 ] && grep -q "authenticated under key $id" "$scratch/other.err"'
+
+	"$cptctl" key load "$key" >/dev/null 2>&1
+	"$cptctl" encode "$scratch/a.img-plain.json" -o "$scratch/plain.img" >/dev/null 2>"$scratch/plain.err"
+	restart_refused "$scratch/plain.img" "$scratch/plain.err"
+	pass_if auth.unauthenticated-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/plain.err")" \
+		eval '[ "$status" -eq 6 ] && grep -q "not authenticated" "$scratch/plain.err"'
+
+	chmod 0644 "$scratch/plain.img"
+	chmod 0711 "$scratch"
+	chmod 0666 /dev/cpt
+	as_nobody "$cptctl" restart "$scratch/plain.img" --detach --allow-unauthenticated >/dev/null 2>"$scratch/nobody.err"
+	status=$?
+	as_nobody "$cptctl" key unload >/dev/null 2>"$scratch/nobody-unload.err"
+	unload=$?
+	chmod 0600 /dev/cpt
+	pass_if auth.allow-unauthenticated-root-only "nobody's --allow-unauthenticated restart exited $status: $(tr '\n' ' ' <"$scratch/nobody.err"); nobody's key unload exited $unload: $(tr '\n' ' ' <"$scratch/nobody-unload.err")" \
+		eval '[ "$status" -eq 5 ] && grep -q "only root" "$scratch/nobody.err" && [ ! -d "/proc/$pid" ] &&
+			[ $unload -ne 0 ] && grep -q EPERM "$scratch/nobody-unload.err"'
+	restored=$("$cptctl" restart "$scratch/plain.img" --detach --allow-unauthenticated 2>"$scratch/allowed.err")
+	pass_if auth.allow-unauthenticated "root's --allow-unauthenticated restart gave '$restored' (saved $pid): $(tr '\n' ' ' <"$scratch/allowed.err")" \
+		eval '[ "$restored" = "$pid" ] && [ -d "/proc/$pid" ]'
+	kill -9 "$pid" 2>/dev/null
+
+	"$cptctl" key unload >"$scratch/unload.out" 2>&1
+	"$cptctl" check >"$scratch/check-after.out" 2>&1
+	pass_if auth.unloaded "key unload: $(cat "$scratch/unload.out"); check: $(grep key "$scratch/check-after.out")" \
+		eval 'grep -q "unloaded image key $id" "$scratch/unload.out" && grep -q "no image key loaded" "$scratch/check-after.out"'
+}
