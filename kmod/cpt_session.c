@@ -870,16 +870,12 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 			cpt_pb_init(&msg);
 			cpt_pb_u64(&msg, CPT_PB_TRAILER_RECORDS, s->img.records);
 			cpt_pb_u64(&msg, CPT_PB_TRAILER_BYTES, s->img.bytes);
-			ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
+			ret = cpt_auth_trailer(s->img.auth, &msg);
+			if (ret)
+				cpt_pb_free(&msg);
+			else
+				ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
 		}
-		cpt_pb_init(&msg);
-		cpt_pb_u64(&msg, CPT_PB_TRAILER_RECORDS, s->img.records);
-		cpt_pb_u64(&msg, CPT_PB_TRAILER_BYTES, s->img.bytes);
-		ret = cpt_auth_trailer(s->img.auth, &msg);
-		if (ret)
-			cpt_pb_free(&msg);
-		else
-			ret = cpt_write_message(s, CPT_REC_TRAILER, &msg);
 	} else {
 		ret = s->error ?: -EINVAL;
 	}
