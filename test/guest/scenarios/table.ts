@@ -10,6 +10,7 @@ import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
+import { privmodelScenarios } from './privmodel.js';
 import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
@@ -47,6 +48,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...deletedScenarios,
   ...flocksScenarios,
   ...kindsScenarios,
+  ...privmodelScenarios,
 ];
 
 /**
