@@ -214,7 +214,8 @@ static void target_path(char *buf, int index, const char *what)
 /* Sets itself up, says so, waits for its go after a restart, checks itself. */
 static void __attribute__((noreturn)) target_main(int index, int sandboxed)
 {
-	char path[PATH_MAX], before[1024], after[1024], why[1024] = "";
+	char path[PATH_MAX], result[PATH_MAX], before[1024], after[1024],
+		why[1024] = "";
 	struct utsname uts;
 	uint32_t sum;
 	size_t i;
@@ -244,12 +245,15 @@ static void __attribute__((noreturn)) target_main(int index, int sandboxed)
 		note_to(why, sizeof(why), "memory changed");
 	if (sandboxed && (uname(&uts) == 0 || errno != EPERM))
 		note_to(why, sizeof(why), "uname() is not filtered");
-	target_path(path, index, "result");
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
-	if (fd < 0)
+	/* Whole or not at all: the driver reads it once it exists. */
+	target_path(path, index, "result.tmp");
+	target_path(result, index, "result");
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0 ||
+	    dprintf(fd, "%s %s", why[0] ? "FAIL" : "PASS",
+		    why[0] ? why : before) < 0 ||
+	    close(fd) || rename(path, result))
 		_exit(123);
-	dprintf(fd, "%s %s", why[0] ? "FAIL" : "PASS", why[0] ? why : before);
-	close(fd);
 	_exit(0);
 }
 
