@@ -108,6 +108,7 @@ int cpt_posix_timers_apply(const struct cpt_ptimers *ptimers, pid_t pid);
 void cpt_posix_timers_free(struct cpt_ptimers *ptimers);
 int cpt_posix_timers_check_tree(const struct cpt_ptimers *ptimers, struct cpt_session *s);
 int cpt_task_attrs_check_tree(const struct cpt_task_attrs *attrs, struct cpt_session *s);
+int cpt_task_attrs_check_caller(const struct cpt_task_attrs *attrs, pid_t pid);
 
 /* cpt_compat.c: the kernel's unexported functions we use, found at load. */
 bool cpt_may_checkpoint(struct task_struct *task);

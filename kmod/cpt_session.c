@@ -375,8 +375,10 @@ static int cpt_check_target(struct task_struct *task)
 		return -ESRCH;
 	if (same_thread_group(task, current))
 		return -EINVAL;
-	if (!cpt_may_checkpoint(task))
+	if (!cpt_may_checkpoint(task)) {
+		cpt_note("pid %d: the caller may not ptrace it\n", task_pid_vnr(task));
 		return -EPERM;
+	}
 	if (!thread_group_leader(task)) {
 		cpt_note("pid %d is a thread: checkpoint its process, %d\n",
 			 task_pid_vnr(task), task_tgid_vnr(task));

@@ -594,6 +594,8 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	if (!ret)
 		ret = cpt_task_attrs_check_tree(rt->attrs, s);
 	if (!ret)
+		ret = cpt_task_attrs_check_caller(rt->attrs, rt->pid);
+	if (!ret)
 		ret = cpt_check_creds(rt, current_cred());
 	if (!ret)
 		ret = cpt_seccomp_check(s, rt->pid, rt->seccomp_mode, rt->seccomp_filter,

@@ -444,6 +444,24 @@ int cpt_task_attrs_check_tree(const struct cpt_task_attrs *a, struct cpt_session
 	return a ? cpt_posix_timers_check_tree(a->ptimers, s) : 0;
 }
 
+/*
+ * What of the attributes the restarting caller could not set itself,
+ * checked when the TASK record is read, before anything changed. Anyone may
+ * set dumpable 0 or 1 (prctl(PR_SET_DUMPABLE)); SUID_DUMP_ROOT only comes
+ * from a change of credentials under fs.suid_dumpable = 2, which the
+ * administrator chose, and its core dump is written as global root
+ * (do_coredump()): that takes CAP_SYS_ADMIN.
+ */
+int cpt_task_attrs_check_caller(const struct cpt_task_attrs *a, pid_t pid)
+{
+	if (a && a->has_process && a->dumpable == SUID_DUMP_ROOT && !capable(CAP_SYS_ADMIN)) {
+		cpt_note("pid %d: dumpable %u (SUID_DUMP_ROOT: dumped as root) needs %s\n",
+			 pid, a->dumpable, "CAP_SYS_ADMIN");
+		return -EPERM;
+	}
+	return 0;
+}
+
 void cpt_task_attrs_free(struct cpt_task_attrs *a)
 {
 	if (!a)

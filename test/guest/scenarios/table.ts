@@ -12,6 +12,7 @@ import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { pidfdScenarios } from './pidfd.js';
+import { privmodelScenarios } from './privmodel.js';
 import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
@@ -53,6 +54,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...pidfdScenarios,
   ...procStateScenarios,
   ...authimgScenarios,
+  ...privmodelScenarios,
 ];
 
 /**
