@@ -318,39 +318,68 @@ static long cpt_compat_epoll_add(long epfd, long target, struct cpt_ubuf *ub)
 	return cpt_sys(cpt_sym.sys_epoll_ctl, epfd, EPOLL_CTL_ADD, target, ub->addr, 0);
 }
 
-int cpt_check_fdinfo_epoll(void)
+/*
+ * An epoll instance watching an eventfd (cpt_compat_epoll_add()), both at
+ * fds of the loading task: 0, or why not (untested). *epfd and *target are
+ * fds or errors, for cpt_compat_epoll_close() either way.
+ */
+static int cpt_compat_epoll_open(long *epfd, long *target)
 {
 	struct cpt_ubuf ub = {};
+	long added;
+
+	*epfd = -EBADF;
+	*target = -EBADF;
+	if (cpt_ubuf_get(&ub, sizeof(struct epoll_event)))
+		return cpt_compat_untested("no user memory for an epoll event");
+	*target = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
+	*epfd = *target < 0 ? *target :
+		cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
+	added = *epfd < 0 ? *epfd : cpt_compat_epoll_add(*epfd, *target, &ub);
+	cpt_ubuf_put(&ub);
+	if (*target < 0)
+		return cpt_compat_untested("cannot make an eventfd (%ld)", *target);
+	if (*epfd < 0)
+		return cpt_compat_untested("cannot make an epoll instance (%ld)", *epfd);
+	if (added)
+		return cpt_compat_untested("cannot add a target to an epoll instance (%ld)", added);
+	return 0;
+}
+
+static void cpt_compat_epoll_close(long epfd, long target)
+{
+	if (epfd >= 0)
+		close_fd(epfd);
+	if (target >= 0)
+		close_fd(target);
+}
+
+int cpt_check_fdinfo_epoll(void)
+{
 	struct file *file;
-	long epfd, target, added;
+	long epfd, target;
 	char *info;
 	int ret;
 
-	if (cpt_ubuf_get(&ub, sizeof(struct epoll_event)))
-		return cpt_compat_untested("no user memory for an epoll event");
 	/* The target is watched by its fd: both stay open until the fdinfo is read. */
-	target = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
-	epfd = target < 0 ? target : cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
-	added = epfd < 0 ? epfd : cpt_compat_epoll_add(epfd, target, &ub);
-	cpt_ubuf_put(&ub);
+	ret = cpt_compat_epoll_open(&epfd, &target);
+	if (ret)
+		goto out;
 	file = cpt_compat_fd_file(epfd, cpt_sym.eventpoll_fops, "an epoll instance");
-	info = IS_ERR(file) || added ? NULL : kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (IS_ERR(file))
+	if (IS_ERR(file)) {
 		ret = cpt_compat_fd_outcome(epfd);
-	else if (added)
-		ret = cpt_compat_untested("cannot add a target to an epoll instance (%ld)", added);
-	else if (!info)
+		goto out;
+	}
+	info = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!info)
 		ret = cpt_compat_untested("no memory for an epoll instance's fdinfo");
 	else
 		ret = cpt_compat_fdinfo(file, info, PAGE_SIZE, "epoll instance") ?:
 		      cpt_compat_epoll_compare(info, target);
 	kfree(info);
-	if (!IS_ERR(file))
-		fput(file);
-	if (epfd >= 0)
-		close_fd(epfd);
-	if (target >= 0)
-		close_fd(target);
+	fput(file);
+out:
+	cpt_compat_epoll_close(epfd, target);
 	return ret;
 }
 
@@ -392,24 +421,11 @@ out:
 
 int cpt_check_epoll_tfile(void)
 {
-	struct cpt_ubuf ub = {};
-	long epfd, target, added;
+	long epfd, target;
 	int ret;
 
-	if (cpt_ubuf_get(&ub, sizeof(struct epoll_event)))
-		return cpt_compat_untested("no user memory for an epoll event");
-	target = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
-	epfd = target < 0 ? target : cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
-	added = epfd < 0 ? epfd : cpt_compat_epoll_add(epfd, target, &ub);
-	cpt_ubuf_put(&ub);
-	if (added)
-		ret = cpt_compat_untested("cannot add a target to an epoll instance (%ld)", added);
-	else
-		ret = cpt_compat_epoll_tfile(epfd, target);
-	if (epfd >= 0)
-		close_fd(epfd);
-	if (target >= 0)
-		close_fd(target);
+	ret = cpt_compat_epoll_open(&epfd, &target) ?: cpt_compat_epoll_tfile(epfd, target);
+	cpt_compat_epoll_close(epfd, target);
 	return ret;
 }
 

@@ -122,4 +122,18 @@ int cpt_pb_get_u32(const struct cpt_pb_field *f, u32 *out);
 int cpt_pb_get_bool(const struct cpt_pb_field *f, bool *out);
 int cpt_pb_get_string(const struct cpt_pb_field *f, char *buf, size_t size);
 
+/*
+ * *slot, the state that several fields of a record decode into, allocated
+ * (zeroed, charged to the restorer) by the first of them: NULL when out of
+ * memory. Whoever owns *slot frees it.
+ */
+#define cpt_pb_state(slot)							\
+	({									\
+		typeof(slot) __slot = (slot);					\
+										\
+		if (!*__slot)							\
+			*__slot = kzalloc(sizeof(**__slot), GFP_KERNEL_ACCOUNT);	\
+		*__slot;							\
+	})
+
 #endif /* CPT_PB_H */

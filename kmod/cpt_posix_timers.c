@@ -54,44 +54,47 @@ struct cpt_ptimers {
 	u32 next_id;
 };
 
+/* What cpt_ptimers_read_locked() reads into, and why a timer is refused. */
+struct cpt_ptimers_read {
+	struct pid_namespace *ns;
+	struct cpt_ptimers *pt;
+	unsigned int room;		/* of pt->timers */
+	u32 bad;			/* the timer refused */
+	char why[CPT_PTIMER_WHY_LEN];
+};
+
+/* Under the process's siglock (cpt_compat_with_siglock()). */
+static int cpt_ptimers_read_locked(struct task_struct *t, void *arg)
+{
+	struct cpt_ptimers_read *rd = arg;
+
+	return cpt_compat_ptimers_read(t, rd->ns, rd->pt->timers, rd->room, &rd->pt->next_id,
+				       &rd->bad, rd->why);
+}
+
 /* The process's timers, read under its siglock: the tree is frozen, one retry at most. */
 static int cpt_ptimers_snapshot(struct task_struct *t, struct cpt_ptimers *pt)
 {
-	struct pid_namespace *ns = task_active_pid_ns(t);
-	char why[CPT_PTIMER_WHY_LEN] = "";
-	struct sighand_struct *sighand;
-	unsigned int room = 8;
-	unsigned long flags;
+	struct cpt_ptimers_read rd = { .ns = task_active_pid_ns(t), .pt = pt, .room = 8 };
 	int tries, n;
-	u32 bad = 0;
 
 	for (tries = 0; tries < CPT_PTIMERS_TRIES; tries++) {
-		pt->timers = kvcalloc(room, sizeof(*pt->timers), GFP_KERNEL_ACCOUNT);
+		pt->timers = kvcalloc(rd.room, sizeof(*pt->timers), GFP_KERNEL_ACCOUNT);
 		if (!pt->timers)
 			return -ENOMEM;
-		rcu_read_lock();
-		sighand = rcu_dereference(t->sighand);
-		if (!sighand) {
-			rcu_read_unlock();
-			return -ESRCH;
-		}
-		spin_lock_irqsave(&sighand->siglock, flags);
-		n = sighand == rcu_access_pointer(t->sighand) ?
-		    cpt_compat_ptimers_read(t, ns, pt->timers, room, &pt->next_id, &bad, why) :
-		    -ESRCH;
-		spin_unlock_irqrestore(&sighand->siglock, flags);
-		rcu_read_unlock();
+		n = cpt_compat_with_siglock(t, cpt_ptimers_read_locked, &rd);
 		if (n == -EOPNOTSUPP)
-			cpt_note("pid %d: POSIX timer %u: %s\n", task_pid_nr_ns(t, ns), bad, why);
+			cpt_note("pid %d: POSIX timer %u: %s\n", task_pid_nr_ns(t, rd.ns), rd.bad,
+				 rd.why);
 		if (n < 0)
 			return n;
-		if (n <= room) {
+		if (n <= rd.room) {
 			pt->nr = n;
 			return 0;
 		}
 		kvfree(pt->timers);
 		pt->timers = NULL;
-		room = n + 8;
+		rd.room = n + 8;
 	}
 	return -EAGAIN;
 }
@@ -249,14 +252,10 @@ static int cpt_ptimer_decode(struct cpt_ptimers *pt, const struct cpt_pb_field *
 /* A ProcessAttrs field of the timers (a timer, or the next id) into *ptimers. */
 int cpt_posix_timers_decode(struct cpt_ptimers **ptimers, const struct cpt_pb_field *f)
 {
-	struct cpt_ptimers *pt = *ptimers;
+	struct cpt_ptimers *pt = cpt_pb_state(ptimers);
 
-	if (!pt) {
-		pt = kzalloc(sizeof(*pt), GFP_KERNEL_ACCOUNT);
-		if (!pt)
-			return -ENOMEM;
-		*ptimers = pt;
-	}
+	if (!pt)
+		return -ENOMEM;
 	if (f->num == CPT_PB_PROCESS_ATTRS_POSIX_TIMERS)
 		return cpt_ptimer_decode(pt, f);
 	if (cpt_pb_get_u32(f, &pt->next_id) || pt->next_id > INT_MAX)

@@ -125,42 +125,30 @@ static void cpt_copy_signal_state(struct cpt_restore_signals *rs, struct task_st
 	cpt_copy_queue(rs, &t->signal->shared_pending, true);
 }
 
-/*
- * Copies the target's signal state under its siglock, if rs has room for
- * its pending signals: 1 when done, 0 when it needs room for *need, or an
- * error. The target may die meanwhile (SIGKILL): as lock_task_sighand()
- * does (its body is not exported), the sighand is found under RCU, which
- * keeps it valid, and checked to still be the target's once locked.
- */
-static int cpt_try_snapshot(struct task_struct *t, struct cpt_restore_signals *rs,
-			    unsigned int *need)
-{
-	struct sighand_struct *sighand;
-	unsigned long flags;
-	int ret;
+struct cpt_signal_snapshot {
+	struct cpt_restore_signals *rs;
+	unsigned int need;		/* room the pending signals need */
+};
 
-	rcu_read_lock();
-	sighand = rcu_dereference(t->sighand);
-	if (!sighand) {
-		rcu_read_unlock();
-		return -ESRCH;
-	}
-	spin_lock_irqsave(&sighand->siglock, flags);
-	*need = cpt_queue_length(&t->pending) +
-		cpt_queue_length(&t->signal->shared_pending) + 2 * _NSIG;
+/*
+ * Under the target's siglock (cpt_compat_with_siglock()): copies its signal
+ * state if rs has room for its pending signals: 1 when done, 0 when it needs
+ * room for s->need, or an error.
+ */
+static int cpt_try_snapshot(struct task_struct *t, void *arg)
+{
+	struct cpt_signal_snapshot *s = arg;
+
+	s->need = cpt_queue_length(&t->pending) +
+		  cpt_queue_length(&t->signal->shared_pending) + 2 * _NSIG;
 	/* A dying task's state is not worth an image, nor consistent. */
-	if (sighand != rcu_access_pointer(t->sighand) || __fatal_signal_pending(t) ||
-	    t->signal->flags & SIGNAL_GROUP_EXIT || t->signal->group_exec_task) {
-		ret = -ESRCH;
-	} else if (*need <= rs->max_pending) {
-		cpt_copy_signal_state(rs, t, sighand);
-		ret = 1;
-	} else {
-		ret = 0;
-	}
-	spin_unlock_irqrestore(&sighand->siglock, flags);
-	rcu_read_unlock();
-	return ret;
+	if (__fatal_signal_pending(t) || t->signal->flags & SIGNAL_GROUP_EXIT ||
+	    t->signal->group_exec_task)
+		return -ESRCH;
+	if (s->need > s->rs->max_pending)
+		return 0;
+	cpt_copy_signal_state(s->rs, t, rcu_dereference(t->sighand));
+	return 1;
 }
 
 /*
@@ -170,21 +158,22 @@ static int cpt_try_snapshot(struct task_struct *t, struct cpt_restore_signals *r
  */
 static int cpt_snapshot_signals(struct task_struct *t, struct cpt_restore_signals *rs)
 {
-	unsigned int need;
+	struct cpt_signal_snapshot snap = { .rs = rs };
 	int tries, ret;
 
 	for (tries = 0; tries < CPT_SNAPSHOT_TRIES; tries++) {
-		ret = cpt_try_snapshot(t, rs, &need);
+		/* The target may die meanwhile (SIGKILL): then -ESRCH. */
+		ret = cpt_compat_with_siglock(t, cpt_try_snapshot, &snap);
 		if (ret)
 			return ret < 0 ? ret : 0;
 		kvfree(rs->pending);
 		rs->max_pending = 0;
 		/* Room for a few more, so that a stray signal does not cost a retry. */
-		rs->pending = kvmalloc_array(need + _NSIG, sizeof(*rs->pending),
+		rs->pending = kvmalloc_array(snap.need + _NSIG, sizeof(*rs->pending),
 					     GFP_KERNEL_ACCOUNT);
 		if (!rs->pending)
 			return -ENOMEM;
-		rs->max_pending = need + _NSIG;
+		rs->max_pending = snap.need + _NSIG;
 	}
 	cpt_note("pid %d: signals keep arriving, no consistent copy\n",
 		 task_pid_nr(t));

@@ -167,34 +167,13 @@ static int cpt_save_thread_attrs(struct task_struct *t, u32 pid, struct cpt_pb_b
 	return 0;
 }
 
-/*
- * The interval timers as getitimer() would read them: the real one from its
- * hrtimer, the CPU-time ones as their expiry less the process's CPU time
- * (cpt_compat_itimer_left(); checked: task_attrs).
- */
-static int cpt_save_itimers(struct task_struct *t, struct cpt_pb_buf *p)
+/* Under the process's siglock (cpt_compat_with_siglock()): it[CPT_NR_ITIMERS]. */
+static int cpt_read_itimers_locked(struct task_struct *t, void *arg)
 {
 	struct signal_struct *sig = t->signal;
-	struct cpt_itimer it[CPT_NR_ITIMERS] = {};
-	struct sighand_struct *sighand;
-	struct cpt_pb_buf one;
-	unsigned long flags;
+	struct cpt_itimer *it = arg;
 	ktime_t rem;
-	int i;
 
-	/* As cpt_signals.c finds a sighand that lock_task_sighand() would (not exported). */
-	rcu_read_lock();
-	sighand = rcu_dereference(t->sighand);
-	if (!sighand) {
-		rcu_read_unlock();
-		return -ESRCH;
-	}
-	spin_lock_irqsave(&sighand->siglock, flags);
-	if (sighand != rcu_access_pointer(t->sighand)) {
-		spin_unlock_irqrestore(&sighand->siglock, flags);
-		rcu_read_unlock();
-		return -ESRCH;
-	}
 	rem = __hrtimer_get_remaining(&sig->real_timer, true);
 	if (hrtimer_active(&sig->real_timer))
 		it[ITIMER_REAL].value_ns = rem > 0 ? rem : NSEC_PER_USEC;
@@ -203,8 +182,23 @@ static int cpt_save_itimers(struct task_struct *t, struct cpt_pb_buf *p)
 			       &it[ITIMER_VIRTUAL].interval_ns);
 	cpt_compat_itimer_left(t, CPUCLOCK_PROF, &it[ITIMER_PROF].value_ns,
 			       &it[ITIMER_PROF].interval_ns);
-	spin_unlock_irqrestore(&sighand->siglock, flags);
-	rcu_read_unlock();
+	return 0;
+}
+
+/*
+ * The interval timers as getitimer() would read them: the real one from its
+ * hrtimer, the CPU-time ones as their expiry less the process's CPU time
+ * (cpt_compat_itimer_left(); checked: task_attrs).
+ */
+static int cpt_save_itimers(struct task_struct *t, struct cpt_pb_buf *p)
+{
+	struct cpt_itimer it[CPT_NR_ITIMERS] = {};
+	struct cpt_pb_buf one;
+	int i, ret;
+
+	ret = cpt_compat_with_siglock(t, cpt_read_itimers_locked, it);
+	if (ret)
+		return ret;
 
 	for (i = 0; i < CPT_NR_ITIMERS; i++) {
 		if (!it[i].value_ns && !it[i].interval_ns)
@@ -418,14 +412,10 @@ static int cpt_decode_process_attrs(struct cpt_task_attrs *a, const struct cpt_p
 /* One of the TASK record's attribute messages, into *attrs (allocated by the first). */
 int cpt_task_attrs_decode(struct cpt_task_attrs **attrs, const struct cpt_pb_field *f)
 {
-	struct cpt_task_attrs *a = *attrs;
+	struct cpt_task_attrs *a = cpt_pb_state(attrs);
 
-	if (!a) {
-		a = kzalloc(sizeof(*a), GFP_KERNEL);
-		if (!a)
-			return -ENOMEM;
-		*attrs = a;
-	}
+	if (!a)
+		return -ENOMEM;
 	if (f->num == CPT_PB_TASK_ATTRS) {
 		if (a->has_thread)
 			return -EBADMSG;

@@ -74,11 +74,6 @@ scenario_refused_images() {
 # needs CAP_CHECKPOINT_RESTORE (the kernel's rule for choosing a pid), and
 # even with it, a root process's image is refused: its credentials are not
 # nobody's to give.
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-as_nobody_cr() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
-}
 scenario_unprivileged() {
 	chmod 0666 /dev/cpt
 	mine=$scratch/nobody
@@ -167,7 +162,6 @@ scenario_ptrace_access() {
 # (dec_rlimit_ucounts) when the count did not follow the restored
 # credentials. The count is back where it was once the service exits.
 scenario_nproc_user() {
-	as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 	chmod 0711 "$scratch"
 	baseline=$(as_nobody "$workloads/nproc_user" probe)
 	mkdir -p "$scratch/nproc.d"

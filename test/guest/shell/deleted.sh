@@ -8,31 +8,19 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-
 # A service running as nobody, restarted by root: its socket file and its
 # pty's slave are nobody's again, with their modes, and a client running as
 # nobody connects to it after the restart.
 scenario_user_service() {
-	chmod 0711 "$scratch"
-	mkdir -p "$scratch/svc"
-	chown nobody:nogroup "$scratch/svc"
-	if ! start_workload svc setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$workloads/user_service" serve "$scratch/svc"; then
-		result user-service.checkpoint FAIL "the service never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/svc.img" --kill 2>"$scratch/ckpt.err"
-	status=$?
-	pass_if user-service.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
-	wait_for_pid_gone "$pid"
-	(wait_for_pid "$pid" && touch "$scratch/svc/go" &&
-		as_nobody "$workloads/user_service" connect "$scratch/svc" >"$scratch/client.out" 2>&1) &
+	checkpoint_service user-service svc setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$workloads/user_service" serve || return
+	(wait_for_pid "$pid" && touch "$scratch/svc.d/go" &&
+		as_nobody "$workloads/user_service" connect "$scratch/svc.d" >"$scratch/client.out" 2>&1) &
 	client=$!
-	"$cptctl" restart "$scratch/svc.img" 2>"$scratch/restart.err"
+	"$cptctl" restart "$scratch/svc.img" 2>"$scratch/svc-restart.err"
 	status=$?
 	wait "$client"
-	pass_if user-service.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
+	pass_if user-service.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/svc-restart.err")" [ "$status" -eq 0 ]
 	pass_if user-service.client "a client running as nobody after the restart: $(tr '\n' ' ' <"$scratch/client.out")" \
 		grep -q pong "$scratch/client.out"
 	sed -n "s/^RESULT /RESULT user-service./p" "$out"

@@ -5,12 +5,6 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-as_nobody_cr() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
-}
-
 # The flocks tree of test/workloads/flocks.c, as nobody from start to end.
 scenario_flocks_user() {
 	chmod 0666 /dev/cpt

@@ -43,3 +43,46 @@ start_workload() {
 	pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$@")
 	wait_for_line "$out" READY
 }
+
+# Unprivileged callers: nobody, and nobody with CAP_CHECKPOINT_RESTORE,
+# which a restart with the saved pid needs.
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+as_nobody_cr() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
+}
+
+# checkpoint_service CHECK STEM PROGRAM...: PROGRAM... (as nobody, with
+# setpriv, or not) started with $scratch/STEM.d, nobody's, as its last
+# argument, where it waits for its go; then checkpointed --kill by root into
+# $scratch/STEM.img: check CHECK.checkpoint. 1 when either failed.
+checkpoint_service() {
+	svc=$1 svc_stem=$2
+	shift 2
+	chmod 0711 "$scratch"
+	mkdir -p "$scratch/$svc_stem.d"
+	chown nobody:nogroup "$scratch/$svc_stem.d"
+	if ! start_workload "$svc_stem" "$@" "$scratch/$svc_stem.d"; then
+		result "$svc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return 1
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/$svc_stem.img" --kill 2>"$scratch/$svc_stem-ckpt.err"
+	status=$?
+	pass_if "$svc.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$svc_stem-ckpt.err")" [ "$status" -eq 0 ]
+	# Refused, it would wait for its go forever.
+	[ "$status" -eq 0 ] || { kill "$pid"; return 1; }
+	wait_for_pid_gone "$pid"
+}
+
+# restart_service CHECK STEM [PREFIX...]: checkpoint_service's image restarted
+# (under PREFIX...) and let go once it runs: check CHECK.exit-status, and its
+# own RESULT lines as CHECK.NAME. (Not $check: pass_if's own.)
+restart_service() {
+	svc=$1 svc_stem=$2
+	shift 2
+	(wait_for_pid "$pid" && touch "$scratch/$svc_stem.d/go") &
+	"$@" "$cptctl" restart "$scratch/$svc_stem.img" 2>"$scratch/$svc_stem-restart.err"
+	status=$?
+	pass_if "$svc.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$svc_stem-restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT $svc./p" "$out"
+}

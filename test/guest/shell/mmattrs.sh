@@ -8,25 +8,11 @@
 . "$0/lib.sh"
 
 scenario_user() {
-	chmod 0711 "$scratch"
-	mkdir -p "$scratch/user.d"
-	chown nobody "$scratch/user.d"
 	# Without CAP_IPC_LOCK in its bounding set, so that a caller without it
 	# may restart it too (below).
-	if ! start_workload user setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--bounding-set=-ipc_lock "$workloads/mm_attrs" "$scratch/user.d"; then
-		result mm-attrs-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/user.img" --kill 2>"$scratch/ckpt.err"
-	status=$?
-	pass_if mm-attrs-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
-	wait_for_pid_gone "$pid"
-	(wait_for_pid "$pid" && touch "$scratch/user.d/go") &
-	"$cptctl" restart "$scratch/user.img" 2>"$scratch/restart.err"
-	status=$?
-	pass_if mm-attrs-user.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT mm-attrs-user./p" "$out"
+	checkpoint_service mm-attrs-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--bounding-set=-ipc_lock "$workloads/mm_attrs" || return
+	restart_service mm-attrs-user user
 
 	# Memory is locked again with the restarting caller's rights (the saved
 	# credentials and limits come after it): a caller without CAP_IPC_LOCK,
@@ -48,22 +34,13 @@ scenario_user() {
 # The same image again, left waiting: a child subreaper whose child predates
 # its becoming one must still die of SIGTERM once restarted.
 scenario_subreaper_root() {
-	chmod 0711 "$scratch"
-	mkdir -p "$scratch/root.d"
-	if ! start_workload root "$workloads/mm_attrs" "$scratch/root.d"; then
-		result mm-attrs-subreaper.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/root.img" --kill 2>"$scratch/ckpt.err"
-	status=$?
-	pass_if mm-attrs-subreaper.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
-	wait_for_pid_gone "$pid"
+	checkpoint_service mm-attrs-subreaper root "$workloads/mm_attrs" || return
 	read -r sub orphan <"$scratch/root.d/family"
-	restored=$("$cptctl" restart "$scratch/root.img" --detach 2>"$scratch/restart.err")
+	restored=$("$cptctl" restart "$scratch/root.img" --detach 2>"$scratch/root-restart.err")
 	kill -TERM "$restored" 2>/dev/null
 	gone=no
 	wait_for_pid_gone "$restored" && gone=yes
-	pass_if mm-attrs-subreaper.sigterm "restarted as ${restored:-nothing} ($(tr '\n' ' ' <"$scratch/restart.err")), SIGTERM: gone $gone" \
+	pass_if mm-attrs-subreaper.sigterm "restarted as ${restored:-nothing} ($(tr '\n' ' ' <"$scratch/root-restart.err")), SIGTERM: gone $gone" \
 		[ "$restored" = "$pid" ] && [ $gone = yes ]
 	kill -KILL "$restored" "$sub" "$orphan" 2>/dev/null || true
 

@@ -23,18 +23,8 @@ restart_edited() {
 }
 
 scenario_user_service() {
-	chmod 0711 "$scratch"
-	mkdir -p "$scratch/user.d"
-	chown nobody "$scratch/user.d"
-	if ! start_workload user setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$workloads/ptimers" "$scratch/user.d"; then
-		result ptimers-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/user.img" --kill 2>"$scratch/ckpt.err"
-	status=$?
-	pass_if ptimers-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
-	wait_for_pid_gone "$pid"
+	checkpoint_service ptimers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$workloads/ptimers" || return
 	"$cptctl" inspect "$scratch/user.img" >"$scratch/inspect.out" 2>&1
 	shown=no
 	grep -q "POSIX timers: 7, next id 12" "$scratch/inspect.out" &&
@@ -43,11 +33,7 @@ scenario_user_service() {
 		grep -Eq "timer 0 CLOCK_THREAD_CPUTIME_ID of thread [0-9]+, SIGEV_NONE, (1999|2000)\.[0-9]+ s left" "$scratch/inspect.out" &&
 		shown=yes
 	pass_if ptimers-user.inspect "$(grep -A7 'POSIX timers' "$scratch/inspect.out" | tr '\n' ' ')" [ $shown = yes ]
-	(wait_for_pid "$pid" && touch "$scratch/user.d/go") &
-	"$cptctl" restart "$scratch/user.img" 2>"$scratch/restart.err"
-	status=$?
-	pass_if ptimers-user.exit-status "restarted process exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT ptimers-user./p" "$out"
+	restart_service ptimers-user user
 	wait_for_pid_gone "$pid"
 
 	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"

@@ -6,12 +6,6 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# nobody with CAP_CHECKPOINT_RESTORE, which a restart with the saved pid needs
-as_nobody_cr() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
-}
-
 # The number of seccomp filters image $1 holds.
 image_filters() {
 	"$cptctl" inspect --json "$1" |
@@ -23,20 +17,7 @@ image_filters() {
 seccomp_checkpoint() {
 	cycle=$1 mode=$2
 	shift 2
-	dir=$scratch/$cycle.d
-	mkdir -p "$dir"
-	chmod 0777 "$scratch" "$dir"
-	if ! start_workload "$cycle" "$@" "$workloads/seccomp_state" "$mode" "$dir"; then
-		result "$cycle.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		return 1
-	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
-	status=$?
-	if ! pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]; then
-		kill "$pid"	# refused: the workload would wait for its go forever
-		return 1
-	fi
-	wait_for_pid_gone "$pid"
+	checkpoint_service "$cycle" "$cycle" "$@" "$workloads/seccomp_state" "$mode"
 }
 
 # seccomp_restart NAME [PREFIX...]: restarts $scratch/NAME.img (as PREFIX),
@@ -44,11 +25,7 @@ seccomp_checkpoint() {
 seccomp_restart() {
 	cycle=$1
 	shift
-	(wait_for_pid "$pid" && touch "$scratch/$cycle.d/go") &
-	"$@" "$cptctl" restart "$scratch/$cycle.img" 2>"$scratch/$cycle-restart.err"
-	status=$?
-	pass_if "$cycle.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$cycle-restart.err")" [ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT $cycle./p" "$out"
+	restart_service "$cycle" "$cycle" "$@"
 }
 
 # Two filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL), then strict mode.

@@ -6,13 +6,6 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-# nobody with CAP_CHECKPOINT_RESTORE, which a restart with the saved pid needs
-as_nobody_cr() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
-}
-
 # A directory of nobody's in the scenario's, for its images.
 nobody_dir() {
 	chmod 0711 "$scratch"

@@ -8,23 +8,9 @@
 . "$0/lib.sh"
 
 scenario_user_service() {
-	chmod 0711 "$scratch"
-	mkdir -p "$scratch/user.d"
-	chown nobody "$scratch/user.d"
-	if ! start_workload user setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$workloads/task_attrs" "$scratch/user.d"; then
-		result task-attrs-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/user.img" --kill 2>"$scratch/ckpt.err"
-	status=$?
-	pass_if task-attrs-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
-	wait_for_pid_gone "$pid"
-	(wait_for_pid "$pid" && touch "$scratch/user.d/go") &
-	"$cptctl" restart "$scratch/user.img" 2>"$scratch/restart.err"
-	status=$?
-	pass_if task-attrs-user.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT task-attrs-user./p" "$out"
+	checkpoint_service task-attrs-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$workloads/task_attrs" || return
+	restart_service task-attrs-user user
 
 	# The saved affinity edited to name CPUs this machine lacks.
 	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
