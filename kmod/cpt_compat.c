@@ -60,6 +60,9 @@
  *                 timer_getoverrun() (cpt_compat_ptimers.c)
  *  membarrier     the registrations membarrier() made here read back from
  *                 mm->membarrier_state (cpt_compat_task.c)
+ *  file_fasync    O_ASYNC armed here on a pipe's ends and a unix socket
+ *                 through fd numbers, and an owner and F_SETSIG signal set
+ *                 here, read back as set (cpt_compat_fown.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -195,6 +198,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_mlockall, mlockall),
 	CPT_SYSCALL(sys_membarrier, membarrier),
 	CPT_SYM(audit_set_loginuid, "audit_set_loginuid"),
+	/* file owners, O_ASYNC and leases (F_SETLEASE, F_SETFL, F_SETSIG) */
+	CPT_SYSCALL(sys_fcntl, fcntl),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -800,6 +805,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	/* POSIX timers */
 	{ "posix_timers", cpt_check_posix_timers },
 	{ "membarrier", cpt_check_membarrier },
+	/* file owners, O_ASYNC and leases */
+	{ "file_fasync", cpt_check_file_fasync },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

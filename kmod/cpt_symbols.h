@@ -116,6 +116,8 @@ struct cpt_kernel_symbols {
 	long (*sys_mlockall)(const struct pt_regs *regs);
 	long (*sys_membarrier)(const struct pt_regs *regs);
 	int (*audit_set_loginuid)(kuid_t loginuid);
+	/* file owners, O_ASYNC and leases (F_SETLEASE, F_SETFL, F_SETSIG) */
+	long (*sys_fcntl)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

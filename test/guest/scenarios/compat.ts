@@ -31,6 +31,8 @@ export const COMPAT_CHECKS = [
   'epoll_tfile',
   'posix_timers',
   'membarrier',
+  // file owners, O_ASYNC and leases
+  'file_fasync',
 ] as const;
 
 interface CompatReport {
