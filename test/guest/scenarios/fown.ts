@@ -42,4 +42,17 @@ export const fownScenarios: readonly Scenario[] = [
       'fown-lease.lease-break-si-fd': 'the write lease holder gets its F_SETSIG signal with si_fd the fd the lease was taken through',
     },
   },
+  {
+    name: 'fown-memfd',
+    run: cycle('fown', (dir) => ['memfd', dir]),
+    timeoutSeconds: 60,
+    costSeconds: 4,
+    checks: {
+      'fown-memfd.checkpoint': 'a process with memfds reopened read-only and write-only through /proc is checkpointed',
+      'fown-memfd.exit-status': 'the restarted process finds its memfds as they were',
+      'fown-memfd.memfd-access': 'each memfd fd keeps its access mode (read-write, read-only, write-only)',
+      'fown-memfd.memfd-shared': "the read-only and write-only opens share the read-write one's memfd and content",
+      'fown-memfd.memfd-enforced': 'the access modes hold: no write through a read-only memfd, no read through a write-only one',
+    },
+  },
 ];
