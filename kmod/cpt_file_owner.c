@@ -292,11 +292,20 @@ int cpt_fown_check(const struct cpt_session *s, const struct cpt_restore_files *
 	return ret;
 }
 
-/* fcntl(fd, cmd, arg) as the restoring task, noted if it fails. */
+/*
+ * fcntl(fd, cmd, arg) as the restoring task, noted if it fails; fd was
+ * just installed with the File's file, and is checked to hold it still.
+ */
 static int cpt_fcntl(const struct cpt_rfile *rfile, u32 fd, unsigned int cmd,
 		     unsigned long arg, const char *what)
 {
-	long ret = cpt_sys(cpt_sym.sys_fcntl, fd, cmd, arg, 0, 0);
+	struct file *at = fget(fd);
+	long ret = at == rfile->file ? 0 : -EBADF;
+
+	if (at)
+		fput(at);
+	if (!ret)
+		ret = cpt_sys(cpt_sym.sys_fcntl, fd, cmd, arg, 0, 0);
 
 	if (ret < 0)
 		cpt_note("file %u: cannot %s through fd %u again: %ld%s\n", rfile->id, what, fd,
