@@ -139,9 +139,9 @@ static int cpt_lease_save(struct cpt_file_save *fs, const struct cpt_file_lease 
 }
 
 /*
- * O_ASYNC: the fd its entry names, on the list the file's kind keeps. A
- * kind without one has the flag only, which no signal follows (its lowest
- * fd stands for it); a lease sets the flag too, and brings it back.
+ * O_ASYNC: the fd its entry names, on the list the file's kind keeps. On a
+ * kind without one, F_SETFL does not set the flag: only a lease does, and
+ * brings it back; a lease sets it on the others too.
  */
 static int cpt_async_save(struct cpt_file_save *fs, bool leased)
 {
@@ -167,9 +167,7 @@ static int cpt_async_save(struct cpt_file_save *fs, bool leased)
 	default:
 		if (file->f_op->fasync)
 			return cpt_refuse(fd, "O_ASYNC on a file of this kind");
-		if (leased)
-			return 0;
-		ret = fd;
+		ret = -ENOENT;
 	}
 	if (ret == -ENOENT && leased)
 		return 0;

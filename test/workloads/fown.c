@@ -10,7 +10,10 @@
  *   a socket (fd 7, O_ASYNC armed through its dup fd 9) signals SIGRTMIN+2
  *   to the process; another pipe (fd 10) plain SIGIO to the process; a
  *   pipe (fd 13) SIGIO to the process group of a child, which exits 42 on
- *   it. The restart itself must signal nothing.
+ *   it; a pty master (fd 15, slave fd 16) SIGRTMIN+4 to the process; an
+ *   eventfd (fd 17) and a regular file (fd 18) an owner only (F_SETFL
+ *   O_ASYNC leaves them as they are: they send no signal). The restart
+ *   itself must signal nothing.
  * fown lease DIR: a read lease at fd 5 (plain SIGIO), a write lease taken
  *   through fd 8 (a dup of fd 6, F_SETSIG SIGRTMIN+3); a process forked
  *   after the restart opens both files: the holder gets its break signals.
@@ -28,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -175,6 +179,27 @@ static pid_t group_child(void)
 	return pid;
 }
 
+/* A pty master at fd 15 and its slave at fd 16 (raw: data passes as written). */
+static int open_pty(void)
+{
+	int master = move_fd(posix_openpt(O_RDWR | O_NOCTTY), 15);
+
+	return master == 15 && !grantpt(15) && !unlockpt(15) &&
+	       move_fd(open(ptsname(15), O_RDWR | O_NOCTTY), 16) == 16;
+}
+
+/* An eventfd at fd 17 and a regular file at fd 18: an owner, and O_ASYNC asked for in vain. */
+static int owner_only(void)
+{
+	char path[4200];
+
+	path_of(path, sizeof(path), "plain");
+	return move_fd(eventfd(0, 0), 17) == 17 &&
+	       move_fd(open(path, O_RDWR | O_CREAT, 0644), 18) == 18 &&
+	       !fcntl(17, F_SETOWN, getpid()) && arm_async(17) &&
+	       !fcntl(18, F_SETOWN, getpid()) && arm_async(18);
+}
+
 static int sigio(void)
 {
 	int p[2], s[2], q[2], g[2], ok, status = -1, i;
@@ -184,6 +209,7 @@ static int sigio(void)
 
 	handle(SIGRTMIN + 1);
 	handle(SIGRTMIN + 2);
+	handle(SIGRTMIN + 4);
 	handle(SIGIO);
 	if (pthread_create(&thread, NULL, sleeper, NULL))
 		return 1;
@@ -204,6 +230,10 @@ static int sigio(void)
 	/* fd 10: plain SIGIO (F_SETOWN); fd 13: SIGIO to the child's group */
 	ok = ok && !fcntl(10, F_SETOWN, getpid()) && arm_async(10);
 	ok = ok && !fcntl(13, F_SETOWN, -child) && arm_async(13);
+	/* fd 15, a pty master: SIGRTMIN+4 to the process */
+	ok = ok && open_pty() && !set_owner(15, F_OWNER_PID, getpid()) &&
+	     !fcntl(15, F_SETSIG, SIGRTMIN + 4) && arm_async(15) &&
+	     owner_only() && !is_async(17) && !is_async(18);
 	/* Data in the pipe and socket at the checkpoint: their restore must signal nothing. */
 	ok = ok && write(6, "a", 1) == 1 && write(8, "b", 1) == 1 &&
 	     wait_seen(SIGRTMIN + 1, 1) && wait_seen(SIGRTMIN + 2, 1);
@@ -217,9 +247,10 @@ static int sigio(void)
 
 	check("no-spurious",
 	      !seen[SIGRTMIN + 1].count && !seen[SIGRTMIN + 2].count &&
-		      !seen[SIGIO].count,
-	      "signals during the restart: %d %d %d", seen[SIGRTMIN + 1].count,
-	      seen[SIGRTMIN + 2].count, seen[SIGIO].count);
+		      !seen[SIGRTMIN + 4].count && !seen[SIGIO].count,
+	      "signals during the restart: %d %d %d %d",
+	      seen[SIGRTMIN + 1].count, seen[SIGRTMIN + 2].count,
+	      seen[SIGRTMIN + 4].count, seen[SIGIO].count);
 	check("owners",
 	      owner_is(5, F_OWNER_TID, target_tid) &&
 		      owner_is(7, F_OWNER_PID, getpid()) &&
@@ -262,6 +293,18 @@ static int sigio(void)
 	ok = write(14, "f", 1) == 1;
 	for (i = 0; ok && i < 500 && waitpid(child, &status, WNOHANG) == 0; i++)
 		nap_ms(10);
+	ok = write(16, "g", 1) == 1 && wait_seen(SIGRTMIN + 4, 1);
+	check("pty-si-fd",
+	      ok && seen[SIGRTMIN + 4].fd == 15 &&
+		      seen[SIGRTMIN + 4].code == POLL_IN,
+	      "pty master: SIGRTMIN+4 %d time(s), si_fd %d, si_code %d",
+	      seen[SIGRTMIN + 4].count, seen[SIGRTMIN + 4].fd,
+	      seen[SIGRTMIN + 4].code);
+	check("owner-only",
+	      !is_async(17) && !is_async(18) &&
+		      fcntl(17, F_GETOWN) == getpid() &&
+		      fcntl(18, F_GETOWN) == getpid(),
+	      "an eventfd and a regular file keep their owner, without O_ASYNC as before");
 	check("group-target",
 	      ok && WIFEXITED(status) && WEXITSTATUS(status) == 42,
 	      "the child's process group got SIGIO: status %#x", status);

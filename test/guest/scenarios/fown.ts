@@ -22,6 +22,9 @@ export const fownScenarios: readonly Scenario[] = [
       'fown-sigio.thread-target': 'a pipe owned by a thread (F_OWNER_TID) signals that thread, with its F_SETSIG signal and si_fd',
       'fown-sigio.socket-si-fd': 'a socket armed through a dup of its fd signals the process with that fd as si_fd',
       'fown-sigio.plain-sigio': 'a pipe with F_SETOWN only sends SIGIO to its process',
+      'fown-sigio.pty-si-fd': 'a pty master signals its F_SETSIG signal with its si_fd when the slave writes',
+      'fown-sigio.owner-only':
+        'an eventfd and a regular file keep their SIGIO owner (F_SETFL sets no O_ASYNC on them, nor does the restart)',
       'fown-sigio.group-target': 'a pipe owned by a process group signals the group (a child that exits on SIGIO)',
       'fown-sigio.inspect': 'cptctl inspect shows each owner, signal, O_ASYNC fd',
       'fown-sigio.hostile-owner': 'an image whose owner for SIGIO is a pid outside the tree is refused at restart, naming it',

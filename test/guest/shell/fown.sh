@@ -8,7 +8,9 @@ inspect_shows_owners() {
 	for want in 'SIGRT3 to thread [0-9]*, O_ASYNC through fd 5' \
 		'SIGRT4 to process [0-9]*, O_ASYNC through fd 9' \
 		'SIGIO to process [0-9]*, O_ASYNC through fd 10' \
-		'SIGIO to process group [0-9]*, O_ASYNC through fd 13'; do
+		'SIGIO to process group [0-9]*, O_ASYNC through fd 13' \
+		'SIGRT6 to process [0-9]*, O_ASYNC through fd 15' \
+		'counter 0; SIGIO to process [0-9]*$'; do
 		grep -q "$want" "$1" || return 1
 	done
 }
