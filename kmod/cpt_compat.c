@@ -65,6 +65,9 @@
  *                 alloc_pid() made and free_pid() freed is no task's and
  *                 no longer found by its number, and a pidfd of it polls
  *                 readable (cpt_compat_pidfd.c)
+ *  file_fasync    O_ASYNC armed here on a pipe's ends and a unix socket
+ *                 through fd numbers, and an owner and F_SETSIG signal set
+ *                 here, read back as set (cpt_compat_fown.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -205,6 +208,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(pidfd_fops, "pidfd_fops"),
 	CPT_SYM(alloc_pid, "alloc_pid"),
 	CPT_SYM(free_pid, "free_pid"),
+	/* file owners, O_ASYNC and leases (F_SETLEASE, F_SETFL, F_SETSIG) */
+	CPT_SYSCALL(sys_fcntl, fcntl),
 	{ (void **)&cpt_sys_semop, "__x64_sys_semop", __NR_semop },
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
@@ -812,6 +817,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "membarrier", cpt_check_membarrier },
 	/* pidfds */
 	{ "pidfd", cpt_check_pidfd },
+	/* file owners, O_ASYNC and leases */
+	{ "file_fasync", cpt_check_file_fasync },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -181,8 +181,6 @@ unsigned int cpt_compat_inode_locks(struct inode *inode, struct cpt_held_lock *o
 void cpt_compat_init_lock(struct file_lock *fl, struct file *file, unsigned int flags,
 			  unsigned char type, loff_t start, loff_t end);
 int cpt_check_file_locks(void);
-/* Whether the file has an owner for SIGIO (F_SETOWN), and its F_SETSIG signal. */
-void cpt_compat_file_owner(struct file *file, bool *owned, int *signum);
 
 /*
  * cpt_compat_seccomp.c: one seccomp filter of a chain, read with the
@@ -277,5 +275,37 @@ void cpt_compat_jobctl_read(struct task_struct *t, struct cpt_jobctl *j);
 void cpt_compat_thread_stop_set(struct task_struct *t, const struct cpt_jobctl *j);
 void cpt_compat_process_stop_set(struct task_struct *leader, const struct cpt_jobctl *j,
 				 unsigned int counting);
+/*
+ * cpt_compat_fown.c: who a file signals. Its owner for SIGIO (a reference,
+ * or NULL), with its pid type and F_SETSIG signal; the fd its O_ASYNC
+ * entry names, from the list its kind keeps; its lease (F_SETLEASE).
+ * Checked: file_fasync.
+ */
+struct cpt_file_fown {
+	struct pid *pid;
+	enum pid_type type;
+	int signum;
+};
+
+enum cpt_fasync_list {
+	CPT_FASYNC_PIPE,	/* pipes and FIFOs */
+	CPT_FASYNC_SOCKET,
+	CPT_FASYNC_TTY,		/* pty masters and slaves */
+	CPT_FASYNC_INOTIFY,
+};
+
+struct cpt_file_lease {
+	unsigned char type;	/* F_RDLCK, F_WRLCK */
+	bool lease;		/* F_SETLEASE's (not an NFS delegation or layout) */
+	bool breaking;		/* its holder was told to give it up */
+	int fd;			/* its break signal's si_fd, or -ENOENT */
+};
+
+void cpt_compat_file_fown(struct file *file, struct cpt_file_fown *fo);
+/* The fd file's O_ASYNC entry names: -ENOENT if none, -EOPNOTSUPP if where has no list. */
+int cpt_compat_fasync_fd(struct file *file, enum cpt_fasync_list where);
+/* Whether file holds a lease, then in *lease. */
+bool cpt_compat_file_lease(struct file *file, struct cpt_file_lease *lease);
+int cpt_check_file_fasync(void);
 
 #endif /* CPT_COMPAT_H */

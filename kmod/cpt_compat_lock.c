@@ -43,14 +43,6 @@ unsigned int cpt_compat_inode_locks(struct inode *inode, struct cpt_held_lock *o
 	return n;
 }
 
-void cpt_compat_file_owner(struct file *file, bool *owned, int *signum)
-{
-	read_lock_irq(&file->f_owner.lock);
-	*owned = file->f_owner.pid;
-	*signum = file->f_owner.signum;
-	read_unlock_irq(&file->f_owner.lock);
-}
-
 /* A lock as flock(2) or fcntl(2) would make it for current on file. */
 void cpt_compat_init_lock(struct file_lock *fl, struct file *file, unsigned int flags,
 			  unsigned char type, loff_t start, loff_t end)

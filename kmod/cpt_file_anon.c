@@ -65,9 +65,7 @@ static int cpt_anon_claim(unsigned int fd, struct file *file)
 	if (internal) {
 		if (!S_ISREG(inode->i_mode) || strncmp(dentry->d_name.name, "memfd:", 6))
 			return cpt_refuse(fd, "file of an internal mount");
-		/* A memfd reopened through /proc with less access would gain some. */
-		if ((file->f_flags & O_ACCMODE) != O_RDWR)
-			return cpt_refuse(fd, "memfd opened read- or write-only");
+		/* Reopened through /proc read- or write-only, it comes back so. */
 		return cpt_anon_may_read(fd, file) ?: CPT_PB_FILE_KIND_MEMFD;
 	}
 	if (d_unlinked(dentry)) {
@@ -216,9 +214,9 @@ static int cpt_encode_extents(struct cpt_pb_buf *one, struct file *file)
 	return ret;
 }
 
-/* The File saved before on another open of the same deleted file, if any. */
-static struct cpt_saved_file *cpt_deleted_first(struct cpt_file_registry *reg,
-						struct cpt_saved_file *self)
+/* The File saved before on another open of the same deleted file or memfd, if any. */
+static struct cpt_saved_file *cpt_anon_first(struct cpt_file_registry *reg,
+					     struct cpt_saved_file *self, u32 kind)
 {
 	struct inode *inode = file_inode(self->file);
 	unsigned int i;
@@ -226,7 +224,7 @@ static struct cpt_saved_file *cpt_deleted_first(struct cpt_file_registry *reg,
 	for (i = 0; i < reg->nr_saved; i++) {
 		struct cpt_saved_file *sf = &reg->saved[i];
 
-		if (sf != self && sf->id && sf->kind == CPT_PB_FILE_KIND_DELETED &&
+		if (sf != self && sf->id && sf->kind == kind &&
 		    file_inode(sf->file) == inode)
 			return sf;
 	}
@@ -241,7 +239,7 @@ static struct cpt_saved_file *cpt_deleted_first(struct cpt_file_registry *reg,
 static int cpt_deleted_save(struct cpt_file_save *fs)
 {
 	struct inode *inode = file_inode(fs->e->file);
-	struct cpt_saved_file *first = cpt_deleted_first(fs->reg, fs->sf);
+	struct cpt_saved_file *first = cpt_anon_first(fs->reg, fs->sf, CPT_PB_FILE_KIND_DELETED);
 	s64 atime_ns, mtime_ns;
 	u32 uid, gid;
 	int ret;
@@ -264,10 +262,21 @@ static int cpt_deleted_save(struct cpt_file_save *fs)
 	return ret ?: fs->one->err;
 }
 
-/* A memfd's content, then its seals: F_SEAL_SEAL unless made with MFD_ALLOW_SEALING. */
+/*
+ * A memfd's content, then its seals: F_SEAL_SEAL unless made with
+ * MFD_ALLOW_SEALING. Another open of it (reopened through /proc, perhaps
+ * read- or write-only) names the first File saved on it instead.
+ */
 static int cpt_memfd_save(struct cpt_file_save *fs)
 {
-	long seals = cpt_sym.memfd_fcntl(fs->e->file, F_GET_SEALS, 0);
+	struct cpt_saved_file *first = cpt_anon_first(fs->reg, fs->sf, CPT_PB_FILE_KIND_MEMFD);
+	long seals;
+
+	if (first) {
+		cpt_pb_u64(fs->one, CPT_PB_FILE_SAME_INODE_AS, first->id);
+		return 0;
+	}
+	seals = cpt_sym.memfd_fcntl(fs->e->file, F_GET_SEALS, 0);
 
 	if (seals < 0 || seals & ~CPT_MEMFD_SEALS) {
 		cpt_note("fd %u: memfd seals %#lx are not supported\n", fs->e->fd, seals);
@@ -359,17 +368,18 @@ static int cpt_anon_check(const struct cpt_rfile *rfile, const char *path, const
 		*bad = "mode";
 	else if (memfd ? strncmp(path, "memfd:", 6) || strchr(path, '/') : *path != '/')
 		*bad = "path";
-	else if (access == O_ACCMODE || (memfd && access != O_RDWR))
+	else if (access == O_ACCMODE)
 		*bad = "access mode";
 	else if (c->len > CPT_MAX_CONTENT || rfile->pos > LLONG_MAX)
 		*bad = "content";
-	else if (memfd && (c->nr_extents || c->same_inode_as || c->attrs.owned || c->attrs.timed))
+	else if (memfd && (c->nr_extents || c->attrs.owned || c->attrs.timed))
 		*bad = "content";
 	else if (!memfd && (c->size > MAX_LFS_FILESIZE || (c->size && c->size < c->len)))
 		*bad = "size";
 	else if (!memfd && c->nr_extents && !cpt_extents_valid(rfile))
 		*bad = "content extents";
-	else if (c->same_inode_as && (c->same_inode_as >= rfile->id || c->len || c->nr_extents))
+	else if (c->same_inode_as &&
+		 (c->same_inode_as >= rfile->id || c->len || c->nr_extents || c->seals))
 		*bad = "same inode";
 	else if (memfd ? rfile->content.seals & ~CPT_MEMFD_SEALS : rfile->content.seals)
 		*bad = "seals";
@@ -438,15 +448,17 @@ static int cpt_fill_deleted(struct cpt_rfile *rfile, struct file *file)
 	return ret;
 }
 
-/* Another open of a deleted file restored before, as its File says. */
-static int cpt_reopen_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+/* Another open of a deleted file or memfd restored before (File first_id), as rfile says. */
+static int cpt_reopen_anon(struct cpt_file_registry *reg, struct cpt_rfile *rfile, u32 first_id)
 {
-	struct file *first = xa_load(&reg->deleted_files, rfile->content.same_inode_as);
+	struct file *first = xa_load(&reg->deleted_files, first_id);
+	bool memfd = rfile->kind == CPT_PB_FILE_KIND_MEMFD;
 	struct file *file;
 
-	if (!first) {
-		cpt_note("image: file %u: deleted file %u it shares is not restored before it\n",
-			 rfile->id, rfile->content.same_inode_as);
+	/* Ids are the image's: the File named must be of the same kind (memfds' mount is). */
+	if (!first || !!(first->f_path.mnt->mnt_flags & MNT_INTERNAL) != memfd) {
+		cpt_note("image: file %u: file %u it shares is not restored before it\n",
+			 rfile->id, first_id);
 		return -EBADMSG;
 	}
 	file = dentry_open(&first->f_path, rfile->flags | O_LARGEFILE, current_cred());
@@ -472,7 +484,7 @@ static int cpt_open_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	int ret;
 
 	if (rfile->content.same_inode_as)
-		return cpt_reopen_deleted(reg, rfile);
+		return cpt_reopen_anon(reg, rfile, rfile->content.same_inode_as);
 	/* d_path() said "/dir/name (deleted)". */
 	if (len > 10 && !strcmp(dir + len - 10, " (deleted)"))
 		dir[len - 10] = 0;
@@ -512,10 +524,36 @@ static int cpt_open_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 }
 
 /*
+ * A memfd opened read- or write-only through /proc: the memfd made for it
+ * is opened again as it was, and kept for its other opens.
+ */
+static int cpt_memfd_access(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	struct file *made = rfile->file;
+	struct cpt_node_attrs attrs = { .mode = rfile->mode & S_IALLUGO, .has_mode = true };
+	int ret;
+
+	/* Its permission bits, which a reopen through /proc checks (fchmod()). */
+	ret = cpt_set_node_attrs(&made->f_path, &attrs, rfile->path);
+	if (ret)
+		return ret;
+	ret = xa_insert(&reg->deleted_files, rfile->id, made, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		return ret == -EBUSY ? -EBADMSG : ret;
+	get_file(made);		/* the registry's */
+	if ((rfile->flags & O_ACCMODE) == O_RDWR)
+		return 0;
+	rfile->file = NULL;
+	fput(made);
+	return cpt_reopen_anon(reg, rfile, rfile->id);
+}
+
+/*
  * A memfd comes back as a new one of its name, as memfd_create() makes it
  * with MFD_ALLOW_SEALING, with its content, then its seals (F_ADD_SEALS:
- * F_SEAL_SEAL forbids more, as for one made without that flag), and its
- * status flags (what F_SETFL sets, on an inode of the restarting caller's).
+ * F_SEAL_SEAL forbids more, as for one made without that flag), its status
+ * flags (what F_SETFL sets, on an inode of the restarting caller's) and
+ * access mode. Its other opens come back on it.
  */
 static int cpt_open_memfd(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
@@ -523,6 +561,8 @@ static int cpt_open_memfd(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 	struct file *file;
 	long ret;
 
+	if (rfile->content.same_inode_as)
+		return cpt_reopen_anon(reg, rfile, rfile->content.same_inode_as);
 	file = shmem_file_setup(rfile->path, 0, VM_NORESERVE);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
@@ -539,6 +579,9 @@ static int cpt_open_memfd(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 			 rfile->path, seals, ret);
 		return ret;
 	}
+	ret = cpt_memfd_access(reg, rfile);
+	if (ret || rfile->file != file)
+		return ret;
 	spin_lock(&file->f_lock);
 	file->f_flags |= rfile->flags & (O_APPEND | O_NOATIME | O_DSYNC | __O_SYNC);
 	spin_unlock(&file->f_lock);

@@ -9,8 +9,8 @@
  * takes them again through the kernel's own calls, with the checks
  * flock(2) and fcntl(2) make (the file's access mode, the LSMs), as the
  * restoring task and never waiting: a conflicting lock someone took since
- * fails the restart, named. Leases are refused: breaking one signals its
- * holder and gives it a time to answer that a restart cannot set back.
+ * fails the restart, named. Leases, which signal their file's owner, are
+ * cpt_file_owner.c's.
  */
 #include <linux/fcntl.h>
 #include <linux/fs.h>
@@ -101,10 +101,9 @@ int cpt_lock_save_file(struct cpt_pb_buf *one, unsigned int fd, struct file *fil
 		h = &held[i];
 		if (h->owner != file && h->file != file)
 			continue;
-		if (!(h->flags & (FL_FLOCK | FL_POSIX))) {
-			ret = cpt_refuse(fd, "lease (F_SETLEASE)");
-			break;
-		}
+		/* Leases go with the file's owner (cpt_file_owner.c). */
+		if (!(h->flags & (FL_FLOCK | FL_POSIX)))
+			continue;
 		/* A POSIX lock taken through this file is its process's. */
 		if (h->owner != file)
 			continue;

@@ -445,6 +445,7 @@ static int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kin
 	if (ret == CPT_PB_FILE_KIND_O_PATH)
 		flags &= ~O_PATH;
 	/* O_ASYNC is refused with its owner and signal, by cpt_check_sigio(). */
+	/* O_ASYNC goes with its owner and signal (cpt_file_owner.c). */
 	if (flags & ~(CPT_FILE_FLAGS | CPT_FILE_FLAGS_IGNORED | FASYNC) ||
 	    (flags & O_ACCMODE) == O_ACCMODE) {
 		cpt_note("fd %u: open flags %#o are not supported\n",
@@ -471,29 +472,10 @@ static const char *cpt_file_path(const struct cpt_fd_entry *e, enum cpt_file_pat
 	return path;
 }
 
-/*
- * Who gets SIGIO for the file (F_SETOWN), with which signal (F_SETSIG), and
- * O_ASYNC, are not saved: refused, whatever the file's kind, rather than lost.
- */
-static int cpt_check_sigio(unsigned int fd, struct file *file)
-{
-	bool owned;
-	int signum;
-
-	cpt_compat_file_owner(file, &owned, &signum);
-	if (file->f_flags & FASYNC)
-		return cpt_refuse(fd, "O_ASYNC");
-	if (owned)
-		return cpt_refuse(fd, "an owner for SIGIO (F_SETOWN)");
-	if (signum)
-		return cpt_refuse(fd, "a signal for SIGIO (F_SETSIG)");
-	return 0;
-}
-
 /* The File of the fd's entry, sf its registry entry (NULL: an INHERITED File). */
-static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_table *tab,
-			   const struct cpt_fd_entry *e, struct cpt_saved_file *sf,
-			   struct cpt_file_registry *reg, char *buf)
+static int cpt_encode_file(const struct cpt_session *s, struct cpt_pb_buf *msg,
+			   const struct cpt_fd_table *tab, const struct cpt_fd_entry *e,
+			   struct cpt_saved_file *sf, struct cpt_file_registry *reg, char *buf)
 {
 	const struct cpt_file_ops *ops = cpt_file_ops_of(e->kind);
 	struct cpt_pb_buf one;
@@ -511,9 +493,8 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_table *ta
 	cpt_pb_u64(&one, CPT_PB_FILE_FLAGS, e->file->f_flags & CPT_FILE_FLAGS);
 	cpt_pb_u64(&one, CPT_PB_FILE_POS, e->file->f_pos);
 	cpt_pb_u64(&one, CPT_PB_FILE_MODE, file_inode(e->file)->i_mode);
-	/* A lease (which sets O_ASYNC) is refused as such first. */
 	ret = ops->save(&fs) ?: cpt_lock_save_file(&one, e->fd, e->file, !sf) ?:
-	      cpt_check_sigio(e->fd, e->file);
+	      cpt_fown_save(&fs, s);
 	if (ret) {
 		cpt_pb_free(&one);
 		return ret;
@@ -527,8 +508,8 @@ static int cpt_encode_file(struct cpt_pb_buf *msg, const struct cpt_fd_table *ta
  * the lowest fd, and encodes each File the first time the tree's fds name
  * it (at its lowest fd in the first process that has it).
  */
-static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
-			    struct cpt_file_registry *reg, char *buf)
+static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
+			    struct cpt_fd_table *tab, struct cpt_file_registry *reg, char *buf)
 {
 	struct cpt_saved_file *sf, *peer, *pty_master;
 	struct file *pty_slave;
@@ -577,7 +558,7 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 				continue;
 			}
 			e->id = ++reg->next_id;
-			ret = cpt_encode_file(msg, tab, e, NULL, reg, buf);
+			ret = cpt_encode_file(s, msg, tab, e, NULL, reg, buf);
 			if (ret)
 				return ret;
 			continue;
@@ -592,7 +573,7 @@ static int cpt_encode_files(struct cpt_pb_buf *msg, struct cpt_fd_table *tab,
 			sf->id = ++reg->next_id;
 			sf->kind = e->kind;
 			e->id = sf->id;
-			ret = cpt_encode_file(msg, tab, e, sf, reg, buf);
+			ret = cpt_encode_file(s, msg, tab, e, sf, reg, buf);
 			if (ret)
 				return ret;
 		}
@@ -663,7 +644,7 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	if (!ret)
 		ret = cpt_group_fds(&tab);
 	if (!ret)
-		ret = cpt_encode_files(msg, &tab, reg, buf);
+		ret = cpt_encode_files(s, msg, &tab, reg, buf);
 	if (!ret)
 		ret = cpt_lock_save_posix(msg, s->cur->task, tab.ent, tab.nr);
 	cpt_fd_table_release(&tab);
@@ -796,6 +777,8 @@ static int cpt_decode_fields(struct cpt_rfile *rfile, const struct cpt_pb_field 
 	cpt_pb_for_each_subfield(&r, f, &g) {
 		if (g.num == CPT_PB_FILE_LOCKS)
 			cpt_pb_fail(&r, cpt_lock_decode_file_field(rfile, &g));
+		else if (cpt_fown_is_field(g.num))
+			cpt_pb_fail(&r, cpt_fown_decode_field(rfile, &g));
 		else if (!cpt_is_common_field(g.num))
 			cpt_pb_fail(&r, cpt_decode_kind_field(rfile, &g));
 	}
@@ -1273,6 +1256,8 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		ret = cpt_decode_fds(rf, reg, data, len, nr_fds);
 	if (!ret)
 		ret = cpt_lock_decode_posix(rf, data, len);
+	if (!ret)
+		ret = cpt_fown_check(s, rf);
 	for (i = 0; !ret && i < rf->nr_files; i++)
 		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?:
 		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();

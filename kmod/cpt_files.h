@@ -200,6 +200,15 @@ struct cpt_rfile_pty {
 struct cpt_rfile_pidfd {
 	u32 pid;
 	bool exited;
+/* Restart: who a File signals, and how (cpt_file_owner.c). */
+struct cpt_rfile_fown {
+	u32 owner_kind;
+	u32 owner_pid;
+	u32 signal;
+	bool async;
+	u32 async_fd;
+	u32 lease;
+	u32 lease_fd;
 };
 
 /* Restart: one File of the record. */
@@ -215,6 +224,7 @@ struct cpt_rfile {
 	bool used;
 	bool installed;		/* its kind's installed() ran */
 	unsigned int nr_locks;	/* its flock() and OFD locks (cpt_file_lock.c) */
+	struct cpt_rfile_fown fown;
 	char *path;
 	struct file *file;
 	union {			/* by kind */
@@ -384,6 +394,13 @@ int cpt_lock_restore_file(struct cpt_rfile *rfile);
 int cpt_lock_decode_posix(struct cpt_restore_files *rf, const void *data, size_t len);
 int cpt_lock_check_posix(struct cpt_restore_files *rf, struct cpt_file_registry *reg);
 int cpt_lock_apply_posix(struct cpt_restore_files *rf, struct cpt_file_registry *reg);
+
+/* cpt_file_owner.c: a file's owner for SIGIO, F_SETSIG signal, O_ASYNC and lease. */
+int cpt_fown_save(struct cpt_file_save *fs, const struct cpt_session *s);
+bool cpt_fown_is_field(u32 num);
+int cpt_fown_decode_field(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
+int cpt_fown_check(const struct cpt_session *s, const struct cpt_restore_files *rf);
+int cpt_fown_apply(struct cpt_session *s, const struct cpt_restore_files *rf);
 
 /* cpt_pty.c */
 int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,

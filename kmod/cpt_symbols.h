@@ -125,6 +125,8 @@ struct cpt_kernel_symbols {
 	const struct file_operations *pidfd_fops;
 	struct pid *(*alloc_pid)(struct pid_namespace *ns, pid_t *set_tid, size_t set_tid_size);
 	void (*free_pid)(struct pid *pid);
+	/* file owners, O_ASYNC and leases (F_SETLEASE, F_SETFL, F_SETSIG) */
+	long (*sys_fcntl)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

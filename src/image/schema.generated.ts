@@ -264,6 +264,17 @@ export interface Signals {
 export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH';
 
 /**
+ * Who the file signals (fcntl(2)): its owner for SIGIO (F_SETOWN_EX),
+ * a task or process group of the tree; the signal it sends instead
+ * (F_SETSIG, 0: SIGIO); O_ASYNC, with the fd its signals name as si_fd
+ * (the fd of this process's it was armed through); a lease (F_SETLEASE)
+ * held through this open file, with the fd its break signal names
+ */
+export type FileOwnerKind = 'NO_OWNER' | 'THREAD' | 'PROCESS' | 'PROCESS_GROUP';
+
+export type FileLeaseType = 'NO_LEASE' | 'READ_LEASE' | 'WRITE_LEASE';
+
+/**
  * One open file description, referenced by id from the fd tables. Ids are
  * the image's: a File is saved with the first process whose fds name it,
  * and the fds of later processes may name it again (one description, one
@@ -378,6 +389,14 @@ export interface File {
    * of a pid no task has (pidfd_pid is only shown)
    */
   pidfdExited: boolean;
+  ownerKind: FileOwnerKind | number;
+  /** in the tree's pid namespace */
+  ownerPid: number;
+  ownerSignal: number;
+  async: boolean;
+  asyncFd: number;
+  lease: FileLeaseType | number;
+  leaseFd: number;
 }
 
 export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';

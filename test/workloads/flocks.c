@@ -17,8 +17,9 @@
  * of bytes 0-9 and the waiter must get them.
  *
  * flocks refused KIND DIR: holds at fd 5 what a checkpoint refuses (KIND:
- * lease, async, owner, setsig), sleeps until DIR/go exists, and checks it
- * still has it: the refused checkpoint must leave it running, untouched.
+ * lease-breaking, owner-outside, async-device), sleeps until DIR/go exists,
+ * and checks it still has it: the refused checkpoint must leave it
+ * running, untouched.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -316,10 +317,29 @@ static int tree(void)
 	return check_exit_status();
 }
 
+/* A process that opens the leased file, as a reader: the write lease is being broken. */
+static int break_lease(void)
+{
+	char path[4200];
+	pid_t pid;
+	int status;
+
+	path_of(path, sizeof(path), "held");
+	pid = fork();
+	if (pid == 0)
+		_exit(open(path, O_RDONLY | O_NONBLOCK) < 0 &&
+				      errno == EWOULDBLOCK ?
+			      0 :
+			      1);
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && !WEXITSTATUS(status);
+}
+
 /*
- * What a checkpoint refuses, held at fd 5: a read lease, a pipe's read end
- * with O_ASYNC and the process as its SIGIO owner, a file with an owner
- * only (F_SETOWN), or a signal only (F_SETSIG).
+ * What a checkpoint refuses, held at fd 5: a write lease another process's
+ * open is breaking (SIGIO ignored), a pipe whose SIGIO owner is a process
+ * outside the tree (the parent), O_ASYNC on /dev/urandom (a device whose
+ * signals are not saved).
  */
 static int refused(const char *kind)
 {
@@ -327,31 +347,28 @@ static int refused(const char *kind)
 
 	if (fd < 0 || dup2(fd, 5) != 5 || close(fd))
 		return 1;
-	if (!strcmp(kind, "lease"))
-		ok = !fcntl(5, F_SETLEASE, F_RDLCK);
-	else if (!strcmp(kind, "async"))
+	if (!strcmp(kind, "lease-breaking"))
+		ok = signal(SIGIO, SIG_IGN) != SIG_ERR &&
+		     !fcntl(5, F_SETLEASE, F_WRLCK) && break_lease();
+	else if (!strcmp(kind, "owner-outside"))
 		ok = !pipe(fds) && dup2(fds[0], 5) == 5 && !close(fds[0]) &&
-		     !fcntl(5, F_SETOWN, getpid()) &&
+		     !fcntl(5, F_SETOWN, getppid());
+	else if (!strcmp(kind, "async-device"))
+		ok = (fd = open("/dev/urandom", O_RDONLY)) >= 0 &&
+		     dup2(fd, 5) == 5 && !close(fd) &&
 		     !fcntl(5, F_SETFL, O_ASYNC);
-	else if (!strcmp(kind, "owner"))
-		ok = !fcntl(5, F_SETOWN, getpid());
-	else if (!strcmp(kind, "setsig"))
-		ok = !fcntl(5, F_SETSIG, SIGUSR1);
 	if (!ok) {
 		check("setup", 0, "%s: %s", kind, strerror(errno));
 		return 1;
 	}
 	printf("READY %d\n", getpid());
 	wait_for_go();
-	if (!strcmp(kind, "lease"))
-		ok = fcntl(5, F_GETLEASE) == F_RDLCK;
-	else if (!strcmp(kind, "async"))
-		ok = (fcntl(5, F_GETFL) & O_ASYNC) &&
-		     fcntl(5, F_GETOWN) == getpid();
-	else if (!strcmp(kind, "owner"))
-		ok = fcntl(5, F_GETOWN) == getpid();
+	if (!strcmp(kind, "lease-breaking"))
+		ok = fcntl(5, F_GETLEASE) == F_RDLCK; /* being downgraded */
+	else if (!strcmp(kind, "owner-outside"))
+		ok = fcntl(5, F_GETOWN) == getppid();
 	else
-		ok = fcntl(5, F_GETSIG) == SIGUSR1;
+		ok = fcntl(5, F_GETFL) & O_ASYNC;
 	check("kept-running", ok, "it still has its %s", kind);
 	return check_exit_status();
 }

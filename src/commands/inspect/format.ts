@@ -131,6 +131,25 @@ function lockName(lock: FileLock, fdOf?: (fileId: number) => string): string {
   return `${kind} ${type}${range}${fdOf === undefined ? '' : ` through ${fdOf(lock.fileId)}`}`;
 }
 
+const OWNER_KINDS: Readonly<Record<string, string>> = { THREAD: 'thread', PROCESS: 'process', PROCESS_GROUP: 'process group' };
+
+/** Who the file signals (F_SETOWN_EX, F_SETSIG, O_ASYNC) and its lease, if any: "; SIGIO to ...". */
+function signalsOf(file: File): string {
+  const parts: string[] = [];
+  if (file.ownerKind !== 'NO_OWNER') {
+    const kind = typeof file.ownerKind === 'number' ? `owner kind ${file.ownerKind}` : OWNER_KINDS[file.ownerKind];
+    parts.push(`${file.ownerSignal === 0 ? 'SIGIO' : signalName(file.ownerSignal)} to ${kind} ${file.ownerPid}`);
+  } else if (file.ownerSignal !== 0) {
+    parts.push(`signal ${signalName(file.ownerSignal)}, no owner`);
+  }
+  if (file.async) parts.push(`O_ASYNC through fd ${file.asyncFd}`);
+  if (file.lease !== 'NO_LEASE') {
+    const type = typeof file.lease === 'number' ? `type ${file.lease}` : file.lease === 'READ_LEASE' ? 'read' : 'write';
+    parts.push(`${type} lease through fd ${file.leaseFd}`);
+  }
+  return parts.length === 0 ? '' : `; ${parts.join(', ')}`;
+}
+
 /** What an fd's file is, past its kind: the one line inspect gives it. */
 function describeFile(file: File): string {
   switch (file.kind) {
@@ -388,7 +407,7 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
     if (file === undefined) return [String(fd.fd), `file ${fd.fileId}?`, '', '', ''];
     const shared = files.files.includes(file) ? '' : ' (shared with an earlier process)';
     const locks = file.locks.length === 0 ? '' : `; locked: ${file.locks.map((lock) => lockName(lock)).join(', ')}`;
-    const path = describeFile(file) + locks;
+    const path = describeFile(file) + locks + signalsOf(file);
     return [
       String(fd.fd),
       fileKind(file.kind),

@@ -32,6 +32,8 @@ export const COMPAT_CHECKS = [
   'posix_timers',
   'membarrier',
   'pidfd',
+  // file owners, O_ASYNC and leases
+  'file_fasync',
 ] as const;
 
 interface CompatReport {

@@ -1,6 +1,7 @@
 // File locks (flock(), POSIX record locks, OFD locks) and memfd state
 // (seals, status flags) through checkpoint -> kill -> restart, as root and
-// as an unprivileged user; leases, O_ASYNC and SIGIO owners refused by name.
+// as an unprivileged user; leases being broken, SIGIO owners outside the
+// tree and O_ASYNC on devices refused by name.
 import type { Scenario } from './scenario.js';
 import { cycle, shell, shellHook } from './rows.js';
 
@@ -57,10 +58,9 @@ export const flocksScenarios: readonly Scenario[] = [
     checks: Object.fromEntries(
       (
         [
-          ['lease', 'a lease (F_SETLEASE), which a restart cannot take back exactly'],
-          ['async', 'O_ASYNC on a pipe of the tree, with the process as its SIGIO owner'],
-          ['owner', 'an owner for SIGIO (F_SETOWN) without O_ASYNC'],
-          ['setsig', 'a signal for SIGIO (F_SETSIG)'],
+          ['lease-breaking', 'a lease (F_SETLEASE) being broken, whose time to answer a restart cannot set back'],
+          ['owner-outside', 'an owner for SIGIO (F_SETOWN) outside the tree'],
+          ['async-device', 'O_ASYNC on a device whose signals are not saved (/dev/urandom)'],
         ] as const
       ).flatMap(([kind, what]) => [
         [`flocks-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],

@@ -6,6 +6,7 @@ import { compatScenarios } from './compat.js';
 import { deletedScenarios } from './deleted.js';
 import { faultScenarios } from './faults.js';
 import { flocksScenarios } from './flocks.js';
+import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
@@ -50,6 +51,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...faultScenarios,
   ...deletedScenarios,
   ...flocksScenarios,
+  ...fownScenarios,
   ...kindsScenarios,
   ...pidfdScenarios,
   ...procStateScenarios,

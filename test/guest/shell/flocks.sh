@@ -34,14 +34,14 @@ scenario_flocks_user() {
 }
 
 # What is not restored is refused by name, the process unharmed: a lease
-# (it cannot be taken back exactly), O_ASYNC, an owner for SIGIO, F_SETSIG.
+# being broken (its holder's time to answer cannot be set back), an owner
+# for SIGIO outside the tree, O_ASYNC on a device whose signals are not saved.
 scenario_flocks_refused() {
-	for kind in lease async owner setsig; do
+	for kind in lease-breaking owner-outside async-device; do
 		case $kind in
-		lease) why="fd 5: lease" ;;
-		async) why="fd 5: O_ASYNC" ;;
-		owner) why="fd 5: an owner for SIGIO" ;;
-		setsig) why="fd 5: a signal for SIGIO" ;;
+		lease-breaking) why="fd 5: lease being broken" ;;
+		owner-outside) why="fd 5: its owner for SIGIO (F_SETOWN), process [0-9]*, is not a live task" ;;
+		async-device) why="fd 5: O_ASYNC on a file of this kind" ;;
 		esac
 		mkdir -p "$scratch/$kind"
 		if ! start_workload "refused-$kind" "$workloads/flocks" refused "$kind" "$scratch/$kind"; then
