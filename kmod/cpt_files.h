@@ -200,6 +200,8 @@ struct cpt_rfile_pty {
 struct cpt_rfile_pidfd {
 	u32 pid;
 	bool exited;
+};
+
 /* Restart: who a File signals, and how (cpt_file_owner.c). */
 struct cpt_rfile_fown {
 	u32 owner_kind;
