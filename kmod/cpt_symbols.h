@@ -116,6 +116,12 @@ struct cpt_kernel_symbols {
 	long (*sys_mlockall)(const struct pt_regs *regs);
 	long (*sys_membarrier)(const struct pt_regs *regs);
 	int (*audit_set_loginuid)(kuid_t loginuid);
+	/* TCP and UDP sockets (cpt_file_inet.c): made again as the restoring task */
+	long (*sys_socket)(const struct pt_regs *regs);
+	long (*sys_setsockopt)(const struct pt_regs *regs);
+	long (*sys_bind)(const struct pt_regs *regs);
+	long (*sys_connect)(const struct pt_regs *regs);
+	long (*sys_listen)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

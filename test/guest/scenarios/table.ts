@@ -6,6 +6,7 @@ import { deletedScenarios } from './deleted.js';
 import { faultScenarios } from './faults.js';
 import { flocksScenarios } from './flocks.js';
 import { foundationScenarios } from './foundation.js';
+import { inetScenarios } from './inet.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -47,6 +48,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...deletedScenarios,
   ...flocksScenarios,
   ...kindsScenarios,
+  ...inetScenarios,
 ];
 
 /**
