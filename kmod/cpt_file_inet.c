@@ -43,7 +43,7 @@
  * An option saved when it is not the kernel's default for a new socket,
  * and set again with setsockopt(level, name) and an int. Set in this
  * order, all before bind(): the buffer sizes before SO_RCVLOWAT, which TCP
- * sizes the receive buffer by; those bind() depends on anywhere.
+ * sizes the receive buffer by; IP_TOS before SO_PRIORITY.
  */
 struct cpt_inet_opt {
 	u32 field;		/* in InetSocket */
@@ -65,9 +65,10 @@ static const struct cpt_inet_opt cpt_inet_opts[] = {
 	{ CPT_PB_INET_SOCKET_KEEPCNT, SOL_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", true },
 	{ CPT_PB_INET_SOCKET_NODELAY, SOL_TCP, TCP_NODELAY, "TCP_NODELAY", true },
 	{ CPT_PB_INET_SOCKET_CORK, SOL_TCP, TCP_CORK, "TCP_CORK", true },
+	/* IP_TOS sets the priority from the TOS: the saved priority goes after it. */
+	{ CPT_PB_INET_SOCKET_TOS, SOL_IP, IP_TOS, "IP_TOS" },
 	{ CPT_PB_INET_SOCKET_PRIORITY, SOL_SOCKET, SO_PRIORITY, "SO_PRIORITY" },
 	{ CPT_PB_INET_SOCKET_MARK, SOL_SOCKET, SO_MARK, "SO_MARK" },
-	{ CPT_PB_INET_SOCKET_TOS, SOL_IP, IP_TOS, "IP_TOS" },
 	{ CPT_PB_INET_SOCKET_TTL, SOL_IP, IP_TTL, "IP_TTL" },
 	{ CPT_PB_INET_SOCKET_TCLASS, SOL_IPV6, IPV6_TCLASS, "IPV6_TCLASS", false, true },
 	{ CPT_PB_INET_SOCKET_HOP_LIMIT, SOL_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS",

@@ -344,8 +344,9 @@ static int serve(void)
 	set_int(fd[L4], SOL_TCP, TCP_KEEPCNT, 5, "TCP_KEEPCNT");
 	set_int(fd[L4], SOL_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
 	set_int(fd[L4], SOL_SOCKET, SO_RCVBUF, 65536, "SO_RCVBUF");
-	set_int(fd[L4], SOL_SOCKET, SO_PRIORITY, 4, "SO_PRIORITY");
+	/* IP_TOS sets the priority too (6 for 0x10): the later SO_PRIORITY wins. */
 	set_int(fd[L4], SOL_IP, IP_TOS, 0x10, "IP_TOS");
+	set_int(fd[L4], SOL_SOCKET, SO_PRIORITY, 4, "SO_PRIORITY");
 	set_int(fd[L4], SOL_IP, IP_TTL, 33, "IP_TTL");
 	set_int(fd[L4], SOL_SOCKET, SO_RCVLOWAT, 2, "SO_RCVLOWAT");
 	set_int(fd[L4], SOL_SOCKET, SO_OOBINLINE, 1, "SO_OOBINLINE");
