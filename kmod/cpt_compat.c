@@ -214,6 +214,12 @@ static const struct cpt_symbol cpt_symbols[] = {
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
 	{ (void **)&cpt_sys_poll, "__x64_sys_poll", __NR_poll },
+	/* TCP and UDP sockets */
+	CPT_SYSCALL(sys_socket, socket),
+	CPT_SYSCALL(sys_setsockopt, setsockopt),
+	CPT_SYSCALL(sys_bind, bind),
+	CPT_SYSCALL(sys_connect, connect),
+	CPT_SYSCALL(sys_listen, listen),
 };
 
 /* Why the last check failed, for the one message that names it. */

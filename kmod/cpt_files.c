@@ -60,6 +60,7 @@ static const struct cpt_file_ops *const cpt_file_kinds[] = {
 	[CPT_PB_FILE_KIND_UNIX_LISTENER] = &cpt_unix_listener_ops,
 	[CPT_PB_FILE_KIND_PIDFD] = &cpt_file_pidfd_ops,
 	[CPT_PB_FILE_KIND_O_PATH] = &cpt_file_opath_ops,
+	[CPT_PB_FILE_KIND_INET] = &cpt_file_inet_ops,
 };
 
 static const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
@@ -80,6 +81,7 @@ static const struct cpt_file_ops *const cpt_file_claimers[] = {
 	&cpt_file_memfd_ops,	/* and deleted files */
 	&cpt_file_reg_ops,	/* and character and block devices */
 	&cpt_file_fifo_ops,	/* and pipes */
+	&cpt_file_inet_ops,	/* TCP and UDP sockets */
 	&cpt_unix_listener_ops,	/* and other sockets */
 	&cpt_file_eventfd_ops,
 	&cpt_file_signalfd_ops,
@@ -888,6 +890,8 @@ static int cpt_decode_fd(struct cpt_restore_files *rf, struct cpt_file_registry 
 		cpt_note("image: fd %u names no file (id %u)\n", rfd->fd, key.id);
 		return -EBADMSG;
 	}
+	if (rfd->file && (!rfd->file->used || rfd->fd < rfd->file->fd))
+		rfd->file->fd = rfd->fd;
 	if (rfd->file)
 		rfd->file->used = true;
 	rf->nr_fds++;

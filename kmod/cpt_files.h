@@ -10,7 +10,9 @@
 #define CPT_FILES_H
 
 #include <linux/cache.h>
+#include <linux/netdevice.h>
 #include <linux/path.h>
+#include <linux/in6.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -176,6 +178,20 @@ struct cpt_rfile_unix {
 	struct cpt_node_attrs node;	/* UNIX_LISTENER on a path: its socket file */
 };
 
+/* The InetSocket option fields a restart sets again, by field number from reuseaddr's. */
+#define CPT_INET_NR_OPTS 24
+
+struct cpt_rfile_inet {
+	u32 family, type, protocol, state, backlog;
+	/* a struct sockaddr_in or sockaddr_in6, as the family says */
+	struct sockaddr_in6 local, peer;
+	u32 local_len, peer_len;	/* 0: none */
+	bool local_addr_bound;
+	u32 present;			/* the option fields present, by bit */
+	u32 opt[CPT_INET_NR_OPTS];
+	char bind_device[IFNAMSIZ];	/* "": none */
+};
+
 struct cpt_epoll_target;
 
 struct cpt_epoll_watch;
@@ -224,6 +240,7 @@ struct cpt_rfile {
 	const void *record;	/* the File's own message, for the kinds that walk it again */
 	size_t record_len;
 	bool used;
+	unsigned int fd;	/* its lowest fd in the record, for messages */
 	bool installed;		/* its kind's installed() ran */
 	unsigned int nr_locks;	/* its flock() and OFD locks (cpt_file_lock.c) */
 	struct cpt_rfile_fown fown;
@@ -242,6 +259,7 @@ struct cpt_rfile {
 		struct cpt_rfile_mqueue mq;
 		struct cpt_rfile_pty pty;	/* PTY_MASTER, PTY_SLAVE */
 		struct cpt_rfile_pidfd pidfd;
+		struct cpt_rfile_inet inet;
 	};
 };
 
@@ -352,6 +370,8 @@ extern const struct cpt_file_ops cpt_file_pidfd_ops;
 struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
 /* cpt_file_opath.c: O_PATH fds, by path. */
 extern const struct cpt_file_ops cpt_file_opath_ops;
+/* cpt_file_inet.c: TCP and UDP sockets. */
+extern const struct cpt_file_ops cpt_file_inet_ops;
 
 /* cpt_files.c: helpers the kinds share. */
 struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file);

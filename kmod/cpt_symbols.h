@@ -127,6 +127,12 @@ struct cpt_kernel_symbols {
 	void (*free_pid)(struct pid *pid);
 	/* file owners, O_ASYNC and leases (F_SETLEASE, F_SETFL, F_SETSIG) */
 	long (*sys_fcntl)(const struct pt_regs *regs);
+	/* TCP and UDP sockets (cpt_file_inet.c): made again as the restoring task */
+	long (*sys_socket)(const struct pt_regs *regs);
+	long (*sys_setsockopt)(const struct pt_regs *regs);
+	long (*sys_bind)(const struct pt_regs *regs);
+	long (*sys_connect)(const struct pt_regs *regs);
+	long (*sys_listen)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

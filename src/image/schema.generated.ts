@@ -273,6 +273,7 @@ export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'IN
 export type FileOwnerKind = 'NO_OWNER' | 'THREAD' | 'PROCESS' | 'PROCESS_GROUP';
 
 export type FileLeaseType = 'NO_LEASE' | 'READ_LEASE' | 'WRITE_LEASE';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'INET';
 
 /**
  * One open file description, referenced by id from the fd tables. Ids are
@@ -397,6 +398,81 @@ export interface File {
   asyncFd: number;
   lease: FileLeaseType | number;
   leaseFd: number;
+  /** INET */
+  inet: InetSocket | null;
+}
+
+/**
+ * A TCP (unbound, bound or listening), UDP or UDP-Lite (unbound, bound or
+ * connected) socket, and its options; each option is saved only when it is
+ * not the kernel's default for a new socket, and set again with
+ * setsockopt() before bind() (docs/image-format.md).
+ */
+export interface InetSocket {
+  /** AF_INET 2, AF_INET6 10 */
+  family: number;
+  /** SOCK_STREAM 1, SOCK_DGRAM 2 */
+  type: number;
+  /** IPPROTO_TCP 6, IPPROTO_UDP 17, IPPROTO_UDPLITE 136 */
+  protocol: number;
+  /** TCP_CLOSE 7, TCP_LISTEN 10, TCP_ESTABLISHED 1 (a connected UDP socket) */
+  state: number;
+  /** its bound address, struct sockaddr_in or sockaddr_in6; empty: unbound */
+  local: Buffer;
+  /** a connected UDP socket's peer, as local */
+  peer: Buffer;
+  /** bind() chose the address (SOCK_BINDADDR_LOCK), not connect() */
+  localAddrBound: boolean;
+  /** TCP_LISTEN: listen()'s backlog */
+  backlog: number;
+  /** SO_REUSEADDR */
+  reuseaddr: boolean;
+  /** SO_REUSEPORT */
+  reuseport: boolean;
+  /** SO_KEEPALIVE */
+  keepalive: boolean;
+  /** TCP_KEEPIDLE, seconds; 0: the sysctl's */
+  keepidle: number;
+  /** TCP_KEEPINTVL, seconds; 0: the sysctl's */
+  keepintvl: number;
+  /** TCP_KEEPCNT; 0: the sysctl's */
+  keepcnt: number;
+  /** TCP_NODELAY */
+  nodelay: boolean;
+  /** TCP_CORK */
+  cork: boolean;
+  /** SO_RCVBUF as getsockopt() gives it, when the user set it (SOCK_RCVBUF_LOCK) */
+  rcvbuf: number;
+  /** SO_SNDBUF, likewise (SOCK_SNDBUF_LOCK) */
+  sndbuf: number;
+  /** SO_LINGER's l_onoff */
+  linger: boolean;
+  /** SO_LINGER's l_linger */
+  lingerSeconds: number;
+  /** SO_PRIORITY */
+  priority: number;
+  /** SO_MARK */
+  mark: number;
+  /** SO_BINDTODEVICE: the interface's name */
+  bindDevice: string;
+  /** IP_FREEBIND */
+  freebind: boolean;
+  /** IP_TOS */
+  tos: number;
+  /** IP_TTL; 0: the sysctl's */
+  ttl: number;
+  /** IPV6_V6ONLY (AF_INET6) */
+  v6only: boolean;
+  /** SO_RCVLOWAT; 0: the default (1) */
+  rcvlowat: number;
+  /** SO_BROADCAST */
+  broadcast: boolean;
+  /** SO_OOBINLINE */
+  oobinline: boolean;
+  /** IPV6_TCLASS (AF_INET6) */
+  tclass: number;
+  /** IPV6_UNICAST_HOPS (AF_INET6); 0: the sysctl's */
+  hopLimit: number;
 }
 
 export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';

@@ -15,6 +15,7 @@
 #include <sys/sem.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/netlink.h>
 #include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,7 +31,8 @@ static int open_kind(const char *kind, const char *go_file)
 	int fds[2], fd = -1;
 
 	if (!strcmp(kind, "socket")) {
-		fd = socket(AF_INET, SOCK_STREAM, 0); /* TCP: not supported */
+		/* A netlink socket: not supported (TCP and UDP ones are). */
+		fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
 	} else if (!strcmp(kind, "pipe")) {
 		/*
 		 * A pipe whose write end a process outside the tree holds: a

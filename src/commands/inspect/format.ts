@@ -24,6 +24,7 @@ import type {
   Vma,
 } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
+import { describeInet, inetAddress } from './inet.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
 import {
@@ -181,6 +182,8 @@ function describeFile(file: File): string {
         `backlog ${file.unixBacklog}` +
         (file.nodeMode === 0 ? '' : `, socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`)
       );
+    case 'INET':
+      return describeInet(file.inet);
     case 'SIGNALFD':
       return `signals ${hex(file.signalfdMask)}`;
     case 'TIMERFD':
@@ -638,6 +641,16 @@ function fileJson(file: File): Record<string, unknown> {
     nodeAtimeNs: file.nodeAtimeNs.toString(),
     nodeMtimeNs: file.nodeMtimeNs.toString(),
     contentExtents: file.contentExtents.map((value) => value.toString()),
+    inet:
+      file.inet === null
+        ? null
+        : {
+            ...file.inet,
+            local: file.inet.local.toString('base64'),
+            peer: file.inet.peer.toString('base64'),
+            localAddress: file.inet.local.length === 0 ? '' : inetAddress(file.inet.local),
+            peerAddress: file.inet.peer.length === 0 ? '' : inetAddress(file.inet.peer),
+          },
     pty:
       file.pty === null
         ? null

@@ -8,6 +8,7 @@ import { faultScenarios } from './faults.js';
 import { flocksScenarios } from './flocks.js';
 import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
+import { inetScenarios } from './inet.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -57,6 +58,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...procStateScenarios,
   ...authimgScenarios,
   ...privmodelScenarios,
+  ...inetScenarios,
 ];
 
 /**

@@ -1,0 +1,857 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP and UDP sockets of IPv4 and IPv6 (v4-mapped addresses on a v6 socket
+ * too): TCP unbound, bound or listening, UDP and UDP-Lite unbound, bound or
+ * connected, with the socket options of cpt_inet_opts[]. A checkpoint
+ * refuses, naming the fd, what a restart would not give back: a TCP
+ * connection (any state but CLOSE and LISTEN; repair mode is the next
+ * step), a listener with connections not accepted yet, datagrams queued,
+ * an option set that is not saved, a socket of another network namespace.
+ *
+ * A restart makes the socket with the kernel's own system calls in the
+ * restoring task, as the restarting caller and in its network namespace:
+ * socket(), setsockopt() for each saved option, bind() to the saved address
+ * and port, connect() and listen(). The kernel's checks apply as if the
+ * program did it again (LSM hooks, CAP_NET_BIND_SERVICE for a port below
+ * 1024, CAP_NET_ADMIN for SO_MARK or SO_RCVBUFFORCE); a refusal names the
+ * fd, its address and port, and the restart fails with nothing left bound.
+ */
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/net.h>
+#include <linux/netdevice.h>
+#include <linux/nsproxy.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <linux/uaccess.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/sock_reuseport.h>
+#include <net/tcp.h>
+
+#include "cpt_files.h"
+#include "cpt_pb_fields.h"
+#include "cpt_symbols.h"
+
+/*
+ * An option saved when it is not the kernel's default for a new socket,
+ * and set again with setsockopt(level, name) and an int. Set in this
+ * order, all before bind(): the buffer sizes before SO_RCVLOWAT, which TCP
+ * sizes the receive buffer by; IP_TOS before SO_PRIORITY.
+ */
+struct cpt_inet_opt {
+	u32 field;		/* in InetSocket */
+	int level;
+	int name;
+	const char *what;
+	bool tcp_only;
+	bool inet6_only;
+};
+
+static const struct cpt_inet_opt cpt_inet_opts[] = {
+	{ CPT_PB_INET_SOCKET_V6ONLY, SOL_IPV6, IPV6_V6ONLY, "IPV6_V6ONLY", false, true },
+	{ CPT_PB_INET_SOCKET_REUSEADDR, SOL_SOCKET, SO_REUSEADDR, "SO_REUSEADDR" },
+	{ CPT_PB_INET_SOCKET_REUSEPORT, SOL_SOCKET, SO_REUSEPORT, "SO_REUSEPORT" },
+	{ CPT_PB_INET_SOCKET_FREEBIND, SOL_IP, IP_FREEBIND, "IP_FREEBIND" },
+	{ CPT_PB_INET_SOCKET_KEEPALIVE, SOL_SOCKET, SO_KEEPALIVE, "SO_KEEPALIVE" },
+	{ CPT_PB_INET_SOCKET_KEEPIDLE, SOL_TCP, TCP_KEEPIDLE, "TCP_KEEPIDLE", true },
+	{ CPT_PB_INET_SOCKET_KEEPINTVL, SOL_TCP, TCP_KEEPINTVL, "TCP_KEEPINTVL", true },
+	{ CPT_PB_INET_SOCKET_KEEPCNT, SOL_TCP, TCP_KEEPCNT, "TCP_KEEPCNT", true },
+	{ CPT_PB_INET_SOCKET_NODELAY, SOL_TCP, TCP_NODELAY, "TCP_NODELAY", true },
+	{ CPT_PB_INET_SOCKET_CORK, SOL_TCP, TCP_CORK, "TCP_CORK", true },
+	/* IP_TOS sets the priority from the TOS: the saved priority goes after it. */
+	{ CPT_PB_INET_SOCKET_TOS, SOL_IP, IP_TOS, "IP_TOS" },
+	{ CPT_PB_INET_SOCKET_PRIORITY, SOL_SOCKET, SO_PRIORITY, "SO_PRIORITY" },
+	{ CPT_PB_INET_SOCKET_MARK, SOL_SOCKET, SO_MARK, "SO_MARK" },
+	{ CPT_PB_INET_SOCKET_TTL, SOL_IP, IP_TTL, "IP_TTL" },
+	{ CPT_PB_INET_SOCKET_TCLASS, SOL_IPV6, IPV6_TCLASS, "IPV6_TCLASS", false, true },
+	{ CPT_PB_INET_SOCKET_HOP_LIMIT, SOL_IPV6, IPV6_UNICAST_HOPS, "IPV6_UNICAST_HOPS",
+	  false, true },
+	{ CPT_PB_INET_SOCKET_BROADCAST, SOL_SOCKET, SO_BROADCAST, "SO_BROADCAST" },
+	{ CPT_PB_INET_SOCKET_OOBINLINE, SOL_SOCKET, SO_OOBINLINE, "SO_OOBINLINE" },
+	{ CPT_PB_INET_SOCKET_RCVLOWAT, SOL_SOCKET, SO_RCVLOWAT, "SO_RCVLOWAT" },
+};
+
+/* The InetSocket fields of the options above, and of the buffer sizes and SO_LINGER. */
+#define CPT_INET_OPT_FIRST CPT_PB_INET_SOCKET_REUSEADDR
+#define CPT_INET_OPT_LAST CPT_PB_INET_SOCKET_HOP_LIMIT
+static_assert(CPT_INET_OPT_LAST - CPT_INET_OPT_FIRST < CPT_INET_NR_OPTS);
+
+static const char *const cpt_tcp_states[] = {
+	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+	[TCP_SYN_RECV] = "SYN_RECV", [TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TCP_FIN_WAIT2] = "FIN_WAIT2", [TCP_TIME_WAIT] = "TIME_WAIT",
+	[TCP_CLOSE] = "CLOSE", [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_LAST_ACK] = "LAST_ACK", [TCP_LISTEN] = "LISTEN",
+	[TCP_CLOSING] = "CLOSING", [TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+};
+
+static const char *cpt_inet_proto_name(u32 protocol)
+{
+	return protocol == IPPROTO_TCP ? "TCP" : protocol == IPPROTO_UDP ? "UDP" : "UDP-Lite";
+}
+
+/* The kinds of socket this file restores. */
+static bool cpt_inet_supported(u32 family, u32 type, u32 protocol)
+{
+	if (family != AF_INET && family != AF_INET6)
+		return false;
+	return (type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
+	       (type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE));
+}
+
+static struct sock *cpt_inet_sk(struct file *file)
+{
+	struct socket *sock = sock_from_file(file);
+
+	if (!sock || !sock->sk)
+		return NULL;
+	return sock->sk->sk_family == AF_INET || sock->sk->sk_family == AF_INET6 ? sock->sk : NULL;
+}
+
+/* ---- checkpoint ---- */
+
+/* The socket's bound address, as bind() takes it; its peer's, as connect() does. */
+static int cpt_inet_addr(struct sock *sk, bool peer, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	const struct in6_addr *a6;
+
+	memset(ss, 0, sizeof(*ss));
+	if (sk->sk_family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = peer ? sk->sk_daddr : sk->sk_rcv_saddr;
+		sin->sin_port = peer ? sk->sk_dport : htons(sk->sk_num);
+		return sizeof(*sin);
+	}
+	a6 = peer ? &sk->sk_v6_daddr : &sk->sk_v6_rcv_saddr;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = *a6;
+	sin6->sin6_port = peer ? sk->sk_dport : htons(sk->sk_num);
+	/* As inet6_getname() gives it. */
+	sin6->sin6_scope_id = ipv6_iface_scope_id(a6, sk->sk_bound_dev_if);
+	return sizeof(*sin6);
+}
+
+/* Sock flags an option sets that is not saved, by name. */
+static const struct {
+	int flag;
+	const char *what;
+} cpt_inet_unsaved_flags[] = {
+	{ SOCK_DBG, "SO_DEBUG" },
+	{ SOCK_RCVTSTAMP, "SO_TIMESTAMP" },
+	{ SOCK_RCVTSTAMPNS, "SO_TIMESTAMPNS" },
+	{ SOCK_LOCALROUTE, "SO_DONTROUTE" },
+	{ SOCK_RXQ_OVFL, "SO_RXQ_OVFL" },
+	{ SOCK_ZEROCOPY, "SO_ZEROCOPY" },
+	{ SOCK_WIFI_STATUS, "SO_WIFI_STATUS" },
+	{ SOCK_NOFCS, "SO_NOFCS" },
+	{ SOCK_FILTER_LOCKED, "SO_LOCK_FILTER" },
+	{ SOCK_SELECT_ERR_QUEUE, "SO_SELECT_ERR_QUEUE" },
+	{ SOCK_TXTIME, "SO_TXTIME" },
+	{ SOCK_RCVMARK, "SO_RCVMARK" },
+};
+
+/* The first option set on the socket that a restart would not set again, or NULL. */
+static const char *cpt_inet_unsaved_option(struct sock *sk)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct sock_reuseport *reuse;
+	bool reuse_prog;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cpt_inet_unsaved_flags); i++)
+		if (sock_flag(sk, cpt_inet_unsaved_flags[i].flag))
+			return cpt_inet_unsaved_flags[i].what;
+	if (test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
+		return "SO_PASSCRED";
+	if (test_bit(SOCK_PASSSEC, &sk->sk_socket->flags))
+		return "SO_PASSSEC";
+	if (rcu_access_pointer(sk->sk_filter))
+		return "a socket filter (SO_ATTACH_FILTER)";
+	rcu_read_lock();
+	reuse = rcu_dereference(sk->sk_reuseport_cb);
+	reuse_prog = reuse && rcu_access_pointer(reuse->prog);
+	rcu_read_unlock();
+	if (reuse_prog)
+		return "a reuseport program (SO_ATTACH_REUSEPORT_*)";
+	if (READ_ONCE(sk->sk_tsflags))
+		return "SO_TIMESTAMPING";
+	if (READ_ONCE(sk->sk_rcvtimeo) != MAX_SCHEDULE_TIMEOUT)
+		return "SO_RCVTIMEO";
+	if (READ_ONCE(sk->sk_sndtimeo) != MAX_SCHEDULE_TIMEOUT)
+		return "SO_SNDTIMEO";
+	if (READ_ONCE(sk->sk_peek_off) >= 0)
+		return "SO_PEEK_OFF";
+	if (READ_ONCE(sk->sk_max_pacing_rate) != ~0UL)
+		return "SO_MAX_PACING_RATE";
+#ifdef CONFIG_NET_RX_BUSY_POLL
+	if (READ_ONCE(sk->sk_ll_usec))
+		return "SO_BUSY_POLL";
+#endif
+	if (inet->cmsg_flags)
+		return "an IP_PKTINFO-like receive option (IP_RECV*)";
+	if (rcu_access_pointer(inet->inet_opt))
+		return "IP_OPTIONS";
+	if (inet->min_ttl)
+		return "IP_MINTTL";
+	/* inet6_create() leaves mc_all clear: IPV6_MULTICAST_ALL is np's. */
+	if (inet->mc_ttl != 1 || !inet->mc_loop || inet->mc_index || inet->mc_addr ||
+	    rcu_access_pointer(inet->mc_list) || (sk->sk_family == AF_INET && !inet->mc_all))
+		return "an IPv4 multicast option (IP_MULTICAST_*, IP_ADD_MEMBERSHIP)";
+	if (inet->pmtudisc != (READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc) ?
+			       IP_PMTUDISC_DONT : IP_PMTUDISC_WANT))
+		return "IP_MTU_DISCOVER";
+	if (inet->recverr || inet->recverr_rfc4884)
+		return "IP_RECVERR";
+	if (inet->transparent)
+		return "IP_TRANSPARENT";
+	if (inet->nodefrag)
+		return "IP_NODEFRAG";
+	if (inet->bind_address_no_port)
+		return "IP_BIND_ADDRESS_NO_PORT";
+	if (inet->uc_index)
+		return "IP_UNICAST_IF";
+	if (inet->local_port_range.lo || inet->local_port_range.hi)
+		return "IP_LOCAL_PORT_RANGE";
+	return NULL;
+}
+
+static const char *cpt_inet6_unsaved_option(struct sock *sk)
+{
+	struct ipv6_pinfo *np = inet6_sk(sk);
+
+	if (!np)
+		return NULL;
+	if (np->rxopt.all)
+		return "an IPV6_RECVPKTINFO-like receive option (IPV6_RECV*)";
+	if (rcu_access_pointer(np->opt))
+		return "IPv6 extension headers (IPV6_HOPOPTS, IPV6_RTHDR...)";
+	if (np->mcast_hops != IPV6_DEFAULT_MCASTHOPS || !np->mc_loop || np->mcast_oif ||
+	    !np->mc_all || rcu_access_pointer(np->ipv6_mc_list))
+		return "an IPv6 multicast option (IPV6_MULTICAST_*, IPV6_ADD_MEMBERSHIP)";
+	if (READ_ONCE(np->ipv6_ac_list))
+		return "IPV6_JOIN_ANYCAST";
+	if (rcu_access_pointer(np->ipv6_fl_list) || np->sndflow || np->flow_label)
+		return "an IPv6 flow label (IPV6_FLOWLABEL_MGR, IPV6_FLOWINFO_SEND)";
+	if (np->ucast_oif)
+		return "IPV6_UNICAST_IF";
+	if (np->pmtudisc != IPV6_PMTUDISC_WANT)
+		return "IPV6_MTU_DISCOVER";
+	if (np->recverr || np->recverr_rfc4884)
+		return "IPV6_RECVERR";
+	if (np->srcprefs)
+		return "IPV6_ADDR_PREFERENCES";
+	if (np->dontfrag)
+		return "IPV6_DONTFRAG";
+	if (np->autoflowlabel_set)
+		return "IPV6_AUTOFLOWLABEL";
+	if (np->min_hopcount)
+		return "IPV6_MINHOPCOUNT";
+	if (np->rtalert_isolate)
+		return "IPV6_ROUTER_ALERT_ISOLATE";
+	return NULL;
+}
+
+static const char *cpt_tcp_unsaved_option(struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (tp->linger2)
+		return "TCP_LINGER2";
+	if (icsk->icsk_user_timeout)
+		return "TCP_USER_TIMEOUT";
+	if (icsk->icsk_syn_retries)
+		return "TCP_SYNCNT";
+	if (tp->rx_opt.user_mss)
+		return "TCP_MAXSEG";
+	if (icsk->icsk_accept_queue.rskq_defer_accept)
+		return "TCP_DEFER_ACCEPT";
+	if (icsk->icsk_accept_queue.fastopenq.max_qlen || tp->fastopen_connect ||
+	    tp->fastopen_no_cookie)
+		return "TCP_FASTOPEN";
+	if (icsk->icsk_ca_setsockopt)
+		return "TCP_CONGESTION";
+	if (icsk->icsk_ulp_ops)
+		return "TCP_ULP";
+	if (tp->thin_lto)
+		return "TCP_THIN_LINEAR_TIMEOUTS";
+	if (tp->recvmsg_inq)
+		return "TCP_INQ";
+	if (tp->save_syn)
+		return "TCP_SAVE_SYN";
+	if (tp->notsent_lowat)
+		return "TCP_NOTSENT_LOWAT";
+	if (tp->tcp_tx_delay)
+		return "TCP_TX_DELAY";
+	if (tp->repair)
+		return "TCP_REPAIR";
+#ifdef CONFIG_TCP_MD5SIG
+	if (rcu_access_pointer(tp->md5sig_info))
+		return "TCP_MD5SIG";
+#endif
+	return NULL;
+}
+
+static const char *cpt_udp_unsaved_option(struct sock *sk)
+{
+	struct udp_sock *up = udp_sk(sk);
+
+	if (udp_test_bit(CORK, sk))
+		return "UDP_CORK";
+	if (up->encap_type || udp_test_bit(ENCAP_ENABLED, sk))
+		return "UDP_ENCAP";
+	if (up->gso_size)
+		return "UDP_SEGMENT";
+	if (udp_test_bit(GRO_ENABLED, sk))
+		return "UDP_GRO";
+	if (udp_test_bit(NO_CHECK6_TX, sk) || udp_test_bit(NO_CHECK6_RX, sk))
+		return "UDP_NO_CHECK6_TX/RX";
+	if (up->pcflag & (UDPLITE_SEND_CC | UDPLITE_RECV_CC))
+		return "UDPLITE_SEND_CSCOV/RECV_CSCOV";
+	return NULL;
+}
+
+/* An option's value (0: the default, not saved). */
+static u32 cpt_inet_opt_value(struct sock *sk, u32 field)
+{
+	struct inet_sock *inet = inet_sk(sk);
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool tcp = sk->sk_protocol == IPPROTO_TCP;
+	struct ipv6_pinfo *np = inet6_sk(sk);
+
+	switch (field) {
+	case CPT_PB_INET_SOCKET_REUSEADDR:
+		return sk->sk_reuse != SK_NO_REUSE;
+	case CPT_PB_INET_SOCKET_REUSEPORT:
+		return sk->sk_reuseport;
+	case CPT_PB_INET_SOCKET_KEEPALIVE:
+		return sock_flag(sk, SOCK_KEEPOPEN);
+	case CPT_PB_INET_SOCKET_KEEPIDLE:
+		return tcp ? READ_ONCE(tp->keepalive_time) / HZ : 0;
+	case CPT_PB_INET_SOCKET_KEEPINTVL:
+		return tcp ? READ_ONCE(tp->keepalive_intvl) / HZ : 0;
+	case CPT_PB_INET_SOCKET_KEEPCNT:
+		return tcp ? READ_ONCE(tp->keepalive_probes) : 0;
+	case CPT_PB_INET_SOCKET_NODELAY:
+		return tcp && (tp->nonagle & TCP_NAGLE_OFF);
+	case CPT_PB_INET_SOCKET_CORK:
+		return tcp && (tp->nonagle & TCP_NAGLE_CORK);
+	case CPT_PB_INET_SOCKET_RCVBUF:
+		return sk->sk_userlocks & SOCK_RCVBUF_LOCK ? READ_ONCE(sk->sk_rcvbuf) : 0;
+	case CPT_PB_INET_SOCKET_SNDBUF:
+		return sk->sk_userlocks & SOCK_SNDBUF_LOCK ? READ_ONCE(sk->sk_sndbuf) : 0;
+	case CPT_PB_INET_SOCKET_LINGER:
+		return sock_flag(sk, SOCK_LINGER);
+	case CPT_PB_INET_SOCKET_LINGER_SECONDS:
+		return READ_ONCE(sk->sk_lingertime) / HZ;
+	case CPT_PB_INET_SOCKET_PRIORITY:
+		return READ_ONCE(sk->sk_priority);
+	case CPT_PB_INET_SOCKET_MARK:
+		return READ_ONCE(sk->sk_mark);
+	case CPT_PB_INET_SOCKET_FREEBIND:
+		return inet->freebind;
+	case CPT_PB_INET_SOCKET_TOS:
+		return inet->tos;
+	case CPT_PB_INET_SOCKET_TTL:
+		return inet->uc_ttl < 0 ? 0 : inet->uc_ttl;
+	case CPT_PB_INET_SOCKET_V6ONLY:
+		return sk->sk_ipv6only;
+	case CPT_PB_INET_SOCKET_RCVLOWAT:
+		return READ_ONCE(sk->sk_rcvlowat) == 1 ? 0 : READ_ONCE(sk->sk_rcvlowat);
+	case CPT_PB_INET_SOCKET_BROADCAST:
+		return sock_flag(sk, SOCK_BROADCAST);
+	case CPT_PB_INET_SOCKET_OOBINLINE:
+		return sock_flag(sk, SOCK_URGINLINE);
+	case CPT_PB_INET_SOCKET_TCLASS:
+		return np ? np->tclass : 0;
+	case CPT_PB_INET_SOCKET_HOP_LIMIT:
+		return np && np->hop_limit > 0 ? np->hop_limit : 0;
+	}
+	return 0;
+}
+
+/* The name of the interface the socket is bound to (SO_BINDTODEVICE), if any. */
+static int cpt_inet_save_device(struct cpt_pb_buf *msg, unsigned int fd, struct sock *sk)
+{
+	int ifindex = READ_ONCE(sk->sk_bound_dev_if);
+	char name[IFNAMSIZ] = "";
+	struct net_device *dev;
+
+	if (!ifindex)
+		return 0;
+	rcu_read_lock();
+	dev = dev_get_by_index_rcu(sock_net(sk), ifindex);
+	if (dev)
+		strscpy(name, dev->name, sizeof(name));
+	rcu_read_unlock();
+	if (!*name) {
+		cpt_note("fd %u: the interface it is bound to (index %d) is gone\n", fd, ifindex);
+		return -ENODEV;
+	}
+	cpt_pb_string(msg, CPT_PB_INET_SOCKET_BIND_DEVICE, name);
+	return 0;
+}
+
+/* Refusals that need no more than the socket's kind and state. */
+static int cpt_inet_claim(unsigned int fd, struct file *file)
+{
+	struct sock *sk = cpt_inet_sk(file);
+	int state;
+
+	if (!S_ISSOCK(file_inode(file)->i_mode) || !sk)
+		return 0;
+	if (!cpt_inet_supported(sk->sk_family, sk->sk_type, sk->sk_protocol)) {
+		cpt_note("fd %u: %s socket of type %u, protocol %u is not supported\n", fd,
+			 sk->sk_family == AF_INET ? "IPv4" : "IPv6", sk->sk_type, sk->sk_protocol);
+		return -EOPNOTSUPP;
+	}
+	if (!net_eq(sock_net(sk), current->nsproxy->net_ns))
+		return cpt_refuse(fd, "a socket of another network namespace");
+	state = READ_ONCE(sk->sk_state);
+	if (sk->sk_protocol == IPPROTO_TCP && state != TCP_CLOSE && state != TCP_LISTEN) {
+		cpt_note("fd %u: TCP connection in state %s: not supported yet\n", fd,
+			 state < ARRAY_SIZE(cpt_tcp_states) && cpt_tcp_states[state] ?
+			 cpt_tcp_states[state] : "unknown");
+		return -EOPNOTSUPP;
+	}
+	return CPT_PB_FILE_KIND_INET;
+}
+
+/* Why a socket in a state this step restores still cannot be, or NULL. */
+static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct sockaddr *local)
+{
+	const char *proto = cpt_inet_proto_name(sk->sk_protocol);
+	u32 queued;
+
+	if (READ_ONCE(sk->sk_err)) {
+		cpt_note("fd %u: %s socket with a pending error (%d) is not supported\n", fd,
+			 proto, READ_ONCE(sk->sk_err));
+		return -EOPNOTSUPP;
+	}
+	if (READ_ONCE(sk->sk_shutdown) ||
+	    (sk->sk_protocol == IPPROTO_TCP && sk->sk_socket->state != SS_UNCONNECTED &&
+	     sk->sk_state == TCP_CLOSE))
+		return cpt_refuse(fd, "a TCP socket whose connection ended, or a shut down socket");
+	if (sk->sk_state == TCP_LISTEN) {
+		queued = READ_ONCE(sk->sk_ack_backlog) + inet_csk_reqsk_queue_len(sk);
+		if (queued) {
+			cpt_note("fd %u: TCP listener on %pISpc with %u %s: not supported yet\n",
+				 fd, local, queued, "connections not accepted yet");
+			return -EOPNOTSUPP;
+		}
+	}
+	if (sk->sk_protocol != IPPROTO_TCP) {
+		queued = skb_queue_len_lockless(&sk->sk_receive_queue) +
+			 skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
+		if (queued) {
+			cpt_note("fd %u: %s socket on %pISpc with %u %s: not supported yet\n",
+				 fd, proto, local, queued, "datagrams queued");
+			return -EOPNOTSUPP;
+		}
+		if (READ_ONCE(udp_sk(sk)->pending)) {
+			cpt_note("fd %u: %s socket on %pISpc with corked data: not supported yet\n",
+				 fd, proto, local);
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+
+static int cpt_inet_save(struct cpt_file_save *fs)
+{
+	struct sock *sk = cpt_inet_sk(fs->e->file);
+	unsigned int fd = fs->e->fd;
+	struct sockaddr_storage local, peer;
+	struct cpt_pb_buf msg;
+	const char *unsaved;
+	int len, ret;
+	u32 field, value;
+
+	len = cpt_inet_addr(sk, false, &local);
+	ret = cpt_inet_check_state(fd, sk, (struct sockaddr *)&local);
+	if (ret)
+		return ret;
+	unsaved = cpt_inet_unsaved_option(sk);
+	if (!unsaved && sk->sk_family == AF_INET6)
+		unsaved = cpt_inet6_unsaved_option(sk);
+	if (!unsaved)
+		unsaved = sk->sk_protocol == IPPROTO_TCP ? cpt_tcp_unsaved_option(sk) :
+			  cpt_udp_unsaved_option(sk);
+	if (unsaved) {
+		cpt_note("fd %u: socket option %s is not supported\n", fd, unsaved);
+		return -EOPNOTSUPP;
+	}
+	cpt_pb_init(&msg);
+	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_FAMILY, sk->sk_family);
+	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_TYPE, sk->sk_type);
+	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_PROTOCOL, sk->sk_protocol);
+	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_STATE, sk->sk_state);
+	/* A port is what makes a socket bound, whoever chose it. */
+	if (sk->sk_num)
+		cpt_pb_bytes(&msg, CPT_PB_INET_SOCKET_LOCAL, &local, len);
+	if (sk->sk_state == TCP_ESTABLISHED) {
+		len = cpt_inet_addr(sk, true, &peer);
+		cpt_pb_bytes(&msg, CPT_PB_INET_SOCKET_PEER, &peer, len);
+	}
+	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_LOCAL_ADDR_BOUND,
+		   !!(sk->sk_userlocks & SOCK_BINDADDR_LOCK));
+	if (sk->sk_state == TCP_LISTEN)
+		cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_BACKLOG, READ_ONCE(sk->sk_max_ack_backlog));
+	for (field = CPT_INET_OPT_FIRST; field <= CPT_INET_OPT_LAST; field++) {
+		value = cpt_inet_opt_value(sk, field);
+		if (field == CPT_PB_INET_SOCKET_LINGER_SECONDS &&
+		    !cpt_inet_opt_value(sk, CPT_PB_INET_SOCKET_LINGER))
+			value = 0;
+		cpt_pb_u64(&msg, field, value);
+	}
+	ret = cpt_inet_save_device(&msg, fd, sk);
+	if (!ret)
+		ret = msg.err;
+	if (ret) {
+		cpt_pb_free(&msg);
+		return ret;
+	}
+	cpt_pb_message(fs->one, CPT_PB_FILE_INET, &msg);
+	return 0;
+}
+
+/* ---- restart ---- */
+
+static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_field *pf)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	size_t len;
+
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		switch (f.num) {
+		case CPT_PB_INET_SOCKET_FAMILY:
+			cpt_pb_read_u32(&r, &f, &in->family);
+			break;
+		case CPT_PB_INET_SOCKET_TYPE:
+			cpt_pb_read_u32(&r, &f, &in->type);
+			break;
+		case CPT_PB_INET_SOCKET_PROTOCOL:
+			cpt_pb_read_u32(&r, &f, &in->protocol);
+			break;
+		case CPT_PB_INET_SOCKET_STATE:
+			cpt_pb_read_u32(&r, &f, &in->state);
+			break;
+		case CPT_PB_INET_SOCKET_LOCAL:
+		case CPT_PB_INET_SOCKET_PEER:
+			if (f.wire != CPT_PB_BYTES || f.len > sizeof(struct sockaddr_in6)) {
+				cpt_pb_fail(&r, -EBADMSG);
+				break;
+			}
+			len = f.len;
+			memcpy(f.num == CPT_PB_INET_SOCKET_LOCAL ? &in->local : &in->peer, f.data,
+			       len);
+			if (f.num == CPT_PB_INET_SOCKET_LOCAL)
+				in->local_len = len;
+			else
+				in->peer_len = len;
+			break;
+		case CPT_PB_INET_SOCKET_LOCAL_ADDR_BOUND:
+			cpt_pb_read_bool(&r, &f, &in->local_addr_bound);
+			break;
+		case CPT_PB_INET_SOCKET_BACKLOG:
+			cpt_pb_read_u32(&r, &f, &in->backlog);
+			break;
+		case CPT_PB_INET_SOCKET_BIND_DEVICE:
+			cpt_pb_read_string(&r, &f, in->bind_device, sizeof(in->bind_device));
+			break;
+		default:
+			if (f.num >= CPT_INET_OPT_FIRST && f.num <= CPT_INET_OPT_LAST &&
+			    cpt_pb_read_u32(&r, &f, &in->opt[f.num - CPT_INET_OPT_FIRST]))
+				in->present |= BIT(f.num - CPT_INET_OPT_FIRST);
+			break;
+		}
+	}
+	return cpt_pb_end(&r);
+}
+
+static int cpt_inet_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	if (f->num != CPT_PB_FILE_INET)
+		return CPT_FILE_FOREIGN;
+	return cpt_inet_decode_msg(&rfile->inet, f);
+}
+
+static bool cpt_inet_addr_valid(u32 family, const struct sockaddr_in6 *addr, u32 len)
+{
+	return addr->sin6_family == family &&
+	       len == (family == AF_INET ? sizeof(struct sockaddr_in) :
+		       sizeof(struct sockaddr_in6));
+}
+
+static u32 cpt_inet_opt(const struct cpt_rfile_inet *in, u32 field)
+{
+	return in->opt[field - CPT_INET_OPT_FIRST];
+}
+
+static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	const struct cpt_rfile_inet *in = &rfile->inet;
+	bool tcp = in->protocol == IPPROTO_TCP;
+	unsigned int i;
+
+	if ((rfile->mode & S_IFMT) != S_IFSOCK)
+		*bad = "mode";
+	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+		*bad = "access mode";
+	else if (!cpt_inet_supported(in->family, in->type, in->protocol))
+		*bad = "socket family, type or protocol";
+	else if (tcp ? in->state != TCP_CLOSE && in->state != TCP_LISTEN :
+		 in->state != TCP_CLOSE && in->state != TCP_ESTABLISHED)
+		*bad = "socket state";
+	else if (in->local_len ? !cpt_inet_addr_valid(in->family, &in->local, in->local_len) :
+		 in->state != TCP_CLOSE)
+		*bad = "socket address";
+	else if (in->state == TCP_ESTABLISHED ?
+		 !cpt_inet_addr_valid(in->family, &in->peer, in->peer_len) : in->peer_len)
+		*bad = "socket peer";
+	else if (in->backlog && in->state != TCP_LISTEN)
+		*bad = "socket backlog";
+	for (i = 0; !*bad && i < ARRAY_SIZE(cpt_inet_opts); i++) {
+		if (!(in->present & BIT(cpt_inet_opts[i].field - CPT_INET_OPT_FIRST)))
+			continue;
+		if ((cpt_inet_opts[i].tcp_only && !tcp) ||
+		    (cpt_inet_opts[i].inet6_only && in->family != AF_INET6))
+			*bad = "socket option";
+	}
+	if (!*bad && (cpt_inet_opt(in, CPT_PB_INET_SOCKET_RCVBUF) > INT_MAX ||
+		      cpt_inet_opt(in, CPT_PB_INET_SOCKET_SNDBUF) > INT_MAX ||
+		      cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER) > 1 ||
+		      cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER_SECONDS) > INT_MAX))
+		*bad = "socket option";
+	return *bad ? -EBADMSG : 0;
+}
+
+/* A socket being made in the restoring task, at fd, and what it needs to be named. */
+struct cpt_inet_restore {
+	const struct cpt_rfile *rfile;
+	const struct cpt_rfile_inet *in;
+	struct cpt_ubuf ub;
+	long fd;
+	struct sock *sk;
+};
+
+/* setsockopt() on the new socket, as the program would call it. */
+static int cpt_inet_setsockopt(struct cpt_inet_restore *ir, int level, int name,
+			       const void *val, size_t len)
+{
+	if (copy_to_user((void __user *)ir->ub.addr, val, len))
+		return -EFAULT;
+	return cpt_sys(cpt_sym.sys_setsockopt, ir->fd, level, name, ir->ub.addr, len);
+}
+
+static int cpt_inet_opt_refused(struct cpt_inet_restore *ir, const char *what, u32 value,
+				int ret)
+{
+	cpt_note("fd %u: cannot set %s to %u again: %d%s\n", ir->rfile->fd, what, value, ret,
+		 ret == -EPERM ? " (the restarting caller lacks the capability it needs)" : "");
+	return ret;
+}
+
+/*
+ * A buffer size the user set: SO_RCVBUF (SO_SNDBUF) gives it back within
+ * net.core.rmem_max (wmem_max); a size above that was forced
+ * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
+ */
+static int cpt_inet_set_buf(struct cpt_inet_restore *ir, bool rcv)
+{
+	u32 saved = cpt_inet_opt(ir->in, rcv ? CPT_PB_INET_SOCKET_RCVBUF :
+						CPT_PB_INET_SOCKET_SNDBUF);
+	int val = saved / 2, ret;
+
+	if (!saved)
+		return 0;
+	ret = cpt_inet_setsockopt(ir, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &val, sizeof(val));
+	if (!ret && (rcv ? READ_ONCE(ir->sk->sk_rcvbuf) : READ_ONCE(ir->sk->sk_sndbuf)) != saved)
+		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
+					  &val, sizeof(val));
+	return ret ? cpt_inet_opt_refused(ir, rcv ? "SO_RCVBUF" : "SO_SNDBUF", saved, ret) : 0;
+}
+
+static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	const struct cpt_inet_opt *o;
+	struct linger ling;
+	unsigned int i;
+	int ret, val;
+
+	/* Always: the restarting machine's net.ipv6.bindv6only may not be the saved one's. */
+	if (in->family == AF_INET6) {
+		val = cpt_inet_opt(in, CPT_PB_INET_SOCKET_V6ONLY);
+		ret = cpt_inet_setsockopt(ir, SOL_IPV6, IPV6_V6ONLY, &val, sizeof(val));
+		if (ret)
+			return cpt_inet_opt_refused(ir, "IPV6_V6ONLY", val, ret);
+	}
+	if (*in->bind_device) {
+		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_BINDTODEVICE, in->bind_device,
+					  strlen(in->bind_device) + 1);
+		if (ret) {
+			cpt_note("fd %u: cannot bind it to interface %s again: %d\n",
+				 ir->rfile->fd, in->bind_device, ret);
+			return ret;
+		}
+	}
+	ret = cpt_inet_set_buf(ir, true) ?: cpt_inet_set_buf(ir, false);
+	if (ret)
+		return ret;
+	if (cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER)) {
+		ling.l_onoff = 1;
+		ling.l_linger = cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER_SECONDS);
+		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_LINGER, &ling, sizeof(ling));
+		if (ret)
+			return cpt_inet_opt_refused(ir, "SO_LINGER", ling.l_linger, ret);
+	}
+	for (i = 0; i < ARRAY_SIZE(cpt_inet_opts); i++) {
+		o = &cpt_inet_opts[i];
+		val = cpt_inet_opt(in, o->field);
+		if (o->field == CPT_PB_INET_SOCKET_V6ONLY || !val)
+			continue;
+		ret = cpt_inet_setsockopt(ir, o->level, o->name, &val, sizeof(val));
+		if (ret)
+			return cpt_inet_opt_refused(ir, o->what, val, ret);
+	}
+	return 0;
+}
+
+static const char *cpt_inet_bind_error(int ret)
+{
+	switch (ret) {
+	case -EADDRINUSE:
+		return "taken by another socket";
+	case -EACCES:
+		return "a privileged port the restarting caller may not bind";
+	case -EADDRNOTAVAIL:
+		return "not an address of this machine";
+	}
+	return "bind() refused it";
+}
+
+/* bind() to the saved address (a connected UDP socket's, if bind() chose it) and port. */
+static int cpt_inet_bind(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	struct sockaddr_in6 addr = in->local;
+	struct sockaddr_in6 *sin6 = &addr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&addr;
+	long ret;
+
+	if (in->state == TCP_ESTABLISHED && !in->local_addr_bound) {
+		if (in->family == AF_INET) {
+			sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		} else {
+			sin6->sin6_addr = in6addr_any;
+			sin6->sin6_scope_id = 0;
+		}
+	}
+	if (copy_to_user((void __user *)ir->ub.addr, &addr, in->local_len))
+		return -EFAULT;
+	ret = cpt_sys(cpt_sym.sys_bind, ir->fd, ir->ub.addr, in->local_len, 0, 0);
+	if (ret)
+		cpt_note("fd %u: cannot bind %s socket to %pISc port %u again: %s (%ld)\n",
+			 ir->rfile->fd, cpt_inet_proto_name(in->protocol), &addr,
+			 ntohs(sin->sin_port), cpt_inet_bind_error(ret), ret);
+	return ret;
+}
+
+static int cpt_inet_connect_listen(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	long ret = 0;
+
+	if (in->state == TCP_ESTABLISHED) {
+		if (copy_to_user((void __user *)ir->ub.addr, &in->peer, in->peer_len))
+			return -EFAULT;
+		ret = cpt_sys(cpt_sym.sys_connect, ir->fd, ir->ub.addr, in->peer_len, 0, 0);
+		if (ret)
+			cpt_note("fd %u: cannot connect %s socket to %pISpc again: %ld\n",
+				 ir->rfile->fd, cpt_inet_proto_name(in->protocol), &in->peer, ret);
+	} else if (in->state == TCP_LISTEN) {
+		/* listen() clamps it to net.core.somaxconn, as it did. */
+		ret = cpt_sys(cpt_sym.sys_listen, ir->fd, min_t(u32, in->backlog, INT_MAX),
+			      0, 0, 0);
+		if (ret)
+			cpt_note("fd %u: cannot listen on %pISpc again: %ld\n", ir->rfile->fd,
+				 &in->local, ret);
+	}
+	return ret;
+}
+
+static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	struct cpt_inet_restore ir = { .rfile = rfile, .in = &rfile->inet };
+	const struct cpt_rfile_inet *in = &rfile->inet;
+	struct file *file, *now;
+	struct socket *sock;
+	int ret;
+
+	ret = cpt_ubuf_get(&ir.ub, sizeof(struct sockaddr_storage));
+	if (ret)
+		return ret;
+	ir.fd = cpt_sys(cpt_sym.sys_socket, in->family, in->type | SOCK_CLOEXEC, in->protocol,
+			0, 0);
+	if (ir.fd < 0) {
+		cpt_note("fd %u: cannot make a %s socket again: %ld\n", rfile->fd,
+			 cpt_inet_proto_name(in->protocol), ir.fd);
+		cpt_ubuf_put(&ir.ub);
+		return ir.fd;
+	}
+	file = fget(ir.fd);
+	sock = file ? sock_from_file(file) : NULL;
+	if (!sock || sock->sk->sk_family != in->family || sock->sk->sk_protocol != in->protocol) {
+		cpt_note("the socket just made at fd %ld is not there: %s\n", ir.fd,
+			 "another task changed the restoring task's fd table");
+		ret = -EBADF;
+		goto out;
+	}
+	ir.sk = sock->sk;
+	ret = cpt_inet_set_opts(&ir);
+	if (!ret && in->local_len)
+		ret = cpt_inet_bind(&ir);
+	if (!ret)
+		ret = cpt_inet_connect_listen(&ir);
+	if (ret)
+		goto out;
+	/* Held threads: nobody else uses the table; checked all the same. */
+	now = fget(ir.fd);
+	if (now != file) {
+		ret = -EBADF;
+		cpt_note("the socket just made at fd %ld is not there: %s\n", ir.fd,
+			 "another task changed the restoring task's fd table");
+	}
+	if (now)
+		fput(now);
+out:
+	if (!ret) {
+		rfile->file = file;
+		cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
+	} else if (file) {
+		fput(file);
+	}
+	close_fd(ir.fd);
+	cpt_ubuf_put(&ir.ub);
+	return ret;
+}
+
+const struct cpt_file_ops cpt_file_inet_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.claim = cpt_inet_claim,
+	.save = cpt_inet_save,
+	.decode = cpt_inet_decode,
+	.check = cpt_inet_check,
+	.open = cpt_inet_open,
+};

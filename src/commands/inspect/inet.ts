@@ -1,0 +1,90 @@
+// How inspect shows a TCP or UDP socket (File kind INET): its protocol,
+// state, addresses and the options a restart sets again. Pure.
+import type { InetSocket } from '../../image/schema.js';
+
+const AF_INET = 2;
+const AF_INET6 = 10;
+const TCP_ESTABLISHED = 1;
+const TCP_LISTEN = 10;
+const PROTOCOLS: Readonly<Record<number, string>> = { 6: 'TCP', 17: 'UDP', 136: 'UDP-Lite' };
+
+/** An IPv6 address as inet_ntop() writes it: the longest run of zero groups as ::, a v4-mapped one with its dotted quad. */
+function ipv6Text(bytes: Buffer): string {
+  if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) {
+    return `::ffff:${[...bytes.subarray(12, 16)].join('.')}`;
+  }
+  const groups = Array.from({ length: 8 }, (_, i) => bytes.readUInt16BE(i * 2));
+  let best = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) [best, bestLength] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hexes = groups.map((g) => g.toString(16));
+  if (best < 0) return hexes.join(':');
+  return `${hexes.slice(0, best).join(':')}::${hexes.slice(best + bestLength).join(':')}`;
+}
+
+/** A struct sockaddr_in or sockaddr_in6 as "127.0.0.1:80" or "[::1]:80" (with %scope). */
+export function inetAddress(addr: Buffer): string {
+  if (addr.length < 4) return '(none)';
+  const family = addr.readUInt16LE(0);
+  const port = addr.readUInt16BE(2);
+  if (family === AF_INET && addr.length >= 8) return `${[...addr.subarray(4, 8)].join('.')}:${port}`;
+  if (family === AF_INET6 && addr.length >= 28) {
+    const scope = addr.readUInt32LE(24);
+    return `[${ipv6Text(addr.subarray(8, 24))}${scope === 0 ? '' : `%${scope}`}]:${port}`;
+  }
+  return `(family ${family}, ${addr.length} bytes)`;
+}
+
+/** The options a restart sets again, by their setsockopt() names. */
+function inetOptions(s: InetSocket): string[] {
+  const flags: [boolean, string][] = [
+    [s.v6only, 'IPV6_V6ONLY'],
+    [s.reuseaddr, 'SO_REUSEADDR'],
+    [s.reuseport, 'SO_REUSEPORT'],
+    [s.freebind, 'IP_FREEBIND'],
+    [s.keepalive, 'SO_KEEPALIVE'],
+    [s.nodelay, 'TCP_NODELAY'],
+    [s.cork, 'TCP_CORK'],
+    [s.broadcast, 'SO_BROADCAST'],
+    [s.oobinline, 'SO_OOBINLINE'],
+  ];
+  const values: [number, string][] = [
+    [s.keepidle, 'TCP_KEEPIDLE'],
+    [s.keepintvl, 'TCP_KEEPINTVL'],
+    [s.keepcnt, 'TCP_KEEPCNT'],
+    [s.rcvbuf, 'SO_RCVBUF'],
+    [s.sndbuf, 'SO_SNDBUF'],
+    [s.priority, 'SO_PRIORITY'],
+    [s.mark, 'SO_MARK'],
+    [s.tos, 'IP_TOS'],
+    [s.ttl, 'IP_TTL'],
+    [s.tclass, 'IPV6_TCLASS'],
+    [s.hopLimit, 'IPV6_UNICAST_HOPS'],
+    [s.rcvlowat, 'SO_RCVLOWAT'],
+  ];
+  return [
+    ...flags.filter(([set]) => set).map(([, name]) => name),
+    ...values.filter(([value]) => value !== 0).map(([value, name]) => `${name}=${value}`),
+    ...(s.linger ? [`SO_LINGER=${s.lingerSeconds}s`] : []),
+    ...(s.bindDevice === '' ? [] : [`SO_BINDTODEVICE=${s.bindDevice}`]),
+  ];
+}
+
+/** One line: "TCP/IPv6 listening on [::1]:8080, backlog 7, options SO_REUSEADDR, ...". */
+export function describeInet(s: InetSocket | null): string {
+  if (s === null) return '(no socket state)';
+  const family = s.family === AF_INET ? 'IPv4' : s.family === AF_INET6 ? 'IPv6' : `family ${s.family}`;
+  const what = `${PROTOCOLS[s.protocol] ?? `protocol ${s.protocol}`}/${family}`;
+  const local = s.local.length === 0 ? '' : inetAddress(s.local);
+  let state: string;
+  if (s.state === TCP_LISTEN) state = `listening on ${local}, backlog ${s.backlog}`;
+  else if (s.state === TCP_ESTABLISHED) state = `${local} connected to ${inetAddress(s.peer)}`;
+  else state = local === '' ? 'unbound' : `bound to ${local}`;
+  const options = inetOptions(s);
+  return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}`;
+}

@@ -1,0 +1,160 @@
+# shellcheck shell=sh
+# TCP and UDP sockets through cptctl's command line (test/workloads/inet_server.c):
+# a server restarted by an unprivileged user; what a checkpoint refuses, the
+# tree left running; a port taken by someone else before the restart; SO_MARK
+# for a caller without CAP_NET_ADMIN; what inspect shows; hostile images.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
+as_nobody_cr() {
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
+}
+# Root without CAP_NET_ADMIN and CAP_NET_RAW, for good.
+without_net_caps() {
+	setpriv --inh-caps=-net_admin,-net_raw --bounding-set=-net_admin,-net_raw "$@"
+}
+
+# After the inet-server cycle: inspect names each socket, its state and options.
+inspect_shows_inet() {
+	for want in 'TCP/IPv4 listening on 127\.0\.0\.1:[0-9]*, backlog 7, options SO_REUSEADDR, IP_FREEBIND, SO_KEEPALIVE, TCP_NODELAY, SO_OOBINLINE, TCP_KEEPIDLE=77, TCP_KEEPINTVL=11, TCP_KEEPCNT=5, SO_RCVBUF=131072, SO_PRIORITY=4, SO_MARK=42, IP_TOS=16, IP_TTL=33, SO_RCVLOWAT=2, SO_LINGER=3s, SO_BINDTODEVICE=lo' \
+		'TCP/IPv6 listening on \[::1\]:[0-9]*, backlog 3, options IPV6_V6ONLY, SO_REUSEPORT, TCP_CORK, SO_SNDBUF=65536, IPV6_TCLASS=32, IPV6_UNICAST_HOPS=17' \
+		'TCP/IPv6 listening on \[::ffff:127\.0\.0\.1\]:[0-9]*, backlog 2' \
+		'TCP/IPv4 bound to 127\.0\.0\.1:[0-9]*, options SO_REUSEADDR' 'TCP/IPv6 unbound, options TCP_NODELAY' \
+		'UDP/IPv4 127\.0\.0\.1:[0-9]* connected to 127\.0\.0\.1:[0-9]*, options SO_BROADCAST' \
+		'UDP/IPv6 unbound' 'UDP-Lite/IPv4 bound to 127\.0\.0\.1:'; do
+		grep -q -- "$want" "$1" || { echo "missing: $want" >&2; return 1; }
+	done
+}
+
+# restart_edited NAME JQ WORDS: the image with the first INET File of the
+# root's Files record edited by JQ; its restart must be refused, saying WORDS.
+restart_edited() {
+	jq "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+		(.recordList[\$i].message.files | map(.kind) | index(\"INET\")) as \$f |
+		.recordList[\$i].message.files[\$f].inet |= ($2)" "$scratch/inet.json" >"$scratch/$1.json" &&
+		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
+		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
+	status=$?
+	pass_if "inet-server.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
+		grep -q "$3" "$scratch/$1.err"
+}
+
+inspect_inet() {
+	"$cptctl" inspect "$img" >"$scratch/inet.inspect" 2>&1
+	pass_if inet-server.inspect "inspect shows: $(grep -E 'TCP|UDP' "$scratch/inet.inspect" | tr -s ' ' | tr '\n' '|')" \
+		inspect_shows_inet "$scratch/inet.inspect"
+	"$cptctl" inspect --json "$img" >"$scratch/inet.json" 2>"$scratch/json.err"
+	restart_edited hostile-state '.state = 1' "bad socket state"
+	restart_edited hostile-address '.local = "AgA="' "bad socket address"
+}
+
+# The inet_server serve tree, as nobody from start to end.
+scenario_inet_user() {
+	chmod 0666 /dev/cpt
+	mine=$scratch/nobody
+	chmod 0711 "$scratch"
+	mkdir -p "$mine"
+	chown nobody:nogroup "$mine"
+	: >"$scratch/inet-user.out"
+	chown nobody:nogroup "$scratch/inet-user.out"
+	if ! start_workload inet-user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$workloads/inet_server" serve "$mine"; then
+		result inet-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		chmod 0600 /dev/cpt
+		return
+	fi
+	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/inet.img" --kill 2>"$scratch/ckpt.err"
+	status=$?
+	pass_if inet-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	(wait_for_pid "$pid" && touch "$mine/go") &
+	as_nobody_cr "$cptctl" restart "$mine/inet.img" 2>"$scratch/restart.err"
+	status=$?
+	pass_if inet-user.exit-status "restarted tree exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT inet-user./p" "$out"
+	chmod 0600 /dev/cpt
+}
+
+# What a checkpoint refuses by name, the tree left running with its state.
+scenario_inet_refused() {
+	for kind in backlog queued established option; do
+		case $kind in
+		backlog) why="fd 3: TCP listener on 127.0.0.1:[0-9]* with 1 connections not accepted yet: not supported yet" ;;
+		queued) why="fd 4: UDP socket on 127.0.0.1:[0-9]* with 1 datagrams queued: not supported yet" ;;
+		established) why="fd 4: TCP connection in state ESTABLISHED: not supported yet" ;;
+		option) why="fd 3: socket option TCP_DEFER_ACCEPT is not supported" ;;
+		esac
+		mkdir -p "$scratch/$kind"
+		if ! start_workload "refused-$kind" "$workloads/inet_server" refused "$kind" "$scratch/$kind"; then
+			result "inet-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+			continue
+		fi
+		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
+		status=$?
+		refused=no
+		[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$kind.err" && refused=yes
+		pass_if "inet-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
+		pass_if "inet-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
+		touch "$scratch/$kind/go"
+		wait_for_line "$out" "RESULT kept-running"
+		sed -n "s/^RESULT kept-running/RESULT inet-refused.$kind-kept/p" "$out"
+	done
+}
+
+# A port someone else took between the checkpoint and the restart: the
+# restart fails naming the fd, address and port, with nothing left bound;
+# once the port is free again, the same image restarts.
+scenario_inet_port_taken() {
+	mkdir -p "$scratch/ports"
+	if ! start_workload ports "$workloads/inet_server" ports "$scratch/ports"; then
+		result inet-port-taken.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	read -r port4 port6 <"$scratch/ports/ports"
+	"$cptctl" checkpoint "$pid" -o "$scratch/ports.img" --kill 2>"$scratch/ckpt.err" ||
+		{ result inet-port-taken.refused FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/ckpt.err")"; return; }
+	wait_for_pid_gone "$pid"
+	mkdir -p "$scratch/squat"
+	"$workloads/inet_server" squat v6 "$port6" "$scratch/squat" >"$scratch/squat.out" 2>&1 &
+	squatter=$!
+	wait_until test -e "$scratch/squat/squatting"
+	"$cptctl" restart "$scratch/ports.img" >/dev/null 2>"$scratch/taken.err"
+	status=$?
+	pass_if inet-port-taken.refused "restart exited $status: $(tr '\n' ' ' <"$scratch/taken.err")" \
+		grep -q "fd 4: cannot bind TCP socket to ::1 port $port6 again: taken by another socket" "$scratch/taken.err"
+	# fd 3 was bound before fd 4 failed: let go of with the failed task.
+	pass_if inet-port-taken.nothing-bound "port $port4 of 127.0.0.1 can be bound again" \
+		wait_until "$workloads/inet_server" bindable v4 "$port4"
+	touch "$scratch/squat/unsquat"
+	wait "$squatter"
+	rm -f "$scratch/ports/go"
+	(wait_for_pid "$pid" && touch "$scratch/ports/go") &
+	"$cptctl" restart "$scratch/ports.img" 2>"$scratch/restart.err"
+	status=$?
+	pass_if inet-port-taken.exit-status "restarted once the port was free: exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT inet-port-taken./p" "$out"
+}
+
+# SO_MARK needs CAP_NET_ADMIN (or CAP_NET_RAW): a restart by root without
+# them is refused naming the option; with them, the mark comes back.
+scenario_inet_mark() {
+	mkdir -p "$scratch/mark"
+	if ! start_workload mark "$workloads/inet_server" mark "$scratch/mark"; then
+		result inet-mark.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/mark.img" --kill 2>"$scratch/ckpt.err" ||
+		{ result inet-mark.refused FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/ckpt.err")"; return; }
+	wait_for_pid_gone "$pid"
+	without_net_caps "$cptctl" restart --detach "$scratch/mark.img" >/dev/null 2>"$scratch/nocap.err"
+	status=$?
+	pass_if inet-mark.refused "restart without CAP_NET_ADMIN exited $status: $(tr '\n' ' ' <"$scratch/nocap.err")" \
+		grep -q "fd 3: cannot set SO_MARK to 42 again: -1 (the restarting caller lacks" "$scratch/nocap.err"
+	(wait_for_pid "$pid" && touch "$scratch/mark/go") &
+	"$cptctl" restart "$scratch/mark.img" 2>"$scratch/restart.err"
+	status=$?
+	pass_if inet-mark.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT inet-mark./p" "$out"
+}

@@ -1,0 +1,102 @@
+// How inspect shows a TCP or UDP socket (File kind INET): addresses as
+// inet_ntop() writes them, the state, and the options a restart sets again.
+import test from 'ava';
+
+import { describeInet, inetAddress } from '../../src/commands/inspect/inet.js';
+import type { InetSocket } from '../../src/image/schema.js';
+
+function sockaddrIn(addr: readonly number[], port: number): Buffer {
+  const b = Buffer.alloc(16);
+  b.writeUInt16LE(2, 0);
+  b.writeUInt16BE(port, 2);
+  Buffer.from(addr).copy(b, 4);
+  return b;
+}
+
+function sockaddrIn6(addr: readonly number[], port: number, scope = 0): Buffer {
+  const b = Buffer.alloc(28);
+  b.writeUInt16LE(10, 0);
+  b.writeUInt16BE(port, 2);
+  Buffer.from(addr).copy(b, 8);
+  b.writeUInt32LE(scope, 24);
+  return b;
+}
+
+const LOOPBACK6 = [...Array<number>(15).fill(0), 1];
+const MAPPED = [...Array<number>(10).fill(0), 0xff, 0xff, 127, 0, 0, 1];
+const LINK_LOCAL = [0xfe, 0x80, ...Array<number>(12).fill(0), 0x12, 0x34];
+
+const socket = (fields: Partial<InetSocket>): InetSocket => ({
+  family: 2,
+  type: 1,
+  protocol: 6,
+  state: 7,
+  local: Buffer.alloc(0),
+  peer: Buffer.alloc(0),
+  localAddrBound: false,
+  backlog: 0,
+  reuseaddr: false,
+  reuseport: false,
+  keepalive: false,
+  keepidle: 0,
+  keepintvl: 0,
+  keepcnt: 0,
+  nodelay: false,
+  cork: false,
+  rcvbuf: 0,
+  sndbuf: 0,
+  linger: false,
+  lingerSeconds: 0,
+  priority: 0,
+  mark: 0,
+  bindDevice: '',
+  freebind: false,
+  tos: 0,
+  ttl: 0,
+  v6only: false,
+  rcvlowat: 0,
+  broadcast: false,
+  oobinline: false,
+  tclass: 0,
+  hopLimit: 0,
+  ...fields,
+});
+
+test('addresses: v4, v6 with the longest zero run as ::, v4-mapped, link-local with its scope', (t) => {
+  t.is(inetAddress(sockaddrIn([127, 0, 0, 1], 8080)), '127.0.0.1:8080');
+  t.is(inetAddress(sockaddrIn6(LOOPBACK6, 443)), '[::1]:443');
+  t.is(inetAddress(sockaddrIn6(Array<number>(16).fill(0), 53)), '[::]:53');
+  t.is(inetAddress(sockaddrIn6(MAPPED, 80)), '[::ffff:127.0.0.1]:80');
+  t.is(inetAddress(sockaddrIn6(LINK_LOCAL, 22, 2)), '[fe80::1234%2]:22');
+  t.is(inetAddress(Buffer.from([1, 0])), '(none)');
+});
+
+test('a listener with its backlog and options, by their setsockopt() names', (t) => {
+  t.is(
+    describeInet(
+      socket({
+        state: 10,
+        local: sockaddrIn([127, 0, 0, 1], 8080),
+        backlog: 7,
+        reuseaddr: true,
+        nodelay: true,
+        keepidle: 77,
+        mark: 42,
+        linger: true,
+        lingerSeconds: 3,
+        bindDevice: 'lo',
+      }),
+    ),
+    'TCP/IPv4 listening on 127.0.0.1:8080, backlog 7, options SO_REUSEADDR, TCP_NODELAY, TCP_KEEPIDLE=77, SO_MARK=42, SO_LINGER=3s, SO_BINDTODEVICE=lo',
+  );
+});
+
+test('unbound, bound and connected sockets', (t) => {
+  t.is(describeInet(socket({ family: 10 })), 'TCP/IPv6 unbound');
+  t.is(describeInet(socket({ type: 2, protocol: 136, local: sockaddrIn([127, 0, 0, 1], 9) })), 'UDP-Lite/IPv4 bound to 127.0.0.1:9');
+  t.is(
+    describeInet(socket({ type: 2, protocol: 17, state: 1, local: sockaddrIn([127, 0, 0, 1], 9), peer: sockaddrIn([127, 0, 0, 1], 10) })),
+    'UDP/IPv4 127.0.0.1:9 connected to 127.0.0.1:10',
+  );
+  t.is(describeInet(null), '(no socket state)');
+});
