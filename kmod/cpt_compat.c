@@ -800,6 +800,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	/* POSIX timers */
 	{ "posix_timers", cpt_check_posix_timers },
 	{ "membarrier", cpt_check_membarrier },
+	/* eventfds read without a probe (issue 12, F13) */
+	{ "eventfd_ctx", cpt_check_eventfd_ctx },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -252,4 +252,13 @@ int cpt_check_posix_timers(void);
 u32 cpt_compat_membarrier_registrations(struct mm_struct *mm);
 int cpt_check_membarrier(void);
 
+/*
+ * cpt_compat_fdinfo.c: an eventfd's counter and whether it counts as a
+ * semaphore, read without changing either or waking anyone. Checked:
+ * eventfd_ctx.
+ */
+struct eventfd_ctx;
+void cpt_eventfd_peek(struct eventfd_ctx *ctx, u64 *count, bool *semaphore);
+int cpt_check_eventfd_ctx(void);
+
 #endif /* CPT_COMPAT_H */

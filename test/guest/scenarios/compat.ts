@@ -31,6 +31,7 @@ export const COMPAT_CHECKS = [
   'epoll_tfile',
   'posix_timers',
   'membarrier',
+  'eventfd_ctx',
 ] as const;
 
 interface CompatReport {
