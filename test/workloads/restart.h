@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -78,6 +79,14 @@ static inline int restart_steps(int dev)
 	}
 	errno = EPROTO; /* the final step returned success: it never should */
 	return CPT_SUBSYS_MAX;
+}
+
+/* Milliseconds a wait allows, times CPT_GUEST_TIME_SCALE (vm/run --debug-kernel sets it). */
+static inline long restart_wait_ms(long ms)
+{
+	const char *scale = getenv("CPT_GUEST_TIME_SCALE");
+
+	return scale && atol(scale) > 1 ? ms * atol(scale) : ms;
 }
 
 #endif
