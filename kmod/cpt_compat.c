@@ -825,6 +825,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "pidfd", cpt_check_pidfd },
 	/* file owners, O_ASYNC and leases */
 	{ "file_fasync", cpt_check_file_fasync },
+	/* eventfds read without a probe (issue 12, F13) */
+	{ "eventfd_ctx", cpt_check_eventfd_ctx },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

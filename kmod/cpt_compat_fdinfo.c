@@ -12,6 +12,8 @@
  *
  * The checks (cpt_compat.c runs them, after sem_undo_list):
  *  fdinfo_eventfd  an eventfd's counter
+ *  eventfd_ctx     (last of all) an eventfd's counter, flags and id, read
+ *                  from its struct eventfd_ctx, as cpt_eventfd_peek() does
  *  fdinfo_signalfd a signalfd's mask
  *  fdinfo_timerfd  an armed timerfd's clock, ticks, time left and period
  *  fdinfo_epoll    an epoll instance's one target: its fd, events and data
@@ -548,4 +550,81 @@ int cpt_check_mqueue_text(void)
 		fput(file);
 	cpt_ubuf_put(&ub);
 	return ret;
+}
+
+/*
+ * An eventfd's counter and flags, read from fs/eventfd.c's struct
+ * eventfd_ctx (private in 6.1), under its lock. Whether an eventfd counts
+ * as a semaphore shows nowhere else: a probe through reads and writes
+ * changes the counter for a moment, wakes whoever waits on it outside the
+ * tree (a reader, a poller, KVM's irqfd) and loses what they add meanwhile.
+ * Checked: eventfd_ctx.
+ */
+struct cpt_eventfd_ctx {
+	struct kref kref;
+	wait_queue_head_t wqh;
+	__u64 count;
+	unsigned int flags;
+	int id;
+};
+
+void cpt_eventfd_peek(struct eventfd_ctx *ctx, u64 *count, bool *semaphore)
+{
+	struct cpt_eventfd_ctx *c = (struct cpt_eventfd_ctx *)ctx;
+
+	spin_lock_irq(&c->wqh.lock);
+	*count = c->count;
+	*semaphore = c->flags & EFD_SEMAPHORE;
+	spin_unlock_irq(&c->wqh.lock);
+}
+
+/*
+ * An eventfd made with a known count and flags reads back as made: its
+ * count as fdinfo shows it, its flags as eventfd2() keeps them, its id as
+ * fdinfo's eventfd-id.
+ */
+static int cpt_compat_eventfd_ctx(unsigned int flags)
+{
+	struct cpt_eventfd_ctx *c;
+	struct eventfd_ctx *ctx;
+	char info[128];	/* as cpt_check_fdinfo_eventfd()'s */
+	const char *at;
+	struct file *file;
+	bool semaphore;
+	u64 count;
+	int id, ret;
+	long fd;
+
+	fd = cpt_sys(cpt_sym.sys_eventfd2, CPT_COMPAT_EVENTFD_COUNT, flags, 0, 0, 0);
+	file = cpt_compat_fd_file(fd, cpt_sym.eventfd_fops, "an eventfd");
+	if (fd >= 0)
+		close_fd(fd);
+	if (IS_ERR(file))
+		return cpt_compat_fd_outcome(fd);
+	ctx = eventfd_ctx_fileget(file);
+	ret = IS_ERR(ctx) ? cpt_compat_fail("an eventfd's file has no eventfd_ctx") :
+	      cpt_compat_fdinfo(file, info, sizeof(info), "eventfd");
+	if (ret)
+		goto out;
+	c = (struct cpt_eventfd_ctx *)ctx;
+	cpt_eventfd_peek(ctx, &count, &semaphore);
+	at = strstr(info, "eventfd-id:");
+	if (!at || sscanf(at, "eventfd-id: %d", &id) != 1)
+		ret = cpt_compat_fail("no eventfd-id in an eventfd's fdinfo");
+	else if (count != CPT_COMPAT_EVENTFD_COUNT || c->flags != flags || c->id != id ||
+		 semaphore != !!(flags & EFD_SEMAPHORE))
+		ret = cpt_compat_fail("eventfd count/flags/id %#x/%#x/%d reads %#llx/%#x/%d",
+				      CPT_COMPAT_EVENTFD_COUNT, flags, id, count, c->flags, c->id);
+out:
+	if (!IS_ERR(ctx))
+		eventfd_ctx_put(ctx);
+	fput(file);
+	return ret;
+}
+
+int cpt_check_eventfd_ctx(void)
+{
+	int ret = cpt_compat_eventfd_ctx(EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC);
+
+	return ret ?: cpt_compat_eventfd_ctx(EFD_CLOEXEC);
 }

@@ -174,20 +174,23 @@ int cpt_compat_ptimers_read(struct task_struct *t, struct pid_namespace *ns,
 {
 	struct k_itimer *timr;
 	unsigned int n = 0;
-	int ret;
+	int ret = 0;
 
 	*next_id = READ_ONCE(t->signal->next_posix_timer_id);
+	/* The timers' pids are looked up (pid_task()) under RCU, not the siglock. */
+	rcu_read_lock();
 	list_for_each_entry(timr, &t->signal->posix_timers, list) {
 		if (n < max) {
 			ret = cpt_ptimer_read(t, ns, timr, &p[n], why);
 			if (ret) {
 				*bad = timr->it_id;
-				return ret;
+				break;
 			}
 		}
 		n++;
 	}
-	return n;
+	rcu_read_unlock();
+	return ret ?: n;
 }
 
 /* Whether the sigqueue is a timer's own, which its timer's record holds. */

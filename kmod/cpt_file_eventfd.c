@@ -7,7 +7,6 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/wait.h>
 
 #include "cpt_compat.h"
 #include "cpt_files.h"
@@ -26,49 +25,20 @@ static int cpt_eventfd_claim(unsigned int fd, struct file *file)
 	return CPT_PB_FILE_KIND_EVENTFD;
 }
 
-/* Takes up to what one read() would from the counter, as read() would. */
-static u64 cpt_eventfd_take(struct eventfd_ctx *ctx)
-{
-	wait_queue_entry_t wait;
-	u64 taken = 0;
-
-	/* Ours is on no queue (linked to itself): only the counter's read part acts. */
-	init_waitqueue_entry(&wait, current);
-	INIT_LIST_HEAD(&wait.entry);
-	eventfd_ctx_remove_wait_queue(ctx, &wait, &taken);
-	return taken;
-}
-
 /*
- * An eventfd's counter, as its fdinfo shows it, and whether it counts as a
- * semaphore, which only a read tells: with at least 2 in the counter, a
- * semaphore's read takes 1. The counter is put back as it was; the tree
- * is frozen, so nobody sees it move.
+ * An eventfd's counter and whether it counts as a semaphore, read as they
+ * are: the eventfd may be shared with processes outside the tree, which
+ * must see neither change nor wake-up.
  */
 static int cpt_eventfd_state(struct file *file, u64 *count, bool *semaphore)
 {
 	struct eventfd_ctx *ctx = eventfd_ctx_fileget(file);
-	char info[128];
-	u64 taken;
-	int ret = -EIO;
 
 	if (IS_ERR(ctx))
 		return PTR_ERR(ctx);
-	if (cpt_fdinfo(file, info, sizeof(info)))
-		goto out;
-	if (cpt_fdinfo_eventfd_count(info, count) || *count > U64_MAX - 3)
-		goto out;
-	eventfd_signal(ctx, 2);
-	taken = cpt_eventfd_take(ctx);
-	*semaphore = taken == 1;
-	if (*semaphore)
-		cpt_eventfd_take(ctx);
-	else if (*count)
-		eventfd_signal(ctx, *count);
-	ret = 0;
-out:
+	cpt_eventfd_peek(ctx, count, semaphore);
 	eventfd_ctx_put(ctx);
-	return ret;
+	return 0;
 }
 
 static int cpt_eventfd_save(struct cpt_file_save *fs)

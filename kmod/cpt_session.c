@@ -823,8 +823,12 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 			ret = CPT_RET_RESTORED;
 		} else {
 			fput(cf->file);
-			/* The caller's memory may be gone: it can only die. */
-			killed = t->state != CPT_RESTORE_FAILED || cpt_task_is_leader(t);
+			/*
+			 * The caller's memory may be gone: it can only die. A
+			 * thread that failed half-way was killed already.
+			 */
+			killed = t->state != CPT_RESTORE_FAILED || cpt_task_is_leader(t) ||
+				 fatal_signal_pending(current);
 			if (killed)
 				force_sig(SIGKILL);
 		}

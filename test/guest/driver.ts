@@ -280,7 +280,8 @@ async function roundTripImages(context: Context, name: string, dir: string): Pro
 /** Whatever a scenario did to the module (rmmod), the next one finds it loaded. */
 function ensureModuleLoaded(): void {
   if (existsSync('/dev/cpt')) return;
-  spawnSync('insmod', [join(packageRoot, 'kmod', 'cpt.ko')], { stdio: 'inherit' });
+  // vm/run names the cpt.ko it loaded (the debug kernel's is not kmod/cpt.ko).
+  spawnSync('insmod', [process.env['CPT_GUEST_MODULE'] ?? join(packageRoot, 'kmod', 'cpt.ko')], { stdio: 'inherit' });
 }
 
 async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promise<void> {

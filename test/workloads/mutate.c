@@ -26,6 +26,7 @@
 #include "check.h"
 #include "files.h"
 #include "image.h"
+#include "restart.h"
 
 #define RECORD_OVERHEAD (sizeof(struct cpt_record_header) + 4)
 
@@ -123,18 +124,6 @@ static const char *mutate(uint8_t *buf, size_t *len)
 	}
 }
 
-/* Skips cptctl's manifest record, as cptctl reads it. */
-static int skip_manifest(int fd)
-{
-	struct cpt_record_header hdr;
-	static uint8_t payload[1 << 20];
-
-	if (read_all(fd, &hdr, sizeof(hdr)) || hdr.magic != CPT_RECORD_MAGIC ||
-	    hdr.type != CPT_REC_MANIFEST || hdr.length > sizeof(payload) - 4)
-		return -1;
-	return read_all(fd, payload, hdr.length + 4);
-}
-
 struct child_report {
 	int subsys;
 	int err;
@@ -144,22 +133,16 @@ static void restore_child(int dev, int report_fd)
 {
 	struct child_report rep;
 	sigset_t all;
-	int subsys;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	for (subsys = CPT_SUBSYS_TASK; subsys <= CPT_SUBSYS_MM; subsys++) {
-		struct cpt_subsys req = { .subsys = subsys };
-
-		if (ioctl(dev, CPT_IOC_RESTORE, &req)) {
-			rep.subsys = subsys;
-			rep.err = errno;
-			if (write(report_fd, &rep, sizeof(rep)) < 0)
-				_exit(126);
-			_exit(127);
-		}
-	}
-	_exit(125); /* RESTORE(MM) returned success: it never should */
+	rep.subsys = restart_steps(dev);
+	rep.err = errno;
+	if (rep.err == EPROTO)
+		_exit(125); /* RESTORE(MM) returned success: it never should */
+	if (write(report_fd, &rep, sizeof(rep)) < 0)
+		_exit(126);
+	_exit(127);
 }
 
 /* Counts outcomes by errno (0: the mutant restored). */
@@ -168,8 +151,6 @@ static unsigned int oddities;
 
 static void try_image(const uint8_t *buf, size_t len, pid_t pid)
 {
-	struct cpt_init init = { .mode = CPT_MODE_RESTART };
-	struct cpt_next_id next = { .kind = CPT_ID_PID, .id = pid };
 	struct cpt_finalize fin = { .action = CPT_FINALIZE_RESUME };
 	struct child_report rep;
 	int dev, img, report[2], status;
@@ -182,18 +163,12 @@ static void try_image(const uint8_t *buf, size_t len, pid_t pid)
 		oddities++;
 		return;
 	}
-	dev = open("/dev/cpt", O_RDWR | O_CLOEXEC);
-	init.image_fd = img;
-	if (ioctl(dev, CPT_IOC_INIT, &init)) {
+	dev = restart_begin(img);
+	if (dev < 0) {
 		outcomes[errno & 255]++;
 		goto out;
 	}
-	if (skip_manifest(img)) {
-		outcomes[EBADMSG]++;
-		goto out;
-	}
-	if (pipe2(report, O_CLOEXEC) ||
-	    ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
+	if (pipe2(report, O_CLOEXEC) || restart_next_pid(dev, pid)) {
 		oddities++;
 		goto out;
 	}

@@ -34,6 +34,7 @@ export const COMPAT_CHECKS = [
   'pidfd',
   // file owners, O_ASYNC and leases
   'file_fasync',
+  'eventfd_ctx',
 ] as const;
 
 interface CompatReport {

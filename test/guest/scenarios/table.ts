@@ -21,6 +21,7 @@ import type { Scenario } from './scenario.js';
 import { seccompScenarios } from './seccomp.js';
 import { securityCredsScenarios } from './security-creds.js';
 import { securityFilesScenarios } from './security-files.js';
+import { securityLeftoverScenarios } from './security-leftovers.js';
 import { securityNextidScenarios } from './security-nextid.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
@@ -59,6 +60,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...authimgScenarios,
   ...privmodelScenarios,
   ...inetScenarios,
+  ...securityLeftoverScenarios,
 ];
 
 /**

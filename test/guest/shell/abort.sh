@@ -30,7 +30,7 @@ scenario_killed_mid_save() {
 	pass_if abort.target-intact "memory checked after the aborted checkpoint: $(tr '\n' ' ' <"$scratch/big.out")" \
 		grep -q 'RESULT [^ ]* PASS' "$scratch/big.out"
 	pass_if abort.module-unloads "rmmod cpt after the aborted session" rmmod cpt
-	insmod "$repo/kmod/cpt.ko"
+	insmod "$cpt_ko"
 	# What the SIGKILL left is a cut image, not one to round-trip.
 	rm -f "$scratch/big.img"
 }

@@ -7,7 +7,7 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-ko=$repo/kmod/cpt.ko
+ko=$cpt_ko
 params=/sys/module/cpt/parameters
 verdict() { if [ "$2" -eq 0 ]; then result "compat.$1" PASS "$3"; else result "compat.$1" FAIL "$3"; fi; }
 unloaded() { [ ! -d /sys/module/cpt ] && [ ! -e /dev/cpt ]; }

@@ -44,7 +44,7 @@ scenario_enospc() {
 	after_failed_checkpoint faults.enospc "$scratch/mm"
 	umount "$mnt"
 	pass_if faults.enospc-module-unloads "rmmod cpt after the failed checkpoint" rmmod cpt
-	insmod "$repo/kmod/cpt.ko"
+	insmod "$cpt_ko"
 }
 
 # `-o -` into a reader that takes 64 KiB of a 16 MiB image and exits.
@@ -61,5 +61,5 @@ scenario_epipe() {
 	pass_if faults.epipe-says-what-to-do "cptctl said: $said" grep -q "went away" "$scratch/epipe.err"
 	after_failed_checkpoint faults.epipe "$scratch/mm"
 	pass_if faults.epipe-module-unloads "rmmod cpt after the failed checkpoint" rmmod cpt
-	insmod "$repo/kmod/cpt.ko"
+	insmod "$cpt_ko"
 }

@@ -19,7 +19,7 @@ scenario_foundation() {
 	exec 3<>/dev/cpt
 	if rmmod cpt 2>/dev/null; then
 		result rmmod-refused-while-open FAIL "rmmod succeeded with /dev/cpt open"
-		insmod kmod/cpt.ko
+		insmod "$cpt_ko"
 	else
 		result rmmod-refused-while-open PASS "rmmod refused while /dev/cpt is open"
 	fi
@@ -29,7 +29,7 @@ scenario_foundation() {
 	else
 		result rmmod-after-use FAIL "rmmod failed or left /dev/cpt behind"
 	fi
-	if insmod kmod/cpt.ko && [ -c /dev/cpt ] && "$workloads/handshake_rules" >/dev/null && rmmod cpt; then
+	if insmod "$cpt_ko" && [ -c /dev/cpt ] && "$workloads/handshake_rules" >/dev/null && rmmod cpt; then
 		result reload-cycle PASS "loaded, used and unloaded again"
 	else
 		result reload-cycle FAIL "second load/use/unload cycle failed"

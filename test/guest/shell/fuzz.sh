@@ -7,5 +7,5 @@
 
 module_unloads() {
 	pass_if fuzz.module-unloads "rmmod cpt after the structured mutants" rmmod cpt
-	insmod "$repo/kmod/cpt.ko"
+	insmod "$cpt_ko"
 }

@@ -7,6 +7,8 @@
 repo=$(pwd)
 cptctl=$repo/bin/cptctl
 workloads=$repo/test/workloads/build
+# The cpt.ko vm/run loaded, to load again after an rmmod (the debug kernel's is another).
+cpt_ko=${CPT_GUEST_MODULE:-$repo/kmod/cpt.ko}
 scratch=${scratch:?the driver gives each scenario its directory}
 name=${name:-} img=${img:-} out=${out:-} pid=${pid:-}
 

@@ -12,7 +12,7 @@ mutants() {
 	"$workloads/mutate" "$img" "$pid" "$2" "$3" | sed "s/^RESULT /RESULT $1./"
 	pass_if "$1.no-stray-task" "pid $pid is free again" wait_for_pid_gone "$pid"
 	pass_if "$1.module-unloads" "rmmod cpt after all mutants" rmmod cpt
-	insmod "$repo/kmod/cpt.ko"
+	insmod "$cpt_ko"
 }
 
 mutate_cpu() { mutants mutate 1200 0x5eed; }

@@ -105,7 +105,7 @@ scenario_concurrent() {
 	pass_if race.rmmod-refused "$(cat "$scratch/rmmod.out"), once $closed of 22 sessions' files were closed" \
 		[ $refused = yes ]
 	pass_if race.rmmod-after "the module unloaded once every session's file was closed" [ ! -e /dev/cpt ]
-	insmod "$repo/kmod/cpt.ko"
+	insmod "$cpt_ko"
 	for l in $loops; do wait "$l"; done
 	failed=$(grep -L '^RESULT loop-clean PASS' "$scratch"/loop.* "$scratch"/same.* | tr '\n' ' ')
 	pass_if race.concurrent-sessions "22 loops of 30 leave-running checkpoints, 21 targets, two loops on one; failed: ${failed:-none} $(grep -h 'FAIL' "$scratch"/loop.* "$scratch"/same.* | head -n 3 | tr '\n' ' ')" \

@@ -1,0 +1,39 @@
+// The review's last findings (issue 12): a checkpoint reads eventfds shared
+// with processes outside the tree without a probe, and a restarted thread
+// that fails half-way through its final step dies with its process
+// (test/guest/shell/security-leftovers.sh).
+import type { Scenario } from './scenario.js';
+import { shell } from './rows.js';
+
+export const securityLeftoverScenarios: readonly Scenario[] = [
+  {
+    name: 'eventfd-outside',
+    run: shell('security-leftovers', 'eventfd_outside'),
+    cli: true,
+    timeoutSeconds: 30,
+    costSeconds: 4,
+    checks: {
+      'eventfd-outside.checkpoint': 'a tree sharing eventfds with processes outside it is checkpointed',
+      'eventfd-outside.no-wakeup': 'the checkpoint wakes no reader blocked on a shared eventfd outside the tree',
+      'eventfd-outside.counters-unchanged': "the checkpoint leaves shared eventfds' counters as they were",
+      'eventfd-outside.semaphore-saved': 'the image tells the semaphore eventfd from the plain one, read without a probe',
+    },
+  },
+  {
+    name: 'thread-half',
+    run: shell('security-leftovers', 'thread_half'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 8,
+    checks: {
+      'thread-half.cptctl-refused':
+        "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",
+      'thread-half.cptctl-nothing-left': 'a restart whose thread failed half-way leaves no task behind',
+      'thread-half.refused': 'FINALIZE fails for a restart whose thread failed half-way',
+      'thread-half.thread-never-returns': 'a thread that failed half-way through its final step never comes back to user space',
+      'thread-half.process-killed': 'the process of a thread that failed half-way dies of SIGKILL',
+      'thread-half.nothing-left': 'a restart driven through the ioctls whose thread failed half-way leaves no task behind',
+      'thread-half.module-unloads': 'the module unloads after restarts whose thread failed half-way',
+    },
+  },
+];

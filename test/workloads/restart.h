@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A restart driven through the module's ioctls as cptctl drives it, for the
+ * workloads that must act between its steps (mutate, fpu_migrate,
+ * thread_half): the session's start, the next pid, and a task's RESTORE
+ * steps.
+ */
+#ifndef CPT_TEST_RESTART_H
+#define CPT_TEST_RESTART_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/cpt.h>
+
+#include "files.h"
+
+/* Skips cptctl's manifest record, as cptctl reads it. */
+static inline int restart_skip_manifest(int img)
+{
+	struct cpt_record_header hdr;
+	static uint8_t payload[1 << 20];
+
+	if (read_all(img, &hdr, sizeof(hdr)) || hdr.magic != CPT_RECORD_MAGIC ||
+	    hdr.type != CPT_REC_MANIFEST || hdr.length > sizeof(payload) - 4)
+		return -1;
+	return read_all(img, payload, hdr.length + 4);
+}
+
+/*
+ * A restart session of the image open at img (at its start): the /dev/cpt
+ * fd, or -1 with errno set (EBADMSG for a bad manifest).
+ */
+static inline int restart_begin(int img)
+{
+	struct cpt_init init = { .mode = CPT_MODE_RESTART, .image_fd = img };
+	int dev = open("/dev/cpt", O_RDWR | O_CLOEXEC);
+
+	if (dev < 0)
+		return -1;
+	if (ioctl(dev, CPT_IOC_INIT, &init))
+		goto fail;
+	if (restart_skip_manifest(img)) {
+		errno = EBADMSG;
+		goto fail;
+	}
+	return dev;
+fail:
+	close(dev);
+	return -1;
+}
+
+/* The pid (or thread id) the caller's next clone takes. */
+static inline int restart_next_pid(int dev, pid_t pid)
+{
+	struct cpt_next_id next = { .kind = CPT_ID_PID, .id = pid };
+
+	return ioctl(dev, CPT_IOC_SET_NEXT_ID, &next);
+}
+
+/*
+ * The calling task's RESTORE steps, every subsystem in turn; the final one
+ * does not return when it succeeds. Returns the subsystem that failed, with
+ * errno set.
+ */
+static inline int restart_steps(int dev)
+{
+	int subsys;
+
+	for (subsys = CPT_SUBSYS_TASK; subsys <= CPT_SUBSYS_MAX; subsys++) {
+		struct cpt_subsys req = { .subsys = subsys };
+
+		if (ioctl(dev, CPT_IOC_RESTORE, &req))
+			return subsys;
+	}
+	errno = EPROTO; /* the final step returned success: it never should */
+	return CPT_SUBSYS_MAX;
+}
+
+/* Milliseconds a wait allows, times CPT_GUEST_TIME_SCALE (vm/run --debug-kernel sets it). */
+static inline long restart_wait_ms(long ms)
+{
+	const char *scale = getenv("CPT_GUEST_TIME_SCALE");
+
+	return scale && atol(scale) > 1 ? ms * atol(scale) : ms;
+}
+
+#endif
