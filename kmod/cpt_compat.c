@@ -68,6 +68,9 @@
  *  file_fasync    O_ASYNC armed here on a pipe's ends and a unix socket
  *                 through fd numbers, and an owner and F_SETSIG signal set
  *                 here, read back as set (cpt_compat_fown.c)
+ *  eventfd_ctx    a semaphore eventfd and a plain one made here read back
+ *                 (counter, flags) through cpt's struct eventfd_ctx copy
+ *                 (cpt_compat_fdinfo.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.

@@ -307,6 +307,7 @@ int cpt_compat_fasync_fd(struct file *file, enum cpt_fasync_list where);
 /* Whether file holds a lease, then in *lease. */
 bool cpt_compat_file_lease(struct file *file, struct cpt_file_lease *lease);
 int cpt_check_file_fasync(void);
+
 /*
  * cpt_compat_fdinfo.c: an eventfd's counter and whether it counts as a
  * semaphore, read without changing either or waking anyone. Checked:
