@@ -199,14 +199,6 @@ static int cpt_tree_check(struct cpt_session *s, struct task_struct *p)
 		cpt_note("pid %d: a nested pid namespace is not supported\n", task_pid_vnr(p));
 		return -EOPNOTSUPP;
 	}
-	/*
-	 * A process exiting whole (a group SIGKILL, exit_group()) whose
-	 * threads have not all exited yet is a zombie or gone in a moment:
-	 * look again then. A zombie's flag stays set: it is not waited for.
-	 */
-	if ((READ_ONCE(p->signal->flags) & SIGNAL_GROUP_EXIT) &&
-	    !(p->exit_state && thread_group_empty(p)))
-		return -EAGAIN;
 	if (thread_group_leader(p) && p->exit_state && !thread_group_empty(p)) {
 		cpt_note("pid %d: its main thread exited before its other threads\n",
 			 task_pid_vnr(p));
