@@ -199,8 +199,8 @@ static int attempt(int img, pid_t pid, struct report *rep)
 	if (lseek(img, 0, SEEK_SET))
 		return -1;
 	dev = open("/dev/cpt", O_RDWR | O_CLOEXEC);
-	if (dev < 0 || ioctl(dev, CPT_IOC_INIT, &init) || restart_skip_manifest(img) ||
-	    pipe2(report, O_CLOEXEC)) {
+	if (dev < 0 || ioctl(dev, CPT_IOC_INIT, &init) ||
+	    restart_skip_manifest(img) || pipe2(report, O_CLOEXEC)) {
 		printf("cannot start a restart: %s\n", strerror(errno));
 		goto out;
 	}
