@@ -54,6 +54,7 @@
 #include "check.h"
 #include "files.h"
 #include "image.h"
+#include "session.h"
 
 #define MESSAGE_LEN 256
 
@@ -65,42 +66,11 @@ static long now_us(void)
 	return ts.tv_sec * 1000000L + ts.tv_nsec / 1000;
 }
 
-/* cptctl's manifest record with the root's pid, all a restart needs of it. */
-static int write_manifest(int img, pid_t root)
-{
-	uint8_t rec[sizeof(struct cpt_record_header) + 8 + 4];
-	struct cpt_record_header hdr = { .magic = CPT_RECORD_MAGIC,
-					 .type = CPT_REC_MANIFEST };
-	uint8_t *p = rec + sizeof(hdr);
-	uint32_t v = root, crc;
-
-	*p++ = 2 << 3; /* Manifest.root_pid, a varint */
-	for (; v >= 0x80; v >>= 7)
-		*p++ = (v & 0x7f) | 0x80;
-	*p++ = v;
-	hdr.length = p - (rec + sizeof(hdr));
-	memcpy(rec, &hdr, sizeof(hdr));
-	crc = ~crc32c(~0U, rec, p - rec);
-	memcpy(p, &crc, 4);
-	p += 4;
-	return write_all(img, rec, p - rec);
-}
-
 /* An image file reused by the next checkpoint. */
 static void rewind_image(int img)
 {
 	if (ftruncate(img, 0) || lseek(img, 0, SEEK_SET))
 		perror("rewinding the image");
-}
-
-/* Why the last ioctl of dev failed, in the module's words. */
-static void module_message(int dev, char *msg)
-{
-	struct cpt_message m = { .buf = (uintptr_t)msg, .size = MESSAGE_LEN };
-
-	msg[0] = 0;
-	if (ioctl(dev, CPT_IOC_MESSAGE, &m) < 0)
-		msg[0] = 0;
 }
 
 /* Called before INIT (step 0), after INIT (-1) and before each SAVE (its subsystem). */
@@ -125,12 +95,12 @@ static int checkpoint(int dev, pid_t pid, int img, unsigned int action,
 		hook(0, arg);
 	if (ioctl(dev, CPT_IOC_INIT, &init)) {
 		err = errno;
-		module_message(dev, msg);
+		session_message(dev, msg, MESSAGE_LEN);
 		return err;
 	}
 	if (hook)
 		hook(-1, arg);
-	if (write_manifest(img, pid)) {
+	if (session_write_manifest(img, pid)) {
 		err = errno;
 		fin.action = CPT_FINALIZE_RESUME;
 		ioctl(dev, CPT_IOC_FINALIZE, &fin);
@@ -144,7 +114,7 @@ static int checkpoint(int dev, pid_t pid, int img, unsigned int action,
 			hook(subsys, arg);
 		if (ioctl(dev, CPT_IOC_SAVE, &req)) {
 			err = errno;
-			module_message(dev, msg);
+			session_message(dev, msg, MESSAGE_LEN);
 			fin.action = CPT_FINALIZE_RESUME;
 			ioctl(dev, CPT_IOC_FINALIZE, &fin);
 			return err;
@@ -152,7 +122,7 @@ static int checkpoint(int dev, pid_t pid, int img, unsigned int action,
 	}
 	if (ioctl(dev, CPT_IOC_FINALIZE, &fin)) {
 		err = errno;
-		module_message(dev, msg);
+		session_message(dev, msg, MESSAGE_LEN);
 		return err;
 	}
 	return 0;
@@ -174,7 +144,7 @@ static int verify_image(const char *path, char *msg)
 	init.image_fd = img;
 	if (ioctl(dev, CPT_IOC_INIT, &init)) {
 		err = errno;
-		module_message(dev, msg);
+		session_message(dev, msg, MESSAGE_LEN);
 	}
 out:
 	if (dev >= 0)
@@ -729,7 +699,7 @@ static int cmd_dup_close(pid_t pid, const char *image)
 	img = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	init.image_fd = img;
 	if (dev < 0 || img < 0 || ioctl(dev, CPT_IOC_INIT, &init)) {
-		module_message(dev, msg);
+		session_message(dev, msg, MESSAGE_LEN);
 		check("dup-close", 0, "the checkpoint did not start: %s: %s",
 		      strerror(errno), msg);
 		return 1;
@@ -742,7 +712,7 @@ static int cmd_dup_close(pid_t pid, const char *image)
 		struct cpt_subsys req = { .subsys = subsys };
 
 		if (ioctl(dev, CPT_IOC_SAVE, &req)) {
-			module_message(dev, msg);
+			session_message(dev, msg, MESSAGE_LEN);
 			note_to(why, sizeof(why),
 				"SAVE(%d) after the copy was closed: %s %s",
 				subsys, strerror(errno), msg);

@@ -48,6 +48,7 @@
 #include <linux/cpt.h>
 
 #include "check.h"
+#include "restart.h"
 
 #define RACER_STACK (64 << 10)
 /* How many numbers from the lowest free one the racer swaps. */
@@ -148,21 +149,6 @@ struct report {
 	char message[256];
 };
 
-/* Skips cptctl's manifest record, as cptctl reads it. */
-static int skip_manifest(int fd)
-{
-	static uint8_t payload[1 << 20];
-	struct cpt_record_header hdr;
-
-	if (read(fd, &hdr, sizeof(hdr)) != sizeof(hdr) ||
-	    hdr.magic != CPT_RECORD_MAGIC || hdr.type != CPT_REC_MANIFEST ||
-	    hdr.length > sizeof(payload) - 4)
-		return -1;
-	return read(fd, payload, hdr.length + 4) == (ssize_t)hdr.length + 4 ?
-		       0 :
-		       -1;
-}
-
 /* The restoring child: the racer thread, then TASK, SIGNALS and FILES. */
 static void restore_child(int dev, int report_fd)
 {
@@ -213,8 +199,8 @@ static int attempt(int img, pid_t pid, struct report *rep)
 	if (lseek(img, 0, SEEK_SET))
 		return -1;
 	dev = open("/dev/cpt", O_RDWR | O_CLOEXEC);
-	if (dev < 0 || ioctl(dev, CPT_IOC_INIT, &init) || skip_manifest(img) ||
-	    pipe2(report, O_CLOEXEC)) {
+	if (dev < 0 || ioctl(dev, CPT_IOC_INIT, &init) ||
+	    restart_skip_manifest(img) || pipe2(report, O_CLOEXEC)) {
 		printf("cannot start a restart: %s\n", strerror(errno));
 		goto out;
 	}

@@ -57,6 +57,8 @@
 #include "check.h"
 #include "files.h"
 #include "image.h"
+#include "session.h"
+#include "restart.h"
 #include "sync.h"
 
 #define UID_U 4701 /* the unprivileged caller */
@@ -304,57 +306,15 @@ struct outcome {
 	char message[MESSAGE_LEN];
 };
 
-static void module_message(int dev, char *msg)
-{
-	struct cpt_message m = { .buf = (uintptr_t)msg, .size = MESSAGE_LEN };
-
-	msg[0] = 0;
-	if (ioctl(dev, CPT_IOC_MESSAGE, &m) < 0)
-		msg[0] = 0;
-}
-
 static int failed(struct outcome *o, int dev, const char *what)
 {
 	o->err = errno;
 	if (dev >= 0)
-		module_message(dev, o->message);
+		session_message(dev, o->message, MESSAGE_LEN);
 	o->message[strcspn(o->message, "\n")] = 0;
 	if (!o->message[0])
 		snprintf(o->message, sizeof(o->message), "%s", what);
 	return o->err;
-}
-
-/* cptctl's manifest record with the root's pid, all a restart needs of it. */
-static int write_manifest(int img, pid_t root)
-{
-	uint8_t rec[sizeof(struct cpt_record_header) + 8 + 4];
-	struct cpt_record_header hdr = { .magic = CPT_RECORD_MAGIC,
-					 .type = CPT_REC_MANIFEST };
-	uint8_t *p = rec + sizeof(hdr);
-	uint32_t v = root, crc;
-
-	*p++ = 2 << 3; /* Manifest.root_pid, a varint */
-	for (; v >= 0x80; v >>= 7)
-		*p++ = (v & 0x7f) | 0x80;
-	*p++ = v;
-	hdr.length = p - (rec + sizeof(hdr));
-	memcpy(rec, &hdr, sizeof(hdr));
-	crc = ~crc32c(~0U, rec, p - rec);
-	memcpy(p, &crc, 4);
-	p += 4;
-	return write_all(img, rec, p - rec);
-}
-
-/* Skips cptctl's manifest record, as cptctl reads it. */
-static int skip_manifest(int fd)
-{
-	struct cpt_record_header hdr;
-	static uint8_t payload[1 << 16];
-
-	if (read_all(fd, &hdr, sizeof(hdr)) || hdr.magic != CPT_RECORD_MAGIC ||
-	    hdr.type != CPT_REC_MANIFEST || hdr.length > sizeof(payload) - 4)
-		return -1;
-	return read_all(fd, payload, hdr.length + 4);
 }
 
 /* A leave-running checkpoint of pid into path, as the caller it runs as. */
@@ -379,7 +339,7 @@ static void checkpoint(pid_t pid, const char *path, struct outcome *o)
 		failed(o, dev, "INIT");
 		goto out;
 	}
-	if (write_manifest(img, pid)) {
+	if (session_write_manifest(img, pid)) {
 		failed(o, -1, "writing the manifest");
 		ioctl(dev, CPT_IOC_FINALIZE, &fin);
 		goto out;
@@ -450,7 +410,7 @@ static pid_t restart(pid_t pid, const char *path, struct outcome *o)
 		failed(o, dev, "INIT");
 		goto out;
 	}
-	if (skip_manifest(img)) {
+	if (restart_skip_manifest(img)) {
 		o->err = EBADMSG;
 		snprintf(o->message, sizeof(o->message), "no manifest");
 		goto out;
