@@ -1,23 +1,42 @@
 // Bundles cptctl's command line (dist/src/cli.js, as tsc left it, with
-// yargs and its dependencies) into one file, dist/src/cli.bundle.js, which
+// yargs and its dependencies) into one file, dist/src/cli.bundle.cjs, which
 // bin/cptctl runs. Node's start-up is most of a short cptctl call, and most
 // of that is finding, reading and compiling some 80 small modules: one
 // file halves it under emulation (about 6 s to 3 s a call in the TCG guest).
-// It stays in dist/src, beside package.js, whose import.meta.url locates the
-// package root (native addon, proto/, package.json). protobufjs is loaded
-// apart, on first use (src/image/schema.ts), as before.
+// The bundle is CommonJS so that bin/cptctl can compile it with V8's code
+// cache (node 20 has no compile cache for ES modules): see bin/cptctl.
+// It stays in dist/src, beside package.js, whose import.meta.url (here
+// the bundle's own file URL) locates the package root (native addon,
+// proto/, package.json). protobufjs is loaded apart, on first use
+// (src/image/schema.ts), as before, from the JSON descriptor of
+// proto/cpt.proto written here, dist/cpt.proto.json: no .proto to parse.
 import { build } from 'esbuild';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/src/', import.meta.url));
 
 await build({
   entryPoints: [`${dist}cli.js`],
-  outfile: `${dist}cli.bundle.js`,
+  outfile: `${dist}cli.bundle.cjs`,
   bundle: true,
   platform: 'node',
-  format: 'esm',
+  format: 'cjs',
   target: 'node20',
+  define: { 'import.meta.url': '__bundleUrl', 'import.meta.resolve': 'require.resolve' },
+  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: 'linked',
   logLevel: 'warning',
 });
+
+// The code caches of earlier bundles (bin/cptctl names each after its bundle's size and time).
+for (const entry of readdirSync(dist)) {
+  if (entry.startsWith('cli.bundle.') && entry.endsWith('.v8cache')) rmSync(`${dist}${entry}`, { force: true });
+}
+rmSync(`${dist}cli.bundle.js`, { force: true });
+rmSync(`${dist}cli.bundle.js.map`, { force: true });
+
+const protobuf = createRequire(import.meta.url)('protobufjs');
+const proto = fileURLToPath(new URL('../proto/cpt.proto', import.meta.url));
+writeFileSync(fileURLToPath(new URL('../dist/cpt.proto.json', import.meta.url)), JSON.stringify(protobuf.loadSync(proto).toJSON()));
