@@ -3,6 +3,7 @@
 // (schema.generated.ts, by scripts/gen-pb-fields.mjs); what is written here
 // is what the schema does not say: which messages are record payloads, and
 // how they are decoded and encoded.
+import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -15,6 +16,24 @@ import type { Cpu, Files, ImageHeader, Manifest, Mm, Seccomp, Signals, SysvIpc, 
 export type * from './schema.generated.js';
 
 export const PROTO_PATH: string = join(packageRoot, 'proto', 'cpt.proto');
+
+/**
+ * The schema as protobufjs's JSON descriptor, which `npm run build`
+ * (scripts/bundle-cli.mjs) writes from PROTO_PATH: loaded with protobufjs's
+ * light build, it spares each cptctl call parsing the .proto (a good part
+ * of a short call under emulation).
+ */
+export const PROTO_JSON_PATH: string = join(packageRoot, 'dist', 'cpt.proto.json');
+
+/** The JSON descriptor, unless it is missing or older than the .proto it was made from. */
+function prebuiltSchema(): unknown {
+  try {
+    if (statSync(PROTO_JSON_PATH).mtimeMs < statSync(PROTO_PATH).mtimeMs) return undefined;
+    return JSON.parse(readFileSync(PROTO_JSON_PATH, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
 
 /** Every message of cpt.proto that is a record payload, by its name there. */
 export interface Messages {
@@ -65,10 +84,14 @@ let root: protobufjs.Root | undefined;
  */
 function schemaRoot(): protobufjs.Root {
   if (root === undefined) {
-    const protobuf = createRequire(import.meta.url)('protobufjs') as typeof protobufjs;
+    const require = createRequire(import.meta.url);
+    const prebuilt = prebuiltSchema();
     // A missing or unparsable schema is a broken installation, not a bad
     // image: it surfaces as an unexpected error.
-    root = protobuf.loadSync(PROTO_PATH);
+    root =
+      prebuilt === undefined
+        ? (require('protobufjs') as typeof protobufjs).loadSync(PROTO_PATH)
+        : (require('protobufjs/light') as typeof protobufjs).Root.fromJSON(prebuilt as protobufjs.INamespace);
   }
   return root;
 }
