@@ -9,8 +9,8 @@ export const authimgScenarios: readonly Scenario[] = [
     name: 'authenticated-images',
     run: shell('authimg', 'authenticated'),
     cli: true,
-    timeoutSeconds: 420,
-    costSeconds: 180,
+    timeoutSeconds: 300,
+    costSeconds: 121,
     checks: {
       'auth.key-file-root-only': 'cptctl key generate writes a key file only root can read (0400)',
       'auth.check-reports-key': "cptctl check reports the loaded key's id, the one key load printed",

@@ -29,8 +29,8 @@ export const deletedScenarios: readonly Scenario[] = [
     name: 'user-service',
     run: shell('deleted', 'user_service'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 18,
+    timeoutSeconds: 60,
+    costSeconds: 11,
     checks: {
       'user-service.checkpoint': 'root checkpoints a service running as nobody that listens on a unix socket and holds a pty',
       'user-service.exit-status': 'the service restarted by root serves and ends well',
@@ -44,8 +44,8 @@ export const deletedScenarios: readonly Scenario[] = [
     name: 'deleted-refused',
     run: shell('deleted', 'deleted_refused'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 20,
+    timeoutSeconds: 60,
+    costSeconds: 14,
     checks: {
       'deleted-refused.cwd': 'a checkpoint of a process whose working directory is deleted is refused, naming it',
       'deleted-refused.fifo': 'a checkpoint of a deleted FIFO is refused, naming its fd',

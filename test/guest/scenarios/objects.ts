@@ -59,7 +59,7 @@ export const objectScenarios: readonly Scenario[] = [
     // A terminal-like root on the master, a shell-like session on the slave.
     run: cycle('pty_session', inDir, { after: shellHook('objects', 'inspect_pty') }),
     timeoutSeconds: 60,
-    costSeconds: 10,
+    costSeconds: 5,
     checks: {
       'pty.exit-status': 'a pty session restarts and ends well',
       'pty.unread-output': 'what the slave wrote and the master had not read comes back',

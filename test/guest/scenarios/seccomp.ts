@@ -8,8 +8,8 @@ export const seccompScenarios: readonly Scenario[] = [
     name: 'seccomp-filters',
     run: shell('seccomp', 'seccomp_filters'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 54,
+    timeoutSeconds: 120,
+    costSeconds: 37,
     checks: {
       'seccomp-filter.checkpoint': 'a process under two seccomp filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL) is checkpointed',
       'seccomp-filter.inspect':
@@ -31,7 +31,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_tsync'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 15,
+    costSeconds: 8,
     checks: {
       'seccomp-tsync.checkpoint': 'a process whose three threads share a filter installed with TSYNC is checkpointed',
       'seccomp-tsync.exit-status': 'the restarted threads check themselves and end well',
@@ -43,8 +43,8 @@ export const seccompScenarios: readonly Scenario[] = [
     name: 'seccomp-fork',
     run: shell('seccomp', 'seccomp_fork'),
     cli: true,
-    timeoutSeconds: 180,
-    costSeconds: 68,
+    timeoutSeconds: 120,
+    costSeconds: 40,
     checks: {
       'seccomp-fork.checkpoint': 'a parent and child sharing a filter, each with its own over it, are checkpointed',
       'seccomp-fork.shared-prefix': 'the image holds the shared filter once, and so does one taken again after a restart',
@@ -57,8 +57,8 @@ export const seccompScenarios: readonly Scenario[] = [
     name: 'seccomp-nobody',
     run: shell('seccomp', 'seccomp_nobody'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 40,
+    timeoutSeconds: 90,
+    costSeconds: 26,
     checks: {
       'seccomp-nobody.checkpoint': 'a filtered process of nobody with no_new_privs is checkpointed',
       'seccomp-nobody.no-nnp-refused':

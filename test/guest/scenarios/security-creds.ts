@@ -20,8 +20,8 @@ export const securityCredsScenarios: readonly Scenario[] = [
     name: 'sandbox-kept',
     run: shell('security-creds', 'sandbox_kept'),
     cli: true,
-    timeoutSeconds: 180,
-    costSeconds: 60,
+    timeoutSeconds: 120,
+    costSeconds: 39,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',

@@ -66,8 +66,8 @@ export const securityFilesScenarios: readonly Scenario[] = [
     name: 'unix-names',
     run: shell('security_files', 'unix_names'),
     cli: true,
-    timeoutSeconds: 200,
-    costSeconds: 49,
+    timeoutSeconds: 100,
+    costSeconds: 31,
     checks: {
       'unix-names.image': 'a process holding a unix socket pair is checkpointed, and its image edited to name an end three ways',
       'unix-names-held.refused': 'a socket pair end named in the image with an abstract name another socket holds is refused, naming it',

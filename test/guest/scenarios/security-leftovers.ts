@@ -11,7 +11,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     run: shell('security-leftovers', 'eventfd_outside'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 4,
+    costSeconds: 12,
     checks: {
       'eventfd-outside.checkpoint': 'a tree sharing eventfds with processes outside it is checkpointed',
       'eventfd-outside.no-wakeup': 'the checkpoint wakes no reader blocked on a shared eventfd outside the tree',
@@ -24,7 +24,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     run: shell('security-leftovers', 'thread_half'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 8,
+    costSeconds: 20,
     checks: {
       'thread-half.cptctl-refused':
         "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",
