@@ -35,8 +35,8 @@ export const leftoversScenarios: readonly Scenario[] = [
     name: 'leftovers-alarm-user',
     run: shell('leftovers', 'alarm_user'),
     cli: true,
-    timeoutSeconds: 120,
-    costSeconds: 40,
+    timeoutSeconds: 240,
+    costSeconds: 130,
     checks: {
       'leftovers-alarm-user.checkpoint':
         'root checkpoints a nobody process holding alarm timers it made with CAP_WAKE_ALARM, since dropped',
