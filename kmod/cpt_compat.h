@@ -225,6 +225,7 @@ struct cpt_ptimer {
 	u32 overrun;		/* timer_getoverrun() */
 	bool signal_pending;	/* its sigqueue is queued */
 	u32 pending_overrun;	/* that sigqueue's si_overrun */
+	u64 absolute_ns;	/* next expiry on a clock the wall clock moves, 0: none */
 };
 
 #define CPT_PTIMER_WHY_LEN 96

@@ -15,7 +15,8 @@
  *  eventfd_ctx     (last of all) an eventfd's counter, flags and id, read
  *                  from its struct eventfd_ctx, as cpt_eventfd_peek() does
  *  fdinfo_signalfd a signalfd's mask
- *  fdinfo_timerfd  an armed timerfd's clock, ticks, time left and period
+ *  fdinfo_timerfd  an armed timerfd's clock, ticks, settime flags, time left
+ *                  and period
  *  fdinfo_epoll    an epoll instance's one target: its fd, events and data
  *  fdinfo_inotify  an inotify watch on / : its wd, inode, device and mask
  *  mqueue_text     a queue's file has ipc/mqueue.c's magic, and reads as
@@ -74,11 +75,10 @@ int cpt_fdinfo_signalfd_mask(const char *info, u64 *mask)
 int cpt_fdinfo_timerfd(const char *info, struct cpt_timer_state *t)
 {
 	unsigned long long vs, vns, is, ins;
-	unsigned int flags;
 
 	if (sscanf(info, "clockid: %u\nticks: %llu\nsettime flags: %o\n"
 		   "it_value: (%llu, %llu)\nit_interval: (%llu, %llu)",
-		   &t->clock, &t->ticks, &flags, &vs, &vns, &is, &ins) != 7)
+		   &t->clock, &t->ticks, &t->flags, &vs, &vns, &is, &ins) != 7)
 		return -EIO;
 	if (vs > U64_MAX / NSEC_PER_SEC - 1 || is > U64_MAX / NSEC_PER_SEC - 1)
 		return -EOVERFLOW;
@@ -232,25 +232,33 @@ int cpt_check_fdinfo_signalfd(void)
 #define CPT_COMPAT_TIMER_VALUE_S 1000
 #define CPT_COMPAT_TIMER_INTERVAL_NS (7ULL * NSEC_PER_SEC + 5)
 
+/*
+ * Armed as an absolute one that reports clock changes would be (on
+ * CLOCK_MONOTONIC the kernel keeps TFD_TIMER_CANCEL_ON_SET to show only):
+ * its flags are in the text too.
+ */
+#define CPT_COMPAT_TIMER_FLAGS (TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)
+
 static int cpt_compat_timerfd_arm(long fd, struct cpt_ubuf *ub)
 {
+	u64 at = ktime_get_ns() + CPT_COMPAT_TIMER_VALUE_S * NSEC_PER_SEC;
 	struct __kernel_itimerspec its = {
-		.it_value = { .tv_sec = CPT_COMPAT_TIMER_VALUE_S },
+		.it_value = { .tv_sec = div_u64(at, NSEC_PER_SEC), .tv_nsec = at % NSEC_PER_SEC },
 		.it_interval = { .tv_sec = 7, .tv_nsec = 5 },
 	};
 
 	if (copy_to_user((void __user *)ub->addr, &its, sizeof(its)))
 		return -EFAULT;
-	return cpt_sys(cpt_sym.sys_timerfd_settime, fd, 0, ub->addr, 0, 0);
+	return cpt_sys(cpt_sym.sys_timerfd_settime, fd, CPT_COMPAT_TIMER_FLAGS, ub->addr, 0, 0);
 }
 
 static int cpt_compat_timerfd_compare(const struct cpt_timer_state *t)
 {
-	if (t->clock != CLOCK_MONOTONIC || t->ticks ||
+	if (t->clock != CLOCK_MONOTONIC || t->ticks || t->flags != CPT_COMPAT_TIMER_FLAGS ||
 	    t->interval_ns != CPT_COMPAT_TIMER_INTERVAL_NS ||
 	    !t->value_ns || t->value_ns > CPT_COMPAT_TIMER_VALUE_S * NSEC_PER_SEC)
-		return cpt_compat_fail("timerfd shows clock %u, %llu ticks, %lluns, every %lluns",
-				       t->clock, t->ticks, t->value_ns, t->interval_ns);
+		return cpt_compat_fail("timerfd: clock %u, %llu ticks, flags %#x, %lluns/%lluns",
+				       t->clock, t->ticks, t->flags, t->value_ns, t->interval_ns);
 	return 0;
 }
 

@@ -25,6 +25,7 @@
  * timer_gettime() reads them, an overrun count written as
  * timer_getoverrun() reads it.
  */
+#include <linux/alarmtimer.h>
 #include <linux/hrtimer.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
@@ -115,14 +116,52 @@ static int cpt_ptimer_read_cpu(struct task_struct *t, struct pid_namespace *ns,
 	return 0;
 }
 
-static void cpt_ptimer_read_real(struct k_itimer *timr, struct cpt_ptimer *p)
+/*
+ * The time left of an hrtimer-based or alarm timer, as common_timer_get()
+ * reads it: unless periodic, active or SIGEV_NONE, disarmed or fired; and,
+ * on a clock the wall clock moves, its next expiry there (its last one,
+ * expires, forwarded by as much as the time left was).
+ */
+static void cpt_ptimer_read_expiry(struct k_itimer *timr, struct cpt_ptimer *p, s64 left,
+				   ktime_t expires, bool absolute)
 {
 	bool sig_none = timr->it_sigev_notify == SIGEV_NONE;
-	s64 left = ktime_to_ns(__hrtimer_get_remaining(&timr->it.real.timer, false));
 
-	/* As common_timer_get(): unless periodic, active or SIGEV_NONE, disarmed or fired. */
 	p->value_ns = cpt_ptimer_left(left, p->interval_ns,
 				      p->interval_ns || timr->it_active || sig_none, sig_none);
+	if (absolute && p->value_ns)
+		p->absolute_ns = ktime_to_ns(expires) + ((s64)p->value_ns - left);
+}
+
+/*
+ * hrtimer_init() puts a relative CLOCK_REALTIME timer on the monotonic
+ * base, an absolute one on the realtime base; a CLOCK_TAI one is on the
+ * TAI base either way: those two bases are the ones clock_settime() moves.
+ * The base does not change under a frozen process (only its own threads
+ * re-arm its timers), so it is read without the base's lock.
+ */
+static void cpt_ptimer_read_real(struct k_itimer *timr, struct cpt_ptimer *p)
+{
+	struct hrtimer *timer = &timr->it.real.timer;
+	clockid_t base = READ_ONCE(timer->base)->clockid;
+
+	cpt_ptimer_read_expiry(timr, p, ktime_to_ns(__hrtimer_get_remaining(timer, false)),
+			       hrtimer_get_expires(timer),
+			       base == CLOCK_REALTIME || base == CLOCK_TAI);
+}
+
+/*
+ * An alarm timer is always absolute on its alarm base (alarm_timer_arm()
+ * adds a relative time to the base's clock): its expiry is the alarm's
+ * node's, and a CLOCK_REALTIME_ALARM one moves with the wall clock.
+ */
+static void cpt_ptimer_read_alarm(struct k_itimer *timr, struct cpt_ptimer *p)
+{
+	bool realtime = timr->it_clock == CLOCK_REALTIME_ALARM;
+	ktime_t expires = READ_ONCE(timr->it.alarm.alarmtimer.node.expires);
+	ktime_t now = realtime ? ktime_get_real() : ktime_get_boottime();
+
+	cpt_ptimer_read_expiry(timr, p, ktime_to_ns(ktime_sub(expires, now)), expires, realtime);
 }
 
 /* One timer, with the siglock held: 0, or -EOPNOTSUPP and why it cannot be saved. */
@@ -152,10 +191,12 @@ static int cpt_ptimer_read(struct task_struct *t, struct pid_namespace *ns,
 	}
 	if (timr->it_clock < 0)
 		return cpt_ptimer_read_cpu(t, ns, timr, p, why);
+	if (timr->it_clock == CLOCK_REALTIME_ALARM || timr->it_clock == CLOCK_BOOTTIME_ALARM) {
+		cpt_ptimer_read_alarm(timr, p);
+		return 0;
+	}
 	if (!cpt_ptimer_hrtimer_clock(timr->it_clock)) {
-		snprintf(why, CPT_PTIMER_WHY_LEN, "clock %d%s is not supported", timr->it_clock,
-			 timr->it_clock == CLOCK_REALTIME_ALARM ||
-			 timr->it_clock == CLOCK_BOOTTIME_ALARM ? " (an alarm clock)" : "");
+		snprintf(why, CPT_PTIMER_WHY_LEN, "clock %d is not supported", timr->it_clock);
 		return -EOPNOTSUPP;
 	}
 	cpt_ptimer_read_real(timr, p);
@@ -406,6 +447,80 @@ static int cpt_check_ptimers_made(struct cpt_ubuf *ub, const int *ids)
 	return 0;
 }
 
+/* A SIGEV_NONE timer on clock, armed (flags: TIMER_ABSTIME or 0) to value_ns. */
+static int cpt_check_ptimer_arm(struct cpt_ubuf *ub, clockid_t clock, int flags, u64 value_ns,
+				int *id)
+{
+	struct cpt_check_ubuf __user *u = (void __user *)ub->addr;
+	struct sigevent ev = { .sigev_notify = SIGEV_NONE };
+	struct __kernel_itimerspec its = {
+		.it_value = { div_u64(value_ns, NSEC_PER_SEC), value_ns % NSEC_PER_SEC },
+	};
+	long ret;
+
+	if (copy_to_user(&u->ev, &ev, sizeof(ev)) || copy_to_user(&u->its, &its, sizeof(its)))
+		return -EFAULT;
+	ret = cpt_sys(cpt_sym.sys_timer_create, clock, (unsigned long)&u->ev,
+		      (unsigned long)&u->id, 0, 0);
+	if (!ret && get_user(*id, &u->id))
+		ret = -EFAULT;
+	if (!ret)
+		ret = cpt_sys(cpt_sym.sys_timer_settime, *id, flags, (unsigned long)&u->its, 0, 0);
+	return ret;
+}
+
+/*
+ * Which expiry is absolute: a CLOCK_REALTIME timer armed TIMER_ABSTIME is
+ * read with the expiry it was given (its hrtimer on the realtime base), one
+ * armed relative with none (on the monotonic base); a CLOCK_REALTIME_ALARM
+ * one, where the kernel lets the loading task make one (an RTC, and
+ * CAP_WAKE_ALARM), with its alarm's expiry.
+ */
+static int cpt_check_ptimers_absolute(struct cpt_ubuf *ub)
+{
+	static const clockid_t clocks[] = { CLOCK_REALTIME, CLOCK_REALTIME, CLOCK_REALTIME_ALARM };
+	struct sighand_struct *sighand = rcu_dereference_protected(current->sighand, true);
+	u64 at = ktime_get_real_ns() + CPT_CHECK_VALUE_NS;
+	int ids[ARRAY_SIZE(clocks)] = { -1, -1, -1 };
+	char why[CPT_PTIMER_WHY_LEN] = "";
+	struct cpt_ptimer p[ARRAY_SIZE(clocks)];
+	long ret = 0;
+	u32 next, bad;
+	int i, j, n;
+
+	for (i = 0; !ret && i < ARRAY_SIZE(clocks); i++)
+		ret = cpt_check_ptimer_arm(ub, clocks[i], i == 1 ? 0 : TIMER_ABSTIME,
+					   i == 1 ? CPT_CHECK_VALUE_NS : at, &ids[i]);
+	/* i is past the timer refused. No alarm timer here: the others are tested still. */
+	if (ret && i == ARRAY_SIZE(clocks) && (ret == -EOPNOTSUPP || ret == -EPERM))
+		ret = 0;
+	else if (ret)
+		ret = cpt_compat_untested("cannot make an absolute timer (%ld)", ret);
+	if (!ret) {
+		spin_lock_irq(&sighand->siglock);
+		n = cpt_compat_ptimers_read(current, task_active_pid_ns(current), p, ARRAY_SIZE(p),
+					    &next, &bad, why);
+		spin_unlock_irq(&sighand->siglock);
+		for (i = 0; i < ARRAY_SIZE(clocks) && n >= 0; i++) {
+			for (j = 0; j < n && p[j].id != ids[i]; j++)
+				;
+			if (ids[i] < 0 || j == n)
+				continue;
+			if (p[j].absolute_ns != (i == 1 ? 0 : at))
+				ret = cpt_compat_fail("timer on clock %d armed %s %llu: read %llu",
+						      clocks[i], i == 1 ? "relative" : "at",
+						      i == 1 ? CPT_CHECK_VALUE_NS : at,
+						      p[j].absolute_ns);
+		}
+		if (n < 0)
+			ret = cpt_compat_fail("absolute timers not read (%d: %s)", n, why);
+	}
+	for (i = 0; i < ARRAY_SIZE(ids); i++)
+		if (ids[i] >= 0)
+			cpt_sys(cpt_sym.sys_timer_delete, ids[i], 0, 0, 0, 0);
+	return ret;
+}
+
 int cpt_check_posix_timers(void)
 {
 	struct signal_struct *sig = current->signal;
@@ -436,6 +551,8 @@ int cpt_check_posix_timers(void)
 	for (i = 0; i < ARRAY_SIZE(ids); i++)
 		if (ids[i] >= 0)
 			cpt_sys(cpt_sym.sys_timer_delete, ids[i], 0, 0, 0, 0);
+	if (!ret)
+		ret = cpt_check_ptimers_absolute(&ub);
 	cpt_compat_ptimer_set_next_id(next);
 	cpt_ubuf_put(&ub);
 	return ret;

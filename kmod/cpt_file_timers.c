@@ -1,8 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * signalfds and timerfds: a signalfd's mask, a timerfd's clock, time left,
- * period and unread expirations, as their fdinfo shows them; made again
- * by the kernel's own system calls in the restoring task.
+ * period, unread expirations and settime flags, as their fdinfo shows them;
+ * made again by the kernel's own system calls in the restoring task, before
+ * it takes the saved credentials (an alarm clock's timerfd only for a caller
+ * with CAP_WAKE_ALARM, as timerfd_create() checks).
+ *
+ * A timerfd armed with TFD_TIMER_ABSTIME keeps its expiry on its clock: the
+ * checkpoint reads the clock after the fdinfo, adding the time left (so the
+ * expiry saved is never earlier than the real one, at most the microseconds
+ * between the two reads later), and a restart arms it absolute again, with
+ * TFD_TIMER_CANCEL_ON_SET if it had it. Refused, naming the fd: one with
+ * TFD_TIMER_CANCEL_ON_SET and unread expirations, which may be a clock change
+ * it has to report as ECANCELED: fdinfo does not tell the two apart.
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -67,6 +77,20 @@ static int cpt_signalfd_save(struct cpt_file_save *fs)
 	return 0;
 }
 
+/* Now on a timerfd's clock, as timerfd_settime() reads TFD_TIMER_ABSTIME times on it. */
+static u64 cpt_timerfd_clock_now(u32 clock)
+{
+	switch (clock) {
+	case CLOCK_REALTIME:
+	case CLOCK_REALTIME_ALARM:
+		return ktime_get_real_ns();
+	case CLOCK_BOOTTIME:
+	case CLOCK_BOOTTIME_ALARM:
+		return ktime_get_boottime_ns();
+	}
+	return ktime_get_ns();
+}
+
 static int cpt_timerfd_save(struct cpt_file_save *fs)
 {
 	struct cpt_timer_state t;
@@ -77,6 +101,21 @@ static int cpt_timerfd_save(struct cpt_file_save *fs)
 		cpt_note("fd %u: cannot read its state: %d\n", fs->e->fd, ret);
 		return ret;
 	}
+	if (t.flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET)) {
+		cpt_note("fd %u: timerfd settime flags %#x are not supported\n", fs->e->fd,
+			 t.flags);
+		return -EOPNOTSUPP;
+	}
+	if (t.flags & TFD_TIMER_CANCEL_ON_SET && t.ticks) {
+		cpt_note("fd %u: %s with unread expirations (a clock change?) is not supported\n",
+			 fs->e->fd, "a TFD_TIMER_CANCEL_ON_SET timerfd");
+		return -EOPNOTSUPP;
+	}
+	/* A periodic one expired unread has no time left: it is due now. */
+	if (t.flags & TFD_TIMER_ABSTIME && (t.value_ns || t.interval_ns))
+		cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_ABSOLUTE_NS,
+			   cpt_timerfd_clock_now(t.clock) + t.value_ns);
+	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_SETTIME_FLAGS, t.flags);
 	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_CLOCK, t.clock);
 	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_TICKS, t.ticks);
 	cpt_pb_u64(fs->one, CPT_PB_FILE_TIMER_VALUE_NS, t.value_ns);
@@ -104,6 +143,10 @@ static int cpt_timerfd_decode(struct cpt_rfile *rfile, const struct cpt_pb_field
 		return cpt_pb_get_u64(f, &rfile->timer.value_ns);
 	case CPT_PB_FILE_TIMER_INTERVAL_NS:
 		return cpt_pb_get_u64(f, &rfile->timer.interval_ns);
+	case CPT_PB_FILE_TIMER_SETTIME_FLAGS:
+		return cpt_pb_get_u32(f, &rfile->timer.flags);
+	case CPT_PB_FILE_TIMER_ABSOLUTE_NS:
+		return cpt_pb_get_u64(f, &rfile->timer.absolute_ns);
 	}
 	return CPT_FILE_FOREIGN;
 }
@@ -111,8 +154,14 @@ static int cpt_timerfd_decode(struct cpt_rfile *rfile, const struct cpt_pb_field
 /* The kernel's own calls check the rest (clock ids, times). */
 static int cpt_timers_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
 {
+	const struct cpt_timer_state *t = &rfile->timer;
+
 	if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
+	else if (t->flags & ~(TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET))
+		*bad = "timerfd settime flags";
+	else if (t->absolute_ns && (!(t->flags & TFD_TIMER_ABSTIME) || t->absolute_ns > KTIME_MAX))
+		*bad = "timerfd absolute expiry";
 	return *bad ? -EBADMSG : 0;
 }
 
@@ -142,9 +191,9 @@ static int cpt_signalfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rf
 
 /*
  * A timerfd on its clock, armed with the time it had left and its period
- * (relative: an absolute timer comes back with the same time left), and
- * its unread expirations (TFD_IOC_SET_TICKS, as CRIU does it): the
- * kernel's timerfd_create() and timerfd_settime() in the restoring task.
+ * (an absolute one at its expiry, with its settime flags), and its unread
+ * expirations (TFD_IOC_SET_TICKS, as CRIU does it): the kernel's
+ * timerfd_create() and timerfd_settime() in the restoring task.
  */
 static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
@@ -164,6 +213,10 @@ static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	fd = cpt_sym.sys_timerfd_create(&regs);
 	if (fd < 0) {
 		ret = fd;
+		if (fd == -EPERM && (t->clock == CLOCK_REALTIME_ALARM ||
+				     t->clock == CLOCK_BOOTTIME_ALARM))
+			cpt_note("timerfd on clock %u: %s\n", t->clock,
+				 "an alarm clock: the caller lacks CAP_WAKE_ALARM");
 		goto out;
 	}
 	/*
@@ -171,12 +224,14 @@ static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	 * time left: the kernel re-arms it only when it is read. It comes back
 	 * expiring at once; the periods it missed before are not counted.
 	 */
-	its.it_value.tv_sec = div_u64_rem(t->value_ns ?: !!t->interval_ns, NSEC_PER_SEC, &ns);
+	its.it_value.tv_sec = div_u64_rem(t->flags & TFD_TIMER_ABSTIME ? t->absolute_ns :
+					  t->value_ns ?: !!t->interval_ns, NSEC_PER_SEC, &ns);
 	its.it_value.tv_nsec = ns;
 	its.it_interval.tv_sec = div_u64_rem(t->interval_ns, NSEC_PER_SEC, &ns);
 	its.it_interval.tv_nsec = ns;
-	if (its.it_value.tv_sec || its.it_value.tv_nsec) {
-		regs = (struct pt_regs) { .di = fd, .si = 0, .dx = scratch, .r10 = 0 };
+	/* Disarmed with flags: set still, for its flags (and a clock change to report). */
+	if (its.it_value.tv_sec || its.it_value.tv_nsec || t->flags) {
+		regs = (struct pt_regs) { .di = fd, .si = t->flags, .dx = scratch, .r10 = 0 };
 		ret = copy_to_user((void __user *)scratch, &its, sizeof(its)) ? -EFAULT :
 		      cpt_sym.sys_timerfd_settime(&regs);
 	}

@@ -118,6 +118,8 @@ struct cpt_timer_state {
 	u64 ticks;
 	u64 value_ns;
 	u64 interval_ns;
+	u32 flags;		/* timerfd_settime()'s: TFD_TIMER_ABSTIME, CANCEL_ON_SET */
+	u64 absolute_ns;	/* with TFD_TIMER_ABSTIME: the next expiry on its clock */
 };
 
 /* What a restart gives a file system object it creates anew (cpt_file_node.c). */

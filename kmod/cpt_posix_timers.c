@@ -21,11 +21,17 @@
  * delivery to re-arm it; the overruns it misses are counted at its next
  * expiry's.
  *
- * Refused at checkpoint, naming the timer: alarm clocks, CPU-time clocks of
- * another process, those other than CPUCLOCK_SCHED (made only with a
- * hand-built clock id), and a timer whose thread is gone. A CLOCK_REALTIME
- * timer armed with TIMER_ABSTIME comes back relative, with the time it had
- * left: it no longer follows changes of the clock.
+ * A timer whose expiry the wall clock moves (CLOCK_REALTIME armed with
+ * TIMER_ABSTIME, CLOCK_TAI, CLOCK_REALTIME_ALARM) is saved with its expiry
+ * on its clock and re-armed there with TIMER_ABSTIME: it fires when the
+ * clock reaches it, however the clock moved meanwhile. An alarm timer is
+ * made by timer_create() as any other, before the restoring task takes the
+ * saved credentials: the kernel gives one only to a caller with
+ * CAP_WAKE_ALARM.
+ *
+ * Refused at checkpoint, naming the timer: CPU-time clocks of another
+ * process, those other than CPUCLOCK_SCHED (made only with a hand-built
+ * clock id), and a timer whose thread is gone.
  */
 #include <linux/limits.h>
 #include <linux/mm.h>
@@ -116,6 +122,7 @@ static void cpt_ptimer_encode(struct cpt_pb_buf *p, const struct cpt_ptimer *tm)
 	cpt_pb_u64(&one, CPT_PB_POSIX_TIMER_OVERRUN, tm->overrun);
 	cpt_pb_u64(&one, CPT_PB_POSIX_TIMER_SIGNAL_PENDING, tm->signal_pending);
 	cpt_pb_u64(&one, CPT_PB_POSIX_TIMER_PENDING_OVERRUN, tm->pending_overrun);
+	cpt_pb_u64(&one, CPT_PB_POSIX_TIMER_ABSOLUTE_NS, tm->absolute_ns);
 	cpt_pb_message(p, CPT_PB_PROCESS_ATTRS_POSIX_TIMERS, &one);
 }
 
@@ -150,7 +157,8 @@ static bool cpt_ptimer_clock_ok(const struct cpt_ptimer *tm)
 
 	if (clock >= 0)
 		return clock == CLOCK_REALTIME || clock == CLOCK_MONOTONIC ||
-		       clock == CLOCK_BOOTTIME || clock == CLOCK_TAI;
+		       clock == CLOCK_BOOTTIME || clock == CLOCK_TAI ||
+		       clock == CLOCK_REALTIME_ALARM || clock == CLOCK_BOOTTIME_ALARM;
 	if (CPUCLOCK_WHICH(clock) != CPUCLOCK_SCHED || CPUCLOCK_PID(clock) < 0)
 		return false;
 	/* A thread's clock names its thread, or none when the thread made it itself. */
@@ -158,6 +166,16 @@ static bool cpt_ptimer_clock_ok(const struct cpt_ptimer *tm)
 		return tm->clock_thread && tm->clock_thread <= PID_MAX_LIMIT &&
 		       (!CPUCLOCK_PID(clock) || CPUCLOCK_PID(clock) == tm->clock_thread);
 	return !tm->clock_thread;
+}
+
+/* An absolute expiry: armed, on a clock the wall clock moves, as a ktime. */
+static bool cpt_ptimer_absolute_ok(const struct cpt_ptimer *tm)
+{
+	if (!tm->absolute_ns)
+		return true;
+	return tm->value_ns && tm->absolute_ns <= KTIME_MAX &&
+	       (tm->clock == CLOCK_REALTIME || tm->clock == CLOCK_TAI ||
+		tm->clock == CLOCK_REALTIME_ALARM);
 }
 
 static bool cpt_ptimer_notify_ok(const struct cpt_ptimer *tm)
@@ -220,13 +238,17 @@ static int cpt_ptimer_decode(struct cpt_ptimers *pt, const struct cpt_pb_field *
 		case CPT_PB_POSIX_TIMER_PENDING_OVERRUN:
 			cpt_pb_read_u32(&r, &f, &tm.pending_overrun);
 			break;
+		case CPT_PB_POSIX_TIMER_ABSOLUTE_NS:
+			cpt_pb_read_u64(&r, &f, &tm.absolute_ns);
+			break;
 		}
 	}
 	if (cpt_pb_end(&r))
 		return cpt_pb_end(&r);
 	tm.clock = (s32)clock;
 	if ((s64)clock != tm.clock || tm.id > INT_MAX || !cpt_ptimer_clock_ok(&tm) ||
-	    !cpt_ptimer_notify_ok(&tm) || tm.value_ns > KTIME_MAX || tm.interval_ns > KTIME_MAX ||
+	    !cpt_ptimer_notify_ok(&tm) || !cpt_ptimer_absolute_ok(&tm) ||
+	    tm.value_ns > KTIME_MAX || tm.interval_ns > KTIME_MAX ||
 	    tm.overrun > INT_MAX || tm.pending_overrun > INT_MAX ||
 	    (tm.pending_overrun && !tm.signal_pending)) {
 		cpt_note("image: POSIX timer %u: bad clock %lld, notification %u or values\n",
@@ -330,6 +352,8 @@ static int cpt_ptimer_create(const struct cpt_ptimer *tm, struct cpt_ptimer_ubuf
 		.sigev_signo = tm->signo,
 		.sigev_notify = tm->notify,
 	};
+	const char *why = "";
+	bool alarm;
 	long ret;
 	int id;
 
@@ -351,8 +375,13 @@ static int cpt_ptimer_create(const struct cpt_ptimer *tm, struct cpt_ptimer_ubuf
 	if (!ret && get_user(id, &u->id))
 		ret = -EFAULT;
 	if (ret) {
-		cpt_note("pid %d: POSIX timer %u on clock %d: timer_create: %ld\n", pid, tm->id,
-			 tm->clock, ret);
+		alarm = clock == CLOCK_REALTIME_ALARM || clock == CLOCK_BOOTTIME_ALARM;
+		if (alarm && ret == -EPERM)
+			why = " (an alarm clock: the caller lacks CAP_WAKE_ALARM)";
+		else if (alarm && ret == -EOPNOTSUPP)
+			why = " (an alarm clock: no RTC here)";
+		cpt_note("pid %d: POSIX timer %u on clock %d: timer_create: %ld%s\n", pid, tm->id,
+			 tm->clock, ret, why);
 		return ret;
 	}
 	if ((u32)id != tm->id) {
@@ -373,13 +402,21 @@ static int cpt_ptimer_make(const struct cpt_ptimer *tm, struct cpt_ptimer_ubuf _
 	};
 	long ret;
 
+	int flags = 0;
+
 	ret = cpt_ptimer_create(tm, u, pid);
 	if (ret)
 		return ret;
+	if (tm->absolute_ns) {
+		its.it_value.tv_sec = div_u64(tm->absolute_ns, NSEC_PER_SEC);
+		its.it_value.tv_nsec = tm->absolute_ns % NSEC_PER_SEC;
+		flags = TIMER_ABSTIME;
+	}
 	if (tm->value_ns) {
 		if (copy_to_user(&u->its, &its, sizeof(its)))
 			return -EFAULT;
-		ret = cpt_sys(cpt_sym.sys_timer_settime, tm->id, 0, (unsigned long)&u->its, 0, 0);
+		ret = cpt_sys(cpt_sym.sys_timer_settime, tm->id, flags, (unsigned long)&u->its, 0,
+			      0);
 		if (ret) {
 			cpt_note("pid %d: POSIX timer %u: timer_settime: %ld\n", pid, tm->id, ret);
 			return ret;

@@ -232,6 +232,12 @@ export interface PosixTimer {
   signalPending: boolean;
   /** that queued signal's si_overrun */
   pendingOverrun: number;
+  /**
+   * A timer whose expiry the wall clock moves (CLOCK_REALTIME armed with
+   * TIMER_ABSTIME, CLOCK_TAI, CLOCK_REALTIME_ALARM): its next expiry on its
+   * clock, re-armed TIMER_ABSTIME; 0: re-armed with the time left
+   */
+  absoluteNs: bigint;
 }
 
 export interface SigAction {
@@ -399,6 +405,13 @@ export interface File {
   leaseFd: number;
   /** INET */
   inet: InetSocket | null;
+  /**
+   * TIMERFD: timerfd_settime()'s flags (TFD_TIMER_ABSTIME 1,
+   * TFD_TIMER_CANCEL_ON_SET 2) and, with TFD_TIMER_ABSTIME, the next expiry
+   * on its clock (0: disarmed)
+   */
+  timerSettimeFlags: number;
+  timerAbsoluteNs: bigint;
 }
 
 /**

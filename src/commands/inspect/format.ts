@@ -188,9 +188,10 @@ function describeFile(file: File): string {
       return `signals ${hex(file.signalfdMask)}`;
     case 'TIMERFD':
       return (
-        `clock ${file.timerClock}, ${
+        `clock ${posixClockName(file.timerClock, 0)}, ${
           file.timerValueNs === 0n ? 'disarmed' : `next in ${formatDuration(file.timerValueNs)}`
-        }, period ${formatDuration(file.timerIntervalNs)}, ` + `${file.timerTicks} unread`
+        }, period ${formatDuration(file.timerIntervalNs)}, ` +
+        `${file.timerTicks} unread${timerfdSettime(file.timerSettimeFlags, file.timerAbsoluteNs)}`
       );
     case 'EPOLL':
       return `watching ${file.epollTargets.length === 0 ? 'nothing' : file.epollTargets.map((t, i) => epollTarget(file, t, i)).join(', ')}`;
@@ -339,6 +340,16 @@ function jobControlLines(task: Task): string[] {
   return lines;
 }
 
+/** A timerfd's settime flags: ', TFD_TIMER_ABSTIME at 1796000000.000 s, TFD_TIMER_CANCEL_ON_SET'. */
+function timerfdSettime(flags: number, absoluteNs: bigint): string {
+  const at = absoluteNs === 0n ? '' : ` at ${seconds(absoluteNs)} s`;
+  return (
+    ((flags & 1) === 0 ? '' : `, TFD_TIMER_ABSTIME${at}`) +
+    ((flags & 2) === 0 ? '' : ', TFD_TIMER_CANCEL_ON_SET') +
+    ((flags & ~3) === 0 ? '' : `, settime flags ${hex(BigInt(flags))}`)
+  );
+}
+
 /** Nanoseconds as seconds with their milliseconds: '3599.512'. */
 function seconds(ns: bigint): string {
   return (Number(ns) / 1e9).toFixed(3);
@@ -375,9 +386,10 @@ function posixTimerLine(timer: PosixTimer): string {
   const armed = timer.valueNs === 0n ? 'disarmed' : `${seconds(timer.valueNs)} s left`;
   const every = timer.intervalNs === 0n ? '' : `, every ${seconds(timer.intervalNs)} s`;
   const pending = timer.signalPending ? `, signal pending (overrun ${timer.pendingOverrun})` : '';
+  const absolute = timer.absoluteNs === 0n ? '' : ` (at ${seconds(timer.absoluteNs)} s on its clock)`;
   return (
     `timer ${timer.id} ${posixClockName(timer.clock, timer.clockThread)}, ${sigevName(timer.notify)}${target}${signal}, ` +
-    `${armed}${every}, overrun ${timer.overrun}${pending}`
+    `${armed}${absolute}${every}, overrun ${timer.overrun}${pending}`
   );
 }
 
@@ -633,6 +645,7 @@ function fileJson(file: File): Record<string, unknown> {
     signalfdMask: hex(file.signalfdMask),
     timerTicks: file.timerTicks.toString(),
     timerValueNs: file.timerValueNs.toString(),
+    timerAbsoluteNs: file.timerAbsoluteNs.toString(),
     timerIntervalNs: file.timerIntervalNs.toString(),
     epollTargets: file.epollTargets.map((t) => ({ ...t, data: hex(t.data) })),
     mqMaxmsg: file.mqMaxmsg.toString(),
@@ -705,6 +718,7 @@ function taskJson(task: Task): Record<string, unknown> {
               sigevValue: hex(timer.sigevValue),
               valueNs: timer.valueNs.toString(),
               intervalNs: timer.intervalNs.toString(),
+              absoluteNs: timer.absoluteNs.toString(),
             })),
           },
     rlimits: task.rlimits.map((limit) => ({

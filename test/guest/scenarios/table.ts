@@ -27,6 +27,7 @@ import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
 import { kindsScenarios } from './kinds.js';
+import { leftoversScenarios } from './leftovers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
@@ -55,6 +56,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...flocksScenarios,
   ...fownScenarios,
   ...kindsScenarios,
+  ...leftoversScenarios,
   ...pidfdScenarios,
   ...procStateScenarios,
   ...authimgScenarios,

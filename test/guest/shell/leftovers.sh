@@ -1,0 +1,73 @@
+# shellcheck shell=sh
+# Issue 13's leftovers through cptctl's command line: alarm-clock timers
+# held by a nobody process that had CAP_WAKE_ALARM when it made them
+# (test/workloads/leftovers_timers.c checks its own timers), restarted by a
+# caller without CAP_WAKE_ALARM (refused: the caller could not make them)
+# and by root; cptctl inspect; hostile images (edited through inspect --json
+# and encode) with an absolute expiry or timerfd flags the module must refuse.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# refused_restart CHECK IMG STATUS WORDS [PREFIX...]: IMG's restart (under
+# PREFIX...) must fail with exit status STATUS (5 refused, 6 a bad image)
+# saying WORDS and leave no process $pid.
+refused_restart() {
+	check_name=$1 image=$2 want=$3 words=$4
+	shift 4
+	"$@" "$cptctl" restart --detach "$image" >/dev/null 2>"$scratch/refused.err"
+	status=$?
+	refused=no
+	[ "$status" -eq "$want" ] && grep -q "$words" "$scratch/refused.err" && [ ! -d "/proc/$pid" ] && refused=yes
+	pass_if "$check_name" "restart exited $status: $(tr '\n' ' ' <"$scratch/refused.err")" [ $refused = yes ]
+	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
+}
+
+# edited_image NAME JQ: the user image, edited by JQ, as $scratch/NAME.img.
+edited_image() {
+	jq "$2" "$scratch/user.json" >"$scratch/$1.json" &&
+		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null
+}
+
+scenario_alarm_user() {
+	checkpoint_service leftovers-alarm-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/leftovers_timers" user ||
+		return
+	"$cptctl" inspect "$scratch/user.img" >"$scratch/inspect.out" 2>&1
+	shown=no
+	grep -Eq "timer [0-9]+ CLOCK_REALTIME_ALARM, SIGEV_NONE, [0-9.]+ s left \(at [0-9]+\.[0-9]+ s on its clock\)" "$scratch/inspect.out" &&
+		grep -Eq "timer [0-9]+ CLOCK_BOOTTIME_ALARM, SIGEV_NONE, [0-9.]+ s left, every 5.000 s" "$scratch/inspect.out" &&
+		grep -Eq "clock CLOCK_REALTIME, next in .*, TFD_TIMER_ABSTIME at [0-9]+\.[0-9]+ s, TFD_TIMER_CANCEL_ON_SET" "$scratch/inspect.out" &&
+		grep -Eq "clock CLOCK_BOOTTIME_ALARM, next in .*, 0 unread$" "$scratch/inspect.out" &&
+		shown=yes
+	pass_if leftovers-alarm-user.inspect "$(grep -E 'CLOCK_.*(ALARM|ABSTIME)' "$scratch/inspect.out" | tr '\n' ' ')" [ $shown = yes ]
+
+	# nobody (with CAP_CHECKPOINT_RESTORE for the pid) cannot make an alarm timer.
+	chmod 0666 /dev/cpt
+	# Its stdout, which the restart reopens as the caller.
+	chmod 0644 "$scratch/user.img"
+	chmod 0666 "$scratch/user.out"
+	refused_restart leftovers-alarm-user.no-wake-alarm-refused "$scratch/user.img" 5 \
+		"an alarm clock: the caller lacks CAP_WAKE_ALARM" as_nobody_cr
+	chmod 0600 /dev/cpt
+	restart_service leftovers-alarm-user user
+	wait_for_pid_gone "$pid"
+
+	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"
+	# An absolute expiry on a clock the wall clock does not move.
+	edited_image bad-absolute '(.recordList[] | select(.type == "TASK") | .message |
+		select(.processAttrs != null) | .processAttrs.posixTimers[] |
+		select(.clock == 9) | .absoluteNs) |= "123"'
+	refused_restart leftovers-alarm-user.bad-absolute-refused "$scratch/bad-absolute.img" 6 \
+		"POSIX timer [0-9]*: bad clock 9"
+	# timerfd settime flags the kernel does not have, and an absolute expiry without TFD_TIMER_ABSTIME.
+	edited_image bad-tfd-flags '(.recordList[] | select(.type == "FILES") | .message.files[] |
+		select(.kind == "TIMERFD" and .timerSettimeFlags == 3) | .timerSettimeFlags) |= 7'
+	refused_restart leftovers-alarm-user.bad-tfd-flags-refused "$scratch/bad-tfd-flags.img" 6 \
+		"timerfd settime flags"
+	edited_image bad-tfd-absolute '(.recordList[] | select(.type == "FILES") | .message.files[] |
+		select(.kind == "TIMERFD" and (.timerSettimeFlags // 0) == 0) | .timerAbsoluteNs) |= "5"'
+	refused_restart leftovers-alarm-user.bad-tfd-absolute-refused "$scratch/bad-tfd-absolute.img" 6 \
+		"timerfd absolute expiry"
+	rm -f "$scratch"/*.json
+}
