@@ -27,7 +27,7 @@ import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
 import { kindsScenarios } from './kinds.js';
-import { leftoversScenarios } from './leftovers.js';
+import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
@@ -56,7 +56,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...flocksScenarios,
   ...fownScenarios,
   ...kindsScenarios,
-  ...leftoversScenarios,
+  ...alarmTimerScenarios,
   ...pidfdScenarios,
   ...procStateScenarios,
   ...authimgScenarios,

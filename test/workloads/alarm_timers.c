@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Alarm-clock and absolute timers across checkpoint/restart (issue 13's
- * leftovers). Before READY the process makes, all an hour (H) away:
+ * Alarm-clock and absolute timers across checkpoint/restart. Before READY
+ * the process makes, all an hour (H) away:
  *  POSIX timers (timer_create, SIGEV_NONE unless said):
  *   - "abs": CLOCK_REALTIME armed TIMER_ABSTIME at now + H;
  *   - "rel": CLOCK_REALTIME armed relative, H (unmoved by clock changes);
@@ -27,8 +27,8 @@
  *              back after);
  *  no-wake-alarm (user) the process still cannot make an alarm timer.
  *
- * Usage: leftovers_timers DIR          as root
- *        leftovers_timers user DIR     with CAP_WAKE_ALARM (ambient), which
+ * Usage: alarm_timers DIR          as root
+ *        alarm_timers user DIR     with CAP_WAKE_ALARM (ambient), which
  *                                      it drops before READY
  */
 #include <errno.h>
@@ -359,7 +359,7 @@ int main(int argc, char **argv)
 	char go[PATH_MAX];
 
 	if (argc < 2 || argc > 3 || (argc == 3 && !user)) {
-		fprintf(stderr, "usage: leftovers_timers [user] DIR\n");
+		fprintf(stderr, "usage: alarm_timers [user] DIR\n");
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);

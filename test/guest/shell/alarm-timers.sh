@@ -1,7 +1,7 @@
 # shellcheck shell=sh
-# Issue 13's leftovers through cptctl's command line: alarm-clock timers
+# Through cptctl's command line: alarm-clock timers
 # held by a nobody process that had CAP_WAKE_ALARM when it made them
-# (test/workloads/leftovers_timers.c checks its own timers), restarted by a
+# (test/workloads/alarm_timers.c checks its own timers), restarted by a
 # caller without CAP_WAKE_ALARM (refused: the caller could not make them)
 # and by root; cptctl inspect; hostile images (edited through inspect --json
 # and encode) with an absolute expiry or timerfd flags the module must refuse.
@@ -30,8 +30,8 @@ edited_image() {
 }
 
 scenario_alarm_user() {
-	checkpoint_service leftovers-alarm-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/leftovers_timers" user ||
+	checkpoint_service alarm-timers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/alarm_timers" user ||
 		return
 	"$cptctl" inspect "$scratch/user.img" >"$scratch/inspect.out" 2>&1
 	shown=no
@@ -40,17 +40,17 @@ scenario_alarm_user() {
 		grep -Eq "clock CLOCK_REALTIME, next in .*, TFD_TIMER_ABSTIME at [0-9]+\.[0-9]+ s, TFD_TIMER_CANCEL_ON_SET" "$scratch/inspect.out" &&
 		grep -Eq "clock CLOCK_BOOTTIME_ALARM, next in .*, 0 unread$" "$scratch/inspect.out" &&
 		shown=yes
-	pass_if leftovers-alarm-user.inspect "$(grep -E 'CLOCK_.*(ALARM|ABSTIME)' "$scratch/inspect.out" | tr '\n' ' ')" [ $shown = yes ]
+	pass_if alarm-timers-user.inspect "$(grep -E 'CLOCK_.*(ALARM|ABSTIME)' "$scratch/inspect.out" | tr '\n' ' ')" [ $shown = yes ]
 
 	# nobody (with CAP_CHECKPOINT_RESTORE for the pid) cannot make an alarm timer.
 	chmod 0666 /dev/cpt
 	# Its stdout, which the restart reopens as the caller.
 	chmod 0644 "$scratch/user.img"
 	chmod 0666 "$scratch/user.out"
-	refused_restart leftovers-alarm-user.no-wake-alarm-refused "$scratch/user.img" 5 \
+	refused_restart alarm-timers-user.no-wake-alarm-refused "$scratch/user.img" 5 \
 		"an alarm clock: the caller lacks CAP_WAKE_ALARM" as_nobody_cr
 	chmod 0600 /dev/cpt
-	restart_service leftovers-alarm-user user
+	restart_service alarm-timers-user user
 	wait_for_pid_gone "$pid"
 
 	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"
@@ -58,16 +58,16 @@ scenario_alarm_user() {
 	edited_image bad-absolute '(.recordList[] | select(.type == "TASK") | .message |
 		select(.processAttrs != null) | .processAttrs.posixTimers[] |
 		select(.clock == 9) | .absoluteNs) |= "123"'
-	refused_restart leftovers-alarm-user.bad-absolute-refused "$scratch/bad-absolute.img" 6 \
+	refused_restart alarm-timers-user.bad-absolute-refused "$scratch/bad-absolute.img" 6 \
 		"POSIX timer [0-9]*: bad clock 9"
 	# timerfd settime flags the kernel does not have, and an absolute expiry without TFD_TIMER_ABSTIME.
 	edited_image bad-tfd-flags '(.recordList[] | select(.type == "FILES") | .message.files[] |
 		select(.kind == "TIMERFD" and .timerSettimeFlags == 3) | .timerSettimeFlags) |= 7'
-	refused_restart leftovers-alarm-user.bad-tfd-flags-refused "$scratch/bad-tfd-flags.img" 6 \
+	refused_restart alarm-timers-user.bad-tfd-flags-refused "$scratch/bad-tfd-flags.img" 6 \
 		"timerfd settime flags"
 	edited_image bad-tfd-absolute '(.recordList[] | select(.type == "FILES") | .message.files[] |
 		select(.kind == "TIMERFD" and (.timerSettimeFlags // 0) == 0) | .timerAbsoluteNs) |= "5"'
-	refused_restart leftovers-alarm-user.bad-tfd-absolute-refused "$scratch/bad-tfd-absolute.img" 6 \
+	refused_restart alarm-timers-user.bad-tfd-absolute-refused "$scratch/bad-tfd-absolute.img" 6 \
 		"timerfd absolute expiry"
 	rm -f "$scratch"/*.json
 }
