@@ -49,4 +49,16 @@ export const fanaioScenarios: readonly Scenario[] = [
       ]),
     ),
   },
+  {
+    name: 'aio-refused',
+    run: shell('fanaio', 'aio_refused'),
+    cli: true,
+    timeoutSeconds: 40,
+    costSeconds: 8,
+    checks: {
+      'aio-refused.refused': "a checkpoint refuses an AIO context's ring by name, with its range",
+      'aio-refused.alive': 'the process refused for its AIO context runs on',
+      'aio-refused.kept': 'its AIO context still completes a read',
+    },
+  },
 ];

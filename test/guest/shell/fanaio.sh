@@ -28,7 +28,7 @@ hostile_fanotify() {
 after_fanotify_state() {
 	"$cptctl" inspect "$img" >"$scratch/fanotify.inspect" 2>&1
 	pass_if fanotify-state.inspect "inspect shows: $(grep -E ' fanotify ' "$scratch/fanotify.inspect" | tr -s ' ' | tr '\n' '|')" \
-		sh -c 'grep -qE " fanotify .*flags 0x3, event flags 0x88000, marking /[^ ]* \(filesystem, mask 0x0, ignoring 0x1, mark flags 0x20\), /.*/held \(inode, mask 0x2, mark flags 0x200\), /.*/sub \(inode, mask 0x48000020, ignoring 0x40000010, mark flags 0x420\), /.*/file \(inode, mask 0xa\)$" "$0" &&
+		sh -c 'grep -qE " fanotify .*flags 0x3, event flags 0x88000, marking /[^ ]* \(filesystem, mask 0x0, ignoring 0x1, mark flags 0x40\), /.*/held \(inode, mask 0x2, mark flags 0x200\), /.*/sub \(inode, mask 0x48000020, ignoring 0x40000010, mark flags 0x440\), /.*/file \(inode, mask 0xa\)$" "$0" &&
 			grep -qE " fanotify .*flags 0x200, event flags 0x8000, unprivileged, marking nothing$" "$0"' "$scratch/fanotify.inspect"
 	if ! "$cptctl" inspect --json "$img" >"$scratch/fanotify.json" 2>"$scratch/json.err"; then
 		result fanotify-state.hostile-type FAIL "inspect --json: $(tr '\n' ' ' <"$scratch/json.err")"
@@ -44,7 +44,7 @@ scenario_fanotify_refused() {
 	for kind in queued mount; do
 		case $kind in
 		queued) why="fd 3: a fanotify instance with unread events (1) is not supported" ;;
-		mount) why="fd 3: fanotify mark 0 (mask 0x1000, ignored 0): a mark on a mount is not supported" ;;
+		mount) why="fd 3: fanotify mark 0 (mask 0x1000, ignored 0x0): a mark on a mount is not supported" ;;
 		esac
 		mkdir -p "$scratch/$kind"
 		if ! start_workload "refused-$kind" "$workloads/fanotify_refused" "$kind" "$scratch/$kind"; then
@@ -61,4 +61,22 @@ scenario_fanotify_refused() {
 		wait_for_line "$out" "RESULT kept-running"
 		sed -n "s/^RESULT kept-running/RESULT fanotify-refused.$kind-kept/p" "$out"
 	done
+}
+
+# An AIO context's ring is refused by name (the mapping's range and what it
+# is), and the process runs on with its context.
+scenario_aio_refused() {
+	if ! start_workload aio "$workloads/aio_refused" "$scratch"; then
+		result aio-refused.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/aio.img" --kill 2>"$scratch/aio.err"
+	status=$?
+	pass_if aio-refused.refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/aio.err")" \
+		sh -c '[ "$1" -eq 4 ] && grep -qE "pid $2: cannot checkpoint $3-0x[0-9a-f]+: the ring of an AIO context \(io_setup\(\)\): AIO contexts are not supported" "$0"' \
+		"$scratch/aio.err" "$status" "$pid" "$(sed -n 's/^READY //p' "$out")"
+	pass_if aio-refused.alive "pid $pid is still running" [ -d "/proc/$pid" ]
+	touch "$scratch/go"
+	wait_for_line "$out" "RESULT kept-running"
+	sed -n "s/^RESULT kept-running/RESULT aio-refused.kept/p" "$out"
 }
