@@ -71,6 +71,10 @@
  *  eventfd_ctx    a semaphore eventfd and a plain one made here read back
  *                 (counter, flags) through cpt's struct eventfd_ctx copy
  *                 (cpt_compat_fdinfo.c)
+ *  fdinfo_fanotify a fanotify group made here with an inode mark (mask and
+ *                 ignore mask) and a filesystem mark on / reads back from its
+ *                 fdinfo as made; one made without CAP_SYS_ADMIN has
+ *                 FANOTIFY_UNPRIV, one made with it not (cpt_compat_fanotify.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -223,6 +227,10 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_bind, bind),
 	CPT_SYSCALL(sys_connect, connect),
 	CPT_SYSCALL(sys_listen, listen),
+	/* fanotify instances and their marks */
+	CPT_SYSCALL(sys_fanotify_init, fanotify_init),
+	CPT_SYSCALL(sys_fanotify_mark, fanotify_mark),
+	CPT_SYM(fanotify_fops, "fanotify_fops"),
 };
 
 /* Why the last check failed, for the one message that names it. */
@@ -830,6 +838,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "file_fasync", cpt_check_file_fasync },
 	/* eventfds read without a probe (issue 12, F13) */
 	{ "eventfd_ctx", cpt_check_eventfd_ctx },
+	/* fanotify instances and their marks */
+	{ "fdinfo_fanotify", cpt_check_fdinfo_fanotify },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -318,4 +318,33 @@ struct eventfd_ctx;
 void cpt_eventfd_peek(struct eventfd_ctx *ctx, u64 *count, bool *semaphore);
 int cpt_check_eventfd_ctx(void);
 
+/*
+ * cpt_compat_fanotify.c: a fanotify instance's fdinfo (its first line,
+ * then one mark per line from *pos on, as cpt_fdinfo_inotify_next()),
+ * whether its group was made without CAP_SYS_ADMIN, and fanotify_init()
+ * as such a task. Checked: fdinfo_fanotify.
+ */
+enum cpt_fanotify_mark_type {
+	CPT_FANOTIFY_MARK_INODE,
+	CPT_FANOTIFY_MARK_MOUNT,
+	CPT_FANOTIFY_MARK_SB,
+};
+
+struct cpt_fanotify_mark_info {
+	enum cpt_fanotify_mark_type type;
+	u32 mflags;		/* FAN_MARK_IGNORED_SURV_MODIFY, _EVICTABLE, _IGNORE */
+	u32 mask;
+	u32 ignored_mask;
+	unsigned long ino;	/* INODE */
+	dev_t dev;		/* INODE, SB: the kernel's s_dev */
+	u32 mnt_id;		/* MOUNT */
+};
+
+struct fsnotify_group;
+int cpt_fdinfo_fanotify_group(const char *info, u32 *flags, u32 *event_flags);
+int cpt_fdinfo_fanotify_next(const char **pos, struct cpt_fanotify_mark_info *m);
+bool cpt_fanotify_unprivileged(const struct fsnotify_group *group);
+long cpt_fanotify_init(u32 flags, u32 event_flags, bool unprivileged);
+int cpt_check_fdinfo_fanotify(void);
+
 #endif /* CPT_COMPAT_H */

@@ -61,6 +61,7 @@ static const struct cpt_file_ops *const cpt_file_kinds[] = {
 	[CPT_PB_FILE_KIND_PIDFD] = &cpt_file_pidfd_ops,
 	[CPT_PB_FILE_KIND_O_PATH] = &cpt_file_opath_ops,
 	[CPT_PB_FILE_KIND_INET] = &cpt_file_inet_ops,
+	[CPT_PB_FILE_KIND_FANOTIFY] = &cpt_fanotify_ops,
 };
 
 static const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
@@ -89,6 +90,7 @@ static const struct cpt_file_ops *const cpt_file_claimers[] = {
 	&cpt_file_epoll_ops,
 	&cpt_inotify_ops,
 	&cpt_file_pidfd_ops,
+	&cpt_fanotify_ops,
 };
 
 void cpt_files_release(struct cpt_session *s)

@@ -365,6 +365,14 @@ extern const struct cpt_file_ops cpt_unix_listener_ops;
 extern const struct cpt_file_ops cpt_pty_ops;
 /* cpt_inotify.c */
 extern const struct cpt_file_ops cpt_inotify_ops;
+/* cpt_inotify.c: for inotify's and fanotify's marks. */
+struct fsnotify_group;
+struct inode *cpt_notify_inode(struct fsnotify_group *group, unsigned long ino, dev_t dev);
+char *cpt_notify_path(struct inode *inode, const struct path *mounts, unsigned int nr_mounts,
+		      char *buf);
+struct path *cpt_notify_mounts(struct cpt_file_registry *reg, unsigned int *nr);
+/* cpt_fanotify.c */
+extern const struct cpt_file_ops cpt_fanotify_ops;
 /* cpt_mqueue.c: POSIX message queues. */
 extern const struct cpt_file_ops cpt_mqueue_ops;
 /* cpt_file_pidfd.c: pidfds of the tree's processes, and of exited ones. */

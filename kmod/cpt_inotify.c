@@ -77,9 +77,11 @@ static struct inode *cpt_inotify_conn_inode(struct fsnotify_mark_connector *conn
 	return container_of(conn->obj, struct inode, i_fsnotify_marks);
 }
 
-/* The watched inode of a watch, with a reference, from the instance's marks. */
-static struct inode *cpt_inotify_inode(struct fsnotify_group *group,
-				       const struct cpt_inotify_watch *w)
+/*
+ * The marked inode of an inotify or fanotify instance's inode mark, by
+ * its number and device (as fdinfo shows them), with a reference.
+ */
+struct inode *cpt_notify_inode(struct fsnotify_group *group, unsigned long ino, dev_t dev)
 {
 	struct fsnotify_mark *mark;
 	struct inode *inode, *found = NULL;
@@ -90,7 +92,7 @@ static struct inode *cpt_inotify_inode(struct fsnotify_group *group,
 		    mark->connector->type != FSNOTIFY_OBJ_TYPE_INODE)
 			continue;
 		inode = cpt_inotify_conn_inode(mark->connector);
-		if (inode->i_ino == w->ino && inode->i_sb->s_dev == w->dev) {
+		if (inode->i_ino == ino && inode->i_sb->s_dev == dev) {
 			found = igrab(inode);
 			break;
 		}
@@ -100,8 +102,8 @@ static struct inode *cpt_inotify_inode(struct fsnotify_group *group,
 }
 
 /* A path to inode through one of the mounts, leading back to it. */
-static char *cpt_inotify_path(struct inode *inode, const struct path *mounts,
-			      unsigned int nr_mounts, char *buf)
+char *cpt_notify_path(struct inode *inode, const struct path *mounts, unsigned int nr_mounts,
+		      char *buf)
 {
 	struct dentry *dentry = d_find_any_alias(inode);
 	struct path path, back;
@@ -159,8 +161,8 @@ static int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file
 		return ret;
 	}
 	for (i = 0; !ret && i < nr; i++) {
-		inode = cpt_inotify_inode(group, &watches[i]);
-		name = inode ? cpt_inotify_path(inode, mounts, nr_mounts, buf) : ERR_PTR(-ENOENT);
+		inode = cpt_notify_inode(group, watches[i].ino, watches[i].dev);
+		name = inode ? cpt_notify_path(inode, mounts, nr_mounts, buf) : ERR_PTR(-ENOENT);
 		iput(inode);
 		if (IS_ERR(name)) {
 			cpt_note("fd %u: inotify watch %u: %s\n", fd, watches[i].wd,
@@ -270,25 +272,37 @@ static int cpt_inotify_claim(unsigned int fd, struct file *file)
 }
 
 /*
- * An instance's watches, named through the mounts the tree uses: the
- * root's root and working directory, and those of the tree's files.
+ * The paths an instance's marks are named through, those the tree uses:
+ * the root's root and working directory, and those of the tree's files
+ * (references the registry holds).
  */
-static int cpt_inotify_save_file(struct cpt_file_save *fs)
+struct path *cpt_notify_mounts(struct cpt_file_registry *reg, unsigned int *nr)
 {
-	struct cpt_file_registry *reg = fs->reg;
 	struct path *mounts;
-	unsigned int i, nr = 0;
-	int ret;
+	unsigned int i;
 
+	*nr = 0;
 	mounts = kvcalloc(reg->nr_saved + 2, sizeof(*mounts), GFP_KERNEL);
 	if (!mounts)
-		return -ENOMEM;
+		return NULL;
 	if (reg->root_fs[0].mnt) {
-		mounts[nr++] = reg->root_fs[0];
-		mounts[nr++] = reg->root_fs[1];
+		mounts[(*nr)++] = reg->root_fs[0];
+		mounts[(*nr)++] = reg->root_fs[1];
 	}
 	for (i = 0; i < reg->nr_saved; i++)
-		mounts[nr++] = reg->saved[i].file->f_path;
+		mounts[(*nr)++] = reg->saved[i].file->f_path;
+	return mounts;
+}
+
+static int cpt_inotify_save_file(struct cpt_file_save *fs)
+{
+	struct path *mounts;
+	unsigned int nr;
+	int ret;
+
+	mounts = cpt_notify_mounts(fs->reg, &nr);
+	if (!mounts)
+		return -ENOMEM;
 	ret = cpt_inotify_save(fs->one, fs->e->fd, fs->e->file, mounts, nr, fs->buf);
 	kvfree(mounts);
 	return ret;

@@ -181,6 +181,16 @@ static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
 		return CPT_PB_VMA_KIND_SHMEM;
 	if (file->f_op == cpt_sym.shm_file_operations)
 		return CPT_PB_VMA_KIND_SYSV_SHM;
+	/*
+	 * fs/aio.c's ring, named "[aio]" on its internal mount (what /proc
+	 * maps shows): refused by name, as any other file without a type
+	 * would be without it. Its context would not come back.
+	 */
+	if ((file->f_path.mnt->mnt_flags & MNT_INTERNAL) &&
+	    !strcmp(file->f_path.dentry->d_name.name, "[aio]")) {
+		*why = "the ring of an AIO context (io_setup()): AIO contexts are not supported";
+		return -EOPNOTSUPP;
+	}
 	if (!S_ISREG(file_inode(file)->i_mode)) {
 		*why = "a mapping of a device or special file";
 		return -EOPNOTSUPP;

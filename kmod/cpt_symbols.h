@@ -133,6 +133,10 @@ struct cpt_kernel_symbols {
 	long (*sys_bind)(const struct pt_regs *regs);
 	long (*sys_connect)(const struct pt_regs *regs);
 	long (*sys_listen)(const struct pt_regs *regs);
+	/* fanotify instances and their marks (cpt_fanotify.c) */
+	long (*sys_fanotify_init)(const struct pt_regs *regs);
+	long (*sys_fanotify_mark)(const struct pt_regs *regs);
+	const struct file_operations *fanotify_fops;
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

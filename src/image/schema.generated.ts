@@ -267,7 +267,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'INET';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'INET' | 'FANOTIFY';
 
 /**
  * Who the file signals (fcntl(2)): its owner for SIGIO (F_SETOWN_EX),
@@ -336,6 +336,19 @@ export interface File {
   mqMsgsize: bigint;
   /** MQUEUE: what it holds, in the order it gives them */
   mqMessages: MqMessage[];
+  /**
+   * FANOTIFY: fanotify_init()'s flags (FAN_CLASS_*, FAN_REPORT_*,
+   * FAN_ENABLE_AUDIT...) and event_f_flags, as the group keeps them
+   */
+  fanotifyFlags: number;
+  fanotifyEventFlags: number;
+  /**
+   * FANOTIFY: made by a task without CAP_SYS_ADMIN (inode marks only, no
+   * pids of other processes in its events): a restart makes it so too
+   */
+  fanotifyUnprivileged: boolean;
+  /** FANOTIFY: newest first, as fdinfo lists them */
+  fanotifyMarks: FanotifyMark[];
   /** PTY_*: the pty's index in its devpts instance */
   ptyIndex: number;
   /** PTY_*: the pty's state, with the first of its files saved */
@@ -508,6 +521,20 @@ export interface InotifyWatch {
   /** as inotify_add_watch() takes it */
   mask: number;
   /** the watched file or directory */
+  path: string;
+}
+
+export type FanotifyMarkType = 'INODE' | 'FILESYSTEM';
+
+/** A mark of a fanotify instance: what fanotify_mark() adds it again with. */
+export interface FanotifyMark {
+  type: FanotifyMarkType | number;
+  /** FAN_MARK_IGNORED_SURV_MODIFY, FAN_MARK_EVICTABLE, FAN_MARK_IGNORE */
+  flags: number;
+  /** the events it reports (FAN_*) */
+  mask: number;
+  /** the events it ignores */
+  ignoredMask: number;
   path: string;
 }
 

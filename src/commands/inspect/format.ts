@@ -6,6 +6,7 @@ import { hex } from '../../bits.js';
 import type { RecordJson } from '../../image/image-json.js';
 import type {
   Cpu,
+  FanotifyMark,
   File,
   FileLock,
   Files,
@@ -206,6 +207,12 @@ function describeFile(file: File): string {
           ? 'nothing'
           : file.inotifyWatches.map((w) => `${w.path} (wd ${w.wd}, ${hex(BigInt(w.mask))})`).join(', ')
       }`;
+    case 'FANOTIFY':
+      return (
+        `flags ${hex(BigInt(file.fanotifyFlags))}, event flags ${hex(BigInt(file.fanotifyEventFlags))}` +
+        `${file.fanotifyUnprivileged ? ', unprivileged' : ''}, marking ` +
+        (file.fanotifyMarks.length === 0 ? 'nothing' : file.fanotifyMarks.map(fanotifyMark).join(', '))
+      );
     case 'PTY_MASTER':
     case 'PTY_SLAVE':
       return `${file.path}, pty ${file.ptyIndex}${file.pty === null ? '' : `: ${ptyState(file.pty)}`}`;
@@ -216,6 +223,17 @@ function describeFile(file: File): string {
     default:
       return file.path;
   }
+}
+
+/** A fanotify mark: "/dir (inode, mask 0x1, ignoring 0x10, mark flags 0x400)". */
+function fanotifyMark(m: FanotifyMark): string {
+  const type = m.type === 'FILESYSTEM' ? 'filesystem' : m.type === 'INODE' ? 'inode' : `type ${m.type}`;
+  return (
+    `${m.path} (${type}, mask ${hex(BigInt(m.mask))}` +
+    (m.ignoredMask === 0 ? '' : `, ignoring ${hex(BigInt(m.ignoredMask))}`) +
+    (m.flags === 0 ? '' : `, mark flags ${hex(BigInt(m.flags))}`) +
+    ')'
+  );
 }
 
 /** What st_mode's type bits say a file is. */

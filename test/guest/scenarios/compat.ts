@@ -35,6 +35,8 @@ export const COMPAT_CHECKS = [
   // file owners, O_ASYNC and leases
   'file_fasync',
   'eventfd_ctx',
+  // fanotify instances and their marks
+  'fdinfo_fanotify',
 ] as const;
 
 interface CompatReport {
