@@ -13,7 +13,7 @@ import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
-import { fanaioScenarios } from './fanaio.js';
+import { fanotifyAioScenarios } from './fanotify-aio.js';
 import { pidfdScenarios } from './pidfd.js';
 import { privmodelScenarios } from './privmodel.js';
 import { ptimerScenarios } from './ptimers.js';
@@ -64,7 +64,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privmodelScenarios,
   ...inetScenarios,
   ...securityLeftoverScenarios,
-  ...fanaioScenarios,
+  ...fanotifyAioScenarios,
 ];
 
 /**

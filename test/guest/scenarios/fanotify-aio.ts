@@ -5,10 +5,10 @@
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
-export const fanaioScenarios: readonly Scenario[] = [
+export const fanotifyAioScenarios: readonly Scenario[] = [
   {
     name: 'fanotify-state',
-    run: cycle('fanotify_state', inDir, { after: shellHook('fanaio', 'after_fanotify_state') }),
+    run: cycle('fanotify_state', inDir, { after: shellHook('fanotify-aio', 'after_fanotify_state') }),
     // inspect, inspect --json, and encode and restart of three hostile images: node is slow in the guest
     timeoutSeconds: 150,
     costSeconds: 60,
@@ -32,7 +32,7 @@ export const fanaioScenarios: readonly Scenario[] = [
   },
   {
     name: 'fanotify-refused',
-    run: shell('fanaio', 'fanotify_refused'),
+    run: shell('fanotify-aio', 'fanotify_refused'),
     cli: true,
     timeoutSeconds: 60,
     costSeconds: 15,
@@ -51,7 +51,7 @@ export const fanaioScenarios: readonly Scenario[] = [
   },
   {
     name: 'aio-refused',
-    run: shell('fanaio', 'aio_refused'),
+    run: shell('fanotify-aio', 'aio_refused'),
     cli: true,
     timeoutSeconds: 40,
     costSeconds: 8,
