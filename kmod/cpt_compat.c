@@ -223,6 +223,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_bind, bind),
 	CPT_SYSCALL(sys_connect, connect),
 	CPT_SYSCALL(sys_listen, listen),
+	/* restarts in a user namespace */
+	CPT_SYM(may_setgroups, "may_setgroups"),
 };
 
 /* Why the last check failed, for the one message that names it. */

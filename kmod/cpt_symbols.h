@@ -133,6 +133,8 @@ struct cpt_kernel_symbols {
 	long (*sys_bind)(const struct pt_regs *regs);
 	long (*sys_connect)(const struct pt_regs *regs);
 	long (*sys_listen)(const struct pt_regs *regs);
+	/* restarts in a user namespace: setgroups()'s own check, its setgroups file included */
+	bool (*may_setgroups)(void);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;
