@@ -81,6 +81,7 @@ int cpt_nextid_init(void);
 int cpt_set_next_pty(u64 index);
 int cpt_nextid_reserve(struct cpt_session *s, bool new_pidns);
 void cpt_nextid_unreserve(struct cpt_session *s);
+bool cpt_nextid_may_restore(const struct cpt_session *s);
 void cpt_nextid_exit(void);
 
 /*

@@ -124,6 +124,7 @@ struct cpt_pid_reservation {
 	struct pid_namespace *ns;
 	struct cpt_user_use *user;
 	bool placed;		/* its pids are in cpt_reserved, in ns */
+	bool new_pidns;		/* CPT_INIT_NEW_PIDNS: no capability asked at INIT */
 	unsigned int nr;
 	pid_t pids[];		/* sorted */
 };
@@ -660,6 +661,7 @@ int cpt_nextid_reserve(struct cpt_session *s, bool new_pidns)
 
 	ret = mutex_lock_killable(&cpt_reservations_lock);
 	if (!ret) {
+		r->new_pidns = new_pidns;
 		r->placed = !new_pidns;
 		if (r->placed)
 			ret = cpt_reserved_update(r, true);
@@ -673,6 +675,26 @@ int cpt_nextid_reserve(struct cpt_session *s, bool new_pidns)
 	}
 	s->reserved = r;
 	return 0;
+}
+
+/*
+ * Whether the calling task may become a task of s's tree. A restart that
+ * asked no capability at INIT (CPT_INIT_NEW_PIDNS) restores only tasks of
+ * the pid namespace its pids were placed in, where a pid request showed the
+ * capability over it: not a task that has an image pid elsewhere, as a
+ * user's own fork in the initial pid namespace may.
+ */
+bool cpt_nextid_may_restore(const struct cpt_session *s)
+{
+	const struct cpt_pid_reservation *r = s->reserved;
+	bool ok;
+
+	if (!r || !r->new_pidns)
+		return true;
+	mutex_lock(&cpt_reservations_lock);
+	ok = r->placed && r->ns == task_active_pid_ns(current);
+	mutex_unlock(&cpt_reservations_lock);
+	return ok;
 }
 
 void cpt_nextid_unreserve(struct cpt_session *s)

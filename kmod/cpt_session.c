@@ -778,6 +778,11 @@ static int cpt_restore_check(struct cpt_session *s, struct cpt_task *t, u32 subs
 			cpt_note("the coordinator cannot restore itself\n");
 			return -EINVAL;
 		}
+		if (!cpt_nextid_may_restore(s)) {
+			cpt_note("pid %d: not in the pid namespace of the tree's pids\n",
+				 task_pid_vnr(current));
+			return -EPERM;
+		}
 		/* Read without the lock by an abort, to kill it. */
 		WRITE_ONCE(t->task, get_task_struct(current));
 	}

@@ -27,8 +27,9 @@
  * root's only; U's process in the caller's user namespace's parent is not
  * the namespace's to checkpoint; a process of U's that the kernel made
  * SUID_DUMP_ROOT (fs.suid_dumpable 2) restarts as such for root only; U
- * in its namespaces has no pid of the initial pid namespace, and may not
- * drop its group where setgroups is denied.
+ * in its namespaces has no pid of the initial pid namespace (neither asked
+ * for, nor given by the kernel to its fork there), and may not drop its
+ * group where setgroups is denied.
  *
  * Usage: privmodel DIR SUID_COPY   (as root; SUID_COPY: where to put a
  *        setuid-root copy of this program, on a file system without nosuid)
@@ -88,10 +89,14 @@ enum who {
 /*
  * Where a restart builds its tree: in the caller's pid namespace; in a new
  * one below it (CPT_INIT_NEW_PIDNS, the pid asked for by the namespace's
- * init); or claiming a new one (the flag) while asking for the pid in its
- * own.
+ * init); claiming a new one (the flag) while asking for the pid in its
+ * own; or claiming one and asking for no pid, its child given the image's
+ * pid in the initial pid namespace by the kernel (root sets ns_last_pid).
  */
-enum pidns_how { PIDNS_OWN, PIDNS_NEW, PIDNS_CLAIMED };
+enum pidns_how { PIDNS_OWN, PIDNS_NEW, PIDNS_CLAIMED, PIDNS_UNPLACED };
+
+/* PIDNS_UNPLACED: the caller asks root for its next pid, and waits. */
+static int last_pid_ask[2] = { -1, -1 }, last_pid_set[2] = { -1, -1 };
 
 static const char *dir;
 static const char *suid_copy;
@@ -486,7 +491,15 @@ static pid_t restart(pid_t pid, const char *path, enum pidns_how how,
 		snprintf(o->message, sizeof(o->message), "no manifest");
 		goto out;
 	}
-	if (how != PIDNS_NEW && ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
+	if (how == PIDNS_UNPLACED) {
+		char c = 'a';
+
+		if (write(last_pid_ask[1], &c, 1) != 1 ||
+		    read(last_pid_set[0], &c, 1) != 1) {
+			failed(o, -1, "asking root for the pid");
+			goto out;
+		}
+	} else if (how != PIDNS_NEW && ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
 		failed(o, dev, "SET_NEXT_ID");
 		goto out;
 	}
@@ -521,6 +534,29 @@ out:
 	if (dev >= 0)
 		close(dev);
 	return child;
+}
+
+/*
+ * Root, for PIDNS_UNPLACED: once the caller asks, the initial pid
+ * namespace's next pid is pid (a fork elsewhere in between would take it:
+ * the cell then fails with ESRCH, not silently).
+ */
+static void give_next_pid(pid_t pid)
+{
+	char text[16], c;
+	int fd;
+
+	if (read(last_pid_ask[0], &c, 1) != 1)
+		return;
+	snprintf(text, sizeof(text), "%d", pid - 1);
+	fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write_all(fd, text, strlen(text)))
+			perror("ns_last_pid");
+		close(fd);
+	}
+	if (write(last_pid_set[1], "s", 1) != 1)
+		perror("pipe");
 }
 
 /*
@@ -559,6 +595,8 @@ static void as(enum who w, int restarting, enum pidns_how how, pid_t pid,
 		_exit(restored > 0 ? exit_code(restored) : 0);
 	}
 	close(pipefd[1]);
+	if (child > 0 && how == PIDNS_UNPLACED)
+		give_next_pid(pid);
 	if (child < 0 || read(pipefd[0], o, sizeof(*o)) != sizeof(*o)) {
 		o->err = EPIPE;
 		snprintf(o->message, sizeof(o->message),
@@ -854,6 +892,7 @@ static void userns_border_cells(void)
 		EPERM, "choosing the next pid needs CAP_CHECKPOINT_RESTORE"
 	};
 	const struct expect no_drop = { EPERM, "may not setgroups" };
+	const struct expect unplaced = { EPERM, "not in the pid namespace" };
 	int index = next_index++;
 	char image[PATH_MAX];
 	struct outcome o;
@@ -879,6 +918,8 @@ static void userns_border_cells(void)
 		     PIDNS_CLAIMED, pid, index, image, &no_pid);
 	restart_cell("pm.userns-group.drop-group.restart", USERNS_GROUP,
 		     PIDNS_NEW, pid, index, image, &no_drop);
+	restart_cell("pm.userns-pidns.unplaced.restart", USERNS_PIDNS,
+		     PIDNS_UNPLACED, pid, index, image, &unplaced);
 }
 
 static int write_text(const char *path, const char *text)
@@ -1018,6 +1059,10 @@ int main(int argc, char **argv)
 	device_mode_cell();
 	if (chmod("/dev/cpt", 0666)) {
 		perror("/dev/cpt");
+		return 1;
+	}
+	if (pipe2(last_pid_ask, O_CLOEXEC) || pipe2(last_pid_set, O_CLOEXEC)) {
+		perror("pipe2");
 		return 1;
 	}
 	holder = make_userns();

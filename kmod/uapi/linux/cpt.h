@@ -142,7 +142,8 @@ struct cpt_api {
  * the caller makes after INIT, below its own. INIT then reserves no pid and
  * asks no capability; the tree's pids are reserved in the namespace where
  * the first of them is asked for (CPT_IOC_SET_NEXT_ID), which already takes
- * CAP_CHECKPOINT_RESTORE over that namespace's user namespace.
+ * CAP_CHECKPOINT_RESTORE over that namespace's user namespace; only tasks of
+ * that namespace may then CPT_IOC_RESTORE (else EPERM).
  */
 #define CPT_INIT_NEW_PIDNS 2
 

@@ -84,6 +84,8 @@ export const privmodelScenarios: readonly Scenario[] = [
         'privilege matrix: root may not checkpoint a process whose credentials are in a user namespace (EOPNOTSUPP), which runs on',
       'pm.userns-pidns.initial-pid.restart':
         'privilege matrix: a user in its own user namespace, its pids to be reserved in a new pid namespace, may not choose a pid of the initial one (EPERM)',
+      'pm.userns-pidns.unplaced.restart':
+        'privilege matrix: a user in its own user namespace, its pids to be reserved in a new pid namespace, may not restore a fork of its own that has the pid in the initial one (EPERM)',
       'pm.userns-group.drop-group.restart':
         'privilege matrix: a user in its own user namespace, whose setgroups is denied, may not restart its process without its supplementary group (EPERM)',
       'pm.dump-root.checkpoint': "privilege matrix: root checkpoints a user's process the kernel made SUID_DUMP_ROOT",
