@@ -15,6 +15,7 @@ import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { pidfdScenarios } from './pidfd.js';
 import { privmodelScenarios } from './privmodel.js';
+import { usernsScenarios } from './userns.js';
 import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
@@ -59,6 +60,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...procStateScenarios,
   ...authimgScenarios,
   ...privmodelScenarios,
+  ...usernsScenarios,
   ...inetScenarios,
   ...securityLeftoverScenarios,
 ];
