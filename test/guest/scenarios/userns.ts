@@ -18,7 +18,6 @@ export const usernsScenarios: readonly Scenario[] = [
       'userns.restart':
         "nobody restarts its tree with cptctl restart --pidns in a user namespace of its own; the pid namespace's init is nobody's",
       'userns.tree-root-ids': 'the tree restarted by nobody: its root keeps its pid, group and session in its pid namespace',
-      'userns.tree-zombie-status': 'the tree restarted by nobody: its zombie comes back and is reaped with its exit status',
       'userns.tree-subtree-A': 'the tree restarted by nobody: subtree A keeps pids, parents, groups and session',
       'userns.tree-subtree-B': "the tree restarted by nobody: subtree B (in a sibling's group) keeps its ids",
       'userns.tree-subtree-C': 'the tree restarted by nobody: subtree C keeps its ids',
