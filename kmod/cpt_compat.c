@@ -231,6 +231,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_fanotify_init, fanotify_init),
 	CPT_SYSCALL(sys_fanotify_mark, fanotify_mark),
 	CPT_SYM(fanotify_fops, "fanotify_fops"),
+	/* restarts in a user namespace */
+	CPT_SYM(may_setgroups, "may_setgroups"),
 };
 
 /* Why the last check failed, for the one message that names it. */

@@ -12,7 +12,8 @@
 #define CPT_FEATURES_SUPPORTED (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 				CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 				CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
-				CPT_FEATURE_PTY | CPT_FEATURE_AUTH)
+				CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
+				CPT_FEATURE_NEW_PIDNS)
 
 struct cpt_session;
 struct cpt_restore;
@@ -78,8 +79,9 @@ void cpt_session_failure(struct cpt_file *cf, char *buf, size_t size);
 long cpt_ioctl_set_next_id(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 int cpt_nextid_init(void);
 int cpt_set_next_pty(u64 index);
-int cpt_nextid_reserve(struct cpt_session *s);
+int cpt_nextid_reserve(struct cpt_session *s, bool new_pidns);
 void cpt_nextid_unreserve(struct cpt_session *s);
+bool cpt_nextid_may_restore(const struct cpt_session *s);
 void cpt_nextid_exit(void);
 
 /*

@@ -25,7 +25,10 @@
  * run of reserved pids each within the margin of the previous one), so a
  * clone costs one binary search. A reservation is made in the restarting
  * caller's namespace, and moves to a namespace below it when the tree's
- * first pid is asked for there (cpt_reservation_follow).
+ * first pid is asked for there (cpt_reservation_follow). A restart that
+ * builds its tree in a new pid namespace (CPT_INIT_NEW_PIDNS) holds its
+ * reservation unplaced until then: the namespace does not exist at INIT,
+ * and the capability over it is what the first pid request checks.
  *
  * A pty's index comes from devpts_new_index(), the lowest free one of the
  * devpts instance below its max: a kretprobe takes the asked index from the
@@ -120,6 +123,8 @@ struct cpt_pid_reservation {
 	const struct cpt_session *session;	/* whose: only compared */
 	struct pid_namespace *ns;
 	struct cpt_user_use *user;
+	bool placed;		/* its pids are in cpt_reserved, in ns */
+	bool new_pidns;		/* CPT_INIT_NEW_PIDNS: no capability asked at INIT */
 	unsigned int nr;
 	pid_t pids[];		/* sorted */
 };
@@ -419,11 +424,14 @@ static int cpt_set_next_pid(u64 nr)
 }
 
 static int cpt_reservation_move(struct cpt_pid_reservation *r, struct pid_namespace *ns);
+static int cpt_reservation_place(struct cpt_pid_reservation *r, struct pid_namespace *ns);
 
 /*
  * A tree built in a pid namespace below the one its restart began in
  * (cptctl restart --pidns makes one for it) has that namespace's pids: the
- * session's reservation moves there with the first pid asked for in it.
+ * session's reservation moves there with the first pid asked for in it, or,
+ * unplaced (CPT_INIT_NEW_PIDNS), is placed there (or in the caller's own
+ * namespace, if the first pid is asked for there).
  * The session's lock is not taken (its holder may wait for this task's
  * clone): the reservation is found in the list, which it leaves, under
  * cpt_reservations_lock, before it is freed.
@@ -446,11 +454,14 @@ static int cpt_reservation_follow(struct cpt_file *cf)
 	if (ret)
 		goto out;
 	list_for_each_entry(r, &cpt_reservations, node) {
-		if (r->session != s || r->ns == ns)
+		if (r->session != s)
 			continue;
-		for (up = ns->parent; up && up != r->ns; up = up->parent)
+		for (up = ns; up && up != r->ns; up = up->parent)
 			;
-		if (up)
+		/* The caller's pid namespace or one below it, where it was asked. */
+		if (up && !r->placed)
+			ret = cpt_reservation_place(r, ns);
+		else if (up && r->ns != ns)
 			ret = cpt_reservation_move(r, ns);
 		break;
 	}
@@ -604,9 +615,13 @@ static void cpt_reservation_free(struct cpt_pid_reservation *r)
 /*
  * Keeps the tree's pids from other clones in the caller's pid namespace,
  * where the tree is made. Choosing them needs what the kernel asks of
- * clone3's set_tid, the capability over that namespace.
+ * clone3's set_tid, the capability over that namespace. With new_pidns the
+ * tree is made in a namespace the caller makes later, below its own: the
+ * reservation waits, unplaced, for the first pid asked for there
+ * (cpt_reservation_follow), whose request needs the capability over that
+ * namespace instead. It is charged to the user now all the same.
  */
-int cpt_nextid_reserve(struct cpt_session *s)
+int cpt_nextid_reserve(struct cpt_session *s, bool new_pidns)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct cpt_pid_reservation *r;
@@ -615,7 +630,7 @@ int cpt_nextid_reserve(struct cpt_session *s)
 	unsigned int i;
 	int ret;
 
-	if (!checkpoint_restore_ns_capable(ns->user_ns)) {
+	if (!new_pidns && !checkpoint_restore_ns_capable(ns->user_ns)) {
 		cpt_note("restoring a tree's pids needs CAP_CHECKPOINT_RESTORE\n");
 		return -EPERM;
 	}
@@ -646,7 +661,10 @@ int cpt_nextid_reserve(struct cpt_session *s)
 
 	ret = mutex_lock_killable(&cpt_reservations_lock);
 	if (!ret) {
-		ret = cpt_reserved_update(r, true);
+		r->new_pidns = new_pidns;
+		r->placed = !new_pidns;
+		if (r->placed)
+			ret = cpt_reserved_update(r, true);
 		if (!ret)
 			list_add(&r->node, &cpt_reservations);
 		mutex_unlock(&cpt_reservations_lock);
@@ -659,6 +677,26 @@ int cpt_nextid_reserve(struct cpt_session *s)
 	return 0;
 }
 
+/*
+ * Whether the calling task may become a task of s's tree. A restart that
+ * asked no capability at INIT (CPT_INIT_NEW_PIDNS) restores only tasks of
+ * the pid namespace its pids were placed in, where a pid request showed the
+ * capability over it: not a task that has an image pid elsewhere, as a
+ * user's own fork in the initial pid namespace may.
+ */
+bool cpt_nextid_may_restore(const struct cpt_session *s)
+{
+	const struct cpt_pid_reservation *r = s->reserved;
+	bool ok;
+
+	if (!r || !r->new_pidns)
+		return true;
+	mutex_lock(&cpt_reservations_lock);
+	ok = r->placed && r->ns == task_active_pid_ns(current);
+	mutex_unlock(&cpt_reservations_lock);
+	return ok;
+}
+
 void cpt_nextid_unreserve(struct cpt_session *s)
 {
 	struct cpt_pid_reservation *r = s->reserved;
@@ -667,7 +705,8 @@ void cpt_nextid_unreserve(struct cpt_session *s)
 		return;
 	mutex_lock(&cpt_reservations_lock);
 	list_del(&r->node);
-	cpt_reserved_update(r, false);	/* can't fail when taking out */
+	if (r->placed)
+		cpt_reserved_update(r, false);	/* can't fail when taking out */
 	mutex_unlock(&cpt_reservations_lock);
 	/*
 	 * A clone's probe may still compare namespaces with r->ns in the old
@@ -698,6 +737,24 @@ static int cpt_reservation_move(struct cpt_pid_reservation *r, struct pid_namesp
 	if (old)
 		kvfree_rcu(old, rcu);
 	put_pid_ns(was);	/* after a grace period: see cpt_nextid_unreserve */
+	return 0;
+}
+
+/* Puts an unplaced r's pids in namespace ns; under cpt_reservations_lock. */
+static int cpt_reservation_place(struct cpt_pid_reservation *r, struct pid_namespace *ns)
+{
+	struct pid_namespace *was = r->ns;
+	int ret;
+
+	r->ns = ns;
+	ret = cpt_reserved_update(r, true);
+	if (ret) {
+		r->ns = was;
+		return ret;
+	}
+	r->ns = get_pid_ns(ns);
+	r->placed = true;
+	put_pid_ns(was);
 	return 0;
 }
 

@@ -444,7 +444,7 @@ found:
 	wake_up_all(&s->wq);
 }
 
-static int cpt_start_restart(struct cpt_session *s)
+static int cpt_start_restart(struct cpt_session *s, bool new_pidns)
 {
 	int ret;
 
@@ -456,7 +456,7 @@ static int cpt_start_restart(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_seccomp_read(s);
 	if (!ret)
-		ret = cpt_nextid_reserve(s);
+		ret = cpt_nextid_reserve(s, new_pidns);
 	if (!ret)
 		cpt_seek_record(s, 1, 0);
 	return ret;
@@ -470,7 +470,7 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	bool busy;
 	int ret;
 
-	if (req->flags & ~CPT_INIT_ALLOW_UNAUTHENTICATED || req->reserved0 ||
+	if (req->flags & ~(CPT_INIT_ALLOW_UNAUTHENTICATED | CPT_INIT_NEW_PIDNS) || req->reserved0 ||
 	    req->reserved[0] || req->reserved[1])
 		return -EINVAL;
 	if (req->flags && req->mode != CPT_MODE_RESTART)
@@ -509,8 +509,10 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	if (ret)
 		goto out_put;
 	mutex_lock(&s->lock);
-	ret = s->mode == CPT_MODE_CHECKPOINT ? cpt_start_checkpoint(s, req->target) :
-					       cpt_start_restart(s);
+	if (s->mode == CPT_MODE_CHECKPOINT)
+		ret = cpt_start_checkpoint(s, req->target);
+	else
+		ret = cpt_start_restart(s, req->flags & CPT_INIT_NEW_PIDNS);
 	if (ret)
 		cpt_session_abort_locked(s);
 	mutex_unlock(&s->lock);
@@ -775,6 +777,11 @@ static int cpt_restore_check(struct cpt_session *s, struct cpt_task *t, u32 subs
 		if (current->tgid == s->coordinator) {
 			cpt_note("the coordinator cannot restore itself\n");
 			return -EINVAL;
+		}
+		if (!cpt_nextid_may_restore(s)) {
+			cpt_note("pid %d: not in the pid namespace of the tree's pids\n",
+				 task_pid_vnr(current));
+			return -EPERM;
 		}
 		/* Read without the lock by an abort, to kill it. */
 		WRITE_ONCE(t->task, get_task_struct(current));

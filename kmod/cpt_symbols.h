@@ -137,6 +137,8 @@ struct cpt_kernel_symbols {
 	long (*sys_fanotify_init)(const struct pt_regs *regs);
 	long (*sys_fanotify_mark)(const struct pt_regs *regs);
 	const struct file_operations *fanotify_fops;
+	/* restarts in a user namespace: setgroups()'s own check, its setgroups file included */
+	bool (*may_setgroups)(void);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

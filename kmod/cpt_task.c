@@ -275,8 +275,11 @@ static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
 		rt->groups->gid[i] = make_kgid(ns, gids[i]);
-		if (!gid_valid(rt->groups->gid[i]))
+		if (!gid_valid(rt->groups->gid[i])) {
+			cpt_note("image group %u is not mapped in the caller's user namespace\n",
+				 gids[i]);
 			return -EINVAL;
+		}
 	}
 	groups_sort(rt->groups);
 	return 0;
@@ -421,8 +424,11 @@ static int cpt_saved_ids(const struct cpt_restore_task *rt, kuid_t *uid, kgid_t 
 	for (i = 0; i < 4; i++) {
 		uid[i] = make_kuid(ns, rt->ids[i]);
 		gid[i] = make_kgid(ns, rt->ids[4 + i]);
-		if (!uid_valid(uid[i]) || !gid_valid(gid[i]))
+		if (!uid_valid(uid[i]) || !gid_valid(gid[i])) {
+			cpt_note("image uid/gid %u/%u: not mapped in the caller's user namespace\n",
+				 rt->ids[i], rt->ids[4 + i]);
 			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -517,12 +523,18 @@ static int cpt_check_creds(const struct cpt_restore_task *rt, const struct cred 
 			 rt->ids[4], rt->ids[5], rt->ids[6], rt->ids[7]);
 		return -EPERM;
 	}
-	/* Without CAP_SETGID the supplementary groups must be the caller's own. */
-	if (!ns_capable(ns, CAP_SETGID) &&
-	    (rt->groups->ngroups != cred->group_info->ngroups ||
+	/*
+	 * Other supplementary groups than the caller's own take what
+	 * setgroups() takes: CAP_SETGID, and a user namespace whose setgroups
+	 * file allows it. A namespace made with "deny" (as an unprivileged
+	 * user must, to map its gid) may not drop a group: a file's group
+	 * permissions may deny what its other permissions allow.
+	 */
+	if ((rt->groups->ngroups != cred->group_info->ngroups ||
 	     memcmp(rt->groups->gid, cred->group_info->gid,
-		    rt->groups->ngroups * sizeof(kgid_t)))) {
-		cpt_note("image groups (%d) are not the caller's: CAP_SETGID needed\n",
+		    rt->groups->ngroups * sizeof(kgid_t))) &&
+	    !cpt_sym.may_setgroups()) {
+		cpt_note("image groups (%d) are not the caller's, who may not setgroups()\n",
 			 rt->groups->ngroups);
 		return -EPERM;
 	}

@@ -12,7 +12,7 @@ import { packageRoot } from './package.js';
 export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE' | 'KEY';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH';
+export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -28,7 +28,7 @@ export type ModeName = 'CHECKPOINT' | 'RESTART';
 export type FinalizeActionName = 'RESUME' | 'KILL' | 'STOP';
 
 /** Flags of CPT_IOC_INIT, CPT_INIT_*; keys of INIT_FLAGS. */
-export type InitFlagName = 'ALLOW_UNAUTHENTICATED';
+export type InitFlagName = 'ALLOW_UNAUTHENTICATED' | 'NEW_PIDNS';
 
 /** Operations of CPT_IOC_KEY, CPT_KEY_*; keys of KEY_OPS. */
 export type KeyOpName = 'LOAD' | 'UNLOAD' | 'STATUS';

@@ -44,7 +44,7 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request)
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 8> kFeatures{ {
+constexpr std::array<NamedBit, 9> kFeatures{ {
 	CPT_FEATURE_ROW(SESSION),
 	CPT_FEATURE_ROW(NEXT_PID),
 	CPT_FEATURE_ROW(MESSAGES),
@@ -53,6 +53,7 @@ constexpr std::array<NamedBit, 8> kFeatures{ {
 	CPT_FEATURE_ROW(SYSV_IPC),
 	CPT_FEATURE_ROW(PTY),
 	CPT_FEATURE_ROW(AUTH),
+	CPT_FEATURE_ROW(NEW_PIDNS),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
@@ -139,8 +140,9 @@ constexpr std::array<NamedValue, 5> kIdKinds{ {
 	CPT_VALUE_ROW(CPT_ID_, PTY),
 } };
 
-constexpr std::array<NamedValue, 1> kInitFlags{ {
+constexpr std::array<NamedValue, 2> kInitFlags{ {
 	CPT_VALUE_ROW(CPT_INIT_, ALLOW_UNAUTHENTICATED),
+	CPT_VALUE_ROW(CPT_INIT_, NEW_PIDNS),
 } };
 
 constexpr std::array<NamedValue, 3> kKeyOps{ {

@@ -8,7 +8,9 @@
  * Callers (rows): root; root without CAP_SYS_ADMIN (dropped from every
  * set, the bounding set included); user U with CAP_CHECKPOINT_RESTORE
  * only; user U; user U inside its own user namespace (mapped to root
- * there). Targets (columns): a process of the caller's own (made with the
+ * there); the same, restarting in a new pid namespace its user namespace
+ * owns (CPT_INIT_NEW_PIDNS, as `cptctl restart --pidns` in `unshare
+ * --user --map-root-user`). Targets (columns): a process of the caller's own (made with the
  * caller's credentials, in its user namespace), one of another user V, a
  * process of U that exec'd a setuid-root program (dumpable 0), and one of
  * the caller's own sandboxed with no_new_privs and a seccomp filter.
@@ -24,7 +26,10 @@
  * behind (restart). A few cells more: /dev/cpt at its own mode 0600 is
  * root's only; U's process in the caller's user namespace's parent is not
  * the namespace's to checkpoint; a process of U's that the kernel made
- * SUID_DUMP_ROOT (fs.suid_dumpable 2) restarts as such for root only.
+ * SUID_DUMP_ROOT (fs.suid_dumpable 2) restarts as such for root only; U
+ * in its namespaces has no pid of the initial pid namespace (neither asked
+ * for, nor given by the kernel to its fork there), and may not drop its
+ * group where setgroups is denied.
  *
  * Usage: privmodel DIR SUID_COPY   (as root; SUID_COPY: where to put a
  *        setuid-root copy of this program, on a file system without nosuid)
@@ -63,11 +68,35 @@
 
 #define UID_U 4701 /* the unprivileged caller */
 #define UID_V 4702 /* another user */
+#define GID_G 4703 /* a group of U's, for USERNS_GROUP */
 #define MESSAGE_LEN 256
 #define TARGET_MEMORY (256 * 1024)
 #define WAIT_MS 20000
 
-enum who { ROOT, NOADMIN, CR, USER, USERNS, OTHER, SUID, DUMP_ROOT };
+enum who {
+	ROOT,
+	NOADMIN,
+	CR,
+	USER,
+	USERNS,
+	USERNS_PIDNS,
+	OTHER,
+	SUID,
+	DUMP_ROOT,
+	USERNS_GROUP,
+};
+
+/*
+ * Where a restart builds its tree: in the caller's pid namespace; in a new
+ * one below it (CPT_INIT_NEW_PIDNS, the pid asked for by the namespace's
+ * init); claiming a new one (the flag) while asking for the pid in its
+ * own; or claiming one and asking for no pid, its child given the image's
+ * pid in the initial pid namespace by the kernel (root sets ns_last_pid).
+ */
+enum pidns_how { PIDNS_OWN, PIDNS_NEW, PIDNS_CLAIMED, PIDNS_UNPLACED };
+
+/* PIDNS_UNPLACED: the caller asks root for its next pid, and waits. */
+static int last_pid_ask[2] = { -1, -1 }, last_pid_set[2] = { -1, -1 };
 
 static const char *dir;
 static const char *suid_copy;
@@ -148,8 +177,16 @@ static int become(enum who w)
 		ret = become_user(UID_U, 0);
 		break;
 	case USERNS:
+	case USERNS_PIDNS:
 		/* The namespace's owner gets every capability in it. */
 		ret = become_user(UID_U, 0) ?: setns(userns_fd, CLONE_NEWUSER);
+		break;
+	case USERNS_GROUP:
+		/* U with a supplementary group, which its namespace may not drop. */
+		ret = setgroups(1, &(gid_t){ GID_G })	     ?:
+			      setresgid(UID_U, UID_U, UID_U) ?:
+			      setresuid(UID_U, UID_U, UID_U) ?:
+			      setns(userns_fd, CLONE_NEWUSER);
 		break;
 	case OTHER:
 		ret = become_user(UID_V, 0);
@@ -384,12 +421,51 @@ static void __attribute__((noreturn)) restore_child(int dev, int report)
 }
 
 /*
- * A restart of path's process with its pid, as the caller it runs as: the
- * restored process is its child. Returns it, or -1 with o's errno.
+ * A new pid namespace's init, as cptctl restart --pidns makes it: asks for
+ * the tree's pid there, and lives as long as the restored process, with its
+ * exit status.
  */
-static pid_t restart(pid_t pid, const char *path, struct outcome *o)
+static void __attribute__((noreturn)) pidns_init(int dev, int report, pid_t pid)
 {
-	struct cpt_init init = { .mode = CPT_MODE_RESTART };
+	struct cpt_next_id next = { .kind = CPT_ID_PID, .id = pid };
+	struct outcome o = {};
+	int status;
+	pid_t child;
+
+	if (ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
+		failed(&o, dev, "SET_NEXT_ID");
+		if (write(report, &o, sizeof(o)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (child == 0)
+		restore_child(dev, report);
+	if (child < 0) {
+		failed(&o, -1, "clone");
+		if (write(report, &o, sizeof(o)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(report);
+	close(dev);
+	if (waitpid(child, &status, 0) != child)
+		_exit(126);
+	_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+}
+
+/*
+ * A restart of path's process with its pid, as the caller it runs as: the
+ * restored process is its child (or, in a new pid namespace, its child's).
+ * Returns that child, or -1 with o's errno.
+ */
+static pid_t restart(pid_t pid, const char *path, enum pidns_how how,
+		     struct outcome *o)
+{
+	struct cpt_init init = {
+		.mode = CPT_MODE_RESTART,
+		.flags = how == PIDNS_OWN ? 0 : CPT_INIT_NEW_PIDNS,
+	};
 	struct cpt_next_id next = { .kind = CPT_ID_PID, .id = pid };
 	struct cpt_finalize fin = { .action = CPT_FINALIZE_RESUME };
 	int dev, img, report[2], status;
@@ -415,7 +491,15 @@ static pid_t restart(pid_t pid, const char *path, struct outcome *o)
 		snprintf(o->message, sizeof(o->message), "no manifest");
 		goto out;
 	}
-	if (ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
+	if (how == PIDNS_UNPLACED) {
+		char c = 'a';
+
+		if (write(last_pid_ask[1], &c, 1) != 1 ||
+		    read(last_pid_set[0], &c, 1) != 1) {
+			failed(o, -1, "asking root for the pid");
+			goto out;
+		}
+	} else if (how != PIDNS_NEW && ioctl(dev, CPT_IOC_SET_NEXT_ID, &next)) {
 		failed(o, dev, "SET_NEXT_ID");
 		goto out;
 	}
@@ -423,7 +507,11 @@ static pid_t restart(pid_t pid, const char *path, struct outcome *o)
 		failed(o, -1, "pipe2");
 		goto out;
 	}
-	child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	child = syscall(SYS_clone,
+			SIGCHLD | (how == PIDNS_NEW ? CLONE_NEWPID : 0), 0, 0,
+			0, 0);
+	if (child == 0 && how == PIDNS_NEW)
+		pidns_init(dev, report[1], pid);
 	if (child == 0)
 		restore_child(dev, report[1]);
 	close(report[1]);
@@ -449,12 +537,35 @@ out:
 }
 
 /*
+ * Root, for PIDNS_UNPLACED: once the caller asks, the initial pid
+ * namespace's next pid is pid (a fork elsewhere in between would take it:
+ * the cell then fails with ESRCH, not silently).
+ */
+static void give_next_pid(pid_t pid)
+{
+	char text[16], c;
+	int fd;
+
+	if (read(last_pid_ask[0], &c, 1) != 1)
+		return;
+	snprintf(text, sizeof(text), "%d", pid - 1);
+	fd = open("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write_all(fd, text, strlen(text)))
+			perror("ns_last_pid");
+		close(fd);
+	}
+	if (write(last_pid_set[1], "s", 1) != 1)
+		perror("pipe");
+}
+
+/*
  * One operation as who, in a child of the driver: the outcome comes back
  * through a pipe. A restart's child then waits for the restored process,
  * its own child, to end: *coordinator is it, to be waited for.
  */
-static void as(enum who w, int restarting, pid_t pid, const char *image,
-	       struct outcome *o, pid_t *coordinator)
+static void as(enum who w, int restarting, enum pidns_how how, pid_t pid,
+	       const char *image, struct outcome *o, pid_t *coordinator)
 {
 	int pipefd[2], status;
 	pid_t child;
@@ -474,7 +585,7 @@ static void as(enum who w, int restarting, pid_t pid, const char *image,
 		if (become(w)) {
 			failed(&mine, -1, "taking the caller's credentials");
 		} else if (restarting) {
-			restored = restart(pid, image, &mine);
+			restored = restart(pid, image, how, &mine);
 		} else {
 			checkpoint(pid, image, &mine);
 		}
@@ -484,6 +595,8 @@ static void as(enum who w, int restarting, pid_t pid, const char *image,
 		_exit(restored > 0 ? exit_code(restored) : 0);
 	}
 	close(pipefd[1]);
+	if (child > 0 && how == PIDNS_UNPLACED)
+		give_next_pid(pid);
 	if (child < 0 || read(pipefd[0], o, sizeof(*o)) != sizeof(*o)) {
 		o->err = EPIPE;
 		snprintf(o->message, sizeof(o->message),
@@ -499,10 +612,20 @@ static void as(enum who w, int restarting, pid_t pid, const char *image,
 /* ---- the matrix ---- */
 
 static const char *const row_names[] = {
-	[ROOT] = "root",     [NOADMIN] = "root-no-sys-admin",
-	[CR] = "user-cr",    [USER] = "user",
+	[ROOT] = "root",
+	[NOADMIN] = "root-no-sys-admin",
+	[CR] = "user-cr",
+	[USER] = "user",
 	[USERNS] = "userns",
+	[USERNS_PIDNS] = "userns-pidns",
+	[USERNS_GROUP] = "userns-group",
 };
+
+/* A row's restarts: its own pid namespace, or a new one for userns-pidns. */
+static enum pidns_how pidns_of(enum who w)
+{
+	return w == USERNS_PIDNS || w == USERNS_GROUP ? PIDNS_NEW : PIDNS_OWN;
+}
 
 enum column { SAME, OTHER_UID, SETUID, SANDBOXED, NR_COLUMNS };
 
@@ -535,6 +658,10 @@ struct expect {
 	{                                  \
 		EPERM, "CAP_SETUID needed" \
 	}
+#define UNMAPPED                                                    \
+	{                                                           \
+		EINVAL, "not mapped in the caller's user namespace" \
+	}
 
 static const struct expect checkpoint_expect[][NR_COLUMNS] = {
 	[ROOT] = { OK, OK, OK, OK },
@@ -543,6 +670,7 @@ static const struct expect checkpoint_expect[][NR_COLUMNS] = {
 	[CR] = { OK, NO_PTRACE, NO_PTRACE, OK },
 	[USER] = { OK, NO_PTRACE, NO_PTRACE, OK },
 	[USERNS] = { OK, NO_PTRACE, NO_PTRACE, OK },
+	[USERNS_PIDNS] = { OK, NO_PTRACE, NO_PTRACE, OK },
 };
 
 static const struct expect restart_expect[][NR_COLUMNS] = {
@@ -557,6 +685,11 @@ static const struct expect restart_expect[][NR_COLUMNS] = {
 	[USER] = { NO_CR, NO_CR, NO_CR, NO_CR },
 	/* The caller's pid namespace belongs to the initial user namespace. */
 	[USERNS] = { NO_CR, NO_CR, NO_CR, NO_CR },
+	/*
+	 * In a pid namespace of its own, which its user namespace owns: its
+	 * own, with their pids; another user's ids mean nothing there.
+	 */
+	[USERNS_PIDNS] = { OK, UNMAPPED, UNMAPPED, OK },
 };
 
 /* Whose the target of a column is, for a caller. */
@@ -603,8 +736,9 @@ static int running(pid_t pid)
  * The restart half of a cell: as who, restarts image (of pid, killed), and
  * asserts e. Allowed: the target checks itself. Refused: nothing is left.
  */
-static void restart_cell(const char *name, enum who w, pid_t pid, int index,
-			 const char *image, const struct expect *e)
+static void restart_cell(const char *name, enum who w, enum pidns_how how,
+			 pid_t pid, int index, const char *image,
+			 const struct expect *e)
 {
 	char path[PATH_MAX], result[1024] = "", what[512];
 	struct outcome o;
@@ -616,7 +750,7 @@ static void restart_cell(const char *name, enum who w, pid_t pid, int index,
 	unlink(path);
 	target_path(path, index, "result");
 	unlink(path);
-	as(w, 1, pid, image, &o, &coordinator);
+	as(w, 1, how, pid, image, &o, &coordinator);
 	describe(what, sizeof(what), &o);
 	ok = outcome_is(&o, e);
 	if (!o.err) {
@@ -663,7 +797,7 @@ static void cell(enum who row, enum column c)
 		return;
 	}
 	target_path(image, index, "img");
-	as(row, 0, pid, image, &o, &coordinator);
+	as(row, 0, PIDNS_OWN, pid, image, &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
 	describe(what, sizeof(what), &o);
@@ -680,7 +814,7 @@ static void cell(enum who row, enum column c)
 		/* The restart half tries root's image. */
 		snprintf(root_image, sizeof(root_image), "%s/t%d.root.img", dir,
 			 index);
-		as(ROOT, 0, pid, root_image, &by_root, &coordinator);
+		as(ROOT, 0, PIDNS_OWN, pid, root_image, &by_root, &coordinator);
 		if (coordinator > 0)
 			waitpid(coordinator, NULL, 0);
 		snprintf(image, sizeof(image), "%s", root_image);
@@ -693,7 +827,8 @@ static void cell(enum who row, enum column c)
 		      by_root.message);
 		return;
 	}
-	restart_cell(name, row, pid, index, image, &restart_expect[row][c]);
+	restart_cell(name, row, pidns_of(row), pid, index, image,
+		     &restart_expect[row][c]);
 }
 
 /* /dev/cpt as the module makes it, 0600: root's only. */
@@ -705,7 +840,7 @@ static void device_mode_cell(void)
 	unsigned int mode;
 
 	mode = stat("/dev/cpt", &st) ? 07777 : st.st_mode & 07777;
-	as(USER, 0, getpid(), "/dev/null", &o, &coordinator);
+	as(USER, 0, PIDNS_OWN, getpid(), "/dev/null", &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
 	check("pm.device-mode", mode == 0600 && o.err == EACCES,
@@ -733,7 +868,7 @@ static void border_cell(const char *name, enum who caller, enum who target,
 		return;
 	}
 	target_path(image, index, "img");
-	as(caller, 0, pid, image, &o, &coordinator);
+	as(caller, 0, PIDNS_OWN, pid, image, &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
 	describe(what, sizeof(what), &o);
@@ -743,6 +878,48 @@ static void border_cell(const char *name, enum who caller, enum who target,
 	      "%s checkpointing pid %d (%s's): %s; the target is %c",
 	      row_names[caller], pid, row_names[target], what, proc_state(pid));
 	end_target(pid);
+}
+
+/*
+ * U in its own user and pid namespace, at their borders: the flag that has
+ * its pids reserved in a new pid namespace gives it no pid in the initial
+ * one; and a user namespace whose setgroups is "deny" (as an unprivileged
+ * user must make it) may not drop U's group: setgroups()'s own rule.
+ */
+static void userns_border_cells(void)
+{
+	const struct expect no_pid = {
+		EPERM, "choosing the next pid needs CAP_CHECKPOINT_RESTORE"
+	};
+	const struct expect no_drop = { EPERM, "may not setgroups" };
+	const struct expect unplaced = { EPERM, "not in the pid namespace" };
+	int index = next_index++;
+	char image[PATH_MAX];
+	struct outcome o;
+	pid_t pid, coordinator;
+
+	pid = start_target(index, USERNS_PIDNS, 0);
+	if (pid < 0) {
+		check("pm.userns-pidns.initial-pid.restart", 0,
+		      "the target never got ready");
+		return;
+	}
+	target_path(image, index, "img");
+	as(USERNS_PIDNS, 0, PIDNS_OWN, pid, image, &o, &coordinator);
+	if (coordinator > 0)
+		waitpid(coordinator, NULL, 0);
+	end_target(pid);
+	if (o.err) {
+		check("pm.userns-pidns.initial-pid.restart", 0,
+		      "U could not checkpoint its pid %d: %s", pid, o.message);
+		return;
+	}
+	restart_cell("pm.userns-pidns.initial-pid.restart", USERNS_PIDNS,
+		     PIDNS_CLAIMED, pid, index, image, &no_pid);
+	restart_cell("pm.userns-group.drop-group.restart", USERNS_GROUP,
+		     PIDNS_NEW, pid, index, image, &no_drop);
+	restart_cell("pm.userns-pidns.unplaced.restart", USERNS_PIDNS,
+		     PIDNS_UNPLACED, pid, index, image, &unplaced);
 }
 
 static int write_text(const char *path, const char *text)
@@ -783,7 +960,7 @@ static void dump_root_cells(void)
 		return;
 	}
 	target_path(image, index, "img");
-	as(ROOT, 0, pid, image, &o, &coordinator);
+	as(ROOT, 0, PIDNS_OWN, pid, image, &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
 	describe(what, sizeof(what), &o);
@@ -792,10 +969,10 @@ static void dump_root_cells(void)
 	end_target(pid);
 	if (o.err)
 		return;
-	restart_cell("pm.dump-root.user-cr-restart", CR, pid, index, image,
-		     &refused);
-	restart_cell("pm.dump-root.root-restart", ROOT, pid, index, image,
-		     &allowed);
+	restart_cell("pm.dump-root.user-cr-restart", CR, PIDNS_OWN, pid, index,
+		     image, &refused);
+	restart_cell("pm.dump-root.root-restart", ROOT, PIDNS_OWN, pid, index,
+		     image, &allowed);
 }
 
 /* U's own user namespace (0 mapped to U), held by a process of U's. */
@@ -858,7 +1035,8 @@ static int make_suid_copy(void)
 
 int main(int argc, char **argv)
 {
-	static const enum who rows[] = { ROOT, NOADMIN, CR, USER, USERNS };
+	static const enum who rows[] = { ROOT, NOADMIN, CR,
+					 USER, USERNS,	USERNS_PIDNS };
 	pid_t holder;
 	size_t r;
 	int c;
@@ -883,6 +1061,10 @@ int main(int argc, char **argv)
 		perror("/dev/cpt");
 		return 1;
 	}
+	if (pipe2(last_pid_ask, O_CLOEXEC) || pipe2(last_pid_set, O_CLOEXEC)) {
+		perror("pipe2");
+		return 1;
+	}
 	holder = make_userns();
 	if (holder < 0) {
 		check("pm.setup", 0, "cannot make U's user namespace: %s",
@@ -896,6 +1078,7 @@ int main(int argc, char **argv)
 		    &(struct expect)NO_PTRACE);
 	border_cell("pm.root.userns-target.checkpoint", ROOT, USERNS,
 		    &(struct expect){ EOPNOTSUPP, "another user namespace" });
+	userns_border_cells();
 	dump_root_cells();
 	end_target(holder);
 	chmod("/dev/cpt", 0600);

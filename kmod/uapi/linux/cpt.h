@@ -94,10 +94,17 @@ struct cpt_api {
  * unless a CAP_SYS_ADMIN caller passes CPT_INIT_ALLOW_UNAUTHENTICATED.
  */
 #define CPT_FEATURE_AUTH _BITULL(7)
+/*
+ * CPT_INIT_NEW_PIDNS: a restart that builds its tree in a new pid namespace
+ * reserves its pids there, with the capability over that namespace's owner,
+ * so that a user in a user namespace of its own may restart.
+ */
+#define CPT_FEATURE_NEW_PIDNS _BITULL(8)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
-			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH)
+			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
+			    CPT_FEATURE_NEW_PIDNS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -130,6 +137,15 @@ struct cpt_api {
  * authentication, even though a key is loaded.
  */
 #define CPT_INIT_ALLOW_UNAUTHENTICATED 1
+/*
+ * Restart only (CPT_FEATURE_NEW_PIDNS): the tree is built in a pid namespace
+ * the caller makes after INIT, below its own. INIT then reserves no pid and
+ * asks no capability; the tree's pids are reserved in the namespace where
+ * the first of them is asked for (CPT_IOC_SET_NEXT_ID), which already takes
+ * CAP_CHECKPOINT_RESTORE over that namespace's user namespace; only tasks of
+ * that namespace may then CPT_IOC_RESTORE (else EPERM).
+ */
+#define CPT_INIT_NEW_PIDNS 2
 
 struct cpt_init {
 	__u32 image_fd;

@@ -28,7 +28,7 @@ import { readManifest } from '../../image/manifest.js';
 import type { Manifest } from '../../image/schema.js';
 import { isRegularFile, spoolImage } from '../../image/spool.js';
 import { readTree } from '../../image/tree.js';
-import type { CptAddon } from '../../native.js';
+import type { CptAddon, FeatureName } from '../../native.js';
 import { step, StepFailure } from '../../step.js';
 import { describeSystemError } from '../../system-error.js';
 import type { MemoryStats } from '../checkpoint/checkpoint.js';
@@ -102,7 +102,12 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   let device: Device | undefined;
   let image: ImageFile;
   try {
-    device = await openDevice(addon, ['SESSION', 'NEXT_PID', 'TREE'], environment.devicePath);
+    // --pidns: the tree's pids are reserved in the new namespace (NEW_PIDNS),
+    // whose owner may be a user namespace the caller made, as an
+    // unprivileged user's restart needs.
+    const features: readonly FeatureName[] =
+      request.pidns === true ? ['SESSION', 'NEXT_PID', 'TREE', 'NEW_PIDNS'] : ['SESSION', 'NEXT_PID', 'TREE'];
+    device = await openDevice(addon, features, environment.devicePath);
     image = await fileImage(opened, environment.spoolDir);
   } catch (error: unknown) {
     await device?.close();
@@ -117,7 +122,9 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   try {
     progress.phase('reading the header');
     const started = process.hrtime.bigint();
-    const flags = request.allowUnauthenticated === true ? addon.INIT_FLAGS.ALLOW_UNAUTHENTICATED : 0;
+    const flags =
+      (request.allowUnauthenticated === true ? addon.INIT_FLAGS.ALLOW_UNAUTHENTICATED : 0) |
+      (request.pidns === true ? addon.INIT_FLAGS.NEW_PIDNS : 0);
     await step('CPT_IOC_INIT', () =>
       addon.init(session.fd, { imageFd: image.fd, mode: addon.MODES.RESTART, ...(flags === 0 ? {} : { flags }) }),
     );

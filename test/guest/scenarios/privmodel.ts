@@ -1,5 +1,5 @@
 // The privilege model as a matrix (docs/security.md, "Privilege model"):
-// five callers, four targets each, a checkpoint left running and a restart
+// six callers, four targets each, a checkpoint left running and a restart
 // per cell, each asserted with its errno and the module's words, or with
 // the restored target checking itself (test/workloads/privmodel.c).
 import type { Scenario } from './scenario.js';
@@ -11,6 +11,7 @@ const callers = {
   'user-cr': 'a user with CAP_CHECKPOINT_RESTORE only',
   user: 'a plain user',
   userns: 'a user in its own user namespace',
+  'userns-pidns': 'a user in its own user namespace, restarting in a pid namespace of its own',
 } as const;
 
 type Caller = keyof typeof callers;
@@ -44,6 +45,10 @@ const restartRefusal: Record<Caller, Partial<Record<Target, string>>> = {
     setuid: 'no CAP_CHECKPOINT_RESTORE over its pid namespace',
     sandboxed: 'no CAP_CHECKPOINT_RESTORE over its pid namespace',
   },
+  'userns-pidns': {
+    'other-uid': "EINVAL: another user's ids are not mapped in its namespace",
+    setuid: 'EINVAL: root is not mapped in its namespace',
+  },
 };
 
 function matrixChecks(): Record<string, string> {
@@ -58,7 +63,7 @@ function matrixChecks(): Record<string, string> {
       checks[`${name}.restart`] =
         refusal === undefined
           ? `privilege matrix: ${who} restarts ${what}, which checks its credentials, sandbox and memory`
-          : `privilege matrix: ${who} may not restart ${what} (EPERM: ${refusal}), leaving nothing`;
+          : `privilege matrix: ${who} may not restart ${what} (${refusal.startsWith('EINVAL') ? refusal : `EPERM: ${refusal}`}), leaving nothing`;
     }
   }
   return checks;
@@ -77,6 +82,12 @@ export const privmodelScenarios: readonly Scenario[] = [
         'privilege matrix: a user in its own user namespace may not checkpoint its process outside it (EPERM, no ptrace access), which runs on',
       'pm.root.userns-target.checkpoint':
         'privilege matrix: root may not checkpoint a process whose credentials are in a user namespace (EOPNOTSUPP), which runs on',
+      'pm.userns-pidns.initial-pid.restart':
+        'privilege matrix: a user in its own user namespace, its pids to be reserved in a new pid namespace, may not choose a pid of the initial one (EPERM)',
+      'pm.userns-pidns.unplaced.restart':
+        'privilege matrix: a user in its own user namespace, its pids to be reserved in a new pid namespace, may not restore a fork of its own that has the pid in the initial one (EPERM)',
+      'pm.userns-group.drop-group.restart':
+        'privilege matrix: a user in its own user namespace, whose setgroups is denied, may not restart its process without its supplementary group (EPERM)',
       'pm.dump-root.checkpoint': "privilege matrix: root checkpoints a user's process the kernel made SUID_DUMP_ROOT",
       'pm.dump-root.user-cr-restart':
         'privilege matrix: a user with CAP_CHECKPOINT_RESTORE may not restart its process as SUID_DUMP_ROOT (dumped as root)',

@@ -16,6 +16,7 @@ import { objectScenarios } from './objects.js';
 import { fanotifyAioScenarios } from './fanotify-aio.js';
 import { pidfdScenarios } from './pidfd.js';
 import { privmodelScenarios } from './privmodel.js';
+import { usernsScenarios } from './userns.js';
 import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
 import type { Scenario } from './scenario.js';
@@ -62,6 +63,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...procStateScenarios,
   ...authimgScenarios,
   ...privmodelScenarios,
+  ...usernsScenarios,
   ...inetScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,

@@ -1,0 +1,72 @@
+# shellcheck shell=sh
+# Unprivileged checkpoint/restart in a user namespace (issue 15): nobody,
+# with no capability, runs a process tree in a user and pid namespace of
+# its own (unshare --user --map-root-user --pid), checkpoints it there, and
+# restarts it with `cptctl restart --pidns` inside another user namespace of
+# its own (`unshare --user --map-root-user`: cptctl, a threaded node
+# process, cannot make one itself): the tree gets its pids again, in the new
+# pid namespace, and checks itself (test/workloads/tree_state.c). Without
+# --pidns the same restart is refused: the initial pid namespace's pids are
+# not nobody's to choose. The privilege matrix (privmodel) asserts the
+# namespace's cells through the ioctls.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# as_nobody_ns CMD...: CMD as nobody, root in a user namespace of its own
+# (uid and gid 0 mapped to nobody's, setgroups denied), with its own IPC
+# namespace: a checkpoint saves every SysV object of its IPC namespace that
+# it may read, and another scenario's would not be nobody's to restore.
+as_nobody_ns() { as_nobody unshare --user --map-root-user --ipc "$@"; }
+
+# The single-quoted scripts are sh -c's and pass_if's eval's to expand.
+# shellcheck disable=SC2016
+scenario_userns() {
+	chmod 0666 /dev/cpt
+	chmod 0711 "$scratch"
+	d=$scratch/nobody
+	mkdir -p "$d/tree"
+	chown -R nobody:nogroup "$d"
+	# The tree in nobody's namespaces: sh is the pid namespace's init,
+	# the tree's root its child; checkpointed --kill from inside.
+	as_nobody_ns --pid --fork --mount-proc sh -c '
+		"$0" "$1/tree" >"$1/tree.out" 2>&1 </dev/null &
+		i=0
+		until grep -q READY "$1/tree.out" 2>/dev/null; do
+			i=$((i + 1))
+			[ $i -gt 300 ] && exit 9
+			sleep 0.1
+		done
+		echo $! >"$1/root.pid"
+		"$2" checkpoint $! -o "$1/tree.img" --kill
+	' "$workloads/tree_state" "$d" "$cptctl" 2>"$scratch/checkpoint.err"
+	status=$?
+	pass_if userns.checkpoint "nobody's checkpoint of its tree (root pid $(cat "$d/root.pid" 2>/dev/null) in its pid namespace) exited $status: $(tr '\n' ' ' <"$scratch/checkpoint.err")" \
+		[ "$status" -eq 0 ]
+
+	# Without a pid namespace of its own: no pid of the initial one.
+	as_nobody_ns "$cptctl" restart "$d/tree.img" --detach >/dev/null 2>"$scratch/own-pidns.err"
+	status=$?
+	pass_if userns.initial-pidns-refused "nobody's restart in the initial pid namespace exited $status: $(tr '\n' ' ' <"$scratch/own-pidns.err")" \
+		eval '[ "$status" -eq 5 ] && grep -q "CAP_CHECKPOINT_RESTORE" "$scratch/own-pidns.err"'
+
+	# Into a file: the pid namespace's init, cptctl's fork, keeps its stdout.
+	as_nobody_ns "$cptctl" restart --pidns "$d/tree.img" --detach >"$scratch/restart.out" 2>"$scratch/restart.err"
+	status=$?
+	restored=$(cat "$scratch/restart.out")
+	owner=$(stat -c %U "/proc/$restored" 2>/dev/null)
+	pass_if userns.restart "nobody's restart --pidns in a user namespace of its own exited $status, the namespace's init $restored owned by '$owner': $(tr '\n' ' ' <"$scratch/restart.err")" \
+		eval '[ "$status" -eq 0 ] && [ "$owner" = nobody ]'
+	# The tree's own checks once it goes on: pids, groups and session.
+	# Not zombie-status: the root reads its zombie's state in /proc, which
+	# here is the initial pid namespace's (--pidns mounts none), where the
+	# zombie's pid is another process's.
+	touch "$d/tree/go"
+	wait_for_line "$d/tree.out" "^RESULT all-exited "
+	for tree_check in root-ids subtree-A subtree-B subtree-C subtree-D all-exited; do
+		line=$(grep "^RESULT $tree_check " "$d/tree.out" | tail -n 1)
+		pass_if "userns.tree-$tree_check" "${line:-no RESULT $tree_check line}" \
+			eval 'case "$line" in "RESULT $tree_check PASS"*) true ;; *) false ;; esac'
+	done
+	chmod 0600 /dev/cpt
+}
