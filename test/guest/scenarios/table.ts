@@ -30,6 +30,7 @@ import { kindsScenarios } from './kinds.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
+import { unixskScenarios } from './unixsk.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -60,6 +61,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...authimgScenarios,
   ...privmodelScenarios,
   ...inetScenarios,
+  ...unixskScenarios,
   ...securityLeftoverScenarios,
 ];
 
