@@ -17,8 +17,8 @@ export const unixskScenarios: readonly Scenario[] = [
   {
     name: 'unixsk',
     run: cycle('unix_sockets', inDir, { after: shellHook('unixsk', 'inspect_unixsk') }),
-    timeoutSeconds: 100,
-    costSeconds: 35,
+    timeoutSeconds: 150,
+    costSeconds: 50,
     checks: {
       'unixsk.checkpoint': 'a tree holding unix sockets neither listening nor pairs is checkpointed and killed',
       'unixsk.exit-status': 'the restarted tree checks its unix sockets and ends well',
