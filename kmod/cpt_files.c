@@ -60,6 +60,8 @@ static const struct cpt_file_ops *const cpt_file_kinds[] = {
 	[CPT_PB_FILE_KIND_UNIX_LISTENER] = &cpt_unix_listener_ops,
 	[CPT_PB_FILE_KIND_PIDFD] = &cpt_file_pidfd_ops,
 	[CPT_PB_FILE_KIND_O_PATH] = &cpt_file_opath_ops,
+	[CPT_PB_FILE_KIND_UNIX_STREAM] = &cpt_unix_sk_ops,
+	[CPT_PB_FILE_KIND_UNIX_DGRAM] = &cpt_unix_sk_ops,
 	[CPT_PB_FILE_KIND_INET] = &cpt_file_inet_ops,
 	[CPT_PB_FILE_KIND_FANOTIFY] = &cpt_fanotify_ops,
 };

@@ -12,6 +12,7 @@
 #include <linux/cache.h>
 #include <linux/netdevice.h>
 #include <linux/path.h>
+#include <linux/un.h>
 #include <linux/in6.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -177,7 +178,16 @@ struct cpt_rfile_unix {
 	const u8 *addr;
 	u32 addr_len;
 	u32 backlog;
-	struct cpt_node_attrs node;	/* UNIX_LISTENER on a path: its socket file */
+	struct cpt_node_attrs node;	/* bound to a path (not a pair): its socket file */
+	/* UNIX_STREAM, UNIX_DGRAM: the UnixSocket's state */
+	u32 shutdown;
+	u32 rcvbuf, sndbuf;
+	bool passcred;
+	/* UNIX_DGRAM: connected to this name; copied, for the final step outlives the record */
+	u8 peer[sizeof(struct sockaddr_un) + 1];
+	u32 peer_len;
+	u32 nr_queued;			/* UNIX_DGRAM: its datagrams, walked again in sock_msg */
+	struct cpt_pb_field sock_msg;
 };
 
 /* The InetSocket option fields a restart sets again, by field number from reuseaddr's. */
@@ -254,7 +264,7 @@ struct cpt_rfile {
 		struct cpt_rfile_pipe pipe;	/* PIPE, FIFO */
 		struct cpt_rfile_content content; /* DELETED, MEMFD */
 		struct cpt_rfile_eventfd eventfd;
-		struct cpt_rfile_unix unix_sk;	/* UNIX_PAIR, UNIX_LISTENER */
+		struct cpt_rfile_unix unix_sk;	/* UNIX_* */
 		u64 signalfd_mask;
 		struct cpt_timer_state timer;
 		struct cpt_rfile_epoll epoll;
@@ -361,6 +371,7 @@ extern const struct cpt_file_ops cpt_file_epoll_ops;
 /* cpt_unix.c: unix socket pairs and listeners. */
 extern const struct cpt_file_ops cpt_unix_pair_ops;
 extern const struct cpt_file_ops cpt_unix_listener_ops;
+extern const struct cpt_file_ops cpt_unix_sk_ops;	/* UNIX_STREAM, UNIX_DGRAM */
 /* cpt_pty.c: ptys whose master the tree holds. */
 extern const struct cpt_file_ops cpt_pty_ops;
 /* cpt_inotify.c */

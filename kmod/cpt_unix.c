@@ -12,6 +12,7 @@
  * end of a pair is named without bind(): only with a name its restorer
  * could have had (cpt_unix_may_take_name()).
  */
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/jhash.h>
@@ -37,31 +38,73 @@ static bool cpt_unix_is_listener(struct file *file)
 	       READ_ONCE(sock->sk->sk_state) == TCP_LISTEN;
 }
 
-/* Why a socket that is not a listener, nor a pair of the tree, is refused. */
+/*
+ * Why what a unix socket has queued cannot come back, or NULL: fds in
+ * flight (SCM_RIGHTS) name files a restart does not make again; a message
+ * with its sender's credentials (sent with SCM_CREDENTIALS, or while
+ * either end had SO_PASSCRED) would name the restorer instead;
+ * out-of-band data.
+ */
+static const char *cpt_unix_queue_refusal(struct sock *sk)
+{
+	struct sk_buff *skb;
+	bool fds = false, creds = false;
+
+	spin_lock(&sk->sk_receive_queue.lock);
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		fds |= !!UNIXCB(skb).fp;
+		creds |= !!UNIXCB(skb).pid;
+	}
+	spin_unlock(&sk->sk_receive_queue.lock);
+	if (fds)
+		return "a unix socket with fds in flight in its queue (SCM_RIGHTS)";
+	if (creds)
+		return "a unix socket with queued messages' credentials (SCM_CREDENTIALS)";
+#if IS_ENABLED(CONFIG_AF_UNIX_OOB)
+	if (READ_ONCE(unix_sk(sk)->oob_skb))
+		return "a unix socket with out-of-band data queued (MSG_OOB)";
+#endif
+	return NULL;
+}
+
+/* Why a connected stream or seqpacket socket that is no pair of the tree is refused. */
 static const char *cpt_unix_refusal(struct file *file)
 {
 	struct socket *sock = sock_from_file(file);
+	const char *why = NULL;
+	struct sock *peer;
 
 	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX)
 		return "socket other than a unix one";
-	if (sock->state == SS_CONNECTED)
-		return "unix socket connected to a process outside the tree";
-	return "unix socket neither listening nor connected";
+	why = cpt_unix_queue_refusal(sock->sk);
+	if (why)
+		return why;
+	peer = unix_peer_get(sock->sk);
+	if (peer) {
+		if (sock_flag(peer, SOCK_DEAD))
+			why = "a unix socket whose peer was closed";
+		else if (!READ_ONCE(peer->sk_socket))
+			why = "a unix socket whose connection is not accepted yet";
+		else if (sock->sk->sk_shutdown || peer->sk_shutdown)
+			why = "a shut down unix socket connection";
+		sock_put(peer);
+	}
+	return why ?: "unix socket connected to a process outside the tree";
 }
 
 /* The socket's own name, as getsockname() gives it (0 bytes: none). */
-static void cpt_unix_encode_addr(struct cpt_pb_buf *one, struct sock *sk)
+static void cpt_unix_encode_addr(struct cpt_pb_buf *one, struct sock *sk, u32 field)
 {
 	/* Pairs with unix_bind()'s release of the name, as unix_getname() reads it. */
 	struct unix_address *addr = smp_load_acquire(&unix_sk(sk)->addr);
 
 	if (addr)
-		cpt_pb_bytes(one, CPT_PB_FILE_UNIX_ADDR, addr->name, addr->len);
+		cpt_pb_bytes(one, field, addr->name, addr->len);
 }
 
 static void cpt_unix_save_addr(struct cpt_pb_buf *one, struct file *file)
 {
-	cpt_unix_encode_addr(one, sock_from_file(file)->sk);
+	cpt_unix_encode_addr(one, sock_from_file(file)->sk, CPT_PB_FILE_UNIX_ADDR);
 }
 
 /*
@@ -104,7 +147,7 @@ static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struc
 		return -EOPNOTSUPP;
 	}
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
-	cpt_unix_encode_addr(one, sk);
+	cpt_unix_encode_addr(one, sk, CPT_PB_FILE_UNIX_ADDR);
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_BACKLOG, READ_ONCE(sk->sk_max_ack_backlog));
 	return cpt_unix_save_node(one, fd, sk) ?: one->err;
 }
@@ -141,8 +184,7 @@ struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct 
 	struct socket *sock = sock_from_file(file);
 	struct sock *sk = sock ? sock->sk : NULL, *peer;
 	struct cpt_saved_file *other = NULL;
-	struct sk_buff *skb;
-	bool clean = true;
+	bool clean;
 
 	if (!sk || sk->sk_family != AF_UNIX || sock->state != SS_CONNECTED ||
 	    (sk->sk_type != SOCK_STREAM && sk->sk_type != SOCK_DGRAM &&
@@ -155,13 +197,7 @@ struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct 
 	if ((sk->sk_type != SOCK_DGRAM || (!unix_sk(sk)->addr && !unix_sk(peer)->addr)) &&
 	    unix_peer(peer) == sk && !sk->sk_shutdown && !peer->sk_shutdown)
 		other = cpt_find_saved_sock(reg, peer);
-	spin_lock(&sk->sk_receive_queue.lock);
-	skb_queue_walk(&sk->sk_receive_queue, skb)
-		clean &= !UNIXCB(skb).fp;
-	spin_unlock(&sk->sk_receive_queue.lock);
-#if IS_ENABLED(CONFIG_AF_UNIX_OOB)
-	clean &= !unix_sk(sk)->oob_skb;
-#endif
+	clean = !cpt_unix_queue_refusal(sk);
 	sock_put(peer);
 	return clean ? other : NULL;
 }
@@ -222,6 +258,7 @@ out:
  * counts on a struct sockaddr_storage, as getsockname() shows it).
  */
 #define CPT_UNIX_ADDR_MAX (sizeof(struct sockaddr_un) + 1)
+static_assert(sizeof_field(struct cpt_rfile_unix, peer) == CPT_UNIX_ADDR_MAX);
 
 /* A name a restart may bind: a path or an abstract name, within sun_path. */
 static bool cpt_unix_addr_valid(const u8 *addr, size_t len)
@@ -275,54 +312,143 @@ static int cpt_unix_unlink_stale(const struct sockaddr_un *sun, int len)
 	return ret;
 }
 
-static struct file *cpt_unix_listener_open(u32 type, const u8 *addr, size_t len, u32 backlog,
-					   u32 flags)
-{
-	/*
-	 * What bind() and connect() are given: af_unix may write the NUL
-	 * after a path of all of sun_path, one byte past a sockaddr_un. Zeroed,
-	 * a path always ends within it.
-	 */
-	struct sockaddr_storage storage = {};
-	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
-	struct sockaddr *sa = (struct sockaddr *)&storage;
-	struct socket *sock;
+/* A socket made in the restoring task as the program made it, at fd there. */
+struct cpt_unix_restore {
+	struct cpt_rfile *rfile;
+	struct cpt_ubuf ub;	/* what the syscalls read */
+	long fd;
 	struct file *file;
-	int ret, somaxconn;
+};
 
-	memcpy(&storage, addr, len);
-	/* A path is bound by its bytes, as bind() takes it: the NUL is the kernel's. */
+/*
+ * The name, as bind() and connect() are given it, in *storage: af_unix may
+ * write the NUL after a path of all of sun_path, one byte past a
+ * sockaddr_un. Zeroed, a path always ends within it; a path is bound by its
+ * bytes, as bind() takes it: the NUL is the kernel's. Returns its length.
+ */
+static int cpt_unix_sockaddr(struct sockaddr_storage *storage, const u8 *addr, size_t len)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)storage;
+
+	memset(storage, 0, sizeof(*storage));
+	memcpy(storage, addr, len);
 	if (sun->sun_path[0])
 		len = offsetof(struct sockaddr_un, sun_path) +
 		      strnlen(sun->sun_path, sizeof(sun->sun_path));
-	ret = sock_create(AF_UNIX, type, 0, &sock);
-	if (ret)
-		return ERR_PTR(ret);
-	ret = kernel_bind(sock, sa, len);
-	if (ret == -EADDRINUSE && sun->sun_path[0] && !cpt_unix_path_in_use(sa, len)) {
-		ret = cpt_unix_unlink_stale(sun, len);
-		if (!ret)
-			ret = kernel_bind(sock, sa, len);
-	}
-	/* As listen() clamps it. */
-	somaxconn = READ_ONCE(sock_net(sock->sk)->core.sysctl_somaxconn);
-	if (!ret)
-		ret = kernel_listen(sock, min_t(u32, backlog, somaxconn));
-	if (ret) {
-		cpt_note("cannot listen on %s%.*s again: %d\n", sun->sun_path[0] ? "" : "@",
-			 (int)(len - offsetof(struct sockaddr_un, sun_path) - !sun->sun_path[0]),
-			 sun->sun_path + !sun->sun_path[0], ret);
-		sock_release(sock);
-		return ERR_PTR(ret);
-	}
-	file = sock_alloc_file(sock, flags & O_NONBLOCK, NULL);
-	return file;
+	return len;
 }
 
-/* Gives a restored end of a connection its saved name back. */
-static int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len)
+/* For messages: the path, or @ and the abstract name (up to its first NUL). */
+struct cpt_unix_shown {
+	char s[CPT_UNIX_ADDR_MAX + 2];
+};
+
+static const char *cpt_unix_show(struct cpt_unix_shown *buf, const void *addr, size_t len)
 {
-	struct sock *sk = sock_from_file(file)->sk;
+	const char *path = (const char *)addr + offsetof(struct sockaddr_un, sun_path);
+	int path_len = len - offsetof(struct sockaddr_un, sun_path);
+
+	snprintf(buf->s, sizeof(buf->s), "%s%.*s", *path ? "" : "@", path_len - !*path,
+		 path + !*path);
+	return buf->s;
+}
+
+/* socket() in the restoring task, as the restarting caller, in its network namespace. */
+static int cpt_unix_socket(struct cpt_unix_restore *ur, u32 type)
+{
+	struct socket *sock;
+	int ret;
+
+	ur->fd = -1;
+	ret = cpt_ubuf_get(&ur->ub, sizeof(struct sockaddr_storage));
+	if (ret)
+		return ret;
+	ur->fd = cpt_sys(cpt_sym.sys_socket, AF_UNIX, type | SOCK_CLOEXEC, 0, 0, 0);
+	if (ur->fd < 0) {
+		cpt_note("fd %u: cannot make a unix socket again: %ld\n", ur->rfile->fd, ur->fd);
+		return ur->fd;
+	}
+	ur->file = fget(ur->fd);
+	sock = ur->file ? sock_from_file(ur->file) : NULL;
+	if (!sock || sock->sk->sk_family != AF_UNIX || sock->sk->sk_type != type) {
+		cpt_note("the socket just made at fd %ld is not there: %s\n", ur->fd,
+			 "another task changed the restoring task's fd table");
+		return -EBADF;
+	}
+	return 0;
+}
+
+/* A syscall that takes the socket's fd and a name: bind(), connect(). */
+static long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
+			      long (*call)(const struct pt_regs *regs),
+			      const struct sockaddr_storage *storage, int len)
+{
+	if (copy_to_user((void __user *)ur->ub.addr, storage, len))
+		return -EFAULT;
+	return cpt_sys(call, fd, ur->ub.addr, len, 0, 0);
+}
+
+/*
+ * bind() to the saved name, as the restarting caller: the kernel's checks
+ * apply (the LSM's, the permission to create the socket file in its
+ * directory). The file a killed socket left at its path is removed first,
+ * once a probe finds nobody bound to it.
+ */
+static int cpt_unix_bind(struct cpt_unix_restore *ur, const u8 *addr, size_t addr_len)
+{
+	struct sockaddr_storage storage;
+	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
+	int len = cpt_unix_sockaddr(&storage, addr, addr_len);
+	struct cpt_unix_shown shown;
+	long ret;
+
+	ret = cpt_unix_sys_name(ur, ur->fd, cpt_sym.sys_bind, &storage, len);
+	if (ret == -EADDRINUSE && sun->sun_path[0] &&
+	    !cpt_unix_path_in_use((struct sockaddr *)&storage, len)) {
+		ret = cpt_unix_unlink_stale(sun, len);
+		if (!ret)
+			ret = cpt_unix_sys_name(ur, ur->fd, cpt_sym.sys_bind, &storage, len);
+	}
+	if (ret)
+		cpt_note("fd %u: cannot bind a unix socket to %s again: %ld\n", ur->rfile->fd,
+			 cpt_unix_show(&shown, &storage, len), ret);
+	return ret;
+}
+
+/*
+ * The socket's fd is given back: the file is the File's if nothing went
+ * wrong, and still the one at fd (held threads: nobody else uses the
+ * table; checked all the same).
+ */
+static int cpt_unix_socket_done(struct cpt_unix_restore *ur, int ret)
+{
+	struct file *now;
+
+	if (!ret) {
+		now = fget(ur->fd);
+		if (now != ur->file) {
+			cpt_note("the socket just made at fd %ld is not there: %s\n", ur->fd,
+				 "another task changed the restoring task's fd table");
+			ret = -EBADF;
+		}
+		if (now)
+			fput(now);
+	}
+	if (ur->fd >= 0)
+		close_fd(ur->fd);
+	cpt_ubuf_put(&ur->ub);
+	if (!ret) {
+		ur->rfile->file = ur->file;
+		cpt_set_nonblock(ur->file, ur->rfile->flags & O_NONBLOCK);
+	} else if (ur->file) {
+		fput(ur->file);
+	}
+	return ret;
+}
+
+/* Gives a restored end of a connection (or a datagram's sender) its saved name back. */
+static int cpt_unix_set_addr(struct sock *sk, const u8 *name, size_t len)
+{
 	struct unix_address *addr;
 
 	addr = kmalloc(sizeof(*addr) + len, GFP_KERNEL_ACCOUNT);
@@ -343,14 +469,17 @@ static int cpt_unix_set_addr(struct file *file, const u8 *name, size_t len)
 	return 0;
 }
 
-/* Restart: the name of a listener the session bound, by its jhash. */
+/* Restart: the name of a socket the session bound, by its jhash. */
 struct cpt_unix_name {
 	size_t len;
 	u8 name[];
 };
 
-/* Notes a name a listener of this restart holds: a connection may have it. */
-static int cpt_unix_note_listener(struct cpt_file_registry *reg, const u8 *name, size_t len)
+/*
+ * Notes a name a socket of this restart holds: a connection to a listener
+ * may have it, a datagram may come from it.
+ */
+static int cpt_unix_note_name(struct cpt_file_registry *reg, const u8 *name, size_t len)
 {
 	struct cpt_unix_name *n = kmalloc(struct_size(n, name, len), GFP_KERNEL_ACCOUNT);
 	int ret;
@@ -424,7 +553,7 @@ static int cpt_unix_name_pair(struct cpt_file_registry *reg, struct cpt_rfile *r
 			 ret);
 		return ret;
 	}
-	return cpt_unix_set_addr(rfile->file, u->addr, u->addr_len);
+	return cpt_unix_set_addr(sock_from_file(rfile->file)->sk, u->addr, u->addr_len);
 }
 
 /* Sends, from its peer, what this end of a pair had yet to read. */
@@ -441,7 +570,9 @@ static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
 		return -ENOTCONN;
 	/* The record was checked when decoded: each message is a bytes field. */
 	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &g) {
-		if (g.num != CPT_PB_FILE_UNIX_MESSAGES || !g.len)
+		/* A stream has no empty messages; a datagram or packet may be empty. */
+		if (g.num != CPT_PB_FILE_UNIX_MESSAGES ||
+		    (!g.len && rfile->unix_sk.type == SOCK_STREAM))
 			continue;
 		vec.iov_base = (void *)g.data;
 		vec.iov_len = g.len;
@@ -515,13 +646,26 @@ out_release:
 	return ret;
 }
 
-static int cpt_unix_listener_claim(unsigned int fd, struct file *file)
+/* A unix socket that is no pair of the tree: a listener, or one of cpt_unix_sk_ops's. */
+static int cpt_unix_claim(unsigned int fd, struct file *file)
 {
+	struct socket *sock;
+	struct sock *sk;
+
 	if (!S_ISSOCK(file_inode(file)->i_mode))
 		return 0;
-	if (!cpt_unix_is_listener(file))
-		return cpt_refuse(fd, cpt_unix_refusal(file));
-	return CPT_PB_FILE_KIND_UNIX_LISTENER;
+	sock = sock_from_file(file);
+	sk = sock ? sock->sk : NULL;
+	if (!sk || sk->sk_family != AF_UNIX)
+		return cpt_refuse(fd, "socket other than a unix one");
+	if (cpt_unix_is_listener(file))
+		return CPT_PB_FILE_KIND_UNIX_LISTENER;
+	if (sk->sk_type == SOCK_DGRAM)
+		return CPT_PB_FILE_KIND_UNIX_DGRAM;
+	if ((sk->sk_type == SOCK_STREAM || sk->sk_type == SOCK_SEQPACKET) &&
+	    READ_ONCE(sock->state) == SS_UNCONNECTED && READ_ONCE(sk->sk_state) == TCP_CLOSE)
+		return CPT_PB_FILE_KIND_UNIX_STREAM;
+	return cpt_refuse(fd, cpt_unix_refusal(file));
 }
 
 static int cpt_unix_listener_save_file(struct cpt_file_save *fs)
@@ -611,8 +755,8 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 	return *bad ? -EBADMSG : 0;
 }
 
-/* The socket file a listener bound to a path gets its saved owner, group and mode back. */
-static int cpt_unix_listener_node(struct cpt_rfile *rfile)
+/* The socket file of a socket bound to a path gets its saved owner, group and mode back. */
+static int cpt_unix_restore_node(struct cpt_rfile *rfile)
 {
 	const struct sockaddr_un *sun = (const struct sockaddr_un *)rfile->unix_sk.addr;
 	struct sock *sk = sock_from_file(rfile->file)->sk;
@@ -632,16 +776,524 @@ static int cpt_unix_listener_node(struct cpt_rfile *rfile)
 	return ret;
 }
 
+/* socket(), bind() and listen() again, in the restoring task. */
 static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct cpt_unix_restore ur = { .rfile = rfile };
+	struct cpt_unix_shown shown;
 	int ret;
 
-	ret = cpt_claim_file(rfile, cpt_unix_listener_open(u->type, u->addr, u->addr_len,
-							   u->backlog, rfile->flags));
-	return ret ?: cpt_unix_listener_node(rfile) ?:
-		      cpt_unix_note_listener(reg, u->addr, u->addr_len);
+	ret = cpt_unix_socket(&ur, u->type) ?: cpt_unix_bind(&ur, u->addr, u->addr_len);
+	if (!ret) {
+		/* listen() clamps it to net.core.somaxconn, as it did. */
+		ret = cpt_sys(cpt_sym.sys_listen, ur.fd, min_t(u32, u->backlog, INT_MAX), 0, 0, 0);
+		if (ret)
+			cpt_note("cannot listen on %s again: %d\n",
+				 cpt_unix_show(&shown, u->addr, u->addr_len), ret);
+	}
+	ret = cpt_unix_socket_done(&ur, ret);
+	return ret ?: cpt_unix_restore_node(rfile) ?:
+		      cpt_unix_note_name(reg, u->addr, u->addr_len);
 }
+
+/* ---- UNIX_STREAM, UNIX_DGRAM: neither a listener nor an end of a pair of the tree ---- */
+
+/* The most datagrams queued in one socket an image holds (af_unix's default limit: 4096). */
+#define CPT_UNIX_MAX_DGRAMS 65536U
+
+/* The first option set on the socket that a restart would not set again, or NULL. */
+static const char *cpt_unix_unsaved_option(struct sock *sk)
+{
+	if (test_bit(SOCK_PASSSEC, &sk->sk_socket->flags))
+		return "SO_PASSSEC";
+	if (sock_flag(sk, SOCK_RCVTSTAMP) || sock_flag(sk, SOCK_RCVTSTAMPNS) ||
+	    READ_ONCE(sk->sk_tsflags))
+		return "SO_TIMESTAMP*";
+	if (sock_flag(sk, SOCK_DBG))
+		return "SO_DEBUG";
+	if (sock_flag(sk, SOCK_LINGER))
+		return "SO_LINGER";
+	if (sock_flag(sk, SOCK_RXQ_OVFL))
+		return "SO_RXQ_OVFL";
+	if (sock_flag(sk, SOCK_KEEPOPEN))
+		return "SO_KEEPALIVE";
+	if (sk->sk_reuse)
+		return "SO_REUSEADDR";
+	if (rcu_access_pointer(sk->sk_filter))
+		return "a socket filter (SO_ATTACH_FILTER)";
+	if (READ_ONCE(sk->sk_rcvtimeo) != MAX_SCHEDULE_TIMEOUT)
+		return "SO_RCVTIMEO";
+	if (READ_ONCE(sk->sk_sndtimeo) != MAX_SCHEDULE_TIMEOUT)
+		return "SO_SNDTIMEO";
+	if (READ_ONCE(sk->sk_peek_off) >= 0)
+		return "SO_PEEK_OFF";
+	if (READ_ONCE(sk->sk_rcvlowat) != 1)
+		return "SO_RCVLOWAT";
+	if (READ_ONCE(sk->sk_priority))
+		return "SO_PRIORITY";
+	if (READ_ONCE(sk->sk_mark))
+		return "SO_MARK";
+	if (READ_ONCE(sk->sk_bound_dev_if))
+		return "SO_BINDTODEVICE";
+	return NULL;
+}
+
+/* The name of the socket of the tree a datagram socket is connected to, checked. */
+static int cpt_unix_save_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg, struct sock *sk)
+{
+	struct sock *peer = unix_peer_get(sk);
+	struct cpt_saved_file *sf;
+	struct unix_address *addr;
+	unsigned int i, fd = fs->e->fd;
+	const char *why = NULL;
+	bool earlier;
+
+	if (!peer)
+		return 0;
+	if (sock_flag(peer, SOCK_DEAD)) {
+		sock_put(peer);
+		return cpt_refuse(fd, "a unix datagram socket whose peer was closed");
+	}
+	/* Pairs with unix_bind()'s release of the name. */
+	addr = smp_load_acquire(&unix_sk(peer)->addr);
+	sf = cpt_find_saved_sock(fs->reg, peer);
+	/* Connected again by name in the final step: the peer must be bound by then. */
+	earlier = sf && sf->id;
+	for (i = 0; sf && !earlier && i < fs->nr_fds; i++)
+		earlier = fs->fds[i].file == sf->file;
+	if (addr && earlier)
+		cpt_pb_bytes(msg, CPT_PB_UNIX_SOCKET_PEER, addr->name, addr->len);
+	sock_put(peer);
+	if (!sf)
+		why = "a unix datagram socket connected to a socket outside the tree";
+	else if (!addr)
+		why = "a unix datagram socket connected to an unnamed socket";
+	else if (!earlier)
+		why = "a unix datagram socket connected to a socket only a later process holds";
+	return why ? cpt_refuse(fd, why) : 0;
+}
+
+/* A datagram's bytes and its sender's name, copied out of the queue. */
+struct cpt_unix_dgram {
+	u32 len;
+	u32 sender_len;
+	u8 sender[CPT_UNIX_ADDR_MAX];
+};
+
+/*
+ * What a datagram socket has yet to read, a message per datagram with its
+ * sender's name. Bound, it may get more from outside the tree while it is
+ * saved: what came in first is saved, within the counts of the first look.
+ */
+static int cpt_unix_save_dgrams(struct cpt_pb_buf *msg, unsigned int fd, struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	unsigned int total = 0, nr = 0, done = 0, i = 0;
+	struct cpt_unix_dgram *d;
+	struct unix_address *addr;
+	struct cpt_pb_buf one;
+	struct sk_buff *skb;
+	char *data;
+	int ret = 0;
+
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		total += min_t(unsigned int, skb->len, CPT_MAX_QUEUED + 1);
+		nr++;
+		if (total > CPT_MAX_QUEUED || nr > CPT_UNIX_MAX_DGRAMS)
+			break;
+	}
+	spin_unlock(&q->lock);
+	if (!nr)
+		return 0;
+	if (total > CPT_MAX_QUEUED || nr > CPT_UNIX_MAX_DGRAMS) {
+		cpt_note("fd %u: %s %u datagrams or %u bytes queued is not supported\n", fd,
+			 "a unix socket with more than", CPT_UNIX_MAX_DGRAMS, CPT_MAX_QUEUED);
+		return -EFBIG;
+	}
+	data = kvmalloc(total ?: 1, GFP_KERNEL);
+	d = kvmalloc_array(nr, sizeof(*d), GFP_KERNEL);
+	if (!data || !d) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		if (i == nr || skb->len > total - done)
+			break;
+		ret = skb_copy_bits(skb, 0, data + done, skb->len);
+		if (ret)
+			break;
+		d[i].len = skb->len;
+		/* Its sender's name, as recvmsg() reads it (unix_copy_addr()). */
+		addr = smp_load_acquire(&unix_sk(skb->sk)->addr);
+		d[i].sender_len = addr ? min_t(u32, addr->len, CPT_UNIX_ADDR_MAX) : 0;
+		if (addr)
+			memcpy(d[i].sender, addr->name, d[i].sender_len);
+		done += d[i++].len;
+	}
+	spin_unlock(&q->lock);
+	for (nr = i, i = 0, done = 0; !ret && i < nr; done += d[i++].len) {
+		cpt_pb_init(&one);
+		cpt_pb_bytes(&one, CPT_PB_UNIX_SOCKET_DATAGRAM_DATA, data + done, d[i].len);
+		if (d[i].sender_len)
+			cpt_pb_bytes(&one, CPT_PB_UNIX_SOCKET_DATAGRAM_SENDER, d[i].sender,
+				     d[i].sender_len);
+		cpt_pb_message(msg, CPT_PB_UNIX_SOCKET_QUEUE, &one);
+	}
+out:
+	kvfree(d);
+	kvfree(data);
+	return ret;
+}
+
+static int cpt_unix_sk_save(struct cpt_file_save *fs)
+{
+	struct sock *sk = sock_from_file(fs->e->file)->sk;
+	unsigned int fd = fs->e->fd;
+	struct unix_address *named;
+	struct cpt_pb_buf msg;
+	const char *why;
+	int ret;
+
+	if (READ_ONCE(sk->sk_err)) {
+		cpt_note("fd %u: unix socket with a pending error (%d) is not supported\n", fd,
+			 READ_ONCE(sk->sk_err));
+		return -EOPNOTSUPP;
+	}
+	why = cpt_unix_queue_refusal(sk);
+	if (why)
+		return cpt_refuse(fd, why);
+	why = cpt_unix_unsaved_option(sk);
+	if (why) {
+		cpt_note("fd %u: socket option %s is not supported\n", fd, why);
+		return -EOPNOTSUPP;
+	}
+	/* Pairs with unix_bind()'s release of the name, as unix_getname() reads it. */
+	named = smp_load_acquire(&unix_sk(sk)->addr);
+	if (named && unix_sk(sk)->path.dentry && d_unlinked(unix_sk(sk)->path.dentry))
+		return cpt_refuse(fd, "a unix socket whose socket file was removed");
+	/* Sent again to its name: an unnamed one only gets datagrams from its peer. */
+	if (skb_queue_len_lockless(&sk->sk_receive_queue) && !named)
+		return cpt_refuse(fd, "an unnamed unix socket with datagrams queued");
+	cpt_pb_init(&msg);
+	cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_TYPE, sk->sk_type);
+	cpt_unix_encode_addr(&msg, sk, CPT_PB_UNIX_SOCKET_ADDR);
+	cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_SHUTDOWN, READ_ONCE(sk->sk_shutdown));
+	cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_PASSCRED,
+		   test_bit(SOCK_PASSCRED, &sk->sk_socket->flags));
+	if (sk->sk_userlocks & SOCK_RCVBUF_LOCK)
+		cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_RCVBUF, READ_ONCE(sk->sk_rcvbuf));
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK)
+		cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_SNDBUF, READ_ONCE(sk->sk_sndbuf));
+	ret = 0;
+	if (sk->sk_type == SOCK_DGRAM)
+		ret = cpt_unix_save_peer(fs, &msg, sk) ?: cpt_unix_save_dgrams(&msg, fd, sk);
+	if (!ret)
+		ret = cpt_unix_save_node(fs->one, fd, sk) ?: msg.err;
+	if (ret) {
+		cpt_pb_free(&msg);
+		return ret;
+	}
+	cpt_pb_message(fs->one, CPT_PB_FILE_UNIX_SOCKET, &msg);
+	return 0;
+}
+
+/* A datagram of the queue, checked. */
+static int cpt_unix_decode_dgram(const struct cpt_pb_field *pf, struct cpt_pb_field *data,
+				 struct cpt_pb_field *sender)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+
+	*data = (struct cpt_pb_field) {};
+	*sender = (struct cpt_pb_field) {};
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		if (f.wire != CPT_PB_BYTES)
+			cpt_pb_fail(&r, -EBADMSG);
+		else if (f.num == CPT_PB_UNIX_SOCKET_DATAGRAM_DATA)
+			*data = f;
+		else if (f.num == CPT_PB_UNIX_SOCKET_DATAGRAM_SENDER)
+			*sender = f;
+	}
+	if (!cpt_pb_end(&r) && sender->len && !cpt_unix_addr_valid(sender->data, sender->len))
+		return -EBADMSG;
+	return cpt_pb_end(&r);
+}
+
+static int cpt_unix_decode_sock(struct cpt_rfile_unix *u, const struct cpt_pb_field *pf)
+{
+	struct cpt_pb_field data, sender;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	size_t total = 0;
+
+	u->sock_msg = *pf;
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		switch (f.num) {
+		case CPT_PB_UNIX_SOCKET_TYPE:
+			cpt_pb_read_u32(&r, &f, &u->type);
+			break;
+		case CPT_PB_UNIX_SOCKET_ADDR:
+		case CPT_PB_UNIX_SOCKET_PEER:
+			if (f.wire != CPT_PB_BYTES || f.len > CPT_UNIX_ADDR_MAX) {
+				cpt_pb_fail(&r, -EBADMSG);
+			} else if (f.num == CPT_PB_UNIX_SOCKET_ADDR) {
+				u->addr = f.data;
+				u->addr_len = f.len;
+			} else {
+				memcpy(u->peer, f.data, f.len);
+				u->peer_len = f.len;
+			}
+			break;
+		case CPT_PB_UNIX_SOCKET_SHUTDOWN:
+			cpt_pb_read_u32(&r, &f, &u->shutdown);
+			break;
+		case CPT_PB_UNIX_SOCKET_PASSCRED:
+			cpt_pb_read_bool(&r, &f, &u->passcred);
+			break;
+		case CPT_PB_UNIX_SOCKET_RCVBUF:
+			cpt_pb_read_u32(&r, &f, &u->rcvbuf);
+			break;
+		case CPT_PB_UNIX_SOCKET_SNDBUF:
+			cpt_pb_read_u32(&r, &f, &u->sndbuf);
+			break;
+		case CPT_PB_UNIX_SOCKET_QUEUE:
+			/* Sent again when the socket is made (cpt_unix_refill_dgrams()). */
+			cpt_pb_fail(&r, cpt_unix_decode_dgram(&f, &data, &sender));
+			total += data.len;
+			if (++u->nr_queued > CPT_UNIX_MAX_DGRAMS || total > CPT_MAX_QUEUED)
+				cpt_pb_fail(&r, -EFBIG);
+			break;
+		}
+	}
+	return cpt_pb_end(&r);
+}
+
+static int cpt_unix_sk_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
+{
+	switch (f->num) {
+	case CPT_PB_FILE_UNIX_SOCKET:
+		return cpt_unix_decode_sock(&rfile->unix_sk, f);
+	case CPT_PB_FILE_NODE_UID:
+	case CPT_PB_FILE_NODE_GID:
+	case CPT_PB_FILE_NODE_MODE:
+		return cpt_unix_decode(rfile, f);
+	}
+	return CPT_FILE_FOREIGN;
+}
+
+/* A socket file's owner and mode: only for a name that is a path. */
+static bool cpt_unix_node_valid(const struct cpt_rfile_unix *u)
+{
+	if (!u->node.owned && !u->node.has_mode)
+		return true;
+	return u->addr_len && u->addr[offsetof(struct sockaddr_un, sun_path)] &&
+	       (!u->node.has_mode || (u->node.mode & S_IFMT) == S_IFSOCK);
+}
+
+static int cpt_unix_sk_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	bool dgram = rfile->kind == CPT_PB_FILE_KIND_UNIX_DGRAM;
+
+	if ((rfile->mode & S_IFMT) != S_IFSOCK)
+		*bad = "mode";
+	else if (!u->sock_msg.data)
+		*bad = "unix socket";
+	else if (dgram ? u->type != SOCK_DGRAM :
+		 u->type != SOCK_STREAM && u->type != SOCK_SEQPACKET)
+		*bad = "socket type";
+	else if (u->addr_len && !cpt_unix_addr_valid(u->addr, u->addr_len))
+		*bad = "socket name";
+	else if (u->peer_len && (!dgram || !cpt_unix_addr_valid(u->peer, u->peer_len)))
+		*bad = "socket peer";
+	else if (u->nr_queued && (!dgram || !u->addr_len))
+		*bad = "socket queue";
+	else if (u->shutdown & ~SHUTDOWN_MASK)
+		*bad = "socket shutdown";
+	else if (u->rcvbuf > INT_MAX || u->sndbuf > INT_MAX)
+		*bad = "socket buffer size";
+	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+		*bad = "access mode";
+	else if (!cpt_unix_node_valid(u))
+		*bad = "socket file";
+	return *bad ? -EBADMSG : 0;
+}
+
+/* setsockopt() on the new socket, as the program would call it. */
+static int cpt_unix_setsockopt(struct cpt_unix_restore *ur, int name, const char *what, u32 value)
+{
+	int val = value;
+	long ret;
+
+	if (copy_to_user((void __user *)ur->ub.addr, &val, sizeof(val)))
+		return -EFAULT;
+	ret = cpt_sys(cpt_sym.sys_setsockopt, ur->fd, SOL_SOCKET, name, ur->ub.addr,
+		      sizeof(val));
+	if (ret)
+		cpt_note("fd %u: cannot set %s to %u again: %ld\n", ur->rfile->fd, what, value,
+			 ret);
+	return ret;
+}
+
+/*
+ * A buffer size the program set: SO_RCVBUF (SO_SNDBUF) gives it back
+ * within net.core.rmem_max (wmem_max); a size above that was forced
+ * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
+ */
+static int cpt_unix_set_buf(struct cpt_unix_restore *ur, bool rcv)
+{
+	struct sock *sk = sock_from_file(ur->file)->sk;
+	u32 saved = rcv ? ur->rfile->unix_sk.rcvbuf : ur->rfile->unix_sk.sndbuf;
+	int ret;
+
+	if (!saved)
+		return 0;
+	ret = cpt_unix_setsockopt(ur, rcv ? SO_RCVBUF : SO_SNDBUF,
+				  rcv ? "SO_RCVBUF" : "SO_SNDBUF", saved / 2);
+	if (!ret && (rcv ? READ_ONCE(sk->sk_rcvbuf) : READ_ONCE(sk->sk_sndbuf)) != saved)
+		ret = cpt_unix_setsockopt(ur, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
+					  rcv ? "SO_RCVBUFFORCE" : "SO_SNDBUFFORCE", saved / 2);
+	return ret;
+}
+
+/*
+ * Sends each saved datagram again to the socket's name, each from a socket
+ * of its own that has its sender's name (given as to a pair's end, only a
+ * name the caller could have), as the sender's sendto() queued it. Before
+ * the socket is connected: a connected one takes datagrams from its peer
+ * only.
+ */
+static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct sockaddr_storage to;
+	struct msghdr msg = { .msg_name = &to, .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct cpt_pb_field data, sender;
+	struct cpt_unix_shown shown;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	struct socket *from;
+	struct kvec vec;
+	int ret;
+
+	msg.msg_namelen = cpt_unix_sockaddr(&to, u->addr, u->addr_len);
+	/* The record was checked when decoded. */
+	cpt_pb_for_each_subfield(&r, &u->sock_msg, &f) {
+		if (f.num != CPT_PB_UNIX_SOCKET_QUEUE)
+			continue;
+		ret = cpt_unix_decode_dgram(&f, &data, &sender) ?:
+		      sock_create(AF_UNIX, SOCK_DGRAM, 0, &from);
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+		if (sender.len) {
+			ret = cpt_unix_may_take_name(reg, SOCK_DGRAM, sender.data, sender.len);
+			if (ret)
+				cpt_note("fd %u: %s: %s (%d)\n", rfile->fd,
+					 "a datagram's sender is not a name the caller could bind",
+					 cpt_unix_show(&shown, sender.data, sender.len), ret);
+			else
+				ret = cpt_unix_set_addr(from->sk, sender.data, sender.len);
+		}
+		if (!ret) {
+			vec.iov_base = (void *)data.data;
+			vec.iov_len = data.len;
+			ret = kernel_sendmsg(from, &msg, &vec, 1, data.len);
+			if (ret == data.len) {
+				ret = 0;
+			} else {
+				cpt_note("fd %u: %s of %zu bytes again: %d\n", rfile->fd,
+					 "cannot queue a saved datagram", data.len, ret);
+				ret = ret < 0 ? ret : -ENOBUFS;
+			}
+		}
+		sock_release(from);
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+		ret = cpt_long_loop_check();
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+	}
+	return cpt_pb_end(&r);
+}
+
+/* socket(), its options and bind() again, in the restoring task; then its queue. */
+static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct cpt_unix_restore ur = { .rfile = rfile };
+	int ret;
+
+	ret = cpt_unix_socket(&ur, u->type);
+	if (!ret)
+		ret = cpt_unix_set_buf(&ur, true) ?: cpt_unix_set_buf(&ur, false);
+	if (!ret && u->addr_len)
+		ret = cpt_unix_bind(&ur, u->addr, u->addr_len) ?:
+		      cpt_unix_note_name(reg, u->addr, u->addr_len) ?:
+		      cpt_unix_refill_dgrams(reg, rfile);
+	/* After the queue: the kernel would give each datagram the restorer's credentials. */
+	if (!ret && u->passcred)
+		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
+	return cpt_unix_socket_done(&ur, ret) ?: cpt_unix_restore_node(rfile);
+}
+
+/*
+ * In the final step, every File of this process and of the earlier ones
+ * made: a datagram socket connect()s again to its peer's name, then the
+ * socket is shut down as it was (shutdown() only takes away).
+ */
+static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+				 struct cpt_rfile *rfile, unsigned int fd)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct cpt_unix_restore ur = { .rfile = rfile };
+	struct sockaddr_storage storage;
+	struct cpt_unix_shown shown;
+	struct file *now;
+	long ret = 0;
+	int len;
+
+	if (u->peer_len) {
+		now = fget(fd);
+		if (now)
+			fput(now);
+		if (now != rfile->file) {
+			cpt_note("fd %u: not the socket restored there\n", fd);
+			return -EBADF;
+		}
+		ret = cpt_ubuf_get(&ur.ub, sizeof(storage));
+		if (ret)
+			return ret;
+		len = cpt_unix_sockaddr(&storage, u->peer, u->peer_len);
+		ret = cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
+		cpt_ubuf_put(&ur.ub);
+		if (ret) {
+			cpt_note("fd %u: cannot connect a unix datagram socket to %s again: %ld\n",
+				 fd, cpt_unix_show(&shown, &storage, len), ret);
+			return ret;
+		}
+	}
+	if (u->shutdown)
+		ret = kernel_sock_shutdown(sock_from_file(rfile->file), u->shutdown - 1);
+	return ret;
+}
+
+const struct cpt_file_ops cpt_unix_sk_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.save = cpt_unix_sk_save,
+	.decode = cpt_unix_sk_decode,
+	.check = cpt_unix_sk_check,
+	.open = cpt_unix_sk_open,
+	.installed = cpt_unix_sk_installed,
+};
 
 const struct cpt_file_ops cpt_unix_pair_ops = {
 	.path = CPT_FILE_PATH_SHOWN,
@@ -653,7 +1305,7 @@ const struct cpt_file_ops cpt_unix_pair_ops = {
 
 const struct cpt_file_ops cpt_unix_listener_ops = {
 	.path = CPT_FILE_PATH_SHOWN,
-	.claim = cpt_unix_listener_claim,
+	.claim = cpt_unix_claim,
 	.save = cpt_unix_listener_save_file,
 	.decode = cpt_unix_decode,
 	.check = cpt_unix_listener_check,

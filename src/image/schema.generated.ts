@@ -268,6 +268,7 @@ export interface Signals {
 }
 
 export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'INET' | 'FANOTIFY';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET';
 
 /**
  * Who the file signals (fcntl(2)): its owner for SIGIO (F_SETOWN_EX),
@@ -425,6 +426,40 @@ export interface File {
    */
   timerSettimeFlags: number;
   timerAbsoluteNs: bigint;
+  /** UNIX_STREAM, UNIX_DGRAM */
+  unixSocket: UnixSocket | null;
+}
+
+/**
+ * A unix socket that is neither a listener nor an end of a pair of the tree
+ * (File kinds UNIX_STREAM, UNIX_DGRAM). A socket bound to a path has its
+ * socket file's owner, group and st_mode in File's node_uid, node_gid and
+ * node_mode. A restart makes it with socket(), setsockopt(), bind() and
+ * connect() in the restoring task, as the restarting caller.
+ */
+export interface UnixSocket {
+  /** SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_SEQPACKET 5 */
+  type: number;
+  /** its own name (struct sockaddr_un, as getsockname() gives it) */
+  addr: Buffer;
+  /** shutdown(): 1 reading, 2 writing, 3 both */
+  shutdown: number;
+  /** SO_PASSCRED */
+  passcred: boolean;
+  /** SO_RCVBUF as getsockopt() reads it, if the program set it */
+  rcvbuf: number;
+  /** SO_SNDBUF as getsockopt() reads it, if the program set it */
+  sndbuf: number;
+  /** UNIX_DGRAM: the name of the socket of the tree it is connected to */
+  peer: Buffer;
+  /** UNIX_DGRAM: what it has yet to read, oldest first */
+  queue: UnixSocketDatagram[];
+}
+
+/** A datagram a unix socket has yet to read, and its sender's name (empty: unnamed). */
+export interface UnixSocketDatagram {
+  data: Buffer;
+  sender: Buffer;
 }
 
 /**

@@ -183,6 +183,9 @@ function describeFile(file: File): string {
         `backlog ${file.unixBacklog}` +
         (file.nodeMode === 0 ? '' : `, socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`)
       );
+    case 'UNIX_STREAM':
+    case 'UNIX_DGRAM':
+      return describeUnixSocket(file);
     case 'INET':
       return describeInet(file.inet);
     case 'SIGNALFD':
@@ -257,6 +260,31 @@ function pathFlagsName(flags: number): string {
 }
 
 /** A re-created node's owner and permission bits, as ls shows them: "1000:1000 0640". */
+/** A unix socket that is neither a listener nor an end of a pair of the tree. */
+function describeUnixSocket(file: File): string {
+  const u = file.unixSocket;
+  if (u === null) return '(no socket state)';
+  const shut = ['', 'shut down for reading', 'shut down for writing', 'shut down'][u.shutdown] ?? `shutdown ${u.shutdown}`;
+  const options = [
+    ...(u.passcred ? ['SO_PASSCRED'] : []),
+    ...(u.rcvbuf ? [`SO_RCVBUF=${u.rcvbuf}`] : []),
+    ...(u.sndbuf ? [`SO_SNDBUF=${u.sndbuf}`] : []),
+  ];
+  return [
+    `${UNIX_TYPES[u.type] ?? `type ${u.type}`} ${u.addr.length > 0 ? `bound to ${unixName(u.addr)}` : 'unbound'}`,
+    ...(u.peer.length > 0 ? [`connected to ${unixName(u.peer)}`] : []),
+    ...(u.queue.length > 0
+      ? [
+          `${u.queue.length} queued (${u.queue.reduce((n, d) => n + d.data.length, 0)} bytes, from ` +
+            `${[...new Set(u.queue.map((d) => (d.sender.length > 0 ? unixName(d.sender) : '(unnamed)')))].join(', ')})`,
+        ]
+      : []),
+    ...(shut ? [shut] : []),
+    ...(options.length > 0 ? [`options ${options.join(', ')}`] : []),
+    ...(file.nodeMode === 0 ? [] : [`socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`]),
+  ].join(', ');
+}
+
 function nodeOwner(uid: number, gid: number, mode: number): string {
   return `${uid}:${gid} ${(mode & 0o7777).toString(8).padStart(4, '0')}`;
 }
@@ -681,6 +709,17 @@ function fileJson(file: File): Record<string, unknown> {
             peer: file.inet.peer.toString('base64'),
             localAddress: file.inet.local.length === 0 ? '' : inetAddress(file.inet.local),
             peerAddress: file.inet.peer.length === 0 ? '' : inetAddress(file.inet.peer),
+          },
+    unixSocket:
+      file.unixSocket === null
+        ? null
+        : {
+            ...file.unixSocket,
+            addr: file.unixSocket.addr.toString('base64'),
+            peer: file.unixSocket.peer.toString('base64'),
+            queue: file.unixSocket.queue.map((d) => ({ data: d.data.toString('base64'), sender: d.sender.toString('base64') })),
+            addrName: file.unixSocket.addr.length === 0 ? '' : unixName(file.unixSocket.addr),
+            peerName: file.unixSocket.peer.length === 0 ? '' : unixName(file.unixSocket.peer),
           },
     pty:
       file.pty === null

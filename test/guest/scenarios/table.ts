@@ -33,6 +33,7 @@ import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
+import { unixskScenarios } from './unixsk.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -65,6 +66,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privmodelScenarios,
   ...usernsScenarios,
   ...inetScenarios,
+  ...unixskScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
 ];

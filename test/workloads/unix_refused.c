@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unix sockets a checkpoint must refuse by name, the process left running
+ * with its socket as it was. At fd 3, by KIND: rights, a datagram socket
+ * bound to DIR/sock holding a datagram with an fd in it (SCM_RIGHTS); creds,
+ * the same holding one with its sender's credentials (SCM_CREDENTIALS);
+ * outside, a datagram socket connected to one a process outside the tree
+ * holds; option, an unbound stream socket with SO_RCVTIMEO. Prints READY,
+ * then after DIR/go checks fd 3 still is what it was.
+ * Usage: unix_refused KIND DIR
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+
+#include "check.h"
+#include "sync.h"
+
+static struct sockaddr_un addr;
+static socklen_t addr_len;
+
+/* Sends "x" to addr from a new socket, with a control message of type (0: none). */
+static int send_with(int type)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = { .msg_name = &addr,
+			      .msg_namelen = addr_len,
+			      .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf };
+	struct cmsghdr *c = (struct cmsghdr *)u.buf;
+	struct ucred cred = { .pid = getpid(),
+			      .uid = getuid(),
+			      .gid = getgid() };
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), one = 0;
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = type;
+	if (type == SCM_RIGHTS) {
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &one, sizeof(one));
+	} else {
+		c->cmsg_len = CMSG_LEN(sizeof(cred));
+		memcpy(CMSG_DATA(c), &cred, sizeof(cred));
+	}
+	msg.msg_controllen =
+		CMSG_SPACE(type == SCM_RIGHTS ? sizeof(int) : sizeof(cred));
+	if (fd < 0 || sendmsg(fd, &msg, 0) != 1)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	char go[PATH_MAX], ready[PATH_MAX], buf[8];
+	struct timeval tv = { .tv_sec = 5 };
+	const char *kind;
+	int fd, ok = 0;
+	socklen_t len;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: unix_refused KIND DIR\n");
+		return 2;
+	}
+	kind = argv[1];
+	snprintf(go, sizeof(go), "%s/go", argv[2]);
+	snprintf(ready, sizeof(ready), "%s/outside-ready", argv[2]);
+	addr.sun_family = AF_UNIX;
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/sock", argv[2]);
+	addr_len = offsetof(struct sockaddr_un, sun_path) +
+		   strlen(addr.sun_path) + 1;
+	for (fd = 3; fd < 64; fd++)
+		close(fd);
+	if (!strcmp(kind, "rights") || !strcmp(kind, "creds")) {
+		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (fd != 3 || bind(fd, (struct sockaddr *)&addr, addr_len) ||
+		    send_with(kind[0] == 'r' ? SCM_RIGHTS : SCM_CREDENTIALS))
+			return 2;
+	} else if (!strcmp(kind, "outside")) {
+		/* A server that its parent left to init, living until go. */
+		if (fork() == 0) {
+			if (fork() == 0) {
+				int s = socket(AF_UNIX, SOCK_DGRAM, 0);
+
+				if (s < 0 ||
+				    bind(s, (struct sockaddr *)&addr,
+					 addr_len) ||
+				    touch(ready))
+					_exit(1);
+				wait_for(go);
+				_exit(0);
+			}
+			_exit(0);
+		}
+		if (!wait_for_file(ready, 10000))
+			return 2;
+		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+		if (fd != 3 || connect(fd, (struct sockaddr *)&addr, addr_len))
+			return 2;
+	} else if (!strcmp(kind, "option")) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd != 3 ||
+		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+			return 2;
+	} else {
+		return 2;
+	}
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	if (!strcmp(kind, "outside")) {
+		struct sockaddr_un peer;
+
+		len = sizeof(peer);
+		ok = !getpeername(fd, (struct sockaddr *)&peer, &len) &&
+		     !strcmp(peer.sun_path, addr.sun_path);
+	} else if (!strcmp(kind, "option")) {
+		len = sizeof(tv);
+		ok = !getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) &&
+		     tv.tv_sec == 5;
+	} else {
+		ok = recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 1;
+	}
+	check("kept-running", ok, "fd 3 is still the %s socket", kind);
+	unlink(addr.sun_path);
+	return check_exit_status();
+}
