@@ -33,7 +33,7 @@ import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
-import { unixskScenarios } from './unixsk.js';
+import { unixUnpairedScenarios } from './unix-unpaired.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -66,7 +66,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privmodelScenarios,
   ...usernsScenarios,
   ...inetScenarios,
-  ...unixskScenarios,
+  ...unixUnpairedScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
 ];

@@ -5,8 +5,8 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# After the unixsk cycle: inspect names each socket, its name, peer, queue and options.
-inspect_shows_unixsk() {
+# After the unix-unpaired cycle: inspect names each socket, its name, peer, queue and options.
+inspect_shows_unix_unpaired() {
 	for want in 'stream unbound, shut down for reading, options SO_PASSCRED' \
 		'stream bound to .*/stream, options SO_SNDBUF=131072, socket file 65534:65534 0640' \
 		'seqpacket bound to @cpt-usk-seqpacket-' \
@@ -23,26 +23,26 @@ inspect_shows_unixsk() {
 restart_edited() {
 	jq "(.recordList | map(.type) | index(\"FILES\")) as \$i |
 		(.recordList[\$i].message.files | map(.kind) | index(\"$2\")) as \$f |
-		.recordList[\$i].message.files[\$f].unixSocket |= ($3)" "$scratch/unixsk.json" >"$scratch/$1.json" &&
+		.recordList[\$i].message.files[\$f].unixSocket |= ($3)" "$scratch/unix-unpaired.json" >"$scratch/$1.json" &&
 		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
 		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
 	status=$?
-	pass_if "unixsk.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
+	pass_if "unix-unpaired.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
 		grep -q "$4" "$scratch/$1.err"
 }
 
-inspect_unixsk() {
-	"$cptctl" inspect "$img" >"$scratch/unixsk.inspect" 2>&1
-	pass_if unixsk.inspect "inspect shows: $(grep -E 'unix-' "$scratch/unixsk.inspect" | tr -s ' ' | tr '\n' '|')" \
-		inspect_shows_unixsk "$scratch/unixsk.inspect"
-	"$cptctl" inspect --json "$img" >"$scratch/unixsk.json" 2>"$scratch/json.err"
+inspect_unix_unpaired() {
+	"$cptctl" inspect "$img" >"$scratch/unix-unpaired.inspect" 2>&1
+	pass_if unix-unpaired.inspect "inspect shows: $(grep -E 'unix-' "$scratch/unix-unpaired.inspect" | tr -s ' ' | tr '\n' '|')" \
+		inspect_shows_unix_unpaired "$scratch/unix-unpaired.inspect"
+	"$cptctl" inspect --json "$img" >"$scratch/unix-unpaired.json" 2>"$scratch/json.err"
 	restart_edited hostile-queue UNIX_DGRAM '.addr = ""' "bad socket queue"
 	restart_edited hostile-name UNIX_DGRAM '.addr = "AQ'"$(printf 'A%.0s' $(seq 1 150))"'"' "malformed\|bad socket name"
 	restart_edited hostile-sender UNIX_DGRAM '.queue[0].sender = "AgA="' "malformed"
 }
 
 # What a checkpoint refuses by name, the tree left running with its socket.
-scenario_unixsk_refused() {
+scenario_unix_refused() {
 	for kind in rights creds outside option; do
 		case $kind in
 		rights) why="fd 3: a unix socket with fds in flight in its queue (SCM_RIGHTS) is not supported" ;;
@@ -52,17 +52,17 @@ scenario_unixsk_refused() {
 		esac
 		mkdir -p "$scratch/$kind"
 		if ! start_workload "refused-$kind" "$workloads/unix_refused" "$kind" "$scratch/$kind"; then
-			result "unixsk-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+			result "unix-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 			continue
 		fi
 		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
 		status=$?
 		refused=no
 		[ "$status" -eq 4 ] && grep -qF "$why" "$scratch/$kind.err" && refused=yes
-		pass_if "unixsk-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
-		pass_if "unixsk-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
+		pass_if "unix-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
+		pass_if "unix-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
 		touch "$scratch/$kind/go"
 		wait_for_line "$out" "RESULT kept-running"
-		sed -n "s/^RESULT kept-running/RESULT unixsk-refused.$kind-kept/p" "$out"
+		sed -n "s/^RESULT kept-running/RESULT unix-refused.$kind-kept/p" "$out"
 	done
 }
