@@ -174,10 +174,10 @@ export const singleScenarios: readonly Scenario[] = [
     timeoutSeconds: 120,
     costSeconds: 17,
     checks: {
-      'refused-socket.refused': 'a socket is refused, naming the fd',
-      'refused-socket.kept-running': 'a refused checkpoint leaves the target running unharmed',
-      'refused-pipe.refused': 'a pipe to a process outside the tree is refused',
-      'refused-inotify.refused': 'an inotify instance with events not read yet is refused',
+      'refused.socket': 'a socket is refused, naming the fd',
+      'refused.socket-kept': 'a refused checkpoint leaves the target running unharmed',
+      'refused.pipe': 'a pipe to a process outside the tree is refused',
+      'refused.inotify': 'an inotify instance with events not read yet is refused',
     },
   },
   {
