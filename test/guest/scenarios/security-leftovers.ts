@@ -31,6 +31,8 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
         "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",
       'thread-half.cptctl-nothing-left': 'a restart whose thread failed half-way leaves no task behind',
       'thread-half.refused': 'FINALIZE fails for a restart whose thread failed half-way',
+      'thread-half.failure-named':
+        "FINALIZE fails with the failed thread's error, not with the death of its main thread that the failure caused",
       'thread-half.thread-never-returns': 'a thread that failed half-way through its final step never comes back to user space',
       'thread-half.process-killed': 'the process of a thread that failed half-way dies of SIGKILL',
       'thread-half.nothing-left': 'a restart driven through the ioctls whose thread failed half-way leaves no task behind',
