@@ -16,6 +16,7 @@
 #include <asm/fpu/xcr.h>
 #include <asm/fpu/xstate.h>
 #include <asm/fsgsbase.h>
+#include <asm/pkru.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
@@ -277,10 +278,19 @@ int cpt_cpu_apply(struct cpt_session *s, struct file *pin)
 	 */
 	if (!ret)
 		switch_fpu_return();
+	/*
+	 * PKRU is not loaded from fpstate: the register is the live value,
+	 * thread.pkru its copy while the task is switched out, which the
+	 * next switch away takes from the register. Both, with preemption
+	 * off, as a signal return's XRSTOR sets it.
+	 */
+	if (!ret) {
+		current->thread.pkru = pkru;
+		write_pkru(pkru);
+	}
 	fpregs_unlock();
 	if (ret)
 		return ret;
-	current->thread.pkru = pkru;
 
 	cpu->pin = pin;
 	cpt_signals_blocked(s, &cpu->blocked);

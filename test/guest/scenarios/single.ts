@@ -18,6 +18,7 @@ export const singleScenarios: readonly Scenario[] = [
       'cpu.avx-registers': 'AVX registers held in registers survive',
       'cpu.gp-registers': 'general registers held in registers survive',
       'cpu.tls': 'TLS and the FS base survive',
+      'cpu.pkru': 'PKRU, the protection keys rights a process set, survives (where the CPU has protection keys)',
       'cpu.pid': 'the restarted process has its old pid',
     },
   },
