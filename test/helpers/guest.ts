@@ -35,6 +35,8 @@ export interface GuestOptions {
   readonly noModule?: boolean;
   /** vCPUs, 1 by default; each takes a slot. */
   readonly cpus?: number;
+  /** Boots vm/build-debug-kernel's kernel, with a kmemleak scan after the command (vm/run --debug-kernel --kmemleak). */
+  readonly debugKernel?: boolean;
   /** The test file asking (import.meta.url), for the times printed at the end of `npm test`. */
   readonly caller?: string;
 }
@@ -81,6 +83,7 @@ export async function runInGuest(command: readonly string[], options: GuestOptio
   const args = ['--smp', String(cpus), '--timeout', String(options.timeoutSeconds ?? 300)];
   if (options.memMiB !== undefined) args.push('--mem', String(options.memMiB));
   if (options.noModule === true) args.push('--no-module');
+  if (options.debugKernel === true) args.push('--debug-kernel', '--kmemleak');
   args.push('--', ...command);
   const from = Date.now();
   const run = await runInSlot(args, cpus);
