@@ -803,6 +803,13 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	}
 	t = cpt_restoring_task(s);
 	ret = cpt_restore_check(s, t, req->subsys, req->flags);
+	/*
+	 * A task of the tree refused a step cannot go on: the restart fails
+	 * now, or FINALIZE would wait for it to park. Another caller's
+	 * mistake is its own.
+	 */
+	if (ret && t && t->task == current)
+		goto out_fail;
 	if (ret)
 		goto out_unlock;
 	t->done_subsys = req->subsys;

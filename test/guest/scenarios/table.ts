@@ -17,6 +17,7 @@ import { pidfdScenarios } from './pidfd.js';
 import { privmodelScenarios } from './privmodel.js';
 import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
+import { restoreCheckScenarios } from './restore-check.js';
 import type { Scenario } from './scenario.js';
 import { seccompScenarios } from './seccomp.js';
 import { securityCredsScenarios } from './security-creds.js';
@@ -61,6 +62,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privmodelScenarios,
   ...inetScenarios,
   ...securityLeftoverScenarios,
+  ...restoreCheckScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
