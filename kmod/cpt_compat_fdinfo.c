@@ -174,20 +174,34 @@ static int cpt_compat_fdinfo(struct file *file, char *buf, size_t size, const ch
 
 #define CPT_COMPAT_EVENTFD_COUNT 0x1c2d3e4fU
 
+/*
+ * An eventfd made with CPT_COMPAT_EVENTFD_COUNT and flags, as a file whose
+ * fd is closed already; NULL, with the check's outcome in *outcome, if
+ * there is none.
+ */
+static struct file *cpt_compat_eventfd_file(unsigned int flags, int *outcome)
+{
+	long fd = cpt_sys(cpt_sym.sys_eventfd2, CPT_COMPAT_EVENTFD_COUNT, flags, 0, 0, 0);
+	struct file *file = cpt_compat_fd_file(fd, cpt_sym.eventfd_fops, "an eventfd");
+
+	if (fd >= 0)
+		close_fd(fd);
+	if (!IS_ERR(file))
+		return file;
+	*outcome = cpt_compat_fd_outcome(fd);
+	return NULL;
+}
+
 int cpt_check_fdinfo_eventfd(void)
 {
 	char info[128];	/* as cpt_file_eventfd.c's */
 	struct file *file;
 	u64 count;
-	long fd;
 	int ret;
 
-	fd = cpt_sys(cpt_sym.sys_eventfd2, CPT_COMPAT_EVENTFD_COUNT, EFD_CLOEXEC, 0, 0, 0);
-	file = cpt_compat_fd_file(fd, cpt_sym.eventfd_fops, "an eventfd");
-	if (fd >= 0)
-		close_fd(fd);
-	if (IS_ERR(file))
-		return cpt_compat_fd_outcome(fd);
+	file = cpt_compat_eventfd_file(EFD_CLOEXEC, &ret);
+	if (!file)
+		return ret;
 	ret = cpt_compat_fdinfo(file, info, sizeof(info), "eventfd");
 	if (!ret && cpt_fdinfo_eventfd_count(info, &count))
 		ret = cpt_compat_fail("no eventfd-count in an eventfd's fdinfo");
@@ -601,14 +615,10 @@ static int cpt_compat_eventfd_ctx(unsigned int flags)
 	bool semaphore;
 	u64 count;
 	int id, ret;
-	long fd;
 
-	fd = cpt_sys(cpt_sym.sys_eventfd2, CPT_COMPAT_EVENTFD_COUNT, flags, 0, 0, 0);
-	file = cpt_compat_fd_file(fd, cpt_sym.eventfd_fops, "an eventfd");
-	if (fd >= 0)
-		close_fd(fd);
-	if (IS_ERR(file))
-		return cpt_compat_fd_outcome(fd);
+	file = cpt_compat_eventfd_file(flags, &ret);
+	if (!file)
+		return ret;
 	ctx = eventfd_ctx_fileget(file);
 	ret = IS_ERR(ctx) ? cpt_compat_fail("an eventfd's file has no eventfd_ctx") :
 	      cpt_compat_fdinfo(file, info, sizeof(info), "eventfd");

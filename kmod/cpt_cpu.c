@@ -16,6 +16,7 @@
 #include <asm/fpu/xcr.h>
 #include <asm/fpu/xstate.h>
 #include <asm/fsgsbase.h>
+#include <asm/pkru.h>
 #include <asm/ptrace.h>
 #include <asm/segment.h>
 #include <asm/special_insns.h>
@@ -265,10 +266,31 @@ int cpt_cpu_apply(struct cpt_session *s, struct file *pin)
 	/* Saves the live registers and marks them to be reloaded from fpstate. */
 	kernel_fpu_begin();
 	kernel_fpu_end();
+	fpregs_lock();
 	ret = fpu_copy_uabi_to_guest_fpstate(&gfpu, cpu->xsave, s->xfeatures, &pkru);
+	/*
+	 * kernel_fpu_begin() forgot the registers of this CPU only. Another
+	 * CPU, the one this task left while it slept in the restart, may still
+	 * hold its old registers as this task's own: back there, the way to
+	 * user mode would find them valid and skip fpstate. Loading fpstate
+	 * now, as __fpu_restore_sig() does, makes this CPU the one that holds
+	 * them, and leaves any other's copy stale.
+	 */
+	if (!ret)
+		switch_fpu_return();
+	/*
+	 * PKRU is not loaded from fpstate: the register is the live value,
+	 * thread.pkru its copy while the task is switched out, which the
+	 * next switch away takes from the register. Both, with preemption
+	 * off, as a signal return's XRSTOR sets it.
+	 */
+	if (!ret) {
+		current->thread.pkru = pkru;
+		write_pkru(pkru);
+	}
+	fpregs_unlock();
 	if (ret)
 		return ret;
-	current->thread.pkru = pkru;
 
 	cpu->pin = pin;
 	cpt_signals_blocked(s, &cpu->blocked);

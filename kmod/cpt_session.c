@@ -810,6 +810,13 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	}
 	t = cpt_restoring_task(s);
 	ret = cpt_restore_check(s, t, req->subsys, req->flags);
+	/*
+	 * A task of the tree refused a step cannot go on: the restart fails
+	 * now, or FINALIZE would wait for it to park. Another caller's
+	 * mistake is its own.
+	 */
+	if (ret && t && t->task == current)
+		goto out_fail;
 	if (ret)
 		goto out_unlock;
 	t->done_subsys = req->subsys;
@@ -917,6 +924,16 @@ static int cpt_tree_parked(struct cpt_session *s, unsigned int polls)
 	unsigned int i;
 	int ret = 0;
 
+	/*
+	 * A failure recorded comes first: a thread that fails half-way kills
+	 * its process, whose other tasks, dead before they could report,
+	 * would otherwise hide why.
+	 */
+	if (s->error) {
+		if (s->failure[0])
+			cpt_note("%s\n", s->failure);
+		return s->error;
+	}
 	for (i = 0; i < s->nr_tasks; i++) {
 		t = &s->tasks[i];
 		if (t->zombie || (t->state == CPT_RESTORE_PARKED && !(t->task->flags & PF_EXITING)))
@@ -925,11 +942,9 @@ static int cpt_tree_parked(struct cpt_session *s, unsigned int polls)
 			cpt_note("the restored task %u was killed before it could run\n", t->pid);
 			return -ECHILD;
 		}
-		if (t->state != CPT_RESTORE_RUNNING) {
-			if (s->error && s->failure[0])
-				cpt_note("%s\n", s->failure);
-			return s->error ?: -ECHILD;
-		}
+		/* Failed without a failure recorded: aborted. */
+		if (t->state != CPT_RESTORE_RUNNING)
+			return -ECHILD;
 		if (t->task && (t->task->flags & PF_EXITING)) {
 			cpt_note("the restoring task %u died before it was restored\n", t->pid);
 			cpt_set_restore_state(s, t, CPT_RESTORE_FAILED);

@@ -10,7 +10,7 @@ import { basename, join } from 'node:path';
 import test from 'ava';
 
 import type { Scenario } from '../guest/scenarios/scenario.js';
-import { bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
+import { TWO_CPU_SCENARIOS, bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
 import type { CheckResult, GuestRun } from './guest.js';
 import { GUEST_TIMES_DIR, describeRun, parseResults, runInGuest } from './guest.js';
 
@@ -74,6 +74,15 @@ function scenarioTests(scenario: Scenario, boot: () => GuestRun): void {
 export function defineGuestBoot(index: number, caller: string): void {
   const scenarios = planBoots()[index - 1];
   if (scenarios === undefined) throw new Error(`the plan has no boot ${index}`);
+  defineBoot(`boot ${index}`, scenarios, caller, 1);
+}
+
+/** Declares the tests of one boot with two CPUs of TWO_CPU_SCENARIOS, for the ava file `caller`. */
+export function defineTwoCpuBoot(caller: string): void {
+  defineBoot('two-CPU boot', TWO_CPU_SCENARIOS, caller, 2);
+}
+
+function defineBoot(label: string, scenarios: readonly Scenario[], caller: string, cpus: number): void {
   let run: GuestRun | undefined;
   const boot = (): GuestRun => {
     if (run === undefined) throw new Error('the boot did not run');
@@ -82,16 +91,17 @@ export function defineGuestBoot(index: number, caller: string): void {
   test.before(async () => {
     run = await runInGuest(['node', 'dist/test/guest/driver.js', ...scenarios.map((s) => s.name)], {
       timeoutSeconds: bootTimeoutSeconds(scenarios),
+      cpus,
       caller,
     });
     // Kept for a look after the run: the driver's SCENARIO-END lines say what each scenario took.
     mkdirSync(GUEST_TIMES_DIR, { recursive: true });
     writeFileSync(join(GUEST_TIMES_DIR, `${basename(caller, '.js')}.log`), describeRun(run));
   });
-  test(`boot ${index}: the guest run itself succeeds, with no kernel warning`, (t) => {
+  test(`${label}: the guest run itself succeeds, with no kernel warning`, (t) => {
     t.is(boot().status, 0, describeRun(boot()));
   });
-  test(`boot ${index}: every image its scenarios wrote comes back byte for byte through inspect --json and encode`, (t) => {
+  test(`${label}: every image its scenarios wrote comes back byte for byte through inspect --json and encode`, (t) => {
     const roundTrips = [...parseResults(boot().stdout)].filter(([name]) => name.startsWith('roundtrip.'));
     t.true(roundTrips.length > 0, `no image was round-tripped\n${describeRun(boot())}`);
     t.deepEqual(

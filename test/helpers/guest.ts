@@ -3,7 +3,8 @@
 //
 // Guests never oversubscribe the host: each has one vCPU and first takes
 // one of as many slots as the host has cores (a file lock each, held by
-// flock(1) around vm/run), whichever ava worker or test asks.
+// flock(1) around vm/run), whichever ava worker or test asks; a guest with
+// more vCPUs takes as many slots.
 import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -32,6 +33,10 @@ export interface GuestOptions {
   readonly timeoutSeconds?: number;
   readonly memMiB?: number;
   readonly noModule?: boolean;
+  /** vCPUs, 1 by default; each takes a slot. */
+  readonly cpus?: number;
+  /** Boots vm/build-debug-kernel's kernel, with a kmemleak scan after the command (vm/run --debug-kernel --kmemleak). */
+  readonly debugKernel?: boolean;
   /** The test file asking (import.meta.url), for the times printed at the end of `npm test`. */
   readonly caller?: string;
 }
@@ -54,12 +59,13 @@ function spawnCollecting(command: string, args: readonly string[]): Promise<Gues
   });
 }
 
-/** vm/run ARGS under the first free vCPU slot, waiting for one. */
-async function runInSlot(vmArgs: readonly string[]): Promise<GuestRun> {
-  const slots = Array.from({ length: availableParallelism() }, (_, i) => join(tmpdir(), `cptctl-vcpu-slot-${i}.lock`));
+/** vm/run ARGS under the first `cpus` consecutive free vCPU slots, waiting for them. */
+async function runInSlot(vmArgs: readonly string[], cpus: number): Promise<GuestRun> {
+  const slots = Array.from({ length: Math.max(availableParallelism(), cpus) }, (_, i) => join(tmpdir(), `cptctl-vcpu-slot-${i}.lock`));
   for (;;) {
-    for (const slot of slots) {
-      const run = await spawnCollecting('flock', ['-n', '-E', String(SLOT_TAKEN), slot, VM_RUN, ...vmArgs]);
+    for (let first = 0; first + cpus <= slots.length; first++) {
+      const locks = slots.slice(first, first + cpus).flatMap((slot) => ['flock', '-n', '-E', String(SLOT_TAKEN), slot]);
+      const run = await spawnCollecting(locks[0]!, [...locks.slice(1), VM_RUN, ...vmArgs]);
       const slotTaken = run.status === SLOT_TAKEN && run.stdout === '' && run.stderr === '';
       if (!slotTaken) return run;
     }
@@ -73,12 +79,14 @@ function noteTimes(caller: string, from: number, to: number): void {
 }
 
 export async function runInGuest(command: readonly string[], options: GuestOptions = {}): Promise<GuestRun> {
-  const args = ['--smp', '1', '--timeout', String(options.timeoutSeconds ?? 300)];
+  const cpus = options.cpus ?? 1;
+  const args = ['--smp', String(cpus), '--timeout', String(options.timeoutSeconds ?? 300)];
   if (options.memMiB !== undefined) args.push('--mem', String(options.memMiB));
   if (options.noModule === true) args.push('--no-module');
+  if (options.debugKernel === true) args.push('--debug-kernel', '--kmemleak');
   args.push('--', ...command);
   const from = Date.now();
-  const run = await runInSlot(args);
+  const run = await runInSlot(args, cpus);
   if (options.caller !== undefined) noteTimes(options.caller, from, Date.now());
   return run;
 }

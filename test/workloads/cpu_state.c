@@ -2,10 +2,12 @@
 /*
  * Registers across checkpoint/restart: AVX and general registers that stay
  * in the registers the whole time (the wait is in assembly, raw syscalls
- * only), and TLS through the FS base. It waits for GO_FILE to appear
- * (written after the restart), then checks. Usage: cpu_state GO_FILE
+ * only), TLS through the FS base, and PKRU (protection keys' rights,
+ * where the CPU has them). It waits for GO_FILE to appear (written after
+ * the restart), then checks. Usage: cpu_state GO_FILE
  */
 #include <asm/prctl.h>
+#include <cpuid.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
@@ -118,6 +120,34 @@ static void hold_registers(const char *go_file, uint8_t ymm[16][32],
 		       "xmm11", "xmm12", "xmm13", "xmm14", "xmm15", "memory");
 }
 
+/*
+ * PKRU as this process sets it: key 1 denied, every other key open. Not
+ * the kernel's default for a new process (every key but 0 denied), which
+ * a restoring process has.
+ */
+#define PKRU_HELD 0x0000000cU
+
+/* Whether the kernel enabled protection keys (CPUID.7.0:ECX.OSPKE). */
+static int has_ospke(void)
+{
+	unsigned int a, b, c, d;
+
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (c & (1U << 4));
+}
+
+static unsigned int rdpkru(void)
+{
+	unsigned int eax, edx;
+
+	asm volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0));
+	return eax;
+}
+
+static void wrpkru(unsigned int pkru)
+{
+	asm volatile(".byte 0x0f, 0x01, 0xef" : : "a"(pkru), "c"(0), "d"(0));
+}
+
 static int avx_intact(const uint8_t ymm[16][32])
 {
 	int i, j;
@@ -135,10 +165,13 @@ int main(int argc, char **argv)
 	uint64_t gp[5];
 	unsigned long fs_base = 0;
 	pid_t pid = getpid();
+	int pkeys = has_ospke();
 
 	if (argc != 2)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (pkeys)
+		wrpkru(PKRU_HELD);
 	hold_registers(argv[1], ymm, gp);
 	check("avx-registers", avx_intact(ymm),
 	      "ymm0..15 after restart: ymm15[0]=%u", ymm[15][0]);
@@ -151,6 +184,12 @@ int main(int argc, char **argv)
 	check("tls", tls_marker == 0x7715c0ffee000001ULL && fs_base != 0,
 	      "TLS marker %#llx, FS base %#lx", (unsigned long long)tls_marker,
 	      fs_base);
+	if (pkeys)
+		check("pkru", rdpkru() == PKRU_HELD, "PKRU %#x, set to %#x",
+		      rdpkru(), PKRU_HELD);
+	else
+		check("pkru", 1,
+		      "this CPU has no protection keys: no PKRU to compare");
 	check("pid", getpid() == pid && syscall(SYS_getpid) == pid,
 	      "pid %d, was %d", getpid(), pid);
 	return check_exit_status();

@@ -2,8 +2,8 @@
 /*
  * A checkpoint must refuse a process holding a file it cannot save, and
  * leave it running as if nothing had happened. This one holds one such file
- * at fd 5, prints READY, then sleeps in short steps until GO_FILE appears:
- * none of them may be cut short. Usage: files_refused KIND GO_FILE, KIND one
+ * at fd 5, prints READY, then sleeps in short steps until DIR/go appears:
+ * none of them may be cut short. Usage: files_refused KIND DIR, KIND one
  * of socket, pipe (to a process outside the tree), inotify (with an
  * event not read yet).
  */
@@ -91,12 +91,14 @@ int main(int argc, char **argv)
 {
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
 	unsigned long rounds = 0, interrupted = 0;
+	char go[4096];
 	int fd;
 
 	if (argc != 3)
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	fd = open_kind(argv[1], argv[2]);
+	snprintf(go, sizeof(go), "%s/go", argv[2]);
+	fd = open_kind(argv[1], go);
 	if (fd < 0 || dup2(fd, 5) != 5) {
 		check("setup", 0, "%s at fd 5: %s", argv[1], strerror(errno));
 		return 1;
@@ -104,7 +106,7 @@ int main(int argc, char **argv)
 	if (fd != 5)
 		close(fd);
 	printf("READY\n");
-	while (access(argv[2], F_OK) != 0) {
+	while (access(go, F_OK) != 0) {
 		if (nanosleep(&tick, NULL) && errno == EINTR)
 			interrupted++;
 		rounds++;

@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "sync.h"
 
 static char dir[4096];
 
@@ -88,13 +89,23 @@ static void path_of(char *buf, size_t size, const char *name)
 	snprintf(buf, size, "%s/%s", dir, name);
 }
 
-static void wait_for_go(void)
+/*
+ * After a mode's setup (ok: it went well, else errno says why): READY, then
+ * the wait for the go, which comes after the restart. Nonzero if the setup
+ * failed: the mode ends there.
+ */
+static int ready_then_go(int ok)
 {
 	char go[4200];
 
+	if (!ok) {
+		check("setup", 0, "%s", strerror(errno));
+		return 1;
+	}
+	printf("READY %d\n", getpid());
 	path_of(go, sizeof(go), "go");
-	while (access(go, F_OK))
-		nap_ms(10);
+	wait_for(go);
+	return 0;
 }
 
 static int move_fd(int fd, int to)
@@ -153,30 +164,11 @@ static void on_group_sigio(int sig)
 	_exit(42);
 }
 
-/* A child leading its own process group, which exits 42 on SIGIO. */
-static pid_t group_child(void)
+/* The setup of a child leading its own process group, which exits 42 on SIGIO. */
+static int group_leader(void)
 {
-	int ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		signal(SIGIO, on_group_sigio);
-		setpgid(0, 0);
-		close(ready[0]);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1)
-		pid = -1;
-	close(ready[0]);
-	return pid;
+	signal(SIGIO, on_group_sigio);
+	return setpgid(0, 0);
 }
 
 /* A pty master at fd 15 and its slave at fd 16 (raw: data passes as written). */
@@ -215,7 +207,7 @@ static int sigio(void)
 		return 1;
 	while (!target_tid)
 		nap_ms(1);
-	child = group_child();
+	child = fork_ready(group_leader);
 	ok = child > 0 && !pipe(p) && move_fd(p[0], 5) == 5 &&
 	     move_fd(p[1], 6) == 6 && !socketpair(AF_UNIX, SOCK_STREAM, 0, s) &&
 	     move_fd(s[0], 7) == 7 && move_fd(s[1], 8) == 8 &&
@@ -237,13 +229,10 @@ static int sigio(void)
 	/* Data in the pipe and socket at the checkpoint: their restore must signal nothing. */
 	ok = ok && write(6, "a", 1) == 1 && write(8, "b", 1) == 1 &&
 	     wait_seen(SIGRTMIN + 1, 1) && wait_seen(SIGRTMIN + 2, 1);
-	if (!ok) {
-		check("setup", 0, "%s", strerror(errno));
-		return 1;
-	}
+	/* Only the signals of the restart and after count. */
 	memset(seen, 0, sizeof(seen));
-	printf("READY %d\n", getpid());
-	wait_for_go();
+	if (ready_then_go(ok))
+		return 1;
 
 	check("no-spurious",
 	      !seen[SIGRTMIN + 1].count && !seen[SIGRTMIN + 2].count &&
@@ -350,12 +339,8 @@ static int lease(void)
 	     open_at("write-leased", O_RDONLY, 6) == 6 && dup2(6, 8) == 8 &&
 	     !fcntl(8, F_SETLEASE, F_WRLCK) &&
 	     !fcntl(6, F_SETSIG, SIGRTMIN + 3);
-	if (!ok) {
-		check("setup", 0, "%s", strerror(errno));
+	if (ready_then_go(ok))
 		return 1;
-	}
-	printf("READY %d\n", getpid());
-	wait_for_go();
 
 	check("lease-kept",
 	      fcntl(5, F_GETLEASE) == F_RDLCK &&
@@ -423,12 +408,8 @@ static int memfd(void)
 	     move_fd(memfd_create("cpt-ro", 0), 9) == 9 &&
 	     write(9, "alone", 5) == 5 && reopen(9, O_RDONLY, 8) == 8 &&
 	     !close(9);
-	if (!ok) {
-		check("setup", 0, "%s", strerror(errno));
+	if (ready_then_go(ok))
 		return 1;
-	}
-	printf("READY %d\n", getpid());
-	wait_for_go();
 
 	check("memfd-access",
 	      access_is(5, O_RDWR) && access_is(6, O_RDONLY) &&

@@ -39,8 +39,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -64,6 +62,7 @@
 #include "image.h"
 #include "session.h"
 #include "restart.h"
+#include "seccomp_filter.h"
 #include "sync.h"
 
 #define UID_U 4701 /* the unprivileged caller */
@@ -208,22 +207,6 @@ static uint32_t memory_sum(void)
 	return crc32c(~0U, memory, sizeof(memory));
 }
 
-/* uname() fails with EPERM; everything else is allowed. */
-static int sandbox(void)
-{
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_uname, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
-
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-}
-
 /* What the target must find again: ids, capability sets, sandbox, dumpable. */
 static void target_state(char *buf, size_t size)
 {
@@ -268,7 +251,7 @@ static void __attribute__((noreturn)) target_main(int index, int sandboxed)
 	for (i = 0; i < sizeof(memory); i++)
 		memory[i] = (uint8_t)(i * 31 + index);
 	sum = memory_sum();
-	if (sandboxed && sandbox())
+	if (sandboxed && deny_uname())
 		_exit(121);
 	target_state(before, sizeof(before));
 	target_path(path, index, "ready");
@@ -609,6 +592,17 @@ static void as(enum who w, int restarting, enum pidns_how how, pid_t pid,
 	close(pipefd[0]);
 }
 
+/* A checkpoint of pid into image as who, its caller's process reaped. */
+static void checkpoint_as(enum who w, pid_t pid, const char *image,
+			  struct outcome *o)
+{
+	pid_t coordinator;
+
+	as(w, 0, pid, image, o, &coordinator);
+	if (coordinator > 0)
+		waitpid(coordinator, NULL, 0);
+}
+
 /* ---- the matrix ---- */
 
 static const char *const row_names[] = {
@@ -786,7 +780,7 @@ static void cell(enum who row, enum column c)
 	char name[128], image[PATH_MAX], root_image[PATH_MAX], what[512];
 	const struct expect *ce = &checkpoint_expect[row][c];
 	struct outcome o, by_root;
-	pid_t pid, coordinator;
+	pid_t pid;
 	int ok;
 
 	snprintf(name, sizeof(name), "pm.%s.%s.checkpoint", row_names[row],
@@ -800,6 +794,7 @@ static void cell(enum who row, enum column c)
 	as(row, 0, PIDNS_OWN, pid, image, &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
+	checkpoint_as(row, pid, image, &o);
 	describe(what, sizeof(what), &o);
 	ok = outcome_is(&o, ce) && running(pid);
 	check(name, ok,
@@ -817,6 +812,7 @@ static void cell(enum who row, enum column c)
 		as(ROOT, 0, PIDNS_OWN, pid, root_image, &by_root, &coordinator);
 		if (coordinator > 0)
 			waitpid(coordinator, NULL, 0);
+		checkpoint_as(ROOT, pid, root_image, &by_root);
 		snprintf(image, sizeof(image), "%s", root_image);
 	}
 	end_target(pid);
@@ -836,13 +832,13 @@ static void device_mode_cell(void)
 {
 	struct stat st = {};
 	struct outcome o;
-	pid_t coordinator;
 	unsigned int mode;
 
 	mode = stat("/dev/cpt", &st) ? 07777 : st.st_mode & 07777;
 	as(USER, 0, PIDNS_OWN, getpid(), "/dev/null", &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
+	checkpoint_as(USER, getpid(), "/dev/null", &o);
 	check("pm.device-mode", mode == 0600 && o.err == EACCES,
 	      "/dev/cpt mode %o; user %d opening it: %s (%s)", mode, UID_U,
 	      strerror(o.err), o.message);
@@ -860,7 +856,7 @@ static void border_cell(const char *name, enum who caller, enum who target,
 	int index = next_index++;
 	char image[PATH_MAX], what[512];
 	struct outcome o;
-	pid_t pid, coordinator;
+	pid_t pid;
 
 	pid = start_target(index, target, 0);
 	if (pid < 0) {
@@ -871,6 +867,7 @@ static void border_cell(const char *name, enum who caller, enum who target,
 	as(caller, 0, PIDNS_OWN, pid, image, &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
+	checkpoint_as(caller, pid, image, &o);
 	describe(what, sizeof(what), &o);
 	if (o.err)
 		unlink(image);
@@ -944,7 +941,7 @@ static void dump_root_cells(void)
 	char image[PATH_MAX], saved[16] = "0", what[512];
 	struct expect refused = { EPERM, "SUID_DUMP_ROOT" }, allowed = OK;
 	struct outcome o;
-	pid_t pid, coordinator;
+	pid_t pid;
 
 	slurp("/proc/sys/fs/suid_dumpable", saved, sizeof(saved));
 	if (write_text("/proc/sys/fs/suid_dumpable", "2")) {
@@ -963,6 +960,7 @@ static void dump_root_cells(void)
 	as(ROOT, 0, PIDNS_OWN, pid, image, &o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
+	checkpoint_as(ROOT, pid, image, &o);
 	describe(what, sizeof(what), &o);
 	check("pm.dump-root.checkpoint", !o.err && running(pid),
 	      "root checkpointing U's SUID_DUMP_ROOT pid %d: %s", pid, what);
@@ -975,38 +973,26 @@ static void dump_root_cells(void)
 		     image, &allowed);
 }
 
-/* U's own user namespace (0 mapped to U), held by a process of U's. */
+/* The setup of the holder of U's own user namespace (0 mapped to U). */
+static int enter_userns(void)
+{
+	char map[64];
+
+	snprintf(map, sizeof(map), "0 %d 1", UID_U);
+	return become(USER) || unshare(CLONE_NEWUSER) ||
+	       write_text("/proc/self/setgroups", "deny") ||
+	       write_text("/proc/self/uid_map", map) ||
+	       write_text("/proc/self/gid_map", map);
+}
+
+/* U's own user namespace, held by a process of U's. */
 static pid_t make_userns(void)
 {
 	char path[64];
-	int ready[2];
-	pid_t pid;
-	char c;
+	pid_t pid = fork_ready(enter_userns);
 
-	if (pipe(ready))
+	if (pid < 0)
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		char map[64];
-
-		close(ready[0]);
-		snprintf(map, sizeof(map), "0 %d 1", UID_U);
-		if (become(USER) || unshare(CLONE_NEWUSER) ||
-		    write_text("/proc/self/setgroups", "deny") ||
-		    write_text("/proc/self/uid_map", map) ||
-		    write_text("/proc/self/gid_map", map))
-			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
-	close(ready[1]);
-	if (pid < 0 || read(ready[0], &c, 1) != 1) {
-		close(ready[0]);
-		return -1;
-	}
-	close(ready[0]);
 	snprintf(path, sizeof(path), "/proc/%d/ns/user", pid);
 	userns_fd = open(path, O_RDONLY | O_CLOEXEC);
 	return userns_fd < 0 ? -1 : pid;

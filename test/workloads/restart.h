@@ -63,20 +63,33 @@ static inline int restart_next_pid(int dev, pid_t pid)
 }
 
 /*
+ * The calling task's RESTORE steps, every subsystem up to last in turn.
+ * Returns the subsystem that failed, with errno set, or 0.
+ */
+static inline int restart_steps_to(int dev, int last)
+{
+	int subsys;
+
+	for (subsys = CPT_SUBSYS_TASK; subsys <= last; subsys++) {
+		struct cpt_subsys req = { .subsys = subsys };
+
+		if (ioctl(dev, CPT_IOC_RESTORE, &req))
+			return subsys;
+	}
+	return 0;
+}
+
+/*
  * The calling task's RESTORE steps, every subsystem in turn; the final one
  * does not return when it succeeds. Returns the subsystem that failed, with
  * errno set.
  */
 static inline int restart_steps(int dev)
 {
-	int subsys;
+	int failed = restart_steps_to(dev, CPT_SUBSYS_MAX);
 
-	for (subsys = CPT_SUBSYS_TASK; subsys <= CPT_SUBSYS_MAX; subsys++) {
-		struct cpt_subsys req = { .subsys = subsys };
-
-		if (ioctl(dev, CPT_IOC_RESTORE, &req))
-			return subsys;
-	}
+	if (failed)
+		return failed;
 	errno = EPROTO; /* the final step returned success: it never should */
 	return CPT_SUBSYS_MAX;
 }

@@ -12,9 +12,6 @@
  */
 #include <errno.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +21,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "seccomp_filter.h"
 #include "sync.h"
 
 /* The sandbox as /proc/self/status and prctl() show it, on one line. */
@@ -74,22 +72,6 @@ static void child_state(char *buf, size_t size)
 	close(out[0]);
 	if (pid > 0)
 		waitpid(pid, &status, 0);
-}
-
-/* uname() fails with EPERM; everything else is allowed. */
-static int deny_uname(void)
-{
-	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_uname, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { sizeof(code) / sizeof(code[0]), code };
-
-	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	       syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 int main(int argc, char **argv)

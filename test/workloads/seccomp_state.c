@@ -14,11 +14,9 @@
  *   listener  a filter with a user-notification listener (not restorable)
  */
 #include <errno.h>
-#include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,22 +27,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "seccomp_filter.h"
 #include "sync.h"
-
-/* A filter: syscall nr gets action, every other one is allowed. */
-static long install(int nr, unsigned int action, unsigned int flags)
-{
-	struct sock_filter insns[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
-			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, action),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { sizeof(insns) / sizeof(insns[0]), insns };
-
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-}
 
 /* errno of a syscall that a filter fails (0: it succeeded). */
 static int uname_errno(void)
@@ -83,9 +67,9 @@ static int run_filter(const char *go)
 	int status;
 	pid_t pid;
 
-	if (install(SYS_uname, SECCOMP_RET_ERRNO | ENOKEY,
-		    SECCOMP_FILTER_FLAG_LOG) ||
-	    install(SYS_mincore, SECCOMP_RET_KILL, 0)) {
+	if (seccomp_filter_one(SYS_uname, SECCOMP_RET_ERRNO | ENOKEY,
+			       SECCOMP_FILTER_FLAG_LOG) ||
+	    seccomp_filter_one(SYS_mincore, SECCOMP_RET_KILL, 0)) {
 		perror("seccomp");
 		return 1;
 	}
@@ -182,16 +166,16 @@ static int run_tsync(const char *go)
 		pthread_create(&threads[i], NULL, tsync_thread, &results[i]);
 	while (!results[0].tid || !results[1].tid)
 		nap();
-	if (install(SYS_uname, SECCOMP_RET_ERRNO | ENOKEY,
-		    SECCOMP_FILTER_FLAG_TSYNC)) {
+	if (seccomp_filter_one(SYS_uname, SECCOMP_RET_ERRNO | ENOKEY,
+			       SECCOMP_FILTER_FLAG_TSYNC)) {
 		perror("seccomp");
 		return 1;
 	}
 	printf("READY\n");
 	wait_for(go);
 	/* Only threads whose filters are this one's ancestors can be synced. */
-	ret = install(SYS_getcpu, SECCOMP_RET_ERRNO | EDOM,
-		      SECCOMP_FILTER_FLAG_TSYNC);
+	ret = seccomp_filter_one(SYS_getcpu, SECCOMP_RET_ERRNO | EDOM,
+				 SECCOMP_FILTER_FLAG_TSYNC);
 	check("tsync-again", ret == 0,
 	      "a second TSYNC filter after the restart: %ld (errno %d)", ret,
 	      ret < 0 ? errno : 0);
@@ -216,12 +200,13 @@ static int run_fork(const char *go)
 	pid_t pid;
 	char c;
 
-	if (install(SYS_uname, SECCOMP_RET_ERRNO | ENOKEY, 0) ||
+	if (seccomp_filter_one(SYS_uname, SECCOMP_RET_ERRNO | ENOKEY, 0) ||
 	    pipe(sync_pipe))
 		return 1;
 	pid = fork();
 	if (pid == 0) {
-		if (install(SYS_getcpu, SECCOMP_RET_ERRNO | ERANGE, 0))
+		if (seccomp_filter_one(SYS_getcpu, SECCOMP_RET_ERRNO | ERANGE,
+				       0))
 			_exit(2);
 		if (write(sync_pipe[1], "C", 1) != 1)
 			_exit(2);
@@ -230,7 +215,7 @@ static int run_fork(const char *go)
 									    3);
 	}
 	if (read(sync_pipe[0], &c, 1) != 1 ||
-	    install(SYS_getcpu, SECCOMP_RET_ERRNO | EDOM, 0))
+	    seccomp_filter_one(SYS_getcpu, SECCOMP_RET_ERRNO | EDOM, 0))
 		return 1;
 	printf("READY\n");
 	wait_for(go);
@@ -246,8 +231,8 @@ static int run_fork(const char *go)
 
 static int run_listener(const char *go)
 {
-	long fd = install(SYS_uname, SECCOMP_RET_USER_NOTIF,
-			  SECCOMP_FILTER_FLAG_NEW_LISTENER);
+	long fd = seccomp_filter_one(SYS_uname, SECCOMP_RET_USER_NOTIF,
+				     SECCOMP_FILTER_FLAG_NEW_LISTENER);
 
 	if (fd < 0) {
 		perror("seccomp");

@@ -74,4 +74,35 @@ static inline int exit_code(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/*
+ * Forks a child that runs setup() (nonzero: it exits 1), says it is ready
+ * through a pipe, then pauses until a signal ends it: a process that must
+ * exist, set up, while the caller goes on. Its pid once it is ready; -1,
+ * the child reaped, if it never was.
+ */
+static inline pid_t fork_ready(int (*setup)(void))
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		close(ready[0]);
+		if (setup() || write(ready[1], "r", 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
+	return pid < 0 ? -1 : pid;
+}
+
 #endif

@@ -62,12 +62,24 @@ struct report {
 static int dev, report_fd;
 static pid_t thread_tid;
 
-/* A task whose step failed says so and waits, as it came back: a builder that lingers. */
-static void restore_task(void)
+/*
+ * A task whose step failed says so and waits, as it came back: a builder
+ * that lingers. The main thread stops short of its final step (last), in
+ * user space, as cptctl's may be between two steps when the thread fails:
+ * killed there, it dies before it could report.
+ */
+static void restore_task(int last)
 {
 	struct report rep;
 
-	rep.subsys = restart_steps(dev);
+	rep.subsys = restart_steps_to(dev, last);
+	if (!rep.subsys && last < CPT_SUBSYS_MAX)
+		for (;;)
+			pause();
+	if (!rep.subsys) {
+		rep.subsys = CPT_SUBSYS_MAX;
+		errno = EPROTO; /* the final step returned success */
+	}
 	rep.err = errno;
 	rep.tid = syscall(SYS_gettid);
 	if (write(report_fd, &rep, sizeof(rep)) < 0)
@@ -79,7 +91,7 @@ static void restore_task(void)
 static int thread_entry(void *arg)
 {
 	(void)arg;
-	restore_task();
+	restore_task(CPT_SUBSYS_MAX);
 	return 0;
 }
 
@@ -100,7 +112,7 @@ static void restore_process(void)
 			  CLONE_THREAD | CLONE_SYSVSEM,
 		  NULL) != thread_tid)
 		_exit(125);
-	restore_task();
+	restore_task(CPT_SUBSYS_MM - 1);
 }
 
 static int restore(const char *image, pid_t pid)
@@ -142,6 +154,10 @@ static int restore(const char *image, pid_t pid)
 	check("thread-half.refused", child == pid && fin_ret < 0,
 	      "FINALIZE returned %d (%s) for pid %d", fin_ret,
 	      fin_ret ? strerror(fin_err) : "success", child);
+	/* The thread's own failure, not the death of its process it caused. */
+	check("thread-half.failure-named", fin_ret < 0 && fin_err == EPERM,
+	      "FINALIZE failed with %s, the failed thread's is EPERM",
+	      fin_ret ? strerror(fin_err) : "success");
 	for (waited = 0; child > 0 && !gone && waited < restart_wait_ms(1000);
 	     waited += 20) {
 		gone = waitpid(child, &status, WNOHANG);

@@ -1,7 +1,8 @@
 // The review's last findings (issue 12): a checkpoint reads eventfds shared
-// with processes outside the tree without a probe, and a restarted thread
-// that fails half-way through its final step dies with its process
-// (test/guest/shell/security-leftovers.sh).
+// with processes outside the tree without a probe, a restarted thread that
+// fails half-way through its final step dies with its process, and the
+// saved FPU registers reach user mode on whichever CPU the restored task
+// returns (test/guest/shell/security-leftovers.sh).
 import type { Scenario } from './scenario.js';
 import { shell } from './rows.js';
 
@@ -25,15 +26,39 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 60,
     costSeconds: 20,
+    // Its python3 edit of the image took most of 60 s on a loaded host.
+    timeoutSeconds: 120,
+    costSeconds: 30,
     checks: {
       'thread-half.cptctl-refused':
         "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",
       'thread-half.cptctl-nothing-left': 'a restart whose thread failed half-way leaves no task behind',
       'thread-half.refused': 'FINALIZE fails for a restart whose thread failed half-way',
+      'thread-half.failure-named':
+        "FINALIZE fails with the failed thread's error, not with the death of its main thread that the failure caused",
       'thread-half.thread-never-returns': 'a thread that failed half-way through its final step never comes back to user space',
       'thread-half.process-killed': 'the process of a thread that failed half-way dies of SIGKILL',
       'thread-half.nothing-left': 'a restart driven through the ioctls whose thread failed half-way leaves no task behind',
       'thread-half.module-unloads': 'the module unloads after restarts whose thread failed half-way',
+    },
+  },
+];
+
+/**
+ * Needs a guest with two CPUs: not in the table's boots (one CPU each), but
+ * in a boot of its own (test/guest/two-cpus.test.ts).
+ */
+export const twoCpuScenarios: readonly Scenario[] = [
+  {
+    name: 'fpu-migrate',
+    run: shell('security-leftovers', 'fpu_migrate'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 10,
+    checks: {
+      'fpu-migrate.registers-after-migration':
+        'a restored task moved to another CPU in its final step and back returns to user mode with its saved FPU registers, not stale ones',
+      'fpu-migrate.nothing-left': 'the restarts moved between CPUs leave no task behind',
     },
   },
 ];

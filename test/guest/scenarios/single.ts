@@ -18,6 +18,7 @@ export const singleScenarios: readonly Scenario[] = [
       'cpu.avx-registers': 'AVX registers held in registers survive',
       'cpu.gp-registers': 'general registers held in registers survive',
       'cpu.tls': 'TLS and the FS base survive',
+      'cpu.pkru': 'PKRU, the protection keys rights a process set, survives (where the CPU has protection keys)',
       'cpu.pid': 'the restarted process has its old pid',
     },
   },
@@ -174,10 +175,10 @@ export const singleScenarios: readonly Scenario[] = [
     timeoutSeconds: 120,
     costSeconds: 17,
     checks: {
-      'refused-socket.refused': 'a socket is refused, naming the fd',
-      'refused-socket.kept-running': 'a refused checkpoint leaves the target running unharmed',
-      'refused-pipe.refused': 'a pipe to a process outside the tree is refused',
-      'refused-inotify.refused': 'an inotify instance with events not read yet is refused',
+      'refused.socket': 'a socket is refused, naming the fd',
+      'refused.socket-kept': 'a refused checkpoint leaves the target running unharmed',
+      'refused.pipe': 'a pipe to a process outside the tree is refused',
+      'refused.inotify': 'an inotify instance with events not read yet is refused',
     },
   },
   {

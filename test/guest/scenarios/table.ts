@@ -19,11 +19,12 @@ import { privmodelScenarios } from './privmodel.js';
 import { usernsScenarios } from './userns.js';
 import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
+import { restoreCheckScenarios } from './restore-check.js';
 import type { Scenario } from './scenario.js';
 import { seccompScenarios } from './seccomp.js';
 import { securityCredsScenarios } from './security-creds.js';
 import { securityFilesScenarios } from './security-files.js';
-import { securityLeftoverScenarios } from './security-leftovers.js';
+import { securityLeftoverScenarios, twoCpuScenarios } from './security-leftovers.js';
 import { securityNextidScenarios } from './security-nextid.js';
 import { sharedScenarios } from './shared.js';
 import { singleScenarios } from './single.js';
@@ -69,7 +70,11 @@ export const SCENARIOS: readonly Scenario[] = [
   ...unixUnpairedScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
+  ...restoreCheckScenarios,
 ];
+
+/** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
+export const TWO_CPU_SCENARIOS: readonly Scenario[] = twoCpuScenarios;
 
 /**
  * Not a test of cptctl: a scenario that never ends, so that
@@ -91,7 +96,7 @@ export const BOOT_COUNT = 4;
 export const BOOT_OVERHEAD_SECONDS = 15;
 
 export function scenarioNamed(name: string): Scenario {
-  const scenario = [...SCENARIOS, HANGING_SCENARIO].find((s) => s.name === name);
+  const scenario = [...SCENARIOS, ...TWO_CPU_SCENARIOS, HANGING_SCENARIO].find((s) => s.name === name);
   if (scenario === undefined) throw new Error(`no guest scenario named ${name}`);
   return scenario;
 }

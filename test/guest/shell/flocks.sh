@@ -6,58 +6,18 @@
 . "$0/lib.sh"
 
 # The flocks tree of test/workloads/flocks.c, as nobody from start to end.
-scenario_flocks_user() {
-	chmod 0666 /dev/cpt
-	mine=$scratch/nobody
-	chmod 0711 "$scratch"
-	mkdir -p "$mine"
-	chown nobody:nogroup "$mine"
-	# Its output too is nobody's, for the restarted tree to open again.
-	: >"$scratch/flocks-user.out"
-	chown nobody:nogroup "$scratch/flocks-user.out"
-	if ! start_workload flocks-user setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$workloads/flocks" tree "$mine"; then
-		result flocks-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		chmod 0600 /dev/cpt
-		return
-	fi
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/tree.img" --kill 2>"$scratch/ckpt.err"
-	status=$?
-	pass_if flocks-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
-	wait_for_pid_gone "$pid"
-	(wait_for_pid "$pid" && touch "$mine/go") &
-	as_nobody_cr "$cptctl" restart "$mine/tree.img" 2>"$scratch/restart.err"
-	status=$?
-	pass_if flocks-user.exit-status "restarted tree exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT flocks-user./p" "$out"
-	chmod 0600 /dev/cpt
-}
+scenario_flocks_user() { cycle_as_nobody flocks-user "$workloads/flocks" tree; }
 
 # What is not restored is refused by name, the process unharmed: a lease
 # being broken (its holder's time to answer cannot be set back), an owner
 # for SIGIO outside the tree, O_ASYNC on a device whose signals are not saved.
 scenario_flocks_refused() {
-	for kind in lease-breaking owner-outside async-device; do
-		case $kind in
-		lease-breaking) why="fd 5: lease being broken" ;;
-		owner-outside) why="fd 5: its owner for SIGIO (F_SETOWN), process [0-9]*, is not a live task" ;;
-		async-device) why="fd 5: O_ASYNC on a file of this kind" ;;
-		esac
-		mkdir -p "$scratch/$kind"
-		if ! start_workload "refused-$kind" "$workloads/flocks" refused "$kind" "$scratch/$kind"; then
-			result "flocks-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-			continue
-		fi
-		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
-		status=$?
-		refused=no
-		[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$kind.err" && refused=yes
-		pass_if "flocks-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
-		pass_if "flocks-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
-		touch "$scratch/$kind/go"
-		wait_for_line "$out" "RESULT kept-running"
-		sed -n "s/^RESULT kept-running/RESULT flocks-refused.$kind-kept/p" "$out"
-	done
+	expect_refusal flocks-refused lease-breaking "fd 5: lease being broken" "$workloads/flocks" refused lease-breaking
+	expect_refusal flocks-refused owner-outside \
+		"fd 5: its owner for SIGIO (F_SETOWN), process [0-9]*, is not a live task" \
+		"$workloads/flocks" refused owner-outside
+	expect_refusal flocks-refused async-device "fd 5: O_ASYNC on a file of this kind" \
+		"$workloads/flocks" refused async-device
 }
 
 # After the flocks cycle: inspect names each lock with its owner and range, and the seals.

@@ -51,56 +51,20 @@ inspect_inet() {
 }
 
 # The inet_server serve tree, as nobody from start to end.
-scenario_inet_user() {
-	chmod 0666 /dev/cpt
-	mine=$scratch/nobody
-	chmod 0711 "$scratch"
-	mkdir -p "$mine"
-	chown nobody:nogroup "$mine"
-	: >"$scratch/inet-user.out"
-	chown nobody:nogroup "$scratch/inet-user.out"
-	if ! start_workload inet-user setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		"$workloads/inet_server" serve "$mine"; then
-		result inet-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		chmod 0600 /dev/cpt
-		return
-	fi
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/inet.img" --kill 2>"$scratch/ckpt.err"
-	status=$?
-	pass_if inet-user.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
-	wait_for_pid_gone "$pid"
-	(wait_for_pid "$pid" && touch "$mine/go") &
-	as_nobody_cr "$cptctl" restart "$mine/inet.img" 2>"$scratch/restart.err"
-	status=$?
-	pass_if inet-user.exit-status "restarted tree exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT inet-user./p" "$out"
-	chmod 0600 /dev/cpt
-}
+scenario_inet_user() { cycle_as_nobody inet-user "$workloads/inet_server" serve; }
 
 # What a checkpoint refuses by name, the tree left running with its state.
 scenario_inet_refused() {
-	for kind in backlog queued established option; do
-		case $kind in
-		backlog) why="fd 3: TCP listener on 127.0.0.1:[0-9]* with 1 connections not accepted yet: not supported yet" ;;
-		queued) why="fd 4: UDP socket on 127.0.0.1:[0-9]* with 1 datagrams queued: not supported yet" ;;
-		established) why="fd 4: TCP connection in state ESTABLISHED: not supported yet" ;;
-		option) why="fd 3: socket option TCP_DEFER_ACCEPT is not supported" ;;
-		esac
-		mkdir -p "$scratch/$kind"
-		if ! start_workload "refused-$kind" "$workloads/inet_server" refused "$kind" "$scratch/$kind"; then
-			result "inet-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-			continue
-		fi
-		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
-		status=$?
-		refused=no
-		[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$kind.err" && refused=yes
-		pass_if "inet-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
-		pass_if "inet-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
-		touch "$scratch/$kind/go"
-		wait_for_line "$out" "RESULT kept-running"
-		sed -n "s/^RESULT kept-running/RESULT inet-refused.$kind-kept/p" "$out"
-	done
+	expect_refusal inet-refused backlog \
+		"fd 3: TCP listener on 127.0.0.1:[0-9]* with 1 connections not accepted yet: not supported yet" \
+		"$workloads/inet_server" refused backlog
+	expect_refusal inet-refused queued \
+		"fd 4: UDP socket on 127.0.0.1:[0-9]* with 1 datagrams queued: not supported yet" \
+		"$workloads/inet_server" refused queued
+	expect_refusal inet-refused established "fd 4: TCP connection in state ESTABLISHED: not supported yet" \
+		"$workloads/inet_server" refused established
+	expect_refusal inet-refused option "fd 3: socket option TCP_DEFER_ACCEPT is not supported" \
+		"$workloads/inet_server" refused option
 }
 
 # A port someone else took between the checkpoint and the restart: the

@@ -88,3 +88,60 @@ restart_service() {
 	pass_if "$svc.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$svc_stem-restart.err")" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT $svc./p" "$out"
 }
+
+# expect_refusal CHECK KIND WHY PROGRAM...: PROGRAM... started with
+# $scratch/KIND as its last argument, set up to be refused, and checkpointed
+# --kill: cptctl must exit 4 naming WHY (a grep pattern), CHECK.KIND; the
+# process must run on, CHECK.KIND-alive, and find its state as it was once
+# let go (its RESULT kept-running line), CHECK.KIND-kept.
+expect_refusal() {
+	refusal=$1 refused_kind=$2 why=$3
+	shift 3
+	mkdir -p "$scratch/$refused_kind"
+	if ! start_workload "refused-$refused_kind" "$@" "$scratch/$refused_kind"; then
+		result "$refusal.$refused_kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/$refused_kind.img" --kill 2>"$scratch/$refused_kind.err"
+	status=$?
+	refused=no
+	[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$refused_kind.err" && refused=yes
+	pass_if "$refusal.$refused_kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$refused_kind.err")" [ $refused = yes ]
+	pass_if "$refusal.$refused_kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
+	touch "$scratch/$refused_kind/go"
+	wait_for_line "$out" "RESULT kept-running"
+	sed -n "s/^RESULT kept-running/RESULT $refusal.$refused_kind-kept/p" "$out"
+}
+
+# cycle_as_nobody CHECK PROGRAM...: PROGRAM... run as nobody with
+# $scratch/nobody, nobody's, as its last argument (its output,
+# $scratch/CHECK.out, nobody's too, for the restarted tree to open again),
+# checkpointed --kill by nobody (CHECK.checkpoint), restarted by nobody with
+# CAP_CHECKPOINT_RESTORE and let go (CHECK.exit-status); its own RESULT
+# lines as CHECK.NAME. /dev/cpt is everyone's meanwhile.
+cycle_as_nobody() {
+	cycle=$1
+	shift
+	chmod 0666 /dev/cpt
+	mine=$scratch/nobody
+	chmod 0711 "$scratch"
+	mkdir -p "$mine"
+	chown nobody:nogroup "$mine"
+	: >"$scratch/$cycle.out"
+	chown nobody:nogroup "$scratch/$cycle.out"
+	if ! start_workload "$cycle" setpriv --reuid=nobody --regid=nogroup --clear-groups "$@" "$mine"; then
+		result "$cycle.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		chmod 0600 /dev/cpt
+		return
+	fi
+	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
+	status=$?
+	pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	(wait_for_pid "$pid" && touch "$mine/go") &
+	as_nobody_cr "$cptctl" restart "$mine/$cycle.img" 2>"$scratch/$cycle-restart.err"
+	status=$?
+	pass_if "$cycle.exit-status" "restarted tree exited $status: $(tr '\n' ' ' <"$scratch/$cycle-restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT $cycle./p" "$out"
+	chmod 0600 /dev/cpt
+}

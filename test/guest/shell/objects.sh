@@ -55,7 +55,8 @@ inspect_unix_listener() {
 # Semaphore adjustments to undo at exit (semop with SEM_UNDO) are refused,
 # naming the pid, and the process runs on.
 scenario_semundo() {
-	if ! start_workload semundo "$workloads/files_refused" semundo "$scratch/semundo.go"; then
+	mkdir -p "$scratch/semundo"
+	if ! start_workload semundo "$workloads/files_refused" semundo "$scratch/semundo"; then
 		result semundo.ready FAIL "$(tr '\n' ' ' <"$out")"
 		return
 	fi
@@ -65,7 +66,7 @@ scenario_semundo() {
 		sh -c '[ "$1" -eq 4 ] && grep -q "pid $2: semaphore adjustments (semop() with SEM_UNDO)" "$0"' \
 		"$scratch/semundo.err" "$status" "$pid"
 	pass_if semundo.alive "pid $pid is still running" [ -d "/proc/$pid" ]
-	touch "$scratch/semundo.go"
+	touch "$scratch/semundo/go"
 	wait_for_line "$out" "RESULT kept-running"
 	sed -n "s/^RESULT /RESULT semundo./p" "$out"
 }

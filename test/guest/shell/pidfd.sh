@@ -64,24 +64,8 @@ after_opath_state() {
 }
 
 scenario_pidfd_refused() {
-	for kind in outside deleted; do
-		case $kind in
-		outside) why="fd 3: pidfd of pid 1, a process outside the tree, is not supported" ;;
-		deleted) why="fd 3: O_PATH descriptor of deleted file gone is not supported" ;;
-		esac
-		mkdir -p "$scratch/$kind"
-		if ! start_workload "refused-$kind" "$workloads/pidfd_refused" "$kind" "$scratch/$kind"; then
-			result "pidfd-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-			continue
-		fi
-		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
-		status=$?
-		refused=no
-		[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$kind.err" && refused=yes
-		pass_if "pidfd-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
-		pass_if "pidfd-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
-		touch "$scratch/$kind/go"
-		wait_for_line "$out" "RESULT kept-running"
-		sed -n "s/^RESULT kept-running/RESULT pidfd-refused.$kind-kept/p" "$out"
-	done
+	expect_refusal pidfd-refused outside "fd 3: pidfd of pid 1, a process outside the tree, is not supported" \
+		"$workloads/pidfd_refused" outside
+	expect_refusal pidfd-refused deleted "fd 3: O_PATH descriptor of deleted file gone is not supported" \
+		"$workloads/pidfd_refused" deleted
 }

@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # The review's last findings (issue 12): a checkpoint that leaves objects
-# shared with processes outside the tree as they were, and a restarted
-# thread that fails half-way and must not live on.
+# shared with processes outside the tree as they were, a restarted thread
+# that fails half-way and must not live on, and FPU registers that follow
+# the restored task from one CPU to another.
 # The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
@@ -102,3 +103,17 @@ PY
 	insmod "$cpt_ko"
 }
 
+# F14: the saved FPU registers reach user mode even when the restored task
+# returns there on a CPU that still holds its builder's (test/workloads/
+# fpu_migrate.c); needs a guest with 2 CPUs.
+scenario_fpu_migrate() {
+	if ! start_workload cpu "$workloads/cpu_state" "$scratch/go"; then
+		result fpu-migrate.registers-after-migration FAIL "cpu_state never said READY"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/cpu.img" --kill >/dev/null 2>"$scratch/cpu.err" ||
+		result fpu-migrate.registers-after-migration FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/cpu.err")"
+	wait_for_pid_gone "$pid"
+	"$workloads/fpu_migrate" "$scratch/cpu.img" "$pid" "$scratch/go" 5 | sed 's/^RESULT /RESULT fpu-migrate./'
+	pass_if fpu-migrate.nothing-left "pid $pid is free again" wait_for_pid_gone "$pid"
+}

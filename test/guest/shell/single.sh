@@ -22,20 +22,7 @@ scenario_piped() {
 # runs on unharmed.
 scenario_refused() {
 	for kind in socket pipe inotify; do
-		if ! start_workload "refused-$kind" "$workloads/files_refused" "$kind" "$scratch/refused-$kind.go"; then
-			result "refused-$kind.ready" FAIL "$(tr '\n' ' ' <"$out")"
-			continue
-		fi
-		"$cptctl" checkpoint "$pid" -o "$scratch/refused-$kind.img" --kill 2>"$scratch/refused-$kind.err"
-		status=$?
-		refused=no
-		[ "$status" -eq 4 ] && grep -q "fd 5" "$scratch/refused-$kind.err" && refused=yes
-		pass_if "refused-$kind.refused" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/refused-$kind.err")" \
-			[ $refused = yes ]
-		pass_if "refused-$kind.alive" "pid $pid is still running" [ -d "/proc/$pid" ]
-		touch "$scratch/refused-$kind.go"
-		wait_for_line "$out" "RESULT kept-running"
-		sed -n "s/^RESULT /RESULT refused-$kind./p" "$out"
+		expect_refusal refused "$kind" "fd 5" "$workloads/files_refused" "$kind"
 	done
 }
 
