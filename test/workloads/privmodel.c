@@ -598,7 +598,7 @@ static void checkpoint_as(enum who w, pid_t pid, const char *image,
 {
 	pid_t coordinator;
 
-	as(w, 0, pid, image, o, &coordinator);
+	as(w, 0, PIDNS_OWN, pid, image, o, &coordinator);
 	if (coordinator > 0)
 		waitpid(coordinator, NULL, 0);
 }
@@ -791,9 +791,6 @@ static void cell(enum who row, enum column c)
 		return;
 	}
 	target_path(image, index, "img");
-	as(row, 0, PIDNS_OWN, pid, image, &o, &coordinator);
-	if (coordinator > 0)
-		waitpid(coordinator, NULL, 0);
 	checkpoint_as(row, pid, image, &o);
 	describe(what, sizeof(what), &o);
 	ok = outcome_is(&o, ce) && running(pid);
@@ -809,9 +806,6 @@ static void cell(enum who row, enum column c)
 		/* The restart half tries root's image. */
 		snprintf(root_image, sizeof(root_image), "%s/t%d.root.img", dir,
 			 index);
-		as(ROOT, 0, PIDNS_OWN, pid, root_image, &by_root, &coordinator);
-		if (coordinator > 0)
-			waitpid(coordinator, NULL, 0);
 		checkpoint_as(ROOT, pid, root_image, &by_root);
 		snprintf(image, sizeof(image), "%s", root_image);
 	}
@@ -835,9 +829,6 @@ static void device_mode_cell(void)
 	unsigned int mode;
 
 	mode = stat("/dev/cpt", &st) ? 07777 : st.st_mode & 07777;
-	as(USER, 0, PIDNS_OWN, getpid(), "/dev/null", &o, &coordinator);
-	if (coordinator > 0)
-		waitpid(coordinator, NULL, 0);
 	checkpoint_as(USER, getpid(), "/dev/null", &o);
 	check("pm.device-mode", mode == 0600 && o.err == EACCES,
 	      "/dev/cpt mode %o; user %d opening it: %s (%s)", mode, UID_U,
@@ -864,9 +855,6 @@ static void border_cell(const char *name, enum who caller, enum who target,
 		return;
 	}
 	target_path(image, index, "img");
-	as(caller, 0, PIDNS_OWN, pid, image, &o, &coordinator);
-	if (coordinator > 0)
-		waitpid(coordinator, NULL, 0);
 	checkpoint_as(caller, pid, image, &o);
 	describe(what, sizeof(what), &o);
 	if (o.err)
@@ -893,7 +881,7 @@ static void userns_border_cells(void)
 	int index = next_index++;
 	char image[PATH_MAX];
 	struct outcome o;
-	pid_t pid, coordinator;
+	pid_t pid;
 
 	pid = start_target(index, USERNS_PIDNS, 0);
 	if (pid < 0) {
@@ -902,9 +890,7 @@ static void userns_border_cells(void)
 		return;
 	}
 	target_path(image, index, "img");
-	as(USERNS_PIDNS, 0, PIDNS_OWN, pid, image, &o, &coordinator);
-	if (coordinator > 0)
-		waitpid(coordinator, NULL, 0);
+	checkpoint_as(USERNS_PIDNS, pid, image, &o);
 	end_target(pid);
 	if (o.err) {
 		check("pm.userns-pidns.initial-pid.restart", 0,
@@ -957,9 +943,6 @@ static void dump_root_cells(void)
 		return;
 	}
 	target_path(image, index, "img");
-	as(ROOT, 0, PIDNS_OWN, pid, image, &o, &coordinator);
-	if (coordinator > 0)
-		waitpid(coordinator, NULL, 0);
 	checkpoint_as(ROOT, pid, image, &o);
 	describe(what, sizeof(what), &o);
 	check("pm.dump-root.checkpoint", !o.err && running(pid),

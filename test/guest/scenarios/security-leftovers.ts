@@ -24,8 +24,6 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     name: 'thread-half',
     run: shell('security-leftovers', 'thread_half'),
     cli: true,
-    timeoutSeconds: 60,
-    costSeconds: 20,
     // Its python3 edit of the image took most of 60 s on a loaded host.
     timeoutSeconds: 120,
     costSeconds: 30,
