@@ -71,6 +71,10 @@
  *  eventfd_ctx    a semaphore eventfd and a plain one made here read back
  *                 (counter, flags) through cpt's struct eventfd_ctx copy
  *                 (cpt_compat_fdinfo.c)
+ *  tcp_repair     sequence numbers, windows and a timestamp set through TCP
+ *                 repair mode's setsockopt() on a socket made here read back
+ *                 from its tcp_sock as a checkpoint reads them
+ *                 (cpt_compat_tcp.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -830,6 +834,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "file_fasync", cpt_check_file_fasync },
 	/* eventfds read without a probe (issue 12, F13) */
 	{ "eventfd_ctx", cpt_check_eventfd_ctx },
+	/* established TCP connections */
+	{ "tcp_repair", cpt_check_tcp_repair },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

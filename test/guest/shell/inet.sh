@@ -83,7 +83,7 @@ scenario_inet_refused() {
 		case $kind in
 		backlog) why="fd 3: TCP listener on 127.0.0.1:[0-9]* with 1 connections not accepted yet: not supported yet" ;;
 		queued) why="fd 4: UDP socket on 127.0.0.1:[0-9]* with 1 datagrams queued: not supported yet" ;;
-		established) why="fd 4: TCP connection in state ESTABLISHED: not supported yet" ;;
+		established) why="fd 4: TCP connection in state FIN_WAIT[12]: not supported yet" ;;
 		option) why="fd 3: socket option TCP_DEFER_ACCEPT is not supported" ;;
 		esac
 		mkdir -p "$scratch/$kind"
