@@ -1,6 +1,6 @@
 // Established TCP connections (kmod/cpt_file_inet.c, cpt_compat_tcp.c): both
 // ends in the tree, v4 and v6, with data queued both ways, through checkpoint
-// -> kill -> restart by TCP repair mode; what inspect shows; hostile images;
+// -> kill -> restart by TCP repair mode; what inspect shows;
 // a connection whose peer is outside the tree (--kill refused by name, a
 // checkpoint leaving it running keeps it working).
 import type { Scenario } from './scenario.js';
@@ -24,12 +24,6 @@ export const tcpestScenarios: readonly Scenario[] = [
       'tcpest-pairs.v6-client': `v6 client end (SO_SNDBUF set): ${END}`,
       'tcpest-pairs.v6-server': `v6 accepted end (SO_KEEPALIVE, TCP_KEEPIDLE): ${END}`,
       'tcpest-pairs.inspect': 'inspect shows a connection with its queues, sequence numbers, handshake options and windows',
-      'tcpest-pairs.hostile-queue': 'an image with a receive queue longer than a restart takes (4 MiB) is refused',
-      'tcpest-pairs.hostile-unsent': 'an image with more data unsent than its send queue holds is refused',
-      'tcpest-pairs.hostile-wscale': 'an image with a window scale above 14 is refused',
-      'tcpest-pairs.hostile-window':
-        'an image whose send window exceeds its largest window is refused by repair mode, naming the connection',
-      'tcpest-pairs.hostile-missing': 'an image of an established TCP socket without its connection state is refused',
     },
   },
   {
