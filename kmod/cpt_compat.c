@@ -75,6 +75,10 @@
  *                 ignore mask) and a filesystem mark on / reads back from its
  *                 fdinfo as made; one made without CAP_SYS_ADMIN has
  *                 FANOTIFY_UNPRIV, one made with it not (cpt_compat_fanotify.c)
+ *  tcp_repair     sequence numbers, windows and a timestamp set through TCP
+ *                 repair mode's setsockopt() on a socket made here read back
+ *                 from its tcp_sock as a checkpoint reads them
+ *                 (cpt_compat_tcp.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -842,6 +846,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "eventfd_ctx", cpt_check_eventfd_ctx },
 	/* fanotify instances and their marks */
 	{ "fdinfo_fanotify", cpt_check_fdinfo_fanotify },
+	/* established TCP connections */
+	{ "tcp_repair", cpt_check_tcp_repair },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -346,5 +346,34 @@ int cpt_fdinfo_fanotify_next(const char **pos, struct cpt_fanotify_mark_info *m)
 bool cpt_fanotify_unprivileged(const struct fsnotify_group *group);
 long cpt_fanotify_init(u32 flags, u32 event_flags, bool unprivileged);
 int cpt_check_fdinfo_fanotify(void);
+ * cpt_compat_tcp.c: an established TCP connection's state as TCP repair
+ * mode sets it again, with its queues' data (kvmalloc'ed, freed by
+ * cpt_compat_tcp_state_free()); unsaved names what would be lost, the
+ * queues then not kept. Its silent end at a checkpoint --kill; its buffers
+ * at a restart. Checked: tcp_repair.
+ */
+struct sock;
+struct cpt_tcp_state {
+	const char *unsaved;
+	u32 snd_una, snd_nxt, write_seq, copied_seq, rcv_nxt;
+	u32 send_len, unsent, recv_len;
+	u32 mss_clamp, snd_wscale, rcv_wscale;
+	bool wscale_ok, sack_ok, tstamp_ok;
+	u32 tsval;
+	u32 snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup;
+	u32 rcvbuf, sndbuf;
+	u8 *send_queue;		/* send_len bytes from snd_una */
+	u8 *recv_queue;		/* recv_len bytes from copied_seq */
+};
+
+int cpt_compat_tcp_save(struct sock *sk, struct cpt_tcp_state *st, u32 max_queue);
+void cpt_compat_tcp_state_free(struct cpt_tcp_state *st);
+/* Still ESTABLISHED, and nothing received since rcv_nxt was saved. */
+bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt);
+void cpt_compat_tcp_end_silently(struct sock *sk);
+void cpt_compat_tcp_grow_buffers(struct sock *sk, u32 rcvbuf, u32 sndbuf);
+/* A restored connection in repair mode out of it, with its SO_REUSEADDR; 0 if not in it. */
+int cpt_compat_tcp_resume(struct sock *sk);
+int cpt_check_tcp_repair(void);
 
 #endif /* CPT_COMPAT_H */

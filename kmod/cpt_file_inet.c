@@ -1,12 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TCP and UDP sockets of IPv4 and IPv6 (v4-mapped addresses on a v6 socket
- * too): TCP unbound, bound or listening, UDP and UDP-Lite unbound, bound or
- * connected, with the socket options of cpt_inet_opts[]. A checkpoint
- * refuses, naming the fd, what a restart would not give back: a TCP
- * connection (any state but CLOSE and LISTEN; repair mode is the next
- * step), a listener with connections not accepted yet, datagrams queued,
- * an option set that is not saved, a socket of another network namespace.
+ * too): TCP unbound, bound, listening or connected (ESTABLISHED), UDP and
+ * UDP-Lite unbound, bound or connected, with the socket options of
+ * cpt_inet_opts[]. A checkpoint refuses, naming the fd, what a restart
+ * would not give back: a TCP connection in any other state, a listener
+ * with connections not accepted yet, datagrams queued, an option set that
+ * is not saved, a socket of another network namespace.
+ *
+ * An established connection is saved with its sequence numbers, windows,
+ * handshake options and the data of its queues (cpt_compat_tcp.c), and
+ * made again through TCP repair mode, as CRIU's soccr does: the kernel
+ * requires CAP_NET_ADMIN of the restarting caller for it. A checkpoint
+ * --kill ends the tree's connections in repair mode, which sends the peer
+ * nothing, and only when each one's peer is in the tree too (its own end
+ * saved and ended alike): a peer outside would see its retransmissions
+ * answered by resets until the restart.
  *
  * A restart makes the socket with the kernel's own system calls in the
  * restoring task, as the restarting caller and in its network namespace:
@@ -16,6 +25,7 @@
  * 1024, CAP_NET_ADMIN for SO_MARK or SO_RCVBUFFORCE); a refusal names the
  * fd, its address and port, and the restart fails with nothing left bound.
  */
+#include <linux/bsearch.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -24,6 +34,7 @@
 #include <linux/net.h>
 #include <linux/netdevice.h>
 #include <linux/nsproxy.h>
+#include <linux/sort.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
 #include <linux/uaccess.h>
@@ -35,6 +46,7 @@
 #include <net/sock_reuseport.h>
 #include <net/tcp.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
@@ -202,9 +214,16 @@ static const char *cpt_inet_unsaved_option(struct sock *sk)
 		return "IP_OPTIONS";
 	if (inet->min_ttl)
 		return "IP_MINTTL";
-	/* inet6_create() leaves mc_all clear: IPV6_MULTICAST_ALL is np's. */
-	if (inet->mc_ttl != 1 || !inet->mc_loop || inet->mc_index || inet->mc_addr ||
-	    rcu_access_pointer(inet->mc_list) || (sk->sk_family == AF_INET && !inet->mc_all))
+	/*
+	 * inet6_create() leaves mc_all clear: IPV6_MULTICAST_ALL is np's. TCP
+	 * sends no multicast, and an accepted connection has mc_index and
+	 * mc_ttl from its SYN (tcp_v4_syn_recv_sock()): only the groups joined
+	 * matter to TCP.
+	 */
+	if (rcu_access_pointer(inet->mc_list) ||
+	    (sk->sk_protocol != IPPROTO_TCP &&
+	     (inet->mc_ttl != 1 || !inet->mc_loop || inet->mc_index || inet->mc_addr ||
+	      (sk->sk_family == AF_INET && !inet->mc_all))))
 		return "an IPv4 multicast option (IP_MULTICAST_*, IP_ADD_MEMBERSHIP)";
 	if (inet->pmtudisc != (READ_ONCE(sock_net(sk)->ipv4.sysctl_ip_no_pmtu_disc) ?
 			       IP_PMTUDISC_DONT : IP_PMTUDISC_WANT))
@@ -234,8 +253,11 @@ static const char *cpt_inet6_unsaved_option(struct sock *sk)
 		return "an IPV6_RECVPKTINFO-like receive option (IPV6_RECV*)";
 	if (rcu_access_pointer(np->opt))
 		return "IPv6 extension headers (IPV6_HOPOPTS, IPV6_RTHDR...)";
-	if (np->mcast_hops != IPV6_DEFAULT_MCASTHOPS || !np->mc_loop || np->mcast_oif ||
-	    !np->mc_all || rcu_access_pointer(np->ipv6_mc_list))
+	/* As IPv4's: an accepted connection has mcast_oif and mcast_hops from its SYN. */
+	if (rcu_access_pointer(np->ipv6_mc_list) ||
+	    (sk->sk_protocol != IPPROTO_TCP &&
+	     (np->mcast_hops != IPV6_DEFAULT_MCASTHOPS || !np->mc_loop || np->mcast_oif ||
+	      !np->mc_all)))
 		return "an IPv6 multicast option (IPV6_MULTICAST_*, IPV6_ADD_MEMBERSHIP)";
 	if (READ_ONCE(np->ipv6_ac_list))
 		return "IPV6_JOIN_ANYCAST";
@@ -417,7 +439,8 @@ static int cpt_inet_claim(unsigned int fd, struct file *file)
 	if (!net_eq(sock_net(sk), current->nsproxy->net_ns))
 		return cpt_refuse(fd, "a socket of another network namespace");
 	state = READ_ONCE(sk->sk_state);
-	if (sk->sk_protocol == IPPROTO_TCP && state != TCP_CLOSE && state != TCP_LISTEN) {
+	if (sk->sk_protocol == IPPROTO_TCP && state != TCP_CLOSE && state != TCP_LISTEN &&
+	    state != TCP_ESTABLISHED) {
 		cpt_note("fd %u: TCP connection in state %s: not supported yet\n", fd,
 			 state < ARRAY_SIZE(cpt_tcp_states) && cpt_tcp_states[state] ?
 			 cpt_tcp_states[state] : "unknown");
@@ -462,6 +485,58 @@ static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct s
 				 fd, proto, local);
 			return -EOPNOTSUPP;
 		}
+	}
+	return 0;
+}
+
+/*
+ * The most data an established connection's send queue, or its receive
+ * queue, may hold to be saved, or restored: net.ipv4.tcp_wmem's and
+ * tcp_rmem's default limits (4 and 6 MiB) hold less data than that, and
+ * both queues of one connection fit in a record (CPT_RECORD_MAX_MESSAGE).
+ */
+#define CPT_TCP_MAX_QUEUE (4U << 20)
+
+static int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct cpt_pb_buf *msg,
+			     const struct sockaddr *local)
+{
+	struct cpt_tcp_state st;
+	int ret;
+
+	ret = cpt_compat_tcp_save(sk, &st, CPT_TCP_MAX_QUEUE);
+	if (ret)
+		return ret;
+	if (st.unsaved) {
+		cpt_note("fd %u: TCP connection on %pISpc with %s is not supported\n", fs->e->fd,
+			 local, st.unsaved);
+		return -EOPNOTSUPP;
+	}
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SEND_SEQ, st.snd_una);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RECV_SEQ, st.copied_seq);
+	if (st.send_len)
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_TCP_SEND_QUEUE, st.send_queue, st.send_len);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_UNSENT, st.unsent);
+	if (st.recv_len)
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_TCP_RECV_QUEUE, st.recv_queue, st.recv_len);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_MSS, st.mss_clamp);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SND_WSCALE, st.snd_wscale);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCV_WSCALE, st.rcv_wscale);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_WSCALE_OK, st.wscale_ok);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SACK_OK, st.sack_ok);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_TIMESTAMP_OK, st.tstamp_ok);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_TIMESTAMP, st.tsval);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SND_WL1, st.snd_wl1);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SND_WND, st.snd_wnd);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_MAX_WINDOW, st.max_window);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCV_WND, st.rcv_wnd);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCV_WUP, st.rcv_wup);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCVBUF, st.rcvbuf);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SNDBUF, st.sndbuf);
+	cpt_compat_tcp_state_free(&st);
+	/* For a --kill, which checks that nothing came in meanwhile. */
+	if (fs->sf) {
+		fs->sf->tcp_saved = true;
+		fs->sf->tcp_rcv_nxt = st.rcv_nxt;
 	}
 	return 0;
 }
@@ -514,6 +589,8 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 		cpt_pb_u64(&msg, field, value);
 	}
 	ret = cpt_inet_save_device(&msg, fd, sk);
+	if (!ret && sk->sk_protocol == IPPROTO_TCP && sk->sk_state == TCP_ESTABLISHED)
+		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local);
 	if (!ret)
 		ret = msg.err;
 	if (ret) {
@@ -526,6 +603,55 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 
 /* ---- restart ---- */
 
+/* An established connection's field; false if f is none. */
+static bool cpt_inet_decode_tcp(struct cpt_rfile_tcp *tcp, struct cpt_pb_reader *r,
+				const struct cpt_pb_field *f)
+{
+	static const struct {
+		u32 field;
+		size_t offset;
+	} words[] = {
+#define CPT_TCP_WORD(name, member) \
+		{ CPT_PB_INET_SOCKET_TCP_##name, offsetof(struct cpt_rfile_tcp, member) }
+		CPT_TCP_WORD(SEND_SEQ, send_seq), CPT_TCP_WORD(RECV_SEQ, recv_seq),
+		CPT_TCP_WORD(UNSENT, unsent), CPT_TCP_WORD(MSS, mss),
+		CPT_TCP_WORD(SND_WSCALE, snd_wscale), CPT_TCP_WORD(RCV_WSCALE, rcv_wscale),
+		CPT_TCP_WORD(TIMESTAMP, tsval), CPT_TCP_WORD(SND_WL1, snd_wl1),
+		CPT_TCP_WORD(SND_WND, snd_wnd), CPT_TCP_WORD(MAX_WINDOW, max_window),
+		CPT_TCP_WORD(RCV_WND, rcv_wnd), CPT_TCP_WORD(RCV_WUP, rcv_wup),
+		CPT_TCP_WORD(RCVBUF, rcvbuf), CPT_TCP_WORD(SNDBUF, sndbuf),
+#undef CPT_TCP_WORD
+	};
+	unsigned int i;
+
+	switch (f->num) {
+	case CPT_PB_INET_SOCKET_TCP_SEND_QUEUE:
+		cpt_pb_read_bytes(r, f, &tcp->send_queue, &tcp->send_len);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_RECV_QUEUE:
+		cpt_pb_read_bytes(r, f, &tcp->recv_queue, &tcp->recv_len);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_WSCALE_OK:
+		cpt_pb_read_bool(r, f, &tcp->wscale_ok);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_SACK_OK:
+		cpt_pb_read_bool(r, f, &tcp->sack_ok);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_TIMESTAMP_OK:
+		cpt_pb_read_bool(r, f, &tcp->tstamp_ok);
+		break;
+	default:
+		for (i = 0; i < ARRAY_SIZE(words) && words[i].field != f->num; i++)
+			;
+		if (i == ARRAY_SIZE(words))
+			return false;
+		cpt_pb_read_u32(r, f, (u32 *)((u8 *)tcp + words[i].offset));
+		break;
+	}
+	tcp->present = true;
+	return true;
+}
+
 static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_field *pf)
 {
 	struct cpt_pb_reader r;
@@ -533,6 +659,8 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 	size_t len;
 
 	cpt_pb_for_each_subfield(&r, pf, &f) {
+		if (cpt_inet_decode_tcp(&in->tcp, &r, &f))
+			continue;
 		switch (f.num) {
 		case CPT_PB_INET_SOCKET_FAMILY:
 			cpt_pb_read_u32(&r, &f, &in->family);
@@ -598,6 +726,24 @@ static u32 cpt_inet_opt(const struct cpt_rfile_inet *in, u32 field)
 	return in->opt[field - CPT_INET_OPT_FIRST];
 }
 
+/*
+ * An established connection's state is within what the kernel would have:
+ * window scales, windows and the MSS within TCP's limits, no more unsent
+ * data than queued, queues within CPT_TCP_MAX_QUEUE. Sequence numbers are
+ * any; TCP repair mode's setsockopt() checks how the windows relate to them.
+ */
+static bool cpt_tcp_check(const struct cpt_rfile_tcp *tcp)
+{
+	u32 max_wnd = U16_MAX << TCP_MAX_WSCALE;
+
+	return tcp->send_len <= CPT_TCP_MAX_QUEUE &&
+	       tcp->recv_len <= CPT_TCP_MAX_QUEUE && tcp->unsent <= tcp->send_len &&
+	       tcp->mss && tcp->mss <= U16_MAX && tcp->snd_wscale <= TCP_MAX_WSCALE &&
+	       tcp->rcv_wscale <= TCP_MAX_WSCALE && tcp->snd_wnd <= max_wnd &&
+	       tcp->max_window <= max_wnd && tcp->rcv_wnd <= max_wnd &&
+	       tcp->rcvbuf <= INT_MAX && tcp->sndbuf <= INT_MAX;
+}
+
 static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
 {
 	const struct cpt_rfile_inet *in = &rfile->inet;
@@ -610,9 +756,15 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 		*bad = "access mode";
 	else if (!cpt_inet_supported(in->family, in->type, in->protocol))
 		*bad = "socket family, type or protocol";
-	else if (tcp ? in->state != TCP_CLOSE && in->state != TCP_LISTEN :
-		 in->state != TCP_CLOSE && in->state != TCP_ESTABLISHED)
+	else if (!tcp && in->state != TCP_CLOSE && in->state != TCP_ESTABLISHED)
 		*bad = "socket state";
+	else if (tcp && in->state != TCP_CLOSE && in->state != TCP_LISTEN &&
+		 in->state != TCP_ESTABLISHED)
+		*bad = "socket state";
+	else if (tcp && in->state == TCP_ESTABLISHED ? !in->tcp.present : in->tcp.present)
+		*bad = "socket state";
+	else if (in->tcp.present && !cpt_tcp_check(&in->tcp))
+		*bad = "TCP connection state";
 	else if (in->local_len ? !cpt_inet_addr_valid(in->family, &in->local, in->local_len) :
 		 in->state != TCP_CLOSE)
 		*bad = "socket address";
@@ -721,6 +873,9 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 		val = cpt_inet_opt(in, o->field);
 		if (o->field == CPT_PB_INET_SOCKET_V6ONLY || !val)
 			continue;
+		/* Corked, a connection would hold back the queue it is given: after it. */
+		if (o->field == CPT_PB_INET_SOCKET_CORK && in->tcp.present)
+			continue;
 		ret = cpt_inet_setsockopt(ir, o->level, o->name, &val, sizeof(val));
 		if (ret)
 			return cpt_inet_opt_refused(ir, o->what, val, ret);
@@ -750,7 +905,9 @@ static int cpt_inet_bind(struct cpt_inet_restore *ir)
 	struct sockaddr_in *sin = (struct sockaddr_in *)&addr;
 	long ret;
 
-	if (in->state == TCP_ESTABLISHED && !in->local_addr_bound) {
+	/* A TCP connection is made again on its own address, whoever chose it. */
+	if (in->state == TCP_ESTABLISHED && !in->local_addr_bound &&
+	    in->protocol != IPPROTO_TCP) {
 		if (in->family == AF_INET) {
 			sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		} else {
@@ -791,6 +948,110 @@ static int cpt_inet_connect_listen(struct cpt_inet_restore *ir)
 	return ret;
 }
 
+static int cpt_tcp_refused(struct cpt_inet_restore *ir, const char *what, long ret)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+
+	cpt_note("fd %u: TCP connection %pISpc -> %pISpc: cannot %s: %ld%s\n", ir->rfile->fd,
+		 &in->local, &in->peer, what, ret,
+		 ret == -EPERM ? " (TCP repair mode needs CAP_NET_ADMIN)" : "");
+	return ret;
+}
+
+static int cpt_tcp_set(struct cpt_inet_restore *ir, int name, u32 val, const char *what)
+{
+	int ret = cpt_inet_setsockopt(ir, SOL_TCP, name, &val, sizeof(val));
+
+	return ret ? cpt_tcp_refused(ir, what, ret) : 0;
+}
+
+/* Before bind() and connect(): repair mode, and where the queues start. */
+static int cpt_tcp_repair_begin(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_tcp *tcp = &ir->in->tcp;
+
+	return cpt_tcp_set(ir, TCP_REPAIR, TCP_REPAIR_ON, "enter TCP repair mode") ?:
+	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
+	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, tcp->send_seq, "set the send sequence number") ?:
+	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
+	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, tcp->recv_seq, "set the receive sequence number");
+}
+
+/*
+ * Queues len bytes: in repair mode, to the queue selected (received, or
+ * sent and not acknowledged yet); out of it, as the program would send.
+ * Never waits: the buffers were sized for the saved queues.
+ */
+static int cpt_tcp_fill(struct cpt_inet_restore *ir, struct socket *sock, const u8 *data,
+			size_t len, const char *what)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec vec;
+	int n;
+
+	while (len) {
+		vec.iov_base = (void *)data;
+		vec.iov_len = len;
+		n = kernel_sendmsg(sock, &msg, &vec, 1, len);
+		if (n <= 0)
+			return cpt_tcp_refused(ir, what, n ?: -ENOBUFS);
+		data += n;
+		len -= n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/* After connect(), which repair mode makes ESTABLISHED at once. */
+static int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
+{
+	const struct cpt_rfile_tcp *tcp = &ir->in->tcp;
+	struct tcp_repair_window win = {
+		.snd_wl1 = tcp->snd_wl1, .snd_wnd = tcp->snd_wnd, .max_window = tcp->max_window,
+		.rcv_wnd = tcp->rcv_wnd, .rcv_wup = tcp->rcv_wup,
+	};
+	struct tcp_repair_opt opts[4];
+	unsigned int nr = 0;
+	int ret;
+
+	opts[nr++] = (struct tcp_repair_opt){ TCPOPT_MSS, tcp->mss };
+	if (tcp->wscale_ok)
+		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
+						      tcp->snd_wscale | tcp->rcv_wscale << 16 };
+	if (tcp->sack_ok)
+		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERM, 0 };
+	if (tcp->tstamp_ok)
+		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
+	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_OPTIONS, opts, nr * sizeof(opts[0]));
+	if (ret)
+		return cpt_tcp_refused(ir, "set its MSS, window scale, SACK and timestamps", ret);
+	ret = cpt_tcp_set(ir, TCP_TIMESTAMP, tcp->tsval, "set its timestamp clock") ?:
+	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
+	      cpt_tcp_fill(ir, sock, tcp->recv_queue, tcp->recv_len, "queue the data received") ?:
+	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
+	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written");
+	if (ret)
+		return ret;
+	/* After the queues: the kernel checks the windows against rcv_nxt. */
+	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win));
+	if (ret)
+		return cpt_tcp_refused(ir, "set its windows", ret);
+	/*
+	 * The data never sent is queued as sent (repair mode sends nothing):
+	 * retransmitted within the peer's window once out of repair mode,
+	 * which waits for the whole tree (cpt_inet_resume_connections()):
+	 * until its peer's end is made too, a segment would meet a reset.
+	 * Repair mode's SO_REUSEADDR (forced, for the bind()) is the saved one
+	 * again; the cork was held back.
+	 */
+	if (cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_REUSEADDR))
+		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (!ret && cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_CORK))
+		ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_CORK, &(int){ 1 }, sizeof(int));
+	return ret ? cpt_tcp_refused(ir, "set SO_REUSEADDR or TCP_CORK again", ret) : 0;
+}
+
 static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct cpt_inet_restore ir = { .rfile = rfile, .in = &rfile->inet };
@@ -819,11 +1080,17 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		goto out;
 	}
 	ir.sk = sock->sk;
+	if (in->tcp.present)
+		cpt_compat_tcp_grow_buffers(ir.sk, in->tcp.rcvbuf, in->tcp.sndbuf);
 	ret = cpt_inet_set_opts(&ir);
+	if (!ret && in->tcp.present)
+		ret = cpt_tcp_repair_begin(&ir);
 	if (!ret && in->local_len)
 		ret = cpt_inet_bind(&ir);
 	if (!ret)
 		ret = cpt_inet_connect_listen(&ir);
+	if (!ret && in->tcp.present)
+		ret = cpt_tcp_repair_end(&ir, sock);
 	if (ret)
 		goto out;
 	/* Held threads: nobody else uses the table; checked all the same. */
@@ -840,11 +1107,153 @@ out:
 		rfile->file = file;
 		cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
 	} else if (file) {
+		/* A connection made again in part: its close sends its peer nothing. */
+		if (in->tcp.present && ir.sk)
+			cpt_compat_tcp_end_silently(ir.sk);
 		fput(file);
 	}
 	close_fd(ir.fd);
 	cpt_ubuf_put(&ir.ub);
 	return ret;
+}
+
+/* The restart's final step: the tree's connections out of repair mode. */
+int cpt_inet_resume_connections(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct file *file;
+	unsigned long id;
+	struct sock *sk;
+	int ret;
+
+	if (!reg)
+		return 0;
+	xa_for_each(&reg->restored, id, file) {
+		sk = cpt_inet_sk(file);
+		if (!sk || sk->sk_protocol != IPPROTO_TCP)
+			continue;
+		/* Only a restart's: a checkpoint refuses a socket in repair mode. */
+		ret = cpt_compat_tcp_resume(sk);
+		if (ret) {
+			cpt_note("file %lu: TCP connection: cannot leave TCP repair mode: %d\n", id,
+				 ret);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* ---- checkpoint --kill ---- */
+
+/* A saved connection's two ends, v4 ones as v4-mapped: its peer's, reversed. */
+struct cpt_tcp_ends {
+	struct in6_addr local, peer;
+	__be16 local_port, peer_port;
+};
+
+static void cpt_tcp_ends(struct sock *sk, bool reversed, struct cpt_tcp_ends *e)
+{
+	struct sockaddr_storage a[2];
+	unsigned int i;
+
+	memset(e, 0, sizeof(*e));
+	cpt_inet_addr(sk, reversed, &a[0]);
+	cpt_inet_addr(sk, !reversed, &a[1]);
+	for (i = 0; i < 2; i++) {
+		struct in6_addr *addr = i ? &e->peer : &e->local;
+		__be16 *port = i ? &e->peer_port : &e->local_port;
+
+		const struct sockaddr_in *sin = (struct sockaddr_in *)&a[i];
+
+		if (a[i].ss_family == AF_INET) {
+			ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, addr);
+			*port = sin->sin_port;
+		} else {
+			*addr = ((struct sockaddr_in6 *)&a[i])->sin6_addr;
+			*port = ((struct sockaddr_in6 *)&a[i])->sin6_port;
+		}
+	}
+}
+
+static int cpt_tcp_ends_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct cpt_tcp_ends));
+}
+
+static struct sock *cpt_saved_connection(const struct cpt_saved_file *sf)
+{
+	return sf->tcp_saved ? cpt_inet_sk(sf->file) : NULL;
+}
+
+static int cpt_tcp_may_end(struct sock *sk, u32 rcv_nxt, const struct cpt_tcp_ends *ends,
+			   unsigned int nr)
+{
+	struct sockaddr_storage local, peer;
+	struct cpt_tcp_ends reversed;
+
+	cpt_inet_addr(sk, false, &local);
+	cpt_inet_addr(sk, true, &peer);
+	cpt_tcp_ends(sk, true, &reversed);
+	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN)) {
+		cpt_note("TCP connection %pISpc -> %pISpc: %s needs CAP_NET_ADMIN\n", &local, &peer,
+			 "ending it silently (TCP repair mode) for --kill");
+		return -EPERM;
+	}
+	if (!bsearch(&reversed, ends, nr, sizeof(*ends), cpt_tcp_ends_cmp)) {
+		cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
+			 "its peer is outside the tree (--kill would leave it to resets): not supported");
+		return -EOPNOTSUPP;
+	}
+	if (!cpt_compat_tcp_unchanged(sk, rcv_nxt)) {
+		cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
+			 "data came in or the state changed after it was saved; try again");
+		return -EAGAIN;
+	}
+	return 0;
+}
+
+int cpt_inet_may_end_connections(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_ends *ends;
+	unsigned int i, nr = 0;
+	struct sock *sk;
+	int ret = 0;
+
+	for (i = 0; reg && i < reg->nr_saved; i++)
+		nr += !!cpt_saved_connection(&reg->saved[i]);
+	if (!nr)
+		return 0;
+	ends = kvmalloc_array(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
+	if (!ends)
+		return -ENOMEM;
+	nr = 0;
+	for (i = 0; i < reg->nr_saved; i++) {
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (sk)
+			cpt_tcp_ends(sk, false, &ends[nr++]);
+	}
+	sort(ends, nr, sizeof(*ends), cpt_tcp_ends_cmp, NULL);
+	for (i = 0; !ret && i < reg->nr_saved; i++) {
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (sk)
+			ret = cpt_tcp_may_end(sk, reg->saved[i].tcp_rcv_nxt, ends, nr);
+	}
+	kvfree(ends);
+	return ret;
+}
+
+void cpt_inet_end_connections(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	unsigned int i;
+	struct sock *sk;
+
+	for (i = 0; reg && i < reg->nr_saved; i++) {
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (sk)
+			cpt_compat_tcp_end_silently(sk);
+	}
 }
 
 const struct cpt_file_ops cpt_file_inet_ops = {

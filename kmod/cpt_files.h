@@ -51,6 +51,8 @@ struct cpt_saved_file {
 	int pipe;		/* index in pipes, or -1 */
 	u32 pair;		/* a unix socket pair's id, once its first end is saved */
 	bool pty_saved;		/* a pty master: its pty's state went with a File */
+	bool tcp_saved;		/* an established TCP connection, saved ... */
+	u32 tcp_rcv_nxt;	/* ... having received up to this sequence number */
 };
 
 /*
@@ -202,6 +204,16 @@ struct cpt_rfile_inet {
 	u32 present;			/* the option fields present, by bit */
 	u32 opt[CPT_INET_NR_OPTS];
 	char bind_device[IFNAMSIZ];	/* "": none */
+	struct cpt_rfile_tcp {		/* an established TCP connection */
+		bool present;		/* any of its fields is */
+		u32 send_seq, recv_seq, unsent;
+		u32 mss, snd_wscale, rcv_wscale, tsval;
+		bool wscale_ok, sack_ok, tstamp_ok;
+		u32 snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup;
+		u32 rcvbuf, sndbuf;
+		const u8 *send_queue, *recv_queue;
+		size_t send_len, recv_len;
+	} tcp;
 };
 
 struct cpt_epoll_target;
@@ -393,6 +405,14 @@ struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
 extern const struct cpt_file_ops cpt_file_opath_ops;
 /* cpt_file_inet.c: TCP and UDP sockets. */
 extern const struct cpt_file_ops cpt_file_inet_ops;
+/*
+ * A checkpoint --kill of a tree holding established TCP connections: whether
+ * it may end them (before the trailer), then their silent end (after it).
+ */
+int cpt_inet_may_end_connections(struct cpt_session *s);
+/* A restart's final step: its connections out of repair mode. */
+int cpt_inet_resume_connections(struct cpt_session *s);
+void cpt_inet_end_connections(struct cpt_session *s);
 
 /* cpt_files.c: helpers the kinds share. */
 struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file);

@@ -20,6 +20,7 @@
 #include <linux/utsname.h>
 
 #include "cpt_auth.h"
+#include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
 #include "cpt_symbols.h"
@@ -886,6 +887,8 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 	if (!s->error && s->last_subsys == CPT_SUBSYS_MAX) {
 		/* A task stopped by job control may have been continued meanwhile. */
 		ret = cpt_tree_held(s);
+		if (!ret && action == CPT_FINALIZE_KILL)
+			ret = cpt_inet_may_end_connections(s);
 		if (!ret) {
 			cpt_pb_init(&msg);
 			cpt_pb_u64(&msg, CPT_PB_TRAILER_RECORDS, s->img.records);
@@ -900,10 +903,13 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 		ret = s->error ?: -EINVAL;
 	}
 	/* Only a complete image may cost the tree its life. */
-	if (!ret && action == CPT_FINALIZE_KILL)
+	if (!ret && action == CPT_FINALIZE_KILL) {
+		/* Before the kill's close() could reset them, or a peer's data be acknowledged. */
+		cpt_inet_end_connections(s);
 		cpt_signal_tree(s, SIGKILL);
-	else if (!ret && action == CPT_FINALIZE_STOP)
+	} else if (!ret && action == CPT_FINALIZE_STOP) {
 		cpt_signal_tree(s, SIGSTOP);
+	}
 	*frozen_ns = ktime_to_ns(ktime_sub(ktime_get(), s->frozen_at));
 	cpt_tree_thaw(s);
 	return ret;
@@ -992,7 +998,7 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action, bool *unlocked)
 		return ret;
 	}
 	/* Stopped processes stop again before any restored task runs. */
-	ret = cpt_jobctl_apply(s);
+	ret = cpt_jobctl_apply(s) ?: cpt_inet_resume_connections(s);
 	if (ret) {
 		cpt_session_abort_locked(s);
 		return ret;

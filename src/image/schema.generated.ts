@@ -532,6 +532,44 @@ export interface InetSocket {
   tclass: number;
   /** IPV6_UNICAST_HOPS (AF_INET6); 0: the sysctl's */
   hopLimit: number;
+  /** the sequence number of send_queue's first byte (snd_una) */
+  tcpSendSeq: number;
+  /** the sequence number of recv_queue's first byte (copied_seq) */
+  tcpRecvSeq: number;
+  /** data written and not acknowledged by the peer */
+  tcpSendQueue: Buffer;
+  /** of which the last this many bytes were never sent */
+  tcpUnsent: number;
+  /** data received and not read */
+  tcpRecvQueue: Buffer;
+  /** the MSS clamp the peer announced (TCPOPT_MSS) */
+  tcpMss: number;
+  /** window scale the peer announced; with tcp_wscale_ok */
+  tcpSndWscale: number;
+  /** window scale this end announced */
+  tcpRcvWscale: number;
+  /** window scaling was agreed */
+  tcpWscaleOk: boolean;
+  /** SACK was agreed */
+  tcpSackOk: boolean;
+  /** timestamps were agreed */
+  tcpTimestampOk: boolean;
+  /** the connection's timestamp clock (TCP_TIMESTAMP) */
+  tcpTimestamp: number;
+  /** TCP_REPAIR_WINDOW: the segment that last updated the send window */
+  tcpSndWl1: number;
+  /** the peer's receive window */
+  tcpSndWnd: number;
+  /** the largest window the peer offered */
+  tcpMaxWindow: number;
+  /** the window this end offered */
+  tcpRcvWnd: number;
+  /** rcv_nxt when that window was offered */
+  tcpRcvWup: number;
+  /** the receive buffer autotuning had grown to (rcvbuf unset) */
+  tcpRcvbuf: number;
+  /** the send buffer, likewise */
+  tcpSndbuf: number;
 }
 
 export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';

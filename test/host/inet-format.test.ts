@@ -59,6 +59,25 @@ const socket = (fields: Partial<InetSocket>): InetSocket => ({
   oobinline: false,
   tclass: 0,
   hopLimit: 0,
+  tcpSendSeq: 0,
+  tcpRecvSeq: 0,
+  tcpSendQueue: Buffer.alloc(0),
+  tcpUnsent: 0,
+  tcpRecvQueue: Buffer.alloc(0),
+  tcpMss: 0,
+  tcpSndWscale: 0,
+  tcpRcvWscale: 0,
+  tcpWscaleOk: false,
+  tcpSackOk: false,
+  tcpTimestampOk: false,
+  tcpTimestamp: 0,
+  tcpSndWl1: 0,
+  tcpSndWnd: 0,
+  tcpMaxWindow: 0,
+  tcpRcvWnd: 0,
+  tcpRcvWup: 0,
+  tcpRcvbuf: 0,
+  tcpSndbuf: 0,
   ...fields,
 });
 
@@ -99,4 +118,32 @@ test('unbound, bound and connected sockets', (t) => {
     'UDP/IPv4 127.0.0.1:9 connected to 127.0.0.1:10',
   );
   t.is(describeInet(null), '(no socket state)');
+});
+
+test('an established TCP connection with its queues, sequence numbers, handshake options and windows', (t) => {
+  t.is(
+    describeInet(
+      socket({
+        family: 10,
+        state: 1,
+        local: sockaddrIn6(LOOPBACK6, 40000),
+        peer: sockaddrIn6(LOOPBACK6, 8080),
+        nodelay: true,
+        tcpSendSeq: 1000,
+        tcpSendQueue: Buffer.alloc(10),
+        tcpUnsent: 4,
+        tcpRecvSeq: 77,
+        tcpMss: 65483,
+        tcpWscaleOk: true,
+        tcpSndWscale: 7,
+        tcpRcvWscale: 6,
+        tcpSackOk: true,
+        tcpTimestampOk: true,
+        tcpSndWnd: 65536,
+        tcpRcvWnd: 43690,
+      }),
+    ),
+    'TCP/IPv6 [::1]:40000 connected to [::1]:8080, send queue 10 bytes from seq 1000 (4 unsent), receive queue 0 bytes from seq 77, ' +
+      'MSS 65483, wscale 7/6, SACK, timestamps, windows snd 65536 rcv 43690, options TCP_NODELAY',
+  );
 });

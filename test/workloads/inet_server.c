@@ -19,7 +19,8 @@
  * inet_server refused KIND DIR: what a checkpoint refuses, the tree left
  * running: "backlog", a listener with a connection not accepted yet;
  * "queued", a UDP socket with a datagram queued; "established", a TCP
- * connection; "option", a socket with TCP_DEFER_ACCEPT. After DIR/go it
+ * connection half-closed (FIN_WAIT2, its peer CLOSE_WAIT); "option", a
+ * socket with TCP_DEFER_ACCEPT. After DIR/go it
  * checks the state is still there ("kept-running").
  *
  * inet_server ports DIR: a v4 listener (fd 3) and a v6 one (fd 4); their
@@ -491,7 +492,8 @@ static int refused(const char *kind)
 		if (connect(c, (struct sockaddr *)&addr4, sizeof(addr4)))
 			die("connect");
 		if (!strcmp(kind, "established") &&
-		    (a = accept(l, NULL, NULL)) < 0)
+		    ((a = accept(l, NULL, NULL)) < 0 || shutdown(c, SHUT_WR) ||
+		     !readable(a) || read(a, &(char){ 0 }, 1) != 0))
 			die("accept");
 	} else if (!strcmp(kind, "queued")) {
 		u = make(AF_INET, SOCK_DGRAM, 0);
@@ -511,7 +513,7 @@ static int refused(const char *kind)
 		ok = (a = accept(l, NULL, NULL)) >= 0 &&
 		     write(c, "x", 1) == 1 && readable(a);
 	else if (!strcmp(kind, "established"))
-		ok = write(c, "x", 1) == 1 && readable(a);
+		ok = write(a, "x", 1) == 1 && readable(c);
 	else if (!strcmp(kind, "queued"))
 		ok = readable(c);
 	else if (!strcmp(kind, "option"))

@@ -75,6 +75,26 @@ function inetOptions(s: InetSocket): string[] {
   ];
 }
 
+/**
+ * An established TCP connection's state as TCP repair mode restores it:
+ * ", send queue 10 bytes from seq 1000 (4 unsent), receive queue 0 bytes from seq 77,
+ * MSS 65483, wscale 7/7, SACK, timestamps, windows snd 65536 rcv 65536"; "" for a UDP socket.
+ */
+function tcpConnection(s: InetSocket): string {
+  if (s.protocol !== 6) return '';
+  const agreed = [
+    `MSS ${s.tcpMss}`,
+    ...(s.tcpWscaleOk ? [`wscale ${s.tcpSndWscale}/${s.tcpRcvWscale}`] : []),
+    ...(s.tcpSackOk ? ['SACK'] : []),
+    ...(s.tcpTimestampOk ? ['timestamps'] : []),
+  ];
+  return (
+    `, send queue ${s.tcpSendQueue.length} bytes from seq ${s.tcpSendSeq} (${s.tcpUnsent} unsent)` +
+    `, receive queue ${s.tcpRecvQueue.length} bytes from seq ${s.tcpRecvSeq}` +
+    `, ${agreed.join(', ')}, windows snd ${s.tcpSndWnd} rcv ${s.tcpRcvWnd}`
+  );
+}
+
 /** One line: "TCP/IPv6 listening on [::1]:8080, backlog 7, options SO_REUSEADDR, ...". */
 export function describeInet(s: InetSocket | null): string {
   if (s === null) return '(no socket state)';
@@ -83,7 +103,7 @@ export function describeInet(s: InetSocket | null): string {
   const local = s.local.length === 0 ? '' : inetAddress(s.local);
   let state: string;
   if (s.state === TCP_LISTEN) state = `listening on ${local}, backlog ${s.backlog}`;
-  else if (s.state === TCP_ESTABLISHED) state = `${local} connected to ${inetAddress(s.peer)}`;
+  else if (s.state === TCP_ESTABLISHED) state = `${local} connected to ${inetAddress(s.peer)}${tcpConnection(s)}`;
   else state = local === '' ? 'unbound' : `bound to ${local}`;
   const options = inetOptions(s);
   return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}`;

@@ -9,6 +9,7 @@ import { flocksScenarios } from './flocks.js';
 import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
+import { tcpestScenarios } from './tcpest.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -68,6 +69,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...usernsScenarios,
   ...inetScenarios,
   ...unixUnpairedScenarios,
+  ...tcpestScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
   ...restoreCheckScenarios,

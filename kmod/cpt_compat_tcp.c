@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The compat layer's part for established TCP connections: their state as
+ * TCP repair mode sets it again (sequence numbers, the options agreed at
+ * the handshake, windows, the timestamp clock) and the data of their send
+ * and receive queues, read under the socket's lock from the tcp_sock and
+ * its skbs, as net/ipv4/tcp.c's getsockopt(TCP_QUEUE_SEQ, TCP_REPAIR_WINDOW,
+ * TCP_TIMESTAMP) and tcp_peek_sndq() read them, without putting the socket
+ * in repair mode; and the silent end of a saved connection, as close() in
+ * repair mode ends it. Checked at load (tcp_repair): a socket of our own
+ * given sequence numbers, windows and a timestamp through TCP repair mode's
+ * setsockopt() reads them back here.
+ */
+#include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/skbuff.h>
+#include <linux/tcp.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "cpt_compat.h"
+
+/* Copies the bytes of skb's payload (sequence numbers seq on) that fall in [from, from + len). */
+static u32 cpt_tcp_copy_skb(const struct sk_buff *skb, u32 seq, u32 from, u32 len, u8 *to)
+{
+	u32 start = after(seq, from) ? seq : from;
+	u32 end = seq + skb->len;
+
+	if (after(end, from + len))
+		end = from + len;
+	if (!after(end, start) || skb_copy_bits(skb, start - seq, to + (start - from), end - start))
+		return 0;
+	return end - start;
+}
+
+static u8 *cpt_tcp_alloc(u32 len)
+{
+	return kvmalloc(len ?: 1, GFP_KERNEL_ACCOUNT);
+}
+
+/*
+ * What a restore through repair mode would not give back, or NULL. The
+ * out-of-order queue is not: those segments were not acknowledged, their
+ * sender sends them again.
+ */
+static const char *cpt_tcp_unsaved(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (sk->sk_state != TCP_ESTABLISHED)
+		return "a state other than ESTABLISHED";
+	if (tp->repair)
+		return "TCP repair mode set";
+	if (READ_ONCE(tp->urg_data))
+		return "urgent data (MSG_OOB)";
+	if (rcu_access_pointer(tp->fastopen_rsk))
+		return "a TCP Fast Open handshake under way";
+	return NULL;
+}
+
+int cpt_compat_tcp_save(struct sock *sk, struct cpt_tcp_state *st, u32 max_queue)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+	u32 copied = 0;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	lock_sock(sk);
+	st->unsaved = cpt_tcp_unsaved(sk);
+	if (st->unsaved)
+		goto out;
+	st->snd_una = tp->snd_una;
+	st->snd_nxt = tp->snd_nxt;
+	st->write_seq = tp->write_seq;
+	st->copied_seq = tp->copied_seq;
+	st->rcv_nxt = tp->rcv_nxt;
+	st->send_len = st->write_seq - st->snd_una;
+	st->unsent = st->write_seq - st->snd_nxt;
+	st->recv_len = st->rcv_nxt - st->copied_seq;
+	if (st->send_len > max_queue || st->recv_len > max_queue || st->unsent > st->send_len) {
+		st->unsaved = "more data queued than a restart takes back";
+		goto out;
+	}
+	st->mss_clamp = tp->rx_opt.mss_clamp;
+	st->snd_wscale = tp->rx_opt.snd_wscale;
+	st->rcv_wscale = tp->rx_opt.rcv_wscale;
+	st->wscale_ok = tp->rx_opt.wscale_ok;
+	st->sack_ok = tp->rx_opt.sack_ok & TCP_SACK_SEEN;
+	st->tstamp_ok = tp->rx_opt.tstamp_ok;
+	/* As getsockopt(TCP_TIMESTAMP) gives it, and setsockopt() takes it. */
+	st->tsval = tcp_time_stamp_raw() + READ_ONCE(tp->tsoffset);
+	st->snd_wl1 = tp->snd_wl1;
+	st->snd_wnd = tp->snd_wnd;
+	st->max_window = tp->max_window;
+	st->rcv_wnd = tp->rcv_wnd;
+	st->rcv_wup = tp->rcv_wup;
+	st->rcvbuf = READ_ONCE(sk->sk_rcvbuf);
+	st->sndbuf = READ_ONCE(sk->sk_sndbuf);
+
+	st->send_queue = cpt_tcp_alloc(st->send_len);
+	st->recv_queue = cpt_tcp_alloc(st->recv_len);
+	if (!st->send_queue || !st->recv_queue) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Sent and not acknowledged (the head perhaps in part), then not sent. */
+	skb_rbtree_walk(skb, &sk->tcp_rtx_queue)
+		copied += cpt_tcp_copy_skb(skb, TCP_SKB_CB(skb)->seq, st->snd_una, st->send_len,
+					   st->send_queue);
+	skb_queue_walk(&sk->sk_write_queue, skb)
+		copied += cpt_tcp_copy_skb(skb, TCP_SKB_CB(skb)->seq, st->snd_una, st->send_len,
+					   st->send_queue);
+	if (copied != st->send_len) {
+		st->unsaved = "a send queue whose data does not add up to its sequence numbers";
+		goto out;
+	}
+	copied = 0;
+	skb_queue_walk(&sk->sk_receive_queue, skb) {
+		if (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_SYN) {
+			st->unsaved = "a receive queue holding a SYN";
+			goto out;
+		}
+		copied += cpt_tcp_copy_skb(skb, TCP_SKB_CB(skb)->seq, st->copied_seq,
+					   st->recv_len, st->recv_queue);
+	}
+	if (copied != st->recv_len)
+		st->unsaved = "a receive queue whose data does not add up to its sequence numbers";
+out:
+	release_sock(sk);
+	if (ret || st->unsaved)
+		cpt_compat_tcp_state_free(st);
+	return ret;
+}
+
+void cpt_compat_tcp_state_free(struct cpt_tcp_state *st)
+{
+	kvfree(st->send_queue);
+	kvfree(st->recv_queue);
+	st->send_queue = NULL;
+	st->recv_queue = NULL;
+}
+
+bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt)
+{
+	bool same;
+
+	lock_sock(sk);
+	same = sk->sk_state == TCP_ESTABLISHED && tcp_sk(sk)->rcv_nxt == rcv_nxt;
+	release_sock(sk);
+	return same;
+}
+
+/*
+ * As close() in repair mode does (__tcp_close()): tcp_disconnect() sends
+ * nothing to the peer for a socket in repair mode, and leaves no TIME_WAIT
+ * socket on the connection's addresses and ports.
+ */
+void cpt_compat_tcp_end_silently(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	lock_sock(sk);
+	if (sk->sk_state != TCP_CLOSE) {
+		tp->repair = 1;
+		tp->repair_queue = TCP_NO_QUEUE;
+		tcp_disconnect(sk, 0);
+	}
+	release_sock(sk);
+}
+
+/*
+ * A restored connection's buffers, before its queues are filled: as large
+ * as autotuning had grown them, within its limits (net.ipv4.tcp_rmem[2],
+ * tcp_wmem[2]), never smaller than they are; a size the user set is set
+ * again by setsockopt() instead.
+ */
+void cpt_compat_tcp_grow_buffers(struct sock *sk, u32 rcvbuf, u32 sndbuf)
+{
+	struct net *net = sock_net(sk);
+	int rmax = READ_ONCE(net->ipv4.sysctl_tcp_rmem[2]);
+	int wmax = READ_ONCE(net->ipv4.sysctl_tcp_wmem[2]);
+
+	lock_sock(sk);
+	if (!(sk->sk_userlocks & SOCK_RCVBUF_LOCK) && rcvbuf > sk->sk_rcvbuf)
+		WRITE_ONCE(sk->sk_rcvbuf, max(sk->sk_rcvbuf, (int)min_t(u32, rcvbuf, rmax)));
+	if (!(sk->sk_userlocks & SOCK_SNDBUF_LOCK) && sndbuf > sk->sk_sndbuf)
+		WRITE_ONCE(sk->sk_sndbuf, max(sk->sk_sndbuf, (int)min_t(u32, sndbuf, wmax)));
+	release_sock(sk);
+}
+
+static int cpt_tcp_set(struct socket *sock, int name, const void *val, unsigned int len)
+{
+	return sock->ops->setsockopt(sock, SOL_TCP, name, KERNEL_SOCKPTR((void *)val), len);
+}
+
+/*
+ * setsockopt(TCP_REPAIR_OFF) sends the peer a window probe, which it
+ * answers with its window; it also sets sk_reuse to SK_NO_REUSE, which the
+ * restart had set as saved (SO_REUSEADDR) while in repair mode.
+ */
+int cpt_compat_tcp_resume(struct sock *sk)
+{
+	int off = TCP_REPAIR_OFF, ret;
+	unsigned char reuse;
+	bool repair;
+
+	lock_sock(sk);
+	repair = tcp_sk(sk)->repair && sk->sk_state == TCP_ESTABLISHED;
+	reuse = sk->sk_reuse;
+	release_sock(sk);
+	if (!repair)
+		return 0;
+	ret = cpt_tcp_set(sk->sk_socket, TCP_REPAIR, &off, sizeof(off));
+	lock_sock(sk);
+	if (!ret && reuse != SK_FORCE_REUSE)
+		sk->sk_reuse = reuse;
+	release_sock(sk);
+	return ret;
+}
+
+int cpt_check_tcp_repair(void)
+{
+	struct tcp_repair_window win = {
+		.snd_wl1 = 1000, .snd_wnd = 3000, .max_window = 4000,
+		.rcv_wnd = 5000, .rcv_wup = 2000,
+	};
+	struct cpt_tcp_state st;
+	struct socket *sock;
+	int on = 1, send = TCP_SEND_QUEUE, recv = TCP_RECV_QUEUE;
+	u32 wseq = 0x12345678, rseq = 2000, ts = 0x7654321;
+	u32 now;
+	int ret;
+
+	ret = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (ret)
+		return ret;
+	ret = cpt_tcp_set(sock, TCP_REPAIR, &on, sizeof(on)) ?:
+	      cpt_tcp_set(sock, TCP_REPAIR_QUEUE, &send, sizeof(send)) ?:
+	      cpt_tcp_set(sock, TCP_QUEUE_SEQ, &wseq, sizeof(wseq)) ?:
+	      cpt_tcp_set(sock, TCP_REPAIR_QUEUE, &recv, sizeof(recv)) ?:
+	      cpt_tcp_set(sock, TCP_QUEUE_SEQ, &rseq, sizeof(rseq)) ?:
+	      cpt_tcp_set(sock, TCP_REPAIR_WINDOW, &win, sizeof(win)) ?:
+	      cpt_tcp_set(sock, TCP_TIMESTAMP, &ts, sizeof(ts));
+	if (ret)
+		goto out;
+	/* The fields cpt_compat_tcp_save() reads, read with the socket in CLOSE. */
+	lock_sock(sock->sk);
+	st.write_seq = tcp_sk(sock->sk)->write_seq;
+	st.rcv_nxt = tcp_sk(sock->sk)->rcv_nxt;
+	st.copied_seq = tcp_sk(sock->sk)->copied_seq;
+	st.snd_wl1 = tcp_sk(sock->sk)->snd_wl1;
+	st.snd_wnd = tcp_sk(sock->sk)->snd_wnd;
+	st.max_window = tcp_sk(sock->sk)->max_window;
+	st.rcv_wnd = tcp_sk(sock->sk)->rcv_wnd;
+	st.rcv_wup = tcp_sk(sock->sk)->rcv_wup;
+	st.tsval = tcp_time_stamp_raw() + READ_ONCE(tcp_sk(sock->sk)->tsoffset);
+	st.unsaved = tcp_sk(sock->sk)->repair ? NULL : "repair";
+	release_sock(sock->sk);
+	now = st.tsval - ts;
+	if (st.write_seq != wseq || st.rcv_nxt != rseq || st.copied_seq != rseq ||
+	    st.snd_wl1 != win.snd_wl1 || st.snd_wnd != win.snd_wnd ||
+	    st.max_window != win.max_window || st.rcv_wnd != win.rcv_wnd ||
+	    st.rcv_wup != win.rcv_wup || now > 1000 || st.unsaved)
+		ret = -EINVAL;
+out:
+	sock_release(sock);
+	return ret;
+}

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Established TCP connections through a checkpoint (kmod/cpt_file_inet.c,
+ * TCP repair mode at the restart).
+ *
+ * tcp_established pairs DIR: a v4 connection on 127.0.0.1 and a v6 one on
+ * [::1], their listeners kept. Each end writes a stream whose every byte
+ * says its offset until the connection takes no more, the other end having
+ * read part of it: at the checkpoint both directions have data received and
+ * not read, and data written and not sent. Then the process forks: the
+ * child keeps the accepted ends ("servers"), the parent the "clients". After
+ * DIR/go each end writes more, shuts down its writing, and reads to the end
+ * of its peer's stream, checking every byte and the total; the options
+ * agreed at the handshake (SACK, timestamps, window scales) and the ones set
+ * (TCP_NODELAY, SO_KEEPALIVE, TCP_KEEPIDLE) are those of before.
+ *
+ * tcp_established outside DIR: a connection whose server end is held by
+ * this process and whose client end by its child, the tree to checkpoint
+ * (its pid in DIR/pid): its peer is outside that tree. After DIR/go the two
+ * exchange a byte each way ("kept").
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/sockios.h>
+
+#include "check.h"
+#include "sync.h"
+
+/* What each end writes after the restart, then shuts down. */
+#define EXTRA (256 * 1024)
+/* What an end writes at most before the checkpoint. */
+#define MAX_BEFORE (1024 * 1024)
+
+static char go[PATH_MAX];
+
+static void die(const char *what)
+{
+	perror(what);
+	exit(2);
+}
+
+/* The byte at offset i of the stream an end of direction d writes. */
+static unsigned char pattern(uint64_t i, int d)
+{
+	return (unsigned char)(i ^ (i >> 8) ^ (i >> 16) ^ (i >> 24) ^
+			       (d * 0x5b));
+}
+
+struct opts {
+	int nodelay, keepalive, keepidle;
+	struct tcp_info info;
+};
+
+struct end {
+	const char *name;
+	int fd;
+	int dir; /* of the stream it writes; its peer's is dir ^ 1 */
+	uint64_t sent; /* offset of the stream it writes */
+	uint64_t received; /* of its peer's */
+	struct opts before;
+};
+
+static void read_opts(int fd, struct opts *o)
+{
+	socklen_t len = sizeof(int);
+
+	memset(o, 0, sizeof(*o));
+	getsockopt(fd, SOL_TCP, TCP_NODELAY, &o->nodelay, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &o->keepalive, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_TCP, TCP_KEEPIDLE, &o->keepidle, &len);
+	len = sizeof(o->info);
+	getsockopt(fd, SOL_TCP, TCP_INFO, &o->info, &len);
+}
+
+static void diff_opts(const struct opts *a, const struct opts *b, char *why,
+		      size_t size)
+{
+	if (a->nodelay != b->nodelay)
+		note_to(why, size, "TCP_NODELAY %d, was %d", b->nodelay,
+			a->nodelay);
+	if (a->keepalive != b->keepalive || a->keepidle != b->keepidle)
+		note_to(why, size, "keepalive %d/%d, was %d/%d", b->keepalive,
+			b->keepidle, a->keepalive, a->keepidle);
+	if (a->info.tcpi_options != b->info.tcpi_options)
+		note_to(why, size, "tcpi_options %#x, was %#x",
+			b->info.tcpi_options, a->info.tcpi_options);
+	if (a->info.tcpi_snd_wscale != b->info.tcpi_snd_wscale ||
+	    a->info.tcpi_rcv_wscale != b->info.tcpi_rcv_wscale)
+		note_to(why, size, "window scales %u/%u, were %u/%u",
+			b->info.tcpi_snd_wscale, b->info.tcpi_rcv_wscale,
+			a->info.tcpi_snd_wscale, a->info.tcpi_rcv_wscale);
+}
+
+/* Writes the stream on until the connection takes no more, or up to limit. */
+static void fill(struct end *e, uint64_t limit)
+{
+	unsigned char buf[4096];
+	ssize_t n;
+	size_t i;
+
+	while (e->sent < limit) {
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = pattern(e->sent + i, e->dir);
+		n = write(e->fd, buf,
+			  limit - e->sent < sizeof(buf) ? limit - e->sent :
+							  sizeof(buf));
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			die("write");
+		e->sent += n;
+	}
+}
+
+/* Reads up to max bytes of the peer's stream: -1 if a byte is wrong; *eof at its end. */
+static int drain(struct end *e, size_t max, int *eof, char *why, size_t size)
+{
+	unsigned char buf[4096];
+	size_t total = 0;
+	ssize_t n, i;
+
+	while (total < max) {
+		n = read(e->fd, buf,
+			 max - total < sizeof(buf) ? max - total : sizeof(buf));
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		if (n < 0) {
+			note_to(why, size, "read: %s", strerror(errno));
+			return -1;
+		}
+		if (n == 0) {
+			*eof = 1;
+			return 0;
+		}
+		for (i = 0; i < n; i++)
+			if (buf[i] != pattern(e->received + i, e->dir ^ 1)) {
+				note_to(why, size, "byte %llu is %#x, not %#x",
+					(unsigned long long)(e->received + i),
+					buf[i],
+					pattern(e->received + i, e->dir ^ 1));
+				return -1;
+			}
+		e->received += n;
+		total += n;
+	}
+	return 0;
+}
+
+static void nonblock(int fd)
+{
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
+		die("fcntl");
+}
+
+/* A listener on the loopback address of family, a client connected to it, the server end. */
+static void connected(int family, int *listener, int *client, int *server)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET) {
+		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
+		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
+			htonl(INADDR_LOOPBACK);
+		len = sizeof(struct sockaddr_in);
+	} else {
+		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
+		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
+		len = sizeof(struct sockaddr_in6);
+	}
+	*listener = socket(family, SOCK_STREAM, 0);
+	if (*listener < 0 ||
+	    setsockopt(*listener, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 },
+		       sizeof(int)) ||
+	    bind(*listener, (struct sockaddr *)&ss, len) ||
+	    listen(*listener, 4) ||
+	    getsockname(*listener, (struct sockaddr *)&ss, &len))
+		die("listener");
+	*client = socket(family, SOCK_STREAM, 0);
+	if (*client < 0 || connect(*client, (struct sockaddr *)&ss, len))
+		die("connect");
+	*server = accept(*listener, NULL, NULL);
+	if (*server < 0)
+		die("accept");
+}
+
+/*
+ * After go, for the ends of mine (indexes into ends, whose peers are at
+ * index ^ 1): each writes EXTRA more and shuts down its writing, and reads
+ * its peer's stream to the end, which must be as long as the peer wrote.
+ */
+static void finish(struct end *ends, const int *mine, int nr)
+{
+	char why[2][512] = { "", "" };
+	uint64_t target[2], expect[2];
+	int i, eof[2] = { 0 }, shut[2] = { 0 }, bad[2] = { 0 }, done;
+	struct pollfd pfd[2];
+	struct timespec start;
+	struct opts now;
+	struct end *e;
+
+	for (i = 0; i < nr; i++) {
+		e = &ends[mine[i]];
+		read_opts(e->fd, &now);
+		diff_opts(&e->before, &now, why[i], sizeof(why[i]));
+		target[i] = e->sent + EXTRA;
+		expect[i] = ends[mine[i] ^ 1].sent + EXTRA;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		done = 1;
+		for (i = 0; i < nr; i++) {
+			pfd[i].fd = ends[mine[i]].fd;
+			pfd[i].events = (eof[i] || bad[i] ? 0 : POLLIN) |
+					(shut[i] ? 0 : POLLOUT);
+			done &= !pfd[i].events;
+		}
+		if (done || ms_since(&start) > 30000)
+			break;
+		if (poll(pfd, nr, 1000) < 0)
+			die("poll");
+		for (i = 0; i < nr; i++) {
+			e = &ends[mine[i]];
+			if (!shut[i] && pfd[i].revents) {
+				fill(e, target[i]);
+				if (e->sent == target[i]) {
+					if (shutdown(e->fd, SHUT_WR))
+						note_to(why[i], sizeof(why[i]),
+							"shutdown: %s",
+							strerror(errno));
+					shut[i] = 1;
+				}
+			}
+			if (!eof[i] && !bad[i] && pfd[i].revents &&
+			    drain(e, SIZE_MAX, &eof[i], why[i], sizeof(why[i])))
+				bad[i] = 1;
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		e = &ends[mine[i]];
+		if (!eof[i] && !bad[i])
+			note_to(why[i], sizeof(why[i]),
+				"no end of stream within 30 s");
+		check(e->name, !*why[i] && e->received == expect[i] && shut[i],
+		      "received %llu bytes of %llu, each as written, wrote %llu%s%s",
+		      (unsigned long long)e->received,
+		      (unsigned long long)expect[i],
+		      (unsigned long long)e->sent, *why[i] ? ": " : "", why[i]);
+	}
+}
+
+static int pairs(void)
+{
+	struct end ends[4] = {
+		{ .name = "v4-client", .dir = 0 },
+		{ .name = "v4-server", .dir = 1 },
+		{ .name = "v6-client", .dir = 2 },
+		{ .name = "v6-server", .dir = 3 },
+	};
+	static const int clients[2] = { 0, 2 }, servers[2] = { 1, 3 };
+	char why[512] = "";
+	int l4, l6, i, eof = 0, in, out, unsent, status;
+	pid_t child;
+
+	connected(AF_INET, &l4, &ends[0].fd, &ends[1].fd);
+	connected(AF_INET6, &l6, &ends[2].fd, &ends[3].fd);
+	setsockopt(ends[0].fd, SOL_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
+	setsockopt(ends[3].fd, SOL_SOCKET, SO_KEEPALIVE, &(int){ 1 },
+		   sizeof(int));
+	setsockopt(ends[3].fd, SOL_TCP, TCP_KEEPIDLE, &(int){ 99 },
+		   sizeof(int));
+	/* The v6 ends' send buffers set (and locked), the v4 ones' autotuned. */
+	setsockopt(ends[2].fd, SOL_SOCKET, SO_SNDBUF, &(int){ 65536 },
+		   sizeof(int));
+	setsockopt(ends[3].fd, SOL_SOCKET, SO_SNDBUF, &(int){ 65536 },
+		   sizeof(int));
+	for (i = 0; i < 4; i++) {
+		nonblock(ends[i].fd);
+		fill(&ends[i], MAX_BEFORE / 2);
+	}
+	/* Part of what came in read: the rest starts within a segment. */
+	for (i = 0; i < 4; i++)
+		if (drain(&ends[i], 1001, &eof, why, sizeof(why)) ||
+		    ends[i].received != 1001)
+			note_to(why, sizeof(why), "%s read %llu bytes",
+				ends[i].name,
+				(unsigned long long)ends[i].received);
+	for (i = 0; i < 4; i++)
+		fill(&ends[i], MAX_BEFORE);
+	nap();
+	for (i = 0; i < 4; i++) {
+		read_opts(ends[i].fd, &ends[i].before);
+		if (ioctl(ends[i].fd, SIOCINQ, &in) ||
+		    ioctl(ends[i].fd, SIOCOUTQ, &out) ||
+		    ioctl(ends[i].fd, SIOCOUTQNSD, &unsent))
+			die("ioctl");
+		if (!in || !out)
+			note_to(why, sizeof(why),
+				"%s: %d unread, %d unacknowledged, %d unsent",
+				ends[i].name, in, out, unsent);
+		printf("%s: wrote %llu, %d unread, %d unacknowledged of which %d unsent\n",
+		       ends[i].name, (unsigned long long)ends[i].sent, in, out,
+		       unsent);
+	}
+	check("in-flight", !*why,
+	      "both directions of both connections have data queued%s%s",
+	      *why ? ": " : "", why);
+	fflush(stdout);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		close(ends[0].fd);
+		close(ends[2].fd);
+		close(l4);
+		close(l6);
+		wait_for(go);
+		finish(ends, servers, 2);
+		return check_exit_status();
+	}
+	close(ends[1].fd);
+	close(ends[3].fd);
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	finish(ends, clients, 2);
+	if (waitpid(child, &status, 0) != child)
+		die("waitpid");
+	return check_exit_status() || !WIFEXITED(status) || WEXITSTATUS(status);
+}
+
+/* Whether fd has something to read within 5 s. */
+static int readable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, 5000) == 1;
+}
+
+static int outside(const char *dir)
+{
+	char path[PATH_MAX], c = 0;
+	int l, client, server, status, ok;
+	pid_t child;
+	FILE *f;
+
+	connected(AF_INET, &l, &client, &server);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		close(server);
+		close(l);
+		wait_for(go);
+		ok = write(client, "c", 1) == 1 && readable(client) &&
+		     read(client, &c, 1) == 1 && c == 's';
+		return !ok;
+	}
+	close(client);
+	snprintf(path, sizeof(path), "%s/pid", dir);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%d\n", child) < 0 || fclose(f))
+		die(path);
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	ok = readable(server) && read(server, &c, 1) == 1 && c == 'c' &&
+	     write(server, "s", 1) == 1;
+	ok = ok && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	     !WEXITSTATUS(status);
+	check("kept", ok,
+	      "the connection to the tree outside exchanges a byte each way");
+	return check_exit_status();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: tcp_established pairs|outside DIR\n");
+		return 2;
+	}
+	snprintf(go, sizeof(go), "%s/go", argv[2]);
+	if (!strcmp(argv[1], "pairs"))
+		return pairs();
+	if (!strcmp(argv[1], "outside"))
+		return outside(argv[2]);
+	fprintf(stderr, "tcp_established: unknown mode %s\n", argv[1]);
+	return 2;
+}
