@@ -9,7 +9,7 @@ import { flocksScenarios } from './flocks.js';
 import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
-import { tcpestScenarios } from './tcpest.js';
+import { tcpEstablishedScenarios } from './tcp-established.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -69,7 +69,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...usernsScenarios,
   ...inetScenarios,
   ...unixUnpairedScenarios,
-  ...tcpestScenarios,
+  ...tcpEstablishedScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
   ...restoreCheckScenarios,

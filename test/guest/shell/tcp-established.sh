@@ -5,34 +5,34 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# After the tcpest-pairs cycle: what inspect shows of the connections.
-tcpest_after_pairs() {
+# After the tcp-established cycle: what inspect shows of the connections.
+after_tcp_established() {
 	"$cptctl" inspect "$img" >"$scratch/tcp.inspect" 2>&1
 	want='TCP/IPv4 127\.0\.0\.1:[0-9]* connected to 127\.0\.0\.1:[0-9]*, send queue [1-9][0-9]* bytes from seq [0-9]* ([1-9][0-9]* unsent), receive queue [1-9][0-9]* bytes from seq [0-9]*, MSS [0-9]*, wscale [0-9]*/[0-9]*, SACK, timestamps, windows snd [0-9]* rcv [0-9]*, options TCP_NODELAY'
-	pass_if tcpest-pairs.inspect "inspect shows: $(grep -E 'TCP' "$scratch/tcp.inspect" | tr -s ' ' | tr '\n' '|')" \
+	pass_if tcp-established.inspect "inspect shows: $(grep -E 'TCP' "$scratch/tcp.inspect" | tr -s ' ' | tr '\n' '|')" \
 		grep -q -- "$want" "$scratch/tcp.inspect"
 }
 
 # A connection whose peer is outside the checkpointed tree: a checkpoint
 # leaving it running keeps it working; --kill is refused by name, the tree
 # left running with the connection.
-scenario_tcpest_outside() {
+scenario_tcp_established_outside() {
 	mkdir -p "$scratch/outside"
 	if ! start_workload outside "$workloads/tcp_established" outside "$scratch/outside"; then
-		result tcpest-outside.leave-running FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		result tcp-established-outside.leave-running FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
 	read -r child <"$scratch/outside/pid"
 	"$cptctl" checkpoint "$child" -o "$scratch/running.img" 2>"$scratch/running.err"
 	status=$?
-	pass_if tcpest-outside.leave-running "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$scratch/running.err")" \
+	pass_if tcp-established-outside.leave-running "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$scratch/running.err")" \
 		[ "$status" -eq 0 ]
 	"$cptctl" checkpoint "$child" -o "$scratch/kill.img" --kill 2>"$scratch/kill.err"
 	status=$?
-	pass_if tcpest-outside.refused "checkpoint --kill exited $status: $(tr '\n' ' ' <"$scratch/kill.err")" \
+	pass_if tcp-established-outside.refused "checkpoint --kill exited $status: $(tr '\n' ' ' <"$scratch/kill.err")" \
 		grep -q "TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: its peer is outside the tree" "$scratch/kill.err"
-	pass_if tcpest-outside.alive "pid $child is still running" [ -d "/proc/$child" ]
+	pass_if tcp-established-outside.alive "pid $child is still running" [ -d "/proc/$child" ]
 	touch "$scratch/outside/go"
 	wait_for_line "$out" "RESULT kept"
-	sed -n "s/^RESULT kept/RESULT tcpest-outside.kept/p" "$out"
+	sed -n "s/^RESULT kept/RESULT tcp-established-outside.kept/p" "$out"
 }

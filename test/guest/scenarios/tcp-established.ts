@@ -1,0 +1,42 @@
+// Established TCP connections (kmod/cpt_file_inet.c, cpt_compat_tcp.c): both
+// ends in the tree, v4 and v6, with data queued both ways, through checkpoint
+// -> kill -> restart by TCP repair mode; what inspect shows;
+// a connection whose peer is outside the tree (--kill refused by name, a
+// checkpoint leaving it running keeps it working).
+import type { Scenario } from './scenario.js';
+import { cycle, inDir, shell, shellHook } from './rows.js';
+
+const END =
+  'after the restart, each end writes more and shuts down, and reads its peer’s stream to the end, every byte as written and the total as sent, with its options and the handshake’s (SACK, timestamps, window scales) as before';
+
+export const tcpEstablishedScenarios: readonly Scenario[] = [
+  {
+    name: 'tcp-established',
+    run: cycle('tcp_established', (dir) => ['pairs', ...inDir(dir)], { after: shellHook('tcp-established', 'after_tcp_established') }),
+    timeoutSeconds: 90,
+    costSeconds: 25,
+    checks: {
+      'tcp-established.in-flight': 'before the checkpoint, each end of a v4 and a v6 connection has data unread and data unsent',
+      'tcp-established.checkpoint': 'the tree holding both ends of each connection, in two processes, is checkpointed and killed',
+      'tcp-established.exit-status': 'the restarted tree checks its connections and ends well',
+      'tcp-established.v4-client': `v4 client end (TCP_NODELAY, autotuned buffers): ${END}`,
+      'tcp-established.v4-server': `v4 accepted end, on its listener’s port: ${END}`,
+      'tcp-established.v6-client': `v6 client end (SO_SNDBUF set): ${END}`,
+      'tcp-established.v6-server': `v6 accepted end (SO_KEEPALIVE, TCP_KEEPIDLE): ${END}`,
+      'tcp-established.inspect': 'inspect shows a connection with its queues, sequence numbers, handshake options and windows',
+    },
+  },
+  {
+    name: 'tcp-established-outside',
+    run: shell('tcp-established', 'tcp_established_outside'),
+    cli: true,
+    timeoutSeconds: 40,
+    costSeconds: 8,
+    checks: {
+      'tcp-established-outside.leave-running': 'a process whose connection’s peer is outside its tree is checkpointed, left running',
+      'tcp-established-outside.refused': 'checkpoint --kill refuses it, naming the connection and its peer outside the tree',
+      'tcp-established-outside.alive': 'the process refused runs on',
+      'tcp-established-outside.kept': 'its connection still exchanges data both ways',
+    },
+  },
+];
