@@ -71,6 +71,10 @@
  *  eventfd_ctx    a semaphore eventfd and a plain one made here read back
  *                 (counter, flags) through cpt's struct eventfd_ctx copy
  *                 (cpt_compat_fdinfo.c)
+ *  hugetlb_anon   hugetlb_file_setup(HUGETLB_ANON_FILE), which mmap(MAP_HUGETLB)
+ *                 calls and a restart calls for it, makes what
+ *                 cpt_mm_is_anon_hugetlb() tells from a hugetlbfs file
+ *                 with a name, a SysV segment or a memfd
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -83,6 +87,7 @@
 #include <linux/ipc_namespace.h>
 #include <linux/kprobes.h>
 #include <linux/futex.h>
+#include <linux/hugetlb.h>
 #include <linux/kthread.h>
 #include <linux/major.h>
 #include <linux/mm.h>
@@ -223,6 +228,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_bind, bind),
 	CPT_SYSCALL(sys_connect, connect),
 	CPT_SYSCALL(sys_listen, listen),
+	/* hugetlb memory */
+	CPT_SYM(hugetlb_file_setup, "hugetlb_file_setup"),
 };
 
 /* Why the last check failed, for the one message that names it. */
@@ -797,6 +804,25 @@ struct cpt_compat_check {
 	int (*run)(void);
 };
 
+/*
+ * Made with no size, so that no huge page is reserved; a kernel without
+ * hugetlbfs's mount for its default page size has no such memory to save.
+ */
+static int cpt_check_hugetlb_anon(void)
+{
+	struct file *file;
+	int ret = 0;
+
+	file = cpt_sym.hugetlb_file_setup(HUGETLB_ANON_FILE, 0, VM_NORESERVE,
+					  HUGETLB_ANONHUGE_INODE, 0);
+	if (IS_ERR(file))
+		return cpt_compat_untested("no hugetlb memory here (%ld)", PTR_ERR(file));
+	if (!cpt_mm_is_anon_hugetlb(file))
+		ret = cpt_compat_fail("MAP_HUGETLB's file is not what cpt takes it for");
+	fput(file);
+	return ret;
+}
+
 static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "release", cpt_check_release },
 	{ "symbols", cpt_check_symbols },
@@ -830,6 +856,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "file_fasync", cpt_check_file_fasync },
 	/* eventfds read without a probe (issue 12, F13) */
 	{ "eventfd_ctx", cpt_check_eventfd_ctx },
+	/* hugetlb memory */
+	{ "hugetlb_anon", cpt_check_hugetlb_anon },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -133,6 +133,9 @@ struct cpt_kernel_symbols {
 	long (*sys_bind)(const struct pt_regs *regs);
 	long (*sys_connect)(const struct pt_regs *regs);
 	long (*sys_listen)(const struct pt_regs *regs);
+	/* hugetlb memory (cpt_mm_*.c): MAP_HUGETLB's object, made as mmap() makes it */
+	struct file *(*hugetlb_file_setup)(const char *name, size_t size, vm_flags_t acctflag,
+					   int creat_flags, int page_size_log);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;
