@@ -9,6 +9,7 @@ import { flocksScenarios } from './flocks.js';
 import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
+import { hugecowScenarios } from './hugecow.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -58,6 +59,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...pidfdScenarios,
   ...procStateScenarios,
   ...authimgScenarios,
+  ...hugecowScenarios,
   ...privmodelScenarios,
   ...inetScenarios,
   ...securityLeftoverScenarios,
