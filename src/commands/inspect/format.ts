@@ -779,7 +779,7 @@ function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, u
       kind: vma.kind,
       path: vma.path,
       vmFlags: hex(vma.vmFlags),
-      hugePageSize: vma.hugePageSize.toString(),
+      ...(vma.hugePageSize ? { hugePageSize: vma.hugePageSize.toString() } : {}),
       pages: (pages.perVma[i] ?? 0n).toString(),
     })),
     startCode: hex(mm.startCode),
