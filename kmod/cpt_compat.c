@@ -79,6 +79,10 @@
  *                 repair mode's setsockopt() on a socket made here read back
  *                 from its tcp_sock as a checkpoint reads them
  *                 (cpt_compat_tcp.c)
+ *  hugetlb_anon   hugetlb_file_setup(HUGETLB_ANON_FILE), which mmap(MAP_HUGETLB)
+ *                 calls and a restart calls for it, makes what
+ *                 cpt_mm_is_anon_hugetlb() tells from a hugetlbfs file
+ *                 with a name, a SysV segment or a memfd
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -91,6 +95,7 @@
 #include <linux/ipc_namespace.h>
 #include <linux/kprobes.h>
 #include <linux/futex.h>
+#include <linux/hugetlb.h>
 #include <linux/kthread.h>
 #include <linux/major.h>
 #include <linux/mm.h>
@@ -237,6 +242,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(fanotify_fops, "fanotify_fops"),
 	/* restarts in a user namespace */
 	CPT_SYM(may_setgroups, "may_setgroups"),
+	/* hugetlb memory */
+	CPT_SYM(hugetlb_file_setup, "hugetlb_file_setup"),
 };
 
 /* Why the last check failed, for the one message that names it. */
@@ -811,6 +818,25 @@ struct cpt_compat_check {
 	int (*run)(void);
 };
 
+/*
+ * Made with no size, so that no huge page is reserved; a kernel without
+ * hugetlbfs's mount for its default page size has no such memory to save.
+ */
+static int cpt_check_hugetlb_anon(void)
+{
+	struct file *file;
+	int ret = 0;
+
+	file = cpt_sym.hugetlb_file_setup(HUGETLB_ANON_FILE, 0, VM_NORESERVE,
+					  HUGETLB_ANONHUGE_INODE, 0);
+	if (IS_ERR(file))
+		return cpt_compat_untested("no hugetlb memory here (%ld)", PTR_ERR(file));
+	if (!cpt_mm_is_anon_hugetlb(file))
+		ret = cpt_compat_fail("MAP_HUGETLB's file is not what cpt takes it for");
+	fput(file);
+	return ret;
+}
+
 static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "release", cpt_check_release },
 	{ "symbols", cpt_check_symbols },
@@ -848,6 +874,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "fdinfo_fanotify", cpt_check_fdinfo_fanotify },
 	/* established TCP connections */
 	{ "tcp_repair", cpt_check_tcp_repair },
+	/* hugetlb memory */
+	{ "hugetlb_anon", cpt_check_hugetlb_anon },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -16,8 +16,11 @@
  * outlive the tasks that use them.
  */
 #include <linux/capability.h>
+#include <linux/hugetlb.h>
+#include <linux/hugetlb_inline.h>
 #include <linux/ipc.h>
 #include <linux/ipc_namespace.h>
+#include <linux/log2.h>
 #include <linux/mman.h>
 #include <linux/msg.h>
 #include <linux/nsproxy.h>
@@ -89,16 +92,37 @@ int cpt_ipc_shm_id(struct file *attachment)
 }
 
 /*
+ * The size and page size (0: base pages; SHM_HUGETLB's otherwise) of the
+ * current task's attachment at addr.
+ */
+static unsigned long cpt_ipc_attachment(unsigned long addr, unsigned long *huge_page_size)
+{
+	struct vm_area_struct *vma;
+	unsigned long size = 0;
+
+	*huge_page_size = 0;
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, addr);
+	if (vma) {
+		size = vma->vm_end - vma->vm_start;
+		if (is_vm_hugetlb_page(vma))
+			*huge_page_size = vma_kernel_pagesize(vma);
+	}
+	mmap_read_unlock(current->mm);
+	return size;
+}
+
+/*
  * Attaches [offset, offset + len) of segment id at start, with prot, in the
  * restoring task. shmat() maps a whole segment: it is attached wherever the
  * kernel likes, the part moved into place with mremap(), the rest detached.
+ * The segment's pages must have the saved size.
  */
 int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long offset,
-		   u32 prot)
+		   u32 prot, u64 huge_page_size)
 {
 	int flags = (prot & PROT_WRITE ? 0 : SHM_RDONLY) | (prot & PROT_EXEC ? SHM_EXEC : 0);
-	struct vm_area_struct *vma;
-	unsigned long size = 0;
+	unsigned long size, pages;
 	long addr, moved;
 
 	addr = cpt_sys(cpt_sym.sys_shmat, id, 0, flags, 0, 0);
@@ -106,14 +130,11 @@ int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long
 		cpt_note("cannot attach SysV shm id %d again at %#lx: %ld\n", id, start, addr);
 		return addr;
 	}
-	mmap_read_lock(current->mm);
-	vma = vma_lookup(current->mm, addr);
-	if (vma)
-		size = vma->vm_end - vma->vm_start;
-	mmap_read_unlock(current->mm);
-	if (offset > size || len > size - offset) {
+	size = cpt_ipc_attachment(addr, &pages);
+	if (offset > size || len > size - offset || pages != huge_page_size) {
 		cpt_sys(cpt_sym.sys_shmdt, addr, 0, 0, 0, 0);
-		cpt_note("SysV shm id %d: %#lx bytes from %#lx lie outside it\n", id, len, offset);
+		cpt_note("SysV shm id %d: %#lx bytes from %#lx %s %llu bytes\n", id, len, offset,
+			 "lie outside it, or its pages are not of", huge_page_size ?: PAGE_SIZE);
 		return -EINVAL;
 	}
 	moved = cpt_sys(cpt_sym.sys_mremap, addr + offset, len, len,
@@ -202,6 +223,7 @@ static int cpt_ipc_walk(struct cpt_ipc_save *sv, long (*ctl)(const struct pt_reg
 static int cpt_ipc_save_shm(struct cpt_ipc_save *sv, int id, void *p)
 {
 	const struct shmid64_ds *ds = p;
+	unsigned long huge_page_size;
 	struct cpt_pb_buf shm;
 	size_t len = ds->shm_segsz;
 	long addr;
@@ -221,6 +243,7 @@ static int cpt_ipc_save_shm(struct cpt_ipc_save *sv, int id, void *p)
 		kvfree(buf);
 		return addr;
 	}
+	cpt_ipc_attachment(addr, &huge_page_size);
 	ret = copy_from_user(buf, (void __user *)addr, len) ? -EFAULT : 0;
 	cpt_sys(cpt_sym.sys_shmdt, addr, 0, 0, 0, 0);
 	while (len && !buf[len - 1])
@@ -231,6 +254,8 @@ static int cpt_ipc_save_shm(struct cpt_ipc_save *sv, int id, void *p)
 	cpt_pb_u64(&shm, CPT_PB_SYSV_SHM_SIZE, ds->shm_segsz);
 	if (len)
 		cpt_pb_bytes(&shm, CPT_PB_SYSV_SHM_CONTENT, buf, len);
+	if (huge_page_size)
+		cpt_pb_u64(&shm, CPT_PB_SYSV_SHM_HUGE_PAGE_SIZE, huge_page_size);
 	kvfree(buf);
 	if (ret) {
 		cpt_pb_free(&shm);
@@ -429,6 +454,7 @@ struct cpt_ipc_image {
 	u64 size;		/* shm: bytes; sem: semaphores; msq: qbytes */
 	const u8 *content;	/* shm */
 	size_t content_len;
+	u64 huge_page_size;	/* shm: SHM_HUGETLB's, or 0 */
 	struct cpt_pb_field msg;	/* walked again: sem's values, msq's messages */
 };
 
@@ -518,8 +544,14 @@ static int cpt_ipc_decode(const struct cpt_ipc_kind *kind, const struct cpt_pb_f
 			cpt_pb_read_u64(&r, &f, &obj->size);
 		else if (kind->ids == CPT_IPC_SHM_IDS && f.num == CPT_PB_SYSV_SHM_CONTENT)
 			cpt_pb_read_bytes(&r, &f, &obj->content, &obj->content_len);
+		else if (kind->ids == CPT_IPC_SHM_IDS && f.num == CPT_PB_SYSV_SHM_HUGE_PAGE_SIZE)
+			cpt_pb_read_u64(&r, &f, &obj->huge_page_size);
 	}
 	if (cpt_pb_end(&r) || obj->id > INT_MAX)
+		return -EBADMSG;
+	/* The page sizes this architecture has: shmget() asks for one by its log2. */
+	if (obj->huge_page_size && obj->huge_page_size != PMD_SIZE &&
+	    obj->huge_page_size != PUD_SIZE)
 		return -EBADMSG;
 	return 0;
 }
@@ -567,6 +599,9 @@ static int cpt_ipc_create(struct cpt_ipc_restore *r, const struct cpt_ipc_kind *
 			  const struct cpt_ipc_image *obj, unsigned long size)
 {
 	struct cpt_ipc_object *tracked = cpt_ipc_track(r);
+	/* A SHM_HUGETLB segment: shmget() takes its page size's log2. */
+	int flags = obj->huge_page_size ?
+		    SHM_HUGETLB | ilog2(obj->huge_page_size) << SHM_HUGE_SHIFT : 0;
 	long id;
 	int ret;
 
@@ -584,7 +619,7 @@ static int cpt_ipc_create(struct cpt_ipc_restore *r, const struct cpt_ipc_kind *
 	if (kind->ids == CPT_IPC_MSG_IDS)
 		id = cpt_sys(*kind->get, obj->key, IPC_CREAT | IPC_EXCL | 0600, 0, 0, 0);
 	else
-		id = cpt_sys(*kind->get, obj->key, size, IPC_CREAT | IPC_EXCL | 0600, 0, 0);
+		id = cpt_sys(*kind->get, obj->key, size, IPC_CREAT | IPC_EXCL | 0600 | flags, 0, 0);
 	cpt_ipc_set_next_id(kind->ids, -1);
 	if (id >= 0 && id != obj->id) {
 		cpt_ipc_ctl(*kind->ctl, id, IPC_RMID, 0);
@@ -592,8 +627,9 @@ static int cpt_ipc_create(struct cpt_ipc_restore *r, const struct cpt_ipc_kind *
 	}
 	if (id < 0) {
 		r->nr--;
-		cpt_note("SysV %s id %u, key %#x: cannot make it again: %ld\n",
-			 kind->name, obj->id, obj->key, id);
+		cpt_note("SysV %s id %u, key %#x: cannot make it again: %ld%s\n",
+			 kind->name, obj->id, obj->key, id,
+			 obj->huge_page_size ? " (SHM_HUGETLB: not enough free huge pages?)" : "");
 		return id;
 	}
 	tracked->id = id;
@@ -768,6 +804,25 @@ static int cpt_ipc_count_values(struct cpt_ipc_image *obj)
 	return cpt_pb_end(&items);
 }
 
+/* A segment kept as it is must have the saved page size too. */
+static int cpt_ipc_check_shm_pages(const struct cpt_ipc_image *obj)
+{
+	unsigned long huge_page_size;
+	long addr;
+
+	addr = cpt_sys(cpt_sym.sys_shmat, obj->id, 0, SHM_RDONLY, 0, 0);
+	if (IS_ERR_VALUE(addr))
+		return addr;
+	cpt_ipc_attachment(addr, &huge_page_size);
+	cpt_sys(cpt_sym.sys_shmdt, addr, 0, 0, 0, 0);
+	if (huge_page_size == obj->huge_page_size)
+		return 0;
+	cpt_note("SysV shm id %u is taken by a segment of pages of %lu bytes, not %llu: %s\n",
+		 obj->id, huge_page_size ?: PAGE_SIZE, obj->huge_page_size ?: PAGE_SIZE,
+		 "remove it (ipcrm) first");
+	return -EEXIST;
+}
+
 static int cpt_ipc_restore_one(struct cpt_ipc_restore *r, const struct cpt_ipc_kind *kind,
 			       const struct cpt_pb_field *of)
 {
@@ -791,6 +846,8 @@ static int cpt_ipc_restore_one(struct cpt_ipc_restore *r, const struct cpt_ipc_k
 		return -EBADMSG;
 	}
 	ret = cpt_ipc_existing(r, kind, &obj, &ds);
+	if (!ret && kind == &cpt_ipc_shm_kind)
+		ret = cpt_ipc_check_shm_pages(&obj);
 	if (ret != -ENOENT)
 		return ret;
 	if (kind != &cpt_ipc_msq_kind)

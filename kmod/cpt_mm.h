@@ -55,6 +55,16 @@ int cpt_mm_special(struct vm_area_struct *vma, const char **name);
  */
 bool cpt_mm_is_shared_anon(struct file *file);
 
+/*
+ * hugetlb memory (cpt_mm_save.c): the page size of a hugetlbfs file, 0 for
+ * any other file; and whether a file is what MAP_HUGETLB | MAP_ANONYMOUS
+ * memory is mapped from (hugetlb_file_setup(HUGETLB_ANON_FILE) on the
+ * kernel's internal mount), unlike a hugetlbfs file with a name, a SysV
+ * SHM_HUGETLB segment or a hugetlb memfd.
+ */
+unsigned long cpt_mm_huge_page_size(struct file *file);
+bool cpt_mm_is_anon_hugetlb(struct file *file);
+
 /* Whether a task other than the target's threads uses its mm (CLONE_VM). */
 bool cpt_mm_shared_with_others(struct task_struct *task, struct mm_struct *mm);
 
@@ -63,13 +73,19 @@ bool cpt_mm_shared_with_others(struct task_struct *task, struct mm_struct *mm);
  * cpt_mm_shmem_save(): a VMA's object id and size, refusing an object that
  * a process outside the tree maps. cpt_mm_shmem_save_pages(): calls fn for
  * each range of the VMA's page offsets that no earlier VMA saved.
- * cpt_mm_shmem_restore(): the object of an id, made by its first VMA.
+ * cpt_mm_shmem_restore(): the object of an id, made by its first VMA; of
+ * huge pages (MAP_HUGETLB) if huge_page_size is not 0.
  */
 typedef int (*cpt_mm_shmem_pages_fn)(void *arg, unsigned long first, unsigned long last);
 int cpt_mm_shmem_save(struct cpt_session *s, struct vm_area_struct *vma, u32 *id, u64 *size);
 int cpt_mm_shmem_save_pages(struct cpt_session *s, struct vm_area_struct *vma,
 			    cpt_mm_shmem_pages_fn fn, void *arg);
 struct file *cpt_mm_shmem_restore(struct cpt_session *s, u32 id, u64 size,
-				  unsigned long vm_flags);
+				  unsigned long vm_flags, u64 huge_page_size);
+/*
+ * A MAP_HUGETLB object of size bytes and pages of huge_page_size, its pages
+ * reserved unless vm_flags has VM_NORESERVE; not noted.
+ */
+struct file *cpt_mm_hugetlb_setup(u64 size, unsigned long vm_flags, u64 huge_page_size);
 
 #endif /* CPT_MM_H */

@@ -10,7 +10,9 @@
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/hugetlb_inline.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/mount.h>
@@ -46,6 +48,7 @@ struct cpt_mm_vma {
 	u32 shm_id;		/* SYSV_SHM */
 	u32 shmem_id;		/* SHMEM */
 	u64 shmem_size;
+	u64 huge_page_size;	/* hugetlb memory */
 	u32 path_len;
 	const char *path;
 	int open_flags;
@@ -144,6 +147,9 @@ static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v
 		case CPT_PB_VMA_SHMEM_SIZE:
 			cpt_pb_read_u64(&r, &f, &v->shmem_size);
 			break;
+		case CPT_PB_VMA_HUGE_PAGE_SIZE:
+			cpt_pb_read_u64(&r, &f, &v->huge_page_size);
+			break;
 		default:	/* a newer writer's field */
 			break;
 		}
@@ -224,10 +230,41 @@ static bool cpt_mm_vma_has_data(const struct cpt_mm_vma *v)
 	}
 }
 
+/*
+ * hugetlb memory: pages of a size this architecture has (whether this
+ * kernel has them is for hugetlb_file_setup() and the mapped file to say),
+ * the VMA and its offset aligned to them, of a kind that can be hugetlb.
+ */
+static int cpt_mm_check_hugetlb_vma(const struct cpt_mm_vma *v)
+{
+	const u64 size = v->huge_page_size;
+
+	if (size != PMD_SIZE && size != PUD_SIZE)
+		return cpt_mm_bad_vma(v, "a huge page size other than 2 MiB or 1 GiB");
+	if (v->pgoff > TASK_SIZE >> PAGE_SHIFT ||
+	    !IS_ALIGNED(v->start | v->end | (v->pgoff << PAGE_SHIFT), size))
+		return cpt_mm_bad_vma(v, "hugetlb memory not aligned to its pages");
+	if (v->flags & MAP_GROWSDOWN)
+		return cpt_mm_bad_vma(v, "hugetlb memory that grows down");
+	switch (v->kind) {
+	case CPT_PB_VMA_KIND_SHMEM:
+		if (!IS_ALIGNED(v->shmem_size, size))
+			return cpt_mm_bad_vma(v, "a hugetlb object not a multiple of its pages");
+		return 0;
+	case CPT_PB_VMA_KIND_ANON:
+	case CPT_PB_VMA_KIND_FILE:
+	case CPT_PB_VMA_KIND_SYSV_SHM:
+		return 0;
+	default:
+		return cpt_mm_bad_vma(v, "hugetlb memory of a kind that has none");
+	}
+}
+
 static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 {
 	u32 type = v->flags & (MAP_SHARED | MAP_PRIVATE);
 	bool is_file = v->kind == CPT_PB_VMA_KIND_FILE;
+	int ret;
 
 	if (!PAGE_ALIGNED(v->start) || !PAGE_ALIGNED(v->end) || v->start >= v->end)
 		return cpt_mm_bad_vma(v, "not page-aligned or empty");
@@ -249,9 +286,14 @@ static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 		return cpt_mm_bad_vma(v, "both MADV_HUGEPAGE and MADV_NOHUGEPAGE");
 	if ((v->vm_flags & VM_LOCKONFAULT) && !(v->vm_flags & VM_LOCKED))
 		return cpt_mm_bad_vma(v, "locked on fault but not locked");
-	/* As madvise(MADV_WIPEONFORK) allows it. */
-	if ((v->vm_flags & VM_WIPEONFORK) && (type != MAP_PRIVATE || is_file))
+	/* As madvise(MADV_WIPEONFORK) allows it: MAP_HUGETLB memory is a file's. */
+	if ((v->vm_flags & VM_WIPEONFORK) && (type != MAP_PRIVATE || is_file || v->huge_page_size))
 		return cpt_mm_bad_vma(v, "MADV_WIPEONFORK on memory other than private anonymous");
+	if (v->huge_page_size) {
+		ret = cpt_mm_check_hugetlb_vma(v);
+		if (ret)
+			return ret;
+	}
 
 	switch (v->kind) {
 	case CPT_PB_VMA_KIND_FILE:
@@ -505,6 +547,23 @@ static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
 	return ret;
 }
 
+/* A shared anonymous or hugetlb object could not be made: which VMA wanted it. */
+static int cpt_mm_open_failed(struct cpt_mm_vma *v)
+{
+	int ret = PTR_ERR(v->file);
+
+	v->file = NULL;
+	if (v->huge_page_size)
+		cpt_note("pid %d: cannot restore hugetlb memory %#llx-%#llx: %d%s\n",
+			 task_pid_nr(current), v->start, v->end, ret,
+			 ret == -ENOMEM ? " (too few free huge pages: vm.nr_hugepages)" :
+			 ret == -ENODEV ? " (no such page size here)" : "");
+	else
+		cpt_note("pid %d: cannot restore %#llx-%#llx: %d\n", task_pid_nr(current),
+			 v->start, v->end, ret);
+	return ret;
+}
+
 /*
  * Every mapped file, opened now so that a missing one refuses the restart
  * cleanly; and every shared anonymous object, made by the first VMA that
@@ -518,13 +577,18 @@ static int cpt_mm_open_files(struct cpt_session *s, struct cpt_mm_restore *rs)
 	for (i = 0; i < rs->nr_vmas; i++) {
 		v = &rs->vmas[i];
 		if (v->kind == CPT_PB_VMA_KIND_SHMEM) {
-			v->file = cpt_mm_shmem_restore(s, v->shmem_id, v->shmem_size, v->vm_flags);
-			if (IS_ERR(v->file)) {
-				int ret = PTR_ERR(v->file);
-
-				v->file = NULL;
-				return ret;
-			}
+			v->file = cpt_mm_shmem_restore(s, v->shmem_id, v->shmem_size, v->vm_flags,
+						       v->huge_page_size);
+			if (IS_ERR(v->file))
+				return cpt_mm_open_failed(v);
+			continue;
+		}
+		/* Private MAP_HUGETLB memory: its own object, reserved when mapped. */
+		if (v->kind == CPT_PB_VMA_KIND_ANON && v->huge_page_size) {
+			v->file = cpt_mm_hugetlb_setup((v->pgoff << PAGE_SHIFT) + v->end - v->start,
+						       VM_NORESERVE, v->huge_page_size);
+			if (IS_ERR(v->file))
+				return cpt_mm_open_failed(v);
 			continue;
 		}
 		if (v->kind != CPT_PB_VMA_KIND_FILE)
@@ -539,18 +603,67 @@ static int cpt_mm_open_files(struct cpt_session *s, struct cpt_mm_restore *rs)
 		    !memcmp(prev->path, v->path, v->path_len) &&
 		    prev->open_flags == v->open_flags) {
 			v->file = get_file(prev->file);
-			continue;
-		}
-		v->file = cpt_mm_open(rs, v->path, v->path_len, v->open_flags);
-		if (IS_ERR(v->file)) {
-			int ret = PTR_ERR(v->file);
+		} else {
+			v->file = cpt_mm_open(rs, v->path, v->path_len, v->open_flags);
+			if (IS_ERR(v->file)) {
+				int ret = PTR_ERR(v->file);
 
-			v->file = NULL;
-			return ret;
+				v->file = NULL;
+				return ret;
+			}
+			prev = v;
 		}
-		prev = v;
+		/* mmap() maps a hugetlbfs file with its own page size: it must be the saved one. */
+		if (cpt_mm_huge_page_size(v->file) != v->huge_page_size) {
+			cpt_note("%.*s is not a file of %llu KiB pages, as mapped at %#llx-%#llx\n",
+				 (int)v->path_len, v->path,
+				 (v->huge_page_size ?: PAGE_SIZE) >> 10, v->start, v->end);
+			return -ESTALE;
+		}
 	}
 	return cpt_mm_open_exe(rs);
+}
+
+/*
+ * Private hugetlb memory reserves its huge pages when it is mapped, past
+ * the point of no return: counted first against what each pool has free,
+ * so that a restart that cannot have them fails by name, the task whole.
+ * Shared objects reserved theirs when they were made.
+ */
+static int cpt_mm_check_huge_pages(struct cpt_mm_restore *rs)
+{
+	struct {
+		struct hstate *h;
+		unsigned long want;
+	} pools[HUGE_MAX_HSTATE] = {};
+	unsigned long free, resv;
+	const struct cpt_mm_vma *v;
+	struct hstate *h;
+	unsigned int i, j;
+
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		if (!v->huge_page_size || !(v->flags & MAP_PRIVATE) ||
+		    (v->vm_flags & VM_NORESERVE))
+			continue;
+		h = hstate_file(v->file);
+		for (j = 0; j < ARRAY_SIZE(pools) - 1 && pools[j].h && pools[j].h != h; j++)
+			;
+		pools[j].h = h;
+		pools[j].want += (v->end - v->start) / v->huge_page_size;
+		free = READ_ONCE(h->free_huge_pages);
+		resv = READ_ONCE(h->resv_huge_pages);
+		free = free > resv ? free - resv : 0;
+		if (pools[j].want > free) {
+			snprintf(rs->path, PATH_MAX, "%lu huge pages of %llu KiB wanted, %lu %s",
+				 pools[j].want, v->huge_page_size >> 10, free,
+				 "free (vm.nr_hugepages)");
+			cpt_note("pid %d: cannot restore hugetlb memory %#llx-%#llx: %s\n",
+				 task_pid_nr(current), v->start, v->end, rs->path);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /* mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to). */
@@ -649,7 +762,16 @@ static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 		break;
 	case CPT_PB_VMA_KIND_SYSV_SHM:
 		return cpt_ipc_attach(v->shm_id, v->start, v->end - v->start,
-				      v->pgoff << PAGE_SHIFT, v->prot);
+				      v->pgoff << PAGE_SHIFT, v->prot, v->huge_page_size);
+	case CPT_PB_VMA_KIND_ANON:
+		/* MAP_HUGETLB memory: its object, made by cpt_mm_open_files() */
+		if (v->huge_page_size) {
+			file = v->file;
+			off = v->pgoff << PAGE_SHIFT;
+			flags |= MAP_PRIVATE;
+			break;
+		}
+		fallthrough;
 	default:
 		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
 	}
@@ -659,8 +781,8 @@ static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 		flags |= MAP_NORESERVE;
 	addr = vm_mmap(file, v->start, v->end - v->start, v->prot, flags, off);
 	if (IS_ERR_VALUE(addr)) {
-		cpt_note("cannot map %#llx-%#llx again: %ld\n",
-			 v->start, v->end, (long)addr);
+		cpt_note("cannot map %#llx-%#llx again%s: %ld\n", v->start, v->end,
+			 v->huge_page_size ? " with its huge pages" : "", (long)addr);
 		return (int)(long)addr;
 	}
 	return 0;
@@ -771,10 +893,19 @@ static long cpt_mm_dest_pages(const struct cpt_mm_vma *v, unsigned long addr,
 	struct mm_struct *mm = current->mm;
 	long got;
 
-	if (!(v->flags & MAP_PRIVATE) && !(v->prot & PROT_WRITE))
-		return cpt_mm_shmem_pages(addr, nr, pages);
+	unsigned int gup_flags = FOLL_WRITE | FOLL_FORCE;
+
+	/*
+	 * Shared hugetlb memory has no shmem object to write into: its pages,
+	 * faulted in for reading, are the object's (hugetlbfs's page cache).
+	 */
+	if (!(v->flags & MAP_PRIVATE) && !(v->prot & PROT_WRITE)) {
+		if (!v->huge_page_size)
+			return cpt_mm_shmem_pages(addr, nr, pages);
+		gup_flags = FOLL_FORCE;
+	}
 	mmap_read_lock(mm);
-	got = get_user_pages(addr, nr, FOLL_WRITE | FOLL_FORCE, pages, NULL);
+	got = get_user_pages(addr, nr, gup_flags, pages, NULL);
 	mmap_read_unlock(mm);
 	return got ?: -EFAULT;
 }
@@ -813,8 +944,8 @@ static int cpt_mm_read_run(struct cpt_session *s, struct cpt_mm_restore *rs,
 		n = min_t(u64, (end - addr) >> PAGE_SHIFT, CPT_MM_GUP_BATCH);
 		got = cpt_mm_dest_pages(v, addr, n, rs->pages);
 		if (got < 0) {
-			cpt_note("cannot write restored memory at %#llx: %ld\n",
-				 addr, got);
+			cpt_note("cannot write restored memory at %#llx: %ld%s\n", addr, got,
+				 v->huge_page_size ? " (no free huge page: vm.nr_hugepages)" : "");
 			return got;
 		}
 		ret = cpt_record_read_pages(&io, rs->pages, got);
@@ -922,6 +1053,8 @@ int cpt_mm_restore(struct cpt_session *s)
 		ret = cpt_mm_check_membarrier(rs);
 	if (!ret)
 		ret = cpt_mm_open_files(s, rs);
+	if (!ret)
+		ret = cpt_mm_check_huge_pages(rs);
 	if (ret)
 		goto out;
 

@@ -13,6 +13,7 @@
 #include <linux/capability.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hugetlb.h>
 #include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -30,6 +31,7 @@
 #include <linux/swapops.h>
 #include <linux/userfaultfd_k.h>
 #include <linux/xarray.h>
+#include <uapi/linux/magic.h>
 
 #include "cpt_compat.h"
 #include "cpt_mm.h"
@@ -136,6 +138,50 @@ static bool cpt_mm_nameless(struct file *file)
 	return d_unlinked(dentry) || (dentry->d_op && dentry->d_op->d_dname);
 }
 
+unsigned long cpt_mm_huge_page_size(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	if (inode->i_sb->s_magic != HUGETLBFS_MAGIC)
+		return 0;
+	return huge_page_size(hstate_inode(inode));
+}
+
+/*
+ * mmap(MAP_HUGETLB | MAP_ANONYMOUS) makes a file of its own on one of
+ * hugetlbfs's kernel mounts, where no name can be made: SysV segments are
+ * S_PRIVATE there, and memfds are named "memfd:...".
+ */
+bool cpt_mm_is_anon_hugetlb(struct file *file)
+{
+	return cpt_mm_huge_page_size(file) &&
+	       (file->f_path.mnt->mnt_flags & MNT_INTERNAL) &&
+	       !IS_PRIVATE(file_inode(file)) &&
+	       !strcmp(file->f_path.dentry->d_name.name, HUGETLB_ANON_FILE);
+}
+
+/* hugetlb memory: MAP_HUGETLB, a hugetlbfs file or a SHM_HUGETLB segment. */
+static int cpt_mm_hugetlb_kind(struct vm_area_struct *vma, const char **why)
+{
+	struct file *file = vma->vm_file;
+
+	*why = "hugetlb memory of an unknown kind";
+	if (!file)
+		return -EOPNOTSUPP;
+	if (file->f_op == cpt_sym.shm_file_operations_huge)
+		return CPT_PB_VMA_KIND_SYSV_SHM;
+	if (!cpt_mm_huge_page_size(file) ||
+	    vma_kernel_pagesize(vma) != cpt_mm_huge_page_size(file))
+		return -EOPNOTSUPP;
+	if (cpt_mm_is_anon_hugetlb(file))
+		return (vma->vm_flags & VM_MAYSHARE) ? CPT_PB_VMA_KIND_SHMEM : CPT_PB_VMA_KIND_ANON;
+	if (IS_PRIVATE(file_inode(file)) || cpt_mm_nameless(file)) {
+		*why = "hugetlb memory of a deleted file, a memfd or other file without a name";
+		return -EOPNOTSUPP;
+	}
+	return CPT_PB_VMA_KIND_FILE;
+}
+
 /* The kind of a VMA a restart can recreate, or a negative errno and why not. */
 static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
 {
@@ -144,10 +190,8 @@ static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
 	const char *name;
 	int kind;
 
-	if (is_vm_hugetlb_page(vma)) {
-		*why = "hugetlb memory";
-		return -EOPNOTSUPP;
-	}
+	if (is_vm_hugetlb_page(vma))
+		return cpt_mm_hugetlb_kind(vma, why);
 	kind = cpt_mm_special(vma, &name);
 	if (kind) {
 		*why = name ?: "a special mapping";
@@ -387,12 +431,67 @@ static int cpt_mm_scan_private(struct cpt_mm_save *sv, struct vm_area_struct *vm
 }
 
 /*
+ * The entry of a hugetlb page at addr in the page tables (what mm/hugetlb.c's
+ * generic huge_pte_offset() finds): a PUD for 1 GiB pages, a PMD for 2 MiB.
+ */
+static pte_t *cpt_mm_huge_pte(struct mm_struct *mm, unsigned long addr, unsigned long size)
+{
+	pgd_t *pgd = pgd_offset(mm, addr);
+	p4d_t *p4d;
+	pud_t *pud;
+
+	if (!pgd_present(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (!p4d_present(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (size == PUD_SIZE)
+		return (pte_t *)pud;
+	if (!pud_present(*pud))
+		return NULL;
+	return (pte_t *)pmd_offset(pud, addr);
+}
+
+/*
+ * A private hugetlb VMA's own pages: the anonymous huge pages its page
+ * tables hold, each saved whole (its base pages). Only shared mappings
+ * share their page tables (huge_pmd_share()), so under mmap_lock these
+ * stay; a page of the hugetlbfs file itself, not yet copied on write,
+ * is the file's.
+ */
+static int cpt_mm_scan_hugetlb(struct cpt_mm_save *sv, struct vm_area_struct *vma)
+{
+	struct hstate *h = hstate_vma(vma);
+	unsigned long addr, size = huge_page_size(h);
+	spinlock_t *ptl;	/* the PMD's, or the mm's for a PUD */
+	pte_t *ptep;
+	int ret;
+
+	for (addr = vma->vm_start; addr < vma->vm_end; addr += size) {
+		ptep = cpt_mm_huge_pte(sv->mm, addr, size);
+		if (!ptep)
+			continue;
+		ptl = huge_pte_lockptr(h, sv->mm, ptep);
+		spin_lock(ptl);
+		ret = cpt_mm_pte_held(huge_ptep_get(ptep));
+		spin_unlock(ptl);
+		if (ret > 0)
+			ret = cpt_mm_add_run(sv, addr, size >> PAGE_SHIFT);
+		if (ret)
+			return ret;
+		cond_resched();
+	}
+	return 0;
+}
+
+/*
  * The first page at or after *index, up to last, that a shmem file holds
  * in memory or in swap; on success *index is that page and *end the index
  * after the folio that holds it.
  */
 static bool cpt_mm_shmem_find(struct address_space *mapping, pgoff_t *index,
-			      pgoff_t last, pgoff_t *end)
+			      pgoff_t last, pgoff_t *end, bool hugetlb)
 {
 	XA_STATE(xas, &mapping->i_pages, *index);
 	struct folio *folio;
@@ -419,7 +518,11 @@ static bool cpt_mm_shmem_find(struct address_space *mapping, pgoff_t *index,
 			xas_reset(&xas);
 			continue;
 		}
-		*end = max(folio->index + folio_nr_pages(folio), *index + 1);
+		/* hugetlbfs indexes its page cache by huge page. */
+		if (hugetlb)
+			*end = *index + 1;
+		else
+			*end = max(folio->index + folio_nr_pages(folio), *index + 1);
 		folio_put(folio);
 		found = true;
 		break;
@@ -440,14 +543,18 @@ static int cpt_mm_scan_shmem(void *arg, unsigned long first, unsigned long last)
 	struct cpt_mm_save *sv = arg;
 	struct vm_area_struct *vma = sv->shmem_vma;
 	struct address_space *mapping = vma->vm_file->f_mapping;
-	pgoff_t index = first, end;
+	/* A hugetlb object's page cache counts in huge pages; its VMAs are aligned to them. */
+	unsigned int order = is_vm_hugetlb_page(vma) ? huge_page_order(hstate_vma(vma)) : 0;
+	pgoff_t index = first >> order, end;
 	int ret;
 
 	sv->nr_scanned += last - first + 1;
-	while (index <= last && cpt_mm_shmem_find(mapping, &index, last, &end)) {
+	last >>= order;
+	while (index <= last && cpt_mm_shmem_find(mapping, &index, last, &end, order)) {
 		end = min(end, last + 1);
-		ret = cpt_mm_add_run(sv, vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT),
-				     end - index);
+		ret = cpt_mm_add_run(sv, vma->vm_start +
+				     (((index << order) - vma->vm_pgoff) << PAGE_SHIFT),
+				     (end - index) << order);
 		if (ret)
 			return ret;
 		index = end;
@@ -532,6 +639,12 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		cpt_pb_u64(&v, CPT_PB_VMA_SHMEM_ID, shmem_id);
 		cpt_pb_u64(&v, CPT_PB_VMA_SHMEM_SIZE, shmem_size);
 	}
+	if (is_vm_hugetlb_page(vma)) {
+		/* MAP_HUGETLB memory is a file's too: at this offset in it. */
+		if (kind == CPT_PB_VMA_KIND_ANON)
+			cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
+		cpt_pb_u64(&v, CPT_PB_VMA_HUGE_PAGE_SIZE, vma_kernel_pagesize(vma));
+	}
 	cpt_pb_u64(&v, CPT_PB_VMA_KIND, kind);
 	cpt_pb_u64(&v, CPT_PB_VMA_VM_FLAGS, vm_flags);
 	cpt_pb_message(msg, CPT_PB_MM_VMAS, &v);
@@ -550,7 +663,10 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	case CPT_PB_VMA_KIND_HEAP:
 	case CPT_PB_VMA_KIND_STACK:
 		sv->nr_scanned += vma_pages(vma);
-		ret = cpt_mm_scan_private(sv, vma);
+		if (is_vm_hugetlb_page(vma))
+			ret = cpt_mm_scan_hugetlb(sv, vma);
+		else
+			ret = cpt_mm_scan_private(sv, vma);
 		if (ret == -EIO)
 			return cpt_mm_refuse(sv, vma, "a page lost to a memory or swap error",
 					     ret);

@@ -13,6 +13,8 @@
 #include <linux/bsearch.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hugetlb.h>
+#include <linux/log2.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
 #include <linux/rbtree.h>
@@ -235,11 +237,27 @@ int cpt_mm_shmem_save_pages(struct cpt_session *s, struct vm_area_struct *vma,
 }
 
 /*
+ * MAP_HUGETLB memory's object, as mmap() makes it, but with its huge pages
+ * reserved now unless VM_NORESERVE (mmap() reserves a shared object's when
+ * it maps it, which a restart does past its point of no return): a restart
+ * that cannot have them fails while the task is still whole. Not noted:
+ * the caller names the VMA.
+ */
+struct file *cpt_mm_hugetlb_setup(u64 size, unsigned long vm_flags, u64 huge_page_size)
+{
+	struct file *file;
+
+	file = cpt_sym.hugetlb_file_setup(HUGETLB_ANON_FILE, size, vm_flags & VM_NORESERVE,
+					  HUGETLB_ANONHUGE_INODE, ilog2(huge_page_size));
+	return file;
+}
+
+/*
  * The object of the given id, made by its first VMA with the saved size
  * (and, as mmap() would, charged unless MAP_NORESERVE): a new reference.
  */
 struct file *cpt_mm_shmem_restore(struct cpt_session *s, u32 id, u64 size,
-				  unsigned long vm_flags)
+				  unsigned long vm_flags, u64 huge_page_size)
 {
 	struct cpt_mm_shmem *reg = cpt_mm_shmem_registry(s);
 	struct file *file;
@@ -249,13 +267,25 @@ struct file *cpt_mm_shmem_restore(struct cpt_session *s, u32 id, u64 size,
 		return ERR_PTR(-ENOMEM);
 	file = xa_load(&reg->made, id);
 	if (file) {
-		if (i_size_read(file_inode(file)) == size)
+		if (i_size_read(file_inode(file)) != size)
+			cpt_note("image: shared memory %u of %llu bytes, or %lld\n",
+				 id, size, i_size_read(file_inode(file)));
+		else if (cpt_mm_huge_page_size(file) != huge_page_size)
+			cpt_note("image: shared memory %u of pages of %llu bytes, or %lu\n",
+				 id, huge_page_size ?: PAGE_SIZE,
+				 cpt_mm_huge_page_size(file) ?: PAGE_SIZE);
+		else
 			return get_file(file);
-		cpt_note("image: shared memory %u of %llu bytes, or %lld\n",
-			 id, size, i_size_read(file_inode(file)));
 		return ERR_PTR(-EBADMSG);
 	}
-	file = cpt_sym.shmem_kernel_file_setup("dev/zero", size, vm_flags & VM_NORESERVE);
+	/* A VMA's failure to have huge pages is noted by the caller, naming it. */
+	if (huge_page_size) {
+		file = cpt_mm_hugetlb_setup(size, vm_flags, huge_page_size);
+		if (IS_ERR(file))
+			return file;
+	} else {
+		file = cpt_sym.shmem_kernel_file_setup("dev/zero", size, vm_flags & VM_NORESERVE);
+	}
 	if (IS_ERR(file)) {
 		cpt_note("cannot make shared memory of %llu bytes: %ld\n", size, PTR_ERR(file));
 		return file;

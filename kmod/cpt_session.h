@@ -140,7 +140,7 @@ void cpt_ipc_free(struct cpt_session *s);
 int cpt_ipc_next_id(u32 id_kind, u64 id);
 int cpt_ipc_shm_id(struct file *attachment);
 int cpt_ipc_attach(int id, unsigned long start, unsigned long len, unsigned long offset,
-		   u32 prot);
+		   u32 prot, u64 huge_page_size);
 
 /* cpt_seccomp.c: seccomp filters, saved and read by INIT after the IPC record. */
 int cpt_seccomp_write(struct cpt_session *s);

@@ -139,6 +139,9 @@ struct cpt_kernel_symbols {
 	const struct file_operations *fanotify_fops;
 	/* restarts in a user namespace: setgroups()'s own check, its setgroups file included */
 	bool (*may_setgroups)(void);
+	/* hugetlb memory (cpt_mm_*.c): MAP_HUGETLB's object, made as mmap() makes it */
+	struct file *(*hugetlb_file_setup)(const char *name, size_t size, vm_flags_t acctflag,
+					   int creat_flags, int page_size_log);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -749,6 +749,13 @@ export interface Vma {
   shmemId: number;
   /** SHMEM: the object's size in bytes */
   shmemSize: bigint;
+  /**
+   * hugetlb memory (MAP_HUGETLB, a hugetlbfs file, a SHM_HUGETLB segment):
+   * its page size in bytes; 0 for memory of base pages. Start, end and pgoff
+   * are multiples of it. ANON and SHMEM: MAP_HUGETLB anonymous memory;
+   * FILE: a file of a hugetlbfs mount; SYSV_SHM: a SHM_HUGETLB segment.
+   */
+  hugePageSize: bigint;
 }
 
 /** CPT_REC_MM; CPT_REC_PAGES records follow with the VMAs' saved pages. */
@@ -801,6 +808,8 @@ export interface SysvShm {
   size: bigint;
   /** the segment's bytes, without its trailing zeros */
   content: Buffer;
+  /** SHM_HUGETLB: its page size in bytes; 0 for base pages */
+  hugePageSize: bigint;
 }
 
 export interface SysvSem {

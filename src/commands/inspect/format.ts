@@ -88,6 +88,7 @@ function ipcLines(ipc: SysvIpc): string[] {
     ...ipc.shms.map(
       (shm) =>
         `shm ${ipcPerm(shm.perm)}, ${shm.size} bytes (${shm.content.length} saved)` +
+        (shm.hugePageSize ? `, ${hugePages(shm.hugePageSize)}` : '') +
         ((shm.perm?.mode ?? 0) & SHM_DEST ? ', removed while attached' : ''),
     ),
     ...ipc.sems.map((sem) => `sem ${ipcPerm(sem.perm)}, ${sem.values.length} semaphores: ${sem.values.join(' ')}`),
@@ -516,11 +517,21 @@ function cpuLines(cpu: Cpu): string[] {
   ]);
 }
 
-/** What a VMA maps: its file, SysV segment or shared anonymous object. */
+/** SHM_HUGETLB's or MAP_HUGETLB's page size, e.g. "hugetlb 2048 KiB pages". */
+function hugePages(size: bigint): string {
+  return `hugetlb ${size / 1024n} KiB pages`;
+}
+
+/** What a VMA maps: its file, SysV segment or shared anonymous object; and its huge pages. */
 function vmaObject(vma: Mm['vmas'][number]): string {
-  if (vma.kind === 'SYSV_SHM') return `shm id ${vma.sysvShmId}`;
-  if (vma.kind === 'SHMEM') return `shared memory ${vma.shmemId} of ${vma.shmemSize} bytes`;
-  return vma.path;
+  const huge = vma.hugePageSize ? hugePages(vma.hugePageSize) : '';
+  const object =
+    vma.kind === 'SYSV_SHM'
+      ? `shm id ${vma.sysvShmId}`
+      : vma.kind === 'SHMEM'
+        ? `shared memory ${vma.shmemId} of ${vma.shmemSize} bytes`
+        : vma.path;
+  return [object, huge].filter((s) => s !== '').join(', ');
 }
 
 /** mlockall()'s flags as saved: MCL_FUTURE (2), MCL_ONFAULT (4). */
@@ -839,6 +850,7 @@ function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, u
       kind: vma.kind,
       path: vma.path,
       vmFlags: hex(vma.vmFlags),
+      ...(vma.hugePageSize ? { hugePageSize: vma.hugePageSize.toString() } : {}),
       pages: (pages.perVma[i] ?? 0n).toString(),
     })),
     startCode: hex(mm.startCode),
@@ -916,7 +928,12 @@ export function inspectJson(summary: ImageSummary, image: string, records?: read
       summary.ipc === null
         ? null
         : {
-            shms: summary.ipc.shms.map((shm) => ({ ...shm, size: shm.size.toString(), content: shm.content.toString('base64') })),
+            shms: summary.ipc.shms.map((shm) => ({
+              ...shm,
+              size: shm.size.toString(),
+              hugePageSize: shm.hugePageSize.toString(),
+              content: shm.content.toString('base64'),
+            })),
             sems: summary.ipc.sems,
             msqs: summary.ipc.msqs.map((msq) => ({
               ...msq,

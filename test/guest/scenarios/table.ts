@@ -10,6 +10,7 @@ import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
+import { hugecowScenarios } from './hugecow.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -65,6 +66,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...pidfdScenarios,
   ...procStateScenarios,
   ...authimgScenarios,
+  ...hugecowScenarios,
   ...privmodelScenarios,
   ...usernsScenarios,
   ...inetScenarios,

@@ -1,0 +1,74 @@
+# shellcheck shell=sh
+# hugetlb memory (MAP_HUGETLB private and shared, a hugetlbfs file mapped
+# shared and private, a SysV SHM_HUGETLB segment) through checkpoint -> kill
+# -> restart; inspect; hostile images; and a restart that cannot have its
+# huge pages, refused by name. The guest reserves a few huge pages for it
+# (vm.nr_hugepages), given back at the end.
+. test/guest/shell/lib.sh
+
+HUGE_PAGES=10
+
+# hugetlb_edited NAME JQ WORDS: $scratch/again.img with its MM records' VMAs
+# edited by JQ; its restart must be refused, the message saying WORDS, and
+# leave no process behind.
+hugetlb_edited() {
+	edited=$1 words=$3
+	jq "(.recordList[] | select(.type == \"MM\") | .message.vmas) |= ($2)" \
+		"$scratch/again.json" >"$scratch/$edited.json" &&
+		"$cptctl" encode "$scratch/$edited.json" -o "$scratch/$edited.img" >/dev/null 2>"$scratch/$edited.err" &&
+		timeout 20 "$cptctl" restart --detach "$scratch/$edited.img" >/dev/null 2>"$scratch/$edited.err"
+	status=$?
+	pass_if "hugetlb.$edited" "restart exited $status: $(tr '\n' ' ' <"$scratch/$edited.err")" \
+		eval 'grep -q "$words" "$scratch/$edited.err" && [ ! -d "/proc/$again_pid" ]'
+}
+
+scenario_hugetlb() {
+	old_pages=$(cat /proc/sys/vm/nr_hugepages)
+	echo "$HUGE_PAGES" >/proc/sys/vm/nr_hugepages
+	free=$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)
+	pass_if hugetlb.reserved "$free huge pages free of $HUGE_PAGES asked" [ "$free" -ge "$HUGE_PAGES" ]
+	mkdir -p "$scratch/huge"
+	mount -t hugetlbfs none "$scratch/huge"
+
+	if checkpoint_service hugetlb hugetlb "$workloads/hugetlb_state" "$scratch/huge"; then
+		"$cptctl" inspect "$scratch/hugetlb.img" >"$scratch/inspect.txt" 2>&1
+		pass_if inspect.hugetlb "inspect shows: $(grep -E 'hugetlb' "$scratch/inspect.txt" | tr -s ' ' | tr '\n' '|')" \
+			eval 'grep -Eq " anon .*pages +hugetlb 2048 KiB pages" "$scratch/inspect.txt" &&
+				grep -q "shared memory .*hugetlb 2048 KiB pages" "$scratch/inspect.txt" &&
+				grep -q "huge/file, hugetlb 2048 KiB pages" "$scratch/inspect.txt" &&
+				grep -q "shm id .*hugetlb 2048 KiB pages" "$scratch/inspect.txt" &&
+				grep -q "shm .*2097152 bytes .*hugetlb 2048 KiB pages" "$scratch/inspect.txt"'
+		restart_service hugetlb hugetlb
+	fi
+	[ -f "$scratch/hugetlb.d/shm-id" ] && ipcrm -m "$(cat "$scratch/hugetlb.d/shm-id")" 2>/dev/null
+
+	# Again, to restart it where it cannot be.
+	mkdir -p "$scratch/again.d"
+	if start_workload again "$workloads/hugetlb_state" "$scratch/huge" "$scratch/again.d" &&
+		"$cptctl" checkpoint "$pid" -o "$scratch/again.img" --kill 2>"$scratch/again-ckpt.err"; then
+		again_pid=$pid
+		wait_for_pid_gone "$again_pid"
+		"$cptctl" inspect --json "$scratch/again.img" >"$scratch/again.json" 2>"$scratch/json.err" ||
+			echo "# inspect --json: $(cat "$scratch/json.err")"
+		# No free huge page left: refused by name, nothing left running.
+		echo 0 >/proc/sys/vm/nr_hugepages
+		echo "# $(grep -E '^HugePages_(Total|Free|Rsvd|Surp)' /proc/meminfo | tr -s ' \n' ' ')"
+		timeout 20 "$cptctl" restart --detach "$scratch/again.img" >/dev/null 2>"$scratch/nopages.err"
+		status=$?
+		pass_if hugetlb.no-huge-pages "restart exited $status: $(tr '\n' ' ' <"$scratch/nopages.err") $(ps -o pid,stat,wchan:24,comm -p "$again_pid" | tail -n +2)" \
+			eval '[ "$status" -ne 0 ] && grep -q "hugetlb memory" "$scratch/nopages.err" &&
+				grep -q "vm.nr_hugepages" "$scratch/nopages.err" &&
+				grep -Eq "cannot restore (hugetlb memory )?0x[0-9a-f]+-0x[0-9a-f]+" "$scratch/nopages.err" &&
+				[ ! -d "/proc/$again_pid" ]'
+		echo "$HUGE_PAGES" >/proc/sys/vm/nr_hugepages
+		hugetlb_edited hostile-page-size \
+			'map(if ((.hugePageSize // 0) | tostring) != "0" then .hugePageSize = "3145728" else . end)' \
+			"a huge page size other than 2 MiB or 1 GiB"
+	else
+		result hugetlb.no-huge-pages FAIL "the second run was not checkpointed: $(tr '\n' ' ' <"$scratch/again-ckpt.err")"
+		kill "$pid" 2>/dev/null
+	fi
+	[ -f "$scratch/again.d/shm-id" ] && ipcrm -m "$(cat "$scratch/again.d/shm-id")" 2>/dev/null
+	umount "$scratch/huge"
+	echo "$old_pages" >/proc/sys/vm/nr_hugepages
+}
