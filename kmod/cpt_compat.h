@@ -346,6 +346,8 @@ int cpt_fdinfo_fanotify_next(const char **pos, struct cpt_fanotify_mark_info *m)
 bool cpt_fanotify_unprivileged(const struct fsnotify_group *group);
 long cpt_fanotify_init(u32 flags, u32 event_flags, bool unprivileged);
 int cpt_check_fdinfo_fanotify(void);
+
+/*
  * cpt_compat_tcp.c: an established TCP connection's state as TCP repair
  * mode sets it again, with its queues' data (kvmalloc'ed, freed by
  * cpt_compat_tcp_state_free()); unsaved names what would be lost, the

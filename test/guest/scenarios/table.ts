@@ -10,7 +10,7 @@ import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
-import { hugecowScenarios } from './hugecow.js';
+import { hugetlbScenarios } from './hugetlb.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -66,7 +66,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...pidfdScenarios,
   ...procStateScenarios,
   ...authimgScenarios,
-  ...hugecowScenarios,
+  ...hugetlbScenarios,
   ...privmodelScenarios,
   ...usernsScenarios,
   ...inetScenarios,

@@ -5,10 +5,10 @@
 import type { Scenario } from './scenario.js';
 import { shell } from './rows.js';
 
-export const hugecowScenarios: readonly Scenario[] = [
+export const hugetlbScenarios: readonly Scenario[] = [
   {
     name: 'hugetlb',
-    run: shell('hugecow', 'hugetlb'),
+    run: shell('hugetlb', 'hugetlb'),
     cli: true,
     timeoutSeconds: 300,
     costSeconds: 145,
