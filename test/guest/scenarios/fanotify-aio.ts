@@ -21,7 +21,7 @@ export const fanotifyAioScenarios: readonly Scenario[] = [
       'fanotify-state.file-events': 'a write to the marked file is reported (FAN_MODIFY, FAN_CLOSE_WRITE) with an fd of it',
       'fanotify-state.child-open-event': "an open of a marked directory's child is reported, its close not",
       'fanotify-state.held-event': 'the evictable mark of a file held open reports a write',
-      'fanotify-state.no-other-event': 'nothing else is reported',
+      'fanotify-state.no-other-event': 'the fanotify instance reports no event beyond those expected',
       'fanotify-state.unprivileged': 'the instance made without CAP_SYS_ADMIN still may not mark a filesystem (EPERM)',
       'fanotify-state.flags': 'O_NONBLOCK and FD_CLOEXEC of each instance are as they were',
       'fanotify-state.inspect': "inspect shows each instance's flags and marks",
