@@ -338,9 +338,27 @@ struct cpt_check_ubuf {
 	int id;
 };
 
-static int cpt_check_ptimer_make(struct cpt_ubuf *ub, clockid_t clock, u32 notify, int *id)
+/* timer_create() then timer_settime() through the user buffer, as a task would. */
+static int cpt_check_ptimer_create(struct cpt_ubuf *ub, clockid_t clock,
+				   const struct sigevent *ev,
+				   const struct __kernel_itimerspec *its, int flags, int *id)
 {
 	struct cpt_check_ubuf __user *u = (void __user *)ub->addr;
+	long ret;
+
+	if (copy_to_user(&u->ev, ev, sizeof(*ev)) || copy_to_user(&u->its, its, sizeof(*its)))
+		return -EFAULT;
+	ret = cpt_sys(cpt_sym.sys_timer_create, clock, (unsigned long)&u->ev,
+		      (unsigned long)&u->id, 0, 0);
+	if (!ret && get_user(*id, &u->id))
+		ret = -EFAULT;
+	if (!ret)
+		ret = cpt_sys(cpt_sym.sys_timer_settime, *id, flags, (unsigned long)&u->its, 0, 0);
+	return ret;
+}
+
+static int cpt_check_ptimer_make(struct cpt_ubuf *ub, clockid_t clock, u32 notify, int *id)
+{
 	struct sigevent ev = {
 		.sigev_value.sival_ptr = (void __user *)(unsigned long)CPT_CHECK_SIGEV_VALUE,
 		.sigev_signo = SIGRTMAX,
@@ -352,17 +370,8 @@ static int cpt_check_ptimer_make(struct cpt_ubuf *ub, clockid_t clock, u32 notif
 		.it_interval = { CPT_CHECK_INTERVAL_NS / NSEC_PER_SEC,
 				 CPT_CHECK_INTERVAL_NS % NSEC_PER_SEC },
 	};
-	long ret;
 
-	if (copy_to_user(&u->ev, &ev, sizeof(ev)) || copy_to_user(&u->its, &its, sizeof(its)))
-		return -EFAULT;
-	ret = cpt_sys(cpt_sym.sys_timer_create, clock, (unsigned long)&u->ev,
-		      (unsigned long)&u->id, 0, 0);
-	if (!ret && get_user(*id, &u->id))
-		ret = -EFAULT;
-	if (!ret)
-		ret = cpt_sys(cpt_sym.sys_timer_settime, *id, 0, (unsigned long)&u->its, 0, 0);
-	return ret;
+	return cpt_check_ptimer_create(ub, clock, &ev, &its, 0, id);
 }
 
 /* timer_gettime()'s time left of timer id. */
@@ -451,22 +460,12 @@ static int cpt_check_ptimers_made(struct cpt_ubuf *ub, const int *ids)
 static int cpt_check_ptimer_arm(struct cpt_ubuf *ub, clockid_t clock, int flags, u64 value_ns,
 				int *id)
 {
-	struct cpt_check_ubuf __user *u = (void __user *)ub->addr;
 	struct sigevent ev = { .sigev_notify = SIGEV_NONE };
 	struct __kernel_itimerspec its = {
 		.it_value = { div_u64(value_ns, NSEC_PER_SEC), value_ns % NSEC_PER_SEC },
 	};
-	long ret;
 
-	if (copy_to_user(&u->ev, &ev, sizeof(ev)) || copy_to_user(&u->its, &its, sizeof(its)))
-		return -EFAULT;
-	ret = cpt_sys(cpt_sym.sys_timer_create, clock, (unsigned long)&u->ev,
-		      (unsigned long)&u->id, 0, 0);
-	if (!ret && get_user(*id, &u->id))
-		ret = -EFAULT;
-	if (!ret)
-		ret = cpt_sys(cpt_sym.sys_timer_settime, *id, flags, (unsigned long)&u->its, 0, 0);
-	return ret;
+	return cpt_check_ptimer_create(ub, clock, &ev, &its, flags, id);
 }
 
 /*

@@ -49,6 +49,7 @@
 #include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
+#include "cpt_sock.h"
 #include "cpt_symbols.h"
 
 /*
@@ -176,6 +177,7 @@ static const char *cpt_inet_unsaved_option(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct sock_reuseport *reuse;
+	const char *what;
 	bool reuse_prog;
 	unsigned int i;
 
@@ -186,8 +188,9 @@ static const char *cpt_inet_unsaved_option(struct sock *sk)
 		return "SO_PASSCRED";
 	if (test_bit(SOCK_PASSSEC, &sk->sk_socket->flags))
 		return "SO_PASSSEC";
-	if (rcu_access_pointer(sk->sk_filter))
-		return "a socket filter (SO_ATTACH_FILTER)";
+	what = cpt_sock_unrestored_option(sk);
+	if (what)
+		return what;
 	rcu_read_lock();
 	reuse = rcu_dereference(sk->sk_reuseport_cb);
 	reuse_prog = reuse && rcu_access_pointer(reuse->prog);
@@ -196,12 +199,6 @@ static const char *cpt_inet_unsaved_option(struct sock *sk)
 		return "a reuseport program (SO_ATTACH_REUSEPORT_*)";
 	if (READ_ONCE(sk->sk_tsflags))
 		return "SO_TIMESTAMPING";
-	if (READ_ONCE(sk->sk_rcvtimeo) != MAX_SCHEDULE_TIMEOUT)
-		return "SO_RCVTIMEO";
-	if (READ_ONCE(sk->sk_sndtimeo) != MAX_SCHEDULE_TIMEOUT)
-		return "SO_SNDTIMEO";
-	if (READ_ONCE(sk->sk_peek_off) >= 0)
-		return "SO_PEEK_OFF";
 	if (READ_ONCE(sk->sk_max_pacing_rate) != ~0UL)
 		return "SO_MAX_PACING_RATE";
 #ifdef CONFIG_NET_RX_BUSY_POLL

@@ -27,6 +27,7 @@
 
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
+#include "cpt_sock.h"
 #include "cpt_symbols.h"
 
 static bool cpt_unix_is_listener(struct file *file)
@@ -805,6 +806,8 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 /* The first option set on the socket that a restart would not set again, or NULL. */
 static const char *cpt_unix_unsaved_option(struct sock *sk)
 {
+	const char *what;
+
 	if (test_bit(SOCK_PASSSEC, &sk->sk_socket->flags))
 		return "SO_PASSSEC";
 	if (sock_flag(sk, SOCK_RCVTSTAMP) || sock_flag(sk, SOCK_RCVTSTAMPNS) ||
@@ -820,14 +823,9 @@ static const char *cpt_unix_unsaved_option(struct sock *sk)
 		return "SO_KEEPALIVE";
 	if (sk->sk_reuse)
 		return "SO_REUSEADDR";
-	if (rcu_access_pointer(sk->sk_filter))
-		return "a socket filter (SO_ATTACH_FILTER)";
-	if (READ_ONCE(sk->sk_rcvtimeo) != MAX_SCHEDULE_TIMEOUT)
-		return "SO_RCVTIMEO";
-	if (READ_ONCE(sk->sk_sndtimeo) != MAX_SCHEDULE_TIMEOUT)
-		return "SO_SNDTIMEO";
-	if (READ_ONCE(sk->sk_peek_off) >= 0)
-		return "SO_PEEK_OFF";
+	what = cpt_sock_unrestored_option(sk);
+	if (what)
+		return what;
 	if (READ_ONCE(sk->sk_rcvlowat) != 1)
 		return "SO_RCVLOWAT";
 	if (READ_ONCE(sk->sk_priority))
