@@ -133,10 +133,34 @@ static int cpt_unix_save_node(struct cpt_pb_buf *one, unsigned int fd, struct so
 	return 0;
 }
 
+static const char *cpt_unix_unsaved_option(struct sock *sk);
+
+/*
+ * Pairs and listeners are made again with no option set, so one the program
+ * set would be lost (an accepted socket inherits a listener's): refused.
+ */
+static int cpt_unix_refuse_options(unsigned int fd, struct sock *sk)
+{
+	const char *why = cpt_unix_unsaved_option(sk);
+
+	if (!why && test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
+		why = "SO_PASSCRED";
+	if (!why && (sk->sk_userlocks & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK)))
+		why = "SO_RCVBUF or SO_SNDBUF";
+	if (!why)
+		return 0;
+	cpt_note("fd %u: socket option %s is not supported\n", fd, why);
+	return -EOPNOTSUPP;
+}
+
 static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file)
 {
 	struct sock *sk = sock_from_file(file)->sk;
+	int ret;
 
+	ret = cpt_unix_refuse_options(fd, sk);
+	if (ret)
+		return ret;
 	if (skb_queue_len(&sk->sk_receive_queue)) {
 		cpt_note("fd %u: a listening socket with %s is not supported\n",
 			 fd, "connections not accepted yet");
@@ -680,6 +704,9 @@ static int cpt_unix_pair_save(struct cpt_file_save *fs)
 	struct sock *sk = sock_from_file(fs->e->file)->sk;
 	int ret;
 
+	ret = cpt_unix_refuse_options(fs->e->fd, sk);
+	if (ret)
+		return ret;
 	cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
 	cpt_pb_u64(fs->one, CPT_PB_FILE_PAIR_ID, fs->sf->pair);
 	cpt_unix_save_addr(fs->one, fs->e->file);

@@ -5,7 +5,10 @@
  * bound to DIR/sock holding a datagram with an fd in it (SCM_RIGHTS); creds,
  * the same holding one with its sender's credentials (SCM_CREDENTIALS);
  * outside, a datagram socket connected to one a process outside the tree
- * holds; option, an unbound stream socket with SO_RCVTIMEO. Prints READY,
+ * holds; option, an unbound stream socket with SO_RCVTIMEO; pair-option,
+ * one end of a stream pair (the other at fd 4) with SO_PASSCRED;
+ * listener-option, a listener on DIR/sock with SO_PASSCRED, which the
+ * sockets it accepts inherit. Prints READY,
  * then after DIR/go checks fd 3 still is what it was.
  * Usage: unix_refused KIND DIR
  */
@@ -65,7 +68,7 @@ int main(int argc, char **argv)
 	char go[PATH_MAX], ready[PATH_MAX], buf[8];
 	struct timeval tv = { .tv_sec = 5 };
 	const char *kind;
-	int fd, ok = 0;
+	int fd, ok = 0, one = 1;
 	socklen_t len;
 
 	if (argc != 3) {
@@ -112,6 +115,19 @@ int main(int argc, char **argv)
 		if (fd != 3 ||
 		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
 			return 2;
+	} else if (!strcmp(kind, "pair-option")) {
+		int pair[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || pair[0] != 3 ||
+		    setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
+			return 2;
+		fd = pair[0];
+	} else if (!strcmp(kind, "listener-option")) {
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd != 3 ||
+		    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
+		    bind(fd, (struct sockaddr *)&addr, addr_len) || listen(fd, 4))
+			return 2;
 	} else {
 		return 2;
 	}
@@ -128,6 +144,12 @@ int main(int argc, char **argv)
 		len = sizeof(tv);
 		ok = !getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) &&
 		     tv.tv_sec == 5;
+	} else if (strstr(kind, "-option")) {
+		int passcred = 0;
+
+		len = sizeof(passcred);
+		ok = !getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred, &len) &&
+		     passcred == 1;
 	} else {
 		ok = recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 1;
 	}

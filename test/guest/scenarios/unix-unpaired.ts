@@ -11,6 +11,8 @@ const REFUSED: readonly (readonly [string, string])[] = [
   ['creds', "a datagram queued with its sender's credentials (SCM_CREDENTIALS)"],
   ['outside', 'a datagram socket connected to a socket outside the tree'],
   ['option', 'a unix socket option it does not save (SO_RCVTIMEO)'],
+  ['pair-option', 'an option set on an end of a socket pair, which a restart would not set again (SO_PASSCRED)'],
+  ['listener-option', 'an option set on a listener, which its accepted sockets inherit (SO_PASSCRED)'],
 ];
 
 export const unixUnpairedScenarios: readonly Scenario[] = [
@@ -43,8 +45,8 @@ export const unixUnpairedScenarios: readonly Scenario[] = [
     name: 'unix-refused',
     run: shell('unix-unpaired', 'unix_refused'),
     cli: true,
-    timeoutSeconds: 70,
-    costSeconds: 22,
+    timeoutSeconds: 90,
+    costSeconds: 32,
     checks: Object.fromEntries(
       REFUSED.flatMap(([kind, what]) => [
         [`unix-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],
