@@ -263,6 +263,32 @@ static void finish(struct end *ends, const int *mine, int nr)
 	}
 }
 
+/*
+ * Waits (up to 20 s) until the kernel stops moving the ends' data: each
+ * end's queues the same over 300 ms. The module saves a connection whose
+ * data still moves between its two ends refused with "try again" (it has
+ * no netfilter hold yet to stop it), so the test waits as a user would.
+ */
+static void settle(struct end *ends, int nr)
+{
+	int before[4][3], now[4][3], i, same = 0;
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	memset(before, 0xff, sizeof(before));
+	while (!same && ms_since(&start) < 20000) {
+		for (i = 0; i < nr; i++)
+			if (ioctl(ends[i].fd, SIOCINQ, &now[i][0]) ||
+			    ioctl(ends[i].fd, SIOCOUTQ, &now[i][1]) ||
+			    ioctl(ends[i].fd, SIOCOUTQNSD, &now[i][2]))
+				die("ioctl");
+		same = !memcmp(before, now, nr * sizeof(now[0]));
+		memcpy(before, now, sizeof(now));
+		if (!same)
+			usleep(300 * 1000);
+	}
+}
+
 static int pairs(void)
 {
 	struct end ends[4] = {
@@ -301,7 +327,7 @@ static int pairs(void)
 				(unsigned long long)ends[i].received);
 	for (i = 0; i < 4; i++)
 		fill(&ends[i], MAX_BEFORE);
-	nap();
+	settle(ends, 4);
 	for (i = 0; i < 4; i++) {
 		read_opts(ends[i].fd, &ends[i].before);
 		if (ioctl(ends[i].fd, SIOCINQ, &in) ||
