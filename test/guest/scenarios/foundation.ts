@@ -49,7 +49,17 @@ export const foundationScenarios: readonly Scenario[] = [
           t.true(report.module.loaded);
           t.regex(report.module.version, /^\d+\.\d+\.\d+$/);
           t.deepEqual([...report.module.ioctls].sort(), ['API', 'FINALIZE', 'INIT', 'KEY', 'MESSAGE', 'RESTORE', 'SAVE', 'SET_NEXT_ID']);
-          t.deepEqual([...report.module.features].sort(), ['AUTH', 'MESSAGES', 'NEXT_PID', 'PTY', 'SESSION', 'STATS', 'SYSV_IPC', 'TREE']);
+          t.deepEqual([...report.module.features].sort(), [
+            'AUTH',
+            'MESSAGES',
+            'NEW_PIDNS',
+            'NEXT_PID',
+            'PTY',
+            'SESSION',
+            'STATS',
+            'SYSV_IPC',
+            'TREE',
+          ]);
           t.regex(report.module.featureBits, /^0x[0-9a-f]+$/);
         },
       },

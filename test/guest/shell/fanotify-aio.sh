@@ -46,20 +46,7 @@ scenario_fanotify_refused() {
 		queued) why="fd 3: a fanotify instance with unread events (1) is not supported" ;;
 		mount) why="fd 3: fanotify mark 0 (mask 0x1000, ignored 0x0): a mark on a mount is not supported" ;;
 		esac
-		mkdir -p "$scratch/$kind"
-		if ! start_workload "refused-$kind" "$workloads/fanotify_refused" "$kind" "$scratch/$kind"; then
-			result "fanotify-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-			continue
-		fi
-		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
-		status=$?
-		refused=no
-		[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$kind.err" && refused=yes
-		pass_if "fanotify-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
-		pass_if "fanotify-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
-		touch "$scratch/$kind/go"
-		wait_for_line "$out" "RESULT kept-running"
-		sed -n "s/^RESULT kept-running/RESULT fanotify-refused.$kind-kept/p" "$out"
+		expect_refusal fanotify-refused "$kind" "$why" "$workloads/fanotify_refused" "$kind"
 	done
 }
 

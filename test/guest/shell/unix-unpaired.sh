@@ -51,19 +51,6 @@ scenario_unix_refused() {
 		option) why="fd 3: socket option SO_RCVTIMEO is not supported" ;;
 		pair-option | listener-option) why="fd 3: socket option SO_PASSCRED is not supported" ;;
 		esac
-		mkdir -p "$scratch/$kind"
-		if ! start_workload "refused-$kind" "$workloads/unix_refused" "$kind" "$scratch/$kind"; then
-			result "unix-refused.$kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-			continue
-		fi
-		"$cptctl" checkpoint "$pid" -o "$scratch/$kind.img" --kill 2>"$scratch/$kind.err"
-		status=$?
-		refused=no
-		[ "$status" -eq 4 ] && grep -qF "$why" "$scratch/$kind.err" && refused=yes
-		pass_if "unix-refused.$kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$kind.err")" [ $refused = yes ]
-		pass_if "unix-refused.$kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
-		touch "$scratch/$kind/go"
-		wait_for_line "$out" "RESULT kept-running"
-		sed -n "s/^RESULT kept-running/RESULT unix-refused.$kind-kept/p" "$out"
+		expect_refusal unix-refused "$kind" "$why" "$workloads/unix_refused" "$kind"
 	done
 }
