@@ -119,14 +119,17 @@ int main(int argc, char **argv)
 		int pair[2];
 
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || pair[0] != 3 ||
-		    setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
+		    setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one,
+			       sizeof(one)))
 			return 2;
 		fd = pair[0];
 	} else if (!strcmp(kind, "listener-option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (fd != 3 ||
-		    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
-		    bind(fd, (struct sockaddr *)&addr, addr_len) || listen(fd, 4))
+		    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
+			       sizeof(one)) ||
+		    bind(fd, (struct sockaddr *)&addr, addr_len) ||
+		    listen(fd, 4))
 			return 2;
 	} else {
 		return 2;
@@ -148,7 +151,8 @@ int main(int argc, char **argv)
 		int passcred = 0;
 
 		len = sizeof(passcred);
-		ok = !getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred, &len) &&
+		ok = !getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred,
+				 &len) &&
 		     passcred == 1;
 	} else {
 		ok = recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 1;
