@@ -693,7 +693,7 @@ static int cmd_dup_close(pid_t pid, const char *image)
 	struct cpt_init init = { .mode = CPT_MODE_CHECKPOINT, .target = pid };
 	struct cpt_finalize fin = { .action = CPT_FINALIZE_RESUME };
 	char msg[MESSAGE_LEN] = "", why[512] = "";
-	int dev, img, copy, subsys, frozen_after_close;
+	int dev, img, copy, subsys, frozen_after_close = 0, i;
 
 	dev = open("/dev/cpt", O_RDWR | O_CLOEXEC);
 	img = open(image, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -706,8 +706,13 @@ static int cmd_dup_close(pid_t pid, const char *image)
 	}
 	copy = dup(dev);
 	close(copy);
-	/* The session must still hold the tree. */
-	frozen_after_close = process_frozen(pid);
+	/*
+	 * The session must still hold the tree. A parked task woken for a
+	 * moment (a signal, under load) shows another state until it parks
+	 * again: a session that ended would not park it again.
+	 */
+	for (i = 0; i < 100 && !(frozen_after_close = process_frozen(pid)); i++)
+		usleep(10000);
 	for (subsys = CPT_SUBSYS_TASK; subsys <= CPT_SUBSYS_MAX; subsys++) {
 		struct cpt_subsys req = { .subsys = subsys };
 

@@ -37,6 +37,10 @@ export const COMPAT_CHECKS = [
   'eventfd_ctx',
   // fanotify instances and their marks
   'fdinfo_fanotify',
+  // established TCP connections (TCP repair mode)
+  'tcp_repair',
+  // hugetlb memory
+  'hugetlb_anon',
 ] as const;
 
 interface CompatReport {
