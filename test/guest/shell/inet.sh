@@ -28,26 +28,13 @@ inspect_shows_inet() {
 	done
 }
 
-# restart_edited NAME JQ WORDS: the image with the first INET File of the
-# root's Files record edited by JQ; its restart must be refused, saying WORDS.
-restart_edited() {
-	jq "(.recordList | map(.type) | index(\"FILES\")) as \$i |
-		(.recordList[\$i].message.files | map(.kind) | index(\"INET\")) as \$f |
-		.recordList[\$i].message.files[\$f].inet |= ($2)" "$scratch/inet.json" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
-		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
-	status=$?
-	pass_if "inet-server.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
-		grep -q "$3" "$scratch/$1.err"
-}
-
 inspect_inet() {
 	"$cptctl" inspect "$img" >"$scratch/inet.inspect" 2>&1
 	pass_if inet-server.inspect "inspect shows: $(grep -E 'TCP|UDP' "$scratch/inet.inspect" | tr -s ' ' | tr '\n' '|')" \
 		inspect_shows_inet "$scratch/inet.inspect"
 	"$cptctl" inspect --json "$img" >"$scratch/inet.json" 2>"$scratch/json.err"
-	restart_edited hostile-state '.state = 1' "bad socket state"
-	restart_edited hostile-address '.local = "AgA="' "bad socket address"
+	restart_file_edited inet-server.hostile-state "$scratch/inet.json" INET inet '.state = 1' "bad socket state"
+	restart_file_edited inet-server.hostile-address "$scratch/inet.json" INET inet '.local = "AgA="' "bad socket address"
 }
 
 # The inet_server serve tree, as nobody from start to end.

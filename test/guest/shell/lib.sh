@@ -113,6 +113,21 @@ expect_refusal() {
 	sed -n "s/^RESULT kept-running/RESULT $refusal.$refused_kind-kept/p" "$out"
 }
 
+# restart_file_edited CHECK JSON KIND FIELD JQ WORDS: the image of JSON (its
+# inspect --json) with FIELD of the first File of KIND in the root's Files
+# record edited by JQ, encoded again; its restart must be refused, saying
+# WORDS (a grep pattern).
+restart_file_edited() {
+	jq "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+		(.recordList[\$i].message.files | map(.kind) | index(\"$3\")) as \$f |
+		.recordList[\$i].message.files[\$f].$4 |= ($5)" "$2" >"$scratch/$1.json" &&
+		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
+		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
+	status=$?
+	pass_if "$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
+		grep -q "$6" "$scratch/$1.err"
+}
+
 # cycle_as_nobody CHECK PROGRAM...: PROGRAM... run as nobody with
 # $scratch/nobody, nobody's, as its last argument (its output,
 # $scratch/CHECK.out, nobody's too, for the restarted tree to open again),

@@ -17,28 +17,14 @@ inspect_shows_unix_unpaired() {
 	done
 }
 
-# restart_edited NAME KIND JQ WORDS: the image with the first File of KIND in
-# the root's Files record edited by JQ (on its unixSocket); its restart must
-# be refused, saying WORDS, with nothing left bound at the server's path.
-restart_edited() {
-	jq "(.recordList | map(.type) | index(\"FILES\")) as \$i |
-		(.recordList[\$i].message.files | map(.kind) | index(\"$2\")) as \$f |
-		.recordList[\$i].message.files[\$f].unixSocket |= ($3)" "$scratch/unix-unpaired.json" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
-		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
-	status=$?
-	pass_if "unix-unpaired.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
-		grep -q "$4" "$scratch/$1.err"
-}
-
 inspect_unix_unpaired() {
 	"$cptctl" inspect "$img" >"$scratch/unix-unpaired.inspect" 2>&1
 	pass_if unix-unpaired.inspect "inspect shows: $(grep -E 'unix-' "$scratch/unix-unpaired.inspect" | tr -s ' ' | tr '\n' '|')" \
 		inspect_shows_unix_unpaired "$scratch/unix-unpaired.inspect"
 	"$cptctl" inspect --json "$img" >"$scratch/unix-unpaired.json" 2>"$scratch/json.err"
-	restart_edited hostile-queue UNIX_DGRAM '.addr = ""' "bad socket queue"
-	restart_edited hostile-name UNIX_DGRAM '.addr = "AQ'"$(printf 'A%.0s' $(seq 1 150))"'"' "malformed\|bad socket name"
-	restart_edited hostile-sender UNIX_DGRAM '.queue[0].sender = "AgA="' "malformed"
+	restart_file_edited unix-unpaired.hostile-queue "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = ""' "bad socket queue"
+	restart_file_edited unix-unpaired.hostile-name "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = "AQ'"$(printf 'A%.0s' $(seq 1 150))"'"' "malformed\|bad socket name"
+	restart_file_edited unix-unpaired.hostile-sender "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.queue[0].sender = "AgA="' "malformed"
 }
 
 # What a checkpoint refuses by name, the tree left running with its socket.
