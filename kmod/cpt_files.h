@@ -190,6 +190,9 @@ struct cpt_rfile_unix {
 	u32 peer_len;
 	u32 nr_queued;			/* UNIX_DGRAM: its datagrams, walked again in sock_msg */
 	struct cpt_pb_field sock_msg;
+	/* UNIX_PAIR: its peer's SO_PASSCRED; its messages and their credentials, counted */
+	bool peer_passcred;
+	u32 nr_messages, nr_creds;
 };
 
 /* The InetSocket option fields a restart sets again, by field number from reuseaddr's. */

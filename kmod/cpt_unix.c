@@ -19,6 +19,9 @@
 #include <linux/mount.h>
 #include <linux/namei.h>
 #include <linux/net.h>
+#include <linux/pid.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/un.h>
@@ -27,6 +30,7 @@
 
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
+#include "cpt_session.h"
 #include "cpt_sock.h"
 #include "cpt_symbols.h"
 
@@ -41,26 +45,21 @@ static bool cpt_unix_is_listener(struct file *file)
 
 /*
  * Why what a unix socket has queued cannot come back, or NULL: fds in
- * flight (SCM_RIGHTS) name files a restart does not make again; a message
- * with its sender's credentials (sent with SCM_CREDENTIALS, or while
- * either end had SO_PASSCRED) would name the restorer instead;
- * out-of-band data.
+ * flight (SCM_RIGHTS) name files a restart does not make again;
+ * out-of-band data. A message's credentials are saved with it
+ * (cpt_unix_save_creds()).
  */
 static const char *cpt_unix_queue_refusal(struct sock *sk)
 {
 	struct sk_buff *skb;
-	bool fds = false, creds = false;
+	bool fds = false;
 
 	spin_lock(&sk->sk_receive_queue.lock);
-	skb_queue_walk(&sk->sk_receive_queue, skb) {
+	skb_queue_walk(&sk->sk_receive_queue, skb)
 		fds |= !!UNIXCB(skb).fp;
-		creds |= !!UNIXCB(skb).pid;
-	}
 	spin_unlock(&sk->sk_receive_queue.lock);
 	if (fds)
 		return "a unix socket with fds in flight in its queue (SCM_RIGHTS)";
-	if (creds)
-		return "a unix socket with queued messages' credentials (SCM_CREDENTIALS)";
 #if IS_ENABLED(CONFIG_AF_UNIX_OOB)
 	if (READ_ONCE(unix_sk(sk)->oob_skb))
 		return "a unix socket with out-of-band data queued (MSG_OOB)";
@@ -136,14 +135,15 @@ static int cpt_unix_save_node(struct cpt_pb_buf *one, unsigned int fd, struct so
 static const char *cpt_unix_unsaved_option(struct sock *sk);
 
 /*
- * Pairs and listeners are made again with no option set, so one the program
- * set would be lost (an accepted socket inherits a listener's): refused.
+ * Pairs and listeners are made again with no option set but a pair's
+ * SO_PASSCRED, so one the program set would be lost (an accepted socket
+ * inherits a listener's): refused.
  */
-static int cpt_unix_refuse_options(unsigned int fd, struct sock *sk)
+static int cpt_unix_refuse_options(unsigned int fd, struct sock *sk, bool pair)
 {
 	const char *why = cpt_unix_unsaved_option(sk);
 
-	if (!why && test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
+	if (!why && !pair && test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
 		why = "SO_PASSCRED";
 	if (!why && (sk->sk_userlocks & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK)))
 		why = "SO_RCVBUF or SO_SNDBUF";
@@ -158,7 +158,7 @@ static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struc
 	struct sock *sk = sock_from_file(file)->sk;
 	int ret;
 
-	ret = cpt_unix_refuse_options(fd, sk);
+	ret = cpt_unix_refuse_options(fd, sk, false);
 	if (ret)
 		return ret;
 	if (skb_queue_len(&sk->sk_receive_queue)) {
@@ -227,11 +227,97 @@ struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct 
 	return clean ? other : NULL;
 }
 
-/* What this end has yet to read, a message per buffer (a stream's, from where reading stopped). */
-static int cpt_encode_unix_queue(struct cpt_pb_buf *one, struct sock *sk)
+/*
+ * The credentials a queued message carries (UNIXCB(skb).pid NULL: none),
+ * as af_unix attaches them: those given with SCM_CREDENTIALS, or its
+ * sender's own when either end had SO_PASSCRED or the connection was not
+ * accepted yet (unix_passcred_enabled()). A stream reader with SO_PASSCRED
+ * does not join messages whose credentials differ: they are kept per
+ * message. Copied under the queue's lock, the pid held.
+ */
+struct cpt_unix_creds {
+	struct pid *pid;
+	kuid_t uid;
+	kgid_t gid;
+};
+
+static void cpt_unix_get_creds(struct cpt_unix_creds *c, const struct sk_buff *skb)
+{
+	c->pid = get_pid(UNIXCB(skb).pid);
+	c->uid = UNIXCB(skb).uid;
+	c->gid = UNIXCB(skb).gid;
+}
+
+/* Whether pid is a task of the tree (its process's or its thread's): a restart gives it back. */
+static bool cpt_unix_tree_pid(const struct cpt_session *s, struct pid *pid, u32 nr)
+{
+	const struct cpt_task *t;
+	bool found = false;
+	unsigned int i;
+
+	rcu_read_lock();
+	for (i = 0; nr && !found && i < s->nr_tasks; i++) {
+		t = &s->tasks[i];
+		found = t->pid == nr && (task_pid(t->task) == pid || task_tgid(t->task) == pid);
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * A message's credentials as a UnixCredentials in field of msg, as its
+ * receiver with SO_PASSCRED would read them, if a restart can give them
+ * back (nothing if it has none). Refused: a sender pid outside the tree
+ * (a restart would name another process, or none), and one that exited
+ * (the receiver still reads its number: pid_nr_ns() keeps it, but a
+ * restart can only name a live pid); ids the checkpointer's user
+ * namespace does not map.
+ */
+static int cpt_unix_save_creds(struct cpt_pb_buf *msg, u32 field, struct cpt_file_registry *reg,
+			       unsigned int fd, const struct cpt_unix_creds *c)
+{
+	uid_t uid = from_kuid(current_user_ns(), c->uid);
+	gid_t gid = from_kgid(current_user_ns(), c->gid);
+	struct cpt_pb_buf one;
+	const char *why;
+	u32 nr;
+
+	if (!c->pid)
+		return 0;
+	nr = pid_nr_ns(c->pid, reg->pid_ns);
+	why = !nr ? "from outside the tree's pid namespace" :
+	      cpt_unix_tree_pid(reg->session, c->pid, nr) ? NULL :
+	      pid_has_task(c->pid, PIDTYPE_PID) || pid_has_task(c->pid, PIDTYPE_TGID) ?
+	      "from a process outside the tree" : "from a process that exited";
+	if (why) {
+		cpt_note("fd %u: a queued message's credentials (SCM_CREDENTIALS) %s, pid %u, %s\n",
+			 fd, why, nr, "is not supported");
+		return -EOPNOTSUPP;
+	}
+	if (uid == (uid_t)-1 || gid == (gid_t)-1) {
+		cpt_note("fd %u: a queued message's credentials (SCM_CREDENTIALS) %s\n", fd,
+			 "have no id in the checkpointer's user namespace");
+		return -EOVERFLOW;
+	}
+	cpt_pb_init(&one);
+	cpt_pb_u64(&one, CPT_PB_UNIX_CREDENTIALS_PID, nr);
+	cpt_pb_u64(&one, CPT_PB_UNIX_CREDENTIALS_UID, uid);
+	cpt_pb_u64(&one, CPT_PB_UNIX_CREDENTIALS_GID, gid);
+	cpt_pb_message(msg, field, &one);
+	return 0;
+}
+
+/*
+ * What this end has yet to read, a message per buffer (a stream's, from
+ * where reading stopped), and, if any has them, each one's credentials.
+ */
+static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct sock *sk)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
 	unsigned int total = 0, nr = 0, done = 0, i = 0, off, len;
+	struct cpt_pb_buf *one = fs->one;
+	struct cpt_unix_creds *creds;
+	bool any_creds = false;
 	struct sk_buff *skb;
 	u32 *lens;
 	char *data;
@@ -247,7 +333,8 @@ static int cpt_encode_unix_queue(struct cpt_pb_buf *one, struct sock *sk)
 		return -EFBIG;
 	data = kvmalloc(total ?: 1, GFP_KERNEL);
 	lens = kvmalloc_array(nr ?: 1, sizeof(*lens), GFP_KERNEL);
-	if (!data || !lens) {
+	creds = kvcalloc(nr ?: 1, sizeof(*creds), GFP_KERNEL);
+	if (!data || !lens || !creds) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -263,13 +350,27 @@ static int cpt_encode_unix_queue(struct cpt_pb_buf *one, struct sock *sk)
 		ret = skb_copy_bits(skb, off, data + done, len);
 		if (ret)
 			break;
+		cpt_unix_get_creds(&creds[i], skb);
+		any_creds |= !!creds[i].pid;
 		lens[i++] = len;
 		done += len;
 	}
 	spin_unlock(&q->lock);
-	for (nr = i, i = 0, done = 0; !ret && i < nr; done += lens[i++])
+	nr = i;
+	for (i = 0, done = 0; !ret && i < nr; done += lens[i++])
 		cpt_pb_bytes(one, CPT_PB_FILE_UNIX_MESSAGES, data + done, lens[i]);
+	/* One per message, in order: none has an empty one. */
+	for (i = 0; !ret && any_creds && i < nr; i++) {
+		if (creds[i].pid)
+			ret = cpt_unix_save_creds(one, CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS,
+						  fs->reg, fs->e->fd, &creds[i]);
+		else
+			cpt_pb_bytes(one, CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS, "", 0);
+	}
+	for (i = 0; i < nr; i++)
+		put_pid(creds[i].pid);
 out:
+	kvfree(creds);
 	kvfree(lens);
 	kvfree(data);
 	return ret;
@@ -581,35 +682,151 @@ static int cpt_unix_name_pair(struct cpt_file_registry *reg, struct cpt_rfile *r
 	return cpt_unix_set_addr(sock_from_file(rfile->file)->sk, u->addr, u->addr_len);
 }
 
-/* Sends, from its peer, what this end of a pair had yet to read. */
+/*
+ * A message's saved credentials (UnixCredentials), checked: pid 0 (an
+ * empty message) is none. The kernel checks the rest when they are sent.
+ */
+static int cpt_unix_decode_creds(const struct cpt_pb_field *pf, struct ucred *uc)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	u32 v;
+
+	*uc = (struct ucred){};
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		if (!cpt_pb_read_u32(&r, &f, &v))
+			break;
+		if (f.num == CPT_PB_UNIX_CREDENTIALS_PID)
+			uc->pid = v;
+		else if (f.num == CPT_PB_UNIX_CREDENTIALS_UID)
+			uc->uid = v;
+		else if (f.num == CPT_PB_UNIX_CREDENTIALS_GID)
+			uc->gid = v;
+	}
+	if (!cpt_pb_end(&r) && (uc->pid < 0 || uc->pid >= PID_MAX_LIMIT ||
+				uc->uid == (uid_t)-1 || uc->gid == (gid_t)-1))
+		return -EBADMSG;
+	return cpt_pb_end(&r);
+}
+
+/* For messages: " with credentials pid P uid U gid G", or nothing. */
+struct cpt_unix_shown_creds {
+	char s[64];
+};
+
+static const char *cpt_unix_show_creds(struct cpt_unix_shown_creds *buf, const struct ucred *uc)
+{
+	buf->s[0] = 0;
+	if (uc->pid)
+		snprintf(buf->s, sizeof(buf->s), " with credentials pid %d uid %u gid %u",
+			 uc->pid, uc->uid, uc->gid);
+	return buf->s;
+}
+
+/*
+ * Sends a saved message again from sock, with its saved credentials if it
+ * had any, as SCM_CREDENTIALS: __scm_send() checks that the restoring task
+ * could send them itself (its own pid, or CAP_SYS_ADMIN over its pid
+ * namespace; its own ids, or CAP_SETUID and CAP_SETGID), in its pid and
+ * user namespaces, and that the pid is a live one (the tree's pids are all
+ * back before any task makes its files). With none, none is attached: no
+ * end of a restored socket has SO_PASSCRED yet. Returns what
+ * kernel_sendmsg() does.
+ */
+struct cpt_unix_creds_cmsg {
+	struct cmsghdr hdr;
+	struct ucred creds;	/* at CMSG_DATA() */
+};
+
+static_assert(offsetof(struct cpt_unix_creds_cmsg, creds) == CMSG_ALIGN(sizeof(struct cmsghdr)));
+
+static int cpt_unix_send(struct socket *from, struct msghdr *msg, const struct cpt_pb_field *data,
+			 const struct ucred *uc)
+{
+	struct cpt_unix_creds_cmsg control = {
+		.hdr.cmsg_len = CMSG_LEN(sizeof(*uc)),
+		.hdr.cmsg_level = SOL_SOCKET,
+		.hdr.cmsg_type = SCM_CREDENTIALS,
+		.creds = *uc,
+	};
+	struct kvec vec = { .iov_base = (void *)data->data, .iov_len = data->len };
+
+	msg->msg_control = uc->pid ? &control : NULL;
+	msg->msg_controllen = uc->pid ? sizeof(control) : 0;
+	return kernel_sendmsg(from, msg, &vec, 1, data->len);
+}
+
+/*
+ * The credentials of the next message, from the record's next
+ * unix_message_credentials (one per message, in order) after cr's place;
+ * none if the record has none (checked when decoded: all or none).
+ */
+static int cpt_unix_next_creds(const struct cpt_rfile *rfile, struct cpt_pb_reader *cr,
+			       struct ucred *uc)
+{
+	struct cpt_pb_field f;
+
+	*uc = (struct ucred){};
+	if (!rfile->unix_sk.nr_creds)
+		return 0;
+	while (cpt_pb_next_field(cr, &f))
+		if (f.num == CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS)
+			return cpt_unix_decode_creds(&f, uc);
+	return cpt_pb_end(cr) ?: -EBADMSG;
+}
+
+/* Sends, from its peer, what this end of a pair had yet to read, with its credentials. */
 static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
 {
 	struct sock *peer = unix_peer_get(sock->sk);
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
-	struct cpt_pb_reader r;
+	struct cpt_unix_shown_creds shown;
+	struct cpt_pb_reader r, cr;
 	struct cpt_pb_field g;
-	struct kvec vec;
-	int sent;
+	struct ucred uc;
+	int sent, ret;
 
 	if (!peer)
 		return -ENOTCONN;
+	cpt_pb_reader_init(&cr, rfile->record, rfile->record_len);
 	/* The record was checked when decoded: each message is a bytes field. */
 	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &g) {
-		/* A stream has no empty messages; a datagram or packet may be empty. */
-		if (g.num != CPT_PB_FILE_UNIX_MESSAGES ||
-		    (!g.len && rfile->unix_sk.type == SOCK_STREAM))
+		if (g.num != CPT_PB_FILE_UNIX_MESSAGES)
 			continue;
-		vec.iov_base = (void *)g.data;
-		vec.iov_len = g.len;
-		sent = kernel_sendmsg(peer->sk_socket, &msg, &vec, 1, g.len);
+		ret = cpt_unix_next_creds(rfile, &cr, &uc);
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+		/* A stream has no empty messages; a datagram or packet may be empty. */
+		if (!g.len && rfile->unix_sk.type == SOCK_STREAM)
+			continue;
+		sent = cpt_unix_send(peer->sk_socket, &msg, &g, &uc);
 		if (sent != g.len) {
-			cpt_note("socket pair %u: cannot queue %zu saved bytes again: %d\n",
-				 rfile->unix_sk.pair_id, g.len, sent);
+			cpt_note("socket pair %u: cannot queue %zu saved bytes%s again: %d\n",
+				 rfile->unix_sk.pair_id, g.len, cpt_unix_show_creds(&shown, &uc),
+				 sent);
 			cpt_pb_fail(&r, sent < 0 ? sent : -ENOBUFS);
 		}
 	}
 	sock_put(peer);
 	return cpt_pb_end(&r);
+}
+
+/*
+ * Once both ends' queues are sent again (the second end made): each end's
+ * SO_PASSCRED. Set before, af_unix would give a message saved without
+ * credentials the restorer's, and autobind a datagram sender.
+ */
+static void cpt_unix_pair_passcred(struct cpt_rfile *rfile, struct socket *sock)
+{
+	struct sock *peer = unix_peer_get(sock->sk);
+
+	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
+	if (peer) {
+		assign_bit(SOCK_PASSCRED, &peer->sk_socket->flags, rfile->unix_sk.peer_passcred);
+		sock_put(peer);
+	}
 }
 
 /*
@@ -662,7 +879,10 @@ fill:
 			return ret;
 	}
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
-	return cpt_refill_unix(rfile, sock_from_file(rfile->file));
+	ret = cpt_refill_unix(rfile, sock_from_file(rfile->file));
+	if (!ret && !xa_load(&reg->pair_ends, rfile->unix_sk.pair_id))
+		cpt_unix_pair_passcred(rfile, sock_from_file(rfile->file));
+	return ret;
 
 out_release:
 	for (i = 0; i < 2; i++)
@@ -698,20 +918,33 @@ static int cpt_unix_listener_save_file(struct cpt_file_save *fs)
 	return cpt_unix_listener_save(fs->one, fs->e->fd, fs->e->file);
 }
 
-/* Both ends get the pair's id with the first (cpt_files.c). */
+/*
+ * Both ends get the pair's id with the first (cpt_files.c). Each end
+ * saves its peer's SO_PASSCRED too: whichever end a restart makes last
+ * sets both, once both queues are sent again (cpt_unix_pair_passcred()).
+ */
 static int cpt_unix_pair_save(struct cpt_file_save *fs)
 {
-	struct sock *sk = sock_from_file(fs->e->file)->sk;
+	struct sock *sk = sock_from_file(fs->e->file)->sk, *peer;
 	int ret;
 
-	ret = cpt_unix_refuse_options(fs->e->fd, sk);
+	ret = cpt_unix_refuse_options(fs->e->fd, sk, true);
 	if (ret)
 		return ret;
 	cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
 	cpt_pb_u64(fs->one, CPT_PB_FILE_PAIR_ID, fs->sf->pair);
 	cpt_unix_save_addr(fs->one, fs->e->file);
-	ret = cpt_encode_unix_queue(fs->one, sk);
-	if (ret)
+	cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_PASSCRED,
+		   test_bit(SOCK_PASSCRED, &sk->sk_socket->flags));
+	/* A pair of the tree: its peer is the file of a frozen process's, connected. */
+	peer = unix_peer_get(sk);
+	if (peer && peer->sk_socket)
+		cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_PEER_PASSCRED,
+			   test_bit(SOCK_PASSCRED, &peer->sk_socket->flags));
+	if (peer)
+		sock_put(peer);
+	ret = cpt_encode_unix_queue(fs, sk);
+	if (ret && ret != -EOPNOTSUPP && ret != -EOVERFLOW)
 		cpt_note("fd %u: cannot save what its socket holds: %d\n", fs->e->fd, ret);
 	return ret;
 }
@@ -740,7 +973,18 @@ static int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		return cpt_pb_get_u32(f, &rfile->unix_sk.node.mode);
 	case CPT_PB_FILE_UNIX_MESSAGES:
 		/* Walked again when the pair is made (cpt_refill_unix()). */
+		rfile->unix_sk.nr_messages++;
 		return f->wire == CPT_PB_BYTES ? 0 : -EBADMSG;
+	case CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS: {
+		struct ucred uc;
+
+		rfile->unix_sk.nr_creds++;
+		return cpt_unix_decode_creds(f, &uc);
+	}
+	case CPT_PB_FILE_UNIX_PASSCRED:
+		return cpt_pb_get_bool(f, &rfile->unix_sk.passcred);
+	case CPT_PB_FILE_UNIX_PEER_PASSCRED:
+		return cpt_pb_get_bool(f, &rfile->unix_sk.peer_passcred);
 	}
 	return CPT_FILE_FOREIGN;
 }
@@ -758,6 +1002,8 @@ static int cpt_unix_pair_check(const struct cpt_rfile *rfile, const char *path, 
 	else if (u->addr_len &&
 		 (u->type == SOCK_DGRAM || !cpt_unix_addr_valid(u->addr, u->addr_len)))
 		*bad = "socket name";
+	else if (u->nr_creds && u->nr_creds != u->nr_messages)
+		*bad = "queued messages' credentials";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
 	return *bad ? -EBADMSG : 0;
@@ -774,6 +1020,8 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 		*bad = "socket type";
 	else if (!cpt_unix_addr_valid(u->addr, u->addr_len))
 		*bad = "socket name";
+	else if (u->nr_messages || u->nr_creds || u->passcred || u->peer_passcred)
+		*bad = "socket pair's state";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
 	else if ((u->node.owned || u->node.has_mode) &&
@@ -899,11 +1147,12 @@ static int cpt_unix_save_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg, 
 	return why ? cpt_refuse(fd, why) : 0;
 }
 
-/* A datagram's bytes and its sender's name, copied out of the queue. */
+/* A datagram's bytes, its sender's name and its credentials, copied out of the queue. */
 struct cpt_unix_dgram {
 	u32 len;
 	u32 sender_len;
 	u8 sender[CPT_UNIX_ADDR_MAX];
+	struct cpt_unix_creds creds;
 };
 
 /*
@@ -911,7 +1160,8 @@ struct cpt_unix_dgram {
  * sender's name. Bound, it may get more from outside the tree while it is
  * saved: what came in first is saved, within the counts of the first look.
  */
-static int cpt_unix_save_dgrams(struct cpt_pb_buf *msg, unsigned int fd, struct sock *sk)
+static int cpt_unix_save_dgrams(struct cpt_file_save *fs, struct cpt_pb_buf *msg,
+				unsigned int fd, struct sock *sk)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
 	unsigned int total = 0, nr = 0, done = 0, i = 0;
@@ -938,7 +1188,7 @@ static int cpt_unix_save_dgrams(struct cpt_pb_buf *msg, unsigned int fd, struct 
 		return -EFBIG;
 	}
 	data = kvmalloc(total ?: 1, GFP_KERNEL);
-	d = kvmalloc_array(nr, sizeof(*d), GFP_KERNEL);
+	d = kvcalloc(nr, sizeof(*d), GFP_KERNEL);
 	if (!data || !d) {
 		ret = -ENOMEM;
 		goto out;
@@ -956,6 +1206,7 @@ static int cpt_unix_save_dgrams(struct cpt_pb_buf *msg, unsigned int fd, struct 
 		d[i].sender_len = addr ? min_t(u32, addr->len, CPT_UNIX_ADDR_MAX) : 0;
 		if (addr)
 			memcpy(d[i].sender, addr->name, d[i].sender_len);
+		cpt_unix_get_creds(&d[i].creds, skb);
 		done += d[i++].len;
 	}
 	spin_unlock(&q->lock);
@@ -965,8 +1216,15 @@ static int cpt_unix_save_dgrams(struct cpt_pb_buf *msg, unsigned int fd, struct 
 		if (d[i].sender_len)
 			cpt_pb_bytes(&one, CPT_PB_UNIX_SOCKET_DATAGRAM_SENDER, d[i].sender,
 				     d[i].sender_len);
-		cpt_pb_message(msg, CPT_PB_UNIX_SOCKET_QUEUE, &one);
+		ret = cpt_unix_save_creds(&one, CPT_PB_UNIX_SOCKET_DATAGRAM_CREDENTIALS, fs->reg,
+					  fd, &d[i].creds);
+		if (ret)
+			cpt_pb_free(&one);
+		else
+			cpt_pb_message(msg, CPT_PB_UNIX_SOCKET_QUEUE, &one);
 	}
+	for (i = 0; d && i < nr; i++)
+		put_pid(d[i].creds.pid);
 out:
 	kvfree(d);
 	kvfree(data);
@@ -1014,7 +1272,7 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 		cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_SNDBUF, READ_ONCE(sk->sk_sndbuf));
 	ret = 0;
 	if (sk->sk_type == SOCK_DGRAM)
-		ret = cpt_unix_save_peer(fs, &msg, sk) ?: cpt_unix_save_dgrams(&msg, fd, sk);
+		ret = cpt_unix_save_peer(fs, &msg, sk) ?: cpt_unix_save_dgrams(fs, &msg, fd, sk);
 	if (!ret)
 		ret = cpt_unix_save_node(fs->one, fd, sk) ?: msg.err;
 	if (ret) {
@@ -1027,13 +1285,14 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 
 /* A datagram of the queue, checked. */
 static int cpt_unix_decode_dgram(const struct cpt_pb_field *pf, struct cpt_pb_field *data,
-				 struct cpt_pb_field *sender)
+				 struct cpt_pb_field *sender, struct ucred *uc)
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 
 	*data = (struct cpt_pb_field) {};
 	*sender = (struct cpt_pb_field) {};
+	*uc = (struct ucred) {};
 	cpt_pb_for_each_subfield(&r, pf, &f) {
 		if (f.wire != CPT_PB_BYTES)
 			cpt_pb_fail(&r, -EBADMSG);
@@ -1041,6 +1300,8 @@ static int cpt_unix_decode_dgram(const struct cpt_pb_field *pf, struct cpt_pb_fi
 			*data = f;
 		else if (f.num == CPT_PB_UNIX_SOCKET_DATAGRAM_SENDER)
 			*sender = f;
+		else if (f.num == CPT_PB_UNIX_SOCKET_DATAGRAM_CREDENTIALS)
+			cpt_pb_fail(&r, cpt_unix_decode_creds(&f, uc));
 	}
 	if (!cpt_pb_end(&r) && sender->len && !cpt_unix_addr_valid(sender->data, sender->len))
 		return -EBADMSG;
@@ -1053,6 +1314,7 @@ static int cpt_unix_decode_sock(struct cpt_rfile_unix *u, const struct cpt_pb_fi
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	size_t total = 0;
+	struct ucred uc;
 
 	u->sock_msg = *pf;
 	cpt_pb_for_each_subfield(&r, pf, &f) {
@@ -1086,7 +1348,7 @@ static int cpt_unix_decode_sock(struct cpt_rfile_unix *u, const struct cpt_pb_fi
 			break;
 		case CPT_PB_UNIX_SOCKET_QUEUE:
 			/* Sent again when the socket is made (cpt_unix_refill_dgrams()). */
-			cpt_pb_fail(&r, cpt_unix_decode_dgram(&f, &data, &sender));
+			cpt_pb_fail(&r, cpt_unix_decode_dgram(&f, &data, &sender, &uc));
 			total += data.len;
 			if (++u->nr_queued > CPT_UNIX_MAX_DGRAMS || total > CPT_MAX_QUEUED)
 				cpt_pb_fail(&r, -EFBIG);
@@ -1196,12 +1458,13 @@ static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg, struct cpt_rfil
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
 	struct sockaddr_storage to;
 	struct msghdr msg = { .msg_name = &to, .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct cpt_unix_shown_creds shown_creds;
 	struct cpt_pb_field data, sender;
 	struct cpt_unix_shown shown;
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	struct socket *from;
-	struct kvec vec;
+	struct ucred uc;
 	int ret;
 
 	msg.msg_namelen = cpt_unix_sockaddr(&to, u->addr, u->addr_len);
@@ -1209,7 +1472,7 @@ static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg, struct cpt_rfil
 	cpt_pb_for_each_subfield(&r, &u->sock_msg, &f) {
 		if (f.num != CPT_PB_UNIX_SOCKET_QUEUE)
 			continue;
-		ret = cpt_unix_decode_dgram(&f, &data, &sender) ?:
+		ret = cpt_unix_decode_dgram(&f, &data, &sender, &uc) ?:
 		      sock_create(AF_UNIX, SOCK_DGRAM, 0, &from);
 		if (ret) {
 			cpt_pb_fail(&r, ret);
@@ -1225,14 +1488,13 @@ static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg, struct cpt_rfil
 				ret = cpt_unix_set_addr(from->sk, sender.data, sender.len);
 		}
 		if (!ret) {
-			vec.iov_base = (void *)data.data;
-			vec.iov_len = data.len;
-			ret = kernel_sendmsg(from, &msg, &vec, 1, data.len);
+			ret = cpt_unix_send(from, &msg, &data, &uc);
 			if (ret == data.len) {
 				ret = 0;
 			} else {
-				cpt_note("fd %u: %s of %zu bytes again: %d\n", rfile->fd,
-					 "cannot queue a saved datagram", data.len, ret);
+				cpt_note("fd %u: %s of %zu bytes%s again: %d\n", rfile->fd,
+					 "cannot queue a saved datagram", data.len,
+					 cpt_unix_show_creds(&shown_creds, &uc), ret);
 				ret = ret < 0 ? ret : -ENOBUFS;
 			}
 		}
@@ -1264,7 +1526,7 @@ static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		ret = cpt_unix_bind(&ur, u->addr, u->addr_len) ?:
 		      cpt_unix_note_name(reg, u->addr, u->addr_len) ?:
 		      cpt_unix_refill_dgrams(reg, rfile);
-	/* After the queue: the kernel would give each datagram the restorer's credentials. */
+	/* After the queue: a datagram saved without credentials would get the restorer's. */
 	if (!ret && u->passcred)
 		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
 	return cpt_unix_socket_done(&ur, ret) ?: cpt_unix_restore_node(rfile);

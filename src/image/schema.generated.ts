@@ -425,6 +425,15 @@ export interface File {
    */
   timerSettimeFlags: number;
   timerAbsoluteNs: bigint;
+  /**
+   * UNIX_PAIR: each queued message's credentials (SCM_CREDENTIALS), one per
+   * unix_messages entry in its order; none at all when no message has them
+   */
+  unixMessageCredentials: UnixCredentials[];
+  /** UNIX_PAIR: SO_PASSCRED */
+  unixPasscred: boolean;
+  /** UNIX_PAIR: its peer's SO_PASSCRED */
+  unixPeerPasscred: boolean;
   /** UNIX_STREAM, UNIX_DGRAM */
   unixSocket: UnixSocket | null;
 }
@@ -459,6 +468,20 @@ export interface UnixSocket {
 export interface UnixSocketDatagram {
   data: Buffer;
   sender: Buffer;
+  /** its sender's credentials (SCM_CREDENTIALS), if it has them */
+  credentials: UnixCredentials | null;
+}
+
+/**
+ * The credentials a queued unix message carries, as a receiver with
+ * SO_PASSCRED reads them: its sender's pid in the tree's pid namespace (0:
+ * none), uid and gid in the checkpointer's user namespace. A restart sends
+ * the message again with them (SCM_CREDENTIALS), which the kernel checks.
+ */
+export interface UnixCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
 }
 
 /**

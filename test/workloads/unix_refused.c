@@ -3,10 +3,10 @@
  * Unix sockets a checkpoint must refuse by name, the process left running
  * with its socket as it was. At fd 3, by KIND: rights, a datagram socket
  * bound to DIR/sock holding a datagram with an fd in it (SCM_RIGHTS); creds,
- * the same holding one with its sender's credentials (SCM_CREDENTIALS);
- * outside, a datagram socket connected to one a process outside the tree
+ * the same holding one with the credentials (SCM_CREDENTIALS) of a child
+ * that sent it and exited (its pid reads the same, but a restart could not
+ * give it back); outside, a datagram socket connected to one a process outside the tree
  * holds; option, an unbound stream socket with SO_RCVTIMEO; pair-option,
- * one end of a stream pair (the other at fd 4) with SO_PASSCRED;
  * listener-option, a listener on DIR/sock with SO_PASSCRED, which the
  * sockets it accepts inherit. Prints READY,
  * then after DIR/go checks fd 3 still is what it was.
@@ -85,9 +85,18 @@ int main(int argc, char **argv)
 	for (fd = 3; fd < 64; fd++)
 		close(fd);
 	if (!strcmp(kind, "rights") || !strcmp(kind, "creds")) {
+		pid_t sender;
+
 		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-		if (fd != 3 || bind(fd, (struct sockaddr *)&addr, addr_len) ||
+		if (fd != 3 || bind(fd, (struct sockaddr *)&addr, addr_len))
+			return 2;
+		sender = kind[0] == 'r' ? 0 : fork();
+		if (sender == 0 &&
 		    send_with(kind[0] == 'r' ? SCM_RIGHTS : SCM_CREDENTIALS))
+			_exit(2);
+		if (sender == 0 && kind[0] == 'c')
+			_exit(0);
+		if (sender > 0 && exit_code(sender) != 0)
 			return 2;
 	} else if (!strcmp(kind, "outside")) {
 		/* A server that its parent left to init, living until go. */
@@ -115,14 +124,6 @@ int main(int argc, char **argv)
 		if (fd != 3 ||
 		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
 			return 2;
-	} else if (!strcmp(kind, "pair-option")) {
-		int pair[2];
-
-		if (socketpair(AF_UNIX, SOCK_STREAM, 0, pair) || pair[0] != 3 ||
-		    setsockopt(pair[0], SOL_SOCKET, SO_PASSCRED, &one,
-			       sizeof(one)))
-			return 2;
-		fd = pair[0];
 	} else if (!strcmp(kind, "listener-option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (fd != 3 ||
@@ -147,7 +148,7 @@ int main(int argc, char **argv)
 		len = sizeof(tv);
 		ok = !getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) &&
 		     tv.tv_sec == 5;
-	} else if (strstr(kind, "-option")) {
+	} else if (!strcmp(kind, "listener-option")) {
 		int passcred = 0;
 
 		len = sizeof(passcred);

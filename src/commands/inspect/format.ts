@@ -22,6 +22,7 @@ import type {
   SysvIpc,
   Task,
   TaskAttrs,
+  UnixCredentials,
   Vma,
 } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
@@ -175,8 +176,11 @@ function describeFile(file: File): string {
     case 'UNIX_PAIR':
       return (
         `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, ` +
-        `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes)` +
-        (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '')
+        `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes` +
+        `${describeCredentials(file.unixMessageCredentials)})` +
+        (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '') +
+        (file.unixPasscred ? ', SO_PASSCRED' : '') +
+        (file.unixPeerPasscred ? ', peer SO_PASSCRED' : '')
       );
     case 'UNIX_LISTENER':
       return (
@@ -262,6 +266,14 @@ function pathFlagsName(flags: number): string {
 
 /** A re-created node's owner and permission bits, as ls shows them: "1000:1000 0640". */
 /** A unix socket that is neither a listener nor an end of a pair of the tree. */
+/** ", 2 with credentials pid 123 uid 1000 gid 1000" for the queued messages that have them (pid 0: none). */
+function describeCredentials(credentials: readonly (UnixCredentials | null)[]): string {
+  const held = credentials.filter((c): c is UnixCredentials => c !== null && c.pid !== 0);
+  if (held.length === 0) return '';
+  const distinct = [...new Set(held.map((c) => `pid ${c.pid} uid ${c.uid} gid ${c.gid}`))];
+  return `, ${held.length} with credentials ${distinct.join('; ')}`;
+}
+
 function describeUnixSocket(file: File): string {
   const u = file.unixSocket;
   if (u === null) return '(no socket state)';
@@ -277,7 +289,8 @@ function describeUnixSocket(file: File): string {
     ...(u.queue.length > 0
       ? [
           `${u.queue.length} queued (${u.queue.reduce((n, d) => n + d.data.length, 0)} bytes, from ` +
-            `${[...new Set(u.queue.map((d) => (d.sender.length > 0 ? unixName(d.sender) : '(unnamed)')))].join(', ')})`,
+            `${[...new Set(u.queue.map((d) => (d.sender.length > 0 ? unixName(d.sender) : '(unnamed)')))].join(', ')}` +
+            `${describeCredentials(u.queue.map((d) => d.credentials))})`,
         ]
       : []),
     ...(shut ? [shut] : []),
@@ -728,7 +741,11 @@ function fileJson(file: File): Record<string, unknown> {
             ...file.unixSocket,
             addr: file.unixSocket.addr.toString('base64'),
             peer: file.unixSocket.peer.toString('base64'),
-            queue: file.unixSocket.queue.map((d) => ({ data: d.data.toString('base64'), sender: d.sender.toString('base64') })),
+            queue: file.unixSocket.queue.map((d) => ({
+              ...d,
+              data: d.data.toString('base64'),
+              sender: d.sender.toString('base64'),
+            })),
             addrName: file.unixSocket.addr.length === 0 ? '' : unixName(file.unixSocket.addr),
             peerName: file.unixSocket.peer.length === 0 ? '' : unixName(file.unixSocket.peer),
           },

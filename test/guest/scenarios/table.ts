@@ -37,6 +37,7 @@ import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
+import { unixCredsScenarios } from './unix-creds.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -71,6 +72,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...usernsScenarios,
   ...inetScenarios,
   ...unixUnpairedScenarios,
+  ...unixCredsScenarios,
   ...tcpEstablishedScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,

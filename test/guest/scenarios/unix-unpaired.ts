@@ -8,10 +8,9 @@ import { cycle, inDir, shell, shellHook } from './rows.js';
 
 const REFUSED: readonly (readonly [string, string])[] = [
   ['rights', 'a datagram queued with an fd in it (SCM_RIGHTS)'],
-  ['creds', "a datagram queued with its sender's credentials (SCM_CREDENTIALS)"],
+  ['creds', 'a datagram queued with the credentials (SCM_CREDENTIALS) of a sender that exited, which a restart cannot give back'],
   ['outside', 'a datagram socket connected to a socket outside the tree'],
   ['option', 'a unix socket option it does not save (SO_RCVTIMEO)'],
-  ['pair-option', 'an option set on an end of a socket pair, which a restart would not set again (SO_PASSCRED)'],
   ['listener-option', 'an option set on a listener, which its accepted sockets inherit (SO_PASSCRED)'],
 ];
 

@@ -29,13 +29,13 @@ inspect_unix_unpaired() {
 
 # What a checkpoint refuses by name, the tree left running with its socket.
 scenario_unix_refused() {
-	for kind in rights creds outside option pair-option listener-option; do
+	for kind in rights creds outside option listener-option; do
 		case $kind in
 		rights) why="fd 3: a unix socket with fds in flight in its queue (SCM_RIGHTS) is not supported" ;;
-		creds) why="fd 3: a unix socket with queued messages' credentials (SCM_CREDENTIALS) is not supported" ;;
+		creds) why="fd 3: a queued message's credentials (SCM_CREDENTIALS) from a process that exited, pid [0-9]*, is not supported" ;;
 		outside) why="fd 3: a unix datagram socket connected to a socket outside the tree is not supported" ;;
 		option) why="fd 3: socket option SO_RCVTIMEO is not supported" ;;
-		pair-option | listener-option) why="fd 3: socket option SO_PASSCRED is not supported" ;;
+		listener-option) why="fd 3: socket option SO_PASSCRED is not supported" ;;
 		esac
 		expect_refusal unix-refused "$kind" "$why" "$workloads/unix_refused" "$kind"
 	done
