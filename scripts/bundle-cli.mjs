@@ -17,6 +17,35 @@ import { fileURLToPath } from 'node:url';
 
 const dist = fileURLToPath(new URL('../dist/src/', import.meta.url));
 
+/**
+ * Packages whose module code is costly to run (string-width builds an
+ * Intl.Segmenter and Unicode-property regular expressions, three copies of
+ * it in yargs's tree; cliui pulls in wrap-ansi and ansi-styles) but which
+ * only yargs's help text uses: each import of one becomes a function that
+ * requires it on its first call. esbuild evaluates a module reached through
+ * require() only then, so that a call that prints no help never runs them
+ * (under emulation they were a good part of every call's start-up). Each is
+ * imported only as its default export, a function.
+ */
+const LAZY_PACKAGES = new Set(['cliui', 'string-width']);
+
+/** @type {import('esbuild').Plugin} */
+const lazyPackages = {
+  name: 'lazy-packages',
+  setup(build) {
+    build.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (!LAZY_PACKAGES.has(args.path) || args.pluginData === 'lazy-packages') return undefined;
+      const real = await build.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, pluginData: 'lazy-packages' });
+      if (real.errors.length > 0) return { errors: real.errors };
+      return { path: real.path, namespace: 'lazy-packages' };
+    });
+    build.onLoad({ filter: /.*/, namespace: 'lazy-packages' }, (args) => ({
+      contents: `export default function lazy(...args) { return require(${JSON.stringify(args.path)}).default(...args); }`,
+      resolveDir: '/',
+    }));
+  },
+};
+
 await build({
   entryPoints: [`${dist}cli.js`],
   outfile: `${dist}cli.bundle.cjs`,
@@ -28,6 +57,7 @@ await build({
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: 'linked',
   logLevel: 'warning',
+  plugins: [lazyPackages],
 });
 
 // The code caches of earlier bundles (bin/cptctl names each after its bundle's size and time).
