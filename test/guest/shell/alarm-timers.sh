@@ -33,14 +33,11 @@ scenario_alarm_user() {
 	checkpoint_service alarm-timers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/alarm_timers" user ||
 		return
-	"$cptctl" inspect "$scratch/user.img" >"$scratch/inspect.out" 2>&1
-	shown=no
-	grep -Eq "timer [0-9]+ CLOCK_REALTIME_ALARM, SIGEV_NONE, [0-9.]+ s left \(at [0-9]+\.[0-9]+ s on its clock\)" "$scratch/inspect.out" &&
-		grep -Eq "timer [0-9]+ CLOCK_BOOTTIME_ALARM, SIGEV_NONE, [0-9.]+ s left, every 5.000 s" "$scratch/inspect.out" &&
-		grep -Eq "clock CLOCK_REALTIME, next in .*, TFD_TIMER_ABSTIME at [0-9]+\.[0-9]+ s, TFD_TIMER_CANCEL_ON_SET" "$scratch/inspect.out" &&
-		grep -Eq "clock CLOCK_BOOTTIME_ALARM, next in .*, 0 unread$" "$scratch/inspect.out" &&
-		shown=yes
-	pass_if alarm-timers-user.inspect "$(grep -E 'CLOCK_.*(ALARM|ABSTIME)' "$scratch/inspect.out" | tr '\n' ' ')" [ $shown = yes ]
+	inspect_shows alarm-timers-user.inspect "$scratch/user.img" 'CLOCK_.*(ALARM|ABSTIME)' \
+		"timer [0-9]+ CLOCK_REALTIME_ALARM, SIGEV_NONE, [0-9.]+ s left \(at [0-9]+\.[0-9]+ s on its clock\)" \
+		"timer [0-9]+ CLOCK_BOOTTIME_ALARM, SIGEV_NONE, [0-9.]+ s left, every 5.000 s" \
+		"clock CLOCK_REALTIME, next in .*, TFD_TIMER_ABSTIME at [0-9]+\.[0-9]+ s, TFD_TIMER_CANCEL_ON_SET" \
+		"clock CLOCK_BOOTTIME_ALARM, next in .*, 0 unread$"
 
 	# nobody (with CAP_CHECKPOINT_RESTORE for the pid) cannot make an alarm timer.
 	chmod 0666 /dev/cpt
