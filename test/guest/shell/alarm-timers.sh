@@ -23,12 +23,6 @@ refused_restart() {
 	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
 }
 
-# edited_image NAME JQ: the user image, edited by JQ, as $scratch/NAME.img.
-edited_image() {
-	jq "$2" "$scratch/user.json" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null
-}
-
 scenario_alarm_user() {
 	checkpoint_service alarm-timers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/alarm_timers" user ||
@@ -52,19 +46,20 @@ scenario_alarm_user() {
 
 	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"
 	# An absolute expiry on a clock the wall clock does not move.
-	edited_image bad-absolute '(.recordList[] | select(.type == "TASK") | .message |
+	restart_edited alarm-timers-user.bad-absolute-refused "$scratch/user.json" \
+		'(.recordList[] | select(.type == "TASK") | .message |
 		select(.processAttrs != null) | .processAttrs.posixTimers[] |
-		select(.clock == 9) | .absoluteNs) |= "123"'
-	refused_restart alarm-timers-user.bad-absolute-refused "$scratch/bad-absolute.img" 6 \
-		"POSIX timer [0-9]*: bad clock 9"
+		select(.clock == 9) | .absoluteNs) |= "123"' \
+		"POSIX timer [0-9]*: bad clock 9" 6
 	# timerfd settime flags the kernel does not have, and an absolute expiry without TFD_TIMER_ABSTIME.
-	edited_image bad-tfd-flags '(.recordList[] | select(.type == "FILES") | .message.files[] |
-		select(.kind == "TIMERFD" and .timerSettimeFlags == 3) | .timerSettimeFlags) |= 7'
-	refused_restart alarm-timers-user.bad-tfd-flags-refused "$scratch/bad-tfd-flags.img" 6 \
-		"timerfd settime flags"
-	edited_image bad-tfd-absolute '(.recordList[] | select(.type == "FILES") | .message.files[] |
-		select(.kind == "TIMERFD" and (.timerSettimeFlags // 0) == 0) | .timerAbsoluteNs) |= "5"'
-	refused_restart alarm-timers-user.bad-tfd-absolute-refused "$scratch/bad-tfd-absolute.img" 6 \
-		"timerfd absolute expiry"
+	restart_edited alarm-timers-user.bad-tfd-flags-refused "$scratch/user.json" \
+		'(.recordList[] | select(.type == "FILES") | .message.files[] |
+		select(.kind == "TIMERFD" and .timerSettimeFlags == 3) | .timerSettimeFlags) |= 7' \
+		"timerfd settime flags" 6
+	restart_edited alarm-timers-user.bad-tfd-absolute-refused "$scratch/user.json" \
+		'(.recordList[] | select(.type == "FILES") | .message.files[] |
+		select(.kind == "TIMERFD" and (.timerSettimeFlags // 0) == 0) | .timerAbsoluteNs) |= "5"' \
+		"timerfd absolute expiry" 6
+	check_edited_restarts
 	rm -f "$scratch"/*.json
 }

@@ -46,6 +46,7 @@ inspect_locks() {
 		"its POSIX lock needs it open for writing"
 	locks_edited hostile-lock-range '.posixLocks[0].end = "9223372036854775808"' \
 		"bad range of a file lock"
+	check_edited_restarts
 	if "$cptctl" inspect "$img" >"$scratch/flocks.inspect" 2>&1; then
 		pass_if flocks.inspect "inspect shows: $(grep -oE '(locked: .*|POSIX lock: .*|seals .*)' "$scratch/flocks.inspect" | sort -u | tr '\n' '|')" \
 			inspect_shows_locks "$scratch/flocks.inspect"

@@ -35,4 +35,5 @@ after_sigio() {
 		"bad owner (no live task or process group of the tree)"
 	owner_edited hostile-async-fd 'if .asyncFd == 9 then .asyncFd = 5 else . end' \
 		"bad O_ASYNC fd"
+	check_edited_restarts
 }

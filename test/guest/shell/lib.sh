@@ -120,18 +120,37 @@ expect_refusal() {
 }
 
 # restart_edited CHECK JSON JQ WORDS [STATUS]: the image of JSON (its
-# inspect --json) edited by the jq filter JQ, encoded again as
-# $scratch/CHECK.img; its restart must be refused, saying WORDS (a grep
-# pattern), and, when STATUS is given, exit with it and leave no process $pid.
+# inspect --json) edited by the jq filter JQ, to be encoded again as
+# $scratch/CHECK.img by check_edited_restarts, which checks that its
+# restart is refused, saying WORDS (a grep pattern), and, when STATUS is
+# given, exits with it and leaves no process $pid.
 restart_edited() {
-	jq "$3" "$2" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
-		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
-	status=$?
-	refused=no
-	grep -q "$4" "$scratch/$1.err" && refused=yes
-	[ -n "${5:-}" ] && { [ "$status" -eq "$5" ] && [ ! -d "/proc/$pid" ] || refused=no; }
-	pass_if "$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" [ $refused = yes ]
+	jq "$3" "$2" >"$scratch/$1.json"
+	printf '%s\n' "$4" >"$scratch/$1.words"
+	printf '%s\n' "${5:-}" >"$scratch/$1.want"
+	edited_checks="${edited_checks:-} $1"
+}
+
+# check_edited_restarts: the images restart_edited made, encoded and each
+# restarted (--detach) by one node (test/guest/cptctl-batch.ts: node's
+# start-up costs seconds under emulation), then their checks.
+check_edited_restarts() {
+	set --
+	for edited in $edited_checks; do
+		set -- "$@" "$edited-encode" encode "$scratch/$edited.json" -o "$scratch/$edited.img" ";" \
+			"$edited" restart --detach "$scratch/$edited.img" ";"
+	done
+	node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"
+	for edited in $edited_checks; do
+		status=$(cat "$scratch/$edited.status" 2>/dev/null)
+		want=$(cat "$scratch/$edited.want")
+		refused=no
+		grep -q "$(cat "$scratch/$edited.words")" "$scratch/$edited.err" && refused=yes
+		[ -n "$want" ] && { [ "$status" = "$want" ] && [ ! -d "/proc/$pid" ] || refused=no; }
+		pass_if "$edited" "restart exited $status: $(cat "$scratch/$edited-encode.err" "$scratch/$edited.err" 2>/dev/null | tr '\n' ' ')" \
+			[ $refused = yes ]
+	done
+	edited_checks=
 }
 
 # restart_file_edited CHECK JSON KIND FIELD JQ WORDS: restart_edited with

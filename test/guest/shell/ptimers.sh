@@ -9,12 +9,12 @@
 . "$0/lib.sh"
 
 # timer_edited NAME JQ WORDS: the nobody process's image with one timer
-# edited by JQ; the restart must be refused (5), saying WORDS, and leave nothing.
+# edited by JQ; its restart must be refused (5), saying WORDS, and leave
+# nothing (lib.sh's restart_edited).
 timer_edited() {
 	restart_edited "ptimers-user.$1-refused" "$scratch/user.json" \
 		"(.recordList[] | select(.type == \"TASK\") | .message | select(.processAttrs != null) |
 		.processAttrs.posixTimers[] | $2" "$3" 5
-	rm -f "$scratch/ptimers-user.$1-refused.json"
 }
 
 scenario_user_service() {
@@ -35,7 +35,8 @@ scenario_user_service() {
 	# Timer 9 counts the process's CPU time: here init's (make_process_cpuclock(1, CPUCLOCK_SCHED)).
 	timer_edited foreign-clock 'select(.id == 9) | .clock) |= -14' \
 		"pid $pid: POSIX timer 9: the CPU-time clock of pid 1 (another process)"
-	rm -f "$scratch/user.json"
+	check_edited_restarts
+	rm -f "$scratch"/*.json
 
 	if ! start_workload other setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$workloads/ptimers" "$scratch/user.d" other-clock; then
