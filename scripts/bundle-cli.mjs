@@ -7,8 +7,8 @@
 // cache (node 20 has no compile cache for ES modules): see bin/cptctl.
 // It stays in dist/src, beside package.js, whose import.meta.url (here
 // the bundle's own file URL) locates the package root (native addon,
-// proto/, package.json). protobufjs is loaded apart, on first use
-// (src/image/schema.ts), as before, from the JSON descriptor of
+// proto/, package.json). protobufjs's light build is in the bundle too,
+// evaluated on first use (src/image/schema.ts), with the JSON descriptor of
 // proto/cpt.proto written here, dist/cpt.proto.json: no .proto to parse.
 import { build } from 'esbuild';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
