@@ -31,8 +31,24 @@ function restoreStdioArgs(argv: Record<string, unknown>): void {
   }
 }
 
+/** The part of yargs's internals that skipHelpCache() reaches: not in its typings. */
+interface YargsInternals {
+  getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } };
+}
+
+/**
+ * yargs renders a command's whole help text each time it runs the command,
+ * to keep for a failure's message; cptctl's own fail() never prints it, so
+ * the rendering (string widths, column layout: a good part of a short call
+ * under emulation) is skipped. `--help` renders it as before.
+ */
+function skipHelpCache(parser: Argv<GlobalOptions>): Argv<GlobalOptions> {
+  (parser as unknown as YargsInternals).getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined;
+  return parser;
+}
+
 export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
-  return (
+  return skipHelpCache(
     yargs(args.map((arg) => (arg === '-' ? STDIO_ARG : arg)))
       .middleware(restoreStdioArgs, true)
       .scriptName('cptctl')
@@ -64,7 +80,7 @@ export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
         // kind was thrown by a command.
         if (error instanceof Error && error.name !== 'YError') throw error;
         throw new UsageError(message ?? String(error), { hint: 'run `cptctl --help` for usage' });
-      })
+      }),
   );
 }
 

@@ -84,16 +84,29 @@ let root: protobufjs.Root | undefined;
  */
 function schemaRoot(): protobufjs.Root {
   if (root === undefined) {
-    const require = createRequire(import.meta.url);
     const prebuilt = prebuiltSchema();
     // A missing or unparsable schema is a broken installation, not a bad
     // image: it surfaces as an unexpected error.
     root =
       prebuilt === undefined
-        ? (require('protobufjs') as typeof protobufjs).loadSync(PROTO_PATH)
-        : (require('protobufjs/light') as typeof protobufjs).Root.fromJSON(prebuilt as protobufjs.INamespace);
+        ? (createRequire(import.meta.url)('protobufjs') as typeof protobufjs).loadSync(PROTO_PATH)
+        : protobufjsLight().Root.fromJSON(prebuilt as protobufjs.INamespace);
   }
   return root;
+}
+
+/**
+ * protobufjs's light build. In cptctl's bundle (CommonJS, where `require`
+ * exists), the plain require() below is what esbuild follows: protobufjs is
+ * then part of the bundle, compiled with its code cache and evaluated only
+ * here, instead of some 20 files found, read and compiled from node_modules
+ * on each call. Run from dist/ as ES modules (the guest driver, the tests),
+ * it is required from node_modules as before.
+ */
+function protobufjsLight(): typeof protobufjs {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: esbuild bundles only a plain require()
+  if (typeof require === 'function') return require('protobufjs/light') as typeof protobufjs;
+  return createRequire(import.meta.url)('protobufjs/light') as typeof protobufjs;
 }
 
 /** The protobufjs type of a record message. */

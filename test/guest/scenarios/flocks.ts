@@ -28,7 +28,7 @@ export const flocksScenarios: readonly Scenario[] = [
     name: 'flocks',
     run: cycle('flocks', (dir) => ['tree', dir], { after: shellHook('flocks', 'inspect_locks') }),
     timeoutSeconds: 120,
-    costSeconds: 27,
+    costSeconds: 32,
     checks: {
       'flocks.exit-status': 'a tree holding flock(), POSIX and OFD locks and sealed memfds restarts and checks out',
       ...prefixed('flocks', LOCK_CHECKS),

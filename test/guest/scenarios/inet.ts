@@ -35,8 +35,8 @@ export const inetScenarios: readonly Scenario[] = [
   {
     name: 'inet-server',
     run: cycle('inet_server', (dir) => ['serve', ...inDir(dir)], { after: shellHook('inet', 'inspect_inet') }),
-    timeoutSeconds: 75,
-    costSeconds: 24,
+    timeoutSeconds: 120,
+    costSeconds: 45,
     checks: {
       'inet-server.checkpoint': 'a server holding TCP listeners, bound and unbound TCP sockets and UDP sockets is checkpointed and killed',
       'inet-server.exit-status': 'the restarted server checks its sockets and ends well',

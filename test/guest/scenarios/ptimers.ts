@@ -36,8 +36,8 @@ export const ptimerScenarios: readonly Scenario[] = [
     name: 'ptimers-user',
     run: shell('ptimers', 'user_service'),
     cli: true,
-    timeoutSeconds: 150,
-    costSeconds: 45,
+    timeoutSeconds: 210,
+    costSeconds: 84,
     checks: {
       'ptimers-user.checkpoint': 'root checkpoints a nobody process with seven POSIX timers',
       'ptimers-user.exit-status': 'the nobody process restarted by root checks its timers and ends well',

@@ -19,7 +19,7 @@ export const unixUnpairedScenarios: readonly Scenario[] = [
     name: 'unix-unpaired',
     run: cycle('unix_sockets', inDir, { after: shellHook('unix-unpaired', 'inspect_unix_unpaired') }),
     timeoutSeconds: 150,
-    costSeconds: 50,
+    costSeconds: 55,
     checks: {
       'unix-unpaired.checkpoint': 'a tree holding unix sockets neither listening nor pairs is checkpointed and killed',
       'unix-unpaired.exit-status': 'the restarted tree checks its unix sockets and ends well',

@@ -23,24 +23,15 @@ refused_restart() {
 	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
 }
 
-# edited_image NAME JQ: the user image, edited by JQ, as $scratch/NAME.img.
-edited_image() {
-	jq "$2" "$scratch/user.json" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null
-}
-
 scenario_alarm_user() {
 	checkpoint_service alarm-timers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/alarm_timers" user ||
 		return
-	"$cptctl" inspect "$scratch/user.img" >"$scratch/inspect.out" 2>&1
-	shown=no
-	grep -Eq "timer [0-9]+ CLOCK_REALTIME_ALARM, SIGEV_NONE, [0-9.]+ s left \(at [0-9]+\.[0-9]+ s on its clock\)" "$scratch/inspect.out" &&
-		grep -Eq "timer [0-9]+ CLOCK_BOOTTIME_ALARM, SIGEV_NONE, [0-9.]+ s left, every 5.000 s" "$scratch/inspect.out" &&
-		grep -Eq "clock CLOCK_REALTIME, next in .*, TFD_TIMER_ABSTIME at [0-9]+\.[0-9]+ s, TFD_TIMER_CANCEL_ON_SET" "$scratch/inspect.out" &&
-		grep -Eq "clock CLOCK_BOOTTIME_ALARM, next in .*, 0 unread$" "$scratch/inspect.out" &&
-		shown=yes
-	pass_if alarm-timers-user.inspect "$(grep -E 'CLOCK_.*(ALARM|ABSTIME)' "$scratch/inspect.out" | tr '\n' ' ')" [ $shown = yes ]
+	inspect_shows alarm-timers-user.inspect "$scratch/user.img" 'CLOCK_.*(ALARM|ABSTIME)' \
+		"timer [0-9]+ CLOCK_REALTIME_ALARM, SIGEV_NONE, [0-9.]+ s left \(at [0-9]+\.[0-9]+ s on its clock\)" \
+		"timer [0-9]+ CLOCK_BOOTTIME_ALARM, SIGEV_NONE, [0-9.]+ s left, every 5.000 s" \
+		"clock CLOCK_REALTIME, next in .*, TFD_TIMER_ABSTIME at [0-9]+\.[0-9]+ s, TFD_TIMER_CANCEL_ON_SET" \
+		"clock CLOCK_BOOTTIME_ALARM, next in .*, 0 unread$"
 
 	# nobody (with CAP_CHECKPOINT_RESTORE for the pid) cannot make an alarm timer.
 	chmod 0666 /dev/cpt
@@ -55,19 +46,20 @@ scenario_alarm_user() {
 
 	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"
 	# An absolute expiry on a clock the wall clock does not move.
-	edited_image bad-absolute '(.recordList[] | select(.type == "TASK") | .message |
+	restart_edited alarm-timers-user.bad-absolute-refused "$scratch/user.json" \
+		'(.recordList[] | select(.type == "TASK") | .message |
 		select(.processAttrs != null) | .processAttrs.posixTimers[] |
-		select(.clock == 9) | .absoluteNs) |= "123"'
-	refused_restart alarm-timers-user.bad-absolute-refused "$scratch/bad-absolute.img" 6 \
-		"POSIX timer [0-9]*: bad clock 9"
+		select(.clock == 9) | .absoluteNs) |= "123"' \
+		"POSIX timer [0-9]*: bad clock 9" 6
 	# timerfd settime flags the kernel does not have, and an absolute expiry without TFD_TIMER_ABSTIME.
-	edited_image bad-tfd-flags '(.recordList[] | select(.type == "FILES") | .message.files[] |
-		select(.kind == "TIMERFD" and .timerSettimeFlags == 3) | .timerSettimeFlags) |= 7'
-	refused_restart alarm-timers-user.bad-tfd-flags-refused "$scratch/bad-tfd-flags.img" 6 \
-		"timerfd settime flags"
-	edited_image bad-tfd-absolute '(.recordList[] | select(.type == "FILES") | .message.files[] |
-		select(.kind == "TIMERFD" and (.timerSettimeFlags // 0) == 0) | .timerAbsoluteNs) |= "5"'
-	refused_restart alarm-timers-user.bad-tfd-absolute-refused "$scratch/bad-tfd-absolute.img" 6 \
-		"timerfd absolute expiry"
+	restart_edited alarm-timers-user.bad-tfd-flags-refused "$scratch/user.json" \
+		'(.recordList[] | select(.type == "FILES") | .message.files[] |
+		select(.kind == "TIMERFD" and .timerSettimeFlags == 3) | .timerSettimeFlags) |= 7' \
+		"timerfd settime flags" 6
+	restart_edited alarm-timers-user.bad-tfd-absolute-refused "$scratch/user.json" \
+		'(.recordList[] | select(.type == "FILES") | .message.files[] |
+		select(.kind == "TIMERFD" and (.timerSettimeFlags // 0) == 0) | .timerAbsoluteNs) |= "5"' \
+		"timerfd absolute expiry" 6
+	check_edited_restarts
 	rm -f "$scratch"/*.json
 }

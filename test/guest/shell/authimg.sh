@@ -29,8 +29,20 @@ restart_refused() {
 	wait_for_pid_gone "$pid"
 }
 
-# Whether file $2 holds the bytes of file $1, raw or in hex.
-holds_key() { python3 -c 'import sys; k = open(sys.argv[1], "rb").read(); d = open(sys.argv[2], "rb").read(); sys.exit(0 if k in d or k.hex().encode() in d else 1)' "$1" "$2"; }
+# files_holding_key KEY FILE...: prints each FILE that holds the bytes of
+# file KEY, raw or in hex; one python3 for them all (each start costs under emulation).
+files_holding_key() {
+	python3 -c 'import sys
+k = open(sys.argv[1], "rb").read()
+for name in sys.argv[2:]:
+    try:
+        with open(name, "rb") as f:
+            d = f.read()
+    except OSError:
+        continue
+    if k in d or k.hex().encode() in d:
+        print(name)' "$@"
+}
 
 # From the JSON $1.json of an authenticated image, three more: one byte of
 # the first PAGES record's memory flipped ($1-PAGES.json), the first TASK's
@@ -64,25 +76,36 @@ edit("plain", (records) => {
 ' "$1"
 }
 
-# Each cptctl run costs seconds in the guest (node's start): one run per
-# step where one can do.
+# cptctl_batch COMMAND-LINES...: cptctl's command lines, each a stem and
+# its arguments, between lone ';'s, run by one node (each cptctl run costs
+# seconds in the guest, node's start): $scratch/STEM.out, .err and .status.
+cptctl_batch() { node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"; }
+# The exit status of the batch's command STEM.
+batch_status() { cat "$scratch/$1.status" 2>/dev/null; }
+# Its output and errors on one line.
+batch_said() { cat "$scratch/$1.out" "$scratch/$1.err" 2>/dev/null | tr -s ' \n' ' '; }
+
+# A restart the batch's command STEM made in spite of what it was given, killed.
+kill_restarted() {
+	[ "$(batch_status "$1")" = 0 ] && kill -9 "$(cat "$scratch/$1.out")" 2>/dev/null
+	wait_for_pid_gone "$pid"
+}
+
 scenario_authenticated() {
 	# Whatever happens, the scenarios after this one run without a key.
 	trap '"$cptctl" key unload >/dev/null 2>&1; chmod 0600 /dev/cpt' EXIT
 	key=$scratch/keys/one.key
-	"$cptctl" key generate "$key" >"$scratch/generate.out" 2>&1
+	cptctl_batch generate key generate "$key" ";" load key load "$key" ";" check check --json
 	mode=$(stat -c %a:%U "$key" 2>/dev/null)
 	as_nobody cat "$key" >/dev/null 2>&1
 	nobody_read=$?
-	pass_if auth.key-file-root-only "key generate: $(cat "$scratch/generate.out"); mode $mode; nobody's cat exited $nobody_read" \
+	pass_if auth.key-file-root-only "key generate: $(batch_said generate); mode $mode; nobody's cat exited $nobody_read" \
 		eval '[ "$mode" = 400:root ] && [ $nobody_read -ne 0 ]'
 
-	"$cptctl" key load "$key" >"$scratch/load.out" 2>&1
-	id=$(python3 -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest()[:16])' "$key")
-	"$cptctl" check --json >"$scratch/check.json" 2>&1
-	pass_if auth.check-reports-key "key id $id; key load: $(cat "$scratch/load.out"); check: $(grep -A1 '"key"' "$scratch/check.json" | tr -s ' \n' ' ')" \
-		eval 'grep -q "$id" "$scratch/load.out" && grep -q "image key $id loaded" "$scratch/check.json" &&
-			grep -q "\"keyId\": \"$id\"" "$scratch/check.json"'
+	id=$(sha256sum "$key" | cut -c1-16)
+	pass_if auth.check-reports-key "key id $id; key load: $(batch_said load); check: $(grep -A1 '"key"' "$scratch/check.out" | tr -s ' \n' ' ')" \
+		eval 'grep -q "$id" "$scratch/load.out" && grep -q "image key $id loaded" "$scratch/check.out" &&
+			grep -q "\"keyId\": \"$id\"" "$scratch/check.out"'
 
 	python3 "$repo/test/guest/key_abi.py" >"$scratch/abi.out" 2>&1
 	abi=$?
@@ -101,38 +124,42 @@ scenario_authenticated() {
 			grep -A3 "\"authentication\"" "$scratch/a.img.json" | grep -q "\"keyId\": \"$id\""'
 	# The key, raw or in hex, in nothing anyone reads: the image, what
 	# cptctl prints, the module's parameters, kallsyms, a running cptctl's /proc files.
-	leaks=
-	for file in "$scratch/a.img" "$scratch/a.img.json" "$scratch/check.json" "$scratch/load.out" \
+	leaks=$(files_holding_key "$key" "$scratch/a.img" "$scratch/a.img.json" "$scratch/check.out" "$scratch/load.out" \
 		/sys/module/cpt/parameters/* /proc/kallsyms "/proc/$waiting/cmdline" "/proc/$waiting/environ" \
-		"/proc/$waiting/status" "/proc/$waiting/maps" "/proc/$waiting/stack" "/proc/$pid/environ"; do
-		cat "$file" >"$scratch/probe" 2>/dev/null && holds_key "$key" "$scratch/probe" && leaks="$leaks $file"
-	done
-	pass_if auth.key-not-exposed "files holding the key:${leaks:- none}" [ -z "$leaks" ]
+		"/proc/$waiting/status" "/proc/$waiting/maps" "/proc/$waiting/stack" "/proc/$pid/environ" | tr '\n' ' ')
+	pass_if auth.key-not-exposed "files holding the key: ${leaks:-none}" [ -z "$leaks" ]
 	kill -9 "$pid" 2>/dev/null
 	wait "$waiting" 2>/dev/null
 	wait_for_pid_gone "$pid"
 
+	# The images changed after the checkpoint, then the image under another
+	# key, then one not authenticated, each restart refused; one node.
 	tamper "$scratch/a.img"
-	for type in PAGES TASK; do
-		"$cptctl" encode "$scratch/a.img-$type.json" -o "$scratch/$type.img" >/dev/null 2>"$scratch/$type.err"
-		restart_refused "$scratch/$type.img" "$scratch/$type.err"
-		pass_if "auth.changed-$type-refused" "restart exited $status: $(tr '\n' ' ' <"$scratch/$type.err")" \
-			eval '[ "$status" -eq 6 ] && grep -q "($type) fails authentication" "$scratch/$type.err"'
-	done
-
 	other=$scratch/keys/other.key
 	head -c 32 /dev/urandom >"$other"
 	chmod 0400 "$other"
-	"$cptctl" key load "$other" >/dev/null 2>&1
-	restart_refused "$scratch/a.img" "$scratch/other.err"
-	pass_if auth.other-key-refused "restart under another key exited $status: $(tr '\n' ' ' <"$scratch/other.err")" \
-		eval '[ "$status" -eq 6 ] && grep -q "authenticated under key $id" "$scratch/other.err"'
-
-	"$cptctl" key load "$key" >/dev/null 2>&1
-	"$cptctl" encode "$scratch/a.img-plain.json" -o "$scratch/plain.img" >/dev/null 2>"$scratch/plain.err"
-	restart_refused "$scratch/plain.img" "$scratch/plain.err"
-	pass_if auth.unauthenticated-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/plain.err")" \
-		eval '[ "$status" -eq 6 ] && grep -q "not authenticated" "$scratch/plain.err"'
+	cptctl_batch PAGES-encode encode "$scratch/a.img-PAGES.json" -o "$scratch/PAGES.img" ";" \
+		PAGES restart "$scratch/PAGES.img" --detach ";" \
+		TASK-encode encode "$scratch/a.img-TASK.json" -o "$scratch/TASK.img" ";" \
+		TASK restart "$scratch/TASK.img" --detach ";" \
+		other-load key load "$other" ";" other restart "$scratch/a.img" --detach ";" \
+		key-load key load "$key" ";" \
+		plain-encode encode "$scratch/a.img-plain.json" -o "$scratch/plain.img" ";" \
+		plain restart "$scratch/plain.img" --detach
+	for type in PAGES TASK; do
+		status=$(batch_status $type)
+		pass_if "auth.changed-$type-refused" "restart exited $status: $(batch_said $type)" \
+			eval '[ "$status" = 6 ] && grep -q "($type) fails authentication" "$scratch/$type.err"'
+		kill_restarted $type
+	done
+	status=$(batch_status other)
+	pass_if auth.other-key-refused "restart under another key exited $status: $(batch_said other)" \
+		eval '[ "$status" = 6 ] && grep -q "authenticated under key $id" "$scratch/other.err"'
+	kill_restarted other
+	status=$(batch_status plain)
+	pass_if auth.unauthenticated-refused "restart exited $status: $(batch_said plain)" \
+		eval '[ "$status" = 6 ] && grep -q "not authenticated" "$scratch/plain.err"'
+	kill_restarted plain
 
 	chmod 0644 "$scratch/plain.img"
 	chmod 0711 "$scratch"
@@ -145,13 +172,13 @@ scenario_authenticated() {
 	pass_if auth.allow-unauthenticated-root-only "nobody's --allow-unauthenticated restart exited $status: $(tr '\n' ' ' <"$scratch/nobody.err"); nobody's key unload exited $unload: $(tr '\n' ' ' <"$scratch/nobody-unload.err")" \
 		eval '[ "$status" -eq 5 ] && grep -q "only root" "$scratch/nobody.err" && [ ! -d "/proc/$pid" ] &&
 			[ $unload -ne 0 ] && grep -q EPERM "$scratch/nobody-unload.err"'
-	restored=$("$cptctl" restart "$scratch/plain.img" --detach --allow-unauthenticated 2>"$scratch/allowed.err")
+	cptctl_batch allowed restart "$scratch/plain.img" --detach --allow-unauthenticated ";" \
+		unload key unload ";" check-after check
+	restored=$(cat "$scratch/allowed.out")
 	pass_if auth.allow-unauthenticated "root's --allow-unauthenticated restart gave '$restored' (saved $pid): $(tr '\n' ' ' <"$scratch/allowed.err")" \
 		eval '[ "$restored" = "$pid" ] && [ -d "/proc/$pid" ]'
 	kill -9 "$pid" 2>/dev/null
 
-	"$cptctl" key unload >"$scratch/unload.out" 2>&1
-	"$cptctl" check >"$scratch/check-after.out" 2>&1
-	pass_if auth.unloaded "key unload: $(cat "$scratch/unload.out"); check: $(grep key "$scratch/check-after.out")" \
+	pass_if auth.unloaded "key unload: $(batch_said unload); check: $(grep key "$scratch/check-after.out")" \
 		eval 'grep -q "unloaded image key $id" "$scratch/unload.out" && grep -q "no image key loaded" "$scratch/check-after.out"'
 }

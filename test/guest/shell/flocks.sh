@@ -29,17 +29,12 @@ inspect_shows_locks() {
 		grep -q "$want" "$1" || return 1
 	done
 }
-# restart_edited NAME JQ WORDS: the flocks image with the first process's
-# Files record edited by JQ (given $ro, the File id of its read-only fd 6);
-# its restart must be refused, the message saying WORDS.
-restart_edited() {
-	jq --argjson ro "$ro" "(.recordList | map(.type) | index(\"FILES\")) as \$i |
-		.recordList[\$i].message |= ($2)" "$scratch/flocks.json" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
-		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
-	status=$?
-	pass_if "flocks.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
-		grep -q "$3" "$scratch/$1.err"
+
+# locks_edited NAME JQ WORDS: the flocks image with the first process's
+# Files record edited by JQ; its restart must be refused, the message saying WORDS.
+locks_edited() {
+	restart_edited "flocks.$1" "$scratch/flocks.json" "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+		.recordList[\$i].message |= ($2)" "$3"
 }
 
 inspect_locks() {
@@ -47,10 +42,11 @@ inspect_locks() {
 	"$cptctl" inspect --json "$img" >"$scratch/flocks.json" 2>"$scratch/json.err"
 	ro=$(jq '(.recordList | map(.type) | index("FILES")) as $i |
 		.recordList[$i].message.fds[] | select(.fd == 6) | .fileId' "$scratch/flocks.json")
-	restart_edited hostile-write-lock-on-read-only '.posixLocks[0].fileId = $ro' \
+	locks_edited hostile-write-lock-on-read-only ".posixLocks[0].fileId = $ro" \
 		"its POSIX lock needs it open for writing"
-	restart_edited hostile-lock-range '.posixLocks[0].end = "9223372036854775808"' \
+	locks_edited hostile-lock-range '.posixLocks[0].end = "9223372036854775808"' \
 		"bad range of a file lock"
+	check_edited_restarts
 	if "$cptctl" inspect "$img" >"$scratch/flocks.inspect" 2>&1; then
 		pass_if flocks.inspect "inspect shows: $(grep -oE '(locked: .*|POSIX lock: .*|seals .*)' "$scratch/flocks.inspect" | sort -u | tr '\n' '|')" \
 			inspect_shows_locks "$scratch/flocks.inspect"

@@ -15,17 +15,12 @@ inspect_shows_owners() {
 	done
 }
 
-# restart_edited CHECK JQ WORDS: the image with the File of the first
+# owner_edited CHECK JQ WORDS: the image with the File of the first
 # process's Files record that JQ selects edited by JQ; its restart must be
 # refused, the message saying WORDS.
-restart_edited() {
-	jq "(.recordList | map(.type) | index(\"FILES\")) as \$i |
-		.recordList[\$i].message.files |= map($2)" "$scratch/sigio.json" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
-		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
-	status=$?
-	pass_if "fown-sigio.$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
-		grep -q "$3" "$scratch/$1.err"
+owner_edited() {
+	restart_edited "fown-sigio.$1" "$scratch/sigio.json" "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+		.recordList[\$i].message.files |= map($2)" "$3"
 }
 
 after_sigio() {
@@ -36,8 +31,9 @@ after_sigio() {
 		result fown-sigio.inspect FAIL "$(tr '\n' ' ' <"$scratch/sigio.inspect")"
 	fi
 	"$cptctl" inspect --json "$img" >"$scratch/sigio.json" 2>"$scratch/json.err"
-	restart_edited hostile-owner 'if .ownerKind == "THREAD" then .ownerPid = 1 else . end' \
+	owner_edited hostile-owner 'if .ownerKind == "THREAD" then .ownerPid = 1 else . end' \
 		"bad owner (no live task or process group of the tree)"
-	restart_edited hostile-async-fd 'if .asyncFd == 9 then .asyncFd = 5 else . end' \
+	owner_edited hostile-async-fd 'if .asyncFd == 9 then .asyncFd = 5 else . end' \
 		"bad O_ASYNC fd"
+	check_edited_restarts
 }

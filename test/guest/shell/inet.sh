@@ -35,6 +35,7 @@ inspect_inet() {
 	"$cptctl" inspect --json "$img" >"$scratch/inet.json" 2>"$scratch/json.err"
 	restart_file_edited inet-server.hostile-state "$scratch/inet.json" INET inet '.state = 1' "bad socket state"
 	restart_file_edited inet-server.hostile-address "$scratch/inet.json" INET inet '.local = "AgA="' "bad socket address"
+	check_edited_restarts
 }
 
 # The inet_server serve tree, as nobody from start to end.

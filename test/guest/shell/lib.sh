@@ -4,6 +4,12 @@
 # scenario's own empty directory, and for hooks $name, $img, $out and $pid of
 # the cycle): results in the "RESULT name PASS|FAIL detail" form, and waits.
 # shellcheck disable=SC2034 # used by the files that source this one
+# The guest inherits the host user's PATH, whose first directories (cargo's,
+# pyenv's shims) hold none of the tools used here but cost a failed lookup
+# over 9p for each command, and pyenv's python3 shim runs several bash
+# scripts per call (seconds under emulation): the system's directories only.
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
 repo=$(pwd)
 cptctl=$repo/bin/cptctl
 workloads=$repo/test/workloads/build
@@ -113,19 +119,60 @@ expect_refusal() {
 	sed -n "s/^RESULT kept-running/RESULT $refusal.$refused_kind-kept/p" "$out"
 }
 
-# restart_file_edited CHECK JSON KIND FIELD JQ WORDS: the image of JSON (its
-# inspect --json) with FIELD of the first File of KIND in the root's Files
-# record edited by JQ, encoded again; its restart must be refused, saying
-# WORDS (a grep pattern).
+# restart_edited CHECK JSON JQ WORDS [STATUS]: the image of JSON (its
+# inspect --json) edited by the jq filter JQ, to be encoded again as
+# $scratch/CHECK.img by check_edited_restarts, which checks that its
+# restart is refused, saying WORDS (a grep pattern), and, when STATUS is
+# given, exits with it and leaves no process $pid.
+restart_edited() {
+	jq "$3" "$2" >"$scratch/$1.json"
+	printf '%s\n' "$4" >"$scratch/$1.words"
+	printf '%s\n' "${5:-}" >"$scratch/$1.want"
+	edited_checks="${edited_checks:-} $1"
+}
+
+# check_edited_restarts: the images restart_edited made, encoded and each
+# restarted (--detach) by one node (test/guest/cptctl-batch.ts: node's
+# start-up costs seconds under emulation), then their checks.
+check_edited_restarts() {
+	set --
+	for edited in $edited_checks; do
+		set -- "$@" "$edited-encode" encode "$scratch/$edited.json" -o "$scratch/$edited.img" ";" \
+			"$edited" restart --detach "$scratch/$edited.img" ";"
+	done
+	node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"
+	for edited in $edited_checks; do
+		status=$(cat "$scratch/$edited.status" 2>/dev/null)
+		want=$(cat "$scratch/$edited.want")
+		refused=no
+		grep -q "$(cat "$scratch/$edited.words")" "$scratch/$edited.err" && refused=yes
+		[ -n "$want" ] && { [ "$status" = "$want" ] && [ ! -d "/proc/$pid" ] || refused=no; }
+		pass_if "$edited" "restart exited $status: $(cat "$scratch/$edited-encode.err" "$scratch/$edited.err" 2>/dev/null | tr '\n' ' ')" \
+			[ $refused = yes ]
+	done
+	edited_checks=
+}
+
+# restart_file_edited CHECK JSON KIND FIELD JQ WORDS: restart_edited with
+# FIELD of the first File of KIND in the root's Files record edited by JQ.
 restart_file_edited() {
-	jq "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+	restart_edited "$1" "$2" "(.recordList | map(.type) | index(\"FILES\")) as \$i |
 		(.recordList[\$i].message.files | map(.kind) | index(\"$3\")) as \$f |
-		.recordList[\$i].message.files[\$f].$4 |= ($5)" "$2" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
-		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
-	status=$?
-	pass_if "$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" \
-		grep -q "$6" "$scratch/$1.err"
+		.recordList[\$i].message.files[\$f].$4 |= ($5)" "$6"
+}
+
+# inspect_shows CHECK IMAGE SHOWN PATTERN...: cptctl inspect of IMAGE must
+# print a line matching each extended regular expression PATTERN; the
+# check's detail is its lines that match SHOWN.
+inspect_shows() {
+	shows=$1 shown_image=$2 shown_lines=$3
+	shift 3
+	"$cptctl" inspect "$shown_image" >"$scratch/$shows.inspect" 2>&1
+	shown=yes
+	for pattern in "$@"; do
+		grep -Eq "$pattern" "$scratch/$shows.inspect" || shown=no
+	done
+	pass_if "$shows" "$(grep -E "$shown_lines" "$scratch/$shows.inspect" | tr '\n' ' ')" [ $shown = yes ]
 }
 
 # cycle_as_nobody CHECK PROGRAM...: PROGRAM... run as nobody with

@@ -8,42 +8,35 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# restart_edited NAME JQ WORDS: the nobody process's image with one timer
-# edited by JQ; the restart must be refused, saying WORDS, and leave nothing.
-restart_edited() {
-	jq "(.recordList[] | select(.type == \"TASK\") | .message | select(.processAttrs != null) |
-		.processAttrs.posixTimers[] | $2" "$scratch/user.json" >"$scratch/$1.json" &&
-		"$cptctl" encode "$scratch/$1.json" -o "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err" &&
-		"$cptctl" restart --detach "$scratch/$1.img" >/dev/null 2>"$scratch/$1.err"
-	status=$?
-	refused=no
-	[ "$status" -eq 5 ] && grep -q "$3" "$scratch/$1.err" && [ ! -d "/proc/$pid" ] && refused=yes
-	pass_if "ptimers-user.$1-refused" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" [ $refused = yes ]
-	rm -f "$scratch/$1.json"
+# timer_edited NAME JQ WORDS: the nobody process's image with one timer
+# edited by JQ; its restart must be refused (5), saying WORDS, and leave
+# nothing (lib.sh's restart_edited).
+timer_edited() {
+	restart_edited "ptimers-user.$1-refused" "$scratch/user.json" \
+		"(.recordList[] | select(.type == \"TASK\") | .message | select(.processAttrs != null) |
+		.processAttrs.posixTimers[] | $2" "$3" 5
 }
 
 scenario_user_service() {
 	checkpoint_service ptimers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$workloads/ptimers" || return
-	"$cptctl" inspect "$scratch/user.img" >"$scratch/inspect.out" 2>&1
-	shown=no
-	grep -q "POSIX timers: 7, next id 12" "$scratch/inspect.out" &&
-		grep -q "timer 7 CLOCK_REALTIME, SIGEV_THREAD_ID to thread [0-9]* SIGRT4 value 0x5678, 0.[0-9]* s left, every 0.150 s" "$scratch/inspect.out" &&
-		grep -q "timer 10 CLOCK_MONOTONIC, SIGEV_SIGNAL SIGRT5 value 0x9abc, .*signal pending" "$scratch/inspect.out" &&
-		grep -Eq "timer 0 CLOCK_THREAD_CPUTIME_ID of thread [0-9]+, SIGEV_NONE, (1999|2000)\.[0-9]+ s left" "$scratch/inspect.out" &&
-		shown=yes
-	pass_if ptimers-user.inspect "$(grep -A7 'POSIX timers' "$scratch/inspect.out" | tr '\n' ' ')" [ $shown = yes ]
+	inspect_shows ptimers-user.inspect "$scratch/user.img" 'POSIX timers|timer [0-9]+ CLOCK' \
+		"POSIX timers: 7, next id 12" \
+		"timer 7 CLOCK_REALTIME, SIGEV_THREAD_ID to thread [0-9]* SIGRT4 value 0x5678, 0.[0-9]* s left, every 0.150 s" \
+		"timer 10 CLOCK_MONOTONIC, SIGEV_SIGNAL SIGRT5 value 0x9abc, .*signal pending" \
+		"timer 0 CLOCK_THREAD_CPUTIME_ID of thread [0-9]+, SIGEV_NONE, (1999|2000)\.[0-9]+ s left"
 	restart_service ptimers-user user
 	wait_for_pid_gone "$pid"
 
 	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"
 	# Timer 7 signals the worker thread: here init instead.
-	restart_edited foreign-thread 'select(.id == 7) | .notifyThread) |= 1' \
+	timer_edited foreign-thread 'select(.id == 7) | .notifyThread) |= 1' \
 		"pid $pid: POSIX timer 7 signals thread 1, not the process's"
 	# Timer 9 counts the process's CPU time: here init's (make_process_cpuclock(1, CPUCLOCK_SCHED)).
-	restart_edited foreign-clock 'select(.id == 9) | .clock) |= -14' \
+	timer_edited foreign-clock 'select(.id == 9) | .clock) |= -14' \
 		"pid $pid: POSIX timer 9: the CPU-time clock of pid 1 (another process)"
-	rm -f "$scratch/user.json"
+	check_edited_restarts
+	rm -f "$scratch"/*.json
 
 	if ! start_workload other setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$workloads/ptimers" "$scratch/user.d" other-clock; then

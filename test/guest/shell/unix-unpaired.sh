@@ -25,6 +25,7 @@ inspect_unix_unpaired() {
 	restart_file_edited unix-unpaired.hostile-queue "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = ""' "bad socket queue"
 	restart_file_edited unix-unpaired.hostile-name "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = "AQ'"$(printf 'A%.0s' $(seq 1 150))"'"' "malformed\|bad socket name"
 	restart_file_edited unix-unpaired.hostile-sender "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.queue[0].sender = "AgA="' "malformed"
+	check_edited_restarts
 }
 
 # What a checkpoint refuses by name, the tree left running with its socket.
