@@ -5,17 +5,21 @@
  * tasks found so far, then looks for processes whose parent is in the tree
  * and threads of its processes that it does not hold yet. A frozen task can
  * neither fork nor exit, so once a round finds nothing new the tree is
- * closed: nothing created during the freeze slips out. A task that exits
- * meanwhile (a thread that ends, a process reaped, exec's de_thread) makes
- * the freeze start over, so that nothing half-exited slips in: only a
- * process's main thread that is a zombie stays, as a zombie. Once the whole
- * tree is parked, every task is checked again: it may have exec'd a program
- * of other credentials on its way to its parking place. CPT_REC_TREE lists
+ * closed: nothing created during the freeze slips out. A task caught
+ * exiting meanwhile (a thread that ends, a process killed, exec's
+ * de_thread) is let go and waited for until its exit is over, so that
+ * nothing half-exited slips in: it then leaves the tree, but for a
+ * process's main thread that became a zombie, which stays as one. The
+ * tasks frozen so far stay frozen; only if an exit moved tasks of the tree
+ * about (children handed to a reaper outside it, a thread taking over its
+ * process in exec) does the freeze start over. Once the whole tree is
+ * parked, every task is checked again: it may have exec'd a program of
+ * other credentials on its way to its parking place. CPT_REC_TREE lists
  * the tasks in this order (a parent before its children, a process's
  * threads right after it); a restart reads it first, checks it, and keeps
  * its pids from other forks.
  */
-#include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/mm.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
@@ -27,8 +31,24 @@
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
 
-/* How often a freeze starts over because a task of the tree was exiting. */
+/*
+ * How often a freeze starts over because an exit reshaped the tree, or a
+ * task parked inside execve(). Each such change is over when it is seen
+ * (the exit was waited for; the exec ends before the task can park again),
+ * so the next attempt starts at once: only a tree that keeps reshaping
+ * itself runs out of attempts.
+ */
 #define CPT_FREEZE_ATTEMPTS 20
+/*
+ * How long a freeze waits, in all, for tasks caught exiting to be done
+ * with it. The rest of an exit takes microseconds once the task runs (the
+ * coredump, the one long part, comes before a task counts as exiting), so
+ * only a tree that never holds still (or an exit stuck closing a file)
+ * exhausts it.
+ */
+#define CPT_FREEZE_EXIT_BUDGET HZ
+/* How often a task caught exiting is looked at while waited for. */
+#define CPT_FREEZE_EXIT_POLL_NS (100 * NSEC_PER_USEC)
 
 static struct cpt_task *cpt_tree_find(struct cpt_session *s, struct task_struct *p)
 {
@@ -115,6 +135,15 @@ static void cpt_tree_release(struct cpt_session *s)
 	s->nr_tasks = 0;
 }
 
+/* Takes task i out of the tree; its freezer must be gone. */
+static void cpt_tree_remove(struct cpt_session *s, unsigned int i)
+{
+	put_task_struct(s->tasks[i].task);
+	memmove(&s->tasks[i], &s->tasks[i + 1], (s->nr_tasks - i - 1) * sizeof(*s->tasks));
+	s->nr_tasks--;
+	memset(&s->tasks[s->nr_tasks], 0, sizeof(*s->tasks));
+}
+
 /*
  * A process's main thread that exited and waits for its parent: it stays
  * in the tree, as a zombie. No other exited task can be saved.
@@ -122,13 +151,6 @@ static void cpt_tree_release(struct cpt_session *s)
 static bool cpt_tree_is_zombie(struct task_struct *p)
 {
 	return thread_group_leader(p) && READ_ONCE(p->exit_state) == EXIT_ZOMBIE;
-}
-
-/* Whether p exits, or exited, and is not (yet) a zombie the tree can keep. */
-static bool cpt_tree_exiting(struct task_struct *p)
-{
-	return (READ_ONCE(p->exit_state) || (READ_ONCE(p->flags) & PF_EXITING)) &&
-	       !cpt_tree_is_zombie(p);
 }
 
 /*
@@ -215,6 +237,150 @@ static int cpt_tree_check(struct cpt_session *s, struct task_struct *p)
 }
 
 /*
+ * Whether p's exit is over as far as the tree can see: it wrote its last
+ * to memory it shares (its clear_child_tid, its robust futexes) and closed
+ * its files before its exit_state was set. A main thread that became a
+ * zombie while its process exits whole (a group kill, exit_group(), exec's
+ * de_thread) is waited for until its other threads are gone too (or exec
+ * released it): until then it would look like a main thread that left
+ * before its threads, which no checkpoint can hold.
+ */
+static bool cpt_tree_exit_over(struct task_struct *p)
+{
+	struct signal_struct *sig = p->signal;	/* freed with p, not at exit */
+
+	switch (READ_ONCE(p->exit_state)) {
+	case 0:
+		return false;
+	case EXIT_ZOMBIE:
+		if (!thread_group_leader(p))
+			return false;	/* a thread that is reaped right away */
+		return thread_group_empty(p) || (!(READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT) &&
+						 !READ_ONCE(sig->group_exec_task));
+	default:
+		return true;
+	}
+}
+
+/*
+ * Task i of the tree was caught exiting, or it is a zombie that was
+ * reaped: it is let go if frozen (a task parks in the task work of its
+ * exit, and would wait there) and waited for, killably and within what is
+ * left of *budget, until its exit is over. It then leaves the tree, or
+ * stays as a zombie (checked as such: one whose threads live on is refused
+ * by name). The root exiting ends the freeze: -ESRCH.
+ *
+ * No event tells a module that a thread is done exiting (a pidfd's wait
+ * queue hears only of whole processes), hence a short sleep between looks.
+ */
+static int cpt_tree_settle(struct cpt_session *s, unsigned int i, unsigned long *budget)
+{
+	struct cpt_task *t = &s->tasks[i];
+	struct task_struct *p = t->task;
+	unsigned long start = jiffies;
+	ktime_t poll;
+	int ret = 0;
+
+	if (!i)
+		return -ESRCH;
+	if (t->freezer) {
+		cpt_thaw(t->freezer);
+		t->freezer = NULL;
+	}
+	while (!cpt_tree_exit_over(p)) {
+		if (time_after(jiffies, start + *budget)) {
+			ret = -EAGAIN;
+			break;
+		}
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		poll = CPT_FREEZE_EXIT_POLL_NS;
+		set_current_state(TASK_KILLABLE);
+		schedule_hrtimeout_range(&poll, CPT_FREEZE_EXIT_POLL_NS, HRTIMER_MODE_REL);
+	}
+	*budget -= min(*budget, jiffies - start);
+	if (ret)
+		return ret;
+	if (!cpt_tree_is_zombie(p)) {
+		cpt_tree_remove(s, i);
+		return 0;
+	}
+	t->zombie = true;
+	return cpt_tree_check(s, p);
+}
+
+/*
+ * Whether task t must be settled: one not kept as a zombie that exits or
+ * exited, or a zombie that was reaped.
+ */
+static bool cpt_tree_moved(struct cpt_task *t)
+{
+	struct task_struct *p = t->task;
+
+	if (t->zombie)
+		return READ_ONCE(p->exit_state) != EXIT_ZOMBIE;
+	return READ_ONCE(p->exit_state) || (READ_ONCE(p->flags) & PF_EXITING);
+}
+
+/*
+ * Settles every task of the tree that moved since it was frozen; *settled
+ * counts them. Once the tree is frozen only a kill from outside moves one.
+ */
+static int cpt_tree_settle_all(struct cpt_session *s, unsigned int *settled,
+			       unsigned long *budget)
+{
+	unsigned int i = 0, nr;
+	int ret;
+
+	*settled = 0;
+	while (i < s->nr_tasks) {
+		if (!cpt_tree_moved(&s->tasks[i])) {
+			i++;
+			continue;
+		}
+		nr = s->nr_tasks;
+		ret = cpt_tree_settle(s, i, budget);
+		if (ret)
+			return ret;
+		(*settled)++;
+		if (s->nr_tasks == nr)
+			i++;	/* it stays, as a zombie */
+	}
+	return 0;
+}
+
+/*
+ * After exits, whether the tree still holds together as the scan built it:
+ * the root a live process, every other process's parent and every
+ * thread's process a live process before it. An exit may have handed
+ * children to a reaper outside the tree, or made a thread the main thread
+ * of its process (exec from a thread); the freeze then starts over.
+ */
+static bool cpt_tree_holds_together(struct cpt_session *s)
+{
+	struct task_struct *p, *up;
+	struct cpt_task *t, *u;
+	bool holds = true;
+	unsigned int i;
+
+	if (s->tasks[0].zombie || !thread_group_leader(s->tasks[0].task))
+		return false;
+	rcu_read_lock();
+	for (i = 1; i < s->nr_tasks && holds; i++) {
+		t = &s->tasks[i];
+		p = t->task;
+		up = thread_group_leader(p) ? rcu_dereference(p->real_parent)->group_leader :
+					      p->group_leader;
+		u = cpt_tree_find(s, up);
+		holds = u && u < t && !u->zombie;
+	}
+	rcu_read_unlock();
+	return holds;
+}
+
+/*
  * Once every task is parked, none can change: each is checked again. One
  * that exited meanwhile, or a zombie that was reaped, starts the freeze
  * over. One the caller may no longer ptrace (its thread's own credentials,
@@ -231,7 +397,7 @@ static int cpt_tree_recheck(struct cpt_session *s)
 	for (i = 0; i < s->nr_tasks; i++) {
 		t = &s->tasks[i];
 		p = t->task;
-		if (t->zombie ? READ_ONCE(p->exit_state) != EXIT_ZOMBIE : cpt_tree_exiting(p))
+		if (cpt_tree_moved(t))
 			return i ? -EAGAIN : -ESRCH;
 		/* PTRACE_SEIZE needs no stop: a tracer may have come meanwhile. */
 		ret = cpt_tree_check_ptrace(s, p);
@@ -255,39 +421,69 @@ static int cpt_tree_recheck(struct cpt_session *s)
 }
 
 /*
- * One attempt: freezes round after round until no new task appears.
- * Returns -EAGAIN if a task of the tree exited meanwhile, -ESRCH if the
- * root did.
+ * Freezes task i, the next one the freeze has not looked at, or settles it
+ * if it is exiting or exited. Moves *next past it unless it left the tree.
  */
-static int cpt_tree_freeze_once(struct cpt_session *s, struct task_struct *root)
+static int cpt_tree_freeze_next(struct cpt_session *s, unsigned int *next,
+				unsigned long *budget, unsigned int *settled)
 {
-	unsigned int frozen = 0, added;
+	struct cpt_task *t = &s->tasks[*next];
+	unsigned int nr = s->nr_tasks;
 	struct cpt_freezer *fz;
-	struct cpt_task *t;
+	int ret;
+
+	if (!cpt_tree_moved(t)) {
+		ret = cpt_tree_check(s, t->task);
+		if (ret)
+			return ret;
+		fz = cpt_freeze(t->task);
+		if (!IS_ERR(fz)) {
+			t->freezer = fz;
+			s->frozen = true;
+			(*next)++;
+			return 0;
+		}
+		/* -ESRCH: it is past its exit's task work. */
+		if (PTR_ERR(fz) != -ESRCH)
+			return PTR_ERR(fz);
+	}
+	ret = cpt_tree_settle(s, *next, budget);
+	if (ret)
+		return ret;
+	(*settled)++;
+	if (s->nr_tasks == nr)
+		(*next)++;	/* it stays, as a zombie */
+	return 0;
+}
+
+/*
+ * One attempt: freezes round after round until no new task appears, then
+ * settles what exited meanwhile and looks again. Returns -EAGAIN if the
+ * tree has to be frozen anew, -ESRCH if the root exited.
+ */
+static int cpt_tree_freeze_once(struct cpt_session *s, struct task_struct *root,
+				unsigned long *budget)
+{
+	unsigned int next = 0, added, settled = 0, more;
 	int ret;
 
 	ret = cpt_tree_add(s, root);
 	while (!ret) {
-		for (; frozen < s->nr_tasks; frozen++) {
-			t = &s->tasks[frozen];
-			if (cpt_tree_exiting(t->task))
-				return frozen ? -EAGAIN : -ESRCH;
-			ret = cpt_tree_check(s, t->task);
-			if (ret)
-				return ret;
-			t->zombie = cpt_tree_is_zombie(t->task);
-			if (t->zombie)
-				continue;	/* nothing runs */
-			fz = cpt_freeze(t->task);
-			if (IS_ERR(fz))
-				return PTR_ERR(fz) == -ESRCH ? -EAGAIN : PTR_ERR(fz);
-			t->freezer = fz;
-			s->frozen = true;
-		}
-		ret = cpt_tree_scan(s, &added);
-		if (!ret && !added)
+		while (!ret && next < s->nr_tasks)
+			ret = cpt_tree_freeze_next(s, &next, budget, &settled);
+		if (!ret)
+			ret = cpt_tree_scan(s, &added);
+		if (ret || added)
+			continue;
+		/* Closed: only what was frozen before it exited moved since. */
+		ret = cpt_tree_settle_all(s, &more, budget);
+		next = s->nr_tasks;
+		settled += more;
+		if (!ret && !more)
 			break;
 	}
+	if (!ret && settled && !cpt_tree_holds_together(s))
+		ret = -EAGAIN;
 	return ret ?: cpt_tree_recheck(s);
 }
 
@@ -343,25 +539,29 @@ static void cpt_tree_describe(struct cpt_session *s)
 
 int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
 {
+	unsigned long budget = CPT_FREEZE_EXIT_BUDGET;
 	int attempt, ret;
 
 	s->tasks = kvcalloc(CPT_MAX_TASKS, sizeof(*s->tasks), GFP_KERNEL_ACCOUNT);
 	if (!s->tasks)
 		return -ENOMEM;
 	for (attempt = 0; attempt < CPT_FREEZE_ATTEMPTS; attempt++) {
-		ret = cpt_tree_freeze_once(s, root);
+		ret = cpt_tree_freeze_once(s, root, &budget);
 		if (!ret) {
 			cpt_tree_describe(s);
 			return 0;
 		}
 		cpt_tree_thaw(s);
 		cpt_tree_release(s);
-		if (ret != -EAGAIN)
+		if (ret != -EAGAIN || !budget)
 			break;
-		usleep_range(10000, 20000);
+		cond_resched();
 	}
-	if (ret == -EAGAIN)
+	if (ret == -EAGAIN && !budget)
 		cpt_note("pid %d: tasks of its tree kept exiting during the freeze\n",
+			 task_pid_vnr(root));
+	else if (ret == -EAGAIN)
+		cpt_note("pid %d: its tree kept changing shape during the freeze\n",
 			 task_pid_vnr(root));
 	else if (ret == -ESRCH)
 		cpt_note("pid %d exited during the freeze\n", task_pid_vnr(root));
