@@ -72,15 +72,9 @@ int cpt_mm_aio_save(struct task_struct *task, struct vm_area_struct *vma,
 	if (cpt_compat_aio_ctx(vma->vm_mm, file, &ac))
 		return cpt_mm_aio_refuse(task, vma,
 					 "of no context of this process (one inherited by fork(), or destroyed)");
-	if (ac.in_flight) {
-		if (ac.in_flight == U32_MAX)
-			cpt_note("pid %d: the AIO context %#lx has requests in flight\n",
-				 task_pid_nr(task), ac.id);
-		else
-			cpt_note("pid %d: the AIO context %#lx has %u requests in flight\n",
-				 task_pid_nr(task), ac.id, ac.in_flight);
+	/* Their I/O cannot be taken along; U32_MAX: more than it counts. */
+	if (ac.in_flight)
 		return cpt_mm_aio_refuse(task, vma, "requests in flight cannot be saved");
-	}
 	if (vma->vm_start != ac.id || vma->vm_end - vma->vm_start != ac.mmap_size)
 		return cpt_mm_aio_refuse(task, vma, "partly unmapped");
 	if ((vma->vm_flags & (VM_READ | VM_WRITE | VM_EXEC)) != (VM_READ | VM_WRITE) ||

@@ -879,6 +879,20 @@ function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, u
     nrPages: mm.nrPages.toString(),
     mlockall: mm.mlockall,
     membarrier: mm.membarrier,
+    aioRings: mm.aioRings.map((ring) => ({
+      start: hex(ring.start),
+      length: ring.length.toString(),
+      maxReqs: ring.maxReqs,
+      nrEvents: ring.nrEvents,
+      head: ring.head,
+      tail: ring.tail,
+      unreaped: ring.eventData.map((data, i) => ({
+        data: hex(data),
+        obj: hex(ring.eventObj[i] ?? 0n),
+        res: BigInt.asIntN(64, ring.eventRes[i] ?? 0n).toString(),
+        res2: BigInt.asIntN(64, ring.eventRes2[i] ?? 0n).toString(),
+      })),
+    })),
   };
 }
 
