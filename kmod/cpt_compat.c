@@ -244,6 +244,10 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(may_setgroups, "may_setgroups"),
 	/* hugetlb memory */
 	CPT_SYM(hugetlb_file_setup, "hugetlb_file_setup"),
+	/* AIO contexts and their rings */
+	CPT_SYSCALL(sys_io_setup, io_setup),
+	CPT_SYSCALL(sys_io_submit, io_submit),
+	CPT_SYSCALL(sys_io_destroy, io_destroy),
 };
 
 /* Why the last check failed, for the one message that names it. */
@@ -876,6 +880,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "tcp_repair", cpt_check_tcp_repair },
 	/* hugetlb memory */
 	{ "hugetlb_anon", cpt_check_hugetlb_anon },
+	/* AIO contexts and their rings */
+	{ "aio_ctx", cpt_check_aio_ctx },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -378,4 +378,39 @@ void cpt_compat_tcp_grow_buffers(struct sock *sk, u32 rcvbuf, u32 sndbuf);
 int cpt_compat_tcp_resume(struct sock *sk);
 int cpt_check_tcp_repair(void);
 
+/*
+ * cpt_compat_aio.c: AIO contexts (fs/aio.c's struct kioctx) and their
+ * rings. cpt_compat_aio_ctx(): the live context of mm whose ring is
+ * ring_file (-ENOENT: none), in_flight U32_MAX if more than it can count;
+ * cpt_compat_aio_nr_ctx(): how many live contexts mm has. The ring's
+ * layout: its size in events and bytes for io_setup(max_reqs) on this
+ * kernel (0 if io_setup() refuses it), where its head and each event are.
+ * Checked: aio_ctx.
+ */
+struct io_event;
+struct cpt_aio_ctx {
+	unsigned long id;		/* aio_context_t: the ring's address */
+	unsigned long mmap_base;
+	unsigned long mmap_size;
+	u32 max_reqs;			/* what io_setup() was given */
+	u32 nr_events;			/* the ring's size in events */
+	u32 head;			/* the next event to reap, modulo nr_events */
+	u32 tail;			/* where the next completion goes */
+	u32 completed;			/* completions whose slot is not given back yet */
+	u32 in_flight;			/* requests not completed */
+	u32 ring_nr;			/* the header's nr and id, which the program can write */
+	u32 ring_id;
+	u32 index;			/* its index in the mm's table */
+	struct file *check_file;	/* for the load check */
+	unsigned long check_size;
+};
+
+int cpt_compat_aio_ctx(struct mm_struct *mm, struct file *ring_file, struct cpt_aio_ctx *ac);
+unsigned int cpt_compat_aio_nr_ctx(struct mm_struct *mm);
+int cpt_compat_aio_event(struct file *ring_file, u32 index, struct io_event *ev);
+u32 cpt_compat_aio_nr_events(u32 max_reqs, unsigned long *size);
+unsigned long cpt_compat_aio_event_offset(u32 index);
+unsigned long cpt_compat_aio_head_offset(void);
+int cpt_check_aio_ctx(void);
+
 #endif /* CPT_COMPAT_H */

@@ -6,7 +6,11 @@
 #include <linux/mman.h>
 #include <linux/types.h>
 
+#include "cpt_pb.h"
+#include "cpt_symbols.h"
+
 struct cpt_session;
+struct cpt_pb_buf;
 struct file;
 struct mm_struct;
 struct task_struct;
@@ -87,5 +91,48 @@ struct file *cpt_mm_shmem_restore(struct cpt_session *s, u32 id, u64 size,
  * reserved unless vm_flags has VM_NORESERVE; not noted.
  */
 struct file *cpt_mm_hugetlb_setup(u64 size, unsigned long vm_flags, u64 huge_page_size);
+
+/* mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) in the current task. */
+int cpt_mm_mremap(unsigned long from, unsigned long len, unsigned long to);
+
+/*
+ * AIO contexts and their rings (cpt_mm_aio.c). A checkpoint: whether a
+ * VMA's file is an AIO ring, which cpt_mm_aio_save() adds to rings (an
+ * AioRing), refusing by name a context with requests in flight;
+ * cpt_mm_aio_save_done() refuses contexts without their ring. A restart:
+ * cpt_mm_aio_decode() and cpt_mm_aio_check() (before anything changes),
+ * cpt_mm_aio_reserve() keeps each saved range free, then with the tools of
+ * cpt_mm_aio_prepare(), cpt_mm_aio_restore() makes each context again.
+ */
+struct cpt_mm_aio_ring {
+	u64 start;
+	u64 length;
+	u32 max_reqs;
+	u32 nr_events;
+	u32 head;
+	u32 tail;
+	u32 nr_saved;			/* the unreaped completions */
+	struct cpt_pb_field field;	/* the AioRing, in the record */
+};
+
+struct cpt_mm_aio_tools {
+	struct cpt_ubuf ub;		/* the context id, an iocb and pointers to it */
+	int fd;				/* a pipe, read with nothing to read */
+};
+
+/* Far above the kernel's default fs.aio-max-nr (65536) contexts. */
+#define CPT_MM_MAX_AIO_RINGS (64U * 1024)
+
+bool cpt_mm_is_aio_ring(struct file *file);
+int cpt_mm_aio_save(struct task_struct *task, struct vm_area_struct *vma,
+		    struct cpt_pb_buf *rings);
+int cpt_mm_aio_save_done(struct task_struct *task, struct mm_struct *mm, unsigned int nr_saved);
+int cpt_mm_aio_decode(const struct cpt_pb_field *rf, struct cpt_mm_aio_ring *ring);
+int cpt_mm_aio_check(const struct cpt_mm_aio_ring *ring, u64 prev_end);
+int cpt_mm_aio_check_current(void);
+int cpt_mm_aio_reserve(const struct cpt_mm_aio_ring *ring);
+int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools);
+void cpt_mm_aio_finish(struct cpt_mm_aio_tools *tools);
+int cpt_mm_aio_restore(struct cpt_mm_aio_tools *tools, const struct cpt_mm_aio_ring *ring);
 
 #endif /* CPT_MM_H */

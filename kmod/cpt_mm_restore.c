@@ -79,6 +79,8 @@ struct cpt_mm_restore {
 	u32 mlockall;			/* MCL_FUTURE, MCL_ONFAULT */
 	u32 membarrier;			/* MEMBARRIER_CMD_REGISTER_* */
 	struct cpt_mm_specials cur;
+	struct cpt_mm_aio_ring *aio_rings;
+	unsigned int nr_aio_rings;
 	char *path;			/* PATH_MAX bytes */
 	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
 };
@@ -171,17 +173,25 @@ static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	unsigned int nr = 0;
+	unsigned int nr = 0, nr_aio = 0;
 	u64 word;
 
-	cpt_pb_for_each_field(&r, data, len, &f)
+	cpt_pb_for_each_field(&r, data, len, &f) {
 		if (f.num == CPT_PB_MM_VMAS && ++nr > CPT_MM_MAX_VMAS)
 			return cpt_mm_bad("too many VMAs");
+		if (f.num == CPT_PB_MM_AIO_RINGS && ++nr_aio > CPT_MM_MAX_AIO_RINGS)
+			return cpt_mm_bad("too many AIO rings");
+	}
 	if (cpt_pb_end(&r))
 		return cpt_mm_bad("malformed");
 	rs->vmas = kvcalloc(max(nr, 1U), sizeof(*rs->vmas), GFP_KERNEL_ACCOUNT);
 	if (!rs->vmas)
 		return -ENOMEM;
+	if (nr_aio) {
+		rs->aio_rings = kvcalloc(nr_aio, sizeof(*rs->aio_rings), GFP_KERNEL_ACCOUNT);
+		if (!rs->aio_rings)
+			return -ENOMEM;
+	}
 
 	cpt_pb_for_each_field(&r, data, len, &f) {
 		switch (f.num) {
@@ -206,6 +216,10 @@ static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len
 			break;
 		case CPT_PB_MM_MEMBARRIER:
 			cpt_pb_read_u32(&r, &f, &rs->membarrier);
+			break;
+		case CPT_PB_MM_AIO_RINGS:
+			/* Counted above too. */
+			cpt_pb_fail(&r, cpt_mm_aio_decode(&f, &rs->aio_rings[rs->nr_aio_rings++]));
 			break;
 		default:
 			cpt_pb_fail(&r, cpt_mm_decode_fact(rs, &f));
@@ -323,6 +337,30 @@ static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 	}
 }
 
+/* AIO rings in order, where no VMA is: a restart maps them there. */
+static int cpt_mm_check_aio_rings(const struct cpt_mm_restore *rs)
+{
+	const struct cpt_mm_aio_ring *ring;
+	unsigned int i, vi = 0;
+	u64 prev_end = 0;
+	int ret;
+
+	for (i = 0; i < rs->nr_aio_rings; i++) {
+		ring = &rs->aio_rings[i];
+		ret = cpt_mm_aio_check(ring, prev_end);
+		if (ret)
+			return ret;
+		prev_end = ring->start + ring->length;
+		while (vi < rs->nr_vmas && rs->vmas[vi].end <= ring->start)
+			vi++;
+		if (vi < rs->nr_vmas && rs->vmas[vi].start < prev_end) {
+			cpt_note("image: the AIO ring at %#llx overlaps a VMA\n", ring->start);
+			return -EBADMSG;
+		}
+	}
+	return 0;
+}
+
 /* Everything in the record, checked before anything changes. */
 static int cpt_mm_check(struct cpt_mm_restore *rs)
 {
@@ -350,6 +388,9 @@ static int cpt_mm_check(struct cpt_mm_restore *rs)
 	}
 	if (nr_vdso != 1 || nr_vvar != 1)
 		return cpt_mm_bad("not exactly one vDSO and one vvar");
+	ret = cpt_mm_check_aio_rings(rs);
+	if (ret)
+		return ret;
 	if (rs->nr_pages > data_pages)
 		return cpt_mm_bad("more pages than the VMAs may hold");
 
@@ -666,8 +707,7 @@ static int cpt_mm_check_huge_pages(struct cpt_mm_restore *rs)
 	return 0;
 }
 
-/* mremap(from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to). */
-static int cpt_mm_mremap(unsigned long from, unsigned long len, unsigned long to)
+int cpt_mm_mremap(unsigned long from, unsigned long len, unsigned long to)
 {
 	struct pt_regs regs = {
 		.di = from,
@@ -812,6 +852,33 @@ static int cpt_mm_map_vma_flags(const struct cpt_mm_vma *v)
 	ret = cpt_sys(cpt_sym.sys_madvise, v->start, v->end - v->start, MADV_MERGEABLE, 0, 0);
 	if (ret)
 		cpt_note("cannot make %#llx-%#llx mergeable again: %ld\n", v->start, v->end, ret);
+	return ret;
+}
+
+/*
+ * The AIO contexts, with the restorer's madvise() and mlock() flags for new
+ * memory (mm->def_flags) gone, as io_setup() maps their rings. Each saved
+ * range is kept free first: a new ring, or the tools' memory, goes elsewhere.
+ */
+static int cpt_mm_restore_aio(struct cpt_mm_restore *rs)
+{
+	struct cpt_mm_aio_tools tools = {};
+	struct mm_struct *mm = current->mm;
+	unsigned int i;
+	int ret = 0;
+
+	if (!rs->nr_aio_rings)
+		return 0;
+	mmap_write_lock(mm);
+	mm->def_flags = 0;
+	mmap_write_unlock(mm);
+	for (i = 0; !ret && i < rs->nr_aio_rings; i++)
+		ret = cpt_mm_aio_reserve(&rs->aio_rings[i]);
+	if (!ret)
+		ret = cpt_mm_aio_prepare(&tools);
+	for (i = 0; !ret && i < rs->nr_aio_rings; i++)
+		ret = cpt_mm_aio_restore(&tools, &rs->aio_rings[i]);
+	cpt_mm_aio_finish(&tools);
 	return ret;
 }
 
@@ -1015,6 +1082,7 @@ static void cpt_mm_restore_free(struct cpt_mm_restore *rs)
 	if (rs->exe_file)
 		fput(rs->exe_file);
 	kvfree(rs->vmas);
+	kvfree(rs->aio_rings);
 	kfree(rs->pages);
 	kfree(rs->path);
 	kfree(rs);
@@ -1046,6 +1114,8 @@ int cpt_mm_restore(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_mm_check_alone(s);
 	if (!ret)
+		ret = cpt_mm_aio_check_current();
+	if (!ret)
 		ret = cpt_mm_check_specials(rs);
 	if (!ret)
 		ret = cpt_mm_check_locked(rs);
@@ -1067,6 +1137,8 @@ int cpt_mm_restore(struct cpt_session *s)
 		ret = cpt_mm_map_vma_flags(&rs->vmas[i]);
 	if (!ret)
 		ret = cpt_mm_read_pages(s, rs);
+	if (!ret)
+		ret = cpt_mm_restore_aio(rs);
 	if (!ret)
 		ret = cpt_mm_set_future(rs);
 	if (!ret)

@@ -61,7 +61,12 @@ struct cpt_mm_save {
 	unsigned int nr_vvar;
 	char *path;			/* PATH_MAX bytes */
 	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
+	struct cpt_pb_buf aio_rings;	/* the Mm's AioRings, its last fields */
+	unsigned int nr_aio_rings;
 };
+
+/* Not a VMA kind of the image: an AIO ring goes as an AioRing. */
+#define CPT_MM_KIND_AIO_RING 0x10000
 
 const u32 cpt_mm_fact_fields[CPT_MM_NR_FACTS] = {
 	[CPT_MM_START_CODE] = CPT_PB_MM_START_CODE,
@@ -225,16 +230,9 @@ static int cpt_mm_vma_kind(struct vm_area_struct *vma, const char **why)
 		return CPT_PB_VMA_KIND_SHMEM;
 	if (file->f_op == cpt_sym.shm_file_operations)
 		return CPT_PB_VMA_KIND_SYSV_SHM;
-	/*
-	 * fs/aio.c's ring, named "[aio]" on its internal mount (what /proc
-	 * maps shows): refused by name, as any other file without a type
-	 * would be without it. Its context would not come back.
-	 */
-	if ((file->f_path.mnt->mnt_flags & MNT_INTERNAL) &&
-	    !strcmp(file->f_path.dentry->d_name.name, "[aio]")) {
-		*why = "the ring of an AIO context (io_setup()): AIO contexts are not supported";
-		return -EOPNOTSUPP;
-	}
+	/* Saved with its AIO context (cpt_mm_aio.c), not as a VMA. */
+	if (cpt_mm_is_aio_ring(file))
+		return CPT_MM_KIND_AIO_RING;
 	if (!S_ISREG(file_inode(file)->i_mode)) {
 		*why = "a mapping of a device or special file";
 		return -EOPNOTSUPP;
@@ -595,6 +593,10 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	kind = cpt_mm_vma_kind(vma, &why);
 	if (kind < 0)
 		return cpt_mm_refuse(sv, vma, why, kind);
+	if (kind == CPT_MM_KIND_AIO_RING) {
+		sv->nr_aio_rings++;
+		return cpt_mm_aio_save(sv->task, vma, &sv->aio_rings);
+	}
 	if (kind == CPT_PB_VMA_KIND_FILE) {
 		path = cpt_mm_file_path(sv, vma->vm_file);
 		if (IS_ERR(path))
@@ -789,6 +791,11 @@ static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 	cpt_pb_u64(msg, CPT_PB_MM_NR_PAGES, sv->nr_pages);
 	cpt_pb_u64(msg, CPT_PB_MM_MLOCKALL, cpt_mm_mlockall(mm));
 	cpt_pb_u64(msg, CPT_PB_MM_MEMBARRIER, cpt_compat_membarrier_registrations(mm));
+	ret = cpt_mm_aio_save_done(sv->task, mm, sv->nr_aio_rings);
+	if (ret)
+		return ret;
+	/* Already framed: each AioRing as a field of the Mm. */
+	cpt_pb_raw(msg, &sv->aio_rings);
 	return msg->err;
 }
 
@@ -842,6 +849,7 @@ static int cpt_mm_write_run(struct cpt_session *s, struct cpt_mm_save *sv,
 static void cpt_mm_save_free(struct cpt_mm_save *sv)
 {
 	kvfree(sv->runs);
+	cpt_pb_free(&sv->aio_rings);
 	kfree(sv->pages);
 	kfree(sv->path);
 }
@@ -864,6 +872,7 @@ int cpt_mm_save(struct cpt_session *s)
 		return -EOPNOTSUPP;
 	}
 	cpt_pb_init(&msg);
+	cpt_pb_init(&sv.aio_rings);
 	sv.path = kmalloc(PATH_MAX, GFP_KERNEL);
 	sv.pages = kmalloc_array(CPT_MM_GUP_BATCH, sizeof(*sv.pages), GFP_KERNEL);
 	if (!sv.path || !sv.pages) {

@@ -92,6 +92,17 @@ void cpt_pb_message(struct cpt_pb_buf *b, u32 field, struct cpt_pb_buf *msg)
 	cpt_pb_free(msg);
 }
 
+void cpt_pb_raw(struct cpt_pb_buf *b, struct cpt_pb_buf *fields)
+{
+	if (fields->err && !b->err)
+		b->err = fields->err;
+	if (cpt_pb_reserve(b, fields->len)) {
+		memcpy(b->data + b->len, fields->data, fields->len);
+		b->len += fields->len;
+	}
+	cpt_pb_free(fields);
+}
+
 static int cpt_pb_read_varint(struct cpt_pb_reader *r, u64 *out)
 {
 	u64 v = 0;

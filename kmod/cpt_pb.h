@@ -27,6 +27,8 @@ void cpt_pb_varint(struct cpt_pb_buf *b, u32 field, u64 value);
 void cpt_pb_bytes(struct cpt_pb_buf *b, u32 field, const void *data, size_t len);
 void cpt_pb_string(struct cpt_pb_buf *b, u32 field, const char *s);
 void cpt_pb_message(struct cpt_pb_buf *b, u32 field, struct cpt_pb_buf *msg);
+/* Appends fields, already encoded (and frees them). */
+void cpt_pb_raw(struct cpt_pb_buf *b, struct cpt_pb_buf *fields);
 
 /* Proto3 leaves zero scalars out; so do we, except in repeated fields. */
 static inline void cpt_pb_u64(struct cpt_pb_buf *b, u32 field, u64 value)

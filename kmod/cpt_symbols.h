@@ -142,6 +142,10 @@ struct cpt_kernel_symbols {
 	/* hugetlb memory (cpt_mm_*.c): MAP_HUGETLB's object, made as mmap() makes it */
 	struct file *(*hugetlb_file_setup)(const char *name, size_t size, vm_flags_t acctflag,
 					   int creat_flags, int page_size_log);
+	/* AIO contexts and their rings (cpt_mm_aio.c): made again as the restoring task */
+	long (*sys_io_setup)(const struct pt_regs *regs);
+	long (*sys_io_submit)(const struct pt_regs *regs);
+	long (*sys_io_destroy)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

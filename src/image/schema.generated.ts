@@ -809,6 +809,40 @@ export interface Mm {
    * MEMBARRIER_CMD_REGISTER_* bits that made them.
    */
   membarrier: number;
+  /**
+   * The AIO contexts (io_setup()) of the process, each with its ring; the
+   * rings are not among the VMAs.
+   */
+  aioRings: AioRing[];
+}
+
+/**
+ * An AIO context and the ring it maps (fs/aio.c): its id, the program's
+ * aio_context_t, is the ring's address, where a restart moves the ring that
+ * io_setup() makes again. Saved only with no request in flight; the
+ * completions not yet reaped (io_getevents()) go with it, oldest first.
+ */
+export interface AioRing {
+  /** the ring's address: the context's id */
+  start: bigint;
+  /** the ring mapping's size in bytes */
+  length: bigint;
+  /** what io_setup() was given (fs.aio-nr counts it) */
+  maxReqs: number;
+  /** the ring's size in events, as its header says */
+  nrEvents: number;
+  /** the next event to reap, < nr_events */
+  head: number;
+  /** where the next completion goes, < nr_events */
+  tail: number;
+  /**
+   * Each unreaped completion (struct io_event), from head to tail; res and
+   * res2 are signed, as their two's complement.
+   */
+  eventData: bigint[];
+  eventObj: bigint[];
+  eventRes: bigint[];
+  eventRes2: bigint[];
 }
 
 /** A SysV object's identity and permissions (struct ipc64_perm). */

@@ -567,6 +567,15 @@ function membarrierNames(cmds: number): string {
   return [...names, ...(unknown ? [hex(BigInt(unknown))] : [])].join(', ');
 }
 
+/** An AIO context's ring: its address (the context's id), size, head and tail, unreaped completions. */
+function aioRingLine(ring: Mm['aioRings'][number]): string {
+  const events = ring.eventData.map((data, i) => `data ${hex(data)} res ${BigInt.asIntN(64, ring.eventRes[i] ?? 0n)}`);
+  return (
+    `aio ring ${hex(ring.start)}: ${ring.nrEvents} events (io_setup(${ring.maxReqs})), ` +
+    `head ${ring.head}, tail ${ring.tail}, ${events.length} unreaped${events.length ? `: ${events.join(', ')}` : ''}`
+  );
+}
+
 function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
   const rows = mm.vmas.map((vma, i) => [
     `${vma.start.toString(16).padStart(12, '0')}-${vma.end.toString(16).padStart(12, '0')}`,
@@ -582,6 +591,7 @@ function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
       `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
     ...(mm.mlockall === 0 ? [] : [`mlockall ${mlockallName(mm.mlockall)}: memory mapped later is locked`]),
     ...(mm.membarrier === 0 ? [] : [`membarrier registrations ${membarrierNames(mm.membarrier)}`]),
+    ...mm.aioRings.map(aioRingLine),
     ...table(rows),
   ]);
 }
@@ -886,6 +896,20 @@ function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, u
     nrPages: mm.nrPages.toString(),
     mlockall: mm.mlockall,
     membarrier: mm.membarrier,
+    aioRings: mm.aioRings.map((ring) => ({
+      start: hex(ring.start),
+      length: ring.length.toString(),
+      maxReqs: ring.maxReqs,
+      nrEvents: ring.nrEvents,
+      head: ring.head,
+      tail: ring.tail,
+      unreaped: ring.eventData.map((data, i) => ({
+        data: hex(data),
+        obj: hex(ring.eventObj[i] ?? 0n),
+        res: BigInt.asIntN(64, ring.eventRes[i] ?? 0n).toString(),
+        res2: BigInt.asIntN(64, ring.eventRes2[i] ?? 0n).toString(),
+      })),
+    })),
   };
 }
 

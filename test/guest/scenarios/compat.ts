@@ -41,6 +41,8 @@ export const COMPAT_CHECKS = [
   'tcp_repair',
   // hugetlb memory
   'hugetlb_anon',
+  // AIO contexts and their rings
+  'aio_ctx',
 ] as const;
 
 interface CompatReport {

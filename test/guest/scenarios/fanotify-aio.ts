@@ -1,7 +1,7 @@
 // fanotify instances with their marks (kmod/cpt_fanotify.c) through
 // checkpoint -> kill -> restart, what inspect shows of them, hostile images,
 // and what a checkpoint refuses of them, naming the fd; and the AIO
-// contexts a checkpoint refuses by name.
+// context with a request in flight a checkpoint refuses by name.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
@@ -56,9 +56,9 @@ export const fanotifyAioScenarios: readonly Scenario[] = [
     timeoutSeconds: 40,
     costSeconds: 8,
     checks: {
-      'aio-refused.refused': "a checkpoint refuses an AIO context's ring by name, with its range",
+      'aio-refused.refused': "a checkpoint refuses an AIO context with a request in flight by its ring's range",
       'aio-refused.alive': 'the process refused for its AIO context runs on',
-      'aio-refused.kept': 'its AIO context still completes a read',
+      'aio-refused.kept': 'its AIO context still completes the poll in flight, then a read',
     },
   },
 ];

@@ -16,6 +16,7 @@ import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
 import { objectScenarios } from './objects.js';
 import { fanotifyAioScenarios } from './fanotify-aio.js';
+import { aioScenarios } from './aio.js';
 import { pidfdScenarios } from './pidfd.js';
 import { privmodelScenarios } from './privmodel.js';
 import { usernsScenarios } from './userns.js';
@@ -76,6 +77,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...tcpEstablishedScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
+  ...aioScenarios,
   ...restoreCheckScenarios,
 ];
 

@@ -50,8 +50,8 @@ scenario_fanotify_refused() {
 	done
 }
 
-# An AIO context's ring is refused by name (the mapping's range and what it
-# is), and the process runs on with its context.
+# An AIO context with a request in flight is refused by name (its ring's
+# range and why), and the process runs on with its context.
 scenario_aio_refused() {
 	if ! start_workload aio "$workloads/aio_refused" "$scratch"; then
 		result aio-refused.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
@@ -60,7 +60,7 @@ scenario_aio_refused() {
 	"$cptctl" checkpoint "$pid" -o "$scratch/aio.img" --kill 2>"$scratch/aio.err"
 	status=$?
 	pass_if aio-refused.refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/aio.err")" \
-		sh -c '[ "$1" -eq 4 ] && grep -qE "pid $2: cannot checkpoint $3-0x[0-9a-f]+: the ring of an AIO context \(io_setup\(\)\): AIO contexts are not supported" "$0"' \
+		sh -c '[ "$1" -eq 4 ] && grep -qE "pid $2: cannot checkpoint $3-0x[0-9a-f]+: the ring of an AIO context \(io_setup\(\)\): requests in flight cannot be saved" "$0"' \
 		"$scratch/aio.err" "$status" "$pid" "$(sed -n 's/^READY //p' "$out")"
 	pass_if aio-refused.alive "pid $pid is still running" [ -d "/proc/$pid" ]
 	touch "$scratch/go"
