@@ -64,7 +64,7 @@ huge_vmas() {
 # jq: JQ applied to the first VMA of kind KIND with huge pages of the root's MM record.
 huge_vma() {
 	echo "(first(.recordList[] | select(.type == \"MM\")) | .message.vmas) |=
-		(map(((.hugePageSize // 0) | tostring) != \"0\" and .kind == \"$1\") | index(true)) as \$i |
+		((map(((.hugePageSize // 0) | tostring) != \"0\" and (.kind // \"ANON\") == \"$1\") | index(true)) as \$i |
 		.[\$i] |= ($2))"
 }
 
@@ -91,41 +91,37 @@ scenario_hugetlb_hostile() {
 		"a huge page size other than 2 MiB or 1 GiB"
 	hostile_restart gigantic "$(huge_vmas '.hugePageSize = "1073741824"')" \
 		"not aligned to its pages"
-	hostile_restart unaligned-end "$(huge_vma ANON '.end = ((.end | tonumber) - 4096 | tostring)')" \
-		"not aligned to its pages"
-	hostile_restart unaligned-offset "$(huge_vma SYSV_SHM '.pgoff = "1"')" \
-		"not aligned to its pages"
-	hostile_restart heap "$(huge_vma ANON '.kind = "HEAP"')" \
-		"of a kind that has none"
-	hostile_restart shmem-size "$(huge_vma SHMEM '.shmemSize = "3145728"')" \
-		"not a multiple of its pages"
-	hostile_restart file-small-pages "$(huge_vma FILE 'del(.hugePageSize)')" \
-		"is not a file of 4 KiB pages"
-	hostile_restart sysv-small-pages "$(huge_vma SYSV_SHM 'del(.hugePageSize)')" \
-		"its pages are not of"
-	hostile_restart shmem-small-pages "$(huge_vma SHMEM 'del(.hugePageSize)')" \
-		"shared memory [0-9]* of pages of"
-	# 128 TiB of private huge pages, and 64 TiB shared: more than there are, reserved before anything changes.
-	hostile_restart anon-reserve "$(huge_vma ANON '.pgoff = "34359737856"')" \
-		"too few free huge pages"
-	hostile_restart shmem-reserve "$(huge_vma SHMEM '.shmemSize = "70368744177664"')" \
-		"too few free huge pages"
+	hostile_restart unaligned-offset "$(huge_vma SYSV_SHM '.pgoff = "1"')" "not aligned to its pages"
+	hostile_restart file-small-pages "$(huge_vma FILE 'del(.hugePageSize)')" "is not a file of 4 KiB pages"
+	# A 64 TiB shared object: more huge pages than there are, reserved before anything changes.
+	hostile_restart shmem-reserve "$(huge_vma SHMEM '.shmemSize = "70368744177664"')" "too few free huge pages"
+	# Past the point of no return: the task dies, its tree with it.
+	hostile_restart sysv-small-pages "$(huge_vma SYSV_SHM 'del(.hugePageSize)')" "its pages are not of"
 	# The first pages of the image moved into the hugetlbfs file mapped shared, which has none saved.
 	hostile_restart pages-outside \
 		"(first(.recordList[] | select(.type == \"MM\")) | .message.vmas |
 			map(select(.kind == \"FILE\" and .flags == 1 and .hugePageSize != null)) | first | .start) as \$at |
 		(.recordList | map(.type == \"PAGES\") | index(true)) as \$p | .recordList[\$p].start = \$at" \
 		"pages outside the VMAs"
-	hostile_restart segment-page-size "$(segments '.hugePageSize = "3145728"')" \
-		"malformed SysV shm"
-	hostile_restart segment-gigantic "$(segments '.hugePageSize = "1073741824"')" \
-		"cannot make it again"
-	hostile_restart segment-huge "$(segments '.size = "1099511627776"')" \
-		"cannot make it again"
-	hostile_restart segment-small-pages "$(segments 'del(.hugePageSize)')" \
-		"its pages are not of"
+	hostile_restart segment-gigantic "$(segments '.hugePageSize = "1073741824"')" "cannot make it again"
+	hostile_restart segment-small-pages "$(segments 'del(.hugePageSize)')" "its pages are not of"
 
 	hostile_remove_segment
+	umount "$scratch/huge"
+	echo "$old_pages" >/proc/sys/vm/nr_hugepages
+}
+
+# Private hugetlb memory made read-only after it was written
+# (test/workloads/hugetlb_readonly.c) through checkpoint -> kill -> restart:
+# its pages are written in although the mapping is read-only.
+scenario_hugetlb_readonly() {
+	old_pages=$(cat /proc/sys/vm/nr_hugepages)
+	echo "$HOSTILE_HUGE_PAGES" >/proc/sys/vm/nr_hugepages
+	mkdir -p "$scratch/huge"
+	mount -t hugetlbfs none "$scratch/huge"
+	if checkpoint_service hugetlb-readonly readonly "$workloads/hugetlb_readonly" "$scratch/huge"; then
+		restart_service hugetlb-readonly readonly
+	fi
 	umount "$scratch/huge"
 	echo "$old_pages" >/proc/sys/vm/nr_hugepages
 }
