@@ -22,8 +22,8 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     name: 'hugetlb-hostile',
     run: shell('hugetlb-hostile', 'hugetlb_hostile'),
     cli: true,
-    timeoutSeconds: 360,
-    costSeconds: 150,
+    timeoutSeconds: 540,
+    costSeconds: 260,
     checks: {
       'hugetlb-hostile.checkpoint': 'the hugetlb workload is checkpointed for the hostile images',
       ...Object.fromEntries(
