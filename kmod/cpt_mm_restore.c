@@ -783,9 +783,41 @@ static int cpt_mm_clear(struct cpt_mm_restore *rs)
 	return cpt_mm_shift_specials(cur, lo, to);
 }
 
+/*
+ * Private hugetlb memory without write access is mapped writable until its
+ * pages are in (cpt_mm_protect()): GUP refuses a forced write to hugetlb
+ * memory that is not writable (mm/gup.c's check_vma_flags()), which
+ * cpt_mm_dest_pages() would make.
+ */
+static bool cpt_mm_written_then_protected(const struct cpt_mm_vma *v)
+{
+	return v->huge_page_size && (v->flags & MAP_PRIVATE) && !(v->prot & PROT_WRITE);
+}
+
+/* The saved protection of the VMAs mapped writable for their pages. */
+static int cpt_mm_protect(struct cpt_mm_restore *rs)
+{
+	const struct cpt_mm_vma *v;
+	unsigned int i;
+	long ret;
+
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		if (!cpt_mm_written_then_protected(v))
+			continue;
+		ret = cpt_sys(cpt_sym.sys_mprotect, v->start, v->end - v->start, v->prot, 0, 0);
+		if (ret) {
+			cpt_note("cannot protect %#llx-%#llx again: %ld\n", v->start, v->end, ret);
+			return ret;
+		}
+	}
+	return 0;
+}
+
 static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 {
 	unsigned long flags = MAP_FIXED_NOREPLACE, off = 0, addr;
+	u32 prot = v->prot;
 	struct file *file = NULL;
 
 	switch (v->kind) {
@@ -819,7 +851,9 @@ static int cpt_mm_map_vma(const struct cpt_mm_vma *v)
 	/* Sparse reservations (sanitizers, language runtimes) must not be charged. */
 	if (v->vm_flags & VM_NORESERVE)
 		flags |= MAP_NORESERVE;
-	addr = vm_mmap(file, v->start, v->end - v->start, v->prot, flags, off);
+	if (cpt_mm_written_then_protected(v))
+		prot |= PROT_WRITE;
+	addr = vm_mmap(file, v->start, v->end - v->start, prot, flags, off);
 	if (IS_ERR_VALUE(addr)) {
 		cpt_note("cannot map %#llx-%#llx again%s: %ld\n", v->start, v->end,
 			 v->huge_page_size ? " with its huge pages" : "", (long)addr);
@@ -1139,6 +1173,7 @@ int cpt_mm_restore(struct cpt_session *s)
 		ret = cpt_mm_read_pages(s, rs);
 	if (!ret)
 		ret = cpt_mm_restore_aio(rs);
+		ret = cpt_mm_protect(rs);
 	if (!ret)
 		ret = cpt_mm_set_future(rs);
 	if (!ret)

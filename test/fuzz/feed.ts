@@ -33,7 +33,7 @@ import type { CptAddon } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 import { errnoCode } from '../../src/system-error.js';
 import { messageType } from '../../src/image/schema.js';
-import type { Mutant, SeedImage } from './mutations.js';
+import type { Focus, Mutant, SeedImage } from './mutations.js';
 import { encodeSeed, mutant, seedFromImage } from './mutations.js';
 import { parseMessage } from './wire.js';
 
@@ -47,7 +47,33 @@ export interface SeedSpec {
   readonly owner: User;
   /** It calls setsid() itself (else it is started in a session of its own). */
   readonly setsid?: boolean;
+  /** Half of its mutants' fields are picked among these (SeedImage.focus). */
+  readonly focus?: Focus;
+  /** It maps huge pages of the hugetlbfs mount HUGETLB_MOUNT (prepareHugePages()). */
+  readonly hugePages?: boolean;
 }
+
+/** The hugetlbfs mount whose file the hugetlb seed maps: its image names the file there. */
+export const HUGETLB_MOUNT = '/tmp/cpt-fuzz-hugetlb';
+/**
+ * Huge pages the hugetlb seed needs, restored with a few to spare: its
+ * workload has 7 (4 of MAP_HUGETLB memory, a file's, a private copy of it,
+ * a segment), a restart as many again while the file and segment stay.
+ */
+const HUGETLB_PAGES = 16;
+
+/** A File's own fields under `field` (a message of it: inet, unixSocket) or starting with it (fanotify...). */
+const fileFields =
+  (field: string): Focus =>
+  (record, at) =>
+    record === 'FILES' && new RegExp(`^files\\[\\d+\\]\\.${field}`).test(at.path);
+
+/** The fields of a VMA with huge pages, and the SysV segments (of which SHM_HUGETLB ones). */
+const hugetlbFields: Focus = (record, at) =>
+  (record === 'MM' &&
+    at.owner.type.name === 'Vma' &&
+    at.owner.fields.some((f) => f.field?.name === 'hugePageSize' && typeof f.value === 'bigint' && f.value !== 0n)) ||
+  (record === 'IPC' && at.path.startsWith('shms['));
 
 export const SEED_SPECS: readonly SeedSpec[] = [
   { name: 'cpu', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], owner: 'root' },
@@ -59,10 +85,30 @@ export const SEED_SPECS: readonly SeedSpec[] = [
   // read, not only its tree's; made earlier, those would be in every later
   // seed too, and nobody's restart of them would collide with root's.
   { name: 'ipc', workload: 'ipc_objects', args: () => ['cpt-fuzz-mq'], owner: 'root' },
+  // Each made for one kind of object, which half of its field mutations pick.
+  // Established TCP connections (v4 and v6, both ends in the tree, data queued both ways).
+  { name: 'tcp', workload: 'tcp_established', args: (dir) => ['pairs', dir], owner: 'root', focus: fileFields('inet\\.') },
+  // Unix datagram sockets (bound, abstract, unbound, connected, queues with senders), stream and seqpacket ones.
+  { name: 'unix-dgram', workload: 'unix_sockets', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
+  // fanotify groups, privileged and not, with inode, directory, evictable and filesystem marks.
+  { name: 'fanotify', workload: 'fanotify_state', args: (dir) => [dir], owner: 'root', focus: fileFields('fanotify') },
+  // MAP_HUGETLB memory private and shared with a child, a hugetlbfs file, a SHM_HUGETLB segment:
+  // after ipc, whose objects its image holds too (its own segment would be in ipc's otherwise).
+  {
+    name: 'hugetlb',
+    workload: 'hugetlb_state',
+    args: (dir) => [HUGETLB_MOUNT, dir],
+    owner: 'root',
+    focus: hugetlbFields,
+    hugePages: true,
+  },
 ];
 
 /** The seeds a short run (the CI scenario) makes: one process, a tree, threads, nobody's. */
 export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody-tree'];
+
+/** The CI's second short run: the seeds made each for one kind of object. */
+export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'hugetlb'];
 
 /** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
 export const FIXTURE_DIR = '/tmp/cpt-fuzz';
@@ -107,6 +153,7 @@ export async function makeSeeds(addon: CptAddon, seedsDir: string, specs: readon
     // The saved seed's pids are free in any fresh boot: a range per seed, another one for a rerun.
     const seedIndex = SEED_SPECS.indexOf(spec);
     writeFileSync('/proc/sys/kernel/ns_last_pid', String(SEED_PID_BASE + 1000 * seedIndex + (kept ? 500 : 0)));
+    if (spec.hugePages === true) prepareHugePages();
     const program = join(WORKLOADS, spec.workload);
     const [file, args] = spec.owner === 'nobody' ? ['setpriv', [...NOBODY, program, ...spec.args(work)]] : [program, spec.args(work)];
     // A session of its own, so that the image names none outside its tree.
@@ -150,8 +197,38 @@ export function makeFixtures(): void {
 
 export async function loadSeeds(abi: ImageAbi, dir: string, names: readonly string[]): Promise<SeedImage[]> {
   const seeds: SeedImage[] = [];
-  for (const name of names) seeds.push(await seedFromImage(abi, name, readFileSync(join(dir, `${name}.img`))));
+  for (const name of names) {
+    const image = await seedFromImage(abi, name, readFileSync(join(dir, `${name}.img`)));
+    const focus = SEED_SPECS.find((spec) => spec.name === name)?.focus;
+    seeds.push(focus === undefined ? image : { ...image, focus });
+  }
   return seeds;
+}
+
+/**
+ * Huge pages for the hugetlb seed, and its hugetlbfs mount: the pool grown
+ * to HUGETLB_PAGES free at least. What it was, to give back (releaseHugePages).
+ */
+export function prepareHugePages(): number {
+  const was = Number(readFileSync('/proc/sys/vm/nr_hugepages', 'utf8'));
+  const free = Number(/^HugePages_Free:\s*(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
+  if (free < HUGETLB_PAGES) writeFileSync('/proc/sys/vm/nr_hugepages', String(was + HUGETLB_PAGES - free));
+  mkdirSync(HUGETLB_MOUNT, { recursive: true });
+  if (!readFileSync('/proc/mounts', 'utf8').includes(` ${HUGETLB_MOUNT} hugetlbfs `)) {
+    const mounted = spawnSync('mount', ['-t', 'hugetlbfs', 'none', HUGETLB_MOUNT], { encoding: 'utf8' });
+    if (mounted.status !== 0) throw new Error(`cannot mount hugetlbfs on ${HUGETLB_MOUNT}: ${mounted.stderr}`);
+  }
+  return was;
+}
+
+/**
+ * Gives the huge pages back when nothing holds them any more: the mount
+ * (its file's pages), the segments, and the pool as it was.
+ */
+export function releaseHugePages(was: number): void {
+  spawnSync('umount', [HUGETLB_MOUNT]);
+  spawnSync('ipcrm', ['--all=shm']);
+  writeFileSync('/proc/sys/vm/nr_hugepages', String(was));
 }
 
 export function ownerOf(name: string): User {

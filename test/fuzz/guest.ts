@@ -19,7 +19,7 @@ import { PROTO_PATH } from '../../src/image/schema.js';
 import type { CptAddon } from '../../src/native.js';
 import { loadAddon } from '../../src/native.js';
 import type { FeedSummary, User } from './feed.js';
-import { feed, loadSeeds, log, makeFixtures, makeSeeds, SEED_SPECS } from './feed.js';
+import { feed, loadSeeds, log, makeFixtures, makeSeeds, prepareHugePages, releaseHugePages, SEED_SPECS } from './feed.js';
 
 export interface FuzzOptions {
   readonly seedsDir: string;
@@ -119,12 +119,14 @@ export async function runFuzz(addon: CptAddon, given: FuzzOptions): Promise<Feed
   // left by whatever ran before (other scenarios of the boot) would be in
   // every seed, and root's would make nobody's restarts collide (EEXIST).
   spawnSync('ipcrm', ['--all']);
-  await makeSeeds(addon, options.seedsDir, specs);
-  makeFixtures();
-  mkdirSync(options.outDir, { recursive: true });
-  chmodSync('/dev/cpt', 0o666);
+  // The hugetlb seed's pages, given back at the end: later scenarios of the boot count free huge pages.
+  const hugePagesWere = specs.some((spec) => spec.hugePages === true) ? prepareHugePages() : undefined;
   const summaries: FeedSummary[] = [];
   try {
+    await makeSeeds(addon, options.seedsDir, specs);
+    makeFixtures();
+    mkdirSync(options.outDir, { recursive: true });
+    chmodSync('/dev/cpt', 0o666);
     if (options.users.includes('root')) summaries.push(await feedAs(addon, options, 'root', options.outDir));
     const failed = summaries.some((s) => s.failures.length > 0);
     if (options.users.includes('nobody') && (!failed || options.keepGoing)) {
@@ -134,6 +136,7 @@ export async function runFuzz(addon: CptAddon, given: FuzzOptions): Promise<Feed
     }
   } finally {
     chmodSync('/dev/cpt', 0o600);
+    if (hugePagesWere !== undefined) releaseHugePages(hugePagesWere);
   }
   return summaries;
 }

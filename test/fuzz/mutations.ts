@@ -22,9 +22,21 @@ export interface SeedRecord {
   readonly payload: Buffer;
 }
 
+/**
+ * The fields a seed image was made for (its TCP connections, its hugetlb
+ * mappings), by the name of their record's type and their place in it.
+ */
+export type Focus = (record: string, at: FieldAt) => boolean;
+
 export interface SeedImage {
   readonly name: string;
   readonly records: readonly SeedRecord[];
+  /**
+   * Half of the seed's field mutations pick among these fields (when it
+   * has any), so that they reach the decoders the seed is there for rather
+   * than its every process's registers and signal state.
+   */
+  readonly focus?: Focus;
 }
 
 export const MUTATION_KINDS = ['varint', 'length', 'content', 'repeated', 'records', 'path'] as const;
@@ -219,11 +231,13 @@ function formatValue(value: bigint | Buffer): string {
   return JSON.stringify(text.length > 40 ? `${text.slice(0, 37)}...(${text.length})` : text);
 }
 
+type Match = (at: FieldAt, record: string) => boolean;
+
 /** The candidates of each kind of field per seed, found once: a mutant's records are its seed's until one is mutated. */
-const candidatesCache = new WeakMap<SeedRecord, Map<(at: FieldAt) => boolean, { record: number; k: number }[]>>();
+const candidatesCache = new WeakMap<SeedRecord, Map<Match, { record: number; k: number }[]>>();
 
 /** The fields of every record that match (found in the seed's records), with where they are. */
-function fieldsOf(records: readonly Parsed[], match: (at: FieldAt) => boolean): { record: number; k: number }[] {
+function fieldsOf(records: readonly Parsed[], match: Match): { record: number; k: number }[] {
   const key = records[0]!.original;
   let byMatch = candidatesCache.get(key);
   if (byMatch === undefined) {
@@ -233,20 +247,43 @@ function fieldsOf(records: readonly Parsed[], match: (at: FieldAt) => boolean): 
   let found = byMatch.get(match);
   if (found === undefined) {
     found = records.flatMap((record, i) =>
-      record.pristine === undefined ? [] : cachedFields(record.pristine).flatMap((at, k) => (match(at) ? [{ record: i, k }] : [])),
+      record.pristine === undefined
+        ? []
+        : cachedFields(record.pristine).flatMap((at, k) => (match(at, record.name) ? [{ record: i, k }] : [])),
     );
     byMatch.set(match, found);
   }
   return found;
 }
 
-/** A random field among those that match, in the mutant's own copy of its record; undefined when none does. */
-function pickField(
-  records: readonly Parsed[],
-  match: (at: FieldAt) => boolean,
-  random: Random,
-): { record: number; at: FieldAt } | undefined {
-  const candidates = fieldsOf(records, match);
+/** Each match narrowed to a focus, made once: the candidates' cache knows it by its identity. */
+const focusedMatches = new WeakMap<Focus, Map<Match, Match>>();
+
+function focused(match: Match, focus: Focus): Match {
+  let byMatch = focusedMatches.get(focus);
+  if (byMatch === undefined) {
+    byMatch = new Map();
+    focusedMatches.set(focus, byMatch);
+  }
+  let narrowed = byMatch.get(match);
+  if (narrowed === undefined) {
+    narrowed = (at, record) => match(at, record) && focus(record, at);
+    byMatch.set(match, narrowed);
+  }
+  return narrowed;
+}
+
+/**
+ * A random field among those that match, in the mutant's own copy of its
+ * record; one in the seed's focus every other time, when it has one;
+ * undefined when none matches.
+ */
+function pickField(records: readonly Parsed[], match: Match, random: Random, focus?: Focus): { record: number; at: FieldAt } | undefined {
+  let candidates = fieldsOf(records, match);
+  if (focus !== undefined && random.below(2) === 0) {
+    const inFocus = fieldsOf(records, focused(match, focus));
+    if (inFocus.length > 0) candidates = inFocus;
+  }
   if (candidates.length === 0) return undefined;
   const { record, k } = random.pick(candidates);
   return { record, at: allFields(mutable(records[record]!))[k]! };
@@ -262,10 +299,10 @@ const isContent = (at: FieldAt): boolean => at.field.wire === WIRE_LENGTH && at.
 const isString = (at: FieldAt): boolean => isContent(at) && at.field.field?.type === 'string';
 
 /** Applies one mutation of `kind` to the records; says what it did, or null when the seed has nothing to mutate that way. */
-function applyMutation(kind: MutationKind, records: Parsed[], random: Random): Applied | null {
+function applyMutation(kind: MutationKind, records: Parsed[], random: Random, focus?: Focus): Applied | null {
   switch (kind) {
     case 'varint': {
-      const picked = pickField(records, isVarint, random);
+      const picked = pickField(records, isVarint, random, focus);
       if (picked === undefined) return null;
       const { record, at } = picked;
       const before = at.field.value as bigint;
@@ -274,7 +311,7 @@ function applyMutation(kind: MutationKind, records: Parsed[], random: Random): A
       return { detail: `${where(records, record, at.path)} ${before} -> ${value}`, record, path: at.path };
     }
     case 'length': {
-      const picked = pickField(records, isLength, random);
+      const picked = pickField(records, isLength, random, focus);
       if (picked === undefined) return null;
       const { record, at } = picked;
       at.field.lengthDelta = random.pick([-1, 1]);
@@ -283,7 +320,7 @@ function applyMutation(kind: MutationKind, records: Parsed[], random: Random): A
     case 'content': {
       // A well-framed field one byte short or long: a register area, a
       // buffer's content, a name.
-      const picked = pickField(records, isContent, random);
+      const picked = pickField(records, isContent, random, focus);
       if (picked === undefined) return null;
       const { record, at } = picked;
       const bytes = at.field.value as Buffer;
@@ -300,7 +337,7 @@ function applyMutation(kind: MutationKind, records: Parsed[], random: Random): A
     case 'records':
       return { detail: mutateRecordList(records, random) };
     case 'path': {
-      const picked = pickField(records, isString, random);
+      const picked = pickField(records, isString, random, focus);
       if (picked === undefined) return null;
       const { record, at } = picked;
       const before = at.field.value as Buffer;
@@ -407,7 +444,7 @@ export function mutant(abi: ImageAbi, seeds: readonly SeedImage[], seed: number,
   for (let k = 0; k < MUTATION_KINDS.length; k++) {
     const kind = MUTATION_KINDS[(first + k) % MUTATION_KINDS.length]!;
     const records = parseRecords(abi, image.records);
-    const applied = applyMutation(kind, records, random);
+    const applied = applyMutation(kind, records, random, image.focus);
     if (applied === null) continue;
     return { index, seed: image.name, kind, ...applied, bytes: Buffer.concat(records.map((record) => frameOf(abi, record))) };
   }

@@ -13,7 +13,7 @@ import { packageRoot } from '../../src/package.js';
 import { RECORD_MESSAGES, messageType } from '../../src/image/schema.js';
 import type { Mutant, SeedImage } from '../fuzz/mutations.js';
 import { encodeSeed, HOSTILE_PATHS, mutant, MUTATION_KINDS, seedFromImage, varintValues } from '../fuzz/mutations.js';
-import type { WireField } from '../fuzz/wire.js';
+import type { FieldAt, WireField } from '../fuzz/wire.js';
 import { allFields, parseMessage } from '../fuzz/wire.js';
 
 const abi = imageAbi();
@@ -132,4 +132,30 @@ test('repeated and records: elements and records emptied, duplicated, dropped or
     actions.add(`records ${action}`);
   }
   t.true(actions.size >= 5, [...actions].join(', '));
+});
+
+test('a seed with a focus: about half its field mutations are in the focus, other seeds mutate as before', async (t) => {
+  const [threads, files] = await fixtureSeeds();
+  const inFocus = (record: string, at: FieldAt): boolean => record === 'FILES' && /^files\[\d+\]\.path$/.test(at.path);
+  const focusedSeeds = [threads!, { ...files!, focus: inFocus }];
+  const fieldKinds = new Set(['varint', 'length', 'content', 'path']);
+  let fieldMutants = 0;
+  let focusedHits = 0;
+  let unfocusedHits = 0;
+  for (let index = 0; index < 400; index++) {
+    const made = mutant(abi, focusedSeeds, 21, index);
+    const plain = mutant(abi, [threads!, files!], 21, index);
+    if (index % 2 === 0) {
+      t.true(made.bytes.equals(plain.bytes), `mutant ${index} of the seed without a focus: ${made.detail} / ${plain.detail}`);
+      continue;
+    }
+    if (!fieldKinds.has(made.kind)) continue;
+    fieldMutants++;
+    const hit = (m: Mutant): boolean => m.path !== undefined && m.detail.startsWith('FILES ') && /^files\[\d+\]\.path$/.test(m.path);
+    if (hit(made)) focusedHits++;
+    if (fieldKinds.has(plain.kind) && hit(plain)) unfocusedHits++;
+  }
+  t.true(fieldMutants > 100, `${fieldMutants} field mutants of the focused seed`);
+  t.true(focusedHits >= fieldMutants * 0.4, `${focusedHits} of ${fieldMutants} in the focus`);
+  t.true(focusedHits > 3 * unfocusedHits, `${focusedHits} in the focus with it, ${unfocusedHits} without`);
 });

@@ -11,6 +11,7 @@ import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { hugetlbScenarios } from './hugetlb.js';
+import { hugetlbHostileScenarios } from './hugetlb-hostile.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
 import { mutateScenarios } from './mutate.js';
@@ -69,6 +70,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...procStateScenarios,
   ...authimgScenarios,
   ...hugetlbScenarios,
+  ...hugetlbHostileScenarios,
   ...privmodelScenarios,
   ...usernsScenarios,
   ...inetScenarios,

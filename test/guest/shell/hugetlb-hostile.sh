@@ -1,0 +1,127 @@
+# shellcheck shell=sh
+# Hostile hugetlb images (test/workloads/hugetlb_untouched.c's: every kind
+# of hugetlb mapping, no huge page saved, a small image), edited with jq and
+# cptctl encode: each restart must be refused with a clean errno and a
+# message naming what is wrong, leave no task behind, and the unedited image
+# must restart right after it (a failed hostile restart once left every
+# later restart of the boot hanging). `timeout --foreground`: in a process
+# group of its own, timeout would make the restored child's group differ
+# from its saved one.
+. test/guest/shell/lib.sh
+
+HOSTILE_HUGE_PAGES=8
+
+# The segment the workload made (kept after its kill, as SysV segments are)
+# or a restart made again: removed, so that the next restart makes it.
+hostile_remove_segment() {
+	[ -f "$scratch/hostile.d/shm-id" ] && ipcrm -m "$(cat "$scratch/hostile.d/shm-id")" 2>/dev/null
+	true
+}
+
+# The tree a restart --detach left running (the root waits for its go): killed.
+hostile_kill_tree() {
+	for task in $(ps -o pid= --ppid "$1" 2>/dev/null) "$1"; do
+		kill -9 "$task" 2>/dev/null
+	done
+	wait_for_pid_gone "$1"
+}
+
+# hostile_restart CHECK JQ WORDS: $scratch/hostile.json edited by JQ (a jq
+# filter over the whole document), encoded and restarted --detach within
+# 30 s: refused (CHECK), saying WORDS, with no task of the tree left; then
+# the unedited image restarts (CHECK-then-restarts), its tree killed.
+hostile_restart() {
+	edit=$1 words=$3
+	hostile_remove_segment
+	if ! jq "$2" "$scratch/hostile.json" >"$scratch/$edit.json" 2>"$scratch/$edit.err" ||
+		! "$cptctl" encode "$scratch/$edit.json" -o "$scratch/$edit.img" >/dev/null 2>"$scratch/$edit.err"; then
+		result "hugetlb-hostile.$edit" FAIL "the edit was not made: $(tr '\n' ' ' <"$scratch/$edit.err")"
+		return
+	fi
+	rm -f "$scratch/$edit.json"
+	timeout --foreground 30 "$cptctl" restart --detach "$scratch/$edit.img" >/dev/null 2>"$scratch/$edit.err"
+	status=$?
+	pass_if "hugetlb-hostile.$edit" "restart exited $status: $(tr '\n' ' ' <"$scratch/$edit.err")" \
+		eval '[ "$status" -ne 0 ] && [ "$status" -ne 124 ] && grep -q "$words" "$scratch/$edit.err" &&
+			[ ! -d "/proc/$hostile_pid" ]'
+	[ -d "/proc/$hostile_pid" ] && hostile_kill_tree "$hostile_pid"
+	rm -f "$scratch/$edit.img"
+	hostile_remove_segment
+	timeout --foreground 30 "$cptctl" restart --detach "$scratch/hostile.img" >/dev/null 2>"$scratch/$edit-again.err"
+	status=$?
+	pass_if "hugetlb-hostile.$edit-then-restarts" \
+		"the unedited image's restart exited $status: $(tr '\n' ' ' <"$scratch/$edit-again.err")" \
+		eval '[ "$status" -eq 0 ] && [ -d "/proc/$hostile_pid" ]'
+	hostile_kill_tree "$hostile_pid"
+}
+
+# jq: JQ applied to every VMA with huge pages of every MM record.
+huge_vmas() {
+	echo "(.recordList[] | select(.type == \"MM\") | .message.vmas[] |
+		select(((.hugePageSize // 0) | tostring) != \"0\")) |= ($1)"
+}
+
+# jq: JQ applied to the first VMA of kind KIND with huge pages of the root's MM record.
+huge_vma() {
+	echo "(first(.recordList[] | select(.type == \"MM\")) | .message.vmas) |=
+		((map(((.hugePageSize // 0) | tostring) != \"0\" and (.kind // \"ANON\") == \"$1\") | index(true)) as \$i |
+		.[\$i] |= ($2))"
+}
+
+# jq: JQ applied to the SysV segments of the IPC record.
+segments() {
+	echo "(.recordList[] | select(.type == \"IPC\") | .message.shms[]) |= ($1)"
+}
+
+scenario_hugetlb_hostile() {
+	old_pages=$(cat /proc/sys/vm/nr_hugepages)
+	echo "$HOSTILE_HUGE_PAGES" >/proc/sys/vm/nr_hugepages
+	mkdir -p "$scratch/huge"
+	mount -t hugetlbfs none "$scratch/huge"
+	if ! checkpoint_service hugetlb-hostile hostile "$workloads/hugetlb_untouched" "$scratch/huge"; then
+		umount "$scratch/huge"
+		echo "$old_pages" >/proc/sys/vm/nr_hugepages
+		return
+	fi
+	hostile_pid=$pid
+	"$cptctl" inspect --json "$scratch/hostile.img" >"$scratch/hostile.json" 2>"$scratch/json.err" ||
+		echo "# inspect --json: $(cat "$scratch/json.err")"
+
+	hostile_restart page-size "$(huge_vmas '.hugePageSize = "3145728"')" \
+		"a huge page size other than 2 MiB or 1 GiB"
+	hostile_restart gigantic "$(huge_vmas '.hugePageSize = "1073741824"')" \
+		"not aligned to its pages"
+	hostile_restart unaligned-offset "$(huge_vma SYSV_SHM '.pgoff = "1"')" "not aligned to its pages"
+	hostile_restart file-small-pages "$(huge_vma FILE 'del(.hugePageSize)')" "is not a file of 4 KiB pages"
+	# A 64 TiB shared object: more huge pages than there are, reserved before anything changes.
+	hostile_restart shmem-reserve "$(huge_vma SHMEM '.shmemSize = "70368744177664"')" "too few free huge pages"
+	# Past the point of no return: the task dies, its tree with it.
+	hostile_restart sysv-small-pages "$(huge_vma SYSV_SHM 'del(.hugePageSize)')" "its pages are not of"
+	# The first pages of the image moved into the hugetlbfs file mapped shared, which has none saved.
+	hostile_restart pages-outside \
+		"(first(.recordList[] | select(.type == \"MM\")) | .message.vmas |
+			map(select(.kind == \"FILE\" and .flags == 1 and .hugePageSize != null)) | first | .start) as \$at |
+		(.recordList | map(.type == \"PAGES\") | index(true)) as \$p | .recordList[\$p].start = \$at" \
+		"pages outside the VMAs"
+	hostile_restart segment-gigantic "$(segments '.hugePageSize = "1073741824"')" "cannot make it again"
+	hostile_restart segment-small-pages "$(segments 'del(.hugePageSize)')" "its pages are not of"
+
+	hostile_remove_segment
+	umount "$scratch/huge"
+	echo "$old_pages" >/proc/sys/vm/nr_hugepages
+}
+
+# Private hugetlb memory made read-only after it was written
+# (test/workloads/hugetlb_readonly.c) through checkpoint -> kill -> restart:
+# its pages are written in although the mapping is read-only.
+scenario_hugetlb_readonly() {
+	old_pages=$(cat /proc/sys/vm/nr_hugepages)
+	echo "$HOSTILE_HUGE_PAGES" >/proc/sys/vm/nr_hugepages
+	mkdir -p "$scratch/huge"
+	mount -t hugetlbfs none "$scratch/huge"
+	if checkpoint_service hugetlb-readonly readonly "$workloads/hugetlb_readonly" "$scratch/huge"; then
+		restart_service hugetlb-readonly readonly
+	fi
+	umount "$scratch/huge"
+	echo "$old_pages" >/proc/sys/vm/nr_hugepages
+}
