@@ -1173,6 +1173,7 @@ int cpt_mm_restore(struct cpt_session *s)
 		ret = cpt_mm_read_pages(s, rs);
 	if (!ret)
 		ret = cpt_mm_restore_aio(rs);
+	if (!ret)
 		ret = cpt_mm_protect(rs);
 	if (!ret)
 		ret = cpt_mm_set_future(rs);
