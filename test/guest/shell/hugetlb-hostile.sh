@@ -26,19 +26,34 @@ hostile_kill_tree() {
 	wait_for_pid_gone "$1"
 }
 
-# hostile_restart CHECK JQ WORDS: $scratch/hostile.json edited by JQ (a jq
-# filter over the whole document), encoded and restarted --detach within
-# 30 s: refused (CHECK), saying WORDS, with no task of the tree left; then
-# the unedited image restarts (CHECK-then-restarts), its tree killed.
+# hostile_edit CHECK JQ: $scratch/hostile.json edited by JQ (a jq filter
+# over the whole document), for hostile_encode_all.
+hostile_edit() {
+	jq "$2" "$scratch/hostile.json" >"$scratch/$1.json" 2>"$scratch/$1-encode.err"
+	hostile_edits="${hostile_edits:-} $1"
+}
+
+# hostile_encode_all: every hostile_edit's JSON encoded, by one node
+# (test/guest/cptctl-batch.ts: node's start-up costs seconds under emulation).
+hostile_encode_all() {
+	set --
+	for edit in $hostile_edits; do
+		set -- "$@" "$edit-encode" encode "$scratch/$edit.json" -o "$scratch/$edit.img" ";"
+	done
+	node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"
+	for edit in $hostile_edits; do rm -f "$scratch/$edit.json"; done
+}
+
+# hostile_restart CHECK WORDS: CHECK's encoded image restarted --detach
+# within 30 s: refused (CHECK), saying WORDS, with no task of the tree left;
+# then the unedited image restarts (CHECK-then-restarts), its tree killed.
 hostile_restart() {
-	edit=$1 words=$3
+	edit=$1 words=$2
 	hostile_remove_segment
-	if ! jq "$2" "$scratch/hostile.json" >"$scratch/$edit.json" 2>"$scratch/$edit.err" ||
-		! "$cptctl" encode "$scratch/$edit.json" -o "$scratch/$edit.img" >/dev/null 2>"$scratch/$edit.err"; then
-		result "hugetlb-hostile.$edit" FAIL "the edit was not made: $(tr '\n' ' ' <"$scratch/$edit.err")"
+	if [ ! -f "$scratch/$edit.img" ]; then
+		result "hugetlb-hostile.$edit" FAIL "the edit was not made: $(tr '\n' ' ' <"$scratch/$edit-encode.err")"
 		return
 	fi
-	rm -f "$scratch/$edit.json"
 	timeout --foreground 30 "$cptctl" restart --detach "$scratch/$edit.img" >/dev/null 2>"$scratch/$edit.err"
 	status=$?
 	pass_if "hugetlb-hostile.$edit" "restart exited $status: $(tr '\n' ' ' <"$scratch/$edit.err")" \
@@ -87,24 +102,32 @@ scenario_hugetlb_hostile() {
 	"$cptctl" inspect --json "$scratch/hostile.img" >"$scratch/hostile.json" 2>"$scratch/json.err" ||
 		echo "# inspect --json: $(cat "$scratch/json.err")"
 
-	hostile_restart page-size "$(huge_vmas '.hugePageSize = "3145728"')" \
-		"a huge page size other than 2 MiB or 1 GiB"
-	hostile_restart gigantic "$(huge_vmas '.hugePageSize = "1073741824"')" \
-		"not aligned to its pages"
-	hostile_restart unaligned-offset "$(huge_vma SYSV_SHM '.pgoff = "1"')" "not aligned to its pages"
-	hostile_restart file-small-pages "$(huge_vma FILE 'del(.hugePageSize)')" "is not a file of 4 KiB pages"
+	hostile_edit page-size "$(huge_vmas '.hugePageSize = "3145728"')"
+	hostile_edit gigantic "$(huge_vmas '.hugePageSize = "1073741824"')"
+	hostile_edit unaligned-offset "$(huge_vma SYSV_SHM '.pgoff = "1"')"
+	hostile_edit file-small-pages "$(huge_vma FILE 'del(.hugePageSize)')"
 	# A 64 TiB shared object: more huge pages than there are, reserved before anything changes.
-	hostile_restart shmem-reserve "$(huge_vma SHMEM '.shmemSize = "70368744177664"')" "too few free huge pages"
+	hostile_edit shmem-reserve "$(huge_vma SHMEM '.shmemSize = "70368744177664"')"
 	# Past the point of no return: the task dies, its tree with it.
-	hostile_restart sysv-small-pages "$(huge_vma SYSV_SHM 'del(.hugePageSize)')" "its pages are not of"
+	hostile_edit sysv-small-pages "$(huge_vma SYSV_SHM 'del(.hugePageSize)')"
 	# The first pages of the image moved into the hugetlbfs file mapped shared, which has none saved.
-	hostile_restart pages-outside \
+	hostile_edit pages-outside \
 		"(first(.recordList[] | select(.type == \"MM\")) | .message.vmas |
 			map(select(.kind == \"FILE\" and .flags == 1 and .hugePageSize != null)) | first | .start) as \$at |
-		(.recordList | map(.type == \"PAGES\") | index(true)) as \$p | .recordList[\$p].start = \$at" \
-		"pages outside the VMAs"
-	hostile_restart segment-gigantic "$(segments '.hugePageSize = "1073741824"')" "cannot make it again"
-	hostile_restart segment-small-pages "$(segments 'del(.hugePageSize)')" "its pages are not of"
+		(.recordList | map(.type == \"PAGES\") | index(true)) as \$p | .recordList[\$p].start = \$at"
+	hostile_edit segment-gigantic "$(segments '.hugePageSize = "1073741824"')"
+	hostile_edit segment-small-pages "$(segments 'del(.hugePageSize)')"
+	hostile_encode_all
+
+	hostile_restart page-size "a huge page size other than 2 MiB or 1 GiB"
+	hostile_restart gigantic "not aligned to its pages"
+	hostile_restart unaligned-offset "not aligned to its pages"
+	hostile_restart file-small-pages "is not a file of 4 KiB pages"
+	hostile_restart shmem-reserve "too few free huge pages"
+	hostile_restart sysv-small-pages "its pages are not of"
+	hostile_restart pages-outside "pages outside the VMAs"
+	hostile_restart segment-gigantic "cannot make it again"
+	hostile_restart segment-small-pages "its pages are not of"
 
 	hostile_remove_segment
 	umount "$scratch/huge"
