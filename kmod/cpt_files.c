@@ -553,8 +553,11 @@ static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
 			e->kind = pty_kind;
 		} else if (cpt_is_shell_stdio(e->file) && (o->fd <= 2 || !sf->id)) {
 			/* The shell's terminal, higher: opened anew (cpt_shell_tty.c). */
-			if (o->fd > 2 && cpt_shell_tty_is_ours(reg, e->file)) {
-				e->kind = CPT_PB_FILE_KIND_SHELL_TTY;
+			ret = o->fd > 2 ? cpt_shell_tty_kind(s, reg, o->fd, e->file) : 0;
+			if (ret < 0)
+				return ret;
+			if (ret) {
+				e->kind = ret;
 				goto save;
 			}
 			if (o->fd > 2)

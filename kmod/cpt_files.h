@@ -490,7 +490,8 @@ extern const struct cpt_file_ops cpt_shell_tty_ops;
 int cpt_shell_tty_check_tree(struct cpt_session *s, struct cpt_file_registry *reg);
 int cpt_shell_tty_save_ctty(struct cpt_session *s, struct cpt_pb_buf *msg,
 			    struct cpt_file_registry *reg);
-bool cpt_shell_tty_is_ours(const struct cpt_file_registry *reg, struct file *file);
+int cpt_shell_tty_kind(const struct cpt_session *s, const struct cpt_file_registry *reg,
+		       unsigned int fd, struct file *file);
 bool cpt_shell_tty_is_ctty(const struct cpt_rfile *rfile);
 int cpt_shell_tty_finish(struct cpt_session *s);
 void cpt_shell_tty_release(struct cpt_file_registry *reg);

@@ -175,10 +175,30 @@ int cpt_shell_tty_check_tree(struct cpt_session *s, struct cpt_file_registry *re
 }
 
 /* A file on the shell's terminal, which a restart opens again as the caller's. */
-bool cpt_shell_tty_is_ours(const struct cpt_file_registry *reg, struct file *file)
+static bool cpt_shell_tty_is_ours(const struct cpt_file_registry *reg, struct file *file)
 {
 	return reg->shell_tty && !(file->f_mode & FMODE_PATH) &&
 	       cpt_is_tty(file_inode(file)) && cpt_tty_of_file(file) == reg->shell_tty;
+}
+
+/*
+ * The kind of a file at fd 3 or higher (its lowest) on a tty from outside
+ * the tree: SHELL_TTY for the shell's terminal in a process of the shell's
+ * session, opened anew at restart through the controlling terminal the
+ * restoring task has there; refused in another session, which has none to
+ * open it through; 0 for another tty.
+ */
+int cpt_shell_tty_kind(const struct cpt_session *s, const struct cpt_file_registry *reg,
+		       unsigned int fd, struct file *file)
+{
+	if (!cpt_shell_tty_is_ours(reg, file))
+		return 0;
+	if (!cpt_session_is_shells(s, s->cur->sid)) {
+		cpt_note("fd %u: the shell's terminal, in process %u of session %u %s\n", fd,
+			 s->cur->pid, s->cur->sid, "of the tree: not supported");
+		return -EOPNOTSUPP;
+	}
+	return CPT_PB_FILE_KIND_SHELL_TTY;
 }
 
 /* The process's FILES: its controlling terminal, when it is the shell's. */
