@@ -298,7 +298,7 @@ bool cpt_shell_tty_is_ctty(const struct cpt_rfile *rfile)
 /* The restarting caller's terminal device, from its fds 0-2, opened anew. */
 static struct file *cpt_open_callers_device(struct tty_struct *tty, u32 flags, u32 id)
 {
-	struct file *file = ERR_PTR(-ENOTTY), *std;
+	struct file *file = ERR_PTR(-ENXIO), *std;
 	struct inode *inode;
 	unsigned int fd;
 	char *buf, *path;
@@ -306,7 +306,7 @@ static struct file *cpt_open_callers_device(struct tty_struct *tty, u32 flags, u
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
-	for (fd = 0; fd <= 2 && PTR_ERR(file) == -ENOTTY; fd++) {
+	for (fd = 0; fd <= 2 && PTR_ERR(file) == -ENXIO; fd++) {
 		std = fget(fd);
 		if (!std)
 			continue;
@@ -320,7 +320,7 @@ static struct file *cpt_open_callers_device(struct tty_struct *tty, u32 flags, u
 		fput(std);
 	}
 	kfree(buf);
-	if (PTR_ERR(file) == -ENOTTY)
+	if (PTR_ERR(file) == -ENXIO)
 		cpt_note("file %u: the shell's terminal: the restarting caller's, %s, %s\n", id,
 			 tty_name(tty), "is on none of its fds 0-2");
 	return file;
@@ -361,7 +361,7 @@ static int cpt_shell_tty_open(struct cpt_file_registry *reg, struct cpt_rfile *r
 		cpt_note("process %u had the shell's terminal %s: %s\n", reg->session->cur->pid,
 			 st->controlling ? "as its controlling terminal" : "open",
 			 "the restarting caller has no controlling terminal");
-		return -ENOTTY;
+		return -ENXIO;
 	}
 	if (st->dev_tty)
 		file = cpt_pty_open_path(rfile->path, rfile->flags, CPT_DEV_TTY, "/dev/tty");

@@ -9,8 +9,8 @@ export const shellTtyScenarios: readonly Scenario[] = [
     name: 'shell-tty',
     run: shell('shell-tty', 'shell_tty'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 8,
+    timeoutSeconds: 100,
+    costSeconds: 38,
     checks: {
       'shell-tty.checkpoint': "a foreground job with its shell's terminal at fds 10-13 and as its controlling terminal is checkpointed",
       'shell-tty.inspect': "inspect shows the shell's terminal, how each fd opened it, and the foreground group",
@@ -27,8 +27,8 @@ export const shellTtyScenarios: readonly Scenario[] = [
     name: 'shell-tty-refused',
     run: shell('shell-tty', 'shell_tty_refused'),
     cli: true,
-    timeoutSeconds: 45,
-    costSeconds: 4,
+    timeoutSeconds: 30,
+    costSeconds: 9,
     checks: {
       'shell-tty.leader-refused': 'a session leader of the tree whose controlling terminal is outside it is refused, naming it',
       'shell-tty.leader-alive': 'the refused session leader runs on',
