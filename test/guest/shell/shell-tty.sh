@@ -25,6 +25,8 @@ scenario_shell_tty() {
 	"$cptctl" checkpoint "$pid" -o "$scratch/job.img" --kill 2>"$scratch/ckpt.err"
 	status=$?
 	pass_if shell-tty.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ $status -eq 0 ]
+	# Refused, the job runs on: end it, and its shell with it.
+	[ $status -eq 0 ] || kill "$pid"
 	wait "$term"
 	[ $status -eq 0 ] || return
 	"$cptctl" inspect "$scratch/job.img" >"$scratch/inspect.txt" 2>&1
