@@ -64,6 +64,7 @@ static const struct cpt_file_ops *const cpt_file_kinds[] = {
 	[CPT_PB_FILE_KIND_UNIX_DGRAM] = &cpt_unix_sk_ops,
 	[CPT_PB_FILE_KIND_INET] = &cpt_file_inet_ops,
 	[CPT_PB_FILE_KIND_FANOTIFY] = &cpt_fanotify_ops,
+	[CPT_PB_FILE_KIND_SHELL_TTY] = &cpt_shell_tty_ops,
 };
 
 static const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
@@ -130,6 +131,7 @@ void cpt_files_release(struct cpt_session *s)
 		fput(file);
 	xa_destroy(&reg->deleted_files);
 	cpt_pty_release(reg);
+	cpt_shell_tty_release(reg);
 	kfree(reg);
 	s->files = NULL;
 }
@@ -549,10 +551,19 @@ static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
 							      CPT_PB_FILE_KIND_FIFO;
 		} else if (pty_kind) {
 			e->kind = pty_kind;
-		} else if (cpt_is_shell_stdio(e->file)) {
+		} else if (cpt_is_shell_stdio(e->file) && (o->fd <= 2 || !sf->id)) {
+			/* The shell's terminal, higher: opened anew (cpt_shell_tty.c). */
+			ret = o->fd > 2 ? cpt_shell_tty_kind(s, reg, o->fd, e->file) : 0;
+			if (ret < 0)
+				return ret;
+			if (ret) {
+				e->kind = ret;
+				goto save;
+			}
 			if (o->fd > 2)
 				return cpt_refuse(o->fd, S_ISFIFO(file_inode(o->file)->i_mode) ?
-						  "pipe to a process outside the tree" : "tty");
+						  "pipe to a process outside the tree" :
+						  "tty other than the shell's terminal");
 			/*
 			 * One INHERITED File per fd 0-2 of each process: the
 			 * restarting caller's fds may share differently. A
@@ -575,6 +586,7 @@ static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
 		} else {
 			e->kind = sf->kind;
 		}
+save:
 		if (!sf->id) {
 			sf->id = ++reg->next_id;
 			sf->kind = e->kind;
@@ -645,6 +657,10 @@ static int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	ret = cpt_check_fd_table(s);
 	if (!ret && !reg->scanned)
 		ret = cpt_scan_tree_files(s, reg);
+	if (!ret && !reg->cttys_checked)
+		ret = cpt_shell_tty_check_tree(s, reg);
+	if (!ret)
+		ret = cpt_shell_tty_save_ctty(s, msg, reg);
 	if (!ret)
 		ret = cpt_collect_fds(s->cur->task, &tab);
 	if (!ret)
@@ -907,7 +923,7 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, struct cpt_file_registry
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	unsigned int i;
+	unsigned int i, cttys = 0;
 	int ret;
 
 	cpt_pb_for_each_field(&r, data, len, &f) {
@@ -929,7 +945,13 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, struct cpt_file_registry
 		}
 	}
 	for (i = 0; i < rf->nr_files; i++) {
-		if (!rf->files[i].used) {
+		/* But a controlling terminal's, which no fd may name (cpt_shell_tty.c). */
+		if (cpt_shell_tty_is_ctty(&rf->files[i]) && (rf->files[i].used || cttys++)) {
+			cpt_note("image: file %u: a controlling terminal %s\n", rf->files[i].id,
+				 cttys > 1 ? "again" : "an fd names");
+			return -EBADMSG;
+		}
+		if (!rf->files[i].used && !cpt_shell_tty_is_ctty(&rf->files[i])) {
 			cpt_note("image: file %u has no fd\n", rf->files[i].id);
 			return -EBADMSG;
 		}
@@ -1245,7 +1267,8 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 			 nr_fds);
 		return -EMFILE;
 	}
-	if (nr_files > nr_fds) {
+	/* One more: a controlling terminal no fd names (cpt_shell_tty.c). */
+	if (nr_files > nr_fds + 1) {
 		cpt_note("image: %u files for %u fds\n", nr_files, nr_fds);
 		return -EBADMSG;
 	}
@@ -1271,6 +1294,8 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();
 	/* Later processes' fds may name these Files too; ids are the image's. */
 	for (i = 0; !ret && i < rf->nr_files; i++) {
+		if (cpt_shell_tty_is_ctty(&rf->files[i]))
+			continue;	/* no fd, here or later, names it */
 		ret = xa_insert(&reg->restored, rf->files[i].id, get_file(rf->files[i].file),
 				GFP_KERNEL_ACCOUNT);
 		if (ret) {

@@ -82,6 +82,10 @@ struct cpt_file_registry {
 	struct xarray pipe_of_pipe;	/* pipe_inode_info -> its index in pipes */
 	struct xarray tree_ptys;	/* a pty's master tty -> struct cpt_tree_pty * */
 	bool ptys_indexed;		/* tree_ptys holds every pty end of saved */
+	/* shell jobs (cpt_shell_tty.c) */
+	bool cttys_checked;		/* checkpoint: every process's controlling terminal */
+	struct tty_struct *shell_tty;	/* checkpoint: the shell's, the tree's from outside */
+	u32 shell_foreground;		/* its foreground group, one the tree leads, or 0 */
 };
 
 /*
@@ -256,6 +260,13 @@ struct cpt_rfile_fown {
 	u32 lease_fd;
 };
 
+/* Restart: a SHELL_TTY File (cpt_shell_tty.c). */
+struct cpt_rfile_shell_tty {
+	bool dev_tty;
+	bool controlling;
+	u32 foreground;
+};
+
 /* Restart: one File of the record. */
 struct cpt_rfile {
 	u32 id;
@@ -287,6 +298,7 @@ struct cpt_rfile {
 		struct cpt_rfile_pty pty;	/* PTY_MASTER, PTY_SLAVE */
 		struct cpt_rfile_pidfd pidfd;
 		struct cpt_rfile_inet inet;
+		struct cpt_rfile_shell_tty shell_tty;
 	};
 };
 
@@ -473,5 +485,18 @@ int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,
 		    struct cpt_saved_file **master, struct file **slave);
 int cpt_pty_apply_ctty(struct cpt_file_registry *reg);
 void cpt_pty_release(struct cpt_file_registry *reg);
+int cpt_pty_tty_in_tree(struct cpt_file_registry *reg, struct tty_struct *tty);
+struct file *cpt_pty_open_path(const char *path, u32 flags, dev_t rdev, const char *what);
+
+/* cpt_shell_tty.c: a shell job's terminal, the restarting caller's at restart. */
+extern const struct cpt_file_ops cpt_shell_tty_ops;
+int cpt_shell_tty_check_tree(struct cpt_session *s, struct cpt_file_registry *reg);
+int cpt_shell_tty_save_ctty(struct cpt_session *s, struct cpt_pb_buf *msg,
+			    struct cpt_file_registry *reg);
+int cpt_shell_tty_kind(const struct cpt_session *s, const struct cpt_file_registry *reg,
+		       unsigned int fd, struct file *file);
+bool cpt_shell_tty_is_ctty(const struct cpt_rfile *rfile);
+int cpt_shell_tty_finish(struct cpt_session *s);
+void cpt_shell_tty_release(struct cpt_file_registry *reg);
 
 #endif /* CPT_FILES_H */

@@ -383,13 +383,14 @@ static int cpt_pty_apply(struct tty_struct *m, const struct cpt_pty_image *st)
 
 /*
  * Opens a pty end by its path from the image, as the caller: only once the
- * path names the character device rdev (a ptmx, or that pty's slave), and
- * non-blocking, so that neither a FIFO, a regular file nor another device
- * is ever opened and no open waits (a path changed between the check and
- * the open gets at most a non-blocking open of what the caller may open;
- * the file opened is checked again). Then with the flags' O_NONBLOCK.
+ * path names the character device rdev (a ptmx, that pty's slave, or a
+ * shell job's terminal: cpt_shell_tty.c), and non-blocking, so that neither
+ * a FIFO, a regular file nor another device is ever opened and no open
+ * waits (a path changed between the check and the open gets at most a
+ * non-blocking open of what the caller may open; the file opened is
+ * checked again). Then with the flags' O_NONBLOCK.
  */
-static struct file *cpt_pty_open_path(const char *path, u32 flags, dev_t rdev, const char *what)
+struct file *cpt_pty_open_path(const char *path, u32 flags, dev_t rdev, const char *what)
 {
 	struct inode *inode;
 	struct file *file;
@@ -594,6 +595,25 @@ int cpt_pty_in_tree(struct cpt_file_registry *reg, struct file *file,
 	}
 	cpt_pty_of(file, &is_master);
 	return is_master ? CPT_PB_FILE_KIND_PTY_MASTER : CPT_PB_FILE_KIND_PTY_SLAVE;
+}
+
+/* Whether a tty is an end of a pty whose master the tree holds (1), or not (0). */
+int cpt_pty_tty_in_tree(struct cpt_file_registry *reg, struct tty_struct *tty)
+{
+	struct cpt_tree_pty *tp;
+	int ret;
+
+	if (tty->driver->type != TTY_DRIVER_TYPE_PTY || !tty->link)
+		return 0;
+	if (tty->driver->subtype == PTY_TYPE_SLAVE)
+		tty = tty->link;
+	if (!reg->ptys_indexed) {
+		ret = cpt_pty_index_tree(reg);
+		if (ret)
+			return ret;
+	}
+	tp = xa_load(&reg->tree_ptys, cpt_ptr_key(tty));
+	return tp && tp->master >= 0;
 }
 
 /*

@@ -998,7 +998,7 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action, bool *unlocked)
 		return ret;
 	}
 	/* Stopped processes stop again before any restored task runs. */
-	ret = cpt_jobctl_apply(s) ?: cpt_inet_resume_connections(s);
+	ret = cpt_jobctl_apply(s) ?: cpt_inet_resume_connections(s) ?: cpt_shell_tty_finish(s);
 	if (ret) {
 		cpt_session_abort_locked(s);
 		return ret;

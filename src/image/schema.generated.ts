@@ -267,7 +267,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY' | 'SHELL_TTY';
 
 /**
  * Who the file signals (fcntl(2)): its owner for SIGIO (F_SETOWN_EX),
@@ -436,6 +436,18 @@ export interface File {
   unixPeerPasscred: boolean;
   /** UNIX_STREAM, UNIX_DGRAM */
   unixSocket: UnixSocket | null;
+  /** SHELL_TTY: opened through /dev/tty (path), not the terminal's own device */
+  shellTtyDevTty: boolean;
+  /**
+   * SHELL_TTY: no fd names it: the process had the shell's terminal as its
+   * controlling terminal (a restart needs one); at most one per Files
+   */
+  shellTtyControlling: boolean;
+  /**
+   * SHELL_TTY, controlling: the terminal's foreground process group, one the
+   * tree leads, in the tree's pid namespace (0: another group)
+   */
+  shellTtyForeground: number;
 }
 
 /**

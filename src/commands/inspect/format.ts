@@ -159,6 +159,8 @@ function describeFile(file: File): string {
   switch (file.kind) {
     case 'INHERITED':
       return `(the restarting caller's fd ${file.inheritFd})`;
+    case 'SHELL_TTY':
+      return `${file.path} (the shell's terminal: the restarting caller's, opened ${file.shellTtyDevTty ? 'through /dev/tty' : 'anew'})`;
     case 'CHAR_DEVICE':
       return `${file.path} (${deviceNumber(file.rdev)})`;
     case 'PIPE':
@@ -496,7 +498,15 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
     return fd === undefined ? `file ${fileId}?` : `fd ${fd.fd}`;
   };
   const posix = files.posixLocks.map((lock) => `POSIX lock: ${lockName(lock, fdOf)}`);
-  return section('files', [...(rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)), ...posix]);
+  // A controlling terminal no fd names: the shell's, the restarting caller's at restart.
+  const ctty = files.files
+    .filter((file) => file.kind === 'SHELL_TTY' && file.shellTtyControlling)
+    .map(
+      (file) =>
+        "controlling terminal: the shell's (the restarting caller's)" +
+        (file.shellTtyForeground === 0 ? '' : `, foreground group ${file.shellTtyForeground}`),
+    );
+  return section('files', [...(rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)), ...posix, ...ctty]);
 }
 
 /** The sleep a restart block goes on with: what, and its time left or deadline. */

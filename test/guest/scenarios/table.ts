@@ -31,6 +31,7 @@ import { securityFilesScenarios } from './security-files.js';
 import { securityLeftoverScenarios, twoCpuScenarios } from './security-leftovers.js';
 import { securityNextidScenarios } from './security-nextid.js';
 import { sharedScenarios } from './shared.js';
+import { shellTtyScenarios } from './shell-tty.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
 import { kindsScenarios } from './kinds.js';
@@ -81,6 +82,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...fanotifyAioScenarios,
   ...aioScenarios,
   ...restoreCheckScenarios,
+  ...shellTtyScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
