@@ -41,6 +41,8 @@ export const COMPAT_CHECKS = [
   'tcp_repair',
   // hugetlb memory
   'hugetlb_anon',
+  // TCP connections shared outside the tree (checkpoint --kill)
+  'file_refs',
 ] as const;
 
 interface CompatReport {

@@ -10,6 +10,7 @@ import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
+import { tcpSharedScenarios } from './tcp-shared.js';
 import { hugetlbScenarios } from './hugetlb.js';
 import { fuzzScenarios } from './fuzz.js';
 import { mmAttrsScenarios } from './mmattrs.js';
@@ -72,6 +73,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...inetScenarios,
   ...unixUnpairedScenarios,
   ...tcpEstablishedScenarios,
+  ...tcpSharedScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
   ...restoreCheckScenarios,
