@@ -83,6 +83,10 @@
  *                 calls and a restart calls for it, makes what
  *                 cpt_mm_is_anon_hugetlb() tells from a hugetlbfs file
  *                 with a name, a SysV segment or a memfd
+ *  file_refs      dup() of a file made here adds one to its reference
+ *                 count and close() takes it away: one reference per fd,
+ *                 which a checkpoint --kill counts a TCP connection's
+ *                 holders by (cpt_compat_holders.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -882,6 +886,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "hugetlb_anon", cpt_check_hugetlb_anon },
 	/* AIO contexts and their rings */
 	{ "aio_ctx", cpt_check_aio_ctx },
+	/* TCP connections shared outside the tree (checkpoint --kill) */
+	{ "file_refs", cpt_check_file_refs },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

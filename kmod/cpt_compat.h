@@ -413,4 +413,24 @@ unsigned long cpt_compat_aio_event_offset(u32 index);
 unsigned long cpt_compat_aio_head_offset(void);
 int cpt_check_aio_ctx(void);
 
+/*
+ * cpt_compat_holders.c: who holds an open file. Its count of references,
+ * one per fd of every fd table and one per other holder (a frozen tree's
+ * tasks hold none but their fds); and a walk of every task's fd table but
+ * the ones skip() passes, calling found() for each fd's file (under RCU:
+ * found() must not sleep). Checked: file_refs.
+ */
+struct file;
+struct files_struct;
+struct cpt_fd_walk {
+	bool (*skip)(const struct files_struct *files, void *arg);
+	void (*found)(struct task_struct *task, struct file *file, void *arg);
+	void *arg;
+};
+
+long cpt_compat_file_refs(struct file *file);
+/* 0, or -EINTR if the caller was killed. */
+int cpt_compat_walk_fds(const struct cpt_fd_walk *walk);
+int cpt_check_file_refs(void);
+
 #endif /* CPT_COMPAT_H */

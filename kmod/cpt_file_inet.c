@@ -15,7 +15,8 @@
  * --kill ends the tree's connections in repair mode, which sends the peer
  * nothing, and only when each one's peer is in the tree too (its own end
  * saved and ended alike): a peer outside would see its retransmissions
- * answered by resets until the restart.
+ * answered by resets until the restart; and only when nobody outside the
+ * tree holds its socket too (cpt_tcp_refuse_shared()).
  *
  * A restart makes the socket with the kernel's own system calls in the
  * restoring task, as the restarting caller and in its network namespace:
@@ -534,6 +535,8 @@ static int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct c
 	if (fs->sf) {
 		fs->sf->tcp_saved = true;
 		fs->sf->tcp_rcv_nxt = st.rcv_nxt;
+		fs->sf->tcp_pid = fs->reg->session->cur->pid;
+		fs->sf->tcp_fd = fs->e->fd;
 	}
 	return 0;
 }
@@ -1209,6 +1212,130 @@ static int cpt_tcp_may_end(struct sock *sk, u32 rcv_nxt, const struct cpt_tcp_en
 	return 0;
 }
 
+/*
+ * A saved connection held by someone outside the tree as well: more
+ * references to its file than the tree's fds and the registry's own
+ * (cpt_compat_holders.c says why that count is exact in a frozen tree).
+ * --kill would end it under that holder, which the count cannot name;
+ * every fd table of the system can, when the holder has one.
+ */
+static bool cpt_tcp_shared(const struct cpt_saved_file *sf)
+{
+	return cpt_compat_file_refs(sf->file) != (long)sf->tree_fds + 1;
+}
+
+/* A walk of every fd table for the holders of shared connections. */
+struct cpt_tcp_holders {
+	struct cpt_session *s;
+	struct pid_namespace *ns;	/* the checkpointer's, whose pids name them */
+	int *holder;			/* by index in saved: a pid; -1 in no pid of ns */
+	const void **tree_tables;	/* sorted */
+	unsigned int nr_tables;
+};
+
+static int cpt_ptr_cmp(const void *a, const void *b)
+{
+	unsigned long x = (unsigned long)*(const void * const *)a;
+	unsigned long y = (unsigned long)*(const void * const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The tree's own fd tables hold its fds: counted already. */
+static bool cpt_tcp_tree_table(const struct files_struct *files, void *arg)
+{
+	struct cpt_tcp_holders *h = arg;
+
+	return bsearch(&files, h->tree_tables, h->nr_tables, sizeof(*h->tree_tables),
+		       cpt_ptr_cmp);
+}
+
+static void cpt_tcp_found_holder(struct task_struct *task, struct file *file, void *arg)
+{
+	struct cpt_tcp_holders *h = arg;
+	struct cpt_saved_file *sf = cpt_find_saved(h->s->files, file);
+	int *holder;
+
+	if (!sf || !cpt_saved_connection(sf))
+		return;
+	holder = &h->holder[sf - h->s->files->saved];
+	if (*holder <= 0)
+		*holder = task_tgid_nr_ns(task, h->ns) ?: -1;
+}
+
+static int cpt_tcp_find_holders(struct cpt_session *s, struct cpt_tcp_holders *h)
+{
+	struct cpt_fd_walk walk = {
+		.skip = cpt_tcp_tree_table, .found = cpt_tcp_found_holder, .arg = h,
+	};
+	unsigned int i;
+
+	h->s = s;
+	h->ns = task_active_pid_ns(current);
+	h->holder = kvcalloc(s->files->nr_saved, sizeof(*h->holder), GFP_KERNEL_ACCOUNT);
+	h->tree_tables = kvmalloc_array(s->nr_tasks, sizeof(*h->tree_tables),
+					GFP_KERNEL_ACCOUNT);
+	if (!h->holder || !h->tree_tables)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].fd_table)
+			h->tree_tables[h->nr_tables++] = s->tasks[i].fd_table;
+	sort(h->tree_tables, h->nr_tables, sizeof(*h->tree_tables), cpt_ptr_cmp, NULL);
+	return cpt_compat_walk_fds(&walk);
+}
+
+/* Who else holds a shared connection, as h found it. */
+static const char *cpt_tcp_holder(int holder, char *buf, size_t size)
+{
+	if (holder < 0)
+		return "a process of a pid namespace the checkpointer does not see";
+	if (!holder)
+		return "a holder in no fd table (an fd of it in flight in a unix socket message?)";
+	snprintf(buf, size, "pid %d", holder);
+	return buf;
+}
+
+/*
+ * Refuses --kill, naming each connection the tree shares with a holder
+ * outside it, and that holder. The count, read again after the walk, has
+ * the last word: a transient holder (a reader of /proc/PID/fdinfo) is gone
+ * by then, and a holder without an fd (an fd in flight) is still counted.
+ */
+static int cpt_tcp_refuse_shared(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_holders h = {};
+	struct sockaddr_storage local, peer;
+	struct cpt_saved_file *sf;
+	unsigned int i, shared = 0;
+	char buf[24];
+	struct sock *sk;
+	int ret;
+
+	for (i = 0; i < reg->nr_saved; i++)
+		if (cpt_saved_connection(&reg->saved[i]) && cpt_tcp_shared(&reg->saved[i]))
+			shared++;
+	if (!shared)
+		return 0;
+	ret = cpt_tcp_find_holders(s, &h);
+	for (i = 0, shared = 0; !ret && i < reg->nr_saved; i++) {
+		sf = &reg->saved[i];
+		sk = cpt_saved_connection(sf);
+		if (!sk || !cpt_tcp_shared(sf))
+			continue;
+		shared++;
+		cpt_inet_addr(sk, false, &local);
+		cpt_inet_addr(sk, true, &peer);
+		cpt_note("fd %u of pid %u: TCP connection %pISpc -> %pISpc %s %s %s\n",
+			 sf->tcp_fd, sf->tcp_pid, &local, &peer, "is shared with",
+			 cpt_tcp_holder(h.holder[i], buf, sizeof(buf)),
+			 "outside the tree (--kill would end it under that holder): not supported");
+	}
+	kvfree(h.holder);
+	kvfree(h.tree_tables);
+	return ret ?: shared ? -EOPNOTSUPP : 0;
+}
+
 int cpt_inet_may_end_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
@@ -1237,7 +1364,7 @@ int cpt_inet_may_end_connections(struct cpt_session *s)
 			ret = cpt_tcp_may_end(sk, reg->saved[i].tcp_rcv_nxt, ends, nr);
 	}
 	kvfree(ends);
-	return ret;
+	return ret ?: cpt_tcp_refuse_shared(s);
 }
 
 void cpt_inet_end_connections(struct cpt_session *s)

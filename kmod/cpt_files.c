@@ -240,8 +240,11 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	void *index;
 	int ret;
 
-	if (cpt_find_saved(reg, file))
+	sf = cpt_find_saved(reg, file);
+	if (sf) {
+		sf->tree_fds++;
 		return 0;
+	}
 	if (reg->nr_saved >= CPT_MAX_FILES)
 		return -E2BIG;
 	ret = cpt_grow((void **)&reg->saved, &reg->cap_saved, reg->nr_saved, sizeof(*reg->saved));
@@ -252,7 +255,7 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	if (ret)
 		return ret;
 	sf = &reg->saved[reg->nr_saved++];
-	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1 };
+	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1, .tree_fds = 1 };
 	pipe = cpt_pipe_of(file);
 	if (!pipe)
 		return 0;

@@ -45,7 +45,8 @@ struct cpt_saved_pipe {
 
 /* Checkpoint: an open file the tree holds. */
 struct cpt_saved_file {
-	struct file *file;	/* a reference */
+	struct file *file;	/* a reference: the registry's only one */
+	u32 tree_fds;		/* the fds of the tree's fd tables that hold it */
 	u32 id;			/* its File's, once saved; 0 before */
 	u32 kind;
 	int pipe;		/* index in pipes, or -1 */
@@ -53,6 +54,7 @@ struct cpt_saved_file {
 	bool pty_saved;		/* a pty master: its pty's state went with a File */
 	bool tcp_saved;		/* an established TCP connection, saved ... */
 	u32 tcp_rcv_nxt;	/* ... having received up to this sequence number */
+	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process */
 };
 
 /*

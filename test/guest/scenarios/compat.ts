@@ -43,6 +43,8 @@ export const COMPAT_CHECKS = [
   'hugetlb_anon',
   // AIO contexts and their rings
   'aio_ctx',
+  // TCP connections shared outside the tree (checkpoint --kill)
+  'file_refs',
 ] as const;
 
 interface CompatReport {

@@ -10,6 +10,7 @@ import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
+import { tcpSharedScenarios } from './tcp-shared.js';
 import { hugetlbScenarios } from './hugetlb.js';
 import { hugetlbHostileScenarios } from './hugetlb-hostile.js';
 import { fuzzScenarios } from './fuzz.js';
@@ -78,6 +79,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,
   ...tcpEstablishedScenarios,
+  ...tcpSharedScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
   ...aioScenarios,
