@@ -244,6 +244,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(may_setgroups, "may_setgroups"),
 	/* hugetlb memory */
 	CPT_SYM(hugetlb_file_setup, "hugetlb_file_setup"),
+	/* deleted FIFOs and device nodes, made again as the restoring task */
+	CPT_SYSCALL(sys_mknod, mknod),
 };
 
 /* Why the last check failed, for the one message that names it. */

@@ -142,6 +142,8 @@ struct cpt_kernel_symbols {
 	/* hugetlb memory (cpt_mm_*.c): MAP_HUGETLB's object, made as mmap() makes it */
 	struct file *(*hugetlb_file_setup)(const char *name, size_t size, vm_flags_t acctflag,
 					   int creat_flags, int page_size_log);
+	/* deleted FIFOs and device nodes (cpt_file_delnode.c): mknod(2) as the restoring task */
+	long (*sys_mknod)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

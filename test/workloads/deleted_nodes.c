@@ -18,6 +18,8 @@
  * Usage: deleted_nodes DIR
  *        deleted_nodes user DIR: as nobody, only DIR/null (made by root,
  *        1:3, 0666), opened read-write and deleted; checked after go.
+ *        deleted_nodes packet DIR: a packet-mode pipe holding a packet,
+ *        whose checkpoint is refused; sleeps.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,11 +134,18 @@ static int user_mode(void)
 int main(int argc, char **argv)
 {
 	int rd, rd_dup, rd2, wr, null_wo, null_rw, zero, noatime, direct,
-		sync_fd, dsync, packet[2], app[2], has, ok;
+		sync_fd, dsync, packet[2], app[2], has, ok, packet_rd;
 	char go[PATH_MAX], why[512] = "", buf[64];
 	ssize_t got;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && !strcmp(argv[1], "packet")) {
+		if (pipe2(packet, O_DIRECT) || write(packet[1], "a", 1) != 1)
+			return 1;
+		printf("READY\n");
+		pause();
+		return 0;
+	}
 	if (argc == 3 && !strcmp(argv[1], "user")) {
 		snprintf(dir, sizeof(dir), "%s", argv[2]);
 		return user_mode();
@@ -181,7 +190,8 @@ int main(int argc, char **argv)
 	dsync = open(in_dir("dsync"), O_WRONLY | O_CREAT | O_DSYNC, 0600);
 	direct = open("/proc/self/exe", O_RDONLY | O_DIRECT);
 	if (noatime < 0 || sync_fd < 0 || dsync < 0 || direct < 0 ||
-	    pipe2(packet, O_DIRECT) || pipe(app) ||
+	    pipe2(packet, O_DIRECT) ||
+	    (packet_rd = fcntl(packet[0], F_GETFL)) < 0 || pipe(app) ||
 	    fcntl(app[1], F_SETFL, fcntl(app[1], F_GETFL) | O_APPEND)) {
 		check("setup", 0, "flags: %s", strerror(errno));
 		return 1;
@@ -241,14 +251,15 @@ int main(int argc, char **argv)
 	check("node-behaves", !*why,
 	      "deleted /dev/null and /dev/zero nodes behave as such: %s", why);
 
-	check("noatime", flags_have(noatime, O_NOATIME, &has),
-	      "O_NOATIME kept: F_GETFL %#x", has);
-	check("direct", flags_have(direct, O_DIRECT, &has),
-	      "O_DIRECT kept on a 9p file: F_GETFL %#x", has);
+	ok = flags_have(noatime, O_NOATIME, &has);
+	check("noatime", ok, "O_NOATIME kept: F_GETFL %#x", has);
+	ok = flags_have(direct, O_DIRECT, &has);
+	check("direct", ok, "O_DIRECT kept on a 9p file: F_GETFL %#x", has);
 	ok = flags_have(sync_fd, O_SYNC, &has);
 	ok = flags_have(dsync, O_DSYNC, &has) && (has & O_SYNC) != O_SYNC && ok;
 	check("sync", ok, "O_SYNC and O_DSYNC kept: F_GETFL %#x", has);
-	ok = flags_have(packet[0], O_DIRECT, &has) &&
+	/* pipe2() gives O_DIRECT to the write end only. */
+	ok = fcntl(packet[0], F_GETFL) == packet_rd &&
 	     flags_have(packet[1], O_DIRECT, &has);
 	/* Packet mode: each write is read alone. */
 	ok = ok && write(packet[1], "a", 1) == 1 &&
@@ -257,7 +268,8 @@ int main(int argc, char **argv)
 	     read(packet[0], buf, sizeof(buf)) == 2;
 	check("packet-pipe", ok,
 	      "a packet-mode pipe (O_DIRECT) stays one: F_GETFL %#x", has);
-	check("append-pipe", flags_have(app[1], O_APPEND, &has),
+	ok = flags_have(app[1], O_APPEND, &has);
+	check("append-pipe", ok,
 	      "a pipe given O_APPEND by F_SETFL keeps it: F_GETFL %#x", has);
 	return check_exit_status();
 }

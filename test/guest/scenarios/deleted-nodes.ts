@@ -31,14 +31,16 @@ export const deletedNodesScenarios: readonly Scenario[] = [
     name: 'deleted-nodes-user',
     run: shell('deleted-nodes', 'deleted_nodes_user'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 12,
+    timeoutSeconds: 180,
+    costSeconds: 20,
     checks: {
       'deleted-nodes-user.checkpoint': 'root checkpoints a nobody process holding a deleted /dev/null node root made',
       'deleted-nodes-user.no-mknod-refused':
         'its restart by nobody (no CAP_MKNOD) is refused, naming the fd and the deleted device node, and leaves nothing',
       'deleted-nodes-user.exit-status': 'its restart by root checks out',
       'deleted-nodes-user.node': 'the deleted node held by nobody is /dev/null again, deleted',
+      'deleted-nodes-user.packet-refused':
+        'a checkpoint of a packet-mode pipe (O_DIRECT) holding data is refused, naming the fd, and the process runs on',
     },
   },
 ];

@@ -9,11 +9,11 @@
 
 # After the deleted-nodes cycle: its image with the O_DIRECT file's path
 # moved to a file of the scratch directory's tmpfs, which has no direct I/O.
-scenario_direct_refused() {
+direct_refused() {
 	"$cptctl" inspect --json "$img" >"$scratch/direct.json" || return
 	cp "$workloads/deleted_nodes" "$scratch/on-tmpfs"
 	jq --arg path "$scratch/on-tmpfs" '(.recordList[] | select(.type == "FILES") | .message.files[] |
-		select(.kind == "REGULAR" and (.flagNames | test("O_DIRECT($|[^O])"))) | .path) |= $path' \
+		select(.kind == "REGULAR" and ((.flagNames // "") | test("O_DIRECT($|[^O])"))) | .path) |= $path' \
 		"$scratch/direct.json" >"$scratch/direct-edited.json" &&
 		"$cptctl" encode "$scratch/direct-edited.json" -o "$scratch/direct.img" >/dev/null 2>"$scratch/direct.err" &&
 		"$cptctl" restart --detach "$scratch/direct.img" >/dev/null 2>"$scratch/direct.err"
@@ -40,4 +40,12 @@ scenario_deleted_nodes_user() {
 		eval '[ "$status" -eq 5 ] && grep -q "fd [0-9]*: .*deleted device node" "$scratch/nobody.err" && [ ! -d "/proc/$pid" ]'
 	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
 	restart_service deleted-nodes-user user
+
+	# Packet boundaries are not saved: a packet-mode pipe holding data is refused.
+	start_workload packet "$workloads/deleted_nodes" packet "$scratch"
+	"$cptctl" checkpoint "$pid" -o "$scratch/packet.img" 2>"$scratch/packet.err"
+	status=$?
+	pass_if deleted-nodes-user.packet-refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/packet.err")" \
+		eval '[ "$status" -eq 4 ] && grep -q "fd [0-9]*: pipe data written in packet mode" "$scratch/packet.err" && [ -d "/proc/$pid" ]'
+	kill "$pid"
 }
