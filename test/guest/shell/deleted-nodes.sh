@@ -1,27 +1,11 @@
 # shellcheck shell=sh
-# Deleted device nodes and O_DIRECT through cptctl's command line: a
-# restart makes a deleted node again with mknod as the restarting caller,
-# so a caller without CAP_MKNOD is refused by name; an O_DIRECT fd whose
-# file system has no direct I/O at restart is refused by name.
+# Deleted device nodes through cptctl's command line: a restart makes a
+# deleted node again with mknod as the restarting caller, so a caller
+# without CAP_MKNOD is refused by name; a packet-mode pipe holding data is
+# refused at checkpoint.
 # The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
-
-# After the deleted-nodes cycle: its image with the O_DIRECT file's path
-# moved to a file of the scratch directory's tmpfs, which has no direct I/O.
-direct_refused() {
-	"$cptctl" inspect --json "$img" >"$scratch/direct.json" || return
-	cp "$workloads/deleted_nodes" "$scratch/on-tmpfs"
-	jq --arg path "$scratch/on-tmpfs" '(.recordList[] | select(.type == "FILES") | .message.files[] |
-		select(.kind == "REGULAR" and ((.flagNames // "") | test("O_DIRECT($|[^O])"))) | .path) |= $path' \
-		"$scratch/direct.json" >"$scratch/direct-edited.json" &&
-		"$cptctl" encode "$scratch/direct-edited.json" -o "$scratch/direct.img" >/dev/null 2>"$scratch/direct.err" &&
-		"$cptctl" restart --detach "$scratch/direct.img" >/dev/null 2>"$scratch/direct.err"
-	status=$?
-	pass_if deleted-nodes.direct-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/direct.err")" \
-		eval '[ "$status" -eq 5 ] && grep -q "fd [0-9]*: .*O_DIRECT" "$scratch/direct.err" && [ ! -d "/proc/$pid" ]'
-	rm -f "$scratch"/*.json
-}
 
 # A nobody process holding a deleted /dev/null node root made for it:
 # nobody (with CAP_CHECKPOINT_RESTORE) cannot make the node again, root can.
