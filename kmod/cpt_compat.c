@@ -252,6 +252,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_io_setup, io_setup),
 	CPT_SYSCALL(sys_io_submit, io_submit),
 	CPT_SYSCALL(sys_io_destroy, io_destroy),
+	/* deleted FIFOs and device nodes, made again as the restoring task */
+	CPT_SYSCALL(sys_mknod, mknod),
 };
 
 /* Why the last check failed, for the one message that names it. */

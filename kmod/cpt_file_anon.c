@@ -456,7 +456,8 @@ static int cpt_reopen_anon(struct cpt_file_registry *reg, struct cpt_rfile *rfil
 	struct file *file;
 
 	/* Ids are the image's: the File named must be of the same kind (memfds' mount is). */
-	if (!first || !!(first->f_path.mnt->mnt_flags & MNT_INTERNAL) != memfd) {
+	if (!first || !S_ISREG(file_inode(first)->i_mode) ||
+	    !!(first->f_path.mnt->mnt_flags & MNT_INTERNAL) != memfd) {
 		cpt_note("image: file %u: file %u it shares is not restored before it\n",
 			 rfile->id, first_id);
 		return -EBADMSG;
@@ -583,7 +584,9 @@ static int cpt_open_memfd(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 	if (ret || rfile->file != file)
 		return ret;
 	spin_lock(&file->f_lock);
-	file->f_flags |= rfile->flags & (O_APPEND | O_NOATIME | O_DSYNC | __O_SYNC);
+	/* O_APPEND and O_NOATIME: the final step's F_SETFL (cpt_file_flags.c). */
+	file->f_flags |= rfile->flags & (O_DSYNC | __O_SYNC);
+	file->f_iocb_flags = iocb_flags(file);
 	spin_unlock(&file->f_lock);
 	cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
 	return cpt_seek_saved(rfile);

@@ -3,8 +3,10 @@
  * Pipes and FIFOs. Pipes whose every end is held in the tree are saved
  * with their data, and created again by the module (create_pipe_files());
  * FIFOs are opened again by path, their data given back through the first
- * end. A pipe to a process outside the tree is refused, unless it is the
- * shell's stdio (cpt_files.c's INHERITED).
+ * end; a deleted FIFO is made again (cpt_file_delnode.c) and its ends
+ * opened on it. A pipe to a process outside the tree is refused, unless it
+ * is the shell's stdio (cpt_files.c's INHERITED). Data written in packet
+ * mode (O_DIRECT) is refused: its boundaries are not saved.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -75,6 +77,10 @@ static int cpt_encode_pipe_data(struct cpt_pb_buf *one, struct pipe_inode_info *
 		ret = pipe_buf_confirm(pipe, buf);
 		if (ret)
 			goto out;
+		if (buf->flags & PIPE_BUF_FLAG_PACKET) {
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
 		if (buf->len > pipe->max_usage * PAGE_SIZE - len) {
 			ret = -EOVERFLOW;
 			goto out;
@@ -98,14 +104,19 @@ static int cpt_pipe_save(struct cpt_file_save *fs)
 	struct cpt_saved_pipe *sp = &fs->reg->pipes[fs->sf->pipe];
 	int ret;
 
-	/* A restart opens a FIFO by its path, which a deleted one lost. */
-	if (fs->e->kind == CPT_PB_FILE_KIND_FIFO && d_unlinked(fs->e->file->f_path.dentry))
-		return cpt_refuse(fs->e->fd, "deleted FIFO");
+	/* Its first end carries the node's owner and times, with the data. */
+	if (fs->e->kind == CPT_PB_FILE_KIND_FIFO && d_unlinked(fs->e->file->f_path.dentry)) {
+		ret = cpt_delnode_save(fs, !sp->saved);
+		if (ret)
+			return ret;
+	}
 	/* Pipe ids are the session's pipe indices, from 1. */
 	cpt_pb_u64(fs->one, CPT_PB_FILE_PIPE_ID, fs->sf->pipe + 1);
 	if (sp->saved)
 		return 0;
 	ret = cpt_encode_pipe_data(fs->one, sp->pipe);
+	if (ret == -EOPNOTSUPP)
+		return cpt_refuse(fs->e->fd, "pipe data written in packet mode (O_DIRECT)");
 	if (!ret)
 		sp->saved = true;
 	return ret;
@@ -125,7 +136,7 @@ static int cpt_pipe_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		rfile->pipe.data_len = f->len;
 		return f->wire == CPT_PB_BYTES && f->len <= U32_MAX ? 0 : -EBADMSG;
 	}
-	return CPT_FILE_FOREIGN;
+	return cpt_delnode_decode(rfile, f);
 }
 
 static int cpt_pipe_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
@@ -142,6 +153,8 @@ static int cpt_pipe_check(const struct cpt_rfile *rfile, const char *path, const
 		*bad = "pipe id";
 	else if (rfile->pipe.data_len > rfile->pipe.size)
 		*bad = "pipe data";
+	else
+		*bad = cpt_delnode_bad(rfile, path);
 	return *bad ? -EBADMSG : 0;
 }
 
@@ -221,6 +234,49 @@ static struct file *cpt_fifo_hold(struct cpt_file_registry *reg, struct cpt_rfil
 }
 
 /*
+ * An end of a deleted FIFO. For its first end, the FIFO is made again, and
+ * a read-write open of our own of it keeps it, as for a named one, and
+ * gets its data, then its owner, mode and times (the data moved them);
+ * each end is opened on it, as the restarting caller made it.
+ */
+static int cpt_open_deleted_fifo(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				 struct file *holder)
+{
+	struct file *file;
+	int ret;
+
+	if (!holder) {
+		if (!rfile->node.attrs.owned) {
+			cpt_note("image: file %u: deleted FIFO %u's first end has no owner\n",
+				 rfile->id, rfile->pipe.id);
+			return -EBADMSG;
+		}
+		holder = cpt_delnode_make(rfile, S_IFIFO, 0, O_RDWR);
+		if (IS_ERR(holder))
+			return PTR_ERR(holder);
+		ret = xa_insert(&reg->pipe_ends, rfile->pipe.id, holder, GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			fput(holder);
+			return ret == -EBUSY ? -EBADMSG : ret;
+		}
+		ret = cpt_fill_pipe(rfile, holder) ?: cpt_delnode_set_attrs(rfile, holder);
+		if (ret)
+			return ret;
+	} else if (!d_unlinked(holder->f_path.dentry) || cpt_is_anon_pipe(holder) ||
+		   !cpt_pipe_of(holder)) {
+		cpt_note("image: file %u: pipe %u is a deleted FIFO and another file\n",
+			 rfile->id, rfile->pipe.id);
+		return -EBADMSG;
+	}
+	file = dentry_open(&holder->f_path, rfile->flags | O_NONBLOCK, current_cred());
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	rfile->file = file;
+	cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
+	return 0;
+}
+
+/*
  * An end of a named FIFO, opened by its path as the restarting caller. For
  * its first end, a read-write open of our own keeps the pipe (and the data
  * it gets) alive until the session ends, and lets the other ends open
@@ -232,6 +288,8 @@ static int cpt_open_fifo(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	struct file *file;
 	int ret;
 
+	if (rfile->node.deleted)
+		return cpt_open_deleted_fifo(reg, rfile, holder);
 	ret = cpt_fifo_lookup(rfile->path);
 	if (ret)
 		return ret;

@@ -3,7 +3,8 @@
  * Files a restart opens again by path: regular files and directories, and
  * the memory character devices (/dev/null, /dev/zero, /dev/random,
  * /dev/urandom), by device number. A restart opens them as the restarting
- * caller, so it never gets more access than that caller has.
+ * caller, so it never gets more access than that caller has. A deleted
+ * memory device node is made again as that caller (cpt_file_delnode.c).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -59,9 +60,6 @@ static int cpt_reg_claim(unsigned int fd, struct file *file)
 		return cpt_refuse(fd, "block device");
 	if (!S_ISCHR(inode->i_mode))
 		return 0;
-	/* A restart opens the usual node, not one with the deleted node's owner and mode. */
-	if (d_unlinked(file->f_path.dentry))
-		return cpt_refuse(fd, "deleted device node");
 	if (!cpt_mem_device_path(inode->i_rdev)) {
 		cpt_note("fd %u: %s %u:%u is not supported\n", fd,
 			 cpt_is_tty(inode) ? "tty" : "character device",
@@ -77,8 +75,11 @@ static int cpt_reg_save(struct cpt_file_save *fs)
 
 	if (fs->e->kind == CPT_PB_FILE_KIND_REGULAR)
 		cpt_pb_u64(fs->one, CPT_PB_FILE_SIZE, i_size_read(inode));
-	if (fs->e->kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
+	if (fs->e->kind == CPT_PB_FILE_KIND_CHAR_DEVICE) {
 		cpt_pb_u64(fs->one, CPT_PB_FILE_RDEV, new_encode_dev(inode->i_rdev));
+		if (d_unlinked(fs->e->file->f_path.dentry))
+			return cpt_delnode_save(fs, true);
+	}
 	return 0;
 }
 
@@ -95,7 +96,7 @@ static int cpt_reg_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 	case CPT_PB_FILE_RDEV:
 		return cpt_pb_get_u32(f, &rfile->rdev);
 	}
-	return CPT_FILE_FOREIGN;
+	return cpt_delnode_decode(rfile, f);
 }
 
 static int cpt_reg_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
@@ -104,6 +105,8 @@ static int cpt_reg_check(const struct cpt_rfile *rfile, const char *path, const 
 
 	if (*path != '/')
 		*bad = "path";
+	else if (cpt_delnode_bad(rfile, path))
+		*bad = cpt_delnode_bad(rfile, path);
 	else if ((rfile->mode & S_IFMT) != cpt_reg_type(rfile->kind))
 		*bad = "mode";
 	else if ((rfile->flags & O_ACCMODE) == O_ACCMODE)
@@ -142,6 +145,8 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	bool same;
 	int ret;
 
+	if (rfile->node.deleted)
+		return cpt_delnode_open_device(reg, rfile);
 	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
 		path = cpt_mem_device_path(new_decode_dev(rfile->rdev));
 	ret = kern_path(path, rfile->flags & O_NOFOLLOW ? 0 : LOOKUP_FOLLOW, &p);

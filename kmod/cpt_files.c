@@ -1292,9 +1292,12 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		ret = cpt_lock_decode_posix(rf, data, len);
 	if (!ret)
 		ret = cpt_fown_check(s, rf);
-	for (i = 0; !ret && i < rf->nr_files; i++)
+	for (i = 0; !ret && i < rf->nr_files; i++) {
+		cpt_flags_defer(&rf->files[i]);
 		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?:
+		      cpt_flags_opened(&rf->files[i]) ?:
 		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();
+	}
 	/* Later processes' fds may name these Files too; ids are the image's. */
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		if (cpt_shell_tty_is_ctty(&rf->files[i]))

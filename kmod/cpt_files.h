@@ -267,6 +267,11 @@ struct cpt_rfile_shell_tty {
 	bool dev_tty;
 	bool controlling;
 	u32 foreground;
+/* Restart: a deleted FIFO's or device node's part of a File (cpt_file_delnode.c). */
+struct cpt_rfile_node {
+	bool deleted;
+	u32 same_inode_as;	/* CHAR_DEVICE: an earlier File on the same node, or 0 */
+	struct cpt_node_attrs attrs;	/* with the node's first File */
 };
 
 /* Restart: one File of the record. */
@@ -284,6 +289,8 @@ struct cpt_rfile {
 	bool installed;		/* its kind's installed() ran */
 	unsigned int nr_locks;	/* its flock() and OFD locks (cpt_file_lock.c) */
 	struct cpt_rfile_fown fown;
+	struct cpt_rfile_node node;	/* FIFO, CHAR_DEVICE */
+	u32 setfl;		/* the flags F_SETFL sets in the final step (cpt_file_flags.c) */
 	char *path;
 	struct file *file;
 	union {			/* by kind */
@@ -455,6 +462,19 @@ unsigned long cpt_user_scratch(void);
 int cpt_node_ids(const struct inode *inode, u32 *uid, u32 *gid, const char *what);
 void cpt_node_times(const struct inode *inode, s64 *atime_ns, s64 *mtime_ns);
 int cpt_set_node_attrs(const struct path *path, const struct cpt_node_attrs *a, const char *what);
+
+/* cpt_file_delnode.c: deleted FIFOs and device nodes, made again with mknod(). */
+int cpt_delnode_save(struct cpt_file_save *fs, bool first);
+int cpt_delnode_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
+const char *cpt_delnode_bad(const struct cpt_rfile *rfile, const char *path);
+struct file *cpt_delnode_make(const struct cpt_rfile *rfile, umode_t type, dev_t rdev, int flags);
+int cpt_delnode_set_attrs(const struct cpt_rfile *rfile, struct file *file);
+int cpt_delnode_open_device(struct cpt_file_registry *reg, struct cpt_rfile *rfile);
+
+/* cpt_file_flags.c: status flags, restored through F_SETFL in the final step. */
+void cpt_flags_defer(struct cpt_rfile *rfile);
+int cpt_flags_opened(const struct cpt_rfile *rfile);
+int cpt_flags_apply(const struct cpt_restore_files *rf);
 
 /* cpt_file_pipe.c: the pipe of a pipe or FIFO file, and whether the tree holds it whole. */
 struct pipe_inode_info *cpt_pipe_of(struct file *file);

@@ -207,6 +207,9 @@ int cpt_files_apply(struct cpt_session *s)
 	/* POSIX locks are the fd table's: taken once it is the restored one. */
 	if (!ret)
 		ret = cpt_lock_apply_posix(rf, s->files);
+	/* O_DIRECT, O_NOATIME through F_SETFL, with its checks; O_ASYNC's keeps them. */
+	if (!ret)
+		ret = cpt_flags_apply(rf);
 	/* Signals once nothing of the restart's own can set them off. */
 	if (!ret)
 		ret = cpt_fown_apply(s, rf);

@@ -146,6 +146,8 @@ struct cpt_kernel_symbols {
 	long (*sys_io_setup)(const struct pt_regs *regs);
 	long (*sys_io_submit)(const struct pt_regs *regs);
 	long (*sys_io_destroy)(const struct pt_regs *regs);
+	/* deleted FIFOs and device nodes (cpt_file_delnode.c): mknod(2) as the restoring task */
+	long (*sys_mknod)(const struct pt_regs *regs);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

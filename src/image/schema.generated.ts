@@ -448,6 +448,14 @@ export interface File {
    * tree leads, in the tree's pid namespace (0: another group)
    */
   shellTtyForeground: number;
+  /**
+   * FIFO, CHAR_DEVICE: the node was unlinked while open (path ends in
+   * " (deleted)"). A restart makes it again with mknod at a temporary name
+   * in its directory, opens it and unlinks it; the first File of the node
+   * carries its node_uid, node_gid, node_atime_ns and node_mtime_ns (its
+   * permission bits are mode's), a CHAR_DEVICE's other opens same_inode_as.
+   */
+  nodeDeleted: boolean;
 }
 
 /**

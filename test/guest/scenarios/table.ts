@@ -4,6 +4,7 @@ import { abortScenarios } from './abort.js';
 import { authimgScenarios } from './authimg.js';
 import { compatScenarios } from './compat.js';
 import { deletedScenarios } from './deleted.js';
+import { deletedNodesScenarios } from './deleted-nodes.js';
 import { faultScenarios } from './faults.js';
 import { flocksScenarios } from './flocks.js';
 import { fownScenarios } from './fown.js';
@@ -64,6 +65,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...fuzzScenarios,
   ...faultScenarios,
   ...deletedScenarios,
+  ...deletedNodesScenarios,
   ...flocksScenarios,
   ...fownScenarios,
   ...kindsScenarios,
