@@ -267,6 +267,8 @@ struct cpt_rfile_shell_tty {
 	bool dev_tty;
 	bool controlling;
 	u32 foreground;
+};
+
 /* Restart: a deleted FIFO's or device node's part of a File (cpt_file_delnode.c). */
 struct cpt_rfile_node {
 	bool deleted;
