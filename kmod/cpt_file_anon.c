@@ -240,22 +240,15 @@ static int cpt_deleted_save(struct cpt_file_save *fs)
 {
 	struct inode *inode = file_inode(fs->e->file);
 	struct cpt_saved_file *first = cpt_anon_first(fs->reg, fs->sf, CPT_PB_FILE_KIND_DELETED);
-	s64 atime_ns, mtime_ns;
-	u32 uid, gid;
 	int ret;
 
 	if (first) {
 		cpt_pb_u64(fs->one, CPT_PB_FILE_SAME_INODE_AS, first->id);
 		return 0;
 	}
-	cpt_node_times(inode, &atime_ns, &mtime_ns);
-	ret = cpt_node_ids(inode, &uid, &gid, fs->path);
+	ret = cpt_save_node_attrs(fs->one, inode, fs->path);
 	if (ret)
 		return ret;
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_UID, uid);
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_GID, gid);
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_ATIME_NS, atime_ns);
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_MTIME_NS, mtime_ns);
 	ret = cpt_encode_extents(fs->one, fs->e->file);
 	if (ret)
 		cpt_note("fd %u: cannot read the content of %s: %d\n", fs->e->fd, fs->path, ret);
@@ -292,7 +285,6 @@ static int cpt_anon_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 {
 	struct cpt_rfile_content *c = &rfile->content;
 	u64 value;
-	int ret;
 
 	switch (f->num) {
 	case CPT_PB_FILE_CONTENT:
@@ -311,23 +303,8 @@ static int cpt_anon_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		return cpt_pb_get_u32(f, &c->seals);
 	case CPT_PB_FILE_SAME_INODE_AS:
 		return cpt_pb_get_u32(f, &c->same_inode_as);
-	case CPT_PB_FILE_NODE_UID:
-		c->attrs.owned = true;
-		return cpt_pb_get_u32(f, &c->attrs.uid);
-	case CPT_PB_FILE_NODE_GID:
-		c->attrs.owned = true;
-		return cpt_pb_get_u32(f, &c->attrs.gid);
-	case CPT_PB_FILE_NODE_ATIME_NS:
-	case CPT_PB_FILE_NODE_MTIME_NS:
-		c->attrs.timed = true;
-		ret = cpt_pb_get_u64(f, &value);
-		if (f->num == CPT_PB_FILE_NODE_ATIME_NS)
-			c->attrs.atime_ns = value;
-		else
-			c->attrs.mtime_ns = value;
-		return ret;
 	}
-	return CPT_FILE_FOREIGN;
+	return cpt_decode_node_attr(f, &c->attrs);
 }
 
 /* Whether the extents are in order, apart, within the size, and add up to the content. */

@@ -55,9 +55,6 @@ int cpt_delnode_save(struct cpt_file_save *fs, bool first)
 {
 	struct inode *inode = file_inode(fs->e->file);
 	struct cpt_saved_file *same = NULL;
-	s64 atime_ns, mtime_ns;
-	u32 uid, gid;
-	int ret;
 
 	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_DELETED, 1);
 	if (fs->e->kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
@@ -68,15 +65,7 @@ int cpt_delnode_save(struct cpt_file_save *fs, bool first)
 	}
 	if (!first)
 		return 0;
-	cpt_node_times(inode, &atime_ns, &mtime_ns);
-	ret = cpt_node_ids(inode, &uid, &gid, fs->path);
-	if (ret)
-		return ret;
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_UID, uid);
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_GID, gid);
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_ATIME_NS, atime_ns);
-	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_MTIME_NS, mtime_ns);
-	return fs->one->err;
+	return cpt_save_node_attrs(fs->one, inode, fs->path);
 }
 
 /* ---- restart ---- */
@@ -84,31 +73,14 @@ int cpt_delnode_save(struct cpt_file_save *fs, bool first)
 int cpt_delnode_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 {
 	struct cpt_rfile_node *n = &rfile->node;
-	u64 value;
-	int ret;
 
 	switch (f->num) {
 	case CPT_PB_FILE_NODE_DELETED:
 		return cpt_pb_get_bool(f, &n->deleted);
 	case CPT_PB_FILE_SAME_INODE_AS:
 		return cpt_pb_get_u32(f, &n->same_inode_as);
-	case CPT_PB_FILE_NODE_UID:
-		n->attrs.owned = true;
-		return cpt_pb_get_u32(f, &n->attrs.uid);
-	case CPT_PB_FILE_NODE_GID:
-		n->attrs.owned = true;
-		return cpt_pb_get_u32(f, &n->attrs.gid);
-	case CPT_PB_FILE_NODE_ATIME_NS:
-	case CPT_PB_FILE_NODE_MTIME_NS:
-		n->attrs.timed = true;
-		ret = cpt_pb_get_u64(f, &value);
-		if (f->num == CPT_PB_FILE_NODE_ATIME_NS)
-			n->attrs.atime_ns = value;
-		else
-			n->attrs.mtime_ns = value;
-		return ret;
 	}
-	return CPT_FILE_FOREIGN;
+	return cpt_decode_node_attr(f, &n->attrs);
 }
 
 /* The length of the directory part of a deleted node's path, or -1 if it is not one. */

@@ -16,6 +16,7 @@
 #include <linux/time64.h>
 
 #include "cpt_files.h"
+#include "cpt_pb_fields.h"
 
 /* Checkpoint: inode's owner and group, as the checkpointer's user namespace sees them. */
 int cpt_node_ids(const struct inode *inode, u32 *uid, u32 *gid, const char *what)
@@ -105,4 +106,52 @@ void cpt_node_times(const struct inode *inode, s64 *atime_ns, s64 *mtime_ns)
 {
 	*atime_ns = timespec64_to_ns(&inode->i_atime);
 	*mtime_ns = timespec64_to_ns(&inode->i_mtime);
+}
+
+/*
+ * Checkpoint: what a restart gives back to a node it creates anew, as
+ * File's node_uid, node_gid, node_atime_ns and node_mtime_ns. The times
+ * are read first: nothing of ours touches them.
+ */
+int cpt_save_node_attrs(struct cpt_pb_buf *one, const struct inode *inode, const char *what)
+{
+	s64 atime_ns, mtime_ns;
+	u32 uid, gid;
+	int ret;
+
+	cpt_node_times(inode, &atime_ns, &mtime_ns);
+	ret = cpt_node_ids(inode, &uid, &gid, what);
+	if (ret)
+		return ret;
+	cpt_pb_varint(one, CPT_PB_FILE_NODE_UID, uid);
+	cpt_pb_varint(one, CPT_PB_FILE_NODE_GID, gid);
+	cpt_pb_varint(one, CPT_PB_FILE_NODE_ATIME_NS, atime_ns);
+	cpt_pb_varint(one, CPT_PB_FILE_NODE_MTIME_NS, mtime_ns);
+	return one->err;
+}
+
+/* Restart: a field cpt_save_node_attrs() wrote, into a; CPT_FILE_FOREIGN for another. */
+int cpt_decode_node_attr(const struct cpt_pb_field *f, struct cpt_node_attrs *a)
+{
+	u64 value;
+	int ret;
+
+	switch (f->num) {
+	case CPT_PB_FILE_NODE_UID:
+		a->owned = true;
+		return cpt_pb_get_u32(f, &a->uid);
+	case CPT_PB_FILE_NODE_GID:
+		a->owned = true;
+		return cpt_pb_get_u32(f, &a->gid);
+	case CPT_PB_FILE_NODE_ATIME_NS:
+	case CPT_PB_FILE_NODE_MTIME_NS:
+		a->timed = true;
+		ret = cpt_pb_get_u64(f, &value);
+		if (f->num == CPT_PB_FILE_NODE_ATIME_NS)
+			a->atime_ns = value;
+		else
+			a->mtime_ns = value;
+		return ret;
+	}
+	return CPT_FILE_FOREIGN;
 }

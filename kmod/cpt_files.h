@@ -464,6 +464,8 @@ unsigned long cpt_user_scratch(void);
 int cpt_node_ids(const struct inode *inode, u32 *uid, u32 *gid, const char *what);
 void cpt_node_times(const struct inode *inode, s64 *atime_ns, s64 *mtime_ns);
 int cpt_set_node_attrs(const struct path *path, const struct cpt_node_attrs *a, const char *what);
+int cpt_save_node_attrs(struct cpt_pb_buf *one, const struct inode *inode, const char *what);
+int cpt_decode_node_attr(const struct cpt_pb_field *f, struct cpt_node_attrs *a);
 
 /* cpt_file_delnode.c: deleted FIFOs and device nodes, made again with mknod(). */
 int cpt_delnode_save(struct cpt_file_save *fs, bool first);
