@@ -24,4 +24,5 @@ inspect_unix_creds() {
 		'.[0:1]' "bad queued messages' credentials"
 	restart_file_edited unix-creds.hostile-pid "$scratch/unix-creds.json" UNIX_PAIR unixMessageCredentials \
 		'map(if .pid != 0 then .pid = 4194303 else . end)' "cannot queue 5 saved bytes with credentials pid 4194303 uid 1000 gid 1000 again: -3"
+	check_edited_restarts
 }
