@@ -21,7 +21,7 @@ export const alarmTimerScenarios: readonly Scenario[] = [
     name: 'alarm-timers',
     run: cycle('alarm_timers', inDir),
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 2,
     checks: {
       'alarm-timers.checkpoint': 'a root process with absolute and alarm-clock POSIX timers and timerfds is checkpointed and killed',
       'alarm-timers.exit-status': 'the restarted process checks its alarm-clock and absolute timers and ends well',
@@ -37,7 +37,7 @@ export const alarmTimerScenarios: readonly Scenario[] = [
     cli: true,
     // Six node starts (cptctl, and one for its three hostile images): 59 s in a boot on a loaded host.
     timeoutSeconds: 150,
-    costSeconds: 60,
+    costSeconds: 45,
     checks: {
       'alarm-timers-user.checkpoint': 'root checkpoints a nobody process holding alarm timers it made with CAP_WAKE_ALARM, since dropped',
       'alarm-timers-user.inspect': 'cptctl inspect shows the alarm clocks, absolute expiries and timerfd settime flags',

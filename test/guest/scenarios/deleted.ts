@@ -10,7 +10,7 @@ export const deletedScenarios: readonly Scenario[] = [
     name: 'deleted',
     run: cycle('deleted_files', inDir),
     timeoutSeconds: 120,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'deleted.exit-status': 'deleted and reopened files restart and check out',
       'deleted.deleted-times': 'a deleted file keeps its atime and mtime',
@@ -30,7 +30,7 @@ export const deletedScenarios: readonly Scenario[] = [
     run: shell('deleted', 'user_service'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 11,
+    costSeconds: 12,
     checks: {
       'user-service.checkpoint': 'root checkpoints a service running as nobody that listens on a unix socket and holds a pty',
       'user-service.exit-status': 'the service restarted by root serves and ends well',

@@ -11,7 +11,7 @@ export const fanotifyAioScenarios: readonly Scenario[] = [
     run: cycle('fanotify_state', inDir, { after: shellHook('fanotify-aio', 'after_fanotify_state') }),
     // inspect, inspect --json, and encode and restart of three hostile images: node is slow in the guest
     timeoutSeconds: 150,
-    costSeconds: 60,
+    costSeconds: 54,
     checks: {
       'fanotify-state.checkpoint': 'a process holding two fanotify instances with inode and filesystem marks is checkpointed and killed',
       'fanotify-state.exit-status': 'the restarted process checks its fanotify instances and ends well',
@@ -35,7 +35,7 @@ export const fanotifyAioScenarios: readonly Scenario[] = [
     run: shell('fanotify-aio', 'fanotify_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 15,
+    costSeconds: 10,
     checks: Object.fromEntries(
       (
         [
@@ -54,7 +54,7 @@ export const fanotifyAioScenarios: readonly Scenario[] = [
     run: shell('fanotify-aio', 'aio_refused'),
     cli: true,
     timeoutSeconds: 40,
-    costSeconds: 8,
+    costSeconds: 4,
     checks: {
       'aio-refused.refused': "a checkpoint refuses an AIO context with a request in flight by its ring's range",
       'aio-refused.alive': 'the process refused for its AIO context runs on',

@@ -91,7 +91,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     name: 'fuzz',
     run: fuzzRun({ name: 'fuzz', images: QUICK_SEEDS, count: 64, users: ['root', 'nobody'], failures: 'ci-failures' }),
     timeoutSeconds: 300,
-    costSeconds: 29,
+    costSeconds: 38,
     checks: fuzzChecks('fuzz', 'a process, a tree, threads, a tree of nobody, by root and nobody'),
   },
   {
@@ -100,7 +100,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     name: 'fuzz-kinds',
     run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 48, users: ['root'], failures: 'ci-kinds-failures' }),
     timeoutSeconds: 120,
-    costSeconds: 55,
+    costSeconds: 36,
     checks: fuzzChecks(
       'fuzz-kinds',
       'established TCP connections, unix datagram sockets, fanotify groups, hugetlb memory and a SHM_HUGETLB segment',

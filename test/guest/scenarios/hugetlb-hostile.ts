@@ -23,7 +23,7 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     run: shell('hugetlb-hostile', 'hugetlb_hostile'),
     cli: true,
     timeoutSeconds: 400,
-    costSeconds: 160,
+    costSeconds: 53,
     checks: {
       'hugetlb-hostile.checkpoint': 'the hugetlb workload is checkpointed for the hostile images',
       ...Object.fromEntries(
@@ -43,7 +43,7 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     run: shell('hugetlb-hostile', 'hugetlb_readonly'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 20,
+    costSeconds: 16,
     checks: {
       'hugetlb-readonly.checkpoint': 'private hugetlb memory made read-only is checkpointed',
       'hugetlb-readonly.exit-status': 'the workload with read-only private hugetlb memory restarts and ends well',

@@ -11,7 +11,7 @@ export const hugetlbScenarios: readonly Scenario[] = [
     run: shell('hugetlb', 'hugetlb'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 120,
+    costSeconds: 62,
     checks: {
       'hugetlb.reserved': 'the guest reserves huge pages for the hugetlb scenario',
       'hugetlb.checkpoint': 'hugetlb memory of every kind is checkpointed',

@@ -38,7 +38,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'user'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 20,
+    costSeconds: 15,
     checks: {
       'mm-attrs-user.checkpoint': 'root checkpoints a nobody service with memory locked under RLIMIT_MEMLOCK',
       'mm-attrs-user.exit-status': 'the nobody service restarted by root checks its memory and ends well',
@@ -52,7 +52,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'subreaper_root'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 10,
+    costSeconds: 7,
     checks: {
       'mm-attrs-subreaper.checkpoint': 'root checkpoints a child subreaper whose child predates its becoming one',
       'mm-attrs-subreaper.sigterm': 'that subreaper, restarted and left waiting, dies of SIGTERM',

@@ -59,7 +59,7 @@ export const objectScenarios: readonly Scenario[] = [
     // A terminal-like root on the master, a shell-like session on the slave.
     run: cycle('pty_session', inDir, { after: shellHook('objects', 'inspect_pty') }),
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 6,
     checks: {
       'pty.exit-status': 'a pty session restarts and ends well',
       'pty.unread-output': 'what the slave wrote and the master had not read comes back',
@@ -92,7 +92,7 @@ export const objectScenarios: readonly Scenario[] = [
     // connection one of them accepted.
     run: cycle('unix_listener', inDir, { after: shellHook('objects', 'inspect_unix_listener') }),
     timeoutSeconds: 60,
-    costSeconds: 7,
+    costSeconds: 5,
     checks: {
       'listener.exit-status': 'listening unix sockets and an accepted connection restart and end well',
       'listener.accepted-data': 'an accepted connection keeps what the client sent',
@@ -108,7 +108,7 @@ export const objectScenarios: readonly Scenario[] = [
     run: shell('objects', 'semundo'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 4,
     checks: {
       'semundo.refused': 'semaphore adjustments to undo at exit (SEM_UNDO) are refused, naming the pid',
       'semundo.alive': 'the refused process is still running',

@@ -74,7 +74,7 @@ export const privmodelScenarios: readonly Scenario[] = [
     name: 'privmodel',
     run: shell('privmodel', 'privmodel'),
     timeoutSeconds: 60,
-    costSeconds: 7,
+    costSeconds: 10,
     checks: {
       'pm.device-mode': 'privilege matrix: /dev/cpt is 0600 as the module makes it, and a plain user may not open it',
       ...matrixChecks(),

@@ -64,7 +64,7 @@ export const raceScenarios: readonly Scenario[] = [
     // where it took 202 s before (its freezes: 44 s in all, were 113 s);
     // the rest is saving and reading back 1,000 images.
     timeoutSeconds: 600,
-    costSeconds: 280,
+    costSeconds: 50,
     checks: {
       'churn.loop-clean': 'a checkpoint of a tree whose threads and exec child come and go fails cleanly or succeeds, 1,000 times',
       'churn.loop-converges':
@@ -78,7 +78,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'suid-exec',
     run: shell('race', 'suid_exec'),
     timeoutSeconds: 120,
-    costSeconds: 3,
+    costSeconds: 6,
     checks: {
       'suid-exec.loop-clean': 'checkpoints of a tree exec-ing a setuid program fail cleanly or succeed',
       'suid-exec.loop-no-root': 'an unprivileged checkpoint never holds a task that became root by exec',
@@ -89,7 +89,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'kill-races',
     run: shell('race', 'kill_races'),
     timeoutSeconds: 90,
-    costSeconds: 20,
+    costSeconds: 32,
     checks: {
       'race.kill-root-files':
         'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty: a clean failure, the rest thawed',
@@ -103,7 +103,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'dup-close',
     run: shell('race', 'dup_close'),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'race.dup-close': "closing a dup of the session's fd does not end the session",
     },
@@ -124,7 +124,7 @@ export const raceScenarios: readonly Scenario[] = [
       },
     },
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'race.coordinator-killed': 'a coordinator killed while its restoring child holds the session is gone at once, and so is the child',
     },
@@ -133,7 +133,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'concurrent',
     run: shell('race', 'concurrent'),
     timeoutSeconds: 180,
-    costSeconds: 8,
+    costSeconds: 12,
     checks: {
       'race.rmmod-refused': 'rmmod is refused while any checkpoint session is open',
       'race.rmmod-after': 'the module unloads once every session ended',

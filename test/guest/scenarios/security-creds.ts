@@ -9,7 +9,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'deleted_unreadable'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 9,
+    costSeconds: 10,
     checks: {
       'creds.deleted-unreadable-refused': 'a checkpoint of a deleted file its caller may not read is refused, naming the fd',
       'creds.deleted-unreadable-not-saved': 'the refused checkpoint wrote the content nowhere and left the target running',
@@ -21,7 +21,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'sandbox_kept'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 39,
+    costSeconds: 29,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',
@@ -46,7 +46,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'seccomp_kept'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 13,
+    costSeconds: 14,
     checks: {
       'sandbox-seccomp.checkpoint': 'root checkpoints a sandboxed root service under a seccomp filter',
       'sandbox-seccomp.exit-status': 'the sandboxed service under a seccomp filter restarted by root checks itself and ends well',
@@ -61,7 +61,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'cwd_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 8,
+    costSeconds: 10,
     checks: {
       'creds.cwd-needs-chdir-rights': 'a restart into a working directory the caller may not enter (chdir rights) is refused, naming it',
     },
@@ -70,7 +70,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     name: 'rlimit-cpu',
     run: cycle('rlimit_cpu', goPath),
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'rlimit-cpu.checkpoint': 'a process with a 1 s RLIMIT_CPU is checkpointed and killed',
       'rlimit-cpu.exit-status': 'the restarted process with a 1 s RLIMIT_CPU checks itself and ends well',

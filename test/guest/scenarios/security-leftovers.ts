@@ -12,7 +12,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     run: shell('security-leftovers', 'eventfd_outside'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 12,
+    costSeconds: 8,
     checks: {
       'eventfd-outside.checkpoint': 'a tree sharing eventfds with processes outside it is checkpointed',
       'eventfd-outside.no-wakeup': 'the checkpoint wakes no reader blocked on a shared eventfd outside the tree',
@@ -26,7 +26,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     cli: true,
     // 41-63 s on a loaded host (its python3 went through pyenv's shim before).
     timeoutSeconds: 150,
-    costSeconds: 63,
+    costSeconds: 18,
     checks: {
       'thread-half.cptctl-refused':
         "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",
@@ -52,7 +52,7 @@ export const twoCpuScenarios: readonly Scenario[] = [
     run: shell('security-leftovers', 'fpu_migrate'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 10,
+    costSeconds: 8,
     checks: {
       'fpu-migrate.registers-after-migration':
         'a restored task moved to another CPU in its final step and back returns to user mode with its saved FPU registers, not stale ones',

@@ -138,7 +138,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps',
     run: cycle('sleeps', inDir, { between: () => sleep(PAUSE_MS) }),
     timeoutSeconds: 90,
-    costSeconds: 14,
+    costSeconds: 17,
     checks: {
       'sleeps.heartbeat': 'the sleeps workload sees when it was frozen and when it resumed',
       'sleeps.exit-status': 'a process with threads blocked in every kind of sleep and wait restarts and ends well',
@@ -160,7 +160,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleep-refusals',
     run: { kind: 'custom', run: sleepRefusals },
     timeoutSeconds: 60,
-    costSeconds: 6,
+    costSeconds: 3,
     checks: {
       'sleeps.cpu-clock-refused': 'a checkpoint of a sleep on a CPU-time clock is refused, naming its restart',
       'sleeps.cpu-clock-still-asleep': 'a refused checkpoint leaves the sleep on a CPU-time clock as it was',

@@ -10,7 +10,7 @@ export const usernsScenarios: readonly Scenario[] = [
     run: shell('userns', 'userns'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 30,
+    costSeconds: 16,
     checks: {
       'userns.checkpoint': 'nobody checkpoints its process tree in a user and pid namespace of its own',
       'userns.initial-pidns-refused':
