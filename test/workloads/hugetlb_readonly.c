@@ -16,51 +16,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "hugetlb.h"
 #include "sync.h"
 
 static size_t huge;
-
-static size_t default_huge_page_size(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/meminfo", "r");
-	unsigned long kb = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024;
-}
-
-/*
- * The permissions ("r--p") and KernelPageSize of the mapping that starts at
- * addr, from /proc/self/smaps; 0 if none.
- */
-static size_t mapping_at(const void *addr, char *perms)
-{
-	char line[PATH_MAX + 256], want[32];
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long kb;
-	size_t size = 0;
-	int in = 0;
-
-	perms[0] = '\0';
-	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, want, strlen(want))) {
-			in = sscanf(line, "%*s %4s", perms) == 1;
-		} else if (in &&
-			   sscanf(line, "KernelPageSize: %lu kB", &kb) == 1) {
-			size = kb * 1024;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return size;
-}
 
 static uint8_t pattern(size_t i, unsigned int seed)
 {
@@ -80,7 +39,7 @@ static int pattern_ok(const uint8_t *p, size_t len, unsigned int seed)
 static void check_mapping(const char *name, const uint8_t *p, unsigned int seed)
 {
 	char perms[8];
-	size_t size = mapping_at(p, perms);
+	size_t size = smaps_mapping(p, perms, NULL);
 
 	check(name,
 	      size == huge && !strcmp(perms, "r--p") &&

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "hugetlb.h"
 #include "sync.h"
 
 #define TIMEOUT_MS 30000
@@ -88,60 +89,12 @@ static int zero_ok(const uint8_t *p, size_t len)
 	return 1;
 }
 
-/* The default huge page size, from /proc/meminfo; 0 if none. */
-static size_t default_huge_page_size(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/meminfo", "r");
-	unsigned long kb = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024;
-}
-
-/*
- * The KernelPageSize (bytes) of the mapping that starts at addr, from
- * /proc/self/smaps, and its name in path (of PATH_MAX bytes); 0 if none.
- */
-static size_t mapping_of(const void *addr, char *path)
-{
-	char line[PATH_MAX + 256], want[32];
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long kb;
-	int in = 0, at;
-	size_t size = 0;
-
-	path[0] = '\0';
-	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, want, strlen(want))) {
-			in = 1;
-			line[strcspn(line, "\n")] = '\0';
-			if (sscanf(line, "%*s %*s %*s %*s %*s %n", &at) >= 0 &&
-			    at < (int)strlen(line))
-				snprintf(path, PATH_MAX, "%s", line + at);
-			continue;
-		}
-		if (in && sscanf(line, "KernelPageSize: %lu kB", &kb) == 1) {
-			size = kb * 1024;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return size;
-}
-
 /* Whether addr is mapped with huge pages, named name; notes what differs. */
 static int huge_mapping(const void *addr, const char *name, char *why,
 			size_t why_size)
 {
 	char path[PATH_MAX];
-	size_t size = mapping_of(addr, path);
+	size_t size = smaps_mapping(addr, NULL, path);
 
 	if (size != huge)
 		note_to(why, why_size, "%p has pages of %zu bytes", addr, size);
@@ -222,8 +175,8 @@ int main(int argc, char **argv)
 	fill(file_priv, huge / 2, 4);
 	fill(sysv, huge, 5);
 	/* Their names in /proc/self/maps, as the kernel makes them, to find again. */
-	mapping_of(priv, anon_name);
-	mapping_of(sysv, sysv_name);
+	smaps_mapping(priv, NULL, anon_name);
+	smaps_mapping(sysv, NULL, sysv_name);
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0)

@@ -23,48 +23,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "hugetlb.h"
 #include "sync.h"
 
 static size_t huge;
-
-/* The default huge page size, from /proc/meminfo; 0 if none. */
-static size_t default_huge_page_size(void)
-{
-	char line[256];
-	FILE *f = fopen("/proc/meminfo", "r");
-	unsigned long kb = 0;
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "Hugepagesize: %lu kB", &kb) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return kb * 1024;
-}
-
-/* The KernelPageSize (bytes) of the mapping that starts at addr; 0 if none. */
-static size_t page_size_at(const void *addr)
-{
-	char line[PATH_MAX + 256], want[32];
-	FILE *f = fopen("/proc/self/smaps", "r");
-	unsigned long kb;
-	size_t size = 0;
-	int in = 0;
-
-	snprintf(want, sizeof(want), "%lx-", (unsigned long)addr);
-	while (f && fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, want, strlen(want)))
-			in = 1;
-		else if (in &&
-			 sscanf(line, "KernelPageSize: %lu kB", &kb) == 1) {
-			size = kb * 1024;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	return size;
-}
 
 /* Whether each of the n mappings has huge pages; notes those that have not. */
 static int all_huge(void *const *maps, const char *const *names, int n,
@@ -73,7 +35,7 @@ static int all_huge(void *const *maps, const char *const *names, int n,
 	int i, ok = 1;
 
 	for (i = 0; i < n; i++) {
-		size_t size = page_size_at(maps[i]);
+		size_t size = smaps_mapping(maps[i], NULL, NULL);
 
 		if (size != huge) {
 			note_to(why, why_size,
@@ -137,7 +99,7 @@ int main(int argc, char **argv)
 	pid = fork();
 	if (pid == 0) {
 		wait_for_file(go, WAIT_FOREVER);
-		_exit(page_size_at(maps[1]) == huge ? 0 : 1);
+		_exit(smaps_mapping(maps[1], NULL, NULL) == huge ? 0 : 1);
 	}
 	printf("READY\n");
 	fflush(stdout);
