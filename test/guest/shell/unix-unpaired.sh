@@ -6,21 +6,14 @@
 . "$0/lib.sh"
 
 # After the unix-unpaired cycle: inspect names each socket, its name, peer, queue and options.
-inspect_shows_unix_unpaired() {
-	for want in 'stream unbound, shut down for reading, options SO_PASSCRED' \
+inspect_unix_unpaired() {
+	inspect_shows unix-unpaired.inspect "$img" 'unix-' \
+		'stream unbound, shut down for reading, options SO_PASSCRED' \
 		'stream bound to .*/stream, options SO_SNDBUF=131072, socket file 65534:65534 0640' \
 		'seqpacket bound to @cpt-usk-seqpacket-' \
-		'datagram bound to .*/dgram, 5 queued (17 bytes, from @cpt-usk-named-[0-9]*, (unnamed))' \
+		'datagram bound to .*/dgram, 5 queued \(17 bytes, from @cpt-usk-named-[0-9]*, \(unnamed\)\)' \
 		'datagram bound to @cpt-usk-named-[0-9]*, connected to .*/dgram' \
-		'datagram unbound, connected to .*/dgram'; do
-		grep -q -- "$want" "$1" || { echo "missing: $want" >&2; return 1; }
-	done
-}
-
-inspect_unix_unpaired() {
-	"$cptctl" inspect "$img" >"$scratch/unix-unpaired.inspect" 2>&1
-	pass_if unix-unpaired.inspect "inspect shows: $(grep -E 'unix-' "$scratch/unix-unpaired.inspect" | tr -s ' ' | tr '\n' '|')" \
-		inspect_shows_unix_unpaired "$scratch/unix-unpaired.inspect"
+		'datagram unbound, connected to .*/dgram'
 	"$cptctl" inspect --json "$img" >"$scratch/unix-unpaired.json" 2>"$scratch/json.err"
 	restart_file_edited unix-unpaired.hostile-queue "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = ""' "bad socket queue"
 	restart_file_edited unix-unpaired.hostile-name "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = "AQ'"$(printf 'A%.0s' $(seq 1 150))"'"' "malformed\|bad socket name"
