@@ -135,4 +135,31 @@ int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools);
 void cpt_mm_aio_finish(struct cpt_mm_aio_tools *tools);
 int cpt_mm_aio_restore(struct cpt_mm_aio_tools *tools, const struct cpt_mm_aio_ring *ring);
 
+/*
+ * cpt_mm_cow.c: the pages of a child's private anonymous memory that are
+ * its parent's too (Vma.in_parent), compared while the child's mm is
+ * scanned. At most CPT_MM_MAX_IN_PARENT_RUNS runs per Mm, which bounds
+ * what they add to its record; the pages past them are only not marked.
+ */
+#define CPT_MM_MAX_IN_PARENT_RUNS (64U * 1024)
+/* In pfns: a page the child does not map (an empty or swap PTE). */
+#define CPT_MM_COW_NO_PAGE ULONG_MAX
+
+struct cpt_mm_cow {
+	struct mm_struct *parent_mm;		/* read-locked; NULL: nothing to compare */
+	struct vm_area_struct *parent_vma;	/* of the VMA being scanned, or NULL */
+	unsigned long *pfns;			/* the child's page frames of one PMD's span */
+	struct cpt_pb_buf runs;			/* the VMA's in_parent fields so far */
+	unsigned long run_start;		/* the run still growing */
+	unsigned long run_pages;
+	unsigned int nr_runs;			/* of the whole Mm */
+	u64 nr_pages;
+};
+
+int cpt_mm_cow_begin(struct cpt_mm_cow *cow, struct cpt_session *s, struct mm_struct *mm);
+void cpt_mm_cow_end(struct cpt_mm_cow *cow);
+void cpt_mm_cow_vma(struct cpt_mm_cow *cow, struct vm_area_struct *vma);
+void cpt_mm_cow_compare(struct cpt_mm_cow *cow, unsigned long addr, unsigned int nr);
+void cpt_mm_cow_vma_done(struct cpt_mm_cow *cow, struct cpt_pb_buf *vma_msg);
+
 #endif /* CPT_MM_H */

@@ -63,6 +63,7 @@ struct cpt_mm_save {
 	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
 	struct cpt_pb_buf aio_rings;	/* the Mm's AioRings, its last fields */
 	unsigned int nr_aio_rings;
+	struct cpt_mm_cow cow;		/* the pages the parent maps too */
 };
 
 /* Not a VMA kind of the image: an AIO ring goes as an AioRing. */
@@ -337,6 +338,7 @@ static int cpt_mm_scan_pmd(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	pte_t *start_pte;
 	spinlock_t *ptl;	/* the PMD's or the page table's */
 	pmd_t pmdval;
+	pte_t pte;
 	int ret = 0;
 
 	pmdval = READ_ONCE(*pmd);
@@ -348,7 +350,15 @@ static int cpt_mm_scan_pmd(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 		if (cpt_mm_pmd_is_leaf(pmdval)) {
 			ret = cpt_mm_pmd_held(pmdval);
 			spin_unlock(ptl);
-			return ret > 0 ? cpt_mm_add_run(sv, addr, nr) : ret;
+			if (ret <= 0)
+				return ret;
+			if (sv->cow.parent_vma && pmd_present(pmdval)) {
+				for (i = 0; i < nr; i++)
+					sv->cow.pfns[i] = pmd_pfn(pmdval) +
+						((addr & ~PMD_MASK) >> PAGE_SHIFT) + i;
+				cpt_mm_cow_compare(&sv->cow, addr, nr);
+			}
+			return cpt_mm_add_run(sv, addr, nr);
 		}
 		/* Split meanwhile: a page table now. */
 		spin_unlock(ptl);
@@ -365,15 +375,20 @@ static int cpt_mm_scan_pmd(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	bitmap_zero(held, PTRS_PER_PTE);
 	start_pte = pte_offset_map_lock(sv->mm, pmd, addr, &ptl);
 	for (i = 0; i < nr; i++) {
-		ret = cpt_mm_pte_held(ptep_get(start_pte + i));
+		pte = ptep_get(start_pte + i);
+		ret = cpt_mm_pte_held(pte);
 		if (ret < 0)
 			break;
 		if (ret)
 			__set_bit(i, held);
+		if (sv->cow.parent_vma)
+			sv->cow.pfns[i] = ret && pte_present(pte) ? pte_pfn(pte) :
+								    CPT_MM_COW_NO_PAGE;
 	}
 	pte_unmap_unlock(start_pte, ptl);
 	if (ret < 0)
 		return ret;
+	cpt_mm_cow_compare(&sv->cow, addr, nr);
 
 	for (i = find_first_bit(held, nr); i < nr; i = find_next_bit(held, nr, j)) {
 		j = find_next_zero_bit(held, nr, i);
@@ -579,6 +594,40 @@ static char *cpt_mm_file_path(struct cpt_mm_save *sv, struct file *file)
 	return name;
 }
 
+/* Finds the pages of a VMA the image carries. */
+static int cpt_mm_scan_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma, int kind)
+{
+	int ret;
+
+	sv->vma_start = vma->vm_start;
+	switch (kind) {
+	case CPT_PB_VMA_KIND_SHMEM:
+		sv->shmem_vma = vma;
+		return cpt_mm_shmem_save_pages(sv->s, vma, cpt_mm_scan_shmem, sv);
+	case CPT_PB_VMA_KIND_FILE:
+		/* The file keeps a shared mapping's data. */
+		if (vma->vm_flags & VM_MAYSHARE)
+			return 0;
+		fallthrough;
+	case CPT_PB_VMA_KIND_ANON:
+	case CPT_PB_VMA_KIND_HEAP:
+	case CPT_PB_VMA_KIND_STACK:
+		sv->nr_scanned += vma_pages(vma);
+		if (is_vm_hugetlb_page(vma))
+			ret = cpt_mm_scan_hugetlb(sv, vma);
+		else
+			ret = cpt_mm_scan_private(sv, vma);
+		if (ret == -EIO)
+			return cpt_mm_refuse(sv, vma, "a page lost to a memory or swap error",
+					     ret);
+		if (ret == -EOPNOTSUPP)
+			return cpt_mm_refuse(sv, vma, "device or huge-PUD memory", ret);
+		return ret;
+	default:
+		return 0;	/* vdso and vvar: this kernel's own */
+	}
+}
+
 static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 			   struct cpt_pb_buf *msg)
 {
@@ -649,35 +698,13 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	}
 	cpt_pb_u64(&v, CPT_PB_VMA_KIND, kind);
 	cpt_pb_u64(&v, CPT_PB_VMA_VM_FLAGS, vm_flags);
-	cpt_pb_message(msg, CPT_PB_MM_VMAS, &v);
 
-	sv->vma_start = vma->vm_start;
-	switch (kind) {
-	case CPT_PB_VMA_KIND_SHMEM:
-		sv->shmem_vma = vma;
-		return cpt_mm_shmem_save_pages(sv->s, vma, cpt_mm_scan_shmem, sv);
-	case CPT_PB_VMA_KIND_FILE:
-		/* The file keeps a shared mapping's data. */
-		if (vm_flags & VM_MAYSHARE)
-			return 0;
-		fallthrough;
-	case CPT_PB_VMA_KIND_ANON:
-	case CPT_PB_VMA_KIND_HEAP:
-	case CPT_PB_VMA_KIND_STACK:
-		sv->nr_scanned += vma_pages(vma);
-		if (is_vm_hugetlb_page(vma))
-			ret = cpt_mm_scan_hugetlb(sv, vma);
-		else
-			ret = cpt_mm_scan_private(sv, vma);
-		if (ret == -EIO)
-			return cpt_mm_refuse(sv, vma, "a page lost to a memory or swap error",
-					     ret);
-		if (ret == -EOPNOTSUPP)
-			return cpt_mm_refuse(sv, vma, "device or huge-PUD memory", ret);
-		return ret;
-	default:
-		return 0;	/* vdso and vvar: this kernel's own */
-	}
+	/* The scan finds the pages the parent maps too: the VMA's last fields. */
+	cpt_mm_cow_vma(&sv->cow, vma);
+	ret = cpt_mm_scan_vma(sv, vma, kind);
+	cpt_mm_cow_vma_done(&sv->cow, &v);
+	cpt_pb_message(msg, CPT_PB_MM_VMAS, &v);
+	return ret;
 }
 
 /* The saved auxv, up to and with its terminating AT_NULL pair. */
@@ -789,6 +816,7 @@ static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 	if (ret)
 		return ret;
 	cpt_pb_u64(msg, CPT_PB_MM_NR_PAGES, sv->nr_pages);
+	cpt_pb_u64(msg, CPT_PB_MM_NR_IN_PARENT_PAGES, sv->cow.nr_pages);
 	cpt_pb_u64(msg, CPT_PB_MM_MLOCKALL, cpt_mm_mlockall(mm));
 	cpt_pb_u64(msg, CPT_PB_MM_MEMBARRIER, cpt_compat_membarrier_registrations(mm));
 	ret = cpt_mm_aio_save_done(sv->task, mm, sv->nr_aio_rings);
@@ -885,7 +913,10 @@ int cpt_mm_save(struct cpt_session *s)
 	if (ret)
 		goto out;
 	started = ktime_get();
-	ret = cpt_mm_encode(&sv, &msg);
+	ret = cpt_mm_cow_begin(&sv.cow, s, sv.mm);
+	if (!ret)
+		ret = cpt_mm_encode(&sv, &msg);
+	cpt_mm_cow_end(&sv.cow);
 	scanned = ktime_get();
 	if (!ret)
 		ret = cpt_record_write(&s->img, CPT_REC_MM, msg.data, msg.len);

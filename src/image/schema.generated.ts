@@ -799,6 +799,22 @@ export interface Vma {
    * FILE: a file of a hugetlbfs mount; SYSV_SHM: a SHM_HUGETLB segment.
    */
   hugePageSize: bigint;
+  /**
+   * Private anonymous memory (ANON, HEAP, STACK, of base pages) that the
+   * parent process maps too, at the same range: the pages that, at
+   * checkpoint, were the very pages the parent maps at the same addresses,
+   * shared copy-on-write since a fork and written by neither since. Their
+   * content is in the CPT_REC_PAGES records all the same (a restart that
+   * does not fork this process from its restored parent copies them); the
+   * parent's image holds the same bytes at the same addresses.
+   */
+  inParent: PageRun[];
+}
+
+/** A run of pages: nr_pages pages from the address start. */
+export interface PageRun {
+  start: bigint;
+  nrPages: bigint;
 }
 
 /** CPT_REC_MM; CPT_REC_PAGES records follow with the VMAs' saved pages. */
@@ -834,6 +850,8 @@ export interface Mm {
    * rings are not among the VMAs.
    */
   aioRings: AioRing[];
+  /** The pages the VMAs' in_parent runs count, all VMAs together. */
+  nrInParentPages: bigint;
 }
 
 /**

@@ -199,6 +199,31 @@ function threadOf(slot: TaskSlot): ThreadSummary {
 }
 
 /** What can be said of a process by its pid, for notes. */
+/**
+ * What is wrong with a process's in_parent runs (Vma field 26), which a
+ * restart does not read yet: each inside its VMA, in order, and all of them
+ * counted by the Mm's nr_in_parent_pages.
+ */
+function inParentNotes(mm: Mm, name: string, pageSize: bigint): string[] {
+  const notes: string[] = [];
+  let total = 0n;
+  for (const vma of mm.vmas) {
+    let prevEnd = vma.start;
+    for (const run of vma.inParent) {
+      const end = run.start + run.nrPages * pageSize;
+      if (run.nrPages === 0n || run.start < prevEnd || end > vma.end) {
+        notes.push(`the MM record of ${name}: pages in parent from 0x${run.start.toString(16)} out of order or outside their VMA`);
+      }
+      prevEnd = end;
+      total += run.nrPages;
+    }
+  }
+  if (total !== mm.nrInParentPages) {
+    notes.push(`the MM record of ${name} announces ${mm.nrInParentPages} pages in parent, its VMAs' runs hold ${total}`);
+  }
+  return notes;
+}
+
 function processName(process: ProcessSlot): string {
   return `process ${process.main.pid}`;
 }
@@ -389,6 +414,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
         `the MM record of ${processName(process)} announces ${mm.nrPages} pages, ` + `the PAGES records after it hold ${process.pageCount}`,
       );
     }
+    if (mm !== null) notes.push(...inParentNotes(mm, processName(process), BigInt(header.pageSize)));
   }
 
   const processes: ProcessSummary[] = owners.processes.map((process) => ({

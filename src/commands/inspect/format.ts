@@ -545,6 +545,11 @@ function hugePages(size: bigint): string {
   return `hugetlb ${size / 1024n} KiB pages`;
 }
 
+/** The pages of a VMA that were its parent process's very pages at checkpoint (shared copy-on-write). */
+function inParentPages(vma: Mm['vmas'][number]): bigint {
+  return vma.inParent.reduce((sum, run) => sum + run.nrPages, 0n);
+}
+
 /** What a VMA maps: its file, SysV segment or shared anonymous object; and its huge pages. */
 function vmaObject(vma: Mm['vmas'][number]): string {
   const huge = vma.hugePageSize ? hugePages(vma.hugePageSize) : '';
@@ -592,11 +597,12 @@ function mmLines(mm: Mm, pages: PagesSummary, pageSize: bigint): string[] {
     vmaPerms(vma.prot, vma.flags),
     (vma.pgoff * pageSize).toString(16).padStart(8, '0'),
     vmaKind(vma.kind),
-    `${pages.perVma[i] ?? 0n}/${(vma.end - vma.start) / pageSize} pages`,
+    `${pages.perVma[i] ?? 0n}/${(vma.end - vma.start) / pageSize} pages` + (vma.inParent.length ? `, ${inParentPages(vma)} in parent` : ''),
     vmaObject(vma),
   ]);
   return section('mm', [
-    `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved`,
+    `exe ${mm.exe || '?'}, ${mm.vmas.length} VMAs, ${mm.nrPages} pages saved` +
+      (mm.nrInParentPages ? `, ${mm.nrInParentPages} of them the parent's too (copy-on-write)` : ''),
     `code ${hex(mm.startCode)}-${hex(mm.endCode)}, data ${hex(mm.startData)}-${hex(mm.endData)}, ` +
       `brk ${hex(mm.startBrk)}-${hex(mm.brk)}, stack ${hex(mm.startStack)}`,
     ...(mm.mlockall === 0 ? [] : [`mlockall ${mlockallName(mm.mlockall)}: memory mapped later is locked`]),
@@ -889,6 +895,7 @@ function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, u
       vmFlags: hex(vma.vmFlags),
       ...(vma.hugePageSize ? { hugePageSize: vma.hugePageSize.toString() } : {}),
       pages: (pages.perVma[i] ?? 0n).toString(),
+      ...(vma.inParent.length ? { inParentPages: inParentPages(vma).toString() } : {}),
     })),
     startCode: hex(mm.startCode),
     endCode: hex(mm.endCode),
@@ -904,6 +911,7 @@ function mmJson(mm: Mm, pages: PagesSummary, pageSize: bigint): Record<string, u
     auxv: mm.auxv.map(hex),
     exe: mm.exe,
     nrPages: mm.nrPages.toString(),
+    ...(mm.nrInParentPages ? { nrInParentPages: mm.nrInParentPages.toString() } : {}),
     mlockall: mm.mlockall,
     membarrier: mm.membarrier,
     aioRings: mm.aioRings.map((ring) => ({

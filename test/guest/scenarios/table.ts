@@ -3,6 +3,7 @@
 import { abortScenarios } from './abort.js';
 import { authimgScenarios } from './authimg.js';
 import { compatScenarios } from './compat.js';
+import { cowScenarios } from './cow.js';
 import { deletedScenarios } from './deleted.js';
 import { deletedNodesScenarios } from './deleted-nodes.js';
 import { faultScenarios } from './faults.js';
@@ -50,6 +51,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...singleScenarios,
   ...treeScenarios,
   ...sharedScenarios,
+  ...cowScenarios,
   ...objectScenarios,
   ...taskAttrsScenarios,
   ...ptimerScenarios,

@@ -1,0 +1,28 @@
+// Private anonymous memory a parent shares copy-on-write with its forked
+// children and a grandchild (test/workloads/cow_tree.c): the checkpoint
+// records which pages each child still shares with its parent (Vma
+// in_parent, shown by inspect), and every process gets its own content
+// back, a write after the restart seen by its writer only.
+import type { Scenario } from './scenario.js';
+import { cycle, inDir, shellHook } from './rows.js';
+
+export const cowScenarios: readonly Scenario[] = [
+  {
+    name: 'cow',
+    run: cycle('cow_tree', inDir, { after: shellHook('cow', 'after_cow') }),
+    timeoutSeconds: 90,
+    costSeconds: 15,
+    checks: {
+      'cow.exit-status': 'a parent, four children and a grandchild sharing private memory copy-on-write restart and end well',
+      'cow.parent-content': "the parent's 2048 pages hold its words after the restart",
+      'cow.parent-isolated': "a child's write to a page it shared with the parent, after the restart, is not the parent's",
+      'cow.children-content': "each child holds the pages it wrote and the parent's words in the others",
+      'cow.child-isolated': "a child's write after the restart is not seen by its sibling",
+      'cow.grandchild': "the grandchild holds its pages, its parent's and the root's",
+      'cow.children': 'the children exit 0',
+      'inspect.cow-in-parent':
+        "the checkpoint marks in each child, the grandchild included, the 992 pages of each region it had not written as its parent's",
+      'inspect.cow-text': "inspect's text shows the pages in parent, per VMA and per process",
+    },
+  },
+];

@@ -1,0 +1,28 @@
+# shellcheck shell=sh
+# Private anonymous memory shared copy-on-write between a parent and its
+# forked children: what the checkpoint records of it, through inspect.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# After the cow cycle (test/workloads/cow_tree.c): each of the four
+# children and the grandchild wrote 32 pages of each of the two regions of
+# 1024 pages; the other 992 of each region are its parent's very pages
+# (the grandchild's parent is the last child). The root's parent is not in
+# the tree: none of its pages is marked.
+after_cow() {
+	# How much of the memory is shared after the restart, for the log.
+	grep '^INFO' "$out" | sed 's/^/# /'
+	if ! "$cptctl" inspect --json --no-record-list "$img" >"$scratch/cow.json" 2>"$scratch/cow.err"; then
+		result inspect.cow-in-parent FAIL "$(tr '\n' ' ' <"$scratch/cow.err")"
+		return
+	fi
+	marked=$(jq '[.processes[].mm.vmas[] | select(.inParentPages == "992")] | length' "$scratch/cow.json")
+	root=$(jq '.mm.nrInParentPages // "0"' "$scratch/cow.json")
+	marked_ok=no
+	[ "$marked" = 10 ] && [ "$root" = '"0"' ] && marked_ok=yes
+	pass_if inspect.cow-in-parent "$marked VMAs with 992 pages in parent (want 10), the root's pages in parent: $root" \
+		[ $marked_ok = yes ]
+	inspect_shows inspect.cow-text "$img" 'in parent|the parent' \
+		'1024/1024 pages, 992 in parent' 'pages saved, [0-9]+ of them the parent.s too'
+}

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Private anonymous memory a parent shares copy-on-write with its forked
+ * children (a preforked server), across checkpoint/restart. The parent
+ * fills two regions of NR_PAGES pages each, one with MADV_HUGEPAGE (huge
+ * pages where the kernel gives them; a child's write splits its mapping of
+ * one) and one with MADV_NOHUGEPAGE, every page with its own words; then
+ * forks NR_CHILDREN children. Child k writes OWN_PAGES pages of each region
+ * from page k * STRIDE with its own words; the last child then forks a
+ * grandchild, which writes OWN_PAGES pages from NR_CHILDREN * STRIDE. The
+ * other pages stay shared with the parent (the grandchild's: with its
+ * parent), which the checkpoint records (inspect checks it).
+ *
+ * After DIR/go every process checks every page of both regions: its own
+ * words where it wrote, its parent's (and so the root's) elsewhere. Then
+ * child 0 writes a page still shared (AFTER_PAGE): the parent and child 1
+ * must not see it. Each process prints its region's smaps figures (INFO
+ * lines): Rss against Pss shows whether the memory is shared again.
+ * Usage: cow_tree DIR   (DIR empty; the go file is DIR/go)
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "sync.h"
+
+#define NR_PAGES 1024 /* per region: 4 MiB of 4 KiB pages */
+#define NR_REGIONS 2
+#define NR_CHILDREN 4
+#define STRIDE 128
+#define OWN_PAGES 32
+#define GRANDCHILD NR_CHILDREN /* its owner number */
+#define AFTER_PAGE 1000
+#define HUGE_SIZE (2UL << 20)
+#define TIMEOUT_MS 30000
+
+/* The children exit with these bits set for what failed. */
+#define BAD_CONTENT 1 /* a page of other content than what the process had */
+#define BAD_SYNC 2
+#define BAD_ISOLATION 4 /* child 0's write after the restart seen by another */
+#define BAD_GRANDCHILD 8
+
+#define ROOT_OWNER 0xff
+
+static const char *dir;
+static long page;
+static char *regions[NR_REGIONS];
+
+static int wait_named(const char *name, long timeout_ms)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return wait_for_file(path, timeout_ms);
+}
+
+static void touch_named(const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	touch(path);
+}
+
+static uint64_t word(unsigned int owner, unsigned int region, unsigned long pg,
+		     unsigned long i)
+{
+	return ((uint64_t)owner << 56) ^ ((uint64_t)region << 48) ^
+	       ((uint64_t)pg << 20) ^ i ^ 0x5a5a00005a5aULL;
+}
+
+static void fill(unsigned int owner, unsigned int region, unsigned long pg)
+{
+	uint64_t *p = (uint64_t *)(regions[region] + pg * page);
+	unsigned long i;
+
+	for (i = 0; i < page / sizeof(*p); i++)
+		p[i] = word(owner, region, pg, i);
+}
+
+static int holds(unsigned int owner, unsigned int region, unsigned long pg)
+{
+	const uint64_t *p = (const uint64_t *)(regions[region] + pg * page);
+	unsigned long i;
+
+	for (i = 0; i < page / sizeof(*p); i++)
+		if (p[i] != word(owner, region, pg, i))
+			return 0;
+	return 1;
+}
+
+static void write_own(unsigned int owner)
+{
+	unsigned int r;
+	unsigned long pg;
+
+	for (r = 0; r < NR_REGIONS; r++)
+		for (pg = owner * STRIDE; pg < owner * STRIDE + OWN_PAGES; pg++)
+			fill(owner, r, pg);
+}
+
+/* Which process's words page pg should hold, for process owner whose parent is parent_owner. */
+static unsigned int expected(unsigned int owner, unsigned int parent_owner,
+			     unsigned long pg)
+{
+	if (pg >= owner * STRIDE && pg < owner * STRIDE + OWN_PAGES)
+		return owner;
+	if (parent_owner != ROOT_OWNER && pg >= parent_owner * STRIDE &&
+	    pg < parent_owner * STRIDE + OWN_PAGES)
+		return parent_owner;
+	return ROOT_OWNER;
+}
+
+/* Every page of both regions; the first wrong one described in why. */
+static int content_ok(unsigned int owner, unsigned int parent_owner, char *why,
+		      size_t size)
+{
+	unsigned int r, want;
+	unsigned long pg;
+
+	for (r = 0; r < NR_REGIONS; r++) {
+		for (pg = 0; pg < NR_PAGES; pg++) {
+			want = expected(owner, parent_owner, pg);
+			if (!holds(want, r, pg)) {
+				snprintf(
+					why, size,
+					"region %u page %lu is not process %#x's",
+					r, pg, want);
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
+/* The smaps figures of the mapping at addr: Rss, Pss, Shared_Dirty, Private_Dirty in KiB. */
+static void print_sharing(const char *who, char *addr)
+{
+	unsigned long rss = 0, pss = 0, shared = 0, priv = 0, start, end, v;
+	char line[512];
+	int in = 0;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
+		    strchr(line, '-') < strchr(line, ' ')) {
+			in = start == (unsigned long)addr;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (sscanf(line, "Rss: %lu", &v) == 1)
+			rss = v;
+		else if (sscanf(line, "Pss: %lu", &v) == 1)
+			pss = v;
+		else if (sscanf(line, "Shared_Dirty: %lu", &v) == 1)
+			shared = v;
+		else if (sscanf(line, "Private_Dirty: %lu", &v) == 1)
+			priv = v;
+	}
+	fclose(f);
+	printf("INFO cow_tree %s: region 0 Rss %lu KiB, Pss %lu KiB, Shared_Dirty %lu KiB, Private_Dirty %lu KiB\n",
+	       who, rss, pss, shared, priv);
+	fflush(stdout);
+}
+
+static int grandchild(void)
+{
+	char why[128];
+
+	write_own(GRANDCHILD);
+	touch_named("g-ready");
+	if (!wait_named("go", WAIT_FOREVER))
+		return BAD_SYNC;
+	print_sharing("grandchild", regions[0]);
+	return content_ok(GRANDCHILD, NR_CHILDREN - 1, why, sizeof(why)) ?
+		       0 :
+		       BAD_CONTENT;
+}
+
+static int child(unsigned int k)
+{
+	char name[32], why[128];
+	int bad = 0, code;
+	pid_t g = 0;
+
+	write_own(k);
+	if (k == NR_CHILDREN - 1) {
+		g = fork();
+		if (g == 0)
+			_exit(grandchild());
+		if (g < 0 || !wait_named("g-ready", TIMEOUT_MS))
+			return BAD_GRANDCHILD;
+	}
+	snprintf(name, sizeof(name), "c%u-ready", k);
+	touch_named(name);
+	if (!wait_named("go", WAIT_FOREVER))
+		return BAD_SYNC;
+
+	snprintf(name, sizeof(name), "child %u", k);
+	print_sharing(name, regions[0]);
+	if (!content_ok(k, ROOT_OWNER, why, sizeof(why))) {
+		fprintf(stderr, "cow_tree child %u: %s\n", k, why);
+		bad |= BAD_CONTENT;
+	}
+	if (k == 0) {
+		fill(0, 1, AFTER_PAGE);
+		touch_named("c0-after");
+	} else if (k == 1) {
+		if (!wait_named("c0-after", TIMEOUT_MS))
+			bad |= BAD_SYNC;
+		else if (!holds(ROOT_OWNER, 1, AFTER_PAGE))
+			bad |= BAD_ISOLATION;
+	}
+	if (g > 0) {
+		code = exit_code(g);
+		if (code != 0) {
+			fprintf(stderr, "cow_tree: the grandchild exited %d\n",
+				code);
+			bad |= BAD_GRANDCHILD;
+		}
+	}
+	return bad;
+}
+
+/* A region aligned to huge pages, so that the kernel may give it some. */
+static char *map_region(int advice)
+{
+	size_t len = NR_PAGES * page;
+	char *p, *aligned;
+
+	p = mmap(NULL, len + HUGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	aligned =
+		(char *)(((unsigned long)p + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
+	if (aligned > p)
+		munmap(p, aligned - p);
+	munmap(aligned + len, p + len + HUGE_SIZE - (aligned + len));
+	/* Advice other than huge pages' is not essential: the test is about sharing. */
+	madvise(aligned, len, advice);
+	return aligned;
+}
+
+int main(int argc, char **argv)
+{
+	int codes[NR_CHILDREN], all_ok = 1, content = 1, seen;
+	pid_t pids[NR_CHILDREN];
+	char name[32], why[128] = "";
+	unsigned int k, r;
+	unsigned long pg;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: cow_tree DIR\n");
+		return 2;
+	}
+	dir = argv[1];
+	page = sysconf(_SC_PAGESIZE);
+	regions[0] = map_region(MADV_HUGEPAGE);
+	regions[1] = map_region(MADV_NOHUGEPAGE);
+	if (!regions[0] || !regions[1]) {
+		perror("mmap");
+		return 2;
+	}
+	for (r = 0; r < NR_REGIONS; r++)
+		for (pg = 0; pg < NR_PAGES; pg++)
+			fill(ROOT_OWNER, r, pg);
+	fflush(stdout);
+	for (k = 0; k < NR_CHILDREN; k++) {
+		pids[k] = fork();
+		if (pids[k] == 0)
+			_exit(child(k));
+		snprintf(name, sizeof(name), "c%u-ready", k);
+		if (pids[k] < 0 || !wait_named(name, TIMEOUT_MS)) {
+			fprintf(stderr, "cow_tree: setup failed\n");
+			return 2;
+		}
+	}
+	printf("READY %d\n", getpid());
+	fflush(stdout);
+
+	wait_named("go", WAIT_FOREVER);
+	print_sharing("parent", regions[0]);
+	for (r = 0; r < NR_REGIONS && content; r++)
+		for (pg = 0; pg < NR_PAGES && content; pg++)
+			if (!holds(ROOT_OWNER, r, pg)) {
+				snprintf(why, sizeof(why),
+					 " (region %u page %lu)", r, pg);
+				content = 0;
+			}
+	check("parent-content", content,
+	      "the parent's pages all hold its words%s", why);
+	seen = wait_named("c0-after", TIMEOUT_MS);
+	check("parent-isolated", seen && holds(ROOT_OWNER, 1, AFTER_PAGE),
+	      "child 0 wrote a shared page after the restart: the parent still has its own%s",
+	      seen ? "" : " (child 0 never said it wrote)");
+	for (k = 0; k < NR_CHILDREN; k++) {
+		codes[k] = exit_code(pids[k]);
+		all_ok &= codes[k] == 0;
+	}
+	check("children-content",
+	      codes[0] >= 0 && codes[1] >= 0 && codes[2] >= 0 &&
+		      codes[3] >= 0 &&
+		      !((codes[0] | codes[1] | codes[2] | codes[3]) &
+			BAD_CONTENT),
+	      "each child holds its own pages and the parent's elsewhere (exit codes %d %d %d %d)",
+	      codes[0], codes[1], codes[2], codes[3]);
+	check("child-isolated", codes[1] >= 0 && !(codes[1] & BAD_ISOLATION),
+	      "child 0's write after the restart is not seen by child 1 (exit code %d)",
+	      codes[1]);
+	check("grandchild", codes[3] >= 0 && !(codes[3] & BAD_GRANDCHILD),
+	      "the grandchild holds its pages, its parent's and the root's (exit code %d)",
+	      codes[3]);
+	check("children", all_ok,
+	      "the children exited %d %d %d %d (bits: 1 content, 2 sync, 4 isolation, 8 grandchild)",
+	      codes[0], codes[1], codes[2], codes[3]);
+	return check_exit_status();
+}
