@@ -1,7 +1,8 @@
 // lib.sh's cptctl_in, through test/guest/cptctl-batch.ts --serve: the calls a
 // guest shell scenario makes of one node give what bin/cptctl gives (output,
-// errors, exit status), one after the other, and cptctl_stop ends that node.
-// inspect and encode need no module: this runs on the host.
+// errors, exit status), one after the other, and cptctl_stop ends that node;
+// without that node (no cptctl_serve), cptctl_run is bin/cptctl with the
+// same redirections. inspect and encode need no module: this runs on the host.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,6 +58,27 @@ test('cptctl_stop without a cptctl_in call does nothing', async (t) => {
     const run = shell(scratch, 'cptctl_stop && echo ok');
     t.is(run.status, 0, run.stderr);
     t.is(run.stdout, 'ok\n');
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+});
+
+test('cptctl_run without cptctl_serve runs bin/cptctl, its output and errors where it says', async (t) => {
+  const scratch = await mkdtemp(join(tmpdir(), 'cptctl-serve-'));
+  try {
+    const run = shell(
+      scratch,
+      `cptctl_run "$scratch/both" "$scratch/both" inspect /nonexistent.img; echo "both $?"
+       cptctl_run "$scratch/out" "$scratch/err" inspect /nonexistent.img; echo "apart $?"
+       cptctl_run /dev/stdout "$scratch/err2" --version; echo "stdout $?"
+       [ -z "$cptctl_server" ] && echo "no node"`,
+    );
+    t.is(run.status, 0, run.stderr);
+    t.is(run.stdout, 'both 6\napart 6\n0.1.0\nstdout 0\nno node\n');
+    t.regex(await readFile(join(scratch, 'both'), 'utf8'), /^cptctl: cannot open image \/nonexistent\.img: ENOENT/);
+    t.is(await readFile(join(scratch, 'out'), 'utf8'), '');
+    t.regex(await readFile(join(scratch, 'err'), 'utf8'), /^cptctl: cannot open image/);
+    t.is(await readFile(join(scratch, 'err2'), 'utf8'), '');
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -131,7 +131,10 @@ expect_refusal() {
 # scenario instead of once per call. For calls whose caller is not under
 # test (not as another user, not with other limits, no stdin, no arguments
 # with newlines), from the scenario's own shell (not in a subshell: the
-# node is its job, which a bare `wait` would wait for). Its status is
+# node is its job, which a bare `wait` would wait for). Not for a restart
+# --detach that restores a tree: its root is the restarter's child, which
+# this node, unlike bin/cptctl, does not leave to init, and which it does
+# not reap (a zombie once killed, until the scenario ends). Its status is
 # cptctl's. The driver ends the node with the scenario (cptctl_stop).
 cptctl_in() {
 	[ -n "${cptctl_server:-}" ] || cptctl_serve || return 1
