@@ -1,19 +1,38 @@
 // CRC32C (Castagnoli, reflected polynomial 0x82F63B78) as the image format
 // uses it: seed ~0, result inverted, the iSCSI convention (the kernel's
-// crc32c(~0, data, len) ^ ~0). Table-driven, one byte at a time, and
-// incremental so that multi-gigabyte PAGES records can be checked in chunks.
+// crc32c(~0, data, len) ^ ~0). Incremental, so that multi-gigabyte PAGES
+// records can be checked in chunks. Every checkpoint, restart, inspect and
+// encode runs it over the whole image: slicing-by-8 (eight bytes per step
+// through eight tables) takes about a tenth of the time of one byte at a
+// time, which under the guest suite's emulation was seconds per image.
 
 const POLYNOMIAL = 0x82f63b78;
 
-const TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
+/** TABLES[k][b]: the CRC of byte b followed by k zero bytes. */
+const TABLES: readonly Uint32Array[] = (() => {
+  const tables = Array.from({ length: 8 }, () => new Uint32Array(256));
+  const [first] = tables as [Uint32Array];
   for (let byte = 0; byte < 256; byte++) {
     let crc = byte;
     for (let bit = 0; bit < 8; bit++) crc = crc & 1 ? (crc >>> 1) ^ POLYNOMIAL : crc >>> 1;
-    table[byte] = crc >>> 0;
+    first[byte] = crc >>> 0;
   }
-  return table;
+  for (let k = 1; k < 8; k++) {
+    const previous = tables[k - 1]!;
+    for (let byte = 0; byte < 256; byte++) tables[k]![byte] = (previous[byte]! >>> 8) ^ first[previous[byte]! & 0xff]!;
+  }
+  return tables;
 })();
+const [T0, T1, T2, T3, T4, T5, T6, T7] = TABLES as [
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+  Uint32Array,
+];
 
 /** An incremental CRC32C: update() with each chunk, then digest(). */
 export class Crc32c {
@@ -21,10 +40,25 @@ export class Crc32c {
 
   update(data: Uint8Array): this {
     let crc = this.#state;
-    for (const byte of data) {
-      // The index is in range by construction; `!` for noUncheckedIndexedAccess.
-      crc = TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+    const end = data.length;
+    const eights = end - (end % 8);
+    const words = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    // The indices are in range by construction; `!` for noUncheckedIndexedAccess.
+    let i = 0;
+    for (; i < eights; i += 8) {
+      const low = (words.getUint32(i, true) ^ crc) >>> 0;
+      const high = words.getUint32(i + 4, true);
+      crc =
+        T7[low & 0xff]! ^
+        T6[(low >>> 8) & 0xff]! ^
+        T5[(low >>> 16) & 0xff]! ^
+        T4[low >>> 24]! ^
+        T3[high & 0xff]! ^
+        T2[(high >>> 8) & 0xff]! ^
+        T1[(high >>> 16) & 0xff]! ^
+        T0[high >>> 24]!;
     }
+    for (; i < end; i++) crc = T0[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
     this.#state = crc;
     return this;
   }

@@ -152,7 +152,8 @@ class Context implements ScenarioContext {
 }
 
 function runShell(file: string, fn: string, environment: Readonly<Record<string, string>>): Promise<void> {
-  const script = `. "$0/${file}.sh" && ${fn}`;
+  // cptctl_stop (lib.sh): the node that ran the function's cptctl_in calls, if any, ends with it.
+  const script = `. "$0/${file}.sh" && ${fn}; set -- $?; cptctl_stop 2>/dev/null; exit $1`;
   const child = spawn('/bin/sh', ['-c', script, shellDir], {
     cwd: packageRoot,
     env: { ...process.env, ...environment },

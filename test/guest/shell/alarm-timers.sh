@@ -24,6 +24,8 @@ refused_restart() {
 }
 
 scenario_alarm_user() {
+	# One node for root's cptctl calls (lib.sh's cptctl_in); nobody's restart has its own.
+	cptctl_serve
 	checkpoint_service alarm-timers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/alarm_timers" user ||
 		return
@@ -44,7 +46,7 @@ scenario_alarm_user() {
 	restart_service alarm-timers-user user
 	wait_for_pid_gone "$pid"
 
-	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"
+	cptctl_in "$scratch/user.json" /dev/stderr inspect --json "$scratch/user.img"
 	# An absolute expiry on a clock the wall clock does not move.
 	restart_edited alarm-timers-user.bad-absolute-refused "$scratch/user.json" \
 		'(.recordList[] | select(.type == "TASK") | .message |

@@ -15,8 +15,8 @@ hostile_fanotify() {
 		.recordList[\$i].message.files |= (
 			(map(.kind == \"FANOTIFY\") | index(true)) as \$p | .[\$p] |= (. as \$f | $edit))" \
 		"$scratch/fanotify.json" >"$scratch/hostile.json" &&
-		"$cptctl" encode "$scratch/hostile.json" -o "$scratch/hostile.img" >/dev/null 2>"$scratch/hostile.err" &&
-		"$cptctl" restart --detach "$scratch/hostile.img" >/dev/null 2>"$scratch/hostile.err"
+		cptctl_in /dev/null "$scratch/hostile.err" encode "$scratch/hostile.json" -o "$scratch/hostile.img" &&
+		cptctl_in /dev/null "$scratch/hostile.err" restart --detach "$scratch/hostile.img"
 	status=$?
 	pass_if "$check" "restart exited $status: $(tr '\n' ' ' <"$scratch/hostile.err")" \
 		sh -c '[ "$1" -ne 0 ] && grep -q -- "$2" "$0"' "$scratch/hostile.err" "$status" "$want"
@@ -26,11 +26,11 @@ hostile_fanotify() {
 # marks; images with a mark of an unknown type, with unknown mark flags and
 # with too many marks are refused at restart.
 after_fanotify_state() {
-	"$cptctl" inspect "$img" >"$scratch/fanotify.inspect" 2>&1
+	cptctl_in "$scratch/fanotify.inspect" "$scratch/fanotify.inspect" inspect "$img"
 	pass_if fanotify-state.inspect "inspect shows: $(grep -E ' fanotify ' "$scratch/fanotify.inspect" | tr -s ' ' | tr '\n' '|')" \
 		sh -c 'grep -qE " fanotify .*flags 0x3, event flags 0x88000, marking /[^ ]* \(filesystem, mask 0x0, ignoring 0x1, mark flags 0x40\), /.*/held \(inode, mask 0x2, mark flags 0x200\), /.*/sub \(inode, mask 0x48000020, ignoring 0x40000010, mark flags 0x440\), /.*/file \(inode, mask 0xa\)$" "$0" &&
 			grep -qE " fanotify .*flags 0x200, event flags 0x8000, unprivileged, marking nothing$" "$0"' "$scratch/fanotify.inspect"
-	if ! "$cptctl" inspect --json "$img" >"$scratch/fanotify.json" 2>"$scratch/json.err"; then
+	if ! cptctl_in "$scratch/fanotify.json" "$scratch/json.err" inspect --json "$img"; then
 		result fanotify-state.hostile-type FAIL "inspect --json: $(tr '\n' ' ' <"$scratch/json.err")"
 		return
 	fi

@@ -15,14 +15,16 @@ hugetlb_edited() {
 	edited=$1 words=$3
 	jq "(.recordList[] | select(.type == \"MM\") | .message.vmas) |= ($2)" \
 		"$scratch/again.json" >"$scratch/$edited.json" &&
-		"$cptctl" encode "$scratch/$edited.json" -o "$scratch/$edited.img" >/dev/null 2>"$scratch/$edited.err" &&
-		timeout 20 "$cptctl" restart --detach "$scratch/$edited.img" >/dev/null 2>"$scratch/$edited.err"
+		cptctl_in /dev/null "$scratch/$edited.err" encode "$scratch/$edited.json" -o "$scratch/$edited.img" &&
+		cptctl_in /dev/null "$scratch/$edited.err" restart --detach "$scratch/$edited.img"
 	status=$?
 	pass_if "hugetlb.$edited" "restart exited $status: $(tr '\n' ' ' <"$scratch/$edited.err")" \
 		eval 'grep -q "$words" "$scratch/$edited.err" && [ ! -d "/proc/$again_pid" ]'
 }
 
 scenario_hugetlb() {
+	# One node for every cptctl call (lib.sh's cptctl_in).
+	cptctl_serve
 	old_pages=$(cat /proc/sys/vm/nr_hugepages)
 	echo "$HUGE_PAGES" >/proc/sys/vm/nr_hugepages
 	free=$(awk '/HugePages_Free/ { print $2 }' /proc/meminfo)
@@ -31,7 +33,7 @@ scenario_hugetlb() {
 	mount -t hugetlbfs none "$scratch/huge"
 
 	if checkpoint_service hugetlb hugetlb "$workloads/hugetlb_state" "$scratch/huge"; then
-		"$cptctl" inspect "$scratch/hugetlb.img" >"$scratch/inspect.txt" 2>&1
+		cptctl_in "$scratch/inspect.txt" "$scratch/inspect.txt" inspect "$scratch/hugetlb.img"
 		pass_if inspect.hugetlb "inspect shows: $(grep -E 'hugetlb' "$scratch/inspect.txt" | tr -s ' ' | tr '\n' '|')" \
 			eval 'grep -Eq " anon .*pages +hugetlb 2048 KiB pages" "$scratch/inspect.txt" &&
 				grep -q "shared memory .*hugetlb 2048 KiB pages" "$scratch/inspect.txt" &&
@@ -45,15 +47,15 @@ scenario_hugetlb() {
 	# Again, to restart it where it cannot be.
 	mkdir -p "$scratch/again.d"
 	if start_workload again "$workloads/hugetlb_state" "$scratch/huge" "$scratch/again.d" &&
-		"$cptctl" checkpoint "$pid" -o "$scratch/again.img" --kill 2>"$scratch/again-ckpt.err"; then
+		cptctl_in /dev/stdout "$scratch/again-ckpt.err" checkpoint "$pid" -o "$scratch/again.img" --kill; then
 		again_pid=$pid
 		wait_for_pid_gone "$again_pid"
-		"$cptctl" inspect --json "$scratch/again.img" >"$scratch/again.json" 2>"$scratch/json.err" ||
+		cptctl_in "$scratch/again.json" "$scratch/json.err" inspect --json "$scratch/again.img" ||
 			echo "# inspect --json: $(cat "$scratch/json.err")"
 		# No free huge page left: refused by name, nothing left running.
 		echo 0 >/proc/sys/vm/nr_hugepages
 		echo "# $(grep -E '^HugePages_(Total|Free|Rsvd|Surp)' /proc/meminfo | tr -s ' \n' ' ')"
-		timeout 20 "$cptctl" restart --detach "$scratch/again.img" >/dev/null 2>"$scratch/nopages.err"
+		cptctl_in /dev/null "$scratch/nopages.err" restart --detach "$scratch/again.img"
 		status=$?
 		pass_if hugetlb.no-huge-pages "restart exited $status: $(tr '\n' ' ' <"$scratch/nopages.err") $(ps -o pid,stat,wchan:24,comm -p "$again_pid" | tail -n +2)" \
 			eval '[ "$status" -ne 0 ] && grep -q "hugetlb memory" "$scratch/nopages.err" &&
