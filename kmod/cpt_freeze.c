@@ -91,10 +91,38 @@ static void cpt_park(struct callback_head *work)
 }
 
 /*
+ * Why task did not park in time, for the caller. A vfork() parent waits
+ * for its child (wait_for_vfork_done()) where only SIGKILL wakes it: its
+ * child is the process whose vfork_done is still set (until it execs or
+ * exits), found among all processes under RCU, as a module cannot take
+ * the tasklist_lock that guards task->children.
+ */
+static void cpt_freeze_note_busy(struct task_struct *task)
+{
+	struct task_struct *p;
+	pid_t child = 0;
+
+	rcu_read_lock();
+	for_each_process(p) {
+		if (rcu_access_pointer(p->real_parent) == task && READ_ONCE(p->vfork_done)) {
+			child = task_pid_vnr(p);
+			break;
+		}
+	}
+	rcu_read_unlock();
+	if (child)
+		cpt_note("pid %d did not stop in %d s: it waits for its vfork() child %d\n",
+			 task_pid_vnr(task), CPT_FREEZE_TIMEOUT / HZ, child);
+	else
+		cpt_note("pid %d did not stop in %d s: asleep where only SIGKILL wakes it\n",
+			 task_pid_vnr(task), CPT_FREEZE_TIMEOUT / HZ);
+}
+
+/*
  * Parks task and waits until it is parked, or finds it in a group stop:
  * its user registers and memory then stay still. Returns the freezer, or
  * an ERR_PTR: -ESRCH if the task is exiting, -EBUSY if it did not park in
- * time (a traced task, or one in an uninterruptible sleep), -EINTR if we
+ * time (one in an uninterruptible sleep, named in a note), -EINTR if we
  * were killed.
  */
 struct cpt_freezer *cpt_freeze(struct task_struct *task)
@@ -142,7 +170,10 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 	if (left > 0)
 		return fz;
 	cpt_thaw(fz);
-	return ERR_PTR(left == 0 ? -EBUSY : -EINTR);
+	if (left < 0)
+		return ERR_PTR(-EINTR);
+	cpt_freeze_note_busy(task);
+	return ERR_PTR(-EBUSY);
 }
 
 /*

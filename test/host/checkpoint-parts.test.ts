@@ -70,7 +70,7 @@ test("subsystemOrder sorts by the header's values", (t) => {
 test('describeCheckpointFailure: step and errno, and a hint for known errnos', (t) => {
   t.deepEqual(describeCheckpointFailure(9, 'CPT_IOC_SAVE(MM)', systemError('EBUSY', 16, 'CPT_IOC_SAVE(MM)', 'Device or resource busy')), {
     message: 'checkpoint of pid 9 failed at CPT_IOC_SAVE(MM): EBUSY (Device or resource busy)',
-    hint: 'the module cannot freeze the process now (already being checkpointed, traced, or exiting?); the kernel log (dmesg) says why',
+    hint: 'the module cannot freeze the process now (already being checkpointed, or a task of it asleep in the kernel, e.g. a vfork() parent?); the kernel log (dmesg) says why',
   });
   const enospc = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
   t.like(describeCheckpointFailure(9, 'writing the manifest', enospc), {

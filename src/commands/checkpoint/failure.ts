@@ -17,7 +17,7 @@ const NO_ROOM =
   'free space there, or write the image to another place';
 
 const HINTS: Readonly<Record<string, string>> = {
-  EBUSY: `the module cannot freeze the process now (already being checkpointed, traced, or exiting?); ${DMESG}`,
+  EBUSY: `the module cannot freeze the process now (already being checkpointed, or a task of it asleep in the kernel, e.g. a vfork() parent?); ${DMESG}`,
   EOPNOTSUPP: `the process uses something the module cannot checkpoint yet; ${DMESG}`,
   ESRCH: 'the process exited',
   EPERM: 'checkpointing needs root (CAP_CHECKPOINT_RESTORE and ptrace access to the process)',

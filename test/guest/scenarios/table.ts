@@ -9,6 +9,7 @@ import { deletedNodesScenarios } from './deleted-nodes.js';
 import { faultScenarios } from './faults.js';
 import { flocksScenarios } from './flocks.js';
 import { fownScenarios } from './fown.js';
+import { freezeRefusedScenarios } from './freeze-refused.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
@@ -89,6 +90,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...aioScenarios,
   ...restoreCheckScenarios,
   ...shellTtyScenarios,
+  ...freezeRefusedScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
