@@ -10,6 +10,7 @@ import { flocksScenarios } from './flocks.js';
 import { fownScenarios } from './fown.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
+import { udprawScenarios } from './udpraw.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { tcpSharedScenarios } from './tcp-shared.js';
 import { hugetlbScenarios } from './hugetlb.js';
@@ -78,6 +79,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privmodelScenarios,
   ...usernsScenarios,
   ...inetScenarios,
+  ...udprawScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,
   ...tcpEstablishedScenarios,
