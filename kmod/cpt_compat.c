@@ -87,8 +87,9 @@
  *                 count and close() takes it away: one reference per fd,
  *                 which a checkpoint --kill counts a TCP connection's
  *                 holders by (cpt_compat_holders.c)
- *  raw_ra_chain   an ICMPv6 raw socket made here with IPV6_ROUTER_ALERT is in
- *                 ip6_ra_chain, and not once it is unset (cpt_compat_raw.c)
+ *  raw_ra_chain   an IPv6 IPPROTO_RAW socket made here with IPV6_ROUTER_ALERT
+ *                 is in ip6_ra_chain, and not once it is unset
+ *                 (cpt_compat_raw.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.

@@ -7,8 +7,8 @@
  * lists: the netns's ra_chain and multicast routing tables (net/ headers),
  * and IPv6's ip6_ra_chain, private to net/ipv6/ipv6_sockglue.c and found
  * by name with its lock (cpt_sym). Checked at load as raw_ra_chain: an
- * ICMPv6 raw socket made here with IPV6_ROUTER_ALERT set is found in that
- * chain, and not once it is unset.
+ * IPv6 IPPROTO_RAW socket made here (ip6_ra_control() takes no other) with
+ * IPV6_ROUTER_ALERT set is found in that chain, and not once it is unset.
  */
 #include <linux/icmpv6.h>
 #include <linux/in.h>
@@ -92,11 +92,12 @@ int cpt_check_raw_ra_chain(void)
 {
 	struct socket *sock;
 	bool in[2];
-	int ret, on = 1, off = 0;
+	/* The router alert value to pass up (0: MLD); below 0, none. */
+	int ret, on = 0, off = -1;
 
-	ret = sock_create_kern(&init_net, AF_INET6, SOCK_RAW, IPPROTO_ICMPV6, &sock);
+	ret = sock_create_kern(&init_net, AF_INET6, SOCK_RAW, IPPROTO_RAW, &sock);
 	if (ret)
-		return cpt_compat_untested("cannot make an ICMPv6 raw socket (%d)", ret);
+		return cpt_compat_untested("cannot make an IPv6 IPPROTO_RAW socket (%d)", ret);
 	ret = sock->ops->setsockopt(sock, SOL_IPV6, IPV6_ROUTER_ALERT, KERNEL_SOCKPTR(&on),
 				    sizeof(on));
 	in[0] = cpt_raw_in_ra_chain6(sock->sk);

@@ -8,11 +8,17 @@
  * whose ICMP_FILTER drops echo requests; a raw ICMPv6 socket whose
  * ICMPV6_FILTER passes echo replies alone; a raw IPPROTO_RAW socket
  * (IP_HDRINCL by default), a raw UDP one with IP_HDRINCL set, bound to
- * 127.0.0.1 and connected, and a raw v6 one with IPV6_HDRINCL. After DIR/go
+ * 127.0.0.1 and connected, a raw v6 one with IPV6_HDRINCL, a raw TCP one
+ * connected (no TCP connection for all its protocol). After DIR/go
  * each keeps its name (getsockname, getpeername) and options; each ping
  * socket pings 127.0.0.1 or ::1 and gets the echo reply with its own id
  * (the unbound one with the id its first send chose); the raw ICMP sockets
  * see the replies to those pings, and their filters keep the requests out.
+ *
+ * icmp_raw nocap DIR: an ICMP ping socket bound to 127.0.0.1 (fd 3) and a
+ * raw ICMP socket with ICMP_FILTER (fd 4), in a process that then drops
+ * CAP_NET_RAW (a restart must not make a raw socket for a caller without
+ * it). After DIR/go the ping socket still pings and the filter is there.
  *
  * The workload opens net.ipv4.ping_group_range to every group first: the
  * kernel lets no group make ping sockets by default, root's neither.
@@ -27,7 +33,10 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 
 /* linux/icmp.h's, whose struct icmphdr netinet/ip_icmp.h defines again */
 #ifndef ICMP_FILTER
@@ -50,13 +59,14 @@ enum {
 	RAW_RAW,
 	RAW_UDP,
 	RAW6_HDRINCL,
+	RAW_TCP,
 	NR_SOCKS
 };
 
 static const char *const names[NR_SOCKS] = {
 	"ping4-unbound",   "ping4-bound",  "ping4-connected", "ping6-bound",
 	"ping6-connected", "raw-icmp",	   "raw-icmp6",	      "raw-raw",
-	"raw-udp",	   "raw6-hdrincl",
+	"raw-udp",	   "raw6-hdrincl", "raw-tcp",
 };
 
 static void die(const char *what)
@@ -303,6 +313,10 @@ static int serve(const char *go)
 	if (setsockopt(fd[RAW6_HDRINCL], SOL_IPV6, IPV6_HDRINCL, &(int){ 1 },
 		       sizeof(int)))
 		die("IPV6_HDRINCL");
+	/* Of IPPROTO_TCP and connected, as a TCP connection is: a raw socket all the same. */
+	fd[RAW_TCP] = make(AF_INET, SOCK_RAW, IPPROTO_TCP);
+	if (connect(fd[RAW_TCP], (struct sockaddr *)&lo4, sizeof(lo4)))
+		die("raw TCP");
 
 	for (i = 0; i < NR_SOCKS; i++)
 		state_of(fd[i], before[i], sizeof(before[i]));
@@ -332,14 +346,58 @@ static int serve(const char *go)
 	return check_exit_status();
 }
 
+/* CAP_NET_RAW out of every set, the bounding set too. */
+static void drop_net_raw(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) || prctl(PR_CAPBSET_DROP, CAP_NET_RAW))
+		die("capget");
+	d[0].effective &= ~(1U << CAP_NET_RAW);
+	d[0].permitted &= ~(1U << CAP_NET_RAW);
+	d[0].inheritable &= ~(1U << CAP_NET_RAW);
+	if (syscall(SYS_capset, &h, d))
+		die("capset");
+}
+
+static int nocap(const char *go)
+{
+	struct sockaddr_in lo4 = v4("127.0.0.1");
+	char before[256], after[256];
+	int ping4, raw, id;
+
+	open_ping_range();
+	ping4 = make(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
+	if (bind(ping4, (struct sockaddr *)&lo4, sizeof(lo4)))
+		die("bind ping4");
+	raw = make(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+	if (setsockopt(raw, SOL_RAW, ICMP_FILTER,
+		       &(unsigned int){ 1U << ICMP_ECHO },
+		       sizeof(unsigned int)))
+		die("ICMP_FILTER");
+	drop_net_raw();
+	state_of(raw, before, sizeof(before));
+	name_of(ping4, 0, after, sizeof(after), &id);
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	state_of(raw, after, sizeof(after));
+	check("raw-icmp", !strcmp(before, after), "%s (was %s)", after, before);
+	pings("ping4-bound-echo", ping4, AF_INET, &lo4, sizeof(lo4), id, 1);
+	raw_sees("raw-icmp-filter", raw, 1, id, 1);
+	return check_exit_status();
+}
+
 int main(int argc, char **argv)
 {
 	char go[PATH_MAX];
 
-	if (argc != 3 || strcmp(argv[1], "serve")) {
-		fprintf(stderr, "usage: icmp_raw serve DIR\n");
+	if (argc != 3 ||
+	    (strcmp(argv[1], "serve") && strcmp(argv[1], "nocap"))) {
+		fprintf(stderr, "usage: icmp_raw serve|nocap DIR\n");
 		return 2;
 	}
 	snprintf(go, sizeof(go), "%s/go", argv[2]);
-	return serve(go);
+	return strcmp(argv[1], "serve") ? nocap(go) : serve(go);
 }
