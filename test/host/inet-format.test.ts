@@ -160,6 +160,10 @@ test('ICMP ping sockets with their echo id, raw sockets without a port, with IP_
     describeInet(socket({ family: 10, type: 3, protocol: 58, local: sockaddrIn6(LOOPBACK6, 58), icmp6Filter: Buffer.from([0xfd, 0xff]) })),
     'raw ICMPv6/IPv6 bound to [::1], options ICMPV6_FILTER=fdff',
   );
+  t.is(
+    describeInet(socket({ type: 3, protocol: 6, state: 1, local: sockaddrIn([127, 0, 0, 1], 6), peer: sockaddrIn([127, 0, 0, 1], 0) })),
+    'raw TCP/IPv4 127.0.0.1 connected to 127.0.0.1',
+  );
 });
 
 test('an established TCP connection with its queues, sequence numbers, handshake options and windows', (t) => {

@@ -6,6 +6,7 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 const TCP_ESTABLISHED = 1;
 const TCP_LISTEN = 10;
+const SOCK_STREAM = 1;
 const SOCK_RAW = 3;
 const PROTOCOLS: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 136: 'UDP-Lite', 255: 'RAW' };
 const IPPROTO_ICMP = 1;
@@ -87,10 +88,11 @@ function inetOptions(s: InetSocket): string[] {
 /**
  * An established TCP connection's state as TCP repair mode restores it:
  * ", send queue 10 bytes from seq 1000 (4 unsent), receive queue 0 bytes from seq 77,
- * MSS 65483, wscale 7/7, SACK, timestamps, windows snd 65536 rcv 65536"; "" for a UDP socket.
+ * MSS 65483, wscale 7/7, SACK, timestamps, windows snd 65536 rcv 65536"; "" for another socket.
  */
 function tcpConnection(s: InetSocket): string {
-  if (s.protocol !== 6) return '';
+  // A raw socket of IPPROTO_TCP's number is no connection.
+  if (s.type !== SOCK_STREAM || s.protocol !== 6) return '';
   const agreed = [
     `MSS ${s.tcpMss}`,
     ...(s.tcpWscaleOk ? [`wscale ${s.tcpSndWscale}/${s.tcpRcvWscale}`] : []),
