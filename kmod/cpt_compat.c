@@ -87,6 +87,9 @@
  *                 count and close() takes it away: one reference per fd,
  *                 which a checkpoint --kill counts a TCP connection's
  *                 holders by (cpt_compat_holders.c)
+ *  raw_ra_chain   an IPv6 IPPROTO_RAW socket made here with IPV6_ROUTER_ALERT
+ *                 is in ip6_ra_chain, and not once it is unset
+ *                 (cpt_compat_raw.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -254,6 +257,9 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_io_destroy, io_destroy),
 	/* deleted FIFOs and device nodes, made again as the restoring task */
 	CPT_SYSCALL(sys_mknod, mknod),
+	/* ICMP ping and raw sockets: IPv6 router-alert listeners */
+	CPT_SYM(ip6_ra_chain, "ip6_ra_chain"),
+	CPT_SYM(ip6_ra_lock, "ip6_ra_lock"),
 };
 
 /* Why the last check failed, for the one message that names it. */
@@ -890,6 +896,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "aio_ctx", cpt_check_aio_ctx },
 	/* TCP connections shared outside the tree (checkpoint --kill) */
 	{ "file_refs", cpt_check_file_refs },
+	/* ICMP ping and raw sockets */
+	{ "raw_ra_chain", cpt_check_raw_ra_chain },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

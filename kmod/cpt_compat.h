@@ -433,4 +433,13 @@ long cpt_compat_file_refs(struct file *file);
 int cpt_compat_walk_fds(const struct cpt_fd_walk *walk);
 int cpt_check_file_refs(void);
 
+/*
+ * cpt_compat_raw.c: what a raw socket is to the kernel outside its struct
+ * (a router-alert listener, a multicast routing socket), by name, or NULL.
+ * Checked: raw_ra_chain.
+ */
+struct sock;
+const char *cpt_compat_raw_unsaved(struct sock *sk);
+int cpt_check_raw_ra_chain(void);
+
 #endif /* CPT_COMPAT_H */

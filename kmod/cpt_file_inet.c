@@ -3,10 +3,15 @@
  * TCP and UDP sockets of IPv4 and IPv6 (v4-mapped addresses on a v6 socket
  * too): TCP unbound, bound, listening or connected (ESTABLISHED), UDP and
  * UDP-Lite unbound, bound or connected, with the socket options of
- * cpt_inet_opts[]. A checkpoint refuses, naming the fd, what a restart
- * would not give back: a TCP connection in any other state, a listener
- * with connections not accepted yet, datagrams queued, an option set that
- * is not saved, a socket of another network namespace.
+ * cpt_inet_opts[]. ICMP ping sockets (ping.c: SOCK_DGRAM, IPPROTO_ICMP or
+ * IPPROTO_ICMPV6) alike, their port the echo id; raw sockets (SOCK_RAW, any
+ * protocol) bound or connected, with IP_HDRINCL and their ICMP filter; the
+ * kernel's checks make them for the restarting caller or not
+ * (net.ipv4.ping_group_range, CAP_NET_RAW). A checkpoint refuses, naming
+ * the fd, what a restart would not give back: a TCP connection in any
+ * other state, a listener with connections not accepted yet, datagrams
+ * queued, an option set that is not saved, a socket of another network
+ * namespace.
  *
  * An established connection is saved with its sequence numbers, windows,
  * handshake options and the data of its queues (cpt_compat_tcp.c), and
@@ -30,6 +35,8 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/icmp.h>
+#include <linux/icmpv6.h>
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/net.h>
@@ -43,6 +50,7 @@
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
 #include <net/net_namespace.h>
+#include <net/raw.h>
 #include <net/sock.h>
 #include <net/sock_reuseport.h>
 #include <net/tcp.h>
@@ -106,18 +114,56 @@ static const char *const cpt_tcp_states[] = {
 	[TCP_CLOSING] = "CLOSING", [TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
 };
 
-static const char *cpt_inet_proto_name(u32 protocol)
-{
-	return protocol == IPPROTO_TCP ? "TCP" : protocol == IPPROTO_UDP ? "UDP" : "UDP-Lite";
-}
+/*
+ * The kinds of socket this file restores, by family, type and protocol: a
+ * raw socket's protocol may be IPPROTO_TCP's or IPPROTO_UDP's number, so a
+ * protocol alone never tells which struct a sock is (tcp_sock, udp_sock).
+ */
+enum cpt_inet_kind { CPT_INET_NONE, CPT_INET_TCP, CPT_INET_UDP, CPT_INET_PING, CPT_INET_RAW };
 
-/* The kinds of socket this file restores. */
-static bool cpt_inet_supported(u32 family, u32 type, u32 protocol)
+static enum cpt_inet_kind cpt_inet_kind_of(u32 family, u32 type, u32 protocol)
 {
 	if (family != AF_INET && family != AF_INET6)
-		return false;
-	return (type == SOCK_STREAM && protocol == IPPROTO_TCP) ||
-	       (type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE));
+		return CPT_INET_NONE;
+	if (type == SOCK_STREAM && protocol == IPPROTO_TCP)
+		return CPT_INET_TCP;
+	if (type == SOCK_DGRAM && (protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE))
+		return CPT_INET_UDP;
+	/* ping.c's: ICMP echo over a datagram socket, IPv4's or IPv6's own protocol. */
+	if (type == SOCK_DGRAM &&
+	    protocol == (family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6))
+		return CPT_INET_PING;
+	/* As inet_create() takes them: 0 is no raw protocol. */
+	if (type == SOCK_RAW && protocol > 0 && protocol < 256)
+		return CPT_INET_RAW;
+	return CPT_INET_NONE;
+}
+
+static enum cpt_inet_kind cpt_inet_kind(const struct sock *sk)
+{
+	return cpt_inet_kind_of(sk->sk_family, sk->sk_type, sk->sk_protocol);
+}
+
+static const char *cpt_inet_proto_name(u32 type, u32 protocol)
+{
+	if (type == SOCK_RAW)
+		return "raw";
+	switch (protocol) {
+	case IPPROTO_TCP:
+		return "TCP";
+	case IPPROTO_UDP:
+		return "UDP";
+	case IPPROTO_ICMP:
+		return "ICMP ping";
+	case IPPROTO_ICMPV6:
+		return "ICMPv6 ping";
+	}
+	return "UDP-Lite";
+}
+
+static const char *cpt_sk_proto_name(const struct sock *sk)
+{
+	return cpt_inet_proto_name(sk->sk_type, sk->sk_protocol);
 }
 
 static struct sock *cpt_inet_sk(struct file *file)
@@ -219,7 +265,7 @@ static const char *cpt_inet_unsaved_option(struct sock *sk)
 	 * matter to TCP.
 	 */
 	if (rcu_access_pointer(inet->mc_list) ||
-	    (sk->sk_protocol != IPPROTO_TCP &&
+	    (cpt_inet_kind(sk) != CPT_INET_TCP &&
 	     (inet->mc_ttl != 1 || !inet->mc_loop || inet->mc_index || inet->mc_addr ||
 	      (sk->sk_family == AF_INET && !inet->mc_all))))
 		return "an IPv4 multicast option (IP_MULTICAST_*, IP_ADD_MEMBERSHIP)";
@@ -253,7 +299,7 @@ static const char *cpt_inet6_unsaved_option(struct sock *sk)
 		return "IPv6 extension headers (IPV6_HOPOPTS, IPV6_RTHDR...)";
 	/* As IPv4's: an accepted connection has mcast_oif and mcast_hops from its SYN. */
 	if (rcu_access_pointer(np->ipv6_mc_list) ||
-	    (sk->sk_protocol != IPPROTO_TCP &&
+	    (cpt_inet_kind(sk) != CPT_INET_TCP &&
 	     (np->mcast_hops != IPV6_DEFAULT_MCASTHOPS || !np->mc_loop || np->mcast_oif ||
 	      !np->mc_all)))
 		return "an IPv6 multicast option (IPV6_MULTICAST_*, IPV6_ADD_MEMBERSHIP)";
@@ -340,12 +386,48 @@ static const char *cpt_udp_unsaved_option(struct sock *sk)
 	return NULL;
 }
 
+/*
+ * What a raw socket has set that is not saved: IPV6_CHECKSUM other than
+ * rawv6_init_sk()'s (ICMPv6's at offset 2, the mobility header's at 4,
+ * none for other protocols), and what cpt_compat_raw.c finds.
+ */
+static const char *cpt_raw_unsaved_option(struct sock *sk)
+{
+	const char *what = cpt_compat_raw_unsaved(sk);
+	const struct raw6_sock *rp;
+	u32 offset;
+
+	if (what || sk->sk_family != AF_INET6)
+		return what;
+	rp = raw6_sk(sk);
+	offset = sk->sk_protocol == IPPROTO_ICMPV6 ? 2 : sk->sk_protocol == IPPROTO_MH ? 4 : 0;
+	if (offset ? !rp->checksum || rp->offset != offset : rp->checksum)
+		return "IPV6_CHECKSUM";
+	return NULL;
+}
+
+/* A raw socket's own options: IP_HDRINCL, and its ICMP type filter. */
+static void cpt_raw_save(struct cpt_pb_buf *msg, struct sock *sk)
+{
+	struct icmp6_filter filter6;
+
+	/* The tree is frozen: nobody sets them meanwhile (setsockopt() takes no lock). */
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_HDRINCL, inet_sk(sk)->hdrincl);
+	if (sk->sk_family == AF_INET && sk->sk_protocol == IPPROTO_ICMP)
+		cpt_pb_u64(msg, CPT_PB_INET_SOCKET_ICMP_FILTER, raw_sk(sk)->filter.data);
+	if (sk->sk_family != AF_INET6 || sk->sk_protocol != IPPROTO_ICMPV6)
+		return;
+	filter6 = raw6_sk(sk)->filter;
+	if (memchr_inv(&filter6, 0, sizeof(filter6)))
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_ICMP6_FILTER, &filter6, sizeof(filter6));
+}
+
 /* An option's value (0: the default, not saved). */
 static u32 cpt_inet_opt_value(struct sock *sk, u32 field)
 {
 	struct inet_sock *inet = inet_sk(sk);
 	struct tcp_sock *tp = tcp_sk(sk);
-	bool tcp = sk->sk_protocol == IPPROTO_TCP;
+	bool tcp = cpt_inet_kind(sk) == CPT_INET_TCP;
 	struct ipv6_pinfo *np = inet6_sk(sk);
 
 	switch (field) {
@@ -384,7 +466,8 @@ static u32 cpt_inet_opt_value(struct sock *sk, u32 field)
 	case CPT_PB_INET_SOCKET_TTL:
 		return inet->uc_ttl < 0 ? 0 : inet->uc_ttl;
 	case CPT_PB_INET_SOCKET_V6ONLY:
-		return sk->sk_ipv6only;
+		/* A raw socket's is the sysctl's, fixed at socket(): not an option. */
+		return cpt_inet_kind(sk) == CPT_INET_RAW ? 0 : sk->sk_ipv6only;
 	case CPT_PB_INET_SOCKET_RCVLOWAT:
 		return READ_ONCE(sk->sk_rcvlowat) == 1 ? 0 : READ_ONCE(sk->sk_rcvlowat);
 	case CPT_PB_INET_SOCKET_BROADCAST:
@@ -429,7 +512,7 @@ static int cpt_inet_claim(unsigned int fd, struct file *file)
 
 	if (!S_ISSOCK(file_inode(file)->i_mode) || !sk)
 		return 0;
-	if (!cpt_inet_supported(sk->sk_family, sk->sk_type, sk->sk_protocol)) {
+	if (cpt_inet_kind(sk) == CPT_INET_NONE) {
 		cpt_note("fd %u: %s socket of type %u, protocol %u is not supported\n", fd,
 			 sk->sk_family == AF_INET ? "IPv4" : "IPv6", sk->sk_type, sk->sk_protocol);
 		return -EOPNOTSUPP;
@@ -437,7 +520,7 @@ static int cpt_inet_claim(unsigned int fd, struct file *file)
 	if (!net_eq(sock_net(sk), current->nsproxy->net_ns))
 		return cpt_refuse(fd, "a socket of another network namespace");
 	state = READ_ONCE(sk->sk_state);
-	if (sk->sk_protocol == IPPROTO_TCP && state != TCP_CLOSE && state != TCP_LISTEN &&
+	if (cpt_inet_kind(sk) == CPT_INET_TCP && state != TCP_CLOSE && state != TCP_LISTEN &&
 	    state != TCP_ESTABLISHED) {
 		cpt_note("fd %u: TCP connection in state %s: not supported yet\n", fd,
 			 state < ARRAY_SIZE(cpt_tcp_states) && cpt_tcp_states[state] ?
@@ -450,7 +533,8 @@ static int cpt_inet_claim(unsigned int fd, struct file *file)
 /* Why a socket in a state this step restores still cannot be, or NULL. */
 static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct sockaddr *local)
 {
-	const char *proto = cpt_inet_proto_name(sk->sk_protocol);
+	const char *proto = cpt_sk_proto_name(sk);
+	enum cpt_inet_kind kind = cpt_inet_kind(sk);
 	u32 queued;
 
 	if (READ_ONCE(sk->sk_err)) {
@@ -459,7 +543,7 @@ static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct s
 		return -EOPNOTSUPP;
 	}
 	if (READ_ONCE(sk->sk_shutdown) ||
-	    (sk->sk_protocol == IPPROTO_TCP && sk->sk_socket->state != SS_UNCONNECTED &&
+	    (kind == CPT_INET_TCP && sk->sk_socket->state != SS_UNCONNECTED &&
 	     sk->sk_state == TCP_CLOSE))
 		return cpt_refuse(fd, "a TCP socket whose connection ended, or a shut down socket");
 	if (sk->sk_state == TCP_LISTEN) {
@@ -470,15 +554,18 @@ static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct s
 			return -EOPNOTSUPP;
 		}
 	}
-	if (sk->sk_protocol != IPPROTO_TCP) {
-		queued = skb_queue_len_lockless(&sk->sk_receive_queue) +
-			 skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
+	if (kind != CPT_INET_TCP) {
+		queued = skb_queue_len_lockless(&sk->sk_receive_queue);
+		if (kind == CPT_INET_UDP)
+			queued += skb_queue_len_lockless(&udp_sk(sk)->reader_queue);
 		if (queued) {
 			cpt_note("fd %u: %s socket on %pISpc with %u %s: not supported yet\n",
 				 fd, proto, local, queued, "datagrams queued");
 			return -EOPNOTSUPP;
 		}
-		if (READ_ONCE(udp_sk(sk)->pending)) {
+		/* A raw socket's MSG_MORE data waits in its write queue, as UDP's corked. */
+		if (kind == CPT_INET_UDP ? READ_ONCE(udp_sk(sk)->pending) :
+		    !skb_queue_empty_lockless(&sk->sk_write_queue)) {
 			cpt_note("fd %u: %s socket on %pISpc with corked data: not supported yet\n",
 				 fd, proto, local);
 			return -EOPNOTSUPP;
@@ -559,8 +646,9 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	if (!unsaved && sk->sk_family == AF_INET6)
 		unsaved = cpt_inet6_unsaved_option(sk);
 	if (!unsaved)
-		unsaved = sk->sk_protocol == IPPROTO_TCP ? cpt_tcp_unsaved_option(sk) :
-			  cpt_udp_unsaved_option(sk);
+		unsaved = cpt_inet_kind(sk) == CPT_INET_TCP ? cpt_tcp_unsaved_option(sk) :
+			  cpt_inet_kind(sk) == CPT_INET_UDP ? cpt_udp_unsaved_option(sk) :
+			  cpt_inet_kind(sk) == CPT_INET_RAW ? cpt_raw_unsaved_option(sk) : NULL;
 	if (unsaved) {
 		cpt_note("fd %u: socket option %s is not supported\n", fd, unsaved);
 		return -EOPNOTSUPP;
@@ -588,8 +676,10 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 			value = 0;
 		cpt_pb_u64(&msg, field, value);
 	}
+	if (cpt_inet_kind(sk) == CPT_INET_RAW)
+		cpt_raw_save(&msg, sk);
 	ret = cpt_inet_save_device(&msg, fd, sk);
-	if (!ret && sk->sk_protocol == IPPROTO_TCP && sk->sk_state == TCP_ESTABLISHED)
+	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && sk->sk_state == TCP_ESTABLISHED)
 		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local);
 	if (!ret)
 		ret = msg.err;
@@ -697,6 +787,20 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 		case CPT_PB_INET_SOCKET_BIND_DEVICE:
 			cpt_pb_read_string(&r, &f, in->bind_device, sizeof(in->bind_device));
 			break;
+		case CPT_PB_INET_SOCKET_HDRINCL:
+			cpt_pb_read_bool(&r, &f, &in->hdrincl);
+			break;
+		case CPT_PB_INET_SOCKET_ICMP_FILTER:
+			cpt_pb_read_u32(&r, &f, &in->icmp_filter);
+			break;
+		case CPT_PB_INET_SOCKET_ICMP6_FILTER:
+			if (f.wire != CPT_PB_BYTES || f.len != sizeof(in->icmp6_filter)) {
+				cpt_pb_fail(&r, -EBADMSG);
+				break;
+			}
+			memcpy(in->icmp6_filter, f.data, f.len);
+			in->icmp6_filter_set = true;
+			break;
 		default:
 			if (f.num >= CPT_INET_OPT_FIRST && f.num <= CPT_INET_OPT_LAST &&
 			    cpt_pb_read_u32(&r, &f, &in->opt[f.num - CPT_INET_OPT_FIRST]))
@@ -747,14 +851,15 @@ static bool cpt_tcp_check(const struct cpt_rfile_tcp *tcp)
 static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
 {
 	const struct cpt_rfile_inet *in = &rfile->inet;
-	bool tcp = in->protocol == IPPROTO_TCP;
+	enum cpt_inet_kind kind = cpt_inet_kind_of(in->family, in->type, in->protocol);
+	bool tcp = kind == CPT_INET_TCP, raw = kind == CPT_INET_RAW;
 	unsigned int i;
 
 	if ((rfile->mode & S_IFMT) != S_IFSOCK)
 		*bad = "mode";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
-	else if (!cpt_inet_supported(in->family, in->type, in->protocol))
+	else if (kind == CPT_INET_NONE)
 		*bad = "socket family, type or protocol";
 	else if (!tcp && in->state != TCP_CLOSE && in->state != TCP_ESTABLISHED)
 		*bad = "socket state";
@@ -773,11 +878,18 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 		*bad = "socket peer";
 	else if (in->backlog && in->state != TCP_LISTEN)
 		*bad = "socket backlog";
+	else if ((in->hdrincl && !raw) ||
+		 (in->icmp_filter &&
+		  !(raw && in->protocol == IPPROTO_ICMP && in->family == AF_INET)) ||
+		 (in->icmp6_filter_set &&
+		  !(raw && in->protocol == IPPROTO_ICMPV6 && in->family == AF_INET6)))
+		*bad = "raw socket option";
 	for (i = 0; !*bad && i < ARRAY_SIZE(cpt_inet_opts); i++) {
 		if (!(in->present & BIT(cpt_inet_opts[i].field - CPT_INET_OPT_FIRST)))
 			continue;
 		if ((cpt_inet_opts[i].tcp_only && !tcp) ||
-		    (cpt_inet_opts[i].inet6_only && in->family != AF_INET6))
+		    (cpt_inet_opts[i].inet6_only && in->family != AF_INET6) ||
+		    (cpt_inet_opts[i].field == CPT_PB_INET_SOCKET_V6ONLY && raw))
 			*bad = "socket option";
 	}
 	if (!*bad && (cpt_inet_opt(in, CPT_PB_INET_SOCKET_RCVBUF) > INT_MAX ||
@@ -842,8 +954,11 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 	unsigned int i;
 	int ret, val;
 
-	/* Always: the restarting machine's net.ipv6.bindv6only may not be the saved one's. */
-	if (in->family == AF_INET6) {
+	/*
+	 * Always: the restarting machine's net.ipv6.bindv6only may not be the
+	 * saved one's. Not a raw socket's, which has the sysctl's for good.
+	 */
+	if (in->family == AF_INET6 && in->type != SOCK_RAW) {
 		val = cpt_inet_opt(in, CPT_PB_INET_SOCKET_V6ONLY);
 		ret = cpt_inet_setsockopt(ir, SOL_IPV6, IPV6_V6ONLY, &val, sizeof(val));
 		if (ret)
@@ -883,6 +998,36 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 	return 0;
 }
 
+/* A raw socket's own options, before bind(). */
+static int cpt_raw_set_opts(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	bool v4 = in->family == AF_INET;
+	const char *hdrincl = v4 ? "IP_HDRINCL" : "IPV6_HDRINCL";
+	int ret = 0, val = in->hdrincl;
+
+	/* IPPROTO_RAW's is on from socket(): set when the saved one differs. */
+	if (in->hdrincl != inet_sk(ir->sk)->hdrincl) {
+		ret = cpt_inet_setsockopt(ir, v4 ? SOL_IP : SOL_IPV6,
+					  v4 ? IP_HDRINCL : IPV6_HDRINCL, &val, sizeof(val));
+		if (ret)
+			return cpt_inet_opt_refused(ir, hdrincl, val, ret);
+	}
+	if (in->icmp_filter) {
+		ret = cpt_inet_setsockopt(ir, SOL_RAW, ICMP_FILTER, &in->icmp_filter,
+					  sizeof(in->icmp_filter));
+		if (ret)
+			return cpt_inet_opt_refused(ir, "ICMP_FILTER", in->icmp_filter, ret);
+	}
+	if (in->icmp6_filter_set) {
+		ret = cpt_inet_setsockopt(ir, SOL_ICMPV6, ICMPV6_FILTER, in->icmp6_filter,
+					  sizeof(in->icmp6_filter));
+		if (ret)
+			return cpt_inet_opt_refused(ir, "ICMPV6_FILTER", in->icmp6_filter[0], ret);
+	}
+	return 0;
+}
+
 static const char *cpt_inet_bind_error(int ret)
 {
 	switch (ret) {
@@ -905,9 +1050,14 @@ static int cpt_inet_bind(struct cpt_inet_restore *ir)
 	struct sockaddr_in *sin = (struct sockaddr_in *)&addr;
 	long ret;
 
-	/* A TCP connection is made again on its own address, whoever chose it. */
+	/*
+	 * A TCP connection is made again on its own address, whoever chose
+	 * it; a raw socket too, whose bind() takes no port and leaves no
+	 * SOCK_BINDADDR_LOCK: connect() keeps an address bound, and picks the
+	 * one it would have picked otherwise.
+	 */
 	if (in->state == TCP_ESTABLISHED && !in->local_addr_bound &&
-	    in->protocol != IPPROTO_TCP) {
+	    in->type == SOCK_DGRAM) {
 		if (in->family == AF_INET) {
 			sin->sin_addr.s_addr = htonl(INADDR_ANY);
 		} else {
@@ -920,7 +1070,7 @@ static int cpt_inet_bind(struct cpt_inet_restore *ir)
 	ret = cpt_sys(cpt_sym.sys_bind, ir->fd, ir->ub.addr, in->local_len, 0, 0);
 	if (ret)
 		cpt_note("fd %u: cannot bind %s socket to %pISc port %u again: %s (%ld)\n",
-			 ir->rfile->fd, cpt_inet_proto_name(in->protocol), &addr,
+			 ir->rfile->fd, cpt_inet_proto_name(in->type, in->protocol), &addr,
 			 ntohs(sin->sin_port), cpt_inet_bind_error(ret), ret);
 	return ret;
 }
@@ -936,7 +1086,8 @@ static int cpt_inet_connect_listen(struct cpt_inet_restore *ir)
 		ret = cpt_sys(cpt_sym.sys_connect, ir->fd, ir->ub.addr, in->peer_len, 0, 0);
 		if (ret)
 			cpt_note("fd %u: cannot connect %s socket to %pISpc again: %ld\n",
-				 ir->rfile->fd, cpt_inet_proto_name(in->protocol), &in->peer, ret);
+				 ir->rfile->fd, cpt_inet_proto_name(in->type, in->protocol),
+				 &in->peer, ret);
 	} else if (in->state == TCP_LISTEN) {
 		/* listen() clamps it to net.core.somaxconn, as it did. */
 		ret = cpt_sys(cpt_sym.sys_listen, ir->fd, min_t(u32, in->backlog, INT_MAX),
@@ -1052,6 +1203,17 @@ static int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	return ret ? cpt_tcp_refused(ir, "set SO_REUSEADDR or TCP_CORK again", ret) : 0;
 }
 
+/* Why socket() refused the restarting caller, where the kernel's check says. */
+static const char *cpt_inet_socket_hint(const struct cpt_rfile_inet *in, long ret)
+{
+	if (in->type == SOCK_RAW && ret == -EPERM)
+		return " (a raw socket needs CAP_NET_RAW)";
+	if (in->type == SOCK_DGRAM && ret == -EACCES &&
+	    (in->protocol == IPPROTO_ICMP || in->protocol == IPPROTO_ICMPV6))
+		return " (net.ipv4.ping_group_range holds none of the restarting caller's groups)";
+	return "";
+}
+
 static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct cpt_inet_restore ir = { .rfile = rfile, .in = &rfile->inet };
@@ -1066,14 +1228,16 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	ir.fd = cpt_sys(cpt_sym.sys_socket, in->family, in->type | SOCK_CLOEXEC, in->protocol,
 			0, 0);
 	if (ir.fd < 0) {
-		cpt_note("fd %u: cannot make a %s socket again: %ld\n", rfile->fd,
-			 cpt_inet_proto_name(in->protocol), ir.fd);
+		cpt_note("fd %u: cannot make its %s socket again: %ld%s\n", rfile->fd,
+			 cpt_inet_proto_name(in->type, in->protocol), ir.fd,
+			 cpt_inet_socket_hint(in, ir.fd));
 		cpt_ubuf_put(&ir.ub);
 		return ir.fd;
 	}
 	file = fget(ir.fd);
 	sock = file ? sock_from_file(file) : NULL;
-	if (!sock || sock->sk->sk_family != in->family || sock->sk->sk_protocol != in->protocol) {
+	if (!sock || sock->sk->sk_family != in->family || sock->sk->sk_type != in->type ||
+	    sock->sk->sk_protocol != in->protocol) {
 		cpt_note("the socket just made at fd %ld is not there: %s\n", ir.fd,
 			 "another task changed the restoring task's fd table");
 		ret = -EBADF;
@@ -1083,6 +1247,8 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	if (in->tcp.present)
 		cpt_compat_tcp_grow_buffers(ir.sk, in->tcp.rcvbuf, in->tcp.sndbuf);
 	ret = cpt_inet_set_opts(&ir);
+	if (!ret && in->type == SOCK_RAW)
+		ret = cpt_raw_set_opts(&ir);
 	if (!ret && in->tcp.present)
 		ret = cpt_tcp_repair_begin(&ir);
 	if (!ret && in->local_len)
@@ -1130,7 +1296,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		return 0;
 	xa_for_each(&reg->restored, id, file) {
 		sk = cpt_inet_sk(file);
-		if (!sk || sk->sk_protocol != IPPROTO_TCP)
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
 			continue;
 		/* Only a restart's: a checkpoint refuses a socket in repair mode. */
 		ret = cpt_compat_tcp_resume(sk);

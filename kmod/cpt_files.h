@@ -213,6 +213,9 @@ struct cpt_rfile_inet {
 	u32 present;			/* the option fields present, by bit */
 	u32 opt[CPT_INET_NR_OPTS];
 	char bind_device[IFNAMSIZ];	/* "": none */
+	/* a raw socket's: IP_HDRINCL, ICMP_FILTER, ICMPV6_FILTER (a struct icmp6_filter) */
+	bool hdrincl, icmp6_filter_set;
+	u32 icmp_filter, icmp6_filter[8];
 	struct cpt_rfile_tcp {		/* an established TCP connection */
 		bool present;		/* any of its fields is */
 		u32 send_seq, recv_seq, unsent;

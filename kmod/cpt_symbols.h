@@ -19,6 +19,7 @@ struct user_struct;
 struct restart_block;
 struct sigqueue;
 struct pid_namespace;
+struct ip6_ra_chain;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -148,6 +149,9 @@ struct cpt_kernel_symbols {
 	long (*sys_io_destroy)(const struct pt_regs *regs);
 	/* deleted FIFOs and device nodes (cpt_file_delnode.c): mknod(2) as the restoring task */
 	long (*sys_mknod)(const struct pt_regs *regs);
+	/* ICMP ping and raw sockets (cpt_compat_raw.c): IPv6 router-alert listeners */
+	struct ip6_ra_chain **ip6_ra_chain;
+	rwlock_t *ip6_ra_lock;
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -505,8 +505,8 @@ export interface UnixCredentials {
 }
 
 /**
- * A TCP (unbound, bound or listening), UDP or UDP-Lite (unbound, bound or
- * connected) socket, and its options; each option is saved only when it is
+ * A TCP (unbound, bound or listening), UDP, UDP-Lite or ICMP ping (unbound,
+ * bound or connected) or raw (bound or connected) socket, and its options; each option is saved only when it is
  * not the kernel's default for a new socket, and set again with
  * setsockopt() before bind() (docs/image-format.md).
  */
@@ -613,6 +613,12 @@ export interface InetSocket {
   tcpRcvbuf: number;
   /** the send buffer, likewise */
   tcpSndbuf: number;
+  /** SOCK_RAW: IP_HDRINCL (IPV6_HDRINCL), on by default for IPPROTO_RAW 255 */
+  hdrincl: boolean;
+  /** SOCK_RAW, IPPROTO_ICMP: ICMP_FILTER's mask (bit n drops type n) */
+  icmpFilter: number;
+  /** SOCK_RAW, IPPROTO_ICMPV6: ICMPV6_FILTER's struct icmp6_filter (32 bytes); empty: passes all */
+  icmp6Filter: Buffer;
 }
 
 export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';

@@ -1,4 +1,4 @@
-// How inspect shows a TCP or UDP socket (File kind INET): addresses as
+// How inspect shows a TCP, UDP, ICMP ping or raw socket (File kind INET): addresses as
 // inet_ntop() writes them, the state, and the options a restart sets again.
 import test from 'ava';
 
@@ -78,6 +78,9 @@ const socket = (fields: Partial<InetSocket>): InetSocket => ({
   tcpRcvWup: 0,
   tcpRcvbuf: 0,
   tcpSndbuf: 0,
+  hdrincl: false,
+  icmpFilter: 0,
+  icmp6Filter: Buffer.alloc(0),
   ...fields,
 });
 
@@ -118,6 +121,49 @@ test('unbound, bound and connected sockets', (t) => {
     'UDP/IPv4 127.0.0.1:9 connected to 127.0.0.1:10',
   );
   t.is(describeInet(null), '(no socket state)');
+});
+
+test('ICMP ping sockets with their echo id, raw sockets without a port, with IP_HDRINCL and ICMP filters', (t) => {
+  t.is(describeInet(socket({ type: 2, protocol: 1, local: sockaddrIn([127, 0, 0, 1], 77) })), 'ICMP ping/IPv4 bound to 127.0.0.1:77');
+  t.is(
+    describeInet(
+      socket({
+        family: 10,
+        type: 2,
+        protocol: 58,
+        state: 1,
+        local: sockaddrIn6(LOOPBACK6, 5),
+        peer: sockaddrIn6(LOOPBACK6, 0),
+        v6only: true,
+      }),
+    ),
+    'ICMPv6 ping/IPv6 [::1]:5 connected to [::1]:0, options IPV6_V6ONLY',
+  );
+  t.is(
+    describeInet(socket({ type: 3, protocol: 1, local: sockaddrIn([0, 0, 0, 0], 1), icmpFilter: 0x100 })),
+    'raw ICMP/IPv4 bound to 0.0.0.0, options ICMP_FILTER=0x100',
+  );
+  t.is(
+    describeInet(
+      socket({
+        type: 3,
+        protocol: 17,
+        state: 1,
+        local: sockaddrIn([127, 0, 0, 1], 17),
+        peer: sockaddrIn([127, 0, 0, 1], 0),
+        hdrincl: true,
+      }),
+    ),
+    'raw UDP/IPv4 127.0.0.1 connected to 127.0.0.1, options IP_HDRINCL',
+  );
+  t.is(
+    describeInet(socket({ family: 10, type: 3, protocol: 58, local: sockaddrIn6(LOOPBACK6, 58), icmp6Filter: Buffer.from([0xfd, 0xff]) })),
+    'raw ICMPv6/IPv6 bound to [::1], options ICMPV6_FILTER=fdff',
+  );
+  t.is(
+    describeInet(socket({ type: 3, protocol: 6, state: 1, local: sockaddrIn([127, 0, 0, 1], 6), peer: sockaddrIn([127, 0, 0, 1], 0) })),
+    'raw TCP/IPv4 127.0.0.1 connected to 127.0.0.1',
+  );
 });
 
 test('an established TCP connection with its queues, sequence numbers, handshake options and windows', (t) => {

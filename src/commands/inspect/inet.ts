@@ -1,12 +1,16 @@
-// How inspect shows a TCP or UDP socket (File kind INET): its protocol,
-// state, addresses and the options a restart sets again. Pure.
+// How inspect shows a TCP, UDP, ICMP ping or raw socket (File kind INET):
+// its protocol, state, addresses and the options a restart sets again. Pure.
 import type { InetSocket } from '../../image/schema.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
 const TCP_ESTABLISHED = 1;
 const TCP_LISTEN = 10;
-const PROTOCOLS: Readonly<Record<number, string>> = { 6: 'TCP', 17: 'UDP', 136: 'UDP-Lite' };
+const SOCK_STREAM = 1;
+const SOCK_RAW = 3;
+const PROTOCOLS: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 136: 'UDP-Lite', 255: 'RAW' };
+const IPPROTO_ICMP = 1;
+const IPPROTO_ICMPV6 = 58;
 
 /** An IPv6 address as inet_ntop() writes it: the longest run of zero groups as ::, a v4-mapped one with its dotted quad. */
 function ipv6Text(bytes: Buffer): string {
@@ -27,15 +31,18 @@ function ipv6Text(bytes: Buffer): string {
   return `${hexes.slice(0, best).join(':')}::${hexes.slice(best + bestLength).join(':')}`;
 }
 
-/** A struct sockaddr_in or sockaddr_in6 as "127.0.0.1:80" or "[::1]:80" (with %scope). */
-export function inetAddress(addr: Buffer): string {
+/**
+ * A struct sockaddr_in or sockaddr_in6 as "127.0.0.1:80" or "[::1]:80" (with %scope);
+ * without the port (a raw socket's, which is its protocol): "127.0.0.1", "[::1]".
+ */
+export function inetAddress(addr: Buffer, withPort = true): string {
   if (addr.length < 4) return '(none)';
   const family = addr.readUInt16LE(0);
-  const port = addr.readUInt16BE(2);
-  if (family === AF_INET && addr.length >= 8) return `${[...addr.subarray(4, 8)].join('.')}:${port}`;
+  const port = withPort ? `:${addr.readUInt16BE(2)}` : '';
+  if (family === AF_INET && addr.length >= 8) return `${[...addr.subarray(4, 8)].join('.')}${port}`;
   if (family === AF_INET6 && addr.length >= 28) {
     const scope = addr.readUInt32LE(24);
-    return `[${ipv6Text(addr.subarray(8, 24))}${scope === 0 ? '' : `%${scope}`}]:${port}`;
+    return `[${ipv6Text(addr.subarray(8, 24))}${scope === 0 ? '' : `%${scope}`}]${port}`;
   }
   return `(family ${family}, ${addr.length} bytes)`;
 }
@@ -52,6 +59,7 @@ function inetOptions(s: InetSocket): string[] {
     [s.cork, 'TCP_CORK'],
     [s.broadcast, 'SO_BROADCAST'],
     [s.oobinline, 'SO_OOBINLINE'],
+    [s.hdrincl, 'IP_HDRINCL'],
   ];
   const values: [number, string][] = [
     [s.keepidle, 'TCP_KEEPIDLE'],
@@ -72,16 +80,19 @@ function inetOptions(s: InetSocket): string[] {
     ...values.filter(([value]) => value !== 0).map(([value, name]) => `${name}=${value}`),
     ...(s.linger ? [`SO_LINGER=${s.lingerSeconds}s`] : []),
     ...(s.bindDevice === '' ? [] : [`SO_BINDTODEVICE=${s.bindDevice}`]),
+    ...(s.icmpFilter === 0 ? [] : [`ICMP_FILTER=0x${s.icmpFilter.toString(16)}`]),
+    ...(s.icmp6Filter.length === 0 ? [] : [`ICMPV6_FILTER=${s.icmp6Filter.toString('hex')}`]),
   ];
 }
 
 /**
  * An established TCP connection's state as TCP repair mode restores it:
  * ", send queue 10 bytes from seq 1000 (4 unsent), receive queue 0 bytes from seq 77,
- * MSS 65483, wscale 7/7, SACK, timestamps, windows snd 65536 rcv 65536"; "" for a UDP socket.
+ * MSS 65483, wscale 7/7, SACK, timestamps, windows snd 65536 rcv 65536"; "" for another socket.
  */
 function tcpConnection(s: InetSocket): string {
-  if (s.protocol !== 6) return '';
+  // A raw socket of IPPROTO_TCP's number is no connection.
+  if (s.type !== SOCK_STREAM || s.protocol !== 6) return '';
   const agreed = [
     `MSS ${s.tcpMss}`,
     ...(s.tcpWscaleOk ? [`wscale ${s.tcpSndWscale}/${s.tcpRcvWscale}`] : []),
@@ -95,15 +106,26 @@ function tcpConnection(s: InetSocket): string {
   );
 }
 
-/** One line: "TCP/IPv6 listening on [::1]:8080, backlog 7, options SO_REUSEADDR, ...". */
+/** "TCP", "raw ICMP", "ICMP ping": what the socket is, by its type and protocol. */
+function protocolName(s: InetSocket): string {
+  const name = PROTOCOLS[s.protocol] ?? `protocol ${s.protocol}`;
+  if (s.type === SOCK_RAW) return `raw ${name}`;
+  return s.protocol === IPPROTO_ICMP || s.protocol === IPPROTO_ICMPV6 ? `${name} ping` : name;
+}
+
+/**
+ * One line: "TCP/IPv6 listening on [::1]:8080, backlog 7, options SO_REUSEADDR, ...";
+ * an ICMP ping socket's port is its echo id, a raw socket has none.
+ */
 export function describeInet(s: InetSocket | null): string {
   if (s === null) return '(no socket state)';
   const family = s.family === AF_INET ? 'IPv4' : s.family === AF_INET6 ? 'IPv6' : `family ${s.family}`;
-  const what = `${PROTOCOLS[s.protocol] ?? `protocol ${s.protocol}`}/${family}`;
-  const local = s.local.length === 0 ? '' : inetAddress(s.local);
+  const what = `${protocolName(s)}/${family}`;
+  const withPort = s.type !== SOCK_RAW;
+  const local = s.local.length === 0 ? '' : inetAddress(s.local, withPort);
   let state: string;
   if (s.state === TCP_LISTEN) state = `listening on ${local}, backlog ${s.backlog}`;
-  else if (s.state === TCP_ESTABLISHED) state = `${local} connected to ${inetAddress(s.peer)}${tcpConnection(s)}`;
+  else if (s.state === TCP_ESTABLISHED) state = `${local} connected to ${inetAddress(s.peer, withPort)}${tcpConnection(s)}`;
   else state = local === '' ? 'unbound' : `bound to ${local}`;
   const options = inetOptions(s);
   return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}`;

@@ -45,6 +45,8 @@ export const COMPAT_CHECKS = [
   'aio_ctx',
   // TCP connections shared outside the tree (checkpoint --kill)
   'file_refs',
+  // ICMP ping and raw sockets
+  'raw_ra_chain',
 ] as const;
 
 interface CompatReport {

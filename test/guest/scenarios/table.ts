@@ -12,6 +12,7 @@ import { fownScenarios } from './fown.js';
 import { freezeRefusedScenarios } from './freeze-refused.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
+import { udprawScenarios } from './udpraw.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { tcpSharedScenarios } from './tcp-shared.js';
 import { hugetlbScenarios } from './hugetlb.js';
@@ -81,6 +82,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privmodelScenarios,
   ...usernsScenarios,
   ...inetScenarios,
+  ...udprawScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,
   ...tcpEstablishedScenarios,
