@@ -87,6 +87,11 @@
  *                 count and close() takes it away: one reference per fd,
  *                 which a checkpoint --kill counts a TCP connection's
  *                 holders by (cpt_compat_holders.c)
+ *  hugetlb_resv   a hugetlb file of one huge page made here with
+ *                 VM_NORESERVE has no region in its inode's resv_map, one
+ *                 made without (given a free huge page) has it covered: what
+ *                 tells a SHM_NORESERVE segment's unreserved pages
+ *                 (cpt_compat_hugetlb.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -890,6 +895,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "aio_ctx", cpt_check_aio_ctx },
 	/* TCP connections shared outside the tree (checkpoint --kill) */
 	{ "file_refs", cpt_check_file_refs },
+	/* SHM_NORESERVE segments (issue 13) */
+	{ "hugetlb_resv", cpt_check_hugetlb_resv },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

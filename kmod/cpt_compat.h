@@ -433,4 +433,13 @@ long cpt_compat_file_refs(struct file *file);
 int cpt_compat_walk_fds(const struct cpt_fd_walk *walk);
 int cpt_check_file_refs(void);
 
+/*
+ * cpt_compat_hugetlb.c: how many of the first pages huge pages of a
+ * hugetlbfs inode are neither reserved nor present (a SHM_NORESERVE
+ * segment's), or -EINVAL. Checked: hugetlb_resv.
+ */
+struct inode;
+long cpt_compat_hugetlb_unbacked(struct inode *inode, long pages);
+int cpt_check_hugetlb_resv(void);
+
 #endif /* CPT_COMPAT_H */

@@ -43,6 +43,7 @@ import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
+import { fidelScenarios } from './fidel.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -87,6 +88,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...aioScenarios,
   ...restoreCheckScenarios,
   ...shellTtyScenarios,
+  ...fidelScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
