@@ -45,6 +45,8 @@ export const COMPAT_CHECKS = [
   'aio_ctx',
   // TCP connections shared outside the tree (checkpoint --kill)
   'file_refs',
+  // SHM_NORESERVE segments (issue 13)
+  'hugetlb_resv',
 ] as const;
 
 interface CompatReport {

@@ -29,8 +29,8 @@ export const fidelScenarios: readonly Scenario[] = [
   {
     name: 'fidel-full',
     run: cycle('fidel', (dir) => ['full', ...inDir(dir)], { after: shellHook('fidel', 'after_fidel_full') }),
-    timeoutSeconds: 60,
-    costSeconds: 6,
+    timeoutSeconds: 120,
+    costSeconds: 30,
     checks: {
       'fidel-full.checkpoint': 'a process holding /dev/full at two paths is checkpointed and killed',
       'fidel-full.exit-status': 'the restarted process checks its /dev/full fds and ends well',
@@ -44,8 +44,8 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-refused',
     run: shell('fidel', 'fidel_refused'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 15,
+    timeoutSeconds: 150,
+    costSeconds: 30,
     checks: Object.fromEntries(
       refused.flatMap(([kind, what]) => [
         [`fidel-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],
@@ -58,8 +58,8 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-hostile',
     run: shell('fidel', 'fidel_hostile'),
     cli: true,
-    timeoutSeconds: 90,
-    costSeconds: 15,
+    timeoutSeconds: 150,
+    costSeconds: 36,
     checks: {
       'fidel-hostile.direct-checkpoint': 'a process holding an O_DIRECT fd on 9p is checkpointed',
       'fidel-hostile.direct-tmpfs': 'its image with the file moved to tmpfs (no direct I/O) is refused at restart, naming the fd',
