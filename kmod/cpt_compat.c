@@ -90,6 +90,11 @@
  *  raw_ra_chain   an IPv6 IPPROTO_RAW socket made here with IPV6_ROUTER_ALERT
  *                 is in ip6_ra_chain, and not once it is unset
  *                 (cpt_compat_raw.c)
+ *  hugetlb_resv   a hugetlb file of one huge page made here with
+ *                 VM_NORESERVE has no region in its inode's resv_map, one
+ *                 made without (given a free huge page) has it covered: what
+ *                 tells a SHM_NORESERVE segment's unreserved pages
+ *                 (cpt_compat_hugetlb.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -898,6 +903,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "file_refs", cpt_check_file_refs },
 	/* ICMP ping and raw sockets */
 	{ "raw_ra_chain", cpt_check_raw_ra_chain },
+	/* SHM_NORESERVE segments (issue 13) */
+	{ "hugetlb_resv", cpt_check_hugetlb_resv },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

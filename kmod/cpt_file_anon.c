@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "cpt_files.h"
+#include "cpt_mm.h"
 #include "cpt_pb_fields.h"
 #include "cpt_symbols.h"
 
@@ -55,6 +56,14 @@ static int cpt_anon_claim(unsigned int fd, struct file *file)
 
 	if (!S_ISREG(inode->i_mode) && !S_ISDIR(inode->i_mode))
 		return 0;
+	/*
+	 * A restart makes a memfd again on tmpfs and a deleted file with
+	 * write(): hugetlbfs has neither, and its pages would silently become
+	 * base pages that write() could fill.
+	 */
+	if (cpt_mm_huge_page_size(file) && (internal || d_unlinked(dentry)))
+		return cpt_refuse(fd, internal ? "hugetlb memfd (memfd_create(MFD_HUGETLB))" :
+					       "deleted hugetlbfs file");
 	/* A deleted file's holes are not saved: save() counts its data. */
 	if (S_ISREG(inode->i_mode) && internal && i_size_read(inode) > CPT_MAX_CONTENT) {
 		cpt_note("fd %u: nameless file of %lld bytes (over %u) not supported\n",

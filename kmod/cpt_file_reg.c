@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Files a restart opens again by path: regular files and directories, and
- * the memory character devices (/dev/null, /dev/zero, /dev/random,
- * /dev/urandom), by device number. A restart opens them as the restarting
- * caller, so it never gets more access than that caller has. A deleted
- * memory device node is made again as that caller (cpt_file_delnode.c).
+ * the memory character devices whose open file has no state of its own
+ * (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom), wherever
+ * their node is, as CRIU does, checking that the node at the path is still
+ * that device (st_rdev). A restart opens them as the restarting caller, so it never gets
+ * more access than that caller has. A deleted memory device node is made
+ * again as that caller (cpt_file_delnode.c). Other devices are refused by
+ * name: an open tun, kvm, input, sound or kmsg file holds state of the
+ * driver's that an open by path would not bring back, and a block device's
+ * open may claim it (O_EXCL) or hold its partition table in use.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -15,27 +20,28 @@
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 
-/* The character devices a file may be, and the node a restart opens for each. */
-static const struct {
-	unsigned int minor;
-	const char *path;
-} cpt_mem_devices[] = {
-	{ 3, "/dev/null" },
-	{ 5, "/dev/zero" },
-	{ 8, "/dev/random" },
-	{ 9, "/dev/urandom" },
+/*
+ * The character devices a file may be: the memory devices whose open file
+ * is all the state there is (an offset each ignores), opened again by path.
+ */
+static const unsigned int cpt_mem_device_minors[] = {
+	3,	/* /dev/null */
+	5,	/* /dev/zero */
+	7,	/* /dev/full */
+	8,	/* /dev/random */
+	9,	/* /dev/urandom */
 };
 
-static const char *cpt_mem_device_path(dev_t dev)
+static bool cpt_stateless_device(dev_t dev)
 {
 	unsigned int i;
 
 	if (MAJOR(dev) != MEM_MAJOR)
-		return NULL;
-	for (i = 0; i < ARRAY_SIZE(cpt_mem_devices); i++)
-		if (MINOR(dev) == cpt_mem_devices[i].minor)
-			return cpt_mem_devices[i].path;
-	return NULL;
+		return false;
+	for (i = 0; i < ARRAY_SIZE(cpt_mem_device_minors); i++)
+		if (MINOR(dev) == cpt_mem_device_minors[i])
+			return true;
+	return false;
 }
 
 static umode_t cpt_reg_type(u32 kind)
@@ -56,14 +62,22 @@ static int cpt_reg_claim(unsigned int fd, struct file *file)
 		return CPT_PB_FILE_KIND_REGULAR;
 	if (S_ISDIR(inode->i_mode))
 		return CPT_PB_FILE_KIND_DIRECTORY;
-	if (S_ISBLK(inode->i_mode))
-		return cpt_refuse(fd, "block device");
+	if (S_ISBLK(inode->i_mode)) {
+		cpt_note("fd %u: block device %u:%u (%pD) is not supported\n", fd,
+			 imajor(inode), iminor(inode), file);
+		return -EOPNOTSUPP;
+	}
 	if (!S_ISCHR(inode->i_mode))
 		return 0;
-	if (!cpt_mem_device_path(inode->i_rdev)) {
-		cpt_note("fd %u: %s %u:%u is not supported\n", fd,
-			 cpt_is_tty(inode) ? "tty" : "character device",
-			 imajor(inode), iminor(inode));
+	if (cpt_is_tty(inode)) {
+		cpt_note("fd %u: tty %u:%u (%pD) is not supported\n", fd, imajor(inode),
+			 iminor(inode), file);
+		return -EOPNOTSUPP;
+	}
+	if (!cpt_stateless_device(inode->i_rdev)) {
+		cpt_note("fd %u: character device %u:%u (%pD) is not supported: %s\n", fd,
+			 imajor(inode), iminor(inode), file,
+			 "its driver's state of the open file is not saved");
 		return -EOPNOTSUPP;
 	}
 	return CPT_PB_FILE_KIND_CHAR_DEVICE;
@@ -115,7 +129,7 @@ static int cpt_reg_check(const struct cpt_rfile *rfile, const char *path, const 
 		*bad = "position";
 	if (*bad)
 		return -EBADMSG;
-	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE && !cpt_mem_device_path(dev)) {
+	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE && !cpt_stateless_device(dev)) {
 		cpt_note("image: file %u: character device %u:%u is not supported\n",
 			 rfile->id, MAJOR(dev), MINOR(dev));
 		return -EOPNOTSUPP;
@@ -147,8 +161,6 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 
 	if (rfile->node.deleted)
 		return cpt_delnode_open_device(reg, rfile);
-	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
-		path = cpt_mem_device_path(new_decode_dev(rfile->rdev));
 	ret = kern_path(path, rfile->flags & O_NOFOLLOW ? 0 : LOOKUP_FOLLOW, &p);
 	if (ret) {
 		cpt_note("cannot find %s: %d\n", path, ret);
@@ -175,8 +187,12 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	return cpt_seek_saved(rfile);
 
 changed:
-	cpt_note("%s is no longer a file of the saved kind (mode %#o)\n",
-		 path, rfile->mode);
+	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE)
+		cpt_note("%s is no longer character device %u:%u\n", path,
+			 MAJOR(new_decode_dev(rfile->rdev)), MINOR(new_decode_dev(rfile->rdev)));
+	else
+		cpt_note("%s is no longer a file of the saved kind (mode %#o)\n",
+			 path, rfile->mode);
 	return -ESTALE;
 }
 

@@ -219,6 +219,24 @@ static int cpt_ipc_walk(struct cpt_ipc_save *sv, long (*ctl)(const struct pt_reg
 	return ret;
 }
 
+/*
+ * How many of the pages of the SHM_HUGETLB segment attached at addr have
+ * neither a page nor a reservation (SHM_NORESERVE's), or a negative errno.
+ * Asked before the segment is read, which gives every page one.
+ */
+static long cpt_ipc_shm_unbacked(unsigned long addr, long pages)
+{
+	struct vm_area_struct *vma;
+	long unbacked = -EINVAL;
+
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, addr);
+	if (vma && vma->vm_file)
+		unbacked = cpt_compat_hugetlb_unbacked(file_inode(vma->vm_file), pages);
+	mmap_read_unlock(current->mm);
+	return unbacked;
+}
+
 /* A segment's bytes, read through an attachment of the caller's own. */
 static int cpt_ipc_save_shm(struct cpt_ipc_save *sv, int id, void *p)
 {
@@ -244,6 +262,21 @@ static int cpt_ipc_save_shm(struct cpt_ipc_save *sv, int id, void *p)
 		return addr;
 	}
 	cpt_ipc_attachment(addr, &huge_page_size);
+	if (huge_page_size) {
+		long pages = DIV_ROUND_UP(len, huge_page_size);
+		long unbacked = cpt_ipc_shm_unbacked(addr, pages);
+
+		if (unbacked) {
+			cpt_sys(cpt_sym.sys_shmdt, addr, 0, 0, 0, 0);
+			kvfree(buf);
+			if (unbacked < 0)
+				return unbacked;
+			cpt_note("SysV shm id %d: SHM_NORESERVE: %ld of its %ld huge pages %s\n",
+				 id, unbacked, pages,
+				 "have neither a page nor a reservation, which a restart would make");
+			return -EOPNOTSUPP;
+		}
+	}
 	ret = copy_from_user(buf, (void __user *)addr, len) ? -EFAULT : 0;
 	cpt_sys(cpt_sym.sys_shmdt, addr, 0, 0, 0, 0);
 	while (len && !buf[len - 1])

@@ -47,6 +47,8 @@ export const COMPAT_CHECKS = [
   'file_refs',
   // ICMP ping and raw sockets
   'raw_ra_chain',
+  // SHM_NORESERVE segments (issue 13)
+  'hugetlb_resv',
 ] as const;
 
 interface CompatReport {

@@ -46,6 +46,7 @@ import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
+import { fidelScenarios } from './fidel.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -93,6 +94,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...restoreCheckScenarios,
   ...shellTtyScenarios,
   ...freezeRefusedScenarios,
+  ...fidelScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */

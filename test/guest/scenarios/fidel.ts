@@ -1,0 +1,75 @@
+// Fidelity (issue 13): /dev/full comes back at its path, checked to be the
+// same device; devices, hugetlb memfds and SHM_NORESERVE segments whose
+// state a restart cannot bring back exactly are refused by name at
+// checkpoint, the process running on; hostile images of O_DIRECT fds and
+// AIO rings are refused at restart by name.
+import type { Scenario } from './scenario.js';
+import { cycle, inDir, shell, shellHook } from './rows.js';
+
+const refused = [
+  ['kmsg', "a /dev/kmsg node (1:11), whose reader's place is not saved"],
+  ['block', 'a block device node (7:0)'],
+  ['hugememfd', 'a hugetlb memfd (MFD_HUGETLB), which a restart would make on tmpfs'],
+  ['noreserve', 'a SHM_NORESERVE segment with an unreserved page, which a restart would reserve'],
+] as const;
+
+const aioHostile = [
+  ['unaligned', 'a ring address not page-aligned'],
+  ['kernel', 'a ring address past the user address space'],
+  ['length', 'a ring of length 0'],
+  ['max-reqs', 'an io_setup() size of 2^32-1'],
+  ['nr-events', 'a ring size io_setup() does not make'],
+  ['head', 'a head past the ring'],
+  ['tail', 'a tail past the ring'],
+  ['field-missing', 'a completion with a field missing'],
+  ['extra', 'more completions than from head to tail'],
+] as const;
+
+export const fidelScenarios: readonly Scenario[] = [
+  {
+    name: 'fidel-full',
+    run: cycle('fidel', (dir) => ['full', ...inDir(dir)], { after: shellHook('fidel', 'after_fidel_full') }),
+    timeoutSeconds: 120,
+    costSeconds: 30,
+    checks: {
+      'fidel-full.checkpoint': 'a process holding /dev/full at two paths is checkpointed and killed',
+      'fidel-full.exit-status': 'the restarted process checks its /dev/full fds and ends well',
+      'fidel-full.full': '/dev/full comes back at each path (1:7), with its flags, writes failing with ENOSPC and reads giving zeros',
+      'fidel-full.other-device': 'a restart whose device node path is now another device (1:3) is refused, naming the path and 1:7',
+      'fidel-full.hostile-rdev': 'an image whose device is edited to tun (10:200) is refused at restart by number',
+      'fidel-full.inspect': 'inspect shows /dev/full and its device number',
+    },
+  },
+  {
+    name: 'fidel-refused',
+    run: shell('fidel', 'fidel_refused'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 30,
+    checks: Object.fromEntries(
+      refused.flatMap(([kind, what]) => [
+        [`fidel-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],
+        [`fidel-refused.${kind}-alive`, `the process refused for ${what} runs on`],
+        [`fidel-refused.${kind}-kept`, `the process refused for ${what} still has it as it was`],
+      ]),
+    ),
+  },
+  {
+    name: 'fidel-hostile',
+    run: shell('fidel', 'fidel_hostile'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 36,
+    checks: {
+      'fidel-hostile.direct-checkpoint': 'a process holding an O_DIRECT fd on 9p is checkpointed',
+      'fidel-hostile.direct-tmpfs': 'its image with the file moved to tmpfs (no direct I/O) is refused at restart, naming the fd',
+      'fidel-hostile.aio-checkpoint': 'a process holding AIO contexts is checkpointed',
+      ...Object.fromEntries(
+        aioHostile.map(([edit, what]) => [
+          `fidel-hostile.aio-${edit}`,
+          `an image of an AIO ring with ${what} is refused at restart, by name`,
+        ]),
+      ),
+    },
+  },
+];

@@ -1,0 +1,98 @@
+# shellcheck shell=sh
+# Fidelity (issue 13): a device node opened again by path must still be the
+# saved device; devices, memfds and segments whose state a restart cannot
+# bring back exactly are refused by name at checkpoint, the process running
+# on; hostile images of O_DIRECT fds and AIO rings are refused at restart.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# After the fidel-full cycle: its image restarted with DIR/full made another
+# device (/dev/null's 1:3) is refused, naming the path and the saved device;
+# an image whose device is edited to tun's (10:200) is refused by number.
+after_fidel_full() {
+	rm -f "$scratch/full"
+	mknod "$scratch/full" c 1 3
+	"$cptctl" inspect --json "$img" >"$scratch/full.json"
+	restart_edited fidel-full.other-device "$scratch/full.json" . \
+		"$scratch/full is no longer character device 1:7" 5
+	restart_edited fidel-full.hostile-rdev "$scratch/full.json" \
+		'(.recordList[] | select(.type == "FILES") | .message.files[] | select(.path == "/dev/full") | .rdev) |= 2760' \
+		'character device 10:200 is not supported' 5
+	check_edited_restarts
+	"$cptctl" inspect "$img" >"$scratch/full.inspect" 2>&1
+	pass_if fidel-full.inspect "$(grep -E 'full' "$scratch/full.inspect" | tr '\n' ' ')" \
+		grep -Eq '1:7.*/dev/full|/dev/full.*1:7' "$scratch/full.inspect"
+}
+
+# Refused at checkpoint, by name, the process running on: devices whose
+# open file holds the driver's state (kmsg's reader, a tun device), a block
+# device, a hugetlb memfd and a SHM_NORESERVE segment with unreserved pages.
+scenario_fidel_refused() {
+	# The nodes apart: expect_refusal makes a directory of each kind's name.
+	mkdir -p "$scratch/nodes"
+	mknod "$scratch/nodes/kmsg" c 1 11
+	expect_refusal fidel-refused kmsg "fd [0-9]*: character device 1:11 (.*kmsg) is not supported" \
+		"$workloads/fidel" dev "$scratch/nodes/kmsg"
+	kill "$pid" 2>/dev/null
+	mknod "$scratch/nodes/blk" b 7 0
+	expect_refusal fidel-refused block "fd [0-9]*: block device 7:0 (.*blk) is not supported" \
+		"$workloads/fidel" dev "$scratch/nodes/blk"
+	kill "$pid" 2>/dev/null
+	old_pages=$(cat /proc/sys/vm/nr_hugepages)
+	echo 4 >/proc/sys/vm/nr_hugepages
+	expect_refusal fidel-refused hugememfd "fd [0-9]*: hugetlb memfd (memfd_create(MFD_HUGETLB)) is not supported" \
+		"$workloads/fidel" hugememfd
+	kill "$pid" 2>/dev/null
+	expect_refusal fidel-refused noreserve "SysV shm id [0-9]*: SHM_NORESERVE: 1 of its 2 huge pages" \
+		"$workloads/fidel" noreserve
+	kill "$pid" 2>/dev/null
+	wait_for_pid_gone "$pid"
+	echo "$old_pages" >/proc/sys/vm/nr_hugepages
+}
+
+# Hostile images, each refused at restart by name: an O_DIRECT fd whose
+# file is now on tmpfs (no direct I/O), leaving nothing; AIO rings with each
+# field out of range (refused in the restoring task's final step, which
+# races the tree's building: cptctl exits 5 or 6, so the words are checked).
+scenario_fidel_hostile() {
+	mkdir -p "$scratch/direct" "$scratch/aio"
+	start_workload direct "$workloads/fidel" direct "$scratch/direct"
+	"$cptctl" checkpoint "$pid" -o "$scratch/direct.img" --kill 2>"$scratch/direct-ckpt.err" &&
+		"$cptctl" inspect --json "$scratch/direct.img" >"$scratch/direct.json"
+	pass_if fidel-hostile.direct-checkpoint "$(tr '\n' ' ' <"$scratch/direct-ckpt.err")" [ -s "$scratch/direct.json" ]
+	: >/dev/shm/fidel-direct
+	restart_edited fidel-hostile.direct-tmpfs "$scratch/direct.json" \
+		'(.recordList[] | select(.type == "FILES") | .message.files[] | select(.flags != null and (.flags | tonumber) / 16384 % 2 >= 1) | .path) |= "/dev/shm/fidel-direct"' \
+		'fd [0-9]*: cannot set O_DIRECT again on /dev/shm/fidel-direct' 5
+	check_edited_restarts
+	rm -f /dev/shm/fidel-direct
+
+	start_workload aio "$workloads/aio_state" "$scratch/aio"
+	"$cptctl" checkpoint "$pid" -o "$scratch/aio.img" --kill 2>"$scratch/aio-ckpt.err" &&
+		"$cptctl" inspect --json "$scratch/aio.img" >"$scratch/aio.json"
+	pass_if fidel-hostile.aio-checkpoint "$(tr '\n' ' ' <"$scratch/aio-ckpt.err")" [ -s "$scratch/aio.json" ]
+	ring='(.recordList[] | select(.type == "MM") | .message.aioRings[0])'
+	bad='bad AIO ring at 0x[0-9a-f]*'
+	restart_edited fidel-hostile.aio-unaligned "$scratch/aio.json" "$ring.start |= ((. | tonumber) + 1 | tostring)" \
+		"$bad: not page-aligned, out of order or out of range"
+	restart_edited fidel-hostile.aio-kernel "$scratch/aio.json" "$ring.start |= \"18446744073709547520\"" \
+		"$bad: not page-aligned, out of order or out of range"
+	restart_edited fidel-hostile.aio-length "$scratch/aio.json" "$ring.length |= \"0\"" \
+		"$bad: not page-aligned, out of order or out of range"
+	restart_edited fidel-hostile.aio-max-reqs "$scratch/aio.json" "$ring.maxReqs |= 4294967295" \
+		'AIO ring 0x[0-9a-f]*: .* events, .* bytes; io_setup(4294967295)'
+	restart_edited fidel-hostile.aio-nr-events "$scratch/aio.json" "$ring.nrEvents |= . + 1" \
+		'AIO ring 0x[0-9a-f]*: .* events, .* bytes; io_setup('
+	restart_edited fidel-hostile.aio-head "$scratch/aio.json" "$ring.head |= 4294967295" \
+		"$bad: head or tail past its events"
+	restart_edited fidel-hostile.aio-tail "$scratch/aio.json" "$ring.tail |= 100000" \
+		"$bad: head or tail past its events"
+	restart_edited fidel-hostile.aio-field-missing "$scratch/aio.json" \
+		'(.recordList[] | select(.type == "MM") | .message.aioRings[] | select((.eventRes // []) | length >= 2) | .eventRes) |= .[1:]' \
+		"$bad: completions with fields missing"
+	restart_edited fidel-hostile.aio-extra "$scratch/aio.json" \
+		"$ring |= (.eventData += [\"1\"] | .eventObj += [\"1\"] | .eventRes += [\"1\"] | .eventRes2 += [\"1\"])" \
+		"$bad: completions other than those from head to tail"
+	check_edited_restarts
+}
