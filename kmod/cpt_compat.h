@@ -441,6 +441,8 @@ int cpt_check_file_refs(void);
 struct sock;
 const char *cpt_compat_raw_unsaved(struct sock *sk);
 int cpt_check_raw_ra_chain(void);
+
+/*
  * cpt_compat_hugetlb.c: how many of the first pages huge pages of a
  * hugetlbfs inode are neither reserved nor present (a SHM_NORESERVE
  * segment's), or -EINVAL. Checked: hugetlb_resv.
