@@ -43,6 +43,7 @@ import { procStateScenarios } from './procstate.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
+import { unixextScenarios } from './unixext.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -80,6 +81,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...inetScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,
+  ...unixextScenarios,
   ...tcpEstablishedScenarios,
   ...tcpSharedScenarios,
   ...securityLeftoverScenarios,
