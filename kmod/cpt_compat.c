@@ -890,6 +890,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "aio_ctx", cpt_check_aio_ctx },
 	/* TCP connections shared outside the tree (checkpoint --kill) */
 	{ "file_refs", cpt_check_file_refs },
+	/* unix connections not accepted yet */
+	{ "unix_embryo", cpt_check_unix_embryo },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

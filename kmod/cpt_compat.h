@@ -433,4 +433,7 @@ long cpt_compat_file_refs(struct file *file);
 int cpt_compat_walk_fds(const struct cpt_fd_walk *walk);
 int cpt_check_file_refs(void);
 
+/* unix connections not accepted yet (cpt_unix.c) */
+int cpt_check_unix_embryo(void);
+
 #endif /* CPT_COMPAT_H */

@@ -478,6 +478,52 @@ static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
 	return ret;
 }
 
+/*
+ * Checked at load: a connection not accepted yet is the skb its connect()
+ * queued to the listener, holding (skb->sk) the embryo, a sock with no
+ * socket whose peer is the connecting socket and the connecting socket's
+ * peer: what cpt_unix_save_pending() reads.
+ */
+int cpt_check_unix_embryo(void)
+{
+	struct sockaddr_storage name = { .ss_family = AF_UNIX };
+	struct socket *listener, *client = NULL;
+	struct sock *embryo = NULL;
+	struct sk_buff *skb;
+	int len, ret;
+
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &listener);
+	if (ret)
+		return cpt_compat_untested("cannot make a unix socket (%d)", ret);
+	/* A name of sun_family alone autobinds an abstract one. */
+	ret = kernel_bind(listener, (struct sockaddr *)&name, sizeof(sa_family_t)) ?:
+	      kernel_listen(listener, 1);
+	len = ret ?: kernel_getsockname(listener, (struct sockaddr *)&name);
+	if (len < 0 || ret) {
+		ret = cpt_compat_untested("cannot make a unix listener (%d)", ret ?: len);
+		goto out;
+	}
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &client) ?:
+	      kernel_connect(client, (struct sockaddr *)&name, len, O_NONBLOCK);
+	if (ret) {
+		ret = cpt_compat_untested("cannot connect to a unix listener (%d)", ret);
+		goto out;
+	}
+	spin_lock(&listener->sk->sk_receive_queue.lock);
+	skb = skb_peek(&listener->sk->sk_receive_queue);
+	if (skb && skb->sk)
+		embryo = skb->sk;
+	spin_unlock(&listener->sk->sk_receive_queue.lock);
+	if (!embryo || embryo == listener->sk || embryo->sk_socket ||
+	    unix_peer(client->sk) != embryo || unix_peer(embryo) != client->sk)
+		ret = cpt_compat_fail("a unix listener's queue holds no embryo connection");
+out:
+	if (client)
+		sock_release(client);
+	sock_release(listener);
+	return ret;
+}
+
 /* ---- restart ---- */
 
 /*

@@ -45,6 +45,8 @@ export const COMPAT_CHECKS = [
   'aio_ctx',
   // TCP connections shared outside the tree (checkpoint --kill)
   'file_refs',
+  // unix connections not accepted yet
+  'unix_embryo',
 ] as const;
 
 interface CompatReport {
