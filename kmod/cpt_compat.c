@@ -905,6 +905,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "raw_ra_chain", cpt_check_raw_ra_chain },
 	/* SHM_NORESERVE segments (issue 13) */
 	{ "hugetlb_resv", cpt_check_hugetlb_resv },
+	/* unix connections not accepted yet */
+	{ "unix_embryo", cpt_check_unix_embryo },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -127,6 +127,9 @@ void cpt_files_release(struct cpt_session *s)
 	xa_for_each(&reg->pair_ends, i, file)
 		fput(file);
 	xa_destroy(&reg->pair_ends);
+	xa_for_each(&reg->pending_ends, i, file)
+		fput(file);
+	xa_destroy(&reg->pending_ends);
 	xa_for_each(&reg->deleted_files, i, file)
 		fput(file);
 	xa_destroy(&reg->deleted_files);
@@ -145,6 +148,7 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->restored);
 		xa_init(&s->files->pipe_ends);
 		xa_init(&s->files->pair_ends);
+		xa_init(&s->files->pending_ends);
 		xa_init(&s->files->deleted_files);
 		xa_init(&s->files->ptys);
 		xa_init(&s->files->saved_of_file);
@@ -549,6 +553,9 @@ static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
 			if (!peer->pair)
 				peer->pair = ++reg->next_pair;
 			sf->pair = peer->pair;
+		} else if (!sf->id && sf->unix_pending) {
+			/* Its listener, saved before it, gave it its pair id. */
+			e->kind = CPT_PB_FILE_KIND_UNIX_PAIR;
 		} else if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe])) {
 			e->kind = cpt_is_anon_pipe(e->file) ? CPT_PB_FILE_KIND_PIPE :
 							      CPT_PB_FILE_KIND_FIFO;

@@ -55,6 +55,7 @@ struct cpt_saved_file {
 	bool tcp_saved;		/* an established TCP connection, saved ... */
 	u32 tcp_rcv_nxt;	/* ... having received up to this sequence number */
 	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process */
+	bool unix_pending;	/* a connecting end a saved listener has not accepted */
 };
 
 /*
@@ -76,6 +77,7 @@ struct cpt_file_registry {
 	struct xarray restored;		/* id -> struct file * (a reference) */
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
+	struct xarray pending_ends;	/* pair id -> a connecting end a listener made again */
 	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
 	struct xarray listener_names;	/* jhash of a restored listener's name -> the name */
 	struct xarray deleted_files;	/* a DELETED File's id -> its struct file * (a reference) */
@@ -199,6 +201,9 @@ struct cpt_rfile_unix {
 	/* UNIX_PAIR: its peer's SO_PASSCRED; its messages and their credentials, counted */
 	bool peer_passcred;
 	u32 nr_messages, nr_creds;
+	/* UNIX_PAIR: a listener's connection not accepted yet; UNIX_LISTENER: how many */
+	bool pending_connection;
+	u32 nr_pending;
 };
 
 /* The InetSocket option fields a restart sets again, by field number from reuseaddr's. */

@@ -10,7 +10,10 @@
  * killed listener left at its path is removed first, once a probe finds
  * nobody bound to it, and with the backlog listen() would clamp it to. An
  * end of a pair is named without bind(): only with a name its restorer
- * could have had (cpt_unix_may_take_name()).
+ * could have had (cpt_unix_may_take_name()). A listener's connections not
+ * accepted yet come back with it: each client (a socket of the tree saved
+ * after it) connect()s to it again and sends what it had written, and the
+ * client's File takes that socket (cpt_unix_connect_pending()).
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -84,7 +87,8 @@ static const char *cpt_unix_refusal(struct file *file)
 		if (sock_flag(peer, SOCK_DEAD))
 			why = "a unix socket whose peer was closed";
 		else if (!READ_ONCE(peer->sk_socket))
-			why = "a unix socket whose connection is not accepted yet";
+			/* One saved before it (lower fd, earlier process) claims it. */
+			why = "a connection not accepted yet by a listener saved before it";
 		else if (sock->sk->sk_shutdown || peer->sk_shutdown)
 			why = "a shut down unix socket connection";
 		sock_put(peer);
@@ -135,16 +139,14 @@ static int cpt_unix_save_node(struct cpt_pb_buf *one, unsigned int fd, struct so
 static const char *cpt_unix_unsaved_option(struct sock *sk);
 
 /*
- * Pairs and listeners are made again with no option set but a pair's
- * SO_PASSCRED, so one the program set would be lost (an accepted socket
- * inherits a listener's): refused.
+ * Pairs and listeners are made again with no option set but SO_PASSCRED,
+ * so one the program set would be lost (an accepted socket inherits a
+ * listener's): refused.
  */
-static int cpt_unix_refuse_options(unsigned int fd, struct sock *sk, bool pair)
+static int cpt_unix_refuse_options(unsigned int fd, struct sock *sk)
 {
 	const char *why = cpt_unix_unsaved_option(sk);
 
-	if (!why && !pair && test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
-		why = "SO_PASSCRED";
 	if (!why && (sk->sk_userlocks & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK)))
 		why = "SO_RCVBUF or SO_SNDBUF";
 	if (!why)
@@ -153,19 +155,18 @@ static int cpt_unix_refuse_options(unsigned int fd, struct sock *sk, bool pair)
 	return -EOPNOTSUPP;
 }
 
-static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file)
+static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk);
+
+static int cpt_unix_listener_save(struct cpt_file_save *fs)
 {
-	struct sock *sk = sock_from_file(file)->sk;
+	struct sock *sk = sock_from_file(fs->e->file)->sk;
+	struct cpt_pb_buf *one = fs->one;
+	unsigned int fd = fs->e->fd;
 	int ret;
 
-	ret = cpt_unix_refuse_options(fd, sk, false);
+	ret = cpt_unix_refuse_options(fd, sk);
 	if (ret)
 		return ret;
-	if (skb_queue_len(&sk->sk_receive_queue)) {
-		cpt_note("fd %u: a listening socket with %s is not supported\n",
-			 fd, "connections not accepted yet");
-		return -EOPNOTSUPP;
-	}
 	/* Pairs with unix_bind()'s release of the name, as unix_getname() reads it. */
 	if (!smp_load_acquire(&unix_sk(sk)->addr)) {
 		cpt_note("fd %u: a listening socket without a name is not supported\n", fd);
@@ -174,7 +175,10 @@ static int cpt_unix_listener_save(struct cpt_pb_buf *one, unsigned int fd, struc
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
 	cpt_unix_encode_addr(one, sk, CPT_PB_FILE_UNIX_ADDR);
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_BACKLOG, READ_ONCE(sk->sk_max_ack_backlog));
-	return cpt_unix_save_node(one, fd, sk) ?: one->err;
+	/* What it gives the sockets it accepts (unix_sock_inherit_flags()). */
+	if (test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
+		cpt_pb_u64(one, CPT_PB_FILE_UNIX_PASSCRED, 1);
+	return cpt_unix_save_node(one, fd, sk) ?: cpt_unix_save_pending(fs, sk) ?: one->err;
 }
 
 /* The most bytes queued in a unix socket an image holds. */
@@ -309,13 +313,14 @@ static int cpt_unix_save_creds(struct cpt_pb_buf *msg, u32 field, struct cpt_fil
 
 /*
  * What this end has yet to read, a message per buffer (a stream's, from
- * where reading stopped), and, if any has them, each one's credentials.
+ * where reading stopped), in one's field msg_field, and, if any has them,
+ * each one's credentials in creds_field.
  */
-static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct sock *sk)
+static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct cpt_pb_buf *one,
+				 struct sock *sk, u32 msg_field, u32 creds_field)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
 	unsigned int total = 0, nr = 0, done = 0, i = 0, off, len;
-	struct cpt_pb_buf *one = fs->one;
 	struct cpt_unix_creds *creds;
 	bool any_creds = false;
 	struct sk_buff *skb;
@@ -358,14 +363,13 @@ static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct sock *sk)
 	spin_unlock(&q->lock);
 	nr = i;
 	for (i = 0, done = 0; !ret && i < nr; done += lens[i++])
-		cpt_pb_bytes(one, CPT_PB_FILE_UNIX_MESSAGES, data + done, lens[i]);
+		cpt_pb_bytes(one, msg_field, data + done, lens[i]);
 	/* One per message, in order: none has an empty one. */
 	for (i = 0; !ret && any_creds && i < nr; i++) {
 		if (creds[i].pid)
-			ret = cpt_unix_save_creds(one, CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS,
-						  fs->reg, fs->e->fd, &creds[i]);
+			ret = cpt_unix_save_creds(one, creds_field, fs->reg, fs->e->fd, &creds[i]);
 		else
-			cpt_pb_bytes(one, CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS, "", 0);
+			cpt_pb_bytes(one, creds_field, "", 0);
 	}
 	for (i = 0; i < nr; i++)
 		put_pid(creds[i].pid);
@@ -373,6 +377,150 @@ out:
 	kvfree(creds);
 	kvfree(lens);
 	kvfree(data);
+	return ret;
+}
+
+/* The most connections not accepted yet a listener's File holds. */
+#define CPT_UNIX_MAX_PENDING 65536U
+
+/*
+ * Why a connection not accepted yet (newsk, in a listener's queue) cannot
+ * come back, or NULL; *csf its connecting end's entry. Its connecting end
+ * must be a socket of the tree, saved after the listener (whose File
+ * makes it again), connected both ways, with nothing queued a restart
+ * could not give back. The embryo has no socket yet: it cannot send.
+ */
+static const char *cpt_unix_pending_refusal(struct cpt_file_registry *reg, struct sock *newsk,
+					    struct sock *client, struct cpt_saved_file **csf)
+{
+	*csf = NULL;
+	if (!client || sock_flag(client, SOCK_DEAD))
+		return "a connection not accepted yet whose connecting end was closed";
+	*csf = cpt_find_saved_sock(reg, client);
+	if (!*csf)
+		return "a connection not accepted yet from a socket outside the tree";
+	if ((*csf)->id)
+		return "a connection not accepted yet from a socket saved before its listener";
+	if (READ_ONCE(newsk->sk_shutdown) || READ_ONCE(client->sk_shutdown))
+		return "a connection not accepted yet that was shut down";
+	if (skb_queue_len_lockless(&client->sk_receive_queue))
+		return "a connection not accepted yet with data queued to its connecting end";
+	return cpt_unix_queue_refusal(newsk) ?: cpt_unix_queue_refusal(client);
+}
+
+/*
+ * A listener's connections not accepted yet, in its queue's order: for
+ * each, its connecting end's pair id (that end's File, saved later, gets
+ * it) and what it wrote before the accept, with its credentials. Counted
+ * at a first look: one a process outside the tree makes meanwhile comes
+ * after those, and is not saved.
+ */
+static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	struct cpt_saved_file *csf;
+	unsigned int nr, i = 0;
+	struct sock **embryos, *client;
+	struct cpt_pb_buf one;
+	struct sk_buff *skb;
+	const char *why;
+	int ret = 0;
+
+	nr = skb_queue_len_lockless(q);
+	if (!nr)
+		return 0;
+	if (nr > CPT_UNIX_MAX_PENDING) {
+		cpt_note("fd %u: a listening socket with more than %u %s is not supported\n",
+			 fs->e->fd, CPT_UNIX_MAX_PENDING, "connections not accepted yet");
+		return -EFBIG;
+	}
+	embryos = kvcalloc(nr, sizeof(*embryos), GFP_KERNEL);
+	if (!embryos)
+		return -ENOMEM;
+	/* Each skb of a listener's queue holds its embryo (unix_stream_connect()). */
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		if (i == nr)
+			break;
+		sock_hold(skb->sk);
+		embryos[i++] = skb->sk;
+	}
+	spin_unlock(&q->lock);
+	nr = i;
+	for (i = 0; !ret && i < nr; i++) {
+		client = unix_peer_get(embryos[i]);
+		why = cpt_unix_pending_refusal(fs->reg, embryos[i], client, &csf);
+		if (why) {
+			ret = cpt_refuse(fs->e->fd, why);
+		} else {
+			csf->unix_pending = true;
+			if (!csf->pair)
+				csf->pair = ++fs->reg->next_pair;
+			cpt_pb_init(&one);
+			cpt_pb_u64(&one, CPT_PB_UNIX_PENDING_CONNECTION_PAIR_ID, csf->pair);
+			ret = cpt_encode_unix_queue(fs, &one, embryos[i],
+						    CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES,
+						    CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS);
+			if (ret && ret != -EOPNOTSUPP && ret != -EOVERFLOW)
+				cpt_note("fd %u: cannot save a connection not accepted yet: %d\n",
+					 fs->e->fd, ret);
+			if (ret)
+				cpt_pb_free(&one);
+			else
+				cpt_pb_message(fs->one, CPT_PB_FILE_UNIX_PENDING, &one);
+		}
+		if (client)
+			sock_put(client);
+	}
+	for (i = 0; i < nr; i++)
+		sock_put(embryos[i]);
+	kvfree(embryos);
+	return ret;
+}
+
+/*
+ * Checked at load: a connection not accepted yet is the skb its connect()
+ * queued to the listener, holding (skb->sk) the embryo, a sock with no
+ * socket whose peer is the connecting socket and the connecting socket's
+ * peer: what cpt_unix_save_pending() reads.
+ */
+int cpt_check_unix_embryo(void)
+{
+	struct sockaddr_storage name = { .ss_family = AF_UNIX };
+	struct socket *listener, *client = NULL;
+	struct sock *embryo = NULL;
+	struct sk_buff *skb;
+	int len, ret;
+
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &listener);
+	if (ret)
+		return cpt_compat_untested("cannot make a unix socket (%d)", ret);
+	/* A name of sun_family alone autobinds an abstract one. */
+	ret = kernel_bind(listener, (struct sockaddr *)&name, sizeof(sa_family_t)) ?:
+	      kernel_listen(listener, 1);
+	len = ret ?: kernel_getsockname(listener, (struct sockaddr *)&name);
+	if (len < 0 || ret) {
+		ret = cpt_compat_untested("cannot make a unix listener (%d)", ret ?: len);
+		goto out;
+	}
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &client) ?:
+	      kernel_connect(client, (struct sockaddr *)&name, len, O_NONBLOCK);
+	if (ret) {
+		ret = cpt_compat_untested("cannot connect to a unix listener (%d)", ret);
+		goto out;
+	}
+	spin_lock(&listener->sk->sk_receive_queue.lock);
+	skb = skb_peek(&listener->sk->sk_receive_queue);
+	if (skb && skb->sk)
+		embryo = skb->sk;
+	spin_unlock(&listener->sk->sk_receive_queue.lock);
+	if (!embryo || embryo == listener->sk || embryo->sk_socket ||
+	    unix_peer(client->sk) != embryo || unix_peer(embryo) != client->sk)
+		ret = cpt_compat_fail("a unix listener's queue holds no embryo connection");
+out:
+	if (client)
+		sock_release(client);
+	sock_release(listener);
 	return ret;
 }
 
@@ -757,20 +905,20 @@ static int cpt_unix_send(struct socket *from, struct msghdr *msg, const struct c
 }
 
 /*
- * The credentials of the next message, from the record's next
- * unix_message_credentials (one per message, in order) after cr's place;
- * none if the record has none (checked when decoded: all or none).
+ * The credentials of the next message, from the next field creds_field
+ * (one per message, in order) after cr's place; none if there are none
+ * (checked when decoded: all or none).
  */
-static int cpt_unix_next_creds(const struct cpt_rfile *rfile, struct cpt_pb_reader *cr,
+static int cpt_unix_next_creds(u32 nr_creds, u32 creds_field, struct cpt_pb_reader *cr,
 			       struct ucred *uc)
 {
 	struct cpt_pb_field f;
 
 	*uc = (struct ucred){};
-	if (!rfile->unix_sk.nr_creds)
+	if (!nr_creds)
 		return 0;
 	while (cpt_pb_next_field(cr, &f))
-		if (f.num == CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS)
+		if (f.num == creds_field)
 			return cpt_unix_decode_creds(&f, uc);
 	return cpt_pb_end(cr) ?: -EBADMSG;
 }
@@ -793,7 +941,8 @@ static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
 	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &g) {
 		if (g.num != CPT_PB_FILE_UNIX_MESSAGES)
 			continue;
-		ret = cpt_unix_next_creds(rfile, &cr, &uc);
+		ret = cpt_unix_next_creds(rfile->unix_sk.nr_creds,
+					  CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS, &cr, &uc);
 		if (ret) {
 			cpt_pb_fail(&r, ret);
 			break;
@@ -830,6 +979,38 @@ static void cpt_unix_pair_passcred(struct cpt_rfile *rfile, struct socket *sock)
 }
 
 /*
+ * The connecting end of a connection its listener has not accepted yet:
+ * the listener's File, made before it, connected it again
+ * (cpt_unix_connect_pending()). Only its own name and SO_PASSCRED are
+ * left: nothing is queued to it (checked at checkpoint), and the other end
+ * gets its listener's flags when accepted.
+ */
+static int cpt_unix_open_pending(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	struct socket *sock;
+	int ret;
+
+	rfile->file = xa_erase(&reg->pending_ends, rfile->unix_sk.pair_id);
+	if (!rfile->file) {
+		cpt_note("socket pair %u: %s\n", rfile->unix_sk.pair_id,
+			 "a connection not accepted yet that no listener restored before it has");
+		return -EBADMSG;
+	}
+	sock = sock_from_file(rfile->file);
+	if (sock->sk->sk_type != rfile->unix_sk.type)
+		return -EBADMSG;
+	if (rfile->unix_sk.addr_len) {
+		ret = cpt_unix_name_pair(reg, rfile);
+		if (ret)
+			return ret;
+	}
+	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
+	/* Connected: SO_PASSCRED no longer autobinds it. */
+	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
+	return 0;
+}
+
+/*
  * An end of a unix socket pair: the pair is made for its first end, as
  * socketpair() makes it (in the restoring task's network namespace, as
  * the caller), the other end waiting in the registry for its own File.
@@ -841,6 +1022,8 @@ static int cpt_open_unix_pair(struct cpt_file_registry *reg, struct cpt_rfile *r
 	struct file *other;
 	int ret, i;
 
+	if (rfile->unix_sk.pending_connection)
+		return cpt_unix_open_pending(reg, rfile);
 	other = xa_erase(&reg->pair_ends, rfile->unix_sk.pair_id);
 	if (other) {
 		rfile->file = other;
@@ -913,11 +1096,6 @@ static int cpt_unix_claim(unsigned int fd, struct file *file)
 	return cpt_refuse(fd, cpt_unix_refusal(file));
 }
 
-static int cpt_unix_listener_save_file(struct cpt_file_save *fs)
-{
-	return cpt_unix_listener_save(fs->one, fs->e->fd, fs->e->file);
-}
-
 /*
  * Both ends get the pair's id with the first (cpt_files.c). Each end
  * saves its peer's SO_PASSCRED too: whichever end a restart makes last
@@ -928,7 +1106,7 @@ static int cpt_unix_pair_save(struct cpt_file_save *fs)
 	struct sock *sk = sock_from_file(fs->e->file)->sk, *peer;
 	int ret;
 
-	ret = cpt_unix_refuse_options(fs->e->fd, sk, true);
+	ret = cpt_unix_refuse_options(fs->e->fd, sk);
 	if (ret)
 		return ret;
 	cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
@@ -943,10 +1121,51 @@ static int cpt_unix_pair_save(struct cpt_file_save *fs)
 			   test_bit(SOCK_PASSCRED, &peer->sk_socket->flags));
 	if (peer)
 		sock_put(peer);
-	ret = cpt_encode_unix_queue(fs, sk);
+	if (fs->sf->unix_pending)
+		cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_PENDING_CONNECTION, 1);
+	ret = cpt_encode_unix_queue(fs, fs->one, sk, CPT_PB_FILE_UNIX_MESSAGES,
+				    CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS);
 	if (ret && ret != -EOPNOTSUPP && ret != -EOVERFLOW)
 		cpt_note("fd %u: cannot save what its socket holds: %d\n", fs->e->fd, ret);
 	return ret;
+}
+
+/*
+ * A connection not accepted yet (UnixPendingConnection), checked: its
+ * connecting end's pair id, and how many of its messages have credentials
+ * (all or none).
+ */
+static int cpt_unix_decode_pending(const struct cpt_pb_field *pf, u32 *pair_id, u32 *nr_creds)
+{
+	u32 nr_messages = 0;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	size_t total = 0;
+	struct ucred uc;
+
+	*pair_id = 0;
+	*nr_creds = 0;
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		switch (f.num) {
+		case CPT_PB_UNIX_PENDING_CONNECTION_PAIR_ID:
+			cpt_pb_read_u32(&r, &f, pair_id);
+			break;
+		case CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES:
+			if (f.wire != CPT_PB_BYTES)
+				cpt_pb_fail(&r, -EBADMSG);
+			total += f.len;
+			nr_messages++;
+			break;
+		case CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS:
+			(*nr_creds)++;
+			cpt_pb_fail(&r, cpt_unix_decode_creds(&f, &uc));
+			break;
+		}
+	}
+	if (!cpt_pb_end(&r) && (!*pair_id || *pair_id > CPT_MAX_FILES || total > CPT_MAX_QUEUED ||
+				(*nr_creds && *nr_creds != nr_messages)))
+		return -EBADMSG;
+	return cpt_pb_end(&r);
 }
 
 static int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
@@ -985,6 +1204,16 @@ static int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		return cpt_pb_get_bool(f, &rfile->unix_sk.passcred);
 	case CPT_PB_FILE_UNIX_PEER_PASSCRED:
 		return cpt_pb_get_bool(f, &rfile->unix_sk.peer_passcred);
+	case CPT_PB_FILE_UNIX_PENDING_CONNECTION:
+		return cpt_pb_get_bool(f, &rfile->unix_sk.pending_connection);
+	case CPT_PB_FILE_UNIX_PENDING: {
+		u32 pair_id, nr_creds;
+
+		/* Walked again when the listener is made (cpt_unix_connect_pending()). */
+		if (++rfile->unix_sk.nr_pending > CPT_UNIX_MAX_PENDING)
+			return -EFBIG;
+		return cpt_unix_decode_pending(f, &pair_id, &nr_creds);
+	}
 	}
 	return CPT_FILE_FOREIGN;
 }
@@ -1004,6 +1233,10 @@ static int cpt_unix_pair_check(const struct cpt_rfile *rfile, const char *path, 
 		*bad = "socket name";
 	else if (u->nr_creds && u->nr_creds != u->nr_messages)
 		*bad = "queued messages' credentials";
+	else if (u->nr_pending ||
+		 (u->pending_connection && (u->nr_messages || u->peer_passcred ||
+					    u->type == SOCK_DGRAM)))
+		*bad = "connection not accepted yet";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
 	return *bad ? -EBADMSG : 0;
@@ -1020,7 +1253,7 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 		*bad = "socket type";
 	else if (!cpt_unix_addr_valid(u->addr, u->addr_len))
 		*bad = "socket name";
-	else if (u->nr_messages || u->nr_creds || u->passcred || u->peer_passcred)
+	else if (u->nr_messages || u->nr_creds || u->peer_passcred || u->pending_connection)
 		*bad = "socket pair's state";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
@@ -1052,7 +1285,110 @@ static int cpt_unix_restore_node(struct cpt_rfile *rfile)
 	return ret;
 }
 
-/* socket(), bind() and listen() again, in the restoring task. */
+static int cpt_unix_setsockopt(struct cpt_unix_restore *ur, int name, const char *what,
+			       u32 value);
+
+/*
+ * One connection the listener had not accepted: a new socket connect()s to
+ * it as the caller (the LSM's hooks, the permission to connect to its
+ * path; not waiting: a backlog now too small is an error), sends what it
+ * had written before the accept with its credentials, and waits in
+ * pending_ends for its own File (the connecting end's UNIX_PAIR).
+ */
+static int cpt_unix_connect_one(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				const struct cpt_pb_field *pf, struct sockaddr_storage *to, int len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct cpt_unix_shown_creds shown_creds;
+	struct cpt_unix_shown shown;
+	struct cpt_pb_reader r, cr;
+	struct cpt_pb_field g;
+	struct socket *sock;
+	u32 pair_id, nr_creds;
+	struct file *file;
+	struct ucred uc;
+	int ret, sent;
+
+	ret = cpt_unix_decode_pending(pf, &pair_id, &nr_creds) ?:
+	      sock_create(AF_UNIX, rfile->unix_sk.type, 0, &sock);
+	if (ret)
+		return ret;
+	ret = kernel_connect(sock, (struct sockaddr *)to, len, O_NONBLOCK);
+	if (ret) {
+		cpt_note("cannot connect to %s again for connection %u not accepted yet: %d\n",
+			 cpt_unix_show(&shown, to, len), pair_id, ret);
+		sock_release(sock);
+		return ret;
+	}
+	cpt_pb_reader_init_field(&cr, pf);
+	/* Checked when decoded: each message is a bytes field. */
+	cpt_pb_for_each_subfield(&r, pf, &g) {
+		if (g.num != CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES)
+			continue;
+		ret = cpt_unix_next_creds(nr_creds, CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS,
+					  &cr, &uc);
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+		if (!g.len && rfile->unix_sk.type == SOCK_STREAM)
+			continue;
+		sent = cpt_unix_send(sock, &msg, &g, &uc);
+		if (sent != g.len) {
+			cpt_note("connection %u %s: cannot queue %zu saved bytes%s again: %d\n",
+				 pair_id, "not accepted yet", g.len,
+				 cpt_unix_show_creds(&shown_creds, &uc), sent);
+			cpt_pb_fail(&r, sent < 0 ? sent : -ENOBUFS);
+		}
+	}
+	ret = cpt_pb_end(&r);
+	if (ret) {
+		sock_release(sock);
+		return ret;
+	}
+	file = sock_alloc_file(sock, 0, NULL);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ret = xa_insert(&reg->pending_ends, pair_id, file, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		fput(file);
+	if (ret == -EBUSY) {
+		cpt_note("connection %u %s: another one has its pair id\n", pair_id,
+			 "not accepted yet");
+		return -EBADMSG;
+	}
+	return ret;
+}
+
+/* The listener's connections not accepted yet, made again in their order. */
+static int cpt_unix_connect_pending(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct sockaddr_storage to;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int len, ret;
+
+	if (!u->nr_pending)
+		return 0;
+	len = cpt_unix_sockaddr(&to, u->addr, u->addr_len);
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
+		if (f.num != CPT_PB_FILE_UNIX_PENDING)
+			continue;
+		ret = cpt_unix_connect_one(reg, rfile, &f, &to, len) ?: cpt_long_loop_check();
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+	}
+	return cpt_pb_end(&r);
+}
+
+/*
+ * socket(), bind(), listen() and SO_PASSCRED again, in the restoring task;
+ * then its connections not accepted yet, before its socket file gets its
+ * saved owner and mode back.
+ */
 static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
@@ -1068,7 +1404,9 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 			cpt_note("cannot listen on %s again: %d\n",
 				 cpt_unix_show(&shown, u->addr, u->addr_len), ret);
 	}
-	ret = cpt_unix_socket_done(&ur, ret);
+	if (!ret && u->passcred)
+		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
+	ret = cpt_unix_socket_done(&ur, ret) ?: cpt_unix_connect_pending(reg, rfile);
 	return ret ?: cpt_unix_restore_node(rfile) ?:
 		      cpt_unix_note_name(reg, u->addr, u->addr_len);
 }
@@ -1593,7 +1931,7 @@ const struct cpt_file_ops cpt_unix_pair_ops = {
 const struct cpt_file_ops cpt_unix_listener_ops = {
 	.path = CPT_FILE_PATH_SHOWN,
 	.claim = cpt_unix_claim,
-	.save = cpt_unix_listener_save_file,
+	.save = cpt_unix_listener_save,
 	.decode = cpt_unix_decode,
 	.check = cpt_unix_listener_check,
 	.open = cpt_unix_listener_reopen,

@@ -456,6 +456,32 @@ export interface File {
    * permission bits are mode's), a CHAR_DEVICE's other opens same_inode_as.
    */
   nodeDeleted: boolean;
+  /**
+   * UNIX_LISTENER: its connections not accepted yet, in its queue's order
+   * (the next accept() returns the first). A restart connects each again
+   * to the listener, from a socket that becomes the UNIX_PAIR File of the
+   * same pair_id with unix_pending_connection.
+   */
+  unixPending: UnixPendingConnection[];
+  /**
+   * UNIX_PAIR: the connecting end of a connection its listener (an earlier
+   * File) has not accepted yet: made by the listener's File, not as a pair
+   */
+  unixPendingConnection: boolean;
+}
+
+/**
+ * A connection a unix listener has not accepted yet: its connecting end's
+ * pair id, and what the connection's end in the listener's queue has yet
+ * to read, with each message's credentials (af_unix gives every message
+ * written before the accept its sender's): sent again from the connecting
+ * end once it is connected.
+ */
+export interface UnixPendingConnection {
+  pairId: number;
+  messages: Buffer[];
+  /** one per message, in order; or none */
+  credentials: UnixCredentials[];
 }
 
 /**

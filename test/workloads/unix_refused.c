@@ -7,8 +7,8 @@
  * that sent it and exited (its pid reads the same, but a restart could not
  * give it back); outside, a datagram socket connected to one a process outside the tree
  * holds; option, an unbound stream socket with SO_RCVTIMEO; pair-option,
- * listener-option, a listener on DIR/sock with SO_PASSCRED, which the
- * sockets it accepts inherit. Prints READY,
+ * listener-option, a listener on DIR/sock with SO_SNDBUF set, which a
+ * restart does not set again on a listener. Prints READY,
  * then after DIR/go checks fd 3 still is what it was.
  * Usage: unix_refused KIND DIR
  */
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 	char go[PATH_MAX], ready[PATH_MAX], buf[8];
 	struct timeval tv = { .tv_sec = 5 };
 	const char *kind;
-	int fd, ok = 0, one = 1;
+	int fd, ok = 0, sndbuf = 65536;
 	socklen_t len;
 
 	if (argc != 3) {
@@ -127,8 +127,8 @@ int main(int argc, char **argv)
 	} else if (!strcmp(kind, "listener-option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (fd != 3 ||
-		    setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one,
-			       sizeof(one)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
+			       sizeof(sndbuf)) ||
 		    bind(fd, (struct sockaddr *)&addr, addr_len) ||
 		    listen(fd, 4))
 			return 2;
@@ -149,12 +149,11 @@ int main(int argc, char **argv)
 		ok = !getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) &&
 		     tv.tv_sec == 5;
 	} else if (!strcmp(kind, "listener-option")) {
-		int passcred = 0;
+		int now = 0;
 
-		len = sizeof(passcred);
-		ok = !getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &passcred,
-				 &len) &&
-		     passcred == 1;
+		len = sizeof(now);
+		ok = !getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &now, &len) &&
+		     now == 2 * sndbuf;
 	} else {
 		ok = recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 1;
 	}

@@ -23,6 +23,7 @@ import type {
   Task,
   TaskAttrs,
   UnixCredentials,
+  UnixPendingConnection,
   Vma,
 } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
@@ -182,13 +183,16 @@ function describeFile(file: File): string {
         `${describeCredentials(file.unixMessageCredentials)})` +
         (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '') +
         (file.unixPasscred ? ', SO_PASSCRED' : '') +
-        (file.unixPeerPasscred ? ', peer SO_PASSCRED' : '')
+        (file.unixPeerPasscred ? ', peer SO_PASSCRED' : '') +
+        (file.unixPendingConnection ? ', connecting end of a connection not accepted yet' : '')
       );
     case 'UNIX_LISTENER':
       return (
         `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, ` +
         `backlog ${file.unixBacklog}` +
-        (file.nodeMode === 0 ? '' : `, socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`)
+        (file.unixPasscred ? ', SO_PASSCRED' : '') +
+        (file.nodeMode === 0 ? '' : `, socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`) +
+        describePending(file.unixPending)
       );
     case 'UNIX_STREAM':
     case 'UNIX_DGRAM':
@@ -274,6 +278,17 @@ function describeCredentials(credentials: readonly (UnixCredentials | null)[]): 
   if (held.length === 0) return '';
   const distinct = [...new Set(held.map((c) => `pid ${c.pid} uid ${c.uid} gid ${c.gid}`))];
   return `, ${held.length} with credentials ${distinct.join('; ')}`;
+}
+
+/** A listener's connections not accepted yet, in its queue's order: "; not accepted yet: pair 3 (2 queued (9 bytes, ...)), ...". */
+function describePending(pending: readonly UnixPendingConnection[]): string {
+  if (pending.length === 0) return '';
+  const each = pending.map(
+    (p) =>
+      `pair ${p.pairId} (${p.messages.length} queued (${p.messages.reduce((n, m) => n + m.length, 0)} bytes` +
+      `${describeCredentials(p.credentials)}))`,
+  );
+  return `; not accepted yet: ${each.join(', ')}`;
 }
 
 function describeUnixSocket(file: File): string {
@@ -738,6 +753,7 @@ function fileJson(file: File): Record<string, unknown> {
     eventfdCount: file.eventfdCount.toString(),
     unixMessages: file.unixMessages.map((m) => m.toString('base64')),
     unixAddr: file.unixAddr.toString('base64'),
+    unixPending: file.unixPending.map((p) => ({ ...p, messages: p.messages.map((m) => m.toString('base64')) })),
     signalfdMask: hex(file.signalfdMask),
     timerTicks: file.timerTicks.toString(),
     timerValueNs: file.timerValueNs.toString(),

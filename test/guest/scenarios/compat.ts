@@ -49,6 +49,8 @@ export const COMPAT_CHECKS = [
   'raw_ra_chain',
   // SHM_NORESERVE segments (issue 13)
   'hugetlb_resv',
+  // unix connections not accepted yet
+  'unix_embryo',
 ] as const;
 
 interface CompatReport {

@@ -47,6 +47,7 @@ import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
 import { fidelScenarios } from './fidel.js';
+import { unixextScenarios } from './unixext.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -86,6 +87,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...udprawScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,
+  ...unixextScenarios,
   ...tcpEstablishedScenarios,
   ...tcpSharedScenarios,
   ...securityLeftoverScenarios,

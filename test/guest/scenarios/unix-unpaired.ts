@@ -11,7 +11,7 @@ const REFUSED: readonly (readonly [string, string])[] = [
   ['creds', 'a datagram queued with the credentials (SCM_CREDENTIALS) of a sender that exited, which a restart cannot give back'],
   ['outside', 'a datagram socket connected to a socket outside the tree'],
   ['option', 'a unix socket option it does not save (SO_RCVTIMEO)'],
-  ['listener-option', 'an option set on a listener, which its accepted sockets inherit (SO_PASSCRED)'],
+  ['listener-option', 'a buffer size set on a listener (SO_SNDBUF), which a restart does not set again'],
 ];
 
 export const unixUnpairedScenarios: readonly Scenario[] = [

@@ -29,7 +29,7 @@ scenario_unix_refused() {
 		creds) why="fd 3: a queued message's credentials (SCM_CREDENTIALS) from a process that exited, pid [0-9]*, is not supported" ;;
 		outside) why="fd 3: a unix datagram socket connected to a socket outside the tree is not supported" ;;
 		option) why="fd 3: socket option SO_RCVTIMEO is not supported" ;;
-		listener-option) why="fd 3: socket option SO_PASSCRED is not supported" ;;
+		listener-option) why="fd 3: socket option SO_RCVBUF or SO_SNDBUF is not supported" ;;
 		esac
 		expect_refusal unix-refused "$kind" "$why" "$workloads/unix_refused" "$kind"
 	done
