@@ -40,6 +40,7 @@ import { kindsScenarios } from './kinds.js';
 import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
+import { tcpHoldScenarios } from './tcp-hold.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
@@ -82,6 +83,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...unixCredsScenarios,
   ...tcpEstablishedScenarios,
   ...tcpSharedScenarios,
+  ...tcpHoldScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
   ...aioScenarios,
