@@ -210,7 +210,7 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 		cpt_note("cannot hold %u more TCP connections (%s): %u %s %u, %u of %u in all\n",
 			 fresh, "cptctl release drops holds", mine, "held by the user of at most",
 			 CPT_TCP_HOLDS_PER_USER, cpt_holds_nr, CPT_TCP_HOLDS_MAX);
-		ret = -ENOSPC;
+		ret = -EUSERS;
 		goto unlock;
 	}
 	if (!hn->hooked) {

@@ -58,7 +58,8 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     timeoutSeconds: 60,
     costSeconds: 10,
     checks: {
-      'tcp-hold-limit.refused': 'a tree with 257 connections to peers outside it exceeds the holds a user may have: refused by count',
+      'tcp-hold-limit.refused':
+        'a tree with 257 connections to peers outside it exceeds the 256 holds a user may have: refused (EUSERS) by count at the 257th',
       'tcp-hold-limit.none-left': 'the refused checkpoint leaves no hold',
       'tcp-hold-limit.many': 'the tree runs on with its connections',
     },

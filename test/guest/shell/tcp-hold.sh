@@ -108,7 +108,7 @@ scenario_tcp_hold_limit() {
 	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
 	status=$?
 	pass_if "$hc.refused" "checkpoint --kill --tcp-established of 257 connections exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" \
-		eval '[ "$status" -ne 0 ] && grep -q "cannot hold 257 more TCP connections" "$hd/checkpoint.err"'
+		eval '[ "$status" -ne 0 ] && grep -q "EUSERS.*cannot hold 1 more TCP connections.*256 held by the user of at most 256" "$hd/checkpoint.err"'
 	rm -f "$hd/tree.img"
 	pass_if "$hc.none-left" "holds: $("$cptctl" release --list | tr '\n' ' ')" sh -c "'$cptctl' release --list | grep -q '^no TCP holds'"
 	touch "$hd/stop"
