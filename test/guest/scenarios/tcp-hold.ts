@@ -25,7 +25,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v4'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 90,
+    costSeconds: 35,
     checks: cycleChecks('tcp-hold-v4', 'IPv4'),
   },
   {
@@ -33,7 +33,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v6'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 90,
+    costSeconds: 35,
     checks: cycleChecks('tcp-hold-v6', 'IPv6'),
   },
   {
