@@ -60,6 +60,7 @@
 #include "cpt_pb_fields.h"
 #include "cpt_sock.h"
 #include "cpt_symbols.h"
+#include "cpt_tcp_hold.h"
 
 /*
  * An option saved when it is not the kernel's default for a new socket,
@@ -582,12 +583,103 @@ static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct s
  */
 #define CPT_TCP_MAX_QUEUE (4U << 20)
 
+/* A saved connection's two ends (cpt_tcp_hold.h), or its peer's: reversed. */
+static void cpt_tcp_ends(struct sock *sk, bool reversed, struct cpt_tcp_ends *e)
+{
+	struct sockaddr_storage a[2];
+	unsigned int i;
+
+	memset(e, 0, sizeof(*e));
+	cpt_inet_addr(sk, reversed, &a[0]);
+	cpt_inet_addr(sk, !reversed, &a[1]);
+	for (i = 0; i < 2; i++) {
+		struct in6_addr *addr = i ? &e->peer : &e->local;
+		__be16 *port = i ? &e->peer_port : &e->local_port;
+
+		const struct sockaddr_in *sin = (struct sockaddr_in *)&a[i];
+
+		if (a[i].ss_family == AF_INET) {
+			ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, addr);
+			*port = sin->sin_port;
+		} else {
+			*addr = ((struct sockaddr_in6 *)&a[i])->sin6_addr;
+			*port = ((struct sockaddr_in6 *)&a[i])->sin6_port;
+		}
+	}
+}
+
+/* The restart's final step: the tree's connections out of repair mode. */
+int cpt_inet_resume_connections(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_ends ends;
+	struct file *file;
+	unsigned long id;
+	struct sock *sk;
+	int ret;
+
+	if (!reg)
+		return 0;
+	xa_for_each(&reg->restored, id, file) {
+		sk = cpt_inet_sk(file);
+		if (!sk || sk->sk_protocol != IPPROTO_TCP)
+			continue;
+		/* Only a restart's: a checkpoint refuses a socket in repair mode. */
+		ret = cpt_compat_tcp_resume(sk);
+		if (ret) {
+			cpt_note("file %lu: TCP connection: cannot leave TCP repair mode: %d\n", id,
+				 ret);
+			return ret;
+		}
+		/*
+		 * Out of repair mode, it answers its peer: the peer's next
+		 * retransmission may get through. Only a connection: a
+		 * listener's ends are not one.
+		 */
+		if (sk->sk_state == TCP_ESTABLISHED) {
+			cpt_tcp_ends(sk, false, &ends);
+			cpt_tcp_hold_drop(sock_net(sk), &ends);
+		}
+	}
+	return 0;
+}
+
+/* ---- checkpoint --kill ---- */
+
+/*
+ * With --tcp-established, a connection is held before it is saved, as
+ * CRIU locks the network before it dumps: nothing its peer sends after
+ * reaches it, so a --kill finds it as saved, however busy the peer. A
+ * checkpoint that does not end it drops the hold (cpt_inet_cancel_holds()),
+ * and so does --kill for a connection whose peer is in the tree, once ended.
+ */
+static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
+{
+	struct cpt_tcp_ends ends;
+	u16 family = sk->sk_family;
+	u64 id;
+	int ret;
+
+	if (!fs->sf || !fs->reg->session->tcp_established || fs->sf->tcp_hold ||
+	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+		return 0;
+	cpt_tcp_ends(sk, false, &ends);
+	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1);
+	if (ret)
+		return ret;
+	fs->sf->tcp_hold = id;
+	return 0;
+}
+
 static int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct cpt_pb_buf *msg,
 			     const struct sockaddr *local)
 {
 	struct cpt_tcp_state st;
 	int ret;
 
+	ret = cpt_tcp_hold_saved(fs, sk);
+	if (ret)
+		return ret;
 	ret = cpt_compat_tcp_save(sk, &st, CPT_TCP_MAX_QUEUE);
 	if (ret)
 		return ret;
@@ -1351,8 +1443,13 @@ static struct sock *cpt_saved_connection(const struct cpt_saved_file *sf)
 	return sf->tcp_saved ? cpt_inet_sk(sf->file) : NULL;
 }
 
-static int cpt_tcp_may_end(struct sock *sk, u32 rcv_nxt, const struct cpt_tcp_ends *ends,
-			   unsigned int nr)
+/*
+ * Whether --kill may end sk: silently, which takes CAP_NET_ADMIN; its peer
+ * in the tree (ended too), or outside it with --tcp-established (*outside:
+ * it needs a hold).
+ */
+static int cpt_tcp_may_end(struct cpt_session *s, struct sock *sk,
+			   const struct cpt_tcp_ends *ends, unsigned int nr, bool *outside)
 {
 	struct sockaddr_storage local, peer;
 	struct cpt_tcp_ends reversed;
@@ -1365,17 +1462,26 @@ static int cpt_tcp_may_end(struct sock *sk, u32 rcv_nxt, const struct cpt_tcp_en
 			 "ending it silently (TCP repair mode) for --kill");
 		return -EPERM;
 	}
-	if (!bsearch(&reversed, ends, nr, sizeof(*ends), cpt_tcp_ends_cmp)) {
+	*outside = !bsearch(&reversed, ends, nr, sizeof(*ends), cpt_tcp_ends_cmp);
+	if (*outside && !s->tcp_established) {
 		cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
-			 "its peer is outside the tree (--kill would leave it to resets): not supported");
+			 "its peer is outside the tree (--kill would leave it to resets): not supported without --tcp-established");
 		return -EOPNOTSUPP;
 	}
-	if (!cpt_compat_tcp_unchanged(sk, rcv_nxt)) {
-		cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
-			 "data came in or the state changed after it was saved; try again");
-		return -EAGAIN;
-	}
 	return 0;
+}
+
+static int cpt_tcp_unchanged(struct sock *sk, u32 rcv_nxt)
+{
+	struct sockaddr_storage local, peer;
+
+	if (cpt_compat_tcp_unchanged(sk, rcv_nxt))
+		return 0;
+	cpt_inet_addr(sk, false, &local);
+	cpt_inet_addr(sk, true, &peer);
+	cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
+		 "data came in or the state changed after it was saved; try again");
+	return -EAGAIN;
 }
 
 /*
@@ -1502,11 +1608,28 @@ static int cpt_tcp_refuse_shared(struct cpt_session *s)
 	return ret ?: shared ? -EOPNOTSUPP : 0;
 }
 
+void cpt_inet_cancel_holds(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_saved_file *sf;
+	unsigned int i;
+	struct sock *sk;
+
+	for (i = 0; reg && i < reg->nr_saved; i++) {
+		sf = &reg->saved[i];
+		sk = cpt_saved_connection(sf);
+		if (sk && sf->tcp_hold)
+			cpt_tcp_hold_cancel(sock_net(sk), sf->tcp_hold);
+		sf->tcp_hold = 0;
+	}
+}
+
 int cpt_inet_may_end_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
 	struct cpt_tcp_ends *ends;
 	unsigned int i, nr = 0;
+	bool *outside = NULL;
 	struct sock *sk;
 	int ret = 0;
 
@@ -1515,8 +1638,11 @@ int cpt_inet_may_end_connections(struct cpt_session *s)
 	if (!nr)
 		return 0;
 	ends = kvmalloc_array(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
-	if (!ends)
-		return -ENOMEM;
+	outside = kvcalloc(reg->nr_saved, sizeof(*outside), GFP_KERNEL_ACCOUNT);
+	if (!ends || !outside) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	nr = 0;
 	for (i = 0; i < reg->nr_saved; i++) {
 		sk = cpt_saved_connection(&reg->saved[i]);
@@ -1527,10 +1653,22 @@ int cpt_inet_may_end_connections(struct cpt_session *s)
 	for (i = 0; !ret && i < reg->nr_saved; i++) {
 		sk = cpt_saved_connection(&reg->saved[i]);
 		if (sk)
-			ret = cpt_tcp_may_end(sk, reg->saved[i].tcp_rcv_nxt, ends, nr);
+			ret = cpt_tcp_may_end(s, sk, ends, nr, &outside[i]);
 	}
+	ret = ret ?: cpt_tcp_refuse_shared(s);
+	/* A segment past the hooks before a hold was made is through TCP after this. */
+	if (!ret && s->tcp_established)
+		synchronize_net();
+	for (i = 0; !ret && i < reg->nr_saved; i++) {
+		reg->saved[i].tcp_outside = outside[i];
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (sk)
+			ret = cpt_tcp_unchanged(sk, reg->saved[i].tcp_rcv_nxt);
+	}
+out:
 	kvfree(ends);
-	return ret ?: cpt_tcp_refuse_shared(s);
+	kvfree(outside);
+	return ret;
 }
 
 void cpt_inet_end_connections(struct cpt_session *s)
@@ -1541,8 +1679,14 @@ void cpt_inet_end_connections(struct cpt_session *s)
 
 	for (i = 0; reg && i < reg->nr_saved; i++) {
 		sk = cpt_saved_connection(&reg->saved[i]);
-		if (sk)
-			cpt_compat_tcp_end_silently(sk);
+		if (!sk)
+			continue;
+		cpt_compat_tcp_end_silently(sk);
+		/* Its peer, ended too, sends nothing: only a peer outside needs the hold. */
+		if (reg->saved[i].tcp_hold && !reg->saved[i].tcp_outside)
+			cpt_tcp_hold_cancel(sock_net(sk), reg->saved[i].tcp_hold);
+		/* The module's now: no cancel at the session's end. */
+		reg->saved[i].tcp_hold = 0;
 	}
 }
 

@@ -109,6 +109,8 @@ void cpt_files_release(struct cpt_session *s)
 		path_put(&reg->root_fs[0]);
 		path_put(&reg->root_fs[1]);
 	}
+	/* A session that ended before its --kill: its holds go (the sockets are still here). */
+	cpt_inet_cancel_holds(s);
 	for (i = 0; i < reg->nr_saved; i++)
 		fput(reg->saved[i].file);
 	kvfree(reg->saved);

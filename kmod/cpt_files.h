@@ -56,6 +56,8 @@ struct cpt_saved_file {
 	u32 tcp_rcv_nxt;	/* ... having received up to this sequence number */
 	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process */
 	bool unix_pending;	/* a connecting end a saved listener has not accepted */
+	u64 tcp_hold;		/* ... held by this checkpoint (--tcp-established), or 0 */
+	bool tcp_outside;	/* ... to a peer outside the tree (a --kill keeps its hold) */
 };
 
 /*
@@ -447,6 +449,7 @@ int cpt_inet_may_end_connections(struct cpt_session *s);
 /* A restart's final step: its connections out of repair mode. */
 int cpt_inet_resume_connections(struct cpt_session *s);
 void cpt_inet_end_connections(struct cpt_session *s);
+void cpt_inet_cancel_holds(struct cpt_session *s);
 
 /* cpt_files.c: helpers the kinds share. */
 struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file);

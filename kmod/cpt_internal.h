@@ -13,7 +13,7 @@
 				CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 				CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
 				CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
-				CPT_FEATURE_NEW_PIDNS)
+				CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD)
 
 struct cpt_session;
 struct cpt_restore;
@@ -38,6 +38,7 @@ union cpt_ioctl_arg {
 	struct cpt_next_id next_id;
 	struct cpt_message message;
 	struct cpt_key key;
+	struct cpt_hold hold;
 };
 
 /*

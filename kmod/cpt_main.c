@@ -16,6 +16,7 @@
 #include "cpt_auth.h"
 #include "cpt_compat.h"
 #include "cpt_internal.h"
+#include "cpt_tcp_hold.h"
 
 struct cpt_ioctl_desc {
 	unsigned int cmd;
@@ -32,6 +33,7 @@ static const struct cpt_ioctl_desc cpt_ioctls[] = {
 	[_CPT_SET_NEXT_ID] = { CPT_IOC_SET_NEXT_ID, CPT_NEXT_ID_SIZE_VER0, cpt_ioctl_set_next_id },
 	[_CPT_MESSAGE] = { CPT_IOC_MESSAGE, CPT_MESSAGE_SIZE_VER0, cpt_ioctl_message },
 	[_CPT_KEY] = { CPT_IOC_KEY, CPT_KEY_SIZE_VER0, cpt_ioctl_key },
+	[_CPT_HOLD] = { CPT_IOC_HOLD, CPT_HOLD_SIZE_VER0, cpt_ioctl_hold },
 };
 
 u64 cpt_supported_ioctls(void)
@@ -158,9 +160,16 @@ static int __init cpt_init(void)
 	ret = cpt_compat_init();
 	if (ret)
 		return ret;
+	ret = cpt_tcp_hold_init();
+	if (ret) {
+		pr_err("cannot register the TCP holds' network namespace part: %d\n", ret);
+		cpt_compat_exit();
+		return ret;
+	}
 	ret = misc_register(&cpt_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", CPT_DEVICE_NAME, ret);
+		cpt_tcp_hold_exit();
 		cpt_compat_exit();
 	}
 	return ret;
@@ -169,6 +178,7 @@ static int __init cpt_init(void)
 static void __exit cpt_exit(void)
 {
 	misc_deregister(&cpt_miscdev);
+	cpt_tcp_hold_exit();
 	cpt_auth_exit();
 	cpt_compat_exit();
 }

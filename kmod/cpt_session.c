@@ -471,10 +471,13 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	bool busy;
 	int ret;
 
-	if (req->flags & ~(CPT_INIT_ALLOW_UNAUTHENTICATED | CPT_INIT_NEW_PIDNS) || req->reserved0 ||
+	if (req->flags & ~(CPT_INIT_ALLOW_UNAUTHENTICATED | CPT_INIT_NEW_PIDNS |
+			   CPT_INIT_TCP_ESTABLISHED) || req->reserved0 ||
 	    req->reserved[0] || req->reserved[1])
 		return -EINVAL;
-	if (req->flags && req->mode != CPT_MODE_RESTART)
+	if (req->flags & ~CPT_INIT_TCP_ESTABLISHED && req->mode != CPT_MODE_RESTART)
+		return -EINVAL;
+	if (req->flags & CPT_INIT_TCP_ESTABLISHED && req->mode != CPT_MODE_CHECKPOINT)
 		return -EINVAL;
 	/* Root's alone: anyone else's restart of an unauthenticated image could be forged. */
 	if (req->flags & CPT_INIT_ALLOW_UNAUTHENTICATED && !capable(CAP_SYS_ADMIN)) {
@@ -500,6 +503,7 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	mutex_init(&s->lock);
 	init_waitqueue_head(&s->wq);
 	s->mode = req->mode;
+	s->tcp_established = req->flags & CPT_INIT_TCP_ESTABLISHED;
 	s->img.file = fget(req->image_fd);
 	if (!s->img.file || !(s->img.file->f_mode & need)) {
 		ret = -EBADF;
@@ -910,6 +914,9 @@ static int cpt_finish_checkpoint(struct cpt_session *s, u32 action, u64 *frozen_
 	} else if (!ret && action == CPT_FINALIZE_STOP) {
 		cpt_signal_tree(s, SIGSTOP);
 	}
+	/* The tree runs on: the holds its connections got go. */
+	if (ret || action != CPT_FINALIZE_KILL)
+		cpt_inet_cancel_holds(s);
 	*frozen_ns = ktime_to_ns(ktime_sub(ktime_get(), s->frozen_at));
 	cpt_tree_thaw(s);
 	return ret;

@@ -106,6 +106,7 @@ struct cpt_session {
 	ktime_t frozen_at;
 	u64 xfeatures;		/* what the saved xstate may hold */
 	bool frozen;
+	bool tcp_established;	/* CPT_INIT_TCP_ESTABLISHED: --kill holds connections */
 
 	/* restart: the next record to read is subsystem rec_subsys of tasks[rec_task] */
 	unsigned int rec_subsys;

@@ -8,6 +8,7 @@ import { checkpointCommand } from './commands/checkpoint/cli.js';
 import { encodeCommand } from './commands/encode/cli.js';
 import { inspectCommand } from './commands/inspect/cli.js';
 import { keyCommand } from './commands/key/cli.js';
+import { releaseCommand } from './commands/release/cli.js';
 import { restartCommand } from './commands/restart/cli.js';
 import { ExitCode, exitCodeFor, ExitStatus, formatError, UsageError } from './errors.js';
 import { packageVersion } from './package.js';
@@ -65,6 +66,7 @@ export function buildParser(args: readonly string[]): Argv<GlobalOptions> {
       .command(inspectCommand)
       .command(encodeCommand)
       .command(keyCommand)
+      .command(releaseCommand)
       .demandCommand(1, 'no command given')
       .strict()
       .version(packageVersion())

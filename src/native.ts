@@ -9,10 +9,10 @@ import { EnvironmentError } from './errors.js';
 import { packageRoot } from './package.js';
 
 /** Ioctls by the suffix of their CPT_IOC_* name; keys of IOCTL_BITS. */
-export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE' | 'KEY';
+export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE' | 'KEY' | 'HOLD';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS';
+export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS' | 'TCP_HOLD';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -28,7 +28,23 @@ export type ModeName = 'CHECKPOINT' | 'RESTART';
 export type FinalizeActionName = 'RESUME' | 'KILL' | 'STOP';
 
 /** Flags of CPT_IOC_INIT, CPT_INIT_*; keys of INIT_FLAGS. */
-export type InitFlagName = 'ALLOW_UNAUTHENTICATED' | 'NEW_PIDNS';
+export type InitFlagName = 'ALLOW_UNAUTHENTICATED' | 'NEW_PIDNS' | 'TCP_ESTABLISHED';
+
+/** Operations of CPT_IOC_HOLD, CPT_HOLD_*; keys of HOLD_OPS. */
+export type HoldOpName = 'LIST' | 'RELEASE';
+
+/** A TCP hold (struct cpt_hold_tuple): a connection whose segments the module drops. */
+export interface HoldTuple {
+  /** 16 bytes: IPv6, or v4-mapped. */
+  readonly local: Buffer;
+  readonly peer: Buffer;
+  readonly localPort: number;
+  readonly peerPort: number;
+  /** AF_INET or AF_INET6: the socket's. */
+  readonly family: number;
+  /** LIST: who installed it; 0 on RELEASE. */
+  readonly uid: number;
+}
 
 /** Operations of CPT_IOC_KEY, CPT_KEY_*; keys of KEY_OPS. */
 export type KeyOpName = 'LOAD' | 'UNLOAD' | 'STATUS';
@@ -135,6 +151,9 @@ export interface CptAddon {
   readonly ID_KINDS: Readonly<Record<IdKindName, number>>;
   readonly INIT_FLAGS: Readonly<Record<InitFlagName, number>>;
   readonly KEY_OPS: Readonly<Record<KeyOpName, number>>;
+  readonly HOLD_OPS: Readonly<Record<HoldOpName, number>>;
+  /** CPT_HOLD_ALL: RELEASE every hold of the caller's network namespace. */
+  readonly HOLD_ALL: number;
   /** The lengths of key CPT_KEY_LOAD accepts, CPT_KEY_MIN_LEN..CPT_KEY_MAX_LEN. */
   readonly KEY_MIN_LEN: number;
   readonly KEY_MAX_LEN: number;
@@ -165,6 +184,10 @@ export interface CptAddon {
    * reads it from the Buffer's own memory, which the caller then wipes).
    */
   key(this: void, fd: number, op: number, key?: Buffer): KeyReply;
+  /** CPT_IOC_HOLD LIST: the holds of the caller's network namespace. */
+  hold(this: void, fd: number, op: number): HoldTuple[];
+  /** CPT_IOC_HOLD RELEASE of `tuples`, or with HOLD_ALL of all: how many were dropped. */
+  hold(this: void, fd: number, op: number, tuples: readonly HoldTuple[] | undefined, flags: number): number;
   /** CPT_IOC_SET_NEXT_ID for the calling (main) thread. */
   setNextId(this: void, fd: number, request: NextIdRequest): void;
   /**

@@ -44,7 +44,7 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request)
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 9> kFeatures{ {
+constexpr std::array<NamedBit, 10> kFeatures{ {
 	CPT_FEATURE_ROW(SESSION),
 	CPT_FEATURE_ROW(NEXT_PID),
 	CPT_FEATURE_ROW(MESSAGES),
@@ -54,10 +54,11 @@ constexpr std::array<NamedBit, 9> kFeatures{ {
 	CPT_FEATURE_ROW(PTY),
 	CPT_FEATURE_ROW(AUTH),
 	CPT_FEATURE_ROW(NEW_PIDNS),
+	CPT_FEATURE_ROW(TCP_HOLD),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
-constexpr std::array<NamedBit, 8> kIoctls{ {
+constexpr std::array<NamedBit, 9> kIoctls{ {
 	CPT_IOCTL_ROW(API),
 	CPT_IOCTL_ROW(INIT),
 	CPT_IOCTL_ROW(SAVE),
@@ -66,6 +67,7 @@ constexpr std::array<NamedBit, 8> kIoctls{ {
 	CPT_IOCTL_ROW(SET_NEXT_ID),
 	CPT_IOCTL_ROW(MESSAGE),
 	CPT_IOCTL_ROW(KEY),
+	CPT_IOCTL_ROW(HOLD),
 } };
 
 #undef CPT_FEATURE_ROW
@@ -140,15 +142,21 @@ constexpr std::array<NamedValue, 5> kIdKinds{ {
 	CPT_VALUE_ROW(CPT_ID_, PTY),
 } };
 
-constexpr std::array<NamedValue, 2> kInitFlags{ {
+constexpr std::array<NamedValue, 3> kInitFlags{ {
 	CPT_VALUE_ROW(CPT_INIT_, ALLOW_UNAUTHENTICATED),
 	CPT_VALUE_ROW(CPT_INIT_, NEW_PIDNS),
+	CPT_VALUE_ROW(CPT_INIT_, TCP_ESTABLISHED),
 } };
 
 constexpr std::array<NamedValue, 3> kKeyOps{ {
 	CPT_VALUE_ROW(CPT_KEY_, LOAD),
 	CPT_VALUE_ROW(CPT_KEY_, UNLOAD),
 	CPT_VALUE_ROW(CPT_KEY_, STATUS),
+} };
+
+constexpr std::array<NamedValue, 2> kHoldOps{ {
+	CPT_VALUE_ROW(CPT_HOLD_, LIST),
+	CPT_VALUE_ROW(CPT_HOLD_, RELEASE),
 } };
 
 #undef CPT_VALUE_ROW
@@ -230,6 +238,8 @@ void RegisterConstants(Napi::Env env, Napi::Object exports)
 	exports.Set("ID_KINDS", ValueTable(env, kIdKinds));
 	exports.Set("INIT_FLAGS", ValueTable(env, kInitFlags));
 	exports.Set("KEY_OPS", ValueTable(env, kKeyOps));
+	exports.Set("HOLD_OPS", ValueTable(env, kHoldOps));
+	exports.Set("HOLD_ALL", Napi::Number::New(env, CPT_HOLD_ALL));
 	exports.Set("KEY_MIN_LEN", Napi::Number::New(env, CPT_KEY_MIN_LEN));
 	exports.Set("KEY_MAX_LEN", Napi::Number::New(env, CPT_KEY_MAX_LEN));
 	exports.Set("RECORD_MAGIC", Napi::Number::New(env, CPT_RECORD_MAGIC));

@@ -4,7 +4,9 @@
 #include <sys/ioctl.h>
 
 #include <cstdint>
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "args.h"
 #include "constants.h"
@@ -184,6 +186,89 @@ Napi::Value Key(const Napi::CallbackInfo &info)
 	return reply;
 }
 
+// CPT_IOC_HOLD. LIST: (fd, op) -> the holds of the caller's network
+// namespace, each {local, peer: 16-byte Buffers, localPort, peerPort,
+// family, uid}. RELEASE: (fd, op, tuples or undefined, flags) -> how many
+// were dropped; tuples as LIST gives them (uid 0).
+Napi::Value Hold(const Napi::CallbackInfo &info)
+{
+	const Napi::Env env = info.Env();
+	const int fd = FdArgument(info, 0, "fd");
+	struct cpt_hold arg {};
+	std::vector<struct cpt_hold_tuple> tuples;
+	arg.op = U32Argument(info, 1, "op");
+	arg.tuple_size = sizeof(struct cpt_hold_tuple);
+	if (arg.op == CPT_HOLD_LIST) {
+		// The count may grow between the calls: ask again until it fits.
+		for (;;) {
+			arg.count = static_cast<uint32_t>(tuples.size());
+			arg.tuples = reinterpret_cast<uintptr_t>(tuples.data());
+			if (ioctl(fd, CPT_IOC_HOLD, &arg) < 0)
+				throw SystemError(env, errno, "ioctl",
+						  "CPT_IOC_HOLD");
+			if (arg.count <= tuples.size())
+				break;
+			tuples.resize(arg.count + 16);
+		}
+		Napi::Array list = Napi::Array::New(env, arg.count);
+		for (uint32_t i = 0; i < arg.count; i++) {
+			const struct cpt_hold_tuple &t = tuples[i];
+			Napi::Object row = Napi::Object::New(env);
+			row.Set("local", Napi::Buffer<uint8_t>::Copy(
+						 env, t.local_addr,
+						 sizeof(t.local_addr)));
+			row.Set("peer",
+				Napi::Buffer<uint8_t>::Copy(
+					env, t.peer_addr, sizeof(t.peer_addr)));
+			row.Set("localPort",
+				Napi::Number::New(env, t.local_port));
+			row.Set("peerPort",
+				Napi::Number::New(env, t.peer_port));
+			row.Set("family", Napi::Number::New(env, t.family));
+			row.Set("uid", Napi::Number::New(env, t.uid));
+			list.Set(i, row);
+		}
+		return list;
+	}
+	if (info.Length() > 2 && !info[2].IsUndefined()) {
+		if (!info[2].IsArray())
+			throw Napi::TypeError::New(env,
+						   "tuples must be an Array");
+		const Napi::Array list = info[2].As<Napi::Array>();
+		tuples.resize(list.Length());
+		for (uint32_t i = 0; i < list.Length(); i++) {
+			const Napi::Object row = list.Get(i).As<Napi::Object>();
+			struct cpt_hold_tuple &t = tuples[i];
+			const Napi::Value local = row.Get("local");
+			const Napi::Value peer = row.Get("peer");
+			if (!local.IsBuffer() || !peer.IsBuffer() ||
+			    local.As<Napi::Buffer<uint8_t>>().Length() != 16 ||
+			    peer.As<Napi::Buffer<uint8_t>>().Length() != 16)
+				throw Napi::TypeError::New(
+					env,
+					"local and peer must be 16-byte Buffers");
+			memcpy(t.local_addr,
+			       local.As<Napi::Buffer<uint8_t>>().Data(), 16);
+			memcpy(t.peer_addr,
+			       peer.As<Napi::Buffer<uint8_t>>().Data(), 16);
+			t.local_port = static_cast<uint16_t>(
+				U32Property(row, "localPort"));
+			t.peer_port = static_cast<uint16_t>(
+				U32Property(row, "peerPort"));
+			t.family = U32Property(row, "family");
+		}
+		arg.count = static_cast<uint32_t>(tuples.size());
+		arg.tuples = reinterpret_cast<uintptr_t>(tuples.data());
+	}
+	arg.flags = info.Length() > 3 ? U32Argument(info, 3, "flags") : 0;
+	const int ret = ioctl(fd, CPT_IOC_HOLD, &arg);
+	if (ret < 0)
+		throw SystemError(env, errno, "ioctl", "CPT_IOC_HOLD");
+	if (ret > 0)
+		throw UnexpectedReturn(env, "CPT_IOC_HOLD", ret);
+	return Napi::Number::New(env, arg.count);
+}
+
 } // namespace
 
 void RegisterSession(Napi::Env env, Napi::Object exports)
@@ -194,6 +279,7 @@ void RegisterSession(Napi::Env env, Napi::Object exports)
 	exports.Set("setNextId",
 		    Napi::Function::New(env, SetNextId, "setNextId"));
 	exports.Set("key", Napi::Function::New(env, Key, "key"));
+	exports.Set("hold", Napi::Function::New(env, Hold, "hold"));
 }
 
 } // namespace cpt

@@ -22,6 +22,7 @@ const IOCTL_NAMES: Record<IoctlName, true> = {
   SET_NEXT_ID: true,
   MESSAGE: true,
   KEY: true,
+  HOLD: true,
 };
 const FEATURE_NAMES: Record<FeatureName, true> = {
   SESSION: true,
@@ -33,6 +34,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   PTY: true,
   AUTH: true,
   NEW_PIDNS: true,
+  TCP_HOLD: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -70,7 +72,7 @@ function withDevNull<T>(use: (fd: number) => T): T {
 test('the key operations and init flags are exported, and key() on a non-cpt fd fails with ENOTTY', (t) => {
   const addon = loadAddon();
   t.deepEqual(Object.keys(addon.KEY_OPS).sort(), ['LOAD', 'STATUS', 'UNLOAD']);
-  t.deepEqual(Object.keys(addon.INIT_FLAGS), ['ALLOW_UNAUTHENTICATED', 'NEW_PIDNS']);
+  t.deepEqual(Object.keys(addon.INIT_FLAGS), ['ALLOW_UNAUTHENTICATED', 'NEW_PIDNS', 'TCP_ESTABLISHED']);
   t.true(addon.KEY_MIN_LEN >= 32 && addon.KEY_MAX_LEN >= addon.KEY_MIN_LEN);
   const error = withDevNull((fd) => t.throws(() => addon.key(fd, addon.KEY_OPS.STATUS)));
   t.like(error, { code: 'ENOTTY', syscall: 'ioctl' });
@@ -186,8 +188,19 @@ test('the image constants: magic "CPTR", version, struct sizes', (t) => {
 
 test('the session ioctls bits follow _CPT_x', (t) => {
   const addon = loadAddon();
-  t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, MESSAGE: 6, KEY: 7 });
-  t.deepEqual(addon.FEATURE_BITS, { SESSION: 0, NEXT_PID: 1, MESSAGES: 2, TREE: 3, STATS: 4, SYSV_IPC: 5, PTY: 6, AUTH: 7, NEW_PIDNS: 8 });
+  t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, MESSAGE: 6, KEY: 7, HOLD: 8 });
+  t.deepEqual(addon.FEATURE_BITS, {
+    SESSION: 0,
+    NEXT_PID: 1,
+    MESSAGES: 2,
+    TREE: 3,
+    STATS: 4,
+    SYSV_IPC: 5,
+    PTY: 6,
+    AUTH: 7,
+    NEW_PIDNS: 8,
+    TCP_HOLD: 9,
+  });
 });
 
 async function rejection(promise: Promise<unknown>): Promise<NativeSystemError> {

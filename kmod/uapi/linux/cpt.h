@@ -37,6 +37,7 @@
 #define _CPT_SET_NEXT_ID 0x05
 #define _CPT_MESSAGE 0x06
 #define _CPT_KEY 0x07
+#define _CPT_HOLD 0x08
 
 /*
  * Handshake. In: api = CPT_API, flags = 0, features = the features the
@@ -100,11 +101,17 @@ struct cpt_api {
  * so that a user in a user namespace of its own may restart.
  */
 #define CPT_FEATURE_NEW_PIDNS _BITULL(8)
+/*
+ * CPT_INIT_TCP_ESTABLISHED and CPT_IOC_HOLD: a checkpoint --kill holds the
+ * connections whose peer is outside the tree (the peer's segments dropped)
+ * until a restart makes them again, or CPT_HOLD_RELEASE.
+ */
+#define CPT_FEATURE_TCP_HOLD _BITULL(9)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
 			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
-			    CPT_FEATURE_NEW_PIDNS)
+			    CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -146,6 +153,14 @@ struct cpt_api {
  * that namespace may then CPT_IOC_RESTORE (else EPERM).
  */
 #define CPT_INIT_NEW_PIDNS 2
+/*
+ * Checkpoint only (CPT_FEATURE_TCP_HOLD): CPT_FINALIZE_KILL ends in repair
+ * mode also the established TCP connections whose peer is outside the tree,
+ * each once a hold (CPT_IOC_HOLD) drops the segments its peer sends it,
+ * instead of refusing them (EOPNOTSUPP). Needs CAP_NET_ADMIN over the
+ * connections' network namespace.
+ */
+#define CPT_INIT_TCP_ESTABLISHED 4
 
 struct cpt_init {
 	__u32 image_fd;
@@ -276,6 +291,46 @@ struct cpt_key {
 
 #define CPT_KEY_SIZE_VER0 48
 
+/*
+ * TCP holds (CPT_FEATURE_TCP_HOLD). A hold drops every TCP segment that
+ * arrives for a connection (its local and remote address and port) in a
+ * network namespace: the connection of a tree a checkpoint --kill ended,
+ * whose peer outside the tree must see nothing (no RST) until a restart
+ * makes it again, which drops the hold. Holds outlive the session and the
+ * image; they go with the network namespace, or the module.
+ * CPT_HOLD_LIST (anyone) copies the holds of the caller's network namespace
+ * to tuples, at most count of them, and sets count to how many there are.
+ * CPT_HOLD_RELEASE (CAP_NET_ADMIN over that namespace) drops the holds of
+ * the count tuples (addresses and ports; family AF_INET or AF_INET6, which
+ * a v4-mapped address matches either way), or with CPT_HOLD_ALL (tuples 0,
+ * count 0) every hold of the namespace; count is then how many it dropped.
+ */
+#define CPT_HOLD_LIST 1
+#define CPT_HOLD_RELEASE 2
+
+#define CPT_HOLD_ALL 1	/* RELEASE: every hold of the caller's network namespace */
+
+struct cpt_hold_tuple {
+	__u8 local_addr[16];	/* IPv6, or v4-mapped for IPv4 */
+	__u8 peer_addr[16];
+	__u16 local_port;	/* host order */
+	__u16 peer_port;
+	__u32 family;		/* AF_INET or AF_INET6: the socket's */
+	__u32 uid;		/* LIST: who installed it, in the caller's user namespace */
+	__u32 reserved;		/* must be 0 */
+};
+
+struct cpt_hold {
+	__u32 op;		/* CPT_HOLD_* */
+	__u32 flags;		/* CPT_HOLD_ALL or 0 */
+	__u64 tuples;		/* user pointer to count struct cpt_hold_tuple */
+	__u32 count;
+	__u32 tuple_size;	/* sizeof(struct cpt_hold_tuple) */
+	__u64 reserved[2];
+};
+
+#define CPT_HOLD_SIZE_VER0 40
+
 #define CPT_IOC_INIT _IOW(CPT_IOC_MAGIC, _CPT_INIT, struct cpt_init)
 #define CPT_IOC_SAVE _IOWR(CPT_IOC_MAGIC, _CPT_SAVE, struct cpt_subsys)
 #define CPT_IOC_RESTORE _IOWR(CPT_IOC_MAGIC, _CPT_RESTORE, struct cpt_subsys)
@@ -283,6 +338,7 @@ struct cpt_key {
 #define CPT_IOC_SET_NEXT_ID _IOW(CPT_IOC_MAGIC, _CPT_SET_NEXT_ID, struct cpt_next_id)
 #define CPT_IOC_MESSAGE _IOW(CPT_IOC_MAGIC, _CPT_MESSAGE, struct cpt_message)
 #define CPT_IOC_KEY _IOWR(CPT_IOC_MAGIC, _CPT_KEY, struct cpt_key)
+#define CPT_IOC_HOLD _IOWR(CPT_IOC_MAGIC, _CPT_HOLD, struct cpt_hold)
 
 /*
  * The image: a stream of records, each a cpt_record_header, then `length`

@@ -39,6 +39,8 @@ export interface CheckpointRequest {
   /** A path, or '-' for stdout. */
   readonly output: string;
   readonly disposition: Disposition;
+  /** --tcp-established: --kill holds the connections whose peer is outside the tree (CPT_INIT_TCP_ESTABLISHED). */
+  readonly tcpEstablished?: boolean;
 }
 
 export interface SubsysStats {
@@ -134,7 +136,7 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     hostname: hostname(),
     shellJob: facts.shellJob,
   });
-  const device = await openDevice(addon, ['SESSION'], environment.devicePath);
+  const device = await openDevice(addon, request.tcpEstablished === true ? ['SESSION', 'TCP_HOLD'] : ['SESSION'], environment.devicePath);
   let image: ImageFile;
   try {
     image = await openImageForWriting(request.output, (message, cause) => new CheckpointError(message, { cause }));
@@ -150,7 +152,14 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     if (!image.isPath) addon.setBlocking(image.fd);
     const started = process.hrtime.bigint();
     progress.phase('freezing');
-    await step('CPT_IOC_INIT', () => addon.init(device.fd, { imageFd: image.fd, mode: addon.MODES.CHECKPOINT, target: pid }));
+    await step('CPT_IOC_INIT', () =>
+      addon.init(device.fd, {
+        imageFd: image.fd,
+        mode: addon.MODES.CHECKPOINT,
+        target: pid,
+        flags: request.tcpEstablished === true ? addon.INIT_FLAGS.TCP_ESTABLISHED : 0,
+      }),
+    );
     const initNs = process.hrtime.bigint() - started;
 
     await step('writing the manifest', () => new FdSink(image.fd).write(manifest));

@@ -17,6 +17,7 @@ interface CheckpointOptions extends GlobalOptions {
   kill: boolean | undefined;
   stop: boolean | undefined;
   stats: boolean;
+  'tcp-established': boolean;
 }
 
 /** The disposition the flags ask for; yargs has already refused more than one. */
@@ -44,6 +45,12 @@ export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> 
       .option('stop', { type: 'boolean', describe: 'leave the process stopped (SIGSTOP) once it is saved' })
       .conflicts('kill', ['stop', 'leave-running'])
       .conflicts('stop', 'leave-running')
+      .option('tcp-established', {
+        type: 'boolean',
+        default: false,
+        describe:
+          "with --kill: end also the TCP connections whose peer is outside the tree, each held (its peer's segments dropped) until a restart makes it again or `cptctl release`",
+      })
       .option('stats', {
         type: 'boolean',
         default: false,
@@ -62,7 +69,7 @@ export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> 
     const output = argv.output ?? '-'; // .check() refused undefined
     const imageOnStdout = output === '-';
     const result = await checkpoint(
-      { pid: argv.pid, output, disposition: dispositionOf(argv) },
+      { pid: argv.pid, output, disposition: dispositionOf(argv), tcpEstablished: argv['tcp-established'] },
       {
         addon: loadAddon(),
         ...(process.stderr.isTTY

@@ -43,6 +43,7 @@ import { kindsScenarios } from './kinds.js';
 import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
+import { tcpHoldScenarios } from './tcp-hold.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
@@ -90,6 +91,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...unixextScenarios,
   ...tcpEstablishedScenarios,
   ...tcpSharedScenarios,
+  ...tcpHoldScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
   ...aioScenarios,

@@ -1,0 +1,78 @@
+// TCP holds (kmod/cpt_tcp_hold.c): a connection whose peer is outside the
+// tree survives checkpoint --kill --tcp-established -> restart, the peer
+// seeing no reset meanwhile; cptctl release drops a hold (the peer then
+// sees a reset); holds are bounded, root's, and go with the module.
+import type { Scenario } from './scenario.js';
+import { shell } from './rows.js';
+
+function cycleChecks(check: string, family: string): Record<string, string> {
+  return {
+    [`${check}.checkpoint`]: `a server whose ${family} loopback client is outside the tree is checkpointed --kill --tcp-established`,
+    [`${check}.held`]: 'cptctl release --list shows its connection held',
+    [`${check}.gap`]: 'while the tree is down, the client, sending on, sees its connection ESTABLISHED, retransmitting, no error',
+    [`${check}.hold-dropped`]: 'the restart drops the hold',
+    [`${check}.exit-status`]: 'the restarted server ends well',
+    [`${check}.no-reset`]: 'no TCP reset was sent (OutRsts of /proc/net/snmp) from the checkpoint to the end',
+    [`${check}.client-gap`]: 'the client never saw a reset, an EOF, an error from poll or a state but ESTABLISHED',
+    [`${check}.client-data`]: 'the client got the server’s whole stream in order, and the end mark',
+    [`${check}.server`]: 'the restarted server got the client’s whole stream in order, that sent during the gap too',
+  };
+}
+
+export const tcpHoldScenarios: readonly Scenario[] = [
+  {
+    name: 'tcp-hold-v4',
+    run: shell('tcp-hold', 'tcp_hold_v4'),
+    cli: true,
+    timeoutSeconds: 300,
+    costSeconds: 35,
+    checks: cycleChecks('tcp-hold-v4', 'IPv4'),
+  },
+  {
+    name: 'tcp-hold-v6',
+    run: shell('tcp-hold', 'tcp_hold_v6'),
+    cli: true,
+    timeoutSeconds: 300,
+    costSeconds: 35,
+    checks: cycleChecks('tcp-hold-v6', 'IPv6'),
+  },
+  {
+    name: 'tcp-hold-release',
+    run: shell('tcp-hold', 'tcp_hold_release'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 50,
+    checks: {
+      'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
+      'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',
+      'tcp-hold-release.held': 'the client, sending on, sees no reset while the hold is there',
+      'tcp-hold-release.unprivileged': 'nobody cannot release holds (CAP_NET_ADMIN named), which stay',
+      'tcp-hold-release.released': 'cptctl release IMAGE drops the image’s connection’s hold',
+      'tcp-hold-release.reset': 'then, and only then, the client’s connection is reset',
+    },
+  },
+  {
+    name: 'tcp-hold-limit',
+    run: shell('tcp-hold', 'tcp_hold_limit'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 10,
+    checks: {
+      'tcp-hold-limit.refused':
+        'a tree with 257 connections to peers outside it exceeds the 256 holds a user may have: refused (EUSERS) by count at the 257th',
+      'tcp-hold-limit.none-left': 'the refused checkpoint leaves no hold',
+      'tcp-hold-limit.many': 'the tree runs on with its connections',
+    },
+  },
+  {
+    name: 'tcp-hold-rmmod',
+    run: shell('tcp-hold', 'tcp_hold_rmmod'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 30,
+    checks: {
+      'tcp-hold-rmmod.unloaded': 'the module unloads cleanly with a hold in place',
+      'tcp-hold-rmmod.reset': 'its hooks gone, the client’s connection is reset',
+    },
+  },
+];

@@ -1,0 +1,140 @@
+# shellcheck shell=sh
+# shellcheck disable=SC2016 # pass_if ... eval '...': expanded when evaluated
+# TCP holds (kmod/cpt_tcp_hold.c, test/workloads/tcp_hold.c): a server in
+# the tree, its client outside it over loopback; checkpoint --kill
+# --tcp-established holds the connection while the tree is down, a restart
+# drops the hold, `cptctl release` drops it without a restart.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# TCP OutRsts of /proc/net/snmp: the resets this network namespace sent.
+out_rsts() { awk '/^Tcp:/ { if (!n++) { for (i = 1; i <= NF; i++) if ($i == "OutRsts") c = i } else print $c }' /proc/net/snmp; }
+
+# hold_start DIR FAMILY N CLIENT...: the server (tree) in $spid, accepting N
+# connections; CLIENT... (outside the tree) in $cpid, with DIR its last argument.
+hold_start() {
+	hd=$1 fam=$2 nr=$3
+	shift 3
+	mkdir -p "$hd"
+	spid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$hd/server.out" "$workloads/tcp_hold" server "$fam" "$nr" "$hd")
+	wait_until test -f "$hd/port"
+	"$@" "$hd" >"$hd/client.out" 2>&1 </dev/null &
+	cpid=$!
+	wait_for_line "$hd/server.out" READY && wait_for_line "$hd/client.out" READY
+}
+
+# The tree down while its client streams; restarted; the stream goes on.
+hold_cycle() {
+	hc=$1 fam=$2 hd=$scratch/$1
+	if ! hold_start "$hd" "$fam" 1 "$workloads/tcp_hold" client; then
+		result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
+		return
+	fi
+	sleep 0.3
+	rsts=$(out_rsts)
+	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
+	status=$?
+	pass_if "$hc.checkpoint" "checkpoint --kill --tcp-established exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$spid"
+	"$cptctl" release --list >"$hd/holds" 2>&1
+	pass_if "$hc.held" "holds: $(tr '\n' ' ' <"$hd/holds")" grep -q "^TCP .* -> .* (held for uid 0)" "$hd/holds"
+	# The client sends on; its retransmissions meet the hold.
+	sleep 2
+	touch "$hd/probe"
+	wait_until test -f "$hd/probe.out"
+	pass_if "$hc.gap" "while the tree was down, the client's TCP_INFO: $(cat "$hd/probe.out" 2>/dev/null)" \
+		grep -q "^state 1 total_retrans [1-9][0-9]* .* error ''" "$hd/probe.out"
+	timeout --foreground 200 "$cptctl" restart "$hd/tree.img" 2>"$hd/restart.err" &
+	rpid=$!
+	wait_for_pid "$spid"
+	wait_until sh -c "'$cptctl' release --list | grep -q '^no TCP holds'"
+	pass_if "$hc.hold-dropped" "holds after the restart: $("$cptctl" release --list | tr '\n' ' ')" \
+		sh -c "'$cptctl' release --list | grep -q '^no TCP holds'"
+	# Both ends exchange more before the end.
+	sleep 1
+	touch "$hd/finish"
+	wait "$cpid"
+	wait "$rpid"
+	status=$?
+	pass_if "$hc.exit-status" "restart exited $status: $(tr '\n' ' ' <"$hd/restart.err")" [ "$status" -eq 0 ]
+	pass_if "$hc.no-reset" "TCP OutRsts $rsts before the checkpoint, $(out_rsts) after the restart" [ "$(out_rsts)" = "$rsts" ]
+	sed -n "s/^RESULT /RESULT $hc.client-/p" "$hd/client.out"
+	sed -n "s/^RESULT /RESULT $hc./p" "$hd/server.out"
+}
+
+scenario_tcp_hold_v4() { hold_cycle tcp-hold-v4 4; }
+scenario_tcp_hold_v6() { hold_cycle tcp-hold-v6 6; }
+
+# Released, the hold lets the peer's next retransmission meet a reset;
+# nobody may not release it; the tree without --tcp-established is refused.
+scenario_tcp_hold_release() {
+	hc=tcp-hold-release hd=$scratch/release
+	if ! hold_start "$hd" 4 1 "$workloads/tcp_hold" reset; then
+		result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
+		return
+	fi
+	"$cptctl" checkpoint "$spid" -o "$hd/refused.img" --kill 2>"$hd/refused.err"
+	status=$?
+	pass_if "$hc.refused-without" "checkpoint --kill without --tcp-established exited $status: $(tr '\n' ' ' <"$hd/refused.err")" \
+		eval '[ "$status" -ne 0 ] && grep -q "its peer is outside the tree (--kill would leave it to resets)" "$hd/refused.err" && [ -d "/proc/$spid" ]'
+	rm -f "$hd/refused.img"
+	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
+	status=$?
+	pass_if "$hc.checkpoint" "checkpoint --kill --tcp-established exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
+	sleep 2
+	pass_if "$hc.held" "the client, 2 s later: $(tr '\n' ' ' <"$hd/client.out")" eval '[ -d "/proc/$cpid" ] && ! grep -q RESULT "$hd/client.out"'
+	chmod 0666 /dev/cpt
+	as_nobody "$cptctl" release --all >"$hd/nobody.out" 2>&1
+	status=$?
+	chmod 0600 /dev/cpt
+	pass_if "$hc.unprivileged" "nobody's release --all exited $status: $(tr '\n' ' ' <"$hd/nobody.out")" \
+		eval '[ "$status" -ne 0 ] && grep -q "CAP_NET_ADMIN" "$hd/nobody.out" && "$cptctl" release --list | grep -q "^TCP "'
+	touch "$hd/released"
+	"$cptctl" release "$hd/tree.img" >"$hd/release.out" 2>&1
+	pass_if "$hc.released" "release: $(tr '\n' ' ' <"$hd/release.out")" grep -q "^released 1 TCP hold$" "$hd/release.out"
+	# Its retransmissions back off (up to some 50 s after a long gap).
+	CPT_GUEST_TIME_SCALE=3 wait_for_line "$hd/client.out" RESULT || touch "$hd/giveup"
+	wait "$cpid"
+	sed -n "s/^RESULT /RESULT $hc./p" "$hd/client.out"
+}
+
+# More connections than a user may have held: refused, the tree runs on.
+scenario_tcp_hold_limit() {
+	hc=tcp-hold-limit hd=$scratch/limit
+	if ! hold_start "$hd" 4 257 "$workloads/tcp_hold" many 257; then
+		result "$hc.refused" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
+		return
+	fi
+	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
+	status=$?
+	pass_if "$hc.refused" "checkpoint --kill --tcp-established of 257 connections exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" \
+		eval '[ "$status" -ne 0 ] && grep -q "EUSERS.*cannot hold 1 more TCP connections.*256 held by the user of at most 256" "$hd/checkpoint.err"'
+	rm -f "$hd/tree.img"
+	pass_if "$hc.none-left" "holds: $("$cptctl" release --list | tr '\n' ' ')" sh -c "'$cptctl' release --list | grep -q '^no TCP holds'"
+	touch "$hd/stop"
+	wait "$cpid"
+	wait_for_line "$hd/server.out" RESULT
+	sed -n "s/^RESULT /RESULT $hc./p" "$hd/server.out"
+}
+
+# rmmod with a hold: clean; the hooks gone, the peer meets a reset.
+scenario_tcp_hold_rmmod() {
+	hc=tcp-hold-rmmod hd=$scratch/rmmod
+	if ! hold_start "$hd" 6 1 "$workloads/tcp_hold" reset; then
+		result "$hc.unloaded" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
+		return
+	fi
+	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
+	"$cptctl" release --list >"$hd/holds" 2>&1
+	touch "$hd/released"
+	rmmod cpt
+	status=$?
+	insmod "$cpt_ko"
+	pass_if "$hc.unloaded" "rmmod cpt exited $status with the hold $(tr '\n' ' ' <"$hd/holds")" \
+		eval '[ "$status" -eq 0 ] && grep -q "^TCP " "$hd/holds"'
+	# Its retransmissions back off (up to some 50 s after a long gap).
+	CPT_GUEST_TIME_SCALE=3 wait_for_line "$hd/client.out" RESULT || touch "$hd/giveup"
+	wait "$cpid"
+	sed -n "s/^RESULT /RESULT $hc./p" "$hd/client.out"
+	rm -f "$hd/tree.img"
+}
