@@ -622,7 +622,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		return 0;
 	xa_for_each(&reg->restored, id, file) {
 		sk = cpt_inet_sk(file);
-		if (!sk || sk->sk_protocol != IPPROTO_TCP)
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
 			continue;
 		/* Only a restart's: a checkpoint refuses a socket in repair mode. */
 		ret = cpt_compat_tcp_resume(sk);
@@ -1373,64 +1373,6 @@ out:
 	close_fd(ir.fd);
 	cpt_ubuf_put(&ir.ub);
 	return ret;
-}
-
-/* The restart's final step: the tree's connections out of repair mode. */
-int cpt_inet_resume_connections(struct cpt_session *s)
-{
-	struct cpt_file_registry *reg = s->files;
-	struct file *file;
-	unsigned long id;
-	struct sock *sk;
-	int ret;
-
-	if (!reg)
-		return 0;
-	xa_for_each(&reg->restored, id, file) {
-		sk = cpt_inet_sk(file);
-		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
-			continue;
-		/* Only a restart's: a checkpoint refuses a socket in repair mode. */
-		ret = cpt_compat_tcp_resume(sk);
-		if (ret) {
-			cpt_note("file %lu: TCP connection: cannot leave TCP repair mode: %d\n", id,
-				 ret);
-			return ret;
-		}
-	}
-	return 0;
-}
-
-/* ---- checkpoint --kill ---- */
-
-/* A saved connection's two ends, v4 ones as v4-mapped: its peer's, reversed. */
-struct cpt_tcp_ends {
-	struct in6_addr local, peer;
-	__be16 local_port, peer_port;
-};
-
-static void cpt_tcp_ends(struct sock *sk, bool reversed, struct cpt_tcp_ends *e)
-{
-	struct sockaddr_storage a[2];
-	unsigned int i;
-
-	memset(e, 0, sizeof(*e));
-	cpt_inet_addr(sk, reversed, &a[0]);
-	cpt_inet_addr(sk, !reversed, &a[1]);
-	for (i = 0; i < 2; i++) {
-		struct in6_addr *addr = i ? &e->peer : &e->local;
-		__be16 *port = i ? &e->peer_port : &e->local_port;
-
-		const struct sockaddr_in *sin = (struct sockaddr_in *)&a[i];
-
-		if (a[i].ss_family == AF_INET) {
-			ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, addr);
-			*port = sin->sin_port;
-		} else {
-			*addr = ((struct sockaddr_in6 *)&a[i])->sin6_addr;
-			*port = ((struct sockaddr_in6 *)&a[i])->sin6_port;
-		}
-	}
 }
 
 static int cpt_tcp_ends_cmp(const void *a, const void *b)
