@@ -20,7 +20,7 @@ export const cowScenarios: readonly Scenario[] = [
       'cow.children-content': "each child holds the pages it wrote and the parent's words in the others",
       'cow.child-isolated': "a child's write after the restart is not seen by its sibling",
       'cow.grandchild': "the grandchild holds its pages, its parent's and the root's",
-      'cow.children': 'the children exit 0',
+      'cow.children': 'the copy-on-write children exit 0',
       'inspect.cow-in-parent':
         "the checkpoint marks in each child, the grandchild included, the 992 pages of each region it had not written as its parent's",
       'inspect.cow-text': "inspect's text shows the pages in parent, per VMA and per process",

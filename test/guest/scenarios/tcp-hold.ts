@@ -8,14 +8,14 @@ import { shell } from './rows.js';
 function cycleChecks(check: string, family: string): Record<string, string> {
   return {
     [`${check}.checkpoint`]: `a server whose ${family} loopback client is outside the tree is checkpointed --kill --tcp-established`,
-    [`${check}.held`]: 'cptctl release --list shows its connection held',
-    [`${check}.gap`]: 'while the tree is down, the client, sending on, sees its connection ESTABLISHED, retransmitting, no error',
-    [`${check}.hold-dropped`]: 'the restart drops the hold',
-    [`${check}.exit-status`]: 'the restarted server ends well',
-    [`${check}.no-reset`]: 'no TCP reset was sent (OutRsts of /proc/net/snmp) from the checkpoint to the end',
-    [`${check}.client-gap`]: 'the client never saw a reset, an EOF, an error from poll or a state but ESTABLISHED',
-    [`${check}.client-data`]: 'the client got the server’s whole stream in order, and the end mark',
-    [`${check}.server`]: 'the restarted server got the client’s whole stream in order, that sent during the gap too',
+    [`${check}.held`]: `${family}: cptctl release --list shows its connection held`,
+    [`${check}.gap`]: `${family}: while the tree is down, the client, sending on, sees its connection ESTABLISHED, retransmitting, no error`,
+    [`${check}.hold-dropped`]: `${family}: the restart drops the hold`,
+    [`${check}.exit-status`]: `${family}: the restarted server ends well`,
+    [`${check}.no-reset`]: `${family}: no TCP reset was sent (OutRsts of /proc/net/snmp) from the checkpoint to the end`,
+    [`${check}.client-gap`]: `${family}: the client never saw a reset, an EOF, an error from poll or a state but ESTABLISHED`,
+    [`${check}.client-data`]: `${family}: the client got the server’s whole stream in order, and the end mark`,
+    [`${check}.server`]: `${family}: the restarted server got the client’s whole stream in order, that sent during the gap too`,
   };
 }
 

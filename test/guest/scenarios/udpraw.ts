@@ -50,7 +50,7 @@ export const udprawScenarios: readonly Scenario[] = [
     checks: {
       'icmp-raw-nocap.ping-group': 'a restart with ping_group_range holding none of the caller groups is refused, naming the ping socket',
       'icmp-raw-nocap.refused': 'a restart by a caller without CAP_NET_RAW is refused, naming the raw socket',
-      'icmp-raw-nocap.exit-status': 'the same image restarted by root ends well',
+      'icmp-raw-nocap.exit-status': 'the ping and raw sockets image refused without CAP_NET_RAW, restarted by root, ends well',
       'icmp-raw-nocap.raw-icmp': 'the raw ICMP socket of a process without CAP_NET_RAW keeps its ICMP_FILTER',
       'icmp-raw-nocap.ping4-bound-echo': 'its ping socket pings 127.0.0.1 and gets the reply with its saved id',
       'icmp-raw-nocap.raw-icmp-filter': 'its raw ICMP socket sees that echo reply and no echo request',
