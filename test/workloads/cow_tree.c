@@ -51,22 +51,6 @@ static const char *dir;
 static long page;
 static char *regions[NR_REGIONS];
 
-static int wait_named(const char *name, long timeout_ms)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return wait_for_file(path, timeout_ms);
-}
-
-static void touch_named(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	touch(path);
-}
-
 static uint64_t word(unsigned int owner, unsigned int region, unsigned long pg,
 		     unsigned long i)
 {
@@ -176,8 +160,8 @@ static int grandchild(void)
 	char why[128];
 
 	write_own(GRANDCHILD);
-	touch_named("g-ready");
-	if (!wait_named("go", WAIT_FOREVER))
+	touch_in(dir, "g-ready");
+	if (!wait_in(dir, "go", WAIT_FOREVER))
 		return BAD_SYNC;
 	print_sharing("grandchild", regions[0]);
 	return content_ok(GRANDCHILD, NR_CHILDREN - 1, why, sizeof(why)) ?
@@ -196,12 +180,12 @@ static int child(unsigned int k)
 		g = fork();
 		if (g == 0)
 			_exit(grandchild());
-		if (g < 0 || !wait_named("g-ready", TIMEOUT_MS))
+		if (g < 0 || !wait_in(dir, "g-ready", TIMEOUT_MS))
 			return BAD_GRANDCHILD;
 	}
 	snprintf(name, sizeof(name), "c%u-ready", k);
-	touch_named(name);
-	if (!wait_named("go", WAIT_FOREVER))
+	touch_in(dir, name);
+	if (!wait_in(dir, "go", WAIT_FOREVER))
 		return BAD_SYNC;
 
 	snprintf(name, sizeof(name), "child %u", k);
@@ -212,9 +196,9 @@ static int child(unsigned int k)
 	}
 	if (k == 0) {
 		fill(0, 1, AFTER_PAGE);
-		touch_named("c0-after");
+		touch_in(dir, "c0-after");
 	} else if (k == 1) {
-		if (!wait_named("c0-after", TIMEOUT_MS))
+		if (!wait_in(dir, "c0-after", TIMEOUT_MS))
 			bad |= BAD_SYNC;
 		else if (!holds(ROOT_OWNER, 1, AFTER_PAGE))
 			bad |= BAD_ISOLATION;
@@ -279,7 +263,7 @@ int main(int argc, char **argv)
 		if (pids[k] == 0)
 			_exit(child(k));
 		snprintf(name, sizeof(name), "c%u-ready", k);
-		if (pids[k] < 0 || !wait_named(name, TIMEOUT_MS)) {
+		if (pids[k] < 0 || !wait_in(dir, name, TIMEOUT_MS)) {
 			fprintf(stderr, "cow_tree: setup failed\n");
 			return 2;
 		}
@@ -287,7 +271,7 @@ int main(int argc, char **argv)
 	printf("READY %d\n", getpid());
 	fflush(stdout);
 
-	wait_named("go", WAIT_FOREVER);
+	wait_in(dir, "go", WAIT_FOREVER);
 	print_sharing("parent", regions[0]);
 	for (r = 0; r < NR_REGIONS && content; r++)
 		for (pg = 0; pg < NR_PAGES && content; pg++)
@@ -298,7 +282,7 @@ int main(int argc, char **argv)
 			}
 	check("parent-content", content,
 	      "the parent's pages all hold its words%s", why);
-	seen = wait_named("c0-after", TIMEOUT_MS);
+	seen = wait_in(dir, "c0-after", TIMEOUT_MS);
 	check("parent-isolated", seen && holds(ROOT_OWNER, 1, AFTER_PAGE),
 	      "child 0 wrote a shared page after the restart: the parent still has its own%s",
 	      seen ? "" : " (child 0 never said it wrote)");

@@ -37,22 +37,6 @@
 static const char *dir;
 static long page;
 
-static int wait_named(const char *name, long timeout_ms)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return wait_for_file(path, timeout_ms);
-}
-
-static void touch_named(const char *name)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	touch(path);
-}
-
 /* Fills a page with its tag, repeated. */
 static void stamp(char *p, const char *tag)
 {
@@ -82,8 +66,8 @@ static int child_a(char *region)
 		return BAD_ALIAS;
 	stamp(region + page, "A-before");
 	stamp(alias, "A-alias-before");
-	touch_named("a-ready");
-	if (!wait_named("go", WAIT_FOREVER))
+	touch_in(dir, "a-ready");
+	if (!wait_in(dir, "go", WAIT_FOREVER))
 		return BAD_SYNC;
 
 	if (!has(region, "P-before") || !has(region + page, "A-before") ||
@@ -93,8 +77,8 @@ static int child_a(char *region)
 	stamp(alias + page, "A-after");
 	if (!has(region + 5 * page, "A-after"))
 		bad |= BAD_ALIAS;
-	touch_named("a-after");
-	if (!wait_named("p-after", TIMEOUT_MS))
+	touch_in(dir, "a-after");
+	if (!wait_in(dir, "p-after", TIMEOUT_MS))
 		return bad | BAD_SYNC;
 	if (!has(region + 6 * page, "P-after") ||
 	    !has(region + 7 * page, "B-after") ||
@@ -128,8 +112,8 @@ static int child_b(char *region)
 	if (munmap(region, 2 * page))
 		return BAD_SYNC;
 	stamp(region + 2 * page, "B-before");
-	touch_named("b-ready");
-	if (!wait_named("go", WAIT_FOREVER))
+	touch_in(dir, "b-ready");
+	if (!wait_in(dir, "go", WAIT_FOREVER))
 		return BAD_SYNC;
 
 	if (!has(region + 2 * page, "B-before") ||
@@ -137,8 +121,8 @@ static int child_b(char *region)
 		bad |= BAD_BEFORE;
 	stamp(region + 7 * page, "B-after");
 	bad |= fork_exec(region);
-	touch_named("b-after");
-	if (!wait_named("p-after", TIMEOUT_MS))
+	touch_in(dir, "b-after");
+	if (!wait_in(dir, "p-after", TIMEOUT_MS))
 		return bad | BAD_SYNC;
 	if (!has(region + 6 * page, "P-after") ||
 	    !has(region + 5 * page, "A-after"))
@@ -172,22 +156,22 @@ int main(int argc, char **argv)
 	b = fork();
 	if (b == 0)
 		_exit(child_b(region));
-	if (a < 0 || b < 0 || !wait_named("a-ready", TIMEOUT_MS) ||
-	    !wait_named("b-ready", TIMEOUT_MS)) {
+	if (a < 0 || b < 0 || !wait_in(dir, "a-ready", TIMEOUT_MS) ||
+	    !wait_in(dir, "b-ready", TIMEOUT_MS)) {
 		fprintf(stderr, "shmem_tree: setup failed\n");
 		return 2;
 	}
 	printf("READY %d\n", getpid());
 	fflush(stdout);
 
-	wait_named("go", WAIT_FOREVER);
+	wait_in(dir, "go", WAIT_FOREVER);
 	check("before",
 	      has(region, "P-before") && has(region + page, "A-before") &&
 		      has(region + 2 * page, "B-before") &&
 		      has(region + 4 * page, "A-alias-before"),
 	      "the pages written before the checkpoint by the parent and both children");
-	seen = wait_named("a-after", TIMEOUT_MS) &&
-	       wait_named("b-after", TIMEOUT_MS);
+	seen = wait_in(dir, "a-after", TIMEOUT_MS) &&
+	       wait_in(dir, "b-after", TIMEOUT_MS);
 	check("children-to-parent",
 	      seen && has(region + 5 * page, "A-after") &&
 		      has(region + 7 * page, "B-after"),
@@ -196,7 +180,7 @@ int main(int argc, char **argv)
 	check("fork-exec", seen && has(region + 3 * page, "G-after"),
 	      "the parent sees what a child forked after the restart wrote before its exec");
 	stamp(region + 6 * page, "P-after");
-	touch_named("p-after");
+	touch_in(dir, "p-after");
 
 	code_a = exit_code(a);
 	code_b = exit_code(b);

@@ -8,6 +8,7 @@
 #define CPT_TEST_SYNC_H
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +63,23 @@ static inline int touch(const char *path)
 		return -1;
 	close(fd);
 	return 0;
+}
+
+/* wait_for_file() and touch() of the marker name in directory dir. */
+static inline int wait_in(const char *dir, const char *name, long timeout_ms)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return wait_for_file(path, timeout_ms);
+}
+
+static inline int touch_in(const char *dir, const char *name)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return touch(path);
 }
 
 /* Waits for child pid; its exit status as the shell shows it (128 + a signal), -1 if it can't. */

@@ -32,6 +32,7 @@
 
 #include "check.h"
 #include "sync.h"
+#include "unix_names.h"
 
 #define TIMEOUT_MS 10000
 /* What a receiver reads for a message without credentials: pid 0, the overflow ids. */
@@ -42,22 +43,6 @@ static char dir[PATH_MAX / 2];
 static void marker(char *buf, size_t size, const char *name)
 {
 	snprintf(buf, size, "%s/%s", dir, name);
-}
-
-static int readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, TIMEOUT_MS) == 1;
-}
-
-static socklen_t abstract(struct sockaddr_un *addr, const char *what)
-{
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	return offsetof(struct sockaddr_un, sun_path) + 1 +
-	       snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
-			"cpt-creds-%s-%d", what, (int)getpid());
 }
 
 /* Sends text on fd (to addr if given), with credentials c if given. */
@@ -112,7 +97,7 @@ static int reads_with(int fd, const char *want, const struct ucred *c,
 
 	memset(&u, 0, sizeof(u));
 	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
-	    !readable(fd)) {
+	    !readable_within(fd, TIMEOUT_MS)) {
 		note_to(detail, size, "nothing to read for \"%s\"", want);
 		return 0;
 	}
@@ -212,7 +197,7 @@ int main(int argc, char **argv)
 		return 2;
 
 	/* listener */
-	listen_len = abstract(&listen_addr, "listen");
+	listen_len = abstract_name(&listen_addr, "creds", "listen");
 	lfd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (lfd < 0 || bind(lfd, (struct sockaddr *)&listen_addr, listen_len) ||
 	    listen(lfd, 4))
@@ -239,7 +224,7 @@ int main(int argc, char **argv)
 	two = (struct ucred){ c2, 2000, 2000 };
 
 	/* dgram */
-	dgram_len = abstract(&dgram_addr, "dgram");
+	dgram_len = abstract_name(&dgram_addr, "creds", "dgram");
 	dfd = socket(AF_UNIX, SOCK_DGRAM, 0);
 	if (dfd < 0 || bind(dfd, (struct sockaddr *)&dgram_addr, dgram_len) ||
 	    setsockopt(dfd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)))

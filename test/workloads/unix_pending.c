@@ -25,6 +25,7 @@
 
 #include "check.h"
 #include "sync.h"
+#include "unix_names.h"
 
 #define TIMEOUT_MS 10000
 #define CLIENTS 3
@@ -34,22 +35,6 @@ static char dir[PATH_MAX / 2];
 static void marker(char *buf, size_t size, const char *name)
 {
 	snprintf(buf, size, "%s/%s", dir, name);
-}
-
-static int readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, TIMEOUT_MS) == 1;
-}
-
-static socklen_t abstract(struct sockaddr_un *addr, const char *what)
-{
-	memset(addr, 0, sizeof(*addr));
-	addr->sun_family = AF_UNIX;
-	return offsetof(struct sockaddr_un, sun_path) + 1 +
-	       snprintf(addr->sun_path + 1, sizeof(addr->sun_path) - 1,
-			"cpt-pending-%s-%d", what, (int)getpid());
 }
 
 static socklen_t path_addr(struct sockaddr_un *addr, const char *name)
@@ -106,7 +91,7 @@ static int reads(int fd, const char *want, const struct ucred *c, char *detail,
 	ssize_t n = -1;
 
 	memset(&u, 0, sizeof(u));
-	if (readable(fd))
+	if (readable_within(fd, TIMEOUT_MS))
 		n = recvmsg(fd, &msg, MSG_DONTWAIT);
 	data[n > 0 ? n : 0] = 0;
 	for (cm = CMSG_FIRSTHDR(&msg); n > 0 && cm; cm = CMSG_NXTHDR(&msg, cm))
@@ -167,7 +152,7 @@ static int refused(const char *kind)
 {
 	char ready[PATH_MAX], go[PATH_MAX], detail[256] = "";
 	struct sockaddr_un addr;
-	socklen_t len = abstract(&addr, kind);
+	socklen_t len = abstract_name(&addr, "pending", kind);
 	int lfd, cfd = -1, afd, ok;
 
 	marker(ready, sizeof(ready), "outside-ready");
@@ -232,7 +217,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(dir, sizeof(dir), "%s", argv[1]);
 
-	len = abstract(&addr, "stream");
+	len = abstract_name(&addr, "pending", "stream");
 	lfd = listen_on(SOCK_STREAM, &addr, len);
 	if (lfd < 0 ||
 	    setsockopt(lfd, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)))
