@@ -48,7 +48,17 @@ export const foundationScenarios: readonly Scenario[] = [
           t.regex(report.kernel.release, /^6\.1\./);
           t.true(report.module.loaded);
           t.regex(report.module.version, /^\d+\.\d+\.\d+$/);
-          t.deepEqual([...report.module.ioctls].sort(), ['API', 'FINALIZE', 'INIT', 'KEY', 'MESSAGE', 'RESTORE', 'SAVE', 'SET_NEXT_ID']);
+          t.deepEqual([...report.module.ioctls].sort(), [
+            'API',
+            'FINALIZE',
+            'HOLD',
+            'INIT',
+            'KEY',
+            'MESSAGE',
+            'RESTORE',
+            'SAVE',
+            'SET_NEXT_ID',
+          ]);
           t.deepEqual([...report.module.features].sort(), [
             'AUTH',
             'MESSAGES',
@@ -58,6 +68,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'SESSION',
             'STATS',
             'SYSV_IPC',
+            'TCP_HOLD',
             'TREE',
           ]);
           t.regex(report.module.featureBits, /^0x[0-9a-f]+$/);
