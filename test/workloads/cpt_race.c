@@ -55,6 +55,7 @@
 #include "files.h"
 #include "image.h"
 #include "session.h"
+#include "sync.h"
 
 #define MESSAGE_LEN 256
 
@@ -348,6 +349,13 @@ static int cmd_loop(pid_t pid, int count, const char *image, const char *mode)
 			}
 		}
 	}
+	/*
+	 * CPT_RACE_HOLD_UNTIL: the session stays open until that file exists
+	 * (60 s at most), so that a scenario's rmmod finds every loop's session
+	 * open however fast the checkpoints went.
+	 */
+	if (getenv("CPT_RACE_HOLD_UNTIL"))
+		wait_for_file(getenv("CPT_RACE_HOLD_UNTIL"), 60000);
 	printf("closing\n");
 	close(dev);
 	printf("loop: %d checkpoints in %ld ms: %u saved, %u failed (last: %s)\n",

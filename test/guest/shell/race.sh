@@ -92,6 +92,9 @@ scenario_concurrent() {
 	shared=$1
 	shift
 	loops=""
+	# Each loop's session stays open until release (cpt_race.c): rmmod
+	# below must find them open, however fast their checkpoints went.
+	export CPT_RACE_HOLD_UNTIL="$scratch/release"
 	for t in "$@"; do
 		"$race" loop "$t" 30 "$scratch/$t.image" >"$scratch/loop.$t" 2>&1 &
 		loops="$loops $!"
@@ -103,6 +106,8 @@ scenario_concurrent() {
 	# Each loop says "open" once it holds /dev/cpt, "closing" before it lets go.
 	said() { cat "$scratch"/loop.* "$scratch"/same.* | grep -c "^$1\$"; }
 	wait_until [ "$(said open)" -eq 22 ]
+	unset CPT_RACE_HOLD_UNTIL
+	(sleep 1 && touch "$scratch/release") &
 	"$race" rmmod >"$scratch/rmmod.out"
 	closed=$(said closing)
 	refused=no
