@@ -80,33 +80,19 @@ static int send_creds(int fd, const struct sockaddr_un *addr, socklen_t len,
 static int reads_with(int fd, const char *want, const struct ucred *c,
 		      char *detail, size_t size)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} u;
-	char data[64];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) - 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
 	struct ucred got = { .pid = -1 };
-	struct cmsghdr *cm;
+	char data[64];
 	ssize_t n;
 	int one = 1;
 
-	memset(&u, 0, sizeof(u));
-	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) ||
-	    !readable_within(fd, TIMEOUT_MS)) {
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)))
+		n = -1;
+	else
+		n = recv_with_creds(fd, data, sizeof(data), &got, TIMEOUT_MS);
+	if (n < 0) {
 		note_to(detail, size, "nothing to read for \"%s\"", want);
 		return 0;
 	}
-	n = recvmsg(fd, &msg, MSG_DONTWAIT);
-	data[n > 0 ? n : 0] = 0;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SCM_CREDENTIALS)
-			memcpy(&got, CMSG_DATA(cm), sizeof(got));
 	if (n == (ssize_t)strlen(want) && !strcmp(data, want) &&
 	    got.pid == c->pid && got.uid == c->uid && got.gid == c->gid)
 		return 1;

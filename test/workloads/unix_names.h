@@ -35,4 +35,36 @@ static inline int readable_within(int fd, int timeout_ms)
 	return poll(&p, 1, timeout_ms) == 1;
 }
 
+/*
+ * Receives one message from fd, if one comes within timeout_ms: its data
+ * into data (size bytes, NUL-terminated) and its SCM_CREDENTIALS into got
+ * (pid -1 if it carries none). recvmsg()'s result, or -1 if none came.
+ */
+static inline ssize_t recv_with_creds(int fd, char *data, size_t size,
+				      struct ucred *got, int timeout_ms)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = data, .iov_len = size - 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cm;
+	ssize_t n = -1;
+
+	memset(&u, 0, sizeof(u));
+	got->pid = -1;
+	if (readable_within(fd, timeout_ms))
+		n = recvmsg(fd, &msg, MSG_DONTWAIT);
+	data[n > 0 ? n : 0] = 0;
+	for (cm = CMSG_FIRSTHDR(&msg); n >= 0 && cm; cm = CMSG_NXTHDR(&msg, cm))
+		if (cm->cmsg_level == SOL_SOCKET &&
+		    cm->cmsg_type == SCM_CREDENTIALS)
+			memcpy(got, CMSG_DATA(cm), sizeof(*got));
+	return n;
+}
+
 #endif

@@ -76,28 +76,10 @@ static int listen_on(int type, const struct sockaddr_un *addr, socklen_t len)
 static int reads(int fd, const char *want, const struct ucred *c, char *detail,
 		 size_t size)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct ucred))];
-		struct cmsghdr align;
-	} u;
-	char data[64];
-	struct iovec iov = { .iov_base = data, .iov_len = sizeof(data) - 1 };
-	struct msghdr msg = { .msg_iov = &iov,
-			      .msg_iovlen = 1,
-			      .msg_control = u.buf,
-			      .msg_controllen = sizeof(u.buf) };
 	struct ucred got = { .pid = -1 };
-	struct cmsghdr *cm;
-	ssize_t n = -1;
+	char data[64];
+	ssize_t n = recv_with_creds(fd, data, sizeof(data), &got, TIMEOUT_MS);
 
-	memset(&u, 0, sizeof(u));
-	if (readable_within(fd, TIMEOUT_MS))
-		n = recvmsg(fd, &msg, MSG_DONTWAIT);
-	data[n > 0 ? n : 0] = 0;
-	for (cm = CMSG_FIRSTHDR(&msg); n > 0 && cm; cm = CMSG_NXTHDR(&msg, cm))
-		if (cm->cmsg_level == SOL_SOCKET &&
-		    cm->cmsg_type == SCM_CREDENTIALS)
-			memcpy(&got, CMSG_DATA(cm), sizeof(got));
 	if (n == (ssize_t)strlen(want) && !strcmp(data, want) &&
 	    (!c ||
 	     (got.pid == c->pid && got.uid == c->uid && got.gid == c->gid)))
