@@ -29,9 +29,12 @@
  *	blocks reading its TASK record with the session's lock held. The
  *	coordinator is then SIGKILLed: it must not hang in D state, and
  *	nothing of the restart may be left.
- *   cpt_race rmmod
+ *   cpt_race rmmod [RELEASE]
  *	Tries to unload the module until it goes (60 s at most), counting
  *	the refusals: it must not go while any session's file is open.
+ *	After the first refusal it creates RELEASE, the file the loops'
+ *	sessions wait for (CPT_RACE_HOLD_UNTIL): the first try is thus
+ *	made while they are all open, however slow this process started.
  * Each prints RESULT lines (check.h) and exits 0 when they all passed.
  */
 #include <dirent.h>
@@ -930,7 +933,7 @@ static int cmd_coordinator_killed(const char *image)
 	return check_failures ? 1 : 0;
 }
 
-static int cmd_rmmod(void)
+static int cmd_rmmod(const char *release)
 {
 	long started = now_us();
 	unsigned long refused = 0;
@@ -946,7 +949,11 @@ static int cmd_rmmod(void)
 			       refused);
 			return 1;
 		}
-		refused++;
+		if (!refused++ && release && touch(release)) {
+			printf("rmmod: cannot create %s: %s\n", release,
+			       strerror(errno));
+			return 1;
+		}
 		usleep(1000);
 	}
 	printf("rmmod: unloaded after %lu refusals\n", refused);
@@ -966,8 +973,8 @@ int main(int argc, char **argv)
 		return cmd_dup_close(atoi(argv[2]), argv[3]);
 	if (argc == 3 && !strcmp(argv[1], "coordinator-killed"))
 		return cmd_coordinator_killed(argv[2]);
-	if (argc == 2 && !strcmp(argv[1], "rmmod"))
-		return cmd_rmmod();
+	if ((argc == 2 || argc == 3) && !strcmp(argv[1], "rmmod"))
+		return cmd_rmmod(argc == 3 ? argv[2] : NULL);
 	fprintf(stderr, "usage: see the comment at the top of cpt_race.c\n");
 	return 2;
 }
