@@ -522,11 +522,12 @@ static int cpt_mm_check_specials(struct cpt_mm_restore *rs)
 }
 
 /*
- * A file, opened with the caller's credentials; only a regular one, and
- * without blocking on a FIFO that replaced it since the check.
+ * A mapped file, opened for the task (cpt_task_open(): both the caller and
+ * the task's credentials must be allowed to open it so); only a regular
+ * one, and without blocking on a FIFO that replaced it since the check.
  */
-static struct file *cpt_mm_open(struct cpt_mm_restore *rs, const char *path, u32 len,
-				int flags)
+static struct file *cpt_mm_open(struct cpt_session *s, struct cpt_mm_restore *rs,
+				const char *what, const char *path, u32 len, int flags)
 {
 	struct file *file;
 	struct path p;
@@ -543,7 +544,7 @@ static struct file *cpt_mm_open(struct cpt_mm_restore *rs, const char *path, u32
 	ret = -ESTALE;
 	if (!regular)
 		goto fail;
-	file = filp_open(rs->path, flags | O_NONBLOCK | O_NOCTTY | O_LARGEFILE, 0);
+	file = cpt_task_open(s, what, rs->path, flags | O_NONBLOCK | O_NOCTTY | O_LARGEFILE);
 	ret = PTR_ERR_OR_ZERO(file);
 	if (ret)
 		goto fail;
@@ -566,7 +567,7 @@ static bool cpt_mm_noexec(struct file *file)
 }
 
 /* The executable, as prctl(PR_SET_MM_EXE_FILE) would accept it. */
-static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
+static int cpt_mm_open_exe(struct cpt_session *s, struct cpt_mm_restore *rs)
 {
 	struct file *file;
 	int ret;
@@ -575,7 +576,7 @@ static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
 		cpt_note("restoring the executable link needs CAP_CHECKPOINT_RESTORE\n");
 		return -EPERM;
 	}
-	file = cpt_mm_open(rs, rs->exe, rs->exe_len, O_RDONLY);
+	file = cpt_mm_open(s, rs, "executable", rs->exe, rs->exe_len, O_RDONLY);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	rs->exe_file = file;
@@ -645,7 +646,8 @@ static int cpt_mm_open_files(struct cpt_session *s, struct cpt_mm_restore *rs)
 		    prev->open_flags == v->open_flags) {
 			v->file = get_file(prev->file);
 		} else {
-			v->file = cpt_mm_open(rs, v->path, v->path_len, v->open_flags);
+			v->file = cpt_mm_open(s, rs, "mapped file", v->path, v->path_len,
+					      v->open_flags);
 			if (IS_ERR(v->file)) {
 				int ret = PTR_ERR(v->file);
 
@@ -662,7 +664,7 @@ static int cpt_mm_open_files(struct cpt_session *s, struct cpt_mm_restore *rs)
 			return -ESTALE;
 		}
 	}
-	return cpt_mm_open_exe(rs);
+	return cpt_mm_open_exe(s, rs);
 }
 
 /*

@@ -190,6 +190,15 @@ int cpt_mm_save(struct cpt_session *s);
 int cpt_mm_restore(struct cpt_session *s);
 void cpt_mm_shmem_release(struct cpt_session *s);
 
+/* cpt_task.c: paths of the image opened for the task being restored */
+struct path;
+int cpt_task_may(struct cpt_session *s, const char *what, const char *name,
+		 const struct path *p, int mask);
+int cpt_task_may_open(struct cpt_session *s, const char *what, const char *name,
+		      const struct path *p, int flags);
+struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *name,
+			   int flags);
+
 /* The final step's parts, each applied to current, in cpt_session.c's order. */
 int cpt_task_apply(struct cpt_session *s);
 int cpt_signals_apply(struct cpt_session *s);

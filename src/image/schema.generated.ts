@@ -137,6 +137,13 @@ export interface Task {
   attrs: TaskAttrs | null;
   /** a process's main thread only */
   processAttrs: ProcessAttrs | null;
+  /**
+   * Supplementary groups the checkpointer's user namespace does not map
+   * (a user's own groups under unshare --map-root-user) were left out of
+   * groups: they are the restarting caller's own unmapped groups, which it
+   * holds and may not drop, whatever they are (docs/security.md).
+   */
+  callerUnmappedGroups: boolean;
 }
 
 /**
