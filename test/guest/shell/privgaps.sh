@@ -23,10 +23,10 @@ check_refused() {
 
 scenario_reopen_creds() {
 	chmod 0711 "$scratch"
-	printf 'anyone-reads-it\n' >"$scratch/shared.txt"
-	printf 'root-reads-it\n' >"$scratch/root-only.txt"
+	printf 'anyone-reads-it' >"$scratch/shared.txt"
+	printf 'root-reads-it' >"$scratch/root-only.txt"
 	chmod 0600 "$scratch/root-only.txt"
-	printf 'mapped-by-nobody\n' >"$scratch/mapped.txt"
+	printf 'mapped-by-nobody' >"$scratch/mapped.txt"
 
 	# Unedited, the image of nobody's process restarts as root: its files are nobody's to open.
 	held_image fd fd "$scratch/shared.txt" || return
@@ -74,7 +74,7 @@ scenario_userns_groups() {
 	chmod 0711 "$scratch"
 	d=$scratch/grouped
 	mkdir -p "$d/held"
-	printf 'nobody-reads-it\n' >"$d/file"
+	printf 'nobody-reads-it' >"$d/file"
 	chown -R nobody:nogroup "$d"
 	as_grouped --pid --fork --mount-proc sh -c '
 		"$0" fd "$1/file" "$1/held" >"$1/held.out" 2>&1 </dev/null &
@@ -89,7 +89,7 @@ scenario_userns_groups() {
 	status=$?
 	pass_if userns-groups.checkpoint "nobody's checkpoint with group 100 unmapped exited $status: $(tr '\n' ' ' <"$scratch/grouped-checkpoint.err")" \
 		[ "$status" -eq 0 ]
-	inspect_shows userns-groups.image "$d/held.img" "groups" "groups the caller.s own unmapped groups"
+	inspect_shows userns-groups.image "$d/held.img" "^ *groups " "groups the caller.s own unmapped groups"
 
 	as_grouped "$cptctl" restart --pidns "$d/held.img" --detach >"$scratch/grouped-restart.out" 2>"$scratch/grouped-restart.err"
 	status=$?
