@@ -3,8 +3,8 @@
  * O_PATH fds: a place in the file system and no open file behind it (the
  * kernel called no open() of the file's, and reads, writes and ioctls
  * fail). A restart opens the saved path again with O_PATH and the saved
- * O_NOFOLLOW and O_DIRECTORY, for both the restarting caller and the task's
- * credentials from the image (cpt_task_open(); an O_PATH open
+ * O_NOFOLLOW and O_DIRECTORY, for both the restarting caller and the
+ * credentials it was opened with (cpt_rfile_open(); an O_PATH open
  * needs search permission on the way only, as it did for the process that
  * made it), and checks that what it found is of the saved type: a regular
  * file, a directory, a symlink (opened with O_NOFOLLOW: the fd is the
@@ -92,7 +92,7 @@ static int cpt_opath_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 
 	/* No permission of the file's own: the directories on the way, for both. */
 	snprintf(what, sizeof(what), "fd %u (O_PATH)", rfile->fd);
-	file = cpt_task_open(reg->session, what, rfile->path, O_PATH | rfile->flags);
+	file = cpt_rfile_open(reg, rfile, what, O_PATH | rfile->flags);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	rfile->file = file;

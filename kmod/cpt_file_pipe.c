@@ -189,15 +189,21 @@ static int cpt_fill_pipe(struct cpt_rfile *rfile, struct file *writer)
 
 /*
  * Looked up first: an image never makes us open what it does not claim,
- * nor fill a FIFO whose end neither the caller nor the task may open.
+ * nor fill a FIFO whose end the caller or the end's opener may not open.
  */
 static int cpt_fifo_lookup(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
 			   const char *what)
 {
 	const char *path = rfile->path;
+	struct cpt_opener o;
 	struct path p;
 	int ret;
 
+	ret = cpt_opener_of_file(&o, rfile->record, rfile->record_len);
+	if (ret) {
+		cpt_note("image: %s %s: malformed opener\n", what, path);
+		return ret;
+	}
 	ret = kern_path(path, 0, &p);
 	if (ret) {
 		cpt_note("cannot find the FIFO %s: %d\n", path, ret);
@@ -207,7 +213,7 @@ static int cpt_fifo_lookup(struct cpt_file_registry *reg, const struct cpt_rfile
 		cpt_note("%s is no longer a FIFO\n", path);
 		ret = -ESTALE;
 	} else {
-		ret = cpt_task_may_open(reg->session, what, path, &p, rfile->flags);
+		ret = cpt_task_may_open(reg->session, what, path, &p, rfile->flags, &o);
 	}
 	path_put(&p);
 	return ret;
@@ -283,7 +289,7 @@ static int cpt_open_deleted_fifo(struct cpt_file_registry *reg, struct cpt_rfile
 }
 
 /*
- * An end of a named FIFO, opened by its path for its task (cpt_task_open()). For
+ * An end of a named FIFO, opened by its path as its opener did (cpt_rfile_open()). For
  * its first end, a read-write open of our own keeps the pipe (and the data
  * it gets) alive until the session ends, and lets the other ends open
  * without blocking.
@@ -306,8 +312,7 @@ static int cpt_open_fifo(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		if (IS_ERR(holder))
 			return PTR_ERR(holder);
 	}
-	file = cpt_task_open(reg->session, what, rfile->path,
-			     rfile->flags | O_NONBLOCK | O_NOFOLLOW);
+	file = cpt_rfile_open(reg, rfile, what, rfile->flags | O_NONBLOCK | O_NOFOLLOW);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	rfile->file = file;

@@ -63,17 +63,13 @@ as_nobody_cr() {
 # checkpoint_service CHECK STEM PROGRAM...: PROGRAM... (as nobody, with
 # setpriv, or not) started with $scratch/STEM.d, nobody's, as its last
 # argument, where it waits for its go; then checkpointed --kill by root into
-# $scratch/STEM.img: check CHECK.checkpoint. 1 when either failed. Its
-# output file is nobody's too: a restart opens it again for the process
-# only if the image's ids may (docs/security.md).
+# $scratch/STEM.img: check CHECK.checkpoint. 1 when either failed.
 checkpoint_service() {
 	svc=$1 svc_stem=$2
 	shift 2
 	chmod 0711 "$scratch"
 	mkdir -p "$scratch/$svc_stem.d"
 	chown nobody:nogroup "$scratch/$svc_stem.d"
-	: >"$scratch/$svc_stem.out"
-	chown nobody:nogroup "$scratch/$svc_stem.out"
 	if ! start_workload "$svc_stem" "$@" "$scratch/$svc_stem.d"; then
 		result "$svc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return 1

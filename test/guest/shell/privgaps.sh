@@ -1,7 +1,8 @@
 # shellcheck shell=sh
 # Issue 15, review finding F6: a file a restart opens again by its path must
-# be one both the restarting caller and the task, with the credentials the
-# image gives it, may open. Root restarts nobody's images here.
+# be one both the restarting caller and the file's opener, with the
+# credentials the image saved for it, may open. Root restarts nobody's
+# images here.
 # The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
@@ -37,20 +38,42 @@ scenario_reopen_creds() {
 	restart_edited reopen-creds.edited-refused "$scratch/fd.json" \
 		"(.recordList[] | select(.type == \"FILES\") | .message.files[] |
 		select(.path == \"$scratch/shared.txt\") | .path) |= \"$scratch/root-only.txt\"" \
-		"fd 3 $scratch/root-only.txt: refused to the image's uid 65534" 5
+		"fd 3 $scratch/root-only.txt: refused to the image's opener's uid 65534" 5
 	check_refused
 	# The file it held made root's own since the checkpoint.
 	chown root:root "$scratch/shared.txt"
 	chmod 0600 "$scratch/shared.txt"
 	restart_edited reopen-creds.chmod-refused "$scratch/fd.json" . \
-		"fd 3 $scratch/shared.txt: refused to the image's uid 65534" 5
+		"fd 3 $scratch/shared.txt: refused to the image's opener's uid 65534" 5
 	check_refused
 
 	# A file mapped with no fd, made root's own since the checkpoint.
 	held_image map map "$scratch/mapped.txt" || return
 	chmod 0600 "$scratch/mapped.txt"
 	restart_edited reopen-creds.mapped-refused "$scratch/map.json" . \
-		"mapped file $scratch/mapped.txt: refused to the image's uid 65534" 5
+		"mapped file $scratch/mapped.txt: refused to the image's opener's uid 65534" 5
+	check_refused
+	rm -f "$scratch"/*.json
+}
+
+# A service's root process opens its log, root's own (mode 0600), and its
+# child drops to nobody and writes on through the inherited fd; root
+# checkpoints and restarts it: the file is opened again as root opened it.
+# The same image edited so that the file's opener is nobody is refused.
+scenario_priv_drop() {
+	: >"$scratch/root-log"
+	chmod 0600 "$scratch/root-log"
+	checkpoint_service priv-drop drop "$workloads/priv_drop" "$scratch/root-log" || return
+	"$cptctl" inspect --json "$scratch/drop.img" >"$scratch/drop.json"
+	restart_service priv-drop drop
+	wait_for_pid_gone "$pid"
+	log=$(tr '\n' ' ' <"$scratch/root-log")
+	pass_if priv-drop.log "root's log holds '$log'" [ "$log" = "before after " ]
+
+	restart_edited priv-drop.opener-refused "$scratch/drop.json" \
+		"(.recordList[] | select(.type == \"FILES\") | .message.files[] |
+		select(.path == \"$scratch/root-log\") | .opener) |= (.fsuid = 65534 | .fsgid = 65534 | .fileCaps = 0)" \
+		"$scratch/root-log: refused to the image's opener's uid 65534" 5
 	check_refused
 	rm -f "$scratch"/*.json
 }
