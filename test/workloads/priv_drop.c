@@ -25,6 +25,7 @@
 
 static int worker(int fd, const char *file, const char *go)
 {
+	ssize_t written;
 	int own;
 
 	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
@@ -44,9 +45,11 @@ static int worker(int fd, const char *file, const char *go)
 	check("cannot-open", own < 0 && errno == EACCES && getuid() == NOBODY,
 	      "uid %d opening %s itself: %s", (int)getuid(), file,
 	      own < 0 ? strerror(errno) : "opened");
-	check("write-after", write(fd, "after\n", 6) == 6,
-	      "nobody writes to root's file through the fd it inherited: %s",
-	      strerror(errno));
+	errno = 0;
+	written = write(fd, "after\n", 6);
+	check("write-after", written == 6,
+	      "nobody wrote %zd bytes to root's file through the fd it inherited%s%s",
+	      written, errno ? ": " : "", errno ? strerror(errno) : "");
 	return check_exit_status();
 }
 
