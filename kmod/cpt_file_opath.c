@@ -3,7 +3,8 @@
  * O_PATH fds: a place in the file system and no open file behind it (the
  * kernel called no open() of the file's, and reads, writes and ioctls
  * fail). A restart opens the saved path again with O_PATH and the saved
- * O_NOFOLLOW and O_DIRECTORY, as the restarting caller (an O_PATH open
+ * O_NOFOLLOW and O_DIRECTORY, for both the restarting caller and the
+ * credentials it was opened with (cpt_rfile_open(); an O_PATH open
  * needs search permission on the way only, as it did for the process that
  * made it), and checks that what it found is of the saved type: a regular
  * file, a directory, a symlink (opened with O_NOFOLLOW: the fd is the
@@ -85,13 +86,15 @@ static int cpt_opath_check(const struct cpt_rfile *rfile, const char *path, cons
 
 static int cpt_opath_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
-	struct file *file = filp_open(rfile->path, O_PATH | rfile->flags, 0);
+	struct file *file;
+	char what[24];
 	umode_t found;
 
-	if (IS_ERR(file)) {
-		cpt_note("cannot open %s with O_PATH: %ld\n", rfile->path, PTR_ERR(file));
+	/* No permission of the file's own: the directories on the way, for both. */
+	snprintf(what, sizeof(what), "fd %u (O_PATH)", rfile->fd);
+	file = cpt_rfile_open(reg, rfile, what, O_PATH | rfile->flags);
+	if (IS_ERR(file))
 		return PTR_ERR(file);
-	}
 	rfile->file = file;
 	found = file_inode(file)->i_mode;
 	if ((found & S_IFMT) != (rfile->mode & S_IFMT)) {

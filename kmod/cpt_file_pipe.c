@@ -187,25 +187,36 @@ static int cpt_fill_pipe(struct cpt_rfile *rfile, struct file *writer)
 	return 0;
 }
 
-/* Looked up first: an image never makes us open what it does not claim. */
-static int cpt_fifo_lookup(const char *path)
+/*
+ * Looked up first: an image never makes us open what it does not claim,
+ * nor fill a FIFO whose end the caller or the end's opener may not open.
+ */
+static int cpt_fifo_lookup(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
+			   const char *what)
 {
+	const char *path = rfile->path;
+	struct cpt_opener o;
 	struct path p;
-	bool fifo;
 	int ret;
 
+	ret = cpt_opener_of_file(&o, rfile->record, rfile->record_len);
+	if (ret) {
+		cpt_note("image: %s %s: malformed opener\n", what, path);
+		return ret;
+	}
 	ret = kern_path(path, 0, &p);
 	if (ret) {
 		cpt_note("cannot find the FIFO %s: %d\n", path, ret);
 		return ret;
 	}
-	fifo = S_ISFIFO(d_inode(p.dentry)->i_mode);
-	path_put(&p);
-	if (!fifo) {
+	if (!S_ISFIFO(d_inode(p.dentry)->i_mode)) {
 		cpt_note("%s is no longer a FIFO\n", path);
-		return -ESTALE;
+		ret = -ESTALE;
+	} else {
+		ret = cpt_task_may_open(reg->session, what, path, &p, rfile->flags, &o);
 	}
-	return 0;
+	path_put(&p);
+	return ret;
 }
 
 /* The FIFO's first end: a read-write open of our own, kept in the registry, and its data. */
@@ -214,6 +225,7 @@ static struct file *cpt_fifo_hold(struct cpt_file_registry *reg, struct cpt_rfil
 	struct file *holder;
 	int ret;
 
+	/* Never the task's: its own end was checked for both (cpt_fifo_lookup()). */
 	holder = filp_open(rfile->path, O_RDWR | O_NONBLOCK | O_NOFOLLOW, 0);
 	if (IS_ERR(holder)) {
 		cpt_note("cannot open the FIFO %s: %ld\n", rfile->path, PTR_ERR(holder));
@@ -277,7 +289,7 @@ static int cpt_open_deleted_fifo(struct cpt_file_registry *reg, struct cpt_rfile
 }
 
 /*
- * An end of a named FIFO, opened by its path as the restarting caller. For
+ * An end of a named FIFO, opened by its path as its opener did (cpt_rfile_open()). For
  * its first end, a read-write open of our own keeps the pipe (and the data
  * it gets) alive until the session ends, and lets the other ends open
  * without blocking.
@@ -286,11 +298,13 @@ static int cpt_open_fifo(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct file *holder = xa_load(&reg->pipe_ends, rfile->pipe.id);
 	struct file *file;
+	char what[24];
 	int ret;
 
 	if (rfile->node.deleted)
 		return cpt_open_deleted_fifo(reg, rfile, holder);
-	ret = cpt_fifo_lookup(rfile->path);
+	snprintf(what, sizeof(what), "fd %u (FIFO)", rfile->fd);
+	ret = cpt_fifo_lookup(reg, rfile, what);
 	if (ret)
 		return ret;
 	if (!holder) {
@@ -298,11 +312,9 @@ static int cpt_open_fifo(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		if (IS_ERR(holder))
 			return PTR_ERR(holder);
 	}
-	file = filp_open(rfile->path, rfile->flags | O_NONBLOCK | O_NOFOLLOW, 0);
-	if (IS_ERR(file)) {
-		cpt_note("cannot open the FIFO %s: %ld\n", rfile->path, PTR_ERR(file));
+	file = cpt_rfile_open(reg, rfile, what, rfile->flags | O_NONBLOCK | O_NOFOLLOW);
+	if (IS_ERR(file))
 		return PTR_ERR(file);
-	}
 	rfile->file = file;
 	if (cpt_pipe_of(file) != cpt_pipe_of(holder)) {
 		cpt_note("%s is no longer the FIFO it was\n", rfile->path);

@@ -4,10 +4,11 @@
  * the memory character devices whose open file has no state of its own
  * (/dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom), wherever
  * their node is, as CRIU does, checking that the node at the path is still
- * that device (st_rdev). A restart opens them as the restarting caller, so it never gets
- * more access than that caller has. A deleted memory device node is made
- * again as that caller (cpt_file_delnode.c). Other devices are refused by
- * name: an open tun, kvm, input, sound or kmsg file holds state of the
+ * that device (st_rdev). A restart opens them only if both the restarting
+ * caller and the file's opener, with the credentials the image saved for it,
+ * may (cpt_rfile_open()): neither gets more than it has. A deleted memory
+ * device node is made again as that caller (cpt_file_delnode.c). Other
+ * devices are refused by name: an open tun, kvm, input, sound or kmsg file holds state of the
  * driver's that an open by path would not bring back, and a block device's
  * open may claim it (O_EXCL) or hold its partition table in use.
  */
@@ -146,7 +147,25 @@ static bool cpt_same_kind(const struct inode *inode, const struct cpt_rfile *rfi
 }
 
 /*
- * Opens a saved file as the restarting caller. It is looked up first, so
+ * Opens rfile's path with flags as its opener did at checkpoint (its
+ * File's opener, cpt_task_open()); what names it in a refusal.
+ */
+struct file *cpt_rfile_open(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
+			    const char *what, int flags)
+{
+	struct cpt_opener o;
+	int ret;
+
+	ret = cpt_opener_of_file(&o, rfile->record, rfile->record_len);
+	if (ret) {
+		cpt_note("image: %s %s: malformed opener\n", what, rfile->path);
+		return ERR_PTR(ret);
+	}
+	return cpt_task_open(reg->session, what, rfile->path, flags, &o);
+}
+
+/*
+ * Opens a saved file as its opener did (cpt_rfile_open()). It is looked up first, so
  * that an image never makes us open what it does not claim (a device's open
  * may act, a FIFO's blocks); and opened non-blocking and without taking a
  * controlling tty, in case the path changed in between.
@@ -155,6 +174,7 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const char *path = rfile->path;
 	struct file *file;
+	char what[16];
 	struct path p;
 	bool same;
 	int ret;
@@ -171,11 +191,10 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	if (!same)
 		goto changed;
 
-	file = filp_open(path, rfile->flags | O_NONBLOCK | O_NOCTTY, 0);
-	if (IS_ERR(file)) {
-		cpt_note("cannot open %s: %ld\n", path, PTR_ERR(file));
+	snprintf(what, sizeof(what), "fd %u", rfile->fd);
+	file = cpt_rfile_open(reg, rfile, what, rfile->flags | O_NONBLOCK | O_NOCTTY);
+	if (IS_ERR(file))
 		return PTR_ERR(file);
-	}
 	rfile->file = file;
 	if (!cpt_same_kind(file_inode(file), rfile))
 		goto changed;

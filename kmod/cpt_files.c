@@ -489,6 +489,20 @@ static const char *cpt_file_path(const struct cpt_fd_entry *e, enum cpt_file_pat
 	return path;
 }
 
+/* The kinds a restart opens again by path, as their opener did (cpt_rfile_open()). */
+static bool cpt_reopened_by_path(u32 kind)
+{
+	switch (kind) {
+	case CPT_PB_FILE_KIND_REGULAR:
+	case CPT_PB_FILE_KIND_DIRECTORY:
+	case CPT_PB_FILE_KIND_CHAR_DEVICE:
+	case CPT_PB_FILE_KIND_FIFO:
+	case CPT_PB_FILE_KIND_O_PATH:
+		return true;
+	}
+	return false;
+}
+
 /* The File of the fd's entry, sf its registry entry (NULL: an INHERITED File). */
 static int cpt_encode_file(const struct cpt_session *s, struct cpt_pb_buf *msg,
 			   const struct cpt_fd_table *tab, const struct cpt_fd_entry *e,
@@ -510,6 +524,8 @@ static int cpt_encode_file(const struct cpt_session *s, struct cpt_pb_buf *msg,
 	cpt_pb_u64(&one, CPT_PB_FILE_FLAGS, e->file->f_flags & CPT_FILE_FLAGS);
 	cpt_pb_u64(&one, CPT_PB_FILE_POS, e->file->f_pos);
 	cpt_pb_u64(&one, CPT_PB_FILE_MODE, file_inode(e->file)->i_mode);
+	if (cpt_reopened_by_path(e->kind))
+		cpt_opener_save(&one, CPT_PB_FILE_OPENER, e->file);
 	ret = ops->save(&fs) ?: cpt_lock_save_file(&one, e->fd, e->file, !sf) ?:
 	      cpt_fown_save(&fs, s);
 	if (ret) {

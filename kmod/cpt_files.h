@@ -462,6 +462,8 @@ bool cpt_is_anon(struct file *file, const char *name);
 void cpt_set_nonblock(struct file *file, bool nonblock);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
+struct file *cpt_rfile_open(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
+			    const char *what, int flags);
 const struct cpt_rfd *cpt_rfd_at(const struct cpt_restore_files *rf, unsigned int fd);
 struct file *cpt_rfd_file(struct cpt_file_registry *reg, const struct cpt_rfd *rfd);
 struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what);

@@ -51,6 +51,7 @@ struct cpt_mm_vma {
 	u64 huge_page_size;	/* hugetlb memory */
 	u32 path_len;
 	const char *path;
+	struct cpt_opener opener;	/* FILE: who opened it */
 	int open_flags;
 	struct file *file;
 };
@@ -74,6 +75,7 @@ struct cpt_mm_restore {
 	unsigned int auxv_len;
 	const char *exe;
 	u32 exe_len;
+	struct cpt_opener exe_opener;
 	struct file *exe_file;
 	u64 nr_pages;
 	u32 mlockall;			/* MCL_FUTURE, MCL_ONFAULT */
@@ -152,6 +154,9 @@ static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v
 		case CPT_PB_VMA_HUGE_PAGE_SIZE:
 			cpt_pb_read_u64(&r, &f, &v->huge_page_size);
 			break;
+		case CPT_PB_VMA_OPENER:
+			cpt_pb_fail(&r, cpt_opener_decode(&v->opener, &f));
+			break;
 		default:	/* a newer writer's field */
 			break;
 		}
@@ -207,6 +212,9 @@ static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len
 			break;
 		case CPT_PB_MM_EXE:
 			cpt_pb_fail(&r, cpt_mm_get_path(&f, &rs->exe, &rs->exe_len));
+			break;
+		case CPT_PB_MM_EXE_OPENER:
+			cpt_pb_fail(&r, cpt_opener_decode(&rs->exe_opener, &f));
 			break;
 		case CPT_PB_MM_NR_PAGES:
 			cpt_pb_read_u64(&r, &f, &rs->nr_pages);
@@ -521,12 +529,21 @@ static int cpt_mm_check_specials(struct cpt_mm_restore *rs)
 	return 0;
 }
 
+static bool cpt_same_opener(const struct cpt_mm_vma *a, const struct cpt_mm_vma *b)
+{
+	return a->opener.saved == b->opener.saved && a->opener.len == b->opener.len &&
+	       (!a->opener.len || !memcmp(a->opener.data, b->opener.data, a->opener.len));
+}
+
 /*
- * A file, opened with the caller's credentials; only a regular one, and
- * without blocking on a FIFO that replaced it since the check.
+ * A mapped file, opened as its opener did (cpt_task_open(): both the
+ * caller and the opener's credentials must be allowed to open it so); only
+ * a regular one, and without blocking on a FIFO that replaced it since the
+ * check.
  */
-static struct file *cpt_mm_open(struct cpt_mm_restore *rs, const char *path, u32 len,
-				int flags)
+static struct file *cpt_mm_open(struct cpt_session *s, struct cpt_mm_restore *rs,
+				const char *what, const char *path, u32 len, int flags,
+				const struct cpt_opener *opener)
 {
 	struct file *file;
 	struct path p;
@@ -543,7 +560,8 @@ static struct file *cpt_mm_open(struct cpt_mm_restore *rs, const char *path, u32
 	ret = -ESTALE;
 	if (!regular)
 		goto fail;
-	file = filp_open(rs->path, flags | O_NONBLOCK | O_NOCTTY | O_LARGEFILE, 0);
+	file = cpt_task_open(s, what, rs->path, flags | O_NONBLOCK | O_NOCTTY | O_LARGEFILE,
+			     opener);
 	ret = PTR_ERR_OR_ZERO(file);
 	if (ret)
 		goto fail;
@@ -566,7 +584,7 @@ static bool cpt_mm_noexec(struct file *file)
 }
 
 /* The executable, as prctl(PR_SET_MM_EXE_FILE) would accept it. */
-static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
+static int cpt_mm_open_exe(struct cpt_session *s, struct cpt_mm_restore *rs)
 {
 	struct file *file;
 	int ret;
@@ -575,7 +593,7 @@ static int cpt_mm_open_exe(struct cpt_mm_restore *rs)
 		cpt_note("restoring the executable link needs CAP_CHECKPOINT_RESTORE\n");
 		return -EPERM;
 	}
-	file = cpt_mm_open(rs, rs->exe, rs->exe_len, O_RDONLY);
+	file = cpt_mm_open(s, rs, "executable", rs->exe, rs->exe_len, O_RDONLY, &rs->exe_opener);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	rs->exe_file = file;
@@ -639,13 +657,14 @@ static int cpt_mm_open_files(struct cpt_session *s, struct cpt_mm_restore *rs)
 		if ((v->flags & MAP_SHARED) &&
 		    ((v->prot & PROT_WRITE) || (v->vm_flags & VM_MAYWRITE)))
 			v->open_flags = O_RDWR;
-		/* A library's few VMAs share one file. */
+		/* A library's few VMAs share one file, of one opener. */
 		if (prev && prev->path_len == v->path_len &&
 		    !memcmp(prev->path, v->path, v->path_len) &&
-		    prev->open_flags == v->open_flags) {
+		    prev->open_flags == v->open_flags && cpt_same_opener(prev, v)) {
 			v->file = get_file(prev->file);
 		} else {
-			v->file = cpt_mm_open(rs, v->path, v->path_len, v->open_flags);
+			v->file = cpt_mm_open(s, rs, "mapped file", v->path, v->path_len,
+					      v->open_flags, &v->opener);
 			if (IS_ERR(v->file)) {
 				int ret = PTR_ERR(v->file);
 
@@ -662,7 +681,7 @@ static int cpt_mm_open_files(struct cpt_session *s, struct cpt_mm_restore *rs)
 			return -ESTALE;
 		}
 	}
-	return cpt_mm_open_exe(rs);
+	return cpt_mm_open_exe(s, rs);
 }
 
 /*

@@ -680,6 +680,7 @@ static int cpt_mm_save_vma(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 	if (path) {
 		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
 		cpt_pb_string(&v, CPT_PB_VMA_PATH, path);
+		cpt_opener_save(&v, CPT_PB_VMA_OPENER, vma->vm_file);
 	}
 	if (kind == CPT_PB_VMA_KIND_SYSV_SHM) {
 		cpt_pb_u64(&v, CPT_PB_VMA_PGOFF, vma->vm_pgoff);
@@ -746,6 +747,8 @@ static int cpt_mm_save_exe(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 			 task_pid_nr(sv->task));
 	else
 		cpt_pb_string(msg, CPT_PB_MM_EXE, path);
+	if (!IS_ERR(path))
+		cpt_opener_save(msg, CPT_PB_MM_EXE_OPENER, exe);
 	fput(exe);
 	return PTR_ERR_OR_ZERO(path);
 }

@@ -190,6 +190,28 @@ int cpt_mm_save(struct cpt_session *s);
 int cpt_mm_restore(struct cpt_session *s);
 void cpt_mm_shmem_release(struct cpt_session *s);
 
+/*
+ * cpt_task.c: paths of the image opened for the task being restored, with
+ * the credentials that opened them (an Opener message; saved false: the
+ * task's own from the image). data points into the record being restored.
+ */
+struct cpt_opener {
+	const u8 *data;
+	size_t len;
+	bool saved;
+};
+
+struct path;
+void cpt_opener_save(struct cpt_pb_buf *msg, u32 field, struct file *file);
+int cpt_opener_decode(struct cpt_opener *o, const struct cpt_pb_field *f);
+int cpt_opener_of_file(struct cpt_opener *o, const void *record, size_t len);
+int cpt_task_may(struct cpt_session *s, const char *what, const char *name,
+		 const struct path *p, int mask);
+int cpt_task_may_open(struct cpt_session *s, const char *what, const char *name,
+		      const struct path *p, int flags, const struct cpt_opener *o);
+struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *name,
+			   int flags, const struct cpt_opener *o);
+
 /* The final step's parts, each applied to current, in cpt_session.c's order. */
 int cpt_task_apply(struct cpt_session *s);
 int cpt_signals_apply(struct cpt_session *s);

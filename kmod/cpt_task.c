@@ -11,6 +11,7 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/file.h>
 #include <linux/futex.h>
 #include <linux/rseq.h>
 #include <linux/securebits.h>
@@ -60,6 +61,8 @@ struct cpt_restore_task {
 	u32 rseq_sig;
 	struct cpt_task_attrs *attrs;	/* cpt_task_attrs.c */
 	struct cpt_jobctl jobctl;	/* cpt_jobctl.c */
+	/* the credentials the task gets last, for its paths meanwhile (cpt_task_open()) */
+	const struct cred *image_cred;
 };
 
 static const u32 cpt_id_fields[8] = {
@@ -133,13 +136,22 @@ static int cpt_save_creds(struct task_struct *t, struct cpt_pb_buf *msg)
 		from_kgid_munged(ns, cred->sgid), from_kgid_munged(ns, cred->fsgid),
 	};
 	u64 caps[CPT_NR_CAP_SETS];
+	bool unmapped = false;
 	int i, ret = 0;
+	gid_t gid;
 
 	for (i = 0; i < 8; i++)
 		cpt_pb_u64(msg, cpt_id_fields[i], ids[i]);
-	for (i = 0; i < cred->group_info->ngroups; i++)
-		cpt_pb_varint(msg, CPT_PB_TASK_GROUPS,
-			      from_kgid_munged(ns, cred->group_info->gid[i]));
+	/* An unmapped group is not an overflow gid: see cpt_add_unmapped_groups(). */
+	for (i = 0; i < cred->group_info->ngroups; i++) {
+		gid = from_kgid(ns, cred->group_info->gid[i]);
+		if (gid == (gid_t)-1)
+			unmapped = true;
+		else
+			cpt_pb_varint(msg, CPT_PB_TASK_GROUPS, gid);
+	}
+	if (unmapped)
+		cpt_pb_u64(msg, CPT_PB_TASK_CALLER_UNMAPPED_GROUPS, 1);
 	cpt_cred_caps(cred, caps);
 	for (i = 0; i < CPT_NR_CAP_SETS; i++)
 		cpt_pb_u64(msg, cpt_cap_fields[i], caps[i]);
@@ -265,12 +277,39 @@ static int cpt_decode_rlimit(struct cpt_restore_task *rt, const struct cpt_pb_fi
 	return 0;
 }
 
-static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n)
+/*
+ * The caller's own groups that its user namespace does not map, after the
+ * n groups of the image in groups (of room for n + their number). A user
+ * in a namespace whose setgroups is "deny" keeps them and may not drop
+ * them; the image can only ask for them as a whole, never name one, so it
+ * gives the task no group the caller does not hold.
+ */
+static int cpt_add_unmapped_groups(struct group_info *groups, int n, const struct cred *cred)
 {
-	struct user_namespace *ns = current_user_ns();
+	struct user_namespace *ns = cred->user_ns;
 	int i;
 
-	rt->groups = groups_alloc(n);
+	for (i = 0; i < cred->group_info->ngroups; i++)
+		if (from_kgid(ns, cred->group_info->gid[i]) == (gid_t)-1) {
+			if (groups)
+				groups->gid[n] = cred->group_info->gid[i];
+			n++;
+		}
+	return n;
+}
+
+static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n,
+			     bool caller_unmapped)
+{
+	const struct cred *cred = current_cred();
+	struct user_namespace *ns = current_user_ns();
+	int i, all = n;
+
+	if (caller_unmapped)
+		all = cpt_add_unmapped_groups(NULL, n, cred);
+	if (all > CPT_MAX_GROUPS)
+		return -EBADMSG;
+	rt->groups = groups_alloc(all);
 	if (!rt->groups)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
@@ -281,6 +320,8 @@ static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n
 			return -EINVAL;
 		}
 	}
+	if (caller_unmapped)
+		cpt_add_unmapped_groups(rt->groups, n, cred);
 	groups_sort(rt->groups);
 	return 0;
 }
@@ -288,6 +329,7 @@ static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n
 static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t len,
 			   char *cwd, char *root)
 {
+	bool caller_unmapped_groups = false;
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	u32 *gids;
@@ -322,6 +364,9 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 				cpt_pb_fail(&r, -EBADMSG);
 			else if (cpt_pb_read_u32(&r, &f, &gids[ngroups]))
 				ngroups++;
+			break;
+		case CPT_PB_TASK_CALLER_UNMAPPED_GROUPS:
+			cpt_pb_read_bool(&r, &f, &caller_unmapped_groups);
 			break;
 		case CPT_PB_TASK_RLIMITS:
 			cpt_pb_fail(&r, cpt_decode_rlimit(rt, &f));
@@ -375,7 +420,7 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 	}
 	ret = cpt_pb_end(&r);
 	if (!ret)
-		ret = cpt_decode_groups(rt, gids, ngroups);
+		ret = cpt_decode_groups(rt, gids, ngroups, caller_unmapped_groups);
 	kvfree(gids);
 	if (!ret && (rt->umask & ~0777 || rt->personality == PER_LINUX32))
 		ret = -EBADMSG;
@@ -541,14 +586,16 @@ static int cpt_check_creds(const struct cpt_restore_task *rt, const struct cred 
 	return cpt_check_caps(rt, cred);
 }
 
+static int cpt_make_image_cred(struct cpt_restore_task *rt);
+
 /*
- * The saved cwd, looked up and entered as the caller, with chdir()'s
- * MAY_EXEC | MAY_CHDIR check: the caller puts the task there, so it must be
- * allowed to go there itself. (The restored ids are the caller's, or the
- * caller may take them; a task may keep a cwd it can no longer enter, as
- * after a chmod, so they are not asked.)
+ * The saved cwd, looked up as the caller, with chdir()'s MAY_EXEC |
+ * MAY_CHDIR check for both the caller and the task's credentials, as for
+ * its files (cpt_task_may()): a cwd opens what is below it to relative
+ * paths. (A task that changed its ids after its chdir(), or whose cwd was
+ * made private since, is refused.)
  */
-static int cpt_lookup_cwd(struct cpt_restore_task *rt, const char *cwd)
+static int cpt_lookup_cwd(struct cpt_session *s, struct cpt_restore_task *rt, const char *cwd)
 {
 	int ret = kern_path(cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rt->cwd);
 
@@ -557,10 +604,7 @@ static int cpt_lookup_cwd(struct cpt_restore_task *rt, const char *cwd)
 		return ret;
 	}
 	rt->has_cwd = true;
-	ret = path_permission(&rt->cwd, MAY_EXEC | MAY_CHDIR);
-	if (ret)
-		cpt_note("the caller may not enter the working directory %s: %d\n", cwd, ret);
-	return ret;
+	return cpt_task_may(s, "working directory", cwd, &rt->cwd, MAY_EXEC | MAY_CHDIR);
 }
 
 static void cpt_task_free(struct cpt_session *s)
@@ -573,6 +617,8 @@ static void cpt_task_free(struct cpt_session *s)
 		put_group_info(rt->groups);
 	if (rt->has_cwd)
 		path_put(&rt->cwd);
+	if (rt->image_cred)
+		put_cred(rt->image_cred);
 	cpt_task_attrs_free(rt->attrs);
 	kfree(rt);
 	s->cur->rtask = NULL;
@@ -612,8 +658,10 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	if (!ret)
 		ret = cpt_seccomp_check(s, rt->pid, rt->seccomp_mode, rt->seccomp_filter,
 					rt->no_new_privs);
+	if (!ret)
+		ret = cpt_make_image_cred(rt);
 	if (!ret && *cwd)
-		ret = cpt_lookup_cwd(rt, cwd);
+		ret = cpt_lookup_cwd(s, rt, cwd);
 	kfree(cwd);
 	kfree(root);
 	return ret;
@@ -673,27 +721,18 @@ static int cpt_set_user(struct cred *new)
 }
 
 /*
- * Takes the saved ids, capability sets and securebits, all checked against
- * the caller's by cpt_check_creds().
+ * Gives new the saved ids, capability sets, securebits and groups, all
+ * checked against the caller's by cpt_check_creds().
  */
-static int cpt_apply_creds(struct cpt_restore_task *rt)
+static int cpt_fill_creds(struct cpt_restore_task *rt, struct cred *new)
 {
 	kuid_t uid[4];
 	kgid_t gid[4];
-	struct cred *new;
 	int ret;
 
 	ret = cpt_saved_ids(rt, uid, gid);
 	if (ret)
 		return ret;
-	new = prepare_creds();
-	if (!new)
-		return -ENOMEM;
-	ret = cpt_check_creds(rt, new);
-	if (ret) {
-		abort_creds(new);
-		return ret;
-	}
 	new->uid = uid[0];
 	new->euid = uid[1];
 	new->suid = uid[2];
@@ -710,12 +749,407 @@ static int cpt_apply_creds(struct cpt_restore_task *rt)
 	new->securebits = rt->securebits;
 	set_groups(new, rt->groups);
 	ret = cpt_set_user(new);
-	if (ret) {
+	if (ret)
 		cpt_note("cannot account the restored task to uid %u: %d\n", rt->ids[0], ret);
+	return ret;
+}
+
+/* Takes the saved credentials, checked against the caller's again. */
+static int cpt_apply_creds(struct cpt_restore_task *rt)
+{
+	struct cred *new;
+	int ret;
+
+	new = prepare_creds();
+	if (!new)
+		return -ENOMEM;
+	ret = cpt_check_creds(rt, new) ?: cpt_fill_creds(rt, new);
+	if (ret) {
 		abort_creds(new);
 		return ret;
 	}
 	return commit_creds(new);
+}
+
+/*
+ * The credentials the task will have, made once its TASK record passed
+ * cpt_check_creds(): the restoring task opens the task's paths with them
+ * meanwhile, and takes a copy of them at the end (cpt_apply_creds()).
+ */
+static int cpt_make_image_cred(struct cpt_restore_task *rt)
+{
+	struct cred *new = prepare_creds();
+	int ret;
+
+	if (!new)
+		return -ENOMEM;
+	ret = cpt_fill_creds(rt, new);
+	if (ret) {
+		abort_creds(new);
+		return ret;
+	}
+	rt->image_cred = new;
+	return 0;
+}
+
+/* The mask inode_permission() takes for an open with flags, as may_open() asks it. */
+static int cpt_open_mask(int flags)
+{
+	int mask = MAY_OPEN;
+
+	if (flags & O_PATH)
+		return 0;
+	if ((flags & O_ACCMODE) != O_WRONLY)
+		mask |= MAY_READ;
+	if (flags & O_ACCMODE)
+		mask |= MAY_WRITE;
+	if (flags & O_APPEND)
+		mask |= MAY_APPEND;
+	return mask;
+}
+
+/*
+ * Whom a refusal names: the file's opener from the image, or the task's
+ * credentials from the image when it saved no opener.
+ */
+static void cpt_note_refused(const char *what, const char *name, const struct cred *cred,
+			     bool opener, int ret)
+{
+	struct user_namespace *ns = current_user_ns();
+
+	if (cred)
+		cpt_note("pid %d: %s %s: refused to the image's %suid %u, gid %u (%d)\n",
+			 task_pid_vnr(current), what, name, opener ? "opener's " : "",
+			 from_kuid_munged(ns, cred->fsuid), from_kgid_munged(ns, cred->fsgid), ret);
+	else
+		cpt_note("pid %d: %s %s: refused to the restarting caller (%d)\n",
+			 task_pid_vnr(current), what, name, ret);
+}
+
+/* The task's credentials from its TASK record, which must come first. */
+static const struct cred *cpt_task_image_cred(struct cpt_session *s, const char *what,
+					      const char *name)
+{
+	struct cpt_restore_task *rt = s->cur ? s->cur->rtask : NULL;
+
+	if (rt && rt->image_cred)
+		return rt->image_cred;
+	cpt_note("image: %s %s comes before its task's credentials\n", what, name);
+	return NULL;
+}
+
+/* The capabilities an Opener may name: those that open what DAC would refuse. */
+#define CPT_OPENER_CAPS (BIT(CAP_DAC_OVERRIDE) | BIT(CAP_DAC_READ_SEARCH) | BIT(CAP_FOWNER))
+
+/*
+ * Saves into field of msg who opened file (its f_cred), for a restart to
+ * open it again as it did (cpt_opener_cred()): its fsuid, fsgid and groups
+ * in the checkpointer's user namespace, and which of CPT_OPENER_CAPS it
+ * had there. An opener whose fsuid or fsgid that namespace does not map is
+ * left out: the restart then opens the file with the task's own
+ * credentials, as the image gives them.
+ */
+void cpt_opener_save(struct cpt_pb_buf *msg, u32 field, struct file *file)
+{
+	struct user_namespace *ns = current_user_ns();
+	const struct cred *cred = file->f_cred;
+	uid_t fsuid = from_kuid(ns, cred->fsuid);
+	gid_t fsgid = from_kgid(ns, cred->fsgid);
+	static const int caps[] = { CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER };
+	bool unmapped = false;
+	struct cpt_pb_buf one;
+	u32 file_caps = 0;
+	gid_t gid;
+	int i;
+
+	if (fsuid == (uid_t)-1 || fsgid == (gid_t)-1)
+		return;
+	cpt_pb_init(&one);
+	cpt_pb_u64(&one, CPT_PB_OPENER_FSUID, fsuid);
+	cpt_pb_u64(&one, CPT_PB_OPENER_FSGID, fsgid);
+	for (i = 0; i < cred->group_info->ngroups; i++) {
+		gid = from_kgid(ns, cred->group_info->gid[i]);
+		if (gid == (gid_t)-1)
+			unmapped = true;
+		else
+			cpt_pb_varint(&one, CPT_PB_OPENER_GROUPS, gid);
+	}
+	if (unmapped)
+		cpt_pb_u64(&one, CPT_PB_OPENER_CALLER_UNMAPPED_GROUPS, 1);
+	for (i = 0; i < ARRAY_SIZE(caps); i++)
+		if (file_ns_capable(file, ns, caps[i]))
+			file_caps |= BIT(caps[i]);
+	cpt_pb_u64(&one, CPT_PB_OPENER_FILE_CAPS, file_caps);
+	cpt_pb_message(msg, field, &one);
+}
+
+/* The Opener message in the field f, for cpt_opener_cred(). */
+int cpt_opener_decode(struct cpt_opener *o, const struct cpt_pb_field *f)
+{
+	if (f->wire != CPT_PB_BYTES)
+		return -EBADMSG;
+	o->data = f->data;
+	o->len = f->len;
+	o->saved = true;
+	return 0;
+}
+
+/* The Opener of a File, from its message (the last one, as for any field). */
+int cpt_opener_of_file(struct cpt_opener *o, const void *record, size_t len)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+
+	*o = (struct cpt_opener) {};
+	cpt_pb_for_each_field(&r, record, len, &f)
+		if (f.num == CPT_PB_FILE_OPENER)
+			cpt_pb_fail(&r, cpt_opener_decode(o, &f));
+	return cpt_pb_end(&r);
+}
+
+static int cpt_opener_decode_groups(const struct cpt_opener *o, struct group_info *groups,
+				    bool *caller_unmapped)
+{
+	struct user_namespace *ns = current_user_ns();
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int n = 0;
+	u32 gid;
+
+	cpt_pb_for_each_field(&r, o->data, o->len, &f) {
+		if (f.num == CPT_PB_OPENER_CALLER_UNMAPPED_GROUPS)
+			cpt_pb_read_bool(&r, &f, caller_unmapped);
+		if (f.num != CPT_PB_OPENER_GROUPS || !cpt_pb_read_u32(&r, &f, &gid))
+			continue;
+		if (n == CPT_MAX_GROUPS)
+			return -EBADMSG;
+		if (groups) {
+			groups->gid[n] = make_kgid(ns, gid);
+			if (!gid_valid(groups->gid[n]))
+				return -EINVAL;
+		}
+		n++;
+	}
+	return cpt_pb_end(&r) ?: n;
+}
+
+/*
+ * The opener's groups as the image gives them, and the caller's own
+ * unmapped ones if it says so (cpt_add_unmapped_groups()).
+ */
+static int cpt_opener_groups(const struct cpt_opener *o, struct cred *new)
+{
+	bool caller_unmapped = false;
+	struct group_info *groups;
+	int n, all, ret;
+
+	n = cpt_opener_decode_groups(o, NULL, &caller_unmapped);
+	if (n < 0)
+		return n;
+	all = caller_unmapped ? cpt_add_unmapped_groups(NULL, n, current_cred()) : n;
+	if (all > CPT_MAX_GROUPS)
+		return -EBADMSG;
+	groups = groups_alloc(all);
+	if (!groups)
+		return -ENOMEM;
+	ret = cpt_opener_decode_groups(o, groups, &caller_unmapped);
+	if (ret >= 0) {
+		if (caller_unmapped)
+			cpt_add_unmapped_groups(groups, n, current_cred());
+		groups_sort(groups);
+		set_groups(new, groups);
+		ret = 0;
+	}
+	put_group_info(groups);
+	return ret;
+}
+
+static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
+{
+	struct user_namespace *ns = current_user_ns();
+	u32 fsuid = 0, fsgid = 0;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	u32 file_caps = 0;
+	kernel_cap_t caps;
+	kuid_t uid;
+	kgid_t gid;
+	int i;
+
+	cpt_pb_for_each_field(&r, o->data, o->len, &f) {
+		if (f.num == CPT_PB_OPENER_FSUID)
+			cpt_pb_read_u32(&r, &f, &fsuid);
+		else if (f.num == CPT_PB_OPENER_FSGID)
+			cpt_pb_read_u32(&r, &f, &fsgid);
+		else if (f.num == CPT_PB_OPENER_FILE_CAPS)
+			cpt_pb_read_u32(&r, &f, &file_caps);
+	}
+	if (cpt_pb_end(&r) || file_caps & ~CPT_OPENER_CAPS)
+		return -EBADMSG;
+	uid = make_kuid(ns, fsuid);
+	gid = make_kgid(ns, fsgid);
+	if (!uid_valid(uid) || !gid_valid(gid))
+		return -EINVAL;
+	new->uid = uid;
+	new->euid = uid;
+	new->suid = uid;
+	new->fsuid = uid;
+	new->gid = gid;
+	new->egid = gid;
+	new->sgid = gid;
+	new->fsgid = gid;
+	/* Of the opener's capabilities, only those the caller has too. */
+	caps = CAP_EMPTY_SET;
+	for (i = 0; i < 32; i++)
+		if ((file_caps & BIT(i)) && cap_raised(current_cred()->cap_effective, i))
+			cap_raise(caps, i);
+	new->cap_effective = caps;
+	new->cap_permitted = caps;
+	new->cap_inheritable = CAP_EMPTY_SET;
+	new->cap_ambient = CAP_EMPTY_SET;
+	return 0;
+}
+
+/*
+ * The credentials a file is opened with again: its opener's from the image
+ * (o), made from the caller's, so that they never hold a capability the
+ * caller lacks; or, if the image saved none, the task's own from the image.
+ * A reference the caller puts.
+ */
+static const struct cred *cpt_opener_cred(struct cpt_session *s, const struct cpt_opener *o,
+					  const char *what, const char *name)
+{
+	const struct cred *image;
+	struct cred *new;
+	int ret;
+
+	if (!o || !o->saved) {
+		image = cpt_task_image_cred(s, what, name);
+		return image ? get_cred(image) : ERR_PTR(-EBADMSG);
+	}
+	new = prepare_creds();
+	if (!new)
+		return ERR_PTR(-ENOMEM);
+	ret = cpt_opener_ids(o, new) ?: cpt_opener_groups(o, new);
+	if (ret) {
+		cpt_note("image: pid %d: %s %s: bad opener credentials (%d)\n",
+			 task_pid_vnr(current), what, name, ret);
+		abort_creds(new);
+		return ERR_PTR(ret);
+	}
+	return new;
+}
+
+/*
+ * Whether both the restarting caller and cred may have p with mask (MAY_*
+ * bits).
+ */
+static int cpt_both_may(const struct cred *cred, bool opener, const char *what,
+			const char *name, const struct path *p, int mask)
+{
+	const struct cred *old;
+	int ret;
+
+	ret = path_permission(p, mask);
+	if (ret) {
+		cpt_note_refused(what, name, NULL, false, ret);
+		return ret;
+	}
+	old = override_creds(cred);
+	ret = path_permission(p, mask);
+	revert_creds(old);
+	if (ret)
+		cpt_note_refused(what, name, cred, opener, ret);
+	return ret;
+}
+
+/*
+ * Whether both the restarting caller and the task, with the credentials
+ * the image gives it, may have p with mask (MAY_* bits): for what the task
+ * itself uses (its working directory, a socket it connects), a restart must
+ * not hand the task what its own ids could not reach, nor what the caller
+ * could not. The message calls p what and name.
+ */
+int cpt_task_may(struct cpt_session *s, const char *what, const char *name,
+		 const struct path *p, int mask)
+{
+	const struct cred *image = cpt_task_image_cred(s, what, name);
+
+	if (!image)
+		return -EBADMSG;
+	return cpt_both_may(image, false, what, name, p, mask);
+}
+
+/*
+ * Whether both the restarting caller and the file's opener (o, as
+ * cpt_task_open() takes it) may open p with flags, as may_open() asks it.
+ */
+int cpt_task_may_open(struct cpt_session *s, const char *what, const char *name,
+		      const struct path *p, int flags, const struct cpt_opener *o)
+{
+	const struct cred *cred = cpt_opener_cred(s, o, what, name);
+	int ret;
+
+	if (IS_ERR(cred))
+		return PTR_ERR(cred);
+	ret = cpt_both_may(cred, o && o->saved, what, name, p, cpt_open_mask(flags));
+	put_cred(cred);
+	return ret;
+}
+
+/*
+ * Opens name (an absolute path of the image) with flags for the task being
+ * restored: only if the caller may open it (its lookup and permission),
+ * and then with the credentials the file was opened with at checkpoint (o,
+ * cpt_opener_cred(); the task's own if the image saved none), which check
+ * the open again, each directory on the way included, and which the file
+ * keeps as its opener's (f_cred), as before the checkpoint. So a file a
+ * service opened as root before it dropped its privileges comes back for
+ * root's restart, and one its opener could not open (an image edited to
+ * name another file, a file made private since) does not. A path that
+ * leads elsewhere the second time (a rename in between) is refused,
+ * -ESTALE.
+ */
+struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *name,
+			   int flags, const struct cpt_opener *o)
+{
+	int mask = cpt_open_mask(flags);
+	const struct cred *cred, *old;
+	struct file *file;
+	struct path p;
+	int ret;
+
+	ret = kern_path(name, flags & O_NOFOLLOW ? 0 : LOOKUP_FOLLOW, &p);
+	if (ret) {
+		cpt_note("pid %d: %s %s cannot be found: %d\n", task_pid_vnr(current), what,
+			 name, ret);
+		return ERR_PTR(ret);
+	}
+	ret = mask ? path_permission(&p, mask) : 0;
+	if (ret) {
+		cpt_note_refused(what, name, NULL, false, ret);
+		path_put(&p);
+		return ERR_PTR(ret);
+	}
+	cred = cpt_opener_cred(s, o, what, name);
+	if (IS_ERR(cred)) {
+		path_put(&p);
+		return ERR_CAST(cred);
+	}
+	old = override_creds(cred);
+	file = filp_open(name, flags, 0);
+	revert_creds(old);
+	if (IS_ERR(file)) {
+		cpt_note_refused(what, name, cred, o && o->saved, PTR_ERR(file));
+	} else if (file_inode(file) != d_inode(p.dentry) || file->f_path.mnt != p.mnt) {
+		cpt_note("pid %d: %s %s changed while it was opened\n", task_pid_vnr(current),
+			 what, name);
+		fput(file);
+		file = ERR_PTR(-ESTALE);
+	}
+	put_cred(cred);
+	path_put(&p);
+	return file;
 }
 
 /* Applied to the restoring task last before it parks: credentials go last of all. */

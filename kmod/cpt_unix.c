@@ -797,7 +797,8 @@ static int cpt_unix_may_take_name(struct cpt_file_registry *reg, u32 type, const
 			return ret;
 		inode = d_inode(p.dentry);
 		ret = S_ISSOCK(inode->i_mode) ?
-		      inode_permission(mnt_user_ns(p.mnt), inode, MAY_WRITE) : -ENOTSOCK;
+		      cpt_task_may(reg->session, "unix socket", sun->sun_path, &p, MAY_WRITE) :
+		      -ENOTSOCK;
 		path_put(&p);
 		return ret;
 	}
@@ -1871,6 +1872,29 @@ static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 }
 
 /*
+ * connect() to a path asks the caller for write permission on the socket
+ * file; the task's credentials from the image must have it too.
+ */
+static int cpt_unix_may_connect(struct cpt_file_registry *reg,
+				const struct sockaddr_storage *storage, unsigned int fd)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)storage;
+	char what[16];
+	struct path p;
+	int ret;
+
+	if (!sun->sun_path[0])
+		return 0;
+	/* Not found, or not a socket: connect() itself says so. */
+	if (kern_path(sun->sun_path, LOOKUP_FOLLOW, &p))
+		return 0;
+	snprintf(what, sizeof(what), "fd %u", fd);
+	ret = cpt_task_may(reg->session, what, sun->sun_path, &p, MAY_WRITE);
+	path_put(&p);
+	return ret;
+}
+
+/*
  * In the final step, every File of this process and of the earlier ones
  * made: a datagram socket connect()s again to its peer's name, then the
  * socket is shut down as it was (shutdown() only takes away).
@@ -1898,7 +1922,8 @@ static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_
 		if (ret)
 			return ret;
 		len = cpt_unix_sockaddr(&storage, u->peer, u->peer_len);
-		ret = cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
+		ret = cpt_unix_may_connect(reg, &storage, fd) ?:
+		      cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
 		cpt_ubuf_put(&ur.ub);
 		if (ret) {
 			cpt_note("fd %u: cannot connect a unix datagram socket to %s again: %ld\n",

@@ -137,6 +137,13 @@ export interface Task {
   attrs: TaskAttrs | null;
   /** a process's main thread only */
   processAttrs: ProcessAttrs | null;
+  /**
+   * Supplementary groups the checkpointer's user namespace does not map
+   * (a user's own groups under unshare --map-root-user) were left out of
+   * groups: they are the restarting caller's own unmapped groups, which it
+   * holds and may not drop, whatever they are (docs/security.md).
+   */
+  callerUnmappedGroups: boolean;
 }
 
 /**
@@ -468,6 +475,29 @@ export interface File {
    * File) has not accepted yet: made by the listener's File, not as a pair
    */
   unixPendingConnection: boolean;
+  /**
+   * REGULAR, DIRECTORY, CHAR_DEVICE, FIFO, O_PATH: the credentials the file
+   * was opened with (f_cred), which a restart opens it with again; absent
+   * (an opener the checkpointer's user namespace does not map): the task's
+   * own from its Task record (docs/security.md, "files reopened by path")
+   */
+  opener: Opener | null;
+}
+
+/**
+ * Who opened a file that a restart opens again by path, in the
+ * checkpointer's user namespace: its fsuid, fsgid and supplementary groups,
+ * and which of CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER (as
+ * bits 1 << CAP_*) it had there. A restart opens the file only if both its
+ * caller and these credentials, capped by the caller's capabilities, may.
+ */
+export interface Opener {
+  fsuid: number;
+  fsgid: number;
+  groups: number[];
+  /** as Task.caller_unmapped_groups: groups the namespace does not map */
+  callerUnmappedGroups: boolean;
+  fileCaps: number;
 }
 
 /**
@@ -841,6 +871,8 @@ export interface Vma {
    * parent's image holds the same bytes at the same addresses.
    */
   inParent: PageRun[];
+  /** FILE: the credentials the mapped file was opened with (File.opener) */
+  opener: Opener | null;
 }
 
 /** A run of pages: nr_pages pages from the address start. */
@@ -884,6 +916,8 @@ export interface Mm {
   aioRings: AioRing[];
   /** The pages the VMAs' in_parent runs count, all VMAs together. */
   nrInParentPages: bigint;
+  /** The credentials the executable was opened with (File.opener) */
+  exeOpener: Opener | null;
 }
 
 /**

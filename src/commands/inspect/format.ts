@@ -375,14 +375,20 @@ function seccompLines(seccomp: Seccomp): string[] {
   );
 }
 
+/** The saved supplementary groups, and whether the restarting caller's own unmapped ones join them. */
+function groupsText(task: Task): string {
+  const named = task.groups.join(',');
+  if (!task.callerUnmappedGroups) return named || '(none)';
+  return `${named ? `${named} and ` : ''}the caller's own unmapped groups`;
+}
+
 function taskLines(task: Task): string[] {
   const limits = task.rlimits.map((limit) => [rlimitName(limit.resource), rlimitValue(limit.cur), rlimitValue(limit.max)]);
   return section('task', [
     `pid ${task.pid}, tgid ${task.tgid}, ppid ${task.ppid}, pgid ${task.pgid}, sid ${task.sid}, comm ${JSON.stringify(task.comm)}`,
     `uid ${task.uid}/${task.euid}/${task.suid}/${task.fsuid}, gid ${task.gid}/${task.egid}/${task.sgid}/${task.fsgid} ` +
       '(real/effective/saved/fs)',
-    `groups ${task.groups.length === 0 ? '(none)' : task.groups.join(',')}, umask ${octal(task.umask)}, ` +
-      `personality ${hex(BigInt(task.personality))}`,
+    `groups ${groupsText(task)}, umask ${octal(task.umask)}, ` + `personality ${hex(BigInt(task.personality))}`,
     `cwd ${task.cwd || '?'}, root ${task.root || '?'}`,
     `capabilities: inheritable ${hex(task.capInheritable)}, permitted ${hex(task.capPermitted)}, ` +
       `effective ${hex(task.capEffective)}, bounding ${hex(task.capBset)}, ambient ${hex(task.capAmbient)}`,

@@ -26,6 +26,7 @@ import { aioScenarios } from './aio.js';
 import { pidfdScenarios } from './pidfd.js';
 import { privmodelScenarios } from './privmodel.js';
 import { usernsScenarios } from './userns.js';
+import { privgapsScenarios } from './privgaps.js';
 import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios } from './race.js';
 import { restoreCheckScenarios } from './restore-check.js';
@@ -84,6 +85,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...hugetlbHostileScenarios,
   ...privmodelScenarios,
   ...usernsScenarios,
+  ...privgapsScenarios,
   ...inetScenarios,
   ...udprawScenarios,
   ...unixUnpairedScenarios,
