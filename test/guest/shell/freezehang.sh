@@ -5,9 +5,13 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# freeze_reshape (test/workloads/freeze_reshape.c), checkpointed --kill
-# with 40 s at most: cptctl must exit 4 with EAGAIN naming the root, and
-# the tree, let go, must end well.
+# freeze_reshape (test/workloads/freeze_reshape.c), checkpointed --kill:
+# cptctl must exit 4 with EAGAIN naming the root (or, when the killer is
+# late in the last attempt, ESRCH naming the killed task), and the tree,
+# let go, must end well. A quiet guest refuses in about half a second; a guest
+# starved by a busy host took 2.3 s an attempt (17 attempts in 40 s), so
+# cptctl is given 150 s: 20 attempts of that, with room. A freeze that
+# hangs still fails the check (exit 124).
 scenario_freeze_reshape() {
 	mkdir -p "$scratch/r"
 	start_workload reshape "$workloads/freeze_reshape" "$scratch/r" || {
@@ -15,12 +19,16 @@ scenario_freeze_reshape() {
 		return
 	}
 	start=$(date +%s.%N)
-	timeout --foreground 40 "$cptctl" checkpoint "$pid" -o "$scratch/r.img" --kill 2>"$scratch/r.err"
+	timeout --foreground 150 "$cptctl" checkpoint "$pid" -o "$scratch/r.img" --kill 2>"$scratch/r.err"
 	status=$?
 	seconds=$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")
 	echo "# freeze-reshape: the killer's kills (ms since it started, pid): $(tr '\n' ' ' <"$scratch/r/kills")"
+	# The killer must strike in each attempt's window of some milliseconds:
+	# when it is late in the last one, that attempt freezes the tree and the
+	# kill lands in SAVE instead, as clean a refusal (seen 1 time in 3).
 	refused=no
-	[ "$status" -eq 4 ] && grep -q "EAGAIN.*pid $pid: its tree kept changing shape during the freeze" "$scratch/r.err" &&
+	[ "$status" -eq 4 ] &&
+		grep -Eq "EAGAIN.*pid $pid: its tree kept changing shape during the freeze|ESRCH.*pid [0-9]+ was killed during the checkpoint" "$scratch/r.err" &&
 		refused=yes
 	pass_if freezehang.refused "checkpoint exited $status in $seconds s: $(tr '\n' ' ' <"$scratch/r.err")" [ $refused = yes ]
 	touch "$scratch/r/go"
