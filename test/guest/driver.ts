@@ -37,6 +37,8 @@ const scratchRoot = '/tmp/cpt-scenarios';
 const timeScale = Math.max(1, Number(process.env['CPT_GUEST_TIME_SCALE'] ?? '1') || 1);
 /** How long a workload may take to print READY, as lib.sh's wait_until allowed. */
 const READY_MS = 30_000 * timeScale;
+/** How long each of ps and dmesg may take in a timed-out scenario's diagnostics. */
+const DIAGNOSTIC_TIMEOUT_MS = 10_000;
 
 function print(line: string): void {
   // Synchronous, so that it stays in order with what child processes write to the same fd.
@@ -240,9 +242,20 @@ async function killLeftovers(kept: ReadonlySet<number>): Promise<number[]> {
   return found;
 }
 
+/**
+ * A diagnostic command's output, or why there is none. Bounded: ps reads
+ * every task's cmdline under its mmap_lock, which the hung scenario may
+ * hold, and a diagnostic must not hang the boot in turn.
+ */
+function diagnosticOutput(command: string, args: string[]): string {
+  const run = spawnSync(command, args, { encoding: 'utf8', timeout: DIAGNOSTIC_TIMEOUT_MS, killSignal: 'SIGKILL' });
+  if (run.error) return `${run.stdout ?? ''}\n(${command} did not finish: ${run.error.message})`;
+  return run.stdout ?? '';
+}
+
 function diagnostics(name: string): void {
-  const ps = spawnSync('ps', ['-eo', 'pid,ppid,pgid,sid,stat,wchan:24,args'], { encoding: 'utf8' }).stdout ?? '';
-  const dmesg = (spawnSync('dmesg', [], { encoding: 'utf8' }).stdout ?? '').split('\n').slice(-40);
+  const ps = diagnosticOutput('ps', ['-eo', 'pid,ppid,pgid,sid,stat,wchan:24,args']);
+  const dmesg = diagnosticOutput('dmesg', []).split('\n').slice(-40);
   for (const line of ps.split('\n')) print(`# ${name} ps: ${line}`);
   for (const line of dmesg) print(`# ${name} dmesg: ${line}`);
 }
