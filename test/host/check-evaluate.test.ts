@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import type { CheckName, CheckReport, CheckResult } from '../../src/commands/check/evaluate.js';
-import { evaluateCheck, isTargetKernel } from '../../src/commands/check/evaluate.js';
+import { evaluateCheck, isTargetKernel, tcpHoldsVerdict } from '../../src/commands/check/evaluate.js';
 import { catalog, factsWith, healthyFacts } from './helpers/check-facts.js';
 
 /** No module loaded, so no device to open and no handshake. */
@@ -345,4 +345,33 @@ test('compat: not loaded, the kernel log unreadable: skipped, pointing at dmesg'
 test('compat: facts of a loaded module while the module is not loaded are not trusted', (t) => {
   const report = evaluateCheck(factsWith({ module: { loaded: false, version: null } }));
   t.is(result(report, 'compat').status, 'skip');
+});
+
+test('holds: the TCP connections held in the namespace are counted, and none is said so', (t) => {
+  const none = tcpHoldsVerdict({ kind: 'listed', count: 0 }).result;
+  t.is(none.status, 'ok');
+  t.regex(none.detail, /no TCP connection held/);
+  const two = tcpHoldsVerdict({ kind: 'listed', count: 2 }).result;
+  t.is(two.status, 'ok');
+  t.regex(two.detail, /^2 TCP connections .* held .*cptctl release --list/);
+  t.regex(tcpHoldsVerdict({ kind: 'listed', count: 1 }).result.detail, /^1 TCP connection of/);
+});
+
+test('holds: a module without TCP holds skips the check; a failed list fails it with the reload hint', (t) => {
+  t.is(tcpHoldsVerdict({ kind: 'unsupported' }).result.status, 'skip');
+  t.is(tcpHoldsVerdict({ kind: 'not-attempted' }).result.status, 'skip');
+  const failed = tcpHoldsVerdict({ kind: 'failed', code: 'EFAULT', message: 'Bad address' });
+  t.is(failed.result.status, 'fail');
+  t.regex(failed.result.detail, /CPT_IOC_HOLD \(list\) failed with EFAULT/);
+  t.regex(failed.hint ?? '', /rebuild kmod/);
+});
+
+test('holds: the report carries the count, after the key check', (t) => {
+  const report = evaluateCheck(factsWith({ imageKey: { kind: 'none' }, tcpHolds: { kind: 'listed', count: 3 } }));
+  t.is(report.tcpHolds, 3);
+  t.deepEqual(
+    report.checks.slice(-2).map((check) => check.name),
+    ['key', 'holds'],
+  );
+  t.is(evaluateCheck(healthyFacts).tcpHolds, null);
 });

@@ -56,6 +56,7 @@ test('JSON: the documented shape, bigints as hex strings', (t) => {
       refusal: null,
     },
     imageKey: null,
+    tcpHolds: null,
     checks: [
       { name: 'kernel', ok: true, detail: 'Linux 6.1.0-18-amd64 x86_64' },
       { name: 'module', ok: true, detail: 'cpt is loaded, version 0.1.0' },

@@ -3,9 +3,9 @@
 import { decodeBits, hasBit, hex } from '../../bits.js';
 import { describeTarget, GUEST_HINT, KMOD_NAME, REQUIRED_IOCTLS, TARGET_ARCH, TARGET_KERNEL } from '../../target.js';
 import type { ApiReply } from '../../native.js';
-import type { CheckFacts, CompatCheckFact, CompatFact, ImageKeyFact, KernelFacts } from './facts.js';
+import type { CheckFacts, CompatCheckFact, CompatFact, ImageKeyFact, KernelFacts, TcpHoldsFact } from './facts.js';
 
-export type CheckName = 'kernel' | 'module' | 'compat' | 'device' | 'open' | 'handshake' | 'ioctls' | 'key';
+export type CheckName = 'kernel' | 'module' | 'compat' | 'device' | 'open' | 'handshake' | 'ioctls' | 'key' | 'holds';
 
 /** 'skip': not attempted because a check it depends on failed. */
 export type CheckStatus = 'ok' | 'fail' | 'skip';
@@ -50,6 +50,11 @@ export interface CheckReport {
    * authenticated images); else whether one is loaded and its id (hex).
    */
   readonly imageKey: { readonly loaded: boolean; readonly keyId: string | null } | null;
+  /**
+   * TCP connections held in the caller's network namespace (checkpoint
+   * --tcp-established): null when not known.
+   */
+  readonly tcpHolds: number | null;
   readonly checks: readonly CheckResult[];
   /** What the user can do about the failures, without duplicates, in check order. */
   readonly hints: readonly string[];
@@ -80,6 +85,7 @@ export function evaluateCheck(facts: CheckFacts): CheckReport {
     handshakeVerdict(facts),
     ioctlsVerdict(facts, reply),
     ...(facts.imageKey === undefined ? [] : [imageKeyVerdict(facts.imageKey)]),
+    ...(facts.tcpHolds === undefined ? [] : [tcpHoldsVerdict(facts.tcpHolds)]),
   ];
   const checks = verdicts.map((verdict) => verdict.result);
   const hints = [...new Set(verdicts.flatMap((verdict) => (verdict.hint === undefined ? [] : [verdict.hint])))];
@@ -97,6 +103,7 @@ export function evaluateCheck(facts: CheckFacts): CheckReport {
     },
     compat: compatSummary(facts.compat),
     imageKey: imageKeySummary(facts.imageKey),
+    tcpHolds: facts.tcpHolds?.kind === 'listed' ? facts.tcpHolds.count : null,
     checks,
     hints,
   };
@@ -124,6 +131,29 @@ export function imageKeyVerdict(fact: ImageKeyFact): Verdict {
       return pass('key', 'no image key loaded: images are written unauthenticated and any image restarts');
     case 'loaded':
       return pass('key', `image key ${fact.keyId} loaded: images are authenticated, and restart refuses one that is not`);
+  }
+}
+
+/**
+ * Informational: held connections are a checkpoint's, waiting for their
+ * restart; the user may have forgotten one (its peer waits, retransmitting).
+ */
+export function tcpHoldsVerdict(fact: TcpHoldsFact): Verdict {
+  switch (fact.kind) {
+    case 'not-attempted':
+      return skip('holds', 'needs an answered handshake');
+    case 'unsupported':
+      return skip('holds', `the loaded ${KMOD_NAME} module holds no TCP connections (CPT_FEATURE_TCP_HOLD)`);
+    case 'failed':
+      return fail('holds', `CPT_IOC_HOLD (list) failed with ${fact.code}: ${fact.message}`, RELOAD_HINT);
+    case 'listed':
+      return fact.count === 0
+        ? pass('holds', 'no TCP connection held in this network namespace')
+        : pass(
+            'holds',
+            `${fact.count} TCP connection${fact.count === 1 ? '' : 's'} of checkpoints --tcp-established held in this network namespace, ` +
+              'their peers kept waiting until a restart or cptctl release (cptctl release --list)',
+          );
   }
 }
 

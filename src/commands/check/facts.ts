@@ -68,6 +68,18 @@ export type ImageKeyFact =
   | { readonly kind: 'loaded'; readonly keyId: string }
   | ({ readonly kind: 'failed' } & Failure);
 
+/**
+ * The TCP holds of the caller's network namespace (CPT_HOLD_LIST, for
+ * anyone): connections saved by checkpoint --tcp-established whose packets
+ * the module drops until a restart or cptctl release. 'unsupported': a
+ * module without CPT_FEATURE_TCP_HOLD.
+ */
+export type TcpHoldsFact =
+  | { readonly kind: 'not-attempted' }
+  | { readonly kind: 'unsupported' }
+  | ({ readonly kind: 'failed' } & Failure)
+  | { readonly kind: 'listed'; readonly count: number };
+
 export type HandshakeFact =
   { readonly kind: 'not-attempted' } | { readonly kind: 'answered'; readonly reply: ApiReply } | ({ readonly kind: 'failed' } & Failure);
 
@@ -88,6 +100,8 @@ export interface CheckFacts {
   readonly handshake: HandshakeFact;
   /** Absent in facts gathered before there were image keys (tests). */
   readonly imageKey?: ImageKeyFact;
+  /** Absent in facts gathered before there were TCP holds (tests). */
+  readonly tcpHolds?: TcpHoldsFact;
   readonly catalog: AbiCatalog;
 }
 
@@ -103,14 +117,7 @@ const SYSTEM: FactSources = { sysModuleDir: '/sys/module' };
 export async function gatherCheckFacts(addon: CptAddon, sources: FactSources = SYSTEM): Promise<CheckFacts> {
   const devicePath = `/dev/${addon.DEVICE_NAME}`;
   const device = await statDevice(devicePath);
-  const { open, handshake, imageKey } =
-    device.kind === 'char-device'
-      ? await openAndHandshake(devicePath, addon)
-      : {
-          open: { kind: 'not-attempted' } as const,
-          handshake: { kind: 'not-attempted' } as const,
-          imageKey: { kind: 'not-attempted' } as const,
-        };
+  const { open, handshake, imageKey, tcpHolds } = device.kind === 'char-device' ? await openAndHandshake(devicePath, addon) : NOTHING_ASKED;
 
   const moduleDir = join(sources.sysModuleDir, KMOD_NAME);
   const module = await moduleFacts(moduleDir);
@@ -123,6 +130,7 @@ export async function gatherCheckFacts(addon: CptAddon, sources: FactSources = S
     open,
     handshake,
     imageKey,
+    tcpHolds,
     catalog: { cptApi: addon.CPT_API, featureBits: addon.FEATURE_BITS, ioctlBits: addon.IOCTL_BITS },
   };
 }
@@ -194,23 +202,36 @@ interface DeviceFacts {
   readonly open: OpenFact;
   readonly handshake: HandshakeFact;
   readonly imageKey: ImageKeyFact;
+  readonly tcpHolds: TcpHoldsFact;
 }
+
+const NOTHING_ASKED = {
+  open: { kind: 'not-attempted' },
+  handshake: { kind: 'not-attempted' },
+  imageKey: { kind: 'not-attempted' },
+  tcpHolds: { kind: 'not-attempted' },
+} as const satisfies DeviceFacts;
 
 async function openAndHandshake(path: string, addon: CptAddon): Promise<DeviceFacts> {
   let handle;
   try {
     handle = await open(path, 'r+'); // O_RDWR, which every cpt ioctl needs
   } catch (error: unknown) {
-    return { open: { kind: 'failed', ...asFailure(error) }, handshake: { kind: 'not-attempted' }, imageKey: { kind: 'not-attempted' } };
+    return { ...NOTHING_ASKED, open: { kind: 'failed', ...asFailure(error) } };
   }
   try {
     // Ask for no features: check wants to see everything the module offers,
     // and decides itself what is missing.
     const reply = addon.api(handle.fd, {});
-    return { open: { kind: 'opened' }, handshake: { kind: 'answered', reply }, imageKey: imageKeyFact(handle.fd, addon, reply) };
+    return {
+      open: { kind: 'opened' },
+      handshake: { kind: 'answered', reply },
+      imageKey: imageKeyFact(handle.fd, addon, reply),
+      tcpHolds: tcpHoldsFact(handle.fd, addon, reply),
+    };
   } catch (error: unknown) {
     if (!isSystemError(error)) throw error;
-    return { open: { kind: 'opened' }, handshake: { kind: 'failed', ...asFailure(error) }, imageKey: { kind: 'not-attempted' } };
+    return { ...NOTHING_ASKED, open: { kind: 'opened' }, handshake: { kind: 'failed', ...asFailure(error) } };
   } finally {
     await handle.close();
   }
@@ -221,6 +242,16 @@ function imageKeyFact(fd: number, addon: CptAddon, reply: ApiReply): ImageKeyFac
   try {
     const status = addon.key(fd, addon.KEY_OPS.STATUS);
     return status.loaded ? { kind: 'loaded', keyId: status.keyId.toString('hex') } : { kind: 'none' };
+  } catch (error: unknown) {
+    if (!isSystemError(error)) throw error;
+    return { kind: 'failed', ...asFailure(error) };
+  }
+}
+
+function tcpHoldsFact(fd: number, addon: CptAddon, reply: ApiReply): TcpHoldsFact {
+  if (((reply.features >> BigInt(addon.FEATURE_BITS.TCP_HOLD)) & 1n) === 0n) return { kind: 'unsupported' };
+  try {
+    return { kind: 'listed', count: addon.hold(fd, addon.HOLD_OPS.LIST).length };
   } catch (error: unknown) {
     if (!isSystemError(error)) throw error;
     return { kind: 'failed', ...asFailure(error) };

@@ -26,6 +26,7 @@ export interface CheckReportJson {
   };
   readonly compat: CheckReport['compat'];
   readonly imageKey: CheckReport['imageKey'];
+  readonly tcpHolds: CheckReport['tcpHolds'];
   readonly checks: readonly { readonly name: string; readonly ok: boolean; readonly detail: string }[];
   readonly hints: readonly string[];
 }
@@ -45,6 +46,7 @@ export function checkReportJson(report: CheckReport): CheckReportJson {
     },
     compat: report.compat,
     imageKey: report.imageKey,
+    tcpHolds: report.tcpHolds,
     // JSON has no third status: a skipped check is not ok, and says so.
     checks: report.checks.map(({ name, status, detail }) => ({
       name,
