@@ -9,7 +9,7 @@ import test from 'ava';
 
 import { roundTrip, roundTripBytes } from '../../src/commands/encode/round-trip.js';
 import { encodeJsonText } from '../../src/commands/encode/encode.js';
-import { formatInspectJson } from '../../src/commands/inspect/format.js';
+import { formatInspectJson, formatRecordListJson } from '../../src/commands/inspect/format.js';
 import { inspectSource, inspectSourceWith } from '../../src/commands/inspect/inspect.js';
 import { ExitCode, ImageError } from '../../src/errors.js';
 import { BufferSource } from '../../src/image/io.js';
@@ -44,6 +44,17 @@ test('a whole image, and a tree, come back byte for byte', async (t) => {
   for (const image of [buildImage(), buildImage(treeRecords())]) {
     const result = await roundTripBytes(image, 'x.img');
     t.is(result.bytes, image.length);
+  }
+});
+
+test("the round trip's record list alone is inspect --json's, text and all", async (t) => {
+  for (const image of [buildImage(), buildImage(treeRecords())]) {
+    const { summary, records = [] } = await inspectSourceWith(new BufferSource(image), 'x.img', { records: true });
+    const whole = formatInspectJson(summary, 'x.img', records);
+    const alone = formatRecordListJson(records);
+    // The same lines: the list's member, from its key to its closing bracket, then the document's closing brace.
+    t.true(whole.endsWith(alone.slice('{\n'.length)));
+    t.deepEqual((JSON.parse(alone) as Doc).recordList, (JSON.parse(whole) as Doc).recordList);
   }
 });
 

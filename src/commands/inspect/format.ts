@@ -886,8 +886,20 @@ function signalsJson(signals: Signals): Record<string, unknown> {
   };
 }
 
+/**
+ * Each Files record's JSON, made once: the root's appears three times in the
+ * document (files, processFiles, processes[0].files), and a process of
+ * thousands of fds makes it the bulk of the work.
+ */
+const filesJsonMade = new WeakMap<Files, Record<string, unknown>>();
+
 function filesJson(files: Files): Record<string, unknown> {
-  return { files: files.files.map(fileJson), fds: files.fds, posixLocks: files.posixLocks.map(lockJson) };
+  let json = filesJsonMade.get(files);
+  if (json === undefined) {
+    json = { files: files.files.map(fileJson), fds: files.fds, posixLocks: files.posixLocks.map(lockJson) };
+    filesJsonMade.set(files, json);
+  }
+  return json;
 }
 
 function cpuJson(cpu: Cpu): Record<string, unknown> {
@@ -1055,11 +1067,26 @@ export function* inspectJsonChunks(summary: ImageSummary, image: string, records
     return;
   }
   // The summary's closing brace makes way for the list, as JSON.stringify would have put it.
-  yield `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n  "recordList": [`;
+  yield `${head.slice(0, head.lastIndexOf('}')).trimEnd()},\n`;
+  yield* recordListChunks(records);
+  yield '\n}\n';
+}
+
+/** The document's `"recordList": [...]` member in pieces, indented as JSON.stringify would. */
+function* recordListChunks(records: readonly RecordJson[]): Generator<string> {
+  yield '  "recordList": [';
   for (const [i, record] of records.entries()) {
     yield `${i === 0 ? '' : ','}\n    ${JSON.stringify(record, null, 2).replace(/\n/g, '\n    ')}`;
   }
-  yield records.length === 0 ? ']\n}\n' : '\n  ]\n}\n';
+  yield records.length === 0 ? ']' : '\n  ]';
+}
+
+/**
+ * The --json document's record list alone, `{ "recordList": [...] }` with
+ * the text inspect --json gives it: all that `cptctl encode` reads.
+ */
+export function formatRecordListJson(records: readonly RecordJson[]): string {
+  return ['{\n', ...recordListChunks(records), '\n}\n'].join('');
 }
 
 export function formatInspectJson(summary: ImageSummary, image: string, records?: readonly RecordJson[]): string {

@@ -21,7 +21,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'sandbox_kept'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 29,
+    costSeconds: 20,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',

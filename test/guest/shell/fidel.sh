@@ -55,11 +55,13 @@ scenario_fidel_refused() {
 # file is now on tmpfs (no direct I/O), leaving nothing; AIO rings with each
 # field out of range (refused in the restoring task's final step, which
 # races the tree's building: cptctl exits 5 or 6, so the words are checked).
+# Its cptctl calls go through one node (cptctl_serve).
 scenario_fidel_hostile() {
+	cptctl_serve || return
 	mkdir -p "$scratch/direct" "$scratch/aio"
 	start_workload direct "$workloads/fidel" direct "$scratch/direct"
-	"$cptctl" checkpoint "$pid" -o "$scratch/direct.img" --kill 2>"$scratch/direct-ckpt.err" &&
-		"$cptctl" inspect --json "$scratch/direct.img" >"$scratch/direct.json"
+	cptctl_in /dev/stdout "$scratch/direct-ckpt.err" checkpoint "$pid" -o "$scratch/direct.img" --kill &&
+		cptctl_in "$scratch/direct.json" /dev/stderr inspect --json "$scratch/direct.img"
 	pass_if fidel-hostile.direct-checkpoint "$(tr '\n' ' ' <"$scratch/direct-ckpt.err")" [ -s "$scratch/direct.json" ]
 	: >/dev/shm/fidel-direct
 	restart_edited fidel-hostile.direct-tmpfs "$scratch/direct.json" \
@@ -69,8 +71,8 @@ scenario_fidel_hostile() {
 	rm -f /dev/shm/fidel-direct
 
 	start_workload aio "$workloads/aio_state" "$scratch/aio"
-	"$cptctl" checkpoint "$pid" -o "$scratch/aio.img" --kill 2>"$scratch/aio-ckpt.err" &&
-		"$cptctl" inspect --json "$scratch/aio.img" >"$scratch/aio.json"
+	cptctl_in /dev/stdout "$scratch/aio-ckpt.err" checkpoint "$pid" -o "$scratch/aio.img" --kill &&
+		cptctl_in "$scratch/aio.json" /dev/stderr inspect --json "$scratch/aio.img"
 	pass_if fidel-hostile.aio-checkpoint "$(tr '\n' ' ' <"$scratch/aio-ckpt.err")" [ -s "$scratch/aio.json" ]
 	ring='(.recordList[] | select(.type == "MM") | .message.aioRings[0])'
 	bad='bad AIO ring at 0x[0-9a-f]*'

@@ -30,16 +30,18 @@ seccomp_restart() {
 
 # Two filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL), then strict mode.
 # inspect shows the filters; the image edited so that the second filter is
-# installed over itself (a loop) is refused as malformed.
+# installed over itself (a loop) is refused as malformed. Its cptctl calls
+# go through one node (cptctl_serve).
 scenario_seccomp_filters() {
+	cptctl_serve || return
 	seccomp_checkpoint seccomp-filter filter || return
-	"$cptctl" inspect "$scratch/seccomp-filter.img" >"$scratch/inspect.txt" 2>&1
+	cptctl_in "$scratch/inspect.txt" "$scratch/inspect.txt" inspect "$scratch/seccomp-filter.img"
 	pass_if seccomp-filter.inspect "inspect: $(grep -A2 '^seccomp filters' "$scratch/inspect.txt" | tr '\n' ' ')" \
 		eval 'grep -q "filter 1 over none, 4 instructions, flags LOG" "$scratch/inspect.txt" &&
 			grep -q "filter 2 over filter 1, 4 instructions$" "$scratch/inspect.txt" &&
 			grep -q "no_new_privs no, seccomp filter (filter 2 last)" "$scratch/inspect.txt"'
-	"$cptctl" inspect --json "$scratch/seccomp-filter.img" >"$scratch/loop.json" &&
-		python3 - "$scratch/loop.json" <<'PY' && "$cptctl" encode "$scratch/loop.json" -o "$scratch/loop.img" >/dev/null
+	cptctl_in "$scratch/loop.json" "$scratch/loop.err" inspect --json "$scratch/seccomp-filter.img" &&
+		python3 - "$scratch/loop.json" <<'PY' && cptctl_in /dev/null "$scratch/loop.err" encode "$scratch/loop.json" -o "$scratch/loop.img"
 import json, sys
 path = sys.argv[1]
 doc = json.load(open(path))
@@ -49,7 +51,7 @@ for record in doc['recordList']:
         record['message']['filters'][1]['parent'] = 2
 json.dump(doc, open(path, 'w'))
 PY
-	"$cptctl" restart "$scratch/loop.img" >/dev/null 2>"$scratch/loop.err"
+	cptctl_in /dev/null "$scratch/loop.err" restart "$scratch/loop.img"
 	status=$?
 	pass_if seccomp-filter.loop-refused "restart of a filter installed over itself exited $status: $(tr '\n' ' ' <"$scratch/loop.err")" \
 		eval '[ "$status" -eq 6 ] && grep -q "EBADMSG" "$scratch/loop.err" && [ ! -d "/proc/$pid" ]'
@@ -83,14 +85,16 @@ scenario_seccomp_fork() {
 
 # nobody with no_new_privs installs its filters, and restarts them itself
 # (CAP_CHECKPOINT_RESTORE, no CAP_SYS_ADMIN); without no_new_privs in the
-# image, nobody's restart is refused: seccomp() would refuse it too.
+# image, nobody's restart is refused: seccomp() would refuse it too. Root's
+# cptctl calls go through one node (cptctl_serve); nobody's are bin/cptctl.
 scenario_seccomp_nobody() {
 	chmod 0666 /dev/cpt
+	cptctl_serve || return
 	seccomp_checkpoint seccomp-nobody filter setpriv --reuid=nobody --regid=nogroup --clear-groups --nnp || return
 	chmod 0644 "$scratch/seccomp-nobody.img"
 	chmod 0666 "$scratch/seccomp-nobody.out"
-	"$cptctl" inspect --json "$scratch/seccomp-nobody.img" >"$scratch/nnp.json" &&
-		python3 - "$scratch/nnp.json" <<'PY' && "$cptctl" encode "$scratch/nnp.json" -o "$scratch/no-nnp.img"
+	cptctl_in "$scratch/nnp.json" "$scratch/no-nnp.err" inspect --json "$scratch/seccomp-nobody.img" &&
+		python3 - "$scratch/nnp.json" <<'PY' && cptctl_in /dev/stdout "$scratch/no-nnp.err" encode "$scratch/nnp.json" -o "$scratch/no-nnp.img"
 import json, sys
 path = sys.argv[1]
 doc = json.load(open(path))

@@ -56,12 +56,12 @@ sandbox_cycle() {
 		result "$cycle.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return 1
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
+	cptctl_run /dev/stdout "$scratch/$cycle-ckpt.err" checkpoint "$pid" -o "$scratch/$cycle.img" --kill
 	status=$?
 	pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
 	(wait_for_pid "$pid" && touch "$scratch/$cycle.d/go") &
-	"$cptctl" restart "$scratch/$cycle.img" 2>"$scratch/$cycle-restart.err"
+	cptctl_run /dev/stdout "$scratch/$cycle-restart.err" restart "$scratch/$cycle.img"
 	status=$?
 	pass_if "$cycle.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$cycle-restart.err")" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT $cycle./p" "$out"
@@ -73,8 +73,9 @@ sandbox_cycle() {
 # no capability its caller lacks, and restores no sandbox it may not set:
 # nobody, with CAP_CHECKPOINT_RESTORE but no CAP_SETPCAP, can restart
 # neither the sandboxed image nor that image edited to hold every
-# capability.
+# capability. Root's cptctl calls go through one node (cptctl_serve).
 scenario_sandbox_kept() {
+	cptctl_serve || return
 	sandbox_cycle sandbox-root --nnp --bounding-set=-sys_boot --inh-caps=+net_bind_service \
 		--securebits=+noroot
 	chmod 0711 "$scratch"
@@ -89,11 +90,11 @@ scenario_sandbox_kept() {
 	pass_if creds.sandbox-beyond-caller-refused "nobody's restart of the sandboxed image exited $status: $(tr '\n' ' ' <"$scratch/sandbox.err")" \
 		eval '[ "$status" -eq 5 ] && grep -q "inheritable capabilities .* cannot set them" "$scratch/sandbox.err"'
 	set_task_fields "$scratch/sandbox-nobody.img" "$scratch/all-caps.img" capPermitted=0x1ffffffffff \
-		capEffective=0x1ffffffffff 2>"$scratch/encode.err"
+		capEffective=0x1ffffffffff
 	chmod 0644 "$scratch/all-caps.img"
 	as_nobody_cr "$cptctl" restart "$scratch/all-caps.img" --detach >/dev/null 2>"$scratch/all-caps.err"
 	status=$?
-	pass_if creds.caps-beyond-caller-refused "restart of an image with every capability exited $status: $(cat "$scratch/all-caps.err" "$scratch/encode.err" | tr '\n' ' ')" \
+	pass_if creds.caps-beyond-caller-refused "restart of an image with every capability exited $status: $(cat "$scratch/all-caps.err" "$scratch/fields.err" | tr '\n' ' ')" \
 		eval '[ "$status" -eq 5 ] && grep -q "permitted capabilities .* cannot set them" "$scratch/all-caps.err"'
 	pass_if creds.refused-nothing-left "no sandbox_state runs after the refused restarts" \
 		[ "$(pgrep -c -x sandbox_state)" -eq 0 ]
@@ -101,11 +102,12 @@ scenario_sandbox_kept() {
 }
 
 # set_task_fields IN OUT KEY=VALUE...: IN's image with those TASK fields (hex
-# capability sets) changed, as a hostile image would have them.
+# capability sets) changed, as a hostile image would have them; the errors
+# of inspect and encode in $scratch/fields.err.
 set_task_fields() {
 	in=$1 edited=$2
 	shift 2
-	"$cptctl" inspect --json "$in" >"$scratch/fields.json" &&
+	cptctl_run "$scratch/fields.json" "$scratch/fields.err" inspect --json "$in" &&
 		python3 - "$scratch/fields.json" "$@" <<'PY' &&
 import json, sys
 path = sys.argv[1]
@@ -119,7 +121,7 @@ for record in doc['recordList']:
             record['message'][key] = value if isinstance(like, str) and like.startswith('0x') else str(int(value, 16))
 json.dump(doc, open(path, 'w'))
 PY
-		"$cptctl" encode "$scratch/fields.json" -o "$edited"
+		cptctl_run /dev/stdout "$scratch/fields.err" encode "$scratch/fields.json" -o "$edited"
 }
 
 # A process under a seccomp filter (uname() fails with EPERM) comes back

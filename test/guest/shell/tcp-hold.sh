@@ -23,20 +23,30 @@ hold_start() {
 	wait_for_line "$hd/server.out" READY && wait_for_line "$hd/client.out" READY
 }
 
+# no_holds FILE: cptctl release --list, into FILE, says no connection is held.
+no_holds() {
+	cptctl_in "$1" "$1" release --list && grep -q '^no TCP holds' "$1"
+}
+
 # The tree down while its client streams; restarted; the stream goes on.
+# Root's cptctl calls but the restart go through one node (cptctl_serve),
+# started before the tree goes down: the longer the gap, the longer the
+# client's retransmissions back off, and so the longer the stream takes to
+# resume after the restart.
 hold_cycle() {
 	hc=$1 fam=$2 hd=$scratch/$1
+	cptctl_serve || return
 	if ! hold_start "$hd" "$fam" 1 "$workloads/tcp_hold" client; then
 		result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
 		return
 	fi
 	sleep 0.3
 	rsts=$(out_rsts)
-	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
 	status=$?
 	pass_if "$hc.checkpoint" "checkpoint --kill --tcp-established exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
 	wait_for_pid_gone "$spid"
-	"$cptctl" release --list >"$hd/holds" 2>&1
+	cptctl_in "$hd/holds" "$hd/holds" release --list
 	pass_if "$hc.held" "holds: $(tr '\n' ' ' <"$hd/holds")" grep -q "^TCP .* -> .* (held for uid 0)" "$hd/holds"
 	# The client sends on; its retransmissions meet the hold.
 	sleep 2
@@ -47,9 +57,9 @@ hold_cycle() {
 	timeout --foreground 200 "$cptctl" restart "$hd/tree.img" 2>"$hd/restart.err" &
 	rpid=$!
 	wait_for_pid "$spid"
-	wait_until sh -c "'$cptctl' release --list | grep -q '^no TCP holds'"
-	pass_if "$hc.hold-dropped" "holds after the restart: $("$cptctl" release --list | tr '\n' ' ')" \
-		sh -c "'$cptctl' release --list | grep -q '^no TCP holds'"
+	wait_until no_holds "$hd/holds-after"
+	pass_if "$hc.hold-dropped" "holds after the restart: $(tr '\n' ' ' <"$hd/holds-after")" \
+		grep -q '^no TCP holds' "$hd/holds-after"
 	# Both ends exchange more before the end.
 	sleep 1
 	touch "$hd/finish"
@@ -67,18 +77,20 @@ scenario_tcp_hold_v6() { hold_cycle tcp-hold-v6 6; }
 
 # Released, the hold lets the peer's next retransmission meet a reset;
 # nobody may not release it; the tree without --tcp-established is refused.
+# Root's cptctl calls go through one node (cptctl_serve), as hold_cycle's.
 scenario_tcp_hold_release() {
 	hc=tcp-hold-release hd=$scratch/release
+	cptctl_serve || return
 	if ! hold_start "$hd" 4 1 "$workloads/tcp_hold" reset; then
 		result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
 		return
 	fi
-	"$cptctl" checkpoint "$spid" -o "$hd/refused.img" --kill 2>"$hd/refused.err"
+	cptctl_in /dev/stdout "$hd/refused.err" checkpoint "$spid" -o "$hd/refused.img" --kill
 	status=$?
 	pass_if "$hc.refused-without" "checkpoint --kill without --tcp-established exited $status: $(tr '\n' ' ' <"$hd/refused.err")" \
 		eval '[ "$status" -ne 0 ] && grep -q "its peer is outside the tree (--kill would leave it to resets)" "$hd/refused.err" && [ -d "/proc/$spid" ]'
 	rm -f "$hd/refused.img"
-	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
 	status=$?
 	pass_if "$hc.checkpoint" "checkpoint --kill --tcp-established exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
 	sleep 2
@@ -90,10 +102,11 @@ scenario_tcp_hold_release() {
 	as_nobody "$cptctl" release --all >"$hd/nobody.out" 2>&1
 	status=$?
 	chmod 0600 /dev/cpt
+	cptctl_in "$hd/holds" "$hd/holds" release --list
 	pass_if "$hc.unprivileged" "nobody's release --all exited $status: $(tr '\n' ' ' <"$hd/nobody.out")" \
-		eval '[ "$status" -ne 0 ] && grep -q "CAP_NET_ADMIN" "$hd/nobody.out" && "$cptctl" release --list | grep -q "^TCP "'
+		eval '[ "$status" -ne 0 ] && grep -q "CAP_NET_ADMIN" "$hd/nobody.out" && grep -q "^TCP " "$hd/holds"'
 	touch "$hd/released"
-	"$cptctl" release "$hd/tree.img" >"$hd/release.out" 2>&1
+	cptctl_in "$hd/release.out" "$hd/release.out" release "$hd/tree.img"
 	pass_if "$hc.released" "release: $(tr '\n' ' ' <"$hd/release.out")" grep -q "^released 1 TCP hold$" "$hd/release.out"
 	# Its retransmissions back off (up to some 50 s after a long gap).
 	CPT_GUEST_TIME_SCALE=3 wait_for_line "$hd/client.out" RESULT || touch "$hd/giveup"
