@@ -95,7 +95,7 @@ scenario_tcp_hold_release() {
 	pass_if "$hc.checkpoint" "checkpoint --kill --tcp-established exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
 	sleep 2
 	pass_if "$hc.held" "the client, 2 s later: $(tr '\n' ' ' <"$hd/client.out")" eval '[ -d "/proc/$cpid" ] && ! grep -q RESULT "$hd/client.out"'
-	"$cptctl" check --json >"$hd/check.json" 2>&1
+	cptctl_in "$hd/check.json" "$hd/check.json" check --json
 	pass_if "$hc.check-counts" "check --json: $(grep -e '"tcpHolds"' -e '"name": "holds"' -A1 "$hd/check.json" | tr -s ' \n' ' ')" \
 		grep -q '"tcpHolds": 1,' "$hd/check.json"
 	chmod 0666 /dev/cpt
