@@ -54,6 +54,29 @@ static umode_t cpt_reg_type(u32 kind)
 
 /* ---- checkpoint ---- */
 
+/*
+ * Refuses a device by number and full path (a bare name such as "3" or
+ * "ttyS0" does not tell /dev/pts/3 from a node made elsewhere). Returns
+ * -EOPNOTSUPP.
+ */
+static int cpt_reg_refuse_device(unsigned int fd, struct file *file, const char *what,
+				 const char *why)
+{
+	struct inode *inode = file_inode(file);
+	char *buf = __getname();
+	const char *path = buf ? d_path(&file->f_path, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
+
+	if (IS_ERR(path))
+		cpt_note("fd %u: %s %u:%u (%pD) is not supported%s\n", fd, what,
+			 imajor(inode), iminor(inode), file, why);
+	else
+		cpt_note("fd %u: %s %u:%u (%s) is not supported%s\n", fd, what,
+			 imajor(inode), iminor(inode), path, why);
+	if (buf)
+		__putname(buf);
+	return -EOPNOTSUPP;
+}
+
 /* What is left of files with a type: those with a path, memory devices, refusals. */
 static int cpt_reg_claim(unsigned int fd, struct file *file)
 {
@@ -63,24 +86,15 @@ static int cpt_reg_claim(unsigned int fd, struct file *file)
 		return CPT_PB_FILE_KIND_REGULAR;
 	if (S_ISDIR(inode->i_mode))
 		return CPT_PB_FILE_KIND_DIRECTORY;
-	if (S_ISBLK(inode->i_mode)) {
-		cpt_note("fd %u: block device %u:%u (%pD) is not supported\n", fd,
-			 imajor(inode), iminor(inode), file);
-		return -EOPNOTSUPP;
-	}
+	if (S_ISBLK(inode->i_mode))
+		return cpt_reg_refuse_device(fd, file, "block device", "");
 	if (!S_ISCHR(inode->i_mode))
 		return 0;
-	if (cpt_is_tty(inode)) {
-		cpt_note("fd %u: tty %u:%u (%pD) is not supported\n", fd, imajor(inode),
-			 iminor(inode), file);
-		return -EOPNOTSUPP;
-	}
-	if (!cpt_stateless_device(inode->i_rdev)) {
-		cpt_note("fd %u: character device %u:%u (%pD) is not supported: %s\n", fd,
-			 imajor(inode), iminor(inode), file,
-			 "its driver's state of the open file is not saved");
-		return -EOPNOTSUPP;
-	}
+	if (cpt_is_tty(inode))
+		return cpt_reg_refuse_device(fd, file, "tty", "");
+	if (!cpt_stateless_device(inode->i_rdev))
+		return cpt_reg_refuse_device(fd, file, "character device",
+					     ": its driver's state of the open file is not saved");
 	return CPT_PB_FILE_KIND_CHAR_DEVICE;
 }
 

@@ -32,11 +32,11 @@ scenario_fidel_refused() {
 	# The nodes apart: expect_refusal makes a directory of each kind's name.
 	mkdir -p "$scratch/nodes"
 	mknod "$scratch/nodes/kmsg" c 1 11
-	expect_refusal fidel-refused kmsg "fd [0-9]*: character device 1:11 (.*kmsg) is not supported" \
+	expect_refusal fidel-refused kmsg "fd [0-9]*: character device 1:11 ($scratch/nodes/kmsg) is not supported" \
 		"$workloads/fidel" dev "$scratch/nodes/kmsg"
 	kill "$pid" 2>/dev/null
 	mknod "$scratch/nodes/blk" b 7 0
-	expect_refusal fidel-refused block "fd [0-9]*: block device 7:0 (.*blk) is not supported" \
+	expect_refusal fidel-refused block "fd [0-9]*: block device 7:0 ($scratch/nodes/blk) is not supported" \
 		"$workloads/fidel" dev "$scratch/nodes/blk"
 	kill "$pid" 2>/dev/null
 	old_pages=$(cat /proc/sys/vm/nr_hugepages)
