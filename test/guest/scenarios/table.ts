@@ -50,6 +50,7 @@ import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
 import { fidelScenarios } from './fidel.js';
 import { unixextScenarios } from './unixext.js';
+import { exitDeadScenarios } from './exit-dead.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -101,6 +102,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...shellTtyScenarios,
   ...freezeRefusedScenarios,
   ...fidelScenarios,
+  ...exitDeadScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
