@@ -32,8 +32,13 @@
 #include "files.h"
 #include "sync.h"
 
-/* How long R's heartbeat stops before W takes R for parked. */
-#define STILL_US 3000
+/*
+ * R's heartbeat, and how long it stops before W takes R for parked: long
+ * enough apart for a debug kernel under emulation (a tighter beat there
+ * starves M's forks).
+ */
+#define BEAT_US 1000
+#define STILL_US 10000
 
 struct shared {
 	volatile unsigned long beat;
@@ -76,7 +81,7 @@ static void run_m(int n)
 
 static int run_r(int n)
 {
-	struct timespec tick = { 0, 100 * 1000 };
+	struct timespec tick = { 0, BEAT_US * 1000 };
 	pid_t m;
 
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) ||
@@ -88,6 +93,8 @@ static int run_r(int n)
 	if (m == 0)
 		run_m(n);
 	sh->m = m;
+	while (!sh->m_ready && !sh->r_done)
+		nap();
 	while (!sh->r_done) {
 		sh->beat++;
 		nanosleep(&tick, NULL);
@@ -97,7 +104,7 @@ static int run_r(int n)
 
 int main(int argc, char **argv)
 {
-	struct timespec tick = { 0, 100 * 1000 };
+	struct timespec tick = { 0, BEAT_US * 1000 };
 	unsigned long beat = 0;
 	const char *killed = NULL;
 	long still_since = 0;
