@@ -72,7 +72,15 @@ static int cpt_tree_add(struct cpt_session *s, struct task_struct *p)
 	return 0;
 }
 
-/* The processes whose parent is in the tree, and the threads of its processes. */
+/*
+ * The processes whose parent is in the tree, and the threads of its
+ * processes. A process already reaped (EXIT_DEAD) is left out: it stays on
+ * the task list until release_task(), which may come long after (an exit
+ * that hands its zombies to a reaper ignoring SIGCHLD releases them one
+ * after the other, and may schedule in between); taken in, it would only
+ * be settled and dropped, and found again by the next scan, round after
+ * round, while the task that releases it may never get the CPU.
+ */
 static int cpt_tree_scan(struct cpt_session *s, unsigned int *added)
 {
 	unsigned int before = s->nr_tasks, i, nr;
@@ -81,6 +89,8 @@ static int cpt_tree_scan(struct cpt_session *s, unsigned int *added)
 
 	rcu_read_lock();
 	for_each_process(p) {
+		if (READ_ONCE(p->exit_state) == EXIT_DEAD)
+			continue;
 		parent = rcu_dereference(p->real_parent);
 		if (cpt_tree_find(s, p) || !cpt_tree_find(s, parent->group_leader))
 			continue;
@@ -251,6 +261,9 @@ static bool cpt_tree_exit_over(struct task_struct *p)
 
 	switch (READ_ONCE(p->exit_state)) {
 	case 0:
+		return false;
+	case EXIT_TRACE:
+		/* Its tracer reaps it: it becomes its parent's zombie, or dead. */
 		return false;
 	case EXIT_ZOMBIE:
 		if (!thread_group_leader(p))

@@ -51,6 +51,7 @@ import { unixCredsScenarios } from './unix-creds.js';
 import { fidelScenarios } from './fidel.js';
 import { unixextScenarios } from './unixext.js';
 import { freezehangScenarios } from './freezehang.js';
+import { exitDeadScenarios } from './exit-dead.js';
 
 export const SCENARIOS: readonly Scenario[] = [
   ...foundationScenarios,
@@ -103,6 +104,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...freezeRefusedScenarios,
   ...fidelScenarios,
   ...freezehangScenarios,
+  ...exitDeadScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
