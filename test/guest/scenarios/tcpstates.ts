@@ -3,14 +3,14 @@
 // restart by TCP repair mode, each end in the state it was in, its FINs sent
 // and received as before, the close then finished without a reset.
 import type { Scenario } from './scenario.js';
-import { cycle, inDir } from './rows.js';
+import { cycle, inDir, shellHook } from './rows.js';
 
 const CLOSED = 'then each end reads its peer’s stream whole and its end, write() fails with EPIPE where shut down, no socket error';
 
 export const tcpStatesScenarios: readonly Scenario[] = [
   {
     name: 'tcp-states',
-    run: cycle('tcp_states', inDir),
+    run: cycle('tcp_states', inDir, { after: shellHook('tcpstates', 'after_tcp_states') }),
     timeoutSeconds: 40,
     costSeconds: 5,
     checks: {
@@ -25,6 +25,11 @@ export const tcpStatesScenarios: readonly Scenario[] = [
       'tcp-states.last-ack': `LAST_ACK, its data and FIN unsent, its peer FIN_WAIT2: ${CLOSED}`,
       'tcp-states.closing': `CLOSING, its FIN unsent, its peer’s received, its peer FIN_WAIT2: ${CLOSED}`,
       'tcp-states.no-reset': 'the network namespace sent no reset from before the checkpoint to the end (/proc/net/snmp OutRsts)',
+      'tcp-states.inspect': 'inspect shows each closing connection’s state and shutdown with its queues',
+      'tcp-states.hostile-shutdown': 'an image with a CLOSE_WAIT connection shut down for writing (no FIN sent) is refused at restart',
+      'tcp-states.hostile-fin-wait2-data':
+        'an image with a FIN_WAIT2 connection (its FIN acknowledged) with data left to send is refused at restart',
+      'tcp-states.hostile-state': 'an image with a TCP connection in TIME_WAIT is refused at restart',
     },
   },
 ];
