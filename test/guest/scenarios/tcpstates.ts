@@ -11,8 +11,8 @@ export const tcpStatesScenarios: readonly Scenario[] = [
   {
     name: 'tcp-states',
     run: cycle('tcp_states', inDir, { after: shellHook('tcpstates', 'after_tcp_states') }),
-    timeoutSeconds: 40,
-    costSeconds: 5,
+    timeoutSeconds: 60,
+    costSeconds: 12,
     checks: {
       'tcp-states.states-before':
         'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',
@@ -26,10 +26,6 @@ export const tcpStatesScenarios: readonly Scenario[] = [
       'tcp-states.closing': `CLOSING, its FIN unsent, its peer’s received, its peer FIN_WAIT2: ${CLOSED}`,
       'tcp-states.no-reset': 'the network namespace sent no reset from before the checkpoint to the end (/proc/net/snmp OutRsts)',
       'tcp-states.inspect': 'inspect shows each closing connection’s state and shutdown with its queues',
-      'tcp-states.hostile-shutdown': 'an image with a CLOSE_WAIT connection shut down for writing (no FIN sent) is refused at restart',
-      'tcp-states.hostile-fin-wait2-data':
-        'an image with a FIN_WAIT2 connection (its FIN acknowledged) with data left to send is refused at restart',
-      'tcp-states.hostile-state': 'an image with a TCP connection in TIME_WAIT is refused at restart',
     },
   },
 ];
