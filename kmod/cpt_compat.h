@@ -348,15 +348,27 @@ long cpt_fanotify_init(u32 flags, u32 event_flags, bool unprivileged);
 int cpt_check_fdinfo_fanotify(void);
 
 /*
- * cpt_compat_tcp.c: an established TCP connection's state as TCP repair
- * mode sets it again, with its queues' data (kvmalloc'ed, freed by
+ * cpt_compat_tcp.c: a TCP connection's state as TCP repair mode sets it
+ * again, with its queues' data (kvmalloc'ed, freed by
  * cpt_compat_tcp_state_free()); unsaved names what would be lost, the
  * queues then not kept. Its silent end at a checkpoint --kill; its buffers
- * at a restart. Checked: tcp_repair.
+ * and the FINs it had sent and received at a restart. Checked: tcp_repair.
+ *
+ * The states a connection is saved in (TCPF_* of net/tcp_states.h): those
+ * in which its peer's FIN was received (rcv_nxt counts it), those in which
+ * its own was sent (write_seq counts it). A connection's saved queues hold
+ * data only: snd_una + send_len (copied_seq + recv_len) is the sequence
+ * number of the FIN sent (received), if any, acknowledged or read or not.
  */
+#define CPT_TCPF_CONNECTED (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT | TCPF_FIN_WAIT1 | \
+			    TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING)
+#define CPT_TCPF_FIN_IN (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING)
+#define CPT_TCPF_FIN_OUT (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING)
 struct sock;
+struct socket;
 struct cpt_tcp_state {
 	const char *unsaved;
+	u8 state, shutdown;	/* sk_state, sk_shutdown (RCV_SHUTDOWN, SEND_SHUTDOWN) */
 	u32 snd_una, snd_nxt, write_seq, copied_seq, rcv_nxt;
 	u32 send_len, unsent, recv_len;
 	u32 mss_clamp, snd_wscale, rcv_wscale;
@@ -370,10 +382,18 @@ struct cpt_tcp_state {
 
 int cpt_compat_tcp_save(struct sock *sk, struct cpt_tcp_state *st, u32 max_queue);
 void cpt_compat_tcp_state_free(struct cpt_tcp_state *st);
-/* Still ESTABLISHED, and nothing received since rcv_nxt was saved. */
-bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt);
+/* Still in state, and nothing received since rcv_nxt was saved. */
+bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state);
 void cpt_compat_tcp_end_silently(struct sock *sk);
 void cpt_compat_tcp_grow_buffers(struct sock *sk, u32 rcvbuf, u32 sndbuf);
+/* A restored connection in repair mode, ESTABLISHED, its queues filled: its peer's FIN received. */
+int cpt_compat_tcp_fin_received(struct sock *sk);
+/*
+ * Likewise: its own FIN queued as sent (TCP_SEND_QUEUE selected); or, with
+ * nothing left to send, acknowledged.
+ */
+int cpt_compat_tcp_send_fin(struct socket *sock);
+int cpt_compat_tcp_fin_acked(struct sock *sk);
 /* A restored connection in repair mode out of it, with its SO_REUSEADDR; 0 if not in it. */
 int cpt_compat_tcp_resume(struct sock *sk);
 int cpt_check_tcp_repair(void);

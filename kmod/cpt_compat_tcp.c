@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The compat layer's part for established TCP connections: their state as
- * TCP repair mode sets it again (sequence numbers, the options agreed at
- * the handshake, windows, the timestamp clock) and the data of their send
- * and receive queues, read under the socket's lock from the tcp_sock and
- * its skbs, as net/ipv4/tcp.c's getsockopt(TCP_QUEUE_SEQ, TCP_REPAIR_WINDOW,
+ * The compat layer's part for TCP connections: their state as TCP repair
+ * mode sets it again (sequence numbers, the options agreed at the
+ * handshake, windows, the timestamp clock) and the data of their send and
+ * receive queues, read under the socket's lock from the tcp_sock and its
+ * skbs, as net/ipv4/tcp.c's getsockopt(TCP_QUEUE_SEQ, TCP_REPAIR_WINDOW,
  * TCP_TIMESTAMP) and tcp_peek_sndq() read them, without putting the socket
- * in repair mode; and the silent end of a saved connection, as close() in
- * repair mode ends it. Checked at load (tcp_repair): a socket of our own
- * given sequence numbers, windows and a timestamp through TCP repair mode's
- * setsockopt() reads them back here.
+ * in repair mode; the FINs a connection closing had sent and received,
+ * given back to it after repair mode made it ESTABLISHED (as CRIU's soccr
+ * does, without its packets: see cpt_compat_tcp_fin_received()); and the
+ * silent end of a saved connection, as close() in repair mode ends it.
+ * Checked at load (tcp_repair): a socket of our own given sequence numbers,
+ * windows and a timestamp through TCP repair mode's setsockopt() reads them
+ * back here.
  */
 #include <linux/mm.h>
 #include <linux/net.h>
@@ -48,8 +51,8 @@ static const char *cpt_tcp_unsaved(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 
-	if (sk->sk_state != TCP_ESTABLISHED)
-		return "a state other than ESTABLISHED";
+	if (!((1 << sk->sk_state) & CPT_TCPF_CONNECTED))
+		return "a state a restart does not make";
 	if (tp->repair)
 		return "TCP repair mode set";
 	if (READ_ONCE(tp->urg_data))
@@ -59,9 +62,49 @@ static const char *cpt_tcp_unsaved(struct sock *sk)
 	return NULL;
 }
 
+/* The skb a FIN is queued with (sent or not, read or not), which ends the queue. */
+static bool cpt_tcp_fin_queued(const struct sk_buff *tail, u32 end_seq)
+{
+	return tail && (TCP_SKB_CB(tail)->tcp_flags & TCPHDR_FIN) &&
+	       TCP_SKB_CB(tail)->end_seq == end_seq;
+}
+
+/*
+ * Where the data of a closing connection's queues end: before the FIN sent
+ * (st->write_seq counts it), before the FIN received (st->rcv_nxt). A FIN
+ * acknowledged (FIN_WAIT2) or read leaves the queue empty, which starts at
+ * the FIN; one not is the last skb's, checked.
+ */
+static const char *cpt_tcp_fins(struct sock *sk, struct cpt_tcp_state *st, u32 *send_end,
+				u32 *recv_end)
+{
+	struct sk_buff *tail;
+
+	*send_end = st->write_seq;
+	*recv_end = st->rcv_nxt;
+	if ((1 << st->state) & CPT_TCPF_FIN_OUT) {
+		*send_end = st->write_seq - 1;
+		tail = tcp_write_queue_tail(sk) ?: skb_rb_last(&sk->tcp_rtx_queue);
+		if (st->state == TCP_FIN_WAIT2 ? st->snd_una != st->write_seq :
+		    !cpt_tcp_fin_queued(tail, st->write_seq))
+			return "a FIN sent that is not where its state says";
+		if (st->state == TCP_FIN_WAIT2)
+			st->snd_una = *send_end;
+	}
+	if ((1 << st->state) & CPT_TCPF_FIN_IN) {
+		*recv_end = st->rcv_nxt - 1;
+		if (st->copied_seq == st->rcv_nxt)
+			st->copied_seq = *recv_end;
+		else if (!cpt_tcp_fin_queued(skb_peek_tail(&sk->sk_receive_queue), st->rcv_nxt))
+			return "a FIN received that is not where its state says";
+	}
+	return NULL;
+}
+
 int cpt_compat_tcp_save(struct sock *sk, struct cpt_tcp_state *st, u32 max_queue)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	u32 send_end, recv_end;
 	struct sk_buff *skb;
 	u32 copied = 0;
 	int ret = 0;
@@ -71,14 +114,20 @@ int cpt_compat_tcp_save(struct sock *sk, struct cpt_tcp_state *st, u32 max_queue
 	st->unsaved = cpt_tcp_unsaved(sk);
 	if (st->unsaved)
 		goto out;
+	st->state = sk->sk_state;
+	st->shutdown = sk->sk_shutdown;
 	st->snd_una = tp->snd_una;
 	st->snd_nxt = tp->snd_nxt;
 	st->write_seq = tp->write_seq;
 	st->copied_seq = tp->copied_seq;
 	st->rcv_nxt = tp->rcv_nxt;
-	st->send_len = st->write_seq - st->snd_una;
-	st->unsent = st->write_seq - st->snd_nxt;
-	st->recv_len = st->rcv_nxt - st->copied_seq;
+	st->unsaved = cpt_tcp_fins(sk, st, &send_end, &recv_end);
+	if (st->unsaved)
+		goto out;
+	st->send_len = send_end - st->snd_una;
+	/* A FIN not sent yet is none of the data unsent. */
+	st->unsent = after(st->snd_nxt, send_end) ? 0 : send_end - st->snd_nxt;
+	st->recv_len = recv_end - st->copied_seq;
 	if (st->send_len > max_queue || st->recv_len > max_queue || st->unsent > st->send_len) {
 		st->unsaved = "more data queued than a restart takes back";
 		goto out;
@@ -142,12 +191,12 @@ void cpt_compat_tcp_state_free(struct cpt_tcp_state *st)
 	st->recv_queue = NULL;
 }
 
-bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt)
+bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state)
 {
 	bool same;
 
 	lock_sock(sk);
-	same = sk->sk_state == TCP_ESTABLISHED && tcp_sk(sk)->rcv_nxt == rcv_nxt;
+	same = sk->sk_state == state && tcp_sk(sk)->rcv_nxt == rcv_nxt;
 	release_sock(sk);
 	return same;
 }
@@ -196,6 +245,99 @@ static int cpt_tcp_set(struct socket *sock, int name, const void *val, unsigned 
 }
 
 /*
+ * What tcp_fin() does with the FIN of an ESTABLISHED (FIN_WAIT1)
+ * connection, which becomes CLOSE_WAIT (CLOSING), without the ACK it sends:
+ * in repair mode that ACK would go out before the peer is made again; the
+ * peer had it, or sends its FIN again and has it then. CRIU's soccr sends
+ * the socket a FIN through a raw socket instead. The FIN ends the last skb
+ * queued, as tcp_try_coalesce() merges a FIN into it, and is read after
+ * its data; with none queued, it was read.
+ */
+int cpt_compat_tcp_fin_received(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *tail;
+	int ret = 0;
+
+	lock_sock(sk);
+	tail = skb_peek_tail(&sk->sk_receive_queue);
+	if (!tp->repair || !((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_FIN_WAIT1)) ||
+	    (tail && (TCP_SKB_CB(tail)->end_seq != tp->rcv_nxt ||
+		      (TCP_SKB_CB(tail)->tcp_flags & TCPHDR_FIN)))) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (tail) {
+		TCP_SKB_CB(tail)->tcp_flags |= TCPHDR_FIN;
+		TCP_SKB_CB(tail)->end_seq++;
+	} else {
+		WRITE_ONCE(tp->copied_seq, tp->rcv_nxt + 1);
+	}
+	WRITE_ONCE(tp->rcv_nxt, tp->rcv_nxt + 1);
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	sock_set_flag(sk, SOCK_DONE);
+	if (sk->sk_state == TCP_ESTABLISHED) {
+		tcp_set_state(sk, TCP_CLOSE_WAIT);
+		inet_csk_enter_pingpong_mode(sk);
+	} else {
+		tcp_set_state(sk, TCP_CLOSING);
+	}
+out:
+	release_sock(sk);
+	return ret;
+}
+
+/*
+ * shutdown(SHUT_WR) queues the FIN (tcp_send_fin()), which repair mode,
+ * its send queue selected, queues as sent (tcp_write_xmit()): it goes out
+ * again once out of repair mode, as the data queued as sent does. ESTABLISHED
+ * becomes FIN_WAIT1, CLOSE_WAIT LAST_ACK. Checked: tcp_send_fin() queues no
+ * FIN when it cannot allocate its skb.
+ */
+int cpt_compat_tcp_send_fin(struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+	struct tcp_sock *tp = tcp_sk(sk);
+	u32 write_seq;
+	int ret;
+
+	lock_sock(sk);
+	write_seq = tp->write_seq;
+	ret = tp->repair && tp->repair_queue == TCP_SEND_QUEUE &&
+	      ((1 << sk->sk_state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT)) ? 0 : -EINVAL;
+	release_sock(sk);
+	if (!ret)
+		ret = kernel_sock_shutdown(sock, SHUT_WR);
+	lock_sock(sk);
+	if (!ret && (tp->write_seq != write_seq + 1 || tp->snd_nxt != tp->write_seq ||
+		     !((1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_LAST_ACK))))
+		ret = -ENOMEM;
+	release_sock(sk);
+	return ret;
+}
+
+/*
+ * A FIN acknowledged, nothing left to send: FIN_WAIT2, as
+ * tcp_rcv_state_process() makes FIN_WAIT1 on that ACK. The sequence
+ * numbers were set past the FIN.
+ */
+int cpt_compat_tcp_fin_acked(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int ret = -EINVAL;
+
+	lock_sock(sk);
+	if (tp->repair && sk->sk_state == TCP_ESTABLISHED && tp->snd_una == tp->write_seq &&
+	    tcp_rtx_and_write_queues_empty(sk)) {
+		tcp_set_state(sk, TCP_FIN_WAIT2);
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+		ret = 0;
+	}
+	release_sock(sk);
+	return ret;
+}
+
+/*
  * setsockopt(TCP_REPAIR_OFF) sends the peer a window probe, which it
  * answers with its window; it also sets sk_reuse to SK_NO_REUSE, which the
  * restart had set as saved (SO_REUSEADDR) while in repair mode.
@@ -207,7 +349,7 @@ int cpt_compat_tcp_resume(struct sock *sk)
 	bool repair;
 
 	lock_sock(sk);
-	repair = tcp_sk(sk)->repair && sk->sk_state == TCP_ESTABLISHED;
+	repair = tcp_sk(sk)->repair && ((1 << sk->sk_state) & CPT_TCPF_CONNECTED);
 	reuse = sk->sk_reuse;
 	release_sock(sk);
 	if (!repair)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TCP and UDP sockets of IPv4 and IPv6 (v4-mapped addresses on a v6 socket
- * too): TCP unbound, bound, listening or connected (ESTABLISHED), UDP and
+ * too): TCP unbound, bound, listening or connected (ESTABLISHED, or closing:
+ * CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING), UDP and
  * UDP-Lite unbound, bound or connected, with the socket options of
  * cpt_inet_opts[]. ICMP ping sockets (ping.c: SOCK_DGRAM, IPPROTO_ICMP or
  * IPPROTO_ICMPV6) alike, their port the echo id; raw sockets (SOCK_RAW, any
@@ -13,10 +14,12 @@
  * queued, an option set that is not saved, a socket of another network
  * namespace.
  *
- * An established connection is saved with its sequence numbers, windows,
- * handshake options and the data of its queues (cpt_compat_tcp.c), and
- * made again through TCP repair mode, as CRIU's soccr does: the kernel
- * requires CAP_NET_ADMIN of the restarting caller for it. A checkpoint
+ * A connection is saved with its sequence numbers, windows, handshake
+ * options, the data of its queues and what shutdown() it had (from the
+ * program or its state), and made again through TCP repair mode, as CRIU's
+ * soccr does: the kernel requires CAP_NET_ADMIN of the restarting caller for
+ * it. Repair mode makes it ESTABLISHED; a closing one then gets back the
+ * FINs it had sent and received (cpt_tcp_repair_fins()). A checkpoint
  * --kill ends the tree's connections in repair mode, which sends the peer
  * nothing, and only when each one's peer is in the tree too (its own end
  * saved and ended alike): a peer outside would see its retransmissions
@@ -114,6 +117,12 @@ static const char *const cpt_tcp_states[] = {
 	[TCP_LAST_ACK] = "LAST_ACK", [TCP_LISTEN] = "LISTEN",
 	[TCP_CLOSING] = "CLOSING", [TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
 };
+
+static const char *cpt_tcp_state_name(u32 state)
+{
+	return state < ARRAY_SIZE(cpt_tcp_states) && cpt_tcp_states[state] ?
+	       cpt_tcp_states[state] : "unknown";
+}
 
 /*
  * The kinds of socket this file restores, by family, type and protocol: a
@@ -505,6 +514,24 @@ static int cpt_inet_save_device(struct cpt_pb_buf *msg, unsigned int fd, struct 
 	return 0;
 }
 
+/* A TCP connection in a state a restart makes; a connected UDP (raw, ping) socket. */
+static bool cpt_inet_connected(enum cpt_inet_kind kind, int state)
+{
+	return kind == CPT_INET_TCP ? (1 << state) & CPT_TCPF_CONNECTED : state == TCP_ESTABLISHED;
+}
+
+/*
+ * A TCP connection's shutdown() as its state has it: writing shut down
+ * where its FIN was sent (and only there), reading where its peer's was
+ * received; reading shut down by the program in any state.
+ */
+static bool cpt_tcp_shutdown_valid(u32 state, u32 shutdown)
+{
+	return !(shutdown & ~SHUTDOWN_MASK) &&
+	       !!(shutdown & SEND_SHUTDOWN) == !!((1 << state) & CPT_TCPF_FIN_OUT) &&
+	       (!((1 << state) & CPT_TCPF_FIN_IN) || (shutdown & RCV_SHUTDOWN));
+}
+
 /* Refusals that need no more than the socket's kind and state. */
 static int cpt_inet_claim(unsigned int fd, struct file *file)
 {
@@ -522,10 +549,9 @@ static int cpt_inet_claim(unsigned int fd, struct file *file)
 		return cpt_refuse(fd, "a socket of another network namespace");
 	state = READ_ONCE(sk->sk_state);
 	if (cpt_inet_kind(sk) == CPT_INET_TCP && state != TCP_CLOSE && state != TCP_LISTEN &&
-	    state != TCP_ESTABLISHED) {
+	    !((1 << state) & CPT_TCPF_CONNECTED)) {
 		cpt_note("fd %u: TCP connection in state %s: not supported yet\n", fd,
-			 state < ARRAY_SIZE(cpt_tcp_states) && cpt_tcp_states[state] ?
-			 cpt_tcp_states[state] : "unknown");
+			 cpt_tcp_state_name(state));
 		return -EOPNOTSUPP;
 	}
 	return CPT_PB_FILE_KIND_INET;
@@ -543,7 +569,8 @@ static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct s
 			 proto, READ_ONCE(sk->sk_err));
 		return -EOPNOTSUPP;
 	}
-	if (READ_ONCE(sk->sk_shutdown) ||
+	/* A connection's shutdown() is saved with it (cpt_compat_tcp_save()). */
+	if ((READ_ONCE(sk->sk_shutdown) && !cpt_inet_connected(kind, READ_ONCE(sk->sk_state))) ||
 	    (kind == CPT_INET_TCP && sk->sk_socket->state != SS_UNCONNECTED &&
 	     sk->sk_state == TCP_CLOSE))
 		return cpt_refuse(fd, "a TCP socket whose connection ended, or a shut down socket");
@@ -636,7 +663,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		 * retransmission may get through. Only a connection: a
 		 * listener's ends are not one.
 		 */
-		if (sk->sk_state == TCP_ESTABLISHED) {
+		if ((1 << sk->sk_state) & CPT_TCPF_CONNECTED) {
 			cpt_tcp_ends(sk, false, &ends);
 			cpt_tcp_hold_drop(sock_net(sk), &ends);
 		}
@@ -661,7 +688,7 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 	int ret;
 
 	if (!fs->sf || !fs->reg->session->tcp_established || fs->sf->tcp_hold ||
-	    READ_ONCE(sk->sk_state) != TCP_ESTABLISHED)
+	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_CONNECTED))
 		return 0;
 	cpt_tcp_ends(sk, false, &ends);
 	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1);
@@ -672,7 +699,7 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 }
 
 static int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct cpt_pb_buf *msg,
-			     const struct sockaddr *local)
+			     const struct sockaddr *local, int state)
 {
 	struct cpt_tcp_state st;
 	int ret;
@@ -686,6 +713,20 @@ static int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct c
 	if (st.unsaved) {
 		cpt_note("fd %u: TCP connection on %pISpc with %s is not supported\n", fs->e->fd,
 			 local, st.unsaved);
+		return -EOPNOTSUPP;
+	}
+	/* The state saved is the one its queues were read in. */
+	if (st.state != state) {
+		cpt_compat_tcp_state_free(&st);
+		cpt_note("fd %u: TCP connection on %pISpc: %s\n", fs->e->fd, local,
+			 "its state changed while it was saved; try again");
+		return -EAGAIN;
+	}
+	if (!cpt_tcp_shutdown_valid(st.state, st.shutdown)) {
+		cpt_compat_tcp_state_free(&st);
+		cpt_note("fd %u: TCP connection on %pISpc in state %s with shutdown %#x %s\n",
+			 fs->e->fd, local, cpt_tcp_state_name(st.state), st.shutdown,
+			 "is not supported");
 		return -EOPNOTSUPP;
 	}
 	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SEND_SEQ, st.snd_una);
@@ -709,11 +750,14 @@ static int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct c
 	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCV_WUP, st.rcv_wup);
 	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCVBUF, st.rcvbuf);
 	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SNDBUF, st.sndbuf);
+	if (st.shutdown)
+		cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SHUTDOWN, st.shutdown);
 	cpt_compat_tcp_state_free(&st);
 	/* For a --kill, which checks that nothing came in meanwhile. */
 	if (fs->sf) {
 		fs->sf->tcp_saved = true;
 		fs->sf->tcp_rcv_nxt = st.rcv_nxt;
+		fs->sf->tcp_state = st.state;
 		fs->sf->tcp_pid = fs->reg->session->cur->pid;
 		fs->sf->tcp_fd = fs->e->fd;
 	}
@@ -725,6 +769,8 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	struct sock *sk = cpt_inet_sk(fs->e->file);
 	unsigned int fd = fs->e->fd;
 	struct sockaddr_storage local, peer;
+	int state = READ_ONCE(sk->sk_state);
+	bool connected = cpt_inet_connected(cpt_inet_kind(sk), state);
 	struct cpt_pb_buf msg;
 	const char *unsaved;
 	int len, ret;
@@ -749,17 +795,17 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_FAMILY, sk->sk_family);
 	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_TYPE, sk->sk_type);
 	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_PROTOCOL, sk->sk_protocol);
-	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_STATE, sk->sk_state);
+	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_STATE, state);
 	/* A port is what makes a socket bound, whoever chose it. */
 	if (sk->sk_num)
 		cpt_pb_bytes(&msg, CPT_PB_INET_SOCKET_LOCAL, &local, len);
-	if (sk->sk_state == TCP_ESTABLISHED) {
+	if (connected) {
 		len = cpt_inet_addr(sk, true, &peer);
 		cpt_pb_bytes(&msg, CPT_PB_INET_SOCKET_PEER, &peer, len);
 	}
 	cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_LOCAL_ADDR_BOUND,
 		   !!(sk->sk_userlocks & SOCK_BINDADDR_LOCK));
-	if (sk->sk_state == TCP_LISTEN)
+	if (state == TCP_LISTEN)
 		cpt_pb_u64(&msg, CPT_PB_INET_SOCKET_BACKLOG, READ_ONCE(sk->sk_max_ack_backlog));
 	for (field = CPT_INET_OPT_FIRST; field <= CPT_INET_OPT_LAST; field++) {
 		value = cpt_inet_opt_value(sk, field);
@@ -771,8 +817,8 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	if (cpt_inet_kind(sk) == CPT_INET_RAW)
 		cpt_raw_save(&msg, sk);
 	ret = cpt_inet_save_device(&msg, fd, sk);
-	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && sk->sk_state == TCP_ESTABLISHED)
-		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local);
+	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && connected)
+		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local, state);
 	if (!ret)
 		ret = msg.err;
 	if (ret) {
@@ -785,7 +831,7 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 
 /* ---- restart ---- */
 
-/* An established connection's field; false if f is none. */
+/* A connection's field; false if f is none. */
 static bool cpt_inet_decode_tcp(struct cpt_rfile_tcp *tcp, struct cpt_pb_reader *r,
 				const struct cpt_pb_field *f)
 {
@@ -802,6 +848,7 @@ static bool cpt_inet_decode_tcp(struct cpt_rfile_tcp *tcp, struct cpt_pb_reader 
 		CPT_TCP_WORD(SND_WND, snd_wnd), CPT_TCP_WORD(MAX_WINDOW, max_window),
 		CPT_TCP_WORD(RCV_WND, rcv_wnd), CPT_TCP_WORD(RCV_WUP, rcv_wup),
 		CPT_TCP_WORD(RCVBUF, rcvbuf), CPT_TCP_WORD(SNDBUF, sndbuf),
+		CPT_TCP_WORD(SHUTDOWN, shutdown),
 #undef CPT_TCP_WORD
 	};
 	unsigned int i;
@@ -923,16 +970,20 @@ static u32 cpt_inet_opt(const struct cpt_rfile_inet *in, u32 field)
 }
 
 /*
- * An established connection's state is within what the kernel would have:
- * window scales, windows and the MSS within TCP's limits, no more unsent
- * data than queued, queues within CPT_TCP_MAX_QUEUE. Sequence numbers are
- * any; TCP repair mode's setsockopt() checks how the windows relate to them.
+ * A connection's state is within what the kernel would have: window
+ * scales, windows and the MSS within TCP's limits, no more unsent data than
+ * queued, queues within CPT_TCP_MAX_QUEUE, its shutdown() as its state has
+ * it, nothing left to send once its FIN was acknowledged (FIN_WAIT2).
+ * Sequence numbers are any; TCP repair mode's setsockopt() checks how the
+ * windows relate to them.
  */
-static bool cpt_tcp_check(const struct cpt_rfile_tcp *tcp)
+static bool cpt_tcp_check(u32 state, const struct cpt_rfile_tcp *tcp)
 {
 	u32 max_wnd = U16_MAX << TCP_MAX_WSCALE;
 
-	return tcp->send_len <= CPT_TCP_MAX_QUEUE &&
+	return cpt_tcp_shutdown_valid(state, tcp->shutdown) &&
+	       !(state == TCP_FIN_WAIT2 && tcp->send_len) &&
+	       tcp->send_len <= CPT_TCP_MAX_QUEUE &&
 	       tcp->recv_len <= CPT_TCP_MAX_QUEUE && tcp->unsent <= tcp->send_len &&
 	       tcp->mss && tcp->mss <= U16_MAX && tcp->snd_wscale <= TCP_MAX_WSCALE &&
 	       tcp->rcv_wscale <= TCP_MAX_WSCALE && tcp->snd_wnd <= max_wnd &&
@@ -956,16 +1007,17 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 	else if (!tcp && in->state != TCP_CLOSE && in->state != TCP_ESTABLISHED)
 		*bad = "socket state";
 	else if (tcp && in->state != TCP_CLOSE && in->state != TCP_LISTEN &&
-		 in->state != TCP_ESTABLISHED)
+		 (in->state >= 32 || !((1 << in->state) & CPT_TCPF_CONNECTED)))
 		*bad = "socket state";
-	else if (tcp && in->state == TCP_ESTABLISHED ? !in->tcp.present : in->tcp.present)
+	else if (tcp && cpt_inet_connected(kind, in->state) ? !in->tcp.present :
+		 in->tcp.present)
 		*bad = "socket state";
-	else if (in->tcp.present && !cpt_tcp_check(&in->tcp))
+	else if (in->tcp.present && !cpt_tcp_check(in->state, &in->tcp))
 		*bad = "TCP connection state";
 	else if (in->local_len ? !cpt_inet_addr_valid(in->family, &in->local, in->local_len) :
 		 in->state != TCP_CLOSE)
 		*bad = "socket address";
-	else if (in->state == TCP_ESTABLISHED ?
+	else if (cpt_inet_connected(kind, in->state) ?
 		 !cpt_inet_addr_valid(in->family, &in->peer, in->peer_len) : in->peer_len)
 		*bad = "socket peer";
 	else if (in->backlog && in->state != TCP_LISTEN)
@@ -1172,7 +1224,7 @@ static int cpt_inet_connect_listen(struct cpt_inet_restore *ir)
 	const struct cpt_rfile_inet *in = ir->in;
 	long ret = 0;
 
-	if (in->state == TCP_ESTABLISHED) {
+	if (cpt_inet_connected(cpt_inet_kind_of(in->family, in->type, in->protocol), in->state)) {
 		if (copy_to_user((void __user *)ir->ub.addr, &in->peer, in->peer_len))
 			return -EFAULT;
 		ret = cpt_sys(cpt_sym.sys_connect, ir->fd, ir->ub.addr, in->peer_len, 0, 0);
@@ -1208,14 +1260,18 @@ static int cpt_tcp_set(struct cpt_inet_restore *ir, int name, u32 val, const cha
 	return ret ? cpt_tcp_refused(ir, what, ret) : 0;
 }
 
-/* Before bind() and connect(): repair mode, and where the queues start. */
+/*
+ * Before bind() and connect(): repair mode, and where the queues start; in
+ * FIN_WAIT2, past the FIN acknowledged, where the empty send queue starts.
+ */
 static int cpt_tcp_repair_begin(struct cpt_inet_restore *ir)
 {
 	const struct cpt_rfile_tcp *tcp = &ir->in->tcp;
+	u32 send_seq = tcp->send_seq + (ir->in->state == TCP_FIN_WAIT2);
 
 	return cpt_tcp_set(ir, TCP_REPAIR, TCP_REPAIR_ON, "enter TCP repair mode") ?:
 	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
-	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, tcp->send_seq, "set the send sequence number") ?:
+	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, send_seq, "set the send sequence number") ?:
 	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
 	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, tcp->recv_seq, "set the receive sequence number");
 }
@@ -1242,6 +1298,48 @@ static int cpt_tcp_fill(struct cpt_inet_restore *ir, struct socket *sock, const 
 		len -= n;
 		if (fatal_signal_pending(current))
 			return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * A closing connection, ESTABLISHED with its queues filled: its peer's FIN
+ * received after the data queued (CLOSE_WAIT; LAST_ACK before its own FIN
+ * is sent), its own FIN queued as sent after its data (FIN_WAIT1,
+ * LAST_ACK; CLOSING before the peer's is received) or acknowledged
+ * (FIN_WAIT2), as CRIU's soccr orders them; then reading shut down if the
+ * program had. What the kernel made must be what was saved: a reset from
+ * the peer meanwhile would have closed it.
+ */
+static int cpt_tcp_repair_fins(struct cpt_inet_restore *ir, struct socket *sock)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	u32 state = in->state;
+	int ret = 0;
+
+	if (state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK)
+		ret = cpt_compat_tcp_fin_received(ir->sk);
+	if (!ret && (state == TCP_FIN_WAIT1 || state == TCP_CLOSING || state == TCP_LAST_ACK))
+		ret = cpt_compat_tcp_send_fin(sock);
+	if (!ret && state == TCP_FIN_WAIT2)
+		ret = cpt_compat_tcp_fin_acked(ir->sk);
+	if (!ret && state == TCP_CLOSING)
+		ret = cpt_compat_tcp_fin_received(ir->sk);
+	if (ret)
+		return cpt_tcp_refused(ir, "give back the FINs of its state", ret);
+	if ((in->tcp.shutdown & RCV_SHUTDOWN) && !(READ_ONCE(ir->sk->sk_shutdown) & RCV_SHUTDOWN)) {
+		ret = kernel_sock_shutdown(sock, SHUT_RD);
+		if (ret)
+			return cpt_tcp_refused(ir, "shut down its reading", ret);
+	}
+	if (READ_ONCE(ir->sk->sk_state) != state ||
+	    READ_ONCE(ir->sk->sk_shutdown) != in->tcp.shutdown) {
+		cpt_note("fd %u: TCP connection %pISpc -> %pISpc: %s %s (%s %#x), not %s (%#x)\n",
+			 ir->rfile->fd, &in->local, &in->peer, "made again",
+			 cpt_tcp_state_name(READ_ONCE(ir->sk->sk_state)), "shutdown",
+			 READ_ONCE(ir->sk->sk_shutdown), cpt_tcp_state_name(state),
+			 in->tcp.shutdown);
+		return -EIO;
 	}
 	return 0;
 }
@@ -1273,10 +1371,11 @@ static int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
 	      cpt_tcp_fill(ir, sock, tcp->recv_queue, tcp->recv_len, "queue the data received") ?:
 	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
-	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written");
+	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written") ?:
+	      cpt_tcp_repair_fins(ir, sock);
 	if (ret)
 		return ret;
-	/* After the queues: the kernel checks the windows against rcv_nxt. */
+	/* After the queues and FINs: the kernel checks the windows against rcv_nxt. */
 	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win));
 	if (ret)
 		return cpt_tcp_refused(ir, "set its windows", ret);
@@ -1413,11 +1512,11 @@ static int cpt_tcp_may_end(struct cpt_session *s, struct sock *sk,
 	return 0;
 }
 
-static int cpt_tcp_unchanged(struct sock *sk, u32 rcv_nxt)
+static int cpt_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state)
 {
 	struct sockaddr_storage local, peer;
 
-	if (cpt_compat_tcp_unchanged(sk, rcv_nxt))
+	if (cpt_compat_tcp_unchanged(sk, rcv_nxt, state))
 		return 0;
 	cpt_inet_addr(sk, false, &local);
 	cpt_inet_addr(sk, true, &peer);
@@ -1605,7 +1704,8 @@ int cpt_inet_may_end_connections(struct cpt_session *s)
 		reg->saved[i].tcp_outside = outside[i];
 		sk = cpt_saved_connection(&reg->saved[i]);
 		if (sk)
-			ret = cpt_tcp_unchanged(sk, reg->saved[i].tcp_rcv_nxt);
+			ret = cpt_tcp_unchanged(sk, reg->saved[i].tcp_rcv_nxt,
+						reg->saved[i].tcp_state);
 	}
 out:
 	kvfree(ends);

@@ -52,8 +52,9 @@ struct cpt_saved_file {
 	int pipe;		/* index in pipes, or -1 */
 	u32 pair;		/* a unix socket pair's id, once its first end is saved */
 	bool pty_saved;		/* a pty master: its pty's state went with a File */
-	bool tcp_saved;		/* an established TCP connection, saved ... */
+	bool tcp_saved;		/* a TCP connection, saved ... */
 	u32 tcp_rcv_nxt;	/* ... having received up to this sequence number */
+	u8 tcp_state;		/* ... in this state (TCP_ESTABLISHED, TCP_CLOSE_WAIT, ...) */
 	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process */
 	bool unix_pending;	/* a connecting end a saved listener has not accepted */
 	u64 tcp_hold;		/* ... held by this checkpoint (--tcp-established), or 0 */
@@ -223,9 +224,10 @@ struct cpt_rfile_inet {
 	/* a raw socket's: IP_HDRINCL, ICMP_FILTER, ICMPV6_FILTER (a struct icmp6_filter) */
 	bool hdrincl, icmp6_filter_set;
 	u32 icmp_filter, icmp6_filter[8];
-	struct cpt_rfile_tcp {		/* an established TCP connection */
+	struct cpt_rfile_tcp {		/* a TCP connection (CPT_TCPF_CONNECTED) */
 		bool present;		/* any of its fields is */
 		u32 send_seq, recv_seq, unsent;
+		u32 shutdown;		/* RCV_SHUTDOWN, SEND_SHUTDOWN */
 		u32 mss, snd_wscale, rcv_wscale, tsval;
 		bool wscale_ok, sack_ok, tstamp_ok;
 		u32 snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup;

@@ -573,7 +573,7 @@ export interface InetSocket {
   type: number;
   /** IPPROTO_TCP 6, IPPROTO_UDP 17, IPPROTO_UDPLITE 136 */
   protocol: number;
-  /** TCP_CLOSE 7, TCP_LISTEN 10, TCP_ESTABLISHED 1 (a connected UDP socket) */
+  /** TCP_CLOSE 7, TCP_LISTEN 10, TCP_ESTABLISHED 1 (a connected UDP socket); a closing TCP connection's (tcp_shutdown) */
   state: number;
   /** its bound address, struct sockaddr_in or sockaddr_in6; empty: unbound */
   local: Buffer;
@@ -669,6 +669,8 @@ export interface InetSocket {
   tcpRcvbuf: number;
   /** the send buffer, likewise */
   tcpSndbuf: number;
+  /** shutdown()'s: 1 reading (RCV_SHUTDOWN), 2 writing (SEND_SHUTDOWN) */
+  tcpShutdown: number;
   /** SOCK_RAW: IP_HDRINCL (IPV6_HDRINCL), on by default for IPPROTO_RAW 255 */
   hdrincl: boolean;
   /** SOCK_RAW, IPPROTO_ICMP: ICMP_FILTER's mask (bit n drops type n) */

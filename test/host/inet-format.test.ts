@@ -78,6 +78,7 @@ const socket = (fields: Partial<InetSocket>): InetSocket => ({
   tcpRcvWup: 0,
   tcpRcvbuf: 0,
   tcpSndbuf: 0,
+  tcpShutdown: 0,
   hdrincl: false,
   icmpFilter: 0,
   icmp6Filter: Buffer.alloc(0),
@@ -191,5 +192,24 @@ test('an established TCP connection with its queues, sequence numbers, handshake
     ),
     'TCP/IPv6 [::1]:40000 connected to [::1]:8080, send queue 10 bytes from seq 1000 (4 unsent), receive queue 0 bytes from seq 77, ' +
       'MSS 65483, wscale 7/6, SACK, timestamps, windows snd 65536 rcv 43690, options TCP_NODELAY',
+  );
+});
+
+test('a closing TCP connection shows its state and shutdown before its queues', (t) => {
+  t.is(
+    describeInet(
+      socket({
+        state: 9,
+        local: sockaddrIn([127, 0, 0, 1], 8080),
+        peer: sockaddrIn([127, 0, 0, 1], 40000),
+        tcpShutdown: 3,
+        tcpSendSeq: 5,
+        tcpSendQueue: Buffer.alloc(3),
+        tcpRecvSeq: 9,
+        tcpMss: 1460,
+      }),
+    ),
+    'TCP/IPv4 127.0.0.1:8080 connected to 127.0.0.1:40000, LAST_ACK, shut down for reading and writing, send queue 3 bytes from seq 5 (0 unsent), ' +
+      'receive queue 0 bytes from seq 9, MSS 1460, windows snd 0 rcv 0',
   );
 });

@@ -19,7 +19,8 @@
  * inet_server refused KIND DIR: what a checkpoint refuses, the tree left
  * running: "backlog", a listener with a connection not accepted yet;
  * "queued", a UDP socket with a datagram queued; "established", a TCP
- * connection half-closed (FIN_WAIT2, its peer CLOSE_WAIT); "option", a
+ * connection closed by both ends (its socket in CLOSE, the connection in
+ * TIME_WAIT; a half-closed one is saved: tcp_states.c); "option", a
  * socket with TCP_DEFER_ACCEPT. After DIR/go it
  * checks the state is still there ("kept-running").
  *
@@ -493,7 +494,8 @@ static int refused(const char *kind)
 			die("connect");
 		if (!strcmp(kind, "established") &&
 		    ((a = accept(l, NULL, NULL)) < 0 || shutdown(c, SHUT_WR) ||
-		     !readable(a) || read(a, &(char){ 0 }, 1) != 0))
+		     !readable(a) || read(a, &(char){ 0 }, 1) != 0 ||
+		     close(a) || !readable(c)))
 			die("accept");
 	} else if (!strcmp(kind, "queued")) {
 		u = make(AF_INET, SOCK_DGRAM, 0);
@@ -513,7 +515,7 @@ static int refused(const char *kind)
 		ok = (a = accept(l, NULL, NULL)) >= 0 &&
 		     write(c, "x", 1) == 1 && readable(a);
 	else if (!strcmp(kind, "established"))
-		ok = write(a, "x", 1) == 1 && readable(c);
+		ok = readable(c) && read(c, &(char){ 0 }, 1) == 0;
 	else if (!strcmp(kind, "queued"))
 		ok = readable(c);
 	else if (!strcmp(kind, "option"))

@@ -6,6 +6,16 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 const TCP_ESTABLISHED = 1;
 const TCP_LISTEN = 10;
+/** The states of a TCP connection other than ESTABLISHED an image holds (a closing one's). */
+const TCP_CLOSING_STATES: Readonly<Record<number, string>> = {
+  4: 'FIN_WAIT1',
+  5: 'FIN_WAIT2',
+  8: 'CLOSE_WAIT',
+  9: 'LAST_ACK',
+  11: 'CLOSING',
+};
+const RCV_SHUTDOWN = 1;
+const SEND_SHUTDOWN = 2;
 const SOCK_STREAM = 1;
 const SOCK_RAW = 3;
 const PROTOCOLS: Readonly<Record<number, string>> = { 1: 'ICMP', 6: 'TCP', 17: 'UDP', 58: 'ICMPv6', 136: 'UDP-Lite', 255: 'RAW' };
@@ -86,7 +96,8 @@ function inetOptions(s: InetSocket): string[] {
 }
 
 /**
- * An established TCP connection's state as TCP repair mode restores it:
+ * A TCP connection's state as TCP repair mode restores it (a closing one's
+ * state and shutdown first, ", CLOSE_WAIT, shut down for reading"):
  * ", send queue 10 bytes from seq 1000 (4 unsent), receive queue 0 bytes from seq 77,
  * MSS 65483, wscale 7/7, SACK, timestamps, windows snd 65536 rcv 65536"; "" for another socket.
  */
@@ -99,7 +110,10 @@ function tcpConnection(s: InetSocket): string {
     ...(s.tcpSackOk ? ['SACK'] : []),
     ...(s.tcpTimestampOk ? ['timestamps'] : []),
   ];
+  const shut = [...(s.tcpShutdown & RCV_SHUTDOWN ? ['reading'] : []), ...(s.tcpShutdown & SEND_SHUTDOWN ? ['writing'] : [])];
   return (
+    (TCP_CLOSING_STATES[s.state] === undefined ? '' : `, ${TCP_CLOSING_STATES[s.state]}`) +
+    (shut.length === 0 ? '' : `, shut down for ${shut.join(' and ')}`) +
     `, send queue ${s.tcpSendQueue.length} bytes from seq ${s.tcpSendSeq} (${s.tcpUnsent} unsent)` +
     `, receive queue ${s.tcpRecvQueue.length} bytes from seq ${s.tcpRecvSeq}` +
     `, ${agreed.join(', ')}, windows snd ${s.tcpSndWnd} rcv ${s.tcpRcvWnd}`
@@ -125,7 +139,8 @@ export function describeInet(s: InetSocket | null): string {
   const local = s.local.length === 0 ? '' : inetAddress(s.local, withPort);
   let state: string;
   if (s.state === TCP_LISTEN) state = `listening on ${local}, backlog ${s.backlog}`;
-  else if (s.state === TCP_ESTABLISHED) state = `${local} connected to ${inetAddress(s.peer, withPort)}${tcpConnection(s)}`;
+  else if (s.state === TCP_ESTABLISHED || (s.type === SOCK_STREAM && TCP_CLOSING_STATES[s.state] !== undefined))
+    state = `${local} connected to ${inetAddress(s.peer, withPort)}${tcpConnection(s)}`;
   else state = local === '' ? 'unbound' : `bound to ${local}`;
   const options = inetOptions(s);
   return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}`;

@@ -16,7 +16,8 @@ import { inetAddress } from '../inspect/inet.js';
 const AF_INET = 2;
 const AF_INET6 = 10;
 const IPPROTO_TCP = 6;
-const TCP_ESTABLISHED = 1;
+/** The states of a connection an image holds: ESTABLISHED, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING. */
+const TCP_CONNECTED = new Set([1, 4, 5, 8, 9, 11]);
 
 /** A struct sockaddr_in or sockaddr_in6's address (v4 as v4-mapped) and port. */
 function endOf(addr: Buffer): { address: Buffer; port: number } | null {
@@ -30,7 +31,7 @@ function endOf(addr: Buffer): { address: Buffer; port: number } | null {
 
 /** The hold a checkpoint --tcp-established gave an image's connection, as the module names it. */
 export function holdTupleOf(s: InetSocket): HoldTuple | null {
-  if (s.protocol !== IPPROTO_TCP || s.state !== TCP_ESTABLISHED) return null;
+  if (s.protocol !== IPPROTO_TCP || !TCP_CONNECTED.has(s.state)) return null;
   const local = endOf(s.local);
   const peer = endOf(s.peer);
   if (local === null || peer === null) return null;

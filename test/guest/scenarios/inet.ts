@@ -69,7 +69,7 @@ export const inetScenarios: readonly Scenario[] = [
         [
           ['backlog', 'a TCP listener with a connection not accepted yet'],
           ['queued', 'a UDP socket with a datagram queued'],
-          ['established', 'a half-closed TCP connection (FIN_WAIT2, not supported yet)'],
+          ['established', 'a TCP connection closed by both ends (its socket CLOSE, the connection TIME_WAIT)'],
           ['option', 'a socket option it does not save (TCP_DEFER_ACCEPT)'],
         ] as const
       ).flatMap(([kind, what]) => [

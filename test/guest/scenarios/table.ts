@@ -45,6 +45,7 @@ import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { tcpHoldScenarios } from './tcp-hold.js';
+import { tcpStatesScenarios } from './tcpstates.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
@@ -96,6 +97,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...tcpEstablishedScenarios,
   ...tcpSharedScenarios,
   ...tcpHoldScenarios,
+  ...tcpStatesScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,
   ...aioScenarios,

@@ -42,7 +42,7 @@ scenario_inet_refused() {
 	expect_refusal inet-refused queued \
 		"fd 4: UDP socket on 127.0.0.1:[0-9]* with 1 datagrams queued: not supported yet" \
 		"$workloads/inet_server" refused queued
-	expect_refusal inet-refused established "fd 4: TCP connection in state FIN_WAIT[12]: not supported yet" \
+	expect_refusal inet-refused established "fd 4: a TCP socket whose connection ended, or a shut down socket is not supported" \
 		"$workloads/inet_server" refused established
 	expect_refusal inet-refused option "fd 3: socket option TCP_DEFER_ACCEPT is not supported" \
 		"$workloads/inet_server" refused option

@@ -1,0 +1,31 @@
+// TCP connections closing or half closed (kmod/cpt_file_inet.c,
+// cpt_compat_tcp.c): both ends in the tree, through checkpoint --kill ->
+// restart by TCP repair mode, each end in the state it was in, its FINs sent
+// and received as before, the close then finished without a reset.
+import type { Scenario } from './scenario.js';
+import { cycle, inDir, shellHook } from './rows.js';
+
+const CLOSED = 'then each end reads its peer’s stream whole and its end, write() fails with EPIPE where shut down, no socket error';
+
+export const tcpStatesScenarios: readonly Scenario[] = [
+  {
+    name: 'tcp-states',
+    run: cycle('tcp_states', inDir, { after: shellHook('tcpstates', 'after_tcp_states') }),
+    timeoutSeconds: 60,
+    costSeconds: 12,
+    checks: {
+      'tcp-states.states-before':
+        'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',
+      'tcp-states.checkpoint': 'the tree holding both ends of each connection is checkpointed and killed',
+      'tcp-states.exit-status': 'the restarted tree checks its connections and ends well',
+      'tcp-states.close-wait': `CLOSE_WAIT with the peer’s data and FIN unread, its peer FIN_WAIT2, both as before: ${CLOSED}`,
+      'tcp-states.eof-read': `CLOSE_WAIT with the end of stream read, its peer FIN_WAIT2 and shut down both ways: read() gives 0 at once; ${CLOSED}`,
+      'tcp-states.shut-rd': `ESTABLISHED shut down for reading: read() gives 0 at once; ${CLOSED}`,
+      'tcp-states.fin-wait1': `FIN_WAIT1, its data and FIN unsent behind its peer’s full window: ${CLOSED}`,
+      'tcp-states.last-ack': `LAST_ACK, its data and FIN unsent, its peer FIN_WAIT2: ${CLOSED}`,
+      'tcp-states.closing': `CLOSING, its FIN unsent, its peer’s received, its peer FIN_WAIT2: ${CLOSED}`,
+      'tcp-states.no-reset': 'the network namespace sent no reset from before the checkpoint to the end (/proc/net/snmp OutRsts)',
+      'tcp-states.inspect': 'inspect shows each closing connection’s state and shutdown with its queues',
+    },
+  },
+];
