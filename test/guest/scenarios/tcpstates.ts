@@ -17,7 +17,7 @@ export const tcpStatesScenarios: readonly Scenario[] = [
       'tcp-states.states-before':
         'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',
       'tcp-states.checkpoint': 'the tree holding both ends of each connection is checkpointed and killed',
-      'tcp-states.exit-status': 'the restarted tree checks its connections and ends well',
+      'tcp-states.exit-status': 'the restarted tree checks its connections in closing states and ends well',
       'tcp-states.close-wait': `CLOSE_WAIT with the peer’s data and FIN unread, its peer FIN_WAIT2, both as before: ${CLOSED}`,
       'tcp-states.eof-read': `CLOSE_WAIT with the end of stream read, its peer FIN_WAIT2 and shut down both ways: read() gives 0 at once; ${CLOSED}`,
       'tcp-states.shut-rd': `ESTABLISHED shut down for reading: read() gives 0 at once; ${CLOSED}`,
