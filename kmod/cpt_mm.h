@@ -179,6 +179,7 @@ struct cpt_mm_cow_runs {
 	struct cpt_mm_page_run *runs;
 	u32 nr;
 	u32 next;		/* the first run not wholly below the pages being read */
+	u64 done;		/* the pages of runs[next] read up to here */
 	bool shared;
 };
 
@@ -189,7 +190,8 @@ int cpt_mm_cow_decode(const struct cpt_pb_field *vma_field, struct cpt_mm_cow_ru
 int cpt_mm_cow_check(const struct cpt_mm_cow_runs *cr, u64 start, u64 end);
 int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned long start,
 		     unsigned long end);
-bool cpt_mm_cow_in_parent(struct cpt_mm_cow_runs *cr, unsigned long addr, u64 *nr);
+int cpt_mm_cow_in_parent(struct cpt_mm_cow_runs *cr, unsigned long addr, u64 *nr);
+int cpt_mm_cow_all_read(const struct cpt_mm_cow_runs *cr);
 int cpt_mm_cow_read(struct cpt_record_io *io, unsigned long addr, unsigned int nr,
 		    struct page **bounce);
 

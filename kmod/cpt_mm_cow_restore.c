@@ -191,31 +191,59 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	return ret ?: cpt_mm_cow_drop(from, end);
 }
 
+/* The image's pages of a shared VMA must cover its runs, or they would stay the parent's. */
+static int cpt_mm_cow_lacks(const struct cpt_mm_page_run *run)
+{
+	cpt_note("image: pid %d lacks pages of %#llx-%#llx that it says are its parent's\n",
+		 task_pid_nr(current), run->start, run->start + (run->nr_pages << PAGE_SHIFT));
+	return -EBADMSG;
+}
+
 /*
- * Whether the page at addr, read in address order, lies in a run of a
- * shared VMA; *nr cut to the pages from addr that are alike.
+ * 1 if the page at addr, read in address order, lies in a run of a shared
+ * VMA, else 0; *nr cut to the pages from addr that are alike. A run's
+ * pages must all be read, from its start on.
  */
-bool cpt_mm_cow_in_parent(struct cpt_mm_cow_runs *cr, unsigned long addr, u64 *nr)
+int cpt_mm_cow_in_parent(struct cpt_mm_cow_runs *cr, unsigned long addr, u64 *nr)
 {
 	const struct cpt_mm_page_run *run;
 	u64 run_end;
 
 	if (!cr->shared)
-		return false;
+		return 0;
 	while (cr->next < cr->nr) {
 		run = &cr->runs[cr->next];
 		run_end = run->start + (run->nr_pages << PAGE_SHIFT);
 		if (addr < run->start) {
 			*nr = min(*nr, (run->start - addr) >> PAGE_SHIFT);
-			return false;
+			return 0;
 		}
 		if (addr < run_end) {
+			if (addr != max(cr->done, run->start))
+				return cpt_mm_cow_lacks(run);
 			*nr = min3(*nr, (u64)CPT_MM_COW_BATCH, (run_end - addr) >> PAGE_SHIFT);
-			return true;
+			cr->done = addr + (*nr << PAGE_SHIFT);
+			return 1;
 		}
+		if (cr->done != run_end)
+			return cpt_mm_cow_lacks(run);
 		cr->next++;
 	}
-	return false;
+	return 0;
+}
+
+/* Once every page is read: whether the runs of a shared VMA were all. */
+int cpt_mm_cow_all_read(const struct cpt_mm_cow_runs *cr)
+{
+	const struct cpt_mm_page_run *run;
+	u32 i;
+
+	for (i = cr->next; cr->shared && i < cr->nr; i++) {
+		run = &cr->runs[i];
+		if (i + 1 < cr->nr || cr->done != run->start + (run->nr_pages << PAGE_SHIFT))
+			return cpt_mm_cow_lacks(run);
+	}
+	return 0;
 }
 
 /* The page the current task maps at addr, for writing or reading, with a reference. */

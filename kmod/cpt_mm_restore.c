@@ -1107,7 +1107,10 @@ static int cpt_mm_read_run(struct cpt_session *s, struct cpt_mm_restore *rs,
 	/* The image goes straight into the restored pages, with no mmap_lock held. */
 	for (addr = hdr.start; addr < end; addr += got << PAGE_SHIFT) {
 		n = min_t(u64, (end - addr) >> PAGE_SHIFT, CPT_MM_GUP_BATCH);
-		if (cpt_mm_cow_in_parent(&rs->vmas[*vi].cow, addr, &n)) {
+		ret = cpt_mm_cow_in_parent(&rs->vmas[*vi].cow, addr, &n);
+		if (ret < 0)
+			return ret;
+		if (ret) {
 			ret = cpt_mm_cow_read(&io, addr, n, rs->bounce);
 			if (ret)
 				return ret;
@@ -1146,6 +1149,11 @@ static int cpt_mm_read_pages(struct cpt_session *s, struct cpt_mm_restore *rs)
 
 	while (left) {
 		ret = cpt_mm_read_run(s, rs, &vi, &prev_end, &left);
+		if (ret)
+			return ret;
+	}
+	for (vi = 0; vi < rs->nr_vmas; vi++) {
+		ret = cpt_mm_cow_all_read(&rs->vmas[vi].cow);
 		if (ret)
 			return ret;
 	}
