@@ -265,6 +265,10 @@ static const struct cpt_symbol cpt_symbols[] = {
 	/* ICMP ping and raw sockets: IPv6 router-alert listeners */
 	CPT_SYM(ip6_ra_chain, "ip6_ra_chain"),
 	CPT_SYM(ip6_ra_lock, "ip6_ra_lock"),
+	/* a child's memory shared copy-on-write with its restored parent again */
+	CPT_SYM(anon_vma_fork, "anon_vma_fork"),
+	CPT_SYM(copy_page_range, "copy_page_range"),
+	CPT_SYM(flush_tlb_mm_range, "flush_tlb_mm_range"),
 };
 
 /* Why the last check failed, for the one message that names it. */

@@ -162,4 +162,37 @@ void cpt_mm_cow_vma(struct cpt_mm_cow *cow, struct vm_area_struct *vma);
 void cpt_mm_cow_compare(struct cpt_mm_cow *cow, unsigned long addr, unsigned int nr);
 void cpt_mm_cow_vma_done(struct cpt_mm_cow *cow, struct cpt_pb_buf *vma_msg);
 
+/*
+ * cpt_mm_cow_restore.c: a restart maps a child's in_parent pages from its
+ * restored parent again, shared copy-on-write as a fork left them, rather
+ * than copying them in.
+ */
+struct cpt_record_io;
+
+struct cpt_mm_page_run {
+	u64 start;
+	u64 nr_pages;
+};
+
+/* A saved VMA's in_parent runs, in order, and whether they are shared again. */
+struct cpt_mm_cow_runs {
+	struct cpt_mm_page_run *runs;
+	u32 nr;
+	u32 next;		/* the first run not wholly below the pages being read */
+	u64 done;		/* the pages of runs[next] read up to here */
+	bool shared;
+};
+
+/* Pages read from the image at a time for a comparison with the parent's. */
+#define CPT_MM_COW_BATCH 16U
+
+int cpt_mm_cow_decode(const struct cpt_pb_field *vma_field, struct cpt_mm_cow_runs *cr);
+int cpt_mm_cow_check(const struct cpt_mm_cow_runs *cr, u64 start, u64 end);
+int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned long start,
+		     unsigned long end);
+int cpt_mm_cow_in_parent(struct cpt_mm_cow_runs *cr, unsigned long addr, u64 *nr);
+int cpt_mm_cow_all_read(const struct cpt_mm_cow_runs *cr);
+int cpt_mm_cow_read(struct cpt_record_io *io, unsigned long addr, unsigned int nr,
+		    struct page **bounce);
+
 #endif /* CPT_MM_H */

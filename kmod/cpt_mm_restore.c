@@ -54,6 +54,8 @@ struct cpt_mm_vma {
 	struct cpt_opener opener;	/* FILE: who opened it */
 	int open_flags;
 	struct file *file;
+	struct cpt_pb_field rec;	/* the Vma message itself, for its in_parent runs */
+	struct cpt_mm_cow_runs cow;
 };
 
 /* The current task's vvar and vDSO. */
@@ -85,6 +87,8 @@ struct cpt_mm_restore {
 	unsigned int nr_aio_rings;
 	char *path;			/* PATH_MAX bytes */
 	struct page **pages;		/* CPT_MM_GUP_BATCH entries */
+	u32 nr_in_parent_runs;		/* all VMAs' */
+	struct page *bounce[CPT_MM_COW_BATCH];	/* in_parent pages, read to compare */
 };
 
 static int cpt_mm_bad(const char *what)
@@ -116,8 +120,14 @@ static int cpt_mm_decode_vma(const struct cpt_pb_field *vf, struct cpt_mm_vma *v
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 
+	v->rec = *vf;
 	cpt_pb_for_each_subfield(&r, vf, &f) {
 		switch (f.num) {
+		case CPT_PB_VMA_IN_PARENT:
+			/* Decoded once counted: cpt_mm_decode_in_parent() */
+			if (++v->cow.nr > CPT_MM_MAX_IN_PARENT_RUNS)
+				cpt_pb_fail(&r, -EBADMSG);
+			break;
 		case CPT_PB_VMA_START:
 			cpt_pb_read_u64(&r, &f, &v->start);
 			break;
@@ -236,6 +246,32 @@ static int cpt_mm_decode(struct cpt_mm_restore *rs, const void *data, size_t len
 	return cpt_pb_end(&r) ? cpt_mm_bad("malformed") : 0;
 }
 
+/* Every VMA's in_parent runs, no more than a checkpoint writes in all. */
+static int cpt_mm_decode_in_parent(struct cpt_mm_restore *rs)
+{
+	struct cpt_mm_vma *v;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < rs->nr_vmas; i++) {
+		v = &rs->vmas[i];
+		if (!v->cow.nr)
+			continue;
+		rs->nr_in_parent_runs += v->cow.nr;
+		if (rs->nr_in_parent_runs > CPT_MM_MAX_IN_PARENT_RUNS)
+			return cpt_mm_bad("too many in_parent runs");
+		ret = cpt_mm_cow_decode(&v->rec, &v->cow);
+		if (ret)
+			return ret == -EBADMSG ? cpt_mm_bad("malformed in_parent run") : ret;
+	}
+	for (i = 0; rs->nr_in_parent_runs && i < CPT_MM_COW_BATCH; i++) {
+		rs->bounce[i] = alloc_page(GFP_KERNEL);
+		if (!rs->bounce[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* Whether the image may carry pages for a VMA. */
 static bool cpt_mm_vma_has_data(const struct cpt_mm_vma *v)
 {
@@ -313,6 +349,15 @@ static int cpt_mm_check_vma(const struct cpt_mm_vma *v, u64 prev_end)
 		return cpt_mm_bad_vma(v, "MADV_WIPEONFORK on memory other than private anonymous");
 	if (v->huge_page_size) {
 		ret = cpt_mm_check_hugetlb_vma(v);
+		if (ret)
+			return ret;
+	}
+	if (v->cow.nr) {
+		if (v->huge_page_size || (v->kind != CPT_PB_VMA_KIND_ANON &&
+					  v->kind != CPT_PB_VMA_KIND_HEAP &&
+					  v->kind != CPT_PB_VMA_KIND_STACK))
+			return cpt_mm_bad_vma(v, "in_parent pages in other than anonymous memory");
+		ret = cpt_mm_cow_check(&v->cow, v->start, v->end);
 		if (ret)
 			return ret;
 	}
@@ -1062,6 +1107,17 @@ static int cpt_mm_read_run(struct cpt_session *s, struct cpt_mm_restore *rs,
 	/* The image goes straight into the restored pages, with no mmap_lock held. */
 	for (addr = hdr.start; addr < end; addr += got << PAGE_SHIFT) {
 		n = min_t(u64, (end - addr) >> PAGE_SHIFT, CPT_MM_GUP_BATCH);
+		ret = cpt_mm_cow_in_parent(&rs->vmas[*vi].cow, addr, &n);
+		if (ret < 0)
+			return ret;
+		if (ret) {
+			ret = cpt_mm_cow_read(&io, addr, n, rs->bounce);
+			if (ret)
+				return ret;
+			got = n;
+			cond_resched();
+			continue;
+		}
 		got = cpt_mm_dest_pages(v, addr, n, rs->pages);
 		if (got < 0) {
 			cpt_note("cannot write restored memory at %#llx: %ld%s\n", addr, got,
@@ -1093,6 +1149,11 @@ static int cpt_mm_read_pages(struct cpt_session *s, struct cpt_mm_restore *rs)
 
 	while (left) {
 		ret = cpt_mm_read_run(s, rs, &vi, &prev_end, &left);
+		if (ret)
+			return ret;
+	}
+	for (vi = 0; vi < rs->nr_vmas; vi++) {
+		ret = cpt_mm_cow_all_read(&rs->vmas[vi].cow);
 		if (ret)
 			return ret;
 	}
@@ -1129,9 +1190,14 @@ static void cpt_mm_restore_free(struct cpt_mm_restore *rs)
 {
 	unsigned int i;
 
-	for (i = 0; i < rs->nr_vmas; i++)
+	for (i = 0; i < rs->nr_vmas; i++) {
 		if (rs->vmas[i].file)
 			fput(rs->vmas[i].file);
+		kvfree(rs->vmas[i].cow.runs);
+	}
+	for (i = 0; i < CPT_MM_COW_BATCH; i++)
+		if (rs->bounce[i])
+			__free_page(rs->bounce[i]);
 	if (rs->exe_file)
 		fput(rs->exe_file);
 	kvfree(rs->vmas);
@@ -1163,6 +1229,8 @@ int cpt_mm_restore(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_mm_decode(rs, msg, len);
 	if (!ret)
+		ret = cpt_mm_decode_in_parent(rs);
+	if (!ret)
 		ret = cpt_mm_check(rs);
 	if (!ret)
 		ret = cpt_mm_check_alone(s);
@@ -1188,6 +1256,8 @@ int cpt_mm_restore(struct cpt_session *s)
 		ret = cpt_sym.replace_mm_exe_file(current->mm, rs->exe_file);
 	for (i = 0; !ret && i < rs->nr_vmas; i++)
 		ret = cpt_mm_map_vma_flags(&rs->vmas[i]);
+	for (i = 0; !ret && i < rs->nr_vmas; i++)
+		ret = cpt_mm_cow_share(s, &rs->vmas[i].cow, rs->vmas[i].start, rs->vmas[i].end);
 	if (!ret)
 		ret = cpt_mm_read_pages(s, rs);
 	if (!ret)

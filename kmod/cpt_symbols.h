@@ -20,6 +20,7 @@ struct restart_block;
 struct sigqueue;
 struct pid_namespace;
 struct ip6_ra_chain;
+struct vm_area_struct;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -152,6 +153,14 @@ struct cpt_kernel_symbols {
 	/* ICMP ping and raw sockets (cpt_compat_raw.c): IPv6 router-alert listeners */
 	struct ip6_ra_chain **ip6_ra_chain;
 	rwlock_t *ip6_ra_lock;
+	/*
+	 * a child's memory shared copy-on-write with its restored parent again
+	 * (cpt_mm_cow_restore.c): what fork()'s dup_mmap() does for one VMA
+	 */
+	int (*anon_vma_fork)(struct vm_area_struct *vma, struct vm_area_struct *pvma);
+	int (*copy_page_range)(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
+	void (*flush_tlb_mm_range)(struct mm_struct *mm, unsigned long start, unsigned long end,
+				   unsigned int stride_shift, bool freed_tables);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

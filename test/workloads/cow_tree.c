@@ -12,10 +12,13 @@
  * parent), which the checkpoint records (inspect checks it).
  *
  * After DIR/go every process checks every page of both regions: its own
- * words where it wrote, its parent's (and so the root's) elsewhere. Then
- * child 0 writes a page still shared (AFTER_PAGE): the parent and child 1
- * must not see it. Each process prints its region's smaps figures (INFO
- * lines): Rss against Pss shows whether the memory is shared again.
+ * words where it wrote, its parent's (and so the root's) elsewhere; and,
+ * from its smaps figures (INFO lines), that the pages it shared with its
+ * parent at the checkpoint are shared again (Shared_Clean + Shared_Dirty):
+ * the parent's all NR_PAGES of each region, a child's at least all but its
+ * OWN_PAGES. Then child 0 writes a page still shared (AFTER_PAGE of region
+ * 1): the parent and child 1 must not see it; and the parent writes
+ * AFTER_PAGE of region 0: child 2 must not see it.
  * Usage: cow_tree DIR   (DIR empty; the go file is DIR/go)
  */
 #include <errno.h>
@@ -44,8 +47,11 @@
 #define BAD_SYNC 2
 #define BAD_ISOLATION 4 /* child 0's write after the restart seen by another */
 #define BAD_GRANDCHILD 8
+#define BAD_SHARING 16 /* pages shared at checkpoint now private */
+#define BAD_PARENT_WRITE 32 /* the parent's later write seen by child 2 */
 
 #define ROOT_OWNER 0xff
+#define ROOT_AFTER 0xfe /* the root's words written after the restart */
 
 static const char *dir;
 static long page;
@@ -122,16 +128,22 @@ static int content_ok(unsigned int owner, unsigned int parent_owner, char *why,
 	return 1;
 }
 
-/* The smaps figures of the mapping at addr: Rss, Pss, Shared_Dirty, Private_Dirty in KiB. */
-static void print_sharing(const char *who, char *addr)
+/*
+ * The smaps figures of the mapping at addr: Rss, Pss, Shared_Dirty,
+ * Private_Dirty in KiB, printed; its pages shared with another process
+ * (Shared_Clean + Shared_Dirty) returned.
+ */
+static unsigned long print_sharing(const char *who, unsigned int region)
 {
-	unsigned long rss = 0, pss = 0, shared = 0, priv = 0, start, end, v;
+	unsigned long rss = 0, pss = 0, shared = 0, priv = 0, clean = 0, start,
+		      end, v;
+	char *addr = regions[region];
 	char line[512];
 	int in = 0;
 	FILE *f = fopen("/proc/self/smaps", "r");
 
 	if (!f)
-		return;
+		return 0;
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
 		    strchr(line, '-') < strchr(line, ' ')) {
@@ -146,27 +158,43 @@ static void print_sharing(const char *who, char *addr)
 			pss = v;
 		else if (sscanf(line, "Shared_Dirty: %lu", &v) == 1)
 			shared = v;
+		else if (sscanf(line, "Shared_Clean: %lu", &v) == 1)
+			clean = v;
 		else if (sscanf(line, "Private_Dirty: %lu", &v) == 1)
 			priv = v;
 	}
 	fclose(f);
-	printf("INFO cow_tree %s: region 0 Rss %lu KiB, Pss %lu KiB, Shared_Dirty %lu KiB, Private_Dirty %lu KiB\n",
-	       who, rss, pss, shared, priv);
+	printf("INFO cow_tree %s: region %u Rss %lu KiB, Pss %lu KiB, Shared_Clean %lu KiB, Shared_Dirty %lu KiB, Private_Dirty %lu KiB\n",
+	       who, region, rss, pss, clean, shared, priv);
 	fflush(stdout);
+	return (clean + shared) / (page / 1024);
+}
+
+/* Whether at least want pages of each region are shared with another process. */
+static int shares(const char *who, unsigned long want)
+{
+	unsigned int r;
+	int ok = 1;
+
+	for (r = 0; r < NR_REGIONS; r++)
+		if (print_sharing(who, r) < want)
+			ok = 0;
+	return ok;
 }
 
 static int grandchild(void)
 {
 	char why[128];
+	int bad;
 
 	write_own(GRANDCHILD);
 	touch_in(dir, "g-ready");
 	if (!wait_in(dir, "go", WAIT_FOREVER))
 		return BAD_SYNC;
-	print_sharing("grandchild", regions[0]);
-	return content_ok(GRANDCHILD, NR_CHILDREN - 1, why, sizeof(why)) ?
-		       0 :
-		       BAD_CONTENT;
+	bad = shares("grandchild", NR_PAGES - OWN_PAGES) ? 0 : BAD_SHARING;
+	if (!content_ok(GRANDCHILD, NR_CHILDREN - 1, why, sizeof(why)))
+		bad |= BAD_CONTENT;
+	return bad;
 }
 
 static int child(unsigned int k)
@@ -189,7 +217,8 @@ static int child(unsigned int k)
 		return BAD_SYNC;
 
 	snprintf(name, sizeof(name), "child %u", k);
-	print_sharing(name, regions[0]);
+	if (!shares(name, NR_PAGES - OWN_PAGES))
+		bad |= BAD_SHARING;
 	if (!content_ok(k, ROOT_OWNER, why, sizeof(why))) {
 		fprintf(stderr, "cow_tree child %u: %s\n", k, why);
 		bad |= BAD_CONTENT;
@@ -202,9 +231,19 @@ static int child(unsigned int k)
 			bad |= BAD_SYNC;
 		else if (!holds(ROOT_OWNER, 1, AFTER_PAGE))
 			bad |= BAD_ISOLATION;
+	} else if (k == 2) {
+		if (!wait_in(dir, "p-after", TIMEOUT_MS))
+			bad |= BAD_SYNC;
+		else if (!holds(ROOT_OWNER, 0, AFTER_PAGE))
+			bad |= BAD_PARENT_WRITE;
 	}
 	if (g > 0) {
 		code = exit_code(g);
+		/* Its memory shared again or not is the shared check's. */
+		if (code > 0 && (code & BAD_SHARING)) {
+			bad |= BAD_SHARING;
+			code &= ~BAD_SHARING;
+		}
 		if (code != 0) {
 			fprintf(stderr, "cow_tree: the grandchild exited %d\n",
 				code);
@@ -237,6 +276,7 @@ static char *map_region(int advice)
 int main(int argc, char **argv)
 {
 	int codes[NR_CHILDREN], all_ok = 1, content = 1, seen;
+	int shared, bad_sharing = 0;
 	pid_t pids[NR_CHILDREN];
 	char name[32], why[128] = "";
 	unsigned int k, r;
@@ -272,7 +312,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	wait_in(dir, "go", WAIT_FOREVER);
-	print_sharing("parent", regions[0]);
+	shared = shares("parent", NR_PAGES);
 	for (r = 0; r < NR_REGIONS && content; r++)
 		for (pg = 0; pg < NR_PAGES && content; pg++)
 			if (!holds(ROOT_OWNER, r, pg)) {
@@ -282,6 +322,8 @@ int main(int argc, char **argv)
 			}
 	check("parent-content", content,
 	      "the parent's pages all hold its words%s", why);
+	fill(ROOT_AFTER, 0, AFTER_PAGE);
+	touch_in(dir, "p-after");
 	seen = wait_in(dir, "c0-after", TIMEOUT_MS);
 	check("parent-isolated", seen && holds(ROOT_OWNER, 1, AFTER_PAGE),
 	      "child 0 wrote a shared page after the restart: the parent still has its own%s",
@@ -289,7 +331,16 @@ int main(int argc, char **argv)
 	for (k = 0; k < NR_CHILDREN; k++) {
 		codes[k] = exit_code(pids[k]);
 		all_ok &= codes[k] == 0;
+		bad_sharing |= codes[k] < 0 || (codes[k] & BAD_SHARING);
 	}
+	check("shared", shared && !bad_sharing,
+	      "the pages each process shared with its parent at the checkpoint are shared again: the parent's %s, the children's%s (exit codes %d %d %d %d; INFO lines: smaps)",
+	      shared ? "all" : "NOT all", bad_sharing ? " NOT all" : " all",
+	      codes[0], codes[1], codes[2], codes[3]);
+	check("parent-write-isolated",
+	      codes[2] >= 0 && !(codes[2] & BAD_PARENT_WRITE),
+	      "the parent's write after the restart is not seen by child 2 (exit code %d)",
+	      codes[2]);
 	check("children-content",
 	      codes[0] >= 0 && codes[1] >= 0 && codes[2] >= 0 &&
 		      codes[3] >= 0 &&
@@ -304,7 +355,7 @@ int main(int argc, char **argv)
 	      "the grandchild holds its pages, its parent's and the root's (exit code %d)",
 	      codes[3]);
 	check("children", all_ok,
-	      "the children exited %d %d %d %d (bits: 1 content, 2 sync, 4 isolation, 8 grandchild)",
+	      "the children exited %d %d %d %d (bits: 1 content, 2 sync, 4 isolation, 8 grandchild, 16 sharing, 32 parent's write)",
 	      codes[0], codes[1], codes[2], codes[3]);
 	return check_exit_status();
 }

@@ -1,7 +1,8 @@
 // Private anonymous memory a parent shares copy-on-write with its forked
 // children and a grandchild (test/workloads/cow_tree.c): the checkpoint
 // records which pages each child still shares with its parent (Vma
-// in_parent, shown by inspect), and every process gets its own content
+// in_parent, shown by inspect); the restart shares those pages with the
+// restored parent again (smaps), and every process gets its own content
 // back, a write after the restart seen by its writer only.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shellHook } from './rows.js';
@@ -19,6 +20,9 @@ export const cowScenarios: readonly Scenario[] = [
       'cow.parent-isolated': "a child's write to a page it shared with the parent, after the restart, is not the parent's",
       'cow.children-content': "each child holds the pages it wrote and the parent's words in the others",
       'cow.child-isolated': "a child's write after the restart is not seen by its sibling",
+      'cow.shared':
+        "the pages each process shared with its parent at the checkpoint are shared again after the restart: the parent's 2048, at least 1984 of each child's and the grandchild's",
+      'cow.parent-write-isolated': "the parent's write to a page shared again, after the restart, is not seen by a child",
       'cow.grandchild': "the grandchild holds its pages, its parent's and the root's",
       'cow.children': 'the copy-on-write children exit 0',
       'inspect.cow-in-parent':
