@@ -1451,7 +1451,44 @@ static const char *cpt_unix_unsaved_option(struct sock *sk)
 	return NULL;
 }
 
-/* The name of the socket of the tree a datagram socket is connected to, checked. */
+/*
+ * A peer outside the tree is connected to again by its name at restart,
+ * as CRIU does: a datagram socket's (a syslog's /dev/log), a stream
+ * socket's with --ext-unix-sk. Only a name that finds the same socket from
+ * the restored task: an absolute path whose socket file is still there
+ * (the peer's, bound before it published the name read here), or an
+ * abstract name. Returns why not, or NULL with the name in msg.
+ */
+static const char *cpt_unix_save_outside_peer(struct cpt_pb_buf *msg, struct sock *peer,
+					      struct unix_address *addr)
+{
+	const struct sockaddr_un *sun = addr ? addr->name : NULL;
+	struct dentry *dentry = unix_sk(peer)->path.dentry;
+
+	if (!sun || addr->len <= offsetof(struct sockaddr_un, sun_path))
+		return "connected to an unnamed socket outside the tree";
+	if (sun->sun_path[0] && sun->sun_path[0] != '/')
+		return "connected to a socket outside the tree bound to a relative path";
+	if (dentry && d_unlinked(dentry))
+		return "connected to a socket outside the tree whose socket file was removed";
+	cpt_pb_bytes(msg, CPT_PB_UNIX_SOCKET_PEER, addr->name, addr->len);
+	cpt_pb_u64(msg, CPT_PB_UNIX_SOCKET_PEER_OUTSIDE, 1);
+	return NULL;
+}
+
+/* The refusal "fd N: a unix TYPE socket WHY is not supported". */
+static int cpt_unix_refuse_peer(unsigned int fd, struct sock *sk, const char *why)
+{
+	cpt_note("fd %u: a unix %s socket %s is not supported\n", fd,
+		 sk->sk_type == SOCK_DGRAM ? "datagram" :
+		 sk->sk_type == SOCK_STREAM ? "stream" : "seqpacket", why);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * The name of the socket a datagram socket is connected to, checked: one
+ * of the tree's, or one outside it (cpt_unix_save_outside_peer()).
+ */
 static int cpt_unix_save_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg, struct sock *sk)
 {
 	struct sock *peer = unix_peer_get(sk);
@@ -1474,16 +1511,16 @@ static int cpt_unix_save_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg, 
 	earlier = sf && sf->id;
 	for (i = 0; sf && !earlier && i < fs->nr_fds; i++)
 		earlier = fs->fds[i].file == sf->file;
-	if (addr && earlier)
+	if (!sf)
+		why = cpt_unix_save_outside_peer(msg, peer, addr);
+	else if (!addr)
+		why = "connected to an unnamed socket";
+	else if (!earlier)
+		why = "connected to a socket only a later process holds";
+	else
 		cpt_pb_bytes(msg, CPT_PB_UNIX_SOCKET_PEER, addr->name, addr->len);
 	sock_put(peer);
-	if (!sf)
-		why = "a unix datagram socket connected to a socket outside the tree";
-	else if (!addr)
-		why = "a unix datagram socket connected to an unnamed socket";
-	else if (!earlier)
-		why = "a unix datagram socket connected to a socket only a later process holds";
-	return why ? cpt_refuse(fd, why) : 0;
+	return why ? cpt_unix_refuse_peer(fd, sk, why) : 0;
 }
 
 /* A datagram's bytes, its sender's name and its credentials, copied out of the queue. */
@@ -1679,6 +1716,9 @@ static int cpt_unix_decode_sock(struct cpt_rfile_unix *u, const struct cpt_pb_fi
 		case CPT_PB_UNIX_SOCKET_PASSCRED:
 			cpt_pb_read_bool(&r, &f, &u->passcred);
 			break;
+		case CPT_PB_UNIX_SOCKET_PEER_OUTSIDE:
+			cpt_pb_read_bool(&r, &f, &u->peer_outside);
+			break;
 		case CPT_PB_UNIX_SOCKET_RCVBUF:
 			cpt_pb_read_u32(&r, &f, &u->rcvbuf);
 			break;
@@ -1733,7 +1773,12 @@ static int cpt_unix_sk_check(const struct cpt_rfile *rfile, const char *path, co
 		*bad = "socket type";
 	else if (u->addr_len && !cpt_unix_addr_valid(u->addr, u->addr_len))
 		*bad = "socket name";
-	else if (u->peer_len && (!dgram || !cpt_unix_addr_valid(u->peer, u->peer_len)))
+	else if (u->peer_len ? (!dgram && !u->peer_outside) ||
+		 !cpt_unix_addr_valid(u->peer, u->peer_len) : u->peer_outside)
+		*bad = "socket peer";
+	/* Outside the tree: a name that finds the same socket from anywhere. */
+	else if (u->peer_outside && u->peer[offsetof(struct sockaddr_un, sun_path)] &&
+		 u->peer[offsetof(struct sockaddr_un, sun_path)] != '/')
 		*bad = "socket peer";
 	else if (u->nr_queued && (!dgram || !u->addr_len))
 		*bad = "socket queue";
@@ -1895,20 +1940,52 @@ static int cpt_unix_may_connect(struct cpt_file_registry *reg,
 }
 
 /*
- * In the final step, every File of this process and of the earlier ones
- * made: a datagram socket connect()s again to its peer's name, then the
- * socket is shut down as it was (shutdown() only takes away).
+ * connect() to the peer's name as the program did, as the restarting
+ * caller. A stream socket's, to a server outside the tree, does not wait:
+ * a full backlog fails (EAGAIN) rather than holding the restart.
  */
-static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
-				 struct cpt_rfile *rfile, unsigned int fd)
+static long cpt_unix_connect_again(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				   unsigned int fd)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
 	struct cpt_unix_restore ur = { .rfile = rfile };
 	struct sockaddr_storage storage;
 	struct cpt_unix_shown shown;
+	bool stream = u->type != SOCK_DGRAM;
+	long ret;
+	int len;
+
+	ret = cpt_ubuf_get(&ur.ub, sizeof(storage));
+	if (ret)
+		return ret;
+	len = cpt_unix_sockaddr(&storage, u->peer, u->peer_len);
+	if (stream)
+		cpt_set_nonblock(rfile->file, true);
+	ret = cpt_unix_may_connect(reg, &storage, fd) ?:
+	      cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
+	if (stream)
+		cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
+	cpt_ubuf_put(&ur.ub);
+	if (ret)
+		cpt_note("fd %u: cannot connect a unix %s socket to %s%s again: %ld\n", fd,
+			 stream ? "stream" : "datagram", cpt_unix_show(&shown, &storage, len),
+			 u->peer_outside ? " outside the tree" : "", ret);
+	return ret;
+}
+
+/*
+ * In the final step, every File of this process and of the earlier ones
+ * made: a socket connected to a name connect()s to it again (a datagram
+ * socket to its peer's, of the tree or outside it; a stream socket to a
+ * server outside the tree), then the socket is shut down as it was
+ * (shutdown() only takes away).
+ */
+static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+				 struct cpt_rfile *rfile, unsigned int fd)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
 	struct file *now;
 	long ret = 0;
-	int len;
 
 	if (u->peer_len) {
 		now = fget(fd);
@@ -1918,18 +1995,9 @@ static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_
 			cpt_note("fd %u: not the socket restored there\n", fd);
 			return -EBADF;
 		}
-		ret = cpt_ubuf_get(&ur.ub, sizeof(storage));
+		ret = cpt_unix_connect_again(reg, rfile, fd);
 		if (ret)
 			return ret;
-		len = cpt_unix_sockaddr(&storage, u->peer, u->peer_len);
-		ret = cpt_unix_may_connect(reg, &storage, fd) ?:
-		      cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
-		cpt_ubuf_put(&ur.ub);
-		if (ret) {
-			cpt_note("fd %u: cannot connect a unix datagram socket to %s again: %ld\n",
-				 fd, cpt_unix_show(&shown, &storage, len), ret);
-			return ret;
-		}
 	}
 	if (u->shutdown)
 		ret = kernel_sock_shutdown(sock_from_file(rfile->file), u->shutdown - 1);

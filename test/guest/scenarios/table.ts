@@ -48,6 +48,7 @@ import { tcpHoldScenarios } from './tcp-hold.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
+import { unixext2Scenarios } from './unixext2.js';
 import { fidelScenarios } from './fidel.js';
 import { unixextScenarios } from './unixext.js';
 
@@ -101,6 +102,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...shellTtyScenarios,
   ...freezeRefusedScenarios,
   ...fidelScenarios,
+  ...unixext2Scenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */

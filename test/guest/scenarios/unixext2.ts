@@ -1,0 +1,31 @@
+// Unix sockets connected to a server outside the tree (kmod/cpt_unix.c):
+// a datagram socket connected to a syslog-like server's path is connected
+// to it again at restart, the server getting what the client logs before
+// and after; a restart refuses by name a path that is gone or is no
+// datagram socket any more.
+import type { Scenario } from './scenario.js';
+import { shell } from './rows.js';
+
+export const unixext2Scenarios: readonly Scenario[] = [
+  {
+    name: 'unixext2-dgram',
+    run: shell('unixext2', 'unixext2_dgram'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 12,
+    checks: {
+      'unixext2-dgram.checkpoint':
+        'a client whose datagram socket is connected to a log server outside the tree is checkpointed and killed',
+      'unixext2-dgram.inspect': "inspect shows the socket connected to the server's path, outside the tree",
+      'unixext2-dgram.exit-status': 'the restarted client logs again and ends well',
+      'unixext2-dgram.dgram-peer': "the restarted client's socket is connected to the server's path",
+      'unixext2-dgram.dgram-send-after': 'the restarted client sends to the server through its connected socket',
+      'unixext2-dgram.server-received':
+        'the server outside the tree received what the client logged before the checkpoint and after the restart',
+      'unixext2-dgram.path-gone': "a restart once the server's path is gone is refused, naming the path",
+      'unixext2-dgram.path-stream': 'a restart once a stream listener holds the path is refused, naming the path',
+      'unixext2-dgram.hostile-relative': 'an image whose socket outside the tree has a relative path is refused at restart',
+      'unixext2-dgram.hostile-no-peer': 'an image with a peer outside the tree but no name is refused at restart',
+    },
+  },
+];
