@@ -70,7 +70,11 @@ static const char *cpt_unix_queue_refusal(struct sock *sk)
 	return NULL;
 }
 
-/* Why a connected stream or seqpacket socket that is no pair of the tree is refused. */
+/*
+ * Why a connected stream or seqpacket socket that is no pair of the tree
+ * is refused, or NULL for one connected to a socket outside the tree, a
+ * UNIX_STREAM that --ext-unix-sk saves (cpt_unix_save_stream_peer()).
+ */
 static const char *cpt_unix_refusal(struct file *file)
 {
 	struct socket *sock = sock_from_file(file);
@@ -93,7 +97,9 @@ static const char *cpt_unix_refusal(struct file *file)
 			why = "a shut down unix socket connection";
 		sock_put(peer);
 	}
-	return why ?: "unix socket connected to a process outside the tree";
+	if (!peer || READ_ONCE(sock->state) != SS_CONNECTED)
+		why = why ?: "unix socket connected to a process outside the tree";
+	return why;
 }
 
 /* The socket's own name, as getsockname() gives it (0 bytes: none). */
@@ -1079,6 +1085,7 @@ out_release:
 static int cpt_unix_claim(unsigned int fd, struct file *file)
 {
 	struct socket *sock;
+	const char *why;
 	struct sock *sk;
 
 	if (!S_ISSOCK(file_inode(file)->i_mode))
@@ -1094,7 +1101,8 @@ static int cpt_unix_claim(unsigned int fd, struct file *file)
 	if ((sk->sk_type == SOCK_STREAM || sk->sk_type == SOCK_SEQPACKET) &&
 	    READ_ONCE(sock->state) == SS_UNCONNECTED && READ_ONCE(sk->sk_state) == TCP_CLOSE)
 		return CPT_PB_FILE_KIND_UNIX_STREAM;
-	return cpt_refuse(fd, cpt_unix_refusal(file));
+	why = cpt_unix_refusal(file);
+	return why ? cpt_refuse(fd, why) : CPT_PB_FILE_KIND_UNIX_STREAM;
 }
 
 /*
@@ -1523,6 +1531,38 @@ static int cpt_unix_save_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg, 
 	return why ? cpt_unix_refuse_peer(fd, sk, why) : 0;
 }
 
+/*
+ * A stream or seqpacket socket connected to a socket outside the tree (a
+ * server's, named by its listener's name): saved with --ext-unix-sk only,
+ * to connect again to that name at restart, a new connection that the
+ * server accepts anew, as CRIU's --ext-unix-sk does. What the server sent
+ * that it has yet to read would be lost, and a shutdown could not be told
+ * from the server's own: refused. The server is not frozen: what it sends
+ * after this look goes with the old connection.
+ */
+static int cpt_unix_save_stream_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg,
+				     struct sock *sk)
+{
+	struct sock *peer = unix_peer_get(sk);
+	const char *why;
+
+	if (!peer)
+		return cpt_refuse(fs->e->fd, "unix socket connected to a process outside the tree");
+	if (!fs->reg->session->ext_unix_sk)
+		why = "connected to a socket outside the tree, without --ext-unix-sk,";
+	else if (cpt_find_saved_sock(fs->reg, peer))
+		why = "connected to a socket of the tree that is not its pair";
+	else if (skb_queue_len_lockless(&sk->sk_receive_queue))
+		why = "connected to a socket outside the tree, with unread data it would lose,";
+	else if (READ_ONCE(sk->sk_shutdown))
+		why = "connected to a socket outside the tree and shut down";
+	else
+		/* Pairs with unix_bind()'s release of the name. */
+		why = cpt_unix_save_outside_peer(msg, peer, smp_load_acquire(&unix_sk(peer)->addr));
+	sock_put(peer);
+	return why ? cpt_unix_refuse_peer(fs->e->fd, sk, why) : 0;
+}
+
 /* A datagram's bytes, its sender's name and its credentials, copied out of the queue. */
 struct cpt_unix_dgram {
 	u32 len;
@@ -1634,7 +1674,7 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 	if (named && unix_sk(sk)->path.dentry && d_unlinked(unix_sk(sk)->path.dentry))
 		return cpt_refuse(fd, "a unix socket whose socket file was removed");
 	/* Sent again to its name: an unnamed one only gets datagrams from its peer. */
-	if (skb_queue_len_lockless(&sk->sk_receive_queue) && !named)
+	if (sk->sk_type == SOCK_DGRAM && skb_queue_len_lockless(&sk->sk_receive_queue) && !named)
 		return cpt_refuse(fd, "an unnamed unix socket with datagrams queued");
 	cpt_pb_init(&msg);
 	cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_TYPE, sk->sk_type);
@@ -1649,6 +1689,8 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 	ret = 0;
 	if (sk->sk_type == SOCK_DGRAM)
 		ret = cpt_unix_save_peer(fs, &msg, sk) ?: cpt_unix_save_dgrams(fs, &msg, fd, sk);
+	else if (READ_ONCE(sk->sk_socket->state) == SS_CONNECTED)
+		ret = cpt_unix_save_stream_peer(fs, &msg, sk);
 	if (!ret)
 		ret = cpt_unix_save_node(fs->one, fd, sk) ?: msg.err;
 	if (ret) {

@@ -2,6 +2,7 @@
 # Unix sockets connected to a server outside the tree (kmod/cpt_unix.c):
 # the servers (test/workloads/unix_ext.c) run outside the tree, the
 # clients are checkpointed --kill and restarted.
+# shellcheck disable=SC2016 # eval programs, single-quoted on purpose
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
@@ -50,4 +51,36 @@ scenario_unixext2_dgram() {
 		check_edited_restarts
 	fi
 	kill "$server" 2>/dev/null
+}
+
+# A client connected to a stream server outside the tree: refused without
+# --ext-unix-sk, and with it when the server's answer is still unread;
+# with it, connected again at restart, the server accepting anew.
+scenario_unixext2_stream() {
+	sock=$scratch/srv.sock log=$scratch/srv.txt
+	if ! start_workload stream-server "$workloads/unix_ext" stream-server "$sock" "$log"; then
+		result unixext2-stream.checkpoint FAIL "the server never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	server=$pid
+	expect_refusal unixext2-stream refused \
+		"fd 3: a unix stream socket connected to a socket outside the tree, without --ext-unix-sk, is not supported" \
+		"$workloads/unix_ext" client stream-kept "$sock"
+	checkpoint_option=--ext-unix-sk
+	expect_refusal unixext2-stream queued \
+		"fd 3: a unix stream socket connected to a socket outside the tree, with unread data it would lose, is not supported" \
+		"$workloads/unix_ext" client stream-queued "$sock"
+	if checkpoint_service unixext2-stream stream "$workloads/unix_ext" client stream "$sock"; then
+		inspect_shows unixext2-stream.inspect "$scratch/stream.img" 'stream' \
+			"stream unbound, connected to $sock outside the tree"
+		restart_service unixext2-stream stream
+		wait_for_line "$log" ': after$'
+		conn_before=$(sed -n 's/^conn \([0-9]*\): before$/\1/p' "$log" | tail -n 1)
+		conn_after=$(sed -n 's/^conn \([0-9]*\): after$/\1/p' "$log")
+		two=no
+		[ -n "$conn_before" ] && [ -n "$conn_after" ] && [ "$conn_before" != "$conn_after" ] && two=yes
+		pass_if unixext2-stream.server-accepted "the server logged: $(tr '\n' ' ' <"$log")" [ $two = yes ]
+	fi
+	checkpoint_option=
+	kill "$server"
 }
