@@ -18,7 +18,9 @@
  *   connection answers it (stream-new-connection, stream-peer). stream-kept
  *   is stream, refused at checkpoint: after DIR/go, its connection answers
  *   (kept-running). stream-queued is stream-kept with the answer to its
- *   "push" left unread.
+ *   "push" left unread. pair-rights (PATH unused) holds a stream socket
+ *   pair, at fds 3 and 4, with an fd (/dev/null) in flight to fd 3
+ *   (SCM_RIGHTS); after DIR/go, fd 3 receives it (kept-running).
  */
 #include <errno.h>
 #include <limits.h>
@@ -130,6 +132,55 @@ static int peer_is_path(int fd)
 	       !strcmp(peer.sun_path, addr.sun_path);
 }
 
+/* Sends fd over sock (SCM_RIGHTS) with a byte; or receives it: the fd, or -1. */
+static int pass_fd(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.buf,
+			      .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+	char byte;
+
+	if (fd >= 0) {
+		cmsg->cmsg_level = SOL_SOCKET;
+		cmsg->cmsg_type = SCM_RIGHTS;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+		return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+	}
+	iov.iov_base = &byte;
+	if (recvmsg(sock, &msg, MSG_DONTWAIT) != 1)
+		return -1;
+	cmsg = CMSG_FIRSTHDR(&msg);
+	if (!cmsg || cmsg->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cmsg), sizeof(int));
+	return fd;
+}
+
+/* The pair-rights client: refused at checkpoint, fd 3's queue as it was. */
+static int pair_rights(const char *dir)
+{
+	int sv[2], null = open("/dev/null", O_RDONLY);
+
+	if (null < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || sv[0] != 4 ||
+	    pass_fd(sv[1], null) || close(null) || dup2(sv[0], 3) != 3 ||
+	    close(sv[0]))
+		return 2;
+	printf("READY\n");
+	fflush(stdout);
+	wait_in(dir, "go", WAIT_FOREVER);
+	check("kept-running", pass_fd(3, -1) >= 0,
+	      "fd 3 receives the fd in flight");
+	return check_exit_status();
+}
+
 static int client(const char *kind, const char *dir)
 {
 	int dgram = !strcmp(kind, "dgram"), fd, before = -1, after;
@@ -138,6 +189,8 @@ static int client(const char *kind, const char *dir)
 	/* The checkpoint's refusals name fd 3. */
 	for (fd = 3; fd < 64; fd++)
 		close(fd);
+	if (!strcmp(kind, "pair-rights"))
+		return pair_rights(dir);
 	fd = socket(AF_UNIX, dgram ? SOCK_DGRAM : SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, addr_len))
 		return 2;

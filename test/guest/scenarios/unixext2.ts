@@ -4,7 +4,8 @@
 // and after; a restart refuses by name a path that is gone or is no
 // datagram socket any more. A stream socket connected to a server outside
 // the tree is refused unless checkpoint --ext-unix-sk, which connects it
-// again at restart (a new connection).
+// again at restart (a new connection). fds in flight in a pair's queue
+// (SCM_RIGHTS) are refused by name.
 import type { Scenario } from './scenario.js';
 import { shell } from './rows.js';
 
@@ -52,6 +53,18 @@ export const unixext2Scenarios: readonly Scenario[] = [
       'unixext2-stream.stream-new-connection': 'the restarted client is answered by a new connection of the server',
       'unixext2-stream.server-accepted':
         'the server logged the message before the checkpoint and the one after the restart on two connections',
+    },
+  },
+  {
+    name: 'unixext2-rights',
+    run: shell('unixext2', 'unixext2_rights'),
+    cli: true,
+    timeoutSeconds: 30,
+    costSeconds: 5,
+    checks: {
+      'unixext2-rights.pair': 'a checkpoint refuses a socket pair with an fd in flight in its queue (SCM_RIGHTS), naming the fd',
+      'unixext2-rights.pair-alive': 'the process refused for an fd in flight runs on',
+      'unixext2-rights.pair-kept': 'the process refused for an fd in flight receives it',
     },
   },
 ];

@@ -84,3 +84,11 @@ scenario_unixext2_stream() {
 	checkpoint_option=
 	kill "$server"
 }
+
+# fds in flight (SCM_RIGHTS) in a pair's queue: refused by name, the tree
+# running on with the fd still in flight.
+scenario_unixext2_rights() {
+	expect_refusal unixext2-rights pair \
+		"fd 3: a unix socket with fds in flight in its queue (SCM_RIGHTS) is not supported" \
+		"$workloads/unix_ext" client pair-rights -
+}
