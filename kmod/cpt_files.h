@@ -196,9 +196,14 @@ struct cpt_rfile_unix {
 	u32 shutdown;
 	u32 rcvbuf, sndbuf;
 	bool passcred;
-	/* UNIX_DGRAM: connected to this name; copied, for the final step outlives the record */
+	/*
+	 * UNIX_DGRAM, or UNIX_STREAM outside: connected to this name; copied,
+	 * for the final step outlives the record. peer_outside: a socket's
+	 * outside the tree (not restored, connected to anew).
+	 */
 	u8 peer[sizeof(struct sockaddr_un) + 1];
 	u32 peer_len;
+	bool peer_outside;
 	u32 nr_queued;			/* UNIX_DGRAM: its datagrams, walked again in sock_msg */
 	struct cpt_pb_field sock_msg;
 	/* UNIX_PAIR: its peer's SO_PASSCRED; its messages and their credentials, counted */

@@ -472,12 +472,14 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	int ret;
 
 	if (req->flags & ~(CPT_INIT_ALLOW_UNAUTHENTICATED | CPT_INIT_NEW_PIDNS |
-			   CPT_INIT_TCP_ESTABLISHED) || req->reserved0 ||
+			   CPT_INIT_TCP_ESTABLISHED | CPT_INIT_EXT_UNIX_SK) || req->reserved0 ||
 	    req->reserved[0] || req->reserved[1])
 		return -EINVAL;
-	if (req->flags & ~CPT_INIT_TCP_ESTABLISHED && req->mode != CPT_MODE_RESTART)
+	if (req->flags & ~(CPT_INIT_TCP_ESTABLISHED | CPT_INIT_EXT_UNIX_SK) &&
+	    req->mode != CPT_MODE_RESTART)
 		return -EINVAL;
-	if (req->flags & CPT_INIT_TCP_ESTABLISHED && req->mode != CPT_MODE_CHECKPOINT)
+	if (req->flags & (CPT_INIT_TCP_ESTABLISHED | CPT_INIT_EXT_UNIX_SK) &&
+	    req->mode != CPT_MODE_CHECKPOINT)
 		return -EINVAL;
 	/* Root's alone: anyone else's restart of an unauthenticated image could be forged. */
 	if (req->flags & CPT_INIT_ALLOW_UNAUTHENTICATED && !capable(CAP_SYS_ADMIN)) {
@@ -504,6 +506,7 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	init_waitqueue_head(&s->wq);
 	s->mode = req->mode;
 	s->tcp_established = req->flags & CPT_INIT_TCP_ESTABLISHED;
+	s->ext_unix_sk = req->flags & CPT_INIT_EXT_UNIX_SK;
 	s->img.file = fget(req->image_fd);
 	if (!s->img.file || !(s->img.file->f_mode & need)) {
 		ret = -EBADF;

@@ -107,6 +107,7 @@ struct cpt_session {
 	u64 xfeatures;		/* what the saved xstate may hold */
 	bool frozen;
 	bool tcp_established;	/* CPT_INIT_TCP_ESTABLISHED: --kill holds connections */
+	bool ext_unix_sk;	/* CPT_INIT_EXT_UNIX_SK: unix connections outside saved */
 
 	/* restart: the next record to read is subsystem rec_subsys of tasks[rec_task] */
 	unsigned int rec_subsys;

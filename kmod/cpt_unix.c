@@ -70,7 +70,11 @@ static const char *cpt_unix_queue_refusal(struct sock *sk)
 	return NULL;
 }
 
-/* Why a connected stream or seqpacket socket that is no pair of the tree is refused. */
+/*
+ * Why a connected stream or seqpacket socket that is no pair of the tree
+ * is refused, or NULL for one connected to a socket outside the tree, a
+ * UNIX_STREAM that --ext-unix-sk saves (cpt_unix_save_stream_peer()).
+ */
 static const char *cpt_unix_refusal(struct file *file)
 {
 	struct socket *sock = sock_from_file(file);
@@ -93,7 +97,9 @@ static const char *cpt_unix_refusal(struct file *file)
 			why = "a shut down unix socket connection";
 		sock_put(peer);
 	}
-	return why ?: "unix socket connected to a process outside the tree";
+	if (!peer || READ_ONCE(sock->state) != SS_CONNECTED)
+		why = why ?: "unix socket connected to a process outside the tree";
+	return why;
 }
 
 /* The socket's own name, as getsockname() gives it (0 bytes: none). */
@@ -1079,6 +1085,7 @@ out_release:
 static int cpt_unix_claim(unsigned int fd, struct file *file)
 {
 	struct socket *sock;
+	const char *why;
 	struct sock *sk;
 
 	if (!S_ISSOCK(file_inode(file)->i_mode))
@@ -1094,7 +1101,8 @@ static int cpt_unix_claim(unsigned int fd, struct file *file)
 	if ((sk->sk_type == SOCK_STREAM || sk->sk_type == SOCK_SEQPACKET) &&
 	    READ_ONCE(sock->state) == SS_UNCONNECTED && READ_ONCE(sk->sk_state) == TCP_CLOSE)
 		return CPT_PB_FILE_KIND_UNIX_STREAM;
-	return cpt_refuse(fd, cpt_unix_refusal(file));
+	why = cpt_unix_refusal(file);
+	return why ? cpt_refuse(fd, why) : CPT_PB_FILE_KIND_UNIX_STREAM;
 }
 
 /*
@@ -1451,7 +1459,44 @@ static const char *cpt_unix_unsaved_option(struct sock *sk)
 	return NULL;
 }
 
-/* The name of the socket of the tree a datagram socket is connected to, checked. */
+/*
+ * A peer outside the tree is connected to again by its name at restart,
+ * as CRIU does: a datagram socket's (a syslog's /dev/log), a stream
+ * socket's with --ext-unix-sk. Only a name that finds the same socket from
+ * the restored task: an absolute path whose socket file is still there
+ * (the peer's, bound before it published the name read here), or an
+ * abstract name. Returns why not, or NULL with the name in msg.
+ */
+static const char *cpt_unix_save_outside_peer(struct cpt_pb_buf *msg, struct sock *peer,
+					      struct unix_address *addr)
+{
+	const struct sockaddr_un *sun = addr ? addr->name : NULL;
+	struct dentry *dentry = unix_sk(peer)->path.dentry;
+
+	if (!sun || addr->len <= offsetof(struct sockaddr_un, sun_path))
+		return "connected to an unnamed socket outside the tree";
+	if (sun->sun_path[0] && sun->sun_path[0] != '/')
+		return "connected to a socket outside the tree bound to a relative path";
+	if (dentry && d_unlinked(dentry))
+		return "connected to a socket outside the tree whose socket file was removed";
+	cpt_pb_bytes(msg, CPT_PB_UNIX_SOCKET_PEER, addr->name, addr->len);
+	cpt_pb_u64(msg, CPT_PB_UNIX_SOCKET_PEER_OUTSIDE, 1);
+	return NULL;
+}
+
+/* The refusal "fd N: a unix TYPE socket WHY is not supported". */
+static int cpt_unix_refuse_peer(unsigned int fd, struct sock *sk, const char *why)
+{
+	cpt_note("fd %u: a unix %s socket %s is not supported\n", fd,
+		 sk->sk_type == SOCK_DGRAM ? "datagram" :
+		 sk->sk_type == SOCK_STREAM ? "stream" : "seqpacket", why);
+	return -EOPNOTSUPP;
+}
+
+/*
+ * The name of the socket a datagram socket is connected to, checked: one
+ * of the tree's, or one outside it (cpt_unix_save_outside_peer()).
+ */
 static int cpt_unix_save_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg, struct sock *sk)
 {
 	struct sock *peer = unix_peer_get(sk);
@@ -1474,16 +1519,48 @@ static int cpt_unix_save_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg, 
 	earlier = sf && sf->id;
 	for (i = 0; sf && !earlier && i < fs->nr_fds; i++)
 		earlier = fs->fds[i].file == sf->file;
-	if (addr && earlier)
+	if (!sf)
+		why = cpt_unix_save_outside_peer(msg, peer, addr);
+	else if (!addr)
+		why = "connected to an unnamed socket";
+	else if (!earlier)
+		why = "connected to a socket only a later process holds";
+	else
 		cpt_pb_bytes(msg, CPT_PB_UNIX_SOCKET_PEER, addr->name, addr->len);
 	sock_put(peer);
-	if (!sf)
-		why = "a unix datagram socket connected to a socket outside the tree";
-	else if (!addr)
-		why = "a unix datagram socket connected to an unnamed socket";
-	else if (!earlier)
-		why = "a unix datagram socket connected to a socket only a later process holds";
-	return why ? cpt_refuse(fd, why) : 0;
+	return why ? cpt_unix_refuse_peer(fd, sk, why) : 0;
+}
+
+/*
+ * A stream or seqpacket socket connected to a socket outside the tree (a
+ * server's, named by its listener's name): saved with --ext-unix-sk only,
+ * to connect again to that name at restart, a new connection that the
+ * server accepts anew, as CRIU's --ext-unix-sk does. What the server sent
+ * that it has yet to read would be lost, and a shutdown could not be told
+ * from the server's own: refused. The server is not frozen: what it sends
+ * after this look goes with the old connection.
+ */
+static int cpt_unix_save_stream_peer(struct cpt_file_save *fs, struct cpt_pb_buf *msg,
+				     struct sock *sk)
+{
+	struct sock *peer = unix_peer_get(sk);
+	const char *why;
+
+	if (!peer)
+		return cpt_refuse(fs->e->fd, "unix socket connected to a process outside the tree");
+	if (!fs->reg->session->ext_unix_sk)
+		why = "connected to a socket outside the tree, without --ext-unix-sk,";
+	else if (cpt_find_saved_sock(fs->reg, peer))
+		why = "connected to a socket of the tree that is not its pair";
+	else if (skb_queue_len_lockless(&sk->sk_receive_queue))
+		why = "connected to a socket outside the tree, with unread data it would lose,";
+	else if (READ_ONCE(sk->sk_shutdown))
+		why = "connected to a socket outside the tree and shut down";
+	else
+		/* Pairs with unix_bind()'s release of the name. */
+		why = cpt_unix_save_outside_peer(msg, peer, smp_load_acquire(&unix_sk(peer)->addr));
+	sock_put(peer);
+	return why ? cpt_unix_refuse_peer(fs->e->fd, sk, why) : 0;
 }
 
 /* A datagram's bytes, its sender's name and its credentials, copied out of the queue. */
@@ -1597,7 +1674,7 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 	if (named && unix_sk(sk)->path.dentry && d_unlinked(unix_sk(sk)->path.dentry))
 		return cpt_refuse(fd, "a unix socket whose socket file was removed");
 	/* Sent again to its name: an unnamed one only gets datagrams from its peer. */
-	if (skb_queue_len_lockless(&sk->sk_receive_queue) && !named)
+	if (sk->sk_type == SOCK_DGRAM && skb_queue_len_lockless(&sk->sk_receive_queue) && !named)
 		return cpt_refuse(fd, "an unnamed unix socket with datagrams queued");
 	cpt_pb_init(&msg);
 	cpt_pb_u64(&msg, CPT_PB_UNIX_SOCKET_TYPE, sk->sk_type);
@@ -1612,6 +1689,8 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 	ret = 0;
 	if (sk->sk_type == SOCK_DGRAM)
 		ret = cpt_unix_save_peer(fs, &msg, sk) ?: cpt_unix_save_dgrams(fs, &msg, fd, sk);
+	else if (READ_ONCE(sk->sk_socket->state) == SS_CONNECTED)
+		ret = cpt_unix_save_stream_peer(fs, &msg, sk);
 	if (!ret)
 		ret = cpt_unix_save_node(fs->one, fd, sk) ?: msg.err;
 	if (ret) {
@@ -1679,6 +1758,9 @@ static int cpt_unix_decode_sock(struct cpt_rfile_unix *u, const struct cpt_pb_fi
 		case CPT_PB_UNIX_SOCKET_PASSCRED:
 			cpt_pb_read_bool(&r, &f, &u->passcred);
 			break;
+		case CPT_PB_UNIX_SOCKET_PEER_OUTSIDE:
+			cpt_pb_read_bool(&r, &f, &u->peer_outside);
+			break;
 		case CPT_PB_UNIX_SOCKET_RCVBUF:
 			cpt_pb_read_u32(&r, &f, &u->rcvbuf);
 			break;
@@ -1733,7 +1815,12 @@ static int cpt_unix_sk_check(const struct cpt_rfile *rfile, const char *path, co
 		*bad = "socket type";
 	else if (u->addr_len && !cpt_unix_addr_valid(u->addr, u->addr_len))
 		*bad = "socket name";
-	else if (u->peer_len && (!dgram || !cpt_unix_addr_valid(u->peer, u->peer_len)))
+	else if (u->peer_len ? (!dgram && !u->peer_outside) ||
+		 !cpt_unix_addr_valid(u->peer, u->peer_len) : u->peer_outside)
+		*bad = "socket peer";
+	/* Outside the tree: a name that finds the same socket from anywhere. */
+	else if (u->peer_outside && u->peer[offsetof(struct sockaddr_un, sun_path)] &&
+		 u->peer[offsetof(struct sockaddr_un, sun_path)] != '/')
 		*bad = "socket peer";
 	else if (u->nr_queued && (!dgram || !u->addr_len))
 		*bad = "socket queue";
@@ -1895,20 +1982,52 @@ static int cpt_unix_may_connect(struct cpt_file_registry *reg,
 }
 
 /*
- * In the final step, every File of this process and of the earlier ones
- * made: a datagram socket connect()s again to its peer's name, then the
- * socket is shut down as it was (shutdown() only takes away).
+ * connect() to the peer's name as the program did, as the restarting
+ * caller. A stream socket's, to a server outside the tree, does not wait:
+ * a full backlog fails (EAGAIN) rather than holding the restart.
  */
-static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
-				 struct cpt_rfile *rfile, unsigned int fd)
+static long cpt_unix_connect_again(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				   unsigned int fd)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
 	struct cpt_unix_restore ur = { .rfile = rfile };
 	struct sockaddr_storage storage;
 	struct cpt_unix_shown shown;
+	bool stream = u->type != SOCK_DGRAM;
+	long ret;
+	int len;
+
+	ret = cpt_ubuf_get(&ur.ub, sizeof(storage));
+	if (ret)
+		return ret;
+	len = cpt_unix_sockaddr(&storage, u->peer, u->peer_len);
+	if (stream)
+		cpt_set_nonblock(rfile->file, true);
+	ret = cpt_unix_may_connect(reg, &storage, fd) ?:
+	      cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
+	if (stream)
+		cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
+	cpt_ubuf_put(&ur.ub);
+	if (ret)
+		cpt_note("fd %u: cannot connect a unix %s socket to %s%s again: %ld\n", fd,
+			 stream ? "stream" : "datagram", cpt_unix_show(&shown, &storage, len),
+			 u->peer_outside ? " outside the tree" : "", ret);
+	return ret;
+}
+
+/*
+ * In the final step, every File of this process and of the earlier ones
+ * made: a socket connected to a name connect()s to it again (a datagram
+ * socket to its peer's, of the tree or outside it; a stream socket to a
+ * server outside the tree), then the socket is shut down as it was
+ * (shutdown() only takes away).
+ */
+static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
+				 struct cpt_rfile *rfile, unsigned int fd)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
 	struct file *now;
 	long ret = 0;
-	int len;
 
 	if (u->peer_len) {
 		now = fget(fd);
@@ -1918,18 +2037,9 @@ static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_
 			cpt_note("fd %u: not the socket restored there\n", fd);
 			return -EBADF;
 		}
-		ret = cpt_ubuf_get(&ur.ub, sizeof(storage));
+		ret = cpt_unix_connect_again(reg, rfile, fd);
 		if (ret)
 			return ret;
-		len = cpt_unix_sockaddr(&storage, u->peer, u->peer_len);
-		ret = cpt_unix_may_connect(reg, &storage, fd) ?:
-		      cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
-		cpt_ubuf_put(&ur.ub);
-		if (ret) {
-			cpt_note("fd %u: cannot connect a unix datagram socket to %s again: %ld\n",
-				 fd, cpt_unix_show(&shown, &storage, len), ret);
-			return ret;
-		}
 	}
 	if (u->shutdown)
 		ret = kernel_sock_shutdown(sock_from_file(rfile->file), u->shutdown - 1);

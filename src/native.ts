@@ -12,7 +12,8 @@ import { packageRoot } from './package.js';
 export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE' | 'KEY' | 'HOLD';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
-export type FeatureName = 'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS' | 'TCP_HOLD';
+export type FeatureName =
+  'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS' | 'TCP_HOLD' | 'EXT_UNIX_SK';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -28,7 +29,7 @@ export type ModeName = 'CHECKPOINT' | 'RESTART';
 export type FinalizeActionName = 'RESUME' | 'KILL' | 'STOP';
 
 /** Flags of CPT_IOC_INIT, CPT_INIT_*; keys of INIT_FLAGS. */
-export type InitFlagName = 'ALLOW_UNAUTHENTICATED' | 'NEW_PIDNS' | 'TCP_ESTABLISHED';
+export type InitFlagName = 'ALLOW_UNAUTHENTICATED' | 'NEW_PIDNS' | 'TCP_ESTABLISHED' | 'EXT_UNIX_SK';
 
 /** Operations of CPT_IOC_HOLD, CPT_HOLD_*; keys of HOLD_OPS. */
 export type HoldOpName = 'LIST' | 'RELEASE';

@@ -44,7 +44,7 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request)
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 10> kFeatures{ {
+constexpr std::array<NamedBit, 11> kFeatures{ {
 	CPT_FEATURE_ROW(SESSION),
 	CPT_FEATURE_ROW(NEXT_PID),
 	CPT_FEATURE_ROW(MESSAGES),
@@ -55,6 +55,7 @@ constexpr std::array<NamedBit, 10> kFeatures{ {
 	CPT_FEATURE_ROW(AUTH),
 	CPT_FEATURE_ROW(NEW_PIDNS),
 	CPT_FEATURE_ROW(TCP_HOLD),
+	CPT_FEATURE_ROW(EXT_UNIX_SK),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
@@ -142,10 +143,11 @@ constexpr std::array<NamedValue, 5> kIdKinds{ {
 	CPT_VALUE_ROW(CPT_ID_, PTY),
 } };
 
-constexpr std::array<NamedValue, 3> kInitFlags{ {
+constexpr std::array<NamedValue, 4> kInitFlags{ {
 	CPT_VALUE_ROW(CPT_INIT_, ALLOW_UNAUTHENTICATED),
 	CPT_VALUE_ROW(CPT_INIT_, NEW_PIDNS),
 	CPT_VALUE_ROW(CPT_INIT_, TCP_ESTABLISHED),
+	CPT_VALUE_ROW(CPT_INIT_, EXT_UNIX_SK),
 } };
 
 constexpr std::array<NamedValue, 3> kKeyOps{ {

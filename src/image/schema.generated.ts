@@ -534,10 +534,16 @@ export interface UnixSocket {
   rcvbuf: number;
   /** SO_SNDBUF as getsockopt() reads it, if the program set it */
   sndbuf: number;
-  /** UNIX_DGRAM: the name of the socket of the tree it is connected to */
+  /** the name of the socket it is connected to: the tree's (UNIX_DGRAM), or see peer_outside */
   peer: Buffer;
   /** UNIX_DGRAM: what it has yet to read, oldest first */
   queue: UnixSocketDatagram[];
+  /**
+   * peer is a socket outside the tree's, connected to again by its name (an
+   * absolute path or an abstract name): UNIX_DGRAM's (a syslog's /dev/log),
+   * or UNIX_STREAM's (checkpoint --ext-unix-sk: a new connection the server accepts)
+   */
+  peerOutside: boolean;
 }
 
 /** A datagram a unix socket has yet to read, and its sender's name (empty: unnamed). */

@@ -35,6 +35,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   AUTH: true,
   NEW_PIDNS: true,
   TCP_HOLD: true,
+  EXT_UNIX_SK: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -72,7 +73,7 @@ function withDevNull<T>(use: (fd: number) => T): T {
 test('the key operations and init flags are exported, and key() on a non-cpt fd fails with ENOTTY', (t) => {
   const addon = loadAddon();
   t.deepEqual(Object.keys(addon.KEY_OPS).sort(), ['LOAD', 'STATUS', 'UNLOAD']);
-  t.deepEqual(Object.keys(addon.INIT_FLAGS), ['ALLOW_UNAUTHENTICATED', 'NEW_PIDNS', 'TCP_ESTABLISHED']);
+  t.deepEqual(Object.keys(addon.INIT_FLAGS), ['ALLOW_UNAUTHENTICATED', 'NEW_PIDNS', 'TCP_ESTABLISHED', 'EXT_UNIX_SK']);
   t.true(addon.KEY_MIN_LEN >= 32 && addon.KEY_MAX_LEN >= addon.KEY_MIN_LEN);
   const error = withDevNull((fd) => t.throws(() => addon.key(fd, addon.KEY_OPS.STATUS)));
   t.like(error, { code: 'ENOTTY', syscall: 'ioctl' });
@@ -200,6 +201,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     AUTH: 7,
     NEW_PIDNS: 8,
     TCP_HOLD: 9,
+    EXT_UNIX_SK: 11,
   });
 });
 

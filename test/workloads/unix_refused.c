@@ -5,8 +5,8 @@
  * bound to DIR/sock holding a datagram with an fd in it (SCM_RIGHTS); creds,
  * the same holding one with the credentials (SCM_CREDENTIALS) of a child
  * that sent it and exited (its pid reads the same, but a restart could not
- * give it back); outside, a datagram socket connected to one a process outside the tree
- * holds; option, an unbound stream socket with SO_RCVTIMEO; pair-option,
+ * give it back); outside, a datagram socket connected to an unnamed one a
+ * process outside the tree holds (the other end of its pair); option, an unbound stream socket with SO_RCVTIMEO; pair-option,
  * listener-option, a listener on DIR/sock with SO_SNDBUF set, which a
  * restart does not set again on a listener. Prints READY,
  * then after DIR/go checks fd 3 still is what it was.
@@ -65,7 +65,7 @@ static int send_with(int type)
 
 int main(int argc, char **argv)
 {
-	char go[PATH_MAX], ready[PATH_MAX], buf[8];
+	char go[PATH_MAX], ready[PATH_MAX], done[PATH_MAX], buf[8];
 	struct timeval tv = { .tv_sec = 5 };
 	const char *kind;
 	int fd, ok = 0, sndbuf = 65536;
@@ -78,6 +78,7 @@ int main(int argc, char **argv)
 	kind = argv[1];
 	snprintf(go, sizeof(go), "%s/go", argv[2]);
 	snprintf(ready, sizeof(ready), "%s/outside-ready", argv[2]);
+	snprintf(done, sizeof(done), "%s/outside-done", argv[2]);
 	addr.sun_family = AF_UNIX;
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%s/sock", argv[2]);
 	addr_len = offsetof(struct sockaddr_un, sun_path) +
@@ -99,25 +100,27 @@ int main(int argc, char **argv)
 		if (sender > 0 && exit_code(sender) != 0)
 			return 2;
 	} else if (!strcmp(kind, "outside")) {
-		/* A server that its parent left to init, living until go. */
+		int sv[2];
+
+		/*
+		 * A datagram socket pair whose other end a process outside
+		 * the tree (its parent left it to init) holds until done: an
+		 * unnamed peer, which no restart could connect to again.
+		 */
+		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) || sv[0] != 3)
+			return 2;
+		fd = sv[0];
 		if (fork() == 0) {
 			if (fork() == 0) {
-				int s = socket(AF_UNIX, SOCK_DGRAM, 0);
-
-				if (s < 0 ||
-				    bind(s, (struct sockaddr *)&addr,
-					 addr_len) ||
-				    touch(ready))
+				if (touch(ready))
 					_exit(1);
-				wait_for(go);
+				wait_for_file(done, 30000);
 				_exit(0);
 			}
 			_exit(0);
 		}
+		close(sv[1]);
 		if (!wait_for_file(ready, 10000))
-			return 2;
-		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
-		if (fd != 3 || connect(fd, (struct sockaddr *)&addr, addr_len))
 			return 2;
 	} else if (!strcmp(kind, "option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -143,7 +146,8 @@ int main(int argc, char **argv)
 
 		len = sizeof(peer);
 		ok = !getpeername(fd, (struct sockaddr *)&peer, &len) &&
-		     !strcmp(peer.sun_path, addr.sun_path);
+		     len == offsetof(struct sockaddr_un, sun_path);
+		touch(done);
 	} else if (!strcmp(kind, "option")) {
 		len = sizeof(tv);
 		ok = !getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) &&

@@ -107,11 +107,17 @@ struct cpt_api {
  * until a restart makes them again, or CPT_HOLD_RELEASE.
  */
 #define CPT_FEATURE_TCP_HOLD _BITULL(9)
+/*
+ * CPT_INIT_EXT_UNIX_SK: a checkpoint saves a unix stream socket connected
+ * to a server outside the tree, which a restart connects again by name.
+ */
+#define CPT_FEATURE_EXT_UNIX_SK _BITULL(11)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
 			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
-			    CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD)
+			    CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD | \
+			    CPT_FEATURE_EXT_UNIX_SK)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -161,6 +167,13 @@ struct cpt_api {
  * connections' network namespace.
  */
 #define CPT_INIT_TCP_ESTABLISHED 4
+/*
+ * Checkpoint only (CPT_FEATURE_EXT_UNIX_SK): a unix stream or seqpacket
+ * socket connected to a socket outside the tree (a server's) is saved with
+ * its peer's name instead of refused (EOPNOTSUPP); a restart connects it
+ * again to that name: a new connection, which the server accepts anew.
+ */
+#define CPT_INIT_EXT_UNIX_SK 8
 
 struct cpt_init {
 	__u32 image_fd;

@@ -41,6 +41,8 @@ export interface CheckpointRequest {
   readonly disposition: Disposition;
   /** --tcp-established: --kill holds the connections whose peer is outside the tree (CPT_INIT_TCP_ESTABLISHED). */
   readonly tcpEstablished?: boolean;
+  /** --ext-unix-sk: unix stream sockets connected to a server outside the tree are saved, to connect again at restart (CPT_INIT_EXT_UNIX_SK). */
+  readonly extUnixSk?: boolean;
 }
 
 export interface SubsysStats {
@@ -136,7 +138,15 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     hostname: hostname(),
     shellJob: facts.shellJob,
   });
-  const device = await openDevice(addon, request.tcpEstablished === true ? ['SESSION', 'TCP_HOLD'] : ['SESSION'], environment.devicePath);
+  const device = await openDevice(
+    addon,
+    [
+      'SESSION',
+      ...(request.tcpEstablished === true ? (['TCP_HOLD'] as const) : []),
+      ...(request.extUnixSk === true ? (['EXT_UNIX_SK'] as const) : []),
+    ],
+    environment.devicePath,
+  );
   let image: ImageFile;
   try {
     image = await openImageForWriting(request.output, (message, cause) => new CheckpointError(message, { cause }));
@@ -157,7 +167,9 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
         imageFd: image.fd,
         mode: addon.MODES.CHECKPOINT,
         target: pid,
-        flags: request.tcpEstablished === true ? addon.INIT_FLAGS.TCP_ESTABLISHED : 0,
+        flags:
+          (request.tcpEstablished === true ? addon.INIT_FLAGS.TCP_ESTABLISHED : 0) |
+          (request.extUnixSk === true ? addon.INIT_FLAGS.EXT_UNIX_SK : 0),
       }),
     );
     const initNs = process.hrtime.bigint() - started;

@@ -18,6 +18,7 @@ interface CheckpointOptions extends GlobalOptions {
   stop: boolean | undefined;
   stats: boolean;
   'tcp-established': boolean;
+  'ext-unix-sk': boolean;
 }
 
 /** The disposition the flags ask for; yargs has already refused more than one. */
@@ -51,6 +52,12 @@ export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> 
         describe:
           "with --kill: end also the TCP connections whose peer is outside the tree, each held (its peer's segments dropped) until a restart makes it again or `cptctl release`",
       })
+      .option('ext-unix-sk', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'save the unix stream sockets connected to a server outside the tree, which a restart connects again to its name: a new connection, which the server accepts anew',
+      })
       .option('stats', {
         type: 'boolean',
         default: false,
@@ -69,7 +76,7 @@ export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> 
     const output = argv.output ?? '-'; // .check() refused undefined
     const imageOnStdout = output === '-';
     const result = await checkpoint(
-      { pid: argv.pid, output, disposition: dispositionOf(argv), tcpEstablished: argv['tcp-established'] },
+      { pid: argv.pid, output, disposition: dispositionOf(argv), tcpEstablished: argv['tcp-established'], extUnixSk: argv['ext-unix-sk'] },
       {
         addon: loadAddon(),
         ...(process.stderr.isTTY

@@ -302,7 +302,7 @@ function describeUnixSocket(file: File): string {
   ];
   return [
     `${UNIX_TYPES[u.type] ?? `type ${u.type}`} ${u.addr.length > 0 ? `bound to ${unixName(u.addr)}` : 'unbound'}`,
-    ...(u.peer.length > 0 ? [`connected to ${unixName(u.peer)}`] : []),
+    ...(u.peer.length > 0 ? [`connected to ${unixName(u.peer)}${u.peerOutside ? ' outside the tree' : ''}`] : []),
     ...(u.queue.length > 0
       ? [
           `${u.queue.length} queued (${u.queue.reduce((n, d) => n + d.data.length, 0)} bytes, from ` +

@@ -61,6 +61,7 @@ export const foundationScenarios: readonly Scenario[] = [
           ]);
           t.deepEqual([...report.module.features].sort(), [
             'AUTH',
+            'EXT_UNIX_SK',
             'MESSAGES',
             'NEW_PIDNS',
             'NEXT_PID',

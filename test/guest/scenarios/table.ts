@@ -49,6 +49,7 @@ import { tcpStatesScenarios } from './tcpstates.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
+import { unixext2Scenarios } from './unixext2.js';
 import { fidelScenarios } from './fidel.js';
 import { unixextScenarios } from './unixext.js';
 import { freezehangScenarios } from './freezehang.js';
@@ -107,6 +108,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...fidelScenarios,
   ...freezehangScenarios,
   ...exitDeadScenarios,
+  ...unixext2Scenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */

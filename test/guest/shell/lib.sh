@@ -64,6 +64,7 @@ as_nobody_cr() {
 # setpriv, or not) started with $scratch/STEM.d, nobody's, as its last
 # argument, where it waits for its go; then checkpointed --kill by root into
 # $scratch/STEM.img: check CHECK.checkpoint. 1 when either failed.
+# $checkpoint_option, when set: one more option of the checkpoint.
 checkpoint_service() {
 	svc=$1 svc_stem=$2
 	shift 2
@@ -74,7 +75,8 @@ checkpoint_service() {
 		result "$svc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return 1
 	fi
-	cptctl_run /dev/stdout "$scratch/$svc_stem-ckpt.err" checkpoint "$pid" -o "$scratch/$svc_stem.img" --kill
+	cptctl_run /dev/stdout "$scratch/$svc_stem-ckpt.err" checkpoint "$pid" -o "$scratch/$svc_stem.img" --kill \
+		${checkpoint_option:+"$checkpoint_option"}
 	status=$?
 	pass_if "$svc.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$svc_stem-ckpt.err")" [ "$status" -eq 0 ]
 	# Refused, it would wait for its go forever.
@@ -103,7 +105,8 @@ restart_service() {
 # $scratch/KIND as its last argument, set up to be refused, and checkpointed
 # --kill: cptctl must exit 4 naming WHY (a grep pattern), CHECK.KIND; the
 # process must run on, CHECK.KIND-alive, and find its state as it was once
-# let go (its RESULT kept-running line), CHECK.KIND-kept.
+# let go (its RESULT kept-running line), CHECK.KIND-kept. $checkpoint_option
+# as checkpoint_service's.
 expect_refusal() {
 	refusal=$1 refused_kind=$2 why=$3
 	shift 3
@@ -112,7 +115,8 @@ expect_refusal() {
 		result "$refusal.$refused_kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	cptctl_run /dev/stdout "$scratch/$refused_kind.err" checkpoint "$pid" -o "$scratch/$refused_kind.img" --kill
+	cptctl_run /dev/stdout "$scratch/$refused_kind.err" checkpoint "$pid" -o "$scratch/$refused_kind.img" --kill \
+		${checkpoint_option:+"$checkpoint_option"}
 	status=$?
 	refused=no
 	[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$refused_kind.err" && refused=yes

@@ -27,7 +27,7 @@ scenario_unix_refused() {
 		case $kind in
 		rights) why="fd 3: a unix socket with fds in flight in its queue (SCM_RIGHTS) is not supported" ;;
 		creds) why="fd 3: a queued message's credentials (SCM_CREDENTIALS) from a process that exited, pid [0-9]*, is not supported" ;;
-		outside) why="fd 3: a unix datagram socket connected to a socket outside the tree is not supported" ;;
+		outside) why="fd 3: a unix datagram socket connected to an unnamed socket outside the tree is not supported" ;;
 		option) why="fd 3: socket option SO_RCVTIMEO is not supported" ;;
 		listener-option) why="fd 3: socket option SO_RCVBUF or SO_SNDBUF is not supported" ;;
 		esac
