@@ -19,9 +19,9 @@ export const unixext2Scenarios: readonly Scenario[] = [
     checks: {
       'unixext2-dgram.checkpoint':
         'a client whose datagram socket is connected to a log server outside the tree is checkpointed and killed',
-      'unixext2-dgram.inspect': "inspect shows the socket connected to the server's path, outside the tree",
+      'unixext2-dgram.inspect': "inspect shows the datagram socket connected to the server's path, outside the tree",
       'unixext2-dgram.exit-status': 'the restarted client logs again and ends well',
-      'unixext2-dgram.dgram-peer': "the restarted client's socket is connected to the server's path",
+      'unixext2-dgram.dgram-peer': "the restarted client's datagram socket is connected to the server's path",
       'unixext2-dgram.dgram-send-after': 'the restarted client sends to the server through its connected socket',
       'unixext2-dgram.server-received':
         'the server outside the tree received what the client logged before the checkpoint and after the restart',
@@ -47,9 +47,9 @@ export const unixext2Scenarios: readonly Scenario[] = [
       'unixext2-stream.queued-alive': 'the client refused for its unread answer runs on',
       'unixext2-stream.queued-kept': 'the client refused for its unread answer reads it, and its connection still answers',
       'unixext2-stream.checkpoint': 'with --ext-unix-sk, a client connected to a server outside the tree is checkpointed and killed',
-      'unixext2-stream.inspect': "inspect shows the socket connected to the server's path, outside the tree",
+      'unixext2-stream.inspect': "inspect shows the stream socket connected to the server's path, outside the tree",
       'unixext2-stream.exit-status': 'the restarted client talks with the server again and ends well',
-      'unixext2-stream.stream-peer': "the restarted client's socket is connected to the server's path",
+      'unixext2-stream.stream-peer': "the restarted client's stream socket is connected to the server's path",
       'unixext2-stream.stream-new-connection': 'the restarted client is answered by a new connection of the server',
       'unixext2-stream.server-accepted':
         'the server logged the message before the checkpoint and the one after the restart on two connections',
