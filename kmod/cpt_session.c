@@ -523,6 +523,7 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	mutex_unlock(&s->lock);
 	if (ret)
 		goto out_put;
+	s->init_records = s->img.records;
 	s->coordinator = current->tgid;
 	mutex_lock(&cf->lock);
 	busy = cf->session;
@@ -603,6 +604,79 @@ static int cpt_save_subsys(struct cpt_session *s, u32 subsys)
 		ret = cpt_save_task(s, subsys);
 	}
 	s->cur = NULL;
+	return ret;
+}
+
+/*
+ * The caller's own record (CPT_REC_MANIFEST), right after INIT's: written
+ * or read by the session, so that while a key is loaded it is tagged as
+ * the session's own records are, at its place in the image. Called with
+ * s->lock held.
+ */
+static int cpt_user_record(struct cpt_session *s, struct cpt_user_record *req)
+{
+	void __user *ubuf = u64_to_user_ptr(req->buf);
+	size_t len;
+	void *buf;
+	int ret;
+
+	if (s->user_record_done || s->img.records != s->init_records) {
+		cpt_note("the caller's record comes right after the image's tree, once\n");
+		return -EINVAL;
+	}
+	s->user_record_done = true;
+	if (s->mode == CPT_MODE_CHECKPOINT) {
+		if (req->len > CPT_USER_RECORD_MAX)
+			return -EFBIG;
+		buf = kvmalloc(req->len ?: 1, GFP_KERNEL_ACCOUNT);
+		if (!buf)
+			return -ENOMEM;
+		ret = copy_from_user(buf, ubuf, req->len) ? -EFAULT : 0;
+		if (!ret)
+			ret = cpt_record_write(&s->img, req->type, buf, req->len);
+		kvfree(buf);
+		return ret;
+	}
+	buf = cpt_record_read(&s->img, req->type, &len);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	if (len > req->len) {
+		cpt_note("image record %llu: its %zu bytes exceed the caller's %llu\n",
+			 s->img.records - 1, len, req->len);
+		ret = -EMSGSIZE;
+	} else {
+		ret = copy_to_user(ubuf, buf, len) ? -EFAULT : 0;
+	}
+	req->len = len;
+	kvfree(buf);
+	return ret;
+}
+
+long cpt_ioctl_user_record(struct cpt_file *cf, union cpt_ioctl_arg *arg)
+{
+	struct cpt_user_record *req = &arg->user_record;
+	struct cpt_session *s;
+	int ret;
+
+	if (req->type != CPT_REC_MANIFEST || req->flags || req->reserved[0] || req->reserved[1])
+		return -EINVAL;
+	s = cpt_session_of(cf);
+	if (!s)
+		return -EINVAL;
+	if (mutex_lock_killable(&s->lock)) {
+		cpt_session_put(s);
+		return -EINTR;
+	}
+	if (s->error) {
+		ret = -ECANCELED;
+	} else {
+		ret = cpt_user_record(s, req);
+		/* The image is a stream: a record half written or read leaves it unusable. */
+		if (ret && ret != -EINVAL)
+			s->error = ret;
+	}
+	mutex_unlock(&s->lock);
+	cpt_session_put(s);
 	return ret;
 }
 

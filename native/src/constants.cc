@@ -44,7 +44,7 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request)
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 10> kFeatures{ {
+constexpr std::array<NamedBit, 11> kFeatures{ {
 	CPT_FEATURE_ROW(SESSION),
 	CPT_FEATURE_ROW(NEXT_PID),
 	CPT_FEATURE_ROW(MESSAGES),
@@ -55,10 +55,11 @@ constexpr std::array<NamedBit, 10> kFeatures{ {
 	CPT_FEATURE_ROW(AUTH),
 	CPT_FEATURE_ROW(NEW_PIDNS),
 	CPT_FEATURE_ROW(TCP_HOLD),
+	CPT_FEATURE_ROW(USER_RECORDS),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
-constexpr std::array<NamedBit, 9> kIoctls{ {
+constexpr std::array<NamedBit, 10> kIoctls{ {
 	CPT_IOCTL_ROW(API),
 	CPT_IOCTL_ROW(INIT),
 	CPT_IOCTL_ROW(SAVE),
@@ -68,6 +69,7 @@ constexpr std::array<NamedBit, 9> kIoctls{ {
 	CPT_IOCTL_ROW(MESSAGE),
 	CPT_IOCTL_ROW(KEY),
 	CPT_IOCTL_ROW(HOLD),
+	CPT_IOCTL_ROW(USER_RECORD),
 } };
 
 #undef CPT_FEATURE_ROW
