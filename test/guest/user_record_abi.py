@@ -53,7 +53,7 @@ def main():
     ]
     fd2 = os.open("/dev/cpt", os.O_RDWR)
     init2 = bytearray(struct.pack(INIT_FMT, image, CHECKPOINT, 0, target, 0, 0, 0))
-    os.close(fd)  # the EFBIG ended that session; a new one for the rest
+    os.close(fd)  # a fresh session for the rest
     cases += [
         ("INIT again", call(fd2, ioc(1, 1, len(init2)), init2), 0),
         ("the manifest", record_call(fd2, REC_MANIFEST, ptr, len(payload)), 0),

@@ -347,7 +347,7 @@ struct cpt_hold {
  * bytes of payload at buf (at most CPT_USER_RECORD_MAX, else EFBIG). Restart: it reads the next
  * record, which must be of that type (else EBADMSG), and copies its payload
  * to buf, len bytes at most (EMSGSIZE if it is longer: the session is then
- * over); len is set to the payload's length. While an image key is loaded,
+ * over), and sets len to the payload's length (EFAULT: read all the same). While an image key is loaded,
  * the record is tagged as the session's own are (docs/image-format.md).
  */
 struct cpt_user_record {
