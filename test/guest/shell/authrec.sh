@@ -90,14 +90,6 @@ scenario_authrec() {
 		eval '[ "$restored" = "$pid" ] && [ -d "/proc/$pid" ]'
 	kill_restarted ok
 
-	sleep 1000 &
-	sleeper=$!
-	python3 "$repo/test/guest/user_record_abi.py" "$sleeper" >"$scratch/abi.out" 2>&1
-	abi=$?
-	kill -9 "$sleeper" 2>/dev/null
-	wait "$sleeper" 2>/dev/null
-	pass_if authrec.user-record-abi "$(tr '\n' ';' <"$scratch/abi.out")" [ $abi -eq 0 ]
-
 	cptctl_batch unload key unload ";" no-key restart "$scratch/MANIFEST.img" --detach
 	restored=$(cat "$scratch/no-key.out")
 	pass_if authrec.no-key "without a key, the changed manifest's restart gave '$restored' (saved $pid): $(batch_said no-key)" \
