@@ -341,14 +341,15 @@ struct cpt_hold {
 
 /*
  * A record of the caller's own (CPT_FEATURE_USER_RECORDS), of a type the
- * caller writes (CPT_REC_MANIFEST), between CPT_IOC_INIT and the session's
- * first CPT_IOC_SAVE or CPT_IOC_RESTORE (else EINVAL), where the image has
- * it. Checkpoint: the session writes a record of that type around the len
- * bytes of payload at buf (at most CPT_USER_RECORD_MAX, else EFBIG). Restart: it reads the next
- * record, which must be of that type (else EBADMSG), and copies its payload
- * to buf, len bytes at most (EMSGSIZE if it is longer: the session is then
- * over), and sets len to the payload's length (EFAULT: read all the same). While an image key is loaded,
- * the record is tagged as the session's own are (docs/image-format.md).
+ * caller writes (CPT_REC_MANIFEST), once, right after CPT_IOC_INIT's
+ * records (else EINVAL), where the image has it. Checkpoint: the session
+ * writes a record of that type around the len bytes of payload at buf (at
+ * most CPT_USER_RECORD_MAX, else EFBIG). Restart: it reads the next record,
+ * which must be of that type (else EBADMSG), copies its payload to buf,
+ * len bytes at most (EMSGSIZE if it is longer: the session is then over),
+ * and sets len to the payload's length (EFAULT: read all the same). While
+ * an image key is loaded, the record is tagged as the session's own are
+ * (docs/image-format.md).
  */
 struct cpt_user_record {
 	__u32 type;	/* CPT_REC_MANIFEST */
