@@ -15,9 +15,13 @@
  *    own HMAC first (the list is the key holder's), then each record's tag,
  *    so that a failure names the first record that differs.
  *
- * cptctl's manifest is written and read by user space between ioctls: the
- * module never sees its bytes, so they are outside the MAC, and the record
- * indexes here count only the module's records (as every image note does).
+ * cptctl's manifest goes through the session too (CPT_IOC_USER_RECORD),
+ * which writes or reads it at its place and tags it like the others: every
+ * record before the trailer is covered, and a record's index counts them
+ * all. The image's HMAC over the ordered list binds each record to its
+ * place among exactly that image's records: one taken from another image
+ * made under the same key (its tag not in this list), a list cut short or
+ * another image's trailer (its tags not those of these records) all fail.
  * The tag of a record is taken only after its CRC checked: a record changed
  * with its CRC made right again is what the tags are for.
  */
@@ -99,6 +103,7 @@ static const char *cpt_auth_record_name(u16 type)
 {
 	switch (type) {
 	case CPT_REC_HEADER: return "HEADER";
+	case CPT_REC_MANIFEST: return "MANIFEST";
 	case CPT_REC_TREE: return "TREE";
 	case CPT_REC_IPC: return "IPC";
 	case CPT_REC_SECCOMP: return "SECCOMP";
@@ -338,8 +343,13 @@ int cpt_auth_verify(struct cpt_session *s)
 	if (!s->img.auth)
 		return 0;
 	msg = cpt_record_read(&s->img, CPT_REC_TRAILER, &len);
-	if (IS_ERR(msg))
+	if (IS_ERR(msg)) {
+		/* Cut after a record: nothing vouches for the records read. */
+		if (PTR_ERR(msg) == -ENODATA)
+			cpt_note("image record %llu: the image ends before its trailer\n",
+				 s->img.records);
 		return PTR_ERR(msg);
+	}
 	ret = cpt_auth_decode_trailer(msg, len, &t);
 	if (!ret)
 		ret = cpt_auth_check(s->img.auth, &t);

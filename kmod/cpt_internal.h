@@ -15,6 +15,7 @@
 				CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
 				CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD | \
 				CPT_FEATURE_EXT_UNIX_SK)
+				CPT_FEATURE_USER_RECORDS)
 
 struct cpt_session;
 struct cpt_restore;
@@ -40,6 +41,7 @@ union cpt_ioctl_arg {
 	struct cpt_message message;
 	struct cpt_key key;
 	struct cpt_hold hold;
+	struct cpt_user_record user_record;
 };
 
 /*
@@ -56,6 +58,7 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 long cpt_ioctl_save(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg);
+long cpt_ioctl_user_record(struct cpt_file *cf, union cpt_ioctl_arg *arg);
 void cpt_session_abort(struct cpt_session *s);
 void cpt_session_close(struct cpt_file *cf, struct files_struct *closer);
 

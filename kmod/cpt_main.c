@@ -34,6 +34,8 @@ static const struct cpt_ioctl_desc cpt_ioctls[] = {
 	[_CPT_MESSAGE] = { CPT_IOC_MESSAGE, CPT_MESSAGE_SIZE_VER0, cpt_ioctl_message },
 	[_CPT_KEY] = { CPT_IOC_KEY, CPT_KEY_SIZE_VER0, cpt_ioctl_key },
 	[_CPT_HOLD] = { CPT_IOC_HOLD, CPT_HOLD_SIZE_VER0, cpt_ioctl_hold },
+	[_CPT_USER_RECORD] = { CPT_IOC_USER_RECORD, CPT_USER_RECORD_SIZE_VER0,
+			       cpt_ioctl_user_record },
 };
 
 u64 cpt_supported_ioctls(void)

@@ -526,6 +526,7 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	mutex_unlock(&s->lock);
 	if (ret)
 		goto out_put;
+	s->init_records = s->img.records;
 	s->coordinator = current->tgid;
 	mutex_lock(&cf->lock);
 	busy = cf->session;
@@ -606,6 +607,90 @@ static int cpt_save_subsys(struct cpt_session *s, u32 subsys)
 		ret = cpt_save_task(s, subsys);
 	}
 	s->cur = NULL;
+	return ret;
+}
+
+/*
+ * The caller's own record (CPT_REC_MANIFEST), right after INIT's: written
+ * or read by the session, so that while a key is loaded it is tagged as
+ * the session's own records are, at its place in the image. Checkpoint:
+ * *buf holds the payload; restart: *buf and *len are set to the payload
+ * read. The caller's memory is touched only outside s->lock. Called with
+ * s->lock held.
+ */
+static int cpt_user_record(struct cpt_session *s, struct cpt_user_record *req,
+			   void **buf, size_t *len)
+{
+	if (s->user_record_done || s->img.records != s->init_records) {
+		cpt_note("the caller's record comes right after the image's tree, once\n");
+		return -EINVAL;
+	}
+	s->user_record_done = true;
+	if (s->mode == CPT_MODE_CHECKPOINT)
+		return cpt_record_write(&s->img, req->type, *buf, req->len);
+	*buf = cpt_record_read(&s->img, req->type, len);
+	if (IS_ERR(*buf)) {
+		int ret = PTR_ERR(*buf);
+
+		*buf = NULL;
+		return ret;
+	}
+	if (*len > req->len) {
+		cpt_note("image record %llu: its %zu bytes exceed the caller's %llu\n",
+			 s->img.records - 1, *len, req->len);
+		return -EMSGSIZE;
+	}
+	return 0;
+}
+
+long cpt_ioctl_user_record(struct cpt_file *cf, union cpt_ioctl_arg *arg)
+{
+	struct cpt_user_record *req = &arg->user_record;
+	struct cpt_session *s;
+	void *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (req->type != CPT_REC_MANIFEST || req->flags || req->reserved[0] || req->reserved[1])
+		return -EINVAL;
+	s = cpt_session_of(cf);
+	if (!s)
+		return -EINVAL;
+	/* The mode is set before the session is published, and never changes. */
+	if (s->mode == CPT_MODE_CHECKPOINT) {
+		if (req->len > CPT_USER_RECORD_MAX) {
+			ret = -EFBIG;
+			goto out_put;
+		}
+		buf = vmemdup_user(u64_to_user_ptr(req->buf), req->len);
+		if (IS_ERR(buf)) {
+			ret = PTR_ERR(buf);
+			buf = NULL;
+			goto out_put;
+		}
+	}
+	if (mutex_lock_killable(&s->lock)) {
+		ret = -EINTR;
+		goto out_put;
+	}
+	if (s->error) {
+		ret = -ECANCELED;
+	} else {
+		ret = cpt_user_record(s, req, &buf, &len);
+		/* The image is a stream: a record half written or read leaves it unusable. */
+		if (ret && ret != -EINVAL)
+			s->error = ret;
+	}
+	mutex_unlock(&s->lock);
+	/* Read (and tagged) whether or not the copy succeeds: the caller's loss. */
+	if (!ret && s->mode == CPT_MODE_RESTART) {
+		req->len = len;
+		if (copy_to_user(u64_to_user_ptr(req->buf), buf, len))
+			ret = -EFAULT;
+	}
+out_put:
+	kvfree(buf);
+	cpt_session_put(s);
 	return ret;
 }
 

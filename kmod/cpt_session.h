@@ -100,6 +100,9 @@ struct cpt_session {
 	struct cpt_mm_shmem *shmem;
 	/* restart: the image's seccomp filters, made as tasks need them (cpt_seccomp.c) */
 	struct cpt_seccomp_restore *seccomp;
+	/* the records INIT wrote or read: the caller's own record comes right after them */
+	u64 init_records;
+	bool user_record_done;
 
 	/* checkpoint */
 	struct pid_namespace *pid_ns;	/* the root's, pinned at INIT: the ids the image gives */

@@ -9,11 +9,12 @@ import { EnvironmentError } from './errors.js';
 import { packageRoot } from './package.js';
 
 /** Ioctls by the suffix of their CPT_IOC_* name; keys of IOCTL_BITS. */
-export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE' | 'KEY' | 'HOLD';
+export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_NEXT_ID' | 'MESSAGE' | 'KEY' | 'HOLD' | 'USER_RECORD';
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
 export type FeatureName =
   'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS' | 'TCP_HOLD' | 'EXT_UNIX_SK';
+  'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS' | 'TCP_HOLD' | 'USER_RECORDS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -189,6 +190,14 @@ export interface CptAddon {
   hold(this: void, fd: number, op: number): HoldTuple[];
   /** CPT_IOC_HOLD RELEASE of `tuples`, or with HOLD_ALL of all: how many were dropped. */
   hold(this: void, fd: number, op: number, tuples: readonly HoldTuple[] | undefined, flags: number): number;
+  /**
+   * CPT_IOC_USER_RECORD, off the main thread: a checkpoint's record of
+   * cptctl's own (a type of RECORD_TYPES: MANIFEST), which the session
+   * writes around `payload`.
+   */
+  userRecord(this: void, fd: number, type: number, payload: Buffer): Promise<void>;
+  /** CPT_IOC_USER_RECORD, off the main thread: a restart's record of cptctl's own, read by the session: its payload. */
+  userRecord(this: void, fd: number, type: number): Promise<Buffer>;
   /** CPT_IOC_SET_NEXT_ID for the calling (main) thread. */
   setNextId(this: void, fd: number, request: NextIdRequest): void;
   /**

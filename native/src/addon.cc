@@ -3,7 +3,7 @@
 //   constants.*  ABI constants and the name->bit tables of features and ioctls
 //   api.*        CPT_IOC_API, the handshake (synchronous)
 //   session.*    CPT_IOC_INIT / SAVE / FINALIZE (PromiseWorkers), SET_NEXT_ID,
-//                KEY
+//                KEY, HOLD, USER_RECORD
 //   restore.*    restoreTask(): clone with the saved pid, the child restoring
 //                itself; waitForExit()
 //   worker.*     PromiseWorker, the AsyncWorker behind every Promise

@@ -56,10 +56,11 @@ constexpr std::array<NamedBit, 11> kFeatures{ {
 	CPT_FEATURE_ROW(NEW_PIDNS),
 	CPT_FEATURE_ROW(TCP_HOLD),
 	CPT_FEATURE_ROW(EXT_UNIX_SK),
+	CPT_FEATURE_ROW(USER_RECORDS),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
-constexpr std::array<NamedBit, 9> kIoctls{ {
+constexpr std::array<NamedBit, 10> kIoctls{ {
 	CPT_IOCTL_ROW(API),
 	CPT_IOCTL_ROW(INIT),
 	CPT_IOCTL_ROW(SAVE),
@@ -69,6 +70,7 @@ constexpr std::array<NamedBit, 9> kIoctls{ {
 	CPT_IOCTL_ROW(MESSAGE),
 	CPT_IOCTL_ROW(KEY),
 	CPT_IOCTL_ROW(HOLD),
+	CPT_IOCTL_ROW(USER_RECORD),
 } };
 
 #undef CPT_FEATURE_ROW

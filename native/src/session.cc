@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,72 @@ private:
 	int fd_;
 	struct cpt_finalize arg_;
 };
+
+// CPT_IOC_USER_RECORD: a checkpoint's record of cptctl's own, written by
+// the session from a copy of the payload; or a restart's, read by it into
+// a buffer of the most a payload may be (pages only touched as written).
+class UserRecordWorker : public PromiseWorker {
+public:
+	UserRecordWorker(Napi::Env env, int fd, uint32_t type,
+			 std::vector<uint8_t> payload, bool read)
+		: PromiseWorker(env, "cpt:user-record")
+		, fd_(fd)
+		, payload_(std::move(payload))
+		, read_(read)
+	{
+		arg_.type = type;
+	}
+
+protected:
+	void Work() override
+	{
+		if (read_) {
+			buffer_.reset(new uint8_t[CPT_USER_RECORD_MAX]);
+			arg_.buf = reinterpret_cast<uintptr_t>(buffer_.get());
+			arg_.len = CPT_USER_RECORD_MAX;
+		} else {
+			arg_.buf = reinterpret_cast<uintptr_t>(payload_.data());
+			arg_.len = payload_.size();
+		}
+		Ioctl(fd_, CPT_IOC_USER_RECORD, &arg_, "CPT_IOC_USER_RECORD");
+	}
+
+	Napi::Value Result(Napi::Env env) override
+	{
+		if (!read_)
+			return env.Undefined();
+		return Napi::Buffer<uint8_t>::Copy(
+			env, buffer_.get(), static_cast<size_t>(arg_.len));
+	}
+
+private:
+	int fd_;
+	struct cpt_user_record arg_ {};
+	std::vector<uint8_t> payload_;
+	std::unique_ptr<uint8_t[]> buffer_;
+	bool read_;
+};
+
+// userRecord(fd, type, payload): writes it (checkpoint);
+// userRecord(fd, type): resolves with the payload read (restart).
+Napi::Value UserRecord(const Napi::CallbackInfo &info)
+{
+	const Napi::Env env = info.Env();
+	const int fd = FdArgument(info, 0, "fd");
+	const uint32_t type = U32Argument(info, 1, "type");
+	const bool read = info.Length() < 3 || info[2].IsUndefined();
+	std::vector<uint8_t> payload;
+	if (!read) {
+		if (!info[2].IsBuffer())
+			throw Napi::TypeError::New(env,
+						   "payload must be a Buffer");
+		const Napi::Buffer<uint8_t> buffer =
+			info[2].As<Napi::Buffer<uint8_t>>();
+		payload.assign(buffer.Data(), buffer.Data() + buffer.Length());
+	}
+	return (new UserRecordWorker(env, fd, type, std::move(payload), read))
+		->Start();
+}
 
 Napi::Value Init(const Napi::CallbackInfo &info)
 {
@@ -280,6 +347,8 @@ void RegisterSession(Napi::Env env, Napi::Object exports)
 		    Napi::Function::New(env, SetNextId, "setNextId"));
 	exports.Set("key", Napi::Function::New(env, Key, "key"));
 	exports.Set("hold", Napi::Function::New(env, Hold, "hold"));
+	exports.Set("userRecord",
+		    Napi::Function::New(env, UserRecord, "userRecord"));
 }
 
 } // namespace cpt

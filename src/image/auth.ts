@@ -18,8 +18,10 @@ export type ImageAuthentication =
       readonly kind: 'authenticated';
       /** The key's id in hex. */
       readonly keyId: string;
-      /** The records the tags cover: the module's, every record but cptctl's manifest. */
+      /** The records the tags cover: every record before the trailer (or, from an older module, all but cptctl's manifest). */
       readonly taggedRecords: number;
+      /** Whether cptctl's manifest is among them (written through the session, CPT_IOC_USER_RECORD). */
+      readonly manifestTagged: boolean;
     }
   | { readonly kind: 'malformed'; readonly reason: string };
 
@@ -29,10 +31,11 @@ export function keyIdOf(key: Buffer): string {
 }
 
 /**
- * What the trailer says about authentication. `moduleRecords`: the records
- * before the trailer the module wrote, which an authenticated trailer tags.
+ * What the trailer says about authentication. `records`: the records before
+ * the trailer, which an authenticated trailer tags; `moduleRecords`: those
+ * of them but cptctl's manifest, which an older module's trailer tagged.
  */
-export function imageAuthentication(trailer: Trailer, moduleRecords: number): ImageAuthentication {
+export function imageAuthentication(trailer: Trailer, records: number, moduleRecords = records): ImageAuthentication {
   const { hmac, keyId, recordTags } = trailer;
   if (hmac.length === 0 && keyId.length === 0 && recordTags.length === 0) return { kind: 'none' };
   if (hmac.length !== 32) return { kind: 'malformed', reason: `its HMAC has ${hmac.length} bytes, not 32` };
@@ -41,8 +44,10 @@ export function imageAuthentication(trailer: Trailer, moduleRecords: number): Im
     return { kind: 'malformed', reason: `its record tags are ${recordTags.length} bytes, not a multiple of ${RECORD_TAG_BYTES}` };
   }
   const tagged = recordTags.length / RECORD_TAG_BYTES;
-  if (tagged !== moduleRecords) return { kind: 'malformed', reason: `it tags ${tagged} records, the module wrote ${moduleRecords}` };
-  return { kind: 'authenticated', keyId: keyId.toString('hex'), taggedRecords: tagged };
+  if (tagged !== records && tagged !== moduleRecords) {
+    return { kind: 'malformed', reason: `it tags ${tagged} records, the image has ${records} before its trailer` };
+  }
+  return { kind: 'authenticated', keyId: keyId.toString('hex'), taggedRecords: tagged, manifestTagged: tagged === records };
 }
 
 /** One line for `cptctl inspect`. */
@@ -51,10 +56,11 @@ export function describeAuthentication(auth: ImageAuthentication): string {
     case 'none':
       return 'not authenticated (made while no image key was loaded)';
     case 'authenticated':
-      return (
-        `authenticated (key id ${auth.keyId}): HMAC-SHA256 tags of its ${auth.taggedRecords} module records ` +
-        "(cptctl's manifest is outside them); only the module, holding the key, can verify them, at restart"
-      );
+      return auth.manifestTagged
+        ? `authenticated (key id ${auth.keyId}): HMAC-SHA256 tags of its ${auth.taggedRecords} records, ` +
+            "cptctl's manifest included; only the module, holding the key, can verify them, at restart"
+        : `authenticated (key id ${auth.keyId}) by an older module: HMAC-SHA256 tags of its ${auth.taggedRecords} module records, ` +
+            "cptctl's manifest outside them, which a restart under a key refuses";
     case 'malformed':
       return `authentication fields malformed: ${auth.reason} (a restart under a key refuses it)`;
   }

@@ -156,8 +156,8 @@ const AUTHENTICATION_KEYS = ['hmac', 'keyId', 'recordTags'] as const;
 /**
  * Encodes a document with a `recordList` array (inspect --json's) into image
  * bytes; other keys are ignored. The TRAILER's counts are those of the image
- * encoded: as the module counts (the records and bytes before it but
- * cptctl's manifest), or every record if the given trailer counted so.
+ * encoded: every record and byte before it, as the module counts, or all
+ * but cptctl's manifest if the given trailer counted so (an older module).
  * Throws an ImageError naming the JSON path of what is wrong. The result is
  * framed, not checked: inspect it to know it is valid.
  */
@@ -174,18 +174,18 @@ export function encodeImageJson(abi: ImageAbi, document: unknown): EncodedImage 
     if (!isPlainObject(value)) throw invalidJson(path, 'a record must be an object');
     const type = recordType(abi, value['type'], `${path}.type`);
     const given = value['message'];
-    const countsAll =
+    const countsModuleOnly =
       isPlainObject(given) &&
-      given['records'] === String(chunks.length) &&
-      given['bytes'] === String(allBytes) &&
+      given['records'] === String(moduleRecords) &&
+      given['bytes'] === String(moduleBytes) &&
       chunks.length !== moduleRecords;
     const payload =
       recordPayload(abi, value, path) ??
-      (countsAll ? trailerPayload(chunks.length, allBytes, given) : trailerPayload(moduleRecords, moduleBytes, given));
+      (countsModuleOnly ? trailerPayload(moduleRecords, moduleBytes, given) : trailerPayload(chunks.length, allBytes, given));
     const bytes = encodeRecord(abi, typeof type === 'number' ? type : abi.types[type], payload);
     chunks.push(bytes);
     allBytes += bytes.length;
-    // The module's trailer counts the module's records: all but cptctl's manifest.
+    // An older module's trailer counted its own records only: all but cptctl's manifest.
     if (type !== 'MANIFEST') {
       moduleRecords++;
       moduleBytes += bytes.length;

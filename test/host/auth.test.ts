@@ -36,12 +36,18 @@ test('a trailer without authentication fields: not authenticated', (t) => {
   t.regex(describeAuthentication({ kind: 'none' }), /^not authenticated/);
 });
 
-test('a trailer with an HMAC, a key id and a tag per module record: authenticated, with the key id', (t) => {
-  const auth = imageAuthentication(trailer({ hmac, keyId, recordTags: Buffer.alloc(3 * 16) }), 3);
-  t.deepEqual(auth, { kind: 'authenticated', keyId: '0123456789abcdef', taggedRecords: 3 });
+test('a trailer with an HMAC, a key id and a tag per record: authenticated, with the key id, the manifest included', (t) => {
+  const auth = imageAuthentication(trailer({ hmac, keyId, recordTags: Buffer.alloc(4 * 16) }), 4, 3);
+  t.deepEqual(auth, { kind: 'authenticated', keyId: '0123456789abcdef', taggedRecords: 4, manifestTagged: true });
   const line = describeAuthentication(auth);
   t.regex(line, /^authenticated \(key id 0123456789abcdef\)/);
-  t.regex(line, /manifest is outside/);
+  t.regex(line, /manifest included/);
+});
+
+test("an older module's trailer, a tag per record but the manifest: authenticated, the manifest outside", (t) => {
+  const auth = imageAuthentication(trailer({ hmac, keyId, recordTags: Buffer.alloc(3 * 16) }), 4, 3);
+  t.deepEqual(auth, { kind: 'authenticated', keyId: '0123456789abcdef', taggedRecords: 3, manifestTagged: false });
+  t.regex(describeAuthentication(auth), /manifest outside them, which a restart under a key refuses/);
 });
 
 test('malformed authentication fields are named', (t) => {
@@ -49,7 +55,7 @@ test('malformed authentication fields are named', (t) => {
     [{ hmac: Buffer.alloc(31), keyId, recordTags: Buffer.alloc(48) }, /HMAC has 31 bytes/],
     [{ hmac, keyId: Buffer.alloc(4), recordTags: Buffer.alloc(48) }, /key id has 4 bytes/],
     [{ hmac, keyId, recordTags: Buffer.alloc(47) }, /not a multiple of 16/],
-    [{ hmac, keyId, recordTags: Buffer.alloc(32) }, /tags 2 records, the module wrote 3/],
+    [{ hmac, keyId, recordTags: Buffer.alloc(32) }, /tags 2 records, the image has 3 before its trailer/],
     [{ keyId }, /HMAC has 0 bytes/],
   ];
   for (const [fields, reason] of cases) {
@@ -65,14 +71,13 @@ test("a key's id is the first 8 bytes of its SHA-256, as the module computes it"
   t.is(keyIdOf(key).length, 16);
 });
 
-/** bodyRecords() with an authenticated trailer (tags for the module's records, not the manifest). */
+/** bodyRecords() with an authenticated trailer (a tag for every record, the manifest's too). */
 function authenticatedImage(): Buffer {
   const records = bodyRecords();
-  const moduleRecords = records.filter((spec) => spec.type !== 'MANIFEST');
-  const bytes = moduleRecords.reduce((sum, spec) => sum + encode(spec).length, 0);
-  const recordTags = Buffer.alloc(moduleRecords.length * 16, 0x5c);
+  const bytes = records.reduce((sum, spec) => sum + encode(spec).length, 0);
+  const recordTags = Buffer.alloc(records.length * 16, 0x5c);
   const last: RecordSpec = message('TRAILER', 'Trailer', {
-    records: BigInt(moduleRecords.length),
+    records: BigInt(records.length),
     bytes: BigInt(bytes),
     hmac,
     keyId,
@@ -83,7 +88,7 @@ function authenticatedImage(): Buffer {
 
 test('inspect shows an authenticated image, in text and JSON', async (t) => {
   const { summary } = await inspectSourceWith(new BufferSource(authenticatedImage()), 'a.img', { records: false });
-  t.like(summary.authentication, { kind: 'authenticated', keyId: '0123456789abcdef' });
+  t.like(summary.authentication, { kind: 'authenticated', keyId: '0123456789abcdef', manifestTagged: true });
   t.regex(formatInspectText(summary, 'a.img'), /^auth {7}authenticated \(key id 0123456789abcdef\)/m);
   const json = JSON.parse(formatInspectJson(summary, 'a.img')) as { authentication: unknown };
   t.like(json.authentication, { kind: 'authenticated', keyId: '0123456789abcdef' });

@@ -60,11 +60,12 @@ async function run(options: FakeOptions = {}, overrides: Partial<CheckpointReque
   return { fake, req, ...outcome };
 }
 
-test('the calls come in protocol order: INIT, SAVE of each subsystem, FINALIZE', async (t) => {
+test('the calls come in protocol order: INIT, the manifest, SAVE of each subsystem, FINALIZE', async (t) => {
   const { fake, result } = await run();
   t.truthy(result);
   t.deepEqual(fake.calls, [
     `INIT(CHECKPOINT ${target.pid})`,
+    'USER_RECORD(MANIFEST)',
     'SAVE(TASK)',
     'SAVE(SIGNALS)',
     'SAVE(FILES)',
@@ -185,9 +186,9 @@ for (const [call, error, message, hint] of failures) {
 }
 
 test('a module without sessions is an EnvironmentError before any file is created', async (t) => {
-  const { req, error, fake } = await run({ features: ['NEXT_PID'] });
+  const { req, error, fake } = await run({ features: ['NEXT_PID', 'USER_RECORDS'] });
   t.true(error instanceof EnvironmentError);
-  t.regex((error as Error).message, /^the loaded cpt module lacks SESSION \(it offers: NEXT_PID\)$/);
+  t.regex((error as Error).message, /^the loaded cpt module lacks SESSION \(it offers: NEXT_PID, USER_RECORDS\)$/);
   t.deepEqual(fake.calls, []);
   await t.throwsAsync(stat(req.output), { code: 'ENOENT' });
 });

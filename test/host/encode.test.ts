@@ -97,17 +97,18 @@ test('an edited field encodes to a valid image, CRCs and trailer recomputed', as
   t.deepEqual(summary.notes, []);
 });
 
-test('the trailer is counted again: as the module counts, or every record if it counted so', async (t) => {
-  const doc = await jsonOf(buildImage());
+test('the trailer is counted again: every record, as the module counts, or without the manifest if it counted so', async (t) => {
+  const records = bodyRecords();
+  const countingAll = Buffer.concat([...records, trailerFor(records, true)].map(encode));
+  const doc = await jsonOf(countingAll);
   const trailer = doc.recordList.at(-1)!;
   t.is(trailer.type, 'TRAILER');
   delete trailer.message;
-  t.deepEqual(await encodeDoc(doc), buildImage());
+  t.deepEqual(await encodeDoc(doc), countingAll);
   trailer.message = { records: '3' };
-  t.deepEqual(await encodeDoc(doc), buildImage());
-  const records = bodyRecords();
-  const countingAll = Buffer.concat([...records, trailerFor(records, true)].map(encode));
-  t.deepEqual(await encodeDoc(await jsonOf(countingAll)), countingAll);
+  t.deepEqual(await encodeDoc(doc), countingAll);
+  // An older module's trailer, which left cptctl's manifest out.
+  t.deepEqual(await encodeDoc(await jsonOf(buildImage())), buildImage());
 });
 
 test('an image that is not valid is refused, with the record', async (t) => {

@@ -23,6 +23,7 @@ const IOCTL_NAMES: Record<IoctlName, true> = {
   MESSAGE: true,
   KEY: true,
   HOLD: true,
+  USER_RECORD: true,
 };
 const FEATURE_NAMES: Record<FeatureName, true> = {
   SESSION: true,
@@ -36,6 +37,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   NEW_PIDNS: true,
   TCP_HOLD: true,
   EXT_UNIX_SK: true,
+  USER_RECORDS: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -189,7 +191,18 @@ test('the image constants: magic "CPTR", version, struct sizes', (t) => {
 
 test('the session ioctls bits follow _CPT_x', (t) => {
   const addon = loadAddon();
-  t.deepEqual(addon.IOCTL_BITS, { API: 0, INIT: 1, SAVE: 2, RESTORE: 3, FINALIZE: 4, SET_NEXT_ID: 5, MESSAGE: 6, KEY: 7, HOLD: 8 });
+  t.deepEqual(addon.IOCTL_BITS, {
+    API: 0,
+    INIT: 1,
+    SAVE: 2,
+    RESTORE: 3,
+    FINALIZE: 4,
+    SET_NEXT_ID: 5,
+    MESSAGE: 6,
+    KEY: 7,
+    HOLD: 8,
+    USER_RECORD: 9,
+  });
   t.deepEqual(addon.FEATURE_BITS, {
     SESSION: 0,
     NEXT_PID: 1,
@@ -202,6 +215,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     NEW_PIDNS: 8,
     TCP_HOLD: 9,
     EXT_UNIX_SK: 11,
+    USER_RECORDS: 12,
   });
 });
 

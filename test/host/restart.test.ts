@@ -40,12 +40,12 @@ async function run(options: FakeOptions = {}, image = imagePath, environment: Pa
   return { fake, ...outcome };
 }
 
-test('the calls come in protocol order: INIT, restoreTree with the saved pid, FINALIZE(RESUME)', async (t) => {
+test('the calls come in protocol order: INIT, the manifest, restoreTree with the saved pid, FINALIZE(RESUME)', async (t) => {
   const { fake, restarted, error } = await run();
   t.is(error, undefined);
   t.is(restarted?.pid, 1234);
   t.is(restarted?.manifest.hostname, 'guest');
-  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTree(1234)', 'FINALIZE(RESUME)']);
+  t.deepEqual(fake.calls, ['INIT(RESTART)', 'USER_RECORD(MANIFEST)', 'restoreTree(1234)', 'FINALIZE(RESUME)']);
 });
 
 test('the manifest is read exactly: the restoring task finds the stream at the TASK record', async (t) => {
@@ -117,6 +117,7 @@ test('while the pid is still taken, the clone is retried for a moment', async (t
   t.is(restarted?.pid, 1234);
   t.deepEqual(fake.calls, [
     'INIT(RESTART)',
+    'USER_RECORD(MANIFEST)',
     'restoreTree(1234)',
     'restoreTree(1234)',
     'restoreTree(1234)',
@@ -128,7 +129,7 @@ test('while the pid is still taken, the clone is retried for a moment', async (t
 test('other restore failures are not retried', async (t) => {
   const restore = Object.assign(systemError('ENOMEM', 12, 'CPT_IOC_RESTORE(MM)', 'Cannot allocate memory'), { subsys: 'MM' });
   const { fake } = await run({ fail: { call: 'restoreTree', error: restore } }, imagePath, { pidGraceMs: 5000 });
-  t.deepEqual(fake.calls, ['INIT(RESTART)', 'restoreTree(1234)']);
+  t.deepEqual(fake.calls, ['INIT(RESTART)', 'USER_RECORD(MANIFEST)', 'restoreTree(1234)']);
 });
 
 test('a failed RESTORE names its subsystem', async (t) => {
@@ -208,8 +209,9 @@ test('a corrupt manifest is an ImageError, and nothing is restored', async (t) =
   await writeFile(path, image);
   const { error, fake } = await run({}, path);
   t.true(error instanceof ImageError);
-  t.regex((error as Error).message, /^the manifest record \(after the image header\): CRC mismatch/);
-  t.deepEqual(fake.calls, ['INIT(RESTART)']);
+  // The session reads it, and checks its CRC as the module does.
+  t.regex((error as Error).message, /^restart failed at CPT_IOC_USER_RECORD\(MANIFEST\): EBADMSG/);
+  t.deepEqual(fake.calls, ['INIT(RESTART)', 'USER_RECORD(MANIFEST)']);
 });
 
 test('an image without a manifest after its header is an ImageError', async (t) => {
@@ -217,7 +219,7 @@ test('an image without a manifest after its header is an ImageError', async (t) 
   await writeFile(path, buildImage(bodyRecords().filter((spec) => spec.type !== 'MANIFEST')));
   const { error } = await run({}, path);
   t.true(error instanceof ImageError);
-  t.is((error as Error).message, 'the manifest record (after the image header): a TASK record where a MANIFEST record must be');
+  t.regex((error as Error).message, /^restart failed at CPT_IOC_USER_RECORD\(MANIFEST\): EBADMSG/);
 });
 
 test('a missing image is an ImageError before /dev/cpt is even opened', async (t) => {

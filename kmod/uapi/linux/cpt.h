@@ -38,6 +38,7 @@
 #define _CPT_MESSAGE 0x06
 #define _CPT_KEY 0x07
 #define _CPT_HOLD 0x08
+#define _CPT_USER_RECORD 0x09
 
 /*
  * Handshake. In: api = CPT_API, flags = 0, features = the features the
@@ -112,12 +113,18 @@ struct cpt_api {
  * to a server outside the tree, which a restart connects again by name.
  */
 #define CPT_FEATURE_EXT_UNIX_SK _BITULL(11)
+ * CPT_IOC_USER_RECORD: the caller's own records (CPT_REC_MANIFEST) go
+ * through the session, which writes and reads them in the image like its
+ * own, and tags them like its own while an image key is loaded.
+ */
+#define CPT_FEATURE_USER_RECORDS _BITULL(12)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
 			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
 			    CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD | \
 			    CPT_FEATURE_EXT_UNIX_SK)
+			    CPT_FEATURE_USER_RECORDS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -344,6 +351,29 @@ struct cpt_hold {
 
 #define CPT_HOLD_SIZE_VER0 40
 
+/*
+ * A record of the caller's own (CPT_FEATURE_USER_RECORDS), of a type the
+ * caller writes (CPT_REC_MANIFEST), once, right after CPT_IOC_INIT's
+ * records (else EINVAL), where the image has it. Checkpoint: the session
+ * writes a record of that type around the len bytes of payload at buf (at
+ * most CPT_USER_RECORD_MAX, else EFBIG). Restart: it reads the next record,
+ * which must be of that type (else EBADMSG), copies its payload to buf,
+ * len bytes at most (EMSGSIZE if it is longer: the session is then over),
+ * and sets len to the payload's length (EFAULT: read all the same). While
+ * an image key is loaded, the record is tagged as the session's own are
+ * (docs/image-format.md).
+ */
+struct cpt_user_record {
+	__u32 type;	/* CPT_REC_MANIFEST */
+	__u32 flags;	/* none defined: must be 0 */
+	__u64 buf;	/* user pointer to the payload */
+	__u64 len;	/* checkpoint: payload bytes; restart: buf's size in, payload bytes out */
+	__u64 reserved[2];
+};
+
+#define CPT_USER_RECORD_SIZE_VER0 40
+#define CPT_USER_RECORD_MAX (16U << 20)	/* payload bytes */
+
 #define CPT_IOC_INIT _IOW(CPT_IOC_MAGIC, _CPT_INIT, struct cpt_init)
 #define CPT_IOC_SAVE _IOWR(CPT_IOC_MAGIC, _CPT_SAVE, struct cpt_subsys)
 #define CPT_IOC_RESTORE _IOWR(CPT_IOC_MAGIC, _CPT_RESTORE, struct cpt_subsys)
@@ -352,6 +382,7 @@ struct cpt_hold {
 #define CPT_IOC_MESSAGE _IOW(CPT_IOC_MAGIC, _CPT_MESSAGE, struct cpt_message)
 #define CPT_IOC_KEY _IOWR(CPT_IOC_MAGIC, _CPT_KEY, struct cpt_key)
 #define CPT_IOC_HOLD _IOWR(CPT_IOC_MAGIC, _CPT_HOLD, struct cpt_hold)
+#define CPT_IOC_USER_RECORD _IOWR(CPT_IOC_MAGIC, _CPT_USER_RECORD, struct cpt_user_record)
 
 /*
  * The image: a stream of records, each a cpt_record_header, then `length`

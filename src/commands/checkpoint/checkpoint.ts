@@ -1,6 +1,6 @@
 // `cptctl checkpoint`: sequences one checkpoint session of /dev/cpt.
 //   INIT (the module freezes the target, writes the image header)
-//   the manifest record (cptctl's own)
+//   the manifest record (cptctl's own, written by the session: USER_RECORD)
 //   SAVE of each subsystem, in header order (TASK ... MM)
 //   FINALIZE (the module writes the trailer; resumes, kills or stops)
 // Any failure closes /dev/cpt first (the module aborts: the target resumes
@@ -11,11 +11,10 @@ import { promisify } from 'node:util';
 
 import { openDevice } from '../../device.js';
 import { CheckpointError, CptError, UsageError } from '../../errors.js';
-import { imageAbiOf } from '../../image/abi.js';
 import type { ImageFile } from '../../image/files.js';
 import { openImageForWriting, removeImage } from '../../image/files.js';
-import { FdSink } from '../../image/io.js';
-import { encodeManifestRecord } from '../../image/manifest.js';
+import { CRC_SIZE, RECORD_HEADER_SIZE } from '../../image/framing.js';
+import { encodeManifest } from '../../image/manifest.js';
 import type { CptAddon, FinalizeActionName, FinalizeReply, SubsysName } from '../../native.js';
 import { packageVersion } from '../../package.js';
 import { step, StepFailure } from '../../step.js';
@@ -130,8 +129,7 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
   // Everything cptctl adds is gathered and encoded before the freeze: the
   // module's frozen window must not include cptctl's own bookkeeping.
   const facts: TargetFacts = await gatherTargetFacts(pid, environment.procRoot);
-  const abi = imageAbiOf(addon);
-  const manifest = encodeManifestRecord(abi, {
+  const manifest = encodeManifest({
     tool: `cptctl ${packageVersion()}`,
     rootPid: pid,
     argv: facts.argv,
@@ -145,6 +143,7 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
       ...(request.tcpEstablished === true ? (['TCP_HOLD'] as const) : []),
       ...(request.extUnixSk === true ? (['EXT_UNIX_SK'] as const) : []),
     ],
+    request.tcpEstablished === true ? ['SESSION', 'USER_RECORDS', 'TCP_HOLD'] : ['SESSION', 'USER_RECORDS'],
     environment.devicePath,
   );
   let image: ImageFile;
@@ -174,8 +173,9 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     );
     const initNs = process.hrtime.bigint() - started;
 
-    await step('writing the manifest', () => new FdSink(image.fd).write(manifest));
-    const manifestBytes = manifest.length;
+    // Through the session, which tags it with its own records while an image key is loaded.
+    await step('CPT_IOC_USER_RECORD(MANIFEST)', () => addon.userRecord(device.fd, addon.RECORD_TYPES.MANIFEST, manifest));
+    const manifestBytes = RECORD_HEADER_SIZE + manifest.length + CRC_SIZE;
     knownBytes += manifestBytes;
 
     const subsystems: SubsysStats[] = [];

@@ -246,6 +246,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
   let size: number;
   // cptctl's own records, which the module's trailer may leave out of its counts.
   let userRecords = 0;
+  let recordsBeforeTrailer = 0;
   let moduleRecordsBeforeTrailer = 0;
   let userBytes = 0;
 
@@ -326,6 +327,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
         break;
       case 'TRAILER': {
         trailer = message as Trailer;
+        recordsBeforeTrailer = record.index;
         moduleRecordsBeforeTrailer = record.index - userRecords;
         // The trailer counts either every record before it, or (as the module
         // writes it) only the module's own: both are exact.
@@ -450,7 +452,7 @@ export async function decodeImage(abi: ImageAbi, records: AsyncGenerator<ImageRe
       outsideVmas: all.reduce((n, p) => n + p.outsideVmas, 0n),
     },
     trailer,
-    authentication: imageAuthentication(trailer, moduleRecordsBeforeTrailer),
+    authentication: imageAuthentication(trailer, recordsBeforeTrailer, moduleRecordsBeforeTrailer),
     unknownRecords,
     notes,
   };

@@ -1,7 +1,7 @@
 // `cptctl restart`: sequences one restart session of /dev/cpt.
 //   (an image from a stream is first copied to a file: see image/spool.ts)
 //   INIT (the module reads and checks the image header)
-//   the manifest record, read here with exact-length reads
+//   the manifest record, read by the session for cptctl (USER_RECORD)
 //   the tree record, read ahead from the image file, and the plan (plan.ts)
 //   restoreTree(): the addon builds the tree with clone(), every task with
 //     its saved pid (retried for a moment while a pid is still taken); each
@@ -23,8 +23,8 @@ import { ImageError } from '../../errors.js';
 import { imageAbiOf } from '../../image/abi.js';
 import type { ImageFile } from '../../image/files.js';
 import { openImageForReading } from '../../image/files.js';
-import { FdSource, PositionedSource } from '../../image/io.js';
-import { readManifest } from '../../image/manifest.js';
+import { PositionedSource } from '../../image/io.js';
+import { decodeManifest } from '../../image/manifest.js';
 import type { Manifest } from '../../image/schema.js';
 import { isRegularFile, spoolImage } from '../../image/spool.js';
 import { readTree } from '../../image/tree.js';
@@ -106,7 +106,9 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
     // whose owner may be a user namespace the caller made, as an
     // unprivileged user's restart needs.
     const features: readonly FeatureName[] =
-      request.pidns === true ? ['SESSION', 'NEXT_PID', 'TREE', 'NEW_PIDNS'] : ['SESSION', 'NEXT_PID', 'TREE'];
+      request.pidns === true
+        ? ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS', 'NEW_PIDNS']
+        : ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS'];
     device = await openDevice(addon, features, environment.devicePath);
     image = await fileImage(opened, environment.spoolDir);
   } catch (error: unknown) {
@@ -129,14 +131,17 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
       addon.init(session.fd, { imageFd: image.fd, mode: addon.MODES.RESTART, ...(flags === 0 ? {} : { flags }) }),
     );
     // The module read the header and the tree; the file, read ahead, gives
-    // the tree to the plan. The manifest comes next, straight from the fd
-    // the module reads, and not a byte more: the module goes on reading the
-    // subsystem records right after it.
+    // the tree to the plan. The manifest comes next, read by the session
+    // (which tags it, under a key, as it tags its own records). Nothing of
+    // it is acted on before FINALIZE has checked the image: failures name
+    // the tree's root, and the manifest is returned only once it has.
     const initNs = process.hrtime.bigint() - started;
     const tree = await readTree(abi, new PositionedSource(image.fd));
-    const manifest = await readManifest(abi, new FdSource(image.fd));
+    const manifest = decodeManifest(
+      await step('CPT_IOC_USER_RECORD(MANIFEST)', () => addon.userRecord(session.fd, addon.RECORD_TYPES.MANIFEST)),
+    );
     const plan = planTree(tree, { pidns: request.pidns ?? false });
-    pid = manifest.rootPid;
+    pid = tree.tasks[0]?.pid ?? null;
     progress.phase(`restoring ${tree.tasks.length} ${tree.tasks.length === 1 ? 'task' : 'tasks'}`);
     addon.setChildSubreaper(true);
     const restoreFrom = process.hrtime.bigint();

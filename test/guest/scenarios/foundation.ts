@@ -58,6 +58,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'RESTORE',
             'SAVE',
             'SET_NEXT_ID',
+            'USER_RECORD',
           ]);
           t.deepEqual([...report.module.features].sort(), [
             'AUTH',
@@ -71,6 +72,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'SYSV_IPC',
             'TCP_HOLD',
             'TREE',
+            'USER_RECORDS',
           ]);
           t.regex(report.module.featureBits, /^0x[0-9a-f]+$/);
         },

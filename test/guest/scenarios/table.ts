@@ -2,6 +2,7 @@
 // not by theme, so that boots end at about the same time.
 import { abortScenarios } from './abort.js';
 import { authimgScenarios } from './authimg.js';
+import { authrecScenarios } from './authrec.js';
 import { compatScenarios } from './compat.js';
 import { cowScenarios } from './cow.js';
 import { deletedScenarios } from './deleted.js';
@@ -85,6 +86,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...pidfdScenarios,
   ...procStateScenarios,
   ...authimgScenarios,
+  ...authrecScenarios,
   ...hugetlbScenarios,
   ...hugetlbHostileScenarios,
   ...privmodelScenarios,

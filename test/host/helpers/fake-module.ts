@@ -7,6 +7,7 @@ import { readSync, writeSync } from 'node:fs';
 import type { CptAddon, NativeSystemError, SubsysName } from '../../../src/native.js';
 import { loadAddon } from '../../../src/native.js';
 import { imageAbi } from '../../../src/image/abi.js';
+import { Crc32c } from '../../../src/image/crc32c.js';
 import { decodeRecordHeader } from '../../../src/image/framing.js';
 import type { RecordSpec } from './image-builder.js';
 import { bodyRecords, encode, header, ipc, message, tree } from './image-builder.js';
@@ -36,8 +37,8 @@ export interface FakeOptions {
    * 'INIT', 'restoreTree'), the error, and how many times (every time by default).
    */
   readonly fail?: { readonly call: string; readonly error: Error; readonly times?: number };
-  /** Features the handshake offers; both by default. */
-  readonly features?: readonly ('SESSION' | 'NEXT_PID' | 'TREE')[];
+  /** Features the handshake offers; all these by default. */
+  readonly features?: readonly ('SESSION' | 'NEXT_PID' | 'TREE' | 'USER_RECORDS')[];
 }
 
 /** The records the module writes for each subsystem. */
@@ -100,7 +101,7 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
   };
 
   let imageFd = -1;
-  const supported = options.features ?? ['SESSION', 'NEXT_PID', 'TREE'];
+  const supported = options.features ?? ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS'];
   const addon: CptAddon = {
     ...real,
     api: () => ({
@@ -142,6 +143,27 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
         return Promise.reject(error);
       }
     },
+    // A record of cptctl's own, written or read at the file position as the module does.
+    userRecord: ((fd: number, type: number, payload?: Buffer): Promise<Buffer | undefined> => {
+      try {
+        const name = nameOf(real.RECORD_TYPES, type);
+        call('USER_RECORD', name, fd);
+        if (payload !== undefined) {
+          write(imageFd, [{ type: name, payload }]);
+          return Promise.resolve(undefined);
+        }
+        const headerBytes = readExactly(imageFd, 16);
+        const header = decodeRecordHeader(headerBytes);
+        const badMessage = systemError('EBADMSG', 74, 'CPT_IOC_USER_RECORD', 'Bad message');
+        if (header.type !== type) throw badMessage;
+        const rest = readExactly(imageFd, Number(header.length) + 4);
+        const read = rest.subarray(0, Number(header.length));
+        if (new Crc32c().update(headerBytes).update(read).digest() !== rest.readUInt32LE(read.length)) throw badMessage;
+        return Promise.resolve(read);
+      } catch (error: unknown) {
+        return Promise.reject(error);
+      }
+    }) as CptAddon['userRecord'],
     setChildSubreaper: () => undefined,
     reapChildren: () => Promise.resolve(),
     restoreTree: (fd, plan) => {
