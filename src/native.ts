@@ -13,8 +13,18 @@ export type IoctlName = 'API' | 'INIT' | 'SAVE' | 'RESTORE' | 'FINALIZE' | 'SET_
 
 /** Features by the suffix of their CPT_FEATURE_* name; keys of FEATURE_BITS. */
 export type FeatureName =
-  'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS' | 'TCP_HOLD' | 'EXT_UNIX_SK';
-  'SESSION' | 'NEXT_PID' | 'MESSAGES' | 'TREE' | 'STATS' | 'SYSV_IPC' | 'PTY' | 'AUTH' | 'NEW_PIDNS' | 'TCP_HOLD' | 'USER_RECORDS';
+  | 'SESSION'
+  | 'NEXT_PID'
+  | 'MESSAGES'
+  | 'TREE'
+  | 'STATS'
+  | 'SYSV_IPC'
+  | 'PTY'
+  | 'AUTH'
+  | 'NEW_PIDNS'
+  | 'TCP_HOLD'
+  | 'EXT_UNIX_SK'
+  | 'USER_RECORDS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

@@ -113,6 +113,7 @@ struct cpt_api {
  * to a server outside the tree, which a restart connects again by name.
  */
 #define CPT_FEATURE_EXT_UNIX_SK _BITULL(11)
+/*
  * CPT_IOC_USER_RECORD: the caller's own records (CPT_REC_MANIFEST) go
  * through the session, which writes and reads them in the image like its
  * own, and tags them like its own while an image key is loaded.
@@ -123,7 +124,7 @@ struct cpt_api {
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
 			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
 			    CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD | \
-			    CPT_FEATURE_EXT_UNIX_SK)
+			    CPT_FEATURE_EXT_UNIX_SK | \
 			    CPT_FEATURE_USER_RECORDS)
 
 /*

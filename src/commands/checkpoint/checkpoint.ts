@@ -140,10 +140,10 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     addon,
     [
       'SESSION',
+      'USER_RECORDS',
       ...(request.tcpEstablished === true ? (['TCP_HOLD'] as const) : []),
       ...(request.extUnixSk === true ? (['EXT_UNIX_SK'] as const) : []),
     ],
-    request.tcpEstablished === true ? ['SESSION', 'USER_RECORDS', 'TCP_HOLD'] : ['SESSION', 'USER_RECORDS'],
     environment.devicePath,
   );
   let image: ImageFile;
