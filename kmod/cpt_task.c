@@ -1007,37 +1007,52 @@ static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
 	new->cap_permitted = caps;
 	new->cap_inheritable = CAP_EMPTY_SET;
 	new->cap_ambient = CAP_EMPTY_SET;
+	/* 1: the caller lacks some of them, and cannot open as the opener did. */
+	for (i = 0; i < 32; i++)
+		if ((file_caps & BIT(i)) && !cap_raised(caps, i))
+			return 1;
 	return 0;
 }
 
 /*
  * The credentials a file is opened with again: its opener's from the image
  * (o), made from the caller's, so that they never hold a capability the
- * caller lacks; or, if the image saved none, the task's own from the image.
+ * caller lacks. If the image saved none, or the opener had a capability the
+ * caller lacks (a user restarting its own service whose log root opened
+ * before it dropped to the user), the task's own from the image: the
+ * opener's ids without its capabilities would be neither the opener nor the
+ * task, and refuse a file both may open; the caller's own check
+ * (cpt_task_open()) still bounds what is opened. *as_opener says which.
  * A reference the caller puts.
  */
 static const struct cred *cpt_opener_cred(struct cpt_session *s, const struct cpt_opener *o,
-					  const char *what, const char *name)
+					  const char *what, const char *name, bool *as_opener)
 {
 	const struct cred *image;
 	struct cred *new;
-	int ret;
+	int ret = 1;
 
-	if (!o || !o->saved) {
-		image = cpt_task_image_cred(s, what, name);
-		return image ? get_cred(image) : ERR_PTR(-EBADMSG);
-	}
-	new = prepare_creds();
-	if (!new)
-		return ERR_PTR(-ENOMEM);
-	ret = cpt_opener_ids(o, new) ?: cpt_opener_groups(o, new);
-	if (ret) {
-		cpt_note("image: pid %d: %s %s: bad opener credentials (%d)\n",
-			 task_pid_vnr(current), what, name, ret);
+	if (o && o->saved) {
+		new = prepare_creds();
+		if (!new)
+			return ERR_PTR(-ENOMEM);
+		ret = cpt_opener_ids(o, new);
+		if (!ret)
+			ret = cpt_opener_groups(o, new);
+		if (ret < 0) {
+			cpt_note("image: pid %d: %s %s: bad opener credentials (%d)\n",
+				 task_pid_vnr(current), what, name, ret);
+			abort_creds(new);
+			return ERR_PTR(ret);
+		}
+		*as_opener = !ret;
+		if (!ret)
+			return new;
 		abort_creds(new);
-		return ERR_PTR(ret);
 	}
-	return new;
+	*as_opener = false;
+	image = cpt_task_image_cred(s, what, name);
+	return image ? get_cred(image) : ERR_PTR(-EBADMSG);
 }
 
 /*
@@ -1087,12 +1102,13 @@ int cpt_task_may(struct cpt_session *s, const char *what, const char *name,
 int cpt_task_may_open(struct cpt_session *s, const char *what, const char *name,
 		      const struct path *p, int flags, const struct cpt_opener *o)
 {
-	const struct cred *cred = cpt_opener_cred(s, o, what, name);
+	bool as_opener;
+	const struct cred *cred = cpt_opener_cred(s, o, what, name, &as_opener);
 	int ret;
 
 	if (IS_ERR(cred))
 		return PTR_ERR(cred);
-	ret = cpt_both_may(cred, o && o->saved, what, name, p, cpt_open_mask(flags));
+	ret = cpt_both_may(cred, as_opener, what, name, p, cpt_open_mask(flags));
 	put_cred(cred);
 	return ret;
 }
@@ -1116,6 +1132,7 @@ struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *
 	int mask = cpt_open_mask(flags);
 	const struct cred *cred, *old;
 	struct file *file;
+	bool as_opener;
 	struct path p;
 	int ret;
 
@@ -1131,7 +1148,7 @@ struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *
 		path_put(&p);
 		return ERR_PTR(ret);
 	}
-	cred = cpt_opener_cred(s, o, what, name);
+	cred = cpt_opener_cred(s, o, what, name, &as_opener);
 	if (IS_ERR(cred)) {
 		path_put(&p);
 		return ERR_CAST(cred);
@@ -1140,7 +1157,7 @@ struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *
 	file = filp_open(name, flags, 0);
 	revert_creds(old);
 	if (IS_ERR(file)) {
-		cpt_note_refused(what, name, cred, o && o->saved, PTR_ERR(file));
+		cpt_note_refused(what, name, cred, as_opener, PTR_ERR(file));
 	} else if (file_inode(file) != d_inode(p.dentry) || file->f_path.mnt != p.mnt) {
 		cpt_note("pid %d: %s %s changed while it was opened\n", task_pid_vnr(current),
 			 what, name);

@@ -148,16 +148,25 @@ export async function makeSeeds(addon: CptAddon, seedsDir: string, specs: readon
     if (spec.owner === 'nobody') chownSync(work, 65534, 65534);
     const out = join(SEED_WORK_DIR, `${spec.name}.out`); // not in work: tree_state wants it empty
     const fd = openSync(out, 'w');
-    // What the workload has open is reopened by its restarts: nobody's must be nobody's.
+    // What the workload has open is reopened by its restarts as its opener
+    // opened it: nobody's output must be nobody's, and opened by nobody.
     if (spec.owner === 'nobody') chownSync(out, 65534, 65534);
     // The saved seed's pids are free in any fresh boot: a range per seed, another one for a rerun.
     const seedIndex = SEED_SPECS.indexOf(spec);
     writeFileSync('/proc/sys/kernel/ns_last_pid', String(SEED_PID_BASE + 1000 * seedIndex + (kept ? 500 : 0)));
     if (spec.hugePages === true) prepareHugePages();
     const program = join(WORKLOADS, spec.workload);
-    const [file, args] = spec.owner === 'nobody' ? ['setpriv', [...NOBODY, program, ...spec.args(work)]] : [program, spec.args(work)];
+    const nobody = spec.owner === 'nobody';
+    const [file, args] = nobody
+      ? ['setpriv', [...NOBODY, 'sh', '-c', 'exec "$0" "$@" >"$CPT_SEED_OUT" 2>&1 </dev/null', program, ...spec.args(work)]]
+      : [program, spec.args(work)];
     // A session of its own, so that the image names none outside its tree.
-    const child = spawn(file, args, { cwd: work, detached: spec.setsid !== true, stdio: ['ignore', fd, fd] });
+    const child = spawn(file, args, {
+      cwd: work,
+      detached: spec.setsid !== true,
+      stdio: nobody ? 'ignore' : ['ignore', fd, fd],
+      env: { ...process.env, CPT_SEED_OUT: out },
+    });
     closeSync(fd);
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const deadline = Date.now() + 60_000;

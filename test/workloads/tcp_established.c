@@ -35,6 +35,7 @@
 #include <linux/sockios.h>
 
 #include "check.h"
+#include "inet_names.h"
 #include "sync.h"
 
 /* What each end writes after the restart, then shuts down. */
@@ -171,17 +172,7 @@ static void connected(int family, int *listener, int *client, int *server)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
-			htonl(INADDR_LOOPBACK);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-		len = sizeof(struct sockaddr_in6);
-	}
+	len = loopback_address(&ss, family, 0);
 	*listener = socket(family, SOCK_STREAM, 0);
 	if (*listener < 0 ||
 	    setsockopt(*listener, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 },

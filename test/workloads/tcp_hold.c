@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "inet_names.h"
+
 #define END_MARK 0xffffffffu
 
 static const char *dir;
@@ -173,19 +175,7 @@ static void server(int family, int nr)
 	lfd = socket(family, SOCK_STREAM, 0);
 	if (lfd < 0)
 		die("socket");
-	if (family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		len = sizeof(*sin6);
-	}
+	len = loopback_address(&ss, family, 0);
 	if (bind(lfd, (struct sockaddr *)&ss, len) || listen(lfd, nr + 1) ||
 	    getsockname(lfd, (struct sockaddr *)&ss, &len))
 		die("listen");
@@ -232,21 +222,7 @@ static int connect_to_server(void)
 	if (!f || fscanf(f, "%d %d", &family, &port) != 2)
 		die("port file");
 	fclose(f);
-	if (family == 4) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-		sin->sin_port = htons(port);
-		len = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_loopback;
-		sin6->sin6_port = htons(port);
-		len = sizeof(*sin6);
-	}
+	len = loopback_address(&ss, family == 4 ? AF_INET : AF_INET6, port);
 	fd = socket(ss.ss_family, SOCK_STREAM, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len))
 		die("connect");

@@ -38,6 +38,7 @@
 #include <linux/sockios.h>
 
 #include "check.h"
+#include "inet_names.h"
 #include "sync.h"
 
 static void die(const char *what)
@@ -138,17 +139,7 @@ static void connected(struct conn *c, int family, int small_rcv, int dir)
 	socklen_t len;
 	int l;
 
-	memset(&ss, 0, sizeof(ss));
-	if (family == AF_INET) {
-		((struct sockaddr_in *)&ss)->sin_family = AF_INET;
-		((struct sockaddr_in *)&ss)->sin_addr.s_addr =
-			htonl(INADDR_LOOPBACK);
-		len = sizeof(struct sockaddr_in);
-	} else {
-		((struct sockaddr_in6 *)&ss)->sin6_family = AF_INET6;
-		((struct sockaddr_in6 *)&ss)->sin6_addr = in6addr_loopback;
-		len = sizeof(struct sockaddr_in6);
-	}
+	len = loopback_address(&ss, family, 0);
 	l = socket(family, SOCK_STREAM, 0);
 	if (l < 0 || bind(l, (struct sockaddr *)&ss, len) || listen(l, 1) ||
 	    getsockname(l, (struct sockaddr *)&ss, &len))

@@ -149,7 +149,7 @@ scenario_cwd_refused() {
 	as_nobody_cr "$cptctl" restart "$mine/cwd.img" --detach >/dev/null 2>"$scratch/cwd.err"
 	status=$?
 	pass_if creds.cwd-needs-chdir-rights "nobody's restart into root's 0700 directory exited $status: $(cat "$scratch/cwd-ckpt.err" "$scratch/cwd.err" | tr '\n' ' ')" \
-		eval '[ "$status" -eq 5 ] && grep -q "may not enter the working directory $mine/cwd" "$scratch/cwd.err" && [ ! -d "/proc/$pid" ]'
+		eval '[ "$status" -eq 5 ] && grep -q "working directory $mine/cwd: refused to the restarting caller" "$scratch/cwd.err" && [ ! -d "/proc/$pid" ]'
 	kill "$pid" 2>/dev/null
 	chmod 0600 /dev/cpt
 }
