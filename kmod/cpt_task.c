@@ -971,6 +971,7 @@ static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	u32 file_caps = 0;
+	bool lacking = false;
 	kernel_cap_t caps;
 	kuid_t uid;
 	kgid_t gid;
@@ -998,20 +999,24 @@ static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
 	new->egid = gid;
 	new->sgid = gid;
 	new->fsgid = gid;
-	/* Of the opener's capabilities, only those the caller has too. */
+	/*
+	 * Of the opener's capabilities, only those the caller has too; 1 if
+	 * the caller lacks some, and so cannot open as the opener did.
+	 */
 	caps = CAP_EMPTY_SET;
-	for (i = 0; i < 32; i++)
-		if ((file_caps & BIT(i)) && cap_raised(current_cred()->cap_effective, i))
+	for (i = 0; i < 32; i++) {
+		if (!(file_caps & BIT(i)))
+			continue;
+		if (cap_raised(current_cred()->cap_effective, i))
 			cap_raise(caps, i);
+		else
+			lacking = true;
+	}
 	new->cap_effective = caps;
 	new->cap_permitted = caps;
 	new->cap_inheritable = CAP_EMPTY_SET;
 	new->cap_ambient = CAP_EMPTY_SET;
-	/* 1: the caller lacks some of them, and cannot open as the opener did. */
-	for (i = 0; i < 32; i++)
-		if ((file_caps & BIT(i)) && !cap_raised(caps, i))
-			return 1;
-	return 0;
+	return lacking;
 }
 
 /*
