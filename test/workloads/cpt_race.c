@@ -353,12 +353,14 @@ static int cmd_loop(pid_t pid, int count, const char *image, const char *mode)
 		}
 	}
 	/*
-	 * CPT_RACE_HOLD_UNTIL: the session stays open until that file exists
-	 * (60 s at most), so that a scenario's rmmod finds every loop's session
-	 * open however fast the checkpoints went.
+	 * CPT_RACE_HOLD_UNTIL: the session stays open until that file exists,
+	 * so that a scenario's rmmod finds every loop's session open however
+	 * fast the checkpoints went. The scenario creates it in every case;
+	 * the 10 minutes are a safety net only: a shorter one let every session
+	 * close before rmmod's first try on a loaded CI host.
 	 */
 	if (getenv("CPT_RACE_HOLD_UNTIL"))
-		wait_for_file(getenv("CPT_RACE_HOLD_UNTIL"), 60000);
+		wait_for_file(getenv("CPT_RACE_HOLD_UNTIL"), 600000);
 	printf("closing\n");
 	close(dev);
 	printf("loop: %d checkpoints in %ld ms: %u saved, %u failed (last: %s)\n",

@@ -107,12 +107,16 @@ scenario_concurrent() {
 	said() { cat "$scratch"/loop.* "$scratch"/same.* | grep -c "^$1\$"; }
 	wait_until [ "$(said open)" -eq 22 ]
 	unset CPT_RACE_HOLD_UNTIL
+	opened=$(said open)
+	closed_before=$(said closing)
 	# rmmod lets the sessions go (creates release) after its first refusal.
 	"$race" rmmod "$scratch/release" >"$scratch/rmmod.out"
+	touch "$scratch/release"	# in every case: no loop waits for nothing
 	closed=$(said closing)
 	refused=no
-	[ "$closed" -eq 22 ] && grep -q "unloaded after [1-9]" "$scratch/rmmod.out" && refused=yes
-	pass_if race.rmmod-refused "$(cat "$scratch/rmmod.out"), once $closed of 22 sessions' files were closed" \
+	[ "$opened" -eq 22 ] && [ "$closed_before" -eq 0 ] && [ "$closed" -eq 22 ] &&
+		grep -q "unloaded after [1-9]" "$scratch/rmmod.out" && refused=yes
+	pass_if race.rmmod-refused "$(cat "$scratch/rmmod.out"); $opened of 22 sessions open and $closed_before closed when rmmod started, $closed closed after" \
 		[ $refused = yes ]
 	pass_if race.rmmod-after "the module unloaded once every session's file was closed" [ ! -e /dev/cpt ]
 	insmod "$cpt_ko"
