@@ -74,9 +74,8 @@ static int cpt_scm_check_sent(struct socket *pair[2], long fd, struct file *file
 	spin_unlock(&q->lock);
 	after = cpt_compat_file_refs(file);
 	if (nr != 1 || got[0] != file || after != before + 1)
-		return cpt_compat_fail("an fd sent reads as %u files (the first %s), %ld -> %ld refs",
-				       nr, got[0] == file ? "its" : "another",
-				       before, after);
+		return cpt_compat_fail("an fd sent reads as %u files (%s first), refs %ld -> %ld",
+				       nr, got[0] == file ? "its" : "another", before, after);
 	return 0;
 }
 

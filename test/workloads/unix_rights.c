@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 #include "sync.h"
 
 #define TIMEOUT_MS 10000
@@ -116,19 +117,7 @@ static void marker(char *buf, size_t size, const char *name)
 /* "scm_fds: N" of the socket's fdinfo: the fds in flight in its queue. */
 static int scm_fds(int sock)
 {
-	char path[64], line[128];
-	int nr = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", sock);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "scm_fds: %d", &nr) == 1)
-			break;
-	fclose(f);
-	return nr;
+	return fdinfo_number(sock, "scm_fds: %d", -1);
 }
 
 /* The sender: passes its files, then checks the file's offset moved with the root's read. */
