@@ -604,10 +604,6 @@ int cpt_save_in_flight(struct cpt_file_save *fs, struct file *file, u32 *id)
 	return 0;
 }
 
-static int cpt_encode_file(const struct cpt_session *s, struct cpt_pb_buf *msg,
-			   const struct cpt_fd_table *tab, const struct cpt_fd_entry *e,
-			   struct cpt_saved_file *sf, struct cpt_file_registry *reg, char *buf);
-
 /*
  * Why a file in flight cannot come back, or NULL: what the final step
  * sets again through the File's fd in its record (F_SETFL's flags, the
