@@ -473,4 +473,14 @@ int cpt_check_hugetlb_resv(void);
 /* unix connections not accepted yet (cpt_unix.c) */
 int cpt_check_unix_embryo(void);
 
+/*
+ * cpt_compat_scm.c: the files a queued unix message carries (SCM_RIGHTS),
+ * in order, without references: up to max of them in files; returns how
+ * many it carries. The caller holds the queue's lock. Checked: scm_rights.
+ */
+struct sk_buff;
+unsigned int cpt_compat_skb_files(const struct sk_buff *skb, struct file **files,
+				  unsigned int max);
+int cpt_check_scm_rights(void);
+
 #endif /* CPT_COMPAT_H */

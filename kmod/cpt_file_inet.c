@@ -1527,14 +1527,15 @@ static int cpt_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state)
 
 /*
  * A saved connection held by someone outside the tree as well: more
- * references to its file than the tree's fds and the registry's own
+ * references to its file than the tree's fds, the messages queued in the
+ * tree's unix sockets that carry it (SCM_RIGHTS) and the registry's own
  * (cpt_compat_holders.c says why that count is exact in a frozen tree).
  * --kill would end it under that holder, which the count cannot name;
  * every fd table of the system can, when the holder has one.
  */
 static bool cpt_tcp_shared(const struct cpt_saved_file *sf)
 {
-	return cpt_compat_file_refs(sf->file) != (long)sf->tree_fds + 1;
+	return cpt_compat_file_refs(sf->file) != (long)sf->tree_fds + sf->in_flight + 1;
 }
 
 /* A walk of every fd table for the holders of shared connections. */

@@ -115,6 +115,9 @@ void cpt_files_release(struct cpt_session *s)
 		fput(reg->saved[i].file);
 	kvfree(reg->saved);
 	kvfree(reg->pipes);
+	kvfree(reg->in_flight_todo);
+	xa_destroy(&reg->pair_fills);
+	xa_destroy(&reg->fd_carriers);
 	xa_destroy(&reg->saved_of_file);
 	xa_destroy(&reg->pipe_of_pipe);
 	xa_for_each(&reg->listener_names, i, name)
@@ -151,6 +154,8 @@ static struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->pipe_ends);
 		xa_init(&s->files->pair_ends);
 		xa_init(&s->files->pending_ends);
+		xa_init(&s->files->pair_fills);
+		xa_init(&s->files->fd_carriers);
 		xa_init(&s->files->deleted_files);
 		xa_init(&s->files->ptys);
 		xa_init(&s->files->saved_of_file);
@@ -237,8 +242,11 @@ int cpt_grow(void **array, unsigned int *cap, unsigned int nr, size_t size)
 	return 0;
 }
 
-/* Notes a file of the tree, and its pipe if it is one. */
-static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
+/*
+ * Notes a file of the tree, held by an fd or carried by a message queued in
+ * a unix socket of the tree (in_flight), and its pipe if it is one.
+ */
+static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file, bool in_flight)
 {
 	struct pipe_inode_info *pipe;
 	struct cpt_saved_file *sf;
@@ -248,7 +256,10 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 
 	sf = cpt_find_saved(reg, file);
 	if (sf) {
-		sf->tree_fds++;
+		if (in_flight)
+			sf->in_flight++;
+		else
+			sf->tree_fds++;
 		return 0;
 	}
 	if (reg->nr_saved >= CPT_MAX_FILES)
@@ -261,7 +272,8 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file)
 	if (ret)
 		return ret;
 	sf = &reg->saved[reg->nr_saved++];
-	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1, .tree_fds = 1 };
+	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1,
+					.tree_fds = !in_flight, .in_flight = in_flight };
 	pipe = cpt_pipe_of(file);
 	if (!pipe)
 		return 0;
@@ -526,6 +538,8 @@ static int cpt_encode_file(const struct cpt_session *s, struct cpt_pb_buf *msg,
 	cpt_pb_u64(&one, CPT_PB_FILE_MODE, file_inode(e->file)->i_mode);
 	if (cpt_reopened_by_path(e->kind))
 		cpt_opener_save(&one, CPT_PB_FILE_OPENER, e->file);
+	if (sf && sf->in_flight)
+		cpt_pb_u64(&one, CPT_PB_FILE_IN_FLIGHT, 1);
 	ret = ops->save(&fs) ?: cpt_lock_save_file(&one, e->fd, e->file, !sf) ?:
 	      cpt_fown_save(&fs, s);
 	if (ret) {
@@ -537,18 +551,135 @@ static int cpt_encode_file(const struct cpt_session *s, struct cpt_pb_buf *msg,
 }
 
 /*
+ * The kind of a file the tree holds whole with other files: an end of a
+ * unix socket pair or of a connection not accepted yet, a pipe or FIFO, a
+ * pty; 0 if none. first: its File is being saved now (a pair's end then
+ * gives its peer the pair's id).
+ */
+static int cpt_tree_kind(struct cpt_file_registry *reg, struct file *file,
+			 struct cpt_saved_file *sf, bool first)
+{
+	struct cpt_saved_file *peer = NULL, *pty_master;
+	struct file *pty_slave;
+	int pty_kind;
+
+	if (first && S_ISSOCK(file_inode(file)->i_mode))
+		peer = cpt_unix_pair_peer(reg, file);
+	pty_kind = cpt_pty_in_tree(reg, file, &pty_master, &pty_slave);
+	if (pty_kind < 0)
+		return pty_kind;
+	if (peer) {
+		/* Both ends get the pair's id with the first. */
+		if (!peer->pair)
+			peer->pair = ++reg->next_pair;
+		sf->pair = peer->pair;
+		return CPT_PB_FILE_KIND_UNIX_PAIR;
+	}
+	/* Its listener, saved before it, gave it its pair id. */
+	if (first && sf->unix_pending)
+		return CPT_PB_FILE_KIND_UNIX_PAIR;
+	if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe]))
+		return cpt_is_anon_pipe(file) ? CPT_PB_FILE_KIND_PIPE : CPT_PB_FILE_KIND_FIFO;
+	return pty_kind;
+}
+
+int cpt_save_in_flight(struct cpt_file_save *fs, struct file *file, u32 *id)
+{
+	struct cpt_file_registry *reg = fs->reg;
+	struct cpt_saved_file *sf = cpt_find_saved(reg, file);
+	int ret;
+
+	/* Every file a queue of the tree's sockets carries was noted, frozen. */
+	if (!sf)
+		return -EAGAIN;
+	if (!sf->id) {
+		ret = cpt_grow((void **)&reg->in_flight_todo, &reg->cap_in_flight_todo,
+			       reg->nr_in_flight_todo, sizeof(*reg->in_flight_todo));
+		if (ret)
+			return ret;
+		reg->in_flight_todo[reg->nr_in_flight_todo++] = sf - reg->saved;
+		sf->id = ++reg->next_id;
+	}
+	*id = sf->id;
+	return 0;
+}
+
+/*
+ * Why a file in flight cannot come back, or NULL: what the final step
+ * sets again through the File's fd in its record (F_SETFL's flags, the
+ * owner, O_ASYNC, a lease: cpt_file_flags.c, cpt_file_owner.c), which a
+ * file in flight may not have there.
+ */
+static const char *cpt_in_flight_refusal(struct file *file)
+{
+	struct cpt_file_lease lease;
+	struct cpt_file_fown fo;
+	const char *why = NULL;
+
+	cpt_compat_file_fown(file, &fo);
+	if (file->f_flags & (O_DIRECT | O_NOATIME))
+		why = "a file in flight with O_DIRECT or O_NOATIME";
+	else if (fo.pid || fo.signum || (file->f_flags & FASYNC) ||
+		 cpt_compat_file_lease(file, &lease))
+		why = "a file in flight with O_ASYNC, a SIGIO owner or a lease";
+	put_pid(fo.pid);
+	return why;
+}
+
+/*
+ * The Files of the files in flight that the File just saved (of the fd
+ * carrier) carries and gave an id, in this record: each saved as its kind
+ * saves it, named by the carrier's fd. The shell's terminal has no fd
+ * number here to be INHERITED at.
+ */
+static int cpt_encode_in_flight(const struct cpt_session *s, struct cpt_pb_buf *msg,
+				const struct cpt_fd_table *tab, struct cpt_file_registry *reg,
+				unsigned int carrier, char *buf)
+{
+	struct cpt_fd_entry e = { .fd = carrier };
+	struct cpt_saved_file *sf;
+	const char *why;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < reg->nr_in_flight_todo; i++) {
+		sf = &reg->saved[reg->in_flight_todo[i]];
+		e.file = sf->file;
+		e.id = sf->id;
+		why = cpt_in_flight_refusal(e.file);
+		ret = why ? cpt_refuse(carrier, why) : cpt_tree_kind(reg, e.file, sf, true);
+		if (ret > 0)
+			e.kind = ret;
+		else if (!ret && cpt_is_shell_stdio(e.file))
+			ret = cpt_refuse(carrier, "the shell's terminal in flight in a message");
+		else if (!ret)
+			ret = cpt_file_kind(carrier, e.file, buf, &e.kind);
+		if (ret >= 0) {
+			sf->kind = e.kind;
+			ret = cpt_encode_file(s, msg, tab, &e, sf, reg, buf);
+		}
+		if (ret == -EOPNOTSUPP || ret == -EOVERFLOW)
+			cpt_note("fd %u: (%s: %s)\n", carrier,
+				 "the file above is in flight in a message queued in its socket",
+				 "SCM_RIGHTS");
+	}
+	reg->nr_in_flight_todo = 0;
+	return ret;
+}
+
+/*
  * Gives each fd its File, in increasing fd order so that a refusal names
  * the lowest fd, and encodes each File the first time the tree's fds name
- * it (at its lowest fd in the first process that has it).
+ * it (at its lowest fd in the first process that has it), and after it the
+ * files in flight its queued messages carry that have no File yet.
  */
 static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
 			    struct cpt_fd_table *tab, struct cpt_file_registry *reg, char *buf)
 {
-	struct cpt_saved_file *sf, *peer, *pty_master;
-	struct file *pty_slave;
+	struct cpt_saved_file *sf;
 	struct cpt_pb_buf one;
 	unsigned int i;
-	int ret, pty_kind;
+	int ret, tree_kind;
 
 	for (i = 0; i < tab->nr; i++) {
 		struct cpt_fd_entry *e = &tab->ent[i], *o = &tab->ent[e->owner];
@@ -559,26 +690,11 @@ static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
 		sf = cpt_find_saved(reg, e->file);
 		if (!sf)
 			return -EAGAIN;	/* the tree was scanned frozen: a bug */
-		peer = NULL;
-		if (!sf->id && S_ISSOCK(file_inode(e->file)->i_mode))
-			peer = cpt_unix_pair_peer(reg, e->file);
-		pty_kind = cpt_pty_in_tree(reg, e->file, &pty_master, &pty_slave);
-		if (pty_kind < 0)
-			return pty_kind;
-		if (peer) {
-			e->kind = CPT_PB_FILE_KIND_UNIX_PAIR;
-			/* Both ends get the pair's id with the first. */
-			if (!peer->pair)
-				peer->pair = ++reg->next_pair;
-			sf->pair = peer->pair;
-		} else if (!sf->id && sf->unix_pending) {
-			/* Its listener, saved before it, gave it its pair id. */
-			e->kind = CPT_PB_FILE_KIND_UNIX_PAIR;
-		} else if (sf->pipe >= 0 && cpt_pipe_in_tree(&reg->pipes[sf->pipe])) {
-			e->kind = cpt_is_anon_pipe(e->file) ? CPT_PB_FILE_KIND_PIPE :
-							      CPT_PB_FILE_KIND_FIFO;
-		} else if (pty_kind) {
-			e->kind = pty_kind;
+		tree_kind = cpt_tree_kind(reg, e->file, sf, !sf->id);
+		if (tree_kind < 0)
+			return tree_kind;
+		if (tree_kind) {
+			e->kind = tree_kind;
 		} else if (cpt_is_shell_stdio(e->file) && (o->fd <= 2 || !sf->id)) {
 			/* The shell's terminal, higher: opened anew (cpt_shell_tty.c). */
 			ret = o->fd > 2 ? cpt_shell_tty_kind(s, reg, o->fd, e->file) : 0;
@@ -619,7 +735,8 @@ save:
 			sf->id = ++reg->next_id;
 			sf->kind = e->kind;
 			e->id = sf->id;
-			ret = cpt_encode_file(s, msg, tab, e, sf, reg, buf);
+			ret = cpt_encode_file(s, msg, tab, e, sf, reg, buf) ?:
+			      cpt_encode_in_flight(s, msg, tab, reg, e->fd, buf);
 			if (ret)
 				return ret;
 		}
@@ -636,9 +753,37 @@ save:
 }
 
 /*
+ * The files in flight in the messages queued in the unix sockets the
+ * tree's fds hold (SCM_RIGHTS): the tree's too. Those a socket only in
+ * flight carries are not: such a socket is refused when saved.
+ */
+static int cpt_scan_in_flight(struct cpt_file_registry *reg)
+{
+	unsigned int held = reg->nr_saved, i, j, nr;
+	struct file **files;
+	int ret = 0;
+
+	for (i = 0; !ret && i < held; i++) {
+		if (!S_ISSOCK(file_inode(reg->saved[i].file)->i_mode))
+			continue;
+		ret = cpt_unix_files_in_flight(reg->saved[i].file, &files, &nr);
+		for (j = 0; j < nr; j++) {
+			if (!ret)
+				ret = cpt_note_tree_file(reg, files[j], true);
+			fput(files[j]);
+		}
+		if (nr)
+			kvfree(files);
+		ret = ret ?: cpt_long_loop_check();
+	}
+	return ret;
+}
+
+/*
  * Before the first process's FILES: every file of every fd table of the
- * tree, so that a pipe is known to be the tree's own (all its ends here)
- * before any of its ends is saved. The tree is frozen: the tables hold.
+ * tree, and those in flight in its unix sockets' queues, so that a pipe
+ * is known to be the tree's own (all its ends here) before any of its ends
+ * is saved. The tree is frozen: the tables and the queues hold.
  */
 static int cpt_scan_tree_files(struct cpt_session *s, struct cpt_file_registry *reg)
 {
@@ -652,9 +797,11 @@ static int cpt_scan_tree_files(struct cpt_session *s, struct cpt_file_registry *
 		tab = (struct cpt_fd_table) {};
 		ret = cpt_collect_fds(s->tasks[t].task, &tab);
 		for (i = 0; !ret && i < tab.nr; i++)
-			ret = cpt_note_tree_file(reg, tab.ent[i].file) ?: cpt_long_loop_check();
+			ret = cpt_note_tree_file(reg, tab.ent[i].file, false) ?:
+			      cpt_long_loop_check();
 		cpt_fd_table_release(&tab);
 	}
+	ret = ret ?: cpt_scan_in_flight(reg);
 	reg->scanned = !ret;
 	return ret;
 }
@@ -711,8 +858,21 @@ static int cpt_malformed(const char *what, int ret)
 	return ret;
 }
 
+/* Whether a File has in_flight, read as cpt_decode_fields() will. */
+static bool cpt_file_in_flight(const struct cpt_pb_field *f)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field g;
+	bool in_flight = false;
+
+	cpt_pb_for_each_subfield(&r, f, &g)
+		if (g.num == CPT_PB_FILE_IN_FLIGHT)
+			cpt_pb_read_bool(&r, &g, &in_flight);
+	return !cpt_pb_end(&r) && in_flight;
+}
+
 static int cpt_count_entries(const void *data, size_t len, unsigned int *nr_files,
-			     unsigned int *nr_fds)
+			     unsigned int *nr_fds, unsigned int *nr_in_flight)
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
@@ -720,11 +880,14 @@ static int cpt_count_entries(const void *data, size_t len, unsigned int *nr_file
 
 	*nr_files = 0;
 	*nr_fds = 0;
+	*nr_in_flight = 0;
 	cpt_pb_for_each_field(&r, data, len, &f) {
-		if (f.num == CPT_PB_FILES_FILES)
+		if (f.num == CPT_PB_FILES_FILES) {
 			(*nr_files)++;
-		else if (f.num == CPT_PB_FILES_FDS)
+			*nr_in_flight += cpt_file_in_flight(&f);
+		} else if (f.num == CPT_PB_FILES_FDS) {
 			(*nr_fds)++;
+		}
 	}
 	ret = cpt_pb_end(&r);
 	return ret ? cpt_malformed("Files record", ret) : 0;
@@ -825,7 +988,9 @@ static int cpt_decode_fields(struct cpt_rfile *rfile, const struct cpt_pb_field 
 		return ret;
 	rfile->ops = cpt_file_ops_of(rfile->kind);
 	cpt_pb_for_each_subfield(&r, f, &g) {
-		if (g.num == CPT_PB_FILE_LOCKS)
+		if (g.num == CPT_PB_FILE_IN_FLIGHT)
+			cpt_pb_read_bool(&r, &g, &rfile->in_flight);
+		else if (g.num == CPT_PB_FILE_LOCKS)
 			cpt_pb_fail(&r, cpt_lock_decode_file_field(rfile, &g));
 		else if (cpt_fown_is_field(g.num))
 			cpt_pb_fail(&r, cpt_fown_decode_field(rfile, &g));
@@ -979,7 +1144,9 @@ static int cpt_decode_fds(struct cpt_restore_files *rf, struct cpt_file_registry
 				 cttys > 1 ? "again" : "an fd names");
 			return -EBADMSG;
 		}
-		if (!rf->files[i].used && !cpt_shell_tty_is_ctty(&rf->files[i])) {
+		/* In flight, it may have none: a message carries it (cpt_unix_check_carried()). */
+		if (!rf->files[i].used && !cpt_shell_tty_is_ctty(&rf->files[i]) &&
+		    !rf->files[i].in_flight) {
 			cpt_note("image: file %u has no fd\n", rf->files[i].id);
 			return -EBADMSG;
 		}
@@ -1082,6 +1249,13 @@ int cpt_claim_file(struct cpt_rfile *rfile, struct file *file)
 		return PTR_ERR(file);
 	rfile->file = file;
 	return 0;
+}
+
+struct cpt_rfile *cpt_rfile_by_id(const struct cpt_restore_files *rf, u32 id)
+{
+	const struct cpt_rfile key = { .id = id };
+
+	return bsearch(&key, rf->files, rf->nr_files, sizeof(*rf->files), cpt_cmp_rfile_id);
 }
 
 /* The record's fd at that number, or NULL. */
@@ -1274,7 +1448,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 {
 	struct cpt_file_registry *reg;
 	struct cpt_restore_files *rf;
-	unsigned int nr_files, nr_fds, i;
+	unsigned int nr_files, nr_fds, nr_in_flight, i;
 	char *path;
 	int ret;
 
@@ -1283,7 +1457,7 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 	/* First: it may wait, without the session's lock. */
 	ret = cpt_check_restorer(s);
 	if (!ret)
-		ret = cpt_count_entries(data, len, &nr_files, &nr_fds);
+		ret = cpt_count_entries(data, len, &nr_files, &nr_fds, &nr_in_flight);
 	if (ret)
 		return ret;
 	reg = cpt_files_registry(s);
@@ -1295,8 +1469,11 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 			 nr_fds);
 		return -EMFILE;
 	}
-	/* One more: a controlling terminal no fd names (cpt_shell_tty.c). */
-	if (nr_files > nr_fds + 1) {
+	/*
+	 * One more: a controlling terminal no fd names (cpt_shell_tty.c); and
+	 * files in flight, which a queued message must carry.
+	 */
+	if (nr_files - nr_in_flight > nr_fds + 1) {
 		cpt_note("image: %u files for %u fds\n", nr_files, nr_fds);
 		return -EBADMSG;
 	}
@@ -1314,6 +1491,8 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 	if (!ret)
 		ret = cpt_decode_fds(rf, reg, data, len, nr_fds);
 	if (!ret)
+		ret = cpt_unix_check_carried(reg, rf);
+	if (!ret)
 		ret = cpt_lock_decode_posix(rf, data, len);
 	if (!ret)
 		ret = cpt_fown_check(s, rf);
@@ -1323,6 +1502,10 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		      cpt_flags_opened(&rf->files[i]) ?:
 		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();
 	}
+	/* Then what needs the others: a queued message carrying some of them. */
+	for (i = 0; !ret && i < rf->nr_files; i++)
+		if (rf->files[i].ops->files_made)
+			ret = rf->files[i].ops->files_made(reg, rf, &rf->files[i]);
 	/* Later processes' fds may name these Files too; ids are the image's. */
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		if (cpt_shell_tty_is_ctty(&rf->files[i]))

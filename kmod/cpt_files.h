@@ -47,6 +47,7 @@ struct cpt_saved_pipe {
 struct cpt_saved_file {
 	struct file *file;	/* a reference: the registry's only one */
 	u32 tree_fds;		/* the fds of the tree's fd tables that hold it */
+	u32 in_flight;		/* the messages queued in the tree's unix sockets that carry it */
 	u32 id;			/* its File's, once saved; 0 before */
 	u32 kind;
 	int pipe;		/* index in pipes, or -1 */
@@ -72,6 +73,9 @@ struct cpt_file_registry {
 	struct cpt_saved_pipe *pipes;
 	unsigned int nr_pipes, cap_pipes;
 	bool scanned;			/* every fd table of the tree was seen */
+	/* checkpoint: files in flight given an id, to be saved after their carrier's File */
+	u32 *in_flight_todo;		/* by index in saved */
+	unsigned int nr_in_flight_todo, cap_in_flight_todo;
 	u32 next_id;
 	u32 next_pair;
 	struct pid_namespace *pid_ns;	/* checkpoint: the root's */
@@ -81,6 +85,8 @@ struct cpt_file_registry {
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
 	struct xarray pending_ends;	/* pair id -> a connecting end a listener made again */
+	struct xarray pair_fills;	/* pair id -> a value: one end's queue is sent again */
+	struct xarray fd_carriers;	/* File id -> a value: its queued messages carry files */
 	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
 	struct xarray listener_names;	/* jhash of a restored listener's name -> the name */
 	struct xarray deleted_files;	/* a DELETED File's id -> its struct file * (a reference) */
@@ -209,6 +215,9 @@ struct cpt_rfile_unix {
 	/* UNIX_PAIR: its peer's SO_PASSCRED; its messages and their credentials, counted */
 	bool peer_passcred;
 	u32 nr_messages, nr_creds;
+	/* UNIX_PAIR: its messages' UnixInflightFds, counted; whether any names a file */
+	u32 nr_message_fds;
+	bool carries_files;
 	/* UNIX_PAIR: a listener's connection not accepted yet; UNIX_LISTENER: how many */
 	bool pending_connection;
 	u32 nr_pending;
@@ -304,6 +313,8 @@ struct cpt_rfile {
 	const void *record;	/* the File's own message, for the kinds that walk it again */
 	size_t record_len;
 	bool used;
+	bool in_flight;		/* a queued unix message carries it: it may have no fd */
+	bool carried;		/* a message of its record carries it */
 	unsigned int fd;	/* its lowest fd in the record, for messages */
 	bool installed;		/* its kind's installed() ran */
 	unsigned int nr_locks;	/* its flock() and OFD locks (cpt_file_lock.c) */
@@ -394,6 +405,8 @@ enum cpt_file_path {
  * open(): makes the File's file again, in rfile->file.
  * installed(): in the final step, once every fd is at its number; fd is
  * the File's lowest, rf the process's fd table as its record says.
+ * files_made(): once every File of the record is made (open()), what
+ * needs other Files: a unix message's files in flight, sent again.
  * free(): releases what decode() allocated.
  */
 struct cpt_file_ops {
@@ -405,6 +418,8 @@ struct cpt_file_ops {
 	int (*open)(struct cpt_file_registry *reg, struct cpt_rfile *rfile);
 	int (*installed)(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
 			 struct cpt_rfile *rfile, unsigned int fd);
+	int (*files_made)(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			  struct cpt_rfile *rfile);
 	void (*free)(struct cpt_rfile *rfile);
 };
 
@@ -507,6 +522,21 @@ bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp);
 
 /* cpt_unix.c: the tree's entry for the other end of a connected pair, if it is one. */
 struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file);
+/*
+ * cpt_unix.c: the files the messages queued in a unix socket carry
+ * (SCM_RIGHTS), each with a reference, in *files (kvfree() it); or none.
+ */
+int cpt_unix_files_in_flight(struct file *file, struct file ***files, unsigned int *nr);
+/* cpt_unix.c: restart, the Files a record's queued messages carry, checked. */
+int cpt_unix_check_carried(struct cpt_file_registry *reg, struct cpt_restore_files *rf);
+/*
+ * cpt_files.c: the id of the File of a file in flight that a File being
+ * saved (fs) carries: given now if it has none, and the file saved after
+ * fs's File, in the same record.
+ */
+int cpt_save_in_flight(struct cpt_file_save *fs, struct file *file, u32 *id);
+/* cpt_files.c: restart, this record's File of that id, or NULL. */
+struct cpt_rfile *cpt_rfile_by_id(const struct cpt_restore_files *rf, u32 id);
 
 /* cpt_file_lock.c: the flock(), OFD and POSIX locks the tree holds. */
 int cpt_lock_save_file(struct cpt_pb_buf *one, unsigned int fd, struct file *file,

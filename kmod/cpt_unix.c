@@ -29,8 +29,10 @@
 #include <linux/uaccess.h>
 #include <linux/un.h>
 #include <net/af_unix.h>
+#include <net/scm.h>
 #include <net/sock.h>
 
+#include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
@@ -46,13 +48,8 @@ static bool cpt_unix_is_listener(struct file *file)
 	       READ_ONCE(sock->sk->sk_state) == TCP_LISTEN;
 }
 
-/*
- * Why what a unix socket has queued cannot come back, or NULL: fds in
- * flight (SCM_RIGHTS) name files a restart does not make again;
- * out-of-band data. A message's credentials are saved with it
- * (cpt_unix_save_creds()).
- */
-static const char *cpt_unix_queue_refusal(struct sock *sk)
+/* Whether a message queued in the socket carries files (SCM_RIGHTS). */
+static bool cpt_unix_carries_files(struct sock *sk)
 {
 	struct sk_buff *skb;
 	bool fds = false;
@@ -61,13 +58,78 @@ static const char *cpt_unix_queue_refusal(struct sock *sk)
 	skb_queue_walk(&sk->sk_receive_queue, skb)
 		fds |= !!UNIXCB(skb).fp;
 	spin_unlock(&sk->sk_receive_queue.lock);
-	if (fds)
-		return "a unix socket with fds in flight in its queue (SCM_RIGHTS)";
+	return fds;
+}
+
+/* Out-of-band data a restart does not queue again, or NULL. */
+static const char *cpt_unix_oob_refusal(struct sock *sk)
+{
 #if IS_ENABLED(CONFIG_AF_UNIX_OOB)
 	if (READ_ONCE(unix_sk(sk)->oob_skb))
 		return "a unix socket with out-of-band data queued (MSG_OOB)";
 #endif
 	return NULL;
+}
+
+/*
+ * Why what a unix socket that is no pair of the tree has queued cannot
+ * come back, or NULL: fds in flight (SCM_RIGHTS), which only a pair's
+ * queue saves (cpt_encode_unix_queue()); out-of-band data. A message's
+ * credentials are saved with it (cpt_unix_save_creds()).
+ */
+static const char *cpt_unix_queue_refusal(struct sock *sk)
+{
+	if (cpt_unix_carries_files(sk))
+		return "a unix socket with fds in flight in its queue (SCM_RIGHTS)";
+	return cpt_unix_oob_refusal(sk);
+}
+
+/* The most fds in flight in one socket's queue an image holds. */
+#define CPT_UNIX_MAX_IN_FLIGHT 65536U
+
+int cpt_unix_files_in_flight(struct file *file, struct file ***files, unsigned int *nr)
+{
+	struct socket *sock = sock_from_file(file);
+	struct sk_buff_head *q;
+	unsigned int total = 0, i = 0, n;
+	struct sk_buff *skb;
+
+	*nr = 0;
+	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX ||
+	    !cpt_unix_carries_files(sock->sk))
+		return 0;
+	q = &sock->sk->sk_receive_queue;
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb)
+		total += cpt_compat_skb_files(skb, NULL, 0);
+	spin_unlock(&q->lock);
+	/* Refused when its File is saved (cpt_encode_unix_queue()). */
+	if (!total || total > CPT_UNIX_MAX_IN_FLIGHT)
+		return 0;
+	*files = kvmalloc_array(total, sizeof(**files), GFP_KERNEL);
+	if (!*files)
+		return -ENOMEM;
+	/*
+	 * The tree is frozen, the queue holds still. Each file holds the
+	 * list's reference until the skb goes, which the lock keeps here; the
+	 * socket has an fd of the tree, so no message it queues is garbage
+	 * af_unix's collector could be freeing meanwhile (as a MSG_PEEK reads
+	 * them, unix_peek_fds()).
+	 */
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		n = cpt_compat_skb_files(skb, *files + i, total - i);
+		if (n > total - i)
+			break;
+		i += n;
+	}
+	for (n = 0; n < i; n++)
+		get_file((*files)[n]);
+	spin_unlock(&q->lock);
+	*nr = i;
+	if (!i)
+		kvfree(*files);
+	return 0;
 }
 
 /*
@@ -211,8 +273,8 @@ static struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
 /*
  * Whether the socket is one end of a connected pair (socketpair(), or
  * connect() and accept() of a stream) whose other end the tree holds too,
- * with nothing in its queue a restart could not give back: passed fds,
- * out-of-band data. Returns its peer's entry.
+ * with nothing in its queue a restart could not give back: out-of-band
+ * data. Returns its peer's entry.
  */
 struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file)
 {
@@ -232,7 +294,8 @@ struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct 
 	if ((sk->sk_type != SOCK_DGRAM || (!unix_sk(sk)->addr && !unix_sk(peer)->addr)) &&
 	    unix_peer(peer) == sk && !sk->sk_shutdown && !peer->sk_shutdown)
 		other = cpt_find_saved_sock(reg, peer);
-	clean = !cpt_unix_queue_refusal(sk);
+	/* Its fds in flight are saved with its queue (cpt_encode_unix_queue()). */
+	clean = !cpt_unix_oob_refusal(sk);
 	sock_put(peer);
 	return clean ? other : NULL;
 }
@@ -318,18 +381,55 @@ static int cpt_unix_save_creds(struct cpt_pb_buf *msg, u32 field, struct cpt_fil
 }
 
 /*
+ * The files each message carries (SCM_RIGHTS), as their Files' ids, one
+ * UnixInflightFds per message in field fds_field, in order; files[] holds
+ * them back to back, nr_fds[] how many each message has. A socket in flight
+ * itself carrying files is refused: af_unix's garbage collector owns such
+ * graphs (and their cycles), which a restart would have to build again.
+ */
+static int cpt_unix_save_message_fds(struct cpt_file_save *fs, struct cpt_pb_buf *one,
+				     u32 fds_field, struct file **files, const u16 *nr_fds,
+				     unsigned int nr)
+{
+	unsigned int i, j, k = 0;
+	struct cpt_pb_buf ids;
+	u32 id;
+	int ret = 0;
+
+	if (fs->sf->in_flight)
+		return cpt_refuse(fs->e->fd,
+				  "a unix socket in flight (SCM_RIGHTS) with fds in flight in its queue");
+	for (i = 0; !ret && i < nr; i++) {
+		cpt_pb_init(&ids);
+		for (j = 0; !ret && j < nr_fds[i]; j++) {
+			ret = cpt_save_in_flight(fs, files[k++], &id);
+			cpt_pb_varint(&ids, CPT_PB_UNIX_INFLIGHT_FDS_FILE_IDS, id);
+		}
+		if (ret)
+			cpt_pb_free(&ids);
+		else
+			cpt_pb_message(one, fds_field, &ids);
+	}
+	return ret;
+}
+
+/*
  * What this end has yet to read, a message per buffer (a stream's, from
  * where reading stopped), in one's field msg_field, and, if any has them,
- * each one's credentials in creds_field.
+ * each one's credentials in creds_field and the files it carries in
+ * fds_field (0: refused, by the caller's cpt_unix_queue_refusal()).
  */
 static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct cpt_pb_buf *one,
-				 struct sock *sk, u32 msg_field, u32 creds_field)
+				 struct sock *sk, u32 msg_field, u32 creds_field, u32 fds_field)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
 	unsigned int total = 0, nr = 0, done = 0, i = 0, off, len;
+	unsigned int all_fds = 0, fds_done = 0, n;
 	struct cpt_unix_creds *creds;
+	struct file **files = NULL;
 	bool any_creds = false;
 	struct sk_buff *skb;
+	u16 *nr_fds;
 	u32 *lens;
 	char *data;
 	int ret = 0;
@@ -338,14 +438,21 @@ static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct cpt_pb_buf *on
 	skb_queue_walk(q, skb) {
 		total += skb->len;
 		nr++;
+		all_fds += cpt_compat_skb_files(skb, NULL, 0);
 	}
 	spin_unlock(&q->lock);
 	if (total > CPT_MAX_QUEUED)
 		return -EFBIG;
+	if (all_fds > CPT_UNIX_MAX_IN_FLIGHT || (all_fds && !fds_field))
+		return cpt_refuse(fs->e->fd, all_fds > CPT_UNIX_MAX_IN_FLIGHT ?
+				  "a unix socket with more than 65536 fds in flight in its queue" :
+				  "a unix socket with fds in flight in its queue (SCM_RIGHTS)");
 	data = kvmalloc(total ?: 1, GFP_KERNEL);
 	lens = kvmalloc_array(nr ?: 1, sizeof(*lens), GFP_KERNEL);
+	nr_fds = kvcalloc(nr ?: 1, sizeof(*nr_fds), GFP_KERNEL);
 	creds = kvcalloc(nr ?: 1, sizeof(*creds), GFP_KERNEL);
-	if (!data || !lens || !creds) {
+	files = kvcalloc(all_fds ?: 1, sizeof(*files), GFP_KERNEL);
+	if (!data || !lens || !nr_fds || !creds || !files) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -354,13 +461,17 @@ static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct cpt_pb_buf *on
 	skb_queue_walk(q, skb) {
 		off = sk->sk_type == SOCK_STREAM ? UNIXCB(skb).consumed : 0;
 		len = skb->len - off;
-		if (i == nr || len > total - done) {
+		n = cpt_compat_skb_files(skb, files + fds_done, all_fds - fds_done);
+		if (i == nr || len > total - done || n > all_fds - fds_done) {
 			ret = -EAGAIN;
 			break;
 		}
 		ret = skb_copy_bits(skb, off, data + done, len);
 		if (ret)
 			break;
+		/* Held as cpt_unix_files_in_flight() holds them: the tree's socket's. */
+		for (nr_fds[i] = n; n; n--)
+			get_file(files[fds_done++]);
 		cpt_unix_get_creds(&creds[i], skb);
 		any_creds |= !!creds[i].pid;
 		lens[i++] = len;
@@ -377,10 +488,16 @@ static int cpt_encode_unix_queue(struct cpt_file_save *fs, struct cpt_pb_buf *on
 		else
 			cpt_pb_bytes(one, creds_field, "", 0);
 	}
+	if (!ret && fds_done)
+		ret = cpt_unix_save_message_fds(fs, one, fds_field, files, nr_fds, nr);
 	for (i = 0; i < nr; i++)
 		put_pid(creds[i].pid);
+	for (i = 0; i < fds_done; i++)
+		fput(files[i]);
 out:
+	kvfree(files);
 	kvfree(creds);
+	kvfree(nr_fds);
 	kvfree(lens);
 	kvfree(data);
 	return ret;
@@ -466,7 +583,7 @@ static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
 			cpt_pb_u64(&one, CPT_PB_UNIX_PENDING_CONNECTION_PAIR_ID, csf->pair);
 			ret = cpt_encode_unix_queue(fs, &one, embryos[i],
 						    CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES,
-						    CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS);
+						    CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS, 0);
 			if (ret && ret != -EOPNOTSUPP && ret != -EOVERFLOW)
 				cpt_note("fd %u: cannot save a connection not accepted yet: %d\n",
 					 fs->e->fd, ret);
@@ -838,6 +955,36 @@ static int cpt_unix_name_pair(struct cpt_file_registry *reg, struct cpt_rfile *r
 }
 
 /*
+ * A message's files in flight (UnixInflightFds), checked: their File ids,
+ * at most SCM_MAX_FD of them, in ids (if not NULL). Returns how many, or
+ * an errno.
+ */
+static int cpt_unix_decode_fds(const struct cpt_pb_field *pf, u32 *ids)
+{
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int nr = 0;
+	u32 id;
+
+	if (pf->wire != CPT_PB_BYTES)
+		return -EBADMSG;
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		if (f.num != CPT_PB_UNIX_INFLIGHT_FDS_FILE_IDS)
+			continue;
+		if (nr == SCM_MAX_FD) {
+			cpt_pb_fail(&r, -EBADMSG);
+			break;
+		}
+		if (cpt_pb_read_u32(&r, &f, &id) && (!id || id > CPT_MAX_FILES))
+			cpt_pb_fail(&r, -EBADMSG);
+		if (ids)
+			ids[nr] = id;
+		nr++;
+	}
+	return cpt_pb_end(&r) ?: nr;
+}
+
+/*
  * A message's saved credentials (UnixCredentials), checked: pid 0 (an
  * empty message) is none. The kernel checks the rest when they are sent.
  */
@@ -911,6 +1058,67 @@ static int cpt_unix_send(struct socket *from, struct msghdr *msg, const struct c
 	return kernel_sendmsg(from, msg, &vec, 1, data->len);
 }
 
+/* The most a saved message's control messages take: its credentials, and SCM_MAX_FD fds. */
+#define CPT_UNIX_CONTROL_MAX (CMSG_SPACE(sizeof(struct ucred)) + \
+			      CMSG_SPACE(SCM_MAX_FD * sizeof(int)))
+
+/*
+ * Sends a saved message again from sock with the files it carries, as
+ * sendmsg() with SCM_RIGHTS (after its credentials, as cpt_unix_send()
+ * gives them): each file at an fd of the restoring task for the call
+ * (scm_fp_copy() takes them from there), closed after it. The kernel's
+ * checks and accounting apply: af_unix counts them in flight for the
+ * restarting caller's user, within its RLIMIT_NOFILE
+ * (too_many_unix_fds(): ETOOMANYREFS), and its collector sees them.
+ */
+static int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
+			       const struct cpt_pb_field *data, const struct ucred *uc,
+			       struct file **files, unsigned int nr)
+{
+	struct kvec vec = { .iov_base = (void *)data->data, .iov_len = data->len };
+	struct cpt_unix_creds_cmsg *creds;
+	unsigned int i, installed = 0;
+	struct cmsghdr *rights;
+	int *fds, ret = 0;
+	void *control;
+
+	control = kzalloc(CPT_UNIX_CONTROL_MAX, GFP_KERNEL);
+	if (!control)
+		return -ENOMEM;
+	creds = control;
+	rights = control;
+	if (uc->pid) {
+		*creds = (struct cpt_unix_creds_cmsg) {
+			.hdr.cmsg_len = CMSG_LEN(sizeof(*uc)),
+			.hdr.cmsg_level = SOL_SOCKET,
+			.hdr.cmsg_type = SCM_CREDENTIALS,
+			.creds = *uc,
+		};
+		rights = control + CMSG_SPACE(sizeof(*uc));
+	}
+	rights->cmsg_len = CMSG_LEN(nr * sizeof(int));
+	rights->cmsg_level = SOL_SOCKET;
+	rights->cmsg_type = SCM_RIGHTS;
+	fds = (int *)CMSG_DATA(rights);
+	for (i = 0; !ret && i < nr; i++) {
+		ret = get_unused_fd_flags(O_CLOEXEC);
+		if (ret >= 0) {
+			fds[installed++] = ret;
+			fd_install(ret, get_file(files[i]));
+			ret = 0;
+		}
+	}
+	if (!ret) {
+		msg->msg_control = control;
+		msg->msg_controllen = (void *)rights + CMSG_SPACE(nr * sizeof(int)) - control;
+		ret = kernel_sendmsg(from, msg, &vec, 1, data->len);
+	}
+	for (i = 0; i < installed; i++)
+		close_fd(fds[i]);
+	kfree(control);
+	return ret;
+}
+
 /*
  * The credentials of the next message, from the next field creds_field
  * (one per message, in order) after cr's place; none if there are none
@@ -930,59 +1138,216 @@ static int cpt_unix_next_creds(u32 nr_creds, u32 creds_field, struct cpt_pb_read
 	return cpt_pb_end(cr) ?: -EBADMSG;
 }
 
-/* Sends, from its peer, what this end of a pair had yet to read, with its credentials. */
-static int cpt_refill_unix(struct cpt_rfile *rfile, struct socket *sock)
+/* A message's files in flight at restart: their ids, then their files. */
+struct cpt_unix_carried {
+	u32 ids[SCM_MAX_FD];
+	struct file *files[SCM_MAX_FD];	/* their Files' references */
+};
+
+/*
+ * The files the next message carries, from the next field
+ * CPT_PB_FILE_UNIX_MESSAGE_FDS after fr's place (one per message, in
+ * order, or none at all), in c: this record's Files, made, or an earlier
+ * process's. Returns how many.
+ */
+static int cpt_unix_next_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			       struct cpt_pb_reader *fr, struct cpt_unix_carried *c)
+{
+	struct cpt_rfile *carried;
+	struct cpt_pb_field f;
+	int nr, i;
+
+	while (cpt_pb_next_field(fr, &f)) {
+		if (f.num != CPT_PB_FILE_UNIX_MESSAGE_FDS)
+			continue;
+		nr = cpt_unix_decode_fds(&f, c->ids);
+		for (i = 0; i < nr; i++) {
+			carried = cpt_rfile_by_id(rf, c->ids[i]);
+			c->files[i] = carried ? carried->file : xa_load(&reg->restored, c->ids[i]);
+			/* Checked by cpt_unix_check_carried(). */
+			if (!c->files[i])
+				return -EBADMSG;
+		}
+		return nr;
+	}
+	return cpt_pb_end(fr) ?: -EBADMSG;
+}
+
+/*
+ * Sends, from its peer, what this end of a pair had yet to read, with its
+ * credentials and the files each message carries (rf: this record's
+ * Files, all made; NULL if none carries any).
+ */
+static int cpt_refill_unix(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			   struct cpt_rfile *rfile, struct socket *sock)
 {
 	struct sock *peer = unix_peer_get(sock->sk);
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	struct cpt_unix_shown_creds shown;
-	struct cpt_pb_reader r, cr;
+	struct cpt_pb_reader r, cr, fr;
+	struct cpt_unix_carried *c = NULL;
 	struct cpt_pb_field g;
 	struct ucred uc;
-	int sent, ret;
+	int sent, ret, nr = 0;
 
 	if (!peer)
 		return -ENOTCONN;
+	if (rfile->unix_sk.carries_files) {
+		c = kmalloc(sizeof(*c), GFP_KERNEL);
+		if (!c) {
+			sock_put(peer);
+			return -ENOMEM;
+		}
+	}
 	cpt_pb_reader_init(&cr, rfile->record, rfile->record_len);
+	cpt_pb_reader_init(&fr, rfile->record, rfile->record_len);
 	/* The record was checked when decoded: each message is a bytes field. */
 	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &g) {
 		if (g.num != CPT_PB_FILE_UNIX_MESSAGES)
 			continue;
 		ret = cpt_unix_next_creds(rfile->unix_sk.nr_creds,
 					  CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS, &cr, &uc);
+		nr = !ret && c ? cpt_unix_next_files(reg, rf, &fr, c) : 0;
+		ret = ret ?: min(nr, 0);
+		/* A stream has no empty messages, nor one carrying files (it sends none). */
+		if (!ret && !g.len && rfile->unix_sk.type == SOCK_STREAM && nr)
+			ret = -EBADMSG;
 		if (ret) {
 			cpt_pb_fail(&r, ret);
 			break;
 		}
-		/* A stream has no empty messages; a datagram or packet may be empty. */
 		if (!g.len && rfile->unix_sk.type == SOCK_STREAM)
 			continue;
-		sent = cpt_unix_send(peer->sk_socket, &msg, &g, &uc);
+		sent = nr ? cpt_unix_send_files(peer->sk_socket, &msg, &g, &uc, c->files, nr) :
+			    cpt_unix_send(peer->sk_socket, &msg, &g, &uc);
 		if (sent != g.len) {
-			cpt_note("socket pair %u: cannot queue %zu saved bytes%s again: %d\n",
+			cpt_note("socket pair %u: cannot queue %zu saved bytes%s%s again: %d\n",
 				 rfile->unix_sk.pair_id, g.len, cpt_unix_show_creds(&shown, &uc),
-				 sent);
+				 nr ? " with fds in flight" : "", sent);
 			cpt_pb_fail(&r, sent < 0 ? sent : -ENOBUFS);
 		}
 	}
+	kfree(c);
 	sock_put(peer);
 	return cpt_pb_end(&r);
 }
 
 /*
- * Once both ends' queues are sent again (the second end made): each end's
- * SO_PASSCRED. Set before, af_unix would give a message saved without
- * credentials the restorer's, and autobind a datagram sender.
+ * Once both ends' queues are sent again: each end's SO_PASSCRED. Set
+ * before, af_unix would give a message saved without credentials the
+ * restorer's, and autobind a datagram sender. The second end whose queue
+ * is sent (its open(), or its files_made() when its messages carry files)
+ * sets both.
  */
-static void cpt_unix_pair_passcred(struct cpt_rfile *rfile, struct socket *sock)
+static int cpt_unix_pair_filled(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				struct socket *sock)
 {
-	struct sock *peer = unix_peer_get(sock->sk);
+	struct sock *peer;
+	int ret;
 
+	ret = xa_insert(&reg->pair_fills, rfile->unix_sk.pair_id, xa_mk_value(1),
+			GFP_KERNEL_ACCOUNT);
+	if (ret != -EBUSY)
+		return ret;
+	xa_erase(&reg->pair_fills, rfile->unix_sk.pair_id);
 	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
+	peer = unix_peer_get(sock->sk);
 	if (peer) {
 		assign_bit(SOCK_PASSCRED, &peer->sk_socket->flags, rfile->unix_sk.peer_passcred);
 		sock_put(peer);
 	}
+	return 0;
+}
+
+/* Why the File a message carries cannot be, or NULL; id its id. */
+static const char *cpt_unix_carried_bad(struct cpt_file_registry *reg,
+					const struct cpt_restore_files *rf, u32 id)
+{
+	struct cpt_rfile *carried = cpt_rfile_by_id(rf, id);
+
+	if (!carried)
+		return !xa_load(&reg->restored, id) ? "names no file" :
+		       xa_load(&reg->fd_carriers, id) ? "carries files that carry files" : NULL;
+	carried->carried = true;
+	if (!carried->in_flight)
+		return "carries a file not in flight";
+	if (carried->kind == CPT_PB_FILE_KIND_INHERITED || cpt_shell_tty_is_ctty(carried))
+		return "carries the caller's terminal";
+	return NULL;
+}
+
+/*
+ * The files a pair end's messages carry, checked: each a File of this
+ * record or an earlier process's; none carrying files itself (a socket in
+ * flight with files in flight, refused at checkpoint: no cycle can be
+ * made); the end itself not in flight. Noted, for later records.
+ */
+static int cpt_unix_check_carrier(struct cpt_file_registry *reg,
+				  const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
+				  u32 *ids)
+{
+	const char *bad = rfile->in_flight ? "is in flight and carries files" : NULL;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int nr, i;
+
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
+		if (bad)
+			break;
+		if (f.num != CPT_PB_FILE_UNIX_MESSAGE_FDS)
+			continue;
+		nr = cpt_unix_decode_fds(&f, ids);
+		for (i = 0; !bad && i < nr; i++)
+			bad = cpt_unix_carried_bad(reg, rf, ids[i]);
+	}
+	if (bad) {
+		cpt_note("image: file %u: a queued message %s (SCM_RIGHTS)\n", rfile->id, bad);
+		return -EBADMSG;
+	}
+	return cpt_pb_end(&r) ?:
+	       xa_err(xa_store(&reg->fd_carriers, rfile->id, xa_mk_value(1), GFP_KERNEL_ACCOUNT));
+}
+
+int cpt_unix_check_carried(struct cpt_file_registry *reg, struct cpt_restore_files *rf)
+{
+	struct cpt_rfile *rfile;
+	unsigned int i;
+	u32 *ids;
+	int ret = 0;
+
+	ids = kmalloc_array(SCM_MAX_FD, sizeof(*ids), GFP_KERNEL);
+	if (!ids)
+		return -ENOMEM;
+	for (i = 0; !ret && i < rf->nr_files; i++) {
+		rfile = &rf->files[i];
+		if (rfile->kind == CPT_PB_FILE_KIND_UNIX_PAIR && rfile->unix_sk.carries_files)
+			ret = cpt_unix_check_carrier(reg, rf, rfile, ids);
+	}
+	kfree(ids);
+	for (i = 0; !ret && i < rf->nr_files; i++) {
+		rfile = &rf->files[i];
+		if (rfile->in_flight && !rfile->used && !rfile->carried) {
+			cpt_note("image: file %u is in flight, but %s\n", rfile->id,
+				 "no message of its process carries it");
+			ret = -EBADMSG;
+		}
+	}
+	return ret;
+}
+
+/*
+ * An end whose messages carry files: its queue, sent once every File of
+ * the record is made (those files among them).
+ */
+static int cpt_unix_files_made(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			       struct cpt_rfile *rfile)
+{
+	struct socket *sock;
+
+	if (!rfile->unix_sk.carries_files)
+		return 0;
+	sock = sock_from_file(rfile->file);
+	return cpt_refill_unix(reg, rf, rfile, sock) ?: cpt_unix_pair_filled(reg, rfile, sock);
 }
 
 /*
@@ -1069,10 +1434,11 @@ fill:
 			return ret;
 	}
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
-	ret = cpt_refill_unix(rfile, sock_from_file(rfile->file));
-	if (!ret && !xa_load(&reg->pair_ends, rfile->unix_sk.pair_id))
-		cpt_unix_pair_passcred(rfile, sock_from_file(rfile->file));
-	return ret;
+	/* Carrying files: once they are made too (cpt_unix_files_made()). */
+	if (rfile->unix_sk.carries_files)
+		return 0;
+	return cpt_refill_unix(reg, NULL, rfile, sock_from_file(rfile->file)) ?:
+	       cpt_unix_pair_filled(reg, rfile, sock_from_file(rfile->file));
 
 out_release:
 	for (i = 0; i < 2; i++)
@@ -1108,7 +1474,7 @@ static int cpt_unix_claim(unsigned int fd, struct file *file)
 /*
  * Both ends get the pair's id with the first (cpt_files.c). Each end
  * saves its peer's SO_PASSCRED too: whichever end a restart makes last
- * sets both, once both queues are sent again (cpt_unix_pair_passcred()).
+ * sets both, once both queues are sent again (cpt_unix_pair_filled()).
  */
 static int cpt_unix_pair_save(struct cpt_file_save *fs)
 {
@@ -1133,7 +1499,8 @@ static int cpt_unix_pair_save(struct cpt_file_save *fs)
 	if (fs->sf->unix_pending)
 		cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_PENDING_CONNECTION, 1);
 	ret = cpt_encode_unix_queue(fs, fs->one, sk, CPT_PB_FILE_UNIX_MESSAGES,
-				    CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS);
+				    CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS,
+				    CPT_PB_FILE_UNIX_MESSAGE_FDS);
 	if (ret && ret != -EOPNOTSUPP && ret != -EOVERFLOW)
 		cpt_note("fd %u: cannot save what its socket holds: %d\n", fs->e->fd, ret);
 	return ret;
@@ -1209,6 +1576,15 @@ static int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f
 		rfile->unix_sk.nr_creds++;
 		return cpt_unix_decode_creds(f, &uc);
 	}
+	case CPT_PB_FILE_UNIX_MESSAGE_FDS: {
+		int nr;
+
+		/* Walked again when the pair's queue is sent (cpt_unix_files_made()). */
+		rfile->unix_sk.nr_message_fds++;
+		nr = cpt_unix_decode_fds(f, NULL);
+		rfile->unix_sk.carries_files |= nr > 0;
+		return nr < 0 ? nr : 0;
+	}
 	case CPT_PB_FILE_UNIX_PASSCRED:
 		return cpt_pb_get_bool(f, &rfile->unix_sk.passcred);
 	case CPT_PB_FILE_UNIX_PEER_PASSCRED:
@@ -1242,6 +1618,8 @@ static int cpt_unix_pair_check(const struct cpt_rfile *rfile, const char *path, 
 		*bad = "socket name";
 	else if (u->nr_creds && u->nr_creds != u->nr_messages)
 		*bad = "queued messages' credentials";
+	else if (u->nr_message_fds && u->nr_message_fds != u->nr_messages)
+		*bad = "queued messages' fds in flight";
 	else if (u->nr_pending ||
 		 (u->pending_connection && (u->nr_messages || u->peer_passcred ||
 					    u->type == SOCK_DGRAM)))
@@ -1262,7 +1640,8 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 		*bad = "socket type";
 	else if (!cpt_unix_addr_valid(u->addr, u->addr_len))
 		*bad = "socket name";
-	else if (u->nr_messages || u->nr_creds || u->peer_passcred || u->pending_connection)
+	else if (u->nr_messages || u->nr_creds || u->nr_message_fds || u->peer_passcred ||
+		 u->pending_connection)
 		*bad = "socket pair's state";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
@@ -2061,6 +2440,7 @@ const struct cpt_file_ops cpt_unix_pair_ops = {
 	.decode = cpt_unix_decode,
 	.check = cpt_unix_pair_check,
 	.open = cpt_open_unix_pair,
+	.files_made = cpt_unix_files_made,
 };
 
 const struct cpt_file_ops cpt_unix_listener_ops = {

@@ -437,6 +437,18 @@ export interface File {
    * unix_messages entry in its order; none at all when no message has them
    */
   unixMessageCredentials: UnixCredentials[];
+  /**
+   * UNIX_PAIR: the files each queued message carries (SCM_RIGHTS), one per
+   * unix_messages entry in its order (an empty one: none); none at all when
+   * no message carries files. A restart sends each message again with them.
+   */
+  unixMessageFds: UnixInflightFds[];
+  /**
+   * The file is carried in a queued unix message (SCM_RIGHTS) of the tree: it
+   * may have no fd (a file only in flight), and is saved with the first
+   * process whose fd or queued message names it
+   */
+  inFlight: boolean;
   /** UNIX_PAIR: SO_PASSCRED */
   unixPasscred: boolean;
   /** UNIX_PAIR: its peer's SO_PASSCRED */
@@ -498,6 +510,16 @@ export interface Opener {
   /** as Task.caller_unmapped_groups: groups the namespace does not map */
   callerUnmappedGroups: boolean;
   fileCaps: number;
+}
+
+/**
+ * The files a queued unix message carries (SCM_RIGHTS), in the order
+ * recvmsg() installs them: each its File's id, a File of the same Files
+ * record or of an earlier process's (at most SCM_MAX_FD, 253). A file
+ * passed twice is named twice.
+ */
+export interface UnixInflightFds {
+  fileIds: number[];
 }
 
 /**

@@ -20,6 +20,27 @@
 #include "check.h"
 
 /*
+ * The number a line of the fd's /proc/self/fdinfo gives by format (one
+ * "%d" conversion, as "Pid: %d"), or missing when no line does.
+ */
+static inline int fdinfo_number(int fd, const char *format, int missing)
+{
+	char path[64], line[128];
+	int value = missing;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return missing;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, format, &value) == 1)
+			break;
+	fclose(f);
+	return value;
+}
+
+/*
  * The workload's directory, from its command line "PROG DIR"; DIR/go, the
  * file its processes go on at after their restart, into go (PATH_MAX
  * bytes); stdout line-buffered for RESULT lines. NULL on a wrong command

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "files.h"
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -63,19 +64,7 @@ static void wait_go(const char *go)
 /* The pid a pidfd's fdinfo names (-1 for a pid no task has), or -2. */
 static int fdinfo_pid(int fd)
 {
-	char path[64], line[128];
-	int pid = -2;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return -2;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Pid: %d", &pid) == 1)
-			break;
-	fclose(f);
-	return pid;
+	return fdinfo_number(fd, "Pid: %d", -2);
 }
 
 /* Whether fd polls readable within ms milliseconds. */

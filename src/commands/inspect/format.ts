@@ -23,6 +23,7 @@ import type {
   Task,
   TaskAttrs,
   UnixCredentials,
+  UnixInflightFds,
   UnixPendingConnection,
   Vma,
 } from '../../image/schema.js';
@@ -180,7 +181,7 @@ function describeFile(file: File): string {
       return (
         `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, ` +
         `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes` +
-        `${describeCredentials(file.unixMessageCredentials)})` +
+        `${describeCredentials(file.unixMessageCredentials)}${describeInflight(file.unixMessageFds)})` +
         (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '') +
         (file.unixPasscred ? ', SO_PASSCRED' : '') +
         (file.unixPeerPasscred ? ', peer SO_PASSCRED' : '') +
@@ -278,6 +279,13 @@ function describeCredentials(credentials: readonly (UnixCredentials | null)[]): 
   if (held.length === 0) return '';
   const distinct = [...new Set(held.map((c) => `pid ${c.pid} uid ${c.uid} gid ${c.gid}`))];
   return `, ${held.length} with credentials ${distinct.join('; ')}`;
+}
+
+/** The files queued messages carry (SCM_RIGHTS): ", 2 carrying files (7, 8; 9)", each message's ids, or nothing. */
+function describeInflight(messages: readonly UnixInflightFds[]): string {
+  const carrying = messages.filter((m) => m.fileIds.length > 0);
+  if (carrying.length === 0) return '';
+  return `, ${carrying.length} carrying files (${carrying.map((m) => m.fileIds.join(', ')).join('; ')})`;
 }
 
 /** A listener's connections not accepted yet, in its queue's order: "; not accepted yet: pair 3 (2 queued (9 bytes, ...)), ...". */
@@ -519,6 +527,10 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
     return fd === undefined ? `file ${fileId}?` : `fd ${fd.fd}`;
   };
   const posix = files.posixLocks.map((lock) => `POSIX lock: ${lockName(lock, fdOf)}`);
+  // Files only in flight in a queued unix message (SCM_RIGHTS): no fd of this process names them.
+  const inFlight = files.files
+    .filter((file) => file.inFlight && !files.fds.some((fd) => fd.fileId === file.id))
+    .map((file) => `in flight: file ${file.id} ${fileKind(file.kind)} ${openFlagsName(file.flags)} pos ${file.pos} ${describeFile(file)}`);
   // A controlling terminal no fd names: the shell's, the restarting caller's at restart.
   const ctty = files.files
     .filter((file) => file.kind === 'SHELL_TTY' && file.shellTtyControlling)
@@ -527,7 +539,12 @@ function filesLines(files: Files, all: readonly Files[]): string[] {
         "controlling terminal: the shell's (the restarting caller's)" +
         (file.shellTtyForeground === 0 ? '' : `, foreground group ${file.shellTtyForeground}`),
     );
-  return section('files', [...(rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)), ...posix, ...ctty]);
+  return section('files', [
+    ...(rows.length === 0 ? ['no open fds'] : table(rows).map((row) => `fd ${row}`)),
+    ...posix,
+    ...inFlight,
+    ...ctty,
+  ]);
 }
 
 /** The sleep a restart block goes on with: what, and its time left or deadline. */

@@ -51,6 +51,8 @@ export const COMPAT_CHECKS = [
   'hugetlb_resv',
   // unix connections not accepted yet
   'unix_embryo',
+  // fds in flight in unix messages (SCM_RIGHTS)
+  'scm_rights',
 ] as const;
 
 interface CompatReport {

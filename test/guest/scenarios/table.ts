@@ -51,6 +51,7 @@ import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
 import { unixCredsScenarios } from './unix-creds.js';
 import { unixext2Scenarios } from './unixext2.js';
+import { unixRightsScenarios } from './unix-rights.js';
 import { fidelScenarios } from './fidel.js';
 import { unixextScenarios } from './unixext.js';
 import { freezehangScenarios } from './freezehang.js';
@@ -111,6 +112,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...freezehangScenarios,
   ...exitDeadScenarios,
   ...unixext2Scenarios,
+  ...unixRightsScenarios,
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */

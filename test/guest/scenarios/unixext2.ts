@@ -4,8 +4,8 @@
 // and after; a restart refuses by name a path that is gone or is no
 // datagram socket any more. A stream socket connected to a server outside
 // the tree is refused unless checkpoint --ext-unix-sk, which connects it
-// again at restart (a new connection). fds in flight in a pair's queue
-// (SCM_RIGHTS) are refused by name.
+// again at restart (a new connection). A file in flight in a pair's queue
+// (SCM_RIGHTS) of a kind no checkpoint saves is refused by name.
 import type { Scenario } from './scenario.js';
 import { shell } from './rows.js';
 
@@ -62,7 +62,8 @@ export const unixext2Scenarios: readonly Scenario[] = [
     timeoutSeconds: 30,
     costSeconds: 5,
     checks: {
-      'unixext2-rights.pair': 'a checkpoint refuses a socket pair with an fd in flight in its queue (SCM_RIGHTS), naming the fd',
+      'unixext2-rights.pair':
+        'a checkpoint refuses a socket pair with a file in flight in its queue (SCM_RIGHTS) of no kind it saves (a netlink socket), naming the fd',
       'unixext2-rights.pair-alive': 'the process refused for an fd in flight runs on',
       'unixext2-rights.pair-kept': 'the process refused for an fd in flight receives it',
     },

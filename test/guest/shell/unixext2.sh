@@ -85,10 +85,11 @@ scenario_unixext2_stream() {
 	kill "$server"
 }
 
-# fds in flight (SCM_RIGHTS) in a pair's queue: refused by name, the tree
-# running on with the fd still in flight.
+# A file in flight (SCM_RIGHTS) in a pair's queue of no kind a checkpoint
+# saves (a netlink socket): refused by name, the tree running on with it
+# still in flight.
 scenario_unixext2_rights() {
 	expect_refusal unixext2-rights pair \
-		"fd 3: a unix socket with fds in flight in its queue (SCM_RIGHTS) is not supported" \
+		"fd 3: socket other than a unix one is not supported" \
 		"$workloads/unix_ext" client pair-rights -
 }

@@ -1,0 +1,68 @@
+// Files in flight in queued unix messages (SCM_RIGHTS; kmod/cpt_unix.c,
+// kmod/cpt_files.c): a pipe's read end, a regular file sharing its offset
+// with its sender's fd, a TCP listener and an eventfd passed over a stream
+// pair and a datagram pair, their sender's copies closed, through
+// checkpoint -> kill -> restart; what inspect shows; hostile images; a
+// leave-running checkpoint; what a checkpoint refuses.
+import type { Scenario } from './scenario.js';
+import { cycle, inDir, shell, shellHook } from './rows.js';
+
+/** The workload's own checks after DIR/go, with or without a restart before. */
+const RECEIVED: Readonly<Record<string, string>> = {
+  'scm-fds': "each pair's receiving end has its 3 fds in flight, as fdinfo's scm_fds counts them",
+  'stream-pipe': "a stream message comes back with the pipe's read end it carried, which reads what the sender wrote",
+  'stream-plain': 'a stream message between two carrying files comes back alone, without fds',
+  'stream-file': "a stream message comes back with the regular file and the eventfd it carried, the file read from its sender's offset",
+  'file-offset-shared': "the sender's fd on the regular file shares its offset with the one received",
+  'dgram-listener': 'a datagram comes back with the TCP listener it carried, which listens on its port and accepts',
+  'dgram-twice': "a datagram carrying the eventfd twice comes back with two fds on the stream message's eventfd",
+  'dgram-none': 'a datagram carrying nothing comes back without fds',
+  drained: 'once every message is read, no fd is left in flight',
+  sender: 'the sender runs on and ends well',
+};
+
+export const unixRightsScenarios: readonly Scenario[] = [
+  {
+    name: 'unix-rights',
+    run: cycle('unix_rights', inDir, { after: shellHook('unix-rights', 'inspect_unix_rights') }),
+    timeoutSeconds: 120,
+    costSeconds: 15,
+    checks: {
+      'unix-rights.checkpoint': 'a tree with files in flight in its unix pairs is checkpointed and killed',
+      'unix-rights.exit-status': 'the restarted tree reads each queued message with the files it carried and ends well',
+      ...Object.fromEntries(Object.entries(RECEIVED).map(([name, what]) => [`unix-rights.${name}`, `after a restart, ${what}`])),
+      'unix-rights.inspect': 'inspect shows the files each queued message carries, and each file only in flight',
+      'unix-rights.hostile-count': 'an image with fewer fd lists than queued messages is refused at restart',
+      'unix-rights.hostile-id': 'an image whose message carries a file id no File has is refused at restart',
+      'unix-rights.hostile-self': 'an image whose message carries its own socket (a file not in flight) is refused at restart',
+      'unix-rights.hostile-uncarried': 'an image with files in flight that no message carries is refused at restart',
+      'unix-rights.hostile-too-many': 'an image whose message carries more than SCM_MAX_FD files is refused at restart',
+    },
+  },
+  {
+    name: 'unix-rights-running',
+    run: shell('unix-rights', 'unix_rights_running'),
+    cli: true,
+    timeoutSeconds: 90,
+    costSeconds: 10,
+    checks: {
+      'unix-rights-running.checkpoint': 'a checkpoint leaving the tree running saves its files in flight and leaves it running',
+      ...Object.fromEntries(
+        Object.entries(RECEIVED).map(([name, what]) => [`unix-rights-running.${name}`, `after a leave-running checkpoint, ${what}`]),
+      ),
+    },
+  },
+  {
+    name: 'unix-rights-refused',
+    run: shell('unix-rights', 'unix_rights_refused'),
+    cli: true,
+    timeoutSeconds: 30,
+    costSeconds: 5,
+    checks: {
+      'unix-rights-refused.nested':
+        'a checkpoint refuses a unix socket in flight whose own queue carries files, naming the fd that carries it',
+      'unix-rights-refused.nested-alive': 'the process refused for a socket in flight carrying files runs on',
+      'unix-rights-refused.nested-kept': 'the process refused receives the socket in flight, and through it the file it carried',
+    },
+  },
+];

@@ -1,0 +1,65 @@
+# shellcheck shell=sh
+# Files in flight in queued unix messages (SCM_RIGHTS; kmod/cpt_unix.c):
+# what inspect shows of them, hostile images of them, a leave-running
+# checkpoint that leaves them queued, and what a checkpoint refuses.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+# The first FILES record's (the root's, the receiver's) first UNIX_PAIR, its
+# stream end, edited by JQ (given the File as .): restart_edited's CHECK,
+# JSON and WORDS.
+restart_carrier_edited() {
+	restart_edited "$1" "$2" "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+		(.recordList[\$i].message.files | map(.kind) | index(\"UNIX_PAIR\")) as \$f |
+		.recordList[\$i].message.files[\$f] |= ($3)" "$4"
+}
+
+# inspect names the files each queued message carries, and those only in
+# flight; hostile images of them are refused at restart.
+inspect_unix_rights() {
+	inspect_shows unix-rights.inspect "$img" 'pair|in flight' \
+		'stream pair [0-9]+, 3 queued \(16 bytes, 2 carrying files \([0-9]+; [0-9]+, [0-9]+\)\)' \
+		'datagram pair [0-9]+, 3 queued \([0-9]+ bytes, 2 carrying files \([0-9]+; ([0-9]+), \1\)\)' \
+		'in flight: file [0-9]+ .*pipe [0-9]+' \
+		'in flight: file [0-9]+ .*counter 5' \
+		'in flight: file [0-9]+ .*127\.0\.0\.1'
+	"$cptctl" inspect --json "$img" >"$scratch/unix-rights.json" 2>"$scratch/json.err"
+	restart_carrier_edited unix-rights.hostile-count "$scratch/unix-rights.json" \
+		'.unixMessageFds |= .[0:1]' "bad queued messages' fds in flight"
+	restart_carrier_edited unix-rights.hostile-id "$scratch/unix-rights.json" \
+		'.unixMessageFds |= map(.fileIds = ((.fileIds // []) | map(999999)))' \
+		"a queued message names no file"
+	restart_carrier_edited unix-rights.hostile-self "$scratch/unix-rights.json" \
+		'.id as $self | .unixMessageFds |= map(.fileIds = ((.fileIds // []) | map($self)))' \
+		"a queued message carries a file not in flight"
+	restart_carrier_edited unix-rights.hostile-uncarried "$scratch/unix-rights.json" \
+		'.unixMessageFds |= []' "is in flight, but no message of its process carries it"
+	restart_carrier_edited unix-rights.hostile-too-many "$scratch/unix-rights.json" \
+		'.unixMessageFds[0].fileIds |= [range(254) | 1]' "malformed File"
+	check_edited_restarts
+}
+
+# A checkpoint that leaves the tree running leaves every message queued,
+# with its files: the workload's own checks after it pass as without it.
+scenario_unix_rights_running() {
+	mkdir -p "$scratch/running"
+	if ! start_workload running "$workloads/unix_rights" "$scratch/running"; then
+		result unix-rights-running.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	cptctl_run "$scratch/running.ckpt" "$scratch/running.ckpt" checkpoint "$pid" -o "$scratch/running.img"
+	status=$?
+	pass_if unix-rights-running.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/running.ckpt")" \
+		eval '[ "$status" -eq 0 ] && [ -d "/proc/$pid" ]'
+	touch "$scratch/running/go"
+	wait_for_line "$out" "RESULT sender"
+	sed -n "s/^RESULT /RESULT unix-rights-running./p" "$out"
+}
+
+# Refused by name, the tree running on: a unix socket in flight that
+# carries files itself.
+scenario_unix_rights_refused() {
+	expect_refusal unix-rights-refused nested \
+		"fd 3: a unix socket in flight (SCM_RIGHTS) with fds in flight in its queue is not supported" \
+		"$workloads/unix_rights" nested
+}
