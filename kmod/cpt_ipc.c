@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * SysV IPC: the shared memory segments, semaphore sets and message queues
- * of the tree's IPC namespace. A checkpoint's INIT saves them right after
- * the tree (CPT_REC_IPC); a restart's INIT makes them again, each with its
- * id, before any task of the tree exists, so that the tasks' memory can
- * attach the segments again.
+ * of the tree's IPC namespace that are the tree's: those its users own or
+ * made, and the segments its processes attach. A checkpoint's INIT saves
+ * them right after the tree (CPT_REC_IPC); a restart's INIT makes them
+ * again, each with its id, before any task of the tree exists, so that the
+ * tasks' memory can attach the segments again.
  *
  * Both sides go through the kernel's own IPC syscalls, in the caller and
  * with its credentials. A checkpoint saves what the caller may read
@@ -29,6 +30,8 @@
 #include <linux/shm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
 
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
@@ -160,7 +163,95 @@ struct cpt_ipc_save {
 	struct cpt_ubuf ub;
 	u64 content;		/* segment bytes so far */
 	unsigned int unreadable;
+	struct xarray uids;	/* each uid, euid, suid and fsuid of the tree's tasks */
+	struct xarray shm_ids;	/* the segments the tree's processes attach */
 };
+
+static int cpt_ipc_note(struct xarray *xa, unsigned long index)
+{
+	int ret = xa_insert(xa, index, xa_mk_value(1), GFP_KERNEL_ACCOUNT);
+
+	return ret == -EBUSY ? 0 : ret;
+}
+
+/* The ids a task of the tree may own an object by, or may have made it with. */
+static int cpt_ipc_tree_uids(struct cpt_ipc_save *sv, struct cpt_session *s)
+{
+	const struct cred *cred;
+	kuid_t ids[4];
+	unsigned int i, j;
+	int ret = 0;
+
+	for (i = 0; !ret && i < s->nr_tasks; i++) {
+		cred = get_task_cred(s->tasks[i].task);
+		ids[0] = cred->uid;
+		ids[1] = cred->euid;
+		ids[2] = cred->suid;
+		ids[3] = cred->fsuid;
+		put_cred(cred);
+		for (j = 0; !ret && j < ARRAY_SIZE(ids); j++)
+			ret = cpt_ipc_note(&sv->uids, __kuid_val(ids[j]));
+	}
+	return ret;
+}
+
+static bool cpt_ipc_is_shm(const struct file *file)
+{
+	return file->f_op == cpt_sym.shm_file_operations ||
+	       file->f_op == cpt_sym.shm_file_operations_huge;
+}
+
+/* The segments the tree's processes attach (the tree is frozen). */
+static int cpt_ipc_tree_attachments(struct cpt_ipc_save *sv, struct cpt_session *s)
+{
+	struct vm_area_struct *vma;
+	struct mm_struct *mm;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < s->nr_tasks; i++) {
+		if (!cpt_task_is_leader(&s->tasks[i]) || s->tasks[i].zombie)
+			continue;
+		mm = get_task_mm(s->tasks[i].task);
+		if (!mm)
+			continue;
+		ret = mmap_read_lock_killable(mm);
+		if (!ret) {
+			VMA_ITERATOR(vmi, mm, 0);
+
+			for_each_vma(vmi, vma) {
+				if (!vma->vm_file || !cpt_ipc_is_shm(vma->vm_file))
+					continue;
+				ret = cpt_ipc_note(&sv->shm_ids, cpt_ipc_shm_id(vma->vm_file));
+				if (ret)
+					break;
+			}
+			mmap_read_unlock(mm);
+		}
+		mmput(mm);
+		cond_resched();
+	}
+	return ret;
+}
+
+/*
+ * Whether the object is the tree's: owned or made by one of its tasks' ids,
+ * or (shm) attached by one of its processes. Another user's object the
+ * tree only uses through its id lives and dies with that user: saved, it
+ * would come back on a restart after its owner removed it, and its size
+ * would count against the image's (review F13).
+ */
+static bool cpt_ipc_tree_uses(struct cpt_ipc_save *sv, int id, const struct ipc64_perm *perm,
+			      bool shm)
+{
+	kuid_t uid = make_kuid(current_user_ns(), perm->uid);
+	kuid_t cuid = make_kuid(current_user_ns(), perm->cuid);
+
+	if (shm && xa_load(&sv->shm_ids, id))
+		return true;
+	return (uid_valid(uid) && xa_load(&sv->uids, __kuid_val(uid))) ||
+	       (uid_valid(cuid) && xa_load(&sv->uids, __kuid_val(cuid)));
+}
 
 static void cpt_ipc_encode_perm(struct cpt_pb_buf *obj, u32 field, int id,
 				const struct ipc64_perm *p)
@@ -248,6 +339,8 @@ static int cpt_ipc_save_shm(struct cpt_ipc_save *sv, int id, void *p)
 	u8 *buf;
 	int ret;
 
+	if (!cpt_ipc_tree_uses(sv, id, &ds->shm_perm, true))
+		return 0;
 	if (len > CPT_IPC_MAX_CONTENT - sv->content) {
 		cpt_note("SysV shm id %d: %zu bytes, more than an image holds of segments (%u)\n",
 			 id, len, CPT_IPC_MAX_CONTENT);
@@ -306,6 +399,8 @@ static int cpt_ipc_save_sem(struct cpt_ipc_save *sv, int id, void *p)
 	u16 *values;
 	long ret;
 
+	if (!cpt_ipc_tree_uses(sv, id, &ds->sem_perm, false))
+		return 0;
 	values = kvmalloc_array(nsems ?: 1, sizeof(*values), GFP_KERNEL_ACCOUNT);
 	if (!values)
 		return -ENOMEM;
@@ -338,6 +433,8 @@ static int cpt_ipc_save_msq(struct cpt_ipc_save *sv, int id, void *p)
 	u8 *text;
 	int ret;
 
+	if (!cpt_ipc_tree_uses(sv, id, &ds->msg_perm, false))
+		return 0;
 	if (text_max > CPT_IPC_MAX_CONTENT - sv->content) {
 		cpt_note("SysV msq id %d: %zu bytes queued, more than an image holds (%u)\n",
 			 id, text_max, CPT_IPC_MAX_CONTENT);
@@ -424,7 +521,7 @@ static int cpt_ipc_check_tasks(struct cpt_session *s)
 	return ret;
 }
 
-/* In INIT, after the tree: the SysV objects of the tree's IPC namespace. */
+/* In INIT, after the tree: the tree's SysV objects of its IPC namespace. */
 int cpt_ipc_write(struct cpt_session *s)
 {
 	struct cpt_ipc_save sv = {};
@@ -441,7 +538,11 @@ int cpt_ipc_write(struct cpt_session *s)
 		return ret;
 	cpt_pb_init(&msg);
 	sv.msg = &msg;
-	ret = cpt_ubuf_get(&sv.ub, sizeof(ds));
+	xa_init(&sv.uids);
+	xa_init(&sv.shm_ids);
+	ret = cpt_ipc_tree_uids(&sv, s) ?: cpt_ipc_tree_attachments(&sv, s);
+	if (!ret)
+		ret = cpt_ubuf_get(&sv.ub, sizeof(ds));
 	if (!ret)
 		ret = cpt_ipc_walk(&sv, cpt_sym.sys_shmctl, SHM_INFO, SHM_STAT, &ds.shm,
 				   sizeof(ds.shm), cpt_ipc_save_shm);
@@ -452,6 +553,8 @@ int cpt_ipc_write(struct cpt_session *s)
 		ret = cpt_ipc_walk(&sv, cpt_sym.sys_msgctl, MSG_INFO, MSG_STAT, &ds.msq,
 				   sizeof(ds.msq), cpt_ipc_save_msq);
 	cpt_ubuf_put(&sv.ub);
+	xa_destroy(&sv.uids);
+	xa_destroy(&sv.shm_ids);
 	if (!ret && sv.unreadable)
 		pr_info("cpt: %u SysV objects the checkpointing caller may not read were left out\n",
 			sv.unreadable);

@@ -447,18 +447,26 @@ static int cpt_tree_freeze_next(struct cpt_session *s, unsigned int *next,
 
 	if (!cpt_tree_moved(t)) {
 		ret = cpt_tree_check(s, t->task);
-		if (ret)
+		if (!ret) {
+			fz = cpt_freeze(t->task);
+			if (!IS_ERR(fz)) {
+				t->freezer = fz;
+				s->frozen = true;
+				(*next)++;
+				return 0;
+			}
+			/* -ESRCH: it is past its exit's task work. */
+			if (PTR_ERR(fz) != -ESRCH)
+				return PTR_ERR(fz);
+		} else if (!cpt_tree_moved(t)) {
 			return ret;
-		fz = cpt_freeze(t->task);
-		if (!IS_ERR(fz)) {
-			t->freezer = fz;
-			s->frozen = true;
-			(*next)++;
-			return 0;
 		}
-		/* -ESRCH: it is past its exit's task work. */
-		if (PTR_ERR(fz) != -ESRCH)
-			return PTR_ERR(fz);
+		/*
+		 * Or it began to exit after the first look, and the check saw
+		 * it half-way (a main thread of a process killed whole, a
+		 * zombie before its threads): settled, and checked again if it
+		 * stays as a zombie.
+		 */
 	}
 	ret = cpt_tree_settle(s, *next, budget);
 	if (ret)

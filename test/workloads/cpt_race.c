@@ -20,6 +20,11 @@
  *	terminal of a grandchild), checkpointed while ROLE dies at a random
  *	point: root (killed and reaped), root-files (the same, during
  *	SAVE(FILES)), thread (exits), child (killed), tree (all killed).
+ *	A failure must be clean, and the tasks not killed must run on: not
+ *	parked, not dead. The root killed and reaped (the tree's pid
+ *	namespace is then the session's only hold on it: review finding F2)
+ *	may fail the checkpoint with ESRCH only, and for root-files it must
+ *	have been reaped while SAVE(FILES) ran in 3 runs of 100 at least.
  *   cpt_race dup-close PID IMAGE
  *	A checkpoint whose coordinator dup()s its /dev/cpt fd and closes the
  *	copy mid-session: the session goes on.
@@ -77,16 +82,16 @@ static void rewind_image(int img)
 		perror("rewinding the image");
 }
 
-/* Called before INIT (step 0), after INIT (-1) and before each SAVE (its subsystem). */
+/*
+ * Called before INIT (step 0), after INIT (-1), before each SAVE (its
+ * subsystem) and once the session is over (STEP_DONE).
+ */
 typedef void (*step_hook)(int step, void *arg);
 
-/*
- * One checkpoint session on dev: 0, or the failing errno with the module's
- * message in msg. A failed SAVE ends the session with a FINALIZE, which
- * lets the tree go and reports the failure again.
- */
-static int checkpoint(int dev, pid_t pid, int img, unsigned int action,
-		      step_hook hook, void *arg, char *msg)
+#define STEP_DONE (-2)
+
+static int checkpoint_steps(int dev, pid_t pid, int img, unsigned int action,
+			    step_hook hook, void *arg, char *msg)
 {
 	struct cpt_init init = { .image_fd = img,
 				 .mode = CPT_MODE_CHECKPOINT,
@@ -130,6 +135,21 @@ static int checkpoint(int dev, pid_t pid, int img, unsigned int action,
 		return err;
 	}
 	return 0;
+}
+
+/*
+ * One checkpoint session on dev: 0, or the failing errno with the module's
+ * message in msg. A failed SAVE ends the session with a FINALIZE, which
+ * lets the tree go and reports the failure again.
+ */
+static int checkpoint(int dev, pid_t pid, int img, unsigned int action,
+		      step_hook hook, void *arg, char *msg)
+{
+	int err = checkpoint_steps(dev, pid, img, action, hook, arg, msg);
+
+	if (hook)
+		hook(STEP_DONE, arg);
+	return err;
 }
 
 /* A restart's INIT of the image at path: it reads and checks header and tree. */
@@ -528,6 +548,8 @@ struct killer {
 	long delay_us;
 	int fired;
 	int pipe[2]; /* the hook's go */
+	int step; /* the checkpoint's step now: the last the hook saw */
+	int reaped_at; /* the step when the root was reaped, or -3 */
 };
 
 static void *killer_thread(void *arg)
@@ -546,6 +568,7 @@ static void *killer_thread(void *arg)
 	case ROLE_ROOT_FILES:
 		kill(k->tree->root, SIGKILL);
 		waitpid(k->tree->root, NULL, 0); /* reaped: its pid is gone */
+		k->reaped_at = __atomic_load_n(&k->step, __ATOMIC_SEQ_CST);
 		break;
 	case ROLE_THREAD:
 		kill(k->tree->root, SIGUSR1); /* its thread returns */
@@ -568,6 +591,7 @@ static void killer_hook(int step, void *arg)
 {
 	struct killer *k = arg;
 
+	__atomic_store_n(&k->step, step, __ATOMIC_SEQ_CST);
 	if (step == k->armed_at && write(k->pipe[1], "g", 1) != 1)
 		k->fired = -1;
 }
@@ -597,16 +621,60 @@ static pid_t tree_left_frozen(struct tree *t)
 	return 0;
 }
 
+/*
+ * A process of the tree the killer left alone that is gone or a zombie, or
+ * 0: a checkpoint, failed or not, kills nothing. Those of the child role
+ * are left out (the pty's hangup, when its master's holder dies, kills
+ * the grandchild), and so are the tree role's (all killed).
+ */
+static pid_t tree_left_dead(struct tree *t, enum role role)
+{
+	pid_t all[] = { t->root, t->fds_child, t->pty_child, t->grandchild };
+	unsigned int i, first = role == ROLE_THREAD ? 0 : 1;
+	char state;
+
+	if (role == ROLE_CHILD || role == ROLE_TREE)
+		return 0;
+	for (i = first; i < sizeof(all) / sizeof(all[0]); i++) {
+		state = proc_state(all[i]);
+		if (state == '?' || state == 'Z' || state == 'X')
+			return all[i];
+	}
+	/* The grandchild keeps the pty as its controlling terminal. */
+	return has_tty(t->grandchild) ? 0 : t->grandchild;
+}
+
+/*
+ * Whether a failure is one the role allows. The root killed and reaped is
+ * gone, as ESRCH says (or its thread's exit outlasted the freeze's wait
+ * for exits: EAGAIN, saying so); not some other error of a record read
+ * from a dead tree. The others may fail as a changing tree makes a
+ * checkpoint fail.
+ */
+static int expected_failure(enum role role, int err, const char *msg)
+{
+	switch (role) {
+	case ROLE_ROOT:
+		return err == ESRCH ||
+		       (err == EAGAIN && strstr(msg, "kept exiting"));
+	case ROLE_ROOT_FILES:
+		return err == ESRCH;
+	default:
+		return clean_failure(err);
+	}
+}
+
 static int cmd_kill(const char *role_name, int count, const char *image)
 {
 	static const char *const roles[] = { "root", "root-files", "thread",
 					     "child", "tree" };
-	unsigned int saved = 0, failed = 0, unclean = 0, frozen = 0, broken = 0;
-	char msg[MESSAGE_LEN], why[512] = "", name[64];
+	unsigned int saved = 0, failed = 0, unclean = 0, frozen = 0, broken = 0,
+		     dead = 0, reaped_in_files = 0, by_errno[256] = {};
+	char msg[MESSAGE_LEN], why[512] = "", name[64], reaped[64] = "";
 	long span_us, started = now_us();
-	int dev, img, i, err;
+	int dev, img, i, err, few;
 	enum role role;
-	pid_t left;
+	pid_t left, gone;
 
 	for (role = ROLE_ROOT; role <= ROLE_TREE; role++)
 		if (!strcmp(role_name, roles[role]))
@@ -624,7 +692,8 @@ static int cmd_kill(const char *role_name, int count, const char *image)
 		struct killer k = { .role = role,
 				    .armed_at = role == ROLE_ROOT_FILES ?
 							CPT_SUBSYS_FILES :
-							0 };
+							0,
+				    .reaped_at = -3 };
 		struct tree t;
 
 		if (start_tree(&t)) {
@@ -671,9 +740,19 @@ static int cmd_kill(const char *role_name, int count, const char *image)
 			note_to(why, sizeof(why), "run %d left pid %d frozen",
 				i, left);
 		}
+		gone = tree_left_dead(&t, role);
+		if (gone) {
+			dead++;
+			note_to(why, sizeof(why),
+				"run %d: pid %d, not killed, is gone or lost its terminal",
+				i, gone);
+		}
+		if (k.reaped_at == CPT_SUBSYS_FILES)
+			reaped_in_files++;
 		if (err) {
 			failed++;
-			if (!clean_failure(err)) {
+			by_errno[err & 255]++;
+			if (!expected_failure(role, err, msg)) {
 				unclean++;
 				note_to(why, sizeof(why), "run %d: %s: %s", i,
 					strerror(err), msg);
@@ -688,16 +767,31 @@ static int cmd_kill(const char *role_name, int count, const char *image)
 	}
 	close(dev);
 	close(img);
-	printf("kill %s: %d runs in %ld ms (a checkpoint takes %ld us): %u saved, %u failed\n",
+	printf("kill %s: %d runs in %ld ms (a checkpoint takes %ld us): %u saved, %u failed",
 	       role_name, count, (now_us() - started) / 1000, span_us, saved,
 	       failed);
+	for (err = 1; err < 256; err++)
+		if (by_errno[err])
+			printf(", %u %s", by_errno[err], strerrorname_np(err));
+	printf("\n");
+	/*
+	 * The root's death must have met SAVE(FILES) now and then, or the
+	 * row no longer tests what it is for (on the stock kernel, about one
+	 * run in eight; three in a hundred at least).
+	 */
+	few = role == ROLE_ROOT_FILES &&
+	      reaped_in_files < (unsigned int)count / 33;
+	if (role == ROLE_ROOT || role == ROLE_ROOT_FILES)
+		snprintf(reaped, sizeof(reaped),
+			 ", %u reaped the root during SAVE(FILES)",
+			 reaped_in_files);
 	snprintf(name, sizeof(name), "kill-%s", role_name);
 	check(name,
-	      !unclean && !frozen && !broken &&
+	      !unclean && !frozen && !dead && !broken && !few &&
 		      saved + failed == (unsigned int)count,
-	      "%u saved, %u failed cleanly, %u otherwise, %u left a task frozen, %u broken runs%s%s",
-	      saved, failed - unclean, unclean, frozen, broken,
-	      *why ? ": " : "", why);
+	      "%u saved, %u failed as expected, %u otherwise, %u left a task frozen, %u killed one, %u broken runs%s%s%s%s",
+	      saved, failed - unclean, unclean, frozen, dead, broken, reaped,
+	      few ? " (too few)" : "", *why ? ": " : "", why);
 	return check_failures ? 1 : 0;
 }
 

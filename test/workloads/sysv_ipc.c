@@ -10,9 +10,13 @@
  *   attached: it must come back attached, with its content, still removed;
  * - sem S (key KEY_S, 3 semaphores): values 1, 5, 42;
  * - msq Q (key KEY_Q): three messages of types 1, 2, 3.
- * DIR/ipcrm-args gets what ipcrm needs to remove A, S and Q. After DIR/go
- * every check runs; the child checks a word the root writes into A after
- * the restart. Only the root prints.
+ * - another user's objects (nobody's, made by a child that is gone before
+ *   the checkpoint): a queue with a message and a segment, readable by
+ *   all, which the tree neither owns nor attaches: not the tree's, they
+ *   must not be saved, so not come back once removed (review F13).
+ * DIR/ipcrm-args gets what ipcrm needs to remove A, S, Q and nobody's
+ * objects. After DIR/go every check runs; the child checks a word the root
+ * writes into A after the restart. Only the root prints.
  * Usage: sysv_ipc DIR
  */
 #include <errno.h>
@@ -26,6 +30,7 @@
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "sync.h"
@@ -97,6 +102,42 @@ static int child(volatile uint32_t *a)
 	return 0;
 }
 
+/*
+ * Another user's queue (with a message) and segment, made by a child as
+ * nobody and left behind: their ids in *q and *m, or -1.
+ */
+static void others_objects(int *q, int *m)
+{
+	int ids[2] = { -1, -1 }, pipefd[2], status;
+	struct message msg = { .type = 7, .text = "nobody's" };
+	pid_t pid;
+
+	*q = *m = -1;
+	if (pipe(pipefd))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		close(pipefd[0]);
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(1);
+		ids[0] = msgget(IPC_PRIVATE, IPC_CREAT | 0644);
+		ids[1] = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0644);
+		if (ids[0] >= 0 && msgsnd(ids[0], &msg, strlen(msg.text), 0))
+			ids[0] = -1;
+		_exit(write(pipefd[1], ids, sizeof(ids)) == sizeof(ids) ? 0 :
+									  1);
+	}
+	close(pipefd[1]);
+	if (pid > 0 && read(pipefd[0], ids, sizeof(ids)) == sizeof(ids)) {
+		*q = ids[0];
+		*m = ids[1];
+	}
+	close(pipefd[0]);
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+}
+
 /* Whether the mapping at addr has these permissions in /proc/self/maps. */
 static int maps_perms(const void *addr, const char *perms)
 {
@@ -116,7 +157,7 @@ static int maps_perms(const void *addr, const char *perms)
 
 int main(int argc, char **argv)
 {
-	int id_a, id_b, id_s, id_q, i, ok, status;
+	int id_a, id_b, id_s, id_q, id_oq, id_om, i, ok, status;
 	uint8_t *a, *a_ro, *b;
 	struct shmid_ds ds;
 	struct message m;
@@ -172,11 +213,18 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	others_objects(&id_oq, &id_om);
+	if (id_oq < 0 || id_om < 0) {
+		fprintf(stderr,
+			"sysv_ipc: nobody's queue or segment: not made\n");
+		return 2;
+	}
 	path_of(path, "ipcrm-args");
 	f = fopen(path, "w");
 	if (!f)
 		return 2;
-	fprintf(f, "-m %d -s %d -q %d\n", id_a, id_s, id_q);
+	fprintf(f, "-m %d -s %d -q %d -q %d -m %d\n", id_a, id_s, id_q, id_oq,
+		id_om);
 	fclose(f);
 	fflush(stdout);
 	pid = fork();
@@ -241,8 +289,21 @@ int main(int argc, char **argv)
 	      "msq key %#x, id %d: the three messages, in order, and no more",
 	      KEY_Q, id_q);
 
+	{
+		struct msqid_ds qds;
+		int q_back = msgctl(id_oq, IPC_STAT, &qds) == 0;
+		int m_back = shmctl(id_om, IPC_STAT, &ds) == 0;
+
+		check("others-left-out", !q_back && !m_back,
+		      "nobody's queue %d %s, its segment %d %s", id_oq,
+		      q_back ? "came back" : "stayed removed", id_om,
+		      m_back ? "came back" : "stayed removed");
+	}
+
 	shmctl(id_a, IPC_RMID, NULL);
 	semctl(id_s, 0, IPC_RMID);
 	msgctl(id_q, IPC_RMID, NULL);
+	msgctl(id_oq, IPC_RMID, NULL);
+	shmctl(id_om, IPC_RMID, NULL);
 	return check_exit_status();
 }

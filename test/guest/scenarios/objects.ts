@@ -29,6 +29,8 @@ export const objectScenarios: readonly Scenario[] = [
       'ipc.shm-shared-with-child': 'a segment attached by two processes is one segment again',
       'ipc.sem-values': 'a semaphore set comes back with its id and values',
       'ipc.msq-messages': 'a message queue comes back with its id and messages, in order',
+      'ipc.others-left-out':
+        "another user's queue and segment that the tree neither owns nor attaches are not saved: once removed, they stay removed",
       'inspect.sysv': 'inspect shows the SysV objects of an image',
     },
   },

@@ -54,11 +54,19 @@ scenario_suid_exec() {
 	chmod 0600 /dev/cpt
 }
 
-# Trees whose root (killed and reaped, anywhere or during SAVE(FILES) with a
-# controlling pty in the tree), a thread, a child or every process dies at
-# a random point of their checkpoint.
+# Trees whose root is killed and reaped at a random point of their
+# checkpoint, anywhere or during SAVE(FILES) with a controlling pty in the
+# tree (review F2): ESRCH, and the rest of the tree runs on.
+scenario_kill_root() {
+	for role in root-files root; do
+		"$race" kill "$role" 100 "$scratch/kill.image" | relay race
+	done
+}
+
+# Trees whose thread, child or every process dies at a random point of
+# their checkpoint.
 scenario_kill_races() {
-	for role in root-files root thread child tree; do
+	for role in thread child tree; do
 		"$race" kill "$role" 100 "$scratch/kill.image" | relay race
 	done
 }
