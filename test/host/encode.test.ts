@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { roundTrip, roundTripBytes } from '../../src/commands/encode/round-trip.js';
+import { assertJsonable, roundTrip, roundTripBytes } from '../../src/commands/encode/round-trip.js';
 import { encodeJsonText } from '../../src/commands/encode/encode.js';
 import { formatInspectJson, formatRecordListJson } from '../../src/commands/inspect/format.js';
 import { inspectSource, inspectSourceWith } from '../../src/commands/inspect/inspect.js';
@@ -45,6 +45,22 @@ test('a whole image, and a tree, come back byte for byte', async (t) => {
     const result = await roundTripBytes(image, 'x.img');
     t.is(result.bytes, image.length);
   }
+});
+
+test('the round trip refuses a summary JSON cannot hold, where JSON.stringify would, naming the value', (t) => {
+  const fine = { a: [1, 'x', null, { b: true }], buffer: Buffer.from('ab'), gone: undefined };
+  t.notThrows(() => assertJsonable(fine, 's'));
+  t.notThrows(() => JSON.stringify(fine));
+  const big = { files: [{ fd: 3 }, { fd: 4, pos: 5n }] };
+  t.throws(() => JSON.stringify(big), { instanceOf: TypeError });
+  t.throws(() => assertJsonable(big, 's'), { instanceOf: ImageError, message: 's: .files[1].pos is a bigint, which JSON cannot hold' });
+  const cyclic: Record<string, unknown> = { a: {} };
+  (cyclic['a'] as Record<string, unknown>)['up'] = cyclic;
+  t.throws(() => JSON.stringify(cyclic), { instanceOf: TypeError });
+  t.throws(() => assertJsonable(cyclic, 's'), { instanceOf: ImageError, message: 's: .a.up refers back to itself' });
+  // The same object twice, not inside itself, is no cycle.
+  const shared = { x: 1 };
+  t.notThrows(() => assertJsonable({ a: shared, b: [shared] }, 's'));
 });
 
 test("the round trip's record list alone is inspect --json's, text and all", async (t) => {

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the TCP workloads share: the loopback address of either family,
- * which each binds its listener to or connects its client to.
+ * which each binds its listener to or connects its client to, and the
+ * byte streams the two ends of a connection write, each checked by its
+ * reader.
  */
 #ifndef CPT_TEST_INET_NAMES_H
 #define CPT_TEST_INET_NAMES_H
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -33,6 +39,41 @@ static inline socklen_t loopback_address(struct sockaddr_storage *ss,
 	sin6->sin6_addr = in6addr_loopback;
 	sin6->sin6_port = htons(port);
 	return sizeof(*sin6);
+}
+
+/* The byte at offset i of the stream of direction d (each end writes its own). */
+static inline unsigned char stream_byte(uint64_t i, int d)
+{
+	return (unsigned char)(i ^ (i >> 8) ^ (i >> 16) ^ (i >> 24) ^
+			       (d * 0x5b));
+}
+
+/*
+ * Writes the stream of direction dir on the non-blocking fd, from offset
+ * *sent on, up to limit or until the connection takes no more; exits with
+ * 2 on an error.
+ */
+static inline void stream_fill(int fd, int dir, uint64_t *sent, uint64_t limit)
+{
+	unsigned char buf[4096];
+	ssize_t n;
+	size_t i;
+
+	while (*sent < limit) {
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = stream_byte(*sent + i, dir);
+		n = send(fd, buf,
+			 limit - *sent < sizeof(buf) ? limit - *sent :
+						       sizeof(buf),
+			 MSG_NOSIGNAL);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			perror("write");
+			exit(2);
+		}
+		*sent += n;
+	}
 }
 
 #endif

@@ -51,13 +51,6 @@ static void die(const char *what)
 	exit(2);
 }
 
-/* The byte at offset i of the stream an end of direction d writes. */
-static unsigned char pattern(uint64_t i, int d)
-{
-	return (unsigned char)(i ^ (i >> 8) ^ (i >> 16) ^ (i >> 24) ^
-			       (d * 0x5b));
-}
-
 struct opts {
 	int nodelay, keepalive, keepidle;
 	struct tcp_info info;
@@ -105,25 +98,10 @@ static void diff_opts(const struct opts *a, const struct opts *b, char *why,
 			a->info.tcpi_snd_wscale, a->info.tcpi_rcv_wscale);
 }
 
-/* Writes the stream on until the connection takes no more, or up to limit. */
+/* Writes e's stream up to limit, until the connection takes no more. */
 static void fill(struct end *e, uint64_t limit)
 {
-	unsigned char buf[4096];
-	ssize_t n;
-	size_t i;
-
-	while (e->sent < limit) {
-		for (i = 0; i < sizeof(buf); i++)
-			buf[i] = pattern(e->sent + i, e->dir);
-		n = write(e->fd, buf,
-			  limit - e->sent < sizeof(buf) ? limit - e->sent :
-							  sizeof(buf));
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0)
-			die("write");
-		e->sent += n;
-	}
+	stream_fill(e->fd, e->dir, &e->sent, limit);
 }
 
 /* Reads up to max bytes of the peer's stream: -1 if a byte is wrong; *eof at its end. */
@@ -147,11 +125,13 @@ static int drain(struct end *e, size_t max, int *eof, char *why, size_t size)
 			return 0;
 		}
 		for (i = 0; i < n; i++)
-			if (buf[i] != pattern(e->received + i, e->dir ^ 1)) {
+			if (buf[i] !=
+			    stream_byte(e->received + i, e->dir ^ 1)) {
 				note_to(why, size, "byte %llu is %#x, not %#x",
 					(unsigned long long)(e->received + i),
 					buf[i],
-					pattern(e->received + i, e->dir ^ 1));
+					stream_byte(e->received + i,
+						    e->dir ^ 1));
 				return -1;
 			}
 		e->received += n;

@@ -81,12 +81,6 @@ static int tcp_state(int fd)
 	return info.tcpi_state;
 }
 
-/* The byte at offset i of the stream of direction d. */
-static unsigned char pattern(uint64_t i, int d)
-{
-	return (unsigned char)(i ^ (i >> 8) ^ (d * 0x5b));
-}
-
 struct end {
 	int fd;
 	int dir; /* of the stream it writes */
@@ -165,26 +159,10 @@ static void connected(struct conn *c, int family, int small_rcv, int dir)
 	fcntl(c->e[1].fd, F_SETFL, O_NONBLOCK);
 }
 
-/* Writes up to limit bytes of e's stream, until the connection takes no more. */
+/* Writes e's stream up to limit, until the connection takes no more. */
 static void fill(struct end *e, uint64_t limit)
 {
-	unsigned char buf[1024];
-	ssize_t n;
-	size_t i;
-
-	while (e->sent < limit) {
-		for (i = 0; i < sizeof(buf); i++)
-			buf[i] = pattern(e->sent + i, e->dir);
-		n = send(e->fd, buf,
-			 limit - e->sent < sizeof(buf) ? limit - e->sent :
-							 sizeof(buf),
-			 MSG_NOSIGNAL);
-		if (n < 0 && errno == EAGAIN)
-			return;
-		if (n <= 0)
-			die("write");
-		e->sent += n;
-	}
+	stream_fill(e->fd, e->dir, &e->sent, limit);
 }
 
 /*
@@ -207,11 +185,11 @@ static int drain(struct end *e, int peer_dir, char *why, size_t size)
 		if (n == 0)
 			return 1;
 		for (i = 0; i < n; i++)
-			if (buf[i] != pattern(e->received + i, peer_dir)) {
+			if (buf[i] != stream_byte(e->received + i, peer_dir)) {
 				note_to(why, size, "byte %llu is %#x, not %#x",
 					(unsigned long long)(e->received + i),
 					buf[i],
-					pattern(e->received + i, peer_dir));
+					stream_byte(e->received + i, peer_dir));
 				return -1;
 			}
 		e->received += n;

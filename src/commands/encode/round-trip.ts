@@ -30,14 +30,54 @@ function locate(image: Buffer, offset: number, types: readonly (string | number)
   return 'past the last record';
 }
 
+/**
+ * Throws where JSON.stringify(value) would: at a bigint (the one value of
+ * the summary it refuses) or a cycle, naming its path. What JSON.stringify
+ * takes as it is (a Buffer's toJSON, functions and undefined it leaves out)
+ * is not walked into.
+ */
+export function assertJsonable(value: unknown, name: string): void {
+  // The keys and objects down to the value being visited: the path is made
+  // of the keys only for the error, and a cycle is an object among its own
+  // ancestors (a few levels: no set of every object seen).
+  const keys: (string | number)[] = [];
+  const ancestors: object[] = [];
+  const fail = (why: string): never => {
+    throw new ImageError(`${name}: ${keys.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('')} ${why}`);
+  };
+  const walk = (v: unknown): void => {
+    if (typeof v === 'bigint') fail('is a bigint, which JSON cannot hold');
+    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) return;
+    if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return;
+    if (ancestors.includes(v)) fail('refers back to itself');
+    ancestors.push(v);
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        keys.push(i);
+        walk(v[i]);
+        keys.pop();
+      }
+    } else {
+      const record = v as Record<string, unknown>;
+      for (const key of Object.keys(record)) {
+        keys.push(key);
+        walk(record[key]);
+        keys.pop();
+      }
+    }
+    ancestors.pop();
+  };
+  walk(value);
+}
+
 /** Round-trips the image `bytes` (named `name` in errors); throws an ImageError at the first difference. */
 export async function roundTripBytes(bytes: Buffer, name: string): Promise<RoundTripResult> {
   const { summary, records } = await inspectSourceWith(new BufferSource(bytes), name, { records: true });
   // The summary part of inspect --json must be JSON (every bigint made a
-  // string), but encode does not read it: written, not parsed again. A
-  // process of 21,000 fds makes it 130 MB, and its parse would be most of
-  // the round trip's time.
-  JSON.stringify(inspectJson(summary, name));
+  // string), but encode does not read it: each of its values visited once,
+  // as JSON.stringify would, without the text (a process of 21,000 fds makes
+  // it 130 MB, which was most of the round trip's time).
+  assertJsonable(inspectJson(summary, name), `${name}'s inspect --json summary`);
   // The record list through its text, as inspect --json writes it.
   const json = formatRecordListJson(records ?? []);
   const encoded = (await encodeJsonText(json, `${name}'s JSON`)).bytes;

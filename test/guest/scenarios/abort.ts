@@ -24,7 +24,7 @@ export const abortScenarios: readonly Scenario[] = [
     run: shell('abort', 'refused_images'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 20,
+    costSeconds: 7,
     checks: {
       'abort.other-kernel-refused': 'an image from another kernel release is refused, naming it',
       'abort.pid-taken-refused': 'a restart whose pid is in use fails, naming the pid',

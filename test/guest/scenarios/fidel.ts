@@ -30,7 +30,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-full',
     run: cycle('fidel', (dir) => ['full', ...inDir(dir)], { after: shellHook('fidel', 'after_fidel_full') }),
     timeoutSeconds: 120,
-    costSeconds: 30,
+    costSeconds: 15,
     checks: {
       'fidel-full.checkpoint': 'a process holding /dev/full at two paths is checkpointed and killed',
       'fidel-full.exit-status': 'the restarted process checks its /dev/full fds and ends well',
@@ -45,7 +45,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_refused'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 30,
+    costSeconds: 12,
     checks: Object.fromEntries(
       refused.flatMap(([kind, what]) => [
         [`fidel-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],

@@ -28,7 +28,7 @@ export const flocksScenarios: readonly Scenario[] = [
     name: 'flocks',
     run: cycle('flocks', (dir) => ['tree', dir], { after: shellHook('flocks', 'inspect_locks') }),
     timeoutSeconds: 120,
-    costSeconds: 21,
+    costSeconds: 13,
     checks: {
       'flocks.exit-status': 'a tree holding flock(), POSIX and OFD locks and sealed memfds restarts and checks out',
       ...prefixed('flocks', LOCK_CHECKS),
@@ -54,7 +54,7 @@ export const flocksScenarios: readonly Scenario[] = [
     run: shell('flocks', 'flocks_refused'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 10,
+    costSeconds: 5,
     checks: Object.fromEntries(
       (
         [

@@ -10,7 +10,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'reopen_creds'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 40,
+    costSeconds: 15,
     checks: {
       'reopen-creds.fd.checkpoint': "root checkpoints nobody's process that holds a file open read-only at fd 3",
       'reopen-creds.unedited.exit-status': "root restarts the unedited image of nobody's process, which runs to its end",
@@ -29,7 +29,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'priv_drop'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 20,
+    costSeconds: 7,
     checks: {
       'priv-drop.checkpoint':
         'root checkpoints a service whose root process opened its root-only log and whose child dropped to nobody and holds it',

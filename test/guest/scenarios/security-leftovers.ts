@@ -26,7 +26,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     cli: true,
     // 41-63 s on a loaded host (its python3 went through pyenv's shim before).
     timeoutSeconds: 150,
-    costSeconds: 18,
+    costSeconds: 13,
     checks: {
       'thread-half.cptctl-refused':
         "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",

@@ -12,7 +12,7 @@ export const udprawScenarios: readonly Scenario[] = [
     name: 'icmp-raw',
     run: cycle('icmp_raw', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpraw', 'after_icmp_raw') }),
     timeoutSeconds: 150,
-    costSeconds: 30,
+    costSeconds: 22,
     checks: {
       'icmp-raw.checkpoint': 'a process holding ICMP ping and raw sockets of IPv4 and IPv6 is checkpointed and killed',
       'icmp-raw.exit-status': 'the restarted process checks its ping and raw sockets and ends well',

@@ -38,12 +38,13 @@ scenario_killed_mid_save() {
 # Images restart refuses, saying why: another kernel's, one whose pid is in
 # use (leaving nothing), one needing an xstate feature this CPU lacks.
 scenario_refused_images() {
+	cptctl_serve || return
 	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
 	pid=$!
-	"$cptctl" checkpoint "$pid" -o "$scratch/counter.img" --kill >/dev/null 2>&1
+	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$scratch/counter.img" --kill
 	wait "$pid" 2>/dev/null
 	python3 "$repo/test/guest/rewrite-header.py" "$scratch/counter.img" "$scratch/other-kernel.img" release 9.9.9-other
-	"$cptctl" restart "$scratch/other-kernel.img" 2>"$scratch/other.err"
+	cptctl_in /dev/stdout "$scratch/other.err" restart "$scratch/other-kernel.img"
 	status=$?
 	refused=no
 	[ "$status" -eq 5 ] && grep -q "9.9.9-other" "$scratch/other.err" && refused=yes
@@ -51,8 +52,8 @@ scenario_refused_images() {
 
 	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
 	pid=$!
-	"$cptctl" checkpoint "$pid" -o "$scratch/running.img" >/dev/null 2>&1
-	"$cptctl" restart "$scratch/running.img" 2>"$scratch/taken.err"
+	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$scratch/running.img"
+	cptctl_in /dev/stdout "$scratch/taken.err" restart "$scratch/running.img"
 	status=$?
 	taken=no
 	[ "$status" -eq 5 ] && grep -q "$pid" "$scratch/taken.err" && taken=yes
@@ -63,7 +64,7 @@ scenario_refused_images() {
 
 	# AMX tile data, xstate bit 18, which the emulated CPU does not have.
 	python3 "$repo/test/guest/rewrite-header.py" "$scratch/counter.img" "$scratch/other-cpu.img" xfeatures-or 0x40000
-	"$cptctl" restart "$scratch/other-cpu.img" 2>"$scratch/other-cpu.err"
+	cptctl_in /dev/stdout "$scratch/other-cpu.err" restart "$scratch/other-cpu.img"
 	status=$?
 	refused=no
 	[ "$status" -eq 5 ] && grep -q "xstate features" "$scratch/other-cpu.err" && refused=yes

@@ -14,19 +14,8 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 checkpoint_counter() {
 	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
 	pid=$!
-	"$cptctl" checkpoint "$pid" -o "$1" --kill >/dev/null 2>"$scratch/checkpoint.err"
+	cptctl_run /dev/null "$scratch/checkpoint.err" checkpoint "$pid" -o "$1" --kill
 	wait "$pid" 2>/dev/null
-}
-
-# restart_refused IMAGE ERRFILE [ARGS...]: restart, expecting a refusal;
-# sets $status, and makes sure nothing of the image's tree is left.
-restart_refused() {
-	image=$1 err=$2
-	shift 2
-	"$cptctl" restart "$image" --detach "$@" >"$scratch/restart.out" 2>"$err"
-	status=$?
-	[ "$status" -eq 0 ] && kill -9 "$(cat "$scratch/restart.out")" 2>/dev/null
-	wait_for_pid_gone "$pid"
 }
 
 # files_holding_key KEY FILE...: prints each FILE that holds the bytes of
@@ -77,9 +66,36 @@ edit("plain", (records) => {
 }
 
 # cptctl_batch COMMAND-LINES...: cptctl's command lines, each a stem and
-# its arguments, between lone ';'s, run by one node (each cptctl run costs
-# seconds in the guest, node's start): $scratch/STEM.out, .err and .status.
-cptctl_batch() { node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"; }
+# its arguments, between lone ';'s: $scratch/STEM.out, .err and .status.
+# Run by the scenario's cptctl_in node when it started one (cptctl_serve),
+# else by a node of their own (cptctl_alone): each cptctl run costs
+# seconds in the guest, node's start.
+cptctl_batch() {
+	[ -n "${cptctl_server:-}" ] || { cptctl_alone "$@"; return; }
+	while [ $# -gt 0 ]; do
+		batch_stem=$1 batch_n=0
+		shift
+		for batch_arg in "$@"; do
+			[ "$batch_arg" = ";" ] && break
+			batch_n=$((batch_n + 1))
+		done
+		# cptctl_in with the line's arguments, $1 to $batch_n.
+		batch_args= batch_i=1
+		while [ $batch_i -le $batch_n ]; do
+			batch_args="$batch_args \"\${$batch_i}\""
+			batch_i=$((batch_i + 1))
+		done
+		eval "cptctl_in \"\$scratch/\$batch_stem.out\" \"\$scratch/\$batch_stem.err\" $batch_args"
+		echo $? >"$scratch/$batch_stem.status"
+		shift $batch_n
+		[ $# -eq 0 ] || shift
+	done
+}
+# cptctl_alone COMMAND-LINES...: as cptctl_batch, by a node of their own
+# that ends with them (test/guest/cptctl-batch.ts), so that the tree a
+# restart --detach restores is left to init, which reaps it once killed
+# (cptctl_in's node would not).
+cptctl_alone() { node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"; }
 # The exit status of the batch's command STEM.
 batch_status() { cat "$scratch/$1.status" 2>/dev/null; }
 # Its output and errors on one line.
@@ -91,9 +107,13 @@ kill_restarted() {
 	wait_for_pid_gone "$pid"
 }
 
+# Root's cptctl calls go through one node (cptctl_serve), but the restart
+# whose cptctl is looked at in /proc and those whose tree must outlive
+# their cptctl (cptctl_alone).
 scenario_authenticated() {
 	# Whatever happens, the scenarios after this one run without a key.
-	trap '"$cptctl" key unload >/dev/null 2>&1; chmod 0600 /dev/cpt' EXIT
+	trap '[ -n "${key_unloaded:-}" ] || "$cptctl" key unload >/dev/null 2>&1; chmod 0600 /dev/cpt' EXIT
+	cptctl_serve || return
 	key=$scratch/keys/one.key
 	cptctl_batch generate key generate "$key" ";" load key load "$key" ";" check check --json
 	mode=$(stat -c %a:%U "$key" 2>/dev/null)
@@ -118,7 +138,7 @@ scenario_authenticated() {
 	wait_for_pid "$pid"
 	pass_if auth.restart-ok "restart of the authenticated image: pid $pid $([ -d "/proc/$pid" ] && echo back || echo missing): $(tr '\n' ' ' <"$scratch/ok.err")" \
 		[ -d "/proc/$pid" ]
-	"$cptctl" inspect "$scratch/a.img" --json >"$scratch/a.img.json" 2>&1
+	cptctl_in "$scratch/a.img.json" "$scratch/a.img.json" inspect "$scratch/a.img" --json
 	pass_if auth.inspect-shows "inspect: $(grep -A4 '"authentication"' "$scratch/a.img.json" | tr -s ' \n' ' ')" \
 		eval 'grep -A2 "\"authentication\"" "$scratch/a.img.json" | grep -q "\"kind\": \"authenticated\"" &&
 			grep -A3 "\"authentication\"" "$scratch/a.img.json" | grep -q "\"keyId\": \"$id\""'
@@ -172,8 +192,9 @@ scenario_authenticated() {
 	pass_if auth.allow-unauthenticated-root-only "nobody's --allow-unauthenticated restart exited $status: $(tr '\n' ' ' <"$scratch/nobody.err"); nobody's key unload exited $unload: $(tr '\n' ' ' <"$scratch/nobody-unload.err")" \
 		eval '[ "$status" -eq 5 ] && grep -q "only root" "$scratch/nobody.err" && [ ! -d "/proc/$pid" ] &&
 			[ $unload -ne 0 ] && grep -q EPERM "$scratch/nobody-unload.err"'
-	cptctl_batch allowed restart "$scratch/plain.img" --detach --allow-unauthenticated ";" \
-		unload key unload ";" check-after check
+	cptctl_alone allowed restart "$scratch/plain.img" --detach --allow-unauthenticated
+	cptctl_batch unload key unload ";" check-after check
+	[ "$(batch_status unload)" = 0 ] && key_unloaded=yes
 	restored=$(cat "$scratch/allowed.out")
 	pass_if auth.allow-unauthenticated "root's --allow-unauthenticated restart gave '$restored' (saved $pid): $(tr '\n' ' ' <"$scratch/allowed.err")" \
 		eval '[ "$restored" = "$pid" ] && [ -d "/proc/$pid" ]'

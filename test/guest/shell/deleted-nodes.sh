@@ -9,7 +9,9 @@
 
 # A nobody process holding a deleted /dev/null node root made for it:
 # nobody (with CAP_CHECKPOINT_RESTORE) cannot make the node again, root can.
+# Root's cptctl calls go through one node (cptctl_serve).
 scenario_deleted_nodes_user() {
+	cptctl_serve || return
 	mkdir -p "$scratch/user.d"
 	mknod -m 0666 "$scratch/user.d/null" c 1 3
 	checkpoint_service deleted-nodes-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
@@ -27,7 +29,7 @@ scenario_deleted_nodes_user() {
 
 	# Packet boundaries are not saved: a packet-mode pipe holding data is refused.
 	start_workload packet "$workloads/deleted_nodes" packet "$scratch"
-	"$cptctl" checkpoint "$pid" -o "$scratch/packet.img" 2>"$scratch/packet.err"
+	cptctl_in /dev/stdout "$scratch/packet.err" checkpoint "$pid" -o "$scratch/packet.img"
 	status=$?
 	pass_if deleted-nodes-user.packet-refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/packet.err")" \
 		eval '[ "$status" -eq 4 ] && grep -q "fd [0-9]*: pipe data written in packet mode" "$scratch/packet.err" && [ -d "/proc/$pid" ]'

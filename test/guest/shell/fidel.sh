@@ -10,17 +10,19 @@
 # After the fidel-full cycle: its image restarted with DIR/full made another
 # device (/dev/null's 1:3) is refused, naming the path and the saved device;
 # an image whose device is edited to tun's (10:200) is refused by number.
+# Its cptctl calls go through one node (cptctl_serve).
 after_fidel_full() {
+	cptctl_serve || return
 	rm -f "$scratch/full"
 	mknod "$scratch/full" c 1 3
-	"$cptctl" inspect --json "$img" >"$scratch/full.json"
+	cptctl_in "$scratch/full.json" /dev/stderr inspect --json "$img"
 	restart_edited fidel-full.other-device "$scratch/full.json" . \
 		"$scratch/full is no longer character device 1:7" 5
 	restart_edited fidel-full.hostile-rdev "$scratch/full.json" \
 		'(.recordList[] | select(.type == "FILES") | .message.files[] | select(.path == "/dev/full") | .rdev) |= 2760' \
 		'character device 10:200 is not supported' 5
 	check_edited_restarts
-	"$cptctl" inspect "$img" >"$scratch/full.inspect" 2>&1
+	cptctl_in "$scratch/full.inspect" "$scratch/full.inspect" inspect "$img"
 	pass_if fidel-full.inspect "$(grep -E 'full' "$scratch/full.inspect" | tr '\n' ' ')" \
 		grep -Eq '1:7.*/dev/full|/dev/full.*1:7' "$scratch/full.inspect"
 }
@@ -28,7 +30,9 @@ after_fidel_full() {
 # Refused at checkpoint, by name, the process running on: devices whose
 # open file holds the driver's state (kmsg's reader, a tun device), a block
 # device, a hugetlb memfd and a SHM_NORESERVE segment with unreserved pages.
+# Its checkpoints go through one node (cptctl_serve).
 scenario_fidel_refused() {
+	cptctl_serve || return
 	# The nodes apart: expect_refusal makes a directory of each kind's name.
 	mkdir -p "$scratch/nodes"
 	mknod "$scratch/nodes/kmsg" c 1 11

@@ -11,7 +11,9 @@ scenario_flocks_user() { cycle_as_nobody flocks-user "$workloads/flocks" tree; }
 # What is not restored is refused by name, the process unharmed: a lease
 # being broken (its holder's time to answer cannot be set back), an owner
 # for SIGIO outside the tree, O_ASYNC on a device whose signals are not saved.
+# Its cptctl calls go through one node (cptctl_serve).
 scenario_flocks_refused() {
+	cptctl_serve || return
 	expect_refusal flocks-refused lease-breaking "fd 5: lease being broken" "$workloads/flocks" refused lease-breaking
 	expect_refusal flocks-refused owner-outside \
 		"fd 5: its owner for SIGIO (F_SETOWN), process [0-9]*, is not a live task" \
@@ -37,9 +39,11 @@ locks_edited() {
 		.recordList[\$i].message |= ($2)" "$3"
 }
 
+# Its cptctl calls go through one node (cptctl_serve).
 inspect_locks() {
+	cptctl_serve || return
 	# Hostile images: no lock the restarting caller could not take itself, no bad range.
-	"$cptctl" inspect --json "$img" >"$scratch/flocks.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/flocks.json" "$scratch/json.err" inspect --json "$img"
 	ro=$(jq '(.recordList | map(.type) | index("FILES")) as $i |
 		.recordList[$i].message.fds[] | select(.fd == 6) | .fileId' "$scratch/flocks.json")
 	locks_edited hostile-write-lock-on-read-only ".posixLocks[0].fileId = $ro" \
@@ -47,7 +51,7 @@ inspect_locks() {
 	locks_edited hostile-lock-range '.posixLocks[0].end = "9223372036854775808"' \
 		"bad range of a file lock"
 	check_edited_restarts
-	if "$cptctl" inspect "$img" >"$scratch/flocks.inspect" 2>&1; then
+	if cptctl_in "$scratch/flocks.inspect" "$scratch/flocks.inspect" inspect "$img"; then
 		pass_if flocks.inspect "inspect shows: $(grep -oE '(locked: .*|POSIX lock: .*|seals .*)' "$scratch/flocks.inspect" | sort -u | tr '\n' '|')" \
 			inspect_shows_locks "$scratch/flocks.inspect"
 	else

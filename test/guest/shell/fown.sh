@@ -23,14 +23,16 @@ owner_edited() {
 		.recordList[\$i].message.files |= map($2)" "$3"
 }
 
+# Its cptctl calls go through one node (cptctl_serve).
 after_sigio() {
-	if "$cptctl" inspect "$img" >"$scratch/sigio.inspect" 2>&1; then
+	cptctl_serve || return
+	if cptctl_in "$scratch/sigio.inspect" "$scratch/sigio.inspect" inspect "$img"; then
 		pass_if fown-sigio.inspect "inspect shows: $(grep -oE '(SIG[A-Z0-9]*|signal [0-9]*) to .*' "$scratch/sigio.inspect" | tr '\n' '|')" \
 			inspect_shows_owners "$scratch/sigio.inspect"
 	else
 		result fown-sigio.inspect FAIL "$(tr '\n' ' ' <"$scratch/sigio.inspect")"
 	fi
-	"$cptctl" inspect --json "$img" >"$scratch/sigio.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/sigio.json" "$scratch/json.err" inspect --json "$img"
 	owner_edited hostile-owner 'if .ownerKind == "THREAD" then .ownerPid = 1 else . end' \
 		"bad owner (no live task or process group of the tree)"
 	owner_edited hostile-async-fd 'if .asyncFd == 9 then .asyncFd = 5 else . end' \

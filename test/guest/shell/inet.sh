@@ -17,7 +17,9 @@ without_net_caps() {
 }
 
 # After the inet-server cycle: inspect names each socket, its state and options.
+# Its cptctl calls go through one node (cptctl_serve).
 inspect_inet() {
+	cptctl_serve || return
 	inspect_shows inet-server.inspect "$img" 'TCP|UDP' \
 		'TCP/IPv4 listening on 127\.0\.0\.1:[0-9]*, backlog 7, options SO_REUSEADDR, IP_FREEBIND, SO_KEEPALIVE, TCP_NODELAY, SO_OOBINLINE, TCP_KEEPIDLE=77, TCP_KEEPINTVL=11, TCP_KEEPCNT=5, SO_RCVBUF=131072, SO_PRIORITY=4, SO_MARK=42, IP_TOS=16, IP_TTL=33, SO_RCVLOWAT=2, SO_LINGER=3s, SO_BINDTODEVICE=lo' \
 		'TCP/IPv6 listening on \[::1\]:[0-9]*, backlog 3, options IPV6_V6ONLY, SO_REUSEPORT, TCP_CORK, SO_SNDBUF=65536, IPV6_TCLASS=32, IPV6_UNICAST_HOPS=17' \
@@ -25,7 +27,7 @@ inspect_inet() {
 		'TCP/IPv4 bound to 127\.0\.0\.1:[0-9]*, options SO_REUSEADDR' 'TCP/IPv6 unbound, options TCP_NODELAY' \
 		'UDP/IPv4 127\.0\.0\.1:[0-9]* connected to 127\.0\.0\.1:[0-9]*, options SO_BROADCAST' \
 		'UDP/IPv6 unbound' 'UDP-Lite/IPv4 bound to 127\.0\.0\.1:'
-	"$cptctl" inspect --json "$img" >"$scratch/inet.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/inet.json" "$scratch/json.err" inspect --json "$img"
 	restart_file_edited inet-server.hostile-state "$scratch/inet.json" INET inet '.state = 1' "bad socket state"
 	restart_file_edited inet-server.hostile-address "$scratch/inet.json" INET inet '.local = "AgA="' "bad socket address"
 	check_edited_restarts
@@ -35,7 +37,9 @@ inspect_inet() {
 scenario_inet_user() { cycle_as_nobody inet-user "$workloads/inet_server" serve; }
 
 # What a checkpoint refuses by name, the tree left running with its state.
+# Its cptctl calls go through one node (cptctl_serve).
 scenario_inet_refused() {
+	cptctl_serve || return
 	expect_refusal inet-refused backlog \
 		"fd 3: TCP listener on 127.0.0.1:[0-9]* with 1 connections not accepted yet: not supported yet" \
 		"$workloads/inet_server" refused backlog
@@ -51,21 +55,23 @@ scenario_inet_refused() {
 # A port someone else took between the checkpoint and the restart: the
 # restart fails naming the fd, address and port, with nothing left bound;
 # once the port is free again, the same image restarts.
+# Its cptctl calls go through one node (cptctl_serve).
 scenario_inet_port_taken() {
+	cptctl_serve || return
 	mkdir -p "$scratch/ports"
 	if ! start_workload ports "$workloads/inet_server" ports "$scratch/ports"; then
 		result inet-port-taken.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
 	read -r port4 port6 <"$scratch/ports/ports"
-	"$cptctl" checkpoint "$pid" -o "$scratch/ports.img" --kill 2>"$scratch/ckpt.err" ||
+	cptctl_in /dev/stdout "$scratch/ckpt.err" checkpoint "$pid" -o "$scratch/ports.img" --kill ||
 		{ result inet-port-taken.refused FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/ckpt.err")"; return; }
 	wait_for_pid_gone "$pid"
 	mkdir -p "$scratch/squat"
 	"$workloads/inet_server" squat v6 "$port6" "$scratch/squat" >"$scratch/squat.out" 2>&1 &
 	squatter=$!
 	wait_until test -e "$scratch/squat/squatting"
-	"$cptctl" restart "$scratch/ports.img" >/dev/null 2>"$scratch/taken.err"
+	cptctl_in /dev/null "$scratch/taken.err" restart "$scratch/ports.img"
 	status=$?
 	pass_if inet-port-taken.refused "restart exited $status: $(tr '\n' ' ' <"$scratch/taken.err")" \
 		grep -q "fd 4: cannot bind TCP socket to ::1 port $port6 again: taken by another socket" "$scratch/taken.err"
@@ -76,7 +82,7 @@ scenario_inet_port_taken() {
 	wait "$squatter"
 	rm -f "$scratch/ports/go"
 	(wait_for_pid "$pid" && touch "$scratch/ports/go") &
-	"$cptctl" restart "$scratch/ports.img" 2>"$scratch/restart.err"
+	cptctl_in /dev/stdout "$scratch/restart.err" restart "$scratch/ports.img"
 	status=$?
 	pass_if inet-port-taken.exit-status "restarted once the port was free: exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT inet-port-taken./p" "$out"
@@ -84,13 +90,15 @@ scenario_inet_port_taken() {
 
 # SO_MARK needs CAP_NET_ADMIN (or CAP_NET_RAW): a restart by root without
 # them is refused naming the option; with them, the mark comes back.
+# Root's cptctl calls go through one node (cptctl_serve).
 scenario_inet_mark() {
+	cptctl_serve || return
 	mkdir -p "$scratch/mark"
 	if ! start_workload mark "$workloads/inet_server" mark "$scratch/mark"; then
 		result inet-mark.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/mark.img" --kill 2>"$scratch/ckpt.err" ||
+	cptctl_in /dev/stdout "$scratch/ckpt.err" checkpoint "$pid" -o "$scratch/mark.img" --kill ||
 		{ result inet-mark.refused FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/ckpt.err")"; return; }
 	wait_for_pid_gone "$pid"
 	without_net_caps "$cptctl" restart --detach "$scratch/mark.img" >/dev/null 2>"$scratch/nocap.err"
@@ -98,7 +106,7 @@ scenario_inet_mark() {
 	pass_if inet-mark.refused "restart without CAP_NET_ADMIN exited $status: $(tr '\n' ' ' <"$scratch/nocap.err")" \
 		grep -q "fd 3: cannot set SO_MARK to 42 again: -1 (the restarting caller lacks" "$scratch/nocap.err"
 	(wait_for_pid "$pid" && touch "$scratch/mark/go") &
-	"$cptctl" restart "$scratch/mark.img" 2>"$scratch/restart.err"
+	cptctl_in /dev/stdout "$scratch/restart.err" restart "$scratch/mark.img"
 	status=$?
 	pass_if inet-mark.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT inet-mark./p" "$out"

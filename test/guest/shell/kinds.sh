@@ -8,33 +8,39 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# epoll_target_to_900 IN OUT N: the image IN with the first plain target of
-# the epoll instance of the Nth process (0: the root) at fd 900.
-epoll_target_to_900() {
+# epoll_targets_to_900 IN: the image IN with the first plain target of the
+# epoll instance of the root, then of its child, at fd 900: $scratch/root.img
+# and $scratch/child.img (one node edits both, cptctl_in's encodes them).
+epoll_targets_to_900() {
 	node -e '
 const fs = require("fs");
-const [src, dst, nth] = process.argv.slice(1);
-const doc = JSON.parse(fs.readFileSync(src, "utf8"));
-const files = doc.recordList.filter((r) => r.type === "FILES")[Number(nth)].message.files;
-const ep = files.find((f) => f.kind === "EPOLL");
-const watched = new Set((ep.epollWatches ?? []).map((w) => w.target ?? 0));
-const i = ep.epollTargets.findIndex((t, j) => !watched.has(j));
-ep.epollTargets[i].fd = 900;
-fs.writeFileSync(dst, JSON.stringify(doc));' "$1" "$scratch/edited.json" "$3" &&
-		"$cptctl" encode "$scratch/edited.json" -o "$2" >/dev/null
+const [src, dir] = process.argv.slice(1);
+for (const [nth, stem] of ["root", "child"].entries()) {
+  const doc = JSON.parse(fs.readFileSync(src, "utf8"));
+  const files = doc.recordList.filter((r) => r.type === "FILES")[nth].message.files;
+  const ep = files.find((f) => f.kind === "EPOLL");
+  const watched = new Set((ep.epollWatches ?? []).map((w) => w.target ?? 0));
+  const i = ep.epollTargets.findIndex((t, j) => !watched.has(j));
+  ep.epollTargets[i].fd = 900;
+  fs.writeFileSync(`${dir}/${stem}.json`, JSON.stringify(doc));
+}' "$1" "$scratch" &&
+		cptctl_in /dev/null /dev/stderr encode "$scratch/root.json" -o "$scratch/root.img" &&
+		cptctl_in /dev/null /dev/stderr encode "$scratch/child.json" -o "$scratch/child.img"
 }
 
+# The restarts under test go through bin/cptctl; the other calls through
+# one node (cptctl_serve).
 scenario_restart_why() {
+	cptctl_serve || return
 	mkdir -p "$scratch/why"
 	start_workload why "$workloads/epoll_kept" "$scratch/why" ||
 		{ result restart-why.died-says-why FAIL "the workload never got ready: $(tail -n 3 "$out" | tr '\n' ' ')"; return; }
 	child=$(pgrep -P "$pid" | head -n 1)
-	"$cptctl" checkpoint "$pid" -o "$scratch/why.img" --kill >/dev/null 2>"$scratch/ckpt.err" ||
+	cptctl_in /dev/null "$scratch/ckpt.err" checkpoint "$pid" -o "$scratch/why.img" --kill ||
 		{ result restart-why.died-says-why FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/ckpt.err")"; return; }
 	wait_for_pid_gone "$pid"
-	"$cptctl" inspect --json "$scratch/why.img" >"$scratch/why.json" 2>&1 &&
-		epoll_target_to_900 "$scratch/why.json" "$scratch/root.img" 0 &&
-		epoll_target_to_900 "$scratch/why.json" "$scratch/child.img" 1 ||
+	cptctl_in "$scratch/why.json" "$scratch/why.json" inspect --json "$scratch/why.img" &&
+		epoll_targets_to_900 "$scratch/why.json" ||
 		{ result restart-why.died-says-why FAIL "cannot make the images: $(head -c 300 "$scratch/why.json")"; return; }
 
 	# The root's own final step fails: it dies with nothing to report on.

@@ -13,7 +13,7 @@
 held_image() {
 	checkpoint_service "reopen-creds.$1" "$1" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$workloads/held_paths" "$2" "$3" &&
-		"$cptctl" inspect --json "$scratch/$1.img" >"$scratch/$1.json"
+		cptctl_run "$scratch/$1.json" /dev/stderr inspect --json "$scratch/$1.img"
 }
 
 # The restarts queued so far, checked; then nothing of $pid may be left.
@@ -22,7 +22,9 @@ check_refused() {
 	[ -d "/proc/$pid" ] && kill -9 "$pid" && wait_for_pid_gone "$pid"
 }
 
+# Root's cptctl calls go through one node (cptctl_serve).
 scenario_reopen_creds() {
+	cptctl_serve || return
 	chmod 0711 "$scratch"
 	printf 'anyone-reads-it' >"$scratch/shared.txt"
 	printf 'root-reads-it' >"$scratch/root-only.txt"
@@ -60,11 +62,13 @@ scenario_reopen_creds() {
 # child drops to nobody and writes on through the inherited fd; root
 # checkpoints and restarts it: the file is opened again as root opened it.
 # The same image edited so that the file's opener is nobody is refused.
+# Root's cptctl calls go through one node (cptctl_serve).
 scenario_priv_drop() {
+	cptctl_serve || return
 	: >"$scratch/root-log"
 	chmod 0600 "$scratch/root-log"
 	checkpoint_service priv-drop drop "$workloads/priv_drop" "$scratch/root-log" || return
-	"$cptctl" inspect --json "$scratch/drop.img" >"$scratch/drop.json"
+	cptctl_run "$scratch/drop.json" /dev/stderr inspect --json "$scratch/drop.img"
 	restart_service priv-drop drop
 	wait_for_pid_gone "$pid"
 	log=$(tr '\n' ' ' <"$scratch/root-log")

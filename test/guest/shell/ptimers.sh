@@ -17,7 +17,9 @@ timer_edited() {
 		.processAttrs.posixTimers[] | $2" "$3" 5
 }
 
+# Its cptctl calls go through one node (cptctl_serve).
 scenario_user_service() {
+	cptctl_serve || return
 	checkpoint_service ptimers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$workloads/ptimers" || return
 	inspect_shows ptimers-user.inspect "$scratch/user.img" 'POSIX timers|timer [0-9]+ CLOCK' \
@@ -28,7 +30,7 @@ scenario_user_service() {
 	restart_service ptimers-user user
 	wait_for_pid_gone "$pid"
 
-	"$cptctl" inspect --json "$scratch/user.img" >"$scratch/user.json"
+	cptctl_in "$scratch/user.json" /dev/stderr inspect --json "$scratch/user.img"
 	# Timer 7 signals the worker thread: here init instead.
 	timer_edited foreign-thread 'select(.id == 7) | .notifyThread) |= 1' \
 		"pid $pid: POSIX timer 7 signals thread 1, not the process's"
@@ -44,7 +46,7 @@ scenario_user_service() {
 		return
 	fi
 	id=$(sed -n 's/^READY //p' "$out")
-	"$cptctl" checkpoint "$pid" -o "$scratch/other.img" --kill 2>"$scratch/other.err"
+	cptctl_in /dev/stdout "$scratch/other.err" checkpoint "$pid" -o "$scratch/other.img" --kill
 	status=$?
 	refused=no
 	[ "$status" -eq 4 ] && grep -q "pid $pid: POSIX timer $id: the CPU-time clock of pid 1 (another process)" "$scratch/other.err" &&

@@ -63,16 +63,18 @@ PY
 # restart fails naming the thread, its final step and the kill; through
 # the module's ioctls with tasks that would linger (thread_half), the
 # thread never comes back to user space and its process dies.
+# Its cptctl calls go through one node (cptctl_serve), ended before rmmod.
 scenario_thread_half() {
+	cptctl_serve || return
 	if ! start_workload half "$workloads/thread_half" hold; then
 		result thread-half.cptctl-refused FAIL "thread_half never said READY"
 		return
 	fi
 	tid=$(sed -n 's/^READY //p' "$out")
-	"$cptctl" checkpoint "$pid" -o "$scratch/half.img" --kill >/dev/null 2>"$scratch/half.err"
+	cptctl_in /dev/null "$scratch/half.err" checkpoint "$pid" -o "$scratch/half.img" --kill
 	wait_for_pid_gone "$pid"
 	nr_open=$(cat /proc/sys/fs/nr_open)
-	"$cptctl" inspect --json "$scratch/half.img" >"$scratch/half.json" &&
+	cptctl_in "$scratch/half.json" /dev/stderr inspect --json "$scratch/half.img" &&
 		python3 - "$scratch/half.json" "$tid" "$((nr_open + 1))" <<'PY' &&
 import json, sys
 path, tid, hard = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -90,15 +92,16 @@ if edited != 1:
     sys.exit('the thread %d has no RLIMIT_NOFILE to edit' % tid)
 json.dump(doc, open(path, 'w'))
 PY
-		"$cptctl" encode "$scratch/half.json" -o "$scratch/half-edited.img" >/dev/null 2>>"$scratch/half.err"
-	"$cptctl" restart "$scratch/half-edited.img" >/dev/null 2>"$scratch/restart.err"
+		cptctl_in /dev/null "$scratch/half-encode.err" encode "$scratch/half.json" -o "$scratch/half-edited.img"
+	cptctl_in /dev/null "$scratch/restart.err" restart "$scratch/half-edited.img"
 	status=$?
-	pass_if thread-half.cptctl-refused "restart exited $status: $(cat "$scratch/restart.err" "$scratch/half.err" | tr '\n' ' ')" \
+	pass_if thread-half.cptctl-refused "restart exited $status: $(cat "$scratch/restart.err" "$scratch/half.err" "$scratch/half-encode.err" 2>/dev/null | tr '\n' ' ')" \
 		eval '[ "$status" -ne 0 ] && grep -q "pid $tid failed at its final step (-EPERM), killed by SIGKILL" "$scratch/restart.err" &&
 			grep -q "rlimit 7" "$scratch/restart.err"'
 	pass_if thread-half.cptctl-nothing-left "pid $pid and thread $tid are free" wait_for_pid_gone "$pid"
 	"$workloads/thread_half" restore "$scratch/half-edited.img" "$pid" "$tid"
 	pass_if thread-half.nothing-left "pid $pid is free again" wait_for_pid_gone "$pid"
+	cptctl_stop
 	pass_if thread-half.module-unloads "rmmod cpt after the failed restarts" rmmod cpt
 	insmod "$cpt_ko"
 }

@@ -51,7 +51,7 @@ scenario_shmem_outside() {
 # After the shmem cycle: inspect shows one shared object in the parent's
 # VMA, child A's two and child B's one, with its 4 written pages saved once.
 inspect_shmem() {
-	if "$cptctl" inspect "$img" >"$scratch/shmem.inspect" 2>&1; then
+	if cptctl_run "$scratch/shmem.inspect" "$scratch/shmem.inspect" inspect "$img"; then
 		grep 'shared memory [0-9]* of 32768 bytes' "$scratch/shmem.inspect" >"$scratch/shmem.vmas"
 		pass_if inspect.shmem "inspect shows: $(tr -s ' ' <"$scratch/shmem.vmas" | tr '\n' '|')" \
 			sh -c '[ "$(wc -l <"$0")" -eq 4 ] && [ "$(sed "s/.*shared memory \([0-9]*\) of.*/\1/" "$0" | sort -u | wc -l)" -eq 1 ] &&
@@ -65,19 +65,19 @@ inspect_shmem() {
 # memory with another size than the first made it with is refused by name
 # (the first process restored already), and no task is left.
 hostile_shmem() {
-	"$cptctl" inspect --json "$img" >"$scratch/shmem.json" 2>&1 &&
+	cptctl_in "$scratch/shmem.json" "$scratch/shmem.json" inspect --json "$img" &&
 		node -e '
 const fs = require("fs");
 const doc = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
 const mm = doc.recordList.filter((r) => r.type === "MM")[1].message;
 mm.vmas.find((v) => v.kind === "SHMEM").shmemSize = "65536";
 fs.writeFileSync(process.argv[2], JSON.stringify(doc));' "$scratch/shmem.json" "$scratch/shmem-size.json" &&
-		"$cptctl" encode "$scratch/shmem-size.json" -o "$scratch/shmem-size.img" >/dev/null 2>&1
+		cptctl_in /dev/null /dev/null encode "$scratch/shmem-size.json" -o "$scratch/shmem-size.img"
 	if [ $? -ne 0 ]; then
 		result shmem.hostile-size FAIL "cannot make the mutant: $(tr '\n' ' ' <"$scratch/shmem.json" | cut -c 1-300)"
 		return
 	fi
-	"$cptctl" restart "$scratch/shmem-size.img" >/dev/null 2>"$scratch/shmem-size.err"
+	cptctl_in /dev/null "$scratch/shmem-size.err" restart "$scratch/shmem-size.img"
 	status=$?
 	# The refused task is killed before it can report: its note is in the kernel log.
 	dmesg | grep 'image: shared memory' >"$scratch/shmem-size.log"
@@ -89,7 +89,9 @@ fs.writeFileSync(process.argv[2], JSON.stringify(doc));' "$scratch/shmem.json" "
 }
 
 # After the shmem cycle: what inspect shows, then hostile images.
+# Its cptctl calls go through one node (cptctl_serve).
 after_shmem() {
+	cptctl_serve || return
 	inspect_shmem
 	hostile_shmem
 }

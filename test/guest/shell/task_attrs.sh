@@ -7,7 +7,10 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
+# Root's cptctl calls go through one node (cptctl_serve), but the restart
+# whose process must outlive its cptctl.
 scenario_user_service() {
+	cptctl_serve || return
 	checkpoint_service task-attrs-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		"$workloads/task_attrs" || return
 	restart_service task-attrs-user user
@@ -16,16 +19,16 @@ scenario_user_service() {
 	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
 	cpid=$!
 	sleep 0.2
-	"$cptctl" checkpoint "$cpid" -o "$scratch/counter.img" --kill >/dev/null 2>&1
+	cptctl_in /dev/null /dev/null checkpoint "$cpid" -o "$scratch/counter.img" --kill
 	wait_for_pid_gone "$cpid"
-	"$cptctl" inspect --json "$scratch/counter.img" >"$scratch/counter.json"
+	cptctl_in "$scratch/counter.json" /dev/stderr inspect --json "$scratch/counter.img"
 	# Every task record's attrs (never empty: a timer slack at least) get cpus first.
 	set_cpus() {
 		sed "s/\"attrs\": {/\"attrs\": {\"cpus\": \"$1\",/" "$scratch/counter.json" >"$scratch/$2.json"
-		"$cptctl" encode "$scratch/$2.json" -o "$scratch/$2.img" >/dev/null
+		cptctl_in /dev/null /dev/stderr encode "$scratch/$2.json" -o "$scratch/$2.img"
 	}
 	set_cpus 4000-4095 missing
-	"$cptctl" restart "$scratch/missing.img" --detach >/dev/null 2>"$scratch/missing.err"
+	cptctl_in /dev/null "$scratch/missing.err" restart "$scratch/missing.img" --detach
 	status=$?
 	refused=no
 	grep -q "pid $cpid.*CPU affinity 4000-4095: none of these CPUs exists here" "$scratch/missing.err" &&

@@ -16,18 +16,20 @@ after_tcp_established() {
 # A connection whose peer is outside the checkpointed tree: a checkpoint
 # leaving it running keeps it working; --kill is refused by name, the tree
 # left running with the connection.
+# Its cptctl calls go through one node (cptctl_serve).
 scenario_tcp_established_outside() {
+	cptctl_serve || return
 	mkdir -p "$scratch/outside"
 	if ! start_workload outside "$workloads/tcp_established" outside "$scratch/outside"; then
 		result tcp-established-outside.leave-running FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
 	read -r child <"$scratch/outside/pid"
-	"$cptctl" checkpoint "$child" -o "$scratch/running.img" 2>"$scratch/running.err"
+	cptctl_in /dev/stdout "$scratch/running.err" checkpoint "$child" -o "$scratch/running.img"
 	status=$?
 	pass_if tcp-established-outside.leave-running "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$scratch/running.err")" \
 		[ "$status" -eq 0 ]
-	"$cptctl" checkpoint "$child" -o "$scratch/kill.img" --kill 2>"$scratch/kill.err"
+	cptctl_in /dev/stdout "$scratch/kill.err" checkpoint "$child" -o "$scratch/kill.img" --kill
 	status=$?
 	pass_if tcp-established-outside.refused "checkpoint --kill exited $status: $(tr '\n' ' ' <"$scratch/kill.err")" \
 		grep -q "TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: its peer is outside the tree" "$scratch/kill.err"

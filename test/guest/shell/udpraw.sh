@@ -6,7 +6,9 @@
 . "$0/lib.sh"
 
 # After the icmp-raw cycle: inspect names each socket; edited images.
+# Its cptctl calls go through one node (cptctl_serve).
 after_icmp_raw() {
+	cptctl_serve || return
 	inspect_shows icmp-raw.inspect "$img" 'ICMP|raw' \
 		'ICMP ping/IPv4 unbound, options SO_REUSEADDR$' \
 		'ICMP ping/IPv4 bound to 127\.0\.0\.1:[0-9]+, options SO_REUSEADDR$' \
@@ -19,7 +21,7 @@ after_icmp_raw() {
 		'raw UDP/IPv4 127\.0\.0\.1 connected to 127\.0\.0\.1, options SO_REUSEADDR, IP_HDRINCL$' \
 		'raw UDP/IPv6 bound to \[::\], options SO_REUSEADDR, IP_HDRINCL$' \
 		'raw TCP/IPv4 127\.0\.0\.1 connected to 127\.0\.0\.1, options SO_REUSEADDR$'
-	"$cptctl" inspect --json "$img" >"$scratch/icmp.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/icmp.json" "$scratch/json.err" inspect --json "$img"
 	restart_file_edited icmp-raw.hostile-protocol "$scratch/icmp.json" INET inet \
 		'.type = 3 | .protocol = 0' "bad socket family, type or protocol"
 	restart_file_edited icmp-raw.hostile-ping6-on-v4 "$scratch/icmp.json" INET inet \

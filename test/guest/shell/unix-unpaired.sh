@@ -6,7 +6,9 @@
 . "$0/lib.sh"
 
 # After the unix-unpaired cycle: inspect names each socket, its name, peer, queue and options.
+# Its cptctl calls go through one node (cptctl_serve).
 inspect_unix_unpaired() {
+	cptctl_serve || return
 	inspect_shows unix-unpaired.inspect "$img" 'unix-' \
 		'stream unbound, shut down for reading, options SO_PASSCRED' \
 		'stream bound to .*/stream, options SO_SNDBUF=131072, socket file 65534:65534 0640' \
@@ -14,7 +16,7 @@ inspect_unix_unpaired() {
 		'datagram bound to .*/dgram, 5 queued \(17 bytes, from @cpt-usk-named-[0-9]*, \(unnamed\)\)' \
 		'datagram bound to @cpt-usk-named-[0-9]*, connected to .*/dgram' \
 		'datagram unbound, connected to .*/dgram'
-	"$cptctl" inspect --json "$img" >"$scratch/unix-unpaired.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/unix-unpaired.json" "$scratch/json.err" inspect --json "$img"
 	restart_file_edited unix-unpaired.hostile-queue "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = ""' "bad socket queue"
 	restart_file_edited unix-unpaired.hostile-name "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.addr = "AQ'"$(printf 'A%.0s' $(seq 1 150))"'"' "malformed\|bad socket name"
 	restart_file_edited unix-unpaired.hostile-sender "$scratch/unix-unpaired.json" UNIX_DGRAM unixSocket '.queue[0].sender = "AgA="' "malformed"
@@ -22,7 +24,9 @@ inspect_unix_unpaired() {
 }
 
 # What a checkpoint refuses by name, the tree left running with its socket.
+# Its cptctl calls go through one node (cptctl_serve).
 scenario_unix_refused() {
+	cptctl_serve || return
 	for kind in rights creds outside option listener-option; do
 		case $kind in
 		rights) why="fd 3: a unix socket with fds in flight in its queue (SCM_RIGHTS) is not supported" ;;

@@ -16,15 +16,24 @@ restart_refused() {
 	pass_if "$1" "restart exited $status: $(tr '\n' ' ' <"$scratch/$1.err")" [ $refused = yes ]
 }
 
-# A client logging to a syslog-like server's datagram socket, outside the
-# tree: connected to its path again at restart.
-scenario_unixext2_dgram() {
-	sock=$scratch/log.sock log=$scratch/log.txt
-	if ! start_workload dgram-server "$workloads/unix_ext" dgram-server "$sock" "$log"; then
-		result unixext2-dgram.checkpoint FAIL "the log server never got ready: $(tr '\n' ' ' <"$out")"
-		return
+# start_server CHECK KIND SOCK LOG: unix_ext's KIND-server (dgram or
+# stream) on the path SOCK, logging to LOG, outside the tree; its pid in
+# $server. Check CHECK.checkpoint fails when it never got ready.
+start_server() {
+	if ! start_workload "$2-server" "$workloads/unix_ext" "$2-server" "$3" "$4"; then
+		result "$1.checkpoint" FAIL "the server never got ready: $(tr '\n' ' ' <"$out")"
+		return 1
 	fi
 	server=$pid
+}
+
+# A client logging to a syslog-like server's datagram socket, outside the
+# tree: connected to its path again at restart. Root's cptctl calls go
+# through one node (cptctl_serve).
+scenario_unixext2_dgram() {
+	cptctl_serve || return
+	sock=$scratch/log.sock log=$scratch/log.txt
+	start_server unixext2-dgram dgram "$sock" "$log" || return
 	if checkpoint_service unixext2-dgram dgram "$workloads/unix_ext" client dgram "$sock"; then
 		inspect_shows unixext2-dgram.inspect "$scratch/dgram.img" 'datagram' \
 			"datagram unbound, connected to $sock outside the tree"
@@ -42,7 +51,7 @@ scenario_unixext2_dgram() {
 				"cannot connect a unix datagram socket to $sock outside the tree again: -91\b"
 			kill "$pid"
 		fi
-		"$cptctl" inspect --json "$scratch/dgram.img" >"$scratch/dgram.json" 2>"$scratch/json.err"
+		cptctl_in "$scratch/dgram.json" "$scratch/json.err" inspect --json "$scratch/dgram.img"
 		# A relative path would be found from wherever the restorer is.
 		restart_file_edited unixext2-dgram.hostile-relative "$scratch/dgram.json" UNIX_DGRAM unixSocket \
 			'.peer = "AQByZWwuc29jawA="' "bad socket peer"
@@ -55,14 +64,12 @@ scenario_unixext2_dgram() {
 
 # A client connected to a stream server outside the tree: refused without
 # --ext-unix-sk, and with it when the server's answer is still unread;
-# with it, connected again at restart, the server accepting anew.
+# with it, connected again at restart, the server accepting anew. Its
+# cptctl calls go through one node (cptctl_serve).
 scenario_unixext2_stream() {
+	cptctl_serve || return
 	sock=$scratch/srv.sock log=$scratch/srv.txt
-	if ! start_workload stream-server "$workloads/unix_ext" stream-server "$sock" "$log"; then
-		result unixext2-stream.checkpoint FAIL "the server never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
-	server=$pid
+	start_server unixext2-stream stream "$sock" "$log" || return
 	expect_refusal unixext2-stream refused \
 		"fd 3: a unix stream socket connected to a socket outside the tree, without --ext-unix-sk, is not supported" \
 		"$workloads/unix_ext" client stream-kept "$sock"
