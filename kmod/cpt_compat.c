@@ -911,6 +911,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "hugetlb_resv", cpt_check_hugetlb_resv },
 	/* unix connections not accepted yet */
 	{ "unix_embryo", cpt_check_unix_embryo },
+	/* UDP datagrams queued */
+	{ "udp_queue", cpt_check_udp_queue },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

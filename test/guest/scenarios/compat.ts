@@ -51,6 +51,8 @@ export const COMPAT_CHECKS = [
   'hugetlb_resv',
   // unix connections not accepted yet
   'unix_embryo',
+  // UDP datagrams queued
+  'udp_queue',
 ] as const;
 
 interface CompatReport {
