@@ -913,6 +913,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "unix_embryo", cpt_check_unix_embryo },
 	/* fds in flight in unix messages (SCM_RIGHTS) */
 	{ "scm_rights", cpt_check_scm_rights },
+	/* UDP datagrams queued */
+	{ "udp_queue", cpt_check_udp_queue },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

@@ -11,6 +11,7 @@
 #include <linux/idr.h>
 #include <linux/membarrier.h>
 #include <linux/refcount.h>
+#include <linux/socket.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -470,6 +471,32 @@ int cpt_check_raw_ra_chain(void);
 struct inode;
 long cpt_compat_hugetlb_unbacked(struct inode *inode, long pages);
 int cpt_check_hugetlb_resv(void);
+/*
+ * cpt_compat_udp.c: the datagrams a UDP (UDP-Lite) socket has yet to read.
+ * cpt_compat_udp_queue() takes a reference to each, oldest first, into
+ * skbs (at most max of them; -EAGAIN, with *nr how many there are, if
+ * more); cpt_compat_udp_read() reads one (its payload into data, which has
+ * room for CPT_UDP_MAX_PAYLOAD bytes); cpt_compat_udp_enqueue() queues one
+ * again, addressed to local, charged to sk as the receive path charges it.
+ * Checked: udp_queue.
+ */
+#define CPT_UDP_MAX_PAYLOAD (U16_MAX - 8)	/* an IPv6 datagram's, no jumbogram */
+struct sk_buff;
+struct cpt_udp_dgram {
+	const char *unsaved;		/* why it cannot be saved, or NULL */
+	bool csum_bad;			/* a read would drop it */
+	u32 len, truesize;
+	u64 tstamp;			/* ns of CLOCK_REALTIME; 0: none */
+	struct sockaddr_storage source;	/* sockaddr_in (an IPv4 datagram's) or sockaddr_in6 */
+	u32 source_len;
+};
+
+int cpt_compat_udp_queue(struct sock *sk, struct sk_buff **skbs, unsigned int max,
+			 unsigned int *nr);
+int cpt_compat_udp_read(struct sk_buff *skb, struct cpt_udp_dgram *d, u8 *data);
+int cpt_compat_udp_enqueue(struct sock *sk, const struct cpt_udp_dgram *d, const u8 *data,
+			   const struct sockaddr *local);
+int cpt_check_udp_queue(void);
 /* unix connections not accepted yet (cpt_unix.c) */
 int cpt_check_unix_embryo(void);
 

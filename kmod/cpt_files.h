@@ -249,6 +249,11 @@ struct cpt_rfile_inet {
 		const u8 *send_queue, *recv_queue;
 		size_t send_len, recv_len;
 	} tcp;
+	/* UDP: its datagrams, walked again in sock_msg; their families, payload */
+	struct cpt_pb_field sock_msg;
+	u32 nr_queued;
+	bool queue_v4, queue_v6;
+	size_t queue_bytes;
 };
 
 struct cpt_epoll_target;

@@ -705,6 +705,24 @@ export interface InetSocket {
   icmpFilter: number;
   /** SOCK_RAW, IPPROTO_ICMPV6: ICMPV6_FILTER's struct icmp6_filter (32 bytes); empty: passes all */
   icmp6Filter: Buffer;
+  /**
+   * A UDP or UDP-Lite socket's datagrams not read yet, oldest first; a
+   * restart queues them again before bind(), as the kernel's receive path
+   * leaves them (docs/image-format.md).
+   */
+  udpQueue: InetDatagram[];
+}
+
+/** A datagram a UDP (UDP-Lite) socket has yet to read. */
+export interface InetDatagram {
+  /** its payload, 0 to 65527 bytes: what recv() gives */
+  data: Buffer;
+  /** its sender, as recvfrom() gives it on an IPv4 socket (sockaddr_in) or IPv6 (sockaddr_in6); an IPv4 datagram on an IPv6 socket: sockaddr_in */
+  source: Buffer;
+  /** when it came in (CLOCK_REALTIME, ns), as SIOCGSTAMP reads it; 0: not stamped */
+  timestamp: bigint;
+  /** the memory it was charged to the socket (sk_rmem_alloc, ss's Recv-Q), bytes */
+  truesize: number;
 }
 
 export type FileLockKind = 'NONE' | 'FLOCK' | 'POSIX' | 'OFD';

@@ -82,6 +82,7 @@ const socket = (fields: Partial<InetSocket>): InetSocket => ({
   hdrincl: false,
   icmpFilter: 0,
   icmp6Filter: Buffer.alloc(0),
+  udpQueue: [],
   ...fields,
 });
 
@@ -122,6 +123,36 @@ test('unbound, bound and connected sockets', (t) => {
     'UDP/IPv4 127.0.0.1:9 connected to 127.0.0.1:10',
   );
   t.is(describeInet(null), '(no socket state)');
+});
+
+test('a UDP socket queue: the count, bytes, sizes and senders of its datagrams, the first eight listed', (t) => {
+  const datagram = (size: number, source: Buffer) => ({ data: Buffer.alloc(size), source, timestamp: 0n, truesize: 768 });
+  t.is(
+    describeInet(
+      socket({
+        family: 10,
+        type: 2,
+        protocol: 17,
+        local: sockaddrIn6(LOOPBACK6, 9),
+        v6only: true,
+        udpQueue: [datagram(5, sockaddrIn6(LOOPBACK6, 4000)), datagram(0, sockaddrIn([127, 0, 0, 1], 4001))],
+      }),
+    ),
+    'UDP/IPv6 bound to [::1]:9, options IPV6_V6ONLY, queue 2 datagrams (5 bytes): 5 bytes from [::1]:4000, 0 bytes from 127.0.0.1:4001',
+  );
+  t.is(
+    describeInet(
+      socket({
+        type: 2,
+        protocol: 17,
+        local: sockaddrIn([127, 0, 0, 1], 9),
+        udpQueue: Array.from({ length: 10 }, (_, i) => datagram(i, sockaddrIn([127, 0, 0, 1], 5000 + i))),
+      }),
+    ),
+    'UDP/IPv4 bound to 127.0.0.1:9, queue 10 datagrams (45 bytes): ' +
+      Array.from({ length: 8 }, (_, i) => `${i} bytes from 127.0.0.1:${5000 + i}`).join(', ') +
+      ', and 2 more',
+  );
 });
 
 test('ICMP ping sockets with their echo id, raw sockets without a port, with IP_HDRINCL and ICMP filters', (t) => {

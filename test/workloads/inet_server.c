@@ -18,7 +18,7 @@
  *
  * inet_server refused KIND DIR: what a checkpoint refuses, the tree left
  * running: "backlog", a listener with a connection not accepted yet;
- * "queued", a UDP socket with a datagram queued; "established", a TCP
+ * "established", a TCP
  * connection closed by both ends (its socket in CLOSE, the connection in
  * TIME_WAIT; a half-closed one is saved: tcp_states.c); "option", a
  * socket with TCP_DEFER_ACCEPT. After DIR/go it
@@ -482,7 +482,7 @@ static int mark(void)
 static int refused(const char *kind)
 {
 	struct sockaddr_in any4 = v4("127.0.0.1", 0), addr4;
-	int l = make(AF_INET, SOCK_STREAM, 0), u, c = -1, a = -1, ok = 1;
+	int l = make(AF_INET, SOCK_STREAM, 0), c = -1, a = -1, ok = 1;
 
 	bind_to(l, &any4, sizeof(any4));
 	if (listen(l, 4))
@@ -497,14 +497,6 @@ static int refused(const char *kind)
 		     !readable(a) || read(a, &(char){ 0 }, 1) != 0 ||
 		     close(a) || !readable(c)))
 			die("accept");
-	} else if (!strcmp(kind, "queued")) {
-		u = make(AF_INET, SOCK_DGRAM, 0);
-		bind_to(u, &any4, sizeof(any4));
-		addr4 = v4("127.0.0.1", port_of(u));
-		if (sendto(u, "queued", 6, 0, (struct sockaddr *)&addr4,
-			   sizeof(addr4)) != 6)
-			die("sendto");
-		c = u;
 	} else if (!strcmp(kind, "option")) {
 		set_int(l, SOL_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT");
 	}
@@ -516,8 +508,6 @@ static int refused(const char *kind)
 		     write(c, "x", 1) == 1 && readable(a);
 	else if (!strcmp(kind, "established"))
 		ok = readable(c) && read(c, &(char){ 0 }, 1) == 0;
-	else if (!strcmp(kind, "queued"))
-		ok = readable(c);
 	else if (!strcmp(kind, "option"))
 		ok = get_int(l, SOL_TCP, TCP_DEFER_ACCEPT) > 0;
 	check("kept-running", ok, "the %s state is still there", kind);

@@ -798,6 +798,13 @@ function fileJson(file: File): Record<string, unknown> {
             peer: file.inet.peer.toString('base64'),
             localAddress: file.inet.local.length === 0 ? '' : inetAddress(file.inet.local),
             peerAddress: file.inet.peer.length === 0 ? '' : inetAddress(file.inet.peer),
+            udpQueue: file.inet.udpQueue.map((d) => ({
+              ...d,
+              data: d.data.toString('base64'),
+              source: d.source.toString('base64'),
+              sourceAddress: inetAddress(d.source),
+              timestamp: d.timestamp.toString(),
+            })),
           },
     unixSocket:
       file.unixSocket === null

@@ -120,6 +120,22 @@ function tcpConnection(s: InetSocket): string {
   );
 }
 
+/** How many of a UDP queue's datagrams inspect lists, oldest first. */
+const SHOWN_DATAGRAMS = 8;
+
+/**
+ * A UDP socket's datagrams not read yet: ", queue 2 datagrams (1005 bytes):
+ * 5 bytes from 127.0.0.1:4000, 1000 bytes from [::1]:4001"; "" for none.
+ */
+function udpQueue(s: InetSocket): string {
+  const queue = s.udpQueue;
+  if (queue.length === 0) return '';
+  const bytes = queue.reduce((sum, d) => sum + d.data.length, 0);
+  const shown = queue.slice(0, SHOWN_DATAGRAMS).map((d) => `${d.data.length} bytes from ${inetAddress(d.source)}`);
+  const more = queue.length > SHOWN_DATAGRAMS ? `, and ${queue.length - SHOWN_DATAGRAMS} more` : '';
+  return `, queue ${queue.length} datagrams (${bytes} bytes): ${shown.join(', ')}${more}`;
+}
+
 /** "TCP", "raw ICMP", "ICMP ping": what the socket is, by its type and protocol. */
 function protocolName(s: InetSocket): string {
   const name = PROTOCOLS[s.protocol] ?? `protocol ${s.protocol}`;
@@ -143,5 +159,5 @@ export function describeInet(s: InetSocket | null): string {
     state = `${local} connected to ${inetAddress(s.peer, withPort)}${tcpConnection(s)}`;
   else state = local === '' ? 'unbound' : `bound to ${local}`;
   const options = inetOptions(s);
-  return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}`;
+  return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}${udpQueue(s)}`;
 }

@@ -53,6 +53,8 @@ export const COMPAT_CHECKS = [
   'unix_embryo',
   // fds in flight in unix messages (SCM_RIGHTS)
   'scm_rights',
+  // UDP datagrams queued
+  'udp_queue',
 ] as const;
 
 interface CompatReport {

@@ -1,8 +1,8 @@
 // TCP and UDP sockets (kmod/cpt_file_inet.c): listeners, bound and unbound
 // TCP sockets, connected UDP sockets and their options through checkpoint ->
 // kill -> restart, as root and as an unprivileged user; what a checkpoint
-// refuses by name (connections not accepted yet, datagrams queued, a TCP
-// connection, an option it does not save); a port taken before the restart;
+// refuses by name (connections not accepted yet, a TCP connection, an
+// option it does not save; UDP's queued datagrams: udpqueue.ts); a port taken before the restart;
 // SO_MARK for a caller without CAP_NET_ADMIN.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
@@ -68,7 +68,6 @@ export const inetScenarios: readonly Scenario[] = [
       (
         [
           ['backlog', 'a TCP listener with a connection not accepted yet'],
-          ['queued', 'a UDP socket with a datagram queued'],
           ['established', 'a TCP connection closed by both ends (its socket CLOSE, the connection TIME_WAIT)'],
           ['option', 'a socket option it does not save (TCP_DEFER_ACCEPT)'],
         ] as const

@@ -14,6 +14,7 @@ import { freezeRefusedScenarios } from './freeze-refused.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { udprawScenarios } from './udpraw.js';
+import { udpQueueScenarios } from './udpqueue.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { tcpSharedScenarios } from './tcp-shared.js';
 import { hugetlbScenarios } from './hugetlb.js';
@@ -95,6 +96,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privgapsScenarios,
   ...inetScenarios,
   ...udprawScenarios,
+  ...udpQueueScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,
   ...unixextScenarios,

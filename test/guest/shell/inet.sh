@@ -43,9 +43,6 @@ scenario_inet_refused() {
 	expect_refusal inet-refused backlog \
 		"fd 3: TCP listener on 127.0.0.1:[0-9]* with 1 connections not accepted yet: not supported yet" \
 		"$workloads/inet_server" refused backlog
-	expect_refusal inet-refused queued \
-		"fd 4: UDP socket on 127.0.0.1:[0-9]* with 1 datagrams queued: not supported yet" \
-		"$workloads/inet_server" refused queued
 	expect_refusal inet-refused established "fd 4: a TCP socket whose connection ended, or a shut down socket is not supported" \
 		"$workloads/inet_server" refused established
 	expect_refusal inet-refused option "fd 3: socket option TCP_DEFER_ACCEPT is not supported" \
