@@ -321,6 +321,8 @@ const badSessionArguments: readonly [string, keyof CptAddon, unknown[], 'TypeErr
   ['restoreTree without tasks', 'restoreTree', [0, { steps: [], launch: 0, root: 0 }], 'TypeError'],
   ['restoreTree with a step of an unknown task', 'restoreTree', [0, { ...onePlan, steps: [{ op: 1, actor: 0, target: 7 }] }], 'RangeError'],
   ['restoreTree with an unknown op', 'restoreTree', [0, { ...onePlan, steps: [{ op: 9, actor: 0 }] }], 'RangeError'],
+  ['restoreTree with a user namespace but no pidns init', 'restoreTree', [0, { ...onePlan, userns: { uid: 0, gid: 0 } }], 'RangeError'],
+  ['restoreTree with a user namespace that is no object', 'restoreTree', [0, { ...onePlan, userns: 5 }], 'TypeError'],
   ['waitForExit with pid -1', 'waitForExit', [-1], 'RangeError'],
 ];
 

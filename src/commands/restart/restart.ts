@@ -37,6 +37,8 @@ import { isPidInUse, restartFailure } from './failure.js';
 import { pidHolder } from './holder.js';
 import type { BuildPlan } from './plan.js';
 import { planTree } from './plan.js';
+import type { UsernsMapping } from './userns.js';
+import { usernsForRestart } from './userns.js';
 
 export interface RestartRequest {
   /** A path, or '-' for stdin. */
@@ -54,6 +56,8 @@ export interface Restarted {
   readonly rootPid: number;
   /** Tasks restored, threads included. */
   readonly tasks: number;
+  /** The user namespace made for the tree (--pidns without CAP_SYS_ADMIN), or null. */
+  readonly userns: UsernsMapping | null;
   readonly manifest: Manifest;
   readonly stats: RestartStats;
 }
@@ -99,6 +103,15 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   // The image first: a wrong path is the likeliest mistake, and says so
   // even where there is no module.
   const opened: ImageFile = await openImageForReading(request.image, (message, cause) => new ImageError(message, { cause }));
+  // --pidns by a caller who may not make a pid namespace: a user namespace
+  // for it too (userns.ts), or a refusal now, before the session starts.
+  let userns: UsernsMapping | null = null;
+  try {
+    if (request.pidns === true) userns = await usernsForRestart(environment.procRoot);
+  } catch (error: unknown) {
+    await opened.close();
+    throw error;
+  }
   let device: Device | undefined;
   let image: ImageFile;
   try {
@@ -140,7 +153,7 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
     const manifest = decodeManifest(
       await step('CPT_IOC_USER_RECORD(MANIFEST)', () => addon.userRecord(session.fd, addon.RECORD_TYPES.MANIFEST)),
     );
-    const plan = planTree(tree, { pidns: request.pidns ?? false });
+    const plan = planTree(tree, { pidns: request.pidns ?? false, userns });
     pid = tree.tasks[0]?.pid ?? null;
     progress.phase(`restoring ${tree.tasks.length} ${tree.tasks.length === 1 ? 'task' : 'tasks'}`);
     addon.setChildSubreaper(true);
@@ -163,7 +176,7 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
       imageBytes,
       memory: memoryStatsOf(reply),
     };
-    return { pid: launched, rootPid: tree.tasks[0]!.pid, tasks: tree.tasks.length, manifest, stats };
+    return { pid: launched, rootPid: tree.tasks[0]!.pid, tasks: tree.tasks.length, userns, manifest, stats };
   } catch (error: unknown) {
     progress.stop();
     // Closing the session aborts it: the module kills half-restored tasks;

@@ -70,3 +70,53 @@ scenario_userns() {
 	done
 	chmod 0600 /dev/cpt
 }
+
+# A plain user's own tree, checkpointed where it runs (the initial user and
+# pid namespaces), restarted with `cptctl restart --pidns` alone: nobody,
+# with no capability, lacks CAP_SYS_ADMIN for the pid namespace, so cptctl
+# makes a user namespace for the tree too, which maps nobody's uid and gid
+# to themselves (test/workloads/userns_tree.c checks its pids, ids, files,
+# fork and exec, and the namespace). With user namespaces disabled, the
+# restart is refused up front, naming the sysctl.
+# shellcheck disable=SC2016
+scenario_userns_plain() {
+	chmod 0666 /dev/cpt
+	chmod 0711 "$scratch"
+	d=$scratch/plain
+	mkdir -p "$d/tree"
+	chown -R nobody:nogroup "$d"
+	caps=$(as_nobody grep CapEff /proc/self/status | tr -d ' \t')
+	as_nobody sh -c '"$0" "$1/tree" >"$1/tree.out" 2>&1 </dev/null & echo $! >"$1/root.pid"' \
+		"$workloads/userns_tree" "$d"
+	pid=$(cat "$d/root.pid")
+	wait_for_line "$d/tree.out" "^READY"
+	as_nobody "$cptctl" checkpoint "$pid" -o "$d/tree.img" --kill 2>"$scratch/plain-checkpoint.err"
+	status=$?
+	pass_if userns-plain.checkpoint "nobody ($caps) checkpointed its tree (root pid $pid), exited $status: $(tr '\n' ' ' <"$scratch/plain-checkpoint.err")" \
+		eval '[ "$status" -eq 0 ] && [ "$caps" = CapEff:0000000000000000 ]'
+	wait_for_pid_gone "$pid"
+
+	max=$(cat /proc/sys/user/max_user_namespaces)
+	echo 0 >/proc/sys/user/max_user_namespaces
+	as_nobody "$cptctl" restart --pidns "$d/tree.img" --detach >/dev/null 2>"$scratch/plain-disabled.err"
+	status=$?
+	echo "$max" >/proc/sys/user/max_user_namespaces
+	pass_if userns-plain.disabled-refused "nobody's restart --pidns with user.max_user_namespaces 0 exited $status, pid $pid $(test -d "/proc/$pid" && echo exists || echo free): $(tr '\n' ' ' <"$scratch/plain-disabled.err")" \
+		eval '[ "$status" -eq 5 ] && grep -q "sysctl user.max_user_namespaces is 0" "$scratch/plain-disabled.err" && [ ! -d "/proc/$pid" ]'
+
+	as_nobody "$cptctl" restart --pidns "$d/tree.img" --detach >"$scratch/plain-restart.out" 2>"$scratch/plain-restart.err"
+	status=$?
+	init=$(cat "$scratch/plain-restart.out")
+	owner=$(stat -c %U "/proc/$init" 2>/dev/null)
+	ns=$(readlink "/proc/$init/ns/user")
+	pass_if userns-plain.restart "nobody's restart --pidns exited $status, the namespace's init $init owned by '$owner' in user namespace $ns (ours $(readlink /proc/self/ns/user)): $(tr '\n' ' ' <"$scratch/plain-restart.err")" \
+		eval '[ "$status" -eq 0 ] && [ "$owner" = nobody ] && [ -n "$ns" ] && [ "$ns" != "$(readlink /proc/self/ns/user)" ] && grep -q "new user namespace" "$scratch/plain-restart.err"'
+	touch "$d/tree/go"
+	wait_for_line "$d/tree.out" "^RESULT all-exited "
+	for tree_check in pids ids files fork-exec userns all-exited; do
+		line=$(grep "^RESULT $tree_check " "$d/tree.out" | tail -n 1)
+		pass_if "userns-plain.tree-$tree_check" "${line:-no RESULT $tree_check line}" \
+			eval 'case "$line" in "RESULT $tree_check PASS"*) true ;; *) false ;; esac'
+	done
+	chmod 0600 /dev/cpt
+}
