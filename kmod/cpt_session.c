@@ -651,14 +651,26 @@ long cpt_ioctl_user_record(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	size_t len = 0;
 	int ret;
 
-	if (req->type != CPT_REC_MANIFEST || req->flags || req->reserved[0] || req->reserved[1])
+	if (req->type != CPT_REC_MANIFEST) {
+		cpt_note("the caller's record may be a MANIFEST (%u) only, not type %u\n",
+			 CPT_REC_MANIFEST, req->type);
 		return -EINVAL;
+	}
+	if (req->flags || req->reserved[0] || req->reserved[1]) {
+		cpt_note("the caller's record: flags %#x unknown, or reserved fields not zero\n",
+			 req->flags);
+		return -EINVAL;
+	}
 	s = cpt_session_of(cf);
-	if (!s)
+	if (!s) {
+		cpt_note("the caller's record needs a session: CPT_IOC_INIT first\n");
 		return -EINVAL;
+	}
 	/* The mode is set before the session is published, and never changes. */
 	if (s->mode == CPT_MODE_CHECKPOINT) {
 		if (req->len > CPT_USER_RECORD_MAX) {
+			cpt_note("the caller's record of %llu bytes exceeds the %u a record may hold\n",
+				 req->len, CPT_USER_RECORD_MAX);
 			ret = -EFBIG;
 			goto out_put;
 		}
