@@ -209,6 +209,8 @@ struct path;
 void cpt_opener_save(struct cpt_pb_buf *msg, u32 field, struct file *file);
 int cpt_opener_decode(struct cpt_opener *o, const struct cpt_pb_field *f);
 int cpt_opener_of_file(struct cpt_opener *o, const void *record, size_t len);
+int cpt_task_lookup(struct cpt_session *s, const char *what, const char *name,
+		    unsigned int flags, struct path *p);
 int cpt_task_may(struct cpt_session *s, const char *what, const char *name,
 		 const struct path *p, int mask);
 int cpt_task_may_open(struct cpt_session *s, const char *what, const char *name,

@@ -589,20 +589,20 @@ static int cpt_check_creds(const struct cpt_restore_task *rt, const struct cred 
 static int cpt_make_image_cred(struct cpt_restore_task *rt);
 
 /*
- * The saved cwd, looked up as the caller, with chdir()'s MAY_EXEC |
- * MAY_CHDIR check for both the caller and the task's credentials, as for
- * its files (cpt_task_may()): a cwd opens what is below it to relative
- * paths. (A task that changed its ids after its chdir(), or whose cwd was
- * made private since, is refused.)
+ * The saved cwd, looked up as the caller and as the task's credentials
+ * (cpt_task_lookup(): each with search rights on the way, as the task's
+ * own chdir() would walk it), with chdir()'s MAY_EXEC | MAY_CHDIR check
+ * for both, as for its files (cpt_task_may()): a cwd opens what is below
+ * it to relative paths. (A task that changed its ids after its chdir(), or
+ * whose cwd, or a directory above it, was made private since, is refused.)
  */
 static int cpt_lookup_cwd(struct cpt_session *s, struct cpt_restore_task *rt, const char *cwd)
 {
-	int ret = kern_path(cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rt->cwd);
+	int ret = cpt_task_lookup(s, "working directory", cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY,
+				  &rt->cwd);
 
-	if (ret) {
-		cpt_note("cannot find the working directory %s: %d\n", cwd, ret);
+	if (ret)
 		return ret;
-	}
 	rt->has_cwd = true;
 	return cpt_task_may(s, "working directory", cwd, &rt->cwd, MAY_EXEC | MAY_CHDIR);
 }
@@ -1080,6 +1080,53 @@ static int cpt_both_may(const struct cred *cred, bool opener, const char *what,
 	revert_creds(old);
 	if (ret)
 		cpt_note_refused(what, name, cred, opener, ret);
+	return ret;
+}
+
+/*
+ * Looks name up (kern_path() flags) into *p as the restarting caller, then
+ * again with the credentials the image gives the task, which must find the
+ * same: each walks the directories on the way with its own search rights,
+ * as the task's chdir() or connect() would have. A path the task could not
+ * reach itself (below a directory made private since, or in an image root
+ * restarts for a user) is refused, naming the task's ids; one that leads
+ * elsewhere the second time (a rename in between), -ESTALE. For what the
+ * task uses by path without opening it: its working directory, the socket
+ * files of its unix sockets. *p is the caller's to put on success only.
+ */
+int cpt_task_lookup(struct cpt_session *s, const char *what, const char *name,
+		    unsigned int flags, struct path *p)
+{
+	const struct cred *image, *old;
+	struct path again;
+	int ret;
+
+	ret = kern_path(name, flags, p);
+	if (ret) {
+		cpt_note("pid %d: %s %s cannot be found: %d\n", task_pid_vnr(current), what,
+			 name, ret);
+		return ret;
+	}
+	image = cpt_task_image_cred(s, what, name);
+	if (!image) {
+		path_put(p);
+		return -EBADMSG;
+	}
+	old = override_creds(image);
+	ret = kern_path(name, flags, &again);
+	revert_creds(old);
+	if (ret) {
+		cpt_note_refused(what, name, image, false, ret);
+	} else {
+		if (again.dentry != p->dentry || again.mnt != p->mnt) {
+			cpt_note("pid %d: %s %s changed while it was looked up\n",
+				 task_pid_vnr(current), what, name);
+			ret = -ESTALE;
+		}
+		path_put(&again);
+	}
+	if (ret)
+		path_put(p);
 	return ret;
 }
 
