@@ -669,8 +669,8 @@ long cpt_ioctl_user_record(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	/* The mode is set before the session is published, and never changes. */
 	if (s->mode == CPT_MODE_CHECKPOINT) {
 		if (req->len > CPT_USER_RECORD_MAX) {
-			cpt_note("the caller's record of %llu bytes exceeds the %u a record may hold\n",
-				 req->len, CPT_USER_RECORD_MAX);
+			cpt_note("the caller's record of %llu bytes exceeds its %u\n", req->len,
+				 CPT_USER_RECORD_MAX);
 			ret = -EFBIG;
 			goto out_put;
 		}

@@ -65,7 +65,7 @@ const CASES: readonly Case[] = [
     type: 'MANIFEST',
     bytes: USER_RECORD_MAX + 1,
     errno: 'EFBIG',
-    detail: new RegExp(`record of ${USER_RECORD_MAX + 1} bytes exceeds the ${USER_RECORD_MAX} a record may hold`),
+    detail: new RegExp(`record of ${USER_RECORD_MAX + 1} bytes exceeds its ${USER_RECORD_MAX}`),
   },
   { name: 'twice-checkpoint', mode: 'checkpoint', before: 'init, the manifest', type: 'MANIFEST', errno: 'EINVAL', detail: ONCE },
   { name: 'twice-restart', mode: 'restart', before: 'init, the manifest', type: 'MANIFEST', errno: 'EINVAL', detail: ONCE },
