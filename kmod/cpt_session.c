@@ -61,6 +61,8 @@ static void cpt_session_release(struct kref *ref)
 	cpt_auth_free(s->img.auth);
 	if (s->pid_ns)
 		put_pid_ns(s->pid_ns);
+	if (s->init_user_ns)
+		put_user_ns(s->init_user_ns);
 	if (s->img.file)
 		fput(s->img.file);
 	mutex_destroy(&s->lock);
@@ -507,6 +509,8 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	s->mode = req->mode;
 	s->tcp_established = req->flags & CPT_INIT_TCP_ESTABLISHED;
 	s->ext_unix_sk = req->flags & CPT_INIT_EXT_UNIX_SK;
+	if (s->mode == CPT_MODE_RESTART)
+		s->init_user_ns = get_user_ns(current_user_ns());
 	s->img.file = fget(req->image_fd);
 	if (!s->img.file || !(s->img.file->f_mode & need)) {
 		ret = -EBADF;

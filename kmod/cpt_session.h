@@ -103,6 +103,8 @@ struct cpt_session {
 	/* the records INIT wrote or read: the caller's own record comes right after them */
 	u64 init_records;
 	bool user_record_done;
+	/* restart: the INIT caller's, where an unmapped image group is read (cpt_image_group()) */
+	struct user_namespace *init_user_ns;
 
 	/* checkpoint */
 	struct pid_namespace *pid_ns;	/* the root's, pinned at INIT: the ids the image gives */

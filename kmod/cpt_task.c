@@ -298,11 +298,31 @@ static int cpt_add_unmapped_groups(struct group_info *groups, int n, const struc
 	return n;
 }
 
-static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n,
-			     bool caller_unmapped)
+/*
+ * An image's supplementary group: as the restoring task's user namespace
+ * maps it, or, in a namespace below the INIT caller's that leaves it
+ * unmapped (one made for the tree: cptctl restart --pidns without
+ * CAP_SYS_ADMIN maps only the caller's uid and gid), as the INIT caller's
+ * namespace numbers it, where the ids of an image its user took were
+ * saved, and then only if the task holds it already: the caller's own
+ * groups, which it keeps (setgroups is denied there) and which that
+ * namespace cannot name. An invalid kgid otherwise.
+ */
+static kgid_t cpt_image_group(const struct cpt_session *s, u32 gid)
+{
+	struct user_namespace *ns = current_user_ns();
+	kgid_t kgid = make_kgid(ns, gid);
+
+	if (gid_valid(kgid) || !s->init_user_ns || s->init_user_ns == ns)
+		return kgid;
+	kgid = make_kgid(s->init_user_ns, gid);
+	return gid_valid(kgid) && in_group_p(kgid) ? kgid : INVALID_GID;
+}
+
+static int cpt_decode_groups(const struct cpt_session *s, struct cpt_restore_task *rt,
+			     const u32 *gids, int n, bool caller_unmapped)
 {
 	const struct cred *cred = current_cred();
-	struct user_namespace *ns = current_user_ns();
 	int i, all = n;
 
 	if (caller_unmapped)
@@ -313,7 +333,7 @@ static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n
 	if (!rt->groups)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		rt->groups->gid[i] = make_kgid(ns, gids[i]);
+		rt->groups->gid[i] = cpt_image_group(s, gids[i]);
 		if (!gid_valid(rt->groups->gid[i])) {
 			cpt_note("image group %u is not mapped in the caller's user namespace\n",
 				 gids[i]);
@@ -326,8 +346,8 @@ static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n
 	return 0;
 }
 
-static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t len,
-			   char *cwd, char *root)
+static int cpt_decode_task(const struct cpt_session *s, struct cpt_restore_task *rt,
+			   const void *data, size_t len, char *cwd, char *root)
 {
 	bool caller_unmapped_groups = false;
 	struct cpt_pb_reader r;
@@ -420,7 +440,7 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 	}
 	ret = cpt_pb_end(&r);
 	if (!ret)
-		ret = cpt_decode_groups(rt, gids, ngroups, caller_unmapped_groups);
+		ret = cpt_decode_groups(s, rt, gids, ngroups, caller_unmapped_groups);
 	kvfree(gids);
 	if (!ret && (rt->umask & ~0777 || rt->personality == PER_LINUX32))
 		ret = -EBADMSG;
@@ -636,7 +656,7 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	s->cur->rtask = rt;
 	ret = rt && cwd && root ? 0 : -ENOMEM;
 	if (!ret)
-		ret = cpt_decode_task(rt, data, len, cwd, root);
+		ret = cpt_decode_task(s, rt, data, len, cwd, root);
 	/* The user-space builder must have cloned us with the saved pid. */
 	if (!ret && rt->pid != task_pid_vnr(current)) {
 		cpt_note("restoring task has pid %d, the image says %u\n",
@@ -907,10 +927,9 @@ int cpt_opener_of_file(struct cpt_opener *o, const void *record, size_t len)
 	return cpt_pb_end(&r);
 }
 
-static int cpt_opener_decode_groups(const struct cpt_opener *o, struct group_info *groups,
-				    bool *caller_unmapped)
+static int cpt_opener_decode_groups(const struct cpt_session *s, const struct cpt_opener *o,
+				    struct group_info *groups, bool *caller_unmapped)
 {
-	struct user_namespace *ns = current_user_ns();
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	int n = 0;
@@ -924,7 +943,7 @@ static int cpt_opener_decode_groups(const struct cpt_opener *o, struct group_inf
 		if (n == CPT_MAX_GROUPS)
 			return -EBADMSG;
 		if (groups) {
-			groups->gid[n] = make_kgid(ns, gid);
+			groups->gid[n] = cpt_image_group(s, gid);
 			if (!gid_valid(groups->gid[n]))
 				return -EINVAL;
 		}
@@ -937,13 +956,14 @@ static int cpt_opener_decode_groups(const struct cpt_opener *o, struct group_inf
  * The opener's groups as the image gives them, and the caller's own
  * unmapped ones if it says so (cpt_add_unmapped_groups()).
  */
-static int cpt_opener_groups(const struct cpt_opener *o, struct cred *new)
+static int cpt_opener_groups(const struct cpt_session *s, const struct cpt_opener *o,
+			     struct cred *new)
 {
 	bool caller_unmapped = false;
 	struct group_info *groups;
 	int n, all, ret;
 
-	n = cpt_opener_decode_groups(o, NULL, &caller_unmapped);
+	n = cpt_opener_decode_groups(s, o, NULL, &caller_unmapped);
 	if (n < 0)
 		return n;
 	all = caller_unmapped ? cpt_add_unmapped_groups(NULL, n, current_cred()) : n;
@@ -952,7 +972,7 @@ static int cpt_opener_groups(const struct cpt_opener *o, struct cred *new)
 	groups = groups_alloc(all);
 	if (!groups)
 		return -ENOMEM;
-	ret = cpt_opener_decode_groups(o, groups, &caller_unmapped);
+	ret = cpt_opener_decode_groups(s, o, groups, &caller_unmapped);
 	if (ret >= 0) {
 		if (caller_unmapped)
 			cpt_add_unmapped_groups(groups, n, current_cred());
@@ -1043,7 +1063,7 @@ static const struct cred *cpt_opener_cred(struct cpt_session *s, const struct cp
 			return ERR_PTR(-ENOMEM);
 		ret = cpt_opener_ids(o, new);
 		if (!ret)
-			ret = cpt_opener_groups(o, new);
+			ret = cpt_opener_groups(s, o, new);
 		if (ret < 0) {
 			cpt_note("image: pid %d: %s %s: bad opener credentials (%d)\n",
 				 task_pid_vnr(current), what, name, ret);

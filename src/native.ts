@@ -24,7 +24,8 @@ export type FeatureName =
   | 'NEW_PIDNS'
   | 'TCP_HOLD'
   | 'EXT_UNIX_SK'
-  | 'USER_RECORDS';
+  | 'USER_RECORDS'
+  | 'INIT_NS_GROUPS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

@@ -38,6 +38,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   TCP_HOLD: true,
   EXT_UNIX_SK: true,
   USER_RECORDS: true,
+  INIT_NS_GROUPS: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -216,6 +217,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     TCP_HOLD: 9,
     EXT_UNIX_SK: 11,
     USER_RECORDS: 12,
+    INIT_NS_GROUPS: 13,
   });
 });
 

@@ -16,7 +16,11 @@
  *
  *   pids       its pid as before; its parent's too (not the root's: its
  *              parent is the new pid namespace's init)
- *   ids        its uids, gids and groups, as it sees them, as before
+ *   ids        its uids and gids, as it sees them, as before; as many
+ *              supplementary groups, each as before or, unmapped in a
+ *              user namespace, the overflow gid; and, if DIR/group-only
+ *              (a file only its group may read) was readable before, it
+ *              still is: the group itself came back
  *   files      its file's offset as before; it writes "after NAME" and
  *              reads the file back whole
  *   fork-exec  it forks a child that execs this program (exec-check UID
@@ -62,11 +66,41 @@ static struct {
 	int ngroups;
 	gid_t groups[MAX_GROUPS];
 	ino_t userns;
+	int group_only; /* DIR/group-only was readable: 1, not: 0, absent: -1 */
 	int fd;
 	off_t offset;
 } me;
 
 static char why[1024];
+
+/* Whether DIR/group-only can be read: 1, 0, or -1 if there is none. */
+static int group_only_readable(void)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/group-only", dir);
+	if (access(path, F_OK))
+		return -1;
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static gid_t overflow_gid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/overflowgid", "r");
+	unsigned int gid = 65534;
+
+	if (f) {
+		if (fscanf(f, "%u", &gid) != 1)
+			gid = 65534;
+		fclose(f);
+	}
+	return gid;
+}
 
 static ino_t userns_ino(void)
 {
@@ -93,6 +127,7 @@ static void set_up(const char *name)
 	getresgid(&me.gid[0], &me.gid[1], &me.gid[2]);
 	me.ngroups = getgroups(MAX_GROUPS, me.groups);
 	me.userns = userns_ino();
+	me.group_only = group_only_readable();
 	path_of(path, sizeof(path), "file", name);
 	me.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	len = snprintf(line, sizeof(line), "before %s\n", name);
@@ -122,7 +157,7 @@ static int check_ids(void)
 	gid_t groups[MAX_GROUPS];
 	uid_t uid[3];
 	gid_t gid[3];
-	int n;
+	int n, i;
 
 	getresuid(&uid[0], &uid[1], &uid[2]);
 	getresgid(&gid[0], &gid[1], &gid[2]);
@@ -136,10 +171,21 @@ static int check_ids(void)
 			me.gid[2]);
 		return 1;
 	}
-	if (n != me.ngroups ||
-	    (n > 0 && memcmp(groups, me.groups, n * sizeof(gid_t)))) {
+	if (n != me.ngroups) {
 		note_to(why, sizeof(why), "%s: %d groups, were %d", me.name, n,
 			me.ngroups);
+		return 1;
+	}
+	for (i = 0; i < n; i++)
+		if (groups[i] != me.groups[i] && groups[i] != overflow_gid()) {
+			note_to(why, sizeof(why), "%s: group %u, was %u",
+				me.name, groups[i], me.groups[i]);
+			return 1;
+		}
+	if (me.group_only == 1 && group_only_readable() != 1) {
+		note_to(why, sizeof(why),
+			"%s: group-only file readable before, not now",
+			me.name);
 		return 1;
 	}
 	return 0;

@@ -118,10 +118,16 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
     // --pidns: the tree's pids are reserved in the new namespace (NEW_PIDNS),
     // whose owner may be a user namespace the caller made, as an
     // unprivileged user's restart needs.
-    const features: readonly FeatureName[] =
-      request.pidns === true
-        ? ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS', 'NEW_PIDNS']
-        : ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS'];
+    // A user namespace of the tree's own maps only the caller's ids: the
+    // module reads the image's other groups where INIT runs (INIT_NS_GROUPS).
+    const features: readonly FeatureName[] = [
+      'SESSION',
+      'NEXT_PID',
+      'TREE',
+      'USER_RECORDS',
+      ...(request.pidns === true ? (['NEW_PIDNS'] as const) : []),
+      ...(userns === null ? [] : (['INIT_NS_GROUPS'] as const)),
+    ];
     device = await openDevice(addon, features, environment.devicePath);
     image = await fileImage(opened, environment.spoolDir);
   } catch (error: unknown) {

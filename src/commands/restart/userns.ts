@@ -14,9 +14,10 @@
 // they saw (a user's own process, checkpointed where the user is its uid,
 // sees that uid again) and hold nothing but the caller's own ids: an image
 // whose tasks had any other uid or gid is refused by the module ("not mapped
-// in the caller's user namespace"), as is a supplementary group other than
-// the caller's gid that the image names (groups are the caller's, unmapped
-// in the namespace: they cannot be named there).
+// in the caller's user namespace"). Supplementary groups cannot be mapped:
+// the tree keeps the caller's, which the namespace shows as the overflow
+// gid, and the module (CPT_FEATURE_INIT_NS_GROUPS) reads the groups an image
+// names where cptctl runs, taking only those the caller holds.
 //
 // The IPC namespace stays the caller's: the module makes an image's SysV
 // objects at INIT, in cptctl's own IPC namespace, where a plain user may not
