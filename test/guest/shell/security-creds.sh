@@ -169,16 +169,7 @@ scenario_paths_task_creds() {
 	chown -R nobody:nogroup "$mine/outer"
 	pid=$(as_nobody sh -c 'cd "$0" && exec sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$mine/outer/inner")
 	wait_until test "$(readlink "/proc/$pid/cwd")" = "$mine/outer/inner"
-	"$cptctl" checkpoint "$pid" -o "$mine/cwd.img" --kill 2>"$scratch/cwd-ckpt.err"
-	wait_for_pid_gone "$pid"
-	chown root:root "$mine/outer"
-	chmod 0700 "$mine/outer"
-	"$cptctl" restart "$mine/cwd.img" --detach >/dev/null 2>"$scratch/cwd.err"
-	status=$?
-	pass_if creds.cwd-below-private-refused "root's restart of nobody's process into $mine/outer/inner, below root's 0700 $mine/outer, exited $status: $(cat "$scratch/cwd-ckpt.err" "$scratch/cwd.err" | tr '\n' ' ')" \
-		eval '[ "$status" -eq 5 ] && grep -q "working directory $mine/outer/inner: refused to the image.s uid 65534" "$scratch/cwd.err" && [ ! -d "/proc/$pid" ]'
-	kill "$pid" 2>/dev/null
-	wait_for_pid_gone "$pid"
+	taken_then_refused creds.cwd-below-private-refused cwd "$mine/outer" 0700 "working directory $mine/outer/inner"
 	chmod 0755 "$mine/outer"
 	"$cptctl" restart "$mine/cwd.img" --detach >"$scratch/cwd-again.out" 2>"$scratch/cwd-again.err"
 	status=$?
@@ -192,13 +183,24 @@ scenario_paths_task_creds() {
 	chown nobody:nogroup "$mine/sockdir"
 	pid=$(as_nobody sh -c '"$0" "$1" >"$1.out" 2>&1 </dev/null & echo $!' "$workloads/unix_listener" "$mine/sockdir")
 	wait_for_line "$mine/sockdir.out" "^READY"
-	"$cptctl" checkpoint "$pid" -o "$mine/bind.img" --kill 2>"$scratch/bind-ckpt.err"
+	taken_then_refused creds.bind-dir-refused bind "$mine/sockdir" 0755 "unix socket.s directory $mine/sockdir"
+}
+
+# taken_then_refused CHECK STEM DIR MODE WHAT: root checkpoints nobody's
+# $pid --kill into $mine/STEM.img, makes DIR root's with MODE, and restarts
+# it: refused (exit 5), naming WHAT (a grep pattern) and nobody's ids,
+# with nothing left.
+# shellcheck disable=SC2016
+taken_then_refused() {
+	stem=$2 what=$5
+	"$cptctl" checkpoint "$pid" -o "$mine/$stem.img" --kill 2>"$scratch/$stem-ckpt.err"
 	wait_for_pid_gone "$pid"
-	chown root:root "$mine/sockdir"
-	chmod 0755 "$mine/sockdir"
-	"$cptctl" restart "$mine/bind.img" --detach >/dev/null 2>"$scratch/bind.err"
+	chown root:root "$3"
+	chmod "$4" "$3"
+	"$cptctl" restart "$mine/$stem.img" --detach >/dev/null 2>"$scratch/$stem.err"
 	status=$?
-	pass_if creds.bind-dir-refused "root's restart of nobody's listener in $mine/sockdir, root's 0755 since, exited $status: $(cat "$scratch/bind-ckpt.err" "$scratch/bind.err" | tr '\n' ' ')" \
-		eval '[ "$status" -eq 5 ] && grep -q "unix socket.s directory $mine/sockdir: refused to the image.s uid 65534" "$scratch/bind.err" && [ ! -d "/proc/$pid" ]'
+	pass_if "$1" "root's restart of nobody's $stem image with $3 root's ($4) since exited $status: $(cat "$scratch/$stem-ckpt.err" "$scratch/$stem.err" | tr '\n' ' ')" \
+		eval '[ "$status" -eq 5 ] && grep -q "$what: refused to the image.s uid 65534" "$scratch/$stem.err" && [ ! -d "/proc/$pid" ]'
 	kill "$pid" 2>/dev/null
+	wait_for_pid_gone "$pid"
 }
