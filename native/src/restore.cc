@@ -469,9 +469,14 @@ Napi::Value RestoreTree(const Napi::CallbackInfo &info)
 		int err = 0;
 		const char *failed =
 			WriteIdMaps(static_cast<pid_t>(child), userns, &err);
+		std::string what =
+			failed == nullptr ?
+				"" :
+				"/proc/" + std::to_string(child) + "/" + failed;
 		if (failed == nullptr && write(go[1], "g", 1) != 1) {
 			err = errno;
 			failed = "the go pipe";
+			what = "to the pid namespace's init";
 		}
 		close(go[1]);
 		if (failed != nullptr) {
@@ -484,11 +489,8 @@ Napi::Value RestoreTree(const Napi::CallbackInfo &info)
 			}
 			close(report[0]);
 			DestroyBuild(b);
-			Napi::Error error = SystemError(env, err, "write",
-							(std::string("/proc/") +
-							 std::to_string(child) +
-							 "/" + failed)
-								.c_str());
+			Napi::Error error =
+				SystemError(env, err, "write", what.c_str());
 			error.Set("pid", Napi::Number::New(env, first.pid));
 			return Rejected(env, error);
 		}
