@@ -954,7 +954,9 @@ static int cpt_opener_decode_groups(const struct cpt_session *s, const struct cp
 
 /*
  * The opener's groups as the image gives them, and the caller's own
- * unmapped ones if it says so (cpt_add_unmapped_groups()).
+ * unmapped ones if it says so (cpt_add_unmapped_groups()); 1 if a group
+ * is neither mapped nor the caller's (cpt_image_group()), as for an
+ * opener the caller's namespace does not map (cpt_opener_ids()).
  */
 static int cpt_opener_groups(const struct cpt_session *s, const struct cpt_opener *o,
 			     struct cred *new)
@@ -979,6 +981,8 @@ static int cpt_opener_groups(const struct cpt_session *s, const struct cpt_opene
 		groups_sort(groups);
 		set_groups(new, groups);
 		ret = 0;
+	} else if (ret == -EINVAL) {
+		ret = 1;
 	}
 	put_group_info(groups);
 	return ret;
@@ -1007,10 +1011,16 @@ static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
 	}
 	if (cpt_pb_end(&r) || file_caps & ~CPT_OPENER_CAPS)
 		return -EBADMSG;
+	/*
+	 * An opener the caller's namespace does not map (root, for a user's
+	 * restart in a user namespace of its own; overlayfs maps a file's
+	 * real file, opened with its mounter's credentials) is no opener the
+	 * caller could be: 1, as for a capability it lacks.
+	 */
 	uid = make_kuid(ns, fsuid);
 	gid = make_kgid(ns, fsgid);
 	if (!uid_valid(uid) || !gid_valid(gid))
-		return -EINVAL;
+		return 1;
 	new->uid = uid;
 	new->euid = uid;
 	new->suid = uid;
@@ -1044,7 +1054,9 @@ static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
  * (o), made from the caller's, so that they never hold a capability the
  * caller lacks. If the image saved none, or the opener had a capability the
  * caller lacks (a user restarting its own service whose log root opened
- * before it dropped to the user), the task's own from the image: the
+ * before it dropped to the user), or ids or groups the caller's namespace
+ * does not map (root's, in a user namespace made for the restart), the
+ * task's own from the image: the
  * opener's ids without its capabilities would be neither the opener nor the
  * task, and refuse a file both may open; the caller's own check
  * (cpt_task_open()) still bounds what is opened. *as_opener says which.

@@ -29,8 +29,8 @@ export const usernsScenarios: readonly Scenario[] = [
     name: 'userns-plain',
     run: shell('userns', 'userns_plain'),
     cli: true,
-    timeoutSeconds: 120,
-    costSeconds: 14,
+    timeoutSeconds: 180,
+    costSeconds: 30,
     checks: {
       'userns-plain.checkpoint': 'nobody, with no capability and a supplementary group, checkpoints its own 4-process tree where it runs',
       'userns-plain.disabled-refused':
