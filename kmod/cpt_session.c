@@ -61,6 +61,8 @@ static void cpt_session_release(struct kref *ref)
 	cpt_auth_free(s->img.auth);
 	if (s->pid_ns)
 		put_pid_ns(s->pid_ns);
+	if (s->init_user_ns)
+		put_user_ns(s->init_user_ns);
 	if (s->img.file)
 		fput(s->img.file);
 	mutex_destroy(&s->lock);
@@ -507,6 +509,8 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	s->mode = req->mode;
 	s->tcp_established = req->flags & CPT_INIT_TCP_ESTABLISHED;
 	s->ext_unix_sk = req->flags & CPT_INIT_EXT_UNIX_SK;
+	if (s->mode == CPT_MODE_RESTART)
+		s->init_user_ns = get_user_ns(current_user_ns());
 	s->img.file = fget(req->image_fd);
 	if (!s->img.file || !(s->img.file->f_mode & need)) {
 		ret = -EBADF;
@@ -651,14 +655,26 @@ long cpt_ioctl_user_record(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	size_t len = 0;
 	int ret;
 
-	if (req->type != CPT_REC_MANIFEST || req->flags || req->reserved[0] || req->reserved[1])
+	if (req->type != CPT_REC_MANIFEST) {
+		cpt_note("the caller's record may be a MANIFEST (%u) only, not type %u\n",
+			 CPT_REC_MANIFEST, req->type);
 		return -EINVAL;
+	}
+	if (req->flags || req->reserved[0] || req->reserved[1]) {
+		cpt_note("the caller's record: flags %#x unknown, or reserved fields not zero\n",
+			 req->flags);
+		return -EINVAL;
+	}
 	s = cpt_session_of(cf);
-	if (!s)
+	if (!s) {
+		cpt_note("the caller's record needs a session: CPT_IOC_INIT first\n");
 		return -EINVAL;
+	}
 	/* The mode is set before the session is published, and never changes. */
 	if (s->mode == CPT_MODE_CHECKPOINT) {
 		if (req->len > CPT_USER_RECORD_MAX) {
+			cpt_note("the caller's record of %llu bytes exceeds its %u\n", req->len,
+				 CPT_USER_RECORD_MAX);
 			ret = -EFBIG;
 			goto out_put;
 		}

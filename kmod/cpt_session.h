@@ -103,6 +103,8 @@ struct cpt_session {
 	/* the records INIT wrote or read: the caller's own record comes right after them */
 	u64 init_records;
 	bool user_record_done;
+	/* restart: the INIT caller's, where an unmapped image group is read (cpt_image_group()) */
+	struct user_namespace *init_user_ns;
 
 	/* checkpoint */
 	struct pid_namespace *pid_ns;	/* the root's, pinned at INIT: the ids the image gives */
@@ -209,6 +211,8 @@ struct path;
 void cpt_opener_save(struct cpt_pb_buf *msg, u32 field, struct file *file);
 int cpt_opener_decode(struct cpt_opener *o, const struct cpt_pb_field *f);
 int cpt_opener_of_file(struct cpt_opener *o, const void *record, size_t len);
+int cpt_task_lookup(struct cpt_session *s, const char *what, const char *name,
+		    unsigned int flags, struct path *p);
 int cpt_task_may(struct cpt_session *s, const char *what, const char *name,
 		 const struct path *p, int mask);
 int cpt_task_may_open(struct cpt_session *s, const char *what, const char *name,

@@ -298,11 +298,31 @@ static int cpt_add_unmapped_groups(struct group_info *groups, int n, const struc
 	return n;
 }
 
-static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n,
-			     bool caller_unmapped)
+/*
+ * An image's supplementary group: as the restoring task's user namespace
+ * maps it, or, in a namespace below the INIT caller's that leaves it
+ * unmapped (one made for the tree: cptctl restart --pidns without
+ * CAP_SYS_ADMIN maps only the caller's uid and gid), as the INIT caller's
+ * namespace numbers it, where the ids of an image its user took were
+ * saved, and then only if the task holds it already: the caller's own
+ * groups, which it keeps (setgroups is denied there) and which that
+ * namespace cannot name. An invalid kgid otherwise.
+ */
+static kgid_t cpt_image_group(const struct cpt_session *s, u32 gid)
+{
+	struct user_namespace *ns = current_user_ns();
+	kgid_t kgid = make_kgid(ns, gid);
+
+	if (gid_valid(kgid) || !s->init_user_ns || s->init_user_ns == ns)
+		return kgid;
+	kgid = make_kgid(s->init_user_ns, gid);
+	return gid_valid(kgid) && in_group_p(kgid) ? kgid : INVALID_GID;
+}
+
+static int cpt_decode_groups(const struct cpt_session *s, struct cpt_restore_task *rt,
+			     const u32 *gids, int n, bool caller_unmapped)
 {
 	const struct cred *cred = current_cred();
-	struct user_namespace *ns = current_user_ns();
 	int i, all = n;
 
 	if (caller_unmapped)
@@ -313,7 +333,7 @@ static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n
 	if (!rt->groups)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		rt->groups->gid[i] = make_kgid(ns, gids[i]);
+		rt->groups->gid[i] = cpt_image_group(s, gids[i]);
 		if (!gid_valid(rt->groups->gid[i])) {
 			cpt_note("image group %u is not mapped in the caller's user namespace\n",
 				 gids[i]);
@@ -326,8 +346,8 @@ static int cpt_decode_groups(struct cpt_restore_task *rt, const u32 *gids, int n
 	return 0;
 }
 
-static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t len,
-			   char *cwd, char *root)
+static int cpt_decode_task(const struct cpt_session *s, struct cpt_restore_task *rt,
+			   const void *data, size_t len, char *cwd, char *root)
 {
 	bool caller_unmapped_groups = false;
 	struct cpt_pb_reader r;
@@ -420,7 +440,7 @@ static int cpt_decode_task(struct cpt_restore_task *rt, const void *data, size_t
 	}
 	ret = cpt_pb_end(&r);
 	if (!ret)
-		ret = cpt_decode_groups(rt, gids, ngroups, caller_unmapped_groups);
+		ret = cpt_decode_groups(s, rt, gids, ngroups, caller_unmapped_groups);
 	kvfree(gids);
 	if (!ret && (rt->umask & ~0777 || rt->personality == PER_LINUX32))
 		ret = -EBADMSG;
@@ -589,20 +609,20 @@ static int cpt_check_creds(const struct cpt_restore_task *rt, const struct cred 
 static int cpt_make_image_cred(struct cpt_restore_task *rt);
 
 /*
- * The saved cwd, looked up as the caller, with chdir()'s MAY_EXEC |
- * MAY_CHDIR check for both the caller and the task's credentials, as for
- * its files (cpt_task_may()): a cwd opens what is below it to relative
- * paths. (A task that changed its ids after its chdir(), or whose cwd was
- * made private since, is refused.)
+ * The saved cwd, looked up as the caller and as the task's credentials
+ * (cpt_task_lookup(): each with search rights on the way, as the task's
+ * own chdir() would walk it), with chdir()'s MAY_EXEC | MAY_CHDIR check
+ * for both, as for its files (cpt_task_may()): a cwd opens what is below
+ * it to relative paths. (A task that changed its ids after its chdir(), or
+ * whose cwd, or a directory above it, was made private since, is refused.)
  */
 static int cpt_lookup_cwd(struct cpt_session *s, struct cpt_restore_task *rt, const char *cwd)
 {
-	int ret = kern_path(cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rt->cwd);
+	int ret = cpt_task_lookup(s, "working directory", cwd, LOOKUP_FOLLOW | LOOKUP_DIRECTORY,
+				  &rt->cwd);
 
-	if (ret) {
-		cpt_note("cannot find the working directory %s: %d\n", cwd, ret);
+	if (ret)
 		return ret;
-	}
 	rt->has_cwd = true;
 	return cpt_task_may(s, "working directory", cwd, &rt->cwd, MAY_EXEC | MAY_CHDIR);
 }
@@ -636,7 +656,7 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 	s->cur->rtask = rt;
 	ret = rt && cwd && root ? 0 : -ENOMEM;
 	if (!ret)
-		ret = cpt_decode_task(rt, data, len, cwd, root);
+		ret = cpt_decode_task(s, rt, data, len, cwd, root);
 	/* The user-space builder must have cloned us with the saved pid. */
 	if (!ret && rt->pid != task_pid_vnr(current)) {
 		cpt_note("restoring task has pid %d, the image says %u\n",
@@ -907,10 +927,9 @@ int cpt_opener_of_file(struct cpt_opener *o, const void *record, size_t len)
 	return cpt_pb_end(&r);
 }
 
-static int cpt_opener_decode_groups(const struct cpt_opener *o, struct group_info *groups,
-				    bool *caller_unmapped)
+static int cpt_opener_decode_groups(const struct cpt_session *s, const struct cpt_opener *o,
+				    struct group_info *groups, bool *caller_unmapped)
 {
-	struct user_namespace *ns = current_user_ns();
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	int n = 0;
@@ -924,7 +943,7 @@ static int cpt_opener_decode_groups(const struct cpt_opener *o, struct group_inf
 		if (n == CPT_MAX_GROUPS)
 			return -EBADMSG;
 		if (groups) {
-			groups->gid[n] = make_kgid(ns, gid);
+			groups->gid[n] = cpt_image_group(s, gid);
 			if (!gid_valid(groups->gid[n]))
 				return -EINVAL;
 		}
@@ -935,15 +954,18 @@ static int cpt_opener_decode_groups(const struct cpt_opener *o, struct group_inf
 
 /*
  * The opener's groups as the image gives them, and the caller's own
- * unmapped ones if it says so (cpt_add_unmapped_groups()).
+ * unmapped ones if it says so (cpt_add_unmapped_groups()); 1 if a group
+ * is neither mapped nor the caller's (cpt_image_group()), as for an
+ * opener the caller's namespace does not map (cpt_opener_ids()).
  */
-static int cpt_opener_groups(const struct cpt_opener *o, struct cred *new)
+static int cpt_opener_groups(const struct cpt_session *s, const struct cpt_opener *o,
+			     struct cred *new)
 {
 	bool caller_unmapped = false;
 	struct group_info *groups;
 	int n, all, ret;
 
-	n = cpt_opener_decode_groups(o, NULL, &caller_unmapped);
+	n = cpt_opener_decode_groups(s, o, NULL, &caller_unmapped);
 	if (n < 0)
 		return n;
 	all = caller_unmapped ? cpt_add_unmapped_groups(NULL, n, current_cred()) : n;
@@ -952,13 +974,15 @@ static int cpt_opener_groups(const struct cpt_opener *o, struct cred *new)
 	groups = groups_alloc(all);
 	if (!groups)
 		return -ENOMEM;
-	ret = cpt_opener_decode_groups(o, groups, &caller_unmapped);
+	ret = cpt_opener_decode_groups(s, o, groups, &caller_unmapped);
 	if (ret >= 0) {
 		if (caller_unmapped)
 			cpt_add_unmapped_groups(groups, n, current_cred());
 		groups_sort(groups);
 		set_groups(new, groups);
 		ret = 0;
+	} else if (ret == -EINVAL) {
+		ret = 1;
 	}
 	put_group_info(groups);
 	return ret;
@@ -987,10 +1011,16 @@ static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
 	}
 	if (cpt_pb_end(&r) || file_caps & ~CPT_OPENER_CAPS)
 		return -EBADMSG;
+	/*
+	 * An opener the caller's namespace does not map (root, for a user's
+	 * restart in a user namespace of its own; overlayfs maps a file's
+	 * real file, opened with its mounter's credentials) is no opener the
+	 * caller could be: 1, as for a capability it lacks.
+	 */
 	uid = make_kuid(ns, fsuid);
 	gid = make_kgid(ns, fsgid);
 	if (!uid_valid(uid) || !gid_valid(gid))
-		return -EINVAL;
+		return 1;
 	new->uid = uid;
 	new->euid = uid;
 	new->suid = uid;
@@ -1024,7 +1054,9 @@ static int cpt_opener_ids(const struct cpt_opener *o, struct cred *new)
  * (o), made from the caller's, so that they never hold a capability the
  * caller lacks. If the image saved none, or the opener had a capability the
  * caller lacks (a user restarting its own service whose log root opened
- * before it dropped to the user), the task's own from the image: the
+ * before it dropped to the user), or ids or groups the caller's namespace
+ * does not map (root's, in a user namespace made for the restart), the
+ * task's own from the image: the
  * opener's ids without its capabilities would be neither the opener nor the
  * task, and refuse a file both may open; the caller's own check
  * (cpt_task_open()) still bounds what is opened. *as_opener says which.
@@ -1043,7 +1075,7 @@ static const struct cred *cpt_opener_cred(struct cpt_session *s, const struct cp
 			return ERR_PTR(-ENOMEM);
 		ret = cpt_opener_ids(o, new);
 		if (!ret)
-			ret = cpt_opener_groups(o, new);
+			ret = cpt_opener_groups(s, o, new);
 		if (ret < 0) {
 			cpt_note("image: pid %d: %s %s: bad opener credentials (%d)\n",
 				 task_pid_vnr(current), what, name, ret);
@@ -1080,6 +1112,53 @@ static int cpt_both_may(const struct cred *cred, bool opener, const char *what,
 	revert_creds(old);
 	if (ret)
 		cpt_note_refused(what, name, cred, opener, ret);
+	return ret;
+}
+
+/*
+ * Looks name up (kern_path() flags) into *p as the restarting caller, then
+ * again with the credentials the image gives the task, which must find the
+ * same: each walks the directories on the way with its own search rights,
+ * as the task's chdir() or connect() would have. A path the task could not
+ * reach itself (below a directory made private since, or in an image root
+ * restarts for a user) is refused, naming the task's ids; one that leads
+ * elsewhere the second time (a rename in between), -ESTALE. For what the
+ * task uses by path without opening it: its working directory, the socket
+ * files of its unix sockets. *p is the caller's to put on success only.
+ */
+int cpt_task_lookup(struct cpt_session *s, const char *what, const char *name,
+		    unsigned int flags, struct path *p)
+{
+	const struct cred *image, *old;
+	struct path again;
+	int ret;
+
+	ret = kern_path(name, flags, p);
+	if (ret) {
+		cpt_note("pid %d: %s %s cannot be found: %d\n", task_pid_vnr(current), what,
+			 name, ret);
+		return ret;
+	}
+	image = cpt_task_image_cred(s, what, name);
+	if (!image) {
+		path_put(p);
+		return -EBADMSG;
+	}
+	old = override_creds(image);
+	ret = kern_path(name, flags, &again);
+	revert_creds(old);
+	if (ret) {
+		cpt_note_refused(what, name, image, false, ret);
+	} else {
+		if (again.dentry != p->dentry || again.mnt != p->mnt) {
+			cpt_note("pid %d: %s %s changed while it was looked up\n",
+				 task_pid_vnr(current), what, name);
+			ret = -ESTALE;
+		}
+		path_put(&again);
+	}
+	if (ret)
+		path_put(p);
 	return ret;
 }
 

@@ -791,7 +791,38 @@ static long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
  * directory). The file a killed socket left at its path is removed first,
  * once a probe finds nobody bound to it.
  */
-static int cpt_unix_bind(struct cpt_unix_restore *ur, const u8 *addr, size_t addr_len)
+/*
+ * Whether both the restarting caller and the task, with the credentials the
+ * image gives it, could make a socket file at path (NUL-ended): write and
+ * search rights on its directory, which each reaches on its own
+ * (cpt_task_lookup()), as bind() asks. The bind itself is the caller's, and
+ * so is the socket file until it gets its saved owner back.
+ */
+static int cpt_unix_may_bind(struct cpt_file_registry *reg, const char *path)
+{
+	static const char what[] = "unix socket's directory";
+	char *dir = kstrdup(path, GFP_KERNEL), *slash;
+	struct path p;
+	int ret;
+
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		strscpy(dir, ".", 2);	/* dir holds at least one character */
+	else
+		slash[slash == dir] = 0;	/* "/x": "/" */
+	ret = cpt_task_lookup(reg->session, what, dir, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &p);
+	if (!ret) {
+		ret = cpt_task_may(reg->session, what, dir, &p, MAY_WRITE | MAY_EXEC);
+		path_put(&p);
+	}
+	kfree(dir);
+	return ret;
+}
+
+static int cpt_unix_bind(struct cpt_file_registry *reg, struct cpt_unix_restore *ur,
+			 const u8 *addr, size_t addr_len)
 {
 	struct sockaddr_storage storage;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
@@ -799,6 +830,11 @@ static int cpt_unix_bind(struct cpt_unix_restore *ur, const u8 *addr, size_t add
 	struct cpt_unix_shown shown;
 	long ret;
 
+	if (sun->sun_path[0]) {
+		ret = cpt_unix_may_bind(reg, sun->sun_path);
+		if (ret)
+			return ret;
+	}
 	ret = cpt_unix_sys_name(ur, ur->fd, cpt_sym.sys_bind, &storage, len);
 	if (ret == -EADDRINUSE && sun->sun_path[0] &&
 	    !cpt_unix_path_in_use((struct sockaddr *)&storage, len)) {
@@ -915,7 +951,8 @@ static int cpt_unix_may_take_name(struct cpt_file_registry *reg, u32 type, const
 	/* Zeroed: a path ends within it. */
 	memcpy(&storage, name, len);
 	if (sun->sun_path[0]) {
-		ret = kern_path(sun->sun_path, LOOKUP_FOLLOW, &p);
+		ret = cpt_task_lookup(reg->session, "unix socket", sun->sun_path, LOOKUP_FOLLOW,
+				      &p);
 		if (ret)
 			return ret;
 		inode = d_inode(p.dentry);
@@ -1784,7 +1821,7 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 	struct cpt_unix_shown shown;
 	int ret;
 
-	ret = cpt_unix_socket(&ur, u->type) ?: cpt_unix_bind(&ur, u->addr, u->addr_len);
+	ret = cpt_unix_socket(&ur, u->type) ?: cpt_unix_bind(reg, &ur, u->addr, u->addr_len);
 	if (!ret) {
 		/* listen() clamps it to net.core.somaxconn, as it did. */
 		ret = cpt_sys(cpt_sym.sys_listen, ur.fd, min_t(u32, u->backlog, INT_MAX), 0, 0, 0);
@@ -2328,7 +2365,7 @@ static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	if (!ret)
 		ret = cpt_unix_set_buf(&ur, true) ?: cpt_unix_set_buf(&ur, false);
 	if (!ret && u->addr_len)
-		ret = cpt_unix_bind(&ur, u->addr, u->addr_len) ?:
+		ret = cpt_unix_bind(reg, &ur, u->addr, u->addr_len) ?:
 		      cpt_unix_note_name(reg, u->addr, u->addr_len) ?:
 		      cpt_unix_refill_dgrams(reg, rfile);
 	/* After the queue: a datagram saved without credentials would get the restorer's. */
@@ -2351,10 +2388,14 @@ static int cpt_unix_may_connect(struct cpt_file_registry *reg,
 
 	if (!sun->sun_path[0])
 		return 0;
-	/* Not found, or not a socket: connect() itself says so. */
+	/* Not found by the caller, or not a socket: connect() itself says so. */
 	if (kern_path(sun->sun_path, LOOKUP_FOLLOW, &p))
 		return 0;
+	path_put(&p);
 	snprintf(what, sizeof(what), "fd %u", fd);
+	ret = cpt_task_lookup(reg->session, what, sun->sun_path, LOOKUP_FOLLOW, &p);
+	if (ret)
+		return ret;
 	ret = cpt_task_may(reg->session, what, sun->sun_path, &p, MAY_WRITE);
 	path_put(&p);
 	return ret;

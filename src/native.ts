@@ -24,7 +24,8 @@ export type FeatureName =
   | 'NEW_PIDNS'
   | 'TCP_HOLD'
   | 'EXT_UNIX_SK'
-  | 'USER_RECORDS';
+  | 'USER_RECORDS'
+  | 'INIT_NS_GROUPS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -145,6 +146,15 @@ export interface RestoreTaskError extends Error {
   readonly signal?: number | null;
 }
 
+/**
+ * struct cpt_user_record's fields cptctl leaves zero (none is defined): what
+ * a test of the module's refusals sets. `reserved` is reserved[0].
+ */
+export interface UserRecordRaw {
+  readonly flags?: number;
+  readonly reserved?: bigint;
+}
+
 export interface CptAddon {
   /** The value of cpt_api.api in every handshake. */
   readonly CPT_API: bigint;
@@ -205,9 +215,9 @@ export interface CptAddon {
    * cptctl's own (a type of RECORD_TYPES: MANIFEST), which the session
    * writes around `payload`.
    */
-  userRecord(this: void, fd: number, type: number, payload: Buffer): Promise<void>;
+  userRecord(this: void, fd: number, type: number, payload: Buffer, raw?: UserRecordRaw): Promise<void>;
   /** CPT_IOC_USER_RECORD, off the main thread: a restart's record of cptctl's own, read by the session: its payload. */
-  userRecord(this: void, fd: number, type: number): Promise<Buffer>;
+  userRecord(this: void, fd: number, type: number, payload?: undefined, raw?: UserRecordRaw): Promise<Buffer>;
   /** CPT_IOC_SET_NEXT_ID for the calling (main) thread. */
   setNextId(this: void, fd: number, request: NextIdRequest): void;
   /**

@@ -233,6 +233,20 @@ void RunStep(Build *b, uint32_t self, const BuildStep &step)
 
 } // namespace
 
+[[noreturn]] void RunBuildTaskAfterMaps(Build *b, uint32_t self, int go_fd)
+{
+	char go = 0;
+	long n;
+	do {
+		n = Raw(SYS_read, go_fd, reinterpret_cast<long>(&go), 1);
+	} while (n == -EINTR);
+	Raw(SYS_close, go_fd);
+	// Unmapped, the task's ids are the overflow ids: it must not go on.
+	if (n != 1)
+		ExitGroup(kBuildFailedStatus);
+	RunBuildTask(b, self);
+}
+
 Build *CreateBuild()
 {
 	void *mem = mmap(nullptr, sizeof(Build), PROT_READ | PROT_WRITE,

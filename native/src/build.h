@@ -87,4 +87,9 @@ void DestroyBuild(Build *build);
 // Runs as task `self` until it restores itself (never returns) or exits.
 [[noreturn]] void RunBuildTask(Build *build, uint32_t self);
 
+// The task cptctl cloned into a user namespace of its own: waits until its
+// creator has written the namespace's maps (one byte on go_fd; EOF means
+// the creator gave up, and the task exits), then RunBuildTask().
+[[noreturn]] void RunBuildTaskAfterMaps(Build *build, uint32_t self, int go_fd);
+
 } // namespace cpt

@@ -304,12 +304,73 @@ void FillBuild(const Napi::Env env, const Napi::Object &plan, Build *b)
 		throw OutOfRange(env, "plan.root is not a task of the plan");
 }
 
+// plan.userns: the ids the pidns init's new user namespace maps, each to
+// itself (the caller's effective uid and gid), or absent.
+struct UsernsMap {
+	bool wanted;
+	uint32_t uid;
+	uint32_t gid;
+};
+
+UsernsMap UsernsOf(const Napi::Env env, const Napi::Object &plan)
+{
+	const Napi::Value value = plan.Get("userns");
+	if (value.IsUndefined())
+		return UsernsMap{ false, 0, 0 };
+	if (!value.IsObject() || value.IsArray())
+		throw InvalidArgType(
+			env, "plan.userns must be an object {uid, gid}");
+	const Napi::Object map = value.As<Napi::Object>();
+	return UsernsMap{ true, U32Property(map, "uid"),
+			  U32Property(map, "gid") };
+}
+
+// Writes text to /proc/PID/NAME; 0 or the errno.
+int WriteProcFile(pid_t pid, const char *name, const std::string &text)
+{
+	const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
+	const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	const ssize_t n = write(fd, text.data(), text.size());
+	const int err = n < 0				      ? errno :
+			static_cast<size_t>(n) != text.size() ? EIO :
+								0;
+	close(fd);
+	return err;
+}
+
+// The maps of the user namespace `child` was cloned into: the caller's
+// uid and gid, each to itself, and setgroups denied first, as the kernel
+// asks of a writer without CAP_SETGID over the parent namespace. The file
+// that failed, or nullptr (*err is then 0).
+const char *WriteIdMaps(pid_t child, const UsernsMap &map, int *err)
+{
+	const struct {
+		const char *name;
+		std::string text;
+	} files[] = {
+		{ "setgroups", "deny" },
+		{ "uid_map", std::to_string(map.uid) + " " +
+				     std::to_string(map.uid) + " 1\n" },
+		{ "gid_map", std::to_string(map.gid) + " " +
+				     std::to_string(map.gid) + " 1\n" },
+	};
+	for (const auto &file : files) {
+		*err = WriteProcFile(child, file.name, file.text);
+		if (*err != 0)
+			return file.name;
+	}
+	return nullptr;
+}
+
 Napi::Value RestoreTree(const Napi::CallbackInfo &info)
 {
 	const Napi::Env env = info.Env();
 	const int session_fd = FdArgument(info, 0, "sessionFd");
 	const Napi::Object plan = ObjectArgument(info, 1, "plan");
 	const uint32_t launch = U32Property(plan, "launch");
+	const UsernsMap userns = UsernsOf(env, plan);
 
 	Build *b = CreateBuild();
 	if (b == nullptr)
@@ -320,6 +381,11 @@ Napi::Value RestoreTree(const Napi::CallbackInfo &info)
 		if (launch >= b->nr_tasks)
 			throw OutOfRange(
 				env, "plan.launch is not a task of the plan");
+		if (userns.wanted &&
+		    b->tasks[launch].kind != TaskKind::kPidnsInit)
+			throw OutOfRange(
+				env,
+				"plan.userns needs a pid namespace's init to launch");
 	} catch (...) {
 		DestroyBuild(b);
 		throw;
@@ -327,6 +393,15 @@ Napi::Value RestoreTree(const Napi::CallbackInfo &info)
 	int report[2];
 	if (pipe2(report, O_CLOEXEC) < 0) {
 		const int err = errno;
+		DestroyBuild(b);
+		return Rejected(env, SystemError(env, err, "pipe2", ""));
+	}
+	// With a user namespace: the child waits on go[0] for its maps.
+	int go[2] = { -1, -1 };
+	if (userns.wanted && pipe2(go, O_CLOEXEC) < 0) {
+		const int err = errno;
+		close(report[0]);
+		close(report[1]);
 		DestroyBuild(b);
 		return Rejected(env, SystemError(env, err, "pipe2", ""));
 	}
@@ -358,23 +433,67 @@ Napi::Value RestoreTree(const Napi::CallbackInfo &info)
 	pthread_sigmask(SIG_SETMASK, &all, &saved);
 	// Raw clone with fork semantics rather than fork(): glibc's fork() would
 	// run atfork handlers, which in node are not async-signal-safe.
+	// clone() may make a user namespace from a threaded process, as
+	// unshare() may not: the new namespace is the child's alone. The
+	// kernel makes it first, and the pid namespace is then its.
 	const long flags =
 		SIGCHLD |
-		(first.kind == TaskKind::kPidnsInit ? CLONE_NEWPID : 0);
+		(first.kind == TaskKind::kPidnsInit ? CLONE_NEWPID : 0) |
+		(userns.wanted ? CLONE_NEWUSER : 0);
 	const long child = syscall(SYS_clone, flags, 0, 0, 0, 0);
 	if (child == 0) {
 		close(report[0]);
+		if (userns.wanted) {
+			close(go[1]);
+			RunBuildTaskAfterMaps(b, launch, go[0]);
+		}
 		RunBuildTask(b, launch);
 	}
 	const int clone_errno = errno;
 	pthread_sigmask(SIG_SETMASK, &saved, nullptr);
 	close(report[1]);
+	if (userns.wanted)
+		close(go[0]);
 	if (child < 0) {
 		close(report[0]);
+		if (userns.wanted)
+			close(go[1]);
 		DestroyBuild(b);
-		Napi::Error error = SystemError(env, clone_errno, "clone", "");
+		Napi::Error error =
+			SystemError(env, clone_errno, "clone",
+				    userns.wanted ? "CLONE_NEWUSER" : "");
 		error.Set("pid", Napi::Number::New(env, first.pid));
 		return Rejected(env, error);
+	}
+	if (userns.wanted) {
+		int err = 0;
+		const char *failed =
+			WriteIdMaps(static_cast<pid_t>(child), userns, &err);
+		std::string what =
+			failed == nullptr ?
+				"" :
+				"/proc/" + std::to_string(child) + "/" + failed;
+		if (failed == nullptr && write(go[1], "g", 1) != 1) {
+			err = errno;
+			failed = "the go pipe";
+			what = "to the pid namespace's init";
+		}
+		close(go[1]);
+		if (failed != nullptr) {
+			// Closed, the go pipe tells the child to exit; make sure.
+			kill(static_cast<pid_t>(child), SIGKILL);
+			int status;
+			while (waitpid(static_cast<pid_t>(child), &status,
+				       __WALL) < 0 &&
+			       errno == EINTR) {
+			}
+			close(report[0]);
+			DestroyBuild(b);
+			Napi::Error error =
+				SystemError(env, err, "write", what.c_str());
+			error.Set("pid", Napi::Number::New(env, first.pid));
+			return Rejected(env, error);
+		}
 	}
 	b->created[launch] = static_cast<int32_t>(child);
 	return (new BuildWaitWorker(env, b, report[0],

@@ -9,9 +9,11 @@ namespace cpt {
 // Adds to `exports`:
 //   restoreTree(sessionFd, plan) -> Promise<{pid}>
 //     plan = {tasks: [{pid, kind, thread}], steps: [{op, actor, target, arg}],
-//     launch, root}. Clones plan.tasks[launch] as a child of this process
-//     (after CPT_IOC_SET_NEXT_ID with its pid, unless 0: the pidns init,
-//     cloned into a new pid namespace); it runs the steps with the tasks it
+//     launch, root, userns?: {uid, gid}}. Clones plan.tasks[launch] as a
+//     child of this process (after CPT_IOC_SET_NEXT_ID with its pid, unless
+//     0: the pidns init, cloned into a new pid namespace; with userns, into
+//     a new user namespace too, which maps uid and gid each to itself,
+//     setgroups denied, before the init goes on); it runs the steps with the tasks it
 //     creates, then every restoring task calls CPT_IOC_RESTORE for each
 //     subsystem on the inherited session fd. Resolves with the launched pid
 //     once every task is parked in the module (or gone: zombies,

@@ -119,14 +119,17 @@ private:
 // a buffer of the most a payload may be (pages only touched as written).
 class UserRecordWorker : public PromiseWorker {
 public:
-	UserRecordWorker(Napi::Env env, int fd, uint32_t type,
-			 std::vector<uint8_t> payload, bool read)
+	UserRecordWorker(Napi::Env env, int fd, uint32_t type, uint32_t flags,
+			 uint64_t reserved, std::vector<uint8_t> payload,
+			 bool read)
 		: PromiseWorker(env, "cpt:user-record")
 		, fd_(fd)
 		, payload_(std::move(payload))
 		, read_(read)
 	{
 		arg_.type = type;
+		arg_.flags = flags;
+		arg_.reserved[0] = reserved;
 	}
 
 protected:
@@ -160,13 +163,22 @@ private:
 };
 
 // userRecord(fd, type, payload): writes it (checkpoint);
-// userRecord(fd, type): resolves with the payload read (restart).
+// userRecord(fd, type): resolves with the payload read (restart);
+// either with a 4th argument {flags, reserved} (reserved[0], a BigInt),
+// which cptctl never passes: what tests of the module's refusals send.
 Napi::Value UserRecord(const Napi::CallbackInfo &info)
 {
 	const Napi::Env env = info.Env();
 	const int fd = FdArgument(info, 0, "fd");
 	const uint32_t type = U32Argument(info, 1, "type");
 	const bool read = info.Length() < 3 || info[2].IsUndefined();
+	uint32_t flags = 0;
+	uint64_t reserved = 0;
+	if (info.Length() >= 4 && !info[3].IsUndefined()) {
+		const Napi::Object raw = ObjectArgument(info, 3, "raw");
+		flags = OptionalU32Property(raw, "flags", 0);
+		reserved = OptionalU64Property(raw, "reserved", 0);
+	}
 	std::vector<uint8_t> payload;
 	if (!read) {
 		if (!info[2].IsBuffer())
@@ -176,7 +188,8 @@ Napi::Value UserRecord(const Napi::CallbackInfo &info)
 			info[2].As<Napi::Buffer<uint8_t>>();
 		payload.assign(buffer.Data(), buffer.Data() + buffer.Length());
 	}
-	return (new UserRecordWorker(env, fd, type, std::move(payload), read))
+	return (new UserRecordWorker(env, fd, type, flags, reserved,
+				     std::move(payload), read))
 		->Start();
 }
 

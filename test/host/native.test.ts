@@ -38,6 +38,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   TCP_HOLD: true,
   EXT_UNIX_SK: true,
   USER_RECORDS: true,
+  INIT_NS_GROUPS: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -216,6 +217,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     TCP_HOLD: 9,
     EXT_UNIX_SK: 11,
     USER_RECORDS: 12,
+    INIT_NS_GROUPS: 13,
   });
 });
 
@@ -321,6 +323,8 @@ const badSessionArguments: readonly [string, keyof CptAddon, unknown[], 'TypeErr
   ['restoreTree without tasks', 'restoreTree', [0, { steps: [], launch: 0, root: 0 }], 'TypeError'],
   ['restoreTree with a step of an unknown task', 'restoreTree', [0, { ...onePlan, steps: [{ op: 1, actor: 0, target: 7 }] }], 'RangeError'],
   ['restoreTree with an unknown op', 'restoreTree', [0, { ...onePlan, steps: [{ op: 9, actor: 0 }] }], 'RangeError'],
+  ['restoreTree with a user namespace but no pidns init', 'restoreTree', [0, { ...onePlan, userns: { uid: 0, gid: 0 } }], 'RangeError'],
+  ['restoreTree with a user namespace that is no object', 'restoreTree', [0, { ...onePlan, userns: 5 }], 'TypeError'],
   ['waitForExit with pid -1', 'waitForExit', [-1], 'RangeError'],
 ];
 

@@ -119,13 +119,23 @@ struct cpt_api {
  * own, and tags them like its own while an image key is loaded.
  */
 #define CPT_FEATURE_USER_RECORDS _BITULL(12)
+/*
+ * A restoring task in a user namespace below the one of the restart's
+ * CPT_IOC_INIT caller (made for the tree, as cptctl restart --pidns makes
+ * one for a caller without CAP_SYS_ADMIN, which maps only the caller's
+ * own uid and gid) takes a supplementary group of the image (a task's or
+ * an opener's) that its namespace does not map as the INIT caller's
+ * namespace numbers it, and only if the task holds it already.
+ */
+#define CPT_FEATURE_INIT_NS_GROUPS _BITULL(13)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
 			    CPT_FEATURE_PTY | CPT_FEATURE_AUTH | \
 			    CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD | \
 			    CPT_FEATURE_EXT_UNIX_SK | \
-			    CPT_FEATURE_USER_RECORDS)
+			    CPT_FEATURE_USER_RECORDS | \
+			    CPT_FEATURE_INIT_NS_GROUPS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

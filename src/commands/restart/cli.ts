@@ -11,6 +11,7 @@ import type { ProgressReporter } from '../../progress.js';
 import { terminalProgress } from '../../progress.js';
 import { formatRestartStats, restartStatsJson } from './format.js';
 import { restart } from './restart.js';
+import { usernsNote } from './userns.js';
 import { exitJson, shellExitStatus } from './status.js';
 import { waitForRestored } from './wait.js';
 
@@ -44,7 +45,8 @@ export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
         default: false,
         describe:
           "restore the tree in a new pid namespace, under an init that exits with the root's status " +
-          '(so that a copy can run beside the original)',
+          '(so that a copy can run beside the original); without CAP_SYS_ADMIN, in a new user namespace too, ' +
+          "which maps the caller's uid and gid to themselves",
       })
       .option('allow-unauthenticated', {
         type: 'boolean',
@@ -62,15 +64,18 @@ export const restartCommand: CommandModule<GlobalOptions, RestartOptions> = {
         ...(process.stderr.isTTY ? { progress: (image: ImageFile) => readProgress(argv.image, image) } : {}),
       },
     );
-    const { pid } = restarted;
+    const { pid, userns } = restarted;
     const stats = argv.stats || argv.json ? restartStatsJson(restarted) : undefined;
     if (argv.stats && !argv.json) process.stderr.write(formatRestartStats(restarted));
+    // Not silent: the tree is in a namespace it was not in before.
+    if (userns !== null && !argv.json) process.stderr.write(usernsNote(userns));
+    const made = userns === null ? {} : { userns };
     if (argv.detach) {
-      process.stdout.write(argv.json ? `${JSON.stringify({ pid, stats })}\n` : `${pid}\n`);
+      process.stdout.write(argv.json ? `${JSON.stringify({ pid, ...made, stats })}\n` : `${pid}\n`);
       return;
     }
     const exit = await waitForRestored(addon, pid);
-    if (argv.json) process.stdout.write(`${JSON.stringify({ pid, exit: exitJson(exit), stats })}\n`);
+    if (argv.json) process.stdout.write(`${JSON.stringify({ pid, ...made, exit: exitJson(exit), stats })}\n`);
     const status = shellExitStatus(exit);
     if (status !== 0) throw new ExitStatus(status);
   },

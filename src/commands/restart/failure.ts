@@ -32,6 +32,19 @@ const HINTS: Readonly<Record<string, string>> = {
   ENOMEM: 'the machine lacks the memory the process had',
 };
 
+const NAMESPACE_HINT =
+  "a pid namespace takes CAP_SYS_ADMIN, or a user namespace of the caller's own, which cptctl makes when it lacks it; " +
+  'the kernel may forbid those to users (sysctl user.max_user_namespaces), and so may a seccomp filter or an LSM';
+
+/**
+ * The --pidns init's clone() failed (the only task with no pid of its own:
+ * 0), or the write of its user namespace's maps (native/src/restore.h).
+ */
+function isNamespaceFailure(error: unknown): boolean {
+  const { syscall, pid } = (error ?? {}) as { syscall?: unknown; pid?: unknown };
+  return pid === 0 && (syscall === 'clone' || syscall === 'write');
+}
+
 function isRestoreTaskError(error: unknown): error is RestoreTaskError {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && code.startsWith('ERR_CPT_');
@@ -62,6 +75,13 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
 
   if (isPidInUse(error) && pid !== null) {
     return new RestartError(`pid ${pid} is in use (EEXIST)`, { ...options, hint: pidInUseHint(pid, holder) });
+  }
+
+  if (isNamespaceFailure(error)) {
+    // The addon's "clone CLONE_NEWUSER failed: ..." or "write /proc/77/uid_map failed: ...".
+    const what = /^(.*) failed: /.exec((error as Error).message)?.[1] ?? 'clone';
+    const message = `${subject} failed: the new pid namespace (--pidns) could not be made: ${what}: ${describeSystemError(error)}`;
+    return new RestartError(message, { ...options, hint: NAMESPACE_HINT });
   }
 
   // A task cancelled by another's failure: the module's words say whose and why.

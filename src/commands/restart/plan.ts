@@ -24,9 +24,12 @@
 //   at the end; their parents, restored, find them as zombies.
 // - The root's session and group, when no task of the tree leads them (a
 //   shell started the root), are the restarting cptctl's.
-// - With --pidns the tree is built under a new pid namespace's init.
+// - With --pidns the tree is built under a new pid namespace's init, which
+//   a caller without CAP_SYS_ADMIN clones into a user namespace of its own
+//   too (userns.ts).
 import { ImageError } from '../../errors.js';
 import type { Tree, TreeTask } from '../../image/schema.js';
+import type { UsernsMapping } from './userns.js';
 
 /** Values of native/src/build.h's BuildOp. */
 export const BUILD_OPS = { clone: 1, setsid: 2, setpgid: 3, subreaper: 4, exit: 5, reap: 6 } as const;
@@ -60,11 +63,15 @@ export interface BuildPlan {
   readonly launch: number;
   /** The tree's root. */
   readonly root: number;
+  /** The pidns init is cloned into a new user namespace with this mapping. */
+  readonly userns?: UsernsMapping;
 }
 
 export interface PlanOptions {
   /** Build the tree in a new pid namespace. */
   readonly pidns: boolean;
+  /** And that namespace's init in a new user namespace (only with pidns). */
+  readonly userns?: UsernsMapping | null;
 }
 
 /** The tree asks for what the builder cannot do. */
@@ -206,5 +213,7 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
     step('exit', holder.task);
     step('reap', holder.creator, holder.task);
   }
-  return { tasks, steps, launch, root: 0 };
+  const userns = options.userns ?? null;
+  if (userns !== null && !options.pidns) throw new Error('planTree: a user namespace needs a pid namespace');
+  return userns === null ? { tasks, steps, launch, root: 0 } : { tasks, steps, launch, root: 0, userns };
 }

@@ -37,6 +37,8 @@ import { isPidInUse, restartFailure } from './failure.js';
 import { pidHolder } from './holder.js';
 import type { BuildPlan } from './plan.js';
 import { planTree } from './plan.js';
+import type { UsernsMapping } from './userns.js';
+import { usernsForRestart } from './userns.js';
 
 export interface RestartRequest {
   /** A path, or '-' for stdin. */
@@ -54,6 +56,8 @@ export interface Restarted {
   readonly rootPid: number;
   /** Tasks restored, threads included. */
   readonly tasks: number;
+  /** The user namespace made for the tree (--pidns without CAP_SYS_ADMIN), or null. */
+  readonly userns: UsernsMapping | null;
   readonly manifest: Manifest;
   readonly stats: RestartStats;
 }
@@ -99,16 +103,31 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
   // The image first: a wrong path is the likeliest mistake, and says so
   // even where there is no module.
   const opened: ImageFile = await openImageForReading(request.image, (message, cause) => new ImageError(message, { cause }));
+  // --pidns by a caller who may not make a pid namespace: a user namespace
+  // for it too (userns.ts), or a refusal now, before the session starts.
+  let userns: UsernsMapping | null = null;
+  try {
+    if (request.pidns === true) userns = await usernsForRestart(environment.procRoot);
+  } catch (error: unknown) {
+    await opened.close();
+    throw error;
+  }
   let device: Device | undefined;
   let image: ImageFile;
   try {
     // --pidns: the tree's pids are reserved in the new namespace (NEW_PIDNS),
     // whose owner may be a user namespace the caller made, as an
     // unprivileged user's restart needs.
-    const features: readonly FeatureName[] =
-      request.pidns === true
-        ? ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS', 'NEW_PIDNS']
-        : ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS'];
+    // A user namespace of the tree's own maps only the caller's ids: the
+    // module reads the image's other groups where INIT runs (INIT_NS_GROUPS).
+    const features: readonly FeatureName[] = [
+      'SESSION',
+      'NEXT_PID',
+      'TREE',
+      'USER_RECORDS',
+      ...(request.pidns === true ? (['NEW_PIDNS'] as const) : []),
+      ...(userns === null ? [] : (['INIT_NS_GROUPS'] as const)),
+    ];
     device = await openDevice(addon, features, environment.devicePath);
     image = await fileImage(opened, environment.spoolDir);
   } catch (error: unknown) {
@@ -140,7 +159,7 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
     const manifest = decodeManifest(
       await step('CPT_IOC_USER_RECORD(MANIFEST)', () => addon.userRecord(session.fd, addon.RECORD_TYPES.MANIFEST)),
     );
-    const plan = planTree(tree, { pidns: request.pidns ?? false });
+    const plan = planTree(tree, { pidns: request.pidns ?? false, userns });
     pid = tree.tasks[0]?.pid ?? null;
     progress.phase(`restoring ${tree.tasks.length} ${tree.tasks.length === 1 ? 'task' : 'tasks'}`);
     addon.setChildSubreaper(true);
@@ -163,7 +182,7 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
       imageBytes,
       memory: memoryStatsOf(reply),
     };
-    return { pid: launched, rootPid: tree.tasks[0]!.pid, tasks: tree.tasks.length, manifest, stats };
+    return { pid: launched, rootPid: tree.tasks[0]!.pid, tasks: tree.tasks.length, userns, manifest, stats };
   } catch (error: unknown) {
     progress.stop();
     // Closing the session aborts it: the module kills half-restored tasks;

@@ -67,6 +67,20 @@ export const securityCredsScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'paths-task-creds',
+    run: shell('security-creds', 'paths_task_creds'),
+    cli: true,
+    timeoutSeconds: 120,
+    costSeconds: 14,
+    checks: {
+      'creds.cwd-below-private-refused':
+        "root's restart of nobody's process into a working directory below one nobody may not search is refused, naming it and nobody's ids",
+      'creds.cwd-searchable-restarts': 'the same restart, with the directory searchable again, restores the working directory',
+      'creds.bind-dir-refused':
+        "root's restart of nobody's unix listener whose directory nobody may no longer write is refused, naming the directory and nobody's ids",
+    },
+  },
+  {
     name: 'rlimit-cpu',
     run: cycle('rlimit_cpu', goPath),
     timeoutSeconds: 90,

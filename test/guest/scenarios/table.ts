@@ -27,6 +27,7 @@ import { fanotifyAioScenarios } from './fanotify-aio.js';
 import { aioScenarios } from './aio.js';
 import { pidfdScenarios } from './pidfd.js';
 import { privmodelScenarios } from './privmodel.js';
+import { userRecordScenarios } from './user-record.js';
 import { usernsScenarios } from './userns.js';
 import { privgapsScenarios } from './privgaps.js';
 import { ptimerScenarios } from './ptimers.js';
@@ -93,6 +94,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...hugetlbHostileScenarios,
   ...privmodelScenarios,
   ...usernsScenarios,
+  ...userRecordScenarios,
   ...privgapsScenarios,
   ...inetScenarios,
   ...udprawScenarios,

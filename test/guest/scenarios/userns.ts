@@ -25,4 +25,26 @@ export const usernsScenarios: readonly Scenario[] = [
       'userns.tree-all-exited': 'the tree restarted by nobody: every process of it exits, nothing is left',
     },
   },
+  {
+    name: 'userns-plain',
+    run: shell('userns', 'userns_plain'),
+    cli: true,
+    timeoutSeconds: 180,
+    costSeconds: 30,
+    checks: {
+      'userns-plain.checkpoint': 'nobody, with no capability and a supplementary group, checkpoints its own 4-process tree where it runs',
+      'userns-plain.disabled-refused':
+        'with user namespaces disabled (user.max_user_namespaces 0), restart --pidns by nobody is refused with exit 5, naming the sysctl, and restores nothing',
+      'userns-plain.restart':
+        "nobody's plain cptctl restart --pidns makes a user namespace for the tree and says so; the pid namespace's init is nobody's, in that namespace",
+      'userns-plain.tree-pids': 'the tree restarted by nobody: every process has its pid, and its parent, again',
+      'userns-plain.tree-ids':
+        'the tree restarted by nobody: every process sees its uids and gids as before, and still holds group 100 (unmapped in its namespace): it reads a file only that group may',
+      'userns-plain.tree-files': 'the tree restarted by nobody: every process has its file at its offset, and writes on',
+      'userns-plain.tree-fork-exec': 'the tree restarted by nobody: every process forks a child that execs, with the same ids',
+      'userns-plain.tree-userns':
+        "the tree restarted by nobody: it is in a new user namespace that maps nobody's uid, and only it, to itself",
+      'userns-plain.tree-all-exited': 'the tree restarted by nobody: every process exits 0 after its checks',
+    },
+  },
 ];

@@ -153,3 +153,54 @@ scenario_cwd_refused() {
 	kill "$pid" 2>/dev/null
 	chmod 0600 /dev/cpt
 }
+
+# Paths a restored task uses without opening them are looked up with its
+# own credentials too, each directory on the way searched as its chdir()
+# or bind() would have: root's restart of nobody's process is refused
+# - into nobody's directory below one root made private (0700) since the
+#   checkpoint, naming the working directory and nobody's ids; with the
+#   directory searchable again, the same restart goes through;
+# - with a unix listener whose directory root took (0755, not nobody's to
+#   write) since: root may make the socket file there, nobody could not.
+# shellcheck disable=SC2016
+scenario_paths_task_creds() {
+	mine=$(nobody_dir)
+	mkdir -p "$mine/outer/inner"
+	chown -R nobody:nogroup "$mine/outer"
+	pid=$(as_nobody sh -c 'cd "$0" && exec sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$mine/outer/inner")
+	wait_until test "$(readlink "/proc/$pid/cwd")" = "$mine/outer/inner"
+	taken_then_refused creds.cwd-below-private-refused cwd "$mine/outer" 0700 "working directory $mine/outer/inner"
+	chmod 0755 "$mine/outer"
+	"$cptctl" restart "$mine/cwd.img" --detach >"$scratch/cwd-again.out" 2>"$scratch/cwd-again.err"
+	status=$?
+	restored=$(cat "$scratch/cwd-again.out")
+	pass_if creds.cwd-searchable-restarts "with $mine/outer searchable again, root's restart exited $status, pid $restored in $(readlink "/proc/$pid/cwd"): $(tr '\n' ' ' <"$scratch/cwd-again.err")" \
+		eval '[ "$status" -eq 0 ] && [ "$restored" = "$pid" ] && [ "$(readlink "/proc/$pid/cwd")" = "$mine/outer/inner" ]'
+	kill "$pid" 2>/dev/null
+	wait_for_pid_gone "$pid"
+
+	mkdir -p "$mine/sockdir"
+	chown nobody:nogroup "$mine/sockdir"
+	pid=$(as_nobody sh -c '"$0" "$1" >"$1.out" 2>&1 </dev/null & echo $!' "$workloads/unix_listener" "$mine/sockdir")
+	wait_for_line "$mine/sockdir.out" "^READY"
+	taken_then_refused creds.bind-dir-refused bind "$mine/sockdir" 0755 "unix socket.s directory $mine/sockdir"
+}
+
+# taken_then_refused CHECK STEM DIR MODE WHAT: root checkpoints nobody's
+# $pid --kill into $mine/STEM.img, makes DIR root's with MODE, and restarts
+# it: refused (exit 5), naming WHAT (a grep pattern) and nobody's ids,
+# with nothing left.
+# shellcheck disable=SC2016
+taken_then_refused() {
+	stem=$2 what=$5
+	"$cptctl" checkpoint "$pid" -o "$mine/$stem.img" --kill 2>"$scratch/$stem-ckpt.err"
+	wait_for_pid_gone "$pid"
+	chown root:root "$3"
+	chmod "$4" "$3"
+	"$cptctl" restart "$mine/$stem.img" --detach >/dev/null 2>"$scratch/$stem.err"
+	status=$?
+	pass_if "$1" "root's restart of nobody's $stem image with $3 root's ($4) since exited $status: $(cat "$scratch/$stem-ckpt.err" "$scratch/$stem.err" | tr '\n' ' ')" \
+		eval '[ "$status" -eq 5 ] && grep -q "$what: refused to the image.s uid 65534" "$scratch/$stem.err" && [ ! -d "/proc/$pid" ]'
+	kill "$pid" 2>/dev/null
+	wait_for_pid_gone "$pid"
+}

@@ -70,3 +70,59 @@ scenario_userns() {
 	done
 	chmod 0600 /dev/cpt
 }
+
+# A plain user's own tree, checkpointed where it runs (the initial user and
+# pid namespaces), restarted with `cptctl restart --pidns` alone: nobody,
+# with no capability and group 100 as a supplementary group, lacks
+# CAP_SYS_ADMIN for the pid namespace, so cptctl makes a user namespace for
+# the tree too, which maps nobody's uid and gid to themselves; group 100,
+# unmapped there, comes back all the same (test/workloads/userns_tree.c
+# checks its pids, ids, a file only group 100 may read, its files, fork and
+# exec, and the namespace). With user namespaces disabled, the restart is
+# refused up front, naming the sysctl.
+as_nobody_100() { setpriv --reuid=nobody --regid=nogroup --groups=100 "$@"; }
+
+# shellcheck disable=SC2016
+scenario_userns_plain() {
+	chmod 0666 /dev/cpt
+	chmod 0711 "$scratch"
+	d=$scratch/plain
+	mkdir -p "$d/tree"
+	chown -R nobody:nogroup "$d"
+	install -m 0040 -o root -g 100 /dev/null "$d/tree/group-only"
+	caps=$(as_nobody_100 grep CapEff /proc/self/status | tr -d ' \t')
+	as_nobody_100 sh -c '"$0" "$1/tree" >"$1/tree.out" 2>&1 </dev/null & echo $! >"$1/root.pid"' \
+		"$workloads/userns_tree" "$d"
+	pid=$(cat "$d/root.pid")
+	wait_for_line "$d/tree.out" "^READY"
+	as_nobody_100 "$cptctl" checkpoint "$pid" -o "$d/tree.img" --kill 2>"$scratch/plain-checkpoint.err"
+	status=$?
+	pass_if userns-plain.checkpoint "nobody ($caps) checkpointed its tree (root pid $pid), exited $status: $(tr '\n' ' ' <"$scratch/plain-checkpoint.err")" \
+		eval '[ "$status" -eq 0 ] && [ "$caps" = CapEff:0000000000000000 ]'
+	wait_for_pid_gone "$pid"
+
+	max=$(cat /proc/sys/user/max_user_namespaces)
+	echo 0 >/proc/sys/user/max_user_namespaces
+	as_nobody_100 "$cptctl" restart --pidns "$d/tree.img" --detach >/dev/null 2>"$scratch/plain-disabled.err"
+	status=$?
+	echo "$max" >/proc/sys/user/max_user_namespaces
+	pass_if userns-plain.disabled-refused "nobody's restart --pidns with user.max_user_namespaces 0 exited $status, pid $pid $(test -d "/proc/$pid" && echo exists || echo free): $(tr '\n' ' ' <"$scratch/plain-disabled.err")" \
+		eval '[ "$status" -eq 5 ] && grep -q "sysctl user.max_user_namespaces is 0" "$scratch/plain-disabled.err" && [ ! -d "/proc/$pid" ]'
+
+	as_nobody_100 "$cptctl" restart --pidns "$d/tree.img" --detach >"$scratch/plain-restart.out" 2>"$scratch/plain-restart.err"
+	status=$?
+	init=$(cat "$scratch/plain-restart.out")
+	owner=$(stat -c %U "/proc/$init" 2>/dev/null)
+	ns=$(readlink "/proc/$init/ns/user")
+	groups=$(sed -n 's/^Groups:[[:space:]]*//p' "/proc/$init/status" 2>/dev/null | tr -d ' ')
+	pass_if userns-plain.restart "nobody's restart --pidns exited $status, the namespace's init $init owned by '$owner', groups '$groups', in user namespace $ns (ours $(readlink /proc/self/ns/user)): $(tr '\n' ' ' <"$scratch/plain-restart.err")" \
+		eval '[ "$status" -eq 0 ] && [ "$owner" = nobody ] && [ "$groups" = 100 ] && [ -n "$ns" ] && [ "$ns" != "$(readlink /proc/self/ns/user)" ] && grep -q "new user namespace" "$scratch/plain-restart.err"'
+	touch "$d/tree/go"
+	wait_for_line "$d/tree.out" "^RESULT all-exited "
+	for tree_check in pids ids files fork-exec userns all-exited; do
+		line=$(grep "^RESULT $tree_check " "$d/tree.out" | tail -n 1)
+		pass_if "userns-plain.tree-$tree_check" "${line:-no RESULT $tree_check line}" \
+			eval 'case "$line" in "RESULT $tree_check PASS"*) true ;; *) false ;; esac'
+	done
+	chmod 0600 /dev/cpt
+}
