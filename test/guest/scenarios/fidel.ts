@@ -72,8 +72,8 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-gaps',
     run: shell('fidel', 'fidel_gaps'),
     cli: true,
-    timeoutSeconds: 420,
-    costSeconds: 60,
+    timeoutSeconds: 240,
+    costSeconds: 20,
     checks: Object.fromEntries(
       gaps.flatMap(([kind, what]) => [
         [`fidel-gaps.${kind}`, `a checkpoint --kill refuses ${what}, by name`],
