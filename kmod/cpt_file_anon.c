@@ -47,6 +47,29 @@ static int cpt_anon_may_read(unsigned int fd, struct file *file)
 	return ret;
 }
 
+/*
+ * A deleted file comes back as a new nameless file, made not linkable
+ * (O_TMPFILE | O_EXCL): what would then differ is refused. An O_TMPFILE
+ * file (its F_GETFL flags say so, and linkat() may still give it a name)
+ * and a name unlinked while another hard link is left (the restart's copy
+ * would be another inode than the one that name reaches).
+ */
+static int cpt_deleted_refusal(unsigned int fd, struct file *file)
+{
+	struct inode *inode = file_inode(file);
+	unsigned int links = READ_ONCE(inode->i_nlink);
+
+	if ((file->f_flags & __O_TMPFILE) || (READ_ONCE(inode->i_state) & I_LINKABLE))
+		return cpt_refuse(fd, "O_TMPFILE file (open(O_TMPFILE), named or not by linkat())");
+	if (links) {
+		cpt_note("fd %u: deleted name %pd of a file with %u other hard link%s %s\n",
+			 fd, file->f_path.dentry, links, links == 1 ? "" : "s",
+			 "is not supported: a restart would make a copy apart from them");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /* A nameless regular file: a memfd or a deleted file; another internal one is refused. */
 static int cpt_anon_claim(unsigned int fd, struct file *file)
 {
@@ -80,7 +103,8 @@ static int cpt_anon_claim(unsigned int fd, struct file *file)
 	if (d_unlinked(dentry)) {
 		if (!S_ISREG(inode->i_mode))
 			return cpt_refuse(fd, "deleted directory");
-		return cpt_anon_may_read(fd, file) ?: CPT_PB_FILE_KIND_DELETED;
+		return cpt_deleted_refusal(fd, file) ?: cpt_anon_may_read(fd, file) ?:
+		       CPT_PB_FILE_KIND_DELETED;
 	}
 	return 0;
 }
@@ -480,7 +504,8 @@ static int cpt_open_deleted(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		return -EBADMSG;
 	*slash = 0;
 	/* The owner's until filled and truncated (by path: a check of write access). */
-	tmp = filp_open(*dir ? dir : "/", O_TMPFILE | O_RDWR | O_LARGEFILE, 0600);
+	/* Not linkable (O_EXCL), as the deleted file was not (cpt_deleted_refusal()). */
+	tmp = filp_open(*dir ? dir : "/", O_TMPFILE | O_EXCL | O_RDWR | O_LARGEFILE, 0600);
 	*slash = '/';
 	if (IS_ERR(tmp)) {
 		cpt_note("cannot create a nameless file in the directory of %s: %ld\n",

@@ -15,6 +15,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
+#include <linux/magic.h>
 #include <linux/major.h>
 #include <linux/namei.h>
 
@@ -76,6 +77,34 @@ static int cpt_reg_refuse_device(unsigned int fd, struct file *file, const char 
 		__putname(buf);
 	return -EOPNOTSUPP;
 }
+
+/*
+ * A file of procfs: /proc/PID/... and /proc/self name a process by its pid
+ * in the pid namespace of the mount, which a restart with other pids or
+ * under --pidns gives to another process; opened again by path, the fd
+ * would silently be that process's. Refused by name, whatever its type and
+ * even O_PATH (an openat() base), so first of the claimers.
+ */
+static int cpt_proc_claim(unsigned int fd, struct file *file)
+{
+	char *buf;
+	const char *path;
+
+	if (file_inode(file)->i_sb->s_magic != PROC_SUPER_MAGIC)
+		return 0;
+	buf = __getname();
+	path = buf ? d_path(&file->f_path, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
+	cpt_note("fd %u: file of /proc (%s) is not supported: %s\n",
+		 fd, IS_ERR(path) ? "its path too long" : path,
+		 "/proc names processes by pid, which a restart may give to others");
+	if (buf)
+		__putname(buf);
+	return -EOPNOTSUPP;
+}
+
+const struct cpt_file_ops cpt_file_proc_ops = {
+	.claim = cpt_proc_claim,
+};
 
 /* What is left of files with a type: those with a path, memory devices, refusals. */
 static int cpt_reg_claim(unsigned int fd, struct file *file)

@@ -430,6 +430,7 @@ struct cpt_file_ops {
 
 /* cpt_file_reg.c: regular files, directories and the memory devices, by path. */
 extern const struct cpt_file_ops cpt_file_reg_ops;
+extern const struct cpt_file_ops cpt_file_proc_ops;	/* claims none: refuses /proc's */
 /* cpt_file_anon.c: memfds and deleted files, with their content. */
 extern const struct cpt_file_ops cpt_file_memfd_ops;
 extern const struct cpt_file_ops cpt_file_deleted_ops;

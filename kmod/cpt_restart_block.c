@@ -350,12 +350,13 @@ bool cpt_restart_block_load(const struct cpt_restart_state *rs)
 
 /*
  * The freeze's task work, in the task it parks, on its way back to user
- * mode: epoll_wait() returns -EINTR to any interruption, the freeze's too,
- * where the other sleeps ask to be restarted. Without a timeout it is
- * restarted as they are, as the signal path restarts -ERESTARTNOHAND:
+ * mode: epoll_wait() and sigtimedwait() return -EINTR to any interruption,
+ * the freeze's too, where the other sleeps ask to be restarted. Without a
+ * timeout (sigwaitinfo(), rt_sigtimedwait() with no timespec) they are
+ * restarted as the others, as the signal path restarts -ERESTARTNOHAND:
  * nothing is lost, whether the task is thawed or restarted from the image.
  * With a timeout the time left is lost (the kernel keeps no restart block
- * for it), and so it returns -EINTR, as it does after a SIGSTOP and SIGCONT.
+ * for them), and so they return -EINTR, as after a SIGSTOP and SIGCONT.
  * A pending signal leaves it alone: -EINTR is the kernel's answer to that.
  * TIF_NOTIFY_SIGNAL sends the task through the signal path's restart again,
  * should this work run after it.
@@ -375,6 +376,10 @@ void cpt_restart_block_parked(void)
 		break;
 	case __NR_epoll_pwait2:
 		if (regs->r10)
+			return;
+		break;
+	case __NR_rt_sigtimedwait:
+		if (regs->dx)	/* its timespec */
 			return;
 		break;
 	default:

@@ -16,6 +16,7 @@
 #include <linux/rseq.h>
 #include <linux/securebits.h>
 #include <linux/fs_struct.h>
+#include <linux/magic.h>
 #include <linux/namei.h>
 #include <linux/personality.h>
 #include <linux/pid_namespace.h>
@@ -115,6 +116,13 @@ static int cpt_save_path(struct cpt_pb_buf *msg, u32 field, const struct path *p
 			 field == CPT_PB_TASK_CWD ? "working" : "root", name);
 		name = ERR_PTR(-EOPNOTSUPP);
 	}
+	/* /proc/PID is another process's after a restart with other pids (cpt_proc_claim()). */
+	if (!IS_ERR(name) && path->dentry->d_sb->s_magic == PROC_SUPER_MAGIC) {
+		cpt_note("%s directory %s is in /proc: not supported (%s)\n",
+			 field == CPT_PB_TASK_CWD ? "working" : "root", name,
+			 "/proc names processes by pid");
+		name = ERR_PTR(-EOPNOTSUPP);
+	}
 	if (!IS_ERR(name))
 		cpt_pb_string(msg, field, name);
 	kfree(buf);
@@ -208,6 +216,72 @@ static void cpt_save_user_pointers(struct task_struct *t, struct cpt_pb_buf *msg
 #endif
 }
 
+/*
+ * A restart gives each process one fs_struct (working directory, root,
+ * umask) that all its threads share (native/src/build.cc clones them with
+ * CLONE_FS), and each process its own: a thread with one of its own
+ * (unshare(CLONE_FS)) or processes sharing one (clone(CLONE_FS)) would be
+ * merged or split, silently. Refused, naming the task. The tree is frozen:
+ * only a task itself changes its fs pointer; they are only compared.
+ */
+static int cpt_check_fs_shared(const struct cpt_task *ct, struct fs_struct *fs)
+{
+	static const char what[] = "working directory, root and umask";
+	struct task_struct *t = ct->task, *th;
+	struct fs_struct *leader_fs;
+	int users, same = 0;
+	bool own;
+
+	rcu_read_lock();
+	/* A leader gone before its threads has none (exit_fs()): nothing to tell. */
+	leader_fs = READ_ONCE(t->group_leader->fs);
+	own = leader_fs && leader_fs != fs;
+	for_each_thread(t, th)
+		same += READ_ONCE(th->fs) == fs;
+	rcu_read_unlock();
+	spin_lock(&fs->lock);
+	users = fs->users;
+	spin_unlock(&fs->lock);
+	if (own) {
+		cpt_note("pid %u: thread %u has a %s of its own (%s): not supported\n",
+			 ct->tgid, ct->pid, what, "unshare(CLONE_FS)");
+		return -EOPNOTSUPP;
+	}
+	if (users != same) {
+		cpt_note("pid %u: its %s are shared with another process (%s): not supported\n",
+			 ct->tgid, what, "clone(CLONE_FS)");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/*
+ * A restart does not chroot (cpt_check_root()): a task whose root is not
+ * the checkpointer's is refused here rather than saved in an image that
+ * could never restart.
+ */
+static int cpt_check_chroot(const struct cpt_task *ct, const struct path *root)
+{
+	struct path mine;
+	bool same;
+	char *buf;
+	const char *name;
+
+	get_fs_root(current->fs, &mine);
+	same = path_equal(&mine, root);
+	path_put(&mine);
+	if (same)
+		return 0;
+	buf = __getname();
+	name = buf ? d_path(root, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
+	cpt_note("pid %u: its root directory is %s (chroot), not the checkpointer's: %s\n",
+		 ct->pid, IS_ERR(name) ? "out of the checkpointer's reach" : name,
+		 "a restart does not chroot, not supported");
+	if (buf)
+		__putname(buf);
+	return -EOPNOTSUPP;
+}
+
 static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 {
 	struct task_struct *t = s->cur->task;
@@ -244,9 +318,13 @@ static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	umask = t->fs->umask;
 	get_fs_pwd(t->fs, &cwd);
 	get_fs_root(t->fs, &root);
+	ret = cpt_check_fs_shared(s->cur, t->fs);
 	task_unlock(t);
+	if (!ret)
+		ret = cpt_check_chroot(s->cur, &root);
 	cpt_pb_u64(msg, CPT_PB_TASK_UMASK, umask);
-	ret = cpt_save_path(msg, CPT_PB_TASK_CWD, &cwd);
+	if (!ret)
+		ret = cpt_save_path(msg, CPT_PB_TASK_CWD, &cwd);
 	if (!ret)
 		ret = cpt_save_path(msg, CPT_PB_TASK_ROOT, &root);
 	path_put(&cwd);
@@ -460,8 +538,12 @@ static int cpt_decode_task(const struct cpt_session *s, struct cpt_restore_task 
 	return ret;
 }
 
-/* The restarting caller's root must be the saved one: a restart does not chroot. */
-static int cpt_check_root(const char *saved)
+/*
+ * The restarting caller's root must be the saved one: a restart does not
+ * chroot. A checkpoint refuses a chrooted task (cpt_check_chroot()), so
+ * only an image from elsewhere, or edited, names another root.
+ */
+static int cpt_check_root(const char *saved, u32 pid)
 {
 	struct path root;
 	char *buf, *name;
@@ -474,7 +556,8 @@ static int cpt_check_root(const char *saved)
 	name = d_path(&root, buf, PATH_MAX);
 	ret = IS_ERR(name) ? PTR_ERR(name) : strcmp(name, saved) ? -EOPNOTSUPP : 0;
 	if (ret == -EOPNOTSUPP)
-		cpt_note("image was taken under root %s, not %s\n", saved, name);
+		cpt_note("image: pid %u: its root directory is %s: %s (the caller's root is %s)\n",
+			 pid, saved, "a restart does not chroot", name);
 	path_put(&root);
 	kfree(buf);
 	return ret;
@@ -664,7 +747,7 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = cpt_check_root(root);
+		ret = cpt_check_root(root, rt->pid);
 	if (!ret)
 		ret = cpt_jobctl_check(&rt->jobctl, cpt_task_is_leader(s->cur), rt->pid);
 	if (!ret)

@@ -240,6 +240,9 @@ static int cpt_unix_listener_save(struct cpt_file_save *fs)
 		cpt_note("fd %u: a listening socket without a name is not supported\n", fd);
 		return -EOPNOTSUPP;
 	}
+	/* A restart binds its name again, which would make the removed file anew. */
+	if (unix_sk(sk)->path.dentry && d_unlinked(unix_sk(sk)->path.dentry))
+		return cpt_refuse(fd, "a unix listener whose socket file was removed");
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
 	cpt_unix_encode_addr(one, sk, CPT_PB_FILE_UNIX_ADDR);
 	cpt_pb_u64(one, CPT_PB_FILE_UNIX_BACKLOG, READ_ONCE(sk->sk_max_ack_backlog));

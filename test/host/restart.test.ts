@@ -195,6 +195,16 @@ test('an image from another kernel is a RestartError explaining what must match'
   t.regex((error as RestartError).hint ?? '', /kernel release.*xstate/);
 });
 
+test("EOPNOTSUPP with the module's words is no matter of kernel release: the hint points at those words", async (t) => {
+  const detail = "image: pid 1234: its root directory is /srv/jail: a restart does not chroot (the caller's root is /)";
+  const failure = Object.assign(systemError('EOPNOTSUPP', 95, 'CPT_IOC_RESTORE', 'Operation not supported'), { detail });
+  const { error } = await run({ fail: { call: 'INIT', error: failure } });
+  t.true(error instanceof RestartError);
+  t.true((error as RestartError).message.endsWith(detail));
+  t.notRegex((error as RestartError).hint ?? '', /kernel release/);
+  t.regex((error as RestartError).hint ?? '', /named what it cannot restore/);
+});
+
 test('a task that failed before FINALIZE (ECHILD) points at the kernel log', async (t) => {
   const { error } = await run({ fail: { call: 'FINALIZE', error: systemError('ECHILD', 10, 'CPT_IOC_FINALIZE', 'No child processes') } });
   t.regex((error as RestartError).message, /^restart of pid 1234 failed at CPT_IOC_FINALIZE: ECHILD/);

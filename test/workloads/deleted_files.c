@@ -13,7 +13,8 @@
  * After DIR/go, before any other access: each deleted file has its owner,
  * mode and times, the sparse one its holes, the three opens one inode
  * (a write through the write-only one is read through the read-only one),
- * and the kept file its times.
+ * and the kept file its times; and no name can be given to the deleted
+ * file (linkat() of /proc/self/fd/N: ENOENT, as before, not a name made).
  * Usage: deleted_files DIR
  */
 #include <errno.h>
@@ -85,7 +86,8 @@ int main(int argc, char **argv)
 {
 	int owned, sparse, shared_rw, shared_wo, shared_ro, kept_rw, kept_wo,
 		kept_ro;
-	char go[PATH_MAX], why[512] = "", buf[16] = "";
+	char go[PATH_MAX], why[512] = "", buf[16] = "", fdpath[64],
+			   path[PATH_MAX];
 	struct stat st, st2, st3;
 	off_t hole, data;
 	int ok;
@@ -193,5 +195,16 @@ int main(int argc, char **argv)
 	check("reopened-shared", ok,
 	      "a write through the write-only open of a kept file is read through another: '%s'",
 	      buf);
+
+	/* Last: a link made would change its ctime. */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", owned);
+	snprintf(path, sizeof(path), "%s/relinked", argv[1]);
+	unlink(path);
+	errno = 0;
+	ok = linkat(AT_FDCWD, fdpath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) &&
+	     errno == ENOENT;
+	check("deleted-unlinkable", ok,
+	      "a deleted file cannot be given a name again (linkat(): %s)",
+	      errno ? strerror(errno) : "a name made");
 	return check_exit_status();
 }

@@ -5,7 +5,8 @@
  * relative (CLOCK_MONOTONIC, CLOCK_REALTIME) and absolute (TIMER_ABSTIME on
  * both), a futex wait with a timeout, poll and select with a timeout on a
  * pipe nobody writes; and, with no timeout, a poll and an epoll_wait on a
- * pipe and a futex wait that main makes ready after the restart, and a
+ * pipe and a futex wait that main makes ready after the restart, a
+ * sigwaitinfo() for SIGUSR2 that main sends after the restart, and a
  * nanosleep that main interrupts with a signal after the restart (its
  * rmtp). Once all are blocked (each shows its syscall in /proc), main waits
  * HEAD_START more and prints READY: the checkpoint follows, the restart a
@@ -66,6 +67,7 @@ enum kind {
 	POLL_READY,
 	EPOLL_READY,
 	FUTEX_WOKEN,
+	SIGWAIT_READY,
 	NANOSLEEP_SIGNALLED,
 	NR_KINDS
 };
@@ -94,6 +96,7 @@ static struct sleeper {
 	[POLL_READY] = { "poll-ready", { SYS_poll, SYS_ppoll } },
 	[EPOLL_READY] = { "epoll-ready", { SYS_epoll_wait, SYS_epoll_pwait } },
 	[FUTEX_WOKEN] = { "futex-woken", { SYS_futex } },
+	[SIGWAIT_READY] = { "sigwaitinfo-ready", { SYS_rt_sigtimedwait } },
 	[NANOSLEEP_SIGNALLED] = { "nanosleep-rmtp",
 				  { SYS_nanosleep, SYS_clock_nanosleep } },
 };
@@ -140,6 +143,7 @@ static void *sleep_main(void *arg)
 	struct timeval tv = { DURATION, 0 };
 	struct pollfd pfd = { .events = POLLIN };
 	struct epoll_event ev = {};
+	sigset_t usr2;
 	fd_set fds;
 
 	s->tid = gettid();
@@ -191,6 +195,13 @@ static void *sleep_main(void *arg)
 		break;
 	case FUTEX_WOKEN:
 		s->ret = futex(&woken_word, FUTEX_WAIT_PRIVATE, 0, NULL);
+		break;
+	case SIGWAIT_READY:
+		/* Blocked in this thread only: main sends it here. */
+		sigemptyset(&usr2);
+		sigaddset(&usr2, SIGUSR2);
+		pthread_sigmask(SIG_BLOCK, &usr2, NULL);
+		s->ret = sigwaitinfo(&usr2, NULL);
 		break;
 	case NR_KINDS:
 		break;
@@ -332,6 +343,7 @@ int main(int argc, char **argv)
 		return 1;
 	__atomic_store_n(&woken_word, 1, __ATOMIC_SEQ_CST);
 	futex(&woken_word, FUTEX_WAKE_PRIVATE, 1, NULL);
+	pthread_kill(sleeper[SIGWAIT_READY].thread, SIGUSR2);
 	for (i = 0; i < NR_KINDS; i++)
 		pthread_join(sleeper[i].thread, NULL);
 	beating = 0;
@@ -383,6 +395,11 @@ int main(int argc, char **argv)
 		case FUTEX_WOKEN:
 			check_end(s, signal_ms, s->ret == 0,
 				  "FUTEX_WAIT woken after the restart");
+			break;
+		case SIGWAIT_READY:
+			check_end(
+				s, signal_ms, s->ret == SIGUSR2,
+				"sigwaitinfo() of SIGUSR2 sent after the restart");
 			break;
 		case NANOSLEEP_SIGNALLED:
 			/* What it had left when the signal came. */

@@ -44,6 +44,11 @@ function isNamespaceFailure(error: unknown): boolean {
   const { syscall, pid } = (error ?? {}) as { syscall?: unknown; pid?: unknown };
   return pid === 0 && (syscall === 'clone' || syscall === 'write');
 }
+/**
+ * EOPNOTSUPP with the module's words: they name what it cannot restore (a
+ * chroot, a device...), which is no matter of kernel release or CPU.
+ */
+const NAMED_HINT = 'the module named what it cannot restore (above; the kernel log, dmesg, has it too)';
 
 function isRestoreTaskError(error: unknown): error is RestoreTaskError {
   const code = (error as { code?: unknown } | null)?.code;
@@ -100,7 +105,7 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
   const message = `${subject} failed at ${at}: ${describeSystemError(error)}`;
   if (code === 'EKEYREJECTED') return new ImageError(message, { ...options, hint: AUTH_HINT });
   if (code !== undefined && IMAGE_ERRNOS.has(code)) return new ImageError(message, { ...options, hint: INSPECT_HINT });
-  const hint = code === undefined ? undefined : HINTS[code];
+  const hint = code === undefined ? undefined : detail !== undefined && code === 'EOPNOTSUPP' ? NAMED_HINT : HINTS[code];
   return new RestartError(message, hint === undefined ? options : { ...options, hint });
 }
 

@@ -23,6 +23,7 @@ export const deletedScenarios: readonly Scenario[] = [
       'deleted.shared-inode': 'several opens of one deleted file are one file again (one st_ino)',
       'deleted.shared-write-seen': 'a write through a write-only open of a deleted file is read through another open',
       'deleted.reopened-shared': 'a write through a write-only open of a kept file is read through another open',
+      'deleted.deleted-unlinkable': 'a deleted file cannot be given a name again (linkat() of /proc/self/fd/N), as before',
     },
   },
   {

@@ -1,8 +1,10 @@
 // Fidelity (issue 13): /dev/full comes back at its path, checked to be the
 // same device; devices, hugetlb memfds and SHM_NORESERVE segments whose
 // state a restart cannot bring back exactly are refused by name at
-// checkpoint, the process running on; hostile images of O_DIRECT fds and
-// AIO rings are refused at restart by name.
+// checkpoint, the process running on, and so are files of /proc, a removed
+// listener's socket file, a deleted name with another link left, a thread's
+// own fs_struct, a chroot and O_TMPFILE files (fidel-gaps); hostile images
+// of O_DIRECT fds and AIO rings are refused at restart by name.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
@@ -11,6 +13,18 @@ const refused = [
   ['block', 'a block device node (7:0)'],
   ['hugememfd', 'a hugetlb memfd (MFD_HUGETLB), which a restart would make on tmpfs'],
   ['noreserve', 'a SHM_NORESERVE segment with an unreserved page, which a restart would reserve'],
+] as const;
+
+// State a restart could only bring back changed (test/workloads/fidel_gaps.c).
+const gaps = [
+  ['proc', 'a file of /proc (/proc/self/status), which names its process by pid'],
+  ['proc-cwd', 'a working directory in /proc (/proc/self)'],
+  ['unix-deleted', 'a unix listener whose socket file was removed, which a restart would make again'],
+  ['hardlink', 'a deleted name of a file with another hard link left, which a restart would copy apart'],
+  ['thread-fs', 'a thread with a working directory and umask of its own (unshare(CLONE_FS))'],
+  ['chroot', 'a chrooted process, naming its root'],
+  ['tmpfile', 'an O_TMPFILE file, naming O_TMPFILE'],
+  ['tmpfile-linked', 'an O_TMPFILE file given a name by linkat(), naming O_TMPFILE'],
 ] as const;
 
 const aioHostile = [
@@ -51,6 +65,20 @@ export const fidelScenarios: readonly Scenario[] = [
         [`fidel-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],
         [`fidel-refused.${kind}-alive`, `the process refused for ${what} runs on`],
         [`fidel-refused.${kind}-kept`, `the process refused for ${what} still has it as it was`],
+      ]),
+    ),
+  },
+  {
+    name: 'fidel-gaps',
+    run: shell('fidel', 'fidel_gaps'),
+    cli: true,
+    timeoutSeconds: 240,
+    costSeconds: 20,
+    checks: Object.fromEntries(
+      gaps.flatMap(([kind, what]) => [
+        [`fidel-gaps.${kind}`, `a checkpoint --kill refuses ${what}, by name`],
+        [`fidel-gaps.${kind}-alive`, `the process refused for ${what} runs on`],
+        [`fidel-gaps.${kind}-kept`, `the process refused for ${what} still has it as it was`],
       ]),
     ),
   },

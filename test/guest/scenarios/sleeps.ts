@@ -1,9 +1,9 @@
 // Sleeps and waits interrupted by the checkpoint: after the restart each
 // goes on with the time it had left (the kernel's restart block, or the
 // timeout select() updated), an absolute one keeps its deadline, and an
-// untimed one (epoll_wait() too) still wakes when made ready. A restart
-// block cpt does not support is refused by name with the process left as
-// it was, and an image whose restart block is hostile is refused before
+// untimed one (epoll_wait() and sigwaitinfo() too) still wakes when made
+// ready. A restart block cpt does not support is refused by name with the
+// process left as it was, and an image whose restart block is hostile is refused before
 // anything runs.
 import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -152,6 +152,7 @@ export const sleepScenarios: readonly Scenario[] = [
       'sleeps.select-timeout': 'an interrupted select() with a timeout returns 0 after the time it had left',
       'sleeps.poll-ready': 'an interrupted untimed poll() returns its pipe when written after the restart',
       'sleeps.epoll-ready': 'an interrupted untimed epoll_wait() returns its pipe when written after the restart, not EINTR',
+      'sleeps.sigwaitinfo-ready': 'an interrupted sigwaitinfo() returns the signal sent after the restart, not EINTR',
       'sleeps.futex-woken': 'an interrupted untimed FUTEX_WAIT returns when woken after the restart',
       'sleeps.nanosleep-rmtp': 'a restarted nanosleep interrupted by a signal writes the time it had left to rmtp',
     },

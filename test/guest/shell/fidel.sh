@@ -55,6 +55,29 @@ scenario_fidel_refused() {
 	echo "$old_pages" >/proc/sys/vm/nr_hugepages
 }
 
+# State a restart could only bring back changed, refused at checkpoint
+# (--kill) by name, the process running on as it was (fidel_gaps.c).
+# fidel_gap KIND WHY: fidel_gaps KIND refused, saying WHY.
+fidel_gap() {
+	expect_refusal fidel-gaps "$1" "$2" "$workloads/fidel_gaps" "$1"
+	kill "$pid" 2>/dev/null
+}
+
+# Its cptctl calls go through one node (cptctl_serve).
+scenario_fidel_gaps() {
+	cptctl_serve || return
+	tmpfile='fd [0-9]*: O_TMPFILE file (open(O_TMPFILE), named or not by linkat()) is not supported'
+	fidel_gap proc "fd [0-9]*: file of /proc (/proc/[0-9]*/status) is not supported: /proc names processes by pid"
+	fidel_gap proc-cwd "working directory /proc/[0-9]* is in /proc: not supported"
+	fidel_gap unix-deleted "fd [0-9]*: a unix listener whose socket file was removed is not supported"
+	fidel_gap hardlink "fd [0-9]*: deleted name a of a file with 1 other hard link is not supported"
+	fidel_gap thread-fs "pid [0-9]*: thread [0-9]* has a working directory, root and umask of its own (unshare(CLONE_FS))"
+	fidel_gap chroot "pid [0-9]*: its root directory is $scratch/chroot/jail (chroot), not the checkpointer's"
+	fidel_gap tmpfile "$tmpfile"
+	fidel_gap tmpfile-linked "$tmpfile"
+	wait_for_pid_gone "$pid"
+}
+
 # Hostile images, each refused at restart by name: an O_DIRECT fd whose
 # file is now on tmpfs (no direct I/O), leaving nothing; AIO rings with each
 # field out of range (refused in the restoring task's final step, which
