@@ -45,6 +45,7 @@
 
 #include "check.h"
 #include "sync.h"
+#include "fd_wait.h"
 
 #define TIMEOUT_MS 5000
 
@@ -68,19 +69,6 @@ static const char *const names[NR_SOCKS] = {
 	"ping6-connected", "raw-icmp",	   "raw-icmp6",	      "raw-raw",
 	"raw-udp",	   "raw6-hdrincl", "raw-tcp",
 };
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static int readable(int fd, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, timeout_ms) == 1;
-}
 
 static int make(int family, int type, int protocol)
 {
@@ -196,7 +184,7 @@ static int next_icmp(int fd, int raw4, int timeout_ms, int *type, int *id,
 	const unsigned char *icmp = buf;
 	ssize_t n;
 
-	if (!readable(fd, timeout_ms))
+	if (!fd_readable(fd, timeout_ms))
 		return 0;
 	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 	if (raw4 && n >= (ssize_t)sizeof(*ip)) {

@@ -47,6 +47,7 @@
 
 #include "check.h"
 #include "sync.h"
+#include "fd_wait.h"
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
@@ -54,19 +55,6 @@
 #define TIMEOUT_MS 10000
 
 static char go[PATH_MAX];
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static int readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, TIMEOUT_MS) == 1;
-}
 
 static void set_int(int fd, int level, int name, int val, const char *what)
 {
@@ -165,7 +153,7 @@ static int client_of(const void *addr, socklen_t len)
 	char buf[8];
 
 	if (connect(fd, addr, len) || write(fd, "ping", 4) != 4 ||
-	    !readable(fd) || read(fd, buf, sizeof(buf)) != 4 ||
+	    !fd_readable(fd, TIMEOUT_MS) || read(fd, buf, sizeof(buf)) != 4 ||
 	    memcmp(buf, "pong", 4))
 		return 1;
 	close(fd);
@@ -182,15 +170,16 @@ static int serves(int listener, const void *addr, socklen_t len, char *why,
 
 	if (pid == 0)
 		_exit(client_of(addr, len));
-	if (!readable(listener)) {
+	if (!fd_readable(listener, TIMEOUT_MS)) {
 		snprintf(why, size, "no connection to accept");
 		kill(pid, SIGKILL);
 		exit_code(pid);
 		return 0;
 	}
 	fd = accept(listener, NULL, NULL);
-	if (fd < 0 || !readable(fd) || read(fd, buf, sizeof(buf)) != 4 ||
-	    memcmp(buf, "ping", 4) || write(fd, "pong", 4) != 4) {
+	if (fd < 0 || !fd_readable(fd, TIMEOUT_MS) ||
+	    read(fd, buf, sizeof(buf)) != 4 || memcmp(buf, "ping", 4) ||
+	    write(fd, "pong", 4) != 4) {
 		snprintf(why, size, "accept or exchange failed: %d", errno);
 		kill(pid, SIGKILL);
 		exit_code(pid);
@@ -311,7 +300,7 @@ static int datagram(int from, int to, char *why, size_t size)
 	char buf[16];
 	ssize_t n;
 
-	if (send(from, "dgram", 5, 0) != 5 || !readable(to)) {
+	if (send(from, "dgram", 5, 0) != 5 || !fd_readable(to, TIMEOUT_MS)) {
 		note_to(why, size, "send or wait failed: %d", errno);
 		return 0;
 	}
@@ -494,8 +483,9 @@ static int refused(const char *kind)
 			die("connect");
 		if (!strcmp(kind, "established") &&
 		    ((a = accept(l, NULL, NULL)) < 0 || shutdown(c, SHUT_WR) ||
-		     !readable(a) || read(a, &(char){ 0 }, 1) != 0 ||
-		     close(a) || !readable(c)))
+		     !fd_readable(a, TIMEOUT_MS) ||
+		     read(a, &(char){ 0 }, 1) != 0 || close(a) ||
+		     !fd_readable(c, TIMEOUT_MS)))
 			die("accept");
 	} else if (!strcmp(kind, "option")) {
 		set_int(l, SOL_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT");
@@ -505,9 +495,10 @@ static int refused(const char *kind)
 	wait_for(go);
 	if (!strcmp(kind, "backlog"))
 		ok = (a = accept(l, NULL, NULL)) >= 0 &&
-		     write(c, "x", 1) == 1 && readable(a);
+		     write(c, "x", 1) == 1 && fd_readable(a, TIMEOUT_MS);
 	else if (!strcmp(kind, "established"))
-		ok = readable(c) && read(c, &(char){ 0 }, 1) == 0;
+		ok = fd_readable(c, TIMEOUT_MS) &&
+		     read(c, &(char){ 0 }, 1) == 0;
 	else if (!strcmp(kind, "option"))
 		ok = get_int(l, SOL_TCP, TCP_DEFER_ACCEPT) > 0;
 	check("kept-running", ok, "the %s state is still there", kind);

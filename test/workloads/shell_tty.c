@@ -40,15 +40,10 @@
 
 #include "check.h"
 #include "sync.h"
+#include "fd_wait.h"
 
 #define WANT_LINE "WANT-LINE\n"
 #define LINE_TIMEOUT_MS 20000
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
 
 static int write_pid(const char *dir)
 {

@@ -37,6 +37,7 @@
 #include "check.h"
 #include "inet_names.h"
 #include "sync.h"
+#include "fd_wait.h"
 
 /* What each end writes after the restart, then shuts down. */
 #define EXTRA (256 * 1024)
@@ -44,12 +45,6 @@
 #define MAX_BEFORE (1024 * 1024)
 
 static char go[PATH_MAX];
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
 
 struct opts {
 	int nodelay, keepalive, keepidle;
@@ -341,13 +336,6 @@ static int pairs(void)
 }
 
 /* Whether fd has something to read within 5 s. */
-static int readable(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, 5000) == 1;
-}
-
 static int outside(const char *dir)
 {
 	char path[PATH_MAX], c = 0;
@@ -363,7 +351,7 @@ static int outside(const char *dir)
 		close(server);
 		close(l);
 		wait_for(go);
-		ok = write(client, "c", 1) == 1 && readable(client) &&
+		ok = write(client, "c", 1) == 1 && fd_readable(client, 5000) &&
 		     read(client, &c, 1) == 1 && c == 's';
 		return !ok;
 	}
@@ -375,8 +363,8 @@ static int outside(const char *dir)
 	printf("READY\n");
 	fflush(stdout);
 	wait_for(go);
-	ok = readable(server) && read(server, &c, 1) == 1 && c == 'c' &&
-	     write(server, "s", 1) == 1;
+	ok = fd_readable(server, 5000) && read(server, &c, 1) == 1 &&
+	     c == 'c' && write(server, "s", 1) == 1;
 	ok = ok && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
 	     !WEXITSTATUS(status);
 	check("kept", ok,

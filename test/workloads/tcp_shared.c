@@ -33,14 +33,9 @@
 
 #include "check.h"
 #include "sync.h"
+#include "fd_wait.h"
 
 static char go[PATH_MAX];
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
 
 /* A connection on 127.0.0.1: its client and server ends, its listener closed. */
 static void connected(int *client, int *server)
@@ -64,13 +59,6 @@ static void connected(int *client, int *server)
 }
 
 /* Whether fd has something to read within 3 s. */
-static int readable(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-
-	return poll(&pfd, 1, 3000) == 1;
-}
-
 /* Writes c, then reads one byte that must be want; 0 if so. */
 static int exchange(int fd, char c, char want)
 {
@@ -78,8 +66,10 @@ static int exchange(int fd, char c, char want)
 
 	if (send(fd, &c, 1, MSG_NOSIGNAL) != 1)
 		return -1;
-	return readable(fd) && recv(fd, &got, 1, 0) == 1 && got == want ? 0 :
-									  -1;
+	return fd_readable(fd, 3000) && recv(fd, &got, 1, 0) == 1 &&
+			       got == want ?
+		       0 :
+		       -1;
 }
 
 /* Reads one byte that must be want, then writes c; 0 if so. */
@@ -87,7 +77,7 @@ static int answer(int fd, char want, char c)
 {
 	char got = 0;
 
-	if (!readable(fd) || recv(fd, &got, 1, 0) != 1 || got != want)
+	if (!fd_readable(fd, 3000) || recv(fd, &got, 1, 0) != 1 || got != want)
 		return -1;
 	return send(fd, &c, 1, MSG_NOSIGNAL) == 1 ? 0 : -1;
 }
@@ -261,8 +251,9 @@ static int threads(void)
 	printf("READY\n");
 	fflush(stdout);
 	wait_for(go);
-	ok = send(client, "w", 1, MSG_NOSIGNAL) == 1 && readable(client) &&
-	     recv(client, &c, 1, 0) == 1 && c == 'r';
+	ok = send(client, "w", 1, MSG_NOSIGNAL) == 1 &&
+	     fd_readable(client, 3000) && recv(client, &c, 1, 0) == 1 &&
+	     c == 'r';
 	pthread_join(thread, NULL);
 	check("recv-thread", ok && r.ok && r.got == 'w', "%s",
 	      "the thread blocked in recv() at the checkpoint receives the byte written after the restart, and answers");

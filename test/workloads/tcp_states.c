@@ -40,12 +40,7 @@
 #include "check.h"
 #include "inet_names.h"
 #include "sync.h"
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
+#include "fd_wait.h"
 
 static const char *const state_names[] = {
 	[TCP_ESTABLISHED] = "ESTABLISHED",

@@ -32,6 +32,7 @@
 
 #include "check.h"
 #include "sync.h"
+#include "fd_wait.h"
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
@@ -64,19 +65,6 @@ struct expected {
 
 static char go[PATH_MAX];
 static unsigned char buf[BIG + 16];
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static int readable(int fd, int timeout_ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, timeout_ms) == 1;
-}
 
 static int make(int family, int protocol)
 {
@@ -221,7 +209,7 @@ static void send_all(int s, int fd, int family, int protocol,
 	}
 	e->nr = i;
 	/* Over the loopback, each is queued when sendto() returns; poll all the same. */
-	if (!readable(fd, TIMEOUT_MS))
+	if (!fd_readable(fd, TIMEOUT_MS))
 		die("nothing queued");
 }
 
@@ -301,11 +289,11 @@ static void both_ways(const char *name, int s, int fd, int family, int protocol)
 	if (peer >= 0) {
 		ok = sendto(peer, "in", 2, 0, (struct sockaddr *)&to, to_len) ==
 			     2 &&
-		     readable(fd, TIMEOUT_MS) &&
+		     fd_readable(fd, TIMEOUT_MS) &&
 		     (n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) == 2 &&
 		     sendto(fd, "out", 3, 0, (struct sockaddr *)&back,
 			    back_len) == 3 &&
-		     readable(peer, TIMEOUT_MS) &&
+		     fd_readable(peer, TIMEOUT_MS) &&
 		     (m = recv(peer, buf, sizeof(buf), MSG_DONTWAIT)) == 3;
 		close(peer);
 	} else {
@@ -387,7 +375,7 @@ static int serve(void)
 	}
 	if (peer >= 0) {
 		check("connected-peer",
-		      readable(peer, TIMEOUT_MS) &&
+		      fd_readable(peer, TIMEOUT_MS) &&
 			      recv(peer, buf, sizeof(buf), MSG_DONTWAIT) == 3,
 		      "the connected socket's datagram reached its peer");
 	}
@@ -414,7 +402,7 @@ static int refused(const char *kind)
 			if (sendto(u, buf, 20000, 0, (struct sockaddr *)&to,
 				   to_len) != 20000)
 				die("sendto");
-		if (!readable(r, TIMEOUT_MS) ||
+		if (!fd_readable(r, TIMEOUT_MS) ||
 		    setsockopt(r, SOL_SOCKET, SO_RCVBUF, &(int){ 1024 },
 			       sizeof(int)))
 			die("SO_RCVBUF");
@@ -426,7 +414,7 @@ static int refused(const char *kind)
 		/* Pushed now: one datagram of both sends. */
 		ok = sendto(u, "ed", 2, 0, (struct sockaddr *)&to, to_len) ==
 			     2 &&
-		     readable(r, TIMEOUT_MS) &&
+		     fd_readable(r, TIMEOUT_MS) &&
 		     recv(r, buf, sizeof(buf), MSG_DONTWAIT) == 6 &&
 		     !memcmp(buf, "corked", 6);
 	} else if (!strcmp(kind, "rcvbuf")) {

@@ -20,6 +20,7 @@
 
 #include "check.h"
 #include "sync.h"
+#include "fd_wait.h"
 
 #define TIMEOUT_MS 10000
 
@@ -27,20 +28,13 @@ static struct sockaddr_un path_addr, abstract_addr;
 static socklen_t path_len, abstract_len;
 static char go[PATH_MAX];
 
-static int readable(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, TIMEOUT_MS) == 1;
-}
-
 /* Whether fd reads exactly want. */
 static int reads(int fd, const char *want)
 {
 	char buf[64];
 	ssize_t n;
 
-	if (!readable(fd))
+	if (!fd_readable(fd, TIMEOUT_MS))
 		return 0;
 	n = read(fd, buf, sizeof(buf));
 	return n == (ssize_t)strlen(want) && !memcmp(buf, want, n);
@@ -70,7 +64,8 @@ static int client(void)
 	 * connection not accepted yet carries its sender's credentials, a
 	 * case of its own, not this one's.
 	 */
-	if (fd < 0 || !readable(fd) || write(fd, "hello", 5) != 5)
+	if (fd < 0 || !fd_readable(fd, TIMEOUT_MS) ||
+	    write(fd, "hello", 5) != 5)
 		return 100;
 	wait_for(go);
 	if (!reads(fd, "world"))
@@ -99,7 +94,7 @@ static int accepts(int listener, const char *text)
 {
 	int fd, ok;
 
-	if (!readable(listener))
+	if (!fd_readable(listener, TIMEOUT_MS))
 		return 0;
 	fd = accept(listener, NULL, NULL);
 	ok = fd >= 0 && reads(fd, text);
@@ -145,7 +140,7 @@ int main(int argc, char **argv)
 		_exit(client());
 	accepted = accept(lpath, NULL, NULL);
 	if (accepted < 0 || write(accepted, "world", 5) != 5 ||
-	    !readable(accepted)) {
+	    !fd_readable(accepted, TIMEOUT_MS)) {
 		perror("unix_listener: accept");
 		return 2;
 	}
