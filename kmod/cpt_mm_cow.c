@@ -37,6 +37,11 @@ static struct task_struct *cpt_mm_cow_parent(struct cpt_session *s)
 }
 
 /*
+ * The parent's mm is let go with mmput_async(): ours may be its last
+ * reference (the parent killed and reaped during the checkpoint), and
+ * mmput() would then tear it down here, taking its mmap_lock under the
+ * child's (lockdep: recursive locking, seen on the debug kernel).
+ *
  * Called with mm read-locked. The parent's mm is only tried, not waited
  * for: the comparison is worth no wait, nor a second mmap_lock taken in
  * an order lockdep would have to be told of. Without it, no page is
@@ -55,7 +60,7 @@ int cpt_mm_cow_begin(struct cpt_mm_cow *cow, struct cpt_session *s, struct mm_st
 		return -ENOMEM;
 	cow->parent_mm = get_task_mm(parent);
 	if (cow->parent_mm && (cow->parent_mm == mm || !mmap_read_trylock(cow->parent_mm))) {
-		mmput(cow->parent_mm);
+		mmput_async(cow->parent_mm);
 		cow->parent_mm = NULL;
 	}
 	return 0;
@@ -65,7 +70,7 @@ void cpt_mm_cow_end(struct cpt_mm_cow *cow)
 {
 	if (cow->parent_mm) {
 		mmap_read_unlock(cow->parent_mm);
-		mmput(cow->parent_mm);
+		mmput_async(cow->parent_mm);
 		cow->parent_mm = NULL;
 	}
 	cpt_pb_free(&cow->runs);
