@@ -7,6 +7,7 @@
  * out by the size the caller's ioctl number carries, so that structs can grow.
  */
 #include <linux/fs.h>
+#include <linux/file.h>
 #include <linux/kernel.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
@@ -88,7 +89,15 @@ static long cpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			return ret == -E2BIG ? -EINVAL : ret;
 	}
 
-	/* Handlers lock what they need: a restoring task blocks in one. */
+	/*
+	 * Handlers lock what they need: a restoring task blocks in one.
+	 * A restore gives the task its image's fd table, closing its fd of
+	 * this file, and fdget() took no reference for a task whose table is
+	 * not shared: once the other tasks close theirs, cf would be freed
+	 * under the note below (KASAN, on the debug kernel). Hold our own;
+	 * a last fput() here is deferred to the return to user space.
+	 */
+	get_file(file);
 	if (desc->handler == cpt_ioctl_message) {
 		ret = desc->handler(cf, &karg);
 	} else {
@@ -96,6 +105,7 @@ static long cpt_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		ret = desc->handler(cf, &karg);
 		cpt_note_end(&note, cf, ret);
 	}
+	fput(file);
 	if (ret < 0)
 		return ret;
 	if (ret == CPT_RET_RESTORED)
