@@ -101,7 +101,7 @@ static int server(const char *dir, long n)
 	struct epoll_event events[64];
 	struct echo_conn *conns = calloc(n, sizeof(*conns));
 	long accepted = 0, i;
-	char path[PATH_MAX], text[32];
+	char path[PATH_MAX], tmp[PATH_MAX], text[32];
 	int lfd, ep, got, fd;
 
 	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
@@ -115,9 +115,12 @@ static int server(const char *dir, long n)
 	watch(ep, EPOLL_CTL_ADD, lfd, EPOLLIN, NULL);
 	snprintf(text, sizeof(text), "%u\n",
 		 ntohs(((struct sockaddr_in *)&ss)->sin_port));
+	/* Whole or not at all: the clients read it once it exists. */
 	snprintf(path, sizeof(path), "%s/port", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write_all(fd, text, strlen(text)) || close(fd))
+	snprintf(tmp, sizeof(tmp), "%s/port.tmp", dir);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write_all(fd, text, strlen(text)) || close(fd) ||
+	    rename(tmp, path))
 		die(path);
 	for (;;) {
 		got = epoll_wait(ep, events, 64, -1);
@@ -133,16 +136,20 @@ static int server(const char *dir, long n)
 					echo(ep, c);
 				continue;
 			}
-			/* Only the N the bench opens: more would be a bug. */
 			while (accepted < n &&
 			       (fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >=
 				       0) {
 				conns[accepted].fd = fd;
 				watch(ep, EPOLL_CTL_ADD, fd, EPOLLIN,
 				      &conns[accepted]);
-				if (++accepted == n && publish_ready(dir))
-					return 2;
+				accepted++;
 			}
+			if (accepted < n)
+				continue;
+			/* The N the bench opens; the listener stays, unwatched. */
+			watch(ep, EPOLL_CTL_DEL, lfd, 0, NULL);
+			if (publish_ready(dir))
+				return 2;
 		}
 	}
 }
@@ -153,32 +160,21 @@ struct client_conn {
 	uint64_t sent, echoed;
 };
 
-static const char *client_error(struct client_conn *c, int i, int tcp_state)
+static const char *client_error(struct client_conn *c, int i)
 {
 	static char why[160];
-	int err = 0;
+	int err = 0, state = tcp_state(c->fd);
 	socklen_t len = sizeof(err);
 
 	getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
 	if (err)
 		snprintf(why, sizeof(why), "conn %d: %s", i, strerror(err));
-	else if (tcp_state != TCP_ESTABLISHED)
+	else if (state != TCP_ESTABLISHED)
 		snprintf(why, sizeof(why),
-			 "conn %d: TCP state %d, not ESTABLISHED", i,
-			 tcp_state);
+			 "conn %d: TCP state %d, not ESTABLISHED", i, state);
 	else
 		return NULL;
 	return why;
-}
-
-static int tcp_state(int fd)
-{
-	struct tcp_info info;
-	socklen_t len = sizeof(info);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len))
-		return -1;
-	return info.tcpi_state;
 }
 
 /* Reads what c has; a note into why (of size bytes) on anything but its own bytes back. */
@@ -222,7 +218,7 @@ static int client_round(struct client_conn *conns, long n, char *why,
 		die("calloc");
 	why[0] = '\0';
 	for (i = 0; i < n && !why[0]; i++) {
-		if ((err = client_error(&conns[i], i, tcp_state(conns[i].fd))))
+		if ((err = client_error(&conns[i], i)))
 			snprintf(why, size, "before the round: %s", err);
 		else
 			stream_fill(conns[i].fd, i, &conns[i].sent,
@@ -261,7 +257,7 @@ static int client_round(struct client_conn *conns, long n, char *why,
 	}
 	/* The echo came: was the connection reset or closed since? */
 	for (i = 0; i < n && !why[0]; i++)
-		if ((err = client_error(&conns[i], i, tcp_state(conns[i].fd))))
+		if ((err = client_error(&conns[i], i)))
 			snprintf(why, size, "%s", err);
 	free(p);
 	return why[0] ? -1 : 0;
