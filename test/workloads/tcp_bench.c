@@ -59,6 +59,21 @@ static void drop(struct echo_conn *c)
 }
 
 /*
+ * After a send() or recv() of n bytes: 0 if it moved some; else 1, c then
+ * waiting for events (EAGAIN) or dropped (an error, or the client's EOF).
+ */
+static int stalled(int ep, struct echo_conn *c, ssize_t n, uint32_t events)
+{
+	if (n > 0)
+		return 0;
+	if (n < 0 && errno == EAGAIN)
+		watch(ep, EPOLL_CTL_MOD, c->fd, events, c);
+	else
+		drop(c);
+	return 1;
+}
+
+/*
  * Writes back what c read; reads more once all of it went out. EPOLLOUT
  * instead of EPOLLIN while some waits: the peer's pace is the server's.
  */
@@ -70,25 +85,13 @@ static void echo(int ep, struct echo_conn *c)
 		while (c->off < c->len) {
 			n = send(c->fd, c->pending + c->off, c->len - c->off,
 				 MSG_NOSIGNAL);
-			if (n < 0 && errno == EAGAIN) {
-				watch(ep, EPOLL_CTL_MOD, c->fd, EPOLLOUT, c);
+			if (stalled(ep, c, n, EPOLLOUT))
 				return;
-			}
-			if (n <= 0) {
-				drop(c);
-				return;
-			}
 			c->off += n;
 		}
 		n = recv(c->fd, c->pending, sizeof(c->pending), 0);
-		if (n < 0 && errno == EAGAIN) {
-			watch(ep, EPOLL_CTL_MOD, c->fd, EPOLLIN, c);
+		if (stalled(ep, c, n, EPOLLIN))
 			return;
-		}
-		if (n <= 0) {
-			drop(c);
-			return;
-		}
 		c->off = 0;
 		c->len = n;
 	}
