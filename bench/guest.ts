@@ -96,6 +96,8 @@ class Clients {
     const err = openSync(join(dir, 'clients.err'), 'w');
     const child = spawn(join(workloadDir, workload.program), [dir, ...args], { detached: true, stdio: ['pipe', 'pipe', err] });
     closeSync(err);
+    // Writing to clients that died fails: next() then says how they ended.
+    child.stdin!.on('error', () => undefined);
     const clients = new Clients(child, dir);
     const line = await clients.next();
     if (!line.startsWith('READY')) throw new Error(`${workload.name}: its clients did not connect: ${line}`);
@@ -119,8 +121,7 @@ class Clients {
   }
 
   async end(): Promise<void> {
-    this.child.stdin!.end();
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    this.child.kill('SIGKILL');
     await exited(this.child);
   }
 }
