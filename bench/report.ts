@@ -31,6 +31,12 @@ export interface Workload {
   /** For the scaling tables: MiB of touched memory, or tasks. */
   readonly touchedMiB?: number;
   readonly tasks?: number;
+  /**
+   * How the checkpoint ends the tree: leave-running (undefined), or 'kill'
+   * with --tcp-established, for a server whose connections to clients
+   * outside the tree must go on after the restart.
+   */
+  readonly checkpoint?: 'kill';
 }
 
 export interface Medians {
@@ -122,6 +128,14 @@ function table(head: readonly string[], rows: readonly (readonly string[])[]): s
   ];
 }
 
+/** How the main table's title says which checkpoints were leave-running and which --kill. */
+function checkpointKinds(workloads: readonly WorkloadReport[]): string {
+  const killed = workloads.filter((w) => w.workload.checkpoint === 'kill').map((w) => w.workload.name);
+  if (killed.length === 0) return 'leave-running';
+  if (killed.length === workloads.length) return '--kill --tcp-established';
+  return `leave-running; ${killed.join(', ')}: --kill --tcp-established`;
+}
+
 /** The markdown of docs/benchmarks.md's results section. */
 export function renderMarkdown(report: BenchReport): string {
   const lines: string[] = [
@@ -129,7 +143,7 @@ export function renderMarkdown(report: BenchReport): string {
       `tmpfs write bandwidth ${mib(report.tmpfsBytesPerSecond)} MiB/s, ` +
       `cptctl start-up (node) ${ms(report.cptctlStartNs)} ms per command (not in the figures below).`,
     '',
-    '### Checkpoint (leave-running), restart, downtime, image size',
+    `### Checkpoint (${checkpointKinds(report.workloads)}), restart, downtime, image size`,
     '',
     ...table(
       [

@@ -48,3 +48,26 @@ test("ratios are cptctl over CRIU, of medians; the bandwidth share uses cptctl's
   t.regex(markdown, /### Scaling with touched memory/);
   t.notRegex(markdown, /### Scaling with task count/);
 });
+
+test("the main table's title says which workloads were checkpointed --kill --tcp-established", (t) => {
+  const samples = [1, 2].flatMap((round) => [sample('cptctl', round, 0.5), sample('criu', round, 1)]);
+  const render = (kinds: readonly ('kill' | undefined)[]): string =>
+    renderMarkdown({
+      kernel: '6.1.0-56-amd64',
+      criuVersion: '3.17.1',
+      rounds: 2,
+      tmpfsBytesPerSecond: 512 * 2 ** 20,
+      cptctlStartNs: 6e9,
+      workloads: kinds.map((checkpoint, i) =>
+        reportWorkload(
+          { name: i ? `tcp-${i}` : 'mm-256', description: '', ...(checkpoint ? { checkpoint } : {}) },
+          samples.map((s) => ({ ...s, workload: i ? `tcp-${i}` : 'mm-256' })),
+          512 * 2 ** 20,
+        ),
+      ),
+      samples,
+    });
+  t.regex(render([undefined]), /### Checkpoint \(leave-running\), restart/);
+  t.regex(render([undefined, 'kill']), /### Checkpoint \(leave-running; tcp-1: --kill --tcp-established\), restart/);
+  t.regex(render(['kill']), /### Checkpoint \(--kill --tcp-established\), restart/);
+});

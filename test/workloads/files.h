@@ -3,7 +3,8 @@
  * Files a workload reads and writes about itself and its processes: whole
  * small files, whole reads and writes, /proc states, per-process files in
  * the workload's directory (DIR/WHAT.PID), leftovers of an earlier run, and
- * the ready file that says a workload is set up, with its pid.
+ * the ready file that says a workload is set up, with its pid, and an fd
+ * limit for many files.
  */
 #ifndef CPT_TEST_FILES_H
 #define CPT_TEST_FILES_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -160,6 +162,22 @@ static inline void clean_dir(const char *dir, const char *const *prefixes,
 		}
 	}
 	closedir(d);
+}
+
+/*
+ * Raises RLIMIT_NOFILE's soft limit, as far as the hard one allows, to n
+ * fds and a few more (stdio, the workload's own): for a workload of n
+ * files or connections.
+ */
+static inline void raise_fd_limit(long n)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) || lim.rlim_cur >= (rlim_t)n + 16)
+		return;
+	lim.rlim_cur = lim.rlim_max < (rlim_t)n + 16 ? lim.rlim_max :
+						       (rlim_t)n + 16;
+	setrlimit(RLIMIT_NOFILE, &lim);
 }
 
 /*

@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -17,7 +16,6 @@
 int main(int argc, char **argv)
 {
 	char path[4096];
-	struct rlimit lim;
 	long n, i;
 	int fd;
 
@@ -25,11 +23,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DIR N\n", argv[0]);
 		return 2;
 	}
-	if (!getrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur < (rlim_t)n + 16) {
-		lim.rlim_cur = lim.rlim_max < (rlim_t)n + 16 ? lim.rlim_max :
-							       (rlim_t)n + 16;
-		setrlimit(RLIMIT_NOFILE, &lim);
-	}
+	raise_fd_limit(n);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/f.%ld", argv[1], i);
 		fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);

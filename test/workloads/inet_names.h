@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the TCP workloads share: the loopback address of either family,
- * which each binds its listener to or connects its client to, and the
- * byte streams the two ends of a connection write, each checked by its
- * reader.
+ * which each binds its listener to or connects its client to, a
+ * connection's state, and the byte streams the two ends of a connection
+ * write, each checked by its reader.
  */
 #ifndef CPT_TEST_INET_NAMES_H
 #define CPT_TEST_INET_NAMES_H
@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,17 @@ static inline socklen_t loopback_address(struct sockaddr_storage *ss,
 	sin6->sin6_addr = in6addr_loopback;
 	sin6->sin6_port = htons(port);
 	return sizeof(*sin6);
+}
+
+/* The connection's TCP state (TCP_INFO's tcpi_state: TCP_ESTABLISHED...), -1 if it can't tell. */
+static inline int tcp_state(int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len))
+		return -1;
+	return info.tcpi_state;
 }
 
 /* The byte at offset i of the stream of direction d (each end writes its own). */

@@ -136,16 +136,6 @@ static void stream_recv(struct stream *s)
 	}
 }
 
-static int tcp_state(int fd)
-{
-	struct tcp_info info;
-	socklen_t len = sizeof(info);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) != 0)
-		return -1;
-	return info.tcpi_state;
-}
-
 static void stream_turn(struct stream *s)
 {
 	struct pollfd p = { .fd = s->fd, .events = POLLIN };

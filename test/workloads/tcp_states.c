@@ -66,16 +66,6 @@ static const char *state_name(int state)
 		       "?";
 }
 
-static int tcp_state(int fd)
-{
-	struct tcp_info info;
-	socklen_t len = sizeof(info);
-
-	if (getsockopt(fd, SOL_TCP, TCP_INFO, &info, &len))
-		return -1;
-	return info.tcpi_state;
-}
-
 struct end {
 	int fd;
 	int dir; /* of the stream it writes */
