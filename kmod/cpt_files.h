@@ -444,7 +444,7 @@ extern const struct cpt_file_ops cpt_file_signalfd_ops;
 extern const struct cpt_file_ops cpt_file_timerfd_ops;
 /* cpt_file_epoll.c */
 extern const struct cpt_file_ops cpt_file_epoll_ops;
-/* cpt_unix.c: unix socket pairs and listeners. */
+/* cpt_unix_pair.c, cpt_unix_listener.c, cpt_unix_unpaired.c: unix sockets (cpt_unix.h). */
 extern const struct cpt_file_ops cpt_unix_pair_ops;
 extern const struct cpt_file_ops cpt_unix_listener_ops;
 extern const struct cpt_file_ops cpt_unix_sk_ops;	/* UNIX_STREAM, UNIX_DGRAM */
@@ -526,14 +526,14 @@ struct pipe_inode_info *cpt_pipe_of(struct file *file);
 bool cpt_is_anon_pipe(struct file *file);
 bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp);
 
-/* cpt_unix.c: the tree's entry for the other end of a connected pair, if it is one. */
+/* cpt_unix_pair.c: the tree's entry for the other end of a connected pair, if it is one. */
 struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file);
 /*
- * cpt_unix.c: the files the messages queued in a unix socket carry
+ * cpt_unix_rights.c: the files the messages queued in a unix socket carry
  * (SCM_RIGHTS), each with a reference, in *files (kvfree() it); or none.
  */
 int cpt_unix_files_in_flight(struct file *file, struct file ***files, unsigned int *nr);
-/* cpt_unix.c: restart, the Files a record's queued messages carry, checked. */
+/* cpt_unix_rights.c: restart, the Files a record's queued messages carry, checked. */
 int cpt_unix_check_carried(struct cpt_file_registry *reg, struct cpt_restore_files *rf);
 /*
  * cpt_files.c: the id of the File of a file in flight that a File being
