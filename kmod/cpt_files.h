@@ -467,11 +467,12 @@ extern const struct cpt_file_ops cpt_file_pidfd_ops;
 struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
 /* cpt_file_opath.c: O_PATH fds, by path. */
 extern const struct cpt_file_ops cpt_file_opath_ops;
-/* cpt_file_inet.c: TCP and UDP sockets. */
+/* cpt_file_inet.c: TCP, UDP, ping and raw sockets (cpt_file_inet.h). */
 extern const struct cpt_file_ops cpt_file_inet_ops;
 /*
- * A checkpoint --kill of a tree holding established TCP connections: whether
- * it may end them (before the trailer), then their silent end (after it).
+ * cpt_file_inet_tcp.c: a checkpoint --kill of a tree holding established
+ * TCP connections: whether it may end them (before the trailer), then their
+ * silent end (after it).
  */
 int cpt_inet_may_end_connections(struct cpt_session *s);
 /* A restart's final step: its connections out of repair mode. */
