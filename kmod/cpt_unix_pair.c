@@ -368,7 +368,7 @@ out_release:
 }
 
 /*
- * Both ends get the pair's id with the first (cpt_files.c). Each end
+ * Both ends get the pair's id with the first (cpt_files_save.c). Each end
  * saves its peer's SO_PASSCRED too: whichever end a restart makes last
  * sets both, once both queues are sent again (cpt_unix_pair_filled()).
  */
