@@ -497,7 +497,7 @@ int cpt_compat_udp_read(struct sk_buff *skb, struct cpt_udp_dgram *d, u8 *data);
 int cpt_compat_udp_enqueue(struct sock *sk, const struct cpt_udp_dgram *d, const u8 *data,
 			   const struct sockaddr *local);
 int cpt_check_udp_queue(void);
-/* unix connections not accepted yet (cpt_unix.c) */
+/* unix connections not accepted yet (cpt_unix_listener.c) */
 int cpt_check_unix_embryo(void);
 
 /*

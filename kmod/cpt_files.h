@@ -2,9 +2,10 @@
 /*
  * The kinds of open file a File of the image may be. Each kind has a table
  * of ops in a file of its own, as the SysV kinds of cpt_ipc.c and CRIU's
- * file kinds do; cpt_files.c keeps the fd table, the session's registry of
- * open file descriptions and their installation, and dispatches to a
- * File's kind through its table.
+ * file kinds do; cpt_files.c keeps the table of kinds, the session's
+ * registry of open file descriptions, and dispatches to a File's kind
+ * through its table; the fd table is saved (cpt_files_save.c), restored
+ * (cpt_files_restore.c) and installed (cpt_files_install.c) apart.
  */
 #ifndef CPT_FILES_H
 #define CPT_FILES_H
@@ -444,7 +445,7 @@ extern const struct cpt_file_ops cpt_file_signalfd_ops;
 extern const struct cpt_file_ops cpt_file_timerfd_ops;
 /* cpt_file_epoll.c */
 extern const struct cpt_file_ops cpt_file_epoll_ops;
-/* cpt_unix.c: unix socket pairs and listeners. */
+/* cpt_unix_pair.c, cpt_unix_listener.c, cpt_unix_unpaired.c: unix sockets (cpt_unix.h). */
 extern const struct cpt_file_ops cpt_unix_pair_ops;
 extern const struct cpt_file_ops cpt_unix_listener_ops;
 extern const struct cpt_file_ops cpt_unix_sk_ops;	/* UNIX_STREAM, UNIX_DGRAM */
@@ -467,11 +468,12 @@ extern const struct cpt_file_ops cpt_file_pidfd_ops;
 struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
 /* cpt_file_opath.c: O_PATH fds, by path. */
 extern const struct cpt_file_ops cpt_file_opath_ops;
-/* cpt_file_inet.c: TCP and UDP sockets. */
+/* cpt_file_inet.c: TCP, UDP, ping and raw sockets (cpt_file_inet.h). */
 extern const struct cpt_file_ops cpt_file_inet_ops;
 /*
- * A checkpoint --kill of a tree holding established TCP connections: whether
- * it may end them (before the trailer), then their silent end (after it).
+ * cpt_file_inet_tcp.c: a checkpoint --kill of a tree holding established
+ * TCP connections: whether it may end them (before the trailer), then their
+ * silent end (after it).
  */
 int cpt_inet_may_end_connections(struct cpt_session *s);
 /* A restart's final step: its connections out of repair mode. */
@@ -487,11 +489,13 @@ bool cpt_is_tty(const struct inode *inode);
 int cpt_grow(void **array, unsigned int *cap, unsigned int nr, size_t size);
 int cpt_fdinfo(struct file *file, char *buf, size_t size);
 bool cpt_is_anon(struct file *file, const char *name);
+/* cpt_file_reg.c: a file opened again by path, as its opener may. */
+struct file *cpt_rfile_open(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
+			    const char *what, int flags);
+/* cpt_files_restore.c: helpers the kinds share at a restart. */
 void cpt_set_nonblock(struct file *file, bool nonblock);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
-struct file *cpt_rfile_open(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
-			    const char *what, int flags);
 const struct cpt_rfd *cpt_rfd_at(const struct cpt_restore_files *rf, unsigned int fd);
 struct file *cpt_rfd_file(struct cpt_file_registry *reg, const struct cpt_rfd *rfd);
 struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what);
@@ -500,6 +504,14 @@ struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 				   const char *what);
 long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 unsigned long cpt_user_scratch(void);
+
+/* cpt_files.c: the kinds' table and the registry, for the fd table's save and restore. */
+const struct cpt_file_ops *cpt_file_ops_of(u32 kind);
+int cpt_file_kind(unsigned int fd, struct file *file, char *buf, u32 *kind);
+int cpt_decode_kind_field(struct cpt_rfile *rfile, const struct cpt_pb_field *g);
+struct cpt_file_registry *cpt_files_registry(struct cpt_session *s);
+/* cpt_files_save.c: the FILES record saved, for cpt_files_ops (cpt_files_restore.c). */
+int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg);
 
 /* cpt_file_node.c */
 int cpt_node_ids(const struct inode *inode, u32 *uid, u32 *gid, const char *what);
@@ -526,22 +538,22 @@ struct pipe_inode_info *cpt_pipe_of(struct file *file);
 bool cpt_is_anon_pipe(struct file *file);
 bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp);
 
-/* cpt_unix.c: the tree's entry for the other end of a connected pair, if it is one. */
+/* cpt_unix_pair.c: the tree's entry for the other end of a connected pair, if it is one. */
 struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file);
 /*
- * cpt_unix.c: the files the messages queued in a unix socket carry
+ * cpt_unix_rights.c: the files the messages queued in a unix socket carry
  * (SCM_RIGHTS), each with a reference, in *files (kvfree() it); or none.
  */
 int cpt_unix_files_in_flight(struct file *file, struct file ***files, unsigned int *nr);
-/* cpt_unix.c: restart, the Files a record's queued messages carry, checked. */
+/* cpt_unix_rights.c: restart, the Files a record's queued messages carry, checked. */
 int cpt_unix_check_carried(struct cpt_file_registry *reg, struct cpt_restore_files *rf);
 /*
- * cpt_files.c: the id of the File of a file in flight that a File being
+ * cpt_files_save.c: the id of the File of a file in flight that a File being
  * saved (fs) carries: given now if it has none, and the file saved after
  * fs's File, in the same record.
  */
 int cpt_save_in_flight(struct cpt_file_save *fs, struct file *file, u32 *id);
-/* cpt_files.c: restart, this record's File of that id, or NULL. */
+/* cpt_files_restore.c: restart, this record's File of that id, or NULL. */
 struct cpt_rfile *cpt_rfile_by_id(const struct cpt_restore_files *rf, u32 id);
 
 /* cpt_file_lock.c: the flock(), OFD and POSIX locks the tree holds. */

@@ -843,7 +843,7 @@ static int cpt_pty_check(const struct cpt_rfile *rfile, const char *path, const 
 	return *bad ? -EBADMSG : 0;
 }
 
-/* Both ends; cpt_files.c tells them apart by cpt_pty_in_tree(). */
+/* Both ends; cpt_files_save.c tells them apart by cpt_pty_in_tree(). */
 const struct cpt_file_ops cpt_pty_ops = {
 	.path = CPT_FILE_PATH_OPENED,
 	.save = cpt_pty_save_file,

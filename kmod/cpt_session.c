@@ -931,7 +931,7 @@ long cpt_ioctl_restore(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	t->done_subsys = req->subsys;
 	if (!cpt_task_has_record(t, req->subsys))
 		goto out_unlock;
-	/* Its leader may wait for it to be back in (cpt_files.c). */
+	/* Its leader may wait for it to be back in (cpt_files_restore.c). */
 	wake_up_all(&s->wq);
 	ret = cpt_wait_turn(s, t, req->subsys);
 	if (ret)

@@ -197,7 +197,7 @@ int cpt_mm_restore(struct cpt_session *s);
 void cpt_mm_shmem_release(struct cpt_session *s);
 
 /*
- * cpt_task.c: paths of the image opened for the task being restored, with
+ * cpt_task_open.c: paths of the image opened for the task being restored, with
  * the credentials that opened them (an Opener message; saved false: the
  * task's own from the image). data points into the record being restored.
  */

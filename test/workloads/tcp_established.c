@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Established TCP connections through a checkpoint (kmod/cpt_file_inet.c,
+ * Established TCP connections through a checkpoint (kmod/cpt_file_inet_tcp.c,
  * TCP repair mode at the restart).
  *
  * tcp_established pairs DIR: a v4 connection on 127.0.0.1 and a v6 one on

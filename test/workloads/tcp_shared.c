@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TCP connections a checkpoint --kill must not end (kmod/cpt_file_inet.c,
+ * TCP connections a checkpoint --kill must not end (kmod/cpt_file_inet_tcp.c,
  * cpt_compat_holders.c): ones the tree shares with a process outside it.
  *
  * tcp_shared outside DIR: this process (outside the tree) forks the tree,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TCP connections closing, or half closed, through a checkpoint
- * (kmod/cpt_file_inet.c, cpt_compat_tcp.c): both ends of each in this
+ * (kmod/cpt_file_inet_tcp.c, cpt_compat_tcp.c): both ends of each in this
  * process, over loopback.
  *
  * tcp_states DIR: before READY, six connections are brought to:

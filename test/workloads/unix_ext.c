@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Unix sockets connected to a server outside the tree (kmod/cpt_unix.c):
- * the servers, which the guest test runs outside the tree, and the
- * clients it checkpoints.
+ * Unix sockets connected to a server outside the tree
+ * (kmod/cpt_unix_unpaired.c): the servers, which the guest test runs outside
+ * the tree, and the clients it checkpoints.
  *
  * unix_ext dgram-server PATH LOG: a syslog-like server, a datagram socket
  *   bound to PATH that appends each datagram it reads to LOG, a line each.

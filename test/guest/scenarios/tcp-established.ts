@@ -1,7 +1,7 @@
-// Established TCP connections (kmod/cpt_file_inet.c, cpt_compat_tcp.c): both
-// ends in the tree, v4 and v6, with data queued both ways, through checkpoint
-// -> kill -> restart by TCP repair mode; what inspect shows;
-// a connection whose peer is outside the tree (--kill refused by name, a
+// Established TCP connections (kmod/cpt_file_inet_tcp.c, cpt_compat_tcp.c):
+// both ends in the tree, v4 and v6, with data queued both ways, through
+// checkpoint -> kill -> restart by TCP repair mode; what inspect shows; a
+// connection whose peer is outside the tree (--kill refused by name, a
 // checkpoint leaving it running keeps it working).
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';

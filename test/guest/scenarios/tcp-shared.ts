@@ -1,5 +1,5 @@
 // TCP connections the tree shares with a process outside it
-// (kmod/cpt_file_inet.c, cpt_compat_holders.c): checkpoint --kill, which
+// (kmod/cpt_file_inet_tcp.c, cpt_compat_holders.c): checkpoint --kill, which
 // ends the tree's connections, is refused naming each and its other holder;
 // a thread of the tree blocked in recv() on a connection of its own is no
 // such holder.

@@ -1,4 +1,4 @@
-// TCP connections closing or half closed (kmod/cpt_file_inet.c,
+// TCP connections closing or half closed (kmod/cpt_file_inet_tcp.c,
 // cpt_compat_tcp.c): both ends in the tree, through checkpoint --kill ->
 // restart by TCP repair mode, each end in the state it was in, its FINs sent
 // and received as before, the close then finished without a reset.

@@ -1,4 +1,4 @@
-// UDP and UDP-Lite datagrams queued and not read yet (kmod/cpt_file_inet.c,
+// UDP and UDP-Lite datagrams queued and not read yet (kmod/cpt_file_inet_udp.c,
 // cpt_compat_udp.c): through checkpoint -> kill -> restart, each comes back
 // with its bytes, boundary and sender, in order, on IPv4, IPv6, v4-mapped,
 // UDP-Lite and connected sockets, and the sockets go on both ways; a

@@ -1,9 +1,9 @@
-// Files in flight in queued unix messages (SCM_RIGHTS; kmod/cpt_unix.c,
-// kmod/cpt_files.c): a pipe's read end, a regular file sharing its offset
-// with its sender's fd, a TCP listener and an eventfd passed over a stream
-// pair and a datagram pair, their sender's copies closed, through
-// checkpoint -> kill -> restart; what inspect shows; hostile images; a
-// leave-running checkpoint; what a checkpoint refuses.
+// Files in flight in queued unix messages (SCM_RIGHTS; kmod/cpt_unix_rights.c,
+// kmod/cpt_files_save.c): a pipe's read end, a regular file sharing its offset
+// with its sender's fd, a TCP listener and an eventfd passed over a stream pair
+// and a datagram pair, their sender's copies closed, through checkpoint -> kill
+// -> restart; what inspect shows; hostile images; a leave-running checkpoint;
+// what a checkpoint refuses.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 

@@ -1,6 +1,6 @@
 // Unix sockets that are neither listeners nor pairs of the tree
-// (kmod/cpt_unix.c, File kinds UNIX_STREAM and UNIX_DGRAM): unbound and
-// bound stream and seqpacket sockets, datagram sockets bound, connected and
+// (kmod/cpt_unix_unpaired.c, File kinds UNIX_STREAM and UNIX_DGRAM): unbound
+// and bound stream and seqpacket sockets, datagram sockets bound, connected and
 // with queued datagrams, through checkpoint -> kill -> restart; what inspect
 // shows; hostile images; what a checkpoint refuses by name.
 import type { Scenario } from './scenario.js';

@@ -1,9 +1,8 @@
-// Unix listeners' connections not accepted yet and a listener's
-// SO_PASSCRED (kmod/cpt_unix.c), through checkpoint -> kill -> restart:
-// accept() returns each in its queue's order, with what its client wrote
-// before and its credentials; what inspect shows; hostile images; what a
-// checkpoint refuses by name (a client outside the tree, or saved before
-// its listener).
+// Unix listeners' connections not accepted yet and a listener's SO_PASSCRED
+// (kmod/cpt_unix_listener.c), through checkpoint -> kill -> restart: accept()
+// returns each in its queue's order, with what its client wrote before and its
+// credentials; what inspect shows; hostile images; what a checkpoint refuses by
+// name (a client outside the tree, or saved before its listener).
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 

@@ -1,10 +1,10 @@
-// Unix sockets connected to a server outside the tree (kmod/cpt_unix.c):
-// a datagram socket connected to a syslog-like server's path is connected
-// to it again at restart, the server getting what the client logs before
-// and after; a restart refuses by name a path that is gone or is no
-// datagram socket any more. A stream socket connected to a server outside
-// the tree is refused unless checkpoint --ext-unix-sk, which connects it
-// again at restart (a new connection). A file in flight in a pair's queue
+// Unix sockets connected to a server outside the tree
+// (kmod/cpt_unix_unpaired.c): a datagram socket connected to a syslog-like
+// server's path is connected to it again at restart, the server getting what
+// the client logs before and after; a restart refuses by name a path that is
+// gone or is no datagram socket any more. A stream socket connected to a server
+// outside the tree is refused unless checkpoint --ext-unix-sk, which connects
+// it again at restart (a new connection). A file in flight in a pair's queue
 // (SCM_RIGHTS) of a kind no checkpoint saves is refused by name.
 import type { Scenario } from './scenario.js';
 import { shell } from './rows.js';

@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # Established TCP connections (test/workloads/tcp_established.c, TCP repair
-# mode in kmod/cpt_file_inet.c and cpt_compat_tcp.c): what inspect shows of
+# mode in kmod/cpt_file_inet_tcp.c and cpt_compat_tcp.c): what inspect shows of
 # one, and a connection whose peer is outside the tree.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"

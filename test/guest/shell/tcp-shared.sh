@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # TCP connections the tree shares with a process outside it
-# (test/workloads/tcp_shared.c; kmod/cpt_file_inet.c, cpt_compat_holders.c):
+# (test/workloads/tcp_shared.c; kmod/cpt_file_inet_tcp.c, cpt_compat_holders.c):
 # checkpoint --kill would end them under that process, and is refused by
 # name; a checkpoint leaving the tree running saves them.
 # shellcheck source=test/guest/shell/lib.sh

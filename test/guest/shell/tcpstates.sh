@@ -1,6 +1,6 @@
 # shellcheck shell=sh
 # TCP connections closing or half closed (test/workloads/tcp_states.c, the
-# FINs given back after TCP repair mode in kmod/cpt_file_inet.c and
+# FINs given back after TCP repair mode in kmod/cpt_file_inet_tcp.c and
 # cpt_compat_tcp.c): what inspect shows of them.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
-# Files in flight in queued unix messages (SCM_RIGHTS; kmod/cpt_unix.c):
-# what inspect shows of them, hostile images of them, a leave-running
-# checkpoint that leaves them queued, and what a checkpoint refuses.
+# Files in flight in queued unix messages (SCM_RIGHTS; kmod/cpt_unix_rights.c):
+# what inspect shows of them, hostile images of them, a leave-running checkpoint
+# that leaves them queued, and what a checkpoint refuses.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 

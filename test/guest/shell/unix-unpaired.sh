@@ -1,6 +1,6 @@
 # shellcheck shell=sh
-# Unix sockets that are neither listeners nor pairs (kmod/cpt_unix.c, File
-# kinds UNIX_STREAM and UNIX_DGRAM): what inspect shows of them, hostile
+# Unix sockets that are neither listeners nor pairs (kmod/cpt_unix_unpaired.c,
+# File kinds UNIX_STREAM and UNIX_DGRAM): what inspect shows of them, hostile
 # images, and what a checkpoint refuses by name, the tree left running.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"

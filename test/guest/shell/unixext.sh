@@ -1,7 +1,7 @@
 # shellcheck shell=sh
 # Unix listeners' connections not accepted yet and SO_PASSCRED
-# (kmod/cpt_unix.c): what inspect shows of them, hostile images of them,
-# and what a checkpoint refuses by name, the tree left running.
+# (kmod/cpt_unix_listener.c): what inspect shows of them, hostile images of
+# them, and what a checkpoint refuses by name, the tree left running.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 

@@ -1,7 +1,7 @@
 # shellcheck shell=sh
-# Unix sockets connected to a server outside the tree (kmod/cpt_unix.c):
-# the servers (test/workloads/unix_ext.c) run outside the tree, the
-# clients are checkpointed --kill and restarted.
+# Unix sockets connected to a server outside the tree
+# (kmod/cpt_unix_unpaired.c): the servers (test/workloads/unix_ext.c) run
+# outside the tree, the clients are checkpointed --kill and restarted.
 # shellcheck disable=SC2016 # eval programs, single-quoted on purpose
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"

@@ -1,0 +1,710 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP connections. A connection is saved with its sequence numbers,
+ * windows, handshake options, the data of its queues and what shutdown() it
+ * had (from the program or its state), and made again through TCP repair
+ * mode, as CRIU's soccr does: the kernel requires CAP_NET_ADMIN of the
+ * restarting caller for it. Repair mode makes it ESTABLISHED; a closing one
+ * then gets back the FINs it had sent and received (cpt_tcp_repair_fins()).
+ * A checkpoint --kill ends the tree's connections in repair mode, which
+ * sends the peer nothing, and only when each one's peer is in the tree too
+ * (its own end saved and ended alike): a peer outside would see its
+ * retransmissions answered by resets until the restart; and only when
+ * nobody outside the tree holds its socket too (cpt_tcp_refuse_shared()).
+ */
+#include <linux/bsearch.h>
+#include <linux/fdtable.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/net.h>
+#include <linux/netdevice.h>
+#include <linux/sort.h>
+#include <linux/tcp.h>
+#include <linux/uaccess.h>
+#include <net/inet_connection_sock.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "cpt_compat.h"
+#include "cpt_file_inet.h"
+#include "cpt_files.h"
+#include "cpt_pb_fields.h"
+#include "cpt_sock.h"
+#include "cpt_symbols.h"
+#include "cpt_tcp_hold.h"
+
+static const char *const cpt_tcp_states[] = {
+	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_SYN_SENT] = "SYN_SENT",
+	[TCP_SYN_RECV] = "SYN_RECV", [TCP_FIN_WAIT1] = "FIN_WAIT1",
+	[TCP_FIN_WAIT2] = "FIN_WAIT2", [TCP_TIME_WAIT] = "TIME_WAIT",
+	[TCP_CLOSE] = "CLOSE", [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_LAST_ACK] = "LAST_ACK", [TCP_LISTEN] = "LISTEN",
+	[TCP_CLOSING] = "CLOSING", [TCP_NEW_SYN_RECV] = "NEW_SYN_RECV",
+};
+
+const char *cpt_tcp_state_name(u32 state)
+{
+	return state < ARRAY_SIZE(cpt_tcp_states) && cpt_tcp_states[state] ?
+	       cpt_tcp_states[state] : "unknown";
+}
+
+/*
+ * A TCP connection's shutdown() as its state has it: writing shut down
+ * where its FIN was sent (and only there), reading where its peer's was
+ * received; reading shut down by the program in any state.
+ */
+static bool cpt_tcp_shutdown_valid(u32 state, u32 shutdown)
+{
+	return !(shutdown & ~SHUTDOWN_MASK) &&
+	       !!(shutdown & SEND_SHUTDOWN) == !!((1 << state) & CPT_TCPF_FIN_OUT) &&
+	       (!((1 << state) & CPT_TCPF_FIN_IN) || (shutdown & RCV_SHUTDOWN));
+}
+
+/*
+ * The most data an established connection's send queue, or its receive
+ * queue, may hold to be saved, or restored: net.ipv4.tcp_wmem's and
+ * tcp_rmem's default limits (4 and 6 MiB) hold less data than that, and
+ * both queues of one connection fit in a record (CPT_RECORD_MAX_MESSAGE).
+ */
+#define CPT_TCP_MAX_QUEUE (4U << 20)
+
+/* A saved connection's two ends (cpt_tcp_hold.h), or its peer's: reversed. */
+static void cpt_tcp_ends(struct sock *sk, bool reversed, struct cpt_tcp_ends *e)
+{
+	struct sockaddr_storage a[2];
+	unsigned int i;
+
+	memset(e, 0, sizeof(*e));
+	cpt_inet_addr(sk, reversed, &a[0]);
+	cpt_inet_addr(sk, !reversed, &a[1]);
+	for (i = 0; i < 2; i++) {
+		struct in6_addr *addr = i ? &e->peer : &e->local;
+		__be16 *port = i ? &e->peer_port : &e->local_port;
+
+		const struct sockaddr_in *sin = (struct sockaddr_in *)&a[i];
+
+		if (a[i].ss_family == AF_INET) {
+			ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, addr);
+			*port = sin->sin_port;
+		} else {
+			*addr = ((struct sockaddr_in6 *)&a[i])->sin6_addr;
+			*port = ((struct sockaddr_in6 *)&a[i])->sin6_port;
+		}
+	}
+}
+
+/* The restart's final step: the tree's connections out of repair mode. */
+int cpt_inet_resume_connections(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_ends ends;
+	struct file *file;
+	unsigned long id;
+	struct sock *sk;
+	int ret;
+
+	if (!reg)
+		return 0;
+	xa_for_each(&reg->restored, id, file) {
+		sk = cpt_inet_sk(file);
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
+			continue;
+		/* Only a restart's: a checkpoint refuses a socket in repair mode. */
+		ret = cpt_compat_tcp_resume(sk);
+		if (ret) {
+			cpt_note("file %lu: TCP connection: cannot leave TCP repair mode: %d\n", id,
+				 ret);
+			return ret;
+		}
+		/*
+		 * Out of repair mode, it answers its peer: the peer's next
+		 * retransmission may get through. Only a connection: a
+		 * listener's ends are not one.
+		 */
+		if ((1 << sk->sk_state) & CPT_TCPF_CONNECTED) {
+			cpt_tcp_ends(sk, false, &ends);
+			cpt_tcp_hold_drop(sock_net(sk), &ends);
+		}
+	}
+	return 0;
+}
+
+/*
+ * With --tcp-established, a connection is held before it is saved, as
+ * CRIU locks the network before it dumps: nothing its peer sends after
+ * reaches it, so a --kill finds it as saved, however busy the peer. A
+ * checkpoint that does not end it drops the hold (cpt_inet_cancel_holds()),
+ * and so does --kill for a connection whose peer is in the tree, once ended.
+ */
+static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
+{
+	struct cpt_tcp_ends ends;
+	u16 family = sk->sk_family;
+	u64 id;
+	int ret;
+
+	if (!fs->sf || !fs->reg->session->tcp_established || fs->sf->tcp_hold ||
+	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_CONNECTED))
+		return 0;
+	cpt_tcp_ends(sk, false, &ends);
+	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1);
+	if (ret)
+		return ret;
+	fs->sf->tcp_hold = id;
+	return 0;
+}
+
+int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct cpt_pb_buf *msg,
+		      const struct sockaddr *local, int state)
+{
+	struct cpt_tcp_state st;
+	int ret;
+
+	ret = cpt_tcp_hold_saved(fs, sk);
+	if (ret)
+		return ret;
+	ret = cpt_compat_tcp_save(sk, &st, CPT_TCP_MAX_QUEUE);
+	if (ret)
+		return ret;
+	if (st.unsaved) {
+		cpt_note("fd %u: TCP connection on %pISpc with %s is not supported\n", fs->e->fd,
+			 local, st.unsaved);
+		return -EOPNOTSUPP;
+	}
+	/* The state saved is the one its queues were read in. */
+	if (st.state != state) {
+		cpt_compat_tcp_state_free(&st);
+		cpt_note("fd %u: TCP connection on %pISpc: %s\n", fs->e->fd, local,
+			 "its state changed while it was saved; try again");
+		return -EAGAIN;
+	}
+	if (!cpt_tcp_shutdown_valid(st.state, st.shutdown)) {
+		cpt_compat_tcp_state_free(&st);
+		cpt_note("fd %u: TCP connection on %pISpc in state %s with shutdown %#x %s\n",
+			 fs->e->fd, local, cpt_tcp_state_name(st.state), st.shutdown,
+			 "is not supported");
+		return -EOPNOTSUPP;
+	}
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SEND_SEQ, st.snd_una);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RECV_SEQ, st.copied_seq);
+	if (st.send_len)
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_TCP_SEND_QUEUE, st.send_queue, st.send_len);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_UNSENT, st.unsent);
+	if (st.recv_len)
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_TCP_RECV_QUEUE, st.recv_queue, st.recv_len);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_MSS, st.mss_clamp);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SND_WSCALE, st.snd_wscale);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCV_WSCALE, st.rcv_wscale);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_WSCALE_OK, st.wscale_ok);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SACK_OK, st.sack_ok);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_TIMESTAMP_OK, st.tstamp_ok);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_TIMESTAMP, st.tsval);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SND_WL1, st.snd_wl1);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SND_WND, st.snd_wnd);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_MAX_WINDOW, st.max_window);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCV_WND, st.rcv_wnd);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCV_WUP, st.rcv_wup);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_RCVBUF, st.rcvbuf);
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SNDBUF, st.sndbuf);
+	if (st.shutdown)
+		cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SHUTDOWN, st.shutdown);
+	cpt_compat_tcp_state_free(&st);
+	/* For a --kill, which checks that nothing came in meanwhile. */
+	if (fs->sf) {
+		fs->sf->tcp_saved = true;
+		fs->sf->tcp_rcv_nxt = st.rcv_nxt;
+		fs->sf->tcp_state = st.state;
+		fs->sf->tcp_pid = fs->reg->session->cur->pid;
+		fs->sf->tcp_fd = fs->e->fd;
+	}
+	return 0;
+}
+
+/* A connection's field; false if f is none. */
+bool cpt_inet_decode_tcp(struct cpt_rfile_tcp *tcp, struct cpt_pb_reader *r,
+			 const struct cpt_pb_field *f)
+{
+	static const struct {
+		u32 field;
+		size_t offset;
+	} words[] = {
+#define CPT_TCP_WORD(name, member) \
+		{ CPT_PB_INET_SOCKET_TCP_##name, offsetof(struct cpt_rfile_tcp, member) }
+		CPT_TCP_WORD(SEND_SEQ, send_seq), CPT_TCP_WORD(RECV_SEQ, recv_seq),
+		CPT_TCP_WORD(UNSENT, unsent), CPT_TCP_WORD(MSS, mss),
+		CPT_TCP_WORD(SND_WSCALE, snd_wscale), CPT_TCP_WORD(RCV_WSCALE, rcv_wscale),
+		CPT_TCP_WORD(TIMESTAMP, tsval), CPT_TCP_WORD(SND_WL1, snd_wl1),
+		CPT_TCP_WORD(SND_WND, snd_wnd), CPT_TCP_WORD(MAX_WINDOW, max_window),
+		CPT_TCP_WORD(RCV_WND, rcv_wnd), CPT_TCP_WORD(RCV_WUP, rcv_wup),
+		CPT_TCP_WORD(RCVBUF, rcvbuf), CPT_TCP_WORD(SNDBUF, sndbuf),
+		CPT_TCP_WORD(SHUTDOWN, shutdown),
+#undef CPT_TCP_WORD
+	};
+	unsigned int i;
+
+	switch (f->num) {
+	case CPT_PB_INET_SOCKET_TCP_SEND_QUEUE:
+		cpt_pb_read_bytes(r, f, &tcp->send_queue, &tcp->send_len);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_RECV_QUEUE:
+		cpt_pb_read_bytes(r, f, &tcp->recv_queue, &tcp->recv_len);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_WSCALE_OK:
+		cpt_pb_read_bool(r, f, &tcp->wscale_ok);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_SACK_OK:
+		cpt_pb_read_bool(r, f, &tcp->sack_ok);
+		break;
+	case CPT_PB_INET_SOCKET_TCP_TIMESTAMP_OK:
+		cpt_pb_read_bool(r, f, &tcp->tstamp_ok);
+		break;
+	default:
+		for (i = 0; i < ARRAY_SIZE(words) && words[i].field != f->num; i++)
+			;
+		if (i == ARRAY_SIZE(words))
+			return false;
+		cpt_pb_read_u32(r, f, (u32 *)((u8 *)tcp + words[i].offset));
+		break;
+	}
+	tcp->present = true;
+	return true;
+}
+
+/*
+ * A connection's state is within what the kernel would have: window
+ * scales, windows and the MSS within TCP's limits, no more unsent data than
+ * queued, queues within CPT_TCP_MAX_QUEUE, its shutdown() as its state has
+ * it, nothing left to send once its FIN was acknowledged (FIN_WAIT2).
+ * Sequence numbers are any; TCP repair mode's setsockopt() checks how the
+ * windows relate to them.
+ */
+bool cpt_tcp_check(u32 state, const struct cpt_rfile_tcp *tcp)
+{
+	u32 max_wnd = U16_MAX << TCP_MAX_WSCALE;
+
+	return cpt_tcp_shutdown_valid(state, tcp->shutdown) &&
+	       !(state == TCP_FIN_WAIT2 && tcp->send_len) &&
+	       tcp->send_len <= CPT_TCP_MAX_QUEUE &&
+	       tcp->recv_len <= CPT_TCP_MAX_QUEUE && tcp->unsent <= tcp->send_len &&
+	       tcp->mss && tcp->mss <= U16_MAX && tcp->snd_wscale <= TCP_MAX_WSCALE &&
+	       tcp->rcv_wscale <= TCP_MAX_WSCALE && tcp->snd_wnd <= max_wnd &&
+	       tcp->max_window <= max_wnd && tcp->rcv_wnd <= max_wnd &&
+	       tcp->rcvbuf <= INT_MAX && tcp->sndbuf <= INT_MAX;
+}
+
+static int cpt_tcp_refused(struct cpt_inet_restore *ir, const char *what, long ret)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+
+	cpt_note("fd %u: TCP connection %pISpc -> %pISpc: cannot %s: %ld%s\n", ir->rfile->fd,
+		 &in->local, &in->peer, what, ret,
+		 ret == -EPERM ? " (TCP repair mode needs CAP_NET_ADMIN)" : "");
+	return ret;
+}
+
+static int cpt_tcp_set(struct cpt_inet_restore *ir, int name, u32 val, const char *what)
+{
+	int ret = cpt_inet_setsockopt(ir, SOL_TCP, name, &val, sizeof(val));
+
+	return ret ? cpt_tcp_refused(ir, what, ret) : 0;
+}
+
+/*
+ * Before bind() and connect(): repair mode, and where the queues start; in
+ * FIN_WAIT2, past the FIN acknowledged, where the empty send queue starts.
+ */
+int cpt_tcp_repair_begin(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_tcp *tcp = &ir->in->tcp;
+	u32 send_seq = tcp->send_seq + (ir->in->state == TCP_FIN_WAIT2);
+
+	return cpt_tcp_set(ir, TCP_REPAIR, TCP_REPAIR_ON, "enter TCP repair mode") ?:
+	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
+	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, send_seq, "set the send sequence number") ?:
+	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
+	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, tcp->recv_seq, "set the receive sequence number");
+}
+
+/*
+ * Queues len bytes: in repair mode, to the queue selected (received, or
+ * sent and not acknowledged yet); out of it, as the program would send.
+ * Never waits: the buffers were sized for the saved queues.
+ */
+static int cpt_tcp_fill(struct cpt_inet_restore *ir, struct socket *sock, const u8 *data,
+			size_t len, const char *what)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec vec;
+	int n;
+
+	while (len) {
+		vec.iov_base = (void *)data;
+		vec.iov_len = len;
+		n = kernel_sendmsg(sock, &msg, &vec, 1, len);
+		if (n <= 0)
+			return cpt_tcp_refused(ir, what, n ?: -ENOBUFS);
+		data += n;
+		len -= n;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+	}
+	return 0;
+}
+
+/*
+ * A closing connection, ESTABLISHED with its queues filled: its peer's FIN
+ * received after the data queued (CLOSE_WAIT; LAST_ACK before its own FIN
+ * is sent), its own FIN queued as sent after its data (FIN_WAIT1,
+ * LAST_ACK; CLOSING before the peer's is received) or acknowledged
+ * (FIN_WAIT2), as CRIU's soccr orders them; then reading shut down if the
+ * program had. What the kernel made must be what was saved: a reset from
+ * the peer meanwhile would have closed it.
+ */
+static int cpt_tcp_repair_fins(struct cpt_inet_restore *ir, struct socket *sock)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	u32 state = in->state;
+	int ret = 0;
+
+	if (state == TCP_CLOSE_WAIT || state == TCP_LAST_ACK)
+		ret = cpt_compat_tcp_fin_received(ir->sk);
+	if (!ret && (state == TCP_FIN_WAIT1 || state == TCP_CLOSING || state == TCP_LAST_ACK))
+		ret = cpt_compat_tcp_send_fin(sock);
+	if (!ret && state == TCP_FIN_WAIT2)
+		ret = cpt_compat_tcp_fin_acked(ir->sk);
+	if (!ret && state == TCP_CLOSING)
+		ret = cpt_compat_tcp_fin_received(ir->sk);
+	if (ret)
+		return cpt_tcp_refused(ir, "give back the FINs of its state", ret);
+	if ((in->tcp.shutdown & RCV_SHUTDOWN) && !(READ_ONCE(ir->sk->sk_shutdown) & RCV_SHUTDOWN)) {
+		ret = kernel_sock_shutdown(sock, SHUT_RD);
+		if (ret)
+			return cpt_tcp_refused(ir, "shut down its reading", ret);
+	}
+	if (READ_ONCE(ir->sk->sk_state) != state ||
+	    READ_ONCE(ir->sk->sk_shutdown) != in->tcp.shutdown) {
+		cpt_note("fd %u: TCP connection %pISpc -> %pISpc: %s %s (%s %#x), not %s (%#x)\n",
+			 ir->rfile->fd, &in->local, &in->peer, "made again",
+			 cpt_tcp_state_name(READ_ONCE(ir->sk->sk_state)), "shutdown",
+			 READ_ONCE(ir->sk->sk_shutdown), cpt_tcp_state_name(state),
+			 in->tcp.shutdown);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* After connect(), which repair mode makes ESTABLISHED at once. */
+int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
+{
+	const struct cpt_rfile_tcp *tcp = &ir->in->tcp;
+	struct tcp_repair_window win = {
+		.snd_wl1 = tcp->snd_wl1, .snd_wnd = tcp->snd_wnd, .max_window = tcp->max_window,
+		.rcv_wnd = tcp->rcv_wnd, .rcv_wup = tcp->rcv_wup,
+	};
+	struct tcp_repair_opt opts[4];
+	unsigned int nr = 0;
+	int ret;
+
+	opts[nr++] = (struct tcp_repair_opt){ TCPOPT_MSS, tcp->mss };
+	if (tcp->wscale_ok)
+		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
+						      tcp->snd_wscale | tcp->rcv_wscale << 16 };
+	if (tcp->sack_ok)
+		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERM, 0 };
+	if (tcp->tstamp_ok)
+		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
+	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_OPTIONS, opts, nr * sizeof(opts[0]));
+	if (ret)
+		return cpt_tcp_refused(ir, "set its MSS, window scale, SACK and timestamps", ret);
+	ret = cpt_tcp_set(ir, TCP_TIMESTAMP, tcp->tsval, "set its timestamp clock") ?:
+	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
+	      cpt_tcp_fill(ir, sock, tcp->recv_queue, tcp->recv_len, "queue the data received") ?:
+	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
+	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written") ?:
+	      cpt_tcp_repair_fins(ir, sock);
+	if (ret)
+		return ret;
+	/* After the queues and FINs: the kernel checks the windows against rcv_nxt. */
+	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win));
+	if (ret)
+		return cpt_tcp_refused(ir, "set its windows", ret);
+	/*
+	 * The data never sent is queued as sent (repair mode sends nothing):
+	 * retransmitted within the peer's window once out of repair mode,
+	 * which waits for the whole tree (cpt_inet_resume_connections()):
+	 * until its peer's end is made too, a segment would meet a reset.
+	 * Repair mode's SO_REUSEADDR (forced, for the bind()) is the saved one
+	 * again; the cork was held back.
+	 */
+	if (cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_REUSEADDR))
+		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+	if (!ret && cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_CORK))
+		ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_CORK, &(int){ 1 }, sizeof(int));
+	return ret ? cpt_tcp_refused(ir, "set SO_REUSEADDR or TCP_CORK again", ret) : 0;
+}
+
+/* ---- checkpoint --kill ---- */
+
+static int cpt_tcp_ends_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct cpt_tcp_ends));
+}
+
+static struct sock *cpt_saved_connection(const struct cpt_saved_file *sf)
+{
+	return sf->tcp_saved ? cpt_inet_sk(sf->file) : NULL;
+}
+
+/*
+ * Whether --kill may end sk: silently, which takes CAP_NET_ADMIN; its peer
+ * in the tree (ended too), or outside it with --tcp-established (*outside:
+ * it needs a hold).
+ */
+static int cpt_tcp_may_end(struct cpt_session *s, struct sock *sk,
+			   const struct cpt_tcp_ends *ends, unsigned int nr, bool *outside)
+{
+	struct sockaddr_storage local, peer;
+	struct cpt_tcp_ends reversed;
+
+	cpt_inet_addr(sk, false, &local);
+	cpt_inet_addr(sk, true, &peer);
+	cpt_tcp_ends(sk, true, &reversed);
+	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN)) {
+		cpt_note("TCP connection %pISpc -> %pISpc: %s needs CAP_NET_ADMIN\n", &local, &peer,
+			 "ending it silently (TCP repair mode) for --kill");
+		return -EPERM;
+	}
+	*outside = !bsearch(&reversed, ends, nr, sizeof(*ends), cpt_tcp_ends_cmp);
+	if (*outside && !s->tcp_established) {
+		cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
+			 "its peer is outside the tree (--kill would leave it to resets): not supported without --tcp-established");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int cpt_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state)
+{
+	struct sockaddr_storage local, peer;
+
+	if (cpt_compat_tcp_unchanged(sk, rcv_nxt, state))
+		return 0;
+	cpt_inet_addr(sk, false, &local);
+	cpt_inet_addr(sk, true, &peer);
+	cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
+		 "data came in or the state changed after it was saved; try again");
+	return -EAGAIN;
+}
+
+/*
+ * A saved connection held by someone outside the tree as well: more
+ * references to its file than the tree's fds, the messages queued in the
+ * tree's unix sockets that carry it (SCM_RIGHTS) and the registry's own
+ * (cpt_compat_holders.c says why that count is exact in a frozen tree).
+ * --kill would end it under that holder, which the count cannot name;
+ * every fd table of the system can, when the holder has one.
+ */
+static bool cpt_tcp_shared(const struct cpt_saved_file *sf)
+{
+	return cpt_compat_file_refs(sf->file) != (long)sf->tree_fds + sf->in_flight + 1;
+}
+
+/* A walk of every fd table for the holders of shared connections. */
+struct cpt_tcp_holders {
+	struct cpt_session *s;
+	struct pid_namespace *ns;	/* the checkpointer's, whose pids name them */
+	int *holder;			/* by index in saved: a pid; -1 in no pid of ns */
+	const void **tree_tables;	/* sorted */
+	unsigned int nr_tables;
+};
+
+static int cpt_ptr_cmp(const void *a, const void *b)
+{
+	unsigned long x = (unsigned long)*(const void * const *)a;
+	unsigned long y = (unsigned long)*(const void * const *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The tree's own fd tables hold its fds: counted already. */
+static bool cpt_tcp_tree_table(const struct files_struct *files, void *arg)
+{
+	struct cpt_tcp_holders *h = arg;
+
+	return bsearch(&files, h->tree_tables, h->nr_tables, sizeof(*h->tree_tables),
+		       cpt_ptr_cmp);
+}
+
+static void cpt_tcp_found_holder(struct task_struct *task, struct file *file, void *arg)
+{
+	struct cpt_tcp_holders *h = arg;
+	struct cpt_saved_file *sf = cpt_find_saved(h->s->files, file);
+	int *holder;
+
+	if (!sf || !cpt_saved_connection(sf))
+		return;
+	holder = &h->holder[sf - h->s->files->saved];
+	if (*holder <= 0)
+		*holder = task_tgid_nr_ns(task, h->ns) ?: -1;
+}
+
+static int cpt_tcp_find_holders(struct cpt_session *s, struct cpt_tcp_holders *h)
+{
+	struct cpt_fd_walk walk = {
+		.skip = cpt_tcp_tree_table, .found = cpt_tcp_found_holder, .arg = h,
+	};
+	unsigned int i;
+
+	h->s = s;
+	h->ns = task_active_pid_ns(current);
+	h->holder = kvcalloc(s->files->nr_saved, sizeof(*h->holder), GFP_KERNEL_ACCOUNT);
+	h->tree_tables = kvmalloc_array(s->nr_tasks, sizeof(*h->tree_tables),
+					GFP_KERNEL_ACCOUNT);
+	if (!h->holder || !h->tree_tables)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_tasks; i++)
+		if (s->tasks[i].fd_table)
+			h->tree_tables[h->nr_tables++] = s->tasks[i].fd_table;
+	sort(h->tree_tables, h->nr_tables, sizeof(*h->tree_tables), cpt_ptr_cmp, NULL);
+	return cpt_compat_walk_fds(&walk);
+}
+
+/* Who else holds a shared connection, as h found it. */
+static const char *cpt_tcp_holder(int holder, char *buf, size_t size)
+{
+	if (holder < 0)
+		return "a process of a pid namespace the checkpointer does not see";
+	if (!holder)
+		return "a holder in no fd table (an fd of it in flight in a unix socket message?)";
+	snprintf(buf, size, "pid %d", holder);
+	return buf;
+}
+
+/*
+ * Refuses --kill, naming each connection the tree shares with a holder
+ * outside it, and that holder. The count, read again after the walk, has
+ * the last word: a transient holder (a reader of /proc/PID/fdinfo) is gone
+ * by then, and a holder without an fd (an fd in flight) is still counted.
+ */
+static int cpt_tcp_refuse_shared(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_holders h = {};
+	struct sockaddr_storage local, peer;
+	struct cpt_saved_file *sf;
+	unsigned int i, shared = 0;
+	char buf[24];
+	struct sock *sk;
+	int ret;
+
+	for (i = 0; i < reg->nr_saved; i++)
+		if (cpt_saved_connection(&reg->saved[i]) && cpt_tcp_shared(&reg->saved[i]))
+			shared++;
+	if (!shared)
+		return 0;
+	ret = cpt_tcp_find_holders(s, &h);
+	for (i = 0, shared = 0; !ret && i < reg->nr_saved; i++) {
+		sf = &reg->saved[i];
+		sk = cpt_saved_connection(sf);
+		if (!sk || !cpt_tcp_shared(sf))
+			continue;
+		shared++;
+		cpt_inet_addr(sk, false, &local);
+		cpt_inet_addr(sk, true, &peer);
+		cpt_note("fd %u of pid %u: TCP connection %pISpc -> %pISpc %s %s %s\n",
+			 sf->tcp_fd, sf->tcp_pid, &local, &peer, "is shared with",
+			 cpt_tcp_holder(h.holder[i], buf, sizeof(buf)),
+			 "outside the tree (--kill would end it under that holder): not supported");
+	}
+	kvfree(h.holder);
+	kvfree(h.tree_tables);
+	return ret ?: shared ? -EOPNOTSUPP : 0;
+}
+
+void cpt_inet_cancel_holds(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_saved_file *sf;
+	unsigned int i;
+	struct sock *sk;
+
+	for (i = 0; reg && i < reg->nr_saved; i++) {
+		sf = &reg->saved[i];
+		sk = cpt_saved_connection(sf);
+		if (sk && sf->tcp_hold)
+			cpt_tcp_hold_cancel(sock_net(sk), sf->tcp_hold);
+		sf->tcp_hold = 0;
+	}
+}
+
+int cpt_inet_may_end_connections(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_ends *ends;
+	unsigned int i, nr = 0;
+	bool *outside = NULL;
+	struct sock *sk;
+	int ret = 0;
+
+	for (i = 0; reg && i < reg->nr_saved; i++)
+		nr += !!cpt_saved_connection(&reg->saved[i]);
+	if (!nr)
+		return 0;
+	ends = kvmalloc_array(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
+	outside = kvcalloc(reg->nr_saved, sizeof(*outside), GFP_KERNEL_ACCOUNT);
+	if (!ends || !outside) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	nr = 0;
+	for (i = 0; i < reg->nr_saved; i++) {
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (sk)
+			cpt_tcp_ends(sk, false, &ends[nr++]);
+	}
+	sort(ends, nr, sizeof(*ends), cpt_tcp_ends_cmp, NULL);
+	for (i = 0; !ret && i < reg->nr_saved; i++) {
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (sk)
+			ret = cpt_tcp_may_end(s, sk, ends, nr, &outside[i]);
+	}
+	ret = ret ?: cpt_tcp_refuse_shared(s);
+	/* A segment past the hooks before a hold was made is through TCP after this. */
+	if (!ret && s->tcp_established)
+		synchronize_net();
+	for (i = 0; !ret && i < reg->nr_saved; i++) {
+		reg->saved[i].tcp_outside = outside[i];
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (sk)
+			ret = cpt_tcp_unchanged(sk, reg->saved[i].tcp_rcv_nxt,
+						reg->saved[i].tcp_state);
+	}
+out:
+	kvfree(ends);
+	kvfree(outside);
+	return ret;
+}
+
+void cpt_inet_end_connections(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	unsigned int i;
+	struct sock *sk;
+
+	for (i = 0; reg && i < reg->nr_saved; i++) {
+		sk = cpt_saved_connection(&reg->saved[i]);
+		if (!sk)
+			continue;
+		cpt_compat_tcp_end_silently(sk);
+		/* Its peer, ended too, sends nothing: only a peer outside needs the hold. */
+		if (reg->saved[i].tcp_hold && !reg->saved[i].tcp_outside)
+			cpt_tcp_hold_cancel(sock_net(sk), reg->saved[i].tcp_hold);
+		/* The module's now: no cancel at the session's end. */
+		reg->saved[i].tcp_hold = 0;
+	}
+}

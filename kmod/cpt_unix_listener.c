@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unix listeners. A listener, bound to a path or an abstract name, is
+ * bound again in the restoring task, with its rights and with the backlog
+ * listen() would clamp it to. Its connections not accepted yet come back
+ * with it: each client (a socket of the tree saved after it) connect()s to
+ * it again and sends what it had written, and the client's File takes that
+ * socket (cpt_unix_connect_pending()).
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/net.h>
+#include <linux/slab.h>
+#include <linux/un.h>
+#include <net/af_unix.h>
+#include <net/net_namespace.h>
+#include <net/sock.h>
+
+#include "cpt_compat.h"
+#include "cpt_files.h"
+#include "cpt_pb_fields.h"
+#include "cpt_session.h"
+#include "cpt_sock.h"
+#include "cpt_symbols.h"
+#include "cpt_unix.h"
+
+static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk);
+
+static int cpt_unix_listener_save(struct cpt_file_save *fs)
+{
+	struct sock *sk = sock_from_file(fs->e->file)->sk;
+	struct cpt_pb_buf *one = fs->one;
+	unsigned int fd = fs->e->fd;
+	int ret;
+
+	ret = cpt_unix_refuse_options(fd, sk);
+	if (ret)
+		return ret;
+	/* Pairs with unix_bind()'s release of the name, as unix_getname() reads it. */
+	if (!smp_load_acquire(&unix_sk(sk)->addr)) {
+		cpt_note("fd %u: a listening socket without a name is not supported\n", fd);
+		return -EOPNOTSUPP;
+	}
+	/* A restart binds its name again, which would make the removed file anew. */
+	if (unix_sk(sk)->path.dentry && d_unlinked(unix_sk(sk)->path.dentry))
+		return cpt_refuse(fd, "a unix listener whose socket file was removed");
+	cpt_pb_u64(one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
+	cpt_unix_encode_addr(one, sk, CPT_PB_FILE_UNIX_ADDR);
+	cpt_pb_u64(one, CPT_PB_FILE_UNIX_BACKLOG, READ_ONCE(sk->sk_max_ack_backlog));
+	/* What it gives the sockets it accepts (unix_sock_inherit_flags()). */
+	if (test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
+		cpt_pb_u64(one, CPT_PB_FILE_UNIX_PASSCRED, 1);
+	return cpt_unix_save_node(one, fd, sk) ?: cpt_unix_save_pending(fs, sk) ?: one->err;
+}
+
+/*
+ * Why a connection not accepted yet (newsk, in a listener's queue) cannot
+ * come back, or NULL; *csf its connecting end's entry. Its connecting end
+ * must be a socket of the tree, saved after the listener (whose File
+ * makes it again), connected both ways, with nothing queued a restart
+ * could not give back. The embryo has no socket yet: it cannot send.
+ */
+static const char *cpt_unix_pending_refusal(struct cpt_file_registry *reg, struct sock *newsk,
+					    struct sock *client, struct cpt_saved_file **csf)
+{
+	*csf = NULL;
+	if (!client || sock_flag(client, SOCK_DEAD))
+		return "a connection not accepted yet whose connecting end was closed";
+	*csf = cpt_find_saved_sock(reg, client);
+	if (!*csf)
+		return "a connection not accepted yet from a socket outside the tree";
+	if ((*csf)->id)
+		return "a connection not accepted yet from a socket saved before its listener";
+	if (READ_ONCE(newsk->sk_shutdown) || READ_ONCE(client->sk_shutdown))
+		return "a connection not accepted yet that was shut down";
+	if (skb_queue_len_lockless(&client->sk_receive_queue))
+		return "a connection not accepted yet with data queued to its connecting end";
+	return cpt_unix_queue_refusal(newsk) ?: cpt_unix_queue_refusal(client);
+}
+
+/*
+ * A listener's connections not accepted yet, in its queue's order: for
+ * each, its connecting end's pair id (that end's File, saved later, gets
+ * it) and what it wrote before the accept, with its credentials. Counted
+ * at a first look: one a process outside the tree makes meanwhile comes
+ * after those, and is not saved.
+ */
+static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
+{
+	struct sk_buff_head *q = &sk->sk_receive_queue;
+	struct cpt_saved_file *csf;
+	unsigned int nr, i = 0;
+	struct sock **embryos, *client;
+	struct cpt_pb_buf one;
+	struct sk_buff *skb;
+	const char *why;
+	int ret = 0;
+
+	nr = skb_queue_len_lockless(q);
+	if (!nr)
+		return 0;
+	if (nr > CPT_UNIX_MAX_PENDING) {
+		cpt_note("fd %u: a listening socket with more than %u %s is not supported\n",
+			 fs->e->fd, CPT_UNIX_MAX_PENDING, "connections not accepted yet");
+		return -EFBIG;
+	}
+	embryos = kvcalloc(nr, sizeof(*embryos), GFP_KERNEL);
+	if (!embryos)
+		return -ENOMEM;
+	/* Each skb of a listener's queue holds its embryo (unix_stream_connect()). */
+	spin_lock(&q->lock);
+	skb_queue_walk(q, skb) {
+		if (i == nr)
+			break;
+		sock_hold(skb->sk);
+		embryos[i++] = skb->sk;
+	}
+	spin_unlock(&q->lock);
+	nr = i;
+	for (i = 0; !ret && i < nr; i++) {
+		client = unix_peer_get(embryos[i]);
+		why = cpt_unix_pending_refusal(fs->reg, embryos[i], client, &csf);
+		if (why) {
+			ret = cpt_refuse(fs->e->fd, why);
+		} else {
+			csf->unix_pending = true;
+			if (!csf->pair)
+				csf->pair = ++fs->reg->next_pair;
+			cpt_pb_init(&one);
+			cpt_pb_u64(&one, CPT_PB_UNIX_PENDING_CONNECTION_PAIR_ID, csf->pair);
+			ret = cpt_encode_unix_queue(fs, &one, embryos[i],
+						    CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES,
+						    CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS, 0);
+			if (ret && ret != -EOPNOTSUPP && ret != -EOVERFLOW)
+				cpt_note("fd %u: cannot save a connection not accepted yet: %d\n",
+					 fs->e->fd, ret);
+			if (ret)
+				cpt_pb_free(&one);
+			else
+				cpt_pb_message(fs->one, CPT_PB_FILE_UNIX_PENDING, &one);
+		}
+		if (client)
+			sock_put(client);
+	}
+	for (i = 0; i < nr; i++)
+		sock_put(embryos[i]);
+	kvfree(embryos);
+	return ret;
+}
+
+/*
+ * Checked at load: a connection not accepted yet is the skb its connect()
+ * queued to the listener, holding (skb->sk) the embryo, a sock with no
+ * socket whose peer is the connecting socket and the connecting socket's
+ * peer: what cpt_unix_save_pending() reads.
+ */
+int cpt_check_unix_embryo(void)
+{
+	struct sockaddr_storage name = { .ss_family = AF_UNIX };
+	struct socket *listener, *client = NULL;
+	struct sock *embryo = NULL;
+	struct sk_buff *skb;
+	int len, ret;
+
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &listener);
+	if (ret)
+		return cpt_compat_untested("cannot make a unix socket (%d)", ret);
+	/* A name of sun_family alone autobinds an abstract one. */
+	ret = kernel_bind(listener, (struct sockaddr *)&name, sizeof(sa_family_t)) ?:
+	      kernel_listen(listener, 1);
+	len = ret ?: kernel_getsockname(listener, (struct sockaddr *)&name);
+	if (len < 0 || ret) {
+		ret = cpt_compat_untested("cannot make a unix listener (%d)", ret ?: len);
+		goto out;
+	}
+	ret = sock_create_kern(&init_net, AF_UNIX, SOCK_STREAM, 0, &client) ?:
+	      kernel_connect(client, (struct sockaddr *)&name, len, O_NONBLOCK);
+	if (ret) {
+		ret = cpt_compat_untested("cannot connect to a unix listener (%d)", ret);
+		goto out;
+	}
+	spin_lock(&listener->sk->sk_receive_queue.lock);
+	skb = skb_peek(&listener->sk->sk_receive_queue);
+	if (skb && skb->sk)
+		embryo = skb->sk;
+	spin_unlock(&listener->sk->sk_receive_queue.lock);
+	if (!embryo || embryo == listener->sk || embryo->sk_socket ||
+	    unix_peer(client->sk) != embryo || unix_peer(embryo) != client->sk)
+		ret = cpt_compat_fail("a unix listener's queue holds no embryo connection");
+out:
+	if (client)
+		sock_release(client);
+	sock_release(listener);
+	return ret;
+}
+
+/*
+ * A connection not accepted yet (UnixPendingConnection), checked: its
+ * connecting end's pair id, and how many of its messages have credentials
+ * (all or none).
+ */
+int cpt_unix_decode_pending(const struct cpt_pb_field *pf, u32 *pair_id, u32 *nr_creds)
+{
+	u32 nr_messages = 0;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	size_t total = 0;
+	struct ucred uc;
+
+	*pair_id = 0;
+	*nr_creds = 0;
+	cpt_pb_for_each_subfield(&r, pf, &f) {
+		switch (f.num) {
+		case CPT_PB_UNIX_PENDING_CONNECTION_PAIR_ID:
+			cpt_pb_read_u32(&r, &f, pair_id);
+			break;
+		case CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES:
+			if (f.wire != CPT_PB_BYTES)
+				cpt_pb_fail(&r, -EBADMSG);
+			total += f.len;
+			nr_messages++;
+			break;
+		case CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS:
+			(*nr_creds)++;
+			cpt_pb_fail(&r, cpt_unix_decode_creds(&f, &uc));
+			break;
+		}
+	}
+	if (!cpt_pb_end(&r) && (!*pair_id || *pair_id > CPT_MAX_FILES || total > CPT_MAX_QUEUED ||
+				(*nr_creds && *nr_creds != nr_messages)))
+		return -EBADMSG;
+	return cpt_pb_end(&r);
+}
+
+static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *path,
+				   const char **bad)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+
+	if ((rfile->mode & S_IFMT) != S_IFSOCK)
+		*bad = "mode";
+	else if (u->type != SOCK_STREAM && u->type != SOCK_SEQPACKET)
+		*bad = "socket type";
+	else if (!cpt_unix_addr_valid(u->addr, u->addr_len))
+		*bad = "socket name";
+	else if (u->nr_messages || u->nr_creds || u->nr_message_fds || u->peer_passcred ||
+		 u->pending_connection)
+		*bad = "socket pair's state";
+	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
+		*bad = "access mode";
+	else if ((u->node.owned || u->node.has_mode) &&
+		 (!u->addr[offsetof(struct sockaddr_un, sun_path)] ||
+		  (u->node.has_mode && (u->node.mode & S_IFMT) != S_IFSOCK)))
+		*bad = "socket file";
+	return *bad ? -EBADMSG : 0;
+}
+
+/*
+ * One connection the listener had not accepted: a new socket connect()s to
+ * it as the caller (the LSM's hooks, the permission to connect to its
+ * path; not waiting: a backlog now too small is an error), sends what it
+ * had written before the accept with its credentials, and waits in
+ * pending_ends for its own File (the connecting end's UNIX_PAIR).
+ */
+static int cpt_unix_connect_one(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				const struct cpt_pb_field *pf, struct sockaddr_storage *to, int len)
+{
+	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct cpt_unix_shown_creds shown_creds;
+	struct cpt_unix_shown shown;
+	struct cpt_pb_reader r, cr;
+	struct cpt_pb_field g;
+	struct socket *sock;
+	u32 pair_id, nr_creds;
+	struct file *file;
+	struct ucred uc;
+	int ret, sent;
+
+	ret = cpt_unix_decode_pending(pf, &pair_id, &nr_creds) ?:
+	      sock_create(AF_UNIX, rfile->unix_sk.type, 0, &sock);
+	if (ret)
+		return ret;
+	ret = kernel_connect(sock, (struct sockaddr *)to, len, O_NONBLOCK);
+	if (ret) {
+		cpt_note("cannot connect to %s again for connection %u not accepted yet: %d\n",
+			 cpt_unix_show(&shown, to, len), pair_id, ret);
+		sock_release(sock);
+		return ret;
+	}
+	cpt_pb_reader_init_field(&cr, pf);
+	/* Checked when decoded: each message is a bytes field. */
+	cpt_pb_for_each_subfield(&r, pf, &g) {
+		if (g.num != CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES)
+			continue;
+		ret = cpt_unix_next_creds(nr_creds, CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS,
+					  &cr, &uc);
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+		if (!g.len && rfile->unix_sk.type == SOCK_STREAM)
+			continue;
+		sent = cpt_unix_send(sock, &msg, &g, &uc);
+		if (sent != g.len) {
+			cpt_note("connection %u %s: cannot queue %zu saved bytes%s again: %d\n",
+				 pair_id, "not accepted yet", g.len,
+				 cpt_unix_show_creds(&shown_creds, &uc), sent);
+			cpt_pb_fail(&r, sent < 0 ? sent : -ENOBUFS);
+		}
+	}
+	ret = cpt_pb_end(&r);
+	if (ret) {
+		sock_release(sock);
+		return ret;
+	}
+	file = sock_alloc_file(sock, 0, NULL);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ret = xa_insert(&reg->pending_ends, pair_id, file, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		fput(file);
+	if (ret == -EBUSY) {
+		cpt_note("connection %u %s: another one has its pair id\n", pair_id,
+			 "not accepted yet");
+		return -EBADMSG;
+	}
+	return ret;
+}
+
+/* The listener's connections not accepted yet, made again in their order. */
+static int cpt_unix_connect_pending(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct sockaddr_storage to;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	int len, ret;
+
+	if (!u->nr_pending)
+		return 0;
+	len = cpt_unix_sockaddr(&to, u->addr, u->addr_len);
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
+		if (f.num != CPT_PB_FILE_UNIX_PENDING)
+			continue;
+		ret = cpt_unix_connect_one(reg, rfile, &f, &to, len) ?: cpt_long_loop_check();
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+	}
+	return cpt_pb_end(&r);
+}
+
+/*
+ * socket(), bind(), listen() and SO_PASSCRED again, in the restoring task;
+ * then its connections not accepted yet, before its socket file gets its
+ * saved owner and mode back.
+ */
+static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct cpt_unix_restore ur = { .rfile = rfile };
+	struct cpt_unix_shown shown;
+	int ret;
+
+	ret = cpt_unix_socket(&ur, u->type) ?: cpt_unix_bind(reg, &ur, u->addr, u->addr_len);
+	if (!ret) {
+		/* listen() clamps it to net.core.somaxconn, as it did. */
+		ret = cpt_sys(cpt_sym.sys_listen, ur.fd, min_t(u32, u->backlog, INT_MAX), 0, 0, 0);
+		if (ret)
+			cpt_note("cannot listen on %s again: %d\n",
+				 cpt_unix_show(&shown, u->addr, u->addr_len), ret);
+	}
+	if (!ret && u->passcred)
+		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
+	ret = cpt_unix_socket_done(&ur, ret) ?: cpt_unix_connect_pending(reg, rfile);
+	return ret ?: cpt_unix_restore_node(rfile) ?:
+		      cpt_unix_note_name(reg, u->addr, u->addr_len);
+}
+
+const struct cpt_file_ops cpt_unix_listener_ops = {
+	.path = CPT_FILE_PATH_SHOWN,
+	.claim = cpt_unix_claim,
+	.save = cpt_unix_listener_save,
+	.decode = cpt_unix_decode,
+	.check = cpt_unix_listener_check,
+	.open = cpt_unix_listener_reopen,
+};
