@@ -124,42 +124,36 @@ static void check_fork(unsigned char *dontfork, unsigned char *wipe)
 }
 
 /*
- * A child under mlockall(MCL_FUTURE) alone: what it maps is locked and
- * populated, before the restart and after. Exits with 0, or 1 when the
- * mapping made before is not locked and resident, 2 when one made after
- * is not. Its pid, or -1.
+ * A child under mlockall(MCL_FUTURE) alone (fork_ready_then()): what it
+ * maps is locked and populated, before the restart and after. It exits
+ * with 0, or 1 when the mapping made before is not locked and resident, 2
+ * when one made after is not.
  */
-static pid_t fork_future_locked(void)
-{
-	unsigned char *before, *after;
-	int ready[2], bad = 0;
-	pid_t pid;
-	char c;
+static unsigned char *future_before;
 
-	if (pipe(ready))
+static int future_setup(void)
+{
+	/* Gone with its parent, when a test kills that one instead. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (mlockall(MCL_FUTURE))
 		return -1;
-	pid = fork();
-	if (pid == 0) {
-		close(ready[0]);
-		/* Gone with its parent, when a test kills that one instead. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (mlockall(MCL_FUTURE))
-			_exit(3);
-		before = map_pages(2);
-		close(ready[1]);
-		wait_for(go);
-		after = map_pages(2);
-		if (!vm_flags_have(before, "lo") || resident(before, 2) != 0x3)
-			bad |= 1;
-		if (!vm_flags_have(after, "lo") || resident(after, 2) != 0x3)
-			bad |= 2;
-		_exit(bad);
-	}
-	close(ready[1]);
-	if (pid > 0 && read(ready[0], &c, 1) != 0)
-		pid = -1;
-	close(ready[0]);
-	return pid;
+	future_before = map_pages(2);
+	return 0;
+}
+
+static int future_check(void)
+{
+	unsigned char *after;
+	int bad = 0;
+
+	wait_for(go);
+	after = map_pages(2);
+	if (!vm_flags_have(future_before, "lo") ||
+	    resident(future_before, 2) != 0x3)
+		bad |= 1;
+	if (!vm_flags_have(after, "lo") || resident(after, 2) != 0x3)
+		bad |= 2;
+	return bad;
 }
 
 static void check_future_locked(pid_t pid)
@@ -278,7 +272,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	future_locked = fork_future_locked();
+	future_locked = fork_ready_then(future_setup, future_check);
 	if (future_locked < 0) {
 		check("setup", 0, "no MCL_FUTURE child");
 		return 1;
