@@ -70,6 +70,19 @@ static int cpt_deleted_refusal(unsigned int fd, struct file *file)
 	return 0;
 }
 
+/* A removed directory: a restart has no path to open it by. */
+static int cpt_refuse_deleted_dir(unsigned int fd, struct file *file)
+{
+	char *buf = __getname();
+	const char *path = buf ? d_path(&file->f_path, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
+
+	cpt_note("fd %u: removed directory %s is not supported: no path reaches it\n", fd,
+		 IS_ERR(path) ? "(its path too long)" : path);
+	if (buf)
+		__putname(buf);
+	return -EOPNOTSUPP;
+}
+
 /* A nameless regular file: a memfd or a deleted file; another internal one is refused. */
 static int cpt_anon_claim(unsigned int fd, struct file *file)
 {
@@ -89,8 +102,8 @@ static int cpt_anon_claim(unsigned int fd, struct file *file)
 					       "deleted hugetlbfs file");
 	/* A deleted file's holes are not saved: save() counts its data. */
 	if (S_ISREG(inode->i_mode) && internal && i_size_read(inode) > CPT_MAX_CONTENT) {
-		cpt_note("fd %u: nameless file of %lld bytes (over %u) not supported\n",
-			 fd, i_size_read(inode), CPT_MAX_CONTENT);
+		cpt_note("fd %u: nameless file %pd of %lld bytes (over %u) is not supported\n",
+			 fd, dentry, i_size_read(inode), CPT_MAX_CONTENT);
 		return -EOPNOTSUPP;
 	}
 	/* No path reaches these: memfds (their content is saved), SysV shm... */
@@ -102,7 +115,7 @@ static int cpt_anon_claim(unsigned int fd, struct file *file)
 	}
 	if (d_unlinked(dentry)) {
 		if (!S_ISREG(inode->i_mode))
-			return cpt_refuse(fd, "deleted directory");
+			return cpt_refuse_deleted_dir(fd, file);
 		return cpt_deleted_refusal(fd, file) ?: cpt_anon_may_read(fd, file) ?:
 		       CPT_PB_FILE_KIND_DELETED;
 	}

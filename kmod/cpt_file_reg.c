@@ -60,8 +60,7 @@ static umode_t cpt_reg_type(u32 kind)
  * "ttyS0" does not tell /dev/pts/3 from a node made elsewhere). Returns
  * -EOPNOTSUPP.
  */
-static int cpt_reg_refuse_device(unsigned int fd, struct file *file, const char *what,
-				 const char *why)
+int cpt_refuse_device(unsigned int fd, struct file *file, const char *what, const char *why)
 {
 	struct inode *inode = file_inode(file);
 	char *buf = __getname();
@@ -116,14 +115,14 @@ static int cpt_reg_claim(unsigned int fd, struct file *file)
 	if (S_ISDIR(inode->i_mode))
 		return CPT_PB_FILE_KIND_DIRECTORY;
 	if (S_ISBLK(inode->i_mode))
-		return cpt_reg_refuse_device(fd, file, "block device", "");
+		return cpt_refuse_device(fd, file, "block device", "");
 	if (!S_ISCHR(inode->i_mode))
 		return 0;
 	if (cpt_is_tty(inode))
-		return cpt_reg_refuse_device(fd, file, "tty", "");
+		return cpt_refuse_device(fd, file, "tty", "");
 	if (!cpt_stateless_device(inode->i_rdev))
-		return cpt_reg_refuse_device(fd, file, "character device",
-					     ": its driver's state of the open file is not saved");
+		return cpt_refuse_device(fd, file, "character device",
+					 ": its driver's state of the open file is not saved");
 	return CPT_PB_FILE_KIND_CHAR_DEVICE;
 }
 

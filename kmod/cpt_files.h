@@ -485,6 +485,7 @@ void cpt_inet_cancel_holds(struct cpt_session *s);
 struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file);
 int cpt_long_loop_check(void);
 int cpt_refuse(unsigned int fd, const char *what);
+int cpt_refuse_device(unsigned int fd, struct file *file, const char *what, const char *why);
 bool cpt_is_tty(const struct inode *inode);
 int cpt_grow(void **array, unsigned int *cap, unsigned int nr, size_t size);
 int cpt_fdinfo(struct file *file, char *buf, size_t size);

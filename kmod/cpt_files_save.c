@@ -451,10 +451,11 @@ static int cpt_encode_files(const struct cpt_session *s, struct cpt_pb_buf *msg,
 				e->kind = ret;
 				goto save;
 			}
+			if (o->fd > 2 && S_ISFIFO(file_inode(o->file)->i_mode))
+				return cpt_refuse(o->fd, "pipe to a process outside the tree");
 			if (o->fd > 2)
-				return cpt_refuse(o->fd, S_ISFIFO(file_inode(o->file)->i_mode) ?
-						  "pipe to a process outside the tree" :
-						  "tty other than the shell's terminal");
+				return cpt_refuse_device(o->fd, o->file, "tty",
+							 ": neither a pty of the tree nor the shell's terminal");
 			/*
 			 * One INHERITED File per fd 0-2 of each process: the
 			 * restarting caller's fds may share differently. A

@@ -16,7 +16,14 @@
  *   tmpfile DIR: an O_TMPFILE file in DIR, written (F_GETFL still says
  *     O_TMPFILE, its content is there);
  *   tmpfile-linked DIR: the same, then given the name DIR/named by
- *     linkat() (still the inode that name reaches).
+ *     linkat() (still the inode that name reaches);
+ *   tty DIR: the pty slave whose path DIR/pts holds, its master held
+ *     outside the tree, open at fd 3 or higher (still that tty);
+ *   deleted-dir DIR: the directory DIR/d open, then removed (still a
+ *     directory no name reaches: nothing may be made in it);
+ *   inotify-deleted DIR: an inotify watch (IN_MODIFY) on DIR/w, open, then
+ *     removed (a write to it still gives the watch an event);
+ *   memfd-big DIR: a memfd of 9 MiB of data (still 9 MiB, its bytes kept).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +33,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -235,6 +244,95 @@ static int tmpfile_linked_mode(void)
 	return tmpfile_mode(1);
 }
 
+static int tty_mode(void)
+{
+	char pts[PATH_MAX] = "";
+	struct stat st, node;
+	FILE *f = fopen(in_dir("pts"), "r");
+	int fd;
+
+	if (!f || !fgets(pts, sizeof(pts), f))
+		return setup_failed("DIR/pts");
+	fclose(f);
+	pts[strcspn(pts, "\n")] = 0;
+	fd = open(pts, O_RDWR | O_NOCTTY);
+	if (fd < 3)
+		return setup_failed(pts);
+	go();
+	check("kept-running",
+	      isatty(fd) && !fstat(fd, &st) && !stat(pts, &node) &&
+		      st.st_rdev == node.st_rdev,
+	      "fd %d is still the tty %s", fd, pts);
+	return check_exit_status();
+}
+
+static int deleted_dir_mode(void)
+{
+	struct stat st;
+	int fd;
+
+	rmdir(in_dir("d"));
+	if (mkdir(in_dir("d"), 0755))
+		return setup_failed("mkdir");
+	fd = open(in_dir("d"), O_RDONLY | O_DIRECTORY);
+	if (fd < 0 || rmdir(in_dir("d")))
+		return setup_failed("deleted directory");
+	go();
+	check("kept-running",
+	      !fstat(fd, &st) && S_ISDIR(st.st_mode) && st.st_nlink == 0 &&
+		      openat(fd, "f", O_CREAT | O_WRONLY, 0600) < 0 &&
+		      errno == ENOENT,
+	      "fd %d is still a removed directory", fd);
+	return check_exit_status();
+}
+
+static int inotify_deleted_mode(void)
+{
+	char buf[sizeof(struct inotify_event) + NAME_MAX + 1]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev = (const void *)buf;
+	int in = inotify_init1(IN_NONBLOCK), fd, wd;
+	ssize_t n;
+
+	unlink(in_dir("w"));
+	fd = open(in_dir("w"), O_RDWR | O_CREAT, 0600);
+	wd = in < 0 || fd < 0 ? -1 :
+				inotify_add_watch(in, in_dir("w"), IN_MODIFY);
+	if (wd < 0 || unlink(in_dir("w")))
+		return setup_failed("inotify watch");
+	go();
+	n = write(fd, "w", 1) == 1 ? read(in, buf, sizeof(buf)) : -1;
+	check("kept-running",
+	      n >= (ssize_t)sizeof(*ev) && ev->wd == wd &&
+		      (ev->mask & IN_MODIFY),
+	      "a write to the removed file gives watch %d an event: read %zd",
+	      wd, n);
+	return check_exit_status();
+}
+
+#define BIG_MEMFD (9UL << 20)
+
+static int memfd_big_mode(void)
+{
+	int fd = memfd_create("fidel-big", 0);
+	char *data = malloc(BIG_MEMFD);
+	struct stat st;
+	char c = 0;
+
+	if (!data)
+		return setup_failed("malloc");
+	memset(data, 0x5a, BIG_MEMFD);
+	if (fd < 0 || write(fd, data, BIG_MEMFD) != (ssize_t)BIG_MEMFD)
+		return setup_failed("memfd");
+	free(data);
+	go();
+	check("kept-running",
+	      !fstat(fd, &st) && st.st_size == (off_t)BIG_MEMFD &&
+		      pread(fd, &c, 1, BIG_MEMFD - 1) == 1 && c == 0x5a,
+	      "the memfd still has its 9 MiB");
+	return check_exit_status();
+}
+
 static const struct {
 	const char *name;
 	int (*run)(void);
@@ -247,6 +345,10 @@ static const struct {
 	{ "chroot", chroot_mode },
 	{ "tmpfile", tmpfile_unlinked_mode },
 	{ "tmpfile-linked", tmpfile_linked_mode },
+	{ "tty", tty_mode },
+	{ "deleted-dir", deleted_dir_mode },
+	{ "inotify-deleted", inotify_deleted_mode },
+	{ "memfd-big", memfd_big_mode },
 };
 
 int main(int argc, char **argv)

@@ -2,9 +2,11 @@
 /*
  * The attributes of an address space and of a process that a restart must
  * give back, and what they do: locked memory (mlock, mlock2 MLOCK_ONFAULT,
- * mlockall MCL_FUTURE | MCL_ONFAULT, under a low RLIMIT_MEMLOCK), KSM's
- * MADV_MERGEABLE, MADV_DONTFORK and MADV_WIPEONFORK seen from a child
- * forked after the restart, membarrier registrations, the audit loginuid
+ * mlockall MCL_FUTURE | MCL_ONFAULT, under a low RLIMIT_MEMLOCK; and in a
+ * child, mlockall MCL_FUTURE alone, which populates what it locks), KSM's
+ * MADV_MERGEABLE, MADV_SEQUENTIAL and MADV_RANDOM, MADV_DONTFORK and
+ * MADV_WIPEONFORK seen from a child forked after the restart, membarrier
+ * registrations, the audit loginuid
  * (as root), and child subreapers whose children predate their becoming
  * one: the process itself and a child of it, which with its own child
  * still die of SIGTERM.
@@ -121,6 +123,51 @@ static void check_fork(unsigned char *dontfork, unsigned char *wipe)
 	      status, wipe[0], dontfork[0]);
 }
 
+/*
+ * A child under mlockall(MCL_FUTURE) alone (fork_ready_then()): what it
+ * maps is locked and populated, before the restart and after. It exits
+ * with 0, or 1 when the mapping made before is not locked and resident, 2
+ * when one made after is not.
+ */
+static unsigned char *future_before;
+
+static int future_setup(void)
+{
+	/* Gone with its parent, when a test kills that one instead. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (mlockall(MCL_FUTURE))
+		return -1;
+	future_before = map_pages(2);
+	return 0;
+}
+
+static int future_check(void)
+{
+	unsigned char *after;
+	int bad = 0;
+
+	wait_for(go);
+	after = map_pages(2);
+	if (!vm_flags_have(future_before, "lo") ||
+	    resident(future_before, 2) != 0x3)
+		bad |= 1;
+	if (!vm_flags_have(after, "lo") || resident(after, 2) != 0x3)
+		bad |= 2;
+	return bad;
+}
+
+static void check_future_locked(pid_t pid)
+{
+	int status = -1;
+
+	waitpid(pid, &status, 0);
+	check("mlockall-future-plain",
+	      WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "a child under MCL_FUTURE alone: status %#x (1: memory mapped before "
+	      "is not locked and resident, 2: memory mapped after, 3: both)",
+	      status);
+}
+
 /* A child subreaper whose own child it had before it became one. */
 static pid_t fork_subreaper(pid_t *grandchild)
 {
@@ -196,12 +243,12 @@ int main(int argc, char **argv)
 {
 	const struct rlimit memlock = { MEMLOCK_LIMIT, MEMLOCK_LIMIT };
 	unsigned char *locked, *onfault, *merge, *dontfork, *wipe, *future,
-		*later;
+		*later, *seq, *rnd;
 	int as_root, mb_private, mb_sync_core, mb_rseq, mb_global;
 	long lck_before, lck_after, onfault_res, locked_res;
 	unsigned int uid_set = 0;
 	char path[PATH_MAX];
-	pid_t sub, grandchild;
+	pid_t sub, grandchild, future_locked;
 	FILE *family;
 	const char *dir;
 
@@ -225,8 +272,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	future_locked = fork_ready_then(future_setup, future_check);
+	if (future_locked < 0) {
+		check("setup", 0, "no MCL_FUTURE child");
+		return 1;
+	}
+
 	locked = map_pages(4);
 	memset(locked, 0x11, 4 * PAGE);
+	seq = map_pages(2);
+	rnd = map_pages(2);
 	onfault = map_pages(4);
 	merge = map_pages(4);
 	memset(merge, 0x33, 4 * PAGE);
@@ -238,6 +293,8 @@ int main(int argc, char **argv)
 	if (mlock(locked, 4 * PAGE) ||
 	    mlock2(onfault, 4 * PAGE, MLOCK_ONFAULT) ||
 	    madvise(merge, 4 * PAGE, MADV_MERGEABLE) ||
+	    madvise(seq, 2 * PAGE, MADV_SEQUENTIAL) ||
+	    madvise(rnd, 2 * PAGE, MADV_RANDOM) ||
 	    madvise(dontfork, PAGE, MADV_DONTFORK) ||
 	    madvise(wipe, 2 * PAGE, MADV_WIPEONFORK)) {
 		check("setup", 0, "mlock/madvise: %s", strerror(errno));
@@ -296,7 +353,14 @@ int main(int argc, char **argv)
 	check("madvise-mergeable",
 	      vm_flags_have(merge, "mg") && merge[PAGE] == 0x33,
 	      "MADV_MERGEABLE: VmFlags mg %d", vm_flags_have(merge, "mg"));
+	check("madvise-sequential-random",
+	      vm_flags_have(seq, "sr") && !vm_flags_have(seq, "rr") &&
+		      vm_flags_have(rnd, "rr") && !vm_flags_have(rnd, "sr"),
+	      "MADV_SEQUENTIAL: VmFlags sr %d rr %d; MADV_RANDOM: sr %d rr %d",
+	      vm_flags_have(seq, "sr"), vm_flags_have(seq, "rr"),
+	      vm_flags_have(rnd, "sr"), vm_flags_have(rnd, "rr"));
 	check_fork(dontfork, wipe);
+	check_future_locked(future_locked);
 	/* Unregistered, each fails with EPERM. */
 	mb_private = membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0) ? errno :
 								       0;

@@ -3,14 +3,19 @@
  * Sleeps interrupted by the checkpoint go on with the time they had left.
  * One thread per kind blocks in it for DURATION: nanosleep, clock_nanosleep
  * relative (CLOCK_MONOTONIC, CLOCK_REALTIME) and absolute (TIMER_ABSTIME on
- * both), a futex wait with a timeout, poll and select with a timeout on a
- * pipe nobody writes; and, with no timeout, a poll and an epoll_wait on a
+ * both), a futex wait with a timeout, poll, select, ppoll and pselect with
+ * a timeout on a pipe nobody writes; and, with no timeout, a poll and an epoll_wait on a
  * pipe and a futex wait that main makes ready after the restart, a
  * sigwaitinfo() for SIGUSR2 that main sends after the restart, and a
  * nanosleep that main interrupts with a signal after the restart (its
  * rmtp). Once all are blocked (each shows its syscall in /proc), main waits
  * HEAD_START more and prints READY: the checkpoint follows, the restart a
  * few seconds later, and DIR/go right after the restart.
+ *
+ * An epoll_wait() with a timeout on that pipe and a sigtimedwait() with a
+ * timeout for a signal nobody sends are different: the kernel keeps no time
+ * left for them, and they fail with EINTR when the process resumes (as after
+ * SIGSTOP and SIGCONT; README, issue 13), neither at once nor later.
  *
  * CLOCK_MONOTONIC in the restarted process need not go on from the one
  * before, so times are taken in CLOCK_REALTIME. A heartbeat thread tells
@@ -64,6 +69,10 @@ enum kind {
 	FUTEX_TIMEOUT,
 	POLL_TIMEOUT,
 	SELECT_TIMEOUT,
+	PPOLL_TIMEOUT,
+	PSELECT_TIMEOUT,
+	EPOLL_TIMEOUT,
+	SIGTIMEDWAIT_TIMEOUT,
 	POLL_READY,
 	EPOLL_READY,
 	FUTEX_WOKEN,
@@ -93,6 +102,12 @@ static struct sleeper {
 	[FUTEX_TIMEOUT] = { "futex-timeout", { SYS_futex } },
 	[POLL_TIMEOUT] = { "poll-timeout", { SYS_poll, SYS_ppoll } },
 	[SELECT_TIMEOUT] = { "select-timeout", { SYS_select, SYS_pselect6 } },
+	[PPOLL_TIMEOUT] = { "ppoll-timeout", { SYS_ppoll } },
+	[PSELECT_TIMEOUT] = { "pselect-timeout", { SYS_pselect6 } },
+	[EPOLL_TIMEOUT] = { "epoll-timeout-eintr",
+			    { SYS_epoll_wait, SYS_epoll_pwait } },
+	[SIGTIMEDWAIT_TIMEOUT] = { "sigtimedwait-timeout-eintr",
+				   { SYS_rt_sigtimedwait } },
 	[POLL_READY] = { "poll-ready", { SYS_poll, SYS_ppoll } },
 	[EPOLL_READY] = { "epoll-ready", { SYS_epoll_wait, SYS_epoll_pwait } },
 	[FUTEX_WOKEN] = { "futex-woken", { SYS_futex } },
@@ -101,7 +116,7 @@ static struct sleeper {
 				  { SYS_nanosleep, SYS_clock_nanosleep } },
 };
 
-static int quiet_pipe[2], ready_pipe[2], epfd;
+static int quiet_pipe[2], ready_pipe[2], epfd, quiet_epfd;
 static uint32_t timed_word, woken_word;
 static volatile int64_t last_beat_ms, frozen_ms, resumed_ms;
 static volatile int beating = 1;
@@ -143,7 +158,7 @@ static void *sleep_main(void *arg)
 	struct timeval tv = { DURATION, 0 };
 	struct pollfd pfd = { .events = POLLIN };
 	struct epoll_event ev = {};
-	sigset_t usr2;
+	sigset_t usr2, rt;
 	fd_set fds;
 
 	s->tid = gettid();
@@ -181,6 +196,27 @@ static void *sleep_main(void *arg)
 		FD_ZERO(&fds);
 		FD_SET(quiet_pipe[0], &fds);
 		s->ret = select(quiet_pipe[0] + 1, &fds, NULL, NULL, &tv);
+		break;
+	case PPOLL_TIMEOUT:
+		pfd.fd = quiet_pipe[0];
+		s->ret = ppoll(&pfd, 1, &span, NULL);
+		s->revents = pfd.revents;
+		break;
+	case PSELECT_TIMEOUT:
+		FD_ZERO(&fds);
+		FD_SET(quiet_pipe[0], &fds);
+		s->ret = pselect(quiet_pipe[0] + 1, &fds, NULL, NULL, &span,
+				 NULL);
+		break;
+	case EPOLL_TIMEOUT:
+		s->ret = epoll_wait(quiet_epfd, &ev, 1, DURATION * 1000);
+		break;
+	case SIGTIMEDWAIT_TIMEOUT:
+		/* A signal nobody sends, blocked in this thread only. */
+		sigemptyset(&rt);
+		sigaddset(&rt, SIGRTMIN + 1);
+		pthread_sigmask(SIG_BLOCK, &rt, NULL);
+		s->ret = sigtimedwait(&rt, NULL, &span);
 		break;
 	case POLL_READY:
 		pfd.fd = ready_pipe[0];
@@ -319,6 +355,11 @@ int main(int argc, char **argv)
 	ev.data.fd = ready_pipe[0];
 	if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, ready_pipe[0], &ev))
 		return 1;
+	quiet_epfd = epoll_create1(0);
+	ev.data.fd = quiet_pipe[0];
+	if (quiet_epfd < 0 ||
+	    epoll_ctl(quiet_epfd, EPOLL_CTL_ADD, quiet_pipe[0], &ev))
+		return 1;
 	if (pthread_create(&beat, NULL, beat_main, NULL))
 		return 1;
 
@@ -378,8 +419,16 @@ int main(int argc, char **argv)
 			break;
 		case POLL_TIMEOUT:
 		case SELECT_TIMEOUT:
+		case PPOLL_TIMEOUT:
+		case PSELECT_TIMEOUT:
 			check_end(s, resumed_ms + left_ms, s->ret == 0,
 				  "the wait (0: timed out)");
+			break;
+		case EPOLL_TIMEOUT:
+		case SIGTIMEDWAIT_TIMEOUT:
+			check_end(s, resumed_ms,
+				  s->ret == -1 && s->err == EINTR,
+				  "the timed wait (EINTR at the resumption)");
 			break;
 		case POLL_READY:
 			check_end(s, signal_ms,

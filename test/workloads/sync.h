@@ -94,11 +94,11 @@ static inline int exit_code(pid_t pid)
 
 /*
  * Forks a child that runs setup() (nonzero: it exits 1), says it is ready
- * through a pipe, then pauses until a signal ends it: a process that must
- * exist, set up, while the caller goes on. Its pid once it is ready; -1,
- * the child reaped, if it never was.
+ * through a pipe, then runs then() and exits with what it returns: a
+ * process that must exist, set up, while the caller goes on. Its pid once
+ * it is ready; -1, the child reaped, if it never was.
  */
-static inline pid_t fork_ready(int (*setup)(void))
+static inline pid_t fork_ready_then(int (*setup)(void), int (*then)(void))
 {
 	int ready[2];
 	pid_t pid;
@@ -111,8 +111,8 @@ static inline pid_t fork_ready(int (*setup)(void))
 		close(ready[0]);
 		if (setup() || write(ready[1], "r", 1) != 1)
 			_exit(1);
-		for (;;)
-			pause();
+		close(ready[1]);
+		_exit(then());
 	}
 	close(ready[1]);
 	if (pid > 0 && read(ready[0], &c, 1) != 1) {
@@ -121,6 +121,19 @@ static inline pid_t fork_ready(int (*setup)(void))
 	}
 	close(ready[0]);
 	return pid < 0 ? -1 : pid;
+}
+
+static inline int pause_forever(void)
+{
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* fork_ready_then(), the child pausing until a signal ends it. */
+static inline pid_t fork_ready(int (*setup)(void))
+{
+	return fork_ready_then(setup, pause_forever);
 }
 
 #endif

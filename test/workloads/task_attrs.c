@@ -12,7 +12,11 @@
  * process once its parent exits, and a child runs /bin/true.
  *
  * As root the worker is SCHED_FIFO (reset on fork) with I/O class RT and
- * the process's oom_score_adj is lowered and dumpable 0; as another user,
+ * the process's oom_score_adj is lowered and dumpable 0, and a third thread
+ * ("attrs-rr") is SCHED_RR, with capability sets of its own (capset() in
+ * it alone: CAP_NET_RAW dropped from its effective set, CAP_NET_BIND_SERVICE
+ * inheritable and ambient), which it and the main thread check apart after
+ * the restart, with the SCHED_RR time slice; as another user,
  * what such a user may do: SCHED_IDLE, I/O class idle, oom_score_adj
  * raised (its floor unchanged: a write of 0 works and -1 does not).
  *
@@ -33,6 +37,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/ioprio.h>
 
 #include "check.h"
@@ -41,6 +46,7 @@
 
 #define MAIN_SLACK 77777UL
 #define WORKER_SLACK 654321UL
+#define RR_SLACK 111111UL
 /* Seconds a real timer may lose between READY and the check after the restart. */
 #define REAL_TOLERANCE_S 60
 /* CPU seconds the process may use meanwhile. */
@@ -217,6 +223,92 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+/* A thread's capability sets, as capget() and PR_CAP_AMBIENT show them (the low 32). */
+struct caps {
+	unsigned int effective, permitted, inheritable, ambient;
+};
+
+static int get_caps(struct caps *c)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						0 };
+	struct __user_cap_data_struct data[2];
+	int i;
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	c->effective = data[0].effective;
+	c->permitted = data[0].permitted;
+	c->inheritable = data[0].inheritable;
+	c->ambient = 0;
+	for (i = 0; i < 32; i++)
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, i, 0, 0) == 1)
+			c->ambient |= 1U << i;
+	return 0;
+}
+
+/* The calling thread alone: CAP_NET_RAW not effective, CAP_NET_BIND_SERVICE ambient. */
+static int own_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -1;
+	data[0].effective &= ~(1U << CAP_NET_RAW);
+	data[0].inheritable |= 1U << CAP_NET_BIND_SERVICE;
+	if (syscall(SYS_capset, &hdr, data))
+		return -1;
+	return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_BIND_SERVICE,
+		     0, 0);
+}
+
+static void check_caps(const char *who, const struct caps *was)
+{
+	struct caps now = {};
+	char name[64];
+
+	get_caps(&now);
+	snprintf(name, sizeof(name), "%s-caps", who);
+	check(name,
+	      now.effective == was->effective &&
+		      now.permitted == was->permitted &&
+		      now.inheritable == was->inheritable &&
+		      now.ambient == was->ambient,
+	      "effective %#x permitted %#x inheritable %#x ambient %#x; %#x %#x %#x %#x before",
+	      now.effective, now.permitted, now.inheritable, now.ambient,
+	      was->effective, was->permitted, was->inheritable, was->ambient);
+}
+
+static struct attrs rr_attrs;
+static struct caps rr_caps;
+static struct timespec rr_slice;
+
+static void *rr_thread(void *arg)
+{
+	struct timespec slice = {};
+
+	(void)arg;
+	if (take(&rr_attrs) || own_caps() || get_caps(&rr_caps) ||
+	    sched_rr_get_interval(0, &rr_slice)) {
+		check("setup", 0, "attrs-rr: %s", strerror(errno));
+		exit(1);
+	}
+	pthread_barrier_wait(&ready);
+	wait_for(go);
+	check_thread("rr", &rr_attrs);
+	check_caps("rr", &rr_caps);
+	sched_rr_get_interval(0, &slice);
+	check("rr-interval",
+	      slice.tv_sec == rr_slice.tv_sec &&
+		      slice.tv_nsec == rr_slice.tv_nsec,
+	      "SCHED_RR time slice %ld.%09ld s, %ld.%09ld s before",
+	      (long)slice.tv_sec, slice.tv_nsec, (long)rr_slice.tv_sec,
+	      rr_slice.tv_nsec);
+	return NULL;
+}
+
 /* A child that forks a grandchild (its pid in DIR/grandchild), exits on DIR/child-exit. */
 static pid_t fork_family(const char *dir)
 {
@@ -337,7 +429,8 @@ int main(int argc, char **argv)
 	int adj, dumpable, thp, below_floor_refused, dumpable_set, oom_set;
 	struct itimerval left[3];
 	pid_t child, grandchild;
-	pthread_t thread;
+	pthread_t thread, rr;
+	struct caps main_caps;
 	const char *dir;
 	int i;
 
@@ -360,6 +453,16 @@ int main(int argc, char **argv)
 		.slack = WORKER_SLACK,
 		.pdeath_signal = SIGUSR1,
 	};
+	rr_attrs = (struct attrs){
+		.name = "attrs-rr",
+		.policy = SCHED_RR,
+		.rt_priority = 3,
+		.nice = 3,
+		.ioprio = IOPRIO_PRIO_VALUE(IOPRIO_CLASS_BE, 3),
+		.cpu = 0,
+		.slack = RR_SLACK,
+		.pdeath_signal = SIGWINCH,
+	};
 	signal(SIGALRM, SIG_IGN);
 	signal(SIGVTALRM, SIG_IGN);
 	signal(SIGPROF, SIG_IGN);
@@ -368,10 +471,12 @@ int main(int argc, char **argv)
 	grandchild = read_grandchild(dir);
 	if (take(&main_attrs))
 		return 1;
-	pthread_barrier_init(&ready, NULL, 2);
-	if (pthread_create(&thread, NULL, worker, NULL))
+	pthread_barrier_init(&ready, NULL, as_root ? 3 : 2);
+	if (pthread_create(&thread, NULL, worker, NULL) ||
+	    (as_root && pthread_create(&rr, NULL, rr_thread, NULL)))
 		return 1;
 	pthread_barrier_wait(&ready);
+	get_caps(&main_caps);
 
 	/* The floor (oom_score_adj_min) of a user without CAP_SYS_RESOURCE stays put. */
 	below_floor_refused = as_root ? 0 : set_oom_adj(-1) != 0;
@@ -391,8 +496,12 @@ int main(int argc, char **argv)
 	printf("READY %s\n", as_root ? "root" : "user");
 	wait_for(go);
 
-	/* The worker's lines first, not mixed with the main thread's. */
+	/* The threads' lines first, not mixed with the main thread's. */
 	pthread_join(thread, NULL);
+	if (as_root) {
+		pthread_join(rr, NULL);
+		check_caps("main", &main_caps);
+	}
 	check_timers(left);
 	check_thread("main", &main_attrs);
 	adj = oom_adj();

@@ -3,7 +3,9 @@
 // state a restart cannot bring back exactly are refused by name at
 // checkpoint, the process running on, and so are files of /proc, a removed
 // listener's socket file, a deleted name with another link left, a thread's
-// own fs_struct, a chroot and O_TMPFILE files (fidel-gaps); hostile images
+// own fs_struct, a chroot, O_TMPFILE files, a removed directory, an inotify
+// watch no path reaches, a memfd over 8 MiB and a tty from outside the tree
+// (fidel-gaps); hostile images
 // of O_DIRECT fds and AIO rings are refused at restart by name.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
@@ -25,6 +27,10 @@ const gaps = [
   ['chroot', 'a chrooted process, naming its root'],
   ['tmpfile', 'an O_TMPFILE file, naming O_TMPFILE'],
   ['tmpfile-linked', 'an O_TMPFILE file given a name by linkat(), naming O_TMPFILE'],
+  ['deleted-dir', 'an fd of a removed directory, naming its path'],
+  ['inotify-deleted', 'an inotify watch on a removed file, which no path reaches, naming the watch'],
+  ['memfd-big', 'a memfd of 9 MiB of data (over 8 MiB), naming its size'],
+  ['tty', "an fd of a pty whose master is outside the tree (neither the tree's nor the shell's terminal), naming its path"],
 ] as const;
 
 const aioHostile = [
@@ -72,8 +78,8 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-gaps',
     run: shell('fidel', 'fidel_gaps'),
     cli: true,
-    timeoutSeconds: 240,
-    costSeconds: 20,
+    timeoutSeconds: 330,
+    costSeconds: 30,
     checks: Object.fromEntries(
       gaps.flatMap(([kind, what]) => [
         [`fidel-gaps.${kind}`, `a checkpoint --kill refuses ${what}, by name`],

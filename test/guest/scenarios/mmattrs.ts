@@ -1,7 +1,8 @@
 // The attributes of an address space and of a process that a restart gives
 // back, with what they do (test/workloads/mm_attrs.c): locked memory
-// (mlock, mlock2 MLOCK_ONFAULT, mlockall MCL_FUTURE | MCL_ONFAULT), KSM's
-// MADV_MERGEABLE, MADV_DONTFORK and MADV_WIPEONFORK seen by a child forked
+// (mlock, mlock2 MLOCK_ONFAULT, mlockall MCL_FUTURE | MCL_ONFAULT, and
+// MCL_FUTURE alone in a child), KSM's MADV_MERGEABLE, MADV_SEQUENTIAL and
+// MADV_RANDOM, MADV_DONTFORK and MADV_WIPEONFORK seen by a child forked
 // after the restart, membarrier registrations, the loginuid, and a child
 // subreaper whose child predates its becoming one. Once as root (a cycle),
 // once as a nobody service under a low RLIMIT_MEMLOCK that root restarts.
@@ -13,7 +14,9 @@ function workloadChecks(prefix: string, who: string): Record<string, string> {
     [`${prefix}.mlock`]: `${who}: mlock()ed memory comes back locked and resident (VmLck as before)`,
     [`${prefix}.mlock-onfault`]: `${who}: mlock2(MLOCK_ONFAULT) memory comes back locked, only its touched page resident`,
     [`${prefix}.mlockall-future`]: `${who}: mlockall(MCL_FUTURE | MCL_ONFAULT) locks memory mapped after the restart too`,
+    [`${prefix}.mlockall-future-plain`]: `${who}: a child's mlockall(MCL_FUTURE) alone locks and populates memory mapped after the restart too`,
     [`${prefix}.madvise-mergeable`]: `${who}: MADV_MERGEABLE (KSM) comes back`,
+    [`${prefix}.madvise-sequential-random`]: `${who}: MADV_SEQUENTIAL and MADV_RANDOM come back, each on its own mapping`,
     [`${prefix}.fork-dontfork-wipeonfork`]: `${who}: a child forked after the restart lacks the MADV_DONTFORK mapping and sees MADV_WIPEONFORK memory zeroed`,
     [`${prefix}.membarrier`]: `${who}: the private expedited membarrier registrations (plain, SYNC_CORE, RSEQ) come back`,
     [`${prefix}.subreaper-sigterm`]: `${who}: a child subreaper's child with a child older than its subreaping, and that child, die of SIGTERM`,

@@ -1,6 +1,7 @@
 // Sleeps and waits interrupted by the checkpoint: after the restart each
 // goes on with the time it had left (the kernel's restart block, or the
-// timeout select() updated), an absolute one keeps its deadline, and an
+// timeout select(), pselect() and ppoll() updated), a timed epoll_wait() or
+// sigtimedwait() fails with EINTR, an absolute one keeps its deadline, and an
 // untimed one (epoll_wait() and sigwaitinfo() too) still wakes when made
 // ready. A restart block cpt does not support is refused by name with the
 // process left as it was, and an image whose restart block is hostile is refused before
@@ -150,6 +151,12 @@ export const sleepScenarios: readonly Scenario[] = [
       'sleeps.futex-timeout': 'an interrupted FUTEX_WAIT with a timeout times out after the time it had left',
       'sleeps.poll-timeout': 'an interrupted poll() with a timeout returns 0 after the time it had left',
       'sleeps.select-timeout': 'an interrupted select() with a timeout returns 0 after the time it had left',
+      'sleeps.ppoll-timeout': 'an interrupted ppoll() with a timeout returns 0 after the time it had left',
+      'sleeps.pselect-timeout': 'an interrupted pselect() with a timeout returns 0 after the time it had left',
+      'sleeps.epoll-timeout-eintr':
+        'an interrupted epoll_wait() with a timeout fails with EINTR when the process resumes (the kernel keeps no time left for it), as the README says',
+      'sleeps.sigtimedwait-timeout-eintr':
+        'an interrupted sigtimedwait() with a timeout fails with EINTR when the process resumes (the kernel keeps no time left for it), as the README says',
       'sleeps.poll-ready': 'an interrupted untimed poll() returns its pipe when written after the restart',
       'sleeps.epoll-ready': 'an interrupted untimed epoll_wait() returns its pipe when written after the restart, not EINTR',
       'sleeps.sigwaitinfo-ready': 'an interrupted sigwaitinfo() returns the signal sent after the restart, not EINTR',

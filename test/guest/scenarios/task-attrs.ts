@@ -1,15 +1,17 @@
 // A task's scheduling and prctl attributes (kmod/cpt_task_attrs.c): each
 // thread's name, nice value, policy, affinity, I/O priority, timer slack
-// and parent-death signal; the process's oom_score_adj, dumpable and
-// THP-disable flags, interval timers and child subreaper flag. Once as
+// and parent-death signal (as root, a SCHED_RR thread's too, with its time
+// slice and capability sets of its own); the process's oom_score_adj,
+// dumpable and THP-disable flags, interval timers and child subreaper flag. Once as
 // root (a cycle), once as a nobody service that root checkpoints and
 // restarts, through cptctl's command line; and what a checkpoint refuses.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell } from './rows.js';
 
 /** The workload's checks (test/workloads/task_attrs.c), each thread's and the process's. */
-function workloadChecks(prefix: string, who: string): Record<string, string> {
-  const thread = (name: string): Record<string, string> => ({
+/** One thread's checks (test/workloads/task_attrs.c's check_thread()). */
+function thread(prefix: string, who: string, name: string): Record<string, string> {
+  return {
     [`${prefix}.${name}-comm`]: `${who}: the ${name} thread keeps its own name`,
     [`${prefix}.${name}-nice`]: `${who}: the ${name} thread keeps its nice value`,
     [`${prefix}.${name}-policy`]: `${who}: the ${name} thread keeps its scheduling policy and rt priority`,
@@ -17,10 +19,13 @@ function workloadChecks(prefix: string, who: string): Record<string, string> {
     [`${prefix}.${name}-ioprio`]: `${who}: the ${name} thread keeps its I/O priority`,
     [`${prefix}.${name}-timer-slack`]: `${who}: the ${name} thread keeps its timer slack and default slack`,
     [`${prefix}.${name}-pdeath-signal`]: `${who}: the ${name} thread keeps its parent-death signal`,
-  });
+  };
+}
+
+function workloadChecks(prefix: string, who: string): Record<string, string> {
   return {
-    ...thread('main'),
-    ...thread('worker'),
+    ...thread(prefix, who, 'main'),
+    ...thread(prefix, who, 'worker'),
     [`${prefix}.itimer-real`]: `${who}: ITIMER_REAL keeps the time it had left and its interval`,
     [`${prefix}.itimer-virtual`]: `${who}: ITIMER_VIRTUAL keeps the CPU time it had left and its interval`,
     [`${prefix}.itimer-prof`]: `${who}: ITIMER_PROF keeps the CPU time it had left and its interval`,
@@ -39,9 +44,14 @@ export const taskAttrsScenarios: readonly Scenario[] = [
     timeoutSeconds: 90,
     costSeconds: 3,
     checks: {
-      'task-attrs.checkpoint': 'a root process with SCHED_FIFO and SCHED_BATCH threads is checkpointed and killed',
+      'task-attrs.checkpoint': 'a root process with SCHED_FIFO, SCHED_RR and SCHED_BATCH threads is checkpointed and killed',
       'task-attrs.exit-status': 'the restarted process with its attributes checks them and ends well',
       ...workloadChecks('task-attrs', 'root'),
+      ...thread('task-attrs', 'root', 'rr'),
+      'task-attrs.rr-interval': 'root: the SCHED_RR thread keeps its time slice (sched_rr_get_interval)',
+      'task-attrs.rr-caps':
+        'root: the SCHED_RR thread keeps capability sets of its own (capset() in it alone: an effective capability dropped, an inheritable and ambient one added)',
+      'task-attrs.main-caps': "root: the main thread keeps its own capability sets, not the SCHED_RR thread's",
     },
   },
   {

@@ -55,8 +55,9 @@ scenario_fidel_refused() {
 	echo "$old_pages" >/proc/sys/vm/nr_hugepages
 }
 
-# State a restart could only bring back changed, refused at checkpoint
-# (--kill) by name, the process running on as it was (fidel_gaps.c).
+# State a restart could only bring back changed, or has nothing to bring
+# back from, refused at checkpoint (--kill) by name, the process running on
+# as it was (fidel_gaps.c).
 # fidel_gap KIND WHY: fidel_gaps KIND refused, saying WHY.
 fidel_gap() {
 	expect_refusal fidel-gaps "$1" "$2" "$workloads/fidel_gaps" "$1"
@@ -75,7 +76,17 @@ scenario_fidel_gaps() {
 	fidel_gap chroot "pid [0-9]*: its root directory is $scratch/chroot/jail (chroot), not the checkpointer's"
 	fidel_gap tmpfile "$tmpfile"
 	fidel_gap tmpfile-linked "$tmpfile"
+	fidel_gap deleted-dir "fd [0-9]*: removed directory $scratch/deleted-dir/d (deleted) is not supported: no path reaches it"
+	fidel_gap inotify-deleted "fd [0-9]*: inotify watch [0-9]*: no path the tree uses reaches what it watches"
+	fidel_gap memfd-big "fd [0-9]*: nameless file memfd:fidel-big of 9437184 bytes (over 8388608) is not supported"
+	# A pty whose master a process outside the tree holds.
+	"$workloads/shell_tty" hold "$scratch/pts" &
+	holder=$!
+	mkdir -p "$scratch/tty"
+	wait_until test -s "$scratch/pts" && cp "$scratch/pts" "$scratch/tty/pts"
+	fidel_gap tty "fd [0-9]*: tty [0-9]*:[0-9]* ($(cat "$scratch/pts")) is not supported: neither a pty of the tree nor the shell's terminal"
 	wait_for_pid_gone "$pid"
+	kill "$holder"
 }
 
 # Hostile images, each refused at restart by name: an O_DIRECT fd whose
