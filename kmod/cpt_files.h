@@ -18,6 +18,7 @@
 #include <linux/xarray.h>
 
 #include "cpt_session.h"
+#include "cpt_sock.h"
 
 struct file;
 struct pid_namespace;
@@ -256,6 +257,20 @@ struct cpt_rfile_inet {
 	size_t queue_bytes;
 };
 
+/* The highest netlink group a NETLINK File may listen to. */
+#define CPT_NETLINK_MAX_GROUPS 1024
+
+struct cpt_rfile_netlink {
+	bool present;
+	u32 protocol, type, portid;
+	DECLARE_BITMAP(groups, CPT_NETLINK_MAX_GROUPS);	/* group n is bit n - 1 */
+	u32 last_group;
+	bool connected;
+	u32 dst_portid, dst_group;
+	u32 opts;			/* by index in cpt_file_netlink.c's options */
+	struct cpt_sock_opts sock_opts;
+};
+
 struct cpt_epoll_target;
 
 struct cpt_epoll_watch;
@@ -342,6 +357,7 @@ struct cpt_rfile {
 		struct cpt_rfile_pty pty;	/* PTY_MASTER, PTY_SLAVE */
 		struct cpt_rfile_pidfd pidfd;
 		struct cpt_rfile_inet inet;
+		struct cpt_rfile_netlink netlink;
 		struct cpt_rfile_shell_tty shell_tty;
 	};
 };
@@ -467,6 +483,8 @@ extern const struct cpt_file_ops cpt_file_pidfd_ops;
 struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
 /* cpt_file_opath.c: O_PATH fds, by path. */
 extern const struct cpt_file_ops cpt_file_opath_ops;
+/* cpt_file_netlink.c: netlink sockets. */
+extern const struct cpt_file_ops cpt_file_netlink_ops;
 /* cpt_file_inet.c: TCP and UDP sockets. */
 extern const struct cpt_file_ops cpt_file_inet_ops;
 /*

@@ -274,7 +274,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY' | 'SHELL_TTY';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY' | 'SHELL_TTY' | 'NETLINK';
 
 /**
  * Who the file signals (fcntl(2)): its owner for SIGIO (F_SETOWN_EX),
@@ -449,6 +449,10 @@ export interface File {
    * process whose fd or queued message names it
    */
   inFlight: boolean;
+  /** NETLINK */
+  netlink: NetlinkSocket | null;
+  /** NETLINK: the socket-level options (SOL_SOCKET) a restart sets again */
+  socketOptions: SocketOptions | null;
   /** UNIX_PAIR: SO_PASSCRED */
   unixPasscred: boolean;
   /** UNIX_PAIR: its peer's SO_PASSCRED */
@@ -711,6 +715,62 @@ export interface InetSocket {
    * leaves them (docs/image-format.md).
    */
   udpQueue: InetDatagram[];
+}
+
+/**
+ * A netlink socket (File kind NETLINK): as socket(AF_NETLINK, type,
+ * protocol), bind() and connect() make it, with its netlink options
+ * (SOL_NETLINK). A restart binds it to its portid again, or fails naming
+ * it; it holds no message unread (a checkpoint refuses those).
+ */
+export interface NetlinkSocket {
+  /** NETLINK_ROUTE 0, NETLINK_SOCK_DIAG 4, NETLINK_KOBJECT_UEVENT 15, NETLINK_GENERIC 16 */
+  protocol: number;
+  /** SOCK_RAW 3 or SOCK_DGRAM 2 */
+  type: number;
+  /** its bound port id (autobind gives the tgid); 0: unbound */
+  portid: number;
+  /**
+   * the multicast groups it listens to, by number (1 is bit 0 of
+   * nl_groups), increasing; groups above 32 too (NETLINK_ADD_MEMBERSHIP)
+   */
+  groups: number[];
+  /** connect(): sends go to dst_portid, dst_group */
+  connected: boolean;
+  dstPortid: number;
+  /** a group number, 0: none (connect()'s nl_groups, its lowest bit) */
+  dstGroup: number;
+  /** NETLINK_PKTINFO */
+  pktinfo: boolean;
+  /** NETLINK_BROADCAST_ERROR */
+  broadcastError: boolean;
+  /** NETLINK_NO_ENOBUFS */
+  noEnobufs: boolean;
+  /** NETLINK_LISTEN_ALL_NSID */
+  listenAllNsid: boolean;
+  /** NETLINK_CAP_ACK */
+  capAck: boolean;
+  /** NETLINK_EXT_ACK */
+  extAck: boolean;
+  /** NETLINK_GET_STRICT_CHK */
+  getStrictChk: boolean;
+}
+
+/**
+ * The socket-level options (SOL_SOCKET) of a NETLINK File, each saved
+ * only when it is not the default of a new socket.
+ */
+export interface SocketOptions {
+  /** SO_RCVBUF as getsockopt() gives it, when the user set it (SOCK_RCVBUF_LOCK) */
+  rcvbuf: number;
+  /** SO_SNDBUF, likewise (SOCK_SNDBUF_LOCK) */
+  sndbuf: number;
+  /** SO_PRIORITY */
+  priority: number;
+  /** SO_MARK */
+  mark: number;
+  /** SO_PASSCRED */
+  passcred: boolean;
 }
 
 /** A datagram a UDP (UDP-Lite) socket has yet to read. */

@@ -29,6 +29,7 @@ import type {
 } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { describeInet, inetAddress } from './inet.js';
+import { describeNetlink } from './netlink.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
 import {
@@ -200,6 +201,8 @@ function describeFile(file: File): string {
       return describeUnixSocket(file);
     case 'INET':
       return describeInet(file.inet);
+    case 'NETLINK':
+      return describeNetlink(file.netlink, file.socketOptions);
     case 'SIGNALFD':
       return `signals ${hex(file.signalfdMask)}`;
     case 'TIMERFD':

@@ -65,6 +65,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'EXT_UNIX_SK',
             'INIT_NS_GROUPS',
             'MESSAGES',
+            'NETLINK',
             'NEW_PIDNS',
             'NEXT_PID',
             'PTY',

@@ -14,6 +14,7 @@ import { freezeRefusedScenarios } from './freeze-refused.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { udprawScenarios } from './udpraw.js';
+import { netlinkScenarios } from './netlink.js';
 import { udpQueueScenarios } from './udpqueue.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { tcpSharedScenarios } from './tcp-shared.js';
@@ -98,6 +99,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privgapsScenarios,
   ...inetScenarios,
   ...udprawScenarios,
+  ...netlinkScenarios,
   ...udpQueueScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,
