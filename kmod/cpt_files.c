@@ -66,6 +66,7 @@ static const struct cpt_file_ops *const cpt_file_kinds[] = {
 	[CPT_PB_FILE_KIND_FANOTIFY] = &cpt_fanotify_ops,
 	[CPT_PB_FILE_KIND_SHELL_TTY] = &cpt_shell_tty_ops,
 	[CPT_PB_FILE_KIND_NETLINK] = &cpt_file_netlink_ops,
+	[CPT_PB_FILE_KIND_PACKET] = &cpt_file_packet_ops,
 };
 
 static const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
@@ -89,6 +90,7 @@ static const struct cpt_file_ops *const cpt_file_claimers[] = {
 	&cpt_file_fifo_ops,	/* and pipes */
 	&cpt_file_inet_ops,	/* TCP and UDP sockets */
 	&cpt_file_netlink_ops,
+	&cpt_file_packet_ops,
 	&cpt_unix_listener_ops,	/* and other sockets */
 	&cpt_file_eventfd_ops,
 	&cpt_file_signalfd_ops,

@@ -271,6 +271,17 @@ struct cpt_rfile_netlink {
 	struct cpt_sock_opts sock_opts;
 };
 
+struct cpt_rfile_packet {
+	bool present;
+	u32 type, protocol, ifindex;
+	char ifname[IFNAMSIZ];
+	u32 version, reserve, timestamp, copy_thresh;
+	u32 flags;			/* BIT() of the boolean PacketSocket fields set */
+	u32 nr_mships;			/* its memberships, walked again in msg */
+	struct cpt_pb_field msg;
+	struct cpt_sock_opts sock_opts;
+};
+
 struct cpt_epoll_target;
 
 struct cpt_epoll_watch;
@@ -358,6 +369,7 @@ struct cpt_rfile {
 		struct cpt_rfile_pidfd pidfd;
 		struct cpt_rfile_inet inet;
 		struct cpt_rfile_netlink netlink;
+		struct cpt_rfile_packet packet;
 		struct cpt_rfile_shell_tty shell_tty;
 	};
 };
@@ -485,6 +497,8 @@ struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
 extern const struct cpt_file_ops cpt_file_opath_ops;
 /* cpt_file_netlink.c: netlink sockets. */
 extern const struct cpt_file_ops cpt_file_netlink_ops;
+/* cpt_file_packet.c: packet sockets. */
+extern const struct cpt_file_ops cpt_file_packet_ops;
 /* cpt_file_inet.c: TCP and UDP sockets. */
 extern const struct cpt_file_ops cpt_file_inet_ops;
 /*

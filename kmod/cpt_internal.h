@@ -17,7 +17,7 @@
 				CPT_FEATURE_EXT_UNIX_SK | \
 				CPT_FEATURE_USER_RECORDS | \
 				CPT_FEATURE_INIT_NS_GROUPS | \
-				CPT_FEATURE_NETLINK)
+				CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET)
 
 struct cpt_session;
 struct cpt_restore;

@@ -162,6 +162,23 @@ bool cpt_sock_opts_valid(const struct cpt_sock_opts *o)
 	return o->rcvbuf <= INT_MAX && o->sndbuf <= INT_MAX && o->priority <= INT_MAX;
 }
 
+int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val)
+{
+	struct cpt_ubuf ub = {};
+	int __user *len;
+	int ret;
+
+	ret = cpt_ubuf_get(&ub, PAGE_SIZE);
+	if (ret)
+		return ret;
+	len = (int __user *)ub.addr;
+	ret = put_user((int)sizeof(int), len) ?:
+	      sock->ops->getsockopt(sock, level, name, (char __user *)(len + 1), len) ?:
+	      get_user(*val, len + 1);
+	cpt_ubuf_put(&ub);
+	return ret;
+}
+
 /* ---- restart ---- */
 
 int cpt_sock_setsockopt(struct cpt_sock_restore *sr, int level, int name, const void *val,

@@ -45,6 +45,8 @@ struct cpt_sock_opts {
 int cpt_sock_opts_save(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk);
 int cpt_sock_opts_decode(struct cpt_sock_opts *o, const struct cpt_pb_field *f);
 bool cpt_sock_opts_valid(const struct cpt_sock_opts *o);
+/* getsockopt() of an int option, through the checkpointer's memory. */
+int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val);
 
 /*
  * Restart: a socket being made in the restoring task, at fd, for rfile.

@@ -26,7 +26,8 @@ export type FeatureName =
   | 'EXT_UNIX_SK'
   | 'USER_RECORDS'
   | 'INIT_NS_GROUPS'
-  | 'NETLINK';
+  | 'NETLINK'
+  | 'PACKET';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

@@ -274,7 +274,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY' | 'SHELL_TTY' | 'NETLINK';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY' | 'SHELL_TTY' | 'NETLINK' | 'PACKET';
 
 /**
  * Who the file signals (fcntl(2)): its owner for SIGIO (F_SETOWN_EX),
@@ -451,8 +451,10 @@ export interface File {
   inFlight: boolean;
   /** NETLINK */
   netlink: NetlinkSocket | null;
-  /** NETLINK: the socket-level options (SOL_SOCKET) a restart sets again */
+  /** NETLINK, PACKET: the socket-level options (SOL_SOCKET) a restart sets again */
   socketOptions: SocketOptions | null;
+  /** PACKET */
+  packet: PacketSocket | null;
   /** UNIX_PAIR: SO_PASSCRED */
   unixPasscred: boolean;
   /** UNIX_PAIR: its peer's SO_PASSCRED */
@@ -757,7 +759,55 @@ export interface NetlinkSocket {
 }
 
 /**
- * The socket-level options (SOL_SOCKET) of a NETLINK File, each saved
+ * A packet socket (File kind PACKET): as socket(AF_PACKET, type, 0),
+ * setsockopt(SOL_PACKET) and bind() make it, as packet_diag reports it.
+ * A restart needs CAP_NET_RAW, and the interfaces it names under the
+ * names they had.
+ */
+export interface PacketSocket {
+  /** SOCK_RAW 3 or SOCK_DGRAM 2 */
+  type: number;
+  /** the ethertype it receives, in host order (ETH_P_ALL 3); 0: none */
+  protocol: number;
+  /** the interface it is bound to; 0: every one */
+  ifindex: number;
+  /** that interface's name */
+  ifname: string;
+  /** PACKET_VERSION: TPACKET_V1 0, V2 1, V3 2 */
+  version: number;
+  /** PACKET_AUXDATA */
+  auxdata: boolean;
+  /** PACKET_ORIGDEV */
+  origdev: boolean;
+  /** PACKET_VNET_HDR (SOCK_RAW) */
+  vnetHdr: boolean;
+  /** PACKET_LOSS */
+  loss: boolean;
+  /** PACKET_RESERVE */
+  reserve: number;
+  /** PACKET_TIMESTAMP's SOF_TIMESTAMPING_* flags */
+  timestamp: number;
+  /** PACKET_COPY_THRESH */
+  copyThresh: number;
+  /** PACKET_ADD_MEMBERSHIP's, newest first */
+  memberships: PacketMembership[];
+}
+
+/** One PACKET_ADD_MEMBERSHIP of a packet socket. */
+export interface PacketMembership {
+  ifindex: number;
+  /** that interface's name */
+  ifname: string;
+  /** PACKET_MR_MULTICAST 0, PACKET_MR_PROMISC 1, PACKET_MR_ALLMULTI 2, PACKET_MR_UNICAST 3 */
+  type: number;
+  /** MULTICAST, UNICAST: the address, up to 32 bytes */
+  address: Buffer;
+  /** how many times it was added (1 to 64) */
+  count: number;
+}
+
+/**
+ * The socket-level options (SOL_SOCKET) of a NETLINK or PACKET File, each saved
  * only when it is not the default of a new socket.
  */
 export interface SocketOptions {

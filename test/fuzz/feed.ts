@@ -100,6 +100,14 @@ export const SEED_SPECS: readonly SeedSpec[] = [
     owner: 'root',
     focus: fileFields('(netlink|socketOptions)\\.'),
   },
+  // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
+  {
+    name: 'packet',
+    workload: 'packet_sockets',
+    args: (dir) => ['serve', dir],
+    owner: 'root',
+    focus: fileFields('(packet|socketOptions)\\.'),
+  },
   // MAP_HUGETLB memory private and shared with a child, a hugetlbfs file, a SHM_HUGETLB segment:
   // after ipc, whose objects its image holds too (its own segment would be in ipc's otherwise).
   {
@@ -116,7 +124,7 @@ export const SEED_SPECS: readonly SeedSpec[] = [
 export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody-tree'];
 
 /** The CI's second short run: the seeds made each for one kind of object. */
-export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'netlink', 'hugetlb'];
+export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'hugetlb'];
 
 /** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
 export const FIXTURE_DIR = '/tmp/cpt-fuzz';

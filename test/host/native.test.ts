@@ -40,6 +40,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   USER_RECORDS: true,
   INIT_NS_GROUPS: true,
   NETLINK: true,
+  PACKET: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -220,6 +221,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     USER_RECORDS: 12,
     INIT_NS_GROUPS: 13,
     NETLINK: 14,
+    PACKET: 15,
   });
 });
 

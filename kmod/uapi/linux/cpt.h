@@ -134,6 +134,12 @@ struct cpt_api {
  * peer and options, and a restart binds them to that port id again.
  */
 #define CPT_FEATURE_NETLINK _BITULL(14)
+/*
+ * A checkpoint saves packet sockets (AF_PACKET, SOCK_RAW and SOCK_DGRAM)
+ * with their ethertype, interface, memberships and options; a restart
+ * makes them as the restarting caller (CAP_NET_RAW).
+ */
+#define CPT_FEATURE_PACKET _BITULL(15)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -142,7 +148,7 @@ struct cpt_api {
 			    CPT_FEATURE_EXT_UNIX_SK | \
 			    CPT_FEATURE_USER_RECORDS | \
 			    CPT_FEATURE_INIT_NS_GROUPS | \
-			    CPT_FEATURE_NETLINK)
+			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

@@ -30,6 +30,7 @@ import type {
 import { signalName } from '../../signals.js';
 import { describeInet, inetAddress } from './inet.js';
 import { describeNetlink } from './netlink.js';
+import { describePacket } from './packet.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
 import {
@@ -203,6 +204,8 @@ function describeFile(file: File): string {
       return describeInet(file.inet);
     case 'NETLINK':
       return describeNetlink(file.netlink, file.socketOptions);
+    case 'PACKET':
+      return describePacket(file.packet, file.socketOptions);
     case 'SIGNALFD':
       return `signals ${hex(file.signalfdMask)}`;
     case 'TIMERFD':
@@ -809,6 +812,10 @@ function fileJson(file: File): Record<string, unknown> {
               timestamp: d.timestamp.toString(),
             })),
           },
+    packet:
+      file.packet === null
+        ? null
+        : { ...file.packet, memberships: file.packet.memberships.map((m) => ({ ...m, address: m.address.toString('base64') })) },
     unixSocket:
       file.unixSocket === null
         ? null

@@ -68,6 +68,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'NETLINK',
             'NEW_PIDNS',
             'NEXT_PID',
+            'PACKET',
             'PTY',
             'SESSION',
             'STATS',

@@ -18,16 +18,19 @@ const SOCKETS = {
   'route-unbound-groups': 'an unbound NETLINK_ROUTE socket listening to a group',
 };
 
-/** The workload's checks for both rows (root's, nobody's), as PREFIX's. */
-function workloadChecks(prefix: string): Record<string, string> {
+/** The workload's checks for both rows, as PREFIX's; `whose` says whose process (root’s, nobody’s). */
+function workloadChecks(prefix: string, whose: string): Record<string, string> {
   return {
     ...Object.fromEntries(
-      Object.entries(SOCKETS).map(([name, what]) => [`${prefix}.${name}`, `${what} keeps its port id, groups, peer and options`]),
+      Object.entries(SOCKETS).map(([name, what]) => [
+        `${prefix}.${name}`,
+        `${what} of ${whose} process keeps its port id, groups, peer and options`,
+      ]),
     ),
-    [`${prefix}.tgid-portid`]: 'the socket the kernel bound has the tgid as its port id',
-    [`${prefix}.route-dump`]: 'the route socket dumps the links (RTM_GETLINK) and finds lo',
-    [`${prefix}.generic-unbound-works`]: 'the unbound generic socket gets the controller’s family (CTRL_CMD_GETFAMILY)',
-    [`${prefix}.generic-autobound-works`]: 'the autobound generic socket gets the controller’s family',
+    [`${prefix}.tgid-portid`]: `the socket the kernel bound for ${whose} process has the tgid as its port id`,
+    [`${prefix}.route-dump`]: `the route socket of ${whose} process dumps the links (RTM_GETLINK) and finds lo`,
+    [`${prefix}.generic-unbound-works`]: `the unbound generic socket of ${whose} process gets the controller’s family (CTRL_CMD_GETFAMILY)`,
+    [`${prefix}.generic-autobound-works`]: `the autobound generic socket of ${whose} process gets the controller’s family`,
   };
 }
 
@@ -40,7 +43,7 @@ export const netlinkScenarios: readonly Scenario[] = [
     checks: {
       'netlink.checkpoint': 'a process holding netlink route and generic sockets is checkpointed and killed',
       'netlink.exit-status': 'the restarted process checks its netlink sockets and ends well',
-      ...workloadChecks('netlink'),
+      ...workloadChecks('netlink', 'root’s'),
       'netlink.route-connected-works': 'the connected route socket adds 127.0.0.9 to lo and gets its ack',
       'netlink.route-notified':
         'the route socket listening to RTNLGRP_IPV4_IFADDR gets the RTM_NEWADDR notification, with its group (NETLINK_PKTINFO)',
@@ -63,7 +66,7 @@ export const netlinkScenarios: readonly Scenario[] = [
     checks: {
       'netlink-user.checkpoint': 'nobody checkpoints its process holding netlink sockets',
       'netlink-user.exit-status': 'nobody’s restarted process checks its netlink sockets and ends well',
-      ...workloadChecks('netlink-user'),
+      ...workloadChecks('netlink-user', 'nobody’s'),
     },
   },
   {

@@ -15,6 +15,7 @@ import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { udprawScenarios } from './udpraw.js';
 import { netlinkScenarios } from './netlink.js';
+import { packetScenarios } from './packet.js';
 import { udpQueueScenarios } from './udpqueue.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { tcpSharedScenarios } from './tcp-shared.js';
@@ -100,6 +101,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...inetScenarios,
   ...udprawScenarios,
   ...netlinkScenarios,
+  ...packetScenarios,
   ...udpQueueScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,

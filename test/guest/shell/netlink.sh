@@ -36,7 +36,7 @@ after_netlink() {
 	status=$?
 	touch "$scratch/hold/go"
 	pass_if netlink.portid-taken "restart with port id $portid taken exited $status: $(tr '\n' ' ' <"$scratch/taken.err")" \
-		sh -c '[ "$0" -ne 0 ] && [ ! -d "/proc/$1" ] && grep -q "fd 4: cannot bind its netlink socket to port id $2 (groups 0) again: taken by another socket" "$3"' \
+		sh -c '[ "$0" -ne 0 ] && [ ! -d "/proc/$1" ] && grep -q "fd 4: cannot bind its netlink socket to port id $2 (groups 0x0) again: taken by another socket" "$3"' \
 		"$status" "$pid" "$portid" "$scratch/taken.err"
 	wait "$holder" 2>/dev/null
 }
