@@ -60,26 +60,13 @@ static const char *const names[NR_FDS] = {
 
 static int root;
 
-static void at(int fd, int want)
-{
-	if (fd != want && (dup2(fd, want) != want || close(fd)))
-		die("dup2");
-}
-
 static int make(int type, int protocol, int want)
 {
 	int fd = socket(AF_NETLINK, type, protocol);
 
 	if (fd < 0)
 		die("socket");
-	at(fd, want);
-	return want;
-}
-
-static void set(int fd, int level, int name, int val)
-{
-	if (setsockopt(fd, level, name, &val, sizeof(val)))
-		die("setsockopt");
+	return fd_at(fd, want);
 }
 
 static void bind_to(int fd, uint32_t portid, uint32_t groups)
@@ -322,18 +309,18 @@ static int serve(const char *go)
 	int i, err;
 
 	make(SOCK_RAW, NETLINK_ROUTE, 3);
-	set(3, SOL_NETLINK, NETLINK_PKTINFO, 1);
-	set(3, SOL_NETLINK, NETLINK_EXT_ACK, 1);
-	set(3, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
-	set(3, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1);
-	set(3, SOL_NETLINK, NETLINK_BROADCAST_ERROR, 1);
-	set(3, SOL_SOCKET, SO_RCVBUF, 65536);
+	set_int_opt(3, SOL_NETLINK, NETLINK_PKTINFO, 1);
+	set_int_opt(3, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+	set_int_opt(3, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+	set_int_opt(3, SOL_NETLINK, NETLINK_NO_ENOBUFS, 1);
+	set_int_opt(3, SOL_NETLINK, NETLINK_BROADCAST_ERROR, 1);
+	set_int_opt(3, SOL_SOCKET, SO_RCVBUF, 65536);
 	bind_to(3, 0, RTMGRP_LINK | RTMGRP_IPV4_IFADDR);
-	set(3, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, GROUP_ABOVE_32);
+	set_int_opt(3, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, GROUP_ABOVE_32);
 
 	make(SOCK_RAW, NETLINK_ROUTE, 4);
-	set(4, SOL_NETLINK, NETLINK_CAP_ACK, 1);
-	set(4, SOL_SOCKET, SO_PASSCRED, 1);
+	set_int_opt(4, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+	set_int_opt(4, SOL_SOCKET, SO_PASSCRED, 1);
 	bind_to(4, 0x7f000000 + getpid(), 0);
 	{
 		struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
@@ -346,12 +333,13 @@ static int serve(const char *go)
 
 	make(SOCK_RAW, NETLINK_GENERIC, 6);
 	if (root)
-		set(6, SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, 1);
+		set_int_opt(6, SOL_NETLINK, NETLINK_LISTEN_ALL_NSID, 1);
 	if (!finds_nlctrl(6, why, sizeof(why)))
 		die(why);
 
 	make(SOCK_RAW, NETLINK_ROUTE, 7);
-	set(7, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_IPV6_IFADDR);
+	set_int_opt(7, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+		    RTNLGRP_IPV6_IFADDR);
 
 	for (i = 0; i < NR_FDS; i++)
 		state_of(FIRST_FD + i, before[i], sizeof(before[i]));

@@ -50,26 +50,13 @@
 static const char *const names[NR_FDS] = { "raw-bound", "dgram-bound",
 					   "raw-unbound" };
 
-static void at(int fd, int want)
-{
-	if (fd != want && (dup2(fd, want) != want || close(fd)))
-		die("dup2");
-}
-
 static int make(int type, int want)
 {
 	int fd = socket(AF_PACKET, type, 0);
 
 	if (fd < 0)
 		die("socket");
-	at(fd, want);
-	return want;
-}
-
-static void set(int fd, int level, int name, int val)
-{
-	if (setsockopt(fd, level, name, &val, sizeof(val)))
-		die("setsockopt");
+	return fd_at(fd, want);
 }
 
 static void join(int fd, int type)
@@ -197,21 +184,21 @@ static int serve(const char *go)
 	int i;
 
 	make(SOCK_RAW, 3);
-	set(3, SOL_PACKET, PACKET_VERSION, TPACKET_V2);
-	set(3, SOL_PACKET, PACKET_AUXDATA, 1);
-	set(3, SOL_PACKET, PACKET_ORIGDEV, 1);
-	set(3, SOL_PACKET, PACKET_RESERVE, 16);
+	set_int_opt(3, SOL_PACKET, PACKET_VERSION, TPACKET_V2);
+	set_int_opt(3, SOL_PACKET, PACKET_AUXDATA, 1);
+	set_int_opt(3, SOL_PACKET, PACKET_ORIGDEV, 1);
+	set_int_opt(3, SOL_PACKET, PACKET_RESERVE, 16);
 	join(3, PACKET_MR_PROMISC);
 	join(3, PACKET_MR_PROMISC);
 	bind_lo(3, ETH_RAW);
 
 	make(SOCK_DGRAM, 4);
-	set(4, SOL_SOCKET, SO_RCVBUF, 65536);
+	set_int_opt(4, SOL_SOCKET, SO_RCVBUF, 65536);
 	join(4, PACKET_MR_ALLMULTI);
 	bind_lo(4, ETH_DGRAM);
 
 	make(SOCK_RAW, 5);
-	set(5, SOL_PACKET, PACKET_LOSS, 1);
+	set_int_opt(5, SOL_PACKET, PACKET_LOSS, 1);
 
 	for (i = 0; i < NR_FDS; i++)
 		state_of(3 + i, before[i], sizeof(before[i]));
@@ -233,21 +220,6 @@ static int serve(const char *go)
 	check("dgram-loops-back",
 	      loops_back(4, 0, ETH_DGRAM, 0, why, sizeof(why)), "%s", why);
 	return check_exit_status();
-}
-
-/* CAP_NET_RAW out of every set, the bounding set too. */
-static void drop_net_raw(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) || prctl(PR_CAPBSET_DROP, CAP_NET_RAW))
-		die("capget");
-	d[0].effective &= ~(1U << CAP_NET_RAW);
-	d[0].permitted &= ~(1U << CAP_NET_RAW);
-	d[0].inheritable &= ~(1U << CAP_NET_RAW);
-	if (syscall(SYS_capset, &h, d))
-		die("capset");
 }
 
 static int nocap(const char *go)
@@ -281,8 +253,8 @@ static int refused(const char *kind, const char *go)
 			       sizeof(ring)))
 			die("PACKET_RX_RING");
 	} else if (!strcmp(kind, "fanout")) {
-		set(3, SOL_PACKET, PACKET_FANOUT,
-		    77 | PACKET_FANOUT_HASH << 16);
+		set_int_opt(3, SOL_PACKET, PACKET_FANOUT,
+			    77 | PACKET_FANOUT_HASH << 16);
 	} else if (send_frame(3, 1, ETH_REFUSED) ||
 		   !fd_readable(3, TIMEOUT_MS)) {
 		die("queued");
