@@ -140,6 +140,7 @@ static int cpt_packet_diag(unsigned int fd, struct sock *sk, void *buf, size_t s
 	struct msghdr msg = {};
 	const struct nlmsghdr *nlh;
 	struct socket *nl;
+	struct file *file;
 	bool done = false;
 	int ret, len;
 
@@ -147,6 +148,16 @@ static int cpt_packet_diag(unsigned int fd, struct sock *sk, void *buf, size_t s
 	ret = sock_create_kern(sock_net(sk), AF_NETLINK, SOCK_RAW, NETLINK_SOCK_DIAG, &nl);
 	if (ret)
 		goto out_note;
+	/*
+	 * With a file, the checkpointer's: packet_diag asks the requester's
+	 * file for CAP_NET_ADMIN (netlink_net_capable()), which a socket
+	 * made in the kernel has none of.
+	 */
+	file = sock_alloc_file(nl, 0, NULL);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		goto out_note;
+	}
 	ret = kernel_sendmsg(nl, &msg, &iov, 1, sizeof(req));
 	ret = ret == sizeof(req) ? 0 : ret < 0 ? ret : -EIO;
 	while (!ret && !done) {
@@ -172,7 +183,7 @@ static int cpt_packet_diag(unsigned int fd, struct sock *sk, void *buf, size_t s
 			}
 		}
 	}
-	sock_release(nl);
+	fput(file);
 	if (!ret && !d->found)
 		ret = -ENOENT;
 	if (!ret)
