@@ -95,6 +95,10 @@
  *                 made without (given a free huge page) has it covered: what
  *                 tells a SHM_NORESERVE segment's unreserved pages
  *                 (cpt_compat_hugetlb.c)
+ *  netlink_sock   a NETLINK_ROUTE socket made here reads back through cpt's
+ *                 copy of struct netlink_sock's head as getsockname() and
+ *                 setsockopt() made it, and as dumping once an RTM_GETLINK
+ *                 dump is asked for and not read (cpt_compat_netlink.c)
  * The module parameter compat_fail=NAME forces a check to fail after it ran,
  * to test the refusal; compat_checks lists the checks and their outcome, and
  * compat_built_for the kernel release the module was built for.
@@ -915,6 +919,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "scm_rights", cpt_check_scm_rights },
 	/* UDP datagrams queued */
 	{ "udp_queue", cpt_check_udp_queue },
+	/* netlink sockets (issue 14) */
+	{ "netlink_sock", cpt_check_netlink_sock },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

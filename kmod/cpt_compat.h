@@ -510,4 +510,20 @@ unsigned int cpt_compat_skb_files(const struct sk_buff *skb, struct file **files
 				  unsigned int max);
 int cpt_check_scm_rights(void);
 
+/*
+ * cpt_compat_netlink.c: what a netlink socket's struct says that its
+ * system calls do not: the options set (BIT() of each SOL_NETLINK name:
+ * NETLINK_PKTINFO, NETLINK_LISTEN_ALL_NSID...), whether it is a kernel
+ * socket, whether a dump is in progress (cb_running). Checked:
+ * netlink_sock.
+ */
+struct cpt_netlink_state {
+	u32 opts;
+	bool kernel;
+	bool dumping;
+};
+
+void cpt_compat_netlink_state(struct sock *sk, struct cpt_netlink_state *st);
+int cpt_check_netlink_sock(void);
+
 #endif /* CPT_COMPAT_H */

@@ -22,7 +22,6 @@
 #include <net/net_namespace.h>
 #include <net/raw.h>
 #include <net/sock.h>
-#include <net/sock_reuseport.h>
 #include <net/tcp.h>
 
 #include "cpt_compat.h"
@@ -33,58 +32,17 @@
 #include "cpt_symbols.h"
 #include "cpt_tcp_hold.h"
 
-/* Sock flags an option sets that is not saved, by name. */
-static const struct {
-	int flag;
-	const char *what;
-} cpt_inet_unsaved_flags[] = {
-	{ SOCK_DBG, "SO_DEBUG" },
-	{ SOCK_RCVTSTAMP, "SO_TIMESTAMP" },
-	{ SOCK_RCVTSTAMPNS, "SO_TIMESTAMPNS" },
-	{ SOCK_LOCALROUTE, "SO_DONTROUTE" },
-	{ SOCK_RXQ_OVFL, "SO_RXQ_OVFL" },
-	{ SOCK_ZEROCOPY, "SO_ZEROCOPY" },
-	{ SOCK_WIFI_STATUS, "SO_WIFI_STATUS" },
-	{ SOCK_NOFCS, "SO_NOFCS" },
-	{ SOCK_FILTER_LOCKED, "SO_LOCK_FILTER" },
-	{ SOCK_SELECT_ERR_QUEUE, "SO_SELECT_ERR_QUEUE" },
-	{ SOCK_TXTIME, "SO_TXTIME" },
-	{ SOCK_RCVMARK, "SO_RCVMARK" },
-};
-
 /* The first option set on the socket that a restart would not set again, or NULL. */
 const char *cpt_inet_unsaved_option(struct sock *sk)
 {
 	struct inet_sock *inet = inet_sk(sk);
-	struct sock_reuseport *reuse;
 	const char *what;
-	bool reuse_prog;
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(cpt_inet_unsaved_flags); i++)
-		if (sock_flag(sk, cpt_inet_unsaved_flags[i].flag))
-			return cpt_inet_unsaved_flags[i].what;
 	if (test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
 		return "SO_PASSCRED";
-	if (test_bit(SOCK_PASSSEC, &sk->sk_socket->flags))
-		return "SO_PASSSEC";
-	what = cpt_sock_unrestored_option(sk);
+	what = cpt_sock_unsaved_option(sk);
 	if (what)
 		return what;
-	rcu_read_lock();
-	reuse = rcu_dereference(sk->sk_reuseport_cb);
-	reuse_prog = reuse && rcu_access_pointer(reuse->prog);
-	rcu_read_unlock();
-	if (reuse_prog)
-		return "a reuseport program (SO_ATTACH_REUSEPORT_*)";
-	if (READ_ONCE(sk->sk_tsflags))
-		return "SO_TIMESTAMPING";
-	if (READ_ONCE(sk->sk_max_pacing_rate) != ~0UL)
-		return "SO_MAX_PACING_RATE";
-#ifdef CONFIG_NET_RX_BUSY_POLL
-	if (READ_ONCE(sk->sk_ll_usec))
-		return "SO_BUSY_POLL";
-#endif
 	if (inet->cmsg_flags)
 		return "an IP_PKTINFO-like receive option (IP_RECV*)";
 	if (rcu_access_pointer(inet->inet_opt))

@@ -58,6 +58,8 @@ static const struct cpt_file_ops *const cpt_file_kinds[] = {
 	[CPT_PB_FILE_KIND_INET] = &cpt_file_inet_ops,
 	[CPT_PB_FILE_KIND_FANOTIFY] = &cpt_fanotify_ops,
 	[CPT_PB_FILE_KIND_SHELL_TTY] = &cpt_shell_tty_ops,
+	[CPT_PB_FILE_KIND_NETLINK] = &cpt_file_netlink_ops,
+	[CPT_PB_FILE_KIND_PACKET] = &cpt_file_packet_ops,
 };
 
 const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
@@ -80,6 +82,8 @@ static const struct cpt_file_ops *const cpt_file_claimers[] = {
 	&cpt_file_reg_ops,	/* and character and block devices */
 	&cpt_file_fifo_ops,	/* and pipes */
 	&cpt_file_inet_ops,	/* TCP and UDP sockets */
+	&cpt_file_netlink_ops,
+	&cpt_file_packet_ops,
 	&cpt_unix_listener_ops,	/* and other sockets */
 	&cpt_file_eventfd_ops,
 	&cpt_file_signalfd_ops,

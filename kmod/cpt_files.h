@@ -19,6 +19,7 @@
 #include <linux/xarray.h>
 
 #include "cpt_session.h"
+#include "cpt_sock.h"
 
 struct file;
 struct pid_namespace;
@@ -257,6 +258,31 @@ struct cpt_rfile_inet {
 	size_t queue_bytes;
 };
 
+/* The highest netlink group a NETLINK File may listen to. */
+#define CPT_NETLINK_MAX_GROUPS 1024
+
+struct cpt_rfile_netlink {
+	bool present;
+	u32 protocol, type, portid;
+	DECLARE_BITMAP(groups, CPT_NETLINK_MAX_GROUPS);	/* group n is bit n - 1 */
+	u32 last_group;
+	bool connected;
+	u32 dst_portid, dst_group;
+	u32 opts;			/* by index in cpt_file_netlink.c's options */
+	struct cpt_sock_opts sock_opts;
+};
+
+struct cpt_rfile_packet {
+	bool present;
+	u32 type, protocol, ifindex;
+	char ifname[IFNAMSIZ];
+	u32 version, reserve, timestamp, copy_thresh;
+	u32 flags;			/* BIT() of the boolean PacketSocket fields set */
+	u32 nr_mships;			/* its memberships, walked again in msg */
+	struct cpt_pb_field msg;
+	struct cpt_sock_opts sock_opts;
+};
+
 struct cpt_epoll_target;
 
 struct cpt_epoll_watch;
@@ -343,6 +369,8 @@ struct cpt_rfile {
 		struct cpt_rfile_pty pty;	/* PTY_MASTER, PTY_SLAVE */
 		struct cpt_rfile_pidfd pidfd;
 		struct cpt_rfile_inet inet;
+		struct cpt_rfile_netlink netlink;
+		struct cpt_rfile_packet packet;
 		struct cpt_rfile_shell_tty shell_tty;
 	};
 };
@@ -468,6 +496,10 @@ extern const struct cpt_file_ops cpt_file_pidfd_ops;
 struct file *cpt_pidfd_of_gone_pid(unsigned int flags);
 /* cpt_file_opath.c: O_PATH fds, by path. */
 extern const struct cpt_file_ops cpt_file_opath_ops;
+/* cpt_file_netlink.c: netlink sockets. */
+extern const struct cpt_file_ops cpt_file_netlink_ops;
+/* cpt_file_packet.c: packet sockets. */
+extern const struct cpt_file_ops cpt_file_packet_ops;
 /* cpt_file_inet.c: TCP, UDP, ping and raw sockets (cpt_file_inet.h). */
 extern const struct cpt_file_ops cpt_file_inet_ops;
 /*

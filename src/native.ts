@@ -25,7 +25,9 @@ export type FeatureName =
   | 'TCP_HOLD'
   | 'EXT_UNIX_SK'
   | 'USER_RECORDS'
-  | 'INIT_NS_GROUPS';
+  | 'INIT_NS_GROUPS'
+  | 'NETLINK'
+  | 'PACKET';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

@@ -274,7 +274,7 @@ export interface Signals {
   altstackFlags: number;
 }
 
-export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY' | 'SHELL_TTY';
+export type FileKind = 'UNKNOWN' | 'REGULAR' | 'DIRECTORY' | 'CHAR_DEVICE' | 'INHERITED' | 'PIPE' | 'DELETED' | 'MEMFD' | 'EVENTFD' | 'FIFO' | 'UNIX_PAIR' | 'SIGNALFD' | 'TIMERFD' | 'EPOLL' | 'MQUEUE' | 'PTY_MASTER' | 'PTY_SLAVE' | 'INOTIFY' | 'UNIX_LISTENER' | 'PIDFD' | 'O_PATH' | 'UNIX_STREAM' | 'UNIX_DGRAM' | 'INET' | 'FANOTIFY' | 'SHELL_TTY' | 'NETLINK' | 'PACKET';
 
 /**
  * Who the file signals (fcntl(2)): its owner for SIGIO (F_SETOWN_EX),
@@ -449,6 +449,12 @@ export interface File {
    * process whose fd or queued message names it
    */
   inFlight: boolean;
+  /** NETLINK */
+  netlink: NetlinkSocket | null;
+  /** NETLINK, PACKET: the socket-level options (SOL_SOCKET) a restart sets again */
+  socketOptions: SocketOptions | null;
+  /** PACKET */
+  packet: PacketSocket | null;
   /** UNIX_PAIR: SO_PASSCRED */
   unixPasscred: boolean;
   /** UNIX_PAIR: its peer's SO_PASSCRED */
@@ -711,6 +717,110 @@ export interface InetSocket {
    * leaves them (docs/image-format.md).
    */
   udpQueue: InetDatagram[];
+}
+
+/**
+ * A netlink socket (File kind NETLINK): as socket(AF_NETLINK, type,
+ * protocol), bind() and connect() make it, with its netlink options
+ * (SOL_NETLINK). A restart binds it to its portid again, or fails naming
+ * it; it holds no message unread (a checkpoint refuses those).
+ */
+export interface NetlinkSocket {
+  /** NETLINK_ROUTE 0, NETLINK_SOCK_DIAG 4, NETLINK_KOBJECT_UEVENT 15, NETLINK_GENERIC 16 */
+  protocol: number;
+  /** SOCK_RAW 3 or SOCK_DGRAM 2 */
+  type: number;
+  /** its bound port id (autobind gives the tgid); 0: unbound */
+  portid: number;
+  /**
+   * the multicast groups it listens to, by number (1 is bit 0 of
+   * nl_groups), increasing; groups above 32 too (NETLINK_ADD_MEMBERSHIP)
+   */
+  groups: number[];
+  /** connect(): sends go to dst_portid, dst_group */
+  connected: boolean;
+  dstPortid: number;
+  /** a group number, 0: none (connect()'s nl_groups, its lowest bit) */
+  dstGroup: number;
+  /** NETLINK_PKTINFO */
+  pktinfo: boolean;
+  /** NETLINK_BROADCAST_ERROR */
+  broadcastError: boolean;
+  /** NETLINK_NO_ENOBUFS */
+  noEnobufs: boolean;
+  /** NETLINK_LISTEN_ALL_NSID */
+  listenAllNsid: boolean;
+  /** NETLINK_CAP_ACK */
+  capAck: boolean;
+  /** NETLINK_EXT_ACK */
+  extAck: boolean;
+  /** NETLINK_GET_STRICT_CHK */
+  getStrictChk: boolean;
+}
+
+/**
+ * A packet socket (File kind PACKET): as socket(AF_PACKET, type, 0),
+ * setsockopt(SOL_PACKET) and bind() make it, as packet_diag reports it.
+ * A restart needs CAP_NET_RAW, and the interfaces it names under the
+ * names they had.
+ */
+export interface PacketSocket {
+  /** SOCK_RAW 3 or SOCK_DGRAM 2 */
+  type: number;
+  /** the ethertype it receives, in host order (ETH_P_ALL 3); 0: none */
+  protocol: number;
+  /** the interface it is bound to; 0: every one */
+  ifindex: number;
+  /** that interface's name */
+  ifname: string;
+  /** PACKET_VERSION: TPACKET_V1 0, V2 1, V3 2 */
+  version: number;
+  /** PACKET_AUXDATA */
+  auxdata: boolean;
+  /** PACKET_ORIGDEV */
+  origdev: boolean;
+  /** PACKET_VNET_HDR (SOCK_RAW) */
+  vnetHdr: boolean;
+  /** PACKET_LOSS */
+  loss: boolean;
+  /** PACKET_RESERVE */
+  reserve: number;
+  /** PACKET_TIMESTAMP's SOF_TIMESTAMPING_* flags */
+  timestamp: number;
+  /** PACKET_COPY_THRESH */
+  copyThresh: number;
+  /** PACKET_ADD_MEMBERSHIP's, newest first */
+  memberships: PacketMembership[];
+}
+
+/** One PACKET_ADD_MEMBERSHIP of a packet socket. */
+export interface PacketMembership {
+  ifindex: number;
+  /** that interface's name */
+  ifname: string;
+  /** PACKET_MR_MULTICAST 0, PACKET_MR_PROMISC 1, PACKET_MR_ALLMULTI 2, PACKET_MR_UNICAST 3 */
+  type: number;
+  /** MULTICAST, UNICAST: the address, up to 32 bytes */
+  address: Buffer;
+  /** how many times it was added (1 to 64) */
+  count: number;
+}
+
+/**
+ * The socket-level options (SOL_SOCKET) of a NETLINK or PACKET File, each saved
+ * only when it is not the default of a new socket.
+ */
+export interface SocketOptions {
+  /** SO_RCVBUF as getsockopt() gives it, when the user set it (SOCK_RCVBUF_LOCK) */
+  rcvbuf: number;
+  /** SO_SNDBUF, likewise (SOCK_SNDBUF_LOCK) */
+  sndbuf: number;
+  /** SO_PRIORITY */
+  priority: number;
+  /** SO_MARK */
+  mark: number;
+  /** SO_PASSCRED */
+  passcred: boolean;
 }
 
 /** A datagram a UDP (UDP-Lite) socket has yet to read. */

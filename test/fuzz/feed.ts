@@ -92,6 +92,22 @@ export const SEED_SPECS: readonly SeedSpec[] = [
   { name: 'unix-dgram', workload: 'unix_sockets', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
   // fanotify groups, privileged and not, with inode, directory, evictable and filesystem marks.
   { name: 'fanotify', workload: 'fanotify_state', args: (dir) => [dir], owner: 'root', focus: fileFields('fanotify') },
+  // Netlink sockets: route and generic, bound by the kernel and to a chosen port id, groups above 32, connected, with options.
+  {
+    name: 'netlink',
+    workload: 'netlink_sockets',
+    args: (dir) => ['serve', dir],
+    owner: 'root',
+    focus: fileFields('(netlink|socketOptions)\\.'),
+  },
+  // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
+  {
+    name: 'packet',
+    workload: 'packet_sockets',
+    args: (dir) => ['serve', dir],
+    owner: 'root',
+    focus: fileFields('(packet|socketOptions)\\.'),
+  },
   // MAP_HUGETLB memory private and shared with a child, a hugetlbfs file, a SHM_HUGETLB segment:
   // after ipc, whose objects its image holds too (its own segment would be in ipc's otherwise).
   {
@@ -108,7 +124,7 @@ export const SEED_SPECS: readonly SeedSpec[] = [
 export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody-tree'];
 
 /** The CI's second short run: the seeds made each for one kind of object. */
-export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'hugetlb'];
+export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'hugetlb'];
 
 /** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
 export const FIXTURE_DIR = '/tmp/cpt-fuzz';

@@ -39,6 +39,8 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   EXT_UNIX_SK: true,
   USER_RECORDS: true,
   INIT_NS_GROUPS: true,
+  NETLINK: true,
+  PACKET: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -218,6 +220,8 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     EXT_UNIX_SK: 11,
     USER_RECORDS: 12,
     INIT_NS_GROUPS: 13,
+    NETLINK: 14,
+    PACKET: 15,
   });
 });
 

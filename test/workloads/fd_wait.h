@@ -3,7 +3,8 @@
  * What the socket workloads share around their checks: a setup step that
  * fails ends the workload with 2 (not a check that failed, which is 1), and
  * a wait for data bounded in time, so that a lost byte fails a check
- * instead of hanging the scenario until its timeout.
+ * instead of hanging the scenario until its timeout; a socket moved to the
+ * fd a check names, an int option set, CAP_NET_RAW dropped.
  */
 #ifndef CPT_TEST_FD_WAIT_H
 #define CPT_TEST_FD_WAIT_H
@@ -11,6 +12,11 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
 
 static inline void die(const char *what)
 {
@@ -24,6 +30,36 @@ static inline int fd_readable(int fd, int timeout_ms)
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 
 	return poll(&p, 1, timeout_ms) == 1;
+}
+
+/* fd, moved to want (closed where it was). */
+static inline int fd_at(int fd, int want)
+{
+	if (fd != want && (dup2(fd, want) != want || close(fd)))
+		die("dup2");
+	return want;
+}
+
+/* setsockopt() of an int option, or the workload ends. */
+static inline void set_int_opt(int fd, int level, int name, int val)
+{
+	if (setsockopt(fd, level, name, &val, sizeof(val)))
+		die("setsockopt");
+}
+
+/* CAP_NET_RAW out of every set, the bounding set too. */
+static inline void drop_net_raw(void)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) || prctl(PR_CAPBSET_DROP, CAP_NET_RAW))
+		die("capget");
+	d[0].effective &= ~(1U << CAP_NET_RAW);
+	d[0].permitted &= ~(1U << CAP_NET_RAW);
+	d[0].inheritable &= ~(1U << CAP_NET_RAW);
+	if (syscall(SYS_capset, &h, d))
+		die("capset");
 }
 
 #endif

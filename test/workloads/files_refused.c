@@ -31,8 +31,8 @@ static int open_kind(const char *kind, const char *go_file)
 	int fds[2], fd = -1;
 
 	if (!strcmp(kind, "socket")) {
-		/* A netlink socket: not supported (TCP and UDP ones are). */
-		fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+		/* A netlink socket of a protocol not saved (route and generic ones are). */
+		fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_FIB_LOOKUP);
 	} else if (!strcmp(kind, "pipe")) {
 		/*
 		 * A pipe whose write end a process outside the tree holds: a

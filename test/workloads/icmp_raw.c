@@ -334,21 +334,6 @@ static int serve(const char *go)
 	return check_exit_status();
 }
 
-/* CAP_NET_RAW out of every set, the bounding set too. */
-static void drop_net_raw(void)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-
-	if (syscall(SYS_capget, &h, d) || prctl(PR_CAPBSET_DROP, CAP_NET_RAW))
-		die("capget");
-	d[0].effective &= ~(1U << CAP_NET_RAW);
-	d[0].permitted &= ~(1U << CAP_NET_RAW);
-	d[0].inheritable &= ~(1U << CAP_NET_RAW);
-	if (syscall(SYS_capset, &h, d))
-		die("capset");
-}
-
 static int nocap(const char *go)
 {
 	struct sockaddr_in lo4 = v4("127.0.0.1");

@@ -19,7 +19,7 @@
  *   is stream, refused at checkpoint: after DIR/go, its connection answers
  *   (kept-running). stream-queued is stream-kept with the answer to its
  *   "push" left unread. pair-rights (PATH unused) holds a stream socket
- *   pair, at fds 3 and 4, with a netlink socket (no kind a checkpoint
+ *   pair, at fds 3 and 4, with a NETLINK_FIB_LOOKUP socket (no kind a checkpoint
  *   saves) only in flight to fd 3 (SCM_RIGHTS); after DIR/go, fd 3
  *   receives it (kept-running).
  */
@@ -169,7 +169,7 @@ static int pass_fd(int sock, int fd)
 /* The pair-rights client: refused at checkpoint, fd 3's queue as it was. */
 static int pair_rights(const char *dir)
 {
-	int sv[2], nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	int sv[2], nl = socket(AF_NETLINK, SOCK_RAW, NETLINK_FIB_LOOKUP);
 
 	if (nl < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) || sv[0] != 4 ||
 	    pass_fd(sv[1], nl) || close(nl) || dup2(sv[0], 3) != 3 ||

@@ -128,6 +128,18 @@ struct cpt_api {
  * namespace numbers it, and only if the task holds it already.
  */
 #define CPT_FEATURE_INIT_NS_GROUPS _BITULL(13)
+/*
+ * A checkpoint saves netlink sockets (NETLINK_ROUTE, NETLINK_GENERIC,
+ * NETLINK_SOCK_DIAG, NETLINK_KOBJECT_UEVENT) with their port id, groups,
+ * peer and options, and a restart binds them to that port id again.
+ */
+#define CPT_FEATURE_NETLINK _BITULL(14)
+/*
+ * A checkpoint saves packet sockets (AF_PACKET, SOCK_RAW and SOCK_DGRAM)
+ * with their ethertype, interface, memberships and options; a restart
+ * makes them as the restarting caller (CAP_NET_RAW).
+ */
+#define CPT_FEATURE_PACKET _BITULL(15)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -135,7 +147,8 @@ struct cpt_api {
 			    CPT_FEATURE_NEW_PIDNS | CPT_FEATURE_TCP_HOLD | \
 			    CPT_FEATURE_EXT_UNIX_SK | \
 			    CPT_FEATURE_USER_RECORDS | \
-			    CPT_FEATURE_INIT_NS_GROUPS)
+			    CPT_FEATURE_INIT_NS_GROUPS | \
+			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

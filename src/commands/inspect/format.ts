@@ -29,6 +29,8 @@ import type {
 } from '../../image/schema.js';
 import { signalName } from '../../signals.js';
 import { describeInet, inetAddress } from './inet.js';
+import { describeNetlink } from './netlink.js';
+import { describePacket } from './packet.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
 import {
@@ -200,6 +202,10 @@ function describeFile(file: File): string {
       return describeUnixSocket(file);
     case 'INET':
       return describeInet(file.inet);
+    case 'NETLINK':
+      return describeNetlink(file.netlink, file.socketOptions);
+    case 'PACKET':
+      return describePacket(file.packet, file.socketOptions);
     case 'SIGNALFD':
       return `signals ${hex(file.signalfdMask)}`;
     case 'TIMERFD':
@@ -806,6 +812,10 @@ function fileJson(file: File): Record<string, unknown> {
               timestamp: d.timestamp.toString(),
             })),
           },
+    packet:
+      file.packet === null
+        ? null
+        : { ...file.packet, memberships: file.packet.memberships.map((m) => ({ ...m, address: m.address.toString('base64') })) },
     unixSocket:
       file.unixSocket === null
         ? null

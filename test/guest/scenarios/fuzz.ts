@@ -2,7 +2,7 @@
 // fuzz` for long runs): mutants of a single process's, a 14-process tree's,
 // a threaded process's and a tree nobody owns's images (fuzz), and of images
 // each made for one kind of object: established TCP connections, unix
-// datagram sockets, fanotify groups, hugetlb memory (fuzz-kinds); each changed where
+// datagram sockets, fanotify groups, netlink and packet sockets, hugetlb memory (fuzz-kinds); each changed where
 // the format has meaning (varints to 0, 1, -1, maxima and the module's
 // bounds, lengths one off, repeated fields and records emptied, duplicated,
 // dropped or swapped, paths to FIFOs, devices, symlinks and /proc), fed to

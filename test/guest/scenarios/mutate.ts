@@ -55,6 +55,13 @@ export const mutateScenarios: readonly Scenario[] = [
     'mutate-files.mutants-clean': 'every mutant of it ends in an errno or a restored process',
     'mutate-files.no-stray-task': 'no task of those is left behind',
   }),
+  // Netlink sockets: route and generic, bound, connected, with groups and options.
+  mutateScenario({ name: 'mutate-netlink', workload: 'netlink_sockets', args: (dir) => ['serve', dir], mutants: 'mutate_netlink' }, 20, {
+    'mutate-netlink.unmutated-restores': 'an image with netlink sockets restores',
+    'mutate-netlink.mutants': 'at least 1,000 mutants of the netlink sockets image are tried',
+    'mutate-netlink.mutants-clean': 'every mutant of the netlink sockets image ends in an errno or a restored process',
+    'mutate-netlink.no-stray-task': 'no task of the netlink sockets mutants is left behind',
+  }),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
   mutateScenario({ name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc' }, 18, {
     'mutate-ipc.unmutated-restores': 'an image with SysV objects, a POSIX message queue and a pty restores',

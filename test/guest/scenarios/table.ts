@@ -14,6 +14,8 @@ import { freezeRefusedScenarios } from './freeze-refused.js';
 import { foundationScenarios } from './foundation.js';
 import { inetScenarios } from './inet.js';
 import { udprawScenarios } from './udpraw.js';
+import { netlinkScenarios } from './netlink.js';
+import { packetScenarios } from './packet.js';
 import { udpQueueScenarios } from './udpqueue.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { tcpSharedScenarios } from './tcp-shared.js';
@@ -98,6 +100,8 @@ export const SCENARIOS: readonly Scenario[] = [
   ...privgapsScenarios,
   ...inetScenarios,
   ...udprawScenarios,
+  ...netlinkScenarios,
+  ...packetScenarios,
   ...udpQueueScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,

@@ -63,7 +63,7 @@ export const unixext2Scenarios: readonly Scenario[] = [
     costSeconds: 5,
     checks: {
       'unixext2-rights.pair':
-        'a checkpoint refuses a socket pair with a file in flight in its queue (SCM_RIGHTS) of no kind it saves (a netlink socket), naming the fd',
+        'a checkpoint refuses a socket pair with a file in flight in its queue (SCM_RIGHTS) of no kind it saves (a NETLINK_FIB_LOOKUP socket), naming the fd',
       'unixext2-rights.pair-alive': 'the process refused for an fd in flight runs on',
       'unixext2-rights.pair-kept': 'the process refused for an fd in flight receives it',
     },

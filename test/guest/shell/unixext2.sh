@@ -93,10 +93,10 @@ scenario_unixext2_stream() {
 }
 
 # A file in flight (SCM_RIGHTS) in a pair's queue of no kind a checkpoint
-# saves (a netlink socket): refused by name, the tree running on with it
-# still in flight.
+# saves (a NETLINK_FIB_LOOKUP socket): refused by name, the tree running on
+# with it still in flight.
 scenario_unixext2_rights() {
 	expect_refusal unixext2-rights pair \
-		"fd 3: socket other than a unix one is not supported" \
+		"fd 3: netlink socket of protocol 10 is not supported" \
 		"$workloads/unix_ext" client pair-rights -
 }
