@@ -282,9 +282,11 @@ async function roundTripImages(context: Context, name: string, dir: string): Pro
       print(`# ${name}: ${label}.img (${size} bytes) is above the round trip's ${ROUND_TRIP_MAX_BYTES} bytes`);
       continue;
     }
+    const started = Date.now();
     try {
       const result = await roundTrip(image);
-      context.result(`roundtrip.${name}.${label}`, true, `${result.records} records, ${result.bytes} bytes, identical`);
+      const took = ((Date.now() - started) / 1000).toFixed(1);
+      context.result(`roundtrip.${name}.${label}`, true, `${result.records} records, ${result.bytes} bytes, identical (${took} s)`);
     } catch (error: unknown) {
       context.result(`roundtrip.${name}.${label}`, false, errorMessage(error).replace(/\n/g, ' '));
     }

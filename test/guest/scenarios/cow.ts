@@ -13,7 +13,7 @@ export const cowScenarios: readonly Scenario[] = [
     run: cycle('cow_tree', inDir, { after: shellHook('cow', 'after_cow') }),
     // A 50 MB image: six processes' 8 MiB each, saved in full.
     timeoutSeconds: 120,
-    costSeconds: 28,
+    costSeconds: 11,
     checks: {
       'cow.exit-status': 'a parent, four children and a grandchild sharing private memory copy-on-write restart and end well',
       'cow.parent-content': "the parent's 2048 pages hold its words after the restart",

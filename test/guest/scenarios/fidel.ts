@@ -50,7 +50,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-full',
     run: cycle('fidel', (dir) => ['full', ...inDir(dir)], { after: shellHook('fidel', 'after_fidel_full') }),
     timeoutSeconds: 120,
-    costSeconds: 15,
+    costSeconds: 10,
     checks: {
       'fidel-full.checkpoint': 'a process holding /dev/full at two paths is checkpointed and killed',
       'fidel-full.exit-status': 'the restarted process checks its /dev/full fds and ends well',
@@ -93,7 +93,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_hostile'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 36,
+    costSeconds: 25,
     checks: {
       'fidel-hostile.direct-checkpoint': 'a process holding an O_DIRECT fd on 9p is checkpointed',
       'fidel-hostile.direct-tmpfs': 'its image with the file moved to tmpfs (no direct I/O) is refused at restart, naming the fd',

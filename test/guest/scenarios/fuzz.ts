@@ -100,7 +100,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     name: 'fuzz-kinds',
     run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 48, users: ['root'], failures: 'ci-kinds-failures' }),
     timeoutSeconds: 120,
-    costSeconds: 36,
+    costSeconds: 25,
     checks: fuzzChecks(
       'fuzz-kinds',
       'established TCP connections, unix datagram sockets, fanotify groups, hugetlb memory and a SHM_HUGETLB segment',

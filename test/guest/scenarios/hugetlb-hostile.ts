@@ -44,7 +44,7 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     run: shell('hugetlb-hostile', 'hugetlb_readonly'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 16,
+    costSeconds: 11,
     checks: {
       'hugetlb-readonly.checkpoint': 'private hugetlb memory made read-only is checkpointed',
       'hugetlb-readonly.exit-status': 'the workload with read-only private hugetlb memory restarts and ends well',

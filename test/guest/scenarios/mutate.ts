@@ -40,7 +40,7 @@ function mutateScenario(victim: Victim, costSeconds: number, checks: Scenario['c
 }
 
 export const mutateScenarios: readonly Scenario[] = [
-  mutateScenario({ name: 'mutate', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], mutants: 'mutate_cpu' }, 19, {
+  mutateScenario({ name: 'mutate', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], mutants: 'mutate_cpu' }, 25, {
     'mutate.unmutated-restores': 'the unmutated image restores',
     'mutate.mutants': 'at least 1,000 mutants are tried',
     'mutate.mutants-clean': 'every mutant ends in an errno or a restored process',
@@ -49,7 +49,7 @@ export const mutateScenarios: readonly Scenario[] = [
   }),
   // Every kind of file the module rebuilds: deleted files, a memfd,
   // eventfds, a signalfd, timerfds, an epoll instance, a FIFO with data.
-  mutateScenario({ name: 'mutate-files', workload: 'files_anon', args: (dir) => [dir], mutants: 'mutate_files' }, 24, {
+  mutateScenario({ name: 'mutate-files', workload: 'files_anon', args: (dir) => [dir], mutants: 'mutate_files' }, 34, {
     'mutate-files.unmutated-restores': 'an image with every rebuilt kind of file restores',
     'mutate-files.mutants': 'at least 1,000 mutants of it are tried',
     'mutate-files.mutants-clean': 'every mutant of it ends in an errno or a restored process',

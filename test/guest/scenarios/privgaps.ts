@@ -46,7 +46,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'userns_groups'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 20,
+    costSeconds: 13,
     checks: {
       'userns-groups.checkpoint': 'nobody with supplementary group 100, unmapped in its user namespace, checkpoints its process there',
       'userns-groups.image': "the image says the process had the caller's own unmapped groups, and names no overflow gid",

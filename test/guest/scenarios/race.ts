@@ -142,7 +142,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'concurrent',
     run: shell('race', 'concurrent'),
     timeoutSeconds: 180,
-    costSeconds: 12,
+    costSeconds: 15,
     checks: {
       'race.rmmod-refused': 'rmmod is refused while any checkpoint session is open',
       'race.rmmod-after': 'the module unloads once every session ended',

@@ -9,7 +9,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_filters'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 27,
+    costSeconds: 10,
     checks: {
       'seccomp-filter.checkpoint': 'a process under two seccomp filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL) is checkpointed',
       'seccomp-filter.inspect':
@@ -44,7 +44,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_fork'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 24,
+    costSeconds: 33,
     checks: {
       'seccomp-fork.checkpoint': 'a parent and child sharing a filter, each with its own over it, are checkpointed',
       'seccomp-fork.shared-prefix': 'the image holds the shared filter once, and so does one taken again after a restart',

@@ -71,7 +71,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'paths_task_creds'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 14,
+    costSeconds: 21,
     checks: {
       'creds.cwd-below-private-refused':
         "root's restart of nobody's process into a working directory below one nobody may not search is refused, naming it and nobody's ids",

@@ -10,7 +10,7 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'pipeline',
     run: cycle('pipeline', inDir, { after: shellHook('shared', 'inspect_pipes') }),
     timeoutSeconds: 60,
-    costSeconds: 13,
+    costSeconds: 8,
     checks: {
       'pipeline.exit-status': 'a 3-process pipeline restarts with data in flight in its pipes and ends well',
       'pipeline.records': 'no record of the pipeline is lost, duplicated or corrupted across the restart',

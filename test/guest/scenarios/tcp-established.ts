@@ -14,7 +14,7 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     name: 'tcp-established',
     run: cycle('tcp_established', (dir) => ['pairs', ...inDir(dir)], { after: shellHook('tcp-established', 'after_tcp_established') }),
     timeoutSeconds: 90,
-    costSeconds: 27,
+    costSeconds: 13,
     checks: {
       'tcp-established.in-flight': 'before the checkpoint, each end of a v4 and a v6 connection has data unread and data unsent',
       'tcp-established.checkpoint': 'the tree holding both ends of each connection, in two processes, is checkpointed and killed',

@@ -41,7 +41,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_release'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 50,
+    costSeconds: 29,
     checks: {
       'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',
@@ -70,7 +70,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_rmmod'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 30,
+    costSeconds: 17,
     checks: {
       'tcp-hold-rmmod.unloaded': 'the module unloads cleanly with a hold in place',
       'tcp-hold-rmmod.reset': 'its hooks gone, the client’s connection is reset',

@@ -12,7 +12,7 @@ export const tcpStatesScenarios: readonly Scenario[] = [
     name: 'tcp-states',
     run: cycle('tcp_states', inDir, { after: shellHook('tcpstates', 'after_tcp_states') }),
     timeoutSeconds: 60,
-    costSeconds: 12,
+    costSeconds: 6,
     checks: {
       'tcp-states.states-before':
         'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',

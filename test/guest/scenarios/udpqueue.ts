@@ -46,7 +46,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-queue',
     run: cycle('udp_queue', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpqueue', 'after_udp_queue') }),
     timeoutSeconds: 150,
-    costSeconds: 50,
+    costSeconds: 23,
     checks: {
       'udp-queue.checkpoint': 'a process holding UDP and UDP-Lite sockets with datagrams queued is checkpointed and killed',
       'udp-queue.exit-status': 'the restarted process reads its queued datagrams back and ends well',
@@ -76,7 +76,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     run: shell('udpqueue', 'udp_queue_refused'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 20,
+    costSeconds: 9,
     checks: Object.fromEntries(
       (
         [

@@ -46,7 +46,7 @@ export const udprawScenarios: readonly Scenario[] = [
     run: shell('udpraw', 'icmp_raw_nocap'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 35,
+    costSeconds: 15,
     checks: {
       'icmp-raw-nocap.ping-group': 'a restart with ping_group_range holding none of the caller groups is refused, naming the ping socket',
       'icmp-raw-nocap.refused': 'a restart by a caller without CAP_NET_RAW is refused, naming the raw socket',

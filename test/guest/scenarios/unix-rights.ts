@@ -26,7 +26,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     name: 'unix-rights',
     run: cycle('unix_rights', inDir, { after: shellHook('unix-rights', 'inspect_unix_rights') }),
     timeoutSeconds: 120,
-    costSeconds: 15,
+    costSeconds: 24,
     checks: {
       'unix-rights.checkpoint': 'a tree with files in flight in its unix pairs is checkpointed and killed',
       'unix-rights.exit-status': 'the restarted tree reads each queued message with the files it carried and ends well',
@@ -44,7 +44,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_rights_running'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 10,
+    costSeconds: 4,
     checks: {
       'unix-rights-running.checkpoint': 'a checkpoint leaving the tree running saves its files in flight and leaves it running',
       ...Object.fromEntries(

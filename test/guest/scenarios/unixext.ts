@@ -16,7 +16,7 @@ export const unixextScenarios: readonly Scenario[] = [
     name: 'unix-pending',
     run: cycle('unix_pending', inDir, { after: shellHook('unixext', 'inspect_unix_pending') }),
     timeoutSeconds: 100,
-    costSeconds: 8,
+    costSeconds: 17,
     checks: {
       'unix-pending.checkpoint': 'a tree with unix connections its listeners have not accepted yet is checkpointed and killed',
       'unix-pending.exit-status': 'the restarted tree accepts them, checks them and ends well',

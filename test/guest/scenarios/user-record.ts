@@ -138,7 +138,7 @@ export const userRecordScenarios: readonly Scenario[] = [
     name: 'user-record',
     run: { kind: 'custom', run: userRecordRules },
     timeoutSeconds: 90,
-    costSeconds: 10,
+    costSeconds: 1,
     checks: {
       'user-record.image': 'a checkpoint of the tree, left running, gives the restart cases their image',
       'user-record.no-session': 'CPT_IOC_USER_RECORD before CPT_IOC_INIT is EINVAL, "needs a session: CPT_IOC_INIT first"',

@@ -30,7 +30,7 @@ export const usernsScenarios: readonly Scenario[] = [
     run: shell('userns', 'userns_plain'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 30,
+    costSeconds: 13,
     checks: {
       'userns-plain.checkpoint': 'nobody, with no capability and a supplementary group, checkpoints its own 4-process tree where it runs',
       'userns-plain.disabled-refused':
