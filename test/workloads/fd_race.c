@@ -16,8 +16,10 @@
  *   fd_race race IMAGE PID SECONDS
  *                           restarts IMAGE (of a holder whose pid was PID)
  *                           through the module's ioctls, again and again for
- *                           SECONDS, each time up to its FILES record, with
- *                           an extra thread of the restoring process looping
+ *                           SECONDS (longer, until MIN_ATTEMPTS are made,
+ *                           where restarts are slow), each time up to its
+ *                           FILES record, with an extra thread of the
+ *                           restoring process looping
  *                           dup2(eventfd, N); close(N) over the numbers the
  *                           module's syscalls take. Every attempt must end in
  *                           a clean errno (the kernel must not warn or oops),
@@ -53,6 +55,13 @@
 #define RACER_STACK (64 << 10)
 /* How many numbers from the lowest free one the racer swaps. */
 #define RACED_FDS 4
+/*
+ * Fewer attempts than this test too little of the race: SECONDS are
+ * stretched, up to restart_wait_ms(MIN_ATTEMPTS_MS), until they are made
+ * (a debug kernel's restarts are many times slower).
+ */
+#define MIN_ATTEMPTS 20
+#define MIN_ATTEMPTS_MS 10000
 
 /* A listener on a path as long as sun_path holds (no NUL in it). */
 static int listen_long(const char *dir)
@@ -235,6 +244,7 @@ static int race(const char *image, pid_t pid, int seconds)
 		     oddities = 0;
 	char first_other[300] = "", message[256] = "";
 	struct timespec start, now;
+	long elapsed_ms;
 	struct report rep;
 	int img;
 
@@ -258,10 +268,14 @@ static int race(const char *image, pid_t pid, int seconds)
 				 strerror(rep.err), rep.message);
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-	} while (now.tv_sec - start.tv_sec < seconds);
+		elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 +
+			     (now.tv_nsec - start.tv_nsec) / 1000000;
+	} while (elapsed_ms < seconds * 1000L ||
+		 (tries < MIN_ATTEMPTS &&
+		  elapsed_ms < restart_wait_ms(MIN_ATTEMPTS_MS)));
 	printf("%u attempts: %u restored FILES, %u refused, %u other errors, %u oddities\n",
 	       tries, restored, refused, other, oddities);
-	check("attempts", tries >= 20 && !oddities,
+	check("attempts", tries >= MIN_ATTEMPTS && !oddities,
 	      "%u attempts, %u without an errno or a report", tries, oddities);
 	check("clean", !other, "%u ended in another errno; first: %s", other,
 	      first_other);
