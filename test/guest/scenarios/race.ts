@@ -86,18 +86,6 @@ export const raceScenarios: readonly Scenario[] = [
     },
   },
   {
-    name: 'kill-root',
-    run: shell('race', 'kill_root'),
-    timeoutSeconds: 90,
-    costSeconds: 13,
-    checks: {
-      'race.kill-root-files':
-        'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty (in 3 runs of 100 at least): ESRCH or an image, the rest running and thawed',
-      'race.kill-root':
-        "the root killed and reaped at a random point of its checkpoint: ESRCH (or EAGAIN when its thread's exit outlasts the freeze's wait) or an image, the rest running and thawed",
-    },
-  },
-  {
     name: 'kill-races',
     run: shell('race', 'kill_races'),
     timeoutSeconds: 90,
@@ -148,6 +136,28 @@ export const raceScenarios: readonly Scenario[] = [
       'race.rmmod-after': 'the module unloads once every session ended',
       'race.concurrent-sessions': '22 checkpoint sessions at once, two of them on one tree, fail cleanly or succeed',
       'race.concurrent-targets-run': 'no target of those sessions is left frozen',
+    },
+  },
+];
+
+/**
+ * The root killed and reaped while SAVE(FILES) runs needs a second CPU: on
+ * one, the killer and the dying root run only where the checkpoint's ioctl
+ * yields, and a faster emulation left too few such points to hit the
+ * window in 3 runs of 100 (1, 2 and 7 of 100 in three boots; 18 to 32 with
+ * two CPUs and the kill aimed at the window's first half).
+ */
+export const raceTwoCpuScenarios: readonly Scenario[] = [
+  {
+    name: 'kill-root',
+    run: shell('race', 'kill_root'),
+    timeoutSeconds: 90,
+    costSeconds: 13,
+    checks: {
+      'race.kill-root-files':
+        'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty (in 3 runs of 100 at least): ESRCH or an image, the rest running and thawed',
+      'race.kill-root':
+        "the root killed and reaped at a random point of its checkpoint: ESRCH (or EAGAIN when its thread's exit outlasts the freeze's wait) or an image, the rest running and thawed",
     },
   },
 ];

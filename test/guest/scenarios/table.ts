@@ -33,7 +33,7 @@ import { userRecordScenarios } from './user-record.js';
 import { usernsScenarios } from './userns.js';
 import { privgapsScenarios } from './privgaps.js';
 import { ptimerScenarios } from './ptimers.js';
-import { raceScenarios } from './race.js';
+import { raceScenarios, raceTwoCpuScenarios } from './race.js';
 import { restoreCheckScenarios } from './restore-check.js';
 import type { Scenario } from './scenario.js';
 import { seccompScenarios } from './seccomp.js';
@@ -124,7 +124,7 @@ export const SCENARIOS: readonly Scenario[] = [
 ];
 
 /** Scenarios that need a guest with two CPUs: a boot of their own (test/guest/two-cpus.test.ts). */
-export const TWO_CPU_SCENARIOS: readonly Scenario[] = twoCpuScenarios;
+export const TWO_CPU_SCENARIOS: readonly Scenario[] = [...twoCpuScenarios, ...raceTwoCpuScenarios];
 
 /**
  * Not a test of cptctl: a scenario that never ends, so that
