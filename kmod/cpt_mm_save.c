@@ -833,7 +833,11 @@ static int cpt_mm_encode(struct cpt_mm_save *sv, struct cpt_pb_buf *msg)
 /*
  * One run's pages, straight from the target's page frames to the image.
  * The scan found every page, so get_user_pages_remote() faults at most a
- * swapped-out page back in; it never writes to them.
+ * swapped-out page back in; it never writes to them. The mm's lock is held
+ * only to take a batch's references, never while the image is written: a
+ * pipe's reader faults under the pipe's mutex, which our write takes
+ * (lockdep, debug kernel: mmap_lock -> pipe->mutex). The tree is frozen
+ * and no other process shares its mm, so its VMAs stay as scanned.
  */
 static int cpt_mm_write_run(struct cpt_session *s, struct cpt_mm_save *sv,
 			    const struct cpt_mm_run *run)
@@ -855,8 +859,12 @@ static int cpt_mm_write_run(struct cpt_session *s, struct cpt_mm_save *sv,
 			ret = cpt_record_write_data(&io, &hdr, sizeof(hdr));
 		for (done = 0; !ret && done < n; done += got) {
 			batch = min_t(unsigned long, n - done, CPT_MM_GUP_BATCH);
+			ret = mmap_read_lock_killable(sv->mm);
+			if (ret)
+				return ret;
 			got = get_user_pages_remote(sv->mm, addr, batch, FOLL_FORCE,
 						    sv->pages, NULL, NULL);
+			mmap_read_unlock(sv->mm);
 			if (got <= 0) {
 				cpt_note("pid %d: cannot read its page at %#lx: %ld\n",
 					 task_pid_nr(sv->task), addr, got);
@@ -920,12 +928,12 @@ int cpt_mm_save(struct cpt_session *s)
 	if (!ret)
 		ret = cpt_mm_encode(&sv, &msg);
 	cpt_mm_cow_end(&sv.cow);
+	mmap_read_unlock(sv.mm);
 	scanned = ktime_get();
 	if (!ret)
 		ret = cpt_record_write(&s->img, CPT_REC_MM, msg.data, msg.len);
 	for (i = 0; !ret && i < sv.nr_runs; i++)
 		ret = cpt_mm_write_run(s, &sv, &sv.runs[i]);
-	mmap_read_unlock(sv.mm);
 	s->stats.mm_scan_ns += ktime_to_ns(ktime_sub(scanned, started));
 	s->stats.mm_write_ns += ktime_to_ns(ktime_sub(ktime_get(), scanned));
 	s->stats.pages_scanned += sv.nr_scanned;
