@@ -16,11 +16,11 @@ relay() { sed "s/^RESULT /RESULT $1./"; }
 # Whether any task of process $1 is parked by the module (state I, idle).
 parked() { grep -qs '^State:.*I (idle)' /proc/"$1"/task/*/status; }
 
-# For churn_checkpoints (race.ts): 1,000 leave-running checkpoints of a
-# tree whose threads and exec's come and go, each image read back by a
+# For churn (race.ts): $checkpoints leave-running checkpoints of a tree
+# whose threads and exec's come and go, each image read back by a
 # restart's INIT. $pid is the churn workload, started by the scenario.
 churn_loop() {
-	"$race" loop "$pid" 1000 "$scratch/loop.image" verify >"$scratch/loop.out"
+	"$race" loop "$pid" "${checkpoints:?race.ts gives the count}" "$scratch/loop.image" verify >"$scratch/loop.out"
 	relay churn <"$scratch/loop.out"
 	# A thread caught exiting is waited for, not a reason to start over:
 	# no checkpoint of this tree runs out of attempts or time.
