@@ -113,7 +113,11 @@ scenario_concurrent() {
 	loops="$loops $!"
 	# Each loop says "open" once it holds /dev/cpt, "closing" before it lets go.
 	said() { cat "$scratch"/loop.* "$scratch"/same.* | grep -c "^$1\$"; }
-	wait_until [ "$(said open)" -eq 22 ]
+	# A function, so that wait_until counts again each time: given
+	# [ "$(said open)" -eq 22 ], it would test the count of its first call
+	# over and over (300 times, a fork of sleep each, under emulation).
+	all_open() { [ "$(said open)" -eq 22 ]; }
+	wait_until all_open
 	unset CPT_RACE_HOLD_UNTIL
 	opened=$(said open)
 	closed_before=$(said closing)
