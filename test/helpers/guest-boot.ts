@@ -3,8 +3,9 @@
 // the scenario table (planBoots), and each scenario becomes tests: that it
 // ran to its end within its own timeout, that every check it reported
 // passed, and one test per check the table expects of it, under the title
-// that says what the check asserts.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// that says what the check asserts. The round trip of the images they wrote
+// runs here, on the host, once the boot is over (round-trips.ts).
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
 import test from 'ava';
@@ -13,6 +14,13 @@ import type { Scenario } from '../guest/scenarios/scenario.js';
 import { TWO_CPU_SCENARIOS, bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
 import type { CheckResult, GuestRun } from './guest.js';
 import { GUEST_TIMES_DIR, describeRun, parseResults, runInGuest } from './guest.js';
+import { roundTripDirFor, roundTripsUnder } from './round-trips.js';
+
+/** A boot's run, and the round trips of its images, by scenario. */
+interface Boot {
+  readonly run: GuestRun;
+  readonly roundTrips: ReadonlyMap<string, ReadonlyMap<string, CheckResult>>;
+}
 
 /** What the driver printed for one scenario, between its START and END lines. */
 interface ScenarioReport {
@@ -21,8 +29,8 @@ interface ScenarioReport {
   readonly results: Map<string, CheckResult>;
 }
 
-function reportOf(stdout: string, name: string): ScenarioReport | undefined {
-  const lines = stdout.split('\n');
+function reportOf(boot: Boot, name: string): ScenarioReport | undefined {
+  const lines = boot.run.stdout.split('\n');
   const start = lines.indexOf(`SCENARIO-START ${name}`);
   if (start < 0) return undefined;
   const endAt = lines.findIndex((line, i) => i > start && line.startsWith(`SCENARIO-END ${name} `));
@@ -31,7 +39,7 @@ function reportOf(stdout: string, name: string): ScenarioReport | undefined {
   return {
     output: body,
     end: end === null || end === undefined ? undefined : { verdict: end[1]!, seconds: end[2]!, detail: end[3] ?? '' },
-    results: parseResults(body),
+    results: new Map([...parseResults(body), ...(boot.roundTrips.get(name) ?? [])]),
   };
 }
 
@@ -44,22 +52,22 @@ function describeScenario(run: GuestRun, name: string, report: ScenarioReport | 
   );
 }
 
-function scenarioTests(scenario: Scenario, boot: () => GuestRun): void {
-  const report = (): ScenarioReport | undefined => reportOf(boot().stdout, scenario.name);
+function scenarioTests(scenario: Scenario, boot: () => Boot): void {
+  const report = (): ScenarioReport | undefined => reportOf(boot(), scenario.name);
   test(`${scenario.name}: runs to its end within ${scenario.timeoutSeconds}s`, (t) => {
     const r = report();
-    t.is(r?.end?.verdict, 'done', describeScenario(boot(), scenario.name, r));
+    t.is(r?.end?.verdict, 'done', describeScenario(boot().run, scenario.name, r));
   });
   test(`${scenario.name}: every check it reported passed`, (t) => {
     const r = report();
     const failed = [...(r?.results ?? [])].filter(([, result]) => !result.passed).map(([name, result]) => `${name}: ${result.detail}`);
-    t.deepEqual(failed, [], describeScenario(boot(), scenario.name, r));
+    t.deepEqual(failed, [], describeScenario(boot().run, scenario.name, r));
   });
   for (const [name, title] of Object.entries(scenario.checks)) {
     test(title, (t) => {
       const r = report();
       const result = r?.results.get(name);
-      t.truthy(result, `no result for ${name}\n${describeScenario(boot(), scenario.name, r)}`);
+      t.truthy(result, `no result for ${name}\n${describeScenario(boot().run, scenario.name, r)}`);
       t.true(result?.passed, result?.detail);
     });
   }
@@ -83,27 +91,34 @@ export function defineTwoCpuBoot(caller: string): void {
 }
 
 function defineBoot(label: string, scenarios: readonly Scenario[], caller: string, cpus: number): void {
-  let run: GuestRun | undefined;
-  const boot = (): GuestRun => {
-    if (run === undefined) throw new Error('the boot did not run');
-    return run;
+  let done: Boot | undefined;
+  const boot = (): Boot => {
+    if (done === undefined) throw new Error('the boot did not run');
+    return done;
   };
   test.before(async () => {
-    run = await runInGuest(['node', 'dist/test/guest/driver.js', ...scenarios.map((s) => s.name)], {
+    const roundTripDir = roundTripDirFor(caller);
+    rmSync(roundTripDir, { recursive: true, force: true });
+    const run = await runInGuest(['node', 'dist/test/guest/driver.js', ...scenarios.map((s) => s.name)], {
       timeoutSeconds: bootTimeoutSeconds(scenarios),
       cpus,
       caller,
+      env: { CPT_ROUNDTRIP_DIR: roundTripDir },
     });
+    done = { run, roundTrips: await roundTripsUnder(roundTripDir) };
+    rmSync(roundTripDir, { recursive: true, force: true });
     // Kept for a look after the run: the driver's SCENARIO-END lines say what each scenario took.
     mkdirSync(GUEST_TIMES_DIR, { recursive: true });
     writeFileSync(join(GUEST_TIMES_DIR, `${basename(caller, '.js')}.log`), describeRun(run));
   });
   test(`${label}: the guest run itself succeeds, with no kernel warning`, (t) => {
-    t.is(boot().status, 0, describeRun(boot()));
+    t.is(boot().run.status, 0, describeRun(boot().run));
   });
   test(`${label}: every image its scenarios wrote comes back byte for byte through inspect --json and encode`, (t) => {
-    const roundTrips = [...parseResults(boot().stdout)].filter(([name]) => name.startsWith('roundtrip.'));
-    t.true(roundTrips.length > 0, `no image was round-tripped\n${describeRun(boot())}`);
+    const roundTrips = [...parseResults(boot().run.stdout), ...[...boot().roundTrips.values()].flatMap((results) => [...results])].filter(
+      ([name]) => name.startsWith('roundtrip.'),
+    );
+    t.true(roundTrips.length > 0, `no image was round-tripped\n${describeRun(boot().run)}`);
     t.deepEqual(
       roundTrips.filter(([, result]) => !result.passed).map(([name, result]) => `${name}: ${result.detail}`),
       [],

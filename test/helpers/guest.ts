@@ -39,11 +39,13 @@ export interface GuestOptions {
   readonly debugKernel?: boolean;
   /** The test file asking (import.meta.url), for the times printed at the end of `npm test`. */
   readonly caller?: string;
+  /** More environment for vm/run, which passes its own on to CMD. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
-function spawnCollecting(command: string, args: readonly string[]): Promise<GuestRun> {
+function spawnCollecting(command: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<GuestRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: packageRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: packageRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -60,12 +62,12 @@ function spawnCollecting(command: string, args: readonly string[]): Promise<Gues
 }
 
 /** vm/run ARGS under the first `cpus` consecutive free vCPU slots, waiting for them. */
-async function runInSlot(vmArgs: readonly string[], cpus: number): Promise<GuestRun> {
+async function runInSlot(vmArgs: readonly string[], cpus: number, env: Readonly<Record<string, string>>): Promise<GuestRun> {
   const slots = Array.from({ length: Math.max(availableParallelism(), cpus) }, (_, i) => join(tmpdir(), `cptctl-vcpu-slot-${i}.lock`));
   for (;;) {
     for (let first = 0; first + cpus <= slots.length; first++) {
       const locks = slots.slice(first, first + cpus).flatMap((slot) => ['flock', '-n', '-E', String(SLOT_TAKEN), slot]);
-      const run = await spawnCollecting(locks[0]!, [...locks.slice(1), VM_RUN, ...vmArgs]);
+      const run = await spawnCollecting(locks[0]!, [...locks.slice(1), VM_RUN, ...vmArgs], env);
       const slotTaken = run.status === SLOT_TAKEN && run.stdout === '' && run.stderr === '';
       if (!slotTaken) return run;
     }
@@ -86,7 +88,7 @@ export async function runInGuest(command: readonly string[], options: GuestOptio
   if (options.debugKernel === true) args.push('--debug-kernel', '--kmemleak');
   args.push('--', ...command);
   const from = Date.now();
-  const run = await runInSlot(args, cpus);
+  const run = await runInSlot(args, cpus, options.env ?? {});
   if (options.caller !== undefined) noteTimes(options.caller, from, Date.now());
   return run;
 }

@@ -4,7 +4,8 @@
  * fails ends the workload with 2 (not a check that failed, which is 1), and
  * a wait for data bounded in time, so that a lost byte fails a check
  * instead of hanging the scenario until its timeout; a socket moved to the
- * fd a check names, an int option set, CAP_NET_RAW dropped.
+ * fd a check names, an int option set, int options as text, CAP_NET_RAW
+ * dropped.
  */
 #ifndef CPT_TEST_FD_WAIT_H
 #define CPT_TEST_FD_WAIT_H
@@ -45,6 +46,38 @@ static inline void set_int_opt(int fd, int level, int name, int val)
 {
 	if (setsockopt(fd, level, name, &val, sizeof(val)))
 		die("setsockopt");
+}
+
+/*
+ * The int options names[0..count) of level at fd, appended to buf as
+ * " o<name>=<value>" each (-1 when getsockopt() fails): a part of the line
+ * a socket workload compares before and after its restart. Returns the
+ * length written, as snprintf() does.
+ */
+static inline int int_opts_text(int fd, int level, const int *names, int count,
+				char *buf, size_t size)
+{
+	int val, i, n = 0;
+	socklen_t len;
+
+	for (i = 0; i < count; i++) {
+		len = sizeof(val);
+		val = -1;
+		getsockopt(fd, level, names[i], &val, &len);
+		n += snprintf(buf + n, size - n, " o%d=%d", names[i], val);
+	}
+	return n;
+}
+
+/* The SOL_SOCKET int option name at fd, appended as " <label> <value>". */
+static inline int sock_opt_text(int fd, int name, const char *label, char *buf,
+				size_t size)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	getsockopt(fd, SOL_SOCKET, name, &val, &len);
+	return snprintf(buf, size, " %s %d", label, val);
 }
 
 /* CAP_NET_RAW out of every set, the bounding set too. */

@@ -89,7 +89,7 @@ static void state_of(int fd, char *buf, size_t size)
 	struct sockaddr_nl self = {}, peer = {};
 	socklen_t len = sizeof(self);
 	uint32_t groups[8] = {};
-	int val, i, n;
+	int i, n;
 
 	getsockname(fd, (struct sockaddr *)&self, &len);
 	len = sizeof(peer);
@@ -101,21 +101,11 @@ static void state_of(int fd, char *buf, size_t size)
 			&len))
 		for (i = 0; i < (int)(len / 4) && i < 8; i++)
 			n += snprintf(buf + n, size - n, " %#x", groups[i]);
-	for (i = 0; i < (int)(sizeof(opts) / sizeof(opts[0])); i++) {
-		len = sizeof(val);
-		val = -1;
-		getsockopt(fd, SOL_NETLINK, opts[i], &val, &len);
-		n += snprintf(buf + n, size - n, " o%d=%d", opts[i], val);
-	}
-	len = sizeof(val);
-	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &val, &len);
-	n += snprintf(buf + n, size - n, " rcvbuf %d", val);
-	len = sizeof(val);
-	getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &val, &len);
-	n += snprintf(buf + n, size - n, " passcred %d", val);
-	len = sizeof(val);
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &val, &len);
-	snprintf(buf + n, size - n, " type %d", val);
+	n += int_opts_text(fd, SOL_NETLINK, opts,
+			   sizeof(opts) / sizeof(opts[0]), buf + n, size - n);
+	n += sock_opt_text(fd, SO_RCVBUF, "rcvbuf", buf + n, size - n);
+	n += sock_opt_text(fd, SO_PASSCRED, "passcred", buf + n, size - n);
+	sock_opt_text(fd, SO_TYPE, "type", buf + n, size - n);
 }
 
 static uint32_t portid_of(int fd)

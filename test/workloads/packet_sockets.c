@@ -86,23 +86,15 @@ static void state_of(int fd, char *buf, size_t size)
 				    PACKET_LOSS };
 	struct sockaddr_ll sll = {};
 	socklen_t len = sizeof(sll);
-	int val, i, n;
+	int n;
 
 	getsockname(fd, (struct sockaddr *)&sll, &len);
 	n = snprintf(buf, size, "ifindex %d protocol %#x", sll.sll_ifindex,
 		     ntohs(sll.sll_protocol));
-	for (i = 0; i < (int)(sizeof(opts) / sizeof(opts[0])); i++) {
-		len = sizeof(val);
-		val = -1;
-		getsockopt(fd, SOL_PACKET, opts[i], &val, &len);
-		n += snprintf(buf + n, size - n, " o%d=%d", opts[i], val);
-	}
-	len = sizeof(val);
-	getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &val, &len);
-	n += snprintf(buf + n, size - n, " rcvbuf %d", val);
-	len = sizeof(val);
-	getsockopt(fd, SOL_SOCKET, SO_TYPE, &val, &len);
-	snprintf(buf + n, size - n, " type %d", val);
+	n += int_opts_text(fd, SOL_PACKET, opts, sizeof(opts) / sizeof(opts[0]),
+			   buf + n, size - n);
+	n += sock_opt_text(fd, SO_RCVBUF, "rcvbuf", buf + n, size - n);
+	sock_opt_text(fd, SO_TYPE, "type", buf + n, size - n);
 }
 
 /* lo's flags (IFF_PROMISC, IFF_ALLMULTI...), as sysfs shows them. */

@@ -33,25 +33,46 @@ static inline int restart_skip_manifest(int img)
 
 /*
  * A restart session of the image open at img (at its start): the /dev/cpt
- * fd, or -1 with errno set (EBADMSG for a bad manifest).
+ * fd, or -1 with errno set (EBADMSG for a bad manifest), and when INIT
+ * refused the image, the module's words for why in why (size bytes).
  */
-static inline int restart_begin(int img)
+static inline int restart_begin_why(int img, char *why, size_t size)
 {
 	struct cpt_init init = { .mode = CPT_MODE_RESTART, .image_fd = img };
 	int dev = open("/dev/cpt", O_RDWR | O_CLOEXEC);
+	int err;
 
+	if (why)
+		why[0] = 0;
 	if (dev < 0)
 		return -1;
-	if (ioctl(dev, CPT_IOC_INIT, &init))
+	if (ioctl(dev, CPT_IOC_INIT, &init)) {
+		err = errno;
+		if (why) {
+			struct cpt_message m = { .buf = (uintptr_t)why,
+						 .size = size };
+
+			if (ioctl(dev, CPT_IOC_MESSAGE, &m) < 0)
+				why[0] = 0;
+		}
+		errno = err;
 		goto fail;
+	}
 	if (restart_skip_manifest(img)) {
 		errno = EBADMSG;
 		goto fail;
 	}
 	return dev;
 fail:
+	err = errno;
 	close(dev);
+	errno = err;
 	return -1;
+}
+
+static inline int restart_begin(int img)
+{
+	return restart_begin_why(img, NULL, 0);
 }
 
 /* The pid (or thread id) the caller's next clone takes. */

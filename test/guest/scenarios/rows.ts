@@ -18,8 +18,8 @@ export function cycle(workload: string, args: CycleRun['args'], options: Omit<Cy
   return { kind: 'cycle', workload, args, ...options };
 }
 
-export function shell(file: string, fn: string): ShellRun {
-  return { kind: 'shell', file, fn };
+export function shell(file: string, fn: string, env?: Readonly<Record<string, string>>): ShellRun {
+  return env === undefined ? { kind: 'shell', file, fn } : { kind: 'shell', file, fn, env };
 }
 
 /** A hook that runs a function of test/guest/shell/FILE.sh with the cycle's paths. */

@@ -18,8 +18,8 @@ export interface ScenarioContext {
   readonly pid: number;
   /** Prints `RESULT <check> PASS|FAIL <detail>`. */
   result(check: string, passed: boolean, detail: string): void;
-  /** Runs the function FN of test/guest/shell/FILE.sh, with the paths above in its environment ($scratch, $img, $out, $pid, $name). */
-  shell(file: string, fn: string): Promise<void>;
+  /** Runs the function FN of test/guest/shell/FILE.sh, with the paths above in its environment ($scratch, $img, $out, $pid, $name), and `env`. */
+  shell(file: string, fn: string, env?: Readonly<Record<string, string>>): Promise<void>;
   /** Starts a workload of test/workloads/build, its output in `out`, and waits for its READY line. */
   startWorkload(program: string, args: readonly string[]): Promise<Workload>;
   /** Creates `dir/go`, which workloads wait for. */
@@ -70,6 +70,8 @@ export interface ShellRun {
   readonly kind: 'shell';
   readonly file: string;
   readonly fn: string;
+  /** More environment for it (counts: depth.ts). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** In-process code for what is neither a plain cycle nor a CLI test. */

@@ -6,21 +6,21 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# mutants PREFIX COUNT SEED: mutants of $img, whose saved pid is $pid; then
-# nothing is left and the module unloads.
+# mutants PREFIX SEED: $count mutants (mutate.ts gives the count) of $img,
+# whose saved pid is $pid; then nothing is left and the module unloads.
 mutants() {
-	"$workloads/mutate" "$img" "$pid" "$2" "$3" | sed "s/^RESULT /RESULT $1./"
+	"$workloads/mutate" "$img" "$pid" "${count:?mutate.ts gives the count}" "$2" | sed "s/^RESULT /RESULT $1./"
 	pass_if "$1.no-stray-task" "pid $pid is free again" wait_for_pid_gone "$pid"
 	pass_if "$1.module-unloads" "rmmod cpt after all mutants" rmmod cpt
 	insmod "$cpt_ko"
 }
 
-mutate_cpu() { mutants mutate 1200 0x5eed; }
-mutate_files() { mutants mutate-files 1000 0xf17e5; }
-mutate_netlink() { mutants mutate-netlink 1000 0x7e71; }
+mutate_cpu() { mutants mutate 0x5eed; }
+mutate_files() { mutants mutate-files 0xf17e5; }
+mutate_netlink() { mutants mutate-netlink 0x7e71; }
 # The mutants that restore make the image's SysV objects again, and nothing
 # removes them: later scenarios of the boot would find their ids taken.
 mutate_ipc() {
-	mutants mutate-ipc 1000 0x1bc
+	mutants mutate-ipc 0x1bc
 	ipcrm --all
 }

@@ -16,11 +16,11 @@ relay() { sed "s/^RESULT /RESULT $1./"; }
 # Whether any task of process $1 is parked by the module (state I, idle).
 parked() { grep -qs '^State:.*I (idle)' /proc/"$1"/task/*/status; }
 
-# For churn_checkpoints (race.ts): 1,000 leave-running checkpoints of a
-# tree whose threads and exec's come and go, each image read back by a
+# For churn (race.ts): $checkpoints leave-running checkpoints of a tree
+# whose threads and exec's come and go, each image read back by a
 # restart's INIT. $pid is the churn workload, started by the scenario.
 churn_loop() {
-	"$race" loop "$pid" 1000 "$scratch/loop.image" verify >"$scratch/loop.out"
+	"$race" loop "$pid" "${checkpoints:?race.ts gives the count}" "$scratch/loop.image" verify >"$scratch/loop.out"
 	relay churn <"$scratch/loop.out"
 	# A thread caught exiting is waited for, not a reason to start over:
 	# no checkpoint of this tree runs out of attempts or time.
@@ -113,7 +113,11 @@ scenario_concurrent() {
 	loops="$loops $!"
 	# Each loop says "open" once it holds /dev/cpt, "closing" before it lets go.
 	said() { cat "$scratch"/loop.* "$scratch"/same.* | grep -c "^$1\$"; }
-	wait_until [ "$(said open)" -eq 22 ]
+	# A function, so that wait_until counts again each time: given
+	# [ "$(said open)" -eq 22 ], it would test the count of its first call
+	# over and over (300 times, a fork of sleep each, under emulation).
+	all_open() { [ "$(said open)" -eq 22 ]; }
+	wait_until all_open
 	unset CPT_RACE_HOLD_UNTIL
 	opened=$(said open)
 	closed_before=$(said closing)
