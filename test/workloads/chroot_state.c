@@ -9,7 +9,8 @@
  * its working directory (outside its root: it finds the go file through
  * it). It then forks a service, which changes into /sub and drops to nobody
  * (chroot, then drop privileges, as a DNS or mail daemon does), having
- * bound a unix listener to /svc.sock of its root first (mode 0666), and
+ * bound a unix listener to /sub/svc.sock of its root first (mode 0666;
+ * /sub is nobody's: a restart checks that the task could bind there too), and
  * waits on a pipe from its parent. READY; after DIR/go each checks its root (the
  * jail, whose ".." is itself: a root, not a mere directory), its working
  * directory and the marker; the root process also forks a child after the
@@ -91,11 +92,11 @@ static int setup_failed(const char *what)
 	return 1;
 }
 
-/* Whether a client connecting to the listener's /svc.sock is the one it accepts. */
+/* Whether a client connecting to the listener's /sub/svc.sock is the one it accepts. */
 static int listener_reached(int listener)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX,
-				    .sun_path = "/svc.sock" },
+				    .sun_path = "/sub/svc.sock" },
 			   name;
 	int client = socket(AF_UNIX, SOCK_STREAM, 0), server = -1, ok;
 	socklen_t len = sizeof(name);
@@ -104,7 +105,7 @@ static int listener_reached(int listener)
 	     !connect(client, (struct sockaddr *)&addr, sizeof(addr)) &&
 	     (server = accept(listener, NULL, NULL)) >= 0 &&
 	     !getsockname(listener, (struct sockaddr *)&name, &len) &&
-	     !strcmp(name.sun_path, "/svc.sock");
+	     !strcmp(name.sun_path, "/sub/svc.sock");
 	if (server >= 0)
 		close(server);
 	if (client >= 0)
@@ -116,7 +117,7 @@ static int listener_reached(int listener)
 static int service(int ready, int fd)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX,
-				    .sun_path = "/svc.sock" };
+				    .sun_path = "/sub/svc.sock" };
 	int listener = socket(AF_UNIX, SOCK_STREAM, 0);
 	char cwd[PATH_MAX], byte;
 	struct stat sub;
@@ -127,7 +128,7 @@ static int service(int ready, int fd)
 	if (listener < 0 ||
 	    bind(listener, (struct sockaddr *)&addr, sizeof(addr)) ||
 	    listen(listener, 4) || chmod(addr.sun_path, 0666))
-		return setup_failed("service: listener on /svc.sock");
+		return setup_failed("service: listener on /sub/svc.sock");
 	if (drop_to_nobody())
 		return setup_failed("service: dropping to nobody");
 	if (write(ready, "r", 1) != 1)
@@ -141,7 +142,7 @@ static int service(int ready, int fd)
 	check("service-marker", marker_readable(),
 	      "the service reads /marker of its root");
 	check("service-listener", listener_reached(listener),
-	      "a client connecting to /svc.sock of its root reaches the service's listener, named so");
+	      "a client connecting to /sub/svc.sock of its root reaches the service's listener, named so");
 	check("service-user",
 	      getuid() == NOBODY && geteuid() == NOBODY && chroot("/") < 0 &&
 		      errno == EPERM,
@@ -186,9 +187,9 @@ int main(int argc, char **argv)
 	    write(fd, MARKER, strlen(MARKER)) != (ssize_t)strlen(MARKER) ||
 	    close(fd))
 		return setup_failed("jail/marker");
-	/* nobody's jail when the tree is nobody's: its service binds a socket in it. */
-	if (argc == 3 && chown("jail", NOBODY, NOBODY))
-		return setup_failed("chown jail");
+	/* The service's directory, where it binds its socket: nobody's. */
+	if (chown("jail/sub", NOBODY, NOBODY))
+		return setup_failed("chown jail/sub");
 	snprintf(path, sizeof(path), "%s/jail", argv[1]);
 	if (stat(path, &jail) || stat(".", &dir) || pipe(go) || pipe(ready))
 		return setup_failed("stat");
