@@ -30,6 +30,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,6 +68,15 @@ static int marker_readable(void)
 	return n == (ssize_t)strlen(MARKER) && !strcmp(buf, MARKER);
 }
 
+/*
+ * The kernel's getcwd(): "(unreachable)/..." for a directory outside the
+ * root, where glibc's says ENOENT.
+ */
+static int raw_getcwd(char *buf, size_t size)
+{
+	return syscall(SYS_getcwd, buf, size) > 0;
+}
+
 /* Whether the working directory is still want, and getcwd() says what it said. */
 static int cwd_kept(const struct stat *want, const char *said)
 {
@@ -74,7 +84,7 @@ static int cwd_kept(const struct stat *want, const char *said)
 	struct stat st;
 
 	return !stat(".", &st) && same_inode(&st, want) &&
-	       getcwd(now, sizeof(now)) && !strcmp(now, said);
+	       raw_getcwd(now, sizeof(now)) && !strcmp(now, said);
 }
 
 static int drop_to_nobody(void)
@@ -122,7 +132,7 @@ static int service(int ready, int fd)
 	char cwd[PATH_MAX], byte;
 	struct stat sub;
 
-	if (chdir("/sub") || stat(".", &sub) || !getcwd(cwd, sizeof(cwd)))
+	if (chdir("/sub") || stat(".", &sub) || !raw_getcwd(cwd, sizeof(cwd)))
 		return setup_failed("service: chdir /sub");
 	unlink(addr.sun_path);
 	if (listener < 0 ||
@@ -199,7 +209,7 @@ int main(int argc, char **argv)
 	if (argc == 3 && (drop_to_nobody() || prctl(PR_SET_DUMPABLE, 1)))
 		return setup_failed("dropping to nobody");
 	/* Outside its root now: getcwd() says so, "(unreachable)/...". */
-	if (!getcwd(cwd, sizeof(cwd)))
+	if (!raw_getcwd(cwd, sizeof(cwd)))
 		return setup_failed("getcwd");
 	fflush(stdout);
 	svc = fork();

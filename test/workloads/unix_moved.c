@@ -90,9 +90,10 @@ int main(int argc, char **argv)
 	      name.sun_path);
 	check("name-free", access(bound.sun_path, F_OK) && errno == ENOENT,
 	      "%s, the name it was bound to, is still free", bound.sun_path);
+	memset(&st, 0, sizeof(st));
+	ok = !stat(moved.sun_path, &st);
 	check("moved-file",
-	      !stat(moved.sun_path, &st) && S_ISSOCK(st.st_mode) &&
-		      (st.st_mode & 07777) == 0604,
+	      ok && S_ISSOCK(st.st_mode) && (st.st_mode & 07777) == 0604,
 	      "%s is a socket file of mode 0604 (0%o)", moved.sun_path,
 	      st.st_mode & 07777);
 	ok = round_trip(fd, &moved, &err);

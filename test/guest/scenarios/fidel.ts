@@ -84,7 +84,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'chroot-user',
     run: shell('fidel', 'chroot_user'),
     cli: true,
-    timeoutSeconds: 150,
+    timeoutSeconds: 240,
     costSeconds: 20,
     checks: {
       'chroot-user.checkpoint': 'nobody checkpoints its own chrooted tree (chroot by root, then setuid nobody) and kills it',
