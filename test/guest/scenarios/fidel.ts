@@ -47,7 +47,10 @@ const chrootState = [
   ['service-root', "the service's root (chroot, then setuid nobody) is its jail again"],
   ['service-cwd', "the service's working directory inside its root comes back"],
   ['service-marker', 'the service reads a file of its root by its path there'],
-  ['service-listener', 'a unix listener the service bound to /sub/svc.sock of its root is bound there again, reached by that path, named so'],
+  [
+    'service-listener',
+    'a unix listener the service bound to /sub/svc.sock of its root is bound there again, reached by that path, named so',
+  ],
   ['service-user', 'the service is still nobody, which may not chroot'],
   ['service-exit', 'the service ends well'],
 ] as const;
