@@ -160,6 +160,10 @@ struct cpt_symbol {
 static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(ptrace_may_access, "ptrace_may_access"),
 	CPT_SYM(set_fs_pwd, "set_fs_pwd"),
+	CPT_SYM(set_fs_root, "set_fs_root"),
+#ifdef CONFIG_SECURITY_PATH
+	CPT_SYM(security_path_chroot, "security_path_chroot"),
+#endif
 	CPT_SYM(replace_mm_exe_file, "replace_mm_exe_file"),
 	CPT_SYSCALL(sys_mremap, mremap),
 	CPT_SYM(create_pipe_files, "create_pipe_files"),
@@ -185,6 +189,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYSCALL(sys_mq_open, mq_open),
 	CPT_SYSCALL(sys_mq_unlink, mq_unlink),
 	CPT_SYSCALL(sys_unlink, unlink),
+	CPT_SYSCALL(sys_renameat2, renameat2),
 	CPT_SYSCALL(sys_inotify_init1, inotify_init1),
 	CPT_SYSCALL(sys_inotify_add_watch, inotify_add_watch),
 	CPT_SYSCALL(sys_mq_getsetattr, mq_getsetattr),

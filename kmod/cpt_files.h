@@ -200,6 +200,9 @@ struct cpt_rfile_unix {
 	u32 addr_len;
 	u32 backlog;
 	struct cpt_node_attrs node;	/* bound to a path (not a pair): its socket file */
+	/* its socket file renamed since it was bound: where it is (in the record) */
+	const char *file_path;
+	u32 file_path_len;
 	/* UNIX_STREAM, UNIX_DGRAM: the UnixSocket's state */
 	u32 shutdown;
 	u32 rcvbuf, sndbuf;

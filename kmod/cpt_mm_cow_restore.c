@@ -14,8 +14,8 @@
  * image all the same and compared with the parent's page now mapped, and
  * one that differs is written, copied on write, so the child's memory is
  * its image's whatever the runs say. Anything else (no parked parent, a
- * VMA that merged or differs in the parent, locked memory) keeps the
- * child's full copy.
+ * VMA that merged or differs in the parent, memory the child locked) keeps
+ * the child's full copy.
  */
 #include <linux/highmem.h>
 #include <linux/hugetlb_inline.h>
@@ -112,15 +112,17 @@ static struct mm_struct *cpt_mm_cow_parked_parent_mm(struct cpt_session *s)
 
 /*
  * Private anonymous memory of base pages exactly at [start, end), that a
- * fork would copy (VM_MAYWRITE, not shared), not locked: a locked VMA has
- * its pages by now, and fork() leaves a child's memory unlocked.
+ * fork would copy (VM_MAYWRITE, not shared). The parent's may be locked,
+ * as at fork(), which leaves the child's copy unlocked; the child's not: a
+ * locked VMA has its own pages by now (mlock() breaks the sharing).
  */
 static bool cpt_mm_cow_shareable(struct vm_area_struct *vma, unsigned long start,
-				 unsigned long end)
+				 unsigned long end, bool parent)
 {
 	return vma && vma->vm_start == start && vma->vm_end == end && vma_is_anonymous(vma) &&
 	       is_cow_mapping(vma->vm_flags) && !is_vm_hugetlb_page(vma) &&
-	       !(vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT | VM_PFNMAP | VM_MIXEDMAP | VM_IO));
+	       !(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
+	       (parent || !(vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT)));
 }
 
 /* Drops the child's copies of [from, to): the image fills it as any VMA. */
@@ -165,8 +167,8 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	vma = vma_lookup(mm, start);
 	pvma = vma_lookup(pmm, start);
 	/* A new VMA has no anon_vma until a page is written into it. */
-	if (pmm != mm && cpt_mm_cow_shareable(vma, start, end) && !vma->anon_vma &&
-	    cpt_mm_cow_shareable(pvma, start, end) && pvma->anon_vma) {
+	if (pmm != mm && cpt_mm_cow_shareable(vma, start, end, false) && !vma->anon_vma &&
+	    cpt_mm_cow_shareable(pvma, start, end, true) && pvma->anon_vma) {
 		ret = cpt_sym.anon_vma_fork(vma, pvma);
 		if (!ret)
 			ret = cpt_sym.copy_page_range(vma, pvma);

@@ -5,6 +5,7 @@
 
 #include <linux/kref.h>
 #include <linux/mutex.h>
+#include <linux/path.h>
 #include <linux/signal.h>
 #include <linux/wait.h>
 
@@ -219,6 +220,14 @@ int cpt_task_may_open(struct cpt_session *s, const char *what, const char *name,
 		      const struct path *p, int flags, const struct cpt_opener *o);
 struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *name,
 			   int flags, const struct cpt_opener *o);
+
+/* The restoring task's root and working directory, while it looks up as the task (cpt_task.c). */
+struct cpt_task_fs {
+	struct path root, pwd;
+};
+
+void cpt_task_fs_enter(struct cpt_session *s, struct cpt_task_fs *was);
+void cpt_task_fs_leave(struct cpt_task_fs *was);
 
 /* The final step's parts, each applied to current, in cpt_session.c's order. */
 int cpt_task_apply(struct cpt_session *s);

@@ -25,6 +25,11 @@ struct vm_area_struct;
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
 	void (*set_fs_pwd)(struct fs_struct *fs, const struct path *path);
+	/* a chrooted task's root again (cpt_task.c), with chroot()'s LSM hook */
+	void (*set_fs_root)(struct fs_struct *fs, const struct path *path);
+#ifdef CONFIG_SECURITY_PATH
+	int (*security_path_chroot)(const struct path *path);
+#endif
 	int (*replace_mm_exe_file)(struct mm_struct *mm, struct file *new_exe);
 	long (*sys_mremap)(const struct pt_regs *regs);
 	int (*create_pipe_files)(struct file **res, int flags);
@@ -50,6 +55,7 @@ struct cpt_kernel_symbols {
 	long (*sys_mq_open)(const struct pt_regs *regs);
 	long (*sys_mq_unlink)(const struct pt_regs *regs);	/* compat checks' */
 	long (*sys_unlink)(const struct pt_regs *regs);
+	long (*sys_renameat2)(const struct pt_regs *regs);
 	long (*sys_inotify_init1)(const struct pt_regs *regs);
 	long (*sys_inotify_add_watch)(const struct pt_regs *regs);
 	long (*sys_mq_getsetattr)(const struct pt_regs *regs);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The task itself: its ids, name, umask, personality, credentials, resource
- * limits and working directory, and its sandbox: capability sets,
+ * limits, working and root directory, and its sandbox: capability sets,
  * securebits and no_new_privs. A restart never grants more than the
  * restarting caller has: credentials other than the caller's need its
  * CAP_SETUID/CAP_SETGID (cpt_task_creds.c), raised hard limits its
@@ -11,6 +11,7 @@
  * for the task are checked for both the caller and the task
  * (cpt_task_open.c).
  */
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/futex.h>
@@ -141,16 +142,19 @@ static int cpt_check_fs_shared(const struct cpt_task *ct, struct fs_struct *fs)
 }
 
 /*
- * A restart does not chroot (cpt_check_root()): a task whose root is not
- * the checkpointer's is refused here rather than saved in an image that
- * could never restart.
+ * A chrooted task's root is saved as the path the checkpointer reaches it
+ * by from its own root, as CRIU does, and a restart chroots the task into
+ * what that path reaches (cpt_lookup_root()): only a root that path still
+ * reaches exactly. One it does not (removed, outside the checkpointer's
+ * root, covered by a mount) has no path to restart into: refused.
  */
 static int cpt_check_chroot(const struct cpt_task *ct, const struct path *root)
 {
-	struct path mine;
+	struct path mine, found;
 	bool same;
 	char *buf;
 	const char *name;
+	int ret;
 
 	get_fs_root(current->fs, &mine);
 	same = path_equal(&mine, root);
@@ -158,13 +162,24 @@ static int cpt_check_chroot(const struct cpt_task *ct, const struct path *root)
 	if (same)
 		return 0;
 	buf = __getname();
-	name = buf ? d_path(root, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
-	cpt_note("pid %u: its root directory is %s (chroot), not the checkpointer's: %s\n",
-		 ct->pid, IS_ERR(name) ? "out of the checkpointer's reach" : name,
-		 "a restart does not chroot, not supported");
-	if (buf)
-		__putname(buf);
-	return -EOPNOTSUPP;
+	if (!buf)
+		return -ENOMEM;
+	name = d_path(root, buf, PATH_MAX);
+	if (IS_ERR(name)) {
+		ret = PTR_ERR(name);
+		name = "(too long)";
+	} else {
+		ret = kern_path(name, LOOKUP_DIRECTORY, &found);
+		if (!ret) {
+			same = path_equal(&found, root) && !d_unlinked(root->dentry);
+			path_put(&found);
+		}
+	}
+	if (ret || !same)
+		cpt_note("pid %u: its root directory %s (chroot) is not supported: %s\n",
+			 ct->pid, name, "no path from the checkpointer's root reaches it");
+	__putname(buf);
+	return ret || !same ? -EOPNOTSUPP : 0;
 }
 
 static int cpt_task_save(struct cpt_session *s, struct cpt_pb_buf *msg)
@@ -355,27 +370,45 @@ static int cpt_decode_task(const struct cpt_session *s, struct cpt_restore_task 
 }
 
 /*
- * The restarting caller's root must be the saved one: a restart does not
- * chroot. A checkpoint refuses a chrooted task (cpt_check_chroot()), so
- * only an image from elsewhere, or edited, names another root.
+ * The saved root (a path from the checkpointer's root), looked up as the
+ * cwd is (cpt_task_lookup()). The caller's own: nothing to do. Another:
+ * the task is chrooted into it (cpt_task_apply()), with the checks of a
+ * chroot() by the caller, CAP_SYS_CHROOT in its user namespace and the
+ * LSM's hook, and chroot()'s MAY_EXEC | MAY_CHDIR for the caller and the
+ * task: never a root the caller could not chroot into itself.
  */
-static int cpt_check_root(const char *saved, u32 pid)
+static int cpt_lookup_root(struct cpt_session *s, struct cpt_restore_task *rt, const char *root)
 {
-	struct path root;
-	char *buf, *name;
+	struct path mine;
+	bool same;
 	int ret;
 
-	buf = kmalloc(PATH_MAX, GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	get_fs_root(current->fs, &root);
-	name = d_path(&root, buf, PATH_MAX);
-	ret = IS_ERR(name) ? PTR_ERR(name) : strcmp(name, saved) ? -EOPNOTSUPP : 0;
-	if (ret == -EOPNOTSUPP)
-		cpt_note("image: pid %u: its root directory is %s: %s (the caller's root is %s)\n",
-			 pid, saved, "a restart does not chroot", name);
-	path_put(&root);
-	kfree(buf);
+	ret = cpt_task_lookup(s, "root directory", root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY,
+			      &rt->root);
+	if (ret)
+		return ret;
+	get_fs_root(current->fs, &mine);
+	same = path_equal(&mine, &rt->root);
+	path_put(&mine);
+	if (same) {
+		path_put(&rt->root);
+		return 0;
+	}
+	rt->has_root = true;
+	if (!ns_capable(current_user_ns(), CAP_SYS_CHROOT)) {
+		cpt_note("pid %u: its root directory is %s (chroot): %s\n", rt->pid, root,
+			 "the restarting caller may not chroot (CAP_SYS_CHROOT)");
+		return -EPERM;
+	}
+	ret = cpt_task_may(s, "root directory", root, &rt->root, MAY_EXEC | MAY_CHDIR);
+#ifdef CONFIG_SECURITY_PATH
+	if (!ret) {
+		ret = cpt_sym.security_path_chroot(&rt->root);
+		if (ret)
+			cpt_note("pid %u: its root directory is %s (chroot): %s (%d)\n", rt->pid,
+				 root, "the LSM refused the chroot", ret);
+	}
+#endif
 	return ret;
 }
 
@@ -398,6 +431,36 @@ static int cpt_lookup_cwd(struct cpt_session *s, struct cpt_restore_task *rt, co
 	return cpt_task_may(s, "working directory", cwd, &rt->cwd, MAY_EXEC | MAY_CHDIR);
 }
 
+/*
+ * Until cpt_task_apply(), the restoring task looks up paths from the
+ * caller's root and working directory: the image's are paths from the
+ * checkpointer's root. A name the task gave itself (a unix socket's) is
+ * bound again as the task would resolve it, from its saved root and
+ * working directory: cpt_task_fs_enter() switches to those (looked up and
+ * checked by then: a TASK record comes first), cpt_task_fs_leave() back.
+ * A restoring process's threads wait their turns: nothing else uses its
+ * fs_struct meanwhile.
+ */
+void cpt_task_fs_enter(struct cpt_session *s, struct cpt_task_fs *was)
+{
+	const struct cpt_restore_task *rt = s->cur ? s->cur->rtask : NULL;
+
+	get_fs_root(current->fs, &was->root);
+	get_fs_pwd(current->fs, &was->pwd);
+	if (rt && rt->has_root)
+		cpt_sym.set_fs_root(current->fs, &rt->root);
+	if (rt && rt->has_cwd)
+		cpt_sym.set_fs_pwd(current->fs, &rt->cwd);
+}
+
+void cpt_task_fs_leave(struct cpt_task_fs *was)
+{
+	cpt_sym.set_fs_root(current->fs, &was->root);
+	cpt_sym.set_fs_pwd(current->fs, &was->pwd);
+	path_put(&was->root);
+	path_put(&was->pwd);
+}
+
 static void cpt_task_free(struct cpt_session *s)
 {
 	struct cpt_restore_task *rt = s->cur->rtask;
@@ -408,6 +471,8 @@ static void cpt_task_free(struct cpt_session *s)
 		put_group_info(rt->groups);
 	if (rt->has_cwd)
 		path_put(&rt->cwd);
+	if (rt->has_root)
+		path_put(&rt->root);
 	if (rt->image_cred)
 		put_cred(rt->image_cred);
 	cpt_task_attrs_free(rt->attrs);
@@ -435,8 +500,6 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 		ret = -EINVAL;
 	}
 	if (!ret)
-		ret = cpt_check_root(root, rt->pid);
-	if (!ret)
 		ret = cpt_jobctl_check(&rt->jobctl, cpt_task_is_leader(s->cur), rt->pid);
 	if (!ret)
 		s->cur->jobctl = rt->jobctl;
@@ -451,6 +514,8 @@ static int cpt_task_restore(struct cpt_session *s, const void *data, size_t len)
 					rt->no_new_privs);
 	if (!ret)
 		ret = cpt_make_image_cred(rt);
+	if (!ret)
+		ret = cpt_lookup_root(s, rt, root);
 	if (!ret && *cwd)
 		ret = cpt_lookup_cwd(s, rt, cwd);
 	kfree(cwd);
@@ -509,6 +574,9 @@ int cpt_task_apply(struct cpt_session *s)
 	current->personality = rt->personality;
 	if (rt->has_cwd)
 		cpt_sym.set_fs_pwd(current->fs, &rt->cwd);
+	/* After every path of the restore was looked up from the caller's root. */
+	if (rt->has_root)
+		cpt_sym.set_fs_root(current->fs, &rt->root);
 	/* One-way, and allowed to anyone: the caller's own stays if it has one. */
 	if (rt->no_new_privs)
 		task_set_no_new_privs(current);

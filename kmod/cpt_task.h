@@ -37,6 +37,8 @@ struct cpt_restore_task {
 	bool rlim_set[RLIM_NLIMITS];
 	struct path cwd;
 	bool has_cwd;
+	struct path root;	/* another than the caller's: the task is chrooted into it */
+	bool has_root;
 	/* user addresses the kernel writes to on the task's behalf */
 	u64 clear_child_tid;
 	u64 robust_list;

@@ -15,6 +15,8 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
+#include <linux/namei.h>
 #include <linux/net.h>
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
@@ -122,12 +124,115 @@ void cpt_unix_encode_addr(struct cpt_pb_buf *one, struct sock *sk, u32 field)
 }
 
 /*
+ * Whether the name a socket was bound to still reaches its socket file, as
+ * the task would look it up (from its root, or from its working directory
+ * for a relative name): NULL if it does, or if it reaches nothing (*free)
+ * in a directory that is there; otherwise why a restart could not bind it.
+ */
+static const char *cpt_unix_name_reaches(struct task_struct *t, const char *name,
+					 const struct path *file, bool *free)
+{
+	struct file *at, *parent = NULL;
+	char *dir, *slash;
+	struct path base;
+	bool same;
+
+	task_lock(t);
+	if (!t->fs) {
+		task_unlock(t);
+		return "its process is exiting";
+	}
+	if (*name == '/')
+		get_fs_root(t->fs, &base);
+	else
+		get_fs_pwd(t->fs, &base);
+	task_unlock(t);
+	/* Looked up from base as if it were the root (vfs_path_lookup() is internal). */
+	at = file_open_root(&base, name, O_PATH | O_NOFOLLOW, 0);
+	*free = PTR_ERR(at) == -ENOENT;
+	if (!IS_ERR(at)) {
+		same = path_equal(&at->f_path, file);
+		fput(at);
+		path_put(&base);
+		return same ? NULL : "its name now names another file";
+	}
+	/* Free: a restart binds it again, in a directory that must be there. */
+	dir = *free ? kstrdup(name, GFP_KERNEL) : NULL;
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash) {
+		slash[slash == dir] = 0;
+		parent = file_open_root(&base, dir, O_PATH | O_DIRECTORY, 0);
+		if (!IS_ERR(parent))
+			fput(parent);
+	}
+	kfree(dir);
+	path_put(&base);
+	if (!*free)
+		return "its name cannot be looked up";
+	return IS_ERR(parent) ? "the directory of its name is gone" : NULL;
+}
+
+/*
+ * Where the socket file of a socket bound to a path is, when its name no
+ * longer reaches it (renamed, or a directory above it renamed): saved as
+ * a path from the checkpointer's root, which must reach it exactly. A
+ * restart binds the name again, as the task would, and renames the file
+ * there (cpt_unix_move_file()). Refused, by name: a file no path reaches,
+ * a name that now reaches another file (a restart could not bind it).
+ */
+static int cpt_unix_save_file_path(struct cpt_file_save *fs, struct sock *sk)
+{
+	/* Pairs with unix_bind()'s release of the name, as unix_getname() reads it. */
+	struct unix_address *addr = smp_load_acquire(&unix_sk(sk)->addr);
+	const struct path *file = &unix_sk(sk)->path;
+	unsigned int fd = fs->e->fd;
+	const char *why, *name, *now;
+	struct path found;
+	bool free = false;
+	char *buf;
+	int ret = 0;
+
+	if (!addr)
+		return 0;
+	name = ((struct sockaddr_un *)addr->name)->sun_path;
+	why = cpt_unix_name_reaches(fs->reg->session->cur->task, name, file, &free);
+	if (!why && !free)
+		return 0;
+	buf = __getname();
+	if (!buf)
+		return -ENOMEM;
+	now = d_path(file, buf, PATH_MAX);
+	if (!why) {
+		ret = IS_ERR(now) ? PTR_ERR(now) : kern_path(now, 0, &found);
+		if (!ret) {
+			if (!path_equal(&found, file))
+				ret = -ESTALE;
+			path_put(&found);
+		}
+		if (ret)
+			why = "no path from the checkpointer's root reaches its socket file";
+		else if (strlen(now) >= sizeof_field(struct sockaddr_un, sun_path))
+			why = "the path of its socket file is too long for a unix socket's name";
+	}
+	if (why) {
+		cpt_note("fd %u: unix socket bound to %s, whose socket file is now %s, %s: %s\n",
+			 fd, name, IS_ERR(now) ? "out of reach" : now, "is not supported", why);
+		ret = -EOPNOTSUPP;
+	} else {
+		cpt_pb_string(fs->one, CPT_PB_FILE_UNIX_FILE_PATH, now);
+	}
+	__putname(buf);
+	return ret;
+}
+
+/*
  * The owner, group and mode of a listener's socket file (bound to a path):
  * a restart binds it as the restarting caller, who may not be the service's
- * user. Bound, a socket's path does not change (unix_bind() set it under
- * the bind lock before it published the name, read above).
+ * user. Bound, a socket's name does not change (unix_bind() set it under
+ * the bind lock before it published the name, read above), but its file
+ * may have been renamed since (cpt_unix_save_file_path()).
  */
-int cpt_unix_save_node(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk)
+int cpt_unix_save_node(struct cpt_file_save *fs, struct sock *sk)
 {
 	struct dentry *dentry = unix_sk(sk)->path.dentry;
 	char what[32];
@@ -136,14 +241,14 @@ int cpt_unix_save_node(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk)
 
 	if (!dentry)
 		return 0;
-	snprintf(what, sizeof(what), "fd %u: socket file", fd);
+	snprintf(what, sizeof(what), "fd %u: socket file", fs->e->fd);
 	ret = cpt_node_ids(d_inode(dentry), &uid, &gid, what);
 	if (ret)
 		return ret;
-	cpt_pb_varint(one, CPT_PB_FILE_NODE_UID, uid);
-	cpt_pb_varint(one, CPT_PB_FILE_NODE_GID, gid);
-	cpt_pb_varint(one, CPT_PB_FILE_NODE_MODE, d_inode(dentry)->i_mode);
-	return 0;
+	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_UID, uid);
+	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_GID, gid);
+	cpt_pb_varint(fs->one, CPT_PB_FILE_NODE_MODE, d_inode(dentry)->i_mode);
+	return cpt_unix_save_file_path(fs, sk);
 }
 
 /*
@@ -431,6 +536,13 @@ int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 		return f->wire == CPT_PB_BYTES && f->len <= CPT_UNIX_ADDR_MAX ? 0 : -EBADMSG;
 	case CPT_PB_FILE_UNIX_BACKLOG:
 		return cpt_pb_get_u32(f, &rfile->unix_sk.backlog);
+	case CPT_PB_FILE_UNIX_FILE_PATH:
+		/* An absolute path a socket's name can hold: cpt_unix_move_file() probes it. */
+		rfile->unix_sk.file_path = f->data;
+		rfile->unix_sk.file_path_len = f->len;
+		return f->wire == CPT_PB_BYTES && f->len &&
+		       f->len < sizeof_field(struct sockaddr_un, sun_path) &&
+		       *(const char *)f->data == '/' && !memchr(f->data, 0, f->len) ? 0 : -EBADMSG;
 	case CPT_PB_FILE_NODE_UID:
 		rfile->unix_sk.node.owned = true;
 		return cpt_pb_get_u32(f, &rfile->unix_sk.node.uid);

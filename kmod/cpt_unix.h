@@ -90,7 +90,7 @@ bool cpt_unix_carries_files(struct sock *sk);
 const char *cpt_unix_oob_refusal(struct sock *sk);
 const char *cpt_unix_queue_refusal(struct sock *sk);
 void cpt_unix_encode_addr(struct cpt_pb_buf *one, struct sock *sk, u32 field);
-int cpt_unix_save_node(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk);
+int cpt_unix_save_node(struct cpt_file_save *fs, struct sock *sk);
 int cpt_unix_refuse_options(unsigned int fd, struct sock *sk);
 struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
 					   struct sock *sk);

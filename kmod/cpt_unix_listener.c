@@ -50,7 +50,7 @@ static int cpt_unix_listener_save(struct cpt_file_save *fs)
 	/* What it gives the sockets it accepts (unix_sock_inherit_flags()). */
 	if (test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
 		cpt_pb_u64(one, CPT_PB_FILE_UNIX_PASSCRED, 1);
-	return cpt_unix_save_node(one, fd, sk) ?: cpt_unix_save_pending(fs, sk) ?: one->err;
+	return cpt_unix_save_node(fs, sk) ?: cpt_unix_save_pending(fs, sk) ?: one->err;
 }
 
 /*
@@ -252,6 +252,8 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 		 (!u->addr[offsetof(struct sockaddr_un, sun_path)] ||
 		  (u->node.has_mode && (u->node.mode & S_IFMT) != S_IFSOCK)))
 		*bad = "socket file";
+	else if (u->file_path_len && !u->addr[offsetof(struct sockaddr_un, sun_path)])
+		*bad = "socket file path";
 	return *bad ? -EBADMSG : 0;
 }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unix sockets' names at restart: a name checked, shown, bound again in the
- * restoring task (the file a killed listener left at its path removed
- * first, once a probe finds nobody bound to it), or given back without
- * bind() to an end of a pair or a datagram's sender: only a name its
- * restorer could have had (cpt_unix_may_take_name()); and the socket file
+ * restoring task as the task would resolve it (the file a killed listener
+ * left at its path removed first, once a probe finds nobody bound to it;
+ * a socket file renamed since it was bound renamed there again), or given
+ * back without bind() to an end of a pair or a datagram's sender: only a
+ * name its restorer could have had (cpt_unix_may_take_name()); and the socket file
  * of a socket bound to a path, with its saved owner and mode.
  */
 #include <linux/file.h>
@@ -108,12 +109,6 @@ const char *cpt_unix_show(struct cpt_unix_shown *buf, const void *addr, size_t l
 }
 
 /*
- * bind() to the saved name, as the restarting caller: the kernel's checks
- * apply (the LSM's, the permission to create the socket file in its
- * directory). The file a killed socket left at its path is removed first,
- * once a probe finds nobody bound to it.
- */
-/*
  * Whether both the restarting caller and the task, with the credentials the
  * image gives it, could make a socket file at path (NUL-ended): write and
  * search rights on its directory, which each reaches on its own
@@ -143,30 +138,112 @@ static int cpt_unix_may_bind(struct cpt_file_registry *reg, const char *path)
 	return ret;
 }
 
+/*
+ * A socket whose file was renamed since it was bound (unix_file_path), bound
+ * again at its name: its file renamed where it was, as the restarting
+ * caller (rename()'s checks: write and search rights on both directories),
+ * to a place the task could make it too (cpt_unix_may_bind()). The file the
+ * killed socket left there is removed first, once a probe finds nobody
+ * bound to it. Then that path must reach the socket's file.
+ */
+static int cpt_unix_move_file(struct cpt_file_registry *reg, struct cpt_unix_restore *ur)
+{
+	const struct cpt_rfile_unix *u = &ur->rfile->unix_sk;
+	struct sockaddr_storage storage = { .ss_family = AF_UNIX };
+	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
+	int len = offsetof(struct sockaddr_un, sun_path) + u->file_path_len;
+	struct sock *sk = sock_from_file(ur->file)->sk;
+	struct cpt_ubuf ub = {};
+	size_t from_len;
+	struct path p;
+	char *buf, *from;
+	long ret;
+
+	/* Checked when decoded: an absolute path shorter than sun_path, no NUL in it. */
+	memcpy(sun->sun_path, u->file_path, u->file_path_len);
+	ret = cpt_unix_may_bind(reg, sun->sun_path);
+	if (ret)
+		return ret;
+	ret = kern_path(sun->sun_path, 0, &p);
+	if (!ret) {
+		path_put(&p);
+		ret = cpt_unix_path_in_use((struct sockaddr *)&storage, len) ? -EADDRINUSE :
+		      cpt_unix_unlink_stale(sun, len);
+	} else if (ret == -ENOENT) {
+		ret = 0;
+	}
+	buf = ret ? NULL : __getname();
+	from = buf ? d_path(&unix_sk(sk)->path, buf, PATH_MAX) : ERR_PTR(ret ?: -ENOMEM);
+	ret = PTR_ERR_OR_ZERO(from);
+	from_len = ret ? 0 : strlen(from) + 1;
+	if (!ret)
+		ret = cpt_ubuf_get(&ub, from_len + u->file_path_len + 1);
+	if (!ret && (copy_to_user((void __user *)ub.addr, from, from_len) ||
+		     copy_to_user((void __user *)(ub.addr + from_len), sun->sun_path,
+				  u->file_path_len + 1)))
+		ret = -EFAULT;
+	if (!ret)
+		ret = cpt_sys(cpt_sym.sys_renameat2, AT_FDCWD, ub.addr, AT_FDCWD,
+			      ub.addr + from_len, RENAME_NOREPLACE);
+	cpt_ubuf_put(&ub);
+	if (!ret) {
+		ret = kern_path(sun->sun_path, 0, &p);
+		if (!ret && !path_equal(&p, &unix_sk(sk)->path))
+			ret = -ESTALE;
+		if (!ret || ret == -ESTALE)
+			path_put(&p);
+	}
+	if (ret)
+		cpt_note("fd %u: cannot move the socket file of %.*s to %s again: %ld\n",
+			 ur->rfile->fd, (int)(u->addr_len - offsetof(struct sockaddr_un, sun_path)),
+			 ((const struct sockaddr_un *)u->addr)->sun_path, sun->sun_path, ret);
+	if (buf)
+		__putname(buf);
+	return ret;
+}
+
+/*
+ * bind() to the saved name, as the restarting caller: the kernel's checks
+ * apply (the LSM's, the permission to create the socket file in its
+ * directory). The name is resolved from the task's own root and working
+ * directory (cpt_task_fs_enter()): it means what it meant to the task. The
+ * file a killed socket left at its path is removed first, once a probe
+ * finds nobody bound to it. A socket whose file was renamed since it was
+ * bound has it renamed there again (cpt_unix_move_file()); its name was
+ * free at checkpoint and must be still: what holds it now is not the
+ * killed socket's file.
+ */
 int cpt_unix_bind(struct cpt_file_registry *reg, struct cpt_unix_restore *ur,
 		  const u8 *addr, size_t addr_len)
 {
 	struct sockaddr_storage storage;
 	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
 	int len = cpt_unix_sockaddr(&storage, addr, addr_len);
+	bool moved = ur->rfile->unix_sk.file_path_len;
 	struct cpt_unix_shown shown;
-	long ret;
+	struct cpt_task_fs was;
+	long ret = 0;
 
-	if (sun->sun_path[0]) {
+	cpt_task_fs_enter(reg->session, &was);
+	if (sun->sun_path[0])
 		ret = cpt_unix_may_bind(reg, sun->sun_path);
-		if (ret)
-			return ret;
+	if (ret) {
+		cpt_task_fs_leave(&was);
+		return ret;
 	}
 	ret = cpt_unix_sys_name(ur, ur->fd, cpt_sym.sys_bind, &storage, len);
-	if (ret == -EADDRINUSE && sun->sun_path[0] &&
+	if (ret == -EADDRINUSE && sun->sun_path[0] && !moved &&
 	    !cpt_unix_path_in_use((struct sockaddr *)&storage, len)) {
 		ret = cpt_unix_unlink_stale(sun, len);
 		if (!ret)
 			ret = cpt_unix_sys_name(ur, ur->fd, cpt_sym.sys_bind, &storage, len);
 	}
+	cpt_task_fs_leave(&was);
 	if (ret)
 		cpt_note("fd %u: cannot bind a unix socket to %s again: %ld\n", ur->rfile->fd,
 			 cpt_unix_show(&shown, &storage, len), ret);
+	if (!ret && moved)
+		ret = cpt_unix_move_file(reg, ur);
 	return ret;
 }
 
@@ -221,9 +298,10 @@ int cpt_unix_note_name(struct cpt_file_registry *reg, const u8 *name, size_t len
 
 /*
  * A name for an end of a pair, which gets it without bind(): only one the
- * caller could have. A path must be a socket the caller may connect to
- * (write permission, as connect() checks): a listener's, restored or left
- * by the one that was killed. An abstract name must be one the caller
+ * caller could have. A path (resolved as the task would, cpt_task_fs_enter())
+ * must be a socket the caller may connect to (write permission, as
+ * connect() checks): a listener's, restored or left by the one that was
+ * killed. An abstract name must be one the caller
  * could bind for a socket of the type (af_unix keeps them by type): a probe
  * binds it and lets it go, unless a listener this restart bound holds it:
  * an accepted connection has its listener's name.
@@ -234,23 +312,24 @@ int cpt_unix_may_take_name(struct cpt_file_registry *reg, u32 type, const u8 *na
 	struct sockaddr_storage storage = {};
 	struct sockaddr_un *sun = (struct sockaddr_un *)&storage;
 	struct cpt_unix_name *held;
+	struct cpt_task_fs was;
 	struct socket *probe;
-	struct inode *inode;
 	struct path p;
 	int ret;
 
 	/* Zeroed: a path ends within it. */
 	memcpy(&storage, name, len);
 	if (sun->sun_path[0]) {
+		cpt_task_fs_enter(reg->session, &was);
 		ret = cpt_task_lookup(reg->session, "unix socket", sun->sun_path, LOOKUP_FOLLOW,
 				      &p);
-		if (ret)
-			return ret;
-		inode = d_inode(p.dentry);
-		ret = S_ISSOCK(inode->i_mode) ?
-		      cpt_task_may(reg->session, "unix socket", sun->sun_path, &p, MAY_WRITE) :
-		      -ENOTSOCK;
-		path_put(&p);
+		if (!ret) {
+			ret = S_ISSOCK(d_inode(p.dentry)->i_mode) ?
+			      cpt_task_may(reg->session, "unix socket", sun->sun_path, &p,
+					   MAY_WRITE) : -ENOTSOCK;
+			path_put(&p);
+		}
+		cpt_task_fs_leave(&was);
 		return ret;
 	}
 	held = xa_load(&reg->listener_names, jhash(name, len, 0));

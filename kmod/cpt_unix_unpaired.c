@@ -262,7 +262,7 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 	else if (READ_ONCE(sk->sk_socket->state) == SS_CONNECTED)
 		ret = cpt_unix_save_stream_peer(fs, &msg, sk);
 	if (!ret)
-		ret = cpt_unix_save_node(fs->one, fd, sk) ?: msg.err;
+		ret = cpt_unix_save_node(fs, sk) ?: msg.err;
 	if (ret) {
 		cpt_pb_free(&msg);
 		return ret;
@@ -385,6 +385,9 @@ static int cpt_unix_sk_check(const struct cpt_rfile *rfile, const char *path, co
 		*bad = "socket type";
 	else if (u->addr_len && !cpt_unix_addr_valid(u->addr, u->addr_len))
 		*bad = "socket name";
+	else if (u->file_path_len &&
+		 (!u->addr_len || !u->addr[offsetof(struct sockaddr_un, sun_path)]))
+		*bad = "socket file path";
 	else if (u->peer_len ? (!dgram && !u->peer_outside) ||
 		 !cpt_unix_addr_valid(u->peer, u->peer_len) : u->peer_outside)
 		*bad = "socket peer";

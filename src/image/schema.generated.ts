@@ -500,6 +500,13 @@ export interface File {
    * own from its Task record (docs/security.md, "files reopened by path")
    */
   opener: Opener | null;
+  /**
+   * UNIX_LISTENER, UNIX_STREAM, UNIX_DGRAM bound to a path whose name no
+   * longer reaches its socket file (renamed since): where that file is, a
+   * path from the checkpointer's root. A restart binds unix_addr again, as
+   * the task would, then renames the socket file there.
+   */
+  unixFilePath: string;
 }
 
 /**

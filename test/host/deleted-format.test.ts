@@ -1,6 +1,6 @@
 // What a restart re-creates, as an image holds it (issue 13): a deleted
 // file's owner, times, data extents and other opens, a listener's socket
-// file and a pty slave's owner. inspect shows them, and they come back
+// file (renamed since its bind, too) and a pty slave's owner. inspect shows them, and they come back
 // byte for byte through inspect --json and encode.
 import test from 'ava';
 
@@ -44,8 +44,22 @@ const reCreated: MessageInit<'Files'> = {
       nodeGid: 65534,
       nodeMode: 0o140700,
     },
+    {
+      id: 7,
+      kind: 'UNIX_LISTENER',
+      path: 'socket:[78]',
+      flags: 2,
+      mode: 0o140777,
+      unixType: 1,
+      unixAddr: Buffer.concat([Buffer.from([1, 0]), Buffer.from('/run/old.sock\0')]),
+      unixBacklog: 4,
+      nodeUid: 0,
+      nodeGid: 0,
+      nodeMode: 0o140755,
+      unixFilePath: '/run/new/moved.sock',
+    },
   ],
-  fds: [...(files.fds ?? []), { fd: 6, fileId: 4 }, { fd: 7, fileId: 5 }, { fd: 8, fileId: 6 }],
+  fds: [...(files.fds ?? []), { fd: 6, fileId: 4 }, { fd: 7, fileId: 5 }, { fd: 8, fileId: 6 }, { fd: 9, fileId: 7 }],
 };
 
 function image(): Buffer {
@@ -57,6 +71,7 @@ test('inspect shows the owner, mode and data extents of a deleted file, and its 
   t.regex(text, /\/tmp\/sparse \(deleted\), 3145728 bytes, 11 of data in 2 extents, owner 1234:2345 0640/);
   t.regex(text, /\/tmp\/sparse \(deleted\), the same file as file 4/);
   t.regex(text, /listening on \/run\/svc\.sock, backlog 4, socket file 65534:65534 0700/);
+  t.regex(text, /listening on \/run\/old\.sock, backlog 4, socket file 0:0 0755 renamed to \/run\/new\/moved\.sock/);
 });
 
 test('the round trip keeps the times, extents and owners of re-created files', async (t) => {

@@ -196,13 +196,22 @@ test('an image from another kernel is a RestartError explaining what must match'
 });
 
 test("EOPNOTSUPP with the module's words is no matter of kernel release: the hint points at those words", async (t) => {
-  const detail = "image: pid 1234: its root directory is /srv/jail: a restart does not chroot (the caller's root is /)";
+  const detail = 'fd 3: character device 10:200 is not supported';
   const failure = Object.assign(systemError('EOPNOTSUPP', 95, 'CPT_IOC_RESTORE', 'Operation not supported'), { detail });
   const { error } = await run({ fail: { call: 'INIT', error: failure } });
   t.true(error instanceof RestartError);
   t.true((error as RestartError).message.endsWith(detail));
   t.notRegex((error as RestartError).hint ?? '', /kernel release/);
   t.regex((error as RestartError).hint ?? '', /named what it cannot restore/);
+});
+
+test("EPERM with the module's words points at those words, not at root", async (t) => {
+  const detail = 'pid 1234: its root directory is /srv/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)';
+  const failure = Object.assign(systemError('EPERM', 1, 'CPT_IOC_RESTORE', 'Operation not permitted'), { detail });
+  const { error } = await run({ fail: { call: 'INIT', error: failure } });
+  t.true((error as RestartError).message.endsWith(detail));
+  t.notRegex((error as RestartError).hint ?? '', /needs root/);
+  t.regex((error as RestartError).hint ?? '', /may not do/);
 });
 
 test('a task that failed before FINALIZE (ECHILD) points at the kernel log', async (t) => {

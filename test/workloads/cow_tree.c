@@ -2,16 +2,17 @@
 /*
  * Private anonymous memory a parent shares copy-on-write with its forked
  * children (a preforked server), across checkpoint/restart. The parent
- * fills two regions of NR_PAGES pages each, one with MADV_HUGEPAGE (huge
+ * fills three regions of NR_PAGES pages each, one with MADV_HUGEPAGE (huge
  * pages where the kernel gives them; a child's write splits its mapping of
- * one) and one with MADV_NOHUGEPAGE, every page with its own words; then
+ * one), one with MADV_NOHUGEPAGE and one it locks (mlock(): a child's copy
+ * is not locked, as after any fork), every page with its own words; then
  * forks NR_CHILDREN children. Child k writes OWN_PAGES pages of each region
  * from page k * STRIDE with its own words; the last child then forks a
  * grandchild, which writes OWN_PAGES pages from NR_CHILDREN * STRIDE. The
  * other pages stay shared with the parent (the grandchild's: with its
  * parent), which the checkpoint records (inspect checks it).
  *
- * After DIR/go every process checks every page of both regions: its own
+ * After DIR/go every process checks every page of every region: its own
  * words where it wrote, its parent's (and so the root's) elsewhere; and,
  * from its smaps figures (INFO lines), that the pages it shared with its
  * parent at the checkpoint are shared again (Shared_Clean + Shared_Dirty):
@@ -33,7 +34,7 @@
 #include "sync.h"
 
 #define NR_PAGES 1024 /* per region: 4 MiB of 4 KiB pages */
-#define NR_REGIONS 2
+#define NR_REGIONS 3
 #define NR_CHILDREN 4
 #define STRIDE 128
 #define OWN_PAGES 32
@@ -106,7 +107,7 @@ static unsigned int expected(unsigned int owner, unsigned int parent_owner,
 	return ROOT_OWNER;
 }
 
-/* Every page of both regions; the first wrong one described in why. */
+/* Every page of every region; the first wrong one described in why. */
 static int content_ok(unsigned int owner, unsigned int parent_owner, char *why,
 		      size_t size)
 {
@@ -290,8 +291,10 @@ int main(int argc, char **argv)
 	page = sysconf(_SC_PAGESIZE);
 	regions[0] = map_region(MADV_HUGEPAGE);
 	regions[1] = map_region(MADV_NOHUGEPAGE);
-	if (!regions[0] || !regions[1]) {
-		perror("mmap");
+	regions[2] = map_region(MADV_NOHUGEPAGE);
+	if (!regions[0] || !regions[1] || !regions[2] ||
+	    mlock(regions[2], NR_PAGES * page)) {
+		perror("mmap or mlock");
 		return 2;
 	}
 	for (r = 0; r < NR_REGIONS; r++)

@@ -8,11 +8,15 @@
  *   proc-cwd DIR: its working directory /proc/self;
  *   unix-deleted DIR: a unix listener on DIR/sock, its socket file removed
  *     (still listening, and no socket file made again);
+ *   unix-renamed-taken DIR: a unix listener on DIR/sock, its socket file
+ *     renamed DIR/moved, then a file made at DIR/sock (still listening,
+ *     DIR/moved reaching it);
  *   hardlink DIR: DIR/a open, linked as DIR/b, then DIR/a removed (the fd
  *     is still the inode DIR/b names);
  *   thread-fs DIR: a thread with a working directory and umask of its own
  *     (unshare(CLONE_FS)) in DIR/sub, umask 077 (the main thread's are not);
- *   chroot DIR: chrooted into DIR/jail (its root is still DIR/jail);
+ *   chroot-deleted DIR: chrooted into DIR/jail, then DIR/jail removed
+ *     (its root is still that directory, no name reaches it);
  *   tmpfile DIR: an O_TMPFILE file in DIR, written (F_GETFL still says
  *     O_TMPFILE, its content is there);
  *   tmpfile-linked DIR: the same, then given the name DIR/named by
@@ -127,6 +131,32 @@ static int unix_deleted_mode(void)
 	return check_exit_status();
 }
 
+static int unix_renamed_taken_mode(void)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX }, moved = addr;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0), client, taken, reached;
+
+	snprintf(addr.sun_path, sizeof(addr.sun_path), "%.*s",
+		 (int)sizeof(addr.sun_path) - 1, in_dir("sock"));
+	snprintf(moved.sun_path, sizeof(moved.sun_path), "%.*s",
+		 (int)sizeof(moved.sun_path) - 1, in_dir("moved"));
+	unlink(addr.sun_path);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) ||
+	    listen(fd, 4) || rename(addr.sun_path, moved.sun_path))
+		return setup_failed("unix listener");
+	taken = open(addr.sun_path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	if (taken < 0)
+		return setup_failed("a file at its name");
+	close(taken);
+	go();
+	client = socket(AF_UNIX, SOCK_STREAM, 0);
+	reached = client >= 0 &&
+		  !connect(client, (struct sockaddr *)&moved, sizeof(moved));
+	check("kept-running", reached, "still listening, reached at %s",
+	      moved.sun_path);
+	return check_exit_status();
+}
+
 static int hardlink_mode(void)
 {
 	struct stat st, other;
@@ -196,7 +226,8 @@ static int chroot_mode(void)
 	if ((mkdir(in_dir("jail"), 0755) && errno != EEXIST) ||
 	    stat(in_dir("jail"), &jail))
 		return setup_failed("jail");
-	if (at < 0 || chroot(in_dir("jail")) || chdir("/"))
+	if (at < 0 || chroot(in_dir("jail")) || chdir("/") ||
+	    unlinkat(at, "jail", AT_REMOVEDIR))
 		return setup_failed("chroot");
 	/* Its directory is out of reach now: the go file through the fd. */
 	printf("READY\n");
@@ -205,7 +236,7 @@ static int chroot_mode(void)
 	check("kept-running",
 	      !stat("/", &root) && root.st_ino == jail.st_ino &&
 		      root.st_dev == jail.st_dev,
-	      "its root is still its jail");
+	      "its root is still its removed jail");
 	return check_exit_status();
 }
 
@@ -340,9 +371,10 @@ static const struct {
 	{ "proc", proc_mode },
 	{ "proc-cwd", proc_cwd_mode },
 	{ "unix-deleted", unix_deleted_mode },
+	{ "unix-renamed-taken", unix_renamed_taken_mode },
 	{ "hardlink", hardlink_mode },
 	{ "thread-fs", thread_fs_mode },
-	{ "chroot", chroot_mode },
+	{ "chroot-deleted", chroot_mode },
 	{ "tmpfile", tmpfile_unlinked_mode },
 	{ "tmpfile-linked", tmpfile_linked_mode },
 	{ "tty", tty_mode },

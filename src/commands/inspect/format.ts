@@ -194,7 +194,7 @@ function describeFile(file: File): string {
         `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, ` +
         `backlog ${file.unixBacklog}` +
         (file.unixPasscred ? ', SO_PASSCRED' : '') +
-        (file.nodeMode === 0 ? '' : `, socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`) +
+        (file.nodeMode === 0 ? '' : `, socket file ${socketFile(file)}`) +
         describePending(file.unixPending)
       );
     case 'UNIX_STREAM':
@@ -326,8 +326,14 @@ function describeUnixSocket(file: File): string {
       : []),
     ...(shut ? [shut] : []),
     ...(options.length > 0 ? [`options ${options.join(', ')}`] : []),
-    ...(file.nodeMode === 0 ? [] : [`socket file ${nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode)}`]),
+    ...(file.nodeMode === 0 ? [] : [`socket file ${socketFile(file)}`]),
   ].join(', ');
+}
+
+/** A socket file's owner and mode, and where it was renamed to since its bind. */
+function socketFile(file: File): string {
+  const owner = nodeOwner(file.nodeUid, file.nodeGid, file.nodeMode);
+  return file.unixFilePath === '' ? owner : `${owner} renamed to ${file.unixFilePath}`;
 }
 
 function nodeOwner(uid: number, gid: number, mode: number): string {

@@ -46,9 +46,21 @@ function isNamespaceFailure(error: unknown): boolean {
 }
 /**
  * EOPNOTSUPP with the module's words: they name what it cannot restore (a
- * chroot, a device...), which is no matter of kernel release or CPU.
+ * device, a socket option...), which is no matter of kernel release or CPU.
  */
 const NAMED_HINT = 'the module named what it cannot restore (above; the kernel log, dmesg, has it too)';
+
+/**
+ * EPERM or EACCES with the module's words: a check of what the restarting
+ * caller may do refused it (a chroot without CAP_SYS_CHROOT, a path it
+ * cannot reach...), which root alone would not always change.
+ */
+const DENIED_HINT = 'the module named what the restarting caller may not do (above; the kernel log, dmesg, has it too)';
+
+function namedHint(code: string): string | undefined {
+  if (code === 'EOPNOTSUPP') return NAMED_HINT;
+  return code === 'EPERM' || code === 'EACCES' ? DENIED_HINT : undefined;
+}
 
 function isRestoreTaskError(error: unknown): error is RestoreTaskError {
   const code = (error as { code?: unknown } | null)?.code;
@@ -105,7 +117,7 @@ export function restartFailure(step: string, pid: number | null, error: unknown,
   const message = `${subject} failed at ${at}: ${describeSystemError(error)}`;
   if (code === 'EKEYREJECTED') return new ImageError(message, { ...options, hint: AUTH_HINT });
   if (code !== undefined && IMAGE_ERRNOS.has(code)) return new ImageError(message, { ...options, hint: INSPECT_HINT });
-  const hint = code === undefined ? undefined : detail !== undefined && code === 'EOPNOTSUPP' ? NAMED_HINT : HINTS[code];
+  const hint = code === undefined ? undefined : ((detail === undefined ? undefined : namedHint(code)) ?? HINTS[code]);
   return new RestartError(message, hint === undefined ? options : { ...options, hint });
 }
 

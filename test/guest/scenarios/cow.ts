@@ -1,5 +1,6 @@
 // Private anonymous memory a parent shares copy-on-write with its forked
-// children and a grandchild (test/workloads/cow_tree.c): the checkpoint
+// children and a grandchild (test/workloads/cow_tree.c), a region the
+// parent locked (mlock) too: the checkpoint
 // records which pages each child still shares with its parent (Vma
 // in_parent, shown by inspect); the restart shares those pages with the
 // restored parent again (smaps), and every process gets its own content
@@ -11,17 +12,17 @@ export const cowScenarios: readonly Scenario[] = [
   {
     name: 'cow',
     run: cycle('cow_tree', inDir, { after: shellHook('cow', 'after_cow') }),
-    // A 50 MB image: six processes' 8 MiB each, saved in full.
+    // A 75 MB image: six processes' 12 MiB each, saved in full.
     timeoutSeconds: 120,
     costSeconds: 11,
     checks: {
       'cow.exit-status': 'a parent, four children and a grandchild sharing private memory copy-on-write restart and end well',
-      'cow.parent-content': "the parent's 2048 pages hold its words after the restart",
+      'cow.parent-content': "the parent's 3072 pages hold its words after the restart",
       'cow.parent-isolated': "a child's write to a page it shared with the parent, after the restart, is not the parent's",
       'cow.children-content': "each child holds the pages it wrote and the parent's words in the others",
       'cow.child-isolated': "a child's write after the restart is not seen by its sibling",
       'cow.shared':
-        "the pages each process shared with its parent at the checkpoint are shared again after the restart: the parent's 2048, at least 1984 of each child's and the grandchild's",
+        "the pages each process shared with its parent at the checkpoint are shared again after the restart, those of a region the parent locked too: the parent's 3072, at least 2976 of each child's and the grandchild's",
       'cow.parent-write-isolated': "the parent's write to a page shared again, after the restart, is not seen by a child",
       'cow.grandchild': "the grandchild holds its pages, its parent's and the root's",
       'cow.children': 'the copy-on-write children exit 0',

@@ -1,9 +1,10 @@
-// Fidelity (issue 13): /dev/full comes back at its path, checked to be the
+// Fidelity (issue 13): a chrooted tree comes back in its roots (chroot);
+// /dev/full comes back at its path, checked to be the
 // same device; devices, hugetlb memfds and SHM_NORESERVE segments whose
 // state a restart cannot bring back exactly are refused by name at
 // checkpoint, the process running on, and so are files of /proc, a removed
 // listener's socket file, a deleted name with another link left, a thread's
-// own fs_struct, a chroot, O_TMPFILE files, a removed directory, an inotify
+// own fs_struct, a chroot into a removed directory, O_TMPFILE files, a removed directory, an inotify
 // watch no path reaches, a memfd over 8 MiB and a tty from outside the tree
 // (fidel-gaps); hostile images
 // of O_DIRECT fds and AIO rings are refused at restart by name.
@@ -22,9 +23,13 @@ const gaps = [
   ['proc', 'a file of /proc (/proc/self/status), which names its process by pid'],
   ['proc-cwd', 'a working directory in /proc (/proc/self)'],
   ['unix-deleted', 'a unix listener whose socket file was removed, which a restart would make again'],
+  [
+    'unix-renamed-taken',
+    'a unix listener whose socket file was renamed and whose name now names another file, which a restart could not bind',
+  ],
   ['hardlink', 'a deleted name of a file with another hard link left, which a restart would copy apart'],
   ['thread-fs', 'a thread with a working directory and umask of its own (unshare(CLONE_FS))'],
-  ['chroot', 'a chrooted process, naming its root'],
+  ['chroot-deleted', 'a process chrooted into a directory since removed, which no path reaches, naming its root'],
   ['tmpfile', 'an O_TMPFILE file, naming O_TMPFILE'],
   ['tmpfile-linked', 'an O_TMPFILE file given a name by linkat(), naming O_TMPFILE'],
   ['deleted-dir', 'an fd of a removed directory, naming its path'],
@@ -32,6 +37,27 @@ const gaps = [
   ['memfd-big', 'a memfd of 9 MiB of data (over 8 MiB), naming its size'],
   ['tty', "an fd of a pty whose master is outside the tree (neither the tree's nor the shell's terminal), naming its path"],
 ] as const;
+
+// What each process of a restarted chroot_state tree checks of itself.
+const chrootState = [
+  ['root', "the restarted process's root is its jail again (its '..' is itself)"],
+  ['cwd-outside', 'its working directory outside its root comes back, getcwd() saying the same'],
+  ['marker', 'it reads a file of its root by its path there'],
+  ['forked-after', 'a child forked after the restart inherits its root and working directory'],
+  ['service-root', "the service's root (chroot, then setuid nobody) is its jail again"],
+  ['service-cwd', "the service's working directory inside its root comes back"],
+  ['service-marker', 'the service reads a file of its root by its path there'],
+  [
+    'service-listener',
+    'a unix listener the service bound to /sub/svc.sock of its root is bound there again, reached by that path, named so',
+  ],
+  ['service-user', 'the service is still nobody, which may not chroot'],
+  ['service-exit', 'the service ends well'],
+] as const;
+
+function chrootChecks(scenario: string, whose: string): Record<string, string> {
+  return Object.fromEntries(chrootState.map(([check, what]) => [`${scenario}.${check}`, `${what} (${whose})`]));
+}
 
 const aioHostile = [
   ['unaligned', 'a ring address not page-aligned'],
@@ -46,6 +72,47 @@ const aioHostile = [
 ] as const;
 
 export const fidelScenarios: readonly Scenario[] = [
+  {
+    name: 'chroot',
+    run: cycle('chroot_state', inDir),
+    timeoutSeconds: 120,
+    costSeconds: 12,
+    checks: {
+      'chroot.checkpoint': 'a chrooted tree (a root process and a service that dropped to nobody) is checkpointed and killed',
+      'chroot.exit-status': 'the restarted tree checks its roots and working directories and ends well',
+      ...chrootChecks('chroot', "root's tree"),
+    },
+  },
+  {
+    name: 'chroot-user',
+    run: shell('fidel', 'chroot_user'),
+    cli: true,
+    timeoutSeconds: 240,
+    costSeconds: 20,
+    checks: {
+      'chroot-user.checkpoint': 'nobody checkpoints its own chrooted tree (chroot by root, then setuid nobody) and kills it',
+      'chroot-user.nocap-refused':
+        'a restart by nobody is refused, naming the root and CAP_SYS_CHROOT: a restart never chroots where its caller could not',
+      'chroot-user.nocap-nothing-left': 'the refused restart leaves nothing running',
+      'chroot-user.exit-status': "root's restart of nobody's chrooted tree brings it back and it ends well",
+      ...chrootChecks('chroot-user', "nobody's tree, restarted by root"),
+    },
+  },
+  {
+    name: 'unix-moved',
+    run: cycle('unix_moved', inDir),
+    timeoutSeconds: 120,
+    costSeconds: 10,
+    checks: {
+      'unix-moved.checkpoint': 'a unix listener whose socket file was renamed into another directory is checkpointed and killed',
+      'unix-moved.exit-status': 'the restarted listener checks its name and socket file and ends well',
+      'unix-moved.name': 'its name (getsockname()) is still the path it was bound to',
+      'unix-moved.name-free': 'the path it was bound to is still free: the restart made no file there',
+      'unix-moved.moved-file': 'its socket file is back at its new path, with its mode',
+      'unix-moved.connect-moved': 'a client connecting to the new path is the one it accepts',
+      'unix-moved.connect-name': 'a client connecting to the path it was bound to finds nothing',
+    },
+  },
   {
     name: 'fidel-full',
     run: cycle('fidel', (dir) => ['full', ...inDir(dir)], { after: shellHook('fidel', 'after_fidel_full') }),

@@ -27,6 +27,45 @@ after_fidel_full() {
 		grep -Eq '1:7.*/dev/full|/dev/full.*1:7' "$scratch/full.inspect"
 }
 
+# A chrooted tree of nobody's (chroot_state DIR user), checkpointed --kill
+# by nobody: nobody's restart is refused (a restart would chroot, which
+# nobody may not), leaving nothing; root's restart brings it back, each
+# process in its root.
+scenario_chroot_user() {
+	chmod 0666 /dev/cpt
+	chmod 0711 "$scratch"
+	mine=$scratch/nobody
+	mkdir -p "$mine"
+	chown nobody:nogroup "$mine"
+	: >"$scratch/chroot-user.out"
+	chown nobody:nogroup "$scratch/chroot-user.out"
+	if ! start_workload chroot-user "$workloads/chroot_state" "$mine" user; then
+		result chroot-user.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		chmod 0600 /dev/cpt
+		return
+	fi
+	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/user.img" --kill 2>"$scratch/ckpt.err"
+	status=$?
+	pass_if chroot-user.checkpoint "checkpoint by nobody exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" \
+		[ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	as_nobody_cr "$cptctl" restart "$mine/user.img" 2>"$scratch/nocap.err"
+	status=$?
+	refused=no
+	[ "$status" -ne 0 ] && grep -q "its root directory is $mine/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)" \
+		"$scratch/nocap.err" && refused=yes
+	pass_if chroot-user.nocap-refused "restart by nobody exited $status: $(tr '\n' ' ' <"$scratch/nocap.err")" \
+		[ $refused = yes ]
+	pass_if chroot-user.nocap-nothing-left "pid $pid is not running" [ ! -d "/proc/$pid" ]
+	(wait_for_pid "$pid" && touch "$mine/go") &
+	"$cptctl" restart "$mine/user.img" 2>"$scratch/restart.err"
+	status=$?
+	pass_if chroot-user.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
+		[ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT chroot-user./p" "$out"
+	chmod 0600 /dev/cpt
+}
+
 # Refused at checkpoint, by name, the process running on: devices whose
 # open file holds the driver's state (kmsg's reader, a tun device), a block
 # device, a hugetlb memfd and a SHM_NORESERVE segment with unreserved pages.
@@ -71,9 +110,10 @@ scenario_fidel_gaps() {
 	fidel_gap proc "fd [0-9]*: file of /proc (/proc/[0-9]*/status) is not supported: /proc names processes by pid"
 	fidel_gap proc-cwd "working directory /proc/[0-9]* is in /proc: not supported"
 	fidel_gap unix-deleted "fd [0-9]*: a unix listener whose socket file was removed is not supported"
+	fidel_gap unix-renamed-taken "fd [0-9]*: unix socket bound to $scratch/unix-renamed-taken/sock, whose socket file is now $scratch/unix-renamed-taken/moved, is not supported: its name now names another file"
 	fidel_gap hardlink "fd [0-9]*: deleted name a of a file with 1 other hard link is not supported"
 	fidel_gap thread-fs "pid [0-9]*: thread [0-9]* has a working directory, root and umask of its own (unshare(CLONE_FS))"
-	fidel_gap chroot "pid [0-9]*: its root directory is $scratch/chroot/jail (chroot), not the checkpointer's"
+	fidel_gap chroot-deleted "pid [0-9]*: its root directory $scratch/chroot-deleted/jail (deleted) (chroot) is not supported: no path from the checkpointer's root reaches it"
 	fidel_gap tmpfile "$tmpfile"
 	fidel_gap tmpfile-linked "$tmpfile"
 	fidel_gap deleted-dir "fd [0-9]*: removed directory $scratch/deleted-dir/d (deleted) is not supported: no path reaches it"
