@@ -472,43 +472,6 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 	return *bad ? -EBADMSG : 0;
 }
 
-/* setsockopt() on the new socket, as the program would call it. */
-int cpt_inet_setsockopt(struct cpt_inet_restore *ir, int level, int name,
-			const void *val, size_t len)
-{
-	if (copy_to_user((void __user *)ir->ub.addr, val, len))
-		return -EFAULT;
-	return cpt_sys(cpt_sym.sys_setsockopt, ir->fd, level, name, ir->ub.addr, len);
-}
-
-static int cpt_inet_opt_refused(struct cpt_inet_restore *ir, const char *what, u32 value,
-				int ret)
-{
-	cpt_note("fd %u: cannot set %s to %u again: %d%s\n", ir->rfile->fd, what, value, ret,
-		 ret == -EPERM ? " (the restarting caller lacks the capability it needs)" : "");
-	return ret;
-}
-
-/*
- * A buffer size the user set: SO_RCVBUF (SO_SNDBUF) gives it back within
- * net.core.rmem_max (wmem_max); a size above that was forced
- * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
- */
-static int cpt_inet_set_buf(struct cpt_inet_restore *ir, bool rcv)
-{
-	u32 saved = cpt_inet_opt(ir->in, rcv ? CPT_PB_INET_SOCKET_RCVBUF :
-						CPT_PB_INET_SOCKET_SNDBUF);
-	int val = saved / 2, ret;
-
-	if (!saved)
-		return 0;
-	ret = cpt_inet_setsockopt(ir, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &val, sizeof(val));
-	if (!ret && (rcv ? READ_ONCE(ir->sk->sk_rcvbuf) : READ_ONCE(ir->sk->sk_sndbuf)) != saved)
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
-					  &val, sizeof(val));
-	return ret ? cpt_inet_opt_refused(ir, rcv ? "SO_RCVBUF" : "SO_SNDBUF", saved, ret) : 0;
-}
-
 static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 {
 	const struct cpt_rfile_inet *in = ir->in;
@@ -523,12 +486,12 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 	 */
 	if (in->family == AF_INET6 && in->type != SOCK_RAW) {
 		val = cpt_inet_opt(in, CPT_PB_INET_SOCKET_V6ONLY);
-		ret = cpt_inet_setsockopt(ir, SOL_IPV6, IPV6_V6ONLY, &val, sizeof(val));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_IPV6, IPV6_V6ONLY, &val, sizeof(val));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "IPV6_V6ONLY", val, ret);
+			return cpt_sock_opt_refused(&ir->sr, "IPV6_V6ONLY", val, ret);
 	}
 	if (*in->bind_device) {
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_BINDTODEVICE, in->bind_device,
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_SOCKET, SO_BINDTODEVICE, in->bind_device,
 					  strlen(in->bind_device) + 1);
 		if (ret) {
 			cpt_note("fd %u: cannot bind it to interface %s again: %d\n",
@@ -536,15 +499,16 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 			return ret;
 		}
 	}
-	ret = cpt_inet_set_buf(ir, true) ?: cpt_inet_set_buf(ir, false);
+	ret = cpt_sock_set_buf(&ir->sr, true, cpt_inet_opt(in, CPT_PB_INET_SOCKET_RCVBUF)) ?:
+	      cpt_sock_set_buf(&ir->sr, false, cpt_inet_opt(in, CPT_PB_INET_SOCKET_SNDBUF));
 	if (ret)
 		return ret;
 	if (cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER)) {
 		ling.l_onoff = 1;
 		ling.l_linger = cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER_SECONDS);
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_LINGER, &ling, sizeof(ling));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_SOCKET, SO_LINGER, &ling, sizeof(ling));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "SO_LINGER", ling.l_linger, ret);
+			return cpt_sock_opt_refused(&ir->sr, "SO_LINGER", ling.l_linger, ret);
 	}
 	for (i = 0; i < ARRAY_SIZE(cpt_inet_opts); i++) {
 		o = &cpt_inet_opts[i];
@@ -554,9 +518,9 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 		/* Corked, a connection would hold back the queue it is given: after it. */
 		if (o->field == CPT_PB_INET_SOCKET_CORK && in->tcp.present)
 			continue;
-		ret = cpt_inet_setsockopt(ir, o->level, o->name, &val, sizeof(val));
+		ret = cpt_sock_setsockopt(&ir->sr, o->level, o->name, &val, sizeof(val));
 		if (ret)
-			return cpt_inet_opt_refused(ir, o->what, val, ret);
+			return cpt_sock_opt_refused(&ir->sr, o->what, val, ret);
 	}
 	return 0;
 }
@@ -571,22 +535,23 @@ static int cpt_raw_set_opts(struct cpt_inet_restore *ir)
 
 	/* IPPROTO_RAW's is on from socket(): set when the saved one differs. */
 	if (in->hdrincl != inet_sk(ir->sk)->hdrincl) {
-		ret = cpt_inet_setsockopt(ir, v4 ? SOL_IP : SOL_IPV6,
+		ret = cpt_sock_setsockopt(&ir->sr, v4 ? SOL_IP : SOL_IPV6,
 					  v4 ? IP_HDRINCL : IPV6_HDRINCL, &val, sizeof(val));
 		if (ret)
-			return cpt_inet_opt_refused(ir, hdrincl, val, ret);
+			return cpt_sock_opt_refused(&ir->sr, hdrincl, val, ret);
 	}
 	if (in->icmp_filter) {
-		ret = cpt_inet_setsockopt(ir, SOL_RAW, ICMP_FILTER, &in->icmp_filter,
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_RAW, ICMP_FILTER, &in->icmp_filter,
 					  sizeof(in->icmp_filter));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "ICMP_FILTER", in->icmp_filter, ret);
+			return cpt_sock_opt_refused(&ir->sr, "ICMP_FILTER", in->icmp_filter, ret);
 	}
 	if (in->icmp6_filter_set) {
-		ret = cpt_inet_setsockopt(ir, SOL_ICMPV6, ICMPV6_FILTER, in->icmp6_filter,
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_ICMPV6, ICMPV6_FILTER, in->icmp6_filter,
 					  sizeof(in->icmp6_filter));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "ICMPV6_FILTER", in->icmp6_filter[0], ret);
+			return cpt_sock_opt_refused(&ir->sr, "ICMPV6_FILTER", in->icmp6_filter[0],
+						    ret);
 	}
 	return 0;
 }

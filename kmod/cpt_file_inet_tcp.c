@@ -309,7 +309,7 @@ static int cpt_tcp_refused(struct cpt_inet_restore *ir, const char *what, long r
 
 static int cpt_tcp_set(struct cpt_inet_restore *ir, int name, u32 val, const char *what)
 {
-	int ret = cpt_inet_setsockopt(ir, SOL_TCP, name, &val, sizeof(val));
+	int ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, name, &val, sizeof(val));
 
 	return ret ? cpt_tcp_refused(ir, what, ret) : 0;
 }
@@ -418,7 +418,7 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERM, 0 };
 	if (tcp->tstamp_ok)
 		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
-	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_OPTIONS, opts, nr * sizeof(opts[0]));
+	ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_REPAIR_OPTIONS, opts, nr * sizeof(opts[0]));
 	if (ret)
 		return cpt_tcp_refused(ir, "set its MSS, window scale, SACK and timestamps", ret);
 	ret = cpt_tcp_set(ir, TCP_TIMESTAMP, tcp->tsval, "set its timestamp clock") ?:
@@ -430,7 +430,7 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	if (ret)
 		return ret;
 	/* After the queues and FINs: the kernel checks the windows against rcv_nxt. */
-	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win));
+	ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win));
 	if (ret)
 		return cpt_tcp_refused(ir, "set its windows", ret);
 	/*
@@ -442,9 +442,10 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	 * again; the cork was held back.
 	 */
 	if (cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_REUSEADDR))
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 },
+					  sizeof(int));
 	if (!ret && cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_CORK))
-		ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_CORK, &(int){ 1 }, sizeof(int));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_CORK, &(int){ 1 }, sizeof(int));
 	return ret ? cpt_tcp_refused(ir, "set SO_REUSEADDR or TCP_CORK again", ret) : 0;
 }
 
