@@ -60,6 +60,8 @@ bool cpt_inet_decode_tcp(struct cpt_rfile_tcp *tcp, struct cpt_pb_reader *r,
 bool cpt_tcp_check(u32 state, const struct cpt_rfile_tcp *tcp);
 int cpt_tcp_repair_begin(struct cpt_inet_restore *ir);
 int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock);
+int cpt_tcp_syn_begin(struct cpt_inet_restore *ir);
+int cpt_tcp_syn_end(struct cpt_inet_restore *ir);
 
 /* cpt_file_inet_udp.c: UDP queues. */
 int cpt_udp_save_queue(unsigned int fd, struct sock *sk, struct cpt_pb_buf *msg,
