@@ -185,7 +185,7 @@ scenario_tcp_syn_sent() {
 	cptctl_in "$hd/holds" "$hd/holds" release --list
 	pass_if "$hc.held" "holds: $(tr '\n' ' ' <"$hd/holds")" eval '[ "$(grep -c "^TCP .* -> .* (held for uid 0)" "$hd/holds")" -eq 2 ]'
 	touch "$hd/accept"
-	timeout --foreground 200 "$cptctl" restart "$hd/tree.img" 2>"$hd/restart.err"
+	timeout --foreground 100 "$cptctl" restart "$hd/tree.img" 2>"$hd/restart.err"
 	status=$?
 	pass_if "$hc.exit-status" "restart exited $status: $(tr '\n' ' ' <"$hd/restart.err")" [ "$status" -eq 0 ]
 	wait "$ppid_"
