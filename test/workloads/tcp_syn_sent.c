@@ -4,9 +4,10 @@
 // handshake ends once the peer outside the tree takes connections again.
 //
 //   tcp_syn_sent peer DIR     outside the tree: a listener on 127.0.0.1 and
-//                             one on ::1, each of backlog 0 and filled by a
-//                             connection of its own, so that it drops every
-//                             SYN (ports in DIR/ports); prints READY. Once
+//                             one on ::1, each of backlog 1 and filled by
+//                             two connections of its own, so that it drops
+//                             every SYN (ports in DIR/ports; SYN cookies or
+//                             not); prints READY. Once
 //                             DIR/accept exists, it accepts the fillers and
 //                             then one connection on each, whose initial
 //                             sequence number it prints (ISN4, ISN6: its
@@ -73,7 +74,7 @@ static int listener(int family, unsigned short *port)
 	socklen_t len = loopback_address(&ss, family, 0);
 	int fd = socket(family, SOCK_STREAM, 0);
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 0) ||
+	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 1) ||
 	    getsockname(fd, (struct sockaddr *)&ss, &len))
 		die("listener");
 	*port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -115,8 +116,10 @@ static void peer(void)
 {
 	unsigned short port4, port6;
 	int l4 = listener(AF_INET, &port4), l6 = listener(AF_INET6, &port6);
-	int fill4 = connect_to(AF_INET, port4, 0),
-	    fill6 = connect_to(AF_INET6, port6, 0);
+	int fill[4] = { connect_to(AF_INET, port4, 0),
+			connect_to(AF_INET, port4, 0),
+			connect_to(AF_INET6, port6, 0),
+			connect_to(AF_INET6, port6, 0) };
 	char path[512], line[128];
 	int c[2];
 	FILE *f;
@@ -130,11 +133,16 @@ static void peer(void)
 	while (!exists("accept"))
 		usleep(50000);
 	for (int i = 0; i < 2; i++) {
-		int l = i ? l6 : l4, filler = accept(l, NULL, NULL), n;
+		int l = i ? l6 : l4, n;
 
-		if (filler < 0)
-			die("accept the filler");
-		close(filler);
+		for (int j = 0; j < 2; j++) {
+			int filler = accept(l, NULL, NULL);
+
+			if (filler < 0)
+				die("accept a filler");
+			close(filler);
+			close(fill[2 * i + j]);
+		}
 		c[i] = accept(l, NULL, NULL);
 		if (c[i] < 0)
 			die("accept");
@@ -152,8 +160,6 @@ static void peer(void)
 			;
 		close(c[i]);
 	}
-	close(fill4);
-	close(fill6);
 }
 
 /* Sends a line and reads it back; "" if it came, else why not. */
