@@ -41,15 +41,13 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_syn_sent'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 28,
+    costSeconds: 20,
     checks: {
       'tcp-syn-sent.checkpoint':
         'a tree with two connections still connecting (SYN_SENT) to listeners outside it that drop SYNs is checkpointed --kill --tcp-established',
       'tcp-syn-sent.inspect':
         'inspect shows each connecting, SYN_SENT, with the initial sequence number the client read before the checkpoint',
       'tcp-syn-sent.held': 'both connections are held while the tree is down',
-      'tcp-syn-sent.no-net-admin':
-        'a restart without CAP_NET_ADMIN fails naming the connection and repair mode’s capability, leaving no process',
       'tcp-syn-sent.exit-status': 'the listeners take connections again; the restarted tree ends well',
       'tcp-syn-sent.same-isn': 'the peer saw each connection’s SYN carry the initial sequence number it had before the checkpoint',
       'tcp-syn-sent.hold-dropped': 'the restart drops the holds',
