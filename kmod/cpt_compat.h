@@ -365,6 +365,8 @@ int cpt_check_fdinfo_fanotify(void);
 			    TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING)
 #define CPT_TCPF_FIN_IN (TCPF_CLOSE_WAIT | TCPF_LAST_ACK | TCPF_CLOSING)
 #define CPT_TCPF_FIN_OUT (TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_LAST_ACK | TCPF_CLOSING)
+/* Those, and one still connecting: the connections saved with their peer (held, ended). */
+#define CPT_TCPF_PEER (CPT_TCPF_CONNECTED | TCPF_SYN_SENT)
 struct sock;
 struct socket;
 struct cpt_tcp_state {
@@ -383,6 +385,14 @@ struct cpt_tcp_state {
 
 int cpt_compat_tcp_save(struct sock *sk, struct cpt_tcp_state *st, u32 max_queue);
 void cpt_compat_tcp_state_free(struct cpt_tcp_state *st);
+/*
+ * A connection still connecting (SYN_SENT): st's state, snd_una (its SYN's
+ * sequence number) and rcv_nxt; unsaved names what a restart's connect()
+ * would not send again. A restart's: the sequence number of the SYN its
+ * connect() sent.
+ */
+void cpt_compat_tcp_save_syn_sent(struct sock *sk, struct cpt_tcp_state *st);
+u32 cpt_compat_tcp_syn_seq(struct sock *sk);
 /* Still in state, and nothing received since rcv_nxt was saved. */
 bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state);
 void cpt_compat_tcp_end_silently(struct sock *sk);

@@ -191,6 +191,45 @@ void cpt_compat_tcp_state_free(struct cpt_tcp_state *st)
 	st->recv_queue = NULL;
 }
 
+/*
+ * connect() sent the SYN (tcp_connect(): snd_una, write_seq past it) and
+ * nothing else: data with it is TCP Fast Open's (refused by its option
+ * too). A sequence number of 0 is one tcp_v4_connect() would replace.
+ */
+void cpt_compat_tcp_save_syn_sent(struct sock *sk, struct cpt_tcp_state *st)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	memset(st, 0, sizeof(*st));
+	lock_sock(sk);
+	st->state = sk->sk_state;
+	st->snd_una = tp->snd_una;
+	st->write_seq = tp->write_seq;
+	st->rcv_nxt = tp->rcv_nxt;
+	if (sk->sk_state != TCP_SYN_SENT)
+		st->unsaved = "a state a restart does not make";
+	else if (tp->repair)
+		st->unsaved = "TCP repair mode set";
+	else if (tp->fastopen_req || tp->write_seq != tp->snd_una + 1)
+		st->unsaved = "data sent with its SYN (TCP Fast Open)";
+	else if (!tp->snd_una)
+		st->unsaved = "an initial sequence number of 0, which connect() would choose anew";
+	else if (READ_ONCE(sk->sk_err_soft))
+		st->unsaved = "an ICMP error reported for its SYN";
+	release_sock(sk);
+}
+
+/* The SYN counts in write_seq: the one tcp_connect() sent is the sequence number before. */
+u32 cpt_compat_tcp_syn_seq(struct sock *sk)
+{
+	u32 seq;
+
+	lock_sock(sk);
+	seq = tcp_sk(sk)->write_seq - 1;
+	release_sock(sk);
+	return seq;
+}
+
 bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state)
 {
 	bool same;

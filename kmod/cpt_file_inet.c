@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * TCP and UDP sockets of IPv4 and IPv6 (v4-mapped addresses on a v6 socket
- * too): TCP unbound, bound, listening or connected (ESTABLISHED, or closing:
- * CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING), UDP and
+ * too): TCP unbound, bound, listening, connecting (SYN_SENT) or connected
+ * (ESTABLISHED, or closing: CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK,
+ * CLOSING), UDP and
  * UDP-Lite unbound, bound or connected, with the socket options of
  * cpt_inet_opts[]. ICMP ping sockets (ping.c: SOCK_DGRAM, IPPROTO_ICMP or
  * IPPROTO_ICMPV6) alike, their port the echo id; raw sockets (SOCK_RAW, any
@@ -184,6 +185,12 @@ static bool cpt_inet_connected(enum cpt_inet_kind kind, int state)
 	return kind == CPT_INET_TCP ? (1 << state) & CPT_TCPF_CONNECTED : state == TCP_ESTABLISHED;
 }
 
+/* Those, and a TCP connection still connecting: a socket with a peer. */
+static bool cpt_inet_has_peer(enum cpt_inet_kind kind, int state)
+{
+	return cpt_inet_connected(kind, state) || (kind == CPT_INET_TCP && state == TCP_SYN_SENT);
+}
+
 /* Refusals that need no more than the socket's kind and state. */
 static int cpt_inet_claim(unsigned int fd, struct file *file)
 {
@@ -201,7 +208,7 @@ static int cpt_inet_claim(unsigned int fd, struct file *file)
 		return cpt_refuse(fd, "a socket of another network namespace");
 	state = READ_ONCE(sk->sk_state);
 	if (cpt_inet_kind(sk) == CPT_INET_TCP && state != TCP_CLOSE && state != TCP_LISTEN &&
-	    !((1 << state) & CPT_TCPF_CONNECTED)) {
+	    !((1 << state) & CPT_TCPF_PEER)) {
 		cpt_note("fd %u: TCP connection in state %s: not supported yet\n", fd,
 			 cpt_tcp_state_name(state));
 		return -EOPNOTSUPP;
@@ -259,7 +266,7 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	unsigned int fd = fs->e->fd;
 	struct sockaddr_storage local, peer;
 	int state = READ_ONCE(sk->sk_state);
-	bool connected = cpt_inet_connected(cpt_inet_kind(sk), state);
+	bool has_peer = cpt_inet_has_peer(cpt_inet_kind(sk), state);
 	struct cpt_pb_buf msg;
 	const char *unsaved;
 	int len, ret;
@@ -288,7 +295,7 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	/* A port is what makes a socket bound, whoever chose it. */
 	if (sk->sk_num)
 		cpt_pb_bytes(&msg, CPT_PB_INET_SOCKET_LOCAL, &local, len);
-	if (connected) {
+	if (has_peer) {
 		len = cpt_inet_addr(sk, true, &peer);
 		cpt_pb_bytes(&msg, CPT_PB_INET_SOCKET_PEER, &peer, len);
 	}
@@ -306,7 +313,7 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	if (cpt_inet_kind(sk) == CPT_INET_RAW)
 		cpt_raw_save(&msg, sk);
 	ret = cpt_inet_save_device(&msg, fd, sk);
-	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && connected)
+	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && has_peer)
 		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local, state);
 	if (!ret && cpt_inet_kind(sk) == CPT_INET_UDP)
 		ret = cpt_udp_save_queue(fd, sk, &msg, (struct sockaddr *)&local);
@@ -367,6 +374,9 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 			break;
 		case CPT_PB_INET_SOCKET_BACKLOG:
 			cpt_pb_read_u32(&r, &f, &in->backlog);
+			break;
+		case CPT_PB_INET_SOCKET_TCP_SYN_SEQ:
+			cpt_pb_read_u32(&r, &f, &in->syn_seq);
 			break;
 		case CPT_PB_INET_SOCKET_BIND_DEVICE:
 			cpt_pb_read_string(&r, &f, in->bind_device, sizeof(in->bind_device));
@@ -430,17 +440,21 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 	else if (!tcp && in->state != TCP_CLOSE && in->state != TCP_ESTABLISHED)
 		*bad = "socket state";
 	else if (tcp && in->state != TCP_CLOSE && in->state != TCP_LISTEN &&
-		 (in->state >= 32 || !((1 << in->state) & CPT_TCPF_CONNECTED)))
+		 (in->state >= 32 || !((1 << in->state) & CPT_TCPF_PEER)))
 		*bad = "socket state";
 	else if (tcp && cpt_inet_connected(kind, in->state) ? !in->tcp.present :
 		 in->tcp.present)
 		*bad = "socket state";
 	else if (in->tcp.present && !cpt_tcp_check(in->state, &in->tcp))
 		*bad = "TCP connection state";
+	/* Still connecting: its SYN's sequence number, its port and its peer's. */
+	else if (tcp && in->state == TCP_SYN_SENT ?
+		 !in->syn_seq || !in->local.sin6_port || !in->peer.sin6_port : in->syn_seq)
+		*bad = "TCP connection state";
 	else if (in->local_len ? !cpt_inet_addr_valid(in->family, &in->local, in->local_len) :
 		 in->state != TCP_CLOSE)
 		*bad = "socket address";
-	else if (cpt_inet_connected(kind, in->state) ?
+	else if (cpt_inet_has_peer(kind, in->state) ?
 		 !cpt_inet_addr_valid(in->family, &in->peer, in->peer_len) : in->peer_len)
 		*bad = "socket peer";
 	else if (in->backlog && in->state != TCP_LISTEN)
@@ -472,43 +486,6 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 	return *bad ? -EBADMSG : 0;
 }
 
-/* setsockopt() on the new socket, as the program would call it. */
-int cpt_inet_setsockopt(struct cpt_inet_restore *ir, int level, int name,
-			const void *val, size_t len)
-{
-	if (copy_to_user((void __user *)ir->ub.addr, val, len))
-		return -EFAULT;
-	return cpt_sys(cpt_sym.sys_setsockopt, ir->fd, level, name, ir->ub.addr, len);
-}
-
-static int cpt_inet_opt_refused(struct cpt_inet_restore *ir, const char *what, u32 value,
-				int ret)
-{
-	cpt_note("fd %u: cannot set %s to %u again: %d%s\n", ir->rfile->fd, what, value, ret,
-		 ret == -EPERM ? " (the restarting caller lacks the capability it needs)" : "");
-	return ret;
-}
-
-/*
- * A buffer size the user set: SO_RCVBUF (SO_SNDBUF) gives it back within
- * net.core.rmem_max (wmem_max); a size above that was forced
- * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
- */
-static int cpt_inet_set_buf(struct cpt_inet_restore *ir, bool rcv)
-{
-	u32 saved = cpt_inet_opt(ir->in, rcv ? CPT_PB_INET_SOCKET_RCVBUF :
-						CPT_PB_INET_SOCKET_SNDBUF);
-	int val = saved / 2, ret;
-
-	if (!saved)
-		return 0;
-	ret = cpt_inet_setsockopt(ir, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &val, sizeof(val));
-	if (!ret && (rcv ? READ_ONCE(ir->sk->sk_rcvbuf) : READ_ONCE(ir->sk->sk_sndbuf)) != saved)
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
-					  &val, sizeof(val));
-	return ret ? cpt_inet_opt_refused(ir, rcv ? "SO_RCVBUF" : "SO_SNDBUF", saved, ret) : 0;
-}
-
 static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 {
 	const struct cpt_rfile_inet *in = ir->in;
@@ -523,12 +500,12 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 	 */
 	if (in->family == AF_INET6 && in->type != SOCK_RAW) {
 		val = cpt_inet_opt(in, CPT_PB_INET_SOCKET_V6ONLY);
-		ret = cpt_inet_setsockopt(ir, SOL_IPV6, IPV6_V6ONLY, &val, sizeof(val));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_IPV6, IPV6_V6ONLY, &val, sizeof(val));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "IPV6_V6ONLY", val, ret);
+			return cpt_sock_opt_refused(&ir->sr, "IPV6_V6ONLY", val, ret);
 	}
 	if (*in->bind_device) {
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_BINDTODEVICE, in->bind_device,
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_SOCKET, SO_BINDTODEVICE, in->bind_device,
 					  strlen(in->bind_device) + 1);
 		if (ret) {
 			cpt_note("fd %u: cannot bind it to interface %s again: %d\n",
@@ -536,15 +513,16 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 			return ret;
 		}
 	}
-	ret = cpt_inet_set_buf(ir, true) ?: cpt_inet_set_buf(ir, false);
+	ret = cpt_sock_set_buf(&ir->sr, true, cpt_inet_opt(in, CPT_PB_INET_SOCKET_RCVBUF)) ?:
+	      cpt_sock_set_buf(&ir->sr, false, cpt_inet_opt(in, CPT_PB_INET_SOCKET_SNDBUF));
 	if (ret)
 		return ret;
 	if (cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER)) {
 		ling.l_onoff = 1;
 		ling.l_linger = cpt_inet_opt(in, CPT_PB_INET_SOCKET_LINGER_SECONDS);
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_LINGER, &ling, sizeof(ling));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_SOCKET, SO_LINGER, &ling, sizeof(ling));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "SO_LINGER", ling.l_linger, ret);
+			return cpt_sock_opt_refused(&ir->sr, "SO_LINGER", ling.l_linger, ret);
 	}
 	for (i = 0; i < ARRAY_SIZE(cpt_inet_opts); i++) {
 		o = &cpt_inet_opts[i];
@@ -554,9 +532,9 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 		/* Corked, a connection would hold back the queue it is given: after it. */
 		if (o->field == CPT_PB_INET_SOCKET_CORK && in->tcp.present)
 			continue;
-		ret = cpt_inet_setsockopt(ir, o->level, o->name, &val, sizeof(val));
+		ret = cpt_sock_setsockopt(&ir->sr, o->level, o->name, &val, sizeof(val));
 		if (ret)
-			return cpt_inet_opt_refused(ir, o->what, val, ret);
+			return cpt_sock_opt_refused(&ir->sr, o->what, val, ret);
 	}
 	return 0;
 }
@@ -571,22 +549,23 @@ static int cpt_raw_set_opts(struct cpt_inet_restore *ir)
 
 	/* IPPROTO_RAW's is on from socket(): set when the saved one differs. */
 	if (in->hdrincl != inet_sk(ir->sk)->hdrincl) {
-		ret = cpt_inet_setsockopt(ir, v4 ? SOL_IP : SOL_IPV6,
+		ret = cpt_sock_setsockopt(&ir->sr, v4 ? SOL_IP : SOL_IPV6,
 					  v4 ? IP_HDRINCL : IPV6_HDRINCL, &val, sizeof(val));
 		if (ret)
-			return cpt_inet_opt_refused(ir, hdrincl, val, ret);
+			return cpt_sock_opt_refused(&ir->sr, hdrincl, val, ret);
 	}
 	if (in->icmp_filter) {
-		ret = cpt_inet_setsockopt(ir, SOL_RAW, ICMP_FILTER, &in->icmp_filter,
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_RAW, ICMP_FILTER, &in->icmp_filter,
 					  sizeof(in->icmp_filter));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "ICMP_FILTER", in->icmp_filter, ret);
+			return cpt_sock_opt_refused(&ir->sr, "ICMP_FILTER", in->icmp_filter, ret);
 	}
 	if (in->icmp6_filter_set) {
-		ret = cpt_inet_setsockopt(ir, SOL_ICMPV6, ICMPV6_FILTER, in->icmp6_filter,
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_ICMPV6, ICMPV6_FILTER, in->icmp6_filter,
 					  sizeof(in->icmp6_filter));
 		if (ret)
-			return cpt_inet_opt_refused(ir, "ICMPV6_FILTER", in->icmp6_filter[0], ret);
+			return cpt_sock_opt_refused(&ir->sr, "ICMPV6_FILTER", in->icmp6_filter[0],
+						    ret);
 	}
 	return 0;
 }
@@ -641,12 +620,18 @@ static int cpt_inet_bind(struct cpt_inet_restore *ir)
 static int cpt_inet_connect_listen(struct cpt_inet_restore *ir)
 {
 	const struct cpt_rfile_inet *in = ir->in;
+	bool syn_sent = in->state == TCP_SYN_SENT;
 	long ret = 0;
 
-	if (cpt_inet_connected(cpt_inet_kind_of(in->family, in->type, in->protocol), in->state)) {
+	if (cpt_inet_has_peer(cpt_inet_kind_of(in->family, in->type, in->protocol), in->state)) {
 		if (copy_to_user((void __user *)ir->ub.addr, &in->peer, in->peer_len))
 			return -EFAULT;
+		/* Still connecting: connect() sends the SYN and returns, not waiting. */
+		if (syn_sent)
+			cpt_set_nonblock(ir->file, true);
 		ret = cpt_sys(cpt_sym.sys_connect, ir->fd, ir->ub.addr, in->peer_len, 0, 0);
+		if (syn_sent && ret == -EINPROGRESS)
+			ret = 0;
 		if (ret)
 			cpt_note("fd %u: cannot connect %s socket to %pISpc again: %ld\n",
 				 ir->rfile->fd, cpt_inet_proto_name(in->type, in->protocol),
@@ -703,9 +688,13 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		goto out;
 	}
 	ir.sk = sock->sk;
+	ir.file = file;
 	if (in->tcp.present)
 		cpt_compat_tcp_grow_buffers(ir.sk, in->tcp.rcvbuf, in->tcp.sndbuf);
-	ret = cpt_inet_set_opts(&ir);
+	/* Before the options: leaving repair mode forgets SO_REUSEADDR. */
+	ret = in->syn_seq ? cpt_tcp_syn_begin(&ir) : 0;
+	if (!ret)
+		ret = cpt_inet_set_opts(&ir);
 	if (!ret && in->type == SOCK_RAW)
 		ret = cpt_raw_set_opts(&ir);
 	if (!ret && in->tcp.present)
@@ -718,6 +707,8 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_inet_connect_listen(&ir);
 	if (!ret && in->tcp.present)
 		ret = cpt_tcp_repair_end(&ir, sock);
+	if (!ret && in->syn_seq)
+		ret = cpt_tcp_syn_end(&ir);
 	if (ret)
 		goto out;
 	/* Held threads: nobody else uses the table; checked all the same. */
@@ -735,7 +726,7 @@ out:
 		cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
 	} else if (file) {
 		/* A connection made again in part: its close sends its peer nothing. */
-		if (in->tcp.present && ir.sk)
+		if ((in->tcp.present || in->syn_seq) && ir.sk)
 			cpt_compat_tcp_end_silently(ir.sk);
 		fput(file);
 	}

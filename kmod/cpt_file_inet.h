@@ -6,6 +6,7 @@
 #include <linux/types.h>
 
 #include "cpt_files.h"
+#include "cpt_sock.h"
 #include "cpt_symbols.h"
 
 struct cpt_pb_buf;
@@ -24,13 +25,13 @@ struct sockaddr_storage;
  */
 enum cpt_inet_kind { CPT_INET_NONE, CPT_INET_TCP, CPT_INET_UDP, CPT_INET_PING, CPT_INET_RAW };
 
-/* A socket being made in the restoring task, at fd, and what it needs to be named. */
+/*
+ * A socket being made in the restoring task, at fd (cpt_sock.h's, ir->sr
+ * for its cpt_sock_* helpers), and its saved state.
+ */
 struct cpt_inet_restore {
-	const struct cpt_rfile *rfile;
+	CPT_SOCK_RESTORE_EMBED;
 	const struct cpt_rfile_inet *in;
-	struct cpt_ubuf ub;
-	long fd;
-	struct sock *sk;
 };
 
 /* cpt_file_inet.c: kinds, addresses, options set again. */
@@ -39,8 +40,6 @@ const char *cpt_sk_proto_name(const struct sock *sk);
 struct sock *cpt_inet_sk(struct file *file);
 int cpt_inet_addr(struct sock *sk, bool peer, struct sockaddr_storage *ss);
 u32 cpt_inet_opt(const struct cpt_rfile_inet *in, u32 field);
-int cpt_inet_setsockopt(struct cpt_inet_restore *ir, int level, int name,
-			const void *val, size_t len);
 
 /* cpt_file_inet_opts.c: options at a checkpoint. */
 const char *cpt_inet_unsaved_option(struct sock *sk);
@@ -61,6 +60,8 @@ bool cpt_inet_decode_tcp(struct cpt_rfile_tcp *tcp, struct cpt_pb_reader *r,
 bool cpt_tcp_check(u32 state, const struct cpt_rfile_tcp *tcp);
 int cpt_tcp_repair_begin(struct cpt_inet_restore *ir);
 int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock);
+int cpt_tcp_syn_begin(struct cpt_inet_restore *ir);
+int cpt_tcp_syn_end(struct cpt_inet_restore *ir);
 
 /* cpt_file_inet_udp.c: UDP queues. */
 int cpt_udp_save_queue(unsigned int fd, struct sock *sk, struct cpt_pb_buf *msg,

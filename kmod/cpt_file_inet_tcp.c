@@ -6,6 +6,9 @@
  * mode, as CRIU's soccr does: the kernel requires CAP_NET_ADMIN of the
  * restarting caller for it. Repair mode makes it ESTABLISHED; a closing one
  * then gets back the FINs it had sent and received (cpt_tcp_repair_fins()).
+ * One still connecting (SYN_SENT) is saved with its SYN's sequence number,
+ * set again in repair mode before the kernel's own connect() sends the SYN
+ * again, as CRIU does (cpt_tcp_syn_begin()).
  * A checkpoint --kill ends the tree's connections in repair mode, which
  * sends the peer nothing, and only when each one's peer is in the tree too
  * (its own end saved and ended alike): a peer outside would see its
@@ -126,7 +129,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		 * retransmission may get through. Only a connection: a
 		 * listener's ends are not one.
 		 */
-		if ((1 << sk->sk_state) & CPT_TCPF_CONNECTED) {
+		if ((1 << sk->sk_state) & CPT_TCPF_PEER) {
 			cpt_tcp_ends(sk, false, &ends);
 			cpt_tcp_hold_drop(sock_net(sk), &ends);
 		}
@@ -149,13 +152,51 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 	int ret;
 
 	if (!fs->sf || !fs->reg->session->tcp_established || fs->sf->tcp_hold ||
-	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_CONNECTED))
+	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_PEER))
 		return 0;
 	cpt_tcp_ends(sk, false, &ends);
 	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1);
 	if (ret)
 		return ret;
 	fs->sf->tcp_hold = id;
+	return 0;
+}
+
+/* For a --kill, which checks that nothing came in meanwhile. */
+static void cpt_tcp_saved(struct cpt_file_save *fs, const struct cpt_tcp_state *st)
+{
+	if (!fs->sf)
+		return;
+	fs->sf->tcp_saved = true;
+	fs->sf->tcp_rcv_nxt = st->rcv_nxt;
+	fs->sf->tcp_state = st->state;
+	fs->sf->tcp_pid = fs->reg->session->cur->pid;
+	fs->sf->tcp_fd = fs->e->fd;
+}
+
+/*
+ * Still connecting: its SYN's sequence number. What it was connecting with
+ * is not (how many SYNs it had sent, an ICMP error meanwhile): a restart's
+ * connect() starts again, with net.ipv4.tcp_syn_retries of its own.
+ */
+static int cpt_tcp_save_syn_sent(struct cpt_file_save *fs, struct sock *sk,
+				 struct cpt_pb_buf *msg, const struct sockaddr *local)
+{
+	struct cpt_tcp_state st;
+
+	cpt_compat_tcp_save_syn_sent(sk, &st);
+	if (st.state != TCP_SYN_SENT) {
+		cpt_note("fd %u: TCP connection on %pISpc: %s\n", fs->e->fd, local,
+			 "its state changed while it was saved; try again");
+		return -EAGAIN;
+	}
+	if (st.unsaved) {
+		cpt_note("fd %u: TCP connection on %pISpc in state %s with %s is not supported\n",
+			 fs->e->fd, local, "SYN_SENT", st.unsaved);
+		return -EOPNOTSUPP;
+	}
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SYN_SEQ, st.snd_una);
+	cpt_tcp_saved(fs, &st);
 	return 0;
 }
 
@@ -168,6 +209,8 @@ int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct cpt_pb_b
 	ret = cpt_tcp_hold_saved(fs, sk);
 	if (ret)
 		return ret;
+	if (state == TCP_SYN_SENT)
+		return cpt_tcp_save_syn_sent(fs, sk, msg, local);
 	ret = cpt_compat_tcp_save(sk, &st, CPT_TCP_MAX_QUEUE);
 	if (ret)
 		return ret;
@@ -214,14 +257,7 @@ int cpt_inet_save_tcp(struct cpt_file_save *fs, struct sock *sk, struct cpt_pb_b
 	if (st.shutdown)
 		cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_SHUTDOWN, st.shutdown);
 	cpt_compat_tcp_state_free(&st);
-	/* For a --kill, which checks that nothing came in meanwhile. */
-	if (fs->sf) {
-		fs->sf->tcp_saved = true;
-		fs->sf->tcp_rcv_nxt = st.rcv_nxt;
-		fs->sf->tcp_state = st.state;
-		fs->sf->tcp_pid = fs->reg->session->cur->pid;
-		fs->sf->tcp_fd = fs->e->fd;
-	}
+	cpt_tcp_saved(fs, &st);
 	return 0;
 }
 
@@ -309,7 +345,7 @@ static int cpt_tcp_refused(struct cpt_inet_restore *ir, const char *what, long r
 
 static int cpt_tcp_set(struct cpt_inet_restore *ir, int name, u32 val, const char *what)
 {
-	int ret = cpt_inet_setsockopt(ir, SOL_TCP, name, &val, sizeof(val));
+	int ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, name, &val, sizeof(val));
 
 	return ret ? cpt_tcp_refused(ir, what, ret) : 0;
 }
@@ -328,6 +364,35 @@ int cpt_tcp_repair_begin(struct cpt_inet_restore *ir)
 	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, send_seq, "set the send sequence number") ?:
 	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
 	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, tcp->recv_seq, "set the receive sequence number");
+}
+
+/*
+ * Still connecting, before bind(): its SYN's sequence number set in repair
+ * mode (write_seq, which tcp_v4_connect() and tcp_v6_connect() keep when
+ * set), then repair mode left (without the window probe of a connection),
+ * for connect() to send the SYN as the program's did and wait for its
+ * answer. Leaving forgets SO_REUSEADDR: set after this.
+ */
+int cpt_tcp_syn_begin(struct cpt_inet_restore *ir)
+{
+	return cpt_tcp_set(ir, TCP_REPAIR, TCP_REPAIR_ON, "enter TCP repair mode") ?:
+	       cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
+	       cpt_tcp_set(ir, TCP_QUEUE_SEQ, ir->in->syn_seq, "set its SYN's sequence number") ?:
+	       cpt_tcp_set(ir, TCP_REPAIR, (u32)TCP_REPAIR_OFF_NO_WP, "leave TCP repair mode");
+}
+
+/* After connect(): the SYN it sent is the one saved. */
+int cpt_tcp_syn_end(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	u32 seq = cpt_compat_tcp_syn_seq(ir->sk);
+
+	if (seq == in->syn_seq)
+		return 0;
+	cpt_note("fd %u: TCP connection %pISpc -> %pISpc: %s %u, not %u\n", ir->rfile->fd,
+		 &in->local, &in->peer, "connect() sent a SYN of sequence number", seq,
+		 in->syn_seq);
+	return -EIO;
 }
 
 /*
@@ -418,7 +483,7 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERM, 0 };
 	if (tcp->tstamp_ok)
 		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
-	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_OPTIONS, opts, nr * sizeof(opts[0]));
+	ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_REPAIR_OPTIONS, opts, nr * sizeof(opts[0]));
 	if (ret)
 		return cpt_tcp_refused(ir, "set its MSS, window scale, SACK and timestamps", ret);
 	ret = cpt_tcp_set(ir, TCP_TIMESTAMP, tcp->tsval, "set its timestamp clock") ?:
@@ -430,7 +495,7 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	if (ret)
 		return ret;
 	/* After the queues and FINs: the kernel checks the windows against rcv_nxt. */
-	ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win));
+	ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_REPAIR_WINDOW, &win, sizeof(win));
 	if (ret)
 		return cpt_tcp_refused(ir, "set its windows", ret);
 	/*
@@ -442,9 +507,10 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	 * again; the cork was held back.
 	 */
 	if (cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_REUSEADDR))
-		ret = cpt_inet_setsockopt(ir, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 }, sizeof(int));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_SOCKET, SO_REUSEADDR, &(int){ 1 },
+					  sizeof(int));
 	if (!ret && cpt_inet_opt(ir->in, CPT_PB_INET_SOCKET_CORK))
-		ret = cpt_inet_setsockopt(ir, SOL_TCP, TCP_CORK, &(int){ 1 }, sizeof(int));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_CORK, &(int){ 1 }, sizeof(int));
 	return ret ? cpt_tcp_refused(ir, "set SO_REUSEADDR or TCP_CORK again", ret) : 0;
 }
 

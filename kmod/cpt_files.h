@@ -243,6 +243,7 @@ struct cpt_rfile_inet {
 	/* a raw socket's: IP_HDRINCL, ICMP_FILTER, ICMPV6_FILTER (a struct icmp6_filter) */
 	bool hdrincl, icmp6_filter_set;
 	u32 icmp_filter, icmp6_filter[8];
+	u32 syn_seq;			/* TCP_SYN_SENT: its SYN's sequence number; 0: none */
 	struct cpt_rfile_tcp {		/* a TCP connection (CPT_TCPF_CONNECTED) */
 		bool present;		/* any of its fields is */
 		u32 send_seq, recv_seq, unsent;

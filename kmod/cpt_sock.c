@@ -4,7 +4,8 @@
  * kind saves, refused by name (cpt_sock_unsaved_option(), the inet kind's
  * too); and for the netlink and packet kinds, the ones they save in a
  * SocketOptions message (buffer sizes the user set, SO_PRIORITY, SO_MARK,
- * SO_PASSCRED), and their restart: the socket made with the kernel's own
+ * SO_PASSCRED), and their restart (the inet kind's setsockopt() too,
+ * cpt_file_inet.h): the socket made with the kernel's own
  * system calls in the restoring task, as the restarting caller and in its
  * network namespace, each option set again with setsockopt(), so that the
  * kernel's checks apply as if the program did it again (CAP_NET_ADMIN for
@@ -201,7 +202,7 @@ int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 valu
  * net.core.rmem_max (wmem_max); a size above that was forced
  * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
  */
-static int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved)
+int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved)
 {
 	int val = saved / 2, ret;
 

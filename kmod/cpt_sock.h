@@ -54,13 +54,28 @@ int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val);
  * hint_eperm for -EPERM), cpt_sock_made() ends with ret: the file is
  * rfile's if ret is 0, and fd closed either way.
  */
+#define CPT_SOCK_RESTORE_MEMBERS \
+	struct cpt_rfile *rfile;	\
+	struct cpt_ubuf ub;		\
+	long fd;			\
+	struct file *file;		\
+	struct sock *sk
+
 struct cpt_sock_restore {
-	struct cpt_rfile *rfile;
-	struct cpt_ubuf ub;
-	long fd;
-	struct file *file;
-	struct sock *sk;
+	CPT_SOCK_RESTORE_MEMBERS;
 };
+
+/*
+ * A kind's own restore state that has these members as its own, and as
+ * sr for the helpers below (cpt_inet_restore): one place says what they are.
+ */
+#define CPT_SOCK_RESTORE_EMBED					\
+	union {							\
+		struct cpt_sock_restore sr;			\
+		struct {					\
+			CPT_SOCK_RESTORE_MEMBERS;		\
+		};						\
+	}
 
 int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protocol,
 		  const char *what, const char *hint_eperm);
@@ -68,6 +83,8 @@ int cpt_sock_made(struct cpt_sock_restore *sr, int ret);
 int cpt_sock_setsockopt(struct cpt_sock_restore *sr, int level, int name, const void *val,
 			size_t len);
 int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 value, int ret);
+/* A buffer size the user set (0: none), given back as it was. */
+int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved);
 int cpt_sock_opts_restore(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o);
 
 #endif

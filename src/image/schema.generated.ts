@@ -712,6 +712,12 @@ export interface InetSocket {
   tcpSndbuf: number;
   /** shutdown()'s: 1 reading (RCV_SHUTDOWN), 2 writing (SEND_SHUTDOWN) */
   tcpShutdown: number;
+  /**
+   * A TCP connection still connecting (state SYN_SENT 2), with local and
+   * peer and none of the fields above: its SYN's initial sequence number
+   * (snd_una, never 0), which the restart's connect() sends again.
+   */
+  tcpSynSeq: number;
   /** SOCK_RAW: IP_HDRINCL (IPV6_HDRINCL), on by default for IPPROTO_RAW 255 */
   hdrincl: boolean;
   /** SOCK_RAW, IPPROTO_ICMP: ICMP_FILTER's mask (bit n drops type n) */

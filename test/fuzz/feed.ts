@@ -88,6 +88,9 @@ export const SEED_SPECS: readonly SeedSpec[] = [
   // Each made for one kind of object, which half of its field mutations pick.
   // Established TCP connections (v4 and v6, both ends in the tree, data queued both ways).
   { name: 'tcp', workload: 'tcp_established', args: (dir) => ['pairs', dir], owner: 'root', focus: fileFields('inet\\.') },
+  // TCP connections closing and half closed (CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK, CLOSING, shut down for reading):
+  // their states and shutdowns, which a restart checks against each other.
+  { name: 'tcp-states', workload: 'tcp_states', args: (dir) => [dir], owner: 'root', focus: fileFields('inet\\.') },
   // Unix datagram sockets (bound, abstract, unbound, connected, queues with senders), stream and seqpacket ones.
   { name: 'unix-dgram', workload: 'unix_sockets', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
   // fanotify groups, privileged and not, with inode, directory, evictable and filesystem marks.
@@ -124,7 +127,7 @@ export const SEED_SPECS: readonly SeedSpec[] = [
 export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody-tree'];
 
 /** The CI's second short run: the seeds made each for one kind of object. */
-export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'hugetlb'];
+export const KIND_SEEDS: readonly string[] = ['tcp', 'tcp-states', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'hugetlb'];
 
 /** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
 export const FIXTURE_DIR = '/tmp/cpt-fuzz';

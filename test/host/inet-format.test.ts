@@ -79,6 +79,7 @@ const socket = (fields: Partial<InetSocket>): InetSocket => ({
   tcpRcvbuf: 0,
   tcpSndbuf: 0,
   tcpShutdown: 0,
+  tcpSynSeq: 0,
   hdrincl: false,
   icmpFilter: 0,
   icmp6Filter: Buffer.alloc(0),
@@ -123,6 +124,13 @@ test('unbound, bound and connected sockets', (t) => {
     'UDP/IPv4 127.0.0.1:9 connected to 127.0.0.1:10',
   );
   t.is(describeInet(null), '(no socket state)');
+});
+
+test('a TCP connection still connecting: its peer and its SYN’s sequence number', (t) => {
+  t.is(
+    describeInet(socket({ state: 2, local: sockaddrIn([127, 0, 0, 1], 40000), peer: sockaddrIn([127, 0, 0, 1], 80), tcpSynSeq: 123456 })),
+    'TCP/IPv4 127.0.0.1:40000 connecting to 127.0.0.1:80, SYN_SENT, SYN seq 123456',
+  );
 });
 
 test('a UDP socket queue: the count, bytes, sizes and senders of its datagrams, the first eight listed', (t) => {

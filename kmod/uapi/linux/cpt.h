@@ -140,6 +140,12 @@ struct cpt_api {
  * makes them as the restarting caller (CAP_NET_RAW).
  */
 #define CPT_FEATURE_PACKET _BITULL(15)
+/*
+ * A checkpoint saves a TCP connection still connecting (SYN_SENT) with its
+ * initial sequence number; a restart connects it again through TCP repair
+ * mode (CAP_NET_ADMIN), its SYN carrying that same number.
+ */
+#define CPT_FEATURE_TCP_SYN_SENT _BITULL(19)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -148,7 +154,8 @@ struct cpt_api {
 			    CPT_FEATURE_EXT_UNIX_SK | \
 			    CPT_FEATURE_USER_RECORDS | \
 			    CPT_FEATURE_INIT_NS_GROUPS | \
-			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET)
+			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET | \
+			    CPT_FEATURE_TCP_SYN_SENT)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

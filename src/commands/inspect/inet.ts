@@ -5,6 +5,7 @@ import type { InetSocket } from '../../image/schema.js';
 const AF_INET = 2;
 const AF_INET6 = 10;
 const TCP_ESTABLISHED = 1;
+const TCP_SYN_SENT = 2;
 const TCP_LISTEN = 10;
 /** The states of a TCP connection other than ESTABLISHED an image holds (a closing one's). */
 const TCP_CLOSING_STATES: Readonly<Record<number, string>> = {
@@ -155,6 +156,8 @@ export function describeInet(s: InetSocket | null): string {
   const local = s.local.length === 0 ? '' : inetAddress(s.local, withPort);
   let state: string;
   if (s.state === TCP_LISTEN) state = `listening on ${local}, backlog ${s.backlog}`;
+  else if (s.type === SOCK_STREAM && s.state === TCP_SYN_SENT)
+    state = `${local} connecting to ${inetAddress(s.peer, withPort)}, SYN_SENT, SYN seq ${s.tcpSynSeq}`;
   else if (s.state === TCP_ESTABLISHED || (s.type === SOCK_STREAM && TCP_CLOSING_STATES[s.state] !== undefined))
     state = `${local} connected to ${inetAddress(s.peer, withPort)}${tcpConnection(s)}`;
   else state = local === '' ? 'unbound' : `bound to ${local}`;

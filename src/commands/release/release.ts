@@ -16,8 +16,8 @@ import { inetAddress } from '../inspect/inet.js';
 const AF_INET = 2;
 const AF_INET6 = 10;
 const IPPROTO_TCP = 6;
-/** The states of a connection an image holds: ESTABLISHED, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING. */
-const TCP_CONNECTED = new Set([1, 4, 5, 8, 9, 11]);
+/** The states of a connection an image holds: ESTABLISHED, SYN_SENT, FIN_WAIT1, FIN_WAIT2, CLOSE_WAIT, LAST_ACK, CLOSING. */
+const TCP_CONNECTED = new Set([1, 2, 4, 5, 8, 9, 11]);
 
 /** A struct sockaddr_in or sockaddr_in6's address (v4 as v4-mapped) and port. */
 function endOf(addr: Buffer): { address: Buffer; port: number } | null {

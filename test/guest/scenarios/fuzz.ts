@@ -1,8 +1,9 @@
 // The structured fuzzer's short fixed-seed batches (test/fuzz/, `npm run
 // fuzz` for long runs): mutants of a single process's, a 14-process tree's,
 // a threaded process's and a tree nobody owns's images (fuzz), and of images
-// each made for one kind of object: established TCP connections, unix
-// datagram sockets, fanotify groups, netlink and packet sockets, hugetlb memory (fuzz-kinds); each changed where
+// each made for one kind of object: established TCP connections, closing
+// and half-closed ones, unix datagram sockets, fanotify groups, netlink and
+// packet sockets, hugetlb memory (fuzz-kinds); each changed where
 // the format has meaning (varints to 0, 1, -1, maxima and the module's
 // bounds, lengths one off, repeated fields and records emptied, duplicated,
 // dropped or swapped, paths to FIFOs, devices, symlinks and /proc), fed to
@@ -98,12 +99,12 @@ export const fuzzScenarios: readonly Scenario[] = [
     // Mutants of images each made for one kind of object, half of their
     // field mutations in that object's fields (test/fuzz/feed.ts's focus).
     name: 'fuzz-kinds',
-    run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 48, users: ['root'], failures: 'ci-kinds-failures' }),
-    timeoutSeconds: 120,
-    costSeconds: 25,
+    run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 56, users: ['root'], failures: 'ci-kinds-failures' }),
+    timeoutSeconds: 150,
+    costSeconds: 29,
     checks: fuzzChecks(
       'fuzz-kinds',
-      'established TCP connections, unix datagram sockets, fanotify groups, hugetlb memory and a SHM_HUGETLB segment',
+      'established TCP connections, closing and half-closed ones, unix datagram sockets, fanotify groups, hugetlb memory and a SHM_HUGETLB segment',
     ),
   },
 ];

@@ -93,6 +93,19 @@ export const mutateScenarios: readonly Scenario[] = [
       'mutate-netlink.no-stray-task': 'no task of the netlink sockets mutants is left behind',
     },
   ),
+  mutateScenario({ name: 'mutate-netlink', workload: 'netlink_sockets', args: (dir) => ['serve', dir], mutants: 'mutate_netlink' }, 20, {
+    'mutate-netlink.unmutated-restores': 'an image with netlink sockets restores',
+    'mutate-netlink.mutants': 'at least 1,000 mutants of the netlink sockets image are tried',
+    'mutate-netlink.mutants-clean': 'every mutant of the netlink sockets image ends in an errno or a restored process',
+    'mutate-netlink.no-stray-task': 'no task of the netlink sockets mutants is left behind',
+  }),
+  // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
+  mutateScenario({ name: 'mutate-packet', workload: 'packet_sockets', args: (dir) => ['serve', dir], mutants: 'mutate_packet' }, 20, {
+    'mutate-packet.unmutated-restores': 'an image with packet sockets restores',
+    'mutate-packet.mutants': 'at least 1,000 mutants of the packet sockets image are tried',
+    'mutate-packet.mutants-clean': 'every mutant of the packet sockets image ends in an errno or a restored process',
+    'mutate-packet.no-stray-task': 'no task of the packet sockets mutants is left behind',
+  }),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
   mutateScenario(
     { name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc', count: MUTATE_IPC },

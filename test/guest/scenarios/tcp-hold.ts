@@ -37,6 +37,32 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     checks: cycleChecks('tcp-hold-v6', 'IPv6'),
   },
   {
+    name: 'tcp-syn-sent',
+    run: shell('tcp-hold', 'tcp_syn_sent'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 20,
+    checks: {
+      'tcp-syn-sent.checkpoint':
+        'a tree with two connections still connecting (SYN_SENT) to listeners outside it that drop SYNs is checkpointed --kill --tcp-established',
+      'tcp-syn-sent.inspect':
+        'inspect shows each connecting, SYN_SENT, with the initial sequence number the client read before the checkpoint',
+      'tcp-syn-sent.held': 'both connections are held while the tree is down',
+      'tcp-syn-sent.exit-status': 'the listeners take connections again; the restarted tree ends well',
+      'tcp-syn-sent.same-isn': 'the peer saw each connection’s SYN carry the initial sequence number it had before the checkpoint',
+      'tcp-syn-sent.hold-dropped': 'the restart drops the holds',
+      'tcp-syn-sent.no-reset': 'no TCP reset was sent (OutRsts of /proc/net/snmp) from the checkpoint to the end',
+      'tcp-syn-sent.nonblocking': 'the non-blocking connect()’s end is seen by poll() (POLLOUT), SO_ERROR 0, ESTABLISHED',
+      'tcp-syn-sent.nonblocking-echo': 'a line sent over the connection connect() did not wait for comes back',
+      'tcp-syn-sent.blocking': 'the blocking connect() the checkpoint interrupted goes on waiting and returns 0, ESTABLISHED',
+      'tcp-syn-sent.blocking-echo': 'a line sent over the connection connect() waited for comes back',
+      'tcp-syn-sent.hostile-no-seq':
+        'an image of a SYN_SENT connection without its SYN’s sequence number is refused (bad TCP connection state)',
+      'tcp-syn-sent.hostile-established': 'one made ESTABLISHED without a connection’s fields is refused (bad socket state)',
+      'tcp-syn-sent.hostile-with-mss': 'one still SYN_SENT with a connection’s field (its MSS) is refused (bad socket state)',
+    },
+  },
+  {
     name: 'tcp-hold-release',
     run: shell('tcp-hold', 'tcp_hold_release'),
     cli: true,

@@ -11,8 +11,8 @@ export const tcpStatesScenarios: readonly Scenario[] = [
   {
     name: 'tcp-states',
     run: cycle('tcp_states', inDir, { after: shellHook('tcpstates', 'after_tcp_states') }),
-    timeoutSeconds: 60,
-    costSeconds: 6,
+    timeoutSeconds: 120,
+    costSeconds: 14,
     checks: {
       'tcp-states.states-before':
         'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',
@@ -26,6 +26,18 @@ export const tcpStatesScenarios: readonly Scenario[] = [
       'tcp-states.closing': `CLOSING, its FIN unsent, its peer’s received, its peer FIN_WAIT2: ${CLOSED}`,
       'tcp-states.no-reset': 'the network namespace sent no reset from before the checkpoint to the end (/proc/net/snmp OutRsts)',
       'tcp-states.inspect': 'inspect shows each closing connection’s state and shutdown with its queues',
+      'tcp-states.hostile-close-wait-shutdown':
+        'an image of a CLOSE_WAIT connection not shut down for reading is refused (bad TCP connection state)',
+      'tcp-states.hostile-fin-wait2-shutdown': 'FIN_WAIT2 not shut down for writing: refused',
+      'tcp-states.hostile-shutdown-bits': 'a shutdown with a bit beyond RCV_SHUTDOWN and SEND_SHUTDOWN: refused',
+      'tcp-states.hostile-shutdown-max': 'a shutdown of 2^32-1: refused',
+      'tcp-states.hostile-syn-recv': 'a connection in SYN_RECV: refused (bad socket state)',
+      'tcp-states.hostile-time-wait': 'in TIME_WAIT: refused',
+      'tcp-states.hostile-new-syn-recv': 'in NEW_SYN_RECV: refused',
+      'tcp-states.hostile-state-max': 'in state 2^32-1: refused',
+      'tcp-states.hostile-syn-sent': 'SYN_SENT with an established connection’s fields: refused',
+      'tcp-states.hostile-closing': 'FIN_WAIT1 made CLOSING without the peer’s FIN (not shut down for reading): refused',
+      'tcp-states.hostile-syn-seq': 'an ESTABLISHED connection with a SYN sequence number: refused',
     },
   },
 ];

@@ -154,3 +154,56 @@ scenario_tcp_hold_rmmod() {
 	sed -n "s/^RESULT /RESULT $hc./p" "$hd/client.out"
 	rm -f "$hd/tree.img"
 }
+
+# Connections still connecting (test/workloads/tcp_syn_sent.c): the tree's
+# two SYN_SENT connections to listeners outside it that drop every SYN
+# (backlog full) are checkpointed --kill --tcp-established; the listeners
+# take connections again; the restart's connect() sends a SYN of the saved
+# initial sequence number, which the peer sees; the non-blocking connect()
+# completes for poll(), the interrupted blocking one returns 0; no reset.
+scenario_tcp_syn_sent() {
+	hc=tcp-syn-sent hd=$scratch/syn-sent
+	cptctl_serve || return
+	mkdir -p "$hd"
+	"$workloads/tcp_syn_sent" peer "$hd" >"$hd/peer.out" 2>&1 </dev/null &
+	ppid_=$!
+	wait_for_line "$hd/peer.out" READY
+	spid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$hd/client.out" "$workloads/tcp_syn_sent" client "$hd")
+	if ! wait_for_line "$hd/client.out" READY; then
+		result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/peer.out" "$hd/client.out" | tr '\n' ' ')"
+		return
+	fi
+	isn4=$(sed -n 's/^ISN4 //p' "$hd/client.out") isn6=$(sed -n 's/^ISN6 //p' "$hd/client.out")
+	rsts=$(out_rsts)
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
+	status=$?
+	pass_if "$hc.checkpoint" "checkpoint --kill --tcp-established exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$spid"
+	inspect_shows "$hc.inspect" "$hd/tree.img" 'SYN_SENT' \
+		"TCP/IPv4 127\.0\.0\.1:[0-9]+ connecting to 127\.0\.0\.1:[0-9]+, SYN_SENT, SYN seq $isn4\$" \
+		"TCP/IPv6 \[::1\]:[0-9]+ connecting to \[::1\]:[0-9]+, SYN_SENT, SYN seq $isn6\$"
+	cptctl_in "$hd/holds" "$hd/holds" release --list
+	pass_if "$hc.held" "holds: $(tr '\n' ' ' <"$hd/holds")" eval '[ "$(grep -c "^TCP .* -> .* (held for uid 0)" "$hd/holds")" -eq 2 ]'
+	touch "$hd/accept"
+	timeout --foreground 100 "$cptctl" restart "$hd/tree.img" 2>"$hd/restart.err"
+	status=$?
+	pass_if "$hc.exit-status" "restart exited $status: $(tr '\n' ' ' <"$hd/restart.err")" [ "$status" -eq 0 ]
+	wait "$ppid_"
+	pass_if "$hc.same-isn" "the client's initial sequence numbers $isn4 $isn6 before the checkpoint; the peer's: $(grep ^ISN "$hd/peer.out" | tr '\n' ' ')" \
+		eval 'grep -qx "ISN4 $isn4" "$hd/peer.out" && grep -qx "ISN6 $isn6" "$hd/peer.out"'
+	cptctl_in "$hd/holds-after" "$hd/holds-after" release --list
+	pass_if "$hc.hold-dropped" "holds after the restart: $(tr '\n' ' ' <"$hd/holds-after")" \
+		grep -q '^no TCP holds' "$hd/holds-after"
+	pass_if "$hc.no-reset" "TCP OutRsts $rsts before the checkpoint, $(out_rsts) after the restart" [ "$(out_rsts)" = "$rsts" ]
+	sed -n "s/^RESULT /RESULT $hc./p" "$hd/client.out"
+	# Hostile images: no SYN sequence number; ESTABLISHED without a
+	# connection's fields; SYN_SENT with one.
+	cptctl_in "$hd/tree.json" "$hd/json.err" inspect --json "$hd/tree.img"
+	for edit in 'no-seq:.tcpSynSeq = 0:bad TCP connection state' \
+		'established:.state = 1:bad socket state' 'with-mss:.tcpMss = 1400:bad socket state'; do
+		restart_edited "$hc.hostile-${edit%%:*}" "$hd/tree.json" "(.recordList | map(.type) | index(\"FILES\")) as \$i |
+			(.recordList[\$i].message.files | map(.inet.state == 2) | index(true)) as \$f |
+			.recordList[\$i].message.files[\$f].inet |= ($(echo "$edit" | cut -d: -f2))" "${edit##*:}"
+	done
+	check_edited_restarts
+}
