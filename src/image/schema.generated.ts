@@ -717,6 +717,14 @@ export interface InetSocket {
    * leaves them (docs/image-format.md).
    */
   udpQueue: InetDatagram[];
+  /** the corked payload, in order */
+  udpCorked: Buffer;
+  /** its destination, as local (v4-mapped on an IPv6 socket); empty: nothing corked */
+  udpCorkDest: Buffer;
+  /** the source address and port it was corked with, as udp_cork_dest */
+  udpCorkSource: Buffer;
+  /** UDP_CORK is set (with nothing corked too) */
+  udpCork: boolean;
 }
 
 /**

@@ -108,6 +108,8 @@ export const SEED_SPECS: readonly SeedSpec[] = [
     owner: 'root',
     focus: fileFields('(packet|socketOptions)\\.'),
   },
+  // UDP and UDP-Lite data corked (MSG_MORE, UDP_CORK; v4, v6, v4-mapped, connected), with the receivers.
+  { name: 'udp-cork', workload: 'udp_cork', args: (dir) => ['serve', dir], owner: 'root', focus: fileFields('inet\\.udpCork') },
   // MAP_HUGETLB memory private and shared with a child, a hugetlbfs file, a SHM_HUGETLB segment:
   // after ipc, whose objects its image holds too (its own segment would be in ipc's otherwise).
   {
@@ -124,7 +126,7 @@ export const SEED_SPECS: readonly SeedSpec[] = [
 export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody-tree'];
 
 /** The CI's second short run: the seeds made each for one kind of object. */
-export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'hugetlb'];
+export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'udp-cork', 'hugetlb'];
 
 /** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
 export const FIXTURE_DIR = '/tmp/cpt-fuzz';

@@ -15,7 +15,8 @@
  * still works both ways: a new datagram comes in, one it sends goes out.
  *
  * udp_queue refused KIND DIR: what a checkpoint refuses, by name: "corked",
- * a UDP socket with data sent with MSG_MORE and not pushed yet; "rcvbuf",
+ * a UDP socket with data sent with MSG_MORE and an IP_TTL control message
+ * (a restart's plain send could not cork it so again); "rcvbuf",
  * one whose SO_RCVBUF was lowered below what its queue holds. After DIR/go
  * the refused state is still there ("kept-running").
  */
@@ -392,10 +393,26 @@ static int refused(const char *kind)
 	name_of(r, &to);
 	to_len = sizeof(struct sockaddr_in);
 	if (!strcmp(kind, "corked")) {
-		/* fd 3: data held back for the next send, to r. */
-		if (sendto(u, "cork", 4, MSG_MORE, (struct sockaddr *)&to,
-			   to_len) != 4)
-			die("sendto MSG_MORE");
+		/* fd 3: data held back for the next send, to r, with its own TTL. */
+		union {
+			char space[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control = { 0 };
+		struct iovec iov = { .iov_base = "cork", .iov_len = 4 };
+		struct msghdr msg = { .msg_name = &to,
+				      .msg_namelen = to_len,
+				      .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = control.space,
+				      .msg_controllen = sizeof(control.space) };
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+		cmsg->cmsg_level = SOL_IP;
+		cmsg->cmsg_type = IP_TTL;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &(int){ 9 }, sizeof(int));
+		if (sendmsg(u, &msg, MSG_MORE) != 4)
+			die("sendmsg MSG_MORE");
 	} else if (!strcmp(kind, "rcvbuf")) {
 		/* fd 4: three datagrams, then a receive buffer too small for them. */
 		for (n = 0; n < 3; n++)
