@@ -580,6 +580,8 @@ export interface UnixSocketDatagram {
   sender: Buffer;
   /** its sender's credentials (SCM_CREDENTIALS), if it has them */
   credentials: UnixCredentials | null;
+  /** the files it carries (SCM_RIGHTS), if any: Files of the tree, in flight or not */
+  fds: UnixInflightFds | null;
 }
 
 /**

@@ -90,6 +90,8 @@ export const SEED_SPECS: readonly SeedSpec[] = [
   { name: 'tcp', workload: 'tcp_established', args: (dir) => ['pairs', dir], owner: 'root', focus: fileFields('inet\\.') },
   // Unix datagram sockets (bound, abstract, unbound, connected, queues with senders), stream and seqpacket ones.
   { name: 'unix-dgram', workload: 'unix_sockets', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
+  // Files in flight in a bound unix datagram socket's queue, from named and unnamed senders of the tree.
+  { name: 'unix-dgram-rights', workload: 'unix_dgram_rights', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
   // fanotify groups, privileged and not, with inode, directory, evictable and filesystem marks.
   { name: 'fanotify', workload: 'fanotify_state', args: (dir) => [dir], owner: 'root', focus: fileFields('fanotify') },
   // Netlink sockets: route and generic, bound by the kernel and to a chosen port id, groups above 32, connected, with options.
@@ -126,7 +128,16 @@ export const SEED_SPECS: readonly SeedSpec[] = [
 export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody-tree'];
 
 /** The CI's second short run: the seeds made each for one kind of object. */
-export const KIND_SEEDS: readonly string[] = ['tcp', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'udp-cork', 'hugetlb'];
+export const KIND_SEEDS: readonly string[] = [
+  'tcp',
+  'unix-dgram',
+  'unix-dgram-rights',
+  'fanotify',
+  'netlink',
+  'packet',
+  'udp-cork',
+  'hugetlb',
+];
 
 /** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
 export const FIXTURE_DIR = '/tmp/cpt-fuzz';

@@ -103,7 +103,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     costSeconds: 25,
     checks: fuzzChecks(
       'fuzz-kinds',
-      'established TCP connections, unix datagram sockets, fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',
+      'established TCP connections, unix datagram sockets (with files in flight), fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',
     ),
   },
 ];

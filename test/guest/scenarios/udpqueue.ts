@@ -122,7 +122,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     costSeconds: 5,
     checks: {
       'udp-cork-leave.checkpoint': 'a checkpoint leaving the tree running saves its corked data',
-      'udp-cork-leave.exit-status': 'the tree left running ends well',
+      'udp-cork-leave.exit-status': 'the tree left running with its corked data ends well',
       ...corkChecks('udp-cork-leave', 'left running'),
     },
   },
