@@ -72,13 +72,14 @@ static const char *cpt_udp_cork_unsaved(struct sock *sk, int family)
 
 	if (base->gso_size)
 		return "UDP_SEGMENT";
-	if (base->flags & IPCORK_OPT)
+	/* ip_setup_cork()'s alone: ip6_setup_cork() leaves them as they were. */
+	if (family == AF_INET && (base->flags & IPCORK_OPT))
 		return "IP options";
-	if (base->ttl)
+	if (family == AF_INET && base->ttl)
 		return "IP_TTL given with the send";
-	if (base->tos != -1)
+	if (family == AF_INET && base->tos != -1)
 		return "IP_TOS given with the send";
-	if (base->priority)
+	if (family == AF_INET && base->priority)
 		return "SO_PRIORITY given with the send";
 	if (base->mark != READ_ONCE(sk->sk_mark))
 		return "SO_MARK given with the send";
