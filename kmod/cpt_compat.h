@@ -497,6 +497,10 @@ int cpt_compat_udp_read(struct sk_buff *skb, struct cpt_udp_dgram *d, u8 *data);
 int cpt_compat_udp_enqueue(struct sock *sk, const struct cpt_udp_dgram *d, const u8 *data,
 			   const struct sockaddr *local);
 int cpt_check_udp_queue(void);
+/* For the load checks: two UDP sockets bound to the loopback, their names in to and from. */
+struct sockaddr_in;
+int cpt_udp_check_pair(struct socket **rx, struct socket **tx, struct sockaddr_in *to,
+		       struct sockaddr_in *from);
 /*
  * cpt_compat_udp_cork.c: the data a UDP (UDP-Lite) socket holds corked,
  * with MSG_MORE or UDP_CORK. cpt_compat_udp_cork() reads it under the

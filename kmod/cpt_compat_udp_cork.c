@@ -23,6 +23,7 @@
 #include <linux/ipv6.h>
 #include <linux/net.h>
 #include <linux/skbuff.h>
+#include <linux/slab.h>
 #include <linux/udp.h>
 #include <net/inet_sock.h>
 #include <net/ip.h>
@@ -166,33 +167,25 @@ static int cpt_udp_cork_send(struct socket *sock, struct sockaddr_in *to, const 
 
 int cpt_check_udp_cork(void)
 {
-	struct sockaddr_in lo = {
-		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)
-	};
 	struct sockaddr_in to, from;
 	struct socket *rx, *tx;
 	struct cpt_udp_cork c;
 	struct msghdr msg = {};
 	struct kvec vec;
-	u8 data[16];
 	int ret, i;
+	u8 *data;
 
-	ret = sock_create_kern(&init_net, AF_INET, SOCK_DGRAM, IPPROTO_UDP, &rx);
-	if (ret)
-		return cpt_compat_untested("cannot make a UDP socket (%d)", ret);
-	ret = sock_create_kern(&init_net, AF_INET, SOCK_DGRAM, IPPROTO_UDP, &tx);
+	/* What cpt_compat_udp_cork() may write, whatever it finds. */
+	data = kvmalloc(CPT_UDP_MAX_PAYLOAD, GFP_KERNEL);
+	if (!data)
+		return -ENOMEM;
+	ret = cpt_udp_check_pair(&rx, &tx, &to, &from);
 	if (ret) {
-		sock_release(rx);
-		return cpt_compat_untested("cannot make a UDP socket (%d)", ret);
+		kvfree(data);
+		return cpt_compat_untested("cannot make two UDP sockets on the loopback (%d)", ret);
 	}
-	ret = kernel_bind(rx, (struct sockaddr *)&lo, sizeof(lo)) ?:
-	      kernel_bind(tx, (struct sockaddr *)&lo, sizeof(lo));
-	if (!ret && (kernel_getsockname(rx, (struct sockaddr *)&to) < 0 ||
-		     kernel_getsockname(tx, (struct sockaddr *)&from) < 0))
-		ret = -EIO;
-	if (!ret)
-		ret = cpt_udp_cork_send(tx, &to, "cpt", MSG_MORE) ?:
-		      cpt_udp_cork_send(tx, &to, "udp", MSG_MORE);
+	ret = cpt_udp_cork_send(tx, &to, "cpt", MSG_MORE) ?:
+	      cpt_udp_cork_send(tx, &to, "udp", MSG_MORE);
 	if (ret) {
 		ret = cpt_compat_untested("cannot cork data to the loopback (%d)", ret);
 		goto out;
@@ -208,8 +201,8 @@ int cpt_check_udp_cork(void)
 	ret = cpt_udp_cork_send(tx, &to, "!", 0) ?: -EAGAIN;
 	/* The loopback hands it over in a softirq: wait for it a little. */
 	for (i = 0; ret == -EAGAIN && i < 100; i++) {
-		vec = (struct kvec){ data, sizeof(data) };
-		ret = kernel_recvmsg(rx, &msg, &vec, 1, sizeof(data), MSG_DONTWAIT);
+		vec = (struct kvec){ data, 16 };
+		ret = kernel_recvmsg(rx, &msg, &vec, 1, vec.iov_len, MSG_DONTWAIT);
 		if (ret == -EAGAIN)
 			usleep_range(1000, 2000);
 	}
@@ -220,5 +213,6 @@ int cpt_check_udp_cork(void)
 out:
 	sock_release(tx);
 	sock_release(rx);
+	kvfree(data);
 	return ret;
 }

@@ -30,6 +30,7 @@
 #include "check.h"
 #include "sync.h"
 #include "fd_wait.h"
+#include "udp_socks.h"
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
@@ -74,59 +75,6 @@ static unsigned char byte_of(int s, int k)
 	return (unsigned char)(s * 31 + k * 13 + (k >> 8));
 }
 
-static socklen_t addr(int fam, const char *text, int port,
-		      struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (fam == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		inet_pton(AF_INET, text, &sin->sin_addr);
-		return sizeof(*sin);
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	inet_pton(AF_INET6, text, &sin6->sin6_addr);
-	return sizeof(*sin6);
-}
-
-static int port_of(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ?
-			     ((const struct sockaddr_in *)ss)->sin_port :
-			     ((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-static int bound(int fam, int proto, const char *text)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = addr(fam, text, 0, &ss);
-	int fd = socket(fam, SOCK_DGRAM, proto);
-
-	if (fd < 0)
-		die("socket");
-	if (fam == AF_INET6 &&
-	    setsockopt(fd, SOL_IPV6, IPV6_V6ONLY,
-		       &(int){ strcmp(text, "::") != 0 }, sizeof(int)))
-		die("IPV6_V6ONLY");
-	if (bind(fd, (struct sockaddr *)&ss, len))
-		die("bind");
-	return fd;
-}
-
-static socklen_t name_of(int fd, struct sockaddr_storage *ss)
-{
-	socklen_t len = sizeof(*ss);
-
-	memset(ss, 0, sizeof(*ss));
-	if (getsockname(fd, (struct sockaddr *)ss, &len))
-		die("getsockname");
-	return len;
-}
-
 static int udp_cork_of(int fd)
 {
 	int val = -1;
@@ -157,7 +105,7 @@ static int send_piece(int s, struct sender *x, int n, int flags)
 		      x->to_len) == n;
 }
 
-static void make(int s, struct sender *x)
+static void make_sender(int s, struct sender *x)
 {
 	int rx_family = s == MAPPED ? AF_INET : family[s], i;
 	const char *lo = rx_family == AF_INET ? "127.0.0.1" : "::1";
@@ -273,7 +221,7 @@ int main(int argc, char **argv)
 	snprintf(go, sizeof(go), "%s/go", argv[2]);
 	/* fd 3 is more4's sender, fd 4 its receiver. */
 	for (s = 0; s < NR_SOCKS; s++)
-		make(s, &x[s]);
+		make_sender(s, &x[s]);
 	printf("READY\n");
 	fflush(stdout);
 	wait_for(go);

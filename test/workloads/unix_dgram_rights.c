@@ -33,94 +33,51 @@
 
 #include "check.h"
 #include "sync.h"
+#include "fd_wait.h"
+#include "unix_names.h"
 
-#define MAX_FDS 4
+#define MAX_FDS UNIX_MAX_FDS
 
 /* Room for DIR/srv in a sockaddr_un's path. */
 static char dir[96];
 static char go[PATH_MAX];
 
-struct name {
-	struct sockaddr_un sun;
-	socklen_t len;
-};
-
-static void die_with(const char *what)
-{
-	perror(what);
-	exit(2);
-}
-
-static void path_name(struct name *n, const char *file)
-{
-	memset(n, 0, sizeof(*n));
-	n->sun.sun_family = AF_UNIX;
-	snprintf(n->sun.sun_path, sizeof(n->sun.sun_path), "%s/%s", dir, file);
-	n->len = offsetof(struct sockaddr_un, sun_path) +
-		 strlen(n->sun.sun_path) + 1;
-}
-
-static void abstract_name(struct name *n, const char *what)
-{
-	memset(n, 0, sizeof(*n));
-	n->sun.sun_family = AF_UNIX;
-	n->len = offsetof(struct sockaddr_un, sun_path) + 1 +
-		 snprintf(n->sun.sun_path + 1, sizeof(n->sun.sun_path) - 1,
-			  "cpt-udr-%s-%d", what, (int)getpid());
-}
-
-static int dgram(const struct name *bound)
+static int dgram(const struct unix_name *bound)
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 
 	if (fd < 0)
-		die_with("socket");
+		die("socket");
 	if (bound && bind(fd, (const struct sockaddr *)&bound->sun, bound->len))
-		die_with("bind");
+		die("bind");
 	return fd;
 }
 
 /* Sends text from sock to `to` with the nr fds in fds (SCM_RIGHTS, none if nr is 0). */
-static void send_fds(int sock, const struct name *to, const char *text,
+static void send_fds(int sock, const struct unix_name *to, const char *text,
 		     const int *fds, int nr)
 {
-	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union unix_fds_control u;
 	struct iovec iov = { .iov_base = (void *)text,
 			     .iov_len = strlen(text) };
 	struct msghdr msg = { .msg_name = (void *)&to->sun,
 			      .msg_namelen = to->len,
 			      .msg_iov = &iov,
 			      .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 
-	if (nr) {
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(nr * sizeof(int));
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr * sizeof(int));
-	}
+	unix_put_fds(&msg, &u, fds, nr);
 	if (sendmsg(sock, &msg, 0) != (ssize_t)strlen(text))
-		die_with("sendmsg");
+		die("sendmsg");
 }
 
 /*
  * Reads one datagram from sock: its text (NUL-ended), its sender's name
  * into from, its fds into fds; returns how many fds, -1 on an error.
  */
-static int recv_fds(int sock, char *text, size_t len, struct name *from,
+static int recv_fds(int sock, char *text, size_t len, struct unix_name *from,
 		    int *fds)
 {
-	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union unix_fds_control u;
 	struct iovec iov = { .iov_base = text, .iov_len = len - 1 };
 	struct msghdr msg = { .msg_name = &from->sun,
 			      .msg_namelen = sizeof(from->sun),
@@ -128,9 +85,8 @@ static int recv_fds(int sock, char *text, size_t len, struct name *from,
 			      .msg_iovlen = 1,
 			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
 	ssize_t got;
-	int nr = 0;
+	int other;
 
 	memset(from, 0, sizeof(*from));
 	got = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
@@ -138,16 +94,10 @@ static int recv_fds(int sock, char *text, size_t len, struct name *from,
 		return -1;
 	text[got] = 0;
 	from->len = msg.msg_namelen;
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-			return -1;
-		nr = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		memcpy(fds, CMSG_DATA(cm), nr * sizeof(int));
-	}
-	return nr;
+	return unix_take_fds(&msg, fds, &other);
 }
 
-static int same_name(const struct name *a, const struct name *b)
+static int same_name(const struct unix_name *a, const struct unix_name *b)
 {
 	return a->len == b->len && !memcmp(&a->sun, &b->sun, a->len);
 }
@@ -156,10 +106,10 @@ static int same_name(const struct name *a, const struct name *b)
  * The next datagram: text `want` from `sender` (NULL: unnamed) with nr_want
  * fds, into fds; what differs into why.
  */
-static void next(int sock, const char *want, const struct name *sender,
+static void next(int sock, const char *want, const struct unix_name *sender,
 		 int *fds, int nr_want, char *why, size_t size)
 {
-	struct name from;
+	struct unix_name from;
 	char text[64];
 	int nr = recv_fds(sock, text, sizeof(text), &from, fds);
 
@@ -186,7 +136,7 @@ static uint64_t counter(int ev)
 
 static int serve(void)
 {
-	struct name srv, named_name;
+	struct unix_name srv, named_name;
 	int sock, file, ev, pipefd[2], ready[2], fds[MAX_FDS], twice[2], status,
 		s;
 	char why[512] = "", path[PATH_MAX], text[8], c = 0;
@@ -194,63 +144,63 @@ static int serve(void)
 	pid_t named, anon;
 	uint64_t one = 2;
 
-	path_name(&srv, "srv");
+	unix_path_name(&srv, dir, "srv");
 	sock = dgram(&srv);
 	if (sock != 3)
-		die_with("fd 3");
+		die("fd 3");
 	snprintf(path, sizeof(path), "%s/file", dir);
 	file = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (file < 0 || write(file, "0123456789", 10) != 10 ||
 	    lseek(file, 3, SEEK_SET) != 3)
-		die_with("file");
+		die("file");
 	ev = eventfd(5, 0);
 	if (ev < 0)
-		die_with("eventfd");
+		die("eventfd");
 	/* One child after the other, so that their datagrams queue in order. */
 	if (pipe(ready))
-		die_with("pipe");
+		die("pipe");
 	named = fork();
 	if (named < 0)
-		die_with("fork");
+		die("fork");
 	if (!named) {
-		abstract_name(&named_name, "named");
+		unix_abstract_name(&named_name, "udr", "named");
 		s = dgram(&named_name);
 		send_fds(s, &srv, "file+ev", (int[]){ file, ev }, 2);
 		send_fds(s, &srv, "twice", (int[]){ ev, ev }, 2);
 		close(ev);
 		close(ready[0]);
 		if (write(ready[1], "n", 1) != 1)
-			die_with("ready");
+			die("ready");
 		close(ready[1]);
 		wait_for(go);
 		_exit(0);
 	}
 	close(ev);
 	if (read(ready[0], &c, 1) != 1)
-		die_with("ready");
-	abstract_name(&named_name, "named");
+		die("ready");
+	unix_abstract_name(&named_name, "udr", "named");
 	snprintf(named_name.sun.sun_path + 1,
 		 sizeof(named_name.sun.sun_path) - 1, "cpt-udr-named-%d",
 		 (int)named);
 	anon = fork();
 	if (anon < 0)
-		die_with("fork");
+		die("fork");
 	if (!anon) {
 		if (pipe(pipefd) || write(pipefd[1], "before", 6) != 6)
-			die_with("pipe");
+			die("pipe");
 		s = dgram(NULL);
 		send_fds(s, &srv, "pipe", &pipefd[0], 1);
 		close(pipefd[0]);
 		close(ready[0]);
 		if (write(ready[1], "a", 1) != 1)
-			die_with("ready");
+			die("ready");
 		close(ready[1]);
 		wait_for(go);
 		_exit(0);
 	}
 	close(ready[1]);
 	if (read(ready[0], &c, 1) != 1)
-		die_with("ready");
+		die("ready");
 	close(ready[0]);
 	s = dgram(NULL);
 	send_fds(s, &srv, "none", NULL, 0);
@@ -292,15 +242,15 @@ static int serve(void)
 
 static int refused(void)
 {
-	struct name srv, from;
+	struct unix_name srv, from;
 	int sock, s, pipefd[2], fds[MAX_FDS], nr;
 	char text[16];
 
-	path_name(&srv, "srv");
+	unix_path_name(&srv, dir, "srv");
 	sock = dgram(&srv);
 	if (sock != 3 || pipe(pipefd) ||
 	    fcntl(pipefd[0], F_SETFL, O_ASYNC | O_NONBLOCK))
-		die_with("setup");
+		die("setup");
 	s = dgram(NULL);
 	send_fds(s, &srv, "async", &pipefd[0], 1);
 	close(s);
