@@ -103,7 +103,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-cork',
     run: cycle('udp_cork', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpqueue', 'after_udp_cork') }),
     timeoutSeconds: 150,
-    costSeconds: 20,
+    costSeconds: 54,
     checks: {
       'udp-cork.checkpoint': 'a process holding UDP and UDP-Lite sockets with data corked is checkpointed and killed',
       'udp-cork.exit-status': 'the restarted process finds its corked data still corked, sends it on and ends well',
@@ -119,7 +119,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-cork-leave',
     run: { kind: 'custom', run: leaveRunning('udp_cork', 'udp-cork-leave') },
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 3,
     checks: {
       'udp-cork-leave.checkpoint': 'a checkpoint leaving the tree running saves its corked data',
       'udp-cork-leave.exit-status': 'the tree left running with its corked data ends well',

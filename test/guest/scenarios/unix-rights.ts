@@ -57,7 +57,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     name: 'unix-dgram-rights',
     run: cycle('unix_dgram_rights', inDir, { after: shellHook('unix-rights', 'after_unix_dgram_rights') }),
     timeoutSeconds: 120,
-    costSeconds: 15,
+    costSeconds: 25,
     checks: {
       'unix-dgram-rights.checkpoint': 'a tree with files in flight in a bound unix datagram socket’s queue is checkpointed and killed',
       'unix-dgram-rights.exit-status': 'the restarted tree reads each datagram with the files it carried and ends well',
@@ -76,7 +76,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_dgram_rights_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 4,
+    costSeconds: 6,
     checks: {
       'unix-dgram-rights-refused.async':
         'a checkpoint refuses a bound datagram socket whose queued message carries a pipe with O_ASYNC, naming the fd that carries it',
