@@ -145,6 +145,8 @@ const WORKLOADS = join(packageRoot, 'test', 'workloads', 'build');
 const NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 /** Seed workloads get pids from here up, a range per seed: free in any fresh boot, so that saved seeds restart there too. */
 const SEED_PID_BASE = 20000;
+/** Each seed's range of pids, half of it for a rerun: all of them below the guest's pid_max (32768). */
+const SEED_PID_STRIDE = 800;
 
 export function log(line: string): void {
   process.stderr.write(`fuzz: ${line}\n`);
@@ -182,7 +184,7 @@ export async function makeSeeds(addon: CptAddon, seedsDir: string, specs: readon
     if (spec.owner === 'nobody') chownSync(out, 65534, 65534);
     // The saved seed's pids are free in any fresh boot: a range per seed, another one for a rerun.
     const seedIndex = SEED_SPECS.indexOf(spec);
-    writeFileSync('/proc/sys/kernel/ns_last_pid', String(SEED_PID_BASE + 1000 * seedIndex + (kept ? 500 : 0)));
+    writeFileSync('/proc/sys/kernel/ns_last_pid', String(SEED_PID_BASE + SEED_PID_STRIDE * seedIndex + (kept ? SEED_PID_STRIDE / 2 : 0)));
     if (spec.hugePages === true) prepareHugePages();
     const program = join(WORKLOADS, spec.workload);
     const nobody = spec.owner === 'nobody';
