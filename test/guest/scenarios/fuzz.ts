@@ -100,7 +100,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     name: 'fuzz-kinds',
     run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 48, users: ['root'], failures: 'ci-kinds-failures' }),
     timeoutSeconds: 120,
-    costSeconds: 25,
+    costSeconds: 56,
     checks: fuzzChecks(
       'fuzz-kinds',
       'established TCP connections, unix datagram sockets (with files in flight), fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',
