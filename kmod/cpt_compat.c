@@ -924,6 +924,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "scm_rights", cpt_check_scm_rights },
 	/* UDP datagrams queued */
 	{ "udp_queue", cpt_check_udp_queue },
+	/* UDP data corked (issue 14) */
+	{ "udp_cork", cpt_check_udp_cork },
 	/* netlink sockets (issue 14) */
 	{ "netlink_sock", cpt_check_netlink_sock },
 };

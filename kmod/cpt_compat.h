@@ -507,6 +507,28 @@ int cpt_compat_udp_read(struct sk_buff *skb, struct cpt_udp_dgram *d, u8 *data);
 int cpt_compat_udp_enqueue(struct sock *sk, const struct cpt_udp_dgram *d, const u8 *data,
 			   const struct sockaddr *local);
 int cpt_check_udp_queue(void);
+/* For the load checks: two UDP sockets bound to the loopback, their names in to and from. */
+struct sockaddr_in;
+int cpt_udp_check_pair(struct socket **rx, struct socket **tx, struct sockaddr_in *to,
+		       struct sockaddr_in *from);
+/*
+ * cpt_compat_udp_cork.c: the data a UDP (UDP-Lite) socket holds corked,
+ * with MSG_MORE or UDP_CORK. cpt_compat_udp_cork() reads it under the
+ * socket's lock: its payload into data (room for CPT_UDP_MAX_PAYLOAD
+ * bytes), and what a send to dest would have to cork again.
+ * Checked: udp_cork.
+ */
+struct cpt_udp_cork {
+	const char *unsaved;		/* why it cannot be saved, or NULL */
+	bool corkflag;			/* UDP_CORK is set */
+	int family;			/* the corked datagram's, AF_INET or AF_INET6; 0: none */
+	/* in the socket's family (v4-mapped on an IPv6 socket) */
+	struct sockaddr_storage dest, source;
+	u32 len;			/* payload bytes in data */
+};
+
+void cpt_compat_udp_cork(struct sock *sk, struct cpt_udp_cork *c, u8 *data);
+int cpt_check_udp_cork(void);
 /* unix connections not accepted yet (cpt_unix_listener.c) */
 int cpt_check_unix_embryo(void);
 

@@ -268,12 +268,37 @@ static int cpt_udp_check_queued(int family, const struct sockaddr *source,
 	return ret;
 }
 
-/* A datagram sent over the loopback reads here as sent; untested without a loopback. */
-static int cpt_udp_check_sent(void)
+int cpt_udp_check_pair(struct socket **rx, struct socket **tx, struct sockaddr_in *to,
+		       struct sockaddr_in *from)
 {
 	struct sockaddr_in lo = {
 		.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)
 	};
+	int ret;
+
+	ret = cpt_udp_check_socket(AF_INET, rx);
+	if (ret)
+		return ret;
+	ret = cpt_udp_check_socket(AF_INET, tx);
+	if (ret) {
+		sock_release(*rx);
+		return ret;
+	}
+	ret = kernel_bind(*rx, (struct sockaddr *)&lo, sizeof(lo)) ?:
+	      kernel_bind(*tx, (struct sockaddr *)&lo, sizeof(lo));
+	if (!ret && (kernel_getsockname(*rx, (struct sockaddr *)to) < 0 ||
+		     kernel_getsockname(*tx, (struct sockaddr *)from) < 0))
+		ret = -EIO;
+	if (ret) {
+		sock_release(*tx);
+		sock_release(*rx);
+	}
+	return ret;
+}
+
+/* A datagram sent over the loopback reads here as sent; untested without a loopback. */
+static int cpt_udp_check_sent(void)
+{
 	struct sockaddr_in to, from;
 	struct socket *rx, *tx;
 	struct msghdr msg = { .msg_name = &to, .msg_namelen = sizeof(to) };
@@ -284,21 +309,10 @@ static int cpt_udp_check_sent(void)
 	u8 data[4];
 	int ret;
 
-	ret = cpt_udp_check_socket(AF_INET, &rx);
+	ret = cpt_udp_check_pair(&rx, &tx, &to, &from);
 	if (ret)
-		return cpt_compat_untested("cannot make a UDP socket (%d)", ret);
-	ret = cpt_udp_check_socket(AF_INET, &tx);
-	if (ret) {
-		sock_release(rx);
-		return cpt_compat_untested("cannot make a UDP socket (%d)", ret);
-	}
-	ret = kernel_bind(rx, (struct sockaddr *)&lo, sizeof(lo)) ?:
-	      kernel_bind(tx, (struct sockaddr *)&lo, sizeof(lo));
-	if (!ret && (kernel_getsockname(rx, (struct sockaddr *)&to) < 0 ||
-		     kernel_getsockname(tx, (struct sockaddr *)&from) < 0))
-		ret = -EIO;
-	if (!ret)
-		ret = kernel_sendmsg(tx, &msg, &vec, 1, 3) == 3 ? 0 : -EIO;
+		return cpt_compat_untested("cannot make two UDP sockets on the loopback (%d)", ret);
+	ret = kernel_sendmsg(tx, &msg, &vec, 1, 3) == 3 ? 0 : -EIO;
 	for (i = 0; !ret && i < 100 && !nr; i++) {
 		ret = cpt_compat_udp_queue(rx->sk, &skb, 1, &nr);
 		if (!nr)

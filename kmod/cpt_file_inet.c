@@ -12,10 +12,10 @@
  * (net.ipv4.ping_group_range, CAP_NET_RAW). A checkpoint refuses, naming
  * the fd, what a restart would not give back: a TCP connection in any
  * other state, a listener with connections not accepted yet, datagrams
- * queued on a ping or raw socket, corked data, an option set that is not
+ * queued on a ping or raw socket, a raw socket's corked data, an option set that is not
  * saved (cpt_file_inet_opts.c), a socket of another network namespace. A
- * UDP socket's queued datagrams are saved and queued again
- * (cpt_file_inet_udp.c); a TCP connection through TCP repair mode
+ * UDP socket's queued datagrams are saved and queued again, its corked
+ * data corked again (cpt_file_inet_udp.c); a TCP connection through TCP repair mode
  * (cpt_file_inet_tcp.c).
  *
  * A restart makes the socket with the kernel's own system calls in the
@@ -249,9 +249,8 @@ static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct s
 				 fd, proto, local, queued, "datagrams queued");
 			return -EOPNOTSUPP;
 		}
-		/* A raw socket's MSG_MORE data waits in its write queue, as UDP's corked. */
-		if (kind == CPT_INET_UDP ? READ_ONCE(udp_sk(sk)->pending) :
-		    !skb_queue_empty_lockless(&sk->sk_write_queue)) {
+		/* A raw socket's MSG_MORE data waits in its write queue; UDP's is saved. */
+		if (kind != CPT_INET_UDP && !skb_queue_empty_lockless(&sk->sk_write_queue)) {
 			cpt_note("fd %u: %s socket on %pISpc with corked data: not supported yet\n",
 				 fd, proto, local);
 			return -EOPNOTSUPP;
@@ -316,7 +315,8 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && has_peer)
 		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local, state);
 	if (!ret && cpt_inet_kind(sk) == CPT_INET_UDP)
-		ret = cpt_udp_save_queue(fd, sk, &msg, (struct sockaddr *)&local);
+		ret = cpt_udp_save_queue(fd, sk, &msg, (struct sockaddr *)&local) ?:
+		      cpt_udp_save_cork(fd, sk, &msg, (struct sockaddr *)&local);
 	if (!ret)
 		ret = msg.err;
 	if (ret) {
@@ -337,7 +337,8 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 
 	in->sock_msg = *pf;
 	cpt_pb_for_each_subfield(&r, pf, &f) {
-		if (cpt_inet_decode_tcp(&in->tcp, &r, &f))
+		if (cpt_inet_decode_tcp(&in->tcp, &r, &f) ||
+		    cpt_udp_decode_cork(&in->cork, &r, &f))
 			continue;
 		switch (f.num) {
 		case CPT_PB_INET_SOCKET_UDP_QUEUE:
@@ -464,6 +465,8 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 		  (in->queue_v6 && in->family != AF_INET6) ||
 		  (in->queue_v4 && cpt_inet_opt(in, CPT_PB_INET_SOCKET_V6ONLY))))
 		*bad = "UDP socket queue";
+	else if (!cpt_udp_cork_check(in, kind == CPT_INET_UDP))
+		*bad = "UDP corked data";
 	else if ((in->hdrincl && !raw) ||
 		 (in->icmp_filter &&
 		  !(raw && in->protocol == IPPROTO_ICMP && in->family == AF_INET)) ||
@@ -705,6 +708,8 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_inet_bind(&ir);
 	if (!ret)
 		ret = cpt_inet_connect_listen(&ir);
+	if (!ret && cpt_inet_kind_of(in->family, in->type, in->protocol) == CPT_INET_UDP)
+		ret = cpt_udp_cork_again(&ir, sock);
 	if (!ret && in->tcp.present)
 		ret = cpt_tcp_repair_end(&ir, sock);
 	if (!ret && in->syn_seq)

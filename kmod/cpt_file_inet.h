@@ -69,5 +69,11 @@ int cpt_udp_save_queue(unsigned int fd, struct sock *sk, struct cpt_pb_buf *msg,
 void cpt_udp_decode_queue(struct cpt_rfile_inet *in, struct cpt_pb_reader *r,
 			  const struct cpt_pb_field *f);
 int cpt_udp_fill_queue(struct cpt_inet_restore *ir);
+int cpt_udp_save_cork(unsigned int fd, struct sock *sk, struct cpt_pb_buf *msg,
+		      const struct sockaddr *local);
+bool cpt_udp_decode_cork(struct cpt_rfile_udp_cork *cork, struct cpt_pb_reader *r,
+			 const struct cpt_pb_field *f);
+bool cpt_udp_cork_check(const struct cpt_rfile_inet *in, bool udp);
+int cpt_udp_cork_again(struct cpt_inet_restore *ir, struct socket *sock);
 
 #endif /* CPT_FILE_INET_H */

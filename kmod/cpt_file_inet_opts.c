@@ -162,8 +162,6 @@ const char *cpt_udp_unsaved_option(struct sock *sk)
 {
 	struct udp_sock *up = udp_sk(sk);
 
-	if (udp_test_bit(CORK, sk))
-		return "UDP_CORK";
 	if (up->encap_type || udp_test_bit(ENCAP_ENABLED, sk))
 		return "UDP_ENCAP";
 	if (up->gso_size)

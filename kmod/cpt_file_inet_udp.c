@@ -251,3 +251,168 @@ int cpt_udp_fill_queue(struct cpt_inet_restore *ir)
 	}
 	return cpt_pb_end(&r);
 }
+
+/* ---- data corked ---- */
+
+/*
+ * A UDP socket's data corked (UDP_CORK, or sends with MSG_MORE): its
+ * payload, destination and source, and whether UDP_CORK is set. What the
+ * sends' control messages gave it (IP_TTL, IP_PKTINFO's interface, a flow
+ * label...) a restart's plain send could not give again: refused by name.
+ */
+int cpt_udp_save_cork(unsigned int fd, struct sock *sk, struct cpt_pb_buf *msg,
+		      const struct sockaddr *local)
+{
+	size_t len = sk->sk_family == AF_INET ? sizeof(struct sockaddr_in) :
+			sizeof(struct sockaddr_in6);
+	struct cpt_udp_cork c;
+	u8 *data;
+
+	data = kvmalloc(CPT_UDP_MAX_PAYLOAD, GFP_KERNEL);
+	if (!data)
+		return -ENOMEM;
+	cpt_compat_udp_cork(sk, &c, data);
+	if (c.unsaved) {
+		cpt_note("fd %u: %s socket on %pISpc with corked data: %s is not supported\n",
+			 fd, cpt_sk_proto_name(sk), local, c.unsaved);
+		kvfree(data);
+		return -EOPNOTSUPP;
+	}
+	cpt_pb_u64(msg, CPT_PB_INET_SOCKET_UDP_CORK, c.corkflag);
+	if (c.family) {
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_UDP_CORKED, data, c.len);
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_UDP_CORK_DEST, &c.dest, len);
+		cpt_pb_bytes(msg, CPT_PB_INET_SOCKET_UDP_CORK_SOURCE, &c.source, len);
+	}
+	kvfree(data);
+	return 0;
+}
+
+bool cpt_udp_decode_cork(struct cpt_rfile_udp_cork *cork, struct cpt_pb_reader *r,
+			 const struct cpt_pb_field *f)
+{
+	switch (f->num) {
+	case CPT_PB_INET_SOCKET_UDP_CORK:
+		cpt_pb_read_bool(r, f, &cork->corkflag);
+		return true;
+	case CPT_PB_INET_SOCKET_UDP_CORKED:
+		cpt_pb_read_bytes(r, f, &cork->data, &cork->len);
+		return true;
+	case CPT_PB_INET_SOCKET_UDP_CORK_DEST:
+	case CPT_PB_INET_SOCKET_UDP_CORK_SOURCE:
+		if (f->wire != CPT_PB_BYTES || f->len > sizeof(struct sockaddr_in6)) {
+			cpt_pb_fail(r, -EBADMSG);
+			return true;
+		}
+		if (f->num == CPT_PB_INET_SOCKET_UDP_CORK_DEST) {
+			memcpy(&cork->dest, f->data, f->len);
+			cork->dest_len = f->len;
+		} else {
+			memcpy(&cork->source, f->data, f->len);
+			cork->source_len = f->len;
+		}
+		return true;
+	}
+	return false;
+}
+
+/* addr, of len bytes, is a port's of in's family (or v4-mapped), not the wildcard's. */
+static bool cpt_udp_cork_addr_valid(const struct cpt_rfile_inet *in,
+				    const struct sockaddr_in6 *addr, u32 len)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)addr;
+
+	if (addr->sin6_family != in->family ||
+	    len != (in->family == AF_INET ? sizeof(*sin) : sizeof(*addr)))
+		return false;
+	return in->family == AF_INET ? sin->sin_port && sin->sin_addr.s_addr :
+	       addr->sin6_port && !ipv6_addr_any(&addr->sin6_addr) && !addr->sin6_flowinfo;
+}
+
+/*
+ * A UDP socket's corked data, checked: a bound socket's (a send binds it),
+ * from its own port, to an address and port, of no more than a datagram.
+ */
+bool cpt_udp_cork_check(const struct cpt_rfile_inet *in, bool udp)
+{
+	const struct cpt_rfile_udp_cork *cork = &in->cork;
+	const struct sockaddr_in *local = (const struct sockaddr_in *)&in->local;
+	const struct sockaddr_in *source = (const struct sockaddr_in *)&cork->source;
+
+	if (!cork->dest_len)
+		return !cork->len && !cork->source_len && (!cork->corkflag || udp);
+	/* sin_port and sin6_port are at the same offset. */
+	return udp && cork->len <= CPT_UDP_MAX_PAYLOAD && in->local_len &&
+	       cpt_udp_cork_addr_valid(in, &cork->dest, cork->dest_len) &&
+	       cpt_udp_cork_addr_valid(in, &cork->source, cork->source_len) &&
+	       source->sin_port == local->sin_port;
+}
+
+/* Why the data corked again is not the saved: what differs, or NULL. */
+static const char *cpt_udp_cork_differs(const struct cpt_rfile_udp_cork *saved,
+					const struct cpt_udp_cork *now, const u8 *data)
+{
+	if (now->unsaved)
+		return now->unsaved;
+	if (!now->family || now->len != saved->len || memcmp(data, saved->data, saved->len))
+		return "the bytes differ";
+	if (memcmp(&now->dest, &saved->dest, saved->dest_len))
+		return "the destination differs";
+	if (memcmp(&now->source, &saved->source, saved->source_len))
+		return "the source address differs: this machine sends it from another";
+	if (now->corkflag != saved->corkflag)
+		return "UDP_CORK differs";
+	return NULL;
+}
+
+/*
+ * UDP_CORK set again, and the data corked sent again corked, as the
+ * restarting caller, to the saved destination (a connected socket's own
+ * peer without a name, as send() gives it), with MSG_MORE: it stays corked
+ * whether it was corked so or by UDP_CORK, and the program's next send
+ * (or its UDP_CORK off) sends it on, as it would have. It must cork as
+ * saved, from the same source, or the restart fails naming the fd.
+ */
+int cpt_udp_cork_again(struct cpt_inet_restore *ir, struct socket *sock)
+{
+	const struct cpt_rfile_udp_cork *saved = &ir->in->cork;
+	const struct cpt_rfile_inet *in = ir->in;
+	struct msghdr msg = { .msg_flags = MSG_MORE | MSG_DONTWAIT | MSG_NOSIGNAL };
+	struct kvec vec = { (void *)saved->data, saved->len };
+	struct sockaddr_in6 dest = saved->dest;
+	struct cpt_udp_cork now;
+	const char *differs;
+	int val = 1, ret;
+	u8 *data;
+
+	if (saved->corkflag) {
+		ret = cpt_inet_setsockopt(ir, SOL_UDP, UDP_CORK, &val, sizeof(val));
+		if (ret) {
+			cpt_note("fd %u: cannot set UDP_CORK again: %d\n", ir->rfile->fd, ret);
+			return ret;
+		}
+	}
+	if (!saved->dest_len)
+		return 0;
+	if (!(in->peer_len == saved->dest_len && !memcmp(&in->peer, &dest, in->peer_len))) {
+		msg.msg_name = &dest;
+		msg.msg_namelen = saved->dest_len;
+	}
+	ret = kernel_sendmsg(sock, &msg, &vec, 1, vec.iov_len);
+	if (ret != vec.iov_len) {
+		cpt_note("fd %u: cannot cork its %zu bytes to %pISpc again: %d\n", ir->rfile->fd,
+			 saved->len, &saved->dest, ret);
+		return ret < 0 ? ret : -EIO;
+	}
+	data = kvmalloc(CPT_UDP_MAX_PAYLOAD, GFP_KERNEL);
+	if (!data)
+		return -ENOMEM;
+	cpt_compat_udp_cork(ir->sk, &now, data);
+	differs = cpt_udp_cork_differs(saved, &now, data);
+	kvfree(data);
+	if (!differs)
+		return 0;
+	cpt_note("fd %u: its %zu bytes corked to %pISpc from %pISpc do not cork so again (%s)\n",
+		 ir->rfile->fd, saved->len, &saved->dest, &saved->source, differs);
+	return -EADDRNOTAVAIL;
+}

@@ -260,6 +260,13 @@ struct cpt_rfile_inet {
 	u32 nr_queued;
 	bool queue_v4, queue_v6;
 	size_t queue_bytes;
+	struct cpt_rfile_udp_cork {	/* UDP: data corked, sent again corked */
+		bool corkflag;		/* UDP_CORK */
+		const u8 *data;
+		size_t len;
+		struct sockaddr_in6 dest, source;
+		u32 dest_len, source_len;	/* 0: nothing corked */
+	} cork;
 };
 
 /* The highest netlink group a NETLINK File may listen to. */

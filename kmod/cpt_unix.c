@@ -71,7 +71,8 @@ const char *cpt_unix_oob_refusal(struct sock *sk)
 /*
  * Why what a unix socket that is no pair of the tree has queued cannot
  * come back, or NULL: fds in flight (SCM_RIGHTS), which only a pair's
- * queue saves (cpt_encode_unix_queue()); out-of-band data. A message's
+ * queue and a datagram socket's save (cpt_encode_unix_queue(),
+ * cpt_unix_save_dgrams(): not asked there); out-of-band data. A message's
  * credentials are saved with it (cpt_unix_save_creds()).
  */
 const char *cpt_unix_queue_refusal(struct sock *sk)

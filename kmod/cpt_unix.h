@@ -137,8 +137,20 @@ int cpt_unix_decode_fds(const struct cpt_pb_field *pf, u32 *ids);
 int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
 			const struct cpt_pb_field *data, const struct ucred *uc,
 			struct file **files, unsigned int nr);
+int cpt_unix_carried_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			   const struct cpt_pb_field *fds, struct cpt_unix_carried *c);
 int cpt_unix_next_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
 			struct cpt_pb_reader *fr, struct cpt_unix_carried *c);
+const char *cpt_unix_carried_fds_bad(struct cpt_file_registry *reg,
+				     const struct cpt_restore_files *rf,
+				     const struct cpt_pb_field *fds, u32 *ids);
+int cpt_unix_carrier_checked(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
+			     const char *bad);
+
+/* cpt_unix_unpaired.c: a datagram socket's messages carrying files, checked. */
+int cpt_unix_dgram_check_carrier(struct cpt_file_registry *reg,
+				 const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
+				 u32 *ids);
 
 /* cpt_unix_listener.c */
 int cpt_unix_decode_pending(const struct cpt_pb_field *pf, u32 *pair_id, u32 *nr_creds);

@@ -194,31 +194,39 @@ int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
 }
 
 /*
+ * The files a message carries (fds, its UnixInflightFds), in c: this
+ * record's Files, made, or an earlier process's. Returns how many.
+ */
+int cpt_unix_carried_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			   const struct cpt_pb_field *fds, struct cpt_unix_carried *c)
+{
+	struct cpt_rfile *carried;
+	int nr, i;
+
+	nr = cpt_unix_decode_fds(fds, c->ids);
+	for (i = 0; i < nr; i++) {
+		carried = cpt_rfile_by_id(rf, c->ids[i]);
+		c->files[i] = carried ? carried->file : xa_load(&reg->restored, c->ids[i]);
+		/* Checked by cpt_unix_check_carried(). */
+		if (!c->files[i])
+			return -EBADMSG;
+	}
+	return nr;
+}
+
+/*
  * The files the next message carries, from the next field
  * CPT_PB_FILE_UNIX_MESSAGE_FDS after fr's place (one per message, in
- * order, or none at all), in c: this record's Files, made, or an earlier
- * process's. Returns how many.
+ * order, or none at all), in c. Returns how many.
  */
 int cpt_unix_next_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
 			struct cpt_pb_reader *fr, struct cpt_unix_carried *c)
 {
-	struct cpt_rfile *carried;
 	struct cpt_pb_field f;
-	int nr, i;
 
-	while (cpt_pb_next_field(fr, &f)) {
-		if (f.num != CPT_PB_FILE_UNIX_MESSAGE_FDS)
-			continue;
-		nr = cpt_unix_decode_fds(&f, c->ids);
-		for (i = 0; i < nr; i++) {
-			carried = cpt_rfile_by_id(rf, c->ids[i]);
-			c->files[i] = carried ? carried->file : xa_load(&reg->restored, c->ids[i]);
-			/* Checked by cpt_unix_check_carried(). */
-			if (!c->files[i])
-				return -EBADMSG;
-		}
-		return nr;
-	}
+	while (cpt_pb_next_field(fr, &f))
+		if (f.num == CPT_PB_FILE_UNIX_MESSAGE_FDS)
+			return cpt_unix_carried_files(reg, rf, &f, c);
 	return cpt_pb_end(fr) ?: -EBADMSG;
 }
 
@@ -239,36 +247,57 @@ static const char *cpt_unix_carried_bad(struct cpt_file_registry *reg,
 	return NULL;
 }
 
+/* Why the files of one message (fds, a UnixInflightFds) cannot be carried, or NULL. */
+const char *cpt_unix_carried_fds_bad(struct cpt_file_registry *reg,
+				     const struct cpt_restore_files *rf,
+				     const struct cpt_pb_field *fds, u32 *ids)
+{
+	const char *bad = NULL;
+	int nr, i;
+
+	nr = cpt_unix_decode_fds(fds, ids);
+	for (i = 0; !bad && i < nr; i++)
+		bad = cpt_unix_carried_bad(reg, rf, ids[i]);
+	return bad;
+}
+
+/*
+ * A socket whose messages carry files, checked (bad: why one cannot be,
+ * or NULL): not in flight itself. Noted, for later records.
+ */
+int cpt_unix_carrier_checked(struct cpt_file_registry *reg, const struct cpt_rfile *rfile,
+			     const char *bad)
+{
+	if (!bad && rfile->in_flight)
+		bad = "is in flight and carries files";
+	if (bad) {
+		cpt_note("image: file %u: a queued message %s (SCM_RIGHTS)\n", rfile->id, bad);
+		return -EBADMSG;
+	}
+	return xa_err(xa_store(&reg->fd_carriers, rfile->id, xa_mk_value(1), GFP_KERNEL_ACCOUNT));
+}
+
 /*
  * The files a pair end's messages carry, checked: each a File of this
  * record or an earlier process's; none carrying files itself (a socket in
  * flight with files in flight, refused at checkpoint: no cycle can be
- * made); the end itself not in flight. Noted, for later records.
+ * made); the end itself not in flight.
  */
 static int cpt_unix_check_carrier(struct cpt_file_registry *reg,
 				  const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
 				  u32 *ids)
 {
-	const char *bad = rfile->in_flight ? "is in flight and carries files" : NULL;
+	const char *bad = NULL;
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
-	int nr, i;
 
 	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
 		if (bad)
 			break;
-		if (f.num != CPT_PB_FILE_UNIX_MESSAGE_FDS)
-			continue;
-		nr = cpt_unix_decode_fds(&f, ids);
-		for (i = 0; !bad && i < nr; i++)
-			bad = cpt_unix_carried_bad(reg, rf, ids[i]);
+		if (f.num == CPT_PB_FILE_UNIX_MESSAGE_FDS)
+			bad = cpt_unix_carried_fds_bad(reg, rf, &f, ids);
 	}
-	if (bad) {
-		cpt_note("image: file %u: a queued message %s (SCM_RIGHTS)\n", rfile->id, bad);
-		return -EBADMSG;
-	}
-	return cpt_pb_end(&r) ?:
-	       xa_err(xa_store(&reg->fd_carriers, rfile->id, xa_mk_value(1), GFP_KERNEL_ACCOUNT));
+	return cpt_pb_end(&r) ?: cpt_unix_carrier_checked(reg, rfile, bad);
 }
 
 int cpt_unix_check_carried(struct cpt_file_registry *reg, struct cpt_restore_files *rf)
@@ -283,8 +312,12 @@ int cpt_unix_check_carried(struct cpt_file_registry *reg, struct cpt_restore_fil
 		return -ENOMEM;
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		rfile = &rf->files[i];
-		if (rfile->kind == CPT_PB_FILE_KIND_UNIX_PAIR && rfile->unix_sk.carries_files)
+		if (!rfile->unix_sk.carries_files)
+			continue;
+		if (rfile->kind == CPT_PB_FILE_KIND_UNIX_PAIR)
 			ret = cpt_unix_check_carrier(reg, rf, rfile, ids);
+		else if (rfile->kind == CPT_PB_FILE_KIND_UNIX_DGRAM)
+			ret = cpt_unix_dgram_check_carrier(reg, rf, rfile, ids);
 	}
 	kfree(ids);
 	for (i = 0; !ret && i < rf->nr_files; i++) {

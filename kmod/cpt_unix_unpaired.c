@@ -133,24 +133,29 @@ static int cpt_unix_save_stream_peer(struct cpt_file_save *fs, struct cpt_pb_buf
 	return why ? cpt_unix_refuse_peer(fs->e->fd, sk, why) : 0;
 }
 
-/* A datagram's bytes, its sender's name and its credentials, copied out of the queue. */
+/* A datagram's bytes, its sender's name, its credentials and how many files it carries. */
 struct cpt_unix_dgram {
 	u32 len;
 	u32 sender_len;
 	u8 sender[CPT_UNIX_ADDR_MAX];
 	struct cpt_unix_creds creds;
+	u16 nr_fds;
 };
 
 /*
  * What a datagram socket has yet to read, a message per datagram with its
- * sender's name. Bound, it may get more from outside the tree while it is
- * saved: what came in first is saved, within the counts of the first look.
+ * sender's name and the files it carries (SCM_RIGHTS: each saved once as
+ * a File of the tree, cpt_unix_save_message_fds()). Bound, it may get more
+ * from outside the tree while it is saved: what came in first is saved,
+ * within the counts of the first look (a file in flight that came after
+ * the tree's were noted: -EAGAIN, try again).
  */
 static int cpt_unix_save_dgrams(struct cpt_file_save *fs, struct cpt_pb_buf *msg,
 				unsigned int fd, struct sock *sk)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
-	unsigned int total = 0, nr = 0, done = 0, i = 0;
+	unsigned int total = 0, nr = 0, done = 0, i = 0, all_fds = 0, fds_done = 0, n;
+	struct file **files = NULL;
 	struct cpt_unix_dgram *d;
 	struct unix_address *addr;
 	struct cpt_pb_buf one;
@@ -161,6 +166,7 @@ static int cpt_unix_save_dgrams(struct cpt_file_save *fs, struct cpt_pb_buf *msg
 	spin_lock(&q->lock);
 	skb_queue_walk(q, skb) {
 		total += min_t(unsigned int, skb->len, CPT_MAX_QUEUED + 1);
+		all_fds += cpt_compat_skb_files(skb, NULL, 0);
 		nr++;
 		if (total > CPT_MAX_QUEUED || nr > CPT_UNIX_MAX_DGRAMS)
 			break;
@@ -173,19 +179,27 @@ static int cpt_unix_save_dgrams(struct cpt_file_save *fs, struct cpt_pb_buf *msg
 			 "a unix socket with more than", CPT_UNIX_MAX_DGRAMS, CPT_MAX_QUEUED);
 		return -EFBIG;
 	}
+	if (all_fds > CPT_UNIX_MAX_IN_FLIGHT)
+		return cpt_refuse(fd,
+				  "a unix socket with more than 65536 fds in flight in its queue");
 	data = kvmalloc(total ?: 1, GFP_KERNEL);
 	d = kvcalloc(nr, sizeof(*d), GFP_KERNEL);
-	if (!data || !d) {
+	files = kvcalloc(all_fds ?: 1, sizeof(*files), GFP_KERNEL);
+	if (!data || !d || !files) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	spin_lock(&q->lock);
 	skb_queue_walk(q, skb) {
-		if (i == nr || skb->len > total - done)
+		n = cpt_compat_skb_files(skb, files + fds_done, all_fds - fds_done);
+		if (i == nr || skb->len > total - done || n > all_fds - fds_done)
 			break;
 		ret = skb_copy_bits(skb, 0, data + done, skb->len);
 		if (ret)
 			break;
+		/* Held as cpt_unix_files_in_flight() holds them: the tree's socket's. */
+		for (d[i].nr_fds = n; n; n--)
+			get_file(files[fds_done++]);
 		d[i].len = skb->len;
 		/* Its sender's name, as recvmsg() reads it (unix_copy_addr()). */
 		addr = smp_load_acquire(&unix_sk(skb->sk)->addr);
@@ -196,7 +210,7 @@ static int cpt_unix_save_dgrams(struct cpt_file_save *fs, struct cpt_pb_buf *msg
 		done += d[i++].len;
 	}
 	spin_unlock(&q->lock);
-	for (nr = i, i = 0, done = 0; !ret && i < nr; done += d[i++].len) {
+	for (nr = i, i = 0, done = 0, n = 0; !ret && i < nr; done += d[i++].len) {
 		cpt_pb_init(&one);
 		cpt_pb_bytes(&one, CPT_PB_UNIX_SOCKET_DATAGRAM_DATA, data + done, d[i].len);
 		if (d[i].sender_len)
@@ -204,6 +218,10 @@ static int cpt_unix_save_dgrams(struct cpt_file_save *fs, struct cpt_pb_buf *msg
 				     d[i].sender_len);
 		ret = cpt_unix_save_creds(&one, CPT_PB_UNIX_SOCKET_DATAGRAM_CREDENTIALS, fs->reg,
 					  fd, &d[i].creds);
+		if (!ret && d[i].nr_fds)
+			ret = cpt_unix_save_message_fds(fs, &one, CPT_PB_UNIX_SOCKET_DATAGRAM_FDS,
+							files + n, &d[i].nr_fds, 1);
+		n += d[i].nr_fds;
 		if (ret)
 			cpt_pb_free(&one);
 		else
@@ -211,7 +229,10 @@ static int cpt_unix_save_dgrams(struct cpt_file_save *fs, struct cpt_pb_buf *msg
 	}
 	for (i = 0; d && i < nr; i++)
 		put_pid(d[i].creds.pid);
+	for (i = 0; i < fds_done; i++)
+		fput(files[i]);
 out:
+	kvfree(files);
 	kvfree(d);
 	kvfree(data);
 	return ret;
@@ -231,7 +252,8 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 			 READ_ONCE(sk->sk_err));
 		return -EOPNOTSUPP;
 	}
-	why = cpt_unix_queue_refusal(sk);
+	/* A datagram socket's fds in flight are saved with its queue (cpt_unix_save_dgrams()). */
+	why = sk->sk_type == SOCK_DGRAM ? cpt_unix_oob_refusal(sk) : cpt_unix_queue_refusal(sk);
 	if (why)
 		return cpt_refuse(fd, why);
 	why = cpt_unix_unsaved_option(sk);
@@ -271,15 +293,22 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 	return 0;
 }
 
-/* A datagram of the queue, checked. */
+/*
+ * A datagram of the queue, checked; fds, its files in flight
+ * (UnixInflightFds, cpt_unix_decode_fds()), no bytes if none. Returns how
+ * many files it carries, or an errno.
+ */
 static int cpt_unix_decode_dgram(const struct cpt_pb_field *pf, struct cpt_pb_field *data,
-				 struct cpt_pb_field *sender, struct ucred *uc)
+				 struct cpt_pb_field *sender, struct ucred *uc,
+				 struct cpt_pb_field *fds)
 {
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
+	int nr = 0;
 
 	*data = (struct cpt_pb_field) {};
 	*sender = (struct cpt_pb_field) {};
+	*fds = (struct cpt_pb_field) {};
 	*uc = (struct ucred) {};
 	cpt_pb_for_each_subfield(&r, pf, &f) {
 		if (f.wire != CPT_PB_BYTES)
@@ -290,19 +319,26 @@ static int cpt_unix_decode_dgram(const struct cpt_pb_field *pf, struct cpt_pb_fi
 			*sender = f;
 		else if (f.num == CPT_PB_UNIX_SOCKET_DATAGRAM_CREDENTIALS)
 			cpt_pb_fail(&r, cpt_unix_decode_creds(&f, uc));
+		else if (f.num == CPT_PB_UNIX_SOCKET_DATAGRAM_FDS && fds->data)
+			cpt_pb_fail(&r, -EBADMSG);
+		else if (f.num == CPT_PB_UNIX_SOCKET_DATAGRAM_FDS)
+			*fds = f;
 	}
 	if (!cpt_pb_end(&r) && sender->len && !cpt_unix_addr_valid(sender->data, sender->len))
 		return -EBADMSG;
-	return cpt_pb_end(&r);
+	if (!cpt_pb_end(&r) && fds->data)
+		nr = cpt_unix_decode_fds(fds, NULL);
+	return cpt_pb_end(&r) ?: nr;
 }
 
 static int cpt_unix_decode_sock(struct cpt_rfile_unix *u, const struct cpt_pb_field *pf)
 {
-	struct cpt_pb_field data, sender;
+	struct cpt_pb_field data, sender, fds;
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	size_t total = 0;
 	struct ucred uc;
+	int nr;
 
 	u->sock_msg = *pf;
 	cpt_pb_for_each_subfield(&r, pf, &f) {
@@ -339,7 +375,9 @@ static int cpt_unix_decode_sock(struct cpt_rfile_unix *u, const struct cpt_pb_fi
 			break;
 		case CPT_PB_UNIX_SOCKET_QUEUE:
 			/* Sent again when the socket is made (cpt_unix_refill_dgrams()). */
-			cpt_pb_fail(&r, cpt_unix_decode_dgram(&f, &data, &sender, &uc));
+			nr = cpt_unix_decode_dgram(&f, &data, &sender, &uc, &fds);
+			cpt_pb_fail(&r, min(nr, 0));
+			u->carries_files |= nr > 0;
 			total += data.len;
 			if (++u->nr_queued > CPT_UNIX_MAX_DGRAMS || total > CPT_MAX_QUEUED)
 				cpt_pb_fail(&r, -EFBIG);
@@ -430,33 +468,63 @@ static int cpt_unix_set_buf(struct cpt_unix_restore *ur, bool rcv)
 }
 
 /*
+ * The files a datagram socket's messages carry, checked as a pair end's
+ * (cpt_unix_check_carrier()).
+ */
+int cpt_unix_dgram_check_carrier(struct cpt_file_registry *reg,
+				 const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
+				 u32 *ids)
+{
+	struct cpt_pb_field data, sender, fds;
+	const char *bad = NULL;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	struct ucred uc;
+
+	/* The record was checked when decoded. */
+	cpt_pb_for_each_subfield(&r, &rfile->unix_sk.sock_msg, &f) {
+		if (bad)
+			break;
+		if (f.num == CPT_PB_UNIX_SOCKET_QUEUE &&
+		    cpt_unix_decode_dgram(&f, &data, &sender, &uc, &fds) > 0)
+			bad = cpt_unix_carried_fds_bad(reg, rf, &fds, ids);
+	}
+	return cpt_pb_end(&r) ?: cpt_unix_carrier_checked(reg, rfile, bad);
+}
+
+/*
  * Sends each saved datagram again to the socket's name, each from a socket
  * of its own that has its sender's name (given as to a pair's end, only a
- * name the caller could have), as the sender's sendto() queued it. Before
- * the socket is connected: a connected one takes datagrams from its peer
- * only.
+ * name the caller could have), as the sender's sendto() queued it, with
+ * the files it carries (c: room for them, NULL if none carries any).
+ * Before the socket is connected: a connected one takes datagrams from its
+ * peer only.
  */
-static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
+static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg,
+				  const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
+				  struct cpt_unix_carried *c)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
 	struct sockaddr_storage to;
 	struct msghdr msg = { .msg_name = &to, .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	struct cpt_unix_shown_creds shown_creds;
-	struct cpt_pb_field data, sender;
+	struct cpt_pb_field data, sender, fds;
 	struct cpt_unix_shown shown;
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	struct socket *from;
 	struct ucred uc;
-	int ret;
+	int ret, nr;
 
 	msg.msg_namelen = cpt_unix_sockaddr(&to, u->addr, u->addr_len);
 	/* The record was checked when decoded. */
 	cpt_pb_for_each_subfield(&r, &u->sock_msg, &f) {
 		if (f.num != CPT_PB_UNIX_SOCKET_QUEUE)
 			continue;
-		ret = cpt_unix_decode_dgram(&f, &data, &sender, &uc) ?:
-		      sock_create(AF_UNIX, SOCK_DGRAM, 0, &from);
+		nr = cpt_unix_decode_dgram(&f, &data, &sender, &uc, &fds);
+		if (nr > 0)
+			nr = c ? cpt_unix_carried_files(reg, rf, &fds, c) : -EBADMSG;
+		ret = min(nr, 0) ?: sock_create(AF_UNIX, SOCK_DGRAM, 0, &from);
 		if (ret) {
 			cpt_pb_fail(&r, ret);
 			break;
@@ -471,13 +539,15 @@ static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg, struct cpt_rfil
 				ret = cpt_unix_set_addr(from->sk, sender.data, sender.len);
 		}
 		if (!ret) {
-			ret = cpt_unix_send(from, &msg, &data, &uc);
+			ret = nr ? cpt_unix_send_files(from, &msg, &data, &uc, c->files, nr) :
+			      cpt_unix_send(from, &msg, &data, &uc);
 			if (ret == data.len) {
 				ret = 0;
 			} else {
-				cpt_note("fd %u: %s of %zu bytes%s again: %d\n", rfile->fd,
+				cpt_note("fd %u: %s of %zu bytes%s%s again: %d\n", rfile->fd,
 					 "cannot queue a saved datagram", data.len,
-					 cpt_unix_show_creds(&shown_creds, &uc), ret);
+					 cpt_unix_show_creds(&shown_creds, &uc),
+					 nr ? " with fds in flight" : "", ret);
 				ret = ret < 0 ? ret : -ENOBUFS;
 			}
 		}
@@ -495,7 +565,10 @@ static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg, struct cpt_rfil
 	return cpt_pb_end(&r);
 }
 
-/* socket(), its options and bind() again, in the restoring task; then its queue. */
+/*
+ * socket(), its options and bind() again, in the restoring task; then its
+ * queue, unless its messages carry files (cpt_unix_sk_files_made()).
+ */
 static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
@@ -507,12 +580,37 @@ static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		ret = cpt_unix_set_buf(&ur, true) ?: cpt_unix_set_buf(&ur, false);
 	if (!ret && u->addr_len)
 		ret = cpt_unix_bind(reg, &ur, u->addr, u->addr_len) ?:
-		      cpt_unix_note_name(reg, u->addr, u->addr_len) ?:
-		      cpt_unix_refill_dgrams(reg, rfile);
+		      cpt_unix_note_name(reg, u->addr, u->addr_len);
+	if (!ret && u->addr_len && !u->carries_files)
+		ret = cpt_unix_refill_dgrams(reg, NULL, rfile, NULL);
 	/* After the queue: a datagram saved without credentials would get the restorer's. */
-	if (!ret && u->passcred)
+	if (!ret && u->passcred && !u->carries_files)
 		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
 	return cpt_unix_socket_done(&ur, ret) ?: cpt_unix_restore_node(rfile);
+}
+
+/*
+ * A datagram socket whose messages carry files: its queue, sent once
+ * every File of the record is made (those files among them), then its
+ * SO_PASSCRED (as a pair's end gets it, cpt_unix_pair_filled()).
+ */
+static int cpt_unix_sk_files_made(struct cpt_file_registry *reg,
+				  const struct cpt_restore_files *rf, struct cpt_rfile *rfile)
+{
+	struct cpt_unix_carried *c;
+	int ret;
+
+	if (!rfile->unix_sk.carries_files)
+		return 0;
+	c = kmalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	ret = cpt_unix_refill_dgrams(reg, rf, rfile, c);
+	kfree(c);
+	if (!ret)
+		assign_bit(SOCK_PASSCRED, &sock_from_file(rfile->file)->flags,
+			   rfile->unix_sk.passcred);
+	return ret;
 }
 
 /*
@@ -613,5 +711,6 @@ const struct cpt_file_ops cpt_unix_sk_ops = {
 	.decode = cpt_unix_sk_decode,
 	.check = cpt_unix_sk_check,
 	.open = cpt_unix_sk_open,
+	.files_made = cpt_unix_sk_files_made,
 	.installed = cpt_unix_sk_installed,
 };

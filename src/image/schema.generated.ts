@@ -587,6 +587,8 @@ export interface UnixSocketDatagram {
   sender: Buffer;
   /** its sender's credentials (SCM_CREDENTIALS), if it has them */
   credentials: UnixCredentials | null;
+  /** the files it carries (SCM_RIGHTS), if any: Files of the tree, in flight or not */
+  fds: UnixInflightFds | null;
 }
 
 /**
@@ -730,6 +732,14 @@ export interface InetSocket {
    * leaves them (docs/image-format.md).
    */
   udpQueue: InetDatagram[];
+  /** the corked payload, in order */
+  udpCorked: Buffer;
+  /** its destination, as local (v4-mapped on an IPv6 socket); empty: nothing corked */
+  udpCorkDest: Buffer;
+  /** the source address and port it was corked with, as udp_cork_dest */
+  udpCorkSource: Buffer;
+  /** UDP_CORK is set (with nothing corked too) */
+  udpCork: boolean;
 }
 
 /**

@@ -93,6 +93,8 @@ export const SEED_SPECS: readonly SeedSpec[] = [
   { name: 'tcp-states', workload: 'tcp_states', args: (dir) => [dir], owner: 'root', focus: fileFields('inet\\.') },
   // Unix datagram sockets (bound, abstract, unbound, connected, queues with senders), stream and seqpacket ones.
   { name: 'unix-dgram', workload: 'unix_sockets', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
+  // Files in flight in a bound unix datagram socket's queue, from named and unnamed senders of the tree.
+  { name: 'unix-dgram-rights', workload: 'unix_dgram_rights', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
   // fanotify groups, privileged and not, with inode, directory, evictable and filesystem marks.
   { name: 'fanotify', workload: 'fanotify_state', args: (dir) => [dir], owner: 'root', focus: fileFields('fanotify') },
   // Netlink sockets: route and generic, bound by the kernel and to a chosen port id, groups above 32, connected, with options.
@@ -111,6 +113,8 @@ export const SEED_SPECS: readonly SeedSpec[] = [
     owner: 'root',
     focus: fileFields('(packet|socketOptions)\\.'),
   },
+  // UDP and UDP-Lite data corked (MSG_MORE, UDP_CORK; v4, v6, v4-mapped, connected), with the receivers.
+  { name: 'udp-cork', workload: 'udp_cork', args: (dir) => ['serve', dir], owner: 'root', focus: fileFields('inet\\.udpCork') },
   // MAP_HUGETLB memory private and shared with a child, a hugetlbfs file, a SHM_HUGETLB segment:
   // after ipc, whose objects its image holds too (its own segment would be in ipc's otherwise).
   {
@@ -128,6 +132,16 @@ export const QUICK_SEEDS: readonly string[] = ['cpu', 'tree', 'threads', 'nobody
 
 /** The CI's second short run: the seeds made each for one kind of object. */
 export const KIND_SEEDS: readonly string[] = ['tcp', 'tcp-states', 'unix-dgram', 'fanotify', 'netlink', 'packet', 'hugetlb'];
+export const KIND_SEEDS: readonly string[] = [
+  'tcp',
+  'unix-dgram',
+  'unix-dgram-rights',
+  'fanotify',
+  'netlink',
+  'packet',
+  'udp-cork',
+  'hugetlb',
+];
 
 /** Where the hostile paths of mutations.ts point (a FIFO, symlinks, a socket). */
 export const FIXTURE_DIR = '/tmp/cpt-fuzz';
@@ -135,6 +149,8 @@ const WORKLOADS = join(packageRoot, 'test', 'workloads', 'build');
 const NOBODY = ['--reuid=nobody', '--regid=nogroup', '--clear-groups'];
 /** Seed workloads get pids from here up, a range per seed: free in any fresh boot, so that saved seeds restart there too. */
 const SEED_PID_BASE = 20000;
+/** Each seed's range of pids, half of it for a rerun: all of them below the guest's pid_max (32768). */
+const SEED_PID_STRIDE = 800;
 
 export function log(line: string): void {
   process.stderr.write(`fuzz: ${line}\n`);
@@ -172,7 +188,7 @@ export async function makeSeeds(addon: CptAddon, seedsDir: string, specs: readon
     if (spec.owner === 'nobody') chownSync(out, 65534, 65534);
     // The saved seed's pids are free in any fresh boot: a range per seed, another one for a rerun.
     const seedIndex = SEED_SPECS.indexOf(spec);
-    writeFileSync('/proc/sys/kernel/ns_last_pid', String(SEED_PID_BASE + 1000 * seedIndex + (kept ? 500 : 0)));
+    writeFileSync('/proc/sys/kernel/ns_last_pid', String(SEED_PID_BASE + SEED_PID_STRIDE * seedIndex + (kept ? SEED_PID_STRIDE / 2 : 0)));
     if (spec.hugePages === true) prepareHugePages();
     const program = join(WORKLOADS, spec.workload);
     const nobody = spec.owner === 'nobody';

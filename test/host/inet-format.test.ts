@@ -84,6 +84,10 @@ const socket = (fields: Partial<InetSocket>): InetSocket => ({
   icmpFilter: 0,
   icmp6Filter: Buffer.alloc(0),
   udpQueue: [],
+  udpCorked: Buffer.alloc(0),
+  udpCorkDest: Buffer.alloc(0),
+  udpCorkSource: Buffer.alloc(0),
+  udpCork: false,
   ...fields,
 });
 
@@ -160,6 +164,27 @@ test('a UDP socket queue: the count, bytes, sizes and senders of its datagrams, 
     'UDP/IPv4 bound to 127.0.0.1:9, queue 10 datagrams (45 bytes): ' +
       Array.from({ length: 8 }, (_, i) => `${i} bytes from 127.0.0.1:${5000 + i}`).join(', ') +
       ', and 2 more',
+  );
+});
+
+test('a UDP socket with data corked: its size, destination and source; UDP_CORK with its options', (t) => {
+  const udp = { type: 2, protocol: 17, local: sockaddrIn([127, 0, 0, 1], 9) };
+  t.is(
+    describeInet(
+      socket({
+        ...udp,
+        udpCorked: Buffer.from('corked'),
+        udpCorkDest: sockaddrIn([127, 0, 0, 1], 4000),
+        udpCorkSource: sockaddrIn([127, 0, 0, 1], 9),
+      }),
+    ),
+    'UDP/IPv4 bound to 127.0.0.1:9, corked 6 bytes to 127.0.0.1:4000 from 127.0.0.1:9',
+  );
+  t.is(
+    describeInet(
+      socket({ ...udp, udpCork: true, udpCorkDest: sockaddrIn([127, 0, 0, 1], 4000), udpCorkSource: sockaddrIn([127, 0, 0, 1], 9) }),
+    ),
+    'UDP/IPv4 bound to 127.0.0.1:9, options UDP_CORK, corked 0 bytes to 127.0.0.1:4000 from 127.0.0.1:9',
   );
 });
 

@@ -15,7 +15,8 @@
  * still works both ways: a new datagram comes in, one it sends goes out.
  *
  * udp_queue refused KIND DIR: what a checkpoint refuses, by name: "corked",
- * a UDP socket with data sent with MSG_MORE and not pushed yet; "rcvbuf",
+ * a UDP socket with data sent with MSG_MORE and an IP_TTL control message
+ * (a restart's plain send could not cork it so again); "rcvbuf",
  * one whose SO_RCVBUF was lowered below what its queue holds. After DIR/go
  * the refused state is still there ("kept-running").
  */
@@ -33,6 +34,7 @@
 #include "check.h"
 #include "sync.h"
 #include "fd_wait.h"
+#include "udp_socks.h"
 
 #ifndef IPPROTO_UDPLITE
 #define IPPROTO_UDPLITE 136
@@ -65,66 +67,6 @@ struct expected {
 
 static char go[PATH_MAX];
 static unsigned char buf[BIG + 16];
-
-static int make(int family, int protocol)
-{
-	int fd = socket(family, SOCK_DGRAM, protocol);
-
-	if (fd < 0)
-		die("socket");
-	return fd;
-}
-
-static socklen_t addr(int family, const char *text, int port,
-		      struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		inet_pton(AF_INET, text, &sin->sin_addr);
-		return sizeof(*sin);
-	}
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	inet_pton(AF_INET6, text, &sin6->sin6_addr);
-	return sizeof(*sin6);
-}
-
-static int bound(int family, int protocol, const char *text)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = addr(family, text, 0, &ss);
-	int fd = make(family, protocol);
-
-	if (family == AF_INET6 &&
-	    setsockopt(fd, SOL_IPV6, IPV6_V6ONLY,
-		       &(int){ strcmp(text, "::") != 0 }, sizeof(int)))
-		die("IPV6_V6ONLY");
-	if (bind(fd, (struct sockaddr *)&ss, len))
-		die("bind");
-	return fd;
-}
-
-static socklen_t name_of(int fd, struct sockaddr_storage *ss)
-{
-	socklen_t len = sizeof(*ss);
-
-	memset(ss, 0, sizeof(*ss));
-	if (getsockname(fd, (struct sockaddr *)ss, &len))
-		die("getsockname");
-	return len;
-}
-
-static int port_of(const struct sockaddr_storage *ss)
-{
-	return ntohs(ss->ss_family == AF_INET ?
-			     ((const struct sockaddr_in *)ss)->sin_port :
-			     ((const struct sockaddr_in6 *)ss)->sin6_port);
-}
 
 static void show(const struct sockaddr_storage *ss, char *text, size_t size)
 {
@@ -392,10 +334,26 @@ static int refused(const char *kind)
 	name_of(r, &to);
 	to_len = sizeof(struct sockaddr_in);
 	if (!strcmp(kind, "corked")) {
-		/* fd 3: data held back for the next send, to r. */
-		if (sendto(u, "cork", 4, MSG_MORE, (struct sockaddr *)&to,
-			   to_len) != 4)
-			die("sendto MSG_MORE");
+		/* fd 3: data held back for the next send, to r, with its own TTL. */
+		union {
+			char space[CMSG_SPACE(sizeof(int))];
+			struct cmsghdr align;
+		} control = { 0 };
+		struct iovec iov = { .iov_base = "cork", .iov_len = 4 };
+		struct msghdr msg = { .msg_name = &to,
+				      .msg_namelen = to_len,
+				      .msg_iov = &iov,
+				      .msg_iovlen = 1,
+				      .msg_control = control.space,
+				      .msg_controllen = sizeof(control.space) };
+		struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+
+		cmsg->cmsg_level = SOL_IP;
+		cmsg->cmsg_type = IP_TTL;
+		cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cmsg), &(int){ 9 }, sizeof(int));
+		if (sendmsg(u, &msg, MSG_MORE) != 4)
+			die("sendmsg MSG_MORE");
 	} else if (!strcmp(kind, "rcvbuf")) {
 		/* fd 4: three datagrams, then a receive buffer too small for them. */
 		for (n = 0; n < 3; n++)

@@ -27,6 +27,76 @@ static inline socklen_t abstract_name(struct sockaddr_un *addr,
 			"cpt-%s-%s-%d", prefix, what, (int)getpid());
 }
 
+/* A unix socket's name and its length, as bind() and sendto() take them. */
+struct unix_name {
+	struct sockaddr_un sun;
+	socklen_t len;
+};
+
+/* Sets n to the path DIR/FILE. */
+static inline void unix_path_name(struct unix_name *n, const char *dir,
+				  const char *file)
+{
+	memset(n, 0, sizeof(*n));
+	n->sun.sun_family = AF_UNIX;
+	snprintf(n->sun.sun_path, sizeof(n->sun.sun_path), "%s/%s", dir, file);
+	n->len = offsetof(struct sockaddr_un, sun_path) +
+		 strlen(n->sun.sun_path) + 1;
+}
+
+/* Sets n to the abstract name "cpt-PREFIX-WHAT-PID". */
+static inline void unix_abstract_name(struct unix_name *n, const char *prefix,
+				      const char *what)
+{
+	n->len = abstract_name(&n->sun, prefix, what);
+}
+
+/* Room for the SCM_RIGHTS control message of up to UNIX_MAX_FDS fds. */
+#define UNIX_MAX_FDS 4
+union unix_fds_control {
+	char buf[CMSG_SPACE(UNIX_MAX_FDS * sizeof(int))];
+	struct cmsghdr align;
+};
+
+/* Puts the nr fds in fds into msg as SCM_RIGHTS, held in u (nothing if nr is 0). */
+static inline void unix_put_fds(struct msghdr *msg, union unix_fds_control *u,
+				const int *fds, int nr)
+{
+	struct cmsghdr *cm;
+
+	if (!nr)
+		return;
+	memset(u, 0, sizeof(*u));
+	msg->msg_control = u->buf;
+	msg->msg_controllen = CMSG_SPACE(nr * sizeof(int));
+	cm = CMSG_FIRSTHDR(msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(nr * sizeof(int));
+	memcpy(CMSG_DATA(cm), fds, nr * sizeof(int));
+}
+
+/*
+ * The fds a received msg carries (SCM_RIGHTS), into fds; how many, or -1
+ * with another control message (its type in *other).
+ */
+static inline int unix_take_fds(struct msghdr *msg, int *fds, int *other)
+{
+	struct cmsghdr *cm;
+	int nr = 0;
+
+	for (cm = CMSG_FIRSTHDR(msg); cm; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS) {
+			*other = cm->cmsg_type;
+			return -1;
+		}
+		nr = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(cm), nr * sizeof(int));
+	}
+	return nr;
+}
+
 /* Whether fd has something to read within timeout_ms. */
 static inline int readable_within(int fd, int timeout_ms)
 {

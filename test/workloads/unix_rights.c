@@ -37,34 +37,22 @@
 #include "check.h"
 #include "files.h"
 #include "sync.h"
+#include "unix_names.h"
 
 #define TIMEOUT_MS 10000
-#define MAX_FDS 4
+#define MAX_FDS UNIX_MAX_FDS
 
 static char dir[PATH_MAX / 2];
 
 /* Sends text on sock with the nr fds in fds (SCM_RIGHTS, none if nr is 0). */
 static int send_fds(int sock, const char *text, const int *fds, int nr)
 {
-	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union unix_fds_control u;
 	struct iovec iov = { .iov_base = (void *)text,
 			     .iov_len = strlen(text) };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *cm;
 
-	if (nr) {
-		memset(&u, 0, sizeof(u));
-		msg.msg_control = u.buf;
-		msg.msg_controllen = CMSG_SPACE(nr * sizeof(int));
-		cm = CMSG_FIRSTHDR(&msg);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(nr * sizeof(int));
-		memcpy(CMSG_DATA(cm), fds, nr * sizeof(int));
-	}
+	unix_put_fds(&msg, &u, fds, nr);
 	return sendmsg(sock, &msg, 0) == (ssize_t)strlen(text) ? 0 : -1;
 }
 
@@ -75,18 +63,14 @@ static int send_fds(int sock, const char *text, const int *fds, int nr)
 static int recv_fds(int sock, char *text, size_t len, int *fds, char *detail,
 		    size_t size)
 {
-	union {
-		char buf[CMSG_SPACE(MAX_FDS * sizeof(int))];
-		struct cmsghdr align;
-	} u;
+	union unix_fds_control u;
 	struct iovec iov = { .iov_base = text, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov,
 			      .msg_iovlen = 1,
 			      .msg_control = u.buf,
 			      .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *cm;
 	ssize_t got;
-	int nr = 0;
+	int nr, other = 0;
 
 	got = recvmsg(sock, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 	if (got < 0) {
@@ -96,16 +80,9 @@ static int recv_fds(int sock, char *text, size_t len, int *fds, char *detail,
 	text[got] = 0;
 	if (msg.msg_flags & (MSG_CTRUNC | MSG_TRUNC))
 		note_to(detail, size, "flags %#x", msg.msg_flags);
-	for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET ||
-		    cm->cmsg_type != SCM_RIGHTS) {
-			note_to(detail, size, "control message %d",
-				cm->cmsg_type);
-			return -1;
-		}
-		nr = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		memcpy(fds, CMSG_DATA(cm), nr * sizeof(int));
-	}
+	nr = unix_take_fds(&msg, fds, &other);
+	if (nr < 0)
+		note_to(detail, size, "control message %d", other);
 	return nr;
 }
 

@@ -25,39 +25,17 @@
 
 #include "check.h"
 #include "sync.h"
+#include "unix_names.h"
 
 #define TIMEOUT_MS 10000
 
-struct name {
-	struct sockaddr_un sun;
-	socklen_t len;
-};
-
-static void path_name(struct name *n, const char *dir, const char *file)
-{
-	memset(n, 0, sizeof(*n));
-	n->sun.sun_family = AF_UNIX;
-	snprintf(n->sun.sun_path, sizeof(n->sun.sun_path), "%s/%s", dir, file);
-	n->len = offsetof(struct sockaddr_un, sun_path) +
-		 strlen(n->sun.sun_path) + 1;
-}
-
-static void abstract_name(struct name *n, const char *what)
-{
-	memset(n, 0, sizeof(*n));
-	n->sun.sun_family = AF_UNIX;
-	n->len = offsetof(struct sockaddr_un, sun_path) + 1 +
-		 snprintf(n->sun.sun_path + 1, sizeof(n->sun.sun_path) - 1,
-			  "cpt-usk-%s-%d", what, (int)getpid());
-}
-
 static int same_name(const struct sockaddr_un *a, socklen_t len,
-		     const struct name *want)
+		     const struct unix_name *want)
 {
 	return len == want->len && !memcmp(a, &want->sun, len);
 }
 
-static int is_named(int fd, int peer, const struct name *want)
+static int is_named(int fd, int peer, const struct unix_name *want)
 {
 	struct sockaddr_un a;
 	socklen_t len = sizeof(a);
@@ -85,12 +63,12 @@ static int sockopt(int fd, int name)
 	return val;
 }
 
-static int bind_to(int fd, const struct name *n)
+static int bind_to(int fd, const struct unix_name *n)
 {
 	return bind(fd, (const struct sockaddr *)&n->sun, n->len);
 }
 
-static int connect_to(int fd, const struct name *n)
+static int connect_to(int fd, const struct unix_name *n)
 {
 	return connect(fd, (const struct sockaddr *)&n->sun, n->len);
 }
@@ -103,7 +81,7 @@ static short poll_events(int fd)
 }
 
 /* Whether fd's next datagram is want, from (NULL: an unnamed sender). */
-static int next_datagram(int fd, const char *want, const struct name *from,
+static int next_datagram(int fd, const char *want, const struct unix_name *from,
 			 char *why, size_t size)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -132,7 +110,7 @@ static int next_datagram(int fd, const char *want, const struct name *from,
 	return 1;
 }
 
-static int child_main(const struct name *server, const char *sent,
+static int child_main(const struct unix_name *server, const char *sent,
 		      const char *go, const char *again)
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
@@ -150,7 +128,7 @@ static int child_main(const struct name *server, const char *sent,
 
 int main(int argc, char **argv)
 {
-	struct name s_path, s_abs, d_server, d_named;
+	struct unix_name s_path, s_abs, d_server, d_named;
 	int unb, spath, sabs, server, named, anon, anon_conn, pair[2], sndbuf,
 		lfd, cfd, afd;
 	char go[PATH_MAX], sent[PATH_MAX], again[PATH_MAX], why[512] = "";
@@ -166,10 +144,10 @@ int main(int argc, char **argv)
 	snprintf(go, sizeof(go), "%s/go", argv[1]);
 	snprintf(sent, sizeof(sent), "%s/child-sent", argv[1]);
 	snprintf(again, sizeof(again), "%s/child-again", argv[1]);
-	path_name(&s_path, argv[1], "stream");
-	abstract_name(&s_abs, "seqpacket");
-	path_name(&d_server, argv[1], "dgram");
-	abstract_name(&d_named, "named");
+	unix_path_name(&s_path, argv[1], "stream");
+	unix_abstract_name(&s_abs, "usk", "seqpacket");
+	unix_path_name(&d_server, argv[1], "dgram");
+	unix_abstract_name(&d_named, "usk", "named");
 
 	unb = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	spath = socket(AF_UNIX, SOCK_STREAM, 0);

@@ -321,7 +321,8 @@ function describeUnixSocket(file: File): string {
       ? [
           `${u.queue.length} queued (${u.queue.reduce((n, d) => n + d.data.length, 0)} bytes, from ` +
             `${[...new Set(u.queue.map((d) => (d.sender.length > 0 ? unixName(d.sender) : '(unnamed)')))].join(', ')}` +
-            `${describeCredentials(u.queue.map((d) => d.credentials))})`,
+            `${describeCredentials(u.queue.map((d) => d.credentials))}` +
+            `${describeInflight(u.queue.map((d) => d.fds ?? { fileIds: [] }))})`,
         ]
       : []),
     ...(shut ? [shut] : []),

@@ -68,6 +68,7 @@ function inetOptions(s: InetSocket): string[] {
     [s.keepalive, 'SO_KEEPALIVE'],
     [s.nodelay, 'TCP_NODELAY'],
     [s.cork, 'TCP_CORK'],
+    [s.udpCork, 'UDP_CORK'],
     [s.broadcast, 'SO_BROADCAST'],
     [s.oobinline, 'SO_OOBINLINE'],
     [s.hdrincl, 'IP_HDRINCL'],
@@ -137,6 +138,12 @@ function udpQueue(s: InetSocket): string {
   return `, queue ${queue.length} datagrams (${bytes} bytes): ${shown.join(', ')}${more}`;
 }
 
+/** A UDP socket's data corked: ", corked 6 bytes to 127.0.0.1:4000 from 127.0.0.1:4001"; "" for none. */
+function udpCorked(s: InetSocket): string {
+  if (s.udpCorkDest.length === 0) return '';
+  return `, corked ${s.udpCorked.length} bytes to ${inetAddress(s.udpCorkDest)} from ${inetAddress(s.udpCorkSource)}`;
+}
+
 /** "TCP", "raw ICMP", "ICMP ping": what the socket is, by its type and protocol. */
 function protocolName(s: InetSocket): string {
   const name = PROTOCOLS[s.protocol] ?? `protocol ${s.protocol}`;
@@ -162,5 +169,5 @@ export function describeInet(s: InetSocket | null): string {
     state = `${local} connected to ${inetAddress(s.peer, withPort)}${tcpConnection(s)}`;
   else state = local === '' ? 'unbound' : `bound to ${local}`;
   const options = inetOptions(s);
-  return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}${udpQueue(s)}`;
+  return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}${udpQueue(s)}${udpCorked(s)}`;
 }

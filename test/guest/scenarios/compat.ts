@@ -55,6 +55,8 @@ export const COMPAT_CHECKS = [
   'scm_rights',
   // UDP datagrams queued
   'udp_queue',
+  // UDP data corked (issue 14)
+  'udp_cork',
   // netlink sockets (issue 14)
   'netlink_sock',
 ] as const;

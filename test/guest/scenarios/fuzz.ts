@@ -105,6 +105,12 @@ export const fuzzScenarios: readonly Scenario[] = [
     checks: fuzzChecks(
       'fuzz-kinds',
       'established TCP connections, closing and half-closed ones, unix datagram sockets, fanotify groups, hugetlb memory and a SHM_HUGETLB segment',
+    run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 48, users: ['root'], failures: 'ci-kinds-failures' }),
+    timeoutSeconds: 120,
+    costSeconds: 56,
+    checks: fuzzChecks(
+      'fuzz-kinds',
+      'established TCP connections, unix datagram sockets (with files in flight), fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',
     ),
   },
 ];

@@ -1,9 +1,11 @@
 // UDP and UDP-Lite datagrams queued and not read yet (kmod/cpt_file_inet_udp.c,
 // cpt_compat_udp.c): through checkpoint -> kill -> restart, each comes back
 // with its bytes, boundary and sender, in order, on IPv4, IPv6, v4-mapped,
-// UDP-Lite and connected sockets, and the sockets go on both ways; a
-// checkpoint that leaves the tree running leaves the queues to it; what a
-// checkpoint refuses by name (corked data, a receive buffer lowered below
+// UDP-Lite and connected sockets, and the sockets go on both ways; data
+// corked (MSG_MORE, UDP_CORK; cpt_compat_udp_cork.c) is still corked, and
+// goes out as one datagram when sent on (udp-cork); a checkpoint that
+// leaves the tree running leaves the queues and corks to it; what a
+// checkpoint refuses by name (data corked with a control message, a receive buffer lowered below
 // its queue); what inspect shows; hostile images.
 import type { Scenario, ScenarioContext } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
@@ -30,15 +32,41 @@ function queueChecks(prefix: string, when: string): Record<string, string> {
   );
 }
 
+const CORKED = {
+  more4: 'an IPv4 UDP socket that sent 0, 100, 5000 and 20000 bytes with MSG_MORE',
+  cork4: 'an IPv4 UDP socket with UDP_CORK set that sent three pieces',
+  more6: 'a v6-only UDP socket on ::1 with MSG_MORE',
+  mapped: 'a dual-stack IPv6 UDP socket that corked data to a v4-mapped address',
+  udplite: 'a UDP-Lite socket with MSG_MORE',
+  connected: 'a connected UDP socket that corked data with send() and MSG_MORE',
+  idle: 'a UDP socket with UDP_CORK set and nothing corked',
+};
+
+/** udp_cork's own checks, each sender's three, as PREFIX's; `when` says after what. */
+function corkChecks(prefix: string, when: string): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(CORKED).flatMap(([name, what]) => [
+      [`${prefix}.${name}-held`, `${when}, what ${what} corked has not reached its receiver`],
+      [
+        `${prefix}.${name}`,
+        `${when}, ${what} sends it on (a send without MSG_MORE, UDP_CORK off), and its receiver reads one datagram of all the bytes, in order, from the sender`,
+      ],
+      [`${prefix}.${name}-works`, `${when}, ${what} then sends a datagram on its own`],
+    ]),
+  );
+}
+
 /** A checkpoint that leaves the tree running: it reads its queues as they were. */
-async function leaveRunning(context: ScenarioContext): Promise<void> {
-  const workload = await context.startWorkload('udp_queue', ['serve', context.dir]);
-  const failure = await context.checkpoint(workload.pid, 'leave-running');
-  context.result('udp-queue-leave.checkpoint', failure === null, failure ?? 'saved, left running');
-  context.go();
-  const status = await workload.exited;
-  context.relayResults('udp-queue-leave');
-  context.result('udp-queue-leave.exit-status', status === 0, `exited ${status}`);
+function leaveRunning(workloadName: string, row: string): (context: ScenarioContext) => Promise<void> {
+  return async (context) => {
+    const workload = await context.startWorkload(workloadName, ['serve', context.dir]);
+    const failure = await context.checkpoint(workload.pid, 'leave-running');
+    context.result(`${row}.checkpoint`, failure === null, failure ?? 'saved, left running');
+    context.go();
+    const status = await workload.exited;
+    context.relayResults(row);
+    context.result(`${row}.exit-status`, status === 0, `exited ${status}`);
+  };
 }
 
 export const udpQueueScenarios: readonly Scenario[] = [
@@ -61,7 +89,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
   },
   {
     name: 'udp-queue-leave',
-    run: { kind: 'custom', run: leaveRunning },
+    run: { kind: 'custom', run: leaveRunning('udp_queue', 'udp-queue-leave') },
     timeoutSeconds: 120,
     costSeconds: 5,
     checks: {
@@ -69,6 +97,33 @@ export const udpQueueScenarios: readonly Scenario[] = [
       'udp-queue-leave.exit-status': 'the tree left running ends well',
       ...queueChecks('udp-queue-leave', 'left running'),
       'udp-queue-leave.connected-peer': 'left running, the connected socket’s datagram reaches its peer',
+    },
+  },
+  {
+    name: 'udp-cork',
+    run: cycle('udp_cork', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpqueue', 'after_udp_cork') }),
+    timeoutSeconds: 150,
+    costSeconds: 54,
+    checks: {
+      'udp-cork.checkpoint': 'a process holding UDP and UDP-Lite sockets with data corked is checkpointed and killed',
+      'udp-cork.exit-status': 'the restarted process finds its corked data still corked, sends it on and ends well',
+      ...corkChecks('udp-cork', 'restarted'),
+      'udp-cork.inspect': 'inspect shows each corked socket’s bytes, destination and source, and UDP_CORK',
+      'udp-cork.hostile-port': 'an image with data corked from another port than the socket’s is refused at restart',
+      'udp-cork.hostile-family': 'an image with data corked to an IPv6 address on an IPv4 socket is refused at restart',
+      'udp-cork.hostile-unbound': 'an image with data corked on an unbound socket is refused at restart',
+      'udp-cork.hostile-source': 'an image with data corked from an address the restart would not send from fails the restart, naming it',
+    },
+  },
+  {
+    name: 'udp-cork-leave',
+    run: { kind: 'custom', run: leaveRunning('udp_cork', 'udp-cork-leave') },
+    timeoutSeconds: 120,
+    costSeconds: 3,
+    checks: {
+      'udp-cork-leave.checkpoint': 'a checkpoint leaving the tree running saves its corked data',
+      'udp-cork-leave.exit-status': 'the tree left running with its corked data ends well',
+      ...corkChecks('udp-cork-leave', 'left running'),
     },
   },
   {
@@ -80,7 +135,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     checks: Object.fromEntries(
       (
         [
-          ['corked', 'a UDP socket with data sent with MSG_MORE, not pushed yet'],
+          ['corked', 'a UDP socket with data sent with MSG_MORE and an IP_TTL control message, not pushed yet'],
           ['rcvbuf', 'a UDP socket whose SO_RCVBUF was lowered below what its queue holds'],
         ] as const
       ).flatMap(([kind, what]) => [

@@ -3,7 +3,8 @@
 // with its sender's fd, a TCP listener and an eventfd passed over a stream pair
 // and a datagram pair, their sender's copies closed, through checkpoint -> kill
 // -> restart; what inspect shows; hostile images; a leave-running checkpoint;
-// what a checkpoint refuses.
+// what a checkpoint refuses. The same in a bound datagram socket's queue, from
+// a named and an unnamed sender of the tree (unix-dgram-rights).
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
@@ -50,6 +51,37 @@ export const unixRightsScenarios: readonly Scenario[] = [
       ...Object.fromEntries(
         Object.entries(RECEIVED).map(([name, what]) => [`unix-rights-running.${name}`, `after a leave-running checkpoint, ${what}`]),
       ),
+    },
+  },
+  {
+    name: 'unix-dgram-rights',
+    run: cycle('unix_dgram_rights', inDir, { after: shellHook('unix-rights', 'after_unix_dgram_rights') }),
+    timeoutSeconds: 120,
+    costSeconds: 25,
+    checks: {
+      'unix-dgram-rights.checkpoint': 'a tree with files in flight in a bound unix datagram socket’s queue is checkpointed and killed',
+      'unix-dgram-rights.exit-status': 'the restarted tree reads each datagram with the files it carried and ends well',
+      'unix-dgram-rights.datagrams':
+        'after a restart, the bound datagram socket reads its four datagrams in order, each from its sender (named or unnamed) with its files: ' +
+        "the root's own regular file (one offset with its fd), an eventfd only in flight (counter 5, the same one twice in a later datagram), " +
+        "a pipe's read end that reads what the sender wrote, and none",
+      'unix-dgram-rights.senders': 'after a restart, the senders run on and end well',
+      'unix-dgram-rights.inspect': 'inspect shows which queued datagrams carry files, and their ids',
+      'unix-dgram-rights.hostile-id': 'an image whose datagram carries a file id no File has is refused at restart',
+      'unix-dgram-rights.hostile-uncarried': 'an image with files in flight that no datagram carries is refused at restart',
+    },
+  },
+  {
+    name: 'unix-dgram-rights-refused',
+    run: shell('unix-rights', 'unix_dgram_rights_refused'),
+    cli: true,
+    timeoutSeconds: 30,
+    costSeconds: 6,
+    checks: {
+      'unix-dgram-rights-refused.async':
+        'a checkpoint refuses a bound datagram socket whose queued message carries a pipe with O_ASYNC, naming the fd that carries it',
+      'unix-dgram-rights-refused.async-alive': 'the process refused for a file in flight with O_ASYNC runs on',
+      'unix-dgram-rights-refused.async-kept': 'the process refused still receives the message with its pipe, O_ASYNC set',
     },
   },
   {

@@ -63,3 +63,27 @@ scenario_unix_rights_refused() {
 		"fd 3: a unix socket in flight (SCM_RIGHTS) with fds in flight in its queue is not supported" \
 		"$workloads/unix_rights" nested
 }
+
+# After the unix-dgram-rights cycle: inspect shows the datagrams carrying
+# files; hostile images of them (the root's first UNIX_DGRAM is fd 3, the
+# bound socket, its first datagram carrying two files) are refused.
+after_unix_dgram_rights() {
+	inspect_shows unix-dgram-rights.inspect "$img" 'datagram|in flight' \
+		'datagram bound to .*/srv, 4 queued \(20 bytes, from @cpt-udr-named-[0-9]+, \(unnamed\), 3 carrying files \([0-9]+, ([0-9]+); \1, \1; [0-9]+\)\)' \
+		'in flight: file [0-9]+ .*counter 5' \
+		'in flight: file [0-9]+ .*pipe [0-9]+'
+	"$cptctl" inspect --json "$img" >"$scratch/udr.json" 2>"$scratch/json.err"
+	restart_file_edited unix-dgram-rights.hostile-id "$scratch/udr.json" UNIX_DGRAM unixSocket \
+		'.queue[0].fds.fileIds = [999999, 999999]' "a queued message names no file"
+	restart_file_edited unix-dgram-rights.hostile-uncarried "$scratch/udr.json" UNIX_DGRAM unixSocket \
+		'.queue |= map(del(.fds))' "is in flight, but no message of its process carries it"
+	check_edited_restarts
+}
+
+# Refused by name, the tree running on: a file in flight in a bound
+# datagram socket's queue that a restart could not give back (O_ASYNC).
+scenario_unix_dgram_rights_refused() {
+	expect_refusal unix-dgram-rights-refused async \
+		"fd 3: a file in flight with O_ASYNC, a SIGIO owner or a lease is not supported" \
+		"$workloads/unix_dgram_rights" refused
+}
