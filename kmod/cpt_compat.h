@@ -526,4 +526,12 @@ struct cpt_netlink_state {
 void cpt_compat_netlink_state(struct sock *sk, struct cpt_netlink_state *st);
 int cpt_check_netlink_sock(void);
 
+/*
+ * cpt_compat_sleeper.c: the deadline of a task blocked in
+ * schedule_hrtimeout_range(), from the hrtimer_sleeper on its stack; with
+ * its pi_lock and its stack held, the task off its CPU. Checked:
+ * timed_sleeper.
+ */
+bool cpt_compat_timed_sleeper(struct task_struct *t, ktime_t *deadline);
+
 #endif /* CPT_COMPAT_H */

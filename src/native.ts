@@ -27,7 +27,8 @@ export type FeatureName =
   | 'USER_RECORDS'
   | 'INIT_NS_GROUPS'
   | 'NETLINK'
-  | 'PACKET';
+  | 'PACKET'
+  | 'TIMED_WAITS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

@@ -41,6 +41,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   INIT_NS_GROUPS: true,
   NETLINK: true,
   PACKET: true,
+  TIMED_WAITS: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -222,6 +223,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     INIT_NS_GROUPS: 13,
     NETLINK: 14,
     PACKET: 15,
+    TIMED_WAITS: 16,
   });
 });
 

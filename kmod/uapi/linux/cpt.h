@@ -140,6 +140,13 @@ struct cpt_api {
  * makes them as the restarting caller (CAP_NET_RAW).
  */
 #define CPT_FEATURE_PACKET _BITULL(15)
+/*
+ * A timed epoll_wait(), epoll_pwait(), epoll_pwait2() or rt_sigtimedwait()
+ * that the checkpoint interrupts goes on with the time it had left, after a
+ * restart (RestartBlock kinds EPOLL_WAIT, SIGTIMEDWAIT) as after a
+ * checkpoint that leaves the tree running, instead of failing with EINTR.
+ */
+#define CPT_FEATURE_TIMED_WAITS _BITULL(16)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -148,7 +155,8 @@ struct cpt_api {
 			    CPT_FEATURE_EXT_UNIX_SK | \
 			    CPT_FEATURE_USER_RECORDS | \
 			    CPT_FEATURE_INIT_NS_GROUPS | \
-			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET)
+			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET | \
+			    CPT_FEATURE_TIMED_WAITS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
