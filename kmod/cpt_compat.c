@@ -35,6 +35,9 @@
  *                 SEM_UNDO here; untested if the task already has one)
  *  restart_block  a nanosleep, futex waits and a poll interrupted here leave
  *                 the restart blocks cpt_restart_block.c saves and remakes
+ *  timed_sleeper  a kernel thread's do_sigtimedwait() has its deadline in
+ *                 the sleeper cpt_timed_wait.c finds on its stack
+ *                 (cpt_compat_sleeper.c)
  *  fdinfo_eventfd, fdinfo_signalfd, fdinfo_timerfd, fdinfo_epoll,
  *  fdinfo_inotify, mqueue_text
  *                 the text a checkpoint reads each kind's state from parses
@@ -883,6 +886,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "shmem_zero", cpt_check_shmem_zero },
 	{ "sem_undo_list", cpt_check_sem_undo_list },
 	{ "restart_block", cpt_check_restart_block },
+	{ "timed_sleeper", cpt_check_timed_sleeper },
 	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
 	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },
 	{ "fdinfo_timerfd", cpt_check_fdinfo_timerfd },

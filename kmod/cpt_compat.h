@@ -528,10 +528,12 @@ int cpt_check_netlink_sock(void);
 
 /*
  * cpt_compat_sleeper.c: the deadline of a task blocked in
- * schedule_hrtimeout_range(), from the hrtimer_sleeper on its stack; with
- * its pi_lock and its stack held, the task off its CPU. Checked:
- * timed_sleeper.
+ * schedule_hrtimeout_range() where in_wait() says, from the hrtimer_sleeper
+ * on its stack, read while it cannot wake, with its count of voluntary
+ * switches then. Checked: timed_sleeper.
  */
-bool cpt_compat_timed_sleeper(struct task_struct *t, ktime_t *deadline);
+bool cpt_compat_timed_sleeper(struct task_struct *t, bool (*in_wait)(struct task_struct *t),
+			      ktime_t *deadline, unsigned long *nvcsw);
+int cpt_check_timed_sleeper(void);
 
 #endif /* CPT_COMPAT_H */

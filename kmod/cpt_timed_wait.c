@@ -155,28 +155,23 @@ static bool cpt_timed_wait_syscall(struct task_struct *t, long nr)
 	return false;
 }
 
+/* Whether t, blocked, is in a timed wait cpt goes on with (a 64-bit syscall's). */
+static bool cpt_timed_wait_blocked_in(struct task_struct *t)
+{
+	return !(task_thread_info(t)->status & TS_COMPAT) &&
+	       cpt_timed_wait_syscall(t, task_pt_regs(t)->orig_ax);
+}
+
 /*
- * Called by the freeze before it wakes t: if t is blocked in a timed wait
- * (a 64-bit syscall's), notes its deadline and how often t has blocked.
- * An untimed wait has no sleeper, so none is seen.
+ * Called by the freeze before it wakes t: if t is blocked in a timed wait,
+ * notes its deadline and how often t has blocked. An untimed wait has no
+ * sleeper, so none is seen.
  */
 void cpt_timed_wait_probe(struct task_struct *t, struct cpt_timed_wait_seen *seen)
 {
-	unsigned long flags;
-
 	memset(seen, 0, sizeof(*seen));
-	if (!try_get_task_stack(t))
-		return;
-	raw_spin_lock_irqsave(&t->pi_lock, flags);
-	if ((READ_ONCE(t->__state) & TASK_INTERRUPTIBLE) && !READ_ONCE(t->on_rq) &&
-	    !READ_ONCE(t->on_cpu) && !(task_thread_info(t)->status & TS_COMPAT) &&
-	    cpt_timed_wait_syscall(t, task_pt_regs(t)->orig_ax) &&
-	    cpt_compat_timed_sleeper(t, &seen->deadline)) {
-		seen->nvcsw = t->nvcsw;
-		seen->seen = true;
-	}
-	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
-	cpt_sym.put_task_stack(t);
+	seen->seen = cpt_compat_timed_sleeper(t, cpt_timed_wait_blocked_in, &seen->deadline,
+					      &seen->nvcsw);
 }
 
 /*
