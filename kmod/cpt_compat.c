@@ -399,6 +399,18 @@ static int cpt_compat_idle(void *unused)
 	return 0;
 }
 
+/* The end of a check's kernel thread that has done its part: 0 once stopped. */
+int cpt_compat_wait_for_stop(void)
+{
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+	}
+	__set_current_state(TASK_RUNNING);
+	return 0;
+}
+
 static int cpt_check_alloc_pid_args(void)
 {
 	struct task_struct *thread;

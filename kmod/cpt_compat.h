@@ -137,6 +137,7 @@ void cpt_compat_saw_task_exit(void);
 #define CPT_COMPAT_UNTESTED 1
 __printf(1, 2) int cpt_compat_fail(const char *fmt, ...);
 __printf(1, 2) int cpt_compat_untested(const char *fmt, ...);
+int cpt_compat_wait_for_stop(void);
 
 int cpt_check_fdinfo_eventfd(void);
 int cpt_check_fdinfo_signalfd(void);

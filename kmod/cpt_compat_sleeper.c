@@ -93,13 +93,7 @@ static int cpt_check_wait_thread(void *arg)
 	siginitset(&set, sigmask(SIGUSR1));
 	WRITE_ONCE(c->started, ktime_get());
 	c->ret = cpt_sym.do_sigtimedwait(&set, &info, &ts);
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-		__set_current_state(TASK_RUNNING);
-	}
-	return 0;
+	return cpt_compat_wait_for_stop();
 }
 
 static bool cpt_check_any_wait(struct task_struct *t)
