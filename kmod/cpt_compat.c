@@ -35,6 +35,9 @@
  *                 SEM_UNDO here; untested if the task already has one)
  *  restart_block  a nanosleep, futex waits and a poll interrupted here leave
  *                 the restart blocks cpt_restart_block.c saves and remakes
+ *  timed_sleeper  a kernel thread's do_sigtimedwait() has its deadline in
+ *                 the sleeper cpt_timed_wait.c finds on its stack
+ *                 (cpt_compat_sleeper.c)
  *  fdinfo_eventfd, fdinfo_signalfd, fdinfo_timerfd, fdinfo_epoll,
  *  fdinfo_inotify, mqueue_text
  *                 the text a checkpoint reads each kind's state from parses
@@ -207,6 +210,10 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(hrtimer_nanosleep_restart, "hrtimer_nanosleep_restart"),
 	CPT_SYM(futex_wait_restart, "futex_wait_restart"),
 	CPT_SYM(do_restart_poll, "do_restart_poll"),
+	CPT_SYM(hrtimer_wakeup, "hrtimer_wakeup"),
+	CPT_SYM(do_epoll_wait, "do_epoll_wait"),
+	CPT_SYM(do_sigtimedwait, "do_sigtimedwait"),
+	CPT_SYM(copy_siginfo_to_user, "copy_siginfo_to_user"),
 	CPT_SYM(shm_file_operations, "shm_file_operations"),
 	CPT_SYM(shm_file_operations_huge, "shm_file_operations_huge"),
 	CPT_SYM(put_task_stack, "put_task_stack"),
@@ -394,6 +401,18 @@ void cpt_compat_saw_alloc_pid(const struct pt_regs *regs)
 
 static int cpt_compat_idle(void *unused)
 {
+	return 0;
+}
+
+/* The end of a check's kernel thread that has done its part: 0 once stopped. */
+int cpt_compat_wait_for_stop(void)
+{
+	while (!kthread_should_stop()) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (!kthread_should_stop())
+			schedule();
+	}
+	__set_current_state(TASK_RUNNING);
 	return 0;
 }
 
@@ -884,6 +903,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "shmem_zero", cpt_check_shmem_zero },
 	{ "sem_undo_list", cpt_check_sem_undo_list },
 	{ "restart_block", cpt_check_restart_block },
+	{ "timed_sleeper", cpt_check_timed_sleeper },
 	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
 	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },
 	{ "fdinfo_timerfd", cpt_check_fdinfo_timerfd },

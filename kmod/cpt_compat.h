@@ -137,6 +137,7 @@ void cpt_compat_saw_task_exit(void);
 #define CPT_COMPAT_UNTESTED 1
 __printf(1, 2) int cpt_compat_fail(const char *fmt, ...);
 __printf(1, 2) int cpt_compat_untested(const char *fmt, ...);
+int cpt_compat_wait_for_stop(void);
 
 int cpt_check_fdinfo_eventfd(void);
 int cpt_check_fdinfo_signalfd(void);
@@ -557,5 +558,15 @@ struct cpt_netlink_state {
 
 void cpt_compat_netlink_state(struct sock *sk, struct cpt_netlink_state *st);
 int cpt_check_netlink_sock(void);
+
+/*
+ * cpt_compat_sleeper.c: the deadline of a task blocked in
+ * schedule_hrtimeout_range() where in_wait() says, from the hrtimer_sleeper
+ * on its stack, read while it cannot wake, with its count of voluntary
+ * switches then. Checked: timed_sleeper.
+ */
+bool cpt_compat_timed_sleeper(struct task_struct *t, bool (*in_wait)(struct task_struct *t),
+			      ktime_t *deadline, unsigned long *nvcsw);
+int cpt_check_timed_sleeper(void);
 
 #endif /* CPT_COMPAT_H */

@@ -262,13 +262,7 @@ static int cpt_seccomp_probe_thread(void *data)
 	p->ret = cpt_seccomp_probe_check();
 	kthread_unuse_mm(p->mm);
 	complete(&p->done);
-	while (!kthread_should_stop()) {
-		set_current_state(TASK_INTERRUPTIBLE);
-		if (!kthread_should_stop())
-			schedule();
-	}
-	__set_current_state(TASK_RUNNING);
-	return 0;
+	return cpt_compat_wait_for_stop();
 }
 
 int cpt_check_seccomp_filter(void)

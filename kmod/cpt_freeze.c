@@ -6,7 +6,8 @@
  * restart (its -ERESTART* code is what the saved registers show), a task in
  * user mode is kicked. The work parks the task in the kernel until the
  * session thaws it; the task's parent sees no stop, and the task no EINTR
- * (but from an epoll_wait() with a timeout: cpt_restart_block_parked()).
+ * (cpt_restart_block_parked(): a timed epoll_wait() or sigtimedwait() has
+ * its deadline read first, by cpt_timed_wait_probe()).
  * SIGKILL still works on a parked task.
  *
  * A task in a group stop (SIGSTOP, job control) is not woken by the work:
@@ -29,6 +30,7 @@
 #include "cpt_compat.h"
 #include "cpt_internal.h"
 #include "cpt_restart_block.h"
+#include "cpt_timed_wait.h"
 
 /* How long a target may take to reach its parking place. */
 #define CPT_FREEZE_TIMEOUT (10 * HZ)
@@ -46,6 +48,7 @@ struct cpt_freezer {
 	unsigned long nvcsw;	/* its voluntary switches then: it ran if they changed */
 	struct completion left;	/* the task is out of the parking wait */
 	struct file *pin;	/* holds the module until the work has returned */
+	struct cpt_timed_wait_seen seen;	/* a timed wait it was blocked in */
 };
 
 /*
@@ -80,7 +83,7 @@ static void cpt_park(struct callback_head *work)
 
 	/* A stopped task continued after its checkpoint: nothing to park for. */
 	if (!READ_ONCE(fz->thawed))
-		cpt_restart_block_parked();
+		cpt_restart_block_parked(&fz->seen);
 	WRITE_ONCE(fz->parked, true);
 	wake_up_all(&fz->wq);
 	/* NOLOAD: a long checkpoint is neither load nor a hung task. */
@@ -146,6 +149,8 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 		return ERR_PTR(ret);
 	}
 
+	/* The deadline of a timed wait is gone once the work wakes the task. */
+	cpt_timed_wait_probe(task, &fz->seen);
 	ret = task_work_add(task, &fz->work, TWA_SIGNAL);
 	if (ret) {
 		fput(fz->pin);

@@ -19,6 +19,7 @@
 				CPT_FEATURE_INIT_NS_GROUPS | \
 				CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET | \
 				CPT_FEATURE_TCP_SYN_SENT)
+				CPT_FEATURE_TIMED_WAITS)
 
 struct cpt_session;
 struct cpt_restore;

@@ -18,6 +18,7 @@
 #include "cpt_compat.h"
 #include "cpt_internal.h"
 #include "cpt_tcp_hold.h"
+#include "cpt_timed_wait.h"
 
 struct cpt_ioctl_desc {
 	unsigned int cmd;
@@ -190,6 +191,7 @@ static int __init cpt_init(void)
 static void __exit cpt_exit(void)
 {
 	misc_deregister(&cpt_miscdev);
+	cpt_timed_wait_exit();
 	cpt_tcp_hold_exit();
 	cpt_auth_exit();
 	cpt_compat_exit();

@@ -7,7 +7,8 @@
  * restart_syscall() calls. Those are nanosleep() and relative
  * clock_nanosleep() (hrtimer_nanosleep_restart), futex() waits with a
  * timeout (futex_wait_restart) and poll() (do_restart_poll); any other
- * function is refused by name. select(), pselect() and ppoll() have no
+ * function is refused by name; and cpt's own restart of a timed epoll_wait()
+ * or sigtimedwait() (cpt_timed_wait.c). select(), pselect() and ppoll() have no
  * restart block: they return -ERESTARTNOHAND with the time left written back
  * to the caller's timeout, so a plain restart of them goes on with it; so
  * does an absolute clock_nanosleep(), with its deadline.
@@ -20,15 +21,20 @@
  * reads as well (cpt uses no time namespace), as for an absolute
  * clock_nanosleep().
  */
+#include <linux/fs.h>
 #include <linux/futex.h>
 #include <linux/ktime.h>
 #include <linux/restart_block.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
+#include <linux/signal.h>
 #include <linux/thread_info.h>
 #include <linux/time.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+/* After fs.h and uaccess.h, which it needs. */
+#include <linux/eventpoll.h>
 #include <asm/ptrace.h>
 #include <asm/unistd.h>
 #include <asm/user.h>
@@ -38,6 +44,7 @@
 #include "cpt_pb.h"
 #include "cpt_pb_fields.h"
 #include "cpt_restart_block.h"
+#include "cpt_timed_wait.h"
 
 /* The clocks of an hrtimer sleep: the others have restarts of their own. */
 static bool cpt_hrtimer_clock(u32 clockid)
@@ -146,6 +153,21 @@ static void cpt_save_poll(const struct restart_block *rb, struct cpt_pb_buf *one
 			   cpt_time_left(CLOCK_MONOTONIC, timespec64_to_ktime(end)));
 }
 
+static void cpt_save_timed_wait(const struct cpt_timed_wait *w, struct cpt_pb_buf *one)
+{
+	cpt_pb_varint(one, CPT_PB_RESTART_BLOCK_KIND, w->kind);
+	cpt_pb_varint(one, CPT_PB_RESTART_BLOCK_CLOCKID, CLOCK_MONOTONIC);
+	cpt_pb_u64(one, CPT_PB_RESTART_BLOCK_LEFT_NS, cpt_time_left(CLOCK_MONOTONIC, w->deadline));
+	cpt_pb_u64(one, CPT_PB_RESTART_BLOCK_UADDR, w->uaddr);
+	cpt_pb_u64(one, CPT_PB_RESTART_BLOCK_SIGSET, w->sigset);
+	if (w->kind != CPT_PB_RESTART_BLOCK_KIND_EPOLL_WAIT)
+		return;
+	cpt_pb_varint(one, CPT_PB_RESTART_BLOCK_FD, (u32)w->fd);
+	cpt_pb_varint(one, CPT_PB_RESTART_BLOCK_MAXEVENTS, (u32)w->maxevents);
+	if (w->has_sigset)
+		cpt_pb_varint(one, CPT_PB_RESTART_BLOCK_HAS_SIGSET, 1);
+}
+
 /*
  * Saves the restart block of t, parked, if its registers show a syscall
  * that is to go on with it; a restart cpt cannot make again is refused,
@@ -155,6 +177,7 @@ int cpt_restart_block_save(u32 pid, struct task_struct *t, const struct pt_regs 
 			   struct cpt_pb_buf *msg)
 {
 	const struct restart_block *rb = &t->restart_block;
+	const struct cpt_timed_wait *w = cpt_timed_wait_of(rb);
 	struct cpt_pb_buf one;
 	int ret = 0;
 
@@ -170,6 +193,8 @@ int cpt_restart_block_save(u32 pid, struct task_struct *t, const struct pt_regs 
 		ret = cpt_save_futex(rb, regs, &one);
 	else if (rb->fn == cpt_sym.do_restart_poll)
 		cpt_save_poll(rb, &one);
+	else if (w)
+		cpt_save_timed_wait(w, &one);
 	else
 		ret = -EOPNOTSUPP;
 	if (ret) {
@@ -231,6 +256,18 @@ bool cpt_restart_block_decode(struct cpt_pb_reader *r, const struct cpt_pb_field
 		case CPT_PB_RESTART_BLOCK_HAS_TIMEOUT:
 			cpt_pb_read_bool(&sub, &g, &rs->has_timeout);
 			break;
+		case CPT_PB_RESTART_BLOCK_FD:
+			cpt_pb_read_u32(&sub, &g, &rs->fd);
+			break;
+		case CPT_PB_RESTART_BLOCK_MAXEVENTS:
+			cpt_pb_read_u32(&sub, &g, &rs->maxevents);
+			break;
+		case CPT_PB_RESTART_BLOCK_SIGSET:
+			cpt_pb_read_u64(&sub, &g, &rs->sigset);
+			break;
+		case CPT_PB_RESTART_BLOCK_HAS_SIGSET:
+			cpt_pb_read_bool(&sub, &g, &rs->has_sigset);
+			break;
 		}
 	}
 	if (!cpt_pb_end(&sub) && rs->kind == CPT_PB_RESTART_BLOCK_KIND_NONE)
@@ -243,6 +280,44 @@ bool cpt_restart_block_decode(struct cpt_pb_reader *r, const struct cpt_pb_field
 static bool cpt_user_address(u64 addr)
 {
 	return addr < TASK_SIZE_MAX;
+}
+
+/* fs/eventpoll.c's EP_MAX_EVENTS: the most events epoll_wait() takes room for. */
+#define CPT_EP_MAX_EVENTS (INT_MAX / sizeof(struct epoll_event))
+
+/* The syscalls whose interruption a timed wait's restart block goes on with. */
+static bool cpt_timed_wait_regs(u32 kind, const struct user_regs_struct *regs)
+{
+	switch (regs->orig_ax) {
+	case __NR_restart_syscall:
+		return true;
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+		return kind == CPT_PB_RESTART_BLOCK_KIND_EPOLL_WAIT;
+	case __NR_rt_sigtimedwait:
+		return kind == CPT_PB_RESTART_BLOCK_KIND_SIGTIMEDWAIT;
+	}
+	return false;
+}
+
+/*
+ * A timed wait's restart block: a relative time on CLOCK_MONOTONIC, the
+ * syscall's arguments within what the syscall itself takes (the wait
+ * checks the fd, the events array's room and the siginfo's as the syscall
+ * would), and no mask the kernel never sets (SIGKILL, SIGSTOP blocked).
+ */
+static bool cpt_timed_wait_fits(const struct cpt_restart_state *rs,
+				const struct user_regs_struct *regs)
+{
+	if (rs->absolute || rs->clockid != CLOCK_MONOTONIC || !cpt_user_address(rs->uaddr) ||
+	    !cpt_timed_wait_regs(rs->kind, regs))
+		return false;
+	if (rs->kind == CPT_PB_RESTART_BLOCK_KIND_SIGTIMEDWAIT)
+		return !rs->fd && !rs->maxevents && !rs->has_sigset;
+	return rs->fd <= INT_MAX && rs->maxevents && rs->maxevents <= CPT_EP_MAX_EVENTS &&
+	       !(rs->sigset & (sigmask(SIGKILL) | sigmask(SIGSTOP))) &&
+	       (rs->has_sigset || !rs->sigset);
 }
 
 /*
@@ -288,6 +363,13 @@ int cpt_restart_block_check(const struct cpt_restart_state *rs,
 		if (!ok)
 			cpt_note("image: a poll restart block of %u fds at %#llx\n", rs->nfds,
 				 rs->ufds);
+		break;
+	case CPT_PB_RESTART_BLOCK_KIND_EPOLL_WAIT:
+	case CPT_PB_RESTART_BLOCK_KIND_SIGTIMEDWAIT:
+		ok = cpt_timed_wait_fits(rs, regs);
+		if (!ok)
+			cpt_note("image: a timed wait of kind %u: fd %u, %u events at %#llx\n",
+				 rs->kind, rs->fd, rs->maxevents, rs->uaddr);
 		break;
 	default:
 		cpt_note("image: a restart block of unknown kind %u\n", rs->kind);
@@ -344,6 +426,18 @@ bool cpt_restart_block_load(const struct cpt_restart_state *rs)
 		rb->poll.tv_nsec = end.tv_nsec;
 		set_restart_fn(rb, cpt_sym.do_restart_poll);
 		return true;
+	case CPT_PB_RESTART_BLOCK_KIND_EPOLL_WAIT:
+	case CPT_PB_RESTART_BLOCK_KIND_SIGTIMEDWAIT:
+		cpt_timed_wait_load(&(struct cpt_timed_wait){
+			.kind = rs->kind,
+			.deadline = cpt_restart_deadline(rs, CLOCK_MONOTONIC),
+			.uaddr = rs->uaddr,
+			.sigset = rs->sigset,
+			.has_sigset = rs->has_sigset,
+			.fd = rs->fd,
+			.maxevents = rs->maxevents,
+		});
+		return true;
 	}
 	return false;
 }
@@ -351,23 +445,29 @@ bool cpt_restart_block_load(const struct cpt_restart_state *rs)
 /*
  * The freeze's task work, in the task it parks, on its way back to user
  * mode: epoll_wait() and sigtimedwait() return -EINTR to any interruption,
- * the freeze's too, where the other sleeps ask to be restarted. Without a
- * timeout (sigwaitinfo(), rt_sigtimedwait() with no timespec) they are
- * restarted as the others, as the signal path restarts -ERESTARTNOHAND:
- * nothing is lost, whether the task is thawed or restarted from the image.
- * With a timeout the time left is lost (the kernel keeps no restart block
- * for them), and so they return -EINTR, as after a SIGSTOP and SIGCONT.
+ * the freeze's too, where the other sleeps ask to be restarted. With a
+ * timeout, the wait the freeze saw (seen) goes on in cpt's restart, with
+ * the time it had left (cpt_timed_wait.c); one it could not see returns
+ * -EINTR, as after a SIGSTOP and SIGCONT. Without a timeout (sigwaitinfo(),
+ * rt_sigtimedwait() with no timespec) they are restarted as the others, as
+ * the signal path restarts -ERESTARTNOHAND: nothing is lost, whether the
+ * task is thawed or restarted from the image.
  * A pending signal leaves it alone: -EINTR is the kernel's answer to that.
  * TIF_NOTIFY_SIGNAL sends the task through the signal path's restart again,
  * should this work run after it.
  */
-void cpt_restart_block_parked(void)
+void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 
 	if ((long)regs->orig_ax < 0 || regs->ax != (unsigned long)-EINTR ||
 	    task_sigpending(current))
 		return;
+	if (cpt_timed_wait_arm(regs, seen)) {
+		regs->ax = -ERESTART_RESTARTBLOCK;
+		set_thread_flag(TIF_NOTIFY_SIGNAL);
+		return;
+	}
 	switch (regs->orig_ax) {
 	case __NR_epoll_wait:
 	case __NR_epoll_pwait:

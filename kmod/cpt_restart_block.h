@@ -7,6 +7,7 @@
 struct cpt_pb_buf;
 struct cpt_pb_field;
 struct cpt_pb_reader;
+struct cpt_timed_wait_seen;
 struct pt_regs;
 struct task_struct;
 struct user_regs_struct;
@@ -30,6 +31,10 @@ struct cpt_restart_state {
 	u64 ufds;
 	u32 nfds;
 	bool has_timeout;
+	u32 fd;
+	u32 maxevents;
+	u64 sigset;
+	bool has_sigset;
 };
 
 int cpt_restart_block_save(u32 pid, struct task_struct *t, const struct pt_regs *regs,
@@ -39,6 +44,6 @@ bool cpt_restart_block_decode(struct cpt_pb_reader *r, const struct cpt_pb_field
 int cpt_restart_block_check(const struct cpt_restart_state *rs,
 			    const struct user_regs_struct *regs);
 bool cpt_restart_block_load(const struct cpt_restart_state *rs);
-void cpt_restart_block_parked(void);
+void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen);
 
 #endif /* CPT_RESTART_BLOCK_H */

@@ -3,6 +3,7 @@
 #define CPT_SYMBOLS_H
 
 #include <linux/pid.h>
+#include <linux/signal_types.h>
 #include <linux/spinlock_types.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -17,6 +18,8 @@ struct files_struct;
 struct cred;
 struct user_struct;
 struct restart_block;
+struct epoll_event;
+struct timespec64;
 struct sigqueue;
 struct pid_namespace;
 struct ip6_ra_chain;
@@ -76,6 +79,17 @@ struct cpt_kernel_symbols {
 	long (*hrtimer_nanosleep_restart)(struct restart_block *restart);
 	long (*futex_wait_restart)(struct restart_block *restart);
 	long (*do_restart_poll)(struct restart_block *restart);
+	/*
+	 * timed epoll_wait() and sigtimedwait() (cpt_timed_wait.c): the
+	 * function of the sleeper a blocked one has on its stack, and what
+	 * cpt's restart of each calls, as their syscalls do
+	 */
+	void *hrtimer_wakeup;
+	int (*do_epoll_wait)(int epfd, struct epoll_event __user *events, int maxevents,
+			     struct timespec64 *to);
+	int (*do_sigtimedwait)(const sigset_t *which, kernel_siginfo_t *info,
+			       const struct timespec64 *ts);
+	int (*copy_siginfo_to_user)(siginfo_t __user *to, const kernel_siginfo_t *from);
 	/* what a SysV segment's attachment has as its f_op */
 	const struct file_operations *shm_file_operations;
 	const struct file_operations *shm_file_operations_huge;

@@ -29,6 +29,7 @@ export type FeatureName =
   | 'NETLINK'
   | 'PACKET'
   | 'TCP_SYN_SENT';
+  | 'TIMED_WAITS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

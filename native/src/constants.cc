@@ -61,6 +61,7 @@ constexpr std::array<NamedBit, 16> kFeatures{ {
 	CPT_FEATURE_ROW(NETLINK),
 	CPT_FEATURE_ROW(PACKET),
 	CPT_FEATURE_ROW(TCP_SYN_SENT),
+	CPT_FEATURE_ROW(TIMED_WAITS),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.

@@ -978,7 +978,7 @@ export interface Cpu {
   restartBlock: RestartBlock | null;
 }
 
-export type RestartBlockKind = 'NONE' | 'NANOSLEEP' | 'FUTEX_WAIT' | 'POLL';
+export type RestartBlockKind = 'NONE' | 'NANOSLEEP' | 'FUTEX_WAIT' | 'POLL' | 'EPOLL_WAIT' | 'SIGTIMEDWAIT';
 
 /**
  * What the kernel kept to restart an interrupted sleep (restart_syscall):
@@ -988,7 +988,7 @@ export interface RestartBlock {
   kind: RestartBlockKind | number;
   /** NANOSLEEP, FUTEX_WAIT: the clock of the deadline */
   clockid: number;
-  /** a relative timeout: the time it had left at checkpoint */
+  /** a relative timeout: the time it had left at checkpoint (EPOLL_WAIT, SIGTIMEDWAIT: on CLOCK_MONOTONIC) */
   leftNs: bigint;
   /** FUTEX_WAIT_BITSET: the deadline is kept, not left_ns */
   absolute: boolean;
@@ -996,7 +996,7 @@ export interface RestartBlock {
   deadlineNs: bigint;
   /** NANOSLEEP: where an interruption writes the time left; 0 for none */
   rmtp: bigint;
-  /** FUTEX_WAIT: the futex, its expected value and bitset */
+  /** FUTEX_WAIT: the futex, its expected value and bitset; EPOLL_WAIT: the events array; SIGTIMEDWAIT: the siginfo, 0 for none */
   uaddr: bigint;
   val: number;
   bitset: number;
@@ -1007,6 +1007,12 @@ export interface RestartBlock {
   nfds: number;
   /** POLL: left_ns applies */
   hasTimeout: boolean;
+  /** EPOLL_WAIT: the epoll fd and the events array's length */
+  fd: number;
+  maxevents: number;
+  /** EPOLL_WAIT: the mask epoll_pwait() set for the wait (if has_sigset); SIGTIMEDWAIT: the signals waited for */
+  sigset: bigint;
+  hasSigset: boolean;
 }
 
 export type VmaKind = 'ANON' | 'FILE' | 'SHMEM' | 'VDSO' | 'VVAR' | 'HEAP' | 'STACK' | 'SYSV_SHM';

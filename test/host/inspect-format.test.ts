@@ -245,6 +245,10 @@ const NO_RESTART: RestartBlock = {
   ufds: 0n,
   nfds: 0,
   hasTimeout: false,
+  fd: 0,
+  maxevents: 0,
+  sigset: 0n,
+  hasSigset: false,
 };
 
 test('restartBlockLine: each kind with its time left or deadline', (t) => {
@@ -271,6 +275,27 @@ test('restartBlockLine: each kind with its time left or deadline', (t) => {
     'restart poll of 2 fds at 0x7ffe00, 250.0 ms left',
   );
   t.is(restartBlockLine({ ...NO_RESTART, kind: 'POLL', nfds: 1, ufds: 0x10n }), 'restart poll of 1 fds at 0x10, no timeout');
+  t.is(
+    restartBlockLine({ ...NO_RESTART, kind: 'EPOLL_WAIT', clockid: 1, fd: 5, maxevents: 8, uaddr: 0x7ffc00n, leftNs: 4_000_000_000n }),
+    'restart epoll_wait on fd 5 (8 events at 0x7ffc00), 4.00 s left',
+  );
+  t.is(
+    restartBlockLine({
+      ...NO_RESTART,
+      kind: 'EPOLL_WAIT',
+      fd: 3,
+      maxevents: 1,
+      uaddr: 0x10n,
+      hasSigset: true,
+      sigset: 0x200n,
+      leftNs: 1500n,
+    }),
+    'restart epoll_wait on fd 3 (1 events at 0x10, mask 0x200), 1.5 µs left',
+  );
+  t.is(
+    restartBlockLine({ ...NO_RESTART, kind: 'SIGTIMEDWAIT', sigset: 0x100000000n, leftNs: 1500n }),
+    'restart sigtimedwait for 0x100000000 (siginfo none), 1.5 µs left',
+  );
   t.is(restartBlockLine({ ...NO_RESTART, kind: 9 }), 'restart of kind 9');
 });
 

@@ -42,6 +42,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   NETLINK: true,
   PACKET: true,
   TCP_SYN_SENT: true,
+  TIMED_WAITS: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -224,6 +225,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     NETLINK: 14,
     PACKET: 15,
     TCP_SYN_SENT: 19,
+    TIMED_WAITS: 16,
   });
 });
 

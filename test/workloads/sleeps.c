@@ -12,10 +12,14 @@
  * HEAD_START more and prints READY: the checkpoint follows, the restart a
  * few seconds later, and DIR/go right after the restart.
  *
- * An epoll_wait() with a timeout on that pipe and a sigtimedwait() with a
- * timeout for a signal nobody sends are different: the kernel keeps no time
- * left for them, and they fail with EINTR when the process resumes (as after
- * SIGSTOP and SIGCONT; README, issue 13), neither at once nor later.
+ * An epoll_wait(), an epoll_pwait() with a mask and an epoll_pwait2() with
+ * a timeout on that pipe, and a sigtimedwait() with a timeout for a signal
+ * nobody sends, time out after the time they had left too (the kernel
+ * keeps no restart for them: cpt's own goes on with them); the
+ * epoll_pwait()'s mask is the thread's during the wait (main reads it in
+ * /proc after the restart), and not after it. An epoll_wait() and a
+ * sigtimedwait() with a timeout return what main makes ready after the
+ * restart (the pipe, a signal with its siginfo).
  *
  * CLOCK_MONOTONIC in the restarted process need not go on from the one
  * before, so times are taken in CLOCK_REALTIME. A heartbeat thread tells
@@ -29,7 +33,10 @@
  * With cpu-clock, one thread sleeps on CLOCK_PROCESS_CPUTIME_ID instead,
  * whose restart cpt does not support: the checkpoint must be refused, and
  * the thread, left running, must still be in its sleep at go.
- * Usage: sleeps DIR [cpu-clock]   (the go file is DIR/go)
+ * With leave, the checkpoint leaves the process running: every sleep ends
+ * when it was to end (its deadline), as if nothing had happened, the
+ * heartbeat's gap being the freeze if it shows one.
+ * Usage: sleeps DIR [cpu-clock|leave]   (the go file is DIR/go)
  */
 #include <errno.h>
 #include <limits.h>
@@ -59,6 +66,9 @@
 #define BEAT_MS 10
 /* A gap between beats this long is the checkpoint and restart. */
 #define GAP_MS 1000
+/* What epoll_pwait() blocks for its wait; what main sends the timed sigtimedwait(). */
+#define PWAIT_SIGNAL (SIGRTMIN + 2)
+#define TIMED_READY_SIGNAL (SIGRTMIN + 3)
 
 enum kind {
 	NANOSLEEP,
@@ -72,7 +82,11 @@ enum kind {
 	PPOLL_TIMEOUT,
 	PSELECT_TIMEOUT,
 	EPOLL_TIMEOUT,
+	EPOLL_PWAIT_TIMEOUT,
+	EPOLL_PWAIT2_TIMEOUT,
 	SIGTIMEDWAIT_TIMEOUT,
+	EPOLL_TIMED_READY,
+	SIGTIMEDWAIT_READY,
 	POLL_READY,
 	EPOLL_READY,
 	FUTEX_WOKEN,
@@ -91,6 +105,8 @@ static struct sleeper {
 	int err;
 	short revents;
 	struct timespec rem;
+	siginfo_t info;
+	sigset_t after; /* its mask after the wait */
 } sleeper[NR_KINDS] = {
 	[NANOSLEEP] = { "nanosleep", { SYS_nanosleep, SYS_clock_nanosleep } },
 	[MONOTONIC_RELATIVE] = { "monotonic-relative",
@@ -104,10 +120,17 @@ static struct sleeper {
 	[SELECT_TIMEOUT] = { "select-timeout", { SYS_select, SYS_pselect6 } },
 	[PPOLL_TIMEOUT] = { "ppoll-timeout", { SYS_ppoll } },
 	[PSELECT_TIMEOUT] = { "pselect-timeout", { SYS_pselect6 } },
-	[EPOLL_TIMEOUT] = { "epoll-timeout-eintr",
+	[EPOLL_TIMEOUT] = { "epoll-timeout",
 			    { SYS_epoll_wait, SYS_epoll_pwait } },
-	[SIGTIMEDWAIT_TIMEOUT] = { "sigtimedwait-timeout-eintr",
+	[EPOLL_PWAIT_TIMEOUT] = { "epoll-pwait-timeout", { SYS_epoll_pwait } },
+	[EPOLL_PWAIT2_TIMEOUT] = { "epoll-pwait2-timeout",
+				   { SYS_epoll_pwait2 } },
+	[SIGTIMEDWAIT_TIMEOUT] = { "sigtimedwait-timeout",
 				   { SYS_rt_sigtimedwait } },
+	[EPOLL_TIMED_READY] = { "epoll-timed-ready",
+				{ SYS_epoll_wait, SYS_epoll_pwait } },
+	[SIGTIMEDWAIT_READY] = { "sigtimedwait-timed-ready",
+				 { SYS_rt_sigtimedwait } },
 	[POLL_READY] = { "poll-ready", { SYS_poll, SYS_ppoll } },
 	[EPOLL_READY] = { "epoll-ready", { SYS_epoll_wait, SYS_epoll_pwait } },
 	[FUTEX_WOKEN] = { "futex-woken", { SYS_futex } },
@@ -158,7 +181,7 @@ static void *sleep_main(void *arg)
 	struct timeval tv = { DURATION, 0 };
 	struct pollfd pfd = { .events = POLLIN };
 	struct epoll_event ev = {};
-	sigset_t usr2, rt;
+	sigset_t usr2, rt, during;
 	fd_set fds;
 
 	s->tid = gettid();
@@ -211,6 +234,30 @@ static void *sleep_main(void *arg)
 	case EPOLL_TIMEOUT:
 		s->ret = epoll_wait(quiet_epfd, &ev, 1, DURATION * 1000);
 		break;
+	case EPOLL_PWAIT_TIMEOUT:
+		/* Its own mask, and PWAIT_SIGNAL blocked for the wait only. */
+		pthread_sigmask(SIG_BLOCK, NULL, &during);
+		sigaddset(&during, PWAIT_SIGNAL);
+		s->ret = epoll_pwait(quiet_epfd, &ev, 1, DURATION * 1000,
+				     &during);
+		break;
+	case EPOLL_PWAIT2_TIMEOUT:
+		s->ret = syscall(SYS_epoll_pwait2, quiet_epfd, &ev, 1, &span,
+				 NULL, 0);
+		break;
+	case EPOLL_TIMED_READY:
+		s->ret = epoll_wait(epfd, &ev, 1, DURATION * 1000);
+		s->revents = s->ret == 1 && ev.data.fd == ready_pipe[0] ?
+				     (short)ev.events :
+				     0;
+		break;
+	case SIGTIMEDWAIT_READY:
+		/* Blocked in this thread only: main sends it here. */
+		sigemptyset(&rt);
+		sigaddset(&rt, TIMED_READY_SIGNAL);
+		pthread_sigmask(SIG_BLOCK, &rt, NULL);
+		s->ret = sigtimedwait(&rt, &s->info, &span);
+		break;
 	case SIGTIMEDWAIT_TIMEOUT:
 		/* A signal nobody sends, blocked in this thread only. */
 		sigemptyset(&rt);
@@ -248,6 +295,7 @@ static void *sleep_main(void *arg)
 		s->ret = -1;
 	}
 	s->end_ms = now_ms(CLOCK_REALTIME);
+	pthread_sigmask(SIG_BLOCK, NULL, &s->after);
 	return NULL;
 }
 
@@ -287,6 +335,24 @@ static int blocked_in_syscall(const struct sleeper *s)
 		ok = nr && (nr == s->nr[0] || nr == s->nr[1]);
 	fclose(f);
 	return ok;
+}
+
+/* Whether /proc shows sig blocked in the thread tid (its SigBlk line). */
+static int proc_blocks(pid_t tid, int sig)
+{
+	char path[64], line[256];
+	unsigned long long mask = 0;
+	FILE *f;
+	int found = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "SigBlk: %llx", &mask) == 1;
+	fclose(f);
+	return found ? (int)(mask >> (sig - 1) & 1) : -1;
 }
 
 /* The end against the expected one: ok, and a detail. */
@@ -339,14 +405,17 @@ int main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct timespec head = { HEAD_START, 0 }, poke = { POKE_AFTER, 0 };
 	char go_path[PATH_MAX];
-	int64_t signal_ms, left_ms, rem_ms, expected;
-	int i, all_blocked = 0;
+	int64_t signal_ms, left_ms, rem_ms, expected, ready_ms;
+	int i, all_blocked = 0, leave = 0, during;
+	char what[160];
 
-	if (argc != 2 && (argc != 3 || strcmp(argv[2], "cpu-clock")))
+	if (argc == 3 && !strcmp(argv[2], "leave"))
+		leave = 1;
+	else if (argc != 2 && (argc != 3 || strcmp(argv[2], "cpu-clock")))
 		return 2;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	snprintf(go_path, sizeof(go_path), "%s/go", argv[1]);
-	if (argc == 3)
+	if (argc == 3 && !leave)
 		return cpu_clock(go_path);
 	sigaction(SIGUSR1, &sa, NULL);
 	if (pipe(quiet_pipe) || pipe(ready_pipe))
@@ -374,9 +443,12 @@ int main(int argc, char **argv)
 				all_blocked = 0;
 	}
 	nanosleep(&head, NULL);
+	ready_ms = now_ms(CLOCK_REALTIME);
 	printf("READY\n");
 
 	wait_for(go_path);
+	/* The wait goes on with the mask epoll_pwait() set for it. */
+	during = proc_blocks(sleeper[EPOLL_PWAIT_TIMEOUT].tid, PWAIT_SIGNAL);
 	nanosleep(&poke, NULL);
 	signal_ms = now_ms(CLOCK_REALTIME);
 	pthread_kill(sleeper[NANOSLEEP_SIGNALLED].thread, SIGUSR1);
@@ -385,14 +457,27 @@ int main(int argc, char **argv)
 	__atomic_store_n(&woken_word, 1, __ATOMIC_SEQ_CST);
 	futex(&woken_word, FUTEX_WAKE_PRIVATE, 1, NULL);
 	pthread_kill(sleeper[SIGWAIT_READY].thread, SIGUSR2);
+	pthread_kill(sleeper[SIGTIMEDWAIT_READY].thread, TIMED_READY_SIGNAL);
 	for (i = 0; i < NR_KINDS; i++)
 		pthread_join(sleeper[i].thread, NULL);
 	beating = 0;
 	pthread_join(beat, NULL);
-	check("heartbeat", resumed_ms != 0,
-	      "the heartbeat stopped at %lld and went on %lld ms later (a gap of %d ms or more)",
-	      (long long)frozen_ms, (long long)(resumed_ms - frozen_ms),
-	      GAP_MS);
+	if (leave) {
+		/* Left running: what was to end then ends then. */
+		check("heartbeat", 1, "left running, the heartbeat %s",
+		      resumed_ms ? "had a gap" : "had no gap");
+		frozen_ms = resumed_ms = ready_ms;
+	} else {
+		check("heartbeat", resumed_ms != 0,
+		      "the heartbeat stopped at %lld and went on %lld ms later (a gap of %d ms or more)",
+		      (long long)frozen_ms, (long long)(resumed_ms - frozen_ms),
+		      GAP_MS);
+	}
+	check("epoll-pwait-mask", during == 1,
+	      "the restarted epoll_pwait()'s thread %s SIGRTMIN+2 during the wait (SigBlk)",
+	      during == 1 ? "blocks" :
+	      during	  ? "has no SigBlk for" :
+			    "does not block");
 
 	for (i = 0; i < NR_KINDS; i++) {
 		struct sleeper *s = &sleeper[i];
@@ -425,17 +510,45 @@ int main(int argc, char **argv)
 				  "the wait (0: timed out)");
 			break;
 		case EPOLL_TIMEOUT:
+		case EPOLL_PWAIT2_TIMEOUT:
+			check_end(s, resumed_ms + left_ms, s->ret == 0,
+				  "the wait (0: timed out)");
+			break;
+		case EPOLL_PWAIT_TIMEOUT:
+			check_end(
+				s, resumed_ms + left_ms,
+				s->ret == 0 &&
+					!sigismember(&s->after, PWAIT_SIGNAL),
+				"the wait (0: timed out, then its own mask again)");
+			break;
 		case SIGTIMEDWAIT_TIMEOUT:
-			check_end(s, resumed_ms,
-				  s->ret == -1 && s->err == EINTR,
-				  "the timed wait (EINTR at the resumption)");
+			check_end(s, resumed_ms + left_ms,
+				  s->ret == -1 && s->err == EAGAIN,
+				  "sigtimedwait() (EAGAIN: timed out)");
+			break;
+		case SIGTIMEDWAIT_READY:
+			/* glibc reports tgkill()'s SI_TKILL as SI_USER. */
+			snprintf(
+				what, sizeof(what),
+				"timed sigtimedwait() of the signal sent after the restart (si_signo %d, si_code %d, si_pid %d)",
+				s->info.si_signo, s->info.si_code,
+				(int)s->info.si_pid);
+			check_end(s, signal_ms,
+				  s->ret == TIMED_READY_SIGNAL &&
+					  s->info.si_signo ==
+						  TIMED_READY_SIGNAL &&
+					  (s->info.si_code == SI_USER ||
+					   s->info.si_code == SI_TKILL) &&
+					  s->info.si_pid == getpid(),
+				  what);
 			break;
 		case POLL_READY:
 			check_end(s, signal_ms,
 				  s->ret == 1 && s->revents == POLLIN,
 				  "poll of the pipe written after the restart");
 			break;
-		case EPOLL_READY:
+		case EPOLL_READY: /* timed or not */
+		case EPOLL_TIMED_READY:
 			check_end(
 				s, signal_ms,
 				s->ret == 1 && s->revents == EPOLLIN,

@@ -146,6 +146,12 @@ struct cpt_api {
  * mode (CAP_NET_ADMIN), its SYN carrying that same number.
  */
 #define CPT_FEATURE_TCP_SYN_SENT _BITULL(19)
+ * A timed epoll_wait(), epoll_pwait(), epoll_pwait2() or rt_sigtimedwait()
+ * that the checkpoint interrupts goes on with the time it had left, after a
+ * restart (RestartBlock kinds EPOLL_WAIT, SIGTIMEDWAIT) as after a
+ * checkpoint that leaves the tree running, instead of failing with EINTR.
+ */
+#define CPT_FEATURE_TIMED_WAITS _BITULL(16)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -156,6 +162,7 @@ struct cpt_api {
 			    CPT_FEATURE_INIT_NS_GROUPS | \
 			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET | \
 			    CPT_FEATURE_TCP_SYN_SENT)
+			    CPT_FEATURE_TIMED_WAITS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

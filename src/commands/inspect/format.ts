@@ -573,6 +573,13 @@ export function restartBlockLine(rb: RestartBlock): string {
       );
     case 'POLL':
       return `restart poll of ${rb.nfds} fds at ${hex(rb.ufds)}, ${rb.hasTimeout ? left : 'no timeout'}`;
+    case 'EPOLL_WAIT':
+      return (
+        `restart epoll_wait on fd ${rb.fd} (${rb.maxevents} events at ${hex(rb.uaddr)}` +
+        `${rb.hasSigset ? `, mask ${hex(rb.sigset)}` : ''}), ${left}`
+      );
+    case 'SIGTIMEDWAIT':
+      return `restart sigtimedwait for ${hex(rb.sigset)} (siginfo ${rb.uaddr === 0n ? 'none' : hex(rb.uaddr)}), ${left}`;
     default:
       return `restart of kind ${rb.kind}`;
   }

@@ -19,6 +19,7 @@ export const COMPAT_CHECKS = [
   'shmem_zero',
   'sem_undo_list',
   'restart_block',
+  'timed_sleeper',
   'fdinfo_eventfd',
   'fdinfo_signalfd',
   'fdinfo_timerfd',

@@ -1,9 +1,9 @@
 // Sleeps and waits interrupted by the checkpoint: after the restart each
-// goes on with the time it had left (the kernel's restart block, or the
-// timeout select(), pselect() and ppoll() updated), a timed epoll_wait() or
-// sigtimedwait() fails with EINTR, an absolute one keeps its deadline, and an
-// untimed one (epoll_wait() and sigwaitinfo() too) still wakes when made
-// ready. A restart block cpt does not support is refused by name with the
+// goes on with the time it had left (the kernel's restart block, the
+// timeout select(), pselect() and ppoll() updated, or cpt's own restart of
+// a timed epoll_wait() or sigtimedwait()), an absolute one keeps its
+// deadline, and one made ready (timed or not) still wakes. Left running
+// by the checkpoint, each ends when it was to end. A restart block cpt does not support is refused by name with the
 // process left as it was, and an image whose restart block is hostile is refused before
 // anything runs.
 import { spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeJsonText } from '../../../src/commands/encode/encode.js';
 import { formatInspectJson } from '../../../src/commands/inspect/format.js';
 import { inspect } from '../../../src/commands/inspect/inspect.js';
-import type { Scenario, ScenarioContext } from './scenario.js';
+import type { Hook, Scenario, ScenarioContext } from './scenario.js';
 import { cycle, inDir } from './rows.js';
 
 /** The restart comes this long after the checkpoint: a relative sleep must not count it. */
@@ -75,6 +75,76 @@ async function restartEdited(
   context.result(`sleeps.${name}-refused`, says.test(said), `restart: ${said}`);
 }
 
+/** Each thread's restart block in an image, by kind: how many. */
+async function restartKinds(image: string): Promise<Map<string, number>> {
+  const { summary, records } = await inspect(image, { records: true });
+  const document = JSON.parse(formatInspectJson(summary, image, records)) as { recordList: RecordJson[] };
+  const kinds = new Map<string, number>();
+  for (const record of document.recordList) {
+    const kind = record.type === 'CPU' ? record.message?.restartBlock?.['kind'] : undefined;
+    if (typeof kind === 'string') kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+  }
+  return kinds;
+}
+
+/**
+ * The sleeps image: the timed epoll_wait()s (epoll_wait, epoll_pwait,
+ * epoll_pwait2, the one made ready) and sigtimedwait()s (the one timing out,
+ * the one sent a signal) have restart blocks of their own kinds.
+ */
+const imageHasTimedWaits: Hook = async (context) => {
+  const kinds = await restartKinds(context.image);
+  context.result(
+    'sleeps.image-has-timed-waits',
+    kinds.get('EPOLL_WAIT') === 4 && kinds.get('SIGTIMEDWAIT') === 2,
+    `restart blocks by kind: ${JSON.stringify(Object.fromEntries(kinds))}`,
+  );
+};
+
+/** The sleeps workload checkpointed and left running: each sleep ends when it was to. */
+async function sleepsLeftRunning(context: ScenarioContext): Promise<void> {
+  const workload = await context.startWorkload('sleeps', [context.dir, 'leave']);
+  const failure = await context.checkpoint(workload.pid, 'leave-running');
+  context.result('sleeps-leave.checkpoint', failure === null, failure ?? 'the tree was left running');
+  context.go();
+  const status = await workload.exited;
+  context.result('sleeps-leave.exit-status', status === 0, `the workload exited ${status}`);
+  context.relayResults('sleeps-leave');
+}
+
+/** What the sleeps workload checks, in both rows. */
+const SLEEP_CHECKS = {
+  heartbeat: 'the sleeps workload sees when it was frozen and when it resumed',
+  nanosleep: 'an interrupted nanosleep goes on with the time it had left',
+  'monotonic-relative': 'an interrupted relative clock_nanosleep on CLOCK_MONOTONIC goes on with the time it had left',
+  'realtime-relative': 'an interrupted relative clock_nanosleep on CLOCK_REALTIME goes on with the time it had left',
+  'monotonic-absolute': 'an interrupted TIMER_ABSTIME clock_nanosleep on CLOCK_MONOTONIC keeps its deadline',
+  'realtime-absolute': 'an interrupted TIMER_ABSTIME clock_nanosleep on CLOCK_REALTIME keeps its deadline',
+  'futex-timeout': 'an interrupted FUTEX_WAIT with a timeout times out after the time it had left',
+  'poll-timeout': 'an interrupted poll() with a timeout returns 0 after the time it had left',
+  'select-timeout': 'an interrupted select() with a timeout returns 0 after the time it had left',
+  'ppoll-timeout': 'an interrupted ppoll() with a timeout returns 0 after the time it had left',
+  'pselect-timeout': 'an interrupted pselect() with a timeout returns 0 after the time it had left',
+  'epoll-timeout': 'an interrupted epoll_wait() with a timeout returns 0 after the time it had left, not EINTR',
+  'epoll-pwait-timeout':
+    'an interrupted epoll_pwait() with a timeout and a mask returns 0 after the time it had left, and the thread has its own mask again',
+  'epoll-pwait-mask': "an interrupted epoll_pwait()'s thread has the call's mask while the wait goes on",
+  'epoll-pwait2-timeout': 'an interrupted epoll_pwait2() with a timeout returns 0 after the time it had left',
+  'sigtimedwait-timeout': 'an interrupted sigtimedwait() with a timeout fails with EAGAIN after the time it had left, not EINTR',
+  'epoll-timed-ready': 'an interrupted epoll_wait() with a timeout returns its pipe when written after the restart',
+  'sigtimedwait-timed-ready': 'an interrupted sigtimedwait() with a timeout returns the signal sent after the restart, with its siginfo',
+  'poll-ready': 'an interrupted untimed poll() returns its pipe when written after the restart',
+  'epoll-ready': 'an interrupted untimed epoll_wait() returns its pipe when written after the restart, not EINTR',
+  'sigwaitinfo-ready': 'an interrupted sigwaitinfo() returns the signal sent after the restart, not EINTR',
+  'futex-woken': 'an interrupted untimed FUTEX_WAIT returns when woken after the restart',
+  'nanosleep-rmtp': 'a restarted nanosleep interrupted by a signal writes the time it had left to rmtp',
+} as const;
+
+/** The checks of a row, their titles prefixed by how the row differs (titles are unique). */
+function sleepChecks(row: string, how = ''): Record<string, string> {
+  return Object.fromEntries(Object.entries(SLEEP_CHECKS).map(([name, what]) => [`${row}.${name}`, `${how}${what}`]));
+}
+
 /**
  * A sleep on a CPU-time clock: its checkpoint is refused, and the sleep goes
  * on. A sleep 1000: its image holds the restart block, which, edited into
@@ -117,6 +187,13 @@ async function sleepRefusals(context: ScenarioContext): Promise<void> {
   await restartEdited(
     context,
     json,
+    'epoll-kernel-events',
+    (b) => Object.assign(b, { kind: 'EPOLL_WAIT', clockid: 1, fd: 3, maxevents: 1, uaddr: '18446612682070032384' }),
+    /EBADMSG.*timed wait of kind 4: fd 3, 1 events at 0xffff888000000000/,
+  );
+  await restartEdited(
+    context,
+    json,
     'futex-unaligned',
     (b) => Object.assign(b, { kind: 'FUTEX_WAIT', clockid: 1, uaddr: '4097', bitset: 1 }),
     /EBADMSG.*futex wait restart block on 0x1001/,
@@ -137,31 +214,24 @@ async function sleepRefusals(context: ScenarioContext): Promise<void> {
 export const sleepScenarios: readonly Scenario[] = [
   {
     name: 'sleeps',
-    run: cycle('sleeps', inDir, { between: () => sleep(PAUSE_MS) }),
+    run: cycle('sleeps', inDir, { between: () => sleep(PAUSE_MS), after: imageHasTimedWaits }),
     timeoutSeconds: 90,
     costSeconds: 17,
     checks: {
-      'sleeps.heartbeat': 'the sleeps workload sees when it was frozen and when it resumed',
+      ...sleepChecks('sleeps'),
       'sleeps.exit-status': 'a process with threads blocked in every kind of sleep and wait restarts and ends well',
-      'sleeps.nanosleep': 'an interrupted nanosleep goes on with the time it had left',
-      'sleeps.monotonic-relative': 'an interrupted relative clock_nanosleep on CLOCK_MONOTONIC goes on with the time it had left',
-      'sleeps.realtime-relative': 'an interrupted relative clock_nanosleep on CLOCK_REALTIME goes on with the time it had left',
-      'sleeps.monotonic-absolute': 'an interrupted TIMER_ABSTIME clock_nanosleep on CLOCK_MONOTONIC keeps its deadline',
-      'sleeps.realtime-absolute': 'an interrupted TIMER_ABSTIME clock_nanosleep on CLOCK_REALTIME keeps its deadline',
-      'sleeps.futex-timeout': 'an interrupted FUTEX_WAIT with a timeout times out after the time it had left',
-      'sleeps.poll-timeout': 'an interrupted poll() with a timeout returns 0 after the time it had left',
-      'sleeps.select-timeout': 'an interrupted select() with a timeout returns 0 after the time it had left',
-      'sleeps.ppoll-timeout': 'an interrupted ppoll() with a timeout returns 0 after the time it had left',
-      'sleeps.pselect-timeout': 'an interrupted pselect() with a timeout returns 0 after the time it had left',
-      'sleeps.epoll-timeout-eintr':
-        'an interrupted epoll_wait() with a timeout fails with EINTR when the process resumes (the kernel keeps no time left for it), as the README says',
-      'sleeps.sigtimedwait-timeout-eintr':
-        'an interrupted sigtimedwait() with a timeout fails with EINTR when the process resumes (the kernel keeps no time left for it), as the README says',
-      'sleeps.poll-ready': 'an interrupted untimed poll() returns its pipe when written after the restart',
-      'sleeps.epoll-ready': 'an interrupted untimed epoll_wait() returns its pipe when written after the restart, not EINTR',
-      'sleeps.sigwaitinfo-ready': 'an interrupted sigwaitinfo() returns the signal sent after the restart, not EINTR',
-      'sleeps.futex-woken': 'an interrupted untimed FUTEX_WAIT returns when woken after the restart',
-      'sleeps.nanosleep-rmtp': 'a restarted nanosleep interrupted by a signal writes the time it had left to rmtp',
+      'sleeps.image-has-timed-waits': 'the image has the timed epoll_wait() and sigtimedwait() restart blocks',
+    },
+  },
+  {
+    name: 'sleeps-leave',
+    run: { kind: 'custom', run: sleepsLeftRunning },
+    timeoutSeconds: 90,
+    costSeconds: 16,
+    checks: {
+      ...sleepChecks('sleeps-leave', 'left running by the checkpoint: '),
+      'sleeps-leave.checkpoint': 'a checkpoint of a process with threads blocked in every kind of sleep leaves it running',
+      'sleeps-leave.exit-status': 'the process left running ends well',
     },
   },
   {
@@ -175,6 +245,7 @@ export const sleepScenarios: readonly Scenario[] = [
       'sleeps.image-has-restart-block': "an interrupted sleep's image holds its restart block with the time left",
       'sleeps.bad-clock-refused': 'an image whose restart block names a clock no sleep has is refused',
       'sleeps.kernel-rmtp-refused': 'an image whose nanosleep would write its time left to a kernel address is refused',
+      'sleeps.epoll-kernel-events-refused': 'an image whose timed epoll_wait would write its events to a kernel address is refused',
       'sleeps.futex-unaligned-refused': 'an image whose futex wait is on an unaligned address is refused',
       'sleeps.restarted-asleep': 'the unedited image of the sleep restarts and sleeps on',
     },

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Timed epoll_wait(), epoll_pwait(), epoll_pwait2() and rt_sigtimedwait()
+ * interrupted by the checkpoint go on with the time they had left. The
+ * kernel keeps no restart for them: any interruption, the freeze's task
+ * work too, makes them return -EINTR, and their deadline lived only in the
+ * hrtimer_sleeper on the sleeping task's stack. So:
+ *
+ *  - the freeze reads that deadline before it wakes the task, while the
+ *    task is blocked and cannot wake (cpt_timed_wait_probe(), with the
+ *    task's count of voluntary switches then);
+ *  - the freeze's task work, in the task, finds the -EINTR of that very
+ *    sleep (no signal pending, no sleep since: the count is the same) and
+ *    makes it -ERESTART_RESTARTBLOCK, with cpt_timed_wait_restart() in the
+ *    restart block and the wait's arguments and deadline in its union
+ *    (cpt_timed_wait_arm()); a checkpoint saves that block, a restart
+ *    puts it in place again (cpt_timed_wait_load()), and the kernel's
+ *    signal path does the rest: restart_syscall() to go on, or EINTR for a
+ *    signal handler, as for a nanosleep;
+ *  - the restart calls do_epoll_wait() or do_sigtimedwait(), as their
+ *    syscalls do, until the deadline, with epoll_pwait()'s mask set for
+ *    the wait again.
+ *
+ * A wait that does not fit (its deadline not read, or a sleep since)
+ * returns -EINTR, as it did before cpt went on with them, and as after a
+ * SIGSTOP and SIGCONT.
+ *
+ * The restart block's function is this module's, and any task may call
+ * restart_syscall() while its restart block has it, even one it forked:
+ * the module holds a reference of its own while any task's restart block
+ * has it, dropped by a work that looks at all tasks ten times a second,
+ * once none has. A task is in cpt_timed_wait_restart() only while its restart block
+ * has that function (nothing in the wait changes it), so no task runs the
+ * module's code once the reference goes.
+ */
+#include <linux/compat.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/restart_block.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
+#include <linux/signal.h>
+#include <linux/thread_info.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <asm/syscall.h>
+#include <asm/unistd.h>
+
+#include "cpt_compat.h"
+#include "cpt_pb_fields.h"
+#include "cpt_timed_wait.h"
+
+/* How often the module's reference is looked at while it holds one. */
+#define CPT_TIMED_WAIT_UNPIN_DELAY (HZ / 10)
+
+static long cpt_timed_wait_restart(struct restart_block *rb);
+
+/*
+ * The union of a restart block belongs to its function, as futex's,
+ * nanosleep's and poll's parts belong to theirs.
+ */
+static struct cpt_timed_wait *cpt_timed_wait_in(struct restart_block *rb)
+{
+	BUILD_BUG_ON(sizeof(struct cpt_timed_wait) >
+		     sizeof(*rb) - offsetof(struct restart_block, futex));
+	return (struct cpt_timed_wait *)&rb->futex;
+}
+
+/* The timed wait in rb, or NULL if rb is not cpt's restart of one. */
+const struct cpt_timed_wait *cpt_timed_wait_of(const struct restart_block *rb)
+{
+	if (rb->fn != cpt_timed_wait_restart)
+		return NULL;
+	return cpt_timed_wait_in((struct restart_block *)rb);
+}
+
+static DEFINE_MUTEX(cpt_timed_wait_lock);
+static bool cpt_timed_wait_pinned;	/* the module holds its own reference */
+static void cpt_timed_wait_unpin(struct work_struct *work);
+static DECLARE_DELAYED_WORK(cpt_timed_wait_unpin_work, cpt_timed_wait_unpin);
+
+/* Whether any task's restart block has cpt_timed_wait_restart(). */
+static bool cpt_timed_wait_in_use(void)
+{
+	struct task_struct *g, *t;
+	bool used = false;
+
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		if (READ_ONCE(t->restart_block.fn) == cpt_timed_wait_restart) {
+			used = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return used;
+}
+
+/*
+ * Drops the module's own reference once no task can call into it; the
+ * module's exit waits for this work to have returned.
+ */
+static void cpt_timed_wait_unpin(struct work_struct *work)
+{
+	mutex_lock(&cpt_timed_wait_lock);
+	if (cpt_timed_wait_in_use()) {
+		schedule_delayed_work(&cpt_timed_wait_unpin_work, CPT_TIMED_WAIT_UNPIN_DELAY);
+	} else if (cpt_timed_wait_pinned) {
+		cpt_timed_wait_pinned = false;
+		module_put(THIS_MODULE);
+	}
+	mutex_unlock(&cpt_timed_wait_lock);
+}
+
+void cpt_timed_wait_exit(void)
+{
+	cancel_delayed_work_sync(&cpt_timed_wait_unpin_work);
+}
+
+/*
+ * Puts w in current's restart block, the module pinned first; under the
+ * lock, so that the unpinning work sees the block either before or after.
+ * Called from the module's own code (a freeze's task work, a restore's),
+ * which holds the module meanwhile.
+ */
+void cpt_timed_wait_load(const struct cpt_timed_wait *w)
+{
+	struct restart_block *rb = &current->restart_block;
+
+	mutex_lock(&cpt_timed_wait_lock);
+	if (!cpt_timed_wait_pinned) {
+		__module_get(THIS_MODULE);
+		cpt_timed_wait_pinned = true;
+		schedule_delayed_work(&cpt_timed_wait_unpin_work, CPT_TIMED_WAIT_UNPIN_DELAY);
+	}
+	*cpt_timed_wait_in(rb) = *w;
+	set_restart_fn(rb, cpt_timed_wait_restart);
+	mutex_unlock(&cpt_timed_wait_lock);
+}
+
+/* Whether nr, t's syscall, is a timed wait cpt goes on with. */
+static bool cpt_timed_wait_syscall(struct task_struct *t, long nr)
+{
+	switch (nr) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+	case __NR_rt_sigtimedwait:
+		return true;
+	case __NR_restart_syscall:
+		return READ_ONCE(t->restart_block.fn) == cpt_timed_wait_restart;
+	}
+	return false;
+}
+
+/* Whether t, blocked, is in a timed wait cpt goes on with (a 64-bit syscall's). */
+static bool cpt_timed_wait_blocked_in(struct task_struct *t)
+{
+	return !(task_thread_info(t)->status & TS_COMPAT) &&
+	       cpt_timed_wait_syscall(t, task_pt_regs(t)->orig_ax);
+}
+
+/*
+ * Called by the freeze before it wakes t: if t is blocked in a timed wait,
+ * notes its deadline and how often t has blocked. An untimed wait has no
+ * sleeper, so none is seen.
+ */
+void cpt_timed_wait_probe(struct task_struct *t, struct cpt_timed_wait_seen *seen)
+{
+	memset(seen, 0, sizeof(*seen));
+	seen->seen = cpt_compat_timed_sleeper(t, cpt_timed_wait_blocked_in, &seen->deadline,
+					      &seen->nvcsw);
+}
+
+/*
+ * In the freeze's task work, the task's syscall having returned -EINTR
+ * with no signal pending: if that is the wait the freeze saw (it has not
+ * blocked since), puts the wait in the restart block, for the caller to
+ * return -ERESTART_RESTARTBLOCK. epoll_pwait()'s mask is still current's
+ * (the signal path restores the task's own after this); the set
+ * sigtimedwait() waits for is read again from where its syscall read it.
+ */
+bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_seen *seen)
+{
+	struct cpt_timed_wait w = { .deadline = seen->deadline };
+	sigset_t set;
+
+	if (!seen->seen || READ_ONCE(current->nvcsw) != seen->nvcsw || in_compat_syscall())
+		return false;
+	switch (regs->orig_ax) {
+	case __NR_restart_syscall:
+		/* cpt's restart, interrupted: its block is as it was */
+		return cpt_timed_wait_of(&current->restart_block);
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+		w.kind = CPT_PB_RESTART_BLOCK_KIND_EPOLL_WAIT;
+		w.fd = regs->di;
+		w.uaddr = regs->si;
+		w.maxevents = regs->dx;
+		w.has_sigset = test_restore_sigmask();
+		if (w.has_sigset)
+			w.sigset = current->blocked.sig[0];
+		break;
+	case __NR_rt_sigtimedwait:
+		BUILD_BUG_ON(_NSIG_WORDS != 1);
+		if (regs->r10 != sizeof(set) ||
+		    copy_from_user(&set, (const void __user *)regs->di, sizeof(set)))
+			return false;
+		w.kind = CPT_PB_RESTART_BLOCK_KIND_SIGTIMEDWAIT;
+		w.sigset = set.sig[0];
+		w.uaddr = regs->si;
+		break;
+	default:
+		return false;
+	}
+	cpt_timed_wait_load(&w);
+	return true;
+}
+
+/* What epoll_pwait() does around do_epoll_wait(), with w's mask. */
+static long cpt_timed_wait_epoll(const struct cpt_timed_wait *w)
+{
+	struct timespec64 end = ktime_to_timespec64(w->deadline);
+	sigset_t mask = { .sig = { w->sigset } };
+	long ret;
+
+	if (w->has_sigset) {
+		current->saved_sigmask = current->blocked;
+		set_restore_sigmask();
+		sigprocmask(SIG_SETMASK, &mask, NULL);
+	}
+	/* A deadline of 0 would be a timeout of 0: the same, once it has passed. */
+	ret = cpt_sym.do_epoll_wait(w->fd, u64_to_user_ptr(w->uaddr), w->maxevents, &end);
+	/* restore_saved_sigmask_unless(ret == -EINTR): the signal path's otherwise */
+	if (ret != -EINTR && test_and_clear_restore_sigmask())
+		sigprocmask(SIG_SETMASK, &current->saved_sigmask, NULL);
+	return ret;
+}
+
+/* What rt_sigtimedwait() does around do_sigtimedwait(), with the time left. */
+static long cpt_timed_wait_sigtimedwait(const struct cpt_timed_wait *w)
+{
+	struct timespec64 left = ktime_to_timespec64(max_t(ktime_t, 0,
+							   ktime_sub(w->deadline, ktime_get())));
+	sigset_t set = { .sig = { w->sigset } };
+	kernel_siginfo_t info;
+	long ret;
+
+	ret = cpt_sym.do_sigtimedwait(&set, &info, &left);
+	if (ret > 0 && w->uaddr &&
+	    cpt_sym.copy_siginfo_to_user(u64_to_user_ptr(w->uaddr), &info))
+		ret = -EFAULT;
+	return ret;
+}
+
+/* restart_syscall() of a timed wait cpt interrupted. */
+static long cpt_timed_wait_restart(struct restart_block *rb)
+{
+	const struct cpt_timed_wait *w = cpt_timed_wait_in(rb);
+
+	if (w->kind == CPT_PB_RESTART_BLOCK_KIND_EPOLL_WAIT)
+		return cpt_timed_wait_epoll(w);
+	return cpt_timed_wait_sigtimedwait(w);
+}
