@@ -386,7 +386,7 @@ int cpt_udp_cork_again(struct cpt_inet_restore *ir, struct socket *sock)
 	u8 *data;
 
 	if (saved->corkflag) {
-		ret = cpt_inet_setsockopt(ir, SOL_UDP, UDP_CORK, &val, sizeof(val));
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_UDP, UDP_CORK, &val, sizeof(val));
 		if (ret) {
 			cpt_note("fd %u: cannot set UDP_CORK again: %d\n", ir->rfile->fd, ret);
 			return ret;

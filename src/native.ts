@@ -28,8 +28,8 @@ export type FeatureName =
   | 'INIT_NS_GROUPS'
   | 'NETLINK'
   | 'PACKET'
+  | 'TIMED_WAITS'
   | 'TCP_SYN_SENT';
-  | 'TIMED_WAITS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

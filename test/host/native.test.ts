@@ -41,8 +41,8 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   INIT_NS_GROUPS: true,
   NETLINK: true,
   PACKET: true,
-  TCP_SYN_SENT: true,
   TIMED_WAITS: true,
+  TCP_SYN_SENT: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -224,8 +224,8 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     INIT_NS_GROUPS: 13,
     NETLINK: 14,
     PACKET: 15,
-    TCP_SYN_SENT: 19,
     TIMED_WAITS: 16,
+    TCP_SYN_SENT: 19,
   });
 });
 

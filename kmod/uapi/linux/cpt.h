@@ -141,17 +141,18 @@ struct cpt_api {
  */
 #define CPT_FEATURE_PACKET _BITULL(15)
 /*
- * A checkpoint saves a TCP connection still connecting (SYN_SENT) with its
- * initial sequence number; a restart connects it again through TCP repair
- * mode (CAP_NET_ADMIN), its SYN carrying that same number.
- */
-#define CPT_FEATURE_TCP_SYN_SENT _BITULL(19)
  * A timed epoll_wait(), epoll_pwait(), epoll_pwait2() or rt_sigtimedwait()
  * that the checkpoint interrupts goes on with the time it had left, after a
  * restart (RestartBlock kinds EPOLL_WAIT, SIGTIMEDWAIT) as after a
  * checkpoint that leaves the tree running, instead of failing with EINTR.
  */
 #define CPT_FEATURE_TIMED_WAITS _BITULL(16)
+/*
+ * A checkpoint saves a TCP connection still connecting (SYN_SENT) with its
+ * initial sequence number; a restart connects it again through TCP repair
+ * mode (CAP_NET_ADMIN), its SYN carrying that same number.
+ */
+#define CPT_FEATURE_TCP_SYN_SENT _BITULL(19)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -161,8 +162,8 @@ struct cpt_api {
 			    CPT_FEATURE_USER_RECORDS | \
 			    CPT_FEATURE_INIT_NS_GROUPS | \
 			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET | \
+			    CPT_FEATURE_TIMED_WAITS | \
 			    CPT_FEATURE_TCP_SYN_SENT)
-			    CPT_FEATURE_TIMED_WAITS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

@@ -1,4 +1,4 @@
-// Restart fed with 4,200 mutants of real images (truncations, bit flips,
+// Restart fed with 5,200 mutants of real images (truncations, bit flips,
 // wrong lengths and types, absurd values; half with their CRCs fixed so
 // they reach the decoders): every one ends in a clean errno or a restored
 // process, the guest kernel never warns, and nothing is left behind. Each
@@ -55,6 +55,8 @@ const MUTATE_CPU = 1200;
 const MUTATE_FILES = 1000;
 const MUTATE_NETLINK = 1000;
 const MUTATE_IPC = 1000;
+/** Not measured for its ways yet: the same count as netlink's. */
+const MUTATE_PACKET = 1000;
 
 export const mutateScenarios: readonly Scenario[] = [
   mutateScenario(
@@ -93,19 +95,23 @@ export const mutateScenarios: readonly Scenario[] = [
       'mutate-netlink.no-stray-task': 'no task of the netlink sockets mutants is left behind',
     },
   ),
-  mutateScenario({ name: 'mutate-netlink', workload: 'netlink_sockets', args: (dir) => ['serve', dir], mutants: 'mutate_netlink' }, 20, {
-    'mutate-netlink.unmutated-restores': 'an image with netlink sockets restores',
-    'mutate-netlink.mutants': 'at least 1,000 mutants of the netlink sockets image are tried',
-    'mutate-netlink.mutants-clean': 'every mutant of the netlink sockets image ends in an errno or a restored process',
-    'mutate-netlink.no-stray-task': 'no task of the netlink sockets mutants is left behind',
-  }),
   // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
-  mutateScenario({ name: 'mutate-packet', workload: 'packet_sockets', args: (dir) => ['serve', dir], mutants: 'mutate_packet' }, 20, {
-    'mutate-packet.unmutated-restores': 'an image with packet sockets restores',
-    'mutate-packet.mutants': 'at least 1,000 mutants of the packet sockets image are tried',
-    'mutate-packet.mutants-clean': 'every mutant of the packet sockets image ends in an errno or a restored process',
-    'mutate-packet.no-stray-task': 'no task of the packet sockets mutants is left behind',
-  }),
+  mutateScenario(
+    {
+      name: 'mutate-packet',
+      workload: 'packet_sockets',
+      args: (dir) => ['serve', dir],
+      mutants: 'mutate_packet',
+      count: MUTATE_PACKET,
+    },
+    20,
+    {
+      'mutate-packet.unmutated-restores': 'an image with packet sockets restores',
+      'mutate-packet.mutants': `all ${countText(MUTATE_PACKET)} mutants of the packet sockets image are tried`,
+      'mutate-packet.mutants-clean': 'every mutant of the packet sockets image ends in an errno or a restored process',
+      'mutate-packet.no-stray-task': 'no task of the packet sockets mutants is left behind',
+    },
+  ),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
   mutateScenario(
     { name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc', count: MUTATE_IPC },

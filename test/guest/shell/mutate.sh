@@ -18,10 +18,7 @@ mutants() {
 mutate_cpu() { mutants mutate 0x5eed; }
 mutate_files() { mutants mutate-files 0xf17e5; }
 mutate_netlink() { mutants mutate-netlink 0x7e71; }
-mutate_cpu() { mutants mutate 1200 0x5eed; }
-mutate_files() { mutants mutate-files 1000 0xf17e5; }
-mutate_netlink() { mutants mutate-netlink 1000 0x7e71; }
-mutate_packet() { mutants mutate-packet 1000 0x9ac7; }
+mutate_packet() { mutants mutate-packet 0x9ac7; }
 # The mutants that restore make the image's SysV objects again, and nothing
 # removes them: later scenarios of the boot would find their ids taken.
 mutate_ipc() {
