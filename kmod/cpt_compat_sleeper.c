@@ -27,25 +27,36 @@
  * With t's pi_lock held (try_to_wake_up() takes it first, so t stays
  * blocked) and t's stack held, t off its CPU: its stack from its saved
  * stack pointer up to its user registers is its kernel call chain, and
- * holds exactly one enqueued sleeper of t's.
+ * holds exactly one enqueued sleeper of t's. The words are read as the
+ * unwinders read another task's stack (READ_ONCE_NOCHECK): most of them
+ * lie in no variable, and KASAN would report its redzones between them.
  */
 static bool cpt_compat_find_sleeper(struct task_struct *t, ktime_t *deadline)
 {
+	const size_t words = sizeof(struct hrtimer_sleeper) / sizeof(unsigned long);
+	const size_t function = offsetof(struct hrtimer_sleeper, timer.function) /
+				sizeof(unsigned long);
 	unsigned long *p = (unsigned long *)t->thread.sp;
 	unsigned long *base = task_stack_page(t);
 	unsigned long *end = (unsigned long *)task_pt_regs(t);
-	const struct hrtimer_sleeper *hs;
+	union {
+		unsigned long word[sizeof(struct hrtimer_sleeper) / sizeof(unsigned long)];
+		struct hrtimer_sleeper hs;
+	} copy;
 	unsigned int found = 0;
+	size_t i;
 
+	BUILD_BUG_ON(sizeof(struct hrtimer_sleeper) % sizeof(unsigned long));
 	if (p < base || p >= end)
 		return false;
-	for (; p + sizeof(*hs) / sizeof(*p) <= end; p++) {
-		hs = (const struct hrtimer_sleeper *)p;
-		if ((void *)READ_ONCE(hs->timer.function) != cpt_sym.hrtimer_wakeup ||
-		    READ_ONCE(hs->task) != t ||
-		    !(READ_ONCE(hs->timer.state) & HRTIMER_STATE_ENQUEUED))
+	for (; p + words <= end; p++) {
+		if (READ_ONCE_NOCHECK(p[function]) != (unsigned long)cpt_sym.hrtimer_wakeup)
 			continue;
-		*deadline = hrtimer_get_softexpires(&hs->timer);
+		for (i = 0; i < words; i++)
+			copy.word[i] = READ_ONCE_NOCHECK(p[i]);
+		if (copy.hs.task != t || !(copy.hs.timer.state & HRTIMER_STATE_ENQUEUED))
+			continue;
+		*deadline = hrtimer_get_softexpires(&copy.hs.timer);
 		found++;
 	}
 	return found == 1;
