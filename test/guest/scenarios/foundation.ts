@@ -74,6 +74,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'STATS',
             'SYSV_IPC',
             'TCP_HOLD',
+            'TCP_SYN_SENT',
             'TIMED_WAITS',
             'TREE',
             'USER_RECORDS',
