@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Unix sockets a checkpoint must refuse by name, the process left running
- * with its socket as it was. At fd 3, by KIND: rights, a datagram socket
- * bound to DIR/sock holding a datagram with an fd in it (SCM_RIGHTS); creds,
- * the same holding one with the credentials (SCM_CREDENTIALS) of a child
+ * with its socket as it was. At fd 3, by KIND: creds, a datagram socket
+ * bound to DIR/sock holding a datagram with the credentials (SCM_CREDENTIALS) of a child
  * that sent it and exited (its pid reads the same, but a restart could not
  * give it back); outside, a datagram socket connected to an unnamed one a
  * process outside the tree holds (the other end of its pair); option, an unbound stream socket with SO_RCVTIMEO; pair-option,
@@ -26,8 +25,8 @@
 static struct sockaddr_un addr;
 static socklen_t addr_len;
 
-/* Sends "x" to addr from a new socket, with a control message of type (0: none). */
-static int send_with(int type)
+/* Sends "x" to addr from a new socket, with this process's credentials (SCM_CREDENTIALS). */
+static int send_with_creds(void)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct ucred))];
@@ -43,20 +42,14 @@ static int send_with(int type)
 	struct ucred cred = { .pid = getpid(),
 			      .uid = getuid(),
 			      .gid = getgid() };
-	int fd = socket(AF_UNIX, SOCK_DGRAM, 0), one = 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 
 	memset(&u, 0, sizeof(u));
 	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = type;
-	if (type == SCM_RIGHTS) {
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &one, sizeof(one));
-	} else {
-		c->cmsg_len = CMSG_LEN(sizeof(cred));
-		memcpy(CMSG_DATA(c), &cred, sizeof(cred));
-	}
-	msg.msg_controllen =
-		CMSG_SPACE(type == SCM_RIGHTS ? sizeof(int) : sizeof(cred));
+	c->cmsg_type = SCM_CREDENTIALS;
+	c->cmsg_len = CMSG_LEN(sizeof(cred));
+	memcpy(CMSG_DATA(c), &cred, sizeof(cred));
+	msg.msg_controllen = CMSG_SPACE(sizeof(cred));
 	if (fd < 0 || sendmsg(fd, &msg, 0) != 1)
 		return -1;
 	close(fd);
@@ -85,19 +78,16 @@ int main(int argc, char **argv)
 		   strlen(addr.sun_path) + 1;
 	for (fd = 3; fd < 64; fd++)
 		close(fd);
-	if (!strcmp(kind, "rights") || !strcmp(kind, "creds")) {
+	if (!strcmp(kind, "creds")) {
 		pid_t sender;
 
 		fd = socket(AF_UNIX, SOCK_DGRAM, 0);
 		if (fd != 3 || bind(fd, (struct sockaddr *)&addr, addr_len))
 			return 2;
-		sender = kind[0] == 'r' ? 0 : fork();
-		if (sender == 0 &&
-		    send_with(kind[0] == 'r' ? SCM_RIGHTS : SCM_CREDENTIALS))
-			_exit(2);
-		if (sender == 0 && kind[0] == 'c')
-			_exit(0);
-		if (sender > 0 && exit_code(sender) != 0)
+		sender = fork();
+		if (sender == 0)
+			_exit(send_with_creds() ? 2 : 0);
+		if (sender < 0 || exit_code(sender) != 0)
 			return 2;
 	} else if (!strcmp(kind, "outside")) {
 		int sv[2];

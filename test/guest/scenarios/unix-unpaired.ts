@@ -7,7 +7,6 @@ import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
 const REFUSED: readonly (readonly [string, string])[] = [
-  ['rights', 'a datagram queued with an fd in it (SCM_RIGHTS)'],
   ['creds', 'a datagram queued with the credentials (SCM_CREDENTIALS) of a sender that exited, which a restart cannot give back'],
   ['outside', 'a datagram socket connected to an unnamed socket outside the tree (the other end of its pair)'],
   ['option', 'a unix socket option it does not save (SO_RCVTIMEO)'],
