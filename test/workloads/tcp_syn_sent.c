@@ -96,13 +96,20 @@ static int connect_to(int family, unsigned short port, int nonblock)
 	return fd;
 }
 
+/*
+ * A line read byte by byte; on the non-blocking connection, each byte
+ * waited for (10 s at most): its reply may not have come yet.
+ */
 static int read_line(int fd, char *buf, size_t size)
 {
 	size_t n = 0;
 
 	while (n + 1 < size) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		ssize_t r = read(fd, buf + n, 1);
 
+		if (r < 0 && errno == EAGAIN && poll(&pfd, 1, 10000) == 1)
+			continue;
 		if (r <= 0)
 			return -1;
 		if (buf[n++] == '\n')
