@@ -58,6 +58,18 @@ const MUTATE_IPC = 1000;
 /** Not measured for its ways yet: the same count as netlink's. */
 const MUTATE_PACKET = 1000;
 
+/** The checks of a row whose image holds one family of sockets (netlink, packet). */
+function socketImageChecks(family: string, count: number): Scenario['checks'] {
+  const row = `mutate-${family}`;
+  const image = `the ${family} sockets image`;
+  return {
+    [`${row}.unmutated-restores`]: `an image with ${family} sockets restores`,
+    [`${row}.mutants`]: `all ${countText(count)} mutants of ${image} are tried`,
+    [`${row}.mutants-clean`]: `every mutant of ${image} ends in an errno or a restored process`,
+    [`${row}.no-stray-task`]: `no task of the ${family} sockets mutants is left behind`,
+  };
+}
+
 export const mutateScenarios: readonly Scenario[] = [
   mutateScenario(
     { name: 'mutate', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], mutants: 'mutate_cpu', count: MUTATE_CPU },
@@ -88,12 +100,7 @@ export const mutateScenarios: readonly Scenario[] = [
       count: MUTATE_NETLINK,
     },
     20,
-    {
-      'mutate-netlink.unmutated-restores': 'an image with netlink sockets restores',
-      'mutate-netlink.mutants': `all ${countText(MUTATE_NETLINK)} mutants of the netlink sockets image are tried`,
-      'mutate-netlink.mutants-clean': 'every mutant of the netlink sockets image ends in an errno or a restored process',
-      'mutate-netlink.no-stray-task': 'no task of the netlink sockets mutants is left behind',
-    },
+    socketImageChecks('netlink', MUTATE_NETLINK),
   ),
   // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
   mutateScenario(
@@ -105,12 +112,7 @@ export const mutateScenarios: readonly Scenario[] = [
       count: MUTATE_PACKET,
     },
     20,
-    {
-      'mutate-packet.unmutated-restores': 'an image with packet sockets restores',
-      'mutate-packet.mutants': `all ${countText(MUTATE_PACKET)} mutants of the packet sockets image are tried`,
-      'mutate-packet.mutants-clean': 'every mutant of the packet sockets image ends in an errno or a restored process',
-      'mutate-packet.no-stray-task': 'no task of the packet sockets mutants is left behind',
-    },
+    socketImageChecks('packet', MUTATE_PACKET),
   ),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
   mutateScenario(
