@@ -41,6 +41,10 @@ wait_until() {
 wait_for_line() { wait_until grep -q "$2" "$1"; }	# a line matching $2 in file $1
 wait_for_pid_gone() { wait_until test ! -d "/proc/$1"; }	# killed and reaped
 wait_for_pid() { wait_until test -d "/proc/$1"; }	# a restart recreated it
+# wait_for_cwd PID DIR: PID's working directory is DIR (read again each try:
+# `wait_until test "$(readlink ...)" = DIR` would read it once, before waiting)
+wait_for_cwd() { wait_until cwd_is "$1" "$2"; }
+cwd_is() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
 
 # start_workload NAME CMD...: starts CMD with its output in $scratch/NAME.out
 # and its pid in $pid, and waits for its READY line. Orphaned at once, so that

@@ -141,7 +141,7 @@ scenario_cwd_refused() {
 	mkdir -p "$mine/cwd"
 	chown nobody:nogroup "$mine/cwd"
 	pid=$(as_nobody sh -c 'cd "$0" && exec sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$mine/cwd")
-	wait_until test "$(readlink "/proc/$pid/cwd")" = "$mine/cwd"
+	wait_for_cwd "$pid" "$mine/cwd"
 	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/cwd.img" --kill 2>"$scratch/cwd-ckpt.err"
 	wait_for_pid_gone "$pid"
 	chown root:root "$mine/cwd"
@@ -168,7 +168,7 @@ scenario_paths_task_creds() {
 	mkdir -p "$mine/outer/inner"
 	chown -R nobody:nogroup "$mine/outer"
 	pid=$(as_nobody sh -c 'cd "$0" && exec sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$mine/outer/inner")
-	wait_until test "$(readlink "/proc/$pid/cwd")" = "$mine/outer/inner"
+	wait_for_cwd "$pid" "$mine/outer/inner"
 	taken_then_refused creds.cwd-below-private-refused cwd "$mine/outer" 0700 "working directory $mine/outer/inner"
 	chmod 0755 "$mine/outer"
 	"$cptctl" restart "$mine/cwd.img" --detach >"$scratch/cwd-again.out" 2>"$scratch/cwd-again.err"
