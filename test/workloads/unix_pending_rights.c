@@ -179,6 +179,13 @@ static void check_back(int s, int client, const char *what, char *why,
 		note_to(why, size, "%s: the client did not read \"ack\"", what);
 }
 
+/* Connection `name`'s check: what went wrong (why), or ok; why cleared. */
+static void verdict(const char *name, char *why, const char *ok)
+{
+	check(name, !why[0], "%s", why[0] ? why : ok);
+	why[0] = 0;
+}
+
 static int listen_on(const struct unix_name *srv)
 {
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0), one = 1;
@@ -309,28 +316,22 @@ int main(int argc, char **argv)
 	    fcntl(fds[2], F_GET_SEALS) < 0)
 		note_to(why, sizeof(why), "the memfd holds \"%s\"", path);
 	check_back(s, a, "A", why, sizeof(why));
-	check("connection-a", !why[0], "%s",
-	      why[0] ?
-		      why :
-		      "A: \"pipe+file\" with the root's pipe and file (one offset), then \"memfd\" with its memfd");
-	why[0] = 0;
+	verdict("connection-a", why,
+		"A: \"pipe+file\" with the root's pipe and file (one offset), then \"memfd\" with its memfd");
 	s = accept_next(l, "B", why, sizeof(why));
 	next(s, "child", 1, child, fds + 3, why, sizeof(why));
 	check_pipe(fds[3], pipefd[1], "B's pipe", why, sizeof(why));
 	if (!same_inode(fds[3], fds[0]))
 		note_to(why, sizeof(why), "B's pipe is not A's");
-	check("connection-b", !why[0], "%s",
-	      why[0] ?
-		      why :
-		      "B: \"child\" with the child's credentials and the root's pipe again");
-	why[0] = 0;
+	verdict("connection-b", why,
+		"B: \"child\" with the child's credentials and the root's pipe again");
 	s = accept_next(l, "C", why, sizeof(why));
 	next(s, "plain", 0, root, fds, why, sizeof(why));
 	check_back(s, c, "C", why, sizeof(why));
 	if (readable_within(l, 0))
 		note_to(why, sizeof(why), "one connection more");
-	check("connection-c", !why[0], "%s",
-	      why[0] ? why : "C: \"plain\", carrying nothing, accepted last");
+	verdict("connection-c", why,
+		"C: \"plain\", carrying nothing, accepted last");
 	ok = waitpid(child, &status, 0) == child && status == 0;
 	check("child", ok, "the child ended well (status %#x)", status);
 	return check_exit_status();
