@@ -127,9 +127,15 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		/*
 		 * Out of repair mode, it answers its peer: the peer's next
 		 * retransmission may get through. Only a connection: a
-		 * listener's ends are not one.
+		 * listener's ends are not one. A connection still connecting
+		 * whose SYN retries ran out before this step (its peer's
+		 * answers held) is closed now, ETIMEDOUT for the program as
+		 * without the checkpoint, its ends kept (tcp_done() leaves
+		 * them): its hold goes too. A socket made again closed has no
+		 * peer port.
 		 */
-		if ((1 << sk->sk_state) & CPT_TCPF_PEER) {
+		if (((1 << sk->sk_state) & CPT_TCPF_PEER) ||
+		    (sk->sk_state == TCP_CLOSE && inet_sk(sk)->inet_dport)) {
 			cpt_tcp_ends(sk, false, &ends);
 			cpt_tcp_hold_drop(sock_net(sk), &ends);
 		}

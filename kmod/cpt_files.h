@@ -220,7 +220,10 @@ struct cpt_rfile_unix {
 	/* UNIX_PAIR: its peer's SO_PASSCRED; its messages and their credentials, counted */
 	bool peer_passcred;
 	u32 nr_messages, nr_creds;
-	/* UNIX_PAIR: its messages' UnixInflightFds, counted; whether any names a file */
+	/*
+	 * UNIX_PAIR: its messages' UnixInflightFds, counted; whether any names
+	 * a file (UNIX_DGRAM: a datagram's; UNIX_LISTENER: a pending connection's)
+	 */
 	u32 nr_message_fds;
 	bool carries_files;
 	/* UNIX_PAIR: a listener's connection not accepted yet; UNIX_LISTENER: how many */
@@ -585,8 +588,9 @@ bool cpt_pipe_in_tree(const struct cpt_saved_pipe *sp);
 /* cpt_unix_pair.c: the tree's entry for the other end of a connected pair, if it is one. */
 struct cpt_saved_file *cpt_unix_pair_peer(struct cpt_file_registry *reg, struct file *file);
 /*
- * cpt_unix_rights.c: the files the messages queued in a unix socket carry
- * (SCM_RIGHTS), each with a reference, in *files (kvfree() it); or none.
+ * cpt_unix_rights.c: the files the messages queued in a unix socket (or in
+ * a listener's connections not accepted yet) carry (SCM_RIGHTS), each with
+ * a reference, in *files (kvfree() it); or none.
  */
 int cpt_unix_files_in_flight(struct file *file, struct file ***files, unsigned int *nr);
 /* cpt_unix_rights.c: restart, the Files a record's queued messages carry, checked. */

@@ -579,12 +579,15 @@ int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 	case CPT_PB_FILE_UNIX_PENDING_CONNECTION:
 		return cpt_pb_get_bool(f, &rfile->unix_sk.pending_connection);
 	case CPT_PB_FILE_UNIX_PENDING: {
-		u32 pair_id, nr_creds;
+		struct cpt_unix_pending p;
+		int ret;
 
 		/* Walked again when the listener is made (cpt_unix_connect_pending()). */
 		if (++rfile->unix_sk.nr_pending > CPT_UNIX_MAX_PENDING)
 			return -EFBIG;
-		return cpt_unix_decode_pending(f, &pair_id, &nr_creds);
+		ret = cpt_unix_decode_pending(f, &p);
+		rfile->unix_sk.carries_files |= !ret && p.carries_files;
+		return ret;
 	}
 	}
 	return CPT_FILE_FOREIGN;

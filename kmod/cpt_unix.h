@@ -125,9 +125,28 @@ int cpt_unix_may_take_name(struct cpt_file_registry *reg, u32 type, const u8 *na
 			   size_t len);
 int cpt_unix_restore_node(struct cpt_rfile *rfile);
 
-/* cpt_unix_pair.c: a pair's queue, as a listener's pending connections save theirs. */
+/*
+ * A saved queue to send again (a pair end's, a connection's not accepted
+ * yet): its messages, their credentials (one per message, or none) and
+ * the files they carry (one UnixInflightFds per message, or none), fields
+ * of the message data[0..len).
+ */
+struct cpt_unix_queue {
+	const void *data;
+	size_t len;
+	u32 msg_field, creds_field, fds_field;
+	u32 nr_creds;
+	bool carries_files;
+	u32 type;
+	const char *what;	/* for messages: "socket pair", with pair_id */
+	u32 pair_id;
+};
+
+/* cpt_unix_pair.c: a pair's queue, as a listener's pending connections save and send theirs. */
 int cpt_encode_unix_queue(struct cpt_file_save *fs, struct cpt_pb_buf *one,
 			  struct sock *sk, u32 msg_field, u32 creds_field, u32 fds_field);
+int cpt_unix_send_queue(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			const struct cpt_unix_queue *q, struct socket *from);
 
 /* cpt_unix_rights.c: files in flight (SCM_RIGHTS). */
 int cpt_unix_save_message_fds(struct cpt_file_save *fs, struct cpt_pb_buf *one,
@@ -140,7 +159,7 @@ int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
 int cpt_unix_carried_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
 			   const struct cpt_pb_field *fds, struct cpt_unix_carried *c);
 int cpt_unix_next_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
-			struct cpt_pb_reader *fr, struct cpt_unix_carried *c);
+			struct cpt_pb_reader *fr, u32 fds_field, struct cpt_unix_carried *c);
 const char *cpt_unix_carried_fds_bad(struct cpt_file_registry *reg,
 				     const struct cpt_restore_files *rf,
 				     const struct cpt_pb_field *fds, u32 *ids);
@@ -152,7 +171,19 @@ int cpt_unix_dgram_check_carrier(struct cpt_file_registry *reg,
 				 const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
 				 u32 *ids);
 
-/* cpt_unix_listener.c */
-int cpt_unix_decode_pending(const struct cpt_pb_field *pf, u32 *pair_id, u32 *nr_creds);
+/* A connection not accepted yet (UnixPendingConnection), as decoded. */
+struct cpt_unix_pending {
+	u32 pair_id;
+	u32 nr_messages, nr_creds, nr_rights;
+	bool carries_files;	/* a message carries files (SCM_RIGHTS) */
+};
+
+/* cpt_unix_listener.c: listeners' connections not accepted yet. */
+struct sock **cpt_unix_hold_embryos(struct sock *sk, unsigned int *nr);
+void cpt_unix_put_embryos(struct sock **embryos, unsigned int nr);
+int cpt_unix_decode_pending(const struct cpt_pb_field *pf, struct cpt_unix_pending *p);
+int cpt_unix_listener_check_carrier(struct cpt_file_registry *reg,
+				    const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
+				    u32 *ids);
 
 #endif /* CPT_UNIX_H */

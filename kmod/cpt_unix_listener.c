@@ -75,48 +75,95 @@ static const char *cpt_unix_pending_refusal(struct cpt_file_registry *reg, struc
 		return "a connection not accepted yet that was shut down";
 	if (skb_queue_len_lockless(&client->sk_receive_queue))
 		return "a connection not accepted yet with data queued to its connecting end";
-	return cpt_unix_queue_refusal(newsk) ?: cpt_unix_queue_refusal(client);
+	/* Its files in flight are saved with its queue (cpt_encode_unix_queue()). */
+	return cpt_unix_oob_refusal(newsk) ?: cpt_unix_queue_refusal(client);
 }
 
 /*
- * A listener's connections not accepted yet, in its queue's order: for
- * each, its connecting end's pair id (that end's File, saved later, gets
- * it) and what it wrote before the accept, with its credentials. Counted
- * at a first look: one a process outside the tree makes meanwhile comes
- * after those, and is not saved.
+ * The connections a listener has not accepted yet, as the skbs of its
+ * queue hold them (unix_stream_connect()): their embryos, each held, in
+ * the queue's order; NULL if none, ERR_PTR(-EFBIG) if more than an image
+ * holds. Counted at a first look: one a process outside the tree makes
+ * meanwhile comes after those, and is not taken.
  */
-static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
+struct sock **cpt_unix_hold_embryos(struct sock *sk, unsigned int *nr)
 {
 	struct sk_buff_head *q = &sk->sk_receive_queue;
-	struct cpt_saved_file *csf;
-	unsigned int nr, i = 0;
-	struct sock **embryos, *client;
-	struct cpt_pb_buf one;
+	unsigned int i = 0, n = skb_queue_len_lockless(q);
+	struct sock **embryos;
 	struct sk_buff *skb;
-	const char *why;
-	int ret = 0;
 
-	nr = skb_queue_len_lockless(q);
-	if (!nr)
-		return 0;
-	if (nr > CPT_UNIX_MAX_PENDING) {
-		cpt_note("fd %u: a listening socket with more than %u %s is not supported\n",
-			 fs->e->fd, CPT_UNIX_MAX_PENDING, "connections not accepted yet");
-		return -EFBIG;
-	}
-	embryos = kvcalloc(nr, sizeof(*embryos), GFP_KERNEL);
+	*nr = 0;
+	if (!n)
+		return NULL;
+	if (n > CPT_UNIX_MAX_PENDING)
+		return ERR_PTR(-EFBIG);
+	embryos = kvcalloc(n, sizeof(*embryos), GFP_KERNEL);
 	if (!embryos)
-		return -ENOMEM;
-	/* Each skb of a listener's queue holds its embryo (unix_stream_connect()). */
+		return ERR_PTR(-ENOMEM);
 	spin_lock(&q->lock);
 	skb_queue_walk(q, skb) {
-		if (i == nr)
+		if (i == n)
 			break;
 		sock_hold(skb->sk);
 		embryos[i++] = skb->sk;
 	}
 	spin_unlock(&q->lock);
-	nr = i;
+	*nr = i;
+	return embryos;
+}
+
+void cpt_unix_put_embryos(struct sock **embryos, unsigned int nr)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		sock_put(embryos[i]);
+	kvfree(embryos);
+}
+
+/* How many files the messages of a listener's connections not accepted yet carry. */
+static unsigned int cpt_unix_pending_nr_files(struct sock **embryos, unsigned int nr)
+{
+	unsigned int i, total = 0;
+	struct sk_buff *skb;
+
+	for (i = 0; i < nr; i++) {
+		spin_lock(&embryos[i]->sk_receive_queue.lock);
+		skb_queue_walk(&embryos[i]->sk_receive_queue, skb)
+			total += cpt_compat_skb_files(skb, NULL, 0);
+		spin_unlock(&embryos[i]->sk_receive_queue.lock);
+	}
+	return total;
+}
+
+/*
+ * A listener's connections not accepted yet, in its queue's order: for
+ * each, its connecting end's pair id (that end's File, saved later, gets
+ * it) and what it wrote before the accept, with its credentials and the
+ * files each message carries (SCM_RIGHTS, saved as the tree's: those the
+ * tree's scan noted, cpt_unix_files_in_flight()).
+ */
+static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
+{
+	struct cpt_saved_file *csf;
+	unsigned int nr, i;
+	struct sock **embryos, *client;
+	struct cpt_pb_buf one;
+	const char *why;
+	int ret = 0;
+
+	embryos = cpt_unix_hold_embryos(sk, &nr);
+	if (PTR_ERR(embryos) == -EFBIG) {
+		cpt_note("fd %u: a listening socket with more than %u %s is not supported\n",
+			 fs->e->fd, CPT_UNIX_MAX_PENDING, "connections not accepted yet");
+		return -EFBIG;
+	}
+	if (IS_ERR_OR_NULL(embryos))
+		return PTR_ERR_OR_ZERO(embryos);
+	if (cpt_unix_pending_nr_files(embryos, nr) > CPT_UNIX_MAX_IN_FLIGHT)
+		ret = cpt_refuse(fs->e->fd,
+				 "a unix listener with more than 65536 fds in flight in its connections not accepted yet");
 	for (i = 0; !ret && i < nr; i++) {
 		client = unix_peer_get(embryos[i]);
 		why = cpt_unix_pending_refusal(fs->reg, embryos[i], client, &csf);
@@ -130,7 +177,8 @@ static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
 			cpt_pb_u64(&one, CPT_PB_UNIX_PENDING_CONNECTION_PAIR_ID, csf->pair);
 			ret = cpt_encode_unix_queue(fs, &one, embryos[i],
 						    CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES,
-						    CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS, 0);
+						    CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS,
+						    CPT_PB_UNIX_PENDING_CONNECTION_RIGHTS);
 			if (ret && ret != -EOPNOTSUPP && ret != -EOVERFLOW)
 				cpt_note("fd %u: cannot save a connection not accepted yet: %d\n",
 					 fs->e->fd, ret);
@@ -142,9 +190,7 @@ static int cpt_unix_save_pending(struct cpt_file_save *fs, struct sock *sk)
 		if (client)
 			sock_put(client);
 	}
-	for (i = 0; i < nr; i++)
-		sock_put(embryos[i]);
-	kvfree(embryos);
+	cpt_unix_put_embryos(embryos, nr);
 	return ret;
 }
 
@@ -196,40 +242,75 @@ out:
 
 /*
  * A connection not accepted yet (UnixPendingConnection), checked: its
- * connecting end's pair id, and how many of its messages have credentials
- * (all or none).
+ * connecting end's pair id, how many of its messages have credentials and
+ * files in flight (all or none of them each), at most SCM_MAX_FD files a
+ * message, each a File id (cpt_unix_decode_fds()).
  */
-int cpt_unix_decode_pending(const struct cpt_pb_field *pf, u32 *pair_id, u32 *nr_creds)
+int cpt_unix_decode_pending(const struct cpt_pb_field *pf, struct cpt_unix_pending *p)
 {
-	u32 nr_messages = 0;
 	struct cpt_pb_reader r;
 	struct cpt_pb_field f;
 	size_t total = 0;
 	struct ucred uc;
+	int nr;
 
-	*pair_id = 0;
-	*nr_creds = 0;
+	*p = (struct cpt_unix_pending) {};
 	cpt_pb_for_each_subfield(&r, pf, &f) {
 		switch (f.num) {
 		case CPT_PB_UNIX_PENDING_CONNECTION_PAIR_ID:
-			cpt_pb_read_u32(&r, &f, pair_id);
+			cpt_pb_read_u32(&r, &f, &p->pair_id);
 			break;
 		case CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES:
 			if (f.wire != CPT_PB_BYTES)
 				cpt_pb_fail(&r, -EBADMSG);
 			total += f.len;
-			nr_messages++;
+			p->nr_messages++;
 			break;
 		case CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS:
-			(*nr_creds)++;
+			p->nr_creds++;
 			cpt_pb_fail(&r, cpt_unix_decode_creds(&f, &uc));
+			break;
+		case CPT_PB_UNIX_PENDING_CONNECTION_RIGHTS:
+			p->nr_rights++;
+			nr = cpt_unix_decode_fds(&f, NULL);
+			cpt_pb_fail(&r, min(nr, 0));
+			p->carries_files |= nr > 0;
 			break;
 		}
 	}
-	if (!cpt_pb_end(&r) && (!*pair_id || *pair_id > CPT_MAX_FILES || total > CPT_MAX_QUEUED ||
-				(*nr_creds && *nr_creds != nr_messages)))
+	if (!cpt_pb_end(&r) &&
+	    (!p->pair_id || p->pair_id > CPT_MAX_FILES || total > CPT_MAX_QUEUED ||
+	     (p->nr_creds && p->nr_creds != p->nr_messages) ||
+	     (p->nr_rights && p->nr_rights != p->nr_messages)))
 		return -EBADMSG;
 	return cpt_pb_end(&r);
+}
+
+/*
+ * The files a listener's connections not accepted yet carry, checked as a
+ * pair end's (cpt_unix_check_carrier()).
+ */
+int cpt_unix_listener_check_carrier(struct cpt_file_registry *reg,
+				    const struct cpt_restore_files *rf, struct cpt_rfile *rfile,
+				    u32 *ids)
+{
+	const char *bad = NULL;
+	struct cpt_pb_reader r, pr;
+	struct cpt_pb_field f, g;
+
+	/* The record was checked when decoded. */
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
+		if (f.num != CPT_PB_FILE_UNIX_PENDING)
+			continue;
+		cpt_pb_reader_init_field(&pr, &f);
+		while (!bad && cpt_pb_next_field(&pr, &g))
+			if (g.num == CPT_PB_UNIX_PENDING_CONNECTION_RIGHTS)
+				bad = cpt_unix_carried_fds_bad(reg, rf, &g, ids);
+		cpt_pb_fail(&r, cpt_pb_end(&pr));
+		if (bad)
+			break;
+	}
+	return cpt_pb_end(&r) ?: cpt_unix_carrier_checked(reg, rfile, bad);
 }
 
 static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *path,
@@ -257,60 +338,51 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 	return *bad ? -EBADMSG : 0;
 }
 
+/* A connection's saved queue (pf, its UnixPendingConnection), to send again. */
+static void cpt_unix_pending_queue(struct cpt_unix_queue *q, const struct cpt_pb_field *pf,
+				   const struct cpt_unix_pending *p, u32 type)
+{
+	*q = (struct cpt_unix_queue) {
+		.data = pf->data, .len = pf->len,
+		.msg_field = CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES,
+		.creds_field = CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS,
+		.fds_field = CPT_PB_UNIX_PENDING_CONNECTION_RIGHTS,
+		.nr_creds = p->nr_creds, .carries_files = p->carries_files,
+		.type = type, .what = "connection not accepted yet, pair", .pair_id = p->pair_id,
+	};
+}
+
 /*
  * One connection the listener had not accepted: a new socket connect()s to
  * it as the caller (the LSM's hooks, the permission to connect to its
  * path; not waiting: a backlog now too small is an error), sends what it
- * had written before the accept with its credentials, and waits in
- * pending_ends for its own File (the connecting end's UNIX_PAIR).
+ * had written before the accept with its credentials (unless its messages
+ * carry files: once they are made, cpt_unix_listener_files_made()), and
+ * waits in pending_ends for its own File (the connecting end's UNIX_PAIR).
  */
 static int cpt_unix_connect_one(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
 				const struct cpt_pb_field *pf, struct sockaddr_storage *to, int len)
 {
-	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
-	struct cpt_unix_shown_creds shown_creds;
+	struct cpt_unix_pending p;
 	struct cpt_unix_shown shown;
-	struct cpt_pb_reader r, cr;
-	struct cpt_pb_field g;
+	struct cpt_unix_queue q;
 	struct socket *sock;
-	u32 pair_id, nr_creds;
 	struct file *file;
-	struct ucred uc;
-	int ret, sent;
+	int ret;
 
-	ret = cpt_unix_decode_pending(pf, &pair_id, &nr_creds) ?:
+	ret = cpt_unix_decode_pending(pf, &p) ?:
 	      sock_create(AF_UNIX, rfile->unix_sk.type, 0, &sock);
 	if (ret)
 		return ret;
 	ret = kernel_connect(sock, (struct sockaddr *)to, len, O_NONBLOCK);
 	if (ret) {
 		cpt_note("cannot connect to %s again for connection %u not accepted yet: %d\n",
-			 cpt_unix_show(&shown, to, len), pair_id, ret);
+			 cpt_unix_show(&shown, to, len), p.pair_id, ret);
 		sock_release(sock);
 		return ret;
 	}
-	cpt_pb_reader_init_field(&cr, pf);
-	/* Checked when decoded: each message is a bytes field. */
-	cpt_pb_for_each_subfield(&r, pf, &g) {
-		if (g.num != CPT_PB_UNIX_PENDING_CONNECTION_MESSAGES)
-			continue;
-		ret = cpt_unix_next_creds(nr_creds, CPT_PB_UNIX_PENDING_CONNECTION_CREDENTIALS,
-					  &cr, &uc);
-		if (ret) {
-			cpt_pb_fail(&r, ret);
-			break;
-		}
-		if (!g.len && rfile->unix_sk.type == SOCK_STREAM)
-			continue;
-		sent = cpt_unix_send(sock, &msg, &g, &uc);
-		if (sent != g.len) {
-			cpt_note("connection %u %s: cannot queue %zu saved bytes%s again: %d\n",
-				 pair_id, "not accepted yet", g.len,
-				 cpt_unix_show_creds(&shown_creds, &uc), sent);
-			cpt_pb_fail(&r, sent < 0 ? sent : -ENOBUFS);
-		}
-	}
-	ret = cpt_pb_end(&r);
+	cpt_unix_pending_queue(&q, pf, &p, rfile->unix_sk.type);
+	ret = p.carries_files ? 0 : cpt_unix_send_queue(reg, NULL, &q, sock);
 	if (ret) {
 		sock_release(sock);
 		return ret;
@@ -318,11 +390,11 @@ static int cpt_unix_connect_one(struct cpt_file_registry *reg, struct cpt_rfile 
 	file = sock_alloc_file(sock, 0, NULL);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	ret = xa_insert(&reg->pending_ends, pair_id, file, GFP_KERNEL_ACCOUNT);
+	ret = xa_insert(&reg->pending_ends, p.pair_id, file, GFP_KERNEL_ACCOUNT);
 	if (ret)
 		fput(file);
 	if (ret == -EBUSY) {
-		cpt_note("connection %u %s: another one has its pair id\n", pair_id,
+		cpt_note("connection %u %s: another one has its pair id\n", p.pair_id,
 			 "not accepted yet");
 		return -EBADMSG;
 	}
@@ -345,6 +417,64 @@ static int cpt_unix_connect_pending(struct cpt_file_registry *reg, struct cpt_rf
 		if (f.num != CPT_PB_FILE_UNIX_PENDING)
 			continue;
 		ret = cpt_unix_connect_one(reg, rfile, &f, &to, len) ?: cpt_long_loop_check();
+		if (ret) {
+			cpt_pb_fail(&r, ret);
+			break;
+		}
+	}
+	return cpt_pb_end(&r);
+}
+
+/*
+ * The connecting end of connection pair_id, made again by its listener:
+ * waiting in pending_ends for its File, or taken by it (a later File of
+ * this record).
+ */
+static struct socket *cpt_unix_pending_end(struct cpt_file_registry *reg,
+					   const struct cpt_restore_files *rf, u32 pair_id)
+{
+	struct file *file = xa_load(&reg->pending_ends, pair_id);
+	const struct cpt_rfile *end;
+	unsigned int i;
+
+	for (i = 0; !file && i < rf->nr_files; i++) {
+		end = &rf->files[i];
+		if (end->kind == CPT_PB_FILE_KIND_UNIX_PAIR && end->unix_sk.pending_connection &&
+		    end->unix_sk.pair_id == pair_id)
+			file = end->file;
+	}
+	return file ? sock_from_file(file) : NULL;
+}
+
+/*
+ * A listener whose connections not accepted yet carry files: the messages
+ * of those that do, sent once every File of the record is made (those
+ * files among them), from their connecting ends, in order.
+ */
+static int cpt_unix_listener_files_made(struct cpt_file_registry *reg,
+					const struct cpt_restore_files *rf,
+					struct cpt_rfile *rfile)
+{
+	struct cpt_unix_pending p;
+	struct cpt_unix_queue q;
+	struct cpt_pb_reader r;
+	struct cpt_pb_field f;
+	struct socket *from;
+	int ret;
+
+	if (!rfile->unix_sk.carries_files)
+		return 0;
+	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &f) {
+		if (f.num != CPT_PB_FILE_UNIX_PENDING)
+			continue;
+		ret = cpt_unix_decode_pending(&f, &p);
+		if (!ret && !p.carries_files)
+			continue;
+		from = ret ? NULL : cpt_unix_pending_end(reg, rf, p.pair_id);
+		if (!ret && !from)
+			ret = -EBADMSG;
+		cpt_unix_pending_queue(&q, &f, &p, rfile->unix_sk.type);
+		ret = ret ?: cpt_unix_send_queue(reg, rf, &q, from) ?: cpt_long_loop_check();
 		if (ret) {
 			cpt_pb_fail(&r, ret);
 			break;
@@ -387,4 +517,5 @@ const struct cpt_file_ops cpt_unix_listener_ops = {
 	.decode = cpt_unix_decode,
 	.check = cpt_unix_listener_check,
 	.open = cpt_unix_listener_reopen,
+	.files_made = cpt_unix_listener_files_made,
 };

@@ -170,14 +170,13 @@ static int cpt_unix_name_pair(struct cpt_file_registry *reg, struct cpt_rfile *r
 }
 
 /*
- * Sends, from its peer, what this end of a pair had yet to read, with its
- * credentials and the files each message carries (rf: this record's
- * Files, all made; NULL if none carries any).
+ * Sends a saved queue again from the socket from: each message with its
+ * credentials and the files it carries (rf: this record's Files, all
+ * made; NULL if none carries any), in order.
  */
-static int cpt_refill_unix(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
-			   struct cpt_rfile *rfile, struct socket *sock)
+int cpt_unix_send_queue(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			const struct cpt_unix_queue *q, struct socket *from)
 {
-	struct sock *peer = unix_peer_get(sock->sk);
 	struct msghdr msg = { .msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL };
 	struct cpt_unix_shown_creds shown;
 	struct cpt_pb_reader r, cr, fr;
@@ -186,46 +185,67 @@ static int cpt_refill_unix(struct cpt_file_registry *reg, const struct cpt_resto
 	struct ucred uc;
 	int sent, ret, nr = 0;
 
-	if (!peer)
-		return -ENOTCONN;
-	if (rfile->unix_sk.carries_files) {
+	if (q->carries_files) {
 		c = kmalloc(sizeof(*c), GFP_KERNEL);
-		if (!c) {
-			sock_put(peer);
+		if (!c)
 			return -ENOMEM;
-		}
 	}
-	cpt_pb_reader_init(&cr, rfile->record, rfile->record_len);
-	cpt_pb_reader_init(&fr, rfile->record, rfile->record_len);
+	cpt_pb_reader_init(&cr, q->data, q->len);
+	cpt_pb_reader_init(&fr, q->data, q->len);
 	/* The record was checked when decoded: each message is a bytes field. */
-	cpt_pb_for_each_field(&r, rfile->record, rfile->record_len, &g) {
-		if (g.num != CPT_PB_FILE_UNIX_MESSAGES)
+	cpt_pb_for_each_field(&r, q->data, q->len, &g) {
+		if (g.num != q->msg_field)
 			continue;
-		ret = cpt_unix_next_creds(rfile->unix_sk.nr_creds,
-					  CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS, &cr, &uc);
-		nr = !ret && c ? cpt_unix_next_files(reg, rf, &fr, c) : 0;
+		ret = cpt_unix_next_creds(q->nr_creds, q->creds_field, &cr, &uc);
+		nr = !ret && c ? cpt_unix_next_files(reg, rf, &fr, q->fds_field, c) : 0;
 		ret = ret ?: min(nr, 0);
 		/* A stream has no empty messages, nor one carrying files (it sends none). */
-		if (!ret && !g.len && rfile->unix_sk.type == SOCK_STREAM && nr)
+		if (!ret && !g.len && q->type == SOCK_STREAM && nr)
 			ret = -EBADMSG;
 		if (ret) {
 			cpt_pb_fail(&r, ret);
 			break;
 		}
-		if (!g.len && rfile->unix_sk.type == SOCK_STREAM)
+		if (!g.len && q->type == SOCK_STREAM)
 			continue;
-		sent = nr ? cpt_unix_send_files(peer->sk_socket, &msg, &g, &uc, c->files, nr) :
-			    cpt_unix_send(peer->sk_socket, &msg, &g, &uc);
+		sent = nr ? cpt_unix_send_files(from, &msg, &g, &uc, c->files, nr) :
+			    cpt_unix_send(from, &msg, &g, &uc);
 		if (sent != g.len) {
-			cpt_note("socket pair %u: cannot queue %zu saved bytes%s%s again: %d\n",
-				 rfile->unix_sk.pair_id, g.len, cpt_unix_show_creds(&shown, &uc),
+			cpt_note("%s %u: cannot queue %zu saved bytes%s%s again: %d\n", q->what,
+				 q->pair_id, g.len, cpt_unix_show_creds(&shown, &uc),
 				 nr ? " with fds in flight" : "", sent);
 			cpt_pb_fail(&r, sent < 0 ? sent : -ENOBUFS);
 		}
 	}
 	kfree(c);
-	sock_put(peer);
 	return cpt_pb_end(&r);
+}
+
+/*
+ * Sends, from its peer, what this end of a pair had yet to read, with its
+ * credentials and the files each message carries (rf: this record's
+ * Files, all made; NULL if none carries any).
+ */
+static int cpt_refill_unix(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
+			   struct cpt_rfile *rfile, struct socket *sock)
+{
+	const struct cpt_rfile_unix *u = &rfile->unix_sk;
+	struct sock *peer = unix_peer_get(sock->sk);
+	struct cpt_unix_queue q = {
+		.data = rfile->record, .len = rfile->record_len,
+		.msg_field = CPT_PB_FILE_UNIX_MESSAGES,
+		.creds_field = CPT_PB_FILE_UNIX_MESSAGE_CREDENTIALS,
+		.fds_field = CPT_PB_FILE_UNIX_MESSAGE_FDS,
+		.nr_creds = u->nr_creds, .carries_files = u->carries_files,
+		.type = u->type, .what = "socket pair", .pair_id = u->pair_id,
+	};
+	int ret;
+
+	if (!peer)
+		return -ENOTCONN;
+	ret = cpt_unix_send_queue(reg, rf, &q, peer->sk_socket);
+	sock_put(peer);
+	return ret;
 }
 
 /*

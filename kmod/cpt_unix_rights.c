@@ -24,49 +24,91 @@
 #include "cpt_symbols.h"
 #include "cpt_unix.h"
 
-int cpt_unix_files_in_flight(struct file *file, struct file ***files, unsigned int *nr)
+/*
+ * Appends the files the messages queued in sk carry to *files (*nr of
+ * them), each held: at most CPT_UNIX_MAX_IN_FLIGHT in all (more are
+ * refused when its File is saved, cpt_encode_unix_queue()).
+ */
+static int cpt_unix_take_queue_files(struct sock *sk, struct file ***files, unsigned int *nr)
 {
-	struct socket *sock = sock_from_file(file);
-	struct sk_buff_head *q;
+	struct sk_buff_head *q = &sk->sk_receive_queue;
 	unsigned int total = 0, i = 0, n;
+	struct file **more, **to;
 	struct sk_buff *skb;
 
-	*nr = 0;
-	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX ||
-	    !cpt_unix_carries_files(sock->sk))
-		return 0;
-	q = &sock->sk->sk_receive_queue;
 	spin_lock(&q->lock);
 	skb_queue_walk(q, skb)
 		total += cpt_compat_skb_files(skb, NULL, 0);
 	spin_unlock(&q->lock);
-	/* Refused when its File is saved (cpt_encode_unix_queue()). */
-	if (!total || total > CPT_UNIX_MAX_IN_FLIGHT)
+	if (!total || total > CPT_UNIX_MAX_IN_FLIGHT - *nr)
 		return 0;
-	*files = kvmalloc_array(total, sizeof(**files), GFP_KERNEL);
-	if (!*files)
+	more = kvmalloc_array(*nr + total, sizeof(*more), GFP_KERNEL);
+	if (!more)
 		return -ENOMEM;
+	if (*nr)
+		memcpy(more, *files, *nr * sizeof(*more));
+	kvfree(*files);
+	*files = more;
+	to = more + *nr;
 	/*
 	 * The tree is frozen, the queue holds still. Each file holds the
 	 * list's reference until the skb goes, which the lock keeps here; the
-	 * socket has an fd of the tree, so no message it queues is garbage
-	 * af_unix's collector could be freeing meanwhile (as a MSG_PEEK reads
-	 * them, unix_peek_fds()).
+	 * socket has an fd of the tree (or is a connection its listener, which
+	 * has one, holds), so no message it queues is garbage af_unix's
+	 * collector could be freeing meanwhile (as a MSG_PEEK reads them,
+	 * unix_peek_fds()).
 	 */
 	spin_lock(&q->lock);
 	skb_queue_walk(q, skb) {
-		n = cpt_compat_skb_files(skb, *files + i, total - i);
+		n = cpt_compat_skb_files(skb, to + i, total - i);
 		if (n > total - i)
 			break;
 		i += n;
 	}
 	for (n = 0; n < i; n++)
-		get_file((*files)[n]);
+		get_file(to[n]);
 	spin_unlock(&q->lock);
-	*nr = i;
-	if (!i)
-		kvfree(*files);
+	*nr += i;
 	return 0;
+}
+
+/*
+ * The files in flight in a unix socket's queue, or in a listener's
+ * connections not accepted yet, each held, in *files (*nr of them; none:
+ * nothing allocated).
+ */
+int cpt_unix_files_in_flight(struct file *file, struct file ***files, unsigned int *nr)
+{
+	struct socket *sock = sock_from_file(file);
+	struct sock **embryos;
+	unsigned int i, nr_embryos;
+	int ret = 0;
+
+	*nr = 0;
+	*files = NULL;
+	if (!sock || !sock->sk || sock->sk->sk_family != AF_UNIX)
+		return 0;
+	if (READ_ONCE(sock->sk->sk_state) != TCP_LISTEN) {
+		if (cpt_unix_carries_files(sock->sk))
+			ret = cpt_unix_take_queue_files(sock->sk, files, nr);
+	} else {
+		embryos = cpt_unix_hold_embryos(sock->sk, &nr_embryos);
+		/* Too many: refused when the listener is saved. */
+		if (IS_ERR(embryos))
+			return PTR_ERR(embryos) == -EFBIG ? 0 : PTR_ERR(embryos);
+		for (i = 0; !ret && i < nr_embryos; i++)
+			if (cpt_unix_carries_files(embryos[i]))
+				ret = cpt_unix_take_queue_files(embryos[i], files, nr);
+		cpt_unix_put_embryos(embryos, nr_embryos);
+	}
+	if (ret)
+		for (i = 0; i < *nr; i++)
+			fput((*files)[i]);
+	if (ret || !*nr) {
+		kvfree(*files);
+		*nr = 0;
+	}
+	return ret;
 }
 
 /*
@@ -94,6 +136,13 @@ int cpt_unix_save_message_fds(struct cpt_file_save *fs, struct cpt_pb_buf *one,
 			ret = cpt_save_in_flight(fs, files[k++], &id);
 			cpt_pb_varint(&ids, CPT_PB_UNIX_INFLIGHT_FDS_FILE_IDS, id);
 		}
+		/*
+		 * A file the tree's scan did not see: its message came after
+		 * it, from outside the tree (a bound datagram socket's sender).
+		 */
+		if (ret == -EAGAIN)
+			cpt_note("fd %u: %s\n", fs->e->fd,
+				 "a message with files (SCM_RIGHTS) arrived in its queue during the checkpoint, try again");
 		if (ret)
 			cpt_pb_free(&ids);
 		else
@@ -215,17 +264,17 @@ int cpt_unix_carried_files(struct cpt_file_registry *reg, const struct cpt_resto
 }
 
 /*
- * The files the next message carries, from the next field
- * CPT_PB_FILE_UNIX_MESSAGE_FDS after fr's place (one per message, in
- * order, or none at all), in c. Returns how many.
+ * The files the next message carries, from the next field fds_field after
+ * fr's place (one per message, in order, or none at all), in c. Returns
+ * how many.
  */
 int cpt_unix_next_files(struct cpt_file_registry *reg, const struct cpt_restore_files *rf,
-			struct cpt_pb_reader *fr, struct cpt_unix_carried *c)
+			struct cpt_pb_reader *fr, u32 fds_field, struct cpt_unix_carried *c)
 {
 	struct cpt_pb_field f;
 
 	while (cpt_pb_next_field(fr, &f))
-		if (f.num == CPT_PB_FILE_UNIX_MESSAGE_FDS)
+		if (f.num == fds_field)
 			return cpt_unix_carried_files(reg, rf, &f, c);
 	return cpt_pb_end(fr) ?: -EBADMSG;
 }
@@ -318,6 +367,8 @@ int cpt_unix_check_carried(struct cpt_file_registry *reg, struct cpt_restore_fil
 			ret = cpt_unix_check_carrier(reg, rf, rfile, ids);
 		else if (rfile->kind == CPT_PB_FILE_KIND_UNIX_DGRAM)
 			ret = cpt_unix_dgram_check_carrier(reg, rf, rfile, ids);
+		else if (rfile->kind == CPT_PB_FILE_KIND_UNIX_LISTENER)
+			ret = cpt_unix_listener_check_carrier(reg, rf, rfile, ids);
 	}
 	kfree(ids);
 	for (i = 0; !ret && i < rf->nr_files; i++) {

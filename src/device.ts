@@ -6,7 +6,7 @@ import { open } from 'node:fs/promises';
 
 import { decodeBits, hex } from './bits.js';
 import { EnvironmentError } from './errors.js';
-import type { CptAddon, FeatureName } from './native.js';
+import type { ApiReply, CptAddon, FeatureName } from './native.js';
 import { isSystemError } from './native.js';
 import { describeSystemError, errnoCode } from './system-error.js';
 import { KMOD_NAME } from './target.js';
@@ -43,7 +43,7 @@ export async function openDevice(
   }
 
   try {
-    checkHandshake(addon, handle.fd, features, path);
+    checkFeatures(addon, handshake(addon, handle.fd, path), features);
   } catch (error: unknown) {
     await handle.close();
     throw error;
@@ -51,12 +51,21 @@ export async function openDevice(
   return { path, fd: handle.fd, close: () => handle.close() };
 }
 
-function checkHandshake(
+/**
+ * Checks that the module of an open device offers `features` too, which
+ * `what` needs ("this image"): for what a command learns after the open.
+ */
+export function requireFeatures(
   addon: Pick<CptAddon, 'api' | 'CPT_API' | 'FEATURE_BITS'>,
-  fd: number,
+  device: Device,
   features: readonly FeatureName[],
-  path: string,
+  what: string,
 ): void {
+  if (features.length > 0) checkFeatures(addon, handshake(addon, device.fd, device.path), features, what);
+}
+
+/** The module's answer to a handshake that asks for nothing, of the API cptctl speaks. */
+function handshake(addon: Pick<CptAddon, 'api' | 'CPT_API'>, fd: number, path: string): ApiReply {
   let reply;
   try {
     // Ask for nothing, so that the reply lists everything the module offers
@@ -74,11 +83,16 @@ function checkHandshake(
       hint: RELOAD_HINT,
     });
   }
+  return reply;
+}
+
+/** Throws unless the handshake's reply offers every one of `features`, which `what` needs (if said). */
+function checkFeatures(addon: Pick<CptAddon, 'FEATURE_BITS'>, reply: ApiReply, features: readonly FeatureName[], what?: string): void {
   const missing = features.filter((name) => ((reply.features >> BigInt(addon.FEATURE_BITS[name])) & 1n) === 0n);
   if (missing.length > 0) {
     const offered = decodeBits(reply.features, addon.FEATURE_BITS);
     throw new EnvironmentError(
-      `the loaded ${KMOD_NAME} module lacks ${missing.join(', ')} ` +
+      `the loaded ${KMOD_NAME} module lacks ${missing.join(', ')}${what === undefined ? '' : `, which ${what} needs,`} ` +
         `(it offers: ${offered.length === 0 ? 'nothing' : offered.join(', ')})`,
       { hint: RELOAD_HINT },
     );

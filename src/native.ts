@@ -29,7 +29,8 @@ export type FeatureName =
   | 'NETLINK'
   | 'PACKET'
   | 'TIMED_WAITS'
-  | 'TCP_SYN_SENT';
+  | 'TCP_SYN_SENT'
+  | 'UNIX_PENDING_RIGHTS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

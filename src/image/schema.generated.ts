@@ -547,6 +547,12 @@ export interface UnixPendingConnection {
   messages: Buffer[];
   /** one per message, in order; or none */
   credentials: UnixCredentials[];
+  /**
+   * The files each message carries (SCM_RIGHTS): one per message, in order,
+   * or none at all; Files of the listener's process, in flight or not.
+   * Feature bit 20 (UNIX_PENDING_RIGHTS): a restart refuses it without.
+   */
+  rights: UnixInflightFds[];
 }
 
 /**

@@ -95,6 +95,14 @@ export const SEED_SPECS: readonly SeedSpec[] = [
   { name: 'unix-dgram', workload: 'unix_sockets', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
   // Files in flight in a bound unix datagram socket's queue, from named and unnamed senders of the tree.
   { name: 'unix-dgram-rights', workload: 'unix_dgram_rights', args: (dir) => [dir], owner: 'root', focus: fileFields('unixSocket\\.') },
+  // Files in flight in the messages of a unix listener's connections not accepted yet (a pipe, a file, a memfd).
+  {
+    name: 'unix-pending-rights',
+    workload: 'unix_pending_rights',
+    args: (dir) => [dir],
+    owner: 'root',
+    focus: fileFields('unixPending'),
+  },
   // fanotify groups, privileged and not, with inode, directory, evictable and filesystem marks.
   { name: 'fanotify', workload: 'fanotify_state', args: (dir) => [dir], owner: 'root', focus: fileFields('fanotify') },
   // Netlink sockets: route and generic, bound by the kernel and to a chosen port id, groups above 32, connected, with options.
@@ -136,6 +144,7 @@ export const KIND_SEEDS: readonly string[] = [
   'tcp-states',
   'unix-dgram',
   'unix-dgram-rights',
+  'unix-pending-rights',
   'fanotify',
   'netlink',
   'packet',

@@ -43,6 +43,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   PACKET: true,
   TIMED_WAITS: true,
   TCP_SYN_SENT: true,
+  UNIX_PENDING_RIGHTS: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -226,6 +227,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     PACKET: 15,
     TIMED_WAITS: 16,
     TCP_SYN_SENT: 19,
+    UNIX_PENDING_RIGHTS: 20,
   });
 });
 

@@ -8,15 +8,17 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import { restartFailure } from '../../src/commands/restart/failure.js';
+import { featuresOfFiles } from '../../src/commands/restart/needs.js';
 import { parseStat, pidInUseHint } from '../../src/commands/restart/holder.js';
 import type { RestartEnvironment } from '../../src/commands/restart/restart.js';
 import { restart } from '../../src/commands/restart/restart.js';
 import { describeExit, exitJson, shellExitStatus } from '../../src/commands/restart/status.js';
 import { EnvironmentError, ImageError, RestartError } from '../../src/errors.js';
+import { decodeMessage, encodeMessage } from '../../src/image/schema.js';
 import type { FakeOptions } from './helpers/fake-module.js';
 import { fakeModule, systemError } from './helpers/fake-module.js';
 import { isClosedFd } from './helpers/fds.js';
-import { bodyRecords, buildImage } from './helpers/image-builder.js';
+import { bodyRecords, buildImage, files, message } from './helpers/image-builder.js';
 
 let dir: string;
 let imagePath: string;
@@ -255,6 +257,39 @@ test('a module without NEXT_PID is an EnvironmentError', async (t) => {
   t.true(error instanceof EnvironmentError);
   t.regex((error as Error).message, /lacks NEXT_PID/);
   t.deepEqual(fake.calls, []);
+});
+
+/** The image of bodyRecords() whose FILES has a unix listener with a connection not accepted yet, its messages carrying `rights`. */
+async function pendingImage(name: string, rights: readonly (readonly number[])[]): Promise<string> {
+  const listener = {
+    id: 4,
+    kind: 'UNIX_LISTENER' as const,
+    unixPending: [
+      { pairId: 1, messages: [Buffer.from('a'), Buffer.from('b')], rights: rights.map((fileIds) => ({ fileIds: [...fileIds] })) },
+    ],
+  };
+  const records = bodyRecords().map((spec) =>
+    spec.type === 'FILES' ? message('FILES', 'Files', { ...files, files: [...(files.files ?? []), listener] }) : spec,
+  );
+  const path = join(dir, name);
+  await writeFile(path, buildImage(records));
+  return path;
+}
+
+test('an image with files in flight in a connection not accepted yet needs UNIX_PENDING_RIGHTS: refused before INIT without it', async (t) => {
+  const image = await pendingImage('pending-rights.img', [[2], []]);
+  const { error, fake } = await run({}, image);
+  t.true(error instanceof EnvironmentError);
+  t.regex((error as Error).message, /^the loaded cpt module lacks UNIX_PENDING_RIGHTS, which this image needs, \(it offers: /);
+  t.deepEqual(fake.calls, []);
+  const offered = await run({ features: ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS', 'UNIX_PENDING_RIGHTS'] }, image);
+  t.is(offered.error, undefined);
+});
+
+test('a connection not accepted yet whose messages carry no files needs no feature', async (t) => {
+  const { error } = await run({}, await pendingImage('pending-plain.img', [[], []]));
+  t.is(error, undefined);
+  t.deepEqual(featuresOfFiles(decodeMessage('Files', encodeMessage('Files', files))), []);
 });
 
 // The exit status of a waited restart.

@@ -153,6 +153,14 @@ struct cpt_api {
  * mode (CAP_NET_ADMIN), its SYN carrying that same number.
  */
 #define CPT_FEATURE_TCP_SYN_SENT _BITULL(19)
+/*
+ * A checkpoint saves the files in flight (SCM_RIGHTS) in the messages of a
+ * unix connection its listener has not accepted yet (UnixPendingConnection
+ * rights); a restart sends each message again with its files. A module
+ * without this bit would drop them: cptctl restart asks for it when an
+ * image has them.
+ */
+#define CPT_FEATURE_UNIX_PENDING_RIGHTS _BITULL(20)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -163,7 +171,8 @@ struct cpt_api {
 			    CPT_FEATURE_INIT_NS_GROUPS | \
 			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET | \
 			    CPT_FEATURE_TIMED_WAITS | \
-			    CPT_FEATURE_TCP_SYN_SENT)
+			    CPT_FEATURE_TCP_SYN_SENT | \
+			    CPT_FEATURE_UNIX_PENDING_RIGHTS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

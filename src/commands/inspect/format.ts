@@ -294,13 +294,17 @@ function describeInflight(messages: readonly UnixInflightFds[]): string {
   return `, ${carrying.length} carrying files (${carrying.map((m) => m.fileIds.join(', ')).join('; ')})`;
 }
 
-/** A listener's connections not accepted yet, in its queue's order: "; not accepted yet: pair 3 (2 queued (9 bytes, ...)), ...". */
+/**
+ * A listener's connections not accepted yet, in its queue's order, with
+ * their messages' credentials and files: "; not accepted yet: pair 3 (2
+ * queued (9 bytes, ..., 1 carrying files (7, 8))), ...".
+ */
 function describePending(pending: readonly UnixPendingConnection[]): string {
   if (pending.length === 0) return '';
   const each = pending.map(
     (p) =>
       `pair ${p.pairId} (${p.messages.length} queued (${p.messages.reduce((n, m) => n + m.length, 0)} bytes` +
-      `${describeCredentials(p.credentials)}))`,
+      `${describeCredentials(p.credentials)}${describeInflight(p.rights)}))`,
   );
   return `; not accepted yet: ${each.join(', ')}`;
 }

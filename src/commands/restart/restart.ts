@@ -16,7 +16,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 import type { Device } from '../../device.js';
-import { openDevice } from '../../device.js';
+import { openDevice, requireFeatures } from '../../device.js';
 import type { ProgressReporter } from '../../progress.js';
 import { silentProgress } from '../../progress.js';
 import { ImageError } from '../../errors.js';
@@ -35,6 +35,7 @@ import type { MemoryStats } from '../checkpoint/checkpoint.js';
 import { memoryStatsOf } from '../checkpoint/checkpoint.js';
 import { isPidInUse, restartFailure } from './failure.js';
 import { pidHolder } from './holder.js';
+import { imageFeatures } from './needs.js';
 import type { BuildPlan } from './plan.js';
 import { planTree } from './plan.js';
 import type { UsernsMapping } from './userns.js';
@@ -136,6 +137,15 @@ export async function restart(request: RestartRequest, environment: RestartEnvir
     throw error;
   }
   if (image !== opened) await opened.close(); // `image` is its copy
+  // What the image holds that a module without a feature would drop
+  // silently (needs.ts): refused now, before the session starts.
+  try {
+    requireFeatures(addon, device, await imageFeatures(abi, image.fd), 'this image');
+  } catch (error: unknown) {
+    await device.close();
+    await image.close();
+    throw error;
+  }
 
   const session = device;
   let pid: number | null = null;

@@ -77,6 +77,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'TCP_SYN_SENT',
             'TIMED_WAITS',
             'TREE',
+            'UNIX_PENDING_RIGHTS',
             'USER_RECORDS',
           ]);
           t.regex(report.module.featureBits, /^0x[0-9a-f]+$/);

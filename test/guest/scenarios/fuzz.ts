@@ -99,12 +99,12 @@ export const fuzzScenarios: readonly Scenario[] = [
     // Mutants of images each made for one kind of object, half of their
     // field mutations in that object's fields (test/fuzz/feed.ts's focus).
     name: 'fuzz-kinds',
-    run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 72, users: ['root'], failures: 'ci-kinds-failures' }),
-    timeoutSeconds: 210,
-    costSeconds: 60,
+    run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 80, users: ['root'], failures: 'ci-kinds-failures' }),
+    timeoutSeconds: 230,
+    costSeconds: 66,
     checks: fuzzChecks(
       'fuzz-kinds',
-      'established TCP connections, closing and half-closed ones, unix datagram sockets (with files in flight), fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',
+      'established TCP connections, closing and half-closed ones, unix datagram sockets (with files in flight), files in flight in unix connections not accepted yet, fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',
     ),
   },
 ];

@@ -63,6 +63,19 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'tcp-syn-timeout',
+    run: shell('tcp-hold', 'tcp_syn_timeout'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 20,
+    checks: {
+      'tcp-syn-timeout.checkpoint': 'a tree with two connections still connecting (SYN_SENT) is checkpointed --kill --tcp-established',
+      'tcp-syn-timeout.timed-out':
+        'restarted with net.ipv4.tcp_syn_retries 1 and cptctl stopped before its final step, both connections run out of SYN retries and close, still held',
+      'tcp-syn-timeout.hold-dropped': 'the restart’s final step drops the holds of the connections that closed before it',
+    },
+  },
+  {
     name: 'tcp-hold-release',
     run: shell('tcp-hold', 'tcp_hold_release'),
     cli: true,

@@ -4,7 +4,8 @@
 // and a datagram pair, their sender's copies closed, through checkpoint -> kill
 // -> restart; what inspect shows; hostile images; a leave-running checkpoint;
 // what a checkpoint refuses. The same in a bound datagram socket's queue, from
-// a named and an unnamed sender of the tree (unix-dgram-rights).
+// a named and an unnamed sender of the tree (unix-dgram-rights), and in a
+// unix listener's connections not accepted yet (unix-pending-rights).
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
@@ -20,6 +21,17 @@ const RECEIVED: Readonly<Record<string, string>> = {
   'dgram-none': 'a datagram carrying nothing comes back without fds',
   drained: 'once every message is read, no fd is left in flight',
   sender: 'the sender runs on and ends well',
+};
+
+/** unix_pending_rights's own checks after DIR/go, with or without a restart before. */
+const PENDING_RECEIVED: Readonly<Record<string, string>> = {
+  'connection-a':
+    'the first connection not accepted yet is accepted first, its "pipe+file" message with the root\'s own pipe (what its write end writes) ' +
+    'and regular file (one offset with the root\'s fd), then "memfd" with its memfd only in flight ("memfd-data"), its credentials the root\'s, ' +
+    'and it carries data back',
+  'connection-b': "the child's connection comes second, its message with the child's credentials and the same pipe again",
+  'connection-c': 'the connection whose message carries nothing comes last, and carries data back',
+  child: 'the child runs on and ends well',
 };
 
 export const unixRightsScenarios: readonly Scenario[] = [
@@ -69,6 +81,48 @@ export const unixRightsScenarios: readonly Scenario[] = [
       'unix-dgram-rights.inspect': 'inspect shows which queued datagrams carry files, and their ids',
       'unix-dgram-rights.hostile-id': 'an image whose datagram carries a file id no File has is refused at restart',
       'unix-dgram-rights.hostile-uncarried': 'an image with files in flight that no datagram carries is refused at restart',
+    },
+  },
+  {
+    name: 'unix-pending-rights',
+    run: cycle('unix_pending_rights', inDir, { after: shellHook('unix-rights', 'after_unix_pending_rights') }),
+    timeoutSeconds: 120,
+    costSeconds: 25,
+    checks: {
+      'unix-pending-rights.checkpoint':
+        "a tree with files in flight in the messages of a unix listener's connections not accepted yet is checkpointed and killed",
+      'unix-pending-rights.exit-status': 'the restarted tree accepts each connection, reads its messages with their files and ends well',
+      ...Object.fromEntries(
+        Object.entries(PENDING_RECEIVED).map(([name, what]) => [`unix-pending-rights.${name}`, `after a restart, ${what}`]),
+      ),
+      'unix-pending-rights.inspect': "inspect shows which messages of a listener's pending connections carry files, and their ids",
+      'unix-pending-rights.hostile-id': 'an image whose pending message carries a file id no File has is refused at restart',
+      'unix-pending-rights.hostile-count': 'an image with fewer fd lists than a pending connection has messages is refused at restart',
+      'unix-pending-rights.hostile-too-many': 'an image whose pending message carries more than SCM_MAX_FD files is refused at restart',
+      'unix-pending-rights.hostile-uncarried': 'an image with files in flight that no pending message carries is refused at restart',
+    },
+  },
+  {
+    name: 'unix-pending-rights-running',
+    run: shell('unix-rights', 'unix_pending_rights_running'),
+    cli: true,
+    timeoutSeconds: 90,
+    costSeconds: 5,
+    checks: {
+      'unix-pending-rights-running.checkpoint':
+        "a checkpoint leaving the tree running saves the files in flight in its listener's pending connections and leaves it running",
+      ...Object.fromEntries(
+        Object.entries(PENDING_RECEIVED).map(([name, what]) => [
+          `unix-pending-rights-running.${name}`,
+          `after a leave-running checkpoint, ${what}`,
+        ]),
+      ),
+      'unix-pending-rights-running.nested':
+        'a checkpoint refuses a connection not accepted yet whose message carries a unix socket with files in flight in its own queue, naming the listener’s fd',
+      'unix-pending-rights-running.nested-alive':
+        'the process refused for a socket in flight carrying files in its pending connection runs on',
+      'unix-pending-rights-running.nested-kept':
+        'the process refused accepts the connection, and through the socket it carries receives the pipe',
     },
   },
   {

@@ -155,6 +155,20 @@ scenario_tcp_hold_rmmod() {
 	rm -f "$hd/tree.img"
 }
 
+# start_syn_sent: tcp_syn_sent's peer (pid ppid_) and client (spid) in
+# $hd, for the check $hc; a failure to get ready is $hc.checkpoint's.
+start_syn_sent() {
+	cptctl_serve || return
+	mkdir -p "$hd"
+	"$workloads/tcp_syn_sent" peer "$hd" >"$hd/peer.out" 2>&1 </dev/null &
+	ppid_=$!
+	wait_for_line "$hd/peer.out" READY
+	spid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$hd/client.out" "$workloads/tcp_syn_sent" client "$hd")
+	wait_for_line "$hd/client.out" READY && return
+	result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/peer.out" "$hd/client.out" | tr '\n' ' ')"
+	return 1
+}
+
 # Connections still connecting (test/workloads/tcp_syn_sent.c): the tree's
 # two SYN_SENT connections to listeners outside it that drop every SYN
 # (backlog full) are checkpointed --kill --tcp-established; the listeners
@@ -163,16 +177,7 @@ scenario_tcp_hold_rmmod() {
 # completes for poll(), the interrupted blocking one returns 0; no reset.
 scenario_tcp_syn_sent() {
 	hc=tcp-syn-sent hd=$scratch/syn-sent
-	cptctl_serve || return
-	mkdir -p "$hd"
-	"$workloads/tcp_syn_sent" peer "$hd" >"$hd/peer.out" 2>&1 </dev/null &
-	ppid_=$!
-	wait_for_line "$hd/peer.out" READY
-	spid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$hd/client.out" "$workloads/tcp_syn_sent" client "$hd")
-	if ! wait_for_line "$hd/client.out" READY; then
-		result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/peer.out" "$hd/client.out" | tr '\n' ' ')"
-		return
-	fi
+	start_syn_sent || return
 	isn4=$(sed -n 's/^ISN4 //p' "$hd/client.out") isn6=$(sed -n 's/^ISN6 //p' "$hd/client.out")
 	rsts=$(out_rsts)
 	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
@@ -206,4 +211,52 @@ scenario_tcp_syn_sent() {
 			.recordList[\$i].message.files[\$f].inet |= ($(echo "$edit" | cut -d: -f2))" "${edit##*:}"
 	done
 	check_edited_restarts
+}
+
+# Whether a socket to port $1 (decimal) is SYN_SENT, in /proc/net/tcp or tcp6.
+syn_sent_to() {
+	awk -v p="$(printf ':%04X' "$1")" '$3 ~ p "$" && $4 == "02" { found = 1 } END { exit !found }' \
+		/proc/net/tcp /proc/net/tcp6
+}
+
+# A connection still connecting at the restart whose SYN retries run out
+# before the restart's final step: the tree's two SYN_SENT connections
+# (tcp_syn_sent, listeners that drop every SYN) are checkpointed --kill
+# --tcp-established, then restarted with net.ipv4.tcp_syn_retries 1 (a SYN
+# and one retransmission: some 3 s) while cptctl is stopped from the moment
+# the restored root exists until both connections are closed, before its
+# FINALIZE; the final step drops their holds all the same.
+scenario_tcp_syn_timeout() {
+	hc=tcp-syn-timeout hd=$scratch/syn-timeout
+	start_syn_sent || return
+	read -r port4 port6 <"$hd/ports"
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
+	status=$?
+	pass_if "$hc.checkpoint" "checkpoint --kill --tcp-established exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
+	wait_for_pid_gone "$spid"
+	retries=$(cat /proc/sys/net/ipv4/tcp_syn_retries)
+	echo 1 >/proc/sys/net/ipv4/tcp_syn_retries
+	"$cptctl" restart "$hd/tree.img" >"$hd/restart.out" 2>"$hd/restart.err" </dev/null &
+	rpid=$!
+	# The restored root exists: cptctl waits for its tree's build, before
+	# its FINALIZE. Watched without a pause (the build takes a moment).
+	until [ -d "/proc/$spid" ] || ! kill -0 "$rpid" 2>/dev/null; do :; done
+	kill -STOP "$rpid"
+	wait_until eval 'syn_sent_to "$port4" && syn_sent_to "$port6"'
+	seen=$?
+	wait_until eval '! syn_sent_to "$port4" && ! syn_sent_to "$port6"'
+	closed=$?
+	cptctl_in "$hd/holds-stopped" "$hd/holds-stopped" release --list
+	kill -CONT "$rpid"
+	pass_if "$hc.timed-out" "SYN_SENT seen: $seen, closed: $closed; holds before the final step: $(tr '\n' ' ' <"$hd/holds-stopped")" \
+		eval '[ "$seen" -eq 0 ] && [ "$closed" -eq 0 ] && [ "$(grep -c "^TCP .* -> .* (held for uid 0)" "$hd/holds-stopped")" -eq 2 ]'
+	wait_until test ! -d "/proc/$spid" || kill -KILL "$spid"
+	wait "$rpid"
+	echo "$retries" >/proc/sys/net/ipv4/tcp_syn_retries
+	cptctl_in "$hd/holds-after" "$hd/holds-after" release --list
+	pass_if "$hc.hold-dropped" "holds after the restart: $(tr '\n' ' ' <"$hd/holds-after")" \
+		grep -q '^no TCP holds' "$hd/holds-after"
+	kill "$ppid_" 2>/dev/null
+	wait "$ppid_" 2>/dev/null
+	rm -f "$hd/tree.img"
 }

@@ -87,3 +87,46 @@ scenario_unix_dgram_rights_refused() {
 		"fd 3: a file in flight with O_ASYNC, a SIGIO owner or a lease is not supported" \
 		"$workloads/unix_dgram_rights" refused
 }
+
+# After the unix-pending-rights cycle: inspect shows which messages of the
+# listener's (fd 3's) pending connections carry files, the pipe's read end
+# in the first connection's first message and the child's; hostile images
+# of them are refused.
+after_unix_pending_rights() {
+	inspect_shows unix-pending-rights.inspect "$img" 'listening|in flight' \
+		'stream listening on .*/srv, backlog 8, SO_PASSCRED, socket file [^;]*; not accepted yet: pair [0-9]+ \(2 queued \(14 bytes, 2 with credentials [^)]*, 2 carrying files \(([0-9]+), [0-9]+; [0-9]+\)\)\), pair [0-9]+ \(1 queued \(5 bytes, 1 with credentials [^)]*, 1 carrying files \(\1\)\)\), pair [0-9]+ \(1 queued \(5 bytes, 1 with credentials [^)]*\)\)' \
+		'in flight: file [0-9]+ .*pipe [0-9]+' \
+		'in flight: file [0-9]+ .*memfd:cpt-upr'
+	"$cptctl" inspect --json "$img" >"$scratch/upr.json" 2>"$scratch/json.err"
+	restart_file_edited unix-pending-rights.hostile-id "$scratch/upr.json" UNIX_LISTENER unixPending \
+		'map(.rights = ((.rights // []) | map(.fileIds = ((.fileIds // []) | map(999999)))))' "a queued message names no file"
+	restart_file_edited unix-pending-rights.hostile-count "$scratch/upr.json" UNIX_LISTENER unixPending \
+		'.[0].rights |= .[0:1]' "malformed File"
+	restart_file_edited unix-pending-rights.hostile-too-many "$scratch/upr.json" UNIX_LISTENER unixPending \
+		'.[0].rights[0].fileIds |= [range(254) | 1]' "malformed File"
+	restart_file_edited unix-pending-rights.hostile-uncarried "$scratch/upr.json" UNIX_LISTENER unixPending \
+		'map(del(.rights))' "is in flight, but no message of its process carries it"
+	check_edited_restarts
+}
+
+# A checkpoint that leaves the tree running leaves every pending connection
+# with its messages and their files: the workload's own checks after it
+# pass as without it. Then a refusal: a pending connection's message
+# carrying a unix socket that carries files itself, the tree running on.
+scenario_unix_pending_rights_running() {
+	mkdir -p "$scratch/upr"
+	if ! start_workload upr "$workloads/unix_pending_rights" "$scratch/upr"; then
+		result unix-pending-rights-running.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+	else
+		cptctl_run "$scratch/upr.ckpt" "$scratch/upr.ckpt" checkpoint "$pid" -o "$scratch/upr.img"
+		status=$?
+		pass_if unix-pending-rights-running.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/upr.ckpt")" \
+			eval '[ "$status" -eq 0 ] && [ -d "/proc/$pid" ]'
+		touch "$scratch/upr/go"
+		wait_for_line "$out" "RESULT child"
+		sed -n "s/^RESULT /RESULT unix-pending-rights-running./p" "$out"
+	fi
+	expect_refusal unix-pending-rights-running nested \
+		"fd 3: a unix socket in flight (SCM_RIGHTS) with fds in flight in its queue is not supported" \
+		"$workloads/unix_pending_rights" nested
+}

@@ -1,0 +1,49 @@
+// The features a restart asks the module for because of what the image
+// holds: a field that a module without the feature would not read, and so
+// would restore the rest without what it holds (files in flight in a unix
+// connection not accepted yet). Found before CPT_IOC_INIT by a walk over
+// the image's record headers, reading only the FILES records' payloads;
+// the module checks framing, CRCs and every value itself.
+import type { ImageAbi } from '../../image/abi.js';
+import { checkRecordHeader, CRC_SIZE, decodeRecordHeader, RECORD_HEADER_SIZE, recordLocation } from '../../image/framing.js';
+import { PositionedSource, readUpTo } from '../../image/io.js';
+import type { Files } from '../../image/schema.js';
+import { decodeMessage } from '../../image/schema.js';
+import type { FeatureName } from '../../native.js';
+
+/** What one FILES record needs: UNIX_PENDING_RIGHTS for a pending connection's files in flight. */
+export function featuresOfFiles(files: Files): FeatureName[] {
+  const rights = files.files.some((file) => file.unixPending.some((p) => p.rights.some((r) => r.fileIds.length > 0)));
+  return rights ? ['UNIX_PENDING_RIGHTS'] : [];
+}
+
+/**
+ * The features the image's FILES records need, read through `fd` (a
+ * regular file) without moving its position. A record this walk cannot
+ * read (truncated, malformed) ends it: the module refuses that image by
+ * itself, saying where.
+ */
+export async function imageFeatures(abi: ImageAbi, fd: number): Promise<FeatureName[]> {
+  const needed = new Set<FeatureName>();
+  let offset = 0;
+  for (let index = 0; ; index++) {
+    const source = new PositionedSource(fd, offset);
+    const headerBytes = await readUpTo(source, RECORD_HEADER_SIZE);
+    if (headerBytes.length < RECORD_HEADER_SIZE) break;
+    const header = decodeRecordHeader(headerBytes);
+    const length = checkRecordHeader(abi, header, recordLocation(index, offset));
+    if (abi.typeName(header.type) === 'FILES') {
+      const payload = await readUpTo(source, length);
+      if (payload.length < length) break;
+      let files: Files;
+      try {
+        files = decodeMessage('Files', payload);
+      } catch {
+        break;
+      }
+      for (const name of featuresOfFiles(files)) needed.add(name);
+    }
+    offset += RECORD_HEADER_SIZE + length + CRC_SIZE;
+  }
+  return [...needed];
+}
