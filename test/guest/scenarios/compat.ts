@@ -84,7 +84,10 @@ export const compatScenarios: readonly Scenario[] = [
       'compat.alone-first': `compat_fail=${COMPAT_CHECKS[0]} alone refuses the load, naming it`,
       'compat.alone-last': `compat_fail=${COMPAT_CHECKS[COMPAT_CHECKS.length - 1]} alone refuses the load, naming it`,
       ...Object.fromEntries(
-        COMPAT_CHECKS.map((name) => [`compat.forced-${name}`, `compat_fail naming ${name} among others refuses the load, naming ${name} and counting it`]),
+        COMPAT_CHECKS.map((name) => [
+          `compat.forced-${name}`,
+          `compat_fail naming ${name} among others refuses the load, naming ${name} and counting it`,
+        ]),
       ),
       'compat.unknown-name-refused': 'compat_fail with an unknown name in its list refuses the load, naming it',
       'compat.check-shows-refusal': 'after a refused load cptctl check fails, shows the reason and points at dmesg',
