@@ -21,7 +21,7 @@ export const alarmTimerScenarios: readonly Scenario[] = [
     name: 'alarm-timers',
     run: cycle('alarm_timers', inDir),
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'alarm-timers.checkpoint': 'a root process with absolute and alarm-clock POSIX timers and timerfds is checkpointed and killed',
       'alarm-timers.exit-status': 'the restarted process checks its alarm-clock and absolute timers and ends well',
