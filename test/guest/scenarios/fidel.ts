@@ -146,7 +146,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_gaps'),
     cli: true,
     timeoutSeconds: 330,
-    costSeconds: 13,
+    costSeconds: 7,
     checks: Object.fromEntries(
       gaps.flatMap(([kind, what]) => [
         [`fidel-gaps.${kind}`, `a checkpoint --kill refuses ${what}, by name`],

@@ -51,7 +51,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_user'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 7,
+    costSeconds: 6,
     checks: {
       'inet-user.checkpoint': 'nobody checkpoints its own server holding TCP and UDP sockets',
       'inet-user.exit-status': 'the server restarted by nobody (with CAP_CHECKPOINT_RESTORE) ends well',
@@ -83,7 +83,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_port_taken'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 4,
+    costSeconds: 1,
     checks: {
       'inet-port-taken.refused': 'a restart whose port another socket took fails, naming the fd, address and port',
       'inet-port-taken.nothing-bound': 'the failed restart leaves nothing bound: the port of the socket it had bound is free',

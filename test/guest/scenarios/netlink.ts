@@ -62,7 +62,7 @@ export const netlinkScenarios: readonly Scenario[] = [
     run: shell('netlink', 'netlink_user'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 17,
+    costSeconds: 6,
     checks: {
       'netlink-user.checkpoint': 'nobody checkpoints its process holding netlink sockets',
       'netlink-user.exit-status': 'nobody’s restarted process checks its netlink sockets and ends well',
@@ -74,7 +74,7 @@ export const netlinkScenarios: readonly Scenario[] = [
     run: shell('netlink', 'netlink_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 15,
+    costSeconds: 2,
     checks: Object.fromEntries(
       (
         [

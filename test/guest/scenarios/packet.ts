@@ -12,7 +12,7 @@ export const packetScenarios: readonly Scenario[] = [
     name: 'packet',
     run: cycle('packet_sockets', (dir) => ['serve', ...inDir(dir)], { after: shellHook('packet', 'after_packet') }),
     timeoutSeconds: 150,
-    costSeconds: 10,
+    costSeconds: 5,
     checks: {
       'packet.checkpoint': 'a process holding packet sockets is checkpointed and killed',
       'packet.exit-status': 'the restarted process checks its packet sockets and ends well',
@@ -47,7 +47,7 @@ export const packetScenarios: readonly Scenario[] = [
     run: shell('packet', 'packet_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 10,
+    costSeconds: 2,
     checks: Object.fromEntries(
       (
         [

@@ -53,7 +53,7 @@ export const pidfdScenarios: readonly Scenario[] = [
     run: shell('pidfd', 'pidfd_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 6,
+    costSeconds: 1,
     checks: Object.fromEntries(
       (
         [

@@ -103,7 +103,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'kill-races',
     run: shell('race', 'kill_races', { tree_runs: String(KILL_TREE_RUNS) }),
     timeoutSeconds: 90,
-    costSeconds: 17,
+    costSeconds: 20,
     checks: {
       'race.kill-thread': 'a thread exiting at a random point of its checkpoint: a clean failure or an image',
       'race.kill-child': 'a child killed at a random point of its checkpoint: a clean failure or an image, the rest thawed',

@@ -9,7 +9,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_filters'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 9,
+    costSeconds: 3,
     checks: {
       'seccomp-filter.checkpoint': 'a process under two seccomp filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL) is checkpointed',
       'seccomp-filter.inspect':
@@ -31,7 +31,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_tsync'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 6,
+    costSeconds: 1,
     checks: {
       'seccomp-tsync.checkpoint': 'a process whose three threads share a filter installed with TSYNC is checkpointed',
       'seccomp-tsync.exit-status': 'the restarted threads check themselves and end well',

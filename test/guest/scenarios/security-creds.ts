@@ -21,7 +21,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'sandbox_kept'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 18,
+    costSeconds: 8,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',
@@ -46,7 +46,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'seccomp_kept'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 6,
+    costSeconds: 1,
     checks: {
       'sandbox-seccomp.checkpoint': 'root checkpoints a sandboxed root service under a seccomp filter',
       'sandbox-seccomp.exit-status': 'the sandboxed service under a seccomp filter restarted by root checks itself and ends well',
@@ -61,7 +61,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'cwd_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 9,
+    costSeconds: 4,
     checks: {
       'creds.cwd-needs-chdir-rights': 'a restart into a working directory the caller may not enter (chdir rights) is refused, naming it',
     },

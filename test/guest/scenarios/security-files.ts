@@ -11,7 +11,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'fd_race'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 13,
+    costSeconds: 7,
     checks: {
       'fd-race-inotify.attempts':
         'restarts of an inotify instance run while another thread of the restoring process swaps fds (dup2), every one ending in an errno',
@@ -70,7 +70,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_names'),
     cli: true,
     timeoutSeconds: 100,
-    costSeconds: 11,
+    costSeconds: 13,
     checks: {
       'unix-names.image': 'a process holding a unix socket pair is checkpointed, and its image edited to name an end three ways',
       'unix-names-held.refused': 'a socket pair end named in the image with an abstract name another socket holds is refused, naming it',

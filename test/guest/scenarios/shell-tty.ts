@@ -10,7 +10,7 @@ export const shellTtyScenarios: readonly Scenario[] = [
     run: shell('shell-tty', 'shell_tty'),
     cli: true,
     timeoutSeconds: 100,
-    costSeconds: 15,
+    costSeconds: 8,
     checks: {
       'shell-tty.checkpoint': "a foreground job with its shell's terminal at fds 10-13 and as its controlling terminal is checkpointed",
       'shell-tty.inspect': "inspect shows the shell's terminal, how each fd opened it, and the foreground group",

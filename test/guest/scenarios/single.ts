@@ -55,7 +55,7 @@ export const singleScenarios: readonly Scenario[] = [
     run: shell('single', 'piped'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 13,
+    costSeconds: 6,
     checks: {
       'piped.exit-status': 'checkpoint -o - --kill | restart - works',
       'piped.pid': 'a piped restart has the old pid',

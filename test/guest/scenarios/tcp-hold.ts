@@ -67,7 +67,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_release'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 29,
+    costSeconds: 10,
     checks: {
       'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',

@@ -66,7 +66,7 @@ export const treeScenarios: readonly Scenario[] = [
     // Then two --pidns restarts of its image at once.
     run: cycle('threads_token', inDir, { after: shellHook('tree', 'pidns_both') }),
     timeoutSeconds: 60,
-    costSeconds: 7,
+    costSeconds: 4,
     checks: {
       'threads.exit-status': 'a 7-thread process restarts and exits 0',
       'threads.join': 'pthread_join works after restart (clear_child_tid)',

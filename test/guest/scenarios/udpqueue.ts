@@ -131,7 +131,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     run: shell('udpqueue', 'udp_queue_refused'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 5,
+    costSeconds: 1,
     checks: Object.fromEntries(
       (
         [

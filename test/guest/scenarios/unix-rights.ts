@@ -76,7 +76,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_dgram_rights_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 4,
+    costSeconds: 1,
     checks: {
       'unix-dgram-rights-refused.async':
         'a checkpoint refuses a bound datagram socket whose queued message carries a pipe with O_ASYNC, naming the fd that carries it',
@@ -89,7 +89,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_rights_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 13,
+    costSeconds: 1,
     checks: {
       'unix-rights-refused.nested':
         'a checkpoint refuses a unix socket in flight whose own queue carries files, naming the fd that carries it',

@@ -38,7 +38,7 @@ export const unixextScenarios: readonly Scenario[] = [
     run: shell('unixext', 'unixext_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 1,
     checks: Object.fromEntries(
       REFUSED.flatMap(([kind, what]) => [
         [`unixext-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],

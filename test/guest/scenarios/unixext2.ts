@@ -36,7 +36,7 @@ export const unixext2Scenarios: readonly Scenario[] = [
     run: shell('unixext2', 'unixext2_stream'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 16,
+    costSeconds: 3,
     checks: {
       'unixext2-stream.refused':
         'without --ext-unix-sk, a checkpoint refuses a stream socket connected to a server outside the tree, naming the fd and the option',
