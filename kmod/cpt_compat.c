@@ -102,9 +102,14 @@
  *                 copy of struct netlink_sock's head as getsockname() and
  *                 setsockopt() made it, and as dumping once an RTM_GETLINK
  *                 dump is asked for and not read (cpt_compat_netlink.c)
- * The module parameter compat_fail=NAME forces a check to fail after it ran,
- * to test the refusal; compat_checks lists the checks and their outcome, and
- * compat_built_for the kernel release the module was built for.
+ * The module parameter compat_fail=NAME[,NAME...] forces each check named to
+ * fail after it ran, to test the refusal: a forced failure leaves the kernel
+ * as the passed check did, so the later checks still run and fail on their
+ * own if forced, each with its line, and the load is refused at the end
+ * (one load tests every refusal; a real failure stops the checks at once,
+ * since later ones may rely on what it found). compat_checks lists the
+ * checks and their outcome, and compat_built_for the kernel release the
+ * module was built for.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -1003,22 +1008,59 @@ void cpt_compat_exit(void)
 	cpt_compat_probes = false;
 }
 
+/* Whether the len bytes at name are the name of a compat check. */
+static bool cpt_compat_known(const char *name, size_t len)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cpt_compat_checks); i++)
+		if (strlen(cpt_compat_checks[i].name) == len &&
+		    !strncmp(cpt_compat_checks[i].name, name, len))
+			return true;
+	return false;
+}
+
+/* Whether name is an entry of compat_fail's comma-separated list. */
 static bool cpt_compat_forced(const char *name)
 {
-	return compat_fail && !strcmp(compat_fail, name);
+	const char *entry = compat_fail;
+	size_t len;
+
+	while (entry && *entry) {
+		len = strchrnul(entry, ',') - entry;
+		if (len == strlen(name) && !strncmp(entry, name, len))
+			return true;
+		entry += len + (entry[len] == ',');
+	}
+	return false;
+}
+
+/* compat_fail's first entry that names no check (or is empty), its length in len; or NULL. */
+static const char *cpt_compat_unknown_forced(size_t *len)
+{
+	const char *entry = compat_fail;
+
+	for (;;) {
+		*len = strchrnul(entry, ',') - entry;
+		if (!cpt_compat_known(entry, *len))
+			return entry;
+		if (!entry[*len])
+			return NULL;
+		entry += *len + 1;
+	}
 }
 
 int cpt_compat_init(void)
 {
-	unsigned int i;
+	unsigned int i, forced = 0;
+	const char *unknown;
+	size_t len;
 	int ret;
 
 	if (compat_fail && *compat_fail) {
-		for (i = 0; i < ARRAY_SIZE(cpt_compat_checks); i++)
-			if (cpt_compat_forced(cpt_compat_checks[i].name))
-				break;
-		if (i == ARRAY_SIZE(cpt_compat_checks)) {
-			pr_err("compat_fail=%s names no compat check\n", compat_fail);
+		unknown = cpt_compat_unknown_forced(&len);
+		if (unknown) {
+			pr_err("compat_fail=%.*s names no compat check\n", (int)len, unknown);
 			return -EINVAL;
 		}
 	}
@@ -1029,14 +1071,23 @@ int cpt_compat_init(void)
 		ret = check->run();
 		if (ret == CPT_COMPAT_UNTESTED)
 			pr_info("compat check %s untested: %s\n", check->name, cpt_compat_why);
-		if (ret >= 0 && cpt_compat_forced(check->name))
-			ret = cpt_compat_fail("forced by compat_fail=%s", compat_fail);
+		if (ret >= 0 && cpt_compat_forced(check->name)) {
+			pr_err("compat check %s failed: forced by compat_fail=%s\n", check->name,
+			       check->name);
+			forced++;
+			continue;
+		}
 		if (ret < 0) {
 			pr_err("compat check %s failed: %s\n", check->name, cpt_compat_why);
 			cpt_compat_exit();
 			return ret;
 		}
 		cpt_compat_outcome[i] = ret;
+	}
+	if (forced) {
+		pr_err("load refused: %u compat checks forced to fail\n", forced);
+		cpt_compat_exit();
+		return -ENOEXEC;
 	}
 	return 0;
 }

@@ -1,24 +1,24 @@
-// Several cptctl command lines run by one node, for the guest's shell
-// scenarios: node's start-up, seconds under emulation, is paid once instead
-// of once per call. Each line goes through run() of cptctl's bundle, what
-// bin/cptctl calls, so that its exit status and messages are cptctl's own;
-// the launcher itself is tested by every other call of the shell scenarios.
-// Usage:
-//   node dist/test/guest/cptctl-batch.js DIR STEM ARG... [';' STEM ARG...]...
-//     writes the output, errors and exit status of each to DIR/STEM.out,
-//     DIR/STEM.err and DIR/STEM.status, one line after the other (lib.sh's
-//     check_edited_restarts: hostile images encoded, each restart refused);
+// cptctl's command lines run by one node for the guest's shell scenarios
+// (lib.sh's cptctl_in), as the shell sends them, one at a time, between
+// steps of its own: node's start-up, seconds under emulation, is paid once
+// per boot instead of once per call. Each line goes through run() of
+// cptctl's bundle, what bin/cptctl calls, so that its exit status and
+// messages are cptctl's own; the launcher itself is tested by the shell
+// scenarios' other calls. The driver starts it (cptctl-server.ts):
 //   node dist/test/guest/cptctl-batch.js --serve REQUESTS REPLIES
-//     runs command lines as the shell sends them, one at a time, between
-//     steps of its own (lib.sh's cptctl_serve and cptctl_in): each request
-//     written to the FIFO REQUESTS is the file for the output, the file for
-//     the errors (the same path for both: one file, as 2>&1 does), then the
-//     arguments, a line each; the exit status goes back through the FIFO
-//     REPLIES. An empty request ends it.
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+// Each request written to the FIFO REQUESTS is a line with the count of
+// the lines that follow: the file for the output, the file for the errors
+// (the same path for both: one file, as 2>&1 does), then the arguments, a
+// line each; the exit status goes back through the FIFO REPLIES. A
+// request of no lines ends it. While no request runs, it reaps its
+// children that ended (the roots restarts --detach left it), as init
+// reaps those of bin/cptctl.
+import { closeSync, constants, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 
+import { loadAddon } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 
 interface Cli {
@@ -26,16 +26,6 @@ interface Cli {
 }
 
 const cli = createRequire(import.meta.url)(join(packageRoot, 'dist', 'src', 'cli.bundle.cjs')) as Cli;
-
-/** The command lines of argv: a stem and its arguments each, between lone `;`s. */
-function commandLines(args: readonly string[]): string[][] {
-  const lines: string[][] = [[]];
-  for (const arg of args) {
-    if (arg === ';') lines.push([]);
-    else lines[lines.length - 1]?.push(arg);
-  }
-  return lines.filter((line) => line.length > 0);
-}
 
 /** A stand-in for process.stdout.write or process.stderr.write that writes to fd instead. */
 function writeTo(fd: number): typeof process.stdout.write {
@@ -49,12 +39,12 @@ function writeTo(fd: number): typeof process.stdout.write {
   return write;
 }
 
-/** The streams this node shares with the shell that started it: written to as they are. */
+/** The streams this node shares with the driver, and so with its shells: written to as they are. */
 const SHARED_OUTPUTS: Readonly<Record<string, number>> = { '/dev/stdout': 1, '/dev/stderr': 2 };
 
 /**
  * A file to write to, as the shell's `>` opens it; /dev/stdout and
- * /dev/stderr are this node's own, which it shares with the shell (opened
+ * /dev/stderr are this node's own, which the shell's are too (opened
  * again, a pipe's might fail and a file's would be written over from its
  * start).
  */
@@ -83,38 +73,87 @@ async function runTo(outPath: string, errPath: string, args: readonly string[]):
   }
 }
 
-async function runLine(dir: string, stem: string, args: readonly string[]): Promise<void> {
-  const status = await runTo(join(dir, `${stem}.out`), join(dir, `${stem}.err`), args);
-  writeFileSync(join(dir, `${stem}.status`), `${status}\n`);
+/** This node's children that ended and wait to be reaped: zombies among its threads' children. */
+function endedChildren(): number[] {
+  const children = readdirSync('/proc/self/task').flatMap((tid) => readText(`/proc/self/task/${tid}/children`).split(' '));
+  const ended = (pid: string): boolean => {
+    const stat = readText(`/proc/${pid}/stat`);
+    return stat.charAt(stat.lastIndexOf(')') + 2) === 'Z';
+  };
+  return children.filter((pid) => /^\d+$/.test(pid) && ended(pid)).map(Number);
 }
 
-/** The requests of the FIFO `requests`, each answered through the FIFO `replies`, until an empty one. */
-async function serve(requests: string, replies: string): Promise<void> {
-  for (;;) {
-    // Opening a FIFO waits for the other end: each request is one writer's, read to its close.
-    const lines = readFileSync(requests, 'utf8').split('\n');
-    const [outPath, errPath, ...args] = lines.slice(0, -1);
-    if (outPath === undefined || errPath === undefined) return;
-    let status: number;
-    try {
-      status = await runTo(outPath, errPath, args);
-    } catch (error: unknown) {
-      // Not cptctl's (run() reports its own): the request itself was wrong, e.g. a file that cannot be written.
-      writeSync(2, `cptctl-batch: ${error instanceof Error ? error.message : String(error)}\n`);
-      status = 1;
-    }
-    writeFileSync(replies, `${status}\n`);
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }
 
-const [first, ...rest] = process.argv.slice(2);
-if (first === '--serve') {
-  const [requests, replies] = rest;
-  if (requests === undefined || replies === undefined) throw new Error('usage: cptctl-batch --serve REQUESTS REPLIES');
-  await serve(requests, replies);
-} else {
-  if (first === undefined) throw new Error('usage: cptctl-batch DIR STEM ARG... [; STEM ARG...]...');
-  for (const [stem, ...args] of commandLines(rest)) {
-    if (stem !== undefined) await runLine(first, stem, args);
-  }
+/**
+ * The requests of the FIFO `requests`, each answered through the FIFO
+ * `replies`, until an empty one. Both are held open for reading and
+ * writing: never at their end between requests, and the event loop stays
+ * free for SIGCHLD.
+ */
+function serve(requests: string, replies: string): Promise<void> {
+  const replyFd = openSync(replies, constants.O_RDWR | constants.O_NONBLOCK);
+  const input = new Socket({ fd: openSync(requests, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
+  input.setEncoding('utf8');
+  let buffered = '';
+  let busy = false;
+  // A child ended while a request ran: reaped once it is answered (a restart waits for its own).
+  let ended = false;
+  const reap = (): void => {
+    ended = busy;
+    if (busy) return;
+    for (const pid of endedChildren())
+      void loadAddon()
+        .waitForExit(pid)
+        .catch(() => undefined);
+  };
+  process.on('SIGCHLD', reap);
+  return new Promise((resolve) => {
+    const next = async (): Promise<void> => {
+      if (busy) return;
+      const lines = buffered.split('\n');
+      const count = Number(lines[0]);
+      if (lines.length < 2 || lines.length - 1 <= count) return;
+      if (!Number.isInteger(count) || count < 0) {
+        writeSync(2, `cptctl-batch: a request must start with its count of lines, not ${JSON.stringify(lines[0])}\n`);
+        buffered = '';
+        return;
+      }
+      buffered = lines.slice(count + 1).join('\n');
+      if (count === 0) {
+        input.destroy();
+        process.off('SIGCHLD', reap);
+        resolve();
+        return;
+      }
+      const [outPath, errPath, ...args] = lines.slice(1, count + 1);
+      busy = true;
+      let status: number;
+      try {
+        status = await runTo(outPath ?? '', errPath ?? '', args);
+      } catch (error: unknown) {
+        // Not cptctl's (run() reports its own): the request itself was wrong, e.g. a file that cannot be written.
+        writeSync(2, `cptctl-batch: ${error instanceof Error ? error.message : String(error)}\n`);
+        status = 1;
+      }
+      busy = false;
+      writeSync(replyFd, `${status}\n`);
+      if (ended) reap();
+      await next();
+    };
+    input.on('data', (chunk: string) => {
+      buffered += chunk;
+      void next();
+    });
+  });
 }
+
+const [mode, requests, replies] = process.argv.slice(2);
+if (mode !== '--serve' || requests === undefined || replies === undefined) throw new Error('usage: cptctl-batch --serve REQUESTS REPLIES');
+await serve(requests, replies);

@@ -6,7 +6,9 @@
 //   SCENARIO-END <name> done|timeout|error <seconds> <detail>
 // cptctl's checkpoint and restart run in this process where the command
 // line itself is not under test, so that node's start-up (about 3 s under
-// emulation) is paid once per boot, not twice per cycle. A scenario that
+// emulation) is paid once per boot, not twice per cycle; the shell
+// scenarios' other cptctl calls go through one more node for the boot
+// (cptctl-server.ts, lib.sh's cptctl_in). A scenario that
 // hangs costs itself only: the driver shows `ps` and the kernel log's tail,
 // kills every process the scenario left, and goes on with the next.
 // Usage (in the guest, from the repository): node dist/test/guest/driver.js SCENARIO...
@@ -23,12 +25,14 @@ import { shellExitStatus } from '../../src/commands/restart/status.js';
 import { loadAddon } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 import type { CycleRun, Scenario, ScenarioContext, Workload } from './scenarios/scenario.js';
+import { CptctlServer } from './cptctl-server.js';
 import { scenarioNamed } from './scenarios/table.js';
 
 const addon = loadAddon();
 const workloadDir = join(packageRoot, 'test', 'workloads', 'build');
 const shellDir = join(packageRoot, 'test', 'guest', 'shell');
 const scratchRoot = '/tmp/cpt-scenarios';
+const server = new CptctlServer('/tmp/cpt-driver');
 /**
  * How much slower than the stock guest kernel this one runs: vm/run
  * --debug-kernel (KASAN, lockdep) sets CPT_GUEST_TIME_SCALE, which stretches
@@ -155,11 +159,11 @@ class Context implements ScenarioContext {
 }
 
 function runShell(file: string, fn: string, environment: Readonly<Record<string, string>>): Promise<void> {
-  // cptctl_stop (lib.sh): the node that ran the function's cptctl_in calls, if any, ends with it.
-  const script = `. "$0/${file}.sh" && ${fn}; set -- $?; cptctl_stop 2>/dev/null; exit $1`;
+  const script = `. "$0/${file}.sh" && ${fn}`;
+  server.start();
   const child = spawn('/bin/sh', ['-c', script, shellDir], {
     cwd: packageRoot,
-    env: { ...process.env, ...environment },
+    env: { ...process.env, ...environment, ...server.env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -355,7 +359,9 @@ async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promi
     clearTimeout(timer);
   }
   if (verdict === 'done') await roundTripImages(context, scenario.name, dir);
-  const left = await killLeftovers(kept);
+  // cptctl_in's node goes on to the next scenario, unless this one was cut short in the middle of a call.
+  const serving = server.running;
+  const left = await killLeftovers(verdict === 'done' && serving !== undefined ? new Set([...kept, serving]) : kept);
   if (left.length > 0) print(`# ${scenario.name} left processes behind, killed: ${left.join(' ')}`);
   ensureModuleLoaded();
   print(`SCENARIO-END ${scenario.name} ${verdict} ${((Date.now() - started) / 1000).toFixed(1)} ${detail}`);

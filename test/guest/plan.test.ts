@@ -57,6 +57,6 @@ test('the boots share the cost out evenly', (t) => {
   t.true(heaviest - Math.min(...costs) <= costliest, `boot costs ${costs.join(', ')}`);
 });
 
-test('a scenario that tests the command line runs in shell, through bin/cptctl', (t) => {
+test('a scenario that tests the command line runs in shell', (t) => {
   for (const scenario of SCENARIOS.filter((s) => s.cli === true)) t.is(scenario.run.kind, 'shell', scenario.name);
 });

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import test from 'ava';
 
 import type { Scenario } from '../guest/scenarios/scenario.js';
-import { TWO_CPU_SCENARIOS, bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
+import { HANGING_SCENARIO, TWO_CPU_SCENARIOS, bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
 import type { CheckResult, GuestRun } from './guest.js';
 import { GUEST_TIMES_DIR, describeRun, parseResults, runInGuest } from './guest.js';
 import { roundTripDirFor, roundTripsUnder } from './round-trips.js';
@@ -78,11 +78,16 @@ function scenarioTests(scenario: Scenario, boot: () => Boot): void {
   }
 }
 
-/** Declares the tests of boot `index` (1-based) of the plan, for the ava file `caller` (import.meta.url). */
+/**
+ * Declares the tests of boot `index` (1-based) of the plan, for the ava
+ * file `caller` (import.meta.url). Boot 1 begins with the driver's own
+ * test (a boot of its own took some 30 s): HANGING_SCENARIO, then its
+ * share of the plan.
+ */
 export function defineGuestBoot(index: number, caller: string): void {
   const scenarios = planBoots()[index - 1];
   if (scenarios === undefined) throw new Error(`the plan has no boot ${index}`);
-  defineBoot(`boot ${index}`, scenarios, caller, 1);
+  defineBoot(`boot ${index}`, scenarios, caller, 1, index === 1 ? HANGING_SCENARIO : undefined);
 }
 
 /** Declares the tests of one boot with two CPUs of TWO_CPU_SCENARIOS, for the ava file `caller`. */
@@ -90,7 +95,27 @@ export function defineTwoCpuBoot(caller: string): void {
   defineBoot('two-CPU boot', TWO_CPU_SCENARIOS, caller, 2);
 }
 
-function defineBoot(label: string, scenarios: readonly Scenario[], caller: string, cpus: number): void {
+/**
+ * The driver's own contract, on the scenario that never ends which the
+ * boot began with: it is reported as timed out, with the guest's processes
+ * and the kernel log's tail; what it started is killed; the next scenario
+ * runs as usual (its own tests say how it ended).
+ */
+function driverContractTest(boot: () => Boot, hanging: Scenario, next: Scenario | undefined): void {
+  test('a hanging scenario times out with ps and dmesg shown, and the next one still runs', (t) => {
+    const { run } = boot();
+    const described = describeRun(run);
+    const name = hanging.name;
+    t.regex(run.stdout, new RegExp(`^RESULT ${name}\\.started PASS`, 'm'), described);
+    t.regex(run.stdout, new RegExp(`^SCENARIO-END ${name} timeout \\S+ no end within ${hanging.timeoutSeconds}s$`, 'm'), described);
+    t.regex(run.stdout, new RegExp(`^# ${name} ps: .*sleep 600$`, 'm'), described);
+    t.regex(run.stdout, new RegExp(`^# ${name} dmesg: `, 'm'), described);
+    t.regex(run.stdout, new RegExp(`^# ${name} left processes behind, killed: \\d+`, 'm'), described);
+    t.regex(run.stdout, new RegExp(`^SCENARIO-START ${next?.name ?? '(none)'}$`, 'm'), described);
+  });
+}
+
+function defineBoot(label: string, scenarios: readonly Scenario[], caller: string, cpus: number, hanging?: Scenario): void {
   let done: Boot | undefined;
   const boot = (): Boot => {
     if (done === undefined) throw new Error('the boot did not run');
@@ -99,8 +124,8 @@ function defineBoot(label: string, scenarios: readonly Scenario[], caller: strin
   test.before(async () => {
     const roundTripDir = roundTripDirFor(caller);
     rmSync(roundTripDir, { recursive: true, force: true });
-    const run = await runInGuest(['node', 'dist/test/guest/driver.js', ...scenarios.map((s) => s.name)], {
-      timeoutSeconds: bootTimeoutSeconds(scenarios),
+    const run = await runInGuest(['node', 'dist/test/guest/driver.js', ...[hanging ?? [], scenarios].flat().map((s) => s.name)], {
+      timeoutSeconds: bootTimeoutSeconds([hanging ?? [], scenarios].flat()),
       cpus,
       caller,
       env: { CPT_ROUNDTRIP_DIR: roundTripDir },
@@ -124,5 +149,6 @@ function defineBoot(label: string, scenarios: readonly Scenario[], caller: strin
       [],
     );
   });
+  if (hanging !== undefined) driverContractTest(boot, hanging, scenarios[0]);
   for (const scenario of scenarios) scenarioTests(scenario, boot);
 }

@@ -76,7 +76,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'chroot',
     run: cycle('chroot_state', inDir),
     timeoutSeconds: 120,
-    costSeconds: 12,
+    costSeconds: 1,
     checks: {
       'chroot.checkpoint': 'a chrooted tree (a root process and a service that dropped to nobody) is checkpointed and killed',
       'chroot.exit-status': 'the restarted tree checks its roots and working directories and ends well',
@@ -88,7 +88,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'chroot_user'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 20,
+    costSeconds: 8,
     checks: {
       'chroot-user.checkpoint': 'nobody checkpoints its own chrooted tree (chroot by root, then setuid nobody) and kills it',
       'chroot-user.nocap-refused':
@@ -102,7 +102,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'unix-moved',
     run: cycle('unix_moved', inDir),
     timeoutSeconds: 120,
-    costSeconds: 10,
+    costSeconds: 1,
     checks: {
       'unix-moved.checkpoint': 'a unix listener whose socket file was renamed into another directory is checkpointed and killed',
       'unix-moved.exit-status': 'the restarted listener checks its name and socket file and ends well',
@@ -117,7 +117,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-full',
     run: cycle('fidel', (dir) => ['full', ...inDir(dir)], { after: shellHook('fidel', 'after_fidel_full') }),
     timeoutSeconds: 120,
-    costSeconds: 10,
+    costSeconds: 5,
     checks: {
       'fidel-full.checkpoint': 'a process holding /dev/full at two paths is checkpointed and killed',
       'fidel-full.exit-status': 'the restarted process checks its /dev/full fds and ends well',
@@ -132,7 +132,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_refused'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 12,
+    costSeconds: 8,
     checks: Object.fromEntries(
       refused.flatMap(([kind, what]) => [
         [`fidel-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],
@@ -146,7 +146,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_gaps'),
     cli: true,
     timeoutSeconds: 330,
-    costSeconds: 30,
+    costSeconds: 7,
     checks: Object.fromEntries(
       gaps.flatMap(([kind, what]) => [
         [`fidel-gaps.${kind}`, `a checkpoint --kill refuses ${what}, by name`],
@@ -161,7 +161,7 @@ export const fidelScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // 14 of its 46 s in a suite (a busy host) were the round trips of its 12 images, now the host's.
-    costSeconds: 18,
+    costSeconds: 42,
     checks: {
       'fidel-hostile.direct-checkpoint': 'a process holding an O_DIRECT fd on 9p is checkpointed',
       'fidel-hostile.direct-tmpfs': 'its image with the file moved to tmpfs (no direct I/O) is refused at restart, naming the fd',

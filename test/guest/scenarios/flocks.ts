@@ -28,7 +28,7 @@ export const flocksScenarios: readonly Scenario[] = [
     name: 'flocks',
     run: cycle('flocks', (dir) => ['tree', dir], { after: shellHook('flocks', 'inspect_locks') }),
     timeoutSeconds: 120,
-    costSeconds: 13,
+    costSeconds: 4,
     checks: {
       'flocks.exit-status': 'a tree holding flock(), POSIX and OFD locks and sealed memfds restarts and checks out',
       ...prefixed('flocks', LOCK_CHECKS),
@@ -42,7 +42,7 @@ export const flocksScenarios: readonly Scenario[] = [
     run: shell('flocks', 'flocks_user'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 9,
+    costSeconds: 6,
     checks: {
       'flocks-user.checkpoint': 'nobody checkpoints its own tree holding locks and memfds',
       'flocks-user.exit-status': 'the tree restarted by nobody (with CAP_CHECKPOINT_RESTORE) exits well',
@@ -54,7 +54,7 @@ export const flocksScenarios: readonly Scenario[] = [
     run: shell('flocks', 'flocks_refused'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 5,
+    costSeconds: 4,
     checks: Object.fromEntries(
       (
         [

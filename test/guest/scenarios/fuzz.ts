@@ -92,7 +92,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     name: 'fuzz',
     run: fuzzRun({ name: 'fuzz', images: QUICK_SEEDS, count: 64, users: ['root', 'nobody'], failures: 'ci-failures' }),
     timeoutSeconds: 300,
-    costSeconds: 38,
+    costSeconds: 34,
     checks: fuzzChecks('fuzz', 'a process, a tree, threads, a tree of nobody, by root and nobody'),
   },
   {
@@ -101,7 +101,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     name: 'fuzz-kinds',
     run: fuzzRun({ name: 'fuzz-kinds', images: KIND_SEEDS, count: 80, users: ['root'], failures: 'ci-kinds-failures' }),
     timeoutSeconds: 230,
-    costSeconds: 66,
+    costSeconds: 37,
     checks: fuzzChecks(
       'fuzz-kinds',
       'established TCP connections, closing and half-closed ones, unix datagram sockets (with files in flight), files in flight in unix connections not accepted yet, fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',

@@ -24,7 +24,7 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 400,
     // 53.3 s of the guest's CPU in a boot, 34.2 s with one node for its cptctl calls (a loaded host: cost x0.64).
-    costSeconds: 34,
+    costSeconds: 32,
     checks: {
       'hugetlb-hostile.checkpoint': 'the hugetlb workload is checkpointed for the hostile images',
       ...Object.fromEntries(
@@ -44,7 +44,7 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     run: shell('hugetlb-hostile', 'hugetlb_readonly'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 11,
+    costSeconds: 4,
     checks: {
       'hugetlb-readonly.checkpoint': 'private hugetlb memory made read-only is checkpointed',
       'hugetlb-readonly.exit-status': 'the workload with read-only private hugetlb memory restarts and ends well',

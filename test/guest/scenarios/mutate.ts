@@ -73,7 +73,7 @@ function socketImageChecks(family: string, count: number): Scenario['checks'] {
 export const mutateScenarios: readonly Scenario[] = [
   mutateScenario(
     { name: 'mutate', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], mutants: 'mutate_cpu', count: MUTATE_CPU },
-    25,
+    20,
     {
       'mutate.unmutated-restores': 'the unmutated image restores',
       'mutate.mutants': `all ${countText(MUTATE_CPU)} mutants are tried`,
@@ -84,7 +84,7 @@ export const mutateScenarios: readonly Scenario[] = [
   ),
   // Every kind of file the module rebuilds: deleted files, a memfd,
   // eventfds, a signalfd, timerfds, an epoll instance, a FIFO with data.
-  mutateScenario({ name: 'mutate-files', workload: 'files_anon', args: (dir) => [dir], mutants: 'mutate_files', count: MUTATE_FILES }, 34, {
+  mutateScenario({ name: 'mutate-files', workload: 'files_anon', args: (dir) => [dir], mutants: 'mutate_files', count: MUTATE_FILES }, 23, {
     'mutate-files.unmutated-restores': 'an image with every rebuilt kind of file restores',
     'mutate-files.mutants': `all ${countText(MUTATE_FILES)} mutants of it are tried`,
     'mutate-files.mutants-clean': 'every mutant of it ends in an errno or a restored process',
@@ -99,7 +99,7 @@ export const mutateScenarios: readonly Scenario[] = [
       mutants: 'mutate_netlink',
       count: MUTATE_NETLINK,
     },
-    20,
+    19,
     socketImageChecks('netlink', MUTATE_NETLINK),
   ),
   // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
@@ -111,13 +111,13 @@ export const mutateScenarios: readonly Scenario[] = [
       mutants: 'mutate_packet',
       count: MUTATE_PACKET,
     },
-    20,
+    53,
     socketImageChecks('packet', MUTATE_PACKET),
   ),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
   mutateScenario(
     { name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc', count: MUTATE_IPC },
-    18,
+    14,
     {
       'mutate-ipc.unmutated-restores': 'an image with SysV objects, a POSIX message queue and a pty restores',
       'mutate-ipc.mutants': `all ${countText(MUTATE_IPC)} mutants of that image are tried`,

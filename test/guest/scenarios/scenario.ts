@@ -65,7 +65,7 @@ export interface CycleRun {
   readonly after?: Hook;
 }
 
-/** A shell function `scenario_FN` of test/guest/shell/FILE.sh, for what goes through bin/cptctl. */
+/** A shell function `scenario_FN` of test/guest/shell/FILE.sh, for what goes through cptctl's command line. */
 export interface ShellRun {
   readonly kind: 'shell';
   readonly file: string;
@@ -97,7 +97,12 @@ export interface Scenario {
   readonly timeoutSeconds: number;
   /** Seconds it takes in a TCG guest, measured: how boots are filled. */
   readonly costSeconds: number;
-  /** Goes through bin/cptctl because it tests the command line itself. */
+  /**
+   * Tests cptctl's command line itself (exit statuses, messages, output): a
+   * shell function, through bin/cptctl where the caller is under test (as
+   * another user, with other limits, a terminal, a pipe), else through
+   * lib.sh's cptctl_in (the same run() in the boot's one node).
+   */
   readonly cli?: boolean;
   /** Leaves the guest changed for good (Yama's ptrace scope): runs last in its boot. */
   readonly last?: boolean;

@@ -9,7 +9,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_filters'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 10,
+    costSeconds: 3,
     checks: {
       'seccomp-filter.checkpoint': 'a process under two seccomp filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL) is checkpointed',
       'seccomp-filter.inspect':
@@ -31,7 +31,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_tsync'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 9,
+    costSeconds: 1,
     checks: {
       'seccomp-tsync.checkpoint': 'a process whose three threads share a filter installed with TSYNC is checkpointed',
       'seccomp-tsync.exit-status': 'the restarted threads check themselves and end well',
@@ -44,7 +44,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_fork'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 33,
+    costSeconds: 30,
     checks: {
       'seccomp-fork.checkpoint': 'a parent and child sharing a filter, each with its own over it, are checkpointed',
       'seccomp-fork.shared-prefix': 'the image holds the shared filter once, and so does one taken again after a restart',
@@ -58,7 +58,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_nobody'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 20,
+    costSeconds: 17,
     checks: {
       'seccomp-nobody.checkpoint': 'a filtered process of nobody with no_new_privs is checkpointed',
       'seccomp-nobody.no-nnp-refused':
@@ -74,7 +74,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_listener_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 1,
     checks: {
       'seccomp.listener-refused':
         'a checkpoint of a process with a user-notification listener filter is refused, naming the pid and the listener',

@@ -9,7 +9,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'deleted_unreadable'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 10,
+    costSeconds: 8,
     checks: {
       'creds.deleted-unreadable-refused': 'a checkpoint of a deleted file its caller may not read is refused, naming the fd',
       'creds.deleted-unreadable-not-saved': 'the refused checkpoint wrote the content nowhere and left the target running',
@@ -21,7 +21,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'sandbox_kept'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 20,
+    costSeconds: 8,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',
@@ -46,7 +46,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'seccomp_kept'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 14,
+    costSeconds: 1,
     checks: {
       'sandbox-seccomp.checkpoint': 'root checkpoints a sandboxed root service under a seccomp filter',
       'sandbox-seccomp.exit-status': 'the sandboxed service under a seccomp filter restarted by root checks itself and ends well',
@@ -61,7 +61,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'cwd_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 10,
+    costSeconds: 4,
     checks: {
       'creds.cwd-needs-chdir-rights': 'a restart into a working directory the caller may not enter (chdir rights) is refused, naming it',
     },
@@ -71,7 +71,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'paths_task_creds'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 21,
+    costSeconds: 26,
     checks: {
       'creds.cwd-below-private-refused':
         "root's restart of nobody's process into a working directory below one nobody may not search is refused, naming it and nobody's ids",

@@ -11,7 +11,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'fd_race'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 12,
+    costSeconds: 7,
     checks: {
       'fd-race-inotify.attempts':
         'restarts of an inotify instance run while another thread of the restoring process swaps fds (dup2), every one ending in an errno',
@@ -29,7 +29,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'pty_fifo'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 16,
+    costSeconds: 8,
     checks: {
       'pty-fifo.image': 'an image of a pty session is edited so that its pty slave is a FIFO, opened read-only',
       'pty-fifo.refused': 'a restart whose pty slave path is a FIFO fails at once (no open waits for a writer), naming the FIFO',
@@ -41,7 +41,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_long'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 18,
+    costSeconds: 5,
     checks: {
       'unix-long.restarted': 'a unix listener on a path of all 108 bytes of sun_path (a 111-byte name) restarts',
       'unix-long.listening': 'the restarted listener listens on that 108-byte path again',
@@ -56,7 +56,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     // summary checked, the record list encoded again) was 53 of its 64 s in
     // a suite on a busy host; the host runs it now, in about 1 s.
     timeoutSeconds: 200,
-    costSeconds: 12,
+    costSeconds: 11,
     checks: {
       'many-fds.checkpoint': 'a process with 21,000 fds (6,000 epoll instances, unix pairs, pipes, a pty) is checkpointed in under 40 s',
       'many-fds.restart': 'the process with 21,000 fds restarts in under 40 s',
@@ -70,7 +70,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_names'),
     cli: true,
     timeoutSeconds: 100,
-    costSeconds: 34,
+    costSeconds: 13,
     checks: {
       'unix-names.image': 'a process holding a unix socket pair is checkpointed, and its image edited to name an end three ways',
       'unix-names-held.refused': 'a socket pair end named in the image with an abstract name another socket holds is refused, naming it',

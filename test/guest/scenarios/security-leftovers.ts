@@ -12,7 +12,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     run: shell('security-leftovers', 'eventfd_outside'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 8,
+    costSeconds: 3,
     checks: {
       'eventfd-outside.checkpoint': 'a tree sharing eventfds with processes outside it is checkpointed',
       'eventfd-outside.no-wakeup': 'the checkpoint wakes no reader blocked on a shared eventfd outside the tree',
@@ -26,7 +26,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     cli: true,
     // 41-63 s on a loaded host (its python3 went through pyenv's shim before).
     timeoutSeconds: 150,
-    costSeconds: 13,
+    costSeconds: 11,
     checks: {
       'thread-half.cptctl-refused':
         "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",

@@ -10,7 +10,7 @@ export const shellTtyScenarios: readonly Scenario[] = [
     run: shell('shell-tty', 'shell_tty'),
     cli: true,
     timeoutSeconds: 100,
-    costSeconds: 17,
+    costSeconds: 8,
     checks: {
       'shell-tty.checkpoint': "a foreground job with its shell's terminal at fds 10-13 and as its controlling terminal is checkpointed",
       'shell-tty.inspect': "inspect shows the shell's terminal, how each fd opened it, and the foreground group",
@@ -28,7 +28,7 @@ export const shellTtyScenarios: readonly Scenario[] = [
     run: shell('shell-tty', 'shell_tty_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 6,
+    costSeconds: 5,
     checks: {
       'shell-tty.leader-refused': 'a session leader of the tree whose controlling terminal is outside it is refused, naming it',
       'shell-tty.leader-alive': 'the refused session leader runs on',

@@ -216,7 +216,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps',
     run: cycle('sleeps', inDir, { between: () => sleep(PAUSE_MS), after: imageHasTimedWaits }),
     timeoutSeconds: 90,
-    costSeconds: 17,
+    costSeconds: 18,
     checks: {
       ...sleepChecks('sleeps'),
       'sleeps.exit-status': 'a process with threads blocked in every kind of sleep and wait restarts and ends well',
@@ -227,7 +227,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps-leave',
     run: { kind: 'custom', run: sleepsLeftRunning },
     timeoutSeconds: 90,
-    costSeconds: 16,
+    costSeconds: 10,
     checks: {
       ...sleepChecks('sleeps-leave', 'left running by the checkpoint: '),
       'sleeps-leave.checkpoint': 'a checkpoint of a process with threads blocked in every kind of sleep leaves it running',
@@ -238,7 +238,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleep-refusals',
     run: { kind: 'custom', run: sleepRefusals },
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 2,
     checks: {
       'sleeps.cpu-clock-refused': 'a checkpoint of a sleep on a CPU-time clock is refused, naming its restart',
       'sleeps.cpu-clock-still-asleep': 'a refused checkpoint leaves the sleep on a CPU-time clock as it was',

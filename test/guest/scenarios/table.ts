@@ -127,9 +127,10 @@ export const SCENARIOS: readonly Scenario[] = [
 export const TWO_CPU_SCENARIOS: readonly Scenario[] = [...twoCpuScenarios, ...raceTwoCpuScenarios];
 
 /**
- * Not a test of cptctl: a scenario that never ends, so that
- * test/guest/driver.test.ts sees the driver give up on it, show why, clean
- * up and go on with the next. Never planned into a boot.
+ * Not a test of cptctl: a scenario that never ends, so that boot 1
+ * (test/helpers/guest-boot.ts), which begins with it, sees the driver
+ * give up on it, show why, clean up and go on with the next. Never
+ * planned into a boot.
  */
 export const HANGING_SCENARIO: Scenario = {
   name: 'hangs',

@@ -25,7 +25,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v4'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 35,
+    costSeconds: 18,
     checks: cycleChecks('tcp-hold-v4', 'IPv4'),
   },
   {
@@ -33,7 +33,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v6'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 35,
+    costSeconds: 17,
     checks: cycleChecks('tcp-hold-v6', 'IPv6'),
   },
   {
@@ -41,7 +41,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_syn_sent'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 20,
+    costSeconds: 23,
     checks: {
       'tcp-syn-sent.checkpoint':
         'a tree with two connections still connecting (SYN_SENT) to listeners outside it that drop SYNs is checkpointed --kill --tcp-established',
@@ -80,7 +80,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_release'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 29,
+    costSeconds: 10,
     checks: {
       'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',
@@ -96,7 +96,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_limit'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 10,
+    costSeconds: 2,
     checks: {
       'tcp-hold-limit.refused':
         'a tree with 257 connections to peers outside it exceeds the 256 holds a user may have: refused (EUSERS) by count at the 257th',
@@ -109,7 +109,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_rmmod'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 17,
+    costSeconds: 3,
     checks: {
       'tcp-hold-rmmod.unloaded': 'the module unloads cleanly with a hold in place',
       'tcp-hold-rmmod.reset': 'its hooks gone, the client’s connection is reset',

@@ -12,7 +12,7 @@ export const tcpStatesScenarios: readonly Scenario[] = [
     name: 'tcp-states',
     run: cycle('tcp_states', inDir, { after: shellHook('tcpstates', 'after_tcp_states') }),
     timeoutSeconds: 120,
-    costSeconds: 14,
+    costSeconds: 51,
     checks: {
       'tcp-states.states-before':
         'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',

@@ -74,7 +74,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-queue',
     run: cycle('udp_queue', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpqueue', 'after_udp_queue') }),
     timeoutSeconds: 150,
-    costSeconds: 23,
+    costSeconds: 14,
     checks: {
       'udp-queue.checkpoint': 'a process holding UDP and UDP-Lite sockets with datagrams queued is checkpointed and killed',
       'udp-queue.exit-status': 'the restarted process reads its queued datagrams back and ends well',
@@ -91,7 +91,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-queue-leave',
     run: { kind: 'custom', run: leaveRunning('udp_queue', 'udp-queue-leave') },
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 1,
     checks: {
       'udp-queue-leave.checkpoint': 'a checkpoint leaving the tree running saves its queued datagrams',
       'udp-queue-leave.exit-status': 'the tree left running ends well',
@@ -103,7 +103,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-cork',
     run: cycle('udp_cork', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpqueue', 'after_udp_cork') }),
     timeoutSeconds: 150,
-    costSeconds: 54,
+    costSeconds: 27,
     checks: {
       'udp-cork.checkpoint': 'a process holding UDP and UDP-Lite sockets with data corked is checkpointed and killed',
       'udp-cork.exit-status': 'the restarted process finds its corked data still corked, sends it on and ends well',
@@ -119,7 +119,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-cork-leave',
     run: { kind: 'custom', run: leaveRunning('udp_cork', 'udp-cork-leave') },
     timeoutSeconds: 120,
-    costSeconds: 3,
+    costSeconds: 2,
     checks: {
       'udp-cork-leave.checkpoint': 'a checkpoint leaving the tree running saves its corked data',
       'udp-cork-leave.exit-status': 'the tree left running with its corked data ends well',
@@ -131,7 +131,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     run: shell('udpqueue', 'udp_queue_refused'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 9,
+    costSeconds: 1,
     checks: Object.fromEntries(
       (
         [

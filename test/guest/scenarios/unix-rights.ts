@@ -39,7 +39,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     name: 'unix-rights',
     run: cycle('unix_rights', inDir, { after: shellHook('unix-rights', 'inspect_unix_rights') }),
     timeoutSeconds: 120,
-    costSeconds: 24,
+    costSeconds: 13,
     checks: {
       'unix-rights.checkpoint': 'a tree with files in flight in its unix pairs is checkpointed and killed',
       'unix-rights.exit-status': 'the restarted tree reads each queued message with the files it carried and ends well',
@@ -57,7 +57,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_rights_running'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 4,
+    costSeconds: 1,
     checks: {
       'unix-rights-running.checkpoint': 'a checkpoint leaving the tree running saves its files in flight and leaves it running',
       ...Object.fromEntries(
@@ -69,7 +69,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     name: 'unix-dgram-rights',
     run: cycle('unix_dgram_rights', inDir, { after: shellHook('unix-rights', 'after_unix_dgram_rights') }),
     timeoutSeconds: 120,
-    costSeconds: 25,
+    costSeconds: 9,
     checks: {
       'unix-dgram-rights.checkpoint': 'a tree with files in flight in a bound unix datagram socket’s queue is checkpointed and killed',
       'unix-dgram-rights.exit-status': 'the restarted tree reads each datagram with the files it carried and ends well',
@@ -130,7 +130,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_dgram_rights_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 6,
+    costSeconds: 1,
     checks: {
       'unix-dgram-rights-refused.async':
         'a checkpoint refuses a bound datagram socket whose queued message carries a pipe with O_ASYNC, naming the fd that carries it',
@@ -143,7 +143,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_rights_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 5,
+    costSeconds: 1,
     checks: {
       'unix-rights-refused.nested':
         'a checkpoint refuses a unix socket in flight whose own queue carries files, naming the fd that carries it',

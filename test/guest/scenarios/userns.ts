@@ -10,7 +10,7 @@ export const usernsScenarios: readonly Scenario[] = [
     run: shell('userns', 'userns'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 16,
+    costSeconds: 24,
     checks: {
       'userns.checkpoint': 'nobody checkpoints its process tree in a user and pid namespace of its own',
       'userns.initial-pidns-refused':
@@ -30,7 +30,7 @@ export const usernsScenarios: readonly Scenario[] = [
     run: shell('userns', 'userns_plain'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 13,
+    costSeconds: 21,
     checks: {
       'userns-plain.checkpoint': 'nobody, with no capability and a supplementary group, checkpoints its own 4-process tree where it runs',
       'userns-plain.disabled-refused':

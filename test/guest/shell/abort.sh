@@ -102,7 +102,7 @@ scenario_unprivileged() {
 	kill "$restored" 2>/dev/null
 	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
 	pid=$!
-	"$cptctl" checkpoint "$pid" -o "$mine/root.img" --kill >/dev/null 2>&1
+	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$mine/root.img" --kill
 	wait "$pid" 2>/dev/null
 	chmod 0644 "$mine/root.img"
 	as_nobody_cr "$cptctl" restart "$mine/root.img" --detach >/dev/null 2>"$scratch/root.err"

@@ -14,7 +14,7 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 checkpoint_counter() {
 	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
 	pid=$!
-	cptctl_run /dev/null "$scratch/checkpoint.err" checkpoint "$pid" -o "$1" --kill
+	cptctl_in /dev/null "$scratch/checkpoint.err" checkpoint "$pid" -o "$1" --kill
 	wait "$pid" 2>/dev/null
 }
 
@@ -67,11 +67,9 @@ edit("plain", (records) => {
 
 # cptctl_batch COMMAND-LINES...: cptctl's command lines, each a stem and
 # its arguments, between lone ';'s: $scratch/STEM.out, .err and .status.
-# Run by the scenario's cptctl_in node when it started one (cptctl_serve),
-# else by a node of their own (cptctl_alone): each cptctl run costs
-# seconds in the guest, node's start.
+# Run by cptctl_in's node: each cptctl run would cost seconds in the
+# guest, node's start.
 cptctl_batch() {
-	[ -n "${cptctl_server:-}" ] || { cptctl_alone "$@"; return; }
 	while [ $# -gt 0 ]; do
 		batch_stem=$1 batch_n=0
 		shift
@@ -91,11 +89,6 @@ cptctl_batch() {
 		[ $# -eq 0 ] || shift
 	done
 }
-# cptctl_alone COMMAND-LINES...: as cptctl_batch, by a node of their own
-# that ends with them (test/guest/cptctl-batch.ts), so that the tree a
-# restart --detach restores is left to init, which reaps it once killed
-# (cptctl_in's node would not).
-cptctl_alone() { node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"; }
 # The exit status of the batch's command STEM.
 batch_status() { cat "$scratch/$1.status" 2>/dev/null; }
 # Its output and errors on one line.
@@ -107,9 +100,8 @@ kill_restarted() {
 	wait_for_pid_gone "$pid"
 }
 
-# Root's cptctl calls go through one node (cptctl_serve), but the restart
-# whose cptctl is looked at in /proc and those whose tree must outlive
-# their cptctl (cptctl_alone).
+# Root's cptctl calls go through cptctl_in's node, but the restart whose
+# cptctl is looked at in /proc.
 scenario_authenticated() {
 	# Whatever happens, the scenarios after this one run without a key.
 	trap '[ -n "${key_unloaded:-}" ] || "$cptctl" key unload >/dev/null 2>&1; chmod 0600 /dev/cpt' EXIT
@@ -192,8 +184,8 @@ scenario_authenticated() {
 	pass_if auth.allow-unauthenticated-root-only "nobody's --allow-unauthenticated restart exited $status: $(tr '\n' ' ' <"$scratch/nobody.err"); nobody's key unload exited $unload: $(tr '\n' ' ' <"$scratch/nobody-unload.err")" \
 		eval '[ "$status" -eq 5 ] && grep -q "only root" "$scratch/nobody.err" && [ ! -d "/proc/$pid" ] &&
 			[ $unload -ne 0 ] && grep -q EPERM "$scratch/nobody-unload.err"'
-	cptctl_alone allowed restart "$scratch/plain.img" --detach --allow-unauthenticated
-	cptctl_batch unload key unload ";" check-after check
+	cptctl_batch allowed restart "$scratch/plain.img" --detach --allow-unauthenticated ";" \
+		unload key unload ";" check-after check
 	[ "$(batch_status unload)" = 0 ] && key_unloaded=yes
 	restored=$(cat "$scratch/allowed.out")
 	pass_if auth.allow-unauthenticated "root's --allow-unauthenticated restart gave '$restored' (saved $pid): $(tr '\n' ' ' <"$scratch/allowed.err")" \

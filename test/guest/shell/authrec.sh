@@ -46,8 +46,7 @@ fs.writeFileSync(a + "-truncated.cut", image.subarray(0, last));
 ' "$1" "$2"
 }
 
-# Root's cptctl calls go through one node (cptctl_serve), but the restarts
-# whose tree must outlive their cptctl (cptctl_alone).
+# Root's cptctl calls go through cptctl_in's node.
 scenario_authrec() {
 	# Whatever happens, the scenarios after this one run without a key.
 	trap '[ -n "${key_unloaded:-}" ] || "$cptctl" key unload >/dev/null 2>&1' EXIT
@@ -87,7 +86,7 @@ scenario_authrec() {
 		eval '[ "$status" = 6 ] && grep -q "ends before its trailer" "$scratch/truncated.err"'
 	kill_restarted truncated
 
-	cptctl_alone ok restart "$scratch/a.img" --detach
+	cptctl_batch ok restart "$scratch/a.img" --detach
 	restored=$(cat "$scratch/ok.out")
 	pass_if authrec.restart-ok "restart under the key gave '$restored' (saved $pid): $(batch_said ok)" \
 		eval '[ "$restored" = "$pid" ] && [ -d "/proc/$pid" ]'
@@ -95,7 +94,7 @@ scenario_authrec() {
 
 	cptctl_batch unload key unload
 	[ "$(batch_status unload)" = 0 ] && key_unloaded=yes
-	cptctl_alone no-key restart "$scratch/MANIFEST.img" --detach
+	cptctl_batch no-key restart "$scratch/MANIFEST.img" --detach
 	restored=$(cat "$scratch/no-key.out")
 	pass_if authrec.no-key "without a key, the changed manifest's restart gave '$restored' (saved $pid): $(batch_said no-key)" \
 		eval '[ "$restored" = "$pid" ] && [ -d "/proc/$pid" ]'

@@ -13,7 +13,7 @@
 after_cow() {
 	# How much of the memory is shared after the restart, for the log.
 	grep '^INFO' "$out" | sed 's/^/# /'
-	if ! "$cptctl" inspect --json --no-record-list "$img" >"$scratch/cow.json" 2>"$scratch/cow.err"; then
+	if ! cptctl_in "$scratch/cow.json" "$scratch/cow.err" inspect --json --no-record-list "$img"; then
 		result inspect.cow-in-parent FAIL "$(tr '\n' ' ' <"$scratch/cow.err")"
 		return
 	fi

@@ -17,7 +17,7 @@ scenario_user_service() {
 	(wait_for_pid "$pid" && touch "$scratch/svc.d/go" &&
 		as_nobody "$workloads/user_service" connect "$scratch/svc.d" >"$scratch/client.out" 2>&1) &
 	client=$!
-	"$cptctl" restart "$scratch/svc.img" 2>"$scratch/svc-restart.err"
+	cptctl_in /dev/stdout "$scratch/svc-restart.err" restart "$scratch/svc.img"
 	status=$?
 	wait "$client"
 	pass_if user-service.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/svc-restart.err")" [ "$status" -eq 0 ]
@@ -28,7 +28,7 @@ scenario_user_service() {
 
 # refused NAME WHAT: the checkpoint of $pid fails, naming WHAT, and leaves it running.
 refused() {
-	"$cptctl" checkpoint "$pid" -o "$scratch/$1.img" 2>"$scratch/$1.err"
+	cptctl_in /dev/stdout "$scratch/$1.err" checkpoint "$pid" -o "$scratch/$1.img"
 	status=$?
 	alive=$(test -d "/proc/$pid" && echo yes)
 	named=$(grep -c "$2" "$scratch/$1.err")

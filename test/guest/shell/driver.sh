@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# For test/guest/driver.test.ts: what the driver must survive.
+# For boot 1's test of the driver (test/helpers/guest-boot.ts): what it must survive.
 # The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"

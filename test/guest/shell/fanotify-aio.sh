@@ -57,7 +57,7 @@ scenario_aio_refused() {
 		result aio-refused.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/aio.img" --kill 2>"$scratch/aio.err"
+	cptctl_in /dev/stdout "$scratch/aio.err" checkpoint "$pid" -o "$scratch/aio.img" --kill
 	status=$?
 	pass_if aio-refused.refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/aio.err")" \
 		sh -c '[ "$1" -eq 4 ] && grep -qE "pid $2: cannot checkpoint $3-0x[0-9a-f]+: the ring of an AIO context \(io_setup\(\)\): requests in flight cannot be saved" "$0"' \

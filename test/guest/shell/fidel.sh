@@ -58,7 +58,7 @@ scenario_chroot_user() {
 		[ $refused = yes ]
 	pass_if chroot-user.nocap-nothing-left "pid $pid is not running" [ ! -d "/proc/$pid" ]
 	(wait_for_pid "$pid" && touch "$mine/go") &
-	"$cptctl" restart "$mine/user.img" 2>"$scratch/restart.err"
+	cptctl_in /dev/stdout "$scratch/restart.err" restart "$mine/user.img"
 	status=$?
 	pass_if chroot-user.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
 		[ "$status" -eq 0 ]

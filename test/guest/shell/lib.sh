@@ -79,7 +79,7 @@ checkpoint_service() {
 		result "$svc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return 1
 	fi
-	cptctl_run /dev/stdout "$scratch/$svc_stem-ckpt.err" checkpoint "$pid" -o "$scratch/$svc_stem.img" --kill \
+	cptctl_in /dev/stdout "$scratch/$svc_stem-ckpt.err" checkpoint "$pid" -o "$scratch/$svc_stem.img" --kill \
 		${checkpoint_option:+"$checkpoint_option"}
 	status=$?
 	pass_if "$svc.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$svc_stem-ckpt.err")" [ "$status" -eq 0 ]
@@ -96,7 +96,7 @@ restart_service() {
 	shift 2
 	(wait_for_pid "$pid" && touch "$scratch/$svc_stem.d/go") &
 	if [ $# -eq 0 ]; then
-		cptctl_run /dev/stdout "$scratch/$svc_stem-restart.err" restart "$scratch/$svc_stem.img"
+		cptctl_in /dev/stdout "$scratch/$svc_stem-restart.err" restart "$scratch/$svc_stem.img"
 	else
 		"$@" "$cptctl" restart "$scratch/$svc_stem.img" 2>"$scratch/$svc_stem-restart.err"
 	fi
@@ -119,7 +119,7 @@ expect_refusal() {
 		result "$refusal.$refused_kind" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	cptctl_run /dev/stdout "$scratch/$refused_kind.err" checkpoint "$pid" -o "$scratch/$refused_kind.img" --kill \
+	cptctl_in /dev/stdout "$scratch/$refused_kind.err" checkpoint "$pid" -o "$scratch/$refused_kind.img" --kill \
 		${checkpoint_option:+"$checkpoint_option"}
 	status=$?
 	refused=no
@@ -133,56 +133,38 @@ expect_refusal() {
 
 # cptctl_in OUT ERR ARG...: cptctl ARG... as root, its output to the file
 # OUT and its errors to the file ERR (the same path: one file, as 2>&1),
-# run by a node that this scenario's shell started on its first call (or
-# cptctl_serve) and that runs every later one (test/guest/cptctl-batch.ts
-# --serve): node's start-up, seconds under emulation, is paid once per
-# scenario instead of once per call. For calls whose caller is not under
-# test (not as another user, not with other limits, no stdin, no arguments
-# with newlines), from the scenario's own shell (not in a subshell: the
-# node is its job, which a bare `wait` would wait for). Not for a restart
-# --detach that restores a tree: its root is the restarter's child, which
-# this node, unlike bin/cptctl, does not leave to init, and which it does
-# not reap (a zombie once killed, until the scenario ends). Its status is
-# cptctl's. The driver ends the node with the scenario (cptctl_stop).
+# run by the node that the driver keeps for the boot's cptctl_in calls
+# (test/guest/cptctl-server.ts, cptctl-batch.ts --serve): node's start-up,
+# seconds under emulation, is paid once per boot instead of once per call.
+# Through run(), as bin/cptctl: cptctl's own status, output and messages.
+# For calls whose caller is not under test (not as another user, not with
+# other limits, no stdin, no terminal, no arguments with newlines), from
+# the scenario's own shell or a subshell it waits for, one at a time. A
+# restart --detach leaves the tree's root a child of that node, not of
+# init (as with bin/cptctl), which reaps it once it ends, as init would;
+# its pid, which it prints, is in OUT, not the shell's stdout. While it
+# runs, a restart that fails through cptctl_in waits for it (a failed
+# restart reaps every child of its cptctl): end it first. Its status is
+# cptctl's.
 cptctl_in() {
-	[ -n "${cptctl_server:-}" ] || cptctl_serve || return 1
-	printf '%s\n' "$@" >"$cptctl_requests"
+	cptctl_serve || return 1
+	printf '%s\n' $# "$@" >"$cptctl_requests"
 	read -r cptctl_status <"$cptctl_replies"
 	return "${cptctl_status:-1}"
 }
 
-# cptctl_serve: starts cptctl_in's node, so that lib.sh's helpers
-# (checkpoint_service, restart_service, expect_refusal, inspect_shows,
-# check_edited_restarts) go through it too (cptctl_run).
+# cptctl_serve: whether the driver's node serves cptctl_in (1, and why on
+# stderr, when lib.sh runs without the driver).
 cptctl_serve() {
-	cptctl_requests=$scratch/.cptctl-requests cptctl_replies=$scratch/.cptctl-replies
-	mkfifo "$cptctl_requests" "$cptctl_replies" || return 1
-	node "$repo/dist/test/guest/cptctl-batch.js" --serve "$cptctl_requests" "$cptctl_replies" </dev/null &
-	cptctl_server=$!
+	[ -p "${cptctl_requests:-}" ] && [ -p "${cptctl_replies:-}" ] && return 0
+	echo "cptctl_in: no node serves it (test/guest/driver.ts starts one)" >&2
+	return 1
 }
 
-# cptctl_run OUT ERR ARG...: as cptctl_in when the scenario started its
-# node (cptctl_serve), else bin/cptctl ARG... >OUT 2>ERR.
-cptctl_run() {
-	[ -z "${cptctl_server:-}" ] || { cptctl_in "$@"; return; }
-	run_out=$1 run_err=$2
-	shift 2
-	if [ "$run_out" = "$run_err" ]; then
-		"$cptctl" "$@" >"$run_out" 2>&1
-	elif [ "$run_out" = /dev/stdout ]; then
-		"$cptctl" "$@" 2>"$run_err"
-	else
-		"$cptctl" "$@" >"$run_out" 2>"$run_err"
-	fi
-}
-
-# cptctl_stop: cptctl_in's node told to end (an empty request), and waited for.
+# cptctl_stop: cptctl_in's node told to end (a request of no lines), and
+# waited for; the driver starts another for the next scenario.
 cptctl_stop() {
-	[ -n "${cptctl_server:-}" ] || return 0
-	kill -0 "$cptctl_server" 2>/dev/null && : >"$cptctl_requests"
-	wait "$cptctl_server"
-	rm -f "$cptctl_requests" "$cptctl_replies"
-	cptctl_server=
+	cptctl_serve && echo 0 >"$cptctl_requests" && wait_for_pid_gone "$cptctl_server"
 }
 
 # restart_edited CHECK JSON JQ WORDS [STATUS]: the image of JSON (its
@@ -198,25 +180,14 @@ restart_edited() {
 }
 
 # check_edited_restarts: the images restart_edited made, encoded and each
-# restarted (--detach) by one node (test/guest/cptctl-batch.ts: node's
-# start-up costs seconds under emulation; the scenario's cptctl_in node
-# when it has one), then their checks.
+# restarted (--detach) through cptctl_in, then their checks.
 check_edited_restarts() {
-	if [ -n "${cptctl_server:-}" ]; then
-		for edited in $edited_checks; do
-			cptctl_in "$scratch/$edited-encode.out" "$scratch/$edited-encode.err" \
-				encode "$scratch/$edited.json" -o "$scratch/$edited.img"
-			cptctl_in "$scratch/$edited.out" "$scratch/$edited.err" restart --detach "$scratch/$edited.img"
-			echo $? >"$scratch/$edited.status"
-		done
-	else
-		set --
-		for edited in $edited_checks; do
-			set -- "$@" "$edited-encode" encode "$scratch/$edited.json" -o "$scratch/$edited.img" ";" \
-				"$edited" restart --detach "$scratch/$edited.img" ";"
-		done
-		node "$repo/dist/test/guest/cptctl-batch.js" "$scratch" "$@"
-	fi
+	for edited in $edited_checks; do
+		cptctl_in "$scratch/$edited-encode.out" "$scratch/$edited-encode.err" \
+			encode "$scratch/$edited.json" -o "$scratch/$edited.img"
+		cptctl_in "$scratch/$edited.out" "$scratch/$edited.err" restart --detach "$scratch/$edited.img"
+		echo $? >"$scratch/$edited.status"
+	done
 	for edited in $edited_checks; do
 		status=$(cat "$scratch/$edited.status" 2>/dev/null)
 		want=$(cat "$scratch/$edited.want")
@@ -243,7 +214,7 @@ restart_file_edited() {
 inspect_shows() {
 	shows=$1 shown_image=$2 shown_lines=$3
 	shift 3
-	cptctl_run "$scratch/$shows.inspect" "$scratch/$shows.inspect" inspect "$shown_image"
+	cptctl_in "$scratch/$shows.inspect" "$scratch/$shows.inspect" inspect "$shown_image"
 	shown=yes
 	for pattern in "$@"; do
 		grep -Eq "$pattern" "$scratch/$shows.inspect" || shown=no

@@ -13,7 +13,7 @@ ipc_removed() {
 	ipcrm $(cat "$scratch/ipcrm-args")
 	pass_if ipc.ipcrm "ipcrm $(cat "$scratch/ipcrm-args") left: $(ipcs | grep -c 0x435054) objects of the workload" \
 		sh -c '! ipcs | grep -q 0x435054'
-	"$cptctl" inspect "$img" >"$scratch/ipc.inspect" 2>&1
+	cptctl_in "$scratch/ipc.inspect" "$scratch/ipc.inspect" inspect "$img"
 	pass_if inspect.sysv "inspect shows: $(grep -E '^(sysv ipc| ) +(shm|sem|msq) ' "$scratch/ipc.inspect" | tr -s ' ' | tr '\n' '|')" \
 		sh -c 'grep -q "shm id .*key 0x43505401.*65536 bytes" "$0" && grep -q "sem id .*3 semaphores: 1 5 42" "$0" &&
 			grep -q "msq id .*3 messages" "$0" && grep -q "removed while attached" "$0"' "$scratch/ipc.inspect"
@@ -22,7 +22,7 @@ ipc_removed() {
 # inspect_check CHECK SHOWN CMD...: inspects $img into $scratch/inspect.txt,
 # and passes CHECK if CMD... succeeds, showing the first line matching SHOWN.
 inspect_check() {
-	"$cptctl" inspect "$img" >"$scratch/inspect.txt" 2>&1
+	cptctl_in "$scratch/inspect.txt" "$scratch/inspect.txt" inspect "$img"
 	inspect_check=$1 shown=$2
 	shift 2
 	pass_if "$inspect_check" "inspect shows: $(grep -m 1 -- "$shown" "$scratch/inspect.txt" | tr -s ' ')" "$@"
@@ -60,7 +60,7 @@ scenario_semundo() {
 		result semundo.ready FAIL "$(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/semundo.img" --kill 2>"$scratch/semundo.err"
+	cptctl_in /dev/stdout "$scratch/semundo.err" checkpoint "$pid" -o "$scratch/semundo.img" --kill
 	status=$?
 	pass_if semundo.refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/semundo.err")" \
 		sh -c '[ "$1" -eq 4 ] && grep -q "pid $2: semaphore adjustments (semop() with SEM_UNDO)" "$0"' \

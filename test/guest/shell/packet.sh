@@ -33,7 +33,7 @@ scenario_packet_nocap() {
 		result packet-nocap.refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/nocap.img" --kill 2>"$scratch/ckpt.err" ||
+	cptctl_in /dev/stdout "$scratch/ckpt.err" checkpoint "$pid" -o "$scratch/nocap.img" --kill ||
 		{ result packet-nocap.refused FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/ckpt.err")"; return; }
 	wait_for_pid_gone "$pid"
 	setpriv --inh-caps=-net_raw --bounding-set=-net_raw \

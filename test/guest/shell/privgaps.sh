@@ -13,7 +13,7 @@
 held_image() {
 	checkpoint_service "reopen-creds.$1" "$1" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$workloads/held_paths" "$2" "$3" &&
-		cptctl_run "$scratch/$1.json" /dev/stderr inspect --json "$scratch/$1.img"
+		cptctl_in "$scratch/$1.json" /dev/stderr inspect --json "$scratch/$1.img"
 }
 
 # The restarts queued so far, checked; then nothing of $pid may be left.
@@ -68,7 +68,7 @@ scenario_priv_drop() {
 	: >"$scratch/root-log"
 	chmod 0600 "$scratch/root-log"
 	checkpoint_service priv-drop drop "$workloads/priv_drop" "$scratch/root-log" || return
-	cptctl_run "$scratch/drop.json" /dev/stderr inspect --json "$scratch/drop.img"
+	cptctl_in "$scratch/drop.json" /dev/stderr inspect --json "$scratch/drop.img"
 	restart_service priv-drop drop
 	wait_for_pid_gone "$pid"
 	log=$(tr '\n' ' ' <"$scratch/root-log")

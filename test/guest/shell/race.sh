@@ -64,10 +64,10 @@ scenario_kill_root() {
 }
 
 # Trees whose thread, child or every process dies at a random point of
-# their checkpoint.
+# their checkpoint: 100 runs each, $tree_runs of the whole tree's (race.ts).
 scenario_kill_races() {
 	for role in thread child tree; do
-		"$race" kill "$role" 100 "$scratch/kill.image" | relay race
+		"$race" kill "$role" "$([ $role = tree ] && echo "$tree_runs" || echo 100)" "$scratch/kill.image" | relay race
 	done
 }
 

@@ -11,7 +11,7 @@ scenario_restore_check() {
 		result restore-check.step-refused FAIL "cpu_state never said READY"
 		return
 	fi
-	if ! "$cptctl" checkpoint "$pid" -o "$scratch/check.img" --kill >/dev/null 2>"$scratch/check.err"; then
+	if ! cptctl_in /dev/null "$scratch/check.err" checkpoint "$pid" -o "$scratch/check.img" --kill; then
 		result restore-check.step-refused FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/check.err")"
 		return
 	fi

@@ -8,8 +8,8 @@
 
 # The number of seccomp filters image $1 holds.
 image_filters() {
-	"$cptctl" inspect --json "$1" |
-		python3 -c 'import json, sys; s = json.load(sys.stdin)["seccomp"]; print(len(s["filters"]) if s else -1)'
+	cptctl_in "$scratch/filters.json" /dev/stderr inspect --json "$1" &&
+		python3 -c 'import json, sys; s = json.load(sys.stdin)["seccomp"]; print(len(s["filters"]) if s else -1)' <"$scratch/filters.json"
 }
 
 # seccomp_checkpoint NAME MODE [PREFIX...]: seccomp_state MODE under PREFIX,
@@ -121,7 +121,7 @@ scenario_seccomp_listener_refused() {
 		result seccomp.listener-refused FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/listener.img" --kill 2>"$scratch/listener.err"
+	cptctl_in /dev/stdout "$scratch/listener.err" checkpoint "$pid" -o "$scratch/listener.img" --kill
 	status=$?
 	pass_if seccomp.listener-refused "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/listener.err")" \
 		eval '[ "$status" -eq 4 ] && grep -q "pid $pid: a seccomp filter with a user-notification listener" "$scratch/listener.err"'

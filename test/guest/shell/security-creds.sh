@@ -34,7 +34,7 @@ scenario_deleted_unreadable() {
 		eval '[ "$status" -eq 4 ] && grep -q "fd 3: .*may not read" "$scratch/f4.err"'
 	pass_if creds.deleted-unreadable-not-saved "files holding the content: '$leaked'; target alive: $(test -d "/proc/$pid" && echo yes)" \
 		eval '[ -z "$leaked" ] && [ -d "/proc/$pid" ]'
-	"$cptctl" checkpoint "$pid" -o "$scratch/root-f4.img" 2>"$scratch/root-f4.err"
+	cptctl_in /dev/stdout "$scratch/root-f4.err" checkpoint "$pid" -o "$scratch/root-f4.img"
 	status=$?
 	pass_if creds.deleted-root-saved "root's checkpoint exited $status, content saved: $(grep -ca TOP-SECRET-F4 "$scratch/root-f4.img" 2>/dev/null): $(tr '\n' ' ' <"$scratch/root-f4.err")" \
 		eval '[ "$status" -eq 0 ] && grep -qa TOP-SECRET-F4 "$scratch/root-f4.img"'
@@ -56,12 +56,12 @@ sandbox_cycle() {
 		result "$cycle.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return 1
 	fi
-	cptctl_run /dev/stdout "$scratch/$cycle-ckpt.err" checkpoint "$pid" -o "$scratch/$cycle.img" --kill
+	cptctl_in /dev/stdout "$scratch/$cycle-ckpt.err" checkpoint "$pid" -o "$scratch/$cycle.img" --kill
 	status=$?
 	pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
 	(wait_for_pid "$pid" && touch "$scratch/$cycle.d/go") &
-	cptctl_run /dev/stdout "$scratch/$cycle-restart.err" restart "$scratch/$cycle.img"
+	cptctl_in /dev/stdout "$scratch/$cycle-restart.err" restart "$scratch/$cycle.img"
 	status=$?
 	pass_if "$cycle.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$cycle-restart.err")" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT $cycle./p" "$out"
@@ -107,7 +107,7 @@ scenario_sandbox_kept() {
 set_task_fields() {
 	in=$1 edited=$2
 	shift 2
-	cptctl_run "$scratch/fields.json" "$scratch/fields.err" inspect --json "$in" &&
+	cptctl_in "$scratch/fields.json" "$scratch/fields.err" inspect --json "$in" &&
 		python3 - "$scratch/fields.json" "$@" <<'PY' &&
 import json, sys
 path = sys.argv[1]
@@ -121,7 +121,7 @@ for record in doc['recordList']:
             record['message'][key] = value if isinstance(like, str) and like.startswith('0x') else str(int(value, 16))
 json.dump(doc, open(path, 'w'))
 PY
-		cptctl_run /dev/stdout "$scratch/fields.err" encode "$scratch/fields.json" -o "$edited"
+		cptctl_in /dev/stdout "$scratch/fields.err" encode "$scratch/fields.json" -o "$edited"
 }
 
 # A process under a seccomp filter (uname() fails with EPERM) comes back

@@ -25,7 +25,7 @@ scenario_eventfd_outside() {
 	root=$1 sem_reader=$2 plain_reader=$3 sem_fd=$4 plain_fd=$5
 	wait_until blocked_in_read "$sem_reader" && wait_until blocked_in_read "$plain_reader"
 	sem_before=$(voluntary_switches "$sem_reader") plain_before=$(voluntary_switches "$plain_reader")
-	"$cptctl" checkpoint "$root" -o "$scratch/eventfd.img" >/dev/null 2>"$scratch/eventfd.err"
+	cptctl_in /dev/null "$scratch/eventfd.err" checkpoint "$root" -o "$scratch/eventfd.img"
 	status=$?
 	sem_after=$(voluntary_switches "$sem_reader") plain_after=$(voluntary_switches "$plain_reader")
 	pass_if eventfd-outside.checkpoint "checkpoint of the tree exited $status: $(tr '\n' ' ' <"$scratch/eventfd.err")" \
@@ -35,7 +35,7 @@ scenario_eventfd_outside() {
 		eval '[ "$sem_before" = "$sem_after" ] && [ "$plain_before" = "$plain_after" ] && [ -n "$sem_after" ]'
 	counts="$(eventfd_count "$pid" "$sem_fd") $(eventfd_count "$pid" "$plain_fd")"
 	pass_if eventfd-outside.counters-unchanged "counters after the checkpoint: $counts" [ "$counts" = "0 0" ]
-	"$cptctl" inspect --json "$scratch/eventfd.img" >"$scratch/eventfd.json" 2>&1
+	cptctl_in "$scratch/eventfd.json" "$scratch/eventfd.json" inspect --json "$scratch/eventfd.img"
 	kinds=$(python3 - "$scratch/eventfd.json" <<'PY'
 import json, sys
 found = []

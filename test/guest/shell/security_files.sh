@@ -14,7 +14,7 @@ held() {
 		result "$2.image" FAIL "the holder did not start: $(tr '\n' ' ' <"$out")"
 		return 1
 	fi
-	if ! "$cptctl" checkpoint "$pid" -o "$scratch/$1.img" --kill 2>"$scratch/$1.err"; then
+	if ! cptctl_in /dev/stdout "$scratch/$1.err" checkpoint "$pid" -o "$scratch/$1.img" --kill; then
 		result "$2.image" FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/$1.err")"
 		return 1
 	fi
@@ -75,15 +75,15 @@ scenario_pty_fifo() {
 		result pty-fifo.image FAIL "the pty workload did not start: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/pty.img" --kill 2>"$scratch/pty.err" &&
+	cptctl_in /dev/stdout "$scratch/pty.err" checkpoint "$pid" -o "$scratch/pty.img" --kill &&
 		wait_for_pid_gone "$pid" && mkfifo "$scratch/fifo" &&
-		"$cptctl" inspect "$scratch/pty.img" --json >"$scratch/pty.json" &&
+		cptctl_in "$scratch/pty.json" /dev/stderr inspect "$scratch/pty.img" --json &&
 		edit_files "$scratch/pty.json" "$scratch/fifo.json" "
 			if (!String(f.kind).includes('PTY_SLAVE')) return false;
 			f.path = '$scratch/fifo';
 			f.flags = typeof f.flags === 'string' ? '0' : 0;
 			return true;" &&
-		"$cptctl" encode "$scratch/fifo.json" -o "$scratch/fifo.img" >/dev/null
+		cptctl_in /dev/null /dev/stderr encode "$scratch/fifo.json" -o "$scratch/fifo.img"
 	pass_if pty-fifo.image "an image whose pty slave is the FIFO $scratch/fifo" [ -s "$scratch/fifo.img" ]
 	restart_fails pty-fifo "$scratch/fifo.img" "$scratch/fifo"
 }
@@ -95,18 +95,20 @@ scenario_pty_fifo() {
 scenario_unix_long() {
 	held listener unix-long "$scratch" || return
 	path=$(awk -v d="$scratch" 'BEGIN { s = d "/"; while (length(s) < 108) s = s "l"; print s }')
-	restored=$("$cptctl" restart "$scratch/listener.img" --detach 2>"$scratch/long.err")
+	cptctl_in "$scratch/long.out" "$scratch/long.err" restart "$scratch/listener.img" --detach
+	restored=$(cat "$scratch/long.out")
 	pass_if unix-long.restarted "restart: $(tr '\n' ' ' <"$scratch/long.err")" [ "$restored" = "$pid" ]
 	pass_if unix-long.listening "$path in /proc/net/unix" grep -q " $path\$" /proc/net/unix
 	kill -9 "$pid" 2>/dev/null
 	wait_for_pid_gone "$pid"
-	"$cptctl" inspect "$scratch/listener.img" --json >"$scratch/listener.json" &&
+	cptctl_in "$scratch/listener.json" /dev/stderr inspect "$scratch/listener.img" --json &&
 		edit_files "$scratch/listener.json" "$scratch/backlog.json" "
 			if (!('unixBacklog' in f)) return false;
 			f.unixBacklog = typeof f.unixBacklog === 'string' ? '4294967295' : 4294967295;
 			return true;" &&
-		"$cptctl" encode "$scratch/backlog.json" -o "$scratch/backlog.img" >/dev/null
-	restored=$("$cptctl" restart "$scratch/backlog.img" --detach 2>"$scratch/backlog.err")
+		cptctl_in /dev/null /dev/stderr encode "$scratch/backlog.json" -o "$scratch/backlog.img"
+	cptctl_in "$scratch/backlog.out" "$scratch/backlog.err" restart "$scratch/backlog.img" --detach
+	restored=$(cat "$scratch/backlog.out")
 	max=$(cat /proc/sys/net/core/somaxconn)
 	backlog=$(ss -xlnH | awk -v p="$path" '$5 == p { print $4 }')
 	pass_if unix-long.backlog-clamped "restarted $restored: backlog $backlog (somaxconn $max) $(tr '\n' ' ' <"$scratch/backlog.err")" \
@@ -128,7 +130,7 @@ scenario_many_fds() {
 		return
 	fi
 	started=$(date +%s.%N)
-	"$cptctl" checkpoint "$pid" -o "$scratch/many.img" --kill 2>"$scratch/many.err"
+	cptctl_in /dev/stdout "$scratch/many.err" checkpoint "$pid" -o "$scratch/many.img" --kill
 	status=$? took=$(seconds_since "$started")
 	pass_if many-fds.checkpoint "checkpoint of $(sed -n 's/^READY //p' "$out") exited $status in ${took}s $(tr '\n' ' ' <"$scratch/many.err")" \
 		awk -v s="$status" -v t="$took" 'BEGIN { exit !(s == 0 && t < 40) }'
@@ -169,7 +171,7 @@ named_pairs() {
 	' "$scratch/pair.json" "$@" || return
 	n=1
 	for _ in "$@"; do
-		"$cptctl" encode "$scratch/pair.json.$n" -o "$scratch/named-$n.img" >/dev/null || return
+		cptctl_in /dev/null /dev/stderr encode "$scratch/pair.json.$n" -o "$scratch/named-$n.img" || return
 		n=$((n + 1))
 	done
 }
@@ -182,12 +184,13 @@ scenario_unix_names() {
 	wait_until grep -q " @cpt-held-name\$" /proc/net/unix
 	held pair unix-names || return
 	: >"$scratch/plain"
-	"$cptctl" inspect "$scratch/pair.img" --json >"$scratch/pair.json" &&
+	cptctl_in "$scratch/pair.json" /dev/stderr inspect "$scratch/pair.img" --json &&
 		named_pairs @cpt-held-name "$scratch/plain" @cpt-free-name
 	pass_if unix-names.image "the pair's image, its end named three ways" [ -s "$scratch/named-3.img" ]
 	restart_fails unix-names-held "$scratch/named-1.img" "@cpt-held-name"
 	restart_fails unix-names-not-socket "$scratch/named-2.img" "$scratch/plain"
-	restored=$("$cptctl" restart "$scratch/named-3.img" --detach 2>"$scratch/free.err")
+	cptctl_in "$scratch/free.out" "$scratch/free.err" restart "$scratch/named-3.img" --detach
+	restored=$(cat "$scratch/free.out")
 	pass_if unix-names.free-restored "restart: $(tr '\n' ' ' <"$scratch/free.err")" [ "$restored" = "$pid" ]
 	pass_if unix-names.free-named "@cpt-free-name in /proc/net/unix" grep -q " @cpt-free-name\$" /proc/net/unix
 	kill -9 "$pid" "$held" 2>/dev/null

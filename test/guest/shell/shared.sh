@@ -14,7 +14,7 @@ scenario_outside() {
 		return
 	fi
 	sharer=$(tr ' ' '\n' <"/proc/$pid/task/$pid/children" | grep . | tail -n 1)
-	"$cptctl" checkpoint "$sharer" -o "$scratch/outside.img" 2>"$scratch/outside.err"
+	cptctl_in /dev/stdout "$scratch/outside.err" checkpoint "$sharer" -o "$scratch/outside.img"
 	status=$?
 	pass_if outside.refused "checkpoint of the sharer $sharer exited $status: $(tr '\n' ' ' <"$scratch/outside.err")" \
 		grep -q "fd table is shared with a task outside the tree" "$scratch/outside.err"
@@ -35,7 +35,7 @@ scenario_shmem_outside() {
 	children=$(tr ' ' '\n' <"/proc/$pid/task/$pid/children" | grep .)
 	child=$(echo "$children" | head -n 1)
 	sibling=$(echo "$children" | tail -n 1)
-	"$cptctl" checkpoint "$child" -o "$scratch/shmem-outside.img" 2>"$scratch/shmem-outside.err"
+	cptctl_in /dev/stdout "$scratch/shmem-outside.err" checkpoint "$child" -o "$scratch/shmem-outside.img"
 	status=$?
 	named=$(sed -n 's/.*shared anonymous memory shared with pid \([0-9]*\) outside the tree.*/\1/p' \
 		"$scratch/shmem-outside.err" | head -n 1)
@@ -51,7 +51,7 @@ scenario_shmem_outside() {
 # After the shmem cycle: inspect shows one shared object in the parent's
 # VMA, child A's two and child B's one, with its 4 written pages saved once.
 inspect_shmem() {
-	if cptctl_run "$scratch/shmem.inspect" "$scratch/shmem.inspect" inspect "$img"; then
+	if cptctl_in "$scratch/shmem.inspect" "$scratch/shmem.inspect" inspect "$img"; then
 		grep 'shared memory [0-9]* of 32768 bytes' "$scratch/shmem.inspect" >"$scratch/shmem.vmas"
 		pass_if inspect.shmem "inspect shows: $(tr -s ' ' <"$scratch/shmem.vmas" | tr '\n' '|')" \
 			sh -c '[ "$(wc -l <"$0")" -eq 4 ] && [ "$(sed "s/.*shared memory \([0-9]*\) of.*/\1/" "$0" | sort -u | wc -l)" -eq 1 ] &&
@@ -98,7 +98,7 @@ after_shmem() {
 
 # After the table cycle: inspect names the process whose fd table a process shares.
 inspect_fd_table() {
-	if "$cptctl" inspect "$img" >"$scratch/table.inspect" 2>&1; then
+	if cptctl_in "$scratch/table.inspect" "$scratch/table.inspect" inspect "$img"; then
 		pass_if inspect.fd-table "inspect shows: $(grep -m 1 'fd table of' "$scratch/table.inspect")" \
 			grep -q 'process, fd table of [0-9]' "$scratch/table.inspect"
 	else
@@ -108,7 +108,7 @@ inspect_fd_table() {
 
 # After the pipeline cycle: inspect shows its pipes, with the data they held.
 inspect_pipes() {
-	if "$cptctl" inspect "$img" >"$scratch/pipeline.inspect" 2>&1; then
+	if cptctl_in "$scratch/pipeline.inspect" "$scratch/pipeline.inspect" inspect "$img"; then
 		pass_if inspect.pipes "inspect shows: $(grep -m 2 'pipe [0-9]' "$scratch/pipeline.inspect" | tr '\n' '|')" \
 			grep -q 'pipe [0-9]*, [0-9]* bytes, holding [1-9]' "$scratch/pipeline.inspect"
 	else

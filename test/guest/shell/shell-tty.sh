@@ -29,7 +29,7 @@ scenario_shell_tty() {
 	[ $status -eq 0 ] || kill "$pid"
 	wait "$term"
 	[ $status -eq 0 ] || return
-	"$cptctl" inspect "$scratch/job.img" >"$scratch/inspect.txt" 2>&1
+	cptctl_in "$scratch/inspect.txt" "$scratch/inspect.txt" inspect "$scratch/job.img"
 	pass_if shell-tty.inspect "inspect names the shell's terminal and its foreground group $pid" eval \
 		"grep -q \"controlling terminal: the shell's (the restarting caller's), foreground group $pid\" '$scratch/inspect.txt' &&
 		grep -q 'fd 10 .*/dev/tty (the shell.s terminal: the restarting caller.s, opened through /dev/tty)' '$scratch/inspect.txt' &&

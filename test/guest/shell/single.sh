@@ -51,7 +51,7 @@ scenario_job() {
 
 # After the task cycle: inspect decodes what the module wrote, with the shared schema.
 inspect_decodes() {
-	if "$cptctl" inspect --json "$img" >"$scratch/task.json" 2>"$scratch/task.inspect.err"; then
+	if cptctl_in "$scratch/task.json" "$scratch/task.inspect.err" inspect --json "$img"; then
 		pass_if inspect.decodes "inspect --json of a real image" grep -q '"comm": *"cpt-task-state"' "$scratch/task.json"
 	else
 		result inspect.decodes FAIL "$(tr '\n' ' ' <"$scratch/task.inspect.err")"

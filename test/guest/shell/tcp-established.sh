@@ -7,7 +7,7 @@
 
 # After the tcp-established cycle: what inspect shows of the connections.
 after_tcp_established() {
-	"$cptctl" inspect "$img" >"$scratch/tcp.inspect" 2>&1
+	cptctl_in "$scratch/tcp.inspect" "$scratch/tcp.inspect" inspect "$img"
 	want='TCP/IPv4 127\.0\.0\.1:[0-9]* connected to 127\.0\.0\.1:[0-9]*, send queue [1-9][0-9]* bytes from seq [0-9]* ([1-9][0-9]* unsent), receive queue [1-9][0-9]* bytes from seq [0-9]*, MSS [0-9]*, wscale [0-9]*/[0-9]*, SACK, timestamps, windows snd [0-9]* rcv [0-9]*, options TCP_NODELAY'
 	pass_if tcp-established.inspect "inspect shows: $(grep -E 'TCP' "$scratch/tcp.inspect" | tr -s ' ' | tr '\n' '|')" \
 		grep -q -- "$want" "$scratch/tcp.inspect"

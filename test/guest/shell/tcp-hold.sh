@@ -121,12 +121,13 @@ scenario_tcp_hold_limit() {
 		result "$hc.refused" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
 		return
 	fi
-	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
 	status=$?
 	pass_if "$hc.refused" "checkpoint --kill --tcp-established of 257 connections exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" \
 		eval '[ "$status" -ne 0 ] && grep -q "EUSERS.*cannot hold 1 more TCP connections.*256 held by the user of at most 256" "$hd/checkpoint.err"'
 	rm -f "$hd/tree.img"
-	pass_if "$hc.none-left" "holds: $("$cptctl" release --list | tr '\n' ' ')" sh -c "'$cptctl' release --list | grep -q '^no TCP holds'"
+	cptctl_in "$hd/holds" "$hd/holds" release --list
+	pass_if "$hc.none-left" "holds: $(tr '\n' ' ' <"$hd/holds")" grep -q '^no TCP holds' "$hd/holds"
 	touch "$hd/stop"
 	wait "$cpid"
 	wait_for_line "$hd/server.out" RESULT
@@ -140,8 +141,8 @@ scenario_tcp_hold_rmmod() {
 		result "$hc.unloaded" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
 		return
 	fi
-	"$cptctl" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established 2>"$hd/checkpoint.err"
-	"$cptctl" release --list >"$hd/holds" 2>&1
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
+	cptctl_in "$hd/holds" "$hd/holds" release --list
 	touch "$hd/released"
 	rmmod cpt
 	status=$?

@@ -19,7 +19,7 @@ scenario_tcp_shared() {
 	parent=$pid
 	read -r child <"$mine/pid"
 	read -r _ fork_fd _ scm_fd _ inflight_fd <"$mine/fds"
-	"$cptctl" checkpoint "$child" -o "$scratch/kill.img" --kill 2>"$scratch/kill.err"
+	cptctl_in /dev/stdout "$scratch/kill.err" checkpoint "$child" -o "$scratch/kill.img" --kill
 	status=$?
 	err=$(tr '\n' ' ' <"$scratch/kill.err")
 	connection="TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]* is shared with"
@@ -34,7 +34,7 @@ scenario_tcp_shared() {
 		grep -q "fd $inflight_fd of pid $child: $connection a holder in no fd table (an fd of it in flight" "$scratch/kill.log"
 	state=$(sed -n 's/^State:\t\(.\).*/\1/p' "/proc/$child/status" 2>/dev/null)
 	pass_if tcp-shared.alive "pid $child is in state ${state:-gone}" [ "${state:-Z}" != Z ]
-	"$cptctl" checkpoint "$child" -o "$scratch/running.img" 2>"$scratch/running.err"
+	cptctl_in /dev/stdout "$scratch/running.err" checkpoint "$child" -o "$scratch/running.img"
 	status=$?
 	pass_if tcp-shared.leave-running "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$scratch/running.err")" \
 		[ "$status" -eq 0 ]

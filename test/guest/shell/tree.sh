@@ -15,7 +15,7 @@ scenario_race() {
 	start_workload race "$workloads/threads_token" "$scratch/race.d"
 	# shellcheck disable=SC2012 # tids are plain numbers
 	reserved=$(ls "/proc/$pid/task" | tr '\n' ' ')
-	"$cptctl" checkpoint "$pid" -o "$scratch/race.img" --kill 2>"$scratch/race.ckpt.err"
+	cptctl_in /dev/stdout "$scratch/race.ckpt.err" checkpoint "$pid" -o "$scratch/race.img" --kill
 	wait_for_pid_gone "$pid"
 	echo 400 >/proc/sys/kernel/pid_max
 	(
@@ -24,7 +24,7 @@ scenario_race() {
 		"$workloads/forkloop" 4 $reserved >"$scratch/forkloop.out" 2>&1
 		touch "$scratch/race.d/go"
 	) &
-	"$cptctl" restart "$scratch/race.img" 2>"$scratch/race.restart.err"
+	cptctl_in /dev/stdout "$scratch/race.restart.err" restart "$scratch/race.img"
 	status=$?
 	wait
 	echo 32768 >/proc/sys/kernel/pid_max
@@ -40,7 +40,7 @@ tree_taken() {
 	echo $((taken - 1)) >/proc/sys/kernel/ns_last_pid
 	sleep 1000 &
 	squatter=$!
-	"$cptctl" restart "$img" 2>"$scratch/taken.err"
+	cptctl_in /dev/stdout "$scratch/taken.err" restart "$img"
 	status=$?
 	named=no
 	[ "$status" -eq 5 ] && grep -q "pid $taken is in use" "$scratch/taken.err" && named=yes

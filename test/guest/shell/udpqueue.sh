@@ -12,7 +12,7 @@ after_udp_queue() {
 		'UDP/IPv6 bound to \[::\]:[0-9]+, queue 3 datagrams \(40012 bytes\): 12 bytes from 127\.0\.0\.1:[0-9]+, 0 bytes from 127\.0\.0\.1:[0-9]+, 40000 bytes from 127\.0\.0\.1:[0-9]+$' \
 		'UDP-Lite/IPv4 bound to 127\.0\.0\.1:[0-9]+, queue 3 datagrams \(2009 bytes\)' \
 		'UDP/IPv4 127\.0\.0\.1:[0-9]+ connected to 127\.0\.0\.1:[0-9]+, queue 3 datagrams \(30004 bytes\)'
-	"$cptctl" inspect --json "$img" >"$scratch/udp.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/udp.json" "$scratch/json.err" inspect --json "$img"
 	# The first INET File is fd 3, the IPv4 socket with its queue.
 	restart_file_edited udp-queue.hostile-source "$scratch/udp.json" INET inet \
 		'.udpQueue[0].source = "AgA="' "malformed File"
@@ -35,7 +35,7 @@ after_udp_cork() {
 		'UDP-Lite/IPv4 bound to 127\.0\.0\.1:[0-9]+, corked 2009 bytes' \
 		'UDP/IPv4 127\.0\.0\.1:[0-9]+ connected to 127\.0\.0\.1:[0-9]+, corked 3004 bytes' \
 		'UDP/IPv4 bound to 127\.0\.0\.1:[0-9]+, options UDP_CORK$'
-	"$cptctl" inspect --json "$img" >"$scratch/cork.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/cork.json" "$scratch/json.err" inspect --json "$img"
 	# The first INET File is fd 3, more4's sender; its source 127.0.0.1:port
 	# is AgA + the port + AAEA...: bytes 6 to 8 (00 01 00) are AAEA.
 	restart_file_edited udp-cork.hostile-port "$scratch/cork.json" INET inet \

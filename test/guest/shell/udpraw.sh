@@ -44,7 +44,7 @@ scenario_icmp_raw_nocap() {
 		result icmp-raw-nocap.ping-group FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/nocap.img" --kill 2>"$scratch/ckpt.err" ||
+	cptctl_in /dev/stdout "$scratch/ckpt.err" checkpoint "$pid" -o "$scratch/nocap.img" --kill ||
 		{ result icmp-raw-nocap.ping-group FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/ckpt.err")"; return; }
 	wait_for_pid_gone "$pid"
 	range=$(cat /proc/sys/net/ipv4/ping_group_range)

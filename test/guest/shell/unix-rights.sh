@@ -23,7 +23,7 @@ inspect_unix_rights() {
 		'in flight: file [0-9]+ .*pipe [0-9]+' \
 		'in flight: file [0-9]+ .*counter 5' \
 		'in flight: file [0-9]+ .*127\.0\.0\.1'
-	"$cptctl" inspect --json "$img" >"$scratch/unix-rights.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/unix-rights.json" "$scratch/json.err" inspect --json "$img"
 	restart_carrier_edited unix-rights.hostile-count "$scratch/unix-rights.json" \
 		'.unixMessageFds |= .[0:1]' "bad queued messages' fds in flight"
 	restart_carrier_edited unix-rights.hostile-id "$scratch/unix-rights.json" \
@@ -47,7 +47,7 @@ scenario_unix_rights_running() {
 		result unix-rights-running.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	cptctl_run "$scratch/running.ckpt" "$scratch/running.ckpt" checkpoint "$pid" -o "$scratch/running.img"
+	cptctl_in "$scratch/running.ckpt" "$scratch/running.ckpt" checkpoint "$pid" -o "$scratch/running.img"
 	status=$?
 	pass_if unix-rights-running.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/running.ckpt")" \
 		eval '[ "$status" -eq 0 ] && [ -d "/proc/$pid" ]'
@@ -72,7 +72,7 @@ after_unix_dgram_rights() {
 		'datagram bound to .*/srv, 4 queued \(20 bytes, from @cpt-udr-named-[0-9]+, \(unnamed\), 3 carrying files \([0-9]+, ([0-9]+); \1, \1; [0-9]+\)\)' \
 		'in flight: file [0-9]+ .*counter 5' \
 		'in flight: file [0-9]+ .*pipe [0-9]+'
-	"$cptctl" inspect --json "$img" >"$scratch/udr.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/udr.json" "$scratch/json.err" inspect --json "$img"
 	restart_file_edited unix-dgram-rights.hostile-id "$scratch/udr.json" UNIX_DGRAM unixSocket \
 		'.queue[0].fds.fileIds = [999999, 999999]' "a queued message names no file"
 	restart_file_edited unix-dgram-rights.hostile-uncarried "$scratch/udr.json" UNIX_DGRAM unixSocket \
@@ -118,7 +118,7 @@ scenario_unix_pending_rights_running() {
 	if ! start_workload upr "$workloads/unix_pending_rights" "$scratch/upr"; then
 		result unix-pending-rights-running.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 	else
-		cptctl_run "$scratch/upr.ckpt" "$scratch/upr.ckpt" checkpoint "$pid" -o "$scratch/upr.img"
+		cptctl_in "$scratch/upr.ckpt" "$scratch/upr.ckpt" checkpoint "$pid" -o "$scratch/upr.img"
 		status=$?
 		pass_if unix-pending-rights-running.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/upr.ckpt")" \
 			eval '[ "$status" -eq 0 ] && [ -d "/proc/$pid" ]'

@@ -9,7 +9,7 @@
 # restart_refused CHECK IMAGE WORDS: a restart of IMAGE must fail, saying
 # WORDS (a grep pattern).
 restart_refused() {
-	cptctl_run /dev/null "$scratch/$1.err" restart "$2"
+	cptctl_in /dev/null "$scratch/$1.err" restart "$2"
 	status=$?
 	refused=no
 	[ "$status" -ne 0 ] && grep -q "$3" "$scratch/$1.err" && refused=yes
