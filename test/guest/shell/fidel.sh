@@ -63,7 +63,44 @@ scenario_chroot_user() {
 	pass_if chroot-user.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
 		[ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT chroot-user./p" "$out"
+	chroot_private
 	chmod 0600 /dev/cpt
+}
+
+# A tree of nobody's chrooted into a jail below a directory only root may
+# search (chroot_state DIR private), checkpointed --kill by root: nobody's
+# restart in a user namespace of its own, where it may chroot, cannot
+# reach the jail and is refused by name, leaving nothing; root's restart
+# brings it back (nobody's credentials are not asked to search above the
+# jail: the chroot was root's).
+chroot_private() {
+	priv=$scratch/private
+	mkdir -p "$priv"
+	if ! start_workload chroot-private "$workloads/chroot_state" "$priv" private; then
+		result chroot-private.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/private.img" --kill 2>"$scratch/ckpt.err"
+	status=$?
+	pass_if chroot-private.checkpoint "checkpoint by root exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" \
+		[ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	chmod 0644 "$scratch/private.img"
+	as_nobody_cr "$cptctl" restart --pidns "$scratch/private.img" 2>"$scratch/unreached.err"
+	status=$?
+	refused=no
+	[ "$status" -ne 0 ] && grep -q "its root directory $priv/jail (chroot) cannot be found by the restarting caller: -13" \
+		"$scratch/unreached.err" && refused=yes
+	pass_if chroot-private.unreached-refused "restart --pidns by nobody exited $status: $(tr '\n' ' ' <"$scratch/unreached.err")" \
+		[ $refused = yes ]
+	left=$(grep -lx chroot_state /proc/[0-9]*/comm 2>/dev/null | tr '\n' ' ')
+	pass_if chroot-private.unreached-nothing-left "chroot_state processes: ${left:-none}" [ -z "$left" ]
+	(wait_for_pid "$pid" && touch "$priv/jail/go") &
+	"$cptctl" restart "$scratch/private.img" 2>"$scratch/restart.err"
+	status=$?
+	pass_if chroot-private.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
+		[ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT chroot-private./p" "$out"
 }
 
 # Refused at checkpoint, by name, the process running on: devices whose
