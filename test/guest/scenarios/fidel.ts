@@ -105,7 +105,7 @@ export const fidelScenarios: readonly Scenario[] = [
         "root checkpoints and kills nobody's chrooted tree in a jail below a directory only root may search (0700)",
       'chroot-private.unreached-refused':
         'a restart by nobody in a user namespace of its own (where it may chroot) is refused, naming the root it cannot reach',
-      'chroot-private.unreached-nothing-left': 'the refused restart leaves nothing running',
+      'chroot-private.unreached-nothing-left': "the restart refused for a jail out of its caller's reach leaves nothing running",
       'chroot-private.exit-status': "root's restart brings the tree back, though nobody may not search above its jail, and it ends well",
       ...chrootChecks('chroot-private', "nobody's tree below a 0700 directory, restarted by root", true),
     },
