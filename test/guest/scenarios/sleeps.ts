@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { encodeJsonText } from '../../../src/commands/encode/encode.js';
 import { formatInspectJson } from '../../../src/commands/inspect/format.js';
 import { inspect } from '../../../src/commands/inspect/inspect.js';
-import type { Hook, Scenario, ScenarioContext } from './scenario.js';
+import type { Hook, Scenario, ScenarioContext, Workload } from './scenario.js';
 import { cycle, inDir } from './rows.js';
 
 /** The restart comes this long after the checkpoint: a relative sleep must not count it. */
@@ -145,6 +145,21 @@ function sleepChecks(row: string, how = ''): Record<string, string> {
   return Object.fromEntries(Object.entries(SLEEP_CHECKS).map(([name, what]) => [`${row}.${name}`, `${how}${what}`]));
 }
 
+/** A checkpoint of pid leaving it running must be refused, its message saying `says`: check `name`. */
+async function checkpointRefused(context: ScenarioContext, pid: number, name: string, says: string): Promise<void> {
+  const failure = await context.checkpoint(pid, 'leave-running');
+  context.result(name, failure?.includes(says) === true, `checkpoint: ${failure ?? 'succeeded'}`);
+}
+
+/** The checkpoint that kills workload, checked as `row.checkpoint`: whether it succeeded (the workload gone). */
+async function checkpointKilled(context: ScenarioContext, workload: Workload, row: string): Promise<boolean> {
+  const failure = await context.checkpoint(workload.pid, 'kill');
+  context.result(`${row}.checkpoint`, failure === null, failure ?? 'checkpointed and killed');
+  if (failure !== null) process.kill(workload.pid, 'SIGKILL');
+  await workload.exited;
+  return failure === null;
+}
+
 /**
  * A sleep on a CPU-time clock: its checkpoint is refused, and the sleep goes
  * on. A sleep 1000: its image holds the restart block, which, edited into
@@ -152,12 +167,7 @@ function sleepChecks(row: string, how = ''): Record<string, string> {
  */
 async function sleepRefusals(context: ScenarioContext): Promise<void> {
   const cpuClock = await context.startWorkload('sleeps', [context.dir, 'cpu-clock']);
-  const failure = await context.checkpoint(cpuClock.pid, 'leave-running');
-  context.result(
-    'sleeps.cpu-clock-refused',
-    failure?.includes('posix_cpu_nsleep_restart') === true,
-    `checkpoint: ${failure ?? 'succeeded'}`,
-  );
+  await checkpointRefused(context, cpuClock.pid, 'sleeps.cpu-clock-refused', 'posix_cpu_nsleep_restart');
   context.go();
   await cpuClock.exited;
   context.relayResults('sleeps');
@@ -244,13 +254,7 @@ async function timedWaitLoop(context: ScenarioContext): Promise<void> {
     failures.length === 0,
     `${LOOP_CHECKPOINTS - failures.length} of ${LOOP_CHECKPOINTS} checkpoints left the looping waits running${failures.length ? `: ${failures[0]!}` : ''}`,
   );
-  const failure = await context.checkpoint(workload.pid, 'kill');
-  context.result('sleeps-loop.checkpoint', failure === null, failure ?? 'checkpointed and killed');
-  if (failure !== null) {
-    process.kill(workload.pid, 'SIGKILL');
-    return;
-  }
-  await workload.exited;
+  if (!(await checkpointKilled(context, workload, 'sleeps-loop'))) return;
   try {
     await loopEnds(context, 'sleeps-loop', (await context.restart(context.image)).exited);
   } catch (error: unknown) {
@@ -265,11 +269,11 @@ async function timedWaitLoop(context: ScenarioContext): Promise<void> {
  */
 async function compatWaits(context: ScenarioContext): Promise<void> {
   const timed = await context.startWorkload('timed_wait_loop', [context.dir, 'compat-timed']);
-  const refused = await context.checkpoint(timed.pid, 'leave-running');
-  context.result(
+  await checkpointRefused(
+    context,
+    timed.pid,
     'sleeps-compat.timed-refused',
-    refused?.includes('asleep in a 32-bit epoll_wait() with a timeout, which a restart cannot resume') === true,
-    `checkpoint: ${refused ?? 'succeeded'}`,
+    'asleep in a 32-bit epoll_wait() with a timeout, which a restart cannot resume',
   );
   context.go();
   const status = await timed.exited;
@@ -277,13 +281,7 @@ async function compatWaits(context: ScenarioContext): Promise<void> {
   context.relayResults('sleeps-compat');
   rmSync(join(context.dir, 'go'), { force: true });
   const untimed = await context.startWorkload('timed_wait_loop', [context.dir, 'compat-untimed']);
-  const failure = await context.checkpoint(untimed.pid, 'kill');
-  context.result('sleeps-compat.checkpoint', failure === null, failure ?? 'checkpointed and killed');
-  if (failure !== null) {
-    process.kill(untimed.pid, 'SIGKILL');
-    return;
-  }
-  await untimed.exited;
+  if (!(await checkpointKilled(context, untimed, 'sleeps-compat'))) return;
   try {
     const restarted = await context.restart(context.image);
     await sleep(500);

@@ -49,20 +49,10 @@ scenario_chroot_user() {
 	pass_if chroot-user.checkpoint "checkpoint by nobody exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" \
 		[ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
-	as_nobody_cr "$cptctl" restart "$mine/user.img" 2>"$scratch/nocap.err"
-	status=$?
-	refused=no
-	[ "$status" -ne 0 ] && grep -q "its root directory is $mine/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)" \
-		"$scratch/nocap.err" && refused=yes
-	pass_if chroot-user.nocap-refused "restart by nobody exited $status: $(tr '\n' ' ' <"$scratch/nocap.err")" \
-		[ $refused = yes ]
+	refused_restart chroot-user.nocap-refused "$mine/user.img" 5 \
+		"its root directory is $mine/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)" as_nobody_cr
 	pass_if chroot-user.nocap-nothing-left "pid $pid is not running" [ ! -d "/proc/$pid" ]
-	(wait_for_pid "$pid" && touch "$mine/go") &
-	"$cptctl" restart "$mine/user.img" 2>"$scratch/restart.err"
-	status=$?
-	pass_if chroot-user.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
-		[ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT chroot-user./p" "$out"
+	chroot_restarted chroot-user "$mine/user.img" "$mine/go"
 	chroot_private
 	chmod 0600 /dev/cpt
 }
@@ -86,21 +76,25 @@ chroot_private() {
 		[ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
 	chmod 0644 "$scratch/private.img"
-	as_nobody_cr "$cptctl" restart --pidns "$scratch/private.img" 2>"$scratch/unreached.err"
-	status=$?
-	refused=no
-	[ "$status" -ne 0 ] && grep -q "its root directory $priv/jail (chroot) cannot be found by the restarting caller: -13" \
-		"$scratch/unreached.err" && refused=yes
-	pass_if chroot-private.unreached-refused "restart --pidns by nobody exited $status: $(tr '\n' ' ' <"$scratch/unreached.err")" \
-		[ $refused = yes ]
+	restart_option=--pidns
+	refused_restart chroot-private.unreached-refused "$scratch/private.img" 5 \
+		"its root directory $priv/jail (chroot) cannot be found by the restarting caller: -13" as_nobody_cr
+	restart_option=
 	left=$(grep -lx chroot_state /proc/[0-9]*/comm 2>/dev/null | tr '\n' ' ')
 	pass_if chroot-private.unreached-nothing-left "chroot_state processes: ${left:-none}" [ -z "$left" ]
-	(wait_for_pid "$pid" && touch "$priv/jail/go") &
-	"$cptctl" restart "$scratch/private.img" 2>"$scratch/restart.err"
+	chroot_restarted chroot-private "$scratch/private.img" "$priv/jail/go"
+}
+
+# chroot_restarted PREFIX IMG GO: root's restart of IMG, with GO made once
+# $pid is back, must end well (PREFIX.exit-status); the restarted tree's
+# checks are relayed as PREFIX's.
+chroot_restarted() {
+	(wait_for_pid "$pid" && touch "$3") &
+	"$cptctl" restart "$2" 2>"$scratch/restart.err"
 	status=$?
-	pass_if chroot-private.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
+	pass_if "$1.exit-status" "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
 		[ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT chroot-private./p" "$out"
+	sed -n "s/^RESULT /RESULT $1./p" "$out"
 }
 
 # Refused at checkpoint, by name, the process running on: devices whose
