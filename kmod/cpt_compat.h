@@ -567,6 +567,8 @@ int cpt_check_netlink_sock(void);
  */
 bool cpt_compat_timed_sleeper(struct task_struct *t, bool (*in_wait)(struct task_struct *t),
 			      ktime_t *deadline, unsigned long *nvcsw);
+/* Whether t is asleep (not runnable), read as try_to_wake_up() would. */
+bool cpt_compat_task_asleep(struct task_struct *t);
 int cpt_check_timed_sleeper(void);
 
 #endif /* CPT_COMPAT_H */

@@ -86,6 +86,17 @@ bool cpt_compat_timed_sleeper(struct task_struct *t, bool (*in_wait)(struct task
 	return found;
 }
 
+bool cpt_compat_task_asleep(struct task_struct *t)
+{
+	unsigned long flags;
+	bool asleep;
+
+	raw_spin_lock_irqsave(&t->pi_lock, flags);
+	asleep = READ_ONCE(t->__state) != TASK_RUNNING && !READ_ONCE(t->on_rq);
+	raw_spin_unlock_irqrestore(&t->pi_lock, flags);
+	return asleep;
+}
+
 #define CPT_CHECK_WAIT_NS (10 * NSEC_PER_SEC)
 
 struct cpt_check_wait {

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Freezing a task without it noticing: a task_work queued with TWA_SIGNAL
- * runs on the task's next way back to user mode, the way a signal would be
- * noticed, but delivers none. A sleeping syscall is interrupted and left to
- * restart (its -ERESTART* code is what the saved registers show), a task in
- * user mode is kicked. The work parks the task in the kernel until the
- * session thaws it; the task's parent sees no stop, and the task no EINTR
- * (cpt_restart_block_parked(): a timed epoll_wait() or sigtimedwait() has
- * its deadline read first, by cpt_timed_wait_probe()).
+ * Freezing a task without it noticing: a task_work queued with TWA_RESUME
+ * runs on the task's next way back to user mode, and a task in user mode
+ * is kicked there. A task asleep is then woken as a signal would wake it,
+ * but delivers none (a second, empty work queued with TWA_SIGNAL): a
+ * sleeping syscall is interrupted and left to restart (its -ERESTART* code
+ * is what the saved registers show). The work parks the task in the kernel
+ * until the session thaws it; the task's parent sees no stop, and the task
+ * no EINTR (cpt_restart_block_parked(): a timed epoll_wait() or
+ * sigtimedwait() has its deadline read first, by cpt_timed_wait_probe()).
+ * A task still running in the kernel is not woken until it sleeps (or for
+ * CPT_FREEZE_KICK_AFTER): a timed wait woken on its way to its sleep would
+ * return -EINTR with its deadline read nowhere.
  * SIGKILL still works on a parked task.
  *
  * A task in a group stop (SIGSTOP, job control) is not woken by the work:
@@ -36,10 +40,13 @@
 #define CPT_FREEZE_TIMEOUT (10 * HZ)
 /* How often a target on its way is checked for a group stop. */
 #define CPT_FREEZE_POLL (HZ / 50)
+/* How long a target running in the kernel may run on before it is woken anyway. */
+#define CPT_FREEZE_KICK_AFTER (HZ / 2)
 
 struct cpt_freezer {
 	struct callback_head work;
-	refcount_t ref;		/* the freezer's holder, and the queued work */
+	struct callback_head kick;	/* TWA_SIGNAL: wakes the task from its sleep */
+	refcount_t ref;		/* the freezer's holder, and the queued works */
 	wait_queue_head_t wq;
 	bool parked;
 	bool thawed;
@@ -48,6 +55,9 @@ struct cpt_freezer {
 	unsigned long nvcsw;	/* its voluntary switches then: it ran if they changed */
 	struct completion left;	/* the task is out of the parking wait */
 	struct file *pin;	/* holds the module until the work has returned */
+	struct file *kick_pin;	/* the kick's, the holder's until it is queued */
+	bool kicked;
+	bool lost_wait;		/* a timed wait returned -EINTR, its deadline unread */
 	struct cpt_timed_wait_seen seen;	/* a timed wait it was blocked in */
 };
 
@@ -83,7 +93,7 @@ static void cpt_park(struct callback_head *work)
 
 	/* A stopped task continued after its checkpoint: nothing to park for. */
 	if (!READ_ONCE(fz->thawed))
-		cpt_restart_block_parked(&fz->seen);
+		cpt_restart_block_parked(&fz->seen, &fz->lost_wait);
 	WRITE_ONCE(fz->parked, true);
 	wake_up_all(&fz->wq);
 	/* NOLOAD: a long checkpoint is neither load nor a hung task. */
@@ -91,6 +101,58 @@ static void cpt_park(struct callback_head *work)
 	complete(&fz->left);
 	cpt_freezer_put(fz);
 	fput(pin);
+}
+
+/* The kick's work: nothing but the wakeup its TWA_SIGNAL gave; as cpt_park() for the module. */
+static void cpt_kick(struct callback_head *work)
+{
+	struct cpt_freezer *fz = container_of(work, struct cpt_freezer, kick);
+	struct file *pin = fz->kick_pin;
+
+	cpt_freezer_put(fz);
+	fput(pin);
+}
+
+/*
+ * Wakes task, its work queued, as a signal would, once it is asleep (or
+ * once force): having read the deadline of the timed wait it sleeps in
+ * first (cpt_timed_wait_probe()). One asleep elsewhere in a timed wait
+ * (epoll's mutex, which threads waiting on one epoll take in turn) is left
+ * to reach its sleep: woken there, it would return -EINTR with its
+ * deadline read nowhere. One asleep in such a wait as a 32-bit syscall,
+ * which cpt cannot resume, is not woken: -EOPNOTSUPP, named.
+ */
+static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, bool force)
+{
+	cpt_timed_wait_probe(task, &fz->seen);
+	if (fz->seen.compat) {
+		cpt_note("pid %d: asleep in a 32-bit %s with a timeout, %s: not supported\n",
+			 task_pid_vnr(task), cpt_timed_wait_name(fz->seen.compat_nr, true),
+			 "which a restart cannot resume");
+		return -EOPNOTSUPP;
+	}
+	if (!fz->seen.seen && !force &&
+	    (!cpt_compat_task_asleep(task) ||
+	     cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED))
+		return 0;
+	refcount_inc(&fz->ref);
+	if (task_work_add(task, &fz->kick, TWA_SIGNAL)) {
+		/* exiting: it parks, or exits, without a wakeup of ours */
+		refcount_dec(&fz->ref);
+		return 0;
+	}
+	fz->kicked = true;
+	return 0;
+}
+
+/*
+ * Whether a timed wait of the task fz froze returned -EINTR with its
+ * deadline unread (woken by force, on its way to its sleep): the
+ * checkpoint must be refused, not save a wait the task no longer has.
+ */
+bool cpt_freezer_lost_wait(struct cpt_freezer *fz)
+{
+	return READ_ONCE(fz->lost_wait);
 }
 
 /*
@@ -130,7 +192,7 @@ static void cpt_freeze_note_busy(struct task_struct *task)
  */
 struct cpt_freezer *cpt_freeze(struct task_struct *task)
 {
-	unsigned long deadline = jiffies + CPT_FREEZE_TIMEOUT;
+	unsigned long start = jiffies, deadline = start + CPT_FREEZE_TIMEOUT;
 	struct cpt_freezer *fz;
 	long left;
 	int ret;
@@ -142,17 +204,29 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 	init_waitqueue_head(&fz->wq);
 	init_completion(&fz->left);
 	init_task_work(&fz->work, cpt_park);
+	init_task_work(&fz->kick, cpt_kick);
 	fz->pin = anon_inode_getfile("[cpt-freezer]", &cpt_pin_fops, NULL, O_RDONLY);
 	if (IS_ERR(fz->pin)) {
 		ret = PTR_ERR(fz->pin);
 		kfree(fz);
 		return ERR_PTR(ret);
 	}
+	fz->kick_pin = anon_inode_getfile("[cpt-freezer]", &cpt_pin_fops, NULL, O_RDONLY);
+	if (IS_ERR(fz->kick_pin)) {
+		ret = PTR_ERR(fz->kick_pin);
+		fput(fz->pin);
+		kfree(fz);
+		return ERR_PTR(ret);
+	}
 
-	/* The deadline of a timed wait is gone once the work wakes the task. */
-	cpt_timed_wait_probe(task, &fz->seen);
-	ret = task_work_add(task, &fz->work, TWA_SIGNAL);
+	/*
+	 * Queued first: from now on the task parks at its first way back to
+	 * user mode, so what cpt_freeze_kick() sees it sleep in is the
+	 * syscall the work finds.
+	 */
+	ret = task_work_add(task, &fz->work, TWA_RESUME);
 	if (ret) {
+		fput(fz->kick_pin);
 		fput(fz->pin);
 		kfree(fz);
 		return ERR_PTR(ret);
@@ -169,8 +243,17 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 			fz->stopped = true;
 			return fz;
 		}
+		if (!fz->kicked) {
+			ret = cpt_freeze_kick(task, fz,
+					      time_after(jiffies, start + CPT_FREEZE_KICK_AFTER));
+			if (ret) {
+				cpt_thaw(fz);
+				return ERR_PTR(ret);
+			}
+		}
+		/* One still running is looked at again soon: it may have gone to sleep. */
 		left = wait_event_killable_timeout(fz->wq, READ_ONCE(fz->parked),
-						   CPT_FREEZE_POLL);
+						   fz->kicked ? CPT_FREEZE_POLL : 1);
 	} while (!left && time_before(jiffies, deadline));
 	if (left > 0)
 		return fz;
@@ -212,6 +295,8 @@ void cpt_thaw_end(struct cpt_freezer *fz)
 	/* The tree goes on all at once, and before its session does. */
 	if (fz->was_parked)
 		wait_for_completion(&fz->left);
+	if (!fz->kicked)
+		fput(fz->kick_pin);
 	cpt_freezer_put(fz);
 }
 

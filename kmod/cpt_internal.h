@@ -133,5 +133,6 @@ void cpt_thaw_begin(struct cpt_freezer *fz);
 void cpt_thaw_end(struct cpt_freezer *fz);
 /* Whether a task frozen in a group stop stayed stopped (issue 13). */
 bool cpt_freezer_held(struct cpt_freezer *fz, struct task_struct *task);
+bool cpt_freezer_lost_wait(struct cpt_freezer *fz);
 
 #endif /* CPT_INTERNAL_H */

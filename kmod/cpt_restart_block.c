@@ -447,16 +447,17 @@ bool cpt_restart_block_load(const struct cpt_restart_state *rs)
  * mode: epoll_wait() and sigtimedwait() return -EINTR to any interruption,
  * the freeze's too, where the other sleeps ask to be restarted. With a
  * timeout, the wait the freeze saw (seen) goes on in cpt's restart, with
- * the time it had left (cpt_timed_wait.c); one it could not see returns
- * -EINTR, as after a SIGSTOP and SIGCONT. Without a timeout (sigwaitinfo(),
- * rt_sigtimedwait() with no timespec) they are restarted as the others, as
- * the signal path restarts -ERESTARTNOHAND: nothing is lost, whether the
- * task is thawed or restarted from the image.
+ * the time it had left (cpt_timed_wait.c); one whose deadline the freeze
+ * could not read returns -EINTR, and *lost says so, for the checkpoint to
+ * be refused, naming it. Without a timeout (sigwaitinfo(), rt_sigtimedwait()
+ * with no timespec, as 32-bit syscalls too) they are restarted as the
+ * others, as the signal path restarts -ERESTARTNOHAND: nothing is lost,
+ * whether the task is thawed or restarted from the image.
  * A pending signal leaves it alone: -EINTR is the kernel's answer to that.
  * TIF_NOTIFY_SIGNAL sends the task through the signal path's restart again,
  * should this work run after it.
  */
-void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen)
+void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen, bool *lost)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 
@@ -468,22 +469,14 @@ void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen)
 		set_thread_flag(TIF_NOTIFY_SIGNAL);
 		return;
 	}
-	switch (regs->orig_ax) {
-	case __NR_epoll_wait:
-	case __NR_epoll_pwait:
-		if ((int)regs->r10 >= 0)
-			return;
-		break;
-	case __NR_epoll_pwait2:
-		if (regs->r10)
-			return;
-		break;
-	case __NR_rt_sigtimedwait:
-		if (regs->dx)	/* its timespec */
-			return;
-		break;
-	default:
+	switch (cpt_timed_wait_timeout(current)) {
+	case CPT_TIMED_WAIT_NONE:
 		return;
+	case CPT_TIMED_WAIT_TIMED:
+		*lost = true;
+		return;
+	case CPT_TIMED_WAIT_UNTIMED:
+		break;
 	}
 	regs->ax = -ERESTARTNOHAND;
 	set_thread_flag(TIF_NOTIFY_SIGNAL);

@@ -370,23 +370,31 @@ static int cpt_decode_task(const struct cpt_session *s, struct cpt_restore_task 
 }
 
 /*
- * The saved root (a path from the checkpointer's root), looked up as the
- * cwd is (cpt_task_lookup()). The caller's own: nothing to do. Another:
- * the task is chrooted into it (cpt_task_apply()), with the checks of a
- * chroot() by the caller, CAP_SYS_CHROOT in its user namespace and the
- * LSM's hook, and chroot()'s MAY_EXEC | MAY_CHDIR for the caller and the
- * task: never a root the caller could not chroot into itself.
+ * The saved root (a path from the checkpointer's root). The caller's own:
+ * nothing to do. Another: the task is chrooted into it (cpt_task_apply())
+ * if the caller could chroot() there itself: its own lookup (its search
+ * rights on the way), CAP_SYS_CHROOT in its user namespace, chroot()'s
+ * MAY_EXEC | MAY_CHDIR and the LSM's hook. The task's credentials are not
+ * asked: a root other than the caller's was made by a chroot(), which only
+ * CAP_SYS_CHROOT makes, so by a privileged step of the task's history (a
+ * daemon's chroot() as root before it dropped to a user, who may not search
+ * the directories above its jail), which the restart makes again as the
+ * caller. A root confines the task; what it reaches below it, its own
+ * credentials still decide, walking from that root (cpt_below_task_root()).
  */
 static int cpt_lookup_root(struct cpt_session *s, struct cpt_restore_task *rt, const char *root)
 {
+	const char *what = "root directory";
 	struct path mine;
 	bool same;
 	int ret;
 
-	ret = cpt_task_lookup(s, "root directory", root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY,
-			      &rt->root);
-	if (ret)
+	ret = kern_path(root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &rt->root);
+	if (ret) {
+		cpt_note("pid %u: its %s %s (chroot) %s: %d\n", rt->pid, what, root,
+			 "cannot be found by the restarting caller", ret);
 		return ret;
+	}
 	get_fs_root(current->fs, &mine);
 	same = path_equal(&mine, &rt->root);
 	path_put(&mine);
@@ -395,19 +403,25 @@ static int cpt_lookup_root(struct cpt_session *s, struct cpt_restore_task *rt, c
 		return 0;
 	}
 	rt->has_root = true;
+	rt->root_name = kstrdup(root, GFP_KERNEL);
+	if (!rt->root_name)
+		return -ENOMEM;
 	if (!ns_capable(current_user_ns(), CAP_SYS_CHROOT)) {
-		cpt_note("pid %u: its root directory is %s (chroot): %s\n", rt->pid, root,
+		cpt_note("pid %u: its %s is %s (chroot): %s\n", rt->pid, what, root,
 			 "the restarting caller may not chroot (CAP_SYS_CHROOT)");
 		return -EPERM;
 	}
-	ret = cpt_task_may(s, "root directory", root, &rt->root, MAY_EXEC | MAY_CHDIR);
-#ifdef CONFIG_SECURITY_PATH
-	if (!ret) {
-		ret = cpt_sym.security_path_chroot(&rt->root);
-		if (ret)
-			cpt_note("pid %u: its root directory is %s (chroot): %s (%d)\n", rt->pid,
-				 root, "the LSM refused the chroot", ret);
+	ret = path_permission(&rt->root, MAY_EXEC | MAY_CHDIR);
+	if (ret) {
+		cpt_note("pid %u: its %s is %s (chroot): %s (%d)\n", rt->pid, what, root,
+			 "the restarting caller may not enter it", ret);
+		return ret;
 	}
+#ifdef CONFIG_SECURITY_PATH
+	ret = cpt_sym.security_path_chroot(&rt->root);
+	if (ret)
+		cpt_note("pid %u: its %s is %s (chroot): %s (%d)\n", rt->pid, what, root,
+			 "the LSM refused the chroot", ret);
 #endif
 	return ret;
 }
@@ -419,6 +433,7 @@ static int cpt_lookup_root(struct cpt_session *s, struct cpt_restore_task *rt, c
  * for both, as for its files (cpt_task_may()): a cwd opens what is below
  * it to relative paths. (A task that changed its ids after its chdir(), or
  * whose cwd, or a directory above it, was made private since, is refused.)
+ * A chrooted task's credentials walk a cwd inside its root from that root.
  */
 static int cpt_lookup_cwd(struct cpt_session *s, struct cpt_restore_task *rt, const char *cwd)
 {
@@ -473,6 +488,7 @@ static void cpt_task_free(struct cpt_session *s)
 		path_put(&rt->cwd);
 	if (rt->has_root)
 		path_put(&rt->root);
+	kfree(rt->root_name);
 	if (rt->image_cred)
 		put_cred(rt->image_cred);
 	cpt_task_attrs_free(rt->attrs);

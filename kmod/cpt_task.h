@@ -39,6 +39,7 @@ struct cpt_restore_task {
 	bool has_cwd;
 	struct path root;	/* another than the caller's: the task is chrooted into it */
 	bool has_root;
+	char *root_name;	/* root's path in the image (cpt_below_task_root()) */
 	/* user addresses the kernel writes to on the task's behalf */
 	u64 clear_child_tid;
 	u64 robust_list;

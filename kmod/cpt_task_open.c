@@ -10,7 +10,9 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/fs_struct.h>
 #include <linux/namei.h>
+#include <linux/string.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
@@ -301,6 +303,50 @@ static const struct cred *cpt_opener_cred(struct cpt_session *s, const struct cp
 }
 
 /*
+ * A chrooted task reached what it used from its root: the directories
+ * above that root are its chroot()'s, which a restart makes as the caller,
+ * with chroot()'s checks for the caller alone (cpt_lookup_root()). So the
+ * image's credentials walk a path below the task's saved root from that
+ * root, as the task's own lookup would, and a daemon that chrooted as root
+ * and dropped to a user is not refused for a directory above its jail that
+ * the user may not search: the task could open from its root whatever such
+ * a walk reaches. Returns name's part below the saved root ("/" for the root
+ * itself), or NULL for a task not chrooted, a path not below its root, or
+ * while the restoring task already looks up from that root
+ * (cpt_task_fs_enter(): name is then the task's own).
+ */
+static const char *cpt_below_task_root(struct cpt_session *s, const char *name)
+{
+	const struct cpt_restore_task *rt = s->cur ? s->cur->rtask : NULL;
+	struct path mine;
+	bool entered;
+	size_t n;
+
+	if (!rt || !rt->has_root || !rt->root_name)
+		return NULL;
+	get_fs_root(current->fs, &mine);
+	entered = path_equal(&mine, &rt->root);
+	path_put(&mine);
+	n = strlen(rt->root_name);
+	if (entered || strncmp(name, rt->root_name, n) || (name[n] && name[n] != '/'))
+		return NULL;
+	return name[n] ? name + n : "/";
+}
+
+/*
+ * Opens name with flags for the image's credentials (the current ones),
+ * from the task's saved root if name is below it (cpt_below_task_root()).
+ */
+static struct file *cpt_task_walk(struct cpt_session *s, const char *name, int flags)
+{
+	const char *below = cpt_below_task_root(s, name);
+
+	if (below)
+		return file_open_root(&s->cur->rtask->root, below, flags, 0);
+	return filp_open(name, flags, 0);
+}
+
+/*
  * Whether both the restarting caller and cred may have p with mask (MAY_*
  * bits).
  */
@@ -327,7 +373,8 @@ static int cpt_both_may(const struct cred *cred, bool opener, const char *what,
  * Looks name up (kern_path() flags) into *p as the restarting caller, then
  * again with the credentials the image gives the task, which must find the
  * same: each walks the directories on the way with its own search rights,
- * as the task's chdir() or connect() would have. A path the task could not
+ * as the task's chdir() or connect() would have (the image's from the
+ * task's saved root, for a path below it: cpt_below_task_root()). A path the task could not
  * reach itself (below a directory made private since, or in an image root
  * restarts for a user) is refused, naming the task's ids; one that leads
  * elsewhere the second time (a rename in between), -ESTALE. For what the
@@ -338,7 +385,7 @@ int cpt_task_lookup(struct cpt_session *s, const char *what, const char *name,
 		    unsigned int flags, struct path *p)
 {
 	const struct cred *image, *old;
-	struct path again;
+	struct file *again;
 	int ret;
 
 	ret = kern_path(name, flags, p);
@@ -353,17 +400,19 @@ int cpt_task_lookup(struct cpt_session *s, const char *what, const char *name,
 		return -EBADMSG;
 	}
 	old = override_creds(image);
-	ret = kern_path(name, flags, &again);
+	again = cpt_task_walk(s, name, O_PATH | (flags & LOOKUP_FOLLOW ? 0 : O_NOFOLLOW) |
+			      (flags & LOOKUP_DIRECTORY ? O_DIRECTORY : 0));
 	revert_creds(old);
+	ret = PTR_ERR_OR_ZERO(again);
 	if (ret) {
 		cpt_note_refused(what, name, image, false, ret);
 	} else {
-		if (again.dentry != p->dentry || again.mnt != p->mnt) {
+		if (again->f_path.dentry != p->dentry || again->f_path.mnt != p->mnt) {
 			cpt_note("pid %d: %s %s changed while it was looked up\n",
 				 task_pid_vnr(current), what, name);
 			ret = -ESTALE;
 		}
-		path_put(&again);
+		fput(again);
 	}
 	if (ret)
 		path_put(p);
@@ -446,7 +495,7 @@ struct file *cpt_task_open(struct cpt_session *s, const char *what, const char *
 		return ERR_CAST(cred);
 	}
 	old = override_creds(cred);
-	file = filp_open(name, flags, 0);
+	file = cpt_task_walk(s, name, flags);
 	revert_creds(old);
 	if (IS_ERR(file)) {
 		cpt_note_refused(what, name, cred, as_opener, PTR_ERR(file));

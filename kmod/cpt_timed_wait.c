@@ -6,11 +6,16 @@
  * work too, makes them return -EINTR, and their deadline lived only in the
  * hrtimer_sleeper on the sleeping task's stack. So:
  *
- *  - the freeze reads that deadline before it wakes the task, while the
- *    task is blocked and cannot wake (cpt_timed_wait_probe(), with the
- *    task's count of voluntary switches then);
+ *  - the freeze queues its task work first, which parks the task at its
+ *    first way back to user mode, and wakes the task only once it is
+ *    asleep (cpt_freeze.c), having read that deadline while the task is
+ *    blocked and cannot wake (cpt_timed_wait_probe()); woken while it
+ *    still ran towards its sleep, the wait would return -EINTR with no
+ *    deadline anywhere;
  *  - the freeze's task work, in the task, finds the -EINTR of that very
- *    sleep (no signal pending, no sleep since: the count is the same) and
+ *    syscall (no signal pending; the task has not been back in user mode
+ *    since the look, or the work would have run then; a syscall keeps one
+ *    deadline across its sleeps) and
  *    makes it -ERESTART_RESTARTBLOCK, with cpt_timed_wait_restart() in the
  *    restart block and the wait's arguments and deadline in its union
  *    (cpt_timed_wait_arm()); a checkpoint saves that block, a restart
@@ -21,9 +26,11 @@
  *    syscalls do, until the deadline, with epoll_pwait()'s mask set for
  *    the wait again.
  *
- * A wait that does not fit (its deadline not read, or a sleep since)
- * returns -EINTR, as it did before cpt went on with them, and as after a
- * SIGSTOP and SIGCONT.
+ * A timed wait interrupted whose deadline was not read (a task woken by
+ * force, having run in the kernel for long) returns -EINTR, and the
+ * checkpoint is refused, naming it (cpt_freezer_lost_wait()). As 32-bit
+ * syscalls, a timed wait asleep is refused before it is woken
+ * (seen->compat), and an untimed one is restarted.
  *
  * The restart block's function is this module's, and any task may call
  * restart_syscall() while its restart block has it, even one it forked:
@@ -47,6 +54,9 @@
 #include <linux/workqueue.h>
 #include <asm/syscall.h>
 #include <asm/unistd.h>
+#ifdef CONFIG_IA32_EMULATION
+#include <asm/unistd_32_ia32.h>
+#endif
 
 #include "cpt_compat.h"
 #include "cpt_pb_fields.h"
@@ -162,22 +172,87 @@ static bool cpt_timed_wait_blocked_in(struct task_struct *t)
 	       cpt_timed_wait_syscall(t, task_pt_regs(t)->orig_ax);
 }
 
+/* Whether nr, a 32-bit syscall's number, is one of these waits. */
+static bool cpt_timed_wait_compat_syscall(long nr)
+{
+#ifdef CONFIG_IA32_EMULATION
+	switch (nr) {
+	case __NR_ia32_epoll_wait:
+	case __NR_ia32_epoll_pwait:
+	case __NR_ia32_epoll_pwait2:
+	case __NR_ia32_rt_sigtimedwait:
+	case __NR_ia32_rt_sigtimedwait_time64:
+		return true;
+	}
+#endif
+	return false;
+}
+
+/* Whether t, blocked, is in one of these waits as a 32-bit syscall. */
+static bool cpt_timed_wait_blocked_compat(struct task_struct *t)
+{
+	return (task_thread_info(t)->status & TS_COMPAT) &&
+	       cpt_timed_wait_compat_syscall(task_pt_regs(t)->orig_ax);
+}
+
+/* The name of syscall nr (compat: a 32-bit one) if it is one of these waits. */
+const char *cpt_timed_wait_name(long nr, bool compat)
+{
+#ifdef CONFIG_IA32_EMULATION
+	if (compat) {
+		switch (nr) {
+		case __NR_ia32_epoll_wait:
+			return "epoll_wait()";
+		case __NR_ia32_epoll_pwait:
+			return "epoll_pwait()";
+		case __NR_ia32_epoll_pwait2:
+			return "epoll_pwait2()";
+		case __NR_ia32_rt_sigtimedwait:
+		case __NR_ia32_rt_sigtimedwait_time64:
+			return "rt_sigtimedwait()";
+		}
+		return "wait";
+	}
+#endif
+	switch (nr) {
+	case __NR_epoll_wait:
+		return "epoll_wait()";
+	case __NR_epoll_pwait:
+		return "epoll_pwait()";
+	case __NR_epoll_pwait2:
+		return "epoll_pwait2()";
+	case __NR_rt_sigtimedwait:
+		return "rt_sigtimedwait()";
+	}
+	return "wait";
+}
+
 /*
- * Called by the freeze before it wakes t: if t is blocked in a timed wait,
- * notes its deadline and how often t has blocked. An untimed wait has no
- * sleeper, so none is seen.
+ * Called by the freeze, its task work queued, until it wakes t: if t is
+ * blocked in a timed wait, notes its deadline; if in one as a 32-bit
+ * syscall, notes that (compat). An untimed wait has no sleeper, so none is
+ * seen. The task cannot have left its syscall since the work was queued
+ * without parking: what is seen stays so.
  */
 void cpt_timed_wait_probe(struct task_struct *t, struct cpt_timed_wait_seen *seen)
 {
-	memset(seen, 0, sizeof(*seen));
+	unsigned long nvcsw;
+
+	if (seen->seen || seen->compat)
+		return;
 	seen->seen = cpt_compat_timed_sleeper(t, cpt_timed_wait_blocked_in, &seen->deadline,
-					      &seen->nvcsw);
+					      &nvcsw);
+	if (!seen->seen && cpt_compat_timed_sleeper(t, cpt_timed_wait_blocked_compat,
+						    &seen->deadline, &nvcsw)) {
+		seen->compat_nr = task_pt_regs(t)->orig_ax;
+		seen->compat = true;
+	}
 }
 
 /*
  * In the freeze's task work, the task's syscall having returned -EINTR
- * with no signal pending: if that is the wait the freeze saw (it has not
- * blocked since), puts the wait in the restart block, for the caller to
+ * with no signal pending: if that is the wait the freeze saw (the task
+ * has not been back in user mode since), puts the wait in the restart block, for the caller to
  * return -ERESTART_RESTARTBLOCK. epoll_pwait()'s mask is still current's
  * (the signal path restores the task's own after this); the set
  * sigtimedwait() waits for is read again from where its syscall read it.
@@ -187,7 +262,7 @@ bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_
 	struct cpt_timed_wait w = { .deadline = seen->deadline };
 	sigset_t set;
 
-	if (!seen->seen || READ_ONCE(current->nvcsw) != seen->nvcsw || in_compat_syscall())
+	if (!seen->seen || in_compat_syscall())
 		return false;
 	switch (regs->orig_ax) {
 	case __NR_restart_syscall:
@@ -218,6 +293,59 @@ bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_
 	}
 	cpt_timed_wait_load(&w);
 	return true;
+}
+
+/*
+ * Whether t's syscall (current's in its task work, or that of t asleep)
+ * is one of these waits, as a 64-bit or a 32-bit syscall, and with a
+ * timeout: a negative epoll timeout, or no timespec, is none; cpt's
+ * restart of one has one.
+ */
+enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t)
+{
+	const struct pt_regs *regs = task_pt_regs(t);
+	bool timed;
+
+	if (task_thread_info(t)->status & TS_COMPAT) {
+		if (!cpt_timed_wait_compat_syscall(regs->orig_ax))
+			return CPT_TIMED_WAIT_NONE;
+#ifdef CONFIG_IA32_EMULATION
+		/* ebx, ecx, edx, esi, edi, ebp: the timeout is the 4th (sigtimedwait: 3rd) */
+		switch (regs->orig_ax) {
+		case __NR_ia32_epoll_wait:
+		case __NR_ia32_epoll_pwait:
+			timed = (int)regs->si >= 0;
+			break;
+		case __NR_ia32_epoll_pwait2:
+			timed = (u32)regs->si;
+			break;
+		default:
+			timed = (u32)regs->dx;
+			break;
+		}
+		return timed ? CPT_TIMED_WAIT_TIMED : CPT_TIMED_WAIT_UNTIMED;
+#endif
+	}
+	switch (regs->orig_ax) {
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+		timed = (int)regs->r10 >= 0;
+		break;
+	case __NR_epoll_pwait2:
+		timed = regs->r10;
+		break;
+	case __NR_rt_sigtimedwait:
+		timed = regs->dx;	/* its timespec */
+		break;
+	case __NR_restart_syscall:
+		if (READ_ONCE(t->restart_block.fn) != cpt_timed_wait_restart)
+			return CPT_TIMED_WAIT_NONE;
+		timed = true;
+		break;
+	default:
+		return CPT_TIMED_WAIT_NONE;
+	}
+	return timed ? CPT_TIMED_WAIT_TIMED : CPT_TIMED_WAIT_UNTIMED;
 }
 
 /* What epoll_pwait() does around do_epoll_wait(), with w's mask. */

@@ -11,13 +11,22 @@ struct task_struct;
 
 /*
  * What the freeze saw of its target before waking it: blocked in a timed
- * epoll_wait() or sigtimedwait() (or cpt's restart of one) until deadline,
- * having blocked nvcsw times.
+ * epoll_wait() or sigtimedwait() (or cpt's restart of one) until deadline;
+ * or (compat) blocked in one of them as a 32-bit syscall, numbered
+ * compat_nr, which cpt cannot resume.
  */
 struct cpt_timed_wait_seen {
 	bool seen;
+	bool compat;
 	ktime_t deadline;	/* CLOCK_MONOTONIC */
-	unsigned long nvcsw;
+	long compat_nr;
+};
+
+/* What cpt_timed_wait_timeout() finds the syscall of some registers to be. */
+enum cpt_timed_wait_timeout {
+	CPT_TIMED_WAIT_NONE,	/* none of these waits */
+	CPT_TIMED_WAIT_UNTIMED,	/* one with no timeout */
+	CPT_TIMED_WAIT_TIMED,	/* one with a timeout */
 };
 
 /*
@@ -37,6 +46,8 @@ struct cpt_timed_wait {
 
 void cpt_timed_wait_probe(struct task_struct *t, struct cpt_timed_wait_seen *seen);
 bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_seen *seen);
+enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t);
+const char *cpt_timed_wait_name(long nr, bool compat);
 const struct cpt_timed_wait *cpt_timed_wait_of(const struct restart_block *rb);
 void cpt_timed_wait_load(const struct cpt_timed_wait *w);
 void cpt_timed_wait_exit(void);

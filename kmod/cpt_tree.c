@@ -608,6 +608,11 @@ int cpt_tree_held(struct cpt_session *s)
 			cpt_note("pid %u was continued during its checkpoint\n", t->pid);
 			return -EAGAIN;
 		}
+		if (t->freezer && cpt_freezer_lost_wait(t->freezer)) {
+			cpt_note("pid %u: %s\n", t->pid,
+				 "its timed epoll_wait() or sigtimedwait() was woken before its deadline was read (it returns EINTR): not supported");
+			return -EAGAIN;
+		}
 	}
 	return 0;
 }

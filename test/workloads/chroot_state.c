@@ -16,9 +16,16 @@
  * directory and the marker; the root process also forks a child after the
  * restart, which must find the same root and working directory.
  *
- * chroot_state DIR user: the same, the root process dropping to nobody
- * right after its chroot, so that nobody may checkpoint the tree (a
- * restart by nobody must be refused: it may not chroot).
+ * DIR (root's) is made 0700: nobody may not search it, and the service's
+ * restart must not ask it to (its chroot was root's).
+ *
+ * chroot_state DIR user: the same, DIR left as it is, the root process
+ * dropping to nobody right after its chroot, so that nobody may checkpoint
+ * the tree (a restart by nobody must be refused: it may not chroot).
+ *
+ * chroot_state DIR private: as user, with DIR (root's) made 0700, and the
+ * root process's working directory its root (it waits for /go of its jail):
+ * a tree of nobody's in a jail below a directory nobody may not search.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -183,12 +190,17 @@ int main(int argc, char **argv)
 	char path[PATH_MAX], cwd[PATH_MAX];
 	struct stat dir;
 	int go[2], ready[2], fd, status;
+	int user = argc == 3, private = user && !strcmp(argv[2], "private");
 	char byte;
 	pid_t svc, child;
 
-	if (argc < 2 || argc > 3 || (argc == 3 && strcmp(argv[2], "user")) ||
-	    chdir(argv[1]))
-		return setup_failed("usage: chroot_state DIR [user]");
+	if (argc < 2 || argc > 3 ||
+	    (user && !private && strcmp(argv[2], "user")) || chdir(argv[1]))
+		return setup_failed("usage: chroot_state DIR [user|private]");
+	/* Above the jail, a directory only root may search. */
+	if ((!user || private) &&
+	    (stat(".", &dir) || dir.st_uid != 0 || chmod(".", 0700)))
+		return setup_failed("DIR is not root's to make 0700");
 	if ((mkdir("jail", 0755) && errno != EEXIST) ||
 	    (mkdir("jail/sub", 0755) && errno != EEXIST))
 		return setup_failed("jail");
@@ -206,9 +218,11 @@ int main(int argc, char **argv)
 	if (chroot(path))
 		return setup_failed("chroot");
 	/* Dumpable again after the change of ids: nobody may checkpoint it. */
-	if (argc == 3 && (drop_to_nobody() || prctl(PR_SET_DUMPABLE, 1)))
+	if (user && (drop_to_nobody() || prctl(PR_SET_DUMPABLE, 1)))
 		return setup_failed("dropping to nobody");
-	/* Outside its root now: getcwd() says so, "(unreachable)/...". */
+	if (private && (chdir("/") || stat(".", &dir)))
+		return setup_failed("chdir /");
+	/* Outside its root now, but in private: getcwd() says "(unreachable)/...". */
 	if (!raw_getcwd(cwd, sizeof(cwd)))
 		return setup_failed("getcwd");
 	fflush(stdout);
@@ -230,8 +244,8 @@ int main(int argc, char **argv)
 		nap();
 
 	check("root", rooted_in_jail(), "its root is its jail");
-	check("cwd-outside", cwd_kept(&dir, cwd),
-	      "its working directory is still %s, outside its root", cwd);
+	check(private ? "cwd-root" : "cwd-outside", cwd_kept(&dir, cwd),
+	      "its working directory is still %s", cwd);
 	check("marker", marker_readable(), "it reads /marker of its root");
 	fflush(stdout);
 	child = fork();

@@ -55,8 +55,12 @@ const chrootState = [
   ['service-exit', 'the service ends well'],
 ] as const;
 
-function chrootChecks(scenario: string, whose: string): Record<string, string> {
-  return Object.fromEntries(chrootState.map(([check, what]) => [`${scenario}.${check}`, `${what} (${whose})`]));
+// chroot_state DIR private: the root process's working directory is its root.
+const cwdRoot = ['cwd-root', 'its working directory, its root, comes back, getcwd() saying the same'] as const;
+
+function chrootChecks(scenario: string, whose: string, cwdInRoot = false): Record<string, string> {
+  const checks = cwdInRoot ? chrootState.map((c) => (c[0] === 'cwd-outside' ? cwdRoot : c)) : chrootState;
+  return Object.fromEntries(checks.map(([check, what]) => [`${scenario}.${check}`, `${what} (${whose})`]));
 }
 
 const aioHostile = [
@@ -78,7 +82,8 @@ export const fidelScenarios: readonly Scenario[] = [
     timeoutSeconds: 120,
     costSeconds: 1,
     checks: {
-      'chroot.checkpoint': 'a chrooted tree (a root process and a service that dropped to nobody) is checkpointed and killed',
+      'chroot.checkpoint':
+        'a chrooted tree (a root process and a service that dropped to nobody) in a jail below a directory only root may search (0700) is checkpointed and killed',
       'chroot.exit-status': 'the restarted tree checks its roots and working directories and ends well',
       ...chrootChecks('chroot', "root's tree"),
     },
@@ -96,6 +101,13 @@ export const fidelScenarios: readonly Scenario[] = [
       'chroot-user.nocap-nothing-left': 'the refused restart leaves nothing running',
       'chroot-user.exit-status': "root's restart of nobody's chrooted tree brings it back and it ends well",
       ...chrootChecks('chroot-user', "nobody's tree, restarted by root"),
+      'chroot-private.checkpoint':
+        "root checkpoints and kills nobody's chrooted tree in a jail below a directory only root may search (0700)",
+      'chroot-private.unreached-refused':
+        'a restart by nobody in a user namespace of its own (where it may chroot) is refused, naming the root it cannot reach',
+      'chroot-private.unreached-nothing-left': "the restart refused for a jail out of its caller's reach leaves nothing running",
+      'chroot-private.exit-status': "root's restart brings the tree back, though nobody may not search above its jail, and it ends well",
+      ...chrootChecks('chroot-private', "nobody's tree below a 0700 directory, restarted by root", true),
     },
   },
   {

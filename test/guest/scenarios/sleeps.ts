@@ -7,14 +7,14 @@
 // process left as it was, and an image whose restart block is hostile is refused before
 // anything runs.
 import { spawn } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 import { encodeJsonText } from '../../../src/commands/encode/encode.js';
 import { formatInspectJson } from '../../../src/commands/inspect/format.js';
 import { inspect } from '../../../src/commands/inspect/inspect.js';
-import type { Hook, Scenario, ScenarioContext } from './scenario.js';
+import type { Hook, Scenario, ScenarioContext, Workload } from './scenario.js';
 import { cycle, inDir } from './rows.js';
 
 /** The restart comes this long after the checkpoint: a relative sleep must not count it. */
@@ -145,6 +145,21 @@ function sleepChecks(row: string, how = ''): Record<string, string> {
   return Object.fromEntries(Object.entries(SLEEP_CHECKS).map(([name, what]) => [`${row}.${name}`, `${how}${what}`]));
 }
 
+/** A checkpoint of pid leaving it running must be refused, its message saying `says`: check `name`. */
+async function checkpointRefused(context: ScenarioContext, pid: number, name: string, says: string): Promise<void> {
+  const failure = await context.checkpoint(pid, 'leave-running');
+  context.result(name, failure?.includes(says) === true, `checkpoint: ${failure ?? 'succeeded'}`);
+}
+
+/** The checkpoint that kills workload, checked as `row.checkpoint`: whether it succeeded (the workload gone). */
+async function checkpointKilled(context: ScenarioContext, workload: Workload, row: string): Promise<boolean> {
+  const failure = await context.checkpoint(workload.pid, 'kill');
+  context.result(`${row}.checkpoint`, failure === null, failure ?? 'checkpointed and killed');
+  if (failure !== null) process.kill(workload.pid, 'SIGKILL');
+  await workload.exited;
+  return failure === null;
+}
+
 /**
  * A sleep on a CPU-time clock: its checkpoint is refused, and the sleep goes
  * on. A sleep 1000: its image holds the restart block, which, edited into
@@ -152,12 +167,7 @@ function sleepChecks(row: string, how = ''): Record<string, string> {
  */
 async function sleepRefusals(context: ScenarioContext): Promise<void> {
   const cpuClock = await context.startWorkload('sleeps', [context.dir, 'cpu-clock']);
-  const failure = await context.checkpoint(cpuClock.pid, 'leave-running');
-  context.result(
-    'sleeps.cpu-clock-refused',
-    failure?.includes('posix_cpu_nsleep_restart') === true,
-    `checkpoint: ${failure ?? 'succeeded'}`,
-  );
+  await checkpointRefused(context, cpuClock.pid, 'sleeps.cpu-clock-refused', 'posix_cpu_nsleep_restart');
   context.go();
   await cpuClock.exited;
   context.relayResults('sleeps');
@@ -211,6 +221,86 @@ async function sleepRefusals(context: ScenarioContext): Promise<void> {
   context.result('sleeps.restarted-asleep', asleep, `the unedited image: ${restarted}`);
 }
 
+/** How many checkpoints leaving the timed_wait_loop tree running come before the one that kills it. */
+const LOOP_CHECKPOINTS = 20;
+
+/**
+ * Waits for a restarted (or left running) timed_wait_loop to end after its
+ * go, relaying its checks under row.
+ */
+async function loopEnds(context: ScenarioContext, row: string, exited: Promise<number>): Promise<void> {
+  await sleep(1000);
+  context.go();
+  const status = await exited;
+  context.result(`${row}.exit-status`, status === 0, `the workload exited ${status}`);
+  context.relayResults(row);
+}
+
+/**
+ * Timed waits looping with tiny timeouts (timed_wait_loop), caught by
+ * LOOP_CHECKPOINTS checkpoints that leave them running, then one that
+ * kills them, and restarted: none returns EINTR, or before its timeout.
+ */
+async function timedWaitLoop(context: ScenarioContext): Promise<void> {
+  const workload = await context.startWorkload('timed_wait_loop', [context.dir]);
+  const failures: string[] = [];
+  for (let i = 0; i < LOOP_CHECKPOINTS; i++) {
+    const failure = await context.checkpoint(workload.pid, 'leave-running');
+    if (failure !== null) failures.push(failure);
+    await sleep(50);
+  }
+  context.result(
+    'sleeps-loop.left-running',
+    failures.length === 0,
+    `${LOOP_CHECKPOINTS - failures.length} of ${LOOP_CHECKPOINTS} checkpoints left the looping waits running${failures.length ? `: ${failures[0]!}` : ''}`,
+  );
+  if (!(await checkpointKilled(context, workload, 'sleeps-loop'))) return;
+  try {
+    await loopEnds(context, 'sleeps-loop', (await context.restart(context.image)).exited);
+  } catch (error: unknown) {
+    context.result('sleeps-loop.exit-status', false, `restart: ${messageOf(error)}`);
+  }
+}
+
+/**
+ * 32-bit epoll_wait()s (int $0x80): one with a timeout, asleep, is refused
+ * by name and goes on to its end; one without is restarted from its image
+ * and returns the pipe written after the restart.
+ */
+async function compatWaits(context: ScenarioContext): Promise<void> {
+  const timed = await context.startWorkload('timed_wait_loop', [context.dir, 'compat-timed']);
+  await checkpointRefused(
+    context,
+    timed.pid,
+    'sleeps-compat.timed-refused',
+    'asleep in a 32-bit epoll_wait() with a timeout, which a restart cannot resume',
+  );
+  context.go();
+  const status = await timed.exited;
+  context.result('sleeps-compat.timed-exit-status', status === 0, `the workload left running exited ${status}`);
+  context.relayResults('sleeps-compat');
+  rmSync(join(context.dir, 'go'), { force: true });
+  const untimed = await context.startWorkload('timed_wait_loop', [context.dir, 'compat-untimed']);
+  if (!(await checkpointKilled(context, untimed, 'sleeps-compat'))) return;
+  try {
+    const restarted = await context.restart(context.image);
+    await sleep(500);
+    context.go();
+    const code = await restarted.exited;
+    context.result('sleeps-compat.exit-status', code === 0, `the restarted workload exited ${code}`);
+  } catch (error: unknown) {
+    context.result('sleeps-compat.exit-status', false, `restart: ${messageOf(error)}`);
+  }
+  context.relayResults('sleeps-compat');
+}
+
+const LOOP_KINDS = {
+  'epoll-wait': 'epoll_wait() of 1 ms',
+  'epoll-pwait': 'epoll_pwait() of 1 ms with a mask',
+  'epoll-pwait2': 'epoll_pwait2() of 20 us',
+  sigtimedwait: 'sigtimedwait() of 20 us',
+} as const;
+
 export const sleepScenarios: readonly Scenario[] = [
   {
     name: 'sleeps',
@@ -248,6 +338,38 @@ export const sleepScenarios: readonly Scenario[] = [
       'sleeps.epoll-kernel-events-refused': 'an image whose timed epoll_wait would write its events to a kernel address is refused',
       'sleeps.futex-unaligned-refused': 'an image whose futex wait is on an unaligned address is refused',
       'sleeps.restarted-asleep': 'the unedited image of the sleep restarts and sleeps on',
+    },
+  },
+  {
+    name: 'sleeps-loop',
+    run: { kind: 'custom', run: timedWaitLoop },
+    timeoutSeconds: 60,
+    costSeconds: 12,
+    checks: {
+      'sleeps-loop.left-running': `${LOOP_CHECKPOINTS} checkpoints of timed waits looping with tiny timeouts succeed, leaving them running`,
+      'sleeps-loop.checkpoint': 'the looping timed waits are checkpointed and killed',
+      'sleeps-loop.exit-status': 'the restarted looping timed waits end well',
+      ...Object.fromEntries(
+        Object.entries(LOOP_KINDS).flatMap(([kind, what]) => [
+          [`sleeps-loop.${kind}-no-eintr`, `a looping ${what}, caught anywhere by checkpoints, never returns EINTR`],
+          [`sleeps-loop.${kind}-not-early`, `a looping ${what}, caught anywhere by checkpoints, never ends before its timeout`],
+        ]),
+      ),
+    },
+  },
+  {
+    name: 'sleeps-compat',
+    run: { kind: 'custom', run: compatWaits },
+    timeoutSeconds: 30,
+    costSeconds: 5,
+    checks: {
+      'sleeps-compat.timed-refused': 'a checkpoint of a 32-bit epoll_wait() with a timeout, asleep, is refused by name',
+      'sleeps-compat.timed-exit-status': 'the 32-bit timed wait left running by the refusal ends well',
+      'sleeps-compat.compat-timed': 'the 32-bit epoll_wait() left running times out after its whole timeout, not EINTR',
+      'sleeps-compat.checkpoint': 'a process in a 32-bit epoll_wait() without a timeout is checkpointed and killed',
+      'sleeps-compat.exit-status': 'the restarted 32-bit untimed wait ends well',
+      'sleeps-compat.compat-untimed':
+        'the restarted 32-bit epoll_wait() without a timeout returns the pipe written after the restart, not EINTR',
     },
   },
 ];

@@ -9,20 +9,6 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# refused_restart CHECK IMG STATUS WORDS [PREFIX...]: IMG's restart (under
-# PREFIX...) must fail with exit status STATUS (5 refused, 6 a bad image)
-# saying WORDS and leave no process $pid.
-refused_restart() {
-	check_name=$1 image=$2 want=$3 words=$4
-	shift 4
-	"$@" "$cptctl" restart --detach "$image" >/dev/null 2>"$scratch/refused.err"
-	status=$?
-	refused=no
-	[ "$status" -eq "$want" ] && grep -q "$words" "$scratch/refused.err" && [ ! -d "/proc/$pid" ] && refused=yes
-	pass_if "$check_name" "restart exited $status: $(tr '\n' ' ' <"$scratch/refused.err")" [ $refused = yes ]
-	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
-}
-
 scenario_alarm_user() {
 	# One node for root's cptctl calls (lib.sh's cptctl_in); nobody's restart has its own.
 	cptctl_serve

@@ -49,21 +49,52 @@ scenario_chroot_user() {
 	pass_if chroot-user.checkpoint "checkpoint by nobody exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" \
 		[ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
-	as_nobody_cr "$cptctl" restart "$mine/user.img" 2>"$scratch/nocap.err"
-	status=$?
-	refused=no
-	[ "$status" -ne 0 ] && grep -q "its root directory is $mine/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)" \
-		"$scratch/nocap.err" && refused=yes
-	pass_if chroot-user.nocap-refused "restart by nobody exited $status: $(tr '\n' ' ' <"$scratch/nocap.err")" \
-		[ $refused = yes ]
+	refused_restart chroot-user.nocap-refused "$mine/user.img" 5 \
+		"its root directory is $mine/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)" as_nobody_cr
 	pass_if chroot-user.nocap-nothing-left "pid $pid is not running" [ ! -d "/proc/$pid" ]
-	(wait_for_pid "$pid" && touch "$mine/go") &
-	cptctl_in /dev/stdout "$scratch/restart.err" restart "$mine/user.img"
-	status=$?
-	pass_if chroot-user.exit-status "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
-		[ "$status" -eq 0 ]
-	sed -n "s/^RESULT /RESULT chroot-user./p" "$out"
+	chroot_restarted chroot-user "$mine/user.img" "$mine/go"
+	chroot_private
 	chmod 0600 /dev/cpt
+}
+
+# A tree of nobody's chrooted into a jail below a directory only root may
+# search (chroot_state DIR private), checkpointed --kill by root: nobody's
+# restart in a user namespace of its own, where it may chroot, cannot
+# reach the jail and is refused by name, leaving nothing; root's restart
+# brings it back (nobody's credentials are not asked to search above the
+# jail: the chroot was root's).
+chroot_private() {
+	priv=$scratch/private
+	mkdir -p "$priv"
+	if ! start_workload chroot-private "$workloads/chroot_state" "$priv" private; then
+		result chroot-private.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	"$cptctl" checkpoint "$pid" -o "$scratch/private.img" --kill 2>"$scratch/ckpt.err"
+	status=$?
+	pass_if chroot-private.checkpoint "checkpoint by root exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" \
+		[ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	chmod 0644 "$scratch/private.img"
+	restart_option=--pidns
+	refused_restart chroot-private.unreached-refused "$scratch/private.img" 5 \
+		"its root directory $priv/jail (chroot) cannot be found by the restarting caller: -13" as_nobody_cr
+	restart_option=
+	left=$(grep -lx chroot_state /proc/[0-9]*/comm 2>/dev/null | tr '\n' ' ')
+	pass_if chroot-private.unreached-nothing-left "chroot_state processes: ${left:-none}" [ -z "$left" ]
+	chroot_restarted chroot-private "$scratch/private.img" "$priv/jail/go"
+}
+
+# chroot_restarted PREFIX IMG GO: root's restart of IMG, with GO made once
+# $pid is back, must end well (PREFIX.exit-status); the restarted tree's
+# checks are relayed as PREFIX's.
+chroot_restarted() {
+	(wait_for_pid "$pid" && touch "$3") &
+	cptctl_in /dev/stdout "$scratch/restart.err" restart "$2"
+	status=$?
+	pass_if "$1.exit-status" "restart by root exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" \
+		[ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT $1./p" "$out"
 }
 
 # Refused at checkpoint, by name, the process running on: devices whose

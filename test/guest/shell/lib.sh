@@ -105,6 +105,20 @@ restart_service() {
 	sed -n "s/^RESULT /RESULT $svc./p" "$out"
 }
 
+# refused_restart CHECK IMG STATUS WORDS [PREFIX...]: IMG's restart (under
+# PREFIX..., with $restart_option if set) must fail with exit status STATUS
+# (5 refused, 6 a bad image) saying WORDS and leave no process $pid.
+refused_restart() {
+	check_name=$1 image=$2 want=$3 words=$4
+	shift 4
+	"$@" "$cptctl" restart --detach ${restart_option:+"$restart_option"} "$image" >/dev/null 2>"$scratch/refused.err"
+	status=$?
+	refused=no
+	[ "$status" -eq "$want" ] && grep -q "$words" "$scratch/refused.err" && [ ! -d "/proc/$pid" ] && refused=yes
+	pass_if "$check_name" "restart exited $status: $(tr '\n' ' ' <"$scratch/refused.err")" [ $refused = yes ]
+	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
+}
+
 # expect_refusal CHECK KIND WHY PROGRAM...: PROGRAM... started with
 # $scratch/KIND as its last argument, set up to be refused, and checkpointed
 # --kill: cptctl must exit 4 naming WHY (a grep pattern), CHECK.KIND; the
