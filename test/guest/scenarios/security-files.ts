@@ -58,7 +58,8 @@ export const securityFilesScenarios: readonly Scenario[] = [
     timeoutSeconds: 200,
     costSeconds: 12,
     checks: {
-      'many-fds.checkpoint': 'a process with 21,000 fds (6,000 epoll instances, unix pairs, pipes, a pty) is checkpointed in under 40 s (times CPT_GUEST_TIME_SCALE)',
+      'many-fds.checkpoint':
+        'a process with 21,000 fds (6,000 epoll instances, unix pairs, pipes, a pty) is checkpointed in under 40 s (times CPT_GUEST_TIME_SCALE)',
       'many-fds.restart': 'the process with 21,000 fds restarts in under 40 s (times CPT_GUEST_TIME_SCALE)',
       'many-fds.fds': 'the 21,000 fds all come back',
       'many-fds.epolls': 'each of 6,000 epoll instances watches its own eventfd again, and only it',
