@@ -165,6 +165,11 @@ static struct miscdevice cpt_miscdev = {
 	.mode = 0600,
 };
 
+/*
+ * Init's unwind and cpt_exit() undo the same steps in the same order. A key
+ * or a timed wait's pin needs the device, so none can exist if init fails;
+ * their exits run anyway, so that both paths stay the same list.
+ */
 static int __init cpt_init(void)
 {
 	int ret;
@@ -176,15 +181,21 @@ static int __init cpt_init(void)
 	ret = cpt_tcp_hold_init();
 	if (ret) {
 		pr_err("cannot register the TCP holds' network namespace part: %d\n", ret);
-		cpt_compat_exit();
-		return ret;
+		goto out_compat;
 	}
 	ret = misc_register(&cpt_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/%s: %d\n", CPT_DEVICE_NAME, ret);
-		cpt_tcp_hold_exit();
-		cpt_compat_exit();
+		goto out_tcp_hold;
 	}
+	return 0;
+
+out_tcp_hold:
+	cpt_timed_wait_exit();
+	cpt_tcp_hold_exit();
+out_compat:
+	cpt_auth_exit();
+	cpt_compat_exit();
 	return ret;
 }
 
