@@ -9,9 +9,10 @@
  * until the session thaws it; the task's parent sees no stop, and the task
  * no EINTR (cpt_restart_block_parked(): a timed epoll_wait() or
  * sigtimedwait() has its deadline read first, by cpt_timed_wait_probe()).
- * A task still running in the kernel is not woken until it sleeps (or for
- * CPT_FREEZE_KICK_AFTER): a timed wait woken on its way to its sleep would
- * return -EINTR with its deadline read nowhere.
+ * A task still running in the kernel is not woken until it sleeps (or
+ * after CPT_FREEZE_KICK_AFTER, unless it is in a timed wait): a timed wait
+ * woken on its way to its sleep would return -EINTR with its deadline read
+ * nowhere.
  * SIGKILL still works on a parked task.
  *
  * A task in a group stop (SIGSTOP, job control) is not woken by the work:
@@ -115,12 +116,16 @@ static void cpt_kick(struct callback_head *work)
 
 /*
  * Wakes task, its work queued, as a signal would, once it is asleep (or
- * once force): having read the deadline of the timed wait it sleeps in
- * first (cpt_timed_wait_probe()). One asleep elsewhere in a timed wait
- * (epoll's mutex, which threads waiting on one epoll take in turn) is left
- * to reach its sleep: woken there, it would return -EINTR with its
- * deadline read nowhere. One asleep in such a wait as a 32-bit syscall,
- * which cpt cannot resume, is not woken: -EOPNOTSUPP, named.
+ * once force: a task looping in the kernel that only a pending signal
+ * ends): having read the deadline of the timed wait it sleeps in first
+ * (cpt_timed_wait_probe()). One elsewhere in a timed wait (on its way to
+ * its sleep, on epoll's mutex, which threads waiting on one epoll take in
+ * turn, or throttled) is never woken, not even by force: woken there, it
+ * would return -EINTR with its deadline read nowhere. It parks when it
+ * returns, or is woken once it sleeps; if it does neither in time, the
+ * freeze fails with -EBUSY, named (cpt_freeze_note_busy()). One asleep in
+ * such a wait as a 32-bit syscall, which cpt cannot resume, is not woken:
+ * -EOPNOTSUPP, named.
  */
 static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, bool force)
 {
@@ -131,9 +136,9 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 			 "which a restart cannot resume");
 		return -EOPNOTSUPP;
 	}
-	if (!fz->seen.seen && !force &&
-	    (!cpt_compat_task_asleep(task) ||
-	     cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED))
+	if (!fz->seen.seen &&
+	    (cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED ||
+	     (!force && !cpt_compat_task_asleep(task))))
 		return 0;
 	refcount_inc(&fz->ref);
 	if (task_work_add(task, &fz->kick, TWA_SIGNAL)) {
@@ -156,7 +161,8 @@ bool cpt_freezer_lost_wait(struct cpt_freezer *fz)
 }
 
 /*
- * Why task did not park in time, for the caller. A vfork() parent waits
+ * Why task did not park in time, for the caller. A timed wait that never
+ * reached its sleep was not woken (cpt_freeze_kick()). A vfork() parent waits
  * for its child (wait_for_vfork_done()) where only SIGKILL wakes it: its
  * child is the process whose vfork_done is still set (until it execs or
  * exits), found among all processes under RCU, as a module cannot take
@@ -167,6 +173,12 @@ static void cpt_freeze_note_busy(struct task_struct *task)
 	struct task_struct *p;
 	pid_t child = 0;
 
+	if (cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED) {
+		cpt_note("pid %d did not stop in %d s: %s\n", task_pid_vnr(task),
+			 CPT_FREEZE_TIMEOUT / HZ,
+			 "in a timed wait that never reached its sleep, which a wakeup would end with EINTR");
+		return;
+	}
 	rcu_read_lock();
 	for_each_process(p) {
 		if (rcu_access_pointer(p->real_parent) == task && READ_ONCE(p->vfork_done)) {
