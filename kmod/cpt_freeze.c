@@ -152,8 +152,9 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 
 /*
  * Whether a timed wait of the task fz froze returned -EINTR with its
- * deadline unread (woken by force, on its way to its sleep): the
- * checkpoint must be refused, not save a wait the task no longer has.
+ * deadline unread: the checkpoint must be refused, not save a wait the
+ * task no longer has. cpt_freeze_kick() wakes no such wait; this is the
+ * net for one cpt_timed_wait_probe() failed to see before the wakeup.
  */
 bool cpt_freezer_lost_wait(struct cpt_freezer *fz)
 {
