@@ -175,7 +175,8 @@ static const char *echo(int fd, const char *what)
 	char line[128], back[128];
 	int n = snprintf(line, sizeof(line), "%s\n", what);
 
-	if (write(fd, line, n) != n)
+	/* MSG_NOSIGNAL: a reset peer must be reported, not kill the client */
+	if (send(fd, line, n, MSG_NOSIGNAL) != n)
 		return strerror(errno);
 	if (read_line(fd, back, sizeof(back)) != n || strcmp(line, back))
 		return "the echo differs";
