@@ -61,7 +61,7 @@ test('a scenario that tests the command line runs in shell', (t) => {
   for (const scenario of SCENARIOS.filter((s) => s.cli === true)) t.is(scenario.run.kind, 'shell', scenario.name);
 });
 
-test('ava runs the two-CPU boot first, then host-only files, before any one-CPU boot', async (t) => {
+test('ava runs the two-CPU boot first, beside it the files that need no guest, then the boots', async (t) => {
   const config = (await import(pathToFileURL(join(packageRoot, 'ava.config.js')).href)) as {
     default: { sortTestFiles: (a: string, b: string) => number };
   };
@@ -72,11 +72,11 @@ test('ava runs the two-CPU boot first, then host-only files, before any one-CPU 
   t.deepEqual(order, [
     'test/guest/two-cpus.test.ts',
     'test/guest/plan.test.ts',
+    'test/host/cli.test.ts',
     'test/host/plan.test.ts',
     'test/guest/boot-1.test.ts',
     'test/guest/boot-2.test.ts',
     'test/guest/boot-10.test.ts',
     'test/guest/harness.test.ts',
-    'test/host/cli.test.ts',
   ]);
 });
