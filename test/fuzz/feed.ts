@@ -333,6 +333,9 @@ export interface FeedSummary {
   leaked: number;
   unclean: number;
   failures: Failure[];
+  /** Mutants fed by their kind of mutation, and by the seed image they came from. */
+  kinds: Record<string, number>;
+  seeds: Record<string, number>;
   seconds: number;
   /** Where the time went, in ms: making mutants, restarting them, killing and checking what they left. */
   generateMs: number;
@@ -523,6 +526,8 @@ export async function feed(options: FeedOptions): Promise<FeedSummary> {
     leaked: 0,
     unclean: 0,
     failures: [],
+    kinds: {},
+    seeds: {},
     seconds: 0,
     generateMs: 0,
     restartMs: 0,
@@ -548,6 +553,8 @@ export async function feed(options: FeedOptions): Promise<FeedSummary> {
     const generating = Date.now();
     const found = mutant(abi, seeds, seed, index);
     summary.generateMs += Date.now() - generating;
+    summary.kinds[found.kind] = (summary.kinds[found.kind] ?? 0) + 1;
+    summary.seeds[found.seed] = (summary.seeds[found.seed] ?? 0) + 1;
     // Where the host finds it if the guest panics on it (cli.ts).
     writeFileSync(
       join(outDir, INFLIGHT),

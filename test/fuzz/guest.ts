@@ -164,8 +164,11 @@ export function formatSummary(summary: FeedSummary): string {
     .sort((a, b) => b[1] - a[1])
     .map(([name, n]) => `${name} ${n}`)
     .join(', ');
+  const kinds = Object.entries(summary.kinds)
+    .map(([kind, n]) => `${kind} ${n}`)
+    .join(', ');
   return (
-    `${summary.user}: ${summary.mutants} mutants in ${summary.seconds.toFixed(0)} s, ${summary.restored} restored (and killed), ` +
+    `${summary.user}: ${summary.mutants} mutants (${kinds}) in ${summary.seconds.toFixed(0)} s, ${summary.restored} restored (and killed), ` +
     `${summary.hangs} hangs, ${summary.leaked} with tasks left behind, ${summary.unclean} unclean errors; errors: ${outcomes}; ` +
     `ms making mutants ${summary.generateMs}, restarting ${summary.restartMs}, cleaning up ${summary.cleanupMs}`
   );

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { packageRoot } from '../../src/package.js';
 
@@ -60,6 +61,18 @@ export class CptctlServer {
     const pid = Number(started.stdout.trim());
     if (started.status !== 0 || !Number.isInteger(pid) || pid <= 0) throw new Error(`cannot start ${BATCH}: ${started.stderr}`);
     this.pid = pid;
+  }
+
+  /**
+   * Ends it, if it runs, and waits until it is gone: it holds the driver's
+   * output open, which a pipeline's reader (`driver.js ... | tee LOG`)
+   * would wait on for ever once the driver is done.
+   */
+  async stop(): Promise<void> {
+    const pid = this.running;
+    if (pid === undefined) return;
+    process.kill(pid, 'SIGKILL');
+    while (this.running !== undefined) await sleep(20);
   }
 
   /** What lib.sh's cptctl_in needs to reach it. */

@@ -213,28 +213,53 @@ async function restartAndWait(context: Context, name: string, cycle: CycleRun, s
   context.result(`${name}.exit-status${suffix}`, status === expected, detail);
 }
 
-/** The driver's own line of ancestors: never killed as a scenario's leftover. */
-function ancestors(): Set<number> {
-  const kept = new Set<number>([1, 2]);
-  for (let pid = process.pid; pid > 1; pid = parentOf(pid) ?? 1) kept.add(pid);
+/**
+ * What runs when the driver starts, by pid and start time: never killed as
+ * a scenario's leftover. Its own line of ancestors, and whatever else the
+ * guest's command runs beside it: the other commands of a pipeline that
+ * reads its output (`driver.js ... | tee LOG`), which, killed, would leave
+ * the driver writing into a pipe with no reader (EPIPE).
+ */
+function processesNow(): Map<number, string> {
+  const kept = new Map<number, string>();
+  for (const pid of processIds()) {
+    const started = startTimeOf(pid);
+    if (started !== undefined) kept.set(pid, started);
+  }
   return kept;
 }
 
-function parentOf(pid: number): number | undefined {
-  const stat = readText(`/proc/${pid}/stat`);
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return stat === '' ? undefined : Number(fields[1]);
-}
-
-/** Every process but the driver's line and kernel threads: what a scenario left running. */
-function leftovers(kept: ReadonlySet<number>): number[] {
+function processIds(): number[] {
   return readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))
-    .map(Number)
-    .filter((pid) => !kept.has(pid) && parentOf(pid) !== 2 && parentOf(pid) !== undefined);
+    .map(Number);
 }
 
-async function killLeftovers(kept: ReadonlySet<number>): Promise<number[]> {
+/** The fields of /proc/PID/stat after the command's name (the state first), or undefined once it is gone. */
+function statFields(pid: number): string[] | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  return stat === '' ? undefined : stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+function parentOf(pid: number): number | undefined {
+  const fields = statFields(pid);
+  return fields === undefined ? undefined : Number(fields[1]);
+}
+
+/** Its start time (stat's field 22), which tells it from a later process given the same pid. */
+function startTimeOf(pid: number): string | undefined {
+  return statFields(pid)?.[19];
+}
+
+/** Every process but those kept and kernel threads: what a scenario left running. */
+function leftovers(kept: ReadonlyMap<number, string>): number[] {
+  return processIds().filter((pid) => {
+    const parent = parentOf(pid);
+    return parent !== undefined && parent !== 2 && kept.get(pid) !== startTimeOf(pid);
+  });
+}
+
+async function killLeftovers(kept: ReadonlyMap<number, string>): Promise<number[]> {
   const found = leftovers(kept);
   for (const pid of found) {
     try {
@@ -325,7 +350,7 @@ function ensureModuleLoaded(): void {
   spawnSync('insmod', [process.env['CPT_GUEST_MODULE'] ?? join(packageRoot, 'kmod', 'cpt.ko')], { stdio: 'inherit' });
 }
 
-async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promise<void> {
+async function runScenario(scenario: Scenario, kept: ReadonlyMap<number, string>): Promise<void> {
   const dir = join(scratchRoot, scenario.name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -361,7 +386,10 @@ async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promi
   if (verdict === 'done') await roundTripImages(context, scenario.name, dir);
   // cptctl_in's node goes on to the next scenario, unless this one was cut short in the middle of a call.
   const serving = server.running;
-  const left = await killLeftovers(verdict === 'done' && serving !== undefined ? new Set([...kept, serving]) : kept);
+  const servingSince = serving === undefined ? undefined : startTimeOf(serving);
+  const left = await killLeftovers(
+    verdict === 'done' && serving !== undefined && servingSince !== undefined ? new Map([...kept, [serving, servingSince]]) : kept,
+  );
   if (left.length > 0) print(`# ${scenario.name} left processes behind, killed: ${left.join(' ')}`);
   ensureModuleLoaded();
   print(`SCENARIO-END ${scenario.name} ${verdict} ${((Date.now() - started) / 1000).toFixed(1)} ${detail}`);
@@ -370,8 +398,9 @@ async function runScenario(scenario: Scenario, kept: ReadonlySet<number>): Promi
 async function main(): Promise<void> {
   const names = process.argv.slice(2);
   const scenarios = names.map(scenarioNamed);
-  const kept = ancestors();
+  const kept = processesNow();
   for (const scenario of scenarios) await runScenario(scenario, kept);
+  await server.stop();
 }
 
 await main();

@@ -2,8 +2,8 @@
 // scenario runs in exactly one boot, names and titles do not collide, and
 // ava waits longer than any guest, so that vm/run always reaches its own
 // timeout and saves the kernel log.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import test from 'ava';
 
@@ -42,10 +42,10 @@ test('a scenario that changes the guest for good runs last in its boot, alone of
   }
 });
 
-test("ava's timeout is above every boot's, and every scenario's timeout above its cost", (t) => {
-  const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { ava: { timeout: string } };
-  const minutes = /^(\d+)m$/.exec(manifest.ava.timeout)?.[1];
-  t.truthy(minutes, `ava's timeout ${manifest.ava.timeout} is not in minutes`);
+test("ava's timeout is above every boot's, and every scenario's timeout above its cost", async (t) => {
+  const config = (await import(pathToFileURL(join(packageRoot, 'ava.config.js')).href)) as { default: { timeout: string } };
+  const minutes = /^(\d+)m$/.exec(config.default.timeout)?.[1];
+  t.truthy(minutes, `ava's timeout ${config.default.timeout} is not in minutes`);
   for (const boot of plan) t.true(bootTimeoutSeconds(boot) + 60 < Number(minutes) * 60);
   for (const scenario of SCENARIOS) t.true(scenario.timeoutSeconds >= 2 * scenario.costSeconds, scenario.name);
 });
@@ -59,4 +59,24 @@ test('the boots share the cost out evenly', (t) => {
 
 test('a scenario that tests the command line runs in shell', (t) => {
   for (const scenario of SCENARIOS.filter((s) => s.cli === true)) t.is(scenario.run.kind, 'shell', scenario.name);
+});
+
+test('ava runs the two-CPU boot first, beside it the files that need no guest, then the boots', async (t) => {
+  const config = (await import(pathToFileURL(join(packageRoot, 'ava.config.js')).href)) as {
+    default: { sortTestFiles: (a: string, b: string) => number };
+  };
+  const files = ['test/host/cli.test.ts', 'test/guest/boot-2.test.ts', 'test/guest/plan.test.ts', 'test/guest/harness.test.ts']
+    .concat(['test/guest/boot-1.test.ts', 'test/host/plan.test.ts', 'test/guest/two-cpus.test.ts', 'test/guest/boot-10.test.ts'])
+    .map((file) => join(packageRoot, file));
+  const order = files.sort(config.default.sortTestFiles).map((file) => relative(packageRoot, file));
+  t.deepEqual(order, [
+    'test/guest/two-cpus.test.ts',
+    'test/guest/plan.test.ts',
+    'test/host/cli.test.ts',
+    'test/host/plan.test.ts',
+    'test/guest/boot-1.test.ts',
+    'test/guest/boot-2.test.ts',
+    'test/guest/boot-10.test.ts',
+    'test/guest/harness.test.ts',
+  ]);
 });

@@ -13,7 +13,7 @@ import test from 'ava';
 import type { Scenario } from '../guest/scenarios/scenario.js';
 import { HANGING_SCENARIO, TWO_CPU_SCENARIOS, bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
 import type { CheckResult, GuestRun } from './guest.js';
-import { GUEST_TIMES_DIR, describeRun, parseResults, runInGuest } from './guest.js';
+import { GUEST_TIMES_DIR, announceWideRun, describeRun, parseResults, runInGuest } from './guest.js';
 import { roundTripDirFor, roundTripsUnder } from './round-trips.js';
 
 /** A boot's run, and the round trips of its images, by scenario. */
@@ -90,8 +90,13 @@ export function defineGuestBoot(index: number, caller: string): void {
   defineBoot(`boot ${index}`, scenarios, caller, 1, index === 1 ? HANGING_SCENARIO : undefined);
 }
 
-/** Declares the tests of one boot with two CPUs of TWO_CPU_SCENARIOS, for the ava file `caller`. */
+/**
+ * Declares the tests of one boot with two CPUs of TWO_CPU_SCENARIOS, for the
+ * ava file `caller`, which ava.config.js runs first: the one-CPU boots wait
+ * until it has run, so that it finds both slots free together.
+ */
 export function defineTwoCpuBoot(caller: string): void {
+  announceWideRun();
   defineBoot('two-CPU boot', TWO_CPU_SCENARIOS, caller, 2);
 }
 

@@ -6,7 +6,7 @@
 // flock(1) around vm/run), whichever ava worker or test asks; a guest with
 // more vCPUs takes as many slots.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -61,9 +61,39 @@ function spawnCollecting(command: string, args: readonly string[], env: Readonly
   });
 }
 
+/**
+ * Where a guest with more vCPUs than one says that it wants its slots: the
+ * pid of the process that will boot it. Slots free together only when no
+ * one-CPU guest takes the first to free; ava.config.js runs that boot's
+ * file first, and it writes this as its file loads.
+ */
+const WIDE_RUN_PENDING = join(tmpdir(), 'cptctl-vcpu-wide-pending');
+
+/** Says that this process will boot a guest with more vCPUs than one: until it has, one-CPU guests wait. */
+export function announceWideRun(): void {
+  writeFileSync(WIDE_RUN_PENDING, `${process.pid}\n`);
+}
+
+function wideRunDone(): void {
+  if (wideRunPendingBy() === process.pid) rmSync(WIDE_RUN_PENDING, { force: true });
+}
+
+/** The process that announced a guest with more vCPUs than one, while it lives. */
+function wideRunPendingBy(): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(WIDE_RUN_PENDING, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  return Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`) ? pid : undefined;
+}
+
 /** vm/run ARGS under the first `cpus` consecutive free vCPU slots, waiting for them. */
 async function runInSlot(vmArgs: readonly string[], cpus: number, env: Readonly<Record<string, string>>): Promise<GuestRun> {
   const slots = Array.from({ length: Math.max(availableParallelism(), cpus) }, (_, i) => join(tmpdir(), `cptctl-vcpu-slot-${i}.lock`));
+  // A one-CPU guest would take a slot that the wider one waits for together with the other.
+  while (cpus === 1 && ![undefined, process.pid].includes(wideRunPendingBy())) await sleep(SLOT_POLL_MS);
   for (;;) {
     for (let first = 0; first + cpus <= slots.length; first++) {
       const locks = slots.slice(first, first + cpus).flatMap((slot) => ['flock', '-n', '-E', String(SLOT_TAKEN), slot]);
@@ -88,7 +118,9 @@ export async function runInGuest(command: readonly string[], options: GuestOptio
   if (options.debugKernel === true) args.push('--debug-kernel', '--kmemleak');
   args.push('--', ...command);
   const from = Date.now();
-  const run = await runInSlot(args, cpus, options.env ?? {});
+  const run = await runInSlot(args, cpus, options.env ?? {}).finally(() => {
+    if (cpus > 1) wideRunDone();
+  });
   if (options.caller !== undefined) noteTimes(options.caller, from, Date.now());
   return run;
 }

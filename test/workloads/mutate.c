@@ -67,7 +67,24 @@ static size_t record_offsets(size_t *offs, size_t max)
 	return n;
 }
 
-static const char *mutate(uint8_t *buf, size_t *len)
+/* The ways mutate() changes an image. */
+enum {
+	TRUNCATED,
+	BIT_FLIPS,
+	RECORD_LENGTH,
+	RECORD_TYPE,
+	ABSURD_VALUE,
+	VARINT,
+	MUTATION_KINDS
+};
+static const char *const mutation_names[MUTATION_KINDS] = {
+	[TRUNCATED] = "truncated",	   [BIT_FLIPS] = "bit flips",
+	[RECORD_LENGTH] = "record length", [RECORD_TYPE] = "record type",
+	[ABSURD_VALUE] = "absurd value",   [VARINT] = "varint",
+};
+
+/* Changes the image in buf (its length in *len): the kind of change made. */
+static int mutate(uint8_t *buf, size_t *len)
 {
 	static const uint64_t absurd[] = {
 		0,
@@ -84,16 +101,16 @@ static const char *mutate(uint8_t *buf, size_t *len)
 	uint64_t value;
 	int i, flips;
 
-	switch (next_random() % 6) {
-	case 0:
+	switch (next_random() % MUTATION_KINDS) {
+	case TRUNCATED:
 		*len = next_random() % *len;
-		return "truncated";
-	case 1:
+		return TRUNCATED;
+	case BIT_FLIPS:
 		flips = 1 + next_random() % 8;
 		for (i = 0; i < flips; i++)
 			buf[next_random() % *len] ^= 1 << (next_random() % 8);
-		return "bit flips";
-	case 2:
+		return BIT_FLIPS;
+	case RECORD_LENGTH:
 		at = offs[next_random() % n] +
 		     offsetof(struct cpt_record_header, length);
 		value = absurd[next_random() %
@@ -103,25 +120,25 @@ static const char *mutate(uint8_t *buf, size_t *len)
 				((struct cpt_record_header *)(buf + at - 8))
 					->length;
 		memcpy(buf + at, &value, 8);
-		return "record length";
-	case 3:
+		return RECORD_LENGTH;
+	case RECORD_TYPE:
 		at = offs[next_random() % n] +
 		     offsetof(struct cpt_record_header, type);
 		buf[at] = next_random() % 32;
-		return "record type";
-	case 4:
+		return RECORD_TYPE;
+	case ABSURD_VALUE:
 		value = absurd[next_random() %
 			       (sizeof(absurd) / sizeof(absurd[0]))];
 		at = next_random() % (*len - 8);
 		memcpy(buf + at, &value, 8);
-		return "absurd value";
-	default:
+		return ABSURD_VALUE;
+	default: /* VARINT */
 		/* A varint's continuation bits flipped: absurd sizes and counts. */
 		at = next_random() % *len;
 		buf[at] |= 0x80;
 		if (at + 1 < *len)
 			buf[at + 1] = 0xff;
-		return "varint";
+		return VARINT;
 	}
 }
 
@@ -252,7 +269,10 @@ out:
 
 int main(int argc, char **argv)
 {
-	unsigned int count, i, restored;
+	/* How many mutants of each kind were tried, without and with their CRCs fixed. */
+	unsigned int tried[MUTATION_KINDS][2] = { 0 };
+	unsigned int count, i, k, restored, kinds_missed = 0;
+	char missed[256] = "";
 	uint8_t *mutant;
 	struct stat st;
 	pid_t pid;
@@ -281,9 +301,10 @@ int main(int argc, char **argv)
 
 		mutant_number = i + 1;
 		memcpy(mutant, image, image_len);
-		mutate(mutant, &len);
+		k = mutate(mutant, &len);
 		if (i % 2)
 			fix_crcs(mutant, len);
+		tried[k][i % 2]++;
 		try_image(mutant, len, pid);
 	}
 	restored = outcomes[0];
@@ -297,6 +318,19 @@ int main(int argc, char **argv)
 	/* The count is the scenario's (mutate.ts): each one must be tried. */
 	check("mutants", count > 0 && mutant_number == count,
 	      "%u of %u mutants tried", mutant_number, count);
+	/* A short count (the default suite's) must still try every kind, both ways. */
+	for (k = 0; k < MUTATION_KINDS; k++) {
+		if (tried[k][0] && tried[k][1])
+			continue;
+		kinds_missed++;
+		snprintf(missed + strlen(missed),
+			 sizeof(missed) - strlen(missed),
+			 " %s (%u with bad CRCs, %u fixed)", mutation_names[k],
+			 tried[k][0], tried[k][1]);
+	}
+	check("every-kind", kinds_missed == 0,
+	      "%u of %u kinds of mutation not tried both with CRCs fixed and not:%s",
+	      kinds_missed, MUTATION_KINDS, kinds_missed ? missed : " none");
 	check("mutants-clean", oddities == 0,
 	      "%u mutants ended oddly (no errno, a lost child)", oddities);
 	return check_exit_status();

@@ -93,7 +93,8 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'chroot_user'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 8,
+    // Was 8: 15.7 s in the whole run of 2026-12-07 11:03 (a loaded host).
+    costSeconds: 16,
     checks: {
       'chroot-user.checkpoint': 'nobody checkpoints its own chrooted tree (chroot by root, then setuid nobody) and kills it',
       'chroot-user.nocap-refused':
@@ -173,7 +174,8 @@ export const fidelScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // 14 of its 46 s in a suite (a busy host) were the round trips of its 12 images, now the host's.
-    costSeconds: 42,
+    // Was 42: 13.9 s in the whole run of 2026-12-07 11:03 (a loaded host), 9.9 s in that of 10:12 (idle).
+    costSeconds: 14,
     checks: {
       'fidel-hostile.direct-checkpoint': 'a process holding an O_DIRECT fd on 9p is checkpointed',
       'fidel-hostile.direct-tmpfs': 'its image with the file moved to tmpfs (no direct I/O) is refused at restart, naming the fd',

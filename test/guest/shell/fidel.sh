@@ -70,7 +70,7 @@ chroot_private() {
 		result chroot-private.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/private.img" --kill 2>"$scratch/ckpt.err"
+	cptctl_in /dev/stdout "$scratch/ckpt.err" checkpoint "$pid" -o "$scratch/private.img" --kill
 	status=$?
 	pass_if chroot-private.checkpoint "checkpoint by root exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" \
 		[ "$status" -eq 0 ]

@@ -162,6 +162,8 @@ scenario_cwd_refused() {
 #   directory searchable again, the same restart goes through;
 # - with a unix listener whose directory root took (0755, not nobody's to
 #   write) since: root may make the socket file there, nobody could not.
+# Root's cptctl calls go through cptctl_in: the restarted tree is killed
+# and gone before the next restart, which fails.
 # shellcheck disable=SC2016
 scenario_paths_task_creds() {
 	mine=$(nobody_dir)
@@ -171,7 +173,7 @@ scenario_paths_task_creds() {
 	wait_for_cwd "$pid" "$mine/outer/inner"
 	taken_then_refused creds.cwd-below-private-refused cwd "$mine/outer" 0700 "working directory $mine/outer/inner"
 	chmod 0755 "$mine/outer"
-	"$cptctl" restart "$mine/cwd.img" --detach >"$scratch/cwd-again.out" 2>"$scratch/cwd-again.err"
+	cptctl_in "$scratch/cwd-again.out" "$scratch/cwd-again.err" restart "$mine/cwd.img" --detach
 	status=$?
 	restored=$(cat "$scratch/cwd-again.out")
 	pass_if creds.cwd-searchable-restarts "with $mine/outer searchable again, root's restart exited $status, pid $restored in $(readlink "/proc/$pid/cwd"): $(tr '\n' ' ' <"$scratch/cwd-again.err")" \
@@ -193,11 +195,11 @@ scenario_paths_task_creds() {
 # shellcheck disable=SC2016
 taken_then_refused() {
 	stem=$2 what=$5
-	"$cptctl" checkpoint "$pid" -o "$mine/$stem.img" --kill 2>"$scratch/$stem-ckpt.err"
+	cptctl_in /dev/stdout "$scratch/$stem-ckpt.err" checkpoint "$pid" -o "$mine/$stem.img" --kill
 	wait_for_pid_gone "$pid"
 	chown root:root "$3"
 	chmod "$4" "$3"
-	"$cptctl" restart "$mine/$stem.img" --detach >/dev/null 2>"$scratch/$stem.err"
+	cptctl_in /dev/null "$scratch/$stem.err" restart "$mine/$stem.img" --detach
 	status=$?
 	pass_if "$1" "root's restart of nobody's $stem image with $3 root's ($4) since exited $status: $(cat "$scratch/$stem-ckpt.err" "$scratch/$stem.err" | tr '\n' ' ')" \
 		eval '[ "$status" -eq 5 ] && grep -q "$what: refused to the image.s uid 65534" "$scratch/$stem.err" && [ ! -d "/proc/$pid" ]'

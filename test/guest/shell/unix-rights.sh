@@ -97,7 +97,7 @@ after_unix_pending_rights() {
 		'stream listening on .*/srv, backlog 8, SO_PASSCRED, socket file [^;]*; not accepted yet: pair [0-9]+ \(2 queued \(14 bytes, 2 with credentials [^)]*, 2 carrying files \(([0-9]+), [0-9]+; [0-9]+\)\)\), pair [0-9]+ \(1 queued \(5 bytes, 1 with credentials [^)]*, 1 carrying files \(\1\)\)\), pair [0-9]+ \(1 queued \(5 bytes, 1 with credentials [^)]*\)\)' \
 		'in flight: file [0-9]+ .*pipe [0-9]+' \
 		'in flight: file [0-9]+ .*memfd:cpt-upr'
-	"$cptctl" inspect --json "$img" >"$scratch/upr.json" 2>"$scratch/json.err"
+	cptctl_in "$scratch/upr.json" "$scratch/json.err" inspect --json "$img"
 	restart_file_edited unix-pending-rights.hostile-id "$scratch/upr.json" UNIX_LISTENER unixPending \
 		'map(.rights = ((.rights // []) | map(.fileIds = ((.fileIds // []) | map(999999)))))' "a queued message names no file"
 	restart_file_edited unix-pending-rights.hostile-count "$scratch/upr.json" UNIX_LISTENER unixPending \
