@@ -184,7 +184,7 @@ int cpt_restart_block_save(u32 pid, struct task_struct *t, const struct pt_regs 
 	if ((long)regs->orig_ax < 0 || regs->ax != (unsigned long)-ERESTART_RESTARTBLOCK)
 		return 0;
 	cpt_pb_init(&one);
-	if (rb->arch_data & TS_COMPAT)
+	if (cpt_compat_restart_32bit(rb))
 		ret = -EOPNOTSUPP;	/* a 32-bit syscall's */
 	else if (rb->fn == cpt_sym.hrtimer_nanosleep_restart &&
 		 cpt_hrtimer_clock(rb->nanosleep.clockid) && rb->nanosleep.type != TT_COMPAT)
