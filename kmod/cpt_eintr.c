@@ -35,7 +35,6 @@
  * numbers and argument registers, socketcall()'s arguments from the task's
  * memory; the restart is the same.
  */
-#include <linux/aio_abi.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/mm.h>
@@ -45,7 +44,6 @@
 #include <linux/socket.h>
 #include <linux/tcp.h>
 #include <net/sock.h>
-#include <asm/syscall.h>
 #include <asm/unistd.h>
 #ifdef CONFIG_IA32_EMULATION
 #include <asm/unistd_32_ia32.h>
@@ -66,13 +64,13 @@ enum cpt_eintr_op {
 
 struct cpt_eintr_call {
 	enum cpt_eintr_op op;
-	long fd;
+	int fd;
 	unsigned long flags;	/* a send's MSG_* */
 };
 
 static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call *c)
 {
-	c->fd = regs->di;
+	c->fd = regs->di;	/* an int, as the syscalls take it */
 	switch (regs->orig_ax) {
 	case __NR_recvfrom:
 	case __NR_recvmsg:
@@ -108,14 +106,15 @@ static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call 
 }
 
 #ifdef CONFIG_IA32_EMULATION
-/* socketcall()'s calls, with where their flags are among its arguments (-1: none). */
+/* socketcall()'s calls: which, and where a send's flags are among its arguments. */
 static void cpt_eintr_socketcall(struct task_struct *t, const struct pt_regs *regs,
 				 struct cpt_eintr_call *c)
 {
 	u32 args[4];
-	int flags = -1;
+	int flags = -1;	/* a connect(): its fd only */
+	int len;
 
-	switch (regs->bx) {
+	switch ((u32)regs->bx) {
 	case SYS_RECV:
 	case SYS_RECVFROM:
 	case SYS_RECVMSG:
@@ -137,8 +136,9 @@ static void cpt_eintr_socketcall(struct task_struct *t, const struct pt_regs *re
 	default:
 		return;
 	}
-	/* Read as the syscall read them: a task whose memory is gone is no send. */
-	if (access_process_vm(t, (u32)regs->cx, args, sizeof(args), 0) != sizeof(args))
+	/* Those it reads, as it reads them: unreadable, the call fails without a wait. */
+	len = (flags < 0 ? 1 : flags + 1) * sizeof(u32);
+	if (access_process_vm(t, (u32)regs->cx, args, len, 0) != len)
 		return;
 	c->op = flags < 0 ? CPT_EINTR_OP_CONNECT : CPT_EINTR_OP_SEND;
 	c->fd = args[0];
@@ -195,16 +195,16 @@ static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
  * restart, made on the fd, goes to what it names now, as a retry of the
  * program's own would.
  */
-static struct file *cpt_eintr_sock_file(struct task_struct *t, long fd)
+static struct file *cpt_eintr_sock_file(struct task_struct *t, int fd)
 {
 	unsigned int n = fd;
 	struct file *file;
 
-	if (fd < 0 || fd > INT_MAX)
+	if (fd < 0)
 		return NULL;
 	rcu_read_lock();
 	file = task_lookup_next_fd_rcu(t, &n);
-	if (file && (n != fd || !get_file_rcu(file)))
+	if (file && (n != (unsigned int)fd || !get_file_rcu(file)))
 		file = NULL;
 	rcu_read_unlock();
 	if (file && !sock_from_file(file)) {
