@@ -3,8 +3,8 @@
  * Blocking calls that any interruption, the freeze's wakeup too, ends with
  * -EINTR where the kernel restarts others: a socket call on a socket with
  * a timeout (SO_RCVTIMEO, SO_SNDTIMEO: sock_intr_errno() gives -EINTR for
- * a finite one, -ERESTARTSYS for none), and io_getevents() (with or
- * without a timeout). Without a signal, a program never sees that -EINTR.
+ * a finite one, -ERESTARTSYS for none), io_getevents() and semop() (with
+ * or without a timeout). Without a signal, a program never sees that -EINTR.
  * So the freeze looks at the syscall of the task it is about to wake
  * (cpt_eintr_of()), which stays the one the task is in until its work
  * parks it:
@@ -23,6 +23,8 @@
  *    is a connect()'s that may have sent data in its SYN already. On other
  *    sockets an error may have done something (UDP and raw sockets drop
  *    the data corked before it): the task is not woken (HOLD);
+ *  - semop() and semtimedop(): -EINTR once the wait was taken off the
+ *    set's queue, no operation done: made again, as io_getevents();
  *  - connect() with a send timeout: made again, it would end its timeout
  *    with EALREADY instead of EINPROGRESS: the task is not woken (HOLD).
  *
@@ -36,6 +38,7 @@
  * memory; the restart is the same.
  */
 #include <linux/fdtable.h>
+#include <linux/ipc.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/net.h>
@@ -60,6 +63,7 @@ enum cpt_eintr_op {
 	CPT_EINTR_OP_SEND,	/* a socket's send, or write(), writev() on one */
 	CPT_EINTR_OP_CONNECT,
 	CPT_EINTR_OP_AIO,	/* io_getevents() */
+	CPT_EINTR_OP_SEM,	/* semop(), semtimedop() */
 };
 
 struct cpt_eintr_call {
@@ -101,6 +105,10 @@ static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call 
 		break;
 	case __NR_io_getevents:
 		c->op = CPT_EINTR_OP_AIO;
+		break;
+	case __NR_semop:
+	case __NR_semtimedop:
+		c->op = CPT_EINTR_OP_SEM;
 		break;
 	}
 }
@@ -183,6 +191,14 @@ static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
 		break;
 	case __NR_ia32_io_getevents:
 		c->op = CPT_EINTR_OP_AIO;
+		break;
+	case __NR_ia32_semtimedop_time64:
+		c->op = CPT_EINTR_OP_SEM;
+		break;
+	case __NR_ia32_ipc:
+		/* ipc()'s call: its low 16 bits, as sys_ipc() reads them */
+		if ((u16)regs->bx == SEMOP || (u16)regs->bx == SEMTIMEDOP)
+			c->op = CPT_EINTR_OP_SEM;
 		break;
 	}
 }
@@ -286,6 +302,7 @@ enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
 		return CPT_EINTR_NONE;
 	case CPT_EINTR_OP_RECV:
 	case CPT_EINTR_OP_AIO:
+	case CPT_EINTR_OP_SEM:
 		return CPT_EINTR_RESTART;
 	default:
 		return cpt_eintr_sock(t, &c, what);

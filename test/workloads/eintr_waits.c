@@ -2,8 +2,8 @@
 /*
  * Calls that any interruption ends with EINTR, where the kernel restarts
  * others, never return EINTR because of a checkpoint (issue 13, fidelity):
- * a blocking socket call on a socket with SO_RCVTIMEO or SO_SNDTIMEO, and
- * io_getevents(). Nobody sends a signal, so an EINTR, or a timeout ended
+ * a blocking socket call on a socket with SO_RCVTIMEO or SO_SNDTIMEO,
+ * io_getevents() and semop(). Nobody sends a signal, so an EINTR, or a timeout ended
  * early, is the checkpoint's doing. Each call returns its data or its
  * timeout (EAGAIN, or 0 events, after at least the time set). Times are
  * taken on CLOCK_REALTIME, which goes on across a restart.
@@ -22,9 +22,12 @@
  *                    datagram socket, SO_RCVTIMEO 30 s
  * and at DIR/go main writes, drains and connects what they wait for.
  *
- * eintr_waits DIR aio: io_getevents() on AIO contexts: aio-data (a 30 s
+ * eintr_waits DIR waits: io_getevents() on AIO contexts: aio-data (a 30 s
  * timeout) and aio-untimed (none) get the completion of a read main
- * submits at DIR/go; aio-timeout (8 s) none: 0 events after 8 s.
+ * submits at DIR/go; aio-timeout (8 s) none: 0 events after 8 s. A SysV
+ * semaphore of 0: sem-data's semop() of -1 returns once main adds 1 at
+ * DIR/go; sem-timeout's semtimedop() of -1 (8 s) on another fails with
+ * EAGAIN after 8 s.
  *
  * eintr_waits DIR connect: a connect() with SO_SNDTIMEO 4 s to a TCP
  * listener that drops every SYN (backlog 0, filled): made again it would
@@ -44,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/sem.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -71,14 +75,16 @@ enum kind {
 	AIO_DATA,
 	AIO_UNTIMED,
 	AIO_TIMEOUT,
+	SEM_DATA,
+	SEM_TIMEOUT,
 	CONNECT,
 	KINDS
 };
 
 static const char *const names[KINDS] = {
-	"recv-data",	 "recv-timeout", "tcp-recv",	"send-full",
-	"tcp-send-full", "accept",	 "compat-recv", "aio-data",
-	"aio-untimed",	 "aio-timeout",	 "connect",
+	"recv-data", "recv-timeout", "tcp-recv", "send-full",	"tcp-send-full",
+	"accept",    "compat-recv",  "aio-data", "aio-untimed", "aio-timeout",
+	"sem-data",  "sem-timeout",  "connect",
 };
 
 struct waiter {
@@ -86,6 +92,7 @@ struct waiter {
 	int fd; /* the socket it waits on */
 	int peer; /* what main writes, drains or connects to */
 	aio_context_t ctx;
+	int sem; /* a SysV set of one semaphore */
 	long nr; /* its syscall, as /proc shows it */
 	volatile pid_t tid;
 	long ret;
@@ -179,6 +186,13 @@ static void *wait_thread(void *arg)
 		break;
 	case AIO_TIMEOUT:
 		x->ret = getevents(x->ctx, SHORT_MS);
+		break;
+	case SEM_DATA:
+		x->ret = semop(x->sem, &(struct sembuf){ 0, -1, 0 }, 1);
+		break;
+	case SEM_TIMEOUT:
+		x->ret = semtimedop(x->sem, &(struct sembuf){ 0, -1, 0 }, 1,
+				    &(struct timespec){ SHORT_MS / 1000, 0 });
 		break;
 	case CONNECT:
 		x->ret = connect(x->fd, (struct sockaddr *)&connect_addr,
@@ -288,7 +302,7 @@ static int setup_sockets(const char *dir)
 	return 0;
 }
 
-static int setup_aio(const char *dir)
+static int setup_waits(const char *dir)
 {
 	char path[4096];
 	enum kind k;
@@ -300,6 +314,12 @@ static int setup_aio(const char *dir)
 	for (k = AIO_DATA; k <= AIO_TIMEOUT; k++) {
 		add(k, -1, -1, SYS_io_getevents);
 		if (syscall(SYS_io_setup, 4, &w[k].ctx))
+			return -1;
+	}
+	for (k = SEM_DATA; k <= SEM_TIMEOUT; k++) {
+		add(k, -1, -1, SYS_semtimedop); /* glibc's semop() too */
+		w[k].sem = semget(IPC_PRIVATE, 1, 0600);
+		if (w[k].sem < 0)
 			return -1;
 	}
 	return 0;
@@ -367,6 +387,9 @@ static void give(void)
 	    (syscall(SYS_io_submit, w[AIO_DATA].ctx, 1, cbs) != 1 ||
 	     syscall(SYS_io_submit, w[AIO_UNTIMED].ctx, 1, cbs) != 1))
 		check("give", 0, "io_submit: %s", strerror(errno));
+	if (w[SEM_DATA].used &&
+	    semop(w[SEM_DATA].sem, &(struct sembuf){ 0, 1, 0 }, 1))
+		check("give", 0, "semop +1: %s", strerror(errno));
 }
 
 /* What x's call must have returned. */
@@ -399,7 +422,10 @@ static void judge(const struct waiter *x)
 	case AIO_UNTIMED:
 		want = 1;
 		break;
+	case SEM_DATA:
+		break;
 	case RECV_TIMEOUT:
+	case SEM_TIMEOUT:
 		timeout = EAGAIN, ms = SHORT_MS;
 		break;
 	case AIO_TIMEOUT:
@@ -431,12 +457,12 @@ int main(int argc, char **argv)
 
 	if (argc == 3 && !strcmp(argv[2], "sockets"))
 		setup = setup_sockets(argv[1]);
-	else if (argc == 3 && !strcmp(argv[2], "aio"))
-		setup = setup_aio(argv[1]);
+	else if (argc == 3 && !strcmp(argv[2], "waits"))
+		setup = setup_waits(argv[1]);
 	else if (argc == 3 && !strcmp(argv[2], "connect"))
 		setup = setup_connect();
 	if (setup) {
-		check("setup", 0, "eintr_waits DIR sockets|aio|connect: %s",
+		check("setup", 0, "eintr_waits DIR sockets|waits|connect: %s",
 		      strerror(errno));
 		return 1;
 	}
@@ -458,6 +484,9 @@ int main(int argc, char **argv)
 			continue;
 		pthread_join(threads[k], NULL);
 		judge(&w[k]);
+		/* SysV sets outlive the process: the guest's next rows must not see them */
+		if (k == SEM_DATA || k == SEM_TIMEOUT)
+			semctl(w[k].sem, 0, IPC_RMID);
 	}
 	return check_exit_status();
 }

@@ -1,5 +1,5 @@
 // Calls that any interruption ends with EINTR (a socket call with
-// SO_RCVTIMEO or SO_SNDTIMEO, io_getevents()) never return EINTR because
+// SO_RCVTIMEO or SO_SNDTIMEO, io_getevents(), semop()) never return EINTR because
 // of a checkpoint, whether it leaves the tree running, kills it for a
 // restart, or is refused: each returns its data or its timeout
 // (kmod/cpt_eintr.c). A checkpoint of sockets with timeouts is refused
@@ -91,17 +91,19 @@ export const eintrScenarios: readonly Scenario[] = [
     },
   },
   {
-    name: 'eintr-aio',
-    run: { kind: 'custom', run: (context) => waitsAcrossCheckpoints(context, 'eintr-aio', 'aio') },
+    name: 'eintr-waits',
+    run: { kind: 'custom', run: (context) => waitsAcrossCheckpoints(context, 'eintr-waits', 'waits') },
     timeoutSeconds: 90,
     costSeconds: 15,
     checks: {
-      'eintr-aio.leave-running': 'a checkpoint of threads blocked in io_getevents() leaves them running',
-      'eintr-aio.checkpoint': 'a checkpoint --kill of them succeeds',
-      'eintr-aio.exit-status': 'the restarted threads blocked in io_getevents() end well',
-      'eintr-aio.aio-data': `an io_getevents() with a timeout returns the completion submitted after it, ${ACROSS}, not EINTR`,
-      'eintr-aio.aio-untimed': `an io_getevents() without a timeout returns the completion submitted after it, ${ACROSS}, not EINTR`,
-      'eintr-aio.aio-timeout': `an io_getevents() with a timeout returns 0 events after its whole timeout, ${ACROSS}, not EINTR`,
+      'eintr-waits.leave-running': 'a checkpoint of threads blocked in io_getevents() and semop() leaves them running',
+      'eintr-waits.checkpoint': 'a checkpoint --kill of them succeeds',
+      'eintr-waits.exit-status': 'the restarted threads blocked in io_getevents() and semop() end well',
+      'eintr-waits.aio-data': `an io_getevents() with a timeout returns the completion submitted after it, ${ACROSS}, not EINTR`,
+      'eintr-waits.aio-untimed': `an io_getevents() without a timeout returns the completion submitted after it, ${ACROSS}, not EINTR`,
+      'eintr-waits.aio-timeout': `an io_getevents() with a timeout returns 0 events after its whole timeout, ${ACROSS}, not EINTR`,
+      'eintr-waits.sem-data': `a semop() returns once the semaphore is raised after it, ${ACROSS}, not EINTR`,
+      'eintr-waits.sem-timeout': `a semtimedop() fails with EAGAIN after its whole timeout, ${ACROSS}, not EINTR`,
     },
   },
 ];
