@@ -25,8 +25,9 @@
  * eintr_waits DIR waits: io_getevents() on AIO contexts: aio-data (a 30 s
  * timeout) and aio-untimed (none) get the completion of a read main
  * submits at DIR/go; aio-timeout (8 s) none: 0 events after 8 s. A SysV
- * semaphore of 0: sem-data's semop() of -1 returns once main adds 1 at
- * DIR/go; sem-timeout's semtimedop() of -1 (8 s) on another fails with
+ * semaphore of 0: sem-data's semop() of -1 returns once main adds 2 at
+ * DIR/go, and so does compat-sem's, made as a 32-bit ipc(SEMOP) (int
+ * $0x80); sem-timeout's semtimedop() of -1 (8 s) on another fails with
  * EAGAIN after 8 s.
  *
  * eintr_waits DIR connect: a connect() with SO_SNDTIMEO 4 s to a TCP
@@ -63,6 +64,8 @@
 #define SEND_LEN 4096
 #define TCP_SEND_LEN 1000
 #define IA32_RECVFROM 371 /* asm/unistd_32.h */
+#define IA32_IPC 117
+#define IPC_SEMOP 1 /* linux/ipc.h: ipc()'s call */
 
 enum kind {
 	RECV_DATA,
@@ -77,14 +80,16 @@ enum kind {
 	AIO_TIMEOUT,
 	SEM_DATA,
 	SEM_TIMEOUT,
+	COMPAT_SEM,
 	CONNECT,
 	KINDS
 };
 
 static const char *const names[KINDS] = {
-	"recv-data", "recv-timeout", "tcp-recv", "send-full",	"tcp-send-full",
-	"accept",    "compat-recv",  "aio-data", "aio-untimed", "aio-timeout",
-	"sem-data",  "sem-timeout",  "connect",
+	"recv-data",	 "recv-timeout", "tcp-recv",	"send-full",
+	"tcp-send-full", "accept",	 "compat-recv", "aio-data",
+	"aio-untimed",	 "aio-timeout",	 "sem-data",	"sem-timeout",
+	"compat-sem",	 "connect",
 };
 
 struct waiter {
@@ -130,6 +135,20 @@ static long compat_recvfrom(int fd, void *buf, long len)
 		     : "=a"(ret)
 		     : "a"((long)IA32_RECVFROM), "b"((long)fd), "c"(buf),
 		       "d"(len), "S"(0L), "D"(0L)
+		     : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+/* ipc(SEMOP, sem, 1, 0, sops) as a 32-bit syscall: -1 on the semaphore, sops below 4 GiB. */
+static long compat_semop(int sem, struct sembuf *sops)
+{
+	long ret;
+
+	*sops = (struct sembuf){ 0, -1, 0 };
+	asm volatile("int $0x80"
+		     : "=a"(ret)
+		     : "a"((long)IA32_IPC), "b"((long)IPC_SEMOP),
+		       "c"((long)sem), "d"(1L), "S"(0L), "D"(sops)
 		     : "memory", "r8", "r9", "r10", "r11");
 	return ret;
 }
@@ -193,6 +212,13 @@ static void *wait_thread(void *arg)
 	case SEM_TIMEOUT:
 		x->ret = semtimedop(x->sem, &(struct sembuf){ 0, -1, 0 }, 1,
 				    &(struct timespec){ SHORT_MS / 1000, 0 });
+		break;
+	case COMPAT_SEM:
+		x->ret = compat_semop(x->sem, (struct sembuf *)low);
+		if (x->ret < 0) {
+			errno = -x->ret;
+			x->ret = -1;
+		}
 		break;
 	case CONNECT:
 		x->ret = connect(x->fd, (struct sockaddr *)&connect_addr,
@@ -316,12 +342,18 @@ static int setup_waits(const char *dir)
 		if (syscall(SYS_io_setup, 4, &w[k].ctx))
 			return -1;
 	}
+	low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (low == MAP_FAILED)
+		return -1;
+	add(COMPAT_SEM, -1, -1, IA32_IPC);
 	for (k = SEM_DATA; k <= SEM_TIMEOUT; k++) {
 		add(k, -1, -1, SYS_semtimedop); /* glibc's semop() too */
 		w[k].sem = semget(IPC_PRIVATE, 1, 0600);
 		if (w[k].sem < 0)
 			return -1;
 	}
+	w[COMPAT_SEM].sem = w[SEM_DATA].sem;
 	return 0;
 }
 
@@ -388,8 +420,8 @@ static void give(void)
 	     syscall(SYS_io_submit, w[AIO_UNTIMED].ctx, 1, cbs) != 1))
 		check("give", 0, "io_submit: %s", strerror(errno));
 	if (w[SEM_DATA].used &&
-	    semop(w[SEM_DATA].sem, &(struct sembuf){ 0, 1, 0 }, 1))
-		check("give", 0, "semop +1: %s", strerror(errno));
+	    semop(w[SEM_DATA].sem, &(struct sembuf){ 0, 2, 0 }, 1))
+		check("give", 0, "semop +2: %s", strerror(errno));
 }
 
 /* What x's call must have returned. */
@@ -423,6 +455,7 @@ static void judge(const struct waiter *x)
 		want = 1;
 		break;
 	case SEM_DATA:
+	case COMPAT_SEM:
 		break;
 	case RECV_TIMEOUT:
 	case SEM_TIMEOUT:
@@ -484,9 +517,10 @@ int main(int argc, char **argv)
 			continue;
 		pthread_join(threads[k], NULL);
 		judge(&w[k]);
-		/* SysV sets outlive the process: the guest's next rows must not see them */
-		if (k == SEM_DATA || k == SEM_TIMEOUT)
-			semctl(w[k].sem, 0, IPC_RMID);
 	}
+	/* SysV sets outlive the process: the guest's next rows must not see them */
+	for (k = SEM_DATA; k <= SEM_TIMEOUT; k++)
+		if (w[k].used)
+			semctl(w[k].sem, 0, IPC_RMID);
 	return check_exit_status();
 }

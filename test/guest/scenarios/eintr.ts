@@ -103,6 +103,7 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-waits.aio-untimed': `an io_getevents() without a timeout returns the completion submitted after it, ${ACROSS}, not EINTR`,
       'eintr-waits.aio-timeout': `an io_getevents() with a timeout returns 0 events after its whole timeout, ${ACROSS}, not EINTR`,
       'eintr-waits.sem-data': `a semop() returns once the semaphore is raised after it, ${ACROSS}, not EINTR`,
+      'eintr-waits.compat-sem': `a 32-bit ipc(SEMOP) returns once the semaphore is raised after it, ${ACROSS}, not EINTR`,
       'eintr-waits.sem-timeout': `a semtimedop() fails with EAGAIN after its whole timeout, ${ACROSS}, not EINTR`,
     },
   },
