@@ -34,7 +34,9 @@
  *  sem_undo_list  a task's undo list has ipc/sem.c's layout (a semop() with
  *                 SEM_UNDO here; untested if the task already has one)
  *  restart_block  a nanosleep, futex waits and a poll interrupted here leave
- *                 the restart blocks cpt_restart_block.c saves and remakes
+ *                 the restart blocks cpt_restart_block.c saves and remakes,
+ *                 with the function and the 32-bit mark (TS_COMPAT) where
+ *                 cpt reads them
  *  timed_sleeper  a kernel thread's do_sigtimedwait() has its deadline in
  *                 the sleeper cpt_timed_wait.c finds on its stack
  *                 (cpt_compat_sleeper.c)
@@ -756,6 +758,28 @@ static bool cpt_check_deadline(s64 deadline, ktime_t before, ktime_t after)
 	       deadline <= after + CPT_CHECK_SLEEP_NS + NSEC_PER_SEC;
 }
 
+/*
+ * Whether t's syscall, the one t is blocked in (or current's), is a 32-bit
+ * one: x86's TS_COMPAT, which syscall entry sets or clears, and which
+ * set_restart_fn() copies into the restart block's arch_data. Checked:
+ * restart_block (the loading task's 64-bit nanosleep).
+ */
+bool cpt_compat_syscall_32bit(struct task_struct *t)
+{
+	return task_thread_info(t)->status & TS_COMPAT;
+}
+
+bool cpt_compat_restart_32bit(const struct restart_block *rb)
+{
+	return rb->arch_data & TS_COMPAT;
+}
+
+/* The function t's restart_syscall() calls. Checked: restart_block. */
+cpt_restart_fn_t cpt_compat_restart_fn(struct task_struct *t)
+{
+	return READ_ONCE(t->restart_block.fn);
+}
+
 static int cpt_test_restart_nanosleep(unsigned long mem)
 {
 	struct cpt_check_sleep_mem __user *m = (void __user *)mem;
@@ -771,9 +795,14 @@ static int cpt_test_restart_nanosleep(unsigned long mem)
 	ret = cpt_sys(cpt_sys_nanosleep, (unsigned long)&m->req, (unsigned long)&m->rem, 0, 0,
 		      0);
 	after = ktime_get();
-	if (ret != -ERESTART_RESTARTBLOCK || rb->fn != cpt_sym.hrtimer_nanosleep_restart)
+	if (ret != -ERESTART_RESTARTBLOCK ||
+	    cpt_compat_restart_fn(current) != cpt_sym.hrtimer_nanosleep_restart)
 		return cpt_compat_fail("an interrupted nanosleep returned %ld, restart %ps", ret,
 				       rb->fn);
+	if (cpt_compat_restart_32bit(rb) != cpt_compat_syscall_32bit(current) ||
+	    cpt_compat_syscall_32bit(current) != in_ia32_syscall())
+		return cpt_compat_fail("TS_COMPAT is not where a %s syscall's restart block has it",
+				       in_ia32_syscall() ? "32-bit" : "64-bit");
 	if (copy_from_user(&rem, &m->rem, sizeof(rem)))
 		return cpt_compat_untested("cannot read nanosleep's time left");
 	if (rb->nanosleep.clockid != CLOCK_MONOTONIC || rb->nanosleep.type != TT_NATIVE ||

@@ -84,6 +84,17 @@ struct cpt_sem_undo_list {
 #define CPT_FUTEX_FLAGS_HAS_TIMEOUT 0x04
 
 /*
+ * cpt_compat.c: whether t's syscall (t blocked in it, or current's) is a
+ * 32-bit one (x86's TS_COMPAT); whether a restart block was left by one;
+ * the function t's restart_syscall() calls. Checked: restart_block.
+ */
+struct restart_block;
+typedef long (*cpt_restart_fn_t)(struct restart_block *rb);
+bool cpt_compat_syscall_32bit(struct task_struct *t);
+bool cpt_compat_restart_32bit(const struct restart_block *rb);
+cpt_restart_fn_t cpt_compat_restart_fn(struct task_struct *t);
+
+/*
  * The text formats of cpt_compat_fdinfo.c: each parses what the kernel
  * shows of a file (its fdinfo, or for a POSIX message queue what its file
  * reads as) into what cpt saves, and returns 0 or a negative errno. The

@@ -8,7 +8,9 @@
  * is what the saved registers show). The work parks the task in the kernel
  * until the session thaws it; the task's parent sees no stop, and the task
  * no EINTR (cpt_restart_block_parked(): a timed epoll_wait() or
- * sigtimedwait() has its deadline read first, by cpt_timed_wait_probe()).
+ * sigtimedwait() has its deadline read first, by cpt_timed_wait_probe();
+ * a socket call with a timeout or io_getevents() is made again, and one
+ * that cannot be is not woken, cpt_eintr_of()).
  * A task still running in the kernel is not woken until it sleeps (or
  * after CPT_FREEZE_KICK_AFTER, unless it is in a timed wait): a timed wait
  * woken on its way to its sleep would return -EINTR with its deadline read
@@ -33,6 +35,7 @@
 #include <linux/wait.h>
 
 #include "cpt_compat.h"
+#include "cpt_eintr.h"
 #include "cpt_internal.h"
 #include "cpt_restart_block.h"
 #include "cpt_timed_wait.h"
@@ -59,6 +62,7 @@ struct cpt_freezer {
 	struct file *kick_pin;	/* the kick's, the holder's until it is queued */
 	bool kicked;
 	bool lost_wait;		/* a timed wait returned -EINTR, its deadline unread */
+	bool eintr_restart;	/* woken in a syscall whose -EINTR is to restart */
 	struct cpt_timed_wait_seen seen;	/* a timed wait it was blocked in */
 };
 
@@ -94,7 +98,7 @@ static void cpt_park(struct callback_head *work)
 
 	/* A stopped task continued after its checkpoint: nothing to park for. */
 	if (!READ_ONCE(fz->thawed))
-		cpt_restart_block_parked(&fz->seen, &fz->lost_wait);
+		cpt_restart_block_parked(&fz->seen, READ_ONCE(fz->eintr_restart), &fz->lost_wait);
 	WRITE_ONCE(fz->parked, true);
 	wake_up_all(&fz->wq);
 	/* NOLOAD: a long checkpoint is neither load nor a hung task. */
@@ -121,7 +125,8 @@ static void cpt_kick(struct callback_head *work)
  * (cpt_timed_wait_probe()). One elsewhere in a timed wait (on its way to
  * its sleep, on epoll's mutex, which threads waiting on one epoll take in
  * turn, or throttled) is never woken, not even by force: woken there, it
- * would return -EINTR with its deadline read nowhere. It parks when it
+ * would return -EINTR with its deadline read nowhere; nor is one in a
+ * call whose -EINTR cannot be made a restart (cpt_eintr_of()). It parks when it
  * returns, or is woken once it sleeps; if it does neither in time, the
  * freeze fails with -EBUSY, named (cpt_freeze_note_busy()). One asleep in
  * such a wait as a 32-bit syscall, which cpt cannot resume, is not woken:
@@ -129,6 +134,9 @@ static void cpt_kick(struct callback_head *work)
  */
 static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, bool force)
 {
+	enum cpt_eintr eintr;
+	const char *what;
+
 	cpt_timed_wait_probe(task, &fz->seen);
 	if (fz->seen.compat) {
 		cpt_note("pid %d: asleep in a 32-bit %s with a timeout, %s: not supported\n",
@@ -140,6 +148,11 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 	    (cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED ||
 	     (!force && !cpt_compat_task_asleep(task))))
 		return 0;
+	eintr = cpt_eintr_of(task, &what);
+	if (eintr == CPT_EINTR_HOLD)
+		return 0;
+	/* Before the kick: the work reads it once the kick has woken the task. */
+	WRITE_ONCE(fz->eintr_restart, eintr == CPT_EINTR_RESTART);
 	refcount_inc(&fz->ref);
 	if (task_work_add(task, &fz->kick, TWA_SIGNAL)) {
 		/* exiting: it parks, or exits, without a wakeup of ours */
@@ -172,12 +185,18 @@ bool cpt_freezer_lost_wait(struct cpt_freezer *fz)
 static void cpt_freeze_note_busy(struct task_struct *task)
 {
 	struct task_struct *p;
+	const char *what;
 	pid_t child = 0;
 
 	if (cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED) {
 		cpt_note("pid %d did not stop in %d s: %s\n", task_pid_vnr(task),
 			 CPT_FREEZE_TIMEOUT / HZ,
 			 "in a timed wait that never reached its sleep, which a wakeup would end with EINTR");
+		return;
+	}
+	if (cpt_eintr_of(task, &what) == CPT_EINTR_HOLD) {
+		cpt_note("pid %d did not stop in %d s: in %s, %s\n", task_pid_vnr(task),
+			 CPT_FREEZE_TIMEOUT / HZ, what, "which a wakeup would end with EINTR");
 		return;
 	}
 	rcu_read_lock();

@@ -184,7 +184,7 @@ int cpt_restart_block_save(u32 pid, struct task_struct *t, const struct pt_regs 
 	if ((long)regs->orig_ax < 0 || regs->ax != (unsigned long)-ERESTART_RESTARTBLOCK)
 		return 0;
 	cpt_pb_init(&one);
-	if (rb->arch_data & TS_COMPAT)
+	if (cpt_compat_restart_32bit(rb))
 		ret = -EOPNOTSUPP;	/* a 32-bit syscall's */
 	else if (rb->fn == cpt_sym.hrtimer_nanosleep_restart &&
 		 cpt_hrtimer_clock(rb->nanosleep.clockid) && rb->nanosleep.type != TT_COMPAT)
@@ -452,12 +452,16 @@ bool cpt_restart_block_load(const struct cpt_restart_state *rs)
  * be refused, naming it. Without a timeout (sigwaitinfo(), rt_sigtimedwait()
  * with no timespec, as 32-bit syscalls too) they are restarted as the
  * others, as the signal path restarts -ERESTARTNOHAND: nothing is lost,
- * whether the task is thawed or restarted from the image.
+ * whether the task is thawed or restarted from the image. So is a call
+ * the freeze woke having found it one whose -EINTR means it did nothing
+ * (eintr_restart: a socket call with a timeout, io_getevents(); see
+ * cpt_eintr.c).
  * A pending signal leaves it alone: -EINTR is the kernel's answer to that.
  * TIF_NOTIFY_SIGNAL sends the task through the signal path's restart again,
  * should this work run after it.
  */
-void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen, bool *lost)
+void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen, bool eintr_restart,
+			      bool *lost)
 {
 	struct pt_regs *regs = task_pt_regs(current);
 
@@ -471,7 +475,9 @@ void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen, bool *lost
 	}
 	switch (cpt_timed_wait_timeout(current)) {
 	case CPT_TIMED_WAIT_NONE:
-		return;
+		if (!eintr_restart)
+			return;
+		break;
 	case CPT_TIMED_WAIT_TIMED:
 		*lost = true;
 		return;

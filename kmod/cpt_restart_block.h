@@ -44,6 +44,7 @@ bool cpt_restart_block_decode(struct cpt_pb_reader *r, const struct cpt_pb_field
 int cpt_restart_block_check(const struct cpt_restart_state *rs,
 			    const struct user_regs_struct *regs);
 bool cpt_restart_block_load(const struct cpt_restart_state *rs);
-void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen, bool *lost);
+void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen, bool eintr_restart,
+			      bool *lost);
 
 #endif /* CPT_RESTART_BLOCK_H */

@@ -99,7 +99,7 @@ static bool cpt_timed_wait_in_use(void)
 
 	rcu_read_lock();
 	for_each_process_thread(g, t) {
-		if (READ_ONCE(t->restart_block.fn) == cpt_timed_wait_restart) {
+		if (cpt_compat_restart_fn(t) == cpt_timed_wait_restart) {
 			used = true;
 			break;
 		}
@@ -160,7 +160,7 @@ static bool cpt_timed_wait_syscall(struct task_struct *t, long nr)
 	case __NR_rt_sigtimedwait:
 		return true;
 	case __NR_restart_syscall:
-		return READ_ONCE(t->restart_block.fn) == cpt_timed_wait_restart;
+		return cpt_compat_restart_fn(t) == cpt_timed_wait_restart;
 	}
 	return false;
 }
@@ -168,7 +168,7 @@ static bool cpt_timed_wait_syscall(struct task_struct *t, long nr)
 /* Whether t, blocked, is in a timed wait cpt goes on with (a 64-bit syscall's). */
 static bool cpt_timed_wait_blocked_in(struct task_struct *t)
 {
-	return !(task_thread_info(t)->status & TS_COMPAT) &&
+	return !cpt_compat_syscall_32bit(t) &&
 	       cpt_timed_wait_syscall(t, task_pt_regs(t)->orig_ax);
 }
 
@@ -191,7 +191,7 @@ static bool cpt_timed_wait_compat_syscall(long nr)
 /* Whether t, blocked, is in one of these waits as a 32-bit syscall. */
 static bool cpt_timed_wait_blocked_compat(struct task_struct *t)
 {
-	return (task_thread_info(t)->status & TS_COMPAT) &&
+	return cpt_compat_syscall_32bit(t) &&
 	       cpt_timed_wait_compat_syscall(task_pt_regs(t)->orig_ax);
 }
 
@@ -306,7 +306,7 @@ enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t)
 	const struct pt_regs *regs = task_pt_regs(t);
 	bool timed;
 
-	if (task_thread_info(t)->status & TS_COMPAT) {
+	if (cpt_compat_syscall_32bit(t)) {
 		if (!cpt_timed_wait_compat_syscall(regs->orig_ax))
 			return CPT_TIMED_WAIT_NONE;
 #ifdef CONFIG_IA32_EMULATION
@@ -338,7 +338,7 @@ enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t)
 		timed = regs->dx;	/* its timespec */
 		break;
 	case __NR_restart_syscall:
-		if (READ_ONCE(t->restart_block.fn) != cpt_timed_wait_restart)
+		if (cpt_compat_restart_fn(t) != cpt_timed_wait_restart)
 			return CPT_TIMED_WAIT_NONE;
 		timed = true;
 		break;

@@ -322,19 +322,9 @@ static void *beat_main(void *arg)
 /* Whether the thread is blocked in one of its syscalls (/proc/.../syscall). */
 static int blocked_in_syscall(const struct sleeper *s)
 {
-	char path[64], line[256];
-	long nr;
-	FILE *f;
-	int ok = 0;
+	long nr = syscall_of_thread(s->tid);
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)s->tid);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fgets(line, sizeof(line), f) && sscanf(line, "%ld", &nr) == 1)
-		ok = nr && (nr == s->nr[0] || nr == s->nr[1]);
-	fclose(f);
-	return ok;
+	return nr > 0 && (nr == s->nr[0] || nr == s->nr[1]);
 }
 
 /* Whether /proc shows sig blocked in the thread tid (its SigBlk line). */

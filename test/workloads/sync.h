@@ -82,6 +82,26 @@ static inline int touch_in(const char *dir, const char *name)
 	return touch(path);
 }
 
+/*
+ * The syscall thread tid of this process is blocked in, as /proc shows it
+ * (its number: a 32-bit one's own); -1 if it is running or none.
+ */
+static inline long syscall_of_thread(pid_t tid)
+{
+	char path[64], line[256];
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "%ld", &nr) != 1)
+		nr = -1;
+	fclose(f);
+	return nr;
+}
+
 /* Waits for child pid; its exit status as the shell shows it (128 + a signal), -1 if it can't. */
 static inline int exit_code(pid_t pid)
 {

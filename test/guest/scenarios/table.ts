@@ -45,6 +45,7 @@ import { sharedScenarios } from './shared.js';
 import { shellTtyScenarios } from './shell-tty.js';
 import { singleScenarios } from './single.js';
 import { sleepScenarios } from './sleeps.js';
+import { eintrScenarios } from './eintr.js';
 import { kindsScenarios } from './kinds.js';
 import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
@@ -80,6 +81,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...securityFilesScenarios,
   ...securityNextidScenarios,
   ...sleepScenarios,
+  ...eintrScenarios,
   ...fuzzScenarios,
   ...faultScenarios,
   ...deletedScenarios,

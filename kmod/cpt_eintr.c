@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Blocking calls that any interruption, the freeze's wakeup too, ends with
+ * -EINTR where the kernel restarts others: a socket call on a socket with
+ * a timeout (SO_RCVTIMEO, SO_SNDTIMEO: sock_intr_errno() gives -EINTR for
+ * a finite one, -ERESTARTSYS for none), io_getevents() and semop() (with
+ * or without a timeout). Without a signal, a program never sees that -EINTR.
+ * So the freeze looks at the syscall of the task it is about to wake
+ * (cpt_eintr_of()), which stays the one the task is in until its work
+ * parks it:
+ *
+ *  - recv*(), read() and readv() on a socket, accept*(), io_getevents():
+ *    their -EINTR means that nothing was done (a socket's receive returns
+ *    what it had copied before the wait, if anything; accept's new fd is
+ *    freed; io_getevents() returns the events it had reaped, if any), so
+ *    the freeze's task work makes it -ERESTARTNOHAND, as the kernel's own
+ *    -ERESTARTSYS would be without a handler, and the call is made again
+ *    with the same arguments (cpt_restart_block_parked()); a real signal
+ *    still gets its -EINTR;
+ *  - send*(), write() and writev() with a send timeout: the same on a unix
+ *    socket and on TCP, which return what they had queued before the wait;
+ *    on TCP not with MSG_FASTOPEN or TCP_FASTOPEN_CONNECT, where the wait
+ *    is a connect()'s that may have sent data in its SYN already. On other
+ *    sockets an error may have done something (UDP and raw sockets drop
+ *    the data corked before it): the task is not woken (HOLD);
+ *  - semop() and semtimedop(): -EINTR once the wait was taken off the
+ *    set's queue, no operation done: made again, as io_getevents();
+ *  - connect() with a send timeout: made again, it would end its timeout
+ *    with EALREADY instead of EINPROGRESS: the task is not woken (HOLD).
+ *
+ * A call made again waits its whole timeout again: a timeout is the least
+ * a call waits, and a busy machine may wake it later too. A task not woken
+ * ends its wait by itself and parks then; if that takes longer than the
+ * freeze's time, the checkpoint fails, named, the task untouched.
+ *
+ * 32-bit syscalls (int $0x80, a 32-bit process) are read with their own
+ * numbers and argument registers, socketcall()'s arguments from the task's
+ * memory; the restart is the same.
+ */
+#include <linux/fdtable.h>
+#include <linux/ipc.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/socket.h>
+#include <linux/tcp.h>
+#include <net/sock.h>
+#include <asm/unistd.h>
+#ifdef CONFIG_IA32_EMULATION
+#include <asm/unistd_32_ia32.h>
+#endif
+
+#include "cpt_compat.h"
+#include "cpt_eintr.h"
+
+/* What a syscall that may end with -EINTR does. */
+enum cpt_eintr_op {
+	CPT_EINTR_OP_NONE,
+	CPT_EINTR_OP_RECV,	/* a socket's receive, or accept */
+	CPT_EINTR_OP_READ,	/* read(), readv(): a receive if on a socket */
+	CPT_EINTR_OP_SEND,	/* a socket's send, or write(), writev() on one */
+	CPT_EINTR_OP_CONNECT,
+	CPT_EINTR_OP_AIO,	/* io_getevents() */
+	CPT_EINTR_OP_SEM,	/* semop(), semtimedop() */
+};
+
+struct cpt_eintr_call {
+	enum cpt_eintr_op op;
+	int fd;
+	unsigned long flags;	/* a send's MSG_* */
+};
+
+static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call *c)
+{
+	c->fd = regs->di;	/* an int, as the syscalls take it */
+	switch (regs->orig_ax) {
+	case __NR_recvfrom:
+	case __NR_recvmsg:
+	case __NR_recvmmsg:
+	case __NR_accept:
+	case __NR_accept4:
+		c->op = CPT_EINTR_OP_RECV;
+		break;
+	case __NR_read:
+	case __NR_readv:
+		c->op = CPT_EINTR_OP_READ;
+		break;
+	case __NR_sendto:
+	case __NR_sendmmsg:
+		c->op = CPT_EINTR_OP_SEND;
+		c->flags = regs->r10;
+		break;
+	case __NR_sendmsg:
+		c->op = CPT_EINTR_OP_SEND;
+		c->flags = regs->dx;
+		break;
+	case __NR_write:
+	case __NR_writev:
+		c->op = CPT_EINTR_OP_SEND;
+		break;
+	case __NR_connect:
+		c->op = CPT_EINTR_OP_CONNECT;
+		break;
+	case __NR_io_getevents:
+		c->op = CPT_EINTR_OP_AIO;
+		break;
+	case __NR_semop:
+	case __NR_semtimedop:
+		c->op = CPT_EINTR_OP_SEM;
+		break;
+	}
+}
+
+#ifdef CONFIG_IA32_EMULATION
+/* socketcall()'s calls: which, and where a send's flags are among its arguments. */
+static void cpt_eintr_socketcall(struct task_struct *t, const struct pt_regs *regs,
+				 struct cpt_eintr_call *c)
+{
+	u32 args[4];
+	int flags = -1;	/* a connect(): its fd only */
+	int len;
+
+	switch ((u32)regs->bx) {
+	case SYS_RECV:
+	case SYS_RECVFROM:
+	case SYS_RECVMSG:
+	case SYS_RECVMMSG:
+	case SYS_ACCEPT:
+	case SYS_ACCEPT4:
+		c->op = CPT_EINTR_OP_RECV;
+		return;
+	case SYS_SEND:
+	case SYS_SENDTO:
+	case SYS_SENDMMSG:
+		flags = 3;
+		break;
+	case SYS_SENDMSG:
+		flags = 2;
+		break;
+	case SYS_CONNECT:
+		break;
+	default:
+		return;
+	}
+	/* Those it reads, as it reads them: unreadable, the call fails without a wait. */
+	len = (flags < 0 ? 1 : flags + 1) * sizeof(u32);
+	if (access_process_vm(t, (u32)regs->cx, args, len, 0) != len)
+		return;
+	c->op = flags < 0 ? CPT_EINTR_OP_CONNECT : CPT_EINTR_OP_SEND;
+	c->fd = args[0];
+	c->flags = flags < 0 ? 0 : args[flags];
+}
+
+/* ebx, ecx, edx, esi, edi, ebp: the 32-bit syscalls' arguments. */
+static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
+			      struct cpt_eintr_call *c)
+{
+	c->fd = (u32)regs->bx;
+	switch (regs->orig_ax) {
+	case __NR_ia32_socketcall:
+		cpt_eintr_socketcall(t, regs, c);
+		break;
+	case __NR_ia32_recvfrom:
+	case __NR_ia32_recvmsg:
+	case __NR_ia32_recvmmsg:
+	case __NR_ia32_recvmmsg_time64:
+	case __NR_ia32_accept4:
+		c->op = CPT_EINTR_OP_RECV;
+		break;
+	case __NR_ia32_read:
+	case __NR_ia32_readv:
+		c->op = CPT_EINTR_OP_READ;
+		break;
+	case __NR_ia32_sendto:
+	case __NR_ia32_sendmmsg:
+		c->op = CPT_EINTR_OP_SEND;
+		c->flags = (u32)regs->si;
+		break;
+	case __NR_ia32_sendmsg:
+		c->op = CPT_EINTR_OP_SEND;
+		c->flags = (u32)regs->dx;
+		break;
+	case __NR_ia32_write:
+	case __NR_ia32_writev:
+		c->op = CPT_EINTR_OP_SEND;
+		break;
+	case __NR_ia32_connect:
+		c->op = CPT_EINTR_OP_CONNECT;
+		break;
+	case __NR_ia32_io_getevents:
+		c->op = CPT_EINTR_OP_AIO;
+		break;
+	case __NR_ia32_semtimedop_time64:
+		c->op = CPT_EINTR_OP_SEM;
+		break;
+	case __NR_ia32_ipc:
+		/* ipc()'s call: its low 16 bits, as sys_ipc() reads them */
+		if ((u16)regs->bx == SEMOP || (u16)regs->bx == SEMTIMEDOP)
+			c->op = CPT_EINTR_OP_SEM;
+		break;
+	}
+}
+#endif
+
+/*
+ * The socket file at t's fd, with a reference, or NULL. The fd is read
+ * from t's table while t is in the call: the table is what another of its
+ * threads may have changed since the call took its file, and then the
+ * restart, made on the fd, goes to what it names now, as a retry of the
+ * program's own would.
+ */
+static struct file *cpt_eintr_sock_file(struct task_struct *t, int fd)
+{
+	unsigned int n = fd;
+	struct file *file;
+
+	if (fd < 0)
+		return NULL;
+	rcu_read_lock();
+	file = task_lookup_next_fd_rcu(t, &n);
+	if (file && (n != (unsigned int)fd || !get_file_rcu(file)))
+		file = NULL;
+	rcu_read_unlock();
+	if (file && !sock_from_file(file)) {
+		fput(file);
+		file = NULL;
+	}
+	return file;
+}
+
+/* Whether a send's -EINTR on sk means it queued nothing and did nothing else. */
+static bool cpt_eintr_send_undone(struct sock *sk, unsigned long flags)
+{
+	if (sk->sk_family == AF_UNIX)
+		return true;
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
+	       !(flags & MSG_FASTOPEN) && !tcp_sk(sk)->fastopen_connect;
+}
+
+static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_eintr_call *c,
+				     const char **what)
+{
+	struct file *file = cpt_eintr_sock_file(t, c->fd);
+	enum cpt_eintr ret = CPT_EINTR_NONE;
+	struct sock *sk;
+
+	if (!file)
+		return CPT_EINTR_NONE;
+	sk = sock_from_file(file)->sk;
+	switch (c->op) {
+	case CPT_EINTR_OP_READ:
+		ret = CPT_EINTR_RESTART;
+		break;
+	case CPT_EINTR_OP_SEND:
+		if (READ_ONCE(sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
+			break;
+		if (cpt_eintr_send_undone(sk, c->flags)) {
+			ret = CPT_EINTR_RESTART;
+			break;
+		}
+		*what = "a send on a socket with SO_SNDTIMEO whose EINTR cannot be undone";
+		ret = CPT_EINTR_HOLD;
+		break;
+	case CPT_EINTR_OP_CONNECT:
+		if (READ_ONCE(sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
+			break;
+		*what = "a connect() with SO_SNDTIMEO, which cannot be made again";
+		ret = CPT_EINTR_HOLD;
+		break;
+	default:
+		break;
+	}
+	fput(file);
+	return ret;
+}
+
+/*
+ * What the freeze may do to t, in a syscall it is about to wake (t's
+ * work queued, so that t leaves this syscall only to park): RESTART, its
+ * -EINTR then made a restart by the work; HOLD, never woken (*what says
+ * why); or NONE, neither.
+ */
+enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
+{
+	const struct pt_regs *regs = task_pt_regs(t);
+	struct cpt_eintr_call c = {};
+
+	*what = NULL;
+	if ((long)regs->orig_ax < 0)
+		return CPT_EINTR_NONE;
+	if (!cpt_compat_syscall_32bit(t))
+		cpt_eintr_call_64(regs, &c);
+#ifdef CONFIG_IA32_EMULATION
+	else
+		cpt_eintr_call_32(t, regs, &c);
+#endif
+	switch (c.op) {
+	case CPT_EINTR_OP_NONE:
+		return CPT_EINTR_NONE;
+	case CPT_EINTR_OP_RECV:
+	case CPT_EINTR_OP_AIO:
+	case CPT_EINTR_OP_SEM:
+		return CPT_EINTR_RESTART;
+	default:
+		return cpt_eintr_sock(t, &c, what);
+	}
+}

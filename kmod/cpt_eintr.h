@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef CPT_EINTR_H
+#define CPT_EINTR_H
+
+struct task_struct;
+
+/* What the freeze may do to a task in a syscall that -EINTR ends (cpt_eintr.c). */
+enum cpt_eintr {
+	CPT_EINTR_NONE,		/* not such a syscall: woken as any other */
+	CPT_EINTR_RESTART,	/* woken, its -EINTR made a restart */
+	CPT_EINTR_HOLD,		/* never woken: its -EINTR cannot be undone */
+};
+
+enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what);
+
+#endif /* CPT_EINTR_H */
