@@ -3,20 +3,20 @@
  * TCP and UDP sockets of IPv4 and IPv6 (v4-mapped addresses on a v6 socket
  * too): TCP unbound, bound, listening, connecting (SYN_SENT) or connected
  * (ESTABLISHED, or closing: CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK,
- * CLOSING), UDP and
- * UDP-Lite unbound, bound or connected, with the socket options of
- * cpt_inet_opts[]. ICMP ping sockets (ping.c: SOCK_DGRAM, IPPROTO_ICMP or
- * IPPROTO_ICMPV6) alike, their port the echo id; raw sockets (SOCK_RAW, any
- * protocol) bound or connected, with IP_HDRINCL and their ICMP filter; the
- * kernel's checks make them for the restarting caller or not
- * (net.ipv4.ping_group_range, CAP_NET_RAW). A checkpoint refuses, naming
- * the fd, what a restart would not give back: a TCP connection in any
- * other state, a listener with connections not accepted yet, datagrams
- * queued on a ping or raw socket, a raw socket's corked data, an option set that is not
- * saved (cpt_file_inet_opts.c), a socket of another network namespace. A
- * UDP socket's queued datagrams are saved and queued again, its corked
- * data corked again (cpt_file_inet_udp.c); a TCP connection through TCP repair mode
- * (cpt_file_inet_tcp.c).
+ * CLOSING), UDP and UDP-Lite unbound, bound or connected, with the socket
+ * options of cpt_inet_opts[] and the shared ones of cpt_sock.c. ICMP ping
+ * sockets (ping.c: SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6) alike, their
+ * port the echo id; raw sockets (SOCK_RAW, any protocol) bound or
+ * connected, with IP_HDRINCL and their ICMP filter; the kernel's checks
+ * make them for the restarting caller or not (net.ipv4.ping_group_range,
+ * CAP_NET_RAW). A checkpoint refuses, naming the fd, what a restart would
+ * not give back: a TCP connection in any other state, a listener with
+ * connections not accepted yet, datagrams queued on a ping or raw socket, a
+ * raw socket's corked data, an option set that is not saved
+ * (cpt_file_inet_opts.c), a socket of another network namespace. A UDP
+ * socket's queued datagrams are saved and queued again, its corked data
+ * corked again (cpt_file_inet_udp.c); a TCP connection through TCP repair
+ * mode (cpt_file_inet_tcp.c).
  *
  * A restart makes the socket with the kernel's own system calls in the
  * restoring task, as the restarting caller and in its network namespace:
@@ -318,7 +318,7 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 		ret = cpt_udp_save_queue(fd, sk, &msg, (struct sockaddr *)&local) ?:
 		      cpt_udp_save_cork(fd, sk, &msg, (struct sockaddr *)&local);
 	if (!ret)
-		ret = msg.err;
+		ret = msg.err ?: cpt_sock_opts_save(fs->one, fd, sk, CPT_SOCK_OPTS_SHARED);
 	if (ret) {
 		cpt_pb_free(&msg);
 		return ret;
@@ -408,6 +408,8 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 
 static int cpt_inet_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 {
+	if (f->num == CPT_PB_FILE_SOCKET_OPTIONS)
+		return cpt_sock_opts_decode(&rfile->inet.sock_opts, f);
 	if (f->num != CPT_PB_FILE_INET)
 		return CPT_FILE_FOREIGN;
 	return cpt_inet_decode_msg(&rfile->inet, f);
@@ -473,6 +475,8 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 		 (in->icmp6_filter_set &&
 		  !(raw && in->protocol == IPPROTO_ICMPV6 && in->family == AF_INET6)))
 		*bad = "raw socket option";
+	else if (!cpt_sock_opts_valid(&in->sock_opts, CPT_SOCK_OPTS_SHARED))
+		*bad = "socket option";
 	for (i = 0; !*bad && i < ARRAY_SIZE(cpt_inet_opts); i++) {
 		if (!(in->present & BIT(cpt_inet_opts[i].field - CPT_INET_OPT_FIRST)))
 			continue;
@@ -700,6 +704,9 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_inet_set_opts(&ir);
 	if (!ret && in->type == SOCK_RAW)
 		ret = cpt_raw_set_opts(&ir);
+	/* A filter too: the queue filled below is the one it let through. */
+	if (!ret)
+		ret = cpt_sock_opts_restore_rest(&ir.sr, &in->sock_opts);
 	if (!ret && in->tcp.present)
 		ret = cpt_tcp_repair_begin(&ir);
 	if (!ret && in->nr_queued)

@@ -229,6 +229,8 @@ struct cpt_rfile_unix {
 	/* UNIX_PAIR: a listener's connection not accepted yet; UNIX_LISTENER: how many */
 	bool pending_connection;
 	u32 nr_pending;
+	/* UNIX_PAIR, UNIX_LISTENER: buffer sizes too; UNIX_STREAM, UNIX_DGRAM: not */
+	struct cpt_sock_opts sock_opts;
 };
 
 /* The InetSocket option fields a restart sets again, by field number from reuseaddr's. */
@@ -270,6 +272,7 @@ struct cpt_rfile_inet {
 		struct sockaddr_in6 dest, source;
 		u32 dest_len, source_len;	/* 0: nothing corked */
 	} cork;
+	struct cpt_sock_opts sock_opts;	/* timeouts, timestamps, a filter */
 };
 
 /* The highest netlink group a NETLINK File may listen to. */

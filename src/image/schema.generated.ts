@@ -850,6 +850,26 @@ export interface SocketOptions {
   mark: number;
   /** SO_PASSCRED */
   passcred: boolean;
+  /** SO_RCVTIMEO as getsockopt() gives it, in microseconds; 0: none */
+  rcvtimeoUs: bigint;
+  /** SO_SNDTIMEO, likewise */
+  sndtimeoUs: bigint;
+  /** SO_TIMESTAMP or SO_TIMESTAMPNS is on (SOCK_RCVTSTAMP) */
+  timestamp: boolean;
+  /** in nanoseconds: SO_TIMESTAMPNS (SOCK_RCVTSTAMPNS); with timestamp */
+  timestampns: boolean;
+  /** their _NEW variant, and SO_TIMESTAMPING_NEW's (SOCK_TSTAMP_NEW); with timestamp or timestamping */
+  timestampNew: boolean;
+  /** SO_TIMESTAMPING's SOF_TIMESTAMPING_* flags, never OPT_ID nor BIND_PHC */
+  timestamping: number;
+  /**
+   * A classic socket filter (SO_ATTACH_FILTER): its program as
+   * SO_GET_FILTER gives it, struct sock_filter after struct sock_filter
+   * (8 bytes each, 1 to 4096); empty: none
+   */
+  filter: Buffer;
+  /** SO_LOCK_FILTER */
+  lockFilter: boolean;
 }
 
 /** A datagram a UDP (UDP-Lite) socket has yet to read. */
