@@ -26,6 +26,7 @@
  * 1024, CAP_NET_ADMIN for SO_MARK or SO_RCVBUFFORCE); a refusal names the
  * fd, its address and port, and the restart fails with nothing left bound.
  */
+#include <linux/ctype.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -312,6 +313,8 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	if (cpt_inet_kind(sk) == CPT_INET_RAW)
 		cpt_raw_save(&msg, sk);
 	ret = cpt_inet_save_device(&msg, fd, sk);
+	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP)
+		ret = cpt_tcp_save_opts(&msg, fd, sk);
 	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && has_peer)
 		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local, state);
 	if (!ret && cpt_inet_kind(sk) == CPT_INET_UDP)
@@ -382,6 +385,12 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 		case CPT_PB_INET_SOCKET_BIND_DEVICE:
 			cpt_pb_read_string(&r, &f, in->bind_device, sizeof(in->bind_device));
 			break;
+		case CPT_PB_INET_SOCKET_TCP_DEFER_ACCEPT:
+			cpt_pb_read_u32(&r, &f, &in->defer_accept);
+			break;
+		case CPT_PB_INET_SOCKET_TCP_CONGESTION:
+			cpt_pb_read_string(&r, &f, in->congestion, sizeof(in->congestion));
+			break;
 		case CPT_PB_INET_SOCKET_HDRINCL:
 			cpt_pb_read_bool(&r, &f, &in->hdrincl);
 			break;
@@ -425,6 +434,17 @@ static bool cpt_inet_addr_valid(u32 family, const struct sockaddr_in6 *addr, u32
 u32 cpt_inet_opt(const struct cpt_rfile_inet *in, u32 field)
 {
 	return in->opt[field - CPT_INET_OPT_FIRST];
+}
+
+static_assert(sizeof_field(struct cpt_rfile_inet, congestion) == TCP_CA_NAME_MAX);
+
+/* An algorithm's name, for the messages that show it: letters, digits, '_' and '-'. */
+static bool cpt_tcp_congestion_valid(const char *name)
+{
+	for (; *name; name++)
+		if (!isalnum(*name) && *name != '_' && *name != '-')
+			return false;
+	return true;
 }
 
 static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
@@ -477,6 +497,9 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 		*bad = "raw socket option";
 	else if (!cpt_sock_opts_valid(&in->sock_opts, CPT_SOCK_OPTS_SHARED))
 		*bad = "socket option";
+	else if ((!tcp && (in->defer_accept || *in->congestion)) || in->defer_accept > INT_MAX ||
+		 !cpt_tcp_congestion_valid(in->congestion))
+		*bad = "TCP socket option";
 	for (i = 0; !*bad && i < ARRAY_SIZE(cpt_inet_opts); i++) {
 		if (!(in->present & BIT(cpt_inet_opts[i].field - CPT_INET_OPT_FIRST)))
 			continue;
@@ -544,6 +567,35 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 			return cpt_sock_opt_refused(&ir->sr, o->what, val, ret);
 	}
 	return 0;
+}
+
+/*
+ * A TCP socket's TCP_DEFER_ACCEPT and TCP_CONGESTION: an algorithm the
+ * restarting caller may not use (not in net.ipv4.tcp_allowed_congestion_control
+ * without CAP_NET_ADMIN), or that this kernel lacks, fails the restart.
+ */
+static int cpt_tcp_set_opts(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	int ret;
+
+	if (in->defer_accept) {
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_DEFER_ACCEPT, &in->defer_accept,
+					  sizeof(int));
+		if (ret)
+			return cpt_sock_opt_refused(&ir->sr, "TCP_DEFER_ACCEPT", in->defer_accept,
+						    ret);
+	}
+	if (!*in->congestion)
+		return 0;
+	ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_CONGESTION, in->congestion,
+				  strlen(in->congestion));
+	if (ret)
+		cpt_note("fd %u: cannot set TCP_CONGESTION to %s again: %d%s\n", ir->rfile->fd,
+			 in->congestion, ret,
+			 ret == -ENOENT ? " (this kernel has no such algorithm)" :
+			 ret == -EPERM ? " (not allowed to the restarting caller)" : "");
+	return ret;
 }
 
 /* A raw socket's own options, before bind(). */
@@ -704,6 +756,8 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_inet_set_opts(&ir);
 	if (!ret && in->type == SOCK_RAW)
 		ret = cpt_raw_set_opts(&ir);
+	if (!ret && in->type == SOCK_STREAM)
+		ret = cpt_tcp_set_opts(&ir);
 	/* A filter too: the queue filled below is the one it let through. */
 	if (!ret)
 		ret = cpt_sock_opts_restore_rest(&ir.sr, &in->sock_opts);

@@ -249,6 +249,8 @@ struct cpt_rfile_inet {
 	bool hdrincl, icmp6_filter_set;
 	u32 icmp_filter, icmp6_filter[8];
 	u32 syn_seq;			/* TCP_SYN_SENT: its SYN's sequence number; 0: none */
+	u32 defer_accept;		/* TCP_DEFER_ACCEPT, seconds; 0: off */
+	char congestion[16];		/* TCP_CONGESTION (TCP_CA_NAME_MAX); "": not set */
 	struct cpt_rfile_tcp {		/* a TCP connection (CPT_TCPF_CONNECTED) */
 		bool present;		/* any of its fields is */
 		u32 send_seq, recv_seq, unsent;

@@ -3,11 +3,11 @@
  * What the socket kinds share: the socket-level options (SOL_SOCKET) no
  * kind saves, refused by name (cpt_sock_unsaved_option(), the inet kind's
  * too); those every kind saves in a SocketOptions message (timeouts,
- * timestamps, a classic socket filter and its lock), with the ones some
- * kinds keep there too (buffer sizes the user set, SO_PRIORITY, SO_MARK,
- * SO_PASSCRED); and their restart (the inet kind's setsockopt() too,
- * cpt_file_inet.h): the socket made with the kernel's own
- * system calls in the restoring task, as the restarting caller and in its
+ * timestamps, a classic socket filter and its lock, a peek offset), with
+ * the ones some kinds keep there too (buffer sizes the user set,
+ * SO_PRIORITY, SO_MARK, SO_PASSCRED); and their restart (the inet kind's
+ * setsockopt() too, cpt_file_inet.h): the socket made with the kernel's
+ * own system calls in the restoring task, as the restarting caller and in its
  * network namespace, each option set again with setsockopt(), so that the
  * kernel's checks apply as if the program did it again (CAP_NET_ADMIN for
  * SO_MARK, SO_RCVBUFFORCE, a priority above 6; the classic BPF checker
@@ -96,11 +96,10 @@ const char *cpt_sock_unrestored_option(struct sock *sk)
 		return "SO_TIMESTAMPING bound to a PTP clock (SOF_TIMESTAMPING_BIND_PHC)";
 	what = cpt_sock_timeo_unsaved(READ_ONCE(sk->sk_rcvtimeo), true) ?:
 	       cpt_sock_timeo_unsaved(READ_ONCE(sk->sk_sndtimeo), false);
-	if (what)
-		return what;
-	if (READ_ONCE(sk->sk_peek_off) >= 0)
-		return "SO_PEEK_OFF";
-	return NULL;
+	/* Off as -1 is, but getsockopt() reads it back as set. */
+	if (!what && READ_ONCE(sk->sk_peek_off) < -1)
+		what = "SO_PEEK_OFF set below -1";
+	return what;
 }
 
 const char *cpt_sock_unsaved_option(struct sock *sk)
@@ -201,9 +200,14 @@ static int cpt_sock_save_filter(struct cpt_pb_buf *msg, unsigned int fd, struct 
 	return same ? 0 : -EAGAIN;
 }
 
-/* Those every kind saves here: timeouts, timestamps, a classic filter and its lock. */
+/*
+ * Those every kind saves here: timeouts, timestamps, a classic filter and
+ * its lock, a peek offset (SO_PEEK_OFF: only the kinds whose
+ * set_peek_off() takes it have one, unix and UDP).
+ */
 static int cpt_sock_opts_save_shared(struct cpt_pb_buf *msg, unsigned int fd, struct sock *sk)
 {
+	int peek_off = READ_ONCE(sk->sk_peek_off);
 	u32 tsflags = READ_ONCE(sk->sk_tsflags);
 	bool tstamp = sock_flag(sk, SOCK_RCVTSTAMP);
 
@@ -219,6 +223,8 @@ static int cpt_sock_opts_save_shared(struct cpt_pb_buf *msg, unsigned int fd, st
 		   (tstamp || tsflags) && sock_flag(sk, SOCK_TSTAMP_NEW));
 	cpt_pb_u64(msg, CPT_PB_SOCKET_OPTIONS_TIMESTAMPING, tsflags);
 	cpt_pb_u64(msg, CPT_PB_SOCKET_OPTIONS_LOCK_FILTER, sock_flag(sk, SOCK_FILTER_LOCKED));
+	cpt_pb_u64(msg, CPT_PB_SOCKET_OPTIONS_PEEK, peek_off >= 0);
+	cpt_pb_u64(msg, CPT_PB_SOCKET_OPTIONS_PEEK_OFF, max(peek_off, 0));
 	return cpt_sock_save_filter(msg, fd, sk);
 }
 
@@ -246,7 +252,8 @@ int cpt_sock_opts_save(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk,
 			   test_bit(SOCK_PASSCRED, &sk->sk_socket->flags));
 	}
 	ret = cpt_sock_opts_save_shared(&msg, fd, sk) ?: msg.err;
-	if (ret) {
+	/* None set: no message, as before those options were saved (an older module reads it). */
+	if (ret || (!msg.len && !(parts & CPT_SOCK_OPTS_OWN))) {
 		cpt_pb_free(&msg);
 		return ret;
 	}
@@ -316,6 +323,12 @@ int cpt_sock_opts_decode(struct cpt_sock_opts *o, const struct cpt_pb_field *pf)
 		case CPT_PB_SOCKET_OPTIONS_LOCK_FILTER:
 			cpt_pb_read_bool(&r, &f, &o->lock_filter);
 			break;
+		case CPT_PB_SOCKET_OPTIONS_PEEK:
+			cpt_pb_read_bool(&r, &f, &o->peek);
+			break;
+		case CPT_PB_SOCKET_OPTIONS_PEEK_OFF:
+			cpt_pb_read_u32(&r, &f, &o->peek_off);
+			break;
 		}
 	}
 	return cpt_pb_end(&r);
@@ -331,6 +344,8 @@ bool cpt_sock_opts_valid(const struct cpt_sock_opts *o, unsigned int parts)
 		return false;
 	/* As setsockopt() leaves them: SO_TIMESTAMPNS sets SOCK_RCVTSTAMP too. */
 	if ((o->tstamp_ns && !o->tstamp) || (o->tstamp_new && !o->tstamp && !o->tsflags))
+		return false;
+	if (o->peek_off > INT_MAX || (o->peek_off && !o->peek))
 		return false;
 	return !(o->tsflags & (~SOF_TIMESTAMPING_MASK | CPT_SOCK_TSFLAGS_UNSAVED));
 }
@@ -498,9 +513,14 @@ int cpt_sock_opts_restore_rest(struct cpt_sock_restore *sr, const struct cpt_soc
 		if (ret)
 			ret = cpt_sock_opt_refused(sr, opts[i].what, opts[i].val, ret);
 	}
-	return ret ?: cpt_sock_set_timeo(sr, true, o->rcvtimeo_us) ?:
-	       cpt_sock_set_timeo(sr, false, o->sndtimeo_us) ?: cpt_sock_set_tstamps(sr, o) ?:
-	       cpt_sock_set_filter(sr, o);
+	ret = ret ?: cpt_sock_set_timeo(sr, true, o->rcvtimeo_us) ?:
+	      cpt_sock_set_timeo(sr, false, o->sndtimeo_us) ?: cpt_sock_set_tstamps(sr, o) ?:
+	      cpt_sock_set_filter(sr, o);
+	if (ret || !o->peek)
+		return ret;
+	/* -EOPNOTSUPP: a kind whose set_peek_off() there is none of (a hostile image's). */
+	ret = cpt_sock_setsockopt(sr, SOL_SOCKET, SO_PEEK_OFF, &o->peek_off, sizeof(int));
+	return ret ? cpt_sock_opt_refused(sr, "SO_PEEK_OFF", o->peek_off, ret) : 0;
 }
 
 int cpt_sock_opts_restore(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o)
@@ -513,7 +533,7 @@ static bool cpt_sock_opts_any(const struct cpt_sock_opts *o, bool buffers, bool 
 	return (buffers && (o->rcvbuf || o->sndbuf)) ||
 	       (rest && (o->priority || o->mark || o->passcred || o->rcvtimeo_us ||
 			 o->sndtimeo_us || o->tstamp || o->tsflags || o->filter_len ||
-			 o->lock_filter));
+			 o->lock_filter || o->peek));
 }
 
 int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,

@@ -9,8 +9,8 @@
 
 /*
  * The first of the socket-level options that no socket kind restores (an
- * eBPF filter, SO_TIMESTAMPING's counter or clock, a peek offset) set on
- * sk, or NULL.
+ * eBPF filter, SO_TIMESTAMPING's counter or clock, a timeout of none at
+ * all) set on sk, or NULL.
  */
 const char *cpt_sock_unrestored_option(struct sock *sk);
 
@@ -40,6 +40,8 @@ struct cpt_sock_opts {
 	const u8 *filter;	/* struct sock_filter, filter_len of them */
 	u32 filter_len;		/* 0: none */
 	bool lock_filter;
+	bool peek;		/* SO_PEEK_OFF on, at peek_off */
+	u32 peek_off;
 };
 
 /*

@@ -746,6 +746,16 @@ export interface InetSocket {
   udpCorkSource: Buffer;
   /** UDP_CORK is set (with nothing corked too) */
   udpCork: boolean;
+  /**
+   * TCP: TCP_DEFER_ACCEPT in seconds, as getsockopt() gives it (the
+   * retransmission period it rounds up to); 0: off (feature bit 21)
+   */
+  tcpDeferAccept: number;
+  /**
+   * TCP: TCP_CONGESTION when the program set it (icsk_ca_setsockopt), the
+   * algorithm's name; empty: the sysctl's (feature bit 21)
+   */
+  tcpCongestion: string;
 }
 
 /**
@@ -870,6 +880,10 @@ export interface SocketOptions {
   filter: Buffer;
   /** SO_LOCK_FILTER */
   lockFilter: boolean;
+  /** SO_PEEK_OFF is on (sk_peek_off not -1: a unix or UDP socket) */
+  peek: boolean;
+  /** with peek: the offset MSG_PEEK reads at next */
+  peekOff: number;
 }
 
 /** A datagram a UDP (UDP-Lite) socket has yet to read. */

@@ -302,6 +302,9 @@ const socketOptionFiles: [string, Record<string, unknown>][] = [
   ['a packet socket with a filter', { id: 4, kind: 'PACKET', socketOptions: { filter: Buffer.alloc(8) } }],
   ['a unix pair with SO_TIMESTAMPNS', { id: 4, kind: 'UNIX_PAIR', socketOptions: { timestamp: true, timestampns: true } }],
   ['a unix listener with SO_SNDBUF', { id: 4, kind: 'UNIX_LISTENER', socketOptions: { sndbuf: 4608 } }],
+  ['a unix socket with SO_PEEK_OFF', { id: 4, kind: 'UNIX_DGRAM', socketOptions: { peek: true } }],
+  ['a TCP socket with TCP_CONGESTION', { id: 4, kind: 'INET', inet: { type: 1, protocol: 6, tcpCongestion: 'reno' } }],
+  ['a TCP listener with TCP_DEFER_ACCEPT', { id: 4, kind: 'INET', inet: { type: 1, protocol: 6, tcpDeferAccept: 3 } }],
 ];
 
 for (const [what, file] of socketOptionFiles) {

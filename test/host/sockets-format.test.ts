@@ -40,6 +40,8 @@ const options = (fields: Partial<SocketOptions>): SocketOptions => ({
   timestamping: 0,
   filter: Buffer.alloc(0),
   lockFilter: false,
+  peek: false,
+  peekOff: 0,
   ...fields,
 });
 
@@ -117,6 +119,7 @@ const optionRows: [string, Partial<SocketOptions>, string[]][] = [
   ['SO_TIMESTAMPING_NEW', { timestamping: 0x18, timestampNew: true }, ['SO_TIMESTAMPING_NEW=0x18']],
   ['a locked filter', { filter: Buffer.alloc(32), lockFilter: true }, ['SO_ATTACH_FILTER (4 instructions)', 'SO_LOCK_FILTER']],
   ['buffers first', { sndbuf: 4608, rcvtimeoUs: 1n }, ['SO_SNDBUF=4608', 'SO_RCVTIMEO=0.000001s']],
+  ['a peek offset of 0', { peek: true }, ['SO_PEEK_OFF=0']],
 ];
 
 for (const [name, fields, expected] of optionRows) {

@@ -7,12 +7,14 @@
  *
  * sockopts serve DIR (root): sets them to values other than the default on
  *   fd 3  a TCP listener on 127.0.0.1: timeouts, SO_TIMESTAMPNS_NEW, a
- *         filter that passes everything, locked;
+ *         filter that passes everything, locked; TCP_DEFER_ACCEPT 7 (a
+ *         retransmission period, as getsockopt() reads it),
+ *         TCP_CONGESTION reno;
  *   fd 4  a UDP socket bound to 127.0.0.1: SO_RCVTIMEO of 300 ms,
  *         SO_TIMESTAMP, a filter that drops a datagram starting with 'x';
  *   fd 5  a raw IPv4 socket of protocol 253: SO_SNDTIMEO, SO_TIMESTAMPING;
  *   fd 6  a unix stream pair's end holding "hello": SO_RCVTIMEO of 200 ms,
- *         SO_SNDBUF, SO_RCVBUF;
+ *         SO_SNDBUF, SO_RCVBUF, SO_PEEK_OFF 2;
  *   fd 7  its peer: SO_SNDTIMEO, SO_SNDBUF;
  *   fd 8  a unix datagram pair's end: SO_TIMESTAMPNS, a filter that drops
  *         a datagram starting with 'x', locked;
@@ -31,7 +33,8 @@
  * which comes with its SCM_TIMESTAMP (SCM_TIMESTAMPNS); the bound unix
  * socket's datagram with SO_TIMESTAMP_NEW's; a recv() (accept()) with
  * nothing to read times out after about its SO_RCVTIMEO with EAGAIN, not
- * EINTR; the TCP listener accepts a connection.
+ * EINTR; a MSG_PEEK on the unix stream pair's end reads from its peek
+ * offset; the TCP listener accepts a connection once its client wrote.
  *
  * sockopts refused KIND DIR: fd 3 with what a checkpoint refuses by name:
  * "ebpf", a UDP socket with an eBPF filter (SO_ATTACH_BPF); "opt-id", a UDP
@@ -43,6 +46,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -82,7 +86,7 @@ static const char *const names[NR_FDS] = {
 struct opts {
 	struct timeval rcvtimeo, sndtimeo;
 	int timestamp, timestampns, timestamp_new, timestampns_new;
-	int timestamping, lock_filter, rcvbuf, sndbuf;
+	int timestamping, lock_filter, rcvbuf, sndbuf, peek_off;
 	int filter_len;
 	struct sock_filter filter[MAX_INSNS];
 };
@@ -146,6 +150,7 @@ static void read_opts(int fd, struct opts *o)
 	o->lock_filter = get_int(fd, SO_LOCK_FILTER);
 	o->rcvbuf = get_int(fd, SO_RCVBUF);
 	o->sndbuf = get_int(fd, SO_SNDBUF);
+	o->peek_off = get_int(fd, SO_PEEK_OFF);
 	len = MAX_INSNS; /* SO_GET_FILTER counts instructions */
 	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, o->filter, &len))
 		o->filter_len = -errno;
@@ -158,12 +163,12 @@ static void show_opts(char *buf, size_t size, const struct opts *o)
 	snprintf(
 		buf, size,
 		"rcvtimeo %ld.%06ld sndtimeo %ld.%06ld ts %d tsns %d ts_new %d tsns_new %d "
-		"tsing %#x lock %d rcvbuf %d sndbuf %d filter %d insns (first k %u)",
+		"tsing %#x lock %d rcvbuf %d sndbuf %d peek_off %d filter %d insns (first k %u)",
 		(long)o->rcvtimeo.tv_sec, (long)o->rcvtimeo.tv_usec,
 		(long)o->sndtimeo.tv_sec, (long)o->sndtimeo.tv_usec,
 		o->timestamp, o->timestampns, o->timestamp_new,
 		o->timestampns_new, o->timestamping, o->lock_filter, o->rcvbuf,
-		o->sndbuf, o->filter_len,
+		o->sndbuf, o->peek_off, o->filter_len,
 		o->filter_len > 0 ? o->filter[0].k : 0);
 }
 
@@ -204,6 +209,9 @@ static void make_sockets(void)
 	set_timeo(fd, SO_SNDTIMEO, 2000000);
 	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1);
 	attach(fd, pass_all, 1, 1);
+	set_int_opt(fd, SOL_TCP, TCP_DEFER_ACCEPT, 7);
+	if (setsockopt(fd, SOL_TCP, TCP_CONGESTION, "reno", 4))
+		die("TCP_CONGESTION");
 
 	fd = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 4);
 	loopback(fd);
@@ -223,6 +231,7 @@ static void make_sockets(void)
 	set_timeo(6, SO_RCVTIMEO, 200000);
 	set_int_opt(6, SOL_SOCKET, SO_SNDBUF, 40000);
 	set_int_opt(6, SOL_SOCKET, SO_RCVBUF, 50000);
+	set_int_opt(6, SOL_SOCKET, SO_PEEK_OFF, 2);
 	set_timeo(7, SO_SNDTIMEO, 700000);
 	set_int_opt(7, SOL_SOCKET, SO_SNDBUF, 60000);
 	if (write(7, "hello", 5) != 5)
@@ -328,10 +337,23 @@ static void check_filtered(const char *name, int fd, int from,
 	      n, n >= 0 ? buf : "", type, want);
 }
 
+/* TCP_DEFER_ACCEPT and TCP_CONGESTION of fd, as text. */
+static void tcp_opts(int fd, char *buf, size_t size)
+{
+	char cc[16] = "";
+	socklen_t len = sizeof(cc) - 1;
+	int defer = -1;
+	socklen_t dlen = sizeof(defer);
+
+	getsockopt(fd, SOL_TCP, TCP_DEFER_ACCEPT, &defer, &dlen);
+	getsockopt(fd, SOL_TCP, TCP_CONGESTION, cc, &len);
+	snprintf(buf, size, "TCP_DEFER_ACCEPT %d TCP_CONGESTION %s", defer, cc);
+}
+
 static int serve(const char *go)
 {
 	struct opts before[NR_FDS], after;
-	char was[256], now[256];
+	char was[256], now[256], tcp_was[64], tcp_now[64];
 	struct sockaddr_in udp;
 	struct sockaddr_un un;
 	socklen_t len;
@@ -342,6 +364,7 @@ static int serve(const char *go)
 	make_sockets();
 	for (i = 0; i < NR_FDS; i++)
 		read_opts(FIRST_FD + i, &before[i]);
+	tcp_opts(3, tcp_was, sizeof(tcp_was));
 	printf("READY\n");
 	fflush(stdout);
 	wait_for(go);
@@ -353,6 +376,12 @@ static int serve(const char *go)
 		      "%s (was %s)", now, was);
 	}
 
+	tcp_opts(3, tcp_now, sizeof(tcp_now));
+	check("tcp-listener-tcp-options",
+	      !strcmp(tcp_was, tcp_now) && strstr(tcp_now, " 7 ") &&
+		      strstr(tcp_now, "reno"),
+	      "%s (was %s)", tcp_now, tcp_was);
+
 	len = sizeof(udp);
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	if (s < 0 || getsockname(4, (struct sockaddr *)&udp, &len))
@@ -362,6 +391,9 @@ static int serve(const char *go)
 	close(s);
 	check_times_out("udp-rcvtimeo", 4, 0, 300);
 
+	n = recv(6, buf, sizeof(buf), MSG_PEEK);
+	check("unix-stream-peek-off", n == 3 && !memcmp(buf, "llo", 3),
+	      "peeked %zd bytes \"%.*s\"", n, n > 0 ? (int)n : 0, buf);
 	n = recv(6, buf, sizeof(buf), 0);
 	check("unix-stream-queue", n == 5 && !memcmp(buf, "hello", 5),
 	      "read %zd bytes", n);
@@ -387,9 +419,10 @@ static int serve(const char *go)
 	len = sizeof(udp);
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	if (s < 0 || getsockname(3, (struct sockaddr *)&udp, &len) ||
-	    connect(s, (struct sockaddr *)&udp, len))
+	    connect(s, (struct sockaddr *)&udp, len) || write(s, "x", 1) != 1)
 		die("tcp connect");
-	i = accept(3, NULL, NULL);
+	/* TCP_DEFER_ACCEPT: the connection is there once its data is. */
+	i = fd_readable(3, 5000) ? accept(3, NULL, NULL) : -1;
 	check("tcp-accepts", i >= 0,
 	      "accept() on the filtered listener: %d (%s)", i,
 	      i < 0 ? strerror(errno) : "ok");
@@ -426,6 +459,8 @@ static int refused(const char *kind, const char *go)
 		if (prog < 0)
 			die("bpf");
 		set_int_opt(fd, SOL_SOCKET, SO_ATTACH_BPF, prog);
+		/* The filter holds the program: no bpf fd for a checkpoint to refuse first. */
+		close(prog);
 	} else if (!strcmp(kind, "opt-id")) {
 		fd = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 3);
 		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,

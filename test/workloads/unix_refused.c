@@ -6,7 +6,7 @@
  * that sent it and exited (its pid reads the same, but a restart could not
  * give it back); outside, a datagram socket connected to an unnamed one a
  * process outside the tree holds (the other end of its pair); option, an
- * unbound stream socket with SO_PEEK_OFF; listener-option, a listener on
+ * unbound stream socket with SO_KEEPALIVE; listener-option, a listener on
  * DIR/sock with SO_RCVLOWAT set, which a restart does not set again on a
  * unix socket. Prints READY,
  * then after DIR/go checks fd 3 still is what it was.
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 {
 	char go[PATH_MAX], ready[PATH_MAX], done[PATH_MAX], buf[8];
 	const char *kind;
-	int fd, ok = 0, peek_off = 5, rcvlowat = 7;
+	int fd, ok = 0, keepalive = 1, rcvlowat = 7;
 	socklen_t len;
 
 	if (argc != 3) {
@@ -114,8 +114,8 @@ int main(int argc, char **argv)
 			return 2;
 	} else if (!strcmp(kind, "option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd != 3 || setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF,
-					  &peek_off, sizeof(peek_off)))
+		if (fd != 3 || setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE,
+					  &keepalive, sizeof(keepalive)))
 			return 2;
 	} else if (!strcmp(kind, "listener-option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
@@ -142,8 +142,8 @@ int main(int argc, char **argv)
 		int now = 0;
 
 		len = sizeof(now);
-		ok = !getsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &now, &len) &&
-		     now == peek_off;
+		ok = !getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &now, &len) &&
+		     now == keepalive;
 	} else if (!strcmp(kind, "listener-option")) {
 		int now = 0;
 

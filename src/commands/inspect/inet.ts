@@ -87,12 +87,14 @@ function inetOptions(s: InetSocket): string[] {
     [s.tclass, 'IPV6_TCLASS'],
     [s.hopLimit, 'IPV6_UNICAST_HOPS'],
     [s.rcvlowat, 'SO_RCVLOWAT'],
+    [s.tcpDeferAccept, 'TCP_DEFER_ACCEPT'],
   ];
   return [
     ...flags.filter(([set]) => set).map(([, name]) => name),
     ...values.filter(([value]) => value !== 0).map(([value, name]) => `${name}=${value}`),
     ...(s.linger ? [`SO_LINGER=${s.lingerSeconds}s`] : []),
     ...(s.bindDevice === '' ? [] : [`SO_BINDTODEVICE=${s.bindDevice}`]),
+    ...(s.tcpCongestion === '' ? [] : [`TCP_CONGESTION=${s.tcpCongestion}`]),
     ...(s.icmpFilter === 0 ? [] : [`ICMP_FILTER=0x${s.icmpFilter.toString(16)}`]),
     ...(s.icmp6Filter.length === 0 ? [] : [`ICMPV6_FILTER=${s.icmp6Filter.toString('hex')}`]),
   ];

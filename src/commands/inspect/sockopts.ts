@@ -9,7 +9,7 @@ function seconds(us: bigint): string {
   return `${us / 1_000_000n}.${(us % 1_000_000n).toString().padStart(6, '0')}s`;
 }
 
-/** "SO_RCVBUF=425984", "SO_RCVTIMEO=1.500000s", "SO_TIMESTAMPNS_NEW", "SO_ATTACH_FILTER (4 instructions)"... */
+/** "SO_RCVBUF=425984", "SO_RCVTIMEO=1.500000s", "SO_TIMESTAMPNS_NEW", "SO_ATTACH_FILTER (4 instructions)", "SO_PEEK_OFF=0"... */
 export function socketOptions(o: SocketOptions | null): string[] {
   if (o === null) return [];
   const values: [number, string][] = [
@@ -28,6 +28,7 @@ export function socketOptions(o: SocketOptions | null): string[] {
     ...(o.timestamp ? [`${o.timestampns ? 'SO_TIMESTAMPNS' : 'SO_TIMESTAMP'}${variant}`] : []),
     ...(o.filter.length > 0 ? [`SO_ATTACH_FILTER (${o.filter.length / SOCK_FILTER_SIZE} instructions)`] : []),
     ...(o.lockFilter ? ['SO_LOCK_FILTER'] : []),
+    ...(o.peek ? [`SO_PEEK_OFF=${o.peekOff}`] : []),
   ];
 }
 

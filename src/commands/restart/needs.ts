@@ -13,13 +13,15 @@ import type { FeatureName } from '../../native.js';
 
 /**
  * Whether a File holds a socket option that only a module with
- * SOCKET_OPTIONS sets again: a timeout, a timestamp, a filter (any kind),
- * a unix pair's or listener's buffer size (an older module reads those only
- * for netlink and packet sockets).
+ * SOCKET_OPTIONS sets again: a timeout, a timestamp, a filter, a peek
+ * offset (any kind), a unix pair's or listener's buffer size (an older
+ * module reads those only for netlink and packet sockets), TCP_DEFER_ACCEPT
+ * or TCP_CONGESTION.
  */
 function needsSocketOptions(file: File): boolean {
+  const tcp = file.inet !== null && (file.inet.tcpDeferAccept !== 0 || file.inet.tcpCongestion !== '');
   const o = file.socketOptions;
-  if (o === null) return false;
+  if (o === null) return tcp;
   const unixBuffers = (file.kind === 'UNIX_PAIR' || file.kind === 'UNIX_LISTENER') && (o.rcvbuf !== 0 || o.sndbuf !== 0);
   return (
     unixBuffers ||
@@ -30,7 +32,9 @@ function needsSocketOptions(file: File): boolean {
     o.timestampNew ||
     o.timestamping !== 0 ||
     o.filter.length > 0 ||
-    o.lockFilter
+    o.lockFilter ||
+    o.peek ||
+    tcp
   );
 }
 

@@ -2,7 +2,8 @@
 // SO_RCVTIMEO, SO_SNDTIMEO, SO_TIMESTAMP* (old and new), SO_TIMESTAMPING,
 // a classic filter and SO_LOCK_FILTER on TCP, UDP, raw, unix (pairs, a
 // listener, a bound datagram socket), netlink and packet sockets, a unix
-// pair's and listener's buffer sizes, through checkpoint -> kill ->
+// pair's and listener's buffer sizes, SO_PEEK_OFF, TCP_DEFER_ACCEPT and
+// TCP_CONGESTION, through checkpoint -> kill ->
 // restart and a leave-running checkpoint: each read back equal, and
 // working (a filter filters, a timestamp arrives, a timeout times out);
 // what inspect shows; hostile images; what a checkpoint refuses by name.
@@ -15,7 +16,7 @@ const SOCKETS = {
   'tcp-listener': 'a TCP listener with both timeouts, SO_TIMESTAMPNS_NEW and a locked filter',
   udp: 'a bound UDP socket with SO_RCVTIMEO, SO_TIMESTAMP and a filter',
   raw: 'a raw socket with SO_SNDTIMEO and SO_TIMESTAMPING',
-  'unix-stream-pair': 'a unix stream pair’s end with SO_RCVTIMEO and both buffer sizes, data queued',
+  'unix-stream-pair': 'a unix stream pair’s end with SO_RCVTIMEO, both buffer sizes and SO_PEEK_OFF, data queued',
   'unix-stream-peer': 'its peer with SO_SNDTIMEO and SO_SNDBUF',
   'unix-dgram-pair': 'a unix datagram pair’s end with SO_TIMESTAMPNS and a locked filter',
   'unix-dgram-peer': 'its peer with SO_TIMESTAMPING_NEW',
@@ -33,6 +34,8 @@ function workloadChecks(prefix: string, how: string): Record<string, string> {
     ),
     [`${prefix}.udp-filter-timestamp`]: `the UDP socket’s filter drops an 'x' datagram and passes one with its SCM_TIMESTAMP ${how}`,
     [`${prefix}.udp-rcvtimeo`]: `a recv() on the UDP socket with nothing queued fails with EAGAIN after its SO_RCVTIMEO ${how}`,
+    [`${prefix}.tcp-listener-tcp-options`]: `the TCP listener reads its TCP_DEFER_ACCEPT and TCP_CONGESTION (reno) back equal ${how}`,
+    [`${prefix}.unix-stream-peek-off`]: `a MSG_PEEK on the unix stream pair’s end reads from its SO_PEEK_OFF ${how}`,
     [`${prefix}.unix-stream-queue`]: `the unix stream pair’s queued data is read ${how}`,
     [`${prefix}.unix-stream-rcvtimeo`]: `a recv() on the unix stream pair’s end fails with EAGAIN after its SO_RCVTIMEO ${how}`,
     [`${prefix}.unix-dgram-filter-timestampns`]: `the unix datagram pair’s filter drops an 'x' datagram and passes one with SCM_TIMESTAMPNS ${how}`,
@@ -73,6 +76,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
       'sockopts.inspect': 'inspect shows each socket’s timeouts, timestamps, filter and buffer sizes',
       'sockopts.hostile-filter': 'an image with a filter the kernel’s checker refuses fails the restart, naming the fd and the errno',
       'sockopts.hostile-filter-length': 'an image with a filter not of whole instructions is refused at restart',
+      'sockopts.hostile-congestion': 'an image with a TCP_CONGESTION this kernel lacks fails the restart, naming the fd and the algorithm',
       'sockopts.hostile-opt-id': 'an image with SOF_TIMESTAMPING_OPT_ID is refused at restart',
     },
   },

@@ -6,14 +6,15 @@
 
 # After the sockopts cycle: inspect shows each socket's options; edited
 # images: a filter the kernel's checker refuses, a filter cut short, a
-# timestamping flag a checkpoint never saves.
+# congestion control this kernel lacks, a timestamping flag a checkpoint
+# never saves.
 after_sockopts() {
 	cptctl_serve || return
 	inspect_shows sockopts.inspect "$img" 'SO_' \
-		'TCP/IPv4 listening on 127.0.0.1:[0-9]+, backlog 4, options SO_RCVTIMEO=1.500000s, SO_SNDTIMEO=2.000000s, SO_TIMESTAMPNS_NEW, SO_ATTACH_FILTER \(1 instructions\), SO_LOCK_FILTER' \
+		'TCP/IPv4 listening on 127.0.0.1:[0-9]+, backlog 4, options TCP_DEFER_ACCEPT=7, TCP_CONGESTION=reno, SO_RCVTIMEO=1.500000s, SO_SNDTIMEO=2.000000s, SO_TIMESTAMPNS_NEW, SO_ATTACH_FILTER \(1 instructions\), SO_LOCK_FILTER' \
 		'UDP/IPv4 bound to 127.0.0.1:[0-9]+, options SO_RCVTIMEO=0.300000s, SO_TIMESTAMP, SO_ATTACH_FILTER \(4 instructions\)' \
 		'raw/IPv4 unbound, options SO_SNDTIMEO=0.040000s, SO_TIMESTAMPING=0x18' \
-		'stream pair [0-9]+, .*options SO_RCVBUF=100000, SO_SNDBUF=80000, SO_RCVTIMEO=0.200000s$' \
+		'stream pair [0-9]+, .*options SO_RCVBUF=100000, SO_SNDBUF=80000, SO_RCVTIMEO=0.200000s, SO_PEEK_OFF=2$' \
 		'stream pair [0-9]+, .*options SO_SNDBUF=120000, SO_SNDTIMEO=0.700000s$' \
 		'datagram pair [0-9]+, .*options SO_TIMESTAMPNS, SO_ATTACH_FILTER \(4 instructions\), SO_LOCK_FILTER$' \
 		'datagram pair [0-9]+, .*options SO_TIMESTAMPING_NEW=0x8$' \
@@ -28,6 +29,9 @@ after_sockopts() {
 		"fd 3: cannot attach its socket filter of 1 instructions again: -22 (the kernel's checker refused the program)"
 	restart_file_edited sockopts.hostile-filter-length "$scratch/sockopts.json" INET socketOptions \
 		'.filter = "AAAAAAAAAA=="' "malformed File"
+	restart_file_edited sockopts.hostile-congestion "$scratch/sockopts.json" INET inet \
+		'.tcpCongestion = "nosuchcc"' \
+		"fd 3: cannot set TCP_CONGESTION to nosuchcc again: -2 (this kernel has no such algorithm)"
 	restart_file_edited sockopts.hostile-opt-id "$scratch/sockopts.json" INET socketOptions \
 		'.timestamping = 128' "bad socket option"
 	check_edited_restarts
