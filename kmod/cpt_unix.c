@@ -602,9 +602,12 @@ const char *cpt_unix_unsaved_option(struct sock *sk)
 
 	if (test_bit(SOCK_PASSSEC, &sk->sk_socket->flags))
 		return "SO_PASSSEC";
-	/* af_unix stamps a datagram when it is sent: a restart sends the queue anew. */
+	/*
+	 * af_unix stamps a datagram when it is sent: a restart sends the queue
+	 * anew. A listener's queue holds connections, which have no stamp.
+	 */
 	if ((sock_flag(sk, SOCK_RCVTSTAMP) || READ_ONCE(sk->sk_tsflags)) &&
-	    skb_queue_len_lockless(&sk->sk_receive_queue))
+	    READ_ONCE(sk->sk_state) != TCP_LISTEN && skb_queue_len_lockless(&sk->sk_receive_queue))
 		return "SO_TIMESTAMP* with messages queued (the times they were sent)";
 	if (sock_flag(sk, SOCK_DBG))
 		return "SO_DEBUG";

@@ -840,6 +840,15 @@ function fileJson(file: File): Record<string, unknown> {
       file.packet === null
         ? null
         : { ...file.packet, memberships: file.packet.memberships.map((m) => ({ ...m, address: m.address.toString('base64') })) },
+    socketOptions:
+      file.socketOptions === null
+        ? null
+        : {
+            ...file.socketOptions,
+            rcvtimeoUs: file.socketOptions.rcvtimeoUs.toString(),
+            sndtimeoUs: file.socketOptions.sndtimeoUs.toString(),
+            filter: file.socketOptions.filter.toString('base64'),
+          },
     unixSocket:
       file.unixSocket === null
         ? null

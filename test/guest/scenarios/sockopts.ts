@@ -9,8 +9,8 @@
 // what inspect shows; hostile images; what a checkpoint refuses by name.
 // No thread waits in a timed socket call at the checkpoint: that case is
 // the freeze's (issue 13).
-import type { Scenario, ScenarioContext } from './scenario.js';
-import { cycle, shell, shellHook } from './rows.js';
+import type { Scenario } from './scenario.js';
+import { cycle, leaveRunning, shell, shellHook } from './rows.js';
 
 const SOCKETS = {
   'tcp-listener': 'a TCP listener with both timeouts, SO_TIMESTAMPNS_NEW and a locked filter',
@@ -46,17 +46,6 @@ function workloadChecks(prefix: string, how: string): Record<string, string> {
   };
 }
 
-/** The sockopts workload checkpointed and left running: its options and their effects unchanged. */
-async function sockoptsLeftRunning(context: ScenarioContext): Promise<void> {
-  const workload = await context.startWorkload('sockopts', ['serve', context.dir]);
-  const failure = await context.checkpoint(workload.pid, 'leave-running');
-  context.result('sockopts-leave.checkpoint', failure === null, failure ?? 'the tree was left running');
-  context.go();
-  const status = await workload.exited;
-  context.result('sockopts-leave.exit-status', status === 0, `the workload exited ${status}`);
-  context.relayResults('sockopts-leave');
-}
-
 const REFUSED = [
   ['ebpf', 'a UDP socket with an eBPF filter (SO_ATTACH_BPF)'],
   ['opt-id', 'a UDP socket with SO_TIMESTAMPING’s SOF_TIMESTAMPING_OPT_ID, whose counter is not saved'],
@@ -82,7 +71,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
   },
   {
     name: 'sockopts-leave',
-    run: { kind: 'custom', run: sockoptsLeftRunning },
+    run: { kind: 'custom', run: leaveRunning('sockopts', 'sockopts-leave') },
     timeoutSeconds: 90,
     costSeconds: 6,
     checks: {

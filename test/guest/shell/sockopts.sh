@@ -13,7 +13,7 @@ after_sockopts() {
 	inspect_shows sockopts.inspect "$img" 'SO_' \
 		'TCP/IPv4 listening on 127.0.0.1:[0-9]+, backlog 4, options TCP_DEFER_ACCEPT=7, TCP_CONGESTION=reno, SO_RCVTIMEO=1.500000s, SO_SNDTIMEO=2.000000s, SO_TIMESTAMPNS_NEW, SO_ATTACH_FILTER \(1 instructions\), SO_LOCK_FILTER' \
 		'UDP/IPv4 bound to 127.0.0.1:[0-9]+, options SO_RCVTIMEO=0.300000s, SO_TIMESTAMP, SO_ATTACH_FILTER \(4 instructions\)' \
-		'raw/IPv4 unbound, options SO_SNDTIMEO=0.040000s, SO_TIMESTAMPING=0x18' \
+		'raw protocol 253/IPv4 .*SO_SNDTIMEO=0.040000s, SO_TIMESTAMPING=0x18$' \
 		'stream pair [0-9]+, .*options SO_RCVBUF=100000, SO_SNDBUF=80000, SO_RCVTIMEO=0.200000s, SO_PEEK_OFF=2$' \
 		'stream pair [0-9]+, .*options SO_SNDBUF=120000, SO_SNDTIMEO=0.700000s$' \
 		'datagram pair [0-9]+, .*options SO_TIMESTAMPNS, SO_ATTACH_FILTER \(4 instructions\), SO_LOCK_FILTER$' \
