@@ -41,6 +41,9 @@
  * socket with SO_TIMESTAMPING's SOF_TIMESTAMPING_OPT_ID; "unix-queued", a
  * unix datagram pair's end with SO_TIMESTAMP and a datagram queued. Prints
  * READY; after DIR/go checks fd 3 still has it ("kept-running").
+ *
+ * sockopts probe-bpf: exits 0 if this kernel loads an eBPF socket filter,
+ * 3 if not (no bpf(): the debug kernel's CONFIG_BPF_SYSCALL is off).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -503,6 +506,13 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "serve")) {
 		snprintf(go, sizeof(go), "%s/go", argv[2]);
 		return serve(go);
+	}
+	/* Whether this kernel loads an eBPF socket filter (CONFIG_BPF_SYSCALL): 0, or 3. */
+	if (argc == 2 && !strcmp(argv[1], "probe-bpf")) {
+		if (ebpf_pass_all() >= 0)
+			return 0;
+		perror("bpf(BPF_PROG_LOAD)");
+		return 3;
 	}
 	if (argc == 4 && !strcmp(argv[1], "refused")) {
 		snprintf(go, sizeof(go), "%s/go", argv[3]);
