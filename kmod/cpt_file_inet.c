@@ -3,20 +3,20 @@
  * TCP and UDP sockets of IPv4 and IPv6 (v4-mapped addresses on a v6 socket
  * too): TCP unbound, bound, listening, connecting (SYN_SENT) or connected
  * (ESTABLISHED, or closing: CLOSE_WAIT, FIN_WAIT1, FIN_WAIT2, LAST_ACK,
- * CLOSING), UDP and
- * UDP-Lite unbound, bound or connected, with the socket options of
- * cpt_inet_opts[]. ICMP ping sockets (ping.c: SOCK_DGRAM, IPPROTO_ICMP or
- * IPPROTO_ICMPV6) alike, their port the echo id; raw sockets (SOCK_RAW, any
- * protocol) bound or connected, with IP_HDRINCL and their ICMP filter; the
- * kernel's checks make them for the restarting caller or not
- * (net.ipv4.ping_group_range, CAP_NET_RAW). A checkpoint refuses, naming
- * the fd, what a restart would not give back: a TCP connection in any
- * other state, a listener with connections not accepted yet, datagrams
- * queued on a ping or raw socket, a raw socket's corked data, an option set that is not
- * saved (cpt_file_inet_opts.c), a socket of another network namespace. A
- * UDP socket's queued datagrams are saved and queued again, its corked
- * data corked again (cpt_file_inet_udp.c); a TCP connection through TCP repair mode
- * (cpt_file_inet_tcp.c).
+ * CLOSING), UDP and UDP-Lite unbound, bound or connected, with the socket
+ * options of cpt_inet_opts[] and the shared ones of cpt_sock.c. ICMP ping
+ * sockets (ping.c: SOCK_DGRAM, IPPROTO_ICMP or IPPROTO_ICMPV6) alike, their
+ * port the echo id; raw sockets (SOCK_RAW, any protocol) bound or
+ * connected, with IP_HDRINCL and their ICMP filter; the kernel's checks
+ * make them for the restarting caller or not (net.ipv4.ping_group_range,
+ * CAP_NET_RAW). A checkpoint refuses, naming the fd, what a restart would
+ * not give back: a TCP connection in any other state, a listener with
+ * connections not accepted yet, datagrams queued on a ping or raw socket, a
+ * raw socket's corked data, an option set that is not saved
+ * (cpt_file_inet_opts.c), a socket of another network namespace. A UDP
+ * socket's queued datagrams are saved and queued again, its corked data
+ * corked again (cpt_file_inet_udp.c); a TCP connection through TCP repair
+ * mode (cpt_file_inet_tcp.c).
  *
  * A restart makes the socket with the kernel's own system calls in the
  * restoring task, as the restarting caller and in its network namespace:
@@ -26,6 +26,7 @@
  * 1024, CAP_NET_ADMIN for SO_MARK or SO_RCVBUFFORCE); a refusal names the
  * fd, its address and port, and the restart fails with nothing left bound.
  */
+#include <linux/ctype.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -312,13 +313,15 @@ static int cpt_inet_save(struct cpt_file_save *fs)
 	if (cpt_inet_kind(sk) == CPT_INET_RAW)
 		cpt_raw_save(&msg, sk);
 	ret = cpt_inet_save_device(&msg, fd, sk);
+	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP)
+		ret = cpt_tcp_save_opts(&msg, fd, sk);
 	if (!ret && cpt_inet_kind(sk) == CPT_INET_TCP && has_peer)
 		ret = cpt_inet_save_tcp(fs, sk, &msg, (struct sockaddr *)&local, state);
 	if (!ret && cpt_inet_kind(sk) == CPT_INET_UDP)
 		ret = cpt_udp_save_queue(fd, sk, &msg, (struct sockaddr *)&local) ?:
 		      cpt_udp_save_cork(fd, sk, &msg, (struct sockaddr *)&local);
 	if (!ret)
-		ret = msg.err;
+		ret = msg.err ?: cpt_sock_opts_save(fs->one, fd, sk, CPT_SOCK_OPTS_SHARED);
 	if (ret) {
 		cpt_pb_free(&msg);
 		return ret;
@@ -382,6 +385,12 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 		case CPT_PB_INET_SOCKET_BIND_DEVICE:
 			cpt_pb_read_string(&r, &f, in->bind_device, sizeof(in->bind_device));
 			break;
+		case CPT_PB_INET_SOCKET_TCP_DEFER_ACCEPT:
+			cpt_pb_read_u32(&r, &f, &in->defer_accept);
+			break;
+		case CPT_PB_INET_SOCKET_TCP_CONGESTION:
+			cpt_pb_read_string(&r, &f, in->congestion, sizeof(in->congestion));
+			break;
 		case CPT_PB_INET_SOCKET_HDRINCL:
 			cpt_pb_read_bool(&r, &f, &in->hdrincl);
 			break;
@@ -408,6 +417,8 @@ static int cpt_inet_decode_msg(struct cpt_rfile_inet *in, const struct cpt_pb_fi
 
 static int cpt_inet_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 {
+	if (f->num == CPT_PB_FILE_SOCKET_OPTIONS)
+		return cpt_sock_opts_decode(&rfile->inet.sock_opts, f);
 	if (f->num != CPT_PB_FILE_INET)
 		return CPT_FILE_FOREIGN;
 	return cpt_inet_decode_msg(&rfile->inet, f);
@@ -423,6 +434,17 @@ static bool cpt_inet_addr_valid(u32 family, const struct sockaddr_in6 *addr, u32
 u32 cpt_inet_opt(const struct cpt_rfile_inet *in, u32 field)
 {
 	return in->opt[field - CPT_INET_OPT_FIRST];
+}
+
+static_assert(sizeof_field(struct cpt_rfile_inet, congestion) == TCP_CA_NAME_MAX);
+
+/* An algorithm's name, for the messages that show it: letters, digits, '_' and '-'. */
+static bool cpt_tcp_congestion_valid(const char *name)
+{
+	for (; *name; name++)
+		if (!isalnum(*name) && *name != '_' && *name != '-')
+			return false;
+	return true;
 }
 
 static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const char **bad)
@@ -473,6 +495,11 @@ static int cpt_inet_check(const struct cpt_rfile *rfile, const char *path, const
 		 (in->icmp6_filter_set &&
 		  !(raw && in->protocol == IPPROTO_ICMPV6 && in->family == AF_INET6)))
 		*bad = "raw socket option";
+	else if (!cpt_sock_opts_valid(&in->sock_opts, CPT_SOCK_OPTS_SHARED))
+		*bad = "socket option";
+	else if ((!tcp && (in->defer_accept || *in->congestion)) || in->defer_accept > INT_MAX ||
+		 !cpt_tcp_congestion_valid(in->congestion))
+		*bad = "TCP socket option";
 	for (i = 0; !*bad && i < ARRAY_SIZE(cpt_inet_opts); i++) {
 		if (!(in->present & BIT(cpt_inet_opts[i].field - CPT_INET_OPT_FIRST)))
 			continue;
@@ -540,6 +567,35 @@ static int cpt_inet_set_opts(struct cpt_inet_restore *ir)
 			return cpt_sock_opt_refused(&ir->sr, o->what, val, ret);
 	}
 	return 0;
+}
+
+/*
+ * A TCP socket's TCP_DEFER_ACCEPT and TCP_CONGESTION: an algorithm the
+ * restarting caller may not use (not in net.ipv4.tcp_allowed_congestion_control
+ * without CAP_NET_ADMIN), or that this kernel lacks, fails the restart.
+ */
+static int cpt_tcp_set_opts(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	int ret;
+
+	if (in->defer_accept) {
+		ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_DEFER_ACCEPT, &in->defer_accept,
+					  sizeof(int));
+		if (ret)
+			return cpt_sock_opt_refused(&ir->sr, "TCP_DEFER_ACCEPT", in->defer_accept,
+						    ret);
+	}
+	if (!*in->congestion)
+		return 0;
+	ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_CONGESTION, in->congestion,
+				  strlen(in->congestion));
+	if (ret)
+		cpt_note("fd %u: cannot set TCP_CONGESTION to %s again: %d%s\n", ir->rfile->fd,
+			 in->congestion, ret,
+			 ret == -ENOENT ? " (this kernel has no such algorithm)" :
+			 ret == -EPERM ? " (not allowed to the restarting caller)" : "");
+	return ret;
 }
 
 /* A raw socket's own options, before bind(). */
@@ -700,6 +756,11 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_inet_set_opts(&ir);
 	if (!ret && in->type == SOCK_RAW)
 		ret = cpt_raw_set_opts(&ir);
+	if (!ret && in->type == SOCK_STREAM)
+		ret = cpt_tcp_set_opts(&ir);
+	/* A filter too: the queue filled below is the one it let through. */
+	if (!ret)
+		ret = cpt_sock_opts_restore_rest(&ir.sr, &in->sock_opts);
 	if (!ret && in->tcp.present)
 		ret = cpt_tcp_repair_begin(&ir);
 	if (!ret && in->nr_queued)

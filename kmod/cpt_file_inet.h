@@ -49,6 +49,7 @@ const char *cpt_udp_unsaved_option(struct sock *sk);
 const char *cpt_raw_unsaved_option(struct sock *sk);
 void cpt_raw_save(struct cpt_pb_buf *msg, struct sock *sk);
 u32 cpt_inet_opt_value(struct sock *sk, u32 field);
+int cpt_tcp_save_opts(struct cpt_pb_buf *msg, unsigned int fd, struct sock *sk);
 int cpt_inet_save_device(struct cpt_pb_buf *msg, unsigned int fd, struct sock *sk);
 
 /* cpt_file_inet_tcp.c: TCP connections. */

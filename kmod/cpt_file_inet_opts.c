@@ -4,7 +4,8 @@
  * that a restart would not set again, refused by name, for each protocol;
  * the values of those it does (cpt_inet_opts[], set again by
  * cpt_inet_set_opts()), a raw socket's own (IP_HDRINCL, its ICMP filter),
- * and the interface a socket is bound to.
+ * a TCP socket's TCP_DEFER_ACCEPT and TCP_CONGESTION, and the interface a
+ * socket is bound to.
  */
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -130,13 +131,9 @@ const char *cpt_tcp_unsaved_option(struct sock *sk)
 		return "TCP_SYNCNT";
 	if (tp->rx_opt.user_mss)
 		return "TCP_MAXSEG";
-	if (icsk->icsk_accept_queue.rskq_defer_accept)
-		return "TCP_DEFER_ACCEPT";
 	if (icsk->icsk_accept_queue.fastopenq.max_qlen || tp->fastopen_connect ||
 	    tp->fastopen_no_cookie)
 		return "TCP_FASTOPEN";
-	if (icsk->icsk_ca_setsockopt)
-		return "TCP_CONGESTION";
 	if (icsk->icsk_ulp_ops)
 		return "TCP_ULP";
 	if (tp->thin_lto)
@@ -193,6 +190,30 @@ const char *cpt_raw_unsaved_option(struct sock *sk)
 	if (offset ? !rp->checksum || rp->offset != offset : rp->checksum)
 		return "IPV6_CHECKSUM";
 	return NULL;
+}
+
+/*
+ * A TCP socket's TCP_DEFER_ACCEPT, as getsockopt() gives it (the seconds of
+ * the retransmissions it waits for, which setsockopt() gives back), and
+ * the congestion control the program chose (TCP_CONGESTION), by name.
+ */
+int cpt_tcp_save_opts(struct cpt_pb_buf *msg, unsigned int fd, struct sock *sk)
+{
+	struct inet_connection_sock *icsk = inet_csk(sk);
+	int defer = 0, ret;
+
+	if (icsk->icsk_accept_queue.rskq_defer_accept) {
+		ret = cpt_sock_getsockopt_int(sk->sk_socket, SOL_TCP, TCP_DEFER_ACCEPT, &defer);
+		if (ret) {
+			cpt_note("fd %u: cannot read its TCP_DEFER_ACCEPT: %d\n", fd, ret);
+			return ret;
+		}
+		cpt_pb_u64(msg, CPT_PB_INET_SOCKET_TCP_DEFER_ACCEPT, defer);
+	}
+	/* The tree is frozen: nobody changes it meanwhile; its module stays (the socket's). */
+	if (icsk->icsk_ca_setsockopt)
+		cpt_pb_string(msg, CPT_PB_INET_SOCKET_TCP_CONGESTION, icsk->icsk_ca_ops->name);
+	return 0;
 }
 
 /* A raw socket's own options: IP_HDRINCL, and its ICMP type filter. */

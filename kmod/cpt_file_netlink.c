@@ -230,7 +230,7 @@ static int cpt_netlink_save(struct cpt_file_save *fs)
 		cpt_pb_u64(&msg, cpt_netlink_opts[i].field,
 			   !!(st.opts & BIT(cpt_netlink_opts[i].name)));
 	if (!ret)
-		ret = msg.err ?: cpt_sock_opts_save(fs->one, fd, sk);
+		ret = msg.err ?: cpt_sock_opts_save(fs->one, fd, sk, CPT_SOCK_OPTS_ALL);
 	if (ret) {
 		cpt_pb_free(&msg);
 		return ret;
@@ -322,7 +322,7 @@ static int cpt_netlink_check(const struct cpt_rfile *rfile, const char *path, co
 	else if (nl->connected ? !nl->portid || nl->dst_group > 32 :
 		 nl->dst_portid || nl->dst_group)
 		*bad = "netlink socket peer";
-	else if (!cpt_sock_opts_valid(&nl->sock_opts))
+	else if (!cpt_sock_opts_valid(&nl->sock_opts, CPT_SOCK_OPTS_ALL))
 		*bad = "socket option";
 	return *bad ? -EBADMSG : 0;
 }

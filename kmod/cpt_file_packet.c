@@ -11,8 +11,8 @@
  * A checkpoint refuses, naming the fd: a mapped ring (PACKET_RX_RING,
  * PACKET_TX_RING), a fanout group (PACKET_FANOUT), packets queued, a
  * pending error, PACKET_TX_HAS_OFF, PACKET_QDISC_BYPASS and
- * PACKET_IGNORE_OUTGOING, a socket filter, the legacy SOCK_PACKET, an
- * interface that is gone, a socket of another network namespace.
+ * PACKET_IGNORE_OUTGOING, an eBPF socket filter, the legacy SOCK_PACKET,
+ * an interface that is gone, a socket of another network namespace.
  *
  * A restart makes it with socket(AF_PACKET, type, 0), its options,
  * memberships and bind() to its ethertype and interface in the restoring
@@ -332,7 +332,7 @@ static int cpt_packet_save(struct cpt_file_save *fs)
 	cpt_pb_u64(&msg, CPT_PB_PACKET_SOCKET_TIMESTAMP, info->pdi_tstamp);
 	cpt_pb_u64(&msg, CPT_PB_PACKET_SOCKET_COPY_THRESH, info->pdi_copy_thresh);
 	ret = cpt_packet_save_memberships(&msg, fd, sk, &d) ?: msg.err ?:
-	      cpt_sock_opts_save(fs->one, fd, sk);
+	      cpt_sock_opts_save(fs->one, fd, sk, CPT_SOCK_OPTS_ALL);
 out_msg:
 	if (ret)
 		cpt_pb_free(&msg);
@@ -468,7 +468,7 @@ static int cpt_packet_check(const struct cpt_rfile *rfile, const char *path, con
 		*bad = "packet socket interface";
 	else if (pk->version > TPACKET_V3 || pk->reserve > INT_MAX || pk->copy_thresh > INT_MAX ||
 		 ((pk->flags & BIT(CPT_PB_PACKET_SOCKET_VNET_HDR)) && pk->type != SOCK_RAW) ||
-		 !cpt_sock_opts_valid(&pk->sock_opts))
+		 !cpt_sock_opts_valid(&pk->sock_opts, CPT_SOCK_OPTS_ALL))
 		*bad = "packet socket option";
 	return *bad ? -EBADMSG : 0;
 }

@@ -229,6 +229,8 @@ struct cpt_rfile_unix {
 	/* UNIX_PAIR: a listener's connection not accepted yet; UNIX_LISTENER: how many */
 	bool pending_connection;
 	u32 nr_pending;
+	/* UNIX_PAIR, UNIX_LISTENER: buffer sizes too; UNIX_STREAM, UNIX_DGRAM: not */
+	struct cpt_sock_opts sock_opts;
 };
 
 /* The InetSocket option fields a restart sets again, by field number from reuseaddr's. */
@@ -247,6 +249,8 @@ struct cpt_rfile_inet {
 	bool hdrincl, icmp6_filter_set;
 	u32 icmp_filter, icmp6_filter[8];
 	u32 syn_seq;			/* TCP_SYN_SENT: its SYN's sequence number; 0: none */
+	u32 defer_accept;		/* TCP_DEFER_ACCEPT, seconds; 0: off */
+	char congestion[16];		/* TCP_CONGESTION (TCP_CA_NAME_MAX); "": not set */
 	struct cpt_rfile_tcp {		/* a TCP connection (CPT_TCPF_CONNECTED) */
 		bool present;		/* any of its fields is */
 		u32 send_seq, recv_seq, unsent;
@@ -270,6 +274,7 @@ struct cpt_rfile_inet {
 		struct sockaddr_in6 dest, source;
 		u32 dest_len, source_len;	/* 0: nothing corked */
 	} cork;
+	struct cpt_sock_opts sock_opts;	/* timeouts, timestamps, a filter */
 };
 
 /* The highest netlink group a NETLINK File may listen to. */

@@ -8,21 +8,11 @@
 #include "cpt_symbols.h"
 
 /*
- * The first of the socket-level options that no socket kind restores
- * (a filter, timeouts, a peek offset) set on sk, or NULL.
+ * The first of the socket-level options that no socket kind restores (an
+ * eBPF filter, SO_TIMESTAMPING's counter or clock, a timeout of none at
+ * all) set on sk, or NULL.
  */
-static inline const char *cpt_sock_unrestored_option(struct sock *sk)
-{
-	if (rcu_access_pointer(sk->sk_filter))
-		return "a socket filter (SO_ATTACH_FILTER)";
-	if (READ_ONCE(sk->sk_rcvtimeo) != MAX_SCHEDULE_TIMEOUT)
-		return "SO_RCVTIMEO";
-	if (READ_ONCE(sk->sk_sndtimeo) != MAX_SCHEDULE_TIMEOUT)
-		return "SO_SNDTIMEO";
-	if (READ_ONCE(sk->sk_peek_off) >= 0)
-		return "SO_PEEK_OFF";
-	return NULL;
-}
+const char *cpt_sock_unrestored_option(struct sock *sk);
 
 /*
  * The first socket-level option set on sk that no kind saves (a filter,
@@ -34,17 +24,44 @@ struct cpt_pb_buf;
 struct cpt_pb_field;
 struct cpt_rfile;
 
-/* A SocketOptions message: the netlink and packet kinds' socket-level options. */
+/*
+ * A SocketOptions message, decoded: the socket-level options every kind
+ * saves there (CPT_SOCK_OPTS_SHARED), and those some do
+ * (CPT_SOCK_OPTS_BUFFERS, CPT_SOCK_OPTS_OWN). The filter points into the
+ * record, during restore().
+ */
 struct cpt_sock_opts {
 	u32 rcvbuf, sndbuf;	/* 0: not set by the user */
 	u32 priority, mark;
 	bool passcred;
+	u64 rcvtimeo_us, sndtimeo_us;	/* 0: none */
+	bool tstamp, tstamp_ns, tstamp_new;
+	u32 tsflags;
+	const u8 *filter;	/* struct sock_filter, filter_len of them */
+	u32 filter_len;		/* 0: none */
+	bool lock_filter;
+	bool peek;		/* SO_PEEK_OFF on, at peek_off */
+	u32 peek_off;
 };
 
+/*
+ * What a kind saves in its SocketOptions beyond the shared options
+ * (timeouts, timestamps, a classic filter): the buffer sizes the user
+ * set; SO_PRIORITY, SO_MARK, SO_PASSCRED, with the refusal of every
+ * socket-level option that neither the message nor the kind's own holds.
+ */
+#define CPT_SOCK_OPTS_SHARED	0
+#define CPT_SOCK_OPTS_BUFFERS	BIT(0)
+#define CPT_SOCK_OPTS_OWN	BIT(1)
+/* The netlink and packet kinds': they have no other place for them. */
+#define CPT_SOCK_OPTS_ALL	(CPT_SOCK_OPTS_BUFFERS | CPT_SOCK_OPTS_OWN)
+
 /* Refuses by name an option it does not hold; else encodes it in the File one. */
-int cpt_sock_opts_save(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk);
+int cpt_sock_opts_save(struct cpt_pb_buf *one, unsigned int fd, struct sock *sk,
+		       unsigned int parts);
 int cpt_sock_opts_decode(struct cpt_sock_opts *o, const struct cpt_pb_field *f);
-bool cpt_sock_opts_valid(const struct cpt_sock_opts *o);
+/* Whether o holds no more than parts says, each value one a checkpoint saves. */
+bool cpt_sock_opts_valid(const struct cpt_sock_opts *o, unsigned int parts);
 /* getsockopt() of an int option, through the checkpointer's memory. */
 int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val);
 
@@ -85,6 +102,20 @@ int cpt_sock_setsockopt(struct cpt_sock_restore *sr, int level, int name, const 
 int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 value, int ret);
 /* A buffer size the user set (0: none), given back as it was. */
 int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved);
+/*
+ * The options of o (its buffer sizes, the rest), each with setsockopt() as
+ * the restarting caller; a refusal names the fd, the option and its value.
+ */
 int cpt_sock_opts_restore(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o);
+int cpt_sock_opts_restore_buffers(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o);
+int cpt_sock_opts_restore_rest(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o);
+
+/*
+ * The same for a socket the module made with no fd (a unix pair's end):
+ * one of the restoring task's, lent to it for the time, so that they are
+ * set as setsockopt() on that fd sets them.
+ */
+int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
+			       const struct cpt_sock_opts *o, bool buffers, bool rest);
 
 #endif

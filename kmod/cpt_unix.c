@@ -253,20 +253,20 @@ int cpt_unix_save_node(struct cpt_file_save *fs, struct sock *sk)
 }
 
 /*
- * Pairs and listeners are made again with no option set but SO_PASSCRED,
- * so one the program set would be lost (an accepted socket inherits a
- * listener's): refused.
+ * Pairs and listeners are made again with SO_PASSCRED and the options of
+ * their SocketOptions (buffer sizes too), saved here: one the program set
+ * that neither holds would be lost (an accepted socket inherits a
+ * listener's SO_PASSCRED): refused.
  */
-int cpt_unix_refuse_options(unsigned int fd, struct sock *sk)
+int cpt_unix_save_options(struct cpt_file_save *fs, struct sock *sk)
 {
 	const char *why = cpt_unix_unsaved_option(sk);
 
-	if (!why && (sk->sk_userlocks & (SOCK_RCVBUF_LOCK | SOCK_SNDBUF_LOCK)))
-		why = "SO_RCVBUF or SO_SNDBUF";
-	if (!why)
-		return 0;
-	cpt_note("fd %u: socket option %s is not supported\n", fd, why);
-	return -EOPNOTSUPP;
+	if (why) {
+		cpt_note("fd %u: socket option %s is not supported\n", fs->e->fd, why);
+		return -EOPNOTSUPP;
+	}
+	return cpt_sock_opts_save(fs->one, fs->e->fd, sk, CPT_SOCK_OPTS_BUFFERS);
 }
 
 /* The tree's entry for the file of a socket, found by its file. */
@@ -572,6 +572,8 @@ int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f)
 		rfile->unix_sk.carries_files |= nr > 0;
 		return nr < 0 ? nr : 0;
 	}
+	case CPT_PB_FILE_SOCKET_OPTIONS:
+		return cpt_sock_opts_decode(&rfile->unix_sk.sock_opts, f);
 	case CPT_PB_FILE_UNIX_PASSCRED:
 		return cpt_pb_get_bool(f, &rfile->unix_sk.passcred);
 	case CPT_PB_FILE_UNIX_PEER_PASSCRED:
@@ -600,9 +602,13 @@ const char *cpt_unix_unsaved_option(struct sock *sk)
 
 	if (test_bit(SOCK_PASSSEC, &sk->sk_socket->flags))
 		return "SO_PASSSEC";
-	if (sock_flag(sk, SOCK_RCVTSTAMP) || sock_flag(sk, SOCK_RCVTSTAMPNS) ||
-	    READ_ONCE(sk->sk_tsflags))
-		return "SO_TIMESTAMP*";
+	/*
+	 * af_unix stamps a datagram when it is sent: a restart sends the queue
+	 * anew. A listener's queue holds connections, which have no stamp.
+	 */
+	if ((sock_flag(sk, SOCK_RCVTSTAMP) || READ_ONCE(sk->sk_tsflags)) &&
+	    READ_ONCE(sk->sk_state) != TCP_LISTEN && skb_queue_len_lockless(&sk->sk_receive_queue))
+		return "SO_TIMESTAMP* with messages queued (the times they were sent)";
 	if (sock_flag(sk, SOCK_DBG))
 		return "SO_DEBUG";
 	if (sock_flag(sk, SOCK_LINGER))

@@ -91,7 +91,7 @@ const char *cpt_unix_oob_refusal(struct sock *sk);
 const char *cpt_unix_queue_refusal(struct sock *sk);
 void cpt_unix_encode_addr(struct cpt_pb_buf *one, struct sock *sk, u32 field);
 int cpt_unix_save_node(struct cpt_file_save *fs, struct sock *sk);
-int cpt_unix_refuse_options(unsigned int fd, struct sock *sk);
+int cpt_unix_save_options(struct cpt_file_save *fs, struct sock *sk);
 struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
 					   struct sock *sk);
 void cpt_unix_get_creds(struct cpt_unix_creds *c, const struct sk_buff *skb);

@@ -33,7 +33,7 @@ static int cpt_unix_listener_save(struct cpt_file_save *fs)
 	unsigned int fd = fs->e->fd;
 	int ret;
 
-	ret = cpt_unix_refuse_options(fd, sk);
+	ret = cpt_unix_save_options(fs, sk);
 	if (ret)
 		return ret;
 	/* Pairs with unix_bind()'s release of the name, as unix_getname() reads it. */
@@ -335,6 +335,8 @@ static int cpt_unix_listener_check(const struct cpt_rfile *rfile, const char *pa
 		*bad = "socket file";
 	else if (u->file_path_len && !u->addr[offsetof(struct sockaddr_un, sun_path)])
 		*bad = "socket file path";
+	else if (!cpt_sock_opts_valid(&u->sock_opts, CPT_SOCK_OPTS_BUFFERS))
+		*bad = "socket option";
 	return *bad ? -EBADMSG : 0;
 }
 
@@ -484,7 +486,8 @@ static int cpt_unix_listener_files_made(struct cpt_file_registry *reg,
 }
 
 /*
- * socket(), bind(), listen() and SO_PASSCRED again, in the restoring task;
+ * socket(), its options, bind(), listen() and SO_PASSCRED again, in the
+ * restoring task;
  * then its connections not accepted yet, before its socket file gets its
  * saved owner and mode back.
  */
@@ -495,7 +498,9 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 	struct cpt_unix_shown shown;
 	int ret;
 
-	ret = cpt_unix_socket(&ur, u->type) ?: cpt_unix_bind(reg, &ur, u->addr, u->addr_len);
+	ret = cpt_unix_socket(&ur, u->type) ?:
+	      cpt_sock_opts_restore_file(rfile, ur.file, &u->sock_opts, true, true) ?:
+	      cpt_unix_bind(reg, &ur, u->addr, u->addr_len);
 	if (!ret) {
 		/* listen() clamps it to net.core.somaxconn, as it did. */
 		ret = cpt_sys(cpt_sym.sys_listen, ur.fd, min_t(u32, u->backlog, INT_MAX), 0, 0, 0);

@@ -276,6 +276,17 @@ static int cpt_unix_pair_filled(struct cpt_file_registry *reg, struct cpt_rfile 
 }
 
 /*
+ * An end's options (SocketOptions): its buffer sizes before its queue is
+ * sent again (its peer's sends are within its peer's), the rest after (a
+ * filter would judge the saved messages again).
+ */
+static int cpt_unix_pair_options(struct cpt_rfile *rfile, bool buffers)
+{
+	return cpt_sock_opts_restore_file(rfile, rfile->file, &rfile->unix_sk.sock_opts, buffers,
+					  !buffers);
+}
+
+/*
  * An end whose messages carry files: its queue, sent once every File of
  * the record is made (those files among them).
  */
@@ -287,7 +298,8 @@ static int cpt_unix_files_made(struct cpt_file_registry *reg, const struct cpt_r
 	if (!rfile->unix_sk.carries_files)
 		return 0;
 	sock = sock_from_file(rfile->file);
-	return cpt_refill_unix(reg, rf, rfile, sock) ?: cpt_unix_pair_filled(reg, rfile, sock);
+	return cpt_refill_unix(reg, rf, rfile, sock) ?: cpt_unix_pair_filled(reg, rfile, sock) ?:
+	       cpt_unix_pair_options(rfile, false);
 }
 
 /*
@@ -319,7 +331,8 @@ static int cpt_unix_open_pending(struct cpt_file_registry *reg, struct cpt_rfile
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
 	/* Connected: SO_PASSCRED no longer autobinds it. */
 	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
-	return 0;
+	return cpt_sock_opts_restore_file(rfile, rfile->file, &rfile->unix_sk.sock_opts, true,
+					  true);
 }
 
 /*
@@ -374,11 +387,13 @@ fill:
 			return ret;
 	}
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
+	ret = cpt_unix_pair_options(rfile, true);
 	/* Carrying files: once they are made too (cpt_unix_files_made()). */
-	if (rfile->unix_sk.carries_files)
-		return 0;
+	if (ret || rfile->unix_sk.carries_files)
+		return ret;
 	return cpt_refill_unix(reg, NULL, rfile, sock_from_file(rfile->file)) ?:
-	       cpt_unix_pair_filled(reg, rfile, sock_from_file(rfile->file));
+	       cpt_unix_pair_filled(reg, rfile, sock_from_file(rfile->file)) ?:
+	       cpt_unix_pair_options(rfile, false);
 
 out_release:
 	for (i = 0; i < 2; i++)
@@ -397,7 +412,7 @@ static int cpt_unix_pair_save(struct cpt_file_save *fs)
 	struct sock *sk = sock_from_file(fs->e->file)->sk, *peer;
 	int ret;
 
-	ret = cpt_unix_refuse_options(fs->e->fd, sk);
+	ret = cpt_unix_save_options(fs, sk);
 	if (ret)
 		return ret;
 	cpt_pb_u64(fs->one, CPT_PB_FILE_UNIX_TYPE, sk->sk_type);
@@ -445,6 +460,8 @@ static int cpt_unix_pair_check(const struct cpt_rfile *rfile, const char *path, 
 		*bad = "connection not accepted yet";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
+	else if (!cpt_sock_opts_valid(&u->sock_opts, CPT_SOCK_OPTS_BUFFERS))
+		*bad = "socket option";
 	return *bad ? -EBADMSG : 0;
 }
 

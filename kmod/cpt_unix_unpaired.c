@@ -261,6 +261,10 @@ static int cpt_unix_sk_save(struct cpt_file_save *fs)
 		cpt_note("fd %u: socket option %s is not supported\n", fd, why);
 		return -EOPNOTSUPP;
 	}
+	/* Its buffer sizes are its UnixSocket's. */
+	ret = cpt_sock_opts_save(fs->one, fd, sk, CPT_SOCK_OPTS_SHARED);
+	if (ret)
+		return ret;
 	/* Pairs with unix_bind()'s release of the name, as unix_getname() reads it. */
 	named = smp_load_acquire(&unix_sk(sk)->addr);
 	if (named && unix_sk(sk)->path.dentry && d_unlinked(unix_sk(sk)->path.dentry))
@@ -395,6 +399,7 @@ static int cpt_unix_sk_decode(struct cpt_rfile *rfile, const struct cpt_pb_field
 	case CPT_PB_FILE_NODE_UID:
 	case CPT_PB_FILE_NODE_GID:
 	case CPT_PB_FILE_NODE_MODE:
+	case CPT_PB_FILE_SOCKET_OPTIONS:
 		return cpt_unix_decode(rfile, f);
 	}
 	return CPT_FILE_FOREIGN;
@@ -439,6 +444,8 @@ static int cpt_unix_sk_check(const struct cpt_rfile *rfile, const char *path, co
 		*bad = "socket shutdown";
 	else if (u->rcvbuf > INT_MAX || u->sndbuf > INT_MAX)
 		*bad = "socket buffer size";
+	else if (!cpt_sock_opts_valid(&u->sock_opts, CPT_SOCK_OPTS_SHARED))
+		*bad = "socket option";
 	else if ((rfile->flags & O_ACCMODE) != O_RDWR)
 		*bad = "access mode";
 	else if (!cpt_unix_node_valid(u))
@@ -586,6 +593,9 @@ static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 	/* After the queue: a datagram saved without credentials would get the restorer's. */
 	if (!ret && u->passcred && !u->carries_files)
 		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
+	/* After it too: a filter would judge the saved datagrams again. */
+	if (!ret && !u->carries_files)
+		ret = cpt_sock_opts_restore_file(rfile, ur.file, &u->sock_opts, false, true);
 	return cpt_unix_socket_done(&ur, ret) ?: cpt_unix_restore_node(rfile);
 }
 
@@ -610,7 +620,8 @@ static int cpt_unix_sk_files_made(struct cpt_file_registry *reg,
 	if (!ret)
 		assign_bit(SOCK_PASSCRED, &sock_from_file(rfile->file)->flags,
 			   rfile->unix_sk.passcred);
-	return ret;
+	return ret ?: cpt_sock_opts_restore_file(rfile, rfile->file, &rfile->unix_sk.sock_opts,
+						 false, true);
 }
 
 /*

@@ -30,7 +30,8 @@ export type FeatureName =
   | 'PACKET'
   | 'TIMED_WAITS'
   | 'TCP_SYN_SENT'
-  | 'UNIX_PENDING_RIGHTS';
+  | 'UNIX_PENDING_RIGHTS'
+  | 'SOCKET_OPTIONS';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';

@@ -44,7 +44,7 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request)
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 18> kFeatures{ {
+constexpr std::array<NamedBit, 19> kFeatures{ {
 	CPT_FEATURE_ROW(SESSION),
 	CPT_FEATURE_ROW(NEXT_PID),
 	CPT_FEATURE_ROW(MESSAGES),
@@ -63,6 +63,7 @@ constexpr std::array<NamedBit, 18> kFeatures{ {
 	CPT_FEATURE_ROW(TIMED_WAITS),
 	CPT_FEATURE_ROW(TCP_SYN_SENT),
 	CPT_FEATURE_ROW(UNIX_PENDING_RIGHTS),
+	CPT_FEATURE_ROW(SOCKET_OPTIONS),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.

@@ -746,6 +746,16 @@ export interface InetSocket {
   udpCorkSource: Buffer;
   /** UDP_CORK is set (with nothing corked too) */
   udpCork: boolean;
+  /**
+   * TCP: TCP_DEFER_ACCEPT in seconds, as getsockopt() gives it (the
+   * retransmission period it rounds up to); 0: off (feature bit 21)
+   */
+  tcpDeferAccept: number;
+  /**
+   * TCP: TCP_CONGESTION when the program set it (icsk_ca_setsockopt), the
+   * algorithm's name; empty: the sysctl's (feature bit 21)
+   */
+  tcpCongestion: string;
 }
 
 /**
@@ -850,6 +860,30 @@ export interface SocketOptions {
   mark: number;
   /** SO_PASSCRED */
   passcred: boolean;
+  /** SO_RCVTIMEO as getsockopt() gives it, in microseconds; 0: none */
+  rcvtimeoUs: bigint;
+  /** SO_SNDTIMEO, likewise */
+  sndtimeoUs: bigint;
+  /** SO_TIMESTAMP or SO_TIMESTAMPNS is on (SOCK_RCVTSTAMP) */
+  timestamp: boolean;
+  /** in nanoseconds: SO_TIMESTAMPNS (SOCK_RCVTSTAMPNS); with timestamp */
+  timestampns: boolean;
+  /** their _NEW variant, and SO_TIMESTAMPING_NEW's (SOCK_TSTAMP_NEW); with timestamp or timestamping */
+  timestampNew: boolean;
+  /** SO_TIMESTAMPING's SOF_TIMESTAMPING_* flags, never OPT_ID nor BIND_PHC */
+  timestamping: number;
+  /**
+   * A classic socket filter (SO_ATTACH_FILTER): its program as
+   * SO_GET_FILTER gives it, struct sock_filter after struct sock_filter
+   * (8 bytes each, 1 to 4096); empty: none
+   */
+  filter: Buffer;
+  /** SO_LOCK_FILTER */
+  lockFilter: boolean;
+  /** SO_PEEK_OFF is on (sk_peek_off not -1: a unix or UDP socket) */
+  peek: boolean;
+  /** with peek: the offset MSG_PEEK reads at next */
+  peekOff: number;
 }
 
 /** A datagram a UDP (UDP-Lite) socket has yet to read. */

@@ -15,7 +15,7 @@ import { ExitCode, ImageError } from '../../src/errors.js';
 import { BufferSource } from '../../src/image/io.js';
 import { messageFromJson, messageToJson } from '../../src/image/message-json.js';
 import { encodeMessage } from '../../src/image/schema.js';
-import { bodyRecords, buildImage, encode, pages, trailerFor, treeRecords } from './helpers/image-builder.js';
+import { bodyRecords, buildImage, encode, files, message, pages, trailerFor, treeRecords } from './helpers/image-builder.js';
 import type { RecordSpec } from './helpers/image-builder.js';
 import { runCptctl } from './helpers/run-cptctl.js';
 
@@ -46,6 +46,16 @@ test('a whole image, and a tree, come back byte for byte', async (t) => {
     const result = await roundTripBytes(image, 'x.img');
     t.is(result.bytes, image.length);
   }
+});
+
+test('a socket with SocketOptions (its uint64 timeouts, its filter) comes back byte for byte', async (t) => {
+  const socket = { id: 4, kind: 'INET' as const, socketOptions: { rcvtimeoUs: 1_500_000n, filter: Buffer.alloc(8, 6), peek: true } };
+  const image = buildImage(
+    bodyRecords().map((spec) =>
+      spec.type === 'FILES' ? message('FILES', 'Files', { ...files, files: [...(files.files ?? []), socket] }) : spec,
+    ),
+  );
+  t.is((await roundTripBytes(image, 'x.img')).bytes, image.length);
 });
 
 test('the round trip refuses a summary JSON cannot hold, where JSON.stringify would, naming the value', (t) => {

@@ -88,6 +88,8 @@ const socket = (fields: Partial<InetSocket>): InetSocket => ({
   udpCorkDest: Buffer.alloc(0),
   udpCorkSource: Buffer.alloc(0),
   udpCork: false,
+  tcpDeferAccept: 0,
+  tcpCongestion: '',
   ...fields,
 });
 
@@ -98,6 +100,29 @@ test('addresses: v4, v6 with the longest zero run as ::, v4-mapped, link-local w
   t.is(inetAddress(sockaddrIn6(MAPPED, 80)), '[::ffff:127.0.0.1]:80');
   t.is(inetAddress(sockaddrIn6(LINK_LOCAL, 22, 2)), '[fe80::1234%2]:22');
   t.is(inetAddress(Buffer.from([1, 0])), '(none)');
+});
+
+test('TCP_DEFER_ACCEPT, TCP_CONGESTION and the options every kind saves (SocketOptions) follow the others', (t) => {
+  t.is(
+    describeInet(socket({ state: 10, local: sockaddrIn([127, 0, 0, 1], 80), backlog: 4, tcpDeferAccept: 3, tcpCongestion: 'reno' }), {
+      rcvbuf: 0,
+      sndbuf: 0,
+      priority: 0,
+      mark: 0,
+      passcred: false,
+      rcvtimeoUs: 250_000n,
+      sndtimeoUs: 0n,
+      timestamp: true,
+      timestampns: false,
+      timestampNew: false,
+      timestamping: 0,
+      filter: Buffer.alloc(8),
+      lockFilter: false,
+      peek: false,
+      peekOff: 0,
+    }),
+    'TCP/IPv4 listening on 127.0.0.1:80, backlog 4, options TCP_DEFER_ACCEPT=3, TCP_CONGESTION=reno, SO_RCVTIMEO=0.250000s, SO_TIMESTAMP, SO_ATTACH_FILTER (1 instructions)',
+  );
 });
 
 test('a listener with its backlog and options, by their setsockopt() names', (t) => {

@@ -44,6 +44,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   TIMED_WAITS: true,
   TCP_SYN_SENT: true,
   UNIX_PENDING_RIGHTS: true,
+  SOCKET_OPTIONS: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -228,6 +229,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     TIMED_WAITS: 16,
     TCP_SYN_SENT: 19,
     UNIX_PENDING_RIGHTS: 20,
+    SOCKET_OPTIONS: 21,
   });
 });
 

@@ -259,6 +259,16 @@ test('a module without NEXT_PID is an EnvironmentError', async (t) => {
   t.deepEqual(fake.calls, []);
 });
 
+/** The image of bodyRecords() whose FILES has one more File, file. */
+async function imageWithFile(name: string, file: Record<string, unknown>): Promise<string> {
+  const records = bodyRecords().map((spec) =>
+    spec.type === 'FILES' ? message('FILES', 'Files', { ...files, files: [...(files.files ?? []), file] }) : spec,
+  );
+  const path = join(dir, name);
+  await writeFile(path, buildImage(records));
+  return path;
+}
+
 /** The image of bodyRecords() whose FILES has a unix listener with a connection not accepted yet, its messages carrying `rights`. */
 async function pendingImage(name: string, rights: readonly (readonly number[])[]): Promise<string> {
   const listener = {
@@ -268,12 +278,7 @@ async function pendingImage(name: string, rights: readonly (readonly number[])[]
       { pairId: 1, messages: [Buffer.from('a'), Buffer.from('b')], rights: rights.map((fileIds) => ({ fileIds: [...fileIds] })) },
     ],
   };
-  const records = bodyRecords().map((spec) =>
-    spec.type === 'FILES' ? message('FILES', 'Files', { ...files, files: [...(files.files ?? []), listener] }) : spec,
-  );
-  const path = join(dir, name);
-  await writeFile(path, buildImage(records));
-  return path;
+  return imageWithFile(name, listener);
 }
 
 test('an image with files in flight in a connection not accepted yet needs UNIX_PENDING_RIGHTS: refused before INIT without it', async (t) => {
@@ -290,6 +295,32 @@ test('a connection not accepted yet whose messages carry no files needs no featu
   const { error } = await run({}, await pendingImage('pending-plain.img', [[], []]));
   t.is(error, undefined);
   t.deepEqual(featuresOfFiles(decodeMessage('Files', encodeMessage('Files', files))), []);
+});
+
+const socketOptionFiles: [string, Record<string, unknown>][] = [
+  ['an inet socket with SO_RCVTIMEO', { id: 4, kind: 'INET', socketOptions: { rcvtimeoUs: 1_500_000n } }],
+  ['a packet socket with a filter', { id: 4, kind: 'PACKET', socketOptions: { filter: Buffer.alloc(8) } }],
+  ['a unix pair with SO_TIMESTAMPNS', { id: 4, kind: 'UNIX_PAIR', socketOptions: { timestamp: true, timestampns: true } }],
+  ['a unix listener with SO_SNDBUF', { id: 4, kind: 'UNIX_LISTENER', socketOptions: { sndbuf: 4608 } }],
+  ['a unix socket with SO_PEEK_OFF', { id: 4, kind: 'UNIX_DGRAM', socketOptions: { peek: true } }],
+  ['a TCP socket with TCP_CONGESTION', { id: 4, kind: 'INET', inet: { type: 1, protocol: 6, tcpCongestion: 'reno' } }],
+  ['a TCP listener with TCP_DEFER_ACCEPT', { id: 4, kind: 'INET', inet: { type: 1, protocol: 6, tcpDeferAccept: 3 } }],
+];
+
+for (const [what, file] of socketOptionFiles) {
+  test(`${what} needs SOCKET_OPTIONS: refused before INIT without it`, async (t) => {
+    const image = await imageWithFile('sockopt.img', file);
+    const { error, fake } = await run({}, image);
+    t.regex((error as Error).message, /^the loaded cpt module lacks SOCKET_OPTIONS, which this image needs, \(it offers: /);
+    t.deepEqual(fake.calls, []);
+    const offered = await run({ features: ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS', 'SOCKET_OPTIONS'] }, image);
+    t.is(offered.error, undefined);
+  });
+}
+
+test('a netlink socket with only SO_SNDBUF needs no feature: every module restores it', (t) => {
+  const image = { files: [{ id: 4, kind: 'NETLINK' as const, socketOptions: { sndbuf: 4608, priority: 3 } }] };
+  t.deepEqual(featuresOfFiles(decodeMessage('Files', encodeMessage('Files', image))), []);
 });
 
 // The exit status of a waited restart.

@@ -5,6 +5,7 @@ import test from 'ava';
 
 import { describeNetlink } from '../../src/commands/inspect/netlink.js';
 import { describePacket } from '../../src/commands/inspect/packet.js';
+import { socketOptions } from '../../src/commands/inspect/sockopts.js';
 import type { NetlinkSocket, PacketSocket, SocketOptions } from '../../src/image/schema.js';
 
 const socket = (fields: Partial<NetlinkSocket>): NetlinkSocket => ({
@@ -31,6 +32,16 @@ const options = (fields: Partial<SocketOptions>): SocketOptions => ({
   priority: 0,
   mark: 0,
   passcred: false,
+  rcvtimeoUs: 0n,
+  sndtimeoUs: 0n,
+  timestamp: false,
+  timestampns: false,
+  timestampNew: false,
+  timestamping: 0,
+  filter: Buffer.alloc(0),
+  lockFilter: false,
+  peek: false,
+  peekOff: 0,
   ...fields,
 });
 
@@ -96,5 +107,23 @@ const packetRows: [string, PacketSocket | null, SocketOptions | null, string][] 
 for (const [name, s, o, expected] of packetRows) {
   test(`describePacket: ${name}`, (t) => {
     t.is(describePacket(s, o), expected);
+  });
+}
+
+// The options every socket kind saves (SocketOptions), by their setsockopt() names.
+const optionRows: [string, Partial<SocketOptions>, string[]][] = [
+  ['none', {}, []],
+  ['timeouts', { rcvtimeoUs: 1_500_000n, sndtimeoUs: 4000n }, ['SO_RCVTIMEO=1.500000s', 'SO_SNDTIMEO=0.004000s']],
+  ['SO_TIMESTAMP', { timestamp: true }, ['SO_TIMESTAMP']],
+  ['SO_TIMESTAMPNS_NEW', { timestamp: true, timestampns: true, timestampNew: true }, ['SO_TIMESTAMPNS_NEW']],
+  ['SO_TIMESTAMPING_NEW', { timestamping: 0x18, timestampNew: true }, ['SO_TIMESTAMPING_NEW=0x18']],
+  ['a locked filter', { filter: Buffer.alloc(32), lockFilter: true }, ['SO_ATTACH_FILTER (4 instructions)', 'SO_LOCK_FILTER']],
+  ['buffers first', { sndbuf: 4608, rcvtimeoUs: 1n }, ['SO_SNDBUF=4608', 'SO_RCVTIMEO=0.000001s']],
+  ['a peek offset of 0', { peek: true }, ['SO_PEEK_OFF=0']],
+];
+
+for (const [name, fields, expected] of optionRows) {
+  test(`socketOptions: ${name}`, (t) => {
+    t.deepEqual(socketOptions(options(fields)), expected);
   });
 }

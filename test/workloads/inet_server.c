@@ -21,7 +21,7 @@
  * "established", a TCP
  * connection closed by both ends (its socket in CLOSE, the connection in
  * TIME_WAIT; a half-closed one is saved: tcp_states.c); "option", a
- * socket with TCP_DEFER_ACCEPT. After DIR/go it
+ * listener with TCP_FASTOPEN. After DIR/go it
  * checks the state is still there ("kept-running").
  *
  * inet_server ports DIR: a v4 listener (fd 3) and a v6 one (fd 4); their
@@ -488,7 +488,7 @@ static int refused(const char *kind)
 		     !fd_readable(c, TIMEOUT_MS)))
 			die("accept");
 	} else if (!strcmp(kind, "option")) {
-		set_int(l, SOL_TCP, TCP_DEFER_ACCEPT, 5, "TCP_DEFER_ACCEPT");
+		set_int(l, SOL_TCP, TCP_FASTOPEN, 5, "TCP_FASTOPEN");
 	}
 	printf("READY\n");
 	fflush(stdout);
@@ -500,7 +500,7 @@ static int refused(const char *kind)
 		ok = fd_readable(c, TIMEOUT_MS) &&
 		     read(c, &(char){ 0 }, 1) == 0;
 	else if (!strcmp(kind, "option"))
-		ok = get_int(l, SOL_TCP, TCP_DEFER_ACCEPT) > 0;
+		ok = get_int(l, SOL_TCP, TCP_FASTOPEN) == 5;
 	check("kept-running", ok, "the %s state is still there", kind);
 	return check_exit_status();
 }

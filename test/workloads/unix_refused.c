@@ -5,9 +5,10 @@
  * bound to DIR/sock holding a datagram with the credentials (SCM_CREDENTIALS) of a child
  * that sent it and exited (its pid reads the same, but a restart could not
  * give it back); outside, a datagram socket connected to an unnamed one a
- * process outside the tree holds (the other end of its pair); option, an unbound stream socket with SO_RCVTIMEO; pair-option,
- * listener-option, a listener on DIR/sock with SO_SNDBUF set, which a
- * restart does not set again on a listener. Prints READY,
+ * process outside the tree holds (the other end of its pair); option, an
+ * unbound stream socket with SO_KEEPALIVE; listener-option, a listener on
+ * DIR/sock with SO_RCVLOWAT set, which a restart does not set again on a
+ * unix socket. Prints READY,
  * then after DIR/go checks fd 3 still is what it was.
  * Usage: unix_refused KIND DIR
  */
@@ -59,9 +60,8 @@ static int send_with_creds(void)
 int main(int argc, char **argv)
 {
 	char go[PATH_MAX], ready[PATH_MAX], done[PATH_MAX], buf[8];
-	struct timeval tv = { .tv_sec = 5 };
 	const char *kind;
-	int fd, ok = 0, sndbuf = 65536;
+	int fd, ok = 0, keepalive = 1, rcvlowat = 7;
 	socklen_t len;
 
 	if (argc != 3) {
@@ -114,14 +114,14 @@ int main(int argc, char **argv)
 			return 2;
 	} else if (!strcmp(kind, "option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd != 3 ||
-		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)))
+		if (fd != 3 || setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE,
+					  &keepalive, sizeof(keepalive)))
 			return 2;
 	} else if (!strcmp(kind, "listener-option")) {
 		fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		if (fd != 3 ||
-		    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf,
-			       sizeof(sndbuf)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &rcvlowat,
+			       sizeof(rcvlowat)) ||
 		    bind(fd, (struct sockaddr *)&addr, addr_len) ||
 		    listen(fd, 4))
 			return 2;
@@ -139,15 +139,17 @@ int main(int argc, char **argv)
 		     len == offsetof(struct sockaddr_un, sun_path);
 		touch(done);
 	} else if (!strcmp(kind, "option")) {
-		len = sizeof(tv);
-		ok = !getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) &&
-		     tv.tv_sec == 5;
+		int now = 0;
+
+		len = sizeof(now);
+		ok = !getsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &now, &len) &&
+		     now == keepalive;
 	} else if (!strcmp(kind, "listener-option")) {
 		int now = 0;
 
 		len = sizeof(now);
-		ok = !getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &now, &len) &&
-		     now == 2 * sndbuf;
+		ok = !getsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &now, &len) &&
+		     now == rcvlowat;
 	} else {
 		ok = recv(fd, buf, sizeof(buf), MSG_DONTWAIT) == 1;
 	}

@@ -161,6 +161,16 @@ struct cpt_api {
  * image has them.
  */
 #define CPT_FEATURE_UNIX_PENDING_RIGHTS _BITULL(20)
+/*
+ * A checkpoint saves a socket's SO_RCVTIMEO, SO_SNDTIMEO, SO_TIMESTAMP*,
+ * SO_TIMESTAMPING flags, classic filter, SO_LOCK_FILTER and SO_PEEK_OFF
+ * (SocketOptions 6 to 15) on every socket kind, a unix pair's or
+ * listener's buffer sizes, a TCP socket's TCP_DEFER_ACCEPT and
+ * TCP_CONGESTION (InetSocket 91, 92); a restart sets each again. A
+ * module without this bit would drop them: cptctl restart asks for it
+ * when an image has them.
+ */
+#define CPT_FEATURE_SOCKET_OPTIONS _BITULL(21)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -172,7 +182,8 @@ struct cpt_api {
 			    CPT_FEATURE_NETLINK | CPT_FEATURE_PACKET | \
 			    CPT_FEATURE_TIMED_WAITS | \
 			    CPT_FEATURE_TCP_SYN_SENT | \
-			    CPT_FEATURE_UNIX_PENDING_RIGHTS)
+			    CPT_FEATURE_UNIX_PENDING_RIGHTS | \
+			    CPT_FEATURE_SOCKET_OPTIONS)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that

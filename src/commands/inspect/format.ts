@@ -31,6 +31,7 @@ import { signalName } from '../../signals.js';
 import { describeInet, inetAddress } from './inet.js';
 import { describeNetlink } from './netlink.js';
 import { describePacket } from './packet.js';
+import { socketOptions, withSocketOptions } from './sockopts.js';
 import { formatBytes, formatDuration } from '../../units.js';
 import type { ImageSummary, PagesSummary, ProcessSummary, ThreadSummary } from './decode.js';
 import {
@@ -180,20 +181,24 @@ function describeFile(file: File): string {
     case 'EVENTFD':
       return `counter ${file.eventfdCount}${file.eventfdSemaphore ? ', semaphore' : ''}`;
     case 'UNIX_PAIR':
-      return (
+      return withSocketOptions(
         `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} pair ${file.pairId}, ` +
-        `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes` +
-        `${describeCredentials(file.unixMessageCredentials)}${describeInflight(file.unixMessageFds)})` +
-        (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '') +
-        (file.unixPasscred ? ', SO_PASSCRED' : '') +
-        (file.unixPeerPasscred ? ', peer SO_PASSCRED' : '') +
-        (file.unixPendingConnection ? ', connecting end of a connection not accepted yet' : '')
+          `${file.unixMessages.length} queued (${file.unixMessages.reduce((n, m) => n + m.length, 0)} bytes` +
+          `${describeCredentials(file.unixMessageCredentials)}${describeInflight(file.unixMessageFds)})` +
+          (file.unixAddr.length > 0 ? `, named ${unixName(file.unixAddr)}` : '') +
+          (file.unixPasscred ? ', SO_PASSCRED' : '') +
+          (file.unixPeerPasscred ? ', peer SO_PASSCRED' : '') +
+          (file.unixPendingConnection ? ', connecting end of a connection not accepted yet' : ''),
+        file.socketOptions,
       );
     case 'UNIX_LISTENER':
       return (
-        `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, ` +
-        `backlog ${file.unixBacklog}` +
-        (file.unixPasscred ? ', SO_PASSCRED' : '') +
+        withSocketOptions(
+          `${UNIX_TYPES[file.unixType] ?? `type ${file.unixType}`} listening on ${unixName(file.unixAddr)}, ` +
+            `backlog ${file.unixBacklog}` +
+            (file.unixPasscred ? ', SO_PASSCRED' : ''),
+          file.socketOptions,
+        ) +
         (file.nodeMode === 0 ? '' : `, socket file ${socketFile(file)}`) +
         describePending(file.unixPending)
       );
@@ -201,7 +206,7 @@ function describeFile(file: File): string {
     case 'UNIX_DGRAM':
       return describeUnixSocket(file);
     case 'INET':
-      return describeInet(file.inet);
+      return describeInet(file.inet, file.socketOptions);
     case 'NETLINK':
       return describeNetlink(file.netlink, file.socketOptions);
     case 'PACKET':
@@ -317,6 +322,7 @@ function describeUnixSocket(file: File): string {
     ...(u.passcred ? ['SO_PASSCRED'] : []),
     ...(u.rcvbuf ? [`SO_RCVBUF=${u.rcvbuf}`] : []),
     ...(u.sndbuf ? [`SO_SNDBUF=${u.sndbuf}`] : []),
+    ...socketOptions(file.socketOptions),
   ];
   return [
     `${UNIX_TYPES[u.type] ?? `type ${u.type}`} ${u.addr.length > 0 ? `bound to ${unixName(u.addr)}` : 'unbound'}`,
@@ -834,6 +840,15 @@ function fileJson(file: File): Record<string, unknown> {
       file.packet === null
         ? null
         : { ...file.packet, memberships: file.packet.memberships.map((m) => ({ ...m, address: m.address.toString('base64') })) },
+    socketOptions:
+      file.socketOptions === null
+        ? null
+        : {
+            ...file.socketOptions,
+            rcvtimeoUs: file.socketOptions.rcvtimeoUs.toString(),
+            sndtimeoUs: file.socketOptions.sndtimeoUs.toString(),
+            filter: file.socketOptions.filter.toString('base64'),
+          },
     unixSocket:
       file.unixSocket === null
         ? null

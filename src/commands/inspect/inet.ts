@@ -1,6 +1,7 @@
 // How inspect shows a TCP, UDP, ICMP ping or raw socket (File kind INET):
 // its protocol, state, addresses and the options a restart sets again. Pure.
-import type { InetSocket } from '../../image/schema.js';
+import type { InetSocket, SocketOptions } from '../../image/schema.js';
+import { socketOptions } from './sockopts.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -86,12 +87,14 @@ function inetOptions(s: InetSocket): string[] {
     [s.tclass, 'IPV6_TCLASS'],
     [s.hopLimit, 'IPV6_UNICAST_HOPS'],
     [s.rcvlowat, 'SO_RCVLOWAT'],
+    [s.tcpDeferAccept, 'TCP_DEFER_ACCEPT'],
   ];
   return [
     ...flags.filter(([set]) => set).map(([, name]) => name),
     ...values.filter(([value]) => value !== 0).map(([value, name]) => `${name}=${value}`),
     ...(s.linger ? [`SO_LINGER=${s.lingerSeconds}s`] : []),
     ...(s.bindDevice === '' ? [] : [`SO_BINDTODEVICE=${s.bindDevice}`]),
+    ...(s.tcpCongestion === '' ? [] : [`TCP_CONGESTION=${s.tcpCongestion}`]),
     ...(s.icmpFilter === 0 ? [] : [`ICMP_FILTER=0x${s.icmpFilter.toString(16)}`]),
     ...(s.icmp6Filter.length === 0 ? [] : [`ICMPV6_FILTER=${s.icmp6Filter.toString('hex')}`]),
   ];
@@ -155,7 +158,7 @@ function protocolName(s: InetSocket): string {
  * One line: "TCP/IPv6 listening on [::1]:8080, backlog 7, options SO_REUSEADDR, ...";
  * an ICMP ping socket's port is its echo id, a raw socket has none.
  */
-export function describeInet(s: InetSocket | null): string {
+export function describeInet(s: InetSocket | null, opts: SocketOptions | null = null): string {
   if (s === null) return '(no socket state)';
   const family = s.family === AF_INET ? 'IPv4' : s.family === AF_INET6 ? 'IPv6' : `family ${s.family}`;
   const what = `${protocolName(s)}/${family}`;
@@ -168,6 +171,6 @@ export function describeInet(s: InetSocket | null): string {
   else if (s.state === TCP_ESTABLISHED || (s.type === SOCK_STREAM && TCP_CLOSING_STATES[s.state] !== undefined))
     state = `${local} connected to ${inetAddress(s.peer, withPort)}${tcpConnection(s)}`;
   else state = local === '' ? 'unbound' : `bound to ${local}`;
-  const options = inetOptions(s);
+  const options = [...inetOptions(s), ...socketOptions(opts)];
   return `${what} ${state}${options.length === 0 ? '' : `, options ${options.join(', ')}`}${udpQueue(s)}${udpCorked(s)}`;
 }

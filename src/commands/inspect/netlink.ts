@@ -1,21 +1,10 @@
 // How inspect shows a netlink socket (File kind NETLINK): its protocol,
 // port id, groups, peer and the options a restart sets again. Pure.
 import type { NetlinkSocket, SocketOptions } from '../../image/schema.js';
+import { socketOptions } from './sockopts.js';
 
 const PROTOCOLS: Readonly<Record<number, string>> = { 0: 'route', 4: 'sock_diag', 15: 'uevent', 16: 'generic' };
 const SOCK_DGRAM = 2;
-
-/** The socket-level options a restart sets again (SocketOptions), by their setsockopt() names. */
-export function socketOptions(o: SocketOptions | null): string[] {
-  if (o === null) return [];
-  const values: [number, string][] = [
-    [o.rcvbuf, 'SO_RCVBUF'],
-    [o.sndbuf, 'SO_SNDBUF'],
-    [o.priority, 'SO_PRIORITY'],
-    [o.mark, 'SO_MARK'],
-  ];
-  return [...values.filter(([value]) => value !== 0).map(([value, name]) => `${name}=${value}`), ...(o.passcred ? ['SO_PASSCRED'] : [])];
-}
 
 function netlinkOptions(s: NetlinkSocket): string[] {
   const flags: [boolean, string][] = [

@@ -1,7 +1,7 @@
 // How inspect shows a packet socket (File kind PACKET): its type, ethertype,
 // interface, memberships and the options a restart sets again. Pure.
 import type { PacketMembership, PacketSocket, SocketOptions } from '../../image/schema.js';
-import { socketOptions } from './netlink.js';
+import { socketOptions } from './sockopts.js';
 
 const SOCK_DGRAM = 2;
 const MEMBERSHIP_TYPES: Readonly<Record<number, string>> = { 0: 'multicast', 1: 'promisc', 2: 'allmulti', 3: 'unicast' };

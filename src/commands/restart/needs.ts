@@ -1,20 +1,54 @@
 // The features a restart asks the module for because of what the image
 // holds: a field that a module without the feature would not read, and so
 // would restore the rest without what it holds (files in flight in a unix
-// connection not accepted yet). Found before CPT_IOC_INIT by a walk over
+// connection not accepted yet, socket options). Found before CPT_IOC_INIT by a walk over
 // the image's record headers, reading only the FILES records' payloads;
 // the module checks framing, CRCs and every value itself.
 import type { ImageAbi } from '../../image/abi.js';
 import { checkRecordHeader, CRC_SIZE, decodeRecordHeader, RECORD_HEADER_SIZE, recordLocation } from '../../image/framing.js';
 import { PositionedSource, readUpTo } from '../../image/io.js';
-import type { Files } from '../../image/schema.js';
+import type { File, Files } from '../../image/schema.js';
 import { decodeMessage } from '../../image/schema.js';
 import type { FeatureName } from '../../native.js';
 
-/** What one FILES record needs: UNIX_PENDING_RIGHTS for a pending connection's files in flight. */
+/**
+ * Whether a File holds a socket option that only a module with
+ * SOCKET_OPTIONS sets again: a timeout, a timestamp, a filter, a peek
+ * offset (any kind), a unix pair's or listener's buffer size (an older
+ * module reads those only for netlink and packet sockets), TCP_DEFER_ACCEPT
+ * or TCP_CONGESTION.
+ */
+function needsSocketOptions(file: File): boolean {
+  const tcp = file.inet !== null && (file.inet.tcpDeferAccept !== 0 || file.inet.tcpCongestion !== '');
+  const o = file.socketOptions;
+  if (o === null) return tcp;
+  const unixBuffers = (file.kind === 'UNIX_PAIR' || file.kind === 'UNIX_LISTENER') && (o.rcvbuf !== 0 || o.sndbuf !== 0);
+  return (
+    unixBuffers ||
+    o.rcvtimeoUs !== 0n ||
+    o.sndtimeoUs !== 0n ||
+    o.timestamp ||
+    o.timestampns ||
+    o.timestampNew ||
+    o.timestamping !== 0 ||
+    o.filter.length > 0 ||
+    o.lockFilter ||
+    o.peek ||
+    tcp
+  );
+}
+
+/**
+ * What one FILES record needs: UNIX_PENDING_RIGHTS for a pending
+ * connection's files in flight, SOCKET_OPTIONS for the socket options it
+ * brought.
+ */
 export function featuresOfFiles(files: Files): FeatureName[] {
   const rights = files.files.some((file) => file.unixPending.some((p) => p.rights.some((r) => r.fileIds.length > 0)));
-  return rights ? ['UNIX_PENDING_RIGHTS'] : [];
+  return [
+    ...(rights ? (['UNIX_PENDING_RIGHTS'] as const) : []),
+    ...(files.files.some(needsSocketOptions) ? (['SOCKET_OPTIONS'] as const) : []),
+  ];
 }
 
 /**

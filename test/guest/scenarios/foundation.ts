@@ -71,6 +71,7 @@ export const foundationScenarios: readonly Scenario[] = [
             'PACKET',
             'PTY',
             'SESSION',
+            'SOCKET_OPTIONS',
             'STATS',
             'SYSV_IPC',
             'TCP_HOLD',

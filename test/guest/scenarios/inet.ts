@@ -69,7 +69,7 @@ export const inetScenarios: readonly Scenario[] = [
         [
           ['backlog', 'a TCP listener with a connection not accepted yet'],
           ['established', 'a TCP connection closed by both ends (its socket CLOSE, the connection TIME_WAIT)'],
-          ['option', 'a socket option it does not save (TCP_DEFER_ACCEPT)'],
+          ['option', 'a socket option it does not save (TCP_FASTOPEN)'],
         ] as const
       ).flatMap(([kind, what]) => [
         [`inet-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],

@@ -22,6 +22,22 @@ export function shell(file: string, fn: string, env?: Readonly<Record<string, st
   return env === undefined ? { kind: 'shell', file, fn } : { kind: 'shell', file, fn, env };
 }
 
+/**
+ * A checkpoint that leaves the tree of `workload serve DIR` running, then
+ * its go: ROW.checkpoint, ROW.exit-status and its own checks as ROW's.
+ */
+export function leaveRunning(workloadName: string, row: string): (context: ScenarioContext) => Promise<void> {
+  return async (context) => {
+    const workload = await context.startWorkload(workloadName, ['serve', context.dir]);
+    const failure = await context.checkpoint(workload.pid, 'leave-running');
+    context.result(`${row}.checkpoint`, failure === null, failure ?? 'saved, left running');
+    context.go();
+    const status = await workload.exited;
+    context.relayResults(row);
+    context.result(`${row}.exit-status`, status === 0, `exited ${status}`);
+  };
+}
+
 /** A hook that runs a function of test/guest/shell/FILE.sh with the cycle's paths. */
 export function shellHook(file: string, fn: string): Hook {
   return (context: ScenarioContext) => context.shell(file, fn);

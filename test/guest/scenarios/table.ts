@@ -16,6 +16,7 @@ import { inetScenarios } from './inet.js';
 import { udprawScenarios } from './udpraw.js';
 import { netlinkScenarios } from './netlink.js';
 import { packetScenarios } from './packet.js';
+import { sockoptsScenarios } from './sockopts.js';
 import { udpQueueScenarios } from './udpqueue.js';
 import { tcpEstablishedScenarios } from './tcp-established.js';
 import { tcpSharedScenarios } from './tcp-shared.js';
@@ -104,6 +105,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...udprawScenarios,
   ...netlinkScenarios,
   ...packetScenarios,
+  ...sockoptsScenarios,
   ...udpQueueScenarios,
   ...unixUnpairedScenarios,
   ...unixCredsScenarios,

@@ -7,8 +7,8 @@
 // leaves the tree running leaves the queues and corks to it; what a
 // checkpoint refuses by name (data corked with a control message, a receive buffer lowered below
 // its queue); what inspect shows; hostile images.
-import type { Scenario, ScenarioContext } from './scenario.js';
-import { cycle, inDir, shell, shellHook } from './rows.js';
+import type { Scenario } from './scenario.js';
+import { cycle, inDir, leaveRunning, shell, shellHook } from './rows.js';
 
 const SOCKETS = {
   udp4: 'an IPv4 UDP socket with SO_RCVBUF set',
@@ -54,19 +54,6 @@ function corkChecks(prefix: string, when: string): Record<string, string> {
       [`${prefix}.${name}-works`, `${when}, ${what} then sends a datagram on its own`],
     ]),
   );
-}
-
-/** A checkpoint that leaves the tree running: it reads its queues as they were. */
-function leaveRunning(workloadName: string, row: string): (context: ScenarioContext) => Promise<void> {
-  return async (context) => {
-    const workload = await context.startWorkload(workloadName, ['serve', context.dir]);
-    const failure = await context.checkpoint(workload.pid, 'leave-running');
-    context.result(`${row}.checkpoint`, failure === null, failure ?? 'saved, left running');
-    context.go();
-    const status = await workload.exited;
-    context.relayResults(row);
-    context.result(`${row}.exit-status`, status === 0, `exited ${status}`);
-  };
 }
 
 export const udpQueueScenarios: readonly Scenario[] = [

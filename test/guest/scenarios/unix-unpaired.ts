@@ -9,8 +9,8 @@ import { cycle, inDir, shell, shellHook } from './rows.js';
 const REFUSED: readonly (readonly [string, string])[] = [
   ['creds', 'a datagram queued with the credentials (SCM_CREDENTIALS) of a sender that exited, which a restart cannot give back'],
   ['outside', 'a datagram socket connected to an unnamed socket outside the tree (the other end of its pair)'],
-  ['option', 'a unix socket option it does not save (SO_RCVTIMEO)'],
-  ['listener-option', 'a buffer size set on a listener (SO_SNDBUF), which a restart does not set again'],
+  ['option', 'a unix socket option it does not save (SO_KEEPALIVE)'],
+  ['listener-option', 'an option set on a listener that a restart does not set again (SO_RCVLOWAT)'],
 ];
 
 export const unixUnpairedScenarios: readonly Scenario[] = [

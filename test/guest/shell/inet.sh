@@ -45,7 +45,7 @@ scenario_inet_refused() {
 		"$workloads/inet_server" refused backlog
 	expect_refusal inet-refused established "fd 4: a TCP socket whose connection ended, or a shut down socket is not supported" \
 		"$workloads/inet_server" refused established
-	expect_refusal inet-refused option "fd 3: socket option TCP_DEFER_ACCEPT is not supported" \
+	expect_refusal inet-refused option "fd 3: socket option TCP_FASTOPEN is not supported" \
 		"$workloads/inet_server" refused option
 }
 

@@ -32,8 +32,8 @@ scenario_unix_refused() {
 		case $kind in
 		creds) why="fd 3: a queued message's credentials (SCM_CREDENTIALS) from a process that exited, pid [0-9]*, is not supported" ;;
 		outside) why="fd 3: a unix datagram socket connected to an unnamed socket outside the tree is not supported" ;;
-		option) why="fd 3: socket option SO_RCVTIMEO is not supported" ;;
-		listener-option) why="fd 3: socket option SO_RCVBUF or SO_SNDBUF is not supported" ;;
+		option) why="fd 3: socket option SO_KEEPALIVE is not supported" ;;
+		listener-option) why="fd 3: socket option SO_RCVLOWAT is not supported" ;;
 		esac
 		expect_refusal unix-refused "$kind" "$why" "$workloads/unix_refused" "$kind"
 	done

@@ -1,0 +1,523 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Socket options every socket kind saves (SocketOptions, kmod/cpt_sock.c):
+ * SO_RCVTIMEO, SO_SNDTIMEO, SO_TIMESTAMP* (old and new), SO_TIMESTAMPING,
+ * a classic filter (SO_ATTACH_FILTER) and SO_LOCK_FILTER; a unix pair's
+ * and listener's buffer sizes.
+ *
+ * sockopts serve DIR (root): sets them to values other than the default on
+ *   fd 3  a TCP listener on 127.0.0.1: timeouts, SO_TIMESTAMPNS_NEW, a
+ *         filter that passes everything, locked; TCP_DEFER_ACCEPT 7 (a
+ *         retransmission period, as getsockopt() reads it),
+ *         TCP_CONGESTION reno;
+ *   fd 4  a UDP socket bound to 127.0.0.1: SO_RCVTIMEO of 300 ms,
+ *         SO_TIMESTAMP, a filter that drops a datagram starting with 'x';
+ *   fd 5  a raw IPv4 socket of protocol 253: SO_SNDTIMEO, SO_TIMESTAMPING;
+ *   fd 6  a unix stream pair's end holding "hello": SO_RCVTIMEO of 200 ms,
+ *         SO_SNDBUF, SO_RCVBUF, SO_PEEK_OFF 2;
+ *   fd 7  its peer: SO_SNDTIMEO, SO_SNDBUF;
+ *   fd 8  a unix datagram pair's end: SO_TIMESTAMPNS, a filter that drops
+ *         a datagram starting with 'x', locked;
+ *   fd 9  its peer: SO_TIMESTAMPING_NEW;
+ *   fd 10 a unix listener on an abstract name: SO_RCVTIMEO of 248 ms,
+ *         SO_RCVBUF, SO_SNDBUF;
+ *   fd 11 a unix datagram socket bound to an abstract name: SO_RCVTIMEO,
+ *         SO_TIMESTAMP_NEW;
+ *   fd 12 a NETLINK_ROUTE socket: SO_RCVTIMEO of 160 ms, SO_TIMESTAMP, a
+ *         filter that passes everything;
+ *   fd 13 a packet socket of no protocol: SO_SNDTIMEO, SO_TIMESTAMPNS, a
+ *         filter that drops everything, locked.
+ * Prints READY; after DIR/go each reads every option back as it was
+ * (getsockopt(), SO_GET_FILTER), and they still work: the UDP socket's and
+ * the unix datagram pair's filters drop an 'x' datagram and pass another,
+ * which comes with its SCM_TIMESTAMP (SCM_TIMESTAMPNS); the bound unix
+ * socket's datagram with SO_TIMESTAMP_NEW's; a recv() (accept()) with
+ * nothing to read times out after about its SO_RCVTIMEO with EAGAIN, not
+ * EINTR; a MSG_PEEK on the unix stream pair's end reads from its peek
+ * offset; the TCP listener accepts a connection once its client wrote.
+ *
+ * sockopts refused KIND DIR: fd 3 with what a checkpoint refuses by name:
+ * "ebpf", a UDP socket with an eBPF filter (SO_ATTACH_BPF); "opt-id", a UDP
+ * socket with SO_TIMESTAMPING's SOF_TIMESTAMPING_OPT_ID; "unix-queued", a
+ * unix datagram pair's end with SO_TIMESTAMP and a datagram queued. Prints
+ * READY; after DIR/go checks fd 3 still has it ("kept-running").
+ *
+ * sockopts probe-bpf: exits 0 if this kernel loads an eBPF socket filter,
+ * 3 if not (no bpf(): the debug kernel's CONFIG_BPF_SYSCALL is off).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/net_tstamp.h>
+#include <linux/netlink.h>
+
+#include "check.h"
+#include "fd_wait.h"
+#include "sync.h"
+
+#define FIRST_FD 3
+#define NR_FDS 11
+#define MAX_INSNS 8
+
+static const char *const names[NR_FDS] = {
+	"tcp-listener",
+	"udp",
+	"raw",
+	"unix-stream-pair",
+	"unix-stream-peer",
+	"unix-dgram-pair",
+	"unix-dgram-peer",
+	"unix-listener",
+	"unix-dgram-bound",
+	"netlink",
+	"packet",
+};
+
+/* Every option a SocketOptions holds, as getsockopt() reads it. */
+struct opts {
+	struct timeval rcvtimeo, sndtimeo;
+	int timestamp, timestampns, timestamp_new, timestampns_new;
+	int timestamping, lock_filter, rcvbuf, sndbuf, peek_off;
+	int filter_len;
+	struct sock_filter filter[MAX_INSNS];
+};
+
+/* Passes everything, drops everything; drops what starts with 'x' at offset 8 (UDP) or 0 (unix). */
+static struct sock_filter pass_all[] = { BPF_STMT(BPF_RET | BPF_K, 0xffff) };
+static struct sock_filter drop_all[] = { BPF_STMT(BPF_RET | BPF_K, 0) };
+#define DROP_X(offset)                                                  \
+	{                                                               \
+		BPF_STMT(BPF_LD | BPF_B | BPF_ABS, offset),             \
+			BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 'x', 0, 1), \
+			BPF_STMT(BPF_RET | BPF_K, 0),                   \
+			BPF_STMT(BPF_RET | BPF_K, 0xffff)               \
+	}
+static struct sock_filter drop_x_udp[] = DROP_X(8);
+static struct sock_filter drop_x_unix[] = DROP_X(0);
+
+static void set_timeo(int fd, int name, long usec)
+{
+	struct timeval tv = { .tv_sec = usec / 1000000,
+			      .tv_usec = usec % 1000000 };
+
+	if (setsockopt(fd, SOL_SOCKET, name, &tv, sizeof(tv)))
+		die("setsockopt timeout");
+}
+
+static void attach(int fd, struct sock_filter *insns, unsigned short len,
+		   int lock)
+{
+	struct sock_fprog prog = { .len = len, .filter = insns };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)))
+		die("SO_ATTACH_FILTER");
+	if (lock)
+		set_int_opt(fd, SOL_SOCKET, SO_LOCK_FILTER, 1);
+}
+
+static int get_int(int fd, int name)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, name, &val, &len))
+		return -errno;
+	return val;
+}
+
+static void read_opts(int fd, struct opts *o)
+{
+	socklen_t len = sizeof(o->rcvtimeo);
+
+	memset(o, 0, sizeof(*o));
+	getsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &o->rcvtimeo, &len);
+	len = sizeof(o->sndtimeo);
+	getsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &o->sndtimeo, &len);
+	o->timestamp = get_int(fd, SO_TIMESTAMP_OLD);
+	o->timestampns = get_int(fd, SO_TIMESTAMPNS_OLD);
+	o->timestamp_new = get_int(fd, SO_TIMESTAMP_NEW);
+	o->timestampns_new = get_int(fd, SO_TIMESTAMPNS_NEW);
+	o->timestamping = get_int(fd, SO_TIMESTAMPING_OLD);
+	o->lock_filter = get_int(fd, SO_LOCK_FILTER);
+	o->rcvbuf = get_int(fd, SO_RCVBUF);
+	o->sndbuf = get_int(fd, SO_SNDBUF);
+	o->peek_off = get_int(fd, SO_PEEK_OFF);
+	len = MAX_INSNS; /* SO_GET_FILTER counts instructions */
+	if (getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, o->filter, &len))
+		o->filter_len = -errno;
+	else
+		o->filter_len = len;
+}
+
+static void show_opts(char *buf, size_t size, const struct opts *o)
+{
+	snprintf(
+		buf, size,
+		"rcvtimeo %ld.%06ld sndtimeo %ld.%06ld ts %d tsns %d ts_new %d tsns_new %d "
+		"tsing %#x lock %d rcvbuf %d sndbuf %d peek_off %d filter %d insns (first k %u)",
+		(long)o->rcvtimeo.tv_sec, (long)o->rcvtimeo.tv_usec,
+		(long)o->sndtimeo.tv_sec, (long)o->sndtimeo.tv_usec,
+		o->timestamp, o->timestampns, o->timestamp_new,
+		o->timestampns_new, o->timestamping, o->lock_filter, o->rcvbuf,
+		o->sndbuf, o->peek_off, o->filter_len,
+		o->filter_len > 0 ? o->filter[0].k : 0);
+}
+
+static struct sockaddr_in loopback(int fd)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len))
+		die("bind");
+	return a;
+}
+
+static struct sockaddr_un abstract(const char *what, socklen_t *len)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+	*len = offsetof(struct sockaddr_un, sun_path) + 1 +
+	       snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1,
+			"cpt-sockopts-%s-%d", what, getpid());
+	return a;
+}
+
+/* The sockets of serve(), at fds 3 to 13. */
+static void make_sockets(void)
+{
+	struct sockaddr_un un;
+	socklen_t un_len;
+	int sv[2], fd;
+
+	fd = fd_at(socket(AF_INET, SOCK_STREAM, 0), 3);
+	loopback(fd);
+	if (listen(fd, 4))
+		die("listen");
+	set_timeo(fd, SO_RCVTIMEO, 1500000);
+	set_timeo(fd, SO_SNDTIMEO, 2000000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS_NEW, 1);
+	attach(fd, pass_all, 1, 1);
+	set_int_opt(fd, SOL_TCP, TCP_DEFER_ACCEPT, 7);
+	if (setsockopt(fd, SOL_TCP, TCP_CONGESTION, "reno", 4))
+		die("TCP_CONGESTION");
+
+	fd = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 4);
+	loopback(fd);
+	set_timeo(fd, SO_RCVTIMEO, 300000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+	attach(fd, drop_x_udp, 4, 0);
+
+	fd = fd_at(socket(AF_INET, SOCK_RAW, 253), 5);
+	set_timeo(fd, SO_SNDTIMEO, 40000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+		    SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	fd_at(sv[0], 6);
+	fd_at(sv[1], 7);
+	set_timeo(6, SO_RCVTIMEO, 200000);
+	set_int_opt(6, SOL_SOCKET, SO_SNDBUF, 40000);
+	set_int_opt(6, SOL_SOCKET, SO_RCVBUF, 50000);
+	set_int_opt(6, SOL_SOCKET, SO_PEEK_OFF, 2);
+	set_timeo(7, SO_SNDTIMEO, 700000);
+	set_int_opt(7, SOL_SOCKET, SO_SNDBUF, 60000);
+	if (write(7, "hello", 5) != 5)
+		die("write");
+
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+		die("socketpair");
+	fd_at(sv[0], 8);
+	fd_at(sv[1], 9);
+	set_int_opt(8, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
+	attach(8, drop_x_unix, 4, 1);
+	set_int_opt(9, SOL_SOCKET, SO_TIMESTAMPING_NEW,
+		    SOF_TIMESTAMPING_RX_SOFTWARE);
+
+	fd = fd_at(socket(AF_UNIX, SOCK_STREAM, 0), 10);
+	un = abstract("listener", &un_len);
+	if (bind(fd, (struct sockaddr *)&un, un_len) || listen(fd, 4))
+		die("unix listener");
+	set_timeo(fd, SO_RCVTIMEO, 248000);
+	set_int_opt(fd, SOL_SOCKET, SO_RCVBUF, 70000);
+	set_int_opt(fd, SOL_SOCKET, SO_SNDBUF, 80000);
+
+	fd = fd_at(socket(AF_UNIX, SOCK_DGRAM, 0), 11);
+	un = abstract("dgram", &un_len);
+	if (bind(fd, (struct sockaddr *)&un, un_len))
+		die("unix bind");
+	set_timeo(fd, SO_RCVTIMEO, 3000000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_NEW, 1);
+
+	fd = fd_at(socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE), 12);
+	set_timeo(fd, SO_RCVTIMEO, 160000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+	attach(fd, pass_all, 1, 0);
+
+	fd = fd_at(socket(AF_PACKET, SOCK_DGRAM, 0), 13);
+	set_timeo(fd, SO_SNDTIMEO, 124000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
+	attach(fd, drop_all, 1, 1);
+}
+
+/* recv() on fd (accept() if listener) with nothing there: fails with EAGAIN after about ms. */
+static void check_times_out(const char *name, int fd, int listener, long ms)
+{
+	struct timespec start;
+	char buf[16];
+	long took;
+	int ret, err;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	ret = listener ? accept(fd, NULL, NULL) :
+			 (int)recv(fd, buf, sizeof(buf), 0);
+	err = errno;
+	took = ms_since(&start);
+	/* TCG is slow: late is fine within seconds, early is not. */
+	check(name,
+	      ret < 0 && err == EAGAIN && took >= ms * 9 / 10 &&
+		      took < ms + 5000,
+	      "returned %d (%s) after %ld ms, SO_RCVTIMEO %ld ms", ret,
+	      ret < 0 ? strerror(err) : "data", took, ms);
+}
+
+/* Receives one datagram: its payload in buf, the type of its SOL_SOCKET cmsg in *cmsg_type. */
+static ssize_t recv_stamped(int fd, char *buf, size_t size, int *cmsg_type)
+{
+	union {
+		char b[CMSG_SPACE(64)];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = buf, .iov_len = size - 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = u.b,
+			      .msg_controllen = sizeof(u.b) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	*cmsg_type = 0;
+	n = fd_readable(fd, 5000) ? recvmsg(fd, &msg, MSG_DONTWAIT) : -1;
+	if (n < 0)
+		return n;
+	buf[n] = '\0';
+	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET)
+			*cmsg_type = c->cmsg_type;
+	return n;
+}
+
+/* 'x' then "ok" sent to fd from from: the filter drops the first, "ok" comes with cmsg type want. */
+static void check_filtered(const char *name, int fd, int from,
+			   const struct sockaddr *to, socklen_t to_len,
+			   int want)
+{
+	char buf[32];
+	int type;
+	ssize_t n;
+
+	if (sendto(from, "xdrop", 5, 0, to, to_len) != 5 ||
+	    sendto(from, "ok", 2, 0, to, to_len) != 2)
+		die("sendto");
+	n = recv_stamped(fd, buf, sizeof(buf), &type);
+	check(name, n == 2 && !strcmp(buf, "ok") && type == want,
+	      "received %zd bytes \"%s\", cmsg type %d (want \"ok\" with %d)",
+	      n, n >= 0 ? buf : "", type, want);
+}
+
+/* TCP_DEFER_ACCEPT and TCP_CONGESTION of fd, as text. */
+static void tcp_opts(int fd, char *buf, size_t size)
+{
+	char cc[16] = "";
+	socklen_t len = sizeof(cc) - 1;
+	int defer = -1;
+	socklen_t dlen = sizeof(defer);
+
+	getsockopt(fd, SOL_TCP, TCP_DEFER_ACCEPT, &defer, &dlen);
+	getsockopt(fd, SOL_TCP, TCP_CONGESTION, cc, &len);
+	snprintf(buf, size, "TCP_DEFER_ACCEPT %d TCP_CONGESTION %s", defer, cc);
+}
+
+static int serve(const char *go)
+{
+	struct opts before[NR_FDS], after;
+	char was[256], now[256], tcp_was[64], tcp_now[64];
+	struct sockaddr_in udp;
+	struct sockaddr_un un;
+	socklen_t len;
+	char buf[16];
+	int i, s, type;
+	ssize_t n;
+
+	make_sockets();
+	for (i = 0; i < NR_FDS; i++)
+		read_opts(FIRST_FD + i, &before[i]);
+	tcp_opts(3, tcp_was, sizeof(tcp_was));
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	for (i = 0; i < NR_FDS; i++) {
+		read_opts(FIRST_FD + i, &after);
+		show_opts(was, sizeof(was), &before[i]);
+		show_opts(now, sizeof(now), &after);
+		check(names[i], !memcmp(&before[i], &after, sizeof(after)),
+		      "%s (was %s)", now, was);
+	}
+
+	tcp_opts(3, tcp_now, sizeof(tcp_now));
+	check("tcp-listener-tcp-options",
+	      !strcmp(tcp_was, tcp_now) && strstr(tcp_now, " 7 ") &&
+		      strstr(tcp_now, "reno"),
+	      "%s (was %s)", tcp_now, tcp_was);
+
+	len = sizeof(udp);
+	s = socket(AF_INET, SOCK_DGRAM, 0);
+	if (s < 0 || getsockname(4, (struct sockaddr *)&udp, &len))
+		die("udp");
+	check_filtered("udp-filter-timestamp", 4, s, (struct sockaddr *)&udp,
+		       len, SCM_TIMESTAMP);
+	close(s);
+	check_times_out("udp-rcvtimeo", 4, 0, 300);
+
+	n = recv(6, buf, sizeof(buf), MSG_PEEK);
+	check("unix-stream-peek-off", n == 3 && !memcmp(buf, "llo", 3),
+	      "peeked %zd bytes \"%.*s\"", n, n > 0 ? (int)n : 0, buf);
+	n = recv(6, buf, sizeof(buf), 0);
+	check("unix-stream-queue", n == 5 && !memcmp(buf, "hello", 5),
+	      "read %zd bytes", n);
+	check_times_out("unix-stream-rcvtimeo", 6, 0, 200);
+
+	check_filtered("unix-dgram-filter-timestampns", 8, 9, NULL, 0,
+		       SCM_TIMESTAMPNS);
+	check_times_out("unix-listener-rcvtimeo", 10, 1, 248);
+
+	un = abstract("dgram", &len);
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	if (s < 0 || sendto(s, "new", 3, 0, (struct sockaddr *)&un, len) != 3)
+		die("unix sendto");
+	close(s);
+	n = recv_stamped(11, buf, sizeof(buf), &type);
+	check("unix-dgram-bound-timestamp-new",
+	      n == 3 && type == SO_TIMESTAMP_NEW,
+	      "received %zd bytes, cmsg type %d (want %d)", n, type,
+	      SO_TIMESTAMP_NEW);
+
+	check_times_out("netlink-rcvtimeo", 12, 0, 160);
+
+	len = sizeof(udp);
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	if (s < 0 || getsockname(3, (struct sockaddr *)&udp, &len) ||
+	    connect(s, (struct sockaddr *)&udp, len) || write(s, "x", 1) != 1)
+		die("tcp connect");
+	/* TCP_DEFER_ACCEPT: the connection is there once its data is. */
+	i = fd_readable(3, 5000) ? accept(3, NULL, NULL) : -1;
+	check("tcp-accepts", i >= 0,
+	      "accept() on the filtered listener: %d (%s)", i,
+	      i < 0 ? strerror(errno) : "ok");
+	close(s);
+	return check_exit_status();
+}
+
+/* An eBPF socket filter program that passes everything, loaded with bpf(). */
+static int ebpf_pass_all(void)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K,
+		  .dst_reg = BPF_REG_0,
+		  .imm = 0xffff },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr = {
+		.prog_type = BPF_PROG_TYPE_SOCKET_FILTER,
+		.insns = (uintptr_t)insns,
+		.insn_cnt = 2,
+		.license = (uintptr_t) "GPL",
+	};
+
+	return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+static int refused(const char *kind, const char *go)
+{
+	int fd, sv[2], ok, prog;
+
+	if (!strcmp(kind, "ebpf")) {
+		fd = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 3);
+		prog = ebpf_pass_all();
+		if (prog < 0)
+			die("bpf");
+		set_int_opt(fd, SOL_SOCKET, SO_ATTACH_BPF, prog);
+		/* The filter holds the program: no bpf fd for a checkpoint to refuse first. */
+		close(prog);
+	} else if (!strcmp(kind, "opt-id")) {
+		fd = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 3);
+		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+			    SOF_TIMESTAMPING_OPT_ID |
+				    SOF_TIMESTAMPING_TX_SOFTWARE |
+				    SOF_TIMESTAMPING_SOFTWARE);
+	} else if (!strcmp(kind, "unix-queued")) {
+		if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sv))
+			die("socketpair");
+		fd = fd_at(sv[0], 3);
+		fd_at(sv[1], 4);
+		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+		if (write(4, "q", 1) != 1)
+			die("write");
+	} else {
+		return 2;
+	}
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	if (!strcmp(kind, "ebpf")) {
+		socklen_t len = 0;
+
+		/* An eBPF filter has no classic program to give back: EACCES. */
+		ok = getsockopt(fd, SOL_SOCKET, SO_GET_FILTER, NULL, &len) &&
+		     errno == EACCES;
+	} else if (!strcmp(kind, "opt-id")) {
+		ok = get_int(fd, SO_TIMESTAMPING_OLD) & SOF_TIMESTAMPING_OPT_ID;
+	} else {
+		ok = get_int(fd, SO_TIMESTAMP_OLD) == 1 && fd_readable(fd, 0);
+	}
+	check("kept-running", ok, "fd 3 still has its %s", kind);
+	return check_exit_status();
+}
+
+int main(int argc, char **argv)
+{
+	char go[PATH_MAX];
+
+	if (argc == 3 && !strcmp(argv[1], "serve")) {
+		snprintf(go, sizeof(go), "%s/go", argv[2]);
+		return serve(go);
+	}
+	/* Whether this kernel loads an eBPF socket filter (CONFIG_BPF_SYSCALL): 0, or 3. */
+	if (argc == 2 && !strcmp(argv[1], "probe-bpf")) {
+		if (ebpf_pass_all() >= 0)
+			return 0;
+		perror("bpf(BPF_PROG_LOAD)");
+		return 3;
+	}
+	if (argc == 4 && !strcmp(argv[1], "refused")) {
+		snprintf(go, sizeof(go), "%s/go", argv[3]);
+		return refused(argv[2], go);
+	}
+	fprintf(stderr, "usage: sockopts serve DIR | refused KIND DIR\n");
+	return 2;
+}
