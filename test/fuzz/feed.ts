@@ -171,6 +171,11 @@ export function log(line: string): void {
  */
 export const SEED_WORK_DIR = '/tmp/cpt-fuzz-seeds';
 
+/** A seed's work directory: while it is there, what the seed's image names on the guest's tmpfs is there too. */
+function seedWorkDir(spec: SeedSpec): string {
+  return join(SEED_WORK_DIR, `${spec.name}.d`);
+}
+
 /**
  * Makes the images of `specs` missing from `seedsDir` (as root), each
  * NAME.img: checkpoint --kill of the workload once READY. Images kept from
@@ -184,7 +189,7 @@ export async function makeSeeds(addon: CptAddon, seedsDir: string, specs: readon
   mkdirSync(SEED_WORK_DIR, { recursive: true, mode: 0o755 });
   for (const spec of specs) {
     const image = join(dir, `${spec.name}.img`);
-    const work = join(SEED_WORK_DIR, `${spec.name}.d`);
+    const work = seedWorkDir(spec);
     const kept = existsSync(image);
     if (kept && existsSync(work)) continue;
     rmSync(work, { recursive: true, force: true });
@@ -276,10 +281,15 @@ export function prepareHugePages(): number {
 
 /**
  * Gives the huge pages back when nothing holds them any more: the mount
- * (its file's pages), the segments, and the pool as it was.
+ * (its file's pages), the segments, and the pool as it was. The unmount
+ * takes the file the hugetlb seed's image names with it, so its work
+ * directory goes too: the next run of the boot (makeSeeds()) runs its
+ * workload again to make the file, where it would otherwise find the work
+ * directory, think the seed's files there, and fail to restart the seed.
  */
 export function releaseHugePages(was: number): void {
   spawnSync('umount', [HUGETLB_MOUNT]);
+  for (const spec of SEED_SPECS) if (spec.hugePages === true) rmSync(seedWorkDir(spec), { recursive: true, force: true });
   spawnSync('ipcrm', ['--all=shm']);
   writeFileSync('/proc/sys/vm/nr_hugepages', String(was));
 }

@@ -46,26 +46,33 @@ interface Batch {
   readonly users: readonly User[];
   /** Where its failing mutants are kept after the boot (under .cache/fuzz, where `npm run fuzz` saves its own). */
   readonly failures: string;
+  /**
+   * A second batch of these images' mutants, by root, resumed in the same
+   * boot where the first ended (as a long run's batches may be): what the
+   * first run's end undid (the hugetlbfs mount) is made again.
+   */
+  readonly resume?: { readonly images: readonly string[]; readonly count: number };
 }
 
 /** A fixed-seed batch of mutants of `images`, and its checks (named after the row). */
 function fuzzRun(batch: Batch): Scenario['run'] {
-  const { name, images, count, users, failures: failuresDir } = batch;
+  const { name, images, count, users, failures: failuresDir, resume } = batch;
+  const options = {
+    // Outside the scenario's directory, whose images the driver round-trips: these are big.
+    seedsDir: '/tmp/cpt-fuzz-ci-seeds',
+    outDir: join(packageRoot, '.cache', 'fuzz', failuresDir),
+    images,
+    seed: SEED,
+    start: 0,
+    count,
+    timeoutMs: 20_000,
+    users,
+    keepGoing: true,
+  };
   return {
     kind: 'custom',
     run: async (context) => {
-      const summaries = await runFuzz(loadAddon(), {
-        // Outside the scenario's directory, whose images the driver round-trips: these are big.
-        seedsDir: '/tmp/cpt-fuzz-ci-seeds',
-        outDir: join(packageRoot, '.cache', 'fuzz', failuresDir),
-        images,
-        seed: SEED,
-        start: 0,
-        count,
-        timeoutMs: 20_000,
-        users,
-        keepGoing: true,
-      });
+      const summaries = await runFuzz(loadAddon(), options);
       const all = summaries.map(formatSummary).join(' | ');
       const failures = summaries.flatMap((s) => s.failures);
       const listed = (what: string): string =>
@@ -91,13 +98,20 @@ function fuzzRun(batch: Batch): Scenario['run'] {
       context.result(`${name}.no-hang`, everyUser && summaries.every((s) => s.hangs === 0), listed('hang') || all);
       context.result(`${name}.clean-errors`, everyUser && summaries.every((s) => s.unclean === 0), listed('unclean-error') || all);
       context.result(`${name}.no-stray-task`, everyUser && summaries.every((s) => s.leaked === 0), listed('leaked-task') || all);
+      if (resume !== undefined) {
+        const [again] = await runFuzz(loadAddon(), { ...options, ...resume, start: count, users: ['root'] });
+        const clean = again?.mutants === resume.count && again.failures.length === 0 && again.hangs + again.leaked + again.unclean === 0;
+        const what =
+          again === undefined ? 'no summary' : `${formatSummary(again)}; ${again.failures.map((f) => `${f.what}: ${f.detail}`).join('; ')}`;
+        context.result(`${name}.same-boot-resume`, clean, what);
+      }
       await context.shell('fuzz', 'module_unloads');
     },
   };
 }
 
 /** The checks of a batch's row; `seeds` says what they are. */
-function fuzzChecks(name: string, seeds: string): Scenario['checks'] {
+function fuzzChecks(name: string, seeds: string, resume?: string): Scenario['checks'] {
   return {
     [`${name}.seeds-restore`]: `the seed images (${seeds}) restore unmutated`,
     [`${name}.mutants`]: `the fixed-seed batch of structured mutants of ${seeds} is fed`,
@@ -106,6 +120,11 @@ function fuzzChecks(name: string, seeds: string): Scenario['checks'] {
     [`${name}.no-hang`]: `no structured mutant of ${seeds} makes restart hang`,
     [`${name}.clean-errors`]: `every structured mutant of ${seeds} ends in an errno, a refusal of the image or a restored tree`,
     [`${name}.no-stray-task`]: `no structured mutant of ${seeds} leaves a task behind`,
+    ...(resume === undefined
+      ? {}
+      : {
+          [`${name}.same-boot-resume`]: `a second batch of mutants of ${resume}, resumed in the same boot, restores its seeds and feeds every mutant cleanly`,
+        }),
     [`${name}.module-unloads`]: `the module unloads after the structured mutants of ${seeds}`,
   };
 }
@@ -126,9 +145,20 @@ export const fuzzScenarios: readonly Scenario[] = [
     timeoutSeconds: 230,
     // Was 37: 23.8 s in the whole run of 2026-12-07 11:03 (a loaded host), 21.2 s in that of 10:12 (idle).
     costSeconds: 24,
+    run: fuzzRun({
+      name: 'fuzz-kinds',
+      images: KIND_SEEDS,
+      count: 80,
+      users: ['root'],
+      failures: 'ci-kinds-failures',
+      resume: { images: ['hugetlb'], count: 4 },
+    }),
+    timeoutSeconds: 230,
+    costSeconds: 40,
     checks: fuzzChecks(
       'fuzz-kinds',
       'established TCP connections, closing and half-closed ones, unix datagram sockets (with files in flight), files in flight in unix connections not accepted yet, fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',
+      'hugetlb memory (whose file the first batch unmounted)',
     ),
   },
 ];
