@@ -42,9 +42,9 @@ test('a session leader root with a child, a thread, a zombie and a leaderless gr
     'clone 12 30',
     'setpgid 30 30',
     'setpgid 12 30',
-    'exit 13 10752',
     'exit 30 0',
     'reap 12 30',
+    'exit 13 10752',
   ]);
   t.is(plan.launch, 0);
   t.deepEqual(
@@ -52,6 +52,18 @@ test('a session leader root with a child, a thread, a zombie and a leaderless gr
     ['restore', 'restore', 'restore', 'transient', 'transient'],
   );
   t.true(plan.tasks[1]!.thread);
+});
+
+test("a zombie that is the first member of a group whose leader is gone reaps the group's placeholder before it exits", (t) => {
+  // The fuzzer's mutant 15633 of seed 20 (the tree seed's zombie moved to
+  // group 1023): the zombie exited first and the build waited forever for it
+  // to reap the placeholder it had made.
+  const plan = planTree({ tasks: [task(10, 1, 10, 10), task(11, 10, 1023, 10, { zombie: true, exitStatus: 3 << 8 })] }, { pidns: false });
+  const steps = plan.steps.map(
+    (s) =>
+      `${opName(s.op)} ${plan.tasks[s.actor]!.pid}${s.op === BUILD_OPS.clone || s.op === BUILD_OPS.reap ? ` ${plan.tasks[s.target]!.pid}` : ''}`,
+  );
+  t.deepEqual(steps, ['setsid 10', 'clone 10 11', 'clone 11 1023', 'setpgid 1023', 'setpgid 11', 'exit 1023', 'reap 11 1023', 'exit 11']);
 });
 
 test('--pidns: an init launches the root', (t) => {

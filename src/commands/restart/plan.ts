@@ -21,7 +21,8 @@
 //   sibling with CLONE_PARENT: only a member of a session can create
 //   another, and this way the parent stays theirs.
 // - Zombies are created like the others and exit with their saved status
-//   at the end; their parents, restored, find them as zombies.
+//   at the end, after the placeholders (which one may have created) are
+//   reaped; their parents, restored, find them as zombies.
 // - The root's session and group, when no task of the tree leads them (a
 //   shell started the root), are the restarting cptctl's.
 // - With --pidns the tree is built under a new pid namespace's init, which
@@ -206,12 +207,15 @@ export function planTree(tree: Tree, options: PlanOptions): BuildPlan {
   };
   for (const p of processes) join(p);
 
-  for (const p of processes) {
-    if (p.zombie) step('exit', index.get(p.pid)!, 0, p.exitStatus);
-  }
+  // Placeholders go before the zombies: a placeholder's creator may be a
+  // zombie (the first member of a group whose leader is gone), which must
+  // reap it before it exits itself, or the build waits for it forever.
   for (const holder of [...placeholders.values(), ...sessionHolders.values()]) {
     step('exit', holder.task);
     step('reap', holder.creator, holder.task);
+  }
+  for (const p of processes) {
+    if (p.zombie) step('exit', index.get(p.pid)!, 0, p.exitStatus);
   }
   const userns = options.userns ?? null;
   if (userns !== null && !options.pidns) throw new Error('planTree: a user namespace needs a pid namespace');
