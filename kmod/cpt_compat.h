@@ -527,8 +527,9 @@ int cpt_udp_check_pair(struct socket **rx, struct socket **tx, struct sockaddr_i
  * cpt_compat_udp_cork.c: the data a UDP (UDP-Lite) socket holds corked,
  * with MSG_MORE or UDP_CORK. cpt_compat_udp_cork() reads it under the
  * socket's lock: its payload into data (room for CPT_UDP_MAX_PAYLOAD
- * bytes), and what a send to dest would have to cork again.
- * Checked: udp_cork.
+ * bytes), and what a send to dest would have to cork again;
+ * cpt_compat_sock_corked(), without the lock, whether a UDP, ping or raw
+ * socket holds any. Checked: udp_cork.
  */
 struct cpt_udp_cork {
 	const char *unsaved;		/* why it cannot be saved, or NULL */
@@ -540,6 +541,7 @@ struct cpt_udp_cork {
 };
 
 void cpt_compat_udp_cork(struct sock *sk, struct cpt_udp_cork *c, u8 *data);
+bool cpt_compat_sock_corked(struct sock *sk);
 int cpt_check_udp_cork(void);
 /* unix connections not accepted yet (cpt_unix_listener.c) */
 int cpt_check_unix_embryo(void);

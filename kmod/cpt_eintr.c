@@ -19,10 +19,13 @@
  *    still gets its -EINTR;
  *  - send*(), write() and writev() with a send timeout: the same on a unix
  *    socket and on TCP, which return what they had queued before the wait;
- *    on TCP not with MSG_FASTOPEN or TCP_FASTOPEN_CONNECT, where the wait
- *    is a connect()'s that may have sent data in its SYN already. On other
- *    sockets an error may have done something (UDP and raw sockets drop
- *    the data corked before it): the task is not woken (HOLD);
+ *    on TCP not with MSG_FASTOPEN or a fast open connect() deferred to the
+ *    send, where the wait is a connect()'s that may have sent data in its
+ *    SYN already. On UDP, raw and ping sockets, the same when nothing is
+ *    corked; with data corked (MSG_MORE, UDP_CORK), any error of a send,
+ *    -ERESTARTSYS of no timeout too, drops it (udp_sendmsg() flushes the
+ *    pending frames): the task is not woken (HOLD), whatever its timeout.
+ *    On other sockets an error may have done something: HOLD;
  *  - semop() and semtimedop(): -EINTR once the wait was taken off the
  *    set's queue, no operation done: made again, as io_getevents();
  *  - connect() with a send timeout: made again, it would end its timeout
@@ -230,6 +233,13 @@ static struct file *cpt_eintr_sock_file(struct task_struct *t, int fd)
 	return file;
 }
 
+/* A UDP (UDP-Lite), ICMP ping or raw socket: ip_append_data()'s, that may cork. */
+static bool cpt_eintr_datagram(struct sock *sk)
+{
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       (sk->sk_type == SOCK_DGRAM || sk->sk_type == SOCK_RAW);
+}
+
 /* Whether a send's -EINTR on sk means it queued nothing and did nothing else. */
 static bool cpt_eintr_send_undone(struct sock *sk, unsigned long flags)
 {
@@ -255,9 +265,14 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
 		ret = CPT_EINTR_RESTART;
 		break;
 	case CPT_EINTR_OP_SEND:
+		if (cpt_eintr_datagram(sk) && cpt_compat_sock_corked(sk)) {
+			*what = "a send on a socket with data corked, which any error drops";
+			ret = CPT_EINTR_HOLD;
+			break;
+		}
 		if (READ_ONCE(sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
 			break;
-		if (cpt_eintr_send_undone(sk, c->flags)) {
+		if (cpt_eintr_datagram(sk) || cpt_eintr_send_undone(sk, c->flags)) {
 			ret = CPT_EINTR_RESTART;
 			break;
 		}
