@@ -419,6 +419,8 @@ int cpt_compat_tcp_send_fin(struct socket *sock);
 int cpt_compat_tcp_fin_acked(struct sock *sk);
 /* A restored connection in repair mode out of it, with its SO_REUSEADDR; 0 if not in it. */
 int cpt_compat_tcp_resume(struct sock *sk);
+/* A send on sk would be a fast open connect()'s, with data in its SYN. Not checked at load. */
+bool cpt_compat_tcp_defer_connect(struct sock *sk);
 int cpt_check_tcp_repair(void);
 
 /*

@@ -28,8 +28,12 @@
  *    On other sockets an error may have done something: HOLD;
  *  - semop() and semtimedop(): -EINTR once the wait was taken off the
  *    set's queue, no operation done: made again, as io_getevents();
- *  - connect() with a send timeout: made again, it would end its timeout
- *    with EALREADY instead of EINPROGRESS: the task is not woken (HOLD).
+ *  - connect() with a send timeout: on a unix socket, its -EINTR frees
+ *    what it had made (unix_stream_connect()), the socket unconnected:
+ *    made again. On TCP waiting for its handshake (SYN_SENT, SYN_RECV),
+ *    made again it would end its timeout with EALREADY instead of
+ *    EINPROGRESS: the task is not woken (HOLD); nor on other kinds
+ *    (SCTP...), whose -EINTR cpt does not know.
  *
  * A call made again waits its whole timeout again: a timeout is the least
  * a call waits, and a busy machine may wake it later too. A task not woken
@@ -48,7 +52,6 @@
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
 #include <linux/socket.h>
-#include <linux/tcp.h>
 #include <net/sock.h>
 #include <asm/unistd.h>
 #ifdef CONFIG_IA32_EMULATION
@@ -233,6 +236,12 @@ static struct file *cpt_eintr_sock_file(struct task_struct *t, int fd)
 	return file;
 }
 
+static bool cpt_eintr_tcp(struct sock *sk)
+{
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
+}
+
 /* A UDP (UDP-Lite), ICMP ping or raw socket: ip_append_data()'s, that may cork. */
 static bool cpt_eintr_datagram(struct sock *sk)
 {
@@ -245,9 +254,7 @@ static bool cpt_eintr_send_undone(struct sock *sk, unsigned long flags)
 {
 	if (sk->sk_family == AF_UNIX)
 		return true;
-	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
-	       sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
-	       !(flags & MSG_FASTOPEN) && !tcp_sk(sk)->fastopen_connect;
+	return cpt_eintr_tcp(sk) && !(flags & MSG_FASTOPEN) && !cpt_compat_tcp_defer_connect(sk);
 }
 
 static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_eintr_call *c,
@@ -256,6 +263,7 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
 	struct file *file = cpt_eintr_sock_file(t, c->fd);
 	enum cpt_eintr ret = CPT_EINTR_NONE;
 	struct sock *sk;
+	long timeo;
 
 	if (!file)
 		return CPT_EINTR_NONE;
@@ -280,7 +288,17 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
 		ret = CPT_EINTR_HOLD;
 		break;
 	case CPT_EINTR_OP_CONNECT:
-		if (READ_ONCE(sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
+		/* No timeout: -ERESTARTSYS; 0: connect() never waits. */
+		timeo = READ_ONCE(sk->sk_sndtimeo);
+		if (timeo == MAX_SCHEDULE_TIMEOUT || !timeo)
+			break;
+		if (sk->sk_family == AF_UNIX) {
+			ret = CPT_EINTR_RESTART;
+			break;
+		}
+		/* inet_wait_for_connect()'s states: in no other does TCP's connect() wait */
+		if (cpt_eintr_tcp(sk) &&
+		    !((1 << READ_ONCE(sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV)))
 			break;
 		*what = "a connect() with SO_SNDTIMEO, which cannot be made again";
 		ret = CPT_EINTR_HOLD;
