@@ -318,18 +318,21 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
  */
 enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
 {
-	const struct pt_regs *regs = task_pt_regs(t);
+	const struct pt_regs *regs;
 	struct cpt_eintr_call c = {};
 
 	*what = NULL;
-	if ((long)regs->orig_ax < 0)
+	/* t's registers are on its stack, which its exit frees: pinned, NONE if gone. */
+	if (!try_get_task_stack(t))
 		return CPT_EINTR_NONE;
-	if (!cpt_compat_syscall_32bit(t))
+	regs = task_pt_regs(t);
+	if ((long)regs->orig_ax >= 0 && !cpt_compat_syscall_32bit(t))
 		cpt_eintr_call_64(regs, &c);
 #ifdef CONFIG_IA32_EMULATION
-	else
+	else if ((long)regs->orig_ax >= 0)
 		cpt_eintr_call_32(t, regs, &c);
 #endif
+	cpt_sym.put_task_stack(t);
 	switch (c.op) {
 	case CPT_EINTR_OP_NONE:
 		return CPT_EINTR_NONE;
