@@ -86,7 +86,8 @@ struct cpt_sem_undo_list {
 /*
  * cpt_compat.c: whether t's syscall (t blocked in it, or current's) is a
  * 32-bit one (x86's TS_COMPAT); whether a restart block was left by one;
- * the function t's restart_syscall() calls. Checked: restart_block.
+ * the function t's restart_syscall() calls. Checked: restart_block (the
+ * function; the mark only copied, clear from a 64-bit loader).
  */
 struct restart_block;
 typedef long (*cpt_restart_fn_t)(struct restart_block *rb);
