@@ -50,6 +50,7 @@
 #include <linux/mm.h>
 #include <linux/net.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/socket.h>
 #include <net/sock.h>
@@ -219,15 +220,20 @@ static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
  */
 static struct file *cpt_eintr_sock_file(struct task_struct *t, int fd)
 {
-	unsigned int n = fd;
-	struct file *file;
+	struct files_struct *files;
+	struct file *file = NULL;
 
 	if (fd < 0)
 		return NULL;
+	/* fd's slot only, as task_lookup_fd_rcu() (not exported) looks it up */
 	rcu_read_lock();
-	file = task_lookup_next_fd_rcu(t, &n);
-	if (file && (n != (unsigned int)fd || !get_file_rcu(file)))
+	task_lock(t);
+	files = t->files;
+	if (files)
+		file = files_lookup_fd_rcu(files, fd);
+	if (file && !get_file_rcu(file))
 		file = NULL;
+	task_unlock(t);
 	rcu_read_unlock();
 	if (file && !sock_from_file(file)) {
 		fput(file);

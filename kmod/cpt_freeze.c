@@ -138,6 +138,9 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 	enum cpt_eintr eintr;
 	const char *what;
 
+	/* Held: until it leaves that call, and it parks then. */
+	if (fz->eintr_hold)
+		return 0;
 	cpt_timed_wait_probe(task, &fz->seen);
 	if (fz->seen.compat) {
 		cpt_note("pid %d: asleep in a 32-bit %s with a timeout, %s: not supported\n",
