@@ -20,6 +20,8 @@
  *   accept           accept() on a unix listener, SO_RCVTIMEO 30 s
  *   compat-recv      recvfrom() as a 32-bit syscall (int $0x80) on a unix
  *                    datagram socket, SO_RCVTIMEO 30 s
+ *   unix-connect     connect() with SO_SNDTIMEO 30 s to a unix listener
+ *                    of backlog 0 whose queue is full, until main accepts
  * and at DIR/go main writes, drains and connects what they wait for.
  *
  * eintr_waits DIR waits: io_getevents() on AIO contexts: aio-data (a 30 s
@@ -82,14 +84,15 @@ enum kind {
 	SEM_TIMEOUT,
 	COMPAT_SEM,
 	CONNECT,
+	UNIX_CONNECT,
 	KINDS
 };
 
 static const char *const names[KINDS] = {
-	"recv-data",	 "recv-timeout", "tcp-recv",	"send-full",
-	"tcp-send-full", "accept",	 "compat-recv", "aio-data",
-	"aio-untimed",	 "aio-timeout",	 "sem-data",	"sem-timeout",
-	"compat-sem",	 "connect",
+	"recv-data",	 "recv-timeout", "tcp-recv",	 "send-full",
+	"tcp-send-full", "accept",	 "compat-recv",	 "aio-data",
+	"aio-untimed",	 "aio-timeout",	 "sem-data",	 "sem-timeout",
+	"compat-sem",	 "connect",	 "unix-connect",
 };
 
 struct waiter {
@@ -109,6 +112,7 @@ struct waiter {
 static struct waiter w[KINDS];
 static char *low; /* below 4 GiB, for the 32-bit syscall */
 static struct sockaddr_un listen_addr;
+static struct sockaddr_un full_addr; /* unix-connect's listener */
 static struct sockaddr_in connect_addr;
 static int aio_file;
 
@@ -224,6 +228,10 @@ static void *wait_thread(void *arg)
 		x->ret = connect(x->fd, (struct sockaddr *)&connect_addr,
 				 sizeof(connect_addr));
 		break;
+	case UNIX_CONNECT:
+		x->ret = connect(x->fd, (struct sockaddr *)&full_addr,
+				 sizeof(full_addr));
+		break;
 	default:
 		break;
 	}
@@ -319,6 +327,21 @@ static int setup_sockets(const char *dir)
 	    listen(l, 4) || set_timeout(l, SO_RCVTIMEO, LONG_MS) ||
 	    add(ACCEPT, l, -1, SYS_accept))
 		return -1;
+	/* backlog 0 and one connection queued: the next connect() waits */
+	full_addr.sun_family = AF_UNIX;
+	snprintf(full_addr.sun_path, sizeof(full_addr.sun_path),
+		 "%s/eintr-full.sock", dir);
+	unlink(full_addr.sun_path);
+	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	a = socket(AF_UNIX, SOCK_STREAM, 0);
+	b = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || a < 0 || b < 0 ||
+	    bind(l, (struct sockaddr *)&full_addr, sizeof(full_addr)) ||
+	    listen(l, 0) ||
+	    connect(a, (struct sockaddr *)&full_addr, sizeof(full_addr)) ||
+	    set_timeout(b, SO_SNDTIMEO, LONG_MS) ||
+	    add(UNIX_CONNECT, b, l, SYS_connect))
+		return -1;
 	low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
 	if (low == MAP_FAILED || socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) ||
@@ -412,6 +435,10 @@ static void give(void)
 			check("give", 0, "connect to the listener: %s",
 			      strerror(errno));
 	}
+	if (w[UNIX_CONNECT].used &&
+	    accept(w[UNIX_CONNECT].peer, NULL, NULL) < 0)
+		check("give", 0, "accept on unix-connect's listener: %s",
+		      strerror(errno));
 	cb.aio_fildes = aio_file;
 	cb.aio_buf = (unsigned long)buf;
 	cb.aio_nbytes = 4;
@@ -466,6 +493,8 @@ static void judge(const struct waiter *x)
 		break;
 	case CONNECT:
 		timeout = EINPROGRESS, ms = CONNECT_MS;
+		break;
+	case UNIX_CONNECT:
 		break;
 	default:
 		return;
