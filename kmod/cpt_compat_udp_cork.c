@@ -207,8 +207,8 @@ int cpt_check_udp_cork(void)
 		goto out;
 	}
 	cpt_compat_udp_cork(tx->sk, &c, data);
-	if (!cpt_compat_sock_corked(tx->sk) || c.family != AF_INET || c.corkflag || c.unsaved || c.len != 6 ||
-	    memcmp(data, "cptudp", 6) || memcmp(&c.dest, &to, sizeof(to)) ||
+	if (!cpt_compat_sock_corked(tx->sk) || c.family != AF_INET || c.corkflag || c.unsaved ||
+	    c.len != 6 || memcmp(data, "cptudp", 6) || memcmp(&c.dest, &to, sizeof(to)) ||
 	    memcmp(&c.source, &from, sizeof(from))) {
 		ret = cpt_compat_fail("data corked reads as %u bytes to %pISpc from %pISpc (%s)",
 				      c.len, &c.dest, &c.source, c.unsaved ?: "");
