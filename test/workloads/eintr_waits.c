@@ -290,6 +290,21 @@ static int add(enum kind k, int fd, int peer, long nr)
 	return 0;
 }
 
+/* A unix stream listener at DIR/name, its address in *addr; -1 if not. */
+static int unix_listener(const char *dir, const char *name, int backlog,
+			 struct sockaddr_un *addr)
+{
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	addr->sun_family = AF_UNIX;
+	snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/%s", dir, name);
+	unlink(addr->sun_path);
+	if (l < 0 || bind(l, (struct sockaddr *)addr, sizeof(*addr)) ||
+	    listen(l, backlog))
+		return -1;
+	return l;
+}
+
 static int setup_sockets(const char *dir)
 {
 	int sp[2], a, b, l;
@@ -317,27 +332,15 @@ static int setup_sockets(const char *dir)
 	if (set_timeout(a, SO_SNDTIMEO, LONG_MS) ||
 	    add(TCP_SEND_FULL, a, b, SYS_sendto))
 		return -1;
-	listen_addr.sun_family = AF_UNIX;
-	snprintf(listen_addr.sun_path, sizeof(listen_addr.sun_path),
-		 "%s/eintr.sock", dir);
-	unlink(listen_addr.sun_path);
-	l = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (l < 0 ||
-	    bind(l, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) ||
-	    listen(l, 4) || set_timeout(l, SO_RCVTIMEO, LONG_MS) ||
+	l = unix_listener(dir, "eintr.sock", 4, &listen_addr);
+	if (l < 0 || set_timeout(l, SO_RCVTIMEO, LONG_MS) ||
 	    add(ACCEPT, l, -1, SYS_accept))
 		return -1;
 	/* backlog 0 and one connection queued: the next connect() waits */
-	full_addr.sun_family = AF_UNIX;
-	snprintf(full_addr.sun_path, sizeof(full_addr.sun_path),
-		 "%s/eintr-full.sock", dir);
-	unlink(full_addr.sun_path);
-	l = socket(AF_UNIX, SOCK_STREAM, 0);
+	l = unix_listener(dir, "eintr-full.sock", 0, &full_addr);
 	a = socket(AF_UNIX, SOCK_STREAM, 0);
 	b = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (l < 0 || a < 0 || b < 0 ||
-	    bind(l, (struct sockaddr *)&full_addr, sizeof(full_addr)) ||
-	    listen(l, 0) ||
 	    connect(a, (struct sockaddr *)&full_addr, sizeof(full_addr)) ||
 	    set_timeout(b, SO_SNDTIMEO, LONG_MS) ||
 	    add(UNIX_CONNECT, b, l, SYS_connect))
