@@ -86,7 +86,8 @@ struct cpt_sem_undo_list {
 /*
  * cpt_compat.c: whether t's syscall (t blocked in it, or current's) is a
  * 32-bit one (x86's TS_COMPAT); whether a restart block was left by one;
- * the function t's restart_syscall() calls. Checked: restart_block.
+ * the function t's restart_syscall() calls. Checked: restart_block (the
+ * function; the mark only copied, clear from a 64-bit loader).
  */
 struct restart_block;
 typedef long (*cpt_restart_fn_t)(struct restart_block *rb);
@@ -419,6 +420,8 @@ int cpt_compat_tcp_send_fin(struct socket *sock);
 int cpt_compat_tcp_fin_acked(struct sock *sk);
 /* A restored connection in repair mode out of it, with its SO_REUSEADDR; 0 if not in it. */
 int cpt_compat_tcp_resume(struct sock *sk);
+/* A send on sk would be a fast open connect()'s, with data in its SYN. Not checked at load. */
+bool cpt_compat_tcp_defer_connect(struct sock *sk);
 int cpt_check_tcp_repair(void);
 
 /*
@@ -527,8 +530,9 @@ int cpt_udp_check_pair(struct socket **rx, struct socket **tx, struct sockaddr_i
  * cpt_compat_udp_cork.c: the data a UDP (UDP-Lite) socket holds corked,
  * with MSG_MORE or UDP_CORK. cpt_compat_udp_cork() reads it under the
  * socket's lock: its payload into data (room for CPT_UDP_MAX_PAYLOAD
- * bytes), and what a send to dest would have to cork again.
- * Checked: udp_cork.
+ * bytes), and what a send to dest would have to cork again;
+ * cpt_compat_sock_corked(), without the lock, whether a UDP, ping or raw
+ * socket holds any. Checked: udp_cork.
  */
 struct cpt_udp_cork {
 	const char *unsaved;		/* why it cannot be saved, or NULL */
@@ -540,6 +544,7 @@ struct cpt_udp_cork {
 };
 
 void cpt_compat_udp_cork(struct sock *sk, struct cpt_udp_cork *c, u8 *data);
+bool cpt_compat_sock_corked(struct sock *sk);
 int cpt_check_udp_cork(void);
 /* unix connections not accepted yet (cpt_unix_listener.c) */
 int cpt_check_unix_embryo(void);

@@ -449,3 +449,17 @@ out:
 	sock_release(sock);
 	return ret;
 }
+
+/*
+ * Whether a send on sk is a fast open connect()'s (TCP_FASTOPEN_CONNECT):
+ * connect() set defer_connect without sending a SYN, and the first send
+ * sends it, with data, and waits as connect() does, as tcp_sendmsg_locked()
+ * tests it (tcp_sendmsg_fastopen() clears it once that send ends). Read
+ * without the lock: the sender sleeps holding it. Not checked at load:
+ * connect() defers only with a fast open cookie, which a load check's
+ * loopback connection has none of.
+ */
+bool cpt_compat_tcp_defer_connect(struct sock *sk)
+{
+	return inet_sk(sk)->defer_connect;
+}

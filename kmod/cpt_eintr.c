@@ -19,14 +19,21 @@
  *    still gets its -EINTR;
  *  - send*(), write() and writev() with a send timeout: the same on a unix
  *    socket and on TCP, which return what they had queued before the wait;
- *    on TCP not with MSG_FASTOPEN or TCP_FASTOPEN_CONNECT, where the wait
- *    is a connect()'s that may have sent data in its SYN already. On other
- *    sockets an error may have done something (UDP and raw sockets drop
- *    the data corked before it): the task is not woken (HOLD);
+ *    on TCP not with MSG_FASTOPEN or a fast open connect() deferred to the
+ *    send, where the wait is a connect()'s that may have sent data in its
+ *    SYN already. On UDP, raw and ping sockets, the same when nothing is
+ *    corked; with data corked (MSG_MORE, UDP_CORK), any error of a send,
+ *    -ERESTARTSYS of no timeout too, drops it (udp_sendmsg() flushes the
+ *    pending frames): the task is not woken (HOLD), whatever its timeout.
+ *    On other sockets an error may have done something: HOLD;
  *  - semop() and semtimedop(): -EINTR once the wait was taken off the
  *    set's queue, no operation done: made again, as io_getevents();
- *  - connect() with a send timeout: made again, it would end its timeout
- *    with EALREADY instead of EINPROGRESS: the task is not woken (HOLD).
+ *  - connect() with a send timeout: on a unix socket, its -EINTR frees
+ *    what it had made (unix_stream_connect()), the socket unconnected:
+ *    made again. On TCP waiting for its handshake (SYN_SENT, SYN_RECV),
+ *    made again it would end its timeout with EALREADY instead of
+ *    EINPROGRESS: the task is not woken (HOLD); nor on other kinds
+ *    (SCTP...), whose -EINTR cpt does not know.
  *
  * A call made again waits its whole timeout again: a timeout is the least
  * a call waits, and a busy machine may wake it later too. A task not woken
@@ -43,9 +50,9 @@
 #include <linux/mm.h>
 #include <linux/net.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/socket.h>
-#include <linux/tcp.h>
 #include <net/sock.h>
 #include <asm/unistd.h>
 #ifdef CONFIG_IA32_EMULATION
@@ -213,15 +220,20 @@ static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
  */
 static struct file *cpt_eintr_sock_file(struct task_struct *t, int fd)
 {
-	unsigned int n = fd;
-	struct file *file;
+	struct files_struct *files;
+	struct file *file = NULL;
 
 	if (fd < 0)
 		return NULL;
+	/* fd's slot only, as task_lookup_fd_rcu() (not exported) looks it up */
 	rcu_read_lock();
-	file = task_lookup_next_fd_rcu(t, &n);
-	if (file && (n != (unsigned int)fd || !get_file_rcu(file)))
+	task_lock(t);
+	files = t->files;
+	if (files)
+		file = files_lookup_fd_rcu(files, fd);
+	if (file && !get_file_rcu(file))
 		file = NULL;
+	task_unlock(t);
 	rcu_read_unlock();
 	if (file && !sock_from_file(file)) {
 		fput(file);
@@ -230,14 +242,25 @@ static struct file *cpt_eintr_sock_file(struct task_struct *t, int fd)
 	return file;
 }
 
+static bool cpt_eintr_tcp(struct sock *sk)
+{
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP;
+}
+
+/* A UDP (UDP-Lite), ICMP ping or raw socket: ip_append_data()'s, that may cork. */
+static bool cpt_eintr_datagram(struct sock *sk)
+{
+	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
+	       (sk->sk_type == SOCK_DGRAM || sk->sk_type == SOCK_RAW);
+}
+
 /* Whether a send's -EINTR on sk means it queued nothing and did nothing else. */
 static bool cpt_eintr_send_undone(struct sock *sk, unsigned long flags)
 {
 	if (sk->sk_family == AF_UNIX)
 		return true;
-	return (sk->sk_family == AF_INET || sk->sk_family == AF_INET6) &&
-	       sk->sk_type == SOCK_STREAM && sk->sk_protocol == IPPROTO_TCP &&
-	       !(flags & MSG_FASTOPEN) && !tcp_sk(sk)->fastopen_connect;
+	return cpt_eintr_tcp(sk) && !(flags & MSG_FASTOPEN) && !cpt_compat_tcp_defer_connect(sk);
 }
 
 static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_eintr_call *c,
@@ -246,6 +269,7 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
 	struct file *file = cpt_eintr_sock_file(t, c->fd);
 	enum cpt_eintr ret = CPT_EINTR_NONE;
 	struct sock *sk;
+	long timeo;
 
 	if (!file)
 		return CPT_EINTR_NONE;
@@ -255,9 +279,14 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
 		ret = CPT_EINTR_RESTART;
 		break;
 	case CPT_EINTR_OP_SEND:
+		if (cpt_eintr_datagram(sk) && cpt_compat_sock_corked(sk)) {
+			*what = "a send on a socket with data corked, which any error drops";
+			ret = CPT_EINTR_HOLD;
+			break;
+		}
 		if (READ_ONCE(sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
 			break;
-		if (cpt_eintr_send_undone(sk, c->flags)) {
+		if (cpt_eintr_datagram(sk) || cpt_eintr_send_undone(sk, c->flags)) {
 			ret = CPT_EINTR_RESTART;
 			break;
 		}
@@ -265,7 +294,17 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
 		ret = CPT_EINTR_HOLD;
 		break;
 	case CPT_EINTR_OP_CONNECT:
-		if (READ_ONCE(sk->sk_sndtimeo) == MAX_SCHEDULE_TIMEOUT)
+		/* No timeout: -ERESTARTSYS; 0: connect() never waits. */
+		timeo = READ_ONCE(sk->sk_sndtimeo);
+		if (timeo == MAX_SCHEDULE_TIMEOUT || !timeo)
+			break;
+		if (sk->sk_family == AF_UNIX) {
+			ret = CPT_EINTR_RESTART;
+			break;
+		}
+		/* inet_wait_for_connect()'s states: in no other does TCP's connect() wait */
+		if (cpt_eintr_tcp(sk) &&
+		    !((1 << READ_ONCE(sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV)))
 			break;
 		*what = "a connect() with SO_SNDTIMEO, which cannot be made again";
 		ret = CPT_EINTR_HOLD;
@@ -285,18 +324,21 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
  */
 enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
 {
-	const struct pt_regs *regs = task_pt_regs(t);
+	const struct pt_regs *regs;
 	struct cpt_eintr_call c = {};
 
 	*what = NULL;
-	if ((long)regs->orig_ax < 0)
+	/* t's registers are on its stack, which its exit frees: pinned, NONE if gone. */
+	if (!try_get_task_stack(t))
 		return CPT_EINTR_NONE;
-	if (!cpt_compat_syscall_32bit(t))
+	regs = task_pt_regs(t);
+	if ((long)regs->orig_ax >= 0 && !cpt_compat_syscall_32bit(t))
 		cpt_eintr_call_64(regs, &c);
 #ifdef CONFIG_IA32_EMULATION
-	else
+	else if ((long)regs->orig_ax >= 0)
 		cpt_eintr_call_32(t, regs, &c);
 #endif
+	cpt_sym.put_task_stack(t);
 	switch (c.op) {
 	case CPT_EINTR_OP_NONE:
 		return CPT_EINTR_NONE;

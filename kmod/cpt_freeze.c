@@ -63,6 +63,7 @@ struct cpt_freezer {
 	bool kicked;
 	bool lost_wait;		/* a timed wait returned -EINTR, its deadline unread */
 	bool eintr_restart;	/* woken in a syscall whose -EINTR is to restart */
+	const char *eintr_hold;	/* never woken: the call it is in, cpt_eintr_of()'s what */
 	struct cpt_timed_wait_seen seen;	/* a timed wait it was blocked in */
 };
 
@@ -137,6 +138,9 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 	enum cpt_eintr eintr;
 	const char *what;
 
+	/* Held: until it leaves that call, and it parks then. */
+	if (fz->eintr_hold)
+		return 0;
 	cpt_timed_wait_probe(task, &fz->seen);
 	if (fz->seen.compat) {
 		cpt_note("pid %d: asleep in a 32-bit %s with a timeout, %s: not supported\n",
@@ -149,8 +153,10 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 	     (!force && !cpt_compat_task_asleep(task))))
 		return 0;
 	eintr = cpt_eintr_of(task, &what);
-	if (eintr == CPT_EINTR_HOLD)
+	if (eintr == CPT_EINTR_HOLD) {
+		fz->eintr_hold = what;
 		return 0;
+	}
 	/* Before the kick: the work reads it once the kick has woken the task. */
 	WRITE_ONCE(fz->eintr_restart, eintr == CPT_EINTR_RESTART);
 	refcount_inc(&fz->ref);
@@ -175,28 +181,29 @@ bool cpt_freezer_lost_wait(struct cpt_freezer *fz)
 }
 
 /*
- * Why task did not park in time, for the caller. A timed wait that never
- * reached its sleep was not woken (cpt_freeze_kick()). A vfork() parent waits
+ * Why task did not park in time, for the caller, before the thaw lets it
+ * go (and exit). A call cpt_freeze_kick() held is named as it judged it
+ * then; a timed wait that never reached its sleep was not woken. A vfork() parent waits
  * for its child (wait_for_vfork_done()) where only SIGKILL wakes it: its
  * child is the process whose vfork_done is still set (until it execs or
  * exits), found among all processes under RCU, as a module cannot take
  * the tasklist_lock that guards task->children.
  */
-static void cpt_freeze_note_busy(struct task_struct *task)
+static void cpt_freeze_note_busy(struct task_struct *task, const struct cpt_freezer *fz)
 {
 	struct task_struct *p;
-	const char *what;
 	pid_t child = 0;
 
+	if (fz->eintr_hold) {
+		cpt_note("pid %d did not stop in %d s: in %s, %s\n", task_pid_vnr(task),
+			 CPT_FREEZE_TIMEOUT / HZ, fz->eintr_hold,
+			 "which a wakeup would end with EINTR");
+		return;
+	}
 	if (cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED) {
 		cpt_note("pid %d did not stop in %d s: %s\n", task_pid_vnr(task),
 			 CPT_FREEZE_TIMEOUT / HZ,
 			 "in a timed wait that never reached its sleep, which a wakeup would end with EINTR");
-		return;
-	}
-	if (cpt_eintr_of(task, &what) == CPT_EINTR_HOLD) {
-		cpt_note("pid %d did not stop in %d s: in %s, %s\n", task_pid_vnr(task),
-			 CPT_FREEZE_TIMEOUT / HZ, what, "which a wakeup would end with EINTR");
 		return;
 	}
 	rcu_read_lock();
@@ -289,10 +296,11 @@ struct cpt_freezer *cpt_freeze(struct task_struct *task)
 	} while (!left && time_before(jiffies, deadline));
 	if (left > 0)
 		return fz;
+	if (left == 0)
+		cpt_freeze_note_busy(task, fz);
 	cpt_thaw(fz);
 	if (left < 0)
 		return ERR_PTR(-EINTR);
-	cpt_freeze_note_busy(task);
 	return ERR_PTR(-EBUSY);
 }
 

@@ -301,9 +301,9 @@ bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_
  * timeout: a negative epoll timeout, or no timespec, is none; cpt's
  * restart of one has one.
  */
-enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t)
+static enum cpt_timed_wait_timeout cpt_timed_wait_timeout_of(struct task_struct *t,
+							     const struct pt_regs *regs)
 {
-	const struct pt_regs *regs = task_pt_regs(t);
 	bool timed;
 
 	if (cpt_compat_syscall_32bit(t)) {
@@ -346,6 +346,18 @@ enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t)
 		return CPT_TIMED_WAIT_NONE;
 	}
 	return timed ? CPT_TIMED_WAIT_TIMED : CPT_TIMED_WAIT_UNTIMED;
+}
+
+enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t)
+{
+	enum cpt_timed_wait_timeout ret;
+
+	/* t's registers are on its stack, which its exit frees: pinned, none if gone. */
+	if (!try_get_task_stack(t))
+		return CPT_TIMED_WAIT_NONE;
+	ret = cpt_timed_wait_timeout_of(t, task_pt_regs(t));
+	cpt_sym.put_task_stack(t);
+	return ret;
 }
 
 /* What epoll_pwait() does around do_epoll_wait(), with w's mask. */

@@ -20,6 +20,8 @@
  *   accept           accept() on a unix listener, SO_RCVTIMEO 30 s
  *   compat-recv      recvfrom() as a 32-bit syscall (int $0x80) on a unix
  *                    datagram socket, SO_RCVTIMEO 30 s
+ *   unix-connect     connect() with SO_SNDTIMEO 30 s to a unix listener
+ *                    of backlog 0 whose queue is full, until main accepts
  * and at DIR/go main writes, drains and connects what they wait for.
  *
  * eintr_waits DIR waits: io_getevents() on AIO contexts: aio-data (a 30 s
@@ -82,14 +84,15 @@ enum kind {
 	SEM_TIMEOUT,
 	COMPAT_SEM,
 	CONNECT,
+	UNIX_CONNECT,
 	KINDS
 };
 
 static const char *const names[KINDS] = {
-	"recv-data",	 "recv-timeout", "tcp-recv",	"send-full",
-	"tcp-send-full", "accept",	 "compat-recv", "aio-data",
-	"aio-untimed",	 "aio-timeout",	 "sem-data",	"sem-timeout",
-	"compat-sem",	 "connect",
+	"recv-data",	 "recv-timeout", "tcp-recv",	 "send-full",
+	"tcp-send-full", "accept",	 "compat-recv",	 "aio-data",
+	"aio-untimed",	 "aio-timeout",	 "sem-data",	 "sem-timeout",
+	"compat-sem",	 "connect",	 "unix-connect",
 };
 
 struct waiter {
@@ -109,6 +112,7 @@ struct waiter {
 static struct waiter w[KINDS];
 static char *low; /* below 4 GiB, for the 32-bit syscall */
 static struct sockaddr_un listen_addr;
+static struct sockaddr_un full_addr; /* unix-connect's listener */
 static struct sockaddr_in connect_addr;
 static int aio_file;
 
@@ -224,6 +228,10 @@ static void *wait_thread(void *arg)
 		x->ret = connect(x->fd, (struct sockaddr *)&connect_addr,
 				 sizeof(connect_addr));
 		break;
+	case UNIX_CONNECT:
+		x->ret = connect(x->fd, (struct sockaddr *)&full_addr,
+				 sizeof(full_addr));
+		break;
 	default:
 		break;
 	}
@@ -282,6 +290,21 @@ static int add(enum kind k, int fd, int peer, long nr)
 	return 0;
 }
 
+/* A unix stream listener at DIR/name, its address in *addr; -1 if not. */
+static int unix_listener(const char *dir, const char *name, int backlog,
+			 struct sockaddr_un *addr)
+{
+	int l = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	addr->sun_family = AF_UNIX;
+	snprintf(addr->sun_path, sizeof(addr->sun_path), "%s/%s", dir, name);
+	unlink(addr->sun_path);
+	if (l < 0 || bind(l, (struct sockaddr *)addr, sizeof(*addr)) ||
+	    listen(l, backlog))
+		return -1;
+	return l;
+}
+
 static int setup_sockets(const char *dir)
 {
 	int sp[2], a, b, l;
@@ -309,15 +332,18 @@ static int setup_sockets(const char *dir)
 	if (set_timeout(a, SO_SNDTIMEO, LONG_MS) ||
 	    add(TCP_SEND_FULL, a, b, SYS_sendto))
 		return -1;
-	listen_addr.sun_family = AF_UNIX;
-	snprintf(listen_addr.sun_path, sizeof(listen_addr.sun_path),
-		 "%s/eintr.sock", dir);
-	unlink(listen_addr.sun_path);
-	l = socket(AF_UNIX, SOCK_STREAM, 0);
-	if (l < 0 ||
-	    bind(l, (struct sockaddr *)&listen_addr, sizeof(listen_addr)) ||
-	    listen(l, 4) || set_timeout(l, SO_RCVTIMEO, LONG_MS) ||
+	l = unix_listener(dir, "eintr.sock", 4, &listen_addr);
+	if (l < 0 || set_timeout(l, SO_RCVTIMEO, LONG_MS) ||
 	    add(ACCEPT, l, -1, SYS_accept))
+		return -1;
+	/* backlog 0 and one connection queued: the next connect() waits */
+	l = unix_listener(dir, "eintr-full.sock", 0, &full_addr);
+	a = socket(AF_UNIX, SOCK_STREAM, 0);
+	b = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (l < 0 || a < 0 || b < 0 ||
+	    connect(a, (struct sockaddr *)&full_addr, sizeof(full_addr)) ||
+	    set_timeout(b, SO_SNDTIMEO, LONG_MS) ||
+	    add(UNIX_CONNECT, b, l, SYS_connect))
 		return -1;
 	low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
@@ -412,6 +438,10 @@ static void give(void)
 			check("give", 0, "connect to the listener: %s",
 			      strerror(errno));
 	}
+	if (w[UNIX_CONNECT].used &&
+	    accept(w[UNIX_CONNECT].peer, NULL, NULL) < 0)
+		check("give", 0, "accept on unix-connect's listener: %s",
+		      strerror(errno));
 	cb.aio_fildes = aio_file;
 	cb.aio_buf = (unsigned long)buf;
 	cb.aio_nbytes = 4;
@@ -466,6 +496,8 @@ static void judge(const struct waiter *x)
 		break;
 	case CONNECT:
 		timeout = EINPROGRESS, ms = CONNECT_MS;
+		break;
+	case UNIX_CONNECT:
 		break;
 	default:
 		return;
