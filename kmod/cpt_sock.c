@@ -94,6 +94,9 @@ const char *cpt_sock_unrestored_option(struct sock *sk)
 		return "SO_TIMESTAMPING with SOF_TIMESTAMPING_OPT_ID (its counter)";
 	if (tsflags & SOF_TIMESTAMPING_BIND_PHC)
 		return "SO_TIMESTAMPING bound to a PTP clock (SOF_TIMESTAMPING_BIND_PHC)";
+	/* Transmit timestamps (and errors) wait there: none is saved. */
+	if (!skb_queue_empty_lockless(&sk->sk_error_queue))
+		return "messages in its error queue (MSG_ERRQUEUE: transmit timestamps, errors)";
 	what = cpt_sock_timeo_unsaved(READ_ONCE(sk->sk_rcvtimeo), true) ?:
 	       cpt_sock_timeo_unsaved(READ_ONCE(sk->sk_sndtimeo), false);
 	/* Off as -1 is, but getsockopt() reads it back as set. */

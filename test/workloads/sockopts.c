@@ -39,7 +39,9 @@
  * sockopts refused KIND DIR: fd 3 with what a checkpoint refuses by name:
  * "ebpf", a UDP socket with an eBPF filter (SO_ATTACH_BPF); "opt-id", a UDP
  * socket with SO_TIMESTAMPING's SOF_TIMESTAMPING_OPT_ID; "unix-queued", a
- * unix datagram pair's end with SO_TIMESTAMP and a datagram queued. Prints
+ * unix datagram pair's end with SO_TIMESTAMP and a datagram queued;
+ * "tcp-unread", a TCP connection's end with SO_TIMESTAMP and data unread
+ * (a restart refills its queue unstamped). Prints
  * READY; after DIR/go checks fd 3 still has it ("kept-running").
  *
  * sockopts probe-bpf: exits 0 if this kernel loads an eBPF socket filter,
@@ -477,6 +479,23 @@ static int refused(const char *kind, const char *go)
 		fd_at(sv[1], 4);
 		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
 		if (write(4, "q", 1) != 1)
+			die("write");
+	} else if (!strcmp(kind, "tcp-unread")) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(sin);
+		int l = fd_at(socket(AF_INET, SOCK_STREAM, 0), 5);
+
+		if (bind(l, (struct sockaddr *)&sin, len) || listen(l, 1) ||
+		    getsockname(l, (struct sockaddr *)&sin, &len))
+			die("tcp listener");
+		fd_at(socket(AF_INET, SOCK_STREAM, 0), 4);
+		if (connect(4, (struct sockaddr *)&sin, len))
+			die("connect");
+		fd = fd_at(accept(l, NULL, NULL), 3);
+		close(l);
+		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+		if (write(4, "q", 1) != 1 || !fd_readable(fd, 5000))
 			die("write");
 	} else {
 		return 2;

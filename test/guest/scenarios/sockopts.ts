@@ -50,6 +50,7 @@ const REFUSED = [
   ['ebpf', 'a UDP socket with an eBPF filter (SO_ATTACH_BPF)'],
   ['opt-id', 'a UDP socket with SO_TIMESTAMPING’s SOF_TIMESTAMPING_OPT_ID, whose counter is not saved'],
   ['unix-queued', 'a unix datagram socket with SO_TIMESTAMP and a datagram queued (the time it was sent)'],
+  ['tcp-unread', 'a TCP connection with SO_TIMESTAMP and data unread (a restart refills its queue without stamps)'],
 ] as const;
 
 export const sockoptsScenarios: readonly Scenario[] = [

@@ -57,4 +57,7 @@ scenario_sockopts_refused() {
 	expect_refusal sockopts-refused unix-queued \
 		"fd 3: socket option SO_TIMESTAMP\* with messages queued (the times they were sent) is not supported" \
 		"$workloads/sockopts" refused unix-queued
+	expect_refusal sockopts-refused tcp-unread \
+		"fd 3: socket option TCP receive timestamps (SO_TIMESTAMP\*) with data unread (the times it came) is not supported" \
+		"$workloads/sockopts" refused tcp-unread
 }
