@@ -60,4 +60,7 @@ scenario_sockopts_refused() {
 	expect_refusal sockopts-refused tcp-unread \
 		"fd 3: socket option TCP receive timestamps (SO_TIMESTAMP\*) with data unread (the times it came) is not supported" \
 		"$workloads/sockopts" refused tcp-unread
+	expect_refusal sockopts-refused unix-sndbuf \
+		"fd 3: socket option SO_SNDBUF with more queued to its peer than a restart could send again is not supported" \
+		"$workloads/sockopts" refused unix-sndbuf
 }
