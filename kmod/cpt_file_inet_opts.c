@@ -51,10 +51,10 @@ static const char *cpt_inet_rx_tstamp_unrestored(struct sock *sk)
 	    (sock_flag(sk, SOCK_RCVTSTAMP) ||
 	     tsflags & (SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_RX_HARDWARE |
 			SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RAW_HARDWARE)))
-		return "TCP receive timestamps (SO_TIMESTAMP*) with data unread (the times it came)";
+		return "TCP receive timestamps (SO_TIMESTAMP*) with data unread (when it came)";
 	if (cpt_inet_kind(sk) == CPT_INET_UDP &&
 	    tsflags & (SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_OPT_PKTINFO))
-		return "SO_TIMESTAMPING's RAW_HARDWARE or OPT_PKTINFO with datagrams queued (their hardware stamps)";
+		return "SOF_TIMESTAMPING_RAW_HARDWARE or OPT_PKTINFO with datagrams queued";
 	return NULL;
 }
 

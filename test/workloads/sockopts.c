@@ -493,7 +493,8 @@ static int refused(const char *kind, const char *go)
 			die("write");
 	} else if (!strcmp(kind, "tcp-unread")) {
 		struct sockaddr_in sin = { .sin_family = AF_INET,
-					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+					   .sin_addr.s_addr =
+						   htonl(INADDR_LOOPBACK) };
 		socklen_t len = sizeof(sin);
 		int l = fd_at(socket(AF_INET, SOCK_STREAM, 0), 5);
 
@@ -524,7 +525,8 @@ static int refused(const char *kind, const char *go)
 		ok = get_int(fd, SO_TIMESTAMPING_OLD) & SOF_TIMESTAMPING_OPT_ID;
 	} else if (!strcmp(kind, "unix-sndbuf")) {
 		/* Raised as far as net.core.wmem_max lets it (twice, as set). */
-		ok = get_int(fd, SO_SNDBUF) > (int)sizeof(big) && fd_readable(4, 0);
+		ok = get_int(fd, SO_SNDBUF) > (int)sizeof(big) &&
+		     fd_readable(4, 0);
 	} else {
 		ok = get_int(fd, SO_TIMESTAMP_OLD) == 1 && fd_readable(fd, 0);
 	}
