@@ -438,11 +438,14 @@ u32 cpt_inet_opt(const struct cpt_rfile_inet *in, u32 field)
 
 static_assert(sizeof_field(struct cpt_rfile_inet, congestion) == TCP_CA_NAME_MAX);
 
-/* An algorithm's name, for the messages that show it: letters, digits, '_' and '-'. */
+/*
+ * An algorithm's name, for the messages that show it: letters, digits, '_'
+ * and '-'; '.' too, which a BPF one's may hold (bpf_obj_name_cpy()).
+ */
 static bool cpt_tcp_congestion_valid(const char *name)
 {
 	for (; *name; name++)
-		if (!isalnum(*name) && *name != '_' && *name != '-')
+		if (!isalnum(*name) && *name != '_' && *name != '-' && *name != '.')
 			return false;
 	return true;
 }

@@ -14,6 +14,7 @@
 #include <linux/in.h>
 #include <linux/in6.h>
 #include <linux/net.h>
+#include <linux/net_tstamp.h>
 #include <linux/netdevice.h>
 #include <linux/tcp.h>
 #include <linux/udp.h>
@@ -33,6 +34,30 @@
 #include "cpt_symbols.h"
 #include "cpt_tcp_hold.h"
 
+/*
+ * Receive timestamps a restart cannot give the data already queued: a TCP
+ * receive queue comes back through repair (tcp_send_rcvq(): skbs stamped
+ * 0, so no timestamp cmsg; SOF_TIMESTAMPING_SOFTWARE reports a stamp any
+ * socket's RX_SOFTWARE made); a UDP datagram keeps its software stamp
+ * only (cpt_compat_udp_read()): no hardware stamp, no OPT_PKTINFO.
+ */
+static const char *cpt_inet_rx_tstamp_unrestored(struct sock *sk)
+{
+	u32 tsflags = READ_ONCE(sk->sk_tsflags);
+
+	if (skb_queue_empty_lockless(&sk->sk_receive_queue))
+		return NULL;
+	if (cpt_inet_kind(sk) == CPT_INET_TCP &&
+	    (sock_flag(sk, SOCK_RCVTSTAMP) ||
+	     tsflags & (SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_RX_HARDWARE |
+			SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RAW_HARDWARE)))
+		return "TCP receive timestamps (SO_TIMESTAMP*) with data unread (when it came)";
+	if (cpt_inet_kind(sk) == CPT_INET_UDP &&
+	    tsflags & (SOF_TIMESTAMPING_RAW_HARDWARE | SOF_TIMESTAMPING_OPT_PKTINFO))
+		return "SOF_TIMESTAMPING_RAW_HARDWARE or OPT_PKTINFO with datagrams queued";
+	return NULL;
+}
+
 /* The first option set on the socket that a restart would not set again, or NULL. */
 const char *cpt_inet_unsaved_option(struct sock *sk)
 {
@@ -41,7 +66,7 @@ const char *cpt_inet_unsaved_option(struct sock *sk)
 
 	if (test_bit(SOCK_PASSCRED, &sk->sk_socket->flags))
 		return "SO_PASSCRED";
-	what = cpt_sock_unsaved_option(sk);
+	what = cpt_sock_unsaved_option(sk) ?: cpt_inet_rx_tstamp_unrestored(sk);
 	if (what)
 		return what;
 	if (inet->cmsg_flags)

@@ -10,8 +10,8 @@
  * own system calls in the restoring task, as the restarting caller and in its
  * network namespace, each option set again with setsockopt(), so that the
  * kernel's checks apply as if the program did it again (CAP_NET_ADMIN for
- * SO_MARK, SO_RCVBUFFORCE, a priority above 6; the classic BPF checker
- * for a filter). A socket the module made itself (a unix pair's end) is
+ * SO_MARK, SO_RCVBUFFORCE, a priority above 6, a TCP socket's filter; the
+ * classic BPF checker for a filter). A socket the module made itself (a unix pair's end) is
  * lent an fd of the restoring task for it.
  */
 #include <linux/fdtable.h>
@@ -49,7 +49,9 @@ static const struct {
 /*
  * A timeout (jiffies) in microseconds, as getsockopt() gives it
  * (sock_get_timeout()); 0: none. One that does not fit is refused
- * (cpt_sock_timeo_unsaved()).
+ * (cpt_sock_timeo_unsaved()). Set again, sock_set_timeout() rounds the
+ * microseconds up by USEC_PER_SEC / HZ: the same jiffies when HZ divides
+ * 1,000,000 (100, 250, 1000); with HZ 300, one jiffy more can come back.
  */
 static u64 cpt_sock_timeo_us(long timeo)
 {
@@ -94,6 +96,9 @@ const char *cpt_sock_unrestored_option(struct sock *sk)
 		return "SO_TIMESTAMPING with SOF_TIMESTAMPING_OPT_ID (its counter)";
 	if (tsflags & SOF_TIMESTAMPING_BIND_PHC)
 		return "SO_TIMESTAMPING bound to a PTP clock (SOF_TIMESTAMPING_BIND_PHC)";
+	/* Transmit timestamps (and errors) wait there: none is saved. */
+	if (!skb_queue_empty_lockless(&sk->sk_error_queue))
+		return "messages in its error queue (MSG_ERRQUEUE: transmit timestamps, errors)";
 	what = cpt_sock_timeo_unsaved(READ_ONCE(sk->sk_rcvtimeo), true) ?:
 	       cpt_sock_timeo_unsaved(READ_ONCE(sk->sk_sndtimeo), false);
 	/* Off as -1 is, but getsockopt() reads it back as set. */
@@ -475,7 +480,8 @@ static int cpt_sock_attach_filter(struct cpt_sock_restore *sr, const struct cpt_
 	cpt_note("fd %u: cannot attach its socket filter of %u instructions again: %d%s\n",
 		 sr->rfile->fd, o->filter_len, ret,
 		 ret == -EINVAL ? " (the kernel's checker refused the program)" :
-		 ret == -ENOMEM ? " (above net.core.optmem_max?)" : "");
+		 ret == -ENOMEM ? " (above net.core.optmem_max?)" :
+		 ret == -EPERM ? " (a TCP socket's needs CAP_NET_ADMIN)" : "");
 	return ret;
 }
 
@@ -558,7 +564,10 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 	ret = buffers ? cpt_sock_opts_restore_buffers(&sr, o) : 0;
 	if (!ret && rest)
 		ret = cpt_sock_opts_restore_rest(&sr, o);
-	/* Held threads: nobody else uses the table; checked all the same. */
+	/*
+	 * Held threads: nobody else uses the table; checked all the same. An
+	 * fd that no longer holds our file is not ours to close.
+	 */
 	now = fget(sr.fd);
 	if (now != file && !ret) {
 		ret = -EBADF;
@@ -567,7 +576,8 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 	}
 	if (now)
 		fput(now);
-	close_fd(sr.fd);
+	if (now == file)
+		close_fd(sr.fd);
 out:
 	cpt_ubuf_put(&sr.ub);
 	return ret;
@@ -604,18 +614,23 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 
 int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 {
-	struct file *now;
+	struct file *now = NULL;
+	bool ours = false;
 
-	/* Held threads: nobody else uses the table; checked all the same. */
-	if (!ret && sr->fd >= 0) {
+	/*
+	 * Held threads: nobody else uses the table; checked all the same. An
+	 * fd that no longer holds our file is not ours to close.
+	 */
+	if (sr->fd >= 0) {
 		now = fget(sr->fd);
-		if (now != sr->file) {
-			ret = -EBADF;
-			cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,
-				 "another task changed the restoring task's fd table");
-		}
+		ours = now && now == sr->file;
 		if (now)
 			fput(now);
+	}
+	if (!ret && sr->fd >= 0 && !ours) {
+		ret = -EBADF;
+		cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,
+			 "another task changed the restoring task's fd table");
 	}
 	if (!ret) {
 		sr->rfile->file = sr->file;
@@ -624,7 +639,7 @@ int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 		fput(sr->file);
 	}
 	sr->file = NULL;
-	if (sr->fd >= 0)
+	if (ours)
 		close_fd(sr->fd);
 	cpt_ubuf_put(&sr->ub);
 	return ret;

@@ -39,7 +39,11 @@
  * sockopts refused KIND DIR: fd 3 with what a checkpoint refuses by name:
  * "ebpf", a UDP socket with an eBPF filter (SO_ATTACH_BPF); "opt-id", a UDP
  * socket with SO_TIMESTAMPING's SOF_TIMESTAMPING_OPT_ID; "unix-queued", a
- * unix datagram pair's end with SO_TIMESTAMP and a datagram queued. Prints
+ * unix datagram pair's end with SO_TIMESTAMP and a datagram queued;
+ * "tcp-unread", a TCP connection's end with SO_TIMESTAMP and data unread
+ * (a restart refills its queue unstamped); "unix-sndbuf", a unix stream
+ * pair's end with SO_SNDBUF raised to 1 MiB and 300000 bytes queued to its
+ * peer (more than the default buffer a restart sends them from). Prints
  * READY; after DIR/go checks fd 3 still has it ("kept-running").
  *
  * sockopts probe-bpf: exits 0 if this kernel loads an eBPF socket filter,
@@ -454,6 +458,7 @@ static int ebpf_pass_all(void)
 
 static int refused(const char *kind, const char *go)
 {
+	static char big[300000];
 	int fd, sv[2], ok, prog;
 
 	if (!strcmp(kind, "ebpf")) {
@@ -478,6 +483,32 @@ static int refused(const char *kind, const char *go)
 		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
 		if (write(4, "q", 1) != 1)
 			die("write");
+	} else if (!strcmp(kind, "unix-sndbuf")) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+			die("socketpair");
+		fd = fd_at(sv[0], 3);
+		fd_at(sv[1], 4);
+		set_int_opt(fd, SOL_SOCKET, SO_SNDBUF, 1 << 20);
+		if (write(fd, big, sizeof(big)) != sizeof(big))
+			die("write");
+	} else if (!strcmp(kind, "tcp-unread")) {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr =
+						   htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(sin);
+		int l = fd_at(socket(AF_INET, SOCK_STREAM, 0), 5);
+
+		if (bind(l, (struct sockaddr *)&sin, len) || listen(l, 1) ||
+		    getsockname(l, (struct sockaddr *)&sin, &len))
+			die("tcp listener");
+		fd_at(socket(AF_INET, SOCK_STREAM, 0), 4);
+		if (connect(4, (struct sockaddr *)&sin, len))
+			die("connect");
+		fd = fd_at(accept(l, NULL, NULL), 3);
+		close(l);
+		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMP_OLD, 1);
+		if (write(4, "q", 1) != 1 || !fd_readable(fd, 5000))
+			die("write");
 	} else {
 		return 2;
 	}
@@ -492,6 +523,10 @@ static int refused(const char *kind, const char *go)
 		     errno == EACCES;
 	} else if (!strcmp(kind, "opt-id")) {
 		ok = get_int(fd, SO_TIMESTAMPING_OLD) & SOF_TIMESTAMPING_OPT_ID;
+	} else if (!strcmp(kind, "unix-sndbuf")) {
+		/* Raised as far as net.core.wmem_max lets it (twice, as set). */
+		ok = get_int(fd, SO_SNDBUF) > (int)sizeof(big) &&
+		     fd_readable(4, 0);
 	} else {
 		ok = get_int(fd, SO_TIMESTAMP_OLD) == 1 && fd_readable(fd, 0);
 	}

@@ -50,6 +50,8 @@ const REFUSED = [
   ['ebpf', 'a UDP socket with an eBPF filter (SO_ATTACH_BPF)'],
   ['opt-id', 'a UDP socket with SO_TIMESTAMPING’s SOF_TIMESTAMPING_OPT_ID, whose counter is not saved'],
   ['unix-queued', 'a unix datagram socket with SO_TIMESTAMP and a datagram queued (the time it was sent)'],
+  ['tcp-unread', 'a TCP connection with SO_TIMESTAMP and data unread (a restart refills its queue without stamps)'],
+  ['unix-sndbuf', 'a unix stream pair’s end with SO_SNDBUF raised and more queued than a restart could send again'],
 ] as const;
 
 export const sockoptsScenarios: readonly Scenario[] = [

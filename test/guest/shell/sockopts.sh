@@ -37,24 +37,26 @@ after_sockopts() {
 	check_edited_restarts
 }
 
+# sockopts refused KIND, refused at checkpoint naming fd 3's option WHAT.
+sockopts_refused_option() {
+	expect_refusal sockopts-refused "$1" "fd 3: socket option $2 is not supported" \
+		"$workloads/sockopts" refused "$1"
+}
+
 # Without bpf() (the debug kernel has no CONFIG_BPF_SYSCALL) no eBPF filter
 # can be attached: its checks fail at once, saying so, instead of waiting
 # for a workload that never gets ready.
 scenario_sockopts_refused() {
 	if "$workloads/sockopts" probe-bpf >"$scratch/probe-bpf.out" 2>&1; then
-		expect_refusal sockopts-refused ebpf \
-			"fd 3: socket option an eBPF socket filter (SO_ATTACH_BPF) is not supported" \
-			"$workloads/sockopts" refused ebpf
+		sockopts_refused_option ebpf "an eBPF socket filter (SO_ATTACH_BPF)"
 	else
 		for check in ebpf ebpf-alive ebpf-kept; do
 			result "sockopts-refused.$check" FAIL \
 				"this kernel attaches no eBPF filter: $(tr '\n' ' ' <"$scratch/probe-bpf.out")"
 		done
 	fi
-	expect_refusal sockopts-refused opt-id \
-		"fd 3: socket option SO_TIMESTAMPING with SOF_TIMESTAMPING_OPT_ID (its counter) is not supported" \
-		"$workloads/sockopts" refused opt-id
-	expect_refusal sockopts-refused unix-queued \
-		"fd 3: socket option SO_TIMESTAMP\* with messages queued (the times they were sent) is not supported" \
-		"$workloads/sockopts" refused unix-queued
+	sockopts_refused_option opt-id "SO_TIMESTAMPING with SOF_TIMESTAMPING_OPT_ID (its counter)"
+	sockopts_refused_option unix-queued "SO_TIMESTAMP\\* with messages queued (the times they were sent)"
+	sockopts_refused_option tcp-unread "TCP receive timestamps (SO_TIMESTAMP\\*) with data unread (when it came)"
+	sockopts_refused_option unix-sndbuf "SO_SNDBUF with more queued to its peer than a restart could send again"
 }
