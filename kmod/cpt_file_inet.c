@@ -724,7 +724,7 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct cpt_inet_restore ir = { .rfile = rfile, .in = &rfile->inet };
 	const struct cpt_rfile_inet *in = &rfile->inet;
-	struct file *file, *now;
+	struct file *file;
 	struct socket *sock;
 	int ret;
 
@@ -780,15 +780,11 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_tcp_syn_end(&ir);
 	if (ret)
 		goto out;
-	/* Held threads: nobody else uses the table; checked all the same. */
-	now = fget(ir.fd);
-	if (now != file) {
+	if (!cpt_fd_holds(ir.fd, file)) {
 		ret = -EBADF;
 		cpt_note("the socket just made at fd %ld is not there: %s\n", ir.fd,
 			 "another task changed the restoring task's fd table");
 	}
-	if (now)
-		fput(now);
 out:
 	if (!ret) {
 		rfile->file = file;

@@ -314,6 +314,21 @@ void cpt_set_nonblock(struct file *file, bool nonblock)
 	spin_unlock(&file->f_lock);
 }
 
+/*
+ * Whether the restoring task's fd still holds file: a restart makes a file
+ * at an fd of its own with a system call, and another task sharing the fd
+ * table could have swapped it since (held threads: nobody should; checked
+ * all the same, never trusted).
+ */
+bool cpt_fd_holds(long fd, const struct file *file)
+{
+	struct file *now = fget(fd);
+
+	if (now)
+		fput(now);
+	return now && now == file;
+}
+
 /* Puts the saved offset back; a device's means nothing (/dev/null's resets to 0). */
 int cpt_seek_saved(struct cpt_rfile *rfile)
 {

@@ -546,7 +546,7 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 			       const struct cpt_sock_opts *o, bool buffers, bool rest)
 {
 	struct cpt_sock_restore sr = { .rfile = rfile, .fd = -1, .file = file };
-	struct file *now;
+	bool ours;
 	int ret;
 
 	if (!cpt_sock_opts_any(o, buffers, rest))
@@ -564,19 +564,14 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 	ret = buffers ? cpt_sock_opts_restore_buffers(&sr, o) : 0;
 	if (!ret && rest)
 		ret = cpt_sock_opts_restore_rest(&sr, o);
-	/*
-	 * Held threads: nobody else uses the table; checked all the same. An
-	 * fd that no longer holds our file is not ours to close.
-	 */
-	now = fget(sr.fd);
-	if (now != file && !ret) {
+	/* An fd that no longer holds our file is not ours to close. */
+	ours = cpt_fd_holds(sr.fd, file);
+	if (!ours && !ret) {
 		ret = -EBADF;
 		cpt_note("the socket lent fd %ld is not there: %s\n", sr.fd,
 			 "another task changed the restoring task's fd table");
 	}
-	if (now)
-		fput(now);
-	if (now == file)
+	if (ours)
 		close_fd(sr.fd);
 out:
 	cpt_ubuf_put(&sr.ub);
@@ -614,19 +609,9 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 
 int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 {
-	struct file *now = NULL;
-	bool ours = false;
+	/* An fd that no longer holds our file is not ours to close. */
+	bool ours = sr->fd >= 0 && cpt_fd_holds(sr->fd, sr->file);
 
-	/*
-	 * Held threads: nobody else uses the table; checked all the same. An
-	 * fd that no longer holds our file is not ours to close.
-	 */
-	if (sr->fd >= 0) {
-		now = fget(sr->fd);
-		ours = now && now == sr->file;
-		if (now)
-			fput(now);
-	}
 	if (!ret && sr->fd >= 0 && !ours) {
 		ret = -EBADF;
 		cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,

@@ -395,17 +395,10 @@ long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
  */
 int cpt_unix_socket_done(struct cpt_unix_restore *ur, int ret)
 {
-	struct file *now;
-
-	if (!ret) {
-		now = fget(ur->fd);
-		if (now != ur->file) {
-			cpt_note("the socket just made at fd %ld is not there: %s\n", ur->fd,
-				 "another task changed the restoring task's fd table");
-			ret = -EBADF;
-		}
-		if (now)
-			fput(now);
+	if (!ret && !cpt_fd_holds(ur->fd, ur->file)) {
+		cpt_note("the socket just made at fd %ld is not there: %s\n", ur->fd,
+			 "another task changed the restoring task's fd table");
+		ret = -EBADF;
 	}
 	if (ur->fd >= 0)
 		close_fd(ur->fd);

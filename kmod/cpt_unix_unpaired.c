@@ -696,14 +696,10 @@ static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_
 				 struct cpt_rfile *rfile, unsigned int fd)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
-	struct file *now;
 	long ret = 0;
 
 	if (u->peer_len) {
-		now = fget(fd);
-		if (now)
-			fput(now);
-		if (now != rfile->file) {
+		if (!cpt_fd_holds(fd, rfile->file)) {
 			cpt_note("fd %u: not the socket restored there\n", fd);
 			return -EBADF;
 		}
