@@ -103,6 +103,7 @@ struct waiter {
 	int sem; /* a SysV set of one semaphore */
 	long nr; /* its syscall, as /proc shows it */
 	volatile pid_t tid;
+	volatile int returned; /* its call is over */
 	long ret;
 	int err;
 	long long took_ms;
@@ -237,6 +238,7 @@ static void *wait_thread(void *arg)
 	}
 	x->err = x->ret < 0 ? errno : 0;
 	x->took_ms = real_ms() - start;
+	x->returned = 1;
 	return NULL;
 }
 
@@ -259,13 +261,22 @@ static int tcp_pair(int *a, int *b)
 	return *b < 0 ? -1 : 0;
 }
 
-/* Fills fd's way to its peer until a send would block. */
+/*
+ * Fills fd's way to its peer until a send would block, and stays blocked
+ * for 300 ms: over TCP, the peer's acks free the send buffer again until
+ * the peer's receive window closes, so one EAGAIN is not yet full.
+ */
 static void fill(int fd)
 {
 	static const char junk[4096];
+	int idle = 0;
 
-	while (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-		;
+	while (idle < 30) {
+		if (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			idle = 0;
+		else
+			idle++, nap();
+	}
 }
 
 /* Reads fd until it has no more for 300 ms (non-blocking). */
@@ -537,8 +548,15 @@ int main(int argc, char **argv)
 			return check("setup", 0, "pthread_create"), 1;
 	do {
 		nap();
-		for (ready = 1, k = 0; k < KINDS; k++)
+		for (ready = 1, k = 0; k < KINDS; k++) {
+			if (w[k].used && w[k].returned)
+				return check(names[k], 0,
+					     "returned %ld (%s) before the checkpoint, after %lld ms",
+					     w[k].ret, strerror(w[k].err),
+					     w[k].took_ms),
+				       1;
 			ready &= !w[k].used || (w[k].tid && blocked(&w[k]));
+		}
 	} while (!ready);
 	printf("READY\n");
 	fflush(stdout);
