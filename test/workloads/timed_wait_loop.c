@@ -192,7 +192,7 @@ struct compat_wait {
 	int timeout;
 	long ret;
 	long long took_ms;
-	volatile int started;
+	volatile pid_t tid;
 };
 
 static void *compat_thread(void *arg)
@@ -200,7 +200,7 @@ static void *compat_thread(void *arg)
 	struct compat_wait *w = arg;
 	long long start = now_ns();
 
-	w->started = 1;
+	w->tid = gettid();
 	w->ret = compat_epoll_wait(epfd, w->events, 1, w->timeout);
 	w->took_ms = (now_ns() - start) / 1000000;
 	return NULL;
@@ -218,9 +218,9 @@ static int compat(const char *dir, int timed, int pipe_w)
 		return check("setup", 0, "mmap or pthread_create: %s",
 			     strerror(errno)),
 		       1;
-	while (!w.started)
+	/* READY once /proc shows it in its 32-bit epoll_wait(). */
+	while (!w.tid || syscall_of_thread(w.tid) != IA32_EPOLL_WAIT)
 		nap();
-	usleep(300000);
 	printf("READY\n");
 	fflush(stdout);
 	wait_in(dir, "go", WAIT_FOREVER);
