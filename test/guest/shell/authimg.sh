@@ -12,8 +12,7 @@ as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
 # A counter checkpointed (--kill) into $1; its pid in $pid.
 checkpoint_counter() {
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
+	start_counter
 	cptctl_in /dev/null "$scratch/checkpoint.err" checkpoint "$pid" -o "$1" --kill
 	wait "$pid" 2>/dev/null
 }

@@ -45,6 +45,19 @@ wait_for_pid() { wait_until test -d "/proc/$1"; }	# a restart recreated it
 # `wait_until test "$(readlink ...)" = DIR` would read it once, before waiting)
 wait_for_cwd() { wait_until cwd_is "$1" "$2"; }
 cwd_is() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
+# wait_for_exe PID PROGRAM: PID runs PROGRAM, its exec done.
+wait_for_exe() { wait_until exe_is "$1" "$(readlink -f "$2")"; }
+exe_is() { [ "$(readlink "/proc/$1/exe")" = "$2" ]; }
+
+# start_counter: test/workloads/counter 1000 in the background, its output
+# nowhere, its pid in $pid once it runs counter: a checkpoint right after
+# the fork could find the shell's child before its exec (dash, the
+# scenario's pipes and script).
+start_counter() {
+	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+	pid=$!
+	wait_for_exe "$pid" "$workloads/counter"
+}
 
 # start_workload NAME CMD...: starts CMD with its output in $scratch/NAME.out
 # and its pid in $pid, and waits for its READY line. Orphaned at once, so that
