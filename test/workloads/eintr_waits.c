@@ -43,10 +43,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/aio_abi.h>
-#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <pthread.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +58,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "inet_names.h"
 #include "restart.h"
 #include "sync.h"
 
@@ -265,32 +264,10 @@ static int tcp_pair(int *a, int *b)
 }
 
 /*
- * Whether fd's TCP connection takes no more until its peer reads: all it
- * sent acknowledged, data left unsent and the peer's window closed. Then
- * no ack can come to free the send buffer or grow it, and no probe can
- * send more: one EAGAIN of a send after this is full.
- */
-static int tcp_stalled(int fd, char *why, size_t size)
-{
-	struct tcp_info info;
-	socklen_t len = sizeof(info);
-
-	memset(&info, 0, sizeof(info));
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) ||
-	    len < offsetof(struct tcp_info, tcpi_snd_wnd) + sizeof(__u32))
-		return 0;
-	snprintf(why, size,
-		 "%u segments unacknowledged, %u bytes unsent, window %u",
-		 info.tcpi_unacked, info.tcpi_notsent_bytes, info.tcpi_snd_wnd);
-	return !info.tcpi_unacked && info.tcpi_notsent_bytes &&
-	       !info.tcpi_snd_wnd;
-}
-
-/*
  * Fills fd's way to its peer until a send would block, and would go on
  * blocking: a unix socket's at its first EAGAIN; over TCP, the peer's acks
  * free the send buffer again (and autotuning grows it) until the peer's
- * window closes, so only an EAGAIN once tcp_stalled() is full. -1, named,
+ * window closes, so only an EAGAIN once tcp_quiet() is full. -1, named,
  * if it never stops taking data.
  */
 static int fill(int fd, int tcp)
@@ -298,16 +275,16 @@ static int fill(int fd, int tcp)
 	static const char junk[4096];
 	char why[128] = "it never refused a send";
 	struct timespec start;
-	int stalled;
+	int quiet;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	while (ms_since(&start) < restart_wait_ms(20000)) {
-		stalled = !tcp || tcp_stalled(fd, why, sizeof(why));
+		quiet = !tcp || tcp_quiet(fd, why, sizeof(why));
 		if (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
 			continue;
 		if (errno != EAGAIN)
 			return -1;
-		if (stalled)
+		if (quiet)
 			return 0;
 		nap();
 	}

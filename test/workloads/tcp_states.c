@@ -192,26 +192,29 @@ static int wait_state(int fd, int state)
 	return tcp_state(fd) == state;
 }
 
-/* Waits (up to 5 s) until each end's queues stay the same over 200 ms. */
-static void settle(struct conn *c, int nr)
+/*
+ * Waits (up to 10 s) until the kernel moves none of the ends' data any
+ * more (tcp_quiet()): the checkpoint must find it still. why names an end
+ * that never settled.
+ */
+static void settle(struct conn *c, int nr, char *why, size_t size)
 {
-	int before[12][3], now[12][3], i, same = 0;
+	char seen[128] = "";
 	struct timespec start;
+	int i = 0, quiet = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	memset(before, 0xff, sizeof(before));
-	while (!same && ms_since(&start) < 5000) {
-		for (i = 0; i < 2 * nr; i++)
-			if (ioctl(c[i / 2].e[i % 2].fd, SIOCINQ, &now[i][0]) ||
-			    ioctl(c[i / 2].e[i % 2].fd, SIOCOUTQ, &now[i][1]) ||
-			    ioctl(c[i / 2].e[i % 2].fd, SIOCOUTQNSD,
-				  &now[i][2]))
-				die("ioctl");
-		same = !memcmp(before, now, 2 * nr * sizeof(now[0]));
-		memcpy(before, now, sizeof(now));
-		if (!same)
-			usleep(200 * 1000);
+	while (!quiet && ms_since(&start) < 10000) {
+		for (quiet = 1, i = 0; quiet && i < 2 * nr; i++)
+			quiet = tcp_quiet(c[i / 2].e[i % 2].fd, seen,
+					  sizeof(seen));
+		if (!quiet)
+			nap();
 	}
+	if (!quiet)
+		note_to(why, size, "%s %s still moves data after 10 s: %s",
+			c[(i - 1) / 2].name, (i - 1) % 2 ? "peer" : "end",
+			seen);
 }
 
 enum {
@@ -284,7 +287,7 @@ static void setup(struct conn *c)
 	for (i = 0; i < 2 * NR; i++)
 		if (wanted[i / 2][i % 2])
 			wait_state(c[i / 2].e[i % 2].fd, wanted[i / 2][i % 2]);
-	settle(c, NR);
+	settle(c, NR, why, sizeof(why));
 	for (i = 0; i < NR; i++) {
 		c[i].e[0].state = tcp_state(c[i].e[0].fd);
 		c[i].e[1].state = tcp_state(c[i].e[1].fd);
