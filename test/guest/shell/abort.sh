@@ -39,9 +39,7 @@ scenario_killed_mid_save() {
 # use (leaving nothing), one needing an xstate feature this CPU lacks.
 scenario_refused_images() {
 	cptctl_serve || return
-	start_counter
-	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$scratch/counter.img" --kill
-	wait "$pid" 2>/dev/null
+	counter_checkpointed "$scratch/counter.img"
 	python3 "$repo/test/guest/rewrite-header.py" "$scratch/counter.img" "$scratch/other-kernel.img" release 9.9.9-other
 	cptctl_in /dev/stdout "$scratch/other.err" restart "$scratch/other-kernel.img"
 	status=$?
@@ -99,9 +97,7 @@ scenario_unprivileged() {
 	caps=$(sed -n 's/^CapEff:\t//p' "/proc/$restored/status" 2>/dev/null)
 	pass_if abort.unprivileged-restart-no-caps "the restored process's effective capabilities: $caps" [ "$caps" = 0000000000000000 ]
 	kill "$restored" 2>/dev/null
-	start_counter
-	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$mine/root.img" --kill
-	wait "$pid" 2>/dev/null
+	counter_checkpointed "$mine/root.img"
 	chmod 0644 "$mine/root.img"
 	as_nobody_cr "$cptctl" restart "$mine/root.img" --detach >/dev/null 2>"$scratch/root.err"
 	status=$?

@@ -59,6 +59,22 @@ start_counter() {
 	wait_for_exe "$pid" "$workloads/counter"
 }
 
+# counter_checkpointed IMG: start_counter's counter checkpointed --kill into
+# IMG (cptctl's errors in IMG.err) and reaped. If the checkpoint fails, the
+# counter is killed (a wait for it would hang the scenario until its
+# timeout), the failure said on stderr, and the status is 1.
+counter_checkpointed() {
+	start_counter
+	if cptctl_in /dev/null "$1.err" checkpoint "$pid" -o "$1" --kill; then
+		wait "$pid" 2>/dev/null
+		return 0
+	fi
+	echo "checkpoint of the counter $pid into $1: $(tr '\n' ' ' <"$1.err")" >&2
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	return 1
+}
+
 # start_workload NAME CMD...: starts CMD with its output in $scratch/NAME.out
 # and its pid in $pid, and waits for its READY line. Orphaned at once, so that
 # init reaps it when killed: a zombie would keep its pid from the restart.
