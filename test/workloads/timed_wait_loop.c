@@ -209,6 +209,7 @@ static void *compat_thread(void *arg)
 static int compat(const char *dir, int timed, int pipe_w)
 {
 	struct compat_wait w = { .timeout = timed ? COMPAT_TIMEOUT_MS : -1 };
+	struct timespec start;
 	pthread_t thread;
 
 	w.events = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -219,8 +220,16 @@ static int compat(const char *dir, int timed, int pipe_w)
 			     strerror(errno)),
 		       1;
 	/* READY once /proc shows it in its 32-bit epoll_wait(). */
-	while (!w.tid || syscall_of_thread(w.tid) != IA32_EPOLL_WAIT)
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!w.tid || syscall_of_thread(w.tid) != IA32_EPOLL_WAIT) {
+		if (ms_since(&start) > 20000)
+			return check("setup", 0,
+				     "after 20 s the thread is in syscall %ld, not the 32-bit epoll_wait() (%d)",
+				     w.tid ? syscall_of_thread(w.tid) : -1L,
+				     IA32_EPOLL_WAIT),
+			       1;
 		nap();
+	}
 	printf("READY\n");
 	fflush(stdout);
 	wait_in(dir, "go", WAIT_FOREVER);
