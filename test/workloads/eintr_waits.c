@@ -58,6 +58,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "inet_names.h"
+#include "restart.h"
 #include "sync.h"
 
 #define LONG_MS 30000
@@ -262,21 +264,34 @@ static int tcp_pair(int *a, int *b)
 }
 
 /*
- * Fills fd's way to its peer until a send would block, and stays blocked
- * for 300 ms: over TCP, the peer's acks free the send buffer again until
- * the peer's receive window closes, so one EAGAIN is not yet full.
+ * Fills fd's way to its peer until a send would block, and would go on
+ * blocking: a unix socket's at its first EAGAIN; over TCP, the peer's acks
+ * free the send buffer again (and autotuning grows it) until the peer's
+ * window closes, so only an EAGAIN once tcp_quiet() is full. -1, named,
+ * if it never stops taking data.
  */
-static void fill(int fd)
+static int fill(int fd, int tcp)
 {
 	static const char junk[4096];
-	int idle = 0;
+	char why[128] = "it never refused a send";
+	struct timespec start;
+	int quiet;
 
-	while (idle < 30) {
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (ms_since(&start) < restart_wait_ms(20000)) {
+		quiet = !tcp || tcp_quiet(fd, why, sizeof(why));
 		if (send(fd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
-			idle = 0;
-		else
-			idle++, nap();
+			continue;
+		if (errno != EAGAIN)
+			return -1;
+		if (quiet)
+			return 0;
+		nap();
 	}
+	check("setup", 0, "the %s connection still takes data after %ld ms: %s",
+	      tcp ? "TCP" : "unix", restart_wait_ms(20000), why);
+	errno = EBUSY;
+	return -1;
 }
 
 /* Reads fd until it has no more for 300 ms (non-blocking). */
@@ -333,14 +348,11 @@ static int setup_sockets(const char *dir)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
 		return -1;
-	fill(sp[0]);
-	if (set_timeout(sp[0], SO_SNDTIMEO, LONG_MS) ||
+	if (fill(sp[0], 0) || set_timeout(sp[0], SO_SNDTIMEO, LONG_MS) ||
 	    add(SEND_FULL, sp[0], sp[1], SYS_sendto))
 		return -1;
-	if (tcp_pair(&a, &b))
-		return -1;
-	fill(a);
-	if (set_timeout(a, SO_SNDTIMEO, LONG_MS) ||
+	if (tcp_pair(&a, &b) || fill(a, 1) ||
+	    set_timeout(a, SO_SNDTIMEO, LONG_MS) ||
 	    add(TCP_SEND_FULL, a, b, SYS_sendto))
 		return -1;
 	l = unix_listener(dir, "eintr.sock", 4, &listen_addr);

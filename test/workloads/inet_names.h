@@ -2,7 +2,7 @@
 /*
  * What the TCP workloads share: the loopback address of either family,
  * which each binds its listener to or connects its client to, a
- * connection's state, and the byte streams the two ends of a connection
+ * connection's state and whether its data still moves, and the byte streams the two ends of a connection
  * write, each checked by its reader.
  */
 #ifndef CPT_TEST_INET_NAMES_H
@@ -16,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <linux/sockios.h>
 
 /*
  * Sets ss to the loopback address of family (AF_INET or AF_INET6) with
@@ -51,6 +54,46 @@ static inline int tcp_state(int fd)
 	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len))
 		return -1;
 	return info.tcpi_state;
+}
+
+/*
+ * The kernel's struct tcp_info as far as tcpi_snd_wnd (Linux 5.4), the
+ * peer's window, which glibc's netinet/tcp.h stops short of (linux/tcp.h
+ * has it, but clashes with netinet/tcp.h); the offset is uapi, fixed.
+ */
+struct tcp_info_wnd {
+	struct tcp_info glibc;
+	unsigned char later[228 - sizeof(struct tcp_info)];
+	uint32_t tcpi_snd_wnd;
+};
+
+_Static_assert(offsetof(struct tcp_info_wnd, tcpi_snd_wnd) == 228,
+	       "tcpi_snd_wnd is at offset 228 of the kernel's struct tcp_info");
+
+/*
+ * Whether fd's TCP connection moves no more data until its peer reads:
+ * nothing it sent is unacknowledged (no ack, delayed ack or retransmission
+ * to come), and nothing is left unsent or the peer's window is closed (one
+ * left open but too small for the next segment gets it later, from the
+ * probe timer). why: what it saw.
+ */
+static inline int tcp_quiet(int fd, char *why, size_t size)
+{
+	struct tcp_info_wnd info;
+	socklen_t len = sizeof(info);
+	int unsent = 0;
+
+	memset(&info, 0, sizeof(info));
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) ||
+	    len < sizeof(info) || ioctl(fd, SIOCOUTQNSD, &unsent)) {
+		snprintf(why, size, "TCP_INFO (%u bytes) or SIOCOUTQNSD: %s",
+			 len, strerror(errno));
+		return 0;
+	}
+	snprintf(why, size,
+		 "%u segments unacknowledged, %d bytes unsent, window %u",
+		 info.glibc.tcpi_unacked, unsent, info.tcpi_snd_wnd);
+	return !info.glibc.tcpi_unacked && (!unsent || !info.tcpi_snd_wnd);
 }
 
 /* The byte at offset i of the stream of direction d (each end writes its own). */

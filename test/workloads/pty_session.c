@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 
@@ -128,6 +129,7 @@ int main(int argc, char **argv)
 	char slave_name[PATH_MAX], buf[256], go[PATH_MAX];
 	unsigned int index = ~0U, index_after = ~0U;
 	int m, status, bits = -1, ok, spare[2];
+	long waited;
 	const char *pong;
 	pid_t pid;
 
@@ -167,7 +169,14 @@ int main(int argc, char **argv)
 		perror("pty_session: typing");
 		return 2;
 	}
-	usleep(200 * 1000);
+	/* READY once the child waits in its read(), the half line typed. */
+	for (waited = 0; syscall_of_process(pid) != SYS_read; waited += 10) {
+		if (waited > TIMEOUT_MS) {
+			fprintf(stderr, "pty_session: the child never read\n");
+			return 2;
+		}
+		nap();
+	}
 	printf("READY\n");
 	fflush(stdout);
 	snprintf(go, sizeof(go), "%s/go", argv[1]);

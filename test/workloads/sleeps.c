@@ -24,7 +24,8 @@
  * CLOCK_MONOTONIC in the restarted process need not go on from the one
  * before, so times are taken in CLOCK_REALTIME. A heartbeat thread tells
  * when the process was frozen (its last beat) and when it resumed (its
- * first beat after a gap). A relative sleep must end the time it had left
+ * first beat after a gap: the longest, since a loaded host may stall the
+ * guest for a second before the checkpoint too). A relative sleep must end the time it had left
  * at the freeze after the resumption: a little earlier, since the time left
  * is taken when the checkpoint saves it; not the whole DURATION again, and
  * not at once. An absolute sleep ends at its deadline, or at once if that
@@ -299,7 +300,7 @@ static void *sleep_main(void *arg)
 	return NULL;
 }
 
-/* Beats until told to stop; notes the gap that the checkpoint and restart make. */
+/* Beats until told to stop; notes the longest gap: the checkpoint and restart. */
 static void *beat_main(void *arg)
 {
 	struct timespec beat = { 0, BEAT_MS * 1000 * 1000 };
@@ -310,7 +311,8 @@ static void *beat_main(void *arg)
 	while (beating) {
 		nanosleep(&beat, NULL);
 		now = now_ms(CLOCK_REALTIME);
-		if (!resumed_ms && now - last_beat_ms > GAP_MS) {
+		if (now - last_beat_ms > GAP_MS &&
+		    now - last_beat_ms > resumed_ms - frozen_ms) {
 			frozen_ms = last_beat_ms;
 			resumed_ms = now;
 		}

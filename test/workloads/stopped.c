@@ -172,8 +172,8 @@ int main(int argc, char **argv)
 	printf("READY\n");
 	wait_for(go);
 
-	/* The restored children stop as they leave the kernel: give them a moment. */
-	for (i = 0; i < 200 && !stopped_all(s, 3, 'T'); i++)
+	/* The restored children stop as they leave the kernel: wait (up to 10 s). */
+	for (i = 0; i < 1000 && !stopped_all(s, 3, 'T'); i++)
 		nap();
 	check("stopped",
 	      all_threads(s[0], 'T', seen[0], sizeof(seen[0])) &&

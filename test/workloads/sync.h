@@ -83,16 +83,15 @@ static inline int touch_in(const char *dir, const char *name)
 }
 
 /*
- * The syscall thread tid of this process is blocked in, as /proc shows it
- * (its number: a 32-bit one's own); -1 if it is running or none.
+ * The syscall a task is blocked in, as its /proc file path (.../syscall)
+ * shows it (its number: a 32-bit one's own); -1 if it is running or none.
  */
-static inline long syscall_of_thread(pid_t tid)
+static inline long syscall_in(const char *path)
 {
-	char path[64], line[256];
+	char line[256];
 	long nr = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -100,6 +99,24 @@ static inline long syscall_of_thread(pid_t tid)
 		nr = -1;
 	fclose(f);
 	return nr;
+}
+
+/* syscall_in() of thread tid of this process. */
+static inline long syscall_of_thread(pid_t tid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	return syscall_in(path);
+}
+
+/* syscall_in() of process pid (its main thread). */
+static inline long syscall_of_process(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
+	return syscall_in(path);
 }
 
 /* Waits for child pid; its exit status as the shell shows it (128 + a signal), -1 if it can't. */

@@ -230,29 +230,28 @@ static void finish(struct end *ends, const int *mine, int nr)
 }
 
 /*
- * Waits (up to 20 s) until the kernel stops moving the ends' data: each
- * end's queues the same over 300 ms. The module saves a connection whose
- * data still moves between its two ends refused with "try again" (it has
- * no netfilter hold yet to stop it), so the test waits as a user would.
+ * Waits (up to 20 s) until the kernel moves none of the ends' data any
+ * more (tcp_quiet()). The module saves a connection whose data still moves
+ * between its two ends refused with "try again" (it has no netfilter hold
+ * yet to stop it), so the test waits as a user would; why names an end
+ * that never settled.
  */
-static void settle(struct end *ends, int nr)
+static void settle(struct end *ends, int nr, char *why, size_t size)
 {
-	int before[4][3], now[4][3], i, same = 0;
+	char seen[128] = "";
 	struct timespec start;
+	int i = 0, quiet = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	memset(before, 0xff, sizeof(before));
-	while (!same && ms_since(&start) < 20000) {
-		for (i = 0; i < nr; i++)
-			if (ioctl(ends[i].fd, SIOCINQ, &now[i][0]) ||
-			    ioctl(ends[i].fd, SIOCOUTQ, &now[i][1]) ||
-			    ioctl(ends[i].fd, SIOCOUTQNSD, &now[i][2]))
-				die("ioctl");
-		same = !memcmp(before, now, nr * sizeof(now[0]));
-		memcpy(before, now, sizeof(now));
-		if (!same)
-			usleep(300 * 1000);
+	while (!quiet && ms_since(&start) < 20000) {
+		for (quiet = 1, i = 0; quiet && i < nr; i++)
+			quiet = tcp_quiet(ends[i].fd, seen, sizeof(seen));
+		if (!quiet)
+			nap();
 	}
+	if (!quiet)
+		note_to(why, size, "%s still moves data after 20 s: %s",
+			ends[i - 1].name, seen);
 }
 
 static int pairs(void)
@@ -293,7 +292,7 @@ static int pairs(void)
 				(unsigned long long)ends[i].received);
 	for (i = 0; i < 4; i++)
 		fill(&ends[i], MAX_BEFORE);
-	settle(ends, 4);
+	settle(ends, 4, why, sizeof(why));
 	for (i = 0; i < 4; i++) {
 		read_opts(ends[i].fd, &ends[i].before);
 		if (ioctl(ends[i].fd, SIOCINQ, &in) ||

@@ -192,7 +192,7 @@ struct compat_wait {
 	int timeout;
 	long ret;
 	long long took_ms;
-	volatile int started;
+	volatile pid_t tid;
 };
 
 static void *compat_thread(void *arg)
@@ -200,7 +200,7 @@ static void *compat_thread(void *arg)
 	struct compat_wait *w = arg;
 	long long start = now_ns();
 
-	w->started = 1;
+	w->tid = gettid();
 	w->ret = compat_epoll_wait(epfd, w->events, 1, w->timeout);
 	w->took_ms = (now_ns() - start) / 1000000;
 	return NULL;
@@ -209,6 +209,7 @@ static void *compat_thread(void *arg)
 static int compat(const char *dir, int timed, int pipe_w)
 {
 	struct compat_wait w = { .timeout = timed ? COMPAT_TIMEOUT_MS : -1 };
+	struct timespec start;
 	pthread_t thread;
 
 	w.events = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
@@ -218,9 +219,17 @@ static int compat(const char *dir, int timed, int pipe_w)
 		return check("setup", 0, "mmap or pthread_create: %s",
 			     strerror(errno)),
 		       1;
-	while (!w.started)
+	/* READY once /proc shows it in its 32-bit epoll_wait(). */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!w.tid || syscall_of_thread(w.tid) != IA32_EPOLL_WAIT) {
+		if (ms_since(&start) > 20000)
+			return check("setup", 0,
+				     "after 20 s the thread is in syscall %ld, not the 32-bit epoll_wait() (%d)",
+				     w.tid ? syscall_of_thread(w.tid) : -1L,
+				     IA32_EPOLL_WAIT),
+			       1;
 		nap();
-	usleep(300000);
+	}
 	printf("READY\n");
 	fflush(stdout);
 	wait_in(dir, "go", WAIT_FOREVER);

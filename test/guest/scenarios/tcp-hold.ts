@@ -87,7 +87,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     checks: {
       'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',
-      'tcp-hold-release.held': 'the client, sending on, sees no reset while the hold is there',
+      'tcp-hold-release.held': 'the client, sending on, retransmits into the hold and sees no reset while it is there',
       'tcp-hold-release.check-counts': 'cptctl check reports the held connection (tcpHolds: 1 in --json)',
       'tcp-hold-release.unprivileged': 'nobody cannot release holds (CAP_NET_ADMIN named), which stay',
       'tcp-hold-release.released': 'cptctl release IMAGE drops the image’s connection’s hold',

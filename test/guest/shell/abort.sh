@@ -39,10 +39,7 @@ scenario_killed_mid_save() {
 # use (leaving nothing), one needing an xstate feature this CPU lacks.
 scenario_refused_images() {
 	cptctl_serve || return
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
-	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$scratch/counter.img" --kill
-	wait "$pid" 2>/dev/null
+	counter_checkpointed "$scratch/counter.img"
 	python3 "$repo/test/guest/rewrite-header.py" "$scratch/counter.img" "$scratch/other-kernel.img" release 9.9.9-other
 	cptctl_in /dev/stdout "$scratch/other.err" restart "$scratch/other-kernel.img"
 	status=$?
@@ -50,8 +47,7 @@ scenario_refused_images() {
 	[ "$status" -eq 5 ] && grep -q "9.9.9-other" "$scratch/other.err" && refused=yes
 	pass_if abort.other-kernel-refused "restart exited $status: $(tr '\n' ' ' <"$scratch/other.err")" [ $refused = yes ]
 
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
+	start_counter
 	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$scratch/running.img"
 	cptctl_in /dev/stdout "$scratch/taken.err" restart "$scratch/running.img"
 	status=$?
@@ -82,6 +78,7 @@ scenario_unprivileged() {
 	mkdir -p "$mine"
 	chown nobody:nogroup "$mine"
 	pid=$(as_nobody sh -c '"$0" 1000 >/dev/null 2>&1 </dev/null & echo $!' "$workloads/counter")
+	wait_for_exe "$pid" "$workloads/counter"
 	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/own.img" --kill 2>"$scratch/own.err"
 	status=$?
 	pass_if abort.unprivileged-checkpoint "nobody's checkpoint of its own pid $pid exited $status: $(tr '\n' ' ' <"$scratch/own.err")" \
@@ -100,10 +97,7 @@ scenario_unprivileged() {
 	caps=$(sed -n 's/^CapEff:\t//p' "/proc/$restored/status" 2>/dev/null)
 	pass_if abort.unprivileged-restart-no-caps "the restored process's effective capabilities: $caps" [ "$caps" = 0000000000000000 ]
 	kill "$restored" 2>/dev/null
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
-	cptctl_in /dev/null /dev/null checkpoint "$pid" -o "$mine/root.img" --kill
-	wait "$pid" 2>/dev/null
+	counter_checkpointed "$mine/root.img"
 	chmod 0644 "$mine/root.img"
 	as_nobody_cr "$cptctl" restart "$mine/root.img" --detach >/dev/null 2>"$scratch/root.err"
 	status=$?
@@ -111,8 +105,7 @@ scenario_unprivileged() {
 	[ "$status" -eq 5 ] && grep -q "CAP_SETUID" "$scratch/root.err" && [ ! -d "/proc/$pid" ] && refused=yes
 	pass_if abort.root-image-refused "nobody's restart of root's image exited $status: $(tr '\n' ' ' <"$scratch/root.err")" \
 		[ $refused = yes ]
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
+	start_counter
 	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/theirs.img" 2>"$scratch/theirs.err"
 	status=$?
 	pass_if abort.unprivileged-checkpoint-of-root-refused "nobody's checkpoint of root's pid $pid exited $status: $(tr '\n' ' ' <"$scratch/theirs.err")" \
@@ -143,8 +136,7 @@ scenario_tty_progress() {
 # ptrace_scope at 3 not even root may attach, so checkpoint must refuse.
 # (Scope 3 cannot be lowered again until reboot: the scenario runs last.)
 scenario_ptrace_access() {
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
+	start_counter
 	if echo 3 >/proc/sys/kernel/yama/ptrace_scope; then
 		"$cptctl" checkpoint "$pid" -o "$scratch/yama.img" 2>"$scratch/yama.err"
 		status=$?

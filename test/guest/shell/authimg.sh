@@ -10,14 +10,6 @@
 
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
 
-# A counter checkpointed (--kill) into $1; its pid in $pid.
-checkpoint_counter() {
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
-	cptctl_in /dev/null "$scratch/checkpoint.err" checkpoint "$pid" -o "$1" --kill
-	wait "$pid" 2>/dev/null
-}
-
 # files_holding_key KEY FILE...: prints each FILE that holds the bytes of
 # file KEY, raw or in hex; one python3 for them all (each start costs under emulation).
 files_holding_key() {
@@ -123,7 +115,7 @@ scenario_authenticated() {
 	abi=$?
 	pass_if auth.key-ioctl-abi "$(tr '\n' ';' <"$scratch/abi.out")" [ $abi -eq 0 ]
 
-	checkpoint_counter "$scratch/a.img"
+	counter_checkpointed "$scratch/a.img"
 	# cptctl waits for the restored counter: a cptctl to look at in /proc.
 	"$cptctl" restart "$scratch/a.img" >/dev/null 2>"$scratch/ok.err" &
 	waiting=$!

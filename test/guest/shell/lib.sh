@@ -45,6 +45,35 @@ wait_for_pid() { wait_until test -d "/proc/$1"; }	# a restart recreated it
 # `wait_until test "$(readlink ...)" = DIR` would read it once, before waiting)
 wait_for_cwd() { wait_until cwd_is "$1" "$2"; }
 cwd_is() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
+# wait_for_exe PID PROGRAM: PID runs PROGRAM, its exec done.
+wait_for_exe() { wait_until exe_is "$1" "$(readlink -f "$2")"; }
+exe_is() { [ "$(readlink "/proc/$1/exe")" = "$2" ]; }
+
+# start_counter: test/workloads/counter 1000 in the background, its output
+# nowhere, its pid in $pid once it runs counter: a checkpoint right after
+# the fork could find the shell's child before its exec (dash, the
+# scenario's pipes and script).
+start_counter() {
+	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
+	pid=$!
+	wait_for_exe "$pid" "$workloads/counter"
+}
+
+# counter_checkpointed IMG: start_counter's counter checkpointed --kill into
+# IMG (cptctl's errors in IMG.err) and reaped. If the checkpoint fails, the
+# counter is killed (a wait for it would hang the scenario until its
+# timeout), the failure said on stderr, and the status is 1.
+counter_checkpointed() {
+	start_counter
+	if cptctl_in /dev/null "$1.err" checkpoint "$pid" -o "$1" --kill; then
+		wait "$pid" 2>/dev/null
+		return 0
+	fi
+	echo "checkpoint of the counter $pid into $1: $(tr '\n' ' ' <"$1.err")" >&2
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	return 1
+}
 
 # start_workload NAME CMD...: starts CMD with its output in $scratch/NAME.out
 # and its pid in $pid, and waits for its READY line. Orphaned at once, so that

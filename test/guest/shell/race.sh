@@ -73,8 +73,7 @@ scenario_kill_races() {
 
 # Closing a dup() of the session's fd is not the end of the session.
 scenario_dup_close() {
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	pid=$!
+	start_counter
 	"$race" dup-close "$pid" "$scratch/dup.image" | relay race
 	kill "$pid"
 }
@@ -95,6 +94,7 @@ scenario_concurrent() {
 		targets="$targets $!"
 		i=$((i + 1))
 	done
+	for t in $targets; do wait_for_exe "$t" "$workloads/counter"; done
 	# shellcheck disable=SC2086 # the list of pids
 	set -- $targets
 	shared=$1

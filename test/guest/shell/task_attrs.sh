@@ -16,9 +16,8 @@ scenario_user_service() {
 	restart_service task-attrs-user user
 
 	# The saved affinity edited to name CPUs this machine lacks.
-	"$workloads/counter" 1000 >/dev/null 2>&1 </dev/null &
-	cpid=$!
-	sleep 0.2
+	start_counter
+	cpid=$pid
 	cptctl_in /dev/null /dev/null checkpoint "$cpid" -o "$scratch/counter.img" --kill
 	wait_for_pid_gone "$cpid"
 	cptctl_in "$scratch/counter.json" /dev/stderr inspect --json "$scratch/counter.img"
