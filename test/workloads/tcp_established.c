@@ -135,6 +135,25 @@ static int drain(struct end *e, size_t max, int *eof, char *why, size_t size)
 	return 0;
 }
 
+/*
+ * Reads the peer's stream until want bytes came in all, waiting up to 10 s
+ * for each part: what the peer sent may still be on its way (a deferred
+ * transmit), so what is there now is not all. -1 if a byte is wrong.
+ */
+static int drain_until(struct end *e, uint64_t want, char *why, size_t size)
+{
+	struct pollfd p = { .fd = e->fd, .events = POLLIN };
+	int eof = 0;
+
+	while (e->received < want && !eof) {
+		if (drain(e, want - e->received, &eof, why, size))
+			return -1;
+		if (e->received < want && !eof && poll(&p, 1, 10000) <= 0)
+			break;
+	}
+	return 0;
+}
+
 static void nonblock(int fd)
 {
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))
@@ -264,7 +283,7 @@ static int pairs(void)
 	};
 	static const int clients[2] = { 0, 2 }, servers[2] = { 1, 3 };
 	char why[512] = "";
-	int l4, l6, i, eof = 0, in, out, unsent, status;
+	int l4, l6, i, in, out, unsent, status;
 	pid_t child;
 
 	connected(AF_INET, &l4, &ends[0].fd, &ends[1].fd);
@@ -285,7 +304,7 @@ static int pairs(void)
 	}
 	/* Part of what came in read: the rest starts within a segment. */
 	for (i = 0; i < 4; i++)
-		if (drain(&ends[i], 1001, &eof, why, sizeof(why)) ||
+		if (drain_until(&ends[i], 1001, why, sizeof(why)) ||
 		    ends[i].received != 1001)
 			note_to(why, sizeof(why), "%s read %llu bytes",
 				ends[i].name,
