@@ -63,12 +63,13 @@ wait_for_cwd() { wait_until cwd_is "$1" "$2"; }
 cwd_is() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
 
 # start_workload NAME CMD...: starts CMD with its output in $scratch/NAME.out
-# and its pid in $pid, and waits for its READY line. Orphaned at once, so that
-# init reaps it when killed: a zombie would keep its pid from the restart.
+# and its pid in $pid, and waits for its READY line. Orphaned at once (the
+# command substitution's subshell ends), so that init reaps it when killed:
+# a zombie would keep its pid from the restart.
 start_workload() {
 	out=$scratch/$1.out
 	shift
-	pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$@")
+	pid=$("$@" >"$out" 2>&1 </dev/null & echo $!)
 	wait_for_line "$out" READY
 }
 
