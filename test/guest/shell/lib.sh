@@ -204,7 +204,8 @@ cptctl_stop() {
 
 # json_edit OUT JSON JQ: the file OUT (a path without blanks) to be made
 # from the file JSON by the jq filter JQ, which must give one document,
-# by json_edits_made.
+# by json_edits_made (which joins the filters into one program: no jq
+# comment in JQ).
 json_edit() {
 	json_edits=$((${json_edits:-0} + 1))
 	eval "json_edit_out_$json_edits=\$1 json_edit_source_$json_edits=\$2 json_edit_jq_$json_edits=\$3 json_edit_made_$json_edits="
