@@ -31,7 +31,7 @@ export const deletedScenarios: readonly Scenario[] = [
     run: shell('deleted', 'user_service'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 3,
     checks: {
       'user-service.checkpoint': 'root checkpoints a service running as nobody that listens on a unix socket and holds a pty',
       'user-service.exit-status': 'the service restarted by root serves and ends well',

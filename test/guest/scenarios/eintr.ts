@@ -73,7 +73,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-sockets',
     run: { kind: 'custom', run: sockets },
     timeoutSeconds: 120,
-    costSeconds: 25,
+    costSeconds: 19,
     checks: {
       'eintr-sockets.leave-running':
         'a checkpoint of threads blocked in socket calls with timeouts leaves them running, or is refused for the timeouts',
@@ -97,7 +97,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-waits',
     run: { kind: 'custom', run: (context) => waitsAcrossCheckpoints(context, 'eintr-waits', 'waits') },
     timeoutSeconds: 90,
-    costSeconds: 15,
+    costSeconds: 11,
     checks: {
       'eintr-waits.leave-running': 'a checkpoint of threads blocked in io_getevents() and semop() leaves them running',
       'eintr-waits.checkpoint': 'a checkpoint --kill of them succeeds',

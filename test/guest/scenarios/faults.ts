@@ -27,7 +27,7 @@ export const faultScenarios: readonly Scenario[] = [
     run: shell('faults', 'epipe'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 5,
+    costSeconds: 7,
     checks: {
       'faults.epipe-refused': 'a checkpoint --kill to stdout whose reader goes away fails with EPIPE',
       'faults.epipe-says-what-to-do': 'a checkpoint failing with EPIPE says what happened and what to do',

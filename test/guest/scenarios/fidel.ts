@@ -94,7 +94,7 @@ export const fidelScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 240,
     // Was 8: 15.7 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 16,
+    costSeconds: 13,
     checks: {
       'chroot-user.checkpoint': 'nobody checkpoints its own chrooted tree (chroot by root, then setuid nobody) and kills it',
       'chroot-user.nocap-refused':
@@ -145,7 +145,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_refused'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 8,
+    costSeconds: 6,
     checks: Object.fromEntries(
       refused.flatMap(([kind, what]) => [
         [`fidel-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],
@@ -159,7 +159,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_gaps'),
     cli: true,
     timeoutSeconds: 330,
-    costSeconds: 7,
+    costSeconds: 11,
     checks: Object.fromEntries(
       gaps.flatMap(([kind, what]) => [
         [`fidel-gaps.${kind}`, `a checkpoint --kill refuses ${what}, by name`],
@@ -174,8 +174,9 @@ export const fidelScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // 14 of its 46 s in a suite (a busy host) were the round trips of its 12 images, now the host's.
-    // Was 42: 13.9 s in the whole run of 2026-12-07 11:03 (a loaded host), 9.9 s in that of 10:12 (idle).
-    costSeconds: 14,
+    // 10.6 s of the guest's CPU with a jq for each of its 9 edited images, 5.0 s with one jq for each
+    // source image (one boot, 2026-12-07 15:08; 13.3 s in the whole run of 14:20, a loaded host).
+    costSeconds: 6,
     checks: {
       'fidel-hostile.direct-checkpoint': 'a process holding an O_DIRECT fd on 9p is checkpointed',
       'fidel-hostile.direct-tmpfs': 'its image with the file moved to tmpfs (no direct I/O) is refused at restart, naming the fd',

@@ -36,7 +36,7 @@ export const inetScenarios: readonly Scenario[] = [
     name: 'inet-server',
     run: cycle('inet_server', (dir) => ['serve', ...inDir(dir)], { after: shellHook('inet', 'inspect_inet') }),
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 7,
     checks: {
       'inet-server.checkpoint': 'a server holding TCP listeners, bound and unbound TCP sockets and UDP sockets is checkpointed and killed',
       'inet-server.exit-status': 'the restarted server checks its sockets and ends well',
@@ -51,7 +51,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_user'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 6,
+    costSeconds: 9,
     checks: {
       'inet-user.checkpoint': 'nobody checkpoints its own server holding TCP and UDP sockets',
       'inet-user.exit-status': 'the server restarted by nobody (with CAP_CHECKPOINT_RESTORE) ends well',
@@ -63,7 +63,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_refused'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 2,
+    costSeconds: 3,
     checks: Object.fromEntries(
       (
         [

@@ -10,7 +10,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'reopen_creds'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 5,
+    costSeconds: 6,
     checks: {
       'reopen-creds.fd.checkpoint': "root checkpoints nobody's process that holds a file open read-only at fd 3",
       'reopen-creds.unedited.exit-status': "root restarts the unedited image of nobody's process, which runs to its end",
@@ -46,7 +46,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'userns_groups'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 5,
+    costSeconds: 7,
     checks: {
       'userns-groups.checkpoint': 'nobody with supplementary group 100, unmapped in its user namespace, checkpoints its process there',
       'userns-groups.image': "the image says the process had the caller's own unmapped groups, and names no overflow gid",

@@ -156,7 +156,7 @@ export const procStateScenarios: readonly Scenario[] = [
       },
     }),
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 4,
     checks: {
       'stopped.checkpoint': 'a tree with processes stopped by SIGSTOP and SIGTSTP is checkpointed without EBUSY',
       'stopped.setup': 'the stopped processes were set up before the checkpoint',

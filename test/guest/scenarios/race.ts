@@ -92,7 +92,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'suid-exec',
     run: shell('race', 'suid_exec'),
     timeoutSeconds: 120,
-    costSeconds: 2,
+    costSeconds: 3,
     checks: {
       'suid-exec.loop-clean': 'checkpoints of a tree exec-ing a setuid program fail cleanly or succeed',
       'suid-exec.loop-no-root': 'an unprivileged checkpoint never holds a task that became root by exec',
@@ -103,7 +103,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'kill-races',
     run: shell('race', 'kill_races', { tree_runs: String(KILL_TREE_RUNS) }),
     timeoutSeconds: 90,
-    costSeconds: 20,
+    costSeconds: 18,
     checks: {
       'race.kill-thread': 'a thread exiting at a random point of its checkpoint: a clean failure or an image',
       'race.kill-child': 'a child killed at a random point of its checkpoint: a clean failure or an image, the rest thawed',
@@ -144,7 +144,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'concurrent',
     run: shell('race', 'concurrent'),
     timeoutSeconds: 180,
-    costSeconds: 14,
+    costSeconds: 13,
     checks: {
       'race.rmmod-refused': 'rmmod is refused while any checkpoint session is open',
       'race.rmmod-after': 'the module unloads once every session ended',

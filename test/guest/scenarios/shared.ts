@@ -35,7 +35,7 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'table',
     run: cycle('fd_table', inDir, { after: shellHook('shared', 'inspect_fd_table') }),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'table.exit-status': 'two processes sharing one fd table (CLONE_FILES) restart and end well',
       'table.sharer-open-seen': "an fd one sharer opens after the restart shows in the other's table",
@@ -61,7 +61,7 @@ export const sharedScenarios: readonly Scenario[] = [
     run: cycle('shmem_tree', inDir, { after: shellHook('shared', 'after_shmem') }),
     // Inspect, a JSON edit, encode and a restart: five node start-ups.
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 6,
     checks: {
       'shmem.exit-status': 'a parent and two children sharing anonymous memory through fork restart and end well',
       'shmem.before': 'what each wrote to the shared memory before the checkpoint is there',

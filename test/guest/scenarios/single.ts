@@ -43,7 +43,7 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'twice',
     run: cycle('cpu_state', goPath, { twice: true }),
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 2,
     checks: {
       'twice.exit-status': 'the first restart from an image works',
       'twice.exit-status-again': 'a second restart from the same image works',
@@ -55,7 +55,7 @@ export const singleScenarios: readonly Scenario[] = [
     run: shell('single', 'piped'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 6,
+    costSeconds: 10,
     checks: {
       'piped.exit-status': 'checkpoint -o - --kill | restart - works',
       'piped.pid': 'a piped restart has the old pid',
@@ -116,7 +116,7 @@ export const singleScenarios: readonly Scenario[] = [
     // its image with the shared schema.
     run: cycle('task_state', (dir) => [dir, goFile(dir)], { after: shellHook('single', 'inspect_decodes') }),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 3,
     checks: {
       'task.comm': 'comm comes back',
       'task.umask': 'umask comes back',
@@ -187,7 +187,7 @@ export const singleScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 60,
     // Was 13: 7.1 s in the whole run of 2026-12-07 11:03 (a loaded host), 5.6 s in that of 10:12 (idle).
-    costSeconds: 7,
+    costSeconds: 8,
     checks: {
       'job.output-reattached': "a shell job's pipe stdio is re-attached to the restarting cptctl's",
       'job.exit-status': 'a shell job restarts and exits cleanly',

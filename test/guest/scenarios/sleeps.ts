@@ -306,7 +306,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps',
     run: cycle('sleeps', inDir, { between: () => sleep(PAUSE_MS), after: imageHasTimedWaits }),
     timeoutSeconds: 90,
-    costSeconds: 18,
+    costSeconds: 16,
     checks: {
       ...sleepChecks('sleeps'),
       'sleeps.exit-status': 'a process with threads blocked in every kind of sleep and wait restarts and ends well',

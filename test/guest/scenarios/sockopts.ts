@@ -59,7 +59,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
     name: 'sockopts',
     run: cycle('sockopts', (dir) => ['serve', dir], { after: shellHook('sockopts', 'after_sockopts') }),
     timeoutSeconds: 150,
-    costSeconds: 12,
+    costSeconds: 7,
     checks: {
       'sockopts.checkpoint': 'a process holding sockets of every kind with timeouts, timestamps and filters is checkpointed and killed',
       'sockopts.exit-status': 'the restarted process checks its socket options and ends well',
@@ -75,7 +75,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
     name: 'sockopts-leave',
     run: { kind: 'custom', run: leaveRunning('sockopts', 'sockopts-leave') },
     timeoutSeconds: 90,
-    costSeconds: 6,
+    costSeconds: 4,
     checks: {
       'sockopts-leave.checkpoint': 'a process holding sockets with timeouts, timestamps and filters is checkpointed and left running',
       'sockopts-leave.exit-status': 'the process left running checks its socket options and ends well',

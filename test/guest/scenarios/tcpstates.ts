@@ -12,8 +12,9 @@ export const tcpStatesScenarios: readonly Scenario[] = [
     name: 'tcp-states',
     run: cycle('tcp_states', inDir, { after: shellHook('tcpstates', 'after_tcp_states') }),
     timeoutSeconds: 120,
-    // Was 51: 33.4 s in the whole run of 2026-12-07 11:03 (a loaded host), 27.6 s in that of 10:12 (idle).
-    costSeconds: 34,
+    // 34.8 s of the guest's CPU with a jq for each of its 11 edited images, 10.4 s with one jq for them
+    // all (one boot, 2026-12-07 15:08; 42.5 s in the whole run of 14:20, a loaded host).
+    costSeconds: 11,
     checks: {
       'tcp-states.states-before':
         'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',

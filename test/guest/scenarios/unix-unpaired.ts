@@ -18,7 +18,7 @@ export const unixUnpairedScenarios: readonly Scenario[] = [
     name: 'unix-unpaired',
     run: cycle('unix_sockets', inDir, { after: shellHook('unix-unpaired', 'inspect_unix_unpaired') }),
     timeoutSeconds: 150,
-    costSeconds: 11,
+    costSeconds: 9,
     checks: {
       'unix-unpaired.checkpoint': 'a tree holding unix sockets neither listening nor pairs is checkpointed and killed',
       'unix-unpaired.exit-status': 'the restarted tree checks its unix sockets and ends well',

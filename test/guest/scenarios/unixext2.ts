@@ -15,7 +15,7 @@ export const unixext2Scenarios: readonly Scenario[] = [
     run: shell('unixext2', 'unixext2_dgram'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 9,
+    costSeconds: 10,
     checks: {
       'unixext2-dgram.checkpoint':
         'a client whose datagram socket is connected to a log server outside the tree is checkpointed and killed',
@@ -36,7 +36,7 @@ export const unixext2Scenarios: readonly Scenario[] = [
     run: shell('unixext2', 'unixext2_stream'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 3,
+    costSeconds: 4,
     checks: {
       'unixext2-stream.refused':
         'without --ext-unix-sk, a checkpoint refuses a stream socket connected to a server outside the tree, naming the fd and the option',

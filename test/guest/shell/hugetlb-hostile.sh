@@ -13,7 +13,7 @@ HOSTILE_HUGE_PAGES=8
 # The segment the workload made (kept after its kill, as SysV segments are)
 # or a restart made again: removed, so that the next restart makes it.
 hostile_remove_segment() {
-	[ -f "$scratch/hostile.d/shm-id" ] && ipcrm -m "$(cat "$scratch/hostile.d/shm-id")" 2>/dev/null
+	[ -f "$scratch/hostile.d/shm-id" ] && read -r segment <"$scratch/hostile.d/shm-id" && ipcrm -m "$segment" 2>/dev/null
 	true
 }
 
@@ -28,16 +28,17 @@ hostile_kill_tree() {
 # hostile_edit CHECK JQ: $scratch/hostile.json edited by JQ (a jq filter
 # over the whole document), for hostile_encode_all.
 hostile_edit() {
-	jq "$2" "$scratch/hostile.json" >"$scratch/$1.json" 2>"$scratch/$1-encode.err"
+	json_edit "$scratch/$1.json" "$scratch/hostile.json" "$2"
 	hostile_edits="${hostile_edits:-} $1"
 }
 
-# hostile_encode_all: every hostile_edit's JSON encoded.
+# hostile_encode_all: every hostile_edit's JSON made (one jq) and encoded.
 hostile_encode_all() {
+	json_edits_made
 	for edit in $hostile_edits; do
 		cptctl_in /dev/null "$scratch/$edit-encode.err" encode "$scratch/$edit.json" -o "$scratch/$edit.img"
-		rm -f "$scratch/$edit.json"
 	done
+	rm -f "$scratch"/*.json
 }
 
 # hostile_restart CHECK WORDS: CHECK's encoded image restarted --detach:
@@ -48,16 +49,17 @@ hostile_restart() {
 	edit=$1 words=$2
 	hostile_remove_segment
 	if [ ! -f "$scratch/$edit.img" ]; then
-		result "hugetlb-hostile.$edit" FAIL "the edit was not made: $(tr '\n' ' ' <"$scratch/$edit-encode.err")"
+		text_of flat "$scratch/edited-jq.err" "$scratch/$edit-encode.err"
+		result "hugetlb-hostile.$edit" FAIL "the edit was not made: $flat"
 		return
 	fi
 	cptctl_in /dev/null "$scratch/$edit.err" restart --detach "$scratch/$edit.img"
 	status=$?
-	pass_if "hugetlb-hostile.$edit" "restart exited $status: $(tr '\n' ' ' <"$scratch/$edit.err")" \
+	text_of flat "$scratch/$edit.err"
+	pass_if "hugetlb-hostile.$edit" "restart exited $status: $flat" \
 		eval '[ "$status" -ne 0 ] && grep -q "$words" "$scratch/$edit.err" &&
 			[ ! -d "/proc/$hostile_pid" ]'
 	[ -d "/proc/$hostile_pid" ] && hostile_kill_tree "$hostile_pid"
-	rm -f "$scratch/$edit.img"
 }
 
 # After every refusal, the unedited image restarts (then-restarts), its
@@ -136,6 +138,10 @@ scenario_hugetlb_hostile() {
 	hostile_restart segment-gigantic "cannot make it again"
 	hostile_restart segment-small-pages "its pages are not of"
 	hostile_then_restarts
+	# The edited images, refused, are left out of the driver's round trip.
+	set --
+	for edit in $hostile_edits; do set -- "$@" "$scratch/$edit.img"; done
+	rm -f "$@"
 
 	hostile_remove_segment
 	umount "$scratch/huge"

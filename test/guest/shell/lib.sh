@@ -27,6 +27,22 @@ pass_if() {
 	if "$@"; then result "$check" PASS "$detail"; else result "$check" FAIL "$detail"; fi
 }
 
+# text_of VAR FILE...: VAR set to the lines of the FILEs that exist, each
+# followed by a space, as `cat FILE... | tr '\n' ' '` prints them, by the
+# shell's own read: each cat or tr is an exec, a tenth of a second or
+# more under emulation.
+text_of() {
+	text_of_var=$1 text_of_text=
+	shift
+	for text_of_file in "$@"; do
+		[ -r "$text_of_file" ] || continue
+		while IFS= read -r text_of_line || [ -n "$text_of_line" ]; do
+			text_of_text="$text_of_text$text_of_line "
+		done <"$text_of_file"
+	done
+	eval "$text_of_var=\$text_of_text"
+}
+
 # Polls CMD... every 0.1 s until it succeeds, for up to 30 s (times
 # CPT_GUEST_TIME_SCALE, which vm/run --debug-kernel sets).
 wait_until() {
@@ -76,12 +92,13 @@ counter_checkpointed() {
 }
 
 # start_workload NAME CMD...: starts CMD with its output in $scratch/NAME.out
-# and its pid in $pid, and waits for its READY line. Orphaned at once, so that
-# init reaps it when killed: a zombie would keep its pid from the restart.
+# and its pid in $pid, and waits for its READY line. Orphaned at once (the
+# command substitution's subshell ends), so that init reaps it when killed:
+# a zombie would keep its pid from the restart.
 start_workload() {
 	out=$scratch/$1.out
 	shift
-	pid=$(sh -c '"$@" >"$0" 2>&1 </dev/null & echo $!' "$out" "$@")
+	pid=$("$@" >"$out" 2>&1 </dev/null & echo $!)
 	wait_for_line "$out" READY
 }
 
@@ -111,7 +128,8 @@ checkpoint_service() {
 	cptctl_in /dev/stdout "$scratch/$svc_stem-ckpt.err" checkpoint "$pid" -o "$scratch/$svc_stem.img" --kill \
 		${checkpoint_option:+"$checkpoint_option"}
 	status=$?
-	pass_if "$svc.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$svc_stem-ckpt.err")" [ "$status" -eq 0 ]
+	text_of flat "$scratch/$svc_stem-ckpt.err"
+	pass_if "$svc.checkpoint" "checkpoint exited $status: $flat" [ "$status" -eq 0 ]
 	# Refused, it would wait for its go forever.
 	[ "$status" -eq 0 ] || { kill "$pid"; return 1; }
 	wait_for_pid_gone "$pid"
@@ -130,7 +148,8 @@ restart_service() {
 		"$@" "$cptctl" restart "$scratch/$svc_stem.img" 2>"$scratch/$svc_stem-restart.err"
 	fi
 	status=$?
-	pass_if "$svc.exit-status" "restarted workload exited $status: $(tr '\n' ' ' <"$scratch/$svc_stem-restart.err")" [ "$status" -eq 0 ]
+	text_of flat "$scratch/$svc_stem-restart.err"
+	pass_if "$svc.exit-status" "restarted workload exited $status: $flat" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT $svc./p" "$out"
 }
 
@@ -144,7 +163,8 @@ refused_restart() {
 	status=$?
 	refused=no
 	[ "$status" -eq "$want" ] && grep -q "$words" "$scratch/refused.err" && [ ! -d "/proc/$pid" ] && refused=yes
-	pass_if "$check_name" "restart exited $status: $(tr '\n' ' ' <"$scratch/refused.err")" [ $refused = yes ]
+	text_of flat "$scratch/refused.err"
+	pass_if "$check_name" "restart exited $status: $flat" [ $refused = yes ]
 	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
 }
 
@@ -167,7 +187,8 @@ expect_refusal() {
 	status=$?
 	refused=no
 	[ "$status" -eq 4 ] && grep -q "$why" "$scratch/$refused_kind.err" && refused=yes
-	pass_if "$refusal.$refused_kind" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$refused_kind.err")" [ $refused = yes ]
+	text_of flat "$scratch/$refused_kind.err"
+	pass_if "$refusal.$refused_kind" "checkpoint exited $status: $flat" [ $refused = yes ]
 	pass_if "$refusal.$refused_kind-alive" "pid $pid is still running" [ -d "/proc/$pid" ]
 	touch "$scratch/$refused_kind/go"
 	wait_for_line "$out" "RESULT kept-running"
@@ -210,37 +231,80 @@ cptctl_stop() {
 	cptctl_serve && echo 0 >"$cptctl_requests" && wait_for_pid_gone "$cptctl_server"
 }
 
+# json_edit OUT JSON JQ: the file OUT (a path without blanks) to be made
+# from the file JSON by the jq filter JQ, which must give one document,
+# by json_edits_made (which joins the filters into one program: no jq
+# comment in JQ).
+json_edit() {
+	json_edits=$((${json_edits:-0} + 1))
+	eval "json_edit_out_$json_edits=\$1 json_edit_source_$json_edits=\$2 json_edit_jq_$json_edits=\$3 json_edit_made_$json_edits="
+}
+
+# json_edits_made: the files json_edit asked for, made by one jq per source
+# JSON rather than one per edit (a jq's start and its parse of the source
+# are most of an edit's time under emulation: some 3 s for a 3 MB image).
+# Each file is its filter's line of jq -c's output; jq's errors go to
+# $scratch/edited-jq.err.
+json_edits_made() {
+	: >"$scratch/edited-jq.err"
+	edit_i=1
+	while [ "$edit_i" -le "${json_edits:-0}" ]; do
+		eval "edit_source=\$json_edit_source_$edit_i edit_made=\$json_edit_made_$edit_i"
+		edit_program= edit_outs= edit_j=$edit_i
+		while [ -z "$edit_made" ] && [ "$edit_j" -le "$json_edits" ]; do
+			eval "edit_out=\$json_edit_out_$edit_j edit_other=\$json_edit_source_$edit_j edit_jq=\$json_edit_jq_$edit_j"
+			if [ "$edit_other" = "$edit_source" ]; then
+				edit_program="${edit_program:+$edit_program, }([$edit_jq] |
+					if length == 1 then .[0] else error(\"$edit_out: the filter gave \\(length) documents, not 1\") end)"
+				edit_outs="$edit_outs $edit_out"
+				eval "json_edit_made_$edit_j=yes"
+			fi
+			edit_j=$((edit_j + 1))
+		done
+		edit_i=$((edit_i + 1))
+		[ -n "$edit_outs" ] || continue
+		jq -c "$edit_program" "$edit_source" 2>>"$scratch/edited-jq.err" |
+			awk -v outs="$edit_outs" 'BEGIN { split(outs, out, " ") } { print > out[NR] }'
+	done
+	json_edits=0
+}
+
 # restart_edited CHECK JSON JQ WORDS [STATUS]: the image of JSON (its
-# inspect --json) edited by the jq filter JQ, to be encoded again as
-# $scratch/CHECK.img by check_edited_restarts, which checks that its
-# restart is refused, saying WORDS (a grep pattern), and, when STATUS is
-# given, exits with it and leaves no process $pid.
+# inspect --json) edited by the jq filter JQ (json_edit), to be encoded
+# again as $scratch/CHECK.img by check_edited_restarts, which checks that
+# its restart is refused, saying WORDS (a grep pattern), and, when STATUS
+# is given, exits with it and leaves no process $pid. Kept in variables
+# edited_*_N, N from 1 to $edited_count.
 restart_edited() {
-	jq "$3" "$2" >"$scratch/$1.json"
-	printf '%s\n' "$4" >"$scratch/$1.words"
-	printf '%s\n' "${5:-}" >"$scratch/$1.want"
-	edited_checks="${edited_checks:-} $1"
+	json_edit "$scratch/$1.json" "$2" "$3"
+	edited_count=$((${edited_count:-0} + 1))
+	eval "edited_name_$edited_count=\$1 edited_words_$edited_count=\$4 edited_want_$edited_count=\${5:-}"
 }
 
 # check_edited_restarts: the images restart_edited made, encoded and each
 # restarted (--detach) through cptctl_in, then their checks.
 check_edited_restarts() {
-	for edited in $edited_checks; do
+	json_edits_made
+	edit_i=1
+	while [ "$edit_i" -le "${edited_count:-0}" ]; do
+		eval "edited=\$edited_name_$edit_i"
 		cptctl_in "$scratch/$edited-encode.out" "$scratch/$edited-encode.err" \
 			encode "$scratch/$edited.json" -o "$scratch/$edited.img"
 		cptctl_in "$scratch/$edited.out" "$scratch/$edited.err" restart --detach "$scratch/$edited.img"
-		echo $? >"$scratch/$edited.status"
+		eval "edited_status_$edit_i=\$?"
+		edit_i=$((edit_i + 1))
 	done
-	for edited in $edited_checks; do
-		status=$(cat "$scratch/$edited.status" 2>/dev/null)
-		want=$(cat "$scratch/$edited.want")
+	edit_i=1
+	while [ "$edit_i" -le "${edited_count:-0}" ]; do
+		eval "edited=\$edited_name_$edit_i words=\$edited_words_$edit_i want=\$edited_want_$edit_i status=\$edited_status_$edit_i"
 		refused=no
-		grep -q "$(cat "$scratch/$edited.words")" "$scratch/$edited.err" && refused=yes
+		grep -q "$words" "$scratch/$edited.err" && refused=yes
 		[ -n "$want" ] && { [ "$status" = "$want" ] && [ ! -d "/proc/$pid" ] || refused=no; }
-		pass_if "$edited" "restart exited $status: $(cat "$scratch/$edited-encode.err" "$scratch/$edited.err" 2>/dev/null | tr '\n' ' ')" \
-			[ $refused = yes ]
+		text_of flat "$scratch/edited-jq.err" "$scratch/$edited-encode.err" "$scratch/$edited.err"
+		pass_if "$edited" "restart exited $status: $flat" [ $refused = yes ]
+		edit_i=$((edit_i + 1))
 	done
-	edited_checks=
+	edited_count=0
 }
 
 # restart_file_edited CHECK JSON KIND FIELD JQ WORDS: restart_edited with
@@ -288,12 +352,14 @@ cycle_as_nobody() {
 	fi
 	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
 	status=$?
-	pass_if "$cycle.checkpoint" "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/$cycle-ckpt.err")" [ "$status" -eq 0 ]
+	text_of flat "$scratch/$cycle-ckpt.err"
+	pass_if "$cycle.checkpoint" "checkpoint exited $status: $flat" [ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
 	(wait_for_pid "$pid" && touch "$mine/go") &
 	as_nobody_cr "$cptctl" restart "$mine/$cycle.img" 2>"$scratch/$cycle-restart.err"
 	status=$?
-	pass_if "$cycle.exit-status" "restarted tree exited $status: $(tr '\n' ' ' <"$scratch/$cycle-restart.err")" [ "$status" -eq 0 ]
+	text_of flat "$scratch/$cycle-restart.err"
+	pass_if "$cycle.exit-status" "restarted tree exited $status: $flat" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT $cycle./p" "$out"
 	chmod 0600 /dev/cpt
 }
