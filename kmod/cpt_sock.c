@@ -389,6 +389,13 @@ int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 valu
 	return ret;
 }
 
+int cpt_sock_set_int(struct cpt_sock_restore *sr, int name, const char *what, u32 value)
+{
+	int ret = cpt_sock_setsockopt(sr, SOL_SOCKET, name, &value, sizeof(int));
+
+	return ret ? cpt_sock_opt_refused(sr, what, value, ret) : 0;
+}
+
 /*
  * A buffer size the user set: SO_RCVBUF (SO_SNDBUF) gives it back within
  * net.core.rmem_max (wmem_max); a size above that was forced
@@ -490,11 +497,8 @@ static int cpt_sock_set_filter(struct cpt_sock_restore *sr, const struct cpt_soc
 {
 	int ret = o->filter_len ? cpt_sock_attach_filter(sr, o) : 0;
 
-	if (!ret && o->lock_filter) {
-		ret = cpt_sock_setsockopt(sr, SOL_SOCKET, SO_LOCK_FILTER, &(int){ 1 }, sizeof(int));
-		if (ret)
-			ret = cpt_sock_opt_refused(sr, "SO_LOCK_FILTER", 1, ret);
-	}
+	if (!ret && o->lock_filter)
+		ret = cpt_sock_set_int(sr, SO_LOCK_FILTER, "SO_LOCK_FILTER", 1);
 	return ret;
 }
 
@@ -512,21 +516,16 @@ int cpt_sock_opts_restore_rest(struct cpt_sock_restore *sr, const struct cpt_soc
 	unsigned int i;
 	int ret = 0;
 
-	for (i = 0; !ret && i < ARRAY_SIZE(opts); i++) {
-		if (!opts[i].val)
-			continue;
-		ret = cpt_sock_setsockopt(sr, SOL_SOCKET, opts[i].name, &opts[i].val, sizeof(int));
-		if (ret)
-			ret = cpt_sock_opt_refused(sr, opts[i].what, opts[i].val, ret);
-	}
+	for (i = 0; !ret && i < ARRAY_SIZE(opts); i++)
+		if (opts[i].val)
+			ret = cpt_sock_set_int(sr, opts[i].name, opts[i].what, opts[i].val);
 	ret = ret ?: cpt_sock_set_timeo(sr, true, o->rcvtimeo_us) ?:
 	      cpt_sock_set_timeo(sr, false, o->sndtimeo_us) ?: cpt_sock_set_tstamps(sr, o) ?:
 	      cpt_sock_set_filter(sr, o);
 	if (ret || !o->peek)
 		return ret;
 	/* -EOPNOTSUPP: a kind whose set_peek_off() there is none of (a hostile image's). */
-	ret = cpt_sock_setsockopt(sr, SOL_SOCKET, SO_PEEK_OFF, &o->peek_off, sizeof(int));
-	return ret ? cpt_sock_opt_refused(sr, "SO_PEEK_OFF", o->peek_off, ret) : 0;
+	return cpt_sock_set_int(sr, SO_PEEK_OFF, "SO_PEEK_OFF", o->peek_off);
 }
 
 int cpt_sock_opts_restore(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o)
@@ -546,7 +545,6 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 			       const struct cpt_sock_opts *o, bool buffers, bool rest)
 {
 	struct cpt_sock_restore sr = { .rfile = rfile, .fd = -1, .file = file };
-	bool ours;
 	int ret;
 
 	if (!cpt_sock_opts_any(o, buffers, rest))
@@ -564,15 +562,7 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 	ret = buffers ? cpt_sock_opts_restore_buffers(&sr, o) : 0;
 	if (!ret && rest)
 		ret = cpt_sock_opts_restore_rest(&sr, o);
-	/* An fd that no longer holds our file is not ours to close. */
-	ours = cpt_fd_holds(sr.fd, file);
-	if (!ours && !ret) {
-		ret = -EBADF;
-		cpt_note("the socket lent fd %ld is not there: %s\n", sr.fd,
-			 "another task changed the restoring task's fd table");
-	}
-	if (ours)
-		close_fd(sr.fd);
+	ret = cpt_fd_give_back(sr.fd, file, "socket lent", ret);
 out:
 	cpt_ubuf_put(&sr.ub);
 	return ret;
@@ -599,6 +589,10 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 	sock = sr->file ? sock_from_file(sr->file) : NULL;
 	if (!sock || sock->sk->sk_family != family || sock->sk->sk_type != type ||
 	    sock->sk->sk_protocol != protocol) {
+		/* Another file: not ours to close (cpt_sock_made()). */
+		if (sr->file)
+			fput(sr->file);
+		sr->file = NULL;
 		cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,
 			 "another task changed the restoring task's fd table");
 		return -EBADF;
@@ -609,14 +603,7 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 
 int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 {
-	/* An fd that no longer holds our file is not ours to close. */
-	bool ours = sr->fd >= 0 && cpt_fd_holds(sr->fd, sr->file);
-
-	if (!ret && sr->fd >= 0 && !ours) {
-		ret = -EBADF;
-		cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,
-			 "another task changed the restoring task's fd table");
-	}
+	ret = cpt_fd_give_back(sr->fd, sr->file, "socket just made at", ret);
 	if (!ret) {
 		sr->rfile->file = sr->file;
 		cpt_set_nonblock(sr->file, sr->rfile->flags & O_NONBLOCK);
@@ -624,8 +611,6 @@ int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 		fput(sr->file);
 	}
 	sr->file = NULL;
-	if (ours)
-		close_fd(sr->fd);
 	cpt_ubuf_put(&sr->ub);
 	return ret;
 }

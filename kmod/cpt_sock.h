@@ -100,6 +100,8 @@ int cpt_sock_made(struct cpt_sock_restore *sr, int ret);
 int cpt_sock_setsockopt(struct cpt_sock_restore *sr, int level, int name, const void *val,
 			size_t len);
 int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 value, int ret);
+/* An int option of SOL_SOCKET, set to value; a refusal noted, naming it as what. */
+int cpt_sock_set_int(struct cpt_sock_restore *sr, int name, const char *what, u32 value);
 /* A buffer size the user set (0: none), given back as it was. */
 int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved);
 /*

@@ -494,11 +494,11 @@ static int cpt_unix_listener_files_made(struct cpt_file_registry *reg,
 static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
-	struct cpt_unix_restore ur = { .rfile = rfile };
+	struct cpt_unix_restore ur = { .rfile = rfile, .fd = -1 };
 	struct cpt_unix_shown shown;
 	int ret;
 
-	ret = cpt_unix_socket(&ur, u->type) ?:
+	ret = cpt_sock_make(&ur.sr, AF_UNIX, u->type, 0, "unix", NULL) ?:
 	      cpt_sock_opts_restore_file(rfile, ur.file, &u->sock_opts, true, true) ?:
 	      cpt_unix_bind(reg, &ur, u->addr, u->addr_len);
 	if (!ret) {
@@ -509,8 +509,8 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 				 cpt_unix_show(&shown, u->addr, u->addr_len), ret);
 	}
 	if (!ret && u->passcred)
-		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
-	ret = cpt_unix_socket_done(&ur, ret) ?: cpt_unix_connect_pending(reg, rfile);
+		ret = cpt_sock_set_int(&ur.sr, SO_PASSCRED, "SO_PASSCRED", 1);
+	ret = cpt_sock_made(&ur.sr, ret) ?: cpt_unix_connect_pending(reg, rfile);
 	return ret ?: cpt_unix_restore_node(rfile) ?:
 		      cpt_unix_note_name(reg, u->addr, u->addr_len);
 }
