@@ -87,7 +87,8 @@ struct cpt_file_registry {
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
 	struct xarray pending_ends;	/* pair id -> a connecting end a listener made again */
-	struct xarray pair_fills;	/* pair id -> a value: one end's queue is sent again */
+	/* pair id -> one end whose queue is sent again, as cpt_unix_pair_filled() keeps it */
+	struct xarray pair_fills;
 	struct xarray fd_carriers;	/* File id -> a value: its queued messages carry files */
 	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
 	struct xarray listener_names;	/* jhash of a restored listener's name -> the name */

@@ -554,14 +554,15 @@ const char *cpt_unix_unsaved_option(struct sock *sk)
 	    READ_ONCE(sk->sk_state) != TCP_LISTEN && skb_queue_len_lockless(&sk->sk_receive_queue))
 		return "SO_TIMESTAMP* with messages queued (the times they were sent)";
 	/*
-	 * A restart sends what it queued to its peer (or to a connection its
-	 * listener has not accepted) again from it before its own SO_SNDBUF
-	 * is set: within the default's (SK_WMEM_MAX, net.core.wmem_default
-	 * unchanged), and within its own, lowered since, no longer.
+	 * A restart sends what a socket queued to its peer of the tree (or to
+	 * a connection its listener has not accepted) again from a new
+	 * socket's SO_SNDBUF, net.core.wmem_default (SK_WMEM_MAX unchanged:
+	 * the sysctl is not exported), and sets the saved one after
+	 * (cpt_unix_pair_filled(), cpt_unix_open_pending()): only one raised
+	 * above it queues more.
 	 */
-	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK &&
-	    sk_wmem_alloc_get(sk) > min_t(int, READ_ONCE(sk->sk_sndbuf), SK_WMEM_MAX))
-		return "SO_SNDBUF with more queued to its peer than a restart could send again";
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK && sk_wmem_alloc_get(sk) > SK_WMEM_MAX)
+		return "SO_SNDBUF raised, with more queued to its peer than the default holds";
 	if (sock_flag(sk, SOCK_DBG))
 		return "SO_DEBUG";
 	if (sock_flag(sk, SOCK_LINGER))

@@ -249,41 +249,59 @@ static int cpt_refill_unix(struct cpt_file_registry *reg, const struct cpt_resto
 }
 
 /*
- * Once both ends' queues are sent again: each end's SO_PASSCRED. Set
- * before, af_unix would give a message saved without credentials the
- * restorer's, and autobind a datagram sender. The second end whose queue
- * is sent (its open(), or its files_made() when its messages carry files)
- * sets both.
- */
-static int cpt_unix_pair_filled(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
-				struct socket *sock)
-{
-	struct sock *peer;
-	int ret;
-
-	ret = xa_insert(&reg->pair_fills, rfile->unix_sk.pair_id, xa_mk_value(1),
-			GFP_KERNEL_ACCOUNT);
-	if (ret != -EBUSY)
-		return ret;
-	xa_erase(&reg->pair_fills, rfile->unix_sk.pair_id);
-	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
-	peer = unix_peer_get(sock->sk);
-	if (peer) {
-		assign_bit(SOCK_PASSCRED, &peer->sk_socket->flags, rfile->unix_sk.peer_passcred);
-		sock_put(peer);
-	}
-	return 0;
-}
-
-/*
- * An end's options (SocketOptions): its buffer sizes before its queue is
- * sent again (its peer's sends are within its peer's), the rest after (a
- * filter would judge the saved messages again).
+ * An end's options (SocketOptions): its buffer sizes once both ends'
+ * queues are sent again (cpt_unix_pair_filled()), the rest once its own
+ * is (a filter would judge the saved messages again).
  */
 static int cpt_unix_pair_options(struct cpt_rfile *rfile, bool buffers)
 {
 	return cpt_sock_opts_restore_file(rfile, rfile->file, &rfile->unix_sk.sock_opts, buffers,
 					  !buffers);
+}
+
+/*
+ * Once both ends' queues are sent again: each end's SO_PASSCRED and
+ * buffer sizes. Set before, af_unix would give a message saved without
+ * credentials the restorer's, and autobind a datagram sender; and an
+ * end's queue is sent again from its peer, within its peer's SO_SNDBUF:
+ * one the program lowered below what it had queued would refuse the rest
+ * (and a datagram larger than it). The first end whose queue is sent
+ * waits in pair_fills, as its fd and buffer sizes; the second (its
+ * open(), or its files_made() when its messages carry files) sets both.
+ */
+static int cpt_unix_pair_filled(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				struct socket *sock)
+{
+	const struct cpt_sock_opts *o = &rfile->unix_sk.sock_opts;
+	struct cpt_rfile *first;
+	struct sock *peer;
+	int ret;
+
+	first = kzalloc(sizeof(*first), GFP_KERNEL_ACCOUNT);
+	if (!first)
+		return -ENOMEM;
+	first->fd = rfile->fd;
+	first->unix_sk.sock_opts.rcvbuf = o->rcvbuf;
+	first->unix_sk.sock_opts.sndbuf = o->sndbuf;
+	ret = xa_insert(&reg->pair_fills, rfile->unix_sk.pair_id, first, GFP_KERNEL_ACCOUNT);
+	if (ret != -EBUSY) {
+		if (ret)
+			kfree(first);
+		return ret;
+	}
+	kfree(first);
+	first = xa_erase(&reg->pair_fills, rfile->unix_sk.pair_id);
+	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
+	peer = unix_peer_get(sock->sk);
+	ret = -ENOTCONN;
+	if (peer) {
+		assign_bit(SOCK_PASSCRED, &peer->sk_socket->flags, rfile->unix_sk.peer_passcred);
+		ret = cpt_sock_opts_restore_file(first, peer->sk_socket->file,
+						 &first->unix_sk.sock_opts, true, false);
+		sock_put(peer);
+	}
+	kfree(first);
+	return ret ?: cpt_unix_pair_options(rfile, true);
 }
 
 /*
@@ -387,10 +405,9 @@ fill:
 			return ret;
 	}
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
-	ret = cpt_unix_pair_options(rfile, true);
 	/* Carrying files: once they are made too (cpt_unix_files_made()). */
-	if (ret || rfile->unix_sk.carries_files)
-		return ret;
+	if (rfile->unix_sk.carries_files)
+		return 0;
 	return cpt_refill_unix(reg, NULL, rfile, sock_from_file(rfile->file)) ?:
 	       cpt_unix_pair_filled(reg, rfile, sock_from_file(rfile->file)) ?:
 	       cpt_unix_pair_options(rfile, false);
