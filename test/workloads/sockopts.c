@@ -34,7 +34,11 @@
  *         before both queues are back;
  *   fd 16 a unix seqpacket pair's end with three messages of 20000 bytes
  *         queued to fd 17, its peer, then SO_SNDBUF lowered to 4000 (a
- *         message larger than it could not be sent again within it).
+ *         message larger than it could not be sent again within it);
+ *   fd 18 an ICMP ping socket: SO_RCVTIMEO of 120 ms, SO_TIMESTAMPNS, a
+ *         filter that passes everything (the workload opens
+ *         net.ipv4.ping_group_range to every group first: by default no
+ *         group may make one, root's neither).
  * Prints READY; after DIR/go each reads every option back as it was
  * (getsockopt(), SO_GET_FILTER), and they still work: the UDP socket's and
  * the unix datagram pair's filters drop an 'x' datagram and pass another,
@@ -44,7 +48,9 @@
  * EINTR; a MSG_PEEK on the unix stream pair's end reads from its peek
  * offset; the TCP listener accepts a connection once its client wrote;
  * fds 14 to 17 read their queues back whole, in order, and still have
- * more queued than their lowered SO_SNDBUF (SIOCOUTQ).
+ * more queued than their lowered SO_SNDBUF (SIOCOUTQ); the ping socket's
+ * recv() times out, and its echo reply to 127.0.0.1 comes with
+ * SCM_TIMESTAMPNS.
  *
  * sockopts refused KIND DIR: fd 3 with what a checkpoint refuses by name:
  * "ebpf", a UDP socket with an eBPF filter (SO_ATTACH_BPF); "opt-id", a UDP
@@ -55,7 +61,9 @@
  * pair's end with SO_SNDBUF raised to 1 MiB (net.core.wmem_max's) and
  * 300000 bytes queued to its peer: more than a new socket's SO_SNDBUF
  * (net.core.wmem_default), which a restart sends them again within before
- * it sets the saved one. Prints
+ * it sets the saved one; "errqueue", a UDP socket with SO_TIMESTAMPING's
+ * software transmit stamps and the stamp of a datagram it sent waiting in
+ * its error queue (MSG_ERRQUEUE). Prints
  * READY; after DIR/go checks fd 3 still has it ("kept-running").
  *
  * sockopts probe-bpf: exits 0 if this kernel loads an eBPF socket filter,
@@ -63,10 +71,13 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -86,7 +97,7 @@
 #include "sync.h"
 
 #define FIRST_FD 3
-#define NR_FDS 15
+#define NR_FDS 16
 #define MAX_INSNS 8
 
 static const char *const names[NR_FDS] = {
@@ -105,6 +116,7 @@ static const char *const names[NR_FDS] = {
 	"unix-lowered-stream-peer",
 	"unix-lowered-seqpacket",
 	"unix-lowered-seqpacket-peer",
+	"ping",
 };
 
 /* fds 14 and 15's queues; fd 16's messages to fd 17 */
@@ -351,7 +363,7 @@ static void check_lowered(void)
 	      queued[2], sndbuf[0], sndbuf[1], sndbuf[2]);
 }
 
-/* The sockets of serve(), at fds 3 to 17. */
+/* The sockets of serve(), at fds 3 to 18. */
 static void make_sockets(void)
 {
 	struct sockaddr_un un;
@@ -429,6 +441,12 @@ static void make_sockets(void)
 	attach(fd, drop_all, 1, 1);
 
 	make_lowered();
+
+	open_ping_range();
+	fd = fd_at(socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), 18);
+	set_timeo(fd, SO_RCVTIMEO, 120000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
+	attach(fd, pass_all, 1, 0);
 }
 
 /* recv() on fd (accept() if listener) with nothing there: fails with EAGAIN after about ms. */
@@ -494,6 +512,28 @@ static void check_filtered(const char *name, int fd, int from,
 	check(name, n == 2 && !strcmp(buf, "ok") && type == want,
 	      "received %zd bytes \"%s\", cmsg type %d (want \"ok\" with %d)",
 	      n, n >= 0 ? buf : "", type, want);
+}
+
+/* An echo request from the ping socket to 127.0.0.1: its reply comes with SCM_TIMESTAMPNS. */
+static void check_ping(void)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct icmphdr req = { .type = ICMP_ECHO,
+			       .un.echo.sequence = htons(1) };
+	char buf[64];
+	int type;
+	ssize_t n;
+
+	if (sendto(18, &req, sizeof(req), 0, (struct sockaddr *)&lo,
+		   sizeof(lo)) != sizeof(req))
+		die("ping sendto");
+	n = recv_stamped(18, buf, sizeof(buf), &type);
+	check("ping-echo-timestampns",
+	      n >= (ssize_t)sizeof(req) && buf[0] == ICMP_ECHOREPLY &&
+		      type == SCM_TIMESTAMPNS,
+	      "received %zd bytes of ICMP type %d, cmsg type %d (want an echo reply with %d)",
+	      n, n > 0 ? buf[0] : -1, type, SCM_TIMESTAMPNS);
 }
 
 /* TCP_DEFER_ACCEPT and TCP_CONGESTION of fd, as text. */
@@ -587,6 +627,8 @@ static int serve(const char *go)
 	      i < 0 ? strerror(errno) : "ok");
 	close(s);
 	check_lowered();
+	check_times_out("ping-rcvtimeo", 18, 0, 120);
+	check_ping();
 	return check_exit_status();
 }
 
@@ -644,6 +686,22 @@ static int refused(const char *kind, const char *go)
 		set_int_opt(fd, SOL_SOCKET, SO_SNDBUF, 1 << 20);
 		if (write(fd, big, sizeof(big)) != sizeof(big))
 			die("write");
+	} else if (!strcmp(kind, "errqueue")) {
+		int to = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 4);
+		struct sockaddr_in sin = loopback(to);
+		struct pollfd p = { .fd = -1 };
+
+		fd = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 3);
+		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+			    SOF_TIMESTAMPING_TX_SOFTWARE |
+				    SOF_TIMESTAMPING_SOFTWARE);
+		if (sendto(fd, "q", 1, 0, (struct sockaddr *)&sin,
+			   sizeof(sin)) != 1)
+			die("sendto");
+		/* Its transmit stamp waits in the error queue: POLLERR. */
+		p.fd = fd;
+		if (poll(&p, 1, 5000) != 1 || !(p.revents & POLLERR))
+			die("no transmit timestamp in the error queue");
 	} else if (!strcmp(kind, "tcp-unread")) {
 		struct sockaddr_in sin = { .sin_family = AF_INET,
 					   .sin_addr.s_addr =
@@ -676,6 +734,10 @@ static int refused(const char *kind, const char *go)
 		     errno == EACCES;
 	} else if (!strcmp(kind, "opt-id")) {
 		ok = get_int(fd, SO_TIMESTAMPING_OLD) & SOF_TIMESTAMPING_OPT_ID;
+	} else if (!strcmp(kind, "errqueue")) {
+		struct pollfd p = { .fd = fd };
+
+		ok = poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
 	} else if (!strcmp(kind, "unix-sndbuf")) {
 		/* Raised as far as net.core.wmem_max lets it (twice, as set). */
 		ok = get_int(fd, SO_SNDBUF) > (int)sizeof(big) &&

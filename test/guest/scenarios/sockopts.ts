@@ -1,6 +1,6 @@
 // Socket options every socket kind saves (kmod/cpt_sock.c, SocketOptions):
 // SO_RCVTIMEO, SO_SNDTIMEO, SO_TIMESTAMP* (old and new), SO_TIMESTAMPING,
-// a classic filter and SO_LOCK_FILTER on TCP, UDP, raw, unix (pairs, a
+// a classic filter and SO_LOCK_FILTER on TCP, UDP, ICMP ping, raw, unix (pairs, a
 // listener, a bound datagram socket), netlink and packet sockets, a unix
 // pair's and listener's buffer sizes (also lowered below what a pair's end
 // queued: set once both queues are back), SO_PEEK_OFF, TCP_DEFER_ACCEPT and
@@ -29,6 +29,7 @@ const SOCKETS = {
   'unix-lowered-stream-peer': 'its peer, lowered likewise below what it queued',
   'unix-lowered-seqpacket': 'a unix seqpacket pair’s end with SO_SNDBUF lowered below each of the three messages it queued',
   'unix-lowered-seqpacket-peer': 'its peer',
+  ping: 'an ICMP ping socket with SO_RCVTIMEO, SO_TIMESTAMPNS and a filter',
 };
 
 /** The workload's checks, as PREFIX's; `how` says how it was checkpointed. */
@@ -48,6 +49,8 @@ function workloadChecks(prefix: string, how: string): Record<string, string> {
     [`${prefix}.unix-dgram-bound-timestamp-new`]: `a datagram to the bound unix socket comes with SO_TIMESTAMP_NEW’s cmsg ${how}`,
     [`${prefix}.netlink-rcvtimeo`]: `a recv() on the netlink socket fails with EAGAIN after its SO_RCVTIMEO ${how}`,
     [`${prefix}.tcp-accepts`]: `the TCP listener with its filter accepts a connection ${how}`,
+    [`${prefix}.ping-rcvtimeo`]: `a recv() on the ICMP ping socket with nothing queued fails with EAGAIN after its SO_RCVTIMEO ${how}`,
+    [`${prefix}.ping-echo-timestampns`]: `the ICMP ping socket’s echo reply from 127.0.0.1 comes with SCM_TIMESTAMPNS ${how}`,
     [`${prefix}.unix-lowered-queues`]: `the unix pairs with SO_SNDBUF lowered below what they queued read every byte back in order, and still hold more than their SO_SNDBUF ${how}`,
   };
 }
@@ -57,6 +60,7 @@ const REFUSED = [
   ['opt-id', 'a UDP socket with SO_TIMESTAMPING’s SOF_TIMESTAMPING_OPT_ID, whose counter is not saved'],
   ['unix-queued', 'a unix datagram socket with SO_TIMESTAMP and a datagram queued (the time it was sent)'],
   ['tcp-unread', 'a TCP connection with SO_TIMESTAMP and data unread (a restart refills its queue without stamps)'],
+  ['errqueue', 'a UDP socket with a transmit timestamp waiting in its error queue (MSG_ERRQUEUE), which no image holds'],
   [
     'unix-sndbuf',
     'a unix stream pair’s end with SO_SNDBUF raised and more queued than a new socket’s SO_SNDBUF, within which a restart sends it again',

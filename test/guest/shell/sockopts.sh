@@ -58,6 +58,7 @@ scenario_sockopts_refused() {
 	fi
 	sockopts_refused_option opt-id "SO_TIMESTAMPING with SOF_TIMESTAMPING_OPT_ID (its counter)"
 	sockopts_refused_option unix-queued "SO_TIMESTAMP\\* with messages queued (the times they were sent)"
+	sockopts_refused_option errqueue "messages in its error queue (MSG_ERRQUEUE: transmit timestamps, errors)"
 	sockopts_refused_option tcp-unread "TCP receive timestamps (SO_TIMESTAMP\\*) with data unread (when it came)"
 	sockopts_refused_option unix-sndbuf "SO_SNDBUF raised, with more queued to its peer than the default holds"
 }
