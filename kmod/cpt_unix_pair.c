@@ -277,20 +277,20 @@ static int cpt_unix_pair_filled(struct cpt_file_registry *reg, struct cpt_rfile 
 	struct sock *peer;
 	int ret;
 
-	first = kzalloc(sizeof(*first), GFP_KERNEL_ACCOUNT);
-	if (!first)
-		return -ENOMEM;
-	first->fd = rfile->fd;
-	first->unix_sk.sock_opts.rcvbuf = o->rcvbuf;
-	first->unix_sk.sock_opts.sndbuf = o->sndbuf;
-	ret = xa_insert(&reg->pair_fills, rfile->unix_sk.pair_id, first, GFP_KERNEL_ACCOUNT);
-	if (ret != -EBUSY) {
+	first = xa_erase(&reg->pair_fills, rfile->unix_sk.pair_id);
+	if (!first) {
+		first = kzalloc(sizeof(*first), GFP_KERNEL_ACCOUNT);
+		if (!first)
+			return -ENOMEM;
+		first->fd = rfile->fd;
+		first->unix_sk.sock_opts.rcvbuf = o->rcvbuf;
+		first->unix_sk.sock_opts.sndbuf = o->sndbuf;
+		ret = xa_insert(&reg->pair_fills, rfile->unix_sk.pair_id, first,
+				GFP_KERNEL_ACCOUNT);
 		if (ret)
 			kfree(first);
 		return ret;
 	}
-	kfree(first);
-	first = xa_erase(&reg->pair_fills, rfile->unix_sk.pair_id);
 	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
 	peer = unix_peer_get(sock->sk);
 	ret = -ENOTCONN;
