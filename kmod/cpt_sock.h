@@ -69,7 +69,8 @@ int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val);
  * Restart: a socket being made in the restoring task, at fd, for rfile.
  * cpt_sock_make() makes it with socket() (its refusal noted, with
  * hint_eperm for -EPERM), cpt_sock_made() ends with ret: the file is
- * rfile's if ret is 0, and fd closed either way.
+ * rfile's if ret is 0, and fd closed either way while it still holds the
+ * file made there (cpt_fd_give_back()).
  */
 #define CPT_SOCK_RESTORE_MEMBERS \
 	struct cpt_rfile *rfile;	\
