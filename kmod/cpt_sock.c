@@ -396,22 +396,36 @@ int cpt_sock_set_int(struct cpt_sock_restore *sr, int name, const char *what, u3
 	return ret ? cpt_sock_opt_refused(sr, what, value, ret) : 0;
 }
 
+static int cpt_sock_buf(const struct sock *sk, bool rcv)
+{
+	return rcv ? READ_ONCE(sk->sk_rcvbuf) : READ_ONCE(sk->sk_sndbuf);
+}
+
 /*
  * A buffer size the user set: SO_RCVBUF (SO_SNDBUF) gives it back within
  * net.core.rmem_max (wmem_max); a size above that was forced
  * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
+ * A size neither gives (odd, below SOCK_MIN_RCVBUF) is a hostile image's.
  */
 int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved)
 {
+	const char *what = rcv ? "SO_RCVBUF" : "SO_SNDBUF";
 	int val = saved / 2, ret;
 
 	if (!saved)
 		return 0;
 	ret = cpt_sock_setsockopt(sr, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &val, sizeof(val));
-	if (!ret && (rcv ? READ_ONCE(sr->sk->sk_rcvbuf) : READ_ONCE(sr->sk->sk_sndbuf)) != saved)
+	if (!ret && cpt_sock_buf(sr->sk, rcv) != saved)
 		ret = cpt_sock_setsockopt(sr, SOL_SOCKET, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
 					  &val, sizeof(val));
-	return ret ? cpt_sock_opt_refused(sr, rcv ? "SO_RCVBUF" : "SO_SNDBUF", saved, ret) : 0;
+	if (ret)
+		return cpt_sock_opt_refused(sr, what, saved, ret);
+	if (cpt_sock_buf(sr->sk, rcv) != saved) {
+		cpt_note("fd %u: %s %u is no size setsockopt() sets (it sets %d)\n", sr->rfile->fd,
+			 what, saved, cpt_sock_buf(sr->sk, rcv));
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 int cpt_sock_opts_restore_buffers(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o)
