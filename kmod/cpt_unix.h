@@ -47,6 +47,13 @@ struct cpt_unix_creds {
 #define CPT_UNIX_MAX_PENDING 65536U
 
 /*
+ * A connecting end in pending_ends whose queue carries files: sent once
+ * its listener's record has them all (cpt_unix_listener_files_made()),
+ * its buffer sizes set after that, not when its own File takes it.
+ */
+#define CPT_PENDING_UNSENT XA_MARK_1
+
+/*
  * The longest name a socket has: a path of all 108 bytes of sun_path, and
  * the NUL that bind() puts after it (af_unix's unix_mkname_bsd(), which
  * counts on a struct sockaddr_storage, as getsockname() shows it).
