@@ -82,6 +82,8 @@ export const sockoptsScenarios: readonly Scenario[] = [
       'sockopts.hostile-filter-length': 'an image with a filter not of whole instructions is refused at restart',
       'sockopts.hostile-congestion': 'an image with a TCP_CONGESTION this kernel lacks fails the restart, naming the fd and the algorithm',
       'sockopts.hostile-opt-id': 'an image with SOF_TIMESTAMPING_OPT_ID is refused at restart',
+      'sockopts.hostile-odd-sndbuf':
+        'an image with an SO_SNDBUF no setsockopt() sets (odd) is refused at restart, naming the fd and the size it would get',
     },
   },
   {

@@ -35,6 +35,9 @@ after_sockopts() {
 		"fd 3: cannot set TCP_CONGESTION to nosuchcc again: -2 (this kernel has no such algorithm)"
 	restart_file_edited sockopts.hostile-opt-id "$scratch/sockopts.json" INET socketOptions \
 		'.timestamping = 128' "bad socket option"
+	# Odd: SO_SNDBUF sets twice what it is given, SO_SNDBUFFORCE too.
+	restart_file_edited sockopts.hostile-odd-sndbuf "$scratch/sockopts.json" INET inet \
+		'.sndbuf = 8001' "fd 3: SO_SNDBUF 8001 is no size setsockopt() sets (it sets 8000)"
 	check_edited_restarts
 }
 
