@@ -744,6 +744,10 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	sock = file ? sock_from_file(file) : NULL;
 	if (!sock || sock->sk->sk_family != in->family || sock->sk->sk_type != in->type ||
 	    sock->sk->sk_protocol != in->protocol) {
+		/* Another file: not ours to close (cpt_fd_give_back()). */
+		if (file)
+			fput(file);
+		file = NULL;
 		cpt_note("the socket just made at fd %ld is not there: %s\n", ir.fd,
 			 "another task changed the restoring task's fd table");
 		ret = -EBADF;
@@ -778,14 +782,8 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_tcp_repair_end(&ir, sock);
 	if (!ret && in->syn_seq)
 		ret = cpt_tcp_syn_end(&ir);
-	if (ret)
-		goto out;
-	if (!cpt_fd_holds(ir.fd, file)) {
-		ret = -EBADF;
-		cpt_note("the socket just made at fd %ld is not there: %s\n", ir.fd,
-			 "another task changed the restoring task's fd table");
-	}
 out:
+	ret = cpt_fd_give_back(ir.fd, file, "socket just made at", ret);
 	if (!ret) {
 		rfile->file = file;
 		cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
@@ -795,7 +793,6 @@ out:
 			cpt_compat_tcp_end_silently(ir.sk);
 		fput(file);
 	}
-	close_fd(ir.fd);
 	cpt_ubuf_put(&ir.ub);
 	return ret;
 }

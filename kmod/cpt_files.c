@@ -114,7 +114,7 @@ void cpt_files_release(struct cpt_session *s)
 	kvfree(reg->saved);
 	kvfree(reg->pipes);
 	kvfree(reg->in_flight_todo);
-	xa_destroy(&reg->pair_fills);
+	cpt_unix_pair_fills_free(reg);
 	xa_destroy(&reg->fd_carriers);
 	xa_destroy(&reg->saved_of_file);
 	xa_destroy(&reg->pipe_of_pipe);

@@ -86,8 +86,12 @@ struct cpt_file_registry {
 	struct xarray restored;		/* id -> struct file * (a reference) */
 	struct xarray pipe_ends;	/* pipe id -> the other end's struct file * */
 	struct xarray pair_ends;	/* pair id -> the other socket's struct file * */
-	struct xarray pending_ends;	/* pair id -> a connecting end a listener made again */
-	struct xarray pair_fills;	/* pair id -> a value: one end's queue is sent again */
+	/*
+	 * pair id -> a connecting end a listener made again, marked
+	 * CPT_PENDING_UNSENT while its queue (carrying files) is to be sent
+	 */
+	struct xarray pending_ends;
+	struct xarray pair_fills;	/* pair id -> a struct cpt_unix_fill * (cpt_unix_pair.c) */
 	struct xarray fd_carriers;	/* File id -> a value: its queued messages carry files */
 	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
 	struct xarray listener_names;	/* jhash of a restored listener's name -> the name */
@@ -529,6 +533,9 @@ extern const struct cpt_file_ops cpt_file_inet_ops;
 int cpt_inet_may_end_connections(struct cpt_session *s);
 /* A restart's final step: its connections out of repair mode. */
 int cpt_inet_resume_connections(struct cpt_session *s);
+/* cpt_unix_pair.c: a restart's final step: refused if a pair lacks an end. */
+int cpt_unix_pairs_complete(struct cpt_session *s);
+void cpt_unix_pair_fills_free(struct cpt_file_registry *reg);
 void cpt_inet_end_connections(struct cpt_session *s);
 void cpt_inet_cancel_holds(struct cpt_session *s);
 
@@ -547,6 +554,7 @@ struct file *cpt_rfile_open(struct cpt_file_registry *reg, const struct cpt_rfil
 /* cpt_files_restore.c: helpers the kinds share at a restart. */
 void cpt_set_nonblock(struct file *file, bool nonblock);
 bool cpt_fd_holds(long fd, const struct file *file);
+int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
 const struct cpt_rfd *cpt_rfd_at(const struct cpt_restore_files *rf, unsigned int fd);

@@ -329,6 +329,26 @@ bool cpt_fd_holds(long fd, const struct file *file)
 	return now && now == file;
 }
 
+/*
+ * Gives back the restoring task's fd that a system call made, or the
+ * module lent, for file: closed only while it still holds file, for an fd
+ * that holds another file now holds another task's, not ours to close.
+ * file NULL: what the call made was never found at fd, and nothing is
+ * closed. Returns ret, or -EBADF (noted: the what at fd is gone) if ret
+ * is 0 and fd no longer holds file.
+ */
+int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret)
+{
+	if (fd >= 0 && file && cpt_fd_holds(fd, file)) {
+		close_fd(fd);
+	} else if (!ret && fd >= 0) {
+		cpt_note("the %s fd %ld is not there: %s\n", what, fd,
+			 "another task changed the restoring task's fd table");
+		ret = -EBADF;
+	}
+	return ret;
+}
+
 /* Puts the saved offset back; a device's means nothing (/dev/null's resets to 0). */
 int cpt_seek_saved(struct cpt_rfile *rfile)
 {

@@ -1103,7 +1103,7 @@ static int cpt_finish_restart(struct cpt_session *s, u32 action, bool *unlocked)
 	}
 	/* Nothing restored runs before the image proves itself, when it must. */
 	if (!ret)
-		ret = cpt_auth_verify(s);
+		ret = cpt_auth_verify(s) ?: cpt_unix_pairs_complete(s);
 	if (ret) {
 		cpt_session_abort_locked(s);
 		return ret;

@@ -389,22 +389,43 @@ int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 valu
 	return ret;
 }
 
+int cpt_sock_set_int(struct cpt_sock_restore *sr, int name, const char *what, u32 value)
+{
+	int ret = cpt_sock_setsockopt(sr, SOL_SOCKET, name, &value, sizeof(int));
+
+	return ret ? cpt_sock_opt_refused(sr, what, value, ret) : 0;
+}
+
+static int cpt_sock_buf(const struct sock *sk, bool rcv)
+{
+	return rcv ? READ_ONCE(sk->sk_rcvbuf) : READ_ONCE(sk->sk_sndbuf);
+}
+
 /*
  * A buffer size the user set: SO_RCVBUF (SO_SNDBUF) gives it back within
  * net.core.rmem_max (wmem_max); a size above that was forced
  * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
+ * A size neither gives (odd, below SOCK_MIN_RCVBUF) is a hostile image's.
  */
 int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved)
 {
+	const char *what = rcv ? "SO_RCVBUF" : "SO_SNDBUF";
 	int val = saved / 2, ret;
 
 	if (!saved)
 		return 0;
 	ret = cpt_sock_setsockopt(sr, SOL_SOCKET, rcv ? SO_RCVBUF : SO_SNDBUF, &val, sizeof(val));
-	if (!ret && (rcv ? READ_ONCE(sr->sk->sk_rcvbuf) : READ_ONCE(sr->sk->sk_sndbuf)) != saved)
+	if (!ret && cpt_sock_buf(sr->sk, rcv) != saved)
 		ret = cpt_sock_setsockopt(sr, SOL_SOCKET, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
 					  &val, sizeof(val));
-	return ret ? cpt_sock_opt_refused(sr, rcv ? "SO_RCVBUF" : "SO_SNDBUF", saved, ret) : 0;
+	if (ret)
+		return cpt_sock_opt_refused(sr, what, saved, ret);
+	if (cpt_sock_buf(sr->sk, rcv) != saved) {
+		cpt_note("fd %u: %s %u is no size setsockopt() sets (it sets %d)\n", sr->rfile->fd,
+			 what, saved, cpt_sock_buf(sr->sk, rcv));
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 int cpt_sock_opts_restore_buffers(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o)
@@ -490,11 +511,8 @@ static int cpt_sock_set_filter(struct cpt_sock_restore *sr, const struct cpt_soc
 {
 	int ret = o->filter_len ? cpt_sock_attach_filter(sr, o) : 0;
 
-	if (!ret && o->lock_filter) {
-		ret = cpt_sock_setsockopt(sr, SOL_SOCKET, SO_LOCK_FILTER, &(int){ 1 }, sizeof(int));
-		if (ret)
-			ret = cpt_sock_opt_refused(sr, "SO_LOCK_FILTER", 1, ret);
-	}
+	if (!ret && o->lock_filter)
+		ret = cpt_sock_set_int(sr, SO_LOCK_FILTER, "SO_LOCK_FILTER", 1);
 	return ret;
 }
 
@@ -512,21 +530,16 @@ int cpt_sock_opts_restore_rest(struct cpt_sock_restore *sr, const struct cpt_soc
 	unsigned int i;
 	int ret = 0;
 
-	for (i = 0; !ret && i < ARRAY_SIZE(opts); i++) {
-		if (!opts[i].val)
-			continue;
-		ret = cpt_sock_setsockopt(sr, SOL_SOCKET, opts[i].name, &opts[i].val, sizeof(int));
-		if (ret)
-			ret = cpt_sock_opt_refused(sr, opts[i].what, opts[i].val, ret);
-	}
+	for (i = 0; !ret && i < ARRAY_SIZE(opts); i++)
+		if (opts[i].val)
+			ret = cpt_sock_set_int(sr, opts[i].name, opts[i].what, opts[i].val);
 	ret = ret ?: cpt_sock_set_timeo(sr, true, o->rcvtimeo_us) ?:
 	      cpt_sock_set_timeo(sr, false, o->sndtimeo_us) ?: cpt_sock_set_tstamps(sr, o) ?:
 	      cpt_sock_set_filter(sr, o);
 	if (ret || !o->peek)
 		return ret;
 	/* -EOPNOTSUPP: a kind whose set_peek_off() there is none of (a hostile image's). */
-	ret = cpt_sock_setsockopt(sr, SOL_SOCKET, SO_PEEK_OFF, &o->peek_off, sizeof(int));
-	return ret ? cpt_sock_opt_refused(sr, "SO_PEEK_OFF", o->peek_off, ret) : 0;
+	return cpt_sock_set_int(sr, SO_PEEK_OFF, "SO_PEEK_OFF", o->peek_off);
 }
 
 int cpt_sock_opts_restore(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o)
@@ -546,7 +559,6 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 			       const struct cpt_sock_opts *o, bool buffers, bool rest)
 {
 	struct cpt_sock_restore sr = { .rfile = rfile, .fd = -1, .file = file };
-	bool ours;
 	int ret;
 
 	if (!cpt_sock_opts_any(o, buffers, rest))
@@ -564,15 +576,7 @@ int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 	ret = buffers ? cpt_sock_opts_restore_buffers(&sr, o) : 0;
 	if (!ret && rest)
 		ret = cpt_sock_opts_restore_rest(&sr, o);
-	/* An fd that no longer holds our file is not ours to close. */
-	ours = cpt_fd_holds(sr.fd, file);
-	if (!ours && !ret) {
-		ret = -EBADF;
-		cpt_note("the socket lent fd %ld is not there: %s\n", sr.fd,
-			 "another task changed the restoring task's fd table");
-	}
-	if (ours)
-		close_fd(sr.fd);
+	ret = cpt_fd_give_back(sr.fd, file, "socket lent", ret);
 out:
 	cpt_ubuf_put(&sr.ub);
 	return ret;
@@ -599,6 +603,10 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 	sock = sr->file ? sock_from_file(sr->file) : NULL;
 	if (!sock || sock->sk->sk_family != family || sock->sk->sk_type != type ||
 	    sock->sk->sk_protocol != protocol) {
+		/* Another file: not ours to close (cpt_sock_made()). */
+		if (sr->file)
+			fput(sr->file);
+		sr->file = NULL;
 		cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,
 			 "another task changed the restoring task's fd table");
 		return -EBADF;
@@ -609,14 +617,7 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 
 int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 {
-	/* An fd that no longer holds our file is not ours to close. */
-	bool ours = sr->fd >= 0 && cpt_fd_holds(sr->fd, sr->file);
-
-	if (!ret && sr->fd >= 0 && !ours) {
-		ret = -EBADF;
-		cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,
-			 "another task changed the restoring task's fd table");
-	}
+	ret = cpt_fd_give_back(sr->fd, sr->file, "socket just made at", ret);
 	if (!ret) {
 		sr->rfile->file = sr->file;
 		cpt_set_nonblock(sr->file, sr->rfile->flags & O_NONBLOCK);
@@ -624,8 +625,6 @@ int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 		fput(sr->file);
 	}
 	sr->file = NULL;
-	if (ours)
-		close_fd(sr->fd);
 	cpt_ubuf_put(&sr->ub);
 	return ret;
 }

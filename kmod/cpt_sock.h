@@ -69,7 +69,8 @@ int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val);
  * Restart: a socket being made in the restoring task, at fd, for rfile.
  * cpt_sock_make() makes it with socket() (its refusal noted, with
  * hint_eperm for -EPERM), cpt_sock_made() ends with ret: the file is
- * rfile's if ret is 0, and fd closed either way.
+ * rfile's if ret is 0, and fd closed either way while it still holds the
+ * file made there (cpt_fd_give_back()).
  */
 #define CPT_SOCK_RESTORE_MEMBERS \
 	struct cpt_rfile *rfile;	\
@@ -100,6 +101,8 @@ int cpt_sock_made(struct cpt_sock_restore *sr, int ret);
 int cpt_sock_setsockopt(struct cpt_sock_restore *sr, int level, int name, const void *val,
 			size_t len);
 int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 value, int ret);
+/* An int option of SOL_SOCKET, set to value; a refusal noted, naming it as what. */
+int cpt_sock_set_int(struct cpt_sock_restore *sr, int name, const char *what, u32 value);
 /* A buffer size the user set (0: none), given back as it was. */
 int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved);
 /*

@@ -353,31 +353,6 @@ int cpt_unix_save_creds(struct cpt_pb_buf *msg, u32 field, struct cpt_file_regis
 	return 0;
 }
 
-/* socket() in the restoring task, as the restarting caller, in its network namespace. */
-int cpt_unix_socket(struct cpt_unix_restore *ur, u32 type)
-{
-	struct socket *sock;
-	int ret;
-
-	ur->fd = -1;
-	ret = cpt_ubuf_get(&ur->ub, sizeof(struct sockaddr_storage));
-	if (ret)
-		return ret;
-	ur->fd = cpt_sys(cpt_sym.sys_socket, AF_UNIX, type | SOCK_CLOEXEC, 0, 0, 0);
-	if (ur->fd < 0) {
-		cpt_note("fd %u: cannot make a unix socket again: %ld\n", ur->rfile->fd, ur->fd);
-		return ur->fd;
-	}
-	ur->file = fget(ur->fd);
-	sock = ur->file ? sock_from_file(ur->file) : NULL;
-	if (!sock || sock->sk->sk_family != AF_UNIX || sock->sk->sk_type != type) {
-		cpt_note("the socket just made at fd %ld is not there: %s\n", ur->fd,
-			 "another task changed the restoring task's fd table");
-		return -EBADF;
-	}
-	return 0;
-}
-
 /* A syscall that takes the socket's fd and a name: bind(), connect(). */
 long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
 		       long (*call)(const struct pt_regs *regs),
@@ -386,30 +361,6 @@ long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
 	if (copy_to_user((void __user *)ur->ub.addr, storage, len))
 		return -EFAULT;
 	return cpt_sys(call, fd, ur->ub.addr, len, 0, 0);
-}
-
-/*
- * The socket's fd is given back: the file is the File's if nothing went
- * wrong, and still the one at fd (held threads: nobody else uses the
- * table; checked all the same).
- */
-int cpt_unix_socket_done(struct cpt_unix_restore *ur, int ret)
-{
-	if (!ret && !cpt_fd_holds(ur->fd, ur->file)) {
-		cpt_note("the socket just made at fd %ld is not there: %s\n", ur->fd,
-			 "another task changed the restoring task's fd table");
-		ret = -EBADF;
-	}
-	if (ur->fd >= 0)
-		close_fd(ur->fd);
-	cpt_ubuf_put(&ur->ub);
-	if (!ret) {
-		ur->rfile->file = ur->file;
-		cpt_set_nonblock(ur->file, ur->rfile->flags & O_NONBLOCK);
-	} else if (ur->file) {
-		fput(ur->file);
-	}
-	return ret;
 }
 
 /*
@@ -603,14 +554,15 @@ const char *cpt_unix_unsaved_option(struct sock *sk)
 	    READ_ONCE(sk->sk_state) != TCP_LISTEN && skb_queue_len_lockless(&sk->sk_receive_queue))
 		return "SO_TIMESTAMP* with messages queued (the times they were sent)";
 	/*
-	 * A restart sends what it queued to its peer (or to a connection its
-	 * listener has not accepted) again from it before its own SO_SNDBUF
-	 * is set: within the default's (SK_WMEM_MAX, net.core.wmem_default
-	 * unchanged), and within its own, lowered since, no longer.
+	 * A restart sends what a socket queued to its peer of the tree (or to
+	 * a connection its listener has not accepted) again from a new
+	 * socket's SO_SNDBUF, net.core.wmem_default (SK_WMEM_MAX unchanged:
+	 * the sysctl is not exported), and sets the saved one after
+	 * (cpt_unix_pair_filled(), cpt_unix_open_pending()): only one raised
+	 * above it queues more.
 	 */
-	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK &&
-	    sk_wmem_alloc_get(sk) > min_t(int, READ_ONCE(sk->sk_sndbuf), SK_WMEM_MAX))
-		return "SO_SNDBUF with more queued to its peer than a restart could send again";
+	if (sk->sk_userlocks & SOCK_SNDBUF_LOCK && sk_wmem_alloc_get(sk) > SK_WMEM_MAX)
+		return "SO_SNDBUF raised, with more queued to its peer than the default holds";
 	if (sock_flag(sk, SOCK_DBG))
 		return "SO_DEBUG";
 	if (sock_flag(sk, SOCK_LINGER))
@@ -633,20 +585,4 @@ const char *cpt_unix_unsaved_option(struct sock *sk)
 	if (READ_ONCE(sk->sk_bound_dev_if))
 		return "SO_BINDTODEVICE";
 	return NULL;
-}
-
-/* setsockopt() on the new socket, as the program would call it. */
-int cpt_unix_setsockopt(struct cpt_unix_restore *ur, int name, const char *what, u32 value)
-{
-	int val = value;
-	long ret;
-
-	if (copy_to_user((void __user *)ur->ub.addr, &val, sizeof(val)))
-		return -EFAULT;
-	ret = cpt_sys(cpt_sym.sys_setsockopt, ur->fd, SOL_SOCKET, name, ur->ub.addr,
-		      sizeof(val));
-	if (ret)
-		cpt_note("fd %u: cannot set %s to %u again: %ld\n", ur->rfile->fd, what, value,
-			 ret);
-	return ret;
 }

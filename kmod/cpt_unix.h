@@ -10,6 +10,7 @@
 #include <linux/un.h>
 
 #include "cpt_files.h"
+#include "cpt_sock.h"
 #include "cpt_symbols.h"
 
 struct cpt_pb_buf;
@@ -46,6 +47,13 @@ struct cpt_unix_creds {
 #define CPT_UNIX_MAX_PENDING 65536U
 
 /*
+ * A connecting end in pending_ends whose queue carries files: sent once
+ * its listener's record has them all (cpt_unix_listener_files_made()),
+ * its buffer sizes set after that, not when its own File takes it.
+ */
+#define CPT_PENDING_UNSENT XA_MARK_1
+
+/*
  * The longest name a socket has: a path of all 108 bytes of sun_path, and
  * the NUL that bind() puts after it (af_unix's unix_mkname_bsd(), which
  * counts on a struct sockaddr_storage, as getsockname() shows it).
@@ -53,12 +61,12 @@ struct cpt_unix_creds {
 #define CPT_UNIX_ADDR_MAX (sizeof(struct sockaddr_un) + 1)
 static_assert(sizeof_field(struct cpt_rfile_unix, peer) == CPT_UNIX_ADDR_MAX);
 
-/* A socket made in the restoring task as the program made it, at fd there. */
+/*
+ * A socket made in the restoring task as the program made it, at fd there
+ * (its ub what the syscalls read), as sr for cpt_sock.h's helpers.
+ */
 struct cpt_unix_restore {
-	struct cpt_rfile *rfile;
-	struct cpt_ubuf ub;	/* what the syscalls read */
-	long fd;
-	struct file *file;
+	CPT_SOCK_RESTORE_EMBED;
 };
 
 /* For messages: the path, or @ and the abstract name (up to its first NUL). */
@@ -97,11 +105,9 @@ struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
 void cpt_unix_get_creds(struct cpt_unix_creds *c, const struct sk_buff *skb);
 int cpt_unix_save_creds(struct cpt_pb_buf *msg, u32 field, struct cpt_file_registry *reg,
 			unsigned int fd, const struct cpt_unix_creds *c);
-int cpt_unix_socket(struct cpt_unix_restore *ur, u32 type);
 long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
 		       long (*call)(const struct pt_regs *regs),
 		       const struct sockaddr_storage *storage, int len);
-int cpt_unix_socket_done(struct cpt_unix_restore *ur, int ret);
 int cpt_unix_decode_creds(const struct cpt_pb_field *pf, struct ucred *uc);
 const char *cpt_unix_show_creds(struct cpt_unix_shown_creds *buf, const struct ucred *uc);
 int cpt_unix_send(struct socket *from, struct msghdr *msg, const struct cpt_pb_field *data,
@@ -111,7 +117,6 @@ int cpt_unix_next_creds(u32 nr_creds, u32 creds_field, struct cpt_pb_reader *cr,
 int cpt_unix_claim(unsigned int fd, struct file *file);
 int cpt_unix_decode(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
 const char *cpt_unix_unsaved_option(struct sock *sk);
-int cpt_unix_setsockopt(struct cpt_unix_restore *ur, int name, const char *what, u32 value);
 
 /* cpt_unix_name.c: names and socket files at restart. */
 bool cpt_unix_addr_valid(const u8 *addr, size_t len);

@@ -400,6 +400,8 @@ static int cpt_unix_connect_one(struct cpt_file_registry *reg, struct cpt_rfile 
 			 "not accepted yet");
 		return -EBADMSG;
 	}
+	if (!ret && p.carries_files)
+		xa_set_mark(&reg->pending_ends, p.pair_id, CPT_PENDING_UNSENT);
 	return ret;
 }
 
@@ -429,23 +431,44 @@ static int cpt_unix_connect_pending(struct cpt_file_registry *reg, struct cpt_rf
 
 /*
  * The connecting end of connection pair_id, made again by its listener:
- * waiting in pending_ends for its File, or taken by it (a later File of
- * this record).
+ * waiting in pending_ends for its File (*taken NULL), or taken by it, a
+ * later File of this record (*taken that File).
  */
 static struct socket *cpt_unix_pending_end(struct cpt_file_registry *reg,
-					   const struct cpt_restore_files *rf, u32 pair_id)
+					   const struct cpt_restore_files *rf, u32 pair_id,
+					   struct cpt_rfile **taken)
 {
 	struct file *file = xa_load(&reg->pending_ends, pair_id);
-	const struct cpt_rfile *end;
+	struct cpt_rfile *end;
 	unsigned int i;
 
+	*taken = NULL;
 	for (i = 0; !file && i < rf->nr_files; i++) {
 		end = &rf->files[i];
 		if (end->kind == CPT_PB_FILE_KIND_UNIX_PAIR && end->unix_sk.pending_connection &&
-		    end->unix_sk.pair_id == pair_id)
+		    end->unix_sk.pair_id == pair_id && end->file) {
 			file = end->file;
+			*taken = end;
+		}
 	}
 	return file ? sock_from_file(file) : NULL;
+}
+
+/*
+ * A connecting end's buffer sizes, once its queue carrying files is sent
+ * again (within a new socket's SO_SNDBUF: one the program lowered below
+ * what it queued would refuse the rest): its File's, if it took the end
+ * already (cpt_unix_open_pending() left them), else that File sets them.
+ */
+static int cpt_unix_pending_sent(struct cpt_file_registry *reg, u32 pair_id,
+				 struct cpt_rfile *taken)
+{
+	if (!taken) {
+		xa_clear_mark(&reg->pending_ends, pair_id, CPT_PENDING_UNSENT);
+		return 0;
+	}
+	return cpt_sock_opts_restore_file(taken, taken->file, &taken->unix_sk.sock_opts, true,
+					  false);
 }
 
 /*
@@ -457,6 +480,7 @@ static int cpt_unix_listener_files_made(struct cpt_file_registry *reg,
 					const struct cpt_restore_files *rf,
 					struct cpt_rfile *rfile)
 {
+	struct cpt_rfile *taken = NULL;
 	struct cpt_unix_pending p;
 	struct cpt_unix_queue q;
 	struct cpt_pb_reader r;
@@ -472,11 +496,12 @@ static int cpt_unix_listener_files_made(struct cpt_file_registry *reg,
 		ret = cpt_unix_decode_pending(&f, &p);
 		if (!ret && !p.carries_files)
 			continue;
-		from = ret ? NULL : cpt_unix_pending_end(reg, rf, p.pair_id);
+		from = ret ? NULL : cpt_unix_pending_end(reg, rf, p.pair_id, &taken);
 		if (!ret && !from)
 			ret = -EBADMSG;
 		cpt_unix_pending_queue(&q, &f, &p, rfile->unix_sk.type);
-		ret = ret ?: cpt_unix_send_queue(reg, rf, &q, from) ?: cpt_long_loop_check();
+		ret = ret ?: cpt_unix_send_queue(reg, rf, &q, from) ?:
+		      cpt_unix_pending_sent(reg, p.pair_id, taken) ?: cpt_long_loop_check();
 		if (ret) {
 			cpt_pb_fail(&r, ret);
 			break;
@@ -494,11 +519,11 @@ static int cpt_unix_listener_files_made(struct cpt_file_registry *reg,
 static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
-	struct cpt_unix_restore ur = { .rfile = rfile };
+	struct cpt_unix_restore ur = { .rfile = rfile, .fd = -1 };
 	struct cpt_unix_shown shown;
 	int ret;
 
-	ret = cpt_unix_socket(&ur, u->type) ?:
+	ret = cpt_sock_make(&ur.sr, AF_UNIX, u->type, 0, "unix", NULL) ?:
 	      cpt_sock_opts_restore_file(rfile, ur.file, &u->sock_opts, true, true) ?:
 	      cpt_unix_bind(reg, &ur, u->addr, u->addr_len);
 	if (!ret) {
@@ -509,8 +534,8 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 				 cpt_unix_show(&shown, u->addr, u->addr_len), ret);
 	}
 	if (!ret && u->passcred)
-		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
-	ret = cpt_unix_socket_done(&ur, ret) ?: cpt_unix_connect_pending(reg, rfile);
+		ret = cpt_sock_set_int(&ur.sr, SO_PASSCRED, "SO_PASSCRED", 1);
+	ret = cpt_sock_made(&ur.sr, ret) ?: cpt_unix_connect_pending(reg, rfile);
 	return ret ?: cpt_unix_restore_node(rfile) ?:
 		      cpt_unix_note_name(reg, u->addr, u->addr_len);
 }

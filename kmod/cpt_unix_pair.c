@@ -249,41 +249,131 @@ static int cpt_refill_unix(struct cpt_file_registry *reg, const struct cpt_resto
 }
 
 /*
- * Once both ends' queues are sent again: each end's SO_PASSCRED. Set
- * before, af_unix would give a message saved without credentials the
- * restorer's, and autobind a datagram sender. The second end whose queue
- * is sent (its open(), or its files_made() when its messages carry files)
- * sets both.
- */
-static int cpt_unix_pair_filled(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
-				struct socket *sock)
-{
-	struct sock *peer;
-	int ret;
-
-	ret = xa_insert(&reg->pair_fills, rfile->unix_sk.pair_id, xa_mk_value(1),
-			GFP_KERNEL_ACCOUNT);
-	if (ret != -EBUSY)
-		return ret;
-	xa_erase(&reg->pair_fills, rfile->unix_sk.pair_id);
-	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
-	peer = unix_peer_get(sock->sk);
-	if (peer) {
-		assign_bit(SOCK_PASSCRED, &peer->sk_socket->flags, rfile->unix_sk.peer_passcred);
-		sock_put(peer);
-	}
-	return 0;
-}
-
-/*
- * An end's options (SocketOptions): its buffer sizes before its queue is
- * sent again (its peer's sends are within its peer's), the rest after (a
- * filter would judge the saved messages again).
+ * An end's options (SocketOptions): its buffer sizes once both ends'
+ * queues are sent again (cpt_unix_pair_filled()), the rest once its own
+ * is (a filter would judge the saved messages again).
  */
 static int cpt_unix_pair_options(struct cpt_rfile *rfile, bool buffers)
 {
 	return cpt_sock_opts_restore_file(rfile, rfile->file, &rfile->unix_sk.sock_opts, buffers,
 					  !buffers);
+}
+
+/*
+ * The first end of a pair whose queue is sent again, waiting in
+ * pair_fills for its peer's: its file (held), its File's fd for notes,
+ * and the buffer sizes it gets once its peer's is sent too.
+ */
+struct cpt_unix_fill {
+	struct file *file;
+	unsigned int fd;
+	u32 rcvbuf, sndbuf;
+};
+
+static void cpt_unix_fill_free(struct cpt_unix_fill *fill)
+{
+	fput(fill->file);
+	kfree(fill);
+}
+
+static int cpt_unix_fill_sizes(const struct cpt_unix_fill *fill)
+{
+	struct cpt_rfile rfile = { .fd = fill->fd, .file = fill->file };
+	struct cpt_sock_opts o = { .rcvbuf = fill->rcvbuf, .sndbuf = fill->sndbuf };
+
+	return cpt_sock_opts_restore_file(&rfile, fill->file, &o, true, false);
+}
+
+/*
+ * Once both ends' queues are sent again: each end's SO_PASSCRED and
+ * buffer sizes. Set before, af_unix would give a message saved without
+ * credentials the restorer's, and autobind a datagram sender; and an
+ * end's queue is sent again from its peer, within its peer's SO_SNDBUF:
+ * one the program lowered below what it had queued would refuse the rest
+ * (and a datagram larger than it). The first end whose queue is sent
+ * waits in pair_fills (struct cpt_unix_fill); the second (its open(), or
+ * its files_made() when its messages carry files) sets both, if it is
+ * the first's peer: a pair id two pairs of a hostile image have is not.
+ */
+static int cpt_unix_pair_filled(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
+				struct socket *sock)
+{
+	const struct cpt_sock_opts *o = &rfile->unix_sk.sock_opts;
+	struct cpt_unix_fill *first;
+	struct sock *peer;
+	int ret;
+
+	first = xa_erase(&reg->pair_fills, rfile->unix_sk.pair_id);
+	if (!first) {
+		first = kmalloc(sizeof(*first), GFP_KERNEL_ACCOUNT);
+		if (!first)
+			return -ENOMEM;
+		*first = (struct cpt_unix_fill) {
+			.file = get_file(rfile->file), .fd = rfile->fd,
+			.rcvbuf = o->rcvbuf, .sndbuf = o->sndbuf,
+		};
+		ret = xa_insert(&reg->pair_fills, rfile->unix_sk.pair_id, first,
+				GFP_KERNEL_ACCOUNT);
+		if (ret)
+			cpt_unix_fill_free(first);
+		return ret;
+	}
+	peer = unix_peer_get(sock->sk);
+	if (!peer) {
+		ret = -ENOTCONN;
+	} else if (peer != sock_from_file(first->file)->sk) {
+		cpt_note("socket pair %u: %s\n", rfile->unix_sk.pair_id,
+			 "an end of another pair has its pair id");
+		ret = -EBADMSG;
+	} else {
+		assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
+		assign_bit(SOCK_PASSCRED, &peer->sk_socket->flags, rfile->unix_sk.peer_passcred);
+		ret = cpt_unix_fill_sizes(first);
+	}
+	if (peer)
+		sock_put(peer);
+	cpt_unix_fill_free(first);
+	return ret ?: cpt_unix_pair_options(rfile, true);
+}
+
+void cpt_unix_pair_fills_free(struct cpt_file_registry *reg)
+{
+	struct cpt_unix_fill *fill;
+	unsigned long id;
+
+	xa_for_each(&reg->pair_fills, id, fill)
+		cpt_unix_fill_free(fill);
+	xa_destroy(&reg->pair_fills);
+}
+
+/* An end left in ends, waiting for its other end's File: noted as what. */
+static int cpt_unix_left_waiting(struct xarray *ends, const char *what)
+{
+	unsigned long id = 0;
+
+	if (!xa_find(ends, &id, ULONG_MAX, XA_PRESENT))
+		return 0;
+	cpt_note("socket pair %lu: %s\n", id, what);
+	return -EBADMSG;
+}
+
+/*
+ * Once every task's Files are made: an end still waiting for its other
+ * end's File is a hostile image's (a pair id with one File, or three),
+ * which would leave it connected to a socket nobody holds, or without its
+ * buffer sizes.
+ */
+int cpt_unix_pairs_complete(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	const char *pair = "a unix pair whose other end the image lacks";
+
+	if (!reg)
+		return 0;
+	return cpt_unix_left_waiting(&reg->pair_fills, pair) ?:
+	       cpt_unix_left_waiting(&reg->pair_ends, pair) ?:
+	       cpt_unix_left_waiting(&reg->pending_ends,
+				     "a connection not accepted yet whose connecting end the image lacks");
 }
 
 /*
@@ -312,8 +402,10 @@ static int cpt_unix_files_made(struct cpt_file_registry *reg, const struct cpt_r
 static int cpt_unix_open_pending(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	struct socket *sock;
+	bool unsent;
 	int ret;
 
+	unsent = xa_get_mark(&reg->pending_ends, rfile->unix_sk.pair_id, CPT_PENDING_UNSENT);
 	rfile->file = xa_erase(&reg->pending_ends, rfile->unix_sk.pair_id);
 	if (!rfile->file) {
 		cpt_note("socket pair %u: %s\n", rfile->unix_sk.pair_id,
@@ -331,8 +423,9 @@ static int cpt_unix_open_pending(struct cpt_file_registry *reg, struct cpt_rfile
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
 	/* Connected: SO_PASSCRED no longer autobinds it. */
 	assign_bit(SOCK_PASSCRED, &sock->flags, rfile->unix_sk.passcred);
-	return cpt_sock_opts_restore_file(rfile, rfile->file, &rfile->unix_sk.sock_opts, true,
-					  true);
+	/* Its queue not sent yet: its buffer sizes after it (cpt_unix_pending_sent()). */
+	return cpt_sock_opts_restore_file(rfile, rfile->file, &rfile->unix_sk.sock_opts,
+					  !unsent, true);
 }
 
 /*
@@ -387,10 +480,9 @@ fill:
 			return ret;
 	}
 	cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
-	ret = cpt_unix_pair_options(rfile, true);
 	/* Carrying files: once they are made too (cpt_unix_files_made()). */
-	if (ret || rfile->unix_sk.carries_files)
-		return ret;
+	if (rfile->unix_sk.carries_files)
+		return 0;
 	return cpt_refill_unix(reg, NULL, rfile, sock_from_file(rfile->file)) ?:
 	       cpt_unix_pair_filled(reg, rfile, sock_from_file(rfile->file)) ?:
 	       cpt_unix_pair_options(rfile, false);

@@ -454,27 +454,6 @@ static int cpt_unix_sk_check(const struct cpt_rfile *rfile, const char *path, co
 }
 
 /*
- * A buffer size the program set: SO_RCVBUF (SO_SNDBUF) gives it back
- * within net.core.rmem_max (wmem_max); a size above that was forced
- * (SO_RCVBUFFORCE), which only a caller with CAP_NET_ADMIN may do again.
- */
-static int cpt_unix_set_buf(struct cpt_unix_restore *ur, bool rcv)
-{
-	struct sock *sk = sock_from_file(ur->file)->sk;
-	u32 saved = rcv ? ur->rfile->unix_sk.rcvbuf : ur->rfile->unix_sk.sndbuf;
-	int ret;
-
-	if (!saved)
-		return 0;
-	ret = cpt_unix_setsockopt(ur, rcv ? SO_RCVBUF : SO_SNDBUF,
-				  rcv ? "SO_RCVBUF" : "SO_SNDBUF", saved / 2);
-	if (!ret && (rcv ? READ_ONCE(sk->sk_rcvbuf) : READ_ONCE(sk->sk_sndbuf)) != saved)
-		ret = cpt_unix_setsockopt(ur, rcv ? SO_RCVBUFFORCE : SO_SNDBUFFORCE,
-					  rcv ? "SO_RCVBUFFORCE" : "SO_SNDBUFFORCE", saved / 2);
-	return ret;
-}
-
-/*
  * The files a datagram socket's messages carry, checked as a pair end's
  * (cpt_unix_check_carrier()).
  */
@@ -579,12 +558,12 @@ static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg,
 static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
-	struct cpt_unix_restore ur = { .rfile = rfile };
+	struct cpt_unix_restore ur = { .rfile = rfile, .fd = -1 };
 	int ret;
 
-	ret = cpt_unix_socket(&ur, u->type);
-	if (!ret)
-		ret = cpt_unix_set_buf(&ur, true) ?: cpt_unix_set_buf(&ur, false);
+	ret = cpt_sock_make(&ur.sr, AF_UNIX, u->type, 0, "unix", NULL) ?:
+	      cpt_sock_set_buf(&ur.sr, true, u->rcvbuf) ?:
+	      cpt_sock_set_buf(&ur.sr, false, u->sndbuf);
 	if (!ret && u->addr_len)
 		ret = cpt_unix_bind(reg, &ur, u->addr, u->addr_len) ?:
 		      cpt_unix_note_name(reg, u->addr, u->addr_len);
@@ -592,11 +571,11 @@ static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		ret = cpt_unix_refill_dgrams(reg, NULL, rfile, NULL);
 	/* After the queue: a datagram saved without credentials would get the restorer's. */
 	if (!ret && u->passcred && !u->carries_files)
-		ret = cpt_unix_setsockopt(&ur, SO_PASSCRED, "SO_PASSCRED", 1);
+		ret = cpt_sock_set_int(&ur.sr, SO_PASSCRED, "SO_PASSCRED", 1);
 	/* After it too: a filter would judge the saved datagrams again. */
 	if (!ret && !u->carries_files)
 		ret = cpt_sock_opts_restore_file(rfile, ur.file, &u->sock_opts, false, true);
-	return cpt_unix_socket_done(&ur, ret) ?: cpt_unix_restore_node(rfile);
+	return cpt_sock_made(&ur.sr, ret) ?: cpt_unix_restore_node(rfile);
 }
 
 /*
@@ -660,7 +639,7 @@ static long cpt_unix_connect_again(struct cpt_file_registry *reg, struct cpt_rfi
 				   unsigned int fd)
 {
 	const struct cpt_rfile_unix *u = &rfile->unix_sk;
-	struct cpt_unix_restore ur = { .rfile = rfile };
+	struct cpt_unix_restore ur = { .rfile = rfile, .fd = -1 };
 	struct sockaddr_storage storage;
 	struct cpt_unix_shown shown;
 	bool stream = u->type != SOCK_DGRAM;

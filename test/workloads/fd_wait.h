@@ -5,11 +5,12 @@
  * a wait for data bounded in time, so that a lost byte fails a check
  * instead of hanging the scenario until its timeout; a socket moved to the
  * fd a check names, an int option set, int options as text, CAP_NET_RAW
- * dropped.
+ * dropped, net.ipv4.ping_group_range opened to every group.
  */
 #ifndef CPT_TEST_FD_WAIT_H
 #define CPT_TEST_FD_WAIT_H
 
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,19 @@ static inline int fd_at(int fd, int want)
 	if (fd != want && (dup2(fd, want) != want || close(fd)))
 		die("dup2");
 	return want;
+}
+
+/*
+ * ICMP ping sockets for every group: by default the kernel lets none make
+ * them, root's neither (a restart makes them again as the caller too).
+ */
+static inline void open_ping_range(void)
+{
+	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
+
+	if (fd < 0 || write(fd, "0 2147483647", 12) != 12)
+		die("net.ipv4.ping_group_range");
+	close(fd);
 }
 
 /* setsockopt() of an int option, or the workload ends. */

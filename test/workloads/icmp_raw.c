@@ -245,15 +245,6 @@ static void raw_sees(const char *name, int fd, int raw4, int id, int seq)
 	      replies, id, seq, requests, others);
 }
 
-static void open_ping_range(void)
-{
-	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY);
-
-	if (fd < 0 || write(fd, "0 2147483647", 12) != 12)
-		die("net.ipv4.ping_group_range");
-	close(fd);
-}
-
 static int serve(const char *go)
 {
 	struct sockaddr_in lo4 = v4("127.0.0.1");

@@ -26,7 +26,19 @@
  *   fd 12 a NETLINK_ROUTE socket: SO_RCVTIMEO of 160 ms, SO_TIMESTAMP, a
  *         filter that passes everything;
  *   fd 13 a packet socket of no protocol: SO_SNDTIMEO, SO_TIMESTAMPNS, a
- *         filter that drops everything, locked.
+ *         filter that drops everything, locked;
+ *   fd 14 a unix stream pair's end and fd 15 its peer, each with 100000
+ *         bytes queued to the other, then SO_SNDBUF (4000) and SO_RCVBUF
+ *         (3000) lowered below what it queued (SIOCOUTQ): a restart sends
+ *         each queue again from its sender, so it must not lower them
+ *         before both queues are back;
+ *   fd 16 a unix seqpacket pair's end with three messages of 20000 bytes
+ *         queued to fd 17, its peer, then SO_SNDBUF lowered to 4000 (a
+ *         message larger than it could not be sent again within it);
+ *   fd 18 an ICMP ping socket: SO_RCVTIMEO of 120 ms, SO_TIMESTAMPNS, a
+ *         filter that passes everything (the workload opens
+ *         net.ipv4.ping_group_range to every group first: by default no
+ *         group may make one, root's neither).
  * Prints READY; after DIR/go each reads every option back as it was
  * (getsockopt(), SO_GET_FILTER), and they still work: the UDP socket's and
  * the unix datagram pair's filters drop an 'x' datagram and pass another,
@@ -34,7 +46,11 @@
  * socket's datagram with SO_TIMESTAMP_NEW's; a recv() (accept()) with
  * nothing to read times out after about its SO_RCVTIMEO with EAGAIN, not
  * EINTR; a MSG_PEEK on the unix stream pair's end reads from its peek
- * offset; the TCP listener accepts a connection once its client wrote.
+ * offset; the TCP listener accepts a connection once its client wrote;
+ * fds 14 to 17 read their queues back whole, in order, and still have
+ * more queued than their lowered SO_SNDBUF (SIOCOUTQ); the ping socket's
+ * recv() times out, and its echo reply to 127.0.0.1 comes with
+ * SCM_TIMESTAMPNS.
  *
  * sockopts refused KIND DIR: fd 3 with what a checkpoint refuses by name:
  * "ebpf", a UDP socket with an eBPF filter (SO_ATTACH_BPF); "opt-id", a UDP
@@ -42,8 +58,12 @@
  * unix datagram pair's end with SO_TIMESTAMP and a datagram queued;
  * "tcp-unread", a TCP connection's end with SO_TIMESTAMP and data unread
  * (a restart refills its queue unstamped); "unix-sndbuf", a unix stream
- * pair's end with SO_SNDBUF raised to 1 MiB and 300000 bytes queued to its
- * peer (more than the default buffer a restart sends them from). Prints
+ * pair's end with SO_SNDBUF raised to 1 MiB (net.core.wmem_max's) and
+ * 300000 bytes queued to its peer: more than a new socket's SO_SNDBUF
+ * (net.core.wmem_default), which a restart sends them again within before
+ * it sets the saved one; "errqueue", a UDP socket with SO_TIMESTAMPING's
+ * software transmit stamps and the stamp of a datagram it sent waiting in
+ * its error queue (MSG_ERRQUEUE). Prints
  * READY; after DIR/go checks fd 3 still has it ("kept-running").
  *
  * sockopts probe-bpf: exits 0 if this kernel loads an eBPF socket filter,
@@ -51,12 +71,16 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/tcp.h>
 #include <stddef.h>
+#include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -66,13 +90,14 @@
 #include <linux/if_ether.h>
 #include <linux/net_tstamp.h>
 #include <linux/netlink.h>
+#include <linux/sockios.h>
 
 #include "check.h"
 #include "fd_wait.h"
 #include "sync.h"
 
 #define FIRST_FD 3
-#define NR_FDS 11
+#define NR_FDS 16
 #define MAX_INSNS 8
 
 static const char *const names[NR_FDS] = {
@@ -87,7 +112,19 @@ static const char *const names[NR_FDS] = {
 	"unix-dgram-bound",
 	"netlink",
 	"packet",
+	"unix-lowered-stream",
+	"unix-lowered-stream-peer",
+	"unix-lowered-seqpacket",
+	"unix-lowered-seqpacket-peer",
+	"ping",
 };
+
+/* fds 14 and 15's queues; fd 16's messages to fd 17 */
+#define LOWERED_STREAM_BYTES 100000
+#define LOWERED_MSG_BYTES 20000
+#define LOWERED_MSGS 3
+#define LOWERED_SNDBUF 4000
+#define LOWERED_RCVBUF 3000
 
 /* Every option a SocketOptions holds, as getsockopt() reads it. */
 struct opts {
@@ -201,7 +238,132 @@ static struct sockaddr_un abstract(const char *what, socklen_t *len)
 	return a;
 }
 
-/* The sockets of serve(), at fds 3 to 13. */
+/* Byte i of what fd from queued (the seqpacket's message m: from + m). */
+static unsigned char pattern(int from, size_t i)
+{
+	return (unsigned char)(i * 7 + (size_t)from * 31 + i / 251);
+}
+
+/* What a unix socket has queued to its peer and not read there yet (SIOCOUTQ). */
+static int outq(int fd)
+{
+	int n = -1;
+
+	if (ioctl(fd, SIOCOUTQ, &n))
+		return -errno;
+	return n;
+}
+
+/*
+ * fds 14 to 17: queued with the default buffers, then lowered below what
+ * each queued; dies unless each really holds more than its SO_SNDBUF now.
+ */
+static void make_lowered(void)
+{
+	static unsigned char buf[LOWERED_STREAM_BYTES];
+	int sv[2], fd, m;
+	size_t i;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
+		die("socketpair");
+	fd_at(sv[0], 14);
+	fd_at(sv[1], 15);
+	for (fd = 14; fd <= 15; fd++) {
+		for (i = 0; i < sizeof(buf); i++)
+			buf[i] = pattern(fd, i);
+		if (send(fd, buf, sizeof(buf), MSG_DONTWAIT) != sizeof(buf))
+			die("send lowered stream");
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv))
+		die("socketpair");
+	fd_at(sv[0], 16);
+	fd_at(sv[1], 17);
+	for (m = 0; m < LOWERED_MSGS; m++) {
+		for (i = 0; i < LOWERED_MSG_BYTES; i++)
+			buf[i] = pattern(16 + m, i);
+		if (send(16, buf, LOWERED_MSG_BYTES, MSG_DONTWAIT) !=
+		    LOWERED_MSG_BYTES)
+			die("send lowered seqpacket");
+	}
+	for (fd = 14; fd <= 16; fd++) {
+		set_int_opt(fd, SOL_SOCKET, SO_SNDBUF, LOWERED_SNDBUF);
+		set_int_opt(fd, SOL_SOCKET, SO_RCVBUF, LOWERED_RCVBUF);
+		if (outq(fd) <= get_int(fd, SO_SNDBUF)) {
+			fprintf(stderr, "fd %d: %d queued, SO_SNDBUF %d\n", fd,
+				outq(fd), get_int(fd, SO_SNDBUF));
+			die("lowered SO_SNDBUF above what is queued");
+		}
+	}
+}
+
+/* Reads fd's queue with MSG_DONTWAIT: len bytes of from's pattern (one message of a seqpacket). */
+static int read_queued(int fd, int from, size_t len, int seqpacket, char *why,
+		       size_t why_size)
+{
+	static unsigned char buf[LOWERED_STREAM_BYTES + 1];
+	size_t got = 0, i;
+	ssize_t n;
+
+	while (got < len) {
+		n = recv(fd, buf + got, seqpacket ? sizeof(buf) : len - got,
+			 MSG_DONTWAIT);
+		if (n <= 0) {
+			note_to(why, why_size,
+				"fd %d: %zu of %zu bytes, then %s", fd, got,
+				len, n ? strerror(errno) : "end");
+			return 0;
+		}
+		got += (size_t)n;
+		if (seqpacket)
+			break;
+	}
+	if (got != len) {
+		note_to(why, why_size,
+			"fd %d: a message of %zu bytes, want %zu", fd, got,
+			len);
+		return 0;
+	}
+	for (i = 0; i < len; i++) {
+		if (buf[i] != pattern(from, i)) {
+			note_to(why, why_size, "fd %d: byte %zu differs", fd,
+				i);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/*
+ * fds 14 to 17's queues, whole and in order, and each sender still holds
+ * more than its SO_SNDBUF (as before the checkpoint).
+ */
+static void check_lowered(void)
+{
+	int sndbuf[3], queued[3], fd, m, ok = 1;
+	char why[256] = "";
+
+	for (fd = 14; fd <= 16; fd++) {
+		sndbuf[fd - 14] = get_int(fd, SO_SNDBUF);
+		queued[fd - 14] = outq(fd);
+		if (queued[fd - 14] <= sndbuf[fd - 14]) {
+			note_to(why, sizeof(why),
+				"fd %d: %d queued, SO_SNDBUF %d", fd,
+				queued[fd - 14], sndbuf[fd - 14]);
+			ok = 0;
+		}
+	}
+	ok &= read_queued(15, 14, LOWERED_STREAM_BYTES, 0, why, sizeof(why));
+	ok &= read_queued(14, 15, LOWERED_STREAM_BYTES, 0, why, sizeof(why));
+	for (m = 0; m < LOWERED_MSGS; m++)
+		ok &= read_queued(17, 16 + m, LOWERED_MSG_BYTES, 1, why,
+				  sizeof(why));
+	check("unix-lowered-queues", ok,
+	      "%s (queued %d, %d, %d; SO_SNDBUF %d, %d, %d)",
+	      ok ? "every byte back in order" : why, queued[0], queued[1],
+	      queued[2], sndbuf[0], sndbuf[1], sndbuf[2]);
+}
+
+/* The sockets of serve(), at fds 3 to 18. */
 static void make_sockets(void)
 {
 	struct sockaddr_un un;
@@ -277,6 +439,14 @@ static void make_sockets(void)
 	set_timeo(fd, SO_SNDTIMEO, 124000);
 	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
 	attach(fd, drop_all, 1, 1);
+
+	make_lowered();
+
+	open_ping_range();
+	fd = fd_at(socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP), 18);
+	set_timeo(fd, SO_RCVTIMEO, 120000);
+	set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPNS_OLD, 1);
+	attach(fd, pass_all, 1, 0);
 }
 
 /* recv() on fd (accept() if listener) with nothing there: fails with EAGAIN after about ms. */
@@ -342,6 +512,28 @@ static void check_filtered(const char *name, int fd, int from,
 	check(name, n == 2 && !strcmp(buf, "ok") && type == want,
 	      "received %zd bytes \"%s\", cmsg type %d (want \"ok\" with %d)",
 	      n, n >= 0 ? buf : "", type, want);
+}
+
+/* An echo request from the ping socket to 127.0.0.1: its reply comes with SCM_TIMESTAMPNS. */
+static void check_ping(void)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct icmphdr req = { .type = ICMP_ECHO,
+			       .un.echo.sequence = htons(1) };
+	char buf[64];
+	int type;
+	ssize_t n;
+
+	if (sendto(18, &req, sizeof(req), 0, (struct sockaddr *)&lo,
+		   sizeof(lo)) != sizeof(req))
+		die("ping sendto");
+	n = recv_stamped(18, buf, sizeof(buf), &type);
+	check("ping-echo-timestampns",
+	      n >= (ssize_t)sizeof(req) && buf[0] == ICMP_ECHOREPLY &&
+		      type == SCM_TIMESTAMPNS,
+	      "received %zd bytes of ICMP type %d, cmsg type %d (want an echo reply with %d)",
+	      n, n > 0 ? buf[0] : -1, type, SCM_TIMESTAMPNS);
 }
 
 /* TCP_DEFER_ACCEPT and TCP_CONGESTION of fd, as text. */
@@ -434,6 +626,9 @@ static int serve(const char *go)
 	      "accept() on the filtered listener: %d (%s)", i,
 	      i < 0 ? strerror(errno) : "ok");
 	close(s);
+	check_lowered();
+	check_times_out("ping-rcvtimeo", 18, 0, 120);
+	check_ping();
 	return check_exit_status();
 }
 
@@ -491,6 +686,22 @@ static int refused(const char *kind, const char *go)
 		set_int_opt(fd, SOL_SOCKET, SO_SNDBUF, 1 << 20);
 		if (write(fd, big, sizeof(big)) != sizeof(big))
 			die("write");
+	} else if (!strcmp(kind, "errqueue")) {
+		int to = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 4);
+		struct sockaddr_in sin = loopback(to);
+		struct pollfd p = { .fd = -1 };
+
+		fd = fd_at(socket(AF_INET, SOCK_DGRAM, 0), 3);
+		set_int_opt(fd, SOL_SOCKET, SO_TIMESTAMPING_OLD,
+			    SOF_TIMESTAMPING_TX_SOFTWARE |
+				    SOF_TIMESTAMPING_SOFTWARE);
+		if (sendto(fd, "q", 1, 0, (struct sockaddr *)&sin,
+			   sizeof(sin)) != 1)
+			die("sendto");
+		/* Its transmit stamp waits in the error queue: POLLERR. */
+		p.fd = fd;
+		if (poll(&p, 1, 5000) != 1 || !(p.revents & POLLERR))
+			die("no transmit timestamp in the error queue");
 	} else if (!strcmp(kind, "tcp-unread")) {
 		struct sockaddr_in sin = { .sin_family = AF_INET,
 					   .sin_addr.s_addr =
@@ -523,6 +734,10 @@ static int refused(const char *kind, const char *go)
 		     errno == EACCES;
 	} else if (!strcmp(kind, "opt-id")) {
 		ok = get_int(fd, SO_TIMESTAMPING_OLD) & SOF_TIMESTAMPING_OPT_ID;
+	} else if (!strcmp(kind, "errqueue")) {
+		struct pollfd p = { .fd = fd };
+
+		ok = poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
 	} else if (!strcmp(kind, "unix-sndbuf")) {
 		/* Raised as far as net.core.wmem_max lets it (twice, as set). */
 		ok = get_int(fd, SO_SNDBUF) > (int)sizeof(big) &&

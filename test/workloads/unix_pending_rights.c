@@ -14,12 +14,14 @@
  *     and the file, then "memfd" with the memfd;
  *   - B, a child's client: "child" with the pipe's read end again, its
  *     credentials given (SCM_CREDENTIALS) with them;
- *   - C, the root's client at a higher fd: "plain", carrying nothing.
+ *   - C, the root's client at a higher fd: "plain", carrying nothing;
+ *   - D, the root's client after C: "lowered" with the file, then BULK
+ *     bytes, then its SO_SNDBUF lowered below what it has queued.
  *   The root closes the pipe's read end: it is only in flight. After
- *   DIR/go the root accepts A, B and C in order and checks each message's
+ *   DIR/go the root accepts A, B, C and D in order and checks each message's
  *   bytes, credentials and files (the same pipe as its write end, the
  *   file's offset shared with its own fd, the memfd's contents), then that
- *   each connection carries data back to its client.
+ *   each connection carries data back to its client, and D's SO_SNDBUF.
  * Usage: unix_pending_rights nested DIR
  *   fd 3, the same listener, whose connection not accepted yet (from fd
  *   4) carries one end of a socket pair that itself has a pipe's read end
@@ -42,6 +44,8 @@
 #include "unix_names.h"
 
 #define TIMEOUT_MS 10000
+/* What D queues after its message with a file: more than SO_SNDBUF's least. */
+#define BULK (32 * 1024)
 
 /* Room for DIR/srv in a sockaddr_un's path. */
 static char dir[96];
@@ -179,6 +183,24 @@ static void check_back(int s, int client, const char *what, char *why,
 		note_to(why, size, "%s: the client did not read \"ack\"", what);
 }
 
+/* The next BULK bytes on s: each byte i is i % 251, as D wrote them. */
+static void check_bulk(int s, char *why, size_t size)
+{
+	static unsigned char buf[BULK];
+	size_t got = 0, i;
+	ssize_t n = 1;
+
+	while (got < BULK && n > 0 && readable_within(s, TIMEOUT_MS)) {
+		n = read(s, buf + got, BULK - got);
+		got += n > 0 ? (size_t)n : 0;
+	}
+	for (i = 0; i < got && buf[i] == i % 251; i++)
+		;
+	if (got != BULK || i != got)
+		note_to(why, size, "D: %zu bytes of %d, the first wrong at %zu",
+			got, BULK, i);
+}
+
 /* Connection `name`'s check: what went wrong (why), or ok; why cleared. */
 static void verdict(const char *name, char *why, const char *ok)
 {
@@ -240,8 +262,11 @@ static int nested(const struct unix_name *srv)
 int main(int argc, char **argv)
 {
 	struct unix_name srv;
-	int l, a, b, c, file, mem, pipefd[2], ready[2], fds[UNIX_MAX_FDS], s,
-		status = -1, ok;
+	int l, a, b, c, d, file, mem, pipefd[2], ready[2], fds[UNIX_MAX_FDS], s,
+		status = -1, ok, one = 1, sndbuf = 0, now = -1;
+	static unsigned char bulk[BULK];
+	socklen_t len = sizeof(int);
+	size_t i;
 	char why[1024] = "", path[PATH_MAX], ch = 0;
 	struct ucred mine;
 	pid_t child, root = getpid();
@@ -296,6 +321,15 @@ int main(int argc, char **argv)
 	close(ready[0]);
 	c = connect_to(&srv);
 	send_fds(c, "plain", NULL, 0, NULL);
+	d = connect_to(&srv);
+	send_fds(d, "lowered", &file, 1, NULL);
+	for (i = 0; i < BULK; i++)
+		bulk[i] = i % 251;
+	if (write(d, bulk, BULK) != BULK ||
+	    setsockopt(d, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) ||
+	    getsockopt(d, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) ||
+	    sndbuf >= BULK)
+		die("D's SO_SNDBUF");
 	printf("READY\n");
 	fflush(stdout);
 	wait_for(go);
@@ -328,10 +362,20 @@ int main(int argc, char **argv)
 	s = accept_next(l, "C", why, sizeof(why));
 	next(s, "plain", 0, root, fds, why, sizeof(why));
 	check_back(s, c, "C", why, sizeof(why));
+	verdict("connection-c", why, "C: \"plain\", carrying nothing");
+	s = accept_next(l, "D", why, sizeof(why));
+	next(s, "lowered", 1, root, fds, why, sizeof(why));
+	if (!why[0] && !same_inode(fds[0], file))
+		note_to(why, sizeof(why), "D's file is not the root's");
+	check_bulk(s, why, sizeof(why));
+	if (getsockopt(d, SOL_SOCKET, SO_SNDBUF, &now, &len) || now != sndbuf)
+		note_to(why, sizeof(why), "D's SO_SNDBUF is %d, not %d", now,
+			sndbuf);
+	check_back(s, d, "D", why, sizeof(why));
 	if (readable_within(l, 0))
 		note_to(why, sizeof(why), "one connection more");
-	verdict("connection-c", why,
-		"C: \"plain\", carrying nothing, accepted last");
+	verdict("connection-d", why,
+		"D: \"lowered\" with the file, its bytes after, its SO_SNDBUF as lowered, accepted last");
 	ok = waitpid(child, &status, 0) == child && status == 0;
 	check("child", ok, "the child ended well (status %#x)", status);
 	return check_exit_status();

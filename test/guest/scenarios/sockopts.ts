@@ -1,8 +1,9 @@
 // Socket options every socket kind saves (kmod/cpt_sock.c, SocketOptions):
 // SO_RCVTIMEO, SO_SNDTIMEO, SO_TIMESTAMP* (old and new), SO_TIMESTAMPING,
-// a classic filter and SO_LOCK_FILTER on TCP, UDP, raw, unix (pairs, a
+// a classic filter and SO_LOCK_FILTER on TCP, UDP, ICMP ping, raw, unix (pairs, a
 // listener, a bound datagram socket), netlink and packet sockets, a unix
-// pair's and listener's buffer sizes, SO_PEEK_OFF, TCP_DEFER_ACCEPT and
+// pair's and listener's buffer sizes (also lowered below what a pair's end
+// queued: set once both queues are back), SO_PEEK_OFF, TCP_DEFER_ACCEPT and
 // TCP_CONGESTION, through checkpoint -> kill ->
 // restart and a leave-running checkpoint: each read back equal, and
 // working (a filter filters, a timestamp arrives, a timeout times out);
@@ -24,6 +25,11 @@ const SOCKETS = {
   'unix-dgram-bound': 'a bound unix datagram socket with SO_RCVTIMEO and SO_TIMESTAMP_NEW',
   netlink: 'a netlink route socket with SO_RCVTIMEO, SO_TIMESTAMP and a filter',
   packet: 'a packet socket with SO_SNDTIMEO, SO_TIMESTAMPNS and a locked filter',
+  'unix-lowered-stream': 'a unix stream pair’s end with SO_SNDBUF and SO_RCVBUF lowered below the 100000 bytes it queued',
+  'unix-lowered-stream-peer': 'its peer, lowered likewise below what it queued',
+  'unix-lowered-seqpacket': 'a unix seqpacket pair’s end with SO_SNDBUF lowered below each of the three messages it queued',
+  'unix-lowered-seqpacket-peer': 'its peer',
+  ping: 'an ICMP ping socket with SO_RCVTIMEO, SO_TIMESTAMPNS and a filter',
 };
 
 /** The workload's checks, as PREFIX's; `how` says how it was checkpointed. */
@@ -43,6 +49,9 @@ function workloadChecks(prefix: string, how: string): Record<string, string> {
     [`${prefix}.unix-dgram-bound-timestamp-new`]: `a datagram to the bound unix socket comes with SO_TIMESTAMP_NEW’s cmsg ${how}`,
     [`${prefix}.netlink-rcvtimeo`]: `a recv() on the netlink socket fails with EAGAIN after its SO_RCVTIMEO ${how}`,
     [`${prefix}.tcp-accepts`]: `the TCP listener with its filter accepts a connection ${how}`,
+    [`${prefix}.ping-rcvtimeo`]: `a recv() on the ICMP ping socket with nothing queued fails with EAGAIN after its SO_RCVTIMEO ${how}`,
+    [`${prefix}.ping-echo-timestampns`]: `the ICMP ping socket’s echo reply from 127.0.0.1 comes with SCM_TIMESTAMPNS ${how}`,
+    [`${prefix}.unix-lowered-queues`]: `the unix pairs with SO_SNDBUF lowered below what they queued read every byte back in order, and still hold more than their SO_SNDBUF ${how}`,
   };
 }
 
@@ -51,7 +60,11 @@ const REFUSED = [
   ['opt-id', 'a UDP socket with SO_TIMESTAMPING’s SOF_TIMESTAMPING_OPT_ID, whose counter is not saved'],
   ['unix-queued', 'a unix datagram socket with SO_TIMESTAMP and a datagram queued (the time it was sent)'],
   ['tcp-unread', 'a TCP connection with SO_TIMESTAMP and data unread (a restart refills its queue without stamps)'],
-  ['unix-sndbuf', 'a unix stream pair’s end with SO_SNDBUF raised and more queued than a restart could send again'],
+  ['errqueue', 'a UDP socket with a transmit timestamp waiting in its error queue (MSG_ERRQUEUE), which no image holds'],
+  [
+    'unix-sndbuf',
+    'a unix stream pair’s end with SO_SNDBUF raised and more queued than a new socket’s SO_SNDBUF, within which a restart sends it again',
+  ],
 ] as const;
 
 export const sockoptsScenarios: readonly Scenario[] = [
@@ -69,6 +82,8 @@ export const sockoptsScenarios: readonly Scenario[] = [
       'sockopts.hostile-filter-length': 'an image with a filter not of whole instructions is refused at restart',
       'sockopts.hostile-congestion': 'an image with a TCP_CONGESTION this kernel lacks fails the restart, naming the fd and the algorithm',
       'sockopts.hostile-opt-id': 'an image with SOF_TIMESTAMPING_OPT_ID is refused at restart',
+      'sockopts.hostile-odd-sndbuf':
+        'an image with an SO_SNDBUF no setsockopt() sets (odd) is refused at restart, naming the fd and the size it would get',
     },
   },
   {

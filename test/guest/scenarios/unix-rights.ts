@@ -30,7 +30,10 @@ const PENDING_RECEIVED: Readonly<Record<string, string>> = {
     'and regular file (one offset with the root\'s fd), then "memfd" with its memfd only in flight ("memfd-data"), its credentials the root\'s, ' +
     'and it carries data back',
   'connection-b': "the child's connection comes second, its message with the child's credentials and the same pipe again",
-  'connection-c': 'the connection whose message carries nothing comes last, and carries data back',
+  'connection-c': 'the connection whose message carries nothing comes third, and carries data back',
+  'connection-d':
+    'the connection that lowered its SO_SNDBUF below what it queued comes last: its message with the file, ' +
+    'the bytes after it, and its SO_SNDBUF as lowered',
   child: 'the child runs on and ends well',
 };
 
@@ -50,6 +53,8 @@ export const unixRightsScenarios: readonly Scenario[] = [
       'unix-rights.hostile-self': 'an image whose message carries its own socket (a file not in flight) is refused at restart',
       'unix-rights.hostile-uncarried': 'an image with files in flight that no message carries is refused at restart',
       'unix-rights.hostile-too-many': 'an image whose message carries more than SCM_MAX_FD files is refused at restart',
+      'unix-rights.hostile-lone-end':
+        'an image whose first pair end has a pair id no other end has is refused once its files are made, not left connected to a socket nobody holds',
     },
   },
   {

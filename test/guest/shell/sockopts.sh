@@ -18,6 +18,7 @@ after_sockopts() {
 		'stream pair [0-9]+, .*options SO_SNDBUF=120000, SO_SNDTIMEO=0.700000s$' \
 		'datagram pair [0-9]+, .*options SO_TIMESTAMPNS, SO_ATTACH_FILTER \(4 instructions\), SO_LOCK_FILTER$' \
 		'datagram pair [0-9]+, .*options SO_TIMESTAMPING_NEW=0x8$' \
+		'stream pair [0-9]+, .*options SO_RCVBUF=6000, SO_SNDBUF=8000$' \
 		'listening on @cpt-sockopts-listener-[0-9]+, backlog 4, options SO_RCVBUF=140000, SO_SNDBUF=160000, SO_RCVTIMEO=0.248000s' \
 		'datagram bound to @cpt-sockopts-dgram-[0-9]+, options SO_RCVTIMEO=3.000000s, SO_TIMESTAMP_NEW' \
 		'netlink route unbound, options SO_RCVTIMEO=0.160000s, SO_TIMESTAMP, SO_ATTACH_FILTER \(1 instructions\)$' \
@@ -34,6 +35,9 @@ after_sockopts() {
 		"fd 3: cannot set TCP_CONGESTION to nosuchcc again: -2 (this kernel has no such algorithm)"
 	restart_file_edited sockopts.hostile-opt-id "$scratch/sockopts.json" INET socketOptions \
 		'.timestamping = 128' "bad socket option"
+	# Odd: SO_SNDBUF sets twice what it is given, SO_SNDBUFFORCE too.
+	restart_file_edited sockopts.hostile-odd-sndbuf "$scratch/sockopts.json" INET inet \
+		'.sndbuf = 8001' "fd 3: SO_SNDBUF 8001 is no size setsockopt() sets (it sets 8000)"
 	check_edited_restarts
 }
 
@@ -57,6 +61,7 @@ scenario_sockopts_refused() {
 	fi
 	sockopts_refused_option opt-id "SO_TIMESTAMPING with SOF_TIMESTAMPING_OPT_ID (its counter)"
 	sockopts_refused_option unix-queued "SO_TIMESTAMP\\* with messages queued (the times they were sent)"
+	sockopts_refused_option errqueue "messages in its error queue (MSG_ERRQUEUE: transmit timestamps, errors)"
 	sockopts_refused_option tcp-unread "TCP receive timestamps (SO_TIMESTAMP\\*) with data unread (when it came)"
-	sockopts_refused_option unix-sndbuf "SO_SNDBUF with more queued to its peer than a restart could send again"
+	sockopts_refused_option unix-sndbuf "SO_SNDBUF raised, with more queued to its peer than the default holds"
 }

@@ -15,7 +15,8 @@ restart_carrier_edited() {
 }
 
 # inspect names the files each queued message carries, and those only in
-# flight; hostile images of them are refused at restart.
+# flight; hostile images of them, and one whose pair end lacks its other
+# end, are refused at restart.
 inspect_unix_rights() {
 	inspect_shows unix-rights.inspect "$img" 'pair|in flight' \
 		'stream pair [0-9]+, 3 queued \(16 bytes, 2 carrying files \([0-9]+; [0-9]+, [0-9]+\)\)' \
@@ -36,6 +37,8 @@ inspect_unix_rights() {
 		'.unixMessageFds |= []' "is in flight, but no message of its process carries it"
 	restart_carrier_edited unix-rights.hostile-too-many "$scratch/unix-rights.json" \
 		'.unixMessageFds[0].fileIds |= [range(254) | 1]' "malformed File"
+	restart_file_edited unix-rights.hostile-lone-end "$scratch/unix-rights.json" UNIX_PAIR pairId \
+		'4000' "a unix pair whose other end the image lacks"
 	check_edited_restarts
 }
 
