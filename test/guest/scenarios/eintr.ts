@@ -21,11 +21,18 @@ function messageOf(error: unknown): string {
  * that kills it and a restart; either may be refused only for `refusal`
  * (the tree then runs on). Then go: its threads check their calls.
  */
-async function waitsAcrossCheckpoints(context: ScenarioContext, row: string, mode: string, refusal?: RegExp): Promise<void> {
+async function waitsAcrossCheckpoints(
+  context: ScenarioContext,
+  row: string,
+  mode: string,
+  refusal?: RegExp,
+  program = 'eintr_waits',
+): Promise<void> {
   // Refused for the timeouts, not because a task was held until the freeze gave up.
   const ok = (failure: string | null): boolean =>
     failure === null || ((refusal?.test(failure) ?? false) && !failure.includes('did not stop'));
-  let workload = await context.startWorkload('eintr_waits', [context.dir, mode]);
+  rmSync(join(context.dir, 'go'), { force: true });
+  let workload = await context.startWorkload(program, [context.dir, mode]);
   const left = await context.checkpoint(workload.pid, 'leave-running');
   context.result(`${row}.leave-running`, ok(left), left ?? 'the tree was left running');
   const killed = await context.checkpoint(workload.pid, 'kill');
@@ -64,6 +71,56 @@ async function connectHeld(context: ScenarioContext): Promise<void> {
 async function sockets(context: ScenarioContext): Promise<void> {
   await waitsAcrossCheckpoints(context, 'eintr-sockets', 'sockets', SOCKET_TIMEOUT_REFUSAL);
   await connectHeld(context);
+}
+
+/**
+ * eintr_held cork: a checkpoint with `disposition` waits for the send the
+ * freeze holds (its helper ends it once the freeze is under way), then the
+ * restart if killed; the corked datagram must come out once.
+ */
+async function corkHeld(context: ScenarioContext, disposition: 'leave-running' | 'kill'): Promise<void> {
+  const prefix = `eintr-held.cork-${disposition}`;
+  rmSync(join(context.dir, 'go'), { force: true });
+  let workload = await context.startWorkload('eintr_held', [context.dir, 'cork']);
+  const failure = await context.checkpoint(workload.pid, disposition);
+  context.result(`${prefix}.checkpoint`, failure === null, failure ?? 'the checkpoint waited for the held send');
+  if (failure === null && disposition === 'kill') {
+    await workload.exited;
+    try {
+      workload = await context.restart(context.image);
+    } catch (error: unknown) {
+      context.result(`${prefix}.exit-status`, false, `restart: ${messageOf(error)}`);
+      return;
+    }
+  }
+  context.go();
+  const status = await workload.exited;
+  context.result(`${prefix}.exit-status`, status === 0, `the workload exited ${status}`);
+  context.relayResults(prefix);
+}
+
+/** eintr_held cork-stuck: a held send that outlasts the freeze's 10 s fails the checkpoint, naming the thread; it then ends well. */
+async function corkStuck(context: ScenarioContext): Promise<void> {
+  rmSync(join(context.dir, 'go'), { force: true });
+  const workload = await context.startWorkload('eintr_held', [context.dir, 'cork-stuck']);
+  const tid = workload.ready.trim();
+  const failure = await context.checkpoint(workload.pid, 'leave-running');
+  context.result(
+    'eintr-held.stuck.refused',
+    failure !== null && failure.includes(`pid ${tid} did not stop in 10 s`) && failure.includes('corked'),
+    failure ?? 'the checkpoint succeeded',
+  );
+  context.go();
+  const status = await workload.exited;
+  context.result('eintr-held.stuck.exit-status', status === 0, `the workload exited ${status}`);
+  context.relayResults('eintr-held.stuck');
+}
+
+async function held(context: ScenarioContext): Promise<void> {
+  await corkHeld(context, 'leave-running');
+  await corkHeld(context, 'kill');
+  await corkStuck(context);
+  await waitsAcrossCheckpoints(context, 'eintr-held.epoll', 'epoll-mutex', undefined, 'eintr_held');
 }
 
 const ACROSS = 'across a checkpoint leaving it running and one killing it (or their refusal) and the restart';
@@ -110,4 +167,35 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-waits.sem-timeout': `a semtimedop() fails with EAGAIN after its whole timeout, ${ACROSS}, not EINTR`,
     },
   },
+  {
+    name: 'eintr-held',
+    run: { kind: 'custom', run: held },
+    timeoutSeconds: 180,
+    costSeconds: 45,
+    checks: {
+      ...corkChecks('leave-running', 'leaving it running'),
+      ...corkChecks('kill', 'killing it, and the restart'),
+      'eintr-held.stuck.refused':
+        'a checkpoint of a corked send held past the freeze’s 10 s fails, naming the thread and its call',
+      'eintr-held.stuck.exit-status': 'the tree runs on after that failure',
+      'eintr-held.stuck.cork-send': 'the send the failed checkpoint held ends normally once its buffer frees, not with EINTR',
+      'eintr-held.stuck.cork-data': 'its corked datagram then comes out once, whole',
+      'eintr-held.epoll.leave-running':
+        'a checkpoint of a timed epoll_wait() waiting for the epoll’s mutex, held by a fault, waits rather than wake it',
+      'eintr-held.epoll.checkpoint': 'a checkpoint --kill of them then succeeds',
+      'eintr-held.epoll.exit-status': 'the restarted threads end well',
+      'eintr-held.epoll.epoll-holder': 'the epoll_wait() whose copy faulted returns its event, not EINTR',
+      'eintr-held.epoll.epoll-waiter': `the timed epoll_wait() kept off the epoll’s mutex returns the event written after it, ${ACROSS}, not EINTR`,
+    },
+  },
 ];
+
+function corkChecks(disposition: 'leave-running' | 'kill', how: string): Record<string, string> {
+  const prefix = `eintr-held.cork-${disposition}`;
+  return {
+    [`${prefix}.checkpoint`]: `a checkpoint ${how} waits for a send the freeze holds (the first of a corked datagram, waiting for buffer)`,
+    [`${prefix}.exit-status`]: `the workload ends well after a checkpoint ${how}`,
+    [`${prefix}.cork-send`]: `the held send returns its length after a checkpoint ${how}, not EINTR`,
+    [`${prefix}.cork-data`]: `its corked datagram comes out once, whole, after a checkpoint ${how}`,
+  };
+}
