@@ -38,6 +38,11 @@
  *                 with the function where cpt reads it, and the task's
  *                 32-bit mark (TS_COMPAT) in the block (clear from a 64-bit
  *                 loader: the mark set is not tested)
+ *  x32_syscall    a syscall number marked with __X32_SYSCALL_BIT is what
+ *                 the kernel takes for an x32 syscall (in_x32_syscall()),
+ *                 not for a 32-bit one (TS_COMPAT clear): read so on a
+ *                 task that is not current (the loader's own number marked
+ *                 for the test and put back; untested without x32 built in)
  *  timed_sleeper  a kernel thread's do_sigtimedwait() has its deadline in
  *                 the sleeper cpt_timed_wait.c finds on its stack
  *                 (cpt_compat_sleeper.c)
@@ -117,6 +122,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <generated/utsrelease.h>
+#include <linux/compat.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ipc_namespace.h>
@@ -772,6 +778,21 @@ bool cpt_compat_syscall_32bit(struct task_struct *t)
 	return task_thread_info(t)->status & TS_COMPAT;
 }
 
+/*
+ * Whether regs, a task's blocked in a syscall, are those of an x32
+ * syscall: its number carries __X32_SYSCALL_BIT (in_x32_syscall() reads
+ * so, but current's only), its arguments in the 64-bit registers, and
+ * TS_COMPAT clear. Checked: x32_syscall.
+ */
+bool cpt_compat_syscall_x32(const struct pt_regs *regs)
+{
+#ifdef CONFIG_X86_X32_ABI
+	return regs->orig_ax & __X32_SYSCALL_BIT;
+#else
+	return false;
+#endif
+}
+
 bool cpt_compat_restart_32bit(const struct restart_block *rb)
 {
 	return rb->arch_data & TS_COMPAT;
@@ -903,6 +924,31 @@ static int cpt_check_restart_block(void)
 	return ret;
 }
 
+/* The loader's syscall number marked as an x32 one for a moment, as the kernel reads it. */
+static int cpt_check_x32_syscall(void)
+{
+#ifdef CONFIG_X86_X32_ABI
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long nr = regs->orig_ax;
+	bool x32, ia32, ours, compat;
+
+	if (in_32bit_syscall())
+		return cpt_compat_untested("the loader's syscall is not a 64-bit one");
+	regs->orig_ax = __X32_SYSCALL_BIT | nr;
+	x32 = in_x32_syscall();
+	ia32 = in_ia32_syscall();
+	ours = cpt_compat_syscall_x32(regs);
+	compat = cpt_compat_syscall_32bit(current);
+	regs->orig_ax = nr;
+	if (!x32 || ia32 || !ours || compat || cpt_compat_syscall_x32(regs))
+		return cpt_compat_fail("a number marked x32 reads as x32 %d, ia32 %d, %s %d, %s %d",
+				       x32, ia32, "cpt's x32", ours, "TS_COMPAT", compat);
+	return 0;
+#else
+	return cpt_compat_untested("this kernel runs no x32 syscalls");
+#endif
+}
+
 struct cpt_compat_check {
 	const char *name;
 	int (*run)(void);
@@ -940,6 +986,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "shmem_zero", cpt_check_shmem_zero },
 	{ "sem_undo_list", cpt_check_sem_undo_list },
 	{ "restart_block", cpt_check_restart_block },
+	{ "x32_syscall", cpt_check_x32_syscall },
 	{ "timed_sleeper", cpt_check_timed_sleeper },
 	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
 	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },

@@ -92,6 +92,7 @@ struct cpt_sem_undo_list {
 struct restart_block;
 typedef long (*cpt_restart_fn_t)(struct restart_block *rb);
 bool cpt_compat_syscall_32bit(struct task_struct *t);
+bool cpt_compat_syscall_x32(const struct pt_regs *regs);
 bool cpt_compat_restart_32bit(const struct restart_block *rb);
 cpt_restart_fn_t cpt_compat_restart_fn(struct task_struct *t);
 

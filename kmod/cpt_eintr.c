@@ -16,7 +16,11 @@
  *    the freeze's task work makes it -ERESTARTNOHAND, as the kernel's own
  *    -ERESTARTSYS would be without a handler, and the call is made again
  *    with the same arguments (cpt_restart_block_parked()); a real signal
- *    still gets its -EINTR;
+ *    still gets its -EINTR. A recvmmsg() woken after part of its batch
+ *    returns that count, as for a signal, but also leaves the wait's
+ *    -EINTR (-ERESTARTSYS without a timeout) in the socket's sk_err for
+ *    its next call (__sys_recvmmsg()): the work takes that error back
+ *    (cpt_eintr_batch_parked());
  *  - send*(), write() and writev() with a send timeout: the same on a unix
  *    socket and on TCP, which return what they had queued before the wait;
  *    on TCP not with MSG_FASTOPEN or a fast open connect() deferred to the
@@ -42,7 +46,11 @@
  *
  * 32-bit syscalls (int $0x80, a 32-bit process) are read with their own
  * numbers and argument registers, socketcall()'s arguments from the task's
- * memory; the restart is the same.
+ * memory; the restart is the same. x32 syscalls (when the kernel runs
+ * them: Debian's needs syscall.x32=y) take the 64-bit registers, and the
+ * 64-bit numbers but for their own 512-547 (recvfrom, readv...); those
+ * x32 numbers the x32 table lacks (the 64-bit recvfrom...) fail with
+ * -ENOSYS at once, never waiting.
  */
 #include <linux/fdtable.h>
 #include <linux/ipc.h>
@@ -57,6 +65,9 @@
 #include <asm/unistd.h>
 #ifdef CONFIG_IA32_EMULATION
 #include <asm/unistd_32_ia32.h>
+#endif
+#ifdef CONFIG_X86_X32_ABI
+#include <asm/unistd_64_x32.h>
 #endif
 
 #include "cpt_compat.h"
@@ -77,15 +88,62 @@ struct cpt_eintr_call {
 	enum cpt_eintr_op op;
 	int fd;
 	unsigned long flags;	/* a send's MSG_* */
+	unsigned int vlen;	/* a recvmmsg()'s; 0 for any other call */
 };
 
-static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call *c)
+#ifdef CONFIG_X86_X32_ABI
+/*
+ * An x32 syscall's number (its __X32_SYSCALL_BIT cleared) as the 64-bit
+ * one of the same call, for what cpt_eintr_call_64() judges; -1 for the
+ * 64-bit numbers x32 has its own for, which its table lacks: -ENOSYS.
+ */
+static long cpt_eintr_x32_nr(long nr)
 {
-	c->fd = regs->di;	/* an int, as the syscalls take it */
-	switch (regs->orig_ax) {
+	switch (nr) {
+	case __NR_x32_recvfrom:
+		return __NR_recvfrom;
+	case __NR_x32_recvmsg:
+		return __NR_recvmsg;
+	case __NR_x32_recvmmsg:
+		return __NR_recvmmsg;
+	case __NR_x32_readv:
+		return __NR_readv;
+	case __NR_x32_sendmsg:
+		return __NR_sendmsg;
+	case __NR_x32_sendmmsg:
+		return __NR_sendmmsg;
+	case __NR_x32_writev:
+		return __NR_writev;
 	case __NR_recvfrom:
 	case __NR_recvmsg:
 	case __NR_recvmmsg:
+	case __NR_readv:
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+	case __NR_writev:
+		return -1;
+	}
+	return nr;
+}
+#endif
+
+/* A 64-bit syscall, or an x32 one: the same registers. */
+static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call *c)
+{
+	long nr = regs->orig_ax;
+
+#ifdef CONFIG_X86_X32_ABI
+	if (cpt_compat_syscall_x32(regs))
+		nr = cpt_eintr_x32_nr(nr & ~__X32_SYSCALL_BIT);
+#endif
+	c->fd = regs->di;	/* an int, as the syscalls take it */
+	switch (nr) {
+	case __NR_recvmmsg:
+		c->op = CPT_EINTR_OP_RECV;
+		c->vlen = regs->dx;
+		break;
+	case __NR_recvfrom:
+	case __NR_recvmsg:
 	case __NR_accept:
 	case __NR_accept4:
 		c->op = CPT_EINTR_OP_RECV;
@@ -130,10 +188,18 @@ static void cpt_eintr_socketcall(struct task_struct *t, const struct pt_regs *re
 	int len;
 
 	switch ((u32)regs->bx) {
+	case SYS_RECVMMSG:
+		/* fd, msgvec, vlen: read as the others' */
+		len = 3 * sizeof(u32);
+		if (access_process_vm(t, (u32)regs->cx, args, len, 0) == len) {
+			c->fd = args[0];
+			c->vlen = args[2];
+		}
+		c->op = CPT_EINTR_OP_RECV;
+		return;
 	case SYS_RECV:
 	case SYS_RECVFROM:
 	case SYS_RECVMSG:
-	case SYS_RECVMMSG:
 	case SYS_ACCEPT:
 	case SYS_ACCEPT4:
 		c->op = CPT_EINTR_OP_RECV;
@@ -169,10 +235,13 @@ static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
 	case __NR_ia32_socketcall:
 		cpt_eintr_socketcall(t, regs, c);
 		break;
-	case __NR_ia32_recvfrom:
-	case __NR_ia32_recvmsg:
 	case __NR_ia32_recvmmsg:
 	case __NR_ia32_recvmmsg_time64:
+		c->op = CPT_EINTR_OP_RECV;
+		c->vlen = (u32)regs->dx;
+		break;
+	case __NR_ia32_recvfrom:
+	case __NR_ia32_recvmsg:
 	case __NR_ia32_accept4:
 		c->op = CPT_EINTR_OP_RECV;
 		break;
@@ -320,12 +389,15 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
  * What the freeze may do to t, in a syscall it is about to wake (t's
  * work queued, so that t leaves this syscall only to park): RESTART, its
  * -EINTR then made a restart by the work; HOLD, never woken (*what says
- * why); or NONE, neither.
+ * why); or NONE, neither. For a recvmmsg() of more than one message on a
+ * socket, *batch gets the socket, for cpt_eintr_batch_parked().
  */
-enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
+enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what,
+			    struct cpt_eintr_batch *batch)
 {
 	const struct pt_regs *regs;
 	struct cpt_eintr_call c = {};
+	struct file *file;
 
 	*what = NULL;
 	/* t's registers are on its stack, which its exit frees: pinned, NONE if gone. */
@@ -343,10 +415,50 @@ enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
 	case CPT_EINTR_OP_NONE:
 		return CPT_EINTR_NONE;
 	case CPT_EINTR_OP_RECV:
+		/* A batch: its socket, for the work to find again. */
+		file = c.vlen > 1 ? cpt_eintr_sock_file(t, c.fd) : NULL;
+		if (file) {
+			batch->fd = c.fd;
+			batch->vlen = c.vlen;
+			/* last, for cpt_eintr_batch_parked()'s acquire, which reads it first */
+			smp_store_release(&batch->file, file);
+			fput(file);
+		}
+		return CPT_EINTR_RESTART;
 	case CPT_EINTR_OP_AIO:
 	case CPT_EINTR_OP_SEM:
 		return CPT_EINTR_RESTART;
 	default:
 		return cpt_eintr_sock(t, &c, what);
 	}
+}
+
+/*
+ * In the freeze's task work, on current's way back to user mode: a
+ * recvmmsg() that cpt_eintr_of() found (batch) and the freeze woke after
+ * it had received part of its batch returns that count, as it would for
+ * a signal, and has left its wait's -EINTR, or -ERESTARTSYS without a
+ * timeout, in the socket's sk_err (__sys_recvmmsg()), which the socket's
+ * next call would return. With no signal pending that error is the
+ * freeze's alone: it goes. The fd is looked up again, and must still
+ * hold the socket the freeze saw (another thread may have closed it).
+ */
+void cpt_eintr_batch_parked(const struct cpt_eintr_batch *batch)
+{
+	/* pairs with cpt_eintr_of()'s release: fd and vlen are set before it */
+	const struct file *seen = smp_load_acquire(&batch->file);
+	struct pt_regs *regs = task_pt_regs(current);
+	struct socket *sock;
+	struct file *file;
+
+	if (!seen || (long)regs->orig_ax < 0 || (long)regs->ax <= 0 ||
+	    regs->ax >= batch->vlen || task_sigpending(current))
+		return;
+	file = fget(batch->fd);
+	if (!file)
+		return;
+	sock = file == seen ? sock_from_file(file) : NULL;
+	if (sock && cmpxchg(&sock->sk->sk_err, EINTR, 0) != EINTR)
+		cmpxchg(&sock->sk->sk_err, ERESTARTSYS, 0);
+	fput(file);
 }

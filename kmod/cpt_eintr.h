@@ -2,6 +2,7 @@
 #ifndef CPT_EINTR_H
 #define CPT_EINTR_H
 
+struct file;
 struct task_struct;
 
 /* What the freeze may do to a task in a syscall that -EINTR ends (cpt_eintr.c). */
@@ -11,6 +12,18 @@ enum cpt_eintr {
 	CPT_EINTR_HOLD,		/* never woken: its -EINTR cannot be undone */
 };
 
-enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what);
+/*
+ * A recvmmsg() the freeze wakes: its socket and batch, for
+ * cpt_eintr_batch_parked(). file is NULL when the call is none.
+ */
+struct cpt_eintr_batch {
+	const struct file *file;	/* compared with what fd holds, never used */
+	int fd;
+	unsigned int vlen;
+};
+
+enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what,
+			    struct cpt_eintr_batch *batch);
+void cpt_eintr_batch_parked(const struct cpt_eintr_batch *batch);
 
 #endif /* CPT_EINTR_H */

@@ -20,6 +20,7 @@ export const COMPAT_CHECKS = [
   'shmem_zero',
   'sem_undo_list',
   'restart_block',
+  'x32_syscall',
   'timed_sleeper',
   'fdinfo_eventfd',
   'fdinfo_signalfd',

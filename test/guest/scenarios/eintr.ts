@@ -68,9 +68,31 @@ async function connectHeld(context: ScenarioContext): Promise<void> {
   context.relayResults('eintr-sockets');
 }
 
+/**
+ * An x32 epoll_wait() with a timeout, which cpt cannot resume: refused
+ * before it is woken, the wait going on. Where the kernel runs no x32
+ * syscalls (READY says x32-off), the checkpoint must just succeed.
+ */
+async function x32Wait(context: ScenarioContext): Promise<void> {
+  rmSync(join(context.dir, 'go'), { force: true });
+  const workload = await context.startWorkload('eintr_waits', [context.dir, 'x32-wait']);
+  const off = workload.ready.includes('x32-off');
+  const failure = await context.checkpoint(workload.pid, 'leave-running');
+  context.result(
+    'eintr-sockets.x32-wait-refused',
+    off ? failure === null : (failure ?? '').includes('asleep in an x32 epoll_wait() with a timeout'),
+    failure ?? (off ? 'this kernel runs no x32 syscalls: the checkpoint succeeded' : 'the checkpoint succeeded'),
+  );
+  context.go();
+  const status = await workload.exited;
+  context.result('eintr-sockets.x32-wait-exit-status', status === 0, `the workload exited ${status}`);
+  context.relayResults('eintr-sockets');
+}
+
 async function sockets(context: ScenarioContext): Promise<void> {
   await waitsAcrossCheckpoints(context, 'eintr-sockets', 'sockets', SOCKET_TIMEOUT_REFUSAL);
   await connectHeld(context);
+  await x32Wait(context);
 }
 
 /**
@@ -144,6 +166,14 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-sockets.accept': `an accept() with SO_RCVTIMEO returns the connection made after it, ${ACROSS}, not EINTR`,
       'eintr-sockets.compat-recv': `a 32-bit recvfrom() with SO_RCVTIMEO returns the data sent after it, ${ACROSS}, not EINTR`,
       'eintr-sockets.unix-connect': `a unix connect() with SO_SNDTIMEO to a full listener connects once it accepts, ${ACROSS}, not EINTR nor held by the freeze`,
+      'eintr-sockets.recvmmsg-part': `a recvmmsg() of 2 with SO_RCVTIMEO woken after its first datagram gets the second from its next call, ${ACROSS}, not the EINTR the kernel leaves in sk_err`,
+      'eintr-sockets.send-partial': `a send() of 1 MiB with SO_SNDTIMEO on a unix socket returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
+      'eintr-sockets.tcp-send-partial': `a send() of 1 MiB with SO_SNDTIMEO on TCP returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
+      'eintr-sockets.x32-wait-refused':
+        'a checkpoint of an x32 epoll_wait() with a timeout is refused by name before it is woken (where the kernel runs x32 syscalls)',
+      'eintr-sockets.x32-wait-exit-status': 'the x32 epoll_wait() then ends well',
+      'eintr-sockets.x32-wait': 'the x32 epoll_wait() returns the event written after the refused checkpoint, not EINTR',
+      'eintr-sockets.x32-recv': `an x32 recvfrom() with SO_RCVTIMEO returns the data sent after it, ${ACROSS}, not EINTR (where the kernel runs x32 syscalls)`,
       'eintr-sockets.connect-checkpoint': 'a checkpoint of a connect() with SO_SNDTIMEO waits for it to end, never waking it',
       'eintr-sockets.connect-exit-status': 'the connect() left running ends well',
       'eintr-sockets.connect':
