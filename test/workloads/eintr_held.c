@@ -75,7 +75,7 @@ static struct sockaddr_in receiver_addr;
 
 /* The epoll's. */
 static int ep, pipefd[2];
-static struct epoll_event *fault_page;	/* registered with userfaultfd */
+static struct epoll_event *fault_page; /* registered with userfaultfd */
 
 struct waiter {
 	const char *name;
@@ -121,7 +121,8 @@ static int proc_line(pid_t tid, const char *file, char *buf, size_t size)
 	FILE *f;
 	int ok;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)main_pid, (int)tid, file);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)main_pid,
+		 (int)tid, file);
 	f = fopen(path, "r");
 	if (!f)
 		return 0;
@@ -134,7 +135,8 @@ static int wchan_is(pid_t tid, const char *name)
 {
 	char buf[128];
 
-	return proc_line(tid, "wchan", buf, sizeof(buf)) && !strncmp(buf, name, strlen(name));
+	return proc_line(tid, "wchan", buf, sizeof(buf)) &&
+	       !strncmp(buf, name, strlen(name));
 }
 
 /* The state letter of /proc/.../stat, after the name in parentheses. */
@@ -187,7 +189,8 @@ static void *cork_send(void *arg)
 	(void)arg;
 	t_send.tid = gettid();
 	t_send.ret = sendto(udp, PART_A, strlen(PART_A), MSG_MORE,
-			    (struct sockaddr *)&receiver_addr, sizeof(receiver_addr));
+			    (struct sockaddr *)&receiver_addr,
+			    sizeof(receiver_addr));
 	t_send.err = t_send.ret < 0 ? errno : 0;
 	t_send.returned = 1;
 	return NULL;
@@ -196,7 +199,8 @@ static void *cork_send(void *arg)
 /* udp's send buffer full of datagrams to the black hole, so that the next send waits. */
 static int setup_cork(void)
 {
-	struct sockaddr_in hole = { .sin_family = AF_INET, .sin_port = htons(9) };
+	struct sockaddr_in hole = { .sin_family = AF_INET,
+				    .sin_port = htons(9) };
 	struct timeval tv = { SNDTIMEO_S, 0 };
 	socklen_t len = sizeof(receiver_addr);
 	static const char junk[1000];
@@ -210,13 +214,14 @@ static int setup_cork(void)
 	receiver_addr.sin_family = AF_INET;
 	receiver_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (receiver < 0 || udp < 0 ||
-	    bind(receiver, (struct sockaddr *)&receiver_addr, sizeof(receiver_addr)) ||
+	    bind(receiver, (struct sockaddr *)&receiver_addr,
+		 sizeof(receiver_addr)) ||
 	    getsockname(receiver, (struct sockaddr *)&receiver_addr, &len) ||
 	    setsockopt(udp, SOL_SOCKET, SO_SNDBUF, &one, sizeof(one)) ||
 	    setsockopt(udp, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
 		return -1;
-	while (sendto(udp, junk, sizeof(junk), MSG_DONTWAIT, (struct sockaddr *)&hole,
-		      sizeof(hole)) == sizeof(junk))
+	while (sendto(udp, junk, sizeof(junk), MSG_DONTWAIT,
+		      (struct sockaddr *)&hole, sizeof(hole)) == sizeof(junk))
 		;
 	return errno == EAGAIN ? 0 : -1;
 }
@@ -258,11 +263,14 @@ static int setup_epoll(void)
 {
 	struct uffdio_api api = { .api = UFFD_API };
 	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = COOKIE };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET,
+				  .data.u64 = COOKIE };
 
-	fault_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	fault_page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uffd = syscall(SYS_userfaultfd, O_CLOEXEC);
-	if (fault_page == MAP_FAILED || uffd < 0 || ioctl(uffd, UFFDIO_API, &api))
+	if (fault_page == MAP_FAILED || uffd < 0 ||
+	    ioctl(uffd, UFFDIO_API, &api))
 		return -1;
 	fault_range = (struct uffdio_range){ (unsigned long)fault_page, 4096 };
 	reg.range = fault_range;
@@ -272,7 +280,8 @@ static int setup_epoll(void)
 	helper(unregister_page);
 	close(uffd);
 	ep = epoll_create1(0);
-	if (ep < 0 || pipe(pipefd) || epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev) ||
+	if (ep < 0 || pipe(pipefd) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, pipefd[0], &ev) ||
 	    write(pipefd[1], "x", 1) != 1)
 		return -1;
 	return 0;
@@ -287,7 +296,8 @@ static int fail_early(const struct waiter *x)
 {
 	if (!x->returned)
 		return 0;
-	check(x->name, 0, "returned %ld (%s) before the checkpoint", x->ret, strerror(x->err));
+	check(x->name, 0, "returned %ld (%s) before the checkpoint", x->ret,
+	      strerror(x->err));
 	return 1;
 }
 
@@ -301,22 +311,31 @@ static void judge_cork(void)
 	check("cork-send", t_send.ret == (long)strlen(PART_A),
 	      "the held sendto() of %zu bytes with MSG_MORE returned %ld (%s)",
 	      strlen(PART_A), t_send.ret, strerror(t_send.err));
-	if (sendto(udp, PART_B, strlen(PART_B), 0, (struct sockaddr *)&receiver_addr,
+	if (sendto(udp, PART_B, strlen(PART_B), 0,
+		   (struct sockaddr *)&receiver_addr,
 		   sizeof(receiver_addr)) < 0)
 		check("cork-data", 0, "send of the rest: %s", strerror(errno));
 	setsockopt(receiver, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	n = recv(receiver, buf, sizeof(buf) - 1, 0);
-	more = recv(receiver, buf + sizeof(buf) / 2, sizeof(buf) / 2, MSG_DONTWAIT);
-	check("cork-data", n == 12 && !memcmp(buf, PART_A PART_B, 12) && more < 0,
-	      "received %zd bytes \"%.*s\", then %zd: want \"" PART_A PART_B "\" once",
-	      n, n > 0 ? (int)n : 0, buf, more);
+	more = recv(receiver, buf + sizeof(buf) / 2, sizeof(buf) / 2,
+		    MSG_DONTWAIT);
+	check("cork-data",
+	      n == 12 && !memcmp(buf, PART_A PART_B, 12) &&
+			      more<0,
+				   "received %zd bytes \"%.*s\", then %zd: want \"" PART_A
+					   PART_B "\" once",
+				   n, n> 0 ?
+		      (int)n :
+		      0,
+	      buf, more);
 }
 
 static void judge_epoll(void)
 {
 	check("epoll-holder", t_b.ret == 1 && fault_page[0].data.u64 == COOKIE,
 	      "the epoll_wait() copying into the faulting page returned %ld (%s), data %#llx",
-	      t_b.ret, strerror(t_b.err), (unsigned long long)fault_page[0].data.u64);
+	      t_b.ret, strerror(t_b.err),
+	      (unsigned long long)fault_page[0].data.u64);
 	check("epoll-waiter", t_a.ret == 1,
 	      "the epoll_wait() waiting for the epoll's mutex returned %ld (%s): want the event written at go",
 	      t_a.ret, strerror(t_a.err));
@@ -335,7 +354,9 @@ int main(int argc, char **argv)
 		if (!strcmp(mode, "cork"))
 			helper(blackhole_down);
 		if (setup_cork())
-			return check("setup", 0, "the corked send's socket: %s", strerror(errno)), 1;
+			return check("setup", 0, "the corked send's socket: %s",
+				     strerror(errno)),
+			       1;
 		if (pthread_create(&a, NULL, cork_send, NULL))
 			return check("setup", 0, "pthread_create"), 1;
 		while (!blocked_in(&t_send, SYS_sendto)) {
@@ -346,17 +367,21 @@ int main(int argc, char **argv)
 		printf("READY %d\n", (int)t_send.tid);
 	} else if (!strcmp(mode, "epoll-mutex")) {
 		if (setup_epoll())
-			return check("setup", 0, "epoll and userfaultfd: %s", strerror(errno)), 1;
+			return check("setup", 0, "epoll and userfaultfd: %s",
+				     strerror(errno)),
+			       1;
 		if (pthread_create(&b, NULL, epoll_holder, NULL))
 			return check("setup", 0, "pthread_create"), 1;
-		while (!(blocked_in(&t_b, SYS_epoll_wait) && wchan_is(t_b.tid, "handle_userfault"))) {
+		while (!(blocked_in(&t_b, SYS_epoll_wait) &&
+			 wchan_is(t_b.tid, "handle_userfault"))) {
 			if (fail_early(&t_b))
 				return 1;
 			nap();
 		}
 		if (pthread_create(&a, NULL, epoll_waiter, NULL))
 			return check("setup", 0, "pthread_create"), 1;
-		while (!(blocked_in(&t_a, SYS_epoll_wait) && state_of(t_a.tid) == 'D')) {
+		while (!(blocked_in(&t_a, SYS_epoll_wait) &&
+			 state_of(t_a.tid) == 'D')) {
 			if (fail_early(&t_a) || fail_early(&t_b))
 				return 1;
 			nap();
@@ -374,7 +399,8 @@ int main(int argc, char **argv)
 		judge_cork();
 	} else {
 		if (write(pipefd[1], "y", 1) != 1)
-			check("epoll-waiter", 0, "write the pipe: %s", strerror(errno));
+			check("epoll-waiter", 0, "write the pipe: %s",
+			      strerror(errno));
 		pthread_join(a, NULL);
 		pthread_join(b, NULL);
 		judge_epoll();

@@ -122,11 +122,11 @@ enum kind {
 };
 
 static const char *const names[KINDS] = {
-	"recv-data",	 "recv-timeout", "tcp-recv",	 "send-full",
-	"tcp-send-full", "accept",	 "compat-recv",	 "aio-data",
-	"aio-untimed",	 "aio-timeout",	 "sem-data",	 "sem-timeout",
-	"compat-sem",	 "connect",	 "unix-connect", "recvmmsg-part",
-	"send-partial",	 "tcp-send-partial", "x32-recv",	"x32-wait",
+	"recv-data",	 "recv-timeout",     "tcp-recv",     "send-full",
+	"tcp-send-full", "accept",	     "compat-recv",  "aio-data",
+	"aio-untimed",	 "aio-timeout",	     "sem-data",     "sem-timeout",
+	"compat-sem",	 "connect",	     "unix-connect", "recvmmsg-part",
+	"send-partial",	 "tcp-send-partial", "x32-recv",     "x32-wait",
 };
 
 struct waiter {
@@ -142,12 +142,12 @@ struct waiter {
 	int err;
 	long long took_ms;
 	int used;
-	long first;	/* recvmmsg-part, send-partial: what the first call returned */
+	long first; /* recvmmsg-part, send-partial: what the first call returned */
 	int first_err;
-	char got[2][8];	/* recvmmsg-part's datagrams */
+	char got[2][8]; /* recvmmsg-part's datagrams */
 	pthread_t thread;
 	int joined;
-	char read[128];	/* what its peer read (send-partial) */
+	char read[128]; /* what its peer read (send-partial) */
 	int read_ok;
 };
 
@@ -210,7 +210,8 @@ static long x32_syscall(long nr, long a, long b, long c, long d, long e)
 
 	asm volatile("syscall"
 		     : "=a"(ret)
-		     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+		     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+		       "r"(r9)
 		     : "rcx", "r11", "memory");
 	return ret;
 }
@@ -342,9 +343,11 @@ static void *wait_thread(void *arg)
 	case X32_RECV:
 	case X32_WAIT:
 		if (x->kind == X32_RECV)
-			x->ret = x32_syscall(X32_RECVFROM, x->fd, (long)low + 2048, 64, 0, 0);
+			x->ret = x32_syscall(X32_RECVFROM, x->fd,
+					     (long)low + 2048, 64, 0, 0);
 		else
-			x->ret = x32_syscall(X32_EPOLL_WAIT, x->fd, (long)low + 2048, 1, LONG_MS, 0);
+			x->ret = x32_syscall(X32_EPOLL_WAIT, x->fd,
+					     (long)low + 2048, 1, LONG_MS, 0);
 		if (x->ret < 0) {
 			errno = -x->ret;
 			x->ret = -1;
@@ -490,7 +493,8 @@ static int setup_sockets(const char *dir)
 	    add(SEND_PARTIAL, sp[0], sp[1], SYS_sendto))
 		return -1;
 	if (tcp_pair(&a, &b) || set_timeout(a, SO_SNDTIMEO, LONG_MS) ||
-	    setsockopt(a, SOL_SOCKET, SO_SNDBUF, &(int){ PARTIAL_SNDBUF }, sizeof(int)) ||
+	    setsockopt(a, SOL_SOCKET, SO_SNDBUF, &(int){ PARTIAL_SNDBUF },
+		       sizeof(int)) ||
 	    set_timeout(b, SO_RCVTIMEO, LONG_MS) ||
 	    add(TCP_SEND_PARTIAL, a, b, SYS_sendto))
 		return -1;
@@ -600,8 +604,9 @@ static void read_all(enum kind k)
 	x->joined = 1;
 	if (got == PARTIAL_LEN)
 		n = recv(x->peer, buf, sizeof(buf), MSG_DONTWAIT);
-	snprintf(x->read, sizeof(x->read), "read %zu bytes (%zu wrong), then %zd (%s)",
-		 got, bad, n, n < 0 ? strerror(errno) : "more data");
+	snprintf(x->read, sizeof(x->read),
+		 "read %zu bytes (%zu wrong), then %zd (%s)", got, bad, n,
+		 n < 0 ? strerror(errno) : "more data");
 	x->read_ok = got == PARTIAL_LEN && !bad && n < 0 && errno == EAGAIN;
 }
 
@@ -635,8 +640,10 @@ static void give(void)
 		check("give", 0, "write x32-wait's pipe: %s", strerror(errno));
 	if (w[X32_RECV].used && write(w[X32_RECV].peer, "hello", 5) != 5)
 		check("give", 0, "write x32-recv's peer: %s", strerror(errno));
-	if (w[RECVMMSG_PART].used && write(w[RECVMMSG_PART].peer, "two", 4) != 4)
-		check("give", 0, "write recvmmsg-part's peer: %s", strerror(errno));
+	if (w[RECVMMSG_PART].used &&
+	    write(w[RECVMMSG_PART].peer, "two", 4) != 4)
+		check("give", 0, "write recvmmsg-part's peer: %s",
+		      strerror(errno));
 	read_all(SEND_PARTIAL);
 	read_all(TCP_SEND_PARTIAL);
 	if (w[UNIX_CONNECT].used &&
@@ -708,15 +715,17 @@ static void judge(const struct waiter *x)
 		break;
 	case RECVMMSG_PART:
 		check(names[x->kind],
-		      x->first == 1 && x->ret == 2 && !strcmp(x->got[0], "one") &&
+		      x->first == 1 && x->ret == 2 &&
+			      !strcmp(x->got[0], "one") &&
 			      !strcmp(x->got[1], "two"),
 		      "recvmmsg() of 2 returned %ld (%s), then in all %ld (%s): got \"%s\", \"%s\"",
-		      x->first, strerror(x->first_err), x->ret, strerror(x->err),
-		      x->got[0], x->got[1]);
+		      x->first, strerror(x->first_err), x->ret,
+		      strerror(x->err), x->got[0], x->got[1]);
 		return;
 	case SEND_PARTIAL:
 	case TCP_SEND_PARTIAL:
-		check(names[x->kind], x->first > 0 && x->ret == PARTIAL_LEN && x->read_ok,
+		check(names[x->kind],
+		      x->first > 0 && x->ret == PARTIAL_LEN && x->read_ok,
 		      "send() of %d bytes returned %ld (%s) first, then %ld in all (%s); its peer %s",
 		      PARTIAL_LEN, x->first, strerror(x->first_err), x->ret,
 		      strerror(x->err), x->read);
@@ -757,7 +766,8 @@ int main(int argc, char **argv)
 	else if (argc == 3 && !strcmp(argv[2], "x32-wait"))
 		setup = setup_x32_wait();
 	if (setup) {
-		check("setup", 0, "eintr_waits DIR sockets|waits|connect|x32-wait: %s",
+		check("setup", 0,
+		      "eintr_waits DIR sockets|waits|connect|x32-wait: %s",
 		      strerror(errno));
 		return 1;
 	}
@@ -777,7 +787,9 @@ int main(int argc, char **argv)
 			ready &= !w[k].used || (w[k].tid && blocked(&w[k]));
 		}
 	} while (!ready);
-	printf("READY%s\n", !strcmp(argv[2], "x32-wait") && !w[X32_WAIT].used ? " x32-off" : "");
+	printf("READY%s\n", !strcmp(argv[2], "x32-wait") && !w[X32_WAIT].used ?
+				    " x32-off" :
+				    "");
 	fflush(stdout);
 	wait_in(argv[1], "go", WAIT_FOREVER);
 	give();

@@ -205,8 +205,7 @@ export const eintrScenarios: readonly Scenario[] = [
     checks: {
       ...corkChecks('leave-running', 'leaving it running'),
       ...corkChecks('kill', 'killing it, and the restart'),
-      'eintr-held.stuck.refused':
-        'a checkpoint of a corked send held past the freeze’s 10 s fails, naming the thread and its call',
+      'eintr-held.stuck.refused': 'a checkpoint of a corked send held past the freeze’s 10 s fails, naming the thread and its call',
       'eintr-held.stuck.exit-status': 'the tree runs on after that failure',
       'eintr-held.stuck.cork-send': 'the send the failed checkpoint held ends normally once its buffer frees, not with EINTR',
       'eintr-held.stuck.cork-data': 'its corked datagram then comes out once, whole',
