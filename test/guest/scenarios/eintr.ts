@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Scenario, ScenarioContext } from './scenario.js';
+import type { Scenario, ScenarioContext, Workload } from './scenario.js';
 
 /** What a checkpoint of the sockets workload may be refused for, until socket timeouts are saved. */
 const SOCKET_TIMEOUT_REFUSAL = /SO_RCVTIMEO|SO_SNDTIMEO/;
@@ -32,24 +32,32 @@ async function waitsAcrossCheckpoints(
   const ok = (failure: string | null): boolean =>
     failure === null || ((refusal?.test(failure) ?? false) && !failure.includes('did not stop'));
   rmSync(join(context.dir, 'go'), { force: true });
-  let workload = await context.startWorkload(program, [context.dir, mode]);
+  const workload = await context.startWorkload(program, [context.dir, mode]);
   const left = await context.checkpoint(workload.pid, 'leave-running');
   context.result(`${row}.leave-running`, ok(left), left ?? 'the tree was left running');
   const killed = await context.checkpoint(workload.pid, 'kill');
   context.result(`${row}.checkpoint`, ok(killed), killed ?? 'checkpointed and killed');
-  if (killed === null) {
+  await goOn(context, row, workload, killed === null);
+}
+
+/**
+ * The end of a workload's run: its restart if the checkpoint killed it,
+ * then go; its exit status and its RESULT lines under `prefix`.
+ */
+async function goOn(context: ScenarioContext, prefix: string, workload: Workload, killed: boolean): Promise<void> {
+  if (killed) {
     await workload.exited;
     try {
       workload = await context.restart(context.image);
     } catch (error: unknown) {
-      context.result(`${row}.exit-status`, false, `restart: ${messageOf(error)}`);
+      context.result(`${prefix}.exit-status`, false, `restart: ${messageOf(error)}`);
       return;
     }
   }
   context.go();
   const status = await workload.exited;
-  context.result(`${row}.exit-status`, status === 0, `the workload (${killed === null ? 'restarted' : 'left running'}) exited ${status}`);
-  context.relayResults(row);
+  context.result(`${prefix}.exit-status`, status === 0, `the workload (${killed ? 'restarted' : 'left running'}) exited ${status}`);
+  context.relayResults(prefix);
 }
 
 /** A connect() with SO_SNDTIMEO to a listener that drops SYNs, across a checkpoint leaving it running. */
@@ -103,22 +111,10 @@ async function sockets(context: ScenarioContext): Promise<void> {
 async function corkHeld(context: ScenarioContext, disposition: 'leave-running' | 'kill'): Promise<void> {
   const prefix = `eintr-held.cork-${disposition}`;
   rmSync(join(context.dir, 'go'), { force: true });
-  let workload = await context.startWorkload('eintr_held', [context.dir, 'cork']);
+  const workload = await context.startWorkload('eintr_held', [context.dir, 'cork']);
   const failure = await context.checkpoint(workload.pid, disposition);
   context.result(`${prefix}.checkpoint`, failure === null, failure ?? 'the checkpoint waited for the held send');
-  if (failure === null && disposition === 'kill') {
-    await workload.exited;
-    try {
-      workload = await context.restart(context.image);
-    } catch (error: unknown) {
-      context.result(`${prefix}.exit-status`, false, `restart: ${messageOf(error)}`);
-      return;
-    }
-  }
-  context.go();
-  const status = await workload.exited;
-  context.result(`${prefix}.exit-status`, status === 0, `the workload exited ${status}`);
-  context.relayResults(prefix);
+  await goOn(context, prefix, workload, failure === null && disposition === 'kill');
 }
 
 /** eintr_held cork-stuck: a held send that outlasts the freeze's 10 s fails the checkpoint, naming the thread; it then ends well. */
