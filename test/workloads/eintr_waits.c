@@ -27,16 +27,16 @@
  *                    second. Woken, it returns 1, as for a signal, and
  *                    must then get the second from its next call (the
  *                    kernel leaves the wait's EINTR in sk_err for it)
- *   send-partial     send() of 1 MiB on a unix stream socket, SO_SNDTIMEO
+ *   send-partial     send() of 4 MiB on a unix stream socket, SO_SNDTIMEO
  *                    30 s, that queued part and waits for room: it may
  *                    return a short count (as for a signal), never EINTR,
  *                    and the thread sends the rest
- *   tcp-send-partial the same on TCP (64 KiB SO_SNDBUF)
+ *   tcp-send-partial the same on TCP
  *   x32-recv         recvfrom() as an x32 syscall on a unix datagram
  *                    socket, SO_RCVTIMEO 30 s; not made if the kernel runs
  *                    no x32 syscalls (Debian's needs syscall.x32=y): the
  *                    check says so
- * and at DIR/go main writes, drains, reads (the partial sends' 1 MiB,
+ * and at DIR/go main writes, drains, reads (the partial sends' 4 MiB,
  * checked byte by byte) and connects what they wait for.
  *
  * eintr_waits DIR waits: io_getevents() on AIO contexts: aio-data (a 30 s
@@ -94,8 +94,7 @@
 #define X32_RECVFROM (X32_BIT | 517)
 #define X32_GETPID (X32_BIT | 39)
 #define X32_EPOLL_WAIT (X32_BIT | 232)
-#define PARTIAL_LEN (1 << 20)
-#define PARTIAL_SNDBUF 65536
+#define PARTIAL_LEN (4 << 20)
 
 enum kind {
 	RECV_DATA,
@@ -242,7 +241,7 @@ static void recv_batch(struct waiter *x)
 	}
 }
 
-/* send-partial: 1 MiB, the rest after a short count. */
+/* send-partial: 4 MiB, the rest after a short count. */
 static void send_all(struct waiter *x)
 {
 	static unsigned char data[PARTIAL_LEN];
@@ -493,8 +492,6 @@ static int setup_sockets(const char *dir)
 	    add(SEND_PARTIAL, sp[0], sp[1], SYS_sendto))
 		return -1;
 	if (tcp_pair(&a, &b) || set_timeout(a, SO_SNDTIMEO, LONG_MS) ||
-	    setsockopt(a, SOL_SOCKET, SO_SNDBUF, &(int){ PARTIAL_SNDBUF },
-		       sizeof(int)) ||
 	    set_timeout(b, SO_RCVTIMEO, LONG_MS) ||
 	    add(TCP_SEND_PARTIAL, a, b, SYS_sendto))
 		return -1;
@@ -582,7 +579,7 @@ static int blocked(const struct waiter *x)
 	return syscall_of_thread(x->tid) == x->nr;
 }
 
-/* A partial send's peer: reads its 1 MiB, checked byte by byte, then nothing more. */
+/* A partial send's peer: reads its 4 MiB, checked byte by byte, then nothing more. */
 static void read_all(enum kind k)
 {
 	static unsigned char buf[65536];

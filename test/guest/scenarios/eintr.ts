@@ -163,8 +163,8 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-sockets.compat-recv': `a 32-bit recvfrom() with SO_RCVTIMEO returns the data sent after it, ${ACROSS}, not EINTR`,
       'eintr-sockets.unix-connect': `a unix connect() with SO_SNDTIMEO to a full listener connects once it accepts, ${ACROSS}, not EINTR nor held by the freeze`,
       'eintr-sockets.recvmmsg-part': `a recvmmsg() of 2 with SO_RCVTIMEO woken after its first datagram gets the second from its next call, ${ACROSS}, not the EINTR the kernel leaves in sk_err`,
-      'eintr-sockets.send-partial': `a send() of 1 MiB with SO_SNDTIMEO on a unix socket returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
-      'eintr-sockets.tcp-send-partial': `a send() of 1 MiB with SO_SNDTIMEO on TCP returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
+      'eintr-sockets.send-partial': `a send() of 4 MiB with SO_SNDTIMEO on a unix socket returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
+      'eintr-sockets.tcp-send-partial': `a send() of 4 MiB with SO_SNDTIMEO on TCP returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
       'eintr-sockets.x32-wait-refused':
         'a checkpoint of an x32 epoll_wait() with a timeout is refused by name before it is woken (where the kernel runs x32 syscalls)',
       'eintr-sockets.x32-wait-exit-status': 'the x32 epoll_wait() then ends well',
