@@ -21,6 +21,7 @@ export const COMPAT_CHECKS = [
   'sem_undo_list',
   'restart_block',
   'x32_syscall',
+  'recvmmsg_err',
   'timed_sleeper',
   'fdinfo_eventfd',
   'fdinfo_signalfd',
