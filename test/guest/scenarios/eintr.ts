@@ -197,7 +197,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-held',
     run: { kind: 'custom', run: held },
     timeoutSeconds: 180,
-    costSeconds: 45,
+    costSeconds: 20,
     checks: {
       ...corkChecks('leave-running', 'leaving it running'),
       ...corkChecks('kill', 'killing it, and the restart'),
