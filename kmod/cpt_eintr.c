@@ -390,20 +390,26 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
  * work queued, so that t leaves this syscall only to park): RESTART, its
  * -EINTR then made a restart by the work; HOLD, never woken (*what says
  * why); or NONE, neither. For a recvmmsg() of more than one message on a
- * socket, *batch gets the socket, for cpt_eintr_batch_parked().
+ * socket, *batch gets the socket, held until cpt_eintr_batch_put(), for
+ * cpt_eintr_batch_parked(); batch must hold none yet. The sock is held,
+ * not its file: a file's references are its holders, and one more would
+ * make a TCP connection look shared (cpt_compat_holders.c).
  */
 enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what,
 			    struct cpt_eintr_batch *batch)
 {
 	const struct pt_regs *regs;
 	struct cpt_eintr_call c = {};
+	unsigned long orig_ax;
 	struct file *file;
+	struct sock *sk;
 
 	*what = NULL;
 	/* t's registers are on its stack, which its exit frees: pinned, NONE if gone. */
 	if (!try_get_task_stack(t))
 		return CPT_EINTR_NONE;
 	regs = task_pt_regs(t);
+	orig_ax = regs->orig_ax;
 	if ((long)regs->orig_ax >= 0 && !cpt_compat_syscall_32bit(t))
 		cpt_eintr_call_64(regs, &c);
 #ifdef CONFIG_IA32_EMULATION
@@ -415,15 +421,18 @@ enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what,
 	case CPT_EINTR_OP_NONE:
 		return CPT_EINTR_NONE;
 	case CPT_EINTR_OP_RECV:
-		/* A batch: its socket, for the work to find again. */
+		/* A batch: its socket, kept for the work, which uses no fd. */
 		file = c.vlen > 1 ? cpt_eintr_sock_file(t, c.fd) : NULL;
-		if (file) {
-			batch->fd = c.fd;
+		sk = file ? sock_from_file(file)->sk : NULL;
+		if (sk) {
+			batch->orig_ax = orig_ax;
 			batch->vlen = c.vlen;
+			sock_hold(sk);
 			/* last, for cpt_eintr_batch_parked()'s acquire, which reads it first */
-			smp_store_release(&batch->file, file);
-			fput(file);
+			smp_store_release(&batch->sk, sk);
 		}
+		if (file)
+			fput(file);
 		return CPT_EINTR_RESTART;
 	case CPT_EINTR_OP_AIO:
 	case CPT_EINTR_OP_SEM:
@@ -440,25 +449,38 @@ enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what,
  * a signal, and has left its wait's -EINTR, or -ERESTARTSYS without a
  * timeout, in the socket's sk_err (__sys_recvmmsg()), which the socket's
  * next call would return. With no signal pending that error is the
- * freeze's alone: it goes. The fd is looked up again, and must still
- * hold the socket the freeze saw (another thread may have closed it).
+ * freeze's alone: it goes, from the socket the fd held when the freeze
+ * judged the call (the call's own, unless another thread replaced it
+ * meanwhile), held since: no fd is looked up, as another thread may have
+ * closed or reused it. Only when the call returning is the one judged
+ * (orig_ax the same). Not in an exiting task (its work runs in
+ * exit_task_work(), its files gone): killed in the call, it leaves the
+ * error as a kill does.
  */
 void cpt_eintr_batch_parked(const struct cpt_eintr_batch *batch)
 {
-	/* pairs with cpt_eintr_of()'s release: fd and vlen are set before it */
-	const struct file *seen = smp_load_acquire(&batch->file);
+	/* pairs with cpt_eintr_of()'s release: orig_ax and vlen are set before it */
+	struct sock *sk = smp_load_acquire(&batch->sk);
 	struct pt_regs *regs = task_pt_regs(current);
-	struct socket *sock;
-	struct file *file;
 
-	if (!seen || (long)regs->orig_ax < 0 || (long)regs->ax <= 0 ||
+	if (!sk || (current->flags & PF_EXITING) || !current->files)
+		return;
+	if (regs->orig_ax != batch->orig_ax || (long)regs->ax <= 0 ||
 	    regs->ax >= batch->vlen || task_sigpending(current))
 		return;
-	file = fget(batch->fd);
-	if (!file)
-		return;
-	sock = file == seen ? sock_from_file(file) : NULL;
-	if (sock && cmpxchg(&sock->sk->sk_err, EINTR, 0) != EINTR)
-		cmpxchg(&sock->sk->sk_err, ERESTARTSYS, 0);
-	fput(file);
+	if (cmpxchg(&sk->sk_err, EINTR, 0) != EINTR)
+		cmpxchg(&sk->sk_err, ERESTARTSYS, 0);
+}
+
+/*
+ * Drops the socket cpt_eintr_of() kept in batch, if any, once: when the
+ * freezer goes, or when its kick could not be queued (the task has
+ * exited, its work run).
+ */
+void cpt_eintr_batch_put(struct cpt_eintr_batch *batch)
+{
+	struct sock *sk = xchg(&batch->sk, NULL);
+
+	if (sk)
+		sock_put(sk);
 }

@@ -80,8 +80,10 @@ static const struct file_operations cpt_pin_fops = {
 
 static void cpt_freezer_put(struct cpt_freezer *fz)
 {
-	if (refcount_dec_and_test(&fz->ref))
+	if (refcount_dec_and_test(&fz->ref)) {
+		cpt_eintr_batch_put(&fz->eintr_batch);
 		kfree(fz);
+	}
 }
 
 /*
@@ -165,7 +167,12 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 	WRITE_ONCE(fz->eintr_restart, eintr == CPT_EINTR_RESTART);
 	refcount_inc(&fz->ref);
 	if (task_work_add(task, &fz->kick, TWA_SIGNAL)) {
-		/* exiting: it parks, or exits, without a wakeup of ours */
+		/*
+		 * Exited: task_work_add() fails only once the task's works
+		 * have all run, its park too. No wakeup of ours, and no
+		 * judgement kept for one made again.
+		 */
+		cpt_eintr_batch_put(&fz->eintr_batch);
 		refcount_dec(&fz->ref);
 		return 0;
 	}
