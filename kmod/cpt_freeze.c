@@ -61,6 +61,7 @@ struct cpt_freezer {
 	struct file *pin;	/* holds the module until the work has returned */
 	struct file *kick_pin;	/* the kick's, the holder's until it is queued */
 	bool kicked;
+	bool judged;		/* cpt_freeze_kick() judged its call, to wake it */
 	bool lost_wait;		/* a timed wait returned -EINTR, its deadline unread */
 	bool eintr_restart;	/* woken in a syscall whose -EINTR is to restart */
 	const char *eintr_hold;	/* never woken: the call it is in, cpt_eintr_of()'s what */
@@ -100,8 +101,13 @@ static void cpt_park(struct callback_head *work)
 	struct cpt_freezer *fz = container_of(work, struct cpt_freezer, work);
 	struct file *pin = fz->pin;
 
-	/* A stopped task continued after its checkpoint: nothing to park for. */
-	if (!READ_ONCE(fz->thawed)) {
+	/*
+	 * What the kick woke is repaired even once thawed (a freeze given
+	 * up after it: killed, or timed out), as the task then goes on. A
+	 * stopped task continued after its checkpoint, never kicked, has
+	 * nothing to park for, nor any -EINTR of ours to repair.
+	 */
+	if (!READ_ONCE(fz->thawed) || smp_load_acquire(&fz->judged)) {
 		cpt_restart_block_parked(&fz->seen, READ_ONCE(fz->eintr_restart), &fz->lost_wait);
 		cpt_eintr_batch_parked(&fz->eintr_batch);
 	}
@@ -165,12 +171,14 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 		return 0;
 	}
 	WRITE_ONCE(fz->eintr_restart, eintr == CPT_EINTR_RESTART);
+	/* pairs with cpt_park()'s acquire: what it repairs is set before */
+	smp_store_release(&fz->judged, true);
 	refcount_inc(&fz->ref);
 	if (task_work_add(task, &fz->kick, TWA_SIGNAL)) {
 		/*
 		 * Exited: task_work_add() fails only once the task's works
-		 * have all run, its park too. No wakeup of ours, and no
-		 * judgement kept for one made again.
+		 * have all run, its park too. No wakeup of ours, nothing to
+		 * repair, and no judgement kept for one made again.
 		 */
 		cpt_eintr_batch_put(&fz->eintr_batch);
 		refcount_dec(&fz->ref);
