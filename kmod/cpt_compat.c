@@ -787,6 +787,18 @@ static bool cpt_check_deadline(s64 deadline, ktime_t before, ktime_t after)
  * of the loading task's nanosleep has the task's mark, clear from a
  * 64-bit loader; the mark set, a 32-bit syscall's, is not tested.
  */
+/*
+ * The number of the syscall regs are in, as the kernel reads it: orig_ax
+ * holds all 64 bits of the caller's rax, but the kernel dispatches on its
+ * low 32 (entry_64.S's movslq, do_syscall_64()'s and syscall_32_enter()'s
+ * int) and restarts on them (syscall_get_nr()): negative when regs are in
+ * no syscall.
+ */
+int cpt_compat_syscall_nr(const struct pt_regs *regs)
+{
+	return (int)regs->orig_ax;
+}
+
 bool cpt_compat_syscall_32bit(struct task_struct *t)
 {
 	return task_thread_info(t)->status & TS_COMPAT;
@@ -801,7 +813,7 @@ bool cpt_compat_syscall_32bit(struct task_struct *t)
 bool cpt_compat_syscall_x32(const struct pt_regs *regs)
 {
 #ifdef CONFIG_X86_X32_ABI
-	return regs->orig_ax & __X32_SYSCALL_BIT;
+	return cpt_compat_syscall_nr(regs) & __X32_SYSCALL_BIT;
 #else
 	return false;
 #endif

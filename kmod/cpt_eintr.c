@@ -130,7 +130,7 @@ static long cpt_eintr_x32_nr(long nr)
 /* A 64-bit syscall, or an x32 one: the same registers. */
 static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call *c)
 {
-	long nr = regs->orig_ax;
+	long nr = cpt_compat_syscall_nr(regs);
 
 #ifdef CONFIG_X86_X32_ABI
 	if (cpt_compat_syscall_x32(regs))
@@ -231,7 +231,7 @@ static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
 			      struct cpt_eintr_call *c)
 {
 	c->fd = (u32)regs->bx;
-	switch (regs->orig_ax) {
+	switch (cpt_compat_syscall_nr(regs)) {
 	case __NR_ia32_socketcall:
 		cpt_eintr_socketcall(t, regs, c);
 		break;
@@ -410,10 +410,10 @@ enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what,
 		return CPT_EINTR_NONE;
 	regs = task_pt_regs(t);
 	orig_ax = regs->orig_ax;
-	if ((long)regs->orig_ax >= 0 && !cpt_compat_syscall_32bit(t))
+	if (cpt_compat_syscall_nr(regs) >= 0 && !cpt_compat_syscall_32bit(t))
 		cpt_eintr_call_64(regs, &c);
 #ifdef CONFIG_IA32_EMULATION
-	else if ((long)regs->orig_ax >= 0)
+	else if (cpt_compat_syscall_nr(regs) >= 0)
 		cpt_eintr_call_32(t, regs, &c);
 #endif
 	cpt_sym.put_task_stack(t);

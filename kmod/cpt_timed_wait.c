@@ -176,7 +176,7 @@ static bool cpt_timed_wait_syscall(struct task_struct *t, long nr)
 static bool cpt_timed_wait_blocked_in(struct task_struct *t)
 {
 	return !cpt_compat_syscall_32bit(t) &&
-	       cpt_timed_wait_syscall(t, task_pt_regs(t)->orig_ax);
+	       cpt_timed_wait_syscall(t, cpt_compat_syscall_nr(task_pt_regs(t)));
 }
 
 /* Whether nr, a 32-bit syscall's number, is one of these waits. */
@@ -204,7 +204,7 @@ static long cpt_timed_wait_x32_syscall(const struct pt_regs *regs)
 #ifdef CONFIG_X86_X32_ABI
 	if (!cpt_compat_syscall_x32(regs))
 		return -1;
-	switch (regs->orig_ax & ~__X32_SYSCALL_BIT) {
+	switch (cpt_compat_syscall_nr(regs) & ~__X32_SYSCALL_BIT) {
 	case __NR_epoll_wait:
 		return __NR_epoll_wait;
 	case __NR_epoll_pwait:
@@ -224,7 +224,7 @@ static bool cpt_timed_wait_blocked_compat(struct task_struct *t)
 	const struct pt_regs *regs = task_pt_regs(t);
 
 	if (cpt_compat_syscall_32bit(t))
-		return cpt_timed_wait_compat_syscall(regs->orig_ax);
+		return cpt_timed_wait_compat_syscall(cpt_compat_syscall_nr(regs));
 	return cpt_timed_wait_x32_syscall(regs) >= 0;
 }
 
@@ -295,7 +295,7 @@ void cpt_timed_wait_probe(struct task_struct *t, struct cpt_timed_wait_seen *see
 					      &nvcsw);
 	if (!seen->seen && cpt_compat_timed_sleeper(t, cpt_timed_wait_blocked_compat,
 						    &seen->deadline, &nvcsw)) {
-		seen->compat_nr = task_pt_regs(t)->orig_ax;
+		seen->compat_nr = cpt_compat_syscall_nr(task_pt_regs(t));
 		seen->compat = true;
 	}
 }
@@ -315,7 +315,7 @@ bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_
 
 	if (!seen->seen || in_compat_syscall())
 		return false;
-	switch (regs->orig_ax) {
+	switch (cpt_compat_syscall_nr(regs)) {
 	case __NR_restart_syscall:
 		/* cpt's restart, interrupted: its block is as it was */
 		return cpt_timed_wait_of(&current->restart_block);
@@ -355,15 +355,15 @@ bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_
 static enum cpt_timed_wait_timeout cpt_timed_wait_timeout_of(struct task_struct *t,
 							     const struct pt_regs *regs)
 {
-	long nr = regs->orig_ax;
+	long nr = cpt_compat_syscall_nr(regs);
 	bool timed;
 
 	if (cpt_compat_syscall_32bit(t)) {
-		if (!cpt_timed_wait_compat_syscall(regs->orig_ax))
+		if (!cpt_timed_wait_compat_syscall(nr))
 			return CPT_TIMED_WAIT_NONE;
 #ifdef CONFIG_IA32_EMULATION
 		/* ebx, ecx, edx, esi, edi, ebp: the timeout is the 4th (sigtimedwait: 3rd) */
-		switch (regs->orig_ax) {
+		switch (nr) {
 		case __NR_ia32_epoll_wait:
 		case __NR_ia32_epoll_pwait:
 			timed = (int)regs->si >= 0;
