@@ -7,6 +7,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { shell } from './rows.js';
 import type { Scenario, ScenarioContext, Workload } from './scenario.js';
 
 /** What a checkpoint of the sockets workload may be refused for, until socket timeouts are saved. */
@@ -211,6 +212,19 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-held.epoll.exit-status': 'the restarted threads end well',
       'eintr-held.epoll.epoll-holder': 'the epoll_wait() whose copy faulted returns its event, not EINTR',
       'eintr-held.epoll.epoll-waiter': `the timed epoll_wait() kept off the epoll’s mutex returns the event written after it, ${ACROSS}, not EINTR`,
+    },
+  },
+  {
+    name: 'eintr-core',
+    run: shell('eintr', 'eintr_core'),
+    timeoutSeconds: 150,
+    costSeconds: 15,
+    checks: {
+      'eintr-core.judged':
+        'a checkpoint freezes a thread killed by a core dump in a partial recvmmsg() batch, asleep until the dump is over',
+      'eintr-core.checkpoint-ended': 'that checkpoint ends, whatever it answers, once the dump goes on',
+      'eintr-core.exited': 'the dumping process then ends',
+      'eintr-core.no-oops': "the thread's exit runs the freeze's work without its files and the kernel logs no BUG, Oops or WARNING",
     },
   },
 ];
