@@ -38,6 +38,16 @@
  *                 with the function where cpt reads it, and the task's
  *                 32-bit mark (TS_COMPAT) in the block (clear from a 64-bit
  *                 loader: the mark set is not tested)
+ *  x32_syscall    a syscall number marked with __X32_SYSCALL_BIT is what
+ *                 the kernel takes for an x32 syscall (in_x32_syscall()),
+ *                 not for a 32-bit one (TS_COMPAT clear): read so on a
+ *                 task that is not current (the loader's own number marked
+ *                 for the test and put back; untested without x32 built in)
+ *  recvmmsg_err   a recvmmsg() of 2 on a unix datagram socket holding one,
+ *                 interrupted in its wait for the second, returns 1 and
+ *                 leaves the wait's error in sk_err: EINTR with a receive
+ *                 timeout, ERESTARTSYS without (what the freeze's work
+ *                 takes back, cpt_eintr_batch_parked())
  *  timed_sleeper  a kernel thread's do_sigtimedwait() has its deadline in
  *                 the sleeper cpt_timed_wait.c finds on its stack
  *                 (cpt_compat_sleeper.c)
@@ -117,6 +127,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <generated/utsrelease.h>
+#include <linux/compat.h>
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/ipc_namespace.h>
@@ -128,6 +140,7 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/moduleparam.h>
+#include <linux/net.h>
 #include <linux/nsproxy.h>
 #include <linux/pid_namespace.h>
 #include <linux/ptrace.h>
@@ -135,9 +148,11 @@
 #include <linux/sched/signal.h>
 #include <linux/sem.h>
 #include <linux/shm.h>
+#include <linux/socket.h>
 #include <linux/tty.h>
 #include <linux/uaccess.h>
 #include <linux/utsname.h>
+#include <net/sock.h>
 #include <asm/syscall.h>
 #include <uapi/linux/sem.h>
 #include <uapi/linux/shm.h>
@@ -156,6 +171,9 @@ static long (*cpt_sys_semop)(const struct pt_regs *regs);
 static long (*cpt_sys_nanosleep)(const struct pt_regs *regs);
 static long (*cpt_sys_futex)(const struct pt_regs *regs);
 static long (*cpt_sys_poll)(const struct pt_regs *regs);
+/* Only the recvmmsg_err check receives a batch. */
+static long (*cpt_sys_socketpair)(const struct pt_regs *regs);
+static long (*cpt_sys_recvmmsg)(const struct pt_regs *regs);
 
 /* A symbol cpt needs; a syscall's has its number, to check it. */
 struct cpt_symbol {
@@ -266,6 +284,8 @@ static const struct cpt_symbol cpt_symbols[] = {
 	{ (void **)&cpt_sys_nanosleep, "__x64_sys_nanosleep", __NR_nanosleep },
 	{ (void **)&cpt_sys_futex, "__x64_sys_futex", __NR_futex },
 	{ (void **)&cpt_sys_poll, "__x64_sys_poll", __NR_poll },
+	{ (void **)&cpt_sys_socketpair, "__x64_sys_socketpair", __NR_socketpair },
+	{ (void **)&cpt_sys_recvmmsg, "__x64_sys_recvmmsg", __NR_recvmmsg },
 	/* TCP and UDP sockets */
 	CPT_SYSCALL(sys_socket, socket),
 	CPT_SYSCALL(sys_setsockopt, setsockopt),
@@ -767,9 +787,36 @@ static bool cpt_check_deadline(s64 deadline, ktime_t before, ktime_t after)
  * of the loading task's nanosleep has the task's mark, clear from a
  * 64-bit loader; the mark set, a 32-bit syscall's, is not tested.
  */
+/*
+ * The number of the syscall regs are in, as the kernel reads it: orig_ax
+ * holds all 64 bits of the caller's rax, but the kernel dispatches on its
+ * low 32 (entry_64.S's movslq, do_syscall_64()'s and syscall_32_enter()'s
+ * int) and restarts on them (syscall_get_nr()): negative when regs are in
+ * no syscall.
+ */
+int cpt_compat_syscall_nr(const struct pt_regs *regs)
+{
+	return (int)regs->orig_ax;
+}
+
 bool cpt_compat_syscall_32bit(struct task_struct *t)
 {
 	return task_thread_info(t)->status & TS_COMPAT;
+}
+
+/*
+ * Whether regs, a task's blocked in a syscall, are those of an x32
+ * syscall: its number carries __X32_SYSCALL_BIT (in_x32_syscall() reads
+ * so, but current's only), its arguments in the 64-bit registers, and
+ * TS_COMPAT clear. Checked: x32_syscall.
+ */
+bool cpt_compat_syscall_x32(const struct pt_regs *regs)
+{
+#ifdef CONFIG_X86_X32_ABI
+	return cpt_compat_syscall_nr(regs) & __X32_SYSCALL_BIT;
+#else
+	return false;
+#endif
 }
 
 bool cpt_compat_restart_32bit(const struct restart_block *rb)
@@ -903,6 +950,120 @@ static int cpt_check_restart_block(void)
 	return ret;
 }
 
+/* The loader's syscall number marked as an x32 one for a moment, as the kernel reads it. */
+static int cpt_check_x32_syscall(void)
+{
+#ifdef CONFIG_X86_X32_ABI
+	struct pt_regs *regs = task_pt_regs(current);
+	unsigned long nr = regs->orig_ax;
+	bool x32, ia32, ours, compat;
+
+	if (in_32bit_syscall())
+		return cpt_compat_untested("the loader's syscall is not a 64-bit one");
+	regs->orig_ax = __X32_SYSCALL_BIT | nr;
+	x32 = in_x32_syscall();
+	ia32 = in_ia32_syscall();
+	ours = cpt_compat_syscall_x32(regs);
+	compat = cpt_compat_syscall_32bit(current);
+	regs->orig_ax = nr;
+	if (!x32 || ia32 || !ours || compat || cpt_compat_syscall_x32(regs))
+		return cpt_compat_fail("a number marked x32 reads as x32 %d, ia32 %d, %s %d, %s %d",
+				       x32, ia32, "cpt's x32", ours, "TS_COMPAT", compat);
+	return 0;
+#else
+	return cpt_compat_untested("this kernel runs no x32 syscalls");
+#endif
+}
+
+/* The user memory of the recvmmsg_err check. */
+struct cpt_check_mmsg_mem {
+	struct mmsghdr vec[2];
+	struct iovec iov[2];
+	char buf[2][8];
+	struct __kernel_old_timeval timeo;
+	int sv[2];
+};
+
+/*
+ * One recvmmsg() of 2 on sv[0], with SO_RCVTIMEO timeo_sec (0: none),
+ * after one datagram sent, interrupted in its wait for the second: 0 if
+ * it returned 1 and left want in sk_err, which it then clears.
+ */
+static int cpt_test_recvmmsg(struct cpt_check_mmsg_mem __user *m, const int *sv,
+			     long timeo_sec, int want)
+{
+	struct cpt_check_mmsg_mem k = {};
+	bool notified = test_thread_flag(TIF_NOTIFY_SIGNAL);
+	struct kvec vec = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = {};
+	struct socket *rx, *tx;
+	struct file *rf, *tf;
+	int i, err, ret = 0;
+	long n;
+
+	k.timeo.tv_sec = timeo_sec;
+	for (i = 0; i < 2; i++) {
+		k.iov[i].iov_base = &m->buf[i];
+		k.iov[i].iov_len = sizeof(m->buf[i]);
+		k.vec[i].msg_hdr.msg_iov = &m->iov[i];
+		k.vec[i].msg_hdr.msg_iovlen = 1;
+	}
+	if (copy_to_user(m, &k, offsetof(struct cpt_check_mmsg_mem, sv)))
+		return cpt_compat_untested("cannot write recvmmsg()'s arguments");
+	n = cpt_sys(cpt_sym.sys_setsockopt, sv[0], SOL_SOCKET, SO_RCVTIMEO_OLD,
+		    (unsigned long)&m->timeo, sizeof(m->timeo));
+	rf = fget(sv[0]);
+	tf = fget(sv[1]);
+	rx = rf ? sock_from_file(rf) : NULL;
+	tx = tf ? sock_from_file(tf) : NULL;
+	if (n || !rx || !tx || kernel_sendmsg(tx, &msg, &vec, 1, 1) != 1) {
+		ret = cpt_compat_untested("cannot set up a unix datagram pair (%ld)", n);
+		goto out;
+	}
+	set_thread_flag(TIF_NOTIFY_SIGNAL);
+	n = cpt_sys(cpt_sys_recvmmsg, sv[0], (unsigned long)m->vec, 2, 0, 0);
+	if (!notified)
+		clear_notify_signal();
+	err = xchg(&rx->sk->sk_err, 0);
+	if (n != 1 || err != want)
+		ret = cpt_compat_fail("an interrupted recvmmsg() of 2 (%s) returned %ld, sk_err %d",
+				      timeo_sec ? "SO_RCVTIMEO" : "no timeout", n, err);
+out:
+	if (tf)
+		fput(tf);
+	if (rf)
+		fput(rf);
+	return ret;
+}
+
+static int cpt_check_recvmmsg_err(void)
+{
+	struct cpt_check_mmsg_mem __user *m;
+	struct cpt_ubuf ub = {};
+	int sv[2], ret;
+	long n;
+
+	if (!current->mm)
+		return cpt_compat_untested("the loading task has no memory to receive into");
+	ret = cpt_ubuf_get(&ub, sizeof(*m));
+	if (ret)
+		return cpt_compat_untested("no user memory to receive into (%d)", ret);
+	m = (void __user *)ub.addr;
+	n = cpt_sys(cpt_sys_socketpair, AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0,
+		    (unsigned long)m->sv, 0);
+	if (n || copy_from_user(sv, m->sv, sizeof(sv))) {
+		cpt_ubuf_put(&ub);
+		return cpt_compat_untested("no unix datagram pair (%ld)", n);
+	}
+	ret = cpt_test_recvmmsg(m, sv, 60, EINTR);
+	if (!ret)
+		ret = cpt_test_recvmmsg(m, sv, 0, ERESTARTSYS);
+	close_fd(sv[0]);
+	close_fd(sv[1]);
+	cpt_ubuf_put(&ub);
+	return ret;
+}
+
 struct cpt_compat_check {
 	const char *name;
 	int (*run)(void);
@@ -940,6 +1101,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "shmem_zero", cpt_check_shmem_zero },
 	{ "sem_undo_list", cpt_check_sem_undo_list },
 	{ "restart_block", cpt_check_restart_block },
+	{ "x32_syscall", cpt_check_x32_syscall },
+	{ "recvmmsg_err", cpt_check_recvmmsg_err },
 	{ "timed_sleeper", cpt_check_timed_sleeper },
 	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
 	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },

@@ -84,14 +84,17 @@ struct cpt_sem_undo_list {
 #define CPT_FUTEX_FLAGS_HAS_TIMEOUT 0x04
 
 /*
- * cpt_compat.c: whether t's syscall (t blocked in it, or current's) is a
- * 32-bit one (x86's TS_COMPAT); whether a restart block was left by one;
+ * cpt_compat.c: the number of the syscall regs are in, as the kernel
+ * dispatches it (negative in none); whether t's syscall (t blocked in it,
+ * or current's) is a 32-bit one (x86's TS_COMPAT); whether a restart block was left by one;
  * the function t's restart_syscall() calls. Checked: restart_block (the
  * function; the mark only copied, clear from a 64-bit loader).
  */
 struct restart_block;
 typedef long (*cpt_restart_fn_t)(struct restart_block *rb);
+int cpt_compat_syscall_nr(const struct pt_regs *regs);
 bool cpt_compat_syscall_32bit(struct task_struct *t);
+bool cpt_compat_syscall_x32(const struct pt_regs *regs);
 bool cpt_compat_restart_32bit(const struct restart_block *rb);
 cpt_restart_fn_t cpt_compat_restart_fn(struct task_struct *t);
 

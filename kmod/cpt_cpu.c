@@ -22,6 +22,7 @@
 #include <asm/special_insns.h>
 #include <asm/user.h>
 
+#include "cpt_compat.h"
 #include "cpt_pb_fields.h"
 #include "cpt_restart_block.h"
 #include "cpt_session.h"
@@ -200,7 +201,7 @@ static void cpt_cpu_free(struct cpt_session *s)
  */
 static bool cpt_restart_pending(struct pt_regs *regs, const struct cpt_restart_state *restart)
 {
-	if ((long)regs->orig_ax < 0)
+	if (cpt_compat_syscall_nr(regs) < 0)
 		return false;
 	switch (regs->ax) {
 	case -ERESTART_RESTARTBLOCK:

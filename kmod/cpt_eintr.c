@@ -16,7 +16,11 @@
  *    the freeze's task work makes it -ERESTARTNOHAND, as the kernel's own
  *    -ERESTARTSYS would be without a handler, and the call is made again
  *    with the same arguments (cpt_restart_block_parked()); a real signal
- *    still gets its -EINTR;
+ *    still gets its -EINTR. A recvmmsg() woken after part of its batch
+ *    returns that count, as for a signal, but also leaves the wait's
+ *    -EINTR (-ERESTARTSYS without a timeout) in the socket's sk_err for
+ *    its next call (__sys_recvmmsg()): the work takes that error back
+ *    (cpt_eintr_batch_parked());
  *  - send*(), write() and writev() with a send timeout: the same on a unix
  *    socket and on TCP, which return what they had queued before the wait;
  *    on TCP not with MSG_FASTOPEN or a fast open connect() deferred to the
@@ -42,7 +46,11 @@
  *
  * 32-bit syscalls (int $0x80, a 32-bit process) are read with their own
  * numbers and argument registers, socketcall()'s arguments from the task's
- * memory; the restart is the same.
+ * memory; the restart is the same. x32 syscalls (when the kernel runs
+ * them: Debian's needs syscall.x32=y) take the 64-bit registers, and the
+ * 64-bit numbers but for their own 512-547 (recvfrom, readv...); those
+ * x32 numbers the x32 table lacks (the 64-bit recvfrom...) fail with
+ * -ENOSYS at once, never waiting.
  */
 #include <linux/fdtable.h>
 #include <linux/ipc.h>
@@ -57,6 +65,9 @@
 #include <asm/unistd.h>
 #ifdef CONFIG_IA32_EMULATION
 #include <asm/unistd_32_ia32.h>
+#endif
+#ifdef CONFIG_X86_X32_ABI
+#include <asm/unistd_64_x32.h>
 #endif
 
 #include "cpt_compat.h"
@@ -77,15 +88,62 @@ struct cpt_eintr_call {
 	enum cpt_eintr_op op;
 	int fd;
 	unsigned long flags;	/* a send's MSG_* */
+	unsigned int vlen;	/* a recvmmsg()'s; 0 for any other call */
 };
 
-static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call *c)
+#ifdef CONFIG_X86_X32_ABI
+/*
+ * An x32 syscall's number (its __X32_SYSCALL_BIT cleared) as the 64-bit
+ * one of the same call, for what cpt_eintr_call_64() judges; -1 for the
+ * 64-bit numbers x32 has its own for, which its table lacks: -ENOSYS.
+ */
+static long cpt_eintr_x32_nr(long nr)
 {
-	c->fd = regs->di;	/* an int, as the syscalls take it */
-	switch (regs->orig_ax) {
+	switch (nr) {
+	case __NR_x32_recvfrom:
+		return __NR_recvfrom;
+	case __NR_x32_recvmsg:
+		return __NR_recvmsg;
+	case __NR_x32_recvmmsg:
+		return __NR_recvmmsg;
+	case __NR_x32_readv:
+		return __NR_readv;
+	case __NR_x32_sendmsg:
+		return __NR_sendmsg;
+	case __NR_x32_sendmmsg:
+		return __NR_sendmmsg;
+	case __NR_x32_writev:
+		return __NR_writev;
 	case __NR_recvfrom:
 	case __NR_recvmsg:
 	case __NR_recvmmsg:
+	case __NR_readv:
+	case __NR_sendmsg:
+	case __NR_sendmmsg:
+	case __NR_writev:
+		return -1;
+	}
+	return nr;
+}
+#endif
+
+/* A 64-bit syscall, or an x32 one: the same registers. */
+static void cpt_eintr_call_64(const struct pt_regs *regs, struct cpt_eintr_call *c)
+{
+	long nr = cpt_compat_syscall_nr(regs);
+
+#ifdef CONFIG_X86_X32_ABI
+	if (cpt_compat_syscall_x32(regs))
+		nr = cpt_eintr_x32_nr(nr & ~__X32_SYSCALL_BIT);
+#endif
+	c->fd = regs->di;	/* an int, as the syscalls take it */
+	switch (nr) {
+	case __NR_recvmmsg:
+		c->op = CPT_EINTR_OP_RECV;
+		c->vlen = regs->dx;
+		break;
+	case __NR_recvfrom:
+	case __NR_recvmsg:
 	case __NR_accept:
 	case __NR_accept4:
 		c->op = CPT_EINTR_OP_RECV;
@@ -130,10 +188,18 @@ static void cpt_eintr_socketcall(struct task_struct *t, const struct pt_regs *re
 	int len;
 
 	switch ((u32)regs->bx) {
+	case SYS_RECVMMSG:
+		/* fd, msgvec, vlen: read as the others' */
+		len = 3 * sizeof(u32);
+		if (access_process_vm(t, (u32)regs->cx, args, len, 0) == len) {
+			c->fd = args[0];
+			c->vlen = args[2];
+		}
+		c->op = CPT_EINTR_OP_RECV;
+		return;
 	case SYS_RECV:
 	case SYS_RECVFROM:
 	case SYS_RECVMSG:
-	case SYS_RECVMMSG:
 	case SYS_ACCEPT:
 	case SYS_ACCEPT4:
 		c->op = CPT_EINTR_OP_RECV;
@@ -165,14 +231,17 @@ static void cpt_eintr_call_32(struct task_struct *t, const struct pt_regs *regs,
 			      struct cpt_eintr_call *c)
 {
 	c->fd = (u32)regs->bx;
-	switch (regs->orig_ax) {
+	switch (cpt_compat_syscall_nr(regs)) {
 	case __NR_ia32_socketcall:
 		cpt_eintr_socketcall(t, regs, c);
 		break;
-	case __NR_ia32_recvfrom:
-	case __NR_ia32_recvmsg:
 	case __NR_ia32_recvmmsg:
 	case __NR_ia32_recvmmsg_time64:
+		c->op = CPT_EINTR_OP_RECV;
+		c->vlen = (u32)regs->dx;
+		break;
+	case __NR_ia32_recvfrom:
+	case __NR_ia32_recvmsg:
 	case __NR_ia32_accept4:
 		c->op = CPT_EINTR_OP_RECV;
 		break;
@@ -320,22 +389,31 @@ static enum cpt_eintr cpt_eintr_sock(struct task_struct *t, const struct cpt_ein
  * What the freeze may do to t, in a syscall it is about to wake (t's
  * work queued, so that t leaves this syscall only to park): RESTART, its
  * -EINTR then made a restart by the work; HOLD, never woken (*what says
- * why); or NONE, neither.
+ * why); or NONE, neither. For a recvmmsg() of more than one message on a
+ * socket, *batch gets the socket, held until cpt_eintr_batch_put(), for
+ * cpt_eintr_batch_parked(); batch must hold none yet. The sock is held,
+ * not its file: a file's references are its holders, and one more would
+ * make a TCP connection look shared (cpt_compat_holders.c).
  */
-enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
+enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what,
+			    struct cpt_eintr_batch *batch)
 {
 	const struct pt_regs *regs;
 	struct cpt_eintr_call c = {};
+	unsigned long orig_ax;
+	struct file *file;
+	struct sock *sk;
 
 	*what = NULL;
 	/* t's registers are on its stack, which its exit frees: pinned, NONE if gone. */
 	if (!try_get_task_stack(t))
 		return CPT_EINTR_NONE;
 	regs = task_pt_regs(t);
-	if ((long)regs->orig_ax >= 0 && !cpt_compat_syscall_32bit(t))
+	orig_ax = regs->orig_ax;
+	if (cpt_compat_syscall_nr(regs) >= 0 && !cpt_compat_syscall_32bit(t))
 		cpt_eintr_call_64(regs, &c);
 #ifdef CONFIG_IA32_EMULATION
-	else if ((long)regs->orig_ax >= 0)
+	else if (cpt_compat_syscall_nr(regs) >= 0)
 		cpt_eintr_call_32(t, regs, &c);
 #endif
 	cpt_sym.put_task_stack(t);
@@ -343,10 +421,66 @@ enum cpt_eintr cpt_eintr_of(struct task_struct *t, const char **what)
 	case CPT_EINTR_OP_NONE:
 		return CPT_EINTR_NONE;
 	case CPT_EINTR_OP_RECV:
+		/* A batch: its socket, kept for the work, which uses no fd. */
+		file = c.vlen > 1 ? cpt_eintr_sock_file(t, c.fd) : NULL;
+		sk = file ? sock_from_file(file)->sk : NULL;
+		if (sk) {
+			batch->orig_ax = orig_ax;
+			batch->vlen = c.vlen;
+			sock_hold(sk);
+			/* last, for cpt_eintr_batch_parked()'s acquire, which reads it first */
+			smp_store_release(&batch->sk, sk);
+		}
+		if (file)
+			fput(file);
+		return CPT_EINTR_RESTART;
 	case CPT_EINTR_OP_AIO:
 	case CPT_EINTR_OP_SEM:
 		return CPT_EINTR_RESTART;
 	default:
 		return cpt_eintr_sock(t, &c, what);
 	}
+}
+
+/*
+ * In the freeze's task work, on current's way back to user mode: a
+ * recvmmsg() that cpt_eintr_of() found (batch) and the freeze woke after
+ * it had received part of its batch returns that count, as it would for
+ * a signal, and has left its wait's -EINTR, or -ERESTARTSYS without a
+ * timeout, in the socket's sk_err (__sys_recvmmsg()), which the socket's
+ * next call would return. With no signal pending that error is the
+ * freeze's alone: it goes, from the socket the fd held when the freeze
+ * judged the call (the call's own, unless another thread replaced it
+ * meanwhile), held since: no fd is looked up, as another thread may have
+ * closed or reused it. Only when the call returning is the one judged
+ * (orig_ax the same). Not in an exiting task (its work runs in
+ * exit_task_work(), its files gone): killed in the call, it leaves the
+ * error as a kill does.
+ */
+void cpt_eintr_batch_parked(const struct cpt_eintr_batch *batch)
+{
+	/* pairs with cpt_eintr_of()'s release: orig_ax and vlen are set before it */
+	struct sock *sk = smp_load_acquire(&batch->sk);
+	struct pt_regs *regs = task_pt_regs(current);
+
+	if (!sk || (current->flags & PF_EXITING) || !current->files)
+		return;
+	if (regs->orig_ax != batch->orig_ax || (long)regs->ax <= 0 ||
+	    regs->ax >= batch->vlen || task_sigpending(current))
+		return;
+	if (cmpxchg(&sk->sk_err, EINTR, 0) != EINTR)
+		cmpxchg(&sk->sk_err, ERESTARTSYS, 0);
+}
+
+/*
+ * Drops the socket cpt_eintr_of() kept in batch, if any, once: when the
+ * freezer goes, or when its kick could not be queued (the task has
+ * exited, its work run).
+ */
+void cpt_eintr_batch_put(struct cpt_eintr_batch *batch)
+{
+	struct sock *sk = xchg(&batch->sk, NULL);
+
+	if (sk)
+		sock_put(sk);
 }

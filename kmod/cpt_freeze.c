@@ -61,9 +61,11 @@ struct cpt_freezer {
 	struct file *pin;	/* holds the module until the work has returned */
 	struct file *kick_pin;	/* the kick's, the holder's until it is queued */
 	bool kicked;
+	bool judged;		/* cpt_freeze_kick() judged its call, to wake it */
 	bool lost_wait;		/* a timed wait returned -EINTR, its deadline unread */
 	bool eintr_restart;	/* woken in a syscall whose -EINTR is to restart */
 	const char *eintr_hold;	/* never woken: the call it is in, cpt_eintr_of()'s what */
+	struct cpt_eintr_batch eintr_batch;	/* woken in a recvmmsg(): its socket */
 	struct cpt_timed_wait_seen seen;	/* a timed wait it was blocked in */
 };
 
@@ -79,8 +81,10 @@ static const struct file_operations cpt_pin_fops = {
 
 static void cpt_freezer_put(struct cpt_freezer *fz)
 {
-	if (refcount_dec_and_test(&fz->ref))
+	if (refcount_dec_and_test(&fz->ref)) {
+		cpt_eintr_batch_put(&fz->eintr_batch);
 		kfree(fz);
+	}
 }
 
 /*
@@ -97,9 +101,16 @@ static void cpt_park(struct callback_head *work)
 	struct cpt_freezer *fz = container_of(work, struct cpt_freezer, work);
 	struct file *pin = fz->pin;
 
-	/* A stopped task continued after its checkpoint: nothing to park for. */
-	if (!READ_ONCE(fz->thawed))
+	/*
+	 * What the kick woke is repaired even once thawed (a freeze given
+	 * up after it: killed, or timed out), as the task then goes on. A
+	 * stopped task continued after its checkpoint, never kicked, has
+	 * nothing to park for, nor any -EINTR of ours to repair.
+	 */
+	if (!READ_ONCE(fz->thawed) || smp_load_acquire(&fz->judged)) {
 		cpt_restart_block_parked(&fz->seen, READ_ONCE(fz->eintr_restart), &fz->lost_wait);
+		cpt_eintr_batch_parked(&fz->eintr_batch);
+	}
 	WRITE_ONCE(fz->parked, true);
 	wake_up_all(&fz->wq);
 	/* NOLOAD: a long checkpoint is neither load nor a hung task. */
@@ -130,8 +141,8 @@ static void cpt_kick(struct callback_head *work)
  * call whose -EINTR cannot be made a restart (cpt_eintr_of()). It parks when it
  * returns, or is woken once it sleeps; if it does neither in time, the
  * freeze fails with -EBUSY, named (cpt_freeze_note_busy()). One asleep in
- * such a wait as a 32-bit syscall, which cpt cannot resume, is not woken:
- * -EOPNOTSUPP, named.
+ * such a wait as a 32-bit or x32 syscall, which cpt cannot resume, is not
+ * woken: -EOPNOTSUPP, named.
  */
 static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, bool force)
 {
@@ -143,8 +154,9 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 		return 0;
 	cpt_timed_wait_probe(task, &fz->seen);
 	if (fz->seen.compat) {
-		cpt_note("pid %d: asleep in a 32-bit %s with a timeout, %s: not supported\n",
-			 task_pid_vnr(task), cpt_timed_wait_name(fz->seen.compat_nr, true),
+		cpt_note("pid %d: asleep in %s %s with a timeout, %s: not supported\n",
+			 task_pid_vnr(task), cpt_timed_wait_abi(fz->seen.compat_nr),
+			 cpt_timed_wait_name(fz->seen.compat_nr, true),
 			 "which a restart cannot resume");
 		return -EOPNOTSUPP;
 	}
@@ -152,16 +164,23 @@ static int cpt_freeze_kick(struct task_struct *task, struct cpt_freezer *fz, boo
 	    (cpt_timed_wait_timeout(task) == CPT_TIMED_WAIT_TIMED ||
 	     (!force && !cpt_compat_task_asleep(task))))
 		return 0;
-	eintr = cpt_eintr_of(task, &what);
+	/* Before the kick: the work reads them once the kick has woken the task. */
+	eintr = cpt_eintr_of(task, &what, &fz->eintr_batch);
 	if (eintr == CPT_EINTR_HOLD) {
 		fz->eintr_hold = what;
 		return 0;
 	}
-	/* Before the kick: the work reads it once the kick has woken the task. */
 	WRITE_ONCE(fz->eintr_restart, eintr == CPT_EINTR_RESTART);
+	/* pairs with cpt_park()'s acquire: what it repairs is set before */
+	smp_store_release(&fz->judged, true);
 	refcount_inc(&fz->ref);
 	if (task_work_add(task, &fz->kick, TWA_SIGNAL)) {
-		/* exiting: it parks, or exits, without a wakeup of ours */
+		/*
+		 * Exited: task_work_add() fails only once the task's works
+		 * have all run, its park too. No wakeup of ours, nothing to
+		 * repair, and no judgement kept for one made again.
+		 */
+		cpt_eintr_batch_put(&fz->eintr_batch);
 		refcount_dec(&fz->ref);
 		return 0;
 	}

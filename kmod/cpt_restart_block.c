@@ -92,7 +92,8 @@ static void cpt_save_nanosleep(const struct restart_block *rb, struct cpt_pb_buf
  */
 static int cpt_futex_absolute(const struct pt_regs *regs, bool *absolute)
 {
-	if (regs->orig_ax != __NR_futex && regs->orig_ax != __NR_restart_syscall)
+	if (cpt_compat_syscall_nr(regs) != __NR_futex &&
+	    cpt_compat_syscall_nr(regs) != __NR_restart_syscall)
 		return -EOPNOTSUPP;
 	switch (regs->si & FUTEX_CMD_MASK) {
 	case FUTEX_WAIT:
@@ -181,7 +182,7 @@ int cpt_restart_block_save(u32 pid, struct task_struct *t, const struct pt_regs 
 	struct cpt_pb_buf one;
 	int ret = 0;
 
-	if ((long)regs->orig_ax < 0 || regs->ax != (unsigned long)-ERESTART_RESTARTBLOCK)
+	if (cpt_compat_syscall_nr(regs) < 0 || regs->ax != (unsigned long)-ERESTART_RESTARTBLOCK)
 		return 0;
 	cpt_pb_init(&one);
 	if (cpt_compat_restart_32bit(rb))
@@ -465,7 +466,7 @@ void cpt_restart_block_parked(const struct cpt_timed_wait_seen *seen, bool eintr
 {
 	struct pt_regs *regs = task_pt_regs(current);
 
-	if ((long)regs->orig_ax < 0 || regs->ax != (unsigned long)-EINTR ||
+	if (cpt_compat_syscall_nr(regs) < 0 || regs->ax != (unsigned long)-EINTR ||
 	    task_sigpending(current))
 		return;
 	if (cpt_timed_wait_arm(regs, seen)) {

@@ -30,7 +30,10 @@
  * force, having run in the kernel for long) returns -EINTR, and the
  * checkpoint is refused, naming it (cpt_freezer_lost_wait()). As 32-bit
  * syscalls, a timed wait asleep is refused before it is woken
- * (seen->compat), and an untimed one is restarted.
+ * (seen->compat), and an untimed one is restarted; so as x32 syscalls
+ * (their numbers marked with __X32_SYSCALL_BIT, the 64-bit registers; the
+ * x32 sigtimedwait() has its own number and siginfo), which cpt does not
+ * resume either.
  *
  * The restart block's function is this module's, and any task may call
  * restart_syscall() while its restart block has it, even one it forked:
@@ -56,6 +59,10 @@
 #include <asm/unistd.h>
 #ifdef CONFIG_IA32_EMULATION
 #include <asm/unistd_32_ia32.h>
+#endif
+
+#ifdef CONFIG_X86_X32_ABI
+#include <asm/unistd_64_x32.h>
 #endif
 
 #include "cpt_compat.h"
@@ -169,7 +176,7 @@ static bool cpt_timed_wait_syscall(struct task_struct *t, long nr)
 static bool cpt_timed_wait_blocked_in(struct task_struct *t)
 {
 	return !cpt_compat_syscall_32bit(t) &&
-	       cpt_timed_wait_syscall(t, task_pt_regs(t)->orig_ax);
+	       cpt_timed_wait_syscall(t, cpt_compat_syscall_nr(task_pt_regs(t)));
 }
 
 /* Whether nr, a 32-bit syscall's number, is one of these waits. */
@@ -188,16 +195,60 @@ static bool cpt_timed_wait_compat_syscall(long nr)
 	return false;
 }
 
-/* Whether t, blocked, is in one of these waits as a 32-bit syscall. */
+/*
+ * The 64-bit number of the wait whose x32 syscall regs are in, or -1 if
+ * they are no x32 syscall of these waits.
+ */
+static long cpt_timed_wait_x32_syscall(const struct pt_regs *regs)
+{
+#ifdef CONFIG_X86_X32_ABI
+	if (!cpt_compat_syscall_x32(regs))
+		return -1;
+	switch (cpt_compat_syscall_nr(regs) & ~__X32_SYSCALL_BIT) {
+	case __NR_epoll_wait:
+		return __NR_epoll_wait;
+	case __NR_epoll_pwait:
+		return __NR_epoll_pwait;
+	case __NR_epoll_pwait2:
+		return __NR_epoll_pwait2;
+	case __NR_x32_rt_sigtimedwait:
+		return __NR_rt_sigtimedwait;
+	}
+#endif
+	return -1;
+}
+
+/* Whether t, blocked, is in one of these waits as a 32-bit or an x32 syscall. */
 static bool cpt_timed_wait_blocked_compat(struct task_struct *t)
 {
-	return cpt_compat_syscall_32bit(t) &&
-	       cpt_timed_wait_compat_syscall(task_pt_regs(t)->orig_ax);
+	const struct pt_regs *regs = task_pt_regs(t);
+
+	if (cpt_compat_syscall_32bit(t))
+		return cpt_timed_wait_compat_syscall(cpt_compat_syscall_nr(regs));
+	return cpt_timed_wait_x32_syscall(regs) >= 0;
+}
+
+/* How the compat syscall numbered nr (cpt_timed_wait_seen's compat_nr) was made. */
+const char *cpt_timed_wait_abi(long nr)
+{
+#ifdef CONFIG_X86_X32_ABI
+	if (nr & __X32_SYSCALL_BIT)
+		return "an x32";
+#endif
+	return "a 32-bit";
 }
 
 /* The name of syscall nr (compat: a 32-bit one) if it is one of these waits. */
 const char *cpt_timed_wait_name(long nr, bool compat)
 {
+#ifdef CONFIG_X86_X32_ABI
+	if (compat && (nr & __X32_SYSCALL_BIT)) {
+		nr &= ~__X32_SYSCALL_BIT;
+		if (nr == __NR_x32_rt_sigtimedwait)
+			return "rt_sigtimedwait()";
+		compat = false;	/* the others have the 64-bit numbers */
+	}
+#endif
 #ifdef CONFIG_IA32_EMULATION
 	if (compat) {
 		switch (nr) {
@@ -244,7 +295,7 @@ void cpt_timed_wait_probe(struct task_struct *t, struct cpt_timed_wait_seen *see
 					      &nvcsw);
 	if (!seen->seen && cpt_compat_timed_sleeper(t, cpt_timed_wait_blocked_compat,
 						    &seen->deadline, &nvcsw)) {
-		seen->compat_nr = task_pt_regs(t)->orig_ax;
+		seen->compat_nr = cpt_compat_syscall_nr(task_pt_regs(t));
 		seen->compat = true;
 	}
 }
@@ -264,7 +315,7 @@ bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_
 
 	if (!seen->seen || in_compat_syscall())
 		return false;
-	switch (regs->orig_ax) {
+	switch (cpt_compat_syscall_nr(regs)) {
 	case __NR_restart_syscall:
 		/* cpt's restart, interrupted: its block is as it was */
 		return cpt_timed_wait_of(&current->restart_block);
@@ -297,21 +348,22 @@ bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_
 
 /*
  * Whether t's syscall (current's in its task work, or that of t asleep)
- * is one of these waits, as a 64-bit or a 32-bit syscall, and with a
- * timeout: a negative epoll timeout, or no timespec, is none; cpt's
+ * is one of these waits, as a 64-bit, a 32-bit or an x32 syscall, and
+ * with a timeout: a negative epoll timeout, or no timespec, is none; cpt's
  * restart of one has one.
  */
 static enum cpt_timed_wait_timeout cpt_timed_wait_timeout_of(struct task_struct *t,
 							     const struct pt_regs *regs)
 {
+	long nr = cpt_compat_syscall_nr(regs);
 	bool timed;
 
 	if (cpt_compat_syscall_32bit(t)) {
-		if (!cpt_timed_wait_compat_syscall(regs->orig_ax))
+		if (!cpt_timed_wait_compat_syscall(nr))
 			return CPT_TIMED_WAIT_NONE;
 #ifdef CONFIG_IA32_EMULATION
 		/* ebx, ecx, edx, esi, edi, ebp: the timeout is the 4th (sigtimedwait: 3rd) */
-		switch (regs->orig_ax) {
+		switch (nr) {
 		case __NR_ia32_epoll_wait:
 		case __NR_ia32_epoll_pwait:
 			timed = (int)regs->si >= 0;
@@ -326,7 +378,13 @@ static enum cpt_timed_wait_timeout cpt_timed_wait_timeout_of(struct task_struct 
 		return timed ? CPT_TIMED_WAIT_TIMED : CPT_TIMED_WAIT_UNTIMED;
 #endif
 	}
-	switch (regs->orig_ax) {
+	/* x32: the 64-bit registers; any other x32 call is none of these waits */
+	if (cpt_compat_syscall_x32(regs)) {
+		nr = cpt_timed_wait_x32_syscall(regs);
+		if (nr < 0)
+			return CPT_TIMED_WAIT_NONE;
+	}
+	switch (nr) {
 	case __NR_epoll_wait:
 	case __NR_epoll_pwait:
 		timed = (int)regs->r10 >= 0;

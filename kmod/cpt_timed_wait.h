@@ -12,8 +12,8 @@ struct task_struct;
 /*
  * What the freeze saw of its target before waking it: blocked in a timed
  * epoll_wait() or sigtimedwait() (or cpt's restart of one) until deadline;
- * or (compat) blocked in one of them as a 32-bit syscall, numbered
- * compat_nr, which cpt cannot resume.
+ * or (compat) blocked in one of them as a 32-bit or an x32 syscall,
+ * numbered compat_nr, which cpt cannot resume.
  */
 struct cpt_timed_wait_seen {
 	bool seen;
@@ -48,6 +48,7 @@ void cpt_timed_wait_probe(struct task_struct *t, struct cpt_timed_wait_seen *see
 bool cpt_timed_wait_arm(const struct pt_regs *regs, const struct cpt_timed_wait_seen *seen);
 enum cpt_timed_wait_timeout cpt_timed_wait_timeout(struct task_struct *t);
 const char *cpt_timed_wait_name(long nr, bool compat);
+const char *cpt_timed_wait_abi(long nr);
 const struct cpt_timed_wait *cpt_timed_wait_of(const struct restart_block *rb);
 void cpt_timed_wait_load(const struct cpt_timed_wait *w);
 void cpt_timed_wait_exit(void);

@@ -22,7 +22,22 @@
  *                    datagram socket, SO_RCVTIMEO 30 s
  *   unix-connect     connect() with SO_SNDTIMEO 30 s to a unix listener
  *                    of backlog 0 whose queue is full, until main accepts
- * and at DIR/go main writes, drains and connects what they wait for.
+ *   recvmmsg-part    recvmmsg() of 2 datagrams on a unix datagram socket,
+ *                    SO_RCVTIMEO 30 s, with one there: it waits for the
+ *                    second. Woken, it returns 1, as for a signal, and
+ *                    must then get the second from its next call (the
+ *                    kernel leaves the wait's EINTR in sk_err for it)
+ *   send-partial     send() of 4 MiB on a unix stream socket, SO_SNDTIMEO
+ *                    30 s, that queued part and waits for room: it may
+ *                    return a short count (as for a signal), never EINTR,
+ *                    and the thread sends the rest
+ *   tcp-send-partial the same on TCP
+ *   x32-recv         recvfrom() as an x32 syscall on a unix datagram
+ *                    socket, SO_RCVTIMEO 30 s; not made if the kernel runs
+ *                    no x32 syscalls (Debian's needs syscall.x32=y): the
+ *                    check says so
+ * and at DIR/go main writes, drains, reads (the partial sends' 4 MiB,
+ * checked byte by byte) and connects what they wait for.
  *
  * eintr_waits DIR waits: io_getevents() on AIO contexts: aio-data (a 30 s
  * timeout) and aio-untimed (none) get the completion of a read main
@@ -37,6 +52,12 @@
  * end with EALREADY, so the checkpoint must let it end by itself, with
  * EINPROGRESS after 4 s.
  *
+ * eintr_waits DIR x32-wait: an x32 epoll_wait() with a 30 s timeout on a
+ * pipe main writes at DIR/go. cpt cannot resume an x32 timed wait: the
+ * checkpoint must be refused before it wakes it, and the wait must end
+ * with the event. Where the kernel runs no x32 syscalls, READY says
+ * x32-off and the check that nothing was made.
+ *
  * Prints READY once every thread shows its syscall in /proc.
  */
 #include <arpa/inet.h>
@@ -49,6 +70,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/sem.h>
 #include <sys/socket.h>
@@ -70,6 +92,11 @@
 #define IA32_RECVFROM 371 /* asm/unistd_32.h */
 #define IA32_IPC 117
 #define IPC_SEMOP 1 /* linux/ipc.h: ipc()'s call */
+#define X32_BIT 0x40000000L /* asm/unistd.h: __X32_SYSCALL_BIT */
+#define X32_RECVFROM (X32_BIT | 517)
+#define X32_GETPID (X32_BIT | 39)
+#define X32_EPOLL_WAIT (X32_BIT | 232)
+#define PARTIAL_LEN (4 << 20)
 
 enum kind {
 	RECV_DATA,
@@ -87,14 +114,20 @@ enum kind {
 	COMPAT_SEM,
 	CONNECT,
 	UNIX_CONNECT,
+	RECVMMSG_PART,
+	SEND_PARTIAL,
+	TCP_SEND_PARTIAL,
+	X32_RECV,
+	X32_WAIT,
 	KINDS
 };
 
 static const char *const names[KINDS] = {
-	"recv-data",	 "recv-timeout", "tcp-recv",	 "send-full",
-	"tcp-send-full", "accept",	 "compat-recv",	 "aio-data",
-	"aio-untimed",	 "aio-timeout",	 "sem-data",	 "sem-timeout",
-	"compat-sem",	 "connect",	 "unix-connect",
+	"recv-data",	 "recv-timeout",     "tcp-recv",     "send-full",
+	"tcp-send-full", "accept",	     "compat-recv",  "aio-data",
+	"aio-untimed",	 "aio-timeout",	     "sem-data",     "sem-timeout",
+	"compat-sem",	 "connect",	     "unix-connect", "recvmmsg-part",
+	"send-partial",	 "tcp-send-partial", "x32-recv",     "x32-wait",
 };
 
 struct waiter {
@@ -110,6 +143,13 @@ struct waiter {
 	int err;
 	long long took_ms;
 	int used;
+	long first; /* recvmmsg-part, send-partial: what the first call returned */
+	int first_err;
+	char got[2][8]; /* recvmmsg-part's datagrams */
+	pthread_t thread;
+	int joined;
+	char read[128]; /* what its peer read (send-partial) */
+	int read_ok;
 };
 
 static struct waiter w[KINDS];
@@ -118,6 +158,7 @@ static struct sockaddr_un listen_addr;
 static struct sockaddr_un full_addr; /* unix-connect's listener */
 static struct sockaddr_in connect_addr;
 static int aio_file;
+static int setup_mode_sockets;
 
 static long long real_ms(void)
 {
@@ -158,6 +199,64 @@ static long compat_semop(int sem, struct sembuf *sops)
 		       "c"((long)sem), "d"(1L), "S"(0L), "D"(sops)
 		     : "memory", "r8", "r9", "r10", "r11");
 	return ret;
+}
+
+/* An x32 syscall from this 64-bit process: the same registers, the number marked. */
+static long x32_syscall(long nr, long a, long b, long c, long d, long e)
+{
+	register long r10 __asm__("r10") = d;
+	register long r8 __asm__("r8") = e;
+	register long r9 __asm__("r9") = 0;
+	long ret;
+
+	asm volatile("syscall"
+		     : "=a"(ret)
+		     : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8),
+		       "r"(r9)
+		     : "rcx", "r11", "memory");
+	return ret;
+}
+
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i * 7 % 251);
+}
+
+/* recvmmsg-part: a batch of 2 with one there; then the rest, if it came back short. */
+static void recv_batch(struct waiter *x)
+{
+	struct iovec iov[2] = { { x->got[0], 7 }, { x->got[1], 7 } };
+	struct mmsghdr vec[2];
+	int i, n;
+
+	memset(vec, 0, sizeof(vec));
+	for (i = 0; i < 2; i++) {
+		vec[i].msg_hdr.msg_iov = &iov[i];
+		vec[i].msg_hdr.msg_iovlen = 1;
+	}
+	x->first = n = recvmmsg(x->fd, vec, 2, 0, NULL);
+	x->first_err = n < 0 ? errno : 0;
+	x->ret = n;
+	if (n == 1) {
+		n = recvmmsg(x->fd, vec + 1, 1, 0, NULL);
+		x->ret = n < 0 ? n : 1 + n;
+	}
+}
+
+/* send-partial: 4 MiB, the rest after a short count. */
+static void send_all(struct waiter *x)
+{
+	static unsigned char data[PARTIAL_LEN];
+	size_t sent = 0, i;
+	ssize_t n;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = pattern(i);
+	x->first = n = send(x->fd, data, sizeof(data), 0);
+	x->first_err = n < 0 ? errno : 0;
+	while (n > 0 && (sent += n) < sizeof(data))
+		n = send(x->fd, data + sent, sizeof(data) - sent, 0);
+	x->ret = n < 0 ? n : (long)sent;
 }
 
 static long getevents(aio_context_t ctx, long ms)
@@ -234,6 +333,26 @@ static void *wait_thread(void *arg)
 	case UNIX_CONNECT:
 		x->ret = connect(x->fd, (struct sockaddr *)&full_addr,
 				 sizeof(full_addr));
+		break;
+	case RECVMMSG_PART:
+		recv_batch(x);
+		break;
+	case SEND_PARTIAL:
+	case TCP_SEND_PARTIAL:
+		send_all(x);
+		break;
+	case X32_RECV:
+	case X32_WAIT:
+		if (x->kind == X32_RECV)
+			x->ret = x32_syscall(X32_RECVFROM, x->fd,
+					     (long)low + 2048, 64, 0, 0);
+		else
+			x->ret = x32_syscall(X32_EPOLL_WAIT, x->fd,
+					     (long)low + 2048, 1, LONG_MS, 0);
+		if (x->ret < 0) {
+			errno = -x->ret;
+			x->ret = -1;
+		}
 		break;
 	default:
 		break;
@@ -374,6 +493,26 @@ static int setup_sockets(const char *dir)
 	    set_timeout(sp[0], SO_RCVTIMEO, LONG_MS) ||
 	    add(COMPAT_RECV, sp[0], sp[1], IA32_RECVFROM))
 		return -1;
+	if (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) ||
+	    set_timeout(sp[0], SO_RCVTIMEO, LONG_MS) ||
+	    write(sp[1], "one", 4) != 4 ||
+	    add(RECVMMSG_PART, sp[0], sp[1], SYS_recvmmsg))
+		return -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) ||
+	    set_timeout(sp[0], SO_SNDTIMEO, LONG_MS) ||
+	    set_timeout(sp[1], SO_RCVTIMEO, LONG_MS) ||
+	    add(SEND_PARTIAL, sp[0], sp[1], SYS_sendto))
+		return -1;
+	if (tcp_pair(&a, &b) || set_timeout(a, SO_SNDTIMEO, LONG_MS) ||
+	    set_timeout(b, SO_RCVTIMEO, LONG_MS) ||
+	    add(TCP_SEND_PARTIAL, a, b, SYS_sendto))
+		return -1;
+	/* x32 off: -ENOSYS at once, nothing to wait in */
+	if (x32_syscall(X32_GETPID, 0, 0, 0, 0, 0) == getpid() &&
+	    (socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) ||
+	     set_timeout(sp[0], SO_RCVTIMEO, LONG_MS) ||
+	     add(X32_RECV, sp[0], sp[1], X32_RECVFROM)))
+		return -1;
 	return 0;
 }
 
@@ -406,6 +545,23 @@ static int setup_waits(const char *dir)
 	return 0;
 }
 
+/* x32-wait: an epoll on a pipe, if the kernel runs x32 syscalls. */
+static int setup_x32_wait(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	int ep, p[2];
+
+	if (x32_syscall(X32_GETPID, 0, 0, 0, 0, 0) != getpid())
+		return 0;
+	low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	ep = epoll_create1(0);
+	if (low == MAP_FAILED || ep < 0 || pipe(p) ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev))
+		return -1;
+	return add(X32_WAIT, ep, p[1], X32_EPOLL_WAIT);
+}
+
 /* A listener of backlog 0 holding one connection: it drops every SYN. */
 static int setup_connect(void)
 {
@@ -435,6 +591,34 @@ static int blocked(const struct waiter *x)
 	return syscall_of_thread(x->tid) == x->nr;
 }
 
+/* A partial send's peer: reads its 4 MiB, checked byte by byte, then nothing more. */
+static void read_all(enum kind k)
+{
+	static unsigned char buf[65536];
+	struct waiter *x = &w[k];
+	size_t got = 0, bad = 0, i;
+	ssize_t n = 0;
+
+	if (!x->used)
+		return;
+	while (got < PARTIAL_LEN) {
+		n = recv(x->peer, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		for (i = 0; i < (size_t)n; i++)
+			bad += buf[i] != pattern(got + i);
+		got += n;
+	}
+	pthread_join(x->thread, NULL);
+	x->joined = 1;
+	if (got == PARTIAL_LEN)
+		n = recv(x->peer, buf, sizeof(buf), MSG_DONTWAIT);
+	snprintf(x->read, sizeof(x->read),
+		 "read %zu bytes (%zu wrong), then %zd (%s)", got, bad, n,
+		 n < 0 ? strerror(errno) : "more data");
+	x->read_ok = got == PARTIAL_LEN && !bad && n < 0 && errno == EAGAIN;
+}
+
 /* What main does at go: what each thread waits for. */
 static void give(void)
 {
@@ -461,6 +645,16 @@ static void give(void)
 			check("give", 0, "connect to the listener: %s",
 			      strerror(errno));
 	}
+	if (w[X32_WAIT].used && write(w[X32_WAIT].peer, "x", 1) != 1)
+		check("give", 0, "write x32-wait's pipe: %s", strerror(errno));
+	if (w[X32_RECV].used && write(w[X32_RECV].peer, "hello", 5) != 5)
+		check("give", 0, "write x32-recv's peer: %s", strerror(errno));
+	if (w[RECVMMSG_PART].used &&
+	    write(w[RECVMMSG_PART].peer, "two", 4) != 4)
+		check("give", 0, "write recvmmsg-part's peer: %s",
+		      strerror(errno));
+	read_all(SEND_PARTIAL);
+	read_all(TCP_SEND_PARTIAL);
 	if (w[UNIX_CONNECT].used &&
 	    accept(w[UNIX_CONNECT].peer, NULL, NULL) < 0)
 		check("give", 0, "accept on unix-connect's listener: %s",
@@ -475,6 +669,12 @@ static void give(void)
 	if (w[SEM_DATA].used &&
 	    semop(w[SEM_DATA].sem, &(struct sembuf){ 0, 2, 0 }, 1))
 		check("give", 0, "semop +2: %s", strerror(errno));
+}
+
+static void x32_off(enum kind k)
+{
+	check(names[k], 1,
+	      "not made: this kernel runs no x32 syscalls (ENOSYS; Debian's needs syscall.x32=y)");
 }
 
 /* What x's call must have returned. */
@@ -522,6 +722,29 @@ static void judge(const struct waiter *x)
 		break;
 	case UNIX_CONNECT:
 		break;
+	case RECVMMSG_PART:
+		check(names[x->kind],
+		      x->first == 1 && x->ret == 2 &&
+			      !strcmp(x->got[0], "one") &&
+			      !strcmp(x->got[1], "two"),
+		      "recvmmsg() of 2 returned %ld (%s), then in all %ld (%s): got \"%s\", \"%s\"",
+		      x->first, strerror(x->first_err), x->ret,
+		      strerror(x->err), x->got[0], x->got[1]);
+		return;
+	case SEND_PARTIAL:
+	case TCP_SEND_PARTIAL:
+		check(names[x->kind],
+		      x->first > 0 && x->ret == PARTIAL_LEN && x->read_ok,
+		      "send() of %d bytes returned %ld (%s) first, then %ld in all (%s); its peer %s",
+		      PARTIAL_LEN, x->first, strerror(x->first_err), x->ret,
+		      strerror(x->err), x->read);
+		return;
+	case X32_RECV:
+		want = 5;
+		break;
+	case X32_WAIT:
+		want = 1;
+		break;
 	default:
 		return;
 	}
@@ -539,24 +762,27 @@ static void judge(const struct waiter *x)
 
 int main(int argc, char **argv)
 {
-	pthread_t threads[KINDS];
 	int ready, setup = -1;
 	enum kind k;
 
-	if (argc == 3 && !strcmp(argv[2], "sockets"))
+	setup_mode_sockets = argc == 3 && !strcmp(argv[2], "sockets");
+	if (setup_mode_sockets)
 		setup = setup_sockets(argv[1]);
 	else if (argc == 3 && !strcmp(argv[2], "waits"))
 		setup = setup_waits(argv[1]);
 	else if (argc == 3 && !strcmp(argv[2], "connect"))
 		setup = setup_connect();
+	else if (argc == 3 && !strcmp(argv[2], "x32-wait"))
+		setup = setup_x32_wait();
 	if (setup) {
-		check("setup", 0, "eintr_waits DIR sockets|waits|connect: %s",
+		check("setup", 0,
+		      "eintr_waits DIR sockets|waits|connect|x32-wait: %s",
 		      strerror(errno));
 		return 1;
 	}
 	for (k = 0; k < KINDS; k++)
 		if (w[k].used &&
-		    pthread_create(&threads[k], NULL, wait_thread, &w[k]))
+		    pthread_create(&w[k].thread, NULL, wait_thread, &w[k]))
 			return check("setup", 0, "pthread_create"), 1;
 	do {
 		nap();
@@ -570,16 +796,23 @@ int main(int argc, char **argv)
 			ready &= !w[k].used || (w[k].tid && blocked(&w[k]));
 		}
 	} while (!ready);
-	printf("READY\n");
+	printf("READY%s\n", !strcmp(argv[2], "x32-wait") && !w[X32_WAIT].used ?
+				    " x32-off" :
+				    "");
 	fflush(stdout);
 	wait_in(argv[1], "go", WAIT_FOREVER);
 	give();
 	for (k = 0; k < KINDS; k++) {
 		if (!w[k].used)
 			continue;
-		pthread_join(threads[k], NULL);
+		if (!w[k].joined)
+			pthread_join(w[k].thread, NULL);
 		judge(&w[k]);
 	}
+	if (setup_mode_sockets && !w[X32_RECV].used)
+		x32_off(X32_RECV);
+	if (!strcmp(argv[2], "x32-wait") && !w[X32_WAIT].used)
+		x32_off(X32_WAIT);
 	/* SysV sets outlive the process: the guest's next rows must not see them */
 	for (k = SEM_DATA; k <= SEM_TIMEOUT; k++)
 		if (w[k].used)

@@ -20,6 +20,8 @@ export const COMPAT_CHECKS = [
   'shmem_zero',
   'sem_undo_list',
   'restart_block',
+  'x32_syscall',
+  'recvmmsg_err',
   'timed_sleeper',
   'fdinfo_eventfd',
   'fdinfo_signalfd',

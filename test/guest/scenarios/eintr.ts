@@ -7,7 +7,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import type { Scenario, ScenarioContext } from './scenario.js';
+import { shell } from './rows.js';
+import type { Scenario, ScenarioContext, Workload } from './scenario.js';
 
 /** What a checkpoint of the sockets workload may be refused for, until socket timeouts are saved. */
 const SOCKET_TIMEOUT_REFUSAL = /SO_RCVTIMEO|SO_SNDTIMEO/;
@@ -21,28 +22,43 @@ function messageOf(error: unknown): string {
  * that kills it and a restart; either may be refused only for `refusal`
  * (the tree then runs on). Then go: its threads check their calls.
  */
-async function waitsAcrossCheckpoints(context: ScenarioContext, row: string, mode: string, refusal?: RegExp): Promise<void> {
+async function waitsAcrossCheckpoints(
+  context: ScenarioContext,
+  row: string,
+  mode: string,
+  refusal?: RegExp,
+  program = 'eintr_waits',
+): Promise<void> {
   // Refused for the timeouts, not because a task was held until the freeze gave up.
   const ok = (failure: string | null): boolean =>
     failure === null || ((refusal?.test(failure) ?? false) && !failure.includes('did not stop'));
-  let workload = await context.startWorkload('eintr_waits', [context.dir, mode]);
+  rmSync(join(context.dir, 'go'), { force: true });
+  const workload = await context.startWorkload(program, [context.dir, mode]);
   const left = await context.checkpoint(workload.pid, 'leave-running');
   context.result(`${row}.leave-running`, ok(left), left ?? 'the tree was left running');
   const killed = await context.checkpoint(workload.pid, 'kill');
   context.result(`${row}.checkpoint`, ok(killed), killed ?? 'checkpointed and killed');
-  if (killed === null) {
+  await goOn(context, row, workload, killed === null);
+}
+
+/**
+ * The end of a workload's run: its restart if the checkpoint killed it,
+ * then go; its exit status and its RESULT lines under `prefix`.
+ */
+async function goOn(context: ScenarioContext, prefix: string, workload: Workload, killed: boolean): Promise<void> {
+  if (killed) {
     await workload.exited;
     try {
       workload = await context.restart(context.image);
     } catch (error: unknown) {
-      context.result(`${row}.exit-status`, false, `restart: ${messageOf(error)}`);
+      context.result(`${prefix}.exit-status`, false, `restart: ${messageOf(error)}`);
       return;
     }
   }
   context.go();
   const status = await workload.exited;
-  context.result(`${row}.exit-status`, status === 0, `the workload (${killed === null ? 'restarted' : 'left running'}) exited ${status}`);
-  context.relayResults(row);
+  context.result(`${prefix}.exit-status`, status === 0, `the workload (${killed ? 'restarted' : 'left running'}) exited ${status}`);
+  context.relayResults(prefix);
 }
 
 /** A connect() with SO_SNDTIMEO to a listener that drops SYNs, across a checkpoint leaving it running. */
@@ -61,9 +77,69 @@ async function connectHeld(context: ScenarioContext): Promise<void> {
   context.relayResults('eintr-sockets');
 }
 
+/**
+ * An x32 epoll_wait() with a timeout, which cpt cannot resume: refused
+ * before it is woken, the wait going on. Where the kernel runs no x32
+ * syscalls (READY says x32-off), the checkpoint must just succeed.
+ */
+async function x32Wait(context: ScenarioContext): Promise<void> {
+  rmSync(join(context.dir, 'go'), { force: true });
+  const workload = await context.startWorkload('eintr_waits', [context.dir, 'x32-wait']);
+  const off = workload.ready.includes('x32-off');
+  const failure = await context.checkpoint(workload.pid, 'leave-running');
+  context.result(
+    'eintr-sockets.x32-wait-refused',
+    off ? failure === null : (failure ?? '').includes('asleep in an x32 epoll_wait() with a timeout'),
+    failure ?? (off ? 'this kernel runs no x32 syscalls: the checkpoint succeeded' : 'the checkpoint succeeded'),
+  );
+  context.go();
+  const status = await workload.exited;
+  context.result('eintr-sockets.x32-wait-exit-status', status === 0, `the workload exited ${status}`);
+  context.relayResults('eintr-sockets');
+}
+
 async function sockets(context: ScenarioContext): Promise<void> {
   await waitsAcrossCheckpoints(context, 'eintr-sockets', 'sockets', SOCKET_TIMEOUT_REFUSAL);
   await connectHeld(context);
+  await x32Wait(context);
+}
+
+/**
+ * eintr_held cork: a checkpoint with `disposition` waits for the send the
+ * freeze holds (its helper ends it once the freeze is under way), then the
+ * restart if killed; the corked datagram must come out once.
+ */
+async function corkHeld(context: ScenarioContext, disposition: 'leave-running' | 'kill'): Promise<void> {
+  const prefix = `eintr-held.cork-${disposition}`;
+  rmSync(join(context.dir, 'go'), { force: true });
+  const workload = await context.startWorkload('eintr_held', [context.dir, 'cork']);
+  const failure = await context.checkpoint(workload.pid, disposition);
+  context.result(`${prefix}.checkpoint`, failure === null, failure ?? 'the checkpoint waited for the held send');
+  await goOn(context, prefix, workload, failure === null && disposition === 'kill');
+}
+
+/** eintr_held cork-stuck: a held send that outlasts the freeze's 10 s fails the checkpoint, naming the thread; it then ends well. */
+async function corkStuck(context: ScenarioContext): Promise<void> {
+  rmSync(join(context.dir, 'go'), { force: true });
+  const workload = await context.startWorkload('eintr_held', [context.dir, 'cork-stuck']);
+  const tid = workload.ready.trim();
+  const failure = await context.checkpoint(workload.pid, 'leave-running');
+  context.result(
+    'eintr-held.stuck.refused',
+    failure !== null && failure.includes(`pid ${tid} did not stop in 10 s`) && failure.includes('corked'),
+    failure ?? 'the checkpoint succeeded',
+  );
+  context.go();
+  const status = await workload.exited;
+  context.result('eintr-held.stuck.exit-status', status === 0, `the workload exited ${status}`);
+  context.relayResults('eintr-held.stuck');
+}
+
+async function held(context: ScenarioContext): Promise<void> {
+  await corkHeld(context, 'leave-running');
+  await corkHeld(context, 'kill');
+  await corkStuck(context);
+  await waitsAcrossCheckpoints(context, 'eintr-held.epoll', 'epoll-mutex', undefined, 'eintr_held');
 }
 
 const ACROSS = 'across a checkpoint leaving it running and one killing it (or their refusal) and the restart';
@@ -87,6 +163,14 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-sockets.accept': `an accept() with SO_RCVTIMEO returns the connection made after it, ${ACROSS}, not EINTR`,
       'eintr-sockets.compat-recv': `a 32-bit recvfrom() with SO_RCVTIMEO returns the data sent after it, ${ACROSS}, not EINTR`,
       'eintr-sockets.unix-connect': `a unix connect() with SO_SNDTIMEO to a full listener connects once it accepts, ${ACROSS}, not EINTR nor held by the freeze`,
+      'eintr-sockets.recvmmsg-part': `a recvmmsg() of 2 with SO_RCVTIMEO woken after its first datagram gets the second from its next call, ${ACROSS}, not the EINTR the kernel leaves in sk_err`,
+      'eintr-sockets.send-partial': `a send() of 4 MiB with SO_SNDTIMEO on a unix socket returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
+      'eintr-sockets.tcp-send-partial': `a send() of 4 MiB with SO_SNDTIMEO on TCP returns a count, short at most, never EINTR, ${ACROSS}; its peer reads every byte once`,
+      'eintr-sockets.x32-wait-refused':
+        'a checkpoint of an x32 epoll_wait() with a timeout is refused by name before it is woken (where the kernel runs x32 syscalls)',
+      'eintr-sockets.x32-wait-exit-status': 'the x32 epoll_wait() then ends well',
+      'eintr-sockets.x32-wait': 'the x32 epoll_wait() returns the event written after the refused checkpoint, not EINTR',
+      'eintr-sockets.x32-recv': `an x32 recvfrom() with SO_RCVTIMEO returns the data sent after it, ${ACROSS}, not EINTR (where the kernel runs x32 syscalls)`,
       'eintr-sockets.connect-checkpoint': 'a checkpoint of a connect() with SO_SNDTIMEO waits for it to end, never waking it',
       'eintr-sockets.connect-exit-status': 'the connect() left running ends well',
       'eintr-sockets.connect':
@@ -110,4 +194,47 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-waits.sem-timeout': `a semtimedop() fails with EAGAIN after its whole timeout, ${ACROSS}, not EINTR`,
     },
   },
+  {
+    name: 'eintr-held',
+    run: { kind: 'custom', run: held },
+    timeoutSeconds: 180,
+    costSeconds: 20,
+    checks: {
+      ...corkChecks('leave-running', 'leaving it running'),
+      ...corkChecks('kill', 'killing it, and the restart'),
+      'eintr-held.stuck.refused': 'a checkpoint of a corked send held past the freeze’s 10 s fails, naming the thread and its call',
+      'eintr-held.stuck.exit-status': 'the tree runs on after that failure',
+      'eintr-held.stuck.cork-send': 'the send the failed checkpoint held ends normally once its buffer frees, not with EINTR',
+      'eintr-held.stuck.cork-data': 'its corked datagram then comes out once, whole',
+      'eintr-held.epoll.leave-running':
+        'a checkpoint of a timed epoll_wait() waiting for the epoll’s mutex, held by a fault, waits rather than wake it',
+      'eintr-held.epoll.checkpoint': 'a checkpoint --kill of them then succeeds',
+      'eintr-held.epoll.exit-status': 'the restarted threads end well',
+      'eintr-held.epoll.epoll-holder': 'the epoll_wait() whose copy faulted returns its event, not EINTR',
+      'eintr-held.epoll.epoll-waiter': `the timed epoll_wait() kept off the epoll’s mutex returns the event written after it, ${ACROSS}, not EINTR`,
+    },
+  },
+  {
+    name: 'eintr-core',
+    run: shell('eintr', 'eintr_core'),
+    timeoutSeconds: 150,
+    costSeconds: 15,
+    checks: {
+      'eintr-core.judged':
+        'a checkpoint freezes a thread killed by a core dump in a partial recvmmsg() batch, asleep until the dump is over',
+      'eintr-core.checkpoint-ended': 'that checkpoint ends, whatever it answers, once the dump goes on',
+      'eintr-core.exited': 'the dumping process then ends',
+      'eintr-core.no-oops': "the thread's exit runs the freeze's work without its files and the kernel logs no BUG, Oops or WARNING",
+    },
+  },
 ];
+
+function corkChecks(disposition: 'leave-running' | 'kill', how: string): Record<string, string> {
+  const prefix = `eintr-held.cork-${disposition}`;
+  return {
+    [`${prefix}.checkpoint`]: `a checkpoint ${how} waits for a send the freeze holds (the first of a corked datagram, waiting for buffer)`,
+    [`${prefix}.exit-status`]: `the workload ends well after a checkpoint ${how}`,
+    [`${prefix}.cork-send`]: `the held send returns its length after a checkpoint ${how}, not EINTR`,
+    [`${prefix}.cork-data`]: `its corked datagram comes out once, whole, after a checkpoint ${how}`,
+  };
+}
