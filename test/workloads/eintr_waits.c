@@ -592,7 +592,7 @@ static int blocked(const struct waiter *x)
 }
 
 /* A partial send's peer: reads its 4 MiB, checked byte by byte, then nothing more. */
-static void read_all(enum kind k)
+static void read_partial_send(enum kind k)
 {
 	static unsigned char buf[65536];
 	struct waiter *x = &w[k];
@@ -653,8 +653,8 @@ static void give(void)
 	    write(w[RECVMMSG_PART].peer, "two", 4) != 4)
 		check("give", 0, "write recvmmsg-part's peer: %s",
 		      strerror(errno));
-	read_all(SEND_PARTIAL);
-	read_all(TCP_SEND_PARTIAL);
+	read_partial_send(SEND_PARTIAL);
+	read_partial_send(TCP_SEND_PARTIAL);
 	if (w[UNIX_CONNECT].used &&
 	    accept(w[UNIX_CONNECT].peer, NULL, NULL) < 0)
 		check("give", 0, "accept on unix-connect's listener: %s",
