@@ -7,7 +7,7 @@
 # The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
 # shellcheck disable=SC2016 # sh -c programs, single-quoted on purpose
 # shellcheck source=test/guest/shell/authimg.sh
-. "$0/authimg.sh" # lib.sh, checkpoint_counter, cptctl_batch, batch_status, batch_said, kill_restarted
+. "$0/authimg.sh" # lib.sh (counter_checkpointed), cptctl_batch, batch_status, batch_said, kill_restarted
 
 # From the JSON of images A ($1.json) and B ($2.json), both made under the
 # same key: A with its manifest changed ($1-MANIFEST.json), with B's
@@ -54,8 +54,8 @@ scenario_authrec() {
 	mkdir -p "$scratch/keys"
 	key=$scratch/keys/rec.key
 	cptctl_batch generate key generate "$key" ";" load key load "$key"
-	checkpoint_counter "$scratch/b.img"
-	checkpoint_counter "$scratch/a.img"
+	counter_checkpointed "$scratch/b.img"
+	counter_checkpointed "$scratch/a.img"
 	cptctl_batch a-json inspect "$scratch/a.img" --json ";" b-json inspect "$scratch/b.img" --json
 	cp "$scratch/a-json.out" "$scratch/a.img.json"
 	cp "$scratch/b-json.out" "$scratch/b.img.json"
