@@ -740,19 +740,12 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		cpt_ubuf_put(&ir.ub);
 		return ir.fd;
 	}
-	file = fget(ir.fd);
-	sock = file ? sock_from_file(file) : NULL;
-	if (!sock || sock->sk->sk_family != in->family || sock->sk->sk_type != in->type ||
-	    sock->sk->sk_protocol != in->protocol) {
-		/* Another file: not ours to close (cpt_fd_give_back()). */
-		if (file)
-			fput(file);
-		file = NULL;
-		cpt_note("the socket just made at fd %ld is not there: %s\n", ir.fd,
-			 "another task changed the restoring task's fd table");
+	file = cpt_sock_fget_made(ir.fd, in->family, in->type, in->protocol);
+	if (!file) {
 		ret = -EBADF;
 		goto out;
 	}
+	sock = sock_from_file(file);
 	ir.sk = sock->sk;
 	ir.file = file;
 	if (in->tcp.present)

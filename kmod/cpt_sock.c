@@ -582,10 +582,29 @@ out:
 	return ret;
 }
 
+/*
+ * The socket that socket() just made at the restoring task's fd, held; NULL
+ * (noted) if the fd holds another file now: not ours to close either
+ * (cpt_fd_give_back()).
+ */
+struct file *cpt_sock_fget_made(long fd, int family, int type, int protocol)
+{
+	struct file *file = fget(fd);
+	struct socket *sock = file ? sock_from_file(file) : NULL;
+
+	if (sock && sock->sk->sk_family == family && sock->sk->sk_type == type &&
+	    sock->sk->sk_protocol == protocol)
+		return file;
+	if (file)
+		fput(file);
+	cpt_note("the socket just made at fd %ld is not there: %s\n", fd,
+		 "another task changed the restoring task's fd table");
+	return NULL;
+}
+
 int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protocol,
 		  const char *what, const char *hint_eperm)
 {
-	struct socket *sock;
 	int ret;
 
 	ret = cpt_ubuf_get(&sr->ub, PAGE_SIZE);
@@ -599,19 +618,10 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 		sr->fd = -1;
 		return ret;
 	}
-	sr->file = fget(sr->fd);
-	sock = sr->file ? sock_from_file(sr->file) : NULL;
-	if (!sock || sock->sk->sk_family != family || sock->sk->sk_type != type ||
-	    sock->sk->sk_protocol != protocol) {
-		/* Another file: not ours to close (cpt_sock_made()). */
-		if (sr->file)
-			fput(sr->file);
-		sr->file = NULL;
-		cpt_note("the socket just made at fd %ld is not there: %s\n", sr->fd,
-			 "another task changed the restoring task's fd table");
+	sr->file = cpt_sock_fget_made(sr->fd, family, type, protocol);
+	if (!sr->file)
 		return -EBADF;
-	}
-	sr->sk = sock->sk;
+	sr->sk = sock_from_file(sr->file)->sk;
 	return 0;
 }
 

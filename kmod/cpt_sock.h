@@ -104,6 +104,7 @@ int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 valu
 /* An int option of SOL_SOCKET, set to value; a refusal noted, naming it as what. */
 int cpt_sock_set_int(struct cpt_sock_restore *sr, int name, const char *what, u32 value);
 /* A buffer size the user set (0: none), given back as it was. */
+struct file *cpt_sock_fget_made(long fd, int family, int type, int protocol);
 int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved);
 /*
  * The options of o (its buffer sizes, the rest), each with setsockopt() as
