@@ -8,7 +8,8 @@
 // line itself is not under test, so that node's start-up (about 3 s under
 // emulation) is paid once per boot, not twice per cycle; the shell
 // scenarios' other cptctl calls go through one more node for the boot
-// (cptctl-server.ts, lib.sh's cptctl_in). A scenario that
+// (cptctl-server.ts, lib.sh's cptctl_in), and those made as another user
+// through one node per caller (lib.sh's cptctl_as). A scenario that
 // hangs costs itself only: the driver shows `ps` and the kernel log's tail,
 // kills every process the scenario left, and goes on with the next.
 // Usage (in the guest, from the repository): node dist/test/guest/driver.js SCENARIO...
@@ -25,7 +26,7 @@ import { shellExitStatus } from '../../src/commands/restart/status.js';
 import { loadAddon } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 import type { CycleRun, Scenario, ScenarioContext, Workload } from './scenarios/scenario.js';
-import { CptctlServer } from './cptctl-server.js';
+import { CallerServers, CptctlServer } from './cptctl-server.js';
 import { scenarioNamed } from './scenarios/table.js';
 
 const addon = loadAddon();
@@ -33,6 +34,7 @@ const workloadDir = join(packageRoot, 'test', 'workloads', 'build');
 const shellDir = join(packageRoot, 'test', 'guest', 'shell');
 const scratchRoot = '/tmp/cpt-scenarios';
 const server = new CptctlServer('/tmp/cpt-driver');
+const callerServers = new CallerServers('/tmp/cpt-driver/callers');
 /**
  * How much slower than the stock guest kernel this one runs: vm/run
  * --debug-kernel (KASAN, lockdep) sets CPT_GUEST_TIME_SCALE, which stretches
@@ -163,7 +165,7 @@ function runShell(file: string, fn: string, environment: Readonly<Record<string,
   server.start();
   const child = spawn('/bin/sh', ['-c', script, shellDir], {
     cwd: packageRoot,
-    env: { ...process.env, ...environment, ...server.env },
+    env: { ...process.env, ...environment, ...server.env, cptctl_callers: callerServers.dir },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -384,12 +386,14 @@ async function runScenario(scenario: Scenario, kept: ReadonlyMap<number, string>
     clearTimeout(timer);
   }
   if (verdict === 'done') await roundTripImages(context, scenario.name, dir);
-  // cptctl_in's node goes on to the next scenario, unless this one was cut short in the middle of a call.
-  const serving = server.running;
-  const servingSince = serving === undefined ? undefined : startTimeOf(serving);
-  const left = await killLeftovers(
-    verdict === 'done' && serving !== undefined && servingSince !== undefined ? new Map([...kept, [serving, servingSince]]) : kept,
-  );
+  // cptctl_in's and cptctl_as's nodes go on to the next scenario, unless this one was cut short in the middle of a call.
+  const serving = verdict === 'done' ? [server.running ?? [], callerServers.running()].flat() : [];
+  const servingSince = serving.flatMap((pid): [number, string][] => {
+    const since = startTimeOf(pid);
+    return since === undefined ? [] : [[pid, since]];
+  });
+  const left = await killLeftovers(new Map([...kept, ...servingSince]));
+  callerServers.forgetEnded();
   if (left.length > 0) print(`# ${scenario.name} left processes behind, killed: ${left.join(' ')}`);
   ensureModuleLoaded();
   print(`SCENARIO-END ${scenario.name} ${verdict} ${((Date.now() - started) / 1000).toFixed(1)} ${detail}`);
@@ -401,6 +405,7 @@ async function main(): Promise<void> {
   const kept = processesNow();
   for (const scenario of scenarios) await runScenario(scenario, kept);
   await server.stop();
+  await callerServers.stop();
 }
 
 await main();
