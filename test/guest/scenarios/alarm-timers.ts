@@ -38,7 +38,7 @@ export const alarmTimerScenarios: readonly Scenario[] = [
     // Two node starts (one for root's cptctl calls, one for nobody's restart): 20.7 s of the guest's CPU
     // in a boot, 26.9 s with six (a loaded host: cost x0.77).
     timeoutSeconds: 150,
-    costSeconds: 10,
+    costSeconds: 5,
     checks: {
       'alarm-timers-user.checkpoint': 'root checkpoints a nobody process holding alarm timers it made with CAP_WAKE_ALARM, since dropped',
       'alarm-timers-user.inspect': 'cptctl inspect shows the alarm clocks, absolute expiries and timerfd settime flags',

@@ -168,7 +168,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-sockets',
     run: { kind: 'custom', run: sockets },
     timeoutSeconds: 120,
-    costSeconds: 19,
+    costSeconds: 10,
     checks: {
       'eintr-sockets.leave-running':
         'a checkpoint of threads blocked in socket calls with timeouts leaves them running, or is refused for the timeouts',
@@ -200,7 +200,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-waits',
     run: { kind: 'custom', run: (context) => waitsAcrossCheckpoints(context, 'eintr-waits', 'waits') },
     timeoutSeconds: 90,
-    costSeconds: 11,
+    costSeconds: 6,
     checks: {
       'eintr-waits.leave-running': 'a checkpoint of threads blocked in io_getevents() and semop() leaves them running',
       'eintr-waits.checkpoint': 'a checkpoint --kill of them succeeds',
@@ -217,7 +217,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-held',
     run: { kind: 'custom', run: held },
     timeoutSeconds: 180,
-    costSeconds: 20,
+    costSeconds: 19,
     checks: {
       ...corkChecks('leave-running', 'leaving it running'),
       ...corkChecks('kill', 'killing it, and the restart'),
@@ -237,7 +237,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-core',
     run: shell('eintr', 'eintr_core'),
     timeoutSeconds: 150,
-    costSeconds: 15,
+    costSeconds: 8,
     checks: {
       'eintr-core.judged':
         'a checkpoint freezes a thread killed by a core dump in a partial recvmmsg() batch, asleep until the dump is over',
