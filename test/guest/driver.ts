@@ -26,6 +26,7 @@ import { shellExitStatus } from '../../src/commands/restart/status.js';
 import { loadAddon } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 import type { CycleRun, Scenario, ScenarioContext, Workload } from './scenarios/scenario.js';
+import { X32_KERNEL_ARG } from './scenarios/scenario.js';
 import { CallerServers, CptctlServer } from './cptctl-server.js';
 import { scenarioNamed } from './scenarios/table.js';
 
@@ -360,6 +361,16 @@ async function runScenario(scenario: Scenario, kept: ReadonlyMap<number, string>
   const { run } = scenario;
   const started = Date.now();
   print(`SCENARIO-START ${scenario.name}`);
+  if (scenario.x32 === true) {
+    const booted = readText('/proc/cmdline').split(/\s+/).includes(X32_KERNEL_ARG);
+    context.result(
+      `${scenario.name}.x32-kernel`,
+      booted,
+      booted
+        ? `the kernel was booted with ${X32_KERNEL_ARG}`
+        : `its x32 checks need a kernel booted with ${X32_KERNEL_ARG} (vm/run: CPT_VM_APPEND=${X32_KERNEL_ARG})`,
+    );
+  }
   const work =
     run.kind === 'cycle'
       ? runCycle(context, scenario.name, run)

@@ -167,6 +167,8 @@ export const eintrScenarios: readonly Scenario[] = [
   {
     name: 'eintr-sockets',
     run: { kind: 'custom', run: sockets },
+    // Its x32-recv and x32-wait: tested only in a kernel that runs x32 syscalls.
+    x32: true,
     timeoutSeconds: 120,
     costSeconds: 10,
     checks: {
@@ -190,6 +192,7 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-sockets.x32-wait-exit-status': 'the x32 epoll_wait() then ends well',
       'eintr-sockets.x32-wait': 'the x32 epoll_wait() returns the event written after the refused checkpoint, not EINTR',
       'eintr-sockets.x32-recv': `an x32 recvfrom() with SO_RCVTIMEO returns the data sent after it, ${ACROSS}, not EINTR (where the kernel runs x32 syscalls)`,
+      'eintr-sockets.x32-kernel': 'its guest was booted with syscall.x32=y, so that the x32 checks are made',
       'eintr-sockets.connect-checkpoint': 'a checkpoint of a connect() with SO_SNDTIMEO waits for it to end, never waking it',
       'eintr-sockets.connect-exit-status': 'the connect() left running ends well',
       'eintr-sockets.connect':

@@ -114,4 +114,13 @@ export interface Scenario {
   readonly cli?: boolean;
   /** Leaves the guest changed for good (Yama's ptrace scope): runs last in its boot. */
   readonly last?: boolean;
+  /**
+   * Makes x32 syscalls, which Debian's 6.1 runs only when booted with
+   * X32_KERNEL_ARG: its boot boots so (test/helpers/guest-boot.ts), and the
+   * driver fails it (NAME.x32-kernel) in a guest booted without.
+   */
+  readonly x32?: boolean;
 }
+
+/** The guest kernel's argument that turns x32 syscalls on (Debian's; off by default). */
+export const X32_KERNEL_ARG = 'syscall.x32=y';

@@ -37,6 +37,7 @@ import { ptimerScenarios } from './ptimers.js';
 import { raceScenarios, raceTwoCpuScenarios } from './race.js';
 import { restoreCheckScenarios } from './restore-check.js';
 import type { Scenario } from './scenario.js';
+import { X32_KERNEL_ARG } from './scenario.js';
 import { seccompScenarios } from './seccomp.js';
 import { securityCredsScenarios } from './security-creds.js';
 import { securityFilesScenarios } from './security-files.js';
@@ -189,6 +190,15 @@ export function planBoots(
   }
   const order = (s: Scenario): number => (s.last === true ? scenarios.length : 0) + scenarios.indexOf(s);
   return plan.map((boot) => boot.sort((a, b) => order(a) - order(b)));
+}
+
+/**
+ * The guest kernel's arguments that a boot of these scenarios needs:
+ * X32_KERNEL_ARG if one of them makes x32 syscalls, so that all of the
+ * boot's rows run with x32 on.
+ */
+export function kernelArgsFor(boot: readonly Scenario[]): string[] {
+  return boot.some((s) => s.x32 === true) ? [X32_KERNEL_ARG] : [];
 }
 
 /** The guest's timeout for a boot: each scenario's own, and the boot's overhead. */
