@@ -20,6 +20,7 @@ import { join } from 'node:path';
 
 import { loadAddon } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
+import { logCall } from './profile.js';
 
 interface Cli {
   run(args: readonly string[]): Promise<number>;
@@ -135,6 +136,7 @@ function serve(requests: string, replies: string): Promise<void> {
       const [outPath, errPath, ...args] = lines.slice(1, count + 1);
       busy = true;
       let status: number;
+      const began = Date.now();
       try {
         status = await runTo(outPath ?? '', errPath ?? '', args);
       } catch (error: unknown) {
@@ -143,6 +145,7 @@ function serve(requests: string, replies: string): Promise<void> {
         status = 1;
       }
       busy = false;
+      logCall(Date.now() - began, args);
       writeSync(replyFd, `${status}\n`);
       if (ended) reap();
       await next();
