@@ -6,8 +6,11 @@
 // failed restart reaps every child of the node that ran it, which must
 // not wait for the driver's shells, and the roots that its restarts
 // --detach leave are its own children, which it reaps.
+// The calls made as another user (lib.sh's cptctl_as) go through one such
+// node per caller, which that caller's setpriv starts itself, from the
+// shell, the first time (CallerServers: what the driver keeps and ends).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -79,4 +82,65 @@ export class CptctlServer {
   get env(): Readonly<Record<string, string>> {
     return { cptctl_requests: this.requests, cptctl_replies: this.replies, cptctl_server: String(this.pid ?? '') };
   }
+}
+
+/**
+ * The nodes of lib.sh's cptctl_as calls, one per caller: each in its
+ * directory DIR/CALLER (its FIFOs, its pid, its log), made and started by
+ * the caller itself. DIR is everyone's (sticky, as /tmp): nobody makes its
+ * own there.
+ */
+export class CallerServers {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+    chmodSync(dir, 0o1777);
+  }
+
+  /** The pids of those that run. */
+  running(): number[] {
+    return this.pidFiles().flatMap(({ pid }) => (isServer(pid) ? [pid] : []));
+  }
+
+  /**
+   * Forgets those that no longer run (their pid files, which cptctl_as
+   * would otherwise trust with a pid given since to another process).
+   */
+  forgetEnded(): void {
+    for (const { file, pid } of this.pidFiles()) if (!isServer(pid)) rmSync(file, { force: true });
+  }
+
+  /** Ends them all, and waits until they are gone: none outlives the boot's scenarios. */
+  async stop(): Promise<void> {
+    const pids = this.running();
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    while (pids.some(isServer)) await sleep(20);
+    this.forgetEnded();
+  }
+
+  private pidFiles(): { file: string; pid: number }[] {
+    let callers: string[];
+    try {
+      callers = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    return callers.flatMap((caller) => {
+      const file = join(this.dir, caller, 'pid');
+      const pid = Number(readText(file).trim());
+      return existsSync(file) ? [{ file, pid }] : [];
+    });
+  }
+}
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** Whether pid runs cptctl-batch.js (a server of either kind), not another process given its pid since. */
+function isServer(pid: number): boolean {
+  return Number.isInteger(pid) && pid > 0 && readText(`/proc/${pid}/cmdline`).includes(BATCH);
 }

@@ -9,7 +9,7 @@
 // hours there, one of these under an hour); with SCENARIO..., those, in one
 // boot. Prints each scenario's end and its failed checks, then a line per
 // boot; exits 1 if anything failed. --plan only prints the boots.
-import { SCENARIOS, bootTimeoutSeconds, planBoots, scenarioNamed } from './scenarios/table.js';
+import { SCENARIOS, bootTimeoutSeconds, kernelArgsFor, planBoots, scenarioNamed } from './scenarios/table.js';
 import type { Scenario } from './scenarios/scenario.js';
 import { parseResults, runInGuest } from '../helpers/guest.js';
 
@@ -47,6 +47,7 @@ async function runBoot(index: number, count: number, boot: readonly Scenario[]):
   const run = await runInGuest(['node', 'dist/test/guest/driver.js', ...names], {
     timeoutSeconds: BOOT_SECONDS + TIME_SCALE * bootTimeoutSeconds(boot),
     debugKernel: true,
+    kernelArgs: kernelArgsFor(boot),
   });
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
   const ends = run.stdout.split('\n').filter((line) => line.startsWith('SCENARIO-END '));

@@ -8,9 +8,12 @@
 // line itself is not under test, so that node's start-up (about 3 s under
 // emulation) is paid once per boot, not twice per cycle; the shell
 // scenarios' other cptctl calls go through one more node for the boot
-// (cptctl-server.ts, lib.sh's cptctl_in). A scenario that
+// (cptctl-server.ts, lib.sh's cptctl_in), and those made as another user
+// through one node per caller (lib.sh's cptctl_as). A scenario that
 // hangs costs itself only: the driver shows `ps` and the kernel log's tail,
 // kills every process the scenario left, and goes on with the next.
+// With CPT_GUEST_PROFILE=1 in its environment, it says where each
+// scenario's time went (profile.ts: `# PROFILE` lines).
 // Usage (in the guest, from the repository): node dist/test/guest/driver.js SCENARIO...
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
@@ -25,14 +28,19 @@ import { shellExitStatus } from '../../src/commands/restart/status.js';
 import { loadAddon } from '../../src/native.js';
 import { packageRoot } from '../../src/package.js';
 import type { CycleRun, Scenario, ScenarioContext, Workload } from './scenarios/scenario.js';
-import { CptctlServer } from './cptctl-server.js';
+import { X32_KERNEL_ARG } from './scenarios/scenario.js';
+import { CallerServers, CptctlServer } from './cptctl-server.js';
 import { scenarioNamed } from './scenarios/table.js';
+import { Profile } from './profile.js';
+
+let profile = new Profile('');
 
 const addon = loadAddon();
 const workloadDir = join(packageRoot, 'test', 'workloads', 'build');
 const shellDir = join(packageRoot, 'test', 'guest', 'shell');
 const scratchRoot = '/tmp/cpt-scenarios';
 const server = new CptctlServer('/tmp/cpt-driver');
+const callerServers = new CallerServers('/tmp/cpt-driver/callers');
 /**
  * How much slower than the stock guest kernel this one runs: vm/run
  * --debug-kernel (KASAN, lockdep) sets CPT_GUEST_TIME_SCALE, which stretches
@@ -100,14 +108,16 @@ class Context implements ScenarioContext {
   }
 
   shell(file: string, fn: string, env: Readonly<Record<string, string>> = {}): Promise<void> {
-    return runShell(file, fn, {
-      ...env,
-      name: this.scenario.name,
-      scratch: this.dir,
-      img: this.image,
-      out: this.out,
-      pid: String(this.pid),
-    });
+    return profile.time('shell', () =>
+      runShell(file, fn, {
+        ...env,
+        name: this.scenario.name,
+        scratch: this.dir,
+        img: this.image,
+        out: this.out,
+        pid: String(this.pid),
+      }),
+    );
   }
 
   async startWorkload(program: string, args: readonly string[]): Promise<Workload> {
@@ -124,7 +134,7 @@ class Context implements ScenarioContext {
       over = true;
     });
     const readyLine = (): RegExpExecArray | null => /^READY ?(.*)$/m.exec(readText(this.out));
-    await waitUntil(() => over || readyLine() !== null, READY_MS);
+    await profile.time('ready', () => waitUntil(() => over || readyLine() !== null, READY_MS));
     const ready = readyLine();
     if (child.pid === undefined || ready === null) {
       child.kill('SIGKILL');
@@ -144,7 +154,7 @@ class Context implements ScenarioContext {
 
   async checkpoint(pid: number, disposition: 'leave-running' | 'kill'): Promise<string | null> {
     try {
-      await checkpoint({ pid, output: this.image, disposition }, { addon });
+      await profile.time('checkpoint', () => checkpoint({ pid, output: this.image, disposition }, { addon }));
       return null;
     } catch (error: unknown) {
       return errorMessage(error);
@@ -152,7 +162,7 @@ class Context implements ScenarioContext {
   }
 
   async restart(image: string): Promise<Workload> {
-    const restarted = await restart({ image }, { addon });
+    const restarted = await profile.time('restart', () => restart({ image }, { addon }));
     const exited = addon.waitForExit(restarted.pid).then(shellExitStatus);
     return { pid: restarted.pid, ready: '', exited };
   }
@@ -163,7 +173,7 @@ function runShell(file: string, fn: string, environment: Readonly<Record<string,
   server.start();
   const child = spawn('/bin/sh', ['-c', script, shellDir], {
     cwd: packageRoot,
-    env: { ...process.env, ...environment, ...server.env },
+    env: { ...process.env, ...environment, ...server.env, cptctl_callers: callerServers.dir },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   return new Promise((resolve, reject) => {
@@ -185,8 +195,10 @@ async function runCycle(context: Context, name: string, cycle: CycleRun): Promis
     process.kill(workload.pid, 'SIGKILL');
     return;
   }
-  await workload.exited;
-  await waitUntil(() => pidGone(workload.pid), READY_MS);
+  await profile.time('killed', async () => {
+    await workload.exited;
+    await waitUntil(() => pidGone(workload.pid), READY_MS);
+  });
   context.result(`${name}.checkpoint`, true, `image of ${statSync(context.image).size} bytes; the original was killed`);
   await cycle.between?.(context);
   await restartAndWait(context, name, cycle, '');
@@ -202,10 +214,10 @@ async function restartAndWait(context: Context, name: string, cycle: CycleRun, s
   let detail: string;
   let status: number | null = null;
   try {
-    const restarted = await restart({ image: context.image }, { addon });
+    const restarted = await profile.time('restart', () => restart({ image: context.image }, { addon }));
     if (cycle.poke === undefined) context.go();
     else process.kill(restarted.pid, cycle.poke.signal);
-    status = shellExitStatus(await addon.waitForExit(restarted.pid));
+    status = shellExitStatus(await profile.time('restarted-run', () => addon.waitForExit(restarted.pid)));
     detail = `restarted workload exited ${status}, expected ${expected}`;
   } catch (error: unknown) {
     detail = `restart failed: ${errorMessage(error)}`;
@@ -357,13 +369,25 @@ async function runScenario(scenario: Scenario, kept: ReadonlyMap<number, string>
   const context = new Context(scenario, dir);
   const { run } = scenario;
   const started = Date.now();
+  profile = new Profile(scenario.name);
   print(`SCENARIO-START ${scenario.name}`);
-  const work =
+  if (scenario.x32 === true) {
+    const booted = readText('/proc/cmdline').split(/\s+/).includes(X32_KERNEL_ARG);
+    context.result(
+      `${scenario.name}.x32-kernel`,
+      booted,
+      booted
+        ? `the kernel was booted with ${X32_KERNEL_ARG}`
+        : `its x32 checks need a kernel booted with ${X32_KERNEL_ARG} (vm/run: CPT_VM_APPEND=${X32_KERNEL_ARG})`,
+    );
+  }
+  const work = profile.time('work', () =>
     run.kind === 'cycle'
       ? runCycle(context, scenario.name, run)
       : run.kind === 'shell'
         ? context.shell(run.file, `scenario_${run.fn}`, run.env)
-        : run.run(context);
+        : run.run(context),
+  );
   const timedOut = Symbol('timeout');
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<typeof timedOut>((resolve) => {
@@ -383,15 +407,18 @@ async function runScenario(scenario: Scenario, kept: ReadonlyMap<number, string>
   } finally {
     clearTimeout(timer);
   }
-  if (verdict === 'done') await roundTripImages(context, scenario.name, dir);
-  // cptctl_in's node goes on to the next scenario, unless this one was cut short in the middle of a call.
-  const serving = server.running;
-  const servingSince = serving === undefined ? undefined : startTimeOf(serving);
-  const left = await killLeftovers(
-    verdict === 'done' && serving !== undefined && servingSince !== undefined ? new Map([...kept, [serving, servingSince]]) : kept,
-  );
+  if (verdict === 'done') await profile.time('roundtrip', () => roundTripImages(context, scenario.name, dir));
+  // cptctl_in's and cptctl_as's nodes go on to the next scenario, unless this one was cut short in the middle of a call.
+  const serving = verdict === 'done' ? [server.running ?? [], callerServers.running()].flat() : [];
+  const servingSince = serving.flatMap((pid): [number, string][] => {
+    const since = startTimeOf(pid);
+    return since === undefined ? [] : [[pid, since]];
+  });
+  const left = await profile.time('leftovers', () => killLeftovers(new Map([...kept, ...servingSince])));
+  callerServers.forgetEnded();
   if (left.length > 0) print(`# ${scenario.name} left processes behind, killed: ${left.join(' ')}`);
-  ensureModuleLoaded();
+  await profile.time('insmod', ensureModuleLoaded);
+  profile.report();
   print(`SCENARIO-END ${scenario.name} ${verdict} ${((Date.now() - started) / 1000).toFixed(1)} ${detail}`);
 }
 
@@ -401,6 +428,7 @@ async function main(): Promise<void> {
   const kept = processesNow();
   for (const scenario of scenarios) await runScenario(scenario, kept);
   await server.stop();
+  await callerServers.stop();
 }
 
 await main();

@@ -8,7 +8,8 @@ import { pathToFileURL } from 'node:url';
 import test from 'ava';
 
 import { packageRoot } from '../../src/package.js';
-import { BOOT_COUNT, SCENARIOS, SUITE_HEAD_START_SECONDS, bootTimeoutSeconds, planBoots } from './scenarios/table.js';
+import { X32_KERNEL_ARG } from './scenarios/scenario.js';
+import { BOOT_COUNT, SCENARIOS, SUITE_HEAD_START_SECONDS, bootTimeoutSeconds, kernelArgsFor, planBoots } from './scenarios/table.js';
 
 const plan = planBoots();
 
@@ -56,6 +57,12 @@ test('the boots share the cost out evenly, the last one less by the harness that
   const heaviest = Math.max(...costs);
   const costliest = Math.max(...SCENARIOS.map((s) => s.costSeconds));
   t.true(heaviest - Math.min(...costs) <= costliest, `boot costs ${costs.join(', ')}`);
+});
+
+test("the x32 rows run in one of npm test's boots, which boots with syscall.x32=y, and no other boot does", (t) => {
+  const x32Boots = plan.filter((boot) => boot.some((s) => s.x32 === true));
+  t.true(x32Boots.length >= 1, 'no boot of npm test runs an x32 row');
+  for (const boot of plan) t.is(kernelArgsFor(boot).includes(X32_KERNEL_ARG), x32Boots.includes(boot));
 });
 
 test('a scenario that tests the command line runs in shell', (t) => {

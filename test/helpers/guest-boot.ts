@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import test from 'ava';
 
 import type { Scenario } from '../guest/scenarios/scenario.js';
-import { HANGING_SCENARIO, TWO_CPU_SCENARIOS, bootTimeoutSeconds, planBoots } from '../guest/scenarios/table.js';
+import { HANGING_SCENARIO, TWO_CPU_SCENARIOS, bootTimeoutSeconds, kernelArgsFor, planBoots } from '../guest/scenarios/table.js';
 import type { CheckResult, GuestRun } from './guest.js';
 import { GUEST_TIMES_DIR, announceWideRun, describeRun, parseResults, runInGuest } from './guest.js';
 import { roundTripDirFor, roundTripsUnder } from './round-trips.js';
@@ -134,6 +134,7 @@ function defineBoot(label: string, scenarios: readonly Scenario[], caller: strin
       cpus,
       caller,
       env: { CPT_ROUNDTRIP_DIR: roundTripDir },
+      kernelArgs: kernelArgsFor(scenarios),
     });
     done = { run, roundTrips: await roundTripsUnder(roundTripDir) };
     rmSync(roundTripDir, { recursive: true, force: true });

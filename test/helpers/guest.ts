@@ -41,6 +41,8 @@ export interface GuestOptions {
   readonly caller?: string;
   /** More environment for vm/run, which passes its own on to CMD. */
   readonly env?: Readonly<Record<string, string>>;
+  /** More arguments for the guest kernel's command line, after the caller's CPT_VM_APPEND. */
+  readonly kernelArgs?: readonly string[];
 }
 
 function spawnCollecting(command: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<GuestRun> {
@@ -118,7 +120,10 @@ export async function runInGuest(command: readonly string[], options: GuestOptio
   if (options.debugKernel === true) args.push('--debug-kernel', '--kmemleak');
   args.push('--', ...command);
   const from = Date.now();
-  const run = await runInSlot(args, cpus, options.env ?? {}).finally(() => {
+  const kernelArgs = options.kernelArgs ?? [];
+  const append = [process.env['CPT_VM_APPEND'] ?? '', ...kernelArgs].join(' ').trim();
+  const env = { ...options.env, ...(kernelArgs.length > 0 ? { CPT_VM_APPEND: append } : {}) };
+  const run = await runInSlot(args, cpus, env).finally(() => {
     if (cpus > 1) wideRunDone();
   });
   if (options.caller !== undefined) noteTimes(options.caller, from, Date.now());

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { access, constants, copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 import test from 'ava';
 
@@ -77,6 +77,8 @@ test('bin/cptctl without dist/ asks for a build and exits 1', async (t) => {
     await writeFile(join(root, 'package.json'), '{"type": "module"}\n');
     const bin = join(root, 'bin', 'cptctl');
     await copyFile(CPTCTL, bin);
+    // The launcher's loader beside it, as in the package.
+    await copyFile(join(dirname(CPTCTL), 'load-bundle.mjs'), join(root, 'bin', 'load-bundle.mjs'));
     const { code, stderr } = await runBin(bin, ['--help']);
     t.is(code, 1);
     t.regex(stderr, /run `npm run build`/);

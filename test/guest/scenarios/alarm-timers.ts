@@ -35,10 +35,10 @@ export const alarmTimerScenarios: readonly Scenario[] = [
     name: 'alarm-timers-user',
     run: shell('alarm-timers', 'alarm_user'),
     cli: true,
-    // Two node starts (one for root's cptctl calls, one for nobody's restart): 20.7 s of the guest's CPU
-    // in a boot, 26.9 s with six (a loaded host: cost x0.77).
+    // Root's cptctl calls through cptctl_in, nobody's restart through cptctl_as (no node start of
+    // its own since da31827): 6.7 s in a boot of the cptctl_as rows (a loaded host).
     timeoutSeconds: 150,
-    costSeconds: 10,
+    costSeconds: 5,
     checks: {
       'alarm-timers-user.checkpoint': 'root checkpoints a nobody process holding alarm timers it made with CAP_WAKE_ALARM, since dropped',
       'alarm-timers-user.inspect': 'cptctl inspect shows the alarm clocks, absolute expiries and timerfd settime flags',

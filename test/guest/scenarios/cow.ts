@@ -14,7 +14,7 @@ export const cowScenarios: readonly Scenario[] = [
     run: cycle('cow_tree', inDir, { after: shellHook('cow', 'after_cow') }),
     // A 75 MB image: six processes' 12 MiB each, saved in full.
     timeoutSeconds: 120,
-    costSeconds: 7,
+    costSeconds: 8,
     checks: {
       'cow.exit-status': 'a parent, four children and a grandchild sharing private memory copy-on-write restart and end well',
       'cow.parent-content': "the parent's 3072 pages hold its words after the restart",

@@ -30,7 +30,7 @@ export const deletedNodesScenarios: readonly Scenario[] = [
     run: shell('deleted-nodes', 'deleted_nodes_user'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 7,
+    costSeconds: 2,
     checks: {
       'deleted-nodes-user.checkpoint': 'root checkpoints a nobody process holding a deleted /dev/null node root made',
       'deleted-nodes-user.no-mknod-refused':

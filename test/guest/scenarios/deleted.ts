@@ -31,7 +31,7 @@ export const deletedScenarios: readonly Scenario[] = [
     run: shell('deleted', 'user_service'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 2,
     checks: {
       'user-service.checkpoint': 'root checkpoints a service running as nobody that listens on a unix socket and holds a pty',
       'user-service.exit-status': 'the service restarted by root serves and ends well',
@@ -46,7 +46,7 @@ export const deletedScenarios: readonly Scenario[] = [
     run: shell('deleted', 'deleted_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'deleted-refused.cwd': 'a checkpoint of a process whose working directory is deleted is refused, naming it',
     },

@@ -167,8 +167,10 @@ export const eintrScenarios: readonly Scenario[] = [
   {
     name: 'eintr-sockets',
     run: { kind: 'custom', run: sockets },
+    // Its x32-recv and x32-wait: tested only in a kernel that runs x32 syscalls.
+    x32: true,
     timeoutSeconds: 120,
-    costSeconds: 19,
+    costSeconds: 10,
     checks: {
       'eintr-sockets.leave-running':
         'a checkpoint of threads blocked in socket calls with timeouts leaves them running, or is refused for the timeouts',
@@ -190,6 +192,7 @@ export const eintrScenarios: readonly Scenario[] = [
       'eintr-sockets.x32-wait-exit-status': 'the x32 epoll_wait() then ends well',
       'eintr-sockets.x32-wait': 'the x32 epoll_wait() returns the event written after the refused checkpoint, not EINTR',
       'eintr-sockets.x32-recv': `an x32 recvfrom() with SO_RCVTIMEO returns the data sent after it, ${ACROSS}, not EINTR (where the kernel runs x32 syscalls)`,
+      'eintr-sockets.x32-kernel': 'its guest was booted with syscall.x32=y, so that the x32 checks are made',
       'eintr-sockets.connect-checkpoint': 'a checkpoint of a connect() with SO_SNDTIMEO waits for it to end, never waking it',
       'eintr-sockets.connect-exit-status': 'the connect() left running ends well',
       'eintr-sockets.connect':
@@ -200,7 +203,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-waits',
     run: { kind: 'custom', run: (context) => waitsAcrossCheckpoints(context, 'eintr-waits', 'waits') },
     timeoutSeconds: 90,
-    costSeconds: 11,
+    costSeconds: 6,
     checks: {
       'eintr-waits.leave-running': 'a checkpoint of threads blocked in io_getevents() and semop() leaves them running',
       'eintr-waits.checkpoint': 'a checkpoint --kill of them succeeds',
@@ -217,7 +220,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-held',
     run: { kind: 'custom', run: held },
     timeoutSeconds: 180,
-    costSeconds: 20,
+    costSeconds: 19,
     checks: {
       ...corkChecks('leave-running', 'leaving it running'),
       ...corkChecks('kill', 'killing it, and the restart'),
@@ -237,7 +240,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-core',
     run: shell('eintr', 'eintr_core'),
     timeoutSeconds: 150,
-    costSeconds: 15,
+    costSeconds: 8,
     checks: {
       'eintr-core.judged':
         'a checkpoint freezes a thread killed by a core dump in a partial recvmmsg() batch, asleep until the dump is over',

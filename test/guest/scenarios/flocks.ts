@@ -28,7 +28,7 @@ export const flocksScenarios: readonly Scenario[] = [
     name: 'flocks',
     run: cycle('flocks', (dir) => ['tree', dir], { after: shellHook('flocks', 'inspect_locks') }),
     timeoutSeconds: 120,
-    costSeconds: 6,
+    costSeconds: 5,
     checks: {
       'flocks.exit-status': 'a tree holding flock(), POSIX and OFD locks and sealed memfds restarts and checks out',
       ...prefixed('flocks', LOCK_CHECKS),
@@ -43,7 +43,7 @@ export const flocksScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 180,
     // Was 6: 14.1 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 12,
+    costSeconds: 2,
     checks: {
       'flocks-user.checkpoint': 'nobody checkpoints its own tree holding locks and memfds',
       'flocks-user.exit-status': 'the tree restarted by nobody (with CAP_CHECKPOINT_RESTORE) exits well',
@@ -55,7 +55,7 @@ export const flocksScenarios: readonly Scenario[] = [
     run: shell('flocks', 'flocks_refused'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 3,
+    costSeconds: 4,
     checks: Object.fromEntries(
       (
         [

@@ -11,7 +11,7 @@ export const fownScenarios: readonly Scenario[] = [
     name: 'fown-sigio',
     run: cycle('fown', (dir) => ['sigio', dir], { after: shellHook('fown', 'after_sigio') }),
     timeoutSeconds: 150,
-    costSeconds: 8,
+    costSeconds: 5,
     checks: {
       'fown-sigio.checkpoint': 'a process with O_ASYNC pipes and a socket pair, owners and F_SETSIG signals is checkpointed',
       'fown-sigio.exit-status': 'the restarted process gets its SIGIO signals and ends well',

@@ -10,7 +10,7 @@ export const freezehangScenarios: readonly Scenario[] = [
     run: shell('freezehang', 'freeze_reshape'),
     cli: true,
     timeoutSeconds: 200,
-    costSeconds: 10,
+    costSeconds: 8,
     checks: {
       'freezehang.refused':
         'a checkpoint of a tree reshaped from outside during every freeze attempt gives up with EAGAIN naming the root (or ESRCH naming a task killed after the last attempt froze), within the 150 s cptctl is given',

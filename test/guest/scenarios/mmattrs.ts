@@ -41,7 +41,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'user'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 7,
+    costSeconds: 4,
     checks: {
       'mm-attrs-user.checkpoint': 'root checkpoints a nobody service with memory locked under RLIMIT_MEMLOCK',
       'mm-attrs-user.exit-status': 'the nobody service restarted by root checks its memory and ends well',
@@ -55,7 +55,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'subreaper_root'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 3,
+    costSeconds: 4,
     checks: {
       'mm-attrs-subreaper.checkpoint': 'root checkpoints a child subreaper whose child predates its becoming one',
       'mm-attrs-subreaper.sigterm': 'that subreaper, restarted and left waiting, dies of SIGTERM',

@@ -113,7 +113,7 @@ export const mutateScenarios: readonly Scenario[] = [
       mutants: 'mutate_netlink',
       count: MUTATE_NETLINK,
     },
-    depth(6, 19),
+    depth(7, 19),
     socketImageChecks('netlink', MUTATE_NETLINK),
   ),
   // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
@@ -125,13 +125,13 @@ export const mutateScenarios: readonly Scenario[] = [
       mutants: 'mutate_packet',
       count: MUTATE_PACKET,
     },
-    depth(12, 53),
+    depth(11, 53),
     socketImageChecks('packet', MUTATE_PACKET),
   ),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
   mutateScenario(
     { name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc', count: MUTATE_IPC },
-    depth(8, 14),
+    depth(6, 14),
     {
       'mutate-ipc.unmutated-restores': 'an image with SysV objects, a POSIX message queue and a pty restores',
       'mutate-ipc.mutants': `all ${countText(MUTATE_IPC)} mutants of that image are tried`,

@@ -77,7 +77,7 @@ export const objectScenarios: readonly Scenario[] = [
     // An inotify instance with a gap in its watch descriptors.
     run: cycle('inotify_watch', inDir, { after: shellHook('objects', 'inspect_inotify') }),
     timeoutSeconds: 90,
-    costSeconds: 11,
+    costSeconds: 8,
     checks: {
       'inotify.exit-status': 'an inotify instance restarts and ends well',
       'inotify.create-event': 'a directory watch reports a creation after the restart, under its wd',
@@ -110,7 +110,7 @@ export const objectScenarios: readonly Scenario[] = [
     run: shell('objects', 'semundo'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'semundo.refused': 'semaphore adjustments to undo at exit (SEM_UNDO) are refused, naming the pid',
       'semundo.alive': 'the refused process is still running',

@@ -10,7 +10,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'reopen_creds'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 6,
+    costSeconds: 5,
     checks: {
       'reopen-creds.fd.checkpoint': "root checkpoints nobody's process that holds a file open read-only at fd 3",
       'reopen-creds.unedited.exit-status': "root restarts the unedited image of nobody's process, which runs to its end",

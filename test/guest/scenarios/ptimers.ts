@@ -37,7 +37,7 @@ export const ptimerScenarios: readonly Scenario[] = [
     run: shell('ptimers', 'user_service'),
     cli: true,
     timeoutSeconds: 210,
-    costSeconds: 7,
+    costSeconds: 6,
     checks: {
       'ptimers-user.checkpoint': 'root checkpoints a nobody process with seven POSIX timers',
       'ptimers-user.exit-status': 'the nobody process restarted by root checks its timers and ends well',

@@ -78,7 +78,7 @@ export const raceScenarios: readonly Scenario[] = [
     // With 1,000 checkpoints it took 33 s in a suite on a busy host (the
     // loop 25.6 s of it); with 250, 23 s in one boot (the loop 9 s).
     timeoutSeconds: 600,
-    costSeconds: 10,
+    costSeconds: 17,
     checks: {
       'churn.loop-clean': `a checkpoint of a tree whose threads and exec child come and go fails cleanly or succeeds, ${countText(CHURN_CHECKPOINTS)} times`,
       'churn.loop-converges':
@@ -92,7 +92,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'suid-exec',
     run: shell('race', 'suid_exec'),
     timeoutSeconds: 120,
-    costSeconds: 3,
+    costSeconds: 5,
     checks: {
       'suid-exec.loop-clean': 'checkpoints of a tree exec-ing a setuid program fail cleanly or succeed',
       'suid-exec.loop-no-root': 'an unprivileged checkpoint never holds a task that became root by exec',
@@ -103,7 +103,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'kill-races',
     run: shell('race', 'kill_races', { tree_runs: String(KILL_TREE_RUNS) }),
     timeoutSeconds: 90,
-    costSeconds: 18,
+    costSeconds: 20,
     checks: {
       'race.kill-thread': 'a thread exiting at a random point of its checkpoint: a clean failure or an image',
       'race.kill-child': 'a child killed at a random point of its checkpoint: a clean failure or an image, the rest thawed',
@@ -144,7 +144,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'concurrent',
     run: shell('race', 'concurrent'),
     timeoutSeconds: 180,
-    costSeconds: 13,
+    costSeconds: 20,
     checks: {
       'race.rmmod-refused': 'rmmod is refused while any checkpoint session is open',
       'race.rmmod-after': 'the module unloads once every session ended',

@@ -11,7 +11,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'fd_race'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 7,
+    costSeconds: 6,
     checks: {
       'fd-race-inotify.attempts':
         'restarts of an inotify instance run while another thread of the restoring process swaps fds (dup2), every one ending in an errno',
@@ -29,7 +29,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'pty_fifo'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 7,
+    costSeconds: 4,
     checks: {
       'pty-fifo.image': 'an image of a pty session is edited so that its pty slave is a FIFO, opened read-only',
       'pty-fifo.refused': 'a restart whose pty slave path is a FIFO fails at once (no open waits for a writer), naming the FIFO',
@@ -41,7 +41,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_long'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 4,
+    costSeconds: 3,
     checks: {
       'unix-long.restarted': 'a unix listener on a path of all 108 bytes of sun_path (a 111-byte name) restarts',
       'unix-long.listening': 'the restarted listener listens on that 108-byte path again',
@@ -56,7 +56,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     // summary checked, the record list encoded again) was 53 of its 64 s in
     // a suite on a busy host; the host runs it now, in about 1 s.
     timeoutSeconds: 200,
-    costSeconds: 11,
+    costSeconds: 14,
     checks: {
       'many-fds.checkpoint':
         'a process with 21,000 fds (6,000 epoll instances, unix pairs, pipes, a pty) is checkpointed in under 40 s (times CPT_GUEST_TIME_SCALE)',

@@ -12,7 +12,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     run: shell('security-leftovers', 'eventfd_outside'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 4,
+    costSeconds: 2,
     checks: {
       'eventfd-outside.checkpoint': 'a tree sharing eventfds with processes outside it is checkpointed',
       'eventfd-outside.no-wakeup': 'the checkpoint wakes no reader blocked on a shared eventfd outside the tree',

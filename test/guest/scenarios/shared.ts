@@ -10,7 +10,7 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'pipeline',
     run: cycle('pipeline', inDir, { after: shellHook('shared', 'inspect_pipes') }),
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 5,
     checks: {
       'pipeline.exit-status': 'a 3-process pipeline restarts with data in flight in its pipes and ends well',
       'pipeline.records': 'no record of the pipeline is lost, duplicated or corrupted across the restart',
@@ -81,7 +81,7 @@ export const sharedScenarios: readonly Scenario[] = [
     run: shell('shared', 'shmem_outside'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'shmem-outside.refused': 'a process sharing anonymous memory with one outside the tree is refused, naming it',
       'shmem-outside.no-image': 'the refused checkpoint leaves no image',

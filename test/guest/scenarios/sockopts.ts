@@ -72,7 +72,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
     name: 'sockopts',
     run: cycle('sockopts', (dir) => ['serve', dir], { after: shellHook('sockopts', 'after_sockopts') }),
     timeoutSeconds: 150,
-    costSeconds: 7,
+    costSeconds: 10,
     checks: {
       'sockopts.checkpoint': 'a process holding sockets of every kind with timeouts, timestamps and filters is checkpointed and killed',
       'sockopts.exit-status': 'the restarted process checks its socket options and ends well',
@@ -90,7 +90,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
     name: 'sockopts-leave',
     run: { kind: 'custom', run: leaveRunning('sockopts', 'sockopts-leave') },
     timeoutSeconds: 90,
-    costSeconds: 4,
+    costSeconds: 1,
     checks: {
       'sockopts-leave.checkpoint': 'a process holding sockets with timeouts, timestamps and filters is checkpointed and left running',
       'sockopts-leave.exit-status': 'the process left running checks its socket options and ends well',

@@ -14,7 +14,7 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     name: 'tcp-established',
     run: cycle('tcp_established', (dir) => ['pairs', ...inDir(dir)], { after: shellHook('tcp-established', 'after_tcp_established') }),
     timeoutSeconds: 90,
-    costSeconds: 7,
+    costSeconds: 4,
     checks: {
       'tcp-established.in-flight': 'before the checkpoint, each end of a v4 and a v6 connection has data unread and data unsent',
       'tcp-established.checkpoint': 'the tree holding both ends of each connection, in two processes, is checkpointed and killed',
@@ -31,7 +31,7 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     run: shell('tcp-established', 'tcp_established_outside'),
     cli: true,
     timeoutSeconds: 40,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'tcp-established-outside.leave-running': 'a process whose connection’s peer is outside its tree is checkpointed, left running',
       'tcp-established-outside.refused': 'checkpoint --kill refuses it, naming the connection and its peer outside the tree',

@@ -25,7 +25,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v4'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 16,
+    costSeconds: 11,
     checks: cycleChecks('tcp-hold-v4', 'IPv4'),
   },
   {
@@ -33,7 +33,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v6'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 18,
+    costSeconds: 10,
     checks: cycleChecks('tcp-hold-v6', 'IPv6'),
   },
   {
@@ -42,7 +42,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // Was 23: 11.6 s in the whole run of 2026-12-07 11:03 (a loaded host), 10.1 s in that of 10:12 (idle).
-    costSeconds: 14,
+    costSeconds: 10,
     checks: {
       'tcp-syn-sent.checkpoint':
         'a tree with two connections still connecting (SYN_SENT) to listeners outside it that drop SYNs is checkpointed --kill --tcp-established',
@@ -69,7 +69,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // Was 20: 12.2 s in the whole run of 2026-12-07 11:03 (a loaded host), 8.9 s in that of 10:12 (idle).
-    costSeconds: 12,
+    costSeconds: 9,
     checks: {
       'tcp-syn-timeout.checkpoint': 'a tree with two connections still connecting (SYN_SENT) is checkpointed --kill --tcp-established',
       'tcp-syn-timeout.timed-out':
@@ -83,7 +83,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // Was 10: 16.1 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 13,
+    costSeconds: 8,
     checks: {
       'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',

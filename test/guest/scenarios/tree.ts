@@ -43,7 +43,7 @@ export const treeScenarios: readonly Scenario[] = [
       },
     }),
     timeoutSeconds: 60,
-    costSeconds: 8,
+    costSeconds: 10,
     checks: {
       'tree.exit-status': 'a 15-process tree restarts and its root exits 0',
       'tree.setup': 'the tree workload was set up before its checkpoint',
@@ -66,7 +66,7 @@ export const treeScenarios: readonly Scenario[] = [
     // Then two --pidns restarts of its image at once.
     run: cycle('threads_token', inDir, { after: shellHook('tree', 'pidns_both') }),
     timeoutSeconds: 60,
-    costSeconds: 9,
+    costSeconds: 6,
     checks: {
       'threads.exit-status': 'a 7-thread process restarts and exits 0',
       'threads.join': 'pthread_join works after restart (clear_child_tid)',
@@ -107,7 +107,7 @@ export const treeScenarios: readonly Scenario[] = [
     run: shell('tree', 'race'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 7,
+    costSeconds: 6,
     checks: {
       'race.restart': 'a restart succeeds beside a fork loop cycling through its pids',
       'race.forkloop-no-reserved': 'forks elsewhere never receive a pid the restart reserved',

@@ -79,18 +79,18 @@ scenario_unprivileged() {
 	chown nobody:nogroup "$mine"
 	pid=$(as_nobody sh -c '"$0" 1000 >/dev/null 2>&1 </dev/null & echo $!' "$workloads/counter")
 	wait_for_exe "$pid" "$workloads/counter"
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/own.img" --kill 2>"$scratch/own.err"
+	cptctl_as nobody /dev/stdout "$scratch/own.err" checkpoint "$pid" -o "$mine/own.img" --kill
 	status=$?
 	pass_if abort.unprivileged-checkpoint "nobody's checkpoint of its own pid $pid exited $status: $(tr '\n' ' ' <"$scratch/own.err")" \
 		[ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
-	as_nobody "$cptctl" restart "$mine/own.img" --detach >/dev/null 2>"$scratch/nocap.err"
+	cptctl_as nobody /dev/null "$scratch/nocap.err" restart "$mine/own.img" --detach
 	status=$?
 	refused=no
 	[ "$status" -eq 5 ] && grep -q "EPERM" "$scratch/nocap.err" && [ ! -d "/proc/$pid" ] && refused=yes
 	pass_if abort.unprivileged-restart-needs-cap "restart without CAP_CHECKPOINT_RESTORE exited $status: $(tr '\n' ' ' <"$scratch/nocap.err")" \
 		[ $refused = yes ]
-	restored=$(as_nobody_cr "$cptctl" restart "$mine/own.img" --detach 2>"$scratch/cap.err")
+	restored=$(cptctl_as nobody_cr /dev/stdout "$scratch/cap.err" restart "$mine/own.img" --detach)
 	owner=$(stat -c %U "/proc/$restored" 2>/dev/null)
 	pass_if abort.unprivileged-restart "restart with CAP_CHECKPOINT_RESTORE gave pid '$restored' (saved $pid) owned by '$owner': $(tr '\n' ' ' <"$scratch/cap.err")" \
 		eval '[ "$restored" = "$pid" ] && [ "$owner" = nobody ]'
@@ -99,14 +99,14 @@ scenario_unprivileged() {
 	kill "$restored" 2>/dev/null
 	counter_checkpointed "$mine/root.img"
 	chmod 0644 "$mine/root.img"
-	as_nobody_cr "$cptctl" restart "$mine/root.img" --detach >/dev/null 2>"$scratch/root.err"
+	cptctl_as nobody_cr /dev/null "$scratch/root.err" restart "$mine/root.img" --detach
 	status=$?
 	refused=no
 	[ "$status" -eq 5 ] && grep -q "CAP_SETUID" "$scratch/root.err" && [ ! -d "/proc/$pid" ] && refused=yes
 	pass_if abort.root-image-refused "nobody's restart of root's image exited $status: $(tr '\n' ' ' <"$scratch/root.err")" \
 		[ $refused = yes ]
 	start_counter
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/theirs.img" 2>"$scratch/theirs.err"
+	cptctl_as nobody /dev/stdout "$scratch/theirs.err" checkpoint "$pid" -o "$mine/theirs.img"
 	status=$?
 	pass_if abort.unprivileged-checkpoint-of-root-refused "nobody's checkpoint of root's pid $pid exited $status: $(tr '\n' ' ' <"$scratch/theirs.err")" \
 		eval '[ "$status" -eq 4 ] && grep -q EPERM "$scratch/theirs.err" && [ -d "/proc/$pid" ]'
@@ -155,6 +155,8 @@ scenario_ptrace_access() {
 # (dec_rlimit_ucounts) when the count did not follow the restored
 # credentials. The count is back where it was once the service exits.
 scenario_nproc_user() {
+	# nobody's cptctl_as nodes would count among its processes.
+	cptctl_as_stop_all
 	chmod 0711 "$scratch"
 	baseline=$(as_nobody "$workloads/nproc_user" probe)
 	mkdir -p "$scratch/nproc.d"

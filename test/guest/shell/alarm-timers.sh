@@ -10,7 +10,7 @@
 . "$0/lib.sh"
 
 scenario_alarm_user() {
-	# One node for root's cptctl calls (lib.sh's cptctl_in); nobody's restart has its own.
+	# One node for root's cptctl calls (lib.sh's cptctl_in); nobody's restart through its own (cptctl_as).
 	cptctl_serve
 	checkpoint_service alarm-timers-user user setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=+wake_alarm --ambient-caps=+wake_alarm "$workloads/alarm_timers" user ||
@@ -27,7 +27,7 @@ scenario_alarm_user() {
 	chmod 0644 "$scratch/user.img"
 	chmod 0666 "$scratch/user.out"
 	refused_restart alarm-timers-user.no-wake-alarm-refused "$scratch/user.img" 5 \
-		"an alarm clock: the caller lacks CAP_WAKE_ALARM" as_nobody_cr
+		"an alarm clock: the caller lacks CAP_WAKE_ALARM" nobody_cr
 	chmod 0600 /dev/cpt
 	restart_service alarm-timers-user user
 	wait_for_pid_gone "$pid"

@@ -19,7 +19,7 @@ scenario_deleted_nodes_user() {
 	chmod 0666 /dev/cpt
 	chmod 0644 "$scratch/user.img"
 	chmod 0666 "$scratch/user.out"
-	as_nobody_cr "$cptctl" restart --detach "$scratch/user.img" >/dev/null 2>"$scratch/nobody.err"
+	cptctl_as nobody_cr /dev/null "$scratch/nobody.err" restart --detach "$scratch/user.img"
 	status=$?
 	chmod 0600 /dev/cpt
 	pass_if deleted-nodes-user.no-mknod-refused "restart by nobody exited $status: $(tr '\n' ' ' <"$scratch/nobody.err")" \

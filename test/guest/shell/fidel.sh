@@ -44,13 +44,13 @@ scenario_chroot_user() {
 		chmod 0600 /dev/cpt
 		return
 	fi
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/user.img" --kill 2>"$scratch/ckpt.err"
+	cptctl_as nobody /dev/stdout "$scratch/ckpt.err" checkpoint "$pid" -o "$mine/user.img" --kill
 	status=$?
 	pass_if chroot-user.checkpoint "checkpoint by nobody exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" \
 		[ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
 	refused_restart chroot-user.nocap-refused "$mine/user.img" 5 \
-		"its root directory is $mine/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)" as_nobody_cr
+		"its root directory is $mine/jail (chroot): the restarting caller may not chroot (CAP_SYS_CHROOT)" nobody_cr
 	pass_if chroot-user.nocap-nothing-left "pid $pid is not running" [ ! -d "/proc/$pid" ]
 	chroot_restarted chroot-user "$mine/user.img" "$mine/go"
 	chroot_private
@@ -78,7 +78,7 @@ chroot_private() {
 	chmod 0644 "$scratch/private.img"
 	restart_option=--pidns
 	refused_restart chroot-private.unreached-refused "$scratch/private.img" 5 \
-		"its root directory $priv/jail (chroot) cannot be found by the restarting caller: -13" as_nobody_cr
+		"its root directory $priv/jail (chroot) cannot be found by the restarting caller: -13" nobody_cr
 	restart_option=
 	left=$(grep -lx chroot_state /proc/[0-9]*/comm 2>/dev/null | tr '\n' ' ')
 	pass_if chroot-private.unreached-nothing-left "chroot_state processes: ${left:-none}" [ -z "$left" ]

@@ -6,11 +6,6 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-as_nobody_cr() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
-}
 # Root without CAP_NET_ADMIN and CAP_NET_RAW, for good.
 without_net_caps() {
 	setpriv --inh-caps=-net_admin,-net_raw --bounding-set=-net_admin,-net_raw "$@"

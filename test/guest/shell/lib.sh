@@ -103,12 +103,14 @@ start_workload() {
 }
 
 # Unprivileged callers: nobody, and nobody with CAP_CHECKPOINT_RESTORE,
-# which a restart with the saved pid needs.
-as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"; }
-as_nobody_cr() {
-	setpriv --reuid=nobody --regid=nogroup --clear-groups \
-		--inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore "$@"
-}
+# which a restart with the saved pid needs. setpriv's options for each (a
+# caller of cptctl_as: caller_NAME), and a function that runs a command so.
+caller_nobody='--reuid=nobody --regid=nogroup --clear-groups'
+caller_nobody_cr="$caller_nobody --inh-caps=+checkpoint_restore --ambient-caps=+checkpoint_restore"
+# shellcheck disable=SC2086 # the options, a word each
+as_nobody() { setpriv $caller_nobody "$@"; }
+# shellcheck disable=SC2086
+as_nobody_cr() { setpriv $caller_nobody_cr "$@"; }
 
 # checkpoint_service CHECK STEM PROGRAM...: PROGRAM... (as nobody, with
 # setpriv, or not) started with $scratch/STEM.d, nobody's, as its last
@@ -135,9 +137,10 @@ checkpoint_service() {
 	wait_for_pid_gone "$pid"
 }
 
-# restart_service CHECK STEM [PREFIX...]: checkpoint_service's image restarted
-# (under PREFIX...) and let go once it runs: check CHECK.exit-status, and its
-# own RESULT lines as CHECK.NAME. (Not $check: pass_if's own.)
+# restart_service CHECK STEM [CALLER]: checkpoint_service's image restarted
+# (by root through cptctl_in, or as cptctl_as CALLER) and let go once it
+# runs: check CHECK.exit-status, and its own RESULT lines as CHECK.NAME.
+# (Not $check: pass_if's own.)
 restart_service() {
 	svc=$1 svc_stem=$2
 	shift 2
@@ -145,7 +148,7 @@ restart_service() {
 	if [ $# -eq 0 ]; then
 		cptctl_in /dev/stdout "$scratch/$svc_stem-restart.err" restart "$scratch/$svc_stem.img"
 	else
-		"$@" "$cptctl" restart "$scratch/$svc_stem.img" 2>"$scratch/$svc_stem-restart.err"
+		cptctl_as "$1" /dev/stdout "$scratch/$svc_stem-restart.err" restart "$scratch/$svc_stem.img"
 	fi
 	status=$?
 	text_of flat "$scratch/$svc_stem-restart.err"
@@ -153,13 +156,18 @@ restart_service() {
 	sed -n "s/^RESULT /RESULT $svc./p" "$out"
 }
 
-# refused_restart CHECK IMG STATUS WORDS [PREFIX...]: IMG's restart (under
-# PREFIX..., with $restart_option if set) must fail with exit status STATUS
-# (5 refused, 6 a bad image) saying WORDS and leave no process $pid.
+# refused_restart CHECK IMG STATUS WORDS [CALLER]: IMG's restart (by root
+# through cptctl_in, or as cptctl_as CALLER; with $restart_option if set)
+# must fail with exit status STATUS (5 refused, 6 a bad image) saying WORDS
+# and leave no process $pid.
 refused_restart() {
 	check_name=$1 image=$2 want=$3 words=$4
 	shift 4
-	"$@" "$cptctl" restart --detach ${restart_option:+"$restart_option"} "$image" >/dev/null 2>"$scratch/refused.err"
+	if [ $# -eq 0 ]; then
+		cptctl_in /dev/null "$scratch/refused.err" restart --detach ${restart_option:+"$restart_option"} "$image"
+	else
+		cptctl_as "$1" /dev/null "$scratch/refused.err" restart --detach ${restart_option:+"$restart_option"} "$image"
+	fi
 	status=$?
 	refused=no
 	[ "$status" -eq "$want" ] && grep -q "$words" "$scratch/refused.err" && [ ! -d "/proc/$pid" ] && refused=yes
@@ -229,6 +237,91 @@ cptctl_serve() {
 # waited for; the driver starts another for the next scenario.
 cptctl_stop() {
 	cptctl_serve && echo 0 >"$cptctl_requests" && wait_for_pid_gone "$cptctl_server"
+}
+
+# cptctl_as CALLER OUT ERR ARG...: cptctl ARG... run as CALLER, one setpriv
+# whose options are $caller_CALLER (nobody, nobody_cr; nobody_100 of
+# userns.sh), as `setpriv $caller_CALLER "$cptctl" ARG... >OUT 2>ERR` would
+# (OUT and ERR the same path: one file, as 2>&1), but by a node that
+# setpriv started once for the boot (cptctl-batch.ts --serve, as
+# cptctl_in's): node's start-up, seconds under emulation, is paid once
+# per caller and boot. Made by the same setpriv, it has exactly the uid,
+# groups, capability sets, securebits, no_new_privs and seccomp (none)
+# that each call's cptctl would have: the module allows it what it allows
+# that cptctl, no more. What differs from a fresh cptctl:
+# - OUT and ERR, which the shell would open as root for it, are files of
+#   the node's own directory (opened as CALLER, who may not write the
+#   scratch directories), copied into OUT and ERR, opened by this shell as
+#   root, once the call ended (/dev/stdout: this shell's stdout, also in
+#   $(...)). What cptctl opens itself (an image) it opens as CALLER;
+# - a restart --detach leaves the tree's root a child of that node, which
+#   reaps it once it ends, not of init; a failed restart reaps every child
+#   of its cptctl, so it waits for such a root: end it first (as with
+#   cptctl_in);
+# - the node lives on between scenarios (the driver keeps it) as one of
+#   CALLER's processes (RLIMIT_NPROC counts it): a scenario that counts
+#   them ends it first (cptctl_as_stop_all).
+# A caller with namespaces of its own (as_nobody_ns: each call's unshare
+# makes new ones) or other limits (prlimit, ulimit) is not for it.
+cptctl_as() {
+	as_caller=$1 as_out=$2 as_err=$3
+	shift 3
+	cptctl_as_serve "$as_caller" || return 1
+	as_err_file=$as_dir/err
+	[ "$as_err" = "$as_out" ] && as_err_file=$as_dir/out
+	printf '%s\n' $(($# + 2)) "$as_dir/out" "$as_err_file" "$@" >"$as_dir/requests"
+	read -r as_status <"$as_dir/replies"
+	copy_output "$as_dir/out" "$as_out"
+	[ "$as_err_file" = "$as_dir/out" ] || copy_output "$as_dir/err" "$as_err"
+	return "${as_status:-1}"
+}
+
+# copy_output FILE TO: FILE's bytes to TO as a redirection `>TO` would
+# write them (/dev/stdout and /dev/stderr: this shell's own, not opened
+# again); no cat when FILE is empty.
+copy_output() {
+	case $2 in
+	/dev/null) ;;
+	/dev/stdout) [ ! -s "$1" ] || cat "$1" ;;
+	/dev/stderr) [ ! -s "$1" ] || cat "$1" >&2 ;;
+	*) if [ -s "$1" ]; then cat "$1" >"$2"; else : >"$2"; fi ;;
+	esac
+}
+
+# cptctl_as_serve CALLER: $as_dir set to CALLER's node's directory
+# ($cptctl_callers/CALLER, the driver's), and that node started unless it
+# runs: the directory and the FIFOs of its requests and replies made by
+# CALLER, the node orphaned at once (init its parent, no job of this
+# shell), in this shell's session and process group as a fresh cptctl
+# would be, in the repository, its own messages in the directory's log.
+cptctl_as_serve() {
+	as_dir=${cptctl_callers:?the driver (test/guest/driver.ts) names the directory of cptctl_as nodes}/$1
+	if [ -r "$as_dir/pid" ]; then
+		read -r as_pid <"$as_dir/pid"
+		[ -d "/proc/$as_pid" ] && return 0
+	fi
+	eval "as_options=\${caller_$1:?no caller_$1: cptctl_as has no caller $1}"
+	# shellcheck disable=SC2016,SC2086 # sh -c's program; the options, a word each
+	[ -p "$as_dir/replies" ] ||
+		setpriv $as_options sh -c 'mkdir -p -m 0700 "$0" && mkfifo -m 0600 "$0/requests" "$0/replies"' "$as_dir" ||
+		return 1
+	(
+		# shellcheck disable=SC2086
+		(cd "$repo" && exec setpriv $as_options node "$repo/dist/test/guest/cptctl-batch.js" --serve \
+			"$as_dir/requests" "$as_dir/replies" </dev/null >>"$as_dir/log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-) &
+		echo $! >"$as_dir/pid"
+	)
+}
+
+# cptctl_as_stop_all: every cptctl_as node ended and waited for; the next
+# cptctl_as starts its caller's again.
+cptctl_as_stop_all() {
+	for as_pidfile in "${cptctl_callers:-/nonexistent}"/*/pid; do
+		[ -r "$as_pidfile" ] || continue
+		read -r as_pid <"$as_pidfile"
+		rm -f "$as_pidfile"
+		kill "$as_pid" 2>/dev/null && wait_for_pid_gone "$as_pid"
+	done
 }
 
 # json_edit OUT JSON JQ: the file OUT (a path without blanks) to be made
@@ -350,13 +443,13 @@ cycle_as_nobody() {
 		chmod 0600 /dev/cpt
 		return
 	fi
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/$cycle.img" --kill 2>"$scratch/$cycle-ckpt.err"
+	cptctl_as nobody /dev/stdout "$scratch/$cycle-ckpt.err" checkpoint "$pid" -o "$mine/$cycle.img" --kill
 	status=$?
 	text_of flat "$scratch/$cycle-ckpt.err"
 	pass_if "$cycle.checkpoint" "checkpoint exited $status: $flat" [ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
 	(wait_for_pid "$pid" && touch "$mine/go") &
-	as_nobody_cr "$cptctl" restart "$mine/$cycle.img" 2>"$scratch/$cycle-restart.err"
+	cptctl_as nobody_cr /dev/stdout "$scratch/$cycle-restart.err" restart "$mine/$cycle.img"
 	status=$?
 	text_of flat "$scratch/$cycle-restart.err"
 	pass_if "$cycle.exit-status" "restarted tree exited $status: $flat" [ "$status" -eq 0 ]

@@ -20,7 +20,7 @@ seccomp_checkpoint() {
 	checkpoint_service "$cycle" "$cycle" "$@" "$workloads/seccomp_state" "$mode"
 }
 
-# seccomp_restart NAME [PREFIX...]: restarts $scratch/NAME.img (as PREFIX),
+# seccomp_restart NAME [CALLER]: restarts $scratch/NAME.img (as cptctl_as CALLER),
 # lets it go and reports its checks as NAME.CHECK, and NAME.exit-status.
 seccomp_restart() {
 	cycle=$1
@@ -86,7 +86,7 @@ scenario_seccomp_fork() {
 # nobody with no_new_privs installs its filters, and restarts them itself
 # (CAP_CHECKPOINT_RESTORE, no CAP_SYS_ADMIN); without no_new_privs in the
 # image, nobody's restart is refused: seccomp() would refuse it too. Root's
-# cptctl calls go through one node (cptctl_serve); nobody's are bin/cptctl.
+# cptctl calls go through one node (cptctl_serve); nobody's through its own (cptctl_as).
 scenario_seccomp_nobody() {
 	chmod 0666 /dev/cpt
 	cptctl_serve || return
@@ -105,11 +105,11 @@ for record in doc['recordList']:
 json.dump(doc, open(path, 'w'))
 PY
 	chmod 0644 "$scratch/no-nnp.img"
-	as_nobody_cr "$cptctl" restart "$scratch/no-nnp.img" --detach >/dev/null 2>"$scratch/no-nnp.err"
+	cptctl_as nobody_cr /dev/null "$scratch/no-nnp.err" restart "$scratch/no-nnp.img" --detach
 	status=$?
 	pass_if seccomp-nobody.no-nnp-refused "nobody's restart of the image without no_new_privs exited $status: $(tr '\n' ' ' <"$scratch/no-nnp.err")" \
 		eval '[ "$status" -eq 5 ] && grep -q "without no_new_privs: installing them needs CAP_SYS_ADMIN" "$scratch/no-nnp.err"'
-	seccomp_restart seccomp-nobody as_nobody_cr
+	seccomp_restart seccomp-nobody nobody_cr
 	chmod 0600 /dev/cpt
 }
 

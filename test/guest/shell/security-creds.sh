@@ -27,7 +27,7 @@ scenario_deleted_unreadable() {
 	chmod 0600 "$secret"
 	pid=$(sh -c 'exec 3>>"$0"; setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$secret")
 	rm "$secret"
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/f4.img" 2>"$scratch/f4.err"
+	cptctl_as nobody /dev/stdout "$scratch/f4.err" checkpoint "$pid" -o "$mine/f4.img"
 	status=$?
 	leaked=$(grep -rla TOP-SECRET-F4 "$mine" 2>/dev/null)
 	pass_if creds.deleted-unreadable-refused "nobody's checkpoint exited $status: $(tr '\n' ' ' <"$scratch/f4.err")" \
@@ -85,14 +85,14 @@ scenario_sandbox_kept() {
 	# nobody may open all that the image holds: only the sandbox is refused
 	chmod 0644 "$scratch/sandbox-nobody.img"
 	chmod 0666 "$scratch/sandbox-nobody.out"
-	as_nobody_cr "$cptctl" restart "$scratch/sandbox-nobody.img" --detach >/dev/null 2>"$scratch/sandbox.err"
+	cptctl_as nobody_cr /dev/null "$scratch/sandbox.err" restart "$scratch/sandbox-nobody.img" --detach
 	status=$?
 	pass_if creds.sandbox-beyond-caller-refused "nobody's restart of the sandboxed image exited $status: $(tr '\n' ' ' <"$scratch/sandbox.err")" \
 		eval '[ "$status" -eq 5 ] && grep -q "inheritable capabilities .* cannot set them" "$scratch/sandbox.err"'
 	set_task_fields "$scratch/sandbox-nobody.img" "$scratch/all-caps.img" capPermitted=0x1ffffffffff \
 		capEffective=0x1ffffffffff
 	chmod 0644 "$scratch/all-caps.img"
-	as_nobody_cr "$cptctl" restart "$scratch/all-caps.img" --detach >/dev/null 2>"$scratch/all-caps.err"
+	cptctl_as nobody_cr /dev/null "$scratch/all-caps.err" restart "$scratch/all-caps.img" --detach
 	status=$?
 	pass_if creds.caps-beyond-caller-refused "restart of an image with every capability exited $status: $(cat "$scratch/all-caps.err" "$scratch/fields.err" | tr '\n' ' ')" \
 		eval '[ "$status" -eq 5 ] && grep -q "permitted capabilities .* cannot set them" "$scratch/all-caps.err"'
@@ -142,11 +142,11 @@ scenario_cwd_refused() {
 	chown nobody:nogroup "$mine/cwd"
 	pid=$(as_nobody sh -c 'cd "$0" && exec sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$mine/cwd")
 	wait_for_cwd "$pid" "$mine/cwd"
-	as_nobody "$cptctl" checkpoint "$pid" -o "$mine/cwd.img" --kill 2>"$scratch/cwd-ckpt.err"
+	cptctl_as nobody /dev/stdout "$scratch/cwd-ckpt.err" checkpoint "$pid" -o "$mine/cwd.img" --kill
 	wait_for_pid_gone "$pid"
 	chown root:root "$mine/cwd"
 	chmod 0700 "$mine/cwd"
-	as_nobody_cr "$cptctl" restart "$mine/cwd.img" --detach >/dev/null 2>"$scratch/cwd.err"
+	cptctl_as nobody_cr /dev/null "$scratch/cwd.err" restart "$mine/cwd.img" --detach
 	status=$?
 	pass_if creds.cwd-needs-chdir-rights "nobody's restart into root's 0700 directory exited $status: $(cat "$scratch/cwd-ckpt.err" "$scratch/cwd.err" | tr '\n' ' ')" \
 		eval '[ "$status" -eq 5 ] && grep -q "working directory $mine/cwd: refused to the restarting caller" "$scratch/cwd.err" && [ ! -d "/proc/$pid" ]'

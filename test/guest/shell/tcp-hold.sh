@@ -119,7 +119,7 @@ scenario_tcp_hold_release() {
 	pass_if "$hc.check-counts" "check --json: $(grep -e '"tcpHolds"' -e '"name": "holds"' -A1 "$hd/check.json" | tr -s ' \n' ' ')" \
 		grep -q '"tcpHolds": 1,' "$hd/check.json"
 	chmod 0666 /dev/cpt
-	as_nobody "$cptctl" release --all >"$hd/nobody.out" 2>&1
+	cptctl_as nobody "$hd/nobody.out" "$hd/nobody.out" release --all
 	status=$?
 	chmod 0600 /dev/cpt
 	cptctl_in "$hd/holds" "$hd/holds" release --list

@@ -80,7 +80,9 @@ scenario_userns() {
 # checks its pids, ids, a file only group 100 may read, its files, fork and
 # exec, and the namespace). With user namespaces disabled, the restart is
 # refused up front, naming the sysctl.
-as_nobody_100() { setpriv --reuid=nobody --regid=nogroup --groups=100 "$@"; }
+caller_nobody_100='--reuid=nobody --regid=nogroup --groups=100'
+# shellcheck disable=SC2086 # the options, a word each
+as_nobody_100() { setpriv $caller_nobody_100 "$@"; }
 
 # shellcheck disable=SC2016
 scenario_userns_plain() {
@@ -95,7 +97,7 @@ scenario_userns_plain() {
 		"$workloads/userns_tree" "$d"
 	pid=$(cat "$d/root.pid")
 	wait_for_line "$d/tree.out" "^READY"
-	as_nobody_100 "$cptctl" checkpoint "$pid" -o "$d/tree.img" --kill 2>"$scratch/plain-checkpoint.err"
+	cptctl_as nobody_100 /dev/stdout "$scratch/plain-checkpoint.err" checkpoint "$pid" -o "$d/tree.img" --kill
 	status=$?
 	pass_if userns-plain.checkpoint "nobody ($caps) checkpointed its tree (root pid $pid), exited $status: $(tr '\n' ' ' <"$scratch/plain-checkpoint.err")" \
 		eval '[ "$status" -eq 0 ] && [ "$caps" = CapEff:0000000000000000 ]'
@@ -103,13 +105,13 @@ scenario_userns_plain() {
 
 	max=$(cat /proc/sys/user/max_user_namespaces)
 	echo 0 >/proc/sys/user/max_user_namespaces
-	as_nobody_100 "$cptctl" restart --pidns "$d/tree.img" --detach >/dev/null 2>"$scratch/plain-disabled.err"
+	cptctl_as nobody_100 /dev/null "$scratch/plain-disabled.err" restart --pidns "$d/tree.img" --detach
 	status=$?
 	echo "$max" >/proc/sys/user/max_user_namespaces
 	pass_if userns-plain.disabled-refused "nobody's restart --pidns with user.max_user_namespaces 0 exited $status, pid $pid $(test -d "/proc/$pid" && echo exists || echo free): $(tr '\n' ' ' <"$scratch/plain-disabled.err")" \
 		eval '[ "$status" -eq 5 ] && grep -q "sysctl user.max_user_namespaces is 0" "$scratch/plain-disabled.err" && [ ! -d "/proc/$pid" ]'
 
-	as_nobody_100 "$cptctl" restart --pidns "$d/tree.img" --detach >"$scratch/plain-restart.out" 2>"$scratch/plain-restart.err"
+	cptctl_as nobody_100 "$scratch/plain-restart.out" "$scratch/plain-restart.err" restart --pidns "$d/tree.img" --detach
 	status=$?
 	init=$(cat "$scratch/plain-restart.out")
 	owner=$(stat -c %U "/proc/$init" 2>/dev/null)
