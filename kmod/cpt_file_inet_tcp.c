@@ -403,8 +403,10 @@ int cpt_tcp_syn_end(struct cpt_inet_restore *ir)
 
 /*
  * Queues len bytes: in repair mode, to the queue selected (received, or
- * sent and not acknowledged yet). Never waits: the buffers are lifted
- * meanwhile (cpt_compat_tcp_lift_buffers()).
+ * sent and not acknowledged yet). Never waits (MSG_DONTWAIT). The buffers
+ * are lifted meanwhile (cpt_compat_tcp_lift_buffers()), so only the
+ * protocol's or the cgroup's memory pressure can make it fail, with
+ * -EAGAIN or -ENOMEM, which fails the restart naming the queue.
  */
 static int cpt_tcp_fill(struct cpt_inet_restore *ir, struct socket *sock, const u8 *data,
 			size_t len, const char *what)
