@@ -413,6 +413,13 @@ u32 cpt_compat_tcp_syn_seq(struct sock *sk);
 bool cpt_compat_tcp_unchanged(struct sock *sk, u32 rcv_nxt, int state);
 void cpt_compat_tcp_end_silently(struct sock *sk);
 void cpt_compat_tcp_grow_buffers(struct sock *sk, u32 rcvbuf, u32 sndbuf);
+/* sk_rcvbuf and sk_sndbuf, as a queue's refill lifts them and puts them back. */
+struct cpt_tcp_bufs {
+	int rcvbuf, sndbuf;
+};
+
+void cpt_compat_tcp_lift_buffers(struct sock *sk, struct cpt_tcp_bufs *saved);
+void cpt_compat_tcp_put_buffers(struct sock *sk, const struct cpt_tcp_bufs *saved);
 /* A restored connection in repair mode, ESTABLISHED, its queues filled: its peer's FIN received. */
 int cpt_compat_tcp_fin_received(struct sock *sk);
 /*

@@ -278,6 +278,39 @@ void cpt_compat_tcp_grow_buffers(struct sock *sk, u32 rcvbuf, u32 sndbuf)
 	release_sock(sk);
 }
 
+/*
+ * A restored connection's queues are given back in repair mode through
+ * the kernel's own paths, which keep within sk_sndbuf (tcp_sendmsg_locked()
+ * stops at sk_stream_memory_free()) and sk_rcvbuf (tcp_try_rmem_schedule()
+ * prunes the queue, clamping its window, then fails): the same bytes laid
+ * out in other skbs than the program's (its head acknowledged in part, a
+ * segment grown past the buffer) may take more than the buffer the program
+ * filled, or lowered below what it held. So, as CRIU's
+ * restore_prepare_socket() does, both are lifted for the refill, then put
+ * back: here as they were, the program's (SO_SNDBUF, SO_RCVBUF, set and
+ * read back before connect(), which sizes the window from sk_rcvbuf) or
+ * autotuning's, their locks untouched. The memory is still charged
+ * (net.ipv4.tcp_mem, the memory cgroup); the queues are what the image's
+ * checks let through (CPT_TCP_MAX_QUEUE).
+ */
+void cpt_compat_tcp_lift_buffers(struct sock *sk, struct cpt_tcp_bufs *saved)
+{
+	lock_sock(sk);
+	saved->rcvbuf = sk->sk_rcvbuf;
+	saved->sndbuf = sk->sk_sndbuf;
+	WRITE_ONCE(sk->sk_rcvbuf, INT_MAX);
+	WRITE_ONCE(sk->sk_sndbuf, INT_MAX);
+	release_sock(sk);
+}
+
+void cpt_compat_tcp_put_buffers(struct sock *sk, const struct cpt_tcp_bufs *saved)
+{
+	lock_sock(sk);
+	WRITE_ONCE(sk->sk_rcvbuf, saved->rcvbuf);
+	WRITE_ONCE(sk->sk_sndbuf, saved->sndbuf);
+	release_sock(sk);
+}
+
 static int cpt_tcp_set(struct socket *sock, int name, const void *val, unsigned int len)
 {
 	return sock->ops->setsockopt(sock, SOL_TCP, name, KERNEL_SOCKPTR((void *)val), len);

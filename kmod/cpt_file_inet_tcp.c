@@ -403,8 +403,10 @@ int cpt_tcp_syn_end(struct cpt_inet_restore *ir)
 
 /*
  * Queues len bytes: in repair mode, to the queue selected (received, or
- * sent and not acknowledged yet); out of it, as the program would send.
- * Never waits: the buffers were sized for the saved queues.
+ * sent and not acknowledged yet). Never waits (MSG_DONTWAIT). The buffers
+ * are lifted meanwhile (cpt_compat_tcp_lift_buffers()), so only the
+ * protocol's or the cgroup's memory pressure can make it fail, with
+ * -EAGAIN or -ENOMEM, which fails the restart naming the queue.
  */
 static int cpt_tcp_fill(struct cpt_inet_restore *ir, struct socket *sock, const u8 *data,
 			size_t len, const char *what)
@@ -478,6 +480,7 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 		.rcv_wnd = tcp->rcv_wnd, .rcv_wup = tcp->rcv_wup,
 	};
 	struct tcp_repair_opt opts[4];
+	struct cpt_tcp_bufs bufs;
 	unsigned int nr = 0;
 	int ret;
 
@@ -492,12 +495,17 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	ret = cpt_sock_setsockopt(&ir->sr, SOL_TCP, TCP_REPAIR_OPTIONS, opts, nr * sizeof(opts[0]));
 	if (ret)
 		return cpt_tcp_refused(ir, "set its MSS, window scale, SACK and timestamps", ret);
-	ret = cpt_tcp_set(ir, TCP_TIMESTAMP, tcp->tsval, "set its timestamp clock") ?:
-	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
+	ret = cpt_tcp_set(ir, TCP_TIMESTAMP, tcp->tsval, "set its timestamp clock");
+	if (ret)
+		return ret;
+	/* The buffers were the program's limit to fill them, not the refill's. */
+	cpt_compat_tcp_lift_buffers(ir->sk, &bufs);
+	ret = cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE, "select the receive queue") ?:
 	      cpt_tcp_fill(ir, sock, tcp->recv_queue, tcp->recv_len, "queue the data received") ?:
 	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
-	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written") ?:
-	      cpt_tcp_repair_fins(ir, sock);
+	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written");
+	cpt_compat_tcp_put_buffers(ir->sk, &bufs);
+	ret = ret ?: cpt_tcp_repair_fins(ir, sock);
 	if (ret)
 		return ret;
 	/* After the queues and FINs: the kernel checks the windows against rcv_nxt. */

@@ -479,6 +479,26 @@ int cpt_unix_dgram_check_carrier(struct cpt_file_registry *reg,
 }
 
 /*
+ * Room in from, a socket made to send a saved datagram of len bytes again:
+ * af_unix refuses one over its sk_sndbuf less 32 bytes (EMSGSIZE), and its
+ * sender had raised its own SO_SNDBUF for it. SO_SNDBUF gives it within
+ * net.core.wmem_max, as it gives any caller; beyond, SO_SNDBUFFORCE, which
+ * only a restarting caller with CAP_NET_ADMIN may use, as its own socket.
+ */
+static int cpt_unix_dgram_room(struct socket *from, size_t len)
+{
+	int val = DIV_ROUND_UP(len + 32, 2), ret;
+
+	if (len + 32 <= READ_ONCE(from->sk->sk_sndbuf))
+		return 0;
+	ret = sock_setsockopt(from, SOL_SOCKET, SO_SNDBUF, KERNEL_SOCKPTR(&val), sizeof(val));
+	if (!ret && len + 32 > READ_ONCE(from->sk->sk_sndbuf))
+		ret = sock_setsockopt(from, SOL_SOCKET, SO_SNDBUFFORCE, KERNEL_SOCKPTR(&val),
+				      sizeof(val));
+	return ret;
+}
+
+/*
  * Sends each saved datagram again to the socket's name, each from a socket
  * of its own that has its sender's name (given as to a pair's end, only a
  * name the caller could have), as the sender's sendto() queued it, with
@@ -523,6 +543,14 @@ static int cpt_unix_refill_dgrams(struct cpt_file_registry *reg,
 					 cpt_unix_show(&shown, sender.data, sender.len), ret);
 			else
 				ret = cpt_unix_set_addr(from->sk, sender.data, sender.len);
+		}
+		if (!ret) {
+			ret = cpt_unix_dgram_room(from, data.len);
+			if (ret)
+				cpt_note("fd %u: %s of %zu bytes again: %s: %d\n", rfile->fd,
+					 "cannot queue a saved datagram", data.len, ret == -EPERM ?
+					 "an SO_SNDBUF over net.core.wmem_max needs CAP_NET_ADMIN" :
+					 "SO_SNDBUF for it refused", ret);
 		}
 		if (!ret) {
 			ret = nr ? cpt_unix_send_files(from, &msg, &data, &uc, c->files, nr) :

@@ -8,7 +8,8 @@
  * and connected to the server; "anon" unbound; "anon-conn" unbound and
  * connected to the server; a child's socket connected to the server. The
  * server holds, unread: three datagrams from "named" (one empty), one from
- * "anon", one from the child. A datagram socketpair holds an empty datagram
+ * "anon", one of 300,000 bytes (over the default buffer's limit) from a
+ * socket since closed, one from the child. A datagram socketpair holds an empty datagram
  * and a full one. After DIR/go each checks what it was.
  * Usage: unix_sockets DIR
  */
@@ -110,6 +111,55 @@ static int next_datagram(int fd, const char *want, const struct unix_name *from,
 	return 1;
 }
 
+/*
+ * A datagram larger than a socket's default buffer lets it send
+ * (net.core.wmem_default less 32 bytes): its sender raised SO_SNDBUF.
+ */
+#define LARGE 300000
+
+static const char *large_datagram(void)
+{
+	static char buf[LARGE];
+	size_t i;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (char)(i * 7 + i / 251);
+	return buf;
+}
+
+/*
+ * Sends it to server from a socket of its own, closed after: a socket of
+ * the tree with SO_SNDBUF raised and more in flight than the default holds
+ * is refused at checkpoint (its own queue would come back from a default).
+ */
+static int send_large(const struct unix_name *server)
+{
+	int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+	int ok = fd >= 0 &&
+		 !setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &(int){ LARGE },
+			     sizeof(int)) &&
+		 sendto(fd, large_datagram(), LARGE, 0,
+			(struct sockaddr *)&server->sun, server->len) == LARGE;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+/* The next datagram is the large one, whole, from an unnamed sender. */
+static int next_large(int fd, char *why, size_t size)
+{
+	static char buf[LARGE + 1];
+	ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+	if (n != LARGE || memcmp(buf, large_datagram(), LARGE)) {
+		note_to(why, size, "read %zd bytes, want the %d-byte datagram",
+			n, LARGE);
+		return 0;
+	}
+	return 1;
+}
+
 static int child_main(const struct unix_name *server, const char *sent,
 		      const char *go, const char *again)
 {
@@ -178,7 +228,8 @@ int main(int argc, char **argv)
 	    send(named, "three", 5, 0) != 5 ||
 	    sendto(anon, "anon", 4, 0, (struct sockaddr *)&d_server.sun,
 		   d_server.len) != 4 ||
-	    send(pair[0], "", 0, 0) != 0 || send(pair[0], "pair", 4, 0) != 4) {
+	    send_large(&d_server) || send(pair[0], "", 0, 0) != 0 ||
+	    send(pair[0], "pair", 4, 0) != 4) {
 		perror("unix_sockets: dgram");
 		return 2;
 	}
@@ -229,6 +280,7 @@ int main(int argc, char **argv)
 	     next_datagram(server, "", &d_named, why, sizeof(why)) &&
 	     next_datagram(server, "three", &d_named, why, sizeof(why)) &&
 	     next_datagram(server, "anon", NULL, why, sizeof(why)) &&
+	     next_large(server, why, sizeof(why)) &&
 	     next_datagram(server, "child", NULL, why, sizeof(why));
 	check("dgram-queue", ok,
 	      "the bound datagram socket's queue comes back, each datagram whole with its sender: %s",

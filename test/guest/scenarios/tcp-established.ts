@@ -2,7 +2,8 @@
 // both ends in the tree, v4 and v6, with data queued both ways, through
 // checkpoint -> kill -> restart by TCP repair mode; what inspect shows; a
 // connection whose peer is outside the tree (--kill refused by name, a
-// checkpoint leaving it running keeps it working).
+// checkpoint leaving it running keeps it working); connections whose queues
+// are as full as their buffers let them be.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
@@ -37,6 +38,20 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
       'tcp-established-outside.refused': 'checkpoint --kill refuses it, naming the connection and its peer outside the tree',
       'tcp-established-outside.alive': 'the process refused runs on',
       'tcp-established-outside.kept': 'its connection still exchanges data both ways',
+    },
+  },
+  {
+    name: 'tcp-buffers',
+    run: cycle('tcp_buffers', (dir) => ['full', ...inDir(dir)]),
+    timeoutSeconds: 90,
+    costSeconds: 6,
+    checks: {
+      'tcp-buffers.in-flight':
+        'before the checkpoint, a connection with SO_SNDBUF 64 KiB has its send queue full (some never sent) and one has more received than its lowered SO_RCVBUF',
+      'tcp-buffers.exit-status': 'the restarted tree checks its full queues and buffer sizes and ends well',
+      'tcp-buffers.buffers': 'after the restart, SO_SNDBUF and SO_RCVBUF of the four ends read back as before',
+      'tcp-buffers.send': 'the full send queue arrives, then 256 KiB more, every byte as written',
+      'tcp-buffers.receive': 'the receive queue over SO_RCVBUF is read, then 256 KiB more, every byte as written',
     },
   },
 ];

@@ -27,7 +27,7 @@ export const unixUnpairedScenarios: readonly Scenario[] = [
       'unix-unpaired.stream-path-listens': 'the bound stream socket listens and accepts on its name again',
       'unix-unpaired.seqpacket-abstract': 'a seqpacket socket bound to an abstract name keeps it',
       'unix-unpaired.dgram-queue':
-        "a bound datagram socket's queue comes back: each datagram whole (an empty one too), in order, with its sender's name",
+        "a bound datagram socket's queue comes back: each datagram whole (an empty one too, and one of 300,000 bytes that only a raised SO_SNDBUF sends), in order, with its sender's name",
       'unix-unpaired.dgram-names': 'datagram sockets keep their path, abstract or no name',
       'unix-unpaired.dgram-connected': 'datagram sockets connected to a bound socket of the tree are connected to it again',
       'unix-unpaired.dgram-connect-filter': "a connected datagram socket refuses other senders' datagrams again",

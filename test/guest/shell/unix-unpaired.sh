@@ -13,7 +13,7 @@ inspect_unix_unpaired() {
 		'stream unbound, shut down for reading, options SO_PASSCRED' \
 		'stream bound to .*/stream, options SO_SNDBUF=131072, socket file 65534:65534 0640' \
 		'seqpacket bound to @cpt-usk-seqpacket-' \
-		'datagram bound to .*/dgram, 5 queued \(17 bytes, from @cpt-usk-named-[0-9]*, \(unnamed\)\)' \
+		'datagram bound to .*/dgram, 6 queued \(300017 bytes, from @cpt-usk-named-[0-9]*, \(unnamed\)\)' \
 		'datagram bound to @cpt-usk-named-[0-9]*, connected to .*/dgram' \
 		'datagram unbound, connected to .*/dgram'
 	cptctl_in "$scratch/unix-unpaired.json" "$scratch/json.err" inspect --json "$img"
