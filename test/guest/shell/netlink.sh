@@ -38,7 +38,8 @@ after_netlink() {
 	pass_if netlink.portid-taken "restart with port id $portid taken exited $status: $(tr '\n' ' ' <"$scratch/taken.err")" \
 		sh -c '[ "$0" -ne 0 ] && [ ! -d "/proc/$1" ] && grep -q "fd 4: cannot bind its netlink socket to port id $2 (groups 0x0) again: taken by another socket" "$3"' \
 		"$status" "$pid" "$portid" "$scratch/taken.err"
-	wait "$holder" 2>/dev/null
+	# Not this shell's child (sh -c started it): wait would say 127.
+	wait_for_pid_gone "$holder"
 }
 
 scenario_netlink_user() { cycle_as_nobody netlink-user "$workloads/netlink_sockets" user; }

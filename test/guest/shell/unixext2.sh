@@ -59,7 +59,8 @@ scenario_unixext2_dgram() {
 			'.peer = ""' "bad socket peer"
 		check_edited_restarts
 	fi
-	kill "$server" 2>/dev/null
+	# The server may have ended already (its client's last datagram).
+	kill "$server" 2>/dev/null || :
 }
 
 # A client connected to a stream server outside the tree: refused without
