@@ -297,7 +297,7 @@ static int waits_in_files_restore(pid_t tid)
 static int sharer_thread(void *devp)
 {
 	static char stack[RACER_STACK] __attribute__((aligned(16)));
-	int dev = *(int *)devp, failed;
+	int dev = *(int *)devp, failed, subsys;
 	long waited_ms = 0, limit = restart_wait_ms(5000);
 
 	failed = restart_steps_to(dev, CPT_SUBSYS_SIGNALS);
@@ -316,7 +316,13 @@ static int sharer_thread(void *devp)
 		sharer.thread_failed = -1;
 	while (!sharer.thread_failed && !sharer.sharer_running)
 		usleep(1000);
-	failed = restart_steps_to(dev, CPT_SUBSYS_MAX);
+	for (failed = 0, subsys = CPT_SUBSYS_FILES;
+	     !failed && subsys <= CPT_SUBSYS_MAX; subsys++) {
+		struct cpt_subsys req = { .subsys = subsys };
+
+		if (ioctl(dev, CPT_IOC_RESTORE, &req))
+			failed = subsys;
+	}
 	sharer.thread_failed = failed ? failed : -2;
 	for (;;)
 		pause();
@@ -397,6 +403,14 @@ static int attempt(int img, pid_t pid, pid_t tid, struct report *rep)
 	report[1] = -1;
 	if (read(report[0], rep, sizeof(*rep)) == sizeof(*rep))
 		ret = 0;
+	if (!ret && rep->err == ECANCELED) {
+		/* Another task failed first: the session says which, and why. */
+		struct cpt_message m = { .buf = (uintptr_t)rep->message,
+					 .size = sizeof(rep->message) };
+
+		if (ioctl(dev, CPT_IOC_MESSAGE, &m) < 0)
+			rep->message[0] = 0;
+	}
 	close(dev); /* aborts the session */
 	dev = -1;
 	if (waitpid(child, &status, 0) != child)
