@@ -29,23 +29,12 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 
 #include "cpt_compat.h"
+#include "cpt_files.h"
 #include "cpt_symbols.h"
-
-/* The first fd at or above *fd of the current table, or NULL. */
-static struct file *cpt_next_fd(unsigned int *fd)
-{
-	struct file *file;
-
-	rcu_read_lock();
-	file = task_lookup_next_fd_rcu(current, fd);
-	rcu_read_unlock();
-	return file;
-}
 
 int cpt_compat_own_fds_enter(struct files_struct **shared)
 {
@@ -62,7 +51,7 @@ int cpt_compat_own_fds_enter(struct files_struct **shared)
 	*shared = current->files;
 	current->files = own;
 	task_unlock(current);
-	for (fd = 0; cpt_next_fd(&fd); fd++) {
+	for (fd = 0; cpt_next_own_file(&fd); fd++) {
 		file = close_fd_get_file(fd);
 		if (file)
 			fput(file);
@@ -118,7 +107,7 @@ static int cpt_check_own_fds(struct file *file, long fd_shared)
 	ret = cpt_compat_own_fds_enter(&shared);
 	if (ret)
 		return cpt_compat_untested("cannot make an fd table (%d)", ret);
-	if (current->files == shared || cpt_next_fd(&first)) {
+	if (current->files == shared || cpt_next_own_file(&first)) {
 		ret = cpt_compat_fail("an fd table of cpt's own is not empty (fd %u)", first);
 	} else {
 		fd = get_unused_fd_flags(0);

@@ -565,6 +565,8 @@ struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 				   const char *what);
 long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 unsigned long cpt_user_scratch(void);
+/* cpt_files_install.c: the current task's fds, walked upward. */
+struct file *cpt_next_own_file(unsigned int *fd);
 
 /* cpt_files.c: the kinds' table and the registry, for the fd table's save and restore. */
 const struct cpt_file_ops *cpt_file_ops_of(u32 kind);

@@ -26,7 +26,8 @@ static void cpt_put_files_work(struct work_struct *work)
 	p->nr = 0;
 }
 
-static struct file *cpt_next_own_file(unsigned int *fd)
+/* The current task's first file at an fd at or above *fd (*fd moved there), or NULL. */
+struct file *cpt_next_own_file(unsigned int *fd)
 {
 	struct file *file;
 

@@ -223,15 +223,14 @@ struct report {
 	char message[256];
 };
 
-/* The restoring child: the racer thread, then TASK, SIGNALS and FILES. */
-static void restore_child(int dev, int report_fd)
+/*
+ * A restoring child's start: every signal blocked, the racer's eventfd and
+ * the lowest free fd it swaps from; a stack for its clone(), or NULL.
+ */
+static char *restorer_start(void)
 {
-	struct report rep = { 0 };
-	struct cpt_message msg = { .buf = (uintptr_t)rep.message,
-				   .size = sizeof(rep.message) };
-	char *stack;
 	sigset_t all;
-	int subsys;
+	char *stack;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -240,11 +239,22 @@ static void restore_child(int dev, int report_fd)
 	close(racer_lowest);
 	stack = mmap(NULL, RACER_STACK, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (racer_fd < 0 || stack == MAP_FAILED ||
-	    clone(racer, stack + RACER_STACK,
-		  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-			  CLONE_THREAD | CLONE_SYSVSEM,
-		  NULL) < 0)
+	return racer_fd < 0 || stack == MAP_FAILED ? NULL : stack;
+}
+
+/* The restoring child: the racer thread, then TASK, SIGNALS and FILES. */
+static void restore_child(int dev, int report_fd)
+{
+	struct report rep = { 0 };
+	struct cpt_message msg = { .buf = (uintptr_t)rep.message,
+				   .size = sizeof(rep.message) };
+	char *stack = restorer_start();
+	int subsys;
+
+	if (!stack || clone(racer, stack + RACER_STACK,
+			    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+				    CLONE_THREAD | CLONE_SYSVSEM,
+			    NULL) < 0)
 		_exit(126);
 	for (subsys = CPT_SUBSYS_TASK; subsys <= CPT_SUBSYS_FILES; subsys++) {
 		struct cpt_subsys req = { .subsys = subsys };
@@ -336,19 +346,11 @@ static void restore_sharer_child(int dev, int report_fd, pid_t tid)
 	struct cpt_message msg = { .buf = (uintptr_t)rep.message,
 				   .size = sizeof(rep.message) };
 	static int thread_dev;
-	char *stack;
-	sigset_t all;
+	char *stack = restorer_start();
 	int failed;
 
-	sigfillset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-	racer_fd = eventfd(0, EFD_CLOEXEC);
-	racer_lowest = dup(0);
-	close(racer_lowest);
 	thread_dev = dev;
-	stack = mmap(NULL, RACER_STACK, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (racer_fd < 0 || stack == MAP_FAILED || restart_next_pid(dev, tid) ||
+	if (!stack || restart_next_pid(dev, tid) ||
 	    clone(sharer_thread, stack + RACER_STACK,
 		  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 			  CLONE_THREAD | CLONE_SYSVSEM,
