@@ -198,7 +198,7 @@ int cpt_files_apply(struct cpt_session *s)
 	}
 	if (!rf)
 		return -EINVAL;
-	if (atomic_read(&current->files->count) > get_nr_threads(current))
+	if (!cpt_fd_table_alone())
 		return -EBUSY;
 	ret = cpt_close_all_fds(rf);
 	if (!ret)

@@ -330,6 +330,37 @@ bool cpt_fd_holds(long fd, const struct file *file)
 }
 
 /*
+ * How many threads of p's process hold files as their fd table (*threads:
+ * their number added). A table's count alone does not tell who holds it:
+ * a thread that left it (unshare(CLONE_FILES)) takes one off while a task
+ * outside the process that came in (clone(CLONE_FILES)) adds one.
+ */
+unsigned int cpt_fd_table_holders(struct task_struct *p, const struct files_struct *files,
+				  unsigned int *threads)
+{
+	unsigned int holders = 0;
+	struct task_struct *t;
+
+	rcu_read_lock();
+	for_each_thread(p, t) {
+		(*threads)++;
+		holders += READ_ONCE(t->files) == files;
+	}
+	rcu_read_unlock();
+	return holders;
+}
+
+/* Whether the current task's fd table is held by each thread of its process, and nobody else. */
+bool cpt_fd_table_alone(void)
+{
+	struct files_struct *files = current->files;
+	unsigned int threads = 0, holders;
+
+	holders = cpt_fd_table_holders(current, files, &threads);
+	return holders == threads && atomic_read(&files->count) == holders;
+}
+
+/*
  * Gives back the restoring task's fd that a system call made, or the
  * module lent, for file: closed only while it still holds file, for an fd
  * that holds another file now holds another task's, not ours to close.
@@ -341,9 +372,9 @@ bool cpt_fd_holds(long fd, const struct file *file)
  */
 int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret)
 {
-	if (fd >= 0 && file && cpt_compat_close_fd_holding(fd, file)) {
-		/* given back */
-	} else if (!ret && fd >= 0) {
+	if (fd < 0 || (file && cpt_compat_close_fd_holding(fd, file)))
+		return ret;
+	if (!ret) {
 		cpt_note("the %s fd %ld is not there: %s\n", what, fd,
 			 "another task changed the restoring task's fd table");
 		ret = -EBADF;
@@ -551,7 +582,7 @@ static int cpt_hold_threads(struct cpt_session *s)
 /* Whether the restoring task's fd table is its process's alone. */
 static int cpt_check_table_alone(void)
 {
-	if (atomic_read(&current->files->count) > get_nr_threads(current)) {
+	if (!cpt_fd_table_alone()) {
 		cpt_note("the restoring task shares its fd table\n");
 		return -EOPNOTSUPP;
 	}

@@ -301,7 +301,8 @@ static int waits_in_files_restore(pid_t tid)
 /*
  * race-sharer's thread, a task of the tree: its TASK and SIGNALS, then,
  * once the main thread waits in its FILES restore for it, the sharer
- * (CLONE_FILES, not a thread), then its FILES and MM (none: no record)
+ * (CLONE_FILES, not a thread), then a table of its own (unshare()), then
+ * its FILES and MM (none: no record)
  * and its final step, where it is held until the restart fails.
  */
 static int sharer_thread(void *devp)
@@ -326,6 +327,13 @@ static int sharer_thread(void *devp)
 		sharer.thread_failed = -1;
 	while (!sharer.thread_failed && !sharer.sharer_running)
 		usleep(1000);
+	/*
+	 * The thread leaves the table for one of its own: the table's count
+	 * is the process's threads again (the sharer in, the thread out), and
+	 * only a look at which task holds the table sees the sharer.
+	 */
+	if (!sharer.thread_failed && unshare(CLONE_FILES))
+		sharer.thread_failed = -1;
 	for (failed = 0, subsys = CPT_SUBSYS_FILES;
 	     !failed && subsys <= CPT_SUBSYS_MAX; subsys++) {
 		struct cpt_subsys req = { .subsys = subsys };
