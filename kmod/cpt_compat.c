@@ -117,7 +117,8 @@
  *                 dump is asked for and not read (cpt_compat_netlink.c)
  *  own_fd_table   an eventfd made here is not closed at its fd for another
  *                 file, and is for its own; an fd table of cpt's own starts
- *                 empty and leaves the loader's as it was
+ *                 empty and leaves the loader's as it was; dup_fd()'s
+ *                 prototype is checked at build time, against fdtable.h's
  *                 (cpt_compat_fdtable.c)
  * The module parameter compat_fail=NAME[,NAME...] forces each check named to
  * fail after it ran, to test the refusal: a forced failure leaves the kernel

@@ -15,9 +15,14 @@
  *   fds of the smallest table): the copies are taken out with
  *   close_fd_get_file() and dropped with fput() alone, as no close() made
  *   them (no ->flush(), no lock released).
- * - An fd closed only while it holds a given file: the look and the close
+ * - An fd closed only while it holds a given file: the look and the pick
  *   under the table's file_lock, with __close_fd_get_file() (fs/internal.h,
- *   not exported: what close_fd() does, under the lock its caller holds).
+ *   not exported: close_fd()'s pick_file() alone, under the lock its caller
+ *   holds); filp_close() after, as close_fd() does, is ours.
+ *
+ * dup_fd()'s prototype (include/linux/fdtable.h: 6.1.192's, since 6.1.y's
+ * close_range() fix, takes a struct fd_range; before, a count and an
+ * error pointer), which kallsyms cannot check, is checked at build time.
  *
  * Checked at load (own_fd_table): an eventfd made here is not closed at its fd
  * for another file, and is for its own, leaving the number free again; an
@@ -35,6 +40,9 @@
 #include "cpt_compat.h"
 #include "cpt_files.h"
 #include "cpt_symbols.h"
+
+/* kallsyms gives an address: the type it is called through is the kernel's. */
+static_assert(__same_type(&dup_fd, cpt_sym.dup_fd));
 
 int cpt_compat_own_fds_enter(struct files_struct **shared)
 {
@@ -67,6 +75,8 @@ void cpt_compat_own_fds_leave(struct files_struct *shared)
 	own = current->files;
 	current->files = shared;
 	task_unlock(current);
+	if (WARN_ON_ONCE(own == shared))
+		return;
 	cpt_sym.put_files_struct(own);
 }
 
@@ -138,9 +148,14 @@ int cpt_check_own_fd_table(void)
 	long fd[2] = { -1, -1 };
 	int ret = 0, i;
 
+	/* The file at the fd eventfd2() gave is checked to be an eventfd. */
 	for (i = 0; i < 2; i++) {
 		fd[i] = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
 		file[i] = fd[i] >= 0 ? fget(fd[i]) : NULL;
+		if (file[i] && file[i]->f_op != cpt_sym.eventfd_fops) {
+			fput(file[i]);
+			file[i] = NULL;
+		}
 		if (!file[i]) {
 			ret = cpt_compat_untested("cannot make an eventfd (%ld)", fd[i]);
 			goto out;
@@ -149,21 +164,24 @@ int cpt_check_own_fd_table(void)
 	ret = cpt_check_own_fds(file[0], fd[0]);
 	if (ret)
 		goto out;
-	if (cpt_compat_close_fd_holding(fd[0], file[1]))
+	if (cpt_compat_close_fd_holding(fd[0], file[1])) {
 		ret = cpt_compat_fail("fd %ld closed for a file it does not hold", fd[0]);
-	else if (!cpt_compat_close_fd_holding(fd[0], file[0]))
-		ret = cpt_compat_fail("fd %ld not closed for the file it holds", fd[0]);
-	else if (cpt_lowest_free_fd() != fd[0] || cpt_compat_file_refs(file[0]) != 1)
-		ret = cpt_compat_fail("fd %ld closed: lowest free fd %d, refs %ld", fd[0],
-				      cpt_lowest_free_fd(), cpt_compat_file_refs(file[0]));
-	else
 		fd[0] = -1;
+	} else if (!cpt_compat_close_fd_holding(fd[0], file[0])) {
+		ret = cpt_compat_fail("fd %ld not closed for the file it holds", fd[0]);
+	} else {
+		ret = cpt_lowest_free_fd() != fd[0] || cpt_compat_file_refs(file[0]) != 1 ?
+		      cpt_compat_fail("fd %ld closed: lowest free fd %d, refs %ld", fd[0],
+				      cpt_lowest_free_fd(), cpt_compat_file_refs(file[0])) : 0;
+		fd[0] = -1;
+	}
 out:
+	/* Each fd closed only while it holds the eventfd made for it. */
 	for (i = 0; i < 2; i++) {
+		if (fd[i] >= 0 && file[i])
+			cpt_compat_close_fd_holding(fd[i], file[i]);
 		if (file[i])
 			fput(file[i]);
-		if (fd[i] >= 0)
-			close_fd(fd[i]);
 	}
 	return ret;
 }
