@@ -115,6 +115,11 @@
  *                 copy of struct netlink_sock's head as getsockname() and
  *                 setsockopt() made it, and as dumping once an RTM_GETLINK
  *                 dump is asked for and not read (cpt_compat_netlink.c)
+ *  own_fd_table   an eventfd made here is not closed at its fd for another
+ *                 file, and is for its own; an fd table of cpt's own starts
+ *                 empty and leaves the loader's as it was; dup_fd()'s
+ *                 prototype is checked at build time, against fdtable.h's
+ *                 (cpt_compat_fdtable.c)
  * The module parameter compat_fail=NAME[,NAME...] forces each check named to
  * fail after it ran, to test the refusal: a forced failure leaves the kernel
  * as the passed check did, so the later checks still run and fail on their
@@ -313,6 +318,9 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(anon_vma_fork, "anon_vma_fork"),
 	CPT_SYM(copy_page_range, "copy_page_range"),
 	CPT_SYM(flush_tlb_mm_range, "flush_tlb_mm_range"),
+	/* the restoring task's fd table, which others may share */
+	CPT_SYM(dup_fd, "dup_fd"),
+	CPT_SYM(close_fd_get_file_locked, "__close_fd_get_file"),
 };
 
 /* Why the last check failed, for the one message that names it. */
@@ -1148,6 +1156,8 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "udp_cork", cpt_check_udp_cork },
 	/* netlink sockets (issue 14) */
 	{ "netlink_sock", cpt_check_netlink_sock },
+	/* the restoring task's fd table, which others may share (issue 12) */
+	{ "own_fd_table", cpt_check_own_fd_table },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

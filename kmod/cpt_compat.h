@@ -597,4 +597,19 @@ bool cpt_compat_timed_sleeper(struct task_struct *t, bool (*in_wait)(struct task
 bool cpt_compat_task_asleep(struct task_struct *t);
 int cpt_check_timed_sleeper(void);
 
+/*
+ * cpt_compat_fdtable.c: the restoring task's fd table, which its other
+ * threads share. cpt_compat_own_fds_enter() moves the current task to an
+ * empty fd table of cpt's own, which no other task shares (*shared: the one
+ * it had), until cpt_compat_own_fds_leave(shared) moves it back, closing
+ * the fds left in it. cpt_compat_close_fd_holding() closes fd of the
+ * current table only if it holds file, as one step under the table's lock.
+ * Checked: own_fd_table.
+ */
+struct files_struct;
+int cpt_compat_own_fds_enter(struct files_struct **shared);
+void cpt_compat_own_fds_leave(struct files_struct *shared);
+bool cpt_compat_close_fd_holding(unsigned int fd, const struct file *file);
+int cpt_check_own_fd_table(void);
+
 #endif /* CPT_COMPAT_H */

@@ -446,27 +446,36 @@ static int cpt_fanotify_fill(long fd, struct file *file, const struct cpt_fanoti
 	return ret ?: cpt_fanotify_verify(file, g);
 }
 
+/*
+ * The group, made with its marks in an fd table of the module's own
+ * (cpt_compat_own_fds_enter()): the fd its calls name is the group made,
+ * whatever the task's other threads do.
+ */
 static struct file *cpt_fanotify_make(const struct cpt_rfile *rfile)
 {
 	struct cpt_fanotify_rgroup g;
+	struct files_struct *shared;
 	struct file *file;
 	long fd;
 	int ret;
 
-	ret = cpt_fanotify_decode(rfile->record, rfile->record_len, &g);
+	ret = cpt_fanotify_decode(rfile->record, rfile->record_len, &g) ?:
+	      cpt_compat_own_fds_enter(&shared);
 	if (ret) {
 		kvfree(g.marks);
 		return ERR_PTR(ret);
 	}
 	fd = cpt_fanotify_init(g.flags, g.event_flags, g.unprivileged);
 	if (fd < 0) {
+		cpt_compat_own_fds_leave(shared);
 		cpt_note("fanotify_init(%#x, %#x): %ld\n", g.flags, g.event_flags, fd);
 		kvfree(g.marks);
 		return ERR_PTR(fd);
 	}
 	file = cpt_fget_made(fd, cpt_sym.fanotify_fops, "fanotify instance");
 	ret = IS_ERR(file) ? PTR_ERR(file) : cpt_fanotify_fill(fd, file, &g);
-	close_fd(fd);
+	/* The fd goes with the table. */
+	cpt_compat_own_fds_leave(shared);
 	kvfree(g.marks);
 	if (ret) {
 		if (!IS_ERR(file))

@@ -88,18 +88,12 @@ static int cpt_eventfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		      (rfile->flags & O_NONBLOCK) | O_CLOEXEC,
 	};
 	struct eventfd_ctx *ctx;
-	long fd;
+	int ret;
 
-	fd = cpt_sym.sys_eventfd2(&regs);
-	if (fd < 0)
-		return fd;
-	rfile->file = cpt_fget_made(fd, cpt_sym.eventfd_fops, "eventfd");
-	close_fd(fd);
-	if (IS_ERR(rfile->file)) {
-		fd = PTR_ERR(rfile->file);
-		rfile->file = NULL;
-		return fd;
-	}
+	ret = cpt_claim_file(rfile, cpt_file_from_syscall(cpt_sym.sys_eventfd2, &regs,
+							  cpt_sym.eventfd_fops, "eventfd"));
+	if (ret)
+		return ret;
 	if (rfile->eventfd.count > first) {
 		ctx = eventfd_ctx_fileget(rfile->file);
 		if (IS_ERR(ctx))

@@ -193,7 +193,9 @@ static int cpt_signalfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rf
  * A timerfd on its clock, armed with the time it had left and its period
  * (an absolute one at its expiry, with its settime flags), and its unread
  * expirations (TFD_IOC_SET_TICKS, as CRIU does it): the kernel's
- * timerfd_create() and timerfd_settime() in the restoring task.
+ * timerfd_create() and timerfd_settime() in the restoring task, in an fd
+ * table of the module's own (cpt_compat_own_fds_enter()): the fd they
+ * name is the timerfd made, whatever the task's other threads do.
  */
 static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
@@ -204,12 +206,16 @@ static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		.si = O_CLOEXEC | (rfile->flags & O_NONBLOCK),
 	};
 	struct __kernel_itimerspec its = {};
+	struct files_struct *shared;
 	struct file *file;
 	long fd, ret = 0;
 	u32 ns;
 
 	if (IS_ERR_VALUE(scratch))
 		return scratch;
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret)
+		goto out;
 	fd = cpt_sym.sys_timerfd_create(&regs);
 	if (fd < 0) {
 		ret = fd;
@@ -217,7 +223,7 @@ static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 				     t->clock == CLOCK_BOOTTIME_ALARM))
 			cpt_note("timerfd on clock %u: %s\n", t->clock,
 				 "an alarm clock: the caller lacks CAP_WAKE_ALARM");
-		goto out;
+		goto out_own;
 	}
 	/*
 	 * A periodic timer that expired, its expirations unread, shows no
@@ -236,15 +242,17 @@ static int cpt_timerfd_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		      cpt_sym.sys_timerfd_settime(&regs);
 	}
 	file = cpt_fget_made(fd, cpt_sym.timerfd_fops, "timerfd");
-	close_fd(fd);
 	if (IS_ERR(file)) {
 		ret = ret ?: PTR_ERR(file);
-		goto out;
+		goto out_own;
 	}
 	rfile->file = file;
 	if (!ret && t->ticks)
 		ret = copy_to_user((void __user *)scratch, &t->ticks, sizeof(t->ticks)) ? -EFAULT :
 		      cpt_file_ioctl(file, TFD_IOC_SET_TICKS, scratch);
+out_own:
+	/* The fd goes with the table. */
+	cpt_compat_own_fds_leave(shared);
 out:
 	vm_munmap(scratch, PAGE_SIZE);
 	if (ret)

@@ -26,7 +26,8 @@ static void cpt_put_files_work(struct work_struct *work)
 	p->nr = 0;
 }
 
-static struct file *cpt_next_own_file(unsigned int *fd)
+/* The current task's first file at an fd at or above *fd (*fd moved there), or NULL. */
+struct file *cpt_next_own_file(unsigned int *fd)
 {
 	struct file *file;
 
@@ -197,7 +198,7 @@ int cpt_files_apply(struct cpt_session *s)
 	}
 	if (!rf)
 		return -EINVAL;
-	if (atomic_read(&current->files->count) > get_nr_threads(current))
+	if (!cpt_fd_table_alone())
 		return -EBUSY;
 	ret = cpt_close_all_fds(rf);
 	if (!ret)

@@ -330,18 +330,51 @@ bool cpt_fd_holds(long fd, const struct file *file)
 }
 
 /*
+ * How many threads of p's process hold files as their fd table (*threads:
+ * their number added). A table's count alone does not tell who holds it:
+ * a thread that left it (unshare(CLONE_FILES)) takes one off while a task
+ * outside the process that came in (clone(CLONE_FILES)) adds one.
+ */
+unsigned int cpt_fd_table_holders(struct task_struct *p, const struct files_struct *files,
+				  unsigned int *threads)
+{
+	unsigned int holders = 0;
+	struct task_struct *t;
+
+	rcu_read_lock();
+	for_each_thread(p, t) {
+		(*threads)++;
+		holders += READ_ONCE(t->files) == files;
+	}
+	rcu_read_unlock();
+	return holders;
+}
+
+/* Whether the current task's fd table is held by each thread of its process, and nobody else. */
+bool cpt_fd_table_alone(void)
+{
+	struct files_struct *files = current->files;
+	unsigned int threads = 0, holders;
+
+	holders = cpt_fd_table_holders(current, files, &threads);
+	return holders == threads && atomic_read(&files->count) == holders;
+}
+
+/*
  * Gives back the restoring task's fd that a system call made, or the
  * module lent, for file: closed only while it still holds file, for an fd
  * that holds another file now holds another task's, not ours to close.
- * file NULL: what the call made was never found at fd, and nothing is
- * closed. Returns ret, or -EBADF (noted: the what at fd is gone) if ret
- * is 0 and fd no longer holds file.
+ * The look and the close are one step under the table's lock: a look
+ * first, then close(), would close what another thread put there between
+ * the two. file NULL: what the call made was never found at fd, and
+ * nothing is closed. Returns ret, or -EBADF (noted: the what at fd is
+ * gone) if ret is 0 and fd no longer holds file.
  */
 int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret)
 {
-	if (fd >= 0 && file && cpt_fd_holds(fd, file)) {
-		close_fd(fd);
-	} else if (!ret && fd >= 0) {
+	if (fd < 0 || (file && cpt_compat_close_fd_holding(fd, file)))
+		return ret;
+	if (!ret) {
 		cpt_note("the %s fd %ld is not there: %s\n", what, fd,
 			 "another task changed the restoring task's fd table");
 		ret = -EBADF;
@@ -366,10 +399,11 @@ int cpt_seek_saved(struct cpt_rfile *rfile)
 
 /*
  * The file at fd, with a reference, which one of the kernel's system calls
- * just made in the restoring task: what, with the f_op fops. Another thread
- * sharing the fd table could have put another file at that number since;
- * cpt_check_restorer() refuses such a process, and the file is checked
- * anyway before the module treats it as what it made.
+ * just made in the restoring task: what, with the f_op fops. In the task's
+ * own table another thread sharing it could have put another file at that
+ * number since (cpt_check_restorer() refuses such a process); in a table
+ * of the module's own (cpt_file_from_syscall()) nobody could. The file is
+ * checked anyway before the module treats it as what it made.
  */
 struct file *cpt_fget_made(long fd, const struct file_operations *fops, const char *what)
 {
@@ -386,20 +420,27 @@ struct file *cpt_fget_made(long fd, const struct file_operations *fops, const ch
 
 /*
  * Runs one of the kernel's fd-making system calls in the restoring task and
- * takes the file it made (what, with the f_op fops) out of the task's table
- * (the final step installs it where the image says).
+ * takes the file it made (what, with the f_op fops), with a reference; the
+ * final step installs it where the image says. The call runs in an fd
+ * table of the module's own (cpt_compat_own_fds_enter()), which no other
+ * task shares: the file at the fd it returns is the one it made, and the
+ * fd goes with that table, closing nothing of anyone else's.
  */
 struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 				   struct pt_regs *regs, const struct file_operations *fops,
 				   const char *what)
 {
+	struct files_struct *shared;
 	struct file *file;
-	long fd = call(regs);
+	long fd;
+	int ret;
 
-	if (fd < 0)
-		return ERR_PTR(fd);
-	file = cpt_fget_made(fd, fops, what);
-	close_fd(fd);
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret)
+		return ERR_PTR(ret);
+	fd = call(regs);
+	file = fd < 0 ? ERR_PTR(fd) : cpt_fget_made(fd, fops, what);
+	cpt_compat_own_fds_leave(shared);
 	return file;
 }
 
@@ -538,10 +579,23 @@ static int cpt_hold_threads(struct cpt_session *s)
 	}
 }
 
+/* Whether the restoring task's fd table is its process's alone. */
+static int cpt_check_table_alone(void)
+{
+	if (!cpt_fd_table_alone()) {
+		cpt_note("the restoring task shares its fd table\n");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 /*
  * The final step replaces the caller's whole fd table and closes the
  * session's fd in it: the table must be the caller's alone, and the caller
  * must not be the coordinator, whose close of that fd ends the session.
+ * Checked again once the threads are held: one that ran meanwhile could
+ * have cloned a process sharing the table (CLONE_FILES), which could then
+ * swap the fds the restore's calls take; past that, none can.
  */
 static int cpt_check_restorer(struct cpt_session *s)
 {
@@ -549,11 +603,7 @@ static int cpt_check_restorer(struct cpt_session *s)
 		cpt_note("the coordinator cannot restore itself\n");
 		return -EINVAL;
 	}
-	if (atomic_read(&current->files->count) > get_nr_threads(current)) {
-		cpt_note("the restoring task shares its fd table\n");
-		return -EOPNOTSUPP;
-	}
-	return cpt_hold_threads(s);
+	return cpt_check_table_alone() ?: cpt_hold_threads(s) ?: cpt_check_table_alone();
 }
 
 static void cpt_files_free(struct cpt_session *s)

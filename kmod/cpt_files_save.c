@@ -109,19 +109,22 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file, 
 static int cpt_check_fd_table(struct cpt_session *s)
 {
 	struct cpt_task *owner = s->cur;
-	unsigned int i, users = 0;
+	unsigned int i, threads = 0, holders = 0;
+	struct files_struct *files;
 	int ret = 0;
 
-	for (i = 0; i < s->nr_tasks; i++) {
+	/* task_lock() keeps owner's table, which the compare below only names. */
+	task_lock(owner->task);
+	files = owner->task->files;
+	for (i = 0; files && i < s->nr_tasks; i++) {
 		struct cpt_task *t = &s->tasks[i];
 
 		if (t == owner || (cpt_task_is_leader(t) && t->fd_table_of == owner->pid))
-			users += get_nr_threads(t->task);
+			holders += cpt_fd_table_holders(t->task, files, &threads);
 	}
-	task_lock(owner->task);
-	if (!owner->task->files)
+	if (!files)
 		ret = -ESRCH;
-	else if (atomic_read(&owner->task->files->count) != users)
+	else if (holders != threads || atomic_read(&files->count) != holders)
 		ret = -EOPNOTSUPP;
 	task_unlock(owner->task);
 	if (ret == -EOPNOTSUPP)

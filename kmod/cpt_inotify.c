@@ -225,9 +225,14 @@ static int cpt_inotify_add(long ifd, struct fsnotify_group *group, struct cpt_ub
 	return got < 0 ? got : -EEXIST;
 }
 
-/* A new instance (flags: O_NONBLOCK) with the File's watches. */
+/*
+ * A new instance (flags: O_NONBLOCK) with the File's watches, made in an fd
+ * table of the module's own (cpt_compat_own_fds_enter()): the fd its calls
+ * name is the instance made, whatever the task's other threads do.
+ */
 static struct file *cpt_inotify_open(u32 flags, const void *record, size_t record_len)
 {
+	struct files_struct *shared;
 	struct fsnotify_group *group;
 	struct cpt_ubuf ub = {};
 	struct cpt_pb_reader r;
@@ -239,9 +244,14 @@ static struct file *cpt_inotify_open(u32 flags, const void *record, size_t recor
 	long ifd;
 	int ret;
 
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret)
+		return ERR_PTR(ret);
 	ifd = cpt_sys(cpt_sym.sys_inotify_init1, flags & O_NONBLOCK, 0, 0, 0, 0);
-	if (ifd < 0)
+	if (ifd < 0) {
+		cpt_compat_own_fds_leave(shared);
 		return ERR_PTR(ifd);
+	}
 	file = cpt_fget_made(ifd, cpt_sym.inotify_fops, "inotify instance");
 	ret = IS_ERR(file) ? PTR_ERR(file) : cpt_ubuf_get(&ub, PATH_MAX);
 	group = IS_ERR(file) ? NULL : file->private_data;
@@ -257,7 +267,8 @@ static struct file *cpt_inotify_open(u32 flags, const void *record, size_t recor
 		ret = cpt_pb_end(&r);
 	}
 	cpt_ubuf_put(&ub);
-	close_fd(ifd);
+	/* The fd goes with the table. */
+	cpt_compat_own_fds_leave(shared);
 	if (ret) {
 		if (!IS_ERR(file))
 			fput(file);

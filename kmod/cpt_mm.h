@@ -118,6 +118,7 @@ struct cpt_mm_aio_ring {
 struct cpt_mm_aio_tools {
 	struct cpt_ubuf ub;		/* the context id, an iocb and pointers to it */
 	int fd;				/* a pipe, read with nothing to read */
+	struct file *file;		/* the pipe's, held: fd is closed only while it holds it */
 };
 
 /* Far above the kernel's default fs.aio-max-nr (65536) contexts. */

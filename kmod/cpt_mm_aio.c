@@ -239,6 +239,7 @@ int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools)
 	int ret;
 
 	tools->fd = -1;
+	tools->file = NULL;
 	ret = cpt_ubuf_get(&tools->ub, PAGE_SIZE);
 	if (ret)
 		return ret;
@@ -251,6 +252,7 @@ int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools)
 		fput(pipe[0]);
 		return tools->fd;
 	}
+	tools->file = get_file(pipe[0]);
 	fd_install(tools->fd, pipe[0]);
 	/* A read of nothing: the pipe's read_iter returns 0 at once, a completion. */
 	cb.aio_fildes = tools->fd;
@@ -266,9 +268,17 @@ int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools)
 
 void cpt_mm_aio_finish(struct cpt_mm_aio_tools *tools)
 {
-	if (tools->fd >= 0)
-		close_fd(tools->fd);
+	/*
+	 * Only the fd made for the pipe, only while it holds it: the restoring
+	 * task's threads share the table (and tools zeroed, never prepared,
+	 * name fd 0, which is not ours).
+	 */
+	if (tools->file) {
+		cpt_compat_close_fd_holding(tools->fd, tools->file);
+		fput(tools->file);
+	}
 	tools->fd = -1;
+	tools->file = NULL;
 	cpt_ubuf_put(&tools->ub);
 }
 

@@ -275,11 +275,18 @@ static int cpt_mq_refill(struct cpt_ubuf *ub, long qfd, u64 msgsize, const void 
 	return cpt_pb_end(&r);
 }
 
+/*
+ * The queue made again if it is gone (with its messages), then opened as
+ * the File was; its fds in an fd table of the module's own
+ * (cpt_compat_own_fds_enter()): the fd the calls name is the queue they
+ * opened, whatever the restoring task's other threads do.
+ */
 static struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 maxmsg,
 				    u64 msgsize, const void *record, size_t record_len)
 {
 	struct cpt_ubuf ub = {};
 	struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = msgsize };
+	struct files_struct *shared = NULL;
 	struct file *file = NULL;
 	long qfd;
 	int ret;
@@ -287,6 +294,7 @@ static struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 m
 	ret = cpt_ubuf_get(&ub, CPT_MQ_DATA_OFF + msgsize);
 	if (!ret && copy_to_user((void __user *)(ub.addr + CPT_MQ_ATTR_OFF), &attr, sizeof(attr)))
 		ret = -EFAULT;
+	ret = ret ?: cpt_compat_own_fds_enter(&shared);
 	if (ret)
 		goto out;
 	qfd = cpt_mq_open(&ub, name, O_RDWR | O_CREAT | O_EXCL | O_NONBLOCK, mode & 0777, true);
@@ -307,9 +315,11 @@ static struct file *cpt_mqueue_open(const char *name, u32 flags, u32 mode, u64 m
 		goto out;
 	}
 	file = cpt_fget_made(qfd, cpt_sym.mqueue_file_operations, "POSIX message queue");
-	close_fd(qfd);
 	ret = PTR_ERR_OR_ZERO(file);
 out:
+	/* The fds go with the table. */
+	if (shared)
+		cpt_compat_own_fds_leave(shared);
 	cpt_ubuf_put(&ub);
 	return ret ? ERR_PTR(ret) : file;
 }

@@ -418,7 +418,7 @@ static int cpt_start_checkpoint(struct cpt_session *s, u32 target)
 	if (!ret)
 		ret = cpt_pin_pid_ns(s, root);
 	if (!ret)
-		ret = cpt_tree_freeze(s, root);
+		ret = cpt_tree_freeze(s, root, target);
 	put_task_struct(root);
 	if (ret)
 		return ret;

@@ -164,7 +164,7 @@ int cpt_jobctl_check(const struct cpt_jobctl *j, bool leader, u32 pid);
 int cpt_jobctl_apply(struct cpt_session *s);
 
 /* cpt_tree.c */
-int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root);
+int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root, pid_t root_nr);
 void cpt_tree_thaw(struct cpt_session *s);
 int cpt_tree_write(struct cpt_session *s);
 int cpt_tree_held(struct cpt_session *s);

@@ -24,6 +24,7 @@ struct sigqueue;
 struct pid_namespace;
 struct ip6_ra_chain;
 struct vm_area_struct;
+struct fd_range;
 
 struct cpt_kernel_symbols {
 	bool (*ptrace_may_access)(struct task_struct *task, unsigned int mode);
@@ -181,6 +182,13 @@ struct cpt_kernel_symbols {
 	int (*copy_page_range)(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
 	void (*flush_tlb_mm_range)(struct mm_struct *mm, unsigned long start, unsigned long end,
 				   unsigned int stride_shift, bool freed_tables);
+	/*
+	 * the restoring task's fd table, which others may share
+	 * (cpt_compat_fdtable.c): a table of cpt's own, made as
+	 * unshare(CLONE_FILES) makes one; an fd closed under the table's lock
+	 */
+	struct files_struct *(*dup_fd)(struct files_struct *oldf, struct fd_range *punch_hole);
+	struct file *(*close_fd_get_file_locked)(unsigned int fd);
 };
 
 extern struct cpt_kernel_symbols cpt_sym;

@@ -558,7 +558,11 @@ static void cpt_tree_describe(struct cpt_session *s)
 	cpt_tree_find_shared_fd_tables(s);
 }
 
-int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
+/*
+ * root_nr: the root's pid as INIT named it, for the notes: the root may
+ * exit, and be reaped, during the freeze, and a reaped task has no pid.
+ */
+int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root, pid_t root_nr)
 {
 	unsigned long budget = CPT_FREEZE_EXIT_BUDGET;
 	int attempt, ret;
@@ -579,16 +583,13 @@ int cpt_tree_freeze(struct cpt_session *s, struct task_struct *root)
 		cond_resched();
 	}
 	if (ret == -EAGAIN && !budget)
-		cpt_note("pid %d: tasks of its tree kept exiting during the freeze\n",
-			 task_pid_vnr(root));
+		cpt_note("pid %d: tasks of its tree kept exiting during the freeze\n", root_nr);
 	else if (ret == -EAGAIN)
-		cpt_note("pid %d: its tree kept changing shape during the freeze\n",
-			 task_pid_vnr(root));
+		cpt_note("pid %d: its tree kept changing shape during the freeze\n", root_nr);
 	else if (ret == -ESRCH)
-		cpt_note("pid %d exited during the freeze\n", task_pid_vnr(root));
+		cpt_note("pid %d exited during the freeze\n", root_nr);
 	else if (ret == -E2BIG)
-		cpt_note("pid %d: its tree has more than %d tasks\n", task_pid_vnr(root),
-			 CPT_MAX_TASKS);
+		cpt_note("pid %d: its tree has more than %d tasks\n", root_nr, CPT_MAX_TASKS);
 	return ret;
 }
 

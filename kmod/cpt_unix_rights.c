@@ -189,10 +189,14 @@ int cpt_unix_decode_fds(const struct cpt_pb_field *pf, u32 *ids)
  * Sends a saved message again from sock with the files it carries, as
  * sendmsg() with SCM_RIGHTS (after its credentials, as cpt_unix_send()
  * gives them): each file at an fd of the restoring task for the call
- * (scm_fp_copy() takes them from there), closed after it. The kernel's
- * checks and accounting apply: af_unix counts them in flight for the
- * restarting caller's user, within its RLIMIT_NOFILE
- * (too_many_unix_fds(): ETOOMANYREFS), and its collector sees them.
+ * (scm_fp_copy() takes them from there). The fds are those of a table of
+ * the module's own (cpt_compat_own_fds_enter()), which no other task
+ * shares: the message carries exactly the image's files, whatever the
+ * task's other threads do to its table, and the fds go with that table
+ * after the call. The kernel's checks and accounting apply: af_unix
+ * counts them in flight for the restarting caller's user, within its
+ * RLIMIT_NOFILE (too_many_unix_fds(): ETOOMANYREFS), and its collector
+ * sees them.
  */
 int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
 			const struct cpt_pb_field *data, const struct ucred *uc,
@@ -200,14 +204,20 @@ int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
 {
 	struct kvec vec = { .iov_base = (void *)data->data, .iov_len = data->len };
 	struct cpt_unix_creds_cmsg *creds;
-	unsigned int i, installed = 0;
+	struct files_struct *shared;
 	struct cmsghdr *rights;
 	int *fds, ret = 0;
+	unsigned int i;
 	void *control;
 
 	control = kzalloc(CPT_UNIX_CONTROL_MAX, GFP_KERNEL);
 	if (!control)
 		return -ENOMEM;
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret) {
+		kfree(control);
+		return ret;
+	}
 	creds = control;
 	rights = control;
 	if (uc->pid) {
@@ -226,7 +236,7 @@ int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
 	for (i = 0; !ret && i < nr; i++) {
 		ret = get_unused_fd_flags(O_CLOEXEC);
 		if (ret >= 0) {
-			fds[installed++] = ret;
+			fds[i] = ret;
 			fd_install(ret, get_file(files[i]));
 			ret = 0;
 		}
@@ -236,8 +246,8 @@ int cpt_unix_send_files(struct socket *from, struct msghdr *msg,
 		msg->msg_controllen = (void *)rights + CMSG_SPACE(nr * sizeof(int)) - control;
 		ret = kernel_sendmsg(from, msg, &vec, 1, data->len);
 	}
-	for (i = 0; i < installed; i++)
-		close_fd(fds[i]);
+	/* The fds go with the table. */
+	cpt_compat_own_fds_leave(shared);
 	kfree(control);
 	return ret;
 }

@@ -25,9 +25,28 @@
  *                           a clean errno (the kernel must not warn or oops),
  *                           and the FILES record must be refused, naming the
  *                           thread.
+ *   fd_race hold-threaded KIND
+ *                           as hold, with a second thread asleep (the
+ *                           image's process has two threads)
+ *   fd_race race-sharer IMAGE PID TID SECONDS
+ *                           restarts IMAGE (of a hold-threaded holder, its
+ *                           second thread TID) the same way, its thread a
+ *                           task of the tree this time: once the main
+ *                           thread's FILES restore waits for that thread to
+ *                           be held, the thread clones a process sharing the
+ *                           fd table (CLONE_FILES) that loops the same
+ *                           dup2() and close(), then goes on to its final
+ *                           step, where it is held. The FILES record must
+ *                           be refused (EOPNOTSUPP: the table is shared):
+ *                           the sharer came after the first look at the
+ *                           table, while the restore waited.
+ *
+ * KIND rights (with hold-threaded): a unix stream socket pair with an
+ * eventfd in flight in its queue (SCM_RIGHTS), closed by the holder.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -101,6 +120,38 @@ static int listen_abstract(const char *name)
 	return fd;
 }
 
+/* A unix pair with an eventfd in flight in its queue; the eventfd's fd closed. */
+static int hold_rights(void)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = "x", .iov_len = 1 };
+	struct msghdr msg = { .msg_iov = &iov,
+			      .msg_iovlen = 1,
+			      .msg_control = cbuf,
+			      .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	int pair[2], efd = eventfd(7, 0);
+
+	if (efd < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, pair))
+		return -1;
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &efd, sizeof(int));
+	if (sendmsg(pair[0], &msg, 0) != 1)
+		return -1;
+	close(efd);
+	return pair[0];
+}
+
+static void *sleeper(void *unused)
+{
+	(void)unused;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 static int hold(const char *kind, const char *dir)
 {
 	struct itimerspec its = { .it_value.tv_nsec = 1000000,
@@ -124,6 +175,8 @@ static int hold(const char *kind, const char *dir)
 		int pair[2];
 
 		fd = socketpair(AF_UNIX, SOCK_STREAM, 0, pair) ? -1 : pair[0];
+	} else if (!strcmp(kind, "rights")) {
+		fd = hold_rights();
 	}
 	if (fd < 0) {
 		printf("cannot make a %s\n", kind);
@@ -138,11 +191,22 @@ static int hold(const char *kind, const char *dir)
 static int racer_fd, racer_lowest;
 static volatile int racer_stop;
 
+/* race-sharer: what the restoring process's tasks and its sharer tell each other. */
+static struct {
+	volatile int
+		main_in_files; /* the main thread is calling RESTORE(FILES) */
+	volatile int
+		main_seen_waiting; /* the thread saw it asleep in the module */
+	volatile int sharer_running;
+	volatile int thread_failed; /* the thread's own step that failed */
+} sharer;
+
 static int racer(void *unused)
 {
 	int k;
 
 	(void)unused;
+	sharer.sharer_running = 1;
 	while (!racer_stop) {
 		for (k = 0; k < RACED_FDS; k++)
 			syscall(SYS_dup2, racer_fd, racer_lowest + k);
@@ -155,18 +219,18 @@ static int racer(void *unused)
 struct report {
 	int subsys; /* the record that failed, 0: FILES restored */
 	int err;
+	int seen_waiting; /* race-sharer: the sharer came while FILES waited */
 	char message[256];
 };
 
-/* The restoring child: the racer thread, then TASK, SIGNALS and FILES. */
-static void restore_child(int dev, int report_fd)
+/*
+ * A restoring child's start: every signal blocked, the racer's eventfd and
+ * the lowest free fd it swaps from; a stack for its clone(), or NULL.
+ */
+static char *restorer_start(void)
 {
-	struct report rep = { 0 };
-	struct cpt_message msg = { .buf = (uintptr_t)rep.message,
-				   .size = sizeof(rep.message) };
-	char *stack;
 	sigset_t all;
-	int subsys;
+	char *stack;
 
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
@@ -175,11 +239,22 @@ static void restore_child(int dev, int report_fd)
 	close(racer_lowest);
 	stack = mmap(NULL, RACER_STACK, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (racer_fd < 0 || stack == MAP_FAILED ||
-	    clone(racer, stack + RACER_STACK,
-		  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-			  CLONE_THREAD | CLONE_SYSVSEM,
-		  NULL) < 0)
+	return racer_fd < 0 || stack == MAP_FAILED ? NULL : stack;
+}
+
+/* The restoring child: the racer thread, then TASK, SIGNALS and FILES. */
+static void restore_child(int dev, int report_fd)
+{
+	struct report rep = { 0 };
+	struct cpt_message msg = { .buf = (uintptr_t)rep.message,
+				   .size = sizeof(rep.message) };
+	char *stack = restorer_start();
+	int subsys;
+
+	if (!stack || clone(racer, stack + RACER_STACK,
+			    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+				    CLONE_THREAD | CLONE_SYSVSEM,
+			    NULL) < 0)
 		_exit(126);
 	for (subsys = CPT_SUBSYS_TASK; subsys <= CPT_SUBSYS_FILES; subsys++) {
 		struct cpt_subsys req = { .subsys = subsys };
@@ -197,8 +272,120 @@ static void restore_child(int dev, int report_fd)
 	_exit(0);
 }
 
+/*
+ * Whether the task tid of this process sleeps in its FILES restore, past
+ * its first look at the fd table: its wchan is cpt_files_restore(), where
+ * the module waits for the process's threads to be held
+ * (cpt_hold_threads(), inlined there, as cpt_check_restorer() is).
+ */
+static int waits_in_files_restore(pid_t tid)
+{
+	char path[64], wchan[64] = "";
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/wchan", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, wchan, sizeof(wchan) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	wchan[n] = 0;
+	return !strcmp(wchan, "cpt_files_restore") ||
+	       !strcmp(wchan, "cpt_hold_threads") ||
+	       !strcmp(wchan, "cpt_check_restorer");
+}
+
+/*
+ * race-sharer's thread, a task of the tree: its TASK and SIGNALS, then,
+ * once the main thread waits in its FILES restore for it, the sharer
+ * (CLONE_FILES, not a thread), then a table of its own (unshare()), then
+ * its FILES and MM (none: no record)
+ * and its final step, where it is held until the restart fails.
+ */
+static int sharer_thread(void *devp)
+{
+	static char stack[RACER_STACK] __attribute__((aligned(16)));
+	int dev = *(int *)devp, failed, subsys;
+	long waited_ms = 0, limit = restart_wait_ms(5000);
+
+	failed = restart_steps_to(dev, CPT_SUBSYS_SIGNALS);
+	if (failed) {
+		sharer.thread_failed = failed;
+		for (;;)
+			pause();
+	}
+	while (!sharer.main_in_files)
+		usleep(1000);
+	while (!waits_in_files_restore(getpid()) && waited_ms++ < limit)
+		usleep(1000);
+	sharer.main_seen_waiting = waited_ms < limit;
+	if (clone(racer, stack + sizeof(stack),
+		  CLONE_VM | CLONE_FILES | SIGCHLD, NULL) < 0)
+		sharer.thread_failed = -1;
+	while (!sharer.thread_failed && !sharer.sharer_running)
+		usleep(1000);
+	/*
+	 * The thread leaves the table for one of its own: the table's count
+	 * is the process's threads again (the sharer in, the thread out), and
+	 * only a look at which task holds the table sees the sharer.
+	 */
+	if (!sharer.thread_failed && unshare(CLONE_FILES))
+		sharer.thread_failed = -1;
+	for (failed = 0, subsys = CPT_SUBSYS_FILES;
+	     !failed && subsys <= CPT_SUBSYS_MAX; subsys++) {
+		struct cpt_subsys req = { .subsys = subsys };
+
+		if (ioctl(dev, CPT_IOC_RESTORE, &req))
+			failed = subsys;
+	}
+	sharer.thread_failed = failed ? failed : -2;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/* race-sharer's restoring process: its thread (tid), then TASK, SIGNALS and FILES. */
+static void restore_sharer_child(int dev, int report_fd, pid_t tid)
+{
+	struct report rep = { 0 };
+	struct cpt_message msg = { .buf = (uintptr_t)rep.message,
+				   .size = sizeof(rep.message) };
+	static int thread_dev;
+	char *stack = restorer_start();
+	int failed;
+
+	thread_dev = dev;
+	if (!stack || restart_next_pid(dev, tid) ||
+	    clone(sharer_thread, stack + RACER_STACK,
+		  CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+			  CLONE_THREAD | CLONE_SYSVSEM,
+		  &thread_dev) != tid)
+		_exit(126);
+	failed = restart_steps_to(dev, CPT_SUBSYS_SIGNALS);
+	if (!failed) {
+		struct cpt_subsys req = { .subsys = CPT_SUBSYS_FILES };
+
+		sharer.main_in_files = 1;
+		failed = ioctl(dev, CPT_IOC_RESTORE, &req) ? CPT_SUBSYS_FILES :
+							     0;
+	}
+	if (failed) {
+		rep.subsys = failed;
+		rep.err = errno;
+		ioctl(dev, CPT_IOC_MESSAGE, &msg);
+	}
+	rep.seen_waiting = sharer.main_seen_waiting;
+	racer_stop = 1;
+	if (write(report_fd, &rep, sizeof(rep)) != sizeof(rep))
+		_exit(126);
+	_exit(0);
+}
+
 /* One restart up to FILES; 0 and the child's report, or -1 for an oddity. */
-static int attempt(int img, pid_t pid, struct report *rep)
+static int attempt(int img, pid_t pid, pid_t tid, struct report *rep)
 {
 	struct cpt_init init = { .mode = CPT_MODE_RESTART, .image_fd = img };
 	struct cpt_next_id next = { .kind = CPT_ID_PID, .id = pid };
@@ -216,6 +403,8 @@ static int attempt(int img, pid_t pid, struct report *rep)
 	if (ioctl(dev, CPT_IOC_SET_NEXT_ID, &next))
 		goto out_pipe;
 	child = syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (child == 0 && tid)
+		restore_sharer_child(dev, report[1], tid);
 	if (child == 0)
 		restore_child(dev, report[1]);
 	if (child < 0)
@@ -224,6 +413,14 @@ static int attempt(int img, pid_t pid, struct report *rep)
 	report[1] = -1;
 	if (read(report[0], rep, sizeof(*rep)) == sizeof(*rep))
 		ret = 0;
+	if (!ret && rep->err == ECANCELED) {
+		/* Another task failed first: the session says which, and why. */
+		struct cpt_message m = { .buf = (uintptr_t)rep->message,
+					 .size = sizeof(rep->message) };
+
+		if (ioctl(dev, CPT_IOC_MESSAGE, &m) < 0)
+			rep->message[0] = 0;
+	}
 	close(dev); /* aborts the session */
 	dev = -1;
 	if (waitpid(child, &status, 0) != child)
@@ -238,10 +435,15 @@ out:
 	return ret;
 }
 
-static int race(const char *image, pid_t pid, int seconds)
+/*
+ * Restarts of image until seconds are over: each must be refused at FILES
+ * with the errno want, its message naming what (tid: race-sharer's).
+ */
+static int race(const char *image, pid_t pid, pid_t tid, int seconds, int want,
+		const char *what)
 {
 	unsigned int tries = 0, restored = 0, refused = 0, other = 0,
-		     oddities = 0;
+		     oddities = 0, waiting = 0;
 	char first_other[300] = "", message[256] = "";
 	struct timespec start, now;
 	long elapsed_ms;
@@ -254,12 +456,12 @@ static int race(const char *image, pid_t pid, int seconds)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
 		tries++;
-		if (attempt(img, pid, &rep)) {
+		if (attempt(img, pid, tid, &rep)) {
 			oddities++;
-		} else if (!rep.subsys) {
+		} else if (waiting += rep.seen_waiting, !rep.subsys) {
 			restored++;
-		} else if (rep.subsys == CPT_SUBSYS_FILES && rep.err == EBUSY &&
-			   strstr(rep.message, "thread")) {
+		} else if (rep.subsys == CPT_SUBSYS_FILES && rep.err == want &&
+			   strstr(rep.message, what)) {
 			if (!refused++)
 				memcpy(message, rep.message, sizeof(message));
 		} else if (!other++) {
@@ -279,8 +481,12 @@ static int race(const char *image, pid_t pid, int seconds)
 	      "%u attempts, %u without an errno or a report", tries, oddities);
 	check("clean", !other, "%u ended in another errno; first: %s", other,
 	      first_other);
-	check("threads-refused", refused == tries,
+	check(tid ? "sharer-refused" : "threads-refused", refused == tries,
 	      "%u of %u refused; message: %s", refused, tries, message);
+	if (tid)
+		check("sharer-late", waiting == tries,
+		      "in %u of %u the sharer came while FILES waited for the thread",
+		      waiting, tries);
 	return check_exit_status();
 }
 
@@ -289,7 +495,18 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3]);
+	if (argc == 3 && !strcmp(argv[1], "hold-threaded")) {
+		pthread_t thread;
+
+		if (pthread_create(&thread, NULL, sleeper, NULL))
+			return 2;
+		return hold(argv[2], NULL);
+	}
 	if (argc == 5 && !strcmp(argv[1], "race"))
-		return race(argv[2], atoi(argv[3]), atoi(argv[4]));
+		return race(argv[2], atoi(argv[3]), 0, atoi(argv[4]), EBUSY,
+			    "thread");
+	if (argc == 6 && !strcmp(argv[1], "race-sharer"))
+		return race(argv[2], atoi(argv[3]), atoi(argv[4]),
+			    atoi(argv[5]), EOPNOTSUPP, "shares its fd table");
 	return 2;
 }

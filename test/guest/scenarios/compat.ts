@@ -63,6 +63,8 @@ export const COMPAT_CHECKS = [
   'udp_cork',
   // netlink sockets (issue 14)
   'netlink_sock',
+  // the restoring task's fd table, which others may share (issue 12)
+  'own_fd_table',
 ] as const;
 
 interface CompatReport {

@@ -171,7 +171,7 @@ export const raceTwoCpuScenarios: readonly Scenario[] = [
       'race.kill-root-files':
         'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty (in 3 runs of 100 at least): ESRCH or an image, the rest running and thawed',
       'race.kill-root':
-        "the root killed and reaped at a random point of its checkpoint: ESRCH (or EAGAIN when its thread's exit outlasts the freeze's wait) or an image, the rest running and thawed",
+        "the root killed and reaped at a random point of its checkpoint: ESRCH (naming the root's pid, not 0, when it exited during the freeze; or EAGAIN when its thread's exit outlasts the freeze's wait) or an image, the rest running and thawed",
     },
   },
 ];

@@ -25,6 +25,22 @@ export const securityFilesScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'fd-race-sharer',
+    run: shell('security_files', 'fd_race_sharer'),
+    cli: true,
+    timeoutSeconds: 150,
+    costSeconds: 6,
+    checks: {
+      'fd-race-sharer.attempts':
+        'restarts of a two-thread process with an eventfd in flight in a unix pair, its second thread (a task of the tree) cloning a process that shares the fd table (CLONE_FILES) and swaps fds (dup2) while the FILES restore waits for that thread, every one ending in an errno',
+      'fd-race-sharer.clean': 'no restart under the fd-table sharer ends in an unexpected errno',
+      'fd-race-sharer.sharer-refused':
+        'the FILES restore is refused (EOPNOTSUPP, "shares its fd table") when a process came to share the fd table while it waited for the threads: the table is looked at again once they are held',
+      'fd-race-sharer.sharer-late':
+        'in every restart the sharer came while the FILES restore waited for the thread (past its first look at the table)',
+    },
+  },
+  {
     name: 'pty-fifo',
     run: shell('security_files', 'pty_fifo'),
     cli: true,

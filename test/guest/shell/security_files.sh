@@ -8,12 +8,14 @@
 
 # held KIND PREFIX [DIR]: checkpoints (--kill) a process holding one file of
 # KIND (fd_race hold) into $scratch/KIND.img; its pid in $pid. Fails the
-# check PREFIX.image otherwise.
+# check PREFIX.image otherwise. $hold_as: fd_race's mode, hold unless set;
+# $tid: the holder's second thread, if it has one.
 held() {
-	if ! start_workload "$1" "$workloads/fd_race" hold "$1" ${3:+"$3"}; then
+	if ! start_workload "$1" "$workloads/fd_race" "${hold_as:-hold}" "$1" ${3:+"$3"}; then
 		result "$2.image" FAIL "the holder did not start: $(tr '\n' ' ' <"$out")"
 		return 1
 	fi
+	tid=$(ls "/proc/$pid/task" | grep -vx "$pid" | head -n 1)
 	if ! cptctl_in /dev/stdout "$scratch/$1.err" checkpoint "$pid" -o "$scratch/$1.img" --kill; then
 		result "$2.image" FAIL "checkpoint: $(tr '\n' ' ' <"$scratch/$1.err")"
 		return 1
@@ -31,6 +33,16 @@ fd_race() {
 scenario_fd_race() {
 	fd_race inotify
 	fd_race timerfd
+}
+
+# F1, by a sharer of the fd table: the restoring process's second thread, a
+# task of the tree, clones a process sharing the table (CLONE_FILES) once the
+# FILES restore waits for it, and that process swaps fds for 3 s of restarts
+# of a unix pair with an eventfd in flight (SCM_RIGHTS).
+scenario_fd_race_sharer() {
+	hold_as=hold-threaded held rights fd-race-sharer || return
+	"$workloads/fd_race" race-sharer "$scratch/rights.img" "$pid" "${tid:-0}" 3 |
+		sed "s/^RESULT /RESULT fd-race-sharer./"
 }
 
 # edit_files JSON OUT NODE-EXPRESSION: rewrites every File of the image's JSON
