@@ -7,6 +7,9 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
+# Whether the file $1 exists and holds more than $2 bytes.
+bigger_than() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]; }
+
 # cptctl killed mid-checkpoint of 256 MiB: the target goes on and checks its memory.
 scenario_killed_mid_save() {
 	mkdir -p "$scratch/big"
@@ -16,7 +19,7 @@ scenario_killed_mid_save() {
 	"$cptctl" checkpoint "$pid" -o "$scratch/big.img" >/dev/null 2>&1 &
 	cpt=$!
 	# Once pages are being written, the session is in the middle of SAVE(MM).
-	wait_until sh -c "[ \$(stat -c %s '$scratch/big.img' 2>/dev/null || echo 0) -gt 4000000 ]"
+	wait_until bigger_than "$scratch/big.img" 4000000
 	kill -9 "$cpt"
 	wait "$cpt"
 	status=$?

@@ -43,27 +43,28 @@ text_of() {
 	eval "$text_of_var=\$text_of_text"
 }
 
-# Polls CMD... every 0.1 s until it succeeds, for up to 30 s (times
-# CPT_GUEST_TIME_SCALE, which vm/run --debug-kernel sets).
+# The waits: test/workloads/waitfor (one static exec, which polls in-process)
+# for the usual conditions, wait_until for any other. Each gives up after
+# 90 s (times CPT_GUEST_TIME_SCALE, which vm/run --debug-kernel sets).
+waitfor=$workloads/waitfor
+
+# Tries CMD... every 0.1 s until it succeeds, for up to 90 s: the pause is
+# waitfor's, not sleep's (a dynamically linked exec each time, some 0.2 s
+# of the one vCPU's time under emulation, taken from what is waited for).
 wait_until() {
 	i=0
 	until "$@" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -gt $((300 * ${CPT_GUEST_TIME_SCALE:-1})) ] && return 1
-		sleep 0.1
+		[ $i -gt $((900 * ${CPT_GUEST_TIME_SCALE:-1})) ] && return 1
+		"$waitfor" nap 0.1
 	done
 }
 
-wait_for_line() { wait_until grep -q "$2" "$1"; }	# a line matching $2 in file $1
-wait_for_pid_gone() { wait_until test ! -d "/proc/$1"; }	# killed and reaped
-wait_for_pid() { wait_until test -d "/proc/$1"; }	# a restart recreated it
-# wait_for_cwd PID DIR: PID's working directory is DIR (read again each try:
-# `wait_until test "$(readlink ...)" = DIR` would read it once, before waiting)
-wait_for_cwd() { wait_until cwd_is "$1" "$2"; }
-cwd_is() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
-# wait_for_exe PID PROGRAM: PID runs PROGRAM, its exec done.
-wait_for_exe() { wait_until exe_is "$1" "$(readlink -f "$2")"; }
-exe_is() { [ "$(readlink "/proc/$1/exe")" = "$2" ]; }
+wait_for_line() { "$waitfor" line "$1" "$2"; }	# a line matching $2 (grep's BRE) in file $1
+wait_for_pid_gone() { "$waitfor" gone "$1"; }	# killed and reaped
+wait_for_pid() { "$waitfor" pid "$1"; }	# a restart recreated it
+wait_for_cwd() { "$waitfor" cwd "$1" "$2"; }	# PID's working directory is DIR
+wait_for_exe() { "$waitfor" exe "$1" "$2"; }	# PID runs PROGRAM, its exec done
 
 # start_counter: test/workloads/counter 1000 in the background, its output
 # nowhere, its pid in $pid once it runs counter: a checkpoint right after
