@@ -342,9 +342,11 @@ cptctl_as_stop_all() {
 }
 
 # json_edit OUT JSON JQ: the file OUT (a path without blanks) to be made
-# from the file JSON by the jq filter JQ, which must give one document,
-# by json_edits_made (which joins the filters into one program: no jq
-# comment in JQ).
+# from the file JSON (inspect --json's) by the jq filter JQ, which must
+# give one document, by json_edits_made (which joins the filters into one
+# program: no jq comment in JQ). JQ is given the document's recordList
+# only, {recordList}, all that encode reads: the rest (the summary, which
+# repeats every process's files) was two thirds of what jq wrote.
 json_edit() {
 	json_edits=$((${json_edits:-0} + 1))
 	eval "json_edit_out_$json_edits=\$1 json_edit_source_$json_edits=\$2 json_edit_jq_$json_edits=\$3 json_edit_made_$json_edits="
@@ -373,7 +375,7 @@ json_edits_made() {
 		done
 		edit_i=$((edit_i + 1))
 		[ -n "$edit_outs" ] || continue
-		jq -c "$edit_program" "$edit_source" 2>>"$scratch/edited-jq.err" |
+		jq -c "{recordList} | ($edit_program)" "$edit_source" 2>>"$scratch/edited-jq.err" |
 			awk -v outs="$edit_outs" 'BEGIN { split(outs, out, " ") } { print > out[NR] }'
 	done
 	json_edits=0
