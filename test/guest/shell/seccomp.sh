@@ -71,9 +71,11 @@ scenario_seccomp_tsync() {
 scenario_seccomp_fork() {
 	seccomp_checkpoint seccomp-fork fork || return
 	first=$(image_filters "$scratch/seccomp-fork.img")
+	# The restart, which waits for the tree, through cptctl_in's node; the
+	# checkpoint beside it by bin/cptctl.
 	(wait_for_pid "$pid" && "$cptctl" checkpoint "$pid" -o "$scratch/seccomp-fork2.img" --kill \
 		>/dev/null 2>"$scratch/seccomp-fork2.err") &
-	"$cptctl" restart "$scratch/seccomp-fork.img" >/dev/null 2>&1
+	cptctl_in /dev/null /dev/null restart "$scratch/seccomp-fork.img"
 	wait
 	second=$(image_filters "$scratch/seccomp-fork2.img")
 	pass_if seccomp-fork.shared-prefix "filters in the image: $first; after a restart and a checkpoint again: $second: $(tr '\n' ' ' <"$scratch/seccomp-fork2.err")" \
