@@ -256,6 +256,21 @@ cptctl_stop() {
 	cptctl_serve && echo 0 >"$cptctl_requests" && wait_for_pid_gone "$cptctl_server"
 }
 
+# node_in OUT ERR SCRIPT ARG...: the JavaScript SCRIPT, the body of a
+# function given fs (node:fs) and args (the ARGs, none with a newline), run
+# by cptctl_in's node: what `node -e SCRIPT ARG...` would do, without
+# node's start-up, seconds under emulation. Its output to the file OUT and
+# its errors to the file ERR, as cptctl_in's; its status the number it
+# returns (0 when none, 1 when it throws). SCRIPT is kept in the file
+# $scratch/node-in-N.js, which the request names.
+node_in() {
+	node_in_out=$1 node_in_err=$2
+	node_in_n=$((${node_in_n:-0} + 1))
+	printf '%s\n' "$3" >"$scratch/node-in-$node_in_n.js"
+	shift 3
+	cptctl_in "$node_in_out" "$node_in_err" --script "$scratch/node-in-$node_in_n.js" "$@"
+}
+
 # cptctl_as CALLER OUT ERR ARG...: cptctl ARG... run as CALLER, one setpriv
 # whose options are $caller_CALLER (nobody, nobody_cr; nobody_100 of
 # userns.sh), as `setpriv $caller_CALLER "$cptctl" ARG... >OUT 2>ERR` would

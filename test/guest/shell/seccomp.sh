@@ -6,10 +6,14 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# The number of seccomp filters image $1 holds.
+# The number of seccomp filters image $1 holds (-1: none); counted by
+# cptctl_in's node (node_in).
 image_filters() {
 	cptctl_in "$scratch/filters.json" /dev/stderr inspect --json "$1" &&
-		python3 -c 'import json, sys; s = json.load(sys.stdin)["seccomp"]; print(len(s["filters"]) if s else -1)' <"$scratch/filters.json"
+		node_in "$scratch/filters.count" /dev/stderr '
+			const s = JSON.parse(fs.readFileSync(args[0], "utf8")).seccomp;
+			console.log(s ? s.filters.length : -1);' "$scratch/filters.json" &&
+		cat "$scratch/filters.count"
 }
 
 # seccomp_checkpoint NAME MODE [PREFIX...]: seccomp_state MODE under PREFIX,
