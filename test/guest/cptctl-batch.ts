@@ -13,6 +13,11 @@
 // request of no lines ends it. While no request runs, it reaps its
 // children that ended (the roots restarts --detach left it), as init
 // reaps those of bin/cptctl.
+// A request whose first argument is --script (lib.sh's node_in) runs no
+// cptctl but a scenario's own JavaScript, the body of a function given
+// `fs` (node:fs) and `args`, the request's further arguments: what a
+// `node -e` would do, without node's start.
+import * as fs from 'node:fs';
 import { closeSync, constants, openSync, readFileSync, readdirSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -63,6 +68,25 @@ function closeOutput(fd: number): void {
   if (!Object.values(SHARED_OUTPUTS).includes(fd)) closeSync(fd);
 }
 
+/** What a request of lib.sh's node_in starts with: [SCRIPT_REQUEST, FILE, ARG...]. */
+const SCRIPT_REQUEST = '--script';
+
+/**
+ * The function body in the file `script`, called with fs and args: the
+ * number it returns (0 when none), 1 when it throws (its message on stderr).
+ */
+async function runScript(script: string, args: readonly string[]): Promise<number> {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the scenario's own script, as node -e would run it
+    const body = new Function('fs', 'args', readFileSync(script, 'utf8')) as (files: typeof fs, argv: readonly string[]) => unknown;
+    const status = await body(fs, args);
+    return typeof status === 'number' ? status : 0;
+  } catch (error: unknown) {
+    process.stderr.write(`${script}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+}
+
 /** cptctl ARGS with its output to the file OUT and its errors to the file ERR (one file when the same path): its exit status. */
 async function runTo(outPath: string, errPath: string, args: readonly string[]): Promise<number> {
   const out = openOutput(outPath);
@@ -71,6 +95,7 @@ async function runTo(outPath: string, errPath: string, args: readonly string[]):
   process.stdout.write = writeTo(out);
   process.stderr.write = writeTo(err);
   try {
+    if (args[0] === SCRIPT_REQUEST) return await runScript(args[1] ?? '', args.slice(2));
     return await cli.run(args);
   } finally {
     if (!cacheSaved) {

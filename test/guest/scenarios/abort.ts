@@ -53,7 +53,7 @@ export const abortScenarios: readonly Scenario[] = [
     run: shell('abort', 'nproc_user'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 9,
+    costSeconds: 5,
     checks: {
       'nproc.checkpoint': 'root checkpoints a service running as nobody',
       'nproc.exit-status': 'a nobody service restarted by root forks, execs, reaps and ends well, with no kernel warning',
@@ -81,7 +81,7 @@ export const abortScenarios: readonly Scenario[] = [
     cli: true,
     last: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'abort.ptrace-access-required': "checkpoint needs the kernel's ptrace access (Yama scope 3 refuses even root)",
       'abort.ptrace-refused-target-alive': 'a target refused for access keeps running',

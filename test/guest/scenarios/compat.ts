@@ -80,7 +80,7 @@ export const compatScenarios: readonly Scenario[] = [
     run: shell('compat', 'compat_checks'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 18,
+    costSeconds: 16,
     checks: {
       'compat.load': 'the module loads when every compat check passes',
       'compat.all-ok': 'compat_checks lists every check as ok',

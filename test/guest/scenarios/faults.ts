@@ -11,7 +11,7 @@ export const faultScenarios: readonly Scenario[] = [
     run: shell('faults', 'enospc'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 3,
+    costSeconds: 2,
     checks: {
       'faults.enospc-refused': 'a checkpoint --kill into a full file system fails with ENOSPC, naming the image',
       'faults.enospc-says-what-to-do': 'a checkpoint failing with ENOSPC says what to do',

@@ -28,7 +28,7 @@ export const kindsScenarios: readonly Scenario[] = [
     cli: true,
     // inspect --json and two encodes of a 300 KiB image: node is slow in the guest
     timeoutSeconds: 150,
-    costSeconds: 11,
+    costSeconds: 5,
     checks: {
       'restart-why.died-says-why': "a restoring task that dies: cptctl names the task, the step and the signal or the module's message",
       'restart-why.later-refusal-named': 'a later process that refuses: cptctl shows its reason, not ECANCELED',

@@ -55,7 +55,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'subreaper_root'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 4,
+    costSeconds: 2,
     checks: {
       'mm-attrs-subreaper.checkpoint': 'root checkpoints a child subreaper whose child predates its becoming one',
       'mm-attrs-subreaper.sigterm': 'that subreaper, restarted and left waiting, dies of SIGTERM',

@@ -45,7 +45,7 @@ export const seccompScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 120,
     // Was 30: 11.5 s in the whole run of 2026-12-07 11:03 (a loaded host), 9.2 s in that of 10:12 (idle).
-    costSeconds: 13,
+    costSeconds: 9,
     checks: {
       'seccomp-fork.checkpoint': 'a parent and child sharing a filter, each with its own over it, are checkpointed',
       'seccomp-fork.shared-prefix': 'the image holds the shared filter once, and so does one taken again after a restart',

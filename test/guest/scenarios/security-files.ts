@@ -45,7 +45,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'pty_fifo'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 4,
+    costSeconds: 2,
     checks: {
       'pty-fifo.image': 'an image of a pty session is edited so that its pty slave is a FIFO, opened read-only',
       'pty-fifo.refused': 'a restart whose pty slave path is a FIFO fails at once (no open waits for a writer), naming the FIFO',
@@ -57,7 +57,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_long'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 3,
+    costSeconds: 2,
     checks: {
       'unix-long.restarted': 'a unix listener on a path of all 108 bytes of sun_path (a 111-byte name) restarts',
       'unix-long.listening': 'the restarted listener listens on that 108-byte path again',
@@ -87,7 +87,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_names'),
     cli: true,
     timeoutSeconds: 100,
-    costSeconds: 11,
+    costSeconds: 9,
     checks: {
       'unix-names.image': 'a process holding a unix socket pair is checkpointed, and its image edited to name an end three ways',
       'unix-names-held.refused': 'a socket pair end named in the image with an abstract name another socket holds is refused, naming it',

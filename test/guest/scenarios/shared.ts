@@ -61,7 +61,7 @@ export const sharedScenarios: readonly Scenario[] = [
     run: cycle('shmem_tree', inDir, { after: shellHook('shared', 'after_shmem') }),
     // Inspect, a JSON edit, encode and a restart: five node start-ups.
     timeoutSeconds: 60,
-    costSeconds: 6,
+    costSeconds: 4,
     checks: {
       'shmem.exit-status': 'a parent and two children sharing anonymous memory through fork restart and end well',
       'shmem.before': 'what each wrote to the shared memory before the checkpoint is there',

@@ -59,7 +59,7 @@ export const taskAttrsScenarios: readonly Scenario[] = [
     run: shell('task_attrs', 'user_service'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 9,
+    costSeconds: 7,
     checks: {
       'task-attrs-user.checkpoint': 'root checkpoints a nobody service with SCHED_IDLE and SCHED_BATCH threads',
       'task-attrs-user.exit-status': 'the nobody service restarted by root checks its attributes and ends well',

@@ -7,6 +7,9 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
+# Whether the file $1 exists and holds more than $2 bytes.
+bigger_than() { [ "$(stat -c %s "$1" 2>/dev/null || echo 0)" -gt "$2" ]; }
+
 # cptctl killed mid-checkpoint of 256 MiB: the target goes on and checks its memory.
 scenario_killed_mid_save() {
 	mkdir -p "$scratch/big"
@@ -16,7 +19,7 @@ scenario_killed_mid_save() {
 	"$cptctl" checkpoint "$pid" -o "$scratch/big.img" >/dev/null 2>&1 &
 	cpt=$!
 	# Once pages are being written, the session is in the middle of SAVE(MM).
-	wait_until sh -c "[ \$(stat -c %s '$scratch/big.img' 2>/dev/null || echo 0) -gt 4000000 ]"
+	wait_until bigger_than "$scratch/big.img" 4000000
 	kill -9 "$cpt"
 	wait "$cpt"
 	status=$?
@@ -138,7 +141,7 @@ scenario_tty_progress() {
 scenario_ptrace_access() {
 	start_counter
 	if echo 3 >/proc/sys/kernel/yama/ptrace_scope; then
-		"$cptctl" checkpoint "$pid" -o "$scratch/yama.img" 2>"$scratch/yama.err"
+		cptctl_in /dev/stdout "$scratch/yama.err" checkpoint "$pid" -o "$scratch/yama.img"
 		status=$?
 		pass_if abort.ptrace-access-required "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/yama.err")" \
 			[ "$status" -eq 4 ]
@@ -165,12 +168,12 @@ scenario_nproc_user() {
 		result nproc.checkpoint FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	"$cptctl" checkpoint "$pid" -o "$scratch/nproc.img" --kill 2>"$scratch/ckpt.err"
+	cptctl_in /dev/stdout "$scratch/ckpt.err" checkpoint "$pid" -o "$scratch/nproc.img" --kill
 	status=$?
 	pass_if nproc.checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/ckpt.err")" [ "$status" -eq 0 ]
 	wait_for_pid_gone "$pid"
 	(wait_for_pid "$pid" && touch "$scratch/nproc.d/go") &
-	"$cptctl" restart "$scratch/nproc.img" 2>"$scratch/restart.err"
+	cptctl_in /dev/stdout "$scratch/restart.err" restart "$scratch/nproc.img"
 	status=$?
 	pass_if nproc.exit-status "restarted service exited $status: $(tr '\n' ' ' <"$scratch/restart.err")" [ "$status" -eq 0 ]
 	sed -n "s/^RESULT /RESULT nproc./p" "$out"

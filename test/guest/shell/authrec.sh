@@ -15,9 +15,8 @@
 # trailer ($1-splice-TRAILER.json); and A's bytes without its trailer
 # ($1-truncated.cut).
 authrec_tamper() {
-	node -e '
-const fs = require("fs");
-const [a, b] = process.argv.slice(1);
+	node_in /dev/stdout /dev/stderr '
+const [a, b] = args;
 const load = (base) => JSON.parse(fs.readFileSync(base + ".json", "utf8"));
 const other = load(b).recordList;
 const edit = (suffix, change) => {

@@ -29,7 +29,9 @@ scenario_compat_checks() {
 	built=$(cat $params/compat_built_for 2>/dev/null)
 	[ "$built" = "$(uname -r)" ]
 	verdict built-for $? "compat_built_for '$built', running $(uname -r)"
-	echo "CHECK-JSON $("$cptctl" check --json | tr -d '\n')"
+	cptctl_in "$scratch/check.json" /dev/stderr check --json
+	text_of check_json "$scratch/check.json"
+	echo "CHECK-JSON $check_json"
 	rmmod cpt
 
 	# One check forced alone refuses the load: the first and the last.
@@ -87,11 +89,11 @@ scenario_compat_checks() {
 	# After a refused load, cptctl check fails and shows the kernel's reason.
 	dmesg -C
 	insmod "$ko" compat_fail=syscalls 2>/dev/null
-	out=$("$cptctl" check 2>&1)
+	cptctl_in "$scratch/check.out" "$scratch/check.out" check
 	status=$?
-	echo "$out" | sed 's/^/CHECK-TEXT /'
-	[ $status -ne 0 ] && echo "$out" | grep -q 'compat check syscalls failed: forced by compat_fail=syscalls' &&
-		echo "$out" | grep -q dmesg
+	sed 's/^/CHECK-TEXT /' "$scratch/check.out"
+	[ $status -ne 0 ] && grep -q 'compat check syscalls failed: forced by compat_fail=syscalls' "$scratch/check.out" &&
+		grep -q dmesg "$scratch/check.out"
 	verdict check-shows-refusal $? "cptctl check exit $status"
 
 	# Refusals leave nothing behind: a normal load still works.

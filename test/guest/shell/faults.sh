@@ -33,7 +33,7 @@ scenario_enospc() {
 	mkdir -p "$mnt"
 	mount -t tmpfs -o size=2m cpt-small "$mnt"
 	start_mm "$scratch/mm" 16
-	"$cptctl" checkpoint "$pid" -o "$mnt/full.img" --kill 2>"$scratch/enospc.err"
+	cptctl_in /dev/stdout "$scratch/enospc.err" checkpoint "$pid" -o "$mnt/full.img" --kill
 	status=$?
 	said=$(tr '\n' ' ' <"$scratch/enospc.err")
 	pass_if faults.enospc-refused "checkpoint exited $status: $said" \

@@ -6,12 +6,13 @@
 . "$0/lib.sh"
 
 scenario_foundation() {
-	if "$cptctl" check --json >"$scratch/check.json"; then
+	if cptctl_in "$scratch/check.json" /dev/stderr check --json; then
 		result cptctl-check-status PASS "exit status of cptctl check --json"
 	else
 		result cptctl-check-status FAIL "exit status of cptctl check --json"
 	fi
-	echo "CHECK-JSON $(tr -d '\n' <"$scratch/check.json")"
+	text_of check_json "$scratch/check.json"
+	echo "CHECK-JSON $check_json"
 
 	"$workloads/handshake_rules"
 

@@ -10,26 +10,28 @@
 
 # epoll_targets_to_900 IN: the image IN with the first plain target of the
 # epoll instance of the root, then of its child, at fd 900: $scratch/root.img
-# and $scratch/child.img (one node edits both, cptctl_in's encodes them).
+# and $scratch/child.img (one jq edits both, json_edit; cptctl_in's node
+# encodes them).
 epoll_targets_to_900() {
-	node -e '
-const fs = require("fs");
-const [src, dir] = process.argv.slice(1);
-for (const [nth, stem] of ["root", "child"].entries()) {
-  const doc = JSON.parse(fs.readFileSync(src, "utf8"));
-  const files = doc.recordList.filter((r) => r.type === "FILES")[nth].message.files;
-  const ep = files.find((f) => f.kind === "EPOLL");
-  const watched = new Set((ep.epollWatches ?? []).map((w) => w.target ?? 0));
-  const i = ep.epollTargets.findIndex((t, j) => !watched.has(j));
-  ep.epollTargets[i].fd = 900;
-  fs.writeFileSync(`${dir}/${stem}.json`, JSON.stringify(doc));
-}' "$1" "$scratch" &&
-		cptctl_in /dev/null /dev/stderr encode "$scratch/root.json" -o "$scratch/root.img" &&
+	nth=0	# the root's Files record is the first, its child's the second
+	for stem in root child; do
+		json_edit "$scratch/$stem.json" "$1" "([.recordList | to_entries[] | select(.value.type == \"FILES\") | .key] |
+			.[$nth]) as \$r |
+			(.recordList[\$r].message.files | map(.kind == \"EPOLL\") | index(true)) as \$e |
+			[.recordList[\$r].message.files[\$e].epollWatches[]? | .target // 0] as \$watched |
+			(.recordList[\$r].message.files[\$e].epollTargets | [range(0; length)] |
+				map(select(. as \$j | \$watched | any(.[]; . == \$j) | not)) | .[0]) as \$t |
+			.recordList[\$r].message.files[\$e].epollTargets[\$t].fd = 900"
+		nth=1
+	done
+	json_edits_made
+	[ ! -s "$scratch/edited-jq.err" ] || { cat "$scratch/edited-jq.err" >&2; return 1; }
+	cptctl_in /dev/null /dev/stderr encode "$scratch/root.json" -o "$scratch/root.img" &&
 		cptctl_in /dev/null /dev/stderr encode "$scratch/child.json" -o "$scratch/child.img"
 }
 
-# The restarts under test go through bin/cptctl; the other calls through
-# one node (cptctl_serve).
+# Every cptctl call through one node (cptctl_serve): what the restarts say
+# is run()'s, as bin/cptctl's would be.
 scenario_restart_why() {
 	cptctl_serve || return
 	mkdir -p "$scratch/why"
@@ -44,7 +46,7 @@ scenario_restart_why() {
 		{ result restart-why.died-says-why FAIL "cannot make the images: $(head -c 300 "$scratch/why.json")"; return; }
 
 	# The root's own final step fails: it dies with nothing to report on.
-	"$cptctl" restart "$scratch/root.img" >/dev/null 2>"$scratch/root.err"
+	cptctl_in /dev/null "$scratch/root.err" restart "$scratch/root.img"
 	status=$?
 	said=no
 	grep -q "pid $pid failed at its final step" "$scratch/root.err" && grep -q "cannot watch fd 900" "$scratch/root.err" &&
@@ -53,7 +55,7 @@ scenario_restart_why() {
 
 	# The child's final step fails; the grandchild, waiting its turn, is cancelled.
 	wait_for_pid_gone "$pid"
-	"$cptctl" restart "$scratch/child.img" >/dev/null 2>"$scratch/child.err"
+	cptctl_in /dev/null "$scratch/child.err" restart "$scratch/child.img"
 	status=$?
 	said=no
 	grep -q "pid $child failed at its final step" "$scratch/child.err" && grep -q "cannot watch fd 900" "$scratch/child.err" &&

@@ -10,6 +10,17 @@
 # scripts per call (seconds under emulation): the system's directories only.
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# The simple tools the scenarios run most, made shell functions that run
+# busybox's (vm/provision installs busybox-static): its static binary starts
+# in some 10 ms under emulation, a dynamically linked coreutils in 40 to
+# 100 ms. Only tools whose options used here busybox has as coreutils has
+# them (not date: no %N; not sleep, whose background jobs are killed by
+# pid; not grep, sed or awk, whose patterns are the checks). In this shell
+# and its subshells only: sh -c, setpriv and the like run coreutils.
+for bb_tool in cat chmod chown cp cut head ln ls mkdir mkfifo mknod mv readlink rm seq sha256sum sort stat \
+	tail tee touch tr uniq wc; do
+	eval "$bb_tool() { /bin/busybox $bb_tool \"\$@\"; }"
+done
 repo=$(pwd)
 cptctl=$repo/bin/cptctl
 workloads=$repo/test/workloads/build
@@ -17,6 +28,11 @@ workloads=$repo/test/workloads/build
 cpt_ko=${CPT_GUEST_MODULE:-$repo/kmod/cpt.ko}
 scratch=${scratch:?the driver gives each scenario its directory}
 name=${name:-} img=${img:-} out=${out:-} pid=${pid:-}
+
+# The byte 0x01 and a newline, for sed scripts (inspect_shows).
+soh=$(printf '\001')
+newline='
+'
 
 result() { echo "RESULT $1 $2 $3"; }
 # pass_if CHECK DETAIL CMD...: CMD is one command; a compound condition goes
@@ -43,27 +59,28 @@ text_of() {
 	eval "$text_of_var=\$text_of_text"
 }
 
-# Polls CMD... every 0.1 s until it succeeds, for up to 30 s (times
-# CPT_GUEST_TIME_SCALE, which vm/run --debug-kernel sets).
+# The waits: test/workloads/waitfor (one static exec, which polls in-process)
+# for the usual conditions, wait_until for any other. Each gives up after
+# 90 s (times CPT_GUEST_TIME_SCALE, which vm/run --debug-kernel sets).
+waitfor=$workloads/waitfor
+
+# Tries CMD... every 0.1 s until it succeeds, for up to 90 s: the pause is
+# waitfor's, not sleep's (a dynamically linked exec each time, some 0.2 s
+# of the one vCPU's time under emulation, taken from what is waited for).
 wait_until() {
 	i=0
 	until "$@" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -gt $((300 * ${CPT_GUEST_TIME_SCALE:-1})) ] && return 1
-		sleep 0.1
+		[ $i -gt $((900 * ${CPT_GUEST_TIME_SCALE:-1})) ] && return 1
+		"$waitfor" nap 0.1
 	done
 }
 
-wait_for_line() { wait_until grep -q "$2" "$1"; }	# a line matching $2 in file $1
-wait_for_pid_gone() { wait_until test ! -d "/proc/$1"; }	# killed and reaped
-wait_for_pid() { wait_until test -d "/proc/$1"; }	# a restart recreated it
-# wait_for_cwd PID DIR: PID's working directory is DIR (read again each try:
-# `wait_until test "$(readlink ...)" = DIR` would read it once, before waiting)
-wait_for_cwd() { wait_until cwd_is "$1" "$2"; }
-cwd_is() { [ "$(readlink "/proc/$1/cwd")" = "$2" ]; }
-# wait_for_exe PID PROGRAM: PID runs PROGRAM, its exec done.
-wait_for_exe() { wait_until exe_is "$1" "$(readlink -f "$2")"; }
-exe_is() { [ "$(readlink "/proc/$1/exe")" = "$2" ]; }
+wait_for_line() { "$waitfor" line "$1" "$2"; }	# a line matching $2 (grep's BRE) in file $1
+wait_for_pid_gone() { "$waitfor" gone "$1"; }	# killed and reaped
+wait_for_pid() { "$waitfor" pid "$1"; }	# a restart recreated it
+wait_for_cwd() { "$waitfor" cwd "$1" "$2"; }	# PID's working directory is DIR
+wait_for_exe() { "$waitfor" exe "$1" "$2"; }	# PID runs PROGRAM, its exec done
 
 # start_counter: test/workloads/counter 1000 in the background, its output
 # nowhere, its pid in $pid once it runs counter: a checkpoint right after
@@ -239,6 +256,21 @@ cptctl_stop() {
 	cptctl_serve && echo 0 >"$cptctl_requests" && wait_for_pid_gone "$cptctl_server"
 }
 
+# node_in OUT ERR SCRIPT ARG...: the JavaScript SCRIPT, the body of a
+# function given fs (node:fs) and args (the ARGs, none with a newline), run
+# by cptctl_in's node: what `node -e SCRIPT ARG...` would do, without
+# node's start-up, seconds under emulation. Its output to the file OUT and
+# its errors to the file ERR, as cptctl_in's; its status the number it
+# returns (0 when none, 1 when it throws). SCRIPT is kept in the file
+# $scratch/node-in-N.js, which the request names.
+node_in() {
+	node_in_out=$1 node_in_err=$2
+	node_in_n=$((${node_in_n:-0} + 1))
+	printf '%s\n' "$3" >"$scratch/node-in-$node_in_n.js"
+	shift 3
+	cptctl_in "$node_in_out" "$node_in_err" --script "$scratch/node-in-$node_in_n.js" "$@"
+}
+
 # cptctl_as CALLER OUT ERR ARG...: cptctl ARG... run as CALLER, one setpriv
 # whose options are $caller_CALLER (nobody, nobody_cr; nobody_100 of
 # userns.sh), as `setpriv $caller_CALLER "$cptctl" ARG... >OUT 2>ERR` would
@@ -325,9 +357,11 @@ cptctl_as_stop_all() {
 }
 
 # json_edit OUT JSON JQ: the file OUT (a path without blanks) to be made
-# from the file JSON by the jq filter JQ, which must give one document,
-# by json_edits_made (which joins the filters into one program: no jq
-# comment in JQ).
+# from the file JSON (inspect --json's) by the jq filter JQ, which must
+# give one document, by json_edits_made (which joins the filters into one
+# program: no jq comment in JQ). JQ is given the document's recordList
+# only, {recordList}, all that encode reads: the rest (the summary, which
+# repeats every process's files) was two thirds of what jq wrote.
 json_edit() {
 	json_edits=$((${json_edits:-0} + 1))
 	eval "json_edit_out_$json_edits=\$1 json_edit_source_$json_edits=\$2 json_edit_jq_$json_edits=\$3 json_edit_made_$json_edits="
@@ -356,7 +390,7 @@ json_edits_made() {
 		done
 		edit_i=$((edit_i + 1))
 		[ -n "$edit_outs" ] || continue
-		jq -c "$edit_program" "$edit_source" 2>>"$scratch/edited-jq.err" |
+		jq -c "{recordList} | ($edit_program)" "$edit_source" 2>>"$scratch/edited-jq.err" |
 			awk -v outs="$edit_outs" 'BEGIN { split(outs, out, " ") } { print > out[NR] }'
 	done
 	json_edits=0
@@ -410,16 +444,48 @@ restart_file_edited() {
 
 # inspect_shows CHECK IMAGE SHOWN PATTERN...: cptctl inspect of IMAGE must
 # print a line matching each extended regular expression PATTERN; the
-# check's detail is its lines that match SHOWN.
+# check's detail is its lines that match SHOWN. One GNU sed tests them all
+# (a grep each cost an exec, a tenth of a second or more under emulation):
+# its -E is grep -E's syntax, backreferences and intervals included, but
+# for the escapes it reads as characters (\n, \t, \cX, \dNNN, \oNNN, \xHH),
+# which a PATTERN must not hold, nor a newline or the byte 0x01 (sed's
+# delimiter here), nor be empty (sed's last regular expression): such a
+# PATTERN fails the check, as a mistake of the scenario's.
 inspect_shows() {
 	shows=$1 shown_image=$2 shown_lines=$3
 	shift 3
 	cptctl_in "$scratch/$shows.inspect" "$scratch/$shows.inspect" inspect "$shown_image"
-	shown=yes
-	for pattern in "$@"; do
-		grep -Eq "$pattern" "$scratch/$shows.inspect" || shown=no
+	# For each line: "SHOWN line" if it matches SHOWN, "MATCHED i" for each
+	# PATTERN i it matches.
+	shows_script="\\$soh$shown_lines$soh{h;s/^/SHOWN /p;g}" shows_i=0 shows_bad=
+	for pattern in "$shown_lines" "$@"; do
+		case $pattern in
+		'' | *"$soh"* | *"$newline"* | *\\[ntcdox]*) shows_bad="$shows_bad '$pattern'" ;;
+		esac
 	done
-	pass_if "$shows" "$(grep -E "$shown_lines" "$scratch/$shows.inspect" | tr '\n' ' ')" [ $shown = yes ]
+	for pattern in "$@"; do
+		shows_i=$((shows_i + 1))
+		shows_script="$shows_script
+\\$soh$pattern$soh{h;s/.*/MATCHED $shows_i/p;g}"
+	done
+	if [ -n "$shows_bad" ]; then
+		result "$shows" FAIL "inspect_shows cannot test the patterns$shows_bad"
+		return
+	fi
+	sed -E -n "$shows_script" "$scratch/$shows.inspect" >"$scratch/$shows.matched"
+	shows_detail= shows_matched=' '
+	while IFS= read -r shows_line; do
+		case $shows_line in
+		"SHOWN "*) shows_detail="$shows_detail${shows_line#SHOWN } " ;;
+		"MATCHED "*) shows_matched="$shows_matched${shows_line#MATCHED } " ;;
+		esac
+	done <"$scratch/$shows.matched"
+	shown=yes
+	while [ "$shows_i" -gt 0 ]; do
+		case $shows_matched in *" $shows_i "*) ;; *) shown=no ;; esac
+		shows_i=$((shows_i - 1))
+	done
+	pass_if "$shows" "$shows_detail" [ $shown = yes ]
 }
 
 # cycle_as_nobody CHECK PROGRAM...: PROGRAM... run as nobody with

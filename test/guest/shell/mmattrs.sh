@@ -36,7 +36,8 @@ scenario_user() {
 scenario_subreaper_root() {
 	checkpoint_service mm-attrs-subreaper root "$workloads/mm_attrs" || return
 	read -r sub orphan <"$scratch/root.d/family"
-	restored=$("$cptctl" restart "$scratch/root.img" --detach 2>"$scratch/root-restart.err")
+	cptctl_in "$scratch/root-restart.out" "$scratch/root-restart.err" restart "$scratch/root.img" --detach
+	read -r restored <"$scratch/root-restart.out"
 	kill -TERM "$restored" 2>/dev/null
 	gone=no
 	wait_for_pid_gone "$restored" && gone=yes

@@ -105,14 +105,9 @@ scenario_userns_groups() {
 	chown -R nobody:nogroup "$d"
 	as_grouped --pid --fork --mount-proc sh -c '
 		"$0" fd "$1/file" "$1/held" >"$1/held.out" 2>&1 </dev/null &
-		i=0
-		until grep -q READY "$1/held.out" 2>/dev/null; do
-			i=$((i + 1))
-			[ $i -gt 300 ] && exit 9
-			sleep 0.1
-		done
+		"$3" line "$1/held.out" READY || exit 9
 		"$2" checkpoint $! -o "$1/held.img" --kill
-	' "$workloads/held_paths" "$d" "$cptctl" 2>"$scratch/grouped-checkpoint.err"
+	' "$workloads/held_paths" "$d" "$cptctl" "$waitfor" 2>"$scratch/grouped-checkpoint.err"
 	status=$?
 	pass_if userns-groups.checkpoint "nobody's checkpoint with group 100 unmapped exited $status: $(tr '\n' ' ' <"$scratch/grouped-checkpoint.err")" \
 		[ "$status" -eq 0 ]

@@ -6,10 +6,14 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
-# The number of seccomp filters image $1 holds.
+# The number of seccomp filters image $1 holds (-1: none); counted by
+# cptctl_in's node (node_in).
 image_filters() {
 	cptctl_in "$scratch/filters.json" /dev/stderr inspect --json "$1" &&
-		python3 -c 'import json, sys; s = json.load(sys.stdin)["seccomp"]; print(len(s["filters"]) if s else -1)' <"$scratch/filters.json"
+		node_in "$scratch/filters.count" /dev/stderr '
+			const s = JSON.parse(fs.readFileSync(args[0], "utf8")).seccomp;
+			console.log(s ? s.filters.length : -1);' "$scratch/filters.json" &&
+		cat "$scratch/filters.count"
 }
 
 # seccomp_checkpoint NAME MODE [PREFIX...]: seccomp_state MODE under PREFIX,
@@ -71,9 +75,11 @@ scenario_seccomp_tsync() {
 scenario_seccomp_fork() {
 	seccomp_checkpoint seccomp-fork fork || return
 	first=$(image_filters "$scratch/seccomp-fork.img")
+	# The restart, which waits for the tree, through cptctl_in's node; the
+	# checkpoint beside it by bin/cptctl.
 	(wait_for_pid "$pid" && "$cptctl" checkpoint "$pid" -o "$scratch/seccomp-fork2.img" --kill \
 		>/dev/null 2>"$scratch/seccomp-fork2.err") &
-	"$cptctl" restart "$scratch/seccomp-fork.img" >/dev/null 2>&1
+	cptctl_in /dev/null /dev/null restart "$scratch/seccomp-fork.img"
 	wait
 	second=$(image_filters "$scratch/seccomp-fork2.img")
 	pass_if seccomp-fork.shared-prefix "filters in the image: $first; after a restart and a checkpoint again: $second: $(tr '\n' ' ' <"$scratch/seccomp-fork2.err")" \

@@ -46,25 +46,26 @@ scenario_fd_race_sharer() {
 }
 
 # edit_files JSON OUT NODE-EXPRESSION: rewrites every File of the image's JSON
-# (inspect --json) for which the expression, of the File `f`, edits something;
-# fails unless one did.
+# (inspect --json) for which the expression, the body of a function of the
+# File `f`, edits something; fails unless one did. Run by cptctl_in's node
+# (node_in).
 edit_files() {
-	node -e '
-		const fs = require("fs");
-		const [src, dst, expr] = process.argv.slice(1);
-		const doc = JSON.parse(fs.readFileSync(src, "utf8"));
-		const edit = new Function("f", expr);
+	node_in /dev/stdout /dev/stderr "
+		const [src, dst] = args;
+		const doc = JSON.parse(fs.readFileSync(src, 'utf8'));
+		const edit = (f) => {
+			$3
+		};
 		let edited = 0;
 		const walk = (v) => {
 			if (Array.isArray(v)) return v.forEach(walk);
-			if (v === null || typeof v !== "object") return;
-			if ("kind" in v && "id" in v && edit(v)) edited++;
+			if (v === null || typeof v !== 'object') return;
+			if ('kind' in v && 'id' in v && edit(v)) edited++;
 			Object.values(v).forEach(walk);
 		};
 		walk(doc);
-		if (!edited) process.exit(1);
-		fs.writeFileSync(dst, JSON.stringify(doc));
-	' "$1" "$2" "$3"
+		if (!edited) return 1;
+		fs.writeFileSync(dst, JSON.stringify(doc));" "$1" "$2"
 }
 
 # restart_fails PREFIX IMG WHAT: restarts IMG, which must fail by itself
@@ -162,12 +163,12 @@ scenario_many_fds() {
 
 # named_pairs NAME...: for each NAME (a path, or @ and an abstract name),
 # the image of the socket pair holder ($scratch/pair.img) with its first end
-# named NAME, in $scratch/named-N.img (N from 1); one node for all the edits.
+# named NAME, in $scratch/named-N.img (N from 1); all the edits by
+# cptctl_in's node (node_in).
 named_pairs() {
-	node -e '
-		const fs = require("fs");
-		const [src, ...names] = process.argv.slice(1);
-		names.forEach((name, i) => {
+	node_in /dev/stdout /dev/stderr '
+		const [src, ...names] = args;
+		for (const [i, name] of names.entries()) {
 			const doc = JSON.parse(fs.readFileSync(src, "utf8"));
 			/* The File of the first pair end: the one with a pairId. */
 			const ends = [];
@@ -177,13 +178,12 @@ named_pairs() {
 				if (String(v.kind).includes("UNIX_PAIR") && "pairId" in v) ends.push(v);
 				Object.values(v).forEach(find);
 			})(doc);
-			if (!ends.length) process.exit(1);
+			if (!ends.length) return 1;
 			const path = name.startsWith("@") ? Buffer.concat([Buffer.from([0]), Buffer.from(name.slice(1))]) : Buffer.from(name);
 			for (const end of ends.filter((e) => e.id === ends[0].id))
 				end.unixAddr = Buffer.concat([Buffer.from([1, 0]), path]).toString("base64");
 			fs.writeFileSync(`${src}.${i + 1}`, JSON.stringify(doc));
-		});
-	' "$scratch/pair.json" "$@" || return
+		}' "$scratch/pair.json" "$@" || return
 	n=1
 	for _ in "$@"; do
 		cptctl_in /dev/null /dev/stderr encode "$scratch/pair.json.$n" -o "$scratch/named-$n.img" || return

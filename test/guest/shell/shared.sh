@@ -66,12 +66,11 @@ inspect_shmem() {
 # (the first process restored already), and no task is left.
 hostile_shmem() {
 	cptctl_in "$scratch/shmem.json" "$scratch/shmem.json" inspect --json "$img" &&
-		node -e '
-const fs = require("fs");
-const doc = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+		node_in /dev/stdout /dev/stderr '
+const doc = JSON.parse(fs.readFileSync(args[0], "utf8"));
 const mm = doc.recordList.filter((r) => r.type === "MM")[1].message;
 mm.vmas.find((v) => v.kind === "SHMEM").shmemSize = "65536";
-fs.writeFileSync(process.argv[2], JSON.stringify(doc));' "$scratch/shmem.json" "$scratch/shmem-size.json" &&
+fs.writeFileSync(args[1], JSON.stringify(doc));' "$scratch/shmem.json" "$scratch/shmem-size.json" &&
 		cptctl_in /dev/null /dev/null encode "$scratch/shmem-size.json" -o "$scratch/shmem-size.img"
 	if [ $? -ne 0 ]; then
 		result shmem.hostile-size FAIL "cannot make the mutant: $(tr '\n' ' ' <"$scratch/shmem.json" | cut -c 1-300)"

@@ -36,7 +36,8 @@ scenario_user_service() {
 		[ $refused = yes ]
 	kill "$cpid" 2>/dev/null && wait_for_pid_gone "$cpid"
 	set_cpus 0,4095 some
-	restored=$("$cptctl" restart "$scratch/some.img" --detach 2>"$scratch/some.err")
+	cptctl_in "$scratch/some.out" "$scratch/some.err" restart "$scratch/some.img" --detach
+	read -r restored <"$scratch/some.out"
 	allowed=$(sed -n 's/^Cpus_allowed_list:\t//p' "/proc/$cpid/status" 2>/dev/null)
 	pass_if task-attrs-user.missing-cpus-restricted "restarted as ${restored:-nothing} ($(tr '\n' ' ' <"$scratch/some.err")): CPUs allowed ${allowed:-?}" \
 		eval '[ "$restored" = "$cpid" ] && [ "$allowed" = 0 ]'

@@ -31,15 +31,10 @@ scenario_userns() {
 	# the tree's root its child; checkpointed --kill from inside.
 	as_nobody_ns --pid --fork --mount-proc sh -c '
 		"$0" "$1/tree" >"$1/tree.out" 2>&1 </dev/null &
-		i=0
-		until grep -q READY "$1/tree.out" 2>/dev/null; do
-			i=$((i + 1))
-			[ $i -gt 300 ] && exit 9
-			sleep 0.1
-		done
+		"$3" line "$1/tree.out" READY || exit 9
 		echo $! >"$1/root.pid"
 		"$2" checkpoint $! -o "$1/tree.img" --kill
-	' "$workloads/tree_state" "$d" "$cptctl" 2>"$scratch/checkpoint.err"
+	' "$workloads/tree_state" "$d" "$cptctl" "$waitfor" 2>"$scratch/checkpoint.err"
 	status=$?
 	pass_if userns.checkpoint "nobody's checkpoint of its tree (root pid $(cat "$d/root.pid" 2>/dev/null) in its pid namespace) exited $status: $(tr '\n' ' ' <"$scratch/checkpoint.err")" \
 		[ "$status" -eq 0 ]
