@@ -553,11 +553,9 @@ struct file *cpt_rfile_open(struct cpt_file_registry *reg, const struct cpt_rfil
 			    const char *what, int flags);
 /* cpt_files_restore.c: helpers the kinds share at a restart. */
 void cpt_set_nonblock(struct file *file, bool nonblock);
-bool cpt_fd_holds(long fd, const struct file *file);
 unsigned int cpt_fd_table_holders(struct task_struct *p, const struct files_struct *files,
 				  unsigned int *threads);
 bool cpt_fd_table_alone(void);
-int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
 const struct cpt_rfd *cpt_rfd_at(const struct cpt_restore_files *rf, unsigned int fd);

@@ -315,21 +315,6 @@ void cpt_set_nonblock(struct file *file, bool nonblock)
 }
 
 /*
- * Whether the restoring task's fd still holds file: a restart makes a file
- * at an fd of its own with a system call, and another task sharing the fd
- * table could have swapped it since (held threads: nobody should; checked
- * all the same, never trusted).
- */
-bool cpt_fd_holds(long fd, const struct file *file)
-{
-	struct file *now = fget(fd);
-
-	if (now)
-		fput(now);
-	return now && now == file;
-}
-
-/*
  * How many threads of p's process hold files as their fd table (*threads:
  * their number added). A table's count alone does not tell who holds it:
  * a thread that left it (unshare(CLONE_FILES)) takes one off while a task
@@ -358,28 +343,6 @@ bool cpt_fd_table_alone(void)
 
 	holders = cpt_fd_table_holders(current, files, &threads);
 	return holders == threads && atomic_read(&files->count) == holders;
-}
-
-/*
- * Gives back the restoring task's fd that a system call made, or the
- * module lent, for file: closed only while it still holds file, for an fd
- * that holds another file now holds another task's, not ours to close.
- * The look and the close are one step under the table's lock: a look
- * first, then close(), would close what another thread put there between
- * the two. file NULL: what the call made was never found at fd, and
- * nothing is closed. Returns ret, or -EBADF (noted: the what at fd is
- * gone) if ret is 0 and fd no longer holds file.
- */
-int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret)
-{
-	if (fd < 0 || (file && cpt_compat_close_fd_holding(fd, file)))
-		return ret;
-	if (!ret) {
-		cpt_note("the %s fd %ld is not there: %s\n", what, fd,
-			 "another task changed the restoring task's fd table");
-		ret = -EBADF;
-	}
-	return ret;
 }
 
 /* Puts the saved offset back; a device's means nothing (/dev/null's resets to 0). */
