@@ -609,6 +609,8 @@ int cpt_check_timed_sleeper(void);
 struct files_struct;
 int cpt_compat_own_fds_enter(struct files_struct **shared);
 void cpt_compat_own_fds_leave(struct files_struct *shared);
+/* Takes fd out of the module's own table: its file dropped with fput() alone (no close()). */
+void cpt_compat_own_fd_out(unsigned int fd);
 bool cpt_compat_close_fd_holding(unsigned int fd, const struct file *file);
 int cpt_check_own_fd_table(void);
 

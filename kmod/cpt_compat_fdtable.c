@@ -49,7 +49,6 @@ int cpt_compat_own_fds_enter(struct files_struct **shared)
 	/* Nothing copied past the first 64 fds: the table is emptied anyway. */
 	struct fd_range all = { .from = 0, .to = ~0U };
 	struct files_struct *own;
-	struct file *file;
 	unsigned int fd;
 
 	own = cpt_sym.dup_fd(current->files, &all);
@@ -59,12 +58,17 @@ int cpt_compat_own_fds_enter(struct files_struct **shared)
 	*shared = current->files;
 	current->files = own;
 	task_unlock(current);
-	for (fd = 0; cpt_next_own_file(&fd); fd++) {
-		file = close_fd_get_file(fd);
-		if (file)
-			fput(file);
-	}
+	for (fd = 0; cpt_next_own_file(&fd); fd++)
+		cpt_compat_own_fd_out(fd);
 	return 0;
+}
+
+void cpt_compat_own_fd_out(unsigned int fd)
+{
+	struct file *file = close_fd_get_file(fd);
+
+	if (file)
+		fput(file);
 }
 
 void cpt_compat_own_fds_leave(struct files_struct *shared)
