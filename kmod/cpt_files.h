@@ -565,6 +565,7 @@ struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 				   struct pt_regs *regs, const struct file_operations *fops,
 				   const char *what);
 long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long cpt_fcntl_own(struct file *file, unsigned int fd, unsigned int cmd, unsigned long arg);
 unsigned long cpt_user_scratch(void);
 /* cpt_files_install.c: the current task's fds, walked upward. */
 struct file *cpt_next_own_file(unsigned int *fd);

@@ -408,6 +408,31 @@ struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 }
 
 /*
+ * fcntl(fd, cmd, arg) on file, a file the module holds, as the restoring
+ * task: at fd of an fd table of the module's own (cpt_compat_own_fds_enter()),
+ * never at the number of the task's, where another thread could have put
+ * another file. The number is fd all the same: O_ASYNC and a lease keep
+ * it for their SIGIO's si_fd. The file leaves that table with
+ * cpt_compat_own_fd_out(), not close(), which would drop its POSIX locks.
+ */
+long cpt_fcntl_own(struct file *file, unsigned int fd, unsigned int cmd, unsigned long arg)
+{
+	struct files_struct *shared;
+	long ret;
+
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret)
+		return ret;
+	ret = cpt_sym.replace_fd(fd, file, 0);
+	if (!ret) {
+		ret = cpt_sys(cpt_sym.sys_fcntl, fd, cmd, arg, 0, 0);
+		cpt_compat_own_fd_out(fd);
+	}
+	cpt_compat_own_fds_leave(shared);
+	return ret;
+}
+
+/*
  * An ioctl on a file the module holds, as ioctl(2) would run it past the
  * LSMs first; the file's own ioctl only (no generic ones).
  */
