@@ -1078,7 +1078,8 @@ static int cpt_check_recvmmsg_err(void)
  * them) runs in an fd table of the module's own (cpt_compat_own_fds_enter(),
  * checked first by own_fd_table): the fds it names are the ones it made,
  * whatever the loader's other threads do to theirs, and any it leaves
- * open go with the table.
+ * open go with the table. No such table, no load: the check never runs
+ * elsewhere, nor is skipped.
  */
 struct cpt_compat_check {
 	const char *name;
@@ -1271,9 +1272,10 @@ static int cpt_compat_run(const struct cpt_compat_check *check)
 
 	if (!check->own_fds)
 		return check->run();
+	/* A check that cannot run where it must refuses the load: never loaded untested. */
 	ret = cpt_compat_own_fds_enter(&shared);
 	if (ret)
-		return cpt_compat_untested("cannot make an fd table (%d)", ret);
+		return cpt_compat_fail("cannot make an fd table of cpt's own (%d)", ret);
 	ret = check->run();
 	cpt_compat_own_fds_leave(shared);
 	return ret;
