@@ -45,10 +45,12 @@
  *                 for the test and put back; untested without x32 built in)
  *  own_fd_table   an eventfd made here is not closed at its fd for another
  *                 file, and is for its own; an fd table of cpt's own starts
- *                 empty and leaves the loader's as it was; dup_fd()'s
- *                 prototype is checked at build time, against fdtable.h's
- *                 (cpt_compat_fdtable.c). The checks after it that make
- *                 fds make them in such a table (own_fds below)
+ *                 empty, holds none of the loader's files (copied from an
+ *                 empty template this check makes) and leaves the
+ *                 loader's as it was; dup_fd()'s prototype is checked at
+ *                 build time, against fdtable.h's (cpt_compat_fdtable.c).
+ *                 The checks after it that make fds make them in such a
+ *                 table (own_fds below)
  *  recvmmsg_err   a recvmmsg() of 2 on a unix datagram socket holding one,
  *                 interrupted in its wait for the second, returns 1 and
  *                 leaves the wait's error in sk_err: EINTR with a receive
@@ -1221,6 +1223,7 @@ void cpt_compat_exit(void)
 	if (cpt_compat_probes)
 		cpt_nextid_exit();
 	cpt_compat_probes = false;
+	cpt_compat_own_fds_exit();
 }
 
 /* Whether the len bytes at name are the name of a compat check. */
