@@ -664,8 +664,10 @@ int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protoco
 	}
 	sr->fd = fd;
 	sr->file = cpt_sock_fget_made(fd, family, type, protocol);
-	if (!sr->file)
+	if (!sr->file) {
+		cpt_sock_calls_end(sr);
 		return -EBADF;
+	}
 	sr->sk = sock_from_file(sr->file)->sk;
 	return 0;
 }

@@ -75,7 +75,9 @@ int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val);
  * holds. cpt_sock_make() makes it with socket() (its refusal noted, with
  * the kind's hint for the errno, if any); cpt_sock_made() ends with ret:
  * back to the task's table, the fd gone with the module's, and the file
- * rfile's if ret is 0 (the final step installs it).
+ * rfile's if ret is 0 (the final step installs it). A cpt_sock_make() that
+ * fails is back in the task's table already, holding nothing: the
+ * cpt_sock_made() its caller may still call with the error does nothing.
  */
 #define CPT_SOCK_RESTORE_MEMBERS \
 	struct cpt_rfile *rfile;	\
