@@ -676,8 +676,13 @@ static int race(const char *image, pid_t pid, pid_t tid, int seconds, int want,
 			oddities++;
 		} else if (waiting += rep.seen_waiting, !rep.subsys) {
 			restored++;
-		} else if (rep.subsys == CPT_SUBSYS_FILES && rep.err == want &&
+		} else if (rep.subsys == CPT_SUBSYS_FILES &&
+			   (rep.err == want || rep.err == ECANCELED) &&
 			   strstr(rep.message, what)) {
+			/*
+			 * ECANCELED: the other task of the restore reported
+			 * first, the session's message naming the refusal.
+			 */
 			if (!refused++)
 				memcpy(message, rep.message, sizeof(message));
 		} else if (!other++) {
