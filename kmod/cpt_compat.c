@@ -43,6 +43,14 @@
  *                 not for a 32-bit one (TS_COMPAT clear): read so on a
  *                 task that is not current (the loader's own number marked
  *                 for the test and put back; untested without x32 built in)
+ *  own_fd_table   an eventfd made here is not closed at its fd for another
+ *                 file, and is for its own; an fd table of cpt's own starts
+ *                 empty, holds none of the loader's files (copied from an
+ *                 empty template this check makes) and leaves the
+ *                 loader's as it was; dup_fd()'s prototype is checked at
+ *                 build time, against fdtable.h's (cpt_compat_fdtable.c).
+ *                 The checks after it that make fds make them in such a
+ *                 table (own_fds below)
  *  recvmmsg_err   a recvmmsg() of 2 on a unix datagram socket holding one,
  *                 interrupted in its wait for the second, returns 1 and
  *                 leaves the wait's error in sk_err: EINTR with a receive
@@ -115,11 +123,6 @@
  *                 copy of struct netlink_sock's head as getsockname() and
  *                 setsockopt() made it, and as dumping once an RTM_GETLINK
  *                 dump is asked for and not read (cpt_compat_netlink.c)
- *  own_fd_table   an eventfd made here is not closed at its fd for another
- *                 file, and is for its own; an fd table of cpt's own starts
- *                 empty and leaves the loader's as it was; dup_fd()'s
- *                 prototype is checked at build time, against fdtable.h's
- *                 (cpt_compat_fdtable.c)
  * The module parameter compat_fail=NAME[,NAME...] forces each check named to
  * fail after it ran, to test the refusal: a forced failure leaves the kernel
  * as the passed check did, so the later checks still run and fail on their
@@ -1072,9 +1075,18 @@ static int cpt_check_recvmmsg_err(void)
 	return ret;
 }
 
+/*
+ * own_fds: a check whose system calls make fds (and then name them, close
+ * them) runs in an fd table of the module's own (cpt_compat_own_fds_enter(),
+ * checked first by own_fd_table): the fds it names are the ones it made,
+ * whatever the loader's other threads do to theirs, and any it leaves
+ * open go with the table. No such table, no load: the check never runs
+ * elsewhere, nor is skipped.
+ */
 struct cpt_compat_check {
 	const char *name;
 	int (*run)(void);
+	bool own_fds;
 };
 
 /*
@@ -1110,38 +1122,40 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "sem_undo_list", cpt_check_sem_undo_list },
 	{ "restart_block", cpt_check_restart_block },
 	{ "x32_syscall", cpt_check_x32_syscall },
-	{ "recvmmsg_err", cpt_check_recvmmsg_err },
+	/* the restoring task's fd table, which others may share (issue 12); the checks' own */
+	{ "own_fd_table", cpt_check_own_fd_table },
+	{ "recvmmsg_err", cpt_check_recvmmsg_err, true },
 	{ "timed_sleeper", cpt_check_timed_sleeper },
-	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd },
-	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd },
-	{ "fdinfo_timerfd", cpt_check_fdinfo_timerfd },
-	{ "fdinfo_epoll", cpt_check_fdinfo_epoll },
-	{ "fdinfo_inotify", cpt_check_fdinfo_inotify },
-	{ "mqueue_text", cpt_check_mqueue_text },
+	{ "fdinfo_eventfd", cpt_check_fdinfo_eventfd, true },
+	{ "fdinfo_signalfd", cpt_check_fdinfo_signalfd, true },
+	{ "fdinfo_timerfd", cpt_check_fdinfo_timerfd, true },
+	{ "fdinfo_epoll", cpt_check_fdinfo_epoll, true },
+	{ "fdinfo_inotify", cpt_check_fdinfo_inotify, true },
+	{ "mqueue_text", cpt_check_mqueue_text, true },
 	{ "task_attrs", cpt_check_task_attrs },
 	{ "file_locks", cpt_check_file_locks },
 	{ "seccomp_filter", cpt_check_seccomp_filter },
 	/* epoll entries whose fd was closed or reused */
-	{ "epoll_tfile", cpt_check_epoll_tfile },
+	{ "epoll_tfile", cpt_check_epoll_tfile, true },
 	/* POSIX timers */
 	{ "posix_timers", cpt_check_posix_timers },
 	{ "membarrier", cpt_check_membarrier },
 	/* pidfds */
-	{ "pidfd", cpt_check_pidfd },
+	{ "pidfd", cpt_check_pidfd, true },
 	/* file owners, O_ASYNC and leases */
 	{ "file_fasync", cpt_check_file_fasync },
 	/* eventfds read without a probe (issue 12, F13) */
 	{ "eventfd_ctx", cpt_check_eventfd_ctx },
 	/* fanotify instances and their marks */
-	{ "fdinfo_fanotify", cpt_check_fdinfo_fanotify },
+	{ "fdinfo_fanotify", cpt_check_fdinfo_fanotify, true },
 	/* established TCP connections */
 	{ "tcp_repair", cpt_check_tcp_repair },
 	/* hugetlb memory */
 	{ "hugetlb_anon", cpt_check_hugetlb_anon },
 	/* AIO contexts and their rings */
-	{ "aio_ctx", cpt_check_aio_ctx },
+	{ "aio_ctx", cpt_check_aio_ctx, true },
 	/* TCP connections shared outside the tree (checkpoint --kill) */
-	{ "file_refs", cpt_check_file_refs },
+	{ "file_refs", cpt_check_file_refs, true },
 	/* ICMP ping and raw sockets */
 	{ "raw_ra_chain", cpt_check_raw_ra_chain },
 	/* SHM_NORESERVE segments (issue 13) */
@@ -1149,15 +1163,13 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	/* unix connections not accepted yet */
 	{ "unix_embryo", cpt_check_unix_embryo },
 	/* fds in flight in unix messages (SCM_RIGHTS) */
-	{ "scm_rights", cpt_check_scm_rights },
+	{ "scm_rights", cpt_check_scm_rights, true },
 	/* UDP datagrams queued */
 	{ "udp_queue", cpt_check_udp_queue },
 	/* UDP data corked (issue 14) */
 	{ "udp_cork", cpt_check_udp_cork },
 	/* netlink sockets (issue 14) */
 	{ "netlink_sock", cpt_check_netlink_sock },
-	/* the restoring task's fd table, which others may share (issue 12) */
-	{ "own_fd_table", cpt_check_own_fd_table },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */
@@ -1211,6 +1223,7 @@ void cpt_compat_exit(void)
 	if (cpt_compat_probes)
 		cpt_nextid_exit();
 	cpt_compat_probes = false;
+	cpt_compat_own_fds_exit();
 }
 
 /* Whether the len bytes at name are the name of a compat check. */
@@ -1255,6 +1268,22 @@ static const char *cpt_compat_unknown_forced(size_t *len)
 	}
 }
 
+static int cpt_compat_run(const struct cpt_compat_check *check)
+{
+	struct files_struct *shared;
+	int ret;
+
+	if (!check->own_fds)
+		return check->run();
+	/* A check that cannot run where it must refuses the load: never loaded untested. */
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret)
+		return cpt_compat_fail("cannot make an fd table of cpt's own (%d)", ret);
+	ret = check->run();
+	cpt_compat_own_fds_leave(shared);
+	return ret;
+}
+
 int cpt_compat_init(void)
 {
 	unsigned int i, forced = 0;
@@ -1273,7 +1302,7 @@ int cpt_compat_init(void)
 	for (i = 0; i < ARRAY_SIZE(cpt_compat_checks); i++) {
 		const struct cpt_compat_check *check = &cpt_compat_checks[i];
 
-		ret = check->run();
+		ret = cpt_compat_run(check);
 		if (ret == CPT_COMPAT_UNTESTED)
 			pr_info("compat check %s untested: %s\n", check->name, cpt_compat_why);
 		if (ret >= 0 && cpt_compat_forced(check->name)) {

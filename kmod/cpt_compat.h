@@ -607,8 +607,13 @@ int cpt_check_timed_sleeper(void);
  * Checked: own_fd_table.
  */
 struct files_struct;
+/* The empty table the module's own copy, made by own_fd_table; put at exit. */
+int cpt_compat_own_fds_init(void);
+void cpt_compat_own_fds_exit(void);
 int cpt_compat_own_fds_enter(struct files_struct **shared);
 void cpt_compat_own_fds_leave(struct files_struct *shared);
+/* Takes fd out of the module's own table: its file dropped with fput() alone (no close()). */
+void cpt_compat_own_fd_out(unsigned int fd);
 bool cpt_compat_close_fd_holding(unsigned int fd, const struct file *file);
 int cpt_check_own_fd_table(void);
 

@@ -130,7 +130,8 @@ int cpt_mq_text_notify_pid(const char *text, int *pid)
 /* ---- the checks ---- */
 
 /*
- * The file of a new fd of the loading task, or an error; the fd stays open.
+ * The file of a new fd (in the check's fd table of the module's own,
+ * own_fds in cpt_compat.c), or an error; the fd stays open.
  * It must have the f_op found by name (cpt_sym), which a restart checks the
  * file it takes from such an fd against.
  */

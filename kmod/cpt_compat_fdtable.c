@@ -7,14 +7,17 @@
  * trusts a number there.
  *
  * - An fd table of the module's own: the current task is moved, for a few
- *   calls, to a table no other task shares (as unshare(CLONE_FILES) moves
- *   it), emptied, so that the file found at an fd is the one those calls
+ *   calls, to an empty table no other task shares (as unshare(CLONE_FILES)
+ *   moves it), so that the file found at an fd is the one those calls
  *   made, and moved back after; the calls' fds go with the table. fs/file.c
  *   makes a table only by copying another, dup_fd() (not exported; its
  *   punch hole, from 6.1.y's close_range() fix, keeps the copy to the 64
- *   fds of the smallest table): the copies are taken out with
- *   close_fd_get_file() and dropped with fput() alone, as no close() made
- *   them (no ->flush(), no lock released).
+ *   fds of the smallest table). Each is copied from one empty table, the
+ *   template, made once at load: a copy of the loader's, whose files are
+ *   taken out with close_fd_get_file() and dropped with fput() alone, as
+ *   no close() made them (no ->flush(), no lock released). So a window
+ *   takes no reference on the restoring task's files, which its other
+ *   threads may close meanwhile.
  * - An fd closed only while it holds a given file: the look and the pick
  *   under the table's file_lock, with __close_fd_get_file() (fs/internal.h,
  *   not exported: close_fd()'s pick_file() alone, under the lock its caller
@@ -26,9 +29,11 @@
  *
  * Checked at load (own_fd_table): an eventfd made here is not closed at its fd
  * for another file, and is for its own, leaving the number free again; an
- * fd table of the module's own starts empty, gives 0 first, holds the
- * file put there, and leaves the loader's table and the file's count as
- * they were.
+ * fd table of the module's own starts empty, holding none of the loader's
+ * files (their counts as they were), gives 0 first, holds the file put
+ * there, and leaves the loader's table and the file's count as they were.
+ * A load that cannot make the template, or a table for a check that must
+ * run in one, is refused.
  */
 #include <linux/eventfd.h>
 #include <linux/fdtable.h>
@@ -44,37 +49,86 @@
 /* kallsyms gives an address: the type it is called through is the kernel's. */
 static_assert(__same_type(&dup_fd, cpt_sym.dup_fd));
 
-int cpt_compat_own_fds_enter(struct files_struct **shared)
+/*
+ * An empty table, made once by the own_fd_table check, which every table of
+ * the module's own copies: no task has it, so it stays empty, and a copy
+ * holds none of the restoring task's files (no count raised, no fput() of
+ * ours the last one after another thread's close()).
+ */
+static struct files_struct *cpt_own_fds_template;
+
+/* A copy of from's first 64 fds at least (dup_fd()'s punch hole covers them all). */
+static struct files_struct *cpt_own_fds_copy(struct files_struct *from)
 {
-	/* Nothing copied past the first 64 fds: the table is emptied anyway. */
 	struct fd_range all = { .from = 0, .to = ~0U };
-	struct files_struct *own;
-	struct file *file;
+
+	return cpt_sym.dup_fd(from, &all);
+}
+
+static void cpt_own_fds_swap(struct files_struct **files)
+{
+	struct files_struct *was;
+
+	task_lock(current);
+	was = current->files;
+	current->files = *files;
+	task_unlock(current);
+	*files = was;
+}
+
+int cpt_compat_own_fds_init(void)
+{
+	struct files_struct *files;
 	unsigned int fd;
 
-	own = cpt_sym.dup_fd(current->files, &all);
+	if (cpt_own_fds_template)
+		return 0;
+	/* The loader's files copied, then taken out of the copy, entered alone. */
+	files = cpt_own_fds_copy(current->files);
+	if (IS_ERR(files))
+		return PTR_ERR(files);
+	cpt_own_fds_swap(&files);
+	for (fd = 0; cpt_next_own_file(&fd); fd++)
+		cpt_compat_own_fd_out(fd);
+	cpt_own_fds_swap(&files);
+	cpt_own_fds_template = files;
+	return 0;
+}
+
+void cpt_compat_own_fds_exit(void)
+{
+	if (cpt_own_fds_template)
+		cpt_sym.put_files_struct(cpt_own_fds_template);
+	cpt_own_fds_template = NULL;
+}
+
+int cpt_compat_own_fds_enter(struct files_struct **shared)
+{
+	struct files_struct *own;
+
+	if (WARN_ON_ONCE(!cpt_own_fds_template))
+		return -ENODEV;
+	own = cpt_own_fds_copy(cpt_own_fds_template);
 	if (IS_ERR(own))
 		return PTR_ERR(own);
-	task_lock(current);
-	*shared = current->files;
-	current->files = own;
-	task_unlock(current);
-	for (fd = 0; cpt_next_own_file(&fd); fd++) {
-		file = close_fd_get_file(fd);
-		if (file)
-			fput(file);
-	}
+	cpt_own_fds_swap(&own);
+	*shared = own;
 	return 0;
+}
+
+void cpt_compat_own_fd_out(unsigned int fd)
+{
+	struct file *file = close_fd_get_file(fd);
+
+	if (file)
+		fput(file);
 }
 
 void cpt_compat_own_fds_leave(struct files_struct *shared)
 {
-	struct files_struct *own;
+	struct files_struct *own = shared;
 
-	task_lock(current);
-	own = current->files;
-	current->files = shared;
-	task_unlock(current);
+	cpt_own_fds_swap(&own);
 	if (WARN_ON_ONCE(own == shared))
 		return;
 	cpt_sym.put_files_struct(own);
@@ -116,9 +170,13 @@ static int cpt_check_own_fds(struct file *file, long fd_shared)
 
 	ret = cpt_compat_own_fds_enter(&shared);
 	if (ret)
-		return cpt_compat_untested("cannot make an fd table (%d)", ret);
+		return cpt_compat_fail("cannot make an fd table of cpt's own (%d)", ret);
 	if (current->files == shared || cpt_next_own_file(&first)) {
 		ret = cpt_compat_fail("an fd table of cpt's own is not empty (fd %u)", first);
+	} else if (cpt_compat_file_refs(file) != refs) {
+		/* Copied from the empty template, it holds none of the loader's files. */
+		ret = cpt_compat_fail("cpt's own table holds the loader's file (refs %ld, now %ld)",
+				      refs, cpt_compat_file_refs(file));
 	} else {
 		fd = get_unused_fd_flags(0);
 		if (fd >= 0)
@@ -146,8 +204,11 @@ int cpt_check_own_fd_table(void)
 {
 	struct file *file[2] = {};
 	long fd[2] = { -1, -1 };
-	int ret = 0, i;
+	int ret, i;
 
+	ret = cpt_compat_own_fds_init();
+	if (ret)
+		return cpt_compat_fail("cannot make the empty fd table cpt's own copy (%d)", ret);
 	/* The file at the fd eventfd2() gave is checked to be an eventfd. */
 	for (i = 0; i < 2; i++) {
 		fd[i] = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);

@@ -8,8 +8,9 @@
  * An entry is keyed on its file and the fd it was added with, and lives as
  * long as the file does, whatever becomes of that fd: closed, or given to
  * another file. Such an entry is saved with the file it watches (an
- * EpollWatch); a restart puts that file at the entry's fd for the time of
- * its epoll_ctl(), then gives the fd back to what the table has there.
+ * EpollWatch). A restart adds each entry with epoll_ctl() in an fd table
+ * of the module's own, the instance and the entry's file put there for
+ * the call (the entry's fd: the file the record has there, or its watch's).
  */
 #include <linux/bitmap.h>
 #include <linux/bsearch.h>
@@ -310,46 +311,39 @@ static struct file *cpt_epoll_watched(const struct cpt_restore_files *rf,
 }
 
 /*
- * Puts file at fd for the time of one epoll_ctl(), then gives the fd back
- * to the record's file there, if any. The two leave the table with
- * close_fd_get_file(), not close(): neither is closed (each has other
- * references), and a close would drop the process's POSIX locks on it.
+ * epoll_ctl() of regs, for epoll and the target file at regs->dx, in an fd
+ * table of the module's own (cpt_compat_own_fds_enter()): the file is put
+ * at the target's fd and the instance at the lowest fd left, then both
+ * are taken out again. Neither is closed: each has other references.
  */
-static long cpt_epoll_ctl_at(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
-			     struct pt_regs *regs, struct file *file)
+static long cpt_epoll_ctl_own(struct file *epoll, struct file *file, struct pt_regs *regs)
 {
-	const struct cpt_rfd *rfd = cpt_rfd_at(rf, regs->dx);
-	struct file *there = rfd ? cpt_rfd_file(reg, rfd) : NULL;
-	struct file *out;
-	long ret, back;
+	long ret;
+	int epfd;
 
-	if (there == file)
-		return cpt_sym.sys_epoll_ctl(regs);
-	out = close_fd_get_file(regs->dx);
-	if (out != there) {
-		/* Not the table the final step installed: put back what was there. */
-		ret = -EBUSY;
-		goto put_back;
-	}
 	ret = cpt_sym.replace_fd(regs->dx, file, 0);
-	if (!ret) {
-		ret = cpt_sym.sys_epoll_ctl(regs);
-		/* Our table alone: another file there is a bug, put it all the same. */
-		file = close_fd_get_file(regs->dx);
-		if (file)
-			fput(file);
-	}
-put_back:
-	if (!out)
+	if (ret)
 		return ret;
-	back = cpt_sym.replace_fd(regs->dx, out, rfd && rfd->cloexec ? O_CLOEXEC : 0);
-	fput(out);
-	return ret ?: back;
+	epfd = get_unused_fd_flags(0);
+	if (epfd >= 0) {
+		fd_install(epfd, get_file(epoll));
+		regs->di = epfd;
+		ret = cpt_sym.sys_epoll_ctl(regs);
+		cpt_compat_own_fd_out(epfd);
+	} else {
+		ret = epfd;
+	}
+	cpt_compat_own_fd_out(regs->dx);
+	return ret;
 }
 
 /*
  * Gives the instance, at its lowest fd, its interest list again: the
  * kernel's epoll_ctl() does it, reading each event from a scratch page.
+ * Each entry is keyed on a file and an fd: the file the record has at
+ * that fd (the one the final step installed there), or the one its watch
+ * names. The calls name them in an fd table of the module's own, never in
+ * the task's, where another thread could have changed what an fd holds.
  */
 static int cpt_epoll_installed(const struct cpt_restore_files *rf, struct cpt_file_registry *reg,
 			       struct cpt_rfile *rfile, unsigned int fd)
@@ -357,12 +351,14 @@ static int cpt_epoll_installed(const struct cpt_restore_files *rf, struct cpt_fi
 	struct cpt_rfile_epoll *ep = &rfile->epoll;
 	const struct cpt_epoll_target *t = ep->targets;
 	const struct cpt_epoll_watch *w = ep->watches;
+	struct files_struct *shared = NULL;
+	const struct cpt_rfd *rfd;
 	struct epoll_event ev;
 	unsigned long scratch;
 	struct pt_regs regs;
 	struct file *file;
 	unsigned int j;
-	long ret = 0;
+	long ret;
 
 	if (!ep->nr)
 		return 0;
@@ -371,29 +367,36 @@ static int cpt_epoll_installed(const struct cpt_restore_files *rf, struct cpt_fi
 	scratch = cpt_user_scratch();
 	if (IS_ERR_VALUE(scratch))
 		return scratch;
+	ret = cpt_compat_own_fds_enter(&shared);
 	for (j = 0; !ret && j < ep->nr; j++) {
 		ev.events = (__force __poll_t)t[j].events;
 		ev.data = t[j].data;
 		regs = (struct pt_regs) {
-			.di = fd,
 			.si = EPOLL_CTL_ADD,
 			.dx = t[j].fd,
 			.r10 = scratch,
 		};
-		if (copy_to_user((void __user *)scratch, &ev, sizeof(ev))) {
-			ret = -EFAULT;
-		} else if (w < ep->watches + ep->nr_watches && w->target == j) {
+		if (w < ep->watches + ep->nr_watches && w->target == j) {
 			/* Sorted by target by check(). */
 			file = cpt_epoll_watched(rf, reg, w++, fd);
-			ret = file ? cpt_epoll_ctl_at(rf, reg, &regs, file) : -EBADMSG;
+			ret = file ? 0 : -EBADMSG;
 		} else {
-			ret = cpt_sym.sys_epoll_ctl(&regs);
+			/* None there: as epoll_ctl() on a closed fd would say. */
+			rfd = cpt_rfd_at(rf, t[j].fd);
+			file = rfd ? cpt_rfd_file(reg, rfd) : NULL;
+			ret = file ? 0 : -EBADF;
 		}
+		if (!ret && copy_to_user((void __user *)scratch, &ev, sizeof(ev)))
+			ret = -EFAULT;
+		if (!ret)
+			ret = cpt_epoll_ctl_own(rfile->file, file, &regs);
 		if (ret)
 			cpt_note("epoll fd %u: cannot watch fd %u again: %ld\n", fd, t[j].fd, ret);
 		else
 			ret = cpt_long_loop_check();
 	}
+	if (shared)
+		cpt_compat_own_fds_leave(shared);
 	vm_munmap(scratch, PAGE_SIZE);
 	return ret;
 }

@@ -75,7 +75,7 @@ static void cpt_flags_name(u32 flags, char *buf, size_t size)
 /* F_SETFL at fd, the File's lowest, if its flags are not as saved. */
 static int cpt_flags_set(const struct cpt_rfile *rfile, unsigned int fd)
 {
-	struct file *file = rfile->file, *at;
+	struct file *file = rfile->file;
 	u32 flags = READ_ONCE(file->f_flags);
 	char names[32];
 	long ret;
@@ -84,10 +84,7 @@ static int cpt_flags_set(const struct cpt_rfile *rfile, unsigned int fd)
 		return 0;
 	/* What F_SETFL also sets is left as it is. */
 	flags = rfile->setfl | (flags & (O_NONBLOCK | FASYNC));
-	at = fget(fd);
-	ret = at == file ? cpt_sys(cpt_sym.sys_fcntl, fd, F_SETFL, flags, 0, 0) : -EBADF;
-	if (at)
-		fput(at);
+	ret = cpt_fcntl_own(file, fd, F_SETFL, flags);
 	if (!ret && (READ_ONCE(file->f_flags) & CPT_SETFL_FLAGS) != rfile->setfl)
 		ret = -EOPNOTSUPP;
 	if (!ret)

@@ -710,8 +710,10 @@ static int cpt_inet_connect_listen(struct cpt_inet_restore *ir)
 }
 
 /* Why socket() refused the restarting caller, where the kernel's check says. */
-static const char *cpt_inet_socket_hint(const struct cpt_rfile_inet *in, long ret)
+static const char *cpt_inet_socket_hint(const struct cpt_rfile *rfile, long ret)
 {
+	const struct cpt_rfile_inet *in = &rfile->inet;
+
 	if (in->type == SOCK_RAW && ret == -EPERM)
 		return " (a raw socket needs CAP_NET_RAW)";
 	if (in->type == SOCK_DGRAM && ret == -EACCES &&
@@ -722,32 +724,16 @@ static const char *cpt_inet_socket_hint(const struct cpt_rfile_inet *in, long re
 
 static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
-	struct cpt_inet_restore ir = { .rfile = rfile, .in = &rfile->inet };
+	struct cpt_inet_restore ir = { .rfile = rfile, .fd = -1, .in = &rfile->inet };
 	const struct cpt_rfile_inet *in = &rfile->inet;
-	struct file *file;
 	struct socket *sock;
 	int ret;
 
-	ret = cpt_ubuf_get(&ir.ub, sizeof(struct sockaddr_storage));
+	ret = cpt_sock_make(&ir.sr, in->family, in->type, in->protocol,
+			    cpt_inet_proto_name(in->type, in->protocol), cpt_inet_socket_hint);
 	if (ret)
-		return ret;
-	ir.fd = cpt_sys(cpt_sym.sys_socket, in->family, in->type | SOCK_CLOEXEC, in->protocol,
-			0, 0);
-	if (ir.fd < 0) {
-		cpt_note("fd %u: cannot make its %s socket again: %ld%s\n", rfile->fd,
-			 cpt_inet_proto_name(in->type, in->protocol), ir.fd,
-			 cpt_inet_socket_hint(in, ir.fd));
-		cpt_ubuf_put(&ir.ub);
-		return ir.fd;
-	}
-	file = cpt_sock_fget_made(ir.fd, in->family, in->type, in->protocol);
-	if (!file) {
-		ret = -EBADF;
-		goto out;
-	}
-	sock = sock_from_file(file);
-	ir.sk = sock->sk;
-	ir.file = file;
+		return cpt_sock_made(&ir.sr, ret);
+	sock = sock_from_file(ir.file);
 	if (in->tcp.present)
 		cpt_compat_tcp_grow_buffers(ir.sk, in->tcp.rcvbuf, in->tcp.sndbuf);
 	/* Before the options: leaving repair mode forgets SO_REUSEADDR. */
@@ -775,19 +761,10 @@ static int cpt_inet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		ret = cpt_tcp_repair_end(&ir, sock);
 	if (!ret && in->syn_seq)
 		ret = cpt_tcp_syn_end(&ir);
-out:
-	ret = cpt_fd_give_back(ir.fd, file, "socket just made at", ret);
-	if (!ret) {
-		rfile->file = file;
-		cpt_set_nonblock(file, rfile->flags & O_NONBLOCK);
-	} else if (file) {
-		/* A connection made again in part: its close sends its peer nothing. */
-		if ((in->tcp.present || in->syn_seq) && ir.sk)
-			cpt_compat_tcp_end_silently(ir.sk);
-		fput(file);
-	}
-	cpt_ubuf_put(&ir.ub);
-	return ret;
+	/* A connection made again in part: its close sends its peer nothing. */
+	if (ret && (in->tcp.present || in->syn_seq))
+		cpt_compat_tcp_end_silently(ir.sk);
+	return cpt_sock_made(&ir.sr, ret);
 }
 
 const struct cpt_file_ops cpt_file_inet_ops = {

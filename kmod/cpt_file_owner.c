@@ -291,19 +291,14 @@ int cpt_fown_check(const struct cpt_session *s, const struct cpt_restore_files *
 }
 
 /*
- * fcntl(fd, cmd, arg) as the restoring task, noted if it fails; fd was
- * just installed with the File's file, and is checked to hold it still.
+ * fcntl(fd, cmd, arg) on the File's file as the restoring task
+ * (cpt_fcntl_own(): never on what the task's fd holds now), noted if it
+ * fails.
  */
 static int cpt_fcntl(const struct cpt_rfile *rfile, u32 fd, unsigned int cmd,
 		     unsigned long arg, const char *what)
 {
-	struct file *at = fget(fd);
-	long ret = at == rfile->file ? 0 : -EBADF;
-
-	if (at)
-		fput(at);
-	if (!ret)
-		ret = cpt_sys(cpt_sym.sys_fcntl, fd, cmd, arg, 0, 0);
+	long ret = cpt_fcntl_own(rfile->file, fd, cmd, arg);
 
 	if (ret < 0)
 		cpt_note("file %u: cannot %s through fd %u again: %ld%s\n", rfile->id, what, fd,

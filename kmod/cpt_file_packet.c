@@ -577,14 +577,19 @@ static int cpt_packet_bind(struct cpt_sock_restore *sr, const struct cpt_rfile_p
 	return ret;
 }
 
+/* Why socket() refused the restarting caller, where the kernel's check says. */
+static const char *cpt_packet_socket_hint(const struct cpt_rfile *rfile, long err)
+{
+	return err == -EPERM ? " (a packet socket needs CAP_NET_RAW)" : "";
+}
+
 static int cpt_packet_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 {
 	const struct cpt_rfile_packet *pk = &rfile->packet;
 	struct cpt_sock_restore sr = { .rfile = rfile, .fd = -1 };
 	int ret;
 
-	ret = cpt_sock_make(&sr, AF_PACKET, pk->type, 0, "packet",
-			    " (a packet socket needs CAP_NET_RAW)");
+	ret = cpt_sock_make(&sr, AF_PACKET, pk->type, 0, "packet", cpt_packet_socket_hint);
 	if (!ret && pk->ifindex)
 		ret = cpt_packet_same_if(&sr, pk->ifindex, pk->ifname);
 	if (!ret)

@@ -553,11 +553,9 @@ struct file *cpt_rfile_open(struct cpt_file_registry *reg, const struct cpt_rfil
 			    const char *what, int flags);
 /* cpt_files_restore.c: helpers the kinds share at a restart. */
 void cpt_set_nonblock(struct file *file, bool nonblock);
-bool cpt_fd_holds(long fd, const struct file *file);
 unsigned int cpt_fd_table_holders(struct task_struct *p, const struct files_struct *files,
 				  unsigned int *threads);
 bool cpt_fd_table_alone(void);
-int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret);
 int cpt_seek_saved(struct cpt_rfile *rfile);
 int cpt_claim_file(struct cpt_rfile *rfile, struct file *file);
 const struct cpt_rfd *cpt_rfd_at(const struct cpt_restore_files *rf, unsigned int fd);
@@ -567,6 +565,7 @@ struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 				   struct pt_regs *regs, const struct file_operations *fops,
 				   const char *what);
 long cpt_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+long cpt_fcntl_own(struct file *file, unsigned int fd, unsigned int cmd, unsigned long arg);
 unsigned long cpt_user_scratch(void);
 /* cpt_files_install.c: the current task's fds, walked upward. */
 struct file *cpt_next_own_file(unsigned int *fd);

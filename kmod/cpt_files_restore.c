@@ -315,21 +315,6 @@ void cpt_set_nonblock(struct file *file, bool nonblock)
 }
 
 /*
- * Whether the restoring task's fd still holds file: a restart makes a file
- * at an fd of its own with a system call, and another task sharing the fd
- * table could have swapped it since (held threads: nobody should; checked
- * all the same, never trusted).
- */
-bool cpt_fd_holds(long fd, const struct file *file)
-{
-	struct file *now = fget(fd);
-
-	if (now)
-		fput(now);
-	return now && now == file;
-}
-
-/*
  * How many threads of p's process hold files as their fd table (*threads:
  * their number added). A table's count alone does not tell who holds it:
  * a thread that left it (unshare(CLONE_FILES)) takes one off while a task
@@ -358,28 +343,6 @@ bool cpt_fd_table_alone(void)
 
 	holders = cpt_fd_table_holders(current, files, &threads);
 	return holders == threads && atomic_read(&files->count) == holders;
-}
-
-/*
- * Gives back the restoring task's fd that a system call made, or the
- * module lent, for file: closed only while it still holds file, for an fd
- * that holds another file now holds another task's, not ours to close.
- * The look and the close are one step under the table's lock: a look
- * first, then close(), would close what another thread put there between
- * the two. file NULL: what the call made was never found at fd, and
- * nothing is closed. Returns ret, or -EBADF (noted: the what at fd is
- * gone) if ret is 0 and fd no longer holds file.
- */
-int cpt_fd_give_back(long fd, const struct file *file, const char *what, int ret)
-{
-	if (fd < 0 || (file && cpt_compat_close_fd_holding(fd, file)))
-		return ret;
-	if (!ret) {
-		cpt_note("the %s fd %ld is not there: %s\n", what, fd,
-			 "another task changed the restoring task's fd table");
-		ret = -EBADF;
-	}
-	return ret;
 }
 
 /* Puts the saved offset back; a device's means nothing (/dev/null's resets to 0). */
@@ -442,6 +405,31 @@ struct file *cpt_file_from_syscall(long (*call)(const struct pt_regs *regs),
 	file = fd < 0 ? ERR_PTR(fd) : cpt_fget_made(fd, fops, what);
 	cpt_compat_own_fds_leave(shared);
 	return file;
+}
+
+/*
+ * fcntl(fd, cmd, arg) on file, a file the module holds, as the restoring
+ * task: at fd of an fd table of the module's own (cpt_compat_own_fds_enter()),
+ * never at the number of the task's, where another thread could have put
+ * another file. The number is fd all the same: O_ASYNC and a lease keep
+ * it for their SIGIO's si_fd. The file leaves that table with
+ * cpt_compat_own_fd_out(), not close(), which would drop its POSIX locks.
+ */
+long cpt_fcntl_own(struct file *file, unsigned int fd, unsigned int cmd, unsigned long arg)
+{
+	struct files_struct *shared;
+	long ret;
+
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret)
+		return ret;
+	ret = cpt_sym.replace_fd(fd, file, 0);
+	if (!ret) {
+		ret = cpt_sys(cpt_sym.sys_fcntl, fd, cmd, arg, 0, 0);
+		cpt_compat_own_fd_out(fd);
+	}
+	cpt_compat_own_fds_leave(shared);
+	return ret;
 }
 
 /*

@@ -12,6 +12,7 @@
 struct cpt_session;
 struct cpt_pb_buf;
 struct file;
+struct files_struct;
 struct mm_struct;
 struct task_struct;
 struct vm_area_struct;
@@ -115,10 +116,11 @@ struct cpt_mm_aio_ring {
 	struct cpt_pb_field field;	/* the AioRing, in the record */
 };
 
+/* Between prepare and finish, the task is in an fd table of the module's own. */
 struct cpt_mm_aio_tools {
 	struct cpt_ubuf ub;		/* the context id, an iocb and pointers to it */
-	int fd;				/* a pipe, read with nothing to read */
-	struct file *file;		/* the pipe's, held: fd is closed only while it holds it */
+	struct files_struct *shared;	/* the task's fd table, given back by finish */
+	bool own_fds;			/* entered: the iocb reads a pipe at an fd there */
 };
 
 /* Far above the kernel's default fs.aio-max-nr (65536) contexts. */

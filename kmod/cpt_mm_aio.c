@@ -12,7 +12,6 @@
  * kernel's mremap hook (aio_ring_mremap()) makes that the context's id.
  */
 #include <linux/aio_abi.h>
-#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -228,6 +227,14 @@ int cpt_mm_aio_reserve(const struct cpt_mm_aio_ring *ring)
 #define CPT_MM_AIO_PTRS (CPT_MM_AIO_IOCB + sizeof(struct iocb))
 #define CPT_MM_AIO_BATCH ((PAGE_SIZE - CPT_MM_AIO_PTRS) / sizeof(u64))
 
+/*
+ * The pipe is at an fd of a table of the module's own, which the requests
+ * name (io_submit() looks aio_fildes up for each): no other thread of the
+ * restoring task can put another file there. A context belongs to the mm
+ * (io_submit() finds it by id in current->mm), not to the fd table; each
+ * request, read at once, completes and drops its reference to the pipe
+ * before io_submit() returns, so nothing names the fd after the table goes.
+ */
 int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools)
 {
 	unsigned long ptr, i;
@@ -236,26 +243,27 @@ int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools)
 		.aio_lio_opcode = IOCB_CMD_PREAD,
 		.aio_nbytes = 0,
 	};
-	int ret;
+	int fd, ret;
 
-	tools->fd = -1;
-	tools->file = NULL;
 	ret = cpt_ubuf_get(&tools->ub, PAGE_SIZE);
 	if (ret)
 		return ret;
+	ret = cpt_compat_own_fds_enter(&tools->shared);
+	if (ret)
+		return ret;
+	tools->own_fds = true;
 	ret = cpt_sym.create_pipe_files(pipe, 0);
 	if (ret)
 		return ret;
 	fput(pipe[1]);
-	tools->fd = get_unused_fd_flags(O_CLOEXEC);
-	if (tools->fd < 0) {
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
 		fput(pipe[0]);
-		return tools->fd;
+		return fd;
 	}
-	tools->file = get_file(pipe[0]);
-	fd_install(tools->fd, pipe[0]);
+	fd_install(fd, pipe[0]);
 	/* A read of nothing: the pipe's read_iter returns 0 at once, a completion. */
-	cb.aio_fildes = tools->fd;
+	cb.aio_fildes = fd;
 	cb.aio_buf = tools->ub.addr;
 	ptr = tools->ub.addr + CPT_MM_AIO_IOCB;
 	if (copy_to_user((void __user *)ptr, &cb, sizeof(cb)))
@@ -266,19 +274,13 @@ int cpt_mm_aio_prepare(struct cpt_mm_aio_tools *tools)
 	return 0;
 }
 
+/* The pipe goes with the table of the module's own (tools zeroed: none entered). */
 void cpt_mm_aio_finish(struct cpt_mm_aio_tools *tools)
 {
-	/*
-	 * Only the fd made for the pipe, only while it holds it: the restoring
-	 * task's threads share the table (and tools zeroed, never prepared,
-	 * name fd 0, which is not ours).
-	 */
-	if (tools->file) {
-		cpt_compat_close_fd_holding(tools->fd, tools->file);
-		fput(tools->file);
-	}
-	tools->fd = -1;
-	tools->file = NULL;
+	if (tools->own_fds)
+		cpt_compat_own_fds_leave(tools->shared);
+	tools->own_fds = false;
+	tools->shared = NULL;
 	cpt_ubuf_put(&tools->ub);
 }
 

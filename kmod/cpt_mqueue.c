@@ -7,9 +7,10 @@
  * that is still there is kept as it is.
  *
  * A checkpoint reads a queue through the kernel's own syscalls, in the
- * checkpointing caller, which shares the tree's IPC namespace: it opens the
- * queue by name, takes every message and gives them back in the order it
- * took them, which keeps the queue's order, priorities included. Refused:
+ * checkpointing caller (in an fd table of the module's own), which shares
+ * the tree's IPC namespace: it opens the queue by name, takes every
+ * message and gives them back in the order it took them, which keeps the
+ * queue's order, priorities included. Refused:
  * a queue with a notification registered (giving back the first message
  * would fire it), and a full one (a sender may be waiting to get in).
  */
@@ -152,7 +153,7 @@ static int cpt_mq_check_queue(unsigned int fd, struct file *file, long qfd, stru
 	return ret;
 }
 
-static int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf)
+static int cpt_mqueue_read(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf)
 {
 	const char *name = (const char *)file->f_path.dentry->d_name.name;
 	struct cpt_mq_message *msgs = NULL;
@@ -331,6 +332,24 @@ static int cpt_mqueue_claim(unsigned int fd, struct file *file)
 	    !cpt_is_mqueue(file))
 		return 0;
 	return CPT_PB_FILE_KIND_MQUEUE;
+}
+
+/*
+ * The calls run in an fd table of the module's own (cpt_compat_own_fds_enter()):
+ * the fd they name is the queue the checkpointer opened, whatever its other
+ * threads do to its table, and close() closes nothing of theirs.
+ */
+static int cpt_mqueue_save(struct cpt_pb_buf *one, unsigned int fd, struct file *file, char *buf)
+{
+	struct files_struct *shared;
+	int ret;
+
+	ret = cpt_compat_own_fds_enter(&shared);
+	if (ret)
+		return ret;
+	ret = cpt_mqueue_read(one, fd, file, buf);
+	cpt_compat_own_fds_leave(shared);
+	return ret;
 }
 
 static int cpt_mqueue_save_file(struct cpt_file_save *fs)

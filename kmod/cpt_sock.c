@@ -11,8 +11,12 @@
  * network namespace, each option set again with setsockopt(), so that the
  * kernel's checks apply as if the program did it again (CAP_NET_ADMIN for
  * SO_MARK, SO_RCVBUFFORCE, a priority above 6, a TCP socket's filter; the
- * classic BPF checker for a filter). A socket the module made itself (a unix pair's end) is
- * lent an fd of the restoring task for it.
+ * classic BPF checker for a filter). Those calls name the socket by an
+ * fd: one in an fd table of the module's own (cpt_compat_own_fds_enter()),
+ * which no other task shares, so that the number names the socket being
+ * restored whatever the restoring task's other threads (or a task sharing
+ * its table) do to theirs; the final step installs the file in the task's
+ * table. A socket made with no fd (a unix pair's end) is lent one there.
  */
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -555,39 +559,80 @@ static bool cpt_sock_opts_any(const struct cpt_sock_opts *o, bool buffers, bool 
 			 o->lock_filter || o->peek));
 }
 
+/*
+ * Starts the calls on a socket (cpt_sock_make(), cpt_sock_lend()): a page
+ * of the restoring task's memory for their arguments, and an fd table of
+ * the module's own, where the fds they name are the module's alone.
+ */
+static int cpt_sock_calls_begin(struct cpt_sock_restore *sr)
+{
+	int ret = cpt_ubuf_get(&sr->ub, PAGE_SIZE);
+
+	if (!ret)
+		ret = cpt_compat_own_fds_enter(&sr->shared);
+	if (ret)
+		cpt_ubuf_put(&sr->ub);
+	return ret;
+}
+
+/* Back to the task's fd table; the fd the calls named goes with the module's. */
+static void cpt_sock_calls_end(struct cpt_sock_restore *sr)
+{
+	if (sr->shared)
+		cpt_compat_own_fds_leave(sr->shared);
+	sr->shared = NULL;
+	sr->fd = -1;
+	cpt_ubuf_put(&sr->ub);
+}
+
+int cpt_sock_lend(struct cpt_sock_restore *sr, struct file *file)
+{
+	int ret = cpt_sock_calls_begin(sr);
+
+	if (ret)
+		return ret;
+	sr->fd = get_unused_fd_flags(O_CLOEXEC);
+	if (sr->fd < 0) {
+		ret = sr->fd;
+		cpt_sock_calls_end(sr);
+		return ret;
+	}
+	sr->file = file;
+	sr->sk = sock_from_file(file)->sk;
+	fd_install(sr->fd, get_file(file));
+	return 0;
+}
+
+void cpt_sock_lent_back(struct cpt_sock_restore *sr)
+{
+	cpt_sock_calls_end(sr);
+	sr->file = NULL;
+}
+
 int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 			       const struct cpt_sock_opts *o, bool buffers, bool rest)
 {
-	struct cpt_sock_restore sr = { .rfile = rfile, .fd = -1, .file = file };
+	struct cpt_sock_restore sr = { .rfile = rfile, .fd = -1 };
 	int ret;
 
 	if (!cpt_sock_opts_any(o, buffers, rest))
 		return 0;
-	sr.sk = sock_from_file(file)->sk;
-	ret = cpt_ubuf_get(&sr.ub, PAGE_SIZE);
+	ret = cpt_sock_lend(&sr, file);
 	if (ret)
 		return ret;
-	sr.fd = get_unused_fd_flags(O_CLOEXEC);
-	if (sr.fd < 0) {
-		ret = sr.fd;
-		goto out;
-	}
-	fd_install(sr.fd, get_file(file));
 	ret = buffers ? cpt_sock_opts_restore_buffers(&sr, o) : 0;
 	if (!ret && rest)
 		ret = cpt_sock_opts_restore_rest(&sr, o);
-	ret = cpt_fd_give_back(sr.fd, file, "socket lent", ret);
-out:
-	cpt_ubuf_put(&sr.ub);
+	cpt_sock_lent_back(&sr);
 	return ret;
 }
 
 /*
- * The socket that socket() just made at the restoring task's fd, held; NULL
- * (noted) if the fd holds another file now: not ours to close either
- * (cpt_fd_give_back()).
+ * The socket that socket() just made at fd, held. In the module's own
+ * table nobody else could have put another file there: checked all the
+ * same before the module treats it as the socket it made (NULL, noted).
  */
-struct file *cpt_sock_fget_made(long fd, int family, int type, int protocol)
+static struct file *cpt_sock_fget_made(long fd, int family, int type, int protocol)
 {
 	struct file *file = fget(fd);
 	struct socket *sock = file ? sock_from_file(file) : NULL;
@@ -597,37 +642,39 @@ struct file *cpt_sock_fget_made(long fd, int family, int type, int protocol)
 		return file;
 	if (file)
 		fput(file);
-	cpt_note("the socket just made at fd %ld is not there: %s\n", fd,
-		 "another task changed the restoring task's fd table");
+	cpt_note("the socket just made at fd %ld is not there\n", fd);
 	return NULL;
 }
 
 int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protocol,
-		  const char *what, const char *hint_eperm)
+		  const char *what, const char *(*hint)(const struct cpt_rfile *rfile, long err))
 {
+	long fd;
 	int ret;
 
-	ret = cpt_ubuf_get(&sr->ub, PAGE_SIZE);
+	ret = cpt_sock_calls_begin(sr);
 	if (ret)
 		return ret;
-	sr->fd = cpt_sys(cpt_sym.sys_socket, family, type | SOCK_CLOEXEC, protocol, 0, 0);
-	if (sr->fd < 0) {
+	fd = cpt_sys(cpt_sym.sys_socket, family, type | SOCK_CLOEXEC, protocol, 0, 0);
+	if (fd < 0) {
 		cpt_note("fd %u: cannot make its %s socket again: %ld%s\n", sr->rfile->fd, what,
-			 sr->fd, sr->fd == -EPERM && hint_eperm ? hint_eperm : "");
-		ret = sr->fd;
-		sr->fd = -1;
-		return ret;
+			 fd, hint ? hint(sr->rfile, fd) : "");
+		cpt_sock_calls_end(sr);
+		return fd;
 	}
-	sr->file = cpt_sock_fget_made(sr->fd, family, type, protocol);
-	if (!sr->file)
+	sr->fd = fd;
+	sr->file = cpt_sock_fget_made(fd, family, type, protocol);
+	if (!sr->file) {
+		cpt_sock_calls_end(sr);
 		return -EBADF;
+	}
 	sr->sk = sock_from_file(sr->file)->sk;
 	return 0;
 }
 
 int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 {
-	ret = cpt_fd_give_back(sr->fd, sr->file, "socket just made at", ret);
+	cpt_sock_calls_end(sr);
 	if (!ret) {
 		sr->rfile->file = sr->file;
 		cpt_set_nonblock(sr->file, sr->rfile->flags & O_NONBLOCK);
@@ -635,6 +682,5 @@ int cpt_sock_made(struct cpt_sock_restore *sr, int ret)
 		fput(sr->file);
 	}
 	sr->file = NULL;
-	cpt_ubuf_put(&sr->ub);
 	return ret;
 }

@@ -23,6 +23,7 @@ const char *cpt_sock_unsaved_option(struct sock *sk);
 struct cpt_pb_buf;
 struct cpt_pb_field;
 struct cpt_rfile;
+struct files_struct;
 
 /*
  * A SocketOptions message, decoded: the socket-level options every kind
@@ -66,16 +67,23 @@ bool cpt_sock_opts_valid(const struct cpt_sock_opts *o, unsigned int parts);
 int cpt_sock_getsockopt_int(struct socket *sock, int level, int name, int *val);
 
 /*
- * Restart: a socket being made in the restoring task, at fd, for rfile.
- * cpt_sock_make() makes it with socket() (its refusal noted, with
- * hint_eperm for -EPERM), cpt_sock_made() ends with ret: the file is
- * rfile's if ret is 0, and fd closed either way while it still holds the
- * file made there (cpt_fd_give_back()).
+ * Restart: a socket being made in the restoring task for rfile, named by
+ * fd in an fd table of the module's own (shared: the task's, to go back
+ * to), which no other task shares: the calls on it (setsockopt(), bind(),
+ * connect(), listen()) are the kernel's system calls, run as the
+ * restarting caller with every check they make, on the socket the module
+ * holds. cpt_sock_make() makes it with socket() (its refusal noted, with
+ * the kind's hint for the errno, if any); cpt_sock_made() ends with ret:
+ * back to the task's table, the fd gone with the module's, and the file
+ * rfile's if ret is 0 (the final step installs it). A cpt_sock_make() that
+ * fails is back in the task's table already, holding nothing: the
+ * cpt_sock_made() its caller may still call with the error does nothing.
  */
 #define CPT_SOCK_RESTORE_MEMBERS \
 	struct cpt_rfile *rfile;	\
 	struct cpt_ubuf ub;		\
 	long fd;			\
+	struct files_struct *shared;	\
 	struct file *file;		\
 	struct sock *sk
 
@@ -96,15 +104,21 @@ struct cpt_sock_restore {
 	}
 
 int cpt_sock_make(struct cpt_sock_restore *sr, int family, int type, int protocol,
-		  const char *what, const char *hint_eperm);
+		  const char *what, const char *(*hint)(const struct cpt_rfile *rfile, long err));
 int cpt_sock_made(struct cpt_sock_restore *sr, int ret);
+/*
+ * The same for a socket the module holds (a unix pair's end, one whose
+ * restore is over): an fd lent to file in a table of the module's own,
+ * until cpt_sock_lent_back().
+ */
+int cpt_sock_lend(struct cpt_sock_restore *sr, struct file *file);
+void cpt_sock_lent_back(struct cpt_sock_restore *sr);
 int cpt_sock_setsockopt(struct cpt_sock_restore *sr, int level, int name, const void *val,
 			size_t len);
 int cpt_sock_opt_refused(struct cpt_sock_restore *sr, const char *what, u32 value, int ret);
 /* An int option of SOL_SOCKET, set to value; a refusal noted, naming it as what. */
 int cpt_sock_set_int(struct cpt_sock_restore *sr, int name, const char *what, u32 value);
 /* A buffer size the user set (0: none), given back as it was. */
-struct file *cpt_sock_fget_made(long fd, int family, int type, int protocol);
 int cpt_sock_set_buf(struct cpt_sock_restore *sr, bool rcv, u32 saved);
 /*
  * The options of o (its buffer sizes, the rest), each with setsockopt() as
@@ -115,9 +129,8 @@ int cpt_sock_opts_restore_buffers(struct cpt_sock_restore *sr, const struct cpt_
 int cpt_sock_opts_restore_rest(struct cpt_sock_restore *sr, const struct cpt_sock_opts *o);
 
 /*
- * The same for a socket the module made with no fd (a unix pair's end):
- * one of the restoring task's, lent to it for the time, so that they are
- * set as setsockopt() on that fd sets them.
+ * The same for a socket the module holds (cpt_sock_lend()), so that they
+ * are set as setsockopt() on an fd of it sets them.
  */
 int cpt_sock_opts_restore_file(struct cpt_rfile *rfile, struct file *file,
 			       const struct cpt_sock_opts *o, bool buffers, bool rest);

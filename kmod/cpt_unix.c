@@ -353,14 +353,13 @@ int cpt_unix_save_creds(struct cpt_pb_buf *msg, u32 field, struct cpt_file_regis
 	return 0;
 }
 
-/* A syscall that takes the socket's fd and a name: bind(), connect(). */
-long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
-		       long (*call)(const struct pt_regs *regs),
+/* A syscall that takes the socket's fd (ur's, cpt_sock.h) and a name: bind(), connect(). */
+long cpt_unix_sys_name(struct cpt_unix_restore *ur, long (*call)(const struct pt_regs *regs),
 		       const struct sockaddr_storage *storage, int len)
 {
 	if (copy_to_user((void __user *)ur->ub.addr, storage, len))
 		return -EFAULT;
-	return cpt_sys(call, fd, ur->ub.addr, len, 0, 0);
+	return cpt_sys(call, ur->fd, ur->ub.addr, len, 0, 0);
 }
 
 /*

@@ -105,8 +105,7 @@ struct cpt_saved_file *cpt_find_saved_sock(struct cpt_file_registry *reg,
 void cpt_unix_get_creds(struct cpt_unix_creds *c, const struct sk_buff *skb);
 int cpt_unix_save_creds(struct cpt_pb_buf *msg, u32 field, struct cpt_file_registry *reg,
 			unsigned int fd, const struct cpt_unix_creds *c);
-long cpt_unix_sys_name(struct cpt_unix_restore *ur, long fd,
-		       long (*call)(const struct pt_regs *regs),
+long cpt_unix_sys_name(struct cpt_unix_restore *ur, long (*call)(const struct pt_regs *regs),
 		       const struct sockaddr_storage *storage, int len);
 int cpt_unix_decode_creds(const struct cpt_pb_field *pf, struct ucred *uc);
 const char *cpt_unix_show_creds(struct cpt_unix_shown_creds *buf, const struct ucred *uc);

@@ -524,7 +524,7 @@ static int cpt_unix_listener_reopen(struct cpt_file_registry *reg, struct cpt_rf
 	int ret;
 
 	ret = cpt_sock_make(&ur.sr, AF_UNIX, u->type, 0, "unix", NULL) ?:
-	      cpt_sock_opts_restore_file(rfile, ur.file, &u->sock_opts, true, true) ?:
+	      cpt_sock_opts_restore(&ur.sr, &u->sock_opts) ?:
 	      cpt_unix_bind(reg, &ur, u->addr, u->addr_len);
 	if (!ret) {
 		/* listen() clamps it to net.core.somaxconn, as it did. */

@@ -231,12 +231,12 @@ int cpt_unix_bind(struct cpt_file_registry *reg, struct cpt_unix_restore *ur,
 		cpt_task_fs_leave(&was);
 		return ret;
 	}
-	ret = cpt_unix_sys_name(ur, ur->fd, cpt_sym.sys_bind, &storage, len);
+	ret = cpt_unix_sys_name(ur, cpt_sym.sys_bind, &storage, len);
 	if (ret == -EADDRINUSE && sun->sun_path[0] && !moved &&
 	    !cpt_unix_path_in_use((struct sockaddr *)&storage, len)) {
 		ret = cpt_unix_unlink_stale(sun, len);
 		if (!ret)
-			ret = cpt_unix_sys_name(ur, ur->fd, cpt_sym.sys_bind, &storage, len);
+			ret = cpt_unix_sys_name(ur, cpt_sym.sys_bind, &storage, len);
 	}
 	cpt_task_fs_leave(&was);
 	if (ret)

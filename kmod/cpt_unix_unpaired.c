@@ -602,7 +602,7 @@ static int cpt_unix_sk_open(struct cpt_file_registry *reg, struct cpt_rfile *rfi
 		ret = cpt_sock_set_int(&ur.sr, SO_PASSCRED, "SO_PASSCRED", 1);
 	/* After it too: a filter would judge the saved datagrams again. */
 	if (!ret && !u->carries_files)
-		ret = cpt_sock_opts_restore_file(rfile, ur.file, &u->sock_opts, false, true);
+		ret = cpt_sock_opts_restore_rest(&ur.sr, &u->sock_opts);
 	return cpt_sock_made(&ur.sr, ret) ?: cpt_unix_restore_node(rfile);
 }
 
@@ -660,8 +660,11 @@ static int cpt_unix_may_connect(struct cpt_file_registry *reg,
 
 /*
  * connect() to the peer's name as the program did, as the restarting
- * caller. A stream socket's, to a server outside the tree, does not wait:
- * a full backlog fails (EAGAIN) rather than holding the restart.
+ * caller, on the socket restored (lent an fd of the module's own table,
+ * cpt_sock_lend(): never the one at fd in the task's, which another
+ * thread could have changed). A stream socket's, to a server outside the
+ * tree, does not wait: a full backlog fails (EAGAIN) rather than holding
+ * the restart.
  */
 static long cpt_unix_connect_again(struct cpt_file_registry *reg, struct cpt_rfile *rfile,
 				   unsigned int fd)
@@ -674,17 +677,17 @@ static long cpt_unix_connect_again(struct cpt_file_registry *reg, struct cpt_rfi
 	long ret;
 	int len;
 
-	ret = cpt_ubuf_get(&ur.ub, sizeof(storage));
+	ret = cpt_sock_lend(&ur.sr, rfile->file);
 	if (ret)
 		return ret;
 	len = cpt_unix_sockaddr(&storage, u->peer, u->peer_len);
 	if (stream)
 		cpt_set_nonblock(rfile->file, true);
 	ret = cpt_unix_may_connect(reg, &storage, fd) ?:
-	      cpt_unix_sys_name(&ur, fd, cpt_sym.sys_connect, &storage, len);
+	      cpt_unix_sys_name(&ur, cpt_sym.sys_connect, &storage, len);
 	if (stream)
 		cpt_set_nonblock(rfile->file, rfile->flags & O_NONBLOCK);
-	cpt_ubuf_put(&ur.ub);
+	cpt_sock_lent_back(&ur.sr);
 	if (ret)
 		cpt_note("fd %u: cannot connect a unix %s socket to %s%s again: %ld\n", fd,
 			 stream ? "stream" : "datagram", cpt_unix_show(&shown, &storage, len),
@@ -706,10 +709,6 @@ static int cpt_unix_sk_installed(const struct cpt_restore_files *rf, struct cpt_
 	long ret = 0;
 
 	if (u->peer_len) {
-		if (!cpt_fd_holds(fd, rfile->file)) {
-			cpt_note("fd %u: not the socket restored there\n", fd);
-			return -EBADF;
-		}
 		ret = cpt_unix_connect_again(reg, rfile, fd);
 		if (ret)
 			return ret;

@@ -25,7 +25,7 @@
  *                           a clean errno (the kernel must not warn or oops),
  *                           and the FILES record must be refused, naming the
  *                           thread.
- *   fd_race hold-threaded KIND
+ *   fd_race hold-threaded KIND [DIR]
  *                           as hold, with a second thread asleep (the
  *                           image's process has two threads)
  *   fd_race race-sharer IMAGE PID TID SECONDS
@@ -43,9 +43,19 @@
  *
  * KIND rights (with hold-threaded): a unix stream socket pair with an
  * eventfd in flight in its queue (SCM_RIGHTS), closed by the holder.
+ * KIND sockets DIR (with hold-threaded): the sockets a restart makes with
+ * socket() and names by fd (setsockopt(), bind(), connect(), listen()): a
+ * unix stream pair with a byte queued, a unix listener on DIR/l, two
+ * unpaired unix datagram sockets on DIR/a and DIR/b, b connected to a with
+ * a datagram queued, and a TCP listener on 127.0.0.1 (a port bind() chose);
+ * once DIR/go exists (after a restart), the holder checks that each fd
+ * holds the socket it made there (family, type, name, peer, queue, and a
+ * new connection or datagram through it), prints RESULT lines and exits.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -144,6 +154,208 @@ static int hold_rights(void)
 	return pair[0];
 }
 
+/* kind sockets: the holder's sockets, by fd, and what they were made with. */
+static struct {
+	const char *dir;
+	int pair[2], listener, dgram_a, dgram_b, tcp;
+	struct sockaddr_in tcp_addr;
+} held_socks;
+
+/* sun for DIR/name; its length. */
+static socklen_t unix_name(struct sockaddr_un *sun, const char *name)
+{
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	snprintf(sun->sun_path, sizeof(sun->sun_path), "%s/%s", held_socks.dir,
+		 name);
+	return sizeof(*sun);
+}
+
+static int unix_bound(int type, const char *name)
+{
+	struct sockaddr_un sun;
+	socklen_t len = unix_name(&sun, name);
+	int fd = socket(AF_UNIX, type, 0);
+
+	unlink(sun.sun_path);
+	return fd < 0 || bind(fd, (struct sockaddr *)&sun, len) ? -1 : fd;
+}
+
+static int hold_sockets(const char *dir)
+{
+	struct sockaddr_un sun;
+	socklen_t len = sizeof(held_socks.tcp_addr);
+
+	held_socks.dir = dir;
+	if (!dir || socketpair(AF_UNIX, SOCK_STREAM, 0, held_socks.pair) ||
+	    send(held_socks.pair[0], "p", 1, 0) != 1)
+		return -1;
+	held_socks.listener = unix_bound(SOCK_STREAM, "l");
+	held_socks.dgram_a = unix_bound(SOCK_DGRAM, "a");
+	held_socks.dgram_b = unix_bound(SOCK_DGRAM, "b");
+	if (held_socks.listener < 0 || listen(held_socks.listener, 4) ||
+	    held_socks.dgram_a < 0 || held_socks.dgram_b < 0 ||
+	    connect(held_socks.dgram_b, (struct sockaddr *)&sun,
+		    unix_name(&sun, "a")) ||
+	    send(held_socks.dgram_b, "d", 1, 0) != 1)
+		return -1;
+	held_socks.tcp = socket(AF_INET, SOCK_STREAM, 0);
+	held_socks.tcp_addr.sin_family = AF_INET;
+	held_socks.tcp_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (held_socks.tcp < 0 ||
+	    bind(held_socks.tcp, (struct sockaddr *)&held_socks.tcp_addr,
+		 len) ||
+	    getsockname(held_socks.tcp, (struct sockaddr *)&held_socks.tcp_addr,
+			&len) ||
+	    listen(held_socks.tcp, 4))
+		return -1;
+	return held_socks.pair[0];
+}
+
+/* Whether fd holds a socket of family and type. */
+static int sock_is(int fd, int family, int type, char *why, size_t size)
+{
+	int dom = -1, typ = -1;
+	socklen_t len = sizeof(int);
+
+	getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &dom, &len);
+	len = sizeof(int);
+	getsockopt(fd, SOL_SOCKET, SO_TYPE, &typ, &len);
+	if (dom == family && typ == type)
+		return 1;
+	note_to(why, size, "fd %d: family %d type %d, not %d %d", fd, dom, typ,
+		family, type);
+	return 0;
+}
+
+/* Whether fd's own name (peer: its peer's) is DIR/name. */
+static int unix_named(int fd, int peer, const char *name, char *why,
+		      size_t size)
+{
+	struct sockaddr_un want, got = { 0 };
+	socklen_t len = sizeof(got);
+
+	unix_name(&want, name);
+	if ((peer ? getpeername : getsockname)(fd, (struct sockaddr *)&got,
+					       &len) ||
+	    strcmp(got.sun_path, want.sun_path)) {
+		note_to(why, size, "fd %d: %s %s, not %s", fd,
+			peer ? "peer" : "name", got.sun_path, want.sun_path);
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether a byte read from fd (from DIR/from, if a name) is c. */
+static int reads(int fd, char c, const char *from, char *why, size_t size)
+{
+	struct sockaddr_un got = { 0 }, want;
+	socklen_t len = sizeof(got);
+	char b = 0;
+
+	if (recvfrom(fd, &b, 1, MSG_DONTWAIT, (struct sockaddr *)&got, &len) !=
+		    1 ||
+	    b != c ||
+	    (from &&
+	     (unix_name(&want, from), strcmp(got.sun_path, want.sun_path)))) {
+		note_to(why, size, "fd %d: read '%c' from %s, not '%c'", fd, b,
+			got.sun_path, c);
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether a new connection to addr is accepted by listener fd. */
+static int accepts(int fd, int family, const struct sockaddr *addr,
+		   socklen_t len, char *why, size_t size)
+{
+	int c = socket(family, SOCK_STREAM, 0), a = -1;
+
+	if (c >= 0 && !connect(c, addr, len))
+		a = accept4(fd, NULL, NULL, SOCK_NONBLOCK);
+	if (c >= 0)
+		close(c);
+	if (a < 0) {
+		note_to(why, size, "fd %d: no connection accepted: %s", fd,
+			strerror(errno));
+		return 0;
+	}
+	close(a);
+	return 1;
+}
+
+/* After the restart: each fd holds the socket made there, as it was. */
+static int check_sockets(void)
+{
+	struct sockaddr_in tcp = { 0 };
+	socklen_t len = sizeof(tcp);
+	struct sockaddr_un sun;
+	char why[512] = "";
+	int ok;
+
+	ok = sock_is(held_socks.pair[0], AF_UNIX, SOCK_STREAM, why,
+		     sizeof(why)) &&
+	     sock_is(held_socks.pair[1], AF_UNIX, SOCK_STREAM, why,
+		     sizeof(why)) &&
+	     reads(held_socks.pair[1], 'p', NULL, why, sizeof(why)) &&
+	     send(held_socks.pair[1], "q", 1, 0) == 1 &&
+	     reads(held_socks.pair[0], 'q', NULL, why, sizeof(why));
+	check("sockets-pair", ok,
+	      "the pair's ends at fds %d and %d, each the other's peer%s%s",
+	      held_socks.pair[0], held_socks.pair[1], *why ? ": " : "", why);
+	*why = 0;
+	ok = sock_is(held_socks.listener, AF_UNIX, SOCK_STREAM, why,
+		     sizeof(why)) &&
+	     unix_named(held_socks.listener, 0, "l", why, sizeof(why)) &&
+	     accepts(held_socks.listener, AF_UNIX, (struct sockaddr *)&sun,
+		     unix_name(&sun, "l"), why, sizeof(why));
+	check("sockets-listener", ok,
+	      "the unix listener at fd %d, on DIR/l%s%s", held_socks.listener,
+	      *why ? ": " : "", why);
+	*why = 0;
+	ok = sock_is(held_socks.dgram_a, AF_UNIX, SOCK_DGRAM, why,
+		     sizeof(why)) &&
+	     sock_is(held_socks.dgram_b, AF_UNIX, SOCK_DGRAM, why,
+		     sizeof(why)) &&
+	     unix_named(held_socks.dgram_a, 0, "a", why, sizeof(why)) &&
+	     unix_named(held_socks.dgram_b, 0, "b", why, sizeof(why)) &&
+	     unix_named(held_socks.dgram_b, 1, "a", why, sizeof(why)) &&
+	     reads(held_socks.dgram_a, 'd', "b", why, sizeof(why)) &&
+	     send(held_socks.dgram_b, "e", 1, 0) == 1 &&
+	     reads(held_socks.dgram_a, 'e', "b", why, sizeof(why));
+	check("sockets-unpaired", ok,
+	      "the datagram sockets at fds %d (DIR/a) and %d (DIR/b, connected to DIR/a)%s%s",
+	      held_socks.dgram_a, held_socks.dgram_b, *why ? ": " : "", why);
+	*why = 0;
+	ok = sock_is(held_socks.tcp, AF_INET, SOCK_STREAM, why, sizeof(why));
+	if (ok &&
+	    (getsockname(held_socks.tcp, (struct sockaddr *)&tcp, &len) ||
+	     tcp.sin_port != held_socks.tcp_addr.sin_port ||
+	     tcp.sin_addr.s_addr != held_socks.tcp_addr.sin_addr.s_addr)) {
+		note_to(why, sizeof(why), "name %s:%d", inet_ntoa(tcp.sin_addr),
+			ntohs(tcp.sin_port));
+		ok = 0;
+	}
+	ok = ok && accepts(held_socks.tcp, AF_INET,
+			   (struct sockaddr *)&held_socks.tcp_addr,
+			   sizeof(held_socks.tcp_addr), why, sizeof(why));
+	check("sockets-tcp", ok,
+	      "the TCP listener at fd %d, on 127.0.0.1:%d%s%s", held_socks.tcp,
+	      ntohs(held_socks.tcp_addr.sin_port), *why ? ": " : "", why);
+	return check_exit_status();
+}
+
+/* kind sockets: waits for DIR/go (written after the restart), then checks. */
+static int sockets_checked(void)
+{
+	char go[300];
+
+	snprintf(go, sizeof(go), "%s/go", held_socks.dir);
+	while (access(go, F_OK))
+		usleep(10000);
+	return check_sockets();
+}
+
 static void *sleeper(void *unused)
 {
 	(void)unused;
@@ -177,6 +389,8 @@ static int hold(const char *kind, const char *dir)
 		fd = socketpair(AF_UNIX, SOCK_STREAM, 0, pair) ? -1 : pair[0];
 	} else if (!strcmp(kind, "rights")) {
 		fd = hold_rights();
+	} else if (!strcmp(kind, "sockets")) {
+		fd = hold_sockets(dir);
 	}
 	if (fd < 0) {
 		printf("cannot make a %s\n", kind);
@@ -184,6 +398,8 @@ static int hold(const char *kind, const char *dir)
 	}
 	printf("READY\n");
 	fflush(stdout);
+	if (!strcmp(kind, "sockets"))
+		return sockets_checked();
 	for (;;)
 		pause();
 }
@@ -460,8 +676,13 @@ static int race(const char *image, pid_t pid, pid_t tid, int seconds, int want,
 			oddities++;
 		} else if (waiting += rep.seen_waiting, !rep.subsys) {
 			restored++;
-		} else if (rep.subsys == CPT_SUBSYS_FILES && rep.err == want &&
+		} else if (rep.subsys == CPT_SUBSYS_FILES &&
+			   (rep.err == want || rep.err == ECANCELED) &&
 			   strstr(rep.message, what)) {
+			/*
+			 * ECANCELED: the other task of the restore reported
+			 * first, the session's message naming the refusal.
+			 */
 			if (!refused++)
 				memcpy(message, rep.message, sizeof(message));
 		} else if (!other++) {
@@ -495,12 +716,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3]);
-	if (argc == 3 && !strcmp(argv[1], "hold-threaded")) {
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "hold-threaded")) {
 		pthread_t thread;
 
 		if (pthread_create(&thread, NULL, sleeper, NULL))
 			return 2;
-		return hold(argv[2], NULL);
+		return hold(argv[2], argv[3]);
 	}
 	if (argc == 5 && !strcmp(argv[1], "race"))
 		return race(argv[2], atoi(argv[3]), 0, atoi(argv[4]), EBUSY,

@@ -41,6 +41,30 @@ export const securityFilesScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'fd-race-sockets',
+    run: shell('security_files', 'fd_race_sockets'),
+    cli: true,
+    timeoutSeconds: 180,
+    costSeconds: 18,
+    checks: {
+      'fd-race-sockets.attempts':
+        'restarts of a two-thread process holding sockets (a unix pair, a unix listener, unpaired unix datagram sockets, a TCP listener), its second thread cloning a process that shares the fd table and swaps fds while the FILES restore waits, every one ending in an errno',
+      'fd-race-sockets.clean': 'no restart of the sockets under the fd-table sharer ends in an unexpected errno',
+      'fd-race-sockets.sharer-refused':
+        'the FILES restore of the sockets is refused (EOPNOTSUPP, "shares its fd table") every time: no socket is made while another task can change the fds',
+      'fd-race-sockets.sharer-late': 'in every restart the sharer came while the FILES restore waited for the thread',
+      'fd-race-sockets.exit-status': 'the image restarted without the sharer runs its checks and exits 0',
+      'fd-race-sockets.sockets-pair':
+        "after the restart the unix pair's ends are at their fds, each the other's peer, the byte queued before the checkpoint first",
+      'fd-race-sockets.sockets-listener':
+        'after the restart the unix listener is at its fd, bound to its path, and accepts a new connection',
+      'fd-race-sockets.sockets-unpaired':
+        'after the restart the unpaired datagram sockets are at their fds, bound to their names, one connected to the other, the datagram queued before the checkpoint first and a new one through',
+      'fd-race-sockets.sockets-tcp':
+        'after the restart the TCP listener is at its fd, on its address and port, and accepts a new connection',
+    },
+  },
+  {
     name: 'pty-fifo',
     run: shell('security_files', 'pty_fifo'),
     cli: true,

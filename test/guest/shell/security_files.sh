@@ -45,6 +45,19 @@ scenario_fd_race_sharer() {
 		sed "s/^RESULT /RESULT fd-race-sharer./"
 }
 
+# The same for sockets (unix pair, listener, unpaired datagram sockets, a TCP
+# listener), which a restart makes with socket() and names by fd for
+# setsockopt(), bind(), connect() and listen(): refused while the sharer
+# swaps fds, and then restarted without one, the holder finding each of its
+# sockets at its fd as it made it (fd_race's sockets-* checks).
+scenario_fd_race_sockets() {
+	mkdir -p "$scratch/sockets.d"
+	hold_as=hold-threaded held sockets fd-race-sockets "$scratch/sockets.d" || return
+	"$workloads/fd_race" race-sharer "$scratch/sockets.img" "$pid" "${tid:-0}" 3 |
+		sed "s/^RESULT /RESULT fd-race-sockets./"
+	restart_service fd-race-sockets sockets
+}
+
 # edit_files JSON OUT NODE-EXPRESSION: rewrites every File of the image's JSON
 # (inspect --json) for which the expression, the body of a function of the
 # File `f`, edits something; fails unless one did. Run by cptctl_in's node
