@@ -31,4 +31,25 @@ export const cowScenarios: readonly Scenario[] = [
       'inspect.cow-text': "inspect's text shows the pages in parent, per VMA and per process",
     },
   },
+  {
+    // Transparent huge pages a parent and its children still map huge, one a
+    // child split by a write, and two adjacent mappings a restart maps
+    // side by side (test/workloads/cow_huge.c).
+    name: 'cow-huge',
+    run: cycle('cow_huge', inDir, { after: shellHook('cow', 'after_cow_huge') }),
+    timeoutSeconds: 120,
+    costSeconds: 5,
+    checks: {
+      'cow-huge.exit-status': 'a parent and two children sharing huge pages and two adjacent mappings copy-on-write restart and end well',
+      'cow-huge.thp-in-guest': "the root's MADV_HUGEPAGE region is held by huge pages before the fork (AnonHugePages)",
+      'cow-huge.pair-apart': 'the two adjacent mappings are two VMAs before the checkpoint',
+      'cow-huge.content': "every process's pages hold its words after the restart",
+      'cow-huge.thp-shared': "the huge pages' memory each process shared at the checkpoint is shared again (smaps)",
+      'cow-huge.thp-huge': 'each process maps as much of it by huge pages as at the checkpoint (AnonHugePages)',
+      'cow-huge.pair-shared': "the adjacent mappings' pages each process shared at the checkpoint are shared again",
+      'cow-huge.isolated': "a write after the restart, the root's to a huge page shared again, a child's to a merged mapping, is its writer's only",
+      'cow-huge.children': 'the children exit 0',
+      'inspect.cow-huge-in-parent': "the checkpoint marks the children's pages of the huge pages and of both adjacent mappings they had not written as their parent's",
+    },
+  },
 ];

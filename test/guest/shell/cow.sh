@@ -26,3 +26,22 @@ after_cow() {
 	inspect_shows inspect.cow-text "$img" 'in parent|the parent' \
 		'1024/1024 pages, 992 in parent' 'pages saved, [0-9]+ of them the parent.s too'
 }
+
+# After the cow-huge cycle (test/workloads/cow_huge.c): child 0 wrote
+# nothing, child 1 one page of THP and one of B. The checkpoint marks in
+# child 0 all 1024 pages of THP and the 64 of A and of B as its parent's,
+# in child 1 all but the page it wrote; none in the root.
+after_cow_huge() {
+	grep '^INFO' "$out" | sed 's/^/# /'
+	if ! cptctl_in "$scratch/cow-huge.json" "$scratch/cow-huge.err" inspect --json --no-record-list "$img"; then
+		result inspect.cow-huge-in-parent FAIL "$(tr '\n' ' ' <"$scratch/cow-huge.err")"
+		return
+	fi
+	# shellcheck disable=SC2046 # three addresses
+	set -- $(sed -n 's/^INFO cow_huge map THP \(0x[0-9a-f]*\) A \(0x[0-9a-f]*\) B \(0x[0-9a-f]*\)$/\1 \2 \3/p' "$out")
+	marked=$(jq -c --arg thp "${1:-}" --arg a "${2:-}" --arg b "${3:-}" \
+		'[.processes[] | [.mm.vmas[] | select(.start == $thp or .start == $a or .start == $b) | .inParentPages // "0"]]' \
+		"$scratch/cow-huge.json")
+	pass_if inspect.cow-huge-in-parent "pages in parent of THP, A and B per process: $marked" \
+		[ "$marked" = '[["0","0","0"],["1024","64","64"],["1023","64","63"]]' ]
+}
