@@ -37,7 +37,6 @@
 #include "check.h"
 #include "sync.h"
 
-#define HUGE_SIZE (2UL << 20)
 #define THP_SIZE (2 * HUGE_SIZE)
 #define PAIR_PAGES 64
 #define C1_THP_PAGE 600 /* in the second huge page */
@@ -61,9 +60,9 @@ enum { R_THP, R_A, R_B, NR_REGIONS };
 #define ROOT_AFTER 0xfe
 #define C0_AFTER 0xfd
 
+#include "cow_pages.h"
+
 static const char *dir;
-static long page;
-static char *regions[NR_REGIONS];
 static unsigned long region_pages[NR_REGIONS];
 
 /* One process's smaps figures of a range, in KiB, and its mappings there. */
@@ -73,33 +72,6 @@ struct figures {
 
 /* The figures of each process at the checkpoint: THP, then the pair. */
 static struct figures before_thp, before_pair;
-
-static uint64_t word(unsigned int owner, unsigned int region, unsigned long pg,
-		     unsigned long i)
-{
-	return ((uint64_t)owner << 56) ^ ((uint64_t)region << 48) ^
-	       ((uint64_t)pg << 20) ^ i ^ 0x3c3c00003c3cULL;
-}
-
-static void fill(unsigned int owner, unsigned int region, unsigned long pg)
-{
-	uint64_t *p = (uint64_t *)(regions[region] + pg * page);
-	unsigned long i;
-
-	for (i = 0; i < page / sizeof(*p); i++)
-		p[i] = word(owner, region, pg, i);
-}
-
-static int holds(unsigned int owner, unsigned int region, unsigned long pg)
-{
-	const uint64_t *p = (const uint64_t *)(regions[region] + pg * page);
-	unsigned long i;
-
-	for (i = 0; i < page / sizeof(*p); i++)
-		if (p[i] != word(owner, region, pg, i))
-			return 0;
-	return 1;
-}
 
 /* Whose words page pg of region r holds for process who (-1: the root). */
 static unsigned int owner_of(int who, unsigned int r, unsigned long pg)
@@ -253,18 +225,9 @@ static int child(int k)
 
 static char *map_thp(void)
 {
-	char *p, *aligned;
+	char *aligned = map_huge_aligned(THP_SIZE);
 
-	p = mmap(NULL, THP_SIZE + HUGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	aligned =
-		(char *)(((unsigned long)p + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
-	if (aligned > p)
-		munmap(p, aligned - p);
-	munmap(aligned + THP_SIZE, p + THP_SIZE + HUGE_SIZE - (aligned + THP_SIZE));
-	if (madvise(aligned, THP_SIZE, MADV_HUGEPAGE))
+	if (!aligned || madvise(aligned, THP_SIZE, MADV_HUGEPAGE))
 		return NULL;
 	return aligned;
 }
@@ -361,6 +324,9 @@ int main(int argc, char **argv)
 	note_before("root");
 	printf("INFO cow_huge map THP %p A %p B %p\n", (void *)regions[R_THP],
 	       (void *)regions[R_A], (void *)regions[R_B]);
+	printf("INFO cow_huge map in decimal THP %lu A %lu B %lu\n",
+	       (unsigned long)regions[R_THP], (unsigned long)regions[R_A],
+	       (unsigned long)regions[R_B]);
 	printf("READY %d\n", getpid());
 	fflush(stdout);
 
@@ -396,7 +362,8 @@ int main(int argc, char **argv)
 	check("isolated", !((bad | all) & (BAD_ISOLATION | BAD_SYNC)),
 	      "a write after the restart (the root's to THP, child 0's to A) is its writer's only (exit codes %d %d)",
 	      codes[0], codes[1]);
-	check("children", !all, "the children exited %d %d (bits: 1 content, 2 sync, 4 THP shared, 8 THP huge, 16 pair shared, 32 isolation)",
+	check("children", !all,
+	      "the children exited %d %d (bits: 1 content, 2 sync, 4 THP shared, 8 THP huge, 16 pair shared, 32 isolation)",
 	      codes[0], codes[1]);
 	return check_exit_status();
 }
