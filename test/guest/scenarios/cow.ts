@@ -47,9 +47,32 @@ export const cowScenarios: readonly Scenario[] = [
       'cow-huge.thp-shared': "the huge pages' memory each process shared at the checkpoint is shared again (smaps)",
       'cow-huge.thp-huge': 'each process maps as much of it by huge pages as at the checkpoint (AnonHugePages)',
       'cow-huge.pair-shared': "the adjacent mappings' pages each process shared at the checkpoint are shared again",
-      'cow-huge.isolated': "a write after the restart, the root's to a huge page shared again, a child's to a merged mapping, is its writer's only",
-      'cow-huge.children': 'the children exit 0',
-      'inspect.cow-huge-in-parent': "the checkpoint marks the children's pages of the huge pages and of both adjacent mappings they had not written as their parent's",
+      'cow-huge.isolated':
+        "a write after the restart, the root's to a huge page shared again, a child's to a merged mapping, is its writer's only",
+      'cow-huge.children': 'the children sharing huge pages and adjacent mappings exit 0',
+      'inspect.cow-huge-in-parent':
+        "the checkpoint marks the children's pages of the huge pages and of both adjacent mappings they had not written as their parent's",
+    },
+  },
+  {
+    // The same tree, its image made to say that child 1's pages of THP and of
+    // B are all its parent's, the two it wrote included: a restart still
+    // gives every process its own memory, whatever the runs say.
+    name: 'cow-huge-hostile',
+    run: cycle('cow_huge', inDir, { between: shellHook('cow', 'hostile_cow_huge') }),
+    timeoutSeconds: 150,
+    costSeconds: 8,
+    checks: {
+      'cow-huge-hostile.widened': "the image's runs of child 1 are widened over the pages it wrote (THP, B)",
+      'cow-huge-hostile.exit-status': 'the tree restarted from the widened image ends well',
+      'cow-huge-hostile.thp-in-guest': "the root's MADV_HUGEPAGE region is held by huge pages before the fork",
+      'cow-huge-hostile.pair-apart': 'the two adjacent mappings of the tree whose image is widened are two VMAs before the checkpoint',
+      'cow-huge-hostile.content': "child 1 holds its own words where the widened runs said its parent's",
+      'cow-huge-hostile.thp-shared': 'the huge pages shared at the checkpoint are shared again all the same',
+      'cow-huge-hostile.thp-huge': 'each process maps as much by huge pages as at the checkpoint',
+      'cow-huge-hostile.pair-shared': "the adjacent mappings' shared pages are shared again",
+      'cow-huge-hostile.isolated': "a write after the restart is its writer's only",
+      'cow-huge-hostile.children': 'the children restarted from the widened image exit 0',
     },
   },
 ];

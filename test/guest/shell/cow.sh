@@ -45,3 +45,32 @@ after_cow_huge() {
 	pass_if inspect.cow-huge-in-parent "pages in parent of THP, A and B per process: $marked" \
 		[ "$marked" = '[["0","0","0"],["1024","64","64"],["1023","64","63"]]' ]
 }
+
+# Between the checkpoint and the restart of cow-huge-hostile: the image
+# made to say that child 1's pages of THP and of B are all its parent's,
+# the two it wrote included (one run each): the restart must still give
+# child 1 its own words there (the workload's content check).
+hostile_cow_huge() {
+	# shellcheck disable=SC2046 # three addresses
+	set -- $(sed -n 's/^INFO cow_huge map THP \(0x[0-9a-f]*\) A \(0x[0-9a-f]*\) B \(0x[0-9a-f]*\)$/\1 \2 \3/p' "$out")
+	hexes="[\"${1:-}\", \"${2:-}\", \"${3:-}\"]"
+	# shellcheck disable=SC2046 # three addresses
+	set -- $(sed -n 's/^INFO cow_huge map in decimal THP \([0-9]*\) A \([0-9]*\) B \([0-9]*\)$/\1 \2 \3/p' "$out")
+	widened="(.recordList[] | select(.type == \"MM\") | .message.vmas[] |
+		select((.start == \"${1:-}\" or .start == \"${3:-}\") and (.inParent // [] | length) == 2) | .inParent) |=
+		[{ start: .[0].start, nrPages: (((.[1].start | tonumber) + (.[1].nrPages | tonumber) * 4096 - (.[0].start | tonumber)) / 4096 | tostring) }]"
+	if cptctl_in "$scratch/hostile.json" "$scratch/hostile.err" inspect --json "$img" &&
+		jq -c "$widened" "$scratch/hostile.json" >"$scratch/hostile-edited.json" 2>"$scratch/hostile.err" &&
+		cptctl_in /dev/null "$scratch/hostile.err" encode "$scratch/hostile-edited.json" -o "$scratch/hostile.img" &&
+		cptctl_in "$scratch/hostile-check.json" "$scratch/hostile.err" inspect --json --no-record-list "$scratch/hostile.img"; then
+		mv "$scratch/hostile.img" "$img"
+		marked=$(jq -c --argjson at "$hexes" \
+			'[.processes[] | [.mm.vmas[] | select(.start as $s | $at | index($s)) | .inParentPages // "0"]]' \
+			"$scratch/hostile-check.json")
+		pass_if cow-huge-hostile.widened "pages in parent of THP, A and B per process: $marked" \
+			[ "$marked" = '[["0","0","0"],["1024","64","64"],["1024","64","64"]]' ]
+	else
+		result cow-huge-hostile.widened FAIL "$(tr '\n' ' ' <"$scratch/hostile.err")"
+	fi
+	rm -f "$scratch"/hostile*.json
+}
