@@ -39,8 +39,8 @@ after_cow_huge() {
 	fi
 	# shellcheck disable=SC2046 # three addresses
 	set -- $(sed -n 's/^INFO cow_huge map THP \(0x[0-9a-f]*\) A \(0x[0-9a-f]*\) B \(0x[0-9a-f]*\)$/\1 \2 \3/p' "$out")
-	marked=$(jq -c --arg thp "${1:-}" --arg a "${2:-}" --arg b "${3:-}" \
-		'[.processes[] | [.mm.vmas[] | select(.start == $thp or .start == $a or .start == $b) | .inParentPages // "0"]]' \
+	marked=$(jq -c --argjson at "[\"${1:-}\", \"${2:-}\", \"${3:-}\"]" \
+		'[.processes[] | .mm.vmas as $vmas | [$at[] as $s | $vmas[] | select(.start == $s) | .inParentPages // "0"]]' \
 		"$scratch/cow-huge.json")
 	pass_if inspect.cow-huge-in-parent "pages in parent of THP, A and B per process: $marked" \
 		[ "$marked" = '[["0","0","0"],["1024","64","64"],["1023","64","63"]]' ]
@@ -65,7 +65,7 @@ hostile_cow_huge() {
 		cptctl_in "$scratch/hostile-check.json" "$scratch/hostile.err" inspect --json --no-record-list "$scratch/hostile.img"; then
 		mv "$scratch/hostile.img" "$img"
 		marked=$(jq -c --argjson at "$hexes" \
-			'[.processes[] | [.mm.vmas[] | select(.start as $s | $at | index($s)) | .inParentPages // "0"]]' \
+			'[.processes[] | .mm.vmas as $vmas | [$at[] as $s | $vmas[] | select(.start == $s) | .inParentPages // "0"]]' \
 			"$scratch/hostile-check.json")
 		pass_if cow-huge-hostile.widened "pages in parent of THP, A and B per process: $marked" \
 			[ "$marked" = '[["0","0","0"],["1024","64","64"],["1024","64","64"]]' ]
