@@ -38,7 +38,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-huge',
     run: cycle('cow_huge', inDir, { after: shellHook('cow', 'after_cow_huge') }),
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 11,
     checks: {
       'cow-huge.exit-status': 'a parent and two children sharing huge pages and two adjacent mappings copy-on-write restart and end well',
       'cow-huge.thp-in-guest': "the root's MADV_HUGEPAGE region is held by huge pages before the fork (AnonHugePages)",
@@ -61,7 +61,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-huge-hostile',
     run: cycle('cow_huge', inDir, { between: shellHook('cow', 'hostile_cow_huge') }),
     timeoutSeconds: 150,
-    costSeconds: 8,
+    costSeconds: 6,
     checks: {
       'cow-huge-hostile.widened': "the image's runs of child 1 are widened over the pages it wrote (THP, B)",
       'cow-huge-hostile.exit-status': 'the tree restarted from the widened image ends well',
