@@ -48,7 +48,7 @@ static int holds(unsigned int owner, unsigned int region, unsigned long pg)
  * len bytes of private anonymous memory aligned to huge pages, so that the
  * kernel may give it some, or NULL.
  */
-static char *map_huge_aligned(size_t len)
+static inline char *map_huge_aligned(size_t len)
 {
 	char *p, *aligned;
 

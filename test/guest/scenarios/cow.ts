@@ -75,4 +75,40 @@ export const cowScenarios: readonly Scenario[] = [
       'cow-huge-hostile.children': 'the children restarted from the widened image exit 0',
     },
   },
+  {
+    // A child's own protection of memory it still shares with its parent
+    // (test/workloads/cow_prot.c): it made one region PROT_NONE, another
+    // PROT_READ, its parent keeps both read-write; a restart that shared
+    // their pages again would copy the parent's page table entries, and its
+    // access with them.
+    name: 'cow-prot',
+    run: cycle('cow_prot', inDir, { after: shellHook('cow', 'after_cow_prot') }),
+    timeoutSeconds: 120,
+    costSeconds: 5,
+    checks: {
+      'cow-prot.exit-status': 'a parent and a child that changed the protection of memory they share restart and end well',
+      'cow-prot.child-none': 'a read of the region the child made PROT_NONE faults in the child after the restart',
+      'cow-prot.child-read': 'a write to the region the child made PROT_READ faults in the child after the restart',
+      'cow-prot.child-content': "the child's regions hold its parent's words after the restart",
+      'cow-prot.root': "the parent's regions hold its words after the restart, and it may still write to them",
+      'inspect.cow-prot-in-parent':
+        "the checkpoint marks none of the child's pages of the regions whose protection it changed as its parent's, all of the one it kept",
+    },
+  },
+  {
+    // The same tree, its image made to say that the child's pages of the
+    // regions it protected are its parent's: the restart must not share them.
+    name: 'cow-prot-hostile',
+    run: cycle('cow_prot', inDir, { between: shellHook('cow', 'hostile_cow_prot') }),
+    timeoutSeconds: 120,
+    costSeconds: 5,
+    checks: {
+      'cow-prot-hostile.widened': "the image's runs of the child cover the regions it protected",
+      'cow-prot-hostile.exit-status': 'the parent and child restarted from an image that widens the child runs over its protected regions end well',
+      'cow-prot-hostile.child-none': 'a read of the PROT_NONE region faults in the child whatever the runs say',
+      'cow-prot-hostile.child-read': 'a write to the PROT_READ region faults in the child whatever the runs say',
+      'cow-prot-hostile.child-content': "the child's regions hold its parent's words",
+      'cow-prot-hostile.root': "the parent's regions hold its words, and it may still write to them",
+    },
+  },
 ];

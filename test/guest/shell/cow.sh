@@ -74,3 +74,55 @@ hostile_cow_huge() {
 	fi
 	rm -f "$scratch"/hostile*.json
 }
+
+# The three regions of cow_prot (test/workloads/cow_prot.c): hex (as
+# inspect --json shows a VMA's start) and decimal (as the record list).
+cow_prot_map() {
+	sed -n "s/^INFO cow_prot map $1NONE \([0-9a-fx]*\) READ \([0-9a-fx]*\) RW \([0-9a-fx]*\)\$/\1 \2 \3/p" "$out"
+}
+
+# Per process, the pages in parent of NONE, READ and RW in $1 (inspect --json).
+cow_prot_marked() {
+	# shellcheck disable=SC2046 # three addresses
+	set -- "$1" $(cow_prot_map '')
+	jq -c --argjson at "[\"${2:-}\", \"${3:-}\", \"${4:-}\"]" \
+		'[.processes[] | .mm.vmas as $vmas | [$at[] as $s | $vmas[] | select(.start == $s) | .inParentPages // "0"]]' "$1"
+}
+
+# After the cow-prot cycle: the child made NONE PROT_NONE and READ
+# PROT_READ, its parent keeps them read-write: the checkpoint marks none
+# of their pages in parent, all 16 of RW's.
+after_cow_prot() {
+	grep '^INFO' "$out" | sed 's/^/# /'
+	if ! cptctl_in "$scratch/cow-prot.json" "$scratch/cow-prot.err" inspect --json --no-record-list "$img"; then
+		result inspect.cow-prot-in-parent FAIL "$(tr '\n' ' ' <"$scratch/cow-prot.err")"
+		return
+	fi
+	marked=$(cow_prot_marked "$scratch/cow-prot.json")
+	pass_if inspect.cow-prot-in-parent "pages in parent of NONE, READ and RW per process: $marked" \
+		[ "$marked" = '[["0","0","0"],["0","0","16"]]' ]
+}
+
+# Between the checkpoint and the restart of cow-prot-hostile: the image
+# made to say that the child's pages of NONE and READ are its parent's
+# (the child's Mm is the one whose RW has pages in parent): the restart
+# must share none of them, or the child would get its parent's access.
+hostile_cow_prot() {
+	# shellcheck disable=SC2046 # three addresses
+	set -- $(cow_prot_map 'in decimal ')
+	widened="(.recordList[] | select(.type == \"MM\") |
+		select([.message.vmas[] | select(.start == \"${3:-}\" and (.inParent // [] | length) > 0)] | length > 0) |
+		.message.vmas[]) |= (if .start == \"${1:-}\" or .start == \"${2:-}\" then .inParent = [{ start: .start, nrPages: \"16\" }] else . end)"
+	if cptctl_in "$scratch/hostile.json" "$scratch/hostile.err" inspect --json "$img" &&
+		jq -c "$widened" "$scratch/hostile.json" >"$scratch/hostile-edited.json" 2>"$scratch/hostile.err" &&
+		cptctl_in /dev/null "$scratch/hostile.err" encode "$scratch/hostile-edited.json" -o "$scratch/hostile.img" &&
+		cptctl_in "$scratch/hostile-check.json" "$scratch/hostile.err" inspect --json --no-record-list "$scratch/hostile.img"; then
+		mv "$scratch/hostile.img" "$img"
+		marked=$(cow_prot_marked "$scratch/hostile-check.json")
+		pass_if cow-prot-hostile.widened "pages in parent of NONE, READ and RW per process: $marked" \
+			[ "$marked" = '[["0","0","0"],["16","16","16"]]' ]
+	else
+		result cow-prot-hostile.widened FAIL "$(tr '\n' ' ' <"$scratch/hostile.err")"
+	fi
+	rm -f "$scratch"/hostile*.json
+}
