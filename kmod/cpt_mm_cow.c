@@ -15,6 +15,7 @@
 #include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/pkeys.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
@@ -95,6 +96,21 @@ bool cpt_mm_cow_kind(struct vm_area_struct *vma, bool parent)
 	       (parent || !(vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT)));
 }
 
+/*
+ * Whether a child's VMA and its parent's have the same access (read,
+ * write, execute) and protection key. copy_page_range() copies the
+ * parent's page table entries, write-protected but otherwise as they are,
+ * not rebuilt from the child's vm_page_prot: fork() may, both VMAs being
+ * alike then, but a child that mprotect()ed its copy since (a PROT_NONE
+ * guard, a PROT_READ|PROT_EXEC JIT) would get the parent's access to its
+ * pages. What a checkpoint marks in parent and what a restart shares again.
+ */
+bool cpt_mm_cow_alike(struct vm_area_struct *vma, struct vm_area_struct *pvma)
+{
+	return !((vma->vm_flags ^ pvma->vm_flags) & VM_ACCESS_FLAGS) &&
+	       vma_pkey(vma) == vma_pkey(pvma);
+}
+
 void cpt_mm_cow_vma(struct cpt_mm_cow *cow, struct vm_area_struct *vma)
 {
 	struct vm_area_struct *pvma;
@@ -105,7 +121,7 @@ void cpt_mm_cow_vma(struct cpt_mm_cow *cow, struct vm_area_struct *vma)
 		return;
 	pvma = vma_lookup(cow->parent_mm, vma->vm_start);
 	if (pvma && pvma->vm_start == vma->vm_start && pvma->vm_end == vma->vm_end &&
-	    pvma->anon_vma && cpt_mm_cow_kind(pvma, true))
+	    pvma->anon_vma && cpt_mm_cow_kind(pvma, true) && cpt_mm_cow_alike(vma, pvma))
 		cow->parent_vma = pvma;
 }
 

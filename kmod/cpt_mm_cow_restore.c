@@ -23,8 +23,9 @@
  * image all the same and compared with the parent's page now mapped, and
  * one that differs is written, copied on write, so the child's memory is
  * its image's whatever the runs say. Anything else (no parked parent, a
- * VMA of another kind in the parent, memory the child locked) keeps the
- * child's full copy.
+ * VMA of another kind in the parent, or with other access or protection
+ * key than the child's, memory the child locked, a VMA that cannot be
+ * cut) keeps the child's full copy.
  */
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -141,9 +142,31 @@ static int cpt_mm_cow_drop(unsigned long from, unsigned long to)
 }
 
 /*
+ * Whether the VMAs the child and its parked parent map at [start, end)
+ * are of a kind a fork shares, alike (cpt_mm_cow_alike()), the child's
+ * still without pages. Under both mmap_locks.
+ */
+static bool cpt_mm_cow_may_share(struct vm_area_struct *vma, struct vm_area_struct *pvma,
+				 unsigned long start, unsigned long end)
+{
+	/* A new VMA has no anon_vma until a page is written into it. */
+	if (!cpt_mm_cow_shareable(vma, start, end, false) || vma->anon_vma ||
+	    !cpt_mm_cow_shareable(pvma, start, end, true) || !pvma->anon_vma)
+		return false;
+	if (cpt_mm_cow_alike(vma, pvma))
+		return true;
+	/* No checkpoint records such runs: the image's own pages fill it. */
+	cpt_note("image: pid %d: %#lx-%#lx %s: its own pages fill it\n", task_pid_nr(current),
+		 start, end, "said to be its parent's, whose access differs");
+	return false;
+}
+
+/*
  * After the current task mapped its VMAs, before their pages are read:
  * [start, end)'s pages from the parent, shared copy-on-write, those of
  * the runs only. Past the restart's point of no return: a failure kills.
+ * Where the VMAs cannot be cut to the range (split_vma(): max_map_count,
+ * no memory), nothing is shared and the image fills the child's VMA.
  */
 int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned long start,
 		     unsigned long end)
@@ -151,7 +174,7 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	struct mm_struct *mm = current->mm, *pmm;
 	struct vm_area_struct *vma, *pvma;
 	unsigned long from = start;
-	int ret = 0;
+	int ret = 0, cut;
 	u32 i;
 
 	if (!cr->nr)
@@ -159,6 +182,10 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	pmm = cpt_mm_cow_parked_parent_mm(s);
 	if (!pmm)
 		return 0;
+	if (pmm == mm) {	/* CLONE_VM: nothing to share, and no lock to take twice */
+		mmput(pmm);
+		return 0;
+	}
 	/* fork()'s order: the parent's mmap_lock, then the child's. */
 	if (mmap_write_lock_killable(pmm)) {
 		mmput(pmm);
@@ -167,18 +194,20 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING);
 	vma = vma_lookup(mm, start);
 	pvma = vma_lookup(pmm, start);
-	/* A new VMA has no anon_vma until a page is written into it. */
-	if (pmm != mm && cpt_mm_cow_shareable(vma, start, end, false) && !vma->anon_vma &&
-	    cpt_mm_cow_shareable(pvma, start, end, true) && pvma->anon_vma) {
-		ret = cpt_compat_vma_cut(mm, vma, start, end) ?:
+	if (cpt_mm_cow_may_share(vma, pvma, start, end)) {
+		cut = cpt_compat_vma_cut(mm, vma, start, end) ?:
 		      cpt_compat_vma_cut(pmm, pvma, start, end);
-		if (!ret)
+		if (cut) {
+			cpt_note("pid %d: cannot cut %#lx-%#lx: %d; its image fills it\n",
+				 task_pid_nr(current), start, end, cut);
+		} else {
 			ret = cpt_sym.anon_vma_fork(vma, pvma);
-		if (!ret)
-			ret = cpt_sym.copy_page_range(vma, pvma);
-		/* As dup_mmap() does: the parent's entries lost their write access. */
-		cpt_sym.flush_tlb_mm_range(pmm, 0UL, TLB_FLUSH_ALL, 0UL, true);
-		cr->shared = !ret;
+			if (!ret)
+				ret = cpt_sym.copy_page_range(vma, pvma);
+			/* As dup_mmap() does: the parent's entries lost their write access. */
+			cpt_sym.flush_tlb_mm_range(pmm, 0UL, TLB_FLUSH_ALL, 0UL, true);
+			cr->shared = !ret;
+		}
 	}
 	mmap_write_unlock(mm);
 	mmap_write_unlock(pmm);
