@@ -123,7 +123,8 @@
  *  thp_pmd        a 2 MiB MADV_HUGEPAGE region written here is mapped by
  *                 a huge PMD that cpt's walk finds, whose frame for a small
  *                 page inside is that page's (untested where no huge page
- *                 is given: THP disabled or none free)
+ *                 is given: THP disabled or none free; or missed three
+ *                 times, a migration entry in the PMD maybe)
  *  vma_cut        a 3-page mapping made here cut to its middle page with
  *                 split_vma() is three VMAs, the middle one that page;
  *                 the prototypes of split_vma(), anon_vma_fork() and

@@ -616,8 +616,9 @@ int cpt_check_own_fd_table(void);
 /*
  * cpt_compat_cow.c: memory shared copy-on-write after a fork. The PMD of
  * mm that maps addr (cpt_compat_pmd(), under its mmap_lock); the frame of
- * the small page at addr of the transparent huge page a PMD maps, or
- * CPT_MM_COW_NO_PAGE (cpt_compat_thp_pfn(), under the PMD's lock); a VMA
+ * the small page at addr of the anonymous transparent huge page a PMD
+ * maps, or CPT_MM_COW_NO_PAGE (cpt_compat_thp_pfn(), of a value read under
+ * the PMD's lock); a VMA
  * cut to a range it holds, the rest made VMAs of their own
  * (cpt_compat_vma_cut(), under mm's mmap_lock held for writing).
  * Checked: thp_pmd, vma_cut.

@@ -5,10 +5,11 @@
  * again at restart):
  *
  * - Transparent huge pages: a present PMD that is pmd_trans_huge() and not
- *   device memory maps an anonymous huge page of HPAGE_PMD_NR small pages,
- *   the frames from pmd_pfn() on, in address order; cpt_compat_thp_pfn()
- *   is the one place that reads a frame from such a PMD. copy_page_range()
- *   shares a huge PMD whole (copy_huge_pmd()), as fork() does.
+ *   device memory maps a huge page of HPAGE_PMD_NR small pages, the frames
+ *   from pmd_pfn() on, in address order; an anonymous one if PageAnon()
+ *   (not the huge zero page); cpt_compat_thp_pfn() is the one place that
+ *   reads a frame from such a PMD. copy_page_range() shares a huge PMD
+ *   whole (copy_huge_pmd()), as fork() does.
  * - A VMA cut at a saved boundary: split_vma() (mm/mmap.c, not exported),
  *   as munmap() and mprotect() cut one, the anon_vma and page offset kept.
  * - anon_vma_fork(), copy_page_range() and flush_tlb_mm_range(), which
@@ -21,7 +22,8 @@
  *   is mapped by a huge PMD found by cpt_compat_pmd(), whose frame for a
  *   small page inside is the page get_user_pages() gives for it (untested
  *   where the kernel gives the loader no huge page: THP disabled or none
- *   free);
+ *   free; or where the walk misses it three times, a migration entry in
+ *   the PMD maybe);
  * - vma_cut: a 3-page mapping of the loader's cut to its middle page is
  *   three VMAs, the middle one that page exactly.
  */
@@ -66,13 +68,17 @@ pmd_t *cpt_compat_pmd(struct mm_struct *mm, unsigned long addr)
 }
 
 /*
- * The frame of the small page at addr of the transparent huge page pmd
- * maps, or CPT_MM_COW_NO_PAGE if pmd maps no such page (not present, a
- * page table, device memory). Read under the PMD's lock.
+ * The frame of the small page at addr of the anonymous transparent huge
+ * page pmd maps, or CPT_MM_COW_NO_PAGE if pmd maps no such page (not
+ * present, a page table, device memory, the huge zero page). pmd is a
+ * value read under the PMD's lock, used after it maybe: the tree is
+ * frozen, and a frame gone stale since can only miss a shared page
+ * (cpt_mm_cow.c).
  */
 unsigned long cpt_compat_thp_pfn(pmd_t pmd, unsigned long addr)
 {
-	if (!pmd_present(pmd) || !pmd_trans_huge(pmd) || pmd_devmap(pmd))
+	if (!pmd_present(pmd) || !pmd_trans_huge(pmd) || pmd_devmap(pmd) ||
+	    !PageAnon(pmd_page(pmd)))
 		return CPT_MM_COW_NO_PAGE;
 	return pmd_pfn(pmd) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
 }
@@ -124,8 +130,8 @@ int cpt_check_thp_pmd(void)
 	struct mm_struct *mm = current->mm;
 	unsigned long map, huge, addr, pfn;
 	struct page *page;
+	int ret, tries;
 	long got;
-	int ret;
 
 	if (!IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) || !mm)
 		return cpt_compat_untested("no transparent huge pages here");
@@ -146,9 +152,20 @@ int cpt_check_thp_pmd(void)
 		ret = cpt_compat_fail("cannot write the region to test huge pages in: %ld", got);
 		goto out;
 	}
-	pfn = cpt_compat_thp_pfn_at(mm, addr);
+	/*
+	 * A miss is retried: the PMD may hold a migration entry a while
+	 * (compaction). One that stays is untested, not a failure: a walk
+	 * that finds no huge page only misses shared pages.
+	 */
+	for (tries = 0; tries < 3; tries++) {
+		pfn = cpt_compat_thp_pfn_at(mm, addr);
+		if (pfn != CPT_MM_COW_NO_PAGE || !PageTransCompound(page))
+			break;
+		cond_resched();
+	}
 	if (pfn == CPT_MM_COW_NO_PAGE && PageTransCompound(page))
-		ret = cpt_compat_fail("a huge page is mapped by no huge PMD found as cpt looks");
+		ret = cpt_compat_untested("%d tries found no huge PMD as cpt looks for a huge page",
+					  tries);
 	else if (pfn == CPT_MM_COW_NO_PAGE)
 		ret = cpt_compat_untested("no huge page given (THP disabled or none free)");
 	else if (pfn != page_to_pfn(page))
