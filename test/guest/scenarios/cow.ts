@@ -104,7 +104,8 @@ export const cowScenarios: readonly Scenario[] = [
     costSeconds: 5,
     checks: {
       'cow-prot-hostile.widened': "the image's runs of the child cover the regions it protected",
-      'cow-prot-hostile.exit-status': 'the parent and child restarted from an image that widens the child runs over its protected regions end well',
+      'cow-prot-hostile.exit-status':
+        'the parent and child restarted from an image that widens the child runs over its protected regions end well',
       'cow-prot-hostile.child-none': 'a read of the PROT_NONE region faults in the child whatever the runs say',
       'cow-prot-hostile.child-read': 'a write to the PROT_READ region faults in the child whatever the runs say',
       'cow-prot-hostile.child-content': "the child's regions hold its parent's words",

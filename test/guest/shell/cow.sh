@@ -5,18 +5,23 @@
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
+# The INFO lines of the cycle's output, for the log (how much memory each
+# process shares), and the image's inspect --json in $scratch/$1.json; if
+# inspect fails, check $2 fails with its error.
+cow_inspect() {
+	grep '^INFO' "$out" | sed 's/^/# /'
+	cptctl_in "$scratch/$1.json" "$scratch/$1.err" inspect --json --no-record-list "$img" && return 0
+	result "$2" FAIL "$(tr '\n' ' ' <"$scratch/$1.err")"
+	return 1
+}
+
 # After the cow cycle (test/workloads/cow_tree.c): each of the four
 # children and the grandchild wrote 32 pages of each of the three regions
 # of 1024 pages (the root locked the third); the other 992 of each region are its parent's very pages
 # (the grandchild's parent is the last child). The root's parent is not in
 # the tree: none of its pages is marked.
 after_cow() {
-	# How much of the memory is shared after the restart, for the log.
-	grep '^INFO' "$out" | sed 's/^/# /'
-	if ! cptctl_in "$scratch/cow.json" "$scratch/cow.err" inspect --json --no-record-list "$img"; then
-		result inspect.cow-in-parent FAIL "$(tr '\n' ' ' <"$scratch/cow.err")"
-		return
-	fi
+	cow_inspect cow inspect.cow-in-parent || return
 	marked=$(jq '[.processes[].mm.vmas[] | select(.inParentPages == "992")] | length' "$scratch/cow.json")
 	root=$(jq '.mm.nrInParentPages // "0"' "$scratch/cow.json")
 	marked_ok=no
@@ -32,11 +37,7 @@ after_cow() {
 # child 0 all 1024 pages of THP and the 64 of A and of B as its parent's,
 # in child 1 all but the page it wrote; none in the root.
 after_cow_huge() {
-	grep '^INFO' "$out" | sed 's/^/# /'
-	if ! cptctl_in "$scratch/cow-huge.json" "$scratch/cow-huge.err" inspect --json --no-record-list "$img"; then
-		result inspect.cow-huge-in-parent FAIL "$(tr '\n' ' ' <"$scratch/cow-huge.err")"
-		return
-	fi
+	cow_inspect cow-huge inspect.cow-huge-in-parent || return
 	# shellcheck disable=SC2046 # three addresses
 	set -- $(sed -n 's/^INFO cow_huge map THP \(0x[0-9a-f]*\) A \(0x[0-9a-f]*\) B \(0x[0-9a-f]*\)$/\1 \2 \3/p' "$out")
 	marked=$(jq -c --argjson at "[\"${1:-}\", \"${2:-}\", \"${3:-}\"]" \
@@ -93,11 +94,7 @@ cow_prot_marked() {
 # PROT_READ, its parent keeps them read-write: the checkpoint marks none
 # of their pages in parent, all 16 of RW's.
 after_cow_prot() {
-	grep '^INFO' "$out" | sed 's/^/# /'
-	if ! cptctl_in "$scratch/cow-prot.json" "$scratch/cow-prot.err" inspect --json --no-record-list "$img"; then
-		result inspect.cow-prot-in-parent FAIL "$(tr '\n' ' ' <"$scratch/cow-prot.err")"
-		return
-	fi
+	cow_inspect cow-prot inspect.cow-prot-in-parent || return
 	marked=$(cow_prot_marked "$scratch/cow-prot.json")
 	pass_if inspect.cow-prot-in-parent "pages in parent of NONE, READ and RW per process: $marked" \
 		[ "$marked" = '[["0","0","0"],["0","0","16"]]' ]
