@@ -84,7 +84,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-prot',
     run: cycle('cow_prot', inDir, { after: shellHook('cow', 'after_cow_prot') }),
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 6,
     checks: {
       'cow-prot.exit-status': 'a parent and a child that changed the protection of memory they share restart and end well',
       'cow-prot.child-none': 'a read of the region the child made PROT_NONE faults in the child after the restart',
@@ -101,7 +101,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-prot-hostile',
     run: cycle('cow_prot', inDir, { between: shellHook('cow', 'hostile_cow_prot') }),
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 8,
     checks: {
       'cow-prot-hostile.widened': "the image's runs of the child cover the regions it protected",
       'cow-prot-hostile.exit-status':
