@@ -123,6 +123,21 @@
  *                 copy of struct netlink_sock's head as getsockname() and
  *                 setsockopt() made it, and as dumping once an RTM_GETLINK
  *                 dump is asked for and not read (cpt_compat_netlink.c)
+ *  own_fd_table   an eventfd made here is not closed at its fd for another
+ *                 file, and is for its own; an fd table of cpt's own starts
+ *                 empty and leaves the loader's as it was; dup_fd()'s
+ *                 prototype is checked at build time, against fdtable.h's
+ *                 (cpt_compat_fdtable.c)
+ *  thp_pmd        a 2 MiB MADV_HUGEPAGE region written here is mapped by
+ *                 a huge PMD that cpt's walk finds, whose frame for a small
+ *                 page inside is that page's (untested where no huge page
+ *                 is given: THP disabled or none free; or missed three
+ *                 times, a migration entry in the PMD maybe)
+ *  vma_cut        a 3-page mapping made here cut to its middle page with
+ *                 split_vma() is three VMAs, the middle one that page;
+ *                 the prototypes of split_vma(), anon_vma_fork() and
+ *                 copy_page_range() are checked at build time
+ *                 (cpt_compat_cow.c)
  * The module parameter compat_fail=NAME[,NAME...] forces each check named to
  * fail after it ran, to test the refusal: a forced failure leaves the kernel
  * as the passed check did, so the later checks still run and fail on their
@@ -321,6 +336,7 @@ static const struct cpt_symbol cpt_symbols[] = {
 	CPT_SYM(anon_vma_fork, "anon_vma_fork"),
 	CPT_SYM(copy_page_range, "copy_page_range"),
 	CPT_SYM(flush_tlb_mm_range, "flush_tlb_mm_range"),
+	CPT_SYM(split_vma, "split_vma"),
 	/* the restoring task's fd table, which others may share */
 	CPT_SYM(dup_fd, "dup_fd"),
 	CPT_SYM(close_fd_get_file_locked, "__close_fd_get_file"),
@@ -1170,6 +1186,11 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "udp_cork", cpt_check_udp_cork },
 	/* netlink sockets (issue 14) */
 	{ "netlink_sock", cpt_check_netlink_sock },
+	/* the restoring task's fd table, which others may share (issue 12) */
+	{ "own_fd_table", cpt_check_own_fd_table },
+	/* memory shared copy-on-write: huge pages, VMAs a restart merged (issue 13) */
+	{ "thp_pmd", cpt_check_thp_pmd },
+	{ "vma_cut", cpt_check_vma_cut },
 };
 
 /* Each check's outcome: 0 passed, CPT_COMPAT_UNTESTED, or not run (-1). */

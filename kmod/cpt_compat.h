@@ -10,6 +10,7 @@
 
 #include <linux/idr.h>
 #include <linux/membarrier.h>
+#include <linux/pgtable.h>
 #include <linux/refcount.h>
 #include <linux/socket.h>
 #include <linux/spinlock.h>
@@ -616,5 +617,24 @@ void cpt_compat_own_fds_leave(struct files_struct *shared);
 void cpt_compat_own_fd_out(unsigned int fd);
 bool cpt_compat_close_fd_holding(unsigned int fd, const struct file *file);
 int cpt_check_own_fd_table(void);
+
+/*
+ * cpt_compat_cow.c: memory shared copy-on-write after a fork. The PMD of
+ * mm that maps addr (cpt_compat_pmd(), under its mmap_lock); the frame of
+ * the small page at addr of the anonymous transparent huge page a PMD
+ * maps, or CPT_MM_COW_NO_PAGE (cpt_compat_thp_pfn(), of a value read under
+ * the PMD's lock); a VMA
+ * cut to a range it holds, the rest made VMAs of their own
+ * (cpt_compat_vma_cut(), under mm's mmap_lock held for writing).
+ * Checked: thp_pmd, vma_cut.
+ */
+struct mm_struct;
+struct vm_area_struct;
+pmd_t *cpt_compat_pmd(struct mm_struct *mm, unsigned long addr);
+unsigned long cpt_compat_thp_pfn(pmd_t pmd, unsigned long addr);
+int cpt_compat_vma_cut(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long start,
+		       unsigned long end);
+int cpt_check_thp_pmd(void);
+int cpt_check_vma_cut(void);
 
 #endif /* CPT_COMPAT_H */

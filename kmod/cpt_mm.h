@@ -161,6 +161,8 @@ struct cpt_mm_cow {
 
 int cpt_mm_cow_begin(struct cpt_mm_cow *cow, struct cpt_session *s, struct mm_struct *mm);
 void cpt_mm_cow_end(struct cpt_mm_cow *cow);
+bool cpt_mm_cow_kind(struct vm_area_struct *vma, bool parent);
+bool cpt_mm_cow_alike(struct vm_area_struct *vma, struct vm_area_struct *pvma);
 void cpt_mm_cow_vma(struct cpt_mm_cow *cow, struct vm_area_struct *vma);
 void cpt_mm_cow_compare(struct cpt_mm_cow *cow, unsigned long addr, unsigned int nr);
 void cpt_mm_cow_vma_done(struct cpt_mm_cow *cow, struct cpt_pb_buf *vma_msg);

@@ -15,9 +15,11 @@
 #include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/pkeys.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
+#include "cpt_compat.h"
 #include "cpt_mm.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
@@ -78,10 +80,35 @@ void cpt_mm_cow_end(struct cpt_mm_cow *cow)
 	cow->pfns = NULL;
 }
 
-static bool cpt_mm_cow_private_anon(struct vm_area_struct *vma)
+/*
+ * Private anonymous memory that a fork would copy (VM_MAYWRITE, not
+ * shared), not hugetlb memory; its pages may be small or huge (THP:
+ * copy_page_range() shares a huge PMD whole, as fork() does). The
+ * parent's may be locked, as at fork(), which leaves the child's copy
+ * unlocked; the child's not: a restart shares no locked VMA of a child's,
+ * which mlock() would have made its own. What a checkpoint marks in
+ * parent and what a restart shares again.
+ */
+bool cpt_mm_cow_kind(struct vm_area_struct *vma, bool parent)
 {
-	return vma_is_anonymous(vma) && !(vma->vm_flags & VM_MAYSHARE) &&
-	       !is_vm_hugetlb_page(vma);
+	return vma_is_anonymous(vma) && is_cow_mapping(vma->vm_flags) &&
+	       !is_vm_hugetlb_page(vma) && !(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
+	       (parent || !(vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT)));
+}
+
+/*
+ * Whether a child's VMA and its parent's have the same access (read,
+ * write, execute) and protection key. copy_page_range() copies the
+ * parent's page table entries, write-protected but otherwise as they are,
+ * not rebuilt from the child's vm_page_prot: fork() may, both VMAs being
+ * alike then, but a child that mprotect()ed its copy since (a PROT_NONE
+ * guard, a PROT_READ|PROT_EXEC JIT) would get the parent's access to its
+ * pages. What a checkpoint marks in parent and what a restart shares again.
+ */
+bool cpt_mm_cow_alike(struct vm_area_struct *vma, struct vm_area_struct *pvma)
+{
+	return !((vma->vm_flags ^ pvma->vm_flags) & VM_ACCESS_FLAGS) &&
+	       vma_pkey(vma) == vma_pkey(pvma);
 }
 
 void cpt_mm_cow_vma(struct cpt_mm_cow *cow, struct vm_area_struct *vma)
@@ -90,11 +117,11 @@ void cpt_mm_cow_vma(struct cpt_mm_cow *cow, struct vm_area_struct *vma)
 
 	cow->parent_vma = NULL;
 	cow->run_pages = 0;
-	if (!cow->parent_mm || !vma->anon_vma || !cpt_mm_cow_private_anon(vma))
+	if (!cow->parent_mm || !vma->anon_vma || !cpt_mm_cow_kind(vma, false))
 		return;
 	pvma = vma_lookup(cow->parent_mm, vma->vm_start);
 	if (pvma && pvma->vm_start == vma->vm_start && pvma->vm_end == vma->vm_end &&
-	    pvma->anon_vma && cpt_mm_cow_private_anon(pvma))
+	    pvma->anon_vma && cpt_mm_cow_kind(pvma, true) && cpt_mm_cow_alike(vma, pvma))
 		cow->parent_vma = pvma;
 }
 
@@ -134,26 +161,6 @@ void cpt_mm_cow_vma_done(struct cpt_mm_cow *cow, struct cpt_pb_buf *vma_msg)
 	cow->parent_vma = NULL;
 }
 
-/* The parent's PMD for addr, or NULL; under the parent's mmap_lock. */
-static pmd_t *cpt_mm_cow_parent_pmd(struct mm_struct *mm, unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
-	pud_t pudval;
-
-	if (pgd_none(*pgd) || pgd_bad(*pgd))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	if (p4d_none(*p4d) || p4d_bad(*p4d))
-		return NULL;
-	pud = pud_offset(p4d, addr);
-	pudval = READ_ONCE(*pud);
-	if (pud_none(pudval) || pud_bad(pudval))
-		return NULL;
-	return pmd_offset(pud, addr);
-}
-
 /*
  * Of the nr pages from addr, all in one PMD's span, whose page frames
  * cow->pfns holds (CPT_MM_COW_NO_PAGE where the child maps no page), the
@@ -173,7 +180,7 @@ void cpt_mm_cow_compare(struct cpt_mm_cow *cow, unsigned long addr, unsigned int
 
 	if (!cow->parent_vma)
 		return;
-	pmd = cpt_mm_cow_parent_pmd(mm, addr);
+	pmd = cpt_compat_pmd(mm, addr);
 	if (!pmd)
 		return;
 	bitmap_zero(same, PTRS_PER_PTE);
@@ -183,12 +190,10 @@ void cpt_mm_cow_compare(struct cpt_mm_cow *cow, unsigned long addr, unsigned int
 	if (is_swap_pmd(pmdval) || pmd_trans_huge(pmdval) || pmd_devmap(pmdval)) {
 		ptl = pmd_lock(mm, pmd);
 		pmdval = *pmd;
-		if (pmd_present(pmdval) && pmd_trans_huge(pmdval) && !pmd_devmap(pmdval)) {
-			pfn = pmd_pfn(pmdval) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
-			for (i = 0; i < nr; i++)
-				if (cow->pfns[i] == pfn + i)
-					__set_bit(i, same);
-		}
+		pfn = cpt_compat_thp_pfn(pmdval, addr);
+		for (i = 0; pfn != CPT_MM_COW_NO_PAGE && i < nr; i++)
+			if (cow->pfns[i] == pfn + i)
+				__set_bit(i, same);
 		spin_unlock(ptl);
 		/* A huge page, a migration entry, or split meanwhile: looked at once only. */
 		goto runs;

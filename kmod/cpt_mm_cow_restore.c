@@ -7,18 +7,27 @@
  * in_parent runs, mapped at the same range in both, the child does for
  * that VMA what fork()'s dup_mmap() does: links it to the parent's
  * anon_vma (anon_vma_fork()) and copies the parent's page table entries,
- * write-protecting both (copy_page_range()); then it drops what lies
- * outside the runs, which its image fills as for any VMA.
+ * write-protecting both (copy_page_range(), which shares a transparent
+ * huge page's PMD whole); then it drops what lies outside the runs, which
+ * its image fills as for any VMA (a huge page mapped across the boundary
+ * is split in the child only, as a write after fork() splits it).
+ *
+ * A restart maps VMAs afresh, side by side: the kernel merges adjacent
+ * ones that nothing keeps apart any more (their own anon_vmas, or page
+ * offsets a mremap() left), in the child as in the parent. The VMA that
+ * holds the saved range is cut back to it first, in both (a cut of the
+ * parent's only restores the range its checkpoint found, since the child's
+ * runs were recorded only where both had it).
  *
  * The runs are only the image's word: every page in them is read from the
  * image all the same and compared with the parent's page now mapped, and
  * one that differs is written, copied on write, so the child's memory is
  * its image's whatever the runs say. Anything else (no parked parent, a
- * VMA that merged or differs in the parent, memory the child locked) keeps
- * the child's full copy.
+ * VMA of another kind in the parent, or with other access or protection
+ * key than the child's, memory the child locked, a VMA that cannot be
+ * cut) keeps the child's full copy.
  */
 #include <linux/highmem.h>
-#include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/sched/mm.h>
@@ -26,6 +35,7 @@
 
 #include <asm/tlbflush.h>
 
+#include "cpt_compat.h"
 #include "cpt_image.h"
 #include "cpt_mm.h"
 #include "cpt_pb_fields.h"
@@ -110,19 +120,11 @@ static struct mm_struct *cpt_mm_cow_parked_parent_mm(struct cpt_session *s)
 	return NULL;
 }
 
-/*
- * Private anonymous memory of base pages exactly at [start, end), that a
- * fork would copy (VM_MAYWRITE, not shared). The parent's may be locked,
- * as at fork(), which leaves the child's copy unlocked; the child's not: a
- * locked VMA has its own pages by now (mlock() breaks the sharing).
- */
+/* A VMA that holds [start, end), of a kind a fork shares (cpt_mm_cow_kind()). */
 static bool cpt_mm_cow_shareable(struct vm_area_struct *vma, unsigned long start,
 				 unsigned long end, bool parent)
 {
-	return vma && vma->vm_start == start && vma->vm_end == end && vma_is_anonymous(vma) &&
-	       is_cow_mapping(vma->vm_flags) && !is_vm_hugetlb_page(vma) &&
-	       !(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
-	       (parent || !(vma->vm_flags & (VM_LOCKED | VM_LOCKONFAULT)));
+	return vma && vma->vm_start <= start && end <= vma->vm_end && cpt_mm_cow_kind(vma, parent);
 }
 
 /* Drops the child's copies of [from, to): the image fills it as any VMA. */
@@ -140,9 +142,31 @@ static int cpt_mm_cow_drop(unsigned long from, unsigned long to)
 }
 
 /*
+ * Whether the VMAs the child and its parked parent map at [start, end)
+ * are of a kind a fork shares, alike (cpt_mm_cow_alike()), the child's
+ * still without pages. Under both mmap_locks.
+ */
+static bool cpt_mm_cow_may_share(struct vm_area_struct *vma, struct vm_area_struct *pvma,
+				 unsigned long start, unsigned long end)
+{
+	/* A new VMA has no anon_vma until a page is written into it. */
+	if (!cpt_mm_cow_shareable(vma, start, end, false) || vma->anon_vma ||
+	    !cpt_mm_cow_shareable(pvma, start, end, true) || !pvma->anon_vma)
+		return false;
+	if (cpt_mm_cow_alike(vma, pvma))
+		return true;
+	/* No checkpoint records such runs: the image's own pages fill it. */
+	cpt_note("image: pid %d: %#lx-%#lx %s: its own pages fill it\n", task_pid_nr(current),
+		 start, end, "said to be its parent's, whose access differs");
+	return false;
+}
+
+/*
  * After the current task mapped its VMAs, before their pages are read:
  * [start, end)'s pages from the parent, shared copy-on-write, those of
  * the runs only. Past the restart's point of no return: a failure kills.
+ * Where the VMAs cannot be cut to the range (split_vma(): max_map_count,
+ * no memory), nothing is shared and the image fills the child's VMA.
  */
 int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned long start,
 		     unsigned long end)
@@ -150,7 +174,7 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	struct mm_struct *mm = current->mm, *pmm;
 	struct vm_area_struct *vma, *pvma;
 	unsigned long from = start;
-	int ret = 0;
+	int ret = 0, cut;
 	u32 i;
 
 	if (!cr->nr)
@@ -158,6 +182,10 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	pmm = cpt_mm_cow_parked_parent_mm(s);
 	if (!pmm)
 		return 0;
+	if (pmm == mm) {	/* CLONE_VM: nothing to share, and no lock to take twice */
+		mmput(pmm);
+		return 0;
+	}
 	/* fork()'s order: the parent's mmap_lock, then the child's. */
 	if (mmap_write_lock_killable(pmm)) {
 		mmput(pmm);
@@ -166,15 +194,20 @@ int cpt_mm_cow_share(struct cpt_session *s, struct cpt_mm_cow_runs *cr, unsigned
 	mmap_write_lock_nested(mm, SINGLE_DEPTH_NESTING);
 	vma = vma_lookup(mm, start);
 	pvma = vma_lookup(pmm, start);
-	/* A new VMA has no anon_vma until a page is written into it. */
-	if (pmm != mm && cpt_mm_cow_shareable(vma, start, end, false) && !vma->anon_vma &&
-	    cpt_mm_cow_shareable(pvma, start, end, true) && pvma->anon_vma) {
-		ret = cpt_sym.anon_vma_fork(vma, pvma);
-		if (!ret)
-			ret = cpt_sym.copy_page_range(vma, pvma);
-		/* As dup_mmap() does: the parent's entries lost their write access. */
-		cpt_sym.flush_tlb_mm_range(pmm, 0UL, TLB_FLUSH_ALL, 0UL, true);
-		cr->shared = !ret;
+	if (cpt_mm_cow_may_share(vma, pvma, start, end)) {
+		cut = cpt_compat_vma_cut(mm, vma, start, end) ?:
+		      cpt_compat_vma_cut(pmm, pvma, start, end);
+		if (cut) {
+			cpt_note("pid %d: cannot cut %#lx-%#lx: %d; its image fills it\n",
+				 task_pid_nr(current), start, end, cut);
+		} else {
+			ret = cpt_sym.anon_vma_fork(vma, pvma);
+			if (!ret)
+				ret = cpt_sym.copy_page_range(vma, pvma);
+			/* As dup_mmap() does: the parent's entries lost their write access. */
+			cpt_sym.flush_tlb_mm_range(pmm, 0UL, TLB_FLUSH_ALL, 0UL, true);
+			cr->shared = !ret;
+		}
 	}
 	mmap_write_unlock(mm);
 	mmap_write_unlock(pmm);

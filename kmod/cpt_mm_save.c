@@ -334,6 +334,7 @@ static int cpt_mm_scan_pmd(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 {
 	DECLARE_BITMAP(held, PTRS_PER_PTE);
 	unsigned int nr = (end - addr) >> PAGE_SHIFT;
+	unsigned long pfn;
 	unsigned int i, j;
 	pte_t *start_pte;
 	spinlock_t *ptl;	/* the PMD's or the page table's */
@@ -352,10 +353,10 @@ static int cpt_mm_scan_pmd(struct cpt_mm_save *sv, struct vm_area_struct *vma,
 			spin_unlock(ptl);
 			if (ret <= 0)
 				return ret;
-			if (sv->cow.parent_vma && pmd_present(pmdval)) {
+			pfn = cpt_compat_thp_pfn(pmdval, addr);
+			if (sv->cow.parent_vma && pfn != CPT_MM_COW_NO_PAGE) {
 				for (i = 0; i < nr; i++)
-					sv->cow.pfns[i] = pmd_pfn(pmdval) +
-						((addr & ~PMD_MASK) >> PAGE_SHIFT) + i;
+					sv->cow.pfns[i] = pfn + i;
 				cpt_mm_cow_compare(&sv->cow, addr, nr);
 			}
 			return cpt_mm_add_run(sv, addr, nr);

@@ -182,6 +182,9 @@ struct cpt_kernel_symbols {
 	int (*copy_page_range)(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma);
 	void (*flush_tlb_mm_range)(struct mm_struct *mm, unsigned long start, unsigned long end,
 				   unsigned int stride_shift, bool freed_tables);
+	/* and a VMA a restart merged with its neighbour, cut to its saved range */
+	int (*split_vma)(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr,
+			 int new_below);
 	/*
 	 * the restoring task's fd table, which others may share
 	 * (cpt_compat_fdtable.c): a table of cpt's own, made as

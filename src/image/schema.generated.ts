@@ -1089,8 +1089,10 @@ export interface Vma {
    */
   hugePageSize: bigint;
   /**
-   * Private anonymous memory (ANON, HEAP, STACK, of base pages) that the
-   * parent process maps too, at the same range: the pages that, at
+   * Private anonymous memory (ANON, HEAP, STACK; small pages or transparent
+   * huge pages, not hugetlb memory; not locked) that the
+   * parent process maps too, at the same range, with the same access and
+   * protection key: the pages that, at
    * checkpoint, were the very pages the parent maps at the same addresses,
    * shared copy-on-write since a fork and written by neither since. Their
    * content is in the CPT_REC_PAGES records all the same (a restart that

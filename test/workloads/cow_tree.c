@@ -40,7 +40,6 @@
 #define OWN_PAGES 32
 #define GRANDCHILD NR_CHILDREN /* its owner number */
 #define AFTER_PAGE 1000
-#define HUGE_SIZE (2UL << 20)
 #define TIMEOUT_MS 30000
 
 /* The children exit with these bits set for what failed. */
@@ -54,36 +53,9 @@
 #define ROOT_OWNER 0xff
 #define ROOT_AFTER 0xfe /* the root's words written after the restart */
 
+#include "cow_pages.h"
+
 static const char *dir;
-static long page;
-static char *regions[NR_REGIONS];
-
-static uint64_t word(unsigned int owner, unsigned int region, unsigned long pg,
-		     unsigned long i)
-{
-	return ((uint64_t)owner << 56) ^ ((uint64_t)region << 48) ^
-	       ((uint64_t)pg << 20) ^ i ^ 0x5a5a00005a5aULL;
-}
-
-static void fill(unsigned int owner, unsigned int region, unsigned long pg)
-{
-	uint64_t *p = (uint64_t *)(regions[region] + pg * page);
-	unsigned long i;
-
-	for (i = 0; i < page / sizeof(*p); i++)
-		p[i] = word(owner, region, pg, i);
-}
-
-static int holds(unsigned int owner, unsigned int region, unsigned long pg)
-{
-	const uint64_t *p = (const uint64_t *)(regions[region] + pg * page);
-	unsigned long i;
-
-	for (i = 0; i < page / sizeof(*p); i++)
-		if (p[i] != word(owner, region, pg, i))
-			return 0;
-	return 1;
-}
 
 static void write_own(unsigned int owner)
 {
@@ -254,23 +226,15 @@ static int child(unsigned int k)
 	return bad;
 }
 
-/* A region aligned to huge pages, so that the kernel may give it some. */
+/* A region aligned to huge pages, with advice. */
 static char *map_region(int advice)
 {
 	size_t len = NR_PAGES * page;
-	char *p, *aligned;
+	char *aligned = map_huge_aligned(len);
 
-	p = mmap(NULL, len + HUGE_SIZE, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	aligned =
-		(char *)(((unsigned long)p + HUGE_SIZE - 1) & ~(HUGE_SIZE - 1));
-	if (aligned > p)
-		munmap(p, aligned - p);
-	munmap(aligned + len, p + len + HUGE_SIZE - (aligned + len));
 	/* Advice other than huge pages' is not essential: the test is about sharing. */
-	madvise(aligned, len, advice);
+	if (aligned)
+		madvise(aligned, len, advice);
 	return aligned;
 }
 
