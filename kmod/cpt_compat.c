@@ -123,11 +123,6 @@
  *                 copy of struct netlink_sock's head as getsockname() and
  *                 setsockopt() made it, and as dumping once an RTM_GETLINK
  *                 dump is asked for and not read (cpt_compat_netlink.c)
- *  own_fd_table   an eventfd made here is not closed at its fd for another
- *                 file, and is for its own; an fd table of cpt's own starts
- *                 empty and leaves the loader's as it was; dup_fd()'s
- *                 prototype is checked at build time, against fdtable.h's
- *                 (cpt_compat_fdtable.c)
  *  thp_pmd        a 2 MiB MADV_HUGEPAGE region written here is mapped by
  *                 a huge PMD that cpt's walk finds, whose frame for a small
  *                 page inside is that page's (untested where no huge page
@@ -1186,8 +1181,6 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	{ "udp_cork", cpt_check_udp_cork },
 	/* netlink sockets (issue 14) */
 	{ "netlink_sock", cpt_check_netlink_sock },
-	/* the restoring task's fd table, which others may share (issue 12) */
-	{ "own_fd_table", cpt_check_own_fd_table },
 	/* memory shared copy-on-write: huge pages, VMAs a restart merged (issue 13) */
 	{ "thp_pmd", cpt_check_thp_pmd },
 	{ "vma_cut", cpt_check_vma_cut },

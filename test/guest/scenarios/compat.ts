@@ -65,8 +65,6 @@ export const COMPAT_CHECKS = [
   'udp_cork',
   // netlink sockets (issue 14)
   'netlink_sock',
-  // the restoring task's fd table, which others may share (issue 12)
-  'own_fd_table',
   // memory shared copy-on-write: huge pages, VMAs a restart merged (issue 13)
   'thp_pmd',
   'vma_cut',
