@@ -430,6 +430,8 @@ int cpt_compat_tcp_send_fin(struct socket *sock);
 int cpt_compat_tcp_fin_acked(struct sock *sk);
 /* A restored connection in repair mode out of it, with its SO_REUSEADDR; 0 if not in it. */
 int cpt_compat_tcp_resume(struct sock *sk);
+/* Whether a connection is in repair mode, its state, shutdown and error (sk_err), now. */
+void cpt_compat_tcp_now(struct sock *sk, bool *repair, u32 *state, u32 *shutdown, int *err);
 /* A send on sk would be a fast open connect()'s, with data in its SYN. Not checked at load. */
 bool cpt_compat_tcp_defer_connect(struct sock *sk);
 int cpt_check_tcp_repair(void);

@@ -434,6 +434,16 @@ int cpt_compat_tcp_resume(struct sock *sk)
 	return ret;
 }
 
+void cpt_compat_tcp_now(struct sock *sk, bool *repair, u32 *state, u32 *shutdown, int *err)
+{
+	lock_sock(sk);
+	*repair = tcp_sk(sk)->repair;
+	*state = sk->sk_state;
+	*shutdown = sk->sk_shutdown;
+	*err = sk->sk_err;
+	release_sock(sk);
+}
+
 int cpt_check_tcp_repair(void)
 {
 	struct tcp_repair_window win = {

@@ -687,6 +687,9 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		ret = cpt_lock_decode_posix(rf, data, len);
 	if (!ret)
 		ret = cpt_fown_check(s, rf);
+	/* Before any is made: a restored connection takes no segment till the final step. */
+	if (!ret)
+		ret = cpt_inet_hold_made(reg, rf);
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		cpt_flags_defer(&rf->files[i]);
 		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?:

@@ -52,6 +52,7 @@ struct cpt_tcp_hold {
 	u64 id;
 	kuid_t owner;
 	u16 family;
+	bool restart;		/* a restart's, until its final step: not the user's to keep */
 };
 
 /* A namespace's part: how many holds it has, and whether its hooks are in. */
@@ -154,7 +155,7 @@ static void cpt_tcp_hold_remove(struct net *net, struct cpt_tcp_hold *h)
 	hn->hooked = false;
 }
 
-/* The holds of owner (all users' when owner is INVALID_UID) in the table. Locked. */
+/* The holds owner keeps in the table (a restart's are its own). Locked. */
 static unsigned int cpt_tcp_holds_of(kuid_t owner)
 {
 	struct cpt_tcp_hold *h;
@@ -162,7 +163,7 @@ static unsigned int cpt_tcp_holds_of(kuid_t owner)
 	int bkt;
 
 	hash_for_each(cpt_holds, bkt, h, node)
-		nr += uid_eq(h->owner, owner);
+		nr += uid_eq(h->owner, owner) && !h->restart;
 	return nr;
 }
 
@@ -175,7 +176,7 @@ static bool cpt_tcp_hold_may(struct net *net, const char *what)
 }
 
 int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16 *families,
-		     u64 *ids, unsigned int nr)
+		     u64 *ids, unsigned int nr, bool restart)
 {
 	struct cpt_tcp_hold_net *hn = cpt_tcp_hold_net(net);
 	kuid_t owner = current_euid();
@@ -206,7 +207,8 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 			fresh++;
 	}
 	mine = cpt_tcp_holds_of(owner);
-	if (mine + fresh > CPT_TCP_HOLDS_PER_USER || cpt_holds_nr + fresh > CPT_TCP_HOLDS_MAX) {
+	if ((!restart && mine + fresh > CPT_TCP_HOLDS_PER_USER) ||
+	    cpt_holds_nr + fresh > CPT_TCP_HOLDS_MAX) {
 		cpt_note("cannot hold %u more TCP connections (%s): %u %s %u, %u of %u in all\n",
 			 fresh, "cptctl release drops holds", mine, "held by the user of at most",
 			 CPT_TCP_HOLDS_PER_USER, cpt_holds_nr, CPT_TCP_HOLDS_MAX);
@@ -232,6 +234,7 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 		h->ends = ends[i];
 		h->family = families[i];
 		h->owner = owner;
+		h->restart = restart;
 		h->id = cpt_holds_next_id++;
 		ids[i] = h->id;
 		hash_add_rcu(cpt_holds, &h->node, cpt_tcp_hold_hash(net, &h->ends));
@@ -262,13 +265,13 @@ void cpt_tcp_hold_cancel(struct net *net, u64 id)
 	mutex_unlock(&cpt_holds_lock);
 }
 
-void cpt_tcp_hold_drop(struct net *net, const struct cpt_tcp_ends *ends)
+void cpt_tcp_hold_drop(struct net *net, const struct cpt_tcp_ends *ends, u64 id)
 {
 	struct cpt_tcp_hold *h;
 
 	mutex_lock(&cpt_holds_lock);
 	h = cpt_tcp_hold_find(net, ends);
-	if (h)
+	if (h && (!id || h->id == id))
 		cpt_tcp_hold_remove(net, h);
 	mutex_unlock(&cpt_holds_lock);
 }
