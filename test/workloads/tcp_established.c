@@ -18,6 +18,12 @@
  * this process and whose client end by its child, the tree to checkpoint
  * (its pid in DIR/pid): its peer is outside that tree. After DIR/go the two
  * exchange a byte each way ("kept").
+ *
+ * tcp_established keepalive DIR: a v4 connection, nothing in flight, its
+ * client end in this process with a keepalive of one probe after 1 s idle,
+ * 1 s apart (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT), its server end in
+ * its child; the server's port in DIR/port. After DIR/go the two exchange
+ * a byte each way ("kept").
  */
 #include <errno.h>
 #include <limits.h>
@@ -390,10 +396,61 @@ static int outside(const char *dir)
 	return check_exit_status();
 }
 
+static int keepalive(const char *dir)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	char path[PATH_MAX], c = 0;
+	int l, client, server, status, ok;
+	pid_t child;
+	FILE *f;
+
+	connected(AF_INET, &l, &client, &server);
+	if (setsockopt(client, SOL_SOCKET, SO_KEEPALIVE, &(int){ 1 },
+		       sizeof(int)) ||
+	    setsockopt(client, SOL_TCP, TCP_KEEPIDLE, &(int){ 1 },
+		       sizeof(int)) ||
+	    setsockopt(client, SOL_TCP, TCP_KEEPINTVL, &(int){ 1 },
+		       sizeof(int)) ||
+	    setsockopt(client, SOL_TCP, TCP_KEEPCNT, &(int){ 1 },
+		       sizeof(int)) ||
+	    getsockname(server, (struct sockaddr *)&ss, &len))
+		die("keepalive");
+	snprintf(path, sizeof(path), "%s/port", dir);
+	f = fopen(path, "w");
+	if (!f ||
+	    fprintf(f, "%u\n", ntohs(((struct sockaddr_in *)&ss)->sin_port)) <
+		    0 ||
+	    fclose(f))
+		die(path);
+	close(l);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		close(client);
+		wait_for(go);
+		ok = fd_readable(server, 5000) && read(server, &c, 1) == 1 &&
+		     c == 'c' && write(server, "s", 1) == 1;
+		return !ok;
+	}
+	close(server);
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	ok = write(client, "c", 1) == 1 && fd_readable(client, 5000) &&
+	     read(client, &c, 1) == 1 && c == 's';
+	ok = ok && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	     !WEXITSTATUS(status);
+	check("kept", ok, "the connection exchanges a byte each way");
+	return check_exit_status();
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: tcp_established pairs|outside DIR\n");
+		fprintf(stderr,
+			"usage: tcp_established pairs|outside|keepalive DIR\n");
 		return 2;
 	}
 	snprintf(go, sizeof(go), "%s/go", argv[2]);
@@ -401,6 +458,8 @@ int main(int argc, char **argv)
 		return pairs();
 	if (!strcmp(argv[1], "outside"))
 		return outside(argv[2]);
+	if (!strcmp(argv[1], "keepalive"))
+		return keepalive(argv[2]);
 	fprintf(stderr, "tcp_established: unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -38,3 +38,95 @@ scenario_tcp_established_outside() {
 	wait_for_line "$out" "RESULT kept"
 	sed -n "s/^RESULT kept/RESULT tcp-established-outside.kept/p" "$out"
 }
+
+# restart_paused DIR: DIR/tree.img restarted by cptctl in the background
+# (its pid in $rpid, its output in DIR/restart.out and .err), stopped as
+# soon as the restored root ($pid) exists: before its final step, which
+# waits for cptctl's FINALIZE, the restored tree's connections are made
+# again in repair mode and held (kmod/cpt_file_inet_tcp.c). Watched without
+# a pause (the build takes a moment).
+restart_paused() {
+	"$cptctl" restart "$1/tree.img" >"$1/restart.out" 2>"$1/restart.err" </dev/null &
+	rpid=$!
+	until [ -d "/proc/$pid" ] || ! kill -0 "$rpid" 2>/dev/null; do :; done
+	kill -STOP "$rpid"
+}
+
+# The tree's own connections (tcp_established pairs: two, v4 and v6, both
+# ends in the tree, data unread and unsent both ways) checkpointed --kill,
+# then restarted and paused before the final step while a stranger sends
+# each end, made again and filled, a segment TCP would take: to the v4
+# ends a reset at exactly their rcv_nxt, to the v6 ends 4 bytes at their
+# rcv_nxt (tcp-inject.py). The holds drop them all: every end is still
+# ESTABLISHED, the restart succeeds, and each stream arrives byte for
+# byte, nothing more, no reset.
+scenario_tcp_restart_held() {
+	hc=tcp-restart-held hd=$scratch/held
+	mkdir -p "$hd"
+	if ! start_workload held "$workloads/tcp_established" pairs "$hd"; then
+		result "$hc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$pid" -o "$hd/tree.img" --kill
+	status=$?
+	pass_if "$hc.checkpoint" "checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || return
+	wait_for_pid_gone "$pid"
+	cptctl_in "$hd/tree.json" "$hd/json.err" inspect --json "$hd/tree.img"
+	restart_paused "$hd"
+	python3 "$repo/test/guest/tcp-inject.py" "$hd/tree.json" >"$hd/inject.out" 2>&1
+	kill -CONT "$rpid"
+	touch "$hd/go"
+	wait "$rpid"
+	status=$?
+	pass_if "$hc.dropped" "segments sent while the restart was paused: $(tr '\n' ' ' <"$hd/inject.out")" \
+		grep -q '^established 4 of 4$' "$hd/inject.out"
+	pass_if "$hc.exit-status" "restart exited $status: $(tr '\n' ' ' <"$hd/restart.err")" [ "$status" -eq 0 ]
+	sed -n "s/^RESULT /RESULT $hc./p" "$out"
+	cptctl_in "$hd/holds" "$hd/holds" release --list
+	pass_if "$hc.hold-dropped" "holds after the restart: $(tr '\n' ' ' <"$hd/holds")" grep -q '^no TCP holds' "$hd/holds"
+}
+
+# established_to PORT: a connection to PORT (decimal) is ESTABLISHED in /proc/net/tcp.
+established_to() {
+	awk -v p="$(printf ':%04X' "$1")" '$3 ~ p "$" && $4 == "01" { found = 1 } END { exit !found }' /proc/net/tcp
+}
+
+# A connection whose keepalive (one probe after 1 s idle) goes unanswered
+# while the restart holds it, paused before its final step: the client end
+# times out and closes (tcp_keepalive_timer()). The final step refuses the
+# restart, naming the fd and pid, the state it was made in and the one it
+# is in, instead of resuming a tree whose program would find it reset;
+# nothing is left (no hold, no process).
+scenario_tcp_restart_refused() {
+	hc=tcp-restart-refused hd=$scratch/refused
+	mkdir -p "$hd"
+	if ! start_workload refused "$workloads/tcp_established" keepalive "$hd"; then
+		result "$hc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	read -r port <"$hd/port"
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$pid" -o "$hd/tree.img" --kill
+	status=$?
+	pass_if "$hc.checkpoint" "checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] || return
+	wait_for_pid_gone "$pid"
+	restart_paused "$hd"
+	wait_until established_to "$port"
+	made=$?
+	wait_until eval '! established_to "$port"'
+	closed=$?
+	kill -CONT "$rpid"
+	touch "$hd/go"
+	wait "$rpid"
+	status=$?
+	pass_if "$hc.timed-out" "client end made again: $made, closed while paused: $closed" \
+		eval '[ "$made" -eq 0 ] && [ "$closed" -eq 0 ]'
+	pass_if "$hc.refused" "restart exited $status: $(tr '\n' ' ' <"$hd/restart.err")" \
+		eval '[ "$status" -ne 0 ] && grep -q "fd [0-9]* of pid [0-9]*: TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:$port: made again ESTABLISHED, it is CLOSE .*reset or timed out meanwhile; the restart is refused" "$hd/restart.err"'
+	wait_for_pid_gone "$pid"
+	gone=$?
+	cptctl_in "$hd/holds" "$hd/holds" release --list
+	pass_if "$hc.nothing-left" "restored root gone: $gone; holds: $(tr '\n' ' ' <"$hd/holds")" \
+		eval '[ "$gone" -eq 0 ] && grep -q "^no TCP holds" "$hd/holds"'
+}
