@@ -39,6 +39,21 @@ scenario_tcp_established_outside() {
 	sed -n "s/^RESULT kept/RESULT tcp-established-outside.kept/p" "$out"
 }
 
+# killed_workload MODE: tcp_established MODE $hd (its output in $out, its
+# pid in $pid) checkpointed --kill into $hd/tree.img (check $hc.checkpoint)
+# and gone; 1 when either failed.
+killed_workload() {
+	mkdir -p "$hd"
+	if ! start_workload "$1" "$workloads/tcp_established" "$1" "$hd"; then
+		result "$hc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+		return 1
+	fi
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$pid" -o "$hd/tree.img" --kill
+	status=$?
+	pass_if "$hc.checkpoint" "checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
+	[ "$status" -eq 0 ] && wait_for_pid_gone "$pid"
+}
+
 # restart_paused DIR: DIR/tree.img restarted by cptctl in the background
 # (its pid in $rpid, its output in DIR/restart.out and .err), stopped as
 # soon as the restored root ($pid) exists: before its final step, which
@@ -62,16 +77,7 @@ restart_paused() {
 # byte, nothing more, no reset.
 scenario_tcp_restart_held() {
 	hc=tcp-restart-held hd=$scratch/held
-	mkdir -p "$hd"
-	if ! start_workload held "$workloads/tcp_established" pairs "$hd"; then
-		result "$hc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
-	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$pid" -o "$hd/tree.img" --kill
-	status=$?
-	pass_if "$hc.checkpoint" "checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
-	[ "$status" -eq 0 ] || return
-	wait_for_pid_gone "$pid"
+	killed_workload pairs || return
 	cptctl_in "$hd/tree.json" "$hd/json.err" inspect --json "$hd/tree.img"
 	restart_paused "$hd"
 	python3 "$repo/test/guest/tcp-inject.py" "$hd/tree.json" >"$hd/inject.out" 2>&1
@@ -100,17 +106,8 @@ established_to() {
 # nothing is left (no hold, no process).
 scenario_tcp_restart_refused() {
 	hc=tcp-restart-refused hd=$scratch/refused
-	mkdir -p "$hd"
-	if ! start_workload refused "$workloads/tcp_established" keepalive "$hd"; then
-		result "$hc.checkpoint" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
-		return
-	fi
+	killed_workload keepalive || return
 	read -r port <"$hd/port"
-	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$pid" -o "$hd/tree.img" --kill
-	status=$?
-	pass_if "$hc.checkpoint" "checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/checkpoint.err")" [ "$status" -eq 0 ]
-	[ "$status" -eq 0 ] || return
-	wait_for_pid_gone "$pid"
 	restart_paused "$hd"
 	wait_until established_to "$port"
 	made=$?
