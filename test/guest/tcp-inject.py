@@ -100,7 +100,7 @@ def main():
     deadline = time.monotonic() + 60
     while not made(ends):
         if time.monotonic() > deadline:
-            print("not all made again within 60 s: %s" % table())
+            print("not every end made again with its queues as saved within 60 s (or data moved since): %s" % table())
             sys.exit(1)
         time.sleep(0.1)
     for e in ends:
