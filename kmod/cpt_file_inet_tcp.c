@@ -123,6 +123,7 @@ struct cpt_tcp_made {
 	struct net *net;		/* a reference */
 	struct file *file;		/* a reference, once connected */
 	u64 hold;			/* this restart's hold, or 0 (one held it before) */
+	bool taken;			/* a checkpoint's hold, the restart's till it ends */
 	u32 state, shutdown;		/* as saved */
 	u32 fd, pid;
 };
@@ -132,9 +133,10 @@ struct cpt_tcp_made {
  * made again through repair mode held, in one batch, then synchronize_net()
  * so that no segment past the hook already meets one. A connection held
  * already (by a checkpoint --kill --tcp-established: its peer outside the
- * tree) keeps that hold. Without CAP_NET_ADMIN nothing is held: repair mode
- * refuses the first one, by name. The holds are the restart's: bounded in
- * total, not per user, and gone by its end.
+ * tree) keeps that hold, the restart's until it ends. Without CAP_NET_ADMIN
+ * nothing is held: repair mode refuses the first one, by name. A connection
+ * of the namespace on the same ends (the original, still running) refuses
+ * the restart before anything is held: a hold would blackhole it.
  */
 int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *rf)
 {
@@ -150,7 +152,7 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 
 	for (i = 0; i < rf->nr_files; i++)
 		nr += rf->files[i].ops == &cpt_file_inet_ops && rf->files[i].inet.tcp.present;
-	if (!nr || !ns_capable(net->user_ns, CAP_NET_ADMIN))
+	if (!nr || !ns_capable_noaudit(net->user_ns, CAP_NET_ADMIN))
 		return 0;
 	made = kvcalloc(nr, sizeof(*made), GFP_KERNEL_ACCOUNT);
 	ends = kvcalloc(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
@@ -186,11 +188,20 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 		in->tcp.made = made[nr];
 		ends[nr] = made[nr]->ends;
 		families[nr++] = in->family;
+		if (cpt_compat_tcp_in_use(net, &ends[nr - 1].local, ends[nr - 1].local_port,
+					  &ends[nr - 1].peer, ends[nr - 1].peer_port)) {
+			cpt_note("fd %u of pid %u: TCP connection %pISpc -> %pISpc: %s\n",
+				 rf->files[i].fd, reg->session->cur->pid, &in->local, &in->peer,
+				 "a connection with these ends already exists; the restart is refused");
+			ret = -EADDRINUSE;
+		}
 	}
 	if (!ret)
 		ret = cpt_tcp_hold_add(net, ends, families, ids, nr, true);
-	for (i = 0; !ret && i < nr; i++)
+	for (i = 0; !ret && i < nr; i++) {
 		made[i]->hold = ids[i];
+		made[i]->taken = !ids[i];
+	}
 	if (!ret)
 		synchronize_net();
 	kvfree(made);
@@ -218,6 +229,17 @@ int cpt_tcp_made_connected(struct cpt_inet_restore *ir)
 	return 0;
 }
 
+static void cpt_tcp_made_changed(const struct cpt_tcp_made *made, bool repair, u32 state,
+				 u32 shutdown, int err)
+{
+	cpt_note("fd %u of pid %u: %s %pISpc -> %pISpc: %s %s, %s %s%s (%s %#x/%#x, %s %d) %s\n",
+		 made->fd, made->pid, "TCP connection", &made->local, &made->peer, "made again",
+		 cpt_tcp_state_name(made->state), "it is", cpt_tcp_state_name(state),
+		 repair ? "" : " out of repair mode", "shutdown was/is", made->shutdown, shutdown,
+		 "error", -err,
+		 "before the restart's end: reset, timed out or an ICMP error meanwhile; the restart is refused");
+}
+
 /*
  * Each connection made again through repair mode is still as it was made,
  * in repair mode, in its saved state: a reset or a timeout while it was
@@ -237,21 +259,16 @@ static int cpt_tcp_made_intact(struct cpt_file_registry *reg)
 		if (!made->file || !cpt_inet_sk(made->file))
 			continue;
 		cpt_compat_tcp_now(cpt_inet_sk(made->file), &repair, &state, &shutdown, &err);
-		if (repair && state == made->state && shutdown == made->shutdown)
+		if (repair && state == made->state && shutdown == made->shutdown && !err)
 			continue;
-		cpt_note("fd %u of pid %u: %s %pISpc -> %pISpc: %s %s, %s %s%s (%s %d) %s\n",
-			 made->fd, made->pid, "TCP connection", &made->local, &made->peer,
-			 "made again", cpt_tcp_state_name(made->state), "it is",
-			 cpt_tcp_state_name(state),
-			 repair ? "" : " out of repair mode", "error", -err,
-			 "before the restart's end: reset or timed out meanwhile; the restart is refused");
+		cpt_tcp_made_changed(made, repair, state, shutdown, err);
 		return -ECONNABORTED;
 	}
 	return 0;
 }
 
-/* A failed restart's holds go; a checkpoint's it kept stay (a hold id of 0). */
-void cpt_inet_made_release(struct cpt_file_registry *reg)
+/* A failed restart's holds go; a checkpoint's it took over is the checkpoint's again. */
+void cpt_inet_made_unhold(struct cpt_file_registry *reg)
 {
 	struct cpt_tcp_made *made;
 	unsigned long index;
@@ -259,6 +276,20 @@ void cpt_inet_made_release(struct cpt_file_registry *reg)
 	xa_for_each(&reg->tcp_made, index, made) {
 		if (made->hold)
 			cpt_tcp_hold_drop(made->net, &made->ends, made->hold);
+		else if (made->taken)
+			cpt_tcp_hold_give_back(made->net, &made->ends);
+		made->hold = 0;
+		made->taken = false;
+	}
+}
+
+void cpt_inet_made_release(struct cpt_file_registry *reg)
+{
+	struct cpt_tcp_made *made;
+	unsigned long index;
+
+	cpt_inet_made_unhold(reg);
+	xa_for_each(&reg->tcp_made, index, made) {
 		if (made->file)
 			fput(made->file);
 		put_net(made->net);
@@ -647,6 +678,36 @@ static int cpt_tcp_repair_fins(struct cpt_inet_restore *ir, struct socket *sock)
 	return 0;
 }
 
+/*
+ * Its queues filled: its sequence numbers as the image has them, a FIN in
+ * (out) past the data received (written), the one of FIN_WAIT2 acknowledged.
+ * Another than its restart releasing its hold would let its peer's data or
+ * acknowledgments in meanwhile, which the program would take twice or lose.
+ */
+static int cpt_tcp_repair_seqs(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	const struct cpt_rfile_tcp *tcp = &in->tcp;
+	u32 fin_in = !!((1 << in->state) & CPT_TCPF_FIN_IN);
+	u32 fin_out = !!((1 << in->state) & CPT_TCPF_FIN_OUT);
+	u32 fin_acked = in->state == TCP_FIN_WAIT2;
+	u32 rcv_nxt, snd_una, write_seq;
+
+	cpt_compat_tcp_seqs(ir->sk, &rcv_nxt, &snd_una, &write_seq);
+	if (rcv_nxt == tcp->recv_seq + (u32)tcp->recv_len + fin_in &&
+	    snd_una == tcp->send_seq + fin_acked &&
+	    write_seq == tcp->send_seq + (u32)tcp->send_len + fin_out)
+		return 0;
+	cpt_note("fd %u: TCP connection %pISpc -> %pISpc: %s %u, %u, %u, %s %u, %u, %u%s\n",
+		 ir->rfile->fd, &in->local, &in->peer,
+		 "made again with rcv_nxt, snd_una, write_seq",
+		 rcv_nxt, snd_una, write_seq, "not", tcp->recv_seq + (u32)tcp->recv_len + fin_in,
+		 tcp->send_seq + fin_acked,
+		 tcp->send_seq + (u32)tcp->send_len + fin_out,
+		 ": segments reached it meanwhile; the restart is refused");
+	return -EIO;
+}
+
 /* After connect(), which repair mode makes ESTABLISHED at once. */
 int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 {
@@ -684,7 +745,7 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
 	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written");
 	cpt_compat_tcp_put_buffers(ir->sk, &bufs);
-	ret = ret ?: cpt_tcp_repair_fins(ir, sock);
+	ret = ret ?: cpt_tcp_repair_fins(ir, sock) ?: cpt_tcp_repair_seqs(ir);
 	if (ret)
 		return ret;
 	/* After the queues and FINs: the kernel checks the windows against rcv_nxt. */

@@ -541,6 +541,7 @@ int cpt_inet_may_end_connections(struct cpt_session *s);
  */
 int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *rf);
 int cpt_inet_resume_connections(struct cpt_session *s);
+void cpt_inet_made_unhold(struct cpt_file_registry *reg);
 void cpt_inet_made_release(struct cpt_file_registry *reg);
 /* cpt_unix_pair.c: a restart's final step: refused if a pair lacks an end. */
 int cpt_unix_pairs_complete(struct cpt_session *s);

@@ -696,6 +696,9 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		      cpt_flags_opened(&rf->files[i]) ?:
 		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();
 	}
+	/* A failed restart blackholes nothing until its session ends. */
+	if (ret)
+		cpt_inet_made_unhold(reg);
 	/* Then what needs the others: a queued message carrying some of them. */
 	for (i = 0; !ret && i < rf->nr_files; i++)
 		if (rf->files[i].ops->files_made)
