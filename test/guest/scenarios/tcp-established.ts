@@ -39,6 +39,8 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
       'tcp-established-outside.leave-running': 'a process whose connection’s peer is outside its tree is checkpointed, left running',
       'tcp-established-outside.refused': 'checkpoint --kill refuses it, naming the connection and its peer outside the tree',
       'tcp-established-outside.alive': 'the process refused runs on',
+      'tcp-established-outside.collision':
+        'a restart --pidns of the image left running, in the same network namespace, is refused before it holds anything, naming the fd, the pid and the connection whose ends the original’s still has',
       'tcp-established-outside.kept': 'its connection still exchanges data both ways',
     },
   },
@@ -88,7 +90,7 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
       'tcp-restart-refused.checkpoint':
         'a tree holding both ends of a connection whose client end has a keepalive of one probe after 1 s idle is checkpointed --kill',
       'tcp-restart-refused.timed-out':
-        'restarted and paused before its final step, the client end made again times out and closes, its keepalive unanswered (held)',
+        'restarted and paused before its final step, the client end made again times out (its reset counted in OutRsts) and closes, its keepalive unanswered (held)',
       'tcp-restart-refused.refused':
         'the final step refuses the restart, naming the fd, the pid, the connection, the state it was made in (ESTABLISHED) and the one it is in (CLOSE)',
       'tcp-restart-refused.nothing-left': 'the refused restart leaves no process and no hold',
