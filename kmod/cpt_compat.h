@@ -22,6 +22,8 @@
 struct pt_regs;
 struct super_block;
 struct ipc_namespace;
+struct in6_addr;
+struct net;
 struct mm_struct;
 struct task_struct;
 struct cpt_timer_state;
@@ -431,6 +433,17 @@ int cpt_compat_tcp_send_fin(struct socket *sock);
 int cpt_compat_tcp_fin_acked(struct sock *sk);
 /* A restored connection in repair mode out of it, with its SO_REUSEADDR; 0 if not in it. */
 int cpt_compat_tcp_resume(struct sock *sk);
+/* Whether a connection is in repair mode, its state, shutdown and error (sk_err), now. */
+void cpt_compat_tcp_now(struct sock *sk, bool *repair, u32 *state, u32 *shutdown, int *err);
+/* Its rcv_nxt, snd_una and write_seq, now. */
+void cpt_compat_tcp_seqs(struct sock *sk, u32 *rcv_nxt, u32 *snd_una, u32 *write_seq);
+/*
+ * Whether a connection of net, not in TIME_WAIT, has these ends (v4 as
+ * v4-mapped), in TCP's established hash (net->ipv4.tcp_death_row.hashinfo
+ * in 6.1). A socket bound to a device (SO_BINDTODEVICE) is not looked for.
+ */
+bool cpt_compat_tcp_in_use(struct net *net, const struct in6_addr *local, __be16 local_port,
+			   const struct in6_addr *peer, __be16 peer_port);
 /* A send on sk would be a fast open connect()'s, with data in its SYN. Not checked at load. */
 bool cpt_compat_tcp_defer_connect(struct sock *sk);
 int cpt_check_tcp_repair(void);

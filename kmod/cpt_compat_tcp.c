@@ -18,6 +18,9 @@
 #include <linux/net.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
+#include <net/inet6_hashtables.h>
+#include <net/inet_hashtables.h>
+#include <net/ipv6.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -432,6 +435,50 @@ int cpt_compat_tcp_resume(struct sock *sk)
 		sk->sk_reuse = reuse;
 	release_sock(sk);
 	return ret;
+}
+
+void cpt_compat_tcp_now(struct sock *sk, bool *repair, u32 *state, u32 *shutdown, int *err)
+{
+	lock_sock(sk);
+	*repair = tcp_sk(sk)->repair;
+	*state = sk->sk_state;
+	*shutdown = sk->sk_shutdown;
+	*err = sk->sk_err;
+	release_sock(sk);
+}
+
+void cpt_compat_tcp_seqs(struct sock *sk, u32 *rcv_nxt, u32 *snd_una, u32 *write_seq)
+{
+	lock_sock(sk);
+	*rcv_nxt = tcp_sk(sk)->rcv_nxt;
+	*snd_una = tcp_sk(sk)->snd_una;
+	*write_seq = tcp_sk(sk)->write_seq;
+	release_sock(sk);
+}
+
+bool cpt_compat_tcp_in_use(struct net *net, const struct in6_addr *local, __be16 local_port,
+			   const struct in6_addr *peer, __be16 peer_port)
+{
+	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
+	struct sock *sk = NULL;
+	bool live;
+
+	/* As a segment from the peer finds it: an AF_INET6 socket's v4-mapped ends are v4. */
+	rcu_read_lock();
+	if (ipv6_addr_v4mapped(local))
+		sk = __inet_lookup_established(net, hinfo, peer->s6_addr32[3], peer_port,
+					       local->s6_addr32[3], ntohs(local_port), 0, 0);
+#if IS_ENABLED(CONFIG_IPV6)
+	else
+		sk = __inet6_lookup_established(net, hinfo, peer, peer_port, local,
+						ntohs(local_port), 0, 0);
+#endif
+	rcu_read_unlock();
+	if (!sk)
+		return false;
+	live = READ_ONCE(sk->sk_state) != TCP_TIME_WAIT;
+	sock_gen_put(sk);
+	return live;
 }
 
 int cpt_check_tcp_repair(void)

@@ -61,6 +61,7 @@ bool cpt_inet_decode_tcp(struct cpt_rfile_tcp *tcp, struct cpt_pb_reader *r,
 bool cpt_tcp_check(u32 state, const struct cpt_rfile_tcp *tcp);
 int cpt_tcp_repair_begin(struct cpt_inet_restore *ir);
 int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock);
+int cpt_tcp_made_connected(struct cpt_inet_restore *ir);
 int cpt_tcp_syn_begin(struct cpt_inet_restore *ir);
 int cpt_tcp_syn_end(struct cpt_inet_restore *ir);
 

@@ -16,6 +16,7 @@
  * nobody outside the tree holds its socket too (cpt_tcp_refuse_shared()).
  */
 #include <linux/bsearch.h>
+#include <linux/capability.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -23,9 +24,11 @@
 #include <linux/in6.h>
 #include <linux/net.h>
 #include <linux/netdevice.h>
+#include <linux/nsproxy.h>
 #include <linux/sort.h>
 #include <linux/tcp.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 #include <net/inet_connection_sock.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
@@ -76,32 +79,230 @@ static bool cpt_tcp_shutdown_valid(u32 state, u32 shutdown)
  */
 #define CPT_TCP_MAX_QUEUE (4U << 20)
 
+/* One end of a connection as a hold has it: v4 as v4-mapped. */
+static void cpt_tcp_end(const struct sockaddr *sa, struct in6_addr *addr, __be16 *port)
+{
+	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET) {
+		ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, addr);
+		*port = sin->sin_port;
+	} else {
+		*addr = sin6->sin6_addr;
+		*port = sin6->sin6_port;
+	}
+}
+
 /* A saved connection's two ends (cpt_tcp_hold.h), or its peer's: reversed. */
 static void cpt_tcp_ends(struct sock *sk, bool reversed, struct cpt_tcp_ends *e)
 {
 	struct sockaddr_storage a[2];
-	unsigned int i;
 
 	memset(e, 0, sizeof(*e));
 	cpt_inet_addr(sk, reversed, &a[0]);
 	cpt_inet_addr(sk, !reversed, &a[1]);
-	for (i = 0; i < 2; i++) {
-		struct in6_addr *addr = i ? &e->peer : &e->local;
-		__be16 *port = i ? &e->peer_port : &e->local_port;
+	cpt_tcp_end((struct sockaddr *)&a[0], &e->local, &e->local_port);
+	cpt_tcp_end((struct sockaddr *)&a[1], &e->peer, &e->peer_port);
+}
 
-		const struct sockaddr_in *sin = (struct sockaddr_in *)&a[i];
+/*
+ * A connection the restart makes again through repair mode. In repair
+ * mode TCP still takes segments and sends retransmissions, and nothing
+ * else in it knows of the restart: an end made before its peer would have
+ * its retransmission answered by a reset (its sequence number exactly the
+ * end's rcv_nxt, which RFC 5961 accepts), a peer made but not filled yet
+ * would take bytes its queue then holds twice. So each is held (its
+ * segments dropped on arrival, cpt_tcp_hold.c) from before its socket
+ * exists until the final step has checked that every one is still as it
+ * was made, then let go of them all.
+ */
+struct cpt_tcp_made {
+	struct cpt_tcp_ends ends;	/* as the image has them */
+	struct sockaddr_in6 local, peer;	/* ... for its notes */
+	struct net *net;		/* a reference */
+	struct file *file;		/* a reference, once connected */
+	u64 hold;			/* this restart's hold, or 0 (one held it before) */
+	bool taken;			/* a checkpoint's hold, the restart's till it ends */
+	u32 state, shutdown;		/* as saved */
+	u32 fd, pid;
+};
 
-		if (a[i].ss_family == AF_INET) {
-			ipv6_addr_set_v4mapped(sin->sin_addr.s_addr, addr);
-			*port = sin->sin_port;
-		} else {
-			*addr = ((struct sockaddr_in6 *)&a[i])->sin6_addr;
-			*port = ((struct sockaddr_in6 *)&a[i])->sin6_port;
+/*
+ * Before a process makes its files (cpt_files_restore()): its connections
+ * made again through repair mode held, in one batch, then synchronize_net()
+ * so that no segment past the hook already meets one. A connection held
+ * already (by a checkpoint --kill --tcp-established: its peer outside the
+ * tree) keeps that hold, the restart's until it ends. Without CAP_NET_ADMIN
+ * nothing is held: repair mode refuses the first one, by name. A connection
+ * of the namespace on the same ends (the original, still running) refuses
+ * the restart before anything is held: a hold would blackhole it.
+ */
+int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *rf)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct cpt_tcp_made **made = NULL;
+	struct cpt_tcp_ends *ends = NULL;
+	struct cpt_rfile_inet *in;
+	unsigned int i, nr = 0;
+	u16 *families = NULL;
+	u64 *ids = NULL;
+	u32 index;
+	int ret;
+
+	for (i = 0; i < rf->nr_files; i++)
+		nr += rf->files[i].ops == &cpt_file_inet_ops && rf->files[i].inet.tcp.present;
+	if (!nr || !ns_capable_noaudit(net->user_ns, CAP_NET_ADMIN))
+		return 0;
+	made = kvcalloc(nr, sizeof(*made), GFP_KERNEL_ACCOUNT);
+	ends = kvcalloc(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
+	families = kvcalloc(nr, sizeof(*families), GFP_KERNEL_ACCOUNT);
+	ids = kvcalloc(nr, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	ret = made && ends && families && ids ? 0 : -ENOMEM;
+	for (i = 0, nr = 0; !ret && i < rf->nr_files; i++) {
+		if (rf->files[i].ops != &cpt_file_inet_ops || !rf->files[i].inet.tcp.present)
+			continue;
+		in = &rf->files[i].inet;
+		made[nr] = kzalloc(sizeof(*made[nr]), GFP_KERNEL_ACCOUNT);
+		if (!made[nr]) {
+			ret = -ENOMEM;
+			break;
 		}
+		/* The registry's from now: freed with it, whatever happens next. */
+		ret = xa_alloc(&reg->tcp_made, &index, made[nr], xa_limit_32b, GFP_KERNEL_ACCOUNT);
+		if (ret) {
+			kfree(made[nr]);
+			break;
+		}
+		made[nr]->net = get_net(net);
+		made[nr]->local = in->local;
+		made[nr]->peer = in->peer;
+		cpt_tcp_end((struct sockaddr *)&in->local, &made[nr]->ends.local,
+			    &made[nr]->ends.local_port);
+		cpt_tcp_end((struct sockaddr *)&in->peer, &made[nr]->ends.peer,
+			    &made[nr]->ends.peer_port);
+		made[nr]->state = in->state;
+		made[nr]->shutdown = in->tcp.shutdown;
+		made[nr]->fd = rf->files[i].fd;
+		made[nr]->pid = reg->session->cur->pid;
+		in->tcp.made = made[nr];
+		ends[nr] = made[nr]->ends;
+		families[nr++] = in->family;
+		if (cpt_compat_tcp_in_use(net, &ends[nr - 1].local, ends[nr - 1].local_port,
+					  &ends[nr - 1].peer, ends[nr - 1].peer_port)) {
+			cpt_note("fd %u of pid %u: TCP connection %pISpc -> %pISpc: %s\n",
+				 rf->files[i].fd, reg->session->cur->pid, &in->local, &in->peer,
+				 "a connection with these ends already exists; the restart is refused");
+			ret = -EADDRINUSE;
+		}
+	}
+	if (!ret)
+		ret = cpt_tcp_hold_add(net, ends, families, ids, nr, true);
+	for (i = 0; !ret && i < nr; i++) {
+		made[i]->hold = ids[i];
+		made[i]->taken = !ids[i];
+	}
+	if (!ret)
+		synchronize_net();
+	kvfree(made);
+	kvfree(ends);
+	kvfree(families);
+	kvfree(ids);
+	return ret;
+}
+
+/* After connect(): its ends are the ones held; the final step will need it. */
+int cpt_tcp_made_connected(struct cpt_inet_restore *ir)
+{
+	struct cpt_tcp_made *made = ir->in->tcp.made;
+	struct cpt_tcp_ends ends;
+
+	if (!made)
+		return 0;
+	cpt_tcp_ends(ir->sk, false, &ends);
+	if (memcmp(&ends, &made->ends, sizeof(ends))) {
+		cpt_note("fd %u: TCP connection %pISpc -> %pISpc: %s\n", ir->rfile->fd,
+			 &made->local, &made->peer, "made again on other addresses or ports");
+		return -EIO;
+	}
+	made->file = get_file(ir->file);
+	return 0;
+}
+
+static void cpt_tcp_made_changed(const struct cpt_tcp_made *made, bool repair, u32 state,
+				 u32 shutdown, int err)
+{
+	cpt_note("fd %u of pid %u: %s %pISpc -> %pISpc: %s %s, %s %s%s (%s %#x/%#x, %s %d) %s\n",
+		 made->fd, made->pid, "TCP connection", &made->local, &made->peer, "made again",
+		 cpt_tcp_state_name(made->state), "it is", cpt_tcp_state_name(state),
+		 repair ? "" : " out of repair mode", "shutdown was/is", made->shutdown, shutdown,
+		 "error", -err,
+		 "before the restart's end: reset, timed out or an ICMP error meanwhile; the restart is refused");
+}
+
+/*
+ * Each connection made again through repair mode is still as it was made,
+ * in repair mode, in its saved state: a reset or a timeout while it was
+ * held (its keepalive or retransmissions unanswered) ended or changed it,
+ * which the program would only learn later. The restart is refused, naming
+ * it.
+ */
+static int cpt_tcp_made_intact(struct cpt_file_registry *reg)
+{
+	struct cpt_tcp_made *made;
+	unsigned long index;
+	u32 state, shutdown;
+	int err;
+	bool repair;
+
+	xa_for_each(&reg->tcp_made, index, made) {
+		if (!made->file || !cpt_inet_sk(made->file))
+			continue;
+		cpt_compat_tcp_now(cpt_inet_sk(made->file), &repair, &state, &shutdown, &err);
+		if (repair && state == made->state && shutdown == made->shutdown && !err)
+			continue;
+		cpt_tcp_made_changed(made, repair, state, shutdown, err);
+		return -ECONNABORTED;
+	}
+	return 0;
+}
+
+/* A failed restart's holds go; a checkpoint's it took over is the checkpoint's again. */
+void cpt_inet_made_unhold(struct cpt_file_registry *reg)
+{
+	struct cpt_tcp_made *made;
+	unsigned long index;
+
+	xa_for_each(&reg->tcp_made, index, made) {
+		if (made->hold)
+			cpt_tcp_hold_drop(made->net, &made->ends, made->hold);
+		else if (made->taken)
+			cpt_tcp_hold_give_back(made->net, &made->ends);
+		made->hold = 0;
+		made->taken = false;
 	}
 }
 
-/* The restart's final step: the tree's connections out of repair mode. */
+void cpt_inet_made_release(struct cpt_file_registry *reg)
+{
+	struct cpt_tcp_made *made;
+	unsigned long index;
+
+	cpt_inet_made_unhold(reg);
+	xa_for_each(&reg->tcp_made, index, made) {
+		if (made->file)
+			fput(made->file);
+		put_net(made->net);
+		kfree(made);
+	}
+	xa_destroy(&reg->tcp_made);
+}
+
+/*
+ * The restart's final step: the tree's connections, once checked, let go
+ * (all of them: every end is made and filled by now), then out of repair
+ * mode, each sending its peer a window probe that gets through.
+ */
 int cpt_inet_resume_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
@@ -113,6 +314,27 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 
 	if (!reg)
 		return 0;
+	ret = cpt_tcp_made_intact(reg);
+	if (ret)
+		return ret;
+	xa_for_each(&reg->restored, id, file) {
+		sk = cpt_inet_sk(file);
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
+			continue;
+		/*
+		 * Only a connection: a listener's ends are not one. A
+		 * connection still connecting whose SYN retries ran out before
+		 * this step (its peer's answers held by a checkpoint's hold)
+		 * is closed now, ETIMEDOUT for the program as without the
+		 * checkpoint, its ends kept (tcp_done() leaves them): its
+		 * hold goes too. A socket made again closed has no peer port.
+		 */
+		if (((1 << sk->sk_state) & CPT_TCPF_PEER) ||
+		    (sk->sk_state == TCP_CLOSE && inet_sk(sk)->inet_dport)) {
+			cpt_tcp_ends(sk, false, &ends);
+			cpt_tcp_hold_drop(sock_net(sk), &ends, 0);
+		}
+	}
 	xa_for_each(&reg->restored, id, file) {
 		sk = cpt_inet_sk(file);
 		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
@@ -123,21 +345,6 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 			cpt_note("file %lu: TCP connection: cannot leave TCP repair mode: %d\n", id,
 				 ret);
 			return ret;
-		}
-		/*
-		 * Out of repair mode, it answers its peer: the peer's next
-		 * retransmission may get through. Only a connection: a
-		 * listener's ends are not one. A connection still connecting
-		 * whose SYN retries ran out before this step (its peer's
-		 * answers held) is closed now, ETIMEDOUT for the program as
-		 * without the checkpoint, its ends kept (tcp_done() leaves
-		 * them): its hold goes too. A socket made again closed has no
-		 * peer port.
-		 */
-		if (((1 << sk->sk_state) & CPT_TCPF_PEER) ||
-		    (sk->sk_state == TCP_CLOSE && inet_sk(sk)->inet_dport)) {
-			cpt_tcp_ends(sk, false, &ends);
-			cpt_tcp_hold_drop(sock_net(sk), &ends);
 		}
 	}
 	return 0;
@@ -161,7 +368,7 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_PEER))
 		return 0;
 	cpt_tcp_ends(sk, false, &ends);
-	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1);
+	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1, false);
 	if (ret)
 		return ret;
 	fs->sf->tcp_hold = id;
@@ -471,6 +678,36 @@ static int cpt_tcp_repair_fins(struct cpt_inet_restore *ir, struct socket *sock)
 	return 0;
 }
 
+/*
+ * Its queues filled: its sequence numbers as the image has them, a FIN in
+ * (out) past the data received (written), the one of FIN_WAIT2 acknowledged.
+ * Another than its restart releasing its hold would let its peer's data or
+ * acknowledgments in meanwhile, which the program would take twice or lose.
+ */
+static int cpt_tcp_repair_seqs(struct cpt_inet_restore *ir)
+{
+	const struct cpt_rfile_inet *in = ir->in;
+	const struct cpt_rfile_tcp *tcp = &in->tcp;
+	u32 fin_in = !!((1 << in->state) & CPT_TCPF_FIN_IN);
+	u32 fin_out = !!((1 << in->state) & CPT_TCPF_FIN_OUT);
+	u32 fin_acked = in->state == TCP_FIN_WAIT2;
+	u32 rcv_nxt, snd_una, write_seq;
+
+	cpt_compat_tcp_seqs(ir->sk, &rcv_nxt, &snd_una, &write_seq);
+	if (rcv_nxt == tcp->recv_seq + (u32)tcp->recv_len + fin_in &&
+	    snd_una == tcp->send_seq + fin_acked &&
+	    write_seq == tcp->send_seq + (u32)tcp->send_len + fin_out)
+		return 0;
+	cpt_note("fd %u: TCP connection %pISpc -> %pISpc: %s %u, %u, %u, %s %u, %u, %u%s\n",
+		 ir->rfile->fd, &in->local, &in->peer,
+		 "made again with rcv_nxt, snd_una, write_seq",
+		 rcv_nxt, snd_una, write_seq, "not", tcp->recv_seq + (u32)tcp->recv_len + fin_in,
+		 tcp->send_seq + fin_acked,
+		 tcp->send_seq + (u32)tcp->send_len + fin_out,
+		 ": segments reached it meanwhile; the restart is refused");
+	return -EIO;
+}
+
 /* After connect(), which repair mode makes ESTABLISHED at once. */
 int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 {
@@ -484,6 +721,9 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	unsigned int nr = 0;
 	int ret;
 
+	ret = cpt_tcp_made_connected(ir);
+	if (ret)
+		return ret;
 	opts[nr++] = (struct tcp_repair_opt){ TCPOPT_MSS, tcp->mss };
 	if (tcp->wscale_ok)
 		opts[nr++] = (struct tcp_repair_opt){ TCPOPT_WINDOW,
@@ -505,7 +745,7 @@ int cpt_tcp_repair_end(struct cpt_inet_restore *ir, struct socket *sock)
 	      cpt_tcp_set(ir, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE, "select the send queue") ?:
 	      cpt_tcp_fill(ir, sock, tcp->send_queue, tcp->send_len, "queue the data written");
 	cpt_compat_tcp_put_buffers(ir->sk, &bufs);
-	ret = ret ?: cpt_tcp_repair_fins(ir, sock);
+	ret = ret ?: cpt_tcp_repair_fins(ir, sock) ?: cpt_tcp_repair_seqs(ir);
 	if (ret)
 		return ret;
 	/* After the queues and FINs: the kernel checks the windows against rcv_nxt. */

@@ -109,6 +109,7 @@ void cpt_files_release(struct cpt_session *s)
 	}
 	/* A session that ended before its --kill: its holds go (the sockets are still here). */
 	cpt_inet_cancel_holds(s);
+	cpt_inet_made_release(reg);
 	for (i = 0; i < reg->nr_saved; i++)
 		fput(reg->saved[i].file);
 	kvfree(reg->saved);
@@ -155,6 +156,7 @@ struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->pair_fills);
 		xa_init(&s->files->fd_carriers);
 		xa_init(&s->files->deleted_files);
+		xa_init_flags(&s->files->tcp_made, XA_FLAGS_ALLOC);
 		xa_init(&s->files->ptys);
 		xa_init(&s->files->saved_of_file);
 		xa_init(&s->files->pipe_of_pipe);

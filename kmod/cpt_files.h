@@ -21,6 +21,7 @@
 #include "cpt_session.h"
 #include "cpt_sock.h"
 
+struct cpt_tcp_made;
 struct file;
 struct pid_namespace;
 struct pt_regs;
@@ -96,6 +97,7 @@ struct cpt_file_registry {
 	struct xarray ptys;		/* pty index -> struct cpt_restored_pty * */
 	struct xarray listener_names;	/* jhash of a restored listener's name -> the name */
 	struct xarray deleted_files;	/* a DELETED File's id -> its struct file * (a reference) */
+	struct xarray tcp_made;		/* restart: its held connections (cpt_file_inet_tcp.c) */
 	/* checkpoint: by cpt_ptr_key(), in O(1) whatever the tree's fd count */
 	struct xarray saved_of_file;	/* file -> its index in saved (xa_mk_value) */
 	struct xarray pipe_of_pipe;	/* pipe_inode_info -> its index in pipes */
@@ -265,6 +267,7 @@ struct cpt_rfile_inet {
 		u32 rcvbuf, sndbuf;
 		const u8 *send_queue, *recv_queue;
 		size_t send_len, recv_len;
+		struct cpt_tcp_made *made;	/* its hold while the restart makes it */
 	} tcp;
 	/* UDP: its datagrams, walked again in sock_msg; their families, payload */
 	struct cpt_pb_field sock_msg;
@@ -531,8 +534,15 @@ extern const struct cpt_file_ops cpt_file_inet_ops;
  * silent end (after it).
  */
 int cpt_inet_may_end_connections(struct cpt_session *s);
-/* A restart's final step: its connections out of repair mode. */
+/*
+ * A restart: before a process makes its files, its TCP connections held
+ * until the final step, which refuses one no longer as made, then takes
+ * them out of repair mode; the holds of a restart that failed go with it.
+ */
+int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *rf);
 int cpt_inet_resume_connections(struct cpt_session *s);
+void cpt_inet_made_unhold(struct cpt_file_registry *reg);
+void cpt_inet_made_release(struct cpt_file_registry *reg);
 /* cpt_unix_pair.c: a restart's final step: refused if a pair lacks an end. */
 int cpt_unix_pairs_complete(struct cpt_session *s);
 void cpt_unix_pair_fills_free(struct cpt_file_registry *reg);

@@ -675,12 +675,18 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		ret = cpt_lock_decode_posix(rf, data, len);
 	if (!ret)
 		ret = cpt_fown_check(s, rf);
+	/* Before any is made: a restored connection takes no segment till the final step. */
+	if (!ret)
+		ret = cpt_inet_hold_made(reg, rf);
 	for (i = 0; !ret && i < rf->nr_files; i++) {
 		cpt_flags_defer(&rf->files[i]);
 		ret = rf->files[i].ops->open(reg, &rf->files[i]) ?:
 		      cpt_flags_opened(&rf->files[i]) ?:
 		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();
 	}
+	/* A failed restart blackholes nothing until its session ends. */
+	if (ret)
+		cpt_inet_made_unhold(reg);
 	/* Then what needs the others: a queued message carrying some of them. */
 	for (i = 0; !ret && i < rf->nr_files; i++)
 		if (rf->files[i].ops->files_made)

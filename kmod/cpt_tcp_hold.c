@@ -52,6 +52,7 @@ struct cpt_tcp_hold {
 	u64 id;
 	kuid_t owner;
 	u16 family;
+	bool restart;		/* a restart's, until its final step: not the user's to keep */
 };
 
 /* A namespace's part: how many holds it has, and whether its hooks are in. */
@@ -154,7 +155,7 @@ static void cpt_tcp_hold_remove(struct net *net, struct cpt_tcp_hold *h)
 	hn->hooked = false;
 }
 
-/* The holds of owner (all users' when owner is INVALID_UID) in the table. Locked. */
+/* The holds of owner in the table, a restart's too. Locked. */
 static unsigned int cpt_tcp_holds_of(kuid_t owner)
 {
 	struct cpt_tcp_hold *h;
@@ -168,14 +169,14 @@ static unsigned int cpt_tcp_holds_of(kuid_t owner)
 
 static bool cpt_tcp_hold_may(struct net *net, const char *what)
 {
-	if (ns_capable(net->user_ns, CAP_NET_ADMIN))
+	if (ns_capable_noaudit(net->user_ns, CAP_NET_ADMIN))
 		return true;
 	cpt_note("%s TCP holds needs CAP_NET_ADMIN over the network namespace\n", what);
 	return false;
 }
 
 int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16 *families,
-		     u64 *ids, unsigned int nr)
+		     u64 *ids, unsigned int nr, bool restart)
 {
 	struct cpt_tcp_hold_net *hn = cpt_tcp_hold_net(net);
 	kuid_t owner = current_euid();
@@ -201,14 +202,24 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 	if (ret)
 		goto out;
 	for (i = 0; i < nr; i++) {
+		struct cpt_tcp_hold *h = cpt_tcp_hold_find(net, &ends[i]);
+
 		ids[i] = 0;
-		if (!cpt_tcp_hold_find(net, &ends[i]))
-			fresh++;
+		fresh += !h;
+		/* Another restart's connection: its hold goes with that restart. */
+		if (h && restart && h->restart) {
+			cpt_note("TCP connection [%pI6c]:%u -> [%pI6c]:%u: %s\n", &ends[i].local,
+				 ntohs(ends[i].local_port), &ends[i].peer, ntohs(ends[i].peer_port),
+				 "another restart holds it, making it again; the restart is refused");
+			ret = -EBUSY;
+			goto unlock;
+		}
 	}
 	mine = cpt_tcp_holds_of(owner);
 	if (mine + fresh > CPT_TCP_HOLDS_PER_USER || cpt_holds_nr + fresh > CPT_TCP_HOLDS_MAX) {
 		cpt_note("cannot hold %u more TCP connections (%s): %u %s %u, %u of %u in all\n",
-			 fresh, "cptctl release drops holds", mine, "held by the user of at most",
+			 fresh, restart ? "a restart holds the connections it makes until its end" :
+			 "cptctl release drops holds", mine, "held by the user of at most",
 			 CPT_TCP_HOLDS_PER_USER, cpt_holds_nr, CPT_TCP_HOLDS_MAX);
 		ret = -EUSERS;
 		goto unlock;
@@ -223,15 +234,24 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 		hn->hooked = true;
 	}
 	for (i = 0; i < nr; i++) {
-		struct cpt_tcp_hold *h = holds[i];
+		struct cpt_tcp_hold *h;
 
-		/* Twice the same connection (an fd's dup) is held once. */
-		if (cpt_tcp_hold_find(net, &ends[i]))
+		/*
+		 * Twice the same connection (an fd's dup) is held once. A
+		 * checkpoint's hold a restart relies on is the restart's until
+		 * it ends (cpt_tcp_hold_give_back()): no release drops it.
+		 */
+		h = cpt_tcp_hold_find(net, &ends[i]);
+		if (h) {
+			h->restart |= restart;
 			continue;
+		}
+		h = holds[i];
 		write_pnet(&h->net, net);
 		h->ends = ends[i];
 		h->family = families[i];
 		h->owner = owner;
+		h->restart = restart;
 		h->id = cpt_holds_next_id++;
 		ids[i] = h->id;
 		hash_add_rcu(cpt_holds, &h->node, cpt_tcp_hold_hash(net, &h->ends));
@@ -262,14 +282,25 @@ void cpt_tcp_hold_cancel(struct net *net, u64 id)
 	mutex_unlock(&cpt_holds_lock);
 }
 
-void cpt_tcp_hold_drop(struct net *net, const struct cpt_tcp_ends *ends)
+void cpt_tcp_hold_drop(struct net *net, const struct cpt_tcp_ends *ends, u64 id)
+{
+	struct cpt_tcp_hold *h;
+
+	mutex_lock(&cpt_holds_lock);
+	h = cpt_tcp_hold_find(net, ends);
+	if (h && (!id || h->id == id))
+		cpt_tcp_hold_remove(net, h);
+	mutex_unlock(&cpt_holds_lock);
+}
+
+void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends)
 {
 	struct cpt_tcp_hold *h;
 
 	mutex_lock(&cpt_holds_lock);
 	h = cpt_tcp_hold_find(net, ends);
 	if (h)
-		cpt_tcp_hold_remove(net, h);
+		h->restart = false;
 	mutex_unlock(&cpt_holds_lock);
 }
 
@@ -370,9 +401,21 @@ static long cpt_tcp_hold_release(struct net *net, struct cpt_hold *req)
 	ret = mutex_lock_killable(&cpt_holds_lock);
 	if (ret)
 		goto out;
+	/* A restart's holds are its own until it ends: named, none released. */
+	for (i = 0; i < req->count; i++) {
+		h = cpt_tcp_hold_find(net, &ends[i]);
+		if (h && h->restart) {
+			cpt_note("TCP connection [%pI6c]:%u -> [%pI6c]:%u: %s\n", &h->ends.local,
+				 ntohs(h->ends.local_port), &h->ends.peer,
+				 ntohs(h->ends.peer_port),
+				 "a restart making it holds it until its end; not released");
+			ret = -EBUSY;
+			goto unlock;
+		}
+	}
 	if (req->flags & CPT_HOLD_ALL) {
 		hash_for_each_safe(cpt_holds, bkt, tmp, h, node) {
-			if (net_eq(read_pnet(&h->net), net)) {
+			if (net_eq(read_pnet(&h->net), net) && !h->restart) {
 				cpt_tcp_hold_remove(net, h);
 				released++;
 			}
@@ -385,8 +428,9 @@ static long cpt_tcp_hold_release(struct net *net, struct cpt_hold *req)
 			released++;
 		}
 	}
-	mutex_unlock(&cpt_holds_lock);
 	req->count = released;
+unlock:
+	mutex_unlock(&cpt_holds_lock);
 out:
 	kvfree(tuples);
 	kvfree(ends);

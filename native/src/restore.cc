@@ -52,11 +52,12 @@ const char *StepSyscall(uint32_t op)
 class BuildWaitWorker : public PromiseWorker {
 public:
 	BuildWaitWorker(Napi::Env env, Build *build, int report_fd,
-			pid_t launched)
+			pid_t launched, bool own_pidns)
 		: PromiseWorker(env, "cpt:restoreTree")
 		, build_(build)
 		, report_fd_(report_fd)
 		, launched_(launched)
+		, own_pidns_(own_pidns)
 	{
 	}
 
@@ -200,7 +201,10 @@ private:
 	void KillBuild()
 	{
 		__atomic_store_n(&build_->failed, 1, __ATOMIC_SEQ_CST);
-		for (uint32_t i = 0; i < build_->nr_tasks; i++)
+		// In its own pid namespace the build's pids are that
+		// namespace's: here the same numbers are other processes (the
+		// original's, restarted beside it). Its init's death kills them.
+		for (uint32_t i = 0; !own_pidns_ && i < build_->nr_tasks; i++)
 			if (build_->created[i] > 0 && !build_->tasks[i].thread)
 				kill(build_->created[i], SIGKILL);
 		kill(launched_, SIGKILL);
@@ -212,6 +216,7 @@ private:
 	Build *build_;
 	int report_fd_;
 	pid_t launched_;
+	bool own_pidns_;
 	int32_t pid_ = 0;
 	uint32_t subsys_ = 0;
 	std::string operation_;
@@ -497,7 +502,8 @@ Napi::Value RestoreTree(const Napi::CallbackInfo &info)
 	}
 	b->created[launch] = static_cast<int32_t>(child);
 	return (new BuildWaitWorker(env, b, report[0],
-				    static_cast<pid_t>(child)))
+				    static_cast<pid_t>(child),
+				    first.kind == TaskKind::kPidnsInit))
 		->Start();
 }
 

@@ -18,6 +18,12 @@
  * this process and whose client end by its child, the tree to checkpoint
  * (its pid in DIR/pid): its peer is outside that tree. After DIR/go the two
  * exchange a byte each way ("kept").
+ *
+ * tcp_established keepalive DIR: a v4 connection, nothing in flight, its
+ * client end in this process with a keepalive of one probe after 1 s idle,
+ * 1 s apart (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT), its server end in
+ * its child; the server's port in DIR/port. After DIR/go the two exchange
+ * a byte each way ("kept").
  */
 #include <errno.h>
 #include <limits.h>
@@ -353,13 +359,58 @@ static int pairs(void)
 	return check_exit_status() || !WIFEXITED(status) || WEXITSTATUS(status);
 }
 
-/* Whether fd has something to read within 5 s. */
+/* DIR/name holds n, a line. */
+static void write_number(const char *dir, const char *name, unsigned int n)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f || fprintf(f, "%u\n", n) < 0 || fclose(f))
+		die(path);
+}
+
+/* Sends byte out, then reads byte in (within 5 s): whether both went so. */
+static int exchange(int fd, char out, char in)
+{
+	char c = 0;
+
+	return write(fd, &out, 1) == 1 && fd_readable(fd, 5000) &&
+	       read(fd, &c, 1) == 1 && c == in;
+}
+
+/* Reads byte in (within 5 s), then sends byte out: whether both went so. */
+static int answer(int fd, char in, char out)
+{
+	char c = 0;
+
+	return fd_readable(fd, 5000) && read(fd, &c, 1) == 1 && c == in &&
+	       write(fd, &out, 1) == 1;
+}
+
+/*
+ * After go: the parent's end answers (server) or starts (client) a byte
+ * each way with the child's, whose status it then takes: "kept".
+ */
+static int kept(int fd, int server, pid_t child, const char *what)
+{
+	int status, ok;
+
+	printf("READY\n");
+	fflush(stdout);
+	wait_for(go);
+	ok = server ? answer(fd, 'c', 's') : exchange(fd, 'c', 's');
+	ok = ok && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	     !WEXITSTATUS(status);
+	check("kept", ok, "%s exchanges a byte each way", what);
+	return check_exit_status();
+}
+
 static int outside(const char *dir)
 {
-	char path[PATH_MAX], c = 0;
-	int l, client, server, status, ok;
+	int l, client, server;
 	pid_t child;
-	FILE *f;
 
 	connected(AF_INET, &l, &client, &server);
 	child = fork();
@@ -369,31 +420,50 @@ static int outside(const char *dir)
 		close(server);
 		close(l);
 		wait_for(go);
-		ok = write(client, "c", 1) == 1 && fd_readable(client, 5000) &&
-		     read(client, &c, 1) == 1 && c == 's';
-		return !ok;
+		return !exchange(client, 'c', 's');
 	}
 	close(client);
-	snprintf(path, sizeof(path), "%s/pid", dir);
-	f = fopen(path, "w");
-	if (!f || fprintf(f, "%d\n", child) < 0 || fclose(f))
-		die(path);
-	printf("READY\n");
-	fflush(stdout);
-	wait_for(go);
-	ok = fd_readable(server, 5000) && read(server, &c, 1) == 1 &&
-	     c == 'c' && write(server, "s", 1) == 1;
-	ok = ok && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
-	     !WEXITSTATUS(status);
-	check("kept", ok,
-	      "the connection to the tree outside exchanges a byte each way");
-	return check_exit_status();
+	write_number(dir, "pid", child);
+	return kept(server, 1, child, "the connection to the tree outside");
+}
+
+static int keepalive(const char *dir)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int l, client, server;
+	pid_t child;
+
+	connected(AF_INET, &l, &client, &server);
+	if (setsockopt(client, SOL_SOCKET, SO_KEEPALIVE, &(int){ 1 },
+		       sizeof(int)) ||
+	    setsockopt(client, SOL_TCP, TCP_KEEPIDLE, &(int){ 1 },
+		       sizeof(int)) ||
+	    setsockopt(client, SOL_TCP, TCP_KEEPINTVL, &(int){ 1 },
+		       sizeof(int)) ||
+	    setsockopt(client, SOL_TCP, TCP_KEEPCNT, &(int){ 1 },
+		       sizeof(int)) ||
+	    getsockname(server, (struct sockaddr *)&sin, &len))
+		die("keepalive");
+	write_number(dir, "port", ntohs(sin.sin_port));
+	close(l);
+	child = fork();
+	if (child < 0)
+		die("fork");
+	if (!child) {
+		close(client);
+		wait_for(go);
+		return !answer(server, 'c', 's');
+	}
+	close(server);
+	return kept(client, 0, child, "the connection");
 }
 
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: tcp_established pairs|outside DIR\n");
+		fprintf(stderr,
+			"usage: tcp_established pairs|outside|keepalive DIR\n");
 		return 2;
 	}
 	snprintf(go, sizeof(go), "%s/go", argv[2]);
@@ -401,6 +471,8 @@ int main(int argc, char **argv)
 		return pairs();
 	if (!strcmp(argv[1], "outside"))
 		return outside(argv[2]);
+	if (!strcmp(argv[1], "keepalive"))
+		return keepalive(argv[2]);
 	fprintf(stderr, "tcp_established: unknown mode %s\n", argv[1]);
 	return 2;
 }

@@ -3,7 +3,9 @@
 // checkpoint -> kill -> restart by TCP repair mode; what inspect shows; a
 // connection whose peer is outside the tree (--kill refused by name, a
 // checkpoint leaving it running keeps it working); connections whose queues
-// are as full as their buffers let them be.
+// are as full as their buffers let them be; connections held while a
+// restart makes them again, and a restart refused for one that timed out
+// meanwhile.
 import type { Scenario } from './scenario.js';
 import { cycle, inDir, shell, shellHook } from './rows.js';
 
@@ -32,11 +34,14 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     run: shell('tcp-established', 'tcp_established_outside'),
     cli: true,
     timeoutSeconds: 40,
-    costSeconds: 1,
+    // 4.0 s with its refused restart (22:13 UTC, the stock kernel).
+    costSeconds: 4,
     checks: {
       'tcp-established-outside.leave-running': 'a process whose connection’s peer is outside its tree is checkpointed, left running',
       'tcp-established-outside.refused': 'checkpoint --kill refuses it, naming the connection and its peer outside the tree',
       'tcp-established-outside.alive': 'the process refused runs on',
+      'tcp-established-outside.collision':
+        'a restart --pidns of the image left running, in the same network namespace, is refused before it holds anything, naming the fd, the pid and the connection whose ends the original’s still has',
       'tcp-established-outside.kept': 'its connection still exchanges data both ways',
     },
   },
@@ -52,6 +57,44 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
       'tcp-buffers.buffers': 'after the restart, SO_SNDBUF and SO_RCVBUF of the four ends read back as before',
       'tcp-buffers.send': 'the full send queue arrives, then 256 KiB more, every byte as written',
       'tcp-buffers.receive': 'the receive queue over SO_RCVBUF is read, then 256 KiB more, every byte as written',
+    },
+  },
+  {
+    name: 'tcp-restart-held',
+    run: shell('tcp-established', 'tcp_restart_held'),
+    cli: true,
+    timeoutSeconds: 180,
+    // 59 s in its first boot (20:45 UTC, the stock kernel, a loaded host).
+    costSeconds: 45,
+    checks: {
+      'tcp-restart-held.checkpoint':
+        'the tree holding both ends of a v4 and a v6 connection, data queued both ways, is checkpointed --kill',
+      'tcp-restart-held.in-flight': 'before the checkpoint, each end has data unread and data unsent',
+      'tcp-restart-held.dropped':
+        'restarted and paused before its final step, every end made again and filled: a reset at exactly its rcv_nxt sent to each v4 end, 4 bytes at its rcv_nxt to each v6 end, are dropped (all four still ESTABLISHED)',
+      'tcp-restart-held.exit-status': 'the restart succeeds, and the restarted tree checks its connections and ends well',
+      'tcp-restart-held.v4-client': `v4 client end, sent a reset while held: ${END}, no reset`,
+      'tcp-restart-held.v4-server': `v4 accepted end, sent a reset while held: ${END}, no reset`,
+      'tcp-restart-held.v6-client': `v6 client end, sent 4 bytes while held: ${END}, no byte more`,
+      'tcp-restart-held.v6-server': `v6 accepted end, sent 4 bytes while held: ${END}, no byte more`,
+      'tcp-restart-held.hold-dropped': 'the restart’s holds are gone once it ends',
+    },
+  },
+  {
+    name: 'tcp-restart-refused',
+    run: shell('tcp-established', 'tcp_restart_refused'),
+    cli: true,
+    timeoutSeconds: 120,
+    // 11.6 s in its first boot.
+    costSeconds: 11,
+    checks: {
+      'tcp-restart-refused.checkpoint':
+        'a tree holding both ends of a connection whose client end has a keepalive of one probe after 1 s idle is checkpointed --kill',
+      'tcp-restart-refused.timed-out':
+        'restarted and paused before its final step, the client end made again times out (its reset counted in OutRsts) and closes, its keepalive unanswered (held)',
+      'tcp-restart-refused.refused':
+        'the final step refuses the restart, naming the fd, the pid, the connection, the state it was made in (ESTABLISHED) and the one it is in (CLOSE)',
+      'tcp-restart-refused.nothing-left': 'the refused restart leaves no process and no hold',
     },
   },
 ];
