@@ -140,18 +140,23 @@ enum { FORK, SCM, INFLIGHT, NR };
 static int outside(const char *dir)
 {
 	static const char *const names[NR] = { "fork", "scm", "inflight" };
-	int client[NR], server[NR], mine[NR], sp[2], i, ok, status;
+	int client[NR], server[NR], mine[NR], sp[2], done[2], i, ok, status;
 	char text[128], why[256] = "";
 	pid_t child;
 
 	connected(&client[FORK], &server[FORK]);
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp))
-		die("socketpair");
+	/*
+	 * done: the child closes its end once DIR/fds is written and sp[1]
+	 * closed, so that READY means the tree is as the checks expect.
+	 */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) || pipe(done))
+		die("socketpair or pipe");
 	child = fork();
 	if (child < 0)
 		die("fork");
 	if (!child) {
 		close(sp[0]);
+		close(done[0]);
 		connected(&client[SCM], &server[SCM]);
 		connected(&client[INFLIGHT], &server[INFLIGHT]);
 		send_fd(sp[1], client[SCM]);
@@ -161,6 +166,7 @@ static int outside(const char *dir)
 		snprintf(text, sizeof(text), "fork %d scm %d inflight %d\n",
 			 client[FORK], client[SCM], client[INFLIGHT]);
 		write_file(dir, "fds", text);
+		close(done[1]);
 		wait_for(go);
 		for (i = 0; i < NR; i++)
 			if (answer(server[i], 'o', 't'))
@@ -168,9 +174,13 @@ static int outside(const char *dir)
 		return 0;
 	}
 	close(sp[1]);
+	close(done[1]);
 	close(server[FORK]);
 	mine[FORK] = client[FORK];
 	mine[SCM] = recv_fd(sp[0]);
+	if (read(done[0], text, 1) != 0)
+		die("the child's fds");
+	close(done[0]);
 	snprintf(text, sizeof(text), "%d\n", child);
 	write_file(dir, "pid", text);
 	printf("READY\n");
