@@ -122,8 +122,8 @@ struct cpt_tcp_made {
 	struct sockaddr_in6 local, peer;	/* ... for its notes */
 	struct net *net;		/* a reference */
 	struct file *file;		/* a reference, once connected */
-	u64 hold;			/* this restart's hold, or 0 (one held it before) */
-	bool taken;			/* a checkpoint's hold, the restart's till it ends */
+	u64 hold;			/* the id of its hold, till the restart ends; or 0 */
+	bool taken;			/* hold is a checkpoint's, the restart's till it ends */
 	u32 state, shutdown;		/* as saved */
 	u32 fd, pid;
 };
@@ -146,6 +146,7 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 	struct cpt_rfile_inet *in;
 	unsigned int i, nr = 0;
 	u16 *families = NULL;
+	bool *taken = NULL;
 	u64 *ids = NULL;
 	u32 index;
 	int ret;
@@ -158,7 +159,8 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 	ends = kvcalloc(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
 	families = kvcalloc(nr, sizeof(*families), GFP_KERNEL_ACCOUNT);
 	ids = kvcalloc(nr, sizeof(*ids), GFP_KERNEL_ACCOUNT);
-	ret = made && ends && families && ids ? 0 : -ENOMEM;
+	taken = kvcalloc(nr, sizeof(*taken), GFP_KERNEL_ACCOUNT);
+	ret = made && ends && families && ids && taken ? 0 : -ENOMEM;
 	for (i = 0, nr = 0; !ret && i < rf->nr_files; i++) {
 		if (rf->files[i].ops != &cpt_file_inet_ops || !rf->files[i].inet.tcp.present)
 			continue;
@@ -197,10 +199,10 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 		}
 	}
 	if (!ret)
-		ret = cpt_tcp_hold_add(net, ends, families, ids, nr, true);
+		ret = cpt_tcp_hold_add(net, ends, families, ids, taken, nr, true);
 	for (i = 0; !ret && i < nr; i++) {
 		made[i]->hold = ids[i];
-		made[i]->taken = !ids[i];
+		made[i]->taken = taken[i];
 	}
 	if (!ret)
 		synchronize_net();
@@ -208,6 +210,7 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 	kvfree(ends);
 	kvfree(families);
 	kvfree(ids);
+	kvfree(taken);
 	return ret;
 }
 
@@ -267,20 +270,39 @@ static int cpt_tcp_made_intact(struct cpt_file_registry *reg)
 	return 0;
 }
 
-/* A failed restart's holds go; a checkpoint's it took over is the checkpoint's again. */
+/*
+ * The restart's records of its holds forgotten: the holds are not its own
+ * any more (given back, dropped), and whatever holds the same ends later
+ * is another's, which nothing of this session may touch.
+ */
+static void cpt_tcp_made_forget(struct cpt_file_registry *reg)
+{
+	struct cpt_tcp_made *made;
+	unsigned long index;
+
+	xa_for_each(&reg->tcp_made, index, made) {
+		made->hold = 0;
+		made->taken = false;
+	}
+}
+
+/*
+ * A failed restart's holds go; a checkpoint's it took over is the
+ * checkpoint's again. Each by its id: a hold of the same ends made since
+ * (by a checkpoint of another tree) is another's.
+ */
 void cpt_inet_made_unhold(struct cpt_file_registry *reg)
 {
 	struct cpt_tcp_made *made;
 	unsigned long index;
 
 	xa_for_each(&reg->tcp_made, index, made) {
-		if (made->hold)
+		if (made->taken)
+			cpt_tcp_hold_give_back(made->net, &made->ends, made->hold);
+		else if (made->hold)
 			cpt_tcp_hold_drop(made->net, &made->ends, made->hold);
-		else if (made->taken)
-			cpt_tcp_hold_give_back(made->net, &made->ends);
-		made->hold = 0;
-		made->taken = false;
 	}
+	cpt_tcp_made_forget(reg);
 }
 
 void cpt_inet_made_release(struct cpt_file_registry *reg)
@@ -302,6 +324,24 @@ void cpt_inet_made_release(struct cpt_file_registry *reg)
  * The restart's final step: the tree's connections, once checked, let go
  * (all of them: every end is made and filled by now), then out of repair
  * mode, each sending its peer a window probe that gets through.
+ *
+ * Once they are let go, the restart's records of its holds are forgotten
+ * (cpt_tcp_made_forget()), whatever comes next, for the session's release
+ * (cpt_inet_made_release(), when its file is closed) runs later, at a time
+ * nothing orders with the rest of the system:
+ *   1. this restart takes over a checkpoint's hold of ends E (taken), or
+ *      makes one (hold), and makes E's connection again;
+ *   2. here, E's hold is dropped, E's connection resumed;
+ *   3. the restarted tree is checkpointed --kill --tcp-established again:
+ *      a new hold of E, a checkpoint's;
+ *   4. another restart, of that image, takes it over, relying on it;
+ *   5. this session's release: records not forgotten, it would give E's
+ *      hold back, the other restart's then for any release to drop while
+ *      it relies on it (and a third restart to rely on too).
+ * Ids keep 5 from touching another's hold as well (cpt_inet_made_unhold()).
+ * A failure after the drop (leaving repair mode, the terminal) gives back
+ * nothing: a checkpoint's hold taken over is gone with it, as its peer
+ * may have reached the connection by then.
  */
 int cpt_inet_resume_connections(struct cpt_session *s)
 {
@@ -335,6 +375,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 			cpt_tcp_hold_drop(sock_net(sk), &ends, 0);
 		}
 	}
+	cpt_tcp_made_forget(reg);
 	xa_for_each(&reg->restored, id, file) {
 		sk = cpt_inet_sk(file);
 		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
@@ -361,6 +402,7 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 {
 	struct cpt_tcp_ends ends;
 	u16 family = sk->sk_family;
+	bool taken;
 	u64 id;
 	int ret;
 
@@ -368,10 +410,11 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_PEER))
 		return 0;
 	cpt_tcp_ends(sk, false, &ends);
-	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1, false);
+	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, &taken, 1, false);
 	if (ret)
 		return ret;
-	fs->sf->tcp_hold = id;
+	/* One held already is another's: this checkpoint does not cancel it. */
+	fs->sf->tcp_hold = taken ? 0 : id;
 	return 0;
 }
 

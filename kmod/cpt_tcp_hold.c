@@ -176,7 +176,7 @@ static bool cpt_tcp_hold_may(struct net *net, const char *what)
 }
 
 int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16 *families,
-		     u64 *ids, unsigned int nr, bool restart)
+		     u64 *ids, bool *taken, unsigned int nr, bool restart)
 {
 	struct cpt_tcp_hold_net *hn = cpt_tcp_hold_net(net);
 	kuid_t owner = current_euid();
@@ -204,7 +204,6 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 	for (i = 0; i < nr; i++) {
 		struct cpt_tcp_hold *h = cpt_tcp_hold_find(net, &ends[i]);
 
-		ids[i] = 0;
 		fresh += !h;
 		/* Another restart's connection: its hold goes with that restart. */
 		if (h && restart && h->restart) {
@@ -242,8 +241,10 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 		 * it ends (cpt_tcp_hold_give_back()): no release drops it.
 		 */
 		h = cpt_tcp_hold_find(net, &ends[i]);
+		taken[i] = !!h;
 		if (h) {
 			h->restart |= restart;
+			ids[i] = h->id;
 			continue;
 		}
 		h = holds[i];
@@ -293,13 +294,13 @@ void cpt_tcp_hold_drop(struct net *net, const struct cpt_tcp_ends *ends, u64 id)
 	mutex_unlock(&cpt_holds_lock);
 }
 
-void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends)
+void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends, u64 id)
 {
 	struct cpt_tcp_hold *h;
 
 	mutex_lock(&cpt_holds_lock);
 	h = cpt_tcp_hold_find(net, ends);
-	if (h)
+	if (h && h->id == id)
 		h->restart = false;
 	mutex_unlock(&cpt_holds_lock);
 }

@@ -23,16 +23,21 @@ struct cpt_tcp_ends {
 /*
  * Holds the nr connections of net whose ends are ends[i] (families[i] the
  * socket's, for the list), all or none: CAP_NET_ADMIN over net, within the
- * bounds per user and in total. ids[i] is the new hold's id, 0 for a
- * connection held already. A restart's (restart) are its own until it ends:
- * no release drops them, one another restart holds refuses it (-EBUSY), a
- * checkpoint's it takes over until cpt_tcp_hold_give_back().
- * Segments past the hook already may still reach TCP until synchronize_net().
+ * bounds per user and in total. ids[i] is the id of the connection's hold;
+ * taken[i] whether it was held already (by a checkpoint, or as an earlier
+ * ends[] of the batch), that hold's id then. A restart's (restart) are its
+ * own until it ends: no release drops them, one another restart holds
+ * refuses it (-EBUSY), a checkpoint's it takes over until
+ * cpt_tcp_hold_give_back(). Segments past the hook already may still reach
+ * TCP until synchronize_net().
  */
 int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16 *families,
-		     u64 *ids, unsigned int nr, bool restart);
-/* A checkpoint's hold a failed restart took over: a checkpoint's again. */
-void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends);
+		     u64 *ids, bool *taken, unsigned int nr, bool restart);
+/*
+ * A checkpoint's hold a failed restart took over, the one of that id: a
+ * checkpoint's again. Another hold of the same ends (made since) is left.
+ */
+void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends, u64 id);
 /* Drops the hold of that id (a failed checkpoint's), if it is still there. */
 void cpt_tcp_hold_cancel(struct net *net, u64 id);
 /* Drops the hold of a connection's ends: any, or only the one of that id. */
