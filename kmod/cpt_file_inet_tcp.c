@@ -350,7 +350,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 	struct file *file;
 	unsigned long id;
 	struct sock *sk;
-	int ret;
+	int ret, state;
 
 	if (!reg)
 		return 0;
@@ -369,8 +369,9 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		 * checkpoint, its ends kept (tcp_done() leaves them): its
 		 * hold goes too. A socket made again closed has no peer port.
 		 */
-		if (((1 << sk->sk_state) & CPT_TCPF_PEER) ||
-		    (sk->sk_state == TCP_CLOSE && inet_sk(sk)->inet_dport)) {
+		state = READ_ONCE(sk->sk_state);
+		if (((1 << state) & CPT_TCPF_PEER) ||
+		    (state == TCP_CLOSE && READ_ONCE(inet_sk(sk)->inet_dport))) {
 			cpt_tcp_ends(sk, false, &ends);
 			cpt_tcp_hold_drop(sock_net(sk), &ends, 0);
 		}

@@ -46,6 +46,22 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'tcp-established-bound',
+    run: shell('tcp-established', 'tcp_established_bound'),
+    cli: true,
+    timeoutSeconds: 40,
+    costSeconds: 4,
+    checks: {
+      'tcp-established-bound.leave-running':
+        'a process whose connection’s peer is outside its tree, its end bound to lo (SO_BINDTODEVICE), is checkpointed, left running',
+      'tcp-established-bound.refused': 'checkpoint --kill refuses the bound one, naming the connection and its peer outside the tree',
+      'tcp-established-bound.alive': 'the process refused, its connection bound to lo, runs on',
+      'tcp-established-bound.collision':
+        'a restart --pidns of the image left running is refused before it holds anything, naming the connection whose ends the original’s still has, bound to lo (a lookup on no device misses it)',
+      'tcp-established-bound.kept': 'its connection bound to lo still exchanges data both ways',
+    },
+  },
+  {
     name: 'tcp-buffers',
     run: cycle('tcp_buffers', (dir) => ['full', ...inDir(dir)]),
     timeoutSeconds: 90,

@@ -18,35 +18,42 @@ after_tcp_established() {
 # left running with the connection; a restart of the image left running
 # (--pidns, the same network namespace) is refused by name before it holds
 # anything (the original's connection has its ends), which keeps working.
-# Its cptctl calls go through one node (cptctl_serve).
-scenario_tcp_established_outside() {
+# outside_collision CHECK MODE: tcp_established MODE (outside, or
+# outside-bound: the tree's end bound to lo, which a lookup of its ends on
+# no device would miss), the checks CHECK.*. Its cptctl calls go through
+# one node (cptctl_serve).
+outside_collision() {
+	hc=$1 hd=$scratch/$2
 	cptctl_serve || return
-	mkdir -p "$scratch/outside"
-	if ! start_workload outside "$workloads/tcp_established" outside "$scratch/outside"; then
-		result tcp-established-outside.leave-running FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+	mkdir -p "$hd"
+	if ! start_workload "$2" "$workloads/tcp_established" "$2" "$hd"; then
+		result "$hc.leave-running" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	read -r child <"$scratch/outside/pid"
-	cptctl_in /dev/stdout "$scratch/running.err" checkpoint "$child" -o "$scratch/running.img"
+	read -r child <"$hd/pid"
+	cptctl_in /dev/stdout "$hd/running.err" checkpoint "$child" -o "$hd/running.img"
 	status=$?
-	pass_if tcp-established-outside.leave-running "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$scratch/running.err")" \
+	pass_if "$hc.leave-running" "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$hd/running.err")" \
 		[ "$status" -eq 0 ]
-	cptctl_in /dev/stdout "$scratch/kill.err" checkpoint "$child" -o "$scratch/kill.img" --kill
+	cptctl_in /dev/stdout "$hd/kill.err" checkpoint "$child" -o "$hd/kill.img" --kill
 	status=$?
-	pass_if tcp-established-outside.refused "checkpoint --kill exited $status: $(tr '\n' ' ' <"$scratch/kill.err")" \
-		grep -q "TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: its peer is outside the tree" "$scratch/kill.err"
-	pass_if tcp-established-outside.alive "pid $child is still running" [ -d "/proc/$child" ]
-	cptctl_in /dev/stdout "$scratch/collide.err" restart --pidns "$scratch/running.img"
+	pass_if "$hc.refused" "checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/kill.err")" \
+		grep -q "TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: its peer is outside the tree" "$hd/kill.err"
+	pass_if "$hc.alive" "pid $child is still running" [ -d "/proc/$child" ]
+	cptctl_in /dev/stdout "$hd/collide.err" restart --pidns "$hd/running.img"
 	status=$?
-	cptctl_in "$scratch/collide.holds" "$scratch/collide.holds" release --list
+	cptctl_in "$hd/collide.holds" "$hd/collide.holds" release --list
 	alive=0
 	[ -d "/proc/$child" ] || alive=1
-	pass_if tcp-established-outside.collision "restart --pidns of the image left running exited $status: $(tr '\n' ' ' <"$scratch/collide.err"); holds: $(tr '\n' ' ' <"$scratch/collide.holds"); pid $child alive after it: $alive; its fds: $(ls -l "/proc/$child/fd" 2>&1 | tr '\n' ' ' | cut -c1-300); TCP: $(tail -n +2 /proc/net/tcp | awk '{ print $2, $3, $4 }' | tr '\n' ' ')" \
-		eval '[ "$alive" -eq 0 ] && [ "$status" -ne 0 ] && grep -q "fd [0-9]* of pid [0-9]*: TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: a connection with these ends already exists; the restart is refused" "$scratch/collide.err" && grep -q "^no TCP holds" "$scratch/collide.holds"'
-	touch "$scratch/outside/go"
+	pass_if "$hc.collision" "restart --pidns of the image left running exited $status: $(tr '\n' ' ' <"$hd/collide.err"); holds: $(tr '\n' ' ' <"$hd/collide.holds"); pid $child alive after it: $alive; its fds: $(ls -l "/proc/$child/fd" 2>&1 | tr '\n' ' ' | cut -c1-300); TCP: $(tail -n +2 /proc/net/tcp | awk '{ print $2, $3, $4 }' | tr '\n' ' ')" \
+		eval '[ "$alive" -eq 0 ] && [ "$status" -ne 0 ] && grep -q "fd [0-9]* of pid [0-9]*: TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: a connection with these ends already exists; the restart is refused" "$hd/collide.err" && grep -q "^no TCP holds" "$hd/collide.holds"'
+	touch "$hd/go"
 	wait_for_line "$out" "RESULT kept"
-	sed -n "s/^RESULT kept/RESULT tcp-established-outside.kept/p" "$out"
+	sed -n "s/^RESULT kept/RESULT $hc.kept/p" "$out"
 }
+
+scenario_tcp_established_outside() { outside_collision tcp-established-outside outside; }
+scenario_tcp_established_bound() { outside_collision tcp-established-bound outside-bound; }
 
 # killed_workload MODE: tcp_established MODE $hd (its output in $out, its
 # pid in $pid) checkpointed --kill into $hd/tree.img (check $hc.checkpoint)
