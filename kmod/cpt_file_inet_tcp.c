@@ -148,13 +148,22 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 	u16 *families = NULL;
 	bool *taken = NULL;
 	u64 *ids = NULL;
-	u32 index;
 	int ret;
 
 	for (i = 0; i < rf->nr_files; i++)
 		nr += rf->files[i].ops == &cpt_file_inet_ops && rf->files[i].inet.tcp.present;
 	if (!nr || !ns_capable_noaudit(net->user_ns, CAP_NET_ADMIN))
 		return 0;
+	/*
+	 * Each File's connection needs a hold of its own (two Files on the
+	 * same ends fail at connect()), so more than the table takes is
+	 * refused now, before a collision check per connection and device.
+	 */
+	if (nr > CPT_TCP_HOLDS_MAX) {
+		cpt_note("cannot hold %u TCP connections made again: %s %u; %s\n", nr,
+			 "at most", CPT_TCP_HOLDS_MAX, "the restart is refused");
+		return -EUSERS;
+	}
 	made = kvcalloc(nr, sizeof(*made), GFP_KERNEL_ACCOUNT);
 	ends = kvcalloc(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
 	families = kvcalloc(nr, sizeof(*families), GFP_KERNEL_ACCOUNT);
@@ -164,15 +173,25 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 	for (i = 0, nr = 0; !ret && i < rf->nr_files; i++) {
 		if (rf->files[i].ops != &cpt_file_inet_ops || !rf->files[i].inet.tcp.present)
 			continue;
+		/* A collision check per device of net: long with many of both. */
+		ret = cpt_long_loop_check();
+		if (ret)
+			break;
 		in = &rf->files[i].inet;
 		made[nr] = kzalloc(sizeof(*made[nr]), GFP_KERNEL_ACCOUNT);
 		if (!made[nr]) {
 			ret = -ENOMEM;
 			break;
 		}
-		/* The registry's from now: freed with it, whatever happens next. */
-		ret = xa_alloc(&reg->tcp_made, &index, made[nr], xa_limit_32b, GFP_KERNEL_ACCOUNT);
+		/*
+		 * The registry's from now: freed with it, whatever happens
+		 * next. At the File's id, as reg->restored has it: the final
+		 * step tells a File with a record from one without.
+		 */
+		ret = xa_insert(&reg->tcp_made, rf->files[i].id, made[nr], GFP_KERNEL_ACCOUNT);
 		if (ret) {
+			if (ret == -EBUSY)
+				cpt_note("image: file id %u used twice\n", rf->files[i].id);
 			kfree(made[nr]);
 			break;
 		}
@@ -272,8 +291,9 @@ static int cpt_tcp_made_intact(struct cpt_file_registry *reg)
 
 /*
  * The restart's records of its holds forgotten: the holds are not its own
- * any more (given back, dropped), and whatever holds the same ends later
- * is another's, which nothing of this session may touch.
+ * any more (given back, dropped, each by its record's id just before), and
+ * whatever holds the same ends later is another's, which nothing of this
+ * session may touch.
  */
 static void cpt_tcp_made_forget(struct cpt_file_registry *reg)
 {
@@ -326,7 +346,10 @@ void cpt_inet_made_release(struct cpt_file_registry *reg)
  * mode, each sending its peer a window probe that gets through.
  *
  * Once they are let go, the restart's records of its holds are forgotten
- * (cpt_tcp_made_forget()), whatever comes next, for the session's release
+ * (cpt_tcp_made_forget()), whatever comes next. That is correct by
+ * construction: each record's hold is dropped from the record (net, ends
+ * and id), not from what a live socket says now, so no record is left
+ * whose hold is still there. And it is needed, for the session's release
  * (cpt_inet_made_release(), when its file is closed) runs later, at a time
  * nothing orders with the rest of the system:
  *   1. this restart takes over a checkpoint's hold of ends E (taken), or
@@ -346,6 +369,7 @@ void cpt_inet_made_release(struct cpt_file_registry *reg)
 int cpt_inet_resume_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_made *made;
 	struct cpt_tcp_ends ends;
 	struct file *file;
 	unsigned long id;
@@ -357,9 +381,20 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 	ret = cpt_tcp_made_intact(reg);
 	if (ret)
 		return ret;
+	/*
+	 * Taken or not: a successful restart ends a checkpoint's hold it took
+	 * over too. From the record, by id: the socket may have changed since
+	 * cpt_tcp_made_intact() (a copy of its fd disconnected, its ends
+	 * gone), and a hold of the same ends that is not this one is another's.
+	 */
+	xa_for_each(&reg->tcp_made, id, made)
+		if (made->hold)
+			cpt_tcp_hold_drop(made->net, &made->ends, made->hold);
+	cpt_tcp_made_forget(reg);
 	xa_for_each(&reg->restored, id, file) {
 		sk = cpt_inet_sk(file);
-		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
+		/* A File with a record (same id) had its hold dropped above. */
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP || xa_load(&reg->tcp_made, id))
 			continue;
 		/*
 		 * Only a connection: a listener's ends are not one. A
@@ -368,15 +403,17 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		 * is closed now, ETIMEDOUT for the program as without the
 		 * checkpoint, its ends kept (tcp_done() leaves them): its
 		 * hold goes too. A socket made again closed has no peer port.
+		 * Such a hold is a checkpoint's, never this restart's: one a
+		 * restart holds (marked) is another restart's, making a
+		 * connection on the same ends, and stays.
 		 */
 		state = READ_ONCE(sk->sk_state);
 		if (((1 << state) & CPT_TCPF_PEER) ||
 		    (state == TCP_CLOSE && READ_ONCE(inet_sk(sk)->inet_dport))) {
 			cpt_tcp_ends(sk, false, &ends);
-			cpt_tcp_hold_drop(sock_net(sk), &ends, 0);
+			cpt_tcp_hold_drop_unclaimed(sock_net(sk), &ends);
 		}
 	}
-	cpt_tcp_made_forget(reg);
 	xa_for_each(&reg->restored, id, file) {
 		sk = cpt_inet_sk(file);
 		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)

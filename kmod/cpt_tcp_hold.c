@@ -40,10 +40,6 @@
 #include "cpt_internal.h"
 #include "cpt_tcp_hold.h"
 
-/* A user with many connections to keep is one thing; a table without end, another. */
-#define CPT_TCP_HOLDS_PER_USER 256
-#define CPT_TCP_HOLDS_MAX 4096
-
 struct cpt_tcp_hold {
 	struct hlist_node node;		/* in cpt_holds, by cpt_tcp_hold_hash() */
 	struct rcu_head rcu;
@@ -275,10 +271,19 @@ void cpt_tcp_hold_cancel(struct net *net, u64 id)
 	struct hlist_node *tmp;
 	int bkt;
 
-	/* Not killable: the hold of a checkpoint that failed must not stay. */
+	/*
+	 * Not killable: the hold of a checkpoint that failed must not stay.
+	 * Unless a restart took it over (restart): its connection, ended
+	 * (unhashed) or missed by the restart's collision check, is the one
+	 * that restart is making again, which takes segments while it is
+	 * filled if its hold goes now. The restart owns it: dropped at its
+	 * final step, given back on failure (an ordinary hold then, for
+	 * CPT_HOLD_RELEASE). The same when the checkpoint's own hold was a
+	 * restart's it found (taken).
+	 */
 	mutex_lock(&cpt_holds_lock);
 	hash_for_each_safe(cpt_holds, bkt, tmp, h, node)
-		if (h->id == id && net_eq(read_pnet(&h->net), net))
+		if (h->id == id && net_eq(read_pnet(&h->net), net) && !h->restart)
 			cpt_tcp_hold_remove(net, h);
 	mutex_unlock(&cpt_holds_lock);
 }
@@ -289,7 +294,19 @@ void cpt_tcp_hold_drop(struct net *net, const struct cpt_tcp_ends *ends, u64 id)
 
 	mutex_lock(&cpt_holds_lock);
 	h = cpt_tcp_hold_find(net, ends);
-	if (h && (!id || h->id == id))
+	if (h && h->id == id)
+		cpt_tcp_hold_remove(net, h);
+	mutex_unlock(&cpt_holds_lock);
+}
+
+void cpt_tcp_hold_drop_unclaimed(struct net *net, const struct cpt_tcp_ends *ends)
+{
+	struct cpt_tcp_hold *h;
+
+	/* A restart's is that restart's to drop or give back, not the caller's. */
+	mutex_lock(&cpt_holds_lock);
+	h = cpt_tcp_hold_find(net, ends);
+	if (h && !h->restart)
 		cpt_tcp_hold_remove(net, h);
 	mutex_unlock(&cpt_holds_lock);
 }
