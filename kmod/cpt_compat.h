@@ -438,9 +438,10 @@ void cpt_compat_tcp_now(struct sock *sk, bool *repair, u32 *state, u32 *shutdown
 /* Its rcv_nxt, snd_una and write_seq, now. */
 void cpt_compat_tcp_seqs(struct sock *sk, u32 *rcv_nxt, u32 *snd_una, u32 *write_seq);
 /*
- * Whether a connection of net, not in TIME_WAIT, has these ends (v4 as
- * v4-mapped), in TCP's established hash (net->ipv4.tcp_death_row.hashinfo
- * in 6.1). A socket bound to a device (SO_BINDTODEVICE) is not looked for.
+ * Whether a connection of net, not in TIME_WAIT (a request sock counts),
+ * has these ends (v4 as v4-mapped), in TCP's established hash
+ * (net->ipv4.tcp_death_row.hashinfo in 6.1), bound to a device of net
+ * (SO_BINDTODEVICE) or not.
  */
 bool cpt_compat_tcp_in_use(struct net *net, const struct in6_addr *local, __be16 local_port,
 			   const struct in6_addr *peer, __be16 peer_port);

@@ -16,6 +16,7 @@
  */
 #include <linux/mm.h>
 #include <linux/net.h>
+#include <linux/netdevice.h>
 #include <linux/skbuff.h>
 #include <linux/tcp.h>
 #include <net/inet6_hashtables.h>
@@ -456,28 +457,65 @@ void cpt_compat_tcp_seqs(struct sock *sk, u32 *rcv_nxt, u32 *snd_una, u32 *write
 	release_sock(sk);
 }
 
-bool cpt_compat_tcp_in_use(struct net *net, const struct in6_addr *local, __be16 local_port,
-			   const struct in6_addr *peer, __be16 peer_port)
+/*
+ * A connection with these ends, as a segment from the peer arriving on dif
+ * finds it. Under the caller's rcu_read_lock(): the lookups need it, and
+ * the caller's for_each_netdev_rcu() holds it across them all.
+ */
+static bool cpt_tcp_live_on(struct net *net, const struct in6_addr *local, __be16 local_port,
+			    const struct in6_addr *peer, __be16 peer_port, int dif)
 {
 	struct inet_hashinfo *hinfo = net->ipv4.tcp_death_row.hashinfo;
 	struct sock *sk = NULL;
 	bool live;
 
-	/* As a segment from the peer finds it: an AF_INET6 socket's v4-mapped ends are v4. */
-	rcu_read_lock();
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "TCP lookup without rcu_read_lock()");
+
+	/* An AF_INET6 socket's v4-mapped ends are v4. */
 	if (ipv6_addr_v4mapped(local))
 		sk = __inet_lookup_established(net, hinfo, peer->s6_addr32[3], peer_port,
-					       local->s6_addr32[3], ntohs(local_port), 0, 0);
+					       local->s6_addr32[3], ntohs(local_port), dif, 0);
 #if IS_ENABLED(CONFIG_IPV6)
 	else
 		sk = __inet6_lookup_established(net, hinfo, peer, peer_port, local,
-						ntohs(local_port), 0, 0);
+						ntohs(local_port), dif, 0);
 #endif
-	rcu_read_unlock();
 	if (!sk)
 		return false;
+	/*
+	 * A request sock (NEW_SYN_RECV) counts: a handshake from the peer on
+	 * these ends, which a hold would blackhole. TIME_WAIT is no one's.
+	 */
 	live = READ_ONCE(sk->sk_state) != TCP_TIME_WAIT;
 	sock_gen_put(sk);
+	return live;
+}
+
+/*
+ * A lookup matches a socket bound to no device (SO_BINDTODEVICE) or to the
+ * one the segment came in on (inet_sk_bound_dev_eq(), with no l3mdev): one
+ * lookup per device of net finds it, wherever it is bound to a device of
+ * net (one bound to a device since deleted or moved away is missed). The
+ * image's own device would not do: a hold drops the segments of every
+ * connection with these ends, whatever device it is bound to. The lookup
+ * on dif 0 first finds an unbound one, the usual case, in one lookup.
+ */
+bool cpt_compat_tcp_in_use(struct net *net, const struct in6_addr *local, __be16 local_port,
+			   const struct in6_addr *peer, __be16 peer_port)
+{
+	struct net_device *dev;
+	bool live;
+
+	rcu_read_lock();
+	live = cpt_tcp_live_on(net, local, local_port, peer, peer_port, 0);
+	if (!live)
+		for_each_netdev_rcu(net, dev)
+			if (cpt_tcp_live_on(net, local, local_port, peer, peer_port,
+					    dev->ifindex)) {
+				live = true;
+				break;
+			}
+	rcu_read_unlock();
 	return live;
 }
 

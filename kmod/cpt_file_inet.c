@@ -231,10 +231,10 @@ static int cpt_inet_check_state(unsigned int fd, struct sock *sk, const struct s
 	}
 	/* A connection's shutdown() is saved with it (cpt_compat_tcp_save()). */
 	if ((READ_ONCE(sk->sk_shutdown) && !cpt_inet_connected(kind, READ_ONCE(sk->sk_state))) ||
-	    (kind == CPT_INET_TCP && sk->sk_socket->state != SS_UNCONNECTED &&
-	     sk->sk_state == TCP_CLOSE))
+	    (kind == CPT_INET_TCP && READ_ONCE(sk->sk_socket->state) != SS_UNCONNECTED &&
+	     READ_ONCE(sk->sk_state) == TCP_CLOSE))
 		return cpt_refuse(fd, "a TCP socket whose connection ended, or a shut down socket");
-	if (sk->sk_state == TCP_LISTEN) {
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
 		queued = READ_ONCE(sk->sk_ack_backlog) + inet_csk_reqsk_queue_len(sk);
 		if (queued) {
 			cpt_note("fd %u: TCP listener on %pISpc with %u %s: not supported yet\n",

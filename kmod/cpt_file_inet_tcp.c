@@ -122,8 +122,8 @@ struct cpt_tcp_made {
 	struct sockaddr_in6 local, peer;	/* ... for its notes */
 	struct net *net;		/* a reference */
 	struct file *file;		/* a reference, once connected */
-	u64 hold;			/* this restart's hold, or 0 (one held it before) */
-	bool taken;			/* a checkpoint's hold, the restart's till it ends */
+	u64 hold;			/* the id of its hold, till the restart ends; or 0 */
+	bool taken;			/* hold is a checkpoint's, the restart's till it ends */
 	u32 state, shutdown;		/* as saved */
 	u32 fd, pid;
 };
@@ -146,31 +146,52 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 	struct cpt_rfile_inet *in;
 	unsigned int i, nr = 0;
 	u16 *families = NULL;
+	bool *taken = NULL;
 	u64 *ids = NULL;
-	u32 index;
 	int ret;
 
 	for (i = 0; i < rf->nr_files; i++)
 		nr += rf->files[i].ops == &cpt_file_inet_ops && rf->files[i].inet.tcp.present;
 	if (!nr || !ns_capable_noaudit(net->user_ns, CAP_NET_ADMIN))
 		return 0;
+	/*
+	 * Each File's connection needs a hold of its own (two Files on the
+	 * same ends fail at connect()), so more than the table takes is
+	 * refused now, before a collision check per connection and device.
+	 */
+	if (nr > CPT_TCP_HOLDS_MAX) {
+		cpt_note("cannot hold %u TCP connections made again: %s %u; %s\n", nr,
+			 "at most", CPT_TCP_HOLDS_MAX, "the restart is refused");
+		return -EUSERS;
+	}
 	made = kvcalloc(nr, sizeof(*made), GFP_KERNEL_ACCOUNT);
 	ends = kvcalloc(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
 	families = kvcalloc(nr, sizeof(*families), GFP_KERNEL_ACCOUNT);
 	ids = kvcalloc(nr, sizeof(*ids), GFP_KERNEL_ACCOUNT);
-	ret = made && ends && families && ids ? 0 : -ENOMEM;
+	taken = kvcalloc(nr, sizeof(*taken), GFP_KERNEL_ACCOUNT);
+	ret = made && ends && families && ids && taken ? 0 : -ENOMEM;
 	for (i = 0, nr = 0; !ret && i < rf->nr_files; i++) {
 		if (rf->files[i].ops != &cpt_file_inet_ops || !rf->files[i].inet.tcp.present)
 			continue;
+		/* A collision check per device of net: long with many of both. */
+		ret = cpt_long_loop_check();
+		if (ret)
+			break;
 		in = &rf->files[i].inet;
 		made[nr] = kzalloc(sizeof(*made[nr]), GFP_KERNEL_ACCOUNT);
 		if (!made[nr]) {
 			ret = -ENOMEM;
 			break;
 		}
-		/* The registry's from now: freed with it, whatever happens next. */
-		ret = xa_alloc(&reg->tcp_made, &index, made[nr], xa_limit_32b, GFP_KERNEL_ACCOUNT);
+		/*
+		 * The registry's from now: freed with it, whatever happens
+		 * next. At the File's id, as reg->restored has it: the final
+		 * step tells a File with a record from one without.
+		 */
+		ret = xa_insert(&reg->tcp_made, rf->files[i].id, made[nr], GFP_KERNEL_ACCOUNT);
 		if (ret) {
+			if (ret == -EBUSY)
+				cpt_note("image: file id %u used twice\n", rf->files[i].id);
 			kfree(made[nr]);
 			break;
 		}
@@ -197,10 +218,10 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 		}
 	}
 	if (!ret)
-		ret = cpt_tcp_hold_add(net, ends, families, ids, nr, true);
+		ret = cpt_tcp_hold_add(net, ends, families, ids, taken, nr, true);
 	for (i = 0; !ret && i < nr; i++) {
 		made[i]->hold = ids[i];
-		made[i]->taken = !ids[i];
+		made[i]->taken = taken[i];
 	}
 	if (!ret)
 		synchronize_net();
@@ -208,6 +229,7 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 	kvfree(ends);
 	kvfree(families);
 	kvfree(ids);
+	kvfree(taken);
 	return ret;
 }
 
@@ -267,20 +289,40 @@ static int cpt_tcp_made_intact(struct cpt_file_registry *reg)
 	return 0;
 }
 
-/* A failed restart's holds go; a checkpoint's it took over is the checkpoint's again. */
+/*
+ * The restart's records of its holds forgotten: the holds are not its own
+ * any more (given back, dropped, each by its record's id just before), and
+ * whatever holds the same ends later is another's, which nothing of this
+ * session may touch.
+ */
+static void cpt_tcp_made_forget(struct cpt_file_registry *reg)
+{
+	struct cpt_tcp_made *made;
+	unsigned long index;
+
+	xa_for_each(&reg->tcp_made, index, made) {
+		made->hold = 0;
+		made->taken = false;
+	}
+}
+
+/*
+ * A failed restart's holds go; a checkpoint's it took over is the
+ * checkpoint's again. Each by its id: a hold of the same ends made since
+ * (by a checkpoint of another tree) is another's.
+ */
 void cpt_inet_made_unhold(struct cpt_file_registry *reg)
 {
 	struct cpt_tcp_made *made;
 	unsigned long index;
 
 	xa_for_each(&reg->tcp_made, index, made) {
-		if (made->hold)
+		if (made->taken)
+			cpt_tcp_hold_give_back(made->net, &made->ends, made->hold);
+		else if (made->hold)
 			cpt_tcp_hold_drop(made->net, &made->ends, made->hold);
-		else if (made->taken)
-			cpt_tcp_hold_give_back(made->net, &made->ends);
-		made->hold = 0;
-		made->taken = false;
 	}
+	cpt_tcp_made_forget(reg);
 }
 
 void cpt_inet_made_release(struct cpt_file_registry *reg)
@@ -302,24 +344,57 @@ void cpt_inet_made_release(struct cpt_file_registry *reg)
  * The restart's final step: the tree's connections, once checked, let go
  * (all of them: every end is made and filled by now), then out of repair
  * mode, each sending its peer a window probe that gets through.
+ *
+ * Once they are let go, the restart's records of its holds are forgotten
+ * (cpt_tcp_made_forget()), whatever comes next. That is correct by
+ * construction: each record's hold is dropped from the record (net, ends
+ * and id), not from what a live socket says now, so no record is left
+ * whose hold is still there. And it is needed, for the session's release
+ * (cpt_inet_made_release(), when its file is closed) runs later, at a time
+ * nothing orders with the rest of the system:
+ *   1. this restart takes over a checkpoint's hold of ends E (taken), or
+ *      makes one (hold), and makes E's connection again;
+ *   2. here, E's hold is dropped, E's connection resumed;
+ *   3. the restarted tree is checkpointed --kill --tcp-established again:
+ *      a new hold of E, a checkpoint's;
+ *   4. another restart, of that image, takes it over, relying on it;
+ *   5. this session's release: records not forgotten, it would give E's
+ *      hold back, the other restart's then for any release to drop while
+ *      it relies on it (and a third restart to rely on too).
+ * Ids keep 5 from touching another's hold as well (cpt_inet_made_unhold()).
+ * A failure after the drop (leaving repair mode, the terminal) gives back
+ * nothing: a checkpoint's hold taken over is gone with it, as its peer
+ * may have reached the connection by then.
  */
 int cpt_inet_resume_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
+	struct cpt_tcp_made *made;
 	struct cpt_tcp_ends ends;
 	struct file *file;
 	unsigned long id;
 	struct sock *sk;
-	int ret;
+	int ret, state;
 
 	if (!reg)
 		return 0;
 	ret = cpt_tcp_made_intact(reg);
 	if (ret)
 		return ret;
+	/*
+	 * Taken or not: a successful restart ends a checkpoint's hold it took
+	 * over too. From the record, by id: the socket may have changed since
+	 * cpt_tcp_made_intact() (a copy of its fd disconnected, its ends
+	 * gone), and a hold of the same ends that is not this one is another's.
+	 */
+	xa_for_each(&reg->tcp_made, id, made)
+		if (made->hold)
+			cpt_tcp_hold_drop(made->net, &made->ends, made->hold);
+	cpt_tcp_made_forget(reg);
 	xa_for_each(&reg->restored, id, file) {
 		sk = cpt_inet_sk(file);
-		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP)
+		/* A File with a record (same id) had its hold dropped above. */
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP || xa_load(&reg->tcp_made, id))
 			continue;
 		/*
 		 * Only a connection: a listener's ends are not one. A
@@ -328,11 +403,15 @@ int cpt_inet_resume_connections(struct cpt_session *s)
 		 * is closed now, ETIMEDOUT for the program as without the
 		 * checkpoint, its ends kept (tcp_done() leaves them): its
 		 * hold goes too. A socket made again closed has no peer port.
+		 * Such a hold is a checkpoint's, never this restart's: one a
+		 * restart holds (marked) is another restart's, making a
+		 * connection on the same ends, and stays.
 		 */
-		if (((1 << sk->sk_state) & CPT_TCPF_PEER) ||
-		    (sk->sk_state == TCP_CLOSE && inet_sk(sk)->inet_dport)) {
+		state = READ_ONCE(sk->sk_state);
+		if (((1 << state) & CPT_TCPF_PEER) ||
+		    (state == TCP_CLOSE && READ_ONCE(inet_sk(sk)->inet_dport))) {
 			cpt_tcp_ends(sk, false, &ends);
-			cpt_tcp_hold_drop(sock_net(sk), &ends, 0);
+			cpt_tcp_hold_drop_unclaimed(sock_net(sk), &ends);
 		}
 	}
 	xa_for_each(&reg->restored, id, file) {
@@ -361,6 +440,7 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 {
 	struct cpt_tcp_ends ends;
 	u16 family = sk->sk_family;
+	bool taken;
 	u64 id;
 	int ret;
 
@@ -368,10 +448,11 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_PEER))
 		return 0;
 	cpt_tcp_ends(sk, false, &ends);
-	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1, false);
+	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, &taken, 1, false);
 	if (ret)
 		return ret;
-	fs->sf->tcp_hold = id;
+	/* One held already is another's: this checkpoint does not cancel it. */
+	fs->sf->tcp_hold = taken ? 0 : id;
 	return 0;
 }
 

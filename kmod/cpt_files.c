@@ -156,7 +156,7 @@ struct cpt_file_registry *cpt_files_registry(struct cpt_session *s)
 		xa_init(&s->files->pair_fills);
 		xa_init(&s->files->fd_carriers);
 		xa_init(&s->files->deleted_files);
-		xa_init_flags(&s->files->tcp_made, XA_FLAGS_ALLOC);
+		xa_init(&s->files->tcp_made);	/* at File ids */
 		xa_init(&s->files->ptys);
 		xa_init(&s->files->saved_of_file);
 		xa_init(&s->files->pipe_of_pipe);

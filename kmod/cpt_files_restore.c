@@ -684,7 +684,12 @@ static int cpt_files_restore(struct cpt_session *s, const void *data, size_t len
 		      cpt_flags_opened(&rf->files[i]) ?:
 		      cpt_lock_restore_file(&rf->files[i]) ?: cpt_long_loop_check();
 	}
-	/* A failed restart blackholes nothing until its session ends. */
+	/*
+	 * A failure opening a process's files drops the restart's holds (of
+	 * every process so far) now, not at the session's end. A later one
+	 * (files_made, reg->restored, the locks' check) leaves them to the
+	 * session's release, which unholds them by id too.
+	 */
 	if (ret)
 		cpt_inet_made_unhold(reg);
 	/* Then what needs the others: a queued message carrying some of them. */

@@ -40,10 +40,6 @@
 #include "cpt_internal.h"
 #include "cpt_tcp_hold.h"
 
-/* A user with many connections to keep is one thing; a table without end, another. */
-#define CPT_TCP_HOLDS_PER_USER 256
-#define CPT_TCP_HOLDS_MAX 4096
-
 struct cpt_tcp_hold {
 	struct hlist_node node;		/* in cpt_holds, by cpt_tcp_hold_hash() */
 	struct rcu_head rcu;
@@ -176,7 +172,7 @@ static bool cpt_tcp_hold_may(struct net *net, const char *what)
 }
 
 int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16 *families,
-		     u64 *ids, unsigned int nr, bool restart)
+		     u64 *ids, bool *taken, unsigned int nr, bool restart)
 {
 	struct cpt_tcp_hold_net *hn = cpt_tcp_hold_net(net);
 	kuid_t owner = current_euid();
@@ -204,7 +200,6 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 	for (i = 0; i < nr; i++) {
 		struct cpt_tcp_hold *h = cpt_tcp_hold_find(net, &ends[i]);
 
-		ids[i] = 0;
 		fresh += !h;
 		/* Another restart's connection: its hold goes with that restart. */
 		if (h && restart && h->restart) {
@@ -242,8 +237,10 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 		 * it ends (cpt_tcp_hold_give_back()): no release drops it.
 		 */
 		h = cpt_tcp_hold_find(net, &ends[i]);
+		taken[i] = !!h;
 		if (h) {
 			h->restart |= restart;
+			ids[i] = h->id;
 			continue;
 		}
 		h = holds[i];
@@ -274,10 +271,19 @@ void cpt_tcp_hold_cancel(struct net *net, u64 id)
 	struct hlist_node *tmp;
 	int bkt;
 
-	/* Not killable: the hold of a checkpoint that failed must not stay. */
+	/*
+	 * Not killable: the hold of a checkpoint that failed must not stay.
+	 * Unless a restart took it over (restart): its connection, ended
+	 * (unhashed) or missed by the restart's collision check, is the one
+	 * that restart is making again, which takes segments while it is
+	 * filled if its hold goes now. The restart owns it: dropped at its
+	 * final step, given back on failure (an ordinary hold then, for
+	 * CPT_HOLD_RELEASE). The same when the checkpoint's own hold was a
+	 * restart's it found (taken).
+	 */
 	mutex_lock(&cpt_holds_lock);
 	hash_for_each_safe(cpt_holds, bkt, tmp, h, node)
-		if (h->id == id && net_eq(read_pnet(&h->net), net))
+		if (h->id == id && net_eq(read_pnet(&h->net), net) && !h->restart)
 			cpt_tcp_hold_remove(net, h);
 	mutex_unlock(&cpt_holds_lock);
 }
@@ -288,18 +294,30 @@ void cpt_tcp_hold_drop(struct net *net, const struct cpt_tcp_ends *ends, u64 id)
 
 	mutex_lock(&cpt_holds_lock);
 	h = cpt_tcp_hold_find(net, ends);
-	if (h && (!id || h->id == id))
+	if (h && h->id == id)
 		cpt_tcp_hold_remove(net, h);
 	mutex_unlock(&cpt_holds_lock);
 }
 
-void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends)
+void cpt_tcp_hold_drop_unclaimed(struct net *net, const struct cpt_tcp_ends *ends)
+{
+	struct cpt_tcp_hold *h;
+
+	/* A restart's is that restart's to drop or give back, not the caller's. */
+	mutex_lock(&cpt_holds_lock);
+	h = cpt_tcp_hold_find(net, ends);
+	if (h && !h->restart)
+		cpt_tcp_hold_remove(net, h);
+	mutex_unlock(&cpt_holds_lock);
+}
+
+void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends, u64 id)
 {
 	struct cpt_tcp_hold *h;
 
 	mutex_lock(&cpt_holds_lock);
 	h = cpt_tcp_hold_find(net, ends);
-	if (h)
+	if (h && h->id == id)
 		h->restart = false;
 	mutex_unlock(&cpt_holds_lock);
 }

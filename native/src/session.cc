@@ -342,8 +342,16 @@ Napi::Value Hold(const Napi::CallbackInfo &info)
 	}
 	arg.flags = info.Length() > 3 ? U32Argument(info, 3, "flags") : 0;
 	const int ret = ioctl(fd, CPT_IOC_HOLD, &arg);
-	if (ret < 0)
-		throw SystemError(env, errno, "ioctl", "CPT_IOC_HOLD");
+	if (ret < 0) {
+		// The module names what it refused (a connection a restart
+		// holds, EBUSY): its note, as a worker's failure carries it.
+		Napi::Error error =
+			SystemError(env, errno, "ioctl", "CPT_IOC_HOLD");
+		const std::string detail = ModuleMessage(fd);
+		if (!detail.empty())
+			error.Set("detail", Napi::String::New(env, detail));
+		throw error;
+	}
 	if (ret > 0)
 		throw UnexpectedReturn(env, "CPT_IOC_HOLD", ret);
 	return Napi::Number::New(env, arg.count);

@@ -19,6 +19,9 @@
  * (its pid in DIR/pid): its peer is outside that tree. After DIR/go the two
  * exchange a byte each way ("kept").
  *
+ * tcp_established outside-bound DIR: the same, its client end (the tree's)
+ * bound to lo (SO_BINDTODEVICE) before it connects.
+ *
  * tcp_established keepalive DIR: a v4 connection, nothing in flight, its
  * client end in this process with a keepalive of one probe after 1 s idle,
  * 1 s apart (TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT), its server end in
@@ -51,6 +54,8 @@
 #define MAX_BEFORE (1024 * 1024)
 
 static char go[PATH_MAX];
+/* connected()'s client end bound to lo (SO_BINDTODEVICE) before it connects. */
+static int client_on_lo;
 
 struct opts {
 	int nodelay, keepalive, keepidle;
@@ -182,7 +187,10 @@ static void connected(int family, int *listener, int *client, int *server)
 	    getsockname(*listener, (struct sockaddr *)&ss, &len))
 		die("listener");
 	*client = socket(family, SOCK_STREAM, 0);
-	if (*client < 0 || connect(*client, (struct sockaddr *)&ss, len))
+	if (*client < 0 ||
+	    (client_on_lo && setsockopt(*client, SOL_SOCKET, SO_BINDTODEVICE,
+					"lo", sizeof("lo"))) ||
+	    connect(*client, (struct sockaddr *)&ss, len))
 		die("connect");
 	*server = accept(*listener, NULL, NULL);
 	if (*server < 0)
@@ -463,7 +471,7 @@ int main(int argc, char **argv)
 {
 	if (argc != 3) {
 		fprintf(stderr,
-			"usage: tcp_established pairs|outside|keepalive DIR\n");
+			"usage: tcp_established pairs|outside|outside-bound|keepalive DIR\n");
 		return 2;
 	}
 	snprintf(go, sizeof(go), "%s/go", argv[2]);
@@ -471,6 +479,10 @@ int main(int argc, char **argv)
 		return pairs();
 	if (!strcmp(argv[1], "outside"))
 		return outside(argv[2]);
+	if (!strcmp(argv[1], "outside-bound")) {
+		client_on_lo = 1;
+		return outside(argv[2]);
+	}
 	if (!strcmp(argv[1], "keepalive"))
 		return keepalive(argv[2]);
 	fprintf(stderr, "tcp_established: unknown mode %s\n", argv[1]);

@@ -9,7 +9,7 @@ import { EnvironmentError } from '../../errors.js';
 import type { InetSocket } from '../../image/schema.js';
 import type { CptAddon, HoldTuple } from '../../native.js';
 import { isSystemError } from '../../native.js';
-import { describeSystemError } from '../../system-error.js';
+import { describeSystemError, moduleDetail } from '../../system-error.js';
 import { inspect } from '../inspect/inspect.js';
 import { inetAddress } from '../inspect/inet.js';
 
@@ -59,7 +59,8 @@ async function withDevice<T>(addon: CptAddon, devicePath: string | undefined, us
     return use(device.fd);
   } catch (error: unknown) {
     if (!isSystemError(error)) throw error;
-    const denied = error.code === 'EPERM' || error.code === 'EACCES';
+    // The module's note, when it gave one, says what the hint would.
+    const denied = (error.code === 'EPERM' || error.code === 'EACCES') && moduleDetail(error) === undefined;
     throw new EnvironmentError(`${error.syscall} CPT_IOC_HOLD: ${describeSystemError(error)}`, {
       cause: error,
       ...(denied ? { hint: 'releasing TCP holds needs CAP_NET_ADMIN over the network namespace' } : {}),

@@ -46,6 +46,23 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     },
   },
   {
+    name: 'tcp-established-bound',
+    run: shell('tcp-established', 'tcp_established_bound'),
+    cli: true,
+    timeoutSeconds: 40,
+    // 6.1 s, 5.3 s and 1.3 s in its first boots.
+    costSeconds: 4,
+    checks: {
+      'tcp-established-bound.leave-running':
+        'a process whose connection’s peer is outside its tree, its end bound to lo (SO_BINDTODEVICE), is checkpointed, left running',
+      'tcp-established-bound.refused': 'checkpoint --kill refuses the bound one, naming the connection and its peer outside the tree',
+      'tcp-established-bound.alive': 'the process refused, its connection bound to lo, runs on',
+      'tcp-established-bound.collision':
+        'a restart --pidns of the image left running is refused before it holds anything, naming the connection whose ends the original’s still has, bound to lo (a lookup on no device misses it)',
+      'tcp-established-bound.kept': 'its connection bound to lo still exchanges data both ways',
+    },
+  },
+  {
     name: 'tcp-buffers',
     run: cycle('tcp_buffers', (dir) => ['full', ...inDir(dir)]),
     timeoutSeconds: 90,
@@ -84,17 +101,39 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     name: 'tcp-restart-refused',
     run: shell('tcp-established', 'tcp_restart_refused'),
     cli: true,
-    timeoutSeconds: 120,
-    // 11.6 s in its first boot.
-    costSeconds: 11,
+    timeoutSeconds: 150,
+    // 11.6 s in its first boot; 12.8 s and 7.1 s with release-busy, release-all-skips and second-busy.
+    costSeconds: 12,
     checks: {
       'tcp-restart-refused.checkpoint':
         'a tree holding both ends of a connection whose client end has a keepalive of one probe after 1 s idle is checkpointed --kill',
+      'tcp-restart-refused.release-busy':
+        'restarted and paused before its final step: cptctl release IMAGE is refused (EBUSY), naming a connection the restart holds, and both holds stay',
+      'tcp-restart-refused.release-all-skips': 'cptctl release --all releases 0 holds, the restart’s both staying',
+      'tcp-restart-refused.second-busy':
+        'once the client end closed, a second restart (--pidns) of the image is refused (EBUSY) naming the connection the first restart holds, which keeps both holds',
       'tcp-restart-refused.timed-out':
         'restarted and paused before its final step, the client end made again times out (its reset counted in OutRsts) and closes, its keepalive unanswered (held)',
       'tcp-restart-refused.refused':
         'the final step refuses the restart, naming the fd, the pid, the connection, the state it was made in (ESTABLISHED) and the one it is in (CLOSE)',
       'tcp-restart-refused.nothing-left': 'the refused restart leaves no process and no hold',
+    },
+  },
+  {
+    name: 'tcp-restart-error',
+    run: shell('tcp-established', 'tcp_restart_error'),
+    cli: true,
+    timeoutSeconds: 150,
+    // 25.4 s and 18.6 s in its first two boots (00:25 and 00:38 UTC, 2026-12-08).
+    costSeconds: 20,
+    checks: {
+      'tcp-restart-error.checkpoint':
+        'the tree holding both ends of a v4 and a v6 connection, data queued both ways, is checkpointed --kill, for a restart to meet an error',
+      'tcp-restart-error.error-sent':
+        'restarted and paused before its final step, the restored root’s v4 end gets IP_RECVERR (through pidfd_getfd) and an ICMP port unreachable at its snd_una: all four ends still ESTABLISHED',
+      'tcp-restart-error.refused':
+        'the final step refuses the restart, naming the fd, the pid, the connection, still ESTABLISHED, and its pending error (-111)',
+      'tcp-restart-error.nothing-left': 'the restart refused for a pending error leaves no process and no hold',
     },
   },
 ];

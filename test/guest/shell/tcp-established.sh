@@ -18,35 +18,42 @@ after_tcp_established() {
 # left running with the connection; a restart of the image left running
 # (--pidns, the same network namespace) is refused by name before it holds
 # anything (the original's connection has its ends), which keeps working.
-# Its cptctl calls go through one node (cptctl_serve).
-scenario_tcp_established_outside() {
+# outside_collision CHECK MODE: tcp_established MODE (outside, or
+# outside-bound: the tree's end bound to lo, which a lookup of its ends on
+# no device would miss), the checks CHECK.*. Its cptctl calls go through
+# one node (cptctl_serve).
+outside_collision() {
+	hc=$1 hd=$scratch/$2
 	cptctl_serve || return
-	mkdir -p "$scratch/outside"
-	if ! start_workload outside "$workloads/tcp_established" outside "$scratch/outside"; then
-		result tcp-established-outside.leave-running FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
+	mkdir -p "$hd"
+	if ! start_workload "$2" "$workloads/tcp_established" "$2" "$hd"; then
+		result "$hc.leave-running" FAIL "the workload never got ready: $(tr '\n' ' ' <"$out")"
 		return
 	fi
-	read -r child <"$scratch/outside/pid"
-	cptctl_in /dev/stdout "$scratch/running.err" checkpoint "$child" -o "$scratch/running.img"
+	read -r child <"$hd/pid"
+	cptctl_in /dev/stdout "$hd/running.err" checkpoint "$child" -o "$hd/running.img"
 	status=$?
-	pass_if tcp-established-outside.leave-running "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$scratch/running.err")" \
+	pass_if "$hc.leave-running" "checkpoint leaving it running exited $status: $(tr '\n' ' ' <"$hd/running.err")" \
 		[ "$status" -eq 0 ]
-	cptctl_in /dev/stdout "$scratch/kill.err" checkpoint "$child" -o "$scratch/kill.img" --kill
+	cptctl_in /dev/stdout "$hd/kill.err" checkpoint "$child" -o "$hd/kill.img" --kill
 	status=$?
-	pass_if tcp-established-outside.refused "checkpoint --kill exited $status: $(tr '\n' ' ' <"$scratch/kill.err")" \
-		grep -q "TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: its peer is outside the tree" "$scratch/kill.err"
-	pass_if tcp-established-outside.alive "pid $child is still running" [ -d "/proc/$child" ]
-	cptctl_in /dev/stdout "$scratch/collide.err" restart --pidns "$scratch/running.img"
+	pass_if "$hc.refused" "checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/kill.err")" \
+		grep -q "TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: its peer is outside the tree" "$hd/kill.err"
+	pass_if "$hc.alive" "pid $child is still running" [ -d "/proc/$child" ]
+	cptctl_in /dev/stdout "$hd/collide.err" restart --pidns "$hd/running.img"
 	status=$?
-	cptctl_in "$scratch/collide.holds" "$scratch/collide.holds" release --list
+	cptctl_in "$hd/collide.holds" "$hd/collide.holds" release --list
 	alive=0
 	[ -d "/proc/$child" ] || alive=1
-	pass_if tcp-established-outside.collision "restart --pidns of the image left running exited $status: $(tr '\n' ' ' <"$scratch/collide.err"); holds: $(tr '\n' ' ' <"$scratch/collide.holds"); pid $child alive after it: $alive; its fds: $(ls -l "/proc/$child/fd" 2>&1 | tr '\n' ' ' | cut -c1-300); TCP: $(tail -n +2 /proc/net/tcp | awk '{ print $2, $3, $4 }' | tr '\n' ' ')" \
-		eval '[ "$alive" -eq 0 ] && [ "$status" -ne 0 ] && grep -q "fd [0-9]* of pid [0-9]*: TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: a connection with these ends already exists; the restart is refused" "$scratch/collide.err" && grep -q "^no TCP holds" "$scratch/collide.holds"'
-	touch "$scratch/outside/go"
+	pass_if "$hc.collision" "restart --pidns of the image left running exited $status: $(tr '\n' ' ' <"$hd/collide.err"); holds: $(tr '\n' ' ' <"$hd/collide.holds"); pid $child alive after it: $alive; its fds: $(ls -l "/proc/$child/fd" 2>&1 | tr '\n' ' ' | cut -c1-300); TCP: $(tail -n +2 /proc/net/tcp | awk '{ print $2, $3, $4 }' | tr '\n' ' ')" \
+		eval '[ "$alive" -eq 0 ] && [ "$status" -ne 0 ] && grep -q "fd [0-9]* of pid [0-9]*: TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: a connection with these ends already exists; the restart is refused" "$hd/collide.err" && grep -q "^no TCP holds" "$hd/collide.holds"'
+	touch "$hd/go"
 	wait_for_line "$out" "RESULT kept"
-	sed -n "s/^RESULT kept/RESULT tcp-established-outside.kept/p" "$out"
+	sed -n "s/^RESULT kept/RESULT $hc.kept/p" "$out"
 }
+
+scenario_tcp_established_outside() { outside_collision tcp-established-outside outside; }
+scenario_tcp_established_bound() { outside_collision tcp-established-bound outside-bound; }
 
 # killed_workload MODE: tcp_established MODE $hd (its output in $out, its
 # pid in $pid) checkpointed --kill into $hd/tree.img (check $hc.checkpoint)
@@ -112,6 +119,12 @@ out_rsts() {
 	awk '$1 == "Tcp:" { if (!n) { for (i = 2; i <= NF; i++) if ($i == "OutRsts") c = i; n = 1 } else print $c }' /proc/net/snmp
 }
 
+# held_count FILE: how many connections cptctl release --list, into FILE, shows held.
+held_count() {
+	cptctl_in "$1" "$1" release --list
+	grep -c "^TCP .* -> .* (held for uid 0)" "$1"
+}
+
 # A connection whose keepalive (one probe after 1 s idle) goes unanswered
 # while the restart holds it, paused before its final step: the client end
 # times out and closes (tcp_keepalive_timer() sends its reset, counted in
@@ -120,14 +133,36 @@ out_rsts() {
 # restart, naming the fd and pid, the state it was made in and the one it
 # is in, instead of resuming a tree whose program would find it reset;
 # nothing is left (no hold, no process).
+# Meanwhile the holds the paused restart relies on are its own: cptctl
+# release IMAGE is refused (EBUSY) naming a connection, --all skips them;
+# and once the client end is closed (no live connection has its ends any
+# more), a second restart of the image, which would rely on its hold too,
+# is refused (EBUSY) before it makes anything.
 scenario_tcp_restart_refused() {
 	hc=tcp-restart-refused hd=$scratch/refused
+	cptctl_serve || return
 	killed_workload keepalive || return
 	read -r port <"$hd/port"
 	rsts=$(out_rsts)
 	restart_paused "$hd"
+	wait_until eval '[ "$(held_count "$hd/holds-made")" -eq 2 ]'
+	cptctl_in "$hd/release.out" "$hd/release.out" release "$hd/tree.img"
+	status=$?
+	held=$(held_count "$hd/holds-release")
+	pass_if "$hc.release-busy" "release IMAGE while the restart is paused exited $status: $(tr '\n' ' ' <"$hd/release.out"); holds after: $(tr '\n' ' ' <"$hd/holds-release")" \
+		eval '[ "$status" -ne 0 ] && [ "$held" -eq 2 ] && grep -q "EBUSY.*TCP connection \[::ffff:127\.0\.0\.1\]:[0-9]* -> \[::ffff:127\.0\.0\.1\]:[0-9]*: a restart making it holds it until its end; not released" "$hd/release.out"'
+	cptctl_in "$hd/release-all.out" "$hd/release-all.out" release --all
+	status=$?
+	held=$(held_count "$hd/holds-release-all")
+	pass_if "$hc.release-all-skips" "release --all while the restart is paused exited $status: $(tr '\n' ' ' <"$hd/release-all.out"); holds after: $(tr '\n' ' ' <"$hd/holds-release-all")" \
+		eval '[ "$status" -eq 0 ] && [ "$held" -eq 2 ] && grep -q "^released 0 TCP holds$" "$hd/release-all.out"'
 	wait_until eval '[ "$(out_rsts)" -gt "$rsts" ] && ! established_to "$port"'
 	timed=$?
+	cptctl_in /dev/stdout "$hd/second.err" restart --pidns "$hd/tree.img"
+	status=$?
+	held=$(held_count "$hd/holds-second")
+	pass_if "$hc.second-busy" "a second restart (--pidns) while the first is paused, the client end closed, exited $status: $(tr '\n' ' ' <"$hd/second.err"); holds after: $(tr '\n' ' ' <"$hd/holds-second")" \
+		eval '[ "$status" -ne 0 ] && [ "$held" -eq 2 ] && grep -q "EBUSY.*TCP connection \[::ffff:127\.0\.0\.1\]:[0-9]* -> \[::ffff:127\.0\.0\.1\]:$port: another restart holds it, making it again; the restart is refused" "$hd/second.err"'
 	kill -CONT "$rpid"
 	touch "$hd/go"
 	wait "$rpid"
@@ -136,6 +171,37 @@ scenario_tcp_restart_refused() {
 		[ "$timed" -eq 0 ]
 	pass_if "$hc.refused" "restart exited $status: $(tr '\n' ' ' <"$hd/restart.err")" \
 		eval '[ "$status" -ne 0 ] && grep -q "fd [0-9]* of pid [0-9]*: TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:$port: made again ESTABLISHED, it is CLOSE.*(shutdown was/is 0x0/.*, error -[0-9]*) .*reset, timed out or an ICMP error meanwhile; the restart is refused" "$hd/restart.err"'
+	wait_for_pid_gone "$pid"
+	gone=$?
+	cptctl_in "$hd/holds" "$hd/holds" release --list
+	pass_if "$hc.nothing-left" "restored root gone: $gone; holds: $(tr '\n' ' ' <"$hd/holds")" \
+		eval '[ "$gone" -eq 0 ] && grep -q "^no TCP holds" "$hd/holds"'
+}
+
+# A connection with an error pending (sk_err) at the final step, still
+# ESTABLISHED in repair mode: the tree's own connections (tcp_established
+# pairs) checkpointed --kill, restarted and paused before the final step;
+# a root process sets IP_RECVERR on the restored root's IPv4 end through a
+# copy of its fd (pidfd_getfd()) and sends it an ICMP port unreachable
+# (tcp-inject.py --icmp-error), which TCP takes as a hard error. The final
+# step refuses the restart naming the connection and its error (-111,
+# ECONNREFUSED) rather than resume a program that would find it so;
+# nothing is left.
+scenario_tcp_restart_error() {
+	hc=tcp-restart-error hd=$scratch/error
+	cptctl_serve || return
+	killed_workload pairs || return
+	cptctl_in "$hd/tree.json" "$hd/json.err" inspect --json "$hd/tree.img"
+	restart_paused "$hd"
+	python3 "$repo/test/guest/tcp-inject.py" "$hd/tree.json" --icmp-error "$pid" >"$hd/inject.out" 2>&1
+	pass_if "$hc.error-sent" "while the restart was paused: $(tr '\n' ' ' <"$hd/inject.out")" \
+		eval 'grep -q "^IP_RECVERR on fd [0-9]* of pid $pid, then ICMP port unreachable" "$hd/inject.out" && grep -q "^established 4 of 4$" "$hd/inject.out"'
+	kill -CONT "$rpid"
+	touch "$hd/go"
+	wait "$rpid"
+	status=$?
+	pass_if "$hc.refused" "restart exited $status: $(tr '\n' ' ' <"$hd/restart.err")" \
+		eval '[ "$status" -ne 0 ] && grep -q "fd [0-9]* of pid $pid: TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]*: made again ESTABLISHED, it is ESTABLISHED (shutdown was/is 0x0/0x0, error -111) .*; the restart is refused" "$hd/restart.err"'
 	wait_for_pid_gone "$pid"
 	gone=$?
 	cptctl_in "$hd/holds" "$hd/holds" release --list

@@ -93,6 +93,11 @@ hold_cycle() {
 scenario_tcp_hold_v4() { hold_cycle tcp-hold-v4 4; }
 scenario_tcp_hold_v6() { hold_cycle tcp-hold-v6 6; }
 
+# Whether a connection on local port $1 (decimal) is ESTABLISHED, in /proc/net/tcp.
+established_on() {
+	awk -v p="$(printf ':%04X' "$1")" '$2 ~ p "$" && $4 == "01" { found = 1 } END { exit !found }' /proc/net/tcp
+}
+
 # Released, the hold lets the peer's next retransmission meet a reset;
 # nobody may not release it; the tree without --tcp-established is refused.
 # Root's cptctl calls go through one node (cptctl_serve), as hold_cycle's.
@@ -125,6 +130,26 @@ scenario_tcp_hold_release() {
 	cptctl_in "$hd/holds" "$hd/holds" release --list
 	pass_if "$hc.unprivileged" "nobody's release --all exited $status: $(tr '\n' ' ' <"$hd/nobody.out")" \
 		eval '[ "$status" -ne 0 ] && grep -q "CAP_NET_ADMIN" "$hd/nobody.out" && grep -q "^TCP " "$hd/holds"'
+	# A restart takes the hold over (its connection made again, ESTABLISHED
+	# on the server's port): release refuses it; the restart killed, the
+	# hold is the checkpoint's again, still there.
+	read -r _ port <"$hd/port"
+	"$cptctl" restart "$hd/tree.img" >"$hd/restart.out" 2>"$hd/restart.err" </dev/null &
+	rpid=$!
+	until [ -d "/proc/$spid" ] || ! kill -0 "$rpid" 2>/dev/null; do :; done
+	kill -STOP "$rpid"
+	wait_until established_on "$port"
+	cptctl_in "$hd/busy.out" "$hd/busy.out" release "$hd/tree.img"
+	status=$?
+	pass_if "$hc.restart-busy" "release IMAGE while a restart relies on its hold exited $status: $(tr '\n' ' ' <"$hd/busy.out")" \
+		eval '[ "$status" -ne 0 ] && grep -q "EBUSY.*TCP connection \[::ffff:127\.0\.0\.1\]:$port -> \[::ffff:127\.0\.0\.1\]:[0-9]*: a restart making it holds it until its end; not released" "$hd/busy.out"'
+	kill -KILL "$rpid"
+	wait "$rpid"
+	wait_for_pid_gone "$spid"
+	gone=$?
+	cptctl_in "$hd/holds-back" "$hd/holds-back" release --list
+	pass_if "$hc.given-back" "the restart killed, its restored root gone: $gone; holds: $(tr '\n' ' ' <"$hd/holds-back"); the client: $(tr '\n' ' ' <"$hd/client.out")" \
+		eval '[ "$gone" -eq 0 ] && grep -q "^TCP 127\.0\.0\.1:$port -> .* (held for uid 0)" "$hd/holds-back" && ! grep -q RESULT "$hd/client.out"'
 	touch "$hd/released"
 	cptctl_in "$hd/release.out" "$hd/release.out" release "$hd/tree.img"
 	pass_if "$hc.released" "release: $(tr '\n' ' ' <"$hd/release.out")" grep -q "^released 1 TCP hold$" "$hd/release.out"
@@ -152,6 +177,45 @@ scenario_tcp_hold_limit() {
 	wait "$cpid"
 	wait_for_line "$hd/server.out" RESULT
 	sed -n "s/^RESULT /RESULT $hc./p" "$hd/server.out"
+}
+
+# The limit reached at a restart: a tree holding both ends of a connection
+# (tcp_established keepalive) checkpointed --kill (no hold left: its peer
+# was in the tree); then 256 connections to peers outside another tree
+# held by its checkpoint --kill --tcp-established, as many as a user may
+# have; the first image's restart, which holds the connections it makes
+# until its end, is refused (EUSERS) by count, adding no hold.
+scenario_tcp_hold_limit_restart() {
+	hc=tcp-hold-limit-restart hd=$scratch/limit-restart
+	cptctl_serve || return
+	mkdir -p "$hd/pair"
+	if ! start_workload limit-pair "$workloads/tcp_established" keepalive "$hd/pair"; then
+		result "$hc.checkpoint" FAIL "the pair never got ready: $(tr '\n' ' ' <"$out")"
+		return
+	fi
+	pair=$pid
+	cptctl_in /dev/stdout "$hd/pair.err" checkpoint "$pair" -o "$hd/pair.img" --kill
+	status=$?
+	wait_for_pid_gone "$pair"
+	if ! hold_start "$hd" 4 256 "$workloads/tcp_hold" many 256; then
+		result "$hc.checkpoint" FAIL "the workloads never got ready: $(cat "$hd/server.out" "$hd/client.out" | tr '\n' ' ')"
+		return
+	fi
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$spid" -o "$hd/tree.img" --kill --tcp-established
+	status2=$?
+	cptctl_in "$hd/holds" "$hd/holds" release --list
+	pass_if "$hc.checkpoint" "the pair's checkpoint --kill exited $status: $(tr '\n' ' ' <"$hd/pair.err"); that of 256 connections --tcp-established $status2: $(tr '\n' ' ' <"$hd/checkpoint.err"); $(grep -c "^TCP " "$hd/holds") held" \
+		eval '[ "$status" -eq 0 ] && [ "$status2" -eq 0 ] && [ "$(grep -c "^TCP .* (held for uid 0)" "$hd/holds")" -eq 256 ]'
+	cptctl_in /dev/stdout "$hd/restart.err" restart "$hd/pair.img"
+	status=$?
+	cptctl_in "$hd/holds-after" "$hd/holds-after" release --list
+	pass_if "$hc.refused" "the pair's restart exited $status: $(tr '\n' ' ' <"$hd/restart.err"); $(grep -c "^TCP " "$hd/holds-after") held after it" \
+		eval '[ "$status" -ne 0 ] && grep -q "EUSERS.*cannot hold 1 more TCP connections (a restart holds the connections it makes until its end): 256 held by the user of at most 256" "$hd/restart.err" && [ "$(grep -c "^TCP " "$hd/holds-after")" -eq 256 ] && [ ! -d "/proc/$pair" ]'
+	cptctl_in "$hd/release.out" "$hd/release.out" release --all
+	pass_if "$hc.released" "release --all: $(tr '\n' ' ' <"$hd/release.out")" grep -q "^released 256 TCP holds$" "$hd/release.out"
+	touch "$hd/stop"
+	wait "$cpid"
+	rm -f "$hd/tree.img" "$hd/pair.img"
 }
 
 # rmmod with a hold: clean; the hooks gone, the peer meets a reset.
