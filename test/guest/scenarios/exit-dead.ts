@@ -69,7 +69,7 @@ export const exitDeadScenarios: readonly Scenario[] = [
     name: 'exit-dead',
     run: { kind: 'custom', run: exitDead },
     timeoutSeconds: 90,
-    costSeconds: 5,
+    costSeconds: 3.5,
     checks: {
       'exit-dead.checkpoints': 'checkpoints of a tree whose reaped processes linger on the task list during the freeze end within seconds',
       'exit-dead.exit-status': 'each tree whose middle process was killed during its checkpoint, let go, ends well',

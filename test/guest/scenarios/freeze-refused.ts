@@ -53,7 +53,7 @@ export const freezeRefusedScenarios: readonly Scenario[] = [
         ),
     },
     timeoutSeconds: 60,
-    costSeconds: 7,
+    costSeconds: 10,
     checks: {
       'freeze-vfork.setup': 'a process of the tree waits in vfork() for its child',
       'freeze-vfork.refused':

@@ -12,7 +12,7 @@ export const hugetlbScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 300,
     // 54.7 s of the guest's CPU in a boot, 26.9 s once its cptctl calls shared one node (a loaded host: cost x0.49).
-    costSeconds: 16,
+    costSeconds: 16.5,
     checks: {
       'hugetlb.reserved': 'the guest reserves huge pages for the hugetlb scenario',
       'hugetlb.checkpoint': 'hugetlb memory of every kind is checkpointed',

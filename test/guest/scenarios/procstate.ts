@@ -136,7 +136,7 @@ export const procStateScenarios: readonly Scenario[] = [
     name: 'zombie-pgrp',
     run: cycle('zombie_pgrp', inDir),
     timeoutSeconds: 45,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'zombie-pgrp.checkpoint': 'a tree with zombies leading their own groups, their children siblings by CLONE_PARENT, is checkpointed',
       'zombie-pgrp.setup': 'the zombies lead their groups and their CLONE_PARENT children are set up before the checkpoint',
@@ -156,7 +156,7 @@ export const procStateScenarios: readonly Scenario[] = [
       },
     }),
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 2.5,
     checks: {
       'stopped.checkpoint': 'a tree with processes stopped by SIGSTOP and SIGTSTP is checkpointed without EBUSY',
       'stopped.setup': 'the stopped processes were set up before the checkpoint',
@@ -178,7 +178,7 @@ export const procStateScenarios: readonly Scenario[] = [
     name: 'ptrace-inner',
     run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-inner', 'inner') },
     timeoutSeconds: 30,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'ptrace-inner.refused': 'a checkpoint of a tree with a process traced by another of the tree is refused at once, naming both',
       'ptrace-inner.setup': 'the tree traces one of its processes before the checkpoint',
@@ -190,7 +190,7 @@ export const procStateScenarios: readonly Scenario[] = [
     name: 'ptrace-outer',
     run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-outer', 'outer') },
     timeoutSeconds: 30,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'ptrace-outer.refused': 'a checkpoint of a tree with a process traced from outside the tree is refused, naming both',
       'ptrace-outer.setup': 'a process outside the tree traces one of its processes before the checkpoint',
