@@ -64,8 +64,8 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     run: shell('tcp-established', 'tcp_restart_held'),
     cli: true,
     timeoutSeconds: 180,
-    // 59 s in its first boot (20:45 UTC, the stock kernel, a loaded host).
-    costSeconds: 28,
+    // 29.4 and 27.0 s in the whole runs of 2026-12-07 22:51 and 23:44; 24.5 s (a loaded host) with its restart through cptctl_in.
+    costSeconds: 24,
     checks: {
       'tcp-restart-held.checkpoint':
         'the tree holding both ends of a v4 and a v6 connection, data queued both ways, is checkpointed --kill',
@@ -85,8 +85,8 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     run: shell('tcp-established', 'tcp_restart_refused'),
     cli: true,
     timeoutSeconds: 120,
-    // 11.6 s in its first boot.
-    costSeconds: 9.5,
+    // 9.4 s in the whole run of 2026-12-07 23:44; 3.1 s (a loaded host) with its restart through cptctl_in.
+    costSeconds: 4,
     checks: {
       'tcp-restart-refused.checkpoint':
         'a tree holding both ends of a connection whose client end has a keepalive of one probe after 1 s idle is checkpointed --kill',
