@@ -418,6 +418,9 @@ async function runScenario(scenario: Scenario, kept: ReadonlyMap<number, string>
   callerServers.forgetEnded();
   if (left.length > 0) print(`# ${scenario.name} left processes behind, killed: ${left.join(' ')}`);
   await profile.time('insmod', ensureModuleLoaded);
+  // Its files are the guest's memory (tmpfs), for the rest of the boot: a
+  // boot runs half the table, some of whose images are 256 MiB.
+  rmSync(dir, { recursive: true, force: true });
   profile.report();
   print(`SCENARIO-END ${scenario.name} ${verdict} ${((Date.now() - started) / 1000).toFixed(1)} ${detail}`);
 }
