@@ -77,7 +77,7 @@ export const objectScenarios: readonly Scenario[] = [
     // An inotify instance with a gap in its watch descriptors.
     run: cycle('inotify_watch', inDir, { after: shellHook('objects', 'inspect_inotify') }),
     timeoutSeconds: 90,
-    costSeconds: 11,
+    costSeconds: 5.5,
     checks: {
       'inotify.exit-status': 'an inotify instance restarts and ends well',
       'inotify.create-event': 'a directory watch reports a creation after the restart, under its wd',
