@@ -27,6 +27,10 @@ scenario_deleted_unreadable() {
 	echo TOP-SECRET-F4 >"$secret"
 	chmod 0600 "$secret"
 	pid=$(sh -c 'exec 3>>"$0"; setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$secret")
+	# Until its exec of sleep, root's setpriv (then not dumpable, its uid
+	# changed) is no process nobody may ptrace: the checkpoint would fail
+	# at INIT, not at the fd (it did once, in a boot of 2026-12-08 00:38).
+	wait_for_exe "$pid" "$(command -v sleep)"
 	rm "$secret"
 	cptctl_as nobody /dev/stdout "$scratch/f4.err" checkpoint "$pid" -o "$mine/f4.img"
 	status=$?
