@@ -10,7 +10,7 @@ import { encodeJsonText } from '../../../src/commands/encode/encode.js';
 import { formatInspectJson, formatInspectText } from '../../../src/commands/inspect/format.js';
 import { inspect } from '../../../src/commands/inspect/inspect.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
-import { cycle, inDir } from './rows.js';
+import { cycle, exitedWithin, inDir } from './rows.js';
 
 /**
  * Seconds a refusal "at once" may take: less than the freeze's timeout
@@ -36,10 +36,7 @@ async function tracedRefused(context: ScenarioContext, name: string, where: 'inn
     `checkpoint of a tree whose pid ${traced} is traced by ${tracer} (${where}), ${seconds.toFixed(1)} s: ${failure ?? 'succeeded'}`,
   );
   context.go();
-  const status = await Promise.race([
-    workload.exited,
-    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
-  ]);
+  const status = await exitedWithin(workload, 20_000);
   context.result(`${name}.exit-status`, status === 0, `the tree, let go after the refusal, exited ${status}`);
   context.relayResults(name);
 }
