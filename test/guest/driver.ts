@@ -16,7 +16,19 @@
 // scenario's time went (profile.ts: `# PROFILE` lines).
 // Usage (in the guest, from the repository): node dist/test/guest/driver.js SCENARIO...
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { constants } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -338,7 +350,16 @@ async function roundTripImages(context: Context, name: string, dir: string): Pro
     if (roundTripDir !== undefined) {
       try {
         mkdirSync(join(roundTripDir, name), { recursive: true });
-        copyFileSync(image, join(roundTripDir, name, `${label}.img`));
+        const copy = join(roundTripDir, name, `${label}.img`);
+        copyFileSync(image, copy);
+        // Through to the host (the share is cache=loose: written back some
+        // time later), which round-trips it once this scenario's end is printed.
+        const fd = openSync(copy, 'r+');
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
       } catch (error: unknown) {
         context.result(`roundtrip.${name}.${label}`, false, `cannot copy it for the round trip: ${errorMessage(error)}`);
       }
@@ -418,6 +439,9 @@ async function runScenario(scenario: Scenario, kept: ReadonlyMap<number, string>
   callerServers.forgetEnded();
   if (left.length > 0) print(`# ${scenario.name} left processes behind, killed: ${left.join(' ')}`);
   await profile.time('insmod', ensureModuleLoaded);
+  // Its files are the guest's memory (tmpfs), for the rest of the boot: a
+  // boot runs half the table, some of whose images are 256 MiB.
+  rmSync(dir, { recursive: true, force: true });
   profile.report();
   print(`SCENARIO-END ${scenario.name} ${verdict} ${((Date.now() - started) / 1000).toFixed(1)} ${detail}`);
 }

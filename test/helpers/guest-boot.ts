@@ -4,7 +4,8 @@
 // ran to its end within its own timeout, that every check it reported
 // passed, and one test per check the table expects of it, under the title
 // that says what the check asserts. The round trip of the images they wrote
-// runs here, on the host, once the boot is over (round-trips.ts).
+// runs here, on the host, each scenario's once the boot says it ended
+// (round-trips.ts).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 
@@ -14,7 +15,7 @@ import type { Scenario } from '../guest/scenarios/scenario.js';
 import { HANGING_SCENARIO, TWO_CPU_SCENARIOS, bootTimeoutSeconds, kernelArgsFor, planBoots } from '../guest/scenarios/table.js';
 import type { CheckResult, GuestRun } from './guest.js';
 import { GUEST_TIMES_DIR, announceWideRun, describeRun, parseResults, runInGuest } from './guest.js';
-import { roundTripDirFor, roundTripsUnder } from './round-trips.js';
+import { RoundTripsAsTheyCome, roundTripDirFor } from './round-trips.js';
 
 /** A boot's run, and the round trips of its images, by scenario. */
 interface Boot {
@@ -129,14 +130,16 @@ function defineBoot(label: string, scenarios: readonly Scenario[], caller: strin
   test.before(async () => {
     const roundTripDir = roundTripDirFor(caller);
     rmSync(roundTripDir, { recursive: true, force: true });
+    const roundTrips = new RoundTripsAsTheyCome(roundTripDir);
     const run = await runInGuest(['node', 'dist/test/guest/driver.js', ...[hanging ?? [], scenarios].flat().map((s) => s.name)], {
       timeoutSeconds: bootTimeoutSeconds([hanging ?? [], scenarios].flat()),
       cpus,
       caller,
       env: { CPT_ROUNDTRIP_DIR: roundTripDir },
       kernelArgs: kernelArgsFor(scenarios),
+      onStdout: (chunk) => roundTrips.stdout(chunk),
     });
-    done = { run, roundTrips: await roundTripsUnder(roundTripDir) };
+    done = { run, roundTrips: await roundTrips.all() };
     rmSync(roundTripDir, { recursive: true, force: true });
     // Kept for a look after the run: the driver's SCENARIO-END lines say what each scenario took.
     mkdirSync(GUEST_TIMES_DIR, { recursive: true });

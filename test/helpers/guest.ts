@@ -43,15 +43,23 @@ export interface GuestOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** More arguments for the guest kernel's command line, after the caller's CPT_VM_APPEND. */
   readonly kernelArgs?: readonly string[];
+  /** Given the guest's standard output as it comes, besides the whole once it ended. */
+  readonly onStdout?: (chunk: string) => void;
 }
 
-function spawnCollecting(command: string, args: readonly string[], env: Readonly<Record<string, string>>): Promise<GuestRun> {
+function spawnCollecting(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  onStdout?: (chunk: string) => void,
+): Promise<GuestRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: packageRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
+      onStdout?.(chunk);
     });
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
@@ -92,14 +100,19 @@ function wideRunPendingBy(): number | undefined {
 }
 
 /** vm/run ARGS under the first `cpus` consecutive free vCPU slots, waiting for them. */
-async function runInSlot(vmArgs: readonly string[], cpus: number, env: Readonly<Record<string, string>>): Promise<GuestRun> {
+async function runInSlot(
+  vmArgs: readonly string[],
+  cpus: number,
+  env: Readonly<Record<string, string>>,
+  onStdout?: (chunk: string) => void,
+): Promise<GuestRun> {
   const slots = Array.from({ length: Math.max(availableParallelism(), cpus) }, (_, i) => join(tmpdir(), `cptctl-vcpu-slot-${i}.lock`));
   // A one-CPU guest would take a slot that the wider one waits for together with the other.
   while (cpus === 1 && ![undefined, process.pid].includes(wideRunPendingBy())) await sleep(SLOT_POLL_MS);
   for (;;) {
     for (let first = 0; first + cpus <= slots.length; first++) {
       const locks = slots.slice(first, first + cpus).flatMap((slot) => ['flock', '-n', '-E', String(SLOT_TAKEN), slot]);
-      const run = await spawnCollecting(locks[0]!, [...locks.slice(1), VM_RUN, ...vmArgs], env);
+      const run = await spawnCollecting(locks[0]!, [...locks.slice(1), VM_RUN, ...vmArgs], env, onStdout);
       const slotTaken = run.status === SLOT_TAKEN && run.stdout === '' && run.stderr === '';
       if (!slotTaken) return run;
     }
@@ -123,7 +136,7 @@ export async function runInGuest(command: readonly string[], options: GuestOptio
   const kernelArgs = options.kernelArgs ?? [];
   const append = [process.env['CPT_VM_APPEND'] ?? '', ...kernelArgs].join(' ').trim();
   const env = { ...options.env, ...(kernelArgs.length > 0 ? { CPT_VM_APPEND: append } : {}) };
-  const run = await runInSlot(args, cpus, env).finally(() => {
+  const run = await runInSlot(args, cpus, env, options.onStdout).finally(() => {
     if (cpus > 1) wideRunDone();
   });
   if (options.caller !== undefined) noteTimes(options.caller, from, Date.now());

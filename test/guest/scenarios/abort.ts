@@ -10,7 +10,7 @@ export const abortScenarios: readonly Scenario[] = [
     run: shell('abort', 'killed_mid_save'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 15,
+    costSeconds: 5,
     checks: {
       'abort.killed-mid-save': 'cptctl is SIGKILLed while it saves 256 MiB',
       'abort.target-alive': 'cptctl killed mid-checkpoint leaves the target alive',
@@ -24,7 +24,7 @@ export const abortScenarios: readonly Scenario[] = [
     run: shell('abort', 'refused_images'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 7,
+    costSeconds: 6.5,
     checks: {
       'abort.other-kernel-refused': 'an image from another kernel release is refused, naming it',
       'abort.pid-taken-refused': 'a restart whose pid is in use fails, naming the pid',
@@ -37,7 +37,7 @@ export const abortScenarios: readonly Scenario[] = [
     run: shell('abort', 'unprivileged'),
     cli: true,
     timeoutSeconds: 210,
-    costSeconds: 7,
+    costSeconds: 7.5,
     checks: {
       'abort.unprivileged-checkpoint': 'an unprivileged caller checkpoints its own process',
       'abort.unprivileged-restart-needs-cap':
@@ -53,7 +53,7 @@ export const abortScenarios: readonly Scenario[] = [
     run: shell('abort', 'nproc_user'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 1,
     checks: {
       'nproc.checkpoint': 'root checkpoints a service running as nobody',
       'nproc.exit-status': 'a nobody service restarted by root forks, execs, reaps and ends well, with no kernel warning',
@@ -68,7 +68,7 @@ export const abortScenarios: readonly Scenario[] = [
     run: shell('abort', 'tty_progress'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 15,
+    costSeconds: 8.5,
     checks: {
       'abort.tty-checkpoint-progress': 'a 256 MiB checkpoint shows its progress on a terminal',
       'abort.tty-restart-progress': 'a 256 MiB restart shows its progress on a terminal',
@@ -81,7 +81,7 @@ export const abortScenarios: readonly Scenario[] = [
     cli: true,
     last: true,
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'abort.ptrace-access-required': "checkpoint needs the kernel's ptrace access (Yama scope 3 refuses even root)",
       'abort.ptrace-refused-target-alive': 'a target refused for access keeps running',

@@ -11,7 +11,7 @@ export const aioScenarios: readonly Scenario[] = [
     name: 'aio-state',
     run: cycle('aio_state', inDir, { after: shellHook('aio', 'after_aio_state') }),
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 2,
     checks: {
       'aio-state.checkpoint': 'a process holding three AIO contexts with unreaped completions is checkpointed and killed',
       'aio-state.exit-status': 'the restarted process checks its AIO contexts and ends well',

@@ -21,7 +21,7 @@ export const alarmTimerScenarios: readonly Scenario[] = [
     name: 'alarm-timers',
     run: cycle('alarm_timers', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'alarm-timers.checkpoint': 'a root process with absolute and alarm-clock POSIX timers and timerfds is checkpointed and killed',
       'alarm-timers.exit-status': 'the restarted process checks its alarm-clock and absolute timers and ends well',
@@ -38,7 +38,7 @@ export const alarmTimerScenarios: readonly Scenario[] = [
     // Root's cptctl calls through cptctl_in, nobody's restart through cptctl_as (no node start of
     // its own since da31827): 6.7 s in a boot of the cptctl_as rows (a loaded host).
     timeoutSeconds: 150,
-    costSeconds: 5,
+    costSeconds: 3.5,
     checks: {
       'alarm-timers-user.checkpoint': 'root checkpoints a nobody process holding alarm timers it made with CAP_WAKE_ALARM, since dropped',
       'alarm-timers-user.inspect': 'cptctl inspect shows the alarm clocks, absolute expiries and timerfd settime flags',

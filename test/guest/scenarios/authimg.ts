@@ -11,7 +11,7 @@ export const authimgScenarios: readonly Scenario[] = [
     cli: true,
     // Eight node starts (cptctl and its batches): 88-148 s in a boot on a loaded host.
     timeoutSeconds: 360,
-    costSeconds: 13,
+    costSeconds: 10,
     checks: {
       'auth.key-file-root-only': 'cptctl key generate writes a key file only root can read (0400)',
       'auth.check-reports-key': "cptctl check reports the loaded key's id, the one key load printed",

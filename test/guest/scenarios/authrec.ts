@@ -11,7 +11,7 @@ export const authrecScenarios: readonly Scenario[] = [
     run: shell('authrec', 'authrec'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 5,
+    costSeconds: 4.5,
     checks: {
       'authrec.restart-ok': 'an image made under a key, its manifest written through the module, restarts under that key',
       'authrec.changed-MANIFEST-refused':

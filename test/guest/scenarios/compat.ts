@@ -83,7 +83,7 @@ export const compatScenarios: readonly Scenario[] = [
     run: shell('compat', 'compat_checks'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 16,
+    costSeconds: 10,
     checks: {
       'compat.load': 'the module loads when every compat check passes',
       'compat.all-ok': 'compat_checks lists every check as ok',

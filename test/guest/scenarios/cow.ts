@@ -14,7 +14,7 @@ export const cowScenarios: readonly Scenario[] = [
     run: cycle('cow_tree', inDir, { after: shellHook('cow', 'after_cow') }),
     // A 75 MB image: six processes' 12 MiB each, saved in full.
     timeoutSeconds: 120,
-    costSeconds: 8,
+    costSeconds: 7,
     checks: {
       'cow.exit-status': 'a parent, four children and a grandchild sharing private memory copy-on-write restart and end well',
       'cow.parent-content': "the parent's 3072 pages hold its words after the restart",
@@ -38,7 +38,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-huge',
     run: cycle('cow_huge', inDir, { after: shellHook('cow', 'after_cow_huge') }),
     timeoutSeconds: 120,
-    costSeconds: 11,
+    costSeconds: 1.5,
     checks: {
       'cow-huge.exit-status': 'a parent and two children sharing huge pages and two adjacent mappings copy-on-write restart and end well',
       'cow-huge.thp-in-guest': "the root's MADV_HUGEPAGE region is held by huge pages before the fork (AnonHugePages)",
@@ -61,7 +61,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-huge-hostile',
     run: cycle('cow_huge', inDir, { between: shellHook('cow', 'hostile_cow_huge') }),
     timeoutSeconds: 150,
-    costSeconds: 6,
+    costSeconds: 7,
     checks: {
       'cow-huge-hostile.widened': "the image's runs of child 1 are widened over the pages it wrote (THP, B)",
       'cow-huge-hostile.exit-status': 'the tree restarted from the widened image ends well',
@@ -84,7 +84,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-prot',
     run: cycle('cow_prot', inDir, { after: shellHook('cow', 'after_cow_prot') }),
     timeoutSeconds: 120,
-    costSeconds: 6,
+    costSeconds: 0.5,
     checks: {
       'cow-prot.exit-status': 'a parent and a child that changed the protection of memory they share restart and end well',
       'cow-prot.child-none': 'a read of the region the child made PROT_NONE faults in the child after the restart',
@@ -101,7 +101,7 @@ export const cowScenarios: readonly Scenario[] = [
     name: 'cow-prot-hostile',
     run: cycle('cow_prot', inDir, { between: shellHook('cow', 'hostile_cow_prot') }),
     timeoutSeconds: 120,
-    costSeconds: 8,
+    costSeconds: 2.5,
     checks: {
       'cow-prot-hostile.widened': "the image's runs of the child cover the regions it protected",
       'cow-prot-hostile.exit-status':

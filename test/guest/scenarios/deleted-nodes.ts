@@ -11,7 +11,7 @@ export const deletedNodesScenarios: readonly Scenario[] = [
     name: 'deleted-nodes',
     run: cycle('deleted_nodes', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'deleted-nodes.exit-status': 'deleted FIFOs and device nodes and the less common open flags restart and check out',
       'deleted-nodes.fifo-node': 'a deleted FIFO keeps its mode, owner, group and times, and has no name',
@@ -30,7 +30,7 @@ export const deletedNodesScenarios: readonly Scenario[] = [
     run: shell('deleted-nodes', 'deleted_nodes_user'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 2,
+    costSeconds: 3.5,
     checks: {
       'deleted-nodes-user.checkpoint': 'root checkpoints a nobody process holding a deleted /dev/null node root made',
       'deleted-nodes-user.no-mknod-refused':

@@ -10,7 +10,7 @@ export const deletedScenarios: readonly Scenario[] = [
     name: 'deleted',
     run: cycle('deleted_files', inDir),
     timeoutSeconds: 120,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'deleted.exit-status': 'deleted and reopened files restart and check out',
       'deleted.deleted-times': 'a deleted file keeps its atime and mtime',
@@ -31,7 +31,7 @@ export const deletedScenarios: readonly Scenario[] = [
     run: shell('deleted', 'user_service'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 3,
     checks: {
       'user-service.checkpoint': 'root checkpoints a service running as nobody that listens on a unix socket and holds a pty',
       'user-service.exit-status': 'the service restarted by root serves and ends well',
@@ -46,7 +46,7 @@ export const deletedScenarios: readonly Scenario[] = [
     run: shell('deleted', 'deleted_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 0.5,
     checks: {
       'deleted-refused.cwd': 'a checkpoint of a process whose working directory is deleted is refused, naming it',
     },

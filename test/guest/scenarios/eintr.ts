@@ -170,7 +170,7 @@ export const eintrScenarios: readonly Scenario[] = [
     // Its x32-recv and x32-wait: tested only in a kernel that runs x32 syscalls.
     x32: true,
     timeoutSeconds: 120,
-    costSeconds: 10,
+    costSeconds: 13.5,
     checks: {
       'eintr-sockets.leave-running':
         'a checkpoint of threads blocked in socket calls with timeouts leaves them running, or is refused for the timeouts',
@@ -203,7 +203,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-waits',
     run: { kind: 'custom', run: (context) => waitsAcrossCheckpoints(context, 'eintr-waits', 'waits') },
     timeoutSeconds: 90,
-    costSeconds: 6,
+    costSeconds: 9,
     checks: {
       'eintr-waits.leave-running': 'a checkpoint of threads blocked in io_getevents() and semop() leaves them running',
       'eintr-waits.checkpoint': 'a checkpoint --kill of them succeeds',
@@ -220,7 +220,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-held',
     run: { kind: 'custom', run: held },
     timeoutSeconds: 180,
-    costSeconds: 19,
+    costSeconds: 16.5,
     checks: {
       ...corkChecks('leave-running', 'leaving it running'),
       ...corkChecks('kill', 'killing it, and the restart'),
@@ -240,7 +240,7 @@ export const eintrScenarios: readonly Scenario[] = [
     name: 'eintr-core',
     run: shell('eintr', 'eintr_core'),
     timeoutSeconds: 150,
-    costSeconds: 8,
+    costSeconds: 6,
     checks: {
       'eintr-core.judged':
         'a checkpoint freezes a thread killed by a core dump in a partial recvmmsg() batch, asleep until the dump is over',

@@ -8,6 +8,7 @@
 // again, and the guest hung.
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { exitedWithin } from './rows.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
 
 const timeScale = Math.max(1, Number(process.env['CPT_GUEST_TIME_SCALE'] ?? '1') || 1);
@@ -42,10 +43,7 @@ async function exitDead(context: ScenarioContext): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
     if (seconds > 20 * timeScale) slow.push(`${attempt}: ${seconds.toFixed(1)} s`);
     context.go();
-    const status = await Promise.race([
-      workload.exited,
-      new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000 * timeScale)),
-    ]);
+    const status = await exitedWithin(workload, 20_000 * timeScale);
     const out = readOut(context);
     if (status !== 0) unwell.push(`${attempt}: exited ${status}: ${out.split('\n').slice(-3).join(' ')}`);
     if (/^KILLED stood-still$/m.test(out)) stoodStill++;
@@ -69,7 +67,7 @@ export const exitDeadScenarios: readonly Scenario[] = [
     name: 'exit-dead',
     run: { kind: 'custom', run: exitDead },
     timeoutSeconds: 90,
-    costSeconds: 5,
+    costSeconds: 3.5,
     checks: {
       'exit-dead.checkpoints': 'checkpoints of a tree whose reaped processes linger on the task list during the freeze end within seconds',
       'exit-dead.exit-status': 'each tree whose middle process was killed during its checkpoint, let go, ends well',

@@ -12,7 +12,7 @@ export const fanotifyAioScenarios: readonly Scenario[] = [
     // inspect, inspect --json, and encode and restart of three hostile images: node is slow in the guest
     timeoutSeconds: 150,
     // 46.1 s of the guest's CPU and a 5 s wait in a boot; 14.8 s and 0.5 s with one node for its hook's cptctl calls (cost x0.3).
-    costSeconds: 6,
+    costSeconds: 5.5,
     checks: {
       'fanotify-state.checkpoint': 'a process holding two fanotify instances with inode and filesystem marks is checkpointed and killed',
       'fanotify-state.exit-status': 'the restarted process checks its fanotify instances and ends well',
@@ -55,7 +55,7 @@ export const fanotifyAioScenarios: readonly Scenario[] = [
     run: shell('fanotify-aio', 'aio_refused'),
     cli: true,
     timeoutSeconds: 40,
-    costSeconds: 1,
+    costSeconds: 2.5,
     checks: {
       'aio-refused.refused': "a checkpoint refuses an AIO context with a request in flight by its ring's range",
       'aio-refused.alive': 'the process refused for its AIO context runs on',

@@ -11,7 +11,7 @@ export const faultScenarios: readonly Scenario[] = [
     run: shell('faults', 'enospc'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 2,
+    costSeconds: 1.5,
     checks: {
       'faults.enospc-refused': 'a checkpoint --kill into a full file system fails with ENOSPC, naming the image',
       'faults.enospc-says-what-to-do': 'a checkpoint failing with ENOSPC says what to do',
@@ -27,7 +27,7 @@ export const faultScenarios: readonly Scenario[] = [
     run: shell('faults', 'epipe'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 8,
+    costSeconds: 6.5,
     checks: {
       'faults.epipe-refused': 'a checkpoint --kill to stdout whose reader goes away fails with EPIPE',
       'faults.epipe-says-what-to-do': 'a checkpoint failing with EPIPE says what happened and what to do',

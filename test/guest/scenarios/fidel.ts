@@ -80,7 +80,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'chroot',
     run: cycle('chroot_state', inDir),
     timeoutSeconds: 120,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'chroot.checkpoint':
         'a chrooted tree (a root process and a service that dropped to nobody) in a jail below a directory only root may search (0700) is checkpointed and killed',
@@ -94,7 +94,7 @@ export const fidelScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 240,
     // Was 8: 15.7 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 5,
+    costSeconds: 3.5,
     checks: {
       'chroot-user.checkpoint': 'nobody checkpoints its own chrooted tree (chroot by root, then setuid nobody) and kills it',
       'chroot-user.nocap-refused':
@@ -115,7 +115,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'unix-moved',
     run: cycle('unix_moved', inDir),
     timeoutSeconds: 120,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'unix-moved.checkpoint': 'a unix listener whose socket file was renamed into another directory is checkpointed and killed',
       'unix-moved.exit-status': 'the restarted listener checks its name and socket file and ends well',
@@ -130,7 +130,7 @@ export const fidelScenarios: readonly Scenario[] = [
     name: 'fidel-full',
     run: cycle('fidel', (dir) => ['full', ...inDir(dir)], { after: shellHook('fidel', 'after_fidel_full') }),
     timeoutSeconds: 120,
-    costSeconds: 2,
+    costSeconds: 3.5,
     checks: {
       'fidel-full.checkpoint': 'a process holding /dev/full at two paths is checkpointed and killed',
       'fidel-full.exit-status': 'the restarted process checks its /dev/full fds and ends well',
@@ -145,7 +145,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_refused'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: Object.fromEntries(
       refused.flatMap(([kind, what]) => [
         [`fidel-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],
@@ -159,7 +159,7 @@ export const fidelScenarios: readonly Scenario[] = [
     run: shell('fidel', 'fidel_gaps'),
     cli: true,
     timeoutSeconds: 330,
-    costSeconds: 8,
+    costSeconds: 4,
     checks: Object.fromEntries(
       gaps.flatMap(([kind, what]) => [
         [`fidel-gaps.${kind}`, `a checkpoint --kill refuses ${what}, by name`],
@@ -176,7 +176,7 @@ export const fidelScenarios: readonly Scenario[] = [
     // 14 of its 46 s in a suite (a busy host) were the round trips of its 12 images, now the host's.
     // 10.6 s of the guest's CPU with a jq for each of its 9 edited images, 5.0 s with one jq for each
     // source image (one boot, 2026-12-07 15:08; 13.3 s in the whole run of 14:20, a loaded host).
-    costSeconds: 8,
+    costSeconds: 3.5,
     checks: {
       'fidel-hostile.direct-checkpoint': 'a process holding an O_DIRECT fd on 9p is checkpointed',
       'fidel-hostile.direct-tmpfs': 'its image with the file moved to tmpfs (no direct I/O) is refused at restart, naming the fd',

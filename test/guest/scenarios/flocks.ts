@@ -43,7 +43,7 @@ export const flocksScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 180,
     // Was 6: 14.1 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'flocks-user.checkpoint': 'nobody checkpoints its own tree holding locks and memfds',
       'flocks-user.exit-status': 'the tree restarted by nobody (with CAP_CHECKPOINT_RESTORE) exits well',
@@ -55,7 +55,7 @@ export const flocksScenarios: readonly Scenario[] = [
     run: shell('flocks', 'flocks_refused'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 4,
+    costSeconds: 1,
     checks: Object.fromEntries(
       (
         [

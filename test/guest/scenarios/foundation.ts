@@ -15,7 +15,7 @@ export const foundationScenarios: readonly Scenario[] = [
     run: shell('foundation', 'foundation'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 2.5,
     checks: {
       'cptctl-check-status': 'cptctl check exits 0 in the guest',
       'valid-request': 'a valid handshake succeeds',

@@ -11,7 +11,7 @@ export const fownScenarios: readonly Scenario[] = [
     name: 'fown-sigio',
     run: cycle('fown', (dir) => ['sigio', dir], { after: shellHook('fown', 'after_sigio') }),
     timeoutSeconds: 150,
-    costSeconds: 5,
+    costSeconds: 2.5,
     checks: {
       'fown-sigio.checkpoint': 'a process with O_ASYNC pipes and a socket pair, owners and F_SETSIG signals is checkpointed',
       'fown-sigio.exit-status': 'the restarted process gets its SIGIO signals and ends well',
@@ -35,7 +35,7 @@ export const fownScenarios: readonly Scenario[] = [
     name: 'fown-lease',
     run: cycle('fown', (dir) => ['lease', dir]),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'fown-lease.checkpoint': 'a process holding a read lease and a write lease is checkpointed',
       'fown-lease.exit-status': 'the restarted lease holder gets its lease-break signals and ends well',
@@ -49,7 +49,7 @@ export const fownScenarios: readonly Scenario[] = [
     name: 'fown-memfd',
     run: cycle('fown', (dir) => ['memfd', dir]),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'fown-memfd.checkpoint': 'a process with memfds reopened read-only and write-only through /proc is checkpointed',
       'fown-memfd.exit-status': 'the restarted process finds its memfds as they were',

@@ -1,6 +1,7 @@
 // The freeze's refusals (cpt_tree.c, cpt_freeze.c): a tree the freeze
 // cannot hold still is refused with a clean errno and a message naming the
 // task, and runs on untouched (test/workloads/freeze_refused.c).
+import { exitedWithin } from './rows.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
 
 /** How much slower the guest's kernel may be (vm/run --debug-kernel sets it): the freeze's own timeouts are not. */
@@ -29,10 +30,7 @@ async function freezeRefused(
     `checkpoint, ${seconds.toFixed(1)} s: ${failure ?? 'succeeded'}`,
   );
   context.go();
-  const status = await Promise.race([
-    workload.exited,
-    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
-  ]);
+  const status = await exitedWithin(workload, 20_000);
   context.result(`${name}.exit-status`, status === 0, `the tree, let go after the refusal, exited ${status}`);
   context.relayResults(name);
 }
@@ -53,7 +51,7 @@ export const freezeRefusedScenarios: readonly Scenario[] = [
         ),
     },
     timeoutSeconds: 60,
-    costSeconds: 7,
+    costSeconds: 10,
     checks: {
       'freeze-vfork.setup': 'a process of the tree waits in vfork() for its child',
       'freeze-vfork.refused':

@@ -134,7 +134,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     name: 'fuzz',
     run: fuzzRun({ name: 'fuzz', images: QUICK_SEEDS, count: FUZZ_COUNT, users: ['root', 'nobody'], failures: 'ci-failures' }),
     timeoutSeconds: 300,
-    costSeconds: depth(27, 34),
+    costSeconds: depth(21, 26.5),
     checks: fuzzChecks('fuzz', 'a process, a tree, threads, a tree of nobody, by root and nobody'),
   },
   {
@@ -151,7 +151,7 @@ export const fuzzScenarios: readonly Scenario[] = [
     }),
     timeoutSeconds: 230,
     // 23.8 s in the whole run of 2026-12-07 11:03 (a loaded host), 21.2 s in that of 10:12 (idle), then 4 hugetlb mutants resumed in the same boot (about 3 s).
-    costSeconds: 45,
+    costSeconds: 25,
     checks: fuzzChecks(
       'fuzz-kinds',
       'established TCP connections, closing and half-closed ones, unix datagram sockets (with files in flight), files in flight in unix connections not accepted yet, fanotify groups, UDP data corked, hugetlb memory and a SHM_HUGETLB segment',

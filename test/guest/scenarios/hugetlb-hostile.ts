@@ -25,7 +25,7 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     timeoutSeconds: 400,
     // 13.1 s of the guest's CPU with a jq for each of its 9 edited images, 11.0 s with one jq for them
     // all (one boot, 2026-12-07 15:08); 30.2 s in the whole run of 14:20 (a loaded host), 11.9 s in that of 10:12 (idle).
-    costSeconds: 9,
+    costSeconds: 7.5,
     checks: {
       'hugetlb-hostile.checkpoint': 'the hugetlb workload is checkpointed for the hostile images',
       ...Object.fromEntries(
@@ -45,7 +45,7 @@ export const hugetlbHostileScenarios: readonly Scenario[] = [
     run: shell('hugetlb-hostile', 'hugetlb_readonly'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 0.5,
     checks: {
       'hugetlb-readonly.checkpoint': 'private hugetlb memory made read-only is checkpointed',
       'hugetlb-readonly.exit-status': 'the workload with read-only private hugetlb memory restarts and ends well',

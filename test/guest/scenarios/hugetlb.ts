@@ -11,8 +11,8 @@ export const hugetlbScenarios: readonly Scenario[] = [
     run: shell('hugetlb', 'hugetlb'),
     cli: true,
     timeoutSeconds: 300,
-    // 54.7 s of the guest's CPU in a boot, 26.9 s once its cptctl calls shared one node (a loaded host: cost x0.49).
-    costSeconds: 16,
+    // 16.7 s in the whole run of 2026-12-07 23:44; 7.2 s (a loaded host) once its edit was node_in's, not a jq's.
+    costSeconds: 8,
     checks: {
       'hugetlb.reserved': 'the guest reserves huge pages for the hugetlb scenario',
       'hugetlb.checkpoint': 'hugetlb memory of every kind is checkpointed',

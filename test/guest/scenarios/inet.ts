@@ -36,7 +36,7 @@ export const inetScenarios: readonly Scenario[] = [
     name: 'inet-server',
     run: cycle('inet_server', (dir) => ['serve', ...inDir(dir)], { after: shellHook('inet', 'inspect_inet') }),
     timeoutSeconds: 120,
-    costSeconds: 6,
+    costSeconds: 3,
     checks: {
       'inet-server.checkpoint': 'a server holding TCP listeners, bound and unbound TCP sockets and UDP sockets is checkpointed and killed',
       'inet-server.exit-status': 'the restarted server checks its sockets and ends well',
@@ -51,7 +51,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_user'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 2.5,
     checks: {
       'inet-user.checkpoint': 'nobody checkpoints its own server holding TCP and UDP sockets',
       'inet-user.exit-status': 'the server restarted by nobody (with CAP_CHECKPOINT_RESTORE) ends well',
@@ -63,7 +63,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_refused'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 2,
+    costSeconds: 1.5,
     checks: Object.fromEntries(
       (
         [
@@ -83,7 +83,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_port_taken'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 3,
+    costSeconds: 1,
     checks: {
       'inet-port-taken.refused': 'a restart whose port another socket took fails, naming the fd, address and port',
       'inet-port-taken.nothing-bound': 'the failed restart leaves nothing bound: the port of the socket it had bound is free',
@@ -97,7 +97,7 @@ export const inetScenarios: readonly Scenario[] = [
     run: shell('inet', 'inet_mark'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 6,
+    costSeconds: 3.5,
     checks: {
       'inet-mark.refused': 'a restart by a caller without CAP_NET_ADMIN or CAP_NET_RAW is refused the saved SO_MARK, by name',
       'inet-mark.exit-status': 'the same image restarted by root ends well',

@@ -10,7 +10,7 @@ export const kindsScenarios: readonly Scenario[] = [
     name: 'epoll-kept',
     run: cycle('epoll_kept', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'epoll-kept.checkpoint': 'a process whose epoll instance watches closed, reused, shared and nested fds is checkpointed and killed',
       'epoll-kept.exit-status': 'the restarted process checks its epoll instances and ends well',
@@ -28,7 +28,7 @@ export const kindsScenarios: readonly Scenario[] = [
     cli: true,
     // inspect --json and two encodes of a 300 KiB image: node is slow in the guest
     timeoutSeconds: 150,
-    costSeconds: 5,
+    costSeconds: 3,
     checks: {
       'restart-why.died-says-why': "a restoring task that dies: cptctl names the task, the step and the signal or the module's message",
       'restart-why.later-refusal-named': 'a later process that refuses: cptctl shows its reason, not ECANCELED',

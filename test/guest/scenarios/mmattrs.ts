@@ -28,7 +28,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     name: 'mm-attrs',
     run: cycle('mm_attrs', inDir),
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'mm-attrs.checkpoint': 'a root process with locked, advised memory and membarrier registrations is checkpointed and killed',
       'mm-attrs.exit-status': 'the restarted process checks its memory and process attributes and ends well',
@@ -41,7 +41,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'user'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 4,
+    costSeconds: 3,
     checks: {
       'mm-attrs-user.checkpoint': 'root checkpoints a nobody service with memory locked under RLIMIT_MEMLOCK',
       'mm-attrs-user.exit-status': 'the nobody service restarted by root checks its memory and ends well',
@@ -55,7 +55,7 @@ export const mmAttrsScenarios: readonly Scenario[] = [
     run: shell('mmattrs', 'subreaper_root'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 2,
+    costSeconds: 2.5,
     checks: {
       'mm-attrs-subreaper.checkpoint': 'root checkpoints a child subreaper whose child predates its becoming one',
       'mm-attrs-subreaper.sigterm': 'that subreaper, restarted and left waiting, dies of SIGTERM',

@@ -83,7 +83,7 @@ function socketImageChecks(family: string, count: number): Scenario['checks'] {
 export const mutateScenarios: readonly Scenario[] = [
   mutateScenario(
     { name: 'mutate', workload: 'cpu_state', args: (dir) => [join(dir, 'never')], mutants: 'mutate_cpu', count: MUTATE_CPU },
-    depth(6, 20),
+    depth(2.5, 8),
     {
       'mutate.unmutated-restores': 'the unmutated image restores',
       'mutate.mutants': `all ${countText(MUTATE_CPU)} mutants are tried`,
@@ -96,7 +96,7 @@ export const mutateScenarios: readonly Scenario[] = [
   // eventfds, a signalfd, timerfds, an epoll instance, a FIFO with data.
   mutateScenario(
     { name: 'mutate-files', workload: 'files_anon', args: (dir) => [dir], mutants: 'mutate_files', count: MUTATE_FILES },
-    depth(6, 23),
+    depth(5.5, 21),
     {
       'mutate-files.unmutated-restores': 'an image with every rebuilt kind of file restores',
       'mutate-files.mutants': `all ${countText(MUTATE_FILES)} mutants of it are tried`,
@@ -113,7 +113,7 @@ export const mutateScenarios: readonly Scenario[] = [
       mutants: 'mutate_netlink',
       count: MUTATE_NETLINK,
     },
-    depth(7, 19),
+    depth(5.5, 15),
     socketImageChecks('netlink', MUTATE_NETLINK),
   ),
   // Packet sockets: raw and datagram, bound to lo with memberships and options, and unbound.
@@ -125,13 +125,13 @@ export const mutateScenarios: readonly Scenario[] = [
       mutants: 'mutate_packet',
       count: MUTATE_PACKET,
     },
-    depth(11, 53),
+    depth(10.5, 50),
     socketImageChecks('packet', MUTATE_PACKET),
   ),
   // SysV objects (made again by INIT), a POSIX message queue and a pty.
   mutateScenario(
     { name: 'mutate-ipc', workload: 'ipc_objects', args: () => ['cpt-mutate-mq'], mutants: 'mutate_ipc', count: MUTATE_IPC },
-    depth(6, 14),
+    depth(5.5, 13),
     {
       'mutate-ipc.unmutated-restores': 'an image with SysV objects, a POSIX message queue and a pty restores',
       'mutate-ipc.mutants': `all ${countText(MUTATE_IPC)} mutants of that image are tried`,

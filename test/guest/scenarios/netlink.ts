@@ -39,7 +39,7 @@ export const netlinkScenarios: readonly Scenario[] = [
     name: 'netlink',
     run: cycle('netlink_sockets', (dir) => ['serve', ...inDir(dir)], { after: shellHook('netlink', 'after_netlink') }),
     timeoutSeconds: 150,
-    costSeconds: 4,
+    costSeconds: 3,
     checks: {
       'netlink.checkpoint': 'a process holding netlink route and generic sockets is checkpointed and killed',
       'netlink.exit-status': 'the restarted process checks its netlink sockets and ends well',
@@ -62,7 +62,7 @@ export const netlinkScenarios: readonly Scenario[] = [
     run: shell('netlink', 'netlink_user'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 11,
+    costSeconds: 1.5,
     checks: {
       'netlink-user.checkpoint': 'nobody checkpoints its process holding netlink sockets',
       'netlink-user.exit-status': 'nobody’s restarted process checks its netlink sockets and ends well',
@@ -74,7 +74,7 @@ export const netlinkScenarios: readonly Scenario[] = [
     run: shell('netlink', 'netlink_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 2.5,
     checks: Object.fromEntries(
       (
         [

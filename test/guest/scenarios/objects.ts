@@ -16,7 +16,7 @@ export const objectScenarios: readonly Scenario[] = [
     // as another machine would lack them.
     run: cycle('sysv_ipc', inDir, { between: shellHook('objects', 'ipc_removed') }),
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1.5,
     checks: {
       'ipc.checkpoint': 'SysV shm, semaphores and message queues are checkpointed',
       'ipc.ipcrm': "the workload's SysV objects are gone after ipcrm",
@@ -61,7 +61,7 @@ export const objectScenarios: readonly Scenario[] = [
     // A terminal-like root on the master, a shell-like session on the slave.
     run: cycle('pty_session', inDir, { after: shellHook('objects', 'inspect_pty') }),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'pty.exit-status': 'a pty session restarts and ends well',
       'pty.unread-output': 'what the slave wrote and the master had not read comes back',
@@ -77,7 +77,7 @@ export const objectScenarios: readonly Scenario[] = [
     // An inotify instance with a gap in its watch descriptors.
     run: cycle('inotify_watch', inDir, { after: shellHook('objects', 'inspect_inotify') }),
     timeoutSeconds: 90,
-    costSeconds: 8,
+    costSeconds: 5.5,
     checks: {
       'inotify.exit-status': 'an inotify instance restarts and ends well',
       'inotify.create-event': 'a directory watch reports a creation after the restart, under its wd',
@@ -94,7 +94,7 @@ export const objectScenarios: readonly Scenario[] = [
     // connection one of them accepted.
     run: cycle('unix_listener', inDir, { after: shellHook('objects', 'inspect_unix_listener') }),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'listener.exit-status': 'listening unix sockets and an accepted connection restart and end well',
       'listener.accepted-data': 'an accepted connection keeps what the client sent',
@@ -110,7 +110,7 @@ export const objectScenarios: readonly Scenario[] = [
     run: shell('objects', 'semundo'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 0.5,
     checks: {
       'semundo.refused': 'semaphore adjustments to undo at exit (SEM_UNDO) are refused, naming the pid',
       'semundo.alive': 'the refused process is still running',

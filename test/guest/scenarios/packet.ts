@@ -12,7 +12,7 @@ export const packetScenarios: readonly Scenario[] = [
     name: 'packet',
     run: cycle('packet_sockets', (dir) => ['serve', ...inDir(dir)], { after: shellHook('packet', 'after_packet') }),
     timeoutSeconds: 150,
-    costSeconds: 3,
+    costSeconds: 5,
     checks: {
       'packet.checkpoint': 'a process holding packet sockets is checkpointed and killed',
       'packet.exit-status': 'the restarted process checks its packet sockets and ends well',
@@ -36,7 +36,7 @@ export const packetScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 120,
     // Was 6: 14.4 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 8,
+    costSeconds: 4,
     checks: {
       'packet-nocap.refused': 'a restart by a caller without CAP_NET_RAW is refused, naming the packet socket, nothing left running',
       'packet-nocap.exit-status': 'the packet socket image refused without CAP_NET_RAW, restarted by root, ends well',
@@ -48,7 +48,7 @@ export const packetScenarios: readonly Scenario[] = [
     run: shell('packet', 'packet_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: Object.fromEntries(
       (
         [

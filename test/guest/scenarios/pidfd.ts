@@ -10,7 +10,7 @@ export const pidfdScenarios: readonly Scenario[] = [
     run: cycle('pidfd_state', inDir, { after: shellHook('pidfd', 'after_pidfd_state') }),
     // inspect, inspect --json, encode and a refused restart after the cycle: node is slow in the guest
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 2.5,
     checks: {
       'pidfd-state.checkpoint': 'a process holding pidfds of its children, of a reaped child and of itself is checkpointed and killed',
       'pidfd-state.exit-status': 'the restarted process checks its pidfds and ends well',
@@ -34,7 +34,7 @@ export const pidfdScenarios: readonly Scenario[] = [
     run: cycle('opath_state', inDir, { after: shellHook('pidfd', 'after_opath_state') }),
     // its hostile image takes inspect --json, encode and a restart: node is slow in the guest
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'opath-state.checkpoint': 'a process holding O_PATH fds of a file, a directory, a symlink and a FIFO is checkpointed and killed',
       'opath-state.exit-status': 'the restarted process checks its O_PATH fds and ends well',
@@ -53,7 +53,7 @@ export const pidfdScenarios: readonly Scenario[] = [
     run: shell('pidfd', 'pidfd_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 0.5,
     checks: Object.fromEntries(
       (
         [

@@ -29,7 +29,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'priv_drop'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 2,
+    costSeconds: 6,
     checks: {
       'priv-drop.checkpoint':
         'root checkpoints a service whose root process opened its root-only log and whose child dropped to nobody and holds it',
@@ -46,7 +46,7 @@ export const privgapsScenarios: readonly Scenario[] = [
     run: shell('privgaps', 'userns_groups'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 7,
+    costSeconds: 4.5,
     checks: {
       'userns-groups.checkpoint': 'nobody with supplementary group 100, unmapped in its user namespace, checkpoints its process there',
       'userns-groups.image': "the image says the process had the caller's own unmapped groups, and names no overflow gid",

@@ -75,7 +75,7 @@ export const privmodelScenarios: readonly Scenario[] = [
     run: shell('privmodel', 'privmodel'),
     timeoutSeconds: 60,
     // Most of its 13.6 s in a suite was the round trip of its images, now the host's.
-    costSeconds: 2,
+    costSeconds: 1.5,
     checks: {
       'pm.device-mode': 'privilege matrix: /dev/cpt is 0600 as the module makes it, and a plain user may not open it',
       ...matrixChecks(),

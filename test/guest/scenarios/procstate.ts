@@ -10,7 +10,7 @@ import { encodeJsonText } from '../../../src/commands/encode/encode.js';
 import { formatInspectJson, formatInspectText } from '../../../src/commands/inspect/format.js';
 import { inspect } from '../../../src/commands/inspect/inspect.js';
 import type { Scenario, ScenarioContext } from './scenario.js';
-import { cycle, inDir } from './rows.js';
+import { cycle, exitedWithin, inDir } from './rows.js';
 
 /**
  * Seconds a refusal "at once" may take: less than the freeze's timeout
@@ -36,10 +36,7 @@ async function tracedRefused(context: ScenarioContext, name: string, where: 'inn
     `checkpoint of a tree whose pid ${traced} is traced by ${tracer} (${where}), ${seconds.toFixed(1)} s: ${failure ?? 'succeeded'}`,
   );
   context.go();
-  const status = await Promise.race([
-    workload.exited,
-    new Promise<string>((resolve) => setTimeout(() => resolve('still running'), 20_000)),
-  ]);
+  const status = await exitedWithin(workload, 20_000);
   context.result(`${name}.exit-status`, status === 0, `the tree, let go after the refusal, exited ${status}`);
   context.relayResults(name);
 }
@@ -136,7 +133,7 @@ export const procStateScenarios: readonly Scenario[] = [
     name: 'zombie-pgrp',
     run: cycle('zombie_pgrp', inDir),
     timeoutSeconds: 45,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'zombie-pgrp.checkpoint': 'a tree with zombies leading their own groups, their children siblings by CLONE_PARENT, is checkpointed',
       'zombie-pgrp.setup': 'the zombies lead their groups and their CLONE_PARENT children are set up before the checkpoint',
@@ -156,7 +153,7 @@ export const procStateScenarios: readonly Scenario[] = [
       },
     }),
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 2.5,
     checks: {
       'stopped.checkpoint': 'a tree with processes stopped by SIGSTOP and SIGTSTP is checkpointed without EBUSY',
       'stopped.setup': 'the stopped processes were set up before the checkpoint',
@@ -178,7 +175,7 @@ export const procStateScenarios: readonly Scenario[] = [
     name: 'ptrace-inner',
     run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-inner', 'inner') },
     timeoutSeconds: 30,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'ptrace-inner.refused': 'a checkpoint of a tree with a process traced by another of the tree is refused at once, naming both',
       'ptrace-inner.setup': 'the tree traces one of its processes before the checkpoint',
@@ -190,7 +187,7 @@ export const procStateScenarios: readonly Scenario[] = [
     name: 'ptrace-outer',
     run: { kind: 'custom', run: (context) => tracedRefused(context, 'ptrace-outer', 'outer') },
     timeoutSeconds: 30,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'ptrace-outer.refused': 'a checkpoint of a tree with a process traced from outside the tree is refused, naming both',
       'ptrace-outer.setup': 'a process outside the tree traces one of its processes before the checkpoint',

@@ -25,7 +25,7 @@ export const ptimerScenarios: readonly Scenario[] = [
     name: 'ptimers',
     run: cycle('ptimers', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'ptimers.checkpoint': 'a root process with seven POSIX timers on five clocks is checkpointed and killed',
       'ptimers.exit-status': 'the restarted process checks its timers and ends well',
@@ -37,7 +37,7 @@ export const ptimerScenarios: readonly Scenario[] = [
     run: shell('ptimers', 'user_service'),
     cli: true,
     timeoutSeconds: 210,
-    costSeconds: 6,
+    costSeconds: 6.5,
     checks: {
       'ptimers-user.checkpoint': 'root checkpoints a nobody process with seven POSIX timers',
       'ptimers-user.exit-status': 'the nobody process restarted by root checks its timers and ends well',

@@ -78,7 +78,7 @@ export const raceScenarios: readonly Scenario[] = [
     // With 1,000 checkpoints it took 33 s in a suite on a busy host (the
     // loop 25.6 s of it); with 250, 23 s in one boot (the loop 9 s).
     timeoutSeconds: 600,
-    costSeconds: 17,
+    costSeconds: 8.5,
     checks: {
       'churn.loop-clean': `a checkpoint of a tree whose threads and exec child come and go fails cleanly or succeeds, ${countText(CHURN_CHECKPOINTS)} times`,
       'churn.loop-converges':
@@ -92,7 +92,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'suid-exec',
     run: shell('race', 'suid_exec'),
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 2,
     checks: {
       'suid-exec.loop-clean': 'checkpoints of a tree exec-ing a setuid program fail cleanly or succeed',
       'suid-exec.loop-no-root': 'an unprivileged checkpoint never holds a task that became root by exec',
@@ -103,7 +103,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'kill-races',
     run: shell('race', 'kill_races', { tree_runs: String(KILL_TREE_RUNS) }),
     timeoutSeconds: 90,
-    costSeconds: 20,
+    costSeconds: 11,
     checks: {
       'race.kill-thread': 'a thread exiting at a random point of its checkpoint: a clean failure or an image',
       'race.kill-child': 'a child killed at a random point of its checkpoint: a clean failure or an image, the rest thawed',
@@ -114,7 +114,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'dup-close',
     run: shell('race', 'dup_close'),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'race.dup-close': "closing a dup of the session's fd does not end the session",
     },
@@ -135,7 +135,7 @@ export const raceScenarios: readonly Scenario[] = [
       },
     },
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'race.coordinator-killed': 'a coordinator killed while its restoring child holds the session is gone at once, and so is the child',
     },
@@ -144,7 +144,7 @@ export const raceScenarios: readonly Scenario[] = [
     name: 'concurrent',
     run: shell('race', 'concurrent'),
     timeoutSeconds: 180,
-    costSeconds: 20,
+    costSeconds: 10.5,
     checks: {
       'race.rmmod-refused': 'rmmod is refused while any checkpoint session is open',
       'race.rmmod-after': 'the module unloads once every session ended',
@@ -166,7 +166,7 @@ export const raceTwoCpuScenarios: readonly Scenario[] = [
     name: 'kill-root',
     run: shell('race', 'kill_root'),
     timeoutSeconds: 90,
-    costSeconds: 21,
+    costSeconds: 3.5,
     checks: {
       'race.kill-root-files':
         'the root killed and reaped during SAVE(FILES) of a tree with a controlling pty (in 3 runs of 100 at least): ESRCH or an image, the rest running and thawed',

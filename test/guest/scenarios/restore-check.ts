@@ -9,7 +9,7 @@ export const restoreCheckScenarios: readonly Scenario[] = [
     run: shell('restore-check', 'restore_check'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'restore-check.step-refused': 'a RESTORE step out of turn is refused (EALREADY)',
       'restore-check.finalize-fails':

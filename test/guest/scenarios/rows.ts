@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import type { ExecutionContext } from 'ava';
 
-import type { CycleRun, Hook, ScenarioContext, ShellRun } from './scenario.js';
+import type { CycleRun, Hook, ScenarioContext, ShellRun, Workload } from './scenario.js';
 
 /** The file a restarted workload waits for, unless poked with a signal. */
 export const goFile = (dir: string): string => join(dir, 'go');
@@ -20,6 +20,26 @@ export function cycle(workload: string, args: CycleRun['args'], options: Omit<Cy
 
 export function shell(file: string, fn: string, env?: Readonly<Record<string, string>>): ShellRun {
   return env === undefined ? { kind: 'shell', file, fn } : { kind: 'shell', file, fn, env };
+}
+
+/**
+ * The workload's exit status, or 'still running' if it has not ended
+ * within `ms`. Its timer is cleared once it ended: a pending one kept the
+ * driver's node, and so its boot, alive for the rest of its 20 s after the
+ * boot's last scenario (exit-dead, near the table's end: 14 s).
+ */
+export async function exitedWithin(workload: Workload, ms: number): Promise<number | 'still running'> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      workload.exited,
+      new Promise<'still running'>((resolve) => {
+        timer = setTimeout(() => resolve('still running'), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

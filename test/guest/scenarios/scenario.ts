@@ -97,12 +97,11 @@ export interface Scenario {
   readonly timeoutSeconds: number;
   /**
    * Seconds it takes in a TCG guest on an idle host, measured: how boots
-   * are filled. Last refitted from the whole run of 2026-12-07 17:22 (a
-   * loaded host: each row's SCENARIO-END seconds times 0.706, the ratio of
-   * the idle run of 16:25's total to its own), averaged with the idle
-   * run's figure where it printed one (the rows it found off); the rows
-   * whose nobody calls went through cptctl_as from one boot of them (same
-   * scaling).
+   * are filled. Last refitted from the whole run of 2026-12-07 23:44 (a
+   * fresh clone, an idle host): each row's SCENARIO-END seconds to the
+   * half second (0.5 at least), averaged with those of the run of 22:51
+   * for the 11 rows that run found off; the notes beside some rows'
+   * costs are their earlier measurements.
    */
   readonly costSeconds: number;
   /**

@@ -9,7 +9,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_filters'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 8,
+    costSeconds: 2.5,
     checks: {
       'seccomp-filter.checkpoint': 'a process under two seccomp filters (ERRNO with SECCOMP_FILTER_FLAG_LOG, KILL) is checkpointed',
       'seccomp-filter.inspect':
@@ -31,7 +31,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_tsync'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'seccomp-tsync.checkpoint': 'a process whose three threads share a filter installed with TSYNC is checkpointed',
       'seccomp-tsync.exit-status': 'the restarted threads check themselves and end well',
@@ -45,7 +45,7 @@ export const seccompScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 120,
     // Was 30: 11.5 s in the whole run of 2026-12-07 11:03 (a loaded host), 9.2 s in that of 10:12 (idle).
-    costSeconds: 9,
+    costSeconds: 3,
     checks: {
       'seccomp-fork.checkpoint': 'a parent and child sharing a filter, each with its own over it, are checkpointed',
       'seccomp-fork.shared-prefix': 'the image holds the shared filter once, and so does one taken again after a restart',
@@ -59,7 +59,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_nobody'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 3,
+    costSeconds: 2.5,
     checks: {
       'seccomp-nobody.checkpoint': 'a filtered process of nobody with no_new_privs is checkpointed',
       'seccomp-nobody.no-nnp-refused':
@@ -75,7 +75,7 @@ export const seccompScenarios: readonly Scenario[] = [
     run: shell('seccomp', 'seccomp_listener_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'seccomp.listener-refused':
         'a checkpoint of a process with a user-notification listener filter is refused, naming the pid and the listener',

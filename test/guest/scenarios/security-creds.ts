@@ -9,7 +9,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'deleted_unreadable'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 2,
+    costSeconds: 4,
     checks: {
       'creds.deleted-unreadable-refused': 'a checkpoint of a deleted file its caller may not read is refused, naming the fd',
       'creds.deleted-unreadable-not-saved': 'the refused checkpoint wrote the content nowhere and left the target running',
@@ -22,7 +22,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 120,
     // Was 8: 15.7 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 6,
+    costSeconds: 7,
     checks: {
       'sandbox-root.checkpoint': 'root checkpoints a sandboxed root service (no_new_privs, bounding set, inheritable set, securebits)',
       'sandbox-root.exit-status': 'the sandboxed root service restarted by root checks itself and ends well',
@@ -47,7 +47,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     run: shell('security-creds', 'seccomp_kept'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 0.5,
     checks: {
       'sandbox-seccomp.checkpoint': 'root checkpoints a sandboxed root service under a seccomp filter',
       'sandbox-seccomp.exit-status': 'the sandboxed service under a seccomp filter restarted by root checks itself and ends well',
@@ -74,7 +74,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     timeoutSeconds: 120,
     // Was 26: 13.4 s in the whole run of 2026-12-07 11:03 (a loaded host), 14.2 s in that of 10:12 (idle);
     // 8.1 s in a boot (a loaded host) once root's four calls went through cptctl_in.
-    costSeconds: 6,
+    costSeconds: 1.5,
     checks: {
       'creds.cwd-below-private-refused':
         "root's restart of nobody's process into a working directory below one nobody may not search is refused, naming it and nobody's ids",
@@ -87,7 +87,7 @@ export const securityCredsScenarios: readonly Scenario[] = [
     name: 'rlimit-cpu',
     run: cycle('rlimit_cpu', goPath),
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 1.5,
     checks: {
       'rlimit-cpu.checkpoint': 'a process with a 1 s RLIMIT_CPU is checkpointed and killed',
       'rlimit-cpu.exit-status': 'the restarted process with a 1 s RLIMIT_CPU checks itself and ends well',

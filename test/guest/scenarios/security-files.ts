@@ -11,7 +11,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'fd_race'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 6,
+    costSeconds: 6.5,
     checks: {
       'fd-race-inotify.attempts':
         'restarts of an inotify instance run while another thread of the restoring process swaps fds (dup2), every one ending in an errno',
@@ -29,7 +29,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'fd_race_sharer'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 6,
+    costSeconds: 3.5,
     checks: {
       'fd-race-sharer.attempts':
         'restarts of a two-thread process with an eventfd in flight in a unix pair, its second thread (a task of the tree) cloning a process that shares the fd table (CLONE_FILES) and swaps fds (dup2) while the FILES restore waits for that thread, every one ending in an errno',
@@ -45,7 +45,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'fd_race_sockets'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 18,
+    costSeconds: 4,
     checks: {
       'fd-race-sockets.attempts':
         'restarts of a two-thread process holding sockets (a unix pair, a unix listener, unpaired unix datagram sockets, a TCP listener), its second thread cloning a process that shares the fd table and swaps fds while the FILES restore waits, every one ending in an errno',
@@ -69,7 +69,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'pty_fifo'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 2,
+    costSeconds: 3,
     checks: {
       'pty-fifo.image': 'an image of a pty session is edited so that its pty slave is a FIFO, opened read-only',
       'pty-fifo.refused': 'a restart whose pty slave path is a FIFO fails at once (no open waits for a writer), naming the FIFO',
@@ -81,7 +81,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_long'),
     cli: true,
     timeoutSeconds: 180,
-    costSeconds: 2,
+    costSeconds: 1.5,
     checks: {
       'unix-long.restarted': 'a unix listener on a path of all 108 bytes of sun_path (a 111-byte name) restarts',
       'unix-long.listening': 'the restarted listener listens on that 108-byte path again',
@@ -96,7 +96,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     // summary checked, the record list encoded again) was 53 of its 64 s in
     // a suite on a busy host; the host runs it now, in about 1 s.
     timeoutSeconds: 200,
-    costSeconds: 14,
+    costSeconds: 7,
     checks: {
       'many-fds.checkpoint':
         'a process with 21,000 fds (6,000 epoll instances, unix pairs, pipes, a pty) is checkpointed in under 40 s (times CPT_GUEST_TIME_SCALE)',
@@ -111,7 +111,7 @@ export const securityFilesScenarios: readonly Scenario[] = [
     run: shell('security_files', 'unix_names'),
     cli: true,
     timeoutSeconds: 100,
-    costSeconds: 9,
+    costSeconds: 5,
     checks: {
       'unix-names.image': 'a process holding a unix socket pair is checkpointed, and its image edited to name an end three ways',
       'unix-names-held.refused': 'a socket pair end named in the image with an abstract name another socket holds is refused, naming it',

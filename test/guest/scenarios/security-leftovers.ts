@@ -26,7 +26,7 @@ export const securityLeftoverScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // Was 11: 2.8 s in the whole run of 2026-12-07 11:03 (a loaded host), 2.3 s in that of 10:12 (idle).
-    costSeconds: 3,
+    costSeconds: 3.5,
     checks: {
       'thread-half.cptctl-refused':
         "a restart whose thread fails in its final step after it began to change fails, naming the thread, the rlimit and the thread's kill",
@@ -52,7 +52,7 @@ export const twoCpuScenarios: readonly Scenario[] = [
     run: shell('security-leftovers', 'fpu_migrate'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 8,
+    costSeconds: 7,
     checks: {
       'fpu-migrate.registers-after-migration':
         'a restored task moved to another CPU in its final step and back returns to user mode with its saved FPU registers, not stale ones',

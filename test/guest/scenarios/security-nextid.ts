@@ -10,7 +10,7 @@ export const securityNextidScenarios: readonly Scenario[] = [
     name: 'nextid-limits',
     run: shell('security-nextid', 'nextid_limits'),
     timeoutSeconds: 180,
-    costSeconds: 6,
+    costSeconds: 4,
     checks: {
       'nextid.unprivileged-reserve-refused':
         'a restart without CAP_CHECKPOINT_RESTORE (nobody, /dev/cpt 0666) is refused its pid reservation',

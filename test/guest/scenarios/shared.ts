@@ -10,7 +10,7 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'pipeline',
     run: cycle('pipeline', inDir, { after: shellHook('shared', 'inspect_pipes') }),
     timeoutSeconds: 60,
-    costSeconds: 5,
+    costSeconds: 4.5,
     checks: {
       'pipeline.exit-status': 'a 3-process pipeline restarts with data in flight in its pipes and ends well',
       'pipeline.records': 'no record of the pipeline is lost, duplicated or corrupted across the restart',
@@ -23,7 +23,7 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'shared',
     run: cycle('shared_fds', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'shared.exit-status': 'parent and child sharing a file description restart and end well',
       'shared.shared-offset': 'a file description shared through fork keeps one offset',
@@ -50,7 +50,7 @@ export const sharedScenarios: readonly Scenario[] = [
     run: shell('shared', 'outside'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'outside.refused': 'a process sharing its fd table with one outside the tree is refused, saying so',
       'outside.ran-on': 'the tree refused for an fd table shared outside it runs on and ends well',
@@ -61,7 +61,7 @@ export const sharedScenarios: readonly Scenario[] = [
     run: cycle('shmem_tree', inDir, { after: shellHook('shared', 'after_shmem') }),
     // Inspect, a JSON edit, encode and a restart: five node start-ups.
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 3,
     checks: {
       'shmem.exit-status': 'a parent and two children sharing anonymous memory through fork restart and end well',
       'shmem.before': 'what each wrote to the shared memory before the checkpoint is there',
@@ -92,7 +92,7 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'anon',
     run: cycle('files_anon', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'anon.exit-status': 'deleted files and a memfd restart and check out',
       'anon.deleted-content': 'a deleted file comes back with its content',
@@ -115,7 +115,7 @@ export const sharedScenarios: readonly Scenario[] = [
     name: 'unix',
     run: cycle('unix_pairs', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'unix.exit-status': 'unix socket pairs between two processes restart and end well',
       'unix.stream-to-parent': 'bytes queued in a stream socket pair come back',

@@ -11,7 +11,7 @@ export const shellTtyScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 100,
     // Was 8: 17.1 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 12,
+    costSeconds: 7.5,
     checks: {
       'shell-tty.checkpoint': "a foreground job with its shell's terminal at fds 10-13 and as its controlling terminal is checkpointed",
       'shell-tty.inspect': "inspect shows the shell's terminal, how each fd opened it, and the foreground group",
@@ -29,7 +29,7 @@ export const shellTtyScenarios: readonly Scenario[] = [
     run: shell('shell-tty', 'shell_tty_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 3,
+    costSeconds: 4,
     checks: {
       'shell-tty.leader-refused': 'a session leader of the tree whose controlling terminal is outside it is refused, naming it',
       'shell-tty.leader-alive': 'the refused session leader runs on',

@@ -11,7 +11,7 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'cpu',
     run: cycle('cpu_state', goPath),
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 1,
     checks: {
       'cpu.checkpoint': 'a process is checkpointed and killed',
       'cpu.exit-status': "a waited restart exits with the restored process's status",
@@ -26,7 +26,7 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'pause',
     run: cycle('syscalls', () => ['pause'], { poke: { signal: 'SIGUSR1' }, exitStatus: 42 }),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'pause.exit-status': "a restarted process's own exit status (42) comes back through restart",
       'pause.pause-woken-by-signal': 'a process blocked in pause() is woken by a signal after restart',
@@ -36,14 +36,14 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'sleep',
     run: cycle('syscalls', () => ['sleep']),
     timeoutSeconds: 150,
-    costSeconds: 8,
+    costSeconds: 10.5,
     checks: { 'sleep.nanosleep-completes': 'an interrupted nanosleep() goes on sleeping, without EINTR' },
   },
   {
     name: 'twice',
     run: cycle('cpu_state', goPath, { twice: true }),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'twice.exit-status': 'the first restart from an image works',
       'twice.exit-status-again': 'a second restart from the same image works',
@@ -55,7 +55,7 @@ export const singleScenarios: readonly Scenario[] = [
     run: shell('single', 'piped'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 15,
+    costSeconds: 4.5,
     checks: {
       'piped.exit-status': 'checkpoint -o - --kill | restart - works',
       'piped.pid': 'a piped restart has the old pid',
@@ -77,7 +77,7 @@ export const singleScenarios: readonly Scenario[] = [
       },
     },
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 0.5,
     checks: {
       'invisible.checkpoint': 'a leave-running checkpoint succeeds',
       'invisible.target-sees-no-eintr': 'the target of a checkpoint sees no EINTR',
@@ -90,7 +90,7 @@ export const singleScenarios: readonly Scenario[] = [
     // Every kind of memory mapping, checksummed, and the mm facts /proc shows.
     run: cycle('mm_layout', (dir) => [join(dir, 'mm.d'), goFile(dir)]),
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 0.5,
     checks: {
       'mm.exit-status': 'a process with every kind of mapping restarts and exits cleanly',
       'mm.mm_anon': 'private anonymous memory keeps its checksum',
@@ -116,7 +116,7 @@ export const singleScenarios: readonly Scenario[] = [
     // its image with the shared schema.
     run: cycle('task_state', (dir) => [dir, goFile(dir)], { after: shellHook('single', 'inspect_decodes') }),
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 1,
     checks: {
       'task.comm': 'comm comes back',
       'task.umask': 'umask comes back',
@@ -131,7 +131,7 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'files',
     run: cycle('files_state', goPath),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 1.5,
     checks: {
       'files.regular-offset': 'a regular file keeps its offset',
       'files.dup-shares-offset': 'two fds sharing an open file description still share it',
@@ -148,7 +148,7 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'signals',
     run: cycle('signals_state', goPath),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 4.5,
     checks: {
       'signals.usr1-action': 'a handler comes back with its flags and mask',
       'signals.blocked-mask': 'the blocked mask comes back',
@@ -163,7 +163,7 @@ export const singleScenarios: readonly Scenario[] = [
     name: 'sigsuspend',
     run: cycle('signals_sigsuspend', () => [], { poke: { signal: 'SIGUSR1' } }),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: { 'sigsuspend.sigsuspend-returns': 'a task checkpointed in sigsuspend() returns from it after a signal' },
   },
   {
@@ -173,7 +173,7 @@ export const singleScenarios: readonly Scenario[] = [
     run: shell('single', 'refused'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 7,
+    costSeconds: 3,
     checks: {
       'refused.socket': 'a socket is refused, naming the fd',
       'refused.socket-kept': 'a refused checkpoint leaves the target running unharmed',
@@ -187,7 +187,7 @@ export const singleScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 60,
     // Was 13: 7.1 s in the whole run of 2026-12-07 11:03 (a loaded host), 5.6 s in that of 10:12 (idle).
-    costSeconds: 10,
+    costSeconds: 3.5,
     checks: {
       'job.output-reattached': "a shell job's pipe stdio is re-attached to the restarting cptctl's",
       'job.exit-status': 'a shell job restarts and exits cleanly',

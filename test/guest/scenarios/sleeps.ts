@@ -306,7 +306,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps',
     run: cycle('sleeps', inDir, { between: () => sleep(PAUSE_MS), after: imageHasTimedWaits }),
     timeoutSeconds: 90,
-    costSeconds: 13,
+    costSeconds: 15.5,
     checks: {
       ...sleepChecks('sleeps'),
       'sleeps.exit-status': 'a process with threads blocked in every kind of sleep and wait restarts and ends well',
@@ -317,7 +317,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps-leave',
     run: { kind: 'custom', run: sleepsLeftRunning },
     timeoutSeconds: 90,
-    costSeconds: 7,
+    costSeconds: 10,
     checks: {
       ...sleepChecks('sleeps-leave', 'left running by the checkpoint: '),
       'sleeps-leave.checkpoint': 'a checkpoint of a process with threads blocked in every kind of sleep leaves it running',
@@ -328,7 +328,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleep-refusals',
     run: { kind: 'custom', run: sleepRefusals },
     timeoutSeconds: 60,
-    costSeconds: 4,
+    costSeconds: 1.5,
     checks: {
       'sleeps.cpu-clock-refused': 'a checkpoint of a sleep on a CPU-time clock is refused, naming its restart',
       'sleeps.cpu-clock-still-asleep': 'a refused checkpoint leaves the sleep on a CPU-time clock as it was',
@@ -345,7 +345,7 @@ export const sleepScenarios: readonly Scenario[] = [
     run: { kind: 'custom', run: timedWaitLoop },
     timeoutSeconds: 60,
     // Was 12: 4.7 s in the whole run of 2026-12-07 11:03 (a loaded host), 4.0 s in that of 10:12 (idle).
-    costSeconds: 4,
+    costSeconds: 5,
     checks: {
       'sleeps-loop.left-running': `${LOOP_CHECKPOINTS} checkpoints of timed waits looping with tiny timeouts succeed, leaving them running`,
       'sleeps-loop.checkpoint': 'the looping timed waits are checkpointed and killed',
@@ -362,7 +362,7 @@ export const sleepScenarios: readonly Scenario[] = [
     name: 'sleeps-compat',
     run: { kind: 'custom', run: compatWaits },
     timeoutSeconds: 30,
-    costSeconds: 3,
+    costSeconds: 4,
     checks: {
       'sleeps-compat.timed-refused': 'a checkpoint of a 32-bit epoll_wait() with a timeout, asleep, is refused by name',
       'sleeps-compat.timed-exit-status': 'the 32-bit timed wait left running by the refusal ends well',

@@ -72,7 +72,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
     name: 'sockopts',
     run: cycle('sockopts', (dir) => ['serve', dir], { after: shellHook('sockopts', 'after_sockopts') }),
     timeoutSeconds: 150,
-    costSeconds: 10,
+    costSeconds: 6.5,
     checks: {
       'sockopts.checkpoint': 'a process holding sockets of every kind with timeouts, timestamps and filters is checkpointed and killed',
       'sockopts.exit-status': 'the restarted process checks its socket options and ends well',
@@ -90,7 +90,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
     name: 'sockopts-leave',
     run: { kind: 'custom', run: leaveRunning('sockopts', 'sockopts-leave') },
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'sockopts-leave.checkpoint': 'a process holding sockets with timeouts, timestamps and filters is checkpointed and left running',
       'sockopts-leave.exit-status': 'the process left running checks its socket options and ends well',
@@ -102,7 +102,7 @@ export const sockoptsScenarios: readonly Scenario[] = [
     run: shell('sockopts', 'sockopts_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 4,
+    costSeconds: 1.5,
     checks: Object.fromEntries(
       REFUSED.flatMap(([kind, what]) => [
         [`sockopts-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd and the option`],

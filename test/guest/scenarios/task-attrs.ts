@@ -42,7 +42,7 @@ export const taskAttrsScenarios: readonly Scenario[] = [
     name: 'task-attrs',
     run: cycle('task_attrs', inDir),
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'task-attrs.checkpoint': 'a root process with SCHED_FIFO, SCHED_RR and SCHED_BATCH threads is checkpointed and killed',
       'task-attrs.exit-status': 'the restarted process with its attributes checks them and ends well',
@@ -59,7 +59,7 @@ export const taskAttrsScenarios: readonly Scenario[] = [
     run: shell('task_attrs', 'user_service'),
     cli: true,
     timeoutSeconds: 240,
-    costSeconds: 7,
+    costSeconds: 2,
     checks: {
       'task-attrs-user.checkpoint': 'root checkpoints a nobody service with SCHED_IDLE and SCHED_BATCH threads',
       'task-attrs-user.exit-status': 'the nobody service restarted by root checks its attributes and ends well',

@@ -17,7 +17,7 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     name: 'tcp-established',
     run: cycle('tcp_established', (dir) => ['pairs', ...inDir(dir)], { after: shellHook('tcp-established', 'after_tcp_established') }),
     timeoutSeconds: 90,
-    costSeconds: 4,
+    costSeconds: 2,
     checks: {
       'tcp-established.in-flight': 'before the checkpoint, each end of a v4 and a v6 connection has data unread and data unsent',
       'tcp-established.checkpoint': 'the tree holding both ends of each connection, in two processes, is checkpointed and killed',
@@ -35,7 +35,7 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 40,
     // 4.0 s with its refused restart (22:13 UTC, the stock kernel).
-    costSeconds: 4,
+    costSeconds: 1.5,
     checks: {
       'tcp-established-outside.leave-running': 'a process whose connection’s peer is outside its tree is checkpointed, left running',
       'tcp-established-outside.refused': 'checkpoint --kill refuses it, naming the connection and its peer outside the tree',
@@ -66,7 +66,7 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     name: 'tcp-buffers',
     run: cycle('tcp_buffers', (dir) => ['full', ...inDir(dir)]),
     timeoutSeconds: 90,
-    costSeconds: 6,
+    costSeconds: 1.5,
     checks: {
       'tcp-buffers.in-flight':
         'before the checkpoint, a connection with SO_SNDBUF 64 KiB has its send queue full (some never sent) and one has more received than its lowered SO_RCVBUF',
@@ -81,8 +81,8 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     run: shell('tcp-established', 'tcp_restart_held'),
     cli: true,
     timeoutSeconds: 180,
-    // 59 s in its first boot (20:45 UTC, the stock kernel, a loaded host).
-    costSeconds: 45,
+    // 29.4 and 27.0 s in the whole runs of 2026-12-07 22:51 and 23:44; 24.5 s (a loaded host) with its restart through cptctl_in.
+    costSeconds: 24,
     checks: {
       'tcp-restart-held.checkpoint':
         'the tree holding both ends of a v4 and a v6 connection, data queued both ways, is checkpointed --kill',
@@ -104,6 +104,9 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     timeoutSeconds: 150,
     // 11.6 s in its first boot; 12.8 s and 7.1 s with release-busy, release-all-skips and second-busy.
     costSeconds: 12,
+    timeoutSeconds: 120,
+    // 9.4 s in the whole run of 2026-12-07 23:44; 3.1 s (a loaded host) with its restart through cptctl_in.
+    costSeconds: 4,
     checks: {
       'tcp-restart-refused.checkpoint':
         'a tree holding both ends of a connection whose client end has a keepalive of one probe after 1 s idle is checkpointed --kill',

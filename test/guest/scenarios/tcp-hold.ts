@@ -25,7 +25,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v4'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 11,
+    costSeconds: 8,
     checks: cycleChecks('tcp-hold-v4', 'IPv4'),
   },
   {
@@ -33,7 +33,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_v6'),
     cli: true,
     timeoutSeconds: 300,
-    costSeconds: 10,
+    costSeconds: 8.5,
     checks: cycleChecks('tcp-hold-v6', 'IPv6'),
   },
   {
@@ -42,7 +42,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 150,
     // Was 23: 11.6 s in the whole run of 2026-12-07 11:03 (a loaded host), 10.1 s in that of 10:12 (idle).
-    costSeconds: 10,
+    costSeconds: 8.5,
     checks: {
       'tcp-syn-sent.checkpoint':
         'a tree with two connections still connecting (SYN_SENT) to listeners outside it that drop SYNs is checkpointed --kill --tcp-established',
@@ -84,6 +84,8 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     timeoutSeconds: 150,
     // Was 10: 16.1 s in the whole run of 2026-12-07 11:03 (a loaded host); 20.8 s with restart-busy and given-back (00:38 UTC, 2026-12-08).
     costSeconds: 16,
+    // Was 10: 16.1 s in the whole run of 2026-12-07 11:03 (a loaded host).
+    costSeconds: 4.5,
     checks: {
       'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',
@@ -103,7 +105,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_limit'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 2,
+    costSeconds: 1.5,
     checks: {
       'tcp-hold-limit.refused':
         'a tree with 257 connections to peers outside it exceeds the 256 holds a user may have: refused (EUSERS) by count at the 257th',
@@ -131,7 +133,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     run: shell('tcp-hold', 'tcp_hold_rmmod'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'tcp-hold-rmmod.unloaded': 'the module unloads cleanly with a hold in place',
       'tcp-hold-rmmod.reset': 'its hooks gone, the client’s connection is reset',

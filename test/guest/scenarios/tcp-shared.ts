@@ -12,7 +12,7 @@ export const tcpSharedScenarios: readonly Scenario[] = [
     run: shell('tcp-shared', 'tcp_shared'),
     cli: true,
     timeoutSeconds: 80,
-    costSeconds: 2,
+    costSeconds: 1,
     checks: {
       'tcp-shared.refused-fork':
         'checkpoint --kill is refused, naming the fd, the connection and the pid of the parent outside the tree that holds it since the fork',
@@ -27,7 +27,7 @@ export const tcpSharedScenarios: readonly Scenario[] = [
     name: 'tcp-shared-recv-thread',
     run: cycle('tcp_shared', (dir) => ['threads', ...inDir(dir)]),
     timeoutSeconds: 30,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'tcp-shared-recv-thread.blocked': 'a second thread of the process is blocked in recv() on its own connection',
       'tcp-shared-recv-thread.checkpoint': 'the process is checkpointed and killed: the blocked thread is no holder outside the tree',

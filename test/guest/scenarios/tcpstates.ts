@@ -14,7 +14,7 @@ export const tcpStatesScenarios: readonly Scenario[] = [
     timeoutSeconds: 120,
     // 34.8 s of the guest's CPU with a jq for each of its 11 edited images, 10.4 s with one jq for them
     // all (one boot, 2026-12-07 15:08; 42.5 s in the whole run of 14:20, a loaded host).
-    costSeconds: 9,
+    costSeconds: 9.5,
     checks: {
       'tcp-states.states-before':
         'before the checkpoint, connections in CLOSE_WAIT, FIN_WAIT2, FIN_WAIT1, LAST_ACK, CLOSING and one shut down for reading',

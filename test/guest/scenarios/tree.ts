@@ -43,7 +43,7 @@ export const treeScenarios: readonly Scenario[] = [
       },
     }),
     timeoutSeconds: 60,
-    costSeconds: 10,
+    costSeconds: 11,
     checks: {
       'tree.exit-status': 'a 15-process tree restarts and its root exits 0',
       'tree.setup': 'the tree workload was set up before its checkpoint',
@@ -66,7 +66,7 @@ export const treeScenarios: readonly Scenario[] = [
     // Then two --pidns restarts of its image at once.
     run: cycle('threads_token', inDir, { after: shellHook('tree', 'pidns_both') }),
     timeoutSeconds: 60,
-    costSeconds: 6,
+    costSeconds: 4,
     checks: {
       'threads.exit-status': 'a 7-thread process restarts and exits 0',
       'threads.join': 'pthread_join works after restart (clear_child_tid)',
@@ -81,7 +81,7 @@ export const treeScenarios: readonly Scenario[] = [
     name: 'tsig',
     run: cycle('threads_signals', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'tsig.exit-status': 'threads with their own signal state restart and exit 0',
       'tsig.masks': 'each thread keeps its blocked mask',
@@ -96,7 +96,7 @@ export const treeScenarios: readonly Scenario[] = [
     name: 'orphan',
     run: cycle('orphan_session', inDir),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'orphan.exit-status': 'a tree with a session whose leader is gone restarts and exits 0',
       'orphan.members': 'the leaderless session comes back (a placeholder leader) with its members under the subreaper',
@@ -107,7 +107,7 @@ export const treeScenarios: readonly Scenario[] = [
     run: shell('tree', 'race'),
     cli: true,
     timeoutSeconds: 120,
-    costSeconds: 6,
+    costSeconds: 4.5,
     checks: {
       'race.restart': 'a restart succeeds beside a fork loop cycling through its pids',
       'race.forkloop-no-reserved': 'forks elsewhere never receive a pid the restart reserved',

@@ -61,7 +61,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-queue',
     run: cycle('udp_queue', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpqueue', 'after_udp_queue') }),
     timeoutSeconds: 150,
-    costSeconds: 6,
+    costSeconds: 5.5,
     checks: {
       'udp-queue.checkpoint': 'a process holding UDP and UDP-Lite sockets with datagrams queued is checkpointed and killed',
       'udp-queue.exit-status': 'the restarted process reads its queued datagrams back and ends well',
@@ -78,7 +78,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-queue-leave',
     run: { kind: 'custom', run: leaveRunning('udp_queue', 'udp-queue-leave') },
     timeoutSeconds: 120,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'udp-queue-leave.checkpoint': 'a checkpoint leaving the tree running saves its queued datagrams',
       'udp-queue-leave.exit-status': 'the tree left running ends well',
@@ -92,7 +92,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     timeoutSeconds: 150,
     // 14.9 s of the guest's CPU with a jq for each of its 4 edited images, 6.7 s with one jq for them
     // all (one boot, 2026-12-07 15:08; 21.8 s in the whole run of 14:20, a loaded host).
-    costSeconds: 8,
+    costSeconds: 4.5,
     checks: {
       'udp-cork.checkpoint': 'a process holding UDP and UDP-Lite sockets with data corked is checkpointed and killed',
       'udp-cork.exit-status': 'the restarted process finds its corked data still corked, sends it on and ends well',
@@ -108,7 +108,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     name: 'udp-cork-leave',
     run: { kind: 'custom', run: leaveRunning('udp_cork', 'udp-cork-leave') },
     timeoutSeconds: 120,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: {
       'udp-cork-leave.checkpoint': 'a checkpoint leaving the tree running saves its corked data',
       'udp-cork-leave.exit-status': 'the tree left running with its corked data ends well',
@@ -120,7 +120,7 @@ export const udpQueueScenarios: readonly Scenario[] = [
     run: shell('udpqueue', 'udp_queue_refused'),
     cli: true,
     timeoutSeconds: 70,
-    costSeconds: 1,
+    costSeconds: 2,
     checks: Object.fromEntries(
       (
         [

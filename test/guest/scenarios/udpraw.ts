@@ -12,7 +12,7 @@ export const udprawScenarios: readonly Scenario[] = [
     name: 'icmp-raw',
     run: cycle('icmp_raw', (dir) => ['serve', ...inDir(dir)], { after: shellHook('udpraw', 'after_icmp_raw') }),
     timeoutSeconds: 150,
-    costSeconds: 7,
+    costSeconds: 6.5,
     checks: {
       'icmp-raw.checkpoint': 'a process holding ICMP ping and raw sockets of IPv4 and IPv6 is checkpointed and killed',
       'icmp-raw.exit-status': 'the restarted process checks its ping and raw sockets and ends well',
@@ -46,7 +46,7 @@ export const udprawScenarios: readonly Scenario[] = [
     run: shell('udpraw', 'icmp_raw_nocap'),
     cli: true,
     timeoutSeconds: 150,
-    costSeconds: 13,
+    costSeconds: 12.5,
     checks: {
       'icmp-raw-nocap.ping-group': 'a restart with ping_group_range holding none of the caller groups is refused, naming the ping socket',
       'icmp-raw-nocap.refused': 'a restart by a caller without CAP_NET_RAW is refused, naming the raw socket',

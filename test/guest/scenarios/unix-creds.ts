@@ -12,7 +12,7 @@ export const unixCredsScenarios: readonly Scenario[] = [
     name: 'unix-creds',
     run: cycle('unix_creds', inDir, { after: shellHook('unix-creds', 'inspect_unix_creds') }),
     timeoutSeconds: 100,
-    costSeconds: 5,
+    costSeconds: 3,
     checks: {
       'unix-creds.checkpoint': "a tree with unix messages queued with their senders' credentials is checkpointed and killed",
       'unix-creds.exit-status': 'the restarted tree reads each queued message with its credentials and ends well',

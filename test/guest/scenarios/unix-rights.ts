@@ -42,7 +42,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     name: 'unix-rights',
     run: cycle('unix_rights', inDir, { after: shellHook('unix-rights', 'inspect_unix_rights') }),
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 3.5,
     checks: {
       'unix-rights.checkpoint': 'a tree with files in flight in its unix pairs is checkpointed and killed',
       'unix-rights.exit-status': 'the restarted tree reads each queued message with the files it carried and ends well',
@@ -74,7 +74,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     name: 'unix-dgram-rights',
     run: cycle('unix_dgram_rights', inDir, { after: shellHook('unix-rights', 'after_unix_dgram_rights') }),
     timeoutSeconds: 120,
-    costSeconds: 5,
+    costSeconds: 7.5,
     checks: {
       'unix-dgram-rights.checkpoint': 'a tree with files in flight in a bound unix datagram socket’s queue is checkpointed and killed',
       'unix-dgram-rights.exit-status': 'the restarted tree reads each datagram with the files it carried and ends well',
@@ -93,7 +93,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: cycle('unix_pending_rights', inDir, { after: shellHook('unix-rights', 'after_unix_pending_rights') }),
     timeoutSeconds: 120,
     // Was 25: 9.2 s in the whole run of 2026-12-07 11:03 (a loaded host), 7.8 s in that of 10:12 (idle).
-    costSeconds: 5,
+    costSeconds: 3.5,
     checks: {
       'unix-pending-rights.checkpoint':
         "a tree with files in flight in the messages of a unix listener's connections not accepted yet is checkpointed and killed",
@@ -113,7 +113,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_pending_rights_running'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'unix-pending-rights-running.checkpoint':
         "a checkpoint leaving the tree running saves the files in flight in its listener's pending connections and leaves it running",
@@ -136,7 +136,7 @@ export const unixRightsScenarios: readonly Scenario[] = [
     run: shell('unix-rights', 'unix_dgram_rights_refused'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'unix-dgram-rights-refused.async':
         'a checkpoint refuses a bound datagram socket whose queued message carries a pipe with O_ASYNC, naming the fd that carries it',

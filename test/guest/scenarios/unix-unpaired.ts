@@ -18,7 +18,7 @@ export const unixUnpairedScenarios: readonly Scenario[] = [
     name: 'unix-unpaired',
     run: cycle('unix_sockets', inDir, { after: shellHook('unix-unpaired', 'inspect_unix_unpaired') }),
     timeoutSeconds: 150,
-    costSeconds: 5,
+    costSeconds: 3,
     checks: {
       'unix-unpaired.checkpoint': 'a tree holding unix sockets neither listening nor pairs is checkpointed and killed',
       'unix-unpaired.exit-status': 'the restarted tree checks its unix sockets and ends well',
@@ -44,7 +44,7 @@ export const unixUnpairedScenarios: readonly Scenario[] = [
     run: shell('unix-unpaired', 'unix_refused'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 3,
+    costSeconds: 1.5,
     checks: Object.fromEntries(
       REFUSED.flatMap(([kind, what]) => [
         [`unix-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],

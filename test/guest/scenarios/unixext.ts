@@ -16,7 +16,7 @@ export const unixextScenarios: readonly Scenario[] = [
     name: 'unix-pending',
     run: cycle('unix_pending', inDir, { after: shellHook('unixext', 'inspect_unix_pending') }),
     timeoutSeconds: 100,
-    costSeconds: 3,
+    costSeconds: 3.5,
     checks: {
       'unix-pending.checkpoint': 'a tree with unix connections its listeners have not accepted yet is checkpointed and killed',
       'unix-pending.exit-status': 'the restarted tree accepts them, checks them and ends well',
@@ -38,7 +38,7 @@ export const unixextScenarios: readonly Scenario[] = [
     run: shell('unixext', 'unixext_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: Object.fromEntries(
       REFUSED.flatMap(([kind, what]) => [
         [`unixext-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd`],

@@ -15,7 +15,7 @@ export const unixext2Scenarios: readonly Scenario[] = [
     run: shell('unixext2', 'unixext2_dgram'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 4,
+    costSeconds: 4.5,
     checks: {
       'unixext2-dgram.checkpoint':
         'a client whose datagram socket is connected to a log server outside the tree is checkpointed and killed',
@@ -36,7 +36,7 @@ export const unixext2Scenarios: readonly Scenario[] = [
     run: shell('unixext2', 'unixext2_stream'),
     cli: true,
     timeoutSeconds: 90,
-    costSeconds: 5,
+    costSeconds: 1.5,
     checks: {
       'unixext2-stream.refused':
         'without --ext-unix-sk, a checkpoint refuses a stream socket connected to a server outside the tree, naming the fd and the option',
@@ -60,7 +60,7 @@ export const unixext2Scenarios: readonly Scenario[] = [
     run: shell('unixext2', 'unixext2_rights'),
     cli: true,
     timeoutSeconds: 30,
-    costSeconds: 1,
+    costSeconds: 0.5,
     checks: {
       'unixext2-rights.pair':
         'a checkpoint refuses a socket pair with a file in flight in its queue (SCM_RIGHTS) of no kind it saves (a NETLINK_FIB_LOOKUP socket), naming the fd',

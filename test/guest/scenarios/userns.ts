@@ -11,7 +11,7 @@ export const usernsScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 120,
     // Was 24: 15.7 s in the whole run of 2026-12-07 11:03 (a loaded host), 8.8 s in that of 10:12 (idle).
-    costSeconds: 11,
+    costSeconds: 7,
     checks: {
       'userns.checkpoint': 'nobody checkpoints its process tree in a user and pid namespace of its own',
       'userns.initial-pidns-refused':
@@ -32,7 +32,7 @@ export const usernsScenarios: readonly Scenario[] = [
     cli: true,
     timeoutSeconds: 180,
     // Was 21: 11.1 s in the whole run of 2026-12-07 11:03 (a loaded host), 9.8 s in that of 10:12 (idle).
-    costSeconds: 11,
+    costSeconds: 5.5,
     checks: {
       'userns-plain.checkpoint': 'nobody, with no capability and a supplementary group, checkpoints its own 4-process tree where it runs',
       'userns-plain.disabled-refused':

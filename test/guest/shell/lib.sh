@@ -15,9 +15,15 @@ export PATH
 # in some 10 ms under emulation, a dynamically linked coreutils in 40 to
 # 100 ms. Only tools whose options used here busybox has as coreutils has
 # them (not date: no %N; not sleep, whose background jobs are killed by
-# pid; not grep, sed or awk, whose patterns are the checks). In this shell
-# and its subshells only: sh -c, setpriv and the like run coreutils.
-for bb_tool in cat chmod chown cp cut head ln ls mkdir mkfifo mknod mv readlink rm seq sha256sum sort stat \
+# pid; not awk, whose language differs). grep and sed are GNU's regular
+# expressions either way: busybox's is linked statically with glibc, whose
+# regcomp() GNU grep and sed share (GNU's \+, \?, \|, \<, \b, [[:space:]],
+# backreferences and intervals alike), and it has each option used here
+# (grep -q -c -E -x -s -m -A -o -v -l -L -h -e -r, sed -n -E, s///p, \cREc
+# addresses); only grep -a is not busybox's (security-creds.sh runs GNU
+# grep for it: command grep). In this shell and its subshells only: sh -c,
+# setpriv and the like run GNU's.
+for bb_tool in cat chmod chown cp cut grep head ln ls mkdir mkfifo mknod mv readlink rm sed seq sha256sum sort stat \
 	tail tee touch tr uniq wc; do
 	eval "$bb_tool() { /bin/busybox $bb_tool \"\$@\"; }"
 done
@@ -444,10 +450,10 @@ restart_file_edited() {
 
 # inspect_shows CHECK IMAGE SHOWN PATTERN...: cptctl inspect of IMAGE must
 # print a line matching each extended regular expression PATTERN; the
-# check's detail is its lines that match SHOWN. One GNU sed tests them all
-# (a grep each cost an exec, a tenth of a second or more under emulation):
-# its -E is grep -E's syntax, backreferences and intervals included, but
-# for the escapes it reads as characters (\n, \t, \cX, \dNNN, \oNNN, \xHH),
+# check's detail is its lines that match SHOWN. One sed tests them all
+# (a grep each cost an exec): its -E is grep -E's syntax (glibc's regcomp(),
+# busybox's as GNU's), backreferences and intervals included, but for the
+# escapes that sed reads as characters (\n, \t, \cX, \dNNN, \oNNN, \xHH),
 # which a PATTERN must not hold, nor a newline or the byte 0x01 (sed's
 # delimiter here), nor be empty (sed's last regular expression): such a
 # PATTERN fails the check, as a mistake of the scenario's.

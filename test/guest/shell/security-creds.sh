@@ -18,7 +18,8 @@ nobody_dir() {
 # inherited by a nobody process, then unlinked. Its content is saved with a
 # deleted file; nobody may not read it, so nobody's checkpoint must refuse
 # by fd, and write the content nowhere. Root may read it: its checkpoint
-# holds the content, which shows that the grep would have found it.
+# holds the content, which shows that the grep would have found it (GNU
+# grep, whose -a reads the binary images as text: lib.sh's is busybox's).
 scenario_deleted_unreadable() {
 	mine=$(nobody_dir)
 	chmod 0666 /dev/cpt
@@ -26,18 +27,22 @@ scenario_deleted_unreadable() {
 	echo TOP-SECRET-F4 >"$secret"
 	chmod 0600 "$secret"
 	pid=$(sh -c 'exec 3>>"$0"; setpriv --reuid=nobody --regid=nogroup --clear-groups sleep 1000 >/dev/null 2>&1 </dev/null & echo $!' "$secret")
+	# Until its exec of sleep, root's setpriv (then not dumpable, its uid
+	# changed) is no process nobody may ptrace: the checkpoint would fail
+	# at INIT, not at the fd (it did once, in a boot of 2026-12-08 00:38).
+	wait_for_exe "$pid" "$(command -v sleep)"
 	rm "$secret"
 	cptctl_as nobody /dev/stdout "$scratch/f4.err" checkpoint "$pid" -o "$mine/f4.img"
 	status=$?
-	leaked=$(grep -rla TOP-SECRET-F4 "$mine" 2>/dev/null)
+	leaked=$(command grep -rla TOP-SECRET-F4 "$mine" 2>/dev/null)
 	pass_if creds.deleted-unreadable-refused "nobody's checkpoint exited $status: $(tr '\n' ' ' <"$scratch/f4.err")" \
 		eval '[ "$status" -eq 4 ] && grep -q "fd 3: .*may not read" "$scratch/f4.err"'
 	pass_if creds.deleted-unreadable-not-saved "files holding the content: '$leaked'; target alive: $(test -d "/proc/$pid" && echo yes)" \
 		eval '[ -z "$leaked" ] && [ -d "/proc/$pid" ]'
 	cptctl_in /dev/stdout "$scratch/root-f4.err" checkpoint "$pid" -o "$scratch/root-f4.img"
 	status=$?
-	pass_if creds.deleted-root-saved "root's checkpoint exited $status, content saved: $(grep -ca TOP-SECRET-F4 "$scratch/root-f4.img" 2>/dev/null): $(tr '\n' ' ' <"$scratch/root-f4.err")" \
-		eval '[ "$status" -eq 0 ] && grep -qa TOP-SECRET-F4 "$scratch/root-f4.img"'
+	pass_if creds.deleted-root-saved "root's checkpoint exited $status, content saved: $(command grep -ca TOP-SECRET-F4 "$scratch/root-f4.img" 2>/dev/null): $(tr '\n' ' ' <"$scratch/root-f4.err")" \
+		eval '[ "$status" -eq 0 ] && command grep -qa TOP-SECRET-F4 "$scratch/root-f4.img"'
 	kill "$pid"
 	chmod 0600 /dev/cpt
 }

@@ -1,4 +1,0 @@
-// Boot 3 of the guest tests: its share of the scenario table, by cost (test/helpers/guest-boot.ts).
-import { defineGuestBoot } from '../helpers/guest-boot.js';
-
-defineGuestBoot(3, import.meta.url);
