@@ -81,8 +81,8 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     run: shell('tcp-established', 'tcp_restart_held'),
     cli: true,
     timeoutSeconds: 180,
-    // 29.4 and 27.0 s in the whole runs of 2026-12-07 22:51 and 23:44; 24.5 s (a loaded host) with its restart through cptctl_in.
-    costSeconds: 24,
+    // 29.4 and 27.0 s in the whole runs of 2026-12-07 22:51 and 23:44.
+    costSeconds: 27,
     checks: {
       'tcp-restart-held.checkpoint':
         'the tree holding both ends of a v4 and a v6 connection, data queued both ways, is checkpointed --kill',
@@ -104,9 +104,6 @@ export const tcpEstablishedScenarios: readonly Scenario[] = [
     timeoutSeconds: 150,
     // 11.6 s in its first boot; 12.8 s and 7.1 s with release-busy, release-all-skips and second-busy.
     costSeconds: 12,
-    timeoutSeconds: 120,
-    // 9.4 s in the whole run of 2026-12-07 23:44; 3.1 s (a loaded host) with its restart through cptctl_in.
-    costSeconds: 4,
     checks: {
       'tcp-restart-refused.checkpoint':
         'a tree holding both ends of a connection whose client end has a keepalive of one probe after 1 s idle is checkpointed --kill',

@@ -84,8 +84,6 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     timeoutSeconds: 150,
     // Was 10: 16.1 s in the whole run of 2026-12-07 11:03 (a loaded host); 20.8 s with restart-busy and given-back (00:38 UTC, 2026-12-08).
     costSeconds: 16,
-    // Was 10: 16.1 s in the whole run of 2026-12-07 11:03 (a loaded host).
-    costSeconds: 4.5,
     checks: {
       'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',

@@ -70,23 +70,18 @@ killed_workload() {
 	[ "$status" -eq 0 ] && wait_for_pid_gone "$pid"
 }
 
-# restart_paused DIR: DIR/tree.img restarted through cptctl_in in a
-# background subshell (its pid in $rpid, its status cptctl's; the output in
-# DIR/restart.out and .err), and cptctl_in's node, which runs the restart
-# ($rnode), stopped as soon as the restored root ($pid) exists: before its
-# final step, which waits for cptctl's FINALIZE, the restored tree's
-# connections are made again in repair mode and held
-# (kmod/cpt_file_inet_tcp.c); kill -CONT "$rnode" lets it go on. Watched
-# without a pause (the build takes a moment): the loop shares the one vCPU
-# with the restart, which through cptctl_in has no node to start (a
-# bin/cptctl's start, some 3 s under emulation, took twice that beside it).
+# restart_paused DIR: DIR/tree.img restarted by cptctl in the background
+# (its pid in $rpid, its output in DIR/restart.out and .err), stopped as
+# soon as the restored root ($pid) exists: before its final step, which
+# waits for cptctl's FINALIZE, the restored tree's connections are made
+# again in repair mode and held (kmod/cpt_file_inet_tcp.c). Watched without
+# a pause (the build takes a moment). Not through cptctl_in: the rows
+# call cptctl_in's node while this restart is stopped.
 restart_paused() {
-	cptctl_serve || return 1
-	rnode=$cptctl_server
-	(cptctl_in "$1/restart.out" "$1/restart.err" restart "$1/tree.img") &
+	"$cptctl" restart "$1/tree.img" >"$1/restart.out" 2>"$1/restart.err" </dev/null &
 	rpid=$!
 	until [ -d "/proc/$pid" ] || ! kill -0 "$rpid" 2>/dev/null; do :; done
-	kill -STOP "$rnode"
+	kill -STOP "$rpid"
 }
 
 # The tree's own connections (tcp_established pairs: two, v4 and v6, both
@@ -103,7 +98,7 @@ scenario_tcp_restart_held() {
 	cptctl_in "$hd/tree.json" "$hd/json.err" inspect --json "$hd/tree.img"
 	restart_paused "$hd"
 	python3 "$repo/test/guest/tcp-inject.py" "$hd/tree.json" >"$hd/inject.out" 2>&1
-	kill -CONT "$rnode"
+	kill -CONT "$rpid"
 	touch "$hd/go"
 	wait "$rpid"
 	status=$?
@@ -170,7 +165,6 @@ scenario_tcp_restart_refused() {
 	pass_if "$hc.second-busy" "a second restart (--pidns) while the first is paused, the client end closed, exited $status: $(tr '\n' ' ' <"$hd/second.err"); holds after: $(tr '\n' ' ' <"$hd/holds-second")" \
 		eval '[ "$status" -ne 0 ] && [ "$held" -eq 2 ] && grep -q "EBUSY.*TCP connection \[::ffff:127\.0\.0\.1\]:[0-9]* -> \[::ffff:127\.0\.0\.1\]:$port: another restart holds it, making it again; the restart is refused" "$hd/second.err"'
 	kill -CONT "$rpid"
-	kill -CONT "$rnode"
 	touch "$hd/go"
 	wait "$rpid"
 	status=$?
