@@ -356,6 +356,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
  * reaches it, so a --kill finds it as saved, however busy the peer. A
  * checkpoint that does not end it drops the hold (cpt_inet_cancel_holds()),
  * and so does --kill for a connection whose peer is in the tree, once ended.
+ * One the tree's own (cpt_inet_hold_tree()) is held already.
  */
 static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 {
@@ -946,6 +947,10 @@ static int cpt_tcp_refuse_shared(struct cpt_session *s)
 	return ret ?: shared ? -EOPNOTSUPP : 0;
 }
 
+/*
+ * A checkpoint's holds, of connections saved or not yet (cpt_inet_hold_tree()
+ * holds them before): each in its socket's namespace.
+ */
 void cpt_inet_cancel_holds(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
@@ -955,11 +960,134 @@ void cpt_inet_cancel_holds(struct cpt_session *s)
 
 	for (i = 0; reg && i < reg->nr_saved; i++) {
 		sf = &reg->saved[i];
-		sk = cpt_saved_connection(sf);
-		if (sk && sf->tcp_hold)
+		sk = sf->tcp_hold ? cpt_inet_sk(sf->file) : NULL;
+		if (sk)
 			cpt_tcp_hold_cancel(sock_net(sk), sf->tcp_hold);
 		sf->tcp_hold = 0;
 	}
+}
+
+/* A connection of the tree, as cpt_inet_hold_tree() found it. */
+struct cpt_tcp_found {
+	struct net *net;		/* its socket's: the file's reference keeps it */
+	struct cpt_tcp_ends ends;
+	unsigned int saved;		/* its file's index in the registry's saved */
+	u16 family;
+	bool peer_found;		/* its peer's end is the tree's too */
+};
+
+static int cpt_tcp_found_cmp(const void *a, const void *b)
+{
+	const struct cpt_tcp_found *x = a, *y = b;
+
+	if (x->net != y->net)
+		return (unsigned long)x->net < (unsigned long)y->net ? -1 : 1;
+	return memcmp(&x->ends, &y->ends, sizeof(x->ends));
+}
+
+/*
+ * Holds the n connections of found (all of one namespace) whose peer is
+ * the tree's, their ids kept with their files: cancelled with the others
+ * if the checkpoint fails, dropped once ended if it kills. Beyond the
+ * holds' bounds (-EUSERS, noted) none of them is held: saved unheld, as
+ * without CPT_INIT_KILL, the kill still succeeds if they stay still.
+ * Without CAP_NET_ADMIN, none either: ending them is refused by name.
+ */
+static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found,
+			      unsigned int n, struct cpt_tcp_ends *ends, u16 *families, u64 *ids)
+{
+	struct net *net = found[0].net;
+	unsigned int i, nr = 0;
+	int ret;
+
+	if (!ns_capable_noaudit(net->user_ns, CAP_NET_ADMIN))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!found[i].peer_found)
+			continue;
+		ends[nr] = found[i].ends;
+		families[nr++] = found[i].family;
+	}
+	ret = cpt_tcp_hold_add(net, ends, families, ids, nr, false);
+	if (ret)
+		return ret == -EUSERS ? 0 : ret;
+	for (i = 0, nr = 0; i < n; i++)
+		if (found[i].peer_found)
+			s->files->saved[found[i].saved].tcp_hold = ids[nr++];
+	return 0;
+}
+
+/*
+ * A checkpoint CPT_INIT_KILL, before the first process's FILES (the tree
+ * frozen, its files all noted in the registry): the connections whose two
+ * ends are the tree's, held in their own namespace. Frozen, the two ends
+ * still exchange segments (data still in flight, retransmissions, window
+ * updates, delayed ACKs), which could reach an end after it is saved: its
+ * kill refused, "try again". Held, nothing reaches either once
+ * synchronize_net() returns, so each end is saved as it will stay.
+ * Sockets not connected yet are not: a sharer outside the tree could
+ * connect one later, which --kill then refuses (cpt_tcp_refuse_shared()).
+ * One pass over the registry reads each socket's state once: at most one
+ * entry per file, within the allocation made for them all.
+ */
+int cpt_inet_hold_tree(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	unsigned int i, first, nr = 0, max = reg->nr_saved;
+	struct cpt_tcp_found *found, key;
+	struct cpt_tcp_ends *ends;
+	bool held = false;
+	u16 *families;
+	struct sock *sk;
+	u64 *ids;
+	int ret = 0;
+
+	if (!s->kill || !max)
+		return 0;
+	found = kvmalloc_array(max, sizeof(*found), GFP_KERNEL_ACCOUNT);
+	ends = kvmalloc_array(max, sizeof(*ends), GFP_KERNEL_ACCOUNT);
+	families = kvmalloc_array(max, sizeof(*families), GFP_KERNEL_ACCOUNT);
+	ids = kvmalloc_array(max, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	if (!found || !ends || !families || !ids) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < max; i++) {
+		sk = cpt_inet_sk(reg->saved[i].file);
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP ||
+		    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_CONNECTED))
+			continue;
+		found[nr] = (struct cpt_tcp_found) {
+			.net = sock_net(sk), .saved = i, .family = sk->sk_family,
+		};
+		cpt_tcp_ends(sk, false, &found[nr++].ends);
+	}
+	sort(found, nr, sizeof(*found), cpt_tcp_found_cmp, NULL);
+	for (i = 0; i < nr; i++) {
+		key = (struct cpt_tcp_found) { .net = found[i].net };
+		key.ends.local = found[i].ends.peer;
+		key.ends.local_port = found[i].ends.peer_port;
+		key.ends.peer = found[i].ends.local;
+		key.ends.peer_port = found[i].ends.local_port;
+		found[i].peer_found = bsearch(&key, found, nr, sizeof(*found), cpt_tcp_found_cmp);
+		held |= found[i].peer_found;
+	}
+	/* Namespace by namespace: the hold table's calls take one each. */
+	for (first = 0, i = 1; !ret && held && i <= nr; i++) {
+		if (i < nr && found[i].net == found[first].net)
+			continue;
+		ret = cpt_tcp_hold_found(s, &found[first], i - first, ends, families, ids);
+		first = i;
+	}
+	/* A segment past the hooks before its hold was made is through TCP after this. */
+	if (!ret && held)
+		synchronize_net();
+out:
+	kvfree(found);
+	kvfree(ends);
+	kvfree(families);
+	kvfree(ids);
+	return ret;
 }
 
 int cpt_inet_may_end_connections(struct cpt_session *s)
@@ -1013,18 +1141,28 @@ out:
 void cpt_inet_end_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
+	struct cpt_saved_file *sf;
 	unsigned int i;
 	struct sock *sk;
 
 	for (i = 0; reg && i < reg->nr_saved; i++) {
 		sk = cpt_saved_connection(&reg->saved[i]);
-		if (!sk)
+		if (sk)
+			cpt_compat_tcp_end_silently(sk);
+	}
+	/*
+	 * Once all are ended: a peer in the tree, ended too, sends nothing,
+	 * and only a peer outside needs the hold, the module's now (no cancel
+	 * at the session's end). A socket held and not saved as a connection
+	 * (no longer one when its turn came) has nothing to keep either.
+	 */
+	for (i = 0; reg && i < reg->nr_saved; i++) {
+		sf = &reg->saved[i];
+		if (!sf->tcp_hold)
 			continue;
-		cpt_compat_tcp_end_silently(sk);
-		/* Its peer, ended too, sends nothing: only a peer outside needs the hold. */
-		if (reg->saved[i].tcp_hold && !reg->saved[i].tcp_outside)
-			cpt_tcp_hold_cancel(sock_net(sk), reg->saved[i].tcp_hold);
-		/* The module's now: no cancel at the session's end. */
-		reg->saved[i].tcp_hold = 0;
+		sk = cpt_saved_connection(sf);
+		if (!sk || !sf->tcp_outside)
+			cpt_tcp_hold_cancel(sock_net(cpt_inet_sk(sf->file)), sf->tcp_hold);
+		sf->tcp_hold = 0;
 	}
 }

@@ -582,7 +582,7 @@ int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	}
 	ret = cpt_check_fd_table(s);
 	if (!ret && !reg->scanned)
-		ret = cpt_scan_tree_files(s, reg);
+		ret = cpt_scan_tree_files(s, reg) ?: cpt_inet_hold_tree(s);
 	if (!ret && !reg->cttys_checked)
 		ret = cpt_shell_tty_check_tree(s, reg);
 	if (!ret)

@@ -7,7 +7,9 @@
  * with a reset. A hold drops those segments at NF_INET_LOCAL_IN, before TCP
  * sees them, so the peer sees a silent path until a restart makes the
  * connection again and drops the hold; then the peer's next retransmission
- * gets through and both ends go on.
+ * gets through and both ends go on. A checkpoint CPT_INIT_KILL also holds,
+ * while it runs, the connections whose both ends are the tree's (each end's
+ * segments dropped), so that none changes after it is saved.
  *
  * Holds are the module's, not a session's: a table hashed by network
  * namespace and the connection's ends, read under RCU by the hook, written

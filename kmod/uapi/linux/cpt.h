@@ -171,6 +171,15 @@ struct cpt_api {
  * when an image has them.
  */
 #define CPT_FEATURE_SOCKET_OPTIONS _BITULL(21)
+/*
+ * CPT_INIT_KILL: a checkpoint the caller means to end with
+ * CPT_FINALIZE_KILL holds the TCP connections whose both ends are the
+ * tree's (CPT_IOC_HOLD's holds, in each socket's network namespace) from
+ * its first CPT_SUBSYS_FILES on, so that segments still in flight between
+ * them cannot change one after it was saved; dropped once the connections
+ * are ended, or before the tree resumes if the checkpoint fails.
+ */
+#define CPT_FEATURE_INIT_KILL _BITULL(22)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -183,7 +192,8 @@ struct cpt_api {
 			    CPT_FEATURE_TIMED_WAITS | \
 			    CPT_FEATURE_TCP_SYN_SENT | \
 			    CPT_FEATURE_UNIX_PENDING_RIGHTS | \
-			    CPT_FEATURE_SOCKET_OPTIONS)
+			    CPT_FEATURE_SOCKET_OPTIONS | \
+			    CPT_FEATURE_INIT_KILL)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -240,6 +250,17 @@ struct cpt_api {
  * again to that name: a new connection, which the server accepts anew.
  */
 #define CPT_INIT_EXT_UNIX_SK 8
+/*
+ * Checkpoint only (CPT_FEATURE_INIT_KILL): the caller will end the session
+ * with CPT_FINALIZE_KILL, which FINALIZE then requires (else EINVAL, the
+ * session left to abort). The connections whose both ends are the tree's
+ * are held from the first CPT_SUBSYS_FILES on (CAP_NET_ADMIN over their
+ * network namespace, within the holds' bounds: a connection beyond them
+ * is saved unheld, as without the flag). Without the flag none of them is
+ * held: a checkpoint that leaves the tree running or stops it must not
+ * delay their segments (their peers would retransmit, TCP_INFO showing it).
+ */
+#define CPT_INIT_KILL 16
 
 struct cpt_init {
 	__u32 image_fd;
