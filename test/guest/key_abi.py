@@ -63,6 +63,9 @@ def main():
         ("load of a 65-byte key", key_call(fd, op=LOAD, key=short_ptr, key_len=65), errno.EINVAL),
         ("init, unknown flag 2", init_call(fd, image, RESTART, 2), errno.EINVAL),
         ("init, allow-unauthenticated on a checkpoint (of no pid: ESRCH without the rule)", init_call(fd, image, CHECKPOINT, 1, 4000000), errno.EINVAL),
+        ("init, kill flag 16 on a restart", init_call(fd, image, RESTART, 16), errno.EINVAL),
+        ("init, kill flag 16 on a checkpoint of no pid (taken: ESRCH)", init_call(fd, image, CHECKPOINT, 16, 4000000), errno.ESRCH),
+        ("init, unknown flag 32 on a checkpoint of no pid", init_call(fd, image, CHECKPOINT, 32, 4000000), errno.EINVAL),
     ]
     bad = 0
     for name, got, want in cases:

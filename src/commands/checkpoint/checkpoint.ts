@@ -141,6 +141,7 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     [
       'SESSION',
       'USER_RECORDS',
+      ...(request.disposition === 'kill' ? (['INIT_KILL'] as const) : []),
       ...(request.tcpEstablished === true ? (['TCP_HOLD'] as const) : []),
       ...(request.extUnixSk === true ? (['EXT_UNIX_SK'] as const) : []),
     ],
@@ -166,7 +167,9 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
         imageFd: image.fd,
         mode: addon.MODES.CHECKPOINT,
         target: pid,
+        // The module holds the tree's own connections for a kill only (CPT_INIT_KILL).
         flags:
+          (request.disposition === 'kill' ? addon.INIT_FLAGS.KILL : 0) |
           (request.tcpEstablished === true ? addon.INIT_FLAGS.TCP_ESTABLISHED : 0) |
           (request.extUnixSk === true ? addon.INIT_FLAGS.EXT_UNIX_SK : 0),
       }),
