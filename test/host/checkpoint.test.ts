@@ -144,7 +144,10 @@ for (const [disposition, flags] of [
 }
 
 test('--kill --tcp-established passes both flags', async (t) => {
-  const { fake } = await run({ features: ['SESSION', 'USER_RECORDS', 'INIT_KILL', 'TCP_HOLD'] }, { disposition: 'kill', tcpEstablished: true });
+  const { fake } = await run(
+    { features: ['SESSION', 'USER_RECORDS', 'INIT_KILL', 'TCP_HOLD'] },
+    { disposition: 'kill', tcpEstablished: true },
+  );
   t.deepEqual(fake.initFlags, [['TCP_ESTABLISHED', 'KILL']]);
 });
 

@@ -40,7 +40,9 @@ export interface FakeOptions {
    */
   readonly fail?: { readonly call: string; readonly error: Error; readonly times?: number };
   /** Features the handshake offers; all these by default. */
-  readonly features?: readonly ('SESSION' | 'NEXT_PID' | 'TREE' | 'USER_RECORDS' | 'UNIX_PENDING_RIGHTS' | 'SOCKET_OPTIONS' | 'INIT_KILL' | 'TCP_HOLD')[];
+  readonly features?: readonly (
+    'SESSION' | 'NEXT_PID' | 'TREE' | 'USER_RECORDS' | 'UNIX_PENDING_RIGHTS' | 'SOCKET_OPTIONS' | 'INIT_KILL' | 'TCP_HOLD'
+  )[];
 }
 
 /** The records the module writes for each subsystem. */
