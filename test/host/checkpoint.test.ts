@@ -151,6 +151,12 @@ test('--kill --tcp-established passes both flags', async (t) => {
   t.deepEqual(fake.initFlags, [['TCP_ESTABLISHED', 'KILL']]);
 });
 
+test('--tcp-established without --kill passes no flag: nothing would be ended, only held while saved', async (t) => {
+  const { fake, error } = await run({ features: ['SESSION', 'USER_RECORDS'] }, { disposition: 'leave-running', tcpEstablished: true });
+  t.is(error, undefined);
+  t.deepEqual(fake.initFlags, [[]]);
+});
+
 test('--kill needs a module that offers INIT_KILL, asked for before anything is created', async (t) => {
   const { req, error, fake } = await run({ features: ['SESSION', 'USER_RECORDS'] }, { disposition: 'kill' });
   t.true(error instanceof EnvironmentError);
