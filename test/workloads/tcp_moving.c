@@ -5,8 +5,9 @@
  * it from its first FILES on). Run with a delay on lo (netem): segments are
  * still on their way between the two frozen ends while the tree is saved.
  *
- * tcp_moving DIR 4|6: a connection on the loopback address of that family;
- * the parent keeps its client end, its child the accepted one. Each end
+ * tcp_moving DIR 4|6: a connection on the loopback address of that family,
+ * buffers of 1 MiB; the parent keeps its client end, its child the
+ * accepted one. Each end
  * writes its stream (every byte says its offset, inet_names.h) as fast as
  * the connection takes it and reads its peer's, checking every byte. The
  * parent says READY once each end has read 1 MiB.
@@ -225,6 +226,18 @@ static int finish(struct end *e)
 	return 0;
 }
 
+/*
+ * Buffers of 1 MiB (the kernel doubles what is set): each queue stays
+ * under the 4 MiB a checkpoint saves, which autotuning would pass.
+ */
+static int bounded(int fd)
+{
+	int size = 512 * 1024;
+
+	return setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) ||
+	       setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 static void run(struct end *e, int refused, pid_t child)
 {
 	int ret = stream_until_go(e, refused, child);
@@ -254,11 +267,11 @@ int main(int argc, char **argv)
 	family = argv[2][0] == '4' ? AF_INET : AF_INET6;
 	len = loopback_address(&ss, family, 0);
 	lfd = socket(family, SOCK_STREAM, 0);
-	if (lfd < 0 || bind(lfd, (struct sockaddr *)&ss, len) ||
+	if (lfd < 0 || bounded(lfd) || bind(lfd, (struct sockaddr *)&ss, len) ||
 	    listen(lfd, 1) || getsockname(lfd, (struct sockaddr *)&ss, &len))
 		die("listener");
 	cfd = socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (cfd < 0 ||
+	if (cfd < 0 || bounded(cfd) ||
 	    (connect(cfd, (struct sockaddr *)&ss, len) && errno != EINPROGRESS))
 		die("connect");
 	sfd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);

@@ -1,10 +1,10 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2016 # pass_if ... eval '...': expanded when evaluated
 # The tree's own connection, its data still moving at the checkpoint
-# (test/workloads/tcp_moving.c, a delay of 50 ms on lo by netem): a
-# checkpoint leaving it running holds nothing and delays nothing; a --kill
+# (test/workloads/tcp_moving.c, a delay of 50 ms on lo by netem): a --kill
 # refused after the holds (a later process's fd) leaves none and the tree
-# running, its connection working; a --kill succeeds at the first try
+# running, its connection working; a checkpoint leaving it running holds
+# nothing and delays nothing; a --kill succeeds at the first try
 # (CPT_INIT_KILL: held from its first FILES, kmod/cpt_file_inet_tcp.c), and
 # the restarted ends get each other's streams whole, in order, no reset.
 # shellcheck source=test/guest/shell/lib.sh
@@ -38,11 +38,28 @@ moving_steps() {
 	mc=$1 md=$3
 	if ! start_workload "$mc" "$workloads/tcp_moving" "$md" "$2"; then
 		text_of said "$out"
-		result "$mc.leave-running" FAIL "the workload never got ready: $said"
+		result "$mc.refused" FAIL "the workload never got ready: $said"
 		return
 	fi
 	child=$(sed -n 's/^READY //p' "$out")
 	read -r port <"$md/port"
+
+	# A --kill refused in the child's FILES, after the parent's took the holds.
+	before=$(retrans "$port")
+	cptctl_in /dev/stdout "$md/refused.err" checkpoint "$pid" -o "$md/refused.img" --kill
+	status=$?
+	unheld "$md/holds-refused"
+	held=$?
+	text_of said "$md/refused.err"
+	pass_if "$mc.refused" "checkpoint --kill exited $status: $said" \
+		eval '[ "$status" -ne 0 ] && grep -q "SO_MAX_PACING_RATE" "$md/refused.err" && [ -d "/proc/$pid" ] && [ -d "/proc/$child" ]'
+	text_of holds "$md/holds-refused"
+	pass_if "$mc.refused-unheld" "holds after it: $holds" [ "$held" -eq 0 ]
+	touch "$md/unrefuse"
+	wait_until test -f "$md/unrefused"
+	moved=$?
+	pass_if "$mc.refused-kept" "the refused tree runs on, its connection moving 1 MiB more: $moved; retransmissions of its ends: $before before the refused --kill, $(retrans "$port") now" \
+		eval '[ "$moved" -eq 0 ] && [ -d "/proc/$pid" ]'
 
 	# Left running: nothing held, during it (no segment dropped, so none
 	# retransmitted) or after it.
@@ -59,22 +76,6 @@ moving_steps() {
 	text_of holds "$md/holds-running"
 	pass_if "$mc.leave-running-unheld" "holds after it: $holds; check --json: $(grep '"tcpHolds"' "$md/check.json"); retransmissions of its ends: $before before, $after a second after" \
 		eval '[ "$held" -eq 0 ] && grep -q "\"tcpHolds\": 0," "$md/check.json" && [ "$after" -eq "$before" ]'
-
-	# A --kill refused in the child's FILES, after the parent's took the holds.
-	cptctl_in /dev/stdout "$md/refused.err" checkpoint "$pid" -o "$md/refused.img" --kill
-	status=$?
-	unheld "$md/holds-refused"
-	held=$?
-	text_of said "$md/refused.err"
-	pass_if "$mc.refused" "checkpoint --kill exited $status: $said" \
-		eval '[ "$status" -ne 0 ] && grep -q "SO_MAX_PACING_RATE" "$md/refused.err" && [ -d "/proc/$pid" ] && [ -d "/proc/$child" ]'
-	text_of holds "$md/holds-refused"
-	pass_if "$mc.refused-unheld" "holds after it: $holds" [ "$held" -eq 0 ]
-	touch "$md/unrefuse"
-	wait_until test -f "$md/unrefused"
-	moved=$?
-	pass_if "$mc.refused-kept" "the refused tree runs on, its connection moving 1 MiB more: $moved; retransmissions of its ends: $after before the refused --kill, $(retrans "$port") now" \
-		eval '[ "$moved" -eq 0 ] && [ -d "/proc/$pid" ]'
 
 	# The --kill, at the first try however busy the connection.
 	ss -tinH "( sport = :$port or dport = :$port )" >"$md/ss-before" 2>&1
@@ -115,7 +116,7 @@ moving_cycle() {
 	mkdir -p "$md"
 	if ! modprobe sch_netem 2>"$md/netem.err" || ! tc qdisc add dev lo root netem delay 50ms 2>>"$md/netem.err"; then
 		text_of said "$md/netem.err"
-		result "$1.leave-running" FAIL "no netem delay on lo: $said"
+		result "$1.refused" FAIL "no netem delay on lo: $said"
 		return
 	fi
 	moving_steps "$1" "$2" "$md"
