@@ -10,12 +10,12 @@
  * accepted one. Each end
  * writes its stream (every byte says its offset, inet_names.h) as fast as
  * the connection takes it and reads its peer's, checking every byte. The
- * parent says READY once each end has read 1 MiB.
+ * parent says READY once each end has read 256 KiB.
  * The listener's port goes into DIR/port. The child also holds a UDP
  * socket with SO_MAX_PACING_RATE, which a checkpoint refuses: a --kill then
  * fails in the child's FILES, after the parent's (after the holds). Once
  * DIR/unrefuse appears, the child closes it and, when its end has read
- * 1 MiB more (the connection still works), creates DIR/unrefused.
+ * 256 KiB more (the connection still works), creates DIR/unrefused.
  * After DIR/go (the restart), each end writes 256 KiB more, shuts down its
  * writing, writes its stream's length into DIR/sent.N, and reads its peer's
  * stream to its end: RESULT client|server PASS if every byte was right, no
@@ -39,7 +39,8 @@
 #include "inet_names.h"
 #include "sync.h"
 
-#define MIB (1024 * 1024)
+/* What each end reads before READY, and after DIR/unrefuse. */
+#define SOME (256 * 1024)
 /* What each end writes after DIR/go. */
 #define EXTRA (256 * 1024)
 
@@ -143,9 +144,9 @@ static int stream_until_go(struct end *e, int refused, pid_t child)
 		if (ms_since(&last) < 20)
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &last);
-		if (!child && e->received >= MIB && !exists("flowing"))
+		if (!child && e->received >= SOME && !exists("flowing"))
 			create("flowing");
-		if (child && !said_ready && e->received >= MIB &&
+		if (child && !said_ready && e->received >= SOME &&
 		    exists("flowing")) {
 			printf("READY %d\n", child);
 			fflush(stdout);
@@ -154,7 +155,7 @@ static int stream_until_go(struct end *e, int refused, pid_t child)
 		if (refused >= 0 && exists("unrefuse")) {
 			close(refused);
 			refused = -1;
-			unrefused_at = e->received + MIB;
+			unrefused_at = e->received + SOME;
 		}
 		if (unrefused_at && e->received >= unrefused_at) {
 			create("unrefused");

@@ -12,7 +12,7 @@ function movingChecks(row: string, family: string): Record<string, string> {
     [`${row}.leave-running-unheld`]: `${family}: that checkpoint held nothing: no hold listed after it (release --list, check --json tcpHolds 0), no segment dropped meanwhile (its ends’ retransmissions as before)`,
     [`${row}.refused`]: `${family}: checkpoint --kill is refused for the child’s socket with SO_MAX_PACING_RATE, after the parent’s FILES took the holds; both processes run on`,
     [`${row}.refused-unheld`]: `${family}: the refused --kill left no hold`,
-    [`${row}.refused-kept`]: `${family}: the connection of the refused tree moves 1 MiB more`,
+    [`${row}.refused-kept`]: `${family}: the connection of the refused tree moves 256 KiB more`,
     [`${row}.checkpoint`]: `${family}: checkpoint --kill succeeds at the first try, data in flight between the two frozen ends`,
     [`${row}.killed-unheld`]: `${family}: once the tree is killed, no hold is left (its connection’s ends were both the tree’s)`,
     [`${row}.exit-status`]: `${family}: the restarted tree ends well: both ends’ checks passed`,

@@ -1,12 +1,13 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2016 # pass_if ... eval '...': expanded when evaluated
 # The tree's own connection, its data still moving at the checkpoint
-# (test/workloads/tcp_moving.c, a delay of 50 ms on lo by netem): a --kill
-# refused after the holds (a later process's fd) leaves none and the tree
-# running, its connection working; a checkpoint leaving it running holds
-# nothing and delays nothing; a --kill succeeds at the first try
-# (CPT_INIT_KILL: held from its first FILES, kmod/cpt_file_inet_tcp.c), and
-# the restarted ends get each other's streams whole, in order, no reset.
+# (test/workloads/tcp_moving.c; netem on lo: a delay of 50 ms, 4 Mbit/s; an
+# MTU of 1500): a --kill refused after the holds (a later process's fd)
+# leaves none and the tree running, its connection working; a checkpoint
+# leaving it running holds nothing and delays nothing; a --kill succeeds
+# at the first try (CPT_INIT_KILL: held from its first FILES,
+# kmod/cpt_file_inet_tcp.c), and the restarted ends get each other's
+# streams whole, in order, no reset.
 # shellcheck source=test/guest/shell/lib.sh
 . "$0/lib.sh"
 
@@ -58,7 +59,7 @@ moving_steps() {
 	touch "$md/unrefuse"
 	wait_until test -f "$md/unrefused"
 	moved=$?
-	pass_if "$mc.refused-kept" "the refused tree runs on, its connection moving 1 MiB more: $moved; retransmissions of its ends: $before before the refused --kill, $(retrans "$port") now" \
+	pass_if "$mc.refused-kept" "the refused tree runs on, its connection moving 256 KiB more: $moved; retransmissions of its ends: $before before the refused --kill, $(retrans "$port") now" \
 		eval '[ "$moved" -eq 0 ] && [ -d "/proc/$pid" ]'
 
 	# Left running: nothing held, during it (no segment dropped, so none
@@ -109,17 +110,24 @@ moving_steps() {
 }
 
 # moving_cycle ROW FAMILY: moving_steps with a 50 ms delay on lo (both ways:
-# 100 ms round trips), removed after.
+# 100 ms round trips) at 4 Mbit/s, and an MTU of 1500: segments of 1448
+# bytes or so (not 64 KiB ones) reach the ends evenly, one every 3 ms,
+# and go on doing so for a second or so after the readers are frozen (what
+# the rate holds back in netem's queue, then what the windows still let
+# through), through the whole checkpoint. Both undone after.
 moving_cycle() {
 	md=$scratch/$1
 	cptctl_serve || return
 	mkdir -p "$md"
-	if ! modprobe sch_netem 2>"$md/netem.err" || ! tc qdisc add dev lo root netem delay 50ms 2>>"$md/netem.err"; then
+	read -r mtu </sys/class/net/lo/mtu
+	if ! modprobe sch_netem 2>"$md/netem.err" || ! tc qdisc add dev lo root netem delay 50ms rate 4mbit 2>>"$md/netem.err"; then
 		text_of said "$md/netem.err"
 		result "$1.refused" FAIL "no netem delay on lo: $said"
 		return
 	fi
+	ip link set dev lo mtu 1500
 	moving_steps "$1" "$2" "$md"
+	ip link set dev lo mtu "$mtu"
 	tc qdisc del dev lo root
 }
 
