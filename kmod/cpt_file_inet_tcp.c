@@ -197,7 +197,7 @@ int cpt_inet_hold_made(struct cpt_file_registry *reg, struct cpt_restore_files *
 		}
 	}
 	if (!ret)
-		ret = cpt_tcp_hold_add(net, ends, families, ids, nr, CPT_TCP_HOLD_RESTART);
+		ret = cpt_tcp_hold_add(net, ends, families, ids, nr, true);
 	for (i = 0; !ret && i < nr; i++) {
 		made[i]->hold = ids[i];
 		made[i]->taken = !ids[i];
@@ -369,7 +369,7 @@ static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 	    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_PEER))
 		return 0;
 	cpt_tcp_ends(sk, false, &ends);
-	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1, 0);
+	ret = cpt_tcp_hold_add(sock_net(sk), &ends, &family, &id, 1, false);
 	if (ret)
 		return ret;
 	fs->sf->tcp_hold = id;
@@ -989,8 +989,7 @@ static int cpt_tcp_found_cmp(const void *a, const void *b)
  * Holds the n connections of found (all of one namespace) whose peer is
  * the tree's, their ids kept with their files: cancelled with the others
  * if the checkpoint fails, dropped once ended if it kills. Beyond the
- * holds' bounds (-EUSERS, not noted: a later failure's note is the one
- * the ioctl keeps) none of them is held: saved unheld, as
+ * holds' bounds (-EUSERS, noted) none of them is held: saved unheld, as
  * without CPT_INIT_KILL, the kill still succeeds if they stay still.
  * Without CAP_NET_ADMIN, none either: ending them is refused by name.
  */
@@ -1009,7 +1008,7 @@ static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found
 		ends[nr] = found[i].ends;
 		families[nr++] = found[i].family;
 	}
-	ret = cpt_tcp_hold_add(net, ends, families, ids, nr, CPT_TCP_HOLD_QUIET_BOUNDS);
+	ret = cpt_tcp_hold_add(net, ends, families, ids, nr, false);
 	if (ret)
 		return ret == -EUSERS ? 0 : ret;
 	for (i = 0, nr = 0; i < n; i++)

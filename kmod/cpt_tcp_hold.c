@@ -178,10 +178,9 @@ static bool cpt_tcp_hold_may(struct net *net, const char *what)
 }
 
 int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16 *families,
-		     u64 *ids, unsigned int nr, unsigned int how)
+		     u64 *ids, unsigned int nr, bool restart)
 {
 	struct cpt_tcp_hold_net *hn = cpt_tcp_hold_net(net);
-	bool restart = how & CPT_TCP_HOLD_RESTART;
 	kuid_t owner = current_euid();
 	struct cpt_tcp_hold **holds;
 	unsigned int i, fresh = 0, mine;
@@ -220,14 +219,11 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 	}
 	mine = cpt_tcp_holds_of(owner);
 	if (mine + fresh > CPT_TCP_HOLDS_PER_USER || cpt_holds_nr + fresh > CPT_TCP_HOLDS_MAX) {
-		ret = -EUSERS;
-		/* The caller goes on without: an ioctl's failure says its first note. */
-		if (how & CPT_TCP_HOLD_QUIET_BOUNDS)
-			goto unlock;
 		cpt_note("cannot hold %u more TCP connections (%s): %u %s %u, %u of %u in all\n",
 			 fresh, restart ? "a restart holds the connections it makes until its end" :
 			 "cptctl release drops holds", mine, "held by the user of at most",
 			 CPT_TCP_HOLDS_PER_USER, cpt_holds_nr, CPT_TCP_HOLDS_MAX);
+		ret = -EUSERS;
 		goto unlock;
 	}
 	if (!hn->hooked) {

@@ -21,21 +21,17 @@ struct cpt_tcp_ends {
 	__be16 local_port, peer_port;
 };
 
-/* How cpt_tcp_hold_add() holds. */
-#define CPT_TCP_HOLD_RESTART 1		/* a restart's */
-#define CPT_TCP_HOLD_QUIET_BOUNDS 2	/* beyond the bounds, -EUSERS without a note */
-
 /*
  * Holds the nr connections of net whose ends are ends[i] (families[i] the
  * socket's, for the list), all or none: CAP_NET_ADMIN over net, within the
  * bounds per user and in total. ids[i] is the new hold's id, 0 for a
- * connection held already. A restart's (CPT_TCP_HOLD_RESTART) are its own
- * until it ends: no release drops them, one another restart holds refuses
- * it (-EBUSY), a checkpoint's it takes over until cpt_tcp_hold_give_back().
+ * connection held already. A restart's (restart) are its own until it ends:
+ * no release drops them, one another restart holds refuses it (-EBUSY), a
+ * checkpoint's it takes over until cpt_tcp_hold_give_back().
  * Segments past the hook already may still reach TCP until synchronize_net().
  */
 int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16 *families,
-		     u64 *ids, unsigned int nr, unsigned int how);
+		     u64 *ids, unsigned int nr, bool restart);
 /* A checkpoint's hold a failed restart took over: a checkpoint's again. */
 void cpt_tcp_hold_give_back(struct net *net, const struct cpt_tcp_ends *ends);
 /* Drops the hold of that id (a failed checkpoint's), if it is still there. */
