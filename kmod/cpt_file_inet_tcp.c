@@ -989,9 +989,11 @@ static int cpt_tcp_found_cmp(const void *a, const void *b)
  * Holds the n connections of found (all of one namespace) whose peer is
  * the tree's, their ids kept with their files: cancelled with the others
  * if the checkpoint fails, dropped once ended if it kills. Beyond the
- * holds' bounds (-EUSERS, noted) none of them is held: saved unheld, as
- * without CPT_INIT_KILL, the kill still succeeds if they stay still.
- * Without CAP_NET_ADMIN, none either: ending them is refused by name.
+ * holds' bounds the kill is refused (-EUSERS, the counts noted), as for
+ * the connections to peers outside: a restart holds every connection it
+ * makes, each process's in one batch, within the same bounds, and would
+ * be refused there, the tree gone. Without CAP_NET_ADMIN, none is held:
+ * ending them is refused by name.
  */
 static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found,
 			      unsigned int n, struct cpt_tcp_ends *ends, u16 *families, u64 *ids)
@@ -1010,7 +1012,7 @@ static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found
 	}
 	ret = cpt_tcp_hold_add(net, ends, families, ids, nr, false);
 	if (ret)
-		return ret == -EUSERS ? 0 : ret;
+		return ret;
 	for (i = 0, nr = 0; i < n; i++)
 		if (found[i].peer_found)
 			s->files->saved[found[i].saved].tcp_hold = ids[nr++];

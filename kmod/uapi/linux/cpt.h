@@ -255,10 +255,11 @@ struct cpt_api {
  * with CPT_FINALIZE_KILL, which FINALIZE then requires (else EINVAL, the
  * session left to abort). The connections whose both ends are the tree's
  * are held from the first CPT_SUBSYS_FILES on (CAP_NET_ADMIN over their
- * network namespace, within the holds' bounds: a connection beyond them
- * is saved unheld, as without the flag). Without the flag none of them is
- * held: a checkpoint that leaves the tree running or stops it must not
- * delay their segments (their peers would retransmit, TCP_INFO showing it).
+ * network namespace, within the holds' bounds, else EUSERS: a restart,
+ * which holds every connection it makes, would be refused there too).
+ * Without the flag none of them is held: a checkpoint that leaves the tree
+ * running or stops it must not delay their segments (their peers would
+ * retransmit, TCP_INFO showing it).
  */
 #define CPT_INIT_KILL 16
 
