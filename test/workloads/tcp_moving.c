@@ -21,6 +21,11 @@
  * stream to its end: RESULT client|server PASS if every byte was right, no
  * error (no reset) came and the length is DIR/sent.N of its peer. The
  * parent exits 0 only if both ends' checks passed.
+ *
+ * tcp_moving DIR many N: N connections on 127.0.0.1 whose two ends this
+ * process holds, quiet (more ends than the 256 holds a user may have: a
+ * --kill is refused). After DIR/go each client end sends a byte, which its
+ * accepted end sends back: RESULT many PASS if all N came back.
  */
 #include <errno.h>
 #include <limits.h>
@@ -249,6 +254,41 @@ static void run(struct end *e, int refused, pid_t child)
 	      e->why[0] ? "; " : "", (unsigned long long)e->received);
 }
 
+static int many(int n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = loopback_address(&ss, AF_INET, 0);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), *fds, i, echoed = 0;
+	char path[PATH_MAX], b;
+
+	fds = calloc(2 * n, sizeof(*fds));
+	if (!fds || lfd < 0 || bind(lfd, (struct sockaddr *)&ss, len) ||
+	    listen(lfd, n) || getsockname(lfd, (struct sockaddr *)&ss, &len))
+		die("listener");
+	for (i = 0; i < n; i++) {
+		fds[2 * i] = socket(AF_INET, SOCK_STREAM, 0);
+		if (fds[2 * i] < 0 ||
+		    connect(fds[2 * i], (struct sockaddr *)&ss, len))
+			die("connect");
+		fds[2 * i + 1] = accept(lfd, NULL, NULL);
+		if (fds[2 * i + 1] < 0)
+			die("accept");
+	}
+	close(lfd);
+	printf("READY\n");
+	fflush(stdout);
+	path_of(path, "go");
+	wait_for(path);
+	for (i = 0; i < n; i++)
+		echoed += write(fds[2 * i], "x", 1) == 1 &&
+			  read(fds[2 * i + 1], &b, 1) == 1 &&
+			  write(fds[2 * i + 1], &b, 1) == 1 &&
+			  read(fds[2 * i], &b, 1) == 1 && b == 'x';
+	check("many", echoed == n, "%d of %d connections echoed a byte", echoed,
+	      n);
+	return echoed == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss;
@@ -260,8 +300,12 @@ int main(int argc, char **argv)
 	struct end e = { 0 };
 	pid_t child;
 
+	if (argc == 4 && !strcmp(argv[2], "many")) {
+		dir = argv[1];
+		return many(atoi(argv[3]));
+	}
 	if (argc != 3 || (strcmp(argv[2], "4") && strcmp(argv[2], "6"))) {
-		fprintf(stderr, "usage: tcp_moving DIR 4|6\n");
+		fprintf(stderr, "usage: tcp_moving DIR 4|6, or DIR many N\n");
 		return 2;
 	}
 	dir = argv[1];

@@ -41,4 +41,17 @@ export const tcpHoldTreeScenarios: readonly Scenario[] = [
     costSeconds: 17,
     checks: movingChecks('tcp-hold-tree-v6', 'IPv6'),
   },
+  {
+    name: 'tcp-hold-tree-limit',
+    run: shell('tcp-hold-tree', 'tcp_hold_tree_limit'),
+    cli: true,
+    timeoutSeconds: 60,
+    costSeconds: 3,
+    checks: {
+      'tcp-hold-tree-limit.refused':
+        'a tree with 129 connections of its own (258 ends) exceeds the 256 holds a user may have: its --kill is refused (EUSERS), naming the counts, the tree running on',
+      'tcp-hold-tree-limit.none-left': 'the refused --kill leaves no hold',
+      'tcp-hold-tree-limit.many': 'each of the 129 connections then echoes a byte',
+    },
+  },
 ];

@@ -131,5 +131,32 @@ moving_cycle() {
 	tc qdisc del dev lo root
 }
 
+# A tree with 129 connections of its own (258 ends, more than the 256
+# holds a user may have): its --kill is refused by count, nothing held,
+# the tree running on with its connections (before, it was killed, and
+# its restart, which holds every connection it makes, refused).
+scenario_tcp_hold_tree_limit() {
+	hc=tcp-hold-tree-limit hd=$scratch/limit
+	cptctl_serve || return
+	mkdir -p "$hd"
+	if ! start_workload limit "$workloads/tcp_moving" "$hd" many 129; then
+		text_of said "$out"
+		result "$hc.refused" FAIL "the workload never got ready: $said"
+		return
+	fi
+	cptctl_in /dev/stdout "$hd/checkpoint.err" checkpoint "$pid" -o "$hd/tree.img" --kill
+	status=$?
+	text_of said "$hd/checkpoint.err"
+	pass_if "$hc.refused" "checkpoint --kill exited $status: $said" \
+		eval '[ "$status" -ne 0 ] && grep -q "EUSERS.*cannot hold 258 more TCP connections.*of at most 256" "$hd/checkpoint.err" && [ -d "/proc/$pid" ]'
+	unheld "$hd/holds"
+	held=$?
+	text_of holds "$hd/holds"
+	pass_if "$hc.none-left" "holds after it: $holds" [ "$held" -eq 0 ]
+	touch "$hd/go"
+	wait_for_line "$out" RESULT
+	sed -n "s/^RESULT /RESULT $hc./p" "$out"
+}
+
 scenario_tcp_hold_tree_v4() { moving_cycle tcp-hold-tree-v4 4; }
 scenario_tcp_hold_tree_v6() { moving_cycle tcp-hold-tree-v6 6; }
