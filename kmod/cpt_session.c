@@ -487,6 +487,15 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 		return -EINVAL;
 	if (req->flags & CPT_INIT_CHECKPOINT_ONLY && req->mode != CPT_MODE_CHECKPOINT)
 		return -EINVAL;
+	/*
+	 * Holds (CPT_INIT_TCP_ESTABLISHED) only for a kill: a checkpoint that
+	 * leaves the tree running or stops it must not drop its peers' segments.
+	 */
+	if (req->flags & CPT_INIT_TCP_ESTABLISHED && !(req->flags & CPT_INIT_KILL)) {
+		cpt_note("%s needs %s\n", "CPT_INIT_TCP_ESTABLISHED (--tcp-established)",
+			 "CPT_INIT_KILL (--kill)");
+		return -EINVAL;
+	}
 	/* Root's alone: anyone else's restart of an unauthenticated image could be forged. */
 	if (req->flags & CPT_INIT_ALLOW_UNAUTHENTICATED && !capable(CAP_SYS_ADMIN)) {
 		cpt_note("only root (CAP_SYS_ADMIN) may restart an unauthenticated image\n");

@@ -3,7 +3,7 @@ driven straight at /dev/cpt: unknown ops and flags, nonzero reserved or out
 fields, a key pointer where none belongs, a key of the wrong length, and a
 longer struct with a nonzero tail are refused with EINVAL; the status, and a
 longer struct ending in zeros, are not; a checkpoint's CPT_INIT_KILL is
-refused on a restart, and FINALIZE refuses another action than KILL after it,
+refused on a restart, CPT_INIT_TCP_ESTABLISHED without it on a checkpoint, and FINALIZE refuses another action than KILL after it,
 the session kept. Prints one line per case and exits 1 if any case went
 otherwise."""
 import errno
@@ -114,6 +114,9 @@ def main():
         ("init, kill flag 16 on a restart", init_call(fd, image, RESTART, 16), errno.EINVAL),
         ("init, kill flag 16 on a checkpoint of no pid (taken: ESRCH)", init_call(fd, image, CHECKPOINT, 16, 4000000), errno.ESRCH),
         ("init, unknown flag 32 on a checkpoint of no pid", init_call(fd, image, CHECKPOINT, 32, 4000000), errno.EINVAL),
+        # A leave-running checkpoint must not hold its connections (ESRCH without the rule).
+        ("init, tcp-established flag 4 without kill on a checkpoint of no pid", init_call(fd, image, CHECKPOINT, 4, 4000000), errno.EINVAL),
+        ("init, tcp-established flag 4 with kill 16 on a checkpoint of no pid (taken: ESRCH)", init_call(fd, image, CHECKPOINT, 4 | 16, 4000000), errno.ESRCH),
     ]
     killed = kill_then_resume()
     cases += [

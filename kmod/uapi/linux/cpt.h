@@ -240,7 +240,10 @@ struct cpt_api {
  * mode also the established TCP connections whose peer is outside the tree,
  * each once a hold (CPT_IOC_HOLD) drops the segments its peer sends it,
  * instead of refusing them (EOPNOTSUPP). Needs CAP_NET_ADMIN over the
- * connections' network namespace.
+ * connections' network namespace. A module with CPT_FEATURE_INIT_KILL takes
+ * it only with CPT_INIT_KILL (else EINVAL, noted): each connection is held
+ * from its save on, which a checkpoint that leaves the tree running or
+ * stops it must not do to its peers.
  */
 #define CPT_INIT_TCP_ESTABLISHED 4
 /*
