@@ -56,10 +56,11 @@ struct cpt_saved_file {
 	int pipe;		/* index in pipes, or -1 */
 	u32 pair;		/* a unix socket pair's id, once its first end is saved */
 	bool pty_saved;		/* a pty master: its pty's state went with a File */
+	bool tcp_connected;	/* a TCP connection before the first FILES of a --kill */
 	bool tcp_saved;		/* a TCP connection, saved ... */
 	u32 tcp_rcv_nxt;	/* ... having received up to this sequence number */
 	u8 tcp_state;		/* ... in this state (TCP_ESTABLISHED, TCP_CLOSE_WAIT, ...) */
-	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process */
+	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process (before: the scan's first) */
 	bool unix_pending;	/* a connecting end a saved listener has not accepted */
 	u64 tcp_hold;		/* a TCP socket held by this checkpoint (a kill's), or 0 */
 	bool tcp_outside;	/* ... to a peer outside the tree (a --kill keeps its hold) */

@@ -221,7 +221,8 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 	if (mine + fresh > CPT_TCP_HOLDS_PER_USER || cpt_holds_nr + fresh > CPT_TCP_HOLDS_MAX) {
 		cpt_note("cannot hold %u more TCP connections (%s): %u %s %u, %u of %u in all\n",
 			 fresh, restart ? "a restart holds the connections it makes until its end" :
-			 "cptctl release drops holds", mine, "held by the user of at most",
+			 "cptctl release frees only earlier --kill checkpoints' holds", mine,
+			 "held by the user of at most",
 			 CPT_TCP_HOLDS_PER_USER, cpt_holds_nr, CPT_TCP_HOLDS_MAX);
 		ret = -EUSERS;
 		goto unlock;

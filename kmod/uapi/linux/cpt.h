@@ -257,12 +257,20 @@ struct cpt_api {
  * Checkpoint only (CPT_FEATURE_INIT_KILL): the caller will end the session
  * with CPT_FINALIZE_KILL, which FINALIZE then requires (else EINVAL, the
  * session left to abort). The connections whose both ends are the tree's
- * are held from the first CPT_SUBSYS_FILES on (CAP_NET_ADMIN over their
- * network namespace, within the holds' bounds, else EUSERS: a restart,
- * which holds every connection it makes, would be refused there too).
- * Without the flag none of them is held: a checkpoint that leaves the tree
- * running or stops it must not delay their segments (their peers would
- * retransmit, TCP_INFO showing it).
+ * (matched by their ends, each end in its own network namespace) are held
+ * from the first CPT_SUBSYS_FILES on (within the holds' bounds, else
+ * EUSERS: a restart, which holds every connection it makes, would be
+ * refused there too). That first FILES already refuses, with FINALIZE's
+ * notes and before any hold, what FINALIZE KILL would: a connection shared
+ * with a process outside the tree (EOPNOTSUPP, not held, nor its peer),
+ * one without CAP_NET_ADMIN over its namespace (EPERM), one whose peer is
+ * outside without CPT_INIT_TCP_ESTABLISHED (EOPNOTSUPP). A kill refused
+ * later (a race, another file refused, a full disk) resumes the tree with
+ * its connections as the holds left them: segments dropped meanwhile and
+ * retransmitted after, a backoff, or a TCP_USER_TIMEOUT or keepalive that
+ * fired. Without the flag none of them is held: a checkpoint that leaves
+ * the tree running or stops it must not delay their segments (their peers
+ * would retransmit, TCP_INFO showing it).
  */
 #define CPT_INIT_KILL 16
 
