@@ -435,6 +435,7 @@ int cpt_inet_resume_connections(struct cpt_session *s)
  * reaches it, so a --kill finds it as saved, however busy the peer. A
  * checkpoint that does not end it drops the hold (cpt_inet_cancel_holds()),
  * and so does --kill for a connection whose peer is in the tree, once ended.
+ * A connection of the tree's own is held already (cpt_inet_hold_tree()).
  */
 static int cpt_tcp_hold_saved(struct cpt_file_save *fs, struct sock *sk)
 {
@@ -863,25 +864,22 @@ static struct sock *cpt_saved_connection(const struct cpt_saved_file *sf)
 
 /*
  * Whether --kill may end sk: silently, which takes CAP_NET_ADMIN; its peer
- * in the tree (ended too), or outside it with --tcp-established (*outside:
- * it needs a hold).
+ * in the tree (ended too), or outside it (outside: it needs a hold) with
+ * --tcp-established. Asked before the first FILES (cpt_inet_hold_tree())
+ * and again at FINALIZE.
  */
-static int cpt_tcp_may_end(struct cpt_session *s, struct sock *sk,
-			   const struct cpt_tcp_ends *ends, unsigned int nr, bool *outside)
+static int cpt_tcp_may_end(struct cpt_session *s, struct sock *sk, bool outside)
 {
 	struct sockaddr_storage local, peer;
-	struct cpt_tcp_ends reversed;
 
 	cpt_inet_addr(sk, false, &local);
 	cpt_inet_addr(sk, true, &peer);
-	cpt_tcp_ends(sk, true, &reversed);
 	if (!ns_capable(sock_net(sk)->user_ns, CAP_NET_ADMIN)) {
 		cpt_note("TCP connection %pISpc -> %pISpc: %s needs CAP_NET_ADMIN\n", &local, &peer,
 			 "ending it silently (TCP repair mode) for --kill");
 		return -EPERM;
 	}
-	*outside = !bsearch(&reversed, ends, nr, sizeof(*ends), cpt_tcp_ends_cmp);
-	if (*outside && !s->tcp_established) {
+	if (outside && !s->tcp_established) {
 		cpt_note("TCP connection %pISpc -> %pISpc: %s\n", &local, &peer,
 			 "its peer is outside the tree (--kill would leave it to resets): not supported without --tcp-established");
 		return -EOPNOTSUPP;
@@ -915,9 +913,19 @@ static bool cpt_tcp_shared(const struct cpt_saved_file *sf)
 	return cpt_compat_file_refs(sf->file) != (long)sf->tree_fds + sf->in_flight + 1;
 }
 
+/*
+ * The connections --kill refuses to end if shared: once saved, those saved
+ * as connections; before (early), those cpt_inet_hold_tree() found.
+ */
+static bool cpt_tcp_to_end(const struct cpt_saved_file *sf, bool early)
+{
+	return early ? sf->tcp_connected : !!cpt_saved_connection(sf);
+}
+
 /* A walk of every fd table for the holders of shared connections. */
 struct cpt_tcp_holders {
 	struct cpt_session *s;
+	bool early;			/* cpt_tcp_to_end()'s */
 	struct pid_namespace *ns;	/* the checkpointer's, whose pids name them */
 	int *holder;			/* by index in saved: a pid; -1 in no pid of ns */
 	const void **tree_tables;	/* sorted */
@@ -947,7 +955,7 @@ static void cpt_tcp_found_holder(struct task_struct *task, struct file *file, vo
 	struct cpt_saved_file *sf = cpt_find_saved(h->s->files, file);
 	int *holder;
 
-	if (!sf || !cpt_saved_connection(sf))
+	if (!sf || !cpt_tcp_to_end(sf, h->early))
 		return;
 	holder = &h->holder[sf - h->s->files->saved];
 	if (*holder <= 0)
@@ -992,10 +1000,10 @@ static const char *cpt_tcp_holder(int holder, char *buf, size_t size)
  * the last word: a transient holder (a reader of /proc/PID/fdinfo) is gone
  * by then, and a holder without an fd (an fd in flight) is still counted.
  */
-static int cpt_tcp_refuse_shared(struct cpt_session *s)
+static int cpt_tcp_refuse_shared(struct cpt_session *s, bool early)
 {
 	struct cpt_file_registry *reg = s->files;
-	struct cpt_tcp_holders h = {};
+	struct cpt_tcp_holders h = { .early = early };
 	struct sockaddr_storage local, peer;
 	struct cpt_saved_file *sf;
 	unsigned int i, shared = 0;
@@ -1004,14 +1012,14 @@ static int cpt_tcp_refuse_shared(struct cpt_session *s)
 	int ret;
 
 	for (i = 0; i < reg->nr_saved; i++)
-		if (cpt_saved_connection(&reg->saved[i]) && cpt_tcp_shared(&reg->saved[i]))
+		if (cpt_tcp_to_end(&reg->saved[i], early) && cpt_tcp_shared(&reg->saved[i]))
 			shared++;
 	if (!shared)
 		return 0;
 	ret = cpt_tcp_find_holders(s, &h);
 	for (i = 0, shared = 0; !ret && i < reg->nr_saved; i++) {
 		sf = &reg->saved[i];
-		sk = cpt_saved_connection(sf);
+		sk = cpt_tcp_to_end(sf, early) ? cpt_inet_sk(sf->file) : NULL;
 		if (!sk || !cpt_tcp_shared(sf))
 			continue;
 		shared++;
@@ -1027,6 +1035,10 @@ static int cpt_tcp_refuse_shared(struct cpt_session *s)
 	return ret ?: shared ? -EOPNOTSUPP : 0;
 }
 
+/*
+ * A checkpoint's holds, of connections saved or not yet (cpt_inet_hold_tree()
+ * holds them before): each in its socket's namespace.
+ */
 void cpt_inet_cancel_holds(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
@@ -1036,17 +1048,196 @@ void cpt_inet_cancel_holds(struct cpt_session *s)
 
 	for (i = 0; reg && i < reg->nr_saved; i++) {
 		sf = &reg->saved[i];
-		sk = cpt_saved_connection(sf);
-		if (sk && sf->tcp_hold)
+		sk = sf->tcp_hold ? cpt_inet_sk(sf->file) : NULL;
+		if (sk)
 			cpt_tcp_hold_cancel(sock_net(sk), sf->tcp_hold);
 		sf->tcp_hold = 0;
 	}
 }
 
+/* A connection of the tree, as cpt_inet_hold_tree() found it. */
+struct cpt_tcp_found {
+	struct net *net;		/* its socket's: the file's reference keeps it */
+	struct cpt_tcp_ends ends;
+	unsigned int saved;		/* its file's index in the registry's saved */
+	u16 family;
+	bool shared;			/* with a holder outside the tree */
+	bool peer_found;		/* its peer's end is the tree's too, in any namespace */
+	bool hold;			/* ... and neither end is shared */
+};
+
+/*
+ * By ends alone: a pair across two namespaces of the tree (a veth between
+ * them) is a pair, as cpt_inet_may_end_connections() matches them.
+ */
+static int cpt_tcp_found_ends_cmp(const void *a, const void *b)
+{
+	const struct cpt_tcp_found *x = a, *y = b;
+
+	return memcmp(&x->ends, &y->ends, sizeof(x->ends));
+}
+
+/* By namespace: the hold table's calls take one each. */
+static int cpt_tcp_found_net_cmp(const void *a, const void *b)
+{
+	const struct cpt_tcp_found *x = a, *y = b;
+
+	if (x->net != y->net)
+		return (unsigned long)x->net < (unsigned long)y->net ? -1 : 1;
+	return cpt_tcp_found_ends_cmp(a, b);
+}
+
+/*
+ * Holds the n connections of found (all of one namespace) that are to be
+ * held, their ids kept with their files: cancelled with the others if the
+ * checkpoint fails, dropped once ended if it kills. Beyond the holds'
+ * bounds the kill is refused (-EUSERS, the counts noted), as for the
+ * connections to peers outside: a restart holds every connection it makes,
+ * each process's in one batch, within the same bounds, and would be refused
+ * there, the tree gone. *held: whether any was.
+ */
+static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found,
+			      unsigned int n, struct cpt_tcp_ends *ends, u16 *families, u64 *ids,
+			      bool *held)
+{
+	struct net *net = found[0].net;
+	unsigned int i, nr = 0;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if (!found[i].hold)
+			continue;
+		ends[nr] = found[i].ends;
+		families[nr++] = found[i].family;
+	}
+	if (!nr)
+		return 0;
+	ret = cpt_tcp_hold_add(net, ends, families, ids, nr, false);
+	if (ret == -EUSERS)
+		cpt_note("the tree's own TCP connections (%u ends) %s\n", nr,
+			 "are held while --kill saves it: beyond the holds' bounds, --kill is refused");
+	if (ret)
+		return ret;
+	for (i = 0, nr = 0; i < n; i++)
+		if (found[i].hold)
+			s->files->saved[found[i].saved].tcp_hold = ids[nr++];
+	*held = true;
+	return 0;
+}
+
+/*
+ * What FINALIZE would refuse of a kill that the registry knows already,
+ * with its notes, before anything is held: held connections that a refused
+ * kill then resumes have had their segments dropped meanwhile (a
+ * retransmission backoff; a TCP_USER_TIMEOUT or keepalive may fire). Only
+ * what changes after this (a race) or a later step finds is left.
+ */
+static int cpt_tcp_may_hold_tree(struct cpt_session *s, const struct cpt_tcp_found *found,
+				 unsigned int nr)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; !ret && i < nr; i++)
+		ret = cpt_tcp_may_end(s, cpt_inet_sk(s->files->saved[found[i].saved].file),
+				      !found[i].peer_found);
+	return ret ?: cpt_tcp_refuse_shared(s, true);
+}
+
+/*
+ * A checkpoint CPT_INIT_KILL, before the first process's FILES (the tree
+ * frozen, its files all noted in the registry, their counts exact): the
+ * connections whose two ends are the tree's, held, each end in its own
+ * namespace. Frozen, the two ends still exchange segments (data still in
+ * flight, retransmissions, window updates, delayed ACKs), which could
+ * reach an end after it is saved: its kill refused, "try again". Held,
+ * nothing reaches either once synchronize_net() returns, so each end is
+ * saved as it will stay. A connection shared with a process outside the
+ * tree is not held, nor its peer (the two move together): that process
+ * runs on, and the kill is refused (cpt_tcp_refuse_shared()) before any
+ * hold. Sockets not connected yet are not: a sharer outside the tree
+ * could connect one later, which --kill then refuses.
+ * One pass over the registry reads each socket's state once: at most one
+ * entry per file, within the allocation made for them all. It reads
+ * without the socket's lock: a sharer's connect() or disconnect() meanwhile
+ * can give a mixed pair of ends, which matches no peer (none held), and
+ * FINALIZE checks each saved connection again.
+ */
+int cpt_inet_hold_tree(struct cpt_session *s)
+{
+	struct cpt_file_registry *reg = s->files;
+	unsigned int i, first, nr = 0, max = reg->nr_saved;
+	struct cpt_tcp_found *found, key, *peer;
+	struct cpt_tcp_ends *ends = NULL;
+	bool hold = false, held = false;
+	u16 *families = NULL;
+	struct sock *sk;
+	u64 *ids = NULL;
+	int ret = 0;
+
+	if (!s->kill || !max)
+		return 0;
+	found = kvmalloc_array(max, sizeof(*found), GFP_KERNEL_ACCOUNT);
+	if (!found)
+		return -ENOMEM;
+	for (i = 0; !ret && i < max; i++) {
+		sk = cpt_inet_sk(reg->saved[i].file);
+		if (!sk || cpt_inet_kind(sk) != CPT_INET_TCP ||
+		    !((1 << READ_ONCE(sk->sk_state)) & CPT_TCPF_CONNECTED))
+			continue;
+		reg->saved[i].tcp_connected = true;
+		found[nr] = (struct cpt_tcp_found) {
+			.net = sock_net(sk), .saved = i, .family = sk->sk_family,
+			.shared = cpt_tcp_shared(&reg->saved[i]),
+		};
+		cpt_tcp_ends(sk, false, &found[nr++].ends);
+		ret = cpt_long_loop_check();
+	}
+	if (ret)
+		goto out;
+	sort(found, nr, sizeof(*found), cpt_tcp_found_ends_cmp, NULL);
+	for (i = 0; i < nr; i++) {
+		key.ends = (struct cpt_tcp_ends) {
+			.local = found[i].ends.peer, .local_port = found[i].ends.peer_port,
+			.peer = found[i].ends.local, .peer_port = found[i].ends.local_port,
+		};
+		peer = bsearch(&key, found, nr, sizeof(*found), cpt_tcp_found_ends_cmp);
+		found[i].peer_found = !!peer;
+		found[i].hold = peer && !peer->shared && !found[i].shared;
+		hold |= found[i].hold;
+	}
+	ret = cpt_tcp_may_hold_tree(s, found, nr);
+	if (ret || !hold)
+		goto out;
+	ends = kvmalloc_array(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
+	families = kvmalloc_array(nr, sizeof(*families), GFP_KERNEL_ACCOUNT);
+	ids = kvmalloc_array(nr, sizeof(*ids), GFP_KERNEL_ACCOUNT);
+	if (!ends || !families || !ids) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	sort(found, nr, sizeof(*found), cpt_tcp_found_net_cmp, NULL);
+	for (first = 0, i = 1; !ret && i <= nr; i++) {
+		if (i < nr && found[i].net == found[first].net)
+			continue;
+		ret = cpt_tcp_hold_found(s, &found[first], i - first, ends, families, ids, &held);
+		first = i;
+	}
+	/* A segment past the hooks before its hold was made is through TCP after this. */
+	if (!ret && held)
+		synchronize_net();
+out:
+	kvfree(found);
+	kvfree(ends);
+	kvfree(families);
+	kvfree(ids);
+	return ret;
+}
+
 int cpt_inet_may_end_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
-	struct cpt_tcp_ends *ends;
+	struct cpt_tcp_ends *ends, reversed;
 	unsigned int i, nr = 0;
 	bool *outside = NULL;
 	struct sock *sk;
@@ -1071,10 +1262,13 @@ int cpt_inet_may_end_connections(struct cpt_session *s)
 	sort(ends, nr, sizeof(*ends), cpt_tcp_ends_cmp, NULL);
 	for (i = 0; !ret && i < reg->nr_saved; i++) {
 		sk = cpt_saved_connection(&reg->saved[i]);
-		if (sk)
-			ret = cpt_tcp_may_end(s, sk, ends, nr, &outside[i]);
+		if (!sk)
+			continue;
+		cpt_tcp_ends(sk, true, &reversed);
+		outside[i] = !bsearch(&reversed, ends, nr, sizeof(*ends), cpt_tcp_ends_cmp);
+		ret = cpt_tcp_may_end(s, sk, outside[i]);
 	}
-	ret = ret ?: cpt_tcp_refuse_shared(s);
+	ret = ret ?: cpt_tcp_refuse_shared(s, false);
 	/* A segment past the hooks before a hold was made is through TCP after this. */
 	if (!ret && s->tcp_established)
 		synchronize_net();
@@ -1094,18 +1288,28 @@ out:
 void cpt_inet_end_connections(struct cpt_session *s)
 {
 	struct cpt_file_registry *reg = s->files;
+	struct cpt_saved_file *sf;
 	unsigned int i;
 	struct sock *sk;
 
 	for (i = 0; reg && i < reg->nr_saved; i++) {
 		sk = cpt_saved_connection(&reg->saved[i]);
-		if (!sk)
+		if (sk)
+			cpt_compat_tcp_end_silently(sk);
+	}
+	/*
+	 * Once all are ended: a peer in the tree, ended too, sends nothing,
+	 * and only a peer outside needs the hold, the module's now (no cancel
+	 * at the session's end). A socket held and not saved as a connection
+	 * (no longer one when its turn came) has nothing to keep either.
+	 */
+	for (i = 0; reg && i < reg->nr_saved; i++) {
+		sf = &reg->saved[i];
+		if (!sf->tcp_hold)
 			continue;
-		cpt_compat_tcp_end_silently(sk);
-		/* Its peer, ended too, sends nothing: only a peer outside needs the hold. */
-		if (reg->saved[i].tcp_hold && !reg->saved[i].tcp_outside)
-			cpt_tcp_hold_cancel(sock_net(sk), reg->saved[i].tcp_hold);
-		/* The module's now: no cancel at the session's end. */
-		reg->saved[i].tcp_hold = 0;
+		sk = cpt_saved_connection(sf);
+		if (!sk || !sf->tcp_outside)
+			cpt_tcp_hold_cancel(sock_net(cpt_inet_sk(sf->file)), sf->tcp_hold);
+		sf->tcp_hold = 0;
 	}
 }

@@ -56,12 +56,13 @@ struct cpt_saved_file {
 	int pipe;		/* index in pipes, or -1 */
 	u32 pair;		/* a unix socket pair's id, once its first end is saved */
 	bool pty_saved;		/* a pty master: its pty's state went with a File */
+	bool tcp_connected;	/* a TCP connection before the first FILES of a --kill */
 	bool tcp_saved;		/* a TCP connection, saved ... */
 	u32 tcp_rcv_nxt;	/* ... having received up to this sequence number */
 	u8 tcp_state;		/* ... in this state (TCP_ESTABLISHED, TCP_CLOSE_WAIT, ...) */
-	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process */
+	u32 tcp_pid, tcp_fd;	/* ... with this fd of this process (before: the scan's first) */
 	bool unix_pending;	/* a connecting end a saved listener has not accepted */
-	u64 tcp_hold;		/* ... held by this checkpoint (--tcp-established), or 0 */
+	u64 tcp_hold;		/* a TCP socket held by this checkpoint (a kill's), or 0 */
 	bool tcp_outside;	/* ... to a peer outside the tree (a --kill keeps its hold) */
 };
 
@@ -548,6 +549,8 @@ int cpt_unix_pairs_complete(struct cpt_session *s);
 void cpt_unix_pair_fills_free(struct cpt_file_registry *reg);
 void cpt_inet_end_connections(struct cpt_session *s);
 void cpt_inet_cancel_holds(struct cpt_session *s);
+/* Before the first process's FILES of a checkpoint CPT_INIT_KILL: its own connections held. */
+int cpt_inet_hold_tree(struct cpt_session *s);
 
 /* cpt_files.c: helpers the kinds share. */
 struct cpt_saved_file *cpt_find_saved(struct cpt_file_registry *reg, struct file *file);

@@ -48,9 +48,12 @@ static void cpt_fd_table_release(struct cpt_fd_table *tab)
 
 /*
  * Notes a file of the tree, held by an fd or carried by a message queued in
- * a unix socket of the tree (in_flight), and its pipe if it is one.
+ * a unix socket of the tree (in_flight), and its pipe if it is one. The
+ * first fd found (fd of pid, 0 in flight) names a TCP connection a --kill
+ * refuses before it is saved (cpt_inet_hold_tree()).
  */
-static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file, bool in_flight)
+static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file, bool in_flight,
+			      u32 pid, u32 fd)
 {
 	struct pipe_inode_info *pipe;
 	struct cpt_saved_file *sf;
@@ -77,7 +80,8 @@ static int cpt_note_tree_file(struct cpt_file_registry *reg, struct file *file, 
 		return ret;
 	sf = &reg->saved[reg->nr_saved++];
 	*sf = (struct cpt_saved_file) { .file = get_file(file), .pipe = -1,
-					.tree_fds = !in_flight, .in_flight = in_flight };
+					.tree_fds = !in_flight, .in_flight = in_flight,
+					.tcp_pid = pid, .tcp_fd = fd };
 	pipe = cpt_pipe_of(file);
 	if (!pipe)
 		return 0;
@@ -520,7 +524,7 @@ static int cpt_scan_in_flight(struct cpt_file_registry *reg)
 		ret = cpt_unix_files_in_flight(reg->saved[i].file, &files, &nr);
 		for (j = 0; j < nr; j++) {
 			if (!ret)
-				ret = cpt_note_tree_file(reg, files[j], true);
+				ret = cpt_note_tree_file(reg, files[j], true, 0, 0);
 			fput(files[j]);
 		}
 		if (nr)
@@ -548,7 +552,8 @@ static int cpt_scan_tree_files(struct cpt_session *s, struct cpt_file_registry *
 		tab = (struct cpt_fd_table) {};
 		ret = cpt_collect_fds(s->tasks[t].task, &tab);
 		for (i = 0; !ret && i < tab.nr; i++)
-			ret = cpt_note_tree_file(reg, tab.ent[i].file, false) ?:
+			ret = cpt_note_tree_file(reg, tab.ent[i].file, false, s->tasks[t].pid,
+						 tab.ent[i].fd) ?:
 			      cpt_long_loop_check();
 		cpt_fd_table_release(&tab);
 	}
@@ -582,7 +587,7 @@ int cpt_files_save(struct cpt_session *s, struct cpt_pb_buf *msg)
 	}
 	ret = cpt_check_fd_table(s);
 	if (!ret && !reg->scanned)
-		ret = cpt_scan_tree_files(s, reg);
+		ret = cpt_scan_tree_files(s, reg) ?: cpt_inet_hold_tree(s);
 	if (!ret && !reg->cttys_checked)
 		ret = cpt_shell_tty_check_tree(s, reg);
 	if (!ret)

@@ -95,6 +95,9 @@ static void cpt_session_abort_locked(struct cpt_session *s)
 {
 	unsigned int i;
 
+	/* The holds its connections got go before the tree runs again. */
+	if (s->mode == CPT_MODE_CHECKPOINT)
+		cpt_inet_cancel_holds(s);
 	if (s->frozen)
 		cpt_tree_thaw(s);
 	if (s->mode != CPT_MODE_RESTART)
@@ -465,6 +468,9 @@ static int cpt_start_restart(struct cpt_session *s, bool new_pidns)
 	return ret;
 }
 
+/* The INIT flags a checkpoint takes, and a restart refuses. */
+#define CPT_INIT_CHECKPOINT_ONLY (CPT_INIT_TCP_ESTABLISHED | CPT_INIT_EXT_UNIX_SK | CPT_INIT_KILL)
+
 long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 {
 	struct cpt_init *req = &arg->init;
@@ -474,15 +480,22 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	int ret;
 
 	if (req->flags & ~(CPT_INIT_ALLOW_UNAUTHENTICATED | CPT_INIT_NEW_PIDNS |
-			   CPT_INIT_TCP_ESTABLISHED | CPT_INIT_EXT_UNIX_SK) || req->reserved0 ||
+			   CPT_INIT_CHECKPOINT_ONLY) || req->reserved0 ||
 	    req->reserved[0] || req->reserved[1])
 		return -EINVAL;
-	if (req->flags & ~(CPT_INIT_TCP_ESTABLISHED | CPT_INIT_EXT_UNIX_SK) &&
-	    req->mode != CPT_MODE_RESTART)
+	if (req->flags & ~CPT_INIT_CHECKPOINT_ONLY && req->mode != CPT_MODE_RESTART)
 		return -EINVAL;
-	if (req->flags & (CPT_INIT_TCP_ESTABLISHED | CPT_INIT_EXT_UNIX_SK) &&
-	    req->mode != CPT_MODE_CHECKPOINT)
+	if (req->flags & CPT_INIT_CHECKPOINT_ONLY && req->mode != CPT_MODE_CHECKPOINT)
 		return -EINVAL;
+	/*
+	 * Holds (CPT_INIT_TCP_ESTABLISHED) only for a kill: a checkpoint that
+	 * leaves the tree running or stops it must not drop its peers' segments.
+	 */
+	if (req->flags & CPT_INIT_TCP_ESTABLISHED && !(req->flags & CPT_INIT_KILL)) {
+		cpt_note("%s needs %s\n", "CPT_INIT_TCP_ESTABLISHED (--tcp-established)",
+			 "CPT_INIT_KILL (--kill)");
+		return -EINVAL;
+	}
 	/* Root's alone: anyone else's restart of an unauthenticated image could be forged. */
 	if (req->flags & CPT_INIT_ALLOW_UNAUTHENTICATED && !capable(CAP_SYS_ADMIN)) {
 		cpt_note("only root (CAP_SYS_ADMIN) may restart an unauthenticated image\n");
@@ -509,6 +522,7 @@ long cpt_ioctl_init(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	s->mode = req->mode;
 	s->tcp_established = req->flags & CPT_INIT_TCP_ESTABLISHED;
 	s->ext_unix_sk = req->flags & CPT_INIT_EXT_UNIX_SK;
+	s->kill = req->flags & CPT_INIT_KILL;
 	if (s->mode == CPT_MODE_RESTART)
 		s->init_user_ns = get_user_ns(current_user_ns());
 	s->img.file = fget(req->image_fd);
@@ -1144,6 +1158,9 @@ long cpt_ioctl_finalize(struct cpt_file *cf, union cpt_ioctl_arg *arg)
 	if (current->tgid != s->coordinator)
 		ret = -EPERM;
 	else if (s->mode == CPT_MODE_RESTART && req->action == CPT_FINALIZE_STOP)
+		ret = -EINVAL;
+	/* The tree's connections were held for a kill: only a kill may follow. */
+	else if (s->kill && req->action != CPT_FINALIZE_KILL)
 		ret = -EINVAL;
 	else
 		ret = 0;

@@ -114,6 +114,7 @@ struct cpt_session {
 	bool frozen;
 	bool tcp_established;	/* CPT_INIT_TCP_ESTABLISHED: --kill holds connections */
 	bool ext_unix_sk;	/* CPT_INIT_EXT_UNIX_SK: unix connections outside saved */
+	bool kill;		/* CPT_INIT_KILL: the tree's own connections held, FINALIZE kills */
 
 	/* restart: the next record to read is subsystem rec_subsys of tasks[rec_task] */
 	unsigned int rec_subsys;

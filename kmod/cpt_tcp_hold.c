@@ -7,7 +7,9 @@
  * with a reset. A hold drops those segments at NF_INET_LOCAL_IN, before TCP
  * sees them, so the peer sees a silent path until a restart makes the
  * connection again and drops the hold; then the peer's next retransmission
- * gets through and both ends go on.
+ * gets through and both ends go on. A checkpoint CPT_INIT_KILL also holds,
+ * while it runs, the connections whose both ends are the tree's (each end's
+ * segments dropped), so that none changes after it is saved.
  *
  * Holds are the module's, not a session's: a table hashed by network
  * namespace and the connection's ends, read under RCU by the hook, written
@@ -214,7 +216,8 @@ int cpt_tcp_hold_add(struct net *net, const struct cpt_tcp_ends *ends, const u16
 	if (mine + fresh > CPT_TCP_HOLDS_PER_USER || cpt_holds_nr + fresh > CPT_TCP_HOLDS_MAX) {
 		cpt_note("cannot hold %u more TCP connections (%s): %u %s %u, %u of %u in all\n",
 			 fresh, restart ? "a restart holds the connections it makes until its end" :
-			 "cptctl release drops holds", mine, "held by the user of at most",
+			 "cptctl release frees only earlier --kill checkpoints' holds", mine,
+			 "held by the user of at most",
 			 CPT_TCP_HOLDS_PER_USER, cpt_holds_nr, CPT_TCP_HOLDS_MAX);
 		ret = -EUSERS;
 		goto unlock;

@@ -2,7 +2,8 @@
 /*
  * TCP holds (cpt_tcp_hold.c): the segments of a connection a checkpoint
  * --kill ended, whose peer is outside the tree, dropped on arrival until a
- * restart makes it again.
+ * restart makes it again; those of the tree's own connections while a
+ * checkpoint that will kill it runs.
  */
 #ifndef CPT_TCP_HOLD_H
 #define CPT_TCP_HOLD_H

@@ -31,7 +31,8 @@ export type FeatureName =
   | 'TIMED_WAITS'
   | 'TCP_SYN_SENT'
   | 'UNIX_PENDING_RIGHTS'
-  | 'SOCKET_OPTIONS';
+  | 'SOCKET_OPTIONS'
+  | 'INIT_KILL';
 
 /** Subsystems by the suffix of their CPT_SUBSYS_* name; keys of SUBSYS. */
 export type SubsysName = 'TASK' | 'SIGNALS' | 'FILES' | 'CPU' | 'MM';
@@ -47,7 +48,7 @@ export type ModeName = 'CHECKPOINT' | 'RESTART';
 export type FinalizeActionName = 'RESUME' | 'KILL' | 'STOP';
 
 /** Flags of CPT_IOC_INIT, CPT_INIT_*; keys of INIT_FLAGS. */
-export type InitFlagName = 'ALLOW_UNAUTHENTICATED' | 'NEW_PIDNS' | 'TCP_ESTABLISHED' | 'EXT_UNIX_SK';
+export type InitFlagName = 'ALLOW_UNAUTHENTICATED' | 'NEW_PIDNS' | 'TCP_ESTABLISHED' | 'EXT_UNIX_SK' | 'KILL';
 
 /** Operations of CPT_IOC_HOLD, CPT_HOLD_*; keys of HOLD_OPS. */
 export type HoldOpName = 'LIST' | 'RELEASE';

@@ -44,7 +44,7 @@ constexpr unsigned IoctlBit(unsigned nr, unsigned long request)
 // Every CPT_FEATURE_* of <linux/cpt.h>; add CPT_FEATURE_ROW(X) for each new
 // feature (and bump the size). The static_assert below refuses to build
 // while this list and CPT_FEATURES_KNOWN disagree.
-constexpr std::array<NamedBit, 19> kFeatures{ {
+constexpr std::array<NamedBit, 20> kFeatures{ {
 	CPT_FEATURE_ROW(SESSION),
 	CPT_FEATURE_ROW(NEXT_PID),
 	CPT_FEATURE_ROW(MESSAGES),
@@ -64,6 +64,7 @@ constexpr std::array<NamedBit, 19> kFeatures{ {
 	CPT_FEATURE_ROW(TCP_SYN_SENT),
 	CPT_FEATURE_ROW(UNIX_PENDING_RIGHTS),
 	CPT_FEATURE_ROW(SOCKET_OPTIONS),
+	CPT_FEATURE_ROW(INIT_KILL),
 } };
 
 // Every CPT_IOC_* of <linux/cpt.h>, by its bit in cpt_api.ioctls.
@@ -152,11 +153,12 @@ constexpr std::array<NamedValue, 5> kIdKinds{ {
 	CPT_VALUE_ROW(CPT_ID_, PTY),
 } };
 
-constexpr std::array<NamedValue, 4> kInitFlags{ {
+constexpr std::array<NamedValue, 5> kInitFlags{ {
 	CPT_VALUE_ROW(CPT_INIT_, ALLOW_UNAUTHENTICATED),
 	CPT_VALUE_ROW(CPT_INIT_, NEW_PIDNS),
 	CPT_VALUE_ROW(CPT_INIT_, TCP_ESTABLISHED),
 	CPT_VALUE_ROW(CPT_INIT_, EXT_UNIX_SK),
+	CPT_VALUE_ROW(CPT_INIT_, KILL),
 } };
 
 constexpr std::array<NamedValue, 3> kKeyOps{ {

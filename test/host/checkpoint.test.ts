@@ -131,6 +131,40 @@ for (const [disposition, action] of [
   });
 }
 
+for (const [disposition, flags] of [
+  ['kill', ['KILL']],
+  ['stop', []],
+  ['leave-running', []],
+] as const) {
+  test(`--${disposition} passes INIT flags [${flags.join(', ')}]: the module holds the tree's own connections for a kill only`, async (t) => {
+    const { fake, error } = await run({}, { disposition });
+    t.is(error, undefined);
+    t.deepEqual(fake.initFlags, [flags]);
+  });
+}
+
+test('--kill --tcp-established passes both flags', async (t) => {
+  const { fake } = await run(
+    { features: ['SESSION', 'USER_RECORDS', 'INIT_KILL', 'TCP_HOLD'] },
+    { disposition: 'kill', tcpEstablished: true },
+  );
+  t.deepEqual(fake.initFlags, [['TCP_ESTABLISHED', 'KILL']]);
+});
+
+test('--tcp-established without --kill passes no flag: nothing would be ended, only held while saved', async (t) => {
+  const { fake, error } = await run({ features: ['SESSION', 'USER_RECORDS'] }, { disposition: 'leave-running', tcpEstablished: true });
+  t.is(error, undefined);
+  t.deepEqual(fake.initFlags, [[]]);
+});
+
+test('--kill needs a module that offers INIT_KILL, asked for before anything is created', async (t) => {
+  const { req, error, fake } = await run({ features: ['SESSION', 'USER_RECORDS'] }, { disposition: 'kill' });
+  t.true(error instanceof EnvironmentError);
+  t.regex((error as Error).message, /lacks INIT_KILL/);
+  t.deepEqual(fake.calls, []);
+  await t.throwsAsync(stat(req.output), { code: 'ENOENT' });
+});
+
 test('dispositionOf: leave-running unless --kill or --stop', (t) => {
   t.is(dispositionOf({}), 'leave-running');
   t.is(dispositionOf({ kill: false, stop: false }), 'leave-running');

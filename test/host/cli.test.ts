@@ -32,7 +32,13 @@ test('--version prints the version of package.json', async (t) => {
   t.is(stdout.trim(), packageVersion());
 });
 
-for (const args of [[], ['frobnicate'], ['check', '--frobnicate'], ['check', 'extra']]) {
+for (const args of [
+  [],
+  ['frobnicate'],
+  ['check', '--frobnicate'],
+  ['check', 'extra'],
+  ['checkpoint', '1', '-o', 'x.img', '--tcp-established'],
+]) {
   test(`usage error for [${args.join(' ')}] exits 2 with a hint`, async (t) => {
     const { code, stdout, stderr } = await runCptctl(...args);
     t.is(code, 2);

@@ -45,6 +45,7 @@ const FEATURE_NAMES: Record<FeatureName, true> = {
   TCP_SYN_SENT: true,
   UNIX_PENDING_RIGHTS: true,
   SOCKET_OPTIONS: true,
+  INIT_KILL: true,
 };
 
 test('the addon loads once and is cached', (t) => {
@@ -82,7 +83,7 @@ function withDevNull<T>(use: (fd: number) => T): T {
 test('the key operations and init flags are exported, and key() on a non-cpt fd fails with ENOTTY', (t) => {
   const addon = loadAddon();
   t.deepEqual(Object.keys(addon.KEY_OPS).sort(), ['LOAD', 'STATUS', 'UNLOAD']);
-  t.deepEqual(Object.keys(addon.INIT_FLAGS), ['ALLOW_UNAUTHENTICATED', 'NEW_PIDNS', 'TCP_ESTABLISHED', 'EXT_UNIX_SK']);
+  t.deepEqual(Object.keys(addon.INIT_FLAGS), ['ALLOW_UNAUTHENTICATED', 'NEW_PIDNS', 'TCP_ESTABLISHED', 'EXT_UNIX_SK', 'KILL']);
   t.true(addon.KEY_MIN_LEN >= 32 && addon.KEY_MAX_LEN >= addon.KEY_MIN_LEN);
   const error = withDevNull((fd) => t.throws(() => addon.key(fd, addon.KEY_OPS.STATUS)));
   t.like(error, { code: 'ENOTTY', syscall: 'ioctl' });
@@ -230,6 +231,7 @@ test('the session ioctls bits follow _CPT_x', (t) => {
     TCP_SYN_SENT: 19,
     UNIX_PENDING_RIGHTS: 20,
     SOCKET_OPTIONS: 21,
+    INIT_KILL: 22,
   });
 });
 

@@ -171,6 +171,15 @@ struct cpt_api {
  * when an image has them.
  */
 #define CPT_FEATURE_SOCKET_OPTIONS _BITULL(21)
+/*
+ * CPT_INIT_KILL: a checkpoint the caller means to end with
+ * CPT_FINALIZE_KILL holds the TCP connections whose both ends are the
+ * tree's (CPT_IOC_HOLD's holds, in each socket's network namespace) from
+ * its first CPT_SUBSYS_FILES on, so that segments still in flight between
+ * them cannot change one after it was saved; dropped once the connections
+ * are ended, or before the tree resumes if the checkpoint fails.
+ */
+#define CPT_FEATURE_INIT_KILL _BITULL(22)
 #define CPT_FEATURES_KNOWN (CPT_FEATURE_SESSION | CPT_FEATURE_NEXT_PID | \
 			    CPT_FEATURE_MESSAGES | CPT_FEATURE_TREE | \
 			    CPT_FEATURE_STATS | CPT_FEATURE_SYSV_IPC | \
@@ -183,7 +192,8 @@ struct cpt_api {
 			    CPT_FEATURE_TIMED_WAITS | \
 			    CPT_FEATURE_TCP_SYN_SENT | \
 			    CPT_FEATURE_UNIX_PENDING_RIGHTS | \
-			    CPT_FEATURE_SOCKET_OPTIONS)
+			    CPT_FEATURE_SOCKET_OPTIONS | \
+			    CPT_FEATURE_INIT_KILL)
 
 /*
  * A session belongs to the open /dev/cpt file that started it; closing that
@@ -230,7 +240,10 @@ struct cpt_api {
  * mode also the established TCP connections whose peer is outside the tree,
  * each once a hold (CPT_IOC_HOLD) drops the segments its peer sends it,
  * instead of refusing them (EOPNOTSUPP). Needs CAP_NET_ADMIN over the
- * connections' network namespace.
+ * connections' network namespace. A module with CPT_FEATURE_INIT_KILL takes
+ * it only with CPT_INIT_KILL (else EINVAL, noted): each connection is held
+ * from its save on, which a checkpoint that leaves the tree running or
+ * stops it must not do to its peers.
  */
 #define CPT_INIT_TCP_ESTABLISHED 4
 /*
@@ -240,6 +253,26 @@ struct cpt_api {
  * again to that name: a new connection, which the server accepts anew.
  */
 #define CPT_INIT_EXT_UNIX_SK 8
+/*
+ * Checkpoint only (CPT_FEATURE_INIT_KILL): the caller will end the session
+ * with CPT_FINALIZE_KILL, which FINALIZE then requires (else EINVAL, the
+ * session left to abort). The connections whose both ends are the tree's
+ * (matched by their ends, each end in its own network namespace) are held
+ * from the first CPT_SUBSYS_FILES on (within the holds' bounds, else
+ * EUSERS: a restart, which holds every connection it makes, would be
+ * refused there too). That first FILES already refuses, with FINALIZE's
+ * notes and before any hold, what FINALIZE KILL would: a connection shared
+ * with a process outside the tree (EOPNOTSUPP, not held, nor its peer),
+ * one without CAP_NET_ADMIN over its namespace (EPERM), one whose peer is
+ * outside without CPT_INIT_TCP_ESTABLISHED (EOPNOTSUPP). A kill refused
+ * later (a race, another file refused, a full disk) resumes the tree with
+ * its connections as the holds left them: segments dropped meanwhile and
+ * retransmitted after, a backoff, or a TCP_USER_TIMEOUT or keepalive that
+ * fired. Without the flag none of them is held: a checkpoint that leaves
+ * the tree running or stops it must not delay their segments (their peers
+ * would retransmit, TCP_INFO showing it).
+ */
+#define CPT_INIT_KILL 16
 
 struct cpt_init {
 	__u32 image_fd;

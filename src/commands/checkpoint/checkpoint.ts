@@ -38,7 +38,7 @@ export interface CheckpointRequest {
   /** A path, or '-' for stdout. */
   readonly output: string;
   readonly disposition: Disposition;
-  /** --tcp-established: --kill holds the connections whose peer is outside the tree (CPT_INIT_TCP_ESTABLISHED). */
+  /** --tcp-established: --kill holds the connections whose peer is outside the tree (CPT_INIT_TCP_ESTABLISHED); nothing without --kill. */
   readonly tcpEstablished?: boolean;
   /** --ext-unix-sk: unix stream sockets connected to a server outside the tree are saved, to connect again at restart (CPT_INIT_EXT_UNIX_SK). */
   readonly extUnixSk?: boolean;
@@ -129,6 +129,10 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
   // Everything cptctl adds is gathered and encoded before the freeze: the
   // module's frozen window must not include cptctl's own bookkeeping.
   const facts: TargetFacts = await gatherTargetFacts(pid, environment.procRoot);
+  const kill = request.disposition === 'kill';
+  // Only a kill ends connections: without it, --tcp-established would only
+  // have the module hold them (their peers' segments dropped) while it saves.
+  const tcpEstablished = kill && request.tcpEstablished === true;
   const manifest = encodeManifest({
     tool: `cptctl ${packageVersion()}`,
     rootPid: pid,
@@ -141,7 +145,8 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
     [
       'SESSION',
       'USER_RECORDS',
-      ...(request.tcpEstablished === true ? (['TCP_HOLD'] as const) : []),
+      ...(kill ? (['INIT_KILL'] as const) : []),
+      ...(tcpEstablished ? (['TCP_HOLD'] as const) : []),
       ...(request.extUnixSk === true ? (['EXT_UNIX_SK'] as const) : []),
     ],
     environment.devicePath,
@@ -166,8 +171,10 @@ export async function checkpoint(request: CheckpointRequest, environment: Checkp
         imageFd: image.fd,
         mode: addon.MODES.CHECKPOINT,
         target: pid,
+        // The module holds the tree's own connections for a kill only (CPT_INIT_KILL).
         flags:
-          (request.tcpEstablished === true ? addon.INIT_FLAGS.TCP_ESTABLISHED : 0) |
+          (kill ? addon.INIT_FLAGS.KILL : 0) |
+          (tcpEstablished ? addon.INIT_FLAGS.TCP_ESTABLISHED : 0) |
           (request.extUnixSk === true ? addon.INIT_FLAGS.EXT_UNIX_SK : 0),
       }),
     );

@@ -68,6 +68,9 @@ export const checkpointCommand: CommandModule<GlobalOptions, CheckpointOptions> 
         if (!Number.isSafeInteger(argv.pid) || argv.pid <= 0) return 'the pid must be a positive integer';
         if (argv.output === undefined) return 'no image to write: give it with -o FILE (or -o - for stdout)';
         if (argv.output === '') return 'the image name given with -o is empty';
+        // The module holds connections only for a kill (CPT_INIT_TCP_ESTABLISHED needs CPT_INIT_KILL).
+        if (argv['tcp-established'] && argv.kill !== true)
+          return '--tcp-established needs --kill: only a kill ends (and holds) connections';
         return true;
       })
       .example('$0 checkpoint 1234 -o sleep.img', 'save process 1234 and let it continue')

@@ -16,7 +16,7 @@ export const authimgScenarios: readonly Scenario[] = [
       'auth.key-file-root-only': 'cptctl key generate writes a key file only root can read (0400)',
       'auth.check-reports-key': "cptctl check reports the loaded key's id, the one key load printed",
       'auth.key-ioctl-abi':
-        'CPT_IOC_KEY and CPT_IOC_INIT refuse unknown ops and flags, nonzero reserved fields and tails, and keys of the wrong length (EINVAL)',
+        'CPT_IOC_KEY and CPT_IOC_INIT refuse unknown ops and flags, nonzero reserved fields and tails, keys of the wrong length, a checkpoint’s flag (CPT_INIT_KILL) on a restart, and CPT_INIT_TCP_ESTABLISHED without CPT_INIT_KILL (EINVAL); a checkpoint takes CPT_INIT_KILL, and FINALIZE then refuses RESUME (EINVAL), the session kept',
       'auth.inspect-shows': 'cptctl inspect --json shows that an image made under a key is authenticated, with the key id',
       'auth.restart-ok': 'an authenticated image restarts under its key',
       'auth.changed-PAGES-refused': 'a changed byte of memory (CRCs right) is refused with exit 6, naming the PAGES record',

@@ -53,6 +53,7 @@ import { alarmTimerScenarios } from './alarm-timers.js';
 import { taskAttrsScenarios } from './task-attrs.js';
 import { procStateScenarios } from './procstate.js';
 import { tcpHoldScenarios } from './tcp-hold.js';
+import { tcpHoldTreeScenarios } from './tcp-hold-tree.js';
 import { tcpStatesScenarios } from './tcpstates.js';
 import { treeScenarios } from './tree.js';
 import { unixUnpairedScenarios } from './unix-unpaired.js';
@@ -114,6 +115,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...tcpEstablishedScenarios,
   ...tcpSharedScenarios,
   ...tcpHoldScenarios,
+  ...tcpHoldTreeScenarios,
   ...tcpStatesScenarios,
   ...securityLeftoverScenarios,
   ...fanotifyAioScenarios,

@@ -16,6 +16,8 @@ export const tcpSharedScenarios: readonly Scenario[] = [
     checks: {
       'tcp-shared.refused-fork':
         'checkpoint --kill is refused, naming the fd, the connection and the pid of the parent outside the tree that holds it since the fork',
+      'tcp-shared.refused-before-holds':
+        'the refusal comes at the first SAVE(FILES), before the tree’s own connections (both ends the child’s) are held: the parent’s connections are never held',
       'tcp-shared.refused-scm': 'the kernel log names a connection whose fd the parent received with SCM_RIGHTS, and the parent',
       'tcp-shared.refused-in-flight': 'the kernel log names a connection whose fd is in flight to the parent (SCM_RIGHTS not received yet)',
       'tcp-shared.alive': 'the tree refused runs on',

@@ -25,6 +25,9 @@ scenario_tcp_shared() {
 	connection="TCP connection 127\.0\.0\.1:[0-9]* -> 127\.0\.0\.1:[0-9]* is shared with"
 	pass_if tcp-shared.refused-fork "checkpoint --kill exited $status: $err" \
 		grep -q "fd $fork_fd of pid $child: $connection pid $parent outside the tree" "$scratch/kill.err"
+	# Before any hold (cpt_inet_hold_tree()): the parent's connections never black-holed.
+	pass_if tcp-shared.refused-before-holds "checkpoint --kill exited $status: $err" \
+		grep -q "failed at CPT_IOC_SAVE(FILES): EOPNOTSUPP" "$scratch/kill.err"
 	# Only the first note reaches the caller; each goes to the kernel log.
 	dmesg | grep "fd [0-9]* of pid $child: TCP connection" >"$scratch/kill.log"
 	log=$(tr '\n' ' ' <"$scratch/kill.log")

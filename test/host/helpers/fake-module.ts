@@ -29,6 +29,8 @@ export interface FakeModule {
   readonly deviceFds: Set<number>;
   /** Restart: the records restoreTree found after the manifest, by type. */
   readonly restoredRecords: string[];
+  /** The flags of each INIT, by their INIT_FLAGS names. */
+  readonly initFlags: string[][];
 }
 
 export interface FakeOptions {
@@ -38,7 +40,9 @@ export interface FakeOptions {
    */
   readonly fail?: { readonly call: string; readonly error: Error; readonly times?: number };
   /** Features the handshake offers; all these by default. */
-  readonly features?: readonly ('SESSION' | 'NEXT_PID' | 'TREE' | 'USER_RECORDS' | 'UNIX_PENDING_RIGHTS' | 'SOCKET_OPTIONS')[];
+  readonly features?: readonly (
+    'SESSION' | 'NEXT_PID' | 'TREE' | 'USER_RECORDS' | 'UNIX_PENDING_RIGHTS' | 'SOCKET_OPTIONS' | 'INIT_KILL' | 'TCP_HOLD'
+  )[];
 }
 
 /** The records the module writes for each subsystem. */
@@ -101,7 +105,8 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
   };
 
   let imageFd = -1;
-  const supported = options.features ?? ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS'];
+  const supported = options.features ?? ['SESSION', 'NEXT_PID', 'TREE', 'USER_RECORDS', 'INIT_KILL'];
+  const initFlags: string[][] = [];
   const addon: CptAddon = {
     ...real,
     api: () => ({
@@ -112,6 +117,8 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
     init: (fd, request) => {
       try {
         call('INIT', `${nameOf(real.MODES, request.mode)}${request.target === undefined ? '' : ` ${request.target}`}`, fd);
+        const flags = request.flags ?? 0;
+        initFlags.push(Object.entries(real.INIT_FLAGS).flatMap(([name, bit]) => ((flags & bit) === 0 ? [] : [name])));
         imageFd = request.imageFd;
         if (request.mode === real.MODES.CHECKPOINT) {
           write(imageFd, [message('HEADER', 'ImageHeader', header), message('TREE', 'Tree', tree), message('IPC', 'SysvIpc', ipc)]);
@@ -186,5 +193,5 @@ export function fakeModule(options: FakeOptions = {}): FakeModule {
     },
     waitForExit: () => Promise.reject(new Error('not a real child')),
   };
-  return { addon, calls, deviceFds, restoredRecords };
+  return { addon, calls, deviceFds, restoredRecords, initFlags };
 }
