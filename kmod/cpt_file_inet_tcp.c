@@ -1102,6 +1102,7 @@ static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found
 {
 	struct net *net = found[0].net;
 	unsigned int i, nr = 0;
+	bool *taken;
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -1112,17 +1113,25 @@ static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found
 	}
 	if (!nr)
 		return 0;
-	ret = cpt_tcp_hold_add(net, ends, families, ids, nr, false);
+	taken = kcalloc(nr, sizeof(*taken), GFP_KERNEL_ACCOUNT);
+	if (!taken)
+		return -ENOMEM;
+	ret = cpt_tcp_hold_add(net, ends, families, ids, taken, nr, false);
 	if (ret == -EUSERS)
 		cpt_note("the tree's own TCP connections (%u ends) %s\n", nr,
 			 "are held while --kill saves it: beyond the holds' bounds, --kill is refused");
-	if (ret)
-		return ret;
-	for (i = 0, nr = 0; i < n; i++)
-		if (found[i].hold)
-			s->files->saved[found[i].saved].tcp_hold = ids[nr++];
-	*held = true;
-	return 0;
+	if (!ret) {
+		/* One held already is another's: this checkpoint does not cancel it. */
+		for (i = 0, nr = 0; i < n; i++) {
+			if (!found[i].hold)
+				continue;
+			s->files->saved[found[i].saved].tcp_hold = taken[nr] ? 0 : ids[nr];
+			nr++;
+		}
+		*held = true;
+	}
+	kfree(taken);
+	return ret;
 }
 
 /*
