@@ -378,6 +378,10 @@ struct cpt_rfile {
 	unsigned int nr_locks;	/* its flock() and OFD locks (cpt_file_lock.c) */
 	struct cpt_rfile_fown fown;
 	struct cpt_rfile_node node;	/* FIFO, CHAR_DEVICE */
+	struct {			/* DIRECTORY, O_PATH (cpt_file_kernel_fs.c) */
+		u32 magic;		/* 0: none of a kernel file system's */
+		u64 ino;
+	} kernel_fs;
 	u32 setfl;		/* the flags F_SETFL sets in the final step (cpt_file_flags.c) */
 	char *path;
 	struct file *file;
@@ -485,7 +489,16 @@ struct cpt_file_ops {
 
 /* cpt_file_reg.c: regular files, directories and the memory devices, by path. */
 extern const struct cpt_file_ops cpt_file_reg_ops;
-extern const struct cpt_file_ops cpt_file_proc_ops;	/* claims none: refuses /proc's */
+/*
+ * cpt_file_kernel_fs.c: claims none; refuses files of /proc, and open files
+ * of the file systems of kernel objects (sysfs, cgroup2...), whose
+ * directories and O_PATH fds it names for a restart to find again.
+ */
+extern const struct cpt_file_ops cpt_file_kernel_fs_ops;
+void cpt_kernel_fs_save(struct cpt_file_save *fs);
+bool cpt_kernel_fs_is_field(u32 num);
+int cpt_kernel_fs_decode_field(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
+int cpt_kernel_fs_check(const struct cpt_rfile *rfile, struct file *file);
 /* cpt_file_anon.c: memfds and deleted files, with their content. */
 extern const struct cpt_file_ops cpt_file_memfd_ops;
 extern const struct cpt_file_ops cpt_file_deleted_ops;

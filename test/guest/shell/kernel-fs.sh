@@ -1,0 +1,45 @@
+# shellcheck shell=sh
+# Files of the kernel's file systems (kmod/cpt_file_kernel_fs.c): what a
+# checkpoint refuses of them (an open sysfs attribute read in part, a
+# cgroup's cpu.pressure holding a pressure trigger, tracefs's trace_pipe),
+# naming the fd, path and file system and leaving the process be; and a
+# restart of a cgroup's directory fd once the cgroup was removed and made
+# again, which must fail naming the fd rather than open the new cgroup.
+# The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
+# shellcheck source=test/guest/shell/lib.sh
+. "$0/lib.sh"
+
+scenario_kernel_fs_refused() {
+	cptctl_serve || return
+	expect_refusal kernel-fs-refused sysfs \
+		"fd 3: file of sysfs (/sys/kernel/mm/transparent_hugepage/enabled) is not supported: its open file holds" \
+		"$workloads/kernel_fs" refused sysfs
+	expect_refusal kernel-fs-refused psi \
+		"fd 3: file of cgroup2 (/sys/fs/cgroup/cpt-kfs-psi-[0-9]*/cpu.pressure) is not supported: its open file holds the cgroup's state" \
+		"$workloads/kernel_fs" refused psi
+	expect_refusal kernel-fs-refused tracefs \
+		"fd 3: file of tracefs (.*/tracing/trace_pipe) is not supported: its open file holds the tracer's state" \
+		"$workloads/kernel_fs" refused tracefs
+
+	cg=/sys/fs/cgroup/cpt-kfs-moved
+	mkdir -p "$scratch/moved"
+	if ! mkdir "$cg" || ! start_workload moved "$workloads/kernel_fs" hold "$cg" "$scratch/moved"; then
+		result kernel-fs-refused.moved-checkpoint FAIL "no cgroup $cg or no workload: $(tr '\n' ' ' <"$out")"
+		rmdir "$cg"
+		return
+	fi
+	cptctl_in /dev/null "$scratch/moved-ckpt.err" checkpoint "$pid" -o "$scratch/moved.img" --kill
+	status=$?
+	pass_if kernel-fs-refused.moved-checkpoint "checkpoint exited $status: $(tr '\n' ' ' <"$scratch/moved-ckpt.err")" \
+		[ "$status" -eq 0 ]
+	wait_for_pid_gone "$pid"
+	rmdir "$cg" && mkdir "$cg"
+	cptctl_in /dev/null "$scratch/moved.err" restart --detach "$scratch/moved.img"
+	status=$?
+	refused=no
+	[ "$status" -ne 0 ] && grep -q "fd 3: $cg is now another object (inode [0-9]* of cgroup2, was [0-9]* of 0x63677270)" \
+		"$scratch/moved.err" && [ ! -d "/proc/$pid" ] && refused=yes
+	pass_if kernel-fs-refused.moved-cgroup "restart exited $status: $(tr '\n' ' ' <"$scratch/moved.err")" [ $refused = yes ]
+	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
+	rmdir "$cg"
+}
