@@ -133,6 +133,27 @@ void cpt_kernel_fs_save(struct cpt_file_save *fs)
 	cpt_pb_u64(fs->one, CPT_PB_FILE_KERNEL_FS_INO, inode->i_ino);
 }
 
+/*
+ * A task's working or root directory there: NULL if on none of these file
+ * systems, else why it cannot be saved (*fs naming the file system). A
+ * restart changes into it by path, and a Task keeps no inode to check it
+ * against, so a cgroup removed and made again since would be entered
+ * silently.
+ */
+const char *cpt_kernel_fs_dir_refused(const struct super_block *sb, const char **fs)
+{
+	const struct cpt_kernel_fs *kfs = cpt_kernel_fs_of(sb);
+
+	if (!kfs)
+		return NULL;
+	if (cpt_is_proc(kfs)) {
+		*fs = "/proc";
+		return "/proc names processes by pid";
+	}
+	*fs = kfs->name;
+	return "a restart would enter its path unchecked, which may name another object by then";
+}
+
 /* ---- restart ---- */
 
 bool cpt_kernel_fs_is_field(u32 num)

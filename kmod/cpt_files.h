@@ -496,6 +496,7 @@ extern const struct cpt_file_ops cpt_file_reg_ops;
  */
 extern const struct cpt_file_ops cpt_file_kernel_fs_ops;
 void cpt_kernel_fs_save(struct cpt_file_save *fs);
+const char *cpt_kernel_fs_dir_refused(const struct super_block *sb, const char **fs);
 bool cpt_kernel_fs_is_field(u32 num);
 int cpt_kernel_fs_decode_field(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
 int cpt_kernel_fs_check(const struct cpt_rfile *rfile, struct file *file);

@@ -17,6 +17,7 @@
  *  sysfs    a sysfs attribute read in part (its open holds the read's snapshot)
  *  psi      a cgroup's cpu.pressure with a pressure trigger written to it
  *  tracefs  tracefs's trace_pipe (a reader's state), of a tracefs it mounts in DIR
+ *  cwd      a working directory in a cgroup it makes (fd 3: /dev/null)
  *
  * kernel_fs hold CGROUP DIR: holds at fd 3 a directory fd of the cgroup
  * CGROUP (a path), prints READY, and once DIR/go exists checks it is still
@@ -251,6 +252,11 @@ static int refused(const char *kind, const char *dir)
 			fd = open(path, O_RDWR | O_NONBLOCK);
 		if (fd >= 0 && write(fd, "some 150000 1000000", 20) != 20)
 			fd = -1;
+	} else if (!strcmp(kind, "cwd")) {
+		snprintf(cg, sizeof(cg), CGROUP_ROOT "/cpt-kfs-cwd-%d",
+			 getpid());
+		if (!mkdir(cg, 0755) && !chdir(cg))
+			fd = open("/dev/null", O_RDONLY);
 	} else if (!strcmp(kind, "tracefs")) {
 		snprintf(path, sizeof(path), "%s/tracing", dir);
 		if (!mkdir(path, 0755) &&
@@ -283,6 +289,11 @@ static int refused(const char *kind, const char *dir)
 		check("kept-running", ok,
 		      "its trigger's fd polls %ld, revents %#x", got,
 		      pfd.revents);
+	} else if (!strcmp(kind, "cwd")) {
+		ok = getcwd(path, sizeof(path)) && !strcmp(path, cg);
+		check("kept-running", ok, "its working directory is %s", path);
+		if (chdir("/"))
+			ok = 0;
 	} else {
 		got = read(fd, buf, sizeof(buf));
 		ok = got < 0 && errno == EAGAIN;
@@ -326,6 +337,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3]);
 	fprintf(stderr,
-		"usage: kernel_fs kept DIR | refused sysfs|psi|tracefs DIR | hold CGROUP DIR\n");
+		"usage: kernel_fs kept DIR | refused sysfs|psi|tracefs|cwd DIR | hold CGROUP DIR\n");
 	return 2;
 }

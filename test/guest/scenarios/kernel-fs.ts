@@ -40,9 +40,10 @@ export const kernelFsScenarios: readonly Scenario[] = [
             ['sysfs', 'an open sysfs attribute read in part'],
             ['psi', "a cgroup's cpu.pressure holding a pressure trigger"],
             ['tracefs', "tracefs's trace_pipe"],
+            ['cwd', 'a working directory in a cgroup'],
           ] as const
         ).flatMap(([kind, what]) => [
-          [`kernel-fs-refused.${kind}`, `a checkpoint refuses ${what}, naming the fd, path and file system`],
+          [`kernel-fs-refused.${kind}`, `a checkpoint refuses ${what}, naming it (its fd, or as a directory), its path and file system`],
           [`kernel-fs-refused.${kind}-alive`, `the process refused for ${what} runs on`],
           [`kernel-fs-refused.${kind}-kept`, `the process refused for ${what} still has it as it was`],
         ]),

@@ -1,8 +1,9 @@
 # shellcheck shell=sh
 # Files of the kernel's file systems (kmod/cpt_file_kernel_fs.c): what a
 # checkpoint refuses of them (an open sysfs attribute read in part, a
-# cgroup's cpu.pressure holding a pressure trigger, tracefs's trace_pipe),
-# naming the fd, path and file system and leaving the process be; and a
+# cgroup's cpu.pressure holding a pressure trigger, tracefs's trace_pipe, a
+# working directory in a cgroup), naming the fd (or directory), path and
+# file system and leaving the process be; and a
 # restart of a cgroup's directory fd once the cgroup was removed and made
 # again, which must fail naming the fd rather than open the new cgroup.
 # The driver runs it as sh -c '. "$0/FILE.sh" && scenario_NAME' test/guest/shell.
@@ -20,6 +21,9 @@ scenario_kernel_fs_refused() {
 	expect_refusal kernel-fs-refused tracefs \
 		"fd 3: file of tracefs (.*/tracing/trace_pipe) is not supported: its open file holds the tracer's state" \
 		"$workloads/kernel_fs" refused tracefs
+	expect_refusal kernel-fs-refused cwd \
+		"working directory /sys/fs/cgroup/cpt-kfs-cwd-[0-9]* is in cgroup2: not supported (a restart would enter its path unchecked" \
+		"$workloads/kernel_fs" refused cwd
 
 	cg=/sys/fs/cgroup/cpt-kfs-moved
 	mkdir -p "$scratch/moved"
