@@ -11,7 +11,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
     name: 'kernel-fs-kept',
     run: cycle('kernel_fs', (dir) => ['kept', dir]),
     timeoutSeconds: 60,
-    costSeconds: 1,
+    costSeconds: 3,
     checks: {
       'kernel-fs-kept.checkpoint': 'a process holding directory and O_PATH fds of sysfs and of a cgroup2 cgroup is checkpointed and killed',
       'kernel-fs-kept.exit-status': 'the restarted process checks its fds and ends well',
@@ -32,7 +32,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
     run: shell('kernel-fs', 'kernel_fs_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 3,
+    costSeconds: 6,
     checks: {
       ...Object.fromEntries(
         (
