@@ -27,7 +27,15 @@
  *   or fails naming the fd.
  *
  * /proc is refused whole, directories and O_PATH too: /proc/PID names a
- * process by a pid that a restart may give to another process.
+ * process by a pid that a restart may give to another process. So is nsfs:
+ * a namespace file reached through a bind mount (ip netns add's
+ * /run/netns/X) is a regular file to the other kinds, and a restart would
+ * open whatever namespace that path names then.
+ *
+ * The inode numbers are the kernel's, given as it makes the objects
+ * (kernfs's node ids, a cgroup's id; get_next_ino() or fixed indices for
+ * the others), so a directory or O_PATH fd comes back only on the boot it
+ * was saved on, and only while its object was not made again.
  *
  * Which file systems these are is this file's table, by the name that
  * /proc/filesystems and mountinfo show (some have no magic in the uapi
@@ -35,38 +43,77 @@
  * kind takes their files.
  */
 #include <linux/fs.h>
+#include <linux/magic.h>
 #include <linux/mount.h>
 
 #include "cpt_files.h"
 #include "cpt_pb_fields.h"
 
+/* Magics that no uapi header has: each file system's own, as 6.1 sets them. */
+#define CPT_CONFIGFS_MAGIC	0x62656570
+#define CPT_FUSECTL_MAGIC	0x65735543
+#define CPT_NFSD_MAGIC		0x6e667364
+#define CPT_FUNCTIONFS_MAGIC	0xa647361
+#define CPT_GADGETFS_MAGIC	0xaee71ee7
+#define CPT_RPC_PIPEFS_MAGIC	0x67596969
+#define CPT_DLMFS_MAGIC		0x76a9f425
+
 struct cpt_kernel_fs {
 	const char *name;	/* its file_system_type's */
-	const char *holds;	/* what an open file of it holds; NULL: /proc's */
+	u32 magic;		/* its superblocks' s_magic, saved as field 140 */
+	bool whole;		/* its directories and O_PATH fds refused too */
+	const char *why;	/* why an open file of it (whole: any fd) is refused */
 };
 
-#define CPT_KFS_KERNEL "the kernel's state of that open (a read's snapshot, events polled)"
+#define CPT_KFS_HOLDS(what) \
+	"its open file holds " what ", which an open by path would not bring back"
+#define CPT_KFS_KERNEL \
+	CPT_KFS_HOLDS("the kernel's state of that open (a read's snapshot, events polled)")
+#define CPT_KFS_WRITE \
+	CPT_KFS_HOLDS("the kernel's state of that open (a read's snapshot, a write begun)")
 
 static const struct cpt_kernel_fs cpt_kernel_fss[] = {
-	{ "proc", NULL },
-	{ "sysfs", CPT_KFS_KERNEL },
-	{ "cgroup", CPT_KFS_KERNEL },
-	{ "cgroup2",
-	  "the cgroup's state of that open (a pressure trigger, polled events, a read)" },
-	{ "resctrl", CPT_KFS_KERNEL },
-	{ "debugfs", "the driver's state of that open" },
-	{ "tracefs", "the tracer's state of that open (a trace_pipe's reader, an iterator)" },
-	{ "securityfs", CPT_KFS_KERNEL },
-	{ "selinuxfs", CPT_KFS_KERNEL },
-	{ "smackfs", CPT_KFS_KERNEL },
-	{ "bpf", "the kernel's state of that open (a pinned object's, an iterator's)" },
-	{ "configfs", CPT_KFS_KERNEL },
-	{ "pstore", CPT_KFS_KERNEL },
-	{ "efivarfs", CPT_KFS_KERNEL },
-	{ "binfmt_misc", CPT_KFS_KERNEL },
-	{ "fusectl", CPT_KFS_KERNEL },
-	{ "binder", CPT_KFS_KERNEL },
-	{ "xenfs", CPT_KFS_KERNEL },
+	{ "proc", PROC_SUPER_MAGIC, true,
+	  "/proc names processes by pid, which a restart may give to others" },
+	{ "nsfs", NSFS_MAGIC, true,
+	  "a namespace file: a restart would open whatever namespace the path names then" },
+	{ "sysfs", SYSFS_MAGIC, false, CPT_KFS_KERNEL },
+	{ "cgroup", CGROUP_SUPER_MAGIC, false,
+	  CPT_KFS_HOLDS("the cgroup's state of that open (an event registered, a read)") },
+	{ "cgroup2", CGROUP2_SUPER_MAGIC, false,
+	  CPT_KFS_HOLDS("the cgroup's state of that open (a pressure trigger, events, a read)") },
+	{ "resctrl", RDTGROUP_SUPER_MAGIC, false, CPT_KFS_KERNEL },
+	{ "debugfs", DEBUGFS_MAGIC, false, CPT_KFS_HOLDS("the driver's state of that open") },
+	{ "tracefs", TRACEFS_MAGIC, false,
+	  CPT_KFS_HOLDS("the tracer's state of that open (a trace_pipe's reader)") },
+	{ "securityfs", SECURITYFS_MAGIC, false, CPT_KFS_WRITE },
+	{ "selinuxfs", SELINUX_MAGIC, false, CPT_KFS_WRITE },
+	{ "smackfs", SMACK_MAGIC, false, CPT_KFS_WRITE },
+	{ "bpf", BPF_FS_MAGIC, false,
+	  CPT_KFS_HOLDS("the kernel's state of that open (a pinned iterator's)") },
+	{ "configfs", CPT_CONFIGFS_MAGIC, false,
+	  CPT_KFS_HOLDS("an attribute's buffer (a read's snapshot, a binary write)") },
+	{ "pstore", PSTOREFS_MAGIC, false,
+	  CPT_KFS_HOLDS("a read's snapshot of a crash record") },
+	{ "efivarfs", EFIVARFS_MAGIC, false,
+	  "an EFI variable, which lives in the firmware: not supported" },
+	{ "binfmt_misc", BINFMTFS_MAGIC, false,
+	  "a control file of binfmt_misc, whose writes change handlers: not supported" },
+	{ "fusectl", CPT_FUSECTL_MAGIC, false,
+	  "a FUSE connection's control file, named by a number a restart may give to another" },
+	{ "binder", BINDERFS_SUPER_MAGIC, false,
+	  CPT_KFS_HOLDS("a binder process (its nodes, references and transactions)") },
+	{ "xenfs", XENFS_SUPER_MAGIC, false,
+	  CPT_KFS_HOLDS("the hypervisor's state of that open (a xenbus transaction, a mapping)") },
+	{ "nfsd", CPT_NFSD_MAGIC, false,
+	  CPT_KFS_HOLDS("nfsd's state of that open (a transaction's reply not read yet)") },
+	{ "functionfs", CPT_FUNCTIONFS_MAGIC, false,
+	  CPT_KFS_HOLDS("the USB function's state of that open (ep0's descriptors)") },
+	{ "gadgetfs", CPT_GADGETFS_MAGIC, false,
+	  CPT_KFS_HOLDS("the USB gadget's state of that open (ep0's configuration)") },
+	{ "rpc_pipefs", CPT_RPC_PIPEFS_MAGIC, false,
+	  CPT_KFS_HOLDS("an RPC pipe's messages (its upcalls and downcalls queued)") },
+	{ "ocfs2_dlmfs", CPT_DLMFS_MAGIC, false, CPT_KFS_HOLDS("a cluster lock") },
 };
 
 static const struct cpt_kernel_fs *cpt_kernel_fs_of(const struct super_block *sb)
@@ -79,17 +126,30 @@ static const struct cpt_kernel_fs *cpt_kernel_fs_of(const struct super_block *sb
 	return NULL;
 }
 
-static bool cpt_is_proc(const struct cpt_kernel_fs *kfs)
+/* A file system whose directories and O_PATH fds are kept, by its saved magic. */
+static const struct cpt_kernel_fs *cpt_kernel_fs_kept(u32 magic)
 {
-	return !kfs->holds;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cpt_kernel_fss); i++)
+		if (cpt_kernel_fss[i].magic == magic && !cpt_kernel_fss[i].whole)
+			return &cpt_kernel_fss[i];
+	return NULL;
+}
+
+/* Its name in messages: /proc's is its mount point, as users know it. */
+static const char *cpt_kernel_fs_shown(const struct cpt_kernel_fs *kfs)
+{
+	return kfs->magic == PROC_SUPER_MAGIC ? "/proc" : kfs->name;
 }
 
 /* ---- checkpoint ---- */
 
 /*
- * Refuses a file of /proc, and an open file of the others: by fd, path
- * (the one a restart would open), file system and reason. Directories and
- * O_PATH fds of the others are left to their kinds (cpt_kernel_fs_save()).
+ * Refuses any file of /proc and nsfs, and an open file of the others: by
+ * fd, path (the one a restart would open), file system and reason.
+ * Directories and O_PATH fds of the others are left to their kinds
+ * (cpt_kernel_fs_save()).
  */
 static int cpt_kernel_fs_claim(unsigned int fd, struct file *file)
 {
@@ -99,20 +159,15 @@ static int cpt_kernel_fs_claim(unsigned int fd, struct file *file)
 
 	if (!kfs)
 		return 0;
-	if (!cpt_is_proc(kfs) &&
+	if (!kfs->whole &&
 	    ((file->f_mode & FMODE_PATH) || S_ISDIR(file_inode(file)->i_mode)))
 		return 0;
 	buf = __getname();
-	path = buf ? d_path(&file->f_path, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
+	path = buf ? d_path(&file->f_path, buf, PATH_MAX) : "its path: no memory";
 	if (IS_ERR(path))
 		path = "its path too long";
-	if (cpt_is_proc(kfs))
-		cpt_note("fd %u: file of /proc (%s) is not supported: %s\n", fd, path,
-			 "/proc names processes by pid, which a restart may give to others");
-	else
-		cpt_note("fd %u: file of %s (%s) is not supported: its open file holds %s, %s\n",
-			 fd, kfs->name, path, kfs->holds,
-			 "which an open by path would not bring back");
+	cpt_note("fd %u: file of %s (%s) is not supported: %s\n", fd, cpt_kernel_fs_shown(kfs),
+		 path, kfs->why);
 	if (buf)
 		__putname(buf);
 	return -EOPNOTSUPP;
@@ -126,10 +181,11 @@ const struct cpt_file_ops cpt_file_kernel_fs_ops = {
 void cpt_kernel_fs_save(struct cpt_file_save *fs)
 {
 	struct inode *inode = file_inode(fs->e->file);
+	const struct cpt_kernel_fs *kfs = cpt_kernel_fs_of(inode->i_sb);
 
-	if (!cpt_kernel_fs_of(inode->i_sb))
+	if (!kfs || kfs->whole)
 		return;
-	cpt_pb_u64(fs->one, CPT_PB_FILE_KERNEL_FS_MAGIC, (u32)inode->i_sb->s_magic);
+	cpt_pb_u64(fs->one, CPT_PB_FILE_KERNEL_FS_MAGIC, kfs->magic);
 	cpt_pb_u64(fs->one, CPT_PB_FILE_KERNEL_FS_INO, inode->i_ino);
 }
 
@@ -146,12 +202,30 @@ const char *cpt_kernel_fs_dir_refused(const struct super_block *sb, const char *
 
 	if (!kfs)
 		return NULL;
-	if (cpt_is_proc(kfs)) {
-		*fs = "/proc";
+	*fs = cpt_kernel_fs_shown(kfs);
+	if (kfs->magic == PROC_SUPER_MAGIC)
 		return "/proc names processes by pid";
-	}
-	*fs = kfs->name;
 	return "a restart would enter its path unchecked, which may name another object by then";
+}
+
+/*
+ * An inotify watch or fanotify mark on an inode there: NULL if on none of
+ * these file systems, else why it cannot be saved (*fs naming the file
+ * system). A restart adds it again by path, and keeps no inode to check it
+ * against: a watch on a cgroup's cgroup.events would silently watch the
+ * cgroup made again in its place.
+ */
+static const char cpt_kernel_fs_mark_why[] =
+	"in a file system of kernel objects: a restart would add it by path, maybe to another";
+
+const char *cpt_kernel_fs_mark_refused(const struct super_block *sb, const char **fs)
+{
+	const struct cpt_kernel_fs *kfs = cpt_kernel_fs_of(sb);
+
+	if (!kfs)
+		return NULL;
+	*fs = cpt_kernel_fs_shown(kfs);
+	return cpt_kernel_fs_mark_why;
 }
 
 /* ---- restart ---- */
@@ -168,35 +242,65 @@ int cpt_kernel_fs_decode_field(struct cpt_rfile *rfile, const struct cpt_pb_fiel
 		cpt_note("image: file %u: kind %u has no kernel object\n", rfile->id, rfile->kind);
 		return -EBADMSG;
 	}
-	if (f->num == CPT_PB_FILE_KERNEL_FS_MAGIC)
+	if (f->num == CPT_PB_FILE_KERNEL_FS_MAGIC) {
+		rfile->kernel_fs.saved |= CPT_KERNEL_FS_SAVED_MAGIC;
 		return cpt_pb_get_u32(f, &rfile->kernel_fs.magic);
+	}
+	rfile->kernel_fs.saved |= CPT_KERNEL_FS_SAVED_INO;
 	return cpt_pb_get_u64(f, &rfile->kernel_fs.ino);
 }
 
 /*
- * The file a restart opened for rfile: the saved object, if it named one
- * of these file systems' (-ESTALE otherwise, naming it). A File saved
- * elsewhere may not open one of these either: a path that now leads into
- * sysfs or a cgroup file system was not a kernel object's when saved.
+ * The kind's .check: NULL if the image's fields 140 and 141 are both
+ * absent, or both there naming a file system whose directories are kept;
+ * else what is malformed (-EBADMSG).
  */
+const char *cpt_kernel_fs_bad(const struct cpt_rfile *rfile)
+{
+	if (!rfile->kernel_fs.saved)
+		return NULL;
+	if (rfile->kernel_fs.saved != (CPT_KERNEL_FS_SAVED_MAGIC | CPT_KERNEL_FS_SAVED_INO))
+		return "kernel object (a magic without an inode, or an inode without a magic)";
+	if (!cpt_kernel_fs_kept(rfile->kernel_fs.magic))
+		return "kernel object (a magic of no file system whose directories are kept)";
+	return NULL;
+}
+
+/*
+ * The inode a restart found or opened for rfile: the saved object, if it
+ * named one of these file systems' (-ESTALE otherwise, naming it). A File
+ * saved elsewhere may not reach one of these either: a path that now leads
+ * into sysfs or /proc was not a kernel object's when saved. Run on the
+ * looked-up path's inode before the open too, so that no such file
+ * system's ->open runs for a file that was not its.
+ */
+int cpt_kernel_fs_check_inode(const struct cpt_rfile *rfile, const struct inode *inode)
+{
+	const struct cpt_kernel_fs *kfs = cpt_kernel_fs_of(inode->i_sb);
+	const struct cpt_kernel_fs *was = rfile->kernel_fs.saved ?
+		cpt_kernel_fs_kept(rfile->kernel_fs.magic) : NULL;
+
+	if (!was && !kfs)
+		return 0;
+	if (was && kfs == was && inode->i_ino == rfile->kernel_fs.ino)
+		return 0;
+	if (!was)
+		cpt_note("fd %u: %s is in %s, but its image names no object of it: %s\n",
+			 rfile->fd, rfile->path, cpt_kernel_fs_shown(kfs),
+			 "the image predates the module saving them (fields 140, 141: checkpoint again), or its path led elsewhere at checkpoint");
+	else if (kfs != was)
+		cpt_note("fd %u: %s is no longer in %s (now %s): %s\n", rfile->fd, rfile->path,
+			 was->name, inode->i_sb->s_type->name,
+			 "its path names another object than at the checkpoint");
+	else
+		cpt_note("fd %u: %s is %s (%lu of %s, was %llu): %s\n", rfile->fd, rfile->path,
+			 "another inode than at the checkpoint", inode->i_ino, kfs->name,
+			 rfile->kernel_fs.ino,
+			 "removed and made again, or another boot or machine: these file systems number their inodes as they make them");
+	return -ESTALE;
+}
+
 int cpt_kernel_fs_check(const struct cpt_rfile *rfile, struct file *file)
 {
-	const struct inode *inode = file_inode(file);
-	const struct cpt_kernel_fs *kfs = cpt_kernel_fs_of(inode->i_sb);
-
-	if (!rfile->kernel_fs.magic && !kfs)
-		return 0;
-	if (rfile->kernel_fs.magic && kfs && !cpt_is_proc(kfs) &&
-	    (u32)inode->i_sb->s_magic == rfile->kernel_fs.magic &&
-	    inode->i_ino == rfile->kernel_fs.ino)
-		return 0;
-	if (!rfile->kernel_fs.magic)
-		cpt_note("fd %u: %s is now in %s, where it was not\n", rfile->fd, rfile->path,
-			 cpt_is_proc(kfs) ? "/proc" : kfs->name);
-	else
-		cpt_note("fd %u: %s is now another object (inode %lu of %s, was %llu of %#x): %s\n",
-			 rfile->fd, rfile->path, inode->i_ino, inode->i_sb->s_type->name,
-			 rfile->kernel_fs.ino, rfile->kernel_fs.magic,
-			 "its path names another cgroup or device than at checkpoint");
-	return -ESTALE;
+	return cpt_kernel_fs_check_inode(rfile, file_inode(file));
 }

@@ -86,6 +86,8 @@ static int cpt_opath_check(const struct cpt_rfile *rfile, const char *path, cons
 		*bad = "open flags";
 	else if (rfile->pos)
 		*bad = "position";
+	else
+		*bad = cpt_kernel_fs_bad(rfile);
 	return *bad ? -EBADMSG : 0;
 }
 

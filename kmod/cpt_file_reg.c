@@ -146,6 +146,8 @@ static int cpt_reg_check(const struct cpt_rfile *rfile, const char *path, const 
 		*bad = "access mode";
 	else if (rfile->pos > LLONG_MAX)
 		*bad = "position";
+	else
+		*bad = cpt_kernel_fs_bad(rfile);
 	if (*bad)
 		return -EBADMSG;
 	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE && !cpt_stateless_device(dev)) {
@@ -205,7 +207,11 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return ret;
 	}
 	same = cpt_same_kind(d_inode(p.dentry), rfile);
+	/* Before the open, which in sysfs or debugfs runs the kernel's code. */
+	ret = same ? cpt_kernel_fs_check_inode(rfile, d_inode(p.dentry)) : 0;
 	path_put(&p);
+	if (ret)
+		return ret;
 	if (!same)
 		goto changed;
 

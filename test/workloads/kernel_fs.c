@@ -18,6 +18,11 @@
  *  psi      a cgroup's cpu.pressure with a pressure trigger written to it
  *  tracefs  tracefs's trace_pipe (a reader's state), of a tracefs it mounts in DIR
  *  cwd      a working directory in a cgroup it makes (fd 3: /dev/null)
+ *  nsfs     its network namespace's file, opened through a bind mount of
+ *           /proc/self/ns/net on DIR/netns (as ip netns add makes one)
+ *  nsfs-path the same, O_PATH
+ *  inotify  an inotify watch on cgroup.events of a cgroup it makes (and at
+ *           fd 4 that cgroup's directory, a path to the mount for the watch)
  *
  * kernel_fs hold CGROUP DIR: holds at fd 3 a directory fd of the cgroup
  * CGROUP (a path), prints READY, and once DIR/go exists checks it is still
@@ -31,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -257,6 +263,24 @@ static int refused(const char *kind, const char *dir)
 			 getpid());
 		if (!mkdir(cg, 0755) && !chdir(cg))
 			fd = open("/dev/null", O_RDONLY);
+	} else if (!strncmp(kind, "nsfs", 4)) {
+		snprintf(path, sizeof(path), "%s/netns", dir);
+		got = open(path, O_WRONLY | O_CREAT, 0644);
+		if (got >= 0 && !close(got) &&
+		    !mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL))
+			fd = open(path,
+				  strcmp(kind, "nsfs") ? O_PATH : O_RDONLY);
+	} else if (!strcmp(kind, "inotify")) {
+		snprintf(cg, sizeof(cg), CGROUP_ROOT "/cpt-kfs-inotify-%d",
+			 getpid());
+		snprintf(path, sizeof(path), "%s/cgroup.events", cg);
+		if (!mkdir(cg, 0755))
+			fd = inotify_init1(IN_NONBLOCK);
+		if (fd >= 0 && inotify_add_watch(fd, path, IN_MODIFY) < 0)
+			fd = -1;
+		/* A path the tree uses to the mount: else refused for want of one. */
+		if (fd >= 0 && open(cg, O_RDONLY | O_DIRECTORY) != 4)
+			fd = -1;
 	} else if (!strcmp(kind, "tracefs")) {
 		snprintf(path, sizeof(path), "%s/tracing", dir);
 		if (!mkdir(path, 0755) &&
@@ -294,6 +318,16 @@ static int refused(const char *kind, const char *dir)
 		check("kept-running", ok, "its working directory is %s", path);
 		if (chdir("/"))
 			ok = 0;
+	} else if (!strncmp(kind, "nsfs", 4)) {
+		ok = !stat("/proc/self/ns/net", &now) &&
+		     now.st_ino == st.st_ino;
+		check("kept-running", ok, "its %s fd is its namespace's", kind);
+	} else if (!strcmp(kind, "inotify")) {
+		/* The watch is still there: IN_MASK_CREATE refuses a second. */
+		got = inotify_add_watch(fd, path, IN_MODIFY | IN_MASK_CREATE);
+		ok = got < 0 && errno == EEXIST;
+		check("kept-running", ok, "a second watch on %s: %ld (%s)",
+		      path, got, strerror(errno));
 	} else {
 		got = read(fd, buf, sizeof(buf));
 		ok = got < 0 && errno == EAGAIN;
@@ -306,6 +340,11 @@ static int refused(const char *kind, const char *dir)
 	if (!strcmp(kind, "tracefs")) {
 		snprintf(path, sizeof(path), "%s/tracing", dir);
 		umount(path);
+	}
+	if (!strncmp(kind, "nsfs", 4)) {
+		snprintf(path, sizeof(path), "%s/netns", dir);
+		umount(path);
+		unlink(path);
 	}
 	return check_exit_status();
 }
@@ -337,6 +376,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3]);
 	fprintf(stderr,
-		"usage: kernel_fs kept DIR | refused sysfs|psi|tracefs|cwd DIR | hold CGROUP DIR\n");
+		"usage: kernel_fs kept DIR | refused sysfs|psi|tracefs|cwd|nsfs|nsfs-path|inotify DIR | hold CGROUP DIR\n");
 	return 2;
 }

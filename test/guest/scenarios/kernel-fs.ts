@@ -32,7 +32,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
     run: shell('kernel-fs', 'kernel_fs_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 6,
+    costSeconds: 9,
     checks: {
       ...Object.fromEntries(
         (
@@ -41,6 +41,9 @@ export const kernelFsScenarios: readonly Scenario[] = [
             ['psi', "a cgroup's cpu.pressure holding a pressure trigger"],
             ['tracefs', "tracefs's trace_pipe"],
             ['cwd', 'a working directory in a cgroup'],
+            ['nsfs', 'a namespace file opened through a bind mount (as ip netns add makes)'],
+            ['nsfs-path', 'an O_PATH fd of a namespace file through a bind mount'],
+            ['inotify', "an inotify watch on a cgroup's cgroup.events"],
           ] as const
         ).flatMap(([kind, what]) => [
           [`kernel-fs-refused.${kind}`, `a checkpoint refuses ${what}, naming it (its fd, or as a directory), its path and file system`],
@@ -50,7 +53,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
       ),
       'kernel-fs-refused.moved-checkpoint': "a process holding a cgroup's directory fd is checkpointed and killed",
       'kernel-fs-refused.moved-cgroup':
-        'once the cgroup was removed and made again, the restart fails naming the fd: its path names another cgroup',
+        'once the cgroup was removed and made again, the restart fails naming the fd: another inode than at the checkpoint',
     },
   },
 ];

@@ -2,7 +2,8 @@
 # Files of the kernel's file systems (kmod/cpt_file_kernel_fs.c): what a
 # checkpoint refuses of them (an open sysfs attribute read in part, a
 # cgroup's cpu.pressure holding a pressure trigger, tracefs's trace_pipe, a
-# working directory in a cgroup), naming the fd (or directory), path and
+# working directory in a cgroup, a namespace file through a bind mount, an
+# inotify watch on a cgroup's file), naming the fd (or directory), path and
 # file system and leaving the process be; and a
 # restart of a cgroup's directory fd once the cgroup was removed and made
 # again, which must fail naming the fd rather than open the new cgroup.
@@ -24,6 +25,15 @@ scenario_kernel_fs_refused() {
 	expect_refusal kernel-fs-refused cwd \
 		"working directory /sys/fs/cgroup/cpt-kfs-cwd-[0-9]* is in cgroup2: not supported (a restart would enter its path unchecked" \
 		"$workloads/kernel_fs" refused cwd
+	expect_refusal kernel-fs-refused nsfs \
+		"fd 3: file of nsfs (.*/nsfs/netns) is not supported: a namespace file: a restart would open whatever namespace the path names then" \
+		"$workloads/kernel_fs" refused nsfs
+	expect_refusal kernel-fs-refused nsfs-path \
+		"fd 3: file of nsfs (.*/nsfs-path/netns) is not supported: a namespace file" \
+		"$workloads/kernel_fs" refused nsfs-path
+	expect_refusal kernel-fs-refused inotify \
+		"fd 3: inotify watch 1 on /sys/fs/cgroup/cpt-kfs-inotify-[0-9]*/cgroup.events (cgroup2) is not supported: in a file system of kernel objects: a restart would add it by path" \
+		"$workloads/kernel_fs" refused inotify
 
 	cg=/sys/fs/cgroup/cpt-kfs-moved
 	mkdir -p "$scratch/moved"
@@ -41,7 +51,7 @@ scenario_kernel_fs_refused() {
 	cptctl_in /dev/null "$scratch/moved.err" restart --detach "$scratch/moved.img"
 	status=$?
 	refused=no
-	[ "$status" -ne 0 ] && grep -q "fd 3: $cg is now another object (inode [0-9]* of cgroup2, was [0-9]* of 0x63677270)" \
+	[ "$status" -ne 0 ] && grep -q "fd 3: $cg is another inode than at the checkpoint ([0-9]* of cgroup2, was [0-9]*): removed and made again, or another boot or machine" \
 		"$scratch/moved.err" && [ ! -d "/proc/$pid" ] && refused=yes
 	pass_if kernel-fs-refused.moved-cgroup "restart exited $status: $(tr '\n' ' ' <"$scratch/moved.err")" [ $refused = yes ]
 	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
