@@ -32,7 +32,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
     run: shell('kernel-fs', 'kernel_fs_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 9,
+    costSeconds: 12,
     checks: {
       ...Object.fromEntries(
         (
@@ -54,6 +54,10 @@ export const kernelFsScenarios: readonly Scenario[] = [
       'kernel-fs-refused.moved-checkpoint': "a process holding a cgroup's directory fd is checkpointed and killed",
       'kernel-fs-refused.moved-cgroup':
         'once the cgroup was removed and made again, the restart fails naming the fd: another inode than at the checkpoint',
+      'kernel-fs-refused.hostile-half': 'an image whose directory has field 140 without 141 is malformed (EBADMSG)',
+      'kernel-fs-refused.hostile-magic': 'an image whose field 140 names no file system whose directories are kept is malformed (EBADMSG)',
+      'kernel-fs-refused.predates':
+        'an image without fields 140 and 141 (as from before them) whose path is in cgroup2 is refused saying the image may predate them',
     },
   },
 ];

@@ -55,5 +55,26 @@ scenario_kernel_fs_refused() {
 		"$scratch/moved.err" && [ ! -d "/proc/$pid" ] && refused=yes
 	pass_if kernel-fs-refused.moved-cgroup "restart exited $status: $(tr '\n' ' ' <"$scratch/moved.err")" [ $refused = yes ]
 	[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null && wait_for_pid_gone "$pid"
+
+	# The image's fields 140 and 141 edited: one without the other and a
+	# magic of no such file system are malformed; without both (as an
+	# image from before them), a path now in cgroup2 is refused saying so.
+	kfs_dir='(.recordList | map(.type) | index("FILES")) as $i |
+		(.recordList[$i].message.files | map(.kind) | index("DIRECTORY")) as $f |
+		.recordList[$i].message.files[$f]'
+	if cptctl_in "$scratch/moved.json" "$scratch/moved-json.err" inspect --json "$scratch/moved.img"; then
+		restart_edited kernel-fs-refused.hostile-half "$scratch/moved.json" "$kfs_dir |= del(.kernelFsIno)" \
+			"bad kernel object (a magic without an inode, or an inode without a magic)" 6
+		restart_edited kernel-fs-refused.hostile-magic "$scratch/moved.json" "$kfs_dir.kernelFsMagic |= 4660" \
+			"bad kernel object (a magic of no file system whose directories are kept)" 6
+		restart_edited kernel-fs-refused.predates "$scratch/moved.json" \
+			"$kfs_dir |= del(.kernelFsIno, .kernelFsMagic)" \
+			"fd 3: $cg is in cgroup2, but its image names no object of it: the image predates the module saving them" 5
+		check_edited_restarts
+	else
+		for check in hostile-half hostile-magic predates; do
+			result "kernel-fs-refused.$check" FAIL "inspect --json: $(tr '\n' ' ' <"$scratch/moved-json.err")"
+		done
+	fi
 	rmdir "$cg"
 }
