@@ -23,6 +23,7 @@
  *  nsfs-path the same, O_PATH
  *  inotify  an inotify watch on cgroup.events of a cgroup it makes (and at
  *           fd 4 that cgroup's directory, a path to the mount for the watch)
+ *  fanotify the same, a fanotify inode mark
  *
  * kernel_fs hold CGROUP DIR: holds at fd 3 a directory fd of the cgroup
  * CGROUP (a path), prints READY, and once DIR/go exists checks it is still
@@ -36,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -270,13 +272,22 @@ static int refused(const char *kind, const char *dir)
 		    !mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL))
 			fd = open(path,
 				  strcmp(kind, "nsfs") ? O_PATH : O_RDONLY);
-	} else if (!strcmp(kind, "inotify")) {
-		snprintf(cg, sizeof(cg), CGROUP_ROOT "/cpt-kfs-inotify-%d",
+	} else if (!strcmp(kind, "inotify") || !strcmp(kind, "fanotify")) {
+		snprintf(cg, sizeof(cg), CGROUP_ROOT "/cpt-kfs-%s-%d", kind,
 			 getpid());
 		snprintf(path, sizeof(path), "%s/cgroup.events", cg);
-		if (!mkdir(cg, 0755))
+		if (mkdir(cg, 0755))
+			fd = -1;
+		else if (!strcmp(kind, "inotify"))
 			fd = inotify_init1(IN_NONBLOCK);
-		if (fd >= 0 && inotify_add_watch(fd, path, IN_MODIFY) < 0)
+		else
+			fd = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK,
+					   O_RDONLY);
+		if (fd >= 0 && !strcmp(kind, "inotify") &&
+		    inotify_add_watch(fd, path, IN_MODIFY) < 0)
+			fd = -1;
+		if (fd >= 0 && !strcmp(kind, "fanotify") &&
+		    fanotify_mark(fd, FAN_MARK_ADD, FAN_MODIFY, AT_FDCWD, path))
 			fd = -1;
 		/* A path the tree uses to the mount: else refused for want of one. */
 		if (fd >= 0 && open(cg, O_RDONLY | O_DIRECTORY) != 4)
@@ -322,6 +333,20 @@ static int refused(const char *kind, const char *dir)
 		ok = !stat("/proc/self/ns/net", &now) &&
 		     now.st_ino == st.st_ino;
 		check("kept-running", ok, "its %s fd is its namespace's", kind);
+	} else if (!strcmp(kind, "fanotify")) {
+		/* Its fdinfo still shows the inode mark. */
+		snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+		got = open(path, O_RDONLY);
+		if (got >= 0) {
+			char info[1024] = "";
+
+			if (read(got, info, sizeof(info) - 1) < 0)
+				info[0] = 0;
+			close(got);
+			ok = strstr(info, "fanotify ino:") != NULL;
+		}
+		check("kept-running", ok, "its fanotify fd %s its mark",
+		      ok ? "has" : "lost");
 	} else if (!strcmp(kind, "inotify")) {
 		/* The watch is still there: IN_MASK_CREATE refuses a second. */
 		got = inotify_add_watch(fd, path, IN_MODIFY | IN_MASK_CREATE);
@@ -376,6 +401,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], argv[3]);
 	fprintf(stderr,
-		"usage: kernel_fs kept DIR | refused sysfs|psi|tracefs|cwd|nsfs|nsfs-path|inotify DIR | hold CGROUP DIR\n");
+		"usage: kernel_fs kept DIR | refused sysfs|psi|tracefs|cwd|nsfs|nsfs-path|inotify|fanotify DIR | hold CGROUP DIR\n");
 	return 2;
 }

@@ -32,7 +32,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
     run: shell('kernel-fs', 'kernel_fs_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 12,
+    costSeconds: 13,
     checks: {
       ...Object.fromEntries(
         (
@@ -44,6 +44,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
             ['nsfs', 'a namespace file opened through a bind mount (as ip netns add makes)'],
             ['nsfs-path', 'an O_PATH fd of a namespace file through a bind mount'],
             ['inotify', "an inotify watch on a cgroup's cgroup.events"],
+            ['fanotify', "a fanotify inode mark on a cgroup's cgroup.events"],
           ] as const
         ).flatMap(([kind, what]) => [
           [`kernel-fs-refused.${kind}`, `a checkpoint refuses ${what}, naming it (its fd, or as a directory), its path and file system`],

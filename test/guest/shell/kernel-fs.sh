@@ -34,6 +34,9 @@ scenario_kernel_fs_refused() {
 	expect_refusal kernel-fs-refused inotify \
 		"fd 3: inotify watch 1 on /sys/fs/cgroup/cpt-kfs-inotify-[0-9]*/cgroup.events (cgroup2) is not supported: in a file system of kernel objects: a restart would add it by path" \
 		"$workloads/kernel_fs" refused inotify
+	expect_refusal kernel-fs-refused fanotify \
+		"fd 3: fanotify mark 0 (mask 0x2, ignored 0x0): in a file system of kernel objects: a restart would add it by path" \
+		"$workloads/kernel_fs" refused fanotify
 
 	cg=/sys/fs/cgroup/cpt-kfs-moved
 	mkdir -p "$scratch/moved"
