@@ -32,7 +32,7 @@ export const kernelFsScenarios: readonly Scenario[] = [
     run: shell('kernel-fs', 'kernel_fs_refused'),
     cli: true,
     timeoutSeconds: 60,
-    costSeconds: 13,
+    costSeconds: 8,
     checks: {
       ...Object.fromEntries(
         (
