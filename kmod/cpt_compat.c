@@ -1062,7 +1062,8 @@ static int cpt_check_recvmmsg_err(void)
 {
 	struct cpt_check_mmsg_mem __user *m;
 	struct cpt_ubuf ub = {};
-	int sv[2], ret;
+	struct file *made[2];
+	int sv[2], ret, i;
 	long n;
 
 	if (!current->mm)
@@ -1077,11 +1078,17 @@ static int cpt_check_recvmmsg_err(void)
 		cpt_ubuf_put(&ub);
 		return cpt_compat_untested("no unix datagram pair (%ld)", n);
 	}
+	/* What each fd holds as made: closed only while it does (else it goes with the table). */
+	for (i = 0; i < 2; i++)
+		made[i] = fget(sv[i]);
 	ret = cpt_test_recvmmsg(m, sv, 60, EINTR);
 	if (!ret)
 		ret = cpt_test_recvmmsg(m, sv, 0, ERESTARTSYS);
-	close_fd(sv[0]);
-	close_fd(sv[1]);
+	for (i = 0; i < 2; i++) {
+		cpt_compat_own_fd_close(sv[i], made[i]);
+		if (made[i])
+			fput(made[i]);
+	}
 	cpt_ubuf_put(&ub);
 	return ret;
 }
@@ -1156,7 +1163,7 @@ static const struct cpt_compat_check cpt_compat_checks[] = {
 	/* file owners, O_ASYNC and leases */
 	{ "file_fasync", cpt_check_file_fasync },
 	/* eventfds read without a probe (issue 12, F13) */
-	{ "eventfd_ctx", cpt_check_eventfd_ctx },
+	{ "eventfd_ctx", cpt_check_eventfd_ctx, true },
 	/* fanotify instances and their marks */
 	{ "fdinfo_fanotify", cpt_check_fdinfo_fanotify, true },
 	/* established TCP connections */

@@ -630,6 +630,12 @@ void cpt_compat_own_fds_leave(struct files_struct *shared);
 /* Takes fd out of the module's own table: its file dropped with fput() alone (no close()). */
 void cpt_compat_own_fd_out(unsigned int fd);
 bool cpt_compat_close_fd_holding(unsigned int fd, const struct file *file);
+/*
+ * A load check's fd (an error: none) closed only while it holds file, what
+ * the check found there once made (NULL or an error: nothing known, and
+ * whatever is there goes with the check's table): never by number alone.
+ */
+void cpt_compat_own_fd_close(long fd, const struct file *file);
 int cpt_check_own_fd_table(void);
 
 /*

@@ -374,9 +374,11 @@ int cpt_check_aio_ctx(void)
 			fput(pipe[0]);
 			ret = cpt_compat_fail("no fd for a pipe: %d", fd);
 		} else {
-			fd_install(fd, pipe[0]);
+			/* A reference of ours, for the fd's close only while it holds it. */
+			fd_install(fd, get_file(pipe[0]));
 			ret = cpt_check_aio_requests(id, &ub, fd);
-			close_fd(fd);
+			cpt_compat_own_fd_close(fd, pipe[0]);
+			fput(pipe[0]);
 		}
 		/* Its write end open until then: the poll waits. */
 		fput(pipe[1]);

@@ -189,7 +189,7 @@ static int cpt_compat_fan_unpriv(bool unprivileged)
 	if (fd < 0)
 		return cpt_compat_untested("cannot make a fanotify group (%ld)", fd);
 	file = fget(fd);
-	close_fd(fd);
+	cpt_compat_own_fd_close(fd, file);
 	if (!file || file->f_op != cpt_sym.fanotify_fops)
 		ret = cpt_compat_fail("the fanotify group just made is not at its fd");
 	else if (cpt_fanotify_unprivileged(file->private_data) != unprivileged)
@@ -221,9 +221,9 @@ int cpt_check_fdinfo_fanotify(void)
 		ret = cpt_compat_fail("the fanotify group just made is not at its fd");
 	else
 		ret = cpt_compat_fan_marks(fd, file, &ub);
+	cpt_compat_own_fd_close(fd, file);
 	if (file)
 		fput(file);
-	close_fd(fd);
 	ret = ret ?: cpt_compat_fan_unpriv(false) ?: cpt_compat_fan_unpriv(true);
 out:
 	cpt_ubuf_put(&ub);

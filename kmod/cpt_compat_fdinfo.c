@@ -177,16 +177,15 @@ static int cpt_compat_fdinfo(struct file *file, char *buf, size_t size, const ch
 
 /*
  * An eventfd made with CPT_COMPAT_EVENTFD_COUNT and flags, as a file whose
- * fd is closed already; NULL, with the check's outcome in *outcome, if
- * there is none.
+ * fd is closed already (cpt_compat_own_fd_close()); NULL, with the check's
+ * outcome in *outcome, if there is none.
  */
 static struct file *cpt_compat_eventfd_file(unsigned int flags, int *outcome)
 {
 	long fd = cpt_sys(cpt_sym.sys_eventfd2, CPT_COMPAT_EVENTFD_COUNT, flags, 0, 0, 0);
 	struct file *file = cpt_compat_fd_file(fd, cpt_sym.eventfd_fops, "an eventfd");
 
-	if (fd >= 0)
-		close_fd(fd);
+	cpt_compat_own_fd_close(fd, file);
 	if (!IS_ERR(file))
 		return file;
 	*outcome = cpt_compat_fd_outcome(fd);
@@ -230,8 +229,7 @@ int cpt_check_fdinfo_signalfd(void)
 	     cpt_sys(cpt_sym.sys_signalfd4, -1, ub.addr, sizeof(mask), SFD_CLOEXEC, 0);
 	cpt_ubuf_put(&ub);
 	file = cpt_compat_fd_file(fd, cpt_sym.signalfd_fops, "a signalfd");
-	if (fd >= 0)
-		close_fd(fd);
+	cpt_compat_own_fd_close(fd, file);
 	if (IS_ERR(file))
 		return cpt_compat_fd_outcome(fd);
 	ret = cpt_compat_fdinfo(file, info, sizeof(info), "signalfd");
@@ -292,8 +290,7 @@ int cpt_check_fdinfo_timerfd(void)
 	armed = fd < 0 ? fd : cpt_compat_timerfd_arm(fd, &ub);
 	cpt_ubuf_put(&ub);
 	file = cpt_compat_fd_file(fd, cpt_sym.timerfd_fops, "a timerfd");
-	if (fd >= 0)
-		close_fd(fd);
+	cpt_compat_own_fd_close(fd, file);
 	if (IS_ERR(file))
 		return cpt_compat_fd_outcome(fd);
 	if (armed)
@@ -343,56 +340,67 @@ static long cpt_compat_epoll_add(long epfd, long target, struct cpt_ubuf *ub)
 	return cpt_sys(cpt_sym.sys_epoll_ctl, epfd, EPOLL_CTL_ADD, target, ub->addr, 0);
 }
 
+/* An epoll instance watching an eventfd, at fds of the check's table, and their files. */
+struct cpt_compat_epoll {
+	long epfd, target;	/* fds or errors */
+	struct file *ep, *tf;	/* what each fd held once made, or NULL */
+};
+
 /*
- * An epoll instance watching an eventfd (cpt_compat_epoll_add()), both at
- * fds of the loading task: 0, or why not (untested). *epfd and *target are
- * fds or errors, for cpt_compat_epoll_close() either way.
+ * e's epoll instance watching its eventfd (cpt_compat_epoll_add()): 0, or
+ * why not (untested). For cpt_compat_epoll_close() either way.
  */
-static int cpt_compat_epoll_open(long *epfd, long *target)
+static int cpt_compat_epoll_open(struct cpt_compat_epoll *e)
 {
 	struct cpt_ubuf ub = {};
 	long added;
 
-	*epfd = -EBADF;
-	*target = -EBADF;
+	*e = (struct cpt_compat_epoll){ .epfd = -EBADF, .target = -EBADF };
 	if (cpt_ubuf_get(&ub, sizeof(struct epoll_event)))
 		return cpt_compat_untested("no user memory for an epoll event");
-	*target = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
-	*epfd = *target < 0 ? *target :
-		cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
-	added = *epfd < 0 ? *epfd : cpt_compat_epoll_add(*epfd, *target, &ub);
+	e->target = cpt_sys(cpt_sym.sys_eventfd2, 0, EFD_CLOEXEC, 0, 0, 0);
+	e->tf = e->target < 0 ? NULL : fget(e->target);
+	e->epfd = e->target < 0 ? e->target :
+		  cpt_sys(cpt_sym.sys_epoll_create1, EPOLL_CLOEXEC, 0, 0, 0, 0);
+	e->ep = e->epfd < 0 ? NULL : fget(e->epfd);
+	added = e->epfd < 0 ? e->epfd : cpt_compat_epoll_add(e->epfd, e->target, &ub);
 	cpt_ubuf_put(&ub);
-	if (*target < 0)
-		return cpt_compat_untested("cannot make an eventfd (%ld)", *target);
-	if (*epfd < 0)
-		return cpt_compat_untested("cannot make an epoll instance (%ld)", *epfd);
+	if (e->target < 0)
+		return cpt_compat_untested("cannot make an eventfd (%ld)", e->target);
+	if (e->epfd < 0)
+		return cpt_compat_untested("cannot make an epoll instance (%ld)", e->epfd);
+	if (!e->tf || !e->ep)
+		return cpt_compat_fail("the eventfd or epoll instance just made is not at its fd");
 	if (added)
 		return cpt_compat_untested("cannot add a target to an epoll instance (%ld)", added);
 	return 0;
 }
 
-static void cpt_compat_epoll_close(long epfd, long target)
+/* Each fd closed only while it holds what was made there. */
+static void cpt_compat_epoll_close(struct cpt_compat_epoll *e)
 {
-	if (epfd >= 0)
-		close_fd(epfd);
-	if (target >= 0)
-		close_fd(target);
+	cpt_compat_own_fd_close(e->epfd, e->ep);
+	cpt_compat_own_fd_close(e->target, e->tf);
+	if (e->ep)
+		fput(e->ep);
+	if (e->tf)
+		fput(e->tf);
 }
 
 int cpt_check_fdinfo_epoll(void)
 {
+	struct cpt_compat_epoll e;
 	struct file *file;
-	long epfd, target;
 	char *info;
 	int ret;
 
 	/* The target is watched by its fd: both stay open until the fdinfo is read. */
-	ret = cpt_compat_epoll_open(&epfd, &target);
+	ret = cpt_compat_epoll_open(&e);
 	if (ret)
 		goto out;
-	file = cpt_compat_fd_file(epfd, cpt_sym.eventpoll_fops, "an epoll instance");
+	file = cpt_compat_fd_file(e.epfd, cpt_sym.eventpoll_fops, "an epoll instance");
 	if (IS_ERR(file)) {
-		ret = cpt_compat_fd_outcome(epfd);
+		ret = cpt_compat_fd_outcome(e.epfd);
 		goto out;
 	}
 	info = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -400,11 +408,11 @@ int cpt_check_fdinfo_epoll(void)
 		ret = cpt_compat_untested("no memory for an epoll instance's fdinfo");
 	else
 		ret = cpt_compat_fdinfo(file, info, PAGE_SIZE, "epoll instance") ?:
-		      cpt_compat_epoll_compare(info, target);
+		      cpt_compat_epoll_compare(info, e.target);
 	kfree(info);
 	fput(file);
 out:
-	cpt_compat_epoll_close(epfd, target);
+	cpt_compat_epoll_close(&e);
 	return ret;
 }
 
@@ -446,11 +454,11 @@ out:
 
 int cpt_check_epoll_tfile(void)
 {
-	long epfd, target;
+	struct cpt_compat_epoll e;
 	int ret;
 
-	ret = cpt_compat_epoll_open(&epfd, &target) ?: cpt_compat_epoll_tfile(epfd, target);
-	cpt_compat_epoll_close(epfd, target);
+	ret = cpt_compat_epoll_open(&e) ?: cpt_compat_epoll_tfile(e.epfd, e.target);
+	cpt_compat_epoll_close(&e);
 	return ret;
 }
 
@@ -499,8 +507,7 @@ int cpt_check_fdinfo_inotify(void)
 	wd = ifd < 0 ? ifd : cpt_compat_inotify_watch_root(ifd, &ub);
 	cpt_ubuf_put(&ub);
 	file = cpt_compat_fd_file(ifd, cpt_sym.inotify_fops, "an inotify instance");
-	if (ifd >= 0)
-		close_fd(ifd);
+	cpt_compat_own_fd_close(ifd, file);
 	if (IS_ERR(file))
 		return cpt_compat_fd_outcome(ifd);
 	info = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -561,10 +568,9 @@ int cpt_check_mqueue_text(void)
 	      cpt_sys(cpt_sym.sys_mq_open, ub.addr, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		      0600, 0, 0);
 	file = cpt_compat_fd_file(qfd, cpt_sym.mqueue_file_operations, "a POSIX message queue");
-	if (qfd >= 0) {
-		close_fd(qfd);
+	cpt_compat_own_fd_close(qfd, file);
+	if (qfd >= 0)
 		cpt_sys(cpt_sym.sys_mq_unlink, ub.addr, 0, 0, 0, 0);
-	}
 	if (IS_ERR(file))
 		ret = cpt_compat_fd_outcome(qfd);
 	else

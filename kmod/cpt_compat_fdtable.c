@@ -149,6 +149,12 @@ bool cpt_compat_close_fd_holding(unsigned int fd, const struct file *file)
 	return true;
 }
 
+void cpt_compat_own_fd_close(long fd, const struct file *file)
+{
+	if (fd >= 0 && !IS_ERR_OR_NULL(file))
+		cpt_compat_close_fd_holding(fd, file);
+}
+
 /* The lowest free fd of the current table, given back at once. */
 static int cpt_lowest_free_fd(void)
 {

@@ -127,17 +127,15 @@ int cpt_check_file_refs(void)
 	if (fd < 0)
 		return cpt_compat_untested("cannot make an eventfd (%ld)", fd);
 	file = fget(fd);
-	if (!file) {
-		close_fd(fd);
+	/* Else, whatever is at fd goes with the check's table. */
+	if (!file)
 		return cpt_compat_fail("the eventfd just made is not at its fd");
-	}
 	refs[0] = cpt_compat_file_refs(file);
 	dup = cpt_sys(cpt_sym.sys_fcntl, fd, F_DUPFD_CLOEXEC, 0, 0, 0);
 	refs[1] = cpt_compat_file_refs(file);
-	if (dup >= 0)
-		close_fd(dup);
+	cpt_compat_own_fd_close(dup, file);
 	refs[2] = cpt_compat_file_refs(file);
-	close_fd(fd);
+	cpt_compat_own_fd_close(fd, file);
 	refs[3] = cpt_compat_file_refs(file);
 	fput(file);
 	if (dup < 0)

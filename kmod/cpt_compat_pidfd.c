@@ -31,7 +31,7 @@ static int cpt_check_pidfd_of_self(void)
 	if (fd < 0)
 		return cpt_compat_fail("pidfd_open() of the loading task: %ld", fd);
 	file = fget(fd);
-	close_fd(fd);
+	cpt_compat_own_fd_close(fd, file);
 	if (!file)
 		return cpt_compat_fail("the pidfd pidfd_open() made is gone");
 	if (file->f_op != cpt_sym.pidfd_fops)

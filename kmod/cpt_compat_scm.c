@@ -101,7 +101,7 @@ int cpt_check_scm_rights(void)
 	file = fget(fd);
 	ret = file ? cpt_scm_check_sent(pair, fd, file) :
 		     cpt_compat_fail("the eventfd just made is not at its fd");
-	close_fd(fd);
+	cpt_compat_own_fd_close(fd, file);
 	if (file)
 		fput(file);
 out:

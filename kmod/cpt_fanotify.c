@@ -137,12 +137,14 @@ static char *cpt_fanotify_mark_path(struct fsnotify_group *group,
 				    const struct path *mounts, unsigned int nr_mounts, char *buf,
 				    const char **why)
 {
+	const char *fs, *kfs_why;
 	struct inode *inode;
 	char *name;
 
 	*why = "no path the tree uses reaches what it marks";
 	if (m->type == CPT_FANOTIFY_MARK_MOUNT) {
-		*why = "a mark on a mount is not supported";
+		*why =
+			"a mark on a mount is not supported";
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 	if ((m->mflags & (FAN_MARK_IGNORE | FAN_MARK_IGNORED_SURV_MODIFY)) && !m->ignored_mask) {
@@ -153,6 +155,12 @@ static char *cpt_fanotify_mark_path(struct fsnotify_group *group,
 		return cpt_fanotify_sb_path(m->dev, mounts, nr_mounts, buf);
 	inode = cpt_notify_inode(group, m->ino, m->dev);
 	name = inode ? cpt_notify_path(inode, mounts, nr_mounts, buf) : ERR_PTR(-ENOENT);
+	/* One of sysfs, cgroup2...: its path may name another object by then. */
+	kfs_why = IS_ERR(name) ? NULL : cpt_kernel_fs_mark_refused(inode->i_sb, &fs);
+	if (kfs_why) {
+		*why = kfs_why;
+		name = ERR_PTR(-EOPNOTSUPP);
+	}
 	iput(inode);
 	return name;
 }

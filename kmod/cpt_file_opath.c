@@ -9,7 +9,8 @@
  * made it), and checks that what it found is of the saved type: a regular
  * file, a directory, a symlink (opened with O_NOFOLLOW: the fd is the
  * link's) or a FIFO. Since such an open runs nothing of the file's, it is
- * made first and checked after.
+ * made first and checked after; on a file system of kernel objects, that
+ * it is the same inode (cpt_file_kernel_fs.c).
  *
  * Refused at checkpoint, naming the fd: a deleted file (no path leads to
  * it), what has no path (an object of an internal mount, reached through
@@ -62,9 +63,13 @@ static int cpt_opath_claim(unsigned int fd, struct file *file)
 	return CPT_PB_FILE_KIND_O_PATH;
 }
 
-/* Its path, flags and type are the File's common fields: all there is. */
+/*
+ * Its path, flags and type are the File's common fields: all there is, but
+ * for the object it names on a kernel file system (cpt_file_kernel_fs.c).
+ */
 static int cpt_opath_save(struct cpt_file_save *fs)
 {
+	cpt_kernel_fs_save(fs);
 	return 0;
 }
 
@@ -81,6 +86,8 @@ static int cpt_opath_check(const struct cpt_rfile *rfile, const char *path, cons
 		*bad = "open flags";
 	else if (rfile->pos)
 		*bad = "position";
+	else
+		*bad = cpt_kernel_fs_bad(rfile);
 	return *bad ? -EBADMSG : 0;
 }
 
@@ -102,7 +109,7 @@ static int cpt_opath_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile
 			 rfile->path, rfile->mode, found);
 		return -ESTALE;
 	}
-	return 0;
+	return cpt_kernel_fs_check(rfile, file);
 }
 
 const struct cpt_file_ops cpt_file_opath_ops = {

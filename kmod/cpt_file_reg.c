@@ -10,12 +10,14 @@
  * device node is made again as that caller (cpt_file_delnode.c). Other
  * devices are refused by name: an open tun, kvm, input, sound or kmsg file holds state of the
  * driver's that an open by path would not bring back, and a block device's
- * open may claim it (O_EXCL) or hold its partition table in use.
+ * open may claim it (O_EXCL) or hold its partition table in use. Files of
+ * /proc and of the file systems of kernel objects (sysfs, cgroup2...) are
+ * cpt_file_kernel_fs.c's to refuse, or, a directory, to name for a restart
+ * to find again (cpt_kernel_fs_save(), cpt_kernel_fs_check()).
  */
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
-#include <linux/magic.h>
 #include <linux/major.h>
 #include <linux/namei.h>
 
@@ -77,34 +79,6 @@ int cpt_refuse_device(unsigned int fd, struct file *file, const char *what, cons
 	return -EOPNOTSUPP;
 }
 
-/*
- * A file of procfs: /proc/PID/... and /proc/self name a process by its pid
- * in the pid namespace of the mount, which a restart with other pids or
- * under --pidns gives to another process; opened again by path, the fd
- * would silently be that process's. Refused by name, whatever its type and
- * even O_PATH (an openat() base), so first of the claimers.
- */
-static int cpt_proc_claim(unsigned int fd, struct file *file)
-{
-	char *buf;
-	const char *path;
-
-	if (file_inode(file)->i_sb->s_magic != PROC_SUPER_MAGIC)
-		return 0;
-	buf = __getname();
-	path = buf ? d_path(&file->f_path, buf, PATH_MAX) : ERR_PTR(-ENOMEM);
-	cpt_note("fd %u: file of /proc (%s) is not supported: %s\n",
-		 fd, IS_ERR(path) ? "its path too long" : path,
-		 "/proc names processes by pid, which a restart may give to others");
-	if (buf)
-		__putname(buf);
-	return -EOPNOTSUPP;
-}
-
-const struct cpt_file_ops cpt_file_proc_ops = {
-	.claim = cpt_proc_claim,
-};
-
 /* What is left of files with a type: those with a path, memory devices, refusals. */
 static int cpt_reg_claim(unsigned int fd, struct file *file)
 {
@@ -132,6 +106,8 @@ static int cpt_reg_save(struct cpt_file_save *fs)
 
 	if (fs->e->kind == CPT_PB_FILE_KIND_REGULAR)
 		cpt_pb_u64(fs->one, CPT_PB_FILE_SIZE, i_size_read(inode));
+	if (fs->e->kind == CPT_PB_FILE_KIND_DIRECTORY)
+		cpt_kernel_fs_save(fs);
 	if (fs->e->kind == CPT_PB_FILE_KIND_CHAR_DEVICE) {
 		cpt_pb_u64(fs->one, CPT_PB_FILE_RDEV, new_encode_dev(inode->i_rdev));
 		if (d_unlinked(fs->e->file->f_path.dentry))
@@ -170,6 +146,8 @@ static int cpt_reg_check(const struct cpt_rfile *rfile, const char *path, const 
 		*bad = "access mode";
 	else if (rfile->pos > LLONG_MAX)
 		*bad = "position";
+	else
+		*bad = cpt_kernel_fs_bad(rfile);
 	if (*bad)
 		return -EBADMSG;
 	if (rfile->kind == CPT_PB_FILE_KIND_CHAR_DEVICE && !cpt_stateless_device(dev)) {
@@ -229,7 +207,11 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 		return ret;
 	}
 	same = cpt_same_kind(d_inode(p.dentry), rfile);
+	/* Before the open, which in sysfs or debugfs runs the kernel's code. */
+	ret = same ? cpt_kernel_fs_check_inode(rfile, d_inode(p.dentry)) : 0;
 	path_put(&p);
+	if (ret)
+		return ret;
 	if (!same)
 		goto changed;
 
@@ -240,6 +222,9 @@ static int cpt_reg_open(struct cpt_file_registry *reg, struct cpt_rfile *rfile)
 	rfile->file = file;
 	if (!cpt_same_kind(file_inode(file), rfile))
 		goto changed;
+	ret = cpt_kernel_fs_check(rfile, file);
+	if (ret)
+		return ret;
 	if (!(rfile->flags & O_NONBLOCK)) {
 		spin_lock(&file->f_lock);
 		file->f_flags &= ~O_NONBLOCK;

@@ -75,7 +75,7 @@ const struct cpt_file_ops *cpt_file_ops_of(u32 kind)
  * anonymous inodes, which have none, after them.
  */
 static const struct cpt_file_ops *const cpt_file_claimers[] = {
-	&cpt_file_proc_ops,	/* first: refuses a file of /proc, even O_PATH */
+	&cpt_file_kernel_fs_ops, /* first: refuses /proc's files, even O_PATH, and sysfs's... */
 	&cpt_file_opath_ops,	/* an O_PATH file of any type is no open file of it */
 	&cpt_mqueue_ops,
 	&cpt_file_memfd_ops,	/* and deleted files */

@@ -379,6 +379,11 @@ struct cpt_rfile {
 	unsigned int nr_locks;	/* its flock() and OFD locks (cpt_file_lock.c) */
 	struct cpt_rfile_fown fown;
 	struct cpt_rfile_node node;	/* FIFO, CHAR_DEVICE */
+	struct {			/* DIRECTORY, O_PATH (cpt_file_kernel_fs.c) */
+		u32 magic;
+		u64 ino;
+		u8 saved;		/* CPT_KERNEL_FS_SAVED_*: which of the two the image had */
+	} kernel_fs;
 	u32 setfl;		/* the flags F_SETFL sets in the final step (cpt_file_flags.c) */
 	char *path;
 	struct file *file;
@@ -486,7 +491,22 @@ struct cpt_file_ops {
 
 /* cpt_file_reg.c: regular files, directories and the memory devices, by path. */
 extern const struct cpt_file_ops cpt_file_reg_ops;
-extern const struct cpt_file_ops cpt_file_proc_ops;	/* claims none: refuses /proc's */
+/*
+ * cpt_file_kernel_fs.c: claims none; refuses files of /proc, and open files
+ * of the file systems of kernel objects (sysfs, cgroup2...), whose
+ * directories and O_PATH fds it names for a restart to find again.
+ */
+extern const struct cpt_file_ops cpt_file_kernel_fs_ops;
+void cpt_kernel_fs_save(struct cpt_file_save *fs);
+const char *cpt_kernel_fs_dir_refused(const struct super_block *sb, const char **fs);
+const char *cpt_kernel_fs_mark_refused(const struct super_block *sb, const char **fs);
+#define CPT_KERNEL_FS_SAVED_MAGIC	1
+#define CPT_KERNEL_FS_SAVED_INO		2
+bool cpt_kernel_fs_is_field(u32 num);
+int cpt_kernel_fs_decode_field(struct cpt_rfile *rfile, const struct cpt_pb_field *f);
+const char *cpt_kernel_fs_bad(const struct cpt_rfile *rfile);
+int cpt_kernel_fs_check_inode(const struct cpt_rfile *rfile, const struct inode *inode);
+int cpt_kernel_fs_check(const struct cpt_rfile *rfile, struct file *file);
 /* cpt_file_anon.c: memfds and deleted files, with their content. */
 extern const struct cpt_file_ops cpt_file_memfd_ops;
 extern const struct cpt_file_ops cpt_file_deleted_ops;

@@ -140,6 +140,8 @@ static int cpt_decode_fields(struct cpt_rfile *rfile, const struct cpt_pb_field 
 			cpt_pb_fail(&r, cpt_lock_decode_file_field(rfile, &g));
 		else if (cpt_fown_is_field(g.num))
 			cpt_pb_fail(&r, cpt_fown_decode_field(rfile, &g));
+		else if (cpt_kernel_fs_is_field(g.num))
+			cpt_pb_fail(&r, cpt_kernel_fs_decode_field(rfile, &g));
 		else if (!cpt_is_common_field(g.num))
 			cpt_pb_fail(&r, cpt_decode_kind_field(rfile, &g));
 	}

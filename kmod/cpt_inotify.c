@@ -140,6 +140,7 @@ static int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file
 	struct cpt_inotify_watch *watches;
 	struct cpt_pb_buf w;
 	unsigned int nr, i;
+	const char *why, *kfs;
 	struct inode *inode;
 	char *info, *name;
 	int ret;
@@ -163,10 +164,18 @@ static int cpt_inotify_save(struct cpt_pb_buf *one, unsigned int fd, struct file
 	for (i = 0; !ret && i < nr; i++) {
 		inode = cpt_notify_inode(group, watches[i].ino, watches[i].dev);
 		name = inode ? cpt_notify_path(inode, mounts, nr_mounts, buf) : ERR_PTR(-ENOENT);
+		why = IS_ERR(name) ? NULL : cpt_kernel_fs_mark_refused(inode->i_sb, &kfs);
 		iput(inode);
 		if (IS_ERR(name)) {
 			cpt_note("fd %u: inotify watch %u: %s\n", fd, watches[i].wd,
 				 "no path the tree uses reaches what it watches");
+			ret = -EOPNOTSUPP;
+			break;
+		}
+		/* One of sysfs, cgroup2...: its path may name another object by then. */
+		if (why) {
+			cpt_note("fd %u: inotify watch %u on %s (%s) is not supported: %s\n", fd,
+				 watches[i].wd, name, kfs, why);
 			ret = -EOPNOTSUPP;
 			break;
 		}

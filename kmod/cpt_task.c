@@ -18,7 +18,6 @@
 #include <linux/rseq.h>
 #include <linux/securebits.h>
 #include <linux/fs_struct.h>
-#include <linux/magic.h>
 #include <linux/namei.h>
 #include <linux/personality.h>
 #include <linux/resource.h>
@@ -27,6 +26,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "cpt_files.h"
 #include "cpt_pb_fields.h"
 #include "cpt_session.h"
 #include "cpt_symbols.h"
@@ -34,6 +34,7 @@
 
 static int cpt_save_path(struct cpt_pb_buf *msg, u32 field, const struct path *path)
 {
+	const char *why, *fs;
 	char *buf, *name;
 
 	buf = kmalloc(PATH_MAX, GFP_KERNEL);
@@ -46,11 +47,14 @@ static int cpt_save_path(struct cpt_pb_buf *msg, u32 field, const struct path *p
 			 field == CPT_PB_TASK_CWD ? "working" : "root", name);
 		name = ERR_PTR(-EOPNOTSUPP);
 	}
-	/* /proc/PID is another process's after a restart with other pids (cpt_proc_claim()). */
-	if (!IS_ERR(name) && path->dentry->d_sb->s_magic == PROC_SUPER_MAGIC) {
-		cpt_note("%s directory %s is in /proc: not supported (%s)\n",
-			 field == CPT_PB_TASK_CWD ? "working" : "root", name,
-			 "/proc names processes by pid");
+	/*
+	 * /proc/PID is another process's after a restart with other pids, a
+	 * cgroup's path maybe another cgroup's (cpt_file_kernel_fs.c).
+	 */
+	why = IS_ERR(name) ? NULL : cpt_kernel_fs_dir_refused(path->dentry->d_sb, &fs);
+	if (why) {
+		cpt_note("%s directory %s is in %s: not supported (%s)\n",
+			 field == CPT_PB_TASK_CWD ? "working" : "root", name, fs, why);
 		name = ERR_PTR(-EOPNOTSUPP);
 	}
 	if (!IS_ERR(name))

@@ -507,6 +507,16 @@ export interface File {
    * the task would, then renames the socket file there.
    */
   unixFilePath: string;
+  /**
+   * DIRECTORY, O_PATH on a file system of kernel objects (sysfs, cgroup2,
+   * debugfs...: README "What a restart re-creates"): the file
+   * system's magic (statfs()'s f_type) and the inode's number. A path there
+   * names a kernel object (a cgroup, a device), which a restart must find
+   * again, not another one made since at that path: it opens the path and
+   * checks that the file is this inode of this file system.
+   */
+  kernelFsMagic: number;
+  kernelFsIno: bigint;
 }
 
 /**

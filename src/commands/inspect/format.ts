@@ -245,10 +245,17 @@ function describeFile(file: File): string {
     case 'PIDFD':
       return file.pidfdExited ? `pid ${file.pidfdPid}, which had exited and been reaped` : `pid ${file.pidfdPid}`;
     case 'O_PATH':
-      return `${file.path} (${fileTypeName(file.mode)})`;
+      return `${file.path} (${fileTypeName(file.mode)}${kernelObject(file)})`;
+    case 'DIRECTORY':
+      return file.kernelFsMagic === 0 ? file.path : `${file.path} (${kernelObject(file).slice(2)})`;
     default:
       return file.path;
   }
+}
+
+/** The object a path of a kernel file system named at checkpoint, which a restart must find again. */
+function kernelObject(file: File): string {
+  return file.kernelFsMagic === 0 ? '' : `, inode ${file.kernelFsIno} of file system ${hex(BigInt(file.kernelFsMagic))}`;
 }
 
 /** A fanotify mark: "/dir (inode, mask 0x1, ignoring 0x10, mark flags 0x400)". */
@@ -819,6 +826,7 @@ function fileJson(file: File): Record<string, unknown> {
     nodeAtimeNs: file.nodeAtimeNs.toString(),
     nodeMtimeNs: file.nodeMtimeNs.toString(),
     contentExtents: file.contentExtents.map((value) => value.toString()),
+    kernelFsIno: file.kernelFsIno.toString(),
     inet:
       file.inet === null
         ? null

@@ -29,6 +29,7 @@ import { objectScenarios } from './objects.js';
 import { fanotifyAioScenarios } from './fanotify-aio.js';
 import { aioScenarios } from './aio.js';
 import { pidfdScenarios } from './pidfd.js';
+import { kernelFsScenarios } from './kernel-fs.js';
 import { privmodelScenarios } from './privmodel.js';
 import { userRecordScenarios } from './user-record.js';
 import { usernsScenarios } from './userns.js';
@@ -94,6 +95,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...kindsScenarios,
   ...alarmTimerScenarios,
   ...pidfdScenarios,
+  ...kernelFsScenarios,
   ...procStateScenarios,
   ...authimgScenarios,
   ...authrecScenarios,
