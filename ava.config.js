@@ -18,7 +18,7 @@ function rank(file) {
 export default {
   files: ['test/**/*.test.ts'],
   typescript: { rewritePaths: { 'test/': 'dist/test/' }, compile: false },
-  timeout: '200m',
+  timeout: '240m',
   concurrency: 2,
   workerThreads: false,
   sortTestFiles: (a, b) => rank(a) - rank(b) || a.localeCompare(b, [], { numeric: true }),
