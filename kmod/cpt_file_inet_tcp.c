@@ -1139,15 +1139,19 @@ static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found
  * with its notes, before anything is held: held connections that a refused
  * kill then resumes have had their segments dropped meanwhile (a
  * retransmission backoff; a TCP_USER_TIMEOUT or keepalive may fire). Only
- * what changes after this (a race) or a later step finds is left.
+ * what changes after this (a race) or a later step finds is left. Each
+ * connection's refusals only when some connection is to be held (hold):
+ * with none, FINALIZE's refusal changes nothing, and a file's own refusal
+ * at its FILES names the cause first (a listener's connection not accepted
+ * yet, whose client end's peer is no file of the tree).
  */
 static int cpt_tcp_may_hold_tree(struct cpt_session *s, const struct cpt_tcp_found *found,
-				 unsigned int nr)
+				 unsigned int nr, bool hold)
 {
 	unsigned int i;
 	int ret = 0;
 
-	for (i = 0; !ret && i < nr; i++)
+	for (i = 0; hold && !ret && i < nr; i++)
 		ret = cpt_tcp_may_end(s, cpt_inet_sk(s->files->saved[found[i].saved].file),
 				      !found[i].peer_found);
 	return ret ?: cpt_tcp_refuse_shared(s, true);
@@ -1215,7 +1219,7 @@ int cpt_inet_hold_tree(struct cpt_session *s)
 		found[i].hold = peer && !peer->shared && !found[i].shared;
 		hold |= found[i].hold;
 	}
-	ret = cpt_tcp_may_hold_tree(s, found, nr);
+	ret = cpt_tcp_may_hold_tree(s, found, nr, hold);
 	if (ret || !hold)
 		goto out;
 	ends = kvmalloc_array(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);

@@ -63,6 +63,7 @@ export const foundationScenarios: readonly Scenario[] = [
           t.deepEqual([...report.module.features].sort(), [
             'AUTH',
             'EXT_UNIX_SK',
+            'INIT_KILL',
             'INIT_NS_GROUPS',
             'MESSAGES',
             'NETLINK',

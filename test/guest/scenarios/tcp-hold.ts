@@ -85,8 +85,7 @@ export const tcpHoldScenarios: readonly Scenario[] = [
     // Was 10: 16.1 s in the whole run of 2026-12-07 11:03 (a loaded host); 20.8 s with restart-busy and given-back (00:38 UTC, 2026-12-08).
     costSeconds: 16,
     checks: {
-      'tcp-hold-release.refused-without':
-        'checkpoint --kill without --tcp-established is refused as before, at the first SAVE(FILES) (before the tree’s own connections are held), the tree running on',
+      'tcp-hold-release.refused-without': 'checkpoint --kill without --tcp-established is refused as before, the tree running on',
       'tcp-hold-release.checkpoint': 'with --tcp-established, the tree is checkpointed and killed',
       'tcp-hold-release.held': 'the client, sending on, retransmits into the hold and sees no reset while it is there',
       'tcp-hold-release.check-counts': 'cptctl check reports the held connection (tcpHolds: 1 in --json)',
