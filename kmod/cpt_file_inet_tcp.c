@@ -1094,15 +1094,15 @@ static int cpt_tcp_found_net_cmp(const void *a, const void *b)
  * bounds the kill is refused (-EUSERS, the counts noted), as for the
  * connections to peers outside: a restart holds every connection it makes,
  * each process's in one batch, within the same bounds, and would be refused
- * there, the tree gone. *held: whether any was.
+ * there, the tree gone. *held: whether this checkpoint made any (one
+ * found already, taken, is another's).
  */
 static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found,
 			      unsigned int n, struct cpt_tcp_ends *ends, u16 *families, u64 *ids,
-			      bool *held)
+			      bool *taken, bool *held)
 {
 	struct net *net = found[0].net;
 	unsigned int i, nr = 0;
-	bool *taken;
 	int ret;
 
 	for (i = 0; i < n; i++) {
@@ -1113,25 +1113,20 @@ static int cpt_tcp_hold_found(struct cpt_session *s, struct cpt_tcp_found *found
 	}
 	if (!nr)
 		return 0;
-	taken = kcalloc(nr, sizeof(*taken), GFP_KERNEL_ACCOUNT);
-	if (!taken)
-		return -ENOMEM;
 	ret = cpt_tcp_hold_add(net, ends, families, ids, taken, nr, false);
 	if (ret == -EUSERS)
 		cpt_note("the tree's own TCP connections (%u ends) %s\n", nr,
 			 "are held while --kill saves it: beyond the holds' bounds, --kill is refused");
-	if (!ret) {
-		/* One held already is another's: this checkpoint does not cancel it. */
-		for (i = 0, nr = 0; i < n; i++) {
-			if (!found[i].hold)
-				continue;
-			s->files->saved[found[i].saved].tcp_hold = taken[nr] ? 0 : ids[nr];
-			nr++;
-		}
-		*held = true;
+	if (ret)
+		return ret;
+	/* One held already is another's: this checkpoint does not cancel it. */
+	for (i = 0, nr = 0; i < n; i++) {
+		if (!found[i].hold)
+			continue;
+		s->files->saved[found[i].saved].tcp_hold = taken[nr] ? 0 : ids[nr];
+		*held |= !taken[nr++];
 	}
-	kfree(taken);
-	return ret;
+	return 0;
 }
 
 /*
@@ -1184,6 +1179,7 @@ int cpt_inet_hold_tree(struct cpt_session *s)
 	struct cpt_tcp_ends *ends = NULL;
 	bool hold = false, held = false;
 	u16 *families = NULL;
+	bool *taken = NULL;
 	struct sock *sk;
 	u64 *ids = NULL;
 	int ret = 0;
@@ -1225,7 +1221,8 @@ int cpt_inet_hold_tree(struct cpt_session *s)
 	ends = kvmalloc_array(nr, sizeof(*ends), GFP_KERNEL_ACCOUNT);
 	families = kvmalloc_array(nr, sizeof(*families), GFP_KERNEL_ACCOUNT);
 	ids = kvmalloc_array(nr, sizeof(*ids), GFP_KERNEL_ACCOUNT);
-	if (!ends || !families || !ids) {
+	taken = kvmalloc_array(nr, sizeof(*taken), GFP_KERNEL_ACCOUNT);
+	if (!ends || !families || !ids || !taken) {
 		ret = -ENOMEM;
 		goto out;
 	}
@@ -1233,7 +1230,8 @@ int cpt_inet_hold_tree(struct cpt_session *s)
 	for (first = 0, i = 1; !ret && i <= nr; i++) {
 		if (i < nr && found[i].net == found[first].net)
 			continue;
-		ret = cpt_tcp_hold_found(s, &found[first], i - first, ends, families, ids, &held);
+		ret = cpt_tcp_hold_found(s, &found[first], i - first, ends, families, ids, taken,
+					 &held);
 		first = i;
 	}
 	/* A segment past the hooks before its hold was made is through TCP after this. */
@@ -1244,6 +1242,7 @@ out:
 	kvfree(ends);
 	kvfree(families);
 	kvfree(ids);
+	kvfree(taken);
 	return ret;
 }
 
